@@ -1,0 +1,178 @@
+/**
+ * The contract of the x86 CPU model (`X86Cpu` in `cpu.ts`) towards its users: the PV
+ * layer (traps, hypercalls, PV MMU), the domain builders, the CLI's tracer and the tests.
+ *
+ * The CPU executes guest instructions; it never decides policy. Anything a hypervisor must
+ * decide — `syscall` (a hypercall, or the guest's own system call), an exception (bounce
+ * to the guest's trap table, emulate, or crash), `cpuid`, privileged instructions —
+ * stops the run with an {@link X86ExitReason} and the details in {@link X86Exit}; the
+ * caller acts and runs the CPU again.
+ *
+ * @module
+ */
+
+/** General-purpose register numbers as the ModRM/REX encoding numbers them. */
+export enum Reg {
+  /** rax */ RAX = 0,
+  /** rcx */ RCX = 1,
+  /** rdx */ RDX = 2,
+  /** rbx */ RBX = 3,
+  /** rsp */ RSP = 4,
+  /** rbp */ RBP = 5,
+  /** rsi */ RSI = 6,
+  /** rdi */ RDI = 7,
+  /** r8 */ R8 = 8,
+  /** r9 */ R9 = 9,
+  /** r10 */ R10 = 10,
+  /** r11 */ R11 = 11,
+  /** r12 */ R12 = 12,
+  /** r13 */ R13 = 13,
+  /** r14 */ R14 = 14,
+  /** r15 */ R15 = 15,
+}
+
+/** Segment register numbers (the encoding's sreg field). */
+export enum Seg {
+  /** es */ ES = 0,
+  /** cs */ CS = 1,
+  /** ss */ SS = 2,
+  /** ds */ DS = 3,
+  /** fs */ FS = 4,
+  /** gs */ GS = 5,
+}
+
+/** Architectural exception vectors (Intel SDM vol. 3, table 6-1). */
+export enum Vector {
+  /** Divide error. */ DE = 0,
+  /** Debug. */ DB = 1,
+  /** Non-maskable interrupt. */ NMI = 2,
+  /** Breakpoint (int3). */ BP = 3,
+  /** Overflow (into). */ OF = 4,
+  /** BOUND range exceeded. */ BR = 5,
+  /** Invalid opcode. */ UD = 6,
+  /** Device not available. */ NM = 7,
+  /** Double fault. */ DF = 8,
+  /** Invalid TSS. */ TS = 10,
+  /** Segment not present. */ NP = 11,
+  /** Stack-segment fault. */ SS = 12,
+  /** General protection. */ GP = 13,
+  /** Page fault. */ PF = 14,
+  /** x87 floating-point error. */ MF = 16,
+  /** Alignment check. */ AC = 17,
+  /** Machine check. */ MC = 18,
+  /** SIMD floating-point exception. */ XM = 19,
+}
+
+/** #PF error-code bits (SDM vol. 3, 4.7). */
+export const PfErr = {
+  /** The fault was a protection violation (else: not present). */
+  P: 1,
+  /** The access was a write. */
+  W: 2,
+  /** The access was from CPL 3. */
+  U: 4,
+  /** A reserved bit was set in a paging entry. */
+  RSVD: 8,
+  /** The access was an instruction fetch. */
+  I: 16,
+} as const;
+
+/** Why {@link X86CpuApi.run} stopped. */
+export enum X86ExitReason {
+  /** The instruction budget ran out. */
+  Budget = 0,
+  /**
+   * `syscall` executed. The CPU has already done the architectural part (rcx = address of
+   * the next instruction, r11 = rflags); rip points after the instruction. The PV layer
+   * decides whether it is a hypercall (guest kernel mode) or the guest's system call.
+   */
+  Syscall = 1,
+  /**
+   * An exception was raised and not delivered: {@link X86Exit.vector},
+   * {@link X86Exit.errorCode}, {@link X86Exit.cr2}. rip is the faulting instruction for
+   * faults, the next instruction for traps and software interrupts
+   * ({@link X86Exit.software} is true for `int n`, `int3`, `into`).
+   */
+  Exception = 2,
+  /** `cpuid` executed: leaf in eax, subleaf in ecx; rip still points at it. The caller writes eax–edx and calls {@link X86CpuApi.skipInstruction}. {@link X86Exit.forced} tells whether the forced-emulation prefix preceded it. */
+  Cpuid = 3,
+  /** `hlt` executed at CPL 0 (for hardware-assisted guests; at CPL > 0 it is a #GP). */
+  Halt = 4,
+}
+
+/** Details of the last exit, overwritten by every run. */
+export interface X86Exit {
+  /** Why the run stopped. */
+  reason: X86ExitReason;
+  /** Instructions retired during the run. */
+  retired: number;
+  /** For exceptions: the vector. */
+  vector: number;
+  /** For exceptions with an error code: the code; −1 when the vector has none. */
+  errorCode: number;
+  /** For #PF: the faulting linear address. */
+  cr2: bigint;
+  /** For exceptions: raised by `int n` / `int3` / `into` rather than by a fault. */
+  software: boolean;
+  /** For Cpuid: the forced-emulation prefix (`ud2; .ascii "xen"`) preceded the instruction. */
+  forced: boolean;
+  /** Length of the instruction that caused the exit (0 if not decoded). */
+  instructionLength: number;
+}
+
+/** The x86 CPU model's public surface. */
+export interface X86CpuApi {
+  /** Details of the last exit. */
+  readonly exit: X86Exit;
+  /** Runs until `budget` instructions retire or an exit happens; returns the reason. */
+  run(budget: number): X86ExitReason;
+  /** Advances rip past the instruction that caused the current exit. */
+  skipInstruction(): void;
+
+  /** Reads general-purpose register `r` (64 bits). */
+  getReg(r: Reg): bigint;
+  /** Writes general-purpose register `r` (64 bits). */
+  setReg(r: Reg, value: bigint): void;
+  /** Low 32 bits of register `r`, as an unsigned number (fast path). */
+  getReg32(r: Reg): number;
+  /** The instruction pointer. */
+  rip: bigint;
+  /** The architectural RFLAGS value (materialised from lazy flags on read). */
+  rflags: number;
+  /** Current privilege level (0–3). */
+  cpl: number;
+  /** Segment selectors, index {@link Seg}. Writing one does not load a descriptor. */
+  readonly sel: Uint16Array;
+  /** FS base (64 bits). */
+  fsBase: bigint;
+  /** GS base (64 bits). */
+  gsBase: bigint;
+  /** CR2: last page-fault address. */
+  cr2: bigint;
+  /**
+   * CR3: machine address of the top-level page table. Writing it flushes the TLB
+   * (non-global entries; hvkit flushes all).
+   */
+  cr3: number;
+  /** CR0 (PG, WP, TS, ...). */
+  cr0: number;
+  /** CR4 (PAE, PGE, OSFXSR, ...). */
+  cr4: number;
+  /** EFER (LME, LMA, NXE, SCE). */
+  efer: number;
+  /** Flushes the whole software TLB. */
+  flushTlb(): void;
+  /** Drops the TLB entry for the page containing `va`. */
+  invlpg(va: bigint): void;
+  /**
+   * Walks the current page tables for a hypervisor access at CPL 0 rights, with the
+   * hardware's side effects (accessed, and dirty for writes).
+   * @returns the machine address, or −1 if the access would fault.
+   */
+  translate(va: bigint, write: boolean, user: boolean): number;
+  /**
+   * Tells the CPU that machine bytes `[pa, pa + length)` were written from outside the
+   * CPU (hypercall copy, builder), so cached decodings of them are dropped.
+   */
+  invalidateCode(pa: number, length: number): void;
+}

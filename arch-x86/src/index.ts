@@ -1,0 +1,9 @@
+/**
+ * `@hvkit/arch-x86`: the x86 family — one instruction table driving decoder, interpreter
+ * and disassembler; paging; the PV MMU shared by 32- and 64-bit PV guests.
+ *
+ * @packageDocumentation
+ */
+export * from "./cpu-api.js";
+export * from "./insn.js";
+export * from "./ops.js";

@@ -1,0 +1,7 @@
+/**
+ * `@hvkit/arch-x86_64`: x86_64 PV guests as a variant of `@hvkit/arch-x86`.
+ *
+ * @packageDocumentation
+ */
+/** The arch's name as the CLI spells it. */
+export const ARCH_NAME = "x86_64";

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+
+process.stdout.write("hvkit: under construction\n");

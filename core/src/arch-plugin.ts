@@ -1,0 +1,196 @@
+/**
+ * The contract between the architecture-neutral core and a per-ISA plugin.
+ *
+ * The core never tests an architecture's name: everything that differs between ISAs is
+ * reached through these hooks. A new port starts from `hvkit new-arch` stubs that throw
+ * {@link ArchHookMissingError} naming the hook, so the conformance matrix can show which
+ * cells each missing hook blocks (as Xen's new-arch stubs do).
+ *
+ * Threading and time: hvkit is single-threaded and deterministic. Every hook is called
+ * from the machine's event loop; none may read the wall clock, host randomness or any
+ * state outside the machine it is given.
+ *
+ * @module
+ */
+import type { ElfImage } from "./elf.js";
+import type { DataModelName } from "./structs.js";
+import type { HypercallEntry, HypercallArgs } from "./hypercall.js";
+import type { Domain } from "./domain.js";
+import type { Machine } from "./machine.js";
+import type { Vcpu } from "./vcpu.js";
+
+/** Byte order of guest memory and of the ABI structs. */
+export type Endianness = "little" | "big";
+
+/**
+ * How a guest runs. `pv`: paravirtualized, aware of the hypervisor. The others are
+ * hardware-assisted full virtualization for unmodified guests: `hvm-vmx` (Intel VT-x),
+ * `hvm-svm` (AMD SVM), `vt-i` (IA-64 VT-i), `hv` (PowerPC hypervisor mode).
+ */
+export type GuestMode = "pv" | "hvm-vmx" | "hvm-svm" | "vt-i" | "hv";
+
+/** Why {@link ArchVcpu.run} returned. */
+export enum VcpuExitKind {
+  /** The instruction budget ran out; the vCPU can simply be run again. */
+  BudgetExhausted = 0,
+  /**
+   * The guest made a hypercall. The core reads it with {@link ArchVcpu.readHypercall},
+   * dispatches it through the hypercall table and completes it with
+   * {@link ArchVcpu.completeHypercall}.
+   */
+  Hypercall = 1,
+  /** The vCPU has nothing to do until an event arrives (e.g. `hlt` with events enabled). */
+  Idle = 2,
+  /**
+   * The guest hit a condition it cannot recover from (an exception with no handler, a
+   * double fault, a bad bounce-frame write). The core crashes the domain — never the
+   * host. {@link VcpuExit.message} says what happened.
+   */
+  Fatal = 3,
+}
+
+/**
+ * The result of one {@link ArchVcpu.run} call, as data. An arch keeps one instance per
+ * vCPU and overwrites it on every run, so the run loop allocates nothing.
+ */
+export interface VcpuExit {
+  /** Why the run stopped. */
+  kind: VcpuExitKind;
+  /** Guest instructions retired during this run (drives virtual time). */
+  retired: number;
+  /** For {@link VcpuExitKind.Fatal}: a human-readable reason (registers, faulting instruction). */
+  message: string;
+}
+
+/**
+ * Architecture-specific state and behaviour of one virtual CPU. Created by
+ * {@link ArchPlugin.createVcpu}; owned by a core {@link Vcpu}.
+ */
+export interface ArchVcpu {
+  /** The exit record that {@link ArchVcpu.run} fills in (the same object every time). */
+  readonly exit: VcpuExit;
+
+  /**
+   * Executes guest instructions until `budget` instructions have retired or an exit
+   * happens. Must not allocate per instruction and must never throw for anything a guest
+   * can do: guest faults are delivered to the guest or reported as
+   * {@link VcpuExitKind.Fatal}. Throwing is reserved for hvkit bugs.
+   *
+   * @param budget - the maximum number of instructions to retire (at least 1).
+   * @returns the exit record, with `retired` ≤ `budget`.
+   */
+  run(budget: number): VcpuExit;
+
+  /**
+   * Reads the pending hypercall after a {@link VcpuExitKind.Hypercall} exit: fills `args`
+   * with the argument registers and returns the hypercall number, both as the arch's
+   * calling convention places them.
+   */
+  readHypercall(args: HypercallArgs): number;
+
+  /**
+   * Writes a hypercall's result where the guest expects it and resumes the guest after the
+   * hypercall instruction. `result` is a signed value: ≥ 0 success, −errno failure.
+   */
+  completeHypercall(result: number | bigint): void;
+
+  /**
+   * Translates a guest virtual address for a hypervisor access on behalf of the guest
+   * (the core's copy_from_guest / copy_to_guest door). Uses the vCPU's current address
+   * space with guest-kernel rights and sets accessed/dirty bits as the hardware would.
+   *
+   * @returns the machine (host-physical) byte address, or −1 when the page is not mapped
+   *   or not writable for a write (the caller then fails with −EFAULT; no fault is
+   *   injected into the guest).
+   */
+  translate(va: bigint, write: boolean): number;
+
+  /**
+   * One line per register for crash reports and traces, plus the instruction at the
+   * program counter disassembled.
+   */
+  describe(): string;
+}
+
+/** Everything the domain builder needs to lay out a new domain. */
+export interface DomainBuildRequest {
+  /** The machine the domain lives in. */
+  readonly machine: Machine;
+  /** The (already created, still empty) domain. */
+  readonly domain: Domain;
+  /** The parsed kernel image. */
+  readonly image: ElfImage;
+  /** Kernel command line (copied into start_info.cmd_line, truncated to fit). */
+  readonly cmdline: string;
+  /** The guest mode to build for; one of {@link ArchPlugin.modes}. */
+  readonly mode: GuestMode;
+  /** True for the initial domain (dom0): privileged, SIF_INITDOMAIN. */
+  readonly initial: boolean;
+}
+
+/**
+ * What a per-ISA plugin provides. Every member's contract is written here once; the core
+ * relies on nothing else.
+ */
+export interface ArchPlugin {
+  /** The arch's name as the CLI and the conformance matrix spell it (e.g. `x86_64`). */
+  readonly name: string;
+  /** ELF `e_machine` values whose images this arch boots (e.g. 62 for EM_X86_64). */
+  readonly elfMachines: readonly number[];
+  /** ELF classes accepted: 32 and/or 64. */
+  readonly elfClasses: readonly (32 | 64)[];
+  /** Byte order of guest memory and ABI structs. */
+  readonly endianness: Endianness;
+  /** Natural word size of guests (size of `long` and pointers), in bits. */
+  readonly wordBits: 32 | 64;
+  /** Supported guest page sizes in bytes; the first is the default. */
+  readonly pageSizes: readonly number[];
+  /** The data model the ABI structs are laid out in for this arch's guests. */
+  readonly dataModel: DataModelName;
+  /** The start_info magic string the builder writes (e.g. `xen-3.0-x86_64`). */
+  readonly startInfoMagic: string;
+  /** Guest modes this plugin implements. The first is the default. */
+  readonly modes: readonly GuestMode[];
+
+  /**
+   * Arch-specific hypercalls (e.g. x86's mmu_update, set_trap_table, iret) to merge into
+   * the machine's single hypercall table. Called once per machine.
+   */
+  hypercalls(): readonly HypercallEntry[];
+
+  /** Creates the architectural state of vCPU `id` of `domain` (registers reset, not running). */
+  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu;
+
+  /**
+   * Builds a domain as Xen's domain builder does for this arch and mode: allocates and
+   * loads memory, builds the initial address space, start_info (or device tree), shared
+   * info, the hypercall page if the arch has one, and the boot vCPU's entry state.
+   * Throws {@link ImageError} for an image this arch cannot boot (saying what and where).
+   */
+  buildDomain(request: DomainBuildRequest): void;
+
+  /**
+   * Disassembles `count` instructions at guest virtual address `va` in `vcpu`'s address
+   * space, one line each (`address: bytes  mnemonic operands`). Unmapped bytes are shown
+   * as such, never thrown.
+   */
+  disassemble(vcpu: Vcpu, va: bigint, count: number): string[];
+}
+
+/**
+ * Thrown (only) by a stub hook of an unfinished port, so a missing piece fails loudly and
+ * names itself.
+ */
+export class ArchHookMissingError extends Error {
+  /**
+   * @param arch - the arch whose hook is missing.
+   * @param hook - the name of the missing hook.
+   */
+  constructor(
+    readonly arch: string,
+    readonly hook: string,
+  ) {
+    super(`arch ${arch}: hook ${hook} is not implemented yet`);
+    this.name = "ArchHookMissingError";
+  }
+}
