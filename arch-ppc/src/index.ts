@@ -1,7 +1,23 @@
 /**
- * `@hvkit/arch-ppc`: the 64-bit PowerPC port (not started; its hooks fail loudly).
+ * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Not started: its identity is
+ * real (from `shared/abi/ppc.md`), its hooks fail loudly with their names until ported.
  *
  * @packageDocumentation
  */
-/** The arch's name as the CLI spells it. */
-export const ARCH_NAME = "ppc";
+import { createStubArchPlugin, type ArchPlugin } from "@hvkit/core";
+
+/**
+ * The PowerPC arch plugin: ELF64 big-endian EM_PPC64 (21), 4 KiB pages, no hypercall page
+ * (hypercalls are `sc 1`), capabilities "xen-3.0-powerpc64"; PV and hypervisor-mode.
+ */
+export const ppcPlugin: ArchPlugin = createStubArchPlugin({
+  name: "ppc",
+  elfMachines: [21],
+  elfClasses: [64],
+  endianness: "big",
+  wordBits: 64,
+  pageSizes: [4096],
+  dataModel: "ppc64",
+  startInfoMagic: "xen-3.0-powerpc64",
+  modes: ["pv", "hv"],
+});

@@ -147,7 +147,11 @@ export interface ArchPlugin {
   readonly pageSizes: readonly number[];
   /** The data model the ABI structs are laid out in for this arch's guests. */
   readonly dataModel: DataModelName;
-  /** The start_info magic string the builder writes (e.g. `xen-3.0-x86_64`). */
+  /**
+   * The start_info magic string the builder writes (e.g. `xen-3.0-x86_64`); on arches with
+   * no start_info page (PowerPC passes a device tree) the guest-type string of the same
+   * form (`xen-3.0-powerpc64`).
+   */
   readonly startInfoMagic: string;
   /** Guest modes this plugin implements. The first is the default. */
   readonly modes: readonly GuestMode[];
