@@ -38,7 +38,12 @@ export interface Machine {
    * Creates an empty domain (no memory, `vcpus` vCPUs created through the arch plugin,
    * all down).
    */
-  createDomain(options: { privileged: boolean; mode: GuestMode; vcpus: number; id?: number }): Domain;
+  createDomain(options: {
+    privileged: boolean;
+    mode: GuestMode;
+    vcpus: number;
+    id?: number;
+  }): Domain;
 
   /**
    * Allocates `count` free machine frames to `domain` (owner set, contents zeroed) and
