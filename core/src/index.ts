@@ -12,3 +12,5 @@ export * from "./vcpu.js";
 export * from "./machine.js";
 export * from "./structs.js";
 export * from "./elf.js";
+export * from "./arch-stub.js";
+export * from "./errors.js";

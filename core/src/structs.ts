@@ -1,12 +1,658 @@
 /**
- * Declarative ABI struct definitions, laid out per data model. (Skeleton: the codec is
- * being written.)
+ * Declarative ABI struct definitions, laid out per data model.
+ *
+ * Xen's public structs are C structs; the same declaration has a different layout for a
+ * 32-bit x86 guest, a 64-bit x86 guest, IA-64 and big-endian PowerPC. hvkit writes each
+ * struct once, as data ({@link defineStruct}), with a doc string per field explaining the
+ * ABI, and computes the layout per {@link DataModelName} the first time it is asked for
+ * ({@link StructDef.layout}), following the C rules gcc applies for that target:
+ *
+ * - each field sits at the next multiple of its alignment; a struct's alignment is its
+ *   largest field alignment and its size is rounded up to it; a union's members all sit
+ *   at offset 0;
+ * - `x86_32` is ILP32 with the i386 System V quirk that 64-bit integers are aligned to 4
+ *   inside structs; `x86_64` and `ia64` are LP64 little-endian; `ppc64` is LP64 big-endian;
+ * - `long`, pointers, guest handles, `xen_pfn_t` and `xen_ulong_t` take their size from
+ *   the model ({@link DATA_MODELS}).
+ *
+ * Paths name a field from the struct's top: names joined by dots, array elements by their
+ * index as a path segment (`"vcpu_info.3.evtchn_upcall_mask"`, `"evtchn_pending.0"`,
+ * `"console.domU.mfn"`). `vcpu_info[3].evtchn_upcall_mask` is accepted too.
+ *
+ * Accessors take a `DataView` and a byte `base` (e.g. {@link PhysicalMemory.view} and a
+ * machine address), so a struct is read where it lies in guest memory without copying.
+ * Each resolved path is cached per layout; a `get`/`set` after the first is one map lookup
+ * and one `DataView` access. Hot code can also take {@link StructLayout.offsetOf} once and
+ * use the view directly.
  *
  * @module
  */
+import { StructPathError } from "./errors.js";
+import type { PhysicalMemory } from "./memory.js";
 
 /**
  * The C data models Xen's public structs are laid out in: `x86_32` (ILP32, 64-bit fields
  * aligned to 4), `x86_64`, `ia64` (LP64, little-endian), `ppc64` (LP64, big-endian).
  */
 export type DataModelName = "x86_32" | "x86_64" | "ia64" | "ppc64";
+
+/** Every data model, in a fixed order (for tests and tools that walk them all). */
+export const DATA_MODEL_NAMES: readonly DataModelName[] = ["x86_32", "x86_64", "ia64", "ppc64"];
+
+/** What a data model fixes about C types: sizes of the model-dependent types and byte order. */
+export interface DataModel {
+  /** The model's name. */
+  readonly name: DataModelName;
+  /** True for little-endian byte order. */
+  readonly littleEndian: boolean;
+  /** `sizeof(long)` (also its alignment). */
+  readonly long: 4 | 8;
+  /** `sizeof(void *)` (also its alignment). */
+  readonly pointer: 4 | 8;
+  /**
+   * `sizeof(XEN_GUEST_HANDLE(T))`: a struct wrapping one pointer on x86 and IA-64. On
+   * PowerPC Xen padded every handle to 8 bytes so 32-bit and 64-bit guests share one
+   * layout (arch-powerpc.h); ppc64 pointers are 8 anyway.
+   */
+  readonly handle: 4 | 8;
+  /** `sizeof(xen_pfn_t)`: `unsigned long` on x86 and IA-64; 8 bytes on PowerPC. */
+  readonly xenPfn: 4 | 8;
+  /** `sizeof(xen_ulong_t)`: `unsigned long` on x86 and IA-64; `uint64_t` on PowerPC. */
+  readonly xenUlong: 4 | 8;
+  /** Alignment of 64-bit integers inside structs: 4 on i386 System V, 8 elsewhere. */
+  readonly int64Align: 4 | 8;
+}
+
+/**
+ * The four data models. Sources: the i386 and x86-64 System V psABIs (gcc's behaviour
+ * is what the golden tests check), Xen's arch-x86/xen-x86_32.h and xen-x86_64.h,
+ * arch-ia64.h (Xen ≤ 4.1) and arch-powerpc.h (Xen ≤ 3.2).
+ */
+export const DATA_MODELS: Readonly<Record<DataModelName, DataModel>> = {
+  x86_32: { name: "x86_32", littleEndian: true, long: 4, pointer: 4, handle: 4, xenPfn: 4, xenUlong: 4, int64Align: 4 },
+  x86_64: { name: "x86_64", littleEndian: true, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
+  ia64: { name: "ia64", littleEndian: true, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
+  ppc64: { name: "ppc64", littleEndian: false, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
+};
+
+// ---------------------------------------------------------------------------------------
+// Field types
+
+/** Sizes of integers whose width depends on the data model. */
+export type ModelWidth = "long" | "pointer" | "handle" | "xen_pfn" | "xen_ulong";
+
+/** An integer field: fixed width, or a width the data model decides. */
+export interface IntType {
+  /** Discriminant. */
+  readonly kind: "int";
+  /** Width in bytes, or the model-dependent C type it has the width of. */
+  readonly width: 1 | 2 | 4 | 8 | ModelWidth;
+  /** True for a signed (two's complement) integer. */
+  readonly signed: boolean;
+}
+
+/** `char name[length]`: text, NUL-terminated when shorter than the array. */
+export interface CharsType {
+  /** Discriminant. */
+  readonly kind: "chars";
+  /** Number of bytes. */
+  readonly length: number;
+}
+
+/** `T name[length]`: a fixed-size array. */
+export interface ArrayType {
+  /** Discriminant. */
+  readonly kind: "array";
+  /** The element type. */
+  readonly element: FieldType;
+  /** Number of elements. */
+  readonly length: number;
+}
+
+/** Explicit unnamed padding bytes (a field of this type cannot be read or written). */
+export interface PadType {
+  /** Discriminant. */
+  readonly kind: "pad";
+  /** Bytes of padding (alignment 1). */
+  readonly bytes: number;
+}
+
+/** A type whose minimum alignment is raised, as gcc's `__attribute__((aligned(n)))`. */
+export interface AlignedType {
+  /** Discriminant. */
+  readonly kind: "aligned";
+  /** The underlying type. */
+  readonly type: FieldType;
+  /** Minimum alignment in bytes. */
+  readonly align: number;
+}
+
+/** A field whose type differs between data models (e.g. the arch part of shared_info). */
+export interface PerModelType {
+  /** Discriminant. */
+  readonly kind: "per-model";
+  /** The type in each model. */
+  readonly types: Readonly<Record<DataModelName, FieldType>>;
+}
+
+/** Any field type: scalars, text, arrays, padding, nested structs/unions ({@link StructDef}). */
+export type FieldType = IntType | CharsType | ArrayType | PadType | AlignedType | PerModelType | StructDef;
+
+/** One field of a struct: its type and the prose explaining it. */
+export interface FieldSpec {
+  /** The field's type. */
+  readonly type: FieldType;
+  /** What the field means in the ABI (who writes it, when, in what unit). */
+  readonly doc: string;
+}
+
+/** A struct's fields in declaration order (object key order is preserved). */
+export type FieldMap = Readonly<Record<string, FieldSpec>>;
+
+/** Fields, either the same in every model or computed from the model (x86_32 vs x86_64 registers). */
+export type FieldsSource = FieldMap | ((model: DataModelName) => FieldMap);
+
+function int(width: IntType["width"], signed: boolean): IntType {
+  return { kind: "int", width, signed };
+}
+
+/** `uint8_t`. */
+export const u8: IntType = int(1, false);
+/** `uint16_t`. */
+export const u16: IntType = int(2, false);
+/** `uint32_t`. */
+export const u32: IntType = int(4, false);
+/** `uint64_t` (aligned to 4 on x86_32). */
+export const u64: IntType = int(8, false);
+/** `int8_t`. */
+export const i8: IntType = int(1, true);
+/** `int16_t`. */
+export const i16: IntType = int(2, true);
+/** `int32_t`. */
+export const i32: IntType = int(4, true);
+/** `int64_t` (aligned to 4 on x86_32). */
+export const i64: IntType = int(8, true);
+/** C `unsigned long`. */
+export const ulong: IntType = int("long", false);
+/** C `long`. */
+export const long: IntType = int("long", true);
+/** A guest pointer (a guest virtual address), `void *` sized. */
+export const pointer: IntType = int("pointer", false);
+/** `XEN_GUEST_HANDLE(T)`: a guest virtual address the hypervisor copies to/from. */
+export const handle: IntType = int("handle", false);
+/** `xen_pfn_t`: a (pseudo-)physical or machine frame number. */
+export const xenPfn: IntType = int("xen_pfn", false);
+/** `xen_ulong_t`: an unsigned long that stays 64-bit where the arch wants one layout. */
+export const xenUlong: IntType = int("xen_ulong", false);
+/** `domid_t` (`uint16_t`). */
+export const domid: IntType = u16;
+/** `grant_ref_t` (`uint32_t`). */
+export const grantRef: IntType = u32;
+/** `evtchn_port_t` (`uint32_t`). */
+export const evtchnPort: IntType = u32;
+
+/** `char name[length]`. */
+export function chars(length: number): CharsType {
+  return { kind: "chars", length };
+}
+
+/** `element name[length]`. */
+export function array(element: FieldType, length: number): ArrayType {
+  return { kind: "array", element, length };
+}
+
+/** `bytes` of explicit padding (only where C has an unnamed gap or a `pad` array nobody reads). */
+export function pad(bytes: number): PadType {
+  return { kind: "pad", bytes };
+}
+
+/** `type` with `__attribute__((aligned(align)))` (e.g. Xen's `uint64_aligned_t`). */
+export function aligned(type: FieldType, align: number): AlignedType {
+  return { kind: "aligned", type, align };
+}
+
+/** A field whose type depends on the data model. */
+export function perModel(types: Record<DataModelName, FieldType>): PerModelType {
+  return { kind: "per-model", types };
+}
+
+/** A field: its type and its documentation. */
+export function field(type: FieldType, doc: string): FieldSpec {
+  return { type, doc };
+}
+
+// ---------------------------------------------------------------------------------------
+// Definitions and layouts
+
+/** Options of {@link defineStruct}. */
+export interface StructOptions {
+  /** `__attribute__((packed))`: no padding, alignment 1. */
+  readonly packed?: boolean;
+}
+
+/**
+ * One C struct (or union) declared once for all data models. Usable as a field type
+ * (a nested struct). Create with {@link defineStruct}, {@link defineUnion},
+ * {@link struct} or {@link union}.
+ */
+export class StructDef {
+  /** Discriminant, so a StructDef is a {@link FieldType}. */
+  readonly kind = "record";
+  private readonly layouts = new Map<DataModelName, StructLayout>();
+
+  /**
+   * @param name - the C name (`start_info`), used in messages and golden data.
+   * @param doc - what the struct is for.
+   * @param source - the fields.
+   * @param isUnion - true for a C union (all members at offset 0).
+   * @param packed - true for `__attribute__((packed))`.
+   */
+  constructor(
+    readonly name: string,
+    readonly doc: string,
+    private readonly source: FieldsSource,
+    readonly isUnion: boolean,
+    readonly packed: boolean,
+  ) {}
+
+  /** The fields as declared for `model`. */
+  fields(model: DataModelName): FieldMap {
+    return typeof this.source === "function" ? this.source(model) : this.source;
+  }
+
+  /** The layout in `model`, computed on first use and cached. */
+  layout(model: DataModelName): StructLayout {
+    let l = this.layouts.get(model);
+    if (l === undefined) {
+      l = new StructLayout(this, DATA_MODELS[model], layoutRecord(this, DATA_MODELS[model]));
+      this.layouts.set(model, l);
+    }
+    return l;
+  }
+}
+
+/** Declares a named C struct. */
+export function defineStruct(name: string, doc: string, fields: FieldsSource, options: StructOptions = {}): StructDef {
+  return new StructDef(name, doc, fields, false, options.packed === true);
+}
+
+/** Declares a named C union. */
+export function defineUnion(name: string, doc: string, fields: FieldsSource): StructDef {
+  return new StructDef(name, doc, fields, true, false);
+}
+
+/** An anonymous struct type used inline as a field type. */
+export function struct(fields: FieldsSource): StructDef {
+  return new StructDef("", "", fields, false, false);
+}
+
+/** An anonymous union type used inline as a field type. */
+export function union(fields: FieldsSource): StructDef {
+  return new StructDef("", "", fields, true, false);
+}
+
+/** How a resolved field is accessed. */
+export enum SlotKind {
+  /** Unsigned 8-bit integer. */
+  U8 = 0,
+  /** Signed 8-bit integer. */
+  I8 = 1,
+  /** Unsigned 16-bit integer. */
+  U16 = 2,
+  /** Signed 16-bit integer. */
+  I16 = 3,
+  /** Unsigned 32-bit integer. */
+  U32 = 4,
+  /** Signed 32-bit integer. */
+  I32 = 5,
+  /** Unsigned 64-bit integer (read as bigint). */
+  U64 = 6,
+  /** Signed 64-bit integer (read as bigint). */
+  I64 = 7,
+  /** A `char[N]` (read with getString/setString). */
+  Chars = 8,
+  /** A struct, union, array or padding (only offset and size are meaningful). */
+  Aggregate = 9,
+}
+
+/** A field resolved in one layout: where it is and how to access it. */
+export interface FieldSlot {
+  /** The path it was resolved from (normalised to dots). */
+  readonly path: string;
+  /** Byte offset from the start of the struct. */
+  readonly offset: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** How to read and write it. */
+  readonly kind: SlotKind;
+}
+
+/** One node of a laid-out type tree (what {@link StructLayout} resolves paths through). */
+export interface LayoutNode {
+  /** Size in bytes. */
+  readonly size: number;
+  /** Alignment in bytes. */
+  readonly align: number;
+  /** How a field of this type is accessed. */
+  readonly kind: SlotKind;
+  /** Named members of a struct or union, with their offsets. */
+  readonly children?: ReadonlyMap<string, { readonly offset: number; readonly node: LayoutNode }>;
+  /** The element of an array. */
+  readonly element?: LayoutNode;
+  /** The element count of an array. */
+  readonly length?: number;
+}
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+function intKind(size: number, signed: boolean): SlotKind {
+  switch (size) {
+    case 1:
+      return signed ? SlotKind.I8 : SlotKind.U8;
+    case 2:
+      return signed ? SlotKind.I16 : SlotKind.U16;
+    case 4:
+      return signed ? SlotKind.I32 : SlotKind.U32;
+    default:
+      return signed ? SlotKind.I64 : SlotKind.U64;
+  }
+}
+
+function layoutType(type: FieldType, model: DataModel): LayoutNode {
+  switch (type.kind) {
+    case "int": {
+      const w = type.width;
+      const size =
+        typeof w === "number"
+          ? w
+          : w === "long"
+            ? model.long
+            : w === "pointer"
+              ? model.pointer
+              : w === "handle"
+                ? model.handle
+                : w === "xen_pfn"
+                  ? model.xenPfn
+                  : model.xenUlong;
+      return { size, align: size === 8 ? model.int64Align : size, kind: intKind(size, type.signed) };
+    }
+    case "chars":
+      return { size: type.length, align: 1, kind: SlotKind.Chars };
+    case "pad":
+      return { size: type.bytes, align: 1, kind: SlotKind.Aggregate };
+    case "array": {
+      const element = layoutType(type.element, model);
+      return { size: element.size * type.length, align: element.align, kind: SlotKind.Aggregate, element, length: type.length };
+    }
+    case "aligned": {
+      const inner = layoutType(type.type, model);
+      const align = Math.max(inner.align, type.align);
+      return { ...inner, align, size: alignUp(inner.size, align) };
+    }
+    case "per-model":
+      return layoutType(type.types[model.name], model);
+    case "record":
+      return type.layout(model.name).root;
+  }
+}
+
+function layoutRecord(def: StructDef, model: DataModel): LayoutNode {
+  const children = new Map<string, { offset: number; node: LayoutNode }>();
+  let end = 0;
+  let align = 1;
+  for (const [name, spec] of Object.entries(def.fields(model.name))) {
+    if (/^\d+$/.test(name) || name.includes(".")) throw new StructPathError(`${def.name}: bad field name "${name}"`);
+    const node = layoutType(spec.type, model);
+    const a = def.packed ? 1 : node.align;
+    const offset = def.isUnion ? 0 : alignUp(end, a);
+    children.set(name, { offset, node });
+    end = Math.max(end, offset + node.size);
+    align = Math.max(align, a);
+  }
+  return { size: alignUp(end, align), align, kind: SlotKind.Aggregate, children };
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * A struct laid out in one data model: sizes, offsets and byte-order-aware accessors.
+ * Obtain with {@link StructDef.layout}.
+ */
+export class StructLayout {
+  /** Total size in bytes (`sizeof`). */
+  readonly size: number;
+  /** Alignment in bytes (`_Alignof`). */
+  readonly align: number;
+  /** True when multi-byte fields are little-endian. */
+  readonly littleEndian: boolean;
+  private readonly slots = new Map<string, FieldSlot>();
+
+  /**
+   * @param def - the definition this is a layout of.
+   * @param model - the data model.
+   * @param root - the laid-out type tree.
+   */
+  constructor(
+    readonly def: StructDef,
+    readonly model: DataModel,
+    readonly root: LayoutNode,
+  ) {
+    this.size = root.size;
+    this.align = root.align;
+    this.littleEndian = model.littleEndian;
+  }
+
+  /** Resolves `path` (cached). Throws {@link StructPathError} if it names no field. */
+  slot(path: string): FieldSlot {
+    const s = this.slots.get(path);
+    return s !== undefined ? s : this.resolve(path);
+  }
+
+  private resolve(path: string): FieldSlot {
+    const norm = path.replace(/\[(\d+)\]/g, ".$1");
+    let node = this.root;
+    let offset = 0;
+    if (norm !== "") {
+      for (const seg of norm.split(".")) {
+        if (node.children !== undefined) {
+          const c = node.children.get(seg);
+          if (c === undefined) throw new StructPathError(`${this.def.name} (${this.model.name}): no field "${seg}" in path "${path}"`);
+          offset += c.offset;
+          node = c.node;
+        } else if (node.element !== undefined && /^\d+$/.test(seg) && Number(seg) < node.length!) {
+          offset += Number(seg) * node.element.size;
+          node = node.element;
+        } else {
+          throw new StructPathError(`${this.def.name} (${this.model.name}): cannot resolve "${seg}" in path "${path}"`);
+        }
+      }
+    }
+    const slot: FieldSlot = { path: norm, offset, size: node.size, kind: node.kind };
+    this.slots.set(path, slot);
+    return slot;
+  }
+
+  /** Byte offset of the field at `path` (`offsetof`); `""` is the struct itself (0). */
+  offsetOf(path: string): number {
+    return this.slot(path).offset;
+  }
+
+  /** Size in bytes of the field at `path` (an array element's size is the array's stride). */
+  sizeOf(path: string): number {
+    return this.slot(path).size;
+  }
+
+  /**
+   * Reads the integer at `path` from the struct at `base` in `view`: a number for fields
+   * of up to 32 bits, a bigint for 64-bit fields (so `unsigned long` is a number on
+   * x86_32 and a bigint on the LP64 models; see {@link StructLayout.getBigInt} and
+   * {@link StructLayout.getNumber} for model-neutral code).
+   */
+  get(view: DataView, base: number, path: string): number | bigint {
+    const s = this.slot(path);
+    const a = base + s.offset;
+    const le = this.littleEndian;
+    switch (s.kind) {
+      case SlotKind.U8:
+        return view.getUint8(a);
+      case SlotKind.I8:
+        return view.getInt8(a);
+      case SlotKind.U16:
+        return view.getUint16(a, le);
+      case SlotKind.I16:
+        return view.getInt16(a, le);
+      case SlotKind.U32:
+        return view.getUint32(a, le);
+      case SlotKind.I32:
+        return view.getInt32(a, le);
+      case SlotKind.U64:
+        return view.getBigUint64(a, le);
+      case SlotKind.I64:
+        return view.getBigInt64(a, le);
+      default:
+        throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not an integer field`);
+    }
+  }
+
+  /** Reads any integer field as a bigint (widened; signed fields sign-extended). */
+  getBigInt(view: DataView, base: number, path: string): bigint {
+    const v = this.get(view, base, path);
+    return typeof v === "bigint" ? v : BigInt(v);
+  }
+
+  /** Reads any integer field as a number (64-bit values above 2^53 lose precision). */
+  getNumber(view: DataView, base: number, path: string): number {
+    const v = this.get(view, base, path);
+    return typeof v === "bigint" ? Number(v) : v;
+  }
+
+  /**
+   * Writes the integer at `path`. Accepts a number or a bigint for any integer field;
+   * the value is truncated to the field's width (two's complement), as a C store is.
+   */
+  set(view: DataView, base: number, path: string, value: number | bigint): void {
+    const s = this.slot(path);
+    const a = base + s.offset;
+    const le = this.littleEndian;
+    switch (s.kind) {
+      case SlotKind.U8:
+      case SlotKind.I8:
+        view.setUint8(a, typeof value === "number" ? value & 0xff : Number(BigInt.asUintN(8, value)));
+        return;
+      case SlotKind.U16:
+      case SlotKind.I16:
+        view.setUint16(a, typeof value === "number" ? value & 0xffff : Number(BigInt.asUintN(16, value)), le);
+        return;
+      case SlotKind.U32:
+      case SlotKind.I32:
+        view.setUint32(a, typeof value === "number" ? value >>> 0 : Number(BigInt.asUintN(32, value)), le);
+        return;
+      case SlotKind.U64:
+      case SlotKind.I64:
+        view.setBigUint64(a, BigInt.asUintN(64, BigInt(value)), le);
+        return;
+      default:
+        throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not an integer field`);
+    }
+  }
+
+  /**
+   * Reads a `char[N]` field as text: bytes up to the first NUL (or all N), each byte one
+   * character (Latin-1, so any byte sequence round-trips).
+   */
+  getString(view: DataView, base: number, path: string): string {
+    const s = this.charsSlot(path);
+    const bytes = new Uint8Array(view.buffer, view.byteOffset + base + s.offset, s.size);
+    const nul = bytes.indexOf(0);
+    return latin1.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+  }
+
+  /**
+   * Writes `text` into a `char[N]` field: at most N−1 characters (low byte of each char
+   * code), then NUL, and the rest of the array zeroed — so the field always ends in NUL,
+   * as Xen's strlcpy-style copies into start_info leave it.
+   */
+  setString(view: DataView, base: number, path: string, text: string): void {
+    const s = this.charsSlot(path);
+    const a = base + s.offset;
+    const n = Math.min(text.length, s.size - 1);
+    for (let i = 0; i < s.size; i++) view.setUint8(a + i, i < n ? text.charCodeAt(i) & 0xff : 0);
+  }
+
+  private charsSlot(path: string): FieldSlot {
+    const s = this.slot(path);
+    if (s.kind !== SlotKind.Chars) throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not a char array`);
+    return s;
+  }
+
+  /**
+   * Every named field path, depth first in declaration order. Arrays of structs are
+   * listed with element 0 expanded (`"vcpu_info.0.time.version"`) plus the last element
+   * itself (`"vcpu_info.31"`); arrays of scalars by the array path only.
+   */
+  paths(): string[] {
+    const out: string[] = [];
+    const walk = (node: LayoutNode, prefix: string): void => {
+      if (node.children !== undefined) {
+        for (const [name, c] of node.children) {
+          const p = prefix === "" ? name : `${prefix}.${name}`;
+          out.push(p);
+          walk(c.node, p);
+        }
+      } else if (node.element !== undefined && node.element.children !== undefined && node.length! > 0) {
+        out.push(`${prefix}.0`);
+        walk(node.element, `${prefix}.0`);
+        if (node.length! > 1) out.push(`${prefix}.${node.length! - 1}`);
+      }
+    };
+    walk(this.root, "");
+    return out;
+  }
+}
+
+/**
+ * Convenience for code that works on {@link PhysicalMemory}: the layout's accessors bound
+ * to one struct at machine address `base`.
+ */
+export function structAt(layout: StructLayout, memory: PhysicalMemory, base: number): StructRef {
+  return new StructRef(layout, memory.view, base);
+}
+
+/** One struct instance: a layout, a view and a base address. */
+export class StructRef {
+  /**
+   * @param layout - the struct's layout.
+   * @param view - the memory it lives in.
+   * @param base - its byte offset in `view`.
+   */
+  constructor(
+    readonly layout: StructLayout,
+    readonly view: DataView,
+    readonly base: number,
+  ) {}
+
+  /** See {@link StructLayout.get}. */
+  get(path: string): number | bigint {
+    return this.layout.get(this.view, this.base, path);
+  }
+  /** See {@link StructLayout.getBigInt}. */
+  getBigInt(path: string): bigint {
+    return this.layout.getBigInt(this.view, this.base, path);
+  }
+  /** See {@link StructLayout.getNumber}. */
+  getNumber(path: string): number {
+    return this.layout.getNumber(this.view, this.base, path);
+  }
+  /** See {@link StructLayout.set}. */
+  set(path: string, value: number | bigint): void {
+    this.layout.set(this.view, this.base, path, value);
+  }
+  /** See {@link StructLayout.getString}. */
+  getString(path: string): string {
+    return this.layout.getString(this.view, this.base, path);
+  }
+  /** See {@link StructLayout.setString}. */
+  setString(path: string, text: string): void {
+    this.layout.setString(this.view, this.base, path, text);
+  }
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import {
+  array,
+  chars,
+  defineStruct,
+  defineUnion,
+  field,
+  handle,
+  i16,
+  i64,
+  pad,
+  perModel,
+  u16,
+  u32,
+  u64,
+  u8,
+  ulong,
+  xenPfn,
+  aligned,
+  SlotKind,
+} from "./structs.js";
+import { StructPathError } from "./errors.js";
+
+// A toy struct exercising every rule: 64-bit alignment per model, long/handle widths,
+// nested union, array of structs, char array, padding, per-model types.
+const INNER = defineStruct("inner", "test", {
+  a: field(u8, "a"),
+  b: field(u64, "b"),
+});
+const U = defineUnion("u", "test", {
+  small: field(u16, "small"),
+  big: field(array(u32, 3), "big"),
+});
+const TOY = defineStruct("toy", "test", {
+  c: field(u8, "c"),
+  q: field(u64, "q aligns to 4 on x86_32, 8 elsewhere"),
+  l: field(ulong, "long"),
+  h: field(handle, "guest handle"),
+  s: field(i16, "signed"),
+  u: field(U, "union"),
+  inner: field(array(INNER, 2), "array of structs"),
+  name: field(chars(8), "text"),
+  gap: field(pad(3), "padding"),
+  pm: field(perModel({ x86_32: u8, x86_64: u32, ia64: u16, ppc64: u64 }), "per model"),
+  pfn: field(xenPfn, "pfn"),
+  al: field(aligned(i64, 8), "aligned 8 everywhere"),
+});
+
+describe("struct layout rules", () => {
+  it("lays out ILP32 with 4-byte alignment of 64-bit ints on x86_32", () => {
+    const l = TOY.layout("x86_32");
+    expect(l.offsetOf("q")).toBe(4);
+    expect(l.offsetOf("l")).toBe(12);
+    expect(l.sizeOf("l")).toBe(4);
+    expect(l.offsetOf("h")).toBe(16);
+    expect(l.offsetOf("s")).toBe(20);
+    expect(l.offsetOf("u")).toBe(24); // union of u16 and u32[3]: size 12, align 4
+    expect(l.sizeOf("u")).toBe(12);
+    expect(l.offsetOf("u.big.2")).toBe(32);
+    expect(l.sizeOf("inner.0")).toBe(12); // inner: u8 @0, u64 @4 -> 12
+    expect(l.offsetOf("inner.1.b")).toBe(36 + 12 + 4);
+    expect(l.offsetOf("inner[1].b")).toBe(52);
+    expect(l.offsetOf("name")).toBe(60);
+    expect(l.offsetOf("gap")).toBe(68);
+    expect(l.offsetOf("pm")).toBe(71);
+    expect(l.offsetOf("pfn")).toBe(72);
+    expect(l.offsetOf("al")).toBe(80);
+    expect(l.align).toBe(8);
+    expect(l.size).toBe(88);
+  });
+
+  it("lays out LP64 with natural alignment on x86_64", () => {
+    const l = TOY.layout("x86_64");
+    expect(l.offsetOf("q")).toBe(8);
+    expect(l.offsetOf("l")).toBe(16);
+    expect(l.offsetOf("h")).toBe(24);
+    expect(l.offsetOf("s")).toBe(32);
+    expect(l.offsetOf("u")).toBe(36);
+    expect(l.offsetOf("inner")).toBe(48);
+    expect(l.sizeOf("inner.0")).toBe(16);
+    expect(l.offsetOf("name")).toBe(80);
+    expect(l.offsetOf("gap")).toBe(88);
+    expect(l.offsetOf("pm")).toBe(92); // u32 on x86_64
+    expect(l.offsetOf("pfn")).toBe(96);
+    expect(l.size).toBe(112);
+  });
+
+  it("caches layouts per model", () => {
+    expect(TOY.layout("ia64")).toBe(TOY.layout("ia64"));
+    expect(TOY.layout("ia64")).not.toBe(TOY.layout("x86_64"));
+  });
+
+  it("reads and writes in the model's byte order", () => {
+    const buf = new DataView(new ArrayBuffer(256));
+    const be = TOY.layout("ppc64");
+    be.set(buf, 16, "q", 0x0102030405060708n);
+    expect(buf.getUint8(16 + 8)).toBe(1);
+    expect(be.get(buf, 16, "q")).toBe(0x0102030405060708n);
+    be.set(buf, 16, "s", -2);
+    expect(be.get(buf, 16, "s")).toBe(-2);
+    expect(buf.getUint8(16 + be.offsetOf("s"))).toBe(0xff);
+    const le = TOY.layout("x86_64");
+    le.set(buf, 0, "u.big.1", 0x11223344);
+    expect(buf.getUint8(le.offsetOf("u.big.1"))).toBe(0x44);
+    expect(le.get(buf, 0, "u.big.1")).toBe(0x11223344);
+  });
+
+  it("returns number for <=32-bit fields and bigint for 64-bit ones, per model", () => {
+    const buf = new DataView(new ArrayBuffer(256));
+    TOY.layout("x86_32").set(buf, 0, "l", 0xfffffffffn);
+    expect(TOY.layout("x86_32").get(buf, 0, "l")).toBe(0xffffffff);
+    TOY.layout("x86_64").set(buf, 0, "l", -1);
+    expect(TOY.layout("x86_64").get(buf, 0, "l")).toBe(0xffffffffffffffffn);
+    expect(TOY.layout("x86_64").getNumber(buf, 0, "s")).toBe(0);
+    expect(TOY.layout("x86_32").getBigInt(buf, 0, "l")).toBe(0xffffffffn);
+  });
+
+  it("truncates stores to the field width", () => {
+    const buf = new DataView(new ArrayBuffer(256));
+    const l = TOY.layout("x86_64");
+    l.set(buf, 0, "c", 0x1ff);
+    expect(l.get(buf, 0, "c")).toBe(0xff);
+    l.set(buf, 0, "u.small", 0x12345);
+    expect(l.get(buf, 0, "u.small")).toBe(0x2345);
+    expect(l.get(buf, 0, "u.big.0")).toBe(0x2345); // union members overlap
+  });
+
+  it("reads and writes char arrays as NUL-terminated text", () => {
+    const buf = new DataView(new ArrayBuffer(256));
+    const l = TOY.layout("x86_64");
+    l.setString(buf, 0, "name", "abcdefghij");
+    expect(l.getString(buf, 0, "name")).toBe("abcdefg");
+    expect(buf.getUint8(l.offsetOf("name") + 7)).toBe(0);
+    l.setString(buf, 0, "name", "x");
+    expect(l.getString(buf, 0, "name")).toBe("x");
+    expect(buf.getUint8(l.offsetOf("name") + 2)).toBe(0);
+  });
+
+  it("rejects bad paths and wrong accessors with StructPathError", () => {
+    const l = TOY.layout("x86_64");
+    expect(() => l.offsetOf("nope")).toThrow(StructPathError);
+    expect(() => l.offsetOf("inner.2")).toThrow(StructPathError);
+    expect(() => l.offsetOf("c.x")).toThrow(StructPathError);
+    expect(() => l.get(new DataView(new ArrayBuffer(256)), 0, "name")).toThrow(StructPathError);
+    expect(() => l.getString(new DataView(new ArrayBuffer(256)), 0, "c")).toThrow(StructPathError);
+    expect(l.slot("inner").kind).toBe(SlotKind.Aggregate);
+  });
+
+  it("lays out packed structs without padding", () => {
+    const P = defineStruct("p", "t", { a: field(u8, "a"), b: field(u64, "b"), c: field(u32, "c") }, { packed: true });
+    expect(P.layout("x86_64").offsetOf("b")).toBe(1);
+    expect(P.layout("x86_64").size).toBe(13);
+  });
+
+  it("lists paths with arrays of structs expanded at element 0", () => {
+    expect(TOY.layout("x86_64").paths()).toContain("inner.0.b");
+    expect(TOY.layout("x86_64").paths()).toContain("inner.1");
+    expect(TOY.layout("x86_64").paths()).toContain("u.big");
+  });
+});
