@@ -3,5 +3,18 @@
  *
  * @packageDocumentation
  */
-/** XTF's result lattice, lowest to highest severity. */
-export const RESULT_ORDER = ["SUCCESS", "SKIP", "ERROR", "FAILURE"] as const;
+export * from "./result.js";
+export * from "./conformance-test.js";
+export * from "./matrix.js";
+export * from "./baseline.js";
+export * from "./runner.js";
+export * from "./guest-run.js";
+export * from "./guest-images.js";
+export * from "./xtf.js";
+export * from "./reports/matrix-grid.js";
+export * from "./reports/table.js";
+export * from "./reports/json.js";
+export * from "./reports/junit.js";
+export * from "./reports/html.js";
+export * from "./reports/markup.js";
+export { CONFORMANCE_TESTS } from "./tests/index.js";

@@ -1,0 +1,21 @@
+/**
+ * The JSON report: the whole {@link SuiteReport} with a format version, for tools that
+ * compare runs or merge shards.
+ *
+ * @module
+ */
+import type { SuiteReport } from "../runner.js";
+
+/** Version of the JSON report format; bumped when a field changes meaning. */
+export const JSON_REPORT_VERSION = 1;
+
+/** Renders `report` as pretty-printed JSON. */
+export function formatJson(report: SuiteReport): string {
+  return (
+    JSON.stringify(
+      { version: JSON_REPORT_VERSION, tool: "hvkit conformance", ...report },
+      null,
+      2,
+    ) + "\n"
+  );
+}

@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { container } from "tsyringe";
+import {
+  ArchHookMissingError,
+  createStubArchPlugin,
+  ImageError,
+  ImageErrorCode,
+  type ArchPlugin,
+} from "@hvkit/core";
+import { ConformanceFailure, success, skip, type ConformanceTest } from "./conformance-test.js";
+import { buildMatrix, parseShard } from "./matrix.js";
+import { parseBaseline } from "./baseline.js";
+import { runSuite } from "./runner.js";
+
+const toy = (name: string, modes: ArchPlugin["modes"] = ["pv"]): ArchPlugin =>
+  createStubArchPlugin({
+    name,
+    elfMachines: [1],
+    elfClasses: [64],
+    endianness: "little",
+    wordBits: 64,
+    pageSizes: [4096],
+    dataModel: "x86_64",
+    startInfoMagic: `xen-3.0-${name}`,
+    modes,
+  });
+
+const test = (
+  name: string,
+  run: ConformanceTest["run"],
+  requires: ConformanceTest["requires"] = {},
+): ConformanceTest => ({
+  area: "unit",
+  name,
+  description: name,
+  requires,
+  run,
+});
+
+const tests: ConformanceTest[] = [
+  test("passes", () => success("ok")),
+  test("skips", () => skip("not here")),
+  test("fails", () => {
+    throw new ConformanceFailure("expected 1, got 2");
+  }),
+  test("hook", (ctx) => ctx.arch.buildDomain({} as never)),
+  test("bug", () => {
+    throw new TypeError("undefined is not a function");
+  }),
+  test("bad-image", () => {
+    throw new ImageError(ImageErrorCode.Truncated, "ELF header", "file is 12 bytes");
+  }),
+  test("async", async () => success()),
+  test("only-b", () => success(), { arches: ["b"] }),
+  test("needs-feature", () => success(), { features: ["hypercall-page"] }),
+];
+
+describe("buildMatrix", () => {
+  it("walks arch × mode × guest × role × test and applies requirements", () => {
+    const m = buildMatrix([toy("a"), toy("b", ["pv", "hv"])], tests);
+    const ids = m.map((e) => e.id);
+    expect(ids).toContain("a/pv/hvkit-test/dom0/unit/passes");
+    expect(ids).toContain("b/hv/hvkit-test/dom0/unit/only-b");
+    expect(ids).not.toContain("a/pv/hvkit-test/dom0/unit/only-b");
+    expect(m.length).toBe(8 + 9 + 9);
+  });
+
+  it("marks modes an arch does not implement as unsupported", () => {
+    const m = buildMatrix([toy("a")], tests, { modes: ["hvm-vmx"] });
+    expect(m.every((e) => e.unsupported?.includes("does not implement mode hvm-vmx"))).toBe(true);
+  });
+
+  it("filters by substring of the entry id", () => {
+    const m = buildMatrix([toy("a"), toy("b")], tests, { filter: "b/pv/hvkit-test/dom0/unit/pa" });
+    expect(m.map((e) => e.id)).toEqual(["b/pv/hvkit-test/dom0/unit/passes"]);
+  });
+
+  it("splits into disjoint shards that cover everything", () => {
+    const all = buildMatrix([toy("a"), toy("b")], tests).map((e) => e.id);
+    const parts = [1, 2, 3].map((i) =>
+      buildMatrix([toy("a"), toy("b")], tests, { shard: { index: i, count: 3 } }).map((e) => e.id),
+    );
+    expect(parts.flat().sort()).toEqual([...all].sort());
+    expect(new Set(parts.flat()).size).toBe(all.length);
+  });
+
+  it("parses shard specs", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    for (const bad of ["0/4", "5/4", "1/0", "x", "1/2/3", "-1/2"])
+      expect(parseShard(bad)).toBeNull();
+  });
+});
+
+describe("runSuite", () => {
+  it("turns every outcome into a cell result and never throws", async () => {
+    const report = await runSuite({ arches: [toy("a")], tests, container });
+    const byTest = Object.fromEntries(report.entries.map((e) => [e.test, e]));
+    expect(byTest["unit/passes"].result).toBe("SUCCESS");
+    expect(byTest["unit/skips"].result).toBe("SKIP");
+    expect(byTest["unit/fails"]).toMatchObject({
+      result: "FAILURE",
+      message: "expected 1, got 2",
+      verdict: "fail",
+    });
+    expect(byTest["unit/hook"]).toMatchObject({
+      result: "ERROR",
+      message: "missing arch hook buildDomain (a)",
+    });
+    expect(byTest["unit/bug"].result).toBe("ERROR");
+    expect(byTest["unit/bug"].message).toMatch(/^TypeError: undefined is not a function \(at /);
+    expect(byTest["unit/bad-image"].message).toMatch(
+      /^ImageError: bad kernel image \(truncated\) at ELF header/,
+    );
+    expect(byTest["unit/async"].result).toBe("SUCCESS");
+    expect(byTest["unit/needs-feature"]).toMatchObject({
+      result: "SKIP",
+      message: "needs feature hypercall-page",
+    });
+    expect(report.ok).toBe(false);
+    expect(report.summary.results).toEqual({
+      SUCCESS: 2,
+      SKIP: 2,
+      ERROR: 3,
+      FAILURE: 1,
+      UNSUPPORTED: 0,
+    });
+  });
+
+  it("gives each cell its own child container", async () => {
+    const seen: unknown[] = [];
+    const probe = test("probe", (ctx) => {
+      seen.push(ctx.container);
+      expect(ctx.container).not.toBe(container);
+      return success();
+    });
+    await runSuite({ arches: [toy("a"), toy("b")], tests: [probe], container });
+    expect(seen.length).toBe(2);
+    expect(seen[0]).not.toBe(seen[1]);
+  });
+
+  it("judges results against the baseline", async () => {
+    const baseline = parseBaseline(
+      JSON.stringify({
+        entries: [
+          { id: "*/unit/fails", reason: "known bug" },
+          { id: "a/*/unit/hook", expect: "ERROR", reason: "port not started" },
+          { id: "a/*/unit/bug", expect: "ERROR", reason: "flaky", flaky: true },
+          { id: "a/pv/hvkit-test/dom0/unit/bad-image", expect: "ERROR", reason: "fixture" },
+          { id: "*/unit/passes", reason: "was broken" },
+        ],
+      }),
+    );
+    const report = await runSuite({ arches: [toy("a")], tests, container, baseline });
+    const verdict = Object.fromEntries(report.entries.map((e) => [e.test, e.verdict]));
+    expect(verdict).toMatchObject({
+      "unit/fails": "expected-fail",
+      "unit/hook": "expected-fail",
+      "unit/bug": "flaky",
+      "unit/bad-image": "expected-fail",
+      "unit/passes": "fixed",
+      "unit/skips": "pass",
+    });
+    expect(report.ok).toBe(true);
+  });
+
+  it("fails a baselined ERROR-only cell that now reports FAILURE", async () => {
+    const baseline = parseBaseline(
+      JSON.stringify({ entries: [{ id: "*", expect: "ERROR", reason: "x" }] }),
+    );
+    const report = await runSuite({ arches: [toy("a")], tests: [tests[2]], container, baseline });
+    expect(report.entries[0].verdict).toBe("fail");
+  });
+
+  it("reports progress after each entry", async () => {
+    const calls: string[] = [];
+    await runSuite({
+      arches: [toy("a")],
+      tests: tests.slice(0, 2),
+      container,
+      onStart: (n) => calls.push(`start ${n}`),
+      onEntry: (done, total, r) => calls.push(`${done}/${total} ${r.result}`),
+    });
+    expect(calls).toEqual(["start 2", "1/2 SUCCESS", "2/2 SKIP"]);
+  });
+
+  it("turns a missing core boot API or guest image into an ERROR of the cell", async () => {
+    const boots = test("boots", (ctx) => {
+      ctx.boot(ctx.guestImage("no-such-guest"));
+      return success();
+    });
+    const report = await runSuite({ arches: [toy("a")], tests: [boots], container });
+    expect(report.entries[0].result).toBe("ERROR");
+    expect(report.entries[0].message).toMatch(/no-such-guest/);
+  });
+
+  it("keeps ArchHookMissingError distinguishable", () => {
+    expect(new ArchHookMissingError("a", "run").hook).toBe("run");
+  });
+});

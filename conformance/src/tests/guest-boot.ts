@@ -1,0 +1,86 @@
+/**
+ * The shape shared by tests that boot one of our own guests and check what it printed and
+ * how it ended: one declaration per behaviour, so each test file stays a few lines long.
+ *
+ * @module
+ */
+import { ShutdownReason } from "@hvkit/core";
+import {
+  ConformanceFailure,
+  expectEqual,
+  success,
+  type ConformanceTest,
+  type Requirements,
+} from "../conformance-test.js";
+
+/** What a guest-boot test expects. */
+export interface GuestBootExpectation {
+  /** Area (folder). */
+  readonly area: string;
+  /** Test name. */
+  readonly name: string;
+  /** The behaviour checked. */
+  readonly description: string;
+  /** Guest image name under `conformance/guests/<arch>/bin/`. */
+  readonly guest: string;
+  /** Requirements beyond the defaults (our own guest set, role dom0). */
+  readonly requires: Requirements;
+  /** The exact console output, or a pattern it must match. */
+  readonly console: string | RegExp;
+  /** How the initial domain must shut down. */
+  readonly shutdown: ShutdownReason;
+  /** The SCHEDOP_shutdown_code, when the guest sets one. */
+  readonly shutdownCode?: number;
+  /** A pattern one hypervisor message must match (e.g. the crash report). */
+  readonly hypervisorMessage?: RegExp;
+  /** Kernel command line. */
+  readonly cmdline?: string;
+  /** Instruction budget (default 50 million). */
+  readonly maxInstructions?: number;
+}
+
+/** Makes a test that boots `expect.guest` and checks its console and shutdown. */
+export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
+  return {
+    area: expect.area,
+    name: expect.name,
+    description: expect.description,
+    requires: { guests: ["hvkit-test"], roles: ["dom0"], ...expect.requires },
+    run(ctx) {
+      const run = ctx.boot(ctx.guestImage(expect.guest), {
+        cmdline: expect.cmdline ?? "",
+        maxInstructions: expect.maxInstructions ?? 50_000_000,
+      });
+      for (const line of run.hypervisorMessages) ctx.log(`(hvkit) ${line}`);
+      if (run.end !== "all-shutdown") {
+        throw new ConformanceFailure(
+          `expected the domain to shut down (${ShutdownReason[expect.shutdown]}), but the run ended with ` +
+            `${run.end} after ${run.instructions} instructions; console: ${JSON.stringify(run.console.slice(-200))}`,
+        );
+      }
+      if (typeof expect.console === "string") {
+        expectEqual("console output", run.console, expect.console);
+      } else if (!expect.console.test(run.console)) {
+        throw new ConformanceFailure(
+          `console output ${JSON.stringify(run.console)} does not match ${expect.console}`,
+        );
+      }
+      expectEqual(
+        "shutdown reason",
+        run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason],
+        ShutdownReason[expect.shutdown],
+      );
+      if (expect.shutdownCode !== undefined)
+        expectEqual("shutdown code", run.shutdownCode, expect.shutdownCode);
+      if (
+        expect.hypervisorMessage &&
+        !run.hypervisorMessages.some((l) => expect.hypervisorMessage!.test(l))
+      ) {
+        throw new ConformanceFailure(`no hypervisor message matches ${expect.hypervisorMessage}`);
+      }
+      return success(
+        `${run.instructions} instructions, shut down with ${ShutdownReason[expect.shutdown]}`,
+      );
+    },
+  };
+}

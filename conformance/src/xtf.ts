@@ -1,0 +1,101 @@
+/**
+ * Real Xen Test Framework images as conformance tests. A user builds XTF elsewhere and
+ * points `hvkit conformance --xtf DIR` at the build (or any folder of images); every file
+ * named `test-<env>-<name>` becomes one test of the `xtf` guest set, run in the cells of
+ * the arch and mode its environment names. The test's result is the `Test result:` line
+ * the image prints, exactly as XTF's own runner reads it; no images are ever part of this
+ * repository.
+ *
+ * @module
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { GuestMode } from "@hvkit/core";
+import { ShutdownReason } from "@hvkit/core";
+import type { ConformanceTest } from "./conformance-test.js";
+import { parseXtfResult } from "./result.js";
+
+/** The guest-set name XTF images run under. */
+export const XTF_GUEST_SET = "xtf";
+
+/**
+ * XTF's environments and the arch/mode cells they run in (XTF's `docs/environments`:
+ * `pv64` is a 64-bit PV guest, `pv32pae` a 32-bit PAE PV guest, `hvm*` HVM guests).
+ */
+export const XTF_ENVIRONMENTS: Readonly<Record<string, { arch: string; mode: GuestMode }>> = {
+  pv64: { arch: "x86_64", mode: "pv" },
+  pv32pae: { arch: "x86", mode: "pv" },
+  hvm64: { arch: "x86_64", mode: "hvm-vmx" },
+  hvm32pae: { arch: "x86", mode: "hvm-vmx" },
+  hvm32pse: { arch: "x86", mode: "hvm-vmx" },
+  hvm32: { arch: "x86", mode: "hvm-vmx" },
+};
+
+/** One XTF image found on disk. */
+export interface XtfImage {
+  /** Environment (`pv64`, ...). */
+  readonly env: string;
+  /** Test name (`example`, `selftest`, ...). */
+  readonly name: string;
+  /** File path. */
+  readonly path: string;
+}
+
+const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_.-]+)$/;
+
+/**
+ * Finds XTF images under `dir` (its own files and, as an XTF build tree has them, those
+ * one and two levels down, e.g. `tests/example/test-pv64-example`), sorted by name.
+ * Environments hvkit does not know are left out.
+ */
+export function findXtfImages(dir: string): XtfImage[] {
+  const found = new Map<string, XtfImage>();
+  const walk = (d: string, depth: number): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (depth < 2 && !entry.name.startsWith(".")) walk(path, depth + 1);
+        continue;
+      }
+      const m = IMAGE_NAME.exec(entry.name);
+      if (!m || !(m[1] in XTF_ENVIRONMENTS) || !statSync(path).isFile()) continue;
+      if (!found.has(entry.name)) found.set(entry.name, { env: m[1], name: m[2], path });
+    }
+  };
+  walk(dir, 0);
+  return [...found.values()].sort((a, b) =>
+    `${a.env}-${a.name}`.localeCompare(`${b.env}-${b.name}`),
+  );
+}
+
+/** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
+export const XTF_MAX_INSTRUCTIONS = 500_000_000;
+
+/** Makes one conformance test per image. */
+export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
+  return images.map((image): ConformanceTest => {
+    const env = XTF_ENVIRONMENTS[image.env];
+    return {
+      area: "xtf",
+      name: `${image.env}-${image.name}`,
+      description: `XTF test-${image.env}-${image.name} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
+      requires: { arches: [env.arch], modes: [env.mode], guests: [XTF_GUEST_SET], roles: ["dom0"] },
+      run(ctx) {
+        const run = ctx.boot(new Uint8Array(readFileSync(image.path)), {
+          maxInstructions: XTF_MAX_INSTRUCTIONS,
+        });
+        for (const line of run.console.split("\n").slice(-8)) if (line !== "") ctx.log(line);
+        for (const line of run.hypervisorMessages.slice(-8)) ctx.log(`(hvkit) ${line}`);
+        const result = parseXtfResult(run.console);
+        if (result !== null) return { result, message: `Test result: ${result}` };
+        const how =
+          run.end === "budget-exhausted"
+            ? `no result after ${run.instructions} instructions`
+            : run.shutdownReason !== null
+              ? `no result line; domain shut down (${ShutdownReason[run.shutdownReason]})`
+              : `no result line; run ended: ${run.end}`;
+        return { result: "ERROR", message: how };
+      },
+    };
+  });
+}
