@@ -48,10 +48,29 @@ export const D = {
   IMM2: 15,
   /** Condition code 0–15 for jcc/setcc/cmovcc (the low nibble of the opcode), else 0. */
   CC: 16,
+  /** The REX byte (0x40–0x4f) that applied, or 0 (a REX followed by a legacy prefix is ignored). */
+  REX: 17,
+  /**
+   * The legacy prefixes in the order they appeared, 4 bits each, first in the low nibble
+   * (codes {@link PfxCode}); the last 8 when there were more. The disassembler needs the
+   * order to print unused prefixes as objdump does.
+   */
+  PFX_SEQ: 18,
+  /**
+   * Raw ModRM and SIB bytes: bits 0–7 ModRM, 8–15 SIB, bit 16 set when a ModRM byte is
+   * present, bit 17 set when a SIB byte is present. The disassembler uses them to print
+   * what the encoding said (`0x0(%rax)` vs `(%rax)`, `%riz`).
+   */
+  MODRM: 19,
 } as const;
 
 /** Number of Int32 fields in one decoded-instruction record. */
-export const INSN_FIELDS = 17;
+export const INSN_FIELDS = 20;
+
+/** Codes of legacy prefixes in {@link D.PFX_SEQ}: index = code, value = prefix byte. */
+export const PfxCode: readonly number[] = [
+  0, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67,
+];
 
 /** Base value meaning "RIP-relative" (disp is relative to the next instruction). */
 export const BASE_RIP = 16;
