@@ -1,0 +1,229 @@
+/*
+ * struct-oracle.c -- hvkit's own C declarations of the Xen public ABI structs that
+ * core/src/abi/*.ts defines, compiled by gcc to obtain the authoritative sizeof/offsetof
+ * values for each data model (see gen-struct-golden.sh).
+ *
+ * Written for hvkit from the field lists of Xen's public headers (xen.h, arch-x86/*.h,
+ * event_channel.h, grant_table.h, memory.h, sched.h, vcpu.h, version.h, callback.h,
+ * io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h; arch-powerpc.h for ppc64). Only
+ * the layout matters here: member names match the hvkit definitions, so that a field
+ * missing on either side is a compile error.
+ *
+ * Compile-only, freestanding: nothing is linked or run. The layout values are emitted
+ * into the assembler output as marker lines by oracle_emit() and parsed by the script.
+ * The list of fields to emit (struct-oracle-fields.h) is generated from the hvkit
+ * definitions; the values all come from gcc.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- data-model dependent scalar types --------------------------------------------- */
+#if defined(__powerpc64__)
+/* PowerPC made every guest handle 8 bytes, pointer in the upper-addressed half. */
+typedef struct { int pad_[(sizeof(long long) - sizeof(void *)) / sizeof(int)]; void *p; }
+    __attribute__((aligned(8))) o_handle;
+typedef unsigned long long o_pfn;
+typedef uint64_t o_ulong_x;
+typedef unsigned long o_callback;
+#else
+typedef struct { void *p; } o_handle;
+typedef unsigned long o_pfn;
+typedef unsigned long o_ulong_x;
+#if defined(__i386__)
+typedef struct { unsigned long cs; unsigned long eip; } o_callback;
+#else
+typedef unsigned long o_callback;
+#endif
+#endif
+
+#if defined(__i386__)
+#define O_LEGACY_VCPUS 32
+#define O_EVTCHN_WORDS 32
+#else
+#define O_LEGACY_VCPUS 32
+#define O_EVTCHN_WORDS 64
+#endif
+
+/* ---- per-arch pieces --------------------------------------------------------------- */
+#if defined(__powerpc64__)
+struct arch_vcpu_info { };
+struct arch_shared_info { uint64_t boot_timebase; };
+#elif defined(__i386__)
+struct arch_vcpu_info { unsigned long cr2; unsigned long pad[5]; };
+struct arch_shared_info {
+  unsigned long max_pfn; o_pfn pfn_to_mfn_frame_list_list; unsigned long nmi_reason;
+  unsigned long p2m_cr3, p2m_vaddr, p2m_generation; uint32_t wc_sec_hi;
+};
+#else
+struct arch_vcpu_info { unsigned long cr2; unsigned long pad[1]; };
+struct arch_shared_info {
+  unsigned long max_pfn; o_pfn pfn_to_mfn_frame_list_list; unsigned long nmi_reason;
+  unsigned long p2m_cr3, p2m_vaddr, p2m_generation;
+};
+#endif
+
+/* ---- xen.h ------------------------------------------------------------------------- */
+struct vcpu_time_info {
+  uint32_t version, pad0; uint64_t tsc_timestamp, system_time;
+  uint32_t tsc_to_system_mul; int8_t tsc_shift; uint8_t flags; uint8_t pad1[2];
+};
+struct vcpu_info {
+  uint8_t evtchn_upcall_pending, evtchn_upcall_mask; o_ulong_x evtchn_pending_sel;
+  struct arch_vcpu_info arch; struct vcpu_time_info time;
+};
+struct shared_info {
+  struct vcpu_info vcpu_info[O_LEGACY_VCPUS];
+  o_ulong_x evtchn_pending[O_EVTCHN_WORDS];
+  o_ulong_x evtchn_mask[O_EVTCHN_WORDS];
+  uint32_t wc_version, wc_sec, wc_nsec;
+#if !defined(__i386__)
+  uint32_t wc_sec_hi;
+#endif
+  struct arch_shared_info arch;
+};
+struct start_info {
+  char magic[32]; unsigned long nr_pages, shared_info; uint32_t flags;
+  o_pfn store_mfn; uint32_t store_evtchn;
+  union {
+    struct { o_pfn mfn; uint32_t evtchn; } domU;
+    struct { uint32_t info_off, info_size; } dom0;
+  } console;
+  unsigned long pt_base, nr_pt_frames, mfn_list, mod_start, mod_len;
+  char cmd_line[1024];
+  unsigned long first_p2m_pfn, nr_p2m_frames;
+};
+struct mmu_update { uint64_t ptr, val; };
+struct mmuext_op {
+  unsigned int cmd;
+  union { o_pfn mfn; unsigned long linear_addr; } arg1;
+  union { unsigned int nr_ents; o_handle vcpumask; o_pfn src_mfn; } arg2;
+};
+struct multicall_entry { o_ulong_x op, result; o_ulong_x args[6]; };
+
+/* ---- arch-x86 ---------------------------------------------------------------------- */
+struct trap_info { uint8_t vector, flags; uint16_t cs; unsigned long address; };
+#if defined(__i386__)
+struct cpu_user_regs {
+  uint32_t ebx, ecx, edx, esi, edi, ebp, eax; uint16_t error_code, entry_vector;
+  uint32_t eip; uint16_t cs; uint8_t saved_upcall_mask, _pad0; uint32_t eflags, esp;
+  uint16_t ss, _pad1, es, _pad2, ds, _pad3, fs, _pad4, gs, _pad5;
+};
+#else
+struct cpu_user_regs {
+  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+  uint32_t error_code, entry_vector; uint64_t rip;
+  uint16_t cs, _pad0[1]; uint8_t saved_upcall_mask, _pad1[3]; uint64_t rflags, rsp;
+  uint16_t ss, _pad2[3]; uint16_t es, _pad3[3]; uint16_t ds, _pad4[3];
+  uint16_t fs, _pad5[3]; uint16_t gs, _pad6[3];
+};
+#endif
+struct vcpu_guest_context {
+  uint8_t fpu_ctxt[512]; unsigned long flags; struct cpu_user_regs user_regs;
+  struct trap_info trap_ctxt[256]; unsigned long ldt_base, ldt_ents;
+  unsigned long gdt_frames[16], gdt_ents; unsigned long kernel_ss, kernel_sp;
+  unsigned long ctrlreg[8], debugreg[8];
+#if defined(__i386__)
+  unsigned long event_callback_cs, event_callback_eip, failsafe_callback_cs, failsafe_callback_eip;
+#else
+  unsigned long event_callback_eip, failsafe_callback_eip, syscall_callback_eip;
+#endif
+  unsigned long vm_assist;
+#if !defined(__i386__)
+  uint64_t fs_base, gs_base_kernel, gs_base_user;
+#endif
+};
+struct iret_context { uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss; };
+
+/* ---- sched.h, version.h, callback.h ------------------------------------------------ */
+struct sched_shutdown { unsigned int reason; };
+struct sched_poll { o_handle ports; unsigned int nr_ports; uint64_t timeout; };
+struct sched_remote_shutdown { uint16_t domain_id; unsigned int reason; };
+struct xen_extraversion { char extraversion[16]; };
+struct xen_compile_info { char compiler[64], compile_by[16], compile_domain[32], compile_date[32]; };
+struct xen_capabilities_info { char capabilities[1024]; };
+struct xen_changeset_info { char changeset[64]; };
+struct xen_platform_parameters { o_ulong_x virt_start; };
+struct xen_feature_info { uint32_t submap_idx, submap; };
+struct callback_register { uint16_t type, flags; o_callback address; };
+struct callback_unregister { uint16_t type, _unused; };
+
+/* ---- memory.h, vcpu.h -------------------------------------------------------------- */
+struct xen_memory_reservation {
+  o_handle extent_start; o_ulong_x nr_extents; unsigned int extent_order, mem_flags; uint16_t domid;
+};
+struct xen_add_to_physmap { uint16_t domid, size; unsigned int space; o_ulong_x idx; o_pfn gpfn; };
+struct xen_memory_map { unsigned int nr_entries; o_handle buffer; };
+struct e820entry { uint64_t addr, size; uint32_t type; } __attribute__((packed));
+struct xen_machphys_mapping { o_ulong_x v_start, v_end, max_mfn; };
+struct vcpu_runstate_info { int state; uint64_t state_entry_time; uint64_t time[4]; };
+struct vcpu_set_periodic_timer { uint64_t period_ns; };
+struct vcpu_set_singleshot_timer { uint64_t timeout_abs_ns; uint32_t flags; };
+struct vcpu_register_vcpu_info { uint64_t mfn; uint32_t offset, rsvd; };
+
+/* ---- event_channel.h --------------------------------------------------------------- */
+struct evtchn_alloc_unbound { uint16_t dom, remote_dom; uint32_t port; };
+struct evtchn_bind_interdomain { uint16_t remote_dom; uint32_t remote_port, local_port; };
+struct evtchn_bind_virq { uint32_t virq, vcpu, port; };
+struct evtchn_bind_ipi { uint32_t vcpu, port; };
+struct evtchn_bind_vcpu { uint32_t port, vcpu; };
+struct evtchn_close { uint32_t port; };
+struct evtchn_send { uint32_t port; };
+struct evtchn_unmask { uint32_t port; };
+struct evtchn_status {
+  uint16_t dom; uint32_t port; uint32_t status, vcpu;
+  union {
+    struct { uint16_t dom; } unbound;
+    struct { uint16_t dom; uint32_t port; } interdomain;
+    uint32_t pirq, virq;
+  } u;
+};
+
+/* ---- grant_table.h ----------------------------------------------------------------- */
+struct grant_entry_v1 { uint16_t flags, domid; uint32_t frame; };
+struct gnttab_map_grant_ref {
+  uint64_t host_addr; uint32_t flags, ref; uint16_t dom; int16_t status; uint32_t handle;
+  uint64_t dev_bus_addr;
+};
+struct gnttab_unmap_grant_ref { uint64_t host_addr, dev_bus_addr; uint32_t handle; int16_t status; };
+struct gnttab_setup_table { uint16_t dom; uint32_t nr_frames; int16_t status; o_handle frame_list; };
+struct gnttab_query_size { uint16_t dom; uint32_t nr_frames, max_nr_frames; int16_t status; };
+struct gnttab_copy_ptr { union { uint32_t ref; o_pfn gmfn; } u; uint16_t domid, offset; };
+struct gnttab_copy { struct gnttab_copy_ptr source, dest; uint16_t len, flags; int16_t status; };
+
+/* ---- io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h ----------------------------- */
+struct sring_header {
+  uint32_t req_prod, req_event, rsp_prod, rsp_event;
+  union {
+    struct { uint8_t smartpoll_active; } netif;
+    struct { uint8_t msg; } tapif_user;
+    uint8_t pvt_pad[4];
+  } pvt;
+  uint8_t __pad[44];
+};
+struct blkif_request_segment { uint32_t gref; uint8_t first_sect, last_sect; };
+struct blkif_request {
+  uint8_t operation, nr_segments; uint16_t handle; uint64_t id, sector_number;
+  struct blkif_request_segment seg[11];
+};
+struct blkif_response { uint64_t id; uint8_t operation; int16_t status; };
+union blkif_sring_entry { struct blkif_request req; struct blkif_response rsp; };
+struct xencons_interface {
+  char in[1024]; char out[2048]; uint32_t in_cons, in_prod, out_cons, out_prod; uint8_t connection;
+};
+struct xenstore_domain_interface {
+  char req[1024], rsp[1024]; uint32_t req_cons, req_prod, rsp_cons, rsp_prod;
+  uint32_t server_features, connection, error, evtchn_port;
+};
+struct xsd_sockmsg { uint32_t type, req_id, tx_id, len; };
+
+/* ---- emission ---------------------------------------------------------------------- */
+/* "@@S tag size align" and "@@F tag path offset size" lines in the .s output. */
+#define O_STRUCT(kw, tag)                                                              \
+  __asm__ volatile("\n@@S " #tag " %c0 %c1" ::"i"(sizeof(kw tag)), "i"(_Alignof(kw tag)));
+#define O_FIELD(kw, tag, cpath, path)                                                  \
+  __asm__ volatile("\n@@F " #tag " " path " %c0 %c1" ::"i"(offsetof(kw tag, cpath)),    \
+                   "i"(sizeof(((kw tag *)0)->cpath)));
+
+void oracle_emit(void) {
+#include "struct-oracle-fields.h"
+}

@@ -1,0 +1,75 @@
+/**
+ * Argument structs of memory_op (xen/include/public/memory.h) and the e820 map entry
+ * XENMEM_memory_map returns on x86.
+ *
+ * @module
+ */
+import { defineStruct, domid, field, handle, u16, u32, u64, xenPfn, xenUlong } from "../structs.js";
+
+/** e820 type: usable RAM. */
+export const E820_RAM = 1;
+/** e820 type: reserved. */
+export const E820_RESERVED = 2;
+/** e820 type: ACPI tables (reclaimable). */
+export const E820_ACPI = 3;
+/** e820 type: ACPI non-volatile storage. */
+export const E820_NVS = 4;
+/** e820 type: unusable. */
+export const E820_UNUSABLE = 5;
+
+/** XENMAPSPACE_* for xen_add_to_physmap.space: a shared_info frame. */
+export const XENMAPSPACE_SHARED_INFO = 0;
+/** XENMAPSPACE_*: a grant-table frame (idx is the frame number; bit 31 selects status frames). */
+export const XENMAPSPACE_GRANT_TABLE = 1;
+/** XENMAPSPACE_*: move an existing pseudo-physical frame. */
+export const XENMAPSPACE_GMFN = 2;
+/** XENMAPSPACE_*: a range of frames (size of them). */
+export const XENMAPSPACE_GMFN_RANGE = 3;
+/** XENMAPSPACE_*: a frame of another domain. */
+export const XENMAPSPACE_GMFN_FOREIGN = 4;
+
+/**
+ * `struct xen_memory_reservation`: increase/decrease_reservation and populate_physmap.
+ * 32 bytes on LP64, 20 on x86_32.
+ */
+export const XEN_MEMORY_RESERVATION = defineStruct("xen_memory_reservation", "Add or remove extents of memory.", {
+  extent_start: field(handle, "Guest pointer to an array of xen_pfn_t: frames to free, or (populate) where to put new ones / receives the new frames."),
+  nr_extents: field(xenUlong, "Number of extents."),
+  extent_order: field(u32, "Each extent is 2^extent_order pages."),
+  mem_flags: field(u32, "XENMEMF_* flags (low 8 bits: address-width limit; NUMA node above)."),
+  domid: field(domid, "The domain (DOMID_SELF unless privileged)."),
+});
+
+/** `struct xen_add_to_physmap`: map a special frame into the pseudo-physical space. 24 / 16 bytes. */
+export const XEN_ADD_TO_PHYSMAP = defineStruct("xen_add_to_physmap", "Place a hypervisor-provided frame at a guest frame number.", {
+  domid: field(domid, "The domain."),
+  size: field(u16, "Number of frames for XENMAPSPACE_gmfn_range."),
+  space: field(u32, "XENMAPSPACE_* source."),
+  idx: field(xenUlong, "Index within the source space."),
+  gpfn: field(xenPfn, "Pseudo-physical frame to map it at."),
+});
+
+/** `struct xen_memory_map`: XENMEM_memory_map's argument. 16 bytes on LP64, 8 on x86_32. */
+export const XEN_MEMORY_MAP = defineStruct("xen_memory_map", "Fetch the domain's (pseudo-physical) memory map.", {
+  nr_entries: field(u32, "IN: capacity of buffer in entries; OUT: entries written."),
+  buffer: field(handle, "Guest pointer to an array of e820 entries (x86)."),
+});
+
+/** `struct e820entry` (packed, 20 bytes): one range of an x86 memory map. */
+export const E820_ENTRY = defineStruct(
+  "e820entry",
+  "One range of an x86 BIOS-style memory map.",
+  {
+    addr: field(u64, "Start address."),
+    size: field(u64, "Length in bytes."),
+    type: field(u32, "E820_* type."),
+  },
+  { packed: true },
+);
+
+/** `struct xen_machphys_mapping`: where the read-only machine-to-physical table is mapped. */
+export const XEN_MACHPHYS_MAPPING = defineStruct("xen_machphys_mapping", "Location of the guest-visible M2P table.", {
+  v_start: field(xenUlong, "First virtual address of the M2P table."),
+  v_end: field(xenUlong, "End (exclusive) of its mapping."),
+  max_mfn: field(xenUlong, "Largest machine frame number it can translate."),
+});
