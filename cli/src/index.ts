@@ -1,7 +1,25 @@
 /**
- * `hvkit`: the command-line interface and composition root.
+ * `hvkit`: the command-line interface and composition root. The command itself is
+ * `main.ts`; this module exposes its parts for embedding and tests.
  *
  * @packageDocumentation
  */
-/** The command's name. */
-export const COMMAND_NAME = "hvkit";
+export { runCli, COMMAND_NAME, VERSION } from "./program.js";
+export {
+  ExitStatus,
+  EXIT_STATUS_HELP,
+  shutdownExitStatus,
+  shutdownReasonName,
+} from "./exit-status.js";
+export type { CliIo, CliStream } from "./cli-io.js";
+export {
+  ARCH_CATALOG,
+  archCatalog,
+  builtinArchPlugins,
+  isArchPlugin,
+  type ArchCatalog,
+} from "./arch-catalog.js";
+export { createRootContainer } from "./composition.js";
+export { tracingArchPlugin, type TraceSink, type SteppableVcpu } from "./trace.js";
+export { parseCount, parseMemoryMiB, parseList, MAX_MEMORY_MIB } from "./options.js";
+export { UsageError } from "./commands/run.js";

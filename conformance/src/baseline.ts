@@ -16,6 +16,8 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { RESULT_ORDER, type CellResult, type XtfResult } from "./result.js";
 
 /** One baseline entry. */
@@ -104,4 +106,21 @@ export function judge(result: CellResult, entry: BaselineEntry | undefined): Ver
   if (passing) return "fixed";
   const limit = RESULT_ORDER.indexOf(entry.expect ?? "FAILURE");
   return RESULT_ORDER.indexOf(result as XtfResult) <= limit ? "expected-fail" : "fail";
+}
+
+/**
+ * The baseline `hvkit conformance` uses unless told otherwise: `conformance/baseline.json`
+ * beside `src/` (and beside `dist/` in the built package).
+ */
+export const DEFAULT_BASELINE_PATH = fileURLToPath(new URL("../baseline.json", import.meta.url));
+
+/** Reads and parses a baseline file. Throws {@link BaselineError} saying what and where. */
+export function loadBaseline(path: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new BaselineError(`cannot read baseline ${path}: ${(e as Error).message}`);
+  }
+  return parseBaseline(text, path);
 }

@@ -1,0 +1,124 @@
+/**
+ * `hvkit run`: boot an image as the initial domain and run it, guest console to stdout.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import type { DependencyContainer } from "tsyringe";
+import { ArchHookMissingError, ImageError, ShutdownReason, type GuestMode } from "@hvkit/core";
+import {
+  BootApiMissingError,
+  runGuest,
+  DEFAULT_MAX_INSTRUCTIONS,
+  DEFAULT_MEMORY_MIB,
+} from "@hvkit/conformance";
+import type { ArchCatalog } from "../arch-catalog.js";
+import type { CliIo } from "../cli-io.js";
+import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
+import { tracingArchPlugin } from "../trace.js";
+
+/** Options of `hvkit run`, as parsed. */
+export interface RunCommandOptions {
+  /** Arch name. */
+  readonly arch: string;
+  /** Guest mode (default: the arch's first). */
+  readonly mode?: string;
+  /** Machine memory, MiB. */
+  readonly memory?: number;
+  /** Kernel command line. */
+  readonly cmdline?: string;
+  /** Instruction budget. */
+  readonly maxInstructions?: number;
+  /** Trace hypercalls, exits and (where the arch allows) instructions on stderr. */
+  readonly trace?: boolean;
+}
+
+/** A problem the user must fix (exit 2); the message is printed after `hvkit: `. */
+export class UsageError extends Error {
+  /** @param message - what is wrong, and what would be right. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Describes a failed read of a file given on the command line. */
+export function describeReadError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "is a directory";
+  if (code === "EACCES") return "permission denied";
+  return (e as Error).message;
+}
+
+/** Runs `hvkit run`; returns the exit status. */
+export function runCommand(
+  io: CliIo,
+  root: DependencyContainer,
+  arches: ArchCatalog,
+  imagePath: string,
+  options: RunCommandOptions,
+): number {
+  const plugin = arches.get(options.arch);
+  if (!plugin) {
+    throw new UsageError(
+      `unknown arch "${options.arch}" (known: ${arches.plugins.map((p) => p.name).join(", ")})`,
+    );
+  }
+  const mode = (options.mode ?? plugin.modes[0]) as GuestMode;
+  if (!plugin.modes.includes(mode)) {
+    throw new UsageError(
+      `arch ${plugin.name} does not implement mode "${mode}" (it offers ${plugin.modes.join(", ")})`,
+    );
+  }
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(readFileSync(imagePath));
+  } catch (e) {
+    throw new UsageError(`cannot read image ${imagePath}: ${describeReadError(e)}`);
+  }
+  const err = (line: string) => void io.stderr.write(line + "\n");
+  const arch = options.trace ? tracingArchPlugin(plugin, err) : plugin;
+  const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  let run;
+  try {
+    run = runGuest(root.createChildContainer(), {
+      arch,
+      mode,
+      image,
+      cmdline: options.cmdline ?? "",
+      memoryMiB: options.memory ?? DEFAULT_MEMORY_MIB,
+      maxInstructions: budget,
+      onGuestOutput: (bytes) => void io.stdout.write(bytes),
+      onHypervisorMessage: (line) => err(`(hvkit) ${line}`),
+    });
+  } catch (e) {
+    if (e instanceof ImageError)
+      throw new UsageError(`bad image ${imagePath}: ${e.where}: ${e.detail}`);
+    if (e instanceof ArchHookMissingError) {
+      throw new UsageError(
+        `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
+      );
+    }
+    if (e instanceof BootApiMissingError)
+      throw new UsageError(`this build cannot boot images yet: ${e.message}`);
+    throw e;
+  }
+  if (run.end === "budget-exhausted") {
+    err(`hvkit: instruction budget of ${budget} ran out (raise it with --max-instructions)`);
+    return ExitStatus.BUDGET_EXHAUSTED;
+  }
+  if (run.end === "deadlock") {
+    err(
+      `hvkit: deadlock after ${run.instructions} instructions: every vCPU is blocked and nothing is pending`,
+    );
+    return ExitStatus.DEADLOCK;
+  }
+  const reason = run.shutdownReason ?? ShutdownReason.Crash;
+  const status = shutdownExitStatus(reason);
+  if (status !== ExitStatus.OK) {
+    const code = run.shutdownCode !== null ? `, code ${run.shutdownCode}` : "";
+    err(`hvkit: domain 0 shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
+  }
+  return status;
+}

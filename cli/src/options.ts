@@ -1,0 +1,57 @@
+/**
+ * Parsers for option values shared by the commands. Each throws commander's
+ * `InvalidArgumentError`, which the program turns into a usage error (exit 2).
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "commander";
+
+const SUFFIX: Readonly<Record<string, number>> = {
+  "": 1,
+  k: 1e3,
+  K: 1e3,
+  m: 1e6,
+  M: 1e6,
+  g: 1e9,
+  G: 1e9,
+};
+
+/**
+ * Parses a positive count: digits (with optional `_` separators) and an optional decimal
+ * suffix k, M or G (`50M` = 50,000,000).
+ */
+export function parseCount(text: string): number {
+  const m = /^(\d[\d_]*)([kKmMgG]?)$/.exec(text.trim());
+  const value = m ? Number(m[1].replace(/_/g, "")) * SUFFIX[m[2]] : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(
+      `expected a positive whole number such as 1000000 or 50M, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** Largest machine memory accepted, MiB. */
+export const MAX_MEMORY_MIB = 16384;
+
+/** Parses a memory size in MiB (1 … {@link MAX_MEMORY_MIB}). */
+export function parseMemoryMiB(text: string): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_MEMORY_MIB) {
+    throw new InvalidArgumentError(
+      `expected a whole number of MiB from 1 to ${MAX_MEMORY_MIB}, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** Parses a comma-separated list (`x86_64,ia64`), dropping empty items. */
+export function parseList(text: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...text
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  ];
+}

@@ -1,0 +1,187 @@
+/**
+ * The `hvkit` command line: commands, options, help texts and exit statuses, parsed by
+ * commander. Usage errors exit 2; see {@link EXIT_STATUS_HELP}.
+ *
+ * @module
+ */
+import { Command, CommanderError, Option } from "commander";
+import type { DependencyContainer } from "tsyringe";
+import {
+  DEFAULT_MAX_INSTRUCTIONS,
+  DEFAULT_MEMORY_MIB,
+  GUEST_SETS,
+  XTF_GUEST_SET,
+} from "@hvkit/conformance";
+import { ARCH_CATALOG } from "./arch-catalog.js";
+import type { CliIo } from "./cli-io.js";
+import { createRootContainer } from "./composition.js";
+import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
+import { parseCount, parseList, parseMemoryMiB } from "./options.js";
+import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { UsageError, runCommand, type RunCommandOptions } from "./commands/run.js";
+
+/** The command's name. */
+export const COMMAND_NAME = "hvkit";
+
+/** The version printed by `--version`. */
+export const VERSION = "0.0.0";
+
+function buildProgram(
+  io: CliIo,
+  root: DependencyContainer,
+  setStatus: (status: number) => void,
+): Command {
+  const arches = root.resolve(ARCH_CATALOG);
+  const archNames = arches.plugins.map((p) => p.name).join(", ");
+  const program = new Command(COMMAND_NAME);
+  program
+    .description(
+      "hvkit: a porting kit and conformance suite for a Xen-style hypervisor.\n" +
+        "Boots guest kernels on per-ISA interpreters behind Xen's real public ABI.",
+    )
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(s.startsWith("error:") ? `${COMMAND_NAME}: ${s}` : s),
+    })
+    .showHelpAfterError(`(run "${COMMAND_NAME} --help" for usage)`)
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 guest.elf\n  $ ${COMMAND_NAME} inspect guest.elf\n  $ ${COMMAND_NAME} conformance --arch x86_64\n\n${EXIT_STATUS_HELP}\n`,
+    );
+
+  program
+    .command("run")
+    .summary("boot an image as the initial domain and run it")
+    .description(
+      "Boot <image> as the initial domain (dom0), as Xen boots the kernel it is given, and run it.\n" +
+        "What the guest writes through console_io goes to stdout, byte for byte, as it comes;\n" +
+        "hypervisor messages (a domain crash with registers and the faulting instruction) go to stderr.\n" +
+        "The exit status says how the guest ended.",
+    )
+    .argument("<image>", "ELF kernel image with Xen notes")
+    .requiredOption("--arch <arch>", `arch to run (${archNames})`)
+    .option(
+      "--mode <mode>",
+      "guest mode: pv, hvm-vmx, hvm-svm, vt-i, hv (default: the arch's first)",
+    )
+    .option(
+      "--memory <MiB>",
+      `machine memory in MiB (default ${DEFAULT_MEMORY_MIB})`,
+      parseMemoryMiB,
+    )
+    .option("--cmdline <string>", "kernel command line (start_info.cmd_line)")
+    .option(
+      "--max-instructions <N>",
+      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}; k/M/G suffixes)`,
+      parseCount,
+    )
+    .option(
+      "--trace",
+      "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
+        "disassembly) when the arch can single-step",
+    )
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
+        `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n\n${EXIT_STATUS_HELP}\n`,
+    )
+    .action((image: string, opts: RunCommandOptions) =>
+      setStatus(runCommand(io, root, arches, image, opts)),
+    );
+
+  program
+    .command("inspect")
+    .summary("print an image's ELF header, segments and Xen notes")
+    .description(
+      "Print what the loader sees in <image>: ELF header summary, loadable segments and decoded Xen notes.",
+    )
+    .argument("<image>", "ELF kernel image")
+    .addHelpText(
+      "after",
+      `\nExample:\n  $ ${COMMAND_NAME} inspect guest.elf\n\nExit status:\n  0    the image was read and described\n  2    unreadable or malformed image (stderr says what and where)\n`,
+    )
+    .action((image: string) => setStatus(inspectCommand(io, image)));
+
+  program
+    .command("conformance")
+    .summary("run the conformance suite and print the matrix")
+    .description(
+      "Run the conformance suite over arch × mode × guest × role × test and print the matrix.\n" +
+        "Each cell runs in a fresh machine. Results use XTF's lattice (SUCCESS < SKIP < ERROR < FAILURE)\n" +
+        "plus UNSUPPORTED for cells declined by design. Cells listed in the baseline as expected\n" +
+        "failures or flakes do not fail the run. Progress goes to stderr.",
+    )
+    .option("--arch <list>", `arches, comma-separated (default: all: ${archNames})`, parseList)
+    .option("--mode <list>", "guest modes, comma-separated (default: each arch's own)", parseList)
+    .option(
+      "--guest <list>",
+      `guest sets, comma-separated: ${[...GUEST_SETS, XTF_GUEST_SET].join(", ")} (default: hvkit-test, or xtf with --xtf)`,
+      parseList,
+    )
+    .option("--role <list>", "guest roles, comma-separated (default: dom0)", parseList)
+    .option(
+      "--filter <substring>",
+      "run only entries whose id (arch/mode/guest/role/area/name) contains this",
+    )
+    .option("--shard <i/n>", "run only the i-th of n disjoint parts of the matrix")
+    .option(
+      "--baseline <file>",
+      "expected failures and flakes (default: conformance/baseline.json)",
+    )
+    .option("--no-baseline", "judge every cell as if nothing were expected to fail")
+    .option("--json <file>", "also write the report as JSON")
+    .option("--junit <file>", "also write the report as JUnit XML")
+    .option("--html <file>", "also write the matrix as a static HTML page")
+    .option(
+      "--xtf <dir>",
+      "run the Xen Test Framework images (test-pv64-* and other known environments) built in <dir>",
+    )
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ ${COMMAND_NAME} conformance --arch x86_64 --html report.html\n` +
+        `  $ ${COMMAND_NAME} conformance --shard 2/4 --junit junit-2.xml\n` +
+        `  $ ${COMMAND_NAME} conformance --xtf ~/src/xtf\n\nExit status:\n` +
+        `  0    every cell passed (or failed as the baseline expects)\n  1    some cell failed unexpectedly\n` +
+        `  2    usage error (unknown arch, bad --shard, unreadable baseline or XTF folder)\n`,
+    )
+    .action(async (opts: ConformanceCommandOptions) =>
+      setStatus(await conformanceCommand(io, root, arches, opts)),
+    );
+
+  program.addOption(
+    new Option("--no-color", "accepted for compatibility; output is never coloured").hideHelp(),
+  );
+  return program;
+}
+
+/**
+ * Runs the command line `argv` (without `node` and the script) and returns the exit
+ * status. Never throws: usage errors print a message and return 2, and an unexpected
+ * exception (an hvkit bug) prints its stack and returns 70.
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  root?: DependencyContainer,
+): Promise<number> {
+  let status: number = ExitStatus.OK;
+  try {
+    const program = buildProgram(io, root ?? createRootContainer(), (s) => (status = s));
+    await program.parseAsync([...argv], { from: "user" });
+    return status;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
+    if (e instanceof UsageError) {
+      io.stderr.write(`${COMMAND_NAME}: ${e.message}\n`);
+      return ExitStatus.USAGE;
+    }
+    io.stderr.write(
+      `${COMMAND_NAME}: internal error (a bug in hvkit): ${(e as Error)?.stack ?? String(e)}\n`,
+    );
+    return ExitStatus.INTERNAL;
+  }
+}
