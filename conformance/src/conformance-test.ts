@@ -5,8 +5,9 @@
  * Tests live one per file in `conformance/src/tests/<area>/<name>.conformance.ts` and are
  * listed in `tests/index.ts`. The suffix is `.conformance.ts`, not `.test.ts`, on purpose:
  * vitest's `*.test.ts` glob is for unit tests of hvkit's own code, while a conformance
- * test is run by the matrix runner once per cell. Vitest still runs every conformance test
- * through the runner (`suite.test.ts`), so `npm test` fails when a cell regresses.
+ * test is run by the matrix runner once per cell. Vitest still runs the whole suite
+ * through the runner (`cli/src/suite.test.ts`, with the arches the command registers and
+ * the committed baseline), so `npm test` fails when a cell regresses.
  *
  * Outcome rules (XTF's): a test returns SUCCESS or SKIP, or throws
  * {@link ConformanceFailure} (FAILURE: hvkit did the wrong thing). Any other exception is

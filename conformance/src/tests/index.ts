@@ -6,6 +6,7 @@
  * @module
  */
 import type { ConformanceTest } from "../conformance-test.js";
+import { publishedSizes } from "./abi/published-sizes.conformance.js";
 
 /** The suite. */
-export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [];
+export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [publishedSizes];

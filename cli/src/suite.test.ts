@@ -1,0 +1,31 @@
+/**
+ * Runs hvkit's own conformance suite through the matrix runner, with the arches the
+ * command registers and the committed baseline, so `npm test` fails when a cell regresses
+ * (the conformance tests themselves are `*.conformance.ts`, outside vitest's glob).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  CONFORMANCE_TESTS,
+  DEFAULT_BASELINE_PATH,
+  loadBaseline,
+  runSuite,
+} from "@hvkit/conformance";
+import { createRootContainer } from "./composition.js";
+import { ARCH_CATALOG } from "./arch-catalog.js";
+
+describe("hvkit's conformance suite", () => {
+  it("passes every cell the baseline does not expect to fail", async () => {
+    const root = createRootContainer();
+    const report = await runSuite({
+      arches: root.resolve(ARCH_CATALOG).plugins,
+      tests: CONFORMANCE_TESTS,
+      container: root,
+      baseline: loadBaseline(DEFAULT_BASELINE_PATH),
+    });
+    const unexpected = report.entries
+      .filter((e) => e.verdict === "fail")
+      .map((e) => `${e.id}: ${e.result} ${e.message}`);
+    expect(unexpected).toEqual([]);
+    expect(report.summary.total).toBeGreaterThan(0);
+  });
+});
