@@ -7,3 +7,9 @@
 export * from "./cpu-api.js";
 export * from "./insn.js";
 export * from "./ops.js";
+export * from "./alu.js";
+export * from "./paging.js";
+export * from "./decode-cache.js";
+export * from "./cpu.js";
+export { execute } from "./execute.js";
+export * from "./pv-mmu.js";

@@ -1,0 +1,511 @@
+/**
+ * The x86 CPU model: architectural state in typed arrays and plain number fields (64-bit
+ * registers as 32-bit halves), memory access through the software TLB, and the
+ * {@link X86CpuApi} surface. The interpreter loop is in execute.ts.
+ *
+ * @module
+ */
+import type { PhysicalMemory } from "@hvkit/core";
+import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
+import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
+import { execute } from "./execute.js";
+import {
+  Access, EFER_NXE, P_RS, P_RU, P_WS, P_WS_CODE, P_WU, P_WU_CODE, P_XS, P_XU, Paging, TLB_MASK,
+} from "./paging.js";
+
+/** Thrown (this one object, never a new one) to abandon an instruction that faulted. */
+export const FAULT: { readonly fault: true } = { fault: true };
+
+/** Model-specific register numbers the CPU implements (SDM vol. 4). */
+export const Msr = {
+  /** IA32_TIME_STAMP_COUNTER. */ TSC: 0x10,
+  /** IA32_EFER. */ EFER: 0xc0000080,
+  /** IA32_STAR. */ STAR: 0xc0000081,
+  /** IA32_LSTAR. */ LSTAR: 0xc0000082,
+  /** IA32_CSTAR. */ CSTAR: 0xc0000083,
+  /** IA32_FMASK. */ SFMASK: 0xc0000084,
+  /** IA32_FS_BASE. */ FS_BASE: 0xc0000100,
+  /** IA32_GS_BASE. */ GS_BASE: 0xc0000101,
+  /** IA32_KERNEL_GS_BASE. */ KERNEL_GS_BASE: 0xc0000102,
+  /** IA32_TSC_AUX. */ TSC_AUX: 0xc0000103,
+} as const;
+
+const TWO32 = 4294967296;
+
+function toBig(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** One x86 CPU (a vCPU's execution engine), in 64-bit long mode. */
+export class X86Cpu implements X86CpuApi {
+  /** Low 32 bits of each general-purpose register. */
+  readonly regLo = new Int32Array(16);
+  /** High 32 bits of each general-purpose register. */
+  readonly regHi = new Int32Array(16);
+  /** rip, low half. */
+  ripLo = 0;
+  /** rip, high half. */
+  ripHi = 0;
+  /** RFLAGS, kept exact after every instruction. */
+  flags = 0x202;
+  /** High half of the last 64-bit ALU result or memory read (scratch). */
+  hi = 0;
+  /** Segment selectors, index `Seg`. */
+  readonly sel = new Uint16Array(6);
+  /** FS base, low half. */ fsLo = 0;
+  /** FS base, high half. */ fsHi = 0;
+  /** GS base, low half. */ gsLo = 0;
+  /** GS base, high half. */ gsHi = 0;
+  /** KERNEL_GS_BASE (swapgs), low half. */ kgsLo = 0;
+  /** KERNEL_GS_BASE, high half. */ kgsHi = 0;
+  /** CR2, low half. */ cr2Lo = 0;
+  /** CR2, high half. */ cr2Hi = 0;
+  /** STAR/LSTAR/CSTAR/SFMASK/TSC_AUX as [lo, hi] pairs at 2·k (k = 0..4). */
+  readonly syscallMsrs = new Int32Array(10);
+  /** Debug registers dr0–dr7 (low halves; hvkit does not implement breakpoints). */
+  readonly dr = new Int32Array(8);
+  /** GDTR/IDTR: limit, base lo, base hi; LDTR and TR selectors. */
+  readonly descTables = new Int32Array(8);
+  /** MXCSR. */
+  mxcsr = 0x1f80;
+  /** Time-stamp counter at the start of the next run (set by the owner before a run). */
+  tscBase = 0;
+  /** TSC ticks per retired instruction. */
+  tscPerInstruction = 1;
+  /** Instructions (and rep iterations) retired in the current run so far, kept by execute. */
+  retiredInRun = 0;
+  /** TLB permission bits checked for data reads at the current CPL. */
+  rMask = P_RU;
+  /** TLB permission bits checked for data writes. */
+  wMask = P_WU;
+  /** TLB permission bits checked for instruction fetches. */
+  xMask = P_XU;
+  /** Machine memory. */
+  readonly bytes: Uint8Array;
+  /** Machine memory as a little-endian DataView. */
+  readonly view: DataView;
+  /** Page walker and TLB. */
+  readonly paging: Paging;
+  /** Decode cache. */
+  readonly dcache: DecodeCache;
+  /** TLB arrays (copied references, for the hot path). */
+  readonly tlbLo: Int32Array;
+  /** TLB tags, high halves. */
+  readonly tlbHi: Int32Array;
+  /** TLB permissions. */
+  readonly tlbPerm: Uint8Array;
+  /** TLB machine frames. */
+  readonly tlbFrame: Int32Array;
+  /** 128-bit scratch for multiply and divide. */
+  readonly wide = new Int32Array(4);
+  /** Scratch copy of instruction bytes that cross a page boundary. */
+  readonly fetchBuf = new Uint8Array(16);
+  /** Details of the last exit. */
+  readonly exit: X86Exit = {
+    reason: X86ExitReason.Budget, retired: 0, vector: 0, errorCode: -1, cr2: 0n,
+    software: false, forced: false, instructionLength: 0,
+  };
+  private cplValue = 3;
+
+  /**
+   * @param memory - machine memory (little-endian, 4 KiB frames).
+   * @param decode - the instruction decoder (decode.ts `decodeInsn`).
+   * @param resolve - resolves operand locations of a decoded record from its table row.
+   */
+  constructor(memory: PhysicalMemory, decode: DecodeFn, resolve: OperandResolver) {
+    this.bytes = memory.bytes;
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    const frames = Math.floor(this.bytes.length / 4096);
+    this.dcache = new DecodeCache(frames, decode, resolve, (mfn) => this.paging.protectFrame(mfn));
+    this.paging = new Paging(this.bytes, this.dcache.codePages);
+    this.tlbLo = this.paging.tagLo;
+    this.tlbHi = this.paging.tagHi;
+    this.tlbPerm = this.paging.perm;
+    this.tlbFrame = this.paging.frame;
+    this.sel[1] = 0xe033;
+    this.sel[2] = 0xe02b;
+  }
+
+  // ---- X86CpuApi ----
+
+  run(budget: number): X86ExitReason {
+    return execute(this, budget);
+  }
+
+  skipInstruction(): void {
+    const l = (this.ripLo >>> 0) + this.exit.instructionLength;
+    this.ripLo = l | 0;
+    if (l >= TWO32) this.ripHi = (this.ripHi + 1) | 0;
+  }
+
+  getReg(r: Reg): bigint {
+    return toBig(this.regLo[r], this.regHi[r]);
+  }
+
+  setReg(r: Reg, value: bigint): void {
+    this.regLo[r] = Number(BigInt.asIntN(32, value));
+    this.regHi[r] = Number(BigInt.asIntN(32, value >> 32n));
+  }
+
+  getReg32(r: Reg): number {
+    return this.regLo[r] >>> 0;
+  }
+
+  get rip(): bigint {
+    return toBig(this.ripLo, this.ripHi);
+  }
+  set rip(v: bigint) {
+    this.ripLo = Number(BigInt.asIntN(32, v));
+    this.ripHi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+
+  get rflags(): number {
+    return this.flags;
+  }
+  set rflags(v: number) {
+    // Bit 1 is always set; bits 3, 5, 15 and 22–31 always clear.
+    this.flags = ((v & 0x3f7fd5) | 2) >>> 0;
+  }
+
+  get cpl(): number {
+    return this.cplValue;
+  }
+  set cpl(v: number) {
+    this.cplValue = v & 3;
+    const user = this.cplValue === 3;
+    this.rMask = user ? P_RU : P_RS;
+    this.wMask = user ? P_WU : P_WS;
+    this.xMask = user ? P_XU : P_XS;
+  }
+
+  get fsBase(): bigint {
+    return toBig(this.fsLo, this.fsHi);
+  }
+  set fsBase(v: bigint) {
+    this.fsLo = Number(BigInt.asIntN(32, v));
+    this.fsHi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+  get gsBase(): bigint {
+    return toBig(this.gsLo, this.gsHi);
+  }
+  set gsBase(v: bigint) {
+    this.gsLo = Number(BigInt.asIntN(32, v));
+    this.gsHi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+  /** KERNEL_GS_BASE (exchanged with the GS base by swapgs). */
+  get kernelGsBase(): bigint {
+    return toBig(this.kgsLo, this.kgsHi);
+  }
+  set kernelGsBase(v: bigint) {
+    this.kgsLo = Number(BigInt.asIntN(32, v));
+    this.kgsHi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+  get cr2(): bigint {
+    return toBig(this.cr2Lo, this.cr2Hi);
+  }
+  set cr2(v: bigint) {
+    this.cr2Lo = Number(BigInt.asIntN(32, v));
+    this.cr2Hi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+  get cr3(): number {
+    return this.paging.cr3;
+  }
+  set cr3(v: number) {
+    this.paging.cr3 = v;
+    this.paging.flush();
+  }
+  get cr0(): number {
+    return this.paging.cr0;
+  }
+  set cr0(v: number) {
+    if (((v ^ this.paging.cr0) & 0x80010000) !== 0) this.paging.flush();
+    this.paging.cr0 = v | 0;
+  }
+  get cr4(): number {
+    return this.paging.cr4;
+  }
+  set cr4(v: number) {
+    if (((v ^ this.paging.cr4) & 0x1000b0) !== 0) this.paging.flush();
+    this.paging.cr4 = v | 0;
+  }
+  get efer(): number {
+    return this.paging.efer;
+  }
+  set efer(v: number) {
+    if (((v ^ this.paging.efer) & EFER_NXE) !== 0) this.paging.flush();
+    this.paging.efer = v | 0;
+  }
+
+  flushTlb(): void {
+    this.paging.flush();
+  }
+
+  invlpg(va: bigint): void {
+    this.paging.invlpg(Number(BigInt.asIntN(32, va)), Number(BigInt.asIntN(32, va >> 32n)));
+  }
+
+  translate(va: bigint, write: boolean, user: boolean): number {
+    const lo = Number(BigInt.asIntN(32, va));
+    const hi = Number(BigInt.asIntN(32, va >> 32n));
+    const pa = this.paging.walk(lo, hi, write ? Access.Write : Access.Read, user);
+    if (pa >= 0 && write) this.dcache.invalidateRange(pa, 1);
+    return pa < 0 ? -1 : pa;
+  }
+
+  invalidateCode(pa: number, length: number): void {
+    this.dcache.invalidateRange(pa, length);
+  }
+
+  // ---- exceptions ----
+
+  /** Ends the current instruction with exception `vector` (fault semantics: rip unchanged). */
+  raise(vector: number, errorCode: number): never {
+    const e = this.exit;
+    e.reason = X86ExitReason.Exception;
+    e.vector = vector;
+    e.errorCode = errorCode;
+    e.software = false;
+    throw FAULT;
+  }
+
+  /** #GP(0) helper. */
+  gp0(): never {
+    return this.raise(Vector.GP, 0);
+  }
+
+  private fault(lo: number, hi: number, r: number): never {
+    if (r === -2) return this.raise(Vector.GP, 0);
+    this.cr2Lo = lo;
+    this.cr2Hi = hi;
+    this.exit.cr2 = toBig(lo, hi);
+    return this.raise(Vector.PF, this.paging.faultCode);
+  }
+
+  /** Machine address of (lo, hi) for `access` (TLB, else walk); raises #PF/#GP. */
+  addr(lo: number, hi: number, access: Access): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi) {
+      const p = this.tlbPerm[i];
+      const need = access === Access.Read ? this.rMask : access === Access.Write ? this.wMask : this.xMask;
+      if ((p & need) !== 0) return this.tlbFrame[i] * 4096 + (lo & 4095);
+      if (access === Access.Write && (p & (need === P_WS ? P_WS_CODE : P_WU_CODE)) !== 0) {
+        // Writable, but the frame holds cached code: drop decodings of the bytes written.
+        const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+        this.dcache.invalidateRange(pa, 8);
+        return pa;
+      }
+    }
+    const pa = this.paging.walk(lo, hi, access, this.cplValue === 3);
+    if (pa < 0) return this.fault(lo, hi, pa);
+    if (access === Access.Write && this.dcache.codePages[Math.floor(pa / 4096)] !== 0) {
+      this.dcache.invalidateRange(pa, 8);
+    }
+    return pa;
+  }
+
+  // ---- data access (little-endian; `lo`, `hi` = linear address) ----
+
+  /** Reads a byte. */
+  rd8(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0) {
+      return this.bytes[this.tlbFrame[i] * 4096 + (lo & 4095)];
+    }
+    return this.bytes[this.addr(lo, hi, Access.Read)];
+  }
+
+  /** Reads 16 bits. */
+  rd16(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      (lo & 4095) <= 4094
+    ) {
+      return this.view.getUint16(this.tlbFrame[i] * 4096 + (lo & 4095), true);
+    }
+    return this.rdSlow(lo, hi, 2);
+  }
+
+  /** Reads 32 bits (unsigned). */
+  rd32(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      (lo & 4095) <= 4092
+    ) {
+      return this.view.getUint32(this.tlbFrame[i] * 4096 + (lo & 4095), true);
+    }
+    return this.rdSlow(lo, hi, 4);
+  }
+
+  /** Reads 64 bits: low half returned (int32), high half in {@link hi}. */
+  rd64(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      (lo & 4095) <= 4088
+    ) {
+      const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+      this.hi = this.view.getInt32(pa + 4, true);
+      return this.view.getInt32(pa, true);
+    }
+    const l = this.rdSlow(lo, hi, 4) | 0;
+    const nl = (lo + 4) | 0;
+    this.hi = this.rdSlow(nl, (nl >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, 4) | 0;
+    return l;
+  }
+
+  /** Reads `size` (1, 2, 4 or 8) bytes; 8 as {@link rd64}. */
+  rd(lo: number, hi: number, size: number): number {
+    switch (size) {
+      case 1: return this.rd8(lo, hi);
+      case 2: return this.rd16(lo, hi);
+      case 4: return this.rd32(lo, hi);
+      default: return this.rd64(lo, hi);
+    }
+  }
+
+  private rdSlow(lo: number, hi: number, size: number): number {
+    let v = 0;
+    for (let k = 0; k < size; k++) {
+      const l = (lo + k) | 0;
+      const h = (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
+      v |= this.bytes[this.addr(l, h, Access.Read)] << (8 * k);
+    }
+    return v >>> 0;
+  }
+
+  /** Writes a byte. */
+  wr8(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0) {
+      this.bytes[this.tlbFrame[i] * 4096 + (lo & 4095)] = v;
+      return;
+    }
+    this.bytes[this.addr(lo, hi, Access.Write)] = v;
+  }
+
+  /** Writes 16 bits. */
+  wr16(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      (lo & 4095) <= 4094
+    ) {
+      this.view.setUint16(this.tlbFrame[i] * 4096 + (lo & 4095), v, true);
+      return;
+    }
+    this.wrSlow(lo, hi, v, 0, 2);
+  }
+
+  /** Writes 32 bits. */
+  wr32(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      (lo & 4095) <= 4092
+    ) {
+      this.view.setInt32(this.tlbFrame[i] * 4096 + (lo & 4095), v, true);
+      return;
+    }
+    this.wrSlow(lo, hi, v, 0, 4);
+  }
+
+  /** Writes 64 bits given as halves. */
+  wr64(lo: number, hi: number, vlo: number, vhi: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (
+      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      (lo & 4095) <= 4088
+    ) {
+      const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+      this.view.setInt32(pa, vlo, true);
+      this.view.setInt32(pa + 4, vhi, true);
+      return;
+    }
+    this.wrSlow(lo, hi, vlo, vhi, 8);
+  }
+
+  /** Writes `size` bytes (8: `v` low half, `vhi` high half). */
+  wr(lo: number, hi: number, size: number, v: number, vhi: number): void {
+    switch (size) {
+      case 1: this.wr8(lo, hi, v); return;
+      case 2: this.wr16(lo, hi, v); return;
+      case 4: this.wr32(lo, hi, v); return;
+      default: this.wr64(lo, hi, v, vhi);
+    }
+  }
+
+  /** Checks that `size` bytes at (lo, hi) are writable (read-modify-write operands). */
+  probeWrite(lo: number, hi: number, size: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      (lo & 4095) <= 4096 - size) return;
+    this.addr(lo, hi, Access.Write);
+    const l = (lo + size - 1) | 0;
+    this.addr(l, (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, Access.Write);
+  }
+
+  private wrSlow(lo: number, hi: number, v: number, vhi: number, size: number): void {
+    // Translate both pages before writing any byte, so a fault leaves memory unchanged.
+    const pa0 = this.addr(lo, hi, Access.Write);
+    const l = (lo + size - 1) | 0;
+    const pa1 = this.addr(l, (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, Access.Write);
+    const split = 4096 - (lo & 4095);
+    for (let k = 0; k < size; k++) {
+      const b = k < 4 ? v >>> (8 * k) : vhi >>> (8 * (k - 4));
+      this.bytes[k < split ? pa0 + k : pa1 - (size - 1 - k)] = b;
+    }
+  }
+
+  /** Reads an MSR at CPL 0 into (low result, {@link hi}); false when not implemented. */
+  readMsr(index: number): boolean {
+    let lo = 0;
+    let hi = 0;
+    switch (index >>> 0) {
+      case Msr.TSC: {
+        const t = this.tscBase + this.retiredInRun * this.tscPerInstruction;
+        lo = t % TWO32;
+        hi = Math.floor(t / TWO32);
+        break;
+      }
+      case Msr.EFER: lo = this.paging.efer; break;
+      case Msr.STAR: case Msr.LSTAR: case Msr.CSTAR: case Msr.SFMASK: case Msr.TSC_AUX: {
+        const k = index === Msr.TSC_AUX ? 4 : (index >>> 0) - Msr.STAR;
+        lo = this.syscallMsrs[2 * k];
+        hi = this.syscallMsrs[2 * k + 1];
+        break;
+      }
+      case Msr.FS_BASE: lo = this.fsLo; hi = this.fsHi; break;
+      case Msr.GS_BASE: lo = this.gsLo; hi = this.gsHi; break;
+      case Msr.KERNEL_GS_BASE: lo = this.kgsLo; hi = this.kgsHi; break;
+      default: return false;
+    }
+    this.hi = hi | 0;
+    this.wide[0] = lo | 0;
+    return true;
+  }
+
+  /** Writes an MSR at CPL 0; false when not implemented or the value is invalid (#GP). */
+  writeMsr(index: number, lo: number, hi: number): boolean {
+    const canonical = (hi << 16) >> 16 === hi;
+    switch (index >>> 0) {
+      case Msr.TSC: this.tscBase = (hi >>> 0) * TWO32 + (lo >>> 0) - this.retiredInRun * this.tscPerInstruction; return true;
+      case Msr.EFER:
+        if (hi !== 0 || (lo & ~0xd01) !== 0) return false;
+        this.efer = (lo & ~0x400) | (this.paging.efer & 0x400);
+        return true;
+      case Msr.STAR: case Msr.LSTAR: case Msr.CSTAR: case Msr.SFMASK: case Msr.TSC_AUX: {
+        const k = index === Msr.TSC_AUX ? 4 : (index >>> 0) - Msr.STAR;
+        if ((k === 1 || k === 2) && !canonical) return false;
+        this.syscallMsrs[2 * k] = lo;
+        this.syscallMsrs[2 * k + 1] = k === 3 || k === 4 ? 0 : hi;
+        return true;
+      }
+      case Msr.FS_BASE: if (!canonical) return false; this.fsLo = lo; this.fsHi = hi; return true;
+      case Msr.GS_BASE: if (!canonical) return false; this.gsLo = lo; this.gsHi = hi; return true;
+      case Msr.KERNEL_GS_BASE: if (!canonical) return false; this.kgsLo = lo; this.kgsHi = hi; return true;
+      default: return false;
+    }
+  }
+}

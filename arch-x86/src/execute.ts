@@ -1,0 +1,1363 @@
+/**
+ * The interpreter: fetch through the TLB, decode through the decode cache, and one `case`
+ * per {@link Op}. Nothing in the loop allocates; a faulting instruction throws the shared
+ * `FAULT` object, which the loop turns into an exception exit with rip on the instruction.
+ *
+ * Budget accounting: every retired instruction counts one, and so does every iteration of
+ * a `rep` string instruction (so a long `rep movs` is interruptible and its cost is
+ * visible in virtual time).
+ *
+ * @module
+ */
+import {
+  AF, CF, DF, IF, IOPL, OF, PF, SF, ZF, MASK, PARITY, STATUS, TOPBIT, add, add64, cond, divu128, logic,
+  logic64, mulu128, shift, shift64, shiftDouble, shiftDouble64, sub, sub64,
+} from "./alu.js";
+import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
+import { FAULT, type X86Cpu } from "./cpu.js";
+import {
+  DecodeCache, LOC_IMM, LOC_MEM, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_SRC,
+} from "./decode-cache.js";
+import { BASE_RIP, D, Pfx } from "./insn.js";
+import { Op } from "./ops.js";
+import { Access, CR0_PG, TLB_MASK } from "./paging.js";
+
+const TWO32 = 4294967296;
+const DC_MASK = DecodeCache.MASK;
+const DC_SCRATCH = DecodeCache.SCRATCH;
+/** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
+const POPF_MASK = CF | PF | AF | ZF | SF | 0x100 | IF | DF | OF | IOPL | 0x4000 | 0x40000 | 0x200000;
+
+// ---- operand access ----
+
+function readReg(c: X86Cpu, r: number, sz: number): number {
+  const R = c.regLo;
+  switch (sz) {
+    case 1: return r < 16 ? R[r] & 0xff : (R[r - 20] >>> 8) & 0xff;
+    case 2: return R[r] & 0xffff;
+    case 4: return R[r] >>> 0;
+    default: c.hi = c.regHi[r]; return R[r];
+  }
+}
+
+function writeReg(c: X86Cpu, r: number, sz: number, v: number, vhi: number): void {
+  const R = c.regLo;
+  switch (sz) {
+    case 1:
+      if (r < 16) R[r] = (R[r] & ~0xff) | (v & 0xff);
+      else R[r - 20] = (R[r - 20] & ~0xff00) | ((v & 0xff) << 8);
+      return;
+    case 2: R[r] = (R[r] & ~0xffff) | (v & 0xffff); return;
+    case 4: R[r] = v; c.regHi[r] = 0; return;
+    default: R[r] = v; c.regHi[r] = vhi;
+  }
+}
+
+/** Value of operand `loc` (unsigned for sizes 1–4; for 8 the low half, high in c.hi). */
+function get(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, rec: Int32Array, b: number): number {
+  if (loc >= 0) return readReg(c, loc, sz);
+  if (loc === LOC_MEM) return c.rd(eLo, eHi, sz);
+  if (sz === 8) {
+    c.hi = rec[b + D.IMM_HI];
+    return rec[b + D.IMM_LO];
+  }
+  return (rec[b + D.IMM_LO] & MASK[sz]) >>> 0;
+}
+
+function put(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, v: number, vhi: number): void {
+  if (loc >= 0) writeReg(c, loc, sz, v, vhi);
+  else c.wr(eLo, eHi, sz, v, vhi);
+}
+
+function push(c: X86Cpu, sz: number, v: number, vhi: number): void {
+  const R = c.regLo, H = c.regHi;
+  const l = (R[4] - sz) | 0;
+  const h = (l >>> 0) > (R[4] >>> 0) ? (H[4] - 1) | 0 : H[4];
+  c.wr(l, h, sz, v, vhi);
+  R[4] = l;
+  H[4] = h;
+}
+
+/** Reads the value at the stack top (size `sz`) without moving rsp. */
+function peek(c: X86Cpu, sz: number, off: number): number {
+  const R = c.regLo;
+  const l = (R[4] + off) | 0;
+  const h = (l >>> 0) < (R[4] >>> 0) ? (c.regHi[4] + 1) | 0 : c.regHi[4];
+  return c.rd(l, h, sz);
+}
+
+function addRsp(c: X86Cpu, n: number): void {
+  const R = c.regLo;
+  const s = (R[4] >>> 0) + n;
+  R[4] = s | 0;
+  if (s >= TWO32) c.regHi[4] = (c.regHi[4] + 1) | 0;
+}
+
+function canonical(hi: number): boolean {
+  return (hi << 16) >> 16 === hi;
+}
+
+/** Signed 64×64 → 128 multiply into c.wide. */
+function muls128(c: X86Cpu, alo: number, ahi: number, blo: number, bhi: number): void {
+  const w = c.wide;
+  mulu128(w, alo, ahi, blo, bhi);
+  // Signed correction of the high 64 bits: subtract b if a < 0, a if b < 0.
+  if (ahi < 0) {
+    const l = (w[2] >>> 0) - (blo >>> 0);
+    w[2] = l | 0;
+    w[3] = (w[3] - bhi - (l < 0 ? 1 : 0)) | 0;
+  }
+  if (bhi < 0) {
+    const l = (w[2] >>> 0) - (alo >>> 0);
+    w[2] = l | 0;
+    w[3] = (w[3] - ahi - (l < 0 ? 1 : 0)) | 0;
+  }
+}
+
+/** Negates the 128-bit value in w[0..3]. */
+function neg128(w: Int32Array): void {
+  let carry = 1;
+  for (let k = 0; k < 4; k++) {
+    const s = (~w[k] >>> 0) + carry;
+    w[k] = s | 0;
+    carry = s >= TWO32 ? 1 : 0;
+  }
+}
+
+/** Fetches and decodes the instruction at machine address `pa` (virtual rip lo/hi). */
+function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): number {
+  const bytes = c.bytes;
+  const pageEnd = Math.min(pa - (pa % 4096) + 4096, bytes.length);
+  const r = c.dcache.fill(bytes, pa, pageEnd, 64);
+  if (r > 0) return pa & DC_MASK;
+  if (r < 0) c.raise(Vector.UD, -1);
+  // The instruction continues on the next page: decode a copy, do not cache it.
+  const buf = c.fetchBuf;
+  const k = pageEnd - pa;
+  for (let i = 0; i < k; i++) buf[i] = bytes[pa + i];
+  const nl = ((ripLo & -4096) + 4096) | 0;
+  const nh = nl === 0 ? (ripHi + 1) | 0 : ripHi;
+  const pa2 = c.addr(nl, nh, Access.Exec);
+  for (let i = k; i < 15; i++) buf[i] = pa2 + i - k < bytes.length ? bytes[pa2 + i - k] : 0;
+  const r2 = c.dcache.fillScratch(buf, 15, 64);
+  if (r2 <= 0) c.raise(Vector.UD, -1);
+  return DC_SCRATCH;
+}
+
+/**
+ * Runs `c` until `budget` instructions retire or an exit happens.
+ * @returns the exit reason (details in `c.exit`).
+ */
+export function execute(c: X86Cpu, budget: number): X86ExitReason {
+  const rec = c.dcache.recs;
+  const tag = c.dcache.tag;
+  const R = c.regLo;
+  const H = c.regHi;
+  const tlbLo = c.tlbLo;
+  const tlbHi = c.tlbHi;
+  const tlbPerm = c.tlbPerm;
+  const tlbFrame = c.tlbFrame;
+  const exit = c.exit;
+  exit.software = false;
+  exit.forced = false;
+  exit.errorCode = -1;
+  exit.vector = 0;
+  exit.instructionLength = 0;
+  let n = 0;
+  let curLo = c.ripLo;
+  let curHi = c.ripHi;
+  let len = 0;
+  let reason = X86ExitReason.Budget;
+  try {
+    loop: while (n < budget) {
+      const ripLo = c.ripLo;
+      const ripHi = c.ripHi;
+      curLo = ripLo;
+      curHi = ripHi;
+      len = 0;
+      const ti = (ripLo >>> 12) & TLB_MASK;
+      let pa: number;
+      if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
+        pa = tlbFrame[ti] * 4096 + (ripLo & 4095);
+      } else {
+        pa = c.addr(ripLo, ripHi, Access.Exec);
+      }
+      let ci = pa & DC_MASK;
+      if (tag[ci] !== (pa | 0)) ci = fetchDecode(c, pa, ripLo, ripHi);
+      const b = ci * SLOT;
+      const op = rec[b + D.OP];
+      len = rec[b + D.LEN];
+      const osz = rec[b + D.OSZ];
+      let nLo = (ripLo + len) | 0;
+      let nHi = ripHi;
+      if (nLo >>> 0 < ripLo >>> 0) nHi = (nHi + 1) | 0;
+      let eLo = 0;
+      let eHi = 0;
+      const mm = rec[b + D.RM_MEM];
+      if (mm !== 0) {
+        if (mm === RM_MOFFS) {
+          eLo = rec[b + D.IMM_LO];
+          eHi = rec[b + D.IMM_HI];
+        } else {
+          eLo = rec[b + D.DISP];
+          eHi = eLo >> 31;
+          const base = rec[b + D.BASE];
+          if (base >= 0) {
+            let bl: number, bh: number;
+            if (base === BASE_RIP) {
+              bl = nLo;
+              bh = nHi;
+            } else {
+              bl = R[base];
+              bh = H[base];
+            }
+            const s = (eLo >>> 0) + (bl >>> 0);
+            eLo = s | 0;
+            eHi = (eHi + bh + (s >= TWO32 ? 1 : 0)) | 0;
+          }
+          const idx = rec[b + D.INDEX];
+          if (idx >= 0) {
+            const sc = rec[b + D.SCALE];
+            const il = R[idx];
+            const xl = il << sc;
+            const xh = sc === 0 ? H[idx] : (H[idx] << sc) | (il >>> (32 - sc));
+            const s = (eLo >>> 0) + (xl >>> 0);
+            eLo = s | 0;
+            eHi = (eHi + xh + (s >= TWO32 ? 1 : 0)) | 0;
+          }
+        }
+        if (rec[b + D.ASZ] === 4) eHi = 0;
+        const sg = rec[b + D.SEG];
+        if (sg >= Seg.FS && op !== Op.LEA) {
+          const s = (eLo >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+          eLo = s | 0;
+          eHi = (eHi + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+        }
+      }
+
+      switch (op) {
+        case Op.ADD: case Op.OR: case Op.ADC: case Op.SBB: case Op.AND: case Op.SUB: case Op.XOR:
+        case Op.CMP: case Op.TEST: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          const writes = op !== Op.CMP && op !== Op.TEST;
+          if (dst === LOC_MEM && writes) c.probeWrite(eLo, eHi, osz);
+          if (osz === 8) {
+            const al = get(c, dst, 8, eLo, eHi, rec, b);
+            const ah = c.hi;
+            const bl = get(c, src, 8, eLo, eHi, rec, b);
+            const bh = c.hi;
+            let r: number;
+            switch (op) {
+              case Op.ADD: r = add64(c, al, ah, bl, bh, 0); break;
+              case Op.ADC: r = add64(c, al, ah, bl, bh, c.flags & CF); break;
+              case Op.SUB: case Op.CMP: r = sub64(c, al, ah, bl, bh, 0); break;
+              case Op.SBB: r = sub64(c, al, ah, bl, bh, c.flags & CF); break;
+              case Op.OR: r = logic64(c, al | bl, ah | bh); break;
+              case Op.XOR: r = logic64(c, al ^ bl, ah ^ bh); break;
+              default: r = logic64(c, al & bl, ah & bh); break;
+            }
+            if (writes) put(c, dst, 8, eLo, eHi, r, c.hi);
+          } else {
+            const a = get(c, dst, osz, eLo, eHi, rec, b);
+            const v = get(c, src, osz, eLo, eHi, rec, b);
+            let r: number;
+            switch (op) {
+              case Op.ADD: r = add(c, a, v, 0, osz); break;
+              case Op.ADC: r = add(c, a, v, c.flags & CF, osz); break;
+              case Op.SUB: case Op.CMP: r = sub(c, a, v, 0, osz); break;
+              case Op.SBB: r = sub(c, a, v, c.flags & CF, osz); break;
+              case Op.OR: r = logic(c, a | v, osz); break;
+              case Op.XOR: r = logic(c, a ^ v, osz); break;
+              default: r = logic(c, a & v, osz); break;
+            }
+            if (writes) put(c, dst, osz, eLo, eHi, r, 0);
+          }
+          break;
+        }
+        case Op.INC: case Op.DEC: case Op.NEG: case Op.NOT: {
+          const dst = rec[b + X_DST];
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          const keep = c.flags & CF;
+          if (osz === 8) {
+            const al = get(c, dst, 8, eLo, eHi, rec, b);
+            const ah = c.hi;
+            let r: number;
+            if (op === Op.INC) {
+              r = add64(c, al, ah, 1, 0, 0);
+              c.flags = (c.flags & ~CF) | keep;
+            } else if (op === Op.DEC) {
+              r = sub64(c, al, ah, 1, 0, 0);
+              c.flags = (c.flags & ~CF) | keep;
+            } else if (op === Op.NEG) r = sub64(c, 0, 0, al, ah, 0);
+            else {
+              r = ~al;
+              c.hi = ~ah;
+            }
+            put(c, dst, 8, eLo, eHi, r, c.hi);
+          } else {
+            const a = get(c, dst, osz, eLo, eHi, rec, b);
+            let r: number;
+            if (op === Op.INC) {
+              r = add(c, a, 1, 0, osz);
+              c.flags = (c.flags & ~CF) | keep;
+            } else if (op === Op.DEC) {
+              r = sub(c, a, 1, 0, osz);
+              c.flags = (c.flags & ~CF) | keep;
+            } else if (op === Op.NEG) r = sub(c, 0, a, 0, osz);
+            else r = (~a & MASK[osz]) >>> 0;
+            put(c, dst, osz, eLo, eHi, r, 0);
+          }
+          break;
+        }
+        case Op.ROL: case Op.ROR: case Op.RCL: case Op.RCR: case Op.SHL: case Op.SHR: case Op.SAR: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          const k = op === Op.SAR ? 7 : op - Op.ROL;
+          const count = (src === LOC_IMM ? rec[b + D.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          if (osz === 8) {
+            const al = get(c, dst, 8, eLo, eHi, rec, b);
+            const ah = c.hi;
+            const r = shift64(c, k, al, ah, count);
+            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+          } else {
+            const a = get(c, dst, osz, eLo, eHi, rec, b);
+            const r = shift(c, k, a, count, osz);
+            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+          }
+          break;
+        }
+        case Op.SHLD: case Op.SHRD: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          const count = (rec[b + X_AUX] === LOC_IMM ? rec[b + D.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          if (osz === 8) {
+            const al = get(c, dst, 8, eLo, eHi, rec, b);
+            const ah = c.hi;
+            const sl = R[src];
+            const sh = H[src];
+            const r = shiftDouble64(c, op === Op.SHLD, al, ah, sl, sh, count);
+            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+          } else {
+            const a = get(c, dst, osz, eLo, eHi, rec, b);
+            const v = readReg(c, src, osz);
+            const r = shiftDouble(c, op === Op.SHLD, a, v, count, osz);
+            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+          }
+          break;
+        }
+        case Op.MUL: case Op.IMUL1: {
+          const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+          const vh = c.hi;
+          let over: boolean;
+          const signed = op === Op.IMUL1;
+          if (osz === 1) {
+            const a = R[0] & 0xff;
+            const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
+            R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+            over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
+            c.flags = (c.flags & ~STATUS) | ((p << 24) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? ZF : 0);
+          } else if (osz === 2) {
+            const a = R[0] & 0xffff;
+            const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
+            R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+            R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
+            over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
+            c.flags = (c.flags & ~STATUS) | ((p << 16) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? ZF : 0);
+          } else if (osz === 4) {
+            const w = c.wide;
+            if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
+            else mulu128(w, R[0], 0, v, 0);
+            R[0] = w[0];
+            H[0] = 0;
+            R[2] = w[1];
+            H[2] = 0;
+            over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
+            c.flags = (c.flags & ~STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? ZF : 0);
+          } else {
+            const w = c.wide;
+            if (signed) muls128(c, R[0], H[0], v, vh);
+            else mulu128(w, R[0], H[0], v, vh);
+            R[0] = w[0];
+            H[0] = w[1];
+            R[2] = w[2];
+            H[2] = w[3];
+            over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
+            c.flags = (c.flags & ~STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? ZF : 0);
+          }
+          if (over) c.flags |= CF | OF;
+          break;
+        }
+        case Op.IMUL2: case Op.IMUL3: {
+          const dst = rec[b + X_DST];
+          let al: number, ah: number, bl: number, bh: number;
+          if (op === Op.IMUL2) {
+            al = get(c, dst, osz, eLo, eHi, rec, b);
+            ah = c.hi;
+            bl = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+            bh = c.hi;
+          } else {
+            al = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+            ah = c.hi;
+            bl = rec[b + D.IMM_LO];
+            bh = rec[b + D.IMM_HI];
+          }
+          let over: boolean;
+          let r: number;
+          let rh = 0;
+          if (osz === 8) {
+            muls128(c, al, ah, bl, bh);
+            const w = c.wide;
+            r = w[0];
+            rh = w[1];
+            over = w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31;
+            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+          } else {
+            const sh = 32 - osz * 8;
+            const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
+            r = osz === 4 ? Math.imul(al, bl) : p & MASK[osz];
+            over = osz === 4 ? p !== (r | 0) : ((p << sh) >> sh) !== p;
+            r = (r & MASK[osz]) >>> 0;
+            c.flags = (c.flags & ~STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff] | (r === 0 ? ZF : 0);
+          }
+          if (over) c.flags |= CF | OF;
+          writeReg(c, dst, osz, r, rh);
+          break;
+        }
+        case Op.DIV: case Op.IDIV: {
+          const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+          const vh = c.hi;
+          const signed = op === Op.IDIV;
+          if (osz === 1) {
+            const d = signed ? (v << 24) >> 24 : v;
+            if (d === 0) c.raise(Vector.DE, -1);
+            const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
+            const q = Math.trunc(a / d);
+            if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
+            const rm = a - q * d;
+            R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
+          } else if (osz === 2) {
+            const d = signed ? (v << 16) >> 16 : v;
+            if (d === 0) c.raise(Vector.DE, -1);
+            const a = signed ? ((R[2] << 16) | (R[0] & 0xffff)) : ((R[2] & 0xffff) * 65536 + (R[0] & 0xffff));
+            const q = Math.trunc(a / d);
+            if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
+            const rm = a - q * d;
+            R[0] = (R[0] & ~0xffff) | (q & 0xffff);
+            R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
+          } else {
+            const w = c.wide;
+            let dlo: number, dhi: number;
+            let negQ = false;
+            let negR = false;
+            if (osz === 4) {
+              w[0] = R[0];
+              w[1] = R[2];
+              w[2] = signed ? R[2] >> 31 : 0;
+              w[3] = w[2];
+              dlo = v | 0;
+              dhi = signed ? dlo >> 31 : 0;
+            } else {
+              w[0] = R[0];
+              w[1] = H[0];
+              w[2] = R[2];
+              w[3] = H[2];
+              dlo = v;
+              dhi = vh;
+            }
+            if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
+            if (signed) {
+              if (w[3] < 0) {
+                neg128(w);
+                negQ = true;
+                negR = true;
+              }
+              if (dhi < 0) {
+                const l = (~dlo >>> 0) + 1;
+                dlo = l | 0;
+                dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
+                negQ = !negQ;
+              }
+            }
+            if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
+            // Quotient in w[0..1], remainder in w[2..3]; check range.
+            if (osz === 4) {
+              if (w[1] !== 0) c.raise(Vector.DE, -1);
+              if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
+              const q = negQ ? -w[0] | 0 : w[0];
+              const rm = negR ? -w[2] | 0 : w[2];
+              R[0] = q;
+              H[0] = 0;
+              R[2] = rm;
+              H[2] = 0;
+            } else {
+              if (signed && (negQ ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0) : w[1] < 0)) {
+                c.raise(Vector.DE, -1);
+              }
+              let ql = w[0], qh = w[1], rl = w[2], rh = w[3];
+              if (negQ) {
+                const l = (~ql >>> 0) + 1;
+                ql = l | 0;
+                qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
+              }
+              if (negR) {
+                const l = (~rl >>> 0) + 1;
+                rl = l | 0;
+                rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
+              }
+              R[0] = ql;
+              H[0] = qh;
+              R[2] = rl;
+              H[2] = rh;
+            }
+          }
+          break;
+        }
+        case Op.BT: case Op.BTS: case Op.BTR: case Op.BTC: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          const bits = osz * 8;
+          let bit: number;
+          let aLo = eLo, aHi = eHi;
+          if (src === LOC_IMM) bit = rec[b + D.IMM_LO] & (bits - 1);
+          else if (dst !== LOC_MEM) bit = R[src] & (bits - 1);
+          else {
+            // Register bit offset with a memory operand: signed, may reach outside the operand.
+            const off = osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
+            const words = Math.floor(off / bits);
+            bit = off - words * bits;
+            const delta = words * osz;
+            const s = (aLo >>> 0) + (delta % TWO32 + TWO32) % TWO32;
+            aLo = s | 0;
+            aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
+            if (rec[b + D.ASZ] === 4) aHi = 0;
+          }
+          if (dst === LOC_MEM && op !== Op.BT) c.probeWrite(aLo, aHi, osz);
+          let vl = get(c, dst, osz, aLo, aHi, rec, b);
+          let vh = c.hi;
+          const word = bit >= 32 ? vh : vl;
+          const m = 1 << (bit & 31);
+          c.flags = (c.flags & ~CF) | ((word & m) !== 0 ? CF : 0);
+          if (op !== Op.BT) {
+            const nw = op === Op.BTS ? word | m : op === Op.BTR ? word & ~m : word ^ m;
+            if (bit >= 32) vh = nw;
+            else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
+            put(c, dst, osz, aLo, aHi, vl, vh);
+          }
+          break;
+        }
+        case Op.BSF: case Op.BSR: case Op.TZCNT: case Op.LZCNT: case Op.POPCNT: {
+          const dst = rec[b + X_DST];
+          let vl = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+          let vh = osz === 8 ? c.hi : 0;
+          if (osz < 8) vl = vl | 0;
+          const zero = (vl | vh) === 0;
+          const bits = osz * 8;
+          let r = 0;
+          if (op === Op.POPCNT) {
+            let x = vl >>> 0;
+            let y = vh >>> 0;
+            while (x !== 0) { x &= x - 1; r++; }
+            while (y !== 0) { y &= y - 1; r++; }
+            c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+            writeReg(c, dst, osz, r, 0);
+          } else if (op === Op.BSF || op === Op.TZCNT) {
+            r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
+            if (op === Op.BSF) {
+              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+              if (!zero) writeReg(c, dst, osz, r, 0);
+            } else {
+              c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+              writeReg(c, dst, osz, r, 0);
+            }
+          } else {
+            // Highest set bit index.
+            const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
+            if (op === Op.BSR) {
+              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+              if (!zero) writeReg(c, dst, osz, hiBit, 0);
+            } else {
+              r = zero ? bits : bits - 1 - hiBit;
+              c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+              writeReg(c, dst, osz, r, 0);
+            }
+          }
+          break;
+        }
+        case Op.BSWAP: {
+          const r = rec[b + X_DST];
+          if (osz === 8) {
+            const l = R[r], h = H[r];
+            R[r] = ((h >>> 24) | ((h >>> 8) & 0xff00) | ((h & 0xff00) << 8) | (h << 24)) | 0;
+            H[r] = ((l >>> 24) | ((l >>> 8) & 0xff00) | ((l & 0xff00) << 8) | (l << 24)) | 0;
+          } else if (osz === 4) {
+            const l = R[r];
+            R[r] = (l >>> 24) | ((l >>> 8) & 0xff00) | ((l & 0xff00) << 8) | (l << 24);
+            H[r] = 0;
+          } else {
+            // 16-bit bswap is undefined; Intel hardware clears the low word.
+            R[r] &= ~0xffff;
+          }
+          break;
+        }
+        case Op.SETCC:
+          put(c, rec[b + X_DST], 1, eLo, eHi, cond(c.flags, rec[b + D.CC]) ? 1 : 0, 0);
+          break;
+        case Op.CMOVCC: {
+          const v = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+          const vh = c.hi;
+          const dst = rec[b + X_DST];
+          if (cond(c.flags, rec[b + D.CC])) writeReg(c, dst, osz, v, vh);
+          else if (osz === 4) H[dst] = 0;
+          break;
+        }
+        case Op.JCC:
+          if (cond(c.flags, rec[b + D.CC])) {
+            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+            nLo = s | 0;
+          }
+          break;
+        case Op.JMP: case Op.CALL: {
+          const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
+          const th = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+          if (!canonical(th)) c.gp0();
+          if (op === Op.CALL) push(c, 8, nLo, nHi);
+          nLo = s | 0;
+          nHi = th;
+          break;
+        }
+        case Op.JMP_IND: case Op.CALL_IND: {
+          let tl = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+          let th = osz === 8 ? c.hi : 0;
+          if (osz === 2) {
+            // 16-bit operand size: ip is truncated.
+            th = 0;
+            tl &= 0xffff;
+          }
+          if (!canonical(th)) c.gp0();
+          if (op === Op.CALL_IND) push(c, osz, nLo, nHi);
+          nLo = tl | 0;
+          nHi = th;
+          break;
+        }
+        case Op.RET: {
+          const tl = peek(c, osz, 0);
+          const th = osz === 8 ? c.hi : 0;
+          if (!canonical(th)) c.gp0();
+          addRsp(c, osz + (rec[b + X_DST] === LOC_IMM ? rec[b + D.IMM_LO] & 0xffff : 0));
+          nLo = tl | 0;
+          nHi = th;
+          break;
+        }
+        case Op.RET_FAR: {
+          if (rec[b + X_EXT] === 1) c.raise(Vector.UD, -1);
+          // Far return to the same privilege level: pop ip, then cs.
+          const sz = osz === 2 ? 2 : osz;
+          const tl = peek(c, sz, 0);
+          const th = sz === 8 ? c.hi : 0;
+          const cs = peek(c, sz, sz) & 0xffff;
+          if ((cs & 0xfffc) === 0) c.gp0();
+          if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
+          if (!canonical(th)) c.gp0();
+          addRsp(c, 2 * sz + (rec[b + X_DST] === LOC_IMM ? rec[b + D.IMM_LO] & 0xffff : 0));
+          c.sel[Seg.CS] = cs;
+          nLo = tl | 0;
+          nHi = th;
+          break;
+        }
+        case Op.LOOP: {
+          const k = rec[b + X_EXT];
+          let cl: number;
+          if (rec[b + D.ASZ] === 8) {
+            const l = (R[1] - 1) | 0;
+            if (R[1] === 0) H[1] = (H[1] - 1) | 0;
+            R[1] = l;
+            cl = l | H[1];
+          } else {
+            R[1] = (R[1] - 1) | 0;
+            H[1] = 0;
+            cl = R[1];
+          }
+          const z = (c.flags & ZF) !== 0;
+          if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
+            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+            nLo = s | 0;
+          }
+          break;
+        }
+        case Op.JRCXZ:
+          if ((rec[b + D.ASZ] === 8 ? R[1] | H[1] : R[1]) === 0) {
+            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+            nLo = s | 0;
+          }
+          break;
+        case Op.MOV: {
+          const v = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+          put(c, rec[b + X_DST], osz, eLo, eHi, v, c.hi);
+          break;
+        }
+        case Op.MOVZX: case Op.MOVSX: case Op.MOVSXD: {
+          const ssz = op === Op.MOVSXD ? (osz === 8 ? 4 : osz) : rec[b + X_EXT];
+          let v = get(c, rec[b + X_SRC], ssz, eLo, eHi, rec, b);
+          let vh = 0;
+          if (op !== Op.MOVZX) {
+            const sh = 32 - ssz * 8;
+            v = (v << sh) >> sh;
+            vh = v >> 31;
+          }
+          writeReg(c, rec[b + X_DST], osz, v, vh);
+          break;
+        }
+        case Op.LEA:
+          writeReg(c, rec[b + X_DST], osz, eLo, eHi);
+          break;
+        case Op.XCHG: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          const al = get(c, dst, osz, eLo, eHi, rec, b);
+          const ah = c.hi;
+          const bl = get(c, src, osz, eLo, eHi, rec, b);
+          const bh = c.hi;
+          put(c, dst, osz, eLo, eHi, bl, bh);
+          writeReg(c, src, osz, al, ah);
+          break;
+        }
+        case Op.CMPXCHG: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          const dl = get(c, dst, osz, eLo, eHi, rec, b);
+          const dh = c.hi;
+          let equal: boolean;
+          if (osz === 8) {
+            sub64(c, R[0], H[0], dl, dh, 0);
+            equal = R[0] === dl && H[0] === dh;
+          } else {
+            const a = readReg(c, 0, osz);
+            sub(c, a, dl, 0, osz);
+            equal = a === dl;
+          }
+          if (equal) {
+            const sl = get(c, src, osz, eLo, eHi, rec, b);
+            put(c, dst, osz, eLo, eHi, sl, c.hi);
+          } else {
+            // The destination is written back unchanged (memory) and the accumulator loaded.
+            if (dst === LOC_MEM) c.wr(eLo, eHi, osz, dl, dh);
+            writeReg(c, 0, osz, dl, dh);
+          }
+          break;
+        }
+        case Op.CMPXCHG16B: {
+          if (osz === 8) {
+            if ((eLo & 15) !== 0) c.gp0();
+            c.probeWrite(eLo, eHi, 16);
+            const l0 = c.rd64(eLo, eHi);
+            const h0 = c.hi;
+            const a2 = (eLo + 8) | 0;
+            const a2h = (a2 >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi;
+            const l1 = c.rd64(a2, a2h);
+            const h1 = c.hi;
+            if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
+              c.wr64(eLo, eHi, R[3], H[3]);
+              c.wr64(a2, a2h, R[1], H[1]);
+              c.flags |= ZF;
+            } else {
+              c.wr64(eLo, eHi, l0, h0);
+              c.wr64(a2, a2h, l1, h1);
+              R[0] = l0;
+              H[0] = h0;
+              R[2] = l1;
+              H[2] = h1;
+              c.flags &= ~ZF;
+            }
+          } else {
+            c.probeWrite(eLo, eHi, 8);
+            const l0 = c.rd64(eLo, eHi);
+            const h0 = c.hi;
+            if (l0 === R[0] && h0 === R[2]) {
+              c.wr64(eLo, eHi, R[3], R[1]);
+              c.flags |= ZF;
+            } else {
+              c.wr64(eLo, eHi, l0, h0);
+              R[0] = l0;
+              H[0] = 0;
+              R[2] = h0;
+              H[2] = 0;
+              c.flags &= ~ZF;
+            }
+          }
+          break;
+        }
+        case Op.XADD: {
+          const dst = rec[b + X_DST];
+          const src = rec[b + X_SRC];
+          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+          const al = get(c, dst, osz, eLo, eHi, rec, b);
+          const ah = c.hi;
+          const bl = readReg(c, src, osz);
+          const bh = c.hi;
+          let r: number;
+          let rh = 0;
+          if (osz === 8) {
+            r = add64(c, al, ah, bl, bh, 0);
+            rh = c.hi;
+          } else r = add(c, al, bl, 0, osz);
+          writeReg(c, src, osz, al, ah);
+          put(c, dst, osz, eLo, eHi, r, rh);
+          break;
+        }
+        case Op.PUSH: {
+          const seg = rec[b + X_EXT];
+          if (seg !== 0) {
+            push(c, osz, c.sel[seg - 1], 0);
+          } else {
+            const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+            push(c, osz, v, c.hi);
+          }
+          break;
+        }
+        case Op.POP: {
+          const v = peek(c, osz, 0);
+          const vh = c.hi;
+          const seg = rec[b + X_EXT];
+          const dst = rec[b + X_DST];
+          if (seg !== 0) {
+            c.sel[seg - 1] = v & 0xffff;
+            addRsp(c, osz);
+          } else if (dst === LOC_MEM) {
+            // The address of a pop to memory is computed after rsp is incremented.
+            let al = eLo, ah = eHi;
+            if (rec[b + D.BASE] === 4 || rec[b + D.INDEX] === 4) {
+              const s = (al >>> 0) + osz;
+              al = s | 0;
+              if (s >= TWO32) ah = (ah + 1) | 0;
+            }
+            c.wr(al, ah, osz, v, vh);
+            addRsp(c, osz);
+          } else {
+            addRsp(c, osz);
+            writeReg(c, dst, osz, v, vh);
+          }
+          break;
+        }
+        case Op.PUSHF:
+          push(c, osz, c.flags & 0xfcffff, 0);
+          break;
+        case Op.POPF: {
+          const v = peek(c, osz, 0);
+          const cpl = c.cpl;
+          const iopl = (c.flags >> 12) & 3;
+          let m = POPF_MASK;
+          if (cpl > 0) m &= ~IOPL;
+          if (cpl > iopl) m &= ~IF;
+          if (osz === 2) m &= 0xffff;
+          c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
+          addRsp(c, osz);
+          break;
+        }
+        case Op.ENTER: {
+          const size = rec[b + D.IMM_LO] & 0xffff;
+          const level = rec[b + D.IMM2] & 31;
+          const sz = osz;
+          push(c, sz, R[5], H[5]);
+          const fl = R[4], fh = H[4];
+          if (level > 0) {
+            let bl = R[5], bh = H[5];
+            for (let i = 1; i < level; i++) {
+              const l = (bl - sz) | 0;
+              bh = (l >>> 0) > (bl >>> 0) ? (bh - 1) | 0 : bh;
+              bl = l;
+              const v = c.rd(bl, bh, sz);
+              push(c, sz, v, c.hi);
+            }
+            push(c, sz, fl, fh);
+          }
+          if (sz === 8) {
+            R[5] = fl;
+            H[5] = fh;
+          } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
+          const l = (R[4] - size) | 0;
+          if ((l >>> 0) > (R[4] >>> 0)) H[4] = (H[4] - 1) | 0;
+          R[4] = l;
+          break;
+        }
+        case Op.LEAVE: {
+          const sl = R[5], sh = H[5];
+          const v = c.rd(sl, sh, osz);
+          const vh = c.hi;
+          R[4] = sl;
+          H[4] = sh;
+          addRsp(c, osz);
+          writeReg(c, 5, osz, v, vh);
+          break;
+        }
+        case Op.CBW:
+          if (osz === 2) R[0] = (R[0] & ~0xffff) | (((R[0] << 24) >> 24) & 0xffff);
+          else if (osz === 4) {
+            R[0] = (R[0] << 16) >> 16;
+            H[0] = 0;
+          } else H[0] = R[0] >> 31;
+          break;
+        case Op.CWD:
+          if (osz === 2) R[2] = (R[2] & ~0xffff) | (((R[0] << 16) >> 31) & 0xffff);
+          else if (osz === 4) {
+            R[2] = R[0] >> 31;
+            H[2] = 0;
+          } else {
+            R[2] = H[0] >> 31;
+            H[2] = R[2];
+          }
+          break;
+        case Op.MOV_SREG: {
+          const sr = rec[b + D.REG];
+          if (sr > 5) c.raise(Vector.UD, -1);
+          if (rec[b + X_EXT] === 1) {
+            if (sr === Seg.CS) c.raise(Vector.UD, -1);
+            const v = get(c, rec[b + X_SRC], 2, eLo, eHi, rec, b);
+            if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
+            c.sel[sr] = v;
+          } else {
+            const dst = rec[b + X_DST];
+            put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
+          }
+          break;
+        }
+        case Op.LAHF:
+          R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
+          break;
+        case Op.SAHF:
+          c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
+          break;
+        case Op.MOVS: case Op.CMPS: case Op.STOS: case Op.LODS: case Op.SCAS: {
+          const pfx = rec[b + D.PFX];
+          const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
+          const a8 = rec[b + D.ASZ] === 8;
+          const step = (c.flags & DF) !== 0 ? -osz : osz;
+          const sg = rec[b + D.SEG];
+          const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
+          const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
+          const usesSrc = op === Op.MOVS || op === Op.CMPS || op === Op.LODS;
+          const usesDst = op !== Op.LODS;
+          for (;;) {
+            if (rep) {
+              if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
+              if (n >= budget) {
+                // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
+                nLo = curLo;
+                nHi = curHi;
+                break;
+              }
+            }
+            let sl = 0, sh = 0, dl = 0, dh = 0;
+            if (usesSrc) {
+              sl = R[6];
+              sh = a8 ? H[6] : 0;
+              if ((segLo | segHi) !== 0) {
+                const s = (sl >>> 0) + (segLo >>> 0);
+                sl = s | 0;
+                sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
+              }
+            }
+            if (usesDst) {
+              dl = R[7];
+              dh = a8 ? H[7] : 0;
+            }
+            let stop = false;
+            switch (op) {
+              case Op.MOVS: {
+                const v = c.rd(sl, sh, osz);
+                c.wr(dl, dh, osz, v, c.hi);
+                break;
+              }
+              case Op.STOS:
+                c.wr(dl, dh, osz, R[0], H[0]);
+                break;
+              case Op.LODS: {
+                const v = c.rd(sl, sh, osz);
+                writeReg(c, 0, osz, v, c.hi);
+                break;
+              }
+              default: {
+                // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
+                let al: number, ah: number;
+                if (op === Op.CMPS) {
+                  al = c.rd(sl, sh, osz);
+                  ah = c.hi;
+                } else {
+                  al = readReg(c, 0, osz);
+                  ah = c.hi;
+                }
+                const bl = c.rd(dl, dh, osz);
+                const bh = c.hi;
+                if (osz === 8) sub64(c, al, ah, bl, bh, 0);
+                else sub(c, al, bl, 0, osz);
+                if (rep) {
+                  const z = (c.flags & ZF) !== 0;
+                  stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
+                }
+              }
+            }
+            if (usesSrc) {
+              if (a8) {
+                const s = (R[6] >>> 0) + step;
+                R[6] = s | 0;
+                H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+              } else {
+                R[6] = (R[6] + step) | 0;
+                H[6] = 0;
+              }
+            }
+            if (usesDst) {
+              if (a8) {
+                const s = (R[7] >>> 0) + step;
+                R[7] = s | 0;
+                H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+              } else {
+                R[7] = (R[7] + step) | 0;
+                H[7] = 0;
+              }
+            }
+            if (!rep) break;
+            if (a8) {
+              if (R[1] === 0) H[1] = (H[1] - 1) | 0;
+              R[1] = (R[1] - 1) | 0;
+            } else {
+              R[1] = (R[1] - 1) | 0;
+              H[1] = 0;
+            }
+            n++;
+            if (stop) break;
+          }
+          if (nLo === curLo && nHi === curHi) {
+            reason = X86ExitReason.Budget;
+            break loop;
+          }
+          break;
+        }
+        case Op.IN: case Op.OUT: case Op.INS: case Op.OUTS:
+          if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
+          // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
+          if (op === Op.IN) writeReg(c, 0, osz, -1, 0);
+          else if (op === Op.INS) c.gp0();
+          break;
+        case Op.CLC: c.flags &= ~CF; break;
+        case Op.STC: c.flags |= CF; break;
+        case Op.CMC: c.flags ^= CF; break;
+        case Op.CLD: c.flags &= ~DF; break;
+        case Op.STD: c.flags |= DF; break;
+        case Op.CLI: case Op.STI:
+          if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
+          if (op === Op.CLI) c.flags &= ~IF;
+          else c.flags |= IF;
+          break;
+        case Op.NOP: case Op.PREFETCH: case Op.FENCE:
+          break;
+        case Op.CPUID:
+          reason = X86ExitReason.Cpuid;
+          exit.instructionLength = len;
+          break loop;
+        case Op.RDTSC: case Op.RDTSCP: {
+          if ((c.cr4 & 4) !== 0 && c.cpl > 0) c.gp0();
+          const t = c.tscBase + n * c.tscPerInstruction;
+          R[0] = t % TWO32;
+          H[0] = 0;
+          R[2] = Math.floor(t / TWO32) % TWO32;
+          H[2] = 0;
+          if (op === Op.RDTSCP) {
+            R[1] = c.syscallMsrs[8];
+            H[1] = 0;
+          }
+          break;
+        }
+        case Op.SYSCALL:
+          if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+          R[1] = nLo;
+          H[1] = nHi;
+          R[11] = c.flags & ~0x10000;
+          H[11] = 0;
+          c.ripLo = nLo;
+          c.ripHi = nHi;
+          n++;
+          reason = X86ExitReason.Syscall;
+          exit.instructionLength = len;
+          break loop;
+        case Op.SYSRET: {
+          if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+          if (c.cpl !== 0) c.gp0();
+          const star = c.syscallMsrs[1] >>> 16;
+          if (osz === 8) {
+            if (!canonical(H[1])) c.gp0();
+            nLo = R[1];
+            nHi = H[1];
+            c.sel[Seg.CS] = ((star + 16) | 3) & 0xffff;
+          } else {
+            nLo = R[1];
+            nHi = 0;
+            c.sel[Seg.CS] = (star | 3) & 0xffff;
+          }
+          c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
+          c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
+          c.cpl = 3;
+          break;
+        }
+        case Op.IRET: {
+          // Return to the same or an outer privilege level (long mode pops ss:rsp always).
+          const sz = osz;
+          const ipl = peek(c, sz, 0);
+          const iph = sz === 8 ? c.hi : 0;
+          const cs = peek(c, sz, sz) & 0xffff;
+          const fl = peek(c, sz, 2 * sz);
+          const spl = peek(c, sz, 3 * sz);
+          const sph = sz === 8 ? c.hi : 0;
+          const ss = peek(c, sz, 4 * sz) & 0xffff;
+          const cpl = c.cpl;
+          if ((cs & 0xfffc) === 0) c.gp0();
+          if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
+          if (!canonical(iph)) c.gp0();
+          const iopl = (c.flags >> 12) & 3;
+          let m = POPF_MASK | 0x10000;
+          if (cpl > 0) m &= ~IOPL;
+          if (cpl > iopl) m &= ~IF;
+          if (sz === 2) m &= 0xffff;
+          c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
+          c.sel[Seg.CS] = cs;
+          c.sel[Seg.SS] = ss;
+          R[4] = spl;
+          H[4] = sph;
+          c.cpl = cs & 3;
+          nLo = ipl;
+          nHi = iph;
+          break;
+        }
+        case Op.INT: case Op.INT3: case Op.INTO:
+          if (op === Op.INTO && (c.flags & OF) === 0) break;
+          c.ripLo = nLo;
+          c.ripHi = nHi;
+          n++;
+          exit.vector = op === Op.INT ? rec[b + D.IMM_LO] & 0xff : op === Op.INT3 ? Vector.BP : Vector.OF;
+          exit.software = true;
+          exit.instructionLength = len;
+          reason = X86ExitReason.Exception;
+          break loop;
+        case Op.UD2: {
+          // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
+          if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
+            reason = X86ExitReason.Cpuid;
+            exit.forced = true;
+            exit.instructionLength = 7;
+            break loop;
+          }
+          c.raise(Vector.UD, -1);
+          break;
+        }
+        case Op.HLT:
+          if (c.cpl !== 0) c.gp0();
+          c.ripLo = nLo;
+          c.ripHi = nHi;
+          n++;
+          reason = X86ExitReason.Halt;
+          exit.instructionLength = len;
+          break loop;
+        case Op.RDMSR:
+          if (c.cpl !== 0) c.gp0();
+          c.retiredInRun = n;
+          if (!c.readMsr(R[1])) c.gp0();
+          R[0] = c.wide[0];
+          H[0] = 0;
+          R[2] = c.hi;
+          H[2] = 0;
+          break;
+        case Op.WRMSR:
+          if (c.cpl !== 0) c.gp0();
+          c.retiredInRun = n;
+          if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
+          break;
+        case Op.MOV_CR: {
+          if (c.cpl !== 0) c.gp0();
+          const cr = rec[b + D.REG];
+          const gpr = rec[b + D.BASE];
+          if (rec[b + X_EXT] === 1) {
+            const l = R[gpr], h = H[gpr];
+            switch (cr) {
+              case 0:
+                if (h !== 0 || (l & CR0_PG) === 0) c.gp0();
+                c.cr0 = l;
+                break;
+              case 2: c.cr2Lo = l; c.cr2Hi = h; break;
+              case 3: c.cr3 = (h & 0xfffff) * TWO32 + (l >>> 0); break;
+              case 4:
+                if (h !== 0 || (l & 0x20) === 0) c.gp0();
+                c.cr4 = l;
+                break;
+              case 8: break;
+              default: c.raise(Vector.UD, -1);
+            }
+          } else {
+            let l = 0, h = 0;
+            switch (cr) {
+              case 0: l = c.cr0; break;
+              case 2: l = c.cr2Lo; h = c.cr2Hi; break;
+              case 3: l = c.cr3 % TWO32; h = Math.floor(c.cr3 / TWO32); break;
+              case 4: l = c.cr4; break;
+              case 8: break;
+              default: c.raise(Vector.UD, -1);
+            }
+            R[gpr] = l;
+            H[gpr] = h;
+          }
+          break;
+        }
+        case Op.MOV_DR: {
+          if (c.cpl !== 0) c.gp0();
+          const dr = rec[b + D.REG];
+          const gpr = rec[b + D.BASE];
+          if (dr > 7) c.raise(Vector.UD, -1);
+          if (rec[b + X_EXT] === 1) c.dr[dr] = R[gpr];
+          else {
+            R[gpr] = c.dr[dr];
+            H[gpr] = 0;
+          }
+          break;
+        }
+        case Op.SYSDESC: {
+          const group = rec[b + X_EXT];
+          const sub = rec[b + D.REG] & 7;
+          const dt = c.descTables;
+          // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
+          const store = group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
+          if (!store && c.cpl !== 0) c.gp0();
+          const dst = rec[b + X_DST];
+          if (group === 1) {
+            if (sub === 0 || sub === 1) {
+              const k = sub * 3;
+              c.wr16(eLo, eHi, dt[k]);
+              const a = (eLo + 2) | 0;
+              c.wr64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi, dt[k + 1], dt[k + 2]);
+            } else if (sub === 2 || sub === 3) {
+              const k = (sub - 2) * 3;
+              const lim = c.rd16(eLo, eHi);
+              const a = (eLo + 2) | 0;
+              const bl = c.rd64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi);
+              dt[k] = lim;
+              dt[k + 1] = bl;
+              dt[k + 2] = c.hi;
+            } else if (sub === 4) put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
+            else if (sub === 6) c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
+            else c.raise(Vector.UD, -1);
+          } else if (sub < 2) put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
+          else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
+          break;
+        }
+        case Op.INVLPG:
+          if (c.cpl !== 0) c.gp0();
+          c.paging.invlpg(eLo, eHi);
+          break;
+        case Op.SWAPGS: {
+          if (c.cpl !== 0) c.gp0();
+          const l = c.gsLo, h = c.gsHi;
+          c.gsLo = c.kgsLo;
+          c.gsHi = c.kgsHi;
+          c.kgsLo = l;
+          c.kgsHi = h;
+          break;
+        }
+        case Op.FSGSBASE: {
+          if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
+          const r = rec[b + D.BASE];
+          const k = rec[b + D.REG] & 3;
+          if (k < 2) {
+            writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
+          } else {
+            const l = R[r];
+            const h = osz === 8 ? H[r] : 0;
+            if (!canonical(h)) c.gp0();
+            if (k === 2) {
+              c.fsLo = l;
+              c.fsHi = h;
+            } else {
+              c.gsLo = l;
+              c.gsHi = h;
+            }
+          }
+          break;
+        }
+        case Op.CLTS:
+          if (c.cpl !== 0) c.gp0();
+          c.cr0 = c.cr0 & ~8;
+          break;
+        case Op.WBINVD:
+          if (c.cpl !== 0) c.gp0();
+          break;
+        case Op.XLAT: {
+          const sg = rec[b + D.SEG];
+          let l = R[3], h = rec[b + D.ASZ] === 8 ? H[3] : 0;
+          if (rec[b + D.ASZ] !== 8) l = R[3];
+          let s = (l >>> 0) + (R[0] & 0xff);
+          l = s | 0;
+          h = (h + (s >= TWO32 ? 1 : 0)) | 0;
+          if (rec[b + D.ASZ] !== 8) h = 0;
+          if (sg >= Seg.FS) {
+            s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+            l = s | 0;
+            h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          }
+          R[0] = (R[0] & ~0xff) | c.rd8(l, h);
+          break;
+        }
+        case Op.FXSTATE: {
+          const sub = rec[b + D.REG] & 7;
+          if (sub === 2) {
+            const v = c.rd32(eLo, eHi);
+            if ((v & 0xffff0000) !== 0) c.gp0();
+            c.mxcsr = v;
+          } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
+          else if (sub === 7) {
+            c.rd8(eLo, eHi);
+          } else c.raise(Vector.UD, -1);
+          break;
+        }
+        default:
+          // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
+          c.raise(Vector.UD, -1);
+      }
+      c.ripLo = nLo;
+      c.ripHi = nHi;
+      n++;
+    }
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    c.ripLo = curLo;
+    c.ripHi = curHi;
+    reason = X86ExitReason.Exception;
+    exit.instructionLength = len;
+  }
+  if (reason === X86ExitReason.Cpuid) {
+    c.ripLo = curLo;
+    c.ripHi = curHi;
+  }
+  exit.reason = reason;
+  exit.retired = n;
+  c.retiredInRun = n;
+  return reason;
+}
+
+const FORCED_TAIL = new Uint8Array([0x78, 0x65, 0x6e, 0x0f, 0xa2]);
+
+/** Whether the bytes after a `ud2` at (lo, hi) are "xen" followed by cpuid (0F A2). */
+function isForcedCpuid(c: X86Cpu, lo: number, hi: number): boolean {
+  let l = lo;
+  let h = hi;
+  for (let k = 0; k < 5; k++) {
+    const pa = c.paging.walk(l, h, Access.Exec, c.cpl === 3);
+    if (pa < 0 || c.bytes[pa] !== FORCED_TAIL[k]) return false;
+    l = (l + 1) | 0;
+    if (l === 0) h = (h + 1) | 0;
+  }
+  return true;
+}
