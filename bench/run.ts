@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: runs every registered benchmark and prints its figures with the
+ * method used to measure them. Benchmarks measure host time, so they never run as tests.
+ *
+ * A benchmark is a module in this folder exporting a function that returns (or resolves
+ * to) a {@link BenchReport}-like object; register it in {@link BENCHMARKS}. A module that
+ * does not exist yet is reported as such, not as an error.
+ */
+import "reflect-metadata";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** One measured figure. */
+export interface BenchFigure {
+  /** What was measured. */
+  label: string;
+  /** The value. */
+  value: number | string;
+  /** Its unit (MIPS, s, ×). */
+  unit?: string;
+}
+
+/** What a benchmark reports. */
+export interface BenchReport {
+  /** The figures. */
+  figures: BenchFigure[];
+  /** How they were measured (workload, repetitions, clock, what is excluded). */
+  method: string;
+}
+
+/** A registered benchmark: a module and the function it exports. */
+interface BenchEntry {
+  name: string;
+  module: string;
+  exportName: string;
+}
+
+/** The benchmarks `npm run bench` runs, in order. */
+const BENCHMARKS: readonly BenchEntry[] = [
+  { name: "x86_64 interpreter", module: "./interpreter.ts", exportName: "runInterpreterBench" },
+];
+
+/**
+ * Turns whatever a benchmark returned into figures: a {@link BenchReport} as it is, or
+ * any plain object's number and string fields (a `method` field becomes the method).
+ */
+function toReport(result: unknown): BenchReport {
+  if (typeof result !== "object" || result === null) {
+    return { figures: [{ label: "result", value: String(result) }], method: "(not stated)" };
+  }
+  const r = result as Record<string, unknown>;
+  if (Array.isArray(r.figures)) {
+    return {
+      figures: r.figures as BenchFigure[],
+      method: typeof r.method === "string" ? r.method : "(not stated)",
+    };
+  }
+  const figures: BenchFigure[] = [];
+  for (const [label, value] of Object.entries(r)) {
+    if (label === "method") continue;
+    if (typeof value === "number") figures.push({ label, value });
+    else if (typeof value === "string" || typeof value === "boolean")
+      figures.push({ label, value: String(value) });
+    else if (value === null) figures.push({ label, value: "n/a" });
+  }
+  return { figures, method: typeof r.method === "string" ? r.method : "(not stated)" };
+}
+
+function formatValue(v: number | string): string {
+  if (typeof v === "string") return v;
+  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+}
+
+async function main(): Promise<number> {
+  const rows: string[][] = [];
+  const methods: string[] = [];
+  let failed = 0;
+  for (const bench of BENCHMARKS) {
+    const path = fileURLToPath(new URL(bench.module, import.meta.url));
+    if (!existsSync(path)) {
+      rows.push([bench.name, "(not built yet)", "", ""]);
+      continue;
+    }
+    process.stderr.write(`bench: running ${bench.name} ...\n`);
+    try {
+      const mod = (await import(bench.module)) as Record<string, unknown>;
+      const fn = mod[bench.exportName];
+      if (typeof fn !== "function")
+        throw new Error(`${bench.module} does not export ${bench.exportName}()`);
+      const report = toReport(await (fn as () => unknown)());
+      for (const f of report.figures)
+        rows.push([bench.name, f.label, formatValue(f.value), f.unit ?? ""]);
+      methods.push(`${bench.name}: ${report.method}`);
+    } catch (e) {
+      failed++;
+      rows.push([bench.name, "FAILED", (e as Error).message, ""]);
+    }
+  }
+  const header = ["benchmark", "figure", "value", "unit"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  if (methods.length > 0) out.push("", "Method:", ...methods.map((m) => `  ${m}`));
+  process.stdout.write(out.join("\n") + "\n");
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
