@@ -5,3 +5,9 @@
  */
 /** The arch's name as the CLI spells it. */
 export const ARCH_NAME = "x86_64";
+export * from "./plugin.js";
+export * from "./builder.js";
+export * from "./pv-vcpu.js";
+export * from "./hypercalls.js";
+export * from "./traps.js";
+export * from "./cpuid.js";

@@ -1,0 +1,511 @@
+/**
+ * The x86 PV MMU: page types, type and reference counts, pinning and validation of guest
+ * page tables, as Xen's `arch/x86/mm.c` does it for paravirtualized guests that manage
+ * their own page tables (no shadow, no writable page tables). Shared by 64-bit PV
+ * (4 levels) and 32-bit PAE PV (3 levels) guests; entries are 8 bytes in both.
+ *
+ * The rules it enforces, from Xen:
+ * - An entry may only map a frame the domain owns (or one Xen shares with it).
+ * - A writable mapping takes a `Writable` type reference, so a frame in use as a page
+ *   table (or descriptor table) can never be mapped writable, and a frame mapped
+ *   writable can never become a page table (get_page_from_l1e → −EBUSY).
+ * - L2–L4 entries must point at frames validated as the next lower level.
+ * - Flag bits outside Xen's allowed set (base_disallow_mask: PWT/PCD/PSE/G above L1 ...)
+ *   are rejected with −EINVAL.
+ * - The hypervisor's L4 slots (256–271, 0xFFFF800000000000–0xFFFF87FFFFFFFFFF) are
+ *   filled by Xen on validation (the read-only M2P lives in slot 256) and cannot be
+ *   changed by the guest.
+ * - 64-bit PV kernels run in ring 3, so every present entry gets `_PAGE_USER`
+ *   (adjust_guest_l*e); kernel-only L1 mappings are tagged `_PAGE_GUEST_KERNEL` (bit 52).
+ *
+ * Counts live in the core {@link FrameTable}: `type`/`typeCount` are the page type and
+ * its reference count, `refCount` the general references, `flags` {@link PageFlag}.
+ *
+ * @module
+ */
+import { Errno, FRAME_FREE, FRAME_XEN, type Domain, type PhysicalMemory } from "@hvkit/core";
+
+/** Xen's page types (PGT_*), kept in {@link FrameTable.type}. */
+export enum PageType {
+  /** Not typed. */
+  None = 0,
+  /** Level-1 page table (maps 4 KiB pages). */
+  L1 = 1,
+  /** Level-2 page table. */
+  L2 = 2,
+  /** Level-3 page table. */
+  L3 = 3,
+  /** Level-4 page table (the root for 64-bit PV). */
+  L4 = 4,
+  /** Mapped writable somewhere. */
+  Writable = 5,
+  /** A GDT/LDT page (segment descriptors). */
+  SegDesc = 6,
+}
+
+/** Bits of {@link FrameTable.flags} the PV MMU uses. */
+export const PageFlag = {
+  /** The frame is pinned as a page table (MMUEXT_PIN_L*_TABLE). */
+  Pinned: 1,
+  /** A read-only M2P frame (mappable only through Xen's slot). */
+  M2p: 2,
+  /** A Xen frame shared writable with the owning domain (shared_info, grant table). */
+  Shared: 4,
+} as const;
+
+/** x86 page-table entry flag bits (low word). */
+export const Pte = {
+  /** Present. */ P: 0x1,
+  /** Writable. */ RW: 0x2,
+  /** User. */ US: 0x4,
+  /** Write-through. */ PWT: 0x8,
+  /** Cache disable. */ PCD: 0x10,
+  /** Accessed. */ A: 0x20,
+  /** Dirty. */ D: 0x40,
+  /** PSE (L2/L3) or PAT (L1). */ PSE: 0x80,
+  /** Global. */ G: 0x100,
+  /** Available to software (bits 9–11). */ AVAIL: 0xe00,
+} as const;
+
+/** `_PAGE_GUEST_KERNEL` (bit 52): a kernel-only mapping of a 64-bit PV guest, in the high word. */
+export const PTE_HI_GUEST_KERNEL = 1 << 20;
+/** NX (bit 63), in the high word. */
+export const PTE_HI_NX = 0x80000000;
+
+/** First and last L4 slot Xen keeps for itself (HYPERVISOR_VIRT_START..END). */
+export const XEN_L4_FIRST = 256;
+/** Last hypervisor-owned L4 slot. */
+export const XEN_L4_LAST = 271;
+/** Virtual address of the read-only M2P table for 64-bit PV guests (RO_MPT_VIRT_START). */
+export const RO_MPT_VIRT_START = 0xffff800000000000n;
+
+/** Flag bits a guest may set in an L2–L4 entry (Xen's ~base_disallow_mask, low word). */
+const UPPER_ALLOWED = Pte.P | Pte.RW | Pte.US | Pte.A | Pte.D | Pte.AVAIL;
+/** Flag bits a guest may set in an L1 entry (adds Global; cache attributes for privileged domains). */
+const L1_ALLOWED = UPPER_ALLOWED | Pte.G;
+const CACHE_ATTRS = Pte.PWT | Pte.PCD | Pte.PSE;
+
+/** What the MMU must tell the CPUs when a mapping changes. */
+export interface TlbControl {
+  /** Drop every cached translation of `domain`'s vCPUs. */
+  flushAll(domain: Domain): void;
+  /** Drop cached translations of `va` on `domain`'s vCPUs. */
+  flushVa(domain: Domain, va: bigint): void;
+  /** Machine bytes `[pa, pa+len)` were written by the hypervisor (drop cached decodes). */
+  invalidateCode(pa: number, len: number): void;
+}
+
+/** Paging geometry of one PV guest kind. */
+export interface PvPagingFormat {
+  /** Paging levels: 4 for 64-bit PV, 3 for PAE. */
+  readonly levels: 3 | 4;
+  /** True for 64-bit PV (entries get `_PAGE_USER`, Xen owns L4 slots 256–271). */
+  readonly longMode: boolean;
+}
+
+/** The 64-bit PV paging format. */
+export const PV64_PAGING: PvPagingFormat = { levels: 4, longMode: true };
+
+/** Result of a guest page-table walk. */
+export interface PvWalk {
+  /** Machine address of the L1 entry (−1 if the walk stopped above L1). */
+  l1eAddr: number;
+  /** Machine frame of the L1 table (−1 if none). */
+  l1Mfn: number;
+}
+
+/**
+ * The PV MMU of one machine. Stateless apart from the machine's frame table and the
+ * read-only M2P it maintains.
+ */
+export class PvMmu {
+  /** Machine address of the M2P table (one 8-byte guest pfn per machine frame). */
+  readonly m2pBase: number;
+  /** Frames holding the M2P. */
+  readonly m2pFrames: number[];
+  /** The Xen-owned L3 table Xen's L4 slot 256 points at (maps the M2P read-only). */
+  readonly m2pL3: number;
+  private readonly ft;
+  private readonly mem: Uint8Array;
+  private readonly dv: DataView;
+
+  /**
+   * @param memory - machine memory (little-endian, 4 KiB frames).
+   * @param format - paging format of the guests this MMU serves.
+   * @param tlb - how to keep CPU TLBs coherent.
+   * @param allocXen - allocates zeroed hypervisor-owned frames (the machine's allocator).
+   */
+  constructor(
+    readonly memory: PhysicalMemory,
+    readonly format: PvPagingFormat,
+    readonly tlb: TlbControl,
+    readonly allocXen: (count: number) => number[],
+  ) {
+    this.ft = memory.frameTable;
+    this.mem = memory.bytes;
+    this.dv = memory.view;
+    const entries = memory.frames;
+    const m2pPages = Math.ceil((entries * 8) / 4096);
+    const l1Pages = Math.ceil(m2pPages / 512);
+    const l2Pages = Math.ceil(l1Pages / 512);
+    if (l2Pages > 1) throw new RangeError("machine too large for a one-L2 M2P mapping");
+    const frames = allocXen(m2pPages + l1Pages + 2);
+    if (frames.length < m2pPages + l1Pages + 2) throw new RangeError("no machine memory for the M2P table");
+    this.m2pFrames = frames.slice(0, m2pPages);
+    const l1s = frames.slice(m2pPages, m2pPages + l1Pages);
+    const l2 = frames[m2pPages + l1Pages];
+    this.m2pL3 = frames[m2pPages + l1Pages + 1];
+    this.m2pBase = this.m2pFrames[0] * 4096;
+    // The M2P frames are contiguous when claimed from a free tail; fall back to per-entry lookups otherwise.
+    for (let i = 1; i < m2pPages; i++) {
+      if (this.m2pFrames[i] !== this.m2pFrames[0] + i) throw new RangeError("M2P frames are not contiguous");
+    }
+    for (const f of this.m2pFrames) {
+      this.mem.fill(0xff, f * 4096, f * 4096 + 4096);
+      this.ft.flags[f] |= PageFlag.M2p;
+    }
+    const ro = Pte.P | Pte.US | Pte.A;
+    for (let i = 0; i < m2pPages; i++) this.writeEntry(l1s[i >> 9] * 4096 + (i & 511) * 8, this.m2pFrames[i], ro, 0);
+    for (let i = 0; i < l1Pages; i++) this.writeEntry(l2 * 4096 + i * 8, l1s[i], ro, 0);
+    this.writeEntry(this.m2pL3 * 4096, l2, ro, 0);
+  }
+
+  /** Records `pfn` as the guest frame of machine frame `mfn` in the M2P. */
+  setM2p(mfn: number, pfn: number): void {
+    const pa = this.m2pBase + mfn * 8;
+    this.dv.setUint32(pa, pfn >>> 0, true);
+    this.dv.setUint32(pa + 4, pfn < 0 ? 0xffffffff : Math.floor(pfn / 0x100000000), true);
+  }
+
+  /** The guest frame M2P records for `mfn` (−1 for none). */
+  getM2p(mfn: number): number {
+    const pa = this.m2pBase + mfn * 8;
+    const hi = this.dv.getUint32(pa + 4, true);
+    if (hi >= 0x200000) return -1;
+    return hi * 0x100000000 + this.dv.getUint32(pa, true);
+  }
+
+  /** Reads the entry at machine address `pa` as [low word, high word]. */
+  readEntryLo(pa: number): number {
+    return this.dv.getUint32(pa, true);
+  }
+  /** High word of the entry at `pa`. */
+  readEntryHi(pa: number): number {
+    return this.dv.getUint32(pa + 4, true);
+  }
+
+  /** Writes an entry mapping `mfn` with low flags `lo` and high-word flags `hiFlags`. */
+  writeEntry(pa: number, mfn: number, lo: number, hiFlags: number): void {
+    this.dv.setUint32(pa, ((mfn % 0x100000) * 4096 + (lo & 0xfff)) >>> 0, true);
+    this.dv.setUint32(pa + 4, ((Math.floor(mfn / 0x100000) & 0xfffff) | (hiFlags & 0xfff00000)) >>> 0, true);
+  }
+
+  /** The frame number of an entry given its two words. */
+  static frameOf(lo: number, hi: number): number {
+    return (hi & 0xfffff) * 0x100000 + (lo >>> 12);
+  }
+
+  /** Takes a general reference on `mfn` for `d`; false when `d` may not reference it. */
+  getPage(mfn: number, d: Domain): boolean {
+    if (mfn < 0 || mfn >= this.ft.frames) return false;
+    const owner = this.ft.owner[mfn];
+    if (owner !== d.id) return false;
+    this.ft.refCount[mfn]++;
+    return true;
+  }
+
+  /** Drops a general reference. */
+  putPage(mfn: number): void {
+    this.ft.refCount[mfn]--;
+  }
+
+  /**
+   * Takes a type reference of `type` on `mfn`, validating the frame when it gains the
+   * type (Xen's get_page_type). Returns 0 or −errno.
+   */
+  getPageType(mfn: number, type: PageType, d: Domain): number {
+    const ft = this.ft;
+    if (ft.flags[mfn] & PageFlag.Shared) return -Errno.EINVAL;
+    if (ft.typeCount[mfn] > 0) {
+      if (ft.type[mfn] !== type) return -Errno.EINVAL;
+      ft.typeCount[mfn]++;
+      return 0;
+    }
+    ft.type[mfn] = type;
+    ft.typeCount[mfn] = 1;
+    let rc = 0;
+    if (type >= PageType.L1 && type <= PageType.L4) rc = this.validateTable(mfn, type, d);
+    else if (type === PageType.SegDesc) rc = validateDescriptorPage(this.mem, mfn * 4096);
+    if (rc !== 0) {
+      ft.typeCount[mfn] = 0;
+      ft.type[mfn] = PageType.None;
+    }
+    return rc;
+  }
+
+  /** Drops a type reference; a page table losing its last one releases what its entries held. */
+  putPageType(mfn: number, d: Domain): void {
+    const ft = this.ft;
+    if (--ft.typeCount[mfn] > 0) return;
+    const type = ft.type[mfn];
+    if (type >= PageType.L1 && type <= PageType.L4) this.devalidateTable(mfn, type, d, 512);
+    ft.typeCount[mfn] = 0;
+  }
+
+  /** get_page + get_page_type together; undoes the first when the second fails. */
+  getPageAndType(mfn: number, type: PageType, d: Domain): number {
+    if (!this.getPage(mfn, d)) return -Errno.EINVAL;
+    const rc = this.getPageType(mfn, type, d);
+    if (rc !== 0) this.putPage(mfn);
+    return rc;
+  }
+
+  /** put_page_type + put_page. */
+  putPageAndType(mfn: number, d: Domain): void {
+    this.putPageType(mfn, d);
+    this.putPage(mfn);
+  }
+
+  /** True when `slot` of a table at `level` is the hypervisor's, not the guest's. */
+  isXenSlot(level: number, slot: number): boolean {
+    return this.format.longMode && level === 4 && slot >= XEN_L4_FIRST && slot <= XEN_L4_LAST;
+  }
+
+  /** Validates every entry of a page-table frame becoming `level`; on failure releases what it took. */
+  private validateTable(mfn: number, level: number, d: Domain): number {
+    const base = mfn * 4096;
+    for (let i = 0; i < 512; i++) {
+      if (this.isXenSlot(level, i)) continue;
+      const pa = base + i * 8;
+      let lo = this.dv.getUint32(pa, true);
+      if (!(lo & Pte.P)) continue;
+      const hi = this.dv.getUint32(pa + 4, true);
+      const rc = this.getPageFromEntry(level, lo, hi, d);
+      if (rc !== 0) {
+        this.devalidateTable(mfn, level, d, i);
+        return rc;
+      }
+      this.adjust(level, lo, hi);
+      this.dv.setUint32(pa, this.adjLo, true);
+      this.dv.setUint32(pa + 4, this.adjHi, true);
+    }
+    if (this.format.longMode && level === 4) this.writeXenSlots(base);
+    return 0;
+  }
+
+  /** Fills Xen's L4 slots of the L4 at machine address `base` (init_xen_l4_slots). */
+  writeXenSlots(base: number): void {
+    for (let i = XEN_L4_FIRST; i <= XEN_L4_LAST; i++) this.dv.setBigUint64(base + i * 8, 0n, true);
+    this.writeEntry(base + XEN_L4_FIRST * 8, this.m2pL3, Pte.P | Pte.US | Pte.A, 0);
+  }
+
+  /** Releases the references held by entries `[0, upTo)` of a page-table frame. */
+  private devalidateTable(mfn: number, level: number, d: Domain, upTo: number): void {
+    const base = mfn * 4096;
+    for (let i = 0; i < upTo; i++) {
+      if (this.isXenSlot(level, i)) continue;
+      const lo = this.dv.getUint32(base + i * 8, true);
+      if (lo & Pte.P) this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d);
+    }
+  }
+
+  /** Low word of the last {@link adjust} result. */
+  adjLo = 0;
+  /** High word of the last {@link adjust} result. */
+  adjHi = 0;
+
+  /**
+   * An entry as Xen stores it (adjust_guest_l*e): 64-bit PV kernels run in ring 3, so
+   * every present entry gets `_PAGE_USER`; an L1 entry the guest made supervisor-only is
+   * tagged `_PAGE_GUEST_KERNEL`, one it made user gets Global. Result in
+   * {@link adjLo}/{@link adjHi}.
+   */
+  adjust(level: number, lo: number, hi: number): void {
+    this.adjLo = lo >>> 0;
+    this.adjHi = hi >>> 0;
+    if (!this.format.longMode || !(lo & Pte.P)) return;
+    if (level > 1) {
+      this.adjLo = (lo | Pte.US) >>> 0;
+    } else if (!(lo & Pte.US)) {
+      this.adjLo = (lo | Pte.US) >>> 0;
+      this.adjHi = (hi | PTE_HI_GUEST_KERNEL) >>> 0;
+    } else if (!(hi & PTE_HI_GUEST_KERNEL)) {
+      this.adjLo = (lo | Pte.G) >>> 0;
+    }
+  }
+
+  /**
+   * The references an entry at `level` needs (get_page_from_l*e). Returns 0 or −errno:
+   * −EINVAL for disallowed flags or a bad table, −EBUSY for a frame the domain may not map
+   * (writable) — as Xen.
+   */
+  getPageFromEntry(level: number, lo: number, hi: number, d: Domain): number {
+    if (!(lo & Pte.P)) return 0;
+    const mfn = PvMmu.frameOf(lo, hi);
+    if (level === 1) {
+      const allowed = d.privileged ? L1_ALLOWED | CACHE_ATTRS : L1_ALLOWED;
+      if (lo & 0xfff & ~allowed) return -Errno.EINVAL;
+      if (mfn >= this.ft.frames) return -Errno.EINVAL;
+      if (this.ft.owner[mfn] !== d.id) return -Errno.EBUSY;
+      const shared = (this.ft.flags[mfn] & PageFlag.Shared) !== 0;
+      this.ft.refCount[mfn]++;
+      if (lo & Pte.RW && !shared) {
+        if (this.getPageType(mfn, PageType.Writable, d) !== 0) {
+          this.ft.refCount[mfn]--;
+          return -Errno.EBUSY;
+        }
+      }
+      return 0;
+    }
+    if (lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
+    if (mfn >= this.ft.frames) return -Errno.EINVAL;
+    return this.getPageAndType(mfn, (level - 1) as PageType, d);
+  }
+
+  /** Releases what {@link getPageFromEntry} took. */
+  putPageFromEntry(level: number, lo: number, hi: number, d: Domain): void {
+    if (!(lo & Pte.P)) return;
+    const mfn = PvMmu.frameOf(lo, hi);
+    if (mfn >= this.ft.frames) return;
+    if (level === 1) {
+      if (lo & Pte.RW && !(this.ft.flags[mfn] & PageFlag.Shared)) this.putPageType(mfn, d);
+      this.ft.refCount[mfn]--;
+      return;
+    }
+    this.putPageAndType(mfn, d);
+  }
+
+  /**
+   * Changes the page-table entry at machine address `pa` (mod_l*_entry; the frame's
+   * current page type gives its level): validates the new entry, takes its references,
+   * writes it, releases the old entry's and flushes the domain's TLBs. Returns 0 or −errno.
+   */
+  modEntry(pa: number, lo: number, hi: number, d: Domain, preserveAd: boolean): number {
+    const tableMfn = Math.floor(pa / 4096);
+    const level = this.ft.type[tableMfn];
+    const slot = (pa & 4095) >> 3;
+    if (this.isXenSlot(level, slot)) return -Errno.EINVAL;
+    const olo = this.dv.getUint32(pa, true);
+    const ohi = this.dv.getUint32(pa + 4, true);
+    if (preserveAd) lo |= olo & (Pte.A | Pte.D);
+    if (lo & Pte.P) {
+      const rc = this.getPageFromEntry(level, lo, hi, d);
+      if (rc !== 0) return rc;
+      this.adjust(level, lo, hi);
+      lo = this.adjLo;
+      hi = this.adjHi;
+    }
+    this.dv.setUint32(pa, lo >>> 0, true);
+    this.dv.setUint32(pa + 4, hi >>> 0, true);
+    if (olo & Pte.P) this.putPageFromEntry(level, olo, ohi, d);
+    this.tlb.flushAll(d);
+    return 0;
+  }
+
+  /**
+   * Walks the page tables rooted at `rootMfn` down to the L1 entry for `va`
+   * (map_guest_l1e). Returns the L1 entry's machine address or −1.
+   */
+  l1eAddress(rootMfn: number, va: bigint): number {
+    if (!isCanonical(va)) return -1;
+    let table = rootMfn;
+    for (let level: number = this.format.levels; level > 1; level--) {
+      const idx = Number((va >> BigInt(12 + 9 * (level - 1))) & 511n);
+      const pa = table * 4096 + idx * 8;
+      const lo = this.dv.getUint32(pa, true);
+      if (!(lo & Pte.P)) return -1;
+      table = PvMmu.frameOf(lo, this.dv.getUint32(pa + 4, true));
+      if (table >= this.ft.frames) return -1;
+    }
+    return table * 4096 + Number((va >> 12n) & 511n) * 8;
+  }
+
+  /**
+   * Translates `va` through the tables rooted at `rootMfn` for a hypervisor access on the
+   * guest's behalf: every level present, all levels writable for a write; sets accessed
+   * (and dirty on writes). Returns the machine address or −1.
+   */
+  translate(rootMfn: number, va: bigint, write: boolean): number {
+    if (rootMfn < 0 || !isCanonical(va)) return -1;
+    let table = rootMfn;
+    const vlo = Number(va & 0xffffffffn);
+    const vhi = Number((va >> 32n) & 0xffffn);
+    for (let level: number = this.format.levels; level >= 1; level--) {
+      const shift = 12 + 9 * (level - 1);
+      const idx = shift >= 32 ? (vhi >>> (shift - 32)) & 511 : ((vlo >>> shift) | (shift > 23 ? vhi << (32 - shift) : 0)) & 511;
+      const pa = table * 4096 + idx * 8;
+      let lo = this.dv.getUint32(pa, true);
+      if (!(lo & Pte.P)) return -1;
+      if (write && !(lo & Pte.RW)) return -1;
+      const hi = this.dv.getUint32(pa + 4, true);
+      lo |= Pte.A;
+      if (level === 1 && write) lo |= Pte.D;
+      this.dv.setUint32(pa, lo >>> 0, true);
+      table = PvMmu.frameOf(lo, hi);
+      if (table >= this.ft.frames) return -1;
+    }
+    return table * 4096 + (vlo & 4095);
+  }
+}
+
+/** True when `va` is a canonical 48-bit address. */
+export function isCanonical(va: bigint): boolean {
+  const top = va >> 47n;
+  return top === 0n || top === 0x1ffffn;
+}
+
+/**
+ * Marks hypervisor frame `mfn` as shared writable with `domid` (share_xen_page_with_guest:
+ * the domain becomes its owner, so it may map it writable, but it never takes a page type
+ * and is not part of the domain's reservation).
+ */
+export function shareXenFrame(memory: PhysicalMemory, mfn: number, domid: number): void {
+  const ft = memory.frameTable;
+  ft.owner[mfn] = domid;
+  ft.flags[mfn] |= PageFlag.Shared;
+}
+
+/**
+ * Claims `count` free frames from the top of machine memory for the hypervisor itself
+ * (owner {@link FRAME_XEN}), zeroed, in ascending order.
+ */
+export function claimXenFrames(memory: PhysicalMemory, count: number): number[] {
+  const ft = memory.frameTable;
+  const out: number[] = [];
+  for (let f = ft.frames - 1; f >= 0 && out.length < count; f--) {
+    if (ft.owner[f] === FRAME_FREE) {
+      ft.owner[f] = FRAME_XEN;
+      out.push(f);
+    }
+  }
+  if (out.length < count) throw new RangeError(`out of machine memory claiming ${count} hypervisor frames`);
+  out.reverse();
+  for (const f of out) memory.bytes.fill(0, f * 4096, f * 4096 + 4096);
+  return out;
+}
+
+/**
+ * Checks one 8-byte segment descriptor as Xen's check_descriptor does for 64-bit PV and
+ * returns the (possibly fixed-up) high word, or −1 when it is refused. Not-present
+ * descriptors and type-0 system descriptors are harmless; code/data descriptors are
+ * accepted with their DPL raised to 3 (the guest kernel runs in ring 3); call gates are
+ * accepted; every other system descriptor is refused.
+ */
+export function checkDescriptor(_lo: number, hi: number): number {
+  if (!(hi & 0x8000)) return hi >>> 0;
+  if (hi & 0x1000) return (hi | 0x6000) >>> 0;
+  const type = (hi >>> 8) & 0xf;
+  if (type === 0 || type === 0xc) return hi >>> 0;
+  return -1;
+}
+
+/** Validates (and fixes up) every descriptor of a would-be GDT/LDT frame at machine address `pa`. */
+export function validateDescriptorPage(mem: Uint8Array, pa: number): number {
+  const dv = new DataView(mem.buffer, mem.byteOffset);
+  for (let i = 0; i < 512; i++) {
+    const hi = checkDescriptor(dv.getUint32(pa + i * 8, true), dv.getUint32(pa + i * 8 + 4, true));
+    if (hi < 0) return -Errno.EINVAL;
+    dv.setUint32(pa + i * 8 + 4, hi, true);
+  }
+  return 0;
+}

@@ -1,0 +1,326 @@
+/**
+ * The x86_64 PV domain builder, laid out as Xen's dom0 builder does
+ * (xen/arch/x86/pv/dom0_build.c): the kernel image at its virtual addresses, then in
+ * order the p2m list (8-byte MFNs), start_info, (domU: xenstore and console pages), the
+ * initial 4-level page tables (mapped read-only), one boot-stack page; everything from
+ * virt_base to the end of the stack rounded up to 4 MiB (with at least 512 KiB of
+ * padding) mapped; the top-level table validated and pinned through the PV MMU; the
+ * hypercall page; shared_info with every vcpu_info's upcall mask set; and the boot vCPU's
+ * entry registers.
+ *
+ * @module
+ */
+import {
+  ImageError,
+  ImageErrorCode,
+  VcpuState,
+  type Domain,
+  type Machine,
+} from "@hvkit/core";
+import { PageFlag, PageType, Pte, PTE_HI_GUEST_KERNEL, shareXenFrame, type PvMmu } from "@hvkit/arch-x86";
+import { Reg, Seg } from "@hvkit/arch-x86";
+import { Rflags, Selector, type PvVcpu } from "./pv-vcpu.js";
+
+/** One loadable piece of a kernel image at its final virtual address. */
+export interface PvKernelSegment {
+  /** Virtual address the segment is loaded at (p_paddr − paddr_offset + virt_base). */
+  readonly vaddr: bigint;
+  /** File bytes (p_filesz of them). */
+  readonly data: Uint8Array;
+  /** Size in memory (≥ data.length; the rest is zeroed). */
+  readonly memsz: number;
+}
+
+/** What the builder needs from a parsed kernel image (the ELF loader's layout). */
+export interface PvKernelImage {
+  /** Loadable segments at their virtual addresses. */
+  readonly segments: readonly PvKernelSegment[];
+  /** Entry point (ENTRY note, else e_entry). */
+  readonly entry: bigint;
+  /** VIRT_BASE (0 when absent: virtual = p_paddr). */
+  readonly virtBase: bigint;
+  /** HYPERCALL_PAGE note, or null. */
+  readonly hypercallPage: bigint | null;
+}
+
+/** Options of one build. */
+export interface PvBuildOptions {
+  /** Guest pages (nr_pages). */
+  readonly nrPages: number;
+  /** Kernel command line. */
+  readonly cmdline: string;
+  /** True for the initial domain. */
+  readonly initial: boolean;
+}
+
+/** The addresses the builder chose, for tests and traces. */
+export interface PvBuildLayout {
+  /** virt_base. */ vStart: bigint;
+  /** End of the kernel image (page-rounded). */ vKernelEnd: bigint;
+  /** p2m list. */ vPhysmap: bigint;
+  /** start_info. */ vStartInfo: bigint;
+  /** domU xenstore page (0n for dom0). */ vXenstore: bigint;
+  /** domU console page (0n for dom0). */ vConsole: bigint;
+  /** First page-table page. */ vPageTables: bigint;
+  /** Number of page-table pages. */ nrPtFrames: number;
+  /** Boot stack page. */ vStack: bigint;
+  /** End of the mapped area. */ vEnd: bigint;
+  /** Machine frame of the L4. */ l4Mfn: number;
+}
+
+const PAGE = 4096n;
+const MB4 = 1n << 22n;
+const HYPERVISOR_VIRT_START = 0xffff800000000000n;
+const HYPERVISOR_VIRT_END = 0xffff880000000000n;
+const START_INFO_SIZE = 1168n;
+
+/** start_info field offsets for x86_64 (x86_64.md; xen.h `struct start_info`). */
+const SI = {
+  magic: 0,
+  nr_pages: 32,
+  shared_info: 40,
+  flags: 48,
+  store_mfn: 56,
+  store_evtchn: 64,
+  console_mfn: 72,
+  console_evtchn: 80,
+  pt_base: 88,
+  nr_pt_frames: 96,
+  mfn_list: 104,
+  mod_start: 112,
+  mod_len: 120,
+  cmd_line: 128,
+  first_p2m_pfn: 1152,
+  nr_p2m_frames: 1160,
+} as const;
+
+/** SIF_* flags. */
+export const SIF_PRIVILEGED = 1;
+/** This is the initial control domain. */
+export const SIF_INITDOMAIN = 2;
+
+const roundUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
+const nrCover = (lo: bigint, hi: bigint, shift: bigint): bigint =>
+  (roundUp(hi, 1n << shift) - (lo & ~((1n << shift) - 1n))) >> shift;
+
+/**
+ * Builds a 64-bit PV domain into `domain` (which must own no memory yet). Throws
+ * {@link ImageError} for an image that cannot be laid out.
+ */
+export function buildPvDomain(
+  machine: Machine,
+  mmu: PvMmu,
+  domain: Domain,
+  vcpu: PvVcpu,
+  image: PvKernelImage,
+  opts: PvBuildOptions,
+): PvBuildLayout {
+  if (image.segments.length === 0) throw new ImageError(ImageErrorCode.NoSegments, "program headers", "no loadable segment");
+  const nrPages = opts.nrPages;
+  const vStart = image.virtBase;
+  let kStart = -1n;
+  let kEnd = 0n;
+  for (const s of image.segments) {
+    if (kStart < 0n || s.vaddr < kStart) kStart = s.vaddr;
+    const end = s.vaddr + BigInt(s.memsz);
+    if (end > kEnd) kEnd = end;
+  }
+  if (kStart < vStart) {
+    throw new ImageError(ImageErrorCode.BadAddresses, "VIRT_BASE", `kernel starts at ${hex(kStart)}, below virt_base ${hex(vStart)}`);
+  }
+  const vKernelEnd = roundUp(kEnd, PAGE);
+  const vPhysmap = vKernelEnd;
+  const vPhysmapEnd = vPhysmap + BigInt(nrPages) * 8n;
+  const vStartInfo = roundUp(vPhysmapEnd, PAGE);
+  let vNext = roundUp(vStartInfo + START_INFO_SIZE, PAGE);
+  let vXenstore = 0n;
+  let vConsole = 0n;
+  if (!opts.initial) {
+    vXenstore = vNext;
+    vConsole = vNext + PAGE;
+    vNext += 2n * PAGE;
+  }
+  const vPageTables = vNext;
+  let nrPt = 2;
+  let vStack = 0n;
+  let vEnd = 0n;
+  for (; ; nrPt++) {
+    vStack = vPageTables + BigInt(nrPt) * PAGE;
+    const vStackEnd = vStack + PAGE;
+    vEnd = roundUp(vStackEnd, MB4);
+    if (vEnd - vStackEnd < 512n * 1024n) vEnd += MB4;
+    const need = 1n + nrCover(vStart, vEnd, 39n) + nrCover(vStart, vEnd, 30n) + nrCover(vStart, vEnd, 21n);
+    if (need <= BigInt(nrPt)) break;
+  }
+  if (vStart < HYPERVISOR_VIRT_END && vEnd > HYPERVISOR_VIRT_START) {
+    throw new ImageError(ImageErrorCode.BadAddresses, "VIRT_BASE", "image overlaps the hypervisor's area 0xffff800000000000-0xffff87ffffffffff");
+  }
+  const mappedPages = Number((vEnd - vStart) >> 12n);
+  if (mappedPages > nrPages) {
+    throw new ImageError(
+      ImageErrorCode.SegmentBeyondMemory,
+      "domain memory",
+      `the initial mapping needs ${mappedPages} pages (${hex(vStart)}-${hex(vEnd)}) but the domain has ${nrPages}`,
+    );
+  }
+  const hc = image.hypercallPage;
+  if (hc !== null && (hc < kStart || hc + PAGE > vKernelEnd || (hc & (PAGE - 1n)) !== 0n)) {
+    throw new ImageError(ImageErrorCode.BadHypercallPage, "HYPERCALL_PAGE note", `${hex(hc)} is not a page-aligned page inside the image ${hex(kStart)}-${hex(kEnd)}`);
+  }
+
+  const mfns = machine.allocFrames(domain, nrPages);
+  if (!mfns) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "domain memory", `cannot allocate ${nrPages} pages`);
+  const p2m = new Int32Array(nrPages);
+  for (let i = 0; i < nrPages; i++) {
+    p2m[i] = mfns[i];
+    mmu.setM2p(mfns[i], i);
+  }
+  domain.p2m = p2m;
+  const mem = machine.memory;
+  const pa = (va: bigint): number => {
+    const off = va - vStart;
+    return p2m[Number(off >> 12n)] * 4096 + Number(off & 4095n);
+  };
+  const copyIn = (va: bigint, bytes: Uint8Array): void => {
+    for (let i = 0; i < bytes.length; ) {
+      const n = Math.min(bytes.length - i, 4096 - Number((va + BigInt(i)) & 4095n));
+      mem.bytes.set(bytes.subarray(i, i + n), pa(va + BigInt(i)));
+      i += n;
+    }
+  };
+
+  // The image (memsz beyond filesz stays zero: frames come zeroed).
+  for (const s of image.segments) copyIn(s.vaddr, s.data);
+
+  // p2m list.
+  const p2mBytes = new Uint8Array(nrPages * 8);
+  const p2mView = new DataView(p2mBytes.buffer);
+  for (let i = 0; i < nrPages; i++) p2mView.setBigUint64(i * 8, BigInt(mfns[i]), true);
+  copyIn(vPhysmap, p2mBytes);
+
+  // Page tables: page-table pages come from [vPageTables, vPageTables + nrPt pages).
+  const ptPfn0 = Number((vPageTables - vStart) >> 12n);
+  let nextPt = 0;
+  const allocPt = (): number => p2m[ptPfn0 + nextPt++];
+  const l4 = allocPt();
+  const BASE = Pte.P | Pte.RW | Pte.A | Pte.US;
+  const UPPER = BASE | Pte.D;
+  const ptLow = vPageTables;
+  const ptHigh = vPageTables + BigInt(nrPt) * PAGE;
+  let l3 = -1;
+  let l2 = -1;
+  let l1 = -1;
+  for (let va = vStart; va < vEnd; va += PAGE) {
+    const i4 = Number((va >> 39n) & 511n);
+    const i3 = Number((va >> 30n) & 511n);
+    const i2 = Number((va >> 21n) & 511n);
+    const i1 = Number((va >> 12n) & 511n);
+    if (l3 < 0 || (i3 === 0 && i2 === 0 && i1 === 0)) {
+      l3 = allocPt();
+      mmu.writeEntry(l4 * 4096 + i4 * 8, l3, UPPER, 0);
+    }
+    if (l2 < 0 || (i2 === 0 && i1 === 0)) {
+      l2 = allocPt();
+      mmu.writeEntry(l3 * 4096 + i3 * 8, l2, UPPER, 0);
+    }
+    if (l1 < 0 || i1 === 0) {
+      l1 = allocPt();
+      mmu.writeEntry(l2 * 4096 + i2 * 8, l1, UPPER, 0);
+    }
+    const pfn = Number((va - vStart) >> 12n);
+    const ro = va >= ptLow && va < ptHigh;
+    mmu.writeEntry(l1 * 4096 + i1 * 8, p2m[pfn], ro ? BASE & ~Pte.RW : BASE, PTE_HI_GUEST_KERNEL);
+  }
+  if (nextPt > nrPt) throw new Error(`builder bug: used ${nextPt} page-table pages of ${nrPt}`);
+
+  // Type and pin the tables as Xen does for dom0: the L4 pinned, plus the guest_table reference.
+  let rc = mmu.getPageAndType(l4, PageType.L4, domain);
+  if (rc !== 0) throw new Error(`builder bug: initial page tables do not validate (${rc})`);
+  machine.memory.frameTable.flags[l4] |= PageFlag.Pinned;
+  rc = mmu.getPageAndType(l4, PageType.L4, domain);
+  if (rc !== 0) throw new Error(`builder bug: cannot take the guest_table reference (${rc})`);
+  vcpu.guestTable = l4;
+
+  // Hypercall page.
+  if (hc !== null) writeHypercallPage(mem.bytes, pa(hc));
+
+  // shared_info: a hypervisor page shared with the domain; every vcpu_info masked.
+  const si = mmu.allocXen(1)[0];
+  shareXenFrame(mem, si, domain.id);
+  domain.sharedInfoMfn = si;
+  for (let i = 0; i < 32; i++) mem.bytes[si * 4096 + i * 64 + 1] = 1;
+
+  // domU store and console pages (zeroed, in the domain's memory).
+  // start_info.
+  const sip = pa(vStartInfo);
+  const dv = mem.view;
+  const magic = "xen-3.0-x86_64";
+  for (let i = 0; i < magic.length; i++) mem.bytes[sip + SI.magic + i] = magic.charCodeAt(i);
+  dv.setBigUint64(sip + SI.nr_pages, BigInt(nrPages), true);
+  dv.setBigUint64(sip + SI.shared_info, BigInt(si) * 4096n, true);
+  dv.setUint32(sip + SI.flags, opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0, true);
+  if (!opts.initial) {
+    dv.setBigUint64(sip + SI.store_mfn, BigInt(p2m[Number((vXenstore - vStart) >> 12n)]), true);
+    dv.setBigUint64(sip + SI.console_mfn, BigInt(p2m[Number((vConsole - vStart) >> 12n)]), true);
+  }
+  dv.setBigUint64(sip + SI.pt_base, vPageTables, true);
+  dv.setBigUint64(sip + SI.nr_pt_frames, BigInt(nrPt), true);
+  dv.setBigUint64(sip + SI.mfn_list, vPhysmap, true);
+  const cmd = new TextEncoder().encode(opts.cmdline).subarray(0, 1023);
+  mem.bytes.set(cmd, sip + SI.cmd_line);
+  dv.setBigUint64(sip + SI.first_p2m_pfn, BigInt(nrPages), true);
+  dv.setBigUint64(sip + SI.nr_p2m_frames, 0n, true);
+
+  // Entry state.
+  const cpu = vcpu.cpu;
+  for (let r = 0; r < 16; r++) cpu.setReg(r as Reg, 0n);
+  cpu.rip = image.entry;
+  cpu.setReg(Reg.RSI, vStartInfo);
+  cpu.setReg(Reg.RSP, vStack + PAGE);
+  cpu.rflags = Rflags.IF | Rflags.MBS;
+  cpu.cpl = 3;
+  cpu.sel[Seg.CS] = Selector.CS64;
+  cpu.sel[Seg.SS] = Selector.SS;
+  cpu.sel[Seg.DS] = cpu.sel[Seg.ES] = cpu.sel[Seg.FS] = cpu.sel[Seg.GS] = 0;
+  vcpu.kernelMode = true;
+  vcpu.loadCr3();
+  cpu.flushTlb();
+  machine.arch.onMemoryWritten?.(machine, 0, mem.size);
+  vcpu.vcpu.state = VcpuState.Runnable;
+
+  return {
+    vStart,
+    vKernelEnd,
+    vPhysmap,
+    vStartInfo,
+    vXenstore,
+    vConsole,
+    vPageTables,
+    nrPtFrames: nrPt,
+    vStack,
+    vEnd,
+    l4Mfn: l4,
+  };
+}
+
+/**
+ * Fills a 64-bit PV hypercall page at machine address `pa` (init_hypercall_page): 0xCC
+ * everywhere, then 128 stubs of 32 bytes `push %rcx; push %r11; mov $n,%eax; syscall;
+ * pop %r11; pop %rcx; ret`, except stub 23 (iret): `push %rcx; push %r11; push %rax;
+ * mov $23,%eax; syscall`.
+ */
+export function writeHypercallPage(mem: Uint8Array, pa: number): void {
+  mem.fill(0xcc, pa, pa + 4096);
+  for (let n = 0; n < 128; n++) {
+    const p = pa + n * 32;
+    const stub =
+      n === 23
+        ? [0x51, 0x41, 0x53, 0x50, 0xb8, n, 0, 0, 0, 0x0f, 0x05]
+        : [0x51, 0x41, 0x53, 0xb8, n, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3];
+    mem.set(stub, p);
+  }
+}
+
+function hex(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}

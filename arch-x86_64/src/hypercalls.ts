@@ -1,0 +1,562 @@
+/**
+ * The x86 arch hypercalls for 64-bit PV guests (rows of the machine's one hypercall
+ * table, modes ["pv"]). Behaviour and error codes follow Xen: xen/arch/x86/mm.c
+ * (do_mmu_update, do_update_va_mapping, do_mmuext_op), pv/descriptor-tables.c (set_gdt,
+ * update_descriptor), pv/callback.c, pv/iret.c, x86_64/mm.c (stack_switch,
+ * set_segment_base), pv/traps.c (set_trap_table).
+ *
+ * @module
+ */
+import { Errno, type HypercallArgs, type HypercallContext, type HypercallEntry, type Vcpu } from "@hvkit/core";
+import { isCanonical, PageFlag, PageType, Seg, type PvMmu } from "@hvkit/arch-x86";
+import type { PvVcpu } from "./pv-vcpu.js";
+import { doIret, newGuestCr3 } from "./traps.js";
+import { checkDescriptor } from "@hvkit/arch-x86";
+
+/** Hypercall numbers of this file (xen.h). */
+export const HypercallNo = {
+  set_trap_table: 0,
+  mmu_update: 1,
+  set_gdt: 2,
+  stack_switch: 3,
+  set_callbacks: 4,
+  fpu_taskswitch: 5,
+  update_descriptor: 10,
+  update_va_mapping: 14,
+  iret: 23,
+  set_segment_base: 25,
+  mmuext_op: 26,
+  callback_op: 30,
+} as const;
+
+/** mmu_update commands (low 3 bits of `ptr`). */
+export const MmuCmd = { NORMAL_PT_UPDATE: 0, MACHPHYS_UPDATE: 1, PT_UPDATE_PRESERVE_AD: 2 } as const;
+
+/** mmuext_op commands. */
+export const MmuextCmd = {
+  PIN_L1_TABLE: 0,
+  PIN_L2_TABLE: 1,
+  PIN_L3_TABLE: 2,
+  PIN_L4_TABLE: 3,
+  UNPIN_TABLE: 4,
+  NEW_BASEPTR: 5,
+  TLB_FLUSH_LOCAL: 6,
+  INVLPG_LOCAL: 7,
+  TLB_FLUSH_MULTI: 8,
+  INVLPG_MULTI: 9,
+  TLB_FLUSH_ALL: 10,
+  INVLPG_ALL: 11,
+  FLUSH_CACHE: 12,
+  SET_LDT: 13,
+  NEW_USER_BASEPTR: 15,
+  CLEAR_PAGE: 16,
+  COPY_PAGE: 17,
+} as const;
+
+/** update_va_mapping flags. */
+export const Uvmf = { NONE: 0, TLB_FLUSH: 1, INVLPG: 2, FLUSHTYPE_MASK: 3, LOCAL: 0, ALL: 4 } as const;
+
+/** set_segment_base selectors. */
+export const SegBase = { FS: 0, GS_USER: 1, GS_KERNEL: 2, GS_USER_SEL: 3 } as const;
+
+/** First GDT entry Xen reserves for itself (FIRST_RESERVED_GDT_ENTRY = 14 pages × 512). */
+export const FIRST_RESERVED_GDT_ENTRY = 14 * 512;
+
+const MMU_UPDATE_PREEMPTED = 0x80000000;
+const DOMID_SELF = 0x7ff0;
+
+/**
+ * Guest memory of one calling vCPU, through its kernel page tables (the same rules as the
+ * core's guest-memory door: unmapped → null/false, never a fault in the guest).
+ */
+class GuestVirt {
+  constructor(private readonly vcpu: Vcpu) {}
+  /** The u64 at `va`, or null when any byte is unmapped. */
+  u64(va: bigint): bigint | null {
+    const mem = this.vcpu.machine.memory;
+    const pa = this.vcpu.arch.translate(va, false);
+    if (pa < 0) return null;
+    if ((pa & 4095) <= 4088) return mem.view.getBigUint64(pa, true);
+    let r = 0n;
+    for (let i = 7; i >= 0; i--) {
+      const p = this.vcpu.arch.translate(va + BigInt(i), false);
+      if (p < 0) return null;
+      r = (r << 8n) | BigInt(mem.bytes[p]);
+    }
+    return r;
+  }
+  /** Writes a u64; false when unmapped or read-only. */
+  setU64(va: bigint, value: bigint): boolean {
+    const m = this.vcpu.machine;
+    for (let i = 0; i < 8; i++) {
+      const pa = this.vcpu.arch.translate(va + BigInt(i), true);
+      if (pa < 0) return false;
+      m.memory.bytes[pa] = Number((value >> BigInt(8 * i)) & 0xffn);
+      m.arch.onMemoryWritten?.(m, pa, 1);
+    }
+    return true;
+  }
+}
+
+function pv(ctx: HypercallContext): PvVcpu {
+  return ctx.vcpu.arch as PvVcpu;
+}
+
+function guest(ctx: HypercallContext): GuestVirt {
+  return new GuestVirt(ctx.vcpu);
+}
+
+/** set_trap_table: installs trap_info entries {u8 vector, u8 flags, u16 cs, u64 address} until address 0. */
+function setTrapTable(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const ptr = args.u64(0);
+  if (ptr === 0n) {
+    v.trapAddr.fill(0n);
+    v.trapFlags.fill(0);
+    v.trapCs.fill(0);
+    return 0;
+  }
+  const g = guest(ctx);
+  for (let i = 0n; ; i++) {
+    const head = g.u64(ptr + i * 16n);
+    const addr = g.u64(ptr + i * 16n + 8n);
+    if (head === null || addr === null) return -Errno.EFAULT;
+    if (addr === 0n) return 0;
+    const vector = Number(head & 0xffn);
+    v.trapFlags[vector] = Number((head >> 8n) & 0xffn);
+    v.trapCs[vector] = Number((head >> 16n) & 0xffffn) | 3;
+    v.trapAddr[vector] = addr;
+  }
+}
+
+/** Registers one callback (register_guest_callback). */
+function registerCallback(v: PvVcpu, type: number, flags: number, address: bigint): number {
+  if (!isCanonical(address)) return -Errno.EINVAL;
+  const mask = (flags & 1) !== 0;
+  switch (type) {
+    case 0:
+      v.eventCallback = address;
+      return 0;
+    case 1:
+      v.failsafeCallback = address;
+      return 0;
+    case 2:
+      v.syscallCallback = address;
+      v.syscallMasksEvents = mask;
+      return 0;
+    case 7: // syscall32 and sysenter: stored, never used by a 64-bit guest on hvkit.
+    case 5:
+      return 0;
+    case 4:
+      v.nmiCallback = address;
+      return 0;
+    default:
+      return -Errno.ENOSYS;
+  }
+}
+
+function setCallbacks(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  registerCallback(v, 0, 0, args.u64(0));
+  registerCallback(v, 1, 0, args.u64(1));
+  registerCallback(v, 2, 0, args.u64(2));
+  return 0;
+}
+
+/** callback_op: CALLBACKOP_register 0 ({u16 type, u16 flags, u64 address}), unregister 1 ({u16 type}). */
+function callbackOp(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const cmd = args.i32(0);
+  const g = guest(ctx);
+  if (cmd === 0) {
+    const head = g.u64(args.u64(1));
+    const addr = g.u64(args.u64(1) + 8n);
+    if (head === null || addr === null) return -Errno.EFAULT;
+    return registerCallback(v, Number(head & 0xffffn), Number((head >> 16n) & 0xffffn), addr);
+  }
+  if (cmd === 1) {
+    const head = g.u64(args.u64(1));
+    if (head === null) return -Errno.EFAULT;
+    const type = Number(head & 0xffffn);
+    if (type === 4) {
+      v.nmiCallback = 0n;
+      return 0;
+    }
+    return type === 0 || type === 1 || type === 2 || type === 5 || type === 7 ? -Errno.EINVAL : -Errno.ENOSYS;
+  }
+  return -Errno.ENOSYS;
+}
+
+function stackSwitch(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  v.kernelSs = args.u32(0) | 3;
+  v.kernelSp = args.u64(1);
+  return 0;
+}
+
+function setSegmentBase(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const which = args.u32(0);
+  const base = args.u64(1);
+  switch (which) {
+    case SegBase.FS:
+      if (!isCanonical(base)) return -Errno.EINVAL;
+      v.cpu.fsBase = base;
+      return 0;
+    case SegBase.GS_USER:
+      if (!isCanonical(base)) return -Errno.EINVAL;
+      if (v.kernelMode) v.inactiveGsBase = base;
+      else v.cpu.gsBase = base;
+      return 0;
+    case SegBase.GS_KERNEL:
+      if (!isCanonical(base)) return -Errno.EINVAL;
+      if (v.kernelMode) v.cpu.gsBase = base;
+      else v.inactiveGsBase = base;
+      return 0;
+    case SegBase.GS_USER_SEL:
+      // Loads the user %gs selector; a flat selector leaves the user GS base at 0.
+      v.cpu.sel[Seg.GS] = Number(base & 0xffffn);
+      if (v.kernelMode) v.inactiveGsBase = 0n;
+      else v.cpu.gsBase = 0n;
+      return 0;
+    default:
+      return -Errno.EINVAL;
+  }
+}
+
+function fpuTaskswitch(ctx: HypercallContext, args: HypercallArgs): number {
+  pv(ctx).cr0Ts = args.u32(0) !== 0;
+  return 0;
+}
+
+/** set_gdt(frame_list, entries): frames typed segdesc; the old GDT released. */
+function setGdt(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const entries = args.u32(1);
+  if (entries > FIRST_RESERVED_GDT_ENTRY) return -Errno.EINVAL;
+  const nr = Math.ceil(entries / 512);
+  const g = guest(ctx);
+  const frames: number[] = [];
+  for (let i = 0; i < nr; i++) {
+    const f = g.u64(args.u64(0) + BigInt(8 * i));
+    if (f === null) return -Errno.EFAULT;
+    frames.push(f > 0x7fffffffn ? -1 : Number(f));
+  }
+  const mmu = v.mmu;
+  for (let i = 0; i < nr; i++) {
+    const rc = frames[i] < 0 ? -Errno.EINVAL : mmu.getPageAndType(frames[i], PageType.SegDesc, ctx.domain);
+    if (rc !== 0) {
+      for (let j = 0; j < i; j++) mmu.putPageAndType(frames[j], ctx.domain);
+      return -Errno.EINVAL;
+    }
+  }
+  for (const f of v.gdtFrames) mmu.putPageAndType(f, ctx.domain);
+  v.gdtFrames = frames;
+  v.gdtEntries = entries;
+  v.cpu.flushTlb();
+  return 0;
+}
+
+/** update_descriptor(maddr, desc): one checked descriptor write into a frame of the caller. */
+function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const ma = args.u64(0);
+  const desc = args.u64(1);
+  if ((ma & 7n) !== 0n) return -Errno.EINVAL;
+  const lo = Number(desc & 0xffffffffn);
+  const hi = checkDescriptor(lo, Number(desc >> 32n));
+  if (hi < 0) return -Errno.EINVAL;
+  const mfn = Number(ma >> 12n);
+  const mmu = v.mmu;
+  const ft = ctx.machine.memory.frameTable;
+  if (mfn >= ft.frames || !mmu.getPage(mfn, ctx.domain)) return -Errno.EINVAL;
+  const type = ft.typeCount[mfn] > 0 && ft.type[mfn] === PageType.SegDesc ? PageType.SegDesc : PageType.Writable;
+  if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, type, ctx.domain) !== 0) {
+    mmu.putPage(mfn);
+    return -Errno.EINVAL;
+  }
+  const pa = Number(ma);
+  ctx.machine.memory.view.setUint32(pa, lo, true);
+  ctx.machine.memory.view.setUint32(pa + 4, hi, true);
+  mmu.putPageAndType(mfn, ctx.domain);
+  return 0;
+}
+
+/** Resolves mmu_update/mmuext_op's foreigndom (get_pg_owner). */
+function pageOwner(ctx: HypercallContext, domid: number): { d: HypercallContext["domain"] } | number {
+  if (domid === DOMID_SELF || domid === ctx.domain.id) return { d: ctx.domain };
+  if (domid >= 0x7ff0) return -Errno.EPERM;
+  const d = ctx.machine.domains.get(domid);
+  if (!d || d.isDead) return -Errno.ESRCH;
+  if (!ctx.domain.privileged) return -Errno.EPERM;
+  return { d };
+}
+
+function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const mmu = v.mmu;
+  const ft = ctx.machine.memory.frameTable;
+  const reqs = args.u64(0);
+  let count = args.u32(1);
+  if (count & MMU_UPDATE_PREEMPTED) count &= ~MMU_UPDATE_PREEMPTED;
+  const owner = pageOwner(ctx, args.u32(3) & 0xffff);
+  if (typeof owner === "number") return owner;
+  const pgOwner = owner.d;
+  const g = guest(ctx);
+  const dv = ctx.machine.memory.view;
+  let rc = 0;
+  let done = 0;
+  for (; done < count; done++) {
+    const ptr = g.u64(reqs + BigInt(16 * done));
+    const val = g.u64(reqs + BigInt(16 * done) + 8n);
+    if (ptr === null || val === null) {
+      rc = -Errno.EFAULT;
+      break;
+    }
+    const cmd = Number(ptr & 7n);
+    const addr = ptr & ~7n;
+    const mfnBig = addr >> 12n;
+    const mfn = mfnBig >= BigInt(ft.frames) ? -1 : Number(mfnBig);
+    if (cmd === MmuCmd.NORMAL_PT_UPDATE || cmd === MmuCmd.PT_UPDATE_PRESERVE_AD) {
+      if (mfn < 0 || !mmu.getPage(mfn, ctx.domain)) {
+        rc = -Errno.EINVAL;
+        break;
+      }
+      const pa = Number(addr);
+      const lo = Number(val & 0xffffffffn);
+      const hi = Number((val >> 32n) & 0xffffffffn);
+      const type = ft.type[mfn];
+      if (ft.typeCount[mfn] > 0 && type >= PageType.L1 && type <= PageType.L4) {
+        rc = mmu.modEntry(pa, lo, hi, pgOwner, cmd === MmuCmd.PT_UPDATE_PRESERVE_AD);
+      } else if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, PageType.Writable, ctx.domain) === 0) {
+        dv.setUint32(pa, lo, true);
+        dv.setUint32(pa + 4, hi, true);
+        v.cpu.invalidateCode(pa, 8);
+        if (!(ft.flags[mfn] & PageFlag.Shared)) mmu.putPageType(mfn, ctx.domain);
+      } else {
+        rc = -Errno.EINVAL;
+      }
+      mmu.putPage(mfn);
+    } else if (cmd === MmuCmd.MACHPHYS_UPDATE) {
+      if (mfn < 0 || ft.owner[mfn] !== pgOwner.id) {
+        rc = -Errno.EINVAL;
+        break;
+      }
+      mmu.setM2p(mfn, val > 0x1fffffffffffffn ? -1 : Number(val));
+    } else {
+      rc = -Errno.ENOSYS;
+    }
+    if (rc !== 0) break;
+  }
+  const pdone = args.u64(2);
+  if (pdone !== 0n) g.setU64(pdone, BigInt(done));
+  return rc;
+}
+
+/** Checks a vCPU-mask pointer of a *_MULTI flush (vcpumask_to_pcpumask): −EFAULT when unreadable. */
+function readVcpuMask(g: GuestVirt, ptr: bigint): number {
+  return g.u64(ptr) === null ? -Errno.EFAULT : 0;
+}
+
+function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const mmu = v.mmu;
+  const ft = ctx.machine.memory.frameTable;
+  const va = args.u64(0);
+  const val = args.u64(1);
+  const flags = args.u64(2);
+  if (!isCanonical(va)) return -Errno.EINVAL;
+  const l1e = mmu.l1eAddress(v.guestTable, va);
+  if (l1e < 0) return -Errno.EINVAL;
+  const l1 = Math.floor(l1e / 4096);
+  if (ft.owner[l1] !== ctx.domain.id || ft.type[l1] !== PageType.L1 || ft.typeCount[l1] === 0) return -Errno.EINVAL;
+  let rc = mmu.modEntry(l1e, Number(val & 0xffffffffn), Number((val >> 32n) & 0xffffffffn), ctx.domain, false);
+  const type = Number(flags & 3n);
+  const target = flags & ~3n;
+  if (type === Uvmf.TLB_FLUSH || type === Uvmf.INVLPG) {
+    if (target !== BigInt(Uvmf.LOCAL) && target !== BigInt(Uvmf.ALL)) {
+      const r = readVcpuMask(guest(ctx), target);
+      if (r !== 0 && rc === 0) rc = r;
+    }
+    if (type === Uvmf.INVLPG) v.cpu.invlpg(va);
+    else v.cpu.flushTlb();
+  }
+  return rc;
+}
+
+function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
+  const v = pv(ctx);
+  const mmu = v.mmu;
+  const ft = ctx.machine.memory.frameTable;
+  const ops = args.u64(0);
+  let count = args.u32(1);
+  if (count & MMU_UPDATE_PREEMPTED) count &= ~MMU_UPDATE_PREEMPTED;
+  const owner = pageOwner(ctx, args.u32(3) & 0xffff);
+  if (typeof owner === "number") return owner;
+  const pgOwner = owner.d;
+  const g = guest(ctx);
+  const mem = ctx.machine.memory.bytes;
+  let rc = 0;
+  let done = 0;
+  for (; done < count; done++) {
+    const base = ops + BigInt(24 * done);
+    const cmdWord = g.u64(base);
+    const arg1 = g.u64(base + 8n);
+    const arg2 = g.u64(base + 16n);
+    if (cmdWord === null || arg1 === null || arg2 === null) {
+      rc = -Errno.EFAULT;
+      break;
+    }
+    const cmd = Number(cmdWord & 0xffffffffn);
+    const mfn = arg1 >= BigInt(ft.frames) ? -1 : Number(arg1);
+    switch (cmd) {
+      case MmuextCmd.PIN_L1_TABLE:
+      case MmuextCmd.PIN_L2_TABLE:
+      case MmuextCmd.PIN_L3_TABLE:
+      case MmuextCmd.PIN_L4_TABLE: {
+        if (mfn < 0) {
+          rc = -Errno.EINVAL;
+          break;
+        }
+        rc = mmu.getPageAndType(mfn, (cmd + 1) as PageType, pgOwner);
+        if (rc !== 0) break;
+        if (ft.flags[mfn] & PageFlag.Pinned) {
+          mmu.putPageAndType(mfn, pgOwner);
+          rc = -Errno.EINVAL;
+          break;
+        }
+        ft.flags[mfn] |= PageFlag.Pinned;
+        break;
+      }
+      case MmuextCmd.UNPIN_TABLE:
+        if (mfn < 0 || ft.owner[mfn] !== pgOwner.id || !(ft.flags[mfn] & PageFlag.Pinned)) {
+          rc = -Errno.EINVAL;
+          break;
+        }
+        ft.flags[mfn] &= ~PageFlag.Pinned;
+        mmu.putPageAndType(mfn, pgOwner);
+        v.cpu.flushTlb();
+        break;
+      case MmuextCmd.NEW_BASEPTR:
+        if (pgOwner !== ctx.domain) rc = -Errno.EPERM;
+        else rc = mfn < 0 ? -Errno.EINVAL : newGuestCr3(v, mfn);
+        break;
+      case MmuextCmd.NEW_USER_BASEPTR: {
+        if (pgOwner !== ctx.domain) {
+          rc = -Errno.EPERM;
+          break;
+        }
+        const old = v.guestTableUser;
+        if (arg1 === 0n) {
+          v.guestTableUser = -1;
+        } else {
+          if (mfn < 0) {
+            rc = -Errno.EINVAL;
+            break;
+          }
+          rc = mmu.getPageAndType(mfn, PageType.L4, ctx.domain);
+          if (rc !== 0) {
+            rc = -Errno.EINVAL;
+            break;
+          }
+          v.guestTableUser = mfn;
+        }
+        if (old >= 0) mmu.putPageAndType(old, ctx.domain);
+        if (!v.kernelMode) v.loadCr3();
+        break;
+      }
+      case MmuextCmd.TLB_FLUSH_LOCAL:
+      case MmuextCmd.TLB_FLUSH_ALL:
+        v.cpu.flushTlb();
+        break;
+      case MmuextCmd.INVLPG_LOCAL:
+      case MmuextCmd.INVLPG_ALL:
+        if (isCanonical(arg1)) v.cpu.invlpg(arg1);
+        break;
+      case MmuextCmd.TLB_FLUSH_MULTI:
+      case MmuextCmd.INVLPG_MULTI:
+        rc = readVcpuMask(g, arg2);
+        if (rc === 0) {
+          if (cmd === MmuextCmd.TLB_FLUSH_MULTI) v.cpu.flushTlb();
+          else if (isCanonical(arg1)) v.cpu.invlpg(arg1);
+        }
+        break;
+      case MmuextCmd.FLUSH_CACHE:
+        if (!ctx.domain.privileged) rc = -Errno.EACCES;
+        break;
+      case MmuextCmd.SET_LDT: {
+        const ents = Number(arg2 & 0xffffffffn);
+        if (pgOwner !== ctx.domain) rc = -Errno.EPERM;
+        else if ((arg1 & 4095n) !== 0n || ents > 8192 || !isCanonical(arg1) || !isCanonical(arg1 + BigInt(ents * 8))) rc = -Errno.EINVAL;
+        else {
+          v.ldtBase = arg1;
+          v.ldtEntries = ents;
+        }
+        break;
+      }
+      case MmuextCmd.CLEAR_PAGE:
+      case MmuextCmd.COPY_PAGE: {
+        if (mfn < 0 || !mmu.getPage(mfn, pgOwner)) {
+          rc = -Errno.EINVAL;
+          break;
+        }
+        if (mmu.getPageType(mfn, PageType.Writable, pgOwner) !== 0) {
+          mmu.putPage(mfn);
+          rc = -Errno.EINVAL;
+          break;
+        }
+        if (cmd === MmuextCmd.CLEAR_PAGE) {
+          mem.fill(0, mfn * 4096, mfn * 4096 + 4096);
+        } else {
+          const src = arg2 >= BigInt(ft.frames) ? -1 : Number(arg2);
+          if (src < 0 || ft.owner[src] !== pgOwner.id) rc = -Errno.EINVAL;
+          else mem.copyWithin(mfn * 4096, src * 4096, src * 4096 + 4096);
+        }
+        v.cpu.invalidateCode(mfn * 4096, 4096);
+        mmu.putPageAndType(mfn, pgOwner);
+        break;
+      }
+      default:
+        rc = -Errno.ENOSYS;
+    }
+    if (rc !== 0) break;
+  }
+  const pdone = args.u64(2);
+  if (pdone !== 0n) g.setU64(pdone, BigInt(done));
+  return rc;
+}
+
+function iret(ctx: HypercallContext): number | bigint {
+  return doIret(pv(ctx));
+}
+
+/** The x86_64 PV arch rows of the hypercall table. */
+export function x86_64PvHypercalls(): HypercallEntry[] {
+  const row = (number: number, name: string, handler: HypercallEntry["handler"], xsm: HypercallEntry["xsm"] = "none"): HypercallEntry => ({
+    number,
+    name,
+    handler,
+    modes: ["pv"],
+    xsm,
+  });
+  return [
+    row(HypercallNo.set_trap_table, "set_trap_table", setTrapTable),
+    row(HypercallNo.mmu_update, "mmu_update", mmuUpdate, "mmu"),
+    row(HypercallNo.set_gdt, "set_gdt", setGdt),
+    row(HypercallNo.stack_switch, "stack_switch", stackSwitch),
+    row(HypercallNo.set_callbacks, "set_callbacks", setCallbacks),
+    row(HypercallNo.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
+    row(HypercallNo.update_descriptor, "update_descriptor", updateDescriptor),
+    row(HypercallNo.update_va_mapping, "update_va_mapping", updateVaMapping, "mmu"),
+    row(HypercallNo.iret, "iret", iret),
+    row(HypercallNo.set_segment_base, "set_segment_base", setSegmentBase),
+    row(HypercallNo.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
+    row(HypercallNo.callback_op, "callback_op", callbackOp),
+  ];
+}
+
+/** The PV MMU a vCPU uses (for tests and tools). */
+export function mmuOf(ctx: HypercallContext): PvMmu {
+  return pv(ctx).mmu;
+}
+

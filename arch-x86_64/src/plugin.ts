@@ -1,0 +1,156 @@
+/**
+ * The x86_64 PV arch plugin: identity, vCPUs, the domain builder, the arch hypercalls
+ * and the PV MMU of each machine.
+ *
+ * @module
+ */
+import type {
+  ArchPlugin,
+  ArchVcpu,
+  Domain,
+  DomainBuildRequest,
+  ElfImage,
+  GuestMode,
+  HypercallContext,
+  HypercallEntry,
+  Machine,
+  Vcpu,
+} from "@hvkit/core";
+import { Errno, ImageError, ImageErrorCode } from "@hvkit/core";
+import { claimXenFrames, PV64_PAGING, PvMmu, RO_MPT_VIRT_START, type TlbControl } from "@hvkit/arch-x86";
+import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
+import { x86_64PvHypercalls } from "./hypercalls.js";
+import { PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
+
+/** End of the read-only M2P area (RO_MPT_VIRT_END: 256 GiB after its start). */
+const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
+
+/** Turns the ELF loader's image into the builder's view of it. */
+export type KernelImageAdapter = (image: ElfImage) => PvKernelImage;
+
+/** x86_64 paravirtualized guests. */
+export class X86_64PvPlugin implements ArchPlugin {
+  readonly name = "x86_64";
+  readonly elfMachines = [62] as const;
+  readonly elfClasses = [64] as const;
+  readonly endianness = "little" as const;
+  readonly wordBits = 64 as const;
+  readonly pageSizes = [4096] as const;
+  readonly dataModel = "x86_64" as const;
+  readonly startInfoMagic = "xen-3.0-x86_64";
+  readonly modes: readonly GuestMode[] = ["pv"];
+  readonly capabilities = "xen-3.0-x86_64";
+  /** The layout of the last domain built (for traces and tests). */
+  lastLayout: PvBuildLayout | null = null;
+  private readonly mmus = new WeakMap<Machine, PvMmu>();
+
+  /**
+   * @param cpuFactory - builds one x86 CPU model per vCPU.
+   * @param imageAdapter - reads segments and notes from the ELF loader's image.
+   */
+  constructor(
+    private readonly cpuFactory: X86CpuFactory,
+    private readonly imageAdapter: KernelImageAdapter,
+  ) {}
+
+  /** The machine's PV MMU (created with the machine's first use). */
+  mmu(machine: Machine): PvMmu {
+    let m = this.mmus.get(machine);
+    if (!m) {
+      const tlb: TlbControl = {
+        flushAll: (d) => {
+          for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.flushTlb();
+        },
+        flushVa: (d, va) => {
+          for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.invlpg(va);
+        },
+        invalidateCode: (pa, len) => this.onMemoryWritten(machine, pa, len),
+      };
+      const alloc = (n: number): number[] => {
+        const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
+        return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
+      };
+      m = new PvMmu(machine.memory, PV64_PAGING, tlb, alloc);
+      this.mmus.set(machine, m);
+    }
+    return m;
+  }
+
+  hypercalls(): readonly HypercallEntry[] {
+    return x86_64PvHypercalls();
+  }
+
+  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu {
+    return new PvVcpu(machine, domain, vcpu, this.mmu(machine), this.cpuFactory);
+  }
+
+  buildDomain(request: DomainBuildRequest): void {
+    const { machine, domain } = request;
+    if (request.mode !== "pv") {
+      throw new ImageError(ImageErrorCode.UnsupportedFeature, "guest mode", `x86_64 builds only PV guests, not ${request.mode}`);
+    }
+    const v = domain.vcpus[0]?.arch as PvVcpu | undefined;
+    if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
+    const image = this.imageAdapter(request.image);
+    const nrPages = domain.maxPages > 0 ? domain.maxPages : 8192;
+    this.lastLayout = buildPvDomain(machine, this.mmu(machine), domain, v, image, {
+      nrPages,
+      cmdline: request.cmdline,
+      initial: request.initial,
+    });
+  }
+
+  disassemble(vcpu: Vcpu, va: bigint, count: number): string[] {
+    const v = vcpu.arch as PvVcpu;
+    const out: string[] = [];
+    let at = va;
+    for (let i = 0; i < count; i++) {
+      const line = PvVcpu.disassembleOne?.(v, at) ?? null;
+      if (line === null) {
+        const pa = v.translate(at, false);
+        out.push(pa < 0 ? `${at.toString(16)}: (unmapped)` : `${at.toString(16)}: ${v.machine.memory.bytes[pa].toString(16).padStart(2, "0")}`);
+        at += 1n;
+      } else {
+        out.push(line);
+        at += 1n;
+      }
+    }
+    return out;
+  }
+
+  onMemoryWritten(machine: Machine, pa: number, len: number): void {
+    for (const d of machine.domains.values()) {
+      for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.invalidateCode(pa, len);
+    }
+  }
+
+  hypervisorVirtStart(): bigint {
+    return RO_MPT_VIRT_START;
+  }
+
+  vmAssistTypes(): readonly number[] {
+    // xen/arch/x86/include/asm/config.h VM_ASSIST_VALID for 64-bit PV: 0–5 and m2p_strict (32).
+    return [0, 1, 2, 3, 4, 5, 32];
+  }
+
+  xenFeatures(): number {
+    // XENFEAT_writable_descriptor_tables (1), auto_translated_physmap no,
+    // mmu_pt_update_preserve_ad (5), gnttab_map_avail_bits (7).
+    return (1 << 1) | (1 << 5) | (1 << 7);
+  }
+
+  memoryOp(ctx: HypercallContext, op: number, _cmd: bigint, arg: bigint): number | bigint {
+    // XENMEM_machphys_mapping (12): { xen_ulong v_start, v_end, max_mfn }.
+    if (op !== 12) return -Errno.ENOSYS;
+    const v = ctx.vcpu.arch as PvVcpu;
+    const vals = [RO_MPT_VIRT_START, RO_MPT_VIRT_END, ((RO_MPT_VIRT_END - RO_MPT_VIRT_START) >> 3n) - 1n];
+    for (let i = 0; i < 3; i++) {
+      for (let b = 0; b < 8; b++) {
+        const pa = v.translate(arg + BigInt(8 * i + b), true);
+        if (pa < 0) return -Errno.EFAULT;
+        ctx.machine.memory.bytes[pa] = Number((vals[i] >> BigInt(8 * b)) & 0xffn);
+      }
+    }
+    return 0;
+  }
+}

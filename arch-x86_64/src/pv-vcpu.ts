@@ -1,0 +1,291 @@
+/**
+ * The x86_64 PV vCPU: drives an {@link X86CpuApi} and turns its exits into what Xen does
+ * for a 64-bit PV guest — hypercalls from guest kernel mode, system calls and exceptions
+ * bounced to the guest kernel, CPUID answered by policy, privileged instructions emulated.
+ *
+ * @module
+ */
+import {
+  VcpuExitKind,
+  type ArchVcpu,
+  type Domain,
+  type HypercallArgs,
+  type Machine,
+  type Vcpu,
+  type VcpuExit,
+} from "@hvkit/core";
+import { Reg, Seg, X86ExitReason, type PvMmu, type X86CpuApi } from "@hvkit/arch-x86";
+import { cpuidPolicy } from "./cpuid.js";
+import { emulatePrivileged, handleException, bounceSyscall } from "./traps.js";
+
+/** Flat selectors of 64-bit PV guests (xen-x86_64.h). */
+export const Selector = {
+  /** FLAT_RING3_CS64: kernel and user 64-bit code. */
+  CS64: 0xe033,
+  /** FLAT_RING3_CS32: 32-bit user code. */
+  CS32: 0xe023,
+  /** FLAT_RING3_SS64 / DS32. */
+  SS: 0xe02b,
+} as const;
+
+/** RFLAGS bits the PV layer touches. */
+export const Rflags = {
+  /** Reserved, always 1. */ MBS: 0x2,
+  /** Trap flag. */ TF: 0x100,
+  /** Interrupt enable (virtual for PV). */ IF: 0x200,
+  /** Direction. */ DF: 0x400,
+  /** I/O privilege level. */ IOPL: 0x3000,
+  /** Nested task. */ NT: 0x4000,
+  /** Resume. */ RF: 0x10000,
+  /** Virtual-8086. */ VM: 0x20000,
+  /** Alignment check. */ AC: 0x40000,
+} as const;
+
+/** Builds the X86 CPU model for one vCPU. */
+export type X86CpuFactory = (machine: Machine) => X86CpuApi;
+
+/** One 64-bit PV vCPU's architectural and hypervisor-side state. */
+export class PvVcpu implements ArchVcpu {
+  /** The exit record {@link run} fills. */
+  readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
+  /** The interpreter. */
+  readonly cpu: X86CpuApi;
+  /** True in guest kernel mode (TF_kernel_mode), false in guest user mode. */
+  kernelMode = true;
+  /** Kernel top-level page table (guest_table), −1 none. */
+  guestTable = -1;
+  /** User top-level page table (guest_table_user), −1 none. */
+  guestTableUser = -1;
+  /** Trap table handler addresses by vector (0 = none). */
+  readonly trapAddr = new BigUint64Array(256);
+  /** Trap table flags by vector (bits 0–1 DPL, bit 2 mask events). */
+  readonly trapFlags = new Uint8Array(256);
+  /** Trap table code selectors by vector. */
+  readonly trapCs = new Uint16Array(256);
+  /** Event upcall address (CALLBACKTYPE_event), 0 none. */
+  eventCallback = 0n;
+  /** Failsafe callback address. */
+  failsafeCallback = 0n;
+  /** 64-bit syscall callback address. */
+  syscallCallback = 0n;
+  /** Whether the syscall callback masks events (VGCF_syscall_disables_events). */
+  syscallMasksEvents = false;
+  /** NMI callback address. */
+  nmiCallback = 0n;
+  /** Kernel stack selector (stack_switch). */
+  kernelSs = 0;
+  /** Kernel stack pointer used when a bounce enters from user mode. */
+  kernelSp = 0n;
+  /** GS base of the mode not currently active (swapped on mode changes). */
+  inactiveGsBase = 0n;
+  /** GDT frames (set_gdt) and entry count. */
+  gdtFrames: number[] = [];
+  /** Number of GDT entries. */
+  gdtEntries = 0;
+  /** LDT base address and entry count (MMUEXT_SET_LDT). */
+  ldtBase = 0n;
+  /** LDT entries. */
+  ldtEntries = 0;
+  /** CR0.TS as the guest set it (fpu_taskswitch). */
+  cr0Ts = false;
+  /** Guest-visible CR2: the last #PF address delivered. */
+  cr2 = 0n;
+  /** Scratch for CPUID results. */
+  readonly cpuidOut = new Uint32Array(4);
+
+  /**
+   * @param machine - the machine.
+   * @param domain - the owning domain.
+   * @param vcpu - the core vCPU.
+   * @param mmu - the machine's PV MMU.
+   * @param cpuFactory - builds the interpreter.
+   */
+  constructor(
+    readonly machine: Machine,
+    readonly domain: Domain,
+    readonly vcpu: Vcpu,
+    readonly mmu: PvMmu,
+    cpuFactory: X86CpuFactory,
+  ) {
+    this.cpu = cpuFactory(machine);
+    const cpu = this.cpu;
+    cpu.cr0 = 0x80050033; // PG | AM | WP | NE | ET | MP | PE
+    cpu.cr4 = 0x20 | 0x80; // PAE | PGE
+    cpu.efer = 0x100 | 0x400 | 0x800 | 0x1; // LME | LMA | NXE | SCE
+    cpu.cpl = 3;
+    cpu.sel[Seg.CS] = Selector.CS64;
+    cpu.sel[Seg.SS] = Selector.SS;
+    cpu.rflags = Rflags.MBS | Rflags.IF;
+  }
+
+  /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
+  vcpuInfoAddr(): number {
+    const si = this.domain.sharedInfoMfn;
+    if (si < 0 || this.vcpu.id >= 32) return -1;
+    return si * 4096 + this.vcpu.id * 64;
+  }
+
+  /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */
+  get upcallMask(): number {
+    const a = this.vcpuInfoAddr();
+    return a < 0 ? 1 : this.machine.memory.bytes[a + 1];
+  }
+  set upcallMask(v: number) {
+    const a = this.vcpuInfoAddr();
+    if (a >= 0) this.machine.memory.bytes[a + 1] = v;
+  }
+
+  /** Loads the page-table base of the current mode into the CPU (flushing its TLB). */
+  loadCr3(): void {
+    const t = this.kernelMode ? this.guestTable : this.guestTableUser;
+    if (t >= 0) this.cpu.cr3 = t * 4096;
+  }
+
+  /** toggle_guest_mode: kernel ↔ user, swapping GS bases and page tables. */
+  toggleGuestMode(): void {
+    const gs = this.cpu.gsBase;
+    this.cpu.gsBase = this.inactiveGsBase;
+    this.inactiveGsBase = gs;
+    this.kernelMode = !this.kernelMode;
+    this.loadCr3();
+  }
+
+  /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */
+  fatal(message: string): VcpuExit {
+    const e = this.exit;
+    e.kind = VcpuExitKind.Fatal;
+    e.message = `${message}\n${this.describe()}`;
+    return e;
+  }
+
+  run(budget: number): VcpuExit {
+    const cpu = this.cpu;
+    const e = this.exit;
+    let remaining = budget;
+    let retired = 0;
+    e.message = "";
+    for (;;) {
+      const reason = cpu.run(remaining < 1 ? 1 : remaining);
+      retired += cpu.exit.retired;
+      remaining -= cpu.exit.retired;
+      e.retired = retired;
+      switch (reason) {
+        case X86ExitReason.Budget:
+          e.kind = VcpuExitKind.BudgetExhausted;
+          return e;
+        case X86ExitReason.Syscall: {
+          // `syscall` left rcx = return rip and r11 = rflags; restore what sysret would.
+          cpu.rflags = (Number(cpu.getReg(Reg.R11) & 0x3f7fd5n) | Rflags.MBS) >>> 0;
+          cpu.cpl = 3;
+          cpu.sel[Seg.CS] = Selector.CS64;
+          cpu.sel[Seg.SS] = Selector.SS;
+          if (this.kernelMode) {
+            e.kind = VcpuExitKind.Hypercall;
+            return e;
+          }
+          const msg = bounceSyscall(this);
+          if (msg) return this.fatal(msg);
+          break;
+        }
+        case X86ExitReason.Exception: {
+          const msg = handleException(this);
+          if (msg) return this.fatal(msg);
+          break;
+        }
+        case X86ExitReason.Cpuid: {
+          const out = this.cpuidOut;
+          cpuidPolicy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out);
+          cpu.setReg(Reg.RAX, BigInt(out[0]));
+          cpu.setReg(Reg.RBX, BigInt(out[1]));
+          cpu.setReg(Reg.RCX, BigInt(out[2]));
+          cpu.setReg(Reg.RDX, BigInt(out[3]));
+          cpu.skipInstruction();
+          break;
+        }
+        case X86ExitReason.Halt:
+          e.kind = VcpuExitKind.Idle;
+          return e;
+      }
+      if (this.domain.isDead) {
+        e.kind = VcpuExitKind.BudgetExhausted;
+        return e;
+      }
+      if (this.idleRequested) {
+        this.idleRequested = false;
+        e.kind = VcpuExitKind.Idle;
+        return e;
+      }
+      if (remaining <= 0) {
+        e.kind = VcpuExitKind.BudgetExhausted;
+        return e;
+      }
+    }
+  }
+
+  /** Set by the privileged-op emulator for `hlt` (block until an event). */
+  idleRequested = false;
+
+  readHypercall(args: HypercallArgs): number {
+    const cpu = this.cpu;
+    setArg(args, 0, cpu.getReg(Reg.RDI));
+    setArg(args, 1, cpu.getReg(Reg.RSI));
+    setArg(args, 2, cpu.getReg(Reg.RDX));
+    setArg(args, 3, cpu.getReg(Reg.R10));
+    setArg(args, 4, cpu.getReg(Reg.R8));
+    setArg(args, 5, cpu.getReg(Reg.R9));
+    return cpu.getReg32(Reg.RAX);
+  }
+
+  completeHypercall(result: number | bigint): void {
+    this.cpu.setReg(Reg.RAX, BigInt.asUintN(64, BigInt(result)));
+  }
+
+  translate(va: bigint, write: boolean): number {
+    return this.mmu.translate(this.guestTable, BigInt.asUintN(64, va), write);
+  }
+
+  describe(): string {
+    const cpu = this.cpu;
+    const hex = (v: bigint): string => v.toString(16).padStart(16, "0");
+    const names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+    const lines: string[] = [];
+    lines.push(
+      `d${this.domain.id}v${this.vcpu.id} ${this.kernelMode ? "guest kernel" : "guest user"} mode  rip ${hex(cpu.rip)}  rflags ${cpu.rflags.toString(16).padStart(8, "0")}  cs ${cpu.sel[Seg.CS].toString(16)} ss ${cpu.sel[Seg.SS].toString(16)}  cr3 ${cpu.cr3.toString(16)} cr2 ${hex(this.cr2)}`,
+    );
+    for (let i = 0; i < 16; i += 4) {
+      lines.push(
+        names
+          .slice(i, i + 4)
+          .map((n, j) => `${n.padStart(3)} ${hex(cpu.getReg((i + j) as Reg))}`)
+          .join("  "),
+      );
+    }
+    lines.push(`code: ${describeCode(this, cpu.rip)}`);
+    return lines.join("\n");
+  }
+
+  /** Hook the plugin sets to disassemble one instruction (falls back to raw bytes). */
+  static disassembleOne: ((vcpu: PvVcpu, va: bigint) => string | null) | null = null;
+}
+
+/** One instruction at `va`: disassembled when a disassembler is wired, else raw bytes. */
+function describeCode(v: PvVcpu, va: bigint): string {
+  const d = PvVcpu.disassembleOne?.(v, va);
+  if (d) return d;
+  const bytes: string[] = [];
+  for (let i = 0; i < 15; i++) {
+    const pa = v.translate(va + BigInt(i), false);
+    if (pa < 0) {
+      bytes.push("??");
+      break;
+    }
+    bytes.push(v.machine.memory.bytes[pa].toString(16).padStart(2, "0"));
+  }
+  return `${va.toString(16)}: ${bytes.join(" ")}`;
+}
+
+function setArg(args: HypercallArgs, i: number, v: bigint): void {
+  args.set(i, Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
+}
+
+export { emulatePrivileged };

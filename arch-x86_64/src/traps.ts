@@ -1,0 +1,319 @@
+/**
+ * Exceptions, software interrupts and system calls of 64-bit PV guests, delivered as Xen
+ * does (xen/arch/x86/x86_64/entry.S create_bounce_frame, pv/traps.c pv_inject_event,
+ * traps.c do_general_protection, pv/iret.c do_iret).
+ *
+ * Bounce frame, pushed on the guest kernel stack (the current stack when already in
+ * kernel mode, else the stack_switch stack), 16-byte aligned, lowest address first:
+ * `rcx, r11, [error code], rip, cs | saved_upcall_mask << 32, rflags, rsp, ss`.
+ * From kernel mode the saved CS has its RPL cleared (that is how the guest, and its
+ * later iret, tell a kernel frame from a user one).
+ *
+ * Functions return null on success, or a message when the domain must crash.
+ *
+ * @module
+ */
+import { Errno, ShutdownReason } from "@hvkit/core";
+import { PfErr, Reg, Seg, Vector } from "@hvkit/arch-x86";
+import { Rflags, Selector, type PvVcpu } from "./pv-vcpu.js";
+
+/** Start of the hypervisor's hole in the 64-bit address space. */
+const HYPERVISOR_VIRT_START = 0xffff800000000000n;
+/** End of the hypervisor's hole. */
+const HYPERVISOR_VIRT_END = 0xffff880000000000n;
+/** Vectors whose hardware exceptions push an error code (X86_EXC_HAVE_EC). */
+const HAVE_EC = (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 17) | (1 << 21);
+/** Trap-info flag: mask events on entry. */
+const TI_MASK_EVENTS = 4;
+/** iret_context.flags: VGCF_in_syscall. */
+const VGCF_IN_SYSCALL = 1 << 8;
+/** RFLAGS bits a guest may set (X86_EFLAGS_ALL minus IOPL and VM). */
+const RFLAGS_GUEST = 0x3f7fd5 & ~(Rflags.IOPL | Rflags.VM);
+
+const VECTOR_NAMES = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"];
+
+/** Name of vector `v` as Xen prints it. */
+export function vectorName(v: number): string {
+  return v < VECTOR_NAMES.length ? VECTOR_NAMES[v] : `vec ${v}`;
+}
+
+/** Writes a 64-bit value to guest virtual `va` through the kernel page tables. */
+function pushGuest(v: PvVcpu, va: bigint, value: bigint): boolean {
+  const pa = v.translate(va, true);
+  if (pa < 0) return false;
+  v.machine.memory.view.setBigUint64(pa, BigInt.asUintN(64, value), true);
+  v.cpu.invalidateCode(pa, 8);
+  return true;
+}
+
+/**
+ * create_bounce_frame: switches to guest kernel mode if needed, pushes the frame and
+ * enters `handler`. `errorCode` < 0 means none; `maskEvents` sets the upcall mask.
+ */
+export function createBounceFrame(v: PvVcpu, handler: bigint, errorCode: number, maskEvents: boolean): string | null {
+  const cpu = v.cpu;
+  const oldRsp = cpu.getReg(Reg.RSP);
+  const oldSs = BigInt(cpu.sel[Seg.SS]);
+  let cs = cpu.sel[Seg.CS];
+  let rsp: bigint;
+  if (!v.kernelMode) {
+    if (v.guestTable < 0) return "bounce with no kernel page tables";
+    v.toggleGuestMode();
+    rsp = v.kernelSp;
+  } else {
+    rsp = oldRsp;
+    cs &= ~3;
+  }
+  rsp &= ~0xfn;
+  if (rsp > HYPERVISOR_VIRT_START && rsp < HYPERVISOR_VIRT_END + 64n) {
+    return `bounce frame stack pointer ${rsp.toString(16)} is in the hypervisor's area`;
+  }
+  const saved = v.upcallMask;
+  if (maskEvents) v.upcallMask = 1;
+  let rflags = cpu.rflags & ~(Rflags.IF | Rflags.IOPL);
+  if (!saved) rflags |= Rflags.IF;
+  const words = errorCode >= 0 ? 9 : 8;
+  const base = rsp - BigInt(words * 8);
+  let i = 0;
+  const ok =
+    pushGuest(v, base + BigInt(8 * i++), cpu.getReg(Reg.RCX)) &&
+    pushGuest(v, base + BigInt(8 * i++), cpu.getReg(Reg.R11)) &&
+    (errorCode < 0 || pushGuest(v, base + BigInt(8 * i++), BigInt(errorCode >>> 0))) &&
+    pushGuest(v, base + BigInt(8 * i++), cpu.rip) &&
+    pushGuest(v, base + BigInt(8 * i++), BigInt(cs) | (BigInt(saved) << 32n)) &&
+    pushGuest(v, base + BigInt(8 * i++), BigInt(rflags >>> 0)) &&
+    pushGuest(v, base + BigInt(8 * i++), oldRsp) &&
+    pushGuest(v, base + BigInt(8 * i++), oldSs);
+  if (!ok) return `fault writing the bounce frame at ${base.toString(16)}`;
+  if (handler === 0n) return "bounce to a null handler";
+  cpu.rflags = (cpu.rflags & ~(Rflags.AC | Rflags.VM | Rflags.RF | Rflags.NT | Rflags.TF)) >>> 0;
+  cpu.sel[Seg.SS] = Selector.SS;
+  cpu.sel[Seg.CS] = Selector.CS64;
+  cpu.cpl = 3;
+  cpu.setReg(Reg.RSP, base);
+  cpu.rip = handler;
+  return null;
+}
+
+/**
+ * pv_inject_event for a hardware exception or software interrupt `vector`.
+ * `errorCode` < 0 for none. A vector with no handler crashes the domain.
+ */
+export function injectEvent(v: PvVcpu, vector: number, errorCode: number): string | null {
+  const handler = v.trapAddr[vector];
+  if (handler === 0n) {
+    const ec = errorCode >= 0 ? `[${errorCode.toString(16).padStart(4, "0")}]` : "";
+    const extra = vector === Vector.PF ? ` at ${v.cr2.toString(16)}` : "";
+    return `Unhandled: vec ${vector}, ${vectorName(vector)}${ec}${extra}`;
+  }
+  return createBounceFrame(v, handler, errorCode, (v.trapFlags[vector] & TI_MASK_EVENTS) !== 0);
+}
+
+/** Handles an Exception exit of the CPU. */
+export function handleException(v: PvVcpu): string | null {
+  const x = v.cpu.exit;
+  const vector = x.vector;
+  if (x.software) {
+    if (vector === Vector.BP || vector === Vector.OF) return injectEvent(v, vector, -1);
+    const dpl = v.trapFlags[vector] & 3;
+    // permit_softint: DPL ≥ 1 from guest kernel mode, DPL 3 from guest user mode.
+    if (dpl >= (v.kernelMode ? 1 : 3) && v.trapAddr[vector] !== 0n) return injectEvent(v, vector, -1);
+    // Otherwise a #GP with the IDT vector in the error code, at the int instruction.
+    v.cpu.rip -= BigInt(x.instructionLength);
+    return injectEvent(v, Vector.GP, (vector << 3) | 2);
+  }
+  if (vector === Vector.GP && x.errorCode === 0) {
+    const r = emulatePrivileged(v);
+    if (r === true) return null;
+  }
+  if (vector === Vector.PF) {
+    v.cr2 = x.cr2;
+    const vi = v.vcpuInfoAddr();
+    if (vi >= 0) v.machine.memory.view.setBigUint64(vi + 16, BigInt.asUintN(64, x.cr2), true);
+    let ec = x.errorCode & ~PfErr.U;
+    if (!v.kernelMode) ec |= PfErr.U;
+    return injectEvent(v, vector, ec);
+  }
+  const hasEc = vector < 32 && (HAVE_EC & (1 << vector)) !== 0;
+  return injectEvent(v, vector, hasEc ? (x.errorCode < 0 ? 0 : x.errorCode) : -1);
+}
+
+/** A `syscall` from guest user mode: bounce to the registered syscall callback, or #UD. */
+export function bounceSyscall(v: PvVcpu): string | null {
+  if (v.syscallCallback === 0n) {
+    v.cpu.rip -= 2n;
+    return injectEvent(v, Vector.UD, -1);
+  }
+  const err = createBounceFrame(v, v.syscallCallback, -1, v.syscallMasksEvents);
+  if (err) return err;
+  v.cpu.rflags = (v.cpu.rflags & ~Rflags.DF) >>> 0;
+  return null;
+}
+
+/**
+ * HYPERVISOR_iret: pops {rax, r11, rcx, flags, rip, cs, rflags, rsp, ss} from the guest
+ * stack; switches to guest user mode for a CS with RPL 3. Returns the value for rax, or
+ * crashes the domain on a bad frame.
+ */
+export function doIret(v: PvVcpu): number | bigint {
+  const cpu = v.cpu;
+  const rsp = cpu.getReg(Reg.RSP);
+  const f: bigint[] = [];
+  for (let i = 0; i < 9; i++) {
+    const pa = v.translate(rsp + BigInt(8 * i), false);
+    if (pa < 0) {
+      v.machine.shutdownDomain(v.domain, ShutdownReason.Crash, `d${v.domain.id}v${v.vcpu.id}: fault while reading IRET context from guest stack at ${rsp.toString(16)}`);
+      return 0;
+    }
+    f.push(v.machine.memory.view.getBigUint64(pa, true));
+  }
+  const [rax, r11, rcx, flags, rip, cs, rflags, nrsp, ss] = f;
+  if ((cs & 3n) === 3n) {
+    if (v.guestTableUser < 0) {
+      v.machine.shutdownDomain(v.domain, ShutdownReason.Crash, `d${v.domain.id}v${v.vcpu.id}: guest switching to user mode with no user page tables`);
+      return 0;
+    }
+    if (v.kernelMode) v.toggleGuestMode();
+  }
+  cpu.rip = rip;
+  cpu.sel[Seg.CS] = Number((cs | 3n) & 0xffffn);
+  cpu.rflags = ((Number(rflags & 0xffffffffn) & RFLAGS_GUEST) | Rflags.IF | Rflags.MBS) >>> 0;
+  cpu.setReg(Reg.RSP, nrsp);
+  cpu.sel[Seg.SS] = Number((ss | 3n) & 0xffffn);
+  cpu.cpl = 3;
+  if (!(flags & BigInt(VGCF_IN_SYSCALL))) {
+    cpu.setReg(Reg.R11, r11);
+    cpu.setReg(Reg.RCX, rcx);
+  } else {
+    // Returning as sysret would: rcx = rip, r11 = rflags.
+    cpu.setReg(Reg.RCX, rip);
+    cpu.setReg(Reg.R11, BigInt(cpu.rflags));
+  }
+  v.upcallMask = rflags & BigInt(Rflags.IF) ? 0 : 1;
+  return rax;
+}
+
+/** Guest-visible CR0: PG | AM | WP | NE | ET | MP | PE, plus TS as the guest set it. */
+const GUEST_CR0 = 0x80050033;
+/** Guest-visible CR4: PAE | PGE. */
+const GUEST_CR4 = 0xa0;
+
+const MSR_EFER = 0xc0000080;
+const MSR_FS_BASE = 0xc0000100;
+const MSR_GS_BASE = 0xc0000101;
+const MSR_SHADOW_GS_BASE = 0xc0000102;
+
+/**
+ * Emulates the privileged instructions a PV kernel may execute in ring 3 (they #GP(0)):
+ * `mov` from/to CR0/CR2/CR3/CR4, rdmsr/wrmsr of EFER and the segment-base MSRs, wbinvd,
+ * clts, hlt. Returns true when emulated (rip advanced); false to deliver the #GP.
+ */
+export function emulatePrivileged(v: PvVcpu): boolean {
+  if (!v.kernelMode) return false;
+  const cpu = v.cpu;
+  const mem = v.machine.memory.bytes;
+  let va = cpu.rip;
+  const byteAt = (i: number): number => {
+    const pa = v.translate(va + BigInt(i), false);
+    return pa < 0 ? -1 : mem[pa];
+  };
+  let i = 0;
+  let rex = 0;
+  let b = byteAt(i);
+  while (b >= 0x40 && b <= 0x4f) {
+    rex = b;
+    b = byteAt(++i);
+  }
+  if (b === 0xf4) {
+    cpu.rip = va + BigInt(i + 1);
+    v.idleRequested = true;
+    return true;
+  }
+  if (b !== 0x0f) return false;
+  const op = byteAt(++i);
+  switch (op) {
+    case 0x06: // clts
+      v.cr0Ts = false;
+      cpu.rip = va + BigInt(i + 1);
+      return true;
+    case 0x09: // wbinvd
+      cpu.rip = va + BigInt(i + 1);
+      return true;
+    case 0x20: // mov %crN, reg
+    case 0x22: {
+      const modrm = byteAt(++i);
+      if (modrm < 0) return false;
+      const cr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
+      const reg = ((modrm & 7) | (rex & 1 ? 8 : 0)) as Reg;
+      if (op === 0x20) {
+        let val: bigint;
+        if (cr === 0) val = BigInt(GUEST_CR0 | (v.cr0Ts ? 8 : 0));
+        else if (cr === 2) val = v.cr2;
+        else if (cr === 3) val = BigInt(Math.max(0, v.kernelMode ? v.guestTable : v.guestTableUser) * 4096);
+        else if (cr === 4) val = BigInt(GUEST_CR4);
+        else return false;
+        cpu.setReg(reg, val);
+      } else {
+        const val = cpu.getReg(reg);
+        if (cr === 0) {
+          if ((val & ~8n) !== BigInt(GUEST_CR0)) return false;
+          v.cr0Ts = (val & 8n) !== 0n;
+        } else if (cr === 2) v.cr2 = val;
+        else if (cr === 3) {
+          if (newGuestCr3(v, Number(val >> 12n)) !== 0) return false;
+        } else if (cr === 4) {
+          if (val !== BigInt(GUEST_CR4)) return false;
+        } else return false;
+      }
+      cpu.rip = va + BigInt(i + 1);
+      return true;
+    }
+    case 0x32: // rdmsr
+    case 0x30: {
+      // wrmsr
+      const msr = cpu.getReg32(Reg.RCX);
+      if (op === 0x32) {
+        let val: bigint;
+        if (msr === MSR_EFER) val = 0xd01n;
+        else if (msr === MSR_FS_BASE) val = cpu.fsBase;
+        else if (msr === MSR_GS_BASE) val = cpu.gsBase;
+        else if (msr === MSR_SHADOW_GS_BASE) val = v.inactiveGsBase;
+        else return false;
+        cpu.setReg(Reg.RAX, val & 0xffffffffn);
+        cpu.setReg(Reg.RDX, val >> 32n);
+      } else {
+        const val = (BigInt(cpu.getReg32(Reg.RDX)) << 32n) | BigInt(cpu.getReg32(Reg.RAX));
+        if (msr === MSR_FS_BASE) cpu.fsBase = val;
+        else if (msr === MSR_GS_BASE) cpu.gsBase = val;
+        else if (msr === MSR_SHADOW_GS_BASE) v.inactiveGsBase = val;
+        else if (msr === MSR_EFER && val === 0xd01n) {
+          /* unchanged EFER: accepted */
+        } else return false;
+      }
+      cpu.rip = va + BigInt(i + 1);
+      return true;
+    }
+    default:
+      va = cpu.rip;
+      return false;
+  }
+}
+
+/**
+ * new_guest_cr3: makes `mfn` (validated as an L4) the kernel page-table base, dropping
+ * the reference on the old one. Returns 0 or −errno.
+ */
+export function newGuestCr3(v: PvVcpu, mfn: number): number {
+  if (mfn === v.guestTable) {
+    v.loadCr3();
+    v.cpu.flushTlb();
+    return 0;
+  }
+  const rc = v.mmu.getPageAndType(mfn, 4, v.domain);
+  if (rc !== 0) return rc === -Errno.EBUSY ? -Errno.EINVAL : rc;
+  const old = v.guestTable;
+  v.guestTable = mfn;
+  if (old >= 0) v.mmu.putPageAndType(old, v.domain);
+  if (v.kernelMode) v.loadCr3();
+  return 0;
+}
