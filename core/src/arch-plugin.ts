@@ -14,7 +14,7 @@
  */
 import type { ElfImage } from "./elf.js";
 import type { DataModelName } from "./structs.js";
-import type { HypercallEntry, HypercallArgs } from "./hypercall.js";
+import type { HypercallEntry, HypercallArgs, HypercallContext } from "./hypercall.js";
 import type { Domain } from "./domain.js";
 import type { Machine } from "./machine.js";
 import type { Vcpu } from "./vcpu.js";
@@ -179,6 +179,57 @@ export interface ArchPlugin {
    * as such, never thrown.
    */
   disassemble(vcpu: Vcpu, va: bigint, count: number): string[];
+
+  // Optional hooks. The core works without them (with the fallback each one names), so
+  // an arch adds them only when its guests need the behaviour.
+
+  /**
+   * Told after the hypervisor wrote machine bytes `[pa, pa + len)` behind the guest's
+   * back: through the guest-memory door (copy_to_guest), when frames are handed out
+   * zeroed, or by a builder. An arch that caches anything derived from memory (decoded
+   * instructions, page-walk results) drops what overlaps. Called on the hypercall path,
+   * not per instruction; must not allocate per call. Fallback: nothing is cached.
+   */
+  onMemoryWritten?(machine: Machine, pa: number, len: number): void;
+
+  /**
+   * The XENVER_capabilities string: the space-separated guest ABIs this hypervisor runs
+   * (e.g. `xen-3.0-x86_64 xen-3.0-x86_32p`). At most 1023 bytes.
+   * Fallback: {@link ArchPlugin.startInfoMagic}.
+   */
+  readonly capabilities?: string;
+
+  /**
+   * `virt_start` of XENVER_platform_parameters for `domain`: the start of the virtual
+   * range the hypervisor reserves in a PV guest (HYPERVISOR_VIRT_START; x86_64:
+   * 0xFFFF800000000000). Returned as an unsigned value of the guest's word size.
+   * Fallback: 0 (what Xen reports to guests without a reserved range).
+   */
+  hypervisorVirtStart?(domain: Domain): bigint;
+
+  /**
+   * The VMASST_TYPE_* numbers `domain` may enable with vm_assist (Xen's
+   * `arch_vm_assist_valid_mask`, e.g. x86_64 PV: 0–5 and 32). Others get −EINVAL.
+   * Fallback: none.
+   */
+  vmAssistTypes?(domain: Domain): readonly number[];
+
+  /**
+   * Arch-specific XENFEAT_* bits of submap 0 for `domain` (e.g. x86 PV:
+   * mmu_pt_update_preserve_ad), ORed into the core's (dom0, direct_mapped /
+   * not_direct_mapped). Fallback: 0.
+   */
+  xenFeatures?(domain: Domain): number;
+
+  /**
+   * Arch memory_op operations (Xen's `arch_memory_op`), called for the operations the
+   * core does not implement itself, e.g. XENMEM_machphys_mfn_list and
+   * XENMEM_machphys_mapping on x86. `op` is the operation (low 6 bits of the command),
+   * `cmd` the whole command word, `arg` the guest pointer. Must follow the handler rules
+   * (`HypercallHandler`): validate everything, return −errno, never throw; return
+   * −ENOSYS for operations the arch does not have. Fallback: −ENOSYS.
+   */
+  memoryOp?(ctx: HypercallContext, op: number, cmd: bigint, arg: bigint): number | bigint;
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import type { GuestMode } from "./arch-plugin.js";
+import { EventChannelTable } from "./event-channel.js";
 import type { Vcpu } from "./vcpu.js";
 
 /** Xen's shutdown reasons (SHUTDOWN_* in sched.h). */
@@ -50,6 +51,19 @@ export const DomId = {
   IDLE: 0x7fff,
 } as const;
 
+/**
+ * One entry of a domain's memory map, in the e820 form XENMEM_memory_map returns
+ * (`struct e820entry`: u64 addr, u64 size, u32 type — 20 bytes, packed).
+ */
+export interface MemoryMapEntry {
+  /** Start guest-physical address. */
+  readonly addr: bigint;
+  /** Length in bytes. */
+  readonly size: bigint;
+  /** e820 type: 1 RAM, 2 reserved, 3 ACPI, 4 NVS, 5 unusable. */
+  readonly type: number;
+}
+
 /** One guest. State is plain data so it can be saved, migrated and forked. */
 export class Domain {
   /** vCPUs, index = vCPU id. */
@@ -65,14 +79,37 @@ export class Domain {
   totPages = 0;
   /** Lifecycle state. */
   state: DomainState = DomainState.Running;
-  /** Why the domain shut down, once it has. */
+  /** Why the domain shut down, once it has (Xen's reported reason; see {@link Domain.shutdownCode}). */
   shutdownReason: ShutdownReason | null = null;
-  /** Code given with SCHEDOP_shutdown_code, if any. */
+  /**
+   * Xen's `shutdown_code`: set by SCHEDOP_shutdown_code (first value wins), otherwise by
+   * the shutdown itself. When a domain shuts down, the reason it reports (and
+   * {@link Domain.shutdownReason} records) is this code if one was set beforehand, as in
+   * Xen's `domain_shutdown` — a guest can announce "crash" before its crash kernel powers
+   * it off. null until either happens.
+   */
   shutdownCode: number | null = null;
   /** Machine frame of the shared_info page. */
   sharedInfoMfn = -1;
-  /** Enabled VM assists (VMASST_TYPE_* bits). */
+  /**
+   * Enabled VM assists: bit `t` set when VMASST_TYPE `t` is on. Types go up to 32
+   * (m2p_strict), past 32-bit bitwise operators, so use {@link Domain.hasVmAssist} and
+   * {@link Domain.setVmAssist} rather than `&`/`|`.
+   */
   vmAssist = 0;
+  /** The 16-byte domain handle (a UUID the toolstack sets; zeros for dom0), XENVER_guest_handle. */
+  readonly handle = new Uint8Array(16);
+  /**
+   * The memory map XENMEM_memory_map returns, as set by the domain builder or the
+   * toolstack (XENMEM_set_memory_map); null when none was set, and then the call fails
+   * with −ENOSYS as in Xen (guests such as Linux fall back to one RAM entry).
+   */
+  memoryMap: MemoryMapEntry[] | null = null;
+  /**
+   * Event-channel ports. The machine replaces this with a table sized for the arch's ABI
+   * (BITS_PER_LONG² ports) when it creates the domain.
+   */
+  eventChannels = new EventChannelTable(4096);
   /** XSM security label (the dummy policy uses `dom0_t` / `domU_t`). */
   xsmLabel: string;
   /**
@@ -92,6 +129,16 @@ export class Domain {
     readonly mode: GuestMode,
   ) {
     this.xsmLabel = privileged ? "dom0_t" : "domU_t";
+  }
+
+  /** True when VM assist `type` (a VMASST_TYPE_* number below 53) is enabled. */
+  hasVmAssist(type: number): boolean {
+    return Math.floor(this.vmAssist / 2 ** type) % 2 === 1;
+  }
+
+  /** Enables or disables VM assist `type` (a VMASST_TYPE_* number below 53). */
+  setVmAssist(type: number, on: boolean): void {
+    if (this.hasVmAssist(type) !== on) this.vmAssist += on ? 2 ** type : -(2 ** type);
   }
 
   /** True once the domain has shut down or is dying. */

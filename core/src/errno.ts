@@ -42,6 +42,10 @@ export enum Errno {
   ERANGE = 34,
   /** Unknown or unimplemented hypercall or sub-operation. */
   ENOSYS = 38,
+  /** No data available (e.g. XENVER_build_id on a hypervisor built without one). */
+  ENODATA = 61,
   /** Operation not supported. */
   EOPNOTSUPP = 95,
+  /** The caller's buffer is too small (xen_version's variable-length sub-ops). */
+  ENOBUFS = 105,
 }

@@ -6,10 +6,72 @@
  * @module
  */
 import type { ArchPlugin } from "./arch-plugin.js";
-import type { Domain, ShutdownReason } from "./domain.js";
+import type { Domain, DomainState, ShutdownReason } from "./domain.js";
 import type { PhysicalMemory } from "./memory.js";
-import type { HypercallEntry } from "./hypercall.js";
+import type { HypercallArgs, HypercallEntry } from "./hypercall.js";
 import type { GuestMode } from "./arch-plugin.js";
+import type { VirtualClock } from "./clock.js";
+import type { Vcpu } from "./vcpu.js";
+import type { XsmPolicy } from "./xsm.js";
+
+/**
+ * What a machine is built from (`createMachine` fills in defaults). Everything that
+ * shapes a run is here, so two machines with equal configs and inputs behave identically.
+ */
+export interface MachineConfig {
+  /** Name of the arch plugin, as registered in the `ArchRegistry` (e.g. `x86_64`). */
+  readonly arch: string;
+  /** Machine memory in MiB (whole MiB, at least 1). */
+  readonly memoryMiB: number;
+  /** Page size in bytes; must be one of the arch's `pageSizes` (default: its first). */
+  readonly pageSize: number;
+  /** Scheduling quantum: guest instructions a vCPU runs before the next one gets a turn. */
+  readonly quantum: number;
+  /** Seed for any pseudo-random choice the model makes (none is made from host entropy). */
+  readonly seed: number;
+  /** The hypervisor's own command line, as XENVER_commandline reports it to dom0. */
+  readonly commandLine: string;
+  /**
+   * Let every domain use CONSOLEIO_write, as a Xen built with CONFIG_VERBOSE_DEBUG does.
+   * Off by default: only the control domain may use console_io (XSM dummy policy).
+   */
+  readonly guestConsoleWrite: boolean;
+}
+
+/** Limits for one {@link Machine.run} call. */
+export interface RunOptions {
+  /**
+   * Stop once this many guest instructions (over all vCPUs) have retired in this call.
+   * Default: no limit.
+   */
+  readonly maxInstructions?: number;
+}
+
+/** How one domain ended up, in a {@link RunOutcome}. */
+export interface DomainOutcome {
+  /** Domain id. */
+  readonly id: number;
+  /** Lifecycle state at the end of the run. */
+  readonly state: DomainState;
+  /** Why it shut down (null while running). */
+  readonly shutdownReason: ShutdownReason | null;
+  /** Xen's shutdown_code (see `Domain.shutdownCode`). */
+  readonly shutdownCode: number | null;
+}
+
+/** Why {@link Machine.run} returned, and the state it left. */
+export interface RunOutcome {
+  /**
+   * `all-shutdown`: no domain is left running. `budget-exhausted`: `maxInstructions`
+   * retired. `deadlock`: every live vCPU is blocked (or down) and no timer is pending, so
+   * nothing can ever happen again.
+   */
+  readonly kind: "all-shutdown" | "budget-exhausted" | "deadlock";
+  /** Guest instructions retired during this call. */
+  readonly instructions: number;
+  /** Every domain, by ascending id. */
+  readonly domains: readonly DomainOutcome[];
+}
 
 /** Where guest console output and hypervisor messages go. */
 export interface ConsoleSink {
@@ -31,6 +93,12 @@ export interface Machine {
   readonly console: ConsoleSink;
   /** Virtual time in nanoseconds since machine start. Advances only with the model. */
   readonly now: bigint;
+  /** The configuration the machine was built with. */
+  readonly config: Readonly<MachineConfig>;
+  /** The XSM policy every privileged decision goes through. */
+  readonly xsm: XsmPolicy;
+  /** Virtual clock and timer queue (the event loop's time). */
+  readonly clock: VirtualClock;
   /** The merged hypercall table, indexed by hypercall number. */
   readonly hypercalls: ReadonlyArray<HypercallEntry | undefined>;
 
@@ -52,6 +120,65 @@ export interface Machine {
    */
   allocFrames(domain: Domain, count: number): number[] | null;
 
-  /** Shuts a domain down with `reason`; for a crash, `message` goes to the hypervisor log. */
+  /** Number of machine frames no one owns. */
+  freeFrameCount(): number;
+
+  /**
+   * Destroys a domain: its frames are freed, its vCPUs leave the scheduler, its id is
+   * forgotten (later lookups give −ESRCH). Used when building a domain fails, and by the
+   * toolstack's destroydomain.
+   */
+  destroyDomain(domain: Domain): void;
+
+  /**
+   * Allocates `count` free machine frames owned by the hypervisor (DOMID_XEN, e.g. the
+   * M2P table or a shared_info page), zeroed, in ascending order; null when memory is short.
+   */
+  allocXenFrames(count: number): number[] | null;
+
+  /**
+   * Shuts a domain down as Xen's `domain_shutdown` does: the first shutdown wins (later
+   * calls do nothing), and the reason recorded is the domain's shutdown_code if the guest
+   * set one first. For a crash, a line naming the domain and `message` goes to
+   * {@link ConsoleSink.hypervisorMessage}. The domain's vCPUs never run again.
+   */
   shutdownDomain(domain: Domain, reason: ShutdownReason, message?: string): void;
+
+  /**
+   * The domain a hypercall's domid argument names, as Xen's `rcu_lock_domain_by_any_id`:
+   * DOMID_SELF is `caller`; a dying or unknown id gives null (the caller returns −ESRCH).
+   */
+  findDomain(domid: number, caller: Domain): Domain | null;
+
+  /** Blocks `vcpu` until {@link Machine.wakeVcpu} (an event, a timer). */
+  blockVcpu(vcpu: Vcpu): void;
+
+  /** Makes a blocked `vcpu` runnable again (no effect on running or down vCPUs). */
+  wakeVcpu(vcpu: Vcpu): void;
+
+  /** Ends `vcpu`'s current quantum (SCHEDOP_yield); it stays runnable. */
+  yieldVcpu(vcpu: Vcpu): void;
+
+  /**
+   * Signals event-channel `port` of `domain` (EVTCHNOP_send's delivery step): wakes the
+   * vCPU the port notifies. Setting the pending bit in shared_info comes with the event
+   * machinery of the next issue.
+   */
+  notifyPort(domain: Domain, port: number): void;
+
+  /**
+   * Dispatches hypercall `nr` made by `vcpu` through the table (what the run loop does on
+   * a hypercall exit; multicall uses it for each entry): −ENOSYS for a number out of range,
+   * absent from the table or not allowed in the caller's guest mode; the entry's XSM hook;
+   * then the handler. Never throws: a handler that throws (an hvkit bug) crashes the
+   * calling domain with an "internal error" message naming the hypercall.
+   */
+  dispatchHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): number | bigint;
+
+  /**
+   * Runs the machine: vCPUs round-robin in quanta, hypercalls dispatched, timers fired,
+   * until every domain has shut down, the budget is spent or nothing can make progress.
+   * May be called again to continue.
+   */
+  run(options?: RunOptions): RunOutcome;
 }

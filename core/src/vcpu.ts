@@ -6,6 +6,7 @@
 import type { ArchVcpu } from "./arch-plugin.js";
 import { HypercallArgs } from "./hypercall.js";
 import type { Domain } from "./domain.js";
+import type { Machine } from "./machine.js";
 
 /** Scheduling state of a vCPU. */
 export enum VcpuState {
@@ -23,6 +24,12 @@ export class Vcpu {
   state: VcpuState = VcpuState.Down;
   /** The arch's state for this vCPU; set right after construction by the arch plugin. */
   arch!: ArchVcpu;
+  /**
+   * The machine the vCPU belongs to; set by {@link Machine.createDomain} before
+   * `ArchPlugin.createVcpu` runs. The guest-memory door reaches machine memory
+   * through it.
+   */
+  machine!: Machine;
   /** Preallocated hypercall argument buffer (the run loop allocates nothing). */
   readonly hypercallArgs = new HypercallArgs();
   /** Guest instructions this vCPU has retired. */

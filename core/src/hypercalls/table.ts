@@ -1,0 +1,66 @@
+/**
+ * The core's rows of the hypercall table: the common hypercalls every arch shares. The
+ * machine merges them with the arch's rows (`ArchPlugin.hypercalls`) and any injected
+ * `HYPERCALL_ENTRIES`; a number is declared once. A number absent from the merged table
+ * returns −ENOSYS.
+ *
+ * @module
+ */
+import { Hypercall } from "../abi/numbers.js";
+import type { GuestMode } from "../arch-plugin.js";
+import type { HypercallEntry } from "../hypercall.js";
+import { consoleIo } from "./console-io.js";
+import { eventChannelOp } from "./event-channel-op.js";
+import { memoryOp } from "./memory-op.js";
+import { schedOp } from "./sched-op.js";
+import { vmAssist } from "./vm-assist.js";
+import { xenVersion } from "./xen-version.js";
+
+/** Every guest mode: the common hypercalls are open to PV and hardware-assisted guests alike. */
+export const ALL_GUEST_MODES: readonly GuestMode[] = ["pv", "hvm-vmx", "hvm-svm", "vt-i", "hv"];
+
+/** The common hypercalls hvkit implements. */
+export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
+  {
+    number: Hypercall.memory_op,
+    name: "memory_op",
+    handler: memoryOp,
+    modes: ALL_GUEST_MODES,
+    xsm: "memory_op",
+  },
+  {
+    number: Hypercall.xen_version,
+    name: "xen_version",
+    handler: xenVersion,
+    modes: ALL_GUEST_MODES,
+    xsm: "xen_version",
+  },
+  {
+    number: Hypercall.console_io,
+    name: "console_io",
+    handler: consoleIo,
+    modes: ALL_GUEST_MODES,
+    xsm: "console_io",
+  },
+  {
+    number: Hypercall.vm_assist,
+    name: "vm_assist",
+    handler: vmAssist,
+    modes: ALL_GUEST_MODES,
+    xsm: "none",
+  },
+  {
+    number: Hypercall.sched_op,
+    name: "sched_op",
+    handler: schedOp,
+    modes: ALL_GUEST_MODES,
+    xsm: "sched_op",
+  },
+  {
+    number: Hypercall.event_channel_op,
+    name: "event_channel_op",
+    handler: eventChannelOp,
+    modes: ALL_GUEST_MODES,
+    xsm: "evtchn",
+  },
+];

@@ -1,0 +1,159 @@
+/**
+ * XSM: the hook every privileged decision goes through (Xen Security Modules).
+ *
+ * hvkit ships Xen's default "dummy" policy (xen/include/xsm/dummy.h): the control domain
+ * may do everything, a domain may act on itself, everyone may use the harmless queries.
+ * A mandatory-access-control policy (Flask-like, with labels in `Domain.xsmLabel`)
+ * implements the same interface and is bound to {@link XSM_POLICY} instead.
+ *
+ * Every method returns 0 to allow or a negative errno (−EPERM) to deny, so a handler can
+ * return the result directly.
+ *
+ * @module
+ */
+import "reflect-metadata";
+import { inject, injectable } from "tsyringe";
+import { ConsoleIoCmd, XenVersionOp } from "./abi/numbers.js";
+import { MACHINE_CONFIG } from "./di.js";
+import type { Domain } from "./domain.js";
+import { Errno } from "./errno.js";
+import type { HypercallArgs, XsmHook } from "./hypercall.js";
+import type { MachineConfig } from "./machine.js";
+
+/**
+ * The default actions of the dummy policy (Xen's `xsm_default_t`), from most to least
+ * permissive.
+ */
+export enum XsmAction {
+  /** Anyone (XSM_HOOK). */
+  Hook = 0,
+  /** The domain itself, its device model, or the control domain (XSM_TARGET). */
+  Target = 1,
+  /** The xenstore domain, a device model of the target, or the control domain (XSM_XS_PRIV). */
+  XsPriv = 2,
+  /** The target's device-model domain, or the control domain (XSM_DM_PRIV). */
+  DmPriv = 3,
+  /** Only the control domain (XSM_PRIV). */
+  Priv = 4,
+}
+
+/** The questions the core asks before privileged actions. */
+export interface XsmPolicy {
+  /**
+   * The dispatcher's check of a table entry's hook before the handler runs (e.g. domctl
+   * and sysctl: control domain only). `args` are the call's arguments, for hooks that
+   * depend on a sub-operation. Hooks whose answer depends on a target domain are asked
+   * by the handler instead, once it knows the target.
+   */
+  checkHypercall(hook: XsmHook, caller: Domain, args: HypercallArgs): number;
+  /** May `caller` use console_io command `cmd`? */
+  consoleIo(caller: Domain, cmd: number): number;
+  /**
+   * May `caller` see the real answer of xen_version sub-op `op`? A denial does not fail
+   * the call for most sub-ops: the handler returns "<denied>" or zeros instead, as Xen.
+   */
+  xenVersion(caller: Domain, op: number): number;
+  /** May `caller` read `target`'s reservation figures (XENMEM_current_reservation, ...)? */
+  memoryStatReservation(caller: Domain, target: Domain): number;
+  /** May `caller` send on one of its ports? */
+  evtchnSend(caller: Domain): number;
+  /** May `caller` query the status of a port of `target`? */
+  evtchnStatus(caller: Domain, target: Domain): number;
+  /** May `caller` shut `target` down (SCHEDOP_remote_shutdown)? */
+  schedopShutdown(caller: Domain, target: Domain): number;
+}
+
+/** Xen's default policy (`xsm/dummy.h`). */
+@injectable()
+export class DummyXsmPolicy implements XsmPolicy {
+  /** @param config - the machine configuration (for {@link MachineConfig.guestConsoleWrite}). */
+  constructor(@inject(MACHINE_CONFIG) private readonly config: MachineConfig) {}
+
+  /**
+   * The dummy policy's decision table (`xsm_default_action`): `target` null when the
+   * action has no target domain. The xenstore-domain and device-model relations do not
+   * exist yet, so XsPriv and DmPriv fall through to the control-domain check as Xen does
+   * when they do not hold.
+   */
+  defaultAction(action: XsmAction, src: Domain, target: Domain | null): number {
+    switch (action) {
+      case XsmAction.Hook:
+        return 0;
+      case XsmAction.Target:
+        if (src === target) return 0;
+        break;
+      default:
+        break;
+    }
+    return src.privileged ? 0 : -Errno.EPERM;
+  }
+
+  /** {@inheritDoc XsmPolicy.checkHypercall} */
+  checkHypercall(hook: XsmHook, caller: Domain, args: HypercallArgs): number {
+    switch (hook) {
+      case "console_io":
+        return this.consoleIo(caller, args.u32(0));
+      case "domctl":
+      case "sysctl":
+        return this.defaultAction(XsmAction.Priv, caller, null);
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * {@inheritDoc XsmPolicy.consoleIo}
+   * Xen: the console domain (here: the control domain) may; with CONFIG_VERBOSE_DEBUG
+   * ({@link MachineConfig.guestConsoleWrite}) anyone may write; otherwise XSM_PRIV.
+   */
+  consoleIo(caller: Domain, cmd: number): number {
+    if (this.config.guestConsoleWrite && cmd === ConsoleIoCmd.write) return 0;
+    return this.defaultAction(XsmAction.Priv, caller, null);
+  }
+
+  /**
+   * {@inheritDoc XsmPolicy.xenVersion}
+   * version, platform_parameters and get_features ignore the policy; the informational
+   * strings and pagesize are always allowed; the rest (commandline, build_id, ...) need
+   * the control domain.
+   */
+  xenVersion(caller: Domain, op: number): number {
+    switch (op) {
+      case XenVersionOp.version:
+      case XenVersionOp.platform_parameters:
+      case XenVersionOp.get_features:
+      case XenVersionOp.extraversion:
+      case XenVersionOp.extraversion2:
+      case XenVersionOp.compile_info:
+      case XenVersionOp.capabilities:
+      case XenVersionOp.capabilities2:
+      case XenVersionOp.changeset:
+      case XenVersionOp.changeset2:
+      case XenVersionOp.pagesize:
+      case XenVersionOp.guest_handle:
+        return 0;
+      default:
+        return this.defaultAction(XsmAction.Priv, caller, null);
+    }
+  }
+
+  /** {@inheritDoc XsmPolicy.memoryStatReservation} (XSM_TARGET) */
+  memoryStatReservation(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.Target, caller, target);
+  }
+
+  /** {@inheritDoc XsmPolicy.evtchnSend} (XSM_HOOK) */
+  evtchnSend(caller: Domain): number {
+    return this.defaultAction(XsmAction.Hook, caller, null);
+  }
+
+  /** {@inheritDoc XsmPolicy.evtchnStatus} (XSM_TARGET) */
+  evtchnStatus(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.Target, caller, target);
+  }
+
+  /** {@inheritDoc XsmPolicy.schedopShutdown} (XSM_DM_PRIV) */
+  schedopShutdown(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.DmPriv, caller, target);
+  }
+}
