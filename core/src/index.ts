@@ -43,3 +43,4 @@ export * from "./machine-impl.js";
 export * from "./boot.js";
 export * from "./hypercalls/table.js";
 export { HVKIT_XEN_VERSION } from "./hypercalls/xen-version.js";
+export * from "./elf-builder.js";
