@@ -1,0 +1,466 @@
+/**
+ * The x86 instruction table: one row per encoding, the single source from which the
+ * decoder builds its lookup arrays, the interpreter picks its semantics ({@link Op}) and
+ * the disassembler prints (mnemonic template and operand kinds).
+ *
+ * Encodings are data (in the spirit of QEMU's decodetree and Sail): each row is written as
+ * the SDM writes it — `"0F B6 /r"`, `"80 /7 ib"` without the immediate, `"F3 0F B8 /r"`,
+ * `"0F 01 F8"` — and its operands as the SDM's operand-type codes in Intel order
+ * (`"Ev,Gv"`). Sources: Intel SDM vol. 2 (opcode map, appendix A) and AMD APM vol. 3.
+ * Mnemonics are GNU objdump's AT&T spellings, checked against the committed objdump corpus.
+ *
+ * Mode validity: every row is valid in 64-bit mode unless flagged {@link RowFlag.I64}
+ * (invalid in 64-bit mode: push es, aaa, inc/dec 40–4F, ...); rows flagged
+ * {@link RowFlag.O64} exist only in 64-bit mode (movsxd, swapgs, rd/wr fs/gs base).
+ *
+ * @module
+ */
+import { Op } from "./ops.js";
+
+/**
+ * Operand kinds, after the SDM's appendix A codes: the letter says where the operand comes
+ * from (E = ModRM r/m, G = ModRM reg, I = immediate, J = relative offset, O = moffs,
+ * Z = register in the opcode's low three bits, S/C/D = segment/control/debug register in
+ * ModRM reg, R = ModRM r/m that must name a register, X/Y = the string source `ds:rSI` /
+ * destination `es:rDI`); the suffix gives the size: b byte, w word, d dword, q qword,
+ * v the operand size (16/32/64), y 32 or 64 (64 with REX.W, 64 for control registers in
+ * long mode), z 16 or 32 (never 64).
+ */
+export enum Opd {
+  /** No operand. */ None = 0,
+  /** r/m, byte. */ Eb,
+  /** r/m, word. */ Ew,
+  /** r/m, dword. */ Ed,
+  /** r/m, operand size. */ Ev,
+  /** r/m, 32 or 64 bits (REX.W). */ Ey,
+  /** reg, byte. */ Gb,
+  /** reg, word. */ Gw,
+  /** reg, dword. */ Gd,
+  /** reg, operand size. */ Gv,
+  /** reg, 32 or 64 bits (REX.W). */ Gy,
+  /** r/m naming a register, operand size. */ Rv,
+  /** r/m naming a register, 64-bit in long mode (mov cr/dr). */ Ry,
+  /** r/m naming memory; no size is implied (lea, lgdt, invlpg, far pointers, ...). */ M,
+  /** imm8, zero-extended. */ Ib,
+  /** imm8, sign-extended to the operand size. */ Ibs,
+  /** imm16, zero-extended. */ Iw,
+  /** imm16 or imm32, sign-extended to the operand size. */ Iz,
+  /** imm16, imm32 or imm64 (mov r, imm): the full operand size. */ Iv,
+  /** rel8. */ Jb,
+  /** rel16 or rel32. */ Jz,
+  /** moffs, byte operand. */ Ob,
+  /** moffs, operand-size operand. */ Ov,
+  /** Register in the opcode's low bits, byte. */ Zb,
+  /** Register in the opcode's low bits, operand size. */ Zv,
+  /** al. */ AL,
+  /** ax/eax/rax by operand size. */ rAX,
+  /** ax/eax (operand size 16 or 32; in/out). */ eAX,
+  /** cl (shift count). */ CL,
+  /** dx as an I/O port: printed `(%dx)`. */ DX,
+  /** The constant 1 (shift count); objdump does not print it. */ ONE,
+  /** Segment register in ModRM reg. */ Sw,
+  /** Control register in ModRM reg (with REX.R). */ Cy,
+  /** Debug register in ModRM reg (with REX.R). */ Dy,
+  /** String source ds:rSI (segment overridable), byte. */ Xb,
+  /** String source ds:rSI, operand size. */ Xv,
+  /** String destination es:rDI, byte. */ Yb,
+  /** String destination es:rDI, operand size. */ Yv,
+  /** es. */ ES,
+  /** cs. */ CS,
+  /** ss. */ SS,
+  /** ds. */ DS,
+  /** fs. */ FS,
+  /** gs. */ GS,
+  /** Far pointer immediate ptr16:16/32 (offset in IMM, selector in IMM2). */ Ap,
+  /** xlat's table operand ds:[rBX + al]. */ XLAT,
+}
+
+/** Row flags. */
+export const RowFlag = {
+  /** Accepts a lock prefix (when its destination is memory). */
+  LOCK: 1,
+  /** Operand size defaults to 64 in long mode (66 gives 16; 32 is not encodable). */
+  D64: 2,
+  /** Invalid in 64-bit mode. */
+  I64: 4,
+  /** Valid only in 64-bit mode. */
+  O64: 8,
+  /** String instruction that f3 repeats (`rep`): ins, outs, movs, lods, stos. */
+  REP: 16,
+  /** String instruction that f3/f2 repeat with a condition (`repz`/`repnz`): cmps, scas. */
+  REPZ: 32,
+  /** Near branch: f2 is printed as `bnd` (MPX). */
+  BND: 64,
+  /** Conditional branch: 2e/3e are the branch hints `,pn`/`,pt`. */
+  HINT: 128,
+  /** Near indirect branch: 3e is `notrack` (CET). */
+  NOTRACK: 256,
+  /** Indirect branch: the r/m operand is printed with `*`. */
+  IND: 512,
+  /** ModRM mod is ignored: r/m always names a register (mov cr/dr). */
+  MODREG: 1024,
+  /** Operand size is the address width regardless of 66/REX.W (mov cr/dr). */
+  F64: 2048,
+  /** Operand size is z: 16 or 32, never 64 (in/out/ins/outs: REX.W gives 32). */
+  Z32: 4096,
+  /** Operand size 16 with 66, else 32; REX.W ignored (far indirect call/jmp, as objdump and AMD decode them). */
+  FAR: 8192,
+  /** Matches only without a 66/f2/f3 prefix (the SDM's "NP"). */
+  NP: 16384,
+} as const;
+
+/** Opcode maps: the one-byte map and the 0F, 0F 38 and 0F 3A escapes. */
+export enum OpMap {
+  /** One-byte opcodes. */ Primary = 0,
+  /** 0F xx. */ M0F = 1,
+  /** 0F 38 xx. */ M0F38 = 2,
+  /** 0F 3A xx. */ M0F3A = 3,
+}
+
+/** Constraint on ModRM.mod. */
+export enum ModMatch {
+  /** Register or memory. */ Any = 0,
+  /** Memory only (mod ≠ 3). */ Mem = 1,
+  /** Register only (mod = 3). */ Reg = 2,
+}
+
+/** One row of the instruction table. */
+export interface InsnRow {
+  /** Position in {@link TABLE} (the record's `D.ROW`). */
+  readonly index: number;
+  /** The encoding as written in the table (SDM notation). */
+  readonly encoding: string;
+  /**
+   * objdump's AT&T mnemonic, as a template: `%S` appends b/w/l/q when no register operand
+   * shows the size, `%W` appends w for a 16-bit operand size likewise (stack and branch
+   * rows), `%A` always appends the size letter, `%Q` appends q with REX.W else l, `%6`
+   * appends 64 with REX.W, `%K` is 16b with REX.W else 8b, `%E` appends the r/m operand's
+   * size letter when it is memory, `%C` is the condition code, `%L` appends l/w for a non-default
+   * address size, `%V`/`%M` are mov or movabs by operand/address size, `%J` is
+   * jrcxz/jecxz/jcxz. A `|`-separated list names the mnemonic per operand size 1|2|4|8.
+   */
+  readonly mnemonic: string;
+  /** The semantic operation the interpreter executes. */
+  readonly op: Op;
+  /** Opcode map. */
+  readonly map: OpMap;
+  /** Opcode byte (the first one, for `+r` and `+cc` rows). */
+  readonly opcode: number;
+  /** Number of consecutive opcodes the row covers: 1, 8 (`+r`) or 16 (`+cc`). */
+  readonly opcodeCount: number;
+  /** Mandatory prefix (0x66, 0xf3, 0xf2) or 0. */
+  readonly prefix: number;
+  /** Whether a ModRM byte follows the opcode. */
+  readonly modrm: boolean;
+  /** ModRM.reg opcode extension (/digit), or −1. */
+  readonly ext: number;
+  /** ModRM.mod constraint. */
+  readonly mod: ModMatch;
+  /** ModRM.rm value required (register forms like 0F 01 F8), or −1. */
+  readonly rm: number;
+  /** Operands in Intel order (destination first). */
+  readonly operands: readonly Opd[];
+  /** {@link RowFlag} bits. */
+  readonly flags: number;
+  /** The low nibble of the opcode is a condition code (jcc, setcc, cmovcc). */
+  readonly cc: boolean;
+  /** Operand size is 1 (the row's sized operands are all bytes). */
+  readonly byteSized: boolean;
+}
+
+const { LOCK, D64, I64, O64, REP, REPZ, BND, HINT, NOTRACK, IND, MODREG, F64, Z32, FAR, NP } = RowFlag;
+const U = Op.UNIMPLEMENTED;
+
+type Spec = readonly [encoding: string, mnemonic: string, op: Op, operands: string, flags?: number];
+
+const ALU: readonly [string, Op][] = [
+  ["add", Op.ADD], ["or", Op.OR], ["adc", Op.ADC], ["sbb", Op.SBB],
+  ["and", Op.AND], ["sub", Op.SUB], ["xor", Op.XOR], ["cmp", Op.CMP],
+];
+const SHIFT: readonly [string, Op][] = [
+  ["rol", Op.ROL], ["ror", Op.ROR], ["rcl", Op.RCL], ["rcr", Op.RCR],
+  ["shl", Op.SHL], ["shr", Op.SHR], ["shl", Op.SHL], ["sar", Op.SAR],
+];
+const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0");
+
+function specs(): Spec[] {
+  const s: Spec[] = [];
+  ALU.forEach(([m, op], i) => {
+    const b = i * 8;
+    const lk = op === Op.CMP ? 0 : LOCK;
+    s.push(
+      [`${hex(b)} /r`, m, op, "Eb,Gb", lk],
+      [`${hex(b + 1)} /r`, m, op, "Ev,Gv", lk],
+      [`${hex(b + 2)} /r`, m, op, "Gb,Eb"],
+      [`${hex(b + 3)} /r`, m, op, "Gv,Ev"],
+      [`${hex(b + 4)}`, m, op, "AL,Ib"],
+      [`${hex(b + 5)}`, m, op, "rAX,Iz"],
+      [`80 /${i}`, `${m}%S`, op, "Eb,Ib", lk],
+      [`81 /${i}`, `${m}%S`, op, "Ev,Iz", lk],
+      [`82 /${i}`, `${m}%S`, op, "Eb,Ib", lk | I64],
+      [`83 /${i}`, `${m}%S`, op, "Ev,Ibs", lk],
+    );
+  });
+  const segs = ["ES", "CS", "SS", "DS"];
+  segs.forEach((sg, i) => {
+    s.push([`${hex(i * 8 + 6)}`, "push", Op.PUSH, sg, I64]);
+    if (i !== 1) s.push([`${hex(i * 8 + 7)}`, "pop", Op.POP, sg, I64]);
+  });
+  s.push(
+    ["27", "daa", U, "", I64], ["2F", "das", U, "", I64],
+    ["37", "aaa", U, "", I64], ["3F", "aas", U, "", I64],
+    ["40+r", "inc", Op.INC, "Zv", I64], ["48+r", "dec", Op.DEC, "Zv", I64],
+    ["50+r", "push", Op.PUSH, "Zv", D64], ["58+r", "pop", Op.POP, "Zv", D64],
+    ["60", "|pushaw|pusha|", U, "", I64], ["61", "|popaw|popa|", U, "", I64],
+    ["62 /r mem", "bound", U, "Gv,M", I64],
+    ["63 /r", "arpl", U, "Ew,Gw", I64],
+    ["63 /r", "|movsxd|movsxd|movslq", Op.MOVSXD, "Gv,Ed", O64],
+    ["68", "push%W", Op.PUSH, "Iz", D64],
+    ["69 /r", "imul", Op.IMUL3, "Gv,Ev,Iz"],
+    ["6A", "push%W", Op.PUSH, "Ibs", D64],
+    ["6B /r", "imul", Op.IMUL3, "Gv,Ev,Ibs"],
+    ["6C", "insb", Op.INS, "Yb,DX", REP],
+    ["6D", "ins%A", Op.INS, "Yv,DX", REP | Z32],
+    ["6E", "outsb", Op.OUTS, "DX,Xb", REP],
+    ["6F", "outs%A", Op.OUTS, "DX,Xv", REP | Z32],
+    ["70+cc", "j%C", Op.JCC, "Jb", BND | HINT | D64],
+  );
+  s.push(
+    ["84 /r", "test", Op.TEST, "Eb,Gb"], ["85 /r", "test", Op.TEST, "Ev,Gv"],
+    ["86 /r", "xchg", Op.XCHG, "Eb,Gb", LOCK], ["87 /r", "xchg", Op.XCHG, "Ev,Gv", LOCK],
+    ["88 /r", "mov", Op.MOV, "Eb,Gb"], ["89 /r", "mov", Op.MOV, "Ev,Gv"],
+    ["8A /r", "mov", Op.MOV, "Gb,Eb"], ["8B /r", "mov", Op.MOV, "Gv,Ev"],
+    ["8C /r mem", "mov", Op.MOV_SREG, "Ew,Sw"], ["8C /r reg", "mov", Op.MOV_SREG, "Ev,Sw"],
+    ["8D /r mem", "lea", Op.LEA, "Gv,M"],
+    ["8E /r mem", "mov", Op.MOV_SREG, "Sw,Ew"], ["8E /r reg", "mov", Op.MOV_SREG, "Sw,Ev"],
+    ["8F /0", "pop%W", Op.POP, "Ev", D64],
+    ["90", "nop", Op.NOP, ""],
+    ["F3 90", "pause", Op.NOP, ""],
+    ["90+r", "xchg", Op.XCHG, "Zv,rAX"],
+    ["98", "|cbtw|cwtl|cltq", Op.CBW, ""],
+    ["99", "|cwtd|cltd|cqto", Op.CWD, ""],
+    ["9A", "lcall", U, "Ap", I64],
+    ["9B", "fwait", U, ""],
+    ["9C", "pushf%W", Op.PUSHF, "", D64],
+    ["9D", "popf%W", Op.POPF, "", D64],
+    ["9E", "sahf", Op.SAHF, ""], ["9F", "lahf", Op.LAHF, ""],
+    ["A0", "%M", Op.MOV, "AL,Ob"], ["A1", "%M", Op.MOV, "rAX,Ov"],
+    ["A2", "%M", Op.MOV, "Ob,AL"], ["A3", "%M", Op.MOV, "Ov,rAX"],
+    ["A4", "movsb", Op.MOVS, "Yb,Xb", REP], ["A5", "movs%A", Op.MOVS, "Yv,Xv", REP],
+    ["A6", "cmpsb", Op.CMPS, "Xb,Yb", REPZ], ["A7", "cmps%A", Op.CMPS, "Xv,Yv", REPZ],
+    ["A8", "test", Op.TEST, "AL,Ib"], ["A9", "test", Op.TEST, "rAX,Iz"],
+    ["AA", "stos", Op.STOS, "Yb,AL", REP], ["AB", "stos", Op.STOS, "Yv,rAX", REP],
+    ["AC", "lods", Op.LODS, "AL,Xb", REP], ["AD", "lods", Op.LODS, "rAX,Xv", REP],
+    ["AE", "scas", Op.SCAS, "AL,Yb", REPZ], ["AF", "scas", Op.SCAS, "rAX,Yv", REPZ],
+    ["B0+r", "mov", Op.MOV, "Zb,Ib"], ["B8+r", "%V", Op.MOV, "Zv,Iv"],
+  );
+  SHIFT.forEach(([m, op], i) => {
+    s.push(
+      [`C0 /${i}`, `${m}%S`, op, "Eb,Ib"], [`C1 /${i}`, `${m}%S`, op, "Ev,Ib"],
+      [`D0 /${i}`, `${m}%S`, op, "Eb,ONE"], [`D1 /${i}`, `${m}%S`, op, "Ev,ONE"],
+      [`D2 /${i}`, `${m}%S`, op, "Eb,CL"], [`D3 /${i}`, `${m}%S`, op, "Ev,CL"],
+    );
+  });
+  s.push(
+    ["C2", "ret%W", Op.RET, "Iw", D64 | BND], ["C3", "ret%W", Op.RET, "", D64 | BND],
+    ["C4 /r mem", "les", U, "Gv,M", I64], ["C5 /r mem", "lds", U, "Gv,M", I64],
+    ["C6 /0", "mov%S", Op.MOV, "Eb,Ib"], ["C7 /0", "mov%S", Op.MOV, "Ev,Iz"],
+    ["C8", "enter%W", Op.ENTER, "Iw,Ib", D64], ["C9", "leave%W", Op.LEAVE, "", D64],
+    ["CA", "|lretw|lret|lretq", Op.RET_FAR, "Iw"], ["CB", "|lretw|lret|lretq", Op.RET_FAR, ""],
+    ["CC", "int3", Op.INT3, ""], ["CD", "int", Op.INT, "Ib"], ["CE", "into", Op.INTO, "", I64],
+    ["CF", "|iretw|iret|iretq", Op.IRET, ""],
+    ["D4", "aam", U, "Ib", I64], ["D5", "aad", U, "Ib", I64],
+    ["D7", "xlat", Op.XLAT, "XLAT"],
+    ["E0", "loopne%L", Op.LOOP, "Jb", D64 | HINT], ["E1", "loope%L", Op.LOOP, "Jb", D64 | HINT],
+    ["E2", "loop%L", Op.LOOP, "Jb", D64 | HINT], ["E3", "%J", Op.JRCXZ, "Jb", D64 | HINT],
+    ["E4", "in", Op.IN, "AL,Ib"], ["E5", "in", Op.IN, "eAX,Ib", Z32],
+    ["E6", "out", Op.OUT, "Ib,AL"], ["E7", "out", Op.OUT, "Ib,eAX", Z32],
+    ["E8", "call%W", Op.CALL, "Jz", D64 | BND], ["E9", "jmp%W", Op.JMP, "Jz", D64 | BND],
+    ["EA", "ljmp", U, "Ap", I64], ["EB", "jmp", Op.JMP, "Jb", D64 | BND],
+    ["EC", "in", Op.IN, "AL,DX"], ["ED", "in", Op.IN, "eAX,DX", Z32],
+    ["EE", "out", Op.OUT, "DX,AL"], ["EF", "out", Op.OUT, "DX,eAX", Z32],
+    ["F1", "int1", U, ""], ["F4", "hlt", Op.HLT, ""], ["F5", "cmc", Op.CMC, ""],
+    ["F6 /0", "test%S", Op.TEST, "Eb,Ib"], ["F6 /1", "test%S", Op.TEST, "Eb,Ib"],
+    ["F6 /2", "not%S", Op.NOT, "Eb", LOCK], ["F6 /3", "neg%S", Op.NEG, "Eb", LOCK],
+    ["F6 /4", "mul%S", Op.MUL, "Eb"], ["F6 /5", "imul%S", Op.IMUL1, "Eb"],
+    ["F6 /6", "div%S", Op.DIV, "Eb"], ["F6 /7", "idiv%S", Op.IDIV, "Eb"],
+    ["F7 /0", "test%S", Op.TEST, "Ev,Iz"], ["F7 /1", "test%S", Op.TEST, "Ev,Iz"],
+    ["F7 /2", "not%S", Op.NOT, "Ev", LOCK], ["F7 /3", "neg%S", Op.NEG, "Ev", LOCK],
+    ["F7 /4", "mul%S", Op.MUL, "Ev"], ["F7 /5", "imul%S", Op.IMUL1, "Ev"],
+    ["F7 /6", "div%S", Op.DIV, "Ev"], ["F7 /7", "idiv%S", Op.IDIV, "Ev"],
+    ["F8", "clc", Op.CLC, ""], ["F9", "stc", Op.STC, ""], ["FA", "cli", Op.CLI, ""],
+    ["FB", "sti", Op.STI, ""], ["FC", "cld", Op.CLD, ""], ["FD", "std", Op.STD, ""],
+    ["FE /0", "inc%S", Op.INC, "Eb", LOCK], ["FE /1", "dec%S", Op.DEC, "Eb", LOCK],
+    ["FF /0", "inc%S", Op.INC, "Ev", LOCK], ["FF /1", "dec%S", Op.DEC, "Ev", LOCK],
+    ["FF /2", "call%W", Op.CALL_IND, "Ev", D64 | BND | NOTRACK | IND],
+    ["FF /3 mem", "lcall%W", U, "M", IND | FAR],
+    ["FF /4", "jmp%W", Op.JMP_IND, "Ev", D64 | BND | NOTRACK | IND],
+    ["FF /5 mem", "ljmp%W", Op.RET_FAR, "M", IND | FAR],
+    ["FF /6", "push%W", Op.PUSH, "Ev", D64],
+  );
+  // Two-byte map (0F xx).
+  const g6 = ["sldt", "str", "lldt", "ltr", "verr", "verw"];
+  g6.forEach((m, i) => {
+    // sldt/str store 16 bits to memory, the operand size to a register.
+    if (i < 2) s.push([`0F 00 /${i} mem`, m, Op.SYSDESC, "Ew"], [`0F 00 /${i} reg`, m, Op.SYSDESC, "Ev"]);
+    else s.push([`0F 00 /${i}`, m, i < 4 ? Op.SYSDESC : U, "Ew"]);
+  });
+  ["sgdt", "sidt", "lgdt", "lidt"].forEach((m, i) => s.push([`0F 01 /${i} mem`, m, Op.SYSDESC, "M"]));
+  s.push(
+    ["0F 01 /4 mem", "smsw", Op.SYSDESC, "Ew"], ["0F 01 /4 reg", "smsw", Op.SYSDESC, "Ev"],
+    ["0F 01 /6", "lmsw", Op.SYSDESC, "Ew"],
+    ["0F 01 /7 mem", "invlpg", Op.INVLPG, "M"],
+    ["0F 01 C1", "vmcall", Op.VMCALL, ""], ["0F 01 C2", "vmlaunch", U, ""],
+    ["0F 01 C3", "vmresume", U, ""], ["0F 01 C4", "vmxoff", U, ""], ["0F 01 D4", "vmfunc", U, ""],
+    ["F2 0F 01 D9", "vmgexit", U, ""],
+    ["0F 01 CA", "clac", U, ""], ["0F 01 CB", "stac", U, ""],
+    ["0F 01 D0", "xgetbv", U, ""], ["0F 01 D1", "xsetbv", U, ""],
+    ["0F 01 D5", "xend", U, ""], ["0F 01 D6", "xtest", U, ""],
+    ["0F 01 D8", "vmrun", U, ""], ["0F 01 D9", "vmmcall", Op.VMCALL, ""],
+    ["0F 01 DA", "vmload", U, ""], ["0F 01 DB", "vmsave", U, ""],
+    ["0F 01 DC", "stgi", U, ""], ["0F 01 DD", "clgi", U, ""],
+    ["0F 01 DE", "skinit", U, ""], ["0F 01 DF", "invlpga", U, ""],
+    ["0F 01 E8", "serialize", U, ""],
+    ["0F 01 EE", "rdpkru", U, ""], ["0F 01 EF", "wrpkru", U, ""],
+    ["0F 01 F8", "swapgs", Op.SWAPGS, "", O64], ["0F 01 F9", "rdtscp", Op.RDTSCP, ""],
+    ["0F 01 FC", "clzero", U, ""],
+    ["0F 02 /r", "lar", U, "Gv,Ev"], ["0F 03 /r", "lsl", U, "Gv,Ev"],
+    ["0F 05", "syscall", Op.SYSCALL, ""], ["0F 06", "clts", Op.CLTS, ""],
+    ["0F 07", "sysret%Q", Op.SYSRET, ""],
+    ["0F 08", "invd", Op.WBINVD, ""], ["0F 09", "wbinvd", Op.WBINVD, ""],
+    ["0F 0B", "ud2", Op.UD2, ""],
+    ["0F 0D /0 mem", "prefetch", Op.PREFETCH, "M"], ["0F 0D /1 mem", "prefetchw", Op.PREFETCH, "M"],
+    ["0F 0D /2 mem", "prefetchwt1", Op.PREFETCH, "M"], ["0F 0D /r mem", "prefetch", Op.PREFETCH, "M"],
+    ["0F 18 /0 mem", "prefetchnta", Op.PREFETCH, "M"], ["0F 18 /1 mem", "prefetcht0", Op.PREFETCH, "M"],
+    ["0F 18 /2 mem", "prefetcht1", Op.PREFETCH, "M"], ["0F 18 /3 mem", "prefetcht2", Op.PREFETCH, "M"],
+    ["0F 18 /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 19 /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 1A /r", "nop%S", Op.NOP, "Ev"], ["0F 1B /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 1C /0 mem", "cldemote", Op.PREFETCH, "M", NP], ["0F 1C /r", "nop%S", Op.NOP, "Ev"],
+    ["66 0F 1C /r", "nop%S", Op.NOP, "Ev"], ["66 0F 1E /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 1D /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 1E /r", "nop%S", Op.NOP, "Ev"],
+    ["F3 0F 1E FA", "endbr64", Op.NOP, ""], ["F3 0F 1E FB", "endbr32", Op.NOP, ""],
+    ["0F 1F /r", "nop%S", Op.NOP, "Ev"],
+    ["0F 20 /r", "mov", Op.MOV_CR, "Ry,Cy", MODREG | F64],
+    ["0F 21 /r", "mov", Op.MOV_DR, "Ry,Dy", MODREG | F64],
+    ["0F 22 /r", "mov", Op.MOV_CR, "Cy,Ry", MODREG | F64],
+    ["0F 23 /r", "mov", Op.MOV_DR, "Dy,Ry", MODREG | F64],
+    ["0F 30", "wrmsr", Op.WRMSR, ""], ["0F 31", "rdtsc", Op.RDTSC, ""],
+    ["0F 32", "rdmsr", Op.RDMSR, ""], ["0F 33", "rdpmc", U, ""],
+    ["0F 34", "sysenter", U, ""], ["0F 35", "sysexit%Q", U, ""],
+    ["0F 40+cc /r", "cmov%C", Op.CMOVCC, "Gv,Ev"],
+    ["0F 80+cc", "j%C", Op.JCC, "Jz", BND | HINT | D64],
+    ["0F 90+cc /r", "set%C", Op.SETCC, "Eb"],
+    ["0F A0", "push%W", Op.PUSH, "FS", D64], ["0F A1", "pop%W", Op.POP, "FS", D64],
+    ["0F A2", "cpuid", Op.CPUID, ""],
+    ["0F A3 /r", "bt", Op.BT, "Ev,Gv"],
+    ["0F A4 /r", "shld", Op.SHLD, "Ev,Gv,Ib"], ["0F A5 /r", "shld", Op.SHLD, "Ev,Gv,CL"],
+    ["0F A8", "push%W", Op.PUSH, "GS", D64], ["0F A9", "pop%W", Op.POP, "GS", D64],
+    ["0F AA", "rsm", U, ""],
+    ["0F AB /r", "bts", Op.BTS, "Ev,Gv", LOCK],
+    ["0F AC /r", "shrd", Op.SHRD, "Ev,Gv,Ib"], ["0F AD /r", "shrd", Op.SHRD, "Ev,Gv,CL"],
+    ["0F AE /0 mem", "fxsave%6", Op.FXSTATE, "M"], ["0F AE /1 mem", "fxrstor%6", Op.FXSTATE, "M"],
+    ["0F AE /2 mem", "ldmxcsr", Op.FXSTATE, "M"], ["0F AE /3 mem", "stmxcsr", Op.FXSTATE, "M"],
+    ["0F AE /4 mem", "xsave%6", Op.FXSTATE, "M"], ["0F AE /5 mem", "xrstor%6", Op.FXSTATE, "M"],
+    ["0F AE /6 mem", "xsaveopt%6", Op.FXSTATE, "M"], ["0F AE /7 mem", "clflush", Op.FXSTATE, "M"],
+    ["66 0F AE /6 mem", "clwb", Op.FXSTATE, "M"], ["66 0F AE /7 mem", "clflushopt", Op.FXSTATE, "M"],
+    ["0F AE /5 reg", "lfence", Op.FENCE, ""], ["0F AE F0", "mfence", Op.FENCE, ""],
+    ["0F AE F8", "sfence", Op.FENCE, ""],
+    ["F3 0F AE /0 reg", "rdfsbase", Op.FSGSBASE, "Ev", O64],
+    ["F3 0F AE /1 reg", "rdgsbase", Op.FSGSBASE, "Ev", O64],
+    ["F3 0F AE /2 reg", "wrfsbase", Op.FSGSBASE, "Ev", O64],
+    ["F3 0F AE /3 reg", "wrgsbase", Op.FSGSBASE, "Ev", O64],
+    ["0F AF /r", "imul", Op.IMUL2, "Gv,Ev"],
+    ["0F B0 /r", "cmpxchg", Op.CMPXCHG, "Eb,Gb", LOCK], ["0F B1 /r", "cmpxchg", Op.CMPXCHG, "Ev,Gv", LOCK],
+    ["0F B2 /r mem", "lss", U, "Gv,M"],
+    ["0F B3 /r", "btr", Op.BTR, "Ev,Gv", LOCK],
+    ["0F B4 /r mem", "lfs", U, "Gv,M"], ["0F B5 /r mem", "lgs", U, "Gv,M"],
+    ["0F B6 /r", "movzb%A", Op.MOVZX, "Gv,Eb"], ["0F B7 /r", "movzw%A", Op.MOVZX, "Gv,Ew"],
+    ["F3 0F B8 /r", "popcnt", Op.POPCNT, "Gv,Ev"],
+    ["0F B9 /r", "ud1", Op.UD2, "Gv,Ev"],
+    ["0F BA /4", "bt%S", Op.BT, "Ev,Ib"], ["0F BA /5", "bts%S", Op.BTS, "Ev,Ib", LOCK],
+    ["0F BA /6", "btr%S", Op.BTR, "Ev,Ib", LOCK], ["0F BA /7", "btc%S", Op.BTC, "Ev,Ib", LOCK],
+    ["0F BB /r", "btc", Op.BTC, "Ev,Gv", LOCK],
+    ["0F BC /r", "bsf", Op.BSF, "Gv,Ev"], ["F3 0F BC /r", "tzcnt", Op.TZCNT, "Gv,Ev"],
+    ["0F BD /r", "bsr", Op.BSR, "Gv,Ev"], ["F3 0F BD /r", "lzcnt", Op.LZCNT, "Gv,Ev"],
+    ["0F BE /r", "movsb%A", Op.MOVSX, "Gv,Eb"], ["0F BF /r", "movsw%A", Op.MOVSX, "Gv,Ew"],
+    ["0F C0 /r", "xadd", Op.XADD, "Eb,Gb", LOCK], ["0F C1 /r", "xadd", Op.XADD, "Ev,Gv", LOCK],
+    ["0F C3 /r mem", "movnti", U, "Ey,Gy"],
+    ["0F C7 /1 mem", "cmpxchg%K", Op.CMPXCHG16B, "M", LOCK],
+    ["0F C7 /3 mem", "xrstors%6", U, "M"], ["0F C7 /4 mem", "xsavec%6", U, "M"],
+    ["0F C7 /5 mem", "xsaves%6", U, "M"],
+    ["0F C7 /6 reg", "rdrand", U, "Rv"], ["0F C7 /7 reg", "rdseed", U, "Rv"],
+    ["0F C8+r", "bswap", Op.BSWAP, "Zv"],
+    ["0F FF /r", "ud0", Op.UD2, "Gv,Ev"],
+    ["0F 38 F0 /r mem", "movbe", U, "Gv,Ev"], ["0F 38 F1 /r mem", "movbe", U, "Ev,Gv"],
+    ["F2 0F 38 F0 /r", "crc32%E", U, "Gy,Eb"], ["F2 0F 38 F1 /r", "crc32%E", U, "Gy,Ev"],
+    ["66 0F 38 F6 /r", "adcx", U, "Gy,Ey"], ["F3 0F 38 F6 /r", "adox", U, "Gy,Ey"],
+  );
+  return s;
+}
+
+const BYTE_KINDS = new Set([Opd.Eb, Opd.Gb, Opd.Zb, Opd.AL, Opd.Ob, Opd.Xb, Opd.Yb]);
+const V_KINDS = new Set([
+  Opd.Ev, Opd.Gv, Opd.Zv, Opd.rAX, Opd.eAX, Opd.Ov, Opd.Xv, Opd.Yv, Opd.Iz, Opd.Iv, Opd.Ibs,
+  Opd.Ey, Opd.Gy, Opd.Rv, Opd.Ry, Opd.Jz, Opd.Ew, Opd.Gw, Opd.Ed, Opd.Gd,
+]);
+
+function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: Spec): InsnRow {
+  const t = encoding.split(" ");
+  let i = 0;
+  let prefix = 0;
+  if (t.length > 1 && (t[0] === "66" || t[0] === "F3" || t[0] === "F2")) prefix = parseInt(t[i++], 16);
+  let map = OpMap.Primary;
+  if (t[i] === "0F" && t.length > i + 1) {
+    i++;
+    map = OpMap.M0F;
+    if (t[i] === "38" && t.length > i + 1) (map = OpMap.M0F38), i++;
+    else if (t[i] === "3A" && t.length > i + 1) (map = OpMap.M0F3A), i++;
+  }
+  const opTok = t[i++];
+  const opcode = parseInt(opTok, 16);
+  const opcodeCount = opTok.endsWith("+r") ? 8 : opTok.endsWith("+cc") ? 16 : 1;
+  let modrm = false;
+  let ext = -1;
+  let mod = ModMatch.Any;
+  let rm = -1;
+  for (; i < t.length; i++) {
+    const k = t[i];
+    if (k === "/r") modrm = true;
+    else if (/^\/[0-7]$/.test(k)) (modrm = true), (ext = +k[1]);
+    else if (k === "mem") mod = ModMatch.Mem;
+    else if (k === "reg") mod = ModMatch.Reg;
+    else if (/^[0-9A-F]{2}$/.test(k)) {
+      const b = parseInt(k, 16);
+      if (b < 0xc0) throw new Error(`table: literal ModRM ${k} must be a register form`);
+      modrm = true;
+      mod = ModMatch.Reg;
+      ext = (b >> 3) & 7;
+      rm = b & 7;
+    } else throw new Error(`table: bad encoding token ${k} in ${encoding}`);
+  }
+  const ops = operands === "" ? [] : operands.split(",").map((n) => {
+    const v = (Opd as unknown as Record<string, number>)[n];
+    if (v === undefined) throw new Error(`table: unknown operand kind ${n}`);
+    return v as Opd;
+  });
+  const byteSized = ops.some((o) => BYTE_KINDS.has(o)) && !ops.some((o) => V_KINDS.has(o));
+  return {
+    index, encoding, mnemonic, op, map, opcode, opcodeCount, prefix, modrm, ext, mod, rm,
+    operands: ops, flags, cc: opcodeCount === 16, byteSized,
+  };
+}
+
+/** The instruction table. A row's position is its index (`D.ROW` in a decoded record). */
+export const TABLE: readonly InsnRow[] = specs().map((s, i) => parseRow(i, s));
+
+/** Condition-code names as objdump spells them (jcc/setcc/cmovcc), by the low opcode nibble. */
+export const CC_NAMES: readonly string[] = [
+  "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g",
+];
+
+/** Whether `row` is valid in the given processor mode (64 = long mode, 32/16 = legacy or compatibility). */
+export function rowValidIn(row: InsnRow, mode: 64 | 32 | 16): boolean {
+  return mode === 64 ? (row.flags & RowFlag.I64) === 0 : (row.flags & RowFlag.O64) === 0;
+}
