@@ -11,7 +11,18 @@
  * @module
  */
 import type { Endianness } from "./arch-plugin.js";
-import { ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE, SHT_NOTE, SHT_PROGBITS, SHT_STRTAB, XenElfNote } from "./elf.js";
+import {
+  ET_EXEC,
+  PF_R,
+  PF_W,
+  PF_X,
+  PT_LOAD,
+  PT_NOTE,
+  SHT_NOTE,
+  SHT_PROGBITS,
+  SHT_STRTAB,
+  XenElfNote,
+} from "./elf.js";
 
 /** One loadable segment to write. */
 export interface ElfSegmentSpec {
@@ -60,12 +71,15 @@ export interface ElfSpec {
   readonly xenNotes?: readonly XenNoteSpec[];
   /** Text of a `__xen_guest` section (written NUL-terminated). */
   readonly xenGuest?: string;
-  /** Write section headers (default: true). */
+  /** Write section headers (default: true; always when `xenGuest` is given, which is a section). */
   readonly sectionHeaders?: boolean;
 }
 
 /** The usual Xen notes of a 64-bit x86 PV test kernel (as XTF writes them). */
-export function standardXenNotes(entry: bigint | number, hypercallPage?: bigint | number): XenNoteSpec[] {
+export function standardXenNotes(
+  entry: bigint | number,
+  hypercallPage?: bigint | number,
+): XenNoteSpec[] {
   const notes: XenNoteSpec[] = [
     { type: XenElfNote.GUEST_OS, value: "hvkit-test" },
     { type: XenElfNote.XEN_VERSION, value: "xen-3.0" },
@@ -73,7 +87,8 @@ export function standardXenNotes(entry: bigint | number, hypercallPage?: bigint 
     { type: XenElfNote.ENTRY, value: entry },
     { type: XenElfNote.FEATURES, value: "!writable_page_tables" },
   ];
-  if (hypercallPage !== undefined) notes.push({ type: XenElfNote.HYPERCALL_PAGE, value: hypercallPage });
+  if (hypercallPage !== undefined)
+    notes.push({ type: XenElfNote.HYPERCALL_PAGE, value: hypercallPage });
   return notes;
 }
 
@@ -98,7 +113,8 @@ export function buildElf(spec: ElfSpec): Uint8Array {
       const size = n.size ?? (is64 ? 8 : 4);
       desc = new Uint8Array(size);
       const v = BigInt.asUintN(size * 8, BigInt(n.value));
-      for (let i = 0; i < size; i++) desc[le ? i : size - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn);
+      for (let i = 0; i < size; i++)
+        desc[le ? i : size - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn);
     }
     const chunk = new Uint8Array(12 + 4 + align(desc.length, 4));
     const dv = new DataView(chunk.buffer);
@@ -126,11 +142,17 @@ export function buildElf(spec: ElfSpec): Uint8Array {
     off = o + s.data.length;
   }
   const guestOffset = off;
-  const guestBytes = spec.xenGuest !== undefined ? Uint8Array.from([...enc(spec.xenGuest), 0]) : undefined;
+  const guestBytes =
+    spec.xenGuest !== undefined ? Uint8Array.from([...enc(spec.xenGuest), 0]) : undefined;
   if (guestBytes) off += guestBytes.length;
 
-  const withSections = spec.sectionHeaders ?? true;
-  const names = ["", ".shstrtab", ...(hasNotes ? [".note.Xen"] : []), ...(guestBytes ? ["__xen_guest"] : [])];
+  const withSections = (spec.sectionHeaders ?? true) || guestBytes !== undefined;
+  const names = [
+    "",
+    ".shstrtab",
+    ...(hasNotes ? [".note.Xen"] : []),
+    ...(guestBytes ? ["__xen_guest"] : []),
+  ];
   const nameOffsets: number[] = [];
   let strtab = "";
   for (const n of names) {
@@ -163,7 +185,17 @@ export function buildElf(spec: ElfSpec): Uint8Array {
   v.setUint16(is64 ? 60 : 48, shnum, le);
   v.setUint16(is64 ? 62 : 50, withSections ? 1 : 0, le);
 
-  const phdr = (i: number, type: number, flags: number, offset: number, vaddr: bigint | number, paddr: bigint | number, filesz: number, memsz: bigint | number, al: number): void => {
+  const phdr = (
+    i: number,
+    type: number,
+    flags: number,
+    offset: number,
+    vaddr: bigint | number,
+    paddr: bigint | number,
+    filesz: number,
+    memsz: bigint | number,
+    al: number,
+  ): void => {
     const o = ehsize + i * phentsize;
     v.setUint32(o, type, le);
     if (is64) {
@@ -192,7 +224,17 @@ export function buildElf(spec: ElfSpec): Uint8Array {
     o += c.length;
   }
   spec.segments.forEach((s, k) => {
-    phdr(i++, PT_LOAD, s.flags ?? PF_R | PF_W | PF_X, segOffsets[k], s.vaddr, s.paddr ?? s.vaddr, s.data.length, s.memSize ?? s.data.length, s.align ?? 16);
+    phdr(
+      i++,
+      PT_LOAD,
+      s.flags ?? PF_R | PF_W | PF_X,
+      segOffsets[k],
+      s.vaddr,
+      s.paddr ?? s.vaddr,
+      s.data.length,
+      s.memSize ?? s.data.length,
+      s.align ?? 16,
+    );
     bytes.set(s.data, segOffsets[k]);
   });
   if (guestBytes) bytes.set(guestBytes, guestOffset);

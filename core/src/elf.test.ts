@@ -1,9 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { buildElf, standardXenNotes, type ElfSpec } from "./elf-builder.js";
-import { computeLoadLayout, describeImage, EM_386, EM_PPC64, EM_X86_64, parseElf, XenElfNote, type ElfLoadOptions } from "./elf.js";
+import {
+  computeLoadLayout,
+  describeImage,
+  EM_386,
+  EM_PPC64,
+  EM_X86_64,
+  parseElf,
+  XenElfNote,
+  type ElfLoadOptions,
+} from "./elf.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
 
-const X86_64: ElfLoadOptions = { elfMachines: [EM_X86_64], elfClasses: [64], endianness: "little", memoryBytes: 16 << 20 };
+const X86_64: ElfLoadOptions = {
+  elfMachines: [EM_X86_64],
+  elfClasses: [64],
+  endianness: "little",
+  memoryBytes: 16 << 20,
+};
 const code = (n: number, fill = 0x90): Uint8Array => new Uint8Array(n).fill(fill);
 
 /** A valid x86_64 PV kernel at 1 MiB with a hypercall page, like XTF's. */
@@ -60,19 +74,24 @@ describe("parseElf + computeLoadLayout on valid images", () => {
   });
 
   it("relocates by VIRT_BASE and PADDR_OFFSET as Linux images use them", () => {
-    const { layout } = load({
-      machine: EM_X86_64,
-      entry: 0xffffffff81000000n,
-      segments: [{ vaddr: 0xffffffff81000000n, paddr: 0x1000000, data: code(0x2000), align: 4096 }],
-      xenNotes: [
-        { type: XenElfNote.GUEST_OS, value: "linux" },
-        { type: XenElfNote.XEN_VERSION, value: "xen-3.0" },
-        { type: XenElfNote.VIRT_BASE, value: 0xffffffff80000000n },
-        { type: XenElfNote.PADDR_OFFSET, value: 0 },
-        { type: XenElfNote.ENTRY, value: 0xffffffff81000010n },
-        { type: XenElfNote.HYPERCALL_PAGE, value: 0xffffffff81001000n },
-      ],
-    }, { ...X86_64, memoryBytes: 64 << 20 });
+    const { layout } = load(
+      {
+        machine: EM_X86_64,
+        entry: 0xffffffff81000000n,
+        segments: [
+          { vaddr: 0xffffffff81000000n, paddr: 0x1000000, data: code(0x2000), align: 4096 },
+        ],
+        xenNotes: [
+          { type: XenElfNote.GUEST_OS, value: "linux" },
+          { type: XenElfNote.XEN_VERSION, value: "xen-3.0" },
+          { type: XenElfNote.VIRT_BASE, value: 0xffffffff80000000n },
+          { type: XenElfNote.PADDR_OFFSET, value: 0 },
+          { type: XenElfNote.ENTRY, value: 0xffffffff81000010n },
+          { type: XenElfNote.HYPERCALL_PAGE, value: 0xffffffff81001000n },
+        ],
+      },
+      { ...X86_64, memoryBytes: 64 << 20 },
+    );
     expect(layout.segments[0].virtualAddress).toBe(0xffffffff81000000n);
     expect(layout.segments[0].physicalAddress).toBe(0x1000000n);
     expect(layout.entry).toBe(0xffffffff81000010n);
@@ -108,13 +127,17 @@ describe("parseElf + computeLoadLayout on valid images", () => {
   });
 
   it("reads the legacy __xen_guest string, HYPERCALL_PAGE being a pfn relative to VIRT_BASE", () => {
-    const { image, layout } = load({
-      elfClass: 32,
-      machine: EM_386,
-      entry: 0xc0100000,
-      segments: [{ vaddr: 0xc0100000, paddr: 0xc0100000, data: code(0x4000), align: 4096 }],
-      xenGuest: "GUEST_OS=linux,GUEST_VER=2.6,XEN_VER=xen-3.0,VIRT_BASE=0xC0000000,HYPERCALL_PAGE=0x102,LOADER=generic,FEATURES=writable_page_tables|!pae_pgdir_above_4gb,PAE=yes",
-    }, { elfClasses: [32], memoryBytes: 16 << 20 });
+    const { image, layout } = load(
+      {
+        elfClass: 32,
+        machine: EM_386,
+        entry: 0xc0100000,
+        segments: [{ vaddr: 0xc0100000, paddr: 0xc0100000, data: code(0x4000), align: 4096 }],
+        xenGuest:
+          "GUEST_OS=linux,GUEST_VER=2.6,XEN_VER=xen-3.0,VIRT_BASE=0xC0000000,HYPERCALL_PAGE=0x102,LOADER=generic,FEATURES=writable_page_tables|!pae_pgdir_above_4gb,PAE=yes",
+      },
+      { elfClasses: [32], memoryBytes: 16 << 20 },
+    );
     expect(image.xen.source).toBe("__xen_guest");
     // legacy ELF_PADDR_OFFSET defaults to VIRT_BASE, so virtual = p_paddr here
     expect(layout.paddrOffset).toBe(0xc0000000n);
@@ -125,7 +148,10 @@ describe("parseElf + computeLoadLayout on valid images", () => {
   });
 
   it("accepts an image without Xen notes when the arch does not require them", () => {
-    const { layout } = load({ machine: 50, entry: 0x1000, segments: [{ vaddr: 0x1000, data: code(16) }] }, {});
+    const { layout } = load(
+      { machine: 50, entry: 0x1000, segments: [{ vaddr: 0x1000, data: code(16) }] },
+      {},
+    );
     expect(layout.entry).toBe(0x1000n);
   });
 
@@ -166,8 +192,16 @@ describe("every ImageError code", () => {
   it("truncated: file shorter than its header, phdr table or segment", () => {
     expectImageError(() => parseElf(good.subarray(0, 10)), ImageErrorCode.Truncated, /ELF header/);
     expectImageError(() => parseElf(good.subarray(0, 40)), ImageErrorCode.Truncated, /ELF header/);
-    expectImageError(() => parseElf(good.subarray(0, 100)), ImageErrorCode.Truncated, /program header table/);
-    expectImageError(() => parseElf(good.subarray(0, 0x1800)), ImageErrorCode.Truncated, /program header 1 \(file offset 0x78\)/);
+    expectImageError(
+      () => parseElf(good.subarray(0, 100)),
+      ImageErrorCode.Truncated,
+      /program header table/,
+    );
+    expectImageError(
+      () => parseElf(good.subarray(0, 0x1800)),
+      ImageErrorCode.Truncated,
+      /program header 1 \(file offset 0x78\)/,
+    );
   });
   it("bad-magic", () => {
     expectImageError(() => parseElf(patch(good, 1, [0x45 ^ 1])), ImageErrorCode.BadMagic);
@@ -177,115 +211,283 @@ describe("every ImageError code", () => {
     expectImageError(() => parseElf(good, { elfClasses: [32] }), ImageErrorCode.WrongClass);
   });
   it("wrong-endianness", () => {
-    expectImageError(() => parseElf(good, { endianness: "big" }), ImageErrorCode.WrongEndianness, /EI_DATA/);
+    expectImageError(
+      () => parseElf(good, { endianness: "big" }),
+      ImageErrorCode.WrongEndianness,
+      /EI_DATA/,
+    );
     expectImageError(() => parseElf(patch(good, 5, [7])), ImageErrorCode.WrongEndianness);
   });
   it("wrong-machine", () => {
-    expectImageError(() => parseElf(good, { elfMachines: [EM_386] }), ImageErrorCode.WrongMachine, /e_machine/);
+    expectImageError(
+      () => parseElf(good, { elfMachines: [EM_386] }),
+      ImageErrorCode.WrongMachine,
+      /e_machine/,
+    );
   });
   it("wrong-type (a relocatable object)", () => {
     expectImageError(() => parseElf(patch(good, 16, [1, 0])), ImageErrorCode.WrongType, /e_type/);
   });
   it("bad-header: EI_VERSION and e_phentsize", () => {
     expectImageError(() => parseElf(patch(good, 6, [0])), ImageErrorCode.BadHeader, /EI_VERSION/);
-    expectImageError(() => parseElf(patch(good, 54, [32, 0])), ImageErrorCode.BadHeader, /e_phentsize/);
+    expectImageError(
+      () => parseElf(patch(good, 54, [32, 0])),
+      ImageErrorCode.BadHeader,
+      /e_phentsize/,
+    );
   });
   it("bad-segment: p_filesz larger than p_memsz", () => {
     const o = img.programHeaders[1].headerOffset;
-    expectImageError(() => parseElf(patch(good, o + 40, [0x10, 0, 0, 0, 0, 0, 0, 0])), ImageErrorCode.BadSegment, /program header 1/);
+    expectImageError(
+      () => parseElf(patch(good, o + 40, [0x10, 0, 0, 0, 0, 0, 0, 0])),
+      ImageErrorCode.BadSegment,
+      /program header 1/,
+    );
   });
   it("no-segments: no program headers, or none loadable", () => {
     expectImageError(() => parseElf(patch(good, 56, [0, 0])), ImageErrorCode.NoSegments);
     const o = img.programHeaders[1].headerOffset;
-    expectImageError(() => computeLoadLayout(parseElf(patch(good, o + 4, [0, 0, 0, 0])), X86_64), ImageErrorCode.NoSegments);
+    expectImageError(
+      () => computeLoadLayout(parseElf(patch(good, o + 4, [0, 0, 0, 0])), X86_64),
+      ImageErrorCode.NoSegments,
+    );
   });
   it("no-xen-notes: an x86 image with neither notes nor __xen_guest", () => {
-    expectImageError(() => load({ machine: EM_X86_64, entry: 0x100000, segments: [{ vaddr: 0x100000, data: code(16) }] }), ImageErrorCode.NoXenNotes);
+    expectImageError(
+      () =>
+        load({
+          machine: EM_X86_64,
+          entry: 0x100000,
+          segments: [{ vaddr: 0x100000, data: code(16) }],
+        }),
+      ImageErrorCode.NoXenNotes,
+    );
   });
   it("bad-note: a string without NUL, a numeric note of odd size, a bad legacy number", () => {
     const str = note(XenElfNote.GUEST_OS);
     // "hvkit-test\0" is 11 bytes; overwrite the NUL with 'x'
-    expectImageError(() => parseElf(patch(good, str.fileOffset + 16 + 10, [0x78])), ImageErrorCode.BadNote, /note XEN_ELFNOTE_GUEST_OS at file offset/);
     expectImageError(
-      () => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.VIRT_BASE, value: Uint8Array.from([1, 2, 3]) }] })),
+      () => parseElf(patch(good, str.fileOffset + 16 + 10, [0x78])),
+      ImageErrorCode.BadNote,
+      /note XEN_ELFNOTE_GUEST_OS at file offset/,
+    );
+    expectImageError(
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              ...standardXenNotes(0x100000),
+              { type: XenElfNote.VIRT_BASE, value: Uint8Array.from([1, 2, 3]) },
+            ],
+          }),
+        ),
       ImageErrorCode.BadNote,
       /XEN_ELFNOTE_VIRT_BASE/,
     );
     expectImageError(
-      () => load({ machine: EM_X86_64, entry: 0x100000, segments: [{ vaddr: 0x100000, data: code(16) }], xenGuest: "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=zz" }),
+      () =>
+        load({
+          machine: EM_X86_64,
+          entry: 0x100000,
+          segments: [{ vaddr: 0x100000, data: code(16) }],
+          xenGuest: "GUEST_OS=linux,XEN_VER=xen-3.0,VIRT_BASE=zz",
+        }),
       ImageErrorCode.BadNote,
       /__xen_guest/,
     );
   });
   it("contradictory-notes: one note twice with two values, or notes against __xen_guest", () => {
     expectImageError(
-      () => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.ENTRY, value: 0x100010 }] })),
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.ENTRY, value: 0x100010 }],
+          }),
+        ),
       ImageErrorCode.ContradictoryNotes,
       /XEN_ELFNOTE_ENTRY/,
     );
-    expectImageError(() => load(xtfLike({ xenGuest: "XEN_VER=xen-3.0,HYPERCALL_PAGE=0x102" })), ImageErrorCode.ContradictoryNotes, /__xen_guest/);
+    expectImageError(
+      () => load(xtfLike({ xenGuest: "XEN_VER=xen-3.0,HYPERCALL_PAGE=0x102" })),
+      ImageErrorCode.ContradictoryNotes,
+      /__xen_guest/,
+    );
     // the same fact twice is fine
-    expect(() => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.ENTRY, value: 0x100000 }] }))).not.toThrow();
+    expect(() =>
+      load(
+        xtfLike({
+          xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.ENTRY, value: 0x100000 }],
+        }),
+      ),
+    ).not.toThrow();
   });
   it("bad-xen-version", () => {
     expectImageError(
-      () => load(xtfLike({ xenNotes: [{ type: XenElfNote.LOADER, value: "generic" }, { type: XenElfNote.XEN_VERSION, value: "xen-2.0" }] })),
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              { type: XenElfNote.LOADER, value: "generic" },
+              { type: XenElfNote.XEN_VERSION, value: "xen-2.0" },
+            ],
+          }),
+        ),
       ImageErrorCode.BadXenVersion,
       /XEN_ELFNOTE_XEN_VERSION/,
     );
   });
   it("bad-loader: neither LOADER=generic nor GUEST_OS=linux", () => {
     expectImageError(
-      () => load(xtfLike({ xenNotes: [{ type: XenElfNote.GUEST_OS, value: "Plan9" }, { type: XenElfNote.XEN_VERSION, value: "xen-3.0" }] })),
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              { type: XenElfNote.GUEST_OS, value: "Plan9" },
+              { type: XenElfNote.XEN_VERSION, value: "xen-3.0" },
+            ],
+          }),
+        ),
       ImageErrorCode.BadLoader,
     );
   });
   it("unsupported-feature: unknown required name, or one the hypervisor does not offer", () => {
     expectImageError(
-      () => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000).slice(0, 4), { type: XenElfNote.FEATURES, value: "!time_travel" }] })),
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              ...standardXenNotes(0x100000).slice(0, 4),
+              { type: XenElfNote.FEATURES, value: "!time_travel" },
+            ],
+          }),
+        ),
       ImageErrorCode.UnsupportedFeature,
       /XEN_ELFNOTE_FEATURES/,
     );
-    expectImageError(() => load(xtfLike(), { ...X86_64, offeredFeatures: 0 }), ImageErrorCode.UnsupportedFeature);
+    expectImageError(
+      () => load(xtfLike(), { ...X86_64, offeredFeatures: 0 }),
+      ImageErrorCode.UnsupportedFeature,
+    );
     expect(() => load(xtfLike(), { ...X86_64, offeredFeatures: 1 })).not.toThrow();
   });
   it("overlapping-segments", () => {
     expectImageError(
-      () => load(xtfLike({ segments: [{ vaddr: 0x100000, data: code(0x2000) }, { vaddr: 0x101000, data: code(0x1000) }] })),
+      () =>
+        load(
+          xtfLike({
+            segments: [
+              { vaddr: 0x100000, data: code(0x2000) },
+              { vaddr: 0x101000, data: code(0x1000) },
+            ],
+          }),
+        ),
       ImageErrorCode.OverlappingSegments,
       /program header 2/,
     );
   });
   it("entry-outside-segments: from e_entry and from the ENTRY note", () => {
     expectImageError(
-      () => load(xtfLike({ entry: 0x200000, xenNotes: standardXenNotes(0x100000).filter((n) => n.type !== XenElfNote.ENTRY) })),
+      () =>
+        load(
+          xtfLike({
+            entry: 0x200000,
+            xenNotes: standardXenNotes(0x100000).filter((n) => n.type !== XenElfNote.ENTRY),
+          }),
+        ),
       ImageErrorCode.EntryOutsideSegments,
       /e_entry/,
     );
-    expectImageError(() => load(xtfLike({ xenNotes: standardXenNotes(0x105000) })), ImageErrorCode.EntryOutsideSegments, /XEN_ELFNOTE_ENTRY at file offset/);
+    expectImageError(
+      () => load(xtfLike({ xenNotes: standardXenNotes(0x105000) })),
+      ImageErrorCode.EntryOutsideSegments,
+      /XEN_ELFNOTE_ENTRY at file offset/,
+    );
   });
   it("segment-beyond-memory", () => {
-    expectImageError(() => load(xtfLike(), { ...X86_64, memoryBytes: 0x104000 }), ImageErrorCode.SegmentBeyondMemory, /program header 1/);
+    expectImageError(
+      () => load(xtfLike(), { ...X86_64, memoryBytes: 0x104000 }),
+      ImageErrorCode.SegmentBeyondMemory,
+      /program header 1/,
+    );
     expect(() => load(xtfLike(), { ...X86_64, memoryBytes: 0x105000 })).not.toThrow();
   });
   it("bad-addresses: PADDR_OFFSET without VIRT_BASE, p_paddr below PADDR_OFFSET, INIT_P2M inside the image", () => {
-    expectImageError(() => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.PADDR_OFFSET, value: 0 }] })), ImageErrorCode.BadAddresses, /PADDR_OFFSET/);
-    expectImageError(() => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.VIRT_BASE, value: 0x200000 }, { type: XenElfNote.PADDR_OFFSET, value: 0x200000 }] })), ImageErrorCode.BadAddresses);
-    expectImageError(() => load(xtfLike({ xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.INIT_P2M, value: 0x102000 }] })), ImageErrorCode.BadAddresses, /XEN_ELFNOTE_INIT_P2M/);
+    expectImageError(
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [...standardXenNotes(0x100000), { type: XenElfNote.PADDR_OFFSET, value: 0 }],
+          }),
+        ),
+      ImageErrorCode.BadAddresses,
+      /PADDR_OFFSET/,
+    );
+    expectImageError(
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              ...standardXenNotes(0x100000),
+              { type: XenElfNote.VIRT_BASE, value: 0x200000 },
+              { type: XenElfNote.PADDR_OFFSET, value: 0x200000 },
+            ],
+          }),
+        ),
+      ImageErrorCode.BadAddresses,
+    );
+    expectImageError(
+      () =>
+        load(
+          xtfLike({
+            xenNotes: [
+              ...standardXenNotes(0x100000),
+              { type: XenElfNote.INIT_P2M, value: 0x102000 },
+            ],
+          }),
+        ),
+      ImageErrorCode.BadAddresses,
+      /XEN_ELFNOTE_INIT_P2M/,
+    );
   });
   it("bad-hypercall-page: unaligned, or outside the image", () => {
-    expectImageError(() => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x101800) })), ImageErrorCode.BadHypercallPage, /XEN_ELFNOTE_HYPERCALL_PAGE/);
-    expectImageError(() => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x200000) })), ImageErrorCode.BadHypercallPage);
-    expectImageError(() => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x105000) })), ImageErrorCode.BadHypercallPage);
+    expectImageError(
+      () => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x101800) })),
+      ImageErrorCode.BadHypercallPage,
+      /XEN_ELFNOTE_HYPERCALL_PAGE/,
+    );
+    expectImageError(
+      () => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x200000) })),
+      ImageErrorCode.BadHypercallPage,
+    );
+    expectImageError(
+      () => load(xtfLike({ xenNotes: standardXenNotes(0x100000, 0x105000) })),
+      ImageErrorCode.BadHypercallPage,
+    );
   });
   it("covers every code", () => {
     // Keep this list in step with the tests above: a new code needs a test.
     expect(Object.values(ImageErrorCode).sort()).toEqual(
       [
-        "truncated", "bad-magic", "wrong-class", "wrong-endianness", "wrong-machine", "wrong-type", "bad-header",
-        "bad-segment", "no-segments", "no-xen-notes", "bad-note", "contradictory-notes", "bad-xen-version",
-        "bad-loader", "unsupported-feature", "overlapping-segments", "entry-outside-segments",
-        "segment-beyond-memory", "bad-addresses", "bad-hypercall-page",
+        "truncated",
+        "bad-magic",
+        "wrong-class",
+        "wrong-endianness",
+        "wrong-machine",
+        "wrong-type",
+        "bad-header",
+        "bad-segment",
+        "no-segments",
+        "no-xen-notes",
+        "bad-note",
+        "contradictory-notes",
+        "bad-xen-version",
+        "bad-loader",
+        "unsupported-feature",
+        "overlapping-segments",
+        "entry-outside-segments",
+        "segment-beyond-memory",
+        "bad-addresses",
+        "bad-hypercall-page",
       ].sort(),
     );
   });

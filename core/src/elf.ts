@@ -408,16 +408,24 @@ class Reader {
   }
 }
 
-const NOTE_NAMES: readonly string[] = Object.keys(XenElfNote).filter((k) => Number.isNaN(Number(k)));
+const NOTE_NAMES: readonly string[] = Object.keys(XenElfNote).filter((k) =>
+  Number.isNaN(Number(k)),
+);
 
 /** `XEN_ELFNOTE_<NAME>` for a note type. */
 export function xenNoteName(type: number): string {
   const name = (XenElfNote as unknown as Record<number, string | undefined>)[type];
-  return name !== undefined && NOTE_NAMES.includes(name) ? `XEN_ELFNOTE_${name}` : `XEN_ELFNOTE_${type}`;
+  return name !== undefined && NOTE_NAMES.includes(name)
+    ? `XEN_ELFNOTE_${name}`
+    : `XEN_ELFNOTE_${type}`;
 }
 
 /** Parses a FEATURES string as libelf does ('|'-separated, '!' = required). */
-export function parseXenFeatures(text: string, where: string, extraSupportedMask = 0): XenFeatureSet {
+export function parseXenFeatures(
+  text: string,
+  where: string,
+  extraSupportedMask = 0,
+): XenFeatureSet {
   const supported = new Set<string>();
   const required = new Set<string>();
   const unknown: string[] = [];
@@ -429,7 +437,11 @@ export function parseXenFeatures(text: string, where: string, extraSupportedMask
     const name = isRequired ? item.slice(1) : item;
     if (!ELF_FEATURE_NAMES.includes(name)) {
       if (isRequired) {
-        throw new ImageError(ImageErrorCode.UnsupportedFeature, where, `the kernel requires feature "${name}", which this hypervisor does not know`);
+        throw new ImageError(
+          ImageErrorCode.UnsupportedFeature,
+          where,
+          `the kernel requires feature "${name}", which this hypervisor does not know`,
+        );
       }
       unknown.push(name);
       continue;
@@ -442,10 +454,22 @@ export function parseXenFeatures(text: string, where: string, extraSupportedMask
       requiredMask |= 1 << bit;
     }
   }
-  return { supported, required, supportedMask: supportedMask >>> 0, requiredMask: requiredMask >>> 0, unknown };
+  return {
+    supported,
+    required,
+    supportedMask: supportedMask >>> 0,
+    requiredMask: requiredMask >>> 0,
+    unknown,
+  };
 }
 
-const NO_FEATURES: XenFeatureSet = { supported: new Set(), required: new Set(), supportedMask: 0, requiredMask: 0, unknown: [] };
+const NO_FEATURES: XenFeatureSet = {
+  supported: new Set(),
+  required: new Set(),
+  supportedMask: 0,
+  requiredMask: 0,
+  unknown: [],
+};
 
 const STRING_NOTES = new Set<number>([
   XenElfNote.INFO,
@@ -469,29 +493,57 @@ const NUMBER_NOTES = new Set<number>([
   XenElfNote.PHYS32_ENTRY,
 ]);
 
-function decodeNote(r: Reader, type: number, desc: number, size: number, where: string): XenNoteValue {
+function decodeNote(
+  r: Reader,
+  type: number,
+  desc: number,
+  size: number,
+  where: string,
+): XenNoteValue {
   if (STRING_NOTES.has(type)) {
     const s = r.cstring(desc, size);
-    if (s === undefined) throw new ImageError(ImageErrorCode.BadNote, where, `the string descriptor (${size} bytes) has no terminating NUL`);
-    return type === XenElfNote.FEATURES ? { kind: "features", value: s, features: parseXenFeatures(s, where) } : { kind: "string", value: s };
+    if (s === undefined)
+      throw new ImageError(
+        ImageErrorCode.BadNote,
+        where,
+        `the string descriptor (${size} bytes) has no terminating NUL`,
+      );
+    return type === XenElfNote.FEATURES
+      ? { kind: "features", value: s, features: parseXenFeatures(s, where) }
+      : { kind: "string", value: s };
   }
   if (NUMBER_NOTES.has(type)) {
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
-      throw new ImageError(ImageErrorCode.BadNote, where, `a numeric note must be 1, 2, 4 or 8 bytes, this one is ${size}`);
+      throw new ImageError(
+        ImageErrorCode.BadNote,
+        where,
+        `a numeric note must be 1, 2, 4 or 8 bytes, this one is ${size}`,
+      );
     }
     return { kind: "number", value: r.uint(desc, size) };
   }
   if (type === XenElfNote.SUPPORTED_FEATURES) {
-    if (size === 0 || size % 4 !== 0) throw new ImageError(ImageErrorCode.BadNote, where, `expected 32-bit bitmap words, got ${size} bytes`);
+    if (size === 0 || size % 4 !== 0)
+      throw new ImageError(
+        ImageErrorCode.BadNote,
+        where,
+        `expected 32-bit bitmap words, got ${size} bytes`,
+      );
     const words: number[] = [];
     for (let i = 0; i < size; i += 4) words.push(r.u32(desc + i));
     return { kind: "bitmaps", value: words };
   }
   if (type === XenElfNote.L1_MFN_VALID) {
     const unit = size % 16 === 0 ? 8 : size % 8 === 0 ? 4 : 0;
-    if (unit === 0 || size === 0) throw new ImageError(ImageErrorCode.BadNote, where, `expected mask/value pairs, got ${size} bytes`);
+    if (unit === 0 || size === 0)
+      throw new ImageError(
+        ImageErrorCode.BadNote,
+        where,
+        `expected mask/value pairs, got ${size} bytes`,
+      );
     const pairs: (readonly [bigint, bigint])[] = [];
-    for (let i = 0; i < size; i += 2 * unit) pairs.push([r.uint(desc + i, unit), r.uint(desc + i + unit, unit)]);
+    for (let i = 0; i < size; i += 2 * unit)
+      pairs.push([r.uint(desc + i, unit), r.uint(desc + i + unit, unit)]);
     return { kind: "pairs", value: pairs };
   }
   return { kind: "bytes", value: r.bytes.slice(desc, desc + size) };
@@ -500,13 +552,24 @@ function decodeNote(r: Reader, type: number, desc: number, size: number, where: 
 const align4 = (n: number): number => n + ((4 - (n % 4)) % 4);
 
 /** Walks the notes in [start, start+size) of the file; returns the Xen ones. */
-function readNotes(r: Reader, start: number, size: number, from: "segment" | "section", container: string): XenNote[] {
+function readNotes(
+  r: Reader,
+  start: number,
+  size: number,
+  from: "segment" | "section",
+  container: string,
+): XenNote[] {
   const notes: XenNote[] = [];
   let o = start;
   const end = start + size;
   while (o < end) {
     const where = `note at file offset ${hex(o)} in ${container}`;
-    if (end - o < 12) throw new ImageError(ImageErrorCode.Truncated, where, `${end - o} bytes left, a note header needs 12`);
+    if (end - o < 12)
+      throw new ImageError(
+        ImageErrorCode.Truncated,
+        where,
+        `${end - o} bytes left, a note header needs 12`,
+      );
     const namesz = r.u32(o);
     const descsz = r.u32(o + 4);
     const type = r.u32(o + 8);
@@ -514,9 +577,19 @@ function readNotes(r: Reader, start: number, size: number, from: "segment" | "se
     const desc = name + align4(namesz);
     const next = desc + align4(descsz);
     if (namesz > end - name || desc + descsz > end) {
-      throw new ImageError(ImageErrorCode.Truncated, where, `name (${namesz} bytes) and descriptor (${descsz} bytes) run past the end of the ${from}`);
+      throw new ImageError(
+        ImageErrorCode.Truncated,
+        where,
+        `name (${namesz} bytes) and descriptor (${descsz} bytes) run past the end of the ${from}`,
+      );
     }
-    if (namesz === 4 && r.u8(name) === 0x58 && r.u8(name + 1) === 0x65 && r.u8(name + 2) === 0x6e && r.u8(name + 3) === 0) {
+    if (
+      namesz === 4 &&
+      r.u8(name) === 0x58 &&
+      r.u8(name + 1) === 0x65 &&
+      r.u8(name + 2) === 0x6e &&
+      r.u8(name + 3) === 0
+    ) {
       const noteName = xenNoteName(type);
       const value = decodeNote(r, type, desc, descsz, `note ${noteName} at file offset ${hex(o)}`);
       notes.push({ type, name: noteName, fileOffset: o, descSize: descsz, from, value });
@@ -530,7 +603,12 @@ function parseXenGuest(r: Reader, section: ElfSection): XenGuestSection {
   const where = `section ${section.index} "__xen_guest" (file offset ${hex(section.offset)})`;
   const o = r.need(section.offset, section.size, where, "the __xen_guest string");
   const text = r.cstring(o, Number(section.size));
-  if (text === undefined) throw new ImageError(ImageErrorCode.BadNote, where, "the string has no terminating NUL inside the section");
+  if (text === undefined)
+    throw new ImageError(
+      ImageErrorCode.BadNote,
+      where,
+      "the string has no terminating NUL inside the section",
+    );
   const items: (readonly [string, string])[] = [];
   for (const item of text.split(",")) {
     if (item === "") continue;
@@ -546,8 +624,13 @@ function parseCNumber(s: string, where: string, key: string): bigint {
   const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(t);
   if (!m) throw new ImageError(ImageErrorCode.BadNote, where, `${key}="${s}" is not a number`);
   const digits = m[1];
-  const v = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits[0] === "0" ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
-  if (v > MASK64) throw new ImageError(ImageErrorCode.BadNote, where, `${key}="${s}" does not fit in 64 bits`);
+  const v = /^0[xX]/.test(digits)
+    ? BigInt(digits)
+    : digits.length > 1 && digits[0] === "0"
+      ? BigInt(`0o${digits.slice(1)}`)
+      : BigInt(digits);
+  if (v > MASK64)
+    throw new ImageError(ImageErrorCode.BadNote, where, `${key}="${s}" does not fit in 64 bits`);
   return v;
 }
 
@@ -566,7 +649,11 @@ function paramsFromNotes(notes: readonly XenNote[]): XenGuestParams {
   }
   const str = (t: XenElfNote): string | undefined => {
     const v = seen.get(t)?.value;
-    return v === undefined ? undefined : v.kind === "string" || v.kind === "features" ? v.value : undefined;
+    return v === undefined
+      ? undefined
+      : v.kind === "string" || v.kind === "features"
+        ? v.value
+        : undefined;
   };
   const num = (t: XenElfNote): bigint | undefined => {
     const v = seen.get(t)?.value;
@@ -607,14 +694,21 @@ function paramsFromGuestSection(g: XenGuestSection): XenGuestParams {
   for (const [k, v] of g.items) {
     const prev = values.get(k);
     if (prev !== undefined && prev !== v) {
-      throw new ImageError(ImageErrorCode.ContradictoryNotes, where, `${k} is given twice: "${prev}" and "${v}"`);
+      throw new ImageError(
+        ImageErrorCode.ContradictoryNotes,
+        where,
+        `${k} is given twice: "${prev}" and "${v}"`,
+      );
     }
     values.set(k, v);
   }
-  const num = (k: string): bigint | undefined => (values.has(k) ? parseCNumber(values.get(k)!, where, k) : undefined);
+  const num = (k: string): bigint | undefined =>
+    values.has(k) ? parseCNumber(values.get(k)!, where, k) : undefined;
   const virtBase = num("VIRT_BASE");
   const hcPfn = num("HYPERCALL_PAGE");
-  const features = values.has("FEATURES") ? parseXenFeatures(values.get("FEATURES")!, where) : NO_FEATURES;
+  const features = values.has("FEATURES")
+    ? parseXenFeatures(values.get("FEATURES")!, where)
+    : NO_FEATURES;
   return {
     source: "__xen_guest",
     loader: values.get("LOADER"),
@@ -659,23 +753,55 @@ export function noteValueText(v: XenNoteValue): string {
  */
 export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfImage {
   const fileHeader = "ELF header";
-  if (bytes.length < 16) throw new ImageError(ImageErrorCode.Truncated, fileHeader, `the file is ${bytes.length} bytes long, shorter than e_ident`);
+  if (bytes.length < 16)
+    throw new ImageError(
+      ImageErrorCode.Truncated,
+      fileHeader,
+      `the file is ${bytes.length} bytes long, shorter than e_ident`,
+    );
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ImageError(ImageErrorCode.BadMagic, `${fileHeader} (file offset 0x0)`, "the file does not start with \\x7fELF");
+    throw new ImageError(
+      ImageErrorCode.BadMagic,
+      `${fileHeader} (file offset 0x0)`,
+      "the file does not start with \\x7fELF",
+    );
   }
   const cls = bytes[4];
-  if (cls !== 1 && cls !== 2) throw new ImageError(ImageErrorCode.WrongClass, `${fileHeader} (file offset 0x4, EI_CLASS)`, `unknown ELF class ${cls}`);
+  if (cls !== 1 && cls !== 2)
+    throw new ImageError(
+      ImageErrorCode.WrongClass,
+      `${fileHeader} (file offset 0x4, EI_CLASS)`,
+      `unknown ELF class ${cls}`,
+    );
   const elfClass = cls === 1 ? 32 : 64;
   if (options.elfClasses !== undefined && !options.elfClasses.includes(elfClass)) {
-    throw new ImageError(ImageErrorCode.WrongClass, `${fileHeader} (file offset 0x4, EI_CLASS)`, `ELF${elfClass} images are not accepted (only ELF${options.elfClasses.join("/ELF")})`);
+    throw new ImageError(
+      ImageErrorCode.WrongClass,
+      `${fileHeader} (file offset 0x4, EI_CLASS)`,
+      `ELF${elfClass} images are not accepted (only ELF${options.elfClasses.join("/ELF")})`,
+    );
   }
   const data = bytes[5];
-  if (data !== 1 && data !== 2) throw new ImageError(ImageErrorCode.WrongEndianness, `${fileHeader} (file offset 0x5, EI_DATA)`, `unknown byte order ${data}`);
+  if (data !== 1 && data !== 2)
+    throw new ImageError(
+      ImageErrorCode.WrongEndianness,
+      `${fileHeader} (file offset 0x5, EI_DATA)`,
+      `unknown byte order ${data}`,
+    );
   const endianness: Endianness = data === 1 ? "little" : "big";
   if (options.endianness !== undefined && options.endianness !== endianness) {
-    throw new ImageError(ImageErrorCode.WrongEndianness, `${fileHeader} (file offset 0x5, EI_DATA)`, `the image is ${endianness}-endian, the arch is ${options.endianness}-endian`);
+    throw new ImageError(
+      ImageErrorCode.WrongEndianness,
+      `${fileHeader} (file offset 0x5, EI_DATA)`,
+      `the image is ${endianness}-endian, the arch is ${options.endianness}-endian`,
+    );
   }
-  if (bytes[6] !== 1) throw new ImageError(ImageErrorCode.BadHeader, `${fileHeader} (file offset 0x6, EI_VERSION)`, `ELF version ${bytes[6]}, expected 1`);
+  if (bytes[6] !== 1)
+    throw new ImageError(
+      ImageErrorCode.BadHeader,
+      `${fileHeader} (file offset 0x6, EI_VERSION)`,
+      `ELF version ${bytes[6]}, expected 1`,
+    );
   const r = new Reader(bytes, endianness === "little");
   const is64 = elfClass === 64;
   r.need(0, is64 ? 64 : 52, fileHeader, `the ELF${elfClass} header`);
@@ -696,59 +822,149 @@ export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfIm
     shstrndx: r.u16(is64 ? 62 : 50),
   };
   if (options.elfMachines !== undefined && !options.elfMachines.includes(header.machine)) {
-    throw new ImageError(ImageErrorCode.WrongMachine, `${fileHeader} (file offset 0x12, e_machine)`, `machine ${header.machine} is not one this arch boots (${options.elfMachines.join(", ")})`);
+    throw new ImageError(
+      ImageErrorCode.WrongMachine,
+      `${fileHeader} (file offset 0x12, e_machine)`,
+      `machine ${header.machine} is not one this arch boots (${options.elfMachines.join(", ")})`,
+    );
   }
   if (header.type !== ET_EXEC && header.type !== ET_DYN) {
-    throw new ImageError(ImageErrorCode.WrongType, `${fileHeader} (file offset 0x10, e_type)`, `e_type ${header.type} is not an executable (ET_EXEC 2 or ET_DYN 3)`);
+    throw new ImageError(
+      ImageErrorCode.WrongType,
+      `${fileHeader} (file offset 0x10, e_type)`,
+      `e_type ${header.type} is not an executable (ET_EXEC 2 or ET_DYN 3)`,
+    );
   }
   const phentsize = is64 ? 56 : 32;
   const shentsize = is64 ? 64 : 40;
-  if (header.phnum === 0) throw new ImageError(ImageErrorCode.NoSegments, `${fileHeader} (e_phnum)`, "the image has no program headers");
+  if (header.phnum === 0)
+    throw new ImageError(
+      ImageErrorCode.NoSegments,
+      `${fileHeader} (e_phnum)`,
+      "the image has no program headers",
+    );
   if (header.phentsize !== phentsize) {
-    throw new ImageError(ImageErrorCode.BadHeader, `${fileHeader} (e_phentsize)`, `program header size ${header.phentsize}, expected ${phentsize} for ELF${elfClass}`);
+    throw new ImageError(
+      ImageErrorCode.BadHeader,
+      `${fileHeader} (e_phentsize)`,
+      `program header size ${header.phentsize}, expected ${phentsize} for ELF${elfClass}`,
+    );
   }
-  r.need(header.phoff, header.phnum * phentsize, `program header table (file offset ${hex(header.phoff)})`, `${header.phnum} program headers`);
+  r.need(
+    header.phoff,
+    header.phnum * phentsize,
+    `program header table (file offset ${hex(header.phoff)})`,
+    `${header.phnum} program headers`,
+  );
 
   const programHeaders: ElfProgramHeader[] = [];
   for (let i = 0; i < header.phnum; i++) {
     const o = Number(header.phoff) + i * phentsize;
     programHeaders.push(
       is64
-        ? { index: i, headerOffset: o, type: r.u32(o), flags: r.u32(o + 4), offset: r.u64(o + 8), vaddr: r.u64(o + 16), paddr: r.u64(o + 24), filesz: r.u64(o + 32), memsz: r.u64(o + 40), align: r.u64(o + 48) }
-        : { index: i, headerOffset: o, type: r.u32(o), offset: BigInt(r.u32(o + 4)), vaddr: BigInt(r.u32(o + 8)), paddr: BigInt(r.u32(o + 12)), filesz: BigInt(r.u32(o + 16)), memsz: BigInt(r.u32(o + 20)), flags: r.u32(o + 24), align: BigInt(r.u32(o + 28)) },
+        ? {
+            index: i,
+            headerOffset: o,
+            type: r.u32(o),
+            flags: r.u32(o + 4),
+            offset: r.u64(o + 8),
+            vaddr: r.u64(o + 16),
+            paddr: r.u64(o + 24),
+            filesz: r.u64(o + 32),
+            memsz: r.u64(o + 40),
+            align: r.u64(o + 48),
+          }
+        : {
+            index: i,
+            headerOffset: o,
+            type: r.u32(o),
+            offset: BigInt(r.u32(o + 4)),
+            vaddr: BigInt(r.u32(o + 8)),
+            paddr: BigInt(r.u32(o + 12)),
+            filesz: BigInt(r.u32(o + 16)),
+            memsz: BigInt(r.u32(o + 20)),
+            flags: r.u32(o + 24),
+            align: BigInt(r.u32(o + 28)),
+          },
     );
   }
 
   for (const p of programHeaders) {
     const where = `program header ${p.index} (file offset ${hex(p.headerOffset)})`;
     if (p.type !== PT_LOAD && p.type !== PT_NOTE) continue;
-    if (p.filesz > p.memsz && p.type === PT_LOAD) throw new ImageError(ImageErrorCode.BadSegment, where, `p_filesz ${hex(p.filesz)} is larger than p_memsz ${hex(p.memsz)}`);
-    r.need(p.offset, p.filesz, where, `the segment's ${hex(p.filesz)} file bytes at offset ${hex(p.offset)}`);
+    if (p.filesz > p.memsz && p.type === PT_LOAD)
+      throw new ImageError(
+        ImageErrorCode.BadSegment,
+        where,
+        `p_filesz ${hex(p.filesz)} is larger than p_memsz ${hex(p.memsz)}`,
+      );
+    r.need(
+      p.offset,
+      p.filesz,
+      where,
+      `the segment's ${hex(p.filesz)} file bytes at offset ${hex(p.offset)}`,
+    );
   }
 
   const sections: ElfSection[] = [];
   if (header.shnum > 0 && header.shoff !== 0n) {
     if (header.shentsize !== shentsize) {
-      throw new ImageError(ImageErrorCode.BadHeader, `${fileHeader} (e_shentsize)`, `section header size ${header.shentsize}, expected ${shentsize} for ELF${elfClass}`);
+      throw new ImageError(
+        ImageErrorCode.BadHeader,
+        `${fileHeader} (e_shentsize)`,
+        `section header size ${header.shentsize}, expected ${shentsize} for ELF${elfClass}`,
+      );
     }
-    r.need(header.shoff, header.shnum * shentsize, `section header table (file offset ${hex(header.shoff)})`, `${header.shnum} section headers`);
+    r.need(
+      header.shoff,
+      header.shnum * shentsize,
+      `section header table (file offset ${hex(header.shoff)})`,
+      `${header.shnum} section headers`,
+    );
     const raw: (Omit<ElfSection, "name"> & { nameOffset: number })[] = [];
     for (let i = 0; i < header.shnum; i++) {
       const o = Number(header.shoff) + i * shentsize;
       raw.push(
         is64
-          ? { index: i, headerOffset: o, nameOffset: r.u32(o), type: r.u32(o + 4), flags: r.u64(o + 8), addr: r.u64(o + 16), offset: r.u64(o + 24), size: r.u64(o + 32) }
-          : { index: i, headerOffset: o, nameOffset: r.u32(o), type: r.u32(o + 4), flags: BigInt(r.u32(o + 8)), addr: BigInt(r.u32(o + 12)), offset: BigInt(r.u32(o + 16)), size: BigInt(r.u32(o + 20)) },
+          ? {
+              index: i,
+              headerOffset: o,
+              nameOffset: r.u32(o),
+              type: r.u32(o + 4),
+              flags: r.u64(o + 8),
+              addr: r.u64(o + 16),
+              offset: r.u64(o + 24),
+              size: r.u64(o + 32),
+            }
+          : {
+              index: i,
+              headerOffset: o,
+              nameOffset: r.u32(o),
+              type: r.u32(o + 4),
+              flags: BigInt(r.u32(o + 8)),
+              addr: BigInt(r.u32(o + 12)),
+              offset: BigInt(r.u32(o + 16)),
+              size: BigInt(r.u32(o + 20)),
+            },
       );
     }
-    const strtab = header.shstrndx < raw.length && raw[header.shstrndx].type === SHT_STRTAB ? raw[header.shstrndx] : undefined;
+    const strtab =
+      header.shstrndx < raw.length && raw[header.shstrndx].type === SHT_STRTAB
+        ? raw[header.shstrndx]
+        : undefined;
     let strBase = -1;
     if (strtab !== undefined) {
-      strBase = r.need(strtab.offset, strtab.size, `section ${strtab.index} (section-name string table, file offset ${hex(strtab.offset)})`, "the section-name string table");
+      strBase = r.need(
+        strtab.offset,
+        strtab.size,
+        `section ${strtab.index} (section-name string table, file offset ${hex(strtab.offset)})`,
+        "the section-name string table",
+      );
     }
     for (const s of raw) {
       let name = "";
-      if (strtab !== undefined && s.nameOffset < Number(strtab.size)) name = r.cstring(strBase + s.nameOffset, Number(strtab.size) - s.nameOffset) ?? "";
+      if (strtab !== undefined && s.nameOffset < Number(strtab.size))
+        name = r.cstring(strBase + s.nameOffset, Number(strtab.size) - s.nameOffset) ?? "";
       const { nameOffset: _n, ...rest } = s;
       sections.push({ ...rest, name });
     }
@@ -759,14 +975,18 @@ export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfIm
   let xenNotes: XenNote[] = [];
   for (const p of programHeaders) {
     if (p.type !== PT_NOTE || p.offset === 0n) continue;
-    xenNotes.push(...readNotes(r, Number(p.offset), Number(p.filesz), "segment", `program header ${p.index}`));
+    xenNotes.push(
+      ...readNotes(r, Number(p.offset), Number(p.filesz), "segment", `program header ${p.index}`),
+    );
   }
   if (xenNotes.length === 0) {
     for (const s of sections) {
       if (s.index === 0 || s.type !== SHT_NOTE) continue;
       const where = `section ${s.index} "${s.name}" (file offset ${hex(s.offset)})`;
       const o = r.need(s.offset, s.size, where, "the note section");
-      xenNotes = xenNotes.concat(readNotes(r, o, Number(s.size), "section", `section ${s.index} "${s.name}"`));
+      xenNotes = xenNotes.concat(
+        readNotes(r, o, Number(s.size), "section", `section ${s.index} "${s.name}"`),
+      );
     }
   }
   const guestSection = sections.find((s) => s.name === "__xen_guest" && s.type !== SHT_NOBITS);
@@ -775,13 +995,24 @@ export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfIm
   let xen: XenGuestParams;
   if (xenNotes.length > 0) {
     xen = paramsFromNotes(xenNotes);
-    if (xenGuestSection !== undefined) checkAgreement(xen, paramsFromGuestSection(xenGuestSection), xenGuestSection);
+    if (xenGuestSection !== undefined)
+      checkAgreement(xen, paramsFromGuestSection(xenGuestSection), xenGuestSection);
   } else if (xenGuestSection !== undefined) {
     xen = paramsFromGuestSection(xenGuestSection);
   } else {
     xen = { source: "none", bsdSymtab: false, features: NO_FEATURES };
   }
-  return { bytes, elfClass, endianness, header, programHeaders, sections, xenNotes, xenGuestSection, xen };
+  return {
+    bytes,
+    elfClass,
+    endianness,
+    header,
+    programHeaders,
+    sections,
+    xenNotes,
+    xenGuestSection,
+    xen,
+  };
 }
 
 /** An image with both notes and `__xen_guest` must not say two different things. */
@@ -811,7 +1042,8 @@ function checkAgreement(notes: XenGuestParams, legacy: XenGuestParams, g: XenGue
 function noteWhere(image: ElfImage, type: XenElfNote, legacyKey: string): string {
   const n = image.xenNotes.find((x) => x.type === type);
   if (n !== undefined) return `note ${n.name} at file offset ${hex(n.fileOffset)}`;
-  if (image.xen.source === "__xen_guest") return `__xen_guest ${legacyKey} (file offset ${hex(image.xenGuestSection!.fileOffset)})`;
+  if (image.xen.source === "__xen_guest")
+    return `__xen_guest ${legacyKey} (file offset ${hex(image.xenGuestSection!.fileOffset)})`;
   return "ELF header";
 }
 
@@ -830,9 +1062,15 @@ function noteWhere(image: ElfImage, type: XenElfNote, legacyKey: string): string
  */
 export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {}): LoadLayout {
   const x = image.xen;
-  const required = options.requireXenNotes ?? (image.header.machine === EM_386 || image.header.machine === EM_X86_64);
+  const required =
+    options.requireXenNotes ??
+    (image.header.machine === EM_386 || image.header.machine === EM_X86_64);
   if (x.source === "none" && required) {
-    throw new ImageError(ImageErrorCode.NoXenNotes, "the whole image", "no Xen ELF notes (PT_NOTE or SHT_NOTE named \"Xen\") and no __xen_guest section: not a Xen PV kernel");
+    throw new ImageError(
+      ImageErrorCode.NoXenNotes,
+      "the whole image",
+      'no Xen ELF notes (PT_NOTE or SHT_NOTE named "Xen") and no __xen_guest section: not a Xen PV kernel',
+    );
   }
   if (x.source !== "none") {
     const okLoader = x.loader !== undefined && x.loader.startsWith("generic");
@@ -845,18 +1083,32 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
       );
     }
     if (x.xenVersion === undefined || !x.xenVersion.startsWith("xen-3.0")) {
-      throw new ImageError(ImageErrorCode.BadXenVersion, noteWhere(image, XenElfNote.XEN_VERSION, "XEN_VER"), `XEN_VERSION is ${JSON.stringify(x.xenVersion ?? "")}, expected "xen-3.0"`);
+      throw new ImageError(
+        ImageErrorCode.BadXenVersion,
+        noteWhere(image, XenElfNote.XEN_VERSION, "XEN_VER"),
+        `XEN_VERSION is ${JSON.stringify(x.xenVersion ?? "")}, expected "xen-3.0"`,
+      );
     }
   }
   if (options.offeredFeatures !== undefined) {
     const missing = x.features.requiredMask & ~options.offeredFeatures;
     if (missing !== 0) {
-      const names = [...x.features.required].filter((n) => (missing >>> (XenFeature as unknown as Record<string, number>)[n]) & 1);
-      throw new ImageError(ImageErrorCode.UnsupportedFeature, noteWhere(image, XenElfNote.FEATURES, "FEATURES"), `the kernel requires ${names.join(", ")}, which this hypervisor does not offer`);
+      const names = [...x.features.required].filter(
+        (n) => (missing >>> (XenFeature as unknown as Record<string, number>)[n]) & 1,
+      );
+      throw new ImageError(
+        ImageErrorCode.UnsupportedFeature,
+        noteWhere(image, XenElfNote.FEATURES, "FEATURES"),
+        `the kernel requires ${names.join(", ")}, which this hypervisor does not offer`,
+      );
     }
   }
   if (x.paddrOffset !== undefined && x.virtBase === undefined) {
-    throw new ImageError(ImageErrorCode.BadAddresses, noteWhere(image, XenElfNote.PADDR_OFFSET, "ELF_PADDR_OFFSET"), "PADDR_OFFSET is set but VIRT_BASE is not");
+    throw new ImageError(
+      ImageErrorCode.BadAddresses,
+      noteWhere(image, XenElfNote.PADDR_OFFSET, "ELF_PADDR_OFFSET"),
+      "PADDR_OFFSET is set but VIRT_BASE is not",
+    );
   }
   const virtBase = x.virtBase ?? 0n;
   const paddrOffset = x.paddrOffset ?? (x.source === "__xen_guest" ? virtBase : 0n);
@@ -866,18 +1118,42 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
   for (const p of image.programHeaders) {
     if (p.type !== PT_LOAD || (p.flags & (PF_R | PF_W | PF_X)) === 0) continue;
     const where = `program header ${p.index} (file offset ${hex(p.headerOffset)})`;
-    if (p.paddr + p.memsz > addrMask + 1n) throw new ImageError(ImageErrorCode.BadSegment, where, `p_paddr ${hex(p.paddr)} + p_memsz ${hex(p.memsz)} wraps around the address space`);
+    if (p.paddr + p.memsz > addrMask + 1n)
+      throw new ImageError(
+        ImageErrorCode.BadSegment,
+        where,
+        `p_paddr ${hex(p.paddr)} + p_memsz ${hex(p.memsz)} wraps around the address space`,
+      );
     if (p.paddr < paddrOffset) {
-      throw new ImageError(ImageErrorCode.BadAddresses, where, `p_paddr ${hex(p.paddr)} is below PADDR_OFFSET ${hex(paddrOffset)}`);
+      throw new ImageError(
+        ImageErrorCode.BadAddresses,
+        where,
+        `p_paddr ${hex(p.paddr)} is below PADDR_OFFSET ${hex(paddrOffset)}`,
+      );
     }
     const virtualAddress = p.paddr - paddrOffset + virtBase;
     if (virtualAddress + p.memsz > addrMask + 1n) {
-      throw new ImageError(ImageErrorCode.BadAddresses, where, `the segment would end past the top of the address space (virtual ${hex(virtualAddress)} + ${hex(p.memsz)})`);
+      throw new ImageError(
+        ImageErrorCode.BadAddresses,
+        where,
+        `the segment would end past the top of the address space (virtual ${hex(virtualAddress)} + ${hex(p.memsz)})`,
+      );
     }
     const off = Number(p.offset);
-    segments.push({ header: p, virtualAddress, physicalAddress: virtualAddress - virtBase, data: image.bytes.subarray(off, off + Number(p.filesz)), memSize: p.memsz });
+    segments.push({
+      header: p,
+      virtualAddress,
+      physicalAddress: virtualAddress - virtBase,
+      data: image.bytes.subarray(off, off + Number(p.filesz)),
+      memSize: p.memsz,
+    });
   }
-  if (segments.length === 0) throw new ImageError(ImageErrorCode.NoSegments, "program header table", "no loadable (PT_LOAD with R, W or X) segment");
+  if (segments.length === 0)
+    throw new ImageError(
+      ImageErrorCode.NoSegments,
+      "program header table",
+      "no loadable (PT_LOAD with R, W or X) segment",
+    );
 
   let virtKstart = segments[0].virtualAddress;
   let virtKend = segments[0].virtualAddress + segments[0].memSize;
@@ -886,10 +1162,18 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
     if (s.virtualAddress + s.memSize > virtKend) virtKend = s.virtualAddress + s.memSize;
   }
   if (virtBase > virtKstart) {
-    throw new ImageError(ImageErrorCode.BadAddresses, noteWhere(image, XenElfNote.VIRT_BASE, "VIRT_BASE"), `VIRT_BASE ${hex(virtBase)} is above the image start ${hex(virtKstart)}`);
+    throw new ImageError(
+      ImageErrorCode.BadAddresses,
+      noteWhere(image, XenElfNote.VIRT_BASE, "VIRT_BASE"),
+      `VIRT_BASE ${hex(virtBase)} is above the image start ${hex(virtKstart)}`,
+    );
   }
 
-  const sorted = [...segments].filter((s) => s.memSize > 0n).sort((a, b) => (a.virtualAddress < b.virtualAddress ? -1 : a.virtualAddress > b.virtualAddress ? 1 : 0));
+  const sorted = [...segments]
+    .filter((s) => s.memSize > 0n)
+    .sort((a, b) =>
+      a.virtualAddress < b.virtualAddress ? -1 : a.virtualAddress > b.virtualAddress ? 1 : 0,
+    );
   for (let i = 1; i < sorted.length; i++) {
     const a = sorted[i - 1];
     const b = sorted[i];
@@ -920,7 +1204,9 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
   if (!segments.some((s) => entry >= s.virtualAddress && entry < s.virtualAddress + s.memSize)) {
     throw new ImageError(
       ImageErrorCode.EntryOutsideSegments,
-      x.entry !== undefined ? noteWhere(image, XenElfNote.ENTRY, "VIRT_ENTRY") : "ELF header (e_entry)",
+      x.entry !== undefined
+        ? noteWhere(image, XenElfNote.ENTRY, "VIRT_ENTRY")
+        : "ELF header (e_entry)",
       `entry point ${hex(entry)} is not inside any loadable segment (image spans ${hex(virtKstart)}..${hex(virtKend)})`,
     );
   }
@@ -929,19 +1215,57 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
   const hc = x.hypercallPage;
   if (hc !== undefined) {
     const where = noteWhere(image, XenElfNote.HYPERCALL_PAGE, "HYPERCALL_PAGE");
-    if (hc % page !== 0n) throw new ImageError(ImageErrorCode.BadHypercallPage, where, `hypercall page ${hex(hc)} is not aligned to the ${hex(page)}-byte page size`);
+    if (hc % page !== 0n)
+      throw new ImageError(
+        ImageErrorCode.BadHypercallPage,
+        where,
+        `hypercall page ${hex(hc)} is not aligned to the ${hex(page)}-byte page size`,
+      );
     if (hc < virtKstart || hc + page > virtKend) {
-      throw new ImageError(ImageErrorCode.BadHypercallPage, where, `hypercall page ${hex(hc)} is outside the image ${hex(virtKstart)}..${hex(virtKend)}`);
+      throw new ImageError(
+        ImageErrorCode.BadHypercallPage,
+        where,
+        `hypercall page ${hex(hc)} is outside the image ${hex(virtKstart)}..${hex(virtKend)}`,
+      );
     }
   }
   if (x.initP2m !== undefined && x.initP2m >= virtKstart && x.initP2m < virtKend) {
-    throw new ImageError(ImageErrorCode.BadAddresses, noteWhere(image, XenElfNote.INIT_P2M, "INIT_P2M"), `INIT_P2M ${hex(x.initP2m)} lies inside the image`);
+    throw new ImageError(
+      ImageErrorCode.BadAddresses,
+      noteWhere(image, XenElfNote.INIT_P2M, "INIT_P2M"),
+      `INIT_P2M ${hex(x.initP2m)} lies inside the image`,
+    );
   }
-  return { virtBase, paddrOffset, segments, virtKstart, virtKend, entry, hypercallPage: hc, features: x.features };
+  return {
+    virtBase,
+    paddrOffset,
+    segments,
+    virtKstart,
+    virtKend,
+    entry,
+    hypercallPage: hc,
+    features: x.features,
+  };
 }
 
-const SEGMENT_TYPES: Record<number, string> = { 0: "NULL", 1: "LOAD", 2: "DYNAMIC", 3: "INTERP", 4: "NOTE", 6: "PHDR", 7: "TLS", 0x6474e550: "GNU_EH_FRAME", 0x6474e551: "GNU_STACK", 0x6474e552: "GNU_RELRO" };
-const MACHINES: Record<number, string> = { [EM_386]: "x86 (EM_386)", [EM_PPC64]: "PowerPC64 (EM_PPC64)", [EM_IA_64]: "IA-64 (EM_IA_64)", [EM_X86_64]: "x86-64 (EM_X86_64)" };
+const SEGMENT_TYPES: Record<number, string> = {
+  0: "NULL",
+  1: "LOAD",
+  2: "DYNAMIC",
+  3: "INTERP",
+  4: "NOTE",
+  6: "PHDR",
+  7: "TLS",
+  0x6474e550: "GNU_EH_FRAME",
+  0x6474e551: "GNU_STACK",
+  0x6474e552: "GNU_RELRO",
+};
+const MACHINES: Record<number, string> = {
+  [EM_386]: "x86 (EM_386)",
+  [EM_PPC64]: "PowerPC64 (EM_PPC64)",
+  [EM_IA_64]: "IA-64 (EM_IA_64)",
+  [EM_X86_64]: "x86-64 (EM_X86_64)",
+};
 
 /**
  * The text `hvkit inspect` prints: the file header, the segments, the Xen notes decoded
@@ -951,7 +1275,8 @@ export function describeImage(image: ElfImage, layout?: LoadLayout): string {
   const h = image.header;
   const w = image.elfClass === 64 ? 16 : 8;
   const a = (v: bigint): string => `0x${v.toString(16).padStart(w, "0")}`;
-  const flags = (f: number): string => `${f & PF_R ? "R" : "-"}${f & PF_W ? "W" : "-"}${f & PF_X ? "X" : "-"}`;
+  const flags = (f: number): string =>
+    `${f & PF_R ? "R" : "-"}${f & PF_W ? "W" : "-"}${f & PF_X ? "X" : "-"}`;
   const lines = [
     `ELF${image.elfClass} ${image.endianness}-endian, ${h.type === ET_EXEC ? "executable" : h.type === ET_DYN ? "shared object" : `type ${h.type}`}, machine ${MACHINES[h.machine] ?? h.machine}`,
     `entry ${a(h.entry)}`,
@@ -966,7 +1291,9 @@ export function describeImage(image: ElfImage, layout?: LoadLayout): string {
   }
   lines.push("");
   if (image.xenNotes.length > 0) {
-    lines.push(`Xen notes (${image.xenNotes.length}, from ${image.xenNotes[0].from === "segment" ? "PT_NOTE segments" : "SHT_NOTE sections"}):`);
+    lines.push(
+      `Xen notes (${image.xenNotes.length}, from ${image.xenNotes[0].from === "segment" ? "PT_NOTE segments" : "SHT_NOTE sections"}):`,
+    );
     for (const n of image.xenNotes) lines.push(`  ${n.name.padEnd(31)} ${noteValueText(n.value)}`);
   } else if (image.xenGuestSection !== undefined) {
     lines.push(`__xen_guest: ${JSON.stringify(image.xenGuestSection.text)}`);
@@ -976,7 +1303,9 @@ export function describeImage(image: ElfImage, layout?: LoadLayout): string {
   }
   const f = image.xen.features;
   if (f.supported.size > 0 || f.unknown.length > 0 || f.supportedMask !== 0) {
-    lines.push(`Features: required {${[...f.required].join(", ")}}, supported {${[...f.supported].join(", ")}}${f.unknown.length ? `, unknown {${f.unknown.join(", ")}}` : ""}`);
+    lines.push(
+      `Features: required {${[...f.required].join(", ")}}, supported {${[...f.supported].join(", ")}}${f.unknown.length ? `, unknown {${f.unknown.join(", ")}}` : ""}`,
+    );
   }
   if (layout !== undefined) {
     lines.push("", "Load layout:");
@@ -984,8 +1313,13 @@ export function describeImage(image: ElfImage, layout?: LoadLayout): string {
     lines.push(`  paddr_offset   ${a(layout.paddrOffset)}`);
     lines.push(`  image          ${a(layout.virtKstart)}..${a(layout.virtKend)}`);
     lines.push(`  entry          ${a(layout.entry)}`);
-    lines.push(`  hypercall page ${layout.hypercallPage === undefined ? "none" : a(layout.hypercallPage)}`);
-    for (const s of layout.segments) lines.push(`  segment ${s.header.index} -> ${a(s.virtualAddress)} (${hex(s.data.length)} bytes from file, ${hex(s.memSize)} in memory)`);
+    lines.push(
+      `  hypercall page ${layout.hypercallPage === undefined ? "none" : a(layout.hypercallPage)}`,
+    );
+    for (const s of layout.segments)
+      lines.push(
+        `  segment ${s.header.index} -> ${a(s.virtualAddress)} (${hex(s.data.length)} bytes from file, ${hex(s.memSize)} in memory)`,
+      );
   }
   return lines.join("\n") + "\n";
 }

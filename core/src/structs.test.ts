@@ -147,7 +147,12 @@ describe("struct layout rules", () => {
   });
 
   it("lays out packed structs without padding", () => {
-    const P = defineStruct("p", "t", { a: field(u8, "a"), b: field(u64, "b"), c: field(u32, "c") }, { packed: true });
+    const P = defineStruct(
+      "p",
+      "t",
+      { a: field(u8, "a"), b: field(u64, "b"), c: field(u32, "c") },
+      { packed: true },
+    );
     expect(P.layout("x86_64").offsetOf("b")).toBe(1);
     expect(P.layout("x86_64").size).toBe(13);
   });

@@ -69,10 +69,46 @@ export interface DataModel {
  * arch-ia64.h (Xen ≤ 4.1) and arch-powerpc.h (Xen ≤ 3.2).
  */
 export const DATA_MODELS: Readonly<Record<DataModelName, DataModel>> = {
-  x86_32: { name: "x86_32", littleEndian: true, long: 4, pointer: 4, handle: 4, xenPfn: 4, xenUlong: 4, int64Align: 4 },
-  x86_64: { name: "x86_64", littleEndian: true, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
-  ia64: { name: "ia64", littleEndian: true, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
-  ppc64: { name: "ppc64", littleEndian: false, long: 8, pointer: 8, handle: 8, xenPfn: 8, xenUlong: 8, int64Align: 8 },
+  x86_32: {
+    name: "x86_32",
+    littleEndian: true,
+    long: 4,
+    pointer: 4,
+    handle: 4,
+    xenPfn: 4,
+    xenUlong: 4,
+    int64Align: 4,
+  },
+  x86_64: {
+    name: "x86_64",
+    littleEndian: true,
+    long: 8,
+    pointer: 8,
+    handle: 8,
+    xenPfn: 8,
+    xenUlong: 8,
+    int64Align: 8,
+  },
+  ia64: {
+    name: "ia64",
+    littleEndian: true,
+    long: 8,
+    pointer: 8,
+    handle: 8,
+    xenPfn: 8,
+    xenUlong: 8,
+    int64Align: 8,
+  },
+  ppc64: {
+    name: "ppc64",
+    littleEndian: false,
+    long: 8,
+    pointer: 8,
+    handle: 8,
+    xenPfn: 8,
+    xenUlong: 8,
+    int64Align: 8,
+  },
 };
 
 // ---------------------------------------------------------------------------------------
@@ -136,7 +172,8 @@ export interface PerModelType {
 }
 
 /** Any field type: scalars, text, arrays, padding, nested structs/unions ({@link StructDef}). */
-export type FieldType = IntType | CharsType | ArrayType | PadType | AlignedType | PerModelType | StructDef;
+export type FieldType =
+  IntType | CharsType | ArrayType | PadType | AlignedType | PerModelType | StructDef;
 
 /** One field of a struct: its type and the prose explaining it. */
 export interface FieldSpec {
@@ -272,7 +309,12 @@ export class StructDef {
 }
 
 /** Declares a named C struct. */
-export function defineStruct(name: string, doc: string, fields: FieldsSource, options: StructOptions = {}): StructDef {
+export function defineStruct(
+  name: string,
+  doc: string,
+  fields: FieldsSource,
+  options: StructOptions = {},
+): StructDef {
   return new StructDef(name, doc, fields, false, options.packed === true);
 }
 
@@ -374,7 +416,11 @@ function layoutType(type: FieldType, model: DataModel): LayoutNode {
                 : w === "xen_pfn"
                   ? model.xenPfn
                   : model.xenUlong;
-      return { size, align: size === 8 ? model.int64Align : size, kind: intKind(size, type.signed) };
+      return {
+        size,
+        align: size === 8 ? model.int64Align : size,
+        kind: intKind(size, type.signed),
+      };
     }
     case "chars":
       return { size: type.length, align: 1, kind: SlotKind.Chars };
@@ -382,7 +428,13 @@ function layoutType(type: FieldType, model: DataModel): LayoutNode {
       return { size: type.bytes, align: 1, kind: SlotKind.Aggregate };
     case "array": {
       const element = layoutType(type.element, model);
-      return { size: element.size * type.length, align: element.align, kind: SlotKind.Aggregate, element, length: type.length };
+      return {
+        size: element.size * type.length,
+        align: element.align,
+        kind: SlotKind.Aggregate,
+        element,
+        length: type.length,
+      };
     }
     case "aligned": {
       const inner = layoutType(type.type, model);
@@ -401,7 +453,8 @@ function layoutRecord(def: StructDef, model: DataModel): LayoutNode {
   let end = 0;
   let align = 1;
   for (const [name, spec] of Object.entries(def.fields(model.name))) {
-    if (/^\d+$/.test(name) || name.includes(".")) throw new StructPathError(`${def.name}: bad field name "${name}"`);
+    if (/^\d+$/.test(name) || name.includes("."))
+      throw new StructPathError(`${def.name}: bad field name "${name}"`);
     const node = layoutType(spec.type, model);
     const a = def.packed ? 1 : node.align;
     const offset = def.isUnion ? 0 : alignUp(end, a);
@@ -456,14 +509,19 @@ export class StructLayout {
       for (const seg of norm.split(".")) {
         if (node.children !== undefined) {
           const c = node.children.get(seg);
-          if (c === undefined) throw new StructPathError(`${this.def.name} (${this.model.name}): no field "${seg}" in path "${path}"`);
+          if (c === undefined)
+            throw new StructPathError(
+              `${this.def.name} (${this.model.name}): no field "${seg}" in path "${path}"`,
+            );
           offset += c.offset;
           node = c.node;
         } else if (node.element !== undefined && /^\d+$/.test(seg) && Number(seg) < node.length!) {
           offset += Number(seg) * node.element.size;
           node = node.element;
         } else {
-          throw new StructPathError(`${this.def.name} (${this.model.name}): cannot resolve "${seg}" in path "${path}"`);
+          throw new StructPathError(
+            `${this.def.name} (${this.model.name}): cannot resolve "${seg}" in path "${path}"`,
+          );
         }
       }
     }
@@ -510,7 +568,9 @@ export class StructLayout {
       case SlotKind.I64:
         return view.getBigInt64(a, le);
       default:
-        throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not an integer field`);
+        throw new StructPathError(
+          `${this.def.name} (${this.model.name}): "${path}" is not an integer field`,
+        );
     }
   }
 
@@ -537,22 +597,35 @@ export class StructLayout {
     switch (s.kind) {
       case SlotKind.U8:
       case SlotKind.I8:
-        view.setUint8(a, typeof value === "number" ? value & 0xff : Number(BigInt.asUintN(8, value)));
+        view.setUint8(
+          a,
+          typeof value === "number" ? value & 0xff : Number(BigInt.asUintN(8, value)),
+        );
         return;
       case SlotKind.U16:
       case SlotKind.I16:
-        view.setUint16(a, typeof value === "number" ? value & 0xffff : Number(BigInt.asUintN(16, value)), le);
+        view.setUint16(
+          a,
+          typeof value === "number" ? value & 0xffff : Number(BigInt.asUintN(16, value)),
+          le,
+        );
         return;
       case SlotKind.U32:
       case SlotKind.I32:
-        view.setUint32(a, typeof value === "number" ? value >>> 0 : Number(BigInt.asUintN(32, value)), le);
+        view.setUint32(
+          a,
+          typeof value === "number" ? value >>> 0 : Number(BigInt.asUintN(32, value)),
+          le,
+        );
         return;
       case SlotKind.U64:
       case SlotKind.I64:
         view.setBigUint64(a, BigInt.asUintN(64, BigInt(value)), le);
         return;
       default:
-        throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not an integer field`);
+        throw new StructPathError(
+          `${this.def.name} (${this.model.name}): "${path}" is not an integer field`,
+        );
     }
   }
 
@@ -581,7 +654,10 @@ export class StructLayout {
 
   private charsSlot(path: string): FieldSlot {
     const s = this.slot(path);
-    if (s.kind !== SlotKind.Chars) throw new StructPathError(`${this.def.name} (${this.model.name}): "${path}" is not a char array`);
+    if (s.kind !== SlotKind.Chars)
+      throw new StructPathError(
+        `${this.def.name} (${this.model.name}): "${path}" is not a char array`,
+      );
     return s;
   }
 
@@ -599,7 +675,11 @@ export class StructLayout {
           out.push(p);
           walk(c.node, p);
         }
-      } else if (node.element !== undefined && node.element.children !== undefined && node.length! > 0) {
+      } else if (
+        node.element !== undefined &&
+        node.element.children !== undefined &&
+        node.length! > 0
+      ) {
         out.push(`${prefix}.0`);
         walk(node.element, `${prefix}.0`);
         if (node.length! > 1) out.push(`${prefix}.${node.length! - 1}`);

@@ -7,7 +7,18 @@
  *
  * @module
  */
-import { array, defineStruct, field, pad, u16, u32, u64, u8, ulong, type FieldMap } from "../structs.js";
+import {
+  array,
+  defineStruct,
+  field,
+  pad,
+  u16,
+  u32,
+  u64,
+  u8,
+  ulong,
+  type FieldMap,
+} from "../structs.js";
 
 /** trap_info.flags: mask of the privilege level allowed to raise the vector with `int n` (0-3). */
 export const TI_DPL_MASK = 3;
@@ -34,7 +45,10 @@ export const VGCF_IN_SYSCALL = 1 << 8;
  */
 export const TRAP_INFO = defineStruct("trap_info", "One virtual IDT entry of a PV guest.", {
   vector: field(u8, "Exception or interrupt vector (0-255)."),
-  flags: field(u8, "Bits 0-1: highest privilege level that may raise the vector with `int n` (TI_DPL_MASK); bit 2: mask events on entry (TI_MASK_EVENTS)."),
+  flags: field(
+    u8,
+    "Bits 0-1: highest privilege level that may raise the vector with `int n` (TI_DPL_MASK); bit 2: mask events on entry (TI_MASK_EVENTS).",
+  ),
   cs: field(u16, "Code selector of the handler."),
   address: field(ulong, "Handler address (virtual)."),
 });
@@ -60,7 +74,10 @@ const REGS_64: FieldMap = {
   rip: field(u64, "Instruction pointer."),
   cs: field(u16, "Code selector."),
   _pad0: field(pad(2), "Unused."),
-  saved_upcall_mask: field(u8, "The vCPU's evtchn_upcall_mask at the time of the frame (a virtual IF: rflags.IF = !mask)."),
+  saved_upcall_mask: field(
+    u8,
+    "The vCPU's evtchn_upcall_mask at the time of the frame (a virtual IF: rflags.IF = !mask).",
+  ),
   _pad1: field(pad(3), "Unused."),
   rflags: field(u64, "Flags."),
   rsp: field(u64, "Stack pointer."),
@@ -88,7 +105,10 @@ const REGS_32: FieldMap = {
   entry_vector: field(u16, "Hypervisor-private: vector that entered the hypervisor."),
   eip: field(u32, "Instruction pointer."),
   cs: field(u16, "Code selector."),
-  saved_upcall_mask: field(u8, "The vCPU's evtchn_upcall_mask at the time of the frame (a virtual IF)."),
+  saved_upcall_mask: field(
+    u8,
+    "The vCPU's evtchn_upcall_mask at the time of the frame (a virtual IF).",
+  ),
   _pad0: field(pad(1), "Unused."),
   eflags: field(u32, "Flags."),
   esp: field(u32, "Stack pointer."),
@@ -122,7 +142,10 @@ export const VCPU_GUEST_CONTEXT_X86 = defineStruct(
   "vcpu_guest_context",
   "The complete state of an x86 PV vCPU.",
   (model) => ({
-    fpu_ctxt: field(array(u8, 512), "FPU/SSE state in FXSAVE format (first, so it can be 16-byte aligned)."),
+    fpu_ctxt: field(
+      array(u8, 512),
+      "FPU/SSE state in FXSAVE format (first, so it can be 16-byte aligned).",
+    ),
     flags: field(ulong, "VGCF_* flags."),
     user_regs: field(CPU_USER_REGS_X86, "General registers."),
     trap_ctxt: field(array(TRAP_INFO, 256), "The virtual IDT (one trap_info per vector)."),
@@ -132,19 +155,31 @@ export const VCPU_GUEST_CONTEXT_X86 = defineStruct(
     gdt_ents: field(ulong, "Number of GDT entries."),
     kernel_ss: field(ulong, "Kernel stack selector (the virtual TSS's SS1/SS0)."),
     kernel_sp: field(ulong, "Kernel stack pointer used when entering the guest kernel."),
-    ctrlreg: field(array(ulong, 8), "Control registers CR0-CR7; CR3 holds the page-table base as xen_pfn_to_cr3(mfn); on x86_64 ctrlreg[1] is the user page-table base."),
+    ctrlreg: field(
+      array(ulong, 8),
+      "Control registers CR0-CR7; CR3 holds the page-table base as xen_pfn_to_cr3(mfn); on x86_64 ctrlreg[1] is the user page-table base.",
+    ),
     debugreg: field(array(ulong, 8), "Debug registers DR0-DR7."),
     ...(model === "x86_32"
       ? {
           event_callback_cs: field(ulong, "Code selector of the event upcall handler."),
           event_callback_eip: field(ulong, "Address of the event upcall handler."),
-          failsafe_callback_cs: field(ulong, "Code selector of the failsafe handler (bad segment on return)."),
+          failsafe_callback_cs: field(
+            ulong,
+            "Code selector of the failsafe handler (bad segment on return).",
+          ),
           failsafe_callback_eip: field(ulong, "Address of the failsafe handler."),
         }
       : {
           event_callback_eip: field(ulong, "Address of the event upcall handler."),
-          failsafe_callback_eip: field(ulong, "Address of the failsafe handler (bad segment on return)."),
-          syscall_callback_eip: field(ulong, "Address of the guest's syscall entry (user-mode `syscall`)."),
+          failsafe_callback_eip: field(
+            ulong,
+            "Address of the failsafe handler (bad segment on return).",
+          ),
+          syscall_callback_eip: field(
+            ulong,
+            "Address of the guest's syscall entry (user-mode `syscall`).",
+          ),
         }),
     vm_assist: field(ulong, "Bitmap of enabled VMASST_TYPE_* assists."),
     ...(model === "x86_32"
@@ -161,14 +196,18 @@ export const VCPU_GUEST_CONTEXT_X86 = defineStruct(
  * `struct iret_context` (x86_64): the frame the iret hypercall pops from the guest stack,
  * lowest address first.
  */
-export const IRET_CONTEXT_X86_64 = defineStruct("iret_context", "The stack frame the x86_64 iret hypercall consumes.", {
-  rax: field(u64, "rax to restore (the hypercall stub pushed it)."),
-  r11: field(u64, "r11 to restore."),
-  rcx: field(u64, "rcx to restore."),
-  flags: field(u64, "VGCF_IN_SYSCALL: return as sysret would."),
-  rip: field(u64, "Return address."),
-  cs: field(u64, "Return code selector."),
-  rflags: field(u64, "Return flags (IF restores the event mask)."),
-  rsp: field(u64, "Return stack pointer."),
-  ss: field(u64, "Return stack selector."),
-});
+export const IRET_CONTEXT_X86_64 = defineStruct(
+  "iret_context",
+  "The stack frame the x86_64 iret hypercall consumes.",
+  {
+    rax: field(u64, "rax to restore (the hypercall stub pushed it)."),
+    r11: field(u64, "r11 to restore."),
+    rcx: field(u64, "rcx to restore."),
+    flags: field(u64, "VGCF_IN_SYSCALL: return as sysret would."),
+    rip: field(u64, "Return address."),
+    cs: field(u64, "Return code selector."),
+    rflags: field(u64, "Return flags (IF restores the event mask)."),
+    rsp: field(u64, "Return stack pointer."),
+    ss: field(u64, "Return stack selector."),
+  },
+);

@@ -9,7 +9,17 @@
  *
  * @module
  */
-import { array, defineStruct, field, i32, u32, u64, ulong, xenPfn, type FieldMap } from "../structs.js";
+import {
+  array,
+  defineStruct,
+  field,
+  i32,
+  u32,
+  u64,
+  ulong,
+  xenPfn,
+  type FieldMap,
+} from "../structs.js";
 
 const X86_VCPU_ARCH = (padWords: number): FieldMap => ({
   cr2: field(
@@ -34,17 +44,29 @@ export const ARCH_VCPU_INFO = defineStruct(
 );
 
 const X86_SHARED_ARCH: FieldMap = {
-  max_pfn: field(ulong, "Number of valid entries in the guest's p2m (pseudo-physical to machine) table; the guest writes it for tools that save or migrate it."),
+  max_pfn: field(
+    ulong,
+    "Number of valid entries in the guest's p2m (pseudo-physical to machine) table; the guest writes it for tools that save or migrate it.",
+  ),
   pfn_to_mfn_frame_list_list: field(
     xenPfn,
     "Machine frame of the top of the guest's three-level list of p2m frames (written by the " +
       "guest for save/restore); 0 when not set up, all ones when the p2m is only reachable " +
       "through p2m_vaddr.",
   ),
-  nmi_reason: field(ulong, "Why the last NMI was raised (bits as in the platform's NMI reason port); read by dom0's NMI handler."),
-  p2m_cr3: field(ulong, "Page-table root (as a CR3 value) of the address space in which p2m_vaddr is valid; 0 means the next two fields are unused."),
+  nmi_reason: field(
+    ulong,
+    "Why the last NMI was raised (bits as in the platform's NMI reason port); read by dom0's NMI handler.",
+  ),
+  p2m_cr3: field(
+    ulong,
+    "Page-table root (as a CR3 value) of the address space in which p2m_vaddr is valid; 0 means the next two fields are unused.",
+  ),
   p2m_vaddr: field(ulong, "Virtual address of the guest's linear p2m list, valid under p2m_cr3."),
-  p2m_generation: field(ulong, "Counter the guest bumps before and after changing the p2m mapping (odd while a change is in progress)."),
+  p2m_generation: field(
+    ulong,
+    "Counter the guest bumps before and after changing the p2m mapping (odd while a change is in progress).",
+  ),
 };
 
 /**
@@ -70,15 +92,30 @@ export const ARCH_SHARED_INFO = defineStruct(
         return X86_SHARED_ARCH;
       case "ia64":
         return {
-          start_info_pfn: field(ulong, "Pseudo-physical frame of the start_info page (IA-64 passes it here rather than in a register)."),
-          evtchn_vector: field(i32, "Interrupt vector the guest wants event-channel upcalls delivered on."),
-          memmap_info_num_pages: field(u32, "Number of pages of the memory-map info area (only 1 was supported)."),
-          memmap_info_pfn: field(ulong, "Pseudo-physical frame of the memory-map info area (an EFI memory map)."),
+          start_info_pfn: field(
+            ulong,
+            "Pseudo-physical frame of the start_info page (IA-64 passes it here rather than in a register).",
+          ),
+          evtchn_vector: field(
+            i32,
+            "Interrupt vector the guest wants event-channel upcalls delivered on.",
+          ),
+          memmap_info_num_pages: field(
+            u32,
+            "Number of pages of the memory-map info area (only 1 was supported).",
+          ),
+          memmap_info_pfn: field(
+            ulong,
+            "Pseudo-physical frame of the memory-map info area (an EFI memory map).",
+          ),
           pad: field(array(u64, 31), "Reserved."),
         };
       case "ppc64":
         return {
-          boot_timebase: field(u64, "Value of the PowerPC timebase register when the domain booted."),
+          boot_timebase: field(
+            u64,
+            "Value of the PowerPC timebase register when the domain booted.",
+          ),
         };
     }
   },

@@ -6,7 +6,17 @@
  *
  * @module
  */
-import { array, defineStruct, defineUnion, field, grantRef, i16, u16, u64, u8 } from "../structs.js";
+import {
+  array,
+  defineStruct,
+  defineUnion,
+  field,
+  grantRef,
+  i16,
+  u16,
+  u64,
+  u8,
+} from "../structs.js";
 
 /** blkif_request.operation: read sectors into the granted pages. */
 export const BLKIF_OP_READ = 0;
@@ -30,28 +40,40 @@ export const BLKIF_RSP_ERROR = -1;
 export const BLKIF_RSP_EOPNOTSUPP = -2;
 
 /** `struct blkif_request_segment` (8 bytes): one granted page of an I/O request. */
-export const BLKIF_REQUEST_SEGMENT = defineStruct("blkif_request_segment", "One page of a block request.", {
-  gref: field(grantRef, "Grant reference of the data page."),
-  first_sect: field(u8, "First 512-byte sector in the page to transfer."),
-  last_sect: field(u8, "Last sector in the page to transfer (inclusive)."),
-});
+export const BLKIF_REQUEST_SEGMENT = defineStruct(
+  "blkif_request_segment",
+  "One page of a block request.",
+  {
+    gref: field(grantRef, "Grant reference of the data page."),
+    first_sect: field(u8, "First 512-byte sector in the page to transfer."),
+    last_sect: field(u8, "Last sector in the page to transfer (inclusive)."),
+  },
+);
 
 /** `struct blkif_request`: 112 bytes on LP64, 108 on x86_32. */
-export const BLKIF_REQUEST = defineStruct("blkif_request", "A block I/O request from front end to back end.", {
-  operation: field(u8, "BLKIF_OP_*."),
-  nr_segments: field(u8, "Number of valid entries in seg."),
-  handle: field(u16, "The virtual device (blkif_vdev_t)."),
-  id: field(u64, "Opaque value echoed in the response."),
-  sector_number: field(u64, "First 512-byte sector on the disk."),
-  seg: field(array(BLKIF_REQUEST_SEGMENT, BLKIF_MAX_SEGMENTS_PER_REQUEST), "The data pages."),
-});
+export const BLKIF_REQUEST = defineStruct(
+  "blkif_request",
+  "A block I/O request from front end to back end.",
+  {
+    operation: field(u8, "BLKIF_OP_*."),
+    nr_segments: field(u8, "Number of valid entries in seg."),
+    handle: field(u16, "The virtual device (blkif_vdev_t)."),
+    id: field(u64, "Opaque value echoed in the response."),
+    sector_number: field(u64, "First 512-byte sector on the disk."),
+    seg: field(array(BLKIF_REQUEST_SEGMENT, BLKIF_MAX_SEGMENTS_PER_REQUEST), "The data pages."),
+  },
+);
 
 /** `struct blkif_response`: 16 bytes on LP64, 12 on x86_32. */
-export const BLKIF_RESPONSE = defineStruct("blkif_response", "The back end's answer to a request.", {
-  id: field(u64, "The request's id."),
-  operation: field(u8, "The request's operation."),
-  status: field(i16, "BLKIF_RSP_*."),
-});
+export const BLKIF_RESPONSE = defineStruct(
+  "blkif_response",
+  "The back end's answer to a request.",
+  {
+    id: field(u64, "The request's id."),
+    operation: field(u8, "The request's operation."),
+    status: field(i16, "BLKIF_RSP_*."),
+  },
+);
 
 /** `union blkif_sring_entry`: one slot of the block ring (a request or a response). */
 export const BLKIF_SRING_ENTRY = defineUnion("blkif_sring_entry", "One block-ring slot.", {

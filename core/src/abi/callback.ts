@@ -20,11 +20,15 @@ export const XEN_CALLBACK = perModel({
 });
 
 /** `struct callback_register`: CALLBACKOP_register's argument. 16 bytes on LP64, 12 on x86_32. */
-export const CALLBACK_REGISTER = defineStruct("callback_register", "Register a guest entry point for hypervisor callbacks.", {
-  type: field(u16, "CallbackType (abi/numbers.ts)."),
-  flags: field(u16, "CallbackFlags (abi/numbers.ts)."),
-  address: field(XEN_CALLBACK, "The entry point."),
-});
+export const CALLBACK_REGISTER = defineStruct(
+  "callback_register",
+  "Register a guest entry point for hypervisor callbacks.",
+  {
+    type: field(u16, "CallbackType (abi/numbers.ts)."),
+    flags: field(u16, "CallbackFlags (abi/numbers.ts)."),
+    address: field(XEN_CALLBACK, "The entry point."),
+  },
+);
 
 /** `struct callback_unregister`: CALLBACKOP_unregister's argument. */
 export const CALLBACK_UNREGISTER = defineStruct("callback_unregister", "Unregister a callback.", {

@@ -6,8 +6,18 @@
  */
 import type { StructDef } from "../structs.js";
 import { ARCH_SHARED_INFO, ARCH_VCPU_INFO } from "./arch.js";
-import { CPU_USER_REGS_X86, IRET_CONTEXT_X86_64, TRAP_INFO, VCPU_GUEST_CONTEXT_X86 } from "./arch-x86.js";
-import { BLKIF_REQUEST, BLKIF_REQUEST_SEGMENT, BLKIF_RESPONSE, BLKIF_SRING_ENTRY } from "./blkif.js";
+import {
+  CPU_USER_REGS_X86,
+  IRET_CONTEXT_X86_64,
+  TRAP_INFO,
+  VCPU_GUEST_CONTEXT_X86,
+} from "./arch-x86.js";
+import {
+  BLKIF_REQUEST,
+  BLKIF_REQUEST_SEGMENT,
+  BLKIF_RESPONSE,
+  BLKIF_SRING_ENTRY,
+} from "./blkif.js";
 import { CALLBACK_REGISTER, CALLBACK_UNREGISTER } from "./callback.js";
 import { XENCONS_INTERFACE } from "./console.js";
 import {
@@ -30,10 +40,21 @@ import {
   GNTTAB_UNMAP_GRANT_REF,
   GRANT_ENTRY_V1,
 } from "./grant-table.js";
-import { E820_ENTRY, XEN_ADD_TO_PHYSMAP, XEN_MACHPHYS_MAPPING, XEN_MEMORY_MAP, XEN_MEMORY_RESERVATION } from "./memory.js";
+import {
+  E820_ENTRY,
+  XEN_ADD_TO_PHYSMAP,
+  XEN_MACHPHYS_MAPPING,
+  XEN_MEMORY_MAP,
+  XEN_MEMORY_RESERVATION,
+} from "./memory.js";
 import { SRING_HEADER } from "./ring.js";
 import { SCHED_POLL, SCHED_REMOTE_SHUTDOWN, SCHED_SHUTDOWN } from "./sched.js";
-import { VCPU_REGISTER_VCPU_INFO, VCPU_RUNSTATE_INFO, VCPU_SET_PERIODIC_TIMER, VCPU_SET_SINGLESHOT_TIMER } from "./vcpu.js";
+import {
+  VCPU_REGISTER_VCPU_INFO,
+  VCPU_RUNSTATE_INFO,
+  VCPU_SET_PERIODIC_TIMER,
+  VCPU_SET_SINGLESHOT_TIMER,
+} from "./vcpu.js";
 import {
   XEN_CAPABILITIES_INFO,
   XEN_CHANGESET_INFO,
@@ -42,7 +63,15 @@ import {
   XEN_FEATURE_INFO,
   XEN_PLATFORM_PARAMETERS,
 } from "./version.js";
-import { MMU_UPDATE, MMUEXT_OP, MULTICALL_ENTRY, SHARED_INFO, START_INFO, VCPU_INFO, VCPU_TIME_INFO } from "./xen.js";
+import {
+  MMU_UPDATE,
+  MMUEXT_OP,
+  MULTICALL_ENTRY,
+  SHARED_INFO,
+  START_INFO,
+  VCPU_INFO,
+  VCPU_TIME_INFO,
+} from "./xen.js";
 import { XENSTORE_DOMAIN_INTERFACE, XSD_SOCKMSG } from "./xenstore.js";
 
 /** Every named ABI struct, each once. */

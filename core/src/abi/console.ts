@@ -16,12 +16,22 @@ export const XENCONSOLE_CONNECTED = 0;
 export const XENCONSOLE_DISCONNECTED = 1;
 
 /** `struct xencons_interface` (3092 bytes): the console ring page. */
-export const XENCONS_INTERFACE = defineStruct("xencons_interface", "A domain's console ring page.", {
-  in: field(chars(XENCONS_IN_SIZE), "Input ring: bytes typed at the console, for the guest to read."),
-  out: field(chars(XENCONS_OUT_SIZE), "Output ring: bytes the guest writes, for the console daemon."),
-  in_cons: field(u32, "Guest's read index into `in`."),
-  in_prod: field(u32, "Daemon's write index into `in`."),
-  out_cons: field(u32, "Daemon's read index into `out`."),
-  out_prod: field(u32, "Guest's write index into `out`."),
-  connection: field(u8, "XENCONSOLE_* state, written by the back end."),
-});
+export const XENCONS_INTERFACE = defineStruct(
+  "xencons_interface",
+  "A domain's console ring page.",
+  {
+    in: field(
+      chars(XENCONS_IN_SIZE),
+      "Input ring: bytes typed at the console, for the guest to read.",
+    ),
+    out: field(
+      chars(XENCONS_OUT_SIZE),
+      "Output ring: bytes the guest writes, for the console daemon.",
+    ),
+    in_cons: field(u32, "Guest's read index into `in`."),
+    in_prod: field(u32, "Daemon's write index into `in`."),
+    out_cons: field(u32, "Daemon's read index into `out`."),
+    out_prod: field(u32, "Guest's write index into `out`."),
+    connection: field(u8, "XENCONSOLE_* state, written by the back end."),
+  },
+);

@@ -8,18 +8,29 @@
 import { defineStruct, domid, evtchnPort, field, struct, u32, union } from "../structs.js";
 
 /** `struct evtchn_alloc_unbound`: allocate a port that domain `remote_dom` may later bind. */
-export const EVTCHN_ALLOC_UNBOUND = defineStruct("evtchn_alloc_unbound", "Allocate an unbound port for a remote domain.", {
-  dom: field(domid, "IN: the domain to allocate in (DOMID_SELF, or another domain if privileged)."),
-  remote_dom: field(domid, "IN: the only domain allowed to bind to the new port."),
-  port: field(evtchnPort, "OUT: the new port."),
-});
+export const EVTCHN_ALLOC_UNBOUND = defineStruct(
+  "evtchn_alloc_unbound",
+  "Allocate an unbound port for a remote domain.",
+  {
+    dom: field(
+      domid,
+      "IN: the domain to allocate in (DOMID_SELF, or another domain if privileged).",
+    ),
+    remote_dom: field(domid, "IN: the only domain allowed to bind to the new port."),
+    port: field(evtchnPort, "OUT: the new port."),
+  },
+);
 
 /** `struct evtchn_bind_interdomain`: connect a new local port to a remote domain's unbound port. */
-export const EVTCHN_BIND_INTERDOMAIN = defineStruct("evtchn_bind_interdomain", "Bind to another domain's unbound port.", {
-  remote_dom: field(domid, "IN: the remote domain."),
-  remote_port: field(evtchnPort, "IN: its unbound port, allocated for this domain."),
-  local_port: field(evtchnPort, "OUT: the new local port."),
-});
+export const EVTCHN_BIND_INTERDOMAIN = defineStruct(
+  "evtchn_bind_interdomain",
+  "Bind to another domain's unbound port.",
+  {
+    remote_dom: field(domid, "IN: the remote domain."),
+    remote_port: field(evtchnPort, "IN: its unbound port, allocated for this domain."),
+    local_port: field(evtchnPort, "OUT: the new local port."),
+  },
+);
 
 /** `struct evtchn_bind_virq`: bind a virtual IRQ of one vCPU to a new port. */
 export const EVTCHN_BIND_VIRQ = defineStruct("evtchn_bind_virq", "Bind a virtual IRQ.", {
@@ -29,16 +40,24 @@ export const EVTCHN_BIND_VIRQ = defineStruct("evtchn_bind_virq", "Bind a virtual
 });
 
 /** `struct evtchn_bind_ipi`: a new port for signalling vCPU `vcpu` of the caller. */
-export const EVTCHN_BIND_IPI = defineStruct("evtchn_bind_ipi", "Bind an inter-processor interrupt port.", {
-  vcpu: field(u32, "IN: the vCPU notified when the port is sent."),
-  port: field(evtchnPort, "OUT: the new port."),
-});
+export const EVTCHN_BIND_IPI = defineStruct(
+  "evtchn_bind_ipi",
+  "Bind an inter-processor interrupt port.",
+  {
+    vcpu: field(u32, "IN: the vCPU notified when the port is sent."),
+    port: field(evtchnPort, "OUT: the new port."),
+  },
+);
 
 /** `struct evtchn_bind_vcpu`: change which vCPU a port notifies. */
-export const EVTCHN_BIND_VCPU = defineStruct("evtchn_bind_vcpu", "Re-target a port to another vCPU.", {
-  port: field(evtchnPort, "IN: the port."),
-  vcpu: field(u32, "IN: the vCPU to notify from now on."),
-});
+export const EVTCHN_BIND_VCPU = defineStruct(
+  "evtchn_bind_vcpu",
+  "Re-target a port to another vCPU.",
+  {
+    port: field(evtchnPort, "IN: the port."),
+    vcpu: field(u32, "IN: the vCPU to notify from now on."),
+  },
+);
 
 /** `struct evtchn_close`: close a port (the remote end becomes unbound). */
 export const EVTCHN_CLOSE = defineStruct("evtchn_close", "Close a port.", {
@@ -63,7 +82,10 @@ export const EVTCHN_STATUS = defineStruct("evtchn_status", "Query a port's state
   vcpu: field(u32, "OUT: the vCPU the port notifies."),
   u: field(
     union({
-      unbound: field(struct({ dom: field(domid, "The domain allowed to bind.") }), "EVTCHNSTAT_UNBOUND."),
+      unbound: field(
+        struct({ dom: field(domid, "The domain allowed to bind.") }),
+        "EVTCHNSTAT_UNBOUND.",
+      ),
       interdomain: field(
         struct({
           dom: field(domid, "The remote domain."),

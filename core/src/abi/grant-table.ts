@@ -4,7 +4,19 @@
  *
  * @module
  */
-import { defineStruct, domid, field, grantRef, handle, i16, u16, u32, u64, union, xenPfn } from "../structs.js";
+import {
+  defineStruct,
+  domid,
+  field,
+  grantRef,
+  handle,
+  i16,
+  u16,
+  u32,
+  u64,
+  union,
+  xenPfn,
+} from "../structs.js";
 
 /** grant_entry_v1.flags (accept-transfer entries): the transfer is committed. */
 export const GTF_TRANSFER_COMMITTED = 1 << 2;
@@ -28,38 +40,63 @@ export const GNTCOPY_SOURCE_GREF = 1 << 0;
 export const GNTCOPY_DEST_GREF = 1 << 1;
 
 /** `struct grant_entry_v1` (8 bytes): one entry of a domain's v1 grant table. */
-export const GRANT_ENTRY_V1 = defineStruct("grant_entry_v1", "One v1 grant: who may access which of the granter's frames, and how.", {
-  flags: field(u16, "GrantFlags type and flags (abi/numbers.ts). The granter writes type/readonly last (after domid and frame); the hypervisor sets reading/writing while in use."),
-  domid: field(domid, "The domain allowed to use the grant."),
-  frame: field(u32, "The granted frame (for access grants), or the frame transferred in (accept-transfer)."),
-});
+export const GRANT_ENTRY_V1 = defineStruct(
+  "grant_entry_v1",
+  "One v1 grant: who may access which of the granter's frames, and how.",
+  {
+    flags: field(
+      u16,
+      "GrantFlags type and flags (abi/numbers.ts). The granter writes type/readonly last (after domid and frame); the hypervisor sets reading/writing while in use.",
+    ),
+    domid: field(domid, "The domain allowed to use the grant."),
+    frame: field(
+      u32,
+      "The granted frame (for access grants), or the frame transferred in (accept-transfer).",
+    ),
+  },
+);
 
 /** `struct gnttab_map_grant_ref` (24 bytes): map a granted frame. */
-export const GNTTAB_MAP_GRANT_REF = defineStruct("gnttab_map_grant_ref", "Map another domain's granted frame.", {
-  host_addr: field(u64, "IN: where to map (a virtual address, or a PTE's machine address with GNTMAP_contains_pte)."),
-  flags: field(u32, "IN: GNTMAP_* flags."),
-  ref: field(grantRef, "IN: the grant reference in the granter's table."),
-  dom: field(domid, "IN: the granting domain."),
-  status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
-  handle: field(u32, "OUT: handle to unmap with."),
-  dev_bus_addr: field(u64, "OUT: bus address for device mappings."),
-});
+export const GNTTAB_MAP_GRANT_REF = defineStruct(
+  "gnttab_map_grant_ref",
+  "Map another domain's granted frame.",
+  {
+    host_addr: field(
+      u64,
+      "IN: where to map (a virtual address, or a PTE's machine address with GNTMAP_contains_pte).",
+    ),
+    flags: field(u32, "IN: GNTMAP_* flags."),
+    ref: field(grantRef, "IN: the grant reference in the granter's table."),
+    dom: field(domid, "IN: the granting domain."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+    handle: field(u32, "OUT: handle to unmap with."),
+    dev_bus_addr: field(u64, "OUT: bus address for device mappings."),
+  },
+);
 
 /** `struct gnttab_unmap_grant_ref` (24 bytes): undo a map. */
-export const GNTTAB_UNMAP_GRANT_REF = defineStruct("gnttab_unmap_grant_ref", "Unmap a granted frame.", {
-  host_addr: field(u64, "IN: the address it was mapped at (0 to skip the host mapping)."),
-  dev_bus_addr: field(u64, "IN: the device mapping's bus address (0 to skip)."),
-  handle: field(u32, "IN: the handle returned by the map."),
-  status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
-});
+export const GNTTAB_UNMAP_GRANT_REF = defineStruct(
+  "gnttab_unmap_grant_ref",
+  "Unmap a granted frame.",
+  {
+    host_addr: field(u64, "IN: the address it was mapped at (0 to skip the host mapping)."),
+    dev_bus_addr: field(u64, "IN: the device mapping's bus address (0 to skip)."),
+    handle: field(u32, "IN: the handle returned by the map."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+  },
+);
 
 /** `struct gnttab_setup_table`: get the frames of a grant table. 24 bytes on LP64, 16 on x86_32. */
-export const GNTTAB_SETUP_TABLE = defineStruct("gnttab_setup_table", "Grow a grant table and list its frames.", {
-  dom: field(domid, "IN: the domain (DOMID_SELF)."),
-  nr_frames: field(u32, "IN: number of frames wanted."),
-  status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
-  frame_list: field(handle, "IN: guest pointer to an array of xen_pfn_t receiving the frames."),
-});
+export const GNTTAB_SETUP_TABLE = defineStruct(
+  "gnttab_setup_table",
+  "Grow a grant table and list its frames.",
+  {
+    dom: field(domid, "IN: the domain (DOMID_SELF)."),
+    nr_frames: field(u32, "IN: number of frames wanted."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+    frame_list: field(handle, "IN: guest pointer to an array of xen_pfn_t receiving the frames."),
+  },
+);
 
 /** `struct gnttab_query_size` (16 bytes): current and maximum grant-table size. */
 export const GNTTAB_QUERY_SIZE = defineStruct("gnttab_query_size", "Query a grant table's size.", {
@@ -70,24 +107,31 @@ export const GNTTAB_QUERY_SIZE = defineStruct("gnttab_query_size", "Query a gran
 });
 
 /** `struct gnttab_copy_ptr`: one end of a grant copy. */
-export const GNTTAB_COPY_PTR = defineStruct("gnttab_copy_ptr", "One end (source or destination) of a grant copy.", {
-  u: field(
-    union({
-      ref: field(grantRef, "A grant reference (GNTCOPY_*_gref set)."),
-      gmfn: field(xenPfn, "A frame of the caller (flag clear)."),
-    }),
-    "Which page.",
-  ),
-  domid: field(domid, "Whose page (the granter for a reference, else DOMID_SELF)."),
-  offset: field(u16, "Byte offset in the page."),
-});
+export const GNTTAB_COPY_PTR = defineStruct(
+  "gnttab_copy_ptr",
+  "One end (source or destination) of a grant copy.",
+  {
+    u: field(
+      union({
+        ref: field(grantRef, "A grant reference (GNTCOPY_*_gref set)."),
+        gmfn: field(xenPfn, "A frame of the caller (flag clear)."),
+      }),
+      "Which page.",
+    ),
+    domid: field(domid, "Whose page (the granter for a reference, else DOMID_SELF)."),
+    offset: field(u16, "Byte offset in the page."),
+  },
+);
 
 /** `struct gnttab_copy`: copy bytes between granted/local pages. 40 bytes on LP64, 24 on x86_32. */
-export const GNTTAB_COPY = defineStruct("gnttab_copy", "Copy bytes between two pages, either of them granted.", {
-  source: field(GNTTAB_COPY_PTR, "IN: where to copy from."),
-  dest: field(GNTTAB_COPY_PTR, "IN: where to copy to."),
-  len: field(u16, "IN: bytes to copy (may not cross a page boundary at either end)."),
-  flags: field(u16, "IN: GNTCOPY_* flags."),
-  status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
-});
-
+export const GNTTAB_COPY = defineStruct(
+  "gnttab_copy",
+  "Copy bytes between two pages, either of them granted.",
+  {
+    source: field(GNTTAB_COPY_PTR, "IN: where to copy from."),
+    dest: field(GNTTAB_COPY_PTR, "IN: where to copy to."),
+    len: field(u16, "IN: bytes to copy (may not cross a page boundary at either end)."),
+    flags: field(u16, "IN: GNTCOPY_* flags."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+  },
+);

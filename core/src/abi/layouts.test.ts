@@ -7,7 +7,14 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { ABI_STRUCTS } from "./catalog.js";
 import { DATA_MODEL_NAMES, type DataModelName } from "../structs.js";
-import { START_INFO, SHARED_INFO, VCPU_INFO, VCPU_TIME_INFO, MMU_UPDATE, MMUEXT_OP } from "./xen.js";
+import {
+  START_INFO,
+  SHARED_INFO,
+  VCPU_INFO,
+  VCPU_TIME_INFO,
+  MMU_UPDATE,
+  MMUEXT_OP,
+} from "./xen.js";
 import { VCPU_GUEST_CONTEXT_X86, TRAP_INFO, CPU_USER_REGS_X86 } from "./arch-x86.js";
 import { SRING_HEADER, sringSlots } from "./ring.js";
 import { BLKIF_REQUEST, BLKIF_RESPONSE, BLKIF_SRING_ENTRY } from "./blkif.js";
@@ -16,8 +23,13 @@ import { XSD_SOCKMSG, XENSTORE_DOMAIN_INTERFACE } from "./xenstore.js";
 import { GRANT_ENTRY_V1 } from "./grant-table.js";
 import { SCHED_SHUTDOWN } from "./sched.js";
 
-type Golden = Record<string, { size: number; align: number; fields: Record<string, [number, number]> }>;
-const golden = JSON.parse(readFileSync(new URL("./golden/layouts.json", import.meta.url), "utf8")) as {
+type Golden = Record<
+  string,
+  { size: number; align: number; fields: Record<string, [number, number]> }
+>;
+const golden = JSON.parse(
+  readFileSync(new URL("./golden/layouts.json", import.meta.url), "utf8"),
+) as {
   models: Partial<Record<DataModelName, Golden>>;
 };
 const models = golden.models;
@@ -70,10 +82,24 @@ describe("published sizes", () => {
   it("start_info offsets from the x86_64 boot contract", () => {
     const l = START_INFO.layout("x86_64");
     const want: Record<string, number> = {
-      magic: 0, nr_pages: 32, shared_info: 40, flags: 48, store_mfn: 56, store_evtchn: 64,
-      "console.domU.mfn": 72, "console.dom0.info_off": 72, "console.dom0.info_size": 76,
-      "console.domU.evtchn": 80, pt_base: 88, nr_pt_frames: 96, mfn_list: 104, mod_start: 112,
-      mod_len: 120, cmd_line: 128, first_p2m_pfn: 1152, nr_p2m_frames: 1160,
+      magic: 0,
+      nr_pages: 32,
+      shared_info: 40,
+      flags: 48,
+      store_mfn: 56,
+      store_evtchn: 64,
+      "console.domU.mfn": 72,
+      "console.dom0.info_off": 72,
+      "console.dom0.info_size": 76,
+      "console.domU.evtchn": 80,
+      pt_base: 88,
+      nr_pt_frames: 96,
+      mfn_list: 104,
+      mod_start: 112,
+      mod_len: 120,
+      cmd_line: 128,
+      first_p2m_pfn: 1152,
+      nr_p2m_frames: 1160,
     };
     for (const [p, off] of Object.entries(want)) expect(l.offsetOf(p), p).toBe(off);
   });
@@ -93,12 +119,15 @@ describe("IA-64 (LP64 little-endian; no gcc here)", () => {
   // Structs with no arch-specific part lay out exactly as on x86_64 (same LP64 natural
   // alignment; xen_pfn_t, xen_ulong_t and handles are all 8 bytes).
   const archDependent = new Set([SHARED_INFO, VCPU_INFO, ARCH_SHARED_INFO, ARCH_VCPU_INFO]);
-  it.each(ABI_STRUCTS.filter((d) => !archDependent.has(d)).map((d) => [d.name, d] as const))("%s as on x86_64", (_n, def) => {
-    const a = def.layout("ia64");
-    const b = def.layout("x86_64");
-    expect(a.size).toBe(b.size);
-    for (const p of b.paths()) expect(a.offsetOf(p)).toBe(b.offsetOf(p));
-  });
+  it.each(ABI_STRUCTS.filter((d) => !archDependent.has(d)).map((d) => [d.name, d] as const))(
+    "%s as on x86_64",
+    (_n, def) => {
+      const a = def.layout("ia64");
+      const b = def.layout("x86_64");
+      expect(a.size).toBe(b.size);
+      for (const p of b.paths()) expect(a.offsetOf(p)).toBe(b.offsetOf(p));
+    },
+  );
   it("arch parts from arch-ia64.h: empty arch_vcpu_info, 272-byte arch_shared_info, 64 legacy vCPUs", () => {
     expect(ARCH_VCPU_INFO.layout("ia64").size).toBe(0);
     expect(VCPU_INFO.layout("ia64").size).toBe(48);

@@ -32,28 +32,43 @@ export const XENMAPSPACE_GMFN_FOREIGN = 4;
  * `struct xen_memory_reservation`: increase/decrease_reservation and populate_physmap.
  * 32 bytes on LP64, 20 on x86_32.
  */
-export const XEN_MEMORY_RESERVATION = defineStruct("xen_memory_reservation", "Add or remove extents of memory.", {
-  extent_start: field(handle, "Guest pointer to an array of xen_pfn_t: frames to free, or (populate) where to put new ones / receives the new frames."),
-  nr_extents: field(xenUlong, "Number of extents."),
-  extent_order: field(u32, "Each extent is 2^extent_order pages."),
-  mem_flags: field(u32, "XENMEMF_* flags (low 8 bits: address-width limit; NUMA node above)."),
-  domid: field(domid, "The domain (DOMID_SELF unless privileged)."),
-});
+export const XEN_MEMORY_RESERVATION = defineStruct(
+  "xen_memory_reservation",
+  "Add or remove extents of memory.",
+  {
+    extent_start: field(
+      handle,
+      "Guest pointer to an array of xen_pfn_t: frames to free, or (populate) where to put new ones / receives the new frames.",
+    ),
+    nr_extents: field(xenUlong, "Number of extents."),
+    extent_order: field(u32, "Each extent is 2^extent_order pages."),
+    mem_flags: field(u32, "XENMEMF_* flags (low 8 bits: address-width limit; NUMA node above)."),
+    domid: field(domid, "The domain (DOMID_SELF unless privileged)."),
+  },
+);
 
 /** `struct xen_add_to_physmap`: map a special frame into the pseudo-physical space. 24 / 16 bytes. */
-export const XEN_ADD_TO_PHYSMAP = defineStruct("xen_add_to_physmap", "Place a hypervisor-provided frame at a guest frame number.", {
-  domid: field(domid, "The domain."),
-  size: field(u16, "Number of frames for XENMAPSPACE_gmfn_range."),
-  space: field(u32, "XENMAPSPACE_* source."),
-  idx: field(xenUlong, "Index within the source space."),
-  gpfn: field(xenPfn, "Pseudo-physical frame to map it at."),
-});
+export const XEN_ADD_TO_PHYSMAP = defineStruct(
+  "xen_add_to_physmap",
+  "Place a hypervisor-provided frame at a guest frame number.",
+  {
+    domid: field(domid, "The domain."),
+    size: field(u16, "Number of frames for XENMAPSPACE_gmfn_range."),
+    space: field(u32, "XENMAPSPACE_* source."),
+    idx: field(xenUlong, "Index within the source space."),
+    gpfn: field(xenPfn, "Pseudo-physical frame to map it at."),
+  },
+);
 
 /** `struct xen_memory_map`: XENMEM_memory_map's argument. 16 bytes on LP64, 8 on x86_32. */
-export const XEN_MEMORY_MAP = defineStruct("xen_memory_map", "Fetch the domain's (pseudo-physical) memory map.", {
-  nr_entries: field(u32, "IN: capacity of buffer in entries; OUT: entries written."),
-  buffer: field(handle, "Guest pointer to an array of e820 entries (x86)."),
-});
+export const XEN_MEMORY_MAP = defineStruct(
+  "xen_memory_map",
+  "Fetch the domain's (pseudo-physical) memory map.",
+  {
+    nr_entries: field(u32, "IN: capacity of buffer in entries; OUT: entries written."),
+    buffer: field(handle, "Guest pointer to an array of e820 entries (x86)."),
+  },
+);
 
 /** `struct e820entry` (packed, 20 bytes): one range of an x86 memory map. */
 export const E820_ENTRY = defineStruct(
@@ -68,8 +83,12 @@ export const E820_ENTRY = defineStruct(
 );
 
 /** `struct xen_machphys_mapping`: where the read-only machine-to-physical table is mapped. */
-export const XEN_MACHPHYS_MAPPING = defineStruct("xen_machphys_mapping", "Location of the guest-visible M2P table.", {
-  v_start: field(xenUlong, "First virtual address of the M2P table."),
-  v_end: field(xenUlong, "End (exclusive) of its mapping."),
-  max_mfn: field(xenUlong, "Largest machine frame number it can translate."),
-});
+export const XEN_MACHPHYS_MAPPING = defineStruct(
+  "xen_machphys_mapping",
+  "Location of the guest-visible M2P table.",
+  {
+    v_start: field(xenUlong, "First virtual address of the M2P table."),
+    v_end: field(xenUlong, "End (exclusive) of its mapping."),
+    max_mfn: field(xenUlong, "Largest machine frame number it can translate."),
+  },
+);

@@ -12,21 +12,31 @@ import { array, defineStruct, field, struct, u32, u8, union } from "../structs.j
 /**
  * `struct *_sring` header (64 bytes in every model; the slots follow at offset 64).
  */
-export const SRING_HEADER = defineStruct("sring_header", "Producer/consumer indices at the start of every shared ring page.", {
-  req_prod: field(u32, "Requests produced by the front end (written by it after filling the slots)."),
-  req_event: field(u32, "The back end wants an event when req_prod passes this value."),
-  rsp_prod: field(u32, "Responses produced by the back end."),
-  rsp_event: field(u32, "The front end wants an event when rsp_prod passes this value."),
-  pvt: field(
-    union({
-      netif: field(struct({ smartpoll_active: field(u8, "Netfront polling hint.") }), "Net driver private byte."),
-      tapif_user: field(struct({ msg: field(u8, "Blktap message.") }), "Blktap private byte."),
-      pvt_pad: field(array(u8, 4), "Size of the private area."),
-    }),
-    "Driver-private bytes.",
-  ),
-  __pad: field(array(u8, 44), "Pads the header to 64 bytes."),
-});
+export const SRING_HEADER = defineStruct(
+  "sring_header",
+  "Producer/consumer indices at the start of every shared ring page.",
+  {
+    req_prod: field(
+      u32,
+      "Requests produced by the front end (written by it after filling the slots).",
+    ),
+    req_event: field(u32, "The back end wants an event when req_prod passes this value."),
+    rsp_prod: field(u32, "Responses produced by the back end."),
+    rsp_event: field(u32, "The front end wants an event when rsp_prod passes this value."),
+    pvt: field(
+      union({
+        netif: field(
+          struct({ smartpoll_active: field(u8, "Netfront polling hint.") }),
+          "Net driver private byte.",
+        ),
+        tapif_user: field(struct({ msg: field(u8, "Blktap message.") }), "Blktap private byte."),
+        pvt_pad: field(array(u8, 4), "Size of the private area."),
+      }),
+      "Driver-private bytes.",
+    ),
+    __pad: field(array(u8, 44), "Pads the header to 64 bytes."),
+  },
+);
 
 /** Byte offset of the first slot in a shared ring page. */
 export const SRING_SLOTS_OFFSET = 64;

@@ -79,12 +79,21 @@ export const VCPU_TIME_INFO = defineStruct(
   "vcpu_time_info",
   "Per-vCPU clock parameters written by the hypervisor, read lock-free by the guest.",
   {
-    version: field(u32, "Update counter: odd while the hypervisor is rewriting the record; the guest re-reads until it sees the same even value before and after."),
+    version: field(
+      u32,
+      "Update counter: odd while the hypervisor is rewriting the record; the guest re-reads until it sees the same even value before and after.",
+    ),
     pad0: field(u32, "Unused."),
     tsc_timestamp: field(u64, "The vCPU's TSC value at the moment system_time was sampled."),
     system_time: field(u64, "Nanoseconds since the domain's boot, as of tsc_timestamp."),
-    tsc_to_system_mul: field(u32, "TSC-to-nanoseconds multiplier, a 32.32 fixed-point fraction applied after shifting."),
-    tsc_shift: field(i8, "Power-of-two pre-scale of TSC deltas: shift left if positive, right if negative."),
+    tsc_to_system_mul: field(
+      u32,
+      "TSC-to-nanoseconds multiplier, a 32.32 fixed-point fraction applied after shifting.",
+    ),
+    tsc_shift: field(
+      i8,
+      "Power-of-two pre-scale of TSC deltas: shift left if positive, right if negative.",
+    ),
     flags: field(u8, "XEN_PVCLOCK_* bits."),
     pad1: field(array(u8, 2), "Unused."),
   },
@@ -94,95 +103,143 @@ export const VCPU_TIME_INFO = defineStruct(
  * `struct vcpu_info`: one vCPU's event and time state, inside shared_info (or wherever
  * the guest registered it). 64 bytes on x86; 48 on IA-64 (empty arch part).
  */
-export const VCPU_INFO = defineStruct("vcpu_info", "Per-vCPU event-delivery flags, pending selector, arch state and clock.", {
-  evtchn_upcall_pending: field(
-    u8,
-    "Set by the hypervisor when an event is pending for this vCPU; the guest clears it in its upcall handler before scanning the selector.",
-  ),
-  evtchn_upcall_mask: field(
-    u8,
-    "The guest's virtual interrupt flag, inverted: while non-zero no upcall is delivered. 1 at boot; x86 PV saves it in the bounce frame's CS.",
-  ),
-  evtchn_pending_sel: field(
-    xenUlong,
-    "Selector: bit i set means word i of shared_info.evtchn_pending may have pending, unmasked ports. Set by the hypervisor, cleared atomically by the guest.",
-  ),
-  arch: field(ARCH_VCPU_INFO, "Arch-specific part (x86: cr2)."),
-  time: field(VCPU_TIME_INFO, "This vCPU's clock parameters."),
-});
+export const VCPU_INFO = defineStruct(
+  "vcpu_info",
+  "Per-vCPU event-delivery flags, pending selector, arch state and clock.",
+  {
+    evtchn_upcall_pending: field(
+      u8,
+      "Set by the hypervisor when an event is pending for this vCPU; the guest clears it in its upcall handler before scanning the selector.",
+    ),
+    evtchn_upcall_mask: field(
+      u8,
+      "The guest's virtual interrupt flag, inverted: while non-zero no upcall is delivered. 1 at boot; x86 PV saves it in the bounce frame's CS.",
+    ),
+    evtchn_pending_sel: field(
+      xenUlong,
+      "Selector: bit i set means word i of shared_info.evtchn_pending may have pending, unmasked ports. Set by the hypervisor, cleared atomically by the guest.",
+    ),
+    arch: field(ARCH_VCPU_INFO, "Arch-specific part (x86: cr2)."),
+    time: field(VCPU_TIME_INFO, "This vCPU's clock parameters."),
+  },
+);
 
 /**
  * `struct shared_info`: the page every domain shares with the hypervisor (start_info
  * gives its machine address). 3136 bytes on x86_64, 2344 on x86_32.
  */
-export const SHARED_INFO = defineStruct("shared_info", "The page a domain shares with the hypervisor: vCPU state, event bitmaps, wall clock.", (model) => ({
-  vcpu_info: field(array(VCPU_INFO, XEN_LEGACY_MAX_VCPUS[model]), "State of the first vCPUs (see XEN_LEGACY_MAX_VCPUS)."),
-  evtchn_pending: field(
-    array(xenUlong, model === "x86_32" ? 32 : 64),
-    "2-level event-channel ABI: one bit per port, set by the hypervisor when an event is sent, cleared by the guest. BITS_PER_LONG words of BITS_PER_LONG bits.",
-  ),
-  evtchn_mask: field(
-    array(xenUlong, model === "x86_32" ? 32 : 64),
-    "One bit per port: while set, a pending port raises no upcall (the guest owns these bits).",
-  ),
-  wc_version: field(u32, "Wall-clock update counter (odd while being rewritten), as vcpu_time_info.version."),
-  wc_sec: field(u32, "Wall-clock time at system time 0: seconds since the Unix epoch (low 32 bits)."),
-  wc_nsec: field(u32, "Wall-clock time at system time 0: nanoseconds part."),
-  ...(model === "x86_32"
-    ? {}
-    : { wc_sec_hi: field(u32, "High 32 bits of wc_sec (on x86_32 it lives in arch.wc_sec_hi instead).") }),
-  arch: field(ARCH_SHARED_INFO, "Arch-specific tail."),
-}));
+export const SHARED_INFO = defineStruct(
+  "shared_info",
+  "The page a domain shares with the hypervisor: vCPU state, event bitmaps, wall clock.",
+  (model) => ({
+    vcpu_info: field(
+      array(VCPU_INFO, XEN_LEGACY_MAX_VCPUS[model]),
+      "State of the first vCPUs (see XEN_LEGACY_MAX_VCPUS).",
+    ),
+    evtchn_pending: field(
+      array(xenUlong, model === "x86_32" ? 32 : 64),
+      "2-level event-channel ABI: one bit per port, set by the hypervisor when an event is sent, cleared by the guest. BITS_PER_LONG words of BITS_PER_LONG bits.",
+    ),
+    evtchn_mask: field(
+      array(xenUlong, model === "x86_32" ? 32 : 64),
+      "One bit per port: while set, a pending port raises no upcall (the guest owns these bits).",
+    ),
+    wc_version: field(
+      u32,
+      "Wall-clock update counter (odd while being rewritten), as vcpu_time_info.version.",
+    ),
+    wc_sec: field(
+      u32,
+      "Wall-clock time at system time 0: seconds since the Unix epoch (low 32 bits).",
+    ),
+    wc_nsec: field(u32, "Wall-clock time at system time 0: nanoseconds part."),
+    ...(model === "x86_32"
+      ? {}
+      : {
+          wc_sec_hi: field(
+            u32,
+            "High 32 bits of wc_sec (on x86_32 it lives in arch.wc_sec_hi instead).",
+          ),
+        }),
+    arch: field(ARCH_SHARED_INFO, "Arch-specific tail."),
+  }),
+);
 
 /**
  * `struct start_info`: what the domain builder tells a PV kernel at entry (x86: pointed to
  * by rsi/esi). 1168 bytes on LP64 models, 1112 on x86_32. Addresses marked VIRTUAL are in
  * the guest's initial address space; MACHINE ones are real frame addresses.
  */
-export const START_INFO = defineStruct("start_info", "Boot information the domain builder writes for a PV kernel.", {
-  magic: field(chars(32), 'Identifies the ABI: "xen-<version>-<platform>", e.g. "xen-3.0-x86_64" or "xen-3.0-x86_32p".'),
-  nr_pages: field(ulong, "Number of pages the domain was given (the length of the p2m list)."),
-  shared_info: field(ulong, "MACHINE address of the shared_info page."),
-  flags: field(u32, "SIF_* flags."),
-  store_mfn: field(xenPfn, "MACHINE frame of the xenstore ring page."),
-  store_evtchn: field(u32, "Event channel (port) connecting the guest to xenstored."),
-  console: field(
-    union({
-      domU: field(
-        struct({
-          mfn: field(xenPfn, "MACHINE frame of the console ring page (xencons_interface)."),
-          evtchn: field(u32, "Event channel (port) of the console ring."),
-        }),
-        "An unprivileged domain's console ring.",
-      ),
-      dom0: field(
-        struct({
-          info_off: field(u32, "Offset of the dom0 console info (VGA/serial description) from the start of this struct."),
-          info_size: field(u32, "Size of that console info."),
-        }),
-        "The initial domain's physical console description.",
-      ),
-    }),
-    "Console: a ring for domUs, a hardware description for dom0.",
-  ),
-  pt_base: field(ulong, "VIRTUAL address of the top-level page table the domain starts on."),
-  nr_pt_frames: field(ulong, "Number of page-table frames in the bootstrap address space."),
-  mfn_list: field(ulong, "VIRTUAL address of the p2m list: nr_pages machine frame numbers, indexed by pseudo-physical frame."),
-  mod_start: field(ulong, "VIRTUAL address (or pfn with SIF_MOD_START_PFN) of the pre-loaded module (initrd), 0 if none."),
-  mod_len: field(ulong, "Length of the module in bytes."),
-  cmd_line: field(chars(MAX_GUEST_CMDLINE), "Kernel command line, NUL-terminated."),
-  first_p2m_pfn: field(ulong, "First pseudo-physical frame of the initial p2m table when the builder placed it separately (else 0)."),
-  nr_p2m_frames: field(ulong, "Number of frames of that separately placed p2m table (else 0)."),
-});
+export const START_INFO = defineStruct(
+  "start_info",
+  "Boot information the domain builder writes for a PV kernel.",
+  {
+    magic: field(
+      chars(32),
+      'Identifies the ABI: "xen-<version>-<platform>", e.g. "xen-3.0-x86_64" or "xen-3.0-x86_32p".',
+    ),
+    nr_pages: field(ulong, "Number of pages the domain was given (the length of the p2m list)."),
+    shared_info: field(ulong, "MACHINE address of the shared_info page."),
+    flags: field(u32, "SIF_* flags."),
+    store_mfn: field(xenPfn, "MACHINE frame of the xenstore ring page."),
+    store_evtchn: field(u32, "Event channel (port) connecting the guest to xenstored."),
+    console: field(
+      union({
+        domU: field(
+          struct({
+            mfn: field(xenPfn, "MACHINE frame of the console ring page (xencons_interface)."),
+            evtchn: field(u32, "Event channel (port) of the console ring."),
+          }),
+          "An unprivileged domain's console ring.",
+        ),
+        dom0: field(
+          struct({
+            info_off: field(
+              u32,
+              "Offset of the dom0 console info (VGA/serial description) from the start of this struct.",
+            ),
+            info_size: field(u32, "Size of that console info."),
+          }),
+          "The initial domain's physical console description.",
+        ),
+      }),
+      "Console: a ring for domUs, a hardware description for dom0.",
+    ),
+    pt_base: field(ulong, "VIRTUAL address of the top-level page table the domain starts on."),
+    nr_pt_frames: field(ulong, "Number of page-table frames in the bootstrap address space."),
+    mfn_list: field(
+      ulong,
+      "VIRTUAL address of the p2m list: nr_pages machine frame numbers, indexed by pseudo-physical frame.",
+    ),
+    mod_start: field(
+      ulong,
+      "VIRTUAL address (or pfn with SIF_MOD_START_PFN) of the pre-loaded module (initrd), 0 if none.",
+    ),
+    mod_len: field(ulong, "Length of the module in bytes."),
+    cmd_line: field(chars(MAX_GUEST_CMDLINE), "Kernel command line, NUL-terminated."),
+    first_p2m_pfn: field(
+      ulong,
+      "First pseudo-physical frame of the initial p2m table when the builder placed it separately (else 0).",
+    ),
+    nr_p2m_frames: field(ulong, "Number of frames of that separately placed p2m table (else 0)."),
+  },
+);
 
 /**
  * `struct mmu_update` (16 bytes): one request of the mmu_update hypercall. The low 2
  * bits of `ptr` select the command (MmuUpdateCmd in abi/numbers.ts); the rest is a machine address.
  */
-export const MMU_UPDATE = defineStruct("mmu_update", "One checked page-table (or machine-to-physical) update.", {
-  ptr: field(u64, "Machine address of the entry to write, with the MmuUpdateCmd in bits 0-1."),
-  val: field(u64, "The new entry (a page-table entry, or a pseudo-physical frame for machphys_update)."),
-});
+export const MMU_UPDATE = defineStruct(
+  "mmu_update",
+  "One checked page-table (or machine-to-physical) update.",
+  {
+    ptr: field(u64, "Machine address of the entry to write, with the MmuUpdateCmd in bits 0-1."),
+    val: field(
+      u64,
+      "The new entry (a page-table entry, or a pseudo-physical frame for machphys_update).",
+    ),
+  },
+);
 
 /**
  * `struct mmuext_op`: one request of the mmuext_op hypercall (pin/unpin, base pointers,
@@ -193,15 +250,24 @@ export const MMUEXT_OP = defineStruct("mmuext_op", "One extended MMU operation."
   cmd: field(u32, "The MmuextCmd (abi/numbers.ts)."),
   arg1: field(
     union({
-      mfn: field(xenPfn, "Machine frame: the table to pin/unpin, the new base pointer, the page to clear or copy to."),
-      linear_addr: field(ulong, "Virtual address: the page to invalidate (INVLPG_*), or the LDT base (SET_LDT)."),
+      mfn: field(
+        xenPfn,
+        "Machine frame: the table to pin/unpin, the new base pointer, the page to clear or copy to.",
+      ),
+      linear_addr: field(
+        ulong,
+        "Virtual address: the page to invalidate (INVLPG_*), or the LDT base (SET_LDT).",
+      ),
     }),
     "First argument, by command.",
   ),
   arg2: field(
     union({
       nr_ents: field(u32, "SET_LDT: number of descriptors."),
-      vcpumask: field(handle, "TLB_FLUSH_MULTI / INVLPG_MULTI: guest pointer to a bitmap of vCPUs."),
+      vcpumask: field(
+        handle,
+        "TLB_FLUSH_MULTI / INVLPG_MULTI: guest pointer to a bitmap of vCPUs.",
+      ),
       src_mfn: field(xenPfn, "COPY_PAGE: the source machine frame."),
     }),
     "Second argument, by command.",
@@ -211,8 +277,15 @@ export const MMUEXT_OP = defineStruct("mmuext_op", "One extended MMU operation."
 /**
  * `struct multicall_entry`: one call of a multicall batch. 64 bytes on LP64, 32 on x86_32.
  */
-export const MULTICALL_ENTRY = defineStruct("multicall_entry", "One hypercall inside a multicall batch.", {
-  op: field(xenUlong, "Hypercall number."),
-  result: field(xenUlong, "Filled in with the call's return value (a negative errno on failure)."),
-  args: field(array(xenUlong, 6), "The call's arguments."),
-});
+export const MULTICALL_ENTRY = defineStruct(
+  "multicall_entry",
+  "One hypercall inside a multicall batch.",
+  {
+    op: field(xenUlong, "Hypercall number."),
+    result: field(
+      xenUlong,
+      "Filled in with the call's return value (a negative errno on failure).",
+    ),
+    args: field(array(xenUlong, 6), "The call's arguments."),
+  },
+);
