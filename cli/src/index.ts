@@ -12,14 +12,8 @@ export {
   shutdownReasonName,
 } from "./exit-status.js";
 export type { CliIo, CliStream } from "./cli-io.js";
-export {
-  ARCH_CATALOG,
-  archCatalog,
-  builtinArchPlugins,
-  isArchPlugin,
-  type ArchCatalog,
-} from "./arch-catalog.js";
+export { builtinArchPlugins, isArchPlugin } from "./arch-packages.js";
 export { createRootContainer } from "./composition.js";
 export { tracingArchPlugin, type TraceSink, type SteppableVcpu } from "./trace.js";
-export { parseCount, parseMemoryMiB, parseList, MAX_MEMORY_MIB } from "./options.js";
+export { parseCount, parseMemoryMiB, parseList } from "./options.js";
 export { UsageError } from "./commands/run.js";

@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from "commander";
+import { MAX_MEMORY_MIB } from "@hvkit/core";
 
 const SUFFIX: Readonly<Record<string, number>> = {
   "": 1,
@@ -31,10 +32,7 @@ export function parseCount(text: string): number {
   return value;
 }
 
-/** Largest machine memory accepted, MiB. */
-export const MAX_MEMORY_MIB = 16384;
-
-/** Parses a memory size in MiB (1 … {@link MAX_MEMORY_MIB}). */
+/** Parses a memory size in MiB (1 … the core's `MAX_MEMORY_MIB`). */
 export function parseMemoryMiB(text: string): number {
   const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < 1 || value > MAX_MEMORY_MIB) {

@@ -12,7 +12,7 @@ import {
   GUEST_SETS,
   XTF_GUEST_SET,
 } from "@hvkit/conformance";
-import { ARCH_CATALOG } from "./arch-catalog.js";
+import { ARCH_REGISTRY } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { createRootContainer } from "./composition.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
@@ -32,8 +32,8 @@ function buildProgram(
   root: DependencyContainer,
   setStatus: (status: number) => void,
 ): Command {
-  const arches = root.resolve(ARCH_CATALOG);
-  const archNames = arches.plugins.map((p) => p.name).join(", ");
+  const arches = root.resolve(ARCH_REGISTRY);
+  const archNames = arches.names().join(", ");
   const program = new Command(COMMAND_NAME);
   program
     .description(

@@ -11,13 +11,13 @@ import {
   runSuite,
 } from "@hvkit/conformance";
 import { createRootContainer } from "./composition.js";
-import { ARCH_CATALOG } from "./arch-catalog.js";
+import { ARCH_REGISTRY } from "@hvkit/core";
 
 describe("hvkit's conformance suite", () => {
   it("passes every cell the baseline does not expect to fail", async () => {
     const root = createRootContainer();
     const report = await runSuite({
-      arches: root.resolve(ARCH_CATALOG).plugins,
+      arches: root.resolve(ARCH_REGISTRY).all(),
       tests: CONFORMANCE_TESTS,
       container: root,
       baseline: loadBaseline(DEFAULT_BASELINE_PATH),

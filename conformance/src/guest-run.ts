@@ -6,22 +6,22 @@
  * @module
  */
 import type { DependencyContainer } from "tsyringe";
-import * as core from "@hvkit/core";
-import type {
-  ArchPlugin,
-  ConsoleSink,
-  Domain,
-  GuestMode,
-  Machine,
-  ShutdownReason,
+import {
+  bootInitialDomain,
+  createMachine,
+  type ArchPlugin,
+  type ConsoleSink,
+  type GuestMode,
+  type RunOutcome,
+  type ShutdownReason,
 } from "@hvkit/core";
 
 /** How a run ended, as the core's scheduler reports it. */
-export type RunEnd = "all-shutdown" | "budget-exhausted" | "deadlock";
+export type RunEnd = RunOutcome["kind"];
 
 /** What to boot and how. */
 export interface GuestRunOptions {
-  /** The arch plugin to run. */
+  /** The arch plugin to run (need not be registered: a wrapped plugin is fine). */
   readonly arch: ArchPlugin;
   /** Guest mode; defaults to the plugin's first mode. */
   readonly mode?: GuestMode;
@@ -29,9 +29,9 @@ export interface GuestRunOptions {
   readonly image: Uint8Array;
   /** Kernel command line. */
   readonly cmdline?: string;
-  /** Machine memory in MiB (default 64). */
+  /** Machine memory in MiB (default {@link DEFAULT_MEMORY_MIB}). */
   readonly memoryMiB?: number;
-  /** Instruction budget for the whole run (default 100 million). */
+  /** Instruction budget for the whole run (default {@link DEFAULT_MAX_INSTRUCTIONS}). */
   readonly maxInstructions?: number;
   /** Called with guest console bytes as they are written (for streaming to stdout). */
   readonly onGuestOutput?: (bytes: Uint8Array) => void;
@@ -60,60 +60,15 @@ export const DEFAULT_MEMORY_MIB = 64;
 /** Default instruction budget. */
 export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
-/**
- * The core's boot API as this module uses it (core/src/di.ts and core/src/boot.ts). Kept
- * as an interface here so the conformance package states exactly what it relies on.
- */
-interface CoreBootApi {
-  createMachine(
-    container: DependencyContainer,
-    options: { arch: ArchPlugin; memoryMiB: number; console: ConsoleSink },
-  ): Machine & { run(options: { maxInstructions: number }): CoreRunOutcome };
-  bootInitialDomain(
-    machine: Machine,
-    imageBytes: Uint8Array,
-    options: { cmdline: string; mode: GuestMode },
-  ): Domain;
-}
-
-interface CoreRunOutcome {
-  kind: RunEnd;
-  instructions: number;
-  domains: {
-    id: number;
-    state: unknown;
-    shutdownReason: ShutdownReason | null;
-    shutdownCode: number | null;
-  }[];
-}
-
-/** Raised when the core does not (yet) provide the boot API this module needs. */
-export class BootApiMissingError extends Error {
-  /** @param what - the missing export. */
-  constructor(readonly what: string) {
-    super(`@hvkit/core does not provide ${what} yet`);
-    this.name = "BootApiMissingError";
-  }
-}
-
-function bootApi(): CoreBootApi {
-  const api = core as unknown as Partial<CoreBootApi>;
-  if (typeof api.createMachine !== "function") throw new BootApiMissingError("createMachine");
-  if (typeof api.bootInitialDomain !== "function")
-    throw new BootApiMissingError("bootInitialDomain");
-  return api as CoreBootApi;
-}
-
 const latin1 = new TextDecoder("latin1");
 
 /**
- * Builds a machine in `container` (a child container made for this one machine), boots
- * `options.image` as its initial domain and runs it. Image errors (`ImageError`) and
- * missing arch hooks propagate as thrown typed errors; anything the guest does is reported
- * in the result, never thrown.
+ * Builds a machine (in a child container of `container`), boots `options.image` as its
+ * initial domain and runs it. Image errors (`ImageError`), bad machine configs and missing
+ * arch hooks propagate as thrown typed errors; anything the guest does is reported in the
+ * result, never thrown.
  */
 export function runGuest(container: DependencyContainer, options: GuestRunOptions): GuestRun {
-  const api = bootApi();
   const chunks: string[] = [];
   const messages: string[] = [];
   const sink: ConsoleSink = {
@@ -126,12 +81,12 @@ export function runGuest(container: DependencyContainer, options: GuestRunOption
       options.onHypervisorMessage?.(line);
     },
   };
-  const machine = api.createMachine(container, {
+  const machine = createMachine(container, {
     arch: options.arch,
     memoryMiB: options.memoryMiB ?? DEFAULT_MEMORY_MIB,
     console: sink,
   });
-  const dom0 = api.bootInitialDomain(machine, options.image, {
+  const dom0 = bootInitialDomain(machine, options.image, {
     cmdline: options.cmdline ?? "",
     mode: options.mode ?? options.arch.modes[0],
   });

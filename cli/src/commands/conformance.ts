@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { SingleBar, Presets } from "cli-progress";
-import type { GuestMode } from "@hvkit/core";
+import type { ArchRegistry, GuestMode } from "@hvkit/core";
 import {
   CONFORMANCE_TESTS,
   DEFAULT_BASELINE_PATH,
@@ -25,7 +25,6 @@ import {
   type ConformanceTest,
   type GuestRole,
 } from "@hvkit/conformance";
-import type { ArchCatalog } from "../arch-catalog.js";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus } from "../exit-status.js";
 import { UsageError, describeReadError } from "./run.js";
@@ -69,14 +68,12 @@ function writeReport(path: string, text: string): void {
 export async function conformanceCommand(
   io: CliIo,
   root: DependencyContainer,
-  arches: ArchCatalog,
+  arches: ArchRegistry,
   options: ConformanceCommandOptions,
 ): Promise<number> {
   for (const name of options.arch ?? []) {
-    if (!arches.get(name)) {
-      throw new UsageError(
-        `unknown arch "${name}" (known: ${arches.plugins.map((p) => p.name).join(", ")})`,
-      );
+    if (!arches.has(name)) {
+      throw new UsageError(`unknown arch "${name}" (known: ${arches.names().join(", ")})`);
     }
   }
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
@@ -119,7 +116,7 @@ export async function conformanceCommand(
       )
     : undefined;
   const report = await runSuite({
-    arches: arches.plugins,
+    arches: arches.all(),
     tests,
     container: root,
     selection: {

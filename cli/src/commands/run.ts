@@ -5,14 +5,15 @@
  */
 import { readFileSync } from "node:fs";
 import type { DependencyContainer } from "tsyringe";
-import { ArchHookMissingError, ImageError, ShutdownReason, type GuestMode } from "@hvkit/core";
 import {
-  BootApiMissingError,
-  runGuest,
-  DEFAULT_MAX_INSTRUCTIONS,
-  DEFAULT_MEMORY_MIB,
-} from "@hvkit/conformance";
-import type { ArchCatalog } from "../arch-catalog.js";
+  ArchHookMissingError,
+  HvkitError,
+  ImageError,
+  ShutdownReason,
+  type ArchRegistry,
+  type GuestMode,
+} from "@hvkit/core";
+import { runGuest, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/conformance";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import { tracingArchPlugin } from "../trace.js";
@@ -55,16 +56,14 @@ export function describeReadError(e: unknown): string {
 export function runCommand(
   io: CliIo,
   root: DependencyContainer,
-  arches: ArchCatalog,
+  arches: ArchRegistry,
   imagePath: string,
   options: RunCommandOptions,
 ): number {
-  const plugin = arches.get(options.arch);
-  if (!plugin) {
-    throw new UsageError(
-      `unknown arch "${options.arch}" (known: ${arches.plugins.map((p) => p.name).join(", ")})`,
-    );
+  if (!arches.has(options.arch)) {
+    throw new UsageError(`unknown arch "${options.arch}" (known: ${arches.names().join(", ")})`);
   }
+  const plugin = arches.get(options.arch);
   const mode = (options.mode ?? plugin.modes[0]) as GuestMode;
   if (!plugin.modes.includes(mode)) {
     throw new UsageError(
@@ -100,8 +99,8 @@ export function runCommand(
         `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
       );
     }
-    if (e instanceof BootApiMissingError)
-      throw new UsageError(`this build cannot boot images yet: ${e.message}`);
+    // A machine config hvkit cannot build (e.g. too much memory) is the user's to fix.
+    if (e instanceof HvkitError) throw new UsageError(e.message);
     throw e;
   }
   if (run.end === "budget-exhausted") {
