@@ -19,7 +19,8 @@ import {
 } from "@hvkit/core";
 import { PageFlag, PageType, Pte, PTE_HI_GUEST_KERNEL, shareXenFrame, type PvMmu } from "@hvkit/arch-x86";
 import { Reg, Seg } from "@hvkit/arch-x86";
-import { Rflags, Selector, type PvVcpu } from "./pv-vcpu.js";
+import type { PvVcpu } from "./pv-vcpu.js";
+import { Rflags, Selector } from "./traps.js";
 
 /** One loadable piece of a kernel image at its final virtual address. */
 export interface PvKernelSegment {
@@ -168,6 +169,10 @@ export function buildPvDomain(
     throw new ImageError(ImageErrorCode.BadHypercallPage, "HYPERCALL_PAGE note", `${hex(hc)} is not a page-aligned page inside the image ${hex(kStart)}-${hex(kEnd)}`);
   }
 
+  // shared_info: a hypervisor page shared with the domain (allocated first, while memory is free).
+  const siFrames = mmu.allocXen(1);
+  if (siFrames.length !== 1) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "machine memory", "no frame left for shared_info");
+  const si = siFrames[0];
   const mfns = machine.allocFrames(domain, nrPages);
   if (!mfns) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "domain memory", `cannot allocate ${nrPages} pages`);
   const p2m = new Int32Array(nrPages);
@@ -244,8 +249,7 @@ export function buildPvDomain(
   // Hypercall page.
   if (hc !== null) writeHypercallPage(mem.bytes, pa(hc));
 
-  // shared_info: a hypervisor page shared with the domain; every vcpu_info masked.
-  const si = mmu.allocXen(1)[0];
+  // shared_info: every vcpu_info's upcall mask set.
   shareXenFrame(mem, si, domain.id);
   domain.sharedInfoMfn = si;
   for (let i = 0; i < 32; i++) mem.bytes[si * 4096 + i * 64 + 1] = 1;

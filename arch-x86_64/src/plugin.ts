@@ -16,7 +16,7 @@ import type {
   Machine,
   Vcpu,
 } from "@hvkit/core";
-import { Errno, ImageError, ImageErrorCode } from "@hvkit/core";
+import { computeLoadLayout, Errno, FRAME_FREE, ImageError, ImageErrorCode } from "@hvkit/core";
 import { claimXenFrames, PV64_PAGING, PvMmu, RO_MPT_VIRT_START, type TlbControl } from "@hvkit/arch-x86";
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
@@ -26,7 +26,27 @@ import { PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
 
 /** Turns the ELF loader's image into the builder's view of it. */
-export type KernelImageAdapter = (image: ElfImage) => PvKernelImage;
+export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKernelImage;
+
+/** The default adapter: the ELF loader's load layout (libelf's address calculation and checks). */
+export function kernelImageFromElf(image: ElfImage, memoryBytes: number): PvKernelImage {
+  const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096 });
+  return {
+    segments: layout.segments.map((s) => ({ vaddr: s.virtualAddress, data: s.data, memsz: Number(s.memSize) })),
+    entry: layout.entry,
+    virtBase: layout.virtBase,
+    hypercallPage: layout.hypercallPage ?? null,
+  };
+}
+
+/**
+ * Pages Xen gives the initial domain when no dom0_mem is set: all free memory minus a
+ * reserve of 1/16 of it, at most 128 MiB, kept for the hypervisor (dom0_build.c
+ * default_nr_pages).
+ */
+export function defaultDom0Pages(freeFrames: number): number {
+  return freeFrames - Math.min(Math.floor(freeFrames / 16), 32768);
+}
 
 /** x86_64 paravirtualized guests. */
 export class X86_64PvPlugin implements ArchPlugin {
@@ -50,7 +70,7 @@ export class X86_64PvPlugin implements ArchPlugin {
    */
   constructor(
     private readonly cpuFactory: X86CpuFactory,
-    private readonly imageAdapter: KernelImageAdapter,
+    private readonly imageAdapter: KernelImageAdapter = kernelImageFromElf,
   ) {}
 
   /** The machine's PV MMU (created with the machine's first use). */
@@ -91,8 +111,12 @@ export class X86_64PvPlugin implements ArchPlugin {
     }
     const v = domain.vcpus[0]?.arch as PvVcpu | undefined;
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
-    const image = this.imageAdapter(request.image);
-    const nrPages = domain.maxPages > 0 ? domain.maxPages : 8192;
+    const ft = machine.memory.frameTable;
+    let free = 0;
+    for (let f = 0; f < ft.frames; f++) if (ft.owner[f] === FRAME_FREE) free++;
+    let nrPages = domain.maxPages > 0 ? domain.maxPages : free;
+    if (request.initial) nrPages = Math.min(nrPages, defaultDom0Pages(free));
+    const image = this.imageAdapter(request.image, nrPages * 4096);
     this.lastLayout = buildPvDomain(machine, this.mmu(machine), domain, v, image, {
       nrPages,
       cmdline: request.cmdline,

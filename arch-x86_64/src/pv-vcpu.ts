@@ -16,30 +16,7 @@ import {
 } from "@hvkit/core";
 import { Reg, Seg, X86ExitReason, type PvMmu, type X86CpuApi } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
-import { emulatePrivileged, handleException, bounceSyscall } from "./traps.js";
-
-/** Flat selectors of 64-bit PV guests (xen-x86_64.h). */
-export const Selector = {
-  /** FLAT_RING3_CS64: kernel and user 64-bit code. */
-  CS64: 0xe033,
-  /** FLAT_RING3_CS32: 32-bit user code. */
-  CS32: 0xe023,
-  /** FLAT_RING3_SS64 / DS32. */
-  SS: 0xe02b,
-} as const;
-
-/** RFLAGS bits the PV layer touches. */
-export const Rflags = {
-  /** Reserved, always 1. */ MBS: 0x2,
-  /** Trap flag. */ TF: 0x100,
-  /** Interrupt enable (virtual for PV). */ IF: 0x200,
-  /** Direction. */ DF: 0x400,
-  /** I/O privilege level. */ IOPL: 0x3000,
-  /** Nested task. */ NT: 0x4000,
-  /** Resume. */ RF: 0x10000,
-  /** Virtual-8086. */ VM: 0x20000,
-  /** Alignment check. */ AC: 0x40000,
-} as const;
+import { handleException, bounceSyscall, Rflags, Selector } from "./traps.js";
 
 /** Builds the X86 CPU model for one vCPU. */
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
@@ -288,4 +265,4 @@ function setArg(args: HypercallArgs, i: number, v: bigint): void {
   args.set(i, Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
 }
 
-export { emulatePrivileged };
+

@@ -15,7 +15,31 @@
  */
 import { Errno, ShutdownReason } from "@hvkit/core";
 import { PfErr, Reg, Seg, Vector } from "@hvkit/arch-x86";
-import { Rflags, Selector, type PvVcpu } from "./pv-vcpu.js";
+import type { PvVcpu } from "./pv-vcpu.js";
+
+/** Flat selectors of 64-bit PV guests (xen-x86_64.h). */
+export const Selector = {
+  /** FLAT_RING3_CS64: kernel and user 64-bit code. */
+  CS64: 0xe033,
+  /** FLAT_RING3_CS32: 32-bit user code. */
+  CS32: 0xe023,
+  /** FLAT_RING3_SS64 / DS32. */
+  SS: 0xe02b,
+} as const;
+
+/** RFLAGS bits the PV layer touches. */
+export const Rflags = {
+  /** Reserved, always 1. */ MBS: 0x2,
+  /** Trap flag. */ TF: 0x100,
+  /** Interrupt enable (virtual for PV). */ IF: 0x200,
+  /** Direction. */ DF: 0x400,
+  /** I/O privilege level. */ IOPL: 0x3000,
+  /** Nested task. */ NT: 0x4000,
+  /** Resume. */ RF: 0x10000,
+  /** Virtual-8086. */ VM: 0x20000,
+  /** Alignment check. */ AC: 0x40000,
+} as const;
+
 
 /** Start of the hypervisor's hole in the 64-bit address space. */
 const HYPERVISOR_VIRT_START = 0xffff800000000000n;

@@ -11,6 +11,7 @@ import type { GuestMode } from "../arch-plugin.js";
 import type { HypercallEntry } from "../hypercall.js";
 import { consoleIo } from "./console-io.js";
 import { eventChannelOp } from "./event-channel-op.js";
+import { GRANT_TABLE_OP_ENTRY } from "./grant-table.js";
 import { memoryOp } from "./memory-op.js";
 import { schedOp } from "./sched-op.js";
 import { vmAssist } from "./vm-assist.js";
@@ -63,4 +64,5 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
     modes: ALL_GUEST_MODES,
     xsm: "evtchn",
   },
+  GRANT_TABLE_OP_ENTRY,
 ];

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Builds hvkit's own test guests with the host gcc/as/ld into x86_64/bin/*.elf (committed,
+# so tests run without a toolchain), and regenerates the golden output of the C compute
+# guest by running the same C source natively (x86_64/expected/compute.txt).
+# Usage: conformance/guests/build.sh   (from anywhere)
+set -eu
+cd "$(dirname "$0")/x86_64"
+mkdir -p bin expected
+
+CC=${CC:-gcc}
+GUEST_CFLAGS="-m64 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
+  -mgeneral-regs-only -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
+  -fno-builtin -fno-tree-loop-distribute-patterns"
+LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
+
+asm_guest() { # name source [defines...]
+  name=$1; src=$2; shift 2
+  $CC $GUEST_CFLAGS "$@" $LDFLAGS -o "bin/$name.elf" head.S "$src"
+}
+c_guest() { # name sources...
+  name=$1; shift
+  $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S rt.c "$@"
+}
+
+asm_guest hello hello.S
+asm_guest exit-reboot exit-code.S -DREASON=1
+asm_guest exit-crash exit-code.S -DREASON=3
+asm_guest fault-no-handler fault-no-handler.S
+c_guest traps traps.c traps-entry.S
+c_guest hypercall-page hypercall-page.c
+c_guest mmu mmu.c
+c_guest compute compute.c compute-guest.c
+
+# Golden output of the compute guest: the same C code, run natively.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+$CC -O2 -Wall -o "$tmp/compute-native" compute.c compute-native.c
+"$tmp/compute-native" > expected/compute.txt
+strip --strip-debug bin/*.elf
+ls -l bin

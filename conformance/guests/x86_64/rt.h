@@ -1,0 +1,70 @@
+/*
+ * A tiny freestanding runtime for hvkit's C test guests: hypercalls through the
+ * hypercall page, console output, and the start_info the builder handed over.
+ * Numbers and layouts from Xen's public headers (xen.h, arch-x86/xen-x86_64.h).
+ */
+#ifndef HVKIT_RT_H
+#define HVKIT_RT_H
+
+typedef unsigned long u64;
+typedef unsigned int u32;
+typedef unsigned short u16;
+typedef unsigned char u8;
+
+extern u8 hypercall_page[4096];
+
+#define HYPERCALL(nr, a1, a2, a3, a4, a5) ({                                   \
+    long __res;                                                                 \
+    register long __a4 asm("r10") = (long)(a4);                                 \
+    register long __a5 asm("r8") = (long)(a5);                                  \
+    long __a1 = (long)(a1), __a2 = (long)(a2), __a3 = (long)(a3);               \
+    asm volatile ("call hypercall_page + %c[off]"                              \
+                  : "=a" (__res), "+D" (__a1), "+S" (__a2), "+d" (__a3),        \
+                    "+r" (__a4), "+r" (__a5)                                    \
+                  : [off] "i" ((nr) * 32)                                       \
+                  : "memory", "rcx", "r11", "r9");                              \
+    __res; })
+
+#define HC_set_trap_table 0
+#define HC_mmu_update 1
+#define HC_set_gdt 2
+#define HC_stack_switch 3
+#define HC_update_va_mapping 14
+#define HC_xen_version 17
+#define HC_console_io 18
+#define HC_grant_table_op 20
+#define HC_set_segment_base 25
+#define HC_mmuext_op 26
+#define HC_sched_op 29
+#define HC_callback_op 30
+
+struct start_info {
+    char magic[32];
+    u64 nr_pages, shared_info;
+    u32 flags, _pad0;
+    u64 store_mfn;
+    u32 store_evtchn, _pad1;
+    u64 console_mfn_or_info;
+    u32 console_evtchn, _pad2;
+    u64 pt_base, nr_pt_frames, mfn_list, mod_start, mod_len;
+    char cmd_line[1024];
+    u64 first_p2m_pfn, nr_p2m_frames;
+};
+
+struct trap_info { u8 vector, flags; u16 cs; u32 _pad; u64 address; };
+struct mmu_update { u64 ptr, val; };
+struct mmuext_op { u32 cmd, _pad; u64 arg1, arg2; };
+
+extern struct start_info *start_info_ptr;
+
+void print(const char *s);
+void printk(const char *fmt, ...);
+void *memset(void *d, int c, unsigned long n);
+void *memcpy(void *d, const void *s, unsigned long n);
+unsigned long strlen(const char *s);
+void shutdown(unsigned reason);
+
+static inline u64 read_cr3(void) { u64 v; asm volatile ("mov %%cr3, %0" : "=r" (v)); return v; }
+static inline u64 read_cr2(void) { u64 v; asm volatile ("mov %%cr2, %0" : "=r" (v)); return v; }
+
+#endif
