@@ -205,6 +205,7 @@ describe("every ImageError code", () => {
   });
   it("bad-magic", () => {
     expectImageError(() => parseElf(patch(good, 1, [0x45 ^ 1])), ImageErrorCode.BadMagic);
+    expectImageError(() => parseElf(new TextEncoder().encode("garbage")), ImageErrorCode.BadMagic);
   });
   it("wrong-class: unknown class, and a class the arch refuses", () => {
     expectImageError(() => parseElf(patch(good, 4, [3])), ImageErrorCode.WrongClass, /EI_CLASS/);

@@ -753,19 +753,20 @@ export function noteValueText(v: XenNoteValue): string {
  */
 export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfImage {
   const fileHeader = "ELF header";
+  const magic = [0x7f, 0x45, 0x4c, 0x46];
+  if (magic.some((m, i) => i < bytes.length && bytes[i] !== m)) {
+    throw new ImageError(
+      ImageErrorCode.BadMagic,
+      `${fileHeader} (file offset 0x0)`,
+      "the file does not start with \\x7fELF: not an ELF image",
+    );
+  }
   if (bytes.length < 16)
     throw new ImageError(
       ImageErrorCode.Truncated,
       fileHeader,
       `the file is ${bytes.length} bytes long, shorter than e_ident`,
     );
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ImageError(
-      ImageErrorCode.BadMagic,
-      `${fileHeader} (file offset 0x0)`,
-      "the file does not start with \\x7fELF",
-    );
-  }
   const cls = bytes[4];
   if (cls !== 1 && cls !== 2)
     throw new ImageError(
