@@ -1,22 +1,27 @@
 /**
- * `hvkit inspect`: what the loader sees in an image — ELF header, segments, Xen notes.
+ * `hvkit inspect`: what the loader sees in an image — ELF header, segments, Xen notes and,
+ * when the image is loadable, where it would be loaded.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
-import * as core from "@hvkit/core";
-import { ImageError } from "@hvkit/core";
+import {
+  computeLoadLayout,
+  describeImage,
+  ImageError,
+  parseElf,
+  type ElfImage,
+  type LoadLayout,
+} from "@hvkit/core";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus } from "../exit-status.js";
 import { UsageError, describeReadError } from "./run.js";
 
-/** The loader API this command uses (core/src/elf.ts). */
-interface ElfDescribeApi {
-  parseElf(bytes: Uint8Array): unknown;
-  describeImage(image: unknown): string | readonly string[];
-}
-
-/** Runs `hvkit inspect`; returns the exit status. */
+/**
+ * Runs `hvkit inspect`; returns the exit status. An image that parses but cannot be
+ * loaded (overlapping segments, entry outside them, ...) is still described, then the
+ * loader's objection is reported with exit status 2.
+ */
 export function inspectCommand(io: CliIo, imagePath: string): number {
   let bytes: Uint8Array;
   try {
@@ -24,20 +29,24 @@ export function inspectCommand(io: CliIo, imagePath: string): number {
   } catch (e) {
     throw new UsageError(`cannot read image ${imagePath}: ${describeReadError(e)}`);
   }
-  const api = core as unknown as Partial<ElfDescribeApi>;
-  if (typeof api.parseElf !== "function" || typeof api.describeImage !== "function") {
-    throw new UsageError(
-      "this build cannot inspect images yet: @hvkit/core has no parseElf/describeImage",
-    );
-  }
+  let image: ElfImage;
   try {
-    const text = api.describeImage(api.parseElf(bytes));
-    const lines = typeof text === "string" ? text.replace(/\n$/, "") : text.join("\n");
-    io.stdout.write(`${imagePath}:\n${lines}\n`);
+    image = parseElf(bytes);
   } catch (e) {
     if (e instanceof ImageError)
       throw new UsageError(`bad image ${imagePath}: ${e.where}: ${e.detail}`);
     throw e;
   }
+  let layout: LoadLayout | undefined;
+  let objection: ImageError | undefined;
+  try {
+    layout = computeLoadLayout(image);
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    objection = e;
+  }
+  io.stdout.write(`${imagePath}:\n${describeImage(image, layout).replace(/\n$/, "")}\n`);
+  if (objection)
+    throw new UsageError(`bad image ${imagePath}: ${objection.where}: ${objection.detail}`);
   return ExitStatus.OK;
 }

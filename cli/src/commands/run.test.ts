@@ -1,0 +1,255 @@
+/**
+ * `hvkit run` end to end through the real core (machine, scheduler, console_io and
+ * sched_op handlers) with a scripted arch whose vCPU makes the hypercalls a guest would:
+ * checks what reaches stdout and stderr and the exit status for each way a guest can end.
+ */
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  buildElf,
+  standardXenNotes,
+  VcpuExitKind,
+  type ArchPlugin,
+  type ArchVcpu,
+  type DomainBuildRequest,
+  type HypercallArgs,
+  type Machine,
+  type Vcpu,
+  type VcpuExit,
+} from "@hvkit/core";
+import { runCli } from "../program.js";
+import { createRootContainer } from "../composition.js";
+import type { CliIo } from "../cli-io.js";
+
+/** One step of a scripted guest. */
+type Step =
+  | { console: string }
+  | { shutdown: number }
+  | { hypercall: number }
+  | { spin: true }
+  | { idle: true }
+  | { fatal: string };
+
+const BUF_VA = 0x1000n;
+const ELF_MACHINE = 0x4243;
+
+/** A vCPU that performs its script, one hypercall per run. */
+class ScriptVcpu implements ArchVcpu {
+  readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
+  private step = 0;
+  private pending: { nr: number; args: (number | bigint)[] } | null = null;
+  readonly results: (number | bigint)[] = [];
+  mfn = -1;
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly script: readonly Step[],
+  ) {}
+
+  private put(bytes: Uint8Array): void {
+    this.machine.memory.bytes.set(bytes, this.mfn * this.machine.memory.pageSize);
+  }
+
+  run(budget: number): VcpuExit {
+    const s = this.script[this.step];
+    this.exit.retired = 1;
+    this.exit.kind = VcpuExitKind.Hypercall;
+    if (s === undefined || "spin" in s) {
+      this.exit.kind = VcpuExitKind.BudgetExhausted;
+      this.exit.retired = budget;
+      return this.exit;
+    }
+    this.step++;
+    if ("console" in s) {
+      const bytes = Uint8Array.from([...s.console].map((c) => c.charCodeAt(0)));
+      this.put(bytes);
+      this.pending = { nr: 18, args: [0, bytes.length, BUF_VA] }; // console_io(CONSOLEIO_write)
+    } else if ("shutdown" in s) {
+      this.put(Uint8Array.of(s.shutdown, 0, 0, 0));
+      this.pending = { nr: 29, args: [2, BUF_VA] }; // sched_op(SCHEDOP_shutdown, &{reason})
+    } else if ("hypercall" in s) {
+      this.pending = { nr: s.hypercall, args: [] };
+    } else if ("idle" in s) {
+      this.exit.kind = VcpuExitKind.Idle;
+    } else {
+      this.exit.kind = VcpuExitKind.Fatal;
+      this.exit.message = s.fatal;
+    }
+    return this.exit;
+  }
+
+  readHypercall(args: HypercallArgs): number {
+    const p = this.pending!;
+    for (let i = 0; i < 6; i++) {
+      const v = BigInt(p.args[i] ?? 0);
+      args.set(i, Number(v & 0xffffffffn), Number(v >> 32n));
+    }
+    return p.nr;
+  }
+
+  completeHypercall(result: number | bigint): void {
+    this.results.push(result);
+    this.pending = null;
+  }
+
+  translate(va: bigint): number {
+    return va >= BUF_VA && va < BUF_VA + 4096n ? this.mfn * 4096 + Number(va - BUF_VA) : -1;
+  }
+
+  describe(): string {
+    return `step ${this.step}`;
+  }
+}
+
+/** A scripted vCPU that can be single-stepped (it offers `pc()`). */
+class SteppableScriptVcpu extends ScriptVcpu {
+  pc(): bigint {
+    return 0x400000n + BigInt(this.results.length);
+  }
+}
+
+function scriptArch(
+  script: readonly Step[],
+  vcpus: ScriptVcpu[] = [],
+  steppable = false,
+): ArchPlugin {
+  return {
+    name: "script",
+    elfMachines: [ELF_MACHINE],
+    elfClasses: [64],
+    endianness: "little",
+    wordBits: 64,
+    pageSizes: [4096],
+    dataModel: "x86_64",
+    startInfoMagic: "xen-3.0-script",
+    modes: ["pv"],
+    hypercalls: () => [],
+    createVcpu: (machine: Machine, _domain, _vcpu: Vcpu) => {
+      const v = steppable
+        ? new SteppableScriptVcpu(machine, script)
+        : new ScriptVcpu(machine, script);
+      vcpus.push(v);
+      return v;
+    },
+    buildDomain: (req: DomainBuildRequest) => {
+      const [mfn] = req.machine.allocFrames(req.domain, 1)!;
+      vcpus[vcpus.length - 1].mfn = mfn;
+    },
+    disassemble: (_vcpu, va, count) =>
+      Array.from({ length: count }, () => `${va.toString(16)}: (script)`),
+  };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "hvkit-run-"));
+const image = join(tmp, "guest.elf");
+writeFileSync(
+  image,
+  buildElf({
+    machine: ELF_MACHINE,
+    entry: 0x400000,
+    segments: [{ vaddr: 0x400000, data: new Uint8Array(16) }],
+    xenNotes: standardXenNotes(0x400000),
+  }),
+);
+
+async function run(script: Step[], ...extra: string[]) {
+  return runWith(scriptArch(script), ...extra);
+}
+
+async function runWith(arch: ArchPlugin, ...extra: string[]) {
+  const out: Uint8Array[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: { write: (c) => out.push(typeof c === "string" ? Buffer.from(c) : Uint8Array.from(c)) },
+    stderr: { write: (c) => err.push(String(c)) },
+  };
+  const status = await runCli(
+    ["run", "--arch", "script", ...extra, image],
+    io,
+    createRootContainer([arch]),
+  );
+  return { status, stdout: Buffer.concat(out).toString("latin1"), stderr: err.join("") };
+}
+
+describe("hvkit run", () => {
+  it("writes console output to stdout byte for byte and exits 0 on poweroff", async () => {
+    const r = await run([{ console: "hello\n" }, { console: "\x00\xff\x1b[0m" }, { shutdown: 0 }]);
+    expect(r.stdout).toBe("hello\n\x00\xff\x1b[0m");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+  });
+
+  it.each([
+    [1, 11, "reboot"],
+    [2, 12, "suspend"],
+    [3, 13, "crash"],
+    [4, 14, "watchdog"],
+    [5, 15, "soft_reset"],
+  ])("exits 10 + reason for shutdown reason %i", async (reason, status, name) => {
+    const r = await run([{ shutdown: reason }]);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toContain(`domain 0 shut down: ${name}`);
+  });
+
+  it("exits 13 and reports on stderr when the guest faults fatally", async () => {
+    const r = await run([
+      { console: "before\n" },
+      { fatal: "#GP at 0x400010 with no trap handler" },
+    ]);
+    expect(r.stdout).toBe("before\n");
+    expect(r.status).toBe(13);
+    expect(r.stderr).toMatch(/\(hvkit\) .*#GP at 0x400010 with no trap handler/);
+  });
+
+  it("exits 124 when the instruction budget runs out", async () => {
+    const r = await run([{ spin: true }], "--max-instructions", "5k");
+    expect(r.status).toBe(124);
+    expect(r.stderr).toMatch(/instruction budget of 5000 ran out/);
+  });
+
+  it("exits 3 when every vCPU blocks with nothing pending", async () => {
+    const r = await run([{ idle: true }]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/deadlock/);
+  });
+
+  it("exits 2 saying what and where for a bad image", async () => {
+    const bad = join(tmp, "bad.elf");
+    writeFileSync(bad, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]));
+    const out: string[] = [];
+    const io: CliIo = { stdout: { write: () => 0 }, stderr: { write: (c) => out.push(String(c)) } };
+    const status = await runCli(
+      ["run", "--arch", "script", bad],
+      io,
+      createRootContainer([scriptArch([])]),
+    );
+    expect(status).toBe(2);
+    expect(out.join("")).toMatch(/^hvkit: bad image .*bad\.elf: .+: .+/);
+  });
+
+  it("traces hypercalls and their results with --trace", async () => {
+    const r = await run([{ console: "hi" }, { hypercall: 60 }, { shutdown: 0 }], "--trace");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("hi");
+    expect(r.stderr).toMatch(
+      /\[trace\] d0v0 hypercall 18 console_io\(0x0, 0x2, 0x1000, 0x0, 0x0, 0x0\)\n\[trace\] d0v0 {3}-> \d+\n/,
+    );
+    expect(r.stderr).toMatch(
+      /\[trace\] d0v0 hypercall 60 unknown\([^)]*\)\n\[trace\] d0v0 {3}-> -38\n/,
+    );
+    expect(r.stderr).toMatch(/hypercall 29 sched_op\(0x2, 0x1000/);
+  });
+
+  it("prints each instruction before it executes when the arch can single-step", async () => {
+    const r = await runWith(scriptArch([{ console: "x" }, { shutdown: 0 }], [], true), "--trace");
+    expect(r.status).toBe(0);
+    expect(r.stderr.split("\n").slice(0, 4)).toEqual([
+      "[trace] d0v0 400000: (script)",
+      "[trace] d0v0 hypercall 18 console_io(0x0, 0x1, 0x1000, 0x0, 0x0, 0x0)",
+      expect.stringMatching(/^\[trace\] d0v0 {3}-> \d+$/),
+      "[trace] d0v0 400001: (script)",
+    ]);
+  });
+});
