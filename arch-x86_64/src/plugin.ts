@@ -17,10 +17,10 @@ import type {
   Vcpu,
 } from "@hvkit/core";
 import { computeLoadLayout, Errno, FRAME_FREE, ImageError, ImageErrorCode } from "@hvkit/core";
-import { claimXenFrames, PV64_PAGING, PvMmu, RO_MPT_VIRT_START, type TlbControl } from "@hvkit/arch-x86";
+import { claimXenFrames, decodeInsn, PV64_PAGING, PvMmu, resolveOperands, RO_MPT_VIRT_START, X86Cpu, type TlbControl } from "@hvkit/arch-x86";
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
-import { PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
+import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 
 /** End of the read-only M2P area (RO_MPT_VIRT_END: 256 GiB after its start). */
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
@@ -48,7 +48,18 @@ export function defaultDom0Pages(freeFrames: number): number {
   return freeFrames - Math.min(Math.floor(freeFrames / 16), 32768);
 }
 
-/** x86_64 paravirtualized guests. */
+/** The x86 CPU model over the machine's memory, with the arch-x86 decoder. */
+export function createX86Cpu(machine: Machine): X86Cpu {
+  return new X86Cpu(machine.memory, decodeInsn, resolveOperands);
+}
+
+/** What the x86_64 PV plugin keeps per domain (`Domain.arch`). */
+export interface PvDomainState {
+  /** Where the builder put everything. */
+  readonly layout: PvBuildLayout;
+}
+
+/** x86_64 paravirtualized guests.  */
 export class X86_64PvPlugin implements ArchPlugin {
   readonly name = "x86_64";
   readonly elfMachines = [62] as const;
@@ -60,8 +71,6 @@ export class X86_64PvPlugin implements ArchPlugin {
   readonly startInfoMagic = "xen-3.0-x86_64";
   readonly modes: readonly GuestMode[] = ["pv"];
   readonly capabilities = "xen-3.0-x86_64";
-  /** The layout of the last domain built (for traces and tests). */
-  lastLayout: PvBuildLayout | null = null;
   private readonly mmus = new WeakMap<Machine, PvMmu>();
 
   /**
@@ -69,7 +78,7 @@ export class X86_64PvPlugin implements ArchPlugin {
    * @param imageAdapter - reads segments and notes from the ELF loader's image.
    */
   constructor(
-    private readonly cpuFactory: X86CpuFactory,
+    private readonly cpuFactory: X86CpuFactory = createX86Cpu,
     private readonly imageAdapter: KernelImageAdapter = kernelImageFromElf,
   ) {}
 
@@ -117,29 +126,17 @@ export class X86_64PvPlugin implements ArchPlugin {
     let nrPages = domain.maxPages > 0 ? domain.maxPages : free;
     if (request.initial) nrPages = Math.min(nrPages, defaultDom0Pages(free));
     const image = this.imageAdapter(request.image, nrPages * 4096);
-    this.lastLayout = buildPvDomain(machine, this.mmu(machine), domain, v, image, {
+    const layout = buildPvDomain(machine, this.mmu(machine), domain, v, image, {
       nrPages,
       cmdline: request.cmdline,
       initial: request.initial,
     });
+    const state: PvDomainState = { layout };
+    domain.arch = state;
   }
 
   disassemble(vcpu: Vcpu, va: bigint, count: number): string[] {
-    const v = vcpu.arch as PvVcpu;
-    const out: string[] = [];
-    let at = va;
-    for (let i = 0; i < count; i++) {
-      const line = PvVcpu.disassembleOne?.(v, at) ?? null;
-      if (line === null) {
-        const pa = v.translate(at, false);
-        out.push(pa < 0 ? `${at.toString(16)}: (unmapped)` : `${at.toString(16)}: ${v.machine.memory.bytes[pa].toString(16).padStart(2, "0")}`);
-        at += 1n;
-      } else {
-        out.push(line);
-        at += 1n;
-      }
-    }
-    return out;
+    return disassembleAt(vcpu.arch as PvVcpu, va, count);
   }
 
   onMemoryWritten(machine: Machine, pa: number, len: number): void {
@@ -178,3 +175,6 @@ export class X86_64PvPlugin implements ArchPlugin {
     return 0;
   }
 }
+
+/** The x86_64 PV plugin with hvkit's own CPU model (what the CLI and the conformance suite register). */
+export const x86_64PvPlugin: ArchPlugin = new X86_64PvPlugin();

@@ -14,7 +14,7 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
-import { Reg, Seg, X86ExitReason, type PvMmu, type X86CpuApi } from "@hvkit/arch-x86";
+import { disassembleBytes, Reg, Seg, X86ExitReason, type PvMmu, type X86CpuApi } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
 import { handleException, bounceSyscall, Rflags, Selector } from "./traps.js";
 
@@ -237,28 +237,34 @@ export class PvVcpu implements ArchVcpu {
           .join("  "),
       );
     }
-    lines.push(`code: ${describeCode(this, cpu.rip)}`);
+    lines.push(`code: ${disassembleAt(this, cpu.rip, 1)[0]}`);
     return lines.join("\n");
   }
 
-  /** Hook the plugin sets to disassemble one instruction (falls back to raw bytes). */
-  static disassembleOne: ((vcpu: PvVcpu, va: bigint) => string | null) | null = null;
 }
 
-/** One instruction at `va`: disassembled when a disassembler is wired, else raw bytes. */
-function describeCode(v: PvVcpu, va: bigint): string {
-  const d = PvVcpu.disassembleOne?.(v, va);
-  if (d) return d;
-  const bytes: string[] = [];
-  for (let i = 0; i < 15; i++) {
-    const pa = v.translate(va + BigInt(i), false);
-    if (pa < 0) {
-      bytes.push("??");
-      break;
-    }
-    bytes.push(v.machine.memory.bytes[pa].toString(16).padStart(2, "0"));
+/**
+ * The instructions at `va` (up to `count`), disassembled from the bytes mapped there
+ * (`address: bytes  text`); a line says where the mapping ends.
+ */
+export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
+  const bytes = new Uint8Array(15 * count);
+  let n = 0;
+  for (; n < bytes.length; n++) {
+    const pa = v.translate(va + BigInt(n), false);
+    if (pa < 0) break;
+    bytes[n] = v.machine.memory.bytes[pa];
   }
-  return `${va.toString(16)}: ${bytes.join(" ")}`;
+  const out: string[] = [];
+  let off = 0;
+  for (const insn of disassembleBytes(bytes.subarray(0, n), va)) {
+    if (out.length >= count) break;
+    const raw = Array.from(bytes.subarray(off, off + insn.length), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    out.push(`${insn.address.toString(16)}: ${raw.padEnd(24)} ${insn.text}`);
+    off += insn.length;
+  }
+  if (out.length < count) out.push(`${(va + BigInt(n)).toString(16)}: (unmapped)`);
+  return out;
 }
 
 function setArg(args: HypercallArgs, i: number, v: bigint): void {

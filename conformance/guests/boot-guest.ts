@@ -8,9 +8,7 @@
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { container } from "tsyringe";
-import { bootInitialDomain, createMachine, RecordingConsoleSink, ShutdownReason, type Machine } from "@hvkit/core";
-import { X86Cpu, resolveOperands } from "@hvkit/arch-x86";
-import { decodeInsn } from "../../arch-x86/src/decode.js";
+import { bootInitialDomain, createMachine, RecordingConsoleSink, ShutdownReason } from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 
 /** What one boot produced. */
@@ -29,7 +27,7 @@ export interface GuestRun {
 
 /** Boots `image` and runs it for at most `maxInstructions`. */
 export function bootGuest(image: Uint8Array, maxInstructions = 50_000_000, memoryMiB = 64): GuestRun {
-  const plugin = new X86_64PvPlugin((m: Machine) => new X86Cpu(m.memory, decodeInsn, resolveOperands));
+  const plugin = new X86_64PvPlugin();
   const sink = new RecordingConsoleSink();
   const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB, console: sink });
   const d = bootInitialDomain(machine, image);

@@ -1,0 +1,202 @@
+/**
+ * The PV MMU's rules, checked on hand-built page tables: what validation accepts and
+ * refuses (with Xen's error numbers), type and reference counting, pinning, the
+ * hypervisor's L4 slots and the read-only M2P, and the `_PAGE_USER` adjustment of 64-bit
+ * PV entries.
+ */
+import { describe, expect, it } from "vitest";
+import { Domain, Errno, PhysicalMemory } from "@hvkit/core";
+import {
+  claimXenFrames,
+  checkDescriptor,
+  isCanonical,
+  PageFlag,
+  PageType,
+  Pte,
+  PTE_HI_GUEST_KERNEL,
+  PV64_PAGING,
+  PvMmu,
+  RO_MPT_VIRT_START,
+  shareXenFrame,
+  XEN_L4_FIRST,
+} from "./pv-mmu.js";
+
+const P = Pte.P | Pte.A;
+const RW = Pte.P | Pte.RW | Pte.A | Pte.D;
+
+function setup(frames = 256) {
+  const memory = new PhysicalMemory(4096, frames, "little");
+  const flushes: string[] = [];
+  const mmu = new PvMmu(
+    memory,
+    PV64_PAGING,
+    {
+      flushAll: (d) => flushes.push(`all d${d.id}`),
+      flushVa: (d, va) => flushes.push(`va d${d.id} ${va.toString(16)}`),
+      invalidateCode: () => {},
+    },
+    (n) => claimXenFrames(memory, n),
+  );
+  const d = new Domain(1, false, "pv");
+  const own = (mfn: number): number => {
+    memory.frameTable.owner[mfn] = d.id;
+    return mfn;
+  };
+  return { memory, mmu, d, own, flushes, ft: memory.frameTable };
+}
+
+describe("PvMmu", () => {
+  it("validates a 4-level table chain, taking one type reference per level and Writable on data", () => {
+    const { mmu, d, own, ft } = setup();
+    const [l4, l3, l2, l1, data] = [10, 11, 12, 13, 14].map(own);
+    mmu.writeEntry(l4 * 4096, l3, RW, 0);
+    mmu.writeEntry(l3 * 4096, l2, RW, 0);
+    mmu.writeEntry(l2 * 4096, l1, RW, 0);
+    mmu.writeEntry(l1 * 4096, data, RW, 0);
+    mmu.writeEntry(l1 * 4096 + 8, l1, P, 0); // the L1 mapped read-only: allowed
+    expect(mmu.getPageAndType(l4, PageType.L4, d)).toBe(0);
+    expect([ft.type[l4], ft.type[l3], ft.type[l2], ft.type[l1], ft.type[data]]).toEqual([
+      PageType.L4,
+      PageType.L3,
+      PageType.L2,
+      PageType.L1,
+      PageType.Writable,
+    ]);
+    expect([ft.typeCount[l3], ft.typeCount[l1], ft.typeCount[data]]).toEqual([1, 1, 1]);
+    expect(ft.refCount[l1]).toBe(2); // from the L2 entry and from its own read-only mapping
+    // Releasing the root releases everything below it.
+    mmu.putPageAndType(l4, d);
+    expect([ft.typeCount[l4], ft.typeCount[l3], ft.typeCount[l1], ft.typeCount[data]]).toEqual([0, 0, 0, 0]);
+    expect(ft.refCount[data]).toBe(0);
+  });
+
+  it("refuses a writable mapping of a page-table page (−EBUSY) and rolls back what it took", () => {
+    const { mmu, d, own, ft } = setup();
+    const [l1, data] = [20, 21].map(own);
+    mmu.writeEntry(l1 * 4096, data, RW, 0);
+    mmu.writeEntry(l1 * 4096 + 8, l1, RW, 0);
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(-Errno.EBUSY);
+    expect(ft.typeCount[l1]).toBe(0);
+    expect(ft.typeCount[data]).toBe(0);
+    expect(ft.refCount[data]).toBe(0);
+  });
+
+  it("refuses a frame the domain does not own and flags outside Xen's allowed set", () => {
+    const { mmu, d, own } = setup();
+    const [l1, l2] = [30, 31].map(own);
+    mmu.writeEntry(l1 * 4096, 40, P, 0); // frame 40 is free, not the domain's
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(-Errno.EBUSY);
+    mmu.writeEntry(l1 * 4096, 0, 0, 0);
+    mmu.writeEntry(l2 * 4096, l1, RW | Pte.PSE, 0); // superpage in an L2: disallowed
+    expect(mmu.getPageAndType(l2, PageType.L2, d)).toBe(-Errno.EINVAL);
+    mmu.writeEntry(l2 * 4096, l1, RW | Pte.PCD, 0); // cache attributes above L1: disallowed
+    expect(mmu.getPageAndType(l2, PageType.L2, d)).toBe(-Errno.EINVAL);
+    mmu.writeEntry(l1 * 4096, own(41), RW | Pte.PCD, 0); // in an L1 only a privileged domain may
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(-Errno.EINVAL);
+  });
+
+  it("an upper-level entry must point at a frame of the next lower type", () => {
+    const { mmu, d, own } = setup();
+    const [l3, l3b, data] = [50, 51, 52].map(own);
+    mmu.writeEntry(data * 4096, 0, 0, 0);
+    expect(mmu.getPageAndType(data, PageType.Writable, d)).toBe(0);
+    mmu.writeEntry(l3 * 4096, data, RW, 0); // data is Writable, cannot be an L2
+    expect(mmu.getPageAndType(l3, PageType.L3, d)).toBe(-Errno.EINVAL);
+    mmu.writeEntry(l3b * 4096, l3b, RW, 0); // a self-reference (linear page table) is refused
+    expect(mmu.getPageAndType(l3b, PageType.L3, d)).toBe(-Errno.EINVAL);
+  });
+
+  it("adds _PAGE_USER to every entry of a 64-bit PV table and tags kernel-only L1 mappings", () => {
+    const { mmu, d, own, memory } = setup();
+    const [l2, l1, a, b] = [60, 61, 62, 63].map(own);
+    mmu.writeEntry(l2 * 4096, l1, Pte.P | Pte.RW, 0);
+    mmu.writeEntry(l1 * 4096, a, Pte.P | Pte.RW, 0);
+    mmu.writeEntry(l1 * 4096 + 8, b, Pte.P | Pte.US, 0);
+    expect(mmu.getPageAndType(l2, PageType.L2, d)).toBe(0);
+    expect(memory.read32(l2 * 4096) & Pte.US).toBe(Pte.US);
+    expect(memory.read32(l1 * 4096) & Pte.US).toBe(Pte.US);
+    expect(memory.read32(l1 * 4096 + 4) & PTE_HI_GUEST_KERNEL).toBe(PTE_HI_GUEST_KERNEL);
+    expect(memory.read32(l1 * 4096 + 8) & Pte.G).toBe(Pte.G); // user mapping: global
+    expect(memory.read32(l1 * 4096 + 12) & PTE_HI_GUEST_KERNEL).toBe(0);
+  });
+
+  it("fills Xen's L4 slot 256 with the read-only M2P and refuses guest writes to slots 256–271", () => {
+    const { mmu, d, own, memory } = setup();
+    const l4 = own(70);
+    mmu.writeEntry(l4 * 4096 + 300 * 8, 0, 0, 0);
+    expect(mmu.getPageAndType(l4, PageType.L4, d)).toBe(0);
+    expect(PvMmu.frameOf(memory.read32(l4 * 4096 + XEN_L4_FIRST * 8), memory.read32(l4 * 4096 + XEN_L4_FIRST * 8 + 4))).toBe(mmu.m2pL3);
+    expect(mmu.modEntry(l4 * 4096 + 256 * 8, 0, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(l4 * 4096 + 271 * 8, 0, 0, d, false)).toBe(-Errno.EINVAL);
+    // The M2P reads back through the guest's own table, read-only.
+    mmu.setM2p(77, 5);
+    const pa = mmu.translate(l4, RO_MPT_VIRT_START + 77n * 8n, false);
+    expect(pa).toBe(mmu.m2pBase + 77 * 8);
+    expect(memory.view.getBigUint64(pa, true)).toBe(5n);
+    expect(mmu.translate(l4, RO_MPT_VIRT_START + 77n * 8n, true)).toBe(-1);
+    expect(mmu.getM2p(78)).toBe(-1);
+  });
+
+  it("modEntry swaps references, preserves A/D on request and flushes the domain's TLBs", () => {
+    const { mmu, d, own, ft, memory, flushes } = setup();
+    const [l1, a, b] = [80, 81, 82].map(own);
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(0);
+    expect(mmu.modEntry(l1 * 4096, a * 4096 + RW, 0, d, false)).toBe(0);
+    expect(ft.typeCount[a]).toBe(1);
+    expect(mmu.modEntry(l1 * 4096, b * 4096 + (Pte.P | Pte.RW), 0, d, true)).toBe(0);
+    expect(ft.typeCount[a]).toBe(0);
+    expect(ft.refCount[a]).toBe(0);
+    expect(ft.typeCount[b]).toBe(1);
+    expect(memory.read32(l1 * 4096) & (Pte.A | Pte.D)).toBe(Pte.A | Pte.D);
+    expect(flushes).toContain("all d1");
+    // A refused update leaves the old entry in place.
+    expect(mmu.modEntry(l1 * 4096, l1 * 4096 + RW, 0, d, false)).toBe(-Errno.EBUSY);
+    expect(PvMmu.frameOf(memory.read32(l1 * 4096), memory.read32(l1 * 4096 + 4))).toBe(b);
+  });
+
+  it("shared hypervisor frames map writable but never take a page type", () => {
+    const { mmu, d, own, memory, ft } = setup();
+    const [si] = claimXenFrames(memory, 1);
+    shareXenFrame(memory, si, d.id);
+    const l1 = own(90);
+    mmu.writeEntry(l1 * 4096, si, RW, 0);
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(0);
+    expect(ft.typeCount[si]).toBe(0);
+    expect(ft.flags[si] & PageFlag.Shared).toBe(PageFlag.Shared);
+    expect(mmu.getPageAndType(si, PageType.L1, d)).toBe(-Errno.EINVAL);
+  });
+
+  it("walks tables for hypervisor accesses, honouring present and writable and setting A/D", () => {
+    const { mmu, d, own, memory } = setup();
+    const [l4, l3, l2, l1, data] = [100, 101, 102, 103, 104].map(own);
+    const va = 0x7f1234567000n;
+    const idx = (lvl: number): number => Number((va >> BigInt(12 + 9 * (lvl - 1))) & 511n);
+    mmu.writeEntry(l4 * 4096 + idx(4) * 8, l3, Pte.P | Pte.RW, 0);
+    mmu.writeEntry(l3 * 4096 + idx(3) * 8, l2, Pte.P | Pte.RW, 0);
+    mmu.writeEntry(l2 * 4096 + idx(2) * 8, l1, Pte.P | Pte.RW, 0);
+    mmu.writeEntry(l1 * 4096 + idx(1) * 8, data, Pte.P, 0);
+    expect(mmu.translate(l4, va + 0x10n, false)).toBe(data * 4096 + 0x10);
+    expect(mmu.translate(l4, va, true)).toBe(-1);
+    expect(memory.read32(l1 * 4096 + idx(1) * 8) & Pte.A).toBe(Pte.A);
+    expect(mmu.l1eAddress(l4, va)).toBe(l1 * 4096 + idx(1) * 8);
+    expect(mmu.l1eAddress(l4, 0x1000n)).toBe(-1);
+    expect(mmu.translate(l4, 0x0000800000000000n, false)).toBe(-1); // non-canonical
+    void d;
+  });
+});
+
+describe("descriptor and address checks", () => {
+  it("accepts code/data descriptors with DPL forced to 3, refuses most system descriptors", () => {
+    const code64 = 0x00af9a00; // present, S, code, DPL 0, L
+    expect(checkDescriptor(0xffff, code64)).toBe((code64 | 0x6000) >>> 0);
+    expect(checkDescriptor(0, 0)).toBe(0); // not present
+    expect(checkDescriptor(0, 0x00008900)).toBe(-1); // available TSS
+    expect(checkDescriptor(0, 0x00008c00)).toBe(0x00008c00); // call gate
+  });
+
+  it("knows canonical addresses", () => {
+    expect(isCanonical(0x00007fffffffffffn)).toBe(true);
+    expect(isCanonical(0xffff800000000000n)).toBe(true);
+    expect(isCanonical(0x0000800000000000n)).toBe(false);
+  });
+});
