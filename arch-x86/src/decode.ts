@@ -9,6 +9,14 @@
 import { BASE_RIP, D, INSN_FIELDS, Pfx, REG_AH } from "./insn.js";
 import { ModMatch, Opd, RowFlag, TABLE, rowValidIn, type InsnRow } from "./table.js";
 
+// Module-local copies of imported constants: some loaders (tsx, vite-node) turn imported
+// bindings into getter calls, which would cost more than the rest of the decoder.
+const { ROW, OP, LEN, OSZ, ASZ, PFX, SEG, REG, RM_MEM, BASE, INDEX, SCALE, DISP, IMM_LO, IMM_HI, IMM2, CC, REX, PFX_SEQ, MODRM } = D;
+const { LOCK: P_LOCK, REP: P_REP, REPNE: P_REPNE, OPSIZE: P_OPSIZE, ADSIZE: P_ADSIZE, REX: P_REX, REXW: P_REXW } = Pfx;
+const { D64: F_D64, F64: F_F64, Z32: F_Z32, FAR: F_FAR, LOCK: F_LOCK, MODREG: F_MODREG } = RowFlag;
+const RIP = BASE_RIP;
+const AH = REG_AH;
+
 /** Immediate encodings a row can carry (precomputed per row). */
 const enum Imm {
   None = 0,
@@ -181,11 +189,11 @@ export function decodeInsn(
       if (nseq < 8) seq |= k << (4 * nseq++);
       else seq = (seq >>> 4) | (k << 28);
       switch (k) {
-        case 1: pfx |= Pfx.LOCK; break;
-        case 2: repLast = Pfx.REPNE; break;
-        case 3: repLast = Pfx.REP; break;
-        case 10: pfx |= Pfx.OPSIZE; break;
-        case 11: pfx |= Pfx.ADSIZE; break;
+        case 1: pfx |= P_LOCK; break;
+        case 2: repLast = P_REPNE; break;
+        case 3: repLast = P_REP; break;
+        case 10: pfx |= P_OPSIZE; break;
+        case 11: pfx |= P_ADSIZE; break;
         default: seg = SEG_OF_CODE[k];
       }
       p++;
@@ -199,7 +207,7 @@ export function decodeInsn(
     break;
   }
   pfx |= repLast;
-  if (rex !== 0) pfx |= rex & 8 ? Pfx.REX | Pfx.REXW : Pfx.REX;
+  if (rex !== 0) pfx |= rex & 8 ? P_REX | P_REXW : P_REX;
   // Opcode.
   let key = b;
   p++;
@@ -221,7 +229,7 @@ export function decodeInsn(
     if (p >= lim) return p >= hard ? -1 : 0;
     modrm = code[p++];
     if (e < -1) {
-      const cls = repLast === Pfx.REP ? 2 : repLast === Pfx.REPNE ? 3 : pfx & Pfx.OPSIZE ? 1 : 0;
+      const cls = repLast === P_REP ? 2 : repLast === P_REPNE ? 3 : pfx & P_OPSIZE ? 1 : 0;
       e = BLOCKS[(-2 - e) * 512 + cls * 128 + (modrm >= 0xc0 ? 64 : 0) + (modrm & 0x38) + (modrm & 7)];
       if (e < 0) return -1;
     }
@@ -237,14 +245,14 @@ export function decodeInsn(
   let osz: number;
   if (R_BYTE[row] !== 0) osz = 1;
   else if (long) {
-    if (flags & RowFlag.F64) osz = 8;
-    else if (flags & RowFlag.FAR) osz = pfx & Pfx.OPSIZE ? 2 : 4;
-    else if (rexW !== 0) osz = flags & RowFlag.Z32 ? 4 : 8;
-    else if (pfx & Pfx.OPSIZE) osz = 2;
-    else osz = flags & RowFlag.D64 ? 8 : 4;
-  } else if (flags & RowFlag.F64) osz = 4;
-  else osz = (mode === 32) === ((pfx & Pfx.OPSIZE) === 0) ? 4 : 2;
-  const asz = long ? (pfx & Pfx.ADSIZE ? 4 : 8) : (mode === 32) === ((pfx & Pfx.ADSIZE) === 0) ? 4 : 2;
+    if (flags & F_F64) osz = 8;
+    else if (flags & F_FAR) osz = pfx & P_OPSIZE ? 2 : 4;
+    else if (rexW !== 0) osz = flags & F_Z32 ? 4 : 8;
+    else if (pfx & P_OPSIZE) osz = 2;
+    else osz = flags & F_D64 ? 8 : 4;
+  } else if (flags & F_F64) osz = 4;
+  else osz = (mode === 32) === ((pfx & P_OPSIZE) === 0) ? 4 : 2;
+  const asz = long ? (pfx & P_ADSIZE ? 4 : 8) : (mode === 32) === ((pfx & P_ADSIZE) === 0) ? 4 : 2;
 
   // ModRM operands.
   let reg = -1;
@@ -262,11 +270,11 @@ export function decodeInsn(
       reg = r3;
     } else {
       reg = r3 | rexR;
-      if (R_BYTEREG[row] !== 0 && rex === 0 && reg >= 4) reg = REG_AH + reg - 4;
+      if (R_BYTEREG[row] !== 0 && rex === 0 && reg >= 4) reg = AH + reg - 4;
     }
-    if (mod === 3 || flags & RowFlag.MODREG) {
+    if (mod === 3 || flags & F_MODREG) {
       bse = rm | rexB;
-      if (R_BYTERM[row] !== 0 && rex === 0 && bse >= 4) bse = REG_AH + bse - 4;
+      if (R_BYTERM[row] !== 0 && rex === 0 && bse >= 4) bse = AH + bse - 4;
     } else {
       rmMem = 1;
       if (asz !== 2) {
@@ -280,7 +288,7 @@ export function decodeInsn(
           bb = sib & 7;
         }
         if (bb === 5 && mod === 0) {
-          bse = rm === 5 && long ? BASE_RIP : -1;
+          bse = rm === 5 && long ? RIP : -1;
           if (p + 4 > lim) return p + 4 > hard ? -1 : 0;
           disp = code[p] | (code[p + 1] << 8) | (code[p + 2] << 16) | (code[p + 3] << 24);
           p += 4;
@@ -315,15 +323,15 @@ export function decodeInsn(
     }
   } else if (R_REGSRC[row] === 2) {
     reg = (key & 7) | rexB;
-    if (R_BYTEREG[row] !== 0 && rex === 0 && reg >= 4) reg = REG_AH + reg - 4;
+    if (R_BYTEREG[row] !== 0 && rex === 0 && reg >= 4) reg = AH + reg - 4;
   }
   if (row === XCHG90[set >> 10]) {
     // f3 90 is pause (objdump: also with REX.B); 90 without REX.B is nop, not xchg
     // eax,eax; 66 90 stays xchg ax,ax.
-    if (repLast === Pfx.REP) row = PAUSE;
-    else if (reg === 0 && (pfx & Pfx.OPSIZE) === 0) row = NOP90;
+    if (repLast === P_REP) row = PAUSE;
+    else if (reg === 0 && (pfx & P_OPSIZE) === 0) row = NOP90;
   }
-  if (pfx & Pfx.LOCK && ((flags & RowFlag.LOCK) === 0 || rmMem === 0)) return -1;
+  if (pfx & P_LOCK && ((flags & F_LOCK) === 0 || rmMem === 0)) return -1;
 
   // Immediates.
   let lo = 0;
@@ -368,26 +376,26 @@ export function decodeInsn(
     }
   }
   const o = base;
-  out[o + D.ROW] = row;
-  out[o + D.OP] = R_OP[row];
-  out[o + D.LEN] = p - offset;
-  out[o + D.OSZ] = osz;
-  out[o + D.ASZ] = asz;
-  out[o + D.PFX] = pfx;
-  out[o + D.SEG] = seg;
-  out[o + D.REG] = reg;
-  out[o + D.RM_MEM] = rmMem;
-  out[o + D.BASE] = bse;
-  out[o + D.INDEX] = index;
-  out[o + D.SCALE] = scale;
-  out[o + D.DISP] = disp;
-  out[o + D.IMM_LO] = lo;
-  out[o + D.IMM_HI] = hi;
-  out[o + D.IMM2] = imm2;
-  out[o + D.CC] = R_CC[row] !== 0 ? key & 15 : 0;
-  out[o + D.REX] = rex;
-  out[o + D.PFX_SEQ] = seq;
-  out[o + D.MODRM] = modrm < 0 ? 0 : modrm | 0x10000 | (sib < 0 ? 0 : (sib << 8) | 0x20000);
+  out[o + ROW] = row;
+  out[o + OP] = R_OP[row];
+  out[o + LEN] = p - offset;
+  out[o + OSZ] = osz;
+  out[o + ASZ] = asz;
+  out[o + PFX] = pfx;
+  out[o + SEG] = seg;
+  out[o + REG] = reg;
+  out[o + RM_MEM] = rmMem;
+  out[o + BASE] = bse;
+  out[o + INDEX] = index;
+  out[o + SCALE] = scale;
+  out[o + DISP] = disp;
+  out[o + IMM_LO] = lo;
+  out[o + IMM_HI] = hi;
+  out[o + IMM2] = imm2;
+  out[o + CC] = R_CC[row] !== 0 ? key & 15 : 0;
+  out[o + REX] = rex;
+  out[o + PFX_SEQ] = seq;
+  out[o + MODRM] = modrm < 0 ? 0 : modrm | 0x10000 | (sib < 0 ? 0 : (sib << 8) | 0x20000);
   return p - offset;
 }
 
