@@ -18,8 +18,10 @@ import {
   xenPfn,
   aligned,
   SlotKind,
+  structAt,
 } from "./structs.js";
 import { StructPathError } from "./errors.js";
+import { PhysicalMemory } from "./memory.js";
 
 // A toy struct exercising every rule: 64-bit alignment per model, long/handle widths,
 // nested union, array of structs, char array, padding, per-model types.
@@ -161,5 +163,19 @@ describe("struct layout rules", () => {
     expect(TOY.layout("x86_64").paths()).toContain("inner.0.b");
     expect(TOY.layout("x86_64").paths()).toContain("inner.1");
     expect(TOY.layout("x86_64").paths()).toContain("u.big");
+  });
+});
+
+describe("StructRef (structAt)", () => {
+  it("binds a layout to one struct in machine memory", () => {
+    const mem = new PhysicalMemory(4096, 2, "big");
+    const ref = structAt(TOY.layout("ppc64"), mem, 4096 + 8);
+    ref.set("q", 0x1122334455667788n);
+    ref.setString("name", "hv");
+    expect(mem.bytes[4096 + 8 + TOY.layout("ppc64").offsetOf("q")]).toBe(0x11);
+    expect(ref.get("q")).toBe(0x1122334455667788n);
+    expect(ref.getNumber("c")).toBe(0);
+    expect(ref.getBigInt("s")).toBe(0n);
+    expect(ref.getString("name")).toBe("hv");
   });
 });
