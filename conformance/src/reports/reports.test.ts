@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { container } from "tsyringe";
+import { createStubArchPlugin } from "@hvkit/core";
+import { ConformanceFailure, success, skip, type ConformanceTest } from "../conformance-test.js";
+import { parseBaseline } from "../baseline.js";
+import { runSuite, type SuiteReport } from "../runner.js";
+import { formatTable } from "./table.js";
+import { formatJson } from "./json.js";
+import { formatJunit } from "./junit.js";
+import { formatHtml } from "./html.js";
+import { escapeMarkup } from "./markup.js";
+
+const arch = (name: string) =>
+  createStubArchPlugin({
+    name,
+    elfMachines: [1],
+    elfClasses: [64],
+    endianness: "little",
+    wordBits: 64,
+    pageSizes: [4096],
+    dataModel: "x86_64",
+    startInfoMagic: "x",
+    modes: ["pv"],
+  });
+
+const t = (name: string, run: ConformanceTest["run"], arches?: string[]): ConformanceTest => ({
+  area: "r",
+  name,
+  description: name,
+  requires: arches ? { arches } : {},
+  run,
+});
+
+async function sample(): Promise<SuiteReport> {
+  return runSuite({
+    arches: [arch("a"), arch("b")],
+    tests: [
+      t("ok", () => success()),
+      t("skip", () => skip("n/a")),
+      t("bad", () => {
+        throw new ConformanceFailure('got <"&\x01"> instead');
+      }),
+      t("known", () => {
+        throw new ConformanceFailure("known bug");
+      }),
+      t("only-a", () => success(), ["a"]),
+    ],
+    container,
+    baseline: parseBaseline(JSON.stringify({ entries: [{ id: "*/r/known", reason: "issue 7" }] })),
+    clock: (() => {
+      let now = 0;
+      return () => (now += 5);
+    })(),
+  });
+}
+
+describe("reports", () => {
+  it("the table has one row per test, one column per cell, and marks baselined cells", async () => {
+    const text = formatTable(await sample());
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/^test\s+a\/pv\/hvkit-test\/dom0\s+b\/pv\/hvkit-test\/dom0$/);
+    expect(lines.find((l) => l.startsWith("r/known"))).toMatch(/FAILURE\*\s+FAILURE\*$/);
+    expect(lines.find((l) => l.startsWith("r/only-a"))).toMatch(/SUCCESS\s+-$/);
+    expect(text).toMatch(/FAIL +FAILURE +a\/pv\/hvkit-test\/dom0\/r\/bad: got </);
+    expect(text).toMatch(/9 cells: 3 SUCCESS, 2 SKIP, 4 FAILURE; 2 unexpected, 2 baselined/);
+    expect(text).toMatch(/conformance: FAIL\n/);
+  });
+
+  it("JSON carries a version and every entry", async () => {
+    const data = JSON.parse(formatJson(await sample()));
+    expect(data.version).toBe(1);
+    expect(data.entries).toHaveLength(9);
+    expect(data.ok).toBe(false);
+  });
+
+  it("JUnit maps verdicts to failure and skipped, escapes text and counts per suite", async () => {
+    const xml = formatJunit(await sample());
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="hvkit conformance" tests="9" failures="2" errors="0">/,
+    );
+    expect(xml).toContain(
+      '<testsuite name="a/pv/hvkit-test/dom0" tests="5" failures="1" errors="0" skipped="2" time="0.025">',
+    );
+    expect(xml).toContain(
+      '<failure type="FAILURE" message="got &lt;&quot;&amp;\uFFFD&quot;&gt; instead">',
+    );
+    expect(xml).toMatch(
+      /name="r\/known" time="0.005">\n\s+<skipped message="FAILURE \(expected-fail\): issue 7: known bug"\/>/,
+    );
+    expect([...xml].some((c) => c.charCodeAt(0) < 9)).toBe(false);
+    // Balanced elements.
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(9);
+    expect((xml.match(/<testcase [^>]*\/>|<\/testcase>/g) ?? []).length).toBe(9);
+  });
+
+  it("HTML is one self-contained page with escaped messages", async () => {
+    const html = formatHtml(await sample());
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script/);
+    expect(html).toContain('<td class="FAILURE baselined" title="known bug">FAILURE*</td>');
+    expect(html).toContain("got &lt;&quot;&amp;");
+    expect(html).toContain('<td class="na">-</td>');
+  });
+
+  it("escapeMarkup replaces characters XML cannot carry", () => {
+    expect(escapeMarkup("a<b>&'\"\x00\x1f\t\n")).toBe(
+      "a&lt;b&gt;&amp;&apos;&quot;\uFFFD\uFFFD\t\n",
+    );
+  });
+});
