@@ -87,7 +87,10 @@ export class EventChannelTable {
   ensure(port: number): boolean {
     if (!Number.isInteger(port) || port < 0 || port >= this.limit) return false;
     if (port < this.state.length) return true;
-    const size = Math.min(this.limit, (Math.floor(port / EVTCHNS_PER_BUCKET) + 1) * EVTCHNS_PER_BUCKET);
+    const size = Math.min(
+      this.limit,
+      (Math.floor(port / EVTCHNS_PER_BUCKET) + 1) * EVTCHNS_PER_BUCKET,
+    );
     this.state = grow(this.state, new Uint8Array(size));
     this.notifyVcpu = grow(this.notifyVcpu, new Uint32Array(size));
     this.remoteDomain = grow(this.remoteDomain, new Int32Array(size));

@@ -80,7 +80,10 @@ export interface MachineOptions extends Partial<Omit<MachineConfig, "arch">> {
  * Throws {@link MachineConfigError} for a configuration that cannot be built, and
  * `UnknownPluginError` (listing the known names) for an unknown arch name.
  */
-export function createMachine(parent: DependencyContainer, options: MachineOptions = {}): HvMachine {
+export function createMachine(
+  parent: DependencyContainer,
+  options: MachineOptions = {},
+): HvMachine {
   const child = parent.createChildContainer();
   const { arch: archOption, console: sink, ...rest } = options;
   let arch: ArchPlugin;
@@ -131,12 +134,15 @@ function validateConfig(c: MachineConfig, arch: ArchPlugin): void {
     bad(`memoryMiB ${c.memoryMiB} is not a whole number of MiB from 1 to ${MAX_MEMORY_MIB}`);
   }
   if (!arch.pageSizes.includes(c.pageSize)) {
-    bad(`page size ${c.pageSize} is not one arch ${arch.name} supports (${arch.pageSizes.join(", ")})`);
+    bad(
+      `page size ${c.pageSize} is not one arch ${arch.name} supports (${arch.pageSizes.join(", ")})`,
+    );
   }
   if ((c.memoryMiB * 0x100000) % c.pageSize !== 0) {
     bad(`memory of ${c.memoryMiB} MiB is not a whole number of ${c.pageSize}-byte pages`);
   }
-  if (!Number.isInteger(c.quantum) || c.quantum < 1) bad(`quantum ${c.quantum} is not a positive integer`);
+  if (!Number.isInteger(c.quantum) || c.quantum < 1)
+    bad(`quantum ${c.quantum} is not a positive integer`);
   if (!Number.isSafeInteger(c.seed)) bad(`seed ${c.seed} is not an integer`);
 }
 
@@ -195,7 +201,12 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.createDomain} */
-  createDomain(options: { privileged: boolean; mode: GuestMode; vcpus: number; id?: number }): Domain {
+  createDomain(options: {
+    privileged: boolean;
+    mode: GuestMode;
+    vcpus: number;
+    id?: number;
+  }): Domain {
     const { privileged, mode, vcpus } = options;
     let id = options.id;
     if (id === undefined) {
@@ -212,7 +223,9 @@ export class HvMachine implements Machine, SchedulerHost {
       );
     }
     if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS_PER_DOMAIN) {
-      throw new MachineConfigError(`a domain needs 1 to ${MAX_VCPUS_PER_DOMAIN} vCPUs, not ${vcpus}`);
+      throw new MachineConfigError(
+        `a domain needs 1 to ${MAX_VCPUS_PER_DOMAIN} vCPUs, not ${vcpus}`,
+      );
     }
     const domain = new Domain(id, privileged, mode);
     domain.eventChannels = new EventChannelTable(this.arch.wordBits * this.arch.wordBits);
@@ -310,7 +323,9 @@ export class HvMachine implements Machine, SchedulerHost {
         `domain ${domain.id} crashed (shutdown reason ${name.toLowerCase()}): ${message ?? "no reason given"}`,
       );
     } else if (message !== undefined) {
-      this.console.hypervisorMessage(`domain ${domain.id} shut down (${name.toLowerCase()}): ${message}`);
+      this.console.hypervisorMessage(
+        `domain ${domain.id} shut down (${name.toLowerCase()}): ${message}`,
+      );
     }
   }
 
@@ -346,7 +361,8 @@ export class HvMachine implements Machine, SchedulerHost {
 
   /** {@inheritDoc Machine.dispatchHypercall} */
   dispatchHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): number | bigint {
-    const entry = Number.isInteger(nr) && nr >= 0 && nr < NR_HYPERCALLS ? this.hypercalls[nr] : undefined;
+    const entry =
+      Number.isInteger(nr) && nr >= 0 && nr < NR_HYPERCALLS ? this.hypercalls[nr] : undefined;
     if (entry === undefined) return -Errno.ENOSYS;
     const domain = vcpu.domain;
     if (!entry.modes.includes(domain.mode)) return -Errno.ENOSYS;
@@ -445,7 +461,9 @@ function buildTable(
   for (const [source, entries] of sources) {
     for (const e of entries) {
       if (!Number.isInteger(e.number) || e.number < 0 || e.number >= NR_HYPERCALLS) {
-        throw new HvkitError(`hypercall ${e.name} from ${source}: number ${e.number} is outside 0–${NR_HYPERCALLS - 1}`);
+        throw new HvkitError(
+          `hypercall ${e.name} from ${source}: number ${e.number} is outside 0–${NR_HYPERCALLS - 1}`,
+        );
       }
       if (table[e.number] !== undefined) {
         throw new HvkitError(

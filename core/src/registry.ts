@@ -107,9 +107,7 @@ export class GuestAdapterRegistry {
   private readonly registry = new NamedRegistry<GuestAdapter>("guest adapter");
 
   /** @param adapters - the plugin set bound to {@link GUEST_ADAPTERS} (may be empty). */
-  constructor(
-    @injectAll(GUEST_ADAPTERS, { isOptional: true }) adapters: GuestAdapter[] = [],
-  ) {
+  constructor(@injectAll(GUEST_ADAPTERS, { isOptional: true }) adapters: GuestAdapter[] = []) {
     for (const a of adapters ?? []) this.register(a);
   }
 

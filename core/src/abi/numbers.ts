@@ -356,8 +356,6 @@ export enum GrantFlags {
   accept_transfer = 2,
   /** Type: transitive grant (v2). */
   transitive = 3,
-  /** Mask of the type field (bits 0–1). */
-  type_mask = 3,
   /** The grantee may only map or copy read-only. */
   readonly = 1 << 2,
   /** Set by the hypervisor while the grantee has the frame mapped or copies from it. */
@@ -373,6 +371,9 @@ export enum GrantFlags {
   /** v2: only a sub-range of the page is granted. */
   sub_page = 1 << 8,
 }
+
+/** Mask of the type field of grant entry flags (bits 0–1; GTF_type_mask). */
+export const GTF_TYPE_MASK = 3;
 
 /** Per-operation status codes of grant-table operations (`GNTST_*`, grant_table.h). */
 export enum GrantStatus {

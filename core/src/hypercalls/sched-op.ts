@@ -43,7 +43,11 @@ export function schedOp(ctx: HypercallContext, args: HypercallArgs): number {
       const layout = SCHED_SHUTDOWN.layout(model);
       if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
       const reason = layout.getNumber(buf.view, 0, "reason") & 0xff;
-      machine.shutdownDomain(domain, reason, reason === ShutdownReason.Crash ? CRASH_REPORTED : undefined);
+      machine.shutdownDomain(
+        domain,
+        reason,
+        reason === ShutdownReason.Crash ? CRASH_REPORTED : undefined,
+      );
       return 0;
     }
     case SchedOp.shutdown_code: {

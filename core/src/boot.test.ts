@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { bootInitialDomain } from "./boot.js";
+import { DomainState } from "./domain.js";
+import { ImageError, ImageErrorCode } from "./errors.js";
+import { fakeMachine } from "./testing/fake-machine.js";
+import { VcpuState } from "./vcpu.js";
+
+/** A minimal ELF64 little-endian executable: one PT_LOAD of 16 bytes at 0x400000, entry inside. */
+function tinyElf(machine = 0x4242): Uint8Array {
+  const bytes = new Uint8Array(0x40 + 0x38 + 16);
+  const v = new DataView(bytes.buffer);
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]); // \x7fELF, ELFCLASS64, LSB, EV_CURRENT
+  v.setUint16(0x10, 2, true); // ET_EXEC
+  v.setUint16(0x12, machine, true);
+  v.setUint32(0x14, 1, true);
+  v.setBigUint64(0x18, 0x400000n, true); // e_entry
+  v.setBigUint64(0x20, 0x40n, true); // e_phoff
+  v.setUint16(0x34, 0x40, true); // e_ehsize
+  v.setUint16(0x36, 0x38, true); // e_phentsize
+  v.setUint16(0x38, 1, true); // e_phnum
+  v.setUint16(0x3a, 0x40, true); // e_shentsize
+  const ph = 0x40;
+  v.setUint32(ph, 1, true); // PT_LOAD
+  v.setUint32(ph + 4, 5, true); // R+X
+  v.setBigUint64(ph + 8, 0x78n, true); // p_offset
+  v.setBigUint64(ph + 16, 0x400000n, true); // p_vaddr
+  v.setBigUint64(ph + 24, 0x400000n, true); // p_paddr
+  v.setBigUint64(ph + 32, 16n, true); // p_filesz
+  v.setBigUint64(ph + 40, 16n, true); // p_memsz
+  v.setBigUint64(ph + 48, 0x1000n, true); // p_align
+  return bytes;
+}
+
+describe("bootInitialDomain", () => {
+  it("creates domain 0 privileged, lets the arch build it as the initial domain, starts vCPU 0", () => {
+    const { machine, arch } = fakeMachine();
+    const dom0 = bootInitialDomain(machine, tinyElf(), {
+      cmdline: "console=hvc0",
+      mode: "pv",
+      vcpus: 2,
+    });
+    expect(dom0.id).toBe(0);
+    expect(dom0.privileged).toBe(true);
+    expect(dom0.maxPages).toBe(machine.memory.frames);
+    expect(arch.builds.length).toBe(1);
+    const req = arch.builds[0];
+    expect(req).toMatchObject({ cmdline: "console=hvc0", mode: "pv", initial: true });
+    expect(req.domain).toBe(dom0);
+    expect(req.image.header.entry).toBe(0x400000n);
+    expect(dom0.vcpus.map((v) => v.state)).toEqual([VcpuState.Runnable, VcpuState.Down]);
+  });
+
+  it("defaults to the arch's first mode and accepts a parsed image", () => {
+    const first = fakeMachine({ modes: ["hvm-vmx", "pv"] });
+    const parsed = (() => {
+      const { machine, arch } = fakeMachine();
+      bootInitialDomain(machine, tinyElf());
+      return arch.builds[0].image;
+    })();
+    const dom0 = bootInitialDomain(first.machine, parsed);
+    expect(dom0.mode).toBe("hvm-vmx");
+    expect(first.arch.builds[0].image).toBe(parsed);
+  });
+
+  it("a bad image is a typed ImageError and leaves no domain behind", () => {
+    const { machine, arch } = fakeMachine();
+    expect(() => bootInitialDomain(machine, new Uint8Array([1, 2, 3]))).toThrow(ImageError);
+    expect(() => bootInitialDomain(machine, tinyElf(62))).toThrow(
+      /machine 62 is not one this arch boots/,
+    );
+    expect(arch.builds.length).toBe(0);
+    expect(machine.domains.size).toBe(0);
+  });
+
+  it("a builder's ImageError propagates and the half-built domain is destroyed", () => {
+    const { machine } = fakeMachine({
+      build: ({ machine: m, domain }) => {
+        m.allocFrames(domain, 10);
+        throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "program header 0", "too big");
+      },
+    });
+    const before = machine.freeFrameCount();
+    expect(() => bootInitialDomain(machine, tinyElf())).toThrow(/too big/);
+    expect(machine.domains.size).toBe(0);
+    expect(machine.freeFrameCount()).toBe(before);
+    expect(machine.liveDomains).toBe(0);
+    expect(machine.run().kind).toBe("all-shutdown");
+    // Domain 0 can be booted afterwards.
+    const ok = fakeMachine();
+    expect(bootInitialDomain(ok.machine, tinyElf()).state).toBe(DomainState.Running);
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { EventChannelOp, EventChannelStatus, Hypercall } from "../abi/numbers.js";
+import type { Domain } from "../domain.js";
+import { Errno } from "../errno.js";
+import { PortState } from "../event-channel.js";
+import { readGuestU16, readGuestU32, writeGuestU16, writeGuestU32 } from "../guest-memory.js";
+import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { VcpuState } from "../vcpu.js";
+
+const ev = Hypercall.event_channel_op;
+
+function statusArg(d: Domain, dom: number, port: number) {
+  const v = d.vcpus[0];
+  for (let i = 0n; i < 24n; i += 4n) writeGuestU32(v, DATA_VA + i, 0xcccccccc);
+  writeGuestU16(v, DATA_VA, dom);
+  writeGuestU32(v, DATA_VA + 4n, port);
+  return DATA_VA;
+}
+
+function sendArg(d: Domain, port: number) {
+  writeGuestU32(d.vcpus[0], DATA_VA + 0x200n, port);
+  return DATA_VA + 0x200n;
+}
+
+describe("event_channel_op", () => {
+  it("status of a free or reserved port is EVTCHNSTAT_closed", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    for (const port of [0, 1, 63]) {
+      expect(hypercall(d, ev, [EventChannelOp.status, statusArg(d, 0x7ff0, port)])).toBe(0);
+      expect(readGuestU32(d.vcpus[0], DATA_VA + 8n)).toBe(EventChannelStatus.closed);
+      expect(readGuestU32(d.vcpus[0], DATA_VA + 12n)).toBe(0); // vcpu
+    }
+  });
+
+  it("status reports each bound state with its details", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine, { vcpus: 2 });
+    const t = d.eventChannels;
+    t.state[3] = PortState.Unbound;
+    t.remoteDomain[3] = 5;
+    t.state[4] = PortState.Interdomain;
+    t.remoteDomain[4] = 6;
+    t.remotePort[4] = 17;
+    t.notifyVcpu[4] = 1;
+    t.state[5] = PortState.Virq;
+    t.binding[5] = 2;
+    t.state[6] = PortState.Ipi;
+    t.state[7] = PortState.Pirq;
+    t.binding[7] = 9;
+    const v = d.vcpus[0];
+    const status = (port: number) => {
+      expect(hypercall(d, ev, [EventChannelOp.status, statusArg(d, 0x7ff0, port)])).toBe(0);
+      return readGuestU32(v, DATA_VA + 8n);
+    };
+    expect(status(3)).toBe(EventChannelStatus.unbound);
+    expect(readGuestU16(v, DATA_VA + 16n)).toBe(5);
+    expect(status(4)).toBe(EventChannelStatus.interdomain);
+    expect(readGuestU16(v, DATA_VA + 16n)).toBe(6);
+    expect(readGuestU32(v, DATA_VA + 20n)).toBe(17);
+    expect(readGuestU32(v, DATA_VA + 12n)).toBe(1);
+    expect(status(5)).toBe(EventChannelStatus.virq);
+    expect(readGuestU32(v, DATA_VA + 16n)).toBe(2);
+    expect(status(6)).toBe(EventChannelStatus.ipi);
+    expect(status(7)).toBe(EventChannelStatus.pirq);
+    expect(readGuestU32(v, DATA_VA + 16n)).toBe(9);
+  });
+
+  it("status errors: -EINVAL past the valid ports, -ESRCH, -EPERM for another domain, -EFAULT", () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true });
+    const domU = addFakeDomain(machine);
+    expect(hypercall(domU, ev, [EventChannelOp.status, statusArg(domU, 0x7ff0, 64)])).toBe(
+      -Errno.EINVAL,
+    );
+    expect(hypercall(domU, ev, [EventChannelOp.status, statusArg(domU, 0x7ff0, 0xffffffff)])).toBe(
+      -Errno.EINVAL,
+    );
+    expect(hypercall(domU, ev, [EventChannelOp.status, statusArg(domU, 9, 1)])).toBe(-Errno.ESRCH);
+    expect(hypercall(domU, ev, [EventChannelOp.status, statusArg(domU, dom0.id, 1)])).toBe(
+      -Errno.EPERM,
+    );
+    expect(readGuestU32(domU.vcpus[0], DATA_VA + 8n)).toBe(0xcccccccc); // nothing written back
+    expect(hypercall(dom0, ev, [EventChannelOp.status, statusArg(dom0, domU.id, 1)])).toBe(0);
+    expect(hypercall(domU, ev, [EventChannelOp.status, 0x40])).toBe(-Errno.EFAULT);
+    // Once a binding needs port 64, its bucket exists and the port is valid.
+    expect(domU.eventChannels.ensure(64)).toBe(true);
+    expect(hypercall(domU, ev, [EventChannelOp.status, statusArg(domU, 0x7ff0, 64)])).toBe(0);
+    expect(domU.eventChannels.ensure(4096)).toBe(false);
+  });
+
+  it("send: closed and reserved ports -EINVAL, unbound dropped, interdomain wakes the remote vCPU", () => {
+    const { machine } = fakeMachine();
+    const a = addFakeDomain(machine);
+    const b = addFakeDomain(machine, { vcpus: 2 });
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 0)])).toBe(-Errno.EINVAL);
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 1)])).toBe(-Errno.EINVAL);
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 5000)])).toBe(-Errno.EINVAL);
+    expect(hypercall(a, ev, [EventChannelOp.send, 0])).toBe(-Errno.EFAULT);
+    a.eventChannels.state[2] = PortState.Unbound;
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 2)])).toBe(0);
+    a.eventChannels.state[3] = PortState.Virq;
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 3)])).toBe(-Errno.EINVAL);
+    a.eventChannels.state[4] = PortState.Interdomain;
+    a.eventChannels.remoteDomain[4] = b.id;
+    a.eventChannels.remotePort[4] = 7;
+    b.eventChannels.state[7] = PortState.Interdomain;
+    b.eventChannels.notifyVcpu[7] = 1;
+    b.vcpus[1].state = VcpuState.Blocked;
+    b.vcpus[0].state = VcpuState.Blocked;
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 4)])).toBe(0);
+    expect(b.vcpus[1].state).toBe(VcpuState.Runnable);
+    expect(b.vcpus[0].state).toBe(VcpuState.Blocked);
+  });
+
+  it("other commands are -ENOSYS until the event-channel issue", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    for (const cmd of [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 14, 15, -1]) {
+      expect(hypercall(d, ev, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { Hypercall, SchedOp } from "../abi/numbers.js";
+import { DomainState, ShutdownReason } from "../domain.js";
+import { Errno } from "../errno.js";
+import { writeGuestU16, writeGuestU32 } from "../guest-memory.js";
+import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { VcpuState } from "../vcpu.js";
+
+const sched = Hypercall.sched_op;
+
+function shutdownArg(domain: Parameters<typeof hypercall>[0], reason: number, va = DATA_VA) {
+  writeGuestU32(domain.vcpus[0], va, reason);
+  return va;
+}
+
+describe("sched_op", () => {
+  it("yield ends the slice and leaves the vCPU runnable; block blocks it", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    expect(hypercall(d, sched, [SchedOp.yield])).toBe(0);
+    expect(machine.scheduler.yieldPending).toBe(true);
+    expect(d.vcpus[0].state).toBe(VcpuState.Runnable);
+    expect(hypercall(d, sched, [SchedOp.block])).toBe(0);
+    expect(d.vcpus[0].state).toBe(VcpuState.Blocked);
+    machine.wakeVcpu(d.vcpus[0]);
+    expect(d.vcpus[0].state).toBe(VcpuState.Runnable);
+  });
+
+  it.each([
+    [ShutdownReason.Poweroff],
+    [ShutdownReason.Reboot],
+    [ShutdownReason.Suspend],
+    [ShutdownReason.Crash],
+    [ShutdownReason.Watchdog],
+    [ShutdownReason.SoftReset],
+  ])("shutdown(%i) shuts the caller down with that reason", (reason) => {
+    const { machine, sink } = fakeMachine();
+    const d = addFakeDomain(machine);
+    const other = addFakeDomain(machine);
+    expect(hypercall(d, sched, [SchedOp.shutdown, shutdownArg(d, reason)])).toBe(0);
+    expect(d.state).toBe(DomainState.Shutdown);
+    expect(d.shutdownReason).toBe(reason);
+    expect(d.shutdownCode).toBe(reason);
+    expect(other.state).toBe(DomainState.Running);
+    expect(sink.messages.length).toBe(reason === ShutdownReason.Crash ? 1 : 0);
+  });
+
+  it("shutdown truncates the reason to 8 bits and does not range-check it (as Xen)", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    expect(hypercall(d, sched, [SchedOp.shutdown, shutdownArg(d, 0x1_07)])).toBe(0);
+    expect(d.shutdownReason).toBe(7);
+  });
+
+  it("shutdown with a bad pointer is -EFAULT and changes nothing", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    expect(hypercall(d, sched, [SchedOp.shutdown, 0])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, sched, [SchedOp.shutdown, DATA_VA + 2n * 4096n - 2n])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, sched, [SchedOp.shutdown_code, 0xdead0000])).toBe(-Errno.EFAULT);
+    expect(d.state).toBe(DomainState.Running);
+    expect(d.shutdownCode).toBeNull();
+  });
+
+  it("shutdown_code is recorded once and is what a later shutdown reports", () => {
+    const { machine, sink } = fakeMachine();
+    const d = addFakeDomain(machine);
+    expect(hypercall(d, sched, [SchedOp.shutdown_code, shutdownArg(d, ShutdownReason.Crash)])).toBe(
+      0,
+    );
+    expect(
+      hypercall(d, sched, [SchedOp.shutdown_code, shutdownArg(d, ShutdownReason.Reboot)]),
+    ).toBe(0);
+    expect(d.shutdownCode).toBe(ShutdownReason.Crash);
+    expect(d.state).toBe(DomainState.Running);
+    expect(hypercall(d, sched, [SchedOp.shutdown, shutdownArg(d, ShutdownReason.Poweroff)])).toBe(
+      0,
+    );
+    expect(d.shutdownReason).toBe(ShutdownReason.Crash);
+    expect(sink.messages).toEqual([]); // the shutdown itself was a poweroff request
+    // A second shutdown changes nothing.
+    expect(hypercall(d, sched, [SchedOp.shutdown, shutdownArg(d, ShutdownReason.Reboot)])).toBe(0);
+    expect(d.shutdownReason).toBe(ShutdownReason.Crash);
+  });
+
+  it("remote_shutdown: -ESRCH for no such domain, -EPERM unprivileged, works for dom0", () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true });
+    const domU = addFakeDomain(machine);
+    const arg = (d: typeof dom0, domid: number, reason: number) => {
+      writeGuestU16(d.vcpus[0], DATA_VA, domid);
+      writeGuestU32(d.vcpus[0], DATA_VA + 4n, reason);
+      return DATA_VA;
+    };
+    expect(hypercall(domU, sched, [SchedOp.remote_shutdown, arg(domU, 0, 0)])).toBe(-Errno.EPERM);
+    expect(hypercall(dom0, sched, [SchedOp.remote_shutdown, arg(dom0, 42, 0)])).toBe(-Errno.ESRCH);
+    expect(hypercall(dom0, sched, [SchedOp.remote_shutdown, 0])).toBe(-Errno.EFAULT);
+    expect(dom0.state).toBe(DomainState.Running);
+    expect(
+      hypercall(dom0, sched, [SchedOp.remote_shutdown, arg(dom0, domU.id, ShutdownReason.Reboot)]),
+    ).toBe(0);
+    expect(domU.shutdownReason).toBe(ShutdownReason.Reboot);
+    expect(dom0.state).toBe(DomainState.Running);
+  });
+
+  it("unimplemented and unknown commands are -ENOSYS", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine);
+    for (const cmd of [SchedOp.poll, SchedOp.watchdog, SchedOp.pin_override, 8, -1, 0x7fffffff]) {
+      expect(hypercall(d, sched, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
+    }
+    expect(d.state).toBe(DomainState.Running);
+  });
+});

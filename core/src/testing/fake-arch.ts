@@ -1,0 +1,357 @@
+/**
+ * A scripted fake arch for testing the core without a CPU model.
+ *
+ * Each fake vCPU "runs" a script the test gives it: compute for N instructions, make a
+ * hypercall with given arguments, go idle, hit a fatal fault, or call back into the test.
+ * Hypercall results are recorded per vCPU. Each domain has a tiny address space (a map
+ * from virtual page to machine frame, with a writable bit) that `translate` walks, so the
+ * guest-memory door and every −EFAULT path can be exercised. Every `run` call is logged in
+ * {@link FakeArch.trace}, which is what scheduling-determinism tests compare.
+ *
+ * @module
+ */
+import type {
+  ArchPlugin,
+  ArchVcpu,
+  DomainBuildRequest,
+  Endianness,
+  GuestMode,
+  VcpuExit,
+} from "../arch-plugin.js";
+import { VcpuExitKind } from "../arch-plugin.js";
+import type { Domain } from "../domain.js";
+import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
+import type { Machine } from "../machine.js";
+import type { DataModelName } from "../structs.js";
+import type { Vcpu } from "../vcpu.js";
+
+/** One step of a fake vCPU's script. */
+export type FakeStep =
+  /** Retire `instructions` instructions (over as many runs as the budgets need). */
+  | { readonly kind: "compute"; readonly instructions: number }
+  /** Retire one instruction and exit with hypercall `nr` and up to six arguments. */
+  | {
+      readonly kind: "hypercall";
+      readonly nr: number;
+      readonly args?: readonly (number | bigint)[];
+    }
+  /** Exit Idle (the vCPU blocks); the script continues when it runs again. */
+  | { readonly kind: "idle" }
+  /** Exit Fatal with `message`. */
+  | { readonly kind: "fatal"; readonly message: string }
+  /** Call `fn` (no instruction retired, no exit), e.g. to check state mid-run. */
+  | { readonly kind: "call"; readonly fn: (vcpu: FakeVcpu) => void }
+  /** Throw from `run` (simulates an arch bug). */
+  | { readonly kind: "throw"; readonly message: string };
+
+/** One logged `run` call. */
+export interface FakeRunRecord {
+  /** Domain id. */
+  readonly domain: number;
+  /** vCPU id. */
+  readonly vcpu: number;
+  /** Virtual time (ns) when the run started. */
+  readonly at: number;
+  /** Budget given. */
+  readonly budget: number;
+  /** Instructions retired. */
+  readonly retired: number;
+  /** Exit kind. */
+  readonly exit: VcpuExitKind;
+}
+
+/** One mapped page of a fake address space. */
+interface FakeMapping {
+  readonly mfn: number;
+  readonly writable: boolean;
+}
+
+/** A domain's fake address space (kept in `domain.arch`). */
+export class FakeAddressSpace {
+  /** Virtual page number → mapping. */
+  readonly pages = new Map<bigint, FakeMapping>();
+}
+
+/** Identity and optional hooks of a fake arch. */
+export interface FakeArchOptions {
+  /** Arch name (default `fake`). */
+  readonly name?: string;
+  /** Page size (default 4096). */
+  readonly pageSize?: number;
+  /** Byte order (default little). */
+  readonly endianness?: Endianness;
+  /** Word size (default 64). */
+  readonly wordBits?: 32 | 64;
+  /** Data model (default x86_64, or ppc64 for big-endian). */
+  readonly dataModel?: DataModelName;
+  /** Guest modes (default pv, hvm-vmx). */
+  readonly modes?: readonly GuestMode[];
+  /** ELF machines (default 0x4242, a number no real arch uses). */
+  readonly elfMachines?: readonly number[];
+  /** Arch hypercall rows. */
+  readonly hypercalls?: readonly HypercallEntry[];
+  /** vm_assist types allowed. */
+  readonly vmAssistTypes?: readonly number[];
+  /** XENVER_capabilities. */
+  readonly capabilities?: string;
+  /** platform_parameters virt_start. */
+  readonly virtStart?: bigint;
+  /** Arch XENFEAT bits. */
+  readonly features?: number;
+  /** Arch memory_op. */
+  readonly memoryOp?: (
+    ctx: HypercallContext,
+    op: number,
+    cmd: bigint,
+    arg: bigint,
+  ) => number | bigint;
+  /** The domain builder (default: records the request). */
+  readonly build?: (request: DomainBuildRequest) => void;
+}
+
+/** A scripted vCPU. */
+export class FakeVcpu implements ArchVcpu {
+  /** {@inheritDoc ArchVcpu.exit} */
+  readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
+  /** The script. */
+  readonly script: FakeStep[] = [];
+  /** Index of the current step. */
+  pc = 0;
+  /** Results of completed hypercalls, in order. */
+  readonly results: (number | bigint)[] = [];
+  private computed = 0;
+
+  /**
+   * @param arch - the fake arch (for the trace).
+   * @param machine - the machine.
+   * @param vcpu - the core vCPU.
+   */
+  constructor(
+    private readonly arch: FakeArch,
+    readonly machine: Machine,
+    readonly vcpu: Vcpu,
+  ) {}
+
+  /** Appends steps to the script. */
+  push(...steps: FakeStep[]): this {
+    this.script.push(...steps);
+    return this;
+  }
+
+  /** {@inheritDoc ArchVcpu.run} */
+  run(budget: number): VcpuExit {
+    const at = this.machine.clock.now;
+    const e = this.exit;
+    e.retired = 0;
+    e.message = "";
+    e.kind = this.step(budget);
+    this.arch.trace.push({
+      domain: this.vcpu.domain.id,
+      vcpu: this.vcpu.id,
+      at,
+      budget,
+      retired: e.retired,
+      exit: e.kind,
+    });
+    return e;
+  }
+
+  private step(budget: number): VcpuExitKind {
+    const e = this.exit;
+    for (;;) {
+      const s = this.script[this.pc];
+      if (s === undefined) {
+        e.retired = budget; // spin forever
+        return VcpuExitKind.BudgetExhausted;
+      }
+      switch (s.kind) {
+        case "compute": {
+          const n = Math.min(s.instructions - this.computed, budget - e.retired);
+          e.retired += n;
+          this.computed += n;
+          if (this.computed < s.instructions) return VcpuExitKind.BudgetExhausted;
+          this.computed = 0;
+          this.pc++;
+          if (e.retired === budget) return VcpuExitKind.BudgetExhausted;
+          break;
+        }
+        case "hypercall":
+          if (e.retired === budget) return VcpuExitKind.BudgetExhausted;
+          e.retired += 1;
+          return VcpuExitKind.Hypercall;
+        case "idle":
+          this.pc++;
+          return VcpuExitKind.Idle;
+        case "fatal":
+          e.message = s.message;
+          return VcpuExitKind.Fatal;
+        case "call":
+          this.pc++;
+          s.fn(this);
+          break;
+        case "throw":
+          this.pc++;
+          throw new Error(s.message);
+      }
+    }
+  }
+
+  /** {@inheritDoc ArchVcpu.readHypercall} */
+  readHypercall(args: HypercallArgs): number {
+    const s = this.script[this.pc];
+    if (s?.kind !== "hypercall") throw new Error("readHypercall without a hypercall step");
+    for (let i = 0; i < 6; i++) {
+      const v = BigInt.asUintN(64, BigInt(s.args?.[i] ?? 0));
+      args.set(i, Number(v & 0xffffffffn), Number(v >> 32n));
+    }
+    return s.nr;
+  }
+
+  /** {@inheritDoc ArchVcpu.completeHypercall} */
+  completeHypercall(result: number | bigint): void {
+    this.results.push(result);
+    this.pc++;
+  }
+
+  /** {@inheritDoc ArchVcpu.translate} */
+  translate(va: bigint, write: boolean): number {
+    const space = this.vcpu.domain.arch as FakeAddressSpace | null;
+    if (space === null) return -1;
+    const pageSize = BigInt(this.machine.memory.pageSize);
+    const m = space.pages.get(va / pageSize);
+    if (m === undefined || (write && !m.writable)) return -1;
+    return m.mfn * this.machine.memory.pageSize + Number(va % pageSize);
+  }
+
+  /** {@inheritDoc ArchVcpu.describe} */
+  describe(): string {
+    return `fake vcpu ${this.vcpu.id} of domain ${this.vcpu.domain.id}: step ${this.pc}`;
+  }
+}
+
+/** The fake arch plugin. */
+export class FakeArch implements ArchPlugin {
+  /** {@inheritDoc ArchPlugin.name} */
+  readonly name: string;
+  /** {@inheritDoc ArchPlugin.elfMachines} */
+  readonly elfMachines: readonly number[];
+  /** {@inheritDoc ArchPlugin.elfClasses} */
+  readonly elfClasses: readonly (32 | 64)[] = [32, 64];
+  /** {@inheritDoc ArchPlugin.endianness} */
+  readonly endianness: Endianness;
+  /** {@inheritDoc ArchPlugin.wordBits} */
+  readonly wordBits: 32 | 64;
+  /** {@inheritDoc ArchPlugin.pageSizes} */
+  readonly pageSizes: readonly number[];
+  /** {@inheritDoc ArchPlugin.dataModel} */
+  readonly dataModel: DataModelName;
+  /** {@inheritDoc ArchPlugin.startInfoMagic} */
+  readonly startInfoMagic: string;
+  /** {@inheritDoc ArchPlugin.modes} */
+  readonly modes: readonly GuestMode[];
+  /** {@inheritDoc ArchPlugin.capabilities} */
+  readonly capabilities?: string;
+  /** Every `run` call, in order. */
+  readonly trace: FakeRunRecord[] = [];
+  /** Every `onMemoryWritten` call, in order. */
+  readonly writes: { pa: number; len: number }[] = [];
+  /** Every `buildDomain` request, in order. */
+  readonly builds: DomainBuildRequest[] = [];
+
+  /** @param options - identity and hooks. */
+  constructor(private readonly options: FakeArchOptions = {}) {
+    this.name = options.name ?? "fake";
+    this.elfMachines = options.elfMachines ?? [0x4242];
+    this.endianness = options.endianness ?? "little";
+    this.wordBits = options.wordBits ?? 64;
+    this.pageSizes = [options.pageSize ?? 4096];
+    this.dataModel = options.dataModel ?? (this.endianness === "big" ? "ppc64" : "x86_64");
+    this.startInfoMagic = `xen-3.0-${this.name}`;
+    this.modes = options.modes ?? ["pv", "hvm-vmx"];
+    if (options.capabilities !== undefined) this.capabilities = options.capabilities;
+  }
+
+  /** {@inheritDoc ArchPlugin.hypercalls} */
+  hypercalls(): readonly HypercallEntry[] {
+    return this.options.hypercalls ?? [];
+  }
+
+  /** {@inheritDoc ArchPlugin.createVcpu} */
+  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu {
+    if (domain.arch === null) domain.arch = new FakeAddressSpace();
+    return new FakeVcpu(this, machine, vcpu);
+  }
+
+  /** {@inheritDoc ArchPlugin.buildDomain} */
+  buildDomain(request: DomainBuildRequest): void {
+    this.builds.push(request);
+    this.options.build?.(request);
+  }
+
+  /** {@inheritDoc ArchPlugin.disassemble} */
+  disassemble(_vcpu: Vcpu, va: bigint, count: number): string[] {
+    return Array.from({ length: count }, (_, i) => `${(va + BigInt(i)).toString(16)}: (fake)`);
+  }
+
+  /** {@inheritDoc ArchPlugin.onMemoryWritten} */
+  onMemoryWritten(_machine: Machine, pa: number, len: number): void {
+    this.writes.push({ pa, len });
+  }
+
+  /** {@inheritDoc ArchPlugin.hypervisorVirtStart} */
+  hypervisorVirtStart(_domain: Domain): bigint {
+    return this.options.virtStart ?? 0n;
+  }
+
+  /** {@inheritDoc ArchPlugin.vmAssistTypes} */
+  vmAssistTypes(_domain: Domain): readonly number[] {
+    return this.options.vmAssistTypes ?? [];
+  }
+
+  /** {@inheritDoc ArchPlugin.xenFeatures} */
+  xenFeatures(_domain: Domain): number {
+    return this.options.features ?? 0;
+  }
+
+  /** {@inheritDoc ArchPlugin.memoryOp} */
+  memoryOp(ctx: HypercallContext, op: number, cmd: bigint, arg: bigint): number | bigint {
+    return this.options.memoryOp?.(ctx, op, cmd, arg) ?? -38;
+  }
+}
+
+/** The fake vCPU behind a core vCPU. */
+export function fakeVcpu(vcpu: Vcpu): FakeVcpu {
+  return vcpu.arch as FakeVcpu;
+}
+
+/**
+ * Maps `count` pages at `va` in `domain`'s fake address space, backed by newly
+ * allocated frames (raising maxPages as needed). Returns the MFNs.
+ */
+export function mapFakePages(
+  machine: Machine,
+  domain: Domain,
+  va: bigint,
+  count: number,
+  writable = true,
+): number[] {
+  if (domain.totPages + count > domain.maxPages) domain.maxPages = domain.totPages + count;
+  const mfns = machine.allocFrames(domain, count);
+  if (mfns === null) throw new Error("out of memory in mapFakePages");
+  mapFakeFrames(machine, domain, va, mfns, writable);
+  return mfns;
+}
+
+/** Maps existing frames `mfns` at consecutive pages from `va`. */
+export function mapFakeFrames(
+  machine: Machine,
+  domain: Domain,
+  va: bigint,
+  mfns: readonly number[],
+  writable = true,
+): void {
+  const space = domain.arch as FakeAddressSpace;
+  const pageSize = BigInt(machine.memory.pageSize);
+  const first = va / pageSize;
+  mfns.forEach((mfn, i) => space.pages.set(first + BigInt(i), { mfn, writable }));
+}
