@@ -1,15 +1,16 @@
 /**
- * Regenerates arch-x86/src/corpus/objdump-x86_64.json: x86-64 encodings with the length and
- * text GNU objdump gives them, the oracle for decode.test.ts / corpus.test.ts.
+ * Regenerates arch-x86/src/corpus/objdump-x86_64.json (64-bit mode) and objdump-i386.json
+ * (32-bit protected mode, for the 32-bit PV guests to come): encodings with the length and
+ * text GNU objdump gives them, the oracle for corpus.test.ts.
  *
  *   node --import tsx arch-x86/scripts/gen-objdump-corpus.ts
  *
  * What it generates (seeded PRNG, so the output is the same on every run with the same
  * objdump):
- *  1. Table-driven: every table row valid in 64-bit mode × every opcode it covers (+r, +cc)
+ *  1. Table-driven: every table row valid in the mode × every opcode it covers (+r, +cc)
  *     × ModRM shapes (register; base; RIP-relative; SIB with and without base/index;
  *     disp8/disp32, random scale) × prefix sets (none, 66, REX.W, random REX, 66+REX.W, 67,
- *     fs/gs, lock on lockable memory forms, rep/repne on string rows, random mixes of up to
+ *     fs/gs, lock on lockable memory forms (no REX in 32-bit mode), rep/repne on string rows, random mixes of up to
  *     three legacy prefixes plus REX). Each encoding is followed by eight random bytes, so
  *     immediates and displacements get random values and objdump decides how many it takes.
  *  2. Sweep: every one-byte and 0F opcode outside the SSE/MMX/x87/VEX ranges × every
@@ -37,7 +38,8 @@ import { join } from "node:path";
 import { ModMatch, OpMap, Opd, RowFlag, TABLE, rowValidIn, type InsnRow } from "../src/table.js";
 
 const SLOT = 64;
-const OUT = new URL("../src/corpus/objdump-x86_64.json", import.meta.url);
+/** Which corpus is being generated: 64 (x86-64, `-m i386:x86-64`) or 32 (`-m i386`). */
+let MODE: 64 | 32 = 64;
 
 let seed = 0x5eed1234;
 /** mulberry32. */
@@ -126,7 +128,7 @@ function rowCandidates(row: InsnRow): Candidate[] {
       const opc = pickOf(opcodes);
       const legacy = [...ps.legacy];
       if (row.prefix) legacy.push(row.prefix);
-      const rex = row.map === 0 && row.opcode === 0x9b ? 0 : ps.rex;
+      const rex = MODE === 32 || (row.map === 0 && row.opcode === 0x9b) ? 0 : ps.rex;
       const bytes = [...legacy, ...(rex ? [rex] : []), ...MAP_BYTES[row.map], opc, ...shape];
       if (bytes.length + 8 > 15 && legacy.length > 0) continue;
       // fwait is a prefix to objdump when x87 follows: keep its tail inert.
@@ -140,7 +142,7 @@ function rowCandidates(row: InsnRow): Candidate[] {
 function sweepCandidates(): Candidate[] {
   const res: Candidate[] = [];
   const skip1 = (b: number): boolean =>
-    (b >= 0x40 && b <= 0x4f) || [0x9b, 0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x62, 0xc4, 0xc5].includes(b) || (b >= 0xd8 && b <= 0xdf);
+    (MODE === 64 && b >= 0x40 && b <= 0x4f) || [0x8f, 0x9b, 0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x62, 0xc4, 0xc5].includes(b) || (b >= 0xd8 && b <= 0xdf);
   const sse = (b: number): boolean =>
     (b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2f) || (b >= 0x50 && b <= 0x7f) || b === 0xc2 || (b >= 0xc4 && b <= 0xc6) || (b >= 0xd0 && b <= 0xfe) || b === 0x0f || b === 0x0e || b === 0x38 || b === 0x3a || b === 0x78 || b === 0x79;
   for (let map = 0; map < 2; map++) {
@@ -162,16 +164,20 @@ function sweepCandidates(): Candidate[] {
 /** Mnemonics outside the brief's scope that objdump decodes in the swept opcode space. */
 const OUT_OF_SCOPE = /^(monitor|mwait|monitorx|mwaitx|vmptrld|vmptrst|vmclear|vmxon|vmread|vmwrite|bnd\w*|rdsspd|rdsspq|incssp\w*|saveprevssp|rstorssp|setssbsy|clrssbsy|wrss\w*|wruss\w*|encls|enclu|enclv|xabort|xbegin|getsec|rdpid|invept|invvpid|invpcid|ptwrite|umonitor|umwait|tpause|uiret|testui|clui|stui|senduipi|hreset|enqcmd\w*|movdir\w*|xresldtrk|xsusldtrk|pconfig|wbnoinvd|rdpru|invlpgb|tlbsync|mcommit|psmash|pvalidate|rmpadjust|rmpupdate|seamcall|seamops|seamret|tdcall|aadd|aand|aor|axor|cmp\w+xadd|rdmsrlist|wrmsrlist|wrmsrns|erets|eretu|lkgs|femms|xstore\S*|xcrypt\S*|montmul|xsha\S*|prefetchit\d)$/;
 
-function main(): void {
+function main(mode: 64 | 32): void {
+  MODE = mode;
+  seed = 0x5eed1234;
+  const arch = mode === 64 ? "i386:x86-64" : "i386";
+  const out = new URL(`../src/corpus/objdump-${mode === 64 ? "x86_64" : "i386"}.json`, import.meta.url);
   const cands: Candidate[] = [];
-  for (const row of TABLE) if (rowValidIn(row, 64)) cands.push(...rowCandidates(row));
+  for (const row of TABLE) if (rowValidIn(row, mode)) cands.push(...rowCandidates(row));
   cands.push(...sweepCandidates());
   const blob = new Uint8Array(cands.length * SLOT).fill(0x90);
   cands.forEach((c, i) => blob.set(c.bytes, i * SLOT));
   const dir = mkdtempSync(join(tmpdir(), "hvkit-objdump-"));
   const bin = join(dir, "corpus.bin");
   writeFileSync(bin, blob);
-  const text = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "--insn-width=16", bin], {
+  const text = execFileSync("objdump", ["-D", "-b", "binary", "-m", arch, "--insn-width=16", bin], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
@@ -189,8 +195,10 @@ function main(): void {
     const hex = m[2].replace(/ /g, "");
     const t = m[3].replace(/\s+/g, " ").trim();
     if (t.includes("(bad)")) { bad++; continue; }
+    // 0F 24/26: the 386's test registers, gone since the Pentium.
+    if (t.includes("%tr")) { scope++; continue; }
     const words = t.split(" ");
-    const mnem = words.find((w) => !/^(rex(\.\w+)?|data16|addr32|lock|rep|repz|repnz|bnd|notrack|[c-gs]s)$/.test(w)) ?? "";
+    const mnem = words.find((w) => !/^(rex(\.\w+)?|data16|addr16|addr32|lock|rep|repz|repnz|bnd|notrack|[c-gs]s)$/.test(w)) ?? "";
     if (OUT_OF_SCOPE.test(mnem.replace(/,p[nt]$/, ""))) { scope++; continue; }
     const key = hex;
     if (seen.has(key)) continue;
@@ -198,14 +206,16 @@ function main(): void {
     entries.push([hex, addr, t]);
   }
   const doc = {
-    about: "x86-64 encodings disassembled by GNU objdump; regenerate with arch-x86/scripts/gen-objdump-corpus.ts",
+    about: `${mode === 64 ? "x86-64" : "32-bit x86"} encodings disassembled by GNU objdump; regenerate with arch-x86/scripts/gen-objdump-corpus.ts`,
     objdump: version,
-    command: "objdump -D -b binary -m i386:x86-64 --insn-width=16",
+    command: `objdump -D -b binary -m ${arch} --insn-width=16`,
+    mode,
     format: "entries: [hex bytes objdump consumed, address objdump printed it at, objdump text with whitespace runs collapsed]",
     entries,
   };
-  writeFileSync(OUT, JSON.stringify(doc).replace(/\],\[/g, "],\n["));
-  console.log(`${cands.length} encodings generated; ${entries.length} kept; ${bad} (bad) dropped; ${scope} out of scope dropped`);
+  writeFileSync(out, JSON.stringify(doc).replace(/\],\[/g, "],\n["));
+  console.log(`${arch}: ${cands.length} encodings generated; ${entries.length} kept; ${bad} (bad) dropped; ${scope} out of scope dropped`);
 }
 
-main();
+main(64);
+main(32);

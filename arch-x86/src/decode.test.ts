@@ -217,7 +217,7 @@ describe("modes", () => {
   it("decodes the 32-bit forms of those opcodes", () => {
     expect(dec("40", 32)).toMatchObject({ n: 1, mn: "inc" });
     expect(dec("4f", 32).r[D.REG]).toBe(Reg.RDI);
-    expect(dec("06", 32).mn).toBe("push");
+    expect(dec("06", 32).r[D.OP]).toBe(Op.PUSH);
     expect(dec("63 c0", 32).mn).toBe("arpl");
     expect(dec("ea 78 56 34 12 08 00", 32).n).toBe(7);
     expect(dec("0f 01 f8", 32).n).toBe(-1); // swapgs is long mode only

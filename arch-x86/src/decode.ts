@@ -309,7 +309,7 @@ export function decodeInsn(
         if (mod === 0 && rm === 6) {
           bse = -1;
           if (p + 2 > lim) return p + 2 > hard ? -1 : 0;
-          disp = code[p] | (code[p + 1] << 8);
+          disp = ((code[p] | (code[p + 1] << 8)) << 16) >> 16;
           p += 2;
         } else if (mod === 1) {
           if (p >= lim) return p >= hard ? -1 : 0;

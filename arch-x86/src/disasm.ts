@@ -76,7 +76,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
 
   // Which prefixes the instruction uses (objdump prints the others by name).
   const isMem = rec[base + D.RM_MEM] !== 0;
-  const sizeDep = !row.byteSized && (row.operands.some((k) => SIZE_DEP.has(k)) || /%[SWAE]|\|/.test(tmpl));
+  const sizeDep = !row.byteSized && (row.operands.some((k) => SIZE_DEP.has(k)) || /%[SWAE]|\|/.test(tmpl) || (!long && tmpl.includes("%G")));
   const sizeDepW = sizeDep || row.operands.some((k) => SIZE_DEP_W.has(k));
   // objdump quirk: rdrand/rdseed (Rv) take 66 as used even when REX.W overrides it.
   const used66 = row.prefix === 0x66 || row.operands.includes(Opd.Rv) || (row.op === Op.MOVSXD && (!rexW || !isMem)) || (sizeDep && (!rexW || (flags & RowFlag.FAR) !== 0) && (flags & RowFlag.F64) === 0);
@@ -116,7 +116,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     if (haveSib) usedBits |= 2;
     if (asz === 2) {
       const rm = mrm & 7;
-      if (mod !== 0 || rm === 6) s += b < 0 ? hex(disp & 0xffff) : signedHex(disp);
+      if (mod !== 0 || rm === 6) s += signedHex(disp);
       if (b >= 0) s += `(%${names[b]}${idx >= 0 ? `,%${names[idx]}` : ""})`;
       return s;
     }
@@ -234,14 +234,15 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let mn: string;
   if (tmpl.includes("|")) mn = tmpl.split("|")[[0, 0, 1, 0, 2, 0, 0, 0, 3][osz]];
   else {
-    mn = tmpl.replace(/%[SWAQ6KECLJVM]/g, (m) => {
+    mn = tmpl.replace(/%[SWAQ6KEGCLJVM]/g, (m) => {
       switch (m) {
         case "%K": return rexW ? "16b" : "8b";
         case "%E": return isMem ? (row.operands.includes(Opd.Eb) ? "b" : SFX[osz]) : "";
         case "%S": return ambiguous && memOperand ? SFX[osz] : "";
         case "%W": return ambiguous && osz === 2 ? "w" : "";
         case "%A": return SFX[osz];
-        case "%Q": return rexW ? "q" : "l";
+        case "%Q": return long ? (rexW ? "q" : "l") : "";
+        case "%G": return long ? "" : SFX[osz];
         case "%6": return rexW ? "64" : "";
         case "%C": return CC_NAMES[rec[base + D.CC]];
         case "%L": return (long && asz === 4) || (!long && asz !== (mode === 32 ? 4 : 2)) ? (asz === 4 ? "l" : "w") : "";
@@ -278,7 +279,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
       case 0xf0: names.push("lock"); return;
       case 0xf3:
         if (i === lastRep && row.prefix === 0xf3) return;
-         names.push(i !== lastF3 ? "repz" : hle || hleMov ? "xrelease" : flags & RowFlag.REP ? "rep" : "repz");
+         names.push(i !== lastF3 ? "repz" : hle || (hleMov && i === lastRep) ? "xrelease" : flags & RowFlag.REP ? "rep" : "repz");
         return;
       case 0xf2:
         if (i === lastRep && row.prefix === 0xf2) return;
@@ -307,8 +308,8 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   }
   names.push(mn + hint);
   let text = names.join(" ");
-  // AT&T order is the reverse of the table's Intel order; enter keeps its order.
-  if (row.op !== Op.ENTER) ops.reverse();
+  // AT&T order is the reverse of the table's Intel order; enter and bound keep theirs.
+  if (row.op !== Op.ENTER && row.mnemonic !== "bound") ops.reverse();
   if (ops.length > 0) text = text.padEnd(6) + " " + ops.join(",");
   if (rec[base + D.RM_MEM] !== 0 && rec[base + D.BASE] === BASE_RIP) {
     let t = (address + BigInt(len) + BigInt(rec[base + D.DISP])) & M64;

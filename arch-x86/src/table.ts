@@ -135,7 +135,8 @@ export interface InsnRow {
    * shows the size, `%W` appends w for a 16-bit operand size likewise (stack and branch
    * rows), `%A` always appends the size letter, `%Q` appends q with REX.W else l, `%6`
    * appends 64 with REX.W, `%K` is 16b with REX.W else 8b, `%E` appends the r/m operand's
-   * size letter when it is memory, `%C` is the condition code, `%L` appends l/w for a non-default
+   * size letter when it is memory, `%G` appends the size letter outside long mode
+   * (lgdtl), `%C` is the condition code, `%L` appends l/w for a non-default
    * address size, `%V`/`%M` are mov or movabs by operand/address size, `%J` is
    * jrcxz/jecxz/jcxz. A `|`-separated list names the mnemonic per operand size 1|2|4|8.
    */
@@ -203,8 +204,8 @@ function specs(): Spec[] {
   });
   const segs = ["ES", "CS", "SS", "DS"];
   segs.forEach((sg, i) => {
-    s.push([`${hex(i * 8 + 6)}`, "push", Op.PUSH, sg, I64]);
-    if (i !== 1) s.push([`${hex(i * 8 + 7)}`, "pop", Op.POP, sg, I64]);
+    s.push([`${hex(i * 8 + 6)}`, "push%W", Op.PUSH, sg, I64]);
+    if (i !== 1) s.push([`${hex(i * 8 + 7)}`, "pop%W", Op.POP, sg, I64]);
   });
   s.push(
     ["27", "daa", U, "", I64], ["2F", "das", U, "", I64],
@@ -239,7 +240,7 @@ function specs(): Spec[] {
     ["90+r", "xchg", Op.XCHG, "Zv,rAX"],
     ["98", "|cbtw|cwtl|cltq", Op.CBW, ""],
     ["99", "|cwtd|cltd|cqto", Op.CWD, ""],
-    ["9A", "lcall", U, "Ap", I64],
+    ["9A", "lcall%W", U, "Ap", I64],
     ["9B", "fwait", U, ""],
     ["9C", "pushf%W", Op.PUSHF, "", D64],
     ["9D", "popf%W", Op.POPF, "", D64],
@@ -276,7 +277,7 @@ function specs(): Spec[] {
     ["E4", "in", Op.IN, "AL,Ib"], ["E5", "in", Op.IN, "eAX,Ib", Z32],
     ["E6", "out", Op.OUT, "Ib,AL"], ["E7", "out", Op.OUT, "Ib,eAX", Z32],
     ["E8", "call%W", Op.CALL, "Jz", D64 | BND], ["E9", "jmp%W", Op.JMP, "Jz", D64 | BND],
-    ["EA", "ljmp", U, "Ap", I64], ["EB", "jmp", Op.JMP, "Jb", D64 | BND],
+    ["EA", "ljmp%W", U, "Ap", I64], ["EB", "jmp", Op.JMP, "Jb", D64 | BND],
     ["EC", "in", Op.IN, "AL,DX"], ["ED", "in", Op.IN, "eAX,DX", Z32],
     ["EE", "out", Op.OUT, "DX,AL"], ["EF", "out", Op.OUT, "DX,eAX", Z32],
     ["F1", "int1", U, ""], ["F4", "hlt", Op.HLT, ""], ["F5", "cmc", Op.CMC, ""],
@@ -305,7 +306,7 @@ function specs(): Spec[] {
     if (i < 2) s.push([`0F 00 /${i} mem`, m, Op.SYSDESC, "Ew"], [`0F 00 /${i} reg`, m, Op.SYSDESC, "Ev"]);
     else s.push([`0F 00 /${i}`, m, i < 4 ? Op.SYSDESC : U, "Ew"]);
   });
-  ["sgdt", "sidt", "lgdt", "lidt"].forEach((m, i) => s.push([`0F 01 /${i} mem`, m, Op.SYSDESC, "M"]));
+  ["sgdt", "sidt", "lgdt", "lidt"].forEach((m, i) => s.push([`0F 01 /${i} mem`, `${m}%G`, Op.SYSDESC, "M"]));
   s.push(
     ["0F 01 /4 mem", "smsw", Op.SYSDESC, "Ew"], ["0F 01 /4 reg", "smsw", Op.SYSDESC, "Ev"],
     ["0F 01 /6", "lmsw", Op.SYSDESC, "Ew"],
