@@ -173,6 +173,7 @@ export function buildPvDomain(
   const siFrames = mmu.allocXen(1);
   if (siFrames.length !== 1) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "machine memory", "no frame left for shared_info");
   const si = siFrames[0];
+  shareXenFrame(machine.memory, si, domain.id);
   const mfns = machine.allocFrames(domain, nrPages);
   if (!mfns) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "domain memory", `cannot allocate ${nrPages} pages`);
   const p2m = new Int32Array(nrPages);
@@ -250,7 +251,6 @@ export function buildPvDomain(
   if (hc !== null) writeHypercallPage(mem.bytes, pa(hc));
 
   // shared_info: every vcpu_info's upcall mask set.
-  shareXenFrame(mem, si, domain.id);
   domain.sharedInfoMfn = si;
   for (let i = 0; i < 32; i++) mem.bytes[si * 4096 + i * 64 + 1] = 1;
 

@@ -96,7 +96,7 @@ export function createBounceFrame(v: PvVcpu, handler: bigint, errorCode: number,
   if (maskEvents) v.upcallMask = 1;
   let rflags = cpu.rflags & ~(Rflags.IF | Rflags.IOPL);
   if (!saved) rflags |= Rflags.IF;
-  const words = errorCode >= 0 ? 9 : 8;
+  const words = errorCode >= 0 ? 8 : 7;
   const base = rsp - BigInt(words * 8);
   let i = 0;
   const ok =

@@ -1,0 +1,156 @@
+/**
+ * The x86_64 PV domain builder against Xen's dom0 builder rules: the order and placement
+ * of the p2m list, start_info, page tables and boot stack; what is mapped (and how);
+ * start_info's fields; the entry registers; page types and the pinned L4; the hypercall
+ * page; and typed errors for images that cannot be laid out.
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { container } from "tsyringe";
+import { bootInitialDomain, createMachine, ImageError, ImageErrorCode, RecordingConsoleSink, type Domain } from "@hvkit/core";
+import { PageFlag, PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
+import { buildPvDomain, writeHypercallPage } from "./builder.js";
+import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
+import type { PvVcpu } from "./pv-vcpu.js";
+
+const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
+
+function boot(memoryMiB = 32) {
+  const plugin = new X86_64PvPlugin();
+  const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB, console: new RecordingConsoleSink() });
+  const domain = bootInitialDomain(machine, readFileSync(HELLO), { cmdline: "console=hvc0 loglevel=9" });
+  const v = domain.vcpus[0].arch as PvVcpu;
+  const layout = (domain.arch as PvDomainState).layout;
+  return { plugin, machine, domain, v, layout, mmu: plugin.mmu(machine) };
+}
+
+const nr = (lo: bigint, hi: bigint, shift: bigint): bigint => {
+  const a = 1n << shift;
+  return (((hi + a - 1n) & ~(a - 1n)) - (lo & ~(a - 1n))) >> shift;
+};
+
+function readVa(d: Domain, v: PvVcpu, va: bigint, size: 1 | 4 | 8): bigint {
+  const pa = v.translate(va, false);
+  expect(pa).toBeGreaterThanOrEqual(0);
+  const view = v.machine.memory.view;
+  void d;
+  return size === 8 ? view.getBigUint64(pa, true) : BigInt(size === 4 ? view.getUint32(pa, true) : view.getUint8(pa));
+}
+
+describe("x86_64 PV domain builder", () => {
+  it("lays out image, p2m, start_info, page tables and stack as Xen's dom0 builder does", () => {
+    const { layout, domain } = boot();
+    const P = 4096n;
+    const up = (x: bigint): bigint => (x + P - 1n) & ~(P - 1n);
+    const nrPages = BigInt(domain.p2m.length);
+    expect(layout.vStart).toBe(0n); // no VIRT_BASE
+    expect(layout.vKernelEnd).toBe(0x106000n);
+    expect(layout.vPhysmap).toBe(layout.vKernelEnd);
+    expect(layout.vStartInfo).toBe(up(layout.vPhysmap + nrPages * 8n));
+    expect(layout.vPageTables).toBe(up(layout.vStartInfo + 1168n));
+    expect(layout.vStack).toBe(layout.vPageTables + BigInt(layout.nrPtFrames) * P);
+    expect(layout.vEnd % (1n << 22n)).toBe(0n);
+    expect(layout.vEnd - (layout.vStack + P)).toBeGreaterThanOrEqual(512n * 1024n);
+    const need = (end: bigint): bigint => 1n + nr(0n, end, 39n) + nr(0n, end, 30n) + nr(0n, end, 21n);
+    expect(need(layout.vEnd)).toBeLessThanOrEqual(BigInt(layout.nrPtFrames));
+    // Xen gives dom0 all free memory but a reserve of 1/16 (at most 128 MiB).
+    expect(domain.totPages).toBe(domain.p2m.length);
+    expect(domain.p2m.length).toBeLessThan((32 * 256 * 15) / 16 + 1);
+  });
+
+  it("fills start_info with the layout, the flags of the initial domain and the command line", () => {
+    const { layout, domain, v } = boot();
+    const si = layout.vStartInfo;
+    const magic = Array.from({ length: 15 }, (_, i) => Number(readVa(domain, v, si + BigInt(i), 1)));
+    expect(String.fromCharCode(...magic)).toBe("xen-3.0-x86_64\0");
+    expect(readVa(domain, v, si + 32n, 8)).toBe(BigInt(domain.p2m.length));
+    expect(readVa(domain, v, si + 40n, 8)).toBe(BigInt(domain.sharedInfoMfn) * 4096n);
+    expect(readVa(domain, v, si + 48n, 4)).toBe(3n); // SIF_PRIVILEGED | SIF_INITDOMAIN
+    expect(readVa(domain, v, si + 56n, 8)).toBe(0n); // dom0: no store page
+    expect(readVa(domain, v, si + 72n, 8)).toBe(0n); // dom0: no VGA console info
+    expect(readVa(domain, v, si + 88n, 8)).toBe(layout.vPageTables);
+    expect(readVa(domain, v, si + 96n, 8)).toBe(BigInt(layout.nrPtFrames));
+    expect(readVa(domain, v, si + 104n, 8)).toBe(layout.vPhysmap);
+    const cmd = Array.from({ length: 24 }, (_, i) => Number(readVa(domain, v, si + 128n + BigInt(i), 1)));
+    expect(String.fromCharCode(...cmd)).toBe("console=hvc0 loglevel=9\0");
+    // The p2m list holds every page's machine frame, and M2P agrees.
+    for (const pfn of [0, 1, 255, domain.p2m.length - 1]) {
+      expect(readVa(domain, v, layout.vPhysmap + BigInt(pfn) * 8n, 8)).toBe(BigInt(domain.p2m[pfn]));
+    }
+  });
+
+  it("maps virt_base up to the end of the mapping, page tables read-only, and nothing above", () => {
+    const { layout, v, machine } = boot();
+    const mmu = v.mmu;
+    for (let va = layout.vStart; va < layout.vEnd; va += 4096n) {
+      const ro = va >= layout.vPageTables && va < layout.vStack;
+      expect(mmu.translate(v.guestTable, va, false)).toBeGreaterThanOrEqual(0);
+      expect(mmu.translate(v.guestTable, va, true) >= 0).toBe(!ro);
+    }
+    expect(mmu.translate(v.guestTable, layout.vEnd, false)).toBe(-1);
+    // Every page-table page is typed, the L4 pinned with the guest_table reference too.
+    const ft = machine.memory.frameTable;
+    expect(ft.type[layout.l4Mfn]).toBe(PageType.L4);
+    expect(ft.typeCount[layout.l4Mfn]).toBe(2);
+    expect(ft.flags[layout.l4Mfn] & PageFlag.Pinned).toBe(PageFlag.Pinned);
+    const ptPfn0 = Number(layout.vPageTables >> 12n);
+    const types = new Set<number>();
+    for (let i = 0; i < layout.nrPtFrames; i++) types.add(ft.type[v.domain.p2m[ptPfn0 + i]]);
+    expect([...types].every((t) => t >= PageType.L1 && t <= PageType.L4)).toBe(true);
+    // Data pages mapped writable carry the Writable type.
+    expect(ft.type[v.domain.p2m[0x100]]).toBe(PageType.Writable);
+    // Entries are user (ring-3 kernel) and kernel-tagged.
+    const l1e = mmu.l1eAddress(v.guestTable, 0x100000n);
+    expect(machine.memory.read32(l1e) & (Pte.US | Pte.RW | Pte.P)).toBe(Pte.US | Pte.RW | Pte.P);
+  });
+
+  it("enters with the registers x86_64.md lists, events masked", () => {
+    const { layout, v, domain, machine } = boot();
+    const cpu = v.cpu;
+    expect(cpu.rip).toBe(0x100000n);
+    expect(cpu.getReg(Reg.RSI)).toBe(layout.vStartInfo);
+    expect(cpu.getReg(Reg.RSP)).toBe(layout.vStack + 4096n);
+    for (const r of [Reg.RAX, Reg.RBX, Reg.RCX, Reg.RDX, Reg.RDI, Reg.RBP, Reg.R8, Reg.R15]) expect(cpu.getReg(r)).toBe(0n);
+    expect(cpu.rflags).toBe(0x202);
+    expect(cpu.sel[Seg.CS]).toBe(0xe033);
+    expect(cpu.sel[Seg.SS]).toBe(0xe02b);
+    expect(cpu.sel[Seg.DS]).toBe(0);
+    expect(cpu.cpl).toBe(3);
+    expect(v.kernelMode).toBe(true);
+    expect(cpu.cr3).toBe(layout.l4Mfn * 4096);
+    for (let i = 0; i < 32; i++) expect(machine.memory.read8(domain.sharedInfoMfn * 4096 + i * 64 + 1)).toBe(1);
+  });
+
+  it("writes 128 hypercall stubs of 32 bytes over 0xCC, stub 23 the iret one", () => {
+    const page = new Uint8Array(4096);
+    writeHypercallPage(page, 0);
+    expect(Array.from(page.subarray(29 * 32, 29 * 32 + 14))).toEqual([0x51, 0x41, 0x53, 0xb8, 29, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3]);
+    expect(Array.from(page.subarray(23 * 32, 23 * 32 + 11))).toEqual([0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0x0f, 0x05]);
+    expect(page[23 * 32 + 11]).toBe(0xcc);
+    expect(page[127 * 32 + 14]).toBe(0xcc);
+    expect(page[4095]).toBe(0xcc);
+  });
+
+  it("refuses a hypercall page outside the image and an image that does not fit, with typed errors", () => {
+    const { machine, mmu } = boot();
+    const d = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    d.maxPages = 4096;
+    const v = d.vcpus[0].arch as PvVcpu;
+    const seg = { vaddr: 0x100000n, data: new Uint8Array(16), memsz: 0x2000 };
+    const bad = (hypercallPage: bigint | null, nrPages: number, segs = [seg]): ImageError => {
+      try {
+        buildPvDomain(machine, mmu, d, v, { segments: segs, entry: 0x100000n, virtBase: 0n, hypercallPage }, { nrPages, cmdline: "", initial: false });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ImageError);
+        return e as ImageError;
+      }
+      throw new Error("no error");
+    };
+    expect(bad(0x200000n, 2048).code).toBe(ImageErrorCode.BadHypercallPage);
+    expect(bad(0x100800n, 2048).code).toBe(ImageErrorCode.BadHypercallPage);
+    expect(bad(null, 300).code).toBe(ImageErrorCode.SegmentBeyondMemory);
+    expect(bad(null, 2048, []).code).toBe(ImageErrorCode.NoSegments);
+    expect(d.totPages).toBe(0);
+  });
+});

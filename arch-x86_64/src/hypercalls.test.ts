@@ -1,0 +1,255 @@
+/**
+ * The x86_64 PV arch hypercalls, called through the machine's dispatcher on a freshly
+ * built domain (the hello guest, not yet run): what each stores, and the −errno Xen
+ * returns for each kind of bad argument. Also bounce frames, iret and CPUID policy.
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { container } from "tsyringe";
+import { bootInitialDomain, createMachine, Errno, RecordingConsoleSink, ShutdownReason, type HypercallArgs } from "@hvkit/core";
+import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
+import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
+import type { PvVcpu } from "./pv-vcpu.js";
+import { createBounceFrame, doIret, injectEvent } from "./traps.js";
+import { cpuidPolicy } from "./cpuid.js";
+
+const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
+
+function setup() {
+  const plugin = new X86_64PvPlugin();
+  const sink = new RecordingConsoleSink();
+  const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB: 32, console: sink });
+  const domain = bootInitialDomain(machine, readFileSync(HELLO));
+  const vcpu = domain.vcpus[0];
+  const v = vcpu.arch as PvVcpu;
+  const layout = (domain.arch as PvDomainState).layout;
+  // Scratch guest memory: the boot stack page (writable, mapped).
+  const scratch = layout.vStack;
+  const call = (nr: number, ...a: (number | bigint)[]): number => {
+    const args: HypercallArgs = vcpu.hypercallArgs;
+    for (let i = 0; i < 6; i++) {
+      const x = BigInt.asUintN(64, BigInt(a[i] ?? 0));
+      args.set(i, Number(x & 0xffffffffn), Number(x >> 32n));
+    }
+    return Number(machine.dispatchHypercall(vcpu, nr, args));
+  };
+  const put64 = (va: bigint, val: bigint): void => machine.memory.view.setBigUint64(v.translate(va, true), BigInt.asUintN(64, val), true);
+  const get64 = (va: bigint): bigint => machine.memory.view.getBigUint64(v.translate(va, false), true);
+  return { machine, domain, vcpu, v, layout, scratch, call, put64, get64, sink, mmu: plugin.mmu(machine) };
+}
+
+describe("set_trap_table, callbacks, stack_switch, set_segment_base", () => {
+  it("installs trap entries until a zero address and clears them with a null pointer", () => {
+    const { v, scratch, call, put64 } = setup();
+    put64(scratch, 6n | (4n << 8n) | (0xe030n << 16n));
+    put64(scratch + 8n, 0x101000n);
+    put64(scratch + 16n, 0x80n | (3n << 8n) | (0xe030n << 16n));
+    put64(scratch + 24n, 0x102000n);
+    put64(scratch + 32n, 0n);
+    put64(scratch + 40n, 0n);
+    expect(call(0, scratch)).toBe(0);
+    expect(v.trapAddr[6]).toBe(0x101000n);
+    expect(v.trapFlags[6]).toBe(4);
+    expect(v.trapAddr[0x80]).toBe(0x102000n);
+    expect(v.trapFlags[0x80] & 3).toBe(3);
+    expect(call(0, 0x7fff00000000n)).toBe(-Errno.EFAULT);
+    expect(call(0, 0)).toBe(0);
+    expect(v.trapAddr[6]).toBe(0n);
+  });
+
+  it("registers callbacks as Xen does: syscall32/sysenter accepted, unknown types −ENOSYS", () => {
+    const { v, scratch, call, put64 } = setup();
+    const reg = (type: number, flags: number, addr: bigint): number => {
+      put64(scratch, BigInt(type) | (BigInt(flags) << 16n));
+      put64(scratch + 8n, addr);
+      return call(30, 0, scratch);
+    };
+    expect(reg(2, 1, 0x100200n)).toBe(0);
+    expect(v.syscallCallback).toBe(0x100200n);
+    expect(v.syscallMasksEvents).toBe(true);
+    expect(reg(0, 0, 0x100300n)).toBe(0);
+    expect(v.eventCallback).toBe(0x100300n);
+    expect(reg(7, 1, 0x100400n)).toBe(0);
+    expect(reg(5, 1, 0x100400n)).toBe(0);
+    expect(reg(9, 0, 0x100400n)).toBe(-Errno.ENOSYS);
+    expect(reg(2, 0, 0x0000800000000000n)).toBe(-Errno.EINVAL);
+    put64(scratch, 0n); // unregister event: not allowed
+    expect(call(30, 1, scratch)).toBe(-Errno.EINVAL);
+    put64(scratch, 4n); // unregister nmi: fine
+    expect(call(30, 1, scratch)).toBe(0);
+    expect(call(30, 7, scratch)).toBe(-Errno.ENOSYS);
+    expect(call(30, 0, 0x7fff00000000n)).toBe(-Errno.EFAULT);
+    expect(call(4, 0x100500n, 0x100600n, 0x100700n)).toBe(0); // set_callbacks
+    expect([v.eventCallback, v.failsafeCallback, v.syscallCallback]).toEqual([0x100500n, 0x100600n, 0x100700n]);
+  });
+
+  it("stack_switch and set_segment_base store what later bounces and mode switches use", () => {
+    const { v, call } = setup();
+    expect(call(3, 0xe02b, 0x123450n)).toBe(0);
+    expect(v.kernelSp).toBe(0x123450n);
+    expect(v.kernelSs).toBe(0xe02b);
+    expect(call(25, 0, 0x7000n)).toBe(0);
+    expect(v.cpu.fsBase).toBe(0x7000n);
+    expect(call(25, 2, 0x8000n)).toBe(0); // GS_KERNEL: active in kernel mode
+    expect(v.cpu.gsBase).toBe(0x8000n);
+    expect(call(25, 1, 0x9000n)).toBe(0); // GS_USER: the inactive one
+    expect(v.inactiveGsBase).toBe(0x9000n);
+    expect(call(25, 3, 0x2b)).toBe(0);
+    expect(v.cpu.sel[Seg.GS]).toBe(0x2b);
+    expect(call(25, 4, 0)).toBe(-Errno.EINVAL);
+    expect(call(25, 0, 0x0000800000000000n)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe("descriptor tables", () => {
+  it("set_gdt types frames as segment-descriptor pages, refusing writable-mapped ones and too many entries", () => {
+    const { v, layout, call, put64, mmu, machine, scratch } = setup();
+    const gdtVa = layout.vStack - 0x1000n - 0x1000n; // a page of the p2m/start_info area: use an image page instead
+    void gdtVa;
+    const page = 0x104000n; // inside the hello image (.page_aligned/.bss)
+    const mfn = BigInt(v.domain.p2m[Number(page >> 12n)]);
+    put64(scratch, mfn);
+    expect(call(2, scratch, 7169)).toBe(-Errno.EINVAL);
+    expect(call(2, scratch, 16)).toBe(-Errno.EINVAL); // still mapped writable
+    // Remap it read-only (update_va_mapping), then it can become a GDT.
+    expect(call(14, page, (mfn << 12n) | BigInt(Pte.P | Pte.A), 2)).toBe(0);
+    expect(call(2, scratch, 16)).toBe(0);
+    expect(machine.memory.frameTable.type[Number(mfn)]).toBe(PageType.SegDesc);
+    expect(v.gdtFrames).toEqual([Number(mfn)]);
+    // A writable mapping of a GDT page is refused while it is one.
+    expect(call(14, page, (mfn << 12n) | BigInt(Pte.P | Pte.RW | Pte.A), 2)).toBe(-Errno.EBUSY);
+    // update_descriptor: aligned, valid descriptors only, into the caller's frames.
+    const ma = mfn * 4096n + 8n;
+    expect(call(10, ma + 4n, 0n)).toBe(-Errno.EINVAL);
+    expect(call(10, ma, 0x0000890000000000n)).toBe(-Errno.EINVAL); // a TSS descriptor
+    expect(call(10, ma, 0x00af9a000000ffffn)).toBe(0);
+    expect(machine.memory.read32(Number(ma) + 4)).toBe(0x00affa00); // DPL raised to 3
+    expect(call(10, 0n, 0x00af9a000000ffffn)).toBe(-Errno.EINVAL); // frame 0 is not the domain's
+    void mmu;
+  });
+});
+
+describe("mmu_update, update_va_mapping, mmuext_op error paths", () => {
+  it("returns Xen's errors and reports how many requests were done", () => {
+    const { v, scratch, call, put64, get64, mmu, domain } = setup();
+    put64(scratch, 3n); // unknown command in ptr's low bits
+    put64(scratch + 8n, 0n);
+    expect(call(1, scratch, 1, scratch + 0x100n, 0x7ff0)).toBe(-Errno.ENOSYS);
+    expect(get64(scratch + 0x100n)).toBe(0n);
+    expect(call(1, scratch, 1, 0, 0x1234)).toBe(-Errno.ESRCH);
+    expect(call(1, 0x7fff00000000n, 1, 0, 0x7ff0)).toBe(-Errno.EFAULT);
+    // MMU_MACHPHYS_UPDATE sets the M2P entry of an owned frame.
+    const mfn = BigInt(domain.p2m[5]);
+    put64(scratch, (mfn << 12n) | 1n);
+    put64(scratch + 8n, 0x4242n);
+    expect(call(1, scratch, 1, scratch + 0x100n, 0x7ff0)).toBe(0);
+    expect(get64(scratch + 0x100n)).toBe(1n);
+    expect(mmu.getM2p(Number(mfn))).toBe(0x4242);
+    // update_va_mapping
+    expect(call(14, 0x0000800000000000n, 0, 0)).toBe(-Errno.EINVAL);
+    expect(call(14, 0x7f0000000000n, 0, 0)).toBe(-Errno.EINVAL); // no L1 there
+    expect(call(14, 0x103000n, 0, 0x7fff00000000 + 1)).toBe(-Errno.EFAULT); // TLB_FLUSH multi, bad mask
+    // mmuext_op
+    put64(scratch, 99n);
+    expect(call(26, scratch, 1, scratch + 0x100n, 0x7ff0)).toBe(-Errno.ENOSYS);
+    put64(scratch, 5n); // NEW_BASEPTR with a data frame
+    put64(scratch + 8n, mfn);
+    expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(-Errno.EINVAL);
+    put64(scratch, 4n); // UNPIN a frame that is not pinned
+    expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(-Errno.EINVAL);
+    put64(scratch, 12n); // FLUSH_CACHE: the privileged initial domain may
+    expect(call(26, scratch, 1, scratch + 0x100n, 0x7ff0)).toBe(0);
+    expect(get64(scratch + 0x100n)).toBe(1n);
+    put64(scratch, 13n); // SET_LDT, unaligned base
+    put64(scratch + 8n, 0x100008n);
+    put64(scratch + 16n, 1n);
+    expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(-Errno.EINVAL);
+    void v;
+  });
+});
+
+describe("bounce frames and iret", () => {
+  it("pushes rcx, r11, error code, rip, cs (RPL 0, saved mask), rflags, rsp, ss from kernel mode", () => {
+    const { v, get64 } = setup();
+    const cpu = v.cpu;
+    v.trapAddr[14] = 0x101000n;
+    v.trapFlags[14] = 4;
+    cpu.setReg(Reg.RSP, 0x200008n); // bounces align to 16
+    cpu.setReg(Reg.RCX, 0x1111n);
+    cpu.setReg(Reg.R11, 0x2222n);
+    cpu.rip = 0x100123n;
+    v.upcallMask = 0;
+    expect(injectEvent(v, 14, 2)).toBeNull();
+    const sp = cpu.getReg(Reg.RSP);
+    expect(sp).toBe(0x200000n - 64n);
+    const frame = Array.from({ length: 8 }, (_, i) => get64(sp + BigInt(8 * i)));
+    expect(frame).toEqual([0x1111n, 0x2222n, 2n, 0x100123n, 0xe030n, 0x202n, 0x200008n, 0xe02bn]);
+    expect(cpu.rip).toBe(0x101000n);
+    expect(v.upcallMask).toBe(1); // the trap flag masked events
+    expect(cpu.sel[Seg.CS]).toBe(0xe033);
+  });
+
+  it("from user mode switches to the kernel stack and page tables; iret returns to user mode", () => {
+    const { v, get64, put64 } = setup();
+    const cpu = v.cpu;
+    v.guestTableUser = v.guestTable;
+    v.kernelMode = false;
+    v.kernelSp = 0x201000n;
+    cpu.sel[Seg.CS] = 0xe033;
+    cpu.setReg(Reg.RSP, 0x300000n);
+    cpu.rip = 0x100400n;
+    expect(createBounceFrame(v, 0x101000n, -1, false)).toBeNull();
+    expect(v.kernelMode).toBe(true);
+    const sp = cpu.getReg(Reg.RSP);
+    expect(sp).toBe(0x201000n - 56n);
+    expect(get64(sp + 24n)).toBe(0x10000e033n); // user CS keeps RPL 3; saved upcall mask 1 in bits 32-39
+    expect(get64(sp + 32n) & 0x200n).toBe(0n); // events were masked: IF clear in the saved rflags
+    expect(get64(sp + 40n)).toBe(0x300000n);
+    expect(get64(sp + 48n)).toBe(0xe02bn);
+    // Build an iret frame {rax, r11, rcx, flags, rip, cs, rflags, rsp, ss} and return to user mode.
+    const f = sp - 72n;
+    [0x77n, 0x11n, 0x22n, 0n, 0x100500n, 0xe033n, 0x246n, 0x300000n, 0xe02bn].forEach((x, i) => put64(f + BigInt(8 * i), x));
+    cpu.setReg(Reg.RSP, f);
+    expect(doIret(v)).toBe(0x77n);
+    expect(v.kernelMode).toBe(false);
+    expect(cpu.rip).toBe(0x100500n);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x300000n);
+    expect(cpu.getReg(Reg.RCX)).toBe(0x22n);
+    expect(cpu.rflags & 0x200).toBe(0x200);
+  });
+
+  it("crashes the domain on an unhandled exception, an unreadable iret frame or a bad bounce stack", () => {
+    const { v, domain, machine } = setup();
+    expect(injectEvent(v, 6, -1)).toMatch(/Unhandled: vec 6, #UD/);
+    v.trapAddr[6] = 0x101000n;
+    v.cpu.setReg(Reg.RSP, 0xffff800000001000n);
+    expect(injectEvent(v, 6, -1)).toMatch(/hypervisor's area/);
+    v.cpu.setReg(Reg.RSP, 0x7fff00000000n);
+    expect(injectEvent(v, 6, -1)).toMatch(/fault writing the bounce frame/);
+    v.cpu.setReg(Reg.RSP, 0x7fff00000000n);
+    doIret(v);
+    expect(domain.shutdownReason).toBe(ShutdownReason.Crash);
+    void machine;
+  });
+});
+
+describe("CPUID policy", () => {
+  it("reports Xen's signature, version and hypercall page leaves, and no SSE", () => {
+    const out = new Uint32Array(4);
+    cpuidPolicy(0x40000000, 0, out);
+    const sig = [out[1], out[2], out[3]].map((w) => String.fromCharCode(w & 255, (w >> 8) & 255, (w >> 16) & 255, w >>> 24)).join("");
+    expect(sig).toBe("XenVMMXenVMM");
+    expect(out[0] - 0x40000000).toBeGreaterThanOrEqual(2);
+    cpuidPolicy(0x40000001, 0, out);
+    expect(out[0]).toBe((4 << 16) | 19);
+    cpuidPolicy(0x40000002, 0, out);
+    expect([out[0], out[1]]).toEqual([1, 0x40000000]);
+    cpuidPolicy(1, 0, out);
+    expect(out[3] & (1 << 25)).toBe(0); // SSE
+    expect(out[3] & 1).toBe(0); // FPU
+    expect(out[2] >>> 31).toBe(1); // hypervisor
+    cpuidPolicy(0x80000001, 0, out);
+    expect(out[3] & (1 << 29)).not.toBe(0); // long mode
+  });
+});
