@@ -290,6 +290,7 @@ export class PvMmu {
       this.dv.setUint32(pa + 4, this.adjHi, true);
     }
     if (this.format.longMode && level === 4) this.writeXenSlots(base);
+    this.tlb.invalidateCode(base, 4096);
     return 0;
   }
 
@@ -398,6 +399,7 @@ export class PvMmu {
     this.dv.setUint32(pa, lo >>> 0, true);
     this.dv.setUint32(pa + 4, hi >>> 0, true);
     if (olo & Pte.P) this.putPageFromEntry(level, olo, ohi, d);
+    this.tlb.invalidateCode(pa, 8);
     this.tlb.flushAll(d);
     return 0;
   }

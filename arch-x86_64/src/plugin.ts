@@ -154,10 +154,10 @@ export class X86_64PvPlugin implements ArchPlugin {
     return [0, 1, 2, 3, 4, 5, 32];
   }
 
-  xenFeatures(): number {
-    // XENFEAT_writable_descriptor_tables (1), auto_translated_physmap no,
-    // mmu_pt_update_preserve_ad (5), gnttab_map_avail_bits (7).
-    return (1 << 1) | (1 << 5) | (1 << 7);
+  xenFeatures(domain: Domain): number {
+    // xen/common/kernel.c for a PV domain: mmu_pt_update_preserve_ad (5), highmem_assist (6),
+    // gnttab_map_avail_bits (7); pae_pgdir_above_4gb (4) once VMASST pae_extended_cr3 is on.
+    return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
   }
 
   memoryOp(ctx: HypercallContext, op: number, _cmd: bigint, arg: bigint): number | bigint {

@@ -139,6 +139,8 @@ export function handleException(v: PvVcpu): string | null {
   const vector = x.vector;
   if (x.software) {
     if (vector === Vector.BP || vector === Vector.OF) return injectEvent(v, vector, -1);
+    // int $0x80 goes straight to a registered handler (Xen's entry_int80 fast path).
+    if (vector === 0x80 && v.trapAddr[vector] !== 0n) return injectEvent(v, vector, -1);
     const dpl = v.trapFlags[vector] & 3;
     // permit_softint: DPL ≥ 1 from guest kernel mode, DPL 3 from guest user mode.
     if (dpl >= (v.kernelMode ? 1 : 3) && v.trapAddr[vector] !== 0n) return injectEvent(v, vector, -1);
