@@ -13,7 +13,9 @@ import { readFileSync } from "node:fs";
 import { decodeInsn } from "../src/decode.js";
 import { INSN_FIELDS } from "../src/insn.js";
 
-const corpus = JSON.parse(readFileSync(new URL("../src/corpus/objdump-x86_64.json", import.meta.url), "utf8")) as {
+const corpus = JSON.parse(
+  readFileSync(new URL("../src/corpus/objdump-x86_64.json", import.meta.url), "utf8"),
+) as {
   entries: [string, number, string][];
 };
 
@@ -47,11 +49,14 @@ function bench(name: string, s: { code: Uint8Array; count: number }): void {
   let total = 0;
   while (cpu() - t0 < 2) total += pass();
   const secs = cpu() - t0;
-  console.log(`${name}: ${s.count} instructions/pass, ${(total / secs / 1e6).toFixed(1)} M instructions/s (CPU time)`);
+  console.log(
+    `${name}: ${s.count} instructions/pass, ${(total / secs / 1e6).toFixed(1)} M instructions/s (CPU time)`,
+  );
 }
 
 const plain = corpus.entries.filter(
-  ([, , t]) => !/^(rex|data16|addr32|lock|rep|repz|repnz|bnd|notrack|xacquire|xrelease|[c-gs]s) /.test(t),
+  ([, , t]) =>
+    !/^(rex|data16|addr32|lock|rep|repz|repnz|bnd|notrack|xacquire|xrelease|[c-gs]s) /.test(t),
 );
 bench("corpus, all encodings", stream(corpus.entries));
 bench("corpus, no prefix words", stream(plain));

@@ -35,7 +35,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ModMatch, OpMap, Opd, RowFlag, TABLE, rowValidIn, type InsnRow } from "../src/table.js";
+import { ModMatch, Opd, RowFlag, TABLE, rowValidIn, type InsnRow } from "../src/table.js";
 
 const SLOT = 64;
 /** Which corpus is being generated: 64 (x86-64, `-m i386:x86-64`) or 32 (`-m i386`). */
@@ -52,7 +52,8 @@ function rand(): number {
 }
 const ri = (n: number): number => Math.floor(rand() * n);
 const pickOf = <T>(a: readonly T[]): T => a[ri(a.length)];
-const randBytes = (n: number): number[] => Array.from({ length: n }, () => (rand() < 0.3 ? pickOf([0, 0xff, 0x80, 0x7f, 1]) : ri(256)));
+const randBytes = (n: number): number[] =>
+  Array.from({ length: n }, () => (rand() < 0.3 ? pickOf([0, 0xff, 0x80, 0x7f, 1]) : ri(256)));
 
 const SEGS = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 const MAP_BYTES = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]];
@@ -66,7 +67,12 @@ function modrmShapes(row: InsnRow, count: number): number[][] {
   const allowMem = row.mod !== ModMatch.Reg && !(row.flags & RowFlag.MODREG);
   const allowReg = row.mod !== ModMatch.Mem;
   for (let i = 0; i < count; i++) {
-    const reg = row.ext >= 0 ? row.ext : row.operands.includes(Opd.Sw) ? pickOf(row.operands[0] === Opd.Sw ? [0, 2, 3, 4, 5] : [0, 1, 2, 3, 4, 5]) : ri(8);
+    const reg =
+      row.ext >= 0
+        ? row.ext
+        : row.operands.includes(Opd.Sw)
+          ? pickOf(row.operands[0] === Opd.Sw ? [0, 2, 3, 4, 5] : [0, 1, 2, 3, 4, 5])
+          : ri(8);
     if (row.rm >= 0) {
       out.push([0xc0 | (reg << 3) | row.rm]);
       continue;
@@ -97,22 +103,36 @@ function prefixSets(row: InsnRow, mem: boolean): { legacy: number[]; rex: number
     { legacy: [], rex: 0x40 | ri(16) },
     { legacy: [], rex: 0x40 | ri(16) },
   ];
-  if (!restricted || row.prefix === 0xf3) sets.push({ legacy: [0x66], rex: 0 }, { legacy: [0x66], rex: 0x48 });
-  if (mem || string) sets.push({ legacy: [0x67], rex: 0 }, { legacy: [pickOf([0x64, 0x65])], rex: 0 });
-  if (mem && row.flags & RowFlag.LOCK) sets.push({ legacy: [0xf0], rex: 0 }, { legacy: [0xf0], rex: 0x48 });
-  if (string) sets.push({ legacy: [0xf3], rex: 0 }, { legacy: [0xf2], rex: 0x48 }, { legacy: [0xf3, 0x66], rex: 0 });
+  if (!restricted || row.prefix === 0xf3)
+    sets.push({ legacy: [0x66], rex: 0 }, { legacy: [0x66], rex: 0x48 });
+  if (mem || string)
+    sets.push({ legacy: [0x67], rex: 0 }, { legacy: [pickOf([0x64, 0x65])], rex: 0 });
+  if (mem && row.flags & RowFlag.LOCK)
+    sets.push({ legacy: [0xf0], rex: 0 }, { legacy: [0xf0], rex: 0x48 });
+  if (string)
+    sets.push(
+      { legacy: [0xf3], rex: 0 },
+      { legacy: [0xf2], rex: 0x48 },
+      { legacy: [0xf3, 0x66], rex: 0 },
+    );
   // Random mixes.
   for (let i = 0; i < 3; i++) {
-    const pool = [0x66, 0x67, ...SEGS, ...(restricted ? [] : [0xf2, 0xf3])].filter((p) => !(restricted && p === 0x66 && row.prefix !== 0xf3));
+    const pool = [0x66, 0x67, ...SEGS, ...(restricted ? [] : [0xf2, 0xf3])].filter(
+      (p) => !(restricted && p === 0x66 && row.prefix !== 0xf3),
+    );
     const n = 1 + ri(3);
     const legacy = Array.from({ length: n }, () => pickOf(pool));
-    if (mem && row.flags & RowFlag.LOCK && rand() < 0.3) legacy.splice(ri(legacy.length + 1), 0, 0xf0);
+    if (mem && row.flags & RowFlag.LOCK && rand() < 0.3)
+      legacy.splice(ri(legacy.length + 1), 0, 0xf0);
     sets.push({ legacy, rex: rand() < 0.5 ? 0x40 | ri(16) : 0 });
   }
   return sets;
 }
 
-interface Candidate { bytes: number[]; source: string }
+interface Candidate {
+  bytes: number[];
+  source: string;
+}
 
 function rowCandidates(row: InsnRow): Candidate[] {
   const res: Candidate[] = [];
@@ -142,18 +162,38 @@ function rowCandidates(row: InsnRow): Candidate[] {
 function sweepCandidates(): Candidate[] {
   const res: Candidate[] = [];
   const skip1 = (b: number): boolean =>
-    (MODE === 64 && b >= 0x40 && b <= 0x4f) || [0x8f, 0x9b, 0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x62, 0xc4, 0xc5].includes(b) || (b >= 0xd8 && b <= 0xdf);
+    (MODE === 64 && b >= 0x40 && b <= 0x4f) ||
+    [
+      0x8f, 0x9b, 0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x62,
+      0xc4, 0xc5,
+    ].includes(b) ||
+    (b >= 0xd8 && b <= 0xdf);
   const sse = (b: number): boolean =>
-    (b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2f) || (b >= 0x50 && b <= 0x7f) || b === 0xc2 || (b >= 0xc4 && b <= 0xc6) || (b >= 0xd0 && b <= 0xfe) || b === 0x0f || b === 0x0e || b === 0x38 || b === 0x3a || b === 0x78 || b === 0x79;
+    (b >= 0x10 && b <= 0x17) ||
+    (b >= 0x28 && b <= 0x2f) ||
+    (b >= 0x50 && b <= 0x7f) ||
+    b === 0xc2 ||
+    (b >= 0xc4 && b <= 0xc6) ||
+    (b >= 0xd0 && b <= 0xfe) ||
+    b === 0x0f ||
+    b === 0x0e ||
+    b === 0x38 ||
+    b === 0x3a ||
+    b === 0x78 ||
+    b === 0x79;
   for (let map = 0; map < 2; map++) {
     for (let op = 0; op < 256; op++) {
       if (map === 0 ? skip1(op) : sse(op)) continue;
       for (let reg = 0; reg < 8; reg++) {
         // mov to/from a segment register that does not exist, or into cs: #UD on the CPU.
-        if (map === 0 && (op === 0x8c || op === 0x8e) && (reg >= 6 || (op === 0x8e && reg === 1))) continue;
-        for (const m of [ri(0xc0) & ~0x07 | pickOf([0, 1, 3, 6]), 0xc0 | ri(8)]) {
+        if (map === 0 && (op === 0x8c || op === 0x8e) && (reg >= 6 || (op === 0x8e && reg === 1)))
+          continue;
+        for (const m of [(ri(0xc0) & ~0x07) | pickOf([0, 1, 3, 6]), 0xc0 | ri(8)]) {
           const modrm = (m & 0xc7) | (reg << 3);
-          res.push({ bytes: [...MAP_BYTES[map], op, modrm, ...randBytes(8)], source: `sweep ${map ? "0f " : ""}${op.toString(16)}` });
+          res.push({
+            bytes: [...MAP_BYTES[map], op, modrm, ...randBytes(8)],
+            source: `sweep ${map ? "0f " : ""}${op.toString(16)}`,
+          });
         }
       }
     }
@@ -162,13 +202,17 @@ function sweepCandidates(): Candidate[] {
 }
 
 /** Mnemonics outside the brief's scope that objdump decodes in the swept opcode space. */
-const OUT_OF_SCOPE = /^(monitor|mwait|monitorx|mwaitx|vmptrld|vmptrst|vmclear|vmxon|vmread|vmwrite|bnd\w*|rdsspd|rdsspq|incssp\w*|saveprevssp|rstorssp|setssbsy|clrssbsy|wrss\w*|wruss\w*|encls|enclu|enclv|xabort|xbegin|getsec|rdpid|invept|invvpid|invpcid|ptwrite|umonitor|umwait|tpause|uiret|testui|clui|stui|senduipi|hreset|enqcmd\w*|movdir\w*|xresldtrk|xsusldtrk|pconfig|wbnoinvd|rdpru|invlpgb|tlbsync|mcommit|psmash|pvalidate|rmpadjust|rmpupdate|seamcall|seamops|seamret|tdcall|aadd|aand|aor|axor|cmp\w+xadd|rdmsrlist|wrmsrlist|wrmsrns|erets|eretu|lkgs|femms|xstore\S*|xcrypt\S*|montmul|xsha\S*|prefetchit\d)$/;
+const OUT_OF_SCOPE =
+  /^(monitor|mwait|monitorx|mwaitx|vmptrld|vmptrst|vmclear|vmxon|vmread|vmwrite|bnd\w*|rdsspd|rdsspq|incssp\w*|saveprevssp|rstorssp|setssbsy|clrssbsy|wrss\w*|wruss\w*|encls|enclu|enclv|xabort|xbegin|getsec|rdpid|invept|invvpid|invpcid|ptwrite|umonitor|umwait|tpause|uiret|testui|clui|stui|senduipi|hreset|enqcmd\w*|movdir\w*|xresldtrk|xsusldtrk|pconfig|wbnoinvd|rdpru|invlpgb|tlbsync|mcommit|psmash|pvalidate|rmpadjust|rmpupdate|seamcall|seamops|seamret|tdcall|aadd|aand|aor|axor|cmp\w+xadd|rdmsrlist|wrmsrlist|wrmsrns|erets|eretu|lkgs|femms|xstore\S*|xcrypt\S*|montmul|xsha\S*|prefetchit\d)$/;
 
 function main(mode: 64 | 32): void {
   MODE = mode;
   seed = 0x5eed1234;
   const arch = mode === 64 ? "i386:x86-64" : "i386";
-  const out = new URL(`../src/corpus/objdump-${mode === 64 ? "x86_64" : "i386"}.json`, import.meta.url);
+  const out = new URL(
+    `../src/corpus/objdump-${mode === 64 ? "x86_64" : "i386"}.json`,
+    import.meta.url,
+  );
   const cands: Candidate[] = [];
   for (const row of TABLE) if (rowValidIn(row, mode)) cands.push(...rowCandidates(row));
   cands.push(...sweepCandidates());
@@ -194,12 +238,25 @@ function main(mode: 64 | 32): void {
     if (addr % SLOT !== 0) continue;
     const hex = m[2].replace(/ /g, "");
     const t = m[3].replace(/\s+/g, " ").trim();
-    if (t.includes("(bad)")) { bad++; continue; }
+    if (t.includes("(bad)")) {
+      bad++;
+      continue;
+    }
     // 0F 24/26: the 386's test registers, gone since the Pentium.
-    if (t.includes("%tr")) { scope++; continue; }
+    if (t.includes("%tr")) {
+      scope++;
+      continue;
+    }
     const words = t.split(" ");
-    const mnem = words.find((w) => !/^(rex(\.\w+)?|data16|addr16|addr32|lock|rep|repz|repnz|bnd|notrack|[c-gs]s)$/.test(w)) ?? "";
-    if (OUT_OF_SCOPE.test(mnem.replace(/,p[nt]$/, ""))) { scope++; continue; }
+    const mnem =
+      words.find(
+        (w) =>
+          !/^(rex(\.\w+)?|data16|addr16|addr32|lock|rep|repz|repnz|bnd|notrack|[c-gs]s)$/.test(w),
+      ) ?? "";
+    if (OUT_OF_SCOPE.test(mnem.replace(/,p[nt]$/, ""))) {
+      scope++;
+      continue;
+    }
     const key = hex;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -210,11 +267,14 @@ function main(mode: 64 | 32): void {
     objdump: version,
     command: `objdump -D -b binary -m ${arch} --insn-width=16`,
     mode,
-    format: "entries: [hex bytes objdump consumed, address objdump printed it at, objdump text with whitespace runs collapsed]",
+    format:
+      "entries: [hex bytes objdump consumed, address objdump printed it at, objdump text with whitespace runs collapsed]",
     entries,
   };
   writeFileSync(out, JSON.stringify(doc).replace(/\],\[/g, "],\n["));
-  console.log(`${arch}: ${cands.length} encodings generated; ${entries.length} kept; ${bad} (bad) dropped; ${scope} out of scope dropped`);
+  console.log(
+    `${arch}: ${cands.length} encodings generated; ${entries.length} kept; ${bad} (bad) dropped; ${scope} out of scope dropped`,
+  );
 }
 
 main(64);

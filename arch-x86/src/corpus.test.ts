@@ -27,7 +27,11 @@ interface Corpus {
   entries: [hex: string, address: number, text: string][];
 }
 
-const normalise = (t: string): string => t.replace(/\s+#.*$/, "").replace(/\s+/g, " ").trim();
+const normalise = (t: string): string =>
+  t
+    .replace(/\s+#.*$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
 const bytesOf = (hex: string): Uint8Array => {
   // The instruction followed by the nop padding objdump saw after it.
   const b = new Uint8Array(hex.length / 2 + 16).fill(0x90);
@@ -35,8 +39,13 @@ const bytesOf = (hex: string): Uint8Array => {
   return b;
 };
 
-for (const [file, mode] of [["objdump-x86_64.json", 64], ["objdump-i386.json", 32]] as const) {
-  const corpus = JSON.parse(readFileSync(new URL(`./corpus/${file}`, import.meta.url), "utf8")) as Corpus;
+for (const [file, mode] of [
+  ["objdump-x86_64.json", 64],
+  ["objdump-i386.json", 32],
+] as const) {
+  const corpus = JSON.parse(
+    readFileSync(new URL(`./corpus/${file}`, import.meta.url), "utf8"),
+  ) as Corpus;
   describe(`${file}: ${corpus.command} (${corpus.objdump})`, () => {
     const rec = new Int32Array(INSN_FIELDS);
     const lenBad: string[] = [];
@@ -48,7 +57,8 @@ for (const [file, mode] of [["objdump-x86_64.json", 64], ["objdump-i386.json", 3
         continue;
       }
       const mine = normalise(disassemble(rec, 0, BigInt(address)));
-      if (mine !== normalise(text)) textBad.push(`${hex}: hvkit "${mine}" objdump "${normalise(text)}"`);
+      if (mine !== normalise(text))
+        textBad.push(`${hex}: hvkit "${mine}" objdump "${normalise(text)}"`);
     }
     const total = corpus.entries.length;
     const lenPct = (100 * (total - lenBad.length)) / total;
@@ -56,8 +66,10 @@ for (const [file, mode] of [["objdump-x86_64.json", 64], ["objdump-i386.json", 3
     console.log(
       `${file}: ${total} encodings; length agreement ${lenPct.toFixed(3)}%, text agreement ${textPct.toFixed(3)}%`,
     );
-    if (lenBad.length) console.log("first length disagreements:\n  " + lenBad.slice(0, 20).join("\n  "));
-    if (textBad.length) console.log("first text disagreements:\n  " + textBad.slice(0, 30).join("\n  "));
+    if (lenBad.length)
+      console.log("first length disagreements:\n  " + lenBad.slice(0, 20).join("\n  "));
+    if (textBad.length)
+      console.log("first text disagreements:\n  " + textBad.slice(0, 30).join("\n  "));
 
     it("has at least 20,000 encodings", () => {
       expect(total).toBeGreaterThanOrEqual(20_000);

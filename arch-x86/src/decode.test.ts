@@ -13,7 +13,13 @@ import { BASE_RIP, D, INSN_FIELDS, Pfx, REG_AH } from "./insn.js";
 import { Op } from "./ops.js";
 import { TABLE } from "./table.js";
 
-const bytes = (hex: string): Uint8Array => Uint8Array.from(hex.trim().split(/\s+/).map((x) => parseInt(x, 16)));
+const bytes = (hex: string): Uint8Array =>
+  Uint8Array.from(
+    hex
+      .trim()
+      .split(/\s+/)
+      .map((x) => parseInt(x, 16)),
+  );
 
 /** Decodes `hex` (with the whole buffer available) and returns the length and record. */
 function dec(hex: string, mode: 64 | 32 | 16 = 64): { n: number; r: Int32Array; mn: string } {
@@ -160,7 +166,12 @@ describe("operands", () => {
     expect(dec("7f 00").r[D.CC]).toBe(15);
     expect(dec("0f 4c c1").r[D.CC]).toBe(12);
     const cr = dec("44 0f 22 c0"); // mov %rax, %cr8
-    expect([cr.r[D.OP], cr.r[D.REG], cr.r[D.BASE], cr.r[D.OSZ]]).toEqual([Op.MOV_CR, 8, Reg.RAX, 8]);
+    expect([cr.r[D.OP], cr.r[D.REG], cr.r[D.BASE], cr.r[D.OSZ]]).toEqual([
+      Op.MOV_CR,
+      8,
+      Reg.RAX,
+      8,
+    ]);
     const cr3 = dec("0f 20 18"); // mod is ignored: mov %cr3, %rax
     expect([cr3.n, cr3.r[D.RM_MEM], cr3.r[D.BASE]]).toEqual([3, 0, Reg.RAX]);
     expect(dec("8e d8").r[D.REG]).toBe(Seg.DS);
@@ -209,7 +220,29 @@ describe("limits", () => {
 
 describe("modes", () => {
   it("rejects encodings that do not exist in 64-bit mode", () => {
-    for (const h of ["06", "07", "0e", "16", "1f", "27", "2f", "37", "3f", "60", "61", "62 00", "82 c0 01", "9a 00 00 00 00 00 00", "c4 00", "c5 00", "ce", "d4 0a", "d5 0a", "d6", "ea 00 00 00 00 00 00"]) {
+    for (const h of [
+      "06",
+      "07",
+      "0e",
+      "16",
+      "1f",
+      "27",
+      "2f",
+      "37",
+      "3f",
+      "60",
+      "61",
+      "62 00",
+      "82 c0 01",
+      "9a 00 00 00 00 00 00",
+      "c4 00",
+      "c5 00",
+      "ce",
+      "d4 0a",
+      "d5 0a",
+      "d6",
+      "ea 00 00 00 00 00 00",
+    ]) {
       expect(dec(h).n, h).toBe(-1);
     }
   });
@@ -230,7 +263,13 @@ describe("modes", () => {
 
   it("decodes 16-bit addressing", () => {
     const a = dec("67 8b 40 10", 32); // mov 0x10(%bx,%si), %eax
-    expect([a.n, a.r[D.ASZ], a.r[D.BASE], a.r[D.INDEX], a.r[D.DISP]]).toEqual([4, 2, Reg.RBX, Reg.RSI, 0x10]);
+    expect([a.n, a.r[D.ASZ], a.r[D.BASE], a.r[D.INDEX], a.r[D.DISP]]).toEqual([
+      4,
+      2,
+      Reg.RBX,
+      Reg.RSI,
+      0x10,
+    ]);
     const b = dec("8b 06 34 12", 16); // mov 0x1234, %ax
     expect([b.n, b.r[D.OSZ], b.r[D.BASE], b.r[D.DISP]]).toEqual([4, 2, -1, 0x1234]);
     expect(dec("66 b8 01 00 00 00", 16).n).toBe(6);
@@ -244,7 +283,7 @@ describe("decoder contract (property)", () => {
     fc.assert(
       fc.property(arb, fc.constantFrom<64 | 32 | 16>(64, 32, 16), (b, mode) => {
         const n = decodeInsn(b, 0, b.length, mode, r, 0);
-        return n === -1 || (n >= 0 && n <= 15 && n <= b.length) ;
+        return n === -1 || (n >= 0 && n <= 15 && n <= b.length);
       }),
       { numRuns: 5000 },
     );
@@ -253,18 +292,23 @@ describe("decoder contract (property)", () => {
   it("reads no byte at or beyond limit, and gives 0 exactly when the instruction is cut", () => {
     const r = new Int32Array(INSN_FIELDS);
     fc.assert(
-      fc.property(arb, fc.nat(20), fc.uint8Array({ minLength: 20, maxLength: 20 }), (b, cut, junk) => {
-        const full = decodeInsn(b, 0, b.length, 64, r, 0);
-        const lim = Math.min(cut, b.length);
-        const copy = new Uint8Array(b.length + 20);
-        copy.set(b.subarray(0, lim));
-        copy.set(junk, lim);
-        const part = decodeInsn(copy, 0, lim, 64, r, 0);
-        const again = decodeInsn(b, 0, lim, 64, r, 0);
-        if (part !== again) return false; // bytes past limit made a difference
-        if (full > 0) return full <= lim ? part === full : part === 0;
-        return true;
-      }),
+      fc.property(
+        arb,
+        fc.nat(20),
+        fc.uint8Array({ minLength: 20, maxLength: 20 }),
+        (b, cut, junk) => {
+          const full = decodeInsn(b, 0, b.length, 64, r, 0);
+          const lim = Math.min(cut, b.length);
+          const copy = new Uint8Array(b.length + 20);
+          copy.set(b.subarray(0, lim));
+          copy.set(junk, lim);
+          const part = decodeInsn(copy, 0, lim, 64, r, 0);
+          const again = decodeInsn(b, 0, lim, 64, r, 0);
+          if (part !== again) return false; // bytes past limit made a difference
+          if (full > 0) return full <= lim ? part === full : part === 0;
+          return true;
+        },
+      ),
       { numRuns: 5000 },
     );
   });

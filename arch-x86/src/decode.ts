@@ -11,8 +11,37 @@ import { ModMatch, Opd, RowFlag, TABLE, rowValidIn, type InsnRow } from "./table
 
 // Module-local copies of imported constants: some loaders (tsx, vite-node) turn imported
 // bindings into getter calls, which would cost more than the rest of the decoder.
-const { ROW, OP, LEN, OSZ, ASZ, PFX, SEG, REG, RM_MEM, BASE, INDEX, SCALE, DISP, IMM_LO, IMM_HI, IMM2, CC, REX, PFX_SEQ, MODRM } = D;
-const { LOCK: P_LOCK, REP: P_REP, REPNE: P_REPNE, OPSIZE: P_OPSIZE, ADSIZE: P_ADSIZE, REX: P_REX, REXW: P_REXW } = Pfx;
+const {
+  ROW,
+  OP,
+  LEN,
+  OSZ,
+  ASZ,
+  PFX,
+  SEG,
+  REG,
+  RM_MEM,
+  BASE,
+  INDEX,
+  SCALE,
+  DISP,
+  IMM_LO,
+  IMM_HI,
+  IMM2,
+  CC,
+  REX,
+  PFX_SEQ,
+  MODRM,
+} = D;
+const {
+  LOCK: P_LOCK,
+  REP: P_REP,
+  REPNE: P_REPNE,
+  OPSIZE: P_OPSIZE,
+  ADSIZE: P_ADSIZE,
+  REX: P_REX,
+  REXW: P_REXW,
+} = Pfx;
 const { D64: F_D64, F64: F_F64, Z32: F_Z32, FAR: F_FAR, LOCK: F_LOCK, MODREG: F_MODREG } = RowFlag;
 const RIP = BASE_RIP;
 const AH = REG_AH;
@@ -44,14 +73,25 @@ const R_SREG = new Uint8Array(NROWS);
 
 const immOf = (o: Opd): Imm => {
   switch (o) {
-    case Opd.Ib: return Imm.B;
-    case Opd.Ibs: case Opd.Jb: return Imm.BS;
-    case Opd.Iw: return Imm.W;
-    case Opd.Iz: case Opd.Jz: return Imm.Z;
-    case Opd.Iv: return Imm.V;
-    case Opd.Ob: case Opd.Ov: return Imm.O;
-    case Opd.Ap: return Imm.AP;
-    default: return Imm.None;
+    case Opd.Ib:
+      return Imm.B;
+    case Opd.Ibs:
+    case Opd.Jb:
+      return Imm.BS;
+    case Opd.Iw:
+      return Imm.W;
+    case Opd.Iz:
+    case Opd.Jz:
+      return Imm.Z;
+    case Opd.Iv:
+      return Imm.V;
+    case Opd.Ob:
+    case Opd.Ov:
+      return Imm.O;
+    case Opd.Ap:
+      return Imm.AP;
+    default:
+      return Imm.None;
   }
 };
 
@@ -68,8 +108,20 @@ for (const row of TABLE) {
       if (n++ === 0) R_IMM[i] = k;
       else R_IMM2[i] = k;
     }
-    if (o === Opd.Gb || o === Opd.Gw || o === Opd.Gd || o === Opd.Gv || o === Opd.Gy || o === Opd.Cy || o === Opd.Dy) R_REGSRC[i] = 1;
-    if (o === Opd.Sw) (R_REGSRC[i] = 1), (R_SREG[i] = row.operands[0] === Opd.Sw ? 2 : 1);
+    if (
+      o === Opd.Gb ||
+      o === Opd.Gw ||
+      o === Opd.Gd ||
+      o === Opd.Gv ||
+      o === Opd.Gy ||
+      o === Opd.Cy ||
+      o === Opd.Dy
+    )
+      R_REGSRC[i] = 1;
+    if (o === Opd.Sw) {
+      R_REGSRC[i] = 1;
+      R_SREG[i] = row.operands[0] === Opd.Sw ? 2 : 1;
+    }
     if (o === Opd.Zb || o === Opd.Zv) R_REGSRC[i] = 2;
     if (o === Opd.Gb || o === Opd.Zb) R_BYTEREG[i] = 1;
     if (o === Opd.Eb) R_BYTERM[i] = 1;
@@ -99,7 +151,10 @@ function pick(rows: InsnRow[], cls: number, isReg: boolean, reg: number, rm: num
       if (r.mod === ModMatch.Reg && !isReg) continue;
       if (r.rm >= 0 && (!isReg || r.rm !== rm)) continue;
       const score = (r.rm >= 0 ? 4 : 0) + (r.ext >= 0 ? 2 : 0) + (r.mod !== ModMatch.Any ? 1 : 0);
-      if (score > bestScore) (best = r.index), (bestScore = score);
+      if (score > bestScore) {
+        best = r.index;
+        bestScore = score;
+      }
     }
     if (best >= 0) return best;
   }
@@ -125,10 +180,17 @@ for (let set = 0; set < 2; set++) {
   }
   for (const [key, rows] of byKey) {
     const modrm = rows[0].modrm;
-    if (rows.some((r) => r.modrm !== modrm)) throw new Error(`table: mixed ModRM use at ${key.toString(16)}`);
+    if (rows.some((r) => r.modrm !== modrm))
+      throw new Error(`table: mixed ModRM use at ${key.toString(16)}`);
     HAS_MODRM[set * 1024 + key] = modrm ? 1 : 0;
     const r0 = rows[0];
-    if (rows.length === 1 && r0.prefix === 0 && r0.ext < 0 && r0.mod === ModMatch.Any && r0.rm < 0) {
+    if (
+      rows.length === 1 &&
+      r0.prefix === 0 &&
+      r0.ext < 0 &&
+      r0.mod === ModMatch.Any &&
+      r0.rm < 0
+    ) {
       ENTRY[set * 1024 + key] = r0.index;
       continue;
     }
@@ -147,7 +209,9 @@ XCHG90[1] = ENTRY[1024 + 0x90];
 
 /** Prefix byte → kind: 0 not a prefix, else its code in {@link PfxCode} order. */
 const PREFIX = new Uint8Array(256);
-[0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67].forEach((b, i) => (PREFIX[b] = i + 1));
+[0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67].forEach(
+  (b, i) => (PREFIX[b] = i + 1),
+);
 /** Segment register of a segment-override prefix code (codes 4–9). */
 const SEG_OF_CODE = [-1, -1, -1, -1, 1, 2, 3, 0, 4, 5, -1, -1];
 /** 16-bit addressing: base and index registers per ModRM.rm. */
@@ -167,7 +231,12 @@ const INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
  *   On 0 or −1 the record is left partly written.
  */
 export function decodeInsn(
-  code: Uint8Array, offset: number, limit: number, mode: 64 | 32 | 16, out: Int32Array, base: number,
+  code: Uint8Array,
+  offset: number,
+  limit: number,
+  mode: 64 | 32 | 16,
+  out: Int32Array,
+  base: number,
 ): number {
   const hard = offset + 15;
   const lim = limit < hard ? limit : hard;
@@ -189,12 +258,23 @@ export function decodeInsn(
       if (nseq < 8) seq |= k << (4 * nseq++);
       else seq = (seq >>> 4) | (k << 28);
       switch (k) {
-        case 1: pfx |= P_LOCK; break;
-        case 2: repLast = P_REPNE; break;
-        case 3: repLast = P_REP; break;
-        case 10: pfx |= P_OPSIZE; break;
-        case 11: pfx |= P_ADSIZE; break;
-        default: seg = SEG_OF_CODE[k];
+        case 1:
+          pfx |= P_LOCK;
+          break;
+        case 2:
+          repLast = P_REPNE;
+          break;
+        case 3:
+          repLast = P_REP;
+          break;
+        case 10:
+          pfx |= P_OPSIZE;
+          break;
+        case 11:
+          pfx |= P_ADSIZE;
+          break;
+        default:
+          seg = SEG_OF_CODE[k];
       }
       p++;
       continue;
@@ -230,7 +310,10 @@ export function decodeInsn(
     modrm = code[p++];
     if (e < -1) {
       const cls = repLast === P_REP ? 2 : repLast === P_REPNE ? 3 : pfx & P_OPSIZE ? 1 : 0;
-      e = BLOCKS[(-2 - e) * 512 + cls * 128 + (modrm >= 0xc0 ? 64 : 0) + (modrm & 0x38) + (modrm & 7)];
+      e =
+        BLOCKS[
+          (-2 - e) * 512 + cls * 128 + (modrm >= 0xc0 ? 64 : 0) + (modrm & 0x38) + (modrm & 7)
+        ];
       if (e < 0) return -1;
     }
   }
@@ -341,27 +424,51 @@ export function decodeInsn(
   if (k !== Imm.None) {
     let n: number;
     switch (k) {
-      case Imm.B: case Imm.BS: n = 1; break;
-      case Imm.W: n = 2; break;
-      case Imm.Z: n = osz === 2 ? 2 : 4; break;
-      case Imm.V: n = osz; break;
-      case Imm.O: n = asz; break;
-      default: n = osz === 2 ? 4 : 6; // AP: offset + selector
+      case Imm.B:
+      case Imm.BS:
+        n = 1;
+        break;
+      case Imm.W:
+        n = 2;
+        break;
+      case Imm.Z:
+        n = osz === 2 ? 2 : 4;
+        break;
+      case Imm.V:
+        n = osz;
+        break;
+      case Imm.O:
+        n = asz;
+        break;
+      default:
+        n = osz === 2 ? 4 : 6; // AP: offset + selector
     }
     if (p + n > lim) return p + n > hard ? -1 : 0;
     switch (k) {
-      case Imm.B: lo = code[p]; break;
-      case Imm.BS: lo = (code[p] << 24) >> 24; hi = lo >> 31; break;
-      case Imm.W: lo = code[p] | (code[p + 1] << 8); break;
-      case Imm.Z:
-        lo = n === 2 ? ((code[p] | (code[p + 1] << 8)) << 16) >> 16 : code[p] | (code[p + 1] << 8) | (code[p + 2] << 16) | (code[p + 3] << 24);
+      case Imm.B:
+        lo = code[p];
+        break;
+      case Imm.BS:
+        lo = (code[p] << 24) >> 24;
         hi = lo >> 31;
         break;
-      case Imm.V: case Imm.O:
+      case Imm.W:
+        lo = code[p] | (code[p + 1] << 8);
+        break;
+      case Imm.Z:
+        lo =
+          n === 2
+            ? ((code[p] | (code[p + 1] << 8)) << 16) >> 16
+            : code[p] | (code[p + 1] << 8) | (code[p + 2] << 16) | (code[p + 3] << 24);
+        hi = lo >> 31;
+        break;
+      case Imm.V:
+      case Imm.O:
         if (n === 2) lo = code[p] | (code[p + 1] << 8);
         else {
           lo = code[p] | (code[p + 1] << 8) | (code[p + 2] << 16) | (code[p + 3] << 24);
-          if (n === 8) hi = code[p + 4] | (code[p + 5] << 8) | (code[p + 6] << 16) | (code[p + 7] << 24);
+          if (n === 8)
+            hi = code[p + 4] | (code[p + 5] << 8) | (code[p + 6] << 16) | (code[p + 7] << 24);
         }
         break;
       default:

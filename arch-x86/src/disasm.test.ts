@@ -9,7 +9,13 @@ import { decodeInsn } from "./decode.js";
 import { disassemble, disassembleBytes } from "./disasm.js";
 import { INSN_FIELDS } from "./insn.js";
 
-const bytes = (hex: string): Uint8Array => Uint8Array.from(hex.trim().split(/\s+/).map((x) => parseInt(x, 16)));
+const bytes = (hex: string): Uint8Array =>
+  Uint8Array.from(
+    hex
+      .trim()
+      .split(/\s+/)
+      .map((x) => parseInt(x, 16)),
+  );
 const text = (hex: string, address = 0n, mode: 64 | 32 | 16 = 64): string => {
   const b = bytes(hex);
   const r = new Int32Array(INSN_FIELDS);
@@ -96,7 +102,9 @@ describe("disassemble (AT&T, objdump spelling)", () => {
 describe("disassembleBytes", () => {
   it("walks a buffer and marks undecodable bytes (bad)", () => {
     const out = disassembleBytes(bytes("55 48 89 e5 06 0f 0b c3"), 0x1000n);
-    expect(out.map((i) => [Number(i.address - 0x1000n), i.length, i.text.replace(/\s+/g, " ")])).toEqual([
+    expect(
+      out.map((i) => [Number(i.address - 0x1000n), i.length, i.text.replace(/\s+/g, " ")]),
+    ).toEqual([
       [0, 1, "push %rbp"],
       [1, 3, "mov %rsp,%rbp"],
       [4, 1, "(bad)"],
@@ -106,6 +114,11 @@ describe("disassembleBytes", () => {
   });
 
   it("marks a truncated final instruction (bad)", () => {
-    expect(disassembleBytes(bytes("90 48 b8 01"), 0n).map((i) => i.text)).toEqual(["nop", "(bad)", "(bad)", "(bad)"]);
+    expect(disassembleBytes(bytes("90 48 b8 01"), 0n).map((i) => i.text)).toEqual([
+      "nop",
+      "(bad)",
+      "(bad)",
+      "(bad)",
+    ]);
   });
 });

@@ -14,44 +14,147 @@ import { BASE_RIP, D, INSN_FIELDS, Pfx, PfxCode, REG_AH } from "./insn.js";
 import { Op } from "./ops.js";
 import { CC_NAMES, Opd, RowFlag, TABLE } from "./table.js";
 
-const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
-const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
-const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w"];
-const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b"];
+const R64 = [
+  "rax",
+  "rcx",
+  "rdx",
+  "rbx",
+  "rsp",
+  "rbp",
+  "rsi",
+  "rdi",
+  "r8",
+  "r9",
+  "r10",
+  "r11",
+  "r12",
+  "r13",
+  "r14",
+  "r15",
+];
+const R32 = [
+  "eax",
+  "ecx",
+  "edx",
+  "ebx",
+  "esp",
+  "ebp",
+  "esi",
+  "edi",
+  "r8d",
+  "r9d",
+  "r10d",
+  "r11d",
+  "r12d",
+  "r13d",
+  "r14d",
+  "r15d",
+];
+const R16 = [
+  "ax",
+  "cx",
+  "dx",
+  "bx",
+  "sp",
+  "bp",
+  "si",
+  "di",
+  "r8w",
+  "r9w",
+  "r10w",
+  "r11w",
+  "r12w",
+  "r13w",
+  "r14w",
+  "r15w",
+];
+const R8 = [
+  "al",
+  "cl",
+  "dl",
+  "bl",
+  "spl",
+  "bpl",
+  "sil",
+  "dil",
+  "r8b",
+  "r9b",
+  "r10b",
+  "r11b",
+  "r12b",
+  "r13b",
+  "r14b",
+  "r15b",
+];
 const R8H = ["ah", "ch", "dh", "bh"];
 const SREG = ["es", "cs", "ss", "ds", "fs", "gs", "?", "?"];
 const SFX = ["", "b", "w", "", "l", "", "", "", "q"];
 const M64 = (1n << 64n) - 1n;
 
 const hex = (v: bigint | number): string => "0x" + v.toString(16);
-const signedHex = (v: number): string => (v < 0 ? "-0x" + (-v).toString(16) : "0x" + v.toString(16));
+const signedHex = (v: number): string =>
+  v < 0 ? "-0x" + (-v).toString(16) : "0x" + v.toString(16);
 
 /** Register name for number `r` at `size` bytes (byte registers: record numbering, {@link REG_AH}). */
 function regName(r: number, size: number): string {
   switch (size) {
-    case 1: return r >= REG_AH ? R8H[r - REG_AH] : R8[r];
-    case 2: return R16[r];
-    case 4: return R32[r];
-    default: return R64[r];
+    case 1:
+      return r >= REG_AH ? R8H[r - REG_AH] : R8[r];
+    case 2:
+      return R16[r];
+    case 4:
+      return R32[r];
+    default:
+      return R64[r];
   }
 }
 
 /** Sizes (bytes) of kinds that print a general register; 0 for other kinds. */
 function regSize(k: Opd, osz: number, long: boolean): number {
   switch (k) {
-    case Opd.Eb: case Opd.Gb: case Opd.Zb: case Opd.AL: return 1;
-    case Opd.Ew: case Opd.Gw: return 2;
-    case Opd.Ed: case Opd.Gd: return 4;
-    case Opd.Ev: case Opd.Gv: case Opd.Zv: case Opd.Rv: case Opd.rAX: case Opd.eAX: return osz;
-    case Opd.Ey: case Opd.Gy: return osz === 8 ? 8 : 4;
-    case Opd.Ry: return long ? 8 : 4;
-    default: return 0;
+    case Opd.Eb:
+    case Opd.Gb:
+    case Opd.Zb:
+    case Opd.AL:
+      return 1;
+    case Opd.Ew:
+    case Opd.Gw:
+      return 2;
+    case Opd.Ed:
+    case Opd.Gd:
+      return 4;
+    case Opd.Ev:
+    case Opd.Gv:
+    case Opd.Zv:
+    case Opd.Rv:
+    case Opd.rAX:
+    case Opd.eAX:
+      return osz;
+    case Opd.Ey:
+    case Opd.Gy:
+      return osz === 8 ? 8 : 4;
+    case Opd.Ry:
+      return long ? 8 : 4;
+    default:
+      return 0;
   }
 }
 
 /** Kinds whose printing depends on the operand size: 66 (and REX.W) count as used. */
 const SIZE_DEP = new Set([
-  Opd.Ev, Opd.Gv, Opd.Zv, Opd.Rv, Opd.rAX, Opd.eAX, Opd.Iz, Opd.Ibs, Opd.Iv, Opd.Ov, Opd.Xv, Opd.Yv, Opd.Jz,
+  Opd.Ev,
+  Opd.Gv,
+  Opd.Zv,
+  Opd.Rv,
+  Opd.rAX,
+  Opd.eAX,
+  Opd.Iz,
+  Opd.Ibs,
+  Opd.Iv,
+  Opd.Ov,
+  Opd.Xv,
+  Opd.Yv,
+  Opd.Jz,
 ]);
 /** Kinds that are 32 or 64 bits: REX.W counts as used, 66 does not. */
 const SIZE_DEP_W = new Set([Opd.Ey, Opd.Gy]);
@@ -68,7 +171,8 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   const len = rec[base + D.LEN];
   const rex = rec[base + D.REX];
   const mrm = rec[base + D.MODRM];
-  const mode = asz === 8 ? 64 : asz === 4 ? (pfx & Pfx.ADSIZE ? 64 : 32) : pfx & Pfx.ADSIZE ? 32 : 16;
+  const mode =
+    asz === 8 ? 64 : asz === 4 ? (pfx & Pfx.ADSIZE ? 64 : 32) : pfx & Pfx.ADSIZE ? 32 : 16;
   const long = mode === 64;
   const flags = row.flags;
   const rexW = (pfx & Pfx.REXW) !== 0;
@@ -76,12 +180,24 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
 
   // Which prefixes the instruction uses (objdump prints the others by name).
   const isMem = rec[base + D.RM_MEM] !== 0;
-  const sizeDep = !row.byteSized && (row.operands.some((k) => SIZE_DEP.has(k)) || /%[SWAE]|\|/.test(tmpl) || (!long && tmpl.includes("%G")));
+  const sizeDep =
+    !row.byteSized &&
+    (row.operands.some((k) => SIZE_DEP.has(k)) ||
+      /%[SWAE]|\|/.test(tmpl) ||
+      (!long && tmpl.includes("%G")));
   const sizeDepW = sizeDep || row.operands.some((k) => SIZE_DEP_W.has(k));
   // objdump quirk: rdrand/rdseed (Rv) take 66 as used even when REX.W overrides it.
-  const used66 = row.prefix === 0x66 || row.operands.includes(Opd.Rv) || (row.op === Op.MOVSXD && (!rexW || !isMem)) || (sizeDep && (!rexW || (flags & RowFlag.FAR) !== 0) && (flags & RowFlag.F64) === 0);
+  const used66 =
+    row.prefix === 0x66 ||
+    row.operands.includes(Opd.Rv) ||
+    (row.op === Op.MOVSXD && (!rexW || !isMem)) ||
+    (sizeDep && (!rexW || (flags & RowFlag.FAR) !== 0) && (flags & RowFlag.F64) === 0);
   let usedBits = 0;
-  if ((sizeDepW && (flags & (RowFlag.D64 | RowFlag.F64 | RowFlag.Z32 | RowFlag.FAR)) === 0) || /%[Q6K]|\|/.test(tmpl)) usedBits |= 8;
+  if (
+    (sizeDepW && (flags & (RowFlag.D64 | RowFlag.F64 | RowFlag.Z32 | RowFlag.FAR)) === 0) ||
+    /%[Q6K]|\|/.test(tmpl)
+  )
+    usedBits |= 8;
   let rex0 = false;
   let used67 = /%[LJ]/.test(tmpl);
   let memOperand = false;
@@ -98,7 +214,8 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     const sg = SEG_BYTES.indexOf(b);
     if (sg >= 0 && (!long || sg >= 4)) active = sg;
   }
-  const notrack = (flags & RowFlag.NOTRACK) !== 0 && seq.includes(0x3e) && !(long && seq.includes(0x66));
+  const notrack =
+    (flags & RowFlag.NOTRACK) !== 0 && seq.includes(0x3e) && !(long && seq.includes(0x66));
   if (notrack) active = -1;
 
   const memString = (): string => {
@@ -126,7 +243,10 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     let needIndex = false;
     if (haveSib && !haveBase && !haveIndex) {
       if (!long) needIndex = true;
-      else if (asz === 4) (needIndex = true), (disp = disp >>> 0);
+      else if (asz === 4) {
+        needIndex = true;
+        disp = disp >>> 0;
+      }
     }
     const haveDisp = haveBase || needIndex || (haveSib && (haveIndex || scale !== 0));
     if (mod !== 0 || (mrm & 7) === 5 || (haveSib && (sib & 7) === 5 && mod === 0)) {
@@ -153,7 +273,8 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     if (size === 1 && rex !== 0 && r < 16 && (r & 4) !== 0) rex0 = true;
     return "%" + regName(r, size);
   };
-  const imm = (): bigint => (BigInt(rec[base + D.IMM_HI]) << 32n) | BigInt(rec[base + D.IMM_LO] >>> 0);
+  const imm = (): bigint =>
+    (BigInt(rec[base + D.IMM_HI]) << 32n) | BigInt(rec[base + D.IMM_LO] >>> 0);
   const masked = (v: bigint, size: number): bigint => v & ((1n << BigInt(8 * size)) - 1n);
 
   const ops: string[] = [];
@@ -163,55 +284,103 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     let s = "";
     const rs = regSize(k, osz, long);
     switch (k) {
-      case Opd.Eb: case Opd.Ew: case Opd.Ed: case Opd.Ev: case Opd.Ey: case Opd.Rv: case Opd.Ry: case Opd.M:
+      case Opd.Eb:
+      case Opd.Ew:
+      case Opd.Ed:
+      case Opd.Ev:
+      case Opd.Ey:
+      case Opd.Rv:
+      case Opd.Ry:
+      case Opd.M:
         usedBits |= 1;
         if (rec[base + D.RM_MEM] !== 0) s = memString();
-        else (s = reg(rec[base + D.BASE], rs)), (sizedReg = true);
+        else {
+          s = reg(rec[base + D.BASE], rs);
+          sizedReg = true;
+        }
         if (flags & RowFlag.IND) s = "*" + s;
         break;
-      case Opd.Gb: case Opd.Gw: case Opd.Gd: case Opd.Gv: case Opd.Gy:
+      case Opd.Gb:
+      case Opd.Gw:
+      case Opd.Gd:
+      case Opd.Gv:
+      case Opd.Gy:
         usedBits |= 4;
         s = reg(rec[base + D.REG], rs);
         sizedReg = true;
         break;
-      case Opd.Zb: case Opd.Zv:
+      case Opd.Zb:
+      case Opd.Zv:
         usedBits |= 1;
         s = reg(rec[base + D.REG], rs);
         sizedReg = true;
         break;
-      case Opd.AL: case Opd.rAX: case Opd.eAX:
+      case Opd.AL:
+      case Opd.rAX:
+      case Opd.eAX:
         s = "%" + regName(0, rs);
         sizedReg = true;
         break;
-      case Opd.CL: s = "%cl"; break;
-      case Opd.DX: s = "(%dx)"; break;
-      case Opd.ONE: continue;
-      case Opd.Sw: s = "%" + SREG[rec[base + D.REG]]; break;
-      case Opd.Cy: usedBits |= 4; s = "%cr" + rec[base + D.REG]; break;
-      case Opd.Dy: usedBits |= 4; s = "%db" + rec[base + D.REG]; break;
-      case Opd.ES: case Opd.CS: case Opd.SS: case Opd.DS: case Opd.FS: case Opd.GS:
+      case Opd.CL:
+        s = "%cl";
+        break;
+      case Opd.DX:
+        s = "(%dx)";
+        break;
+      case Opd.ONE:
+        continue;
+      case Opd.Sw:
+        s = "%" + SREG[rec[base + D.REG]];
+        break;
+      case Opd.Cy:
+        usedBits |= 4;
+        s = "%cr" + rec[base + D.REG];
+        break;
+      case Opd.Dy:
+        usedBits |= 4;
+        s = "%db" + rec[base + D.REG];
+        break;
+      case Opd.ES:
+      case Opd.CS:
+      case Opd.SS:
+      case Opd.DS:
+      case Opd.FS:
+      case Opd.GS:
         s = "%" + SREG[k - Opd.ES];
         break;
-      case Opd.Ib: s = "$" + hex(rec[base + (nimm++ === 0 ? D.IMM_LO : D.IMM2)] & 0xff); break;
-      case Opd.Iw: nimm++; s = "$" + hex(rec[base + D.IMM_LO] & 0xffff); break;
-      case Opd.Ibs: case Opd.Iz: case Opd.Iv: s = "$" + hex(masked(imm(), osz)); break;
-      case Opd.Jb: case Opd.Jz: {
+      case Opd.Ib:
+        s = "$" + hex(rec[base + (nimm++ === 0 ? D.IMM_LO : D.IMM2)] & 0xff);
+        break;
+      case Opd.Iw:
+        nimm++;
+        s = "$" + hex(rec[base + D.IMM_LO] & 0xffff);
+        break;
+      case Opd.Ibs:
+      case Opd.Iz:
+      case Opd.Iv:
+        s = "$" + hex(masked(imm(), osz));
+        break;
+      case Opd.Jb:
+      case Opd.Jz: {
         let t = (address + BigInt(len) + BigInt(rec[base + D.IMM_LO])) & M64;
         if (k === Opd.Jz && osz === 2) t &= 0xffffn;
         else if (!long) t &= 0xffffffffn;
         s = hex(t);
         break;
       }
-      case Opd.Ob: case Opd.Ov:
+      case Opd.Ob:
+      case Opd.Ov:
         memOperand = true;
         s = segPrefix() + hex(masked(imm(), asz));
         break;
-      case Opd.Xb: case Opd.Xv:
+      case Opd.Xb:
+      case Opd.Xv:
         used67 = true;
         s = `%${SREG[active < 0 ? 3 : active]}:(%${asz === 8 ? "rsi" : asz === 4 ? "esi" : "si"})`;
         segUsed = true;
         break;
-      case Opd.Yb: case Opd.Yv:
+      case Opd.Yb:
+      case Opd.Yv:
         used67 = true;
         s = `%es:(%${asz === 8 ? "rdi" : asz === 4 ? "edi" : "di"})`;
         break;
@@ -236,19 +405,36 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   else {
     mn = tmpl.replace(/%[SWAQ6KEGCLJVM]/g, (m) => {
       switch (m) {
-        case "%K": return rexW ? "16b" : "8b";
-        case "%E": return isMem ? (row.operands.includes(Opd.Eb) ? "b" : SFX[osz]) : "";
-        case "%S": return ambiguous && memOperand ? SFX[osz] : "";
-        case "%W": return ambiguous && osz === 2 ? "w" : "";
-        case "%A": return SFX[osz];
-        case "%Q": return long ? (rexW ? "q" : "l") : "";
-        case "%G": return long ? "" : SFX[osz];
-        case "%6": return rexW ? "64" : "";
-        case "%C": return CC_NAMES[rec[base + D.CC]];
-        case "%L": return (long && asz === 4) || (!long && asz !== (mode === 32 ? 4 : 2)) ? (asz === 4 ? "l" : "w") : "";
-        case "%J": return asz === 8 ? "jrcxz" : asz === 4 ? "jecxz" : "jcxz";
-        case "%V": return osz === 8 ? "movabs" : "mov";
-        default: return asz === 8 ? "movabs" : "mov";
+        case "%K":
+          return rexW ? "16b" : "8b";
+        case "%E":
+          return isMem ? (row.operands.includes(Opd.Eb) ? "b" : SFX[osz]) : "";
+        case "%S":
+          return ambiguous && memOperand ? SFX[osz] : "";
+        case "%W":
+          return ambiguous && osz === 2 ? "w" : "";
+        case "%A":
+          return SFX[osz];
+        case "%Q":
+          return long ? (rexW ? "q" : "l") : "";
+        case "%G":
+          return long ? "" : SFX[osz];
+        case "%6":
+          return rexW ? "64" : "";
+        case "%C":
+          return CC_NAMES[rec[base + D.CC]];
+        case "%L":
+          return (long && asz === 4) || (!long && asz !== (mode === 32 ? 4 : 2))
+            ? asz === 4
+              ? "l"
+              : "w"
+            : "";
+        case "%J":
+          return asz === 8 ? "jrcxz" : asz === 4 ? "jecxz" : "jcxz";
+        case "%V":
+          return osz === 8 ? "movabs" : "mov";
+        default:
+          return asz === 8 ? "movabs" : "mov";
       }
     });
   }
@@ -271,19 +457,32 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   }
   // Hardware lock elision: f2/f3 spell xacquire/xrelease on locked (or implicitly locked
   // xchg) memory forms; f3 on a plain mov store is xrelease.
-  const hle = isMem && (((flags & RowFlag.LOCK) !== 0 && (seq.includes(0xf0) || row.op === Op.XCHG)));
-  const hleMov = isMem && row.op === Op.MOV && [0x88, 0x89, 0xc6, 0xc7].includes(row.opcode) && row.map === 0;
+  const hle = isMem && (flags & RowFlag.LOCK) !== 0 && (seq.includes(0xf0) || row.op === Op.XCHG);
+  const hleMov =
+    isMem && row.op === Op.MOV && [0x88, 0x89, 0xc6, 0xc7].includes(row.opcode) && row.map === 0;
   const names: string[] = [];
   seq.forEach((b, i) => {
     switch (b) {
-      case 0xf0: names.push("lock"); return;
+      case 0xf0:
+        names.push("lock");
+        return;
       case 0xf3:
         if (i === lastRep && row.prefix === 0xf3) return;
-         names.push(i !== lastF3 ? "repz" : hle || (hleMov && i === lastRep) ? "xrelease" : flags & RowFlag.REP ? "rep" : "repz");
+        names.push(
+          i !== lastF3
+            ? "repz"
+            : hle || (hleMov && i === lastRep)
+              ? "xrelease"
+              : flags & RowFlag.REP
+                ? "rep"
+                : "repz",
+        );
         return;
       case 0xf2:
         if (i === lastRep && row.prefix === 0xf2) return;
-        names.push(i !== lastF2 ? "repnz" : hle ? "xacquire" : flags & RowFlag.BND ? "bnd" : "repnz");
+        names.push(
+          i !== lastF2 ? "repnz" : hle ? "xacquire" : flags & RowFlag.BND ? "bnd" : "repnz",
+        );
         return;
       case 0x66:
         if (i === last66 && used66) return;
@@ -303,7 +502,16 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     const bits = rex & 15;
     const used = bits & usedBits;
     if ((bits & ~used) !== 0 || (used === 0 && !rex0)) {
-      names.push("rex" + (bits ? "." + (bits & 8 ? "W" : "") + (bits & 4 ? "R" : "") + (bits & 2 ? "X" : "") + (bits & 1 ? "B" : "") : ""));
+      names.push(
+        "rex" +
+          (bits
+            ? "." +
+              (bits & 8 ? "W" : "") +
+              (bits & 4 ? "R" : "") +
+              (bits & 2 ? "X" : "") +
+              (bits & 1 ? "B" : "")
+            : ""),
+      );
     }
   }
   names.push(mn + hint);
@@ -333,7 +541,11 @@ export interface DisassembledInsn {
  * Disassembles a whole buffer, one instruction after another, the first at `address`.
  * Bytes that do not decode (invalid or truncated) come out as a one-byte `(bad)`.
  */
-export function disassembleBytes(bytes: Uint8Array, address: bigint, mode: 64 | 32 | 16 = 64): DisassembledInsn[] {
+export function disassembleBytes(
+  bytes: Uint8Array,
+  address: bigint,
+  mode: 64 | 32 | 16 = 64,
+): DisassembledInsn[] {
   const rec = new Int32Array(INSN_FIELDS);
   const res: DisassembledInsn[] = [];
   let off = 0;

@@ -24,7 +24,7 @@ describe("instruction table", () => {
       for (const r of TABLE) {
         // 90 (nop) is the one deliberate overlap: the decoder picks it over 90+r (xchg)
         // when the register is eax without 66.
-        if (!rowValidIn(r, mode) || (r.encoding === "90")) continue;
+        if (!rowValidIn(r, mode) || r.encoding === "90") continue;
         for (let k = 0; k < r.opcodeCount; k++) {
           const kk = key(r, k);
           expect(seen.get(kk), `${r.encoding} vs ${seen.get(kk)} (mode ${mode})`).toBeUndefined();
@@ -45,29 +45,172 @@ describe("instruction table", () => {
 
   it("covers the brief's general-purpose ISA", () => {
     const want = [
-      "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test", "inc", "dec", "neg", "not",
-      "rol", "ror", "rcl", "rcr", "shl", "shr", "sar", "shld", "shrd", "mul", "imul", "div", "idiv",
-      "bt", "bts", "btr", "btc", "bsf", "bsr", "tzcnt", "lzcnt", "popcnt", "bswap", "set", "cmov", "j",
-      "call", "ret", "jmp", "lcall", "ljmp", "lret", "loop", "loope", "loopne", "push", "pop",
-      "enter", "leave", "movzb", "movzw", "movsb", "movsw", "lea", "mov", "xchg", "cmpxchg", "xadd",
-      "movs", "cmps", "stos", "lods", "scas", "ins", "outs", "in", "out", "lahf", "sahf", "pushf",
-      "popf", "clc", "stc", "cmc", "cld", "std", "cli", "sti", "cpuid", "rdtsc", "rdtscp", "syscall",
-      "sysret", "int", "int3", "into", "ud2", "ud0", "ud1", "hlt", "rdmsr", "wrmsr", "lgdt", "lidt",
-      "sgdt", "sidt", "lldt", "ltr", "sldt", "str", "swapgs", "invlpg", "clts", "wbinvd", "invd",
-      "lfence", "mfence", "sfence", "xlat", "nop", "pause", "prefetchnta", "prefetcht0",
-      "prefetchw", "fxsave", "fxrstor", "ldmxcsr", "stmxcsr", "xsave", "xrstor", "clflush",
-      "rdfsbase", "rdgsbase", "wrfsbase", "wrgsbase", "vmcall", "vmmcall", "endbr64",
+      "add",
+      "or",
+      "adc",
+      "sbb",
+      "and",
+      "sub",
+      "xor",
+      "cmp",
+      "test",
+      "inc",
+      "dec",
+      "neg",
+      "not",
+      "rol",
+      "ror",
+      "rcl",
+      "rcr",
+      "shl",
+      "shr",
+      "sar",
+      "shld",
+      "shrd",
+      "mul",
+      "imul",
+      "div",
+      "idiv",
+      "bt",
+      "bts",
+      "btr",
+      "btc",
+      "bsf",
+      "bsr",
+      "tzcnt",
+      "lzcnt",
+      "popcnt",
+      "bswap",
+      "set",
+      "cmov",
+      "j",
+      "call",
+      "ret",
+      "jmp",
+      "lcall",
+      "ljmp",
+      "lret",
+      "loop",
+      "loope",
+      "loopne",
+      "push",
+      "pop",
+      "enter",
+      "leave",
+      "movzb",
+      "movzw",
+      "movsb",
+      "movsw",
+      "lea",
+      "mov",
+      "xchg",
+      "cmpxchg",
+      "xadd",
+      "movs",
+      "cmps",
+      "stos",
+      "lods",
+      "scas",
+      "ins",
+      "outs",
+      "in",
+      "out",
+      "lahf",
+      "sahf",
+      "pushf",
+      "popf",
+      "clc",
+      "stc",
+      "cmc",
+      "cld",
+      "std",
+      "cli",
+      "sti",
+      "cpuid",
+      "rdtsc",
+      "rdtscp",
+      "syscall",
+      "sysret",
+      "int",
+      "int3",
+      "into",
+      "ud2",
+      "ud0",
+      "ud1",
+      "hlt",
+      "rdmsr",
+      "wrmsr",
+      "lgdt",
+      "lidt",
+      "sgdt",
+      "sidt",
+      "lldt",
+      "ltr",
+      "sldt",
+      "str",
+      "swapgs",
+      "invlpg",
+      "clts",
+      "wbinvd",
+      "invd",
+      "lfence",
+      "mfence",
+      "sfence",
+      "xlat",
+      "nop",
+      "pause",
+      "prefetchnta",
+      "prefetcht0",
+      "prefetchw",
+      "fxsave",
+      "fxrstor",
+      "ldmxcsr",
+      "stmxcsr",
+      "xsave",
+      "xrstor",
+      "clflush",
+      "rdfsbase",
+      "rdgsbase",
+      "wrfsbase",
+      "wrgsbase",
+      "vmcall",
+      "vmmcall",
+      "endbr64",
     ];
     expect(want.filter((m) => !mnemonics.has(m))).toEqual([]);
-    for (const t of ["|cbtw|cwtl|cltq", "|cwtd|cltd|cqto", "|iretw|iret|iretq", "|movsxd|movsxd|movslq", "cmpxchg%K"]) {
-      expect(TABLE.some((r) => r.mnemonic === t), t).toBe(true);
+    for (const t of [
+      "|cbtw|cwtl|cltq",
+      "|cwtd|cltd|cqto",
+      "|iretw|iret|iretq",
+      "|movsxd|movsxd|movslq",
+      "cmpxchg%K",
+    ]) {
+      expect(
+        TABLE.some((r) => r.mnemonic === t),
+        t,
+      ).toBe(true);
     }
   });
 
   it("marks the rows that are invalid in 64-bit mode", () => {
     const i64 = (enc: string): boolean =>
       TABLE.filter((r) => r.encoding === enc).every((r) => (r.flags & RowFlag.I64) !== 0);
-    for (const enc of ["06", "07", "27", "37", "40+r", "48+r", "60", "61", "CE", "D4", "D5", "9A", "EA", "C4 /r mem"]) {
+    for (const enc of [
+      "06",
+      "07",
+      "27",
+      "37",
+      "40+r",
+      "48+r",
+      "60",
+      "61",
+      "CE",
+      "D4",
+      "D5",
+      "9A",
+      "EA",
+      "C4 /r mem",
+    ]) {
       expect(i64(enc), enc).toBe(true);
     }
   });
@@ -79,7 +222,10 @@ describe("instruction table", () => {
         expect(r.mod, r.encoding).not.toBe(ModMatch.Reg);
       }
       if (r.flags & (RowFlag.REP | RowFlag.REPZ)) {
-        expect([Op.MOVS, Op.CMPS, Op.STOS, Op.LODS, Op.SCAS, Op.INS, Op.OUTS], r.encoding).toContain(r.op);
+        expect(
+          [Op.MOVS, Op.CMPS, Op.STOS, Op.LODS, Op.SCAS, Op.INS, Op.OUTS],
+          r.encoding,
+        ).toContain(r.op);
       }
       if (r.flags & RowFlag.D64) expect(rowValidIn(r, 64), r.encoding).toBe(true);
       if (r.cc) expect([Op.JCC, Op.SETCC, Op.CMOVCC], r.encoding).toContain(r.op);
@@ -93,8 +239,21 @@ describe("instruction table", () => {
       if (!r) throw new Error(enc);
       return r;
     };
-    expect(row("0F 01 F8")).toMatchObject({ map: 1, opcode: 1, ext: 7, rm: 0, mod: ModMatch.Reg, op: Op.SWAPGS });
-    expect(row("F3 0F B8 /r")).toMatchObject({ prefix: 0xf3, map: 1, opcode: 0xb8, modrm: true, ext: -1 });
+    expect(row("0F 01 F8")).toMatchObject({
+      map: 1,
+      opcode: 1,
+      ext: 7,
+      rm: 0,
+      mod: ModMatch.Reg,
+      op: Op.SWAPGS,
+    });
+    expect(row("F3 0F B8 /r")).toMatchObject({
+      prefix: 0xf3,
+      map: 1,
+      opcode: 0xb8,
+      modrm: true,
+      ext: -1,
+    });
     expect(row("0F 40+cc /r")).toMatchObject({ opcodeCount: 16, cc: true, op: Op.CMOVCC });
     expect(row("B8+r")).toMatchObject({ opcodeCount: 8, operands: [Opd.Zv, Opd.Iv] });
     expect(row("80 /7")).toMatchObject({ ext: 7, op: Op.CMP, byteSized: true, flags: 0 });
@@ -125,12 +284,26 @@ describe("instruction table", () => {
             let what = r.encoding;
             for (const form of alternatives) {
               const esc = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]][r.map];
-              const b = Uint8Array.from([...(r.prefix ? [r.prefix] : []), ...esc, r.opcode + k, ...form, 1, 2, 3, 4, 5, 6, 7, 8]);
+              const b = Uint8Array.from([
+                ...(r.prefix ? [r.prefix] : []),
+                ...esc,
+                r.opcode + k,
+                ...form,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+              ]);
               const n = decodeInsn(b, 0, b.length, mode, rec, 0);
               what = `${r.encoding} (${mode}-bit) ${Array.from(b.subarray(0, Math.max(n, 1)), (x) => x.toString(16)).join(" ")}`;
               if (n <= 0) continue; // a Sw row with a nonexistent segment register
               // 90+r with register 0 is nop; everything else must decode to its own row.
-              if (rec[D.ROW] === r.index || (r.opcode === 0x90 && k === 0 && r.map === 0)) hit = true;
+              if (rec[D.ROW] === r.index || (r.opcode === 0x90 && k === 0 && r.map === 0))
+                hit = true;
               expect(disassemble(rec, 0, 0x1000n), what).not.toMatch(/\?/);
             }
             expect(hit, what).toBe(true);

@@ -169,21 +169,36 @@ export interface InsnRow {
   readonly byteSized: boolean;
 }
 
-const { LOCK, D64, I64, O64, REP, REPZ, BND, HINT, NOTRACK, IND, MODREG, F64, Z32, FAR, NP } = RowFlag;
+const { LOCK, D64, I64, O64, REP, REPZ, BND, HINT, NOTRACK, IND, MODREG, F64, Z32, FAR, NP } =
+  RowFlag;
 const U = Op.UNIMPLEMENTED;
 
 type Spec = readonly [encoding: string, mnemonic: string, op: Op, operands: string, flags?: number];
 
 const ALU: readonly [string, Op][] = [
-  ["add", Op.ADD], ["or", Op.OR], ["adc", Op.ADC], ["sbb", Op.SBB],
-  ["and", Op.AND], ["sub", Op.SUB], ["xor", Op.XOR], ["cmp", Op.CMP],
+  ["add", Op.ADD],
+  ["or", Op.OR],
+  ["adc", Op.ADC],
+  ["sbb", Op.SBB],
+  ["and", Op.AND],
+  ["sub", Op.SUB],
+  ["xor", Op.XOR],
+  ["cmp", Op.CMP],
 ];
 const SHIFT: readonly [string, Op][] = [
-  ["rol", Op.ROL], ["ror", Op.ROR], ["rcl", Op.RCL], ["rcr", Op.RCR],
-  ["shl", Op.SHL], ["shr", Op.SHR], ["shl", Op.SHL], ["sar", Op.SAR],
+  ["rol", Op.ROL],
+  ["ror", Op.ROR],
+  ["rcl", Op.RCL],
+  ["rcr", Op.RCR],
+  ["shl", Op.SHL],
+  ["shr", Op.SHR],
+  ["shl", Op.SHL],
+  ["sar", Op.SAR],
 ];
 const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0");
 
+// The table is laid out by hand, several rows to a line where they belong together.
+// prettier-ignore
 function specs(): Spec[] {
   const s: Spec[] = [];
   ALU.forEach(([m, op], i) => {
@@ -403,21 +418,42 @@ function specs(): Spec[] {
 
 const BYTE_KINDS = new Set([Opd.Eb, Opd.Gb, Opd.Zb, Opd.AL, Opd.Ob, Opd.Xb, Opd.Yb]);
 const V_KINDS = new Set([
-  Opd.Ev, Opd.Gv, Opd.Zv, Opd.rAX, Opd.eAX, Opd.Ov, Opd.Xv, Opd.Yv, Opd.Iz, Opd.Iv, Opd.Ibs,
-  Opd.Ey, Opd.Gy, Opd.Rv, Opd.Ry, Opd.Jz, Opd.Ew, Opd.Gw, Opd.Ed, Opd.Gd,
+  Opd.Ev,
+  Opd.Gv,
+  Opd.Zv,
+  Opd.rAX,
+  Opd.eAX,
+  Opd.Ov,
+  Opd.Xv,
+  Opd.Yv,
+  Opd.Iz,
+  Opd.Iv,
+  Opd.Ibs,
+  Opd.Ey,
+  Opd.Gy,
+  Opd.Rv,
+  Opd.Ry,
+  Opd.Jz,
+  Opd.Ew,
+  Opd.Gw,
+  Opd.Ed,
+  Opd.Gd,
 ]);
 
 function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: Spec): InsnRow {
   const t = encoding.split(" ");
   let i = 0;
   let prefix = 0;
-  if (t.length > 1 && (t[0] === "66" || t[0] === "F3" || t[0] === "F2")) prefix = parseInt(t[i++], 16);
+  if (t.length > 1 && (t[0] === "66" || t[0] === "F3" || t[0] === "F2"))
+    prefix = parseInt(t[i++], 16);
   let map = OpMap.Primary;
   if (t[i] === "0F" && t.length > i + 1) {
     i++;
     map = OpMap.M0F;
-    if (t[i] === "38" && t.length > i + 1) (map = OpMap.M0F38), i++;
-    else if (t[i] === "3A" && t.length > i + 1) (map = OpMap.M0F3A), i++;
+    if ((t[i] === "38" || t[i] === "3A") && t.length > i + 1) {
+      map = t[i] === "38" ? OpMap.M0F38 : OpMap.M0F3A;
+      i++;
+    }
   }
   const opTok = t[i++];
   const opcode = parseInt(opTok, 16);
@@ -429,8 +465,10 @@ function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: 
   for (; i < t.length; i++) {
     const k = t[i];
     if (k === "/r") modrm = true;
-    else if (/^\/[0-7]$/.test(k)) (modrm = true), (ext = +k[1]);
-    else if (k === "mem") mod = ModMatch.Mem;
+    else if (/^\/[0-7]$/.test(k)) {
+      modrm = true;
+      ext = +k[1];
+    } else if (k === "mem") mod = ModMatch.Mem;
     else if (k === "reg") mod = ModMatch.Reg;
     else if (/^[0-9A-F]{2}$/.test(k)) {
       const b = parseInt(k, 16);
@@ -441,15 +479,32 @@ function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: 
       rm = b & 7;
     } else throw new Error(`table: bad encoding token ${k} in ${encoding}`);
   }
-  const ops = operands === "" ? [] : operands.split(",").map((n) => {
-    const v = (Opd as unknown as Record<string, number>)[n];
-    if (v === undefined) throw new Error(`table: unknown operand kind ${n}`);
-    return v as Opd;
-  });
+  const ops =
+    operands === ""
+      ? []
+      : operands.split(",").map((n) => {
+          const v = (Opd as unknown as Record<string, number>)[n];
+          if (v === undefined) throw new Error(`table: unknown operand kind ${n}`);
+          return v as Opd;
+        });
   const byteSized = ops.some((o) => BYTE_KINDS.has(o)) && !ops.some((o) => V_KINDS.has(o));
   return {
-    index, encoding, mnemonic, op, map, opcode, opcodeCount, prefix, modrm, ext, mod, rm,
-    operands: ops, flags, cc: opcodeCount === 16, byteSized,
+    index,
+    encoding,
+    mnemonic,
+    op,
+    map,
+    opcode,
+    opcodeCount,
+    prefix,
+    modrm,
+    ext,
+    mod,
+    rm,
+    operands: ops,
+    flags,
+    cc: opcodeCount === 16,
+    byteSized,
   };
 }
 
@@ -458,7 +513,22 @@ export const TABLE: readonly InsnRow[] = specs().map((s, i) => parseRow(i, s));
 
 /** Condition-code names as objdump spells them (jcc/setcc/cmovcc), by the low opcode nibble. */
 export const CC_NAMES: readonly string[] = [
-  "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g",
+  "o",
+  "no",
+  "b",
+  "ae",
+  "e",
+  "ne",
+  "be",
+  "a",
+  "s",
+  "ns",
+  "p",
+  "np",
+  "l",
+  "ge",
+  "le",
+  "g",
 ];
 
 /** Whether `row` is valid in the given processor mode (64 = long mode, 32/16 = legacy or compatibility). */
