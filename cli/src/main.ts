@@ -7,6 +7,11 @@
 import "reflect-metadata";
 import { runCli } from "./program.js";
 
+// `npm run hvkit -- ...` runs in the repository root; paths the user typed are relative to
+// the folder npm was started in.
+if (process.env.npm_lifecycle_event !== undefined && process.env.INIT_CWD)
+  process.chdir(process.env.INIT_CWD);
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -141,7 +141,18 @@ describe("hvkit command line", () => {
     const junit = join(tmp, "r", "junit.xml");
     const html = join(tmp, "r", "report.html");
     const status = await runCli(
-      ["conformance", "--no-baseline", "--json", json, "--junit", junit, "--html", html],
+      [
+        "conformance",
+        "--no-baseline",
+        "--filter",
+        "abi/",
+        "--json",
+        json,
+        "--junit",
+        junit,
+        "--html",
+        html,
+      ],
       io,
       createRootContainer([stub]),
     );
@@ -150,6 +161,21 @@ describe("hvkit command line", () => {
     expect(readFileSync(junit, "utf8")).toMatch(/^<\?xml/);
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>/);
     expect(io.out()).toMatch(/conformance: PASS/);
+    expect(io.err()).toBe("[1/1] SUCCESS     toy/pv/hvkit-test/dom0/abi/published-sizes\n");
+  });
+
+  it("exits 1 when a cell fails that the baseline does not expect", async () => {
+    const io = capture(false);
+    const status = await runCli(
+      ["conformance", "--no-baseline", "--filter", "hypercall/table"],
+      io,
+      createRootContainer([stub]),
+    );
+    expect(status).toBe(1);
+    expect(io.out()).toMatch(
+      /FAIL +ERROR +toy\/pv\/hvkit-test\/dom0\/hypercall\/table: missing arch hook hypercalls \(toy\)/,
+    );
+    expect(io.out()).toMatch(/conformance: FAIL/);
   });
 });
 

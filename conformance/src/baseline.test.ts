@@ -49,7 +49,8 @@ describe("judge", () => {
     expect(judge("ERROR", { id: "*", reason: "", expect: "ERROR" })).toBe("expected-fail");
     expect(judge("FAILURE", { id: "*", reason: "", expect: "ERROR" })).toBe("fail");
     expect(judge("FAILURE", { id: "*", reason: "" })).toBe("expected-fail");
-    expect(judge("SUCCESS", { id: "*", reason: "" })).toBe("fixed");
+    expect(judge("SUCCESS", { id: "a/b", reason: "" })).toBe("fixed");
+    expect(judge("SUCCESS", { id: "a/*", reason: "" })).toBe("pass");
     expect(judge("FAILURE", { id: "*", reason: "", flaky: true })).toBe("flaky");
     expect(judge("UNSUPPORTED", undefined)).toBe("pass");
     expect(judge("ERROR", undefined)).toBe("fail");

@@ -72,10 +72,12 @@ export interface CellContext {
   boot(image: Uint8Array, options?: CellBootOptions): GuestRun;
   /**
    * The bytes of one of our own test guests, built for this cell's arch
-   * (`conformance/guests/<arch>/bin/<name>`). Throws (an ERROR of the cell) if it is
+   * (`conformance/guests/<arch>/bin/<name>.elf`). Throws (an ERROR of the cell) if it is
    * missing.
    */
   guestImage(name: string): Uint8Array;
+  /** The console output that guest must print (`conformance/guests/<arch>/expected/<name>.txt`). */
+  guestExpectedOutput(name: string): string;
   /** Adds a line to the cell's log (shown in reports for failed cells). */
   log(line: string): void;
 }

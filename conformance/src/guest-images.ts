@@ -1,6 +1,7 @@
 /**
- * Where our own test guests are found: `conformance/guests/<arch>/bin/<name>`, built by
- * the scripts beside them and committed (so the suite needs no cross toolchain).
+ * Where our own test guests are found: `conformance/guests/<arch>/bin/<name>.elf`, built
+ * by the script beside them and committed (so the suite needs no cross toolchain), with
+ * the console output each must print in `conformance/guests/<arch>/expected/<name>.txt`.
  *
  * @module
  */
@@ -8,8 +9,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
-/** Reads the bytes of test guest `name` for `arch`; throws when it does not exist. */
-export type GuestImageSource = (arch: string, name: string) => Uint8Array;
+/** Reads our own test guests and their expected output. */
+export interface GuestFiles {
+  /** The ELF image of guest `name` built for `arch`; throws when it does not exist. */
+  image(arch: string, name: string): Uint8Array;
+  /** The console output guest `name` must print (Latin-1, byte for byte). */
+  expectedOutput(arch: string, name: string): string;
+}
 
 /**
  * The `conformance/guests` folder: beside `src/` when running from sources and beside
@@ -17,22 +23,25 @@ export type GuestImageSource = (arch: string, name: string) => Uint8Array;
  */
 export const GUESTS_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
 
-/** Raised when a test guest image is missing (a cell ERROR: the fixture is absent). */
-export class GuestImageMissingError extends Error {
+/** Raised when a test guest file is missing (a cell ERROR: the fixture is absent). */
+export class GuestFileMissingError extends Error {
   /** @param path - the file that was looked for. */
   constructor(readonly path: string) {
-    super(
-      `test guest image ${path} does not exist (build it with the script in conformance/guests/)`,
-    );
-    this.name = "GuestImageMissingError";
+    super(`test guest file ${path} does not exist (build it with conformance/guests/build.sh)`);
+    this.name = "GuestFileMissingError";
   }
 }
 
-/** The default {@link GuestImageSource}: reads `<dir>/<arch>/bin/<name>`. */
-export function guestImagesIn(dir: string = GUESTS_DIR): GuestImageSource {
-  return (arch, name) => {
-    const path = join(dir, arch, "bin", name);
-    if (!existsSync(path)) throw new GuestImageMissingError(path);
-    return new Uint8Array(readFileSync(path));
+function read(path: string): Buffer {
+  if (!existsSync(path)) throw new GuestFileMissingError(path);
+  return readFileSync(path);
+}
+
+/** The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and `<dir>/<arch>/expected/<name>.txt`. */
+export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
+  return {
+    image: (arch, name) => new Uint8Array(read(join(dir, arch, "bin", `${name}.elf`))),
+    expectedOutput: (arch, name) =>
+      read(join(dir, arch, "expected", `${name}.txt`)).toString("latin1"),
   };
 }

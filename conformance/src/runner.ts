@@ -12,7 +12,7 @@ import { buildMatrix, type MatrixEntry, type MatrixSelection, type Shard } from 
 import { findBaselineEntry, judge, type Baseline, type Verdict } from "./baseline.js";
 import type { CellResult } from "./result.js";
 import { runGuest } from "./guest-run.js";
-import { guestImagesIn, type GuestImageSource } from "./guest-images.js";
+import { guestFilesIn, type GuestFiles } from "./guest-images.js";
 
 /** The result of one matrix entry. */
 export interface EntryReport {
@@ -78,8 +78,8 @@ export interface SuiteOptions {
   readonly selection?: MatrixSelection;
   /** Expected failures and flakes. */
   readonly baseline?: Baseline;
-  /** Where test guest images come from (default: `conformance/guests`). */
-  readonly guestImages?: GuestImageSource;
+  /** Where our own test guests come from (default: `conformance/guests`). */
+  readonly guestFiles?: GuestFiles;
   /** Called once with the number of entries, before the first runs. */
   readonly onStart?: (total: number) => void;
   /** Called after each entry with its report (`done` entries finished of `total`). */
@@ -112,7 +112,7 @@ export function classifyError(e: unknown): { result: CellResult; message: string
 async function runEntry(
   entry: MatrixEntry,
   options: SuiteOptions,
-  images: GuestImageSource,
+  guests: GuestFiles,
 ): Promise<{ result: CellResult; message: string; log: string[] }> {
   const log: string[] = [];
   if (entry.unsupported !== undefined)
@@ -134,7 +134,8 @@ async function runEntry(
         image,
         ...boot,
       }),
-    guestImage: (name) => images(entry.cell.arch, name),
+    guestImage: (name) => guests.image(entry.cell.arch, name),
+    guestExpectedOutput: (name) => guests.expectedOutput(entry.cell.arch, name),
     log: (line) => void log.push(line),
   };
   try {
@@ -165,13 +166,13 @@ export function summarize(entries: readonly EntryReport[]): SuiteSummary {
 /** Runs the selected part of the matrix, one entry after the other. */
 export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const matrix = buildMatrix(options.arches, options.tests, options.selection);
-  const images = options.guestImages ?? guestImagesIn();
+  const guests = options.guestFiles ?? guestFilesIn();
   const clock = options.clock ?? (() => performance.now());
   const entries: EntryReport[] = [];
   options.onStart?.(matrix.length);
   for (const entry of matrix) {
     const start = clock();
-    const { result, message, log } = await runEntry(entry, options, images);
+    const { result, message, log } = await runEntry(entry, options, guests);
     const durationMs = clock() - start;
     const base = findBaselineEntry(options.baseline, entry.id);
     const report: EntryReport = {

@@ -89,7 +89,9 @@ export function runCommand(
       memoryMiB: options.memory ?? DEFAULT_MEMORY_MIB,
       maxInstructions: budget,
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
-      onHypervisorMessage: (line) => err(`(hvkit) ${line}`),
+      onHypervisorMessage: (msg) => {
+        for (const line of msg.split("\n")) err(`(hvkit) ${line}`);
+      },
     });
   } catch (e) {
     if (e instanceof ImageError)
@@ -116,7 +118,8 @@ export function runCommand(
   const reason = run.shutdownReason ?? ShutdownReason.Crash;
   const status = shutdownExitStatus(reason);
   if (status !== ExitStatus.OK) {
-    const code = run.shutdownCode !== null ? `, code ${run.shutdownCode}` : "";
+    const code =
+      run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
     err(`hvkit: domain 0 shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
   }
   return status;

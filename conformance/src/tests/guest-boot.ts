@@ -21,12 +21,15 @@ export interface GuestBootExpectation {
   readonly name: string;
   /** The behaviour checked. */
   readonly description: string;
-  /** Guest image name under `conformance/guests/<arch>/bin/`. */
+  /** Guest name: `conformance/guests/<arch>/bin/<guest>.elf`. */
   readonly guest: string;
   /** Requirements beyond the defaults (our own guest set, role dom0). */
   readonly requires: Requirements;
-  /** The exact console output, or a pattern it must match. */
-  readonly console: string | RegExp;
+  /**
+   * What the console output must be: `"expected"` for the guest's committed
+   * `expected/<guest>.txt`, or a pattern it must match.
+   */
+  readonly console: "expected" | RegExp;
   /** How the initial domain must shut down. */
   readonly shutdown: ShutdownReason;
   /** The SCHEDOP_shutdown_code, when the guest sets one. */
@@ -58,8 +61,8 @@ export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
             `${run.end} after ${run.instructions} instructions; console: ${JSON.stringify(run.console.slice(-200))}`,
         );
       }
-      if (typeof expect.console === "string") {
-        expectEqual("console output", run.console, expect.console);
+      if (expect.console === "expected") {
+        expectEqual("console output", run.console, ctx.guestExpectedOutput(expect.guest));
       } else if (!expect.console.test(run.console)) {
         throw new ConformanceFailure(
           `console output ${JSON.stringify(run.console)} does not match ${expect.console}`,

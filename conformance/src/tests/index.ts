@@ -7,6 +7,28 @@
  */
 import type { ConformanceTest } from "../conformance-test.js";
 import { publishedSizes } from "./abi/published-sizes.conformance.js";
+import { hello } from "./boot/hello.conformance.js";
+import { exitReboot } from "./boot/exit-reboot.conformance.js";
+import { exitCrash } from "./boot/exit-crash.conformance.js";
+import { cGuest } from "./boot/c-guest.conformance.js";
+import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
+import { trapHandlers } from "./traps/handlers.conformance.js";
+import { hypercallPage } from "./hypercall/page.conformance.js";
+import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
+import { pvMmu } from "./mmu/pv-mmu.conformance.js";
+import { hypercallTable } from "./hypercall/table.conformance.js";
 
 /** The suite. */
-export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [publishedSizes];
+export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
+  publishedSizes,
+  hypercallTable,
+  hello,
+  exitReboot,
+  exitCrash,
+  faultNoHandler,
+  trapHandlers,
+  hypercallPage,
+  unknownEnosys,
+  pvMmu,
+  cGuest,
+];
