@@ -157,8 +157,7 @@ export class HvMachine implements Machine, SchedulerHost {
   readonly hypercalls: ReadonlyArray<HypercallEntry | undefined>;
   /** The scheduler (its `vcpus` lists every vCPU in turn order). */
   readonly scheduler: Scheduler;
-  /** {@inheritDoc SchedulerHost.liveDomains} */
-  liveDomains = 0;
+  private live = 0;
 
   private readonly domainMap = new Map<number, Domain>();
   private readonly contexts = new Map<Vcpu, HypercallContext>();
@@ -188,6 +187,11 @@ export class HvMachine implements Machine, SchedulerHost {
       ["an injected HYPERCALL_ENTRIES row", extraHypercalls ?? []],
       [`arch ${arch.name}`, arch.hypercalls()],
     ]);
+  }
+
+  /** Number of domains not shut down or dying. */
+  get liveDomains(): number {
+    return this.live;
   }
 
   /** {@inheritDoc Machine.domains} */
@@ -230,7 +234,7 @@ export class HvMachine implements Machine, SchedulerHost {
     const domain = new Domain(id, privileged, mode);
     domain.eventChannels = new EventChannelTable(this.arch.wordBits * this.arch.wordBits);
     this.domainMap.set(id, domain);
-    this.liveDomains++;
+    this.live++;
     for (let i = 0; i < vcpus; i++) {
       const vcpu = new Vcpu(domain, i);
       vcpu.machine = this;
@@ -262,7 +266,7 @@ export class HvMachine implements Machine, SchedulerHost {
   /** {@inheritDoc Machine.destroyDomain} */
   destroyDomain(domain: Domain): void {
     if (this.domainMap.get(domain.id) !== domain) return;
-    if (!domain.isDead) this.liveDomains--;
+    if (!domain.isDead) this.live--;
     domain.state = DomainState.Dying;
     this.domainMap.delete(domain.id);
     const ft = this.memory.frameTable;
@@ -316,7 +320,7 @@ export class HvMachine implements Machine, SchedulerHost {
     const reported = domain.shutdownCode as ShutdownReason;
     domain.state = DomainState.Shutdown;
     domain.shutdownReason = reported;
-    this.liveDomains--;
+    this.live--;
     const name = ShutdownReason[reported] ?? `reason ${reported}`;
     if (reason === ShutdownReason.Crash) {
       this.console.hypervisorMessage(
@@ -383,8 +387,11 @@ export class HvMachine implements Machine, SchedulerHost {
 
   /** {@inheritDoc Machine.run} */
   run(options: RunOptions = {}): RunOutcome {
-    const max = options.maxInstructions ?? Number.MAX_SAFE_INTEGER;
-    if (!(max >= 0)) throw new RangeError(`maxInstructions ${max} must be ≥ 0`);
+    let max = options.maxInstructions ?? Infinity;
+    if (max === Infinity) max = Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(max) || max < 0) {
+      throw new RangeError(`maxInstructions ${max} is not a whole number ≥ 0`);
+    }
     const kind = this.scheduler.run(this, max);
     const domains: DomainOutcome[] = [...this.domainMap.values()]
       .sort((a, b) => a.id - b.id)

@@ -189,3 +189,20 @@ describe("scheduler", () => {
     expect(machine.run().kind).toBe("all-shutdown");
   });
 });
+
+describe("run options", () => {
+  it("a budget of 0 runs nothing; Infinity means no limit; fractions and negatives are refused", () => {
+    const { machine } = fakeMachine();
+    addFakeDomain(machine, { script: [{ kind: "compute", instructions: 10 }, poweroff] });
+    expect(machine.run({ maxInstructions: 0 })).toMatchObject({
+      kind: "budget-exhausted",
+      instructions: 0,
+    });
+    expect(() => machine.run({ maxInstructions: 1.5 })).toThrow(RangeError);
+    expect(() => machine.run({ maxInstructions: -1 })).toThrow(RangeError);
+    expect(machine.run({ maxInstructions: Infinity })).toMatchObject({
+      kind: "all-shutdown",
+      instructions: 11,
+    });
+  });
+});

@@ -102,8 +102,7 @@ export class DummyXsmPolicy implements XsmPolicy {
   }
 
   /**
-   * {@inheritDoc XsmPolicy.consoleIo}
-   * Xen: the console domain (here: the control domain) may; with CONFIG_VERBOSE_DEBUG
+   * May `caller` use console_io command `cmd`? Xen: the console domain (here: the control domain) may; with CONFIG_VERBOSE_DEBUG
    * ({@link MachineConfig.guestConsoleWrite}) anyone may write; otherwise XSM_PRIV.
    */
   consoleIo(caller: Domain, cmd: number): number {
@@ -112,8 +111,8 @@ export class DummyXsmPolicy implements XsmPolicy {
   }
 
   /**
-   * {@inheritDoc XsmPolicy.xenVersion}
-   * version, platform_parameters and get_features ignore the policy; the informational
+   * May `caller` see the real answer of xen_version sub-op `op`? version,
+   * platform_parameters and get_features ignore the policy; the informational
    * strings and pagesize are always allowed; the rest (commandline, build_id, ...) need
    * the control domain.
    */
@@ -137,22 +136,22 @@ export class DummyXsmPolicy implements XsmPolicy {
     }
   }
 
-  /** {@inheritDoc XsmPolicy.memoryStatReservation} (XSM_TARGET) */
+  /** May `caller` read `target`'s reservation figures? XSM_TARGET. */
   memoryStatReservation(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.Target, caller, target);
   }
 
-  /** {@inheritDoc XsmPolicy.evtchnSend} (XSM_HOOK) */
+  /** May `caller` send on one of its ports? XSM_HOOK: always. */
   evtchnSend(caller: Domain): number {
     return this.defaultAction(XsmAction.Hook, caller, null);
   }
 
-  /** {@inheritDoc XsmPolicy.evtchnStatus} (XSM_TARGET) */
+  /** May `caller` query a port of `target`? XSM_TARGET. */
   evtchnStatus(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.Target, caller, target);
   }
 
-  /** {@inheritDoc XsmPolicy.schedopShutdown} (XSM_DM_PRIV) */
+  /** May `caller` shut `target` down? XSM_DM_PRIV. */
   schedopShutdown(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.DmPriv, caller, target);
   }
