@@ -1,0 +1,527 @@
+/**
+ * Regenerates arch-x86/src/corpus/exec-*.json: random instruction sequences with their
+ * initial registers, flags and scratch buffer, and the final state after running them
+ * NATIVELY on this x86_64 host — the oracle for exec-corpus.test.ts.
+ *
+ *   node --conditions=source --import tsx arch-x86/scripts/gen-exec-corpus.ts [seed]
+ *
+ * Needs gcc and GNU as/objcopy/nm. Steps: generate sequences (seeded xorshift PRNG) as AT&T
+ * assembly; assemble them all into one object with a label before and after each; cut each
+ * sequence's bytes out of the flat .text; run them in exec-harness.c (compiled into a
+ * temporary directory), which loads registers and RFLAGS, jumps to the bytes at a fixed
+ * address and saves everything back; write JSON.
+ *
+ * Registers rbx (the buffer base, 0x200000) and rsp (0x200100, the top of the buffer's
+ * stack half) are never destinations of generated instructions. Memory operands stay inside
+ * the 256-byte buffer. Operands that would fault (#DE) or give undefined results (zero
+ * source of bsf/bsr, 16-bit shld/shrd counts above 16, 16-bit bswap) are not generated.
+ *
+ * Flags the SDM leaves undefined: each instruction carries the set it leaves undefined
+ * (UNDEF below, per Op and count); the sequence's `undef` mask is what is still undefined
+ * at the end, and the test ignores those bits. An instruction that reads flags (adc, sbb,
+ * rcl, rcr, setcc, cmovcc, jcc, pushf, lahf, cmc) while some are undefined is preceded by
+ * a `cmp` that defines all six. Native execution shows one real CPU's choice (recorded in
+ * the JSON's `host`); the masked bits are where another CPU may differ.
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const OUT_DIR = join(HERE, "../src/corpus");
+const DATA = 0x200000n;
+const RSP0 = DATA + 0x100n;
+const BUF = 256;
+const DATA_BYTES = 128;
+
+const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+const ALL = CF | PF | AF | ZF | SF | OF;
+
+// ---- PRNG ----
+let state = 0x9e3779b97f4a7c15n;
+function next64(): bigint {
+  state ^= (state << 13n) & 0xffffffffffffffffn;
+  state ^= state >> 7n;
+  state ^= (state << 17n) & 0xffffffffffffffffn;
+  return state;
+}
+function rnd(n: number): number {
+  return Number(next64() % BigInt(n));
+}
+function pick<T>(a: readonly T[]): T {
+  return a[rnd(a.length)];
+}
+const EDGE = [
+  0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn,
+  0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0xfffffffffffffffen, 0x100000000n,
+];
+function value64(): bigint {
+  const k = rnd(8);
+  if (k < 3) return pick(EDGE);
+  if (k < 5) return BigInt(rnd(256));
+  if (k < 6) return next64() & 0xffffffffn;
+  return next64();
+}
+
+// ---- registers ----
+const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}d`)];
+const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}w`)];
+const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}b`)];
+const WRITABLE = [0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+const SUFFIX: Record<number, string> = { 1: "b", 2: "w", 4: "l", 8: "q" };
+const SIZES = [1, 2, 4, 8];
+
+function reg(i: number, sz: number): string {
+  return "%" + (sz === 8 ? R64 : sz === 4 ? R32 : sz === 2 ? R16 : R8)[i];
+}
+function wreg(sz: number): string {
+  return reg(pick(WRITABLE), sz);
+}
+function mem(sz: number): string {
+  return `${rnd(DATA_BYTES - sz + 1)}(%rbx)`;
+}
+function imm(sz: number): string {
+  const v = value64();
+  const bits = BigInt(Math.min(sz, 4) * 8);
+  return `$${(v & ((1n << bits) - 1n)).toString()}`;
+}
+
+/** One generated instruction: its text and its flag effects. */
+interface Insn {
+  text: string;
+  /** Flags left undefined by this instruction. */
+  undef: number;
+  /** Flags it writes with defined values. */
+  def: number;
+  /** Flags it reads. */
+  reads: number;
+}
+const I = (text: string, def = 0, undef = 0, reads = 0): Insn => ({ text, def, undef, reads });
+
+// ---- generators per category (each returns a short list, preludes included) ----
+type Gen = () => Insn[];
+
+const ALU_OPS = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test"];
+const alu: Gen = () => {
+  const op = pick(ALU_OPS);
+  const sz = pick(SIZES);
+  const s = SUFFIX[sz];
+  const logical = op === "and" || op === "or" || op === "xor" || op === "test";
+  const reads = op === "adc" || op === "sbb" ? CF : 0;
+  const def = logical ? ALL & ~AF : ALL;
+  const undef = logical ? AF : 0;
+  const form = rnd(6);
+  let text: string;
+  if (form === 0 && sz !== 8) text = `${op}${s} ${imm(sz)}, ${reg(0, sz)}`;
+  else if (form === 0 || form === 1) text = `${op}${s} ${imm(sz)}, ${wreg(sz)}`;
+  else if (form === 2) text = `${op}${s} ${imm(sz)}, ${mem(sz)}`;
+  else if (form === 3) text = `${op}${s} ${mem(sz)}, ${wreg(sz)}`;
+  else if (form === 4 && op !== "test") text = `${op}${s} ${wreg(sz)}, ${mem(sz)}`;
+  else text = `${op}${s} ${wreg(sz)}, ${wreg(sz)}`;
+  if (sz === 8 && text.startsWith(`${op}q $`)) {
+    // imm32 sign-extended: keep values the assembler accepts.
+    text = `${op}q $${rnd(2) ? -rnd(0x80000000) : rnd(0x80000000)}, ${text.split(", ")[1]}`;
+  }
+  if (sz === 1 && rnd(5) === 0) text = `${op}b ${pick(["%ah", "%ch", "%dh", "%al", "%cl", "%dl"])}, ${pick(["%ah", "%ch", "%dh"])}`;
+  return [I(text, def, undef, reads)];
+};
+
+const unary: Gen = () => {
+  const op = pick(["inc", "dec", "neg", "not"]);
+  const sz = pick(SIZES);
+  const dst = rnd(3) === 0 ? mem(sz) : wreg(sz);
+  const def = op === "not" ? 0 : op === "neg" ? ALL : ALL & ~CF;
+  return [I(`${op}${SUFFIX[sz]} ${dst}`, def)];
+};
+
+const shifts: Gen = () => {
+  const op = pick(["rol", "ror", "rcl", "rcr", "shl", "shr", "sar"]);
+  const sz = pick(SIZES);
+  const bits = sz * 8;
+  const dst = rnd(4) === 0 ? mem(sz) : wreg(sz);
+  const k = rnd(10);
+  let count = k < 2 ? 1 : k < 3 ? 0 : k < 5 ? pick([bits - 1, bits, bits + 1, 31, 32, 63]) : rnd(64);
+  const masked = count & (sz === 8 ? 63 : 31);
+  const pre: Insn[] = [];
+  let text: string;
+  const viaCl = rnd(2) === 0;
+  if (viaCl) {
+    pre.push(I(`movb $${count}, %cl`));
+    text = `${op}${SUFFIX[sz]} %cl, ${dst.replace("%cl", "%dl").replace("%cx", "%dx").replace("%ecx", "%edx").replace("%rcx", "%rdx")}`;
+  } else if (count === 1 && rnd(2) === 0) text = `${op}${SUFFIX[sz]} ${dst}`;
+  else text = `${op}${SUFFIX[sz]} $${count}, ${dst}`;
+  count = masked;
+  const rot = op.startsWith("ro") || op.startsWith("rc");
+  const reads = op === "rcl" || op === "rcr" ? CF : 0;
+  if (masked === 0) return [...pre, I(text, 0, 0, reads)];
+  let undef = 0;
+  let def: number;
+  if (rot) {
+    def = CF | OF;
+    if (masked !== 1) {
+      undef = OF;
+      def = CF;
+    }
+  } else {
+    def = ALL & ~AF;
+    undef = AF;
+    if (masked !== 1) {
+      undef |= OF;
+      def &= ~OF;
+    }
+    if ((op === "shl" || op === "shr") && masked >= bits) {
+      undef |= CF;
+      def &= ~CF;
+    }
+  }
+  return [...pre, I(text, def, undef, reads)];
+};
+
+const dshift: Gen = () => {
+  const op = pick(["shld", "shrd"]);
+  const sz = pick([2, 4, 8]);
+  const max = sz === 2 ? 16 : sz === 4 ? 31 : 63;
+  const count = rnd(4) === 0 ? pick([0, 1, max]) : rnd(max + 1);
+  const dst = rnd(3) === 0 ? mem(sz) : reg(pick(WRITABLE.filter((r) => r !== 1)), sz);
+  const src = reg(pick(WRITABLE.filter((r) => r !== 1)), sz);
+  const pre: Insn[] = [];
+  let text: string;
+  if (rnd(2) === 0) {
+    pre.push(I(`movb $${count}, %cl`));
+    text = `${op}${SUFFIX[sz]} %cl, ${src}, ${dst}`;
+  } else text = `${op}${SUFFIX[sz]} $${count}, ${src}, ${dst}`;
+  if (count === 0) return [...pre, I(text)];
+  return [...pre, I(text, count === 1 ? ALL & ~AF : ALL & ~AF & ~OF, count === 1 ? AF : AF | OF)];
+};
+
+const muldiv: Gen = () => {
+  const k = rnd(6);
+  const sz = pick(SIZES);
+  const s = SUFFIX[sz];
+  if (k === 0 || k === 1) {
+    const op = k === 0 ? "mul" : "imul";
+    const src = rnd(3) === 0 ? mem(sz) : wreg(sz);
+    return [I(`${op}${s} ${src}`, CF | OF, SF | ZF | AF | PF)];
+  }
+  if (k === 2) {
+    const sz2 = pick([2, 4, 8]);
+    const dst = wreg(sz2);
+    if (rnd(2) === 0) return [I(`imul${SUFFIX[sz2]} ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`, CF | OF, SF | ZF | AF | PF)];
+    const im = rnd(2) ? rnd(256) - 128 : rnd(0x10000) - 0x8000;
+    return [I(`imul${SUFFIX[sz2]} $${im}, ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`, CF | OF, SF | ZF | AF | PF)];
+  }
+  // div / idiv: divisor in a register other than rax/rdx, dividend set so no #DE.
+  const signed = k >= 4;
+  const dr = pick([1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+  const bits = BigInt(sz * 8);
+  const mask = (1n << bits) - 1n;
+  let d = value64() & mask;
+  if (d === 0n) d = 3n;
+  const pre: Insn[] = [];
+  const dreg = reg(dr, sz);
+  pre.push(I(`mov${sz === 8 ? "abs" : ""}${s} $${d}, ${dreg}`));
+  if (!signed) {
+    // High half below the divisor.
+    const hi = (value64() & mask) % d;
+    if (sz === 1) pre.push(I(`movb $${hi}, %ah`));
+    else pre.push(I(`mov${sz === 8 ? "abs" : ""}${s} $${hi}, ${reg(2, sz)}`));
+    return [...pre, I(`div${s} ${dreg}`, 0, ALL)];
+  }
+  // Sign-extend the accumulator into the high half; avoid MIN / -1.
+  const sd = d >= 1n << (bits - 1n) ? d - (1n << bits) : d;
+  if (sd === -1n) pre.push(I(`mov${s} $1, ${reg(0, sz)}`));
+  pre.push(I(sz === 1 ? "cbtw" : sz === 2 ? "cwtd" : sz === 4 ? "cltd" : "cqto"));
+  return [...pre, I(`idiv${s} ${dreg}`, 0, ALL)];
+};
+
+const bitops: Gen = () => {
+  const k = rnd(3);
+  const sz = pick([2, 4, 8]);
+  const s = SUFFIX[sz];
+  if (k === 0) {
+    const op = pick(["bt", "bts", "btr", "btc"]);
+    const f = rnd(4);
+    if (f === 0) return [I(`${op}${s} $${rnd(256)}, ${wreg(sz)}`, CF, OF | SF | AF | PF)];
+    if (f === 1) return [I(`${op}${s} $${rnd(256)}, ${mem(sz)}`, CF, OF | SF | AF | PF)];
+    if (f === 2) return [I(`${op}${s} ${wreg(sz)}, ${wreg(sz)}`, CF, OF | SF | AF | PF)];
+    // Register offset into memory: offset in [-256, 511] bits around the buffer's middle.
+    const ir = pick([6, 7, 8, 9, 10]);
+    return [
+      I(`mov${s} $${rnd(768) - 256}, ${reg(ir, sz)}`),
+      I(`${op}${s} ${reg(ir, sz)}, 48(%rbx)`, CF, OF | SF | AF | PF),
+    ];
+  }
+  if (k === 1) {
+    const op = pick(["bsf", "bsr", "tzcnt", "lzcnt", "popcnt"]);
+    const sr = pick(WRITABLE);
+    const pre: Insn[] = [];
+    let nonzero = value64() & ((1n << BigInt(sz * 8)) - 1n);
+    if (nonzero === 0n && (op === "bsf" || op === "bsr")) nonzero = 0x10n;
+    const fromMem = rnd(3) === 0;
+    if (!fromMem) pre.push(I(`mov${sz === 8 ? "abs" : ""}${s} $${nonzero}, ${reg(sr, sz)}`));
+    else if (op === "bsf" || op === "bsr") pre.push(I(`mov${s} $${Number(nonzero & 0x7fffn) | 1}, 64(%rbx)`));
+    const src = fromMem ? "64(%rbx)" : reg(sr, sz);
+    const flags =
+      op === "popcnt" ? [ALL, 0] : op === "tzcnt" || op === "lzcnt" ? [CF | ZF, OF | SF | AF | PF] : [ZF, CF | OF | SF | AF | PF];
+    return [...pre, I(`${op}${s} ${src}, ${wreg(sz)}`, flags[0], flags[1])];
+  }
+  const szb = pick([4, 8]);
+  return [I(`bswap ${wreg(szb)}`)];
+};
+
+const CCS = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
+const conds: Gen = () => {
+  const k = rnd(4);
+  const cc = pick(CCS);
+  if (k === 0) return [I(`set${cc} ${rnd(3) === 0 ? mem(1) : wreg(1)}`, 0, 0, ALL)];
+  if (k === 1) {
+    const sz = pick([2, 4, 8]);
+    return [I(`cmov${cc}${SUFFIX[sz]} ${rnd(3) === 0 ? mem(sz) : wreg(sz)}, ${wreg(sz)}`, 0, 0, ALL)];
+  }
+  if (k === 2) {
+    const r = wreg(4);
+    return [I(`j${cc} 1f`, 0, 0, ALL), I(`addl $${rnd(1000)}, ${r}`, ALL), I("1:")];
+  }
+  return [I(pick(["clc", "stc", "cmc"]), CF, 0, CF), I(`adcl $0, ${wreg(4)}`, ALL, 0, CF)];
+};
+
+const moves: Gen = () => {
+  const k = rnd(7);
+  if (k === 0) {
+    const dsz = pick([2, 4, 8]);
+    const ssz = pick([1, 2].filter((x) => x < dsz));
+    const zx = rnd(2) === 0;
+    const src = rnd(3) === 0 ? mem(ssz) : rnd(6) === 0 && ssz === 1 && dsz !== 8 ? pick(["%ah", "%ch", "%dh"]) : wreg(ssz);
+    const dst = /^%[acd]h$/.test(src) ? reg(pick([0, 1, 2, 5, 6, 7]), dsz) : wreg(dsz);
+    const mn = `mov${zx ? "z" : "s"}${SUFFIX[ssz]}${SUFFIX[dsz]}`;
+    return [I(`${mn} ${src}, ${dst}`)];
+  }
+  if (k === 1) return [I(`movslq ${rnd(3) === 0 ? mem(4) : wreg(4)}, ${wreg(8)}`)];
+  if (k === 2) {
+    const sz = pick([2, 4, 8]);
+    const forms = [
+      `${rnd(256) - 128}(%rbx)`,
+      `${rnd(100000)}(%rbx,${reg(pick(WRITABLE), 8)},${pick([1, 2, 4, 8])})`,
+      `(${reg(pick(WRITABLE), 8)},${reg(pick(WRITABLE), 8)})`,
+      `${rnd(0x7fffffff)}(,${reg(pick(WRITABLE), 8)},${pick([1, 2, 4, 8])})`,
+      `${rnd(1000)}(%rip)`,
+      `-${rnd(1000)}(%rip)`,
+      `${rnd(200)}(%ebx,%eax,2)`,
+    ];
+    return [I(`lea${SUFFIX[sz]} ${pick(forms)}, ${wreg(sz)}`)];
+  }
+  if (k === 3) {
+    const sz = pick(SIZES);
+    const s = SUFFIX[sz];
+    const op = pick(["xchg", "xadd", "cmpxchg"]);
+    const flags = op === "xchg" ? 0 : ALL;
+    const lock = op !== "xchg" && rnd(2) === 0 ? "lock " : "";
+    const dst = rnd(2) === 0 ? mem(sz) : wreg(sz);
+    const pre: Insn[] = [];
+    if (op === "cmpxchg" && rnd(2) === 0 && dst.includes("(")) pre.push(I(`mov${s} ${dst}, ${reg(0, sz)}`));
+    return [...pre, I(`${dst.includes("(") ? lock : ""}${op}${s} ${wreg(sz)}, ${dst}`, flags)];
+  }
+  if (k === 4) {
+    return [I(pick(["cbtw", "cwtl", "cltq", "cwtd", "cltd", "cqto"]))];
+  }
+  if (k === 5) {
+    // lahf / sahf
+    return rnd(2) === 0 ? [I("lahf", 0, 0, ALL)] : [I("sahf", CF | PF | AF | ZF | SF)];
+  }
+  const sz = pick(SIZES);
+  const s = SUFFIX[sz];
+  if (sz === 8 && rnd(2) === 0) return [I(`movabsq $${value64()}, ${wreg(8)}`)];
+  const src = rnd(2) === 0 ? `$${sz === 8 ? rnd(0x7fffffff) - 0x40000000 : BigInt.asUintN(sz * 8, value64())}` : wreg(sz);
+  return [I(`mov${s} ${src}, ${rnd(2) ? mem(sz) : wreg(sz)}`)];
+};
+
+const strings: Gen = () => {
+  const op = pick(["movs", "stos", "lods", "cmps", "scas"]);
+  const sz = pick(SIZES);
+  const cond = op === "cmps" || op === "scas";
+  const rep = rnd(3) === 0 ? "" : cond ? pick(["repe ", "repne "]) : "rep ";
+  const pre: Insn[] = [I(rnd(4) === 0 ? "std" : "cld"), I(`lea ${40 + rnd(48)}(%rbx), %rsi`), I(`lea ${40 + rnd(48)}(%rbx), %rdi`)];
+  const count = rnd(6);
+  if (rep) pre.push(I(`mov $${count}, %ecx`));
+  // With rep and a zero count nothing executes and the flags keep their values.
+  const def = cond && (!rep || count > 0) ? ALL : 0;
+  return [...pre, I(`${rep}${op}${SUFFIX[sz]}`, def), I("cld")];
+};
+
+const stack: Gen = () => {
+  const k = rnd(6);
+  if (k === 0) return [I(`push ${reg(pick(WRITABLE), 8)}`), I(`pop ${wreg(8)}`)];
+  if (k === 1) return [I(`pushq $${rnd(2) ? rnd(128) - 64 : rnd(0x7fffffff)}`), I(`popq ${mem(8)}`)];
+  if (k === 2) return [I(`pushq ${mem(8)}`), I(`pop ${wreg(8)}`)];
+  if (k === 3) return [I("pushfq", 0, 0, ALL), I(`pop ${wreg(8)}`)];
+  if (k === 4) return [I(`pushw ${reg(pick(WRITABLE), 2)}`), I(`popw ${wreg(2)}`)];
+  return [I(`lea ${64 + rnd(32)}(%rbx), %rbp`), I(`enter $${rnd(32)}, $${rnd(3)}`), I("leave")];
+};
+
+const misc: Gen = () => {
+  const k = rnd(4);
+  if (k === 0) return [I(`movb $${rnd(120)}, %al`), I("xlatb")];
+  if (k === 1) {
+    const wide = rnd(2) === 0;
+    const pre: Insn[] = [];
+    if (rnd(2) === 0) pre.push(I(`mov${wide ? "q" : "l"} 64(%rbx), ${wide ? "%rax" : "%eax"}`), I(`mov${wide ? "q" : "l"} 72(%rbx), ${wide ? "%rdx" : "%edx"}`));
+    return [...pre, I(`${wide ? "cmpxchg16b" : "cmpxchg8b"} 64(%rbx)`, ZF)];
+  }
+  if (k === 2) return [I(`mov $${1 + rnd(4)}, %ecx`), I("1:"), I(`addl $3, ${reg(pick(WRITABLE.filter((r) => r !== 1)), 4)}`, ALL), I("loop 1b")];
+  return [I(`mov $${rnd(2)}, %ecx`), I("jrcxz 1f"), I(`incl ${wreg(4)}`, ALL & ~CF), I("1:")];
+};
+
+const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number }> = {
+  alu: { gen: alu, count: 1400, maxLen: 4 },
+  unary: { gen: unary, count: 300, maxLen: 3 },
+  shift: { gen: shifts, count: 1000, maxLen: 1 },
+  dshift: { gen: dshift, count: 300, maxLen: 1 },
+  muldiv: { gen: muldiv, count: 700, maxLen: 1 },
+  bitops: { gen: bitops, count: 500, maxLen: 2 },
+  cond: { gen: conds, count: 500, maxLen: 3 },
+  move: { gen: moves, count: 700, maxLen: 3 },
+  string: { gen: strings, count: 400, maxLen: 1 },
+  stack: { gen: stack, count: 300, maxLen: 1 },
+  misc: { gen: misc, count: 200, maxLen: 1 },
+};
+
+interface Case {
+  asm: string[];
+  undef: number;
+  regs: bigint[];
+  flags: number;
+  buf: Uint8Array;
+  code?: Uint8Array;
+}
+
+function makeCase(gen: Gen, maxLen: number): Case {
+  const asm: string[] = [];
+  let undef = 0;
+  const n = 1 + rnd(maxLen);
+  for (let i = 0; i < n; i++) {
+    for (const ins of gen()) {
+      if ((ins.reads & undef) !== 0) {
+        asm.push("cmp %rcx, %rax");
+        undef = 0;
+      }
+      asm.push(ins.text);
+      undef = (undef & ~ins.def) | ins.undef;
+      undef &= ~(ins.def & ~ins.undef);
+    }
+  }
+  const regs = Array.from({ length: 16 }, () => value64());
+  regs[3] = DATA;
+  regs[4] = RSP0;
+  const flags = 0x202 | (rnd(0x1000) & ALL);
+  const buf = new Uint8Array(BUF);
+  for (let i = 0; i < DATA_BYTES; i++) buf[i] = rnd(256);
+  return { asm, undef, regs, flags, buf };
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+function h64(v: bigint): string {
+  return v.toString(16).padStart(16, "0");
+}
+
+/** Changed runs of `after` relative to `before`, as "offset:hexbytes" joined by spaces. */
+function bufDiff(before: Uint8Array, after: Uint8Array): string {
+  const runs: string[] = [];
+  for (let i = 0; i < after.length; ) {
+    if (before[i] === after[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < after.length && before[j] !== after[j]) j++;
+    runs.push(`${i}:${hex(after.subarray(i, j))}`);
+    i = j;
+  }
+  return runs.join(" ");
+}
+
+function main(): void {
+  const seed = BigInt(process.argv[2] ?? "1");
+  state ^= seed * 0x2545f4914f6cdd1dn & 0xffffffffffffffffn;
+  const tmp = mkdtempSync(join(tmpdir(), "hvkit-exec-"));
+  try {
+    execFileSync("gcc", ["-O1", "-o", join(tmp, "harness"), join(HERE, "exec-harness.c")]);
+    for (const [name, cat] of Object.entries(CATEGORIES)) {
+      const cases: Case[] = [];
+      const count = Math.ceil(cat.count * Number(process.env.EXEC_CORPUS_SCALE ?? "1"));
+      for (let i = 0; i < count; i++) cases.push(makeCase(cat.gen, cat.maxLen));
+      // Assemble all sequences at once, each between two labels.
+      let src = ".text\n";
+      cases.forEach((c, i) => {
+        src += `s${i}:\n${c.asm.map((l) => `  ${l}\n`).join("")}e${i}:\n`;
+      });
+      writeFileSync(join(tmp, "a.s"), src);
+      execFileSync("as", ["--64", "-o", join(tmp, "a.o"), join(tmp, "a.s")]);
+      execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(tmp, "a.o"), join(tmp, "a.bin")]);
+      const text = readFileSync(join(tmp, "a.bin"));
+      const syms = new Map<string, number>();
+      for (const line of execFileSync("nm", [join(tmp, "a.o")]).toString().split("\n")) {
+        const m = /^([0-9a-f]+) t ([se]\d+)$/.exec(line.trim());
+        if (m) syms.set(m[2], parseInt(m[1], 16));
+      }
+      const input: Buffer[] = [];
+      cases.forEach((c, i) => {
+        const s = syms.get(`s${i}`), e = syms.get(`e${i}`);
+        if (s === undefined || e === undefined) throw new Error(`labels of case ${i} missing`);
+        c.code = new Uint8Array(text.subarray(s, e));
+        const head = Buffer.alloc(4 + 17 * 8);
+        head.writeUInt32LE(c.code.length, 0);
+        const regs = Buffer.alloc(17 * 8);
+        c.regs.forEach((v, k) => regs.writeBigUInt64LE(v, k * 8));
+        regs.writeBigUInt64LE(BigInt(c.flags), 16 * 8);
+        input.push(head.subarray(0, 4), Buffer.from(c.code), regs, Buffer.from(c.buf));
+      });
+      const out = execFileSync(join(tmp, "harness"), { input: Buffer.concat(input), maxBuffer: 1 << 28 });
+      const rec = 1 + 17 * 8 + BUF;
+      const json: unknown[] = [];
+      let dropped = 0;
+      cases.forEach((c, i) => {
+        const o = out.subarray(i * rec, (i + 1) * rec);
+        if (o[0] !== 0) {
+          dropped++;
+          return;
+        }
+        const regs = Array.from({ length: 16 }, (_, k) => o.readBigUInt64LE(1 + k * 8));
+        const flags = Number(o.readBigUInt64LE(1 + 16 * 8));
+        const buf = new Uint8Array(o.subarray(1 + 17 * 8));
+        json.push({
+          asm: c.asm.join("; "),
+          code: hex(c.code as Uint8Array),
+          regsIn: c.regs.map(h64).join(" "),
+          flagsIn: c.flags,
+          buf: hex(c.buf.subarray(0, DATA_BYTES)),
+          regsOut: regs.flatMap((v, k) => (v === c.regs[k] ? [] : [`${k}:${h64(v)}`])).join(" "),
+          flagsOut: flags,
+          bufOut: bufDiff(c.buf, buf),
+          undef: c.undef,
+        });
+      });
+      const file = {
+        generator: "arch-x86/scripts/gen-exec-corpus.ts",
+        seed: Number(seed),
+        host: cpus()[0]?.model ?? "unknown",
+        codeAddr: 0x100000,
+        dataAddr: Number(DATA),
+        bufSize: BUF,
+        cases: json,
+      };
+      writeFileSync(join(OUT_DIR, `exec-${name}.json`), JSON.stringify(file, null, 0).replace(/\},\{/g, "},\n{") + "\n");
+      console.log(`exec-${name}.json: ${json.length} cases (${dropped} faulted natively, dropped)`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
