@@ -222,7 +222,21 @@ const INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
  * Decodes the instruction at `code[offset]` into `out[base .. base + INSN_FIELDS)`.
  *
  * Reads no byte at or beyond `limit` (callers pass a scratch copy across page
- * boundaries). `mode` is the code size: 64 (long mode), 32 or 16.
+ * boundaries; `limit` must not exceed `code.length`). `mode` is the code size: 64 (long
+ * mode), 32 or 16.
+ *
+ * Record conventions beyond {@link D}'s field notes, by operand kind ({@link Opd}):
+ * - G/C/D kinds and rows with a /digit: REG = ModRM.reg | REX.R << 3; Sw: REG = ModRM.reg
+ *   (0–5; 6, 7 and a load of cs are #UD); Z kinds: REG = opcode & 7 | REX.B << 3.
+ * - E/M/R kinds: RM_MEM, BASE, INDEX, SCALE, DISP; rows flagged MODREG (mov cr/dr) ignore
+ *   mod and always name a register. 16-bit addressing uses BASE/INDEX pairs (bx+si, ...).
+ * - moffs (Ob/Ov): no ModRM, RM_MEM = 0; the address is IMM_LO/IMM_HI (zero-extended
+ *   from the address size).
+ * - enter: IMM_LO = frame size, IMM2 = nesting level; far pointer (Ap): IMM_LO = offset,
+ *   IMM2 = selector.
+ * - Operand size follows AMD and objdump where they differ from Intel: 66 on a near
+ *   branch gives a 16-bit operand (rel16), REX.W on a far indirect call/jmp is ignored.
+ * - f3 90 is pause even with REX.B (as objdump decodes it).
  *
  * @returns the instruction length (1–15); 0 when it needs bytes at or beyond `limit`
  *   (retry with more); −1 when the bytes are not a valid instruction in this mode (#UD):
