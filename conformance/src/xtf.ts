@@ -41,7 +41,7 @@ export interface XtfImage {
   readonly path: string;
 }
 
-const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_.-]+)$/;
+const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_-]+)$/;
 
 /**
  * Finds XTF images under `dir` (its own files and, as an XTF build tree has them, those

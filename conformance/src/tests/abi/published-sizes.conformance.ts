@@ -53,7 +53,7 @@ export const publishedSizes: ConformanceTest = {
   name: "published-sizes",
   description:
     "start_info, the shared ring header, blkif_request, vcpu_guest_context and vcpu_info have their published sizes",
-  requires: {},
+  requires: { guests: ["hvkit-test"] },
   run(ctx) {
     const model = ctx.arch.dataModel;
     const wrong = PUBLISHED[model]

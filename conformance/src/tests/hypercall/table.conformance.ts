@@ -22,7 +22,7 @@ export const hypercallTable: ConformanceTest = {
   name: "table",
   description:
     "the machine's hypercall table has the common hypercalls at Xen's numbers and nothing at 60",
-  requires: {},
+  requires: { guests: ["hvkit-test"] },
   run(ctx) {
     const machine = createMachine(ctx.container, { arch: ctx.arch });
     const wrong = COMMON.filter(([nr, name]) => machine.hypercalls[nr]?.name !== name).map(

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ShutdownReason, createStubArchPlugin } from "@hvkit/core";
+import { findXtfImages, xtfTests } from "./xtf.js";
+import type { CellContext } from "./conformance-test.js";
+import type { GuestRun } from "./guest-run.js";
+
+function tree(): string {
+  const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+  for (const p of [
+    "tests/example/test-pv64-example",
+    "tests/example/test-pv64-example.cfg",
+    "tests/example/test-hvm64-example",
+    "tests/selftest/test-pv64-selftest",
+    "tests/foo/test-weird-foo",
+    "test-pv32pae-top",
+    "a/b/c/test-pv64-too-deep",
+  ]) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), "x");
+  }
+  return dir;
+}
+
+function fakeCell(run: Partial<GuestRun>): CellContext {
+  return {
+    cell: { arch: "x86_64", mode: "pv", guest: "xtf", role: "dom0" },
+    arch: createStubArchPlugin({
+      name: "x86_64",
+      elfMachines: [62],
+      elfClasses: [64],
+      endianness: "little",
+      wordBits: 64,
+      pageSizes: [4096],
+      dataModel: "x86_64",
+      startInfoMagic: "xen-3.0-x86_64",
+      modes: ["pv"],
+    }),
+    features: new Set(),
+    container: undefined as never,
+    boot: () => ({
+      end: "all-shutdown",
+      instructions: 1000,
+      console: "",
+      hypervisorMessages: [],
+      shutdownReason: ShutdownReason.Poweroff,
+      shutdownCode: null,
+      ...run,
+    }),
+    guestImage: () => new Uint8Array(),
+    guestExpectedOutput: () => "",
+    log: () => undefined,
+  };
+}
+
+describe("XTF images", () => {
+  it("finds test-<env>-<name> files of known environments, two levels deep at most", () => {
+    const found = findXtfImages(tree()).map((i) => `${i.env}-${i.name}`);
+    expect(found).toEqual(["hvm64-example", "pv32pae-top", "pv64-example", "pv64-selftest"]);
+  });
+
+  it("runs each image in the cells of its environment", () => {
+    const tests = xtfTests(findXtfImages(tree()));
+    const pv64 = tests.find((t) => t.name === "pv64-example")!;
+    expect(pv64.requires).toMatchObject({ arches: ["x86_64"], modes: ["pv"], guests: ["xtf"] });
+    expect(tests.find((t) => t.name === "hvm64-example")!.requires.modes).toEqual(["hvm-vmx"]);
+    expect(tests.find((t) => t.name === "pv32pae-top")!.requires.arches).toEqual(["x86"]);
+  });
+
+  it.each([
+    ["--- Xen Test Framework ---\nTest result: SUCCESS\n", {}, "SUCCESS"],
+    ["Test result: SKIP\n", {}, "SKIP"],
+    ["Test result: ERROR\n", {}, "ERROR"],
+    ["Test result: FAILURE\n", { shutdownReason: ShutdownReason.Crash }, "FAILURE"],
+    ["Hello\n", { shutdownReason: ShutdownReason.Crash }, "ERROR"],
+    ["", { end: "budget-exhausted" as const, shutdownReason: null }, "ERROR"],
+  ])("maps console %j to the cell's result", async (console, run, result) => {
+    const [test] = xtfTests(
+      findXtfImages(tree()).filter((i) => i.name === "example" && i.env === "pv64"),
+    );
+    const outcome = await test.run(fakeCell({ console, ...run }));
+    expect(outcome.result).toBe(result);
+  });
+});
