@@ -14,78 +14,14 @@ import { BASE_RIP, D, INSN_FIELDS, Pfx, PfxCode, REG_AH } from "./insn.js";
 import { Op } from "./ops.js";
 import { CC_NAMES, Opd, RowFlag, TABLE } from "./table.js";
 
-const R64 = [
-  "rax",
-  "rcx",
-  "rdx",
-  "rbx",
-  "rsp",
-  "rbp",
-  "rsi",
-  "rdi",
-  "r8",
-  "r9",
-  "r10",
-  "r11",
-  "r12",
-  "r13",
-  "r14",
-  "r15",
-];
-const R32 = [
-  "eax",
-  "ecx",
-  "edx",
-  "ebx",
-  "esp",
-  "ebp",
-  "esi",
-  "edi",
-  "r8d",
-  "r9d",
-  "r10d",
-  "r11d",
-  "r12d",
-  "r13d",
-  "r14d",
-  "r15d",
-];
-const R16 = [
-  "ax",
-  "cx",
-  "dx",
-  "bx",
-  "sp",
-  "bp",
-  "si",
-  "di",
-  "r8w",
-  "r9w",
-  "r10w",
-  "r11w",
-  "r12w",
-  "r13w",
-  "r14w",
-  "r15w",
-];
-const R8 = [
-  "al",
-  "cl",
-  "dl",
-  "bl",
-  "spl",
-  "bpl",
-  "sil",
-  "dil",
-  "r8b",
-  "r9b",
-  "r10b",
-  "r11b",
-  "r12b",
-  "r13b",
-  "r14b",
-  "r15b",
-];
+// prettier-ignore
+const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+// prettier-ignore
+const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
+// prettier-ignore
+const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w"];
+// prettier-ignore
+const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b"];
 const R8H = ["ah", "ch", "dh", "bh"];
 const SREG = ["es", "cs", "ss", "ds", "fs", "gs", "?", "?"];
 const SFX = ["", "b", "w", "", "l", "", "", "", "q"];
@@ -141,20 +77,10 @@ function regSize(k: Opd, osz: number, long: boolean): number {
 }
 
 /** Kinds whose printing depends on the operand size: 66 (and REX.W) count as used. */
+// prettier-ignore
 const SIZE_DEP = new Set([
-  Opd.Ev,
-  Opd.Gv,
-  Opd.Zv,
-  Opd.Rv,
-  Opd.rAX,
-  Opd.eAX,
-  Opd.Iz,
-  Opd.Ibs,
-  Opd.Iv,
-  Opd.Ov,
-  Opd.Xv,
-  Opd.Yv,
-  Opd.Jz,
+  Opd.Ev, Opd.Gv, Opd.Zv, Opd.Rv, Opd.rAX, Opd.eAX, Opd.Iz, Opd.Ibs, Opd.Iv, Opd.Ov, Opd.Xv,
+  Opd.Yv, Opd.Jz,
 ]);
 /** Kinds that are 32 or 64 bits: REX.W counts as used, 66 does not. */
 const SIZE_DEP_W = new Set([Opd.Ey, Opd.Gy]);
