@@ -67,6 +67,8 @@ describe("guest-memory door", () => {
     expect(copyFromGuest(vcpu, 1n << 64n, buf)).toBe(EFAULT);
     expect(copyFromGuest(vcpu, 0n, buf, 0, 0)).toBe(0); // nothing to copy
     expect(readGuestU8(vcpu, 0n)).toBe(EFAULT);
+    expect(readGuestU8(vcpu, -1n)).toBe(EFAULT);
+    expect(readGuestU16(vcpu, 1n << 64n)).toBe(EFAULT);
     expect(readGuestU32(vcpu, 5n * ps - 2n)).toBe(EFAULT);
     expect(copyToGuest(vcpu, 4n * ps - 8n, buf)).toBe(EFAULT); // second half read-only
     expect(readGuestU64(vcpu, 0x1000n)).toBe(-14n);

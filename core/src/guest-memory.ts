@@ -96,9 +96,8 @@ export function clearGuest(vcpu: Vcpu, va: bigint, length: number): number {
 
 /** Reads an unsigned byte; returns it, or −EFAULT. */
 export function readGuestU8(vcpu: Vcpu, va: bigint): number {
-  const pa = vcpu.arch.translate(va, false);
-  if (!validPa(pa, 1, vcpu.machine.memory.size)) return EFAULT;
-  return vcpu.machine.memory.read8(pa);
+  const pa = translateWithin(vcpu, va, 1, false);
+  return pa >= 0 ? vcpu.machine.memory.read8(pa) : EFAULT;
 }
 
 /** Reads an unsigned 16-bit value in the guest's byte order; returns it, or −EFAULT. */

@@ -8,7 +8,9 @@
  * - current_reservation / maximum_reservation / maximum_gpfn: the argument points to a
  *   domid (DOMID_SELF or an id). Unknown domain −ESRCH; another domain's figures need
  *   XSM_TARGET (self or control domain), else −EPERM. maximum_gpfn is the highest
- *   guest frame with a machine frame behind it in the p2m (0 when none).
+ *   guest frame with a machine frame behind it in the p2m (0 when none); Xen's x86 PV
+ *   answer is the `max_pfn` the guest keeps in shared_info, less one, which a PV guest
+ *   sets to the same value once it has sized its p2m.
  * - memory_map: copies up to `nr_entries` of the domain's e820 map and writes back the
  *   count; −ENOSYS when no map was set (Xen's behaviour; guests fall back to one RAM
  *   range).
