@@ -66,7 +66,9 @@ describe("PvMmu", () => {
     expect(ft.refCount[l1]).toBe(2); // from the L2 entry and from its own read-only mapping
     // Releasing the root releases everything below it.
     mmu.putPageAndType(l4, d);
-    expect([ft.typeCount[l4], ft.typeCount[l3], ft.typeCount[l1], ft.typeCount[data]]).toEqual([0, 0, 0, 0]);
+    expect([ft.typeCount[l4], ft.typeCount[l3], ft.typeCount[l1], ft.typeCount[data]]).toEqual([
+      0, 0, 0, 0,
+    ]);
     expect(ft.refCount[data]).toBe(0);
   });
 
@@ -125,7 +127,12 @@ describe("PvMmu", () => {
     const l4 = own(70);
     mmu.writeEntry(l4 * 4096 + 300 * 8, 0, 0, 0);
     expect(mmu.getPageAndType(l4, PageType.L4, d)).toBe(0);
-    expect(PvMmu.frameOf(memory.read32(l4 * 4096 + XEN_L4_FIRST * 8), memory.read32(l4 * 4096 + XEN_L4_FIRST * 8 + 4))).toBe(mmu.m2pL3);
+    expect(
+      PvMmu.frameOf(
+        memory.read32(l4 * 4096 + XEN_L4_FIRST * 8),
+        memory.read32(l4 * 4096 + XEN_L4_FIRST * 8 + 4),
+      ),
+    ).toBe(mmu.m2pL3);
     expect(mmu.modEntry(l4 * 4096 + 256 * 8, 0, 0, d, false)).toBe(-Errno.EINVAL);
     expect(mmu.modEntry(l4 * 4096 + 271 * 8, 0, 0, d, false)).toBe(-Errno.EINVAL);
     // The M2P reads back through the guest's own table, read-only.

@@ -18,14 +18,14 @@
  * - 64-bit PV kernels run in ring 3, so every present entry gets `_PAGE_USER`
  *   (adjust_guest_l*e); kernel-only L1 mappings are tagged `_PAGE_GUEST_KERNEL` (bit 52).
  *
- * Counts live in the core {@link FrameTable}: `type`/`typeCount` are the page type and
+ * Counts live in the core `FrameTable`: `type`/`typeCount` are the page type and
  * its reference count, `refCount` the general references, `flags` {@link PageFlag}.
  *
  * @module
  */
 import { Errno, FRAME_FREE, FRAME_XEN, type Domain, type PhysicalMemory } from "@hvkit/core";
 
-/** Xen's page types (PGT_*), kept in {@link FrameTable.type}. */
+/** Xen's page types (PGT_*), kept in `FrameTable.type` (core). */
 export enum PageType {
   /** Not typed. */
   None = 0,
@@ -43,7 +43,7 @@ export enum PageType {
   SegDesc = 6,
 }
 
-/** Bits of {@link FrameTable.flags} the PV MMU uses. */
+/** Bits of `FrameTable.flags` (core) the PV MMU uses. */
 export const PageFlag = {
   /** The frame is pinned as a page table (MMUEXT_PIN_L*_TABLE). */
   Pinned: 1,
@@ -106,14 +106,6 @@ export interface PvPagingFormat {
 /** The 64-bit PV paging format. */
 export const PV64_PAGING: PvPagingFormat = { levels: 4, longMode: true };
 
-/** Result of a guest page-table walk. */
-export interface PvWalk {
-  /** Machine address of the L1 entry (−1 if the walk stopped above L1). */
-  l1eAddr: number;
-  /** Machine frame of the L1 table (−1 if none). */
-  l1Mfn: number;
-}
-
 /**
  * The PV MMU of one machine. Stateless apart from the machine's frame table and the
  * read-only M2P it maintains.
@@ -150,7 +142,8 @@ export class PvMmu {
     const l2Pages = Math.ceil(l1Pages / 512);
     if (l2Pages > 1) throw new RangeError("machine too large for a one-L2 M2P mapping");
     const frames = allocXen(m2pPages + l1Pages + 2);
-    if (frames.length < m2pPages + l1Pages + 2) throw new RangeError("no machine memory for the M2P table");
+    if (frames.length < m2pPages + l1Pages + 2)
+      throw new RangeError("no machine memory for the M2P table");
     this.m2pFrames = frames.slice(0, m2pPages);
     const l1s = frames.slice(m2pPages, m2pPages + l1Pages);
     const l2 = frames[m2pPages + l1Pages];
@@ -158,14 +151,16 @@ export class PvMmu {
     this.m2pBase = this.m2pFrames[0] * 4096;
     // The M2P frames are contiguous when claimed from a free tail; fall back to per-entry lookups otherwise.
     for (let i = 1; i < m2pPages; i++) {
-      if (this.m2pFrames[i] !== this.m2pFrames[0] + i) throw new RangeError("M2P frames are not contiguous");
+      if (this.m2pFrames[i] !== this.m2pFrames[0] + i)
+        throw new RangeError("M2P frames are not contiguous");
     }
     for (const f of this.m2pFrames) {
       this.mem.fill(0xff, f * 4096, f * 4096 + 4096);
       this.ft.flags[f] |= PageFlag.M2p;
     }
     const ro = Pte.P | Pte.US | Pte.A;
-    for (let i = 0; i < m2pPages; i++) this.writeEntry(l1s[i >> 9] * 4096 + (i & 511) * 8, this.m2pFrames[i], ro, 0);
+    for (let i = 0; i < m2pPages; i++)
+      this.writeEntry(l1s[i >> 9] * 4096 + (i & 511) * 8, this.m2pFrames[i], ro, 0);
     for (let i = 0; i < l1Pages; i++) this.writeEntry(l2 * 4096 + i * 8, l1s[i], ro, 0);
     this.writeEntry(this.m2pL3 * 4096, l2, ro, 0);
   }
@@ -197,7 +192,11 @@ export class PvMmu {
   /** Writes an entry mapping `mfn` with low flags `lo` and high-word flags `hiFlags`. */
   writeEntry(pa: number, mfn: number, lo: number, hiFlags: number): void {
     this.dv.setUint32(pa, ((mfn % 0x100000) * 4096 + (lo & 0xfff)) >>> 0, true);
-    this.dv.setUint32(pa + 4, ((Math.floor(mfn / 0x100000) & 0xfffff) | (hiFlags & 0xfff00000)) >>> 0, true);
+    this.dv.setUint32(
+      pa + 4,
+      ((Math.floor(mfn / 0x100000) & 0xfffff) | (hiFlags & 0xfff00000)) >>> 0,
+      true,
+    );
   }
 
   /** The frame number of an entry given its two words. */
@@ -277,7 +276,7 @@ export class PvMmu {
     for (let i = 0; i < 512; i++) {
       if (this.isXenSlot(level, i)) continue;
       const pa = base + i * 8;
-      let lo = this.dv.getUint32(pa, true);
+      const lo = this.dv.getUint32(pa, true);
       if (!(lo & Pte.P)) continue;
       const hi = this.dv.getUint32(pa + 4, true);
       const rc = this.getPageFromEntry(level, lo, hi, d);
@@ -306,7 +305,8 @@ export class PvMmu {
     for (let i = 0; i < upTo; i++) {
       if (this.isXenSlot(level, i)) continue;
       const lo = this.dv.getUint32(base + i * 8, true);
-      if (lo & Pte.P) this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d);
+      if (lo & Pte.P)
+        this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d);
     }
   }
 
@@ -434,7 +434,10 @@ export class PvMmu {
     const vhi = Number((va >> 32n) & 0xffffn);
     for (let level: number = this.format.levels; level >= 1; level--) {
       const shift = 12 + 9 * (level - 1);
-      const idx = shift >= 32 ? (vhi >>> (shift - 32)) & 511 : ((vlo >>> shift) | (shift > 23 ? vhi << (32 - shift) : 0)) & 511;
+      const idx =
+        shift >= 32
+          ? (vhi >>> (shift - 32)) & 511
+          : ((vlo >>> shift) | (shift > 23 ? vhi << (32 - shift) : 0)) & 511;
       const pa = table * 4096 + idx * 8;
       let lo = this.dv.getUint32(pa, true);
       if (!(lo & Pte.P)) return -1;
@@ -469,7 +472,7 @@ export function shareXenFrame(memory: PhysicalMemory, mfn: number, domid: number
 
 /**
  * Claims `count` free frames from the top of machine memory for the hypervisor itself
- * (owner {@link FRAME_XEN}), zeroed, in ascending order.
+ * (owner `FRAME_XEN`), zeroed, in ascending order.
  */
 export function claimXenFrames(memory: PhysicalMemory, count: number): number[] {
   const ft = memory.frameTable;
@@ -480,7 +483,8 @@ export function claimXenFrames(memory: PhysicalMemory, count: number): number[] 
       out.push(f);
     }
   }
-  if (out.length < count) throw new RangeError(`out of machine memory claiming ${count} hypervisor frames`);
+  if (out.length < count)
+    throw new RangeError(`out of machine memory claiming ${count} hypervisor frames`);
   out.reverse();
   for (const f of out) memory.bytes.fill(0, f * 4096, f * 4096 + 4096);
   return out;

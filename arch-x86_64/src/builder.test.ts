@@ -8,7 +8,14 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
-import { bootInitialDomain, createMachine, ImageError, ImageErrorCode, RecordingConsoleSink, type Domain } from "@hvkit/core";
+import {
+  bootInitialDomain,
+  createMachine,
+  ImageError,
+  ImageErrorCode,
+  RecordingConsoleSink,
+  type Domain,
+} from "@hvkit/core";
 import { PageFlag, PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
 import { buildPvDomain, writeHypercallPage } from "./builder.js";
 import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
@@ -18,8 +25,14 @@ const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.me
 
 function boot(memoryMiB = 32) {
   const plugin = new X86_64PvPlugin();
-  const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB, console: new RecordingConsoleSink() });
-  const domain = bootInitialDomain(machine, readFileSync(HELLO), { cmdline: "console=hvc0 loglevel=9" });
+  const machine = createMachine(container.createChildContainer(), {
+    arch: plugin,
+    memoryMiB,
+    console: new RecordingConsoleSink(),
+  });
+  const domain = bootInitialDomain(machine, readFileSync(HELLO), {
+    cmdline: "console=hvc0 loglevel=9",
+  });
   const v = domain.vcpus[0].arch as PvVcpu;
   const layout = (domain.arch as PvDomainState).layout;
   return { plugin, machine, domain, v, layout, mmu: plugin.mmu(machine) };
@@ -35,7 +48,9 @@ function readVa(d: Domain, v: PvVcpu, va: bigint, size: 1 | 4 | 8): bigint {
   expect(pa).toBeGreaterThanOrEqual(0);
   const view = v.machine.memory.view;
   void d;
-  return size === 8 ? view.getBigUint64(pa, true) : BigInt(size === 4 ? view.getUint32(pa, true) : view.getUint8(pa));
+  return size === 8
+    ? view.getBigUint64(pa, true)
+    : BigInt(size === 4 ? view.getUint32(pa, true) : view.getUint8(pa));
 }
 
 describe("x86_64 PV domain builder", () => {
@@ -52,7 +67,8 @@ describe("x86_64 PV domain builder", () => {
     expect(layout.vStack).toBe(layout.vPageTables + BigInt(layout.nrPtFrames) * P);
     expect(layout.vEnd % (1n << 22n)).toBe(0n);
     expect(layout.vEnd - (layout.vStack + P)).toBeGreaterThanOrEqual(512n * 1024n);
-    const need = (end: bigint): bigint => 1n + nr(0n, end, 39n) + nr(0n, end, 30n) + nr(0n, end, 21n);
+    const need = (end: bigint): bigint =>
+      1n + nr(0n, end, 39n) + nr(0n, end, 30n) + nr(0n, end, 21n);
     expect(need(layout.vEnd)).toBeLessThanOrEqual(BigInt(layout.nrPtFrames));
     // Xen gives dom0 all free memory but a reserve of 1/16 (at most 128 MiB).
     expect(domain.totPages).toBe(domain.p2m.length);
@@ -62,7 +78,9 @@ describe("x86_64 PV domain builder", () => {
   it("fills start_info with the layout, the flags of the initial domain and the command line", () => {
     const { layout, domain, v } = boot();
     const si = layout.vStartInfo;
-    const magic = Array.from({ length: 15 }, (_, i) => Number(readVa(domain, v, si + BigInt(i), 1)));
+    const magic = Array.from({ length: 15 }, (_, i) =>
+      Number(readVa(domain, v, si + BigInt(i), 1)),
+    );
     expect(String.fromCharCode(...magic)).toBe("xen-3.0-x86_64\0");
     expect(readVa(domain, v, si + 32n, 8)).toBe(BigInt(domain.p2m.length));
     expect(readVa(domain, v, si + 40n, 8)).toBe(BigInt(domain.sharedInfoMfn) * 4096n);
@@ -72,11 +90,15 @@ describe("x86_64 PV domain builder", () => {
     expect(readVa(domain, v, si + 88n, 8)).toBe(layout.vPageTables);
     expect(readVa(domain, v, si + 96n, 8)).toBe(BigInt(layout.nrPtFrames));
     expect(readVa(domain, v, si + 104n, 8)).toBe(layout.vPhysmap);
-    const cmd = Array.from({ length: 24 }, (_, i) => Number(readVa(domain, v, si + 128n + BigInt(i), 1)));
+    const cmd = Array.from({ length: 24 }, (_, i) =>
+      Number(readVa(domain, v, si + 128n + BigInt(i), 1)),
+    );
     expect(String.fromCharCode(...cmd)).toBe("console=hvc0 loglevel=9\0");
     // The p2m list holds every page's machine frame, and M2P agrees.
     for (const pfn of [0, 1, 255, domain.p2m.length - 1]) {
-      expect(readVa(domain, v, layout.vPhysmap + BigInt(pfn) * 8n, 8)).toBe(BigInt(domain.p2m[pfn]));
+      expect(readVa(domain, v, layout.vPhysmap + BigInt(pfn) * 8n, 8)).toBe(
+        BigInt(domain.p2m[pfn]),
+      );
     }
   });
 
@@ -111,7 +133,8 @@ describe("x86_64 PV domain builder", () => {
     expect(cpu.rip).toBe(0x100000n);
     expect(cpu.getReg(Reg.RSI)).toBe(layout.vStartInfo);
     expect(cpu.getReg(Reg.RSP)).toBe(layout.vStack + 4096n);
-    for (const r of [Reg.RAX, Reg.RBX, Reg.RCX, Reg.RDX, Reg.RDI, Reg.RBP, Reg.R8, Reg.R15]) expect(cpu.getReg(r)).toBe(0n);
+    for (const r of [Reg.RAX, Reg.RBX, Reg.RCX, Reg.RDX, Reg.RDI, Reg.RBP, Reg.R8, Reg.R15])
+      expect(cpu.getReg(r)).toBe(0n);
     expect(cpu.rflags).toBe(0x202);
     expect(cpu.sel[Seg.CS]).toBe(0xe033);
     expect(cpu.sel[Seg.SS]).toBe(0xe02b);
@@ -119,14 +142,19 @@ describe("x86_64 PV domain builder", () => {
     expect(cpu.cpl).toBe(3);
     expect(v.kernelMode).toBe(true);
     expect(cpu.cr3).toBe(layout.l4Mfn * 4096);
-    for (let i = 0; i < 32; i++) expect(machine.memory.read8(domain.sharedInfoMfn * 4096 + i * 64 + 1)).toBe(1);
+    for (let i = 0; i < 32; i++)
+      expect(machine.memory.read8(domain.sharedInfoMfn * 4096 + i * 64 + 1)).toBe(1);
   });
 
   it("writes 128 hypercall stubs of 32 bytes over 0xCC, stub 23 the iret one", () => {
     const page = new Uint8Array(4096);
     writeHypercallPage(page, 0);
-    expect(Array.from(page.subarray(29 * 32, 29 * 32 + 14))).toEqual([0x51, 0x41, 0x53, 0xb8, 29, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3]);
-    expect(Array.from(page.subarray(23 * 32, 23 * 32 + 11))).toEqual([0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0x0f, 0x05]);
+    expect(Array.from(page.subarray(29 * 32, 29 * 32 + 14))).toEqual([
+      0x51, 0x41, 0x53, 0xb8, 29, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3,
+    ]);
+    expect(Array.from(page.subarray(23 * 32, 23 * 32 + 11))).toEqual([
+      0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0x0f, 0x05,
+    ]);
     expect(page[23 * 32 + 11]).toBe(0xcc);
     expect(page[127 * 32 + 14]).toBe(0xcc);
     expect(page[4095]).toBe(0xcc);
@@ -140,7 +168,14 @@ describe("x86_64 PV domain builder", () => {
     const seg = { vaddr: 0x100000n, data: new Uint8Array(16), memsz: 0x2000 };
     const bad = (hypercallPage: bigint | null, nrPages: number, segs = [seg]): ImageError => {
       try {
-        buildPvDomain(machine, mmu, d, v, { segments: segs, entry: 0x100000n, virtBase: 0n, hypercallPage }, { nrPages, cmdline: "", initial: false });
+        buildPvDomain(
+          machine,
+          mmu,
+          d,
+          v,
+          { segments: segs, entry: 0x100000n, virtBase: 0n, hypercallPage },
+          { nrPages, cmdline: "", initial: false },
+        );
       } catch (e) {
         expect(e).toBeInstanceOf(ImageError);
         return e as ImageError;

@@ -10,14 +10,15 @@
  *
  * @module
  */
+import { ImageError, ImageErrorCode, VcpuState, type Domain, type Machine } from "@hvkit/core";
 import {
-  ImageError,
-  ImageErrorCode,
-  VcpuState,
-  type Domain,
-  type Machine,
-} from "@hvkit/core";
-import { PageFlag, PageType, Pte, PTE_HI_GUEST_KERNEL, shareXenFrame, type PvMmu } from "@hvkit/arch-x86";
+  PageFlag,
+  PageType,
+  Pte,
+  PTE_HI_GUEST_KERNEL,
+  shareXenFrame,
+  type PvMmu,
+} from "@hvkit/arch-x86";
 import { Reg, Seg } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { Rflags, Selector } from "./traps.js";
@@ -116,7 +117,8 @@ export function buildPvDomain(
   image: PvKernelImage,
   opts: PvBuildOptions,
 ): PvBuildLayout {
-  if (image.segments.length === 0) throw new ImageError(ImageErrorCode.NoSegments, "program headers", "no loadable segment");
+  if (image.segments.length === 0)
+    throw new ImageError(ImageErrorCode.NoSegments, "program headers", "no loadable segment");
   const nrPages = opts.nrPages;
   const vStart = image.virtBase;
   let kStart = -1n;
@@ -127,7 +129,11 @@ export function buildPvDomain(
     if (end > kEnd) kEnd = end;
   }
   if (kStart < vStart) {
-    throw new ImageError(ImageErrorCode.BadAddresses, "VIRT_BASE", `kernel starts at ${hex(kStart)}, below virt_base ${hex(vStart)}`);
+    throw new ImageError(
+      ImageErrorCode.BadAddresses,
+      "VIRT_BASE",
+      `kernel starts at ${hex(kStart)}, below virt_base ${hex(vStart)}`,
+    );
   }
   const vKernelEnd = roundUp(kEnd, PAGE);
   const vPhysmap = vKernelEnd;
@@ -150,11 +156,16 @@ export function buildPvDomain(
     const vStackEnd = vStack + PAGE;
     vEnd = roundUp(vStackEnd, MB4);
     if (vEnd - vStackEnd < 512n * 1024n) vEnd += MB4;
-    const need = 1n + nrCover(vStart, vEnd, 39n) + nrCover(vStart, vEnd, 30n) + nrCover(vStart, vEnd, 21n);
+    const need =
+      1n + nrCover(vStart, vEnd, 39n) + nrCover(vStart, vEnd, 30n) + nrCover(vStart, vEnd, 21n);
     if (need <= BigInt(nrPt)) break;
   }
   if (vStart < HYPERVISOR_VIRT_END && vEnd > HYPERVISOR_VIRT_START) {
-    throw new ImageError(ImageErrorCode.BadAddresses, "VIRT_BASE", "image overlaps the hypervisor's area 0xffff800000000000-0xffff87ffffffffff");
+    throw new ImageError(
+      ImageErrorCode.BadAddresses,
+      "VIRT_BASE",
+      "image overlaps the hypervisor's area 0xffff800000000000-0xffff87ffffffffff",
+    );
   }
   const mappedPages = Number((vEnd - vStart) >> 12n);
   if (mappedPages > nrPages) {
@@ -166,16 +177,30 @@ export function buildPvDomain(
   }
   const hc = image.hypercallPage;
   if (hc !== null && (hc < kStart || hc + PAGE > vKernelEnd || (hc & (PAGE - 1n)) !== 0n)) {
-    throw new ImageError(ImageErrorCode.BadHypercallPage, "HYPERCALL_PAGE note", `${hex(hc)} is not a page-aligned page inside the image ${hex(kStart)}-${hex(kEnd)}`);
+    throw new ImageError(
+      ImageErrorCode.BadHypercallPage,
+      "HYPERCALL_PAGE note",
+      `${hex(hc)} is not a page-aligned page inside the image ${hex(kStart)}-${hex(kEnd)}`,
+    );
   }
 
   // shared_info: a hypervisor page shared with the domain (allocated first, while memory is free).
   const siFrames = mmu.allocXen(1);
-  if (siFrames.length !== 1) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "machine memory", "no frame left for shared_info");
+  if (siFrames.length !== 1)
+    throw new ImageError(
+      ImageErrorCode.SegmentBeyondMemory,
+      "machine memory",
+      "no frame left for shared_info",
+    );
   const si = siFrames[0];
   shareXenFrame(machine.memory, si, domain.id);
   const mfns = machine.allocFrames(domain, nrPages);
-  if (!mfns) throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "domain memory", `cannot allocate ${nrPages} pages`);
+  if (!mfns)
+    throw new ImageError(
+      ImageErrorCode.SegmentBeyondMemory,
+      "domain memory",
+      `cannot allocate ${nrPages} pages`,
+    );
   const p2m = new Int32Array(nrPages);
   for (let i = 0; i < nrPages; i++) {
     p2m[i] = mfns[i];
@@ -188,7 +213,7 @@ export function buildPvDomain(
     return p2m[Number(off >> 12n)] * 4096 + Number(off & 4095n);
   };
   const copyIn = (va: bigint, bytes: Uint8Array): void => {
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const n = Math.min(bytes.length - i, 4096 - Number((va + BigInt(i)) & 4095n));
       mem.bytes.set(bytes.subarray(i, i + n), pa(va + BigInt(i)));
       i += n;

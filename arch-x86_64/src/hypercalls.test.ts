@@ -7,7 +7,14 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
-import { bootInitialDomain, createMachine, Errno, RecordingConsoleSink, ShutdownReason, type HypercallArgs } from "@hvkit/core";
+import {
+  bootInitialDomain,
+  createMachine,
+  Errno,
+  RecordingConsoleSink,
+  ShutdownReason,
+  type HypercallArgs,
+} from "@hvkit/core";
 import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
 import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
 import type { PvVcpu } from "./pv-vcpu.js";
@@ -19,7 +26,11 @@ const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.me
 function setup() {
   const plugin = new X86_64PvPlugin();
   const sink = new RecordingConsoleSink();
-  const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB: 32, console: sink });
+  const machine = createMachine(container.createChildContainer(), {
+    arch: plugin,
+    memoryMiB: 32,
+    console: sink,
+  });
   const domain = bootInitialDomain(machine, readFileSync(HELLO));
   const vcpu = domain.vcpus[0];
   const v = vcpu.arch as PvVcpu;
@@ -34,9 +45,23 @@ function setup() {
     }
     return Number(machine.dispatchHypercall(vcpu, nr, args));
   };
-  const put64 = (va: bigint, val: bigint): void => machine.memory.view.setBigUint64(v.translate(va, true), BigInt.asUintN(64, val), true);
-  const get64 = (va: bigint): bigint => machine.memory.view.getBigUint64(v.translate(va, false), true);
-  return { machine, domain, vcpu, v, layout, scratch, call, put64, get64, sink, mmu: plugin.mmu(machine) };
+  const put64 = (va: bigint, val: bigint): void =>
+    machine.memory.view.setBigUint64(v.translate(va, true), BigInt.asUintN(64, val), true);
+  const get64 = (va: bigint): bigint =>
+    machine.memory.view.getBigUint64(v.translate(va, false), true);
+  return {
+    machine,
+    domain,
+    vcpu,
+    v,
+    layout,
+    scratch,
+    call,
+    put64,
+    get64,
+    sink,
+    mmu: plugin.mmu(machine),
+  };
 }
 
 describe("set_trap_table, callbacks, stack_switch, set_segment_base", () => {
@@ -81,7 +106,11 @@ describe("set_trap_table, callbacks, stack_switch, set_segment_base", () => {
     expect(call(30, 7, scratch)).toBe(-Errno.ENOSYS);
     expect(call(30, 0, 0x7fff00000000n)).toBe(-Errno.EFAULT);
     expect(call(4, 0x100500n, 0x100600n, 0x100700n)).toBe(0); // set_callbacks
-    expect([v.eventCallback, v.failsafeCallback, v.syscallCallback]).toEqual([0x100500n, 0x100600n, 0x100700n]);
+    expect([v.eventCallback, v.failsafeCallback, v.syscallCallback]).toEqual([
+      0x100500n,
+      0x100600n,
+      0x100700n,
+    ]);
   });
 
   it("stack_switch and set_segment_base store what later bounces and mode switches use", () => {
@@ -209,7 +238,9 @@ describe("bounce frames and iret", () => {
     expect(get64(sp + 48n)).toBe(0xe02bn);
     // Build an iret frame {rax, r11, rcx, flags, rip, cs, rflags, rsp, ss} and return to user mode.
     const f = sp - 72n;
-    [0x77n, 0x11n, 0x22n, 0n, 0x100500n, 0xe033n, 0x246n, 0x300000n, 0xe02bn].forEach((x, i) => put64(f + BigInt(8 * i), x));
+    [0x77n, 0x11n, 0x22n, 0n, 0x100500n, 0xe033n, 0x246n, 0x300000n, 0xe02bn].forEach((x, i) =>
+      put64(f + BigInt(8 * i), x),
+    );
     cpu.setReg(Reg.RSP, f);
     expect(doIret(v)).toBe(0x77n);
     expect(v.kernelMode).toBe(false);
@@ -238,7 +269,9 @@ describe("CPUID policy", () => {
   it("reports Xen's signature, version and hypercall page leaves, and no SSE", () => {
     const out = new Uint32Array(4);
     cpuidPolicy(0x40000000, 0, out);
-    const sig = [out[1], out[2], out[3]].map((w) => String.fromCharCode(w & 255, (w >> 8) & 255, (w >> 16) & 255, w >>> 24)).join("");
+    const sig = [out[1], out[2], out[3]]
+      .map((w) => String.fromCharCode(w & 255, (w >> 8) & 255, (w >> 16) & 255, w >>> 24))
+      .join("");
     expect(sig).toBe("XenVMMXenVMM");
     expect(out[0] - 0x40000000).toBeGreaterThanOrEqual(2);
     cpuidPolicy(0x40000001, 0, out);
@@ -251,5 +284,23 @@ describe("CPUID policy", () => {
     expect(out[2] >>> 31).toBe(1); // hypervisor
     cpuidPolicy(0x80000001, 0, out);
     expect(out[3] & (1 << 29)).not.toBe(0); // long mode
+  });
+});
+
+describe("event upcalls", () => {
+  it("a pending, unmasked upcall bounces to the event callback with events masked", () => {
+    const { v, domain, machine } = setup();
+    v.eventCallback = 0x100000n; // _start: its first instruction leaves rsp alone
+    const vi = domain.sharedInfoMfn * 4096;
+    machine.memory.bytes[vi] = 1; // evtchn_upcall_pending
+    const rsp = v.cpu.getReg(Reg.RSP);
+    v.cpu.rip = 0x100000n;
+    v.run(1); // masked (as at boot): no upcall
+    expect(v.cpu.getReg(Reg.RSP)).toBe(rsp);
+    machine.memory.bytes[vi + 1] = 0;
+    v.cpu.rip = 0x100000n;
+    v.run(1);
+    expect(v.cpu.getReg(Reg.RSP)).toBe(rsp - 56n);
+    expect(machine.memory.bytes[vi + 1]).toBe(1);
   });
 });

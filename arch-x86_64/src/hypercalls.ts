@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { Errno, type HypercallArgs, type HypercallContext, type HypercallEntry, type Vcpu } from "@hvkit/core";
+import {
+  Errno,
+  type HypercallArgs,
+  type HypercallContext,
+  type HypercallEntry,
+  type Vcpu,
+} from "@hvkit/core";
 import { isCanonical, PageFlag, PageType, Seg, type PvMmu } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { doIret, newGuestCr3 } from "./traps.js";
@@ -30,7 +36,11 @@ export const HypercallNo = {
 } as const;
 
 /** mmu_update commands (low 3 bits of `ptr`). */
-export const MmuCmd = { NORMAL_PT_UPDATE: 0, MACHPHYS_UPDATE: 1, PT_UPDATE_PRESERVE_AD: 2 } as const;
+export const MmuCmd = {
+  NORMAL_PT_UPDATE: 0,
+  MACHPHYS_UPDATE: 1,
+  PT_UPDATE_PRESERVE_AD: 2,
+} as const;
 
 /** mmuext_op commands. */
 export const MmuextCmd = {
@@ -54,7 +64,14 @@ export const MmuextCmd = {
 } as const;
 
 /** update_va_mapping flags. */
-export const Uvmf = { NONE: 0, TLB_FLUSH: 1, INVLPG: 2, FLUSHTYPE_MASK: 3, LOCAL: 0, ALL: 4 } as const;
+export const Uvmf = {
+  NONE: 0,
+  TLB_FLUSH: 1,
+  INVLPG: 2,
+  FLUSHTYPE_MASK: 3,
+  LOCAL: 0,
+  ALL: 4,
+} as const;
 
 /** set_segment_base selectors. */
 export const SegBase = { FS: 0, GS_USER: 1, GS_KERNEL: 2, GS_USER_SEL: 3 } as const;
@@ -182,7 +199,9 @@ function callbackOp(ctx: HypercallContext, args: HypercallArgs): number {
       v.nmiCallback = 0n;
       return 0;
     }
-    return type === 0 || type === 1 || type === 2 || type === 5 || type === 7 ? -Errno.EINVAL : -Errno.ENOSYS;
+    return type === 0 || type === 1 || type === 2 || type === 5 || type === 7
+      ? -Errno.EINVAL
+      : -Errno.ENOSYS;
   }
   return -Errno.ENOSYS;
 }
@@ -244,7 +263,8 @@ function setGdt(ctx: HypercallContext, args: HypercallArgs): number {
   }
   const mmu = v.mmu;
   for (let i = 0; i < nr; i++) {
-    const rc = frames[i] < 0 ? -Errno.EINVAL : mmu.getPageAndType(frames[i], PageType.SegDesc, ctx.domain);
+    const rc =
+      frames[i] < 0 ? -Errno.EINVAL : mmu.getPageAndType(frames[i], PageType.SegDesc, ctx.domain);
     if (rc !== 0) {
       for (let j = 0; j < i; j++) mmu.putPageAndType(frames[j], ctx.domain);
       return -Errno.EINVAL;
@@ -270,7 +290,10 @@ function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
   const mmu = v.mmu;
   const ft = ctx.machine.memory.frameTable;
   if (mfn >= ft.frames || !mmu.getPage(mfn, ctx.domain)) return -Errno.EINVAL;
-  const type = ft.typeCount[mfn] > 0 && ft.type[mfn] === PageType.SegDesc ? PageType.SegDesc : PageType.Writable;
+  const type =
+    ft.typeCount[mfn] > 0 && ft.type[mfn] === PageType.SegDesc
+      ? PageType.SegDesc
+      : PageType.Writable;
   if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, type, ctx.domain) !== 0) {
     mmu.putPage(mfn);
     return -Errno.EINVAL;
@@ -283,7 +306,10 @@ function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
 }
 
 /** Resolves mmu_update/mmuext_op's foreigndom (get_pg_owner). */
-function pageOwner(ctx: HypercallContext, domid: number): { d: HypercallContext["domain"] } | number {
+function pageOwner(
+  ctx: HypercallContext,
+  domid: number,
+): { d: HypercallContext["domain"] } | number {
   if (domid === DOMID_SELF || domid === ctx.domain.id) return { d: ctx.domain };
   if (domid >= 0x7ff0) return -Errno.EPERM;
   const d = ctx.machine.domains.get(domid);
@@ -328,7 +354,10 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
       const type = ft.type[mfn];
       if (ft.typeCount[mfn] > 0 && type >= PageType.L1 && type <= PageType.L4) {
         rc = mmu.modEntry(pa, lo, hi, pgOwner, cmd === MmuCmd.PT_UPDATE_PRESERVE_AD);
-      } else if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, PageType.Writable, ctx.domain) === 0) {
+      } else if (
+        (ft.flags[mfn] & PageFlag.Shared) !== 0 ||
+        mmu.getPageType(mfn, PageType.Writable, ctx.domain) === 0
+      ) {
         dv.setUint32(pa, lo, true);
         dv.setUint32(pa + 4, hi, true);
         v.cpu.invalidateCode(pa, 8);
@@ -369,8 +398,15 @@ function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
   const l1e = mmu.l1eAddress(v.guestTable, va);
   if (l1e < 0) return -Errno.EINVAL;
   const l1 = Math.floor(l1e / 4096);
-  if (ft.owner[l1] !== ctx.domain.id || ft.type[l1] !== PageType.L1 || ft.typeCount[l1] === 0) return -Errno.EINVAL;
-  let rc = mmu.modEntry(l1e, Number(val & 0xffffffffn), Number((val >> 32n) & 0xffffffffn), ctx.domain, false);
+  if (ft.owner[l1] !== ctx.domain.id || ft.type[l1] !== PageType.L1 || ft.typeCount[l1] === 0)
+    return -Errno.EINVAL;
+  let rc = mmu.modEntry(
+    l1e,
+    Number(val & 0xffffffffn),
+    Number((val >> 32n) & 0xffffffffn),
+    ctx.domain,
+    false,
+  );
   const type = Number(flags & 3n);
   const target = flags & ~3n;
   if (type === Uvmf.TLB_FLUSH || type === Uvmf.INVLPG) {
@@ -487,7 +523,13 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
       case MmuextCmd.SET_LDT: {
         const ents = Number(arg2 & 0xffffffffn);
         if (pgOwner !== ctx.domain) rc = -Errno.EPERM;
-        else if ((arg1 & 4095n) !== 0n || ents > 8192 || !isCanonical(arg1) || !isCanonical(arg1 + BigInt(ents * 8))) rc = -Errno.EINVAL;
+        else if (
+          (arg1 & 4095n) !== 0n ||
+          ents > 8192 ||
+          !isCanonical(arg1) ||
+          !isCanonical(arg1 + BigInt(ents * 8))
+        )
+          rc = -Errno.EINVAL;
         else {
           v.ldtBase = arg1;
           v.ldtEntries = ents;
@@ -532,7 +574,12 @@ function iret(ctx: HypercallContext): number | bigint {
 
 /** The x86_64 PV arch rows of the hypercall table. */
 export function x86_64PvHypercalls(): HypercallEntry[] {
-  const row = (number: number, name: string, handler: HypercallEntry["handler"], xsm: HypercallEntry["xsm"] = "none"): HypercallEntry => ({
+  const row = (
+    number: number,
+    name: string,
+    handler: HypercallEntry["handler"],
+    xsm: HypercallEntry["xsm"] = "none",
+  ): HypercallEntry => ({
     number,
     name,
     handler,
@@ -559,4 +606,3 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
 export function mmuOf(ctx: HypercallContext): PvMmu {
   return pv(ctx).mmu;
 }
-

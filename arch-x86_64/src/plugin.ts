@@ -17,7 +17,16 @@ import type {
   Vcpu,
 } from "@hvkit/core";
 import { computeLoadLayout, Errno, FRAME_FREE, ImageError, ImageErrorCode } from "@hvkit/core";
-import { claimXenFrames, decodeInsn, PV64_PAGING, PvMmu, resolveOperands, RO_MPT_VIRT_START, X86Cpu, type TlbControl } from "@hvkit/arch-x86";
+import {
+  claimXenFrames,
+  decodeInsn,
+  PV64_PAGING,
+  PvMmu,
+  resolveOperands,
+  RO_MPT_VIRT_START,
+  X86Cpu,
+  type TlbControl,
+} from "@hvkit/arch-x86";
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
@@ -32,7 +41,11 @@ export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKer
 export function kernelImageFromElf(image: ElfImage, memoryBytes: number): PvKernelImage {
   const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096 });
   return {
-    segments: layout.segments.map((s) => ({ vaddr: s.virtualAddress, data: s.data, memsz: Number(s.memSize) })),
+    segments: layout.segments.map((s) => ({
+      vaddr: s.virtualAddress,
+      data: s.data,
+      memsz: Number(s.memSize),
+    })),
     entry: layout.entry,
     virtBase: layout.virtBase,
     hypercallPage: layout.hypercallPage ?? null,
@@ -116,7 +129,11 @@ export class X86_64PvPlugin implements ArchPlugin {
   buildDomain(request: DomainBuildRequest): void {
     const { machine, domain } = request;
     if (request.mode !== "pv") {
-      throw new ImageError(ImageErrorCode.UnsupportedFeature, "guest mode", `x86_64 builds only PV guests, not ${request.mode}`);
+      throw new ImageError(
+        ImageErrorCode.UnsupportedFeature,
+        "guest mode",
+        `x86_64 builds only PV guests, not ${request.mode}`,
+      );
     }
     const v = domain.vcpus[0]?.arch as PvVcpu | undefined;
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
@@ -164,7 +181,11 @@ export class X86_64PvPlugin implements ArchPlugin {
     // XENMEM_machphys_mapping (12): { xen_ulong v_start, v_end, max_mfn }.
     if (op !== 12) return -Errno.ENOSYS;
     const v = ctx.vcpu.arch as PvVcpu;
-    const vals = [RO_MPT_VIRT_START, RO_MPT_VIRT_END, ((RO_MPT_VIRT_END - RO_MPT_VIRT_START) >> 3n) - 1n];
+    const vals = [
+      RO_MPT_VIRT_START,
+      RO_MPT_VIRT_END,
+      ((RO_MPT_VIRT_END - RO_MPT_VIRT_START) >> 3n) - 1n,
+    ];
     for (let i = 0; i < 3; i++) {
       for (let b = 0; b < 8; b++) {
         const pa = v.translate(arg + BigInt(8 * i + b), true);

@@ -14,9 +14,16 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
-import { disassembleBytes, Reg, Seg, X86ExitReason, type PvMmu, type X86CpuApi } from "@hvkit/arch-x86";
+import {
+  disassembleBytes,
+  Reg,
+  Seg,
+  X86ExitReason,
+  type PvMmu,
+  type X86CpuApi,
+} from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
-import { handleException, bounceSyscall, Rflags, Selector } from "./traps.js";
+import { bounceSyscall, createBounceFrame, handleException, Rflags, Selector } from "./traps.js";
 
 /** Builds the X86 CPU model for one vCPU. */
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
@@ -141,6 +148,16 @@ export class PvVcpu implements ArchVcpu {
     let remaining = budget;
     let retired = 0;
     e.message = "";
+    // Xen's test_guest_events on the way back to the guest: a pending, unmasked upcall
+    // bounces to the event callback with events masked.
+    const vi = this.vcpuInfoAddr();
+    if (vi >= 0 && this.eventCallback !== 0n) {
+      const bytes = this.machine.memory.bytes;
+      if (bytes[vi] !== 0 && bytes[vi + 1] === 0) {
+        const msg = createBounceFrame(this, this.eventCallback, -1, true);
+        if (msg) return this.fatal(msg);
+      }
+    }
     for (;;) {
       const reason = cpu.run(remaining < 1 ? 1 : remaining);
       retired += cpu.exit.retired;
@@ -224,7 +241,24 @@ export class PvVcpu implements ArchVcpu {
   describe(): string {
     const cpu = this.cpu;
     const hex = (v: bigint): string => v.toString(16).padStart(16, "0");
-    const names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+    const names = [
+      "rax",
+      "rcx",
+      "rdx",
+      "rbx",
+      "rsp",
+      "rbp",
+      "rsi",
+      "rdi",
+      "r8",
+      "r9",
+      "r10",
+      "r11",
+      "r12",
+      "r13",
+      "r14",
+      "r15",
+    ];
     const lines: string[] = [];
     lines.push(
       `d${this.domain.id}v${this.vcpu.id} ${this.kernelMode ? "guest kernel" : "guest user"} mode  rip ${hex(cpu.rip)}  rflags ${cpu.rflags.toString(16).padStart(8, "0")}  cs ${cpu.sel[Seg.CS].toString(16)} ss ${cpu.sel[Seg.SS].toString(16)}  cr3 ${cpu.cr3.toString(16)} cr2 ${hex(this.cr2)}`,
@@ -240,7 +274,6 @@ export class PvVcpu implements ArchVcpu {
     lines.push(`code: ${disassembleAt(this, cpu.rip, 1)[0]}`);
     return lines.join("\n");
   }
-
 }
 
 /**
@@ -259,7 +292,9 @@ export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
   let off = 0;
   for (const insn of disassembleBytes(bytes.subarray(0, n), va)) {
     if (out.length >= count) break;
-    const raw = Array.from(bytes.subarray(off, off + insn.length), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const raw = Array.from(bytes.subarray(off, off + insn.length), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join(" ");
     out.push(`${insn.address.toString(16)}: ${raw.padEnd(24)} ${insn.text}`);
     off += insn.length;
   }
@@ -270,5 +305,3 @@ export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
 function setArg(args: HypercallArgs, i: number, v: bigint): void {
   args.set(i, Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
 }
-
-

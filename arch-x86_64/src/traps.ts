@@ -40,13 +40,13 @@ export const Rflags = {
   /** Alignment check. */ AC: 0x40000,
 } as const;
 
-
 /** Start of the hypervisor's hole in the 64-bit address space. */
 const HYPERVISOR_VIRT_START = 0xffff800000000000n;
 /** End of the hypervisor's hole. */
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
 /** Vectors whose hardware exceptions push an error code (X86_EXC_HAVE_EC). */
-const HAVE_EC = (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 17) | (1 << 21);
+const HAVE_EC =
+  (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 17) | (1 << 21);
 /** Trap-info flag: mask events on entry. */
 const TI_MASK_EVENTS = 4;
 /** iret_context.flags: VGCF_in_syscall. */
@@ -54,7 +54,30 @@ const VGCF_IN_SYSCALL = 1 << 8;
 /** RFLAGS bits a guest may set (X86_EFLAGS_ALL minus IOPL and VM). */
 const RFLAGS_GUEST = 0x3f7fd5 & ~(Rflags.IOPL | Rflags.VM);
 
-const VECTOR_NAMES = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"];
+const VECTOR_NAMES = [
+  "#DE",
+  "#DB",
+  "NMI",
+  "#BP",
+  "#OF",
+  "#BR",
+  "#UD",
+  "#NM",
+  "#DF",
+  "#CSO",
+  "#TS",
+  "#NP",
+  "#SS",
+  "#GP",
+  "#PF",
+  "#15",
+  "#MF",
+  "#AC",
+  "#MC",
+  "#XM",
+  "#VE",
+  "#CP",
+];
 
 /** Name of vector `v` as Xen prints it. */
 export function vectorName(v: number): string {
@@ -74,7 +97,12 @@ function pushGuest(v: PvVcpu, va: bigint, value: bigint): boolean {
  * create_bounce_frame: switches to guest kernel mode if needed, pushes the frame and
  * enters `handler`. `errorCode` < 0 means none; `maskEvents` sets the upcall mask.
  */
-export function createBounceFrame(v: PvVcpu, handler: bigint, errorCode: number, maskEvents: boolean): string | null {
+export function createBounceFrame(
+  v: PvVcpu,
+  handler: bigint,
+  errorCode: number,
+  maskEvents: boolean,
+): string | null {
   const cpu = v.cpu;
   const oldRsp = cpu.getReg(Reg.RSP);
   const oldSs = BigInt(cpu.sel[Seg.SS]);
@@ -143,7 +171,8 @@ export function handleException(v: PvVcpu): string | null {
     if (vector === 0x80 && v.trapAddr[vector] !== 0n) return injectEvent(v, vector, -1);
     const dpl = v.trapFlags[vector] & 3;
     // permit_softint: DPL ≥ 1 from guest kernel mode, DPL 3 from guest user mode.
-    if (dpl >= (v.kernelMode ? 1 : 3) && v.trapAddr[vector] !== 0n) return injectEvent(v, vector, -1);
+    if (dpl >= (v.kernelMode ? 1 : 3) && v.trapAddr[vector] !== 0n)
+      return injectEvent(v, vector, -1);
     // Otherwise a #GP with the IDT vector in the error code, at the int instruction.
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent(v, Vector.GP, (vector << 3) | 2);
@@ -188,7 +217,11 @@ export function doIret(v: PvVcpu): number | bigint {
   for (let i = 0; i < 9; i++) {
     const pa = v.translate(rsp + BigInt(8 * i), false);
     if (pa < 0) {
-      v.machine.shutdownDomain(v.domain, ShutdownReason.Crash, `d${v.domain.id}v${v.vcpu.id}: fault while reading IRET context from guest stack at ${rsp.toString(16)}`);
+      v.machine.shutdownDomain(
+        v.domain,
+        ShutdownReason.Crash,
+        `d${v.domain.id}v${v.vcpu.id}: fault while reading IRET context from guest stack at ${rsp.toString(16)}`,
+      );
       return 0;
     }
     f.push(v.machine.memory.view.getBigUint64(pa, true));
@@ -196,7 +229,11 @@ export function doIret(v: PvVcpu): number | bigint {
   const [rax, r11, rcx, flags, rip, cs, rflags, nrsp, ss] = f;
   if ((cs & 3n) === 3n) {
     if (v.guestTableUser < 0) {
-      v.machine.shutdownDomain(v.domain, ShutdownReason.Crash, `d${v.domain.id}v${v.vcpu.id}: guest switching to user mode with no user page tables`);
+      v.machine.shutdownDomain(
+        v.domain,
+        ShutdownReason.Crash,
+        `d${v.domain.id}v${v.vcpu.id}: guest switching to user mode with no user page tables`,
+      );
       return 0;
     }
     if (v.kernelMode) v.toggleGuestMode();
@@ -275,7 +312,8 @@ export function emulatePrivileged(v: PvVcpu): boolean {
         let val: bigint;
         if (cr === 0) val = BigInt(GUEST_CR0 | (v.cr0Ts ? 8 : 0));
         else if (cr === 2) val = v.cr2;
-        else if (cr === 3) val = BigInt(Math.max(0, v.kernelMode ? v.guestTable : v.guestTableUser) * 4096);
+        else if (cr === 3)
+          val = BigInt(Math.max(0, v.kernelMode ? v.guestTable : v.guestTableUser) * 4096);
         else if (cr === 4) val = BigInt(GUEST_CR4);
         else return false;
         cpu.setReg(reg, val);

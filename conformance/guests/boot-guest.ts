@@ -8,7 +8,12 @@
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { container } from "tsyringe";
-import { bootInitialDomain, createMachine, RecordingConsoleSink, ShutdownReason } from "@hvkit/core";
+import {
+  bootInitialDomain,
+  createMachine,
+  RecordingConsoleSink,
+  ShutdownReason,
+} from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 
 /** What one boot produced. */
@@ -26,18 +31,34 @@ export interface GuestRun {
 }
 
 /** Boots `image` and runs it for at most `maxInstructions`. */
-export function bootGuest(image: Uint8Array, maxInstructions = 50_000_000, memoryMiB = 64): GuestRun {
+export function bootGuest(
+  image: Uint8Array,
+  maxInstructions = 50_000_000,
+  memoryMiB = 64,
+): GuestRun {
   const plugin = new X86_64PvPlugin();
   const sink = new RecordingConsoleSink();
-  const machine = createMachine(container.createChildContainer(), { arch: plugin, memoryMiB, console: sink });
+  const machine = createMachine(container.createChildContainer(), {
+    arch: plugin,
+    memoryMiB,
+    console: sink,
+  });
   const d = bootInitialDomain(machine, image);
   const outcome = machine.run({ maxInstructions });
-  return { output: sink.textOf(d.id), messages: sink.messages, reason: d.shutdownReason, kind: outcome.kind, instructions: outcome.instructions };
+  return {
+    output: sink.textOf(d.id),
+    messages: sink.messages,
+    reason: d.shutdownReason,
+    kind: outcome.kind,
+    instructions: outcome.instructions,
+  };
 }
 
 if (process.argv[1]?.endsWith("boot-guest.ts")) {
   const r = bootGuest(readFileSync(process.argv[2]), Number(process.argv[3] ?? 50_000_000));
   process.stdout.write(r.output);
   for (const m of r.messages) process.stderr.write(`(xen) ${m}\n`);
-  process.stderr.write(`[${r.kind}, ${r.instructions} instructions, shutdown reason ${r.reason === null ? "none" : ShutdownReason[r.reason]}]\n`);
+  process.stderr.write(
+    `[${r.kind}, ${r.instructions} instructions, shutdown reason ${r.reason === null ? "none" : ShutdownReason[r.reason]}]\n`,
+  );
 }

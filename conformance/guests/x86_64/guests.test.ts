@@ -14,7 +14,8 @@ import { bootGuest } from "../boot-guest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const image = (name: string): Uint8Array => readFileSync(join(here, "bin", `${name}.elf`));
-const expected = (name: string): string => readFileSync(join(here, "expected", `${name}.txt`), "latin1");
+const expected = (name: string): string =>
+  readFileSync(join(here, "expected", `${name}.txt`), "latin1");
 
 describe("x86_64 PV test guests", () => {
   const cases: [string, ShutdownReason][] = [
@@ -46,7 +47,9 @@ describe("x86_64 PV test guests", () => {
   });
 
   it("the compute guest's golden output is the native run of the same C source", () => {
-    expect(expected("compute")).toMatch(/^compute: freestanding C on hvkit\ncrc32 of 16 KiB: 0x[0-9a-f]+\ncrc32\("123456789"\): 0xcbf43926\nprimes below 100000: 9592,/);
+    expect(expected("compute")).toMatch(
+      /^compute: freestanding C on hvkit\ncrc32 of 16 KiB: 0x[0-9a-f]+\ncrc32\("123456789"\): 0xcbf43926\nprimes below 100000: 9592,/,
+    );
   });
 
   it("an instruction budget stops a guest without shutting it down", () => {

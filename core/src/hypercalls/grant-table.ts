@@ -40,7 +40,11 @@ export function grantTableOf(ctx: HypercallContext, domain: Domain): GrantTable 
     gt = new GrantTable();
     tables.set(domain, gt);
   }
-  if (gt.frames.length < INITIAL_NR_GRANT_FRAMES && !growTable(ctx, domain, gt, INITIAL_NR_GRANT_FRAMES)) return null;
+  if (
+    gt.frames.length < INITIAL_NR_GRANT_FRAMES &&
+    !growTable(ctx, domain, gt, INITIAL_NR_GRANT_FRAMES)
+  )
+    return null;
   return gt;
 }
 
@@ -107,7 +111,11 @@ function querySize(ctx: HypercallContext, uop: bigint, count: number): number {
   return writeGuestStructAll(ctx, uop, layout);
 }
 
-function writeGuestStructAll(ctx: HypercallContext, uop: bigint, layout: ReturnType<typeof GNTTAB_QUERY_SIZE.layout>): number {
+function writeGuestStructAll(
+  ctx: HypercallContext,
+  uop: bigint,
+  layout: ReturnType<typeof GNTTAB_QUERY_SIZE.layout>,
+): number {
   for (const f of ["nr_frames", "max_nr_frames", "status"]) {
     if (writeGuestField(ctx.vcpu, uop, layout, buf, f) !== 0) return -Errno.EFAULT;
   }
