@@ -56,6 +56,19 @@ int guest_main(void)
     HYPERCALL(HC_mmuext_op, &flush, 1, 0, 0x7ff0, 0);
     printk("mmu_update: %ld, done %lu, reads %x\n", rc, done, spare[0]);
 
+    /* Writable page tables: a store to a read-only mapped L1 entry is emulated by Xen. */
+    u64 orig = *l1e;
+    *(volatile u64 *)l1e = (mfn_of(spare + 4096) << 12) | PTE_P | PTE_RW | PTE_A | PTE_D;
+    HYPERCALL(HC_mmuext_op, &flush, 1, 0, 0x7ff0, 0);
+    printk("direct store to the L1 entry: reads %x\n", spare[0]);
+    u64 prev = __atomic_exchange_n(l1e, orig, __ATOMIC_SEQ_CST);
+    HYPERCALL(HC_mmuext_op, &flush, 1, 0, 0x7ff0, 0);
+    printk("xchg it back: old entry mapped spare[1] %s, reads %x\n",
+           ((prev & ADDR_MASK) >> 12) == mfn_of(spare + 4096) ? "yes" : "no", spare[0]);
+    u64 expect = orig ^ 1;  /* wrong expected value: cmpxchg fails and changes nothing */
+    int ok = __atomic_compare_exchange_n(l1e, &expect, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    printk("cmpxchg with a stale value: %s, entry %s\n", ok ? "swapped" : "failed", *l1e == orig ? "unchanged" : "CHANGED");
+
     /* A writable mapping of a page-table page is refused. */
     rc = HYPERCALL(HC_update_va_mapping, spare + 8192, (l1_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, 2, 0, 0);
     printk("writable mapping of an L1 table: %ld\n", rc);
