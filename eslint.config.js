@@ -15,6 +15,8 @@ export default tseslint.config(
       ".hvkit-reports/**",
       "**/corpus/**",
       "**/golden/**",
+      // Scratch files (`*.tmp.ts`, `*.tmp.mjs`) are never committed.
+      "**/*.tmp.*",
     ],
   },
   js.configs.recommended,
