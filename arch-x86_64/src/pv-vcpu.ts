@@ -161,7 +161,8 @@ export class PvVcpu implements ArchVcpu {
     for (;;) {
       const reason = cpu.run(remaining < 1 ? 1 : remaining);
       retired += cpu.exit.retired;
-      remaining -= cpu.exit.retired;
+      // An exit that retired nothing still uses one unit, so fault loops stay bounded.
+      remaining -= cpu.exit.retired > 0 ? cpu.exit.retired : 1;
       e.retired = retired;
       switch (reason) {
         case X86ExitReason.Budget:
