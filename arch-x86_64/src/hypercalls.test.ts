@@ -18,7 +18,7 @@ import {
 import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
 import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
 import type { PvVcpu } from "./pv-vcpu.js";
-import { createBounceFrame, doIret, injectEvent } from "./traps.js";
+import { createBounceFrame, doIret, emulatePtWrite, injectEvent } from "./traps.js";
 import { cpuidPolicy } from "./cpuid.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
@@ -302,5 +302,43 @@ describe("event upcalls", () => {
     v.run(1);
     expect(v.cpu.getReg(Reg.RSP)).toBe(rsp - 56n);
     expect(machine.memory.bytes[vi + 1]).toBe(1);
+  });
+});
+
+describe("writable page tables (ptwr)", () => {
+  it("emulates stores, xchg and cmpxchg to a read-only mapped L1 entry through the PV MMU", () => {
+    const { v, machine, layout, mmu, put64 } = setup();
+    const mem = machine.memory;
+    const l1e = mmu.l1eAddress(v.guestTable, 0x103000n); // an entry of the boot L1
+    const l1Mfn = Math.floor(l1e / 4096);
+    const l1Va = BigInt(mmu.getM2p(l1Mfn)) * 4096n + BigInt(l1e & 4095); // its read-only alias
+    expect(mmu.translate(v.guestTable, l1Va, true)).toBe(-1);
+    const code = layout.vStack; // scratch bytes to decode from
+    const run = (bytes: number[], rax: bigint, rdx = 0n): boolean => {
+      bytes.forEach((b, i) => mem.write8(v.translate(code + BigInt(i), true), b));
+      v.cpu.rip = code;
+      v.cpu.setReg(Reg.RAX, rax);
+      v.cpu.setReg(Reg.RDX, rdx);
+      return emulatePtWrite(v, l1Va);
+    };
+    const dataMfn = BigInt(v.domain.p2m[0x105]);
+    const entry = (dataMfn << 12n) | BigInt(Pte.P | Pte.RW | Pte.A | Pte.D);
+    expect(run([0x48, 0x89, 0x07], entry)).toBe(true); // mov %rax,(%rdi)
+    expect(v.cpu.rip).toBe(code + 3n);
+    expect(mmu.translate(v.guestTable, 0x103000n, false)).toBe(Number(dataMfn) * 4096);
+    // Mapping the L1 itself writable is refused: the #PF goes to the guest.
+    expect(run([0x48, 0x89, 0x07], (BigInt(l1Mfn) << 12n) | BigInt(Pte.P | Pte.RW))).toBe(false);
+    expect(v.cpu.rip).toBe(code);
+    // cmpxchg: succeeds with the current value in rax, sets ZF.
+    const cur = mem.read64(l1e);
+    expect(run([0xf0, 0x48, 0x0f, 0xb1, 0x17], cur, 0n)).toBe(true); // lock cmpxchg %rdx,(%rdi)
+    expect(mem.read64(l1e)).toBe(0n);
+    expect(v.cpu.rflags & 0x40).toBe(0x40);
+    // A 4-byte store to the low half merges with the high half.
+    put64(code + 0x100n, 0n);
+    expect(run([0x89, 0x07], (dataMfn << 12n) | BigInt(Pte.P | Pte.A))).toBe(true); // mov %eax,(%rdi)
+    expect(mem.read32(l1e) & ~0xfff).toBe(Number(dataMfn << 12n) >>> 0);
+    // Not a page-table page: not emulated.
+    expect(emulatePtWrite(v, 0x7f0000000000n)).toBe(false);
   });
 });
