@@ -491,10 +491,7 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
             break;
           }
           rc = mmu.getPageAndType(mfn, PageType.L4, ctx.domain);
-          if (rc !== 0) {
-            rc = -Errno.EINVAL;
-            break;
-          }
+          if (rc !== 0) break;
           v.guestTableUser = mfn;
         }
         if (old >= 0) mmu.putPageAndType(old, ctx.domain);

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Errno, ShutdownReason } from "@hvkit/core";
+import { ShutdownReason } from "@hvkit/core";
 import {
   D,
   decodeInsn,
@@ -392,7 +392,7 @@ export function newGuestCr3(v: PvVcpu, mfn: number): number {
     return 0;
   }
   const rc = v.mmu.getPageAndType(mfn, 4, v.domain);
-  if (rc !== 0) return rc === -Errno.EBUSY ? -Errno.EINVAL : rc;
+  if (rc !== 0) return rc;
   const old = v.guestTable;
   v.guestTable = mfn;
   if (old >= 0) v.mmu.putPageAndType(old, v.domain);
