@@ -16,6 +16,7 @@
 import { ShutdownReason } from "@hvkit/core";
 import {
   D,
+  isCanonical,
   decodeInsn,
   OpMap,
   PageType,
@@ -365,6 +366,12 @@ export function emulatePrivileged(v: PvVcpu): boolean {
         cpu.setReg(Reg.RDX, val >> 32n);
       } else {
         const val = (BigInt(cpu.getReg32(Reg.RDX)) << 32n) | BigInt(cpu.getReg32(Reg.RAX));
+        // A non-canonical segment base faults (#GP), as the hardware's wrmsr does (XSA-193).
+        if (
+          (msr === MSR_FS_BASE || msr === MSR_GS_BASE || msr === MSR_SHADOW_GS_BASE) &&
+          !isCanonical(val)
+        )
+          return false;
         if (msr === MSR_FS_BASE) cpu.fsBase = val;
         else if (msr === MSR_GS_BASE) cpu.gsBase = val;
         else if (msr === MSR_SHADOW_GS_BASE) v.inactiveGsBase = val;
