@@ -57,12 +57,44 @@ export const MASK = new Int32Array([0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1]);
 /** Operand width in bits minus one by size in bytes. */
 export const TOPBIT = new Int32Array([0, 7, 15, 0, 31, 0, 0, 0, 63]);
 
+/**
+ * Kinds of deferred ("lazy") status flags: the interpreter's hottest flag writers record
+ * their operands instead of computing the six status flags, and the flags are computed
+ * when something reads them ({@link materialize}, {@link condLazy}).
+ */
+export const enum Lazy {
+  /** The status bits in `flags` are current. */
+  None = 0,
+  /** a + b. */
+  Add = 1,
+  /** a − b (sub, cmp). */
+  Sub = 2,
+  /** Result in `lzA` (and, or, xor, test). */
+  Logic = 3,
+  /** a + 1, CF kept in `flags`. */
+  Inc = 4,
+  /** a − 1, CF kept in `flags`. */
+  Dec = 5,
+}
+
 /** Where ALU routines put flags and the high half of a 64-bit result. */
 export interface AluState {
-  /** RFLAGS (the status bits are rewritten by each operation). */
+  /** RFLAGS; the six status bits are stale while {@link lz} is not `Lazy.None`. */
   flags: number;
   /** High 32 bits of the last 64-bit result. */
   hi: number;
+  /** Deferred flag kind ({@link Lazy}). */
+  lz: number;
+  /** Operand size in bytes of the deferred operation. */
+  lzSz: number;
+  /** First operand (or the result, for `Logic`), low half. */
+  lzA: number;
+  /** First operand, high half (size 8). */
+  lzAh: number;
+  /** Second operand, low half. */
+  lzB: number;
+  /** Second operand, high half. */
+  lzBh: number;
 }
 
 function szp(res: number, top: number): number {
@@ -71,6 +103,7 @@ function szp(res: number, top: number): number {
 
 /** a + b + cin for 1/2/4-byte operands. */
 export function add(s: AluState, a: number, b: number, cin: number, sz: number): number {
+  s.lz = Lazy.None;
   const r = a + b + cin;
   const res = (r & MASK[sz]) >>> 0;
   const top = TOPBIT[sz];
@@ -85,6 +118,7 @@ export function add(s: AluState, a: number, b: number, cin: number, sz: number):
 
 /** a − b − bin for 1/2/4-byte operands. */
 export function sub(s: AluState, a: number, b: number, bin: number, sz: number): number {
+  s.lz = Lazy.None;
   const r = a - b - bin;
   const res = (r & MASK[sz]) >>> 0;
   const top = TOPBIT[sz];
@@ -99,6 +133,7 @@ export function sub(s: AluState, a: number, b: number, bin: number, sz: number):
 
 /** Flags of and/or/xor/test: CF = OF = 0, AF = 0 (undefined; Intel clears it). */
 export function logic(s: AluState, res: number, sz: number): number {
+  s.lz = Lazy.None;
   res = (res & MASK[sz]) >>> 0;
   s.flags = (s.flags & ~STATUS) | szp(res, TOPBIT[sz]);
   return res;
@@ -106,6 +141,7 @@ export function logic(s: AluState, res: number, sz: number): number {
 
 /** 64-bit a + b + cin; low half returned, high half in `s.hi`. */
 export function add64(s: AluState, alo: number, ahi: number, blo: number, bhi: number, cin: number): number {
+  s.lz = Lazy.None;
   const l = (alo >>> 0) + (blo >>> 0) + cin;
   const rlo = l >>> 0;
   const h = (ahi >>> 0) + (bhi >>> 0) + (l > 0xffffffff ? 1 : 0);
@@ -124,6 +160,7 @@ export function add64(s: AluState, alo: number, ahi: number, blo: number, bhi: n
 
 /** 64-bit a − b − bin; low half returned, high half in `s.hi`. */
 export function sub64(s: AluState, alo: number, ahi: number, blo: number, bhi: number, bin: number): number {
+  s.lz = Lazy.None;
   const l = (alo >>> 0) - (blo >>> 0) - bin;
   const rlo = l >>> 0;
   const h = (ahi >>> 0) - (bhi >>> 0) - (l < 0 ? 1 : 0);
@@ -142,6 +179,7 @@ export function sub64(s: AluState, alo: number, ahi: number, blo: number, bhi: n
 
 /** Flags of a 64-bit logic result (lo, hi). */
 export function logic64(s: AluState, lo: number, hi: number): number {
+  s.lz = Lazy.None;
   s.hi = hi | 0;
   s.flags =
     (s.flags & ~STATUS) | ((lo | hi) === 0 ? ZF : 0) | ((hi >>> 31) << 7) | PARITY[lo & 0xff];
@@ -485,4 +523,121 @@ export function divu128(n: Int32Array, dlo: number, dhi: number): boolean {
   n[2] = r0;
   n[3] = r1;
   return true;
+}
+
+/** Computes the deferred status flags into `s.flags` (no-op when none are deferred). */
+export function materialize(s: AluState): void {
+  const k = s.lz;
+  if (k === Lazy.None) return;
+  const sz = s.lzSz;
+  const hi = s.hi;
+  const m = MASK[sz];
+  const a = (s.lzA & m) >>> 0;
+  const b = (s.lzB & m) >>> 0;
+  switch (k) {
+    case Lazy.Add:
+      if (sz === 8) add64(s, s.lzA, s.lzAh, s.lzB, s.lzBh, 0);
+      else add(s, a, b, 0, sz);
+      break;
+    case Lazy.Sub:
+      if (sz === 8) sub64(s, s.lzA, s.lzAh, s.lzB, s.lzBh, 0);
+      else sub(s, a, b, 0, sz);
+      break;
+    case Lazy.Logic:
+      if (sz === 8) logic64(s, s.lzA, s.lzAh);
+      else logic(s, a, sz);
+      break;
+    default: {
+      const cf = s.flags & CF;
+      if (k === Lazy.Inc) {
+        if (sz === 8) add64(s, s.lzA, s.lzAh, 1, 0, 0);
+        else add(s, a, 1, 0, sz);
+      } else if (sz === 8) sub64(s, s.lzA, s.lzAh, 1, 0, 0);
+      else sub(s, a, 1, 0, sz);
+      s.flags = (s.flags & ~CF) | cf;
+    }
+  }
+  s.hi = hi;
+  s.lz = Lazy.None;
+}
+
+/** The carry flag, deferred or not. */
+export function lazyCF(s: AluState): number {
+  const sz = s.lzSz;
+  switch (s.lz) {
+    case Lazy.None: case Lazy.Inc: case Lazy.Dec: return s.flags & CF;
+    case Lazy.Logic: return 0;
+    case Lazy.Sub:
+      if (sz === 8) {
+        return s.lzAh >>> 0 < s.lzBh >>> 0 || (s.lzAh === s.lzBh && s.lzA >>> 0 < s.lzB >>> 0) ? CF : 0;
+      }
+      return (s.lzA & MASK[sz]) >>> 0 < (s.lzB & MASK[sz]) >>> 0 ? CF : 0;
+    default: {
+      if (sz === 8) {
+        const l = (s.lzA >>> 0) + (s.lzB >>> 0);
+        return (s.lzAh >>> 0) + (s.lzBh >>> 0) + (l > 0xffffffff ? 1 : 0) > 0xffffffff ? CF : 0;
+      }
+      const m = MASK[sz];
+      return ((s.lzA & m) >>> 0) + ((s.lzB & m) >>> 0) > m >>> 0 ? CF : 0;
+    }
+  }
+}
+
+/**
+ * Evaluates condition code `cc` (jcc/setcc/cmovcc) with the status flags possibly
+ * deferred: sub/cmp, logic and add are decided from their operands; the parity
+ * conditions and the rest materialize first.
+ */
+export function condLazy(s: AluState, cc: number): boolean {
+  const k = s.lz;
+  if (k === Lazy.None || (cc >> 1) === 5 || k >= Lazy.Inc) {
+    materialize(s);
+    return cond(s.flags, cc);
+  }
+  const sz = s.lzSz;
+  let f: number;
+  if (sz === 8) {
+    const al = s.lzA, ah = s.lzAh;
+    if (k === Lazy.Logic) {
+      f = ((al | ah) === 0 ? ZF : 0) | (ah < 0 ? SF : 0);
+    } else {
+      const bl = s.lzB, bh = s.lzBh;
+      let rl: number, rh: number, cf: boolean, of: number;
+      if (k === Lazy.Sub) {
+        rl = (al - bl) | 0;
+        rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+        cf = ah >>> 0 < bh >>> 0 || (ah === bh && al >>> 0 < bl >>> 0);
+        of = (ah ^ bh) & (ah ^ rh);
+      } else {
+        const l = (al >>> 0) + (bl >>> 0);
+        rl = l | 0;
+        const h = (ah >>> 0) + (bh >>> 0) + (l > 0xffffffff ? 1 : 0);
+        rh = h | 0;
+        cf = h > 0xffffffff;
+        of = (ah ^ rh) & (bh ^ rh);
+      }
+      f = ((rl | rh) === 0 ? ZF : 0) | (rh < 0 ? SF : 0) | (cf ? CF : 0) | (of < 0 ? OF : 0);
+    }
+  } else {
+    // Align the operands' sign bit with bit 31 so one set of formulas serves every size.
+    const sh = 32 - sz * 8;
+    const a = s.lzA << sh;
+    if (k === Lazy.Logic) {
+      f = (a === 0 ? ZF : 0) | (a < 0 ? SF : 0);
+    } else {
+      const b = s.lzB << sh;
+      let r: number, cf: boolean, of: number;
+      if (k === Lazy.Sub) {
+        r = (a - b) | 0;
+        cf = a >>> 0 < b >>> 0;
+        of = (a ^ b) & (a ^ r);
+      } else {
+        r = (a + b) | 0;
+        cf = r >>> 0 < a >>> 0;
+        of = (a ^ r) & (b ^ r);
+      }
+      f = (r === 0 ? ZF : 0) | (r < 0 ? SF : 0) | (cf ? CF : 0) | (of < 0 ? OF : 0);
+    }
+  }
+  return cond(f, cc);
 }

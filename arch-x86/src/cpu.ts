@@ -6,6 +6,7 @@
  * @module
  */
 import type { PhysicalMemory } from "@hvkit/core";
+import { materialize } from "./alu.js";
 import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
 import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { execute } from "./execute.js";
@@ -50,6 +51,18 @@ export class X86Cpu implements X86CpuApi {
   flags = 0x202;
   /** High half of the last 64-bit ALU result or memory read (scratch). */
   hi = 0;
+  /** Deferred status flags (alu.ts `Lazy`); see `AluState`. */
+  lz = 0;
+  /** Deferred flags: operand size. */
+  lzSz = 4;
+  /** Deferred flags: first operand (or result), low half. */
+  lzA = 0;
+  /** Deferred flags: first operand, high half. */
+  lzAh = 0;
+  /** Deferred flags: second operand, low half. */
+  lzB = 0;
+  /** Deferred flags: second operand, high half. */
+  lzBh = 0;
   /** Segment selectors, index `Seg`. */
   readonly sel = new Uint16Array(6);
   /** FS base, low half. */ fsLo = 0;
@@ -94,8 +107,8 @@ export class X86Cpu implements X86CpuApi {
   readonly tlbHi: Int32Array;
   /** TLB permissions. */
   readonly tlbPerm: Uint8Array;
-  /** TLB machine frames. */
-  readonly tlbFrame: Int32Array;
+  /** TLB machine page addresses. */
+  readonly tlbBase: Int32Array;
   /** 128-bit scratch for multiply and divide. */
   readonly wide = new Int32Array(4);
   /** Scratch copy of instruction bytes that cross a page boundary. */
@@ -121,7 +134,7 @@ export class X86Cpu implements X86CpuApi {
     this.tlbLo = this.paging.tagLo;
     this.tlbHi = this.paging.tagHi;
     this.tlbPerm = this.paging.perm;
-    this.tlbFrame = this.paging.frame;
+    this.tlbBase = this.paging.base;
     this.sel[1] = 0xe033;
     this.sel[2] = 0xe02b;
   }
@@ -160,11 +173,13 @@ export class X86Cpu implements X86CpuApi {
   }
 
   get rflags(): number {
+    materialize(this);
     return this.flags;
   }
   set rflags(v: number) {
     // Bit 1 is always set; bits 3, 5, 15 and 22–31 always clear.
     this.flags = ((v & 0x3f7fd5) | 2) >>> 0;
+    this.lz = 0;
   }
 
   get cpl(): number {
@@ -287,10 +302,10 @@ export class X86Cpu implements X86CpuApi {
     if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi) {
       const p = this.tlbPerm[i];
       const need = access === Access.Read ? this.rMask : access === Access.Write ? this.wMask : this.xMask;
-      if ((p & need) !== 0) return this.tlbFrame[i] * 4096 + (lo & 4095);
+      if ((p & need) !== 0) return (this.tlbBase[i] | (lo & 4095));
       if (access === Access.Write && (p & (need === P_WS ? P_WS_CODE : P_WU_CODE)) !== 0) {
         // Writable, but the frame holds cached code: drop decodings of the bytes written.
-        const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+        const pa = (this.tlbBase[i] | (lo & 4095));
         this.dcache.invalidateRange(pa, 8);
         return pa;
       }
@@ -309,7 +324,7 @@ export class X86Cpu implements X86CpuApi {
   rd8(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
     if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0) {
-      return this.bytes[this.tlbFrame[i] * 4096 + (lo & 4095)];
+      return this.bytes[(this.tlbBase[i] | (lo & 4095))];
     }
     return this.bytes[this.addr(lo, hi, Access.Read)];
   }
@@ -321,7 +336,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4094
     ) {
-      return this.view.getUint16(this.tlbFrame[i] * 4096 + (lo & 4095), true);
+      return this.view.getUint16((this.tlbBase[i] | (lo & 4095)), true);
     }
     return this.rdSlow(lo, hi, 2);
   }
@@ -333,7 +348,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4092
     ) {
-      return this.view.getUint32(this.tlbFrame[i] * 4096 + (lo & 4095), true);
+      return this.view.getUint32((this.tlbBase[i] | (lo & 4095)), true);
     }
     return this.rdSlow(lo, hi, 4);
   }
@@ -345,7 +360,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4088
     ) {
-      const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+      const pa = (this.tlbBase[i] | (lo & 4095));
       this.hi = this.view.getInt32(pa + 4, true);
       return this.view.getInt32(pa, true);
     }
@@ -379,7 +394,7 @@ export class X86Cpu implements X86CpuApi {
   wr8(lo: number, hi: number, v: number): void {
     const i = (lo >>> 12) & TLB_MASK;
     if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0) {
-      this.bytes[this.tlbFrame[i] * 4096 + (lo & 4095)] = v;
+      this.bytes[(this.tlbBase[i] | (lo & 4095))] = v;
       return;
     }
     this.bytes[this.addr(lo, hi, Access.Write)] = v;
@@ -392,7 +407,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4094
     ) {
-      this.view.setUint16(this.tlbFrame[i] * 4096 + (lo & 4095), v, true);
+      this.view.setUint16((this.tlbBase[i] | (lo & 4095)), v, true);
       return;
     }
     this.wrSlow(lo, hi, v, 0, 2);
@@ -405,7 +420,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4092
     ) {
-      this.view.setInt32(this.tlbFrame[i] * 4096 + (lo & 4095), v, true);
+      this.view.setInt32((this.tlbBase[i] | (lo & 4095)), v, true);
       return;
     }
     this.wrSlow(lo, hi, v, 0, 4);
@@ -418,7 +433,7 @@ export class X86Cpu implements X86CpuApi {
       this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4088
     ) {
-      const pa = this.tlbFrame[i] * 4096 + (lo & 4095);
+      const pa = (this.tlbBase[i] | (lo & 4095));
       this.view.setInt32(pa, vlo, true);
       this.view.setInt32(pa + 4, vhi, true);
       return;

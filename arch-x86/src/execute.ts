@@ -10,19 +10,62 @@
  * @module
  */
 import {
-  AF, CF, DF, IF, IOPL, OF, PF, SF, ZF, MASK, PARITY, STATUS, TOPBIT, add, add64, cond, divu128, logic,
-  logic64, mulu128, shift, shift64, shiftDouble, shiftDouble64, sub, sub64,
+  AF, CF, DF, IF, IOPL, OF, PF, SF, ZF, Lazy, MASK, PARITY, STATUS, TOPBIT, add, add64, condLazy,
+  divu128, lazyCF, logic, logic64, materialize, mulu128, shift, shift64, shiftDouble, shiftDouble64,
+  sub, sub64,
 } from "./alu.js";
 import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
-import {
-  DecodeCache, LOC_IMM, LOC_MEM, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_SRC,
-} from "./decode-cache.js";
-import { BASE_RIP, D, Pfx } from "./insn.js";
-import { Op } from "./ops.js";
+import { DecodeCache } from "./decode-cache.js";
+import { BASE_RIP, Pfx } from "./insn.js";
 import { Access, CR0_PG, TLB_MASK } from "./paging.js";
 
+// The switch and the record reads use literal constants: V8 then compiles the dispatch to
+// a jump table instead of a chain of property loads. execute.test.ts checks every value
+// below against Op, D and decode-cache.ts.
+
+/** Mirror of the `Op` enum (ops.ts). */
+export const enum O {
+  INVALID = 0, ADD = 1, OR = 2, ADC = 3, SBB = 4, AND = 5, SUB = 6, XOR = 7, CMP = 8, TEST = 9,
+  INC = 10, DEC = 11, NEG = 12, NOT = 13, ROL = 14, ROR = 15, RCL = 16, RCR = 17, SHL = 18,
+  SHR = 19, SAR = 20, SHLD = 21, SHRD = 22, MUL = 23, IMUL1 = 24, IMUL2 = 25, IMUL3 = 26, DIV = 27,
+  IDIV = 28, BT = 29, BTS = 30, BTR = 31, BTC = 32, BSF = 33, BSR = 34, BSWAP = 35, POPCNT = 36,
+  TZCNT = 37, LZCNT = 38, SETCC = 39, CMOVCC = 40, JCC = 41, JMP = 42, JMP_IND = 43, CALL = 44,
+  CALL_IND = 45, RET = 46, RET_FAR = 47, LOOP = 48, JRCXZ = 49, MOV = 50, MOVZX = 51, MOVSX = 52,
+  MOVSXD = 53, LEA = 54, XCHG = 55, CMPXCHG = 56, CMPXCHG16B = 57, XADD = 58, PUSH = 59, POP = 60,
+  PUSHF = 61, POPF = 62, ENTER = 63, LEAVE = 64, CBW = 65, CWD = 66, MOV_SREG = 67, LAHF = 68,
+  SAHF = 69, MOVS = 70, CMPS = 71, STOS = 72, LODS = 73, SCAS = 74, INS = 75, OUTS = 76, CLC = 77,
+  STC = 78, CMC = 79, CLD = 80, STD = 81, CLI = 82, STI = 83, NOP = 84, CPUID = 85, RDTSC = 86,
+  RDTSCP = 87, SYSCALL = 88, SYSRET = 89, IRET = 90, INT = 91, INT3 = 92, INTO = 93, UD2 = 94,
+  HLT = 95, IN = 96, OUT = 97, RDMSR = 98, WRMSR = 99, MOV_CR = 100, MOV_DR = 101, SYSDESC = 102,
+  INVLPG = 103, SWAPGS = 104, FSGSBASE = 105, CLTS = 106, WBINVD = 107, FENCE = 108, XLAT = 109,
+  FXSTATE = 110, PREFETCH = 111, VMCALL = 112,
+}
+
+/** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
+export const enum F {
+  ROW = 0, OP = 1, LEN = 2, OSZ = 3, ASZ = 4, PFX = 5, SEG = 6, REG = 7, RM_MEM = 8, BASE = 9,
+  INDEX = 10, SCALE = 11, DISP = 12, IMM_LO = 13, IMM_HI = 14, IMM2 = 15, CC = 16,
+  X_DST = 20, X_SRC = 21, X_AUX = 22, X_EXT = 23, SLOT = 24,
+}
+
+/** Mirror of the decode cache's operand locations (LOC_*) and RM_MOFFS. */
+export const enum L {
+  MEM = -1, IMM = -2, NONE = -3, SPECIAL = -4, MOFFS = 2,
+}
+
 const TWO32 = 4294967296;
+
+/** Ops that cope with deferred flags themselves; before any other op they are computed. */
+const LAZY_OK = new Uint8Array(128);
+for (const op of [
+  O.ADD, O.OR, O.AND, O.SUB, O.XOR, O.CMP, O.TEST, O.INC, O.DEC, O.NEG, O.NOT, O.JCC, O.SETCC,
+  O.CMOVCC, O.MOV, O.MOVZX, O.MOVSX, O.MOVSXD, O.LEA, O.XCHG, O.XADD, O.CMPXCHG, O.PUSH, O.POP,
+  O.JMP, O.CALL, O.JMP_IND, O.CALL_IND, O.RET, O.NOP, O.BSWAP, O.CBW, O.CWD, O.CLD, O.STD,
+  O.JRCXZ, O.MOVS, O.STOS, O.LODS, O.PREFETCH, O.FENCE, O.CPUID, O.RDTSC, O.IMUL2, O.IMUL3,
+]) {
+  LAZY_OK[op] = 1;
+}
 const DC_MASK = DecodeCache.MASK;
 const DC_SCRATCH = DecodeCache.SCRATCH;
 /** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
@@ -56,12 +99,12 @@ function writeReg(c: X86Cpu, r: number, sz: number, v: number, vhi: number): voi
 /** Value of operand `loc` (unsigned for sizes 1–4; for 8 the low half, high in c.hi). */
 function get(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, rec: Int32Array, b: number): number {
   if (loc >= 0) return readReg(c, loc, sz);
-  if (loc === LOC_MEM) return c.rd(eLo, eHi, sz);
+  if (loc === L.MEM) return c.rd(eLo, eHi, sz);
   if (sz === 8) {
-    c.hi = rec[b + D.IMM_HI];
-    return rec[b + D.IMM_LO];
+    c.hi = rec[b + F.IMM_HI];
+    return rec[b + F.IMM_LO];
   }
-  return (rec[b + D.IMM_LO] & MASK[sz]) >>> 0;
+  return (rec[b + F.IMM_LO] & MASK[sz]) >>> 0;
 }
 
 function put(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, v: number, vhi: number): void {
@@ -114,6 +157,17 @@ function muls128(c: X86Cpu, alo: number, ahi: number, blo: number, bhi: number):
   }
 }
 
+/** High 32 bits of the unsigned 32×32-bit product of a and b. */
+function mulhu32(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  let t = a0 * b0;
+  t = a1 * b0 + (t >>> 16);
+  const w1 = t & 0xffff;
+  const w2 = t >>> 16;
+  t = a0 * b1 + w1;
+  return (a1 * b1 + w2 + (t >>> 16)) | 0;
+}
+
 /** Negates the 128-bit value in w[0..3]. */
 function neg128(w: Int32Array): void {
   let carry = 1;
@@ -156,7 +210,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
   const tlbLo = c.tlbLo;
   const tlbHi = c.tlbHi;
   const tlbPerm = c.tlbPerm;
-  const tlbFrame = c.tlbFrame;
+  const tlbBase = c.tlbBase;
   const exit = c.exit;
   exit.software = false;
   exit.forced = false;
@@ -168,6 +222,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
   let curHi = c.ripHi;
   let len = 0;
   let reason = X86ExitReason.Budget;
+  // Machine address of the next instruction when it is known to be on the page just
+  // fetched from (a fall-through or a branch within the page), else −1 (look up the TLB).
+  let fpa = -1;
   try {
     loop: while (n < budget) {
       const ripLo = c.ripLo;
@@ -177,31 +234,33 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       len = 0;
       const ti = (ripLo >>> 12) & TLB_MASK;
       let pa: number;
-      if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
-        pa = tlbFrame[ti] * 4096 + (ripLo & 4095);
+      let samePage = true;
+      if (fpa >= 0) pa = fpa;
+      else if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
+        pa = tlbBase[ti] | (ripLo & 4095);
       } else {
-        pa = c.addr(ripLo, ripHi, Access.Exec);
+        pa = c.addr(ripLo, ripHi, Access.Exec) | 0;
       }
       let ci = pa & DC_MASK;
       if (tag[ci] !== (pa | 0)) ci = fetchDecode(c, pa, ripLo, ripHi);
-      const b = ci * SLOT;
-      const op = rec[b + D.OP];
-      len = rec[b + D.LEN];
-      const osz = rec[b + D.OSZ];
+      const b = ci * F.SLOT;
+      const op = rec[b + F.OP];
+      len = rec[b + F.LEN];
+      const osz = rec[b + F.OSZ];
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
       if (nLo >>> 0 < ripLo >>> 0) nHi = (nHi + 1) | 0;
       let eLo = 0;
       let eHi = 0;
-      const mm = rec[b + D.RM_MEM];
+      const mm = rec[b + F.RM_MEM];
       if (mm !== 0) {
-        if (mm === RM_MOFFS) {
-          eLo = rec[b + D.IMM_LO];
-          eHi = rec[b + D.IMM_HI];
+        if (mm === L.MOFFS) {
+          eLo = rec[b + F.IMM_LO];
+          eHi = rec[b + F.IMM_HI];
         } else {
-          eLo = rec[b + D.DISP];
+          eLo = rec[b + F.DISP];
           eHi = eLo >> 31;
-          const base = rec[b + D.BASE];
+          const base = rec[b + F.BASE];
           if (base >= 0) {
             let bl: number, bh: number;
             if (base === BASE_RIP) {
@@ -215,9 +274,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             eLo = s | 0;
             eHi = (eHi + bh + (s >= TWO32 ? 1 : 0)) | 0;
           }
-          const idx = rec[b + D.INDEX];
+          const idx = rec[b + F.INDEX];
           if (idx >= 0) {
-            const sc = rec[b + D.SCALE];
+            const sc = rec[b + F.SCALE];
             const il = R[idx];
             const xl = il << sc;
             const xh = sc === 0 ? H[idx] : (H[idx] << sc) | (il >>> (32 - sc));
@@ -226,22 +285,101 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             eHi = (eHi + xh + (s >= TWO32 ? 1 : 0)) | 0;
           }
         }
-        if (rec[b + D.ASZ] === 4) eHi = 0;
-        const sg = rec[b + D.SEG];
-        if (sg >= Seg.FS && op !== Op.LEA) {
+        if (rec[b + F.ASZ] === 4) eHi = 0;
+        const sg = rec[b + F.SEG];
+        if (sg >= Seg.FS && op !== O.LEA) {
           const s = (eLo >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
           eLo = s | 0;
           eHi = (eHi + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
         }
       }
 
+      if (c.lz !== 0 && LAZY_OK[op] === 0) materialize(c);
       switch (op) {
-        case Op.ADD: case Op.OR: case Op.ADC: case Op.SBB: case Op.AND: case Op.SUB: case Op.XOR:
-        case Op.CMP: case Op.TEST: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          const writes = op !== Op.CMP && op !== Op.TEST;
-          if (dst === LOC_MEM && writes) c.probeWrite(eLo, eHi, osz);
+        case O.ADD: case O.OR: case O.ADC: case O.SBB: case O.AND: case O.SUB: case O.XOR:
+        case O.CMP: case O.TEST: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          const writes = op !== O.CMP && op !== O.TEST;
+          if (dst >= 0 && src !== L.MEM && osz >= 4) {
+            // Fast path: register destination, register or immediate source, 32/64 bits.
+            const bl = src >= 0 ? R[src] : rec[b + F.IMM_LO];
+            if (op === O.ADC || op === O.SBB) {
+              // Carry in: computed eagerly.
+              const cin = c.flags & CF;
+              if (osz === 8) {
+                const bh = src >= 0 ? H[src] : rec[b + F.IMM_HI];
+                const r = op === O.ADC ? add64(c, R[dst], H[dst], bl, bh, cin) : sub64(c, R[dst], H[dst], bl, bh, cin);
+                R[dst] = r;
+                H[dst] = c.hi;
+              } else {
+                R[dst] = op === O.ADC ? add(c, R[dst] >>> 0, bl >>> 0, cin, 4) : sub(c, R[dst] >>> 0, bl >>> 0, cin, 4);
+                H[dst] = 0;
+              }
+              break;
+            }
+            const al = R[dst];
+            if (osz === 8) {
+              const bh = src >= 0 ? H[src] : rec[b + F.IMM_HI];
+              const ah = H[dst];
+              let r: number, rh: number, k: number;
+              switch (op) {
+                case O.ADD: {
+                  const l = (al >>> 0) + (bl >>> 0);
+                  r = l | 0;
+                  rh = (ah + bh + (l > 0xffffffff ? 1 : 0)) | 0;
+                  k = Lazy.Add;
+                  break;
+                }
+                case O.SUB: case O.CMP:
+                  r = (al - bl) | 0;
+                  rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+                  k = Lazy.Sub;
+                  break;
+                case O.OR: r = al | bl; rh = ah | bh; k = Lazy.Logic; break;
+                case O.XOR: r = al ^ bl; rh = ah ^ bh; k = Lazy.Logic; break;
+                default: r = al & bl; rh = ah & bh; k = Lazy.Logic; break;
+              }
+              c.lz = k;
+              c.lzSz = 8;
+              if (k === Lazy.Logic) {
+                c.lzA = r;
+                c.lzAh = rh;
+              } else {
+                c.lzA = al;
+                c.lzAh = ah;
+                c.lzB = bl;
+                c.lzBh = bh;
+              }
+              if (writes) {
+                R[dst] = r;
+                H[dst] = rh;
+              }
+            } else {
+              let r: number, k: number;
+              switch (op) {
+                case O.ADD: r = (al + bl) | 0; k = Lazy.Add; break;
+                case O.SUB: case O.CMP: r = (al - bl) | 0; k = Lazy.Sub; break;
+                case O.OR: r = al | bl; k = Lazy.Logic; break;
+                case O.XOR: r = al ^ bl; k = Lazy.Logic; break;
+                default: r = al & bl; k = Lazy.Logic; break;
+              }
+              c.lz = k;
+              c.lzSz = 4;
+              if (k === Lazy.Logic) c.lzA = r;
+              else {
+                c.lzA = al;
+                c.lzB = bl;
+              }
+              if (writes) {
+                R[dst] = r;
+                H[dst] = 0;
+              }
+            }
+            break;
+          }
+          if (op === O.ADC || op === O.SBB) materialize(c);
+          if (dst === L.MEM && writes) c.probeWrite(eLo, eHi, osz);
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
@@ -249,12 +387,12 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const bh = c.hi;
             let r: number;
             switch (op) {
-              case Op.ADD: r = add64(c, al, ah, bl, bh, 0); break;
-              case Op.ADC: r = add64(c, al, ah, bl, bh, c.flags & CF); break;
-              case Op.SUB: case Op.CMP: r = sub64(c, al, ah, bl, bh, 0); break;
-              case Op.SBB: r = sub64(c, al, ah, bl, bh, c.flags & CF); break;
-              case Op.OR: r = logic64(c, al | bl, ah | bh); break;
-              case Op.XOR: r = logic64(c, al ^ bl, ah ^ bh); break;
+              case O.ADD: r = add64(c, al, ah, bl, bh, 0); break;
+              case O.ADC: r = add64(c, al, ah, bl, bh, c.flags & CF); break;
+              case O.SUB: case O.CMP: r = sub64(c, al, ah, bl, bh, 0); break;
+              case O.SBB: r = sub64(c, al, ah, bl, bh, c.flags & CF); break;
+              case O.OR: r = logic64(c, al | bl, ah | bh); break;
+              case O.XOR: r = logic64(c, al ^ bl, ah ^ bh); break;
               default: r = logic64(c, al & bl, ah & bh); break;
             }
             if (writes) put(c, dst, 8, eLo, eHi, r, c.hi);
@@ -263,33 +401,53 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const v = get(c, src, osz, eLo, eHi, rec, b);
             let r: number;
             switch (op) {
-              case Op.ADD: r = add(c, a, v, 0, osz); break;
-              case Op.ADC: r = add(c, a, v, c.flags & CF, osz); break;
-              case Op.SUB: case Op.CMP: r = sub(c, a, v, 0, osz); break;
-              case Op.SBB: r = sub(c, a, v, c.flags & CF, osz); break;
-              case Op.OR: r = logic(c, a | v, osz); break;
-              case Op.XOR: r = logic(c, a ^ v, osz); break;
+              case O.ADD: r = add(c, a, v, 0, osz); break;
+              case O.ADC: r = add(c, a, v, c.flags & CF, osz); break;
+              case O.SUB: case O.CMP: r = sub(c, a, v, 0, osz); break;
+              case O.SBB: r = sub(c, a, v, c.flags & CF, osz); break;
+              case O.OR: r = logic(c, a | v, osz); break;
+              case O.XOR: r = logic(c, a ^ v, osz); break;
               default: r = logic(c, a & v, osz); break;
             }
             if (writes) put(c, dst, osz, eLo, eHi, r, 0);
           }
           break;
         }
-        case Op.INC: case Op.DEC: case Op.NEG: case Op.NOT: {
-          const dst = rec[b + X_DST];
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.INC: case O.DEC: case O.NEG: case O.NOT: {
+          const dst = rec[b + F.X_DST];
+          if (op === O.INC || op === O.DEC) {
+            const cf = lazyCF(c);
+            c.flags = (c.flags & ~CF) | cf;
+            if (dst >= 0 && osz >= 4) {
+              // Fast path: register inc/dec with deferred flags (CF kept in flags).
+              const al = R[dst];
+              const d = op === O.INC ? 1 : -1;
+              const r = (al + d) | 0;
+              c.lz = op === O.INC ? Lazy.Inc : Lazy.Dec;
+              c.lzSz = osz;
+              c.lzA = al;
+              R[dst] = r;
+              if (osz === 8) {
+                c.lzAh = H[dst];
+                H[dst] = (H[dst] + (op === O.INC ? (r === 0 ? 1 : 0) : (al === 0 ? -1 : 0))) | 0;
+              } else H[dst] = 0;
+              break;
+            }
+          }
+          materialize(c);
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           const keep = c.flags & CF;
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
             let r: number;
-            if (op === Op.INC) {
+            if (op === O.INC) {
               r = add64(c, al, ah, 1, 0, 0);
               c.flags = (c.flags & ~CF) | keep;
-            } else if (op === Op.DEC) {
+            } else if (op === O.DEC) {
               r = sub64(c, al, ah, 1, 0, 0);
               c.flags = (c.flags & ~CF) | keep;
-            } else if (op === Op.NEG) r = sub64(c, 0, 0, al, ah, 0);
+            } else if (op === O.NEG) r = sub64(c, 0, 0, al, ah, 0);
             else {
               r = ~al;
               c.hi = ~ah;
@@ -298,24 +456,24 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           } else {
             const a = get(c, dst, osz, eLo, eHi, rec, b);
             let r: number;
-            if (op === Op.INC) {
+            if (op === O.INC) {
               r = add(c, a, 1, 0, osz);
               c.flags = (c.flags & ~CF) | keep;
-            } else if (op === Op.DEC) {
+            } else if (op === O.DEC) {
               r = sub(c, a, 1, 0, osz);
               c.flags = (c.flags & ~CF) | keep;
-            } else if (op === Op.NEG) r = sub(c, 0, a, 0, osz);
+            } else if (op === O.NEG) r = sub(c, 0, a, 0, osz);
             else r = (~a & MASK[osz]) >>> 0;
             put(c, dst, osz, eLo, eHi, r, 0);
           }
           break;
         }
-        case Op.ROL: case Op.ROR: case Op.RCL: case Op.RCR: case Op.SHL: case Op.SHR: case Op.SAR: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          const k = op === Op.SAR ? 7 : op - Op.ROL;
-          const count = (src === LOC_IMM ? rec[b + D.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.ROL: case O.ROR: case O.RCL: case O.RCR: case O.SHL: case O.SHR: case O.SAR: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          const k = op === O.SAR ? 7 : op - O.ROL;
+          const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
@@ -328,31 +486,31 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.SHLD: case Op.SHRD: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          const count = (rec[b + X_AUX] === LOC_IMM ? rec[b + D.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.SHLD: case O.SHRD: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          const count = (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
             const sl = R[src];
             const sh = H[src];
-            const r = shiftDouble64(c, op === Op.SHLD, al, ah, sl, sh, count);
+            const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
             if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
           } else {
             const a = get(c, dst, osz, eLo, eHi, rec, b);
             const v = readReg(c, src, osz);
-            const r = shiftDouble(c, op === Op.SHLD, a, v, count, osz);
+            const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
             if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
           }
           break;
         }
-        case Op.MUL: case Op.IMUL1: {
-          const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+        case O.MUL: case O.IMUL1: {
+          const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
           const vh = c.hi;
           let over: boolean;
-          const signed = op === Op.IMUL1;
+          const signed = op === O.IMUL1;
           if (osz === 1) {
             const a = R[0] & 0xff;
             const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
@@ -390,24 +548,40 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           if (over) c.flags |= CF | OF;
           break;
         }
-        case Op.IMUL2: case Op.IMUL3: {
-          const dst = rec[b + X_DST];
+        case O.IMUL2: case O.IMUL3: {
+          c.lz = Lazy.None;
+          const dst = rec[b + F.X_DST];
           let al: number, ah: number, bl: number, bh: number;
-          if (op === Op.IMUL2) {
+          if (op === O.IMUL2) {
             al = get(c, dst, osz, eLo, eHi, rec, b);
             ah = c.hi;
-            bl = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+            bl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
             bh = c.hi;
           } else {
-            al = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+            al = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
             ah = c.hi;
-            bl = rec[b + D.IMM_LO];
-            bh = rec[b + D.IMM_HI];
+            bl = rec[b + F.IMM_LO];
+            bh = rec[b + F.IMM_HI];
           }
           let over: boolean;
           let r: number;
           let rh = 0;
-          if (osz === 8) {
+          let est = 0;
+          if (osz === 8 && ah === al >> 31 && bh === bl >> 31) {
+            // Both factors fit 32 bits: the product fits 64 (no overflow); 16-bit limbs keep it exact.
+            const a1 = al >> 16, a0 = al & 0xffff, b1 = bl >> 16, b0 = bl & 0xffff;
+            r = Math.imul(al, bl);
+            rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / TWO32)) | 0;
+            over = false;
+            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+          } else if (osz === 8 && Math.abs(est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0))) < 4.6e18 || est > 1e19 || est < -1e19) {
+            // A double estimate of the product decides overflow when it is far from ±2^63
+            // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
+            r = Math.imul(al, bl);
+            rh = (Math.imul(ah, bl) + Math.imul(al, bh) + mulhu32(al, bl)) | 0;
+            over = est > 1e19 || est < -1e19;
+            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+          } else if (osz === 8) {
             muls128(c, al, ah, bl, bh);
             const w = c.wide;
             r = w[0];
@@ -426,10 +600,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           writeReg(c, dst, osz, r, rh);
           break;
         }
-        case Op.DIV: case Op.IDIV: {
-          const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+        case O.DIV: case O.IDIV: {
+          const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
           const vh = c.hi;
-          const signed = op === Op.IDIV;
+          const signed = op === O.IDIV;
           if (osz === 1) {
             const d = signed ? (v << 24) >> 24 : v;
             if (d === 0) c.raise(Vector.DE, -1);
@@ -515,14 +689,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.BT: case Op.BTS: case Op.BTR: case Op.BTC: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
+        case O.BT: case O.BTS: case O.BTR: case O.BTC: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
           const bits = osz * 8;
           let bit: number;
           let aLo = eLo, aHi = eHi;
-          if (src === LOC_IMM) bit = rec[b + D.IMM_LO] & (bits - 1);
-          else if (dst !== LOC_MEM) bit = R[src] & (bits - 1);
+          if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
+          else if (dst !== L.MEM) bit = R[src] & (bits - 1);
           else {
             // Register bit offset with a memory operand: signed, may reach outside the operand.
             const off = osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
@@ -532,40 +706,40 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const s = (aLo >>> 0) + (delta % TWO32 + TWO32) % TWO32;
             aLo = s | 0;
             aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
-            if (rec[b + D.ASZ] === 4) aHi = 0;
+            if (rec[b + F.ASZ] === 4) aHi = 0;
           }
-          if (dst === LOC_MEM && op !== Op.BT) c.probeWrite(aLo, aHi, osz);
+          if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
           let vl = get(c, dst, osz, aLo, aHi, rec, b);
           let vh = c.hi;
           const word = bit >= 32 ? vh : vl;
           const m = 1 << (bit & 31);
           c.flags = (c.flags & ~CF) | ((word & m) !== 0 ? CF : 0);
-          if (op !== Op.BT) {
-            const nw = op === Op.BTS ? word | m : op === Op.BTR ? word & ~m : word ^ m;
+          if (op !== O.BT) {
+            const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
             if (bit >= 32) vh = nw;
             else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
             put(c, dst, osz, aLo, aHi, vl, vh);
           }
           break;
         }
-        case Op.BSF: case Op.BSR: case Op.TZCNT: case Op.LZCNT: case Op.POPCNT: {
-          const dst = rec[b + X_DST];
-          let vl = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+        case O.BSF: case O.BSR: case O.TZCNT: case O.LZCNT: case O.POPCNT: {
+          const dst = rec[b + F.X_DST];
+          let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
           let vh = osz === 8 ? c.hi : 0;
           if (osz < 8) vl = vl | 0;
           const zero = (vl | vh) === 0;
           const bits = osz * 8;
           let r = 0;
-          if (op === Op.POPCNT) {
+          if (op === O.POPCNT) {
             let x = vl >>> 0;
             let y = vh >>> 0;
             while (x !== 0) { x &= x - 1; r++; }
             while (y !== 0) { y &= y - 1; r++; }
             c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
             writeReg(c, dst, osz, r, 0);
-          } else if (op === Op.BSF || op === Op.TZCNT) {
+          } else if (op === O.BSF || op === O.TZCNT) {
             r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
-            if (op === Op.BSF) {
+            if (op === O.BSF) {
               c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
               if (!zero) writeReg(c, dst, osz, r, 0);
             } else {
@@ -575,7 +749,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           } else {
             // Highest set bit index.
             const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
-            if (op === Op.BSR) {
+            if (op === O.BSR) {
               c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
               if (!zero) writeReg(c, dst, osz, hiBit, 0);
             } else {
@@ -586,8 +760,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.BSWAP: {
-          const r = rec[b + X_DST];
+        case O.BSWAP: {
+          const r = rec[b + F.X_DST];
           if (osz === 8) {
             const l = R[r], h = H[r];
             R[r] = ((h >>> 24) | ((h >>> 8) & 0xff00) | ((h & 0xff00) << 8) | (h << 24)) | 0;
@@ -602,35 +776,35 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.SETCC:
-          put(c, rec[b + X_DST], 1, eLo, eHi, cond(c.flags, rec[b + D.CC]) ? 1 : 0, 0);
+        case O.SETCC:
+          put(c, rec[b + F.X_DST], 1, eLo, eHi, condLazy(c, rec[b + F.CC]) ? 1 : 0, 0);
           break;
-        case Op.CMOVCC: {
-          const v = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
+        case O.CMOVCC: {
+          const v = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
           const vh = c.hi;
-          const dst = rec[b + X_DST];
-          if (cond(c.flags, rec[b + D.CC])) writeReg(c, dst, osz, v, vh);
+          const dst = rec[b + F.X_DST];
+          if (condLazy(c, rec[b + F.CC])) writeReg(c, dst, osz, v, vh);
           else if (osz === 4) H[dst] = 0;
           break;
         }
-        case Op.JCC:
-          if (cond(c.flags, rec[b + D.CC])) {
-            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
-            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+        case O.JCC:
+          if (condLazy(c, rec[b + F.CC])) {
+            const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
             nLo = s | 0;
           }
           break;
-        case Op.JMP: case Op.CALL: {
-          const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
-          const th = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+        case O.JMP: case O.CALL: {
+          const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+          const th = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
           if (!canonical(th)) c.gp0();
-          if (op === Op.CALL) push(c, 8, nLo, nHi);
+          if (op === O.CALL) push(c, 8, nLo, nHi);
           nLo = s | 0;
           nHi = th;
           break;
         }
-        case Op.JMP_IND: case Op.CALL_IND: {
-          let tl = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+        case O.JMP_IND: case O.CALL_IND: {
+          let tl = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
           let th = osz === 8 ? c.hi : 0;
           if (osz === 2) {
             // 16-bit operand size: ip is truncated.
@@ -638,22 +812,22 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             tl &= 0xffff;
           }
           if (!canonical(th)) c.gp0();
-          if (op === Op.CALL_IND) push(c, osz, nLo, nHi);
+          if (op === O.CALL_IND) push(c, osz, nLo, nHi);
           nLo = tl | 0;
           nHi = th;
           break;
         }
-        case Op.RET: {
+        case O.RET: {
           const tl = peek(c, osz, 0);
           const th = osz === 8 ? c.hi : 0;
           if (!canonical(th)) c.gp0();
-          addRsp(c, osz + (rec[b + X_DST] === LOC_IMM ? rec[b + D.IMM_LO] & 0xffff : 0));
+          addRsp(c, osz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
           nLo = tl | 0;
           nHi = th;
           break;
         }
-        case Op.RET_FAR: {
-          if (rec[b + X_EXT] === 1) c.raise(Vector.UD, -1);
+        case O.RET_FAR: {
+          if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
           // Far return to the same privilege level: pop ip, then cs.
           const sz = osz === 2 ? 2 : osz;
           const tl = peek(c, sz, 0);
@@ -662,16 +836,16 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           if ((cs & 0xfffc) === 0) c.gp0();
           if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
           if (!canonical(th)) c.gp0();
-          addRsp(c, 2 * sz + (rec[b + X_DST] === LOC_IMM ? rec[b + D.IMM_LO] & 0xffff : 0));
+          addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
           c.sel[Seg.CS] = cs;
           nLo = tl | 0;
           nHi = th;
           break;
         }
-        case Op.LOOP: {
-          const k = rec[b + X_EXT];
+        case O.LOOP: {
+          const k = rec[b + F.X_EXT];
           let cl: number;
-          if (rec[b + D.ASZ] === 8) {
+          if (rec[b + F.ASZ] === 8) {
             const l = (R[1] - 1) | 0;
             if (R[1] === 0) H[1] = (H[1] - 1) | 0;
             R[1] = l;
@@ -683,43 +857,69 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           const z = (c.flags & ZF) !== 0;
           if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
-            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
-            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+            const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
             nLo = s | 0;
           }
           break;
         }
-        case Op.JRCXZ:
-          if ((rec[b + D.ASZ] === 8 ? R[1] | H[1] : R[1]) === 0) {
-            const s = (nLo >>> 0) + (rec[b + D.IMM_LO] >>> 0);
-            nHi = (nHi + rec[b + D.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+        case O.JRCXZ:
+          if ((rec[b + F.ASZ] === 8 ? R[1] | H[1] : R[1]) === 0) {
+            const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+            nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
             nLo = s | 0;
           }
           break;
-        case Op.MOV: {
-          const v = get(c, rec[b + X_SRC], osz, eLo, eHi, rec, b);
-          put(c, rec[b + X_DST], osz, eLo, eHi, v, c.hi);
+        case O.MOV: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          if (osz === 8) {
+            // Fast paths for 64-bit register/immediate/memory moves.
+            if (dst >= 0) {
+              if (src >= 0) {
+                R[dst] = R[src];
+                H[dst] = H[src];
+              } else if (src === L.MEM) {
+                R[dst] = c.rd64(eLo, eHi);
+                H[dst] = c.hi;
+              } else {
+                R[dst] = rec[b + F.IMM_LO];
+                H[dst] = rec[b + F.IMM_HI];
+              }
+              break;
+            }
+            if (src >= 0) {
+              c.wr64(eLo, eHi, R[src], H[src]);
+              break;
+            }
+          } else if (osz === 4 && dst >= 0) {
+            R[dst] = src >= 0 ? R[src] : src === L.MEM ? c.rd32(eLo, eHi) : rec[b + F.IMM_LO];
+            H[dst] = 0;
+            break;
+          }
+          const v = get(c, src, osz, eLo, eHi, rec, b);
+          put(c, dst, osz, eLo, eHi, v, c.hi);
           break;
         }
-        case Op.MOVZX: case Op.MOVSX: case Op.MOVSXD: {
-          const ssz = op === Op.MOVSXD ? (osz === 8 ? 4 : osz) : rec[b + X_EXT];
-          let v = get(c, rec[b + X_SRC], ssz, eLo, eHi, rec, b);
+        case O.MOVZX: case O.MOVSX: case O.MOVSXD: {
+          const ssz = op === O.MOVSXD ? (osz === 8 ? 4 : osz) : rec[b + F.X_EXT];
+          let v = get(c, rec[b + F.X_SRC], ssz, eLo, eHi, rec, b);
           let vh = 0;
-          if (op !== Op.MOVZX) {
+          if (op !== O.MOVZX) {
             const sh = 32 - ssz * 8;
             v = (v << sh) >> sh;
             vh = v >> 31;
           }
-          writeReg(c, rec[b + X_DST], osz, v, vh);
+          writeReg(c, rec[b + F.X_DST], osz, v, vh);
           break;
         }
-        case Op.LEA:
-          writeReg(c, rec[b + X_DST], osz, eLo, eHi);
+        case O.LEA:
+          writeReg(c, rec[b + F.X_DST], osz, eLo, eHi);
           break;
-        case Op.XCHG: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.XCHG: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           const al = get(c, dst, osz, eLo, eHi, rec, b);
           const ah = c.hi;
           const bl = get(c, src, osz, eLo, eHi, rec, b);
@@ -728,10 +928,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           writeReg(c, src, osz, al, ah);
           break;
         }
-        case Op.CMPXCHG: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.CMPXCHG: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           const dl = get(c, dst, osz, eLo, eHi, rec, b);
           const dh = c.hi;
           let equal: boolean;
@@ -748,12 +948,12 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             put(c, dst, osz, eLo, eHi, sl, c.hi);
           } else {
             // The destination is written back unchanged (memory) and the accumulator loaded.
-            if (dst === LOC_MEM) c.wr(eLo, eHi, osz, dl, dh);
+            if (dst === L.MEM) c.wr(eLo, eHi, osz, dl, dh);
             writeReg(c, 0, osz, dl, dh);
           }
           break;
         }
-        case Op.CMPXCHG16B: {
+        case O.CMPXCHG16B: {
           if (osz === 8) {
             if ((eLo & 15) !== 0) c.gp0();
             c.probeWrite(eLo, eHi, 16);
@@ -794,10 +994,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.XADD: {
-          const dst = rec[b + X_DST];
-          const src = rec[b + X_SRC];
-          if (dst === LOC_MEM) c.probeWrite(eLo, eHi, osz);
+        case O.XADD: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
           const al = get(c, dst, osz, eLo, eHi, rec, b);
           const ah = c.hi;
           const bl = readReg(c, src, osz);
@@ -812,28 +1012,28 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           put(c, dst, osz, eLo, eHi, r, rh);
           break;
         }
-        case Op.PUSH: {
-          const seg = rec[b + X_EXT];
+        case O.PUSH: {
+          const seg = rec[b + F.X_EXT];
           if (seg !== 0) {
             push(c, osz, c.sel[seg - 1], 0);
           } else {
-            const v = get(c, rec[b + X_DST], osz, eLo, eHi, rec, b);
+            const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
             push(c, osz, v, c.hi);
           }
           break;
         }
-        case Op.POP: {
+        case O.POP: {
           const v = peek(c, osz, 0);
           const vh = c.hi;
-          const seg = rec[b + X_EXT];
-          const dst = rec[b + X_DST];
+          const seg = rec[b + F.X_EXT];
+          const dst = rec[b + F.X_DST];
           if (seg !== 0) {
             c.sel[seg - 1] = v & 0xffff;
             addRsp(c, osz);
-          } else if (dst === LOC_MEM) {
+          } else if (dst === L.MEM) {
             // The address of a pop to memory is computed after rsp is incremented.
             let al = eLo, ah = eHi;
-            if (rec[b + D.BASE] === 4 || rec[b + D.INDEX] === 4) {
+            if (rec[b + F.BASE] === 4 || rec[b + F.INDEX] === 4) {
               const s = (al >>> 0) + osz;
               al = s | 0;
               if (s >= TWO32) ah = (ah + 1) | 0;
@@ -846,10 +1046,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.PUSHF:
+        case O.PUSHF:
           push(c, osz, c.flags & 0xfcffff, 0);
           break;
-        case Op.POPF: {
+        case O.POPF: {
           const v = peek(c, osz, 0);
           const cpl = c.cpl;
           const iopl = (c.flags >> 12) & 3;
@@ -861,9 +1061,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           addRsp(c, osz);
           break;
         }
-        case Op.ENTER: {
-          const size = rec[b + D.IMM_LO] & 0xffff;
-          const level = rec[b + D.IMM2] & 31;
+        case O.ENTER: {
+          const size = rec[b + F.IMM_LO] & 0xffff;
+          const level = rec[b + F.IMM2] & 31;
           const sz = osz;
           push(c, sz, R[5], H[5]);
           const fl = R[4], fh = H[4];
@@ -887,7 +1087,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           R[4] = l;
           break;
         }
-        case Op.LEAVE: {
+        case O.LEAVE: {
           const sl = R[5], sh = H[5];
           const v = c.rd(sl, sh, osz);
           const vh = c.hi;
@@ -897,14 +1097,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           writeReg(c, 5, osz, v, vh);
           break;
         }
-        case Op.CBW:
+        case O.CBW:
           if (osz === 2) R[0] = (R[0] & ~0xffff) | (((R[0] << 24) >> 24) & 0xffff);
           else if (osz === 4) {
             R[0] = (R[0] << 16) >> 16;
             H[0] = 0;
           } else H[0] = R[0] >> 31;
           break;
-        case Op.CWD:
+        case O.CWD:
           if (osz === 2) R[2] = (R[2] & ~0xffff) | (((R[0] << 16) >> 31) & 0xffff);
           else if (osz === 4) {
             R[2] = R[0] >> 31;
@@ -914,36 +1114,36 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             H[2] = R[2];
           }
           break;
-        case Op.MOV_SREG: {
-          const sr = rec[b + D.REG];
+        case O.MOV_SREG: {
+          const sr = rec[b + F.REG];
           if (sr > 5) c.raise(Vector.UD, -1);
-          if (rec[b + X_EXT] === 1) {
+          if (rec[b + F.X_EXT] === 1) {
             if (sr === Seg.CS) c.raise(Vector.UD, -1);
-            const v = get(c, rec[b + X_SRC], 2, eLo, eHi, rec, b);
+            const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
             if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
             c.sel[sr] = v;
           } else {
-            const dst = rec[b + X_DST];
-            put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
+            const dst = rec[b + F.X_DST];
+            put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
           }
           break;
         }
-        case Op.LAHF:
+        case O.LAHF:
           R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
           break;
-        case Op.SAHF:
+        case O.SAHF:
           c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
           break;
-        case Op.MOVS: case Op.CMPS: case Op.STOS: case Op.LODS: case Op.SCAS: {
-          const pfx = rec[b + D.PFX];
+        case O.MOVS: case O.CMPS: case O.STOS: case O.LODS: case O.SCAS: {
+          const pfx = rec[b + F.PFX];
           const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
-          const a8 = rec[b + D.ASZ] === 8;
+          const a8 = rec[b + F.ASZ] === 8;
           const step = (c.flags & DF) !== 0 ? -osz : osz;
-          const sg = rec[b + D.SEG];
+          const sg = rec[b + F.SEG];
           const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
           const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
-          const usesSrc = op === Op.MOVS || op === Op.CMPS || op === Op.LODS;
-          const usesDst = op !== Op.LODS;
+          const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
+          const usesDst = op !== O.LODS;
           for (;;) {
             if (rep) {
               if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
@@ -970,15 +1170,15 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             }
             let stop = false;
             switch (op) {
-              case Op.MOVS: {
+              case O.MOVS: {
                 const v = c.rd(sl, sh, osz);
                 c.wr(dl, dh, osz, v, c.hi);
                 break;
               }
-              case Op.STOS:
+              case O.STOS:
                 c.wr(dl, dh, osz, R[0], H[0]);
                 break;
-              case Op.LODS: {
+              case O.LODS: {
                 const v = c.rd(sl, sh, osz);
                 writeReg(c, 0, osz, v, c.hi);
                 break;
@@ -986,7 +1186,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               default: {
                 // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
                 let al: number, ah: number;
-                if (op === Op.CMPS) {
+                if (op === O.CMPS) {
                   al = c.rd(sl, sh, osz);
                   ah = c.hi;
                 } else {
@@ -1040,42 +1240,42 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.IN: case Op.OUT: case Op.INS: case Op.OUTS:
+        case O.IN: case O.OUT: case O.INS: case O.OUTS:
           if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
           // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
-          if (op === Op.IN) writeReg(c, 0, osz, -1, 0);
-          else if (op === Op.INS) c.gp0();
+          if (op === O.IN) writeReg(c, 0, osz, -1, 0);
+          else if (op === O.INS) c.gp0();
           break;
-        case Op.CLC: c.flags &= ~CF; break;
-        case Op.STC: c.flags |= CF; break;
-        case Op.CMC: c.flags ^= CF; break;
-        case Op.CLD: c.flags &= ~DF; break;
-        case Op.STD: c.flags |= DF; break;
-        case Op.CLI: case Op.STI:
+        case O.CLC: c.flags &= ~CF; break;
+        case O.STC: c.flags |= CF; break;
+        case O.CMC: c.flags ^= CF; break;
+        case O.CLD: c.flags &= ~DF; break;
+        case O.STD: c.flags |= DF; break;
+        case O.CLI: case O.STI:
           if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
-          if (op === Op.CLI) c.flags &= ~IF;
+          if (op === O.CLI) c.flags &= ~IF;
           else c.flags |= IF;
           break;
-        case Op.NOP: case Op.PREFETCH: case Op.FENCE:
+        case O.NOP: case O.PREFETCH: case O.FENCE:
           break;
-        case Op.CPUID:
+        case O.CPUID:
           reason = X86ExitReason.Cpuid;
           exit.instructionLength = len;
           break loop;
-        case Op.RDTSC: case Op.RDTSCP: {
+        case O.RDTSC: case O.RDTSCP: {
           if ((c.cr4 & 4) !== 0 && c.cpl > 0) c.gp0();
           const t = c.tscBase + n * c.tscPerInstruction;
           R[0] = t % TWO32;
           H[0] = 0;
           R[2] = Math.floor(t / TWO32) % TWO32;
           H[2] = 0;
-          if (op === Op.RDTSCP) {
+          if (op === O.RDTSCP) {
             R[1] = c.syscallMsrs[8];
             H[1] = 0;
           }
           break;
         }
-        case Op.SYSCALL:
+        case O.SYSCALL:
           if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
           R[1] = nLo;
           H[1] = nHi;
@@ -1087,7 +1287,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           reason = X86ExitReason.Syscall;
           exit.instructionLength = len;
           break loop;
-        case Op.SYSRET: {
+        case O.SYSRET: {
+          samePage = false;
           if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
           if (c.cpl !== 0) c.gp0();
           const star = c.syscallMsrs[1] >>> 16;
@@ -1106,7 +1307,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           c.cpl = 3;
           break;
         }
-        case Op.IRET: {
+        case O.IRET: {
+          samePage = false;
           // Return to the same or an outer privilege level (long mode pops ss:rsp always).
           const sz = osz;
           const ipl = peek(c, sz, 0);
@@ -1135,17 +1337,17 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           nHi = iph;
           break;
         }
-        case Op.INT: case Op.INT3: case Op.INTO:
-          if (op === Op.INTO && (c.flags & OF) === 0) break;
+        case O.INT: case O.INT3: case O.INTO:
+          if (op === O.INTO && (c.flags & OF) === 0) break;
           c.ripLo = nLo;
           c.ripHi = nHi;
           n++;
-          exit.vector = op === Op.INT ? rec[b + D.IMM_LO] & 0xff : op === Op.INT3 ? Vector.BP : Vector.OF;
+          exit.vector = op === O.INT ? rec[b + F.IMM_LO] & 0xff : op === O.INT3 ? Vector.BP : Vector.OF;
           exit.software = true;
           exit.instructionLength = len;
           reason = X86ExitReason.Exception;
           break loop;
-        case Op.UD2: {
+        case O.UD2: {
           // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
           if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
             reason = X86ExitReason.Cpuid;
@@ -1156,7 +1358,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           c.raise(Vector.UD, -1);
           break;
         }
-        case Op.HLT:
+        case O.HLT:
           if (c.cpl !== 0) c.gp0();
           c.ripLo = nLo;
           c.ripHi = nHi;
@@ -1164,7 +1366,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           reason = X86ExitReason.Halt;
           exit.instructionLength = len;
           break loop;
-        case Op.RDMSR:
+        case O.RDMSR:
           if (c.cpl !== 0) c.gp0();
           c.retiredInRun = n;
           if (!c.readMsr(R[1])) c.gp0();
@@ -1173,16 +1375,18 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           R[2] = c.hi;
           H[2] = 0;
           break;
-        case Op.WRMSR:
+        case O.WRMSR:
+          samePage = false;
           if (c.cpl !== 0) c.gp0();
           c.retiredInRun = n;
           if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
           break;
-        case Op.MOV_CR: {
+        case O.MOV_CR: {
+          samePage = false;
           if (c.cpl !== 0) c.gp0();
-          const cr = rec[b + D.REG];
-          const gpr = rec[b + D.BASE];
-          if (rec[b + X_EXT] === 1) {
+          const cr = rec[b + F.REG];
+          const gpr = rec[b + F.BASE];
+          if (rec[b + F.X_EXT] === 1) {
             const l = R[gpr], h = H[gpr];
             switch (cr) {
               case 0:
@@ -1213,26 +1417,27 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.MOV_DR: {
+        case O.MOV_DR: {
           if (c.cpl !== 0) c.gp0();
-          const dr = rec[b + D.REG];
-          const gpr = rec[b + D.BASE];
+          const dr = rec[b + F.REG];
+          const gpr = rec[b + F.BASE];
           if (dr > 7) c.raise(Vector.UD, -1);
-          if (rec[b + X_EXT] === 1) c.dr[dr] = R[gpr];
+          if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
           else {
             R[gpr] = c.dr[dr];
             H[gpr] = 0;
           }
           break;
         }
-        case Op.SYSDESC: {
-          const group = rec[b + X_EXT];
-          const sub = rec[b + D.REG] & 7;
+        case O.SYSDESC: {
+          samePage = false;
+          const group = rec[b + F.X_EXT];
+          const sub = rec[b + F.REG] & 7;
           const dt = c.descTables;
           // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
           const store = group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
           if (!store && c.cpl !== 0) c.gp0();
-          const dst = rec[b + X_DST];
+          const dst = rec[b + F.X_DST];
           if (group === 1) {
             if (sub === 0 || sub === 1) {
               const k = sub * 3;
@@ -1247,18 +1452,19 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               dt[k] = lim;
               dt[k + 1] = bl;
               dt[k + 2] = c.hi;
-            } else if (sub === 4) put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
+            } else if (sub === 4) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
             else if (sub === 6) c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
             else c.raise(Vector.UD, -1);
-          } else if (sub < 2) put(c, dst, dst === LOC_MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
+          } else if (sub < 2) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
           else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
           break;
         }
-        case Op.INVLPG:
+        case O.INVLPG:
+          samePage = false;
           if (c.cpl !== 0) c.gp0();
           c.paging.invlpg(eLo, eHi);
           break;
-        case Op.SWAPGS: {
+        case O.SWAPGS: {
           if (c.cpl !== 0) c.gp0();
           const l = c.gsLo, h = c.gsHi;
           c.gsLo = c.kgsLo;
@@ -1267,10 +1473,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           c.kgsHi = h;
           break;
         }
-        case Op.FSGSBASE: {
+        case O.FSGSBASE: {
           if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
-          const r = rec[b + D.BASE];
-          const k = rec[b + D.REG] & 3;
+          const r = rec[b + F.BASE];
+          const k = rec[b + F.REG] & 3;
           if (k < 2) {
             writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
           } else {
@@ -1287,21 +1493,21 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case Op.CLTS:
+        case O.CLTS:
           if (c.cpl !== 0) c.gp0();
           c.cr0 = c.cr0 & ~8;
           break;
-        case Op.WBINVD:
+        case O.WBINVD:
           if (c.cpl !== 0) c.gp0();
           break;
-        case Op.XLAT: {
-          const sg = rec[b + D.SEG];
-          let l = R[3], h = rec[b + D.ASZ] === 8 ? H[3] : 0;
-          if (rec[b + D.ASZ] !== 8) l = R[3];
+        case O.XLAT: {
+          const sg = rec[b + F.SEG];
+          let l = R[3], h = rec[b + F.ASZ] === 8 ? H[3] : 0;
+          if (rec[b + F.ASZ] !== 8) l = R[3];
           let s = (l >>> 0) + (R[0] & 0xff);
           l = s | 0;
           h = (h + (s >= TWO32 ? 1 : 0)) | 0;
-          if (rec[b + D.ASZ] !== 8) h = 0;
+          if (rec[b + F.ASZ] !== 8) h = 0;
           if (sg >= Seg.FS) {
             s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
             l = s | 0;
@@ -1310,8 +1516,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           R[0] = (R[0] & ~0xff) | c.rd8(l, h);
           break;
         }
-        case Op.FXSTATE: {
-          const sub = rec[b + D.REG] & 7;
+        case O.FXSTATE: {
+          const sub = rec[b + F.REG] & 7;
           if (sub === 2) {
             const v = c.rd32(eLo, eHi);
             if ((v & 0xffff0000) !== 0) c.gp0();
@@ -1329,6 +1535,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       c.ripLo = nLo;
       c.ripHi = nHi;
       n++;
+      fpa = samePage && ((nLo ^ ripLo) & -4096) === 0 && nHi === ripHi ? (pa & -4096) | (nLo & 4095) : -1;
     }
   } catch (e) {
     if (e !== FAULT) throw e;

@@ -85,8 +85,8 @@ export class Paging {
   readonly tagHi = new Int32Array(TLB_SIZE);
   /** TLB: permission bits (`P_*`); 0 = empty. */
   readonly perm = new Uint8Array(TLB_SIZE);
-  /** TLB: machine frame number. */
-  readonly frame = new Int32Array(TLB_SIZE);
+  /** TLB: machine address of the page (machine memory is below 2 GiB, so this is an int32). */
+  readonly base = new Int32Array(TLB_SIZE);
   /** CR0. */
   cr0 = CR0_PG | CR0_WP | 1;
   /** CR3 (machine address of the top-level table). */
@@ -109,6 +109,7 @@ export class Paging {
     private readonly bytes: Uint8Array,
     private readonly codePages: Uint8Array,
   ) {
+    if (bytes.length > 0x80000000) throw new RangeError("x86 paging: machine memory above 2 GiB is not supported");
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.frames = Math.floor(bytes.length / 4096);
   }
@@ -127,9 +128,10 @@ export class Paging {
   /** Removes cached write permission for machine frame `mfn` (it now holds cached code). */
   protectFrame(mfn: number): void {
     const perm = this.perm;
-    const frame = this.frame;
+    const base = this.base;
+    const pa = mfn * 4096;
     for (let i = 0; i < TLB_SIZE; i++) {
-      if (frame[i] === mfn && perm[i] !== 0) perm[i] = withholdWrite(perm[i]);
+      if (base[i] === pa && perm[i] !== 0) perm[i] = withholdWrite(perm[i]);
     }
   }
 
@@ -247,7 +249,7 @@ export class Paging {
     const i = (lo >>> 12) & TLB_MASK;
     this.tagLo[i] = lo & -4096;
     this.tagHi[i] = hi;
-    this.frame[i] = mfn;
+    this.base[i] = mfn * 4096;
     this.perm[i] = this.codePages[mfn] !== 0 ? withholdWrite(p) : p;
   }
 }
