@@ -239,6 +239,11 @@ export class PvVcpu implements ArchVcpu {
     return this.mmu.translate(this.guestTable, BigInt.asUintN(64, va), write);
   }
 
+  /** The guest rip: lets `hvkit run --trace` single-step and print each instruction. */
+  pc(): bigint {
+    return this.cpu.rip;
+  }
+
   describe(): string {
     const cpu = this.cpu;
     const hex = (v: bigint): string => v.toString(16).padStart(16, "0");
