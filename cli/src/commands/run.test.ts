@@ -4,7 +4,8 @@
  * checks what reaches stdout and stderr and the exit status for each way a guest can end.
  */
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -251,5 +252,61 @@ describe("hvkit run", () => {
       expect.stringMatching(/^\[trace\] d0v0 {3}-> \d+$/),
       "[trace] d0v0 400001: (script)",
     ]);
+  });
+});
+
+describe("hvkit run with the x86_64 PV port and our own guests", () => {
+  const guests = join(
+    fileURLToPath(new URL("../../../conformance/guests/x86_64/", import.meta.url)),
+  );
+  async function boot(name: string, ...extra: string[]) {
+    const out: Uint8Array[] = [];
+    const err: string[] = [];
+    const io: CliIo = {
+      stdout: {
+        write: (c) => out.push(typeof c === "string" ? Buffer.from(c) : Uint8Array.from(c)),
+      },
+      stderr: { write: (c) => err.push(String(c)) },
+    };
+    const status = await runCli(
+      ["run", "--arch", "x86_64", ...extra, join(guests, "bin", `${name}.elf`)],
+      io,
+    );
+    return { status, stdout: Buffer.concat(out).toString("latin1"), stderr: err.join("") };
+  }
+  const expected = (name: string) =>
+    readFileSync(join(guests, "expected", `${name}.txt`), "latin1");
+
+  it("hello: prints its greeting and exits 0", async () => {
+    const r = await boot("hello");
+    expect(r).toEqual({ status: 0, stdout: expected("hello"), stderr: "" });
+  });
+
+  it("exit-reboot exits 11", async () => {
+    expect((await boot("exit-reboot")).status).toBe(11);
+  });
+
+  it("a fault with no trap table exits 13 with registers and the instruction on stderr", async () => {
+    const r = await boot("fault-no-handler");
+    expect(r.status).toBe(13);
+    expect(r.stdout).toBe(expected("fault-no-handler"));
+    expect(r.stderr).toMatch(/^\(hvkit\) domain 0 crashed/m);
+    expect(r.stderr).toMatch(/^\(hvkit\) rsp [0-9a-f]{16}/m);
+    expect(r.stderr).toMatch(/^\(hvkit\) code: 10003f: 0f 0b\s+ud2$/m);
+  });
+
+  it("--trace prints each instruction with address, bytes and disassembly", async () => {
+    const r = await boot("hello", "--trace");
+    expect(r.status).toBe(0);
+    expect(r.stderr.split("\n")[0]).toMatch(
+      /^\[trace\] d0v0 100000: 48 89 35 01 01 00 00\s+mov\s+%rsi,0x101\(%rip\)/,
+    );
+    expect(r.stderr).toMatch(
+      /\[trace\] d0v0 [0-9a-f]+: 0f 05\s+syscall\n\[trace\] d0v0 hypercall 18 console_io/,
+    );
+  });
+
+  it("exits 124 when the budget runs out", async () => {
+    expect((await boot("compute", "--max-instructions", "1000")).status).toBe(124);
   });
 });
