@@ -90,6 +90,9 @@ describe("hvkit command line", () => {
     [["conformance", "--arch", "nope"], /unknown arch "nope" \(known: toy\)/],
     [["conformance", "--baseline", "/nonexistent/b.json"], /cannot read baseline/],
     [["conformance", "--xtf", "/nonexistent-dir"], /cannot read XTF folder/],
+    [["conformance", "--guest", "linux"], /unknown guest set "linux" \(known: hvkit-test, xtf\)/],
+    [["conformance", "--role", "domU,dom1"], /unknown role "domU" \(known: dom0\)/],
+    [["conformance", "--mode", "pv,smm"], /unknown mode "smm"/],
   ])("exits 2 on usage error %j", async (argv, message) => {
     const io = capture();
     expect(await runCli(argv, io, createRootContainer([stub]))).toBe(2);

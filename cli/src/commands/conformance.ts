@@ -11,6 +11,8 @@ import type { ArchRegistry, GuestMode } from "@hvkit/core";
 import {
   CONFORMANCE_TESTS,
   DEFAULT_BASELINE_PATH,
+  GUEST_SETS,
+  ROLES,
   XTF_GUEST_SET,
   findXtfImages,
   formatHtml,
@@ -64,6 +66,19 @@ function writeReport(path: string, text: string): void {
   }
 }
 
+/** Every guest mode name (the `GuestMode` union). */
+const GUEST_MODES: readonly GuestMode[] = ["pv", "hvm-vmx", "hvm-svm", "vt-i", "hv"];
+
+function checkKnown(
+  what: string,
+  given: readonly string[] | undefined,
+  known: readonly string[],
+): void {
+  const unknown = (given ?? []).filter((g) => !known.includes(g));
+  if (unknown.length > 0)
+    throw new UsageError(`unknown ${what} "${unknown[0]}" (known: ${known.join(", ")})`);
+}
+
 /** Runs `hvkit conformance`; returns the exit status. */
 export async function conformanceCommand(
   io: CliIo,
@@ -103,6 +118,9 @@ export async function conformanceCommand(
     tests.push(...xtfTests(found));
   }
   const guests = options.guest ?? (options.xtf !== undefined ? [XTF_GUEST_SET] : undefined);
+  checkKnown("guest set", options.guest, [...GUEST_SETS, XTF_GUEST_SET]);
+  checkKnown("role", options.role, ROLES);
+  checkKnown("mode", options.mode, GUEST_MODES);
 
   const bar = io.stderr.isTTY
     ? new SingleBar(
