@@ -457,19 +457,25 @@ export class X86Cpu implements X86CpuApi {
     if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4096 - size) return;
     this.addr(lo, hi, Access.Write);
-    const l = (lo + size - 1) | 0;
-    this.addr(l, (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, Access.Write);
+    if ((lo & 4095) > 4096 - size) {
+      const l = ((lo & -4096) + 4096) | 0;
+      this.addr(l, l === 0 ? (hi + 1) | 0 : hi, Access.Write);
+    }
   }
 
   private wrSlow(lo: number, hi: number, v: number, vhi: number, size: number): void {
     // Translate both pages before writing any byte, so a fault leaves memory unchanged.
     const pa0 = this.addr(lo, hi, Access.Write);
-    const l = (lo + size - 1) | 0;
-    const pa1 = this.addr(l, (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, Access.Write);
     const split = 4096 - (lo & 4095);
+    let pa1 = 0;
+    if (split < size) {
+      // The second page is checked at its first byte (that is what CR2 reports on a fault).
+      const l = ((lo & -4096) + 4096) | 0;
+      pa1 = this.addr(l, l === 0 ? (hi + 1) | 0 : hi, Access.Write);
+    }
     for (let k = 0; k < size; k++) {
       const b = k < 4 ? v >>> (8 * k) : vhi >>> (8 * (k - 4));
-      this.bytes[k < split ? pa0 + k : pa1 - (size - 1 - k)] = b;
+      this.bytes[k < split ? pa0 + k : pa1 + (k - split)] = b;
     }
   }
 

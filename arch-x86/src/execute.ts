@@ -99,7 +99,14 @@ function writeReg(c: X86Cpu, r: number, sz: number, v: number, vhi: number): voi
 /** Value of operand `loc` (unsigned for sizes 1–4; for 8 the low half, high in c.hi). */
 function get(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, rec: Int32Array, b: number): number {
   if (loc >= 0) return readReg(c, loc, sz);
-  if (loc === L.MEM) return c.rd(eLo, eHi, sz);
+  if (loc === L.MEM) {
+    switch (sz) {
+      case 1: return c.rd8(eLo, eHi);
+      case 2: return c.rd16(eLo, eHi);
+      case 4: return c.rd32(eLo, eHi);
+      default: return c.rd64(eLo, eHi);
+    }
+  }
   if (sz === 8) {
     c.hi = rec[b + F.IMM_HI];
     return rec[b + F.IMM_LO];
@@ -378,38 +385,80 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             }
             break;
           }
-          if (op === O.ADC || op === O.SBB) materialize(c);
           if (dst === L.MEM && writes) c.probeWrite(eLo, eHi, osz);
+          if (op === O.ADC || op === O.SBB) {
+            materialize(c);
+            const cin = c.flags & CF;
+            if (osz === 8) {
+              const al = get(c, dst, 8, eLo, eHi, rec, b);
+              const ah = c.hi;
+              const bl = get(c, src, 8, eLo, eHi, rec, b);
+              const bh = c.hi;
+              const r = op === O.ADC ? add64(c, al, ah, bl, bh, cin) : sub64(c, al, ah, bl, bh, cin);
+              put(c, dst, 8, eLo, eHi, r, c.hi);
+            } else {
+              const a = get(c, dst, osz, eLo, eHi, rec, b);
+              const v = get(c, src, osz, eLo, eHi, rec, b);
+              put(c, dst, osz, eLo, eHi, op === O.ADC ? add(c, a, v, cin, osz) : sub(c, a, v, cin, osz), 0);
+            }
+            break;
+          }
+          // General operand forms, flags deferred like the fast path.
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
             const bl = get(c, src, 8, eLo, eHi, rec, b);
             const bh = c.hi;
-            let r: number;
+            let r: number, rh: number, k: number;
             switch (op) {
-              case O.ADD: r = add64(c, al, ah, bl, bh, 0); break;
-              case O.ADC: r = add64(c, al, ah, bl, bh, c.flags & CF); break;
-              case O.SUB: case O.CMP: r = sub64(c, al, ah, bl, bh, 0); break;
-              case O.SBB: r = sub64(c, al, ah, bl, bh, c.flags & CF); break;
-              case O.OR: r = logic64(c, al | bl, ah | bh); break;
-              case O.XOR: r = logic64(c, al ^ bl, ah ^ bh); break;
-              default: r = logic64(c, al & bl, ah & bh); break;
+              case O.ADD: {
+                const l = (al >>> 0) + (bl >>> 0);
+                r = l | 0;
+                rh = (ah + bh + (l > 0xffffffff ? 1 : 0)) | 0;
+                k = Lazy.Add;
+                break;
+              }
+              case O.SUB: case O.CMP:
+                r = (al - bl) | 0;
+                rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+                k = Lazy.Sub;
+                break;
+              case O.OR: r = al | bl; rh = ah | bh; k = Lazy.Logic; break;
+              case O.XOR: r = al ^ bl; rh = ah ^ bh; k = Lazy.Logic; break;
+              default: r = al & bl; rh = ah & bh; k = Lazy.Logic; break;
             }
-            if (writes) put(c, dst, 8, eLo, eHi, r, c.hi);
+            if (writes) put(c, dst, 8, eLo, eHi, r, rh);
+            c.lz = k;
+            c.lzSz = 8;
+            if (k === Lazy.Logic) {
+              c.lzA = r;
+              c.lzAh = rh;
+            } else {
+              c.lzA = al;
+              c.lzAh = ah;
+              c.lzB = bl;
+              c.lzBh = bh;
+            }
           } else {
             const a = get(c, dst, osz, eLo, eHi, rec, b);
             const v = get(c, src, osz, eLo, eHi, rec, b);
-            let r: number;
+            let r: number, k: number;
             switch (op) {
-              case O.ADD: r = add(c, a, v, 0, osz); break;
-              case O.ADC: r = add(c, a, v, c.flags & CF, osz); break;
-              case O.SUB: case O.CMP: r = sub(c, a, v, 0, osz); break;
-              case O.SBB: r = sub(c, a, v, c.flags & CF, osz); break;
-              case O.OR: r = logic(c, a | v, osz); break;
-              case O.XOR: r = logic(c, a ^ v, osz); break;
-              default: r = logic(c, a & v, osz); break;
+              case O.ADD: r = a + v; k = Lazy.Add; break;
+              case O.SUB: case O.CMP: r = a - v; k = Lazy.Sub; break;
+              case O.OR: r = a | v; k = Lazy.Logic; break;
+              case O.XOR: r = a ^ v; k = Lazy.Logic; break;
+              default: r = a & v; k = Lazy.Logic; break;
             }
+            r = (r & MASK[osz]) >>> 0;
             if (writes) put(c, dst, osz, eLo, eHi, r, 0);
+            c.lz = k;
+            c.lzSz = osz;
+            if (k === Lazy.Logic) c.lzA = r;
+            else {
+              c.lzA = a;
+              c.lzB = v;
+            }
           }
           break;
         }
@@ -896,12 +945,23 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             R[dst] = src >= 0 ? R[src] : src === L.MEM ? c.rd32(eLo, eHi) : rec[b + F.IMM_LO];
             H[dst] = 0;
             break;
+          } else if (dst === L.MEM && src === L.IMM) {
+            if (osz === 1) c.wr8(eLo, eHi, rec[b + F.IMM_LO]);
+            else if (osz === 4) c.wr32(eLo, eHi, rec[b + F.IMM_LO]);
+            else c.wr16(eLo, eHi, rec[b + F.IMM_LO]);
+            break;
           }
           const v = get(c, src, osz, eLo, eHi, rec, b);
           put(c, dst, osz, eLo, eHi, v, c.hi);
           break;
         }
         case O.MOVZX: case O.MOVSX: case O.MOVSXD: {
+          if (op === O.MOVZX && rec[b + F.X_SRC] === L.MEM && osz >= 4) {
+            const dst = rec[b + F.X_DST];
+            R[dst] = rec[b + F.X_EXT] === 1 ? c.rd8(eLo, eHi) : c.rd16(eLo, eHi);
+            H[dst] = 0;
+            break;
+          }
           const ssz = op === O.MOVSXD ? (osz === 8 ? 4 : osz) : rec[b + F.X_EXT];
           let v = get(c, rec[b + F.X_SRC], ssz, eLo, eHi, rec, b);
           let vh = 0;
