@@ -3,7 +3,8 @@
  * a multiply/shift/xor hash over the result, repeated) run by X86Cpu; millions of guest
  * instructions per second. When `qemu-x86_64` is installed, the same bytes are wrapped in
  * a static ELF (built with gcc into a temporary directory) and timed under qemu, and the
- * ratio is printed. Runnable alone: `node --conditions=source --import tsx bench/interpreter.ts`.
+ * ratio is printed. Runnable alone:
+ * `TSX_TSCONFIG_PATH=tsconfig.base.json node --conditions=source --import tsx bench/interpreter.ts`.
  *
  * The loop (AT&T; rdi = 64 KiB buffer; result in rax, prime count in rcx):
  *

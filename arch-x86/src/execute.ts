@@ -56,16 +56,6 @@ export const enum L {
 
 const TWO32 = 4294967296;
 
-/** Ops that cope with deferred flags themselves; before any other op they are computed. */
-const LAZY_OK = new Uint8Array(128);
-for (const op of [
-  O.ADD, O.OR, O.AND, O.SUB, O.XOR, O.CMP, O.TEST, O.INC, O.DEC, O.NEG, O.NOT, O.JCC, O.SETCC,
-  O.CMOVCC, O.MOV, O.MOVZX, O.MOVSX, O.MOVSXD, O.LEA, O.XCHG, O.XADD, O.CMPXCHG, O.PUSH, O.POP,
-  O.JMP, O.CALL, O.JMP_IND, O.CALL_IND, O.RET, O.NOP, O.BSWAP, O.CBW, O.CWD, O.CLD, O.STD,
-  O.JRCXZ, O.MOVS, O.STOS, O.LODS, O.PREFETCH, O.FENCE, O.CPUID, O.RDTSC, O.IMUL2, O.IMUL3,
-]) {
-  LAZY_OK[op] = 1;
-}
 const DC_MASK = DecodeCache.MASK;
 const DC_SCRATCH = DecodeCache.SCRATCH;
 /** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
@@ -239,14 +229,15 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       curLo = ripLo;
       curHi = ripHi;
       len = 0;
-      const ti = (ripLo >>> 12) & TLB_MASK;
-      let pa: number;
+      let pa = fpa;
       let samePage = true;
-      if (fpa >= 0) pa = fpa;
-      else if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
-        pa = tlbBase[ti] | (ripLo & 4095);
-      } else {
-        pa = c.addr(ripLo, ripHi, Access.Exec) | 0;
+      if (pa < 0) {
+        const ti = (ripLo >>> 12) & TLB_MASK;
+        if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
+          pa = tlbBase[ti] | (ripLo & 4095);
+        } else {
+          pa = c.addr(ripLo, ripHi, Access.Exec) | 0;
+        }
       }
       let ci = pa & DC_MASK;
       if (tag[ci] !== (pa | 0)) ci = fetchDecode(c, pa, ripLo, ripHi);
@@ -301,7 +292,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
         }
       }
 
-      if (c.lz !== 0 && LAZY_OK[op] === 0) materialize(c);
       switch (op) {
         case O.ADD: case O.OR: case O.ADC: case O.SBB: case O.AND: case O.SUB: case O.XOR:
         case O.CMP: case O.TEST: {
@@ -313,6 +303,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const bl = src >= 0 ? R[src] : rec[b + F.IMM_LO];
             if (op === O.ADC || op === O.SBB) {
               // Carry in: computed eagerly.
+              materialize(c);
               const cin = c.flags & CF;
               if (osz === 8) {
                 const bh = src >= 0 ? H[src] : rec[b + F.IMM_HI];
@@ -517,86 +508,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.ROL: case O.ROR: case O.RCL: case O.RCR: case O.SHL: case O.SHR: case O.SAR: {
-          const dst = rec[b + F.X_DST];
-          const src = rec[b + F.X_SRC];
-          const k = op === O.SAR ? 7 : op - O.ROL;
-          const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-          if (osz === 8) {
-            const al = get(c, dst, 8, eLo, eHi, rec, b);
-            const ah = c.hi;
-            const r = shift64(c, k, al, ah, count);
-            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-          } else {
-            const a = get(c, dst, osz, eLo, eHi, rec, b);
-            const r = shift(c, k, a, count, osz);
-            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-          }
-          break;
-        }
-        case O.SHLD: case O.SHRD: {
-          const dst = rec[b + F.X_DST];
-          const src = rec[b + F.X_SRC];
-          const count = (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-          if (osz === 8) {
-            const al = get(c, dst, 8, eLo, eHi, rec, b);
-            const ah = c.hi;
-            const sl = R[src];
-            const sh = H[src];
-            const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
-            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-          } else {
-            const a = get(c, dst, osz, eLo, eHi, rec, b);
-            const v = readReg(c, src, osz);
-            const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
-            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-          }
-          break;
-        }
-        case O.MUL: case O.IMUL1: {
-          const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-          const vh = c.hi;
-          let over: boolean;
-          const signed = op === O.IMUL1;
-          if (osz === 1) {
-            const a = R[0] & 0xff;
-            const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
-            R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-            over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
-            c.flags = (c.flags & ~STATUS) | ((p << 24) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? ZF : 0);
-          } else if (osz === 2) {
-            const a = R[0] & 0xffff;
-            const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
-            R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-            R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
-            over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
-            c.flags = (c.flags & ~STATUS) | ((p << 16) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? ZF : 0);
-          } else if (osz === 4) {
-            const w = c.wide;
-            if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
-            else mulu128(w, R[0], 0, v, 0);
-            R[0] = w[0];
-            H[0] = 0;
-            R[2] = w[1];
-            H[2] = 0;
-            over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
-            c.flags = (c.flags & ~STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? ZF : 0);
-          } else {
-            const w = c.wide;
-            if (signed) muls128(c, R[0], H[0], v, vh);
-            else mulu128(w, R[0], H[0], v, vh);
-            R[0] = w[0];
-            H[0] = w[1];
-            R[2] = w[2];
-            H[2] = w[3];
-            over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
-            c.flags = (c.flags & ~STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? ZF : 0);
-          }
-          if (over) c.flags |= CF | OF;
-          break;
-        }
         case O.IMUL2: case O.IMUL3: {
           c.lz = Lazy.None;
           const dst = rec[b + F.X_DST];
@@ -649,166 +560,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           writeReg(c, dst, osz, r, rh);
           break;
         }
-        case O.DIV: case O.IDIV: {
-          const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-          const vh = c.hi;
-          const signed = op === O.IDIV;
-          if (osz === 1) {
-            const d = signed ? (v << 24) >> 24 : v;
-            if (d === 0) c.raise(Vector.DE, -1);
-            const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
-            const q = Math.trunc(a / d);
-            if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
-            const rm = a - q * d;
-            R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
-          } else if (osz === 2) {
-            const d = signed ? (v << 16) >> 16 : v;
-            if (d === 0) c.raise(Vector.DE, -1);
-            const a = signed ? ((R[2] << 16) | (R[0] & 0xffff)) : ((R[2] & 0xffff) * 65536 + (R[0] & 0xffff));
-            const q = Math.trunc(a / d);
-            if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
-            const rm = a - q * d;
-            R[0] = (R[0] & ~0xffff) | (q & 0xffff);
-            R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
-          } else {
-            const w = c.wide;
-            let dlo: number, dhi: number;
-            let negQ = false;
-            let negR = false;
-            if (osz === 4) {
-              w[0] = R[0];
-              w[1] = R[2];
-              w[2] = signed ? R[2] >> 31 : 0;
-              w[3] = w[2];
-              dlo = v | 0;
-              dhi = signed ? dlo >> 31 : 0;
-            } else {
-              w[0] = R[0];
-              w[1] = H[0];
-              w[2] = R[2];
-              w[3] = H[2];
-              dlo = v;
-              dhi = vh;
-            }
-            if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
-            if (signed) {
-              if (w[3] < 0) {
-                neg128(w);
-                negQ = true;
-                negR = true;
-              }
-              if (dhi < 0) {
-                const l = (~dlo >>> 0) + 1;
-                dlo = l | 0;
-                dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
-                negQ = !negQ;
-              }
-            }
-            if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
-            // Quotient in w[0..1], remainder in w[2..3]; check range.
-            if (osz === 4) {
-              if (w[1] !== 0) c.raise(Vector.DE, -1);
-              if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
-              const q = negQ ? -w[0] | 0 : w[0];
-              const rm = negR ? -w[2] | 0 : w[2];
-              R[0] = q;
-              H[0] = 0;
-              R[2] = rm;
-              H[2] = 0;
-            } else {
-              if (signed && (negQ ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0) : w[1] < 0)) {
-                c.raise(Vector.DE, -1);
-              }
-              let ql = w[0], qh = w[1], rl = w[2], rh = w[3];
-              if (negQ) {
-                const l = (~ql >>> 0) + 1;
-                ql = l | 0;
-                qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
-              }
-              if (negR) {
-                const l = (~rl >>> 0) + 1;
-                rl = l | 0;
-                rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
-              }
-              R[0] = ql;
-              H[0] = qh;
-              R[2] = rl;
-              H[2] = rh;
-            }
-          }
-          break;
-        }
-        case O.BT: case O.BTS: case O.BTR: case O.BTC: {
-          const dst = rec[b + F.X_DST];
-          const src = rec[b + F.X_SRC];
-          const bits = osz * 8;
-          let bit: number;
-          let aLo = eLo, aHi = eHi;
-          if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
-          else if (dst !== L.MEM) bit = R[src] & (bits - 1);
-          else {
-            // Register bit offset with a memory operand: signed, may reach outside the operand.
-            const off = osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
-            const words = Math.floor(off / bits);
-            bit = off - words * bits;
-            const delta = words * osz;
-            const s = (aLo >>> 0) + (delta % TWO32 + TWO32) % TWO32;
-            aLo = s | 0;
-            aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
-            if (rec[b + F.ASZ] === 4) aHi = 0;
-          }
-          if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
-          let vl = get(c, dst, osz, aLo, aHi, rec, b);
-          let vh = c.hi;
-          const word = bit >= 32 ? vh : vl;
-          const m = 1 << (bit & 31);
-          c.flags = (c.flags & ~CF) | ((word & m) !== 0 ? CF : 0);
-          if (op !== O.BT) {
-            const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
-            if (bit >= 32) vh = nw;
-            else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
-            put(c, dst, osz, aLo, aHi, vl, vh);
-          }
-          break;
-        }
-        case O.BSF: case O.BSR: case O.TZCNT: case O.LZCNT: case O.POPCNT: {
-          const dst = rec[b + F.X_DST];
-          let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
-          let vh = osz === 8 ? c.hi : 0;
-          if (osz < 8) vl = vl | 0;
-          const zero = (vl | vh) === 0;
-          const bits = osz * 8;
-          let r = 0;
-          if (op === O.POPCNT) {
-            let x = vl >>> 0;
-            let y = vh >>> 0;
-            while (x !== 0) { x &= x - 1; r++; }
-            while (y !== 0) { y &= y - 1; r++; }
-            c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
-            writeReg(c, dst, osz, r, 0);
-          } else if (op === O.BSF || op === O.TZCNT) {
-            r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
-            if (op === O.BSF) {
-              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
-              if (!zero) writeReg(c, dst, osz, r, 0);
-            } else {
-              c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
-              writeReg(c, dst, osz, r, 0);
-            }
-          } else {
-            // Highest set bit index.
-            const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
-            if (op === O.BSR) {
-              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
-              if (!zero) writeReg(c, dst, osz, hiBit, 0);
-            } else {
-              r = zero ? bits : bits - 1 - hiBit;
-              c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
-              writeReg(c, dst, osz, r, 0);
-            }
-          }
-          break;
-        }
         case O.BSWAP: {
           const r = rec[b + F.X_DST];
           if (osz === 8) {
@@ -836,13 +587,35 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           else if (osz === 4) H[dst] = 0;
           break;
         }
-        case O.JCC:
-          if (condLazy(c, rec[b + F.CC])) {
+        case O.JCC: {
+          const cc = rec[b + F.CC];
+          let taken: boolean;
+          const lz = c.lz;
+          if (lz === Lazy.Sub && c.lzSz >= 4 && cc >= 2 && cc < 10) {
+            // cmp/sub then jb/jae/je/jne/jbe/ja/js/jns, decided from the operands.
+            let eq: boolean, below: boolean, neg: boolean;
+            const al = c.lzA, bl = c.lzB;
+            if (c.lzSz === 8) {
+              const ah = c.lzAh, bh = c.lzBh;
+              eq = al === bl && ah === bh;
+              below = ah >>> 0 < bh >>> 0 || (ah === bh && al >>> 0 < bl >>> 0);
+              neg = ((ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0) < 0;
+            } else {
+              eq = al === bl;
+              below = al >>> 0 < bl >>> 0;
+              neg = ((al - bl) | 0) < 0;
+            }
+            const k = cc >> 1;
+            taken = k === 1 ? below : k === 2 ? eq : k === 3 ? below || eq : neg;
+            if ((cc & 1) !== 0) taken = !taken;
+          } else taken = condLazy(c, cc);
+          if (taken) {
             const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
             nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
             nLo = s | 0;
           }
           break;
+        }
         case O.JMP: case O.CALL: {
           const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
           const th = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
@@ -873,43 +646,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           addRsp(c, osz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
           nLo = tl | 0;
           nHi = th;
-          break;
-        }
-        case O.RET_FAR: {
-          if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
-          // Far return to the same privilege level: pop ip, then cs.
-          const sz = osz === 2 ? 2 : osz;
-          const tl = peek(c, sz, 0);
-          const th = sz === 8 ? c.hi : 0;
-          const cs = peek(c, sz, sz) & 0xffff;
-          if ((cs & 0xfffc) === 0) c.gp0();
-          if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
-          if (!canonical(th)) c.gp0();
-          addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
-          c.sel[Seg.CS] = cs;
-          nLo = tl | 0;
-          nHi = th;
-          break;
-        }
-        case O.LOOP: {
-          const k = rec[b + F.X_EXT];
-          let cl: number;
-          if (rec[b + F.ASZ] === 8) {
-            const l = (R[1] - 1) | 0;
-            if (R[1] === 0) H[1] = (H[1] - 1) | 0;
-            R[1] = l;
-            cl = l | H[1];
-          } else {
-            R[1] = (R[1] - 1) | 0;
-            H[1] = 0;
-            cl = R[1];
-          }
-          const z = (c.flags & ZF) !== 0;
-          if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
-            const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
-            nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
-            nLo = s | 0;
-          }
           break;
         }
         case O.JRCXZ:
@@ -1013,47 +749,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.CMPXCHG16B: {
-          if (osz === 8) {
-            if ((eLo & 15) !== 0) c.gp0();
-            c.probeWrite(eLo, eHi, 16);
-            const l0 = c.rd64(eLo, eHi);
-            const h0 = c.hi;
-            const a2 = (eLo + 8) | 0;
-            const a2h = (a2 >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi;
-            const l1 = c.rd64(a2, a2h);
-            const h1 = c.hi;
-            if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
-              c.wr64(eLo, eHi, R[3], H[3]);
-              c.wr64(a2, a2h, R[1], H[1]);
-              c.flags |= ZF;
-            } else {
-              c.wr64(eLo, eHi, l0, h0);
-              c.wr64(a2, a2h, l1, h1);
-              R[0] = l0;
-              H[0] = h0;
-              R[2] = l1;
-              H[2] = h1;
-              c.flags &= ~ZF;
-            }
-          } else {
-            c.probeWrite(eLo, eHi, 8);
-            const l0 = c.rd64(eLo, eHi);
-            const h0 = c.hi;
-            if (l0 === R[0] && h0 === R[2]) {
-              c.wr64(eLo, eHi, R[3], R[1]);
-              c.flags |= ZF;
-            } else {
-              c.wr64(eLo, eHi, l0, h0);
-              R[0] = l0;
-              H[0] = 0;
-              R[2] = h0;
-              H[2] = 0;
-              c.flags &= ~ZF;
-            }
-          }
-          break;
-        }
         case O.XADD: {
           const dst = rec[b + F.X_DST];
           const src = rec[b + F.X_SRC];
@@ -1106,57 +801,6 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.PUSHF:
-          push(c, osz, c.flags & 0xfcffff, 0);
-          break;
-        case O.POPF: {
-          const v = peek(c, osz, 0);
-          const cpl = c.cpl;
-          const iopl = (c.flags >> 12) & 3;
-          let m = POPF_MASK;
-          if (cpl > 0) m &= ~IOPL;
-          if (cpl > iopl) m &= ~IF;
-          if (osz === 2) m &= 0xffff;
-          c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
-          addRsp(c, osz);
-          break;
-        }
-        case O.ENTER: {
-          const size = rec[b + F.IMM_LO] & 0xffff;
-          const level = rec[b + F.IMM2] & 31;
-          const sz = osz;
-          push(c, sz, R[5], H[5]);
-          const fl = R[4], fh = H[4];
-          if (level > 0) {
-            let bl = R[5], bh = H[5];
-            for (let i = 1; i < level; i++) {
-              const l = (bl - sz) | 0;
-              bh = (l >>> 0) > (bl >>> 0) ? (bh - 1) | 0 : bh;
-              bl = l;
-              const v = c.rd(bl, bh, sz);
-              push(c, sz, v, c.hi);
-            }
-            push(c, sz, fl, fh);
-          }
-          if (sz === 8) {
-            R[5] = fl;
-            H[5] = fh;
-          } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
-          const l = (R[4] - size) | 0;
-          if ((l >>> 0) > (R[4] >>> 0)) H[4] = (H[4] - 1) | 0;
-          R[4] = l;
-          break;
-        }
-        case O.LEAVE: {
-          const sl = R[5], sh = H[5];
-          const v = c.rd(sl, sh, osz);
-          const vh = c.hi;
-          R[4] = sl;
-          H[4] = sh;
-          addRsp(c, osz);
-          writeReg(c, 5, osz, v, vh);
-          break;
-        }
         case O.CBW:
           if (osz === 2) R[0] = (R[0] & ~0xffff) | (((R[0] << 24) >> 24) & 0xffff);
           else if (osz === 4) {
@@ -1174,141 +818,18 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             H[2] = R[2];
           }
           break;
-        case O.MOV_SREG: {
-          const sr = rec[b + F.REG];
-          if (sr > 5) c.raise(Vector.UD, -1);
-          if (rec[b + F.X_EXT] === 1) {
-            if (sr === Seg.CS) c.raise(Vector.UD, -1);
-            const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
-            if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
-            c.sel[sr] = v;
-          } else {
-            const dst = rec[b + F.X_DST];
-            put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
-          }
+        case O.CLC:
+          materialize(c);
+          c.flags &= ~CF;
           break;
-        }
-        case O.LAHF:
-          R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
+        case O.STC:
+          materialize(c);
+          c.flags |= CF;
           break;
-        case O.SAHF:
-          c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
+        case O.CMC:
+          materialize(c);
+          c.flags ^= CF;
           break;
-        case O.MOVS: case O.CMPS: case O.STOS: case O.LODS: case O.SCAS: {
-          const pfx = rec[b + F.PFX];
-          const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
-          const a8 = rec[b + F.ASZ] === 8;
-          const step = (c.flags & DF) !== 0 ? -osz : osz;
-          const sg = rec[b + F.SEG];
-          const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
-          const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
-          const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
-          const usesDst = op !== O.LODS;
-          for (;;) {
-            if (rep) {
-              if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
-              if (n >= budget) {
-                // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
-                nLo = curLo;
-                nHi = curHi;
-                break;
-              }
-            }
-            let sl = 0, sh = 0, dl = 0, dh = 0;
-            if (usesSrc) {
-              sl = R[6];
-              sh = a8 ? H[6] : 0;
-              if ((segLo | segHi) !== 0) {
-                const s = (sl >>> 0) + (segLo >>> 0);
-                sl = s | 0;
-                sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
-              }
-            }
-            if (usesDst) {
-              dl = R[7];
-              dh = a8 ? H[7] : 0;
-            }
-            let stop = false;
-            switch (op) {
-              case O.MOVS: {
-                const v = c.rd(sl, sh, osz);
-                c.wr(dl, dh, osz, v, c.hi);
-                break;
-              }
-              case O.STOS:
-                c.wr(dl, dh, osz, R[0], H[0]);
-                break;
-              case O.LODS: {
-                const v = c.rd(sl, sh, osz);
-                writeReg(c, 0, osz, v, c.hi);
-                break;
-              }
-              default: {
-                // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
-                let al: number, ah: number;
-                if (op === O.CMPS) {
-                  al = c.rd(sl, sh, osz);
-                  ah = c.hi;
-                } else {
-                  al = readReg(c, 0, osz);
-                  ah = c.hi;
-                }
-                const bl = c.rd(dl, dh, osz);
-                const bh = c.hi;
-                if (osz === 8) sub64(c, al, ah, bl, bh, 0);
-                else sub(c, al, bl, 0, osz);
-                if (rep) {
-                  const z = (c.flags & ZF) !== 0;
-                  stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
-                }
-              }
-            }
-            if (usesSrc) {
-              if (a8) {
-                const s = (R[6] >>> 0) + step;
-                R[6] = s | 0;
-                H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
-              } else {
-                R[6] = (R[6] + step) | 0;
-                H[6] = 0;
-              }
-            }
-            if (usesDst) {
-              if (a8) {
-                const s = (R[7] >>> 0) + step;
-                R[7] = s | 0;
-                H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
-              } else {
-                R[7] = (R[7] + step) | 0;
-                H[7] = 0;
-              }
-            }
-            if (!rep) break;
-            if (a8) {
-              if (R[1] === 0) H[1] = (H[1] - 1) | 0;
-              R[1] = (R[1] - 1) | 0;
-            } else {
-              R[1] = (R[1] - 1) | 0;
-              H[1] = 0;
-            }
-            n++;
-            if (stop) break;
-          }
-          if (nLo === curLo && nHi === curHi) {
-            reason = X86ExitReason.Budget;
-            break loop;
-          }
-          break;
-        }
-        case O.IN: case O.OUT: case O.INS: case O.OUTS:
-          if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
-          // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
-          if (op === O.IN) writeReg(c, 0, osz, -1, 0);
-          else if (op === O.INS) c.gp0();
-          break;
-        case O.CLC: c.flags &= ~CF; break;
-        case O.STC: c.flags |= CF; break;
-        case O.CMC: c.flags ^= CF; break;
         case O.CLD: c.flags &= ~DF; break;
         case O.STD: c.flags |= DF; break;
         case O.CLI: case O.STI:
@@ -1335,262 +856,769 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.SYSCALL:
-          if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
-          R[1] = nLo;
-          H[1] = nHi;
-          R[11] = c.flags & ~0x10000;
-          H[11] = 0;
-          c.ripLo = nLo;
-          c.ripHi = nHi;
-          n++;
-          reason = X86ExitReason.Syscall;
-          exit.instructionLength = len;
-          break loop;
-        case O.SYSRET: {
-          samePage = false;
-          if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
-          if (c.cpl !== 0) c.gp0();
-          const star = c.syscallMsrs[1] >>> 16;
-          if (osz === 8) {
-            if (!canonical(H[1])) c.gp0();
-            nLo = R[1];
-            nHi = H[1];
-            c.sel[Seg.CS] = ((star + 16) | 3) & 0xffff;
-          } else {
-            nLo = R[1];
-            nHi = 0;
-            c.sel[Seg.CS] = (star | 3) & 0xffff;
-          }
-          c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
-          c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
-          c.cpl = 3;
-          break;
-        }
-        case O.IRET: {
-          samePage = false;
-          // Return to the same or an outer privilege level (long mode pops ss:rsp always).
-          const sz = osz;
-          const ipl = peek(c, sz, 0);
-          const iph = sz === 8 ? c.hi : 0;
-          const cs = peek(c, sz, sz) & 0xffff;
-          const fl = peek(c, sz, 2 * sz);
-          const spl = peek(c, sz, 3 * sz);
-          const sph = sz === 8 ? c.hi : 0;
-          const ss = peek(c, sz, 4 * sz) & 0xffff;
-          const cpl = c.cpl;
-          if ((cs & 0xfffc) === 0) c.gp0();
-          if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
-          if (!canonical(iph)) c.gp0();
-          const iopl = (c.flags >> 12) & 3;
-          let m = POPF_MASK | 0x10000;
-          if (cpl > 0) m &= ~IOPL;
-          if (cpl > iopl) m &= ~IF;
-          if (sz === 2) m &= 0xffff;
-          c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
-          c.sel[Seg.CS] = cs;
-          c.sel[Seg.SS] = ss;
-          R[4] = spl;
-          H[4] = sph;
-          c.cpl = cs & 3;
-          nLo = ipl;
-          nHi = iph;
-          break;
-        }
-        case O.INT: case O.INT3: case O.INTO:
-          if (op === O.INTO && (c.flags & OF) === 0) break;
-          c.ripLo = nLo;
-          c.ripHi = nHi;
-          n++;
-          exit.vector = op === O.INT ? rec[b + F.IMM_LO] & 0xff : op === O.INT3 ? Vector.BP : Vector.OF;
-          exit.software = true;
-          exit.instructionLength = len;
-          reason = X86ExitReason.Exception;
-          break loop;
-        case O.UD2: {
-          // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
-          if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
-            reason = X86ExitReason.Cpuid;
-            exit.forced = true;
-            exit.instructionLength = 7;
-            break loop;
-          }
-          c.raise(Vector.UD, -1);
-          break;
-        }
-        case O.HLT:
-          if (c.cpl !== 0) c.gp0();
-          c.ripLo = nLo;
-          c.ripHi = nHi;
-          n++;
-          reason = X86ExitReason.Halt;
-          exit.instructionLength = len;
-          break loop;
-        case O.RDMSR:
-          if (c.cpl !== 0) c.gp0();
-          c.retiredInRun = n;
-          if (!c.readMsr(R[1])) c.gp0();
-          R[0] = c.wide[0];
-          H[0] = 0;
-          R[2] = c.hi;
-          H[2] = 0;
-          break;
-        case O.WRMSR:
-          samePage = false;
-          if (c.cpl !== 0) c.gp0();
-          c.retiredInRun = n;
-          if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
-          break;
-        case O.MOV_CR: {
-          samePage = false;
-          if (c.cpl !== 0) c.gp0();
-          const cr = rec[b + F.REG];
-          const gpr = rec[b + F.BASE];
-          if (rec[b + F.X_EXT] === 1) {
-            const l = R[gpr], h = H[gpr];
-            switch (cr) {
-              case 0:
-                if (h !== 0 || (l & CR0_PG) === 0) c.gp0();
-                c.cr0 = l;
-                break;
-              case 2: c.cr2Lo = l; c.cr2Hi = h; break;
-              case 3: c.cr3 = (h & 0xfffff) * TWO32 + (l >>> 0); break;
-              case 4:
-                if (h !== 0 || (l & 0x20) === 0) c.gp0();
-                c.cr4 = l;
-                break;
-              case 8: break;
-              default: c.raise(Vector.UD, -1);
-            }
-          } else {
-            let l = 0, h = 0;
-            switch (cr) {
-              case 0: l = c.cr0; break;
-              case 2: l = c.cr2Lo; h = c.cr2Hi; break;
-              case 3: l = c.cr3 % TWO32; h = Math.floor(c.cr3 / TWO32); break;
-              case 4: l = c.cr4; break;
-              case 8: break;
-              default: c.raise(Vector.UD, -1);
-            }
-            R[gpr] = l;
-            H[gpr] = h;
-          }
-          break;
-        }
-        case O.MOV_DR: {
-          if (c.cpl !== 0) c.gp0();
-          const dr = rec[b + F.REG];
-          const gpr = rec[b + F.BASE];
-          if (dr > 7) c.raise(Vector.UD, -1);
-          if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
-          else {
-            R[gpr] = c.dr[dr];
-            H[gpr] = 0;
-          }
-          break;
-        }
-        case O.SYSDESC: {
-          samePage = false;
-          const group = rec[b + F.X_EXT];
-          const sub = rec[b + F.REG] & 7;
-          const dt = c.descTables;
-          // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
-          const store = group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
-          if (!store && c.cpl !== 0) c.gp0();
-          const dst = rec[b + F.X_DST];
-          if (group === 1) {
-            if (sub === 0 || sub === 1) {
-              const k = sub * 3;
-              c.wr16(eLo, eHi, dt[k]);
-              const a = (eLo + 2) | 0;
-              c.wr64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi, dt[k + 1], dt[k + 2]);
-            } else if (sub === 2 || sub === 3) {
-              const k = (sub - 2) * 3;
-              const lim = c.rd16(eLo, eHi);
-              const a = (eLo + 2) | 0;
-              const bl = c.rd64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi);
-              dt[k] = lim;
-              dt[k + 1] = bl;
-              dt[k + 2] = c.hi;
-            } else if (sub === 4) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
-            else if (sub === 6) c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
-            else c.raise(Vector.UD, -1);
-          } else if (sub < 2) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
-          else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
-          break;
-        }
-        case O.INVLPG:
-          samePage = false;
-          if (c.cpl !== 0) c.gp0();
-          c.paging.invlpg(eLo, eHi);
-          break;
-        case O.SWAPGS: {
-          if (c.cpl !== 0) c.gp0();
-          const l = c.gsLo, h = c.gsHi;
-          c.gsLo = c.kgsLo;
-          c.gsHi = c.kgsHi;
-          c.kgsLo = l;
-          c.kgsHi = h;
-          break;
-        }
-        case O.FSGSBASE: {
-          if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
-          const r = rec[b + F.BASE];
-          const k = rec[b + F.REG] & 3;
-          if (k < 2) {
-            writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
-          } else {
-            const l = R[r];
-            const h = osz === 8 ? H[r] : 0;
-            if (!canonical(h)) c.gp0();
-            if (k === 2) {
-              c.fsLo = l;
-              c.fsHi = h;
-            } else {
-              c.gsLo = l;
-              c.gsHi = h;
-            }
-          }
-          break;
-        }
-        case O.CLTS:
-          if (c.cpl !== 0) c.gp0();
-          c.cr0 = c.cr0 & ~8;
-          break;
-        case O.WBINVD:
-          if (c.cpl !== 0) c.gp0();
-          break;
-        case O.XLAT: {
-          const sg = rec[b + F.SEG];
-          let l = R[3], h = rec[b + F.ASZ] === 8 ? H[3] : 0;
-          if (rec[b + F.ASZ] !== 8) l = R[3];
-          let s = (l >>> 0) + (R[0] & 0xff);
-          l = s | 0;
-          h = (h + (s >= TWO32 ? 1 : 0)) | 0;
-          if (rec[b + F.ASZ] !== 8) h = 0;
-          if (sg >= Seg.FS) {
-            s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
-            l = s | 0;
-            h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
-          }
-          R[0] = (R[0] & ~0xff) | c.rd8(l, h);
-          break;
-        }
-        case O.FXSTATE: {
-          const sub = rec[b + F.REG] & 7;
-          if (sub === 2) {
-            const v = c.rd32(eLo, eHi);
-            if ((v & 0xffff0000) !== 0) c.gp0();
-            c.mxcsr = v;
-          } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
-          else if (sub === 7) {
-            c.rd8(eLo, eHi);
-          } else c.raise(Vector.UD, -1);
-          break;
-        }
         default:
-          // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
-          c.raise(Vector.UD, -1);
+          // Everything else reads or writes the status flags directly: compute deferred ones first.
+          materialize(c);
+          switch (op) {
+          case O.ROL: case O.ROR: case O.RCL: case O.RCR: case O.SHL: case O.SHR: case O.SAR: {
+            const dst = rec[b + F.X_DST];
+            const src = rec[b + F.X_SRC];
+            const k = op === O.SAR ? 7 : op - O.ROL;
+            const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+            if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+            if (osz === 8) {
+              const al = get(c, dst, 8, eLo, eHi, rec, b);
+              const ah = c.hi;
+              const r = shift64(c, k, al, ah, count);
+              if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+            } else {
+              const a = get(c, dst, osz, eLo, eHi, rec, b);
+              const r = shift(c, k, a, count, osz);
+              if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+            }
+            break;
+          }
+          case O.SHLD: case O.SHRD: {
+            const dst = rec[b + F.X_DST];
+            const src = rec[b + F.X_SRC];
+            const count = (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+            if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+            if (osz === 8) {
+              const al = get(c, dst, 8, eLo, eHi, rec, b);
+              const ah = c.hi;
+              const sl = R[src];
+              const sh = H[src];
+              const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
+              if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+            } else {
+              const a = get(c, dst, osz, eLo, eHi, rec, b);
+              const v = readReg(c, src, osz);
+              const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
+              if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+            }
+            break;
+          }
+          case O.MUL: case O.IMUL1: {
+            const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+            const vh = c.hi;
+            let over: boolean;
+            const signed = op === O.IMUL1;
+            if (osz === 1) {
+              const a = R[0] & 0xff;
+              const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
+              R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+              over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
+              c.flags = (c.flags & ~STATUS) | ((p << 24) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? ZF : 0);
+            } else if (osz === 2) {
+              const a = R[0] & 0xffff;
+              const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
+              R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+              R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
+              over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
+              c.flags = (c.flags & ~STATUS) | ((p << 16) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? ZF : 0);
+            } else if (osz === 4) {
+              const w = c.wide;
+              if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
+              else mulu128(w, R[0], 0, v, 0);
+              R[0] = w[0];
+              H[0] = 0;
+              R[2] = w[1];
+              H[2] = 0;
+              over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
+              c.flags = (c.flags & ~STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? ZF : 0);
+            } else {
+              const w = c.wide;
+              if (signed) muls128(c, R[0], H[0], v, vh);
+              else mulu128(w, R[0], H[0], v, vh);
+              R[0] = w[0];
+              H[0] = w[1];
+              R[2] = w[2];
+              H[2] = w[3];
+              over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
+              c.flags = (c.flags & ~STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? ZF : 0);
+            }
+            if (over) c.flags |= CF | OF;
+            break;
+          }
+          case O.DIV: case O.IDIV: {
+            const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+            const vh = c.hi;
+            const signed = op === O.IDIV;
+            if (osz === 1) {
+              const d = signed ? (v << 24) >> 24 : v;
+              if (d === 0) c.raise(Vector.DE, -1);
+              const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
+              const q = Math.trunc(a / d);
+              if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
+              const rm = a - q * d;
+              R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
+            } else if (osz === 2) {
+              const d = signed ? (v << 16) >> 16 : v;
+              if (d === 0) c.raise(Vector.DE, -1);
+              const a = signed ? ((R[2] << 16) | (R[0] & 0xffff)) : ((R[2] & 0xffff) * 65536 + (R[0] & 0xffff));
+              const q = Math.trunc(a / d);
+              if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
+              const rm = a - q * d;
+              R[0] = (R[0] & ~0xffff) | (q & 0xffff);
+              R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
+            } else {
+              const w = c.wide;
+              let dlo: number, dhi: number;
+              let negQ = false;
+              let negR = false;
+              if (osz === 4) {
+                w[0] = R[0];
+                w[1] = R[2];
+                w[2] = signed ? R[2] >> 31 : 0;
+                w[3] = w[2];
+                dlo = v | 0;
+                dhi = signed ? dlo >> 31 : 0;
+              } else {
+                w[0] = R[0];
+                w[1] = H[0];
+                w[2] = R[2];
+                w[3] = H[2];
+                dlo = v;
+                dhi = vh;
+              }
+              if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
+              if (signed) {
+                if (w[3] < 0) {
+                  neg128(w);
+                  negQ = true;
+                  negR = true;
+                }
+                if (dhi < 0) {
+                  const l = (~dlo >>> 0) + 1;
+                  dlo = l | 0;
+                  dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
+                  negQ = !negQ;
+                }
+              }
+              if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
+              // Quotient in w[0..1], remainder in w[2..3]; check range.
+              if (osz === 4) {
+                if (w[1] !== 0) c.raise(Vector.DE, -1);
+                if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
+                const q = negQ ? -w[0] | 0 : w[0];
+                const rm = negR ? -w[2] | 0 : w[2];
+                R[0] = q;
+                H[0] = 0;
+                R[2] = rm;
+                H[2] = 0;
+              } else {
+                if (signed && (negQ ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0) : w[1] < 0)) {
+                  c.raise(Vector.DE, -1);
+                }
+                let ql = w[0], qh = w[1], rl = w[2], rh = w[3];
+                if (negQ) {
+                  const l = (~ql >>> 0) + 1;
+                  ql = l | 0;
+                  qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
+                }
+                if (negR) {
+                  const l = (~rl >>> 0) + 1;
+                  rl = l | 0;
+                  rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
+                }
+                R[0] = ql;
+                H[0] = qh;
+                R[2] = rl;
+                H[2] = rh;
+              }
+            }
+            break;
+          }
+          case O.BT: case O.BTS: case O.BTR: case O.BTC: {
+            const dst = rec[b + F.X_DST];
+            const src = rec[b + F.X_SRC];
+            const bits = osz * 8;
+            let bit: number;
+            let aLo = eLo, aHi = eHi;
+            if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
+            else if (dst !== L.MEM) bit = R[src] & (bits - 1);
+            else {
+              // Register bit offset with a memory operand: signed, may reach outside the operand.
+              const off = osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
+              const words = Math.floor(off / bits);
+              bit = off - words * bits;
+              const delta = words * osz;
+              const s = (aLo >>> 0) + (delta % TWO32 + TWO32) % TWO32;
+              aLo = s | 0;
+              aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
+              if (rec[b + F.ASZ] === 4) aHi = 0;
+            }
+            if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
+            let vl = get(c, dst, osz, aLo, aHi, rec, b);
+            let vh = c.hi;
+            const word = bit >= 32 ? vh : vl;
+            const m = 1 << (bit & 31);
+            c.flags = (c.flags & ~CF) | ((word & m) !== 0 ? CF : 0);
+            if (op !== O.BT) {
+              const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
+              if (bit >= 32) vh = nw;
+              else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
+              put(c, dst, osz, aLo, aHi, vl, vh);
+            }
+            break;
+          }
+          case O.BSF: case O.BSR: case O.TZCNT: case O.LZCNT: case O.POPCNT: {
+            const dst = rec[b + F.X_DST];
+            let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
+            let vh = osz === 8 ? c.hi : 0;
+            if (osz < 8) vl = vl | 0;
+            const zero = (vl | vh) === 0;
+            const bits = osz * 8;
+            let r = 0;
+            if (op === O.POPCNT) {
+              let x = vl >>> 0;
+              let y = vh >>> 0;
+              while (x !== 0) { x &= x - 1; r++; }
+              while (y !== 0) { y &= y - 1; r++; }
+              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+              writeReg(c, dst, osz, r, 0);
+            } else if (op === O.BSF || op === O.TZCNT) {
+              r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
+              if (op === O.BSF) {
+                c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+                if (!zero) writeReg(c, dst, osz, r, 0);
+              } else {
+                c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+                writeReg(c, dst, osz, r, 0);
+              }
+            } else {
+              // Highest set bit index.
+              const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
+              if (op === O.BSR) {
+                c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+                if (!zero) writeReg(c, dst, osz, hiBit, 0);
+              } else {
+                r = zero ? bits : bits - 1 - hiBit;
+                c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+                writeReg(c, dst, osz, r, 0);
+              }
+            }
+            break;
+          }
+          case O.RET_FAR: {
+            if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
+            // Far return to the same privilege level: pop ip, then cs.
+            const sz = osz === 2 ? 2 : osz;
+            const tl = peek(c, sz, 0);
+            const th = sz === 8 ? c.hi : 0;
+            const cs = peek(c, sz, sz) & 0xffff;
+            if ((cs & 0xfffc) === 0) c.gp0();
+            if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
+            if (!canonical(th)) c.gp0();
+            addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
+            c.sel[Seg.CS] = cs;
+            nLo = tl | 0;
+            nHi = th;
+            break;
+          }
+          case O.LOOP: {
+            const k = rec[b + F.X_EXT];
+            let cl: number;
+            if (rec[b + F.ASZ] === 8) {
+              const l = (R[1] - 1) | 0;
+              if (R[1] === 0) H[1] = (H[1] - 1) | 0;
+              R[1] = l;
+              cl = l | H[1];
+            } else {
+              R[1] = (R[1] - 1) | 0;
+              H[1] = 0;
+              cl = R[1];
+            }
+            const z = (c.flags & ZF) !== 0;
+            if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
+              const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+              nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+              nLo = s | 0;
+            }
+            break;
+          }
+          case O.CMPXCHG16B: {
+            if (osz === 8) {
+              if ((eLo & 15) !== 0) c.gp0();
+              c.probeWrite(eLo, eHi, 16);
+              const l0 = c.rd64(eLo, eHi);
+              const h0 = c.hi;
+              const a2 = (eLo + 8) | 0;
+              const a2h = (a2 >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi;
+              const l1 = c.rd64(a2, a2h);
+              const h1 = c.hi;
+              if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
+                c.wr64(eLo, eHi, R[3], H[3]);
+                c.wr64(a2, a2h, R[1], H[1]);
+                c.flags |= ZF;
+              } else {
+                c.wr64(eLo, eHi, l0, h0);
+                c.wr64(a2, a2h, l1, h1);
+                R[0] = l0;
+                H[0] = h0;
+                R[2] = l1;
+                H[2] = h1;
+                c.flags &= ~ZF;
+              }
+            } else {
+              c.probeWrite(eLo, eHi, 8);
+              const l0 = c.rd64(eLo, eHi);
+              const h0 = c.hi;
+              if (l0 === R[0] && h0 === R[2]) {
+                c.wr64(eLo, eHi, R[3], R[1]);
+                c.flags |= ZF;
+              } else {
+                c.wr64(eLo, eHi, l0, h0);
+                R[0] = l0;
+                H[0] = 0;
+                R[2] = h0;
+                H[2] = 0;
+                c.flags &= ~ZF;
+              }
+            }
+            break;
+          }
+          case O.PUSHF:
+            push(c, osz, c.flags & 0xfcffff, 0);
+            break;
+          case O.POPF: {
+            const v = peek(c, osz, 0);
+            const cpl = c.cpl;
+            const iopl = (c.flags >> 12) & 3;
+            let m = POPF_MASK;
+            if (cpl > 0) m &= ~IOPL;
+            if (cpl > iopl) m &= ~IF;
+            if (osz === 2) m &= 0xffff;
+            c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
+            addRsp(c, osz);
+            break;
+          }
+          case O.ENTER: {
+            const size = rec[b + F.IMM_LO] & 0xffff;
+            const level = rec[b + F.IMM2] & 31;
+            const sz = osz;
+            push(c, sz, R[5], H[5]);
+            const fl = R[4], fh = H[4];
+            if (level > 0) {
+              let bl = R[5], bh = H[5];
+              for (let i = 1; i < level; i++) {
+                const l = (bl - sz) | 0;
+                bh = (l >>> 0) > (bl >>> 0) ? (bh - 1) | 0 : bh;
+                bl = l;
+                const v = c.rd(bl, bh, sz);
+                push(c, sz, v, c.hi);
+              }
+              push(c, sz, fl, fh);
+            }
+            if (sz === 8) {
+              R[5] = fl;
+              H[5] = fh;
+            } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
+            const l = (R[4] - size) | 0;
+            if ((l >>> 0) > (R[4] >>> 0)) H[4] = (H[4] - 1) | 0;
+            R[4] = l;
+            break;
+          }
+          case O.LEAVE: {
+            const sl = R[5], sh = H[5];
+            const v = c.rd(sl, sh, osz);
+            const vh = c.hi;
+            R[4] = sl;
+            H[4] = sh;
+            addRsp(c, osz);
+            writeReg(c, 5, osz, v, vh);
+            break;
+          }
+          case O.MOV_SREG: {
+            const sr = rec[b + F.REG];
+            if (sr > 5) c.raise(Vector.UD, -1);
+            if (rec[b + F.X_EXT] === 1) {
+              if (sr === Seg.CS) c.raise(Vector.UD, -1);
+              const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
+              if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
+              c.sel[sr] = v;
+            } else {
+              const dst = rec[b + F.X_DST];
+              put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
+            }
+            break;
+          }
+          case O.LAHF:
+            R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
+            break;
+          case O.SAHF:
+            c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
+            break;
+          case O.MOVS: case O.CMPS: case O.STOS: case O.LODS: case O.SCAS: {
+            const pfx = rec[b + F.PFX];
+            const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
+            const a8 = rec[b + F.ASZ] === 8;
+            const step = (c.flags & DF) !== 0 ? -osz : osz;
+            const sg = rec[b + F.SEG];
+            const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
+            const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
+            const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
+            const usesDst = op !== O.LODS;
+            for (;;) {
+              if (rep) {
+                if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
+                if (n >= budget) {
+                  // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
+                  nLo = curLo;
+                  nHi = curHi;
+                  break;
+                }
+              }
+              let sl = 0, sh = 0, dl = 0, dh = 0;
+              if (usesSrc) {
+                sl = R[6];
+                sh = a8 ? H[6] : 0;
+                if ((segLo | segHi) !== 0) {
+                  const s = (sl >>> 0) + (segLo >>> 0);
+                  sl = s | 0;
+                  sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
+                }
+              }
+              if (usesDst) {
+                dl = R[7];
+                dh = a8 ? H[7] : 0;
+              }
+              let stop = false;
+              switch (op) {
+                case O.MOVS: {
+                  const v = c.rd(sl, sh, osz);
+                  c.wr(dl, dh, osz, v, c.hi);
+                  break;
+                }
+                case O.STOS:
+                  c.wr(dl, dh, osz, R[0], H[0]);
+                  break;
+                case O.LODS: {
+                  const v = c.rd(sl, sh, osz);
+                  writeReg(c, 0, osz, v, c.hi);
+                  break;
+                }
+                default: {
+                  // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
+                  let al: number, ah: number;
+                  if (op === O.CMPS) {
+                    al = c.rd(sl, sh, osz);
+                    ah = c.hi;
+                  } else {
+                    al = readReg(c, 0, osz);
+                    ah = c.hi;
+                  }
+                  const bl = c.rd(dl, dh, osz);
+                  const bh = c.hi;
+                  if (osz === 8) sub64(c, al, ah, bl, bh, 0);
+                  else sub(c, al, bl, 0, osz);
+                  if (rep) {
+                    const z = (c.flags & ZF) !== 0;
+                    stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
+                  }
+                }
+              }
+              if (usesSrc) {
+                if (a8) {
+                  const s = (R[6] >>> 0) + step;
+                  R[6] = s | 0;
+                  H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                } else {
+                  R[6] = (R[6] + step) | 0;
+                  H[6] = 0;
+                }
+              }
+              if (usesDst) {
+                if (a8) {
+                  const s = (R[7] >>> 0) + step;
+                  R[7] = s | 0;
+                  H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                } else {
+                  R[7] = (R[7] + step) | 0;
+                  H[7] = 0;
+                }
+              }
+              if (!rep) break;
+              if (a8) {
+                if (R[1] === 0) H[1] = (H[1] - 1) | 0;
+                R[1] = (R[1] - 1) | 0;
+              } else {
+                R[1] = (R[1] - 1) | 0;
+                H[1] = 0;
+              }
+              n++;
+              if (stop) break;
+            }
+            if (nLo === curLo && nHi === curHi) {
+              reason = X86ExitReason.Budget;
+              break loop;
+            }
+            break;
+          }
+          case O.IN: case O.OUT: case O.INS: case O.OUTS:
+            if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
+            // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
+            if (op === O.IN) writeReg(c, 0, osz, -1, 0);
+            else if (op === O.INS) c.gp0();
+            break;
+          case O.SYSCALL:
+            if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+            R[1] = nLo;
+            H[1] = nHi;
+            R[11] = c.flags & ~0x10000;
+            H[11] = 0;
+            c.ripLo = nLo;
+            c.ripHi = nHi;
+            n++;
+            reason = X86ExitReason.Syscall;
+            exit.instructionLength = len;
+            break loop;
+          case O.SYSRET: {
+            samePage = false;
+            if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+            if (c.cpl !== 0) c.gp0();
+            const star = c.syscallMsrs[1] >>> 16;
+            if (osz === 8) {
+              if (!canonical(H[1])) c.gp0();
+              nLo = R[1];
+              nHi = H[1];
+              c.sel[Seg.CS] = ((star + 16) | 3) & 0xffff;
+            } else {
+              nLo = R[1];
+              nHi = 0;
+              c.sel[Seg.CS] = (star | 3) & 0xffff;
+            }
+            c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
+            c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
+            c.cpl = 3;
+            break;
+          }
+          case O.IRET: {
+            samePage = false;
+            // Return to the same or an outer privilege level (long mode pops ss:rsp always).
+            const sz = osz;
+            const ipl = peek(c, sz, 0);
+            const iph = sz === 8 ? c.hi : 0;
+            const cs = peek(c, sz, sz) & 0xffff;
+            const fl = peek(c, sz, 2 * sz);
+            const spl = peek(c, sz, 3 * sz);
+            const sph = sz === 8 ? c.hi : 0;
+            const ss = peek(c, sz, 4 * sz) & 0xffff;
+            const cpl = c.cpl;
+            if ((cs & 0xfffc) === 0) c.gp0();
+            if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
+            if (!canonical(iph)) c.gp0();
+            const iopl = (c.flags >> 12) & 3;
+            let m = POPF_MASK | 0x10000;
+            if (cpl > 0) m &= ~IOPL;
+            if (cpl > iopl) m &= ~IF;
+            if (sz === 2) m &= 0xffff;
+            c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
+            c.sel[Seg.CS] = cs;
+            c.sel[Seg.SS] = ss;
+            R[4] = spl;
+            H[4] = sph;
+            c.cpl = cs & 3;
+            nLo = ipl;
+            nHi = iph;
+            break;
+          }
+          case O.INT: case O.INT3: case O.INTO:
+            if (op === O.INTO && (c.flags & OF) === 0) break;
+            c.ripLo = nLo;
+            c.ripHi = nHi;
+            n++;
+            exit.vector = op === O.INT ? rec[b + F.IMM_LO] & 0xff : op === O.INT3 ? Vector.BP : Vector.OF;
+            exit.software = true;
+            exit.instructionLength = len;
+            reason = X86ExitReason.Exception;
+            break loop;
+          case O.UD2: {
+            // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
+            if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
+              reason = X86ExitReason.Cpuid;
+              exit.forced = true;
+              exit.instructionLength = 7;
+              break loop;
+            }
+            c.raise(Vector.UD, -1);
+            break;
+          }
+          case O.HLT:
+            if (c.cpl !== 0) c.gp0();
+            c.ripLo = nLo;
+            c.ripHi = nHi;
+            n++;
+            reason = X86ExitReason.Halt;
+            exit.instructionLength = len;
+            break loop;
+          case O.RDMSR:
+            if (c.cpl !== 0) c.gp0();
+            c.retiredInRun = n;
+            if (!c.readMsr(R[1])) c.gp0();
+            R[0] = c.wide[0];
+            H[0] = 0;
+            R[2] = c.hi;
+            H[2] = 0;
+            break;
+          case O.WRMSR:
+            samePage = false;
+            if (c.cpl !== 0) c.gp0();
+            c.retiredInRun = n;
+            if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
+            break;
+          case O.MOV_CR: {
+            samePage = false;
+            if (c.cpl !== 0) c.gp0();
+            const cr = rec[b + F.REG];
+            const gpr = rec[b + F.BASE];
+            if (rec[b + F.X_EXT] === 1) {
+              const l = R[gpr], h = H[gpr];
+              switch (cr) {
+                case 0:
+                  if (h !== 0 || (l & CR0_PG) === 0) c.gp0();
+                  c.cr0 = l;
+                  break;
+                case 2: c.cr2Lo = l; c.cr2Hi = h; break;
+                case 3: c.cr3 = (h & 0xfffff) * TWO32 + (l >>> 0); break;
+                case 4:
+                  if (h !== 0 || (l & 0x20) === 0) c.gp0();
+                  c.cr4 = l;
+                  break;
+                case 8: break;
+                default: c.raise(Vector.UD, -1);
+              }
+            } else {
+              let l = 0, h = 0;
+              switch (cr) {
+                case 0: l = c.cr0; break;
+                case 2: l = c.cr2Lo; h = c.cr2Hi; break;
+                case 3: l = c.cr3 % TWO32; h = Math.floor(c.cr3 / TWO32); break;
+                case 4: l = c.cr4; break;
+                case 8: break;
+                default: c.raise(Vector.UD, -1);
+              }
+              R[gpr] = l;
+              H[gpr] = h;
+            }
+            break;
+          }
+          case O.MOV_DR: {
+            if (c.cpl !== 0) c.gp0();
+            const dr = rec[b + F.REG];
+            const gpr = rec[b + F.BASE];
+            if (dr > 7) c.raise(Vector.UD, -1);
+            if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
+            else {
+              R[gpr] = c.dr[dr];
+              H[gpr] = 0;
+            }
+            break;
+          }
+          case O.SYSDESC: {
+            samePage = false;
+            const group = rec[b + F.X_EXT];
+            const sub = rec[b + F.REG] & 7;
+            const dt = c.descTables;
+            // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
+            const store = group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
+            if (!store && c.cpl !== 0) c.gp0();
+            const dst = rec[b + F.X_DST];
+            if (group === 1) {
+              if (sub === 0 || sub === 1) {
+                const k = sub * 3;
+                c.wr16(eLo, eHi, dt[k]);
+                const a = (eLo + 2) | 0;
+                c.wr64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi, dt[k + 1], dt[k + 2]);
+              } else if (sub === 2 || sub === 3) {
+                const k = (sub - 2) * 3;
+                const lim = c.rd16(eLo, eHi);
+                const a = (eLo + 2) | 0;
+                const bl = c.rd64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi);
+                dt[k] = lim;
+                dt[k + 1] = bl;
+                dt[k + 2] = c.hi;
+              } else if (sub === 4) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
+              else if (sub === 6) c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
+              else c.raise(Vector.UD, -1);
+            } else if (sub < 2) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
+            else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
+            break;
+          }
+          case O.INVLPG:
+            samePage = false;
+            if (c.cpl !== 0) c.gp0();
+            c.paging.invlpg(eLo, eHi);
+            break;
+          case O.SWAPGS: {
+            if (c.cpl !== 0) c.gp0();
+            const l = c.gsLo, h = c.gsHi;
+            c.gsLo = c.kgsLo;
+            c.gsHi = c.kgsHi;
+            c.kgsLo = l;
+            c.kgsHi = h;
+            break;
+          }
+          case O.FSGSBASE: {
+            if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
+            const r = rec[b + F.BASE];
+            const k = rec[b + F.REG] & 3;
+            if (k < 2) {
+              writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
+            } else {
+              const l = R[r];
+              const h = osz === 8 ? H[r] : 0;
+              if (!canonical(h)) c.gp0();
+              if (k === 2) {
+                c.fsLo = l;
+                c.fsHi = h;
+              } else {
+                c.gsLo = l;
+                c.gsHi = h;
+              }
+            }
+            break;
+          }
+          case O.CLTS:
+            if (c.cpl !== 0) c.gp0();
+            c.cr0 = c.cr0 & ~8;
+            break;
+          case O.WBINVD:
+            if (c.cpl !== 0) c.gp0();
+            break;
+          case O.XLAT: {
+            const sg = rec[b + F.SEG];
+            let l = R[3], h = rec[b + F.ASZ] === 8 ? H[3] : 0;
+            if (rec[b + F.ASZ] !== 8) l = R[3];
+            let s = (l >>> 0) + (R[0] & 0xff);
+            l = s | 0;
+            h = (h + (s >= TWO32 ? 1 : 0)) | 0;
+            if (rec[b + F.ASZ] !== 8) h = 0;
+            if (sg >= Seg.FS) {
+              s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+              l = s | 0;
+              h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+            }
+            R[0] = (R[0] & ~0xff) | c.rd8(l, h);
+            break;
+          }
+          case O.FXSTATE: {
+            const sub = rec[b + F.REG] & 7;
+            if (sub === 2) {
+              const v = c.rd32(eLo, eHi);
+              if ((v & 0xffff0000) !== 0) c.gp0();
+              c.mxcsr = v;
+            } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
+            else if (sub === 7) {
+              c.rd8(eLo, eHi);
+            } else c.raise(Vector.UD, -1);
+            break;
+          }
+
+            default:
+              // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
+              c.raise(Vector.UD, -1);
+          }
       }
       c.ripLo = nLo;
       c.ripHi = nHi;
