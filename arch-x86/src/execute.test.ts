@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LOC_IMM, LOC_MEM, LOC_NONE, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_SRC } from "./decode-cache.js";
+import { LOC_IMM, LOC_MEM, LOC_NONE, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_PACK, X_SRC } from "./decode-cache.js";
 import { D } from "./insn.js";
 import { Op } from "./ops.js";
 import { TABLE } from "./table.js";
@@ -32,7 +32,7 @@ describe("interpreter dispatch", () => {
   it("the F and L mirrors equal the record layout and operand locations", () => {
     const f = mirror("F");
     for (const [k, v] of f) {
-      const want = { X_DST, X_SRC, X_AUX, X_EXT, SLOT }[k] ?? (D as Record<string, number>)[k];
+      const want = { X_DST, X_SRC, X_AUX, X_EXT, PACK: X_PACK, SLOT }[k] ?? (D as Record<string, number>)[k];
       expect(v, k).toBe(want);
     }
     const l = mirror("L");

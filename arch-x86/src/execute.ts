@@ -46,7 +46,7 @@ export const enum O {
 export const enum F {
   ROW = 0, OP = 1, LEN = 2, OSZ = 3, ASZ = 4, PFX = 5, SEG = 6, REG = 7, RM_MEM = 8, BASE = 9,
   INDEX = 10, SCALE = 11, DISP = 12, IMM_LO = 13, IMM_HI = 14, IMM2 = 15, CC = 16,
-  X_DST = 20, X_SRC = 21, X_AUX = 22, X_EXT = 23, SLOT = 24,
+  X_DST = 20, X_SRC = 21, X_AUX = 22, X_EXT = 23, PACK = 24, SLOT = 25,
 }
 
 /** Mirror of the decode cache's operand locations (LOC_*) and RM_MOFFS. */
@@ -217,6 +217,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
   let n = 0;
   let curLo = c.ripLo;
   let curHi = c.ripHi;
+  // rip lives in these locals during the run; c.ripLo/c.ripHi are written on the way out.
+  let rLo = curLo;
+  let rHi = curHi;
   let len = 0;
   let reason = X86ExitReason.Budget;
   // Machine address of the next instruction when it is known to be on the page just
@@ -224,8 +227,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
   let fpa = -1;
   try {
     loop: while (n < budget) {
-      const ripLo = c.ripLo;
-      const ripHi = c.ripHi;
+      const ripLo = rLo;
+      const ripHi = rHi;
       curLo = ripLo;
       curHi = ripHi;
       len = 0;
@@ -240,17 +243,18 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
         }
       }
       let ci = pa & DC_MASK;
-      if (tag[ci] !== (pa | 0)) ci = fetchDecode(c, pa, ripLo, ripHi);
+      if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
       const b = ci * F.SLOT;
-      const op = rec[b + F.OP];
-      len = rec[b + F.LEN];
-      const osz = rec[b + F.OSZ];
+      const pk = rec[b + F.PACK];
+      const op = pk & 0xff;
+      len = (pk >> 8) & 15;
+      const osz = (pk >> 12) & 15;
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
       if (nLo >>> 0 < ripLo >>> 0) nHi = (nHi + 1) | 0;
       let eLo = 0;
       let eHi = 0;
-      const mm = rec[b + F.RM_MEM];
+      const mm = pk >> 16;
       if (mm !== 0) {
         if (mm === L.MOFFS) {
           eLo = rec[b + F.IMM_LO];
@@ -1620,8 +1624,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               c.raise(Vector.UD, -1);
           }
       }
-      c.ripLo = nLo;
-      c.ripHi = nHi;
+      rLo = nLo;
+      rHi = nHi;
       n++;
       fpa = samePage && ((nLo ^ ripLo) & -4096) === 0 && nHi === ripHi ? (pa & -4096) | (nLo & 4095) : -1;
     }
@@ -1632,7 +1636,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
     reason = X86ExitReason.Exception;
     exit.instructionLength = len;
   }
-  if (reason === X86ExitReason.Cpuid) {
+  if (reason === X86ExitReason.Budget) {
+    c.ripLo = rLo;
+    c.ripHi = rHi;
+  } else if (reason === X86ExitReason.Cpuid) {
     c.ripLo = curLo;
     c.ripHi = curHi;
   }
