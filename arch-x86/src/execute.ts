@@ -860,14 +860,45 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
+        case O.SHL: case O.SHR: case O.SAR: {
+          const dst = rec[b + F.X_DST];
+          const src = rec[b + F.X_SRC];
+          const k = op === O.SAR ? 7 : op - O.ROL;
+          const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+          if (count !== 0 && dst >= 0 && osz >= 4) {
+            // A non-zero count rewrites all six status flags: nothing deferred to compute.
+            c.lz = Lazy.None;
+            if (osz === 8) {
+              R[dst] = shift64(c, k, R[dst], H[dst], count);
+              H[dst] = c.hi;
+            } else {
+              R[dst] = shift(c, k, R[dst] >>> 0, count, 4);
+              H[dst] = 0;
+            }
+            break;
+          }
+          materialize(c);
+          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+          if (osz === 8) {
+            const al = get(c, dst, 8, eLo, eHi, rec, b);
+            const ah = c.hi;
+            const r = shift64(c, k, al, ah, count);
+            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+          } else {
+            const a = get(c, dst, osz, eLo, eHi, rec, b);
+            const r = shift(c, k, a, count, osz);
+            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+          }
+          break;
+        }
         default:
           // Everything else reads or writes the status flags directly: compute deferred ones first.
           materialize(c);
           switch (op) {
-          case O.ROL: case O.ROR: case O.RCL: case O.RCR: case O.SHL: case O.SHR: case O.SAR: {
+          case O.ROL: case O.ROR: case O.RCL: case O.RCR: {
             const dst = rec[b + F.X_DST];
             const src = rec[b + F.X_SRC];
-            const k = op === O.SAR ? 7 : op - O.ROL;
+            const k = op - O.ROL;
             const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
             if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
             if (osz === 8) {
