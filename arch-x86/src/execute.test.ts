@@ -8,7 +8,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LOC_IMM, LOC_MEM, LOC_NONE, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_PACK, X_SRC } from "./decode-cache.js";
+import { AF, CF, DF, IF, IOPL, Lazy, OF, PF, SF, STATUS, ZF } from "./alu.js";
+import { DecodeCache } from "./decode-cache.js";
 import { D } from "./insn.js";
+import { TLB_MASK } from "./paging.js";
 import { Op } from "./ops.js";
 import { TABLE } from "./table.js";
 
@@ -18,7 +21,7 @@ function mirror(name: string): Map<string, number> {
   const m = new RegExp(`export const enum ${name} \\{([^}]*)\\}`).exec(SRC);
   if (!m) throw new Error(`enum ${name} not found in execute.ts`);
   const out = new Map<string, number>();
-  for (const [, k, v] of m[1].matchAll(/([A-Z0-9_]+) = (-?\d+)/g)) out.set(k, Number(v));
+  for (const [, k, v] of m[1].matchAll(/([A-Z0-9_]+) = (-?(?:0x[0-9a-f]+|\d+))/g)) out.set(k, Number(v));
   return out;
 }
 
@@ -37,6 +40,14 @@ describe("interpreter dispatch", () => {
     }
     const l = mirror("L");
     expect(Object.fromEntries(l)).toEqual({ MEM: LOC_MEM, IMM: LOC_IMM, NONE: LOC_NONE, SPECIAL: LOC_SPECIAL, MOFFS: RM_MOFFS });
+  });
+
+  it("the LZ and K mirrors equal alu.ts Lazy, the RFLAGS bits and the table masks", () => {
+    for (const [k, v] of mirror("LZ")) expect(v, k).toBe((Lazy as unknown as Record<string, number>)[k]);
+    const want: Record<string, number> = {
+      CF, PF, AF, ZF, SF, IF, DF, OF, IOPL, STATUS, TLB_MASK, DC_MASK: DecodeCache.MASK,
+    };
+    expect(Object.fromEntries(mirror("K"))).toEqual(want);
   });
 
   it("has a case for every Op the instruction table uses", () => {

@@ -10,15 +10,14 @@
  * @module
  */
 import {
-  AF, CF, DF, IF, IOPL, OF, PF, SF, ZF, Lazy, MASK, PARITY, STATUS, TOPBIT, add, add64, condLazy,
-  divu128, lazyCF, logic, logic64, materialize, mulu128, shift, shift64, shiftDouble, shiftDouble64,
-  sub, sub64,
+  MASK, PARITY, TOPBIT, add, add64, condLazy, divu128, lazyCF, logic, logic64, materialize, mulu128,
+  shift, shift64, shiftDouble, shiftDouble64, sub, sub64,
 } from "./alu.js";
 import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { DecodeCache } from "./decode-cache.js";
 import { BASE_RIP, Pfx } from "./insn.js";
-import { Access, CR0_PG, TLB_MASK } from "./paging.js";
+import { Access, CR0_PG } from "./paging.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
 // a jump table instead of a chain of property loads. execute.test.ts checks every value
@@ -54,12 +53,22 @@ export const enum L {
   MEM = -1, IMM = -2, NONE = -3, SPECIAL = -4, MOFFS = 2,
 }
 
+/** Mirror of alu.ts `Lazy`. */
+export const enum LZ {
+  None = 0, Add = 1, Sub = 2, Logic = 3, Inc = 4, Dec = 5,
+}
+
+/** RFLAGS bits (alu.ts) and table masks (paging.ts `TLB_MASK`, `DecodeCache.MASK`) as literals. */
+export const enum K {
+  CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, IF = 0x200, DF = 0x400, OF = 0x800,
+  IOPL = 0x3000, STATUS = 0x8d5, TLB_MASK = 4095, DC_MASK = 32767,
+}
+
 const TWO32 = 4294967296;
 
-const DC_MASK = DecodeCache.MASK;
 const DC_SCRATCH = DecodeCache.SCRATCH;
 /** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
-const POPF_MASK = CF | PF | AF | ZF | SF | 0x100 | IF | DF | OF | IOPL | 0x4000 | 0x40000 | 0x200000;
+const POPF_MASK = K.CF | K.PF | K.AF | K.ZF | K.SF | 0x100 | K.IF | K.DF | K.OF | K.IOPL | 0x4000 | 0x40000 | 0x200000;
 
 // ---- operand access ----
 
@@ -180,7 +189,7 @@ function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): numbe
   const bytes = c.bytes;
   const pageEnd = Math.min(pa - (pa % 4096) + 4096, bytes.length);
   const r = c.dcache.fill(bytes, pa, pageEnd, 64);
-  if (r > 0) return pa & DC_MASK;
+  if (r > 0) return pa & K.DC_MASK;
   if (r < 0) c.raise(Vector.UD, -1);
   // The instruction continues on the next page: decode a copy, do not cache it.
   const buf = c.fetchBuf;
@@ -235,14 +244,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       let pa = fpa;
       let samePage = true;
       if (pa < 0) {
-        const ti = (ripLo >>> 12) & TLB_MASK;
+        const ti = (ripLo >>> 12) & K.TLB_MASK;
         if (tlbLo[ti] === (ripLo & -4096) && tlbHi[ti] === ripHi && (tlbPerm[ti] & c.xMask) !== 0) {
           pa = tlbBase[ti] | (ripLo & 4095);
         } else {
           pa = c.addr(ripLo, ripHi, Access.Exec) | 0;
         }
       }
-      let ci = pa & DC_MASK;
+      let ci = pa & K.DC_MASK;
       if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
       const b = ci * F.SLOT;
       const pk = rec[b + F.PACK];
@@ -308,7 +317,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             if (op === O.ADC || op === O.SBB) {
               // Carry in: computed eagerly.
               materialize(c);
-              const cin = c.flags & CF;
+              const cin = c.flags & K.CF;
               if (osz === 8) {
                 const bh = src >= 0 ? H[src] : rec[b + F.IMM_HI];
                 const r = op === O.ADC ? add64(c, R[dst], H[dst], bl, bh, cin) : sub64(c, R[dst], H[dst], bl, bh, cin);
@@ -330,21 +339,21 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                   const l = (al >>> 0) + (bl >>> 0);
                   r = l | 0;
                   rh = (ah + bh + (l > 0xffffffff ? 1 : 0)) | 0;
-                  k = Lazy.Add;
+                  k = LZ.Add;
                   break;
                 }
                 case O.SUB: case O.CMP:
                   r = (al - bl) | 0;
                   rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
-                  k = Lazy.Sub;
+                  k = LZ.Sub;
                   break;
-                case O.OR: r = al | bl; rh = ah | bh; k = Lazy.Logic; break;
-                case O.XOR: r = al ^ bl; rh = ah ^ bh; k = Lazy.Logic; break;
-                default: r = al & bl; rh = ah & bh; k = Lazy.Logic; break;
+                case O.OR: r = al | bl; rh = ah | bh; k = LZ.Logic; break;
+                case O.XOR: r = al ^ bl; rh = ah ^ bh; k = LZ.Logic; break;
+                default: r = al & bl; rh = ah & bh; k = LZ.Logic; break;
               }
               c.lz = k;
               c.lzSz = 8;
-              if (k === Lazy.Logic) {
+              if (k === LZ.Logic) {
                 c.lzA = r;
                 c.lzAh = rh;
               } else {
@@ -360,15 +369,15 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             } else {
               let r: number, k: number;
               switch (op) {
-                case O.ADD: r = (al + bl) | 0; k = Lazy.Add; break;
-                case O.SUB: case O.CMP: r = (al - bl) | 0; k = Lazy.Sub; break;
-                case O.OR: r = al | bl; k = Lazy.Logic; break;
-                case O.XOR: r = al ^ bl; k = Lazy.Logic; break;
-                default: r = al & bl; k = Lazy.Logic; break;
+                case O.ADD: r = (al + bl) | 0; k = LZ.Add; break;
+                case O.SUB: case O.CMP: r = (al - bl) | 0; k = LZ.Sub; break;
+                case O.OR: r = al | bl; k = LZ.Logic; break;
+                case O.XOR: r = al ^ bl; k = LZ.Logic; break;
+                default: r = al & bl; k = LZ.Logic; break;
               }
               c.lz = k;
               c.lzSz = 4;
-              if (k === Lazy.Logic) c.lzA = r;
+              if (k === LZ.Logic) c.lzA = r;
               else {
                 c.lzA = al;
                 c.lzB = bl;
@@ -383,7 +392,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           if (dst === L.MEM && writes) c.probeWrite(eLo, eHi, osz);
           if (op === O.ADC || op === O.SBB) {
             materialize(c);
-            const cin = c.flags & CF;
+            const cin = c.flags & K.CF;
             if (osz === 8) {
               const al = get(c, dst, 8, eLo, eHi, rec, b);
               const ah = c.hi;
@@ -410,22 +419,22 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                 const l = (al >>> 0) + (bl >>> 0);
                 r = l | 0;
                 rh = (ah + bh + (l > 0xffffffff ? 1 : 0)) | 0;
-                k = Lazy.Add;
+                k = LZ.Add;
                 break;
               }
               case O.SUB: case O.CMP:
                 r = (al - bl) | 0;
                 rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
-                k = Lazy.Sub;
+                k = LZ.Sub;
                 break;
-              case O.OR: r = al | bl; rh = ah | bh; k = Lazy.Logic; break;
-              case O.XOR: r = al ^ bl; rh = ah ^ bh; k = Lazy.Logic; break;
-              default: r = al & bl; rh = ah & bh; k = Lazy.Logic; break;
+              case O.OR: r = al | bl; rh = ah | bh; k = LZ.Logic; break;
+              case O.XOR: r = al ^ bl; rh = ah ^ bh; k = LZ.Logic; break;
+              default: r = al & bl; rh = ah & bh; k = LZ.Logic; break;
             }
             if (writes) put(c, dst, 8, eLo, eHi, r, rh);
             c.lz = k;
             c.lzSz = 8;
-            if (k === Lazy.Logic) {
+            if (k === LZ.Logic) {
               c.lzA = r;
               c.lzAh = rh;
             } else {
@@ -439,17 +448,17 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const v = get(c, src, osz, eLo, eHi, rec, b);
             let r: number, k: number;
             switch (op) {
-              case O.ADD: r = a + v; k = Lazy.Add; break;
-              case O.SUB: case O.CMP: r = a - v; k = Lazy.Sub; break;
-              case O.OR: r = a | v; k = Lazy.Logic; break;
-              case O.XOR: r = a ^ v; k = Lazy.Logic; break;
-              default: r = a & v; k = Lazy.Logic; break;
+              case O.ADD: r = a + v; k = LZ.Add; break;
+              case O.SUB: case O.CMP: r = a - v; k = LZ.Sub; break;
+              case O.OR: r = a | v; k = LZ.Logic; break;
+              case O.XOR: r = a ^ v; k = LZ.Logic; break;
+              default: r = a & v; k = LZ.Logic; break;
             }
             r = (r & MASK[osz]) >>> 0;
             if (writes) put(c, dst, osz, eLo, eHi, r, 0);
             c.lz = k;
             c.lzSz = osz;
-            if (k === Lazy.Logic) c.lzA = r;
+            if (k === LZ.Logic) c.lzA = r;
             else {
               c.lzA = a;
               c.lzB = v;
@@ -461,13 +470,13 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           const dst = rec[b + F.X_DST];
           if (op === O.INC || op === O.DEC) {
             const cf = lazyCF(c);
-            c.flags = (c.flags & ~CF) | cf;
+            c.flags = (c.flags & ~K.CF) | cf;
             if (dst >= 0 && osz >= 4) {
               // Fast path: register inc/dec with deferred flags (CF kept in flags).
               const al = R[dst];
               const d = op === O.INC ? 1 : -1;
               const r = (al + d) | 0;
-              c.lz = op === O.INC ? Lazy.Inc : Lazy.Dec;
+              c.lz = op === O.INC ? LZ.Inc : LZ.Dec;
               c.lzSz = osz;
               c.lzA = al;
               R[dst] = r;
@@ -480,17 +489,17 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           materialize(c);
           if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-          const keep = c.flags & CF;
+          const keep = c.flags & K.CF;
           if (osz === 8) {
             const al = get(c, dst, 8, eLo, eHi, rec, b);
             const ah = c.hi;
             let r: number;
             if (op === O.INC) {
               r = add64(c, al, ah, 1, 0, 0);
-              c.flags = (c.flags & ~CF) | keep;
+              c.flags = (c.flags & ~K.CF) | keep;
             } else if (op === O.DEC) {
               r = sub64(c, al, ah, 1, 0, 0);
-              c.flags = (c.flags & ~CF) | keep;
+              c.flags = (c.flags & ~K.CF) | keep;
             } else if (op === O.NEG) r = sub64(c, 0, 0, al, ah, 0);
             else {
               r = ~al;
@@ -502,10 +511,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             let r: number;
             if (op === O.INC) {
               r = add(c, a, 1, 0, osz);
-              c.flags = (c.flags & ~CF) | keep;
+              c.flags = (c.flags & ~K.CF) | keep;
             } else if (op === O.DEC) {
               r = sub(c, a, 1, 0, osz);
-              c.flags = (c.flags & ~CF) | keep;
+              c.flags = (c.flags & ~K.CF) | keep;
             } else if (op === O.NEG) r = sub(c, 0, a, 0, osz);
             else r = (~a & MASK[osz]) >>> 0;
             put(c, dst, osz, eLo, eHi, r, 0);
@@ -513,7 +522,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           break;
         }
         case O.IMUL2: case O.IMUL3: {
-          c.lz = Lazy.None;
+          c.lz = LZ.None;
           const dst = rec[b + F.X_DST];
           let al: number, ah: number, bl: number, bh: number;
           if (op === O.IMUL2) {
@@ -537,30 +546,30 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             r = Math.imul(al, bl);
             rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / TWO32)) | 0;
             over = false;
-            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
           } else if (osz === 8 && Math.abs(est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0))) < 4.6e18 || est > 1e19 || est < -1e19) {
             // A double estimate of the product decides overflow when it is far from ±2^63
             // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
             r = Math.imul(al, bl);
             rh = (Math.imul(ah, bl) + Math.imul(al, bh) + mulhu32(al, bl)) | 0;
             over = est > 1e19 || est < -1e19;
-            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
           } else if (osz === 8) {
             muls128(c, al, ah, bl, bh);
             const w = c.wide;
             r = w[0];
             rh = w[1];
             over = w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31;
-            c.flags = (c.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
           } else {
             const sh = 32 - osz * 8;
             const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
             r = osz === 4 ? Math.imul(al, bl) : p & MASK[osz];
             over = osz === 4 ? p !== (r | 0) : ((p << sh) >> sh) !== p;
             r = (r & MASK[osz]) >>> 0;
-            c.flags = (c.flags & ~STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff] | (r === 0 ? ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff] | (r === 0 ? K.ZF : 0);
           }
-          if (over) c.flags |= CF | OF;
+          if (over) c.flags |= K.CF | K.OF;
           writeReg(c, dst, osz, r, rh);
           break;
         }
@@ -595,7 +604,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           const cc = rec[b + F.CC];
           let taken: boolean;
           const lz = c.lz;
-          if (lz === Lazy.Sub && c.lzSz >= 4 && cc >= 2 && cc < 10) {
+          if (lz === LZ.Sub && c.lzSz >= 4 && cc >= 2 && cc < 10) {
             // cmp/sub then jb/jae/je/jne/jbe/ja/js/jns, decided from the operands.
             let eq: boolean, below: boolean, neg: boolean;
             const al = c.lzA, bl = c.lzB;
@@ -824,22 +833,22 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           break;
         case O.CLC:
           materialize(c);
-          c.flags &= ~CF;
+          c.flags &= ~K.CF;
           break;
         case O.STC:
           materialize(c);
-          c.flags |= CF;
+          c.flags |= K.CF;
           break;
         case O.CMC:
           materialize(c);
-          c.flags ^= CF;
+          c.flags ^= K.CF;
           break;
-        case O.CLD: c.flags &= ~DF; break;
-        case O.STD: c.flags |= DF; break;
+        case O.CLD: c.flags &= ~K.DF; break;
+        case O.STD: c.flags |= K.DF; break;
         case O.CLI: case O.STI:
           if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
-          if (op === O.CLI) c.flags &= ~IF;
-          else c.flags |= IF;
+          if (op === O.CLI) c.flags &= ~K.IF;
+          else c.flags |= K.IF;
           break;
         case O.NOP: case O.PREFETCH: case O.FENCE:
           break;
@@ -867,7 +876,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
           if (count !== 0 && dst >= 0 && osz >= 4) {
             // A non-zero count rewrites all six status flags: nothing deferred to compute.
-            c.lz = Lazy.None;
+            c.lz = LZ.None;
             if (osz === 8) {
               R[dst] = shift64(c, k, R[dst], H[dst], count);
               H[dst] = c.hi;
@@ -943,14 +952,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
               R[0] = (R[0] & ~0xffff) | (p & 0xffff);
               over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
-              c.flags = (c.flags & ~STATUS) | ((p << 24) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((p << 24) >> 31 & K.SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? K.ZF : 0);
             } else if (osz === 2) {
               const a = R[0] & 0xffff;
               const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
               R[0] = (R[0] & ~0xffff) | (p & 0xffff);
               R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
               over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
-              c.flags = (c.flags & ~STATUS) | ((p << 16) >> 31 & SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((p << 16) >> 31 & K.SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? K.ZF : 0);
             } else if (osz === 4) {
               const w = c.wide;
               if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
@@ -960,7 +969,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               R[2] = w[1];
               H[2] = 0;
               over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
-              c.flags = (c.flags & ~STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? K.ZF : 0);
             } else {
               const w = c.wide;
               if (signed) muls128(c, R[0], H[0], v, vh);
@@ -970,9 +979,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               R[2] = w[2];
               H[2] = w[3];
               over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
-              c.flags = (c.flags & ~STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? K.ZF : 0);
             }
-            if (over) c.flags |= CF | OF;
+            if (over) c.flags |= K.CF | K.OF;
             break;
           }
           case O.DIV: case O.IDIV: {
@@ -1088,7 +1097,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             let vh = c.hi;
             const word = bit >= 32 ? vh : vl;
             const m = 1 << (bit & 31);
-            c.flags = (c.flags & ~CF) | ((word & m) !== 0 ? CF : 0);
+            c.flags = (c.flags & ~K.CF) | ((word & m) !== 0 ? K.CF : 0);
             if (op !== O.BT) {
               const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
               if (bit >= 32) vh = nw;
@@ -1110,26 +1119,26 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               let y = vh >>> 0;
               while (x !== 0) { x &= x - 1; r++; }
               while (y !== 0) { y &= y - 1; r++; }
-              c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
               writeReg(c, dst, osz, r, 0);
             } else if (op === O.BSF || op === O.TZCNT) {
               r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
               if (op === O.BSF) {
-                c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
                 if (!zero) writeReg(c, dst, osz, r, 0);
               } else {
-                c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
                 writeReg(c, dst, osz, r, 0);
               }
             } else {
               // Highest set bit index.
               const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
               if (op === O.BSR) {
-                c.flags = (c.flags & ~STATUS) | (zero ? ZF : 0);
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
                 if (!zero) writeReg(c, dst, osz, hiBit, 0);
               } else {
                 r = zero ? bits : bits - 1 - hiBit;
-                c.flags = (c.flags & ~STATUS) | (zero ? CF : 0) | (r === 0 ? ZF : 0);
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
                 writeReg(c, dst, osz, r, 0);
               }
             }
@@ -1164,7 +1173,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               H[1] = 0;
               cl = R[1];
             }
-            const z = (c.flags & ZF) !== 0;
+            const z = (c.flags & K.ZF) !== 0;
             if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
               const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
               nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
@@ -1185,7 +1194,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
                 c.wr64(eLo, eHi, R[3], H[3]);
                 c.wr64(a2, a2h, R[1], H[1]);
-                c.flags |= ZF;
+                c.flags |= K.ZF;
               } else {
                 c.wr64(eLo, eHi, l0, h0);
                 c.wr64(a2, a2h, l1, h1);
@@ -1193,7 +1202,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                 H[0] = h0;
                 R[2] = l1;
                 H[2] = h1;
-                c.flags &= ~ZF;
+                c.flags &= ~K.ZF;
               }
             } else {
               c.probeWrite(eLo, eHi, 8);
@@ -1201,14 +1210,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               const h0 = c.hi;
               if (l0 === R[0] && h0 === R[2]) {
                 c.wr64(eLo, eHi, R[3], R[1]);
-                c.flags |= ZF;
+                c.flags |= K.ZF;
               } else {
                 c.wr64(eLo, eHi, l0, h0);
                 R[0] = l0;
                 H[0] = 0;
                 R[2] = h0;
                 H[2] = 0;
-                c.flags &= ~ZF;
+                c.flags &= ~K.ZF;
               }
             }
             break;
@@ -1221,8 +1230,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const cpl = c.cpl;
             const iopl = (c.flags >> 12) & 3;
             let m = POPF_MASK;
-            if (cpl > 0) m &= ~IOPL;
-            if (cpl > iopl) m &= ~IF;
+            if (cpl > 0) m &= ~K.IOPL;
+            if (cpl > iopl) m &= ~K.IF;
             if (osz === 2) m &= 0xffff;
             c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
             addRsp(c, osz);
@@ -1288,7 +1297,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const pfx = rec[b + F.PFX];
             const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
             const a8 = rec[b + F.ASZ] === 8;
-            const step = (c.flags & DF) !== 0 ? -osz : osz;
+            const step = (c.flags & K.DF) !== 0 ? -osz : osz;
             const sg = rec[b + F.SEG];
             const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
             const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
@@ -1348,7 +1357,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                   if (osz === 8) sub64(c, al, ah, bl, bh, 0);
                   else sub(c, al, bl, 0, osz);
                   if (rep) {
-                    const z = (c.flags & ZF) !== 0;
+                    const z = (c.flags & K.ZF) !== 0;
                     stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
                   }
                 }
@@ -1445,8 +1454,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             if (!canonical(iph)) c.gp0();
             const iopl = (c.flags >> 12) & 3;
             let m = POPF_MASK | 0x10000;
-            if (cpl > 0) m &= ~IOPL;
-            if (cpl > iopl) m &= ~IF;
+            if (cpl > 0) m &= ~K.IOPL;
+            if (cpl > iopl) m &= ~K.IF;
             if (sz === 2) m &= 0xffff;
             c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
             c.sel[Seg.CS] = cs;
@@ -1459,7 +1468,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             break;
           }
           case O.INT: case O.INT3: case O.INTO:
-            if (op === O.INTO && (c.flags & OF) === 0) break;
+            if (op === O.INTO && (c.flags & K.OF) === 0) break;
             c.ripLo = nLo;
             c.ripHi = nHi;
             n++;
