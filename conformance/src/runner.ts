@@ -128,7 +128,7 @@ async function runEntry(
     features,
     container,
     boot: (image, boot = {}) =>
-      runGuest(container.createChildContainer(), {
+      runGuest(container, {
         arch: entry.arch,
         mode: entry.cell.mode,
         image,

@@ -81,7 +81,7 @@ export function runCommand(
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   let run;
   try {
-    run = runGuest(root.createChildContainer(), {
+    run = runGuest(root, {
       arch,
       mode,
       image,
