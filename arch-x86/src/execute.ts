@@ -621,6 +621,23 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const k = cc >> 1;
             taken = k === 1 ? below : k === 2 ? eq : k === 3 ? below || eq : neg;
             if ((cc & 1) !== 0) taken = !taken;
+          } else if ((cc === 4 || cc === 5) && lz !== LZ.None && c.lzSz >= 4) {
+            // je/jne after add, logic, inc or dec: only the zero test is needed.
+            const al = c.lzA;
+            const wide = c.lzSz === 8;
+            const ah = wide ? c.lzAh : 0;
+            let zero: boolean;
+            switch (lz) {
+              case LZ.Sub: zero = al === c.lzB && (!wide || ah === c.lzBh); break;
+              case LZ.Logic: zero = al === 0 && ah === 0; break;
+              case LZ.Inc: zero = al === -1 && (!wide || ah === -1); break;
+              case LZ.Dec: zero = al === 1 && ah === 0; break;
+              default: {
+                const l = (al >>> 0) + (c.lzB >>> 0);
+                zero = (l | 0) === 0 && (!wide || ((ah + c.lzBh + (l > 0xffffffff ? 1 : 0)) | 0) === 0);
+              }
+            }
+            taken = zero !== (cc === 5);
           } else taken = condLazy(c, cc);
           if (taken) {
             const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
