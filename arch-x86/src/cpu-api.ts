@@ -147,6 +147,8 @@ export interface X86CpuApi {
   fsBase: bigint;
   /** GS base (64 bits). */
   gsBase: bigint;
+  /** KERNEL_GS_BASE: the value `swapgs` exchanges with the GS base (64 bits). */
+  kernelGsBase: bigint;
   /** CR2: last page-fault address. */
   cr2: bigint;
   /**
@@ -160,6 +162,15 @@ export interface X86CpuApi {
   cr4: number;
   /** EFER (LME, LMA, NXE, SCE). */
   efer: number;
+  /**
+   * Virtual time: the time-stamp counter at the start of the next {@link run}. `rdtsc`
+   * reads `tscBase + retired × tscPerInstruction`, where `retired` counts the instructions
+   * retired so far in that run, so time depends only on guest progress (deterministic).
+   * The owner advances it between runs (e.g. by `exit.retired × tscPerInstruction`).
+   */
+  tscBase: number;
+  /** TSC ticks per retired instruction (see {@link tscBase}). */
+  tscPerInstruction: number;
   /** Flushes the whole software TLB. */
   flushTlb(): void;
   /** Drops the TLB entry for the page containing `va`. */

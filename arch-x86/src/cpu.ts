@@ -353,7 +353,7 @@ export class X86Cpu implements X86CpuApi {
     return this.rdSlow(lo, hi, 4);
   }
 
-  /** Reads 64 bits: low half returned (int32), high half in {@link hi}. */
+  /** Reads 64 bits: low half returned (int32), high half in `hi`. */
   rd64(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
     if (
@@ -479,7 +479,7 @@ export class X86Cpu implements X86CpuApi {
     }
   }
 
-  /** Reads an MSR at CPL 0 into (low result, {@link hi}); false when not implemented. */
+  /** Reads an MSR at CPL 0: low half into `wide[0]`, high half into `hi`; false when not implemented. */
   readMsr(index: number): boolean {
     let lo = 0;
     let hi = 0;
