@@ -271,8 +271,9 @@ export function shift(s: AluState, op: number, v: number, count: number, sz: num
         cf = 0;
         res = 0;
       }
-      // OF (defined for count 1) = MSB(result) XOR CF; Intel computes it the same way for all counts.
-      const of = ((res >>> top) & 1) ^ cf;
+      // OF is defined for count 1 (MSB(result) XOR CF = the top two bits of the operand
+      // differ); Intel computes that same count-1 value for every count.
+      const of = ((v >>> top) ^ (v >>> (top - 1))) & 1;
       s.flags = (f & ~STATUS) | cf | (of * OF) | szp(res, top);
       return res;
     }
@@ -285,8 +286,8 @@ export function shift(s: AluState, op: number, v: number, count: number, sz: num
         cf = 0;
         res = 0;
       }
-      // OF (defined for count 1) = MSB of the original operand.
-      const of = count === 1 ? (v >>> top) & 1 : 0;
+      // OF (defined for count 1) = MSB of the original operand; Intel gives it for every count.
+      const of = (v >>> top) & 1;
       s.flags = (f & ~STATUS) | cf | (of * OF) | szp(res, top);
       return res;
     }
@@ -355,7 +356,7 @@ export function shift64(s: AluState, op: number, lo: number, hi: number, count: 
         rhi = lo << (count - 32);
         rlo = 0;
       }
-      f = (f & ~STATUS) | cf | (((rhi >>> 31) ^ cf) * OF);
+      f = (f & ~STATUS) | cf | ((((hi >>> 31) ^ (hi >>> 30)) & 1) * OF);
       f |= ((rlo | rhi) === 0 ? ZF : 0) | ((rhi >>> 31) << 7) | PARITY[rlo & 0xff];
       break;
     case 5:
@@ -369,7 +370,7 @@ export function shift64(s: AluState, op: number, lo: number, hi: number, count: 
         rlo = op === 5 ? hi >>> (count - 32) : hi >> (count - 32);
         rhi = op === 5 ? 0 : hi >> 31;
       }
-      f = (f & ~STATUS) | cf | (op === 5 && count === 1 ? (hi >>> 31) * OF : 0);
+      f = (f & ~STATUS) | cf | (op === 5 ? (hi >>> 31) * OF : 0);
       f |= ((rlo | rhi) === 0 ? ZF : 0) | ((rhi >>> 31) << 7) | PARITY[rlo & 0xff];
       break;
   }
@@ -408,7 +409,8 @@ export function shiftDouble(s: AluState, left: boolean, v: number, src: number, 
     cf = (v >>> (count - 1)) & 1;
   }
   res = (res & MASK[sz]) >>> 0;
-  const of = ((res ^ v) >>> top) & 1;
+  // OF as for a count of 1 (Intel gives that value for every count).
+  const of = left ? ((v >>> top) ^ (v >>> (top - 1))) & 1 : (src ^ (v >>> top)) & 1;
   s.flags = (s.flags & ~STATUS) | cf | (of * OF) | szp(res, top);
   return res;
 }
@@ -442,7 +444,8 @@ export function shiftDouble64(
       xhi >>>= 1;
     }
   }
-  const of = ((rhi ^ hi) >>> 31) & 1;
+  // OF as for a count of 1 (Intel gives that value for every count).
+  const of = left ? ((hi >>> 31) ^ (hi >>> 30)) & 1 : (slo ^ (hi >>> 31)) & 1;
   s.flags =
     (s.flags & ~STATUS) |
     cf |

@@ -522,6 +522,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           break;
         }
         case O.IMUL2: case O.IMUL3: {
+          // mul/imul leave SF, ZF, AF, PF undefined; Intel (the oracle) gives SF and PF of the
+          // low result and clears ZF and AF, and so does hvkit.
           c.lz = LZ.None;
           const dst = rec[b + F.X_DST];
           let al: number, ah: number, bl: number, bh: number;
@@ -546,28 +548,28 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             r = Math.imul(al, bl);
             rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / TWO32)) | 0;
             over = false;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
           } else if (osz === 8 && Math.abs(est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0))) < 4.6e18 || est > 1e19 || est < -1e19) {
             // A double estimate of the product decides overflow when it is far from ±2^63
             // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
             r = Math.imul(al, bl);
             rh = (Math.imul(ah, bl) + Math.imul(al, bh) + mulhu32(al, bl)) | 0;
             over = est > 1e19 || est < -1e19;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
           } else if (osz === 8) {
             muls128(c, al, ah, bl, bh);
             const w = c.wide;
             r = w[0];
             rh = w[1];
             over = w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff] | ((r | rh) === 0 ? K.ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
           } else {
             const sh = 32 - osz * 8;
             const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
             r = osz === 4 ? Math.imul(al, bl) : p & MASK[osz];
             over = osz === 4 ? p !== (r | 0) : ((p << sh) >> sh) !== p;
             r = (r & MASK[osz]) >>> 0;
-            c.flags = (c.flags & ~K.STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff] | (r === 0 ? K.ZF : 0);
+            c.flags = (c.flags & ~K.STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff];
           }
           if (over) c.flags |= K.CF | K.OF;
           writeReg(c, dst, osz, r, rh);
@@ -969,14 +971,14 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
               R[0] = (R[0] & ~0xffff) | (p & 0xffff);
               over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((p << 24) >> 31 & K.SF) | PARITY[p & 0xff] | ((p & 0xff) === 0 ? K.ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((p << 24) >> 31 & K.SF) | PARITY[p & 0xff];
             } else if (osz === 2) {
               const a = R[0] & 0xffff;
               const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
               R[0] = (R[0] & ~0xffff) | (p & 0xffff);
               R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
               over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((p << 16) >> 31 & K.SF) | PARITY[p & 0xff] | ((p & 0xffff) === 0 ? K.ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((p << 16) >> 31 & K.SF) | PARITY[p & 0xff];
             } else if (osz === 4) {
               const w = c.wide;
               if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
@@ -986,7 +988,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               R[2] = w[1];
               H[2] = 0;
               over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff] | (w[0] === 0 ? K.ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
             } else {
               const w = c.wide;
               if (signed) muls128(c, R[0], H[0], v, vh);
@@ -996,7 +998,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               R[2] = w[2];
               H[2] = w[3];
               over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff] | ((w[0] | w[1]) === 0 ? K.ZF : 0);
+              c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff];
             }
             if (over) c.flags |= K.CF | K.OF;
             break;
@@ -1141,7 +1143,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             } else if (op === O.BSF || op === O.TZCNT) {
               r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
               if (op === O.BSF) {
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
+                // CF OF SF AF PF are undefined; Intel clears them but gives PF of the index.
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[r]);
                 if (!zero) writeReg(c, dst, osz, r, 0);
               } else {
                 c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
@@ -1151,7 +1154,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               // Highest set bit index.
               const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
               if (op === O.BSR) {
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[hiBit]);
                 if (!zero) writeReg(c, dst, osz, hiBit, 0);
               } else {
                 r = zero ? bits : bits - 1 - hiBit;
