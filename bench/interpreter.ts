@@ -71,7 +71,8 @@ function runEmulated(reps: number): { retired: number; seconds: number; rax: big
     const r = cpu.run(50_000_000);
     retired += cpu.exit.retired;
     if (r === X86ExitReason.Cpuid) break;
-    if (r !== X86ExitReason.Budget) throw new Error(`bench guest stopped: ${X86ExitReason[r]} vector ${cpu.exit.vector}`);
+    if (r !== X86ExitReason.Budget)
+      throw new Error(`bench guest stopped: ${X86ExitReason[r]} vector ${cpu.exit.vector}`);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { retired, seconds, rax: cpu.getReg(0), rcx: cpu.getReg(1) };
@@ -90,9 +91,19 @@ function runQemu(reps: number): { seconds: number; status: number } | null {
     writeFileSync(
       join(dir, "loop.s"),
       [
-        ".globl _start", ".text", "_start:", "  lea buf(%rip), %rdi", `  .byte ${bytes}`,
-        "  mov %eax, %edi", "  and $255, %edi", "  mov $60, %eax", "  syscall",
-        ".bss", ".balign 4096", "buf: .skip 65536", "",
+        ".globl _start",
+        ".text",
+        "_start:",
+        "  lea buf(%rip), %rdi",
+        `  .byte ${bytes}`,
+        "  mov %eax, %edi",
+        "  and $255, %edi",
+        "  mov $60, %eax",
+        "  syscall",
+        ".bss",
+        ".balign 4096",
+        "buf: .skip 65536",
+        "",
       ].join("\n"),
     );
     execFileSync("gcc", ["-nostdlib", "-static", "-o", join(dir, "loop"), join(dir, "loop.s")]);
@@ -121,7 +132,8 @@ export async function runInterpreterBench(): Promise<BenchResult> {
     if (r.seconds < best.seconds) best = r;
     if (r.seconds > worst.seconds) worst = r;
   }
-  if (best.rcx !== BigInt(PRIMES)) throw new Error(`bench guest counted ${best.rcx} primes, want ${PRIMES}`);
+  if (best.rcx !== BigInt(PRIMES))
+    throw new Error(`bench guest counted ${best.rcx} primes, want ${PRIMES}`);
   const mips = best.retired / best.seconds / 1e6;
   const figures: BenchReport["figures"] = [
     { label: "guest instructions", value: best.retired },
@@ -131,7 +143,8 @@ export async function runInterpreterBench(): Promise<BenchResult> {
   ];
   const q = runQemu(REPS);
   if (q) {
-    if (q.status !== Number(best.rax & 0xffn)) throw new Error(`qemu result ${q.status} differs from hvkit's ${best.rax & 0xffn}`);
+    if (q.status !== Number(best.rax & 0xffn))
+      throw new Error(`qemu result ${q.status} differs from hvkit's ${best.rax & 0xffn}`);
     figures.push(
       { label: "qemu-x86_64 time", value: q.seconds, unit: "s" },
       { label: "qemu-x86_64 speed", value: best.retired / q.seconds / 1e6, unit: "MIPS" },
@@ -151,7 +164,8 @@ export async function runInterpreterBench(): Promise<BenchResult> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await runInterpreterBench();
   for (const f of r.figures) {
-    const v = typeof f.value === "number" && !Number.isInteger(f.value) ? f.value.toFixed(3) : f.value;
+    const v =
+      typeof f.value === "number" && !Number.isInteger(f.value) ? f.value.toFixed(3) : f.value;
     console.log(`${f.label.padEnd(26)} ${v}${f.unit ? " " + f.unit : ""}`);
   }
   console.log(r.method);

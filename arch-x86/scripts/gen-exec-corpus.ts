@@ -38,7 +38,12 @@ const RSP0 = DATA + 0x100n;
 const BUF = 256;
 const DATA_BYTES = 128;
 
-const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+const CF = 1,
+  PF = 4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
 const ALL = CF | PF | AF | ZF | SF | OF;
 
 // ---- PRNG ----
@@ -56,8 +61,23 @@ function pick<T>(a: readonly T[]): T {
   return a[rnd(a.length)];
 }
 const EDGE = [
-  0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn,
-  0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0xfffffffffffffffen, 0x100000000n,
+  0n,
+  1n,
+  2n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x7fffn,
+  0x8000n,
+  0xffffn,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x7fffffffffffffffn,
+  0x8000000000000000n,
+  0xffffffffffffffffn,
+  0xfffffffffffffffen,
+  0x100000000n,
 ];
 function value64(): bigint {
   const k = rnd(8);
@@ -68,10 +88,57 @@ function value64(): bigint {
 }
 
 // ---- registers ----
-const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
-const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}d`)];
-const R16 = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}w`)];
-const R8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}b`)];
+const R64 = [
+  "rax",
+  "rcx",
+  "rdx",
+  "rbx",
+  "rsp",
+  "rbp",
+  "rsi",
+  "rdi",
+  "r8",
+  "r9",
+  "r10",
+  "r11",
+  "r12",
+  "r13",
+  "r14",
+  "r15",
+];
+const R32 = [
+  "eax",
+  "ecx",
+  "edx",
+  "ebx",
+  "esp",
+  "ebp",
+  "esi",
+  "edi",
+  ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}d`),
+];
+const R16 = [
+  "ax",
+  "cx",
+  "dx",
+  "bx",
+  "sp",
+  "bp",
+  "si",
+  "di",
+  ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}w`),
+];
+const R8 = [
+  "al",
+  "cl",
+  "dl",
+  "bl",
+  "spl",
+  "bpl",
+  "sil",
+  "dil",
+  ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `r${i}b`),
+];
 const WRITABLE = [0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 const SUFFIX: Record<number, string> = { 1: "b", 2: "w", 4: "l", 8: "q" };
 const SIZES = [1, 2, 4, 8];
@@ -127,7 +194,8 @@ const alu: Gen = () => {
     // imm32 sign-extended: keep values the assembler accepts.
     text = `${op}q $${rnd(2) ? -rnd(0x80000000) : rnd(0x80000000)}, ${text.split(", ")[1]}`;
   }
-  if (sz === 1 && rnd(5) === 0) text = `${op}b ${pick(["%ah", "%ch", "%dh", "%al", "%cl", "%dl"])}, ${pick(["%ah", "%ch", "%dh"])}`;
+  if (sz === 1 && rnd(5) === 0)
+    text = `${op}b ${pick(["%ah", "%ch", "%dh", "%al", "%cl", "%dl"])}, ${pick(["%ah", "%ch", "%dh"])}`;
   return [I(text, def, undef, reads)];
 };
 
@@ -145,7 +213,8 @@ const shifts: Gen = () => {
   const bits = sz * 8;
   const dst = rnd(4) === 0 ? mem(sz) : wreg(sz);
   const k = rnd(10);
-  let count = k < 2 ? 1 : k < 3 ? 0 : k < 5 ? pick([bits - 1, bits, bits + 1, 31, 32, 63]) : rnd(64);
+  let count =
+    k < 2 ? 1 : k < 3 ? 0 : k < 5 ? pick([bits - 1, bits, bits + 1, 31, 32, 63]) : rnd(64);
   const masked = count & (sz === 8 ? 63 : 31);
   const pre: Insn[] = [];
   let text: string;
@@ -211,9 +280,22 @@ const muldiv: Gen = () => {
   if (k === 2) {
     const sz2 = pick([2, 4, 8]);
     const dst = wreg(sz2);
-    if (rnd(2) === 0) return [I(`imul${SUFFIX[sz2]} ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`, CF | OF, SF | ZF | AF | PF)];
+    if (rnd(2) === 0)
+      return [
+        I(
+          `imul${SUFFIX[sz2]} ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`,
+          CF | OF,
+          SF | ZF | AF | PF,
+        ),
+      ];
     const im = rnd(2) ? rnd(256) - 128 : rnd(0x10000) - 0x8000;
-    return [I(`imul${SUFFIX[sz2]} $${im}, ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`, CF | OF, SF | ZF | AF | PF)];
+    return [
+      I(
+        `imul${SUFFIX[sz2]} $${im}, ${rnd(2) ? mem(sz2) : wreg(sz2)}, ${dst}`,
+        CF | OF,
+        SF | ZF | AF | PF,
+      ),
+    ];
   }
   // div / idiv: divisor in a register other than rax/rdx, dividend set so no #DE.
   const signed = k >= 4;
@@ -264,24 +346,48 @@ const bitops: Gen = () => {
     if (nonzero === 0n && (op === "bsf" || op === "bsr")) nonzero = 0x10n;
     const fromMem = rnd(3) === 0;
     if (!fromMem) pre.push(I(`mov${sz === 8 ? "abs" : ""}${s} $${nonzero}, ${reg(sr, sz)}`));
-    else if (op === "bsf" || op === "bsr") pre.push(I(`mov${s} $${Number(nonzero & 0x7fffn) | 1}, 64(%rbx)`));
+    else if (op === "bsf" || op === "bsr")
+      pre.push(I(`mov${s} $${Number(nonzero & 0x7fffn) | 1}, 64(%rbx)`));
     const src = fromMem ? "64(%rbx)" : reg(sr, sz);
     const flags =
-      op === "popcnt" ? [ALL, 0] : op === "tzcnt" || op === "lzcnt" ? [CF | ZF, OF | SF | AF | PF] : [ZF, CF | OF | SF | AF | PF];
+      op === "popcnt"
+        ? [ALL, 0]
+        : op === "tzcnt" || op === "lzcnt"
+          ? [CF | ZF, OF | SF | AF | PF]
+          : [ZF, CF | OF | SF | AF | PF];
     return [...pre, I(`${op}${s} ${src}, ${wreg(sz)}`, flags[0], flags[1])];
   }
   const szb = pick([4, 8]);
   return [I(`bswap ${wreg(szb)}`)];
 };
 
-const CCS = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
+const CCS = [
+  "o",
+  "no",
+  "b",
+  "ae",
+  "e",
+  "ne",
+  "be",
+  "a",
+  "s",
+  "ns",
+  "p",
+  "np",
+  "l",
+  "ge",
+  "le",
+  "g",
+];
 const conds: Gen = () => {
   const k = rnd(4);
   const cc = pick(CCS);
   if (k === 0) return [I(`set${cc} ${rnd(3) === 0 ? mem(1) : wreg(1)}`, 0, 0, ALL)];
   if (k === 1) {
     const sz = pick([2, 4, 8]);
-    return [I(`cmov${cc}${SUFFIX[sz]} ${rnd(3) === 0 ? mem(sz) : wreg(sz)}, ${wreg(sz)}`, 0, 0, ALL)];
+    return [
+      I(`cmov${cc}${SUFFIX[sz]} ${rnd(3) === 0 ? mem(sz) : wreg(sz)}, ${wreg(sz)}`, 0, 0, ALL),
+    ];
   }
   if (k === 2) {
     const r = wreg(4);
@@ -296,7 +402,12 @@ const moves: Gen = () => {
     const dsz = pick([2, 4, 8]);
     const ssz = pick([1, 2].filter((x) => x < dsz));
     const zx = rnd(2) === 0;
-    const src = rnd(3) === 0 ? mem(ssz) : rnd(6) === 0 && ssz === 1 && dsz !== 8 ? pick(["%ah", "%ch", "%dh"]) : wreg(ssz);
+    const src =
+      rnd(3) === 0
+        ? mem(ssz)
+        : rnd(6) === 0 && ssz === 1 && dsz !== 8
+          ? pick(["%ah", "%ch", "%dh"])
+          : wreg(ssz);
     const dst = /^%[acd]h$/.test(src) ? reg(pick([0, 1, 2, 5, 6, 7]), dsz) : wreg(dsz);
     const mn = `mov${zx ? "z" : "s"}${SUFFIX[ssz]}${SUFFIX[dsz]}`;
     return [I(`${mn} ${src}, ${dst}`)];
@@ -323,7 +434,8 @@ const moves: Gen = () => {
     const lock = op !== "xchg" && rnd(2) === 0 ? "lock " : "";
     const dst = rnd(2) === 0 ? mem(sz) : wreg(sz);
     const pre: Insn[] = [];
-    if (op === "cmpxchg" && rnd(2) === 0 && dst.includes("(")) pre.push(I(`mov${s} ${dst}, ${reg(0, sz)}`));
+    if (op === "cmpxchg" && rnd(2) === 0 && dst.includes("("))
+      pre.push(I(`mov${s} ${dst}, ${reg(0, sz)}`));
     return [...pre, I(`${dst.includes("(") ? lock : ""}${op}${s} ${wreg(sz)}, ${dst}`, flags)];
   }
   if (k === 4) {
@@ -336,7 +448,10 @@ const moves: Gen = () => {
   const sz = pick(SIZES);
   const s = SUFFIX[sz];
   if (sz === 8 && rnd(2) === 0) return [I(`movabsq $${value64()}, ${wreg(8)}`)];
-  const src = rnd(2) === 0 ? `$${sz === 8 ? rnd(0x7fffffff) - 0x40000000 : BigInt.asUintN(sz * 8, value64())}` : wreg(sz);
+  const src =
+    rnd(2) === 0
+      ? `$${sz === 8 ? rnd(0x7fffffff) - 0x40000000 : BigInt.asUintN(sz * 8, value64())}`
+      : wreg(sz);
   return [I(`mov${s} ${src}, ${rnd(2) ? mem(sz) : wreg(sz)}`)];
 };
 
@@ -345,7 +460,11 @@ const strings: Gen = () => {
   const sz = pick(SIZES);
   const cond = op === "cmps" || op === "scas";
   const rep = rnd(3) === 0 ? "" : cond ? pick(["repe ", "repne "]) : "rep ";
-  const pre: Insn[] = [I(rnd(4) === 0 ? "std" : "cld"), I(`lea ${40 + rnd(48)}(%rbx), %rsi`), I(`lea ${40 + rnd(48)}(%rbx), %rdi`)];
+  const pre: Insn[] = [
+    I(rnd(4) === 0 ? "std" : "cld"),
+    I(`lea ${40 + rnd(48)}(%rbx), %rsi`),
+    I(`lea ${40 + rnd(48)}(%rbx), %rdi`),
+  ];
   const count = rnd(6);
   if (rep) pre.push(I(`mov $${count}, %ecx`));
   // With rep and a zero count nothing executes and the flags keep their values.
@@ -356,7 +475,8 @@ const strings: Gen = () => {
 const stack: Gen = () => {
   const k = rnd(6);
   if (k === 0) return [I(`push ${reg(pick(WRITABLE), 8)}`), I(`pop ${wreg(8)}`)];
-  if (k === 1) return [I(`pushq $${rnd(2) ? rnd(128) - 64 : rnd(0x7fffffff)}`), I(`popq ${mem(8)}`)];
+  if (k === 1)
+    return [I(`pushq $${rnd(2) ? rnd(128) - 64 : rnd(0x7fffffff)}`), I(`popq ${mem(8)}`)];
   if (k === 2) return [I(`pushq ${mem(8)}`), I(`pop ${wreg(8)}`)];
   if (k === 3) return [I("pushfq", 0, 0, ALL), I(`pop ${wreg(8)}`)];
   if (k === 4) return [I(`pushw ${reg(pick(WRITABLE), 2)}`), I(`popw ${wreg(2)}`)];
@@ -369,10 +489,20 @@ const misc: Gen = () => {
   if (k === 1) {
     const wide = rnd(2) === 0;
     const pre: Insn[] = [];
-    if (rnd(2) === 0) pre.push(I(`mov${wide ? "q" : "l"} 64(%rbx), ${wide ? "%rax" : "%eax"}`), I(`mov${wide ? "q" : "l"} 72(%rbx), ${wide ? "%rdx" : "%edx"}`));
+    if (rnd(2) === 0)
+      pre.push(
+        I(`mov${wide ? "q" : "l"} 64(%rbx), ${wide ? "%rax" : "%eax"}`),
+        I(`mov${wide ? "q" : "l"} 72(%rbx), ${wide ? "%rdx" : "%edx"}`),
+      );
     return [...pre, I(`${wide ? "cmpxchg16b" : "cmpxchg8b"} 64(%rbx)`, ZF)];
   }
-  if (k === 2) return [I(`mov $${1 + rnd(4)}, %ecx`), I("1:"), I(`addl $3, ${reg(pick(WRITABLE.filter((r) => r !== 1)), 4)}`, ALL), I("loop 1b")];
+  if (k === 2)
+    return [
+      I(`mov $${1 + rnd(4)}, %ecx`),
+      I("1:"),
+      I(`addl $3, ${reg(pick(WRITABLE.filter((r) => r !== 1)), 4)}`, ALL),
+      I("loop 1b"),
+    ];
   return [I(`mov $${rnd(2)}, %ecx`), I("jrcxz 1f"), I(`incl ${wreg(4)}`, ALL & ~CF), I("1:")];
 };
 
@@ -433,7 +563,7 @@ function h64(v: bigint): string {
 /** Changed runs of `after` relative to `before`, as "offset:hexbytes" joined by spaces. */
 function bufDiff(before: Uint8Array, after: Uint8Array): string {
   const runs: string[] = [];
-  for (let i = 0; i < after.length; ) {
+  for (let i = 0; i < after.length;) {
     if (before[i] === after[i]) {
       i++;
       continue;
@@ -448,7 +578,7 @@ function bufDiff(before: Uint8Array, after: Uint8Array): string {
 
 function main(): void {
   const seed = BigInt(process.argv[2] ?? "1");
-  state ^= seed * 0x2545f4914f6cdd1dn & 0xffffffffffffffffn;
+  state ^= (seed * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
   const tmp = mkdtempSync(join(tmpdir(), "hvkit-exec-"));
   try {
     execFileSync("gcc", ["-O1", "-o", join(tmp, "harness"), join(HERE, "exec-harness.c")]);
@@ -463,16 +593,26 @@ function main(): void {
       });
       writeFileSync(join(tmp, "a.s"), src);
       execFileSync("as", ["--64", "-o", join(tmp, "a.o"), join(tmp, "a.s")]);
-      execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(tmp, "a.o"), join(tmp, "a.bin")]);
+      execFileSync("objcopy", [
+        "-O",
+        "binary",
+        "-j",
+        ".text",
+        join(tmp, "a.o"),
+        join(tmp, "a.bin"),
+      ]);
       const text = readFileSync(join(tmp, "a.bin"));
       const syms = new Map<string, number>();
-      for (const line of execFileSync("nm", [join(tmp, "a.o")]).toString().split("\n")) {
+      for (const line of execFileSync("nm", [join(tmp, "a.o")])
+        .toString()
+        .split("\n")) {
         const m = /^([0-9a-f]+) t ([se]\d+)$/.exec(line.trim());
         if (m) syms.set(m[2], parseInt(m[1], 16));
       }
       const input: Buffer[] = [];
       cases.forEach((c, i) => {
-        const s = syms.get(`s${i}`), e = syms.get(`e${i}`);
+        const s = syms.get(`s${i}`),
+          e = syms.get(`e${i}`);
         if (s === undefined || e === undefined) throw new Error(`labels of case ${i} missing`);
         c.code = new Uint8Array(text.subarray(s, e));
         const head = Buffer.alloc(4 + 17 * 8);
@@ -482,7 +622,10 @@ function main(): void {
         regs.writeBigUInt64LE(BigInt(c.flags), 16 * 8);
         input.push(head.subarray(0, 4), Buffer.from(c.code), regs, Buffer.from(c.buf));
       });
-      const out = execFileSync(join(tmp, "harness"), { input: Buffer.concat(input), maxBuffer: 1 << 28 });
+      const out = execFileSync(join(tmp, "harness"), {
+        input: Buffer.concat(input),
+        maxBuffer: 1 << 28,
+      });
       const rec = 1 + 17 * 8 + BUF;
       const json: unknown[] = [];
       let dropped = 0;
@@ -516,7 +659,10 @@ function main(): void {
         bufSize: BUF,
         cases: json,
       };
-      writeFileSync(join(OUT_DIR, `exec-${name}.json`), JSON.stringify(file, null, 0).replace(/\},\{/g, "},\n{") + "\n");
+      writeFileSync(
+        join(OUT_DIR, `exec-${name}.json`),
+        JSON.stringify(file, null, 0).replace(/\},\{/g, "},\n{") + "\n",
+      );
       console.log(`exec-${name}.json: ${json.length} cases (${dropped} faulted natively, dropped)`);
     }
   } finally {

@@ -111,7 +111,7 @@ export function add(s: AluState, a: number, b: number, cin: number, sz: number):
     (s.flags & ~STATUS) |
     (r !== res ? CF : 0) |
     ((a ^ b ^ res) & AF) |
-    ((((a ^ res) & (b ^ res)) >>> top) & 1) * OF |
+    (((((a ^ res) & (b ^ res)) >>> top) & 1) * OF) |
     szp(res, top);
   return res;
 }
@@ -126,7 +126,7 @@ export function sub(s: AluState, a: number, b: number, bin: number, sz: number):
     (s.flags & ~STATUS) |
     (r !== res ? CF : 0) |
     ((a ^ b ^ res) & AF) |
-    ((((a ^ b) & (a ^ res)) >>> top) & 1) * OF |
+    (((((a ^ b) & (a ^ res)) >>> top) & 1) * OF) |
     szp(res, top);
   return res;
 }
@@ -140,7 +140,14 @@ export function logic(s: AluState, res: number, sz: number): number {
 }
 
 /** 64-bit a + b + cin; low half returned, high half in `s.hi`. */
-export function add64(s: AluState, alo: number, ahi: number, blo: number, bhi: number, cin: number): number {
+export function add64(
+  s: AluState,
+  alo: number,
+  ahi: number,
+  blo: number,
+  bhi: number,
+  cin: number,
+): number {
   s.lz = Lazy.None;
   const l = (alo >>> 0) + (blo >>> 0) + cin;
   const rlo = l >>> 0;
@@ -151,7 +158,7 @@ export function add64(s: AluState, alo: number, ahi: number, blo: number, bhi: n
     (s.flags & ~STATUS) |
     (h > 0xffffffff ? CF : 0) |
     ((alo ^ blo ^ rlo) & AF) |
-    (((ahi ^ rhi) & (bhi ^ rhi)) >>> 31) * OF |
+    ((((ahi ^ rhi) & (bhi ^ rhi)) >>> 31) * OF) |
     ((rlo | rhi) === 0 ? ZF : 0) |
     ((rhi >>> 31) << 7) |
     PARITY[rlo & 0xff];
@@ -159,7 +166,14 @@ export function add64(s: AluState, alo: number, ahi: number, blo: number, bhi: n
 }
 
 /** 64-bit a − b − bin; low half returned, high half in `s.hi`. */
-export function sub64(s: AluState, alo: number, ahi: number, blo: number, bhi: number, bin: number): number {
+export function sub64(
+  s: AluState,
+  alo: number,
+  ahi: number,
+  blo: number,
+  bhi: number,
+  bin: number,
+): number {
   s.lz = Lazy.None;
   const l = (alo >>> 0) - (blo >>> 0) - bin;
   const rlo = l >>> 0;
@@ -170,7 +184,7 @@ export function sub64(s: AluState, alo: number, ahi: number, blo: number, bhi: n
     (s.flags & ~STATUS) |
     (h < 0 ? CF : 0) |
     ((alo ^ blo ^ rlo) & AF) |
-    (((ahi ^ bhi) & (ahi ^ rhi)) >>> 31) * OF |
+    ((((ahi ^ bhi) & (ahi ^ rhi)) >>> 31) * OF) |
     ((rlo | rhi) === 0 ? ZF : 0) |
     ((rhi >>> 31) << 7) |
     PARITY[rlo & 0xff];
@@ -190,14 +204,30 @@ export function logic64(s: AluState, lo: number, hi: number): number {
 export function cond(f: number, cc: number): boolean {
   let r: boolean;
   switch (cc >> 1) {
-    case 0: r = (f & OF) !== 0; break;
-    case 1: r = (f & CF) !== 0; break;
-    case 2: r = (f & ZF) !== 0; break;
-    case 3: r = (f & (CF | ZF)) !== 0; break;
-    case 4: r = (f & SF) !== 0; break;
-    case 5: r = (f & PF) !== 0; break;
-    case 6: r = ((f & SF) !== 0) !== ((f & OF) !== 0); break;
-    default: r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0); break;
+    case 0:
+      r = (f & OF) !== 0;
+      break;
+    case 1:
+      r = (f & CF) !== 0;
+      break;
+    case 2:
+      r = (f & ZF) !== 0;
+      break;
+    case 3:
+      r = (f & (CF | ZF)) !== 0;
+      break;
+    case 4:
+      r = (f & SF) !== 0;
+      break;
+    case 5:
+      r = (f & PF) !== 0;
+      break;
+    case 6:
+      r = ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break;
+    default:
+      r = (f & ZF) !== 0 || ((f & SF) !== 0) !== ((f & OF) !== 0);
+      break;
   }
   return (cc & 1) !== 0 ? !r : r;
 }
@@ -384,7 +414,14 @@ export function shift64(s: AluState, op: number, lo: number, hi: number, count: 
  * filling from `src`. For 16-bit operands a count above 16 is undefined in the SDM; the
  * value computed is what Intel hardware gives (the 32-bit concatenation keeps rotating).
  */
-export function shiftDouble(s: AluState, left: boolean, v: number, src: number, count: number, sz: number): number {
+export function shiftDouble(
+  s: AluState,
+  left: boolean,
+  v: number,
+  src: number,
+  count: number,
+  sz: number,
+): number {
   if (count === 0) return v;
   const bits = sz * 8;
   const top = bits - 1;
@@ -417,7 +454,13 @@ export function shiftDouble(s: AluState, left: boolean, v: number, src: number, 
 
 /** 64-bit shld/shrd; `count` masked to 6 bits. Low half returned, high half in `s.hi`. */
 export function shiftDouble64(
-  s: AluState, left: boolean, lo: number, hi: number, slo: number, shi: number, count: number,
+  s: AluState,
+  left: boolean,
+  lo: number,
+  hi: number,
+  slo: number,
+  shi: number,
+  count: number,
 ): number {
   if (count === 0) {
     s.hi = hi;
@@ -462,8 +505,14 @@ export function shiftDouble64(
  * using 16-bit limbs so every partial product is exact in a double.
  */
 export function mulu128(out: Int32Array, alo: number, ahi: number, blo: number, bhi: number): void {
-  const a0 = alo & 0xffff, a1 = alo >>> 16, a2 = ahi & 0xffff, a3 = ahi >>> 16;
-  const b0 = blo & 0xffff, b1 = blo >>> 16, b2 = bhi & 0xffff, b3 = bhi >>> 16;
+  const a0 = alo & 0xffff,
+    a1 = alo >>> 16,
+    a2 = ahi & 0xffff,
+    a3 = ahi >>> 16;
+  const b0 = blo & 0xffff,
+    b1 = blo >>> 16,
+    b2 = bhi & 0xffff,
+    b3 = bhi >>> 16;
   let c = a0 * b0;
   const r0 = c & 0xffff;
   c = Math.floor(c / 65536) + a0 * b1 + a1 * b0;
@@ -493,7 +542,8 @@ export function mulu128(out: Int32Array, alo: number, ahi: number, blo: number, 
 export function divu128(n: Int32Array, dlo: number, dhi: number): boolean {
   const d = (dhi >>> 0) * 4294967296 + (dlo >>> 0);
   // Overflow iff high 64 bits of the dividend >= divisor.
-  const nh = n[3] >>> 0, nl = n[2] >>> 0;
+  const nh = n[3] >>> 0,
+    nl = n[2] >>> 0;
   if (nh > dhi >>> 0 || (nh === dhi >>> 0 && nl >= dlo >>> 0)) return false;
   if (nh === 0 && nl === 0 && n[1] >>> 0 < 0x200000 && d <= 9007199254740991) {
     const v = (n[1] >>> 0) * 4294967296 + (n[0] >>> 0);
@@ -506,8 +556,10 @@ export function divu128(n: Int32Array, dlo: number, dhi: number): boolean {
     return true;
   }
   // Restoring division, one bit per step; the remainder stays below 2^64.
-  let r0 = n[2], r1 = n[3];
-  let q0 = n[0], q1 = n[1];
+  let r0 = n[2],
+    r1 = n[3];
+  let q0 = n[0],
+    q1 = n[1];
   for (let i = 0; i < 64; i++) {
     const carry = r1 >>> 31;
     r1 = (r1 << 1) | (r0 >>> 31);
@@ -568,11 +620,17 @@ export function materialize(s: AluState): void {
 export function lazyCF(s: AluState): number {
   const sz = s.lzSz;
   switch (s.lz) {
-    case Lazy.None: case Lazy.Inc: case Lazy.Dec: return s.flags & CF;
-    case Lazy.Logic: return 0;
+    case Lazy.None:
+    case Lazy.Inc:
+    case Lazy.Dec:
+      return s.flags & CF;
+    case Lazy.Logic:
+      return 0;
     case Lazy.Sub:
       if (sz === 8) {
-        return s.lzAh >>> 0 < s.lzBh >>> 0 || (s.lzAh === s.lzBh && s.lzA >>> 0 < s.lzB >>> 0) ? CF : 0;
+        return s.lzAh >>> 0 < s.lzBh >>> 0 || (s.lzAh === s.lzBh && s.lzA >>> 0 < s.lzB >>> 0)
+          ? CF
+          : 0;
       }
       return (s.lzA & MASK[sz]) >>> 0 < (s.lzB & MASK[sz]) >>> 0 ? CF : 0;
     default: {
@@ -593,18 +651,20 @@ export function lazyCF(s: AluState): number {
  */
 export function condLazy(s: AluState, cc: number): boolean {
   const k = s.lz;
-  if (k === Lazy.None || (cc >> 1) === 5 || k >= Lazy.Inc) {
+  if (k === Lazy.None || cc >> 1 === 5 || k >= Lazy.Inc) {
     materialize(s);
     return cond(s.flags, cc);
   }
   const sz = s.lzSz;
   let f: number;
   if (sz === 8) {
-    const al = s.lzA, ah = s.lzAh;
+    const al = s.lzA,
+      ah = s.lzAh;
     if (k === Lazy.Logic) {
       f = ((al | ah) === 0 ? ZF : 0) | (ah < 0 ? SF : 0);
     } else {
-      const bl = s.lzB, bh = s.lzBh;
+      const bl = s.lzB,
+        bh = s.lzBh;
       let rl: number, rh: number, cf: boolean, of: number;
       if (k === Lazy.Sub) {
         rl = (al - bl) | 0;

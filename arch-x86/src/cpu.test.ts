@@ -10,7 +10,11 @@ import { X86Cpu } from "./cpu.js";
 import { resolveOperands } from "./decode-cache.js";
 import { decodeInsn } from "./decode.js";
 
-const P = 1, RW = 2, US = 4, A = 0x20, D = 0x40;
+const P = 1,
+  RW = 2,
+  US = 4,
+  A = 0x20,
+  D = 0x40;
 const NX_HI = 0x80000000;
 const CODE = 0x400000;
 
@@ -54,7 +58,8 @@ class Machine {
 
   /** Maps code page(s) at CODE onto frames 512.. and loads `bytes`; rip = CODE. */
   load(bytes: number[], at = CODE): void {
-    for (let va = at & ~0xfff; va < at + bytes.length + 16; va += 4096) this.map(va, 512 + (va - CODE) / 4096);
+    for (let va = at & ~0xfff; va < at + bytes.length + 16; va += 4096)
+      this.map(va, 512 + (va - CODE) / 4096);
     this.cpu.flushTlb();
     bytes.forEach((b, i) => this.write8(at + i, b));
     this.cpu.rip = BigInt(at);
@@ -190,7 +195,15 @@ describe("X86Cpu exceptions", () => {
   });
 
   it("privileged instructions at CPL 3 raise #GP(0); at CPL 0 they run", () => {
-    for (const code of [[0xf4], [0xfa], [0x0f, 0x22, 0xd8], [0x0f, 0x32], [0x0f, 0x01, 0xf8], [0x0f, 0x09], [0xe4, 0x60]]) {
+    for (const code of [
+      [0xf4],
+      [0xfa],
+      [0x0f, 0x22, 0xd8],
+      [0x0f, 0x32],
+      [0x0f, 0x01, 0xf8],
+      [0x0f, 0x09],
+      [0xe4, 0x60],
+    ]) {
       const m = new Machine();
       m.load(code);
       expect(m.cpu.run(10), code.join(",")).toBe(X86ExitReason.Exception);
@@ -200,7 +213,10 @@ describe("X86Cpu exceptions", () => {
     const m = new Machine();
     m.cpu.cpl = 0;
     // mov $0xc0000082,%ecx; mov $0x1234,%eax; mov $0x5678,%edx; wrmsr; xor %eax,%eax; xor %edx,%edx; rdmsr; hlt
-    m.load([0xb9, 0x82, 0, 0, 0xc0, 0xb8, 0x34, 0x12, 0, 0, 0xba, 0x78, 0x56, 0, 0, 0x0f, 0x30, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x32, 0xf4]);
+    m.load([
+      0xb9, 0x82, 0, 0, 0xc0, 0xb8, 0x34, 0x12, 0, 0, 0xba, 0x78, 0x56, 0, 0, 0x0f, 0x30, 0x31,
+      0xc0, 0x31, 0xd2, 0x0f, 0x32, 0xf4,
+    ]);
     expect(m.cpu.run(100)).toBe(X86ExitReason.Halt);
     expect(m.cpu.getReg(0)).toBe(0x1234n);
     expect(m.cpu.getReg(2)).toBe(0x5678n);
@@ -355,7 +371,9 @@ describe("X86Cpu paging, TLB and decode cache", () => {
     m.cpu.setReg(1, 0x1122334455667788n);
     expect(m.cpu.run(10)).toBe(X86ExitReason.Cpuid);
     expect(m.cpu.getReg(0)).toBe(0x0807060504030201n);
-    expect(Array.from(m.mem.bytes.subarray(300 * 4096 + 4, 300 * 4096 + 12))).toEqual([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+    expect(Array.from(m.mem.bytes.subarray(300 * 4096 + 4, 300 * 4096 + 12))).toEqual([
+      0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+    ]);
     // A write whose second page is read-only faults before changing either page.
     m.map(data + 4096, 300, P | US);
     m.cpu.invlpg(BigInt(data + 4096));
@@ -363,7 +381,9 @@ describe("X86Cpu paging, TLB and decode cache", () => {
     expect(m.cpu.run(10)).toBe(X86ExitReason.Exception);
     expect(m.cpu.exit.errorCode).toBe(PfErr.P | PfErr.W | PfErr.U);
     expect(m.cpu.exit.cr2).toBe(BigInt(data + 4096));
-    expect(Array.from(m.mem.bytes.subarray(100 * 4096 + 4092, 100 * 4096 + 4096))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(m.mem.bytes.subarray(100 * 4096 + 4092, 100 * 4096 + 4096))).toEqual([
+      1, 2, 3, 4,
+    ]);
   });
 
   it("executes an instruction that straddles a page boundary", () => {

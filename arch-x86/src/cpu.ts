@@ -11,7 +11,18 @@ import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-
 import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { execute } from "./execute.js";
 import {
-  Access, EFER_NXE, P_RS, P_RU, P_WS, P_WS_CODE, P_WU, P_WU_CODE, P_XS, P_XU, Paging, TLB_MASK,
+  Access,
+  EFER_NXE,
+  P_RS,
+  P_RU,
+  P_WS,
+  P_WS_CODE,
+  P_WU,
+  P_WU_CODE,
+  P_XS,
+  P_XU,
+  Paging,
+  TLB_MASK,
 } from "./paging.js";
 
 /** Thrown (this one object, never a new one) to abandon an instruction that faulted. */
@@ -115,8 +126,14 @@ export class X86Cpu implements X86CpuApi {
   readonly fetchBuf = new Uint8Array(16);
   /** Details of the last exit. */
   readonly exit: X86Exit = {
-    reason: X86ExitReason.Budget, retired: 0, vector: 0, errorCode: -1, cr2: 0n,
-    software: false, forced: false, instructionLength: 0,
+    reason: X86ExitReason.Budget,
+    retired: 0,
+    vector: 0,
+    errorCode: -1,
+    cr2: 0n,
+    software: false,
+    forced: false,
+    instructionLength: 0,
   };
   private cplValue = 3;
 
@@ -301,11 +318,12 @@ export class X86Cpu implements X86CpuApi {
     const i = (lo >>> 12) & TLB_MASK;
     if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi) {
       const p = this.tlbPerm[i];
-      const need = access === Access.Read ? this.rMask : access === Access.Write ? this.wMask : this.xMask;
-      if ((p & need) !== 0) return (this.tlbBase[i] | (lo & 4095));
+      const need =
+        access === Access.Read ? this.rMask : access === Access.Write ? this.wMask : this.xMask;
+      if ((p & need) !== 0) return this.tlbBase[i] | (lo & 4095);
       if (access === Access.Write && (p & (need === P_WS ? P_WS_CODE : P_WU_CODE)) !== 0) {
         // Writable, but the frame holds cached code: drop decodings of the bytes written.
-        const pa = (this.tlbBase[i] | (lo & 4095));
+        const pa = this.tlbBase[i] | (lo & 4095);
         this.dcache.invalidateRange(pa, 8);
         return pa;
       }
@@ -323,8 +341,12 @@ export class X86Cpu implements X86CpuApi {
   /** Reads a byte. */
   rd8(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
-    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0) {
-      return this.bytes[(this.tlbBase[i] | (lo & 4095))];
+    if (
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.rMask) !== 0
+    ) {
+      return this.bytes[this.tlbBase[i] | (lo & 4095)];
     }
     return this.bytes[this.addr(lo, hi, Access.Read)];
   }
@@ -333,10 +355,12 @@ export class X86Cpu implements X86CpuApi {
   rd16(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4094
     ) {
-      return this.view.getUint16((this.tlbBase[i] | (lo & 4095)), true);
+      return this.view.getUint16(this.tlbBase[i] | (lo & 4095), true);
     }
     return this.rdSlow(lo, hi, 2);
   }
@@ -345,10 +369,12 @@ export class X86Cpu implements X86CpuApi {
   rd32(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4092
     ) {
-      return this.view.getUint32((this.tlbBase[i] | (lo & 4095)), true);
+      return this.view.getUint32(this.tlbBase[i] | (lo & 4095), true);
     }
     return this.rdSlow(lo, hi, 4);
   }
@@ -357,26 +383,32 @@ export class X86Cpu implements X86CpuApi {
   rd64(lo: number, hi: number): number {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.rMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.rMask) !== 0 &&
       (lo & 4095) <= 4088
     ) {
-      const pa = (this.tlbBase[i] | (lo & 4095));
+      const pa = this.tlbBase[i] | (lo & 4095);
       this.hi = this.view.getInt32(pa + 4, true);
       return this.view.getInt32(pa, true);
     }
     const l = this.rdSlow(lo, hi, 4) | 0;
     const nl = (lo + 4) | 0;
-    this.hi = this.rdSlow(nl, (nl >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi, 4) | 0;
+    this.hi = this.rdSlow(nl, nl >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi, 4) | 0;
     return l;
   }
 
   /** Reads `size` (1, 2, 4 or 8) bytes; 8 as {@link rd64}. */
   rd(lo: number, hi: number, size: number): number {
     switch (size) {
-      case 1: return this.rd8(lo, hi);
-      case 2: return this.rd16(lo, hi);
-      case 4: return this.rd32(lo, hi);
-      default: return this.rd64(lo, hi);
+      case 1:
+        return this.rd8(lo, hi);
+      case 2:
+        return this.rd16(lo, hi);
+      case 4:
+        return this.rd32(lo, hi);
+      default:
+        return this.rd64(lo, hi);
     }
   }
 
@@ -384,7 +416,7 @@ export class X86Cpu implements X86CpuApi {
     let v = 0;
     for (let k = 0; k < size; k++) {
       const l = (lo + k) | 0;
-      const h = (l >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi;
+      const h = l >>> 0 < lo >>> 0 ? (hi + 1) | 0 : hi;
       v |= this.bytes[this.addr(l, h, Access.Read)] << (8 * k);
     }
     return v >>> 0;
@@ -393,8 +425,12 @@ export class X86Cpu implements X86CpuApi {
   /** Writes a byte. */
   wr8(lo: number, hi: number, v: number): void {
     const i = (lo >>> 12) & TLB_MASK;
-    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0) {
-      this.bytes[(this.tlbBase[i] | (lo & 4095))] = v;
+    if (
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.wMask) !== 0
+    ) {
+      this.bytes[this.tlbBase[i] | (lo & 4095)] = v;
       return;
     }
     this.bytes[this.addr(lo, hi, Access.Write)] = v;
@@ -404,10 +440,12 @@ export class X86Cpu implements X86CpuApi {
   wr16(lo: number, hi: number, v: number): void {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4094
     ) {
-      this.view.setUint16((this.tlbBase[i] | (lo & 4095)), v, true);
+      this.view.setUint16(this.tlbBase[i] | (lo & 4095), v, true);
       return;
     }
     this.wrSlow(lo, hi, v, 0, 2);
@@ -417,10 +455,12 @@ export class X86Cpu implements X86CpuApi {
   wr32(lo: number, hi: number, v: number): void {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4092
     ) {
-      this.view.setInt32((this.tlbBase[i] | (lo & 4095)), v, true);
+      this.view.setInt32(this.tlbBase[i] | (lo & 4095), v, true);
       return;
     }
     this.wrSlow(lo, hi, v, 0, 4);
@@ -430,10 +470,12 @@ export class X86Cpu implements X86CpuApi {
   wr64(lo: number, hi: number, vlo: number, vhi: number): void {
     const i = (lo >>> 12) & TLB_MASK;
     if (
-      this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.wMask) !== 0 &&
       (lo & 4095) <= 4088
     ) {
-      const pa = (this.tlbBase[i] | (lo & 4095));
+      const pa = this.tlbBase[i] | (lo & 4095);
       this.view.setInt32(pa, vlo, true);
       this.view.setInt32(pa + 4, vhi, true);
       return;
@@ -444,18 +486,30 @@ export class X86Cpu implements X86CpuApi {
   /** Writes `size` bytes (8: `v` low half, `vhi` high half). */
   wr(lo: number, hi: number, size: number, v: number, vhi: number): void {
     switch (size) {
-      case 1: this.wr8(lo, hi, v); return;
-      case 2: this.wr16(lo, hi, v); return;
-      case 4: this.wr32(lo, hi, v); return;
-      default: this.wr64(lo, hi, v, vhi);
+      case 1:
+        this.wr8(lo, hi, v);
+        return;
+      case 2:
+        this.wr16(lo, hi, v);
+        return;
+      case 4:
+        this.wr32(lo, hi, v);
+        return;
+      default:
+        this.wr64(lo, hi, v, vhi);
     }
   }
 
   /** Checks that `size` bytes at (lo, hi) are writable (read-modify-write operands). */
   probeWrite(lo: number, hi: number, size: number): void {
     const i = (lo >>> 12) & TLB_MASK;
-    if (this.tlbLo[i] === (lo & -4096) && this.tlbHi[i] === hi && (this.tlbPerm[i] & this.wMask) !== 0 &&
-      (lo & 4095) <= 4096 - size) return;
+    if (
+      this.tlbLo[i] === (lo & -4096) &&
+      this.tlbHi[i] === hi &&
+      (this.tlbPerm[i] & this.wMask) !== 0 &&
+      (lo & 4095) <= 4096 - size
+    )
+      return;
     this.addr(lo, hi, Access.Write);
     if ((lo & 4095) > 4096 - size) {
       const l = ((lo & -4096) + 4096) | 0;
@@ -490,17 +544,33 @@ export class X86Cpu implements X86CpuApi {
         hi = Math.floor(t / TWO32);
         break;
       }
-      case Msr.EFER: lo = this.paging.efer; break;
-      case Msr.STAR: case Msr.LSTAR: case Msr.CSTAR: case Msr.SFMASK: case Msr.TSC_AUX: {
+      case Msr.EFER:
+        lo = this.paging.efer;
+        break;
+      case Msr.STAR:
+      case Msr.LSTAR:
+      case Msr.CSTAR:
+      case Msr.SFMASK:
+      case Msr.TSC_AUX: {
         const k = index === Msr.TSC_AUX ? 4 : (index >>> 0) - Msr.STAR;
         lo = this.syscallMsrs[2 * k];
         hi = this.syscallMsrs[2 * k + 1];
         break;
       }
-      case Msr.FS_BASE: lo = this.fsLo; hi = this.fsHi; break;
-      case Msr.GS_BASE: lo = this.gsLo; hi = this.gsHi; break;
-      case Msr.KERNEL_GS_BASE: lo = this.kgsLo; hi = this.kgsHi; break;
-      default: return false;
+      case Msr.FS_BASE:
+        lo = this.fsLo;
+        hi = this.fsHi;
+        break;
+      case Msr.GS_BASE:
+        lo = this.gsLo;
+        hi = this.gsHi;
+        break;
+      case Msr.KERNEL_GS_BASE:
+        lo = this.kgsLo;
+        hi = this.kgsHi;
+        break;
+      default:
+        return false;
     }
     this.hi = hi | 0;
     this.wide[0] = lo | 0;
@@ -511,22 +581,41 @@ export class X86Cpu implements X86CpuApi {
   writeMsr(index: number, lo: number, hi: number): boolean {
     const canonical = (hi << 16) >> 16 === hi;
     switch (index >>> 0) {
-      case Msr.TSC: this.tscBase = (hi >>> 0) * TWO32 + (lo >>> 0) - this.retiredInRun * this.tscPerInstruction; return true;
+      case Msr.TSC:
+        this.tscBase = (hi >>> 0) * TWO32 + (lo >>> 0) - this.retiredInRun * this.tscPerInstruction;
+        return true;
       case Msr.EFER:
         if (hi !== 0 || (lo & ~0xd01) !== 0) return false;
         this.efer = (lo & ~0x400) | (this.paging.efer & 0x400);
         return true;
-      case Msr.STAR: case Msr.LSTAR: case Msr.CSTAR: case Msr.SFMASK: case Msr.TSC_AUX: {
+      case Msr.STAR:
+      case Msr.LSTAR:
+      case Msr.CSTAR:
+      case Msr.SFMASK:
+      case Msr.TSC_AUX: {
         const k = index === Msr.TSC_AUX ? 4 : (index >>> 0) - Msr.STAR;
         if ((k === 1 || k === 2) && !canonical) return false;
         this.syscallMsrs[2 * k] = lo;
         this.syscallMsrs[2 * k + 1] = k === 3 || k === 4 ? 0 : hi;
         return true;
       }
-      case Msr.FS_BASE: if (!canonical) return false; this.fsLo = lo; this.fsHi = hi; return true;
-      case Msr.GS_BASE: if (!canonical) return false; this.gsLo = lo; this.gsHi = hi; return true;
-      case Msr.KERNEL_GS_BASE: if (!canonical) return false; this.kgsLo = lo; this.kgsHi = hi; return true;
-      default: return false;
+      case Msr.FS_BASE:
+        if (!canonical) return false;
+        this.fsLo = lo;
+        this.fsHi = hi;
+        return true;
+      case Msr.GS_BASE:
+        if (!canonical) return false;
+        this.gsLo = lo;
+        this.gsHi = hi;
+        return true;
+      case Msr.KERNEL_GS_BASE:
+        if (!canonical) return false;
+        this.kgsLo = lo;
+        this.kgsHi = hi;
+        return true;
+      default:
+        return false;
     }
   }
 }

@@ -49,27 +49,64 @@ export const LOC_SPECIAL = -4;
 export const RM_MOFFS = 2;
 
 const SEG_OF: Partial<Record<Opd, number>> = {
-  [Opd.ES]: 0, [Opd.CS]: 1, [Opd.SS]: 2, [Opd.DS]: 3, [Opd.FS]: 4, [Opd.GS]: 5,
+  [Opd.ES]: 0,
+  [Opd.CS]: 1,
+  [Opd.SS]: 2,
+  [Opd.DS]: 3,
+  [Opd.FS]: 4,
+  [Opd.GS]: 5,
 };
 
 function kindLoc(rec: Int32Array, b: number, k: Opd): number {
   switch (k) {
-    case Opd.None: return LOC_NONE;
-    case Opd.Eb: case Opd.Ew: case Opd.Ed: case Opd.Ev: case Opd.Ey:
+    case Opd.None:
+      return LOC_NONE;
+    case Opd.Eb:
+    case Opd.Ew:
+    case Opd.Ed:
+    case Opd.Ev:
+    case Opd.Ey:
       return rec[b + D.RM_MEM] !== 0 ? LOC_MEM : rec[b + D.BASE];
-    case Opd.Rv: case Opd.Ry: return rec[b + D.BASE];
-    case Opd.Gb: case Opd.Gw: case Opd.Gd: case Opd.Gv: case Opd.Gy: case Opd.Zb: case Opd.Zv:
+    case Opd.Rv:
+    case Opd.Ry:
+      return rec[b + D.BASE];
+    case Opd.Gb:
+    case Opd.Gw:
+    case Opd.Gd:
+    case Opd.Gv:
+    case Opd.Gy:
+    case Opd.Zb:
+    case Opd.Zv:
       return rec[b + D.REG];
-    case Opd.AL: case Opd.rAX: case Opd.eAX: return 0;
-    case Opd.CL: return 1;
-    case Opd.DX: return 2;
-    case Opd.Ib: case Opd.Ibs: case Opd.Iw: case Opd.Iz: case Opd.Iv: case Opd.Jb: case Opd.Jz:
-    case Opd.ONE: case Opd.Ap:
+    case Opd.AL:
+    case Opd.rAX:
+    case Opd.eAX:
+      return 0;
+    case Opd.CL:
+      return 1;
+    case Opd.DX:
+      return 2;
+    case Opd.Ib:
+    case Opd.Ibs:
+    case Opd.Iw:
+    case Opd.Iz:
+    case Opd.Iv:
+    case Opd.Jb:
+    case Opd.Jz:
+    case Opd.ONE:
+    case Opd.Ap:
       return LOC_IMM;
-    case Opd.Ob: case Opd.Ov: case Opd.M: case Opd.Xb: case Opd.Xv: case Opd.Yb: case Opd.Yv:
+    case Opd.Ob:
+    case Opd.Ov:
+    case Opd.M:
+    case Opd.Xb:
+    case Opd.Xv:
+    case Opd.Yb:
+    case Opd.Yv:
     case Opd.XLAT:
       return LOC_MEM;
-    default: return LOC_SPECIAL;
+    default:
+      return LOC_SPECIAL;
   }
 }
 
@@ -92,25 +129,51 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     rec[b + D.IMM_LO] = 1;
     rec[b + D.IMM_HI] = 0;
   }
-  if (k0 === Opd.Ob || k0 === Opd.Ov || k1 === Opd.Ob || k1 === Opd.Ov) rec[b + D.RM_MEM] = RM_MOFFS;
+  if (k0 === Opd.Ob || k0 === Opd.Ov || k1 === Opd.Ob || k1 === Opd.Ov)
+    rec[b + D.RM_MEM] = RM_MOFFS;
   let ext = 0;
   switch (row.op) {
-    case Op.MOVZX: case Op.MOVSX: ext = k1 === Opd.Eb ? 1 : k1 === Opd.Ew ? 2 : 4; break;
-    case Op.LOOP: ext = row.opcode - 0xe0; break;
-    case Op.SYSDESC: ext = row.map === OpMap.M0F ? row.opcode : 0; break;
-    case Op.MOV_SREG: case Op.MOV_CR: case Op.MOV_DR: ext = kindLoc(rec, b, k0) === LOC_SPECIAL ? 1 : 0; break;
-    case Op.PUSH: case Op.POP: ext = SEG_OF[k0] !== undefined ? (SEG_OF[k0] as number) + 1 : 0; break;
-    case Op.RET_FAR: ext = k0 === Opd.M ? 1 : 0; break;
-    case Op.IN: case Op.OUT: case Op.INS: case Op.OUTS:
+    case Op.MOVZX:
+    case Op.MOVSX:
+      ext = k1 === Opd.Eb ? 1 : k1 === Opd.Ew ? 2 : 4;
+      break;
+    case Op.LOOP:
+      ext = row.opcode - 0xe0;
+      break;
+    case Op.SYSDESC:
+      ext = row.map === OpMap.M0F ? row.opcode : 0;
+      break;
+    case Op.MOV_SREG:
+    case Op.MOV_CR:
+    case Op.MOV_DR:
+      ext = kindLoc(rec, b, k0) === LOC_SPECIAL ? 1 : 0;
+      break;
+    case Op.PUSH:
+    case Op.POP:
+      ext = SEG_OF[k0] !== undefined ? (SEG_OF[k0] as number) + 1 : 0;
+      break;
+    case Op.RET_FAR:
+      ext = k0 === Opd.M ? 1 : 0;
+      break;
+    case Op.IN:
+    case Op.OUT:
+    case Op.INS:
+    case Op.OUTS:
       ext = k0 === Opd.DX || k1 === Opd.DX ? 1 : 0;
       break;
   }
   rec[b + X_EXT] = ext;
-  if ((rec[b + D.PFX] & Pfx.LOCK) !== 0 && ((row.flags & RowFlag.LOCK) === 0 || rec[b + D.RM_MEM] === 0)) {
+  if (
+    (rec[b + D.PFX] & Pfx.LOCK) !== 0 &&
+    ((row.flags & RowFlag.LOCK) === 0 || rec[b + D.RM_MEM] === 0)
+  ) {
     rec[b + D.OP] = Op.INVALID;
   }
   rec[b + X_PACK] =
-    (rec[b + D.OP] & 0xff) | (rec[b + D.LEN] << 8) | (rec[b + D.OSZ] << 12) | (rec[b + D.RM_MEM] << 16);
+    (rec[b + D.OP] & 0xff) |
+    (rec[b + D.LEN] << 8) |
+    (rec[b + D.OSZ] << 12) |
+    (rec[b + D.RM_MEM] << 16);
 }
 
 /** log2 of the number of cache slots. */
@@ -120,7 +183,12 @@ const DC_MASK = DC_SIZE - 1;
 
 /** The decoder's entry point (decode.ts `decodeInsn`). */
 export type DecodeFn = (
-  code: Uint8Array, offset: number, limit: number, mode: 64 | 32 | 16, out: Int32Array, base: number,
+  code: Uint8Array,
+  offset: number,
+  limit: number,
+  mode: 64 | 32 | 16,
+  out: Int32Array,
+  base: number,
 ) => number;
 
 /** Fills `X_DST`, `X_SRC`, `X_AUX` of the record at `base` from its table row. */
@@ -199,7 +267,8 @@ export class DecodeCache {
     if (length <= 0) return;
     if (length >= 4096) {
       const last = Math.floor((pa + length - 1) / 4096);
-      for (let f = Math.floor(pa / 4096); f <= last && f < this.codePages.length; f++) this.invalidateFrame(f);
+      for (let f = Math.floor(pa / 4096); f <= last && f < this.codePages.length; f++)
+        this.invalidateFrame(f);
       return;
     }
     const tag = this.tag;

@@ -49,7 +49,9 @@ interface ExecFile {
 }
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "corpus");
-const FILES = readdirSync(DIR).filter((f) => /^exec-.*\.json$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /^exec-.*\.json$/.test(f))
+  .sort();
 /** Arithmetic flags and DF: what the corpus compares. */
 const COMPARED = 0x8d5 | 0x400;
 
@@ -70,7 +72,9 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   const reason = cpu.run(100_000);
   const bad: string[] = [];
   if (reason !== X86ExitReason.Cpuid || cpu.rip !== BigInt(file.codeAddr + code.length)) {
-    bad.push(`stopped with ${X86ExitReason[reason]} (vector ${cpu.exit.vector}) at ${cpu.rip.toString(16)}`);
+    bad.push(
+      `stopped with ${X86ExitReason[reason]} (vector ${cpu.exit.vector}) at ${cpu.rip.toString(16)}`,
+    );
     return bad;
   }
   const want = c.regsIn.split(" ");
@@ -84,13 +88,16 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   });
   const m = COMPARED & ~c.undef;
   if ((cpu.rflags & m) !== (c.flagsOut & m)) {
-    bad.push(`flags: got ${(cpu.rflags & m).toString(16)} want ${(c.flagsOut & m).toString(16)} (mask ${m.toString(16)})`);
+    bad.push(
+      `flags: got ${(cpu.rflags & m).toString(16)} want ${(c.flagsOut & m).toString(16)} (mask ${m.toString(16)})`,
+    );
   }
   // Undefined flags: hvkit reproduces this host's choices except OF after multi-bit rotates.
   const d = (cpu.rflags ^ c.flagsOut) & COMPARED;
   if (d !== 0) {
     hostDiffs++;
-    if (d !== 0x800 || !/\b(rol|ror|rcl|rcr)[bwlq]?\b/.test(c.asm)) bad.push(`undefined flags differ from the host: ${d.toString(16)}`);
+    if (d !== 0x800 || !/\b(rol|ror|rcl|rcr)[bwlq]?\b/.test(c.asm))
+      bad.push(`undefined flags differ from the host: ${d.toString(16)}`);
   }
   const wantBuf = new Uint8Array(file.bufSize);
   wantBuf.set(Buffer.from(c.buf, "hex"));
@@ -126,7 +133,7 @@ describe("execution corpus (native x86_64 oracle)", () => {
       }
       console.log(
         `${f}: ${file.cases.length} cases; running total ${agree}/${total} agree; ` +
-        `${total - hostDiffs}/${total} also agree on the undefined flags`,
+          `${total - hostDiffs}/${total} also agree on the undefined flags`,
       );
       expect(failures, failures.join("\n")).toEqual([]);
     });

@@ -7,7 +7,19 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LOC_IMM, LOC_MEM, LOC_NONE, LOC_SPECIAL, RM_MOFFS, SLOT, X_AUX, X_DST, X_EXT, X_PACK, X_SRC } from "./decode-cache.js";
+import {
+  LOC_IMM,
+  LOC_MEM,
+  LOC_NONE,
+  LOC_SPECIAL,
+  RM_MOFFS,
+  SLOT,
+  X_AUX,
+  X_DST,
+  X_EXT,
+  X_PACK,
+  X_SRC,
+} from "./decode-cache.js";
 import { AF, CF, DF, IF, IOPL, OF, PF, SF, STATUS, ZF } from "./alu.js";
 import { DecodeCache } from "./decode-cache.js";
 import { D } from "./insn.js";
@@ -23,7 +35,8 @@ function mirror(name: string, src = SRC): Map<string, number> {
   const m = new RegExp(`export const enum ${name} \\{([^}]*)\\}`).exec(src);
   if (!m) throw new Error(`enum ${name} not found in execute.ts`);
   const out = new Map<string, number>();
-  for (const [, k, v] of m[1].matchAll(/([A-Z0-9_]+) = (-?(?:0x[0-9a-f]+|\d+))/g)) out.set(k, Number(v));
+  for (const [, k, v] of m[1].matchAll(/([A-Z0-9_]+) = (-?(?:0x[0-9a-f]+|\d+))/g))
+    out.set(k, Number(v));
   return out;
 }
 
@@ -37,17 +50,35 @@ describe("interpreter dispatch", () => {
   it("the F and L mirrors equal the record layout and operand locations", () => {
     const f = mirror("F");
     for (const [k, v] of f) {
-      const want = { X_DST, X_SRC, X_AUX, X_EXT, PACK: X_PACK, SLOT }[k] ?? (D as Record<string, number>)[k];
+      const want =
+        { X_DST, X_SRC, X_AUX, X_EXT, PACK: X_PACK, SLOT }[k] ?? (D as Record<string, number>)[k];
       expect(v, k).toBe(want);
     }
     const l = mirror("L");
-    expect(Object.fromEntries(l)).toEqual({ MEM: LOC_MEM, IMM: LOC_IMM, NONE: LOC_NONE, SPECIAL: LOC_SPECIAL, MOFFS: RM_MOFFS });
+    expect(Object.fromEntries(l)).toEqual({
+      MEM: LOC_MEM,
+      IMM: LOC_IMM,
+      NONE: LOC_NONE,
+      SPECIAL: LOC_SPECIAL,
+      MOFFS: RM_MOFFS,
+    });
   });
 
   it("the LZ and K mirrors equal alu.ts Lazy, the RFLAGS bits and the table masks", () => {
     expect(Object.fromEntries(mirror("LZ"))).toEqual(Object.fromEntries(mirror("Lazy", ALU_SRC)));
     const want: Record<string, number> = {
-      CF, PF, AF, ZF, SF, IF, DF, OF, IOPL, STATUS, TLB_MASK, DC_MASK: DecodeCache.MASK,
+      CF,
+      PF,
+      AF,
+      ZF,
+      SF,
+      IF,
+      DF,
+      OF,
+      IOPL,
+      STATUS,
+      TLB_MASK,
+      DC_MASK: DecodeCache.MASK,
     };
     expect(Object.fromEntries(mirror("K"))).toEqual(want);
   });
@@ -55,8 +86,12 @@ describe("interpreter dispatch", () => {
   it("has a case for every Op the instruction table uses", () => {
     const cases = new Set([...SRC.matchAll(/case O\.([A-Z0-9_]+)/g)].map((m) => m[1]));
     const used = new Set(TABLE.map((r) => Op[r.op]));
-    const missing = [...used].filter((n) => n !== "UNIMPLEMENTED" && n !== "INVALID" && n !== "VMCALL" && !cases.has(n));
+    const missing = [...used].filter(
+      (n) => n !== "UNIMPLEMENTED" && n !== "INVALID" && n !== "VMCALL" && !cases.has(n),
+    );
     expect(missing).toEqual([]);
-    console.log(`${used.size} Ops used by ${TABLE.length} table rows; ${cases.size} implemented cases`);
+    console.log(
+      `${used.size} Ops used by ${TABLE.length} table rows; ${cases.size} implemented cases`,
+    );
   });
 });

@@ -10,8 +10,22 @@
  * @module
  */
 import {
-  MASK, PARITY, TOPBIT, add, add64, condLazy, divu128, lazyCF, logic, logic64, materialize, mulu128,
-  shift, shift64, shiftDouble, shiftDouble64, sub, sub64,
+  MASK,
+  PARITY,
+  TOPBIT,
+  add,
+  add64,
+  condLazy,
+  divu128,
+  lazyCF,
+  materialize,
+  mulu128,
+  shift,
+  shift64,
+  shiftDouble,
+  shiftDouble64,
+  sub,
+  sub64,
 } from "./alu.js";
 import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
@@ -25,60 +39,216 @@ import { Access, CR0_PG } from "./paging.js";
 
 /** Mirror of the `Op` enum (ops.ts). */
 export const enum O {
-  INVALID = 0, ADD = 1, OR = 2, ADC = 3, SBB = 4, AND = 5, SUB = 6, XOR = 7, CMP = 8, TEST = 9,
-  INC = 10, DEC = 11, NEG = 12, NOT = 13, ROL = 14, ROR = 15, RCL = 16, RCR = 17, SHL = 18,
-  SHR = 19, SAR = 20, SHLD = 21, SHRD = 22, MUL = 23, IMUL1 = 24, IMUL2 = 25, IMUL3 = 26, DIV = 27,
-  IDIV = 28, BT = 29, BTS = 30, BTR = 31, BTC = 32, BSF = 33, BSR = 34, BSWAP = 35, POPCNT = 36,
-  TZCNT = 37, LZCNT = 38, SETCC = 39, CMOVCC = 40, JCC = 41, JMP = 42, JMP_IND = 43, CALL = 44,
-  CALL_IND = 45, RET = 46, RET_FAR = 47, LOOP = 48, JRCXZ = 49, MOV = 50, MOVZX = 51, MOVSX = 52,
-  MOVSXD = 53, LEA = 54, XCHG = 55, CMPXCHG = 56, CMPXCHG16B = 57, XADD = 58, PUSH = 59, POP = 60,
-  PUSHF = 61, POPF = 62, ENTER = 63, LEAVE = 64, CBW = 65, CWD = 66, MOV_SREG = 67, LAHF = 68,
-  SAHF = 69, MOVS = 70, CMPS = 71, STOS = 72, LODS = 73, SCAS = 74, INS = 75, OUTS = 76, CLC = 77,
-  STC = 78, CMC = 79, CLD = 80, STD = 81, CLI = 82, STI = 83, NOP = 84, CPUID = 85, RDTSC = 86,
-  RDTSCP = 87, SYSCALL = 88, SYSRET = 89, IRET = 90, INT = 91, INT3 = 92, INTO = 93, UD2 = 94,
-  HLT = 95, IN = 96, OUT = 97, RDMSR = 98, WRMSR = 99, MOV_CR = 100, MOV_DR = 101, SYSDESC = 102,
-  INVLPG = 103, SWAPGS = 104, FSGSBASE = 105, CLTS = 106, WBINVD = 107, FENCE = 108, XLAT = 109,
-  FXSTATE = 110, PREFETCH = 111, VMCALL = 112,
+  INVALID = 0,
+  ADD = 1,
+  OR = 2,
+  ADC = 3,
+  SBB = 4,
+  AND = 5,
+  SUB = 6,
+  XOR = 7,
+  CMP = 8,
+  TEST = 9,
+  INC = 10,
+  DEC = 11,
+  NEG = 12,
+  NOT = 13,
+  ROL = 14,
+  ROR = 15,
+  RCL = 16,
+  RCR = 17,
+  SHL = 18,
+  SHR = 19,
+  SAR = 20,
+  SHLD = 21,
+  SHRD = 22,
+  MUL = 23,
+  IMUL1 = 24,
+  IMUL2 = 25,
+  IMUL3 = 26,
+  DIV = 27,
+  IDIV = 28,
+  BT = 29,
+  BTS = 30,
+  BTR = 31,
+  BTC = 32,
+  BSF = 33,
+  BSR = 34,
+  BSWAP = 35,
+  POPCNT = 36,
+  TZCNT = 37,
+  LZCNT = 38,
+  SETCC = 39,
+  CMOVCC = 40,
+  JCC = 41,
+  JMP = 42,
+  JMP_IND = 43,
+  CALL = 44,
+  CALL_IND = 45,
+  RET = 46,
+  RET_FAR = 47,
+  LOOP = 48,
+  JRCXZ = 49,
+  MOV = 50,
+  MOVZX = 51,
+  MOVSX = 52,
+  MOVSXD = 53,
+  LEA = 54,
+  XCHG = 55,
+  CMPXCHG = 56,
+  CMPXCHG16B = 57,
+  XADD = 58,
+  PUSH = 59,
+  POP = 60,
+  PUSHF = 61,
+  POPF = 62,
+  ENTER = 63,
+  LEAVE = 64,
+  CBW = 65,
+  CWD = 66,
+  MOV_SREG = 67,
+  LAHF = 68,
+  SAHF = 69,
+  MOVS = 70,
+  CMPS = 71,
+  STOS = 72,
+  LODS = 73,
+  SCAS = 74,
+  INS = 75,
+  OUTS = 76,
+  CLC = 77,
+  STC = 78,
+  CMC = 79,
+  CLD = 80,
+  STD = 81,
+  CLI = 82,
+  STI = 83,
+  NOP = 84,
+  CPUID = 85,
+  RDTSC = 86,
+  RDTSCP = 87,
+  SYSCALL = 88,
+  SYSRET = 89,
+  IRET = 90,
+  INT = 91,
+  INT3 = 92,
+  INTO = 93,
+  UD2 = 94,
+  HLT = 95,
+  IN = 96,
+  OUT = 97,
+  RDMSR = 98,
+  WRMSR = 99,
+  MOV_CR = 100,
+  MOV_DR = 101,
+  SYSDESC = 102,
+  INVLPG = 103,
+  SWAPGS = 104,
+  FSGSBASE = 105,
+  CLTS = 106,
+  WBINVD = 107,
+  FENCE = 108,
+  XLAT = 109,
+  FXSTATE = 110,
+  PREFETCH = 111,
+  VMCALL = 112,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
 export const enum F {
-  ROW = 0, OP = 1, LEN = 2, OSZ = 3, ASZ = 4, PFX = 5, SEG = 6, REG = 7, RM_MEM = 8, BASE = 9,
-  INDEX = 10, SCALE = 11, DISP = 12, IMM_LO = 13, IMM_HI = 14, IMM2 = 15, CC = 16,
-  X_DST = 20, X_SRC = 21, X_AUX = 22, X_EXT = 23, PACK = 24, SLOT = 25,
+  ROW = 0,
+  OP = 1,
+  LEN = 2,
+  OSZ = 3,
+  ASZ = 4,
+  PFX = 5,
+  SEG = 6,
+  REG = 7,
+  RM_MEM = 8,
+  BASE = 9,
+  INDEX = 10,
+  SCALE = 11,
+  DISP = 12,
+  IMM_LO = 13,
+  IMM_HI = 14,
+  IMM2 = 15,
+  CC = 16,
+  X_DST = 20,
+  X_SRC = 21,
+  X_AUX = 22,
+  X_EXT = 23,
+  PACK = 24,
+  SLOT = 25,
 }
 
 /** Mirror of the decode cache's operand locations (LOC_*) and RM_MOFFS. */
 export const enum L {
-  MEM = -1, IMM = -2, NONE = -3, SPECIAL = -4, MOFFS = 2,
+  MEM = -1,
+  IMM = -2,
+  NONE = -3,
+  SPECIAL = -4,
+  MOFFS = 2,
 }
 
 /** Mirror of alu.ts `Lazy`. */
 export const enum LZ {
-  None = 0, Add = 1, Sub = 2, Logic = 3, Inc = 4, Dec = 5,
+  None = 0,
+  Add = 1,
+  Sub = 2,
+  Logic = 3,
+  Inc = 4,
+  Dec = 5,
 }
 
 /** RFLAGS bits (alu.ts) and table masks (paging.ts `TLB_MASK`, `DecodeCache.MASK`) as literals. */
 export const enum K {
-  CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, IF = 0x200, DF = 0x400, OF = 0x800,
-  IOPL = 0x3000, STATUS = 0x8d5, TLB_MASK = 4095, DC_MASK = 32767,
+  CF = 0x1,
+  PF = 0x4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  IF = 0x200,
+  DF = 0x400,
+  OF = 0x800,
+  IOPL = 0x3000,
+  STATUS = 0x8d5,
+  TLB_MASK = 4095,
+  DC_MASK = 32767,
 }
 
 const TWO32 = 4294967296;
 
 const DC_SCRATCH = DecodeCache.SCRATCH;
 /** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
-const POPF_MASK = K.CF | K.PF | K.AF | K.ZF | K.SF | 0x100 | K.IF | K.DF | K.OF | K.IOPL | 0x4000 | 0x40000 | 0x200000;
+const POPF_MASK =
+  K.CF |
+  K.PF |
+  K.AF |
+  K.ZF |
+  K.SF |
+  0x100 |
+  K.IF |
+  K.DF |
+  K.OF |
+  K.IOPL |
+  0x4000 |
+  0x40000 |
+  0x200000;
 
 // ---- operand access ----
 
 function readReg(c: X86Cpu, r: number, sz: number): number {
   const R = c.regLo;
   switch (sz) {
-    case 1: return r < 16 ? R[r] & 0xff : (R[r - 20] >>> 8) & 0xff;
-    case 2: return R[r] & 0xffff;
-    case 4: return R[r] >>> 0;
-    default: c.hi = c.regHi[r]; return R[r];
+    case 1:
+      return r < 16 ? R[r] & 0xff : (R[r - 20] >>> 8) & 0xff;
+    case 2:
+      return R[r] & 0xffff;
+    case 4:
+      return R[r] >>> 0;
+    default:
+      c.hi = c.regHi[r];
+      return R[r];
   }
 }
 
@@ -89,21 +259,40 @@ function writeReg(c: X86Cpu, r: number, sz: number, v: number, vhi: number): voi
       if (r < 16) R[r] = (R[r] & ~0xff) | (v & 0xff);
       else R[r - 20] = (R[r - 20] & ~0xff00) | ((v & 0xff) << 8);
       return;
-    case 2: R[r] = (R[r] & ~0xffff) | (v & 0xffff); return;
-    case 4: R[r] = v; c.regHi[r] = 0; return;
-    default: R[r] = v; c.regHi[r] = vhi;
+    case 2:
+      R[r] = (R[r] & ~0xffff) | (v & 0xffff);
+      return;
+    case 4:
+      R[r] = v;
+      c.regHi[r] = 0;
+      return;
+    default:
+      R[r] = v;
+      c.regHi[r] = vhi;
   }
 }
 
 /** Value of operand `loc` (unsigned for sizes 1–4; for 8 the low half, high in c.hi). */
-function get(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, rec: Int32Array, b: number): number {
+function get(
+  c: X86Cpu,
+  loc: number,
+  sz: number,
+  eLo: number,
+  eHi: number,
+  rec: Int32Array,
+  b: number,
+): number {
   if (loc >= 0) return readReg(c, loc, sz);
   if (loc === L.MEM) {
     switch (sz) {
-      case 1: return c.rd8(eLo, eHi);
-      case 2: return c.rd16(eLo, eHi);
-      case 4: return c.rd32(eLo, eHi);
-      default: return c.rd64(eLo, eHi);
+      case 1:
+        return c.rd8(eLo, eHi);
+      case 2:
+        return c.rd16(eLo, eHi);
+      case 4:
+        return c.rd32(eLo, eHi);
+      default:
+        return c.rd64(eLo, eHi);
     }
   }
   if (sz === 8) {
@@ -113,15 +302,24 @@ function get(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, rec: 
   return (rec[b + F.IMM_LO] & MASK[sz]) >>> 0;
 }
 
-function put(c: X86Cpu, loc: number, sz: number, eLo: number, eHi: number, v: number, vhi: number): void {
+function put(
+  c: X86Cpu,
+  loc: number,
+  sz: number,
+  eLo: number,
+  eHi: number,
+  v: number,
+  vhi: number,
+): void {
   if (loc >= 0) writeReg(c, loc, sz, v, vhi);
   else c.wr(eLo, eHi, sz, v, vhi);
 }
 
 function push(c: X86Cpu, sz: number, v: number, vhi: number): void {
-  const R = c.regLo, H = c.regHi;
+  const R = c.regLo,
+    H = c.regHi;
   const l = (R[4] - sz) | 0;
-  const h = (l >>> 0) > (R[4] >>> 0) ? (H[4] - 1) | 0 : H[4];
+  const h = l >>> 0 > R[4] >>> 0 ? (H[4] - 1) | 0 : H[4];
   c.wr(l, h, sz, v, vhi);
   R[4] = l;
   H[4] = h;
@@ -131,7 +329,7 @@ function push(c: X86Cpu, sz: number, v: number, vhi: number): void {
 function peek(c: X86Cpu, sz: number, off: number): number {
   const R = c.regLo;
   const l = (R[4] + off) | 0;
-  const h = (l >>> 0) < (R[4] >>> 0) ? (c.regHi[4] + 1) | 0 : c.regHi[4];
+  const h = l >>> 0 < R[4] >>> 0 ? (c.regHi[4] + 1) | 0 : c.regHi[4];
   return c.rd(l, h, sz);
 }
 
@@ -165,7 +363,10 @@ function muls128(c: X86Cpu, alo: number, ahi: number, blo: number, bhi: number):
 
 /** High 32 bits of the unsigned 32×32-bit product of a and b. */
 function mulhu32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const a0 = a & 0xffff,
+    a1 = a >>> 16,
+    b0 = b & 0xffff,
+    b1 = b >>> 16;
   let t = a0 * b0;
   t = a1 * b0 + (t >>> 16);
   const w1 = t & 0xffff;
@@ -306,8 +507,15 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       }
 
       switch (op) {
-        case O.ADD: case O.OR: case O.ADC: case O.SBB: case O.AND: case O.SUB: case O.XOR:
-        case O.CMP: case O.TEST: {
+        case O.ADD:
+        case O.OR:
+        case O.ADC:
+        case O.SBB:
+        case O.AND:
+        case O.SUB:
+        case O.XOR:
+        case O.CMP:
+        case O.TEST: {
           const dst = rec[b + F.X_DST];
           const src = rec[b + F.X_SRC];
           const writes = op !== O.CMP && op !== O.TEST;
@@ -320,11 +528,17 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               const cin = c.flags & K.CF;
               if (osz === 8) {
                 const bh = src >= 0 ? H[src] : rec[b + F.IMM_HI];
-                const r = op === O.ADC ? add64(c, R[dst], H[dst], bl, bh, cin) : sub64(c, R[dst], H[dst], bl, bh, cin);
+                const r =
+                  op === O.ADC
+                    ? add64(c, R[dst], H[dst], bl, bh, cin)
+                    : sub64(c, R[dst], H[dst], bl, bh, cin);
                 R[dst] = r;
                 H[dst] = c.hi;
               } else {
-                R[dst] = op === O.ADC ? add(c, R[dst] >>> 0, bl >>> 0, cin, 4) : sub(c, R[dst] >>> 0, bl >>> 0, cin, 4);
+                R[dst] =
+                  op === O.ADC
+                    ? add(c, R[dst] >>> 0, bl >>> 0, cin, 4)
+                    : sub(c, R[dst] >>> 0, bl >>> 0, cin, 4);
                 H[dst] = 0;
               }
               break;
@@ -342,14 +556,27 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                   k = LZ.Add;
                   break;
                 }
-                case O.SUB: case O.CMP:
+                case O.SUB:
+                case O.CMP:
                   r = (al - bl) | 0;
                   rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
                   k = LZ.Sub;
                   break;
-                case O.OR: r = al | bl; rh = ah | bh; k = LZ.Logic; break;
-                case O.XOR: r = al ^ bl; rh = ah ^ bh; k = LZ.Logic; break;
-                default: r = al & bl; rh = ah & bh; k = LZ.Logic; break;
+                case O.OR:
+                  r = al | bl;
+                  rh = ah | bh;
+                  k = LZ.Logic;
+                  break;
+                case O.XOR:
+                  r = al ^ bl;
+                  rh = ah ^ bh;
+                  k = LZ.Logic;
+                  break;
+                default:
+                  r = al & bl;
+                  rh = ah & bh;
+                  k = LZ.Logic;
+                  break;
               }
               c.lz = k;
               c.lzSz = 8;
@@ -369,11 +596,27 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             } else {
               let r: number, k: number;
               switch (op) {
-                case O.ADD: r = (al + bl) | 0; k = LZ.Add; break;
-                case O.SUB: case O.CMP: r = (al - bl) | 0; k = LZ.Sub; break;
-                case O.OR: r = al | bl; k = LZ.Logic; break;
-                case O.XOR: r = al ^ bl; k = LZ.Logic; break;
-                default: r = al & bl; k = LZ.Logic; break;
+                case O.ADD:
+                  r = (al + bl) | 0;
+                  k = LZ.Add;
+                  break;
+                case O.SUB:
+                case O.CMP:
+                  r = (al - bl) | 0;
+                  k = LZ.Sub;
+                  break;
+                case O.OR:
+                  r = al | bl;
+                  k = LZ.Logic;
+                  break;
+                case O.XOR:
+                  r = al ^ bl;
+                  k = LZ.Logic;
+                  break;
+                default:
+                  r = al & bl;
+                  k = LZ.Logic;
+                  break;
               }
               c.lz = k;
               c.lzSz = 4;
@@ -398,12 +641,21 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               const ah = c.hi;
               const bl = get(c, src, 8, eLo, eHi, rec, b);
               const bh = c.hi;
-              const r = op === O.ADC ? add64(c, al, ah, bl, bh, cin) : sub64(c, al, ah, bl, bh, cin);
+              const r =
+                op === O.ADC ? add64(c, al, ah, bl, bh, cin) : sub64(c, al, ah, bl, bh, cin);
               put(c, dst, 8, eLo, eHi, r, c.hi);
             } else {
               const a = get(c, dst, osz, eLo, eHi, rec, b);
               const v = get(c, src, osz, eLo, eHi, rec, b);
-              put(c, dst, osz, eLo, eHi, op === O.ADC ? add(c, a, v, cin, osz) : sub(c, a, v, cin, osz), 0);
+              put(
+                c,
+                dst,
+                osz,
+                eLo,
+                eHi,
+                op === O.ADC ? add(c, a, v, cin, osz) : sub(c, a, v, cin, osz),
+                0,
+              );
             }
             break;
           }
@@ -422,14 +674,27 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
                 k = LZ.Add;
                 break;
               }
-              case O.SUB: case O.CMP:
+              case O.SUB:
+              case O.CMP:
                 r = (al - bl) | 0;
                 rh = (ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
                 k = LZ.Sub;
                 break;
-              case O.OR: r = al | bl; rh = ah | bh; k = LZ.Logic; break;
-              case O.XOR: r = al ^ bl; rh = ah ^ bh; k = LZ.Logic; break;
-              default: r = al & bl; rh = ah & bh; k = LZ.Logic; break;
+              case O.OR:
+                r = al | bl;
+                rh = ah | bh;
+                k = LZ.Logic;
+                break;
+              case O.XOR:
+                r = al ^ bl;
+                rh = ah ^ bh;
+                k = LZ.Logic;
+                break;
+              default:
+                r = al & bl;
+                rh = ah & bh;
+                k = LZ.Logic;
+                break;
             }
             if (writes) put(c, dst, 8, eLo, eHi, r, rh);
             c.lz = k;
@@ -448,11 +713,27 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const v = get(c, src, osz, eLo, eHi, rec, b);
             let r: number, k: number;
             switch (op) {
-              case O.ADD: r = a + v; k = LZ.Add; break;
-              case O.SUB: case O.CMP: r = a - v; k = LZ.Sub; break;
-              case O.OR: r = a | v; k = LZ.Logic; break;
-              case O.XOR: r = a ^ v; k = LZ.Logic; break;
-              default: r = a & v; k = LZ.Logic; break;
+              case O.ADD:
+                r = a + v;
+                k = LZ.Add;
+                break;
+              case O.SUB:
+              case O.CMP:
+                r = a - v;
+                k = LZ.Sub;
+                break;
+              case O.OR:
+                r = a | v;
+                k = LZ.Logic;
+                break;
+              case O.XOR:
+                r = a ^ v;
+                k = LZ.Logic;
+                break;
+              default:
+                r = a & v;
+                k = LZ.Logic;
+                break;
             }
             r = (r & MASK[osz]) >>> 0;
             if (writes) put(c, dst, osz, eLo, eHi, r, 0);
@@ -466,7 +747,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.INC: case O.DEC: case O.NEG: case O.NOT: {
+        case O.INC:
+        case O.DEC:
+        case O.NEG:
+        case O.NOT: {
           const dst = rec[b + F.X_DST];
           if (op === O.INC || op === O.DEC) {
             const cf = lazyCF(c);
@@ -482,7 +766,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
               R[dst] = r;
               if (osz === 8) {
                 c.lzAh = H[dst];
-                H[dst] = (H[dst] + (op === O.INC ? (r === 0 ? 1 : 0) : (al === 0 ? -1 : 0))) | 0;
+                H[dst] = (H[dst] + (op === O.INC ? (r === 0 ? 1 : 0) : al === 0 ? -1 : 0)) | 0;
               } else H[dst] = 0;
               break;
             }
@@ -521,7 +805,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.IMUL2: case O.IMUL3: {
+        case O.IMUL2:
+        case O.IMUL3: {
           // mul/imul leave SF, ZF, AF, PF undefined; Intel (the oracle) gives SF and PF of the
           // low result and clears ZF and AF, and so does hvkit.
           c.lz = LZ.None;
@@ -544,12 +829,20 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           let est = 0;
           if (osz === 8 && ah === al >> 31 && bh === bl >> 31) {
             // Both factors fit 32 bits: the product fits 64 (no overflow); 16-bit limbs keep it exact.
-            const a1 = al >> 16, a0 = al & 0xffff, b1 = bl >> 16, b0 = bl & 0xffff;
+            const a1 = al >> 16,
+              a0 = al & 0xffff,
+              b1 = bl >> 16,
+              b0 = bl & 0xffff;
             r = Math.imul(al, bl);
             rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / TWO32)) | 0;
             over = false;
             c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
-          } else if (osz === 8 && Math.abs(est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0))) < 4.6e18 || est > 1e19 || est < -1e19) {
+          } else if (
+            (osz === 8 &&
+              Math.abs((est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0)))) < 4.6e18) ||
+            est > 1e19 ||
+            est < -1e19
+          ) {
             // A double estimate of the product decides overflow when it is far from ±2^63
             // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
             r = Math.imul(al, bl);
@@ -567,7 +860,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const sh = 32 - osz * 8;
             const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
             r = osz === 4 ? Math.imul(al, bl) : p & MASK[osz];
-            over = osz === 4 ? p !== (r | 0) : ((p << sh) >> sh) !== p;
+            over = osz === 4 ? p !== (r | 0) : (p << sh) >> sh !== p;
             r = (r & MASK[osz]) >>> 0;
             c.flags = (c.flags & ~K.STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff];
           }
@@ -578,9 +871,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
         case O.BSWAP: {
           const r = rec[b + F.X_DST];
           if (osz === 8) {
-            const l = R[r], h = H[r];
-            R[r] = ((h >>> 24) | ((h >>> 8) & 0xff00) | ((h & 0xff00) << 8) | (h << 24)) | 0;
-            H[r] = ((l >>> 24) | ((l >>> 8) & 0xff00) | ((l & 0xff00) << 8) | (l << 24)) | 0;
+            const l = R[r],
+              h = H[r];
+            R[r] = (h >>> 24) | ((h >>> 8) & 0xff00) | ((h & 0xff00) << 8) | (h << 24) | 0;
+            H[r] = (l >>> 24) | ((l >>> 8) & 0xff00) | ((l & 0xff00) << 8) | (l << 24) | 0;
           } else if (osz === 4) {
             const l = R[r];
             R[r] = (l >>> 24) | ((l >>> 8) & 0xff00) | ((l & 0xff00) << 8) | (l << 24);
@@ -609,9 +903,11 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           if (lz === LZ.Sub && c.lzSz >= 4 && cc >= 2 && cc < 10) {
             // cmp/sub then jb/jae/je/jne/jbe/ja/js/jns, decided from the operands.
             let eq: boolean, below: boolean, neg: boolean;
-            const al = c.lzA, bl = c.lzB;
+            const al = c.lzA,
+              bl = c.lzB;
             if (c.lzSz === 8) {
-              const ah = c.lzAh, bh = c.lzBh;
+              const ah = c.lzAh,
+                bh = c.lzBh;
               eq = al === bl && ah === bh;
               below = ah >>> 0 < bh >>> 0 || (ah === bh && al >>> 0 < bl >>> 0);
               neg = ((ah - bh - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0) < 0;
@@ -630,13 +926,22 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             const ah = wide ? c.lzAh : 0;
             let zero: boolean;
             switch (lz) {
-              case LZ.Sub: zero = al === c.lzB && (!wide || ah === c.lzBh); break;
-              case LZ.Logic: zero = al === 0 && ah === 0; break;
-              case LZ.Inc: zero = al === -1 && (!wide || ah === -1); break;
-              case LZ.Dec: zero = al === 1 && ah === 0; break;
+              case LZ.Sub:
+                zero = al === c.lzB && (!wide || ah === c.lzBh);
+                break;
+              case LZ.Logic:
+                zero = al === 0 && ah === 0;
+                break;
+              case LZ.Inc:
+                zero = al === -1 && (!wide || ah === -1);
+                break;
+              case LZ.Dec:
+                zero = al === 1 && ah === 0;
+                break;
               default: {
                 const l = (al >>> 0) + (c.lzB >>> 0);
-                zero = (l | 0) === 0 && (!wide || ((ah + c.lzBh + (l > 0xffffffff ? 1 : 0)) | 0) === 0);
+                zero =
+                  (l | 0) === 0 && (!wide || ((ah + c.lzBh + (l > 0xffffffff ? 1 : 0)) | 0) === 0);
               }
             }
             taken = zero !== (cc === 5);
@@ -648,7 +953,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.JMP: case O.CALL: {
+        case O.JMP:
+        case O.CALL: {
           const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
           const th = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
           if (!canonical(th)) c.gp0();
@@ -657,7 +963,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           nHi = th;
           break;
         }
-        case O.JMP_IND: case O.CALL_IND: {
+        case O.JMP_IND:
+        case O.CALL_IND: {
           let tl = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
           let th = osz === 8 ? c.hi : 0;
           if (osz === 2) {
@@ -723,7 +1030,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           put(c, dst, osz, eLo, eHi, v, c.hi);
           break;
         }
-        case O.MOVZX: case O.MOVSX: case O.MOVSXD: {
+        case O.MOVZX:
+        case O.MOVSX:
+        case O.MOVSXD: {
           if (op === O.MOVZX && rec[b + F.X_SRC] === L.MEM && osz >= 4) {
             const dst = rec[b + F.X_DST];
             R[dst] = rec[b + F.X_EXT] === 1 ? c.rd8(eLo, eHi) : c.rd16(eLo, eHi);
@@ -819,7 +1128,8 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             addRsp(c, osz);
           } else if (dst === L.MEM) {
             // The address of a pop to memory is computed after rsp is incremented.
-            let al = eLo, ah = eHi;
+            let al = eLo,
+              ah = eHi;
             if (rec[b + F.BASE] === 4 || rec[b + F.INDEX] === 4) {
               const s = (al >>> 0) + osz;
               al = s | 0;
@@ -862,20 +1172,28 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           materialize(c);
           c.flags ^= K.CF;
           break;
-        case O.CLD: c.flags &= ~K.DF; break;
-        case O.STD: c.flags |= K.DF; break;
-        case O.CLI: case O.STI:
+        case O.CLD:
+          c.flags &= ~K.DF;
+          break;
+        case O.STD:
+          c.flags |= K.DF;
+          break;
+        case O.CLI:
+        case O.STI:
           if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
           if (op === O.CLI) c.flags &= ~K.IF;
           else c.flags |= K.IF;
           break;
-        case O.NOP: case O.PREFETCH: case O.FENCE:
+        case O.NOP:
+        case O.PREFETCH:
+        case O.FENCE:
           break;
         case O.CPUID:
           reason = X86ExitReason.Cpuid;
           exit.instructionLength = len;
           break loop;
-        case O.RDTSC: case O.RDTSCP: {
+        case O.RDTSC:
+        case O.RDTSCP: {
           if ((c.cr4 & 4) !== 0 && c.cpl > 0) c.gp0();
           const t = c.tscBase + n * c.tscPerInstruction;
           R[0] = t % TWO32;
@@ -888,7 +1206,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           }
           break;
         }
-        case O.SHL: case O.SHR: case O.SAR: {
+        case O.SHL:
+        case O.SHR:
+        case O.SAR: {
           const dst = rec[b + F.X_DST];
           const src = rec[b + F.X_SRC];
           const k = op === O.SAR ? 7 : op - O.ROL;
@@ -923,761 +1243,839 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
           // Everything else reads or writes the status flags directly: compute deferred ones first.
           materialize(c);
           switch (op) {
-          case O.ROL: case O.ROR: case O.RCL: case O.RCR: {
-            const dst = rec[b + F.X_DST];
-            const src = rec[b + F.X_SRC];
-            const k = op - O.ROL;
-            const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-            if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-            if (osz === 8) {
-              const al = get(c, dst, 8, eLo, eHi, rec, b);
-              const ah = c.hi;
-              const r = shift64(c, k, al, ah, count);
-              if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-            } else {
-              const a = get(c, dst, osz, eLo, eHi, rec, b);
-              const r = shift(c, k, a, count, osz);
-              if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-            }
-            break;
-          }
-          case O.SHLD: case O.SHRD: {
-            const dst = rec[b + F.X_DST];
-            const src = rec[b + F.X_SRC];
-            const count = (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-            if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-            if (osz === 8) {
-              const al = get(c, dst, 8, eLo, eHi, rec, b);
-              const ah = c.hi;
-              const sl = R[src];
-              const sh = H[src];
-              const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
-              if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-            } else {
-              const a = get(c, dst, osz, eLo, eHi, rec, b);
-              const v = readReg(c, src, osz);
-              const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
-              if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-            }
-            break;
-          }
-          case O.MUL: case O.IMUL1: {
-            const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-            const vh = c.hi;
-            let over: boolean;
-            const signed = op === O.IMUL1;
-            if (osz === 1) {
-              const a = R[0] & 0xff;
-              const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
-              R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-              over = signed ? ((p << 24) >> 24) !== p : (p & 0xff00) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((p << 24) >> 31 & K.SF) | PARITY[p & 0xff];
-            } else if (osz === 2) {
-              const a = R[0] & 0xffff;
-              const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
-              R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-              R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
-              over = signed ? ((p << 16) >> 16) !== p : (p & 0xffff0000) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((p << 16) >> 31 & K.SF) | PARITY[p & 0xff];
-            } else if (osz === 4) {
-              const w = c.wide;
-              if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
-              else mulu128(w, R[0], 0, v, 0);
-              R[0] = w[0];
-              H[0] = 0;
-              R[2] = w[1];
-              H[2] = 0;
-              over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
-            } else {
-              const w = c.wide;
-              if (signed) muls128(c, R[0], H[0], v, vh);
-              else mulu128(w, R[0], H[0], v, vh);
-              R[0] = w[0];
-              H[0] = w[1];
-              R[2] = w[2];
-              H[2] = w[3];
-              over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
-              c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff];
-            }
-            if (over) c.flags |= K.CF | K.OF;
-            break;
-          }
-          case O.DIV: case O.IDIV: {
-            const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-            const vh = c.hi;
-            const signed = op === O.IDIV;
-            if (osz === 1) {
-              const d = signed ? (v << 24) >> 24 : v;
-              if (d === 0) c.raise(Vector.DE, -1);
-              const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
-              const q = Math.trunc(a / d);
-              if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
-              const rm = a - q * d;
-              R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
-            } else if (osz === 2) {
-              const d = signed ? (v << 16) >> 16 : v;
-              if (d === 0) c.raise(Vector.DE, -1);
-              const a = signed ? ((R[2] << 16) | (R[0] & 0xffff)) : ((R[2] & 0xffff) * 65536 + (R[0] & 0xffff));
-              const q = Math.trunc(a / d);
-              if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
-              const rm = a - q * d;
-              R[0] = (R[0] & ~0xffff) | (q & 0xffff);
-              R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
-            } else {
-              const w = c.wide;
-              let dlo: number, dhi: number;
-              let negQ = false;
-              let negR = false;
-              if (osz === 4) {
-                w[0] = R[0];
-                w[1] = R[2];
-                w[2] = signed ? R[2] >> 31 : 0;
-                w[3] = w[2];
-                dlo = v | 0;
-                dhi = signed ? dlo >> 31 : 0;
-              } else {
-                w[0] = R[0];
-                w[1] = H[0];
-                w[2] = R[2];
-                w[3] = H[2];
-                dlo = v;
-                dhi = vh;
-              }
-              if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
-              if (signed) {
-                if (w[3] < 0) {
-                  neg128(w);
-                  negQ = true;
-                  negR = true;
-                }
-                if (dhi < 0) {
-                  const l = (~dlo >>> 0) + 1;
-                  dlo = l | 0;
-                  dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
-                  negQ = !negQ;
-                }
-              }
-              if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
-              // Quotient in w[0..1], remainder in w[2..3]; check range.
-              if (osz === 4) {
-                if (w[1] !== 0) c.raise(Vector.DE, -1);
-                if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
-                const q = negQ ? -w[0] | 0 : w[0];
-                const rm = negR ? -w[2] | 0 : w[2];
-                R[0] = q;
-                H[0] = 0;
-                R[2] = rm;
-                H[2] = 0;
-              } else {
-                if (signed && (negQ ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0) : w[1] < 0)) {
-                  c.raise(Vector.DE, -1);
-                }
-                let ql = w[0], qh = w[1], rl = w[2], rh = w[3];
-                if (negQ) {
-                  const l = (~ql >>> 0) + 1;
-                  ql = l | 0;
-                  qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
-                }
-                if (negR) {
-                  const l = (~rl >>> 0) + 1;
-                  rl = l | 0;
-                  rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
-                }
-                R[0] = ql;
-                H[0] = qh;
-                R[2] = rl;
-                H[2] = rh;
-              }
-            }
-            break;
-          }
-          case O.BT: case O.BTS: case O.BTR: case O.BTC: {
-            const dst = rec[b + F.X_DST];
-            const src = rec[b + F.X_SRC];
-            const bits = osz * 8;
-            let bit: number;
-            let aLo = eLo, aHi = eHi;
-            if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
-            else if (dst !== L.MEM) bit = R[src] & (bits - 1);
-            else {
-              // Register bit offset with a memory operand: signed, may reach outside the operand.
-              const off = osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
-              const words = Math.floor(off / bits);
-              bit = off - words * bits;
-              const delta = words * osz;
-              const s = (aLo >>> 0) + (delta % TWO32 + TWO32) % TWO32;
-              aLo = s | 0;
-              aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
-              if (rec[b + F.ASZ] === 4) aHi = 0;
-            }
-            if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
-            let vl = get(c, dst, osz, aLo, aHi, rec, b);
-            let vh = c.hi;
-            const word = bit >= 32 ? vh : vl;
-            const m = 1 << (bit & 31);
-            c.flags = (c.flags & ~K.CF) | ((word & m) !== 0 ? K.CF : 0);
-            if (op !== O.BT) {
-              const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
-              if (bit >= 32) vh = nw;
-              else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
-              put(c, dst, osz, aLo, aHi, vl, vh);
-            }
-            break;
-          }
-          case O.BSF: case O.BSR: case O.TZCNT: case O.LZCNT: case O.POPCNT: {
-            const dst = rec[b + F.X_DST];
-            let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
-            let vh = osz === 8 ? c.hi : 0;
-            if (osz < 8) vl = vl | 0;
-            const zero = (vl | vh) === 0;
-            const bits = osz * 8;
-            let r = 0;
-            if (op === O.POPCNT) {
-              let x = vl >>> 0;
-              let y = vh >>> 0;
-              while (x !== 0) { x &= x - 1; r++; }
-              while (y !== 0) { y &= y - 1; r++; }
-              c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
-              writeReg(c, dst, osz, r, 0);
-            } else if (op === O.BSF || op === O.TZCNT) {
-              r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
-              if (op === O.BSF) {
-                // CF OF SF AF PF are undefined; Intel clears them but gives PF of the index.
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[r]);
-                if (!zero) writeReg(c, dst, osz, r, 0);
-              } else {
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
-                writeReg(c, dst, osz, r, 0);
-              }
-            } else {
-              // Highest set bit index.
-              const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
-              if (op === O.BSR) {
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[hiBit]);
-                if (!zero) writeReg(c, dst, osz, hiBit, 0);
-              } else {
-                r = zero ? bits : bits - 1 - hiBit;
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
-                writeReg(c, dst, osz, r, 0);
-              }
-            }
-            break;
-          }
-          case O.RET_FAR: {
-            if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
-            // Far return to the same privilege level: pop ip, then cs.
-            const sz = osz === 2 ? 2 : osz;
-            const tl = peek(c, sz, 0);
-            const th = sz === 8 ? c.hi : 0;
-            const cs = peek(c, sz, sz) & 0xffff;
-            if ((cs & 0xfffc) === 0) c.gp0();
-            if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
-            if (!canonical(th)) c.gp0();
-            addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
-            c.sel[Seg.CS] = cs;
-            nLo = tl | 0;
-            nHi = th;
-            break;
-          }
-          case O.LOOP: {
-            const k = rec[b + F.X_EXT];
-            let cl: number;
-            if (rec[b + F.ASZ] === 8) {
-              const l = (R[1] - 1) | 0;
-              if (R[1] === 0) H[1] = (H[1] - 1) | 0;
-              R[1] = l;
-              cl = l | H[1];
-            } else {
-              R[1] = (R[1] - 1) | 0;
-              H[1] = 0;
-              cl = R[1];
-            }
-            const z = (c.flags & K.ZF) !== 0;
-            if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
-              const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
-              nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
-              nLo = s | 0;
-            }
-            break;
-          }
-          case O.CMPXCHG16B: {
-            if (osz === 8) {
-              if ((eLo & 15) !== 0) c.gp0();
-              c.probeWrite(eLo, eHi, 16);
-              const l0 = c.rd64(eLo, eHi);
-              const h0 = c.hi;
-              const a2 = (eLo + 8) | 0;
-              const a2h = (a2 >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi;
-              const l1 = c.rd64(a2, a2h);
-              const h1 = c.hi;
-              if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
-                c.wr64(eLo, eHi, R[3], H[3]);
-                c.wr64(a2, a2h, R[1], H[1]);
-                c.flags |= K.ZF;
-              } else {
-                c.wr64(eLo, eHi, l0, h0);
-                c.wr64(a2, a2h, l1, h1);
-                R[0] = l0;
-                H[0] = h0;
-                R[2] = l1;
-                H[2] = h1;
-                c.flags &= ~K.ZF;
-              }
-            } else {
-              c.probeWrite(eLo, eHi, 8);
-              const l0 = c.rd64(eLo, eHi);
-              const h0 = c.hi;
-              if (l0 === R[0] && h0 === R[2]) {
-                c.wr64(eLo, eHi, R[3], R[1]);
-                c.flags |= K.ZF;
-              } else {
-                c.wr64(eLo, eHi, l0, h0);
-                R[0] = l0;
-                H[0] = 0;
-                R[2] = h0;
-                H[2] = 0;
-                c.flags &= ~K.ZF;
-              }
-            }
-            break;
-          }
-          case O.PUSHF:
-            push(c, osz, c.flags & 0xfcffff, 0);
-            break;
-          case O.POPF: {
-            const v = peek(c, osz, 0);
-            const cpl = c.cpl;
-            const iopl = (c.flags >> 12) & 3;
-            let m = POPF_MASK;
-            if (cpl > 0) m &= ~K.IOPL;
-            if (cpl > iopl) m &= ~K.IF;
-            if (osz === 2) m &= 0xffff;
-            c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
-            addRsp(c, osz);
-            break;
-          }
-          case O.ENTER: {
-            const size = rec[b + F.IMM_LO] & 0xffff;
-            const level = rec[b + F.IMM2] & 31;
-            const sz = osz;
-            push(c, sz, R[5], H[5]);
-            const fl = R[4], fh = H[4];
-            if (level > 0) {
-              let bl = R[5], bh = H[5];
-              for (let i = 1; i < level; i++) {
-                const l = (bl - sz) | 0;
-                bh = (l >>> 0) > (bl >>> 0) ? (bh - 1) | 0 : bh;
-                bl = l;
-                const v = c.rd(bl, bh, sz);
-                push(c, sz, v, c.hi);
-              }
-              push(c, sz, fl, fh);
-            }
-            if (sz === 8) {
-              R[5] = fl;
-              H[5] = fh;
-            } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
-            const l = (R[4] - size) | 0;
-            if ((l >>> 0) > (R[4] >>> 0)) H[4] = (H[4] - 1) | 0;
-            R[4] = l;
-            break;
-          }
-          case O.LEAVE: {
-            const sl = R[5], sh = H[5];
-            const v = c.rd(sl, sh, osz);
-            const vh = c.hi;
-            R[4] = sl;
-            H[4] = sh;
-            addRsp(c, osz);
-            writeReg(c, 5, osz, v, vh);
-            break;
-          }
-          case O.MOV_SREG: {
-            const sr = rec[b + F.REG];
-            if (sr > 5) c.raise(Vector.UD, -1);
-            if (rec[b + F.X_EXT] === 1) {
-              if (sr === Seg.CS) c.raise(Vector.UD, -1);
-              const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
-              if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
-              c.sel[sr] = v;
-            } else {
+            case O.ROL:
+            case O.ROR:
+            case O.RCL:
+            case O.RCR: {
               const dst = rec[b + F.X_DST];
-              put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
+              const src = rec[b + F.X_SRC];
+              const k = op - O.ROL;
+              const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+              if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+              if (osz === 8) {
+                const al = get(c, dst, 8, eLo, eHi, rec, b);
+                const ah = c.hi;
+                const r = shift64(c, k, al, ah, count);
+                if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+              } else {
+                const a = get(c, dst, osz, eLo, eHi, rec, b);
+                const r = shift(c, k, a, count, osz);
+                if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+              }
+              break;
             }
-            break;
-          }
-          case O.LAHF:
-            R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
-            break;
-          case O.SAHF:
-            c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
-            break;
-          case O.MOVS: case O.CMPS: case O.STOS: case O.LODS: case O.SCAS: {
-            const pfx = rec[b + F.PFX];
-            const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
-            const a8 = rec[b + F.ASZ] === 8;
-            const step = (c.flags & K.DF) !== 0 ? -osz : osz;
-            const sg = rec[b + F.SEG];
-            const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
-            const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
-            const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
-            const usesDst = op !== O.LODS;
-            for (;;) {
-              if (rep) {
-                if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
-                if (n >= budget) {
-                  // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
-                  nLo = curLo;
-                  nHi = curHi;
-                  break;
-                }
+            case O.SHLD:
+            case O.SHRD: {
+              const dst = rec[b + F.X_DST];
+              const src = rec[b + F.X_SRC];
+              const count =
+                (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+              if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+              if (osz === 8) {
+                const al = get(c, dst, 8, eLo, eHi, rec, b);
+                const ah = c.hi;
+                const sl = R[src];
+                const sh = H[src];
+                const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
+                if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+              } else {
+                const a = get(c, dst, osz, eLo, eHi, rec, b);
+                const v = readReg(c, src, osz);
+                const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
+                if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
               }
-              let sl = 0, sh = 0, dl = 0, dh = 0;
-              if (usesSrc) {
-                sl = R[6];
-                sh = a8 ? H[6] : 0;
-                if ((segLo | segHi) !== 0) {
-                  const s = (sl >>> 0) + (segLo >>> 0);
-                  sl = s | 0;
-                  sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
-                }
+              break;
+            }
+            case O.MUL:
+            case O.IMUL1: {
+              const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+              const vh = c.hi;
+              let over: boolean;
+              const signed = op === O.IMUL1;
+              if (osz === 1) {
+                const a = R[0] & 0xff;
+                const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
+                R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+                over = signed ? (p << 24) >> 24 !== p : (p & 0xff00) !== 0;
+                c.flags = (c.flags & ~K.STATUS) | (((p << 24) >> 31) & K.SF) | PARITY[p & 0xff];
+              } else if (osz === 2) {
+                const a = R[0] & 0xffff;
+                const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
+                R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+                R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
+                over = signed ? (p << 16) >> 16 !== p : (p & 0xffff0000) !== 0;
+                c.flags = (c.flags & ~K.STATUS) | (((p << 16) >> 31) & K.SF) | PARITY[p & 0xff];
+              } else if (osz === 4) {
+                const w = c.wide;
+                if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
+                else mulu128(w, R[0], 0, v, 0);
+                R[0] = w[0];
+                H[0] = 0;
+                R[2] = w[1];
+                H[2] = 0;
+                over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
+                c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
+              } else {
+                const w = c.wide;
+                if (signed) muls128(c, R[0], H[0], v, vh);
+                else mulu128(w, R[0], H[0], v, vh);
+                R[0] = w[0];
+                H[0] = w[1];
+                R[2] = w[2];
+                H[2] = w[3];
+                over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
+                c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff];
               }
-              if (usesDst) {
-                dl = R[7];
-                dh = a8 ? H[7] : 0;
-              }
-              let stop = false;
-              switch (op) {
-                case O.MOVS: {
-                  const v = c.rd(sl, sh, osz);
-                  c.wr(dl, dh, osz, v, c.hi);
-                  break;
-                }
-                case O.STOS:
-                  c.wr(dl, dh, osz, R[0], H[0]);
-                  break;
-                case O.LODS: {
-                  const v = c.rd(sl, sh, osz);
-                  writeReg(c, 0, osz, v, c.hi);
-                  break;
-                }
-                default: {
-                  // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
-                  let al: number, ah: number;
-                  if (op === O.CMPS) {
-                    al = c.rd(sl, sh, osz);
-                    ah = c.hi;
-                  } else {
-                    al = readReg(c, 0, osz);
-                    ah = c.hi;
-                  }
-                  const bl = c.rd(dl, dh, osz);
-                  const bh = c.hi;
-                  if (osz === 8) sub64(c, al, ah, bl, bh, 0);
-                  else sub(c, al, bl, 0, osz);
-                  if (rep) {
-                    const z = (c.flags & K.ZF) !== 0;
-                    stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
-                  }
-                }
-              }
-              if (usesSrc) {
-                if (a8) {
-                  const s = (R[6] >>> 0) + step;
-                  R[6] = s | 0;
-                  H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+              if (over) c.flags |= K.CF | K.OF;
+              break;
+            }
+            case O.DIV:
+            case O.IDIV: {
+              const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+              const vh = c.hi;
+              const signed = op === O.IDIV;
+              if (osz === 1) {
+                const d = signed ? (v << 24) >> 24 : v;
+                if (d === 0) c.raise(Vector.DE, -1);
+                const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
+                const q = Math.trunc(a / d);
+                if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
+                const rm = a - q * d;
+                R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
+              } else if (osz === 2) {
+                const d = signed ? (v << 16) >> 16 : v;
+                if (d === 0) c.raise(Vector.DE, -1);
+                const a = signed
+                  ? (R[2] << 16) | (R[0] & 0xffff)
+                  : (R[2] & 0xffff) * 65536 + (R[0] & 0xffff);
+                const q = Math.trunc(a / d);
+                if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
+                const rm = a - q * d;
+                R[0] = (R[0] & ~0xffff) | (q & 0xffff);
+                R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
+              } else {
+                const w = c.wide;
+                let dlo: number, dhi: number;
+                let negQ = false;
+                let negR = false;
+                if (osz === 4) {
+                  w[0] = R[0];
+                  w[1] = R[2];
+                  w[2] = signed ? R[2] >> 31 : 0;
+                  w[3] = w[2];
+                  dlo = v | 0;
+                  dhi = signed ? dlo >> 31 : 0;
                 } else {
-                  R[6] = (R[6] + step) | 0;
-                  H[6] = 0;
+                  w[0] = R[0];
+                  w[1] = H[0];
+                  w[2] = R[2];
+                  w[3] = H[2];
+                  dlo = v;
+                  dhi = vh;
                 }
-              }
-              if (usesDst) {
-                if (a8) {
-                  const s = (R[7] >>> 0) + step;
-                  R[7] = s | 0;
-                  H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
+                if (signed) {
+                  if (w[3] < 0) {
+                    neg128(w);
+                    negQ = true;
+                    negR = true;
+                  }
+                  if (dhi < 0) {
+                    const l = (~dlo >>> 0) + 1;
+                    dlo = l | 0;
+                    dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
+                    negQ = !negQ;
+                  }
+                }
+                if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
+                // Quotient in w[0..1], remainder in w[2..3]; check range.
+                if (osz === 4) {
+                  if (w[1] !== 0) c.raise(Vector.DE, -1);
+                  if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
+                  const q = negQ ? -w[0] | 0 : w[0];
+                  const rm = negR ? -w[2] | 0 : w[2];
+                  R[0] = q;
+                  H[0] = 0;
+                  R[2] = rm;
+                  H[2] = 0;
                 } else {
-                  R[7] = (R[7] + step) | 0;
-                  H[7] = 0;
+                  if (
+                    signed &&
+                    (negQ
+                      ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0)
+                      : w[1] < 0)
+                  ) {
+                    c.raise(Vector.DE, -1);
+                  }
+                  let ql = w[0],
+                    qh = w[1],
+                    rl = w[2],
+                    rh = w[3];
+                  if (negQ) {
+                    const l = (~ql >>> 0) + 1;
+                    ql = l | 0;
+                    qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
+                  }
+                  if (negR) {
+                    const l = (~rl >>> 0) + 1;
+                    rl = l | 0;
+                    rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
+                  }
+                  R[0] = ql;
+                  H[0] = qh;
+                  R[2] = rl;
+                  H[2] = rh;
                 }
               }
-              if (!rep) break;
-              if (a8) {
+              break;
+            }
+            case O.BT:
+            case O.BTS:
+            case O.BTR:
+            case O.BTC: {
+              const dst = rec[b + F.X_DST];
+              const src = rec[b + F.X_SRC];
+              const bits = osz * 8;
+              let bit: number;
+              let aLo = eLo,
+                aHi = eHi;
+              if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
+              else if (dst !== L.MEM) bit = R[src] & (bits - 1);
+              else {
+                // Register bit offset with a memory operand: signed, may reach outside the operand.
+                const off =
+                  osz === 8
+                    ? H[src] * TWO32 + (R[src] >>> 0)
+                    : osz === 4
+                      ? R[src]
+                      : (R[src] << 16) >> 16;
+                const words = Math.floor(off / bits);
+                bit = off - words * bits;
+                const delta = words * osz;
+                const s = (aLo >>> 0) + (((delta % TWO32) + TWO32) % TWO32);
+                aLo = s | 0;
+                aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
+                if (rec[b + F.ASZ] === 4) aHi = 0;
+              }
+              if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
+              let vl = get(c, dst, osz, aLo, aHi, rec, b);
+              let vh = c.hi;
+              const word = bit >= 32 ? vh : vl;
+              const m = 1 << (bit & 31);
+              c.flags = (c.flags & ~K.CF) | ((word & m) !== 0 ? K.CF : 0);
+              if (op !== O.BT) {
+                const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
+                if (bit >= 32) vh = nw;
+                else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
+                put(c, dst, osz, aLo, aHi, vl, vh);
+              }
+              break;
+            }
+            case O.BSF:
+            case O.BSR:
+            case O.TZCNT:
+            case O.LZCNT:
+            case O.POPCNT: {
+              const dst = rec[b + F.X_DST];
+              let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
+              const vh = osz === 8 ? c.hi : 0;
+              if (osz < 8) vl = vl | 0;
+              const zero = (vl | vh) === 0;
+              const bits = osz * 8;
+              let r = 0;
+              if (op === O.POPCNT) {
+                let x = vl >>> 0;
+                let y = vh >>> 0;
+                while (x !== 0) {
+                  x &= x - 1;
+                  r++;
+                }
+                while (y !== 0) {
+                  y &= y - 1;
+                  r++;
+                }
+                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
+                writeReg(c, dst, osz, r, 0);
+              } else if (op === O.BSF || op === O.TZCNT) {
+                r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
+                if (op === O.BSF) {
+                  // CF OF SF AF PF are undefined; Intel clears them but gives PF of the index.
+                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[r]);
+                  if (!zero) writeReg(c, dst, osz, r, 0);
+                } else {
+                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
+                  writeReg(c, dst, osz, r, 0);
+                }
+              } else {
+                // Highest set bit index.
+                const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
+                if (op === O.BSR) {
+                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[hiBit]);
+                  if (!zero) writeReg(c, dst, osz, hiBit, 0);
+                } else {
+                  r = zero ? bits : bits - 1 - hiBit;
+                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
+                  writeReg(c, dst, osz, r, 0);
+                }
+              }
+              break;
+            }
+            case O.RET_FAR: {
+              if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
+              // Far return to the same privilege level: pop ip, then cs.
+              const sz = osz === 2 ? 2 : osz;
+              const tl = peek(c, sz, 0);
+              const th = sz === 8 ? c.hi : 0;
+              const cs = peek(c, sz, sz) & 0xffff;
+              if ((cs & 0xfffc) === 0) c.gp0();
+              if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
+              if (!canonical(th)) c.gp0();
+              addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
+              c.sel[Seg.CS] = cs;
+              nLo = tl | 0;
+              nHi = th;
+              break;
+            }
+            case O.LOOP: {
+              const k = rec[b + F.X_EXT];
+              let cl: number;
+              if (rec[b + F.ASZ] === 8) {
+                const l = (R[1] - 1) | 0;
                 if (R[1] === 0) H[1] = (H[1] - 1) | 0;
-                R[1] = (R[1] - 1) | 0;
+                R[1] = l;
+                cl = l | H[1];
               } else {
                 R[1] = (R[1] - 1) | 0;
                 H[1] = 0;
+                cl = R[1];
               }
-              n++;
-              if (stop) break;
-            }
-            if (nLo === curLo && nHi === curHi) {
-              reason = X86ExitReason.Budget;
-              break loop;
-            }
-            break;
-          }
-          case O.IN: case O.OUT: case O.INS: case O.OUTS:
-            if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
-            // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
-            if (op === O.IN) writeReg(c, 0, osz, -1, 0);
-            else if (op === O.INS) c.gp0();
-            break;
-          case O.SYSCALL:
-            if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
-            R[1] = nLo;
-            H[1] = nHi;
-            R[11] = c.flags & ~0x10000;
-            H[11] = 0;
-            c.ripLo = nLo;
-            c.ripHi = nHi;
-            n++;
-            reason = X86ExitReason.Syscall;
-            exit.instructionLength = len;
-            break loop;
-          case O.SYSRET: {
-            samePage = false;
-            if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
-            if (c.cpl !== 0) c.gp0();
-            const star = c.syscallMsrs[1] >>> 16;
-            if (osz === 8) {
-              if (!canonical(H[1])) c.gp0();
-              nLo = R[1];
-              nHi = H[1];
-              c.sel[Seg.CS] = ((star + 16) | 3) & 0xffff;
-            } else {
-              nLo = R[1];
-              nHi = 0;
-              c.sel[Seg.CS] = (star | 3) & 0xffff;
-            }
-            c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
-            c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
-            c.cpl = 3;
-            break;
-          }
-          case O.IRET: {
-            samePage = false;
-            // Return to the same or an outer privilege level (long mode pops ss:rsp always).
-            const sz = osz;
-            const ipl = peek(c, sz, 0);
-            const iph = sz === 8 ? c.hi : 0;
-            const cs = peek(c, sz, sz) & 0xffff;
-            const fl = peek(c, sz, 2 * sz);
-            const spl = peek(c, sz, 3 * sz);
-            const sph = sz === 8 ? c.hi : 0;
-            const ss = peek(c, sz, 4 * sz) & 0xffff;
-            const cpl = c.cpl;
-            if ((cs & 0xfffc) === 0) c.gp0();
-            if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
-            if (!canonical(iph)) c.gp0();
-            const iopl = (c.flags >> 12) & 3;
-            let m = POPF_MASK | 0x10000;
-            if (cpl > 0) m &= ~K.IOPL;
-            if (cpl > iopl) m &= ~K.IF;
-            if (sz === 2) m &= 0xffff;
-            c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
-            c.sel[Seg.CS] = cs;
-            c.sel[Seg.SS] = ss;
-            R[4] = spl;
-            H[4] = sph;
-            c.cpl = cs & 3;
-            nLo = ipl;
-            nHi = iph;
-            break;
-          }
-          case O.INT: case O.INT3: case O.INTO:
-            if (op === O.INTO && (c.flags & K.OF) === 0) break;
-            c.ripLo = nLo;
-            c.ripHi = nHi;
-            n++;
-            exit.vector = op === O.INT ? rec[b + F.IMM_LO] & 0xff : op === O.INT3 ? Vector.BP : Vector.OF;
-            exit.software = true;
-            exit.instructionLength = len;
-            reason = X86ExitReason.Exception;
-            break loop;
-          case O.UD2: {
-            // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
-            if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
-              reason = X86ExitReason.Cpuid;
-              exit.forced = true;
-              exit.instructionLength = 7;
-              break loop;
-            }
-            c.raise(Vector.UD, -1);
-            break;
-          }
-          case O.HLT:
-            if (c.cpl !== 0) c.gp0();
-            c.ripLo = nLo;
-            c.ripHi = nHi;
-            n++;
-            reason = X86ExitReason.Halt;
-            exit.instructionLength = len;
-            break loop;
-          case O.RDMSR:
-            if (c.cpl !== 0) c.gp0();
-            c.retiredInRun = n;
-            if (!c.readMsr(R[1])) c.gp0();
-            R[0] = c.wide[0];
-            H[0] = 0;
-            R[2] = c.hi;
-            H[2] = 0;
-            break;
-          case O.WRMSR:
-            samePage = false;
-            if (c.cpl !== 0) c.gp0();
-            c.retiredInRun = n;
-            if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
-            break;
-          case O.MOV_CR: {
-            samePage = false;
-            if (c.cpl !== 0) c.gp0();
-            const cr = rec[b + F.REG];
-            const gpr = rec[b + F.BASE];
-            if (rec[b + F.X_EXT] === 1) {
-              const l = R[gpr], h = H[gpr];
-              switch (cr) {
-                case 0:
-                  if (h !== 0 || (l & CR0_PG) === 0) c.gp0();
-                  c.cr0 = l;
-                  break;
-                case 2: c.cr2Lo = l; c.cr2Hi = h; break;
-                case 3: c.cr3 = (h & 0xfffff) * TWO32 + (l >>> 0); break;
-                case 4:
-                  if (h !== 0 || (l & 0x20) === 0) c.gp0();
-                  c.cr4 = l;
-                  break;
-                case 8: break;
-                default: c.raise(Vector.UD, -1);
+              const z = (c.flags & K.ZF) !== 0;
+              if (cl !== 0 && (k === 2 || (k === 1 ? z : !z))) {
+                const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+                nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+                nLo = s | 0;
               }
-            } else {
-              let l = 0, h = 0;
-              switch (cr) {
-                case 0: l = c.cr0; break;
-                case 2: l = c.cr2Lo; h = c.cr2Hi; break;
-                case 3: l = c.cr3 % TWO32; h = Math.floor(c.cr3 / TWO32); break;
-                case 4: l = c.cr4; break;
-                case 8: break;
-                default: c.raise(Vector.UD, -1);
-              }
-              R[gpr] = l;
-              H[gpr] = h;
+              break;
             }
-            break;
-          }
-          case O.MOV_DR: {
-            if (c.cpl !== 0) c.gp0();
-            const dr = rec[b + F.REG];
-            const gpr = rec[b + F.BASE];
-            if (dr > 7) c.raise(Vector.UD, -1);
-            if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
-            else {
-              R[gpr] = c.dr[dr];
-              H[gpr] = 0;
-            }
-            break;
-          }
-          case O.SYSDESC: {
-            samePage = false;
-            const group = rec[b + F.X_EXT];
-            const sub = rec[b + F.REG] & 7;
-            const dt = c.descTables;
-            // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
-            const store = group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
-            if (!store && c.cpl !== 0) c.gp0();
-            const dst = rec[b + F.X_DST];
-            if (group === 1) {
-              if (sub === 0 || sub === 1) {
-                const k = sub * 3;
-                c.wr16(eLo, eHi, dt[k]);
-                const a = (eLo + 2) | 0;
-                c.wr64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi, dt[k + 1], dt[k + 2]);
-              } else if (sub === 2 || sub === 3) {
-                const k = (sub - 2) * 3;
-                const lim = c.rd16(eLo, eHi);
-                const a = (eLo + 2) | 0;
-                const bl = c.rd64(a, (a >>> 0) < (eLo >>> 0) ? (eHi + 1) | 0 : eHi);
-                dt[k] = lim;
-                dt[k + 1] = bl;
-                dt[k + 2] = c.hi;
-              } else if (sub === 4) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
-              else if (sub === 6) c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
-              else c.raise(Vector.UD, -1);
-            } else if (sub < 2) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
-            else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
-            break;
-          }
-          case O.INVLPG:
-            samePage = false;
-            if (c.cpl !== 0) c.gp0();
-            c.paging.invlpg(eLo, eHi);
-            break;
-          case O.SWAPGS: {
-            if (c.cpl !== 0) c.gp0();
-            const l = c.gsLo, h = c.gsHi;
-            c.gsLo = c.kgsLo;
-            c.gsHi = c.kgsHi;
-            c.kgsLo = l;
-            c.kgsHi = h;
-            break;
-          }
-          case O.FSGSBASE: {
-            if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
-            const r = rec[b + F.BASE];
-            const k = rec[b + F.REG] & 3;
-            if (k < 2) {
-              writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
-            } else {
-              const l = R[r];
-              const h = osz === 8 ? H[r] : 0;
-              if (!canonical(h)) c.gp0();
-              if (k === 2) {
-                c.fsLo = l;
-                c.fsHi = h;
+            case O.CMPXCHG16B: {
+              if (osz === 8) {
+                if ((eLo & 15) !== 0) c.gp0();
+                c.probeWrite(eLo, eHi, 16);
+                const l0 = c.rd64(eLo, eHi);
+                const h0 = c.hi;
+                const a2 = (eLo + 8) | 0;
+                const a2h = a2 >>> 0 < eLo >>> 0 ? (eHi + 1) | 0 : eHi;
+                const l1 = c.rd64(a2, a2h);
+                const h1 = c.hi;
+                if (l0 === R[0] && h0 === H[0] && l1 === R[2] && h1 === H[2]) {
+                  c.wr64(eLo, eHi, R[3], H[3]);
+                  c.wr64(a2, a2h, R[1], H[1]);
+                  c.flags |= K.ZF;
+                } else {
+                  c.wr64(eLo, eHi, l0, h0);
+                  c.wr64(a2, a2h, l1, h1);
+                  R[0] = l0;
+                  H[0] = h0;
+                  R[2] = l1;
+                  H[2] = h1;
+                  c.flags &= ~K.ZF;
+                }
               } else {
-                c.gsLo = l;
-                c.gsHi = h;
+                c.probeWrite(eLo, eHi, 8);
+                const l0 = c.rd64(eLo, eHi);
+                const h0 = c.hi;
+                if (l0 === R[0] && h0 === R[2]) {
+                  c.wr64(eLo, eHi, R[3], R[1]);
+                  c.flags |= K.ZF;
+                } else {
+                  c.wr64(eLo, eHi, l0, h0);
+                  R[0] = l0;
+                  H[0] = 0;
+                  R[2] = h0;
+                  H[2] = 0;
+                  c.flags &= ~K.ZF;
+                }
               }
+              break;
             }
-            break;
-          }
-          case O.CLTS:
-            if (c.cpl !== 0) c.gp0();
-            c.cr0 = c.cr0 & ~8;
-            break;
-          case O.WBINVD:
-            if (c.cpl !== 0) c.gp0();
-            break;
-          case O.XLAT: {
-            const sg = rec[b + F.SEG];
-            let l = R[3], h = rec[b + F.ASZ] === 8 ? H[3] : 0;
-            if (rec[b + F.ASZ] !== 8) l = R[3];
-            let s = (l >>> 0) + (R[0] & 0xff);
-            l = s | 0;
-            h = (h + (s >= TWO32 ? 1 : 0)) | 0;
-            if (rec[b + F.ASZ] !== 8) h = 0;
-            if (sg >= Seg.FS) {
-              s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+            case O.PUSHF:
+              push(c, osz, c.flags & 0xfcffff, 0);
+              break;
+            case O.POPF: {
+              const v = peek(c, osz, 0);
+              const cpl = c.cpl;
+              const iopl = (c.flags >> 12) & 3;
+              let m = POPF_MASK;
+              if (cpl > 0) m &= ~K.IOPL;
+              if (cpl > iopl) m &= ~K.IF;
+              if (osz === 2) m &= 0xffff;
+              c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
+              addRsp(c, osz);
+              break;
+            }
+            case O.ENTER: {
+              const size = rec[b + F.IMM_LO] & 0xffff;
+              const level = rec[b + F.IMM2] & 31;
+              const sz = osz;
+              push(c, sz, R[5], H[5]);
+              const fl = R[4],
+                fh = H[4];
+              if (level > 0) {
+                let bl = R[5],
+                  bh = H[5];
+                for (let i = 1; i < level; i++) {
+                  const l = (bl - sz) | 0;
+                  bh = l >>> 0 > bl >>> 0 ? (bh - 1) | 0 : bh;
+                  bl = l;
+                  const v = c.rd(bl, bh, sz);
+                  push(c, sz, v, c.hi);
+                }
+                push(c, sz, fl, fh);
+              }
+              if (sz === 8) {
+                R[5] = fl;
+                H[5] = fh;
+              } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
+              const l = (R[4] - size) | 0;
+              if (l >>> 0 > R[4] >>> 0) H[4] = (H[4] - 1) | 0;
+              R[4] = l;
+              break;
+            }
+            case O.LEAVE: {
+              const sl = R[5],
+                sh = H[5];
+              const v = c.rd(sl, sh, osz);
+              const vh = c.hi;
+              R[4] = sl;
+              H[4] = sh;
+              addRsp(c, osz);
+              writeReg(c, 5, osz, v, vh);
+              break;
+            }
+            case O.MOV_SREG: {
+              const sr = rec[b + F.REG];
+              if (sr > 5) c.raise(Vector.UD, -1);
+              if (rec[b + F.X_EXT] === 1) {
+                if (sr === Seg.CS) c.raise(Vector.UD, -1);
+                const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
+                if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
+                c.sel[sr] = v;
+              } else {
+                const dst = rec[b + F.X_DST];
+                put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
+              }
+              break;
+            }
+            case O.LAHF:
+              R[0] = (R[0] & ~0xff00) | (((c.flags & 0xd5) | 2) << 8);
+              break;
+            case O.SAHF:
+              c.flags = (c.flags & ~0xd5) | ((R[0] >>> 8) & 0xd5);
+              break;
+            case O.MOVS:
+            case O.CMPS:
+            case O.STOS:
+            case O.LODS:
+            case O.SCAS: {
+              const pfx = rec[b + F.PFX];
+              const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
+              const a8 = rec[b + F.ASZ] === 8;
+              const step = (c.flags & K.DF) !== 0 ? -osz : osz;
+              const sg = rec[b + F.SEG];
+              const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
+              const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
+              const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
+              const usesDst = op !== O.LODS;
+              for (;;) {
+                if (rep) {
+                  if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
+                  if (n >= budget) {
+                    // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
+                    nLo = curLo;
+                    nHi = curHi;
+                    break;
+                  }
+                }
+                let sl = 0,
+                  sh = 0,
+                  dl = 0,
+                  dh = 0;
+                if (usesSrc) {
+                  sl = R[6];
+                  sh = a8 ? H[6] : 0;
+                  if ((segLo | segHi) !== 0) {
+                    const s = (sl >>> 0) + (segLo >>> 0);
+                    sl = s | 0;
+                    sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
+                  }
+                }
+                if (usesDst) {
+                  dl = R[7];
+                  dh = a8 ? H[7] : 0;
+                }
+                let stop = false;
+                switch (op) {
+                  case O.MOVS: {
+                    const v = c.rd(sl, sh, osz);
+                    c.wr(dl, dh, osz, v, c.hi);
+                    break;
+                  }
+                  case O.STOS:
+                    c.wr(dl, dh, osz, R[0], H[0]);
+                    break;
+                  case O.LODS: {
+                    const v = c.rd(sl, sh, osz);
+                    writeReg(c, 0, osz, v, c.hi);
+                    break;
+                  }
+                  default: {
+                    // cmps compares [rsi] − [rdi]; scas compares rax − [rdi].
+                    let al: number, ah: number;
+                    if (op === O.CMPS) {
+                      al = c.rd(sl, sh, osz);
+                      ah = c.hi;
+                    } else {
+                      al = readReg(c, 0, osz);
+                      ah = c.hi;
+                    }
+                    const bl = c.rd(dl, dh, osz);
+                    const bh = c.hi;
+                    if (osz === 8) sub64(c, al, ah, bl, bh, 0);
+                    else sub(c, al, bl, 0, osz);
+                    if (rep) {
+                      const z = (c.flags & K.ZF) !== 0;
+                      stop = (pfx & Pfx.REPNE) !== 0 ? z : !z;
+                    }
+                  }
+                }
+                if (usesSrc) {
+                  if (a8) {
+                    const s = (R[6] >>> 0) + step;
+                    R[6] = s | 0;
+                    H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else {
+                    R[6] = (R[6] + step) | 0;
+                    H[6] = 0;
+                  }
+                }
+                if (usesDst) {
+                  if (a8) {
+                    const s = (R[7] >>> 0) + step;
+                    R[7] = s | 0;
+                    H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else {
+                    R[7] = (R[7] + step) | 0;
+                    H[7] = 0;
+                  }
+                }
+                if (!rep) break;
+                if (a8) {
+                  if (R[1] === 0) H[1] = (H[1] - 1) | 0;
+                  R[1] = (R[1] - 1) | 0;
+                } else {
+                  R[1] = (R[1] - 1) | 0;
+                  H[1] = 0;
+                }
+                n++;
+                if (stop) break;
+              }
+              if (nLo === curLo && nHi === curHi) {
+                reason = X86ExitReason.Budget;
+                break loop;
+              }
+              break;
+            }
+            case O.IN:
+            case O.OUT:
+            case O.INS:
+            case O.OUTS:
+              if (c.cpl > ((c.flags >> 12) & 3)) c.gp0();
+              // No I/O devices: in reads all ones, out and outs are dropped, ins is refused.
+              if (op === O.IN) writeReg(c, 0, osz, -1, 0);
+              else if (op === O.INS) c.gp0();
+              break;
+            case O.SYSCALL:
+              if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+              R[1] = nLo;
+              H[1] = nHi;
+              R[11] = c.flags & ~0x10000;
+              H[11] = 0;
+              c.ripLo = nLo;
+              c.ripHi = nHi;
+              n++;
+              reason = X86ExitReason.Syscall;
+              exit.instructionLength = len;
+              break loop;
+            case O.SYSRET: {
+              samePage = false;
+              if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+              if (c.cpl !== 0) c.gp0();
+              const star = c.syscallMsrs[1] >>> 16;
+              if (osz === 8) {
+                if (!canonical(H[1])) c.gp0();
+                nLo = R[1];
+                nHi = H[1];
+                c.sel[Seg.CS] = ((star + 16) | 3) & 0xffff;
+              } else {
+                nLo = R[1];
+                nHi = 0;
+                c.sel[Seg.CS] = (star | 3) & 0xffff;
+              }
+              c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
+              c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
+              c.cpl = 3;
+              break;
+            }
+            case O.IRET: {
+              samePage = false;
+              // Return to the same or an outer privilege level (long mode pops ss:rsp always).
+              const sz = osz;
+              const ipl = peek(c, sz, 0);
+              const iph = sz === 8 ? c.hi : 0;
+              const cs = peek(c, sz, sz) & 0xffff;
+              const fl = peek(c, sz, 2 * sz);
+              const spl = peek(c, sz, 3 * sz);
+              const sph = sz === 8 ? c.hi : 0;
+              const ss = peek(c, sz, 4 * sz) & 0xffff;
+              const cpl = c.cpl;
+              if ((cs & 0xfffc) === 0) c.gp0();
+              if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
+              if (!canonical(iph)) c.gp0();
+              const iopl = (c.flags >> 12) & 3;
+              let m = POPF_MASK | 0x10000;
+              if (cpl > 0) m &= ~K.IOPL;
+              if (cpl > iopl) m &= ~K.IF;
+              if (sz === 2) m &= 0xffff;
+              c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
+              c.sel[Seg.CS] = cs;
+              c.sel[Seg.SS] = ss;
+              R[4] = spl;
+              H[4] = sph;
+              c.cpl = cs & 3;
+              nLo = ipl;
+              nHi = iph;
+              break;
+            }
+            case O.INT:
+            case O.INT3:
+            case O.INTO:
+              if (op === O.INTO && (c.flags & K.OF) === 0) break;
+              c.ripLo = nLo;
+              c.ripHi = nHi;
+              n++;
+              exit.vector =
+                op === O.INT ? rec[b + F.IMM_LO] & 0xff : op === O.INT3 ? Vector.BP : Vector.OF;
+              exit.software = true;
+              exit.instructionLength = len;
+              reason = X86ExitReason.Exception;
+              break loop;
+            case O.UD2: {
+              // Forced emulation prefix: ud2; .ascii "xen" before cpuid.
+              if (len === 2 && isForcedCpuid(c, nLo, nHi)) {
+                reason = X86ExitReason.Cpuid;
+                exit.forced = true;
+                exit.instructionLength = 7;
+                break loop;
+              }
+              c.raise(Vector.UD, -1);
+              break;
+            }
+            case O.HLT:
+              if (c.cpl !== 0) c.gp0();
+              c.ripLo = nLo;
+              c.ripHi = nHi;
+              n++;
+              reason = X86ExitReason.Halt;
+              exit.instructionLength = len;
+              break loop;
+            case O.RDMSR:
+              if (c.cpl !== 0) c.gp0();
+              c.retiredInRun = n;
+              if (!c.readMsr(R[1])) c.gp0();
+              R[0] = c.wide[0];
+              H[0] = 0;
+              R[2] = c.hi;
+              H[2] = 0;
+              break;
+            case O.WRMSR:
+              samePage = false;
+              if (c.cpl !== 0) c.gp0();
+              c.retiredInRun = n;
+              if (!c.writeMsr(R[1], R[0], R[2])) c.gp0();
+              break;
+            case O.MOV_CR: {
+              samePage = false;
+              if (c.cpl !== 0) c.gp0();
+              const cr = rec[b + F.REG];
+              const gpr = rec[b + F.BASE];
+              if (rec[b + F.X_EXT] === 1) {
+                const l = R[gpr],
+                  h = H[gpr];
+                switch (cr) {
+                  case 0:
+                    if (h !== 0 || (l & CR0_PG) === 0) c.gp0();
+                    c.cr0 = l;
+                    break;
+                  case 2:
+                    c.cr2Lo = l;
+                    c.cr2Hi = h;
+                    break;
+                  case 3:
+                    c.cr3 = (h & 0xfffff) * TWO32 + (l >>> 0);
+                    break;
+                  case 4:
+                    if (h !== 0 || (l & 0x20) === 0) c.gp0();
+                    c.cr4 = l;
+                    break;
+                  case 8:
+                    break;
+                  default:
+                    c.raise(Vector.UD, -1);
+                }
+              } else {
+                let l = 0,
+                  h = 0;
+                switch (cr) {
+                  case 0:
+                    l = c.cr0;
+                    break;
+                  case 2:
+                    l = c.cr2Lo;
+                    h = c.cr2Hi;
+                    break;
+                  case 3:
+                    l = c.cr3 % TWO32;
+                    h = Math.floor(c.cr3 / TWO32);
+                    break;
+                  case 4:
+                    l = c.cr4;
+                    break;
+                  case 8:
+                    break;
+                  default:
+                    c.raise(Vector.UD, -1);
+                }
+                R[gpr] = l;
+                H[gpr] = h;
+              }
+              break;
+            }
+            case O.MOV_DR: {
+              if (c.cpl !== 0) c.gp0();
+              const dr = rec[b + F.REG];
+              const gpr = rec[b + F.BASE];
+              if (dr > 7) c.raise(Vector.UD, -1);
+              if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
+              else {
+                R[gpr] = c.dr[dr];
+                H[gpr] = 0;
+              }
+              break;
+            }
+            case O.SYSDESC: {
+              samePage = false;
+              const group = rec[b + F.X_EXT];
+              const sub = rec[b + F.REG] & 7;
+              const dt = c.descTables;
+              // Stores (sgdt, sidt, smsw, sldt, str) are allowed at any CPL (no UMIP); loads are privileged.
+              const store =
+                group === 1 ? sub === 0 || sub === 1 || sub === 4 : sub === 0 || sub === 1;
+              if (!store && c.cpl !== 0) c.gp0();
+              const dst = rec[b + F.X_DST];
+              if (group === 1) {
+                if (sub === 0 || sub === 1) {
+                  const k = sub * 3;
+                  c.wr16(eLo, eHi, dt[k]);
+                  const a = (eLo + 2) | 0;
+                  c.wr64(a, a >>> 0 < eLo >>> 0 ? (eHi + 1) | 0 : eHi, dt[k + 1], dt[k + 2]);
+                } else if (sub === 2 || sub === 3) {
+                  const k = (sub - 2) * 3;
+                  const lim = c.rd16(eLo, eHi);
+                  const a = (eLo + 2) | 0;
+                  const bl = c.rd64(a, a >>> 0 < eLo >>> 0 ? (eHi + 1) | 0 : eHi);
+                  dt[k] = lim;
+                  dt[k + 1] = bl;
+                  dt[k + 2] = c.hi;
+                } else if (sub === 4)
+                  put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.cr0 & 0xffff, 0);
+                else if (sub === 6)
+                  c.cr0 = (c.cr0 & ~0xe) | (get(c, dst, 2, eLo, eHi, rec, b) & 0xf) | (c.cr0 & 1);
+                else c.raise(Vector.UD, -1);
+              } else if (sub < 2) put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, dt[6 + sub], 0);
+              else dt[6 + sub - 2] = get(c, dst, 2, eLo, eHi, rec, b);
+              break;
+            }
+            case O.INVLPG:
+              samePage = false;
+              if (c.cpl !== 0) c.gp0();
+              c.paging.invlpg(eLo, eHi);
+              break;
+            case O.SWAPGS: {
+              if (c.cpl !== 0) c.gp0();
+              const l = c.gsLo,
+                h = c.gsHi;
+              c.gsLo = c.kgsLo;
+              c.gsHi = c.kgsHi;
+              c.kgsLo = l;
+              c.kgsHi = h;
+              break;
+            }
+            case O.FSGSBASE: {
+              if ((c.cr4 & 0x10000) === 0) c.raise(Vector.UD, -1);
+              const r = rec[b + F.BASE];
+              const k = rec[b + F.REG] & 3;
+              if (k < 2) {
+                writeReg(c, r, osz, k === 0 ? c.fsLo : c.gsLo, k === 0 ? c.fsHi : c.gsHi);
+              } else {
+                const l = R[r];
+                const h = osz === 8 ? H[r] : 0;
+                if (!canonical(h)) c.gp0();
+                if (k === 2) {
+                  c.fsLo = l;
+                  c.fsHi = h;
+                } else {
+                  c.gsLo = l;
+                  c.gsHi = h;
+                }
+              }
+              break;
+            }
+            case O.CLTS:
+              if (c.cpl !== 0) c.gp0();
+              c.cr0 = c.cr0 & ~8;
+              break;
+            case O.WBINVD:
+              if (c.cpl !== 0) c.gp0();
+              break;
+            case O.XLAT: {
+              const sg = rec[b + F.SEG];
+              let l = R[3],
+                h = rec[b + F.ASZ] === 8 ? H[3] : 0;
+              if (rec[b + F.ASZ] !== 8) l = R[3];
+              let s = (l >>> 0) + (R[0] & 0xff);
               l = s | 0;
-              h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+              h = (h + (s >= TWO32 ? 1 : 0)) | 0;
+              if (rec[b + F.ASZ] !== 8) h = 0;
+              if (sg >= Seg.FS) {
+                s = (l >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+                l = s | 0;
+                h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+              }
+              R[0] = (R[0] & ~0xff) | c.rd8(l, h);
+              break;
             }
-            R[0] = (R[0] & ~0xff) | c.rd8(l, h);
-            break;
-          }
-          case O.FXSTATE: {
-            const sub = rec[b + F.REG] & 7;
-            if (sub === 2) {
-              const v = c.rd32(eLo, eHi);
-              if ((v & 0xffff0000) !== 0) c.gp0();
-              c.mxcsr = v;
-            } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
-            else if (sub === 7) {
-              c.rd8(eLo, eHi);
-            } else c.raise(Vector.UD, -1);
-            break;
-          }
+            case O.FXSTATE: {
+              const sub = rec[b + F.REG] & 7;
+              if (sub === 2) {
+                const v = c.rd32(eLo, eHi);
+                if ((v & 0xffff0000) !== 0) c.gp0();
+                c.mxcsr = v;
+              } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
+              else if (sub === 7) {
+                c.rd8(eLo, eHi);
+              } else c.raise(Vector.UD, -1);
+              break;
+            }
 
             default:
               // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
@@ -1687,7 +2085,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       rLo = nLo;
       rHi = nHi;
       n++;
-      fpa = samePage && ((nLo ^ ripLo) & -4096) === 0 && nHi === ripHi ? (pa & -4096) | (nLo & 4095) : -1;
+      fpa =
+        samePage && ((nLo ^ ripLo) & -4096) === 0 && nHi === ripHi
+          ? (pa & -4096) | (nLo & 4095)
+          : -1;
     }
   } catch (e) {
     if (e !== FAULT) throw e;

@@ -10,7 +10,6 @@ export * from "./ops.js";
 export * from "./table.js";
 export * from "./decode.js";
 export * from "./disasm.js";
-export * from "./alu.js";
 export * from "./paging.js";
 export * from "./decode-cache.js";
 export * from "./cpu.js";

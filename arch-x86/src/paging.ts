@@ -109,7 +109,8 @@ export class Paging {
     private readonly bytes: Uint8Array,
     private readonly codePages: Uint8Array,
   ) {
-    if (bytes.length > 0x80000000) throw new RangeError("x86 paging: machine memory above 2 GiB is not supported");
+    if (bytes.length > 0x80000000)
+      throw new RangeError("x86 paging: machine memory above 2 GiB is not supported");
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.frames = Math.floor(bytes.length / 4096);
   }
@@ -184,7 +185,8 @@ export class Paging {
       }
       walked[level] = addr;
       // Reserved: NX without EFER.NXE, PS in a PML4E, frame bits beyond 2^40.
-      let rsvd = (eHi < 0 && !nxe) || (level === 0 && (eLo & PTE_PS) !== 0) || (eHi & 0xfffff) > 0xff;
+      let rsvd =
+        (eHi < 0 && !nxe) || (level === 0 && (eLo & PTE_PS) !== 0) || (eHi & 0xfffff) > 0xff;
       rw &= eLo;
       us &= eLo;
       nx |= eHi >>> 31;
