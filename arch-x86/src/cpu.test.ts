@@ -441,4 +441,39 @@ describe("X86Cpu paging, TLB and decode cache", () => {
     expect(m.cpu.run(10)).toBe(X86ExitReason.Exception);
     expect(m.cpu.exit.errorCode).toBe(PfErr.P | PfErr.U | PfErr.RSVD);
   });
+
+  it("runs code, stack and RIP-relative data at high canonical (kernel) addresses", () => {
+    const m = new Machine();
+    const base = 0xffffffff80000000;
+    const hi = BigInt.asUintN(64, -0x80000000n);
+    // Map code, data and stack pages in the top 2 GiB (frames 600..602).
+    const v = m.mem.view;
+    const map = (off: number, mfn: number): void => {
+      const a = m.pteAddr(base + off);
+      v.setUint32(a, mfn * 4096 + (P | RW | US), true);
+    };
+    map(0, 600);
+    map(0x1000, 601);
+    map(0x2000, 602);
+    // call f; mov 0x1000-... rip-relative load; cpuid.  f: push %rax; pop %rbx; ret
+    // 0: e8 0d 00 00 00        call 0x12
+    // 5: 48 8b 0d f4 0f 00 00  mov 0xff4(%rip),%rcx   (0x5 + 7 + 0xff4 = 0x1000)
+    // c: 0f a2                 cpuid
+    // 12: 50 5b c3             push %rax; pop %rbx; ret
+    const code = [
+      0xe8, 0x0d, 0, 0, 0, 0x48, 0x8b, 0x0d, 0xf4, 0x0f, 0, 0, 0x0f, 0xa2, 0x90, 0x90, 0x90, 0x90,
+      0x50, 0x5b, 0xc3,
+    ];
+    m.mem.bytes.set(code, 600 * 4096);
+    v.setBigUint64(601 * 4096, 0x1122334455667788n, true);
+    m.cpu.rip = hi;
+    m.cpu.setReg(4, hi + 0x3000n);
+    m.cpu.setReg(0, 0xabcdefn);
+    expect(m.cpu.run(20)).toBe(X86ExitReason.Cpuid);
+    expect(m.cpu.rip).toBe(hi + 0xcn);
+    expect(m.cpu.getReg(1)).toBe(0x1122334455667788n);
+    expect(m.cpu.getReg(3)).toBe(0xabcdefn);
+    expect(m.cpu.getReg(4)).toBe(hi + 0x3000n);
+    expect(v.getBigUint64(602 * 4096 + 4088, true)).toBe(hi + 5n);
+  });
 });
