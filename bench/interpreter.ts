@@ -124,7 +124,8 @@ function runQemu(reps: number): { seconds: number; status: number } | null {
 
 /** Runs the benchmark and reports MIPS (and the qemu-x86_64 ratio when qemu is present). */
 export async function runInterpreterBench(): Promise<BenchResult> {
-  runEmulated(3); // warm up the JIT
+  // Warm up: let V8 finish optimizing the interpreter (background compilation is slow on a busy host).
+  for (let i = 0; i < 3; i++) runEmulated(10);
   let best = runEmulated(REPS);
   let worst = best;
   for (let i = 0; i < RUNS - 1; i++) {
