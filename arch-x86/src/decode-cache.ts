@@ -33,8 +33,13 @@ export const X_EXT = INSN_FIELDS + 3;
  * 16–17), so the interpreter's dispatch reads one field instead of four.
  */
 export const X_PACK = INSN_FIELDS + 4;
+/**
+ * Record field: the memory operand's BASE (bits 0–4, 31 = none), INDEX (5–9, 31 = none),
+ * SCALE (10–11), address size 8 (bit 12) and SEG (13–15, 7 = none), packed like X_PACK.
+ */
+export const X_EA = INSN_FIELDS + 5;
 /** Int32 fields per cache slot. */
-export const SLOT = INSN_FIELDS + 5;
+export const SLOT = INSN_FIELDS + 6;
 
 /** Operand location: the memory operand at the effective address. */
 export const LOC_MEM = -1;
@@ -169,6 +174,12 @@ export function resolveOperands(rec: Int32Array, b: number): void {
   ) {
     rec[b + D.OP] = Op.INVALID;
   }
+  rec[b + X_EA] =
+    (rec[b + D.BASE] & 31) |
+    ((rec[b + D.INDEX] & 31) << 5) |
+    ((rec[b + D.SCALE] & 3) << 10) |
+    (rec[b + D.ASZ] === 8 ? 1 << 12 : 0) |
+    ((rec[b + D.SEG] & 7) << 13);
   rec[b + X_PACK] =
     (rec[b + D.OP] & 0xff) |
     (rec[b + D.LEN] << 8) |

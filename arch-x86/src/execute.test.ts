@@ -16,13 +16,15 @@ import {
   SLOT,
   X_AUX,
   X_DST,
+  X_EA,
   X_EXT,
   X_PACK,
   X_SRC,
 } from "./decode-cache.js";
 import { AF, CF, DF, IF, IOPL, OF, PF, SF, STATUS, ZF } from "./alu.js";
 import { DecodeCache } from "./decode-cache.js";
-import { D } from "./insn.js";
+import { Seg } from "./cpu-api.js";
+import { BASE_RIP, D } from "./insn.js";
 import { TLB_MASK } from "./paging.js";
 import { Op } from "./ops.js";
 import { TABLE } from "./table.js";
@@ -51,7 +53,8 @@ describe("interpreter dispatch", () => {
     const f = mirror("F");
     for (const [k, v] of f) {
       const want =
-        { X_DST, X_SRC, X_AUX, X_EXT, PACK: X_PACK, SLOT }[k] ?? (D as Record<string, number>)[k];
+        { X_DST, X_SRC, X_AUX, X_EXT, PACK: X_PACK, EA: X_EA, SLOT }[k] ??
+        (D as Record<string, number>)[k];
       expect(v, k).toBe(want);
     }
     const l = mirror("L");
@@ -81,6 +84,7 @@ describe("interpreter dispatch", () => {
       DC_MASK: DecodeCache.MASK,
     };
     expect(Object.fromEntries(mirror("K"))).toEqual(want);
+    expect(Object.fromEntries(mirror("S"))).toEqual({ FS: Seg.FS, GS: Seg.GS, BASE_RIP });
   });
 
   it("has a case for every Op the instruction table uses", () => {

@@ -30,7 +30,7 @@ import {
 import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { DecodeCache } from "./decode-cache.js";
-import { BASE_RIP, Pfx } from "./insn.js";
+import { Pfx } from "./insn.js";
 import { Access, CR0_PG } from "./paging.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
@@ -178,7 +178,8 @@ export const enum F {
   X_AUX = 22,
   X_EXT = 23,
   PACK = 24,
-  SLOT = 25,
+  EA = 25,
+  SLOT = 26,
 }
 
 /** Mirror of the decode cache's operand locations (LOC_*) and RM_MOFFS. */
@@ -198,6 +199,13 @@ export const enum LZ {
   Logic = 3,
   Inc = 4,
   Dec = 5,
+}
+
+/** Segment numbers (`Seg.FS`, `Seg.GS`) and `BASE_RIP` (insn.ts) as literals. */
+export const enum S {
+  FS = 4,
+  GS = 5,
+  BASE_RIP = 16,
 }
 
 /** RFLAGS bits (alu.ts) and table masks (paging.ts `TLB_MASK`, `DecodeCache.MASK`) as literals. */
@@ -468,14 +476,21 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       if (mm !== 0) {
         if (mm === L.MOFFS) {
           eLo = rec[b + F.IMM_LO];
-          eHi = rec[b + F.IMM_HI];
+          eHi = rec[b + F.ASZ] === 4 ? 0 : rec[b + F.IMM_HI];
+          const sg = rec[b + F.SEG];
+          if (sg === S.FS || sg === S.GS) {
+            const s = (eLo >>> 0) + ((sg === S.FS ? c.fsLo : c.gsLo) >>> 0);
+            eLo = s | 0;
+            eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          }
         } else {
           eLo = rec[b + F.DISP];
           eHi = eLo >> 31;
-          const base = rec[b + F.BASE];
-          if (base >= 0) {
+          const ea = rec[b + F.EA];
+          const base = ea & 31;
+          if (base !== 31) {
             let bl: number, bh: number;
-            if (base === BASE_RIP) {
+            if (base === S.BASE_RIP) {
               bl = nLo;
               bh = nHi;
             } else {
@@ -486,9 +501,9 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             eLo = s | 0;
             eHi = (eHi + bh + (s >= TWO32 ? 1 : 0)) | 0;
           }
-          const idx = rec[b + F.INDEX];
-          if (idx >= 0) {
-            const sc = rec[b + F.SCALE];
+          const idx = (ea >> 5) & 31;
+          if (idx !== 31) {
+            const sc = (ea >> 10) & 3;
             const il = R[idx];
             const xl = il << sc;
             const xh = sc === 0 ? H[idx] : (H[idx] << sc) | (il >>> (32 - sc));
@@ -496,13 +511,13 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
             eLo = s | 0;
             eHi = (eHi + xh + (s >= TWO32 ? 1 : 0)) | 0;
           }
-        }
-        if (rec[b + F.ASZ] === 4) eHi = 0;
-        const sg = rec[b + F.SEG];
-        if (sg >= Seg.FS && op !== O.LEA) {
-          const s = (eLo >>> 0) + ((sg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
-          eLo = s | 0;
-          eHi = (eHi + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          if ((ea & 0x1000) === 0) eHi = 0;
+          const sg = ea >> 13;
+          if ((sg === S.FS || sg === S.GS) && op !== O.LEA) {
+            const s = (eLo >>> 0) + ((sg === S.FS ? c.fsLo : c.gsLo) >>> 0);
+            eLo = s | 0;
+            eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          }
         }
       }
 
