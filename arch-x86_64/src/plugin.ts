@@ -83,6 +83,8 @@ export class X86_64PvPlugin implements ArchPlugin {
   readonly dataModel = "x86_64" as const;
   readonly startInfoMagic = "xen-3.0-x86_64";
   readonly modes: readonly GuestMode[] = ["pv"];
+  /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
+  readonly maxMemoryMiB = 2048;
   readonly capabilities = "xen-3.0-x86_64";
   private readonly mmus = new WeakMap<Machine, PvMmu>();
 

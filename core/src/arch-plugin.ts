@@ -155,6 +155,12 @@ export interface ArchPlugin {
   readonly startInfoMagic: string;
   /** Guest modes this plugin implements. The first is the default. */
   readonly modes: readonly GuestMode[];
+  /**
+   * The largest machine memory, in MiB, this arch's model can address (e.g. a CPU model
+   * whose TLB keeps machine addresses as 32-bit integers). The machine refuses a larger
+   * configuration with a config error. Absent: the core's own limit applies.
+   */
+  readonly maxMemoryMiB?: number;
 
   /**
    * Arch-specific hypercalls (e.g. x86's mmu_update, set_trap_table, iret) to merge into

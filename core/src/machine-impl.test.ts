@@ -94,6 +94,16 @@ describe("createMachine", () => {
     expect(go).toThrow(message);
   });
 
+  it("refuses more memory than the arch's model can address", () => {
+    const arch = Object.assign(new FakeArch(), { maxMemoryMiB: 16 });
+    const go = () => createMachine(container.createChildContainer(), { arch, memoryMiB: 32 });
+    expect(go).toThrow(MachineConfigError);
+    expect(go).toThrow(/32 MiB is more than arch fake supports \(16 MiB\)/);
+    expect(
+      createMachine(container.createChildContainer(), { arch, memoryMiB: 16 }).memory.size,
+    ).toBe(16 * 0x100000);
+  });
+
   it("merges injected and arch hypercall rows; a number declared twice is an error", () => {
     const row = (number: number, name: string): HypercallEntry => ({
       number,

@@ -133,6 +133,11 @@ function validateConfig(c: MachineConfig, arch: ArchPlugin): void {
   if (!Number.isInteger(c.memoryMiB) || c.memoryMiB < 1 || c.memoryMiB > MAX_MEMORY_MIB) {
     bad(`memoryMiB ${c.memoryMiB} is not a whole number of MiB from 1 to ${MAX_MEMORY_MIB}`);
   }
+  if (arch.maxMemoryMiB !== undefined && c.memoryMiB > arch.maxMemoryMiB) {
+    bad(
+      `memory of ${c.memoryMiB} MiB is more than arch ${arch.name} supports (${arch.maxMemoryMiB} MiB)`,
+    );
+  }
   if (!arch.pageSizes.includes(c.pageSize)) {
     bad(
       `page size ${c.pageSize} is not one arch ${arch.name} supports (${arch.pageSizes.join(", ")})`,
