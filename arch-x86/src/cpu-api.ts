@@ -31,6 +31,26 @@ export enum Reg {
   /** r15 */ R15 = 15,
 }
 
+/** The 64-bit register names, index {@link Reg} (as disassemblers and crash reports print them). */
+export const REG64_NAMES: readonly string[] = [
+  "rax",
+  "rcx",
+  "rdx",
+  "rbx",
+  "rsp",
+  "rbp",
+  "rsi",
+  "rdi",
+  "r8",
+  "r9",
+  "r10",
+  "r11",
+  "r12",
+  "r13",
+  "r14",
+  "r15",
+];
+
 /** Segment register numbers (the encoding's sreg field). */
 export enum Seg {
   /** es */ ES = 0,

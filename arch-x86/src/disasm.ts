@@ -9,13 +9,14 @@
  *
  * @module
  */
+import { REG64_NAMES } from "./cpu-api.js";
 import { decodeInsn } from "./decode.js";
 import { BASE_RIP, D, INSN_FIELDS, Pfx, PfxCode, REG_AH } from "./insn.js";
 import { Op } from "./ops.js";
 import { CC_NAMES, Opd, RowFlag, TABLE } from "./table.js";
 
 // prettier-ignore
-const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+const R64 = REG64_NAMES;
 // prettier-ignore
 const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
 // prettier-ignore

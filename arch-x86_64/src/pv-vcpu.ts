@@ -17,6 +17,7 @@ import {
 import {
   disassembleBytes,
   Reg,
+  REG64_NAMES,
   Seg,
   X86ExitReason,
   type PvMmu,
@@ -247,24 +248,7 @@ export class PvVcpu implements ArchVcpu {
   describe(): string {
     const cpu = this.cpu;
     const hex = (v: bigint): string => v.toString(16).padStart(16, "0");
-    const names = [
-      "rax",
-      "rcx",
-      "rdx",
-      "rbx",
-      "rsp",
-      "rbp",
-      "rsi",
-      "rdi",
-      "r8",
-      "r9",
-      "r10",
-      "r11",
-      "r12",
-      "r13",
-      "r14",
-      "r15",
-    ];
+    const names = REG64_NAMES;
     const lines: string[] = [];
     lines.push(
       `d${this.domain.id}v${this.vcpu.id} ${this.kernelMode ? "guest kernel" : "guest user"} mode  rip ${hex(cpu.rip)}  rflags ${cpu.rflags.toString(16).padStart(8, "0")}  cs ${cpu.sel[Seg.CS].toString(16)} ss ${cpu.sel[Seg.SS].toString(16)}  cr3 ${cpu.cr3.toString(16)} cr2 ${hex(this.cr2)}`,
