@@ -414,10 +414,28 @@ function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): numbe
 }
 
 /**
+ * Instructions per call of {@link slice}: the interpreter loop is entered often, so V8
+ * optimises it at function entry (not only by on-stack replacement) and re-optimises it
+ * soon after a deoptimisation instead of running a whole `run` in the bytecode interpreter.
+ */
+const SLICE = 4096;
+
+/**
  * Runs `c` until `budget` instructions retire or an exit happens.
  * @returns the exit reason (details in `c.exit`).
  */
 export function execute(c: X86Cpu, budget: number): X86ExitReason {
+  let done = 0;
+  for (;;) {
+    const limit = budget - done > SLICE ? done + SLICE : budget;
+    const r = slice(c, done, limit);
+    done = c.exit.retired;
+    if (r !== X86ExitReason.Budget || done >= budget) return r;
+  }
+}
+
+/** Runs `c` from `start` retired instructions until `budget` (counted from the run's start). */
+function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const rec = c.dcache.recs;
   const tag = c.dcache.tag;
   const R = c.regLo;
@@ -432,7 +450,7 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
   exit.errorCode = -1;
   exit.vector = 0;
   exit.instructionLength = 0;
-  let n = 0;
+  let n = start;
   let curLo = c.ripLo;
   let curHi = c.ripHi;
   // rip lives in these locals during the run; c.ripLo/c.ripHi are written on the way out.
