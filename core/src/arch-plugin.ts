@@ -110,6 +110,17 @@ export interface ArchVcpu {
    * program counter disassembled.
    */
   describe(): string;
+
+  /**
+   * Optional. Told that the core has just set `evtchn_upcall_pending` in this vCPU's
+   * vcpu_info (Xen's `vcpu_mark_events_pending` → `vcpu_kick`); the core has already woken
+   * the vCPU if it was blocked. Whatever the arch does, the guest must enter its event
+   * callback before its next instruction once upcall_pending is set and
+   * `evtchn_upcall_mask` is clear (Xen's `test_guest_events` on every return to the
+   * guest). Called on the hypercall path, never per instruction. Fallback: nothing, for
+   * arches that check upcall_pending on every entry to {@link ArchVcpu.run} (x86_64 PV).
+   */
+  kick?(): void;
 }
 
 /** Everything the domain builder needs to lay out a new domain. */

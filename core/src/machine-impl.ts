@@ -21,7 +21,7 @@ import {
 import { DomId, Domain, DomainState, ShutdownReason } from "./domain.js";
 import { Errno } from "./errno.js";
 import { HvkitError } from "./errors.js";
-import { EventChannelTable } from "./event-channel.js";
+import { EventChannelTable, evtchnPortLimit, evtchnSetPending } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
@@ -237,7 +237,7 @@ export class HvMachine implements Machine, SchedulerHost {
       );
     }
     const domain = new Domain(id, privileged, mode);
-    domain.eventChannels = new EventChannelTable(this.arch.wordBits * this.arch.wordBits);
+    domain.eventChannels = new EventChannelTable(evtchnPortLimit(this.arch.dataModel));
     this.domainMap.set(id, domain);
     this.live++;
     for (let i = 0; i < vcpus; i++) {
@@ -364,8 +364,7 @@ export class HvMachine implements Machine, SchedulerHost {
   notifyPort(domain: Domain, port: number): void {
     const table = domain.eventChannels;
     if (!table.isValid(port)) return;
-    const vcpu = domain.vcpus[table.notifyVcpu[port]];
-    if (vcpu !== undefined) this.wakeVcpu(vcpu);
+    evtchnSetPending(this, domain, table.notifyVcpu[port], port);
   }
 
   /** {@inheritDoc Machine.dispatchHypercall} */

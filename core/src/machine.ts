@@ -160,9 +160,10 @@ export interface Machine {
   yieldVcpu(vcpu: Vcpu): void;
 
   /**
-   * Signals event-channel `port` of `domain` (EVTCHNOP_send's delivery step): wakes the
-   * vCPU the port notifies. Setting the pending bit in shared_info comes with the event
-   * machinery of the next issue.
+   * Signals event-channel `port` of `domain` as if its remote end had sent on it: sets
+   * it pending for the vCPU it notifies, with the 2-level ABI's selector / upcall_pending
+   * / wake-up steps (`evtchnSetPending` in event-channel.ts). Invalid, free or reserved
+   * ports are ignored.
    */
   notifyPort(domain: Domain, port: number): void;
 

@@ -59,6 +59,12 @@ export interface XsmPolicy {
   evtchnSend(caller: Domain): number;
   /** May `caller` query the status of a port of `target`? */
   evtchnStatus(caller: Domain, target: Domain): number;
+  /** May `caller` allocate an unbound port in `target` (EVTCHNOP_alloc_unbound)? */
+  evtchnUnbound(caller: Domain, target: Domain): number;
+  /** May `caller` connect to a port of `remote` (EVTCHNOP_bind_interdomain)? */
+  evtchnInterdomain(caller: Domain, remote: Domain): number;
+  /** May `caller` close every port of `target` (EVTCHNOP_reset)? */
+  evtchnReset(caller: Domain, target: Domain): number;
   /** May `caller` shut `target` down (SCHEDOP_remote_shutdown)? */
   schedopShutdown(caller: Domain, target: Domain): number;
 }
@@ -148,6 +154,21 @@ export class DummyXsmPolicy implements XsmPolicy {
 
   /** May `caller` query a port of `target`? XSM_TARGET. */
   evtchnStatus(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.Target, caller, target);
+  }
+
+  /** May `caller` allocate an unbound port in `target`? XSM_TARGET. */
+  evtchnUnbound(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.Target, caller, target);
+  }
+
+  /** May `caller` bind to a port of `remote`? XSM_HOOK: always. */
+  evtchnInterdomain(caller: Domain, remote: Domain): number {
+    return this.defaultAction(XsmAction.Hook, caller, remote);
+  }
+
+  /** May `caller` reset `target`'s ports? XSM_TARGET. */
+  evtchnReset(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.Target, caller, target);
   }
 

@@ -99,3 +99,8 @@ export const EVTCHN_STATUS = defineStruct("evtchn_status", "Query a port's state
     "OUT: details, by status.",
   ),
 });
+
+/** `struct evtchn_reset`: close every port of a domain (EVTCHNOP_reset). */
+export const EVTCHN_RESET = defineStruct("evtchn_reset", "Close all ports of a domain.", {
+  dom: field(domid, "IN: the domain (DOMID_SELF, or another domain if privileged)."),
+});

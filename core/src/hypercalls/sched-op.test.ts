@@ -106,7 +106,7 @@ describe("sched_op", () => {
   it("unimplemented and unknown commands are -ENOSYS", () => {
     const { machine } = fakeMachine();
     const d = addFakeDomain(machine);
-    for (const cmd of [SchedOp.poll, SchedOp.watchdog, SchedOp.pin_override, 8, -1, 0x7fffffff]) {
+    for (const cmd of [SchedOp.watchdog, SchedOp.pin_override, 8, -1, 0x7fffffff]) {
       expect(hypercall(d, sched, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
     }
     expect(d.state).toBe(DomainState.Running);

@@ -2,28 +2,43 @@
  * sched_op (xen/common/sched/core.c `do_sched_op`).
  *
  * - yield: ends the caller's quantum; it stays runnable.
- * - block: blocks the vCPU until it is woken. Xen first enables event delivery and does
- *   not block if an event is already pending; that check needs the event machinery of
- *   the next issue, so for now a blocked vCPU wakes only through a timer or
- *   `Machine.wakeVcpu` (e.g. EVTCHNOP_send to one of its ports).
+ * - block (`vcpu_block_enable_events`): clears the vCPU's evtchn_upcall_mask, then
+ *   blocks unless an event already needs delivery (upcall_pending set:
+ *   `local_events_need_delivery`); a later event wakes it (`vcpu_kick`) and the arch
+ *   enters the upcall on the way back. Returns 0.
+ * - poll `struct sched_poll { ports, nr_ports, timeout }` (`do_poll`): nr_ports > 128
+ *   −EINVAL; an unreadable struct or port array −EFAULT; returns 0 at once when an
+ *   event needs delivery or one of the ports is pending; a port that is invalid or not
+ *   bound −EINVAL. Otherwise the vCPU blocks until one of the ports is set pending
+ *   (masked or not; any port of the domain when nr_ports ≠ 1), an upcall is raised for
+ *   it, or virtual time reaches `timeout` (absolute ns, 0 none); the result is 0.
  * - shutdown: `struct sched_shutdown { u32 reason }`. As in Xen the reason is truncated
  *   to 8 bits and not range-checked (a toolstack sees unknown codes as they are); a
  *   shutdown_code set earlier takes precedence. Returns 0.
  * - shutdown_code: records the reason a later shutdown reports (first value wins).
  * - remote_shutdown: `struct sched_remote_shutdown { domid, reason }`, device-model or
  *   control-domain privilege (XSM_DM_PRIV).
- * Others (poll, watchdog, pin_override) return −ENOSYS until their issue.
+ * Others (watchdog, pin_override) return −ENOSYS until their issue.
  *
  * @module
  */
-import { SCHED_REMOTE_SHUTDOWN, SCHED_SHUTDOWN } from "../abi/sched.js";
+import { SCHED_POLL, SCHED_REMOTE_SHUTDOWN, SCHED_SHUTDOWN } from "../abi/sched.js";
 import { SchedOp } from "../abi/numbers.js";
 import { ShutdownReason } from "../domain.js";
 import { Errno } from "../errno.js";
-import { readGuestStruct, StructBuffer } from "../guest-memory.js";
+import {
+  eventsNeedDelivery,
+  evtchnEndPoll,
+  evtchnIsPending,
+  evtchnStartPoll,
+  POLL_MAX_PORTS,
+  PortState,
+  setUpcallMask,
+} from "../event-channel.js";
+import { readGuestStruct, readGuestU32, StructBuffer } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 
-const buf = new StructBuffer(16);
+const buf = new StructBuffer(24);
 const CRASH_REPORTED = "the guest reported a crash (SCHEDOP_shutdown)";
 
 /** `sched_op(cmd, arg)`. */
@@ -37,8 +52,12 @@ export function schedOp(ctx: HypercallContext, args: HypercallArgs): number {
       machine.yieldVcpu(vcpu);
       return 0;
     case SchedOp.block:
-      machine.blockVcpu(vcpu);
+      evtchnEndPoll(machine, vcpu);
+      setUpcallMask(machine, vcpu, 0);
+      if (!eventsNeedDelivery(machine, vcpu)) machine.blockVcpu(vcpu);
       return 0;
+    case SchedOp.poll:
+      return poll(ctx, arg);
     case SchedOp.shutdown: {
       const layout = SCHED_SHUTDOWN.layout(model);
       if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
@@ -72,4 +91,27 @@ export function schedOp(ctx: HypercallContext, args: HypercallArgs): number {
     default:
       return -Errno.ENOSYS;
   }
+}
+
+function poll(ctx: HypercallContext, arg: bigint): number {
+  const { machine, domain, vcpu } = ctx;
+  const layout = SCHED_POLL.layout(machine.arch.dataModel);
+  if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
+  const nr = layout.getNumber(buf.view, 0, "nr_ports");
+  if (nr > POLL_MAX_PORTS) return -Errno.EINVAL;
+  const ports = layout.getBigInt(buf.view, 0, "ports");
+  const timeout = layout.getBigInt(buf.view, 0, "timeout");
+  evtchnEndPoll(machine, vcpu);
+  if (eventsNeedDelivery(machine, vcpu)) return 0;
+  const table = domain.eventChannels;
+  let port = 0;
+  for (let i = 0; i < nr; i++) {
+    port = readGuestU32(vcpu, ports + BigInt(4 * i));
+    if (port < 0) return -Errno.EFAULT;
+    // evtchn_port_poll: −EINVAL unless valid and bound; pending ends the poll.
+    if (!table.isValid(port) || table.state[port] <= PortState.Reserved) return -Errno.EINVAL;
+    if (evtchnIsPending(machine, domain, port)) return 0;
+  }
+  evtchnStartPoll(machine, vcpu, nr === 1 ? port : 0, timeout);
+  return 0;
 }
