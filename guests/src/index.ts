@@ -5,3 +5,10 @@
  */
 /** Names of the guest OS adapters planned. */
 export const GUEST_OS_NAMES = ["linux", "netbsd", "freebsd", "darwin"] as const;
+export * from "./xenstore/wire.js";
+export * from "./xenstore/quota.js";
+export * from "./xenstore/daemon.js";
+export * from "./xenstore/ring.js";
+export * from "./xenstore/toolstack.js";
+export * from "./xenbus/client.js";
+export * from "./xenbus/ring.js";

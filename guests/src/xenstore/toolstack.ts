@@ -1,0 +1,87 @@
+/**
+ * What the toolstack (xl/libxl: libxl__domain_make, libxl__build_post) leaves in
+ * xenstore for a new domU, written as dom0 through the daemon.
+ *
+ * @module
+ */
+import { HvkitError, XenstoreMessageType as T } from "@hvkit/core";
+import { XenstoreDaemon } from "./daemon.js";
+import { bytesOf, nulStrings, splitStrings, type XsMessage } from "./wire.js";
+
+/** The facts xl writes into a domU's home. */
+export interface DomainHomeSpec {
+  /** The domain id. */
+  readonly domid: number;
+  /** Its name. */
+  readonly name: string;
+  /** Store event channel (the domain's unbound port for xenstored). */
+  readonly storePort: number;
+  /** The store ring's machine frame (PV: start_info.store_mfn). */
+  readonly storeRingRef: number;
+  /** Console event channel and frame, if the domain has a PV console. */
+  readonly console?: { readonly port: number; readonly ringRef: number };
+  /** Memory target and static maximum in KiB. */
+  readonly memoryKiB: number;
+}
+
+/** Directories under the home the domain may write (owned by it, no access for others). */
+export const DOMAIN_WRITABLE_DIRS: readonly string[] = [
+  "control/shutdown",
+  "control/feature-poweroff",
+  "control/feature-reboot",
+  "control/feature-suspend",
+  "control/sysrq",
+  "data",
+  "drivers",
+  "feature",
+  "attr",
+  "error",
+];
+
+/**
+ * Creates `/local/domain/<domid>` as libxl does: the home and its read-only directories
+ * {owner 0, none} + {domid, read}; the writable ones {owner domid, none}; then `domid`,
+ * `name`, `store/*`, `console/*`, `memory/*` values. Throws if the daemon refuses (only a
+ * programming error: dom0 is privileged).
+ */
+export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): void {
+  const dom0 = daemon.connect(0);
+  const home = `/local/domain/${spec.domid}`;
+  const ro = [`n0`, `r${spec.domid}`];
+  const rw = [`n${spec.domid}`];
+  let reqId = 0x40000000;
+  const run = (type: T, payload: Uint8Array): void => {
+    const req: XsMessage = { type, reqId: reqId++, txId: 0, payload };
+    daemon.handle(dom0, req);
+    const i = dom0.outbox.findIndex((m) => m.reqId === req.reqId);
+    const reply = dom0.outbox.splice(i, 1)[0];
+    if (reply.type === T.ERROR) {
+      throw new HvkitError(`toolstack ${T[type]}: ${splitStrings(reply.payload)[0]}`);
+    }
+  };
+  const mknod = (path: string, perms: string[]): void => {
+    run(T.MKDIR, nulStrings(path));
+    run(T.SET_PERMS, nulStrings(path, ...perms));
+  };
+  const write = (path: string, value: string): void => {
+    const p = bytesOf(path);
+    const v = bytesOf(value);
+    const payload = new Uint8Array(p.length + 1 + v.length);
+    payload.set(p);
+    payload.set(v, p.length + 1);
+    run(T.WRITE, payload);
+  };
+  mknod(home, ro);
+  for (const d of ["cpu", "memory", "device", "control"]) mknod(`${home}/${d}`, ro);
+  for (const d of DOMAIN_WRITABLE_DIRS) mknod(`${home}/${d}`, rw);
+  write(`${home}/domid`, String(spec.domid));
+  write(`${home}/name`, spec.name);
+  write(`${home}/memory/static-max`, String(spec.memoryKiB));
+  write(`${home}/memory/target`, String(spec.memoryKiB));
+  write(`${home}/store/port`, String(spec.storePort));
+  write(`${home}/store/ring-ref`, String(spec.storeRingRef));
+  if (spec.console) {
+    write(`${home}/console/port`, String(spec.console.port));
+    write(`${home}/console/ring-ref`, String(spec.console.ringRef));
+  }
+}
