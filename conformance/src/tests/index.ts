@@ -17,6 +17,7 @@ import { hypercallPage } from "./hypercall/page.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
 import { hypercallTable } from "./hypercall/table.conformance.js";
+import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -31,4 +32,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   unknownEnosys,
   pvMmu,
   cGuest,
+  evtchnUpcall,
 ];

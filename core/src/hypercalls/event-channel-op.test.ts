@@ -5,6 +5,8 @@ import { Errno } from "../errno.js";
 import { PortState } from "../event-channel.js";
 import { readGuestU16, readGuestU32, writeGuestU16, writeGuestU32 } from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { mapFakePages } from "../testing/fake-arch.js";
+import { evtchnIsPending } from "../event-channel.js";
 import { VcpuState } from "../vcpu.js";
 
 const ev = Hypercall.event_channel_op;
@@ -120,5 +122,93 @@ describe("event_channel_op", () => {
     for (const cmd of [2, 11, 12, 13, 15, -1]) {
       expect(hypercall(d, ev, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
     }
+  });
+
+  it("every binding sub-op through the hypercall: struct in, port written back", () => {
+    const { machine } = fakeMachine();
+    const a = addFakeDomain(machine, { vcpus: 2, id: 1 });
+    a.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    const v = a.vcpus[0];
+    const arg = DATA_VA + 0x100n;
+    // alloc_unbound {dom, remote_dom, port}
+    writeGuestU16(v, arg, 0x7ff0);
+    writeGuestU16(v, arg + 2n, 0x7ff0);
+    writeGuestU32(v, arg + 4n, 0xdead);
+    expect(hypercall(a, ev, [EventChannelOp.alloc_unbound, arg])).toBe(0);
+    expect(readGuestU32(v, arg + 4n)).toBe(1);
+    // bind_interdomain {remote_dom, remote_port, local_port}: loopback to port 1
+    writeGuestU16(v, arg, 0x7ff0);
+    writeGuestU32(v, arg + 4n, 1);
+    expect(hypercall(a, ev, [EventChannelOp.bind_interdomain, arg])).toBe(0);
+    expect(readGuestU32(v, arg + 8n)).toBe(2);
+    expect(evtchnIsPending(machine, a, 2)).toBe(true);
+    // bind_virq {virq, vcpu, port}
+    writeGuestU32(v, arg, 0);
+    writeGuestU32(v, arg + 4n, 1);
+    expect(hypercall(a, ev, [EventChannelOp.bind_virq, arg])).toBe(0);
+    expect(readGuestU32(v, arg + 8n)).toBe(3);
+    expect(hypercall(a, ev, [EventChannelOp.bind_virq, arg])).toBe(-Errno.EEXIST);
+    // bind_ipi {vcpu, port}
+    writeGuestU32(v, arg, 1);
+    expect(hypercall(a, ev, [EventChannelOp.bind_ipi, arg])).toBe(0);
+    expect(readGuestU32(v, arg + 4n)).toBe(4);
+    writeGuestU32(v, arg, 9);
+    expect(hypercall(a, ev, [EventChannelOp.bind_ipi, arg])).toBe(-Errno.ENOENT);
+    // bind_vcpu {port, vcpu}
+    writeGuestU32(v, arg, 2);
+    writeGuestU32(v, arg + 4n, 1);
+    expect(hypercall(a, ev, [EventChannelOp.bind_vcpu, arg])).toBe(0);
+    expect(a.eventChannels.notifyVcpu[2]).toBe(1);
+    // send on 1 raises 2 (on vCPU 1 now); unmask and close
+    expect(hypercall(a, ev, [EventChannelOp.send, sendArg(a, 4)])).toBe(0);
+    expect(evtchnIsPending(machine, a, 4)).toBe(true);
+    writeGuestU32(v, arg, 4);
+    expect(hypercall(a, ev, [EventChannelOp.unmask, arg])).toBe(0);
+    writeGuestU32(v, arg, 64);
+    expect(hypercall(a, ev, [EventChannelOp.unmask, arg])).toBe(-Errno.EINVAL);
+    writeGuestU32(v, arg, 2);
+    expect(hypercall(a, ev, [EventChannelOp.close, arg])).toBe(0);
+    expect(a.eventChannels.stateOf(1)).toBe(PortState.Unbound);
+    expect(hypercall(a, ev, [EventChannelOp.close, arg])).toBe(-Errno.EINVAL);
+    // reset {dom}
+    writeGuestU16(v, arg, 0x7ff0);
+    expect(hypercall(a, ev, [EventChannelOp.reset, arg])).toBe(0);
+    for (const p of [1, 3, 4]) expect(a.eventChannels.stateOf(p)).toBe(PortState.Free);
+    writeGuestU16(v, arg, 99);
+    expect(hypercall(a, ev, [EventChannelOp.reset, arg])).toBe(-Errno.ESRCH);
+  });
+
+  it("-EFAULT for every sub-op's unreadable argument; an unwritable OUT struct after the op", () => {
+    const { machine } = fakeMachine();
+    const a = addFakeDomain(machine, { id: 1 });
+    a.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    for (const cmd of [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 14]) {
+      expect(hypercall(a, ev, [cmd, 0x40])).toBe(-Errno.EFAULT);
+    }
+    const ro = 0x80000n;
+    mapFakePages(machine, a, ro, 1, false);
+    // Read-only argument: bind_ipi {vcpu 0} allocates the port, then the write-back fails.
+    expect(hypercall(a, ev, [EventChannelOp.bind_ipi, ro])).toBe(-Errno.EFAULT);
+    expect(a.eventChannels.stateOf(1)).toBe(PortState.Ipi);
+  });
+
+  it("alloc_unbound and reset on another domain: -EPERM unless privileged; reset needs it paused", () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true, id: 0 });
+    const u = addFakeDomain(machine, { id: 3 });
+    const w = addFakeDomain(machine, { id: 4 });
+    const arg = DATA_VA + 0x100n;
+    writeGuestU16(u.vcpus[0], arg, w.id);
+    writeGuestU16(u.vcpus[0], arg + 2n, u.id);
+    expect(hypercall(u, ev, [EventChannelOp.alloc_unbound, arg])).toBe(-Errno.EPERM);
+    expect(hypercall(u, ev, [EventChannelOp.reset, arg])).toBe(-Errno.EPERM);
+    writeGuestU16(u.vcpus[0], arg, 55);
+    expect(hypercall(u, ev, [EventChannelOp.alloc_unbound, arg])).toBe(-Errno.ESRCH);
+    writeGuestU16(dom0.vcpus[0], arg, w.id);
+    writeGuestU16(dom0.vcpus[0], arg + 2n, u.id);
+    expect(hypercall(dom0, ev, [EventChannelOp.alloc_unbound, arg])).toBe(0);
+    expect(readGuestU32(dom0.vcpus[0], arg + 4n)).toBe(1);
+    expect(w.eventChannels.remoteDomain[1]).toBe(u.id);
+    expect(hypercall(dom0, ev, [EventChannelOp.reset, arg])).toBe(-Errno.EINVAL);
   });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { Hypercall, SchedOp } from "../abi/numbers.js";
 import { DomainState, ShutdownReason } from "../domain.js";
 import { Errno } from "../errno.js";
-import { writeGuestU16, writeGuestU32 } from "../guest-memory.js";
+import { writeGuestU16, writeGuestU32, writeGuestU64 } from "../guest-memory.js";
+import { SHARED_INFO } from "../abi/xen.js";
+import { evtchnBindIpi, evtchnIsPolling, evtchnSend } from "../event-channel.js";
+import { structAt } from "../structs.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { VcpuState } from "../vcpu.js";
 
@@ -110,5 +113,80 @@ describe("sched_op", () => {
       expect(hypercall(d, sched, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
     }
     expect(d.state).toBe(DomainState.Running);
+  });
+
+  it("block enables events and does not block when an upcall is already pending", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine, { vcpus: 2 });
+    d.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    si.set("vcpu_info.0.evtchn_upcall_mask", 1);
+    const p = evtchnBindIpi(machine, d, 0);
+    expect(evtchnSend(machine, d, p)).toBe(0);
+    expect(hypercall(d, sched, [SchedOp.block])).toBe(0);
+    expect(si.getNumber("vcpu_info.0.evtchn_upcall_mask")).toBe(0);
+    expect(d.vcpus[0].state).toBe(VcpuState.Runnable);
+    // Acknowledged: block sleeps until the next send.
+    si.set("vcpu_info.0.evtchn_upcall_pending", 0);
+    si.set("vcpu_info.0.evtchn_pending_sel", 0n);
+    si.set("evtchn_pending.0", 0n);
+    expect(hypercall(d, sched, [SchedOp.block])).toBe(0);
+    expect(d.vcpus[0].state).toBe(VcpuState.Blocked);
+    expect(evtchnSend(machine, d, p)).toBe(0);
+    expect(d.vcpus[0].state).toBe(VcpuState.Runnable);
+  });
+
+  it("poll: errors, immediate return on a pending port, wake on a port, timeout in virtual time", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine, { vcpus: 1 });
+    d.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    si.set("vcpu_info.0.evtchn_upcall_mask", 1);
+    const v = d.vcpus[0];
+    const arg = DATA_VA;
+    const ports = DATA_VA + 0x100n;
+    const pollArg = (portsVa: bigint, nr: number, timeout: bigint) => {
+      writeGuestU64(v, arg, portsVa);
+      writeGuestU32(v, arg + 8n, nr);
+      writeGuestU64(v, arg + 16n, timeout);
+      return arg;
+    };
+    const p1 = evtchnBindIpi(machine, d, 0);
+    const p2 = evtchnBindIpi(machine, d, 0);
+    si.set("evtchn_mask.0", (1n << BigInt(p1)) | (1n << BigInt(p2)));
+    writeGuestU32(v, ports, p1);
+    writeGuestU32(v, ports + 4n, p2);
+    expect(hypercall(d, sched, [SchedOp.poll, 0x40])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports, 129, 0n)])).toBe(-Errno.EINVAL);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(0x40n, 1, 0n)])).toBe(-Errno.EFAULT);
+    writeGuestU32(v, ports + 8n, 9); // free port
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports, 3, 0n)])).toBe(-Errno.EINVAL);
+    writeGuestU32(v, ports + 8n, 5000);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports, 3, 0n)])).toBe(-Errno.EINVAL);
+    expect(v.state).toBe(VcpuState.Runnable);
+    // A masked port sent while polling wakes the poller (no upcall).
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports, 2, 0n)])).toBe(0);
+    expect(v.state).toBe(VcpuState.Blocked);
+    expect(evtchnIsPolling(v)).toBe(true);
+    expect(evtchnSend(machine, d, p2)).toBe(0);
+    expect(v.state).toBe(VcpuState.Runnable);
+    expect(evtchnIsPolling(v)).toBe(false);
+    expect(si.getNumber("vcpu_info.0.evtchn_upcall_pending")).toBe(0);
+    // Already pending: returns at once.
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports + 4n, 1, 0n)])).toBe(0);
+    expect(v.state).toBe(VcpuState.Runnable);
+    // Polling one port: another port does not wake it; the timeout does.
+    si.set("evtchn_pending.0", 0n);
+    const deadline = BigInt(machine.clock.now + 5000);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(ports, 1, deadline)])).toBe(0);
+    expect(evtchnSend(machine, d, p2)).toBe(0);
+    expect(v.state).toBe(VcpuState.Blocked);
+    machine.clock.advance(4999);
+    machine.clock.fireDue();
+    expect(v.state).toBe(VcpuState.Blocked);
+    machine.clock.advance(1);
+    machine.clock.fireDue();
+    expect(v.state).toBe(VcpuState.Runnable);
+    expect(evtchnIsPolling(v)).toBe(false);
   });
 });

@@ -1,0 +1,223 @@
+/*
+ * Event channels with the 2-level ABI, seen from a PV guest: allocate ports, connect a
+ * loopback interdomain channel and an IPI to itself, watch the pending / selector /
+ * upcall_pending bits in shared_info, receive upcalls on unmask and through
+ * SCHEDOP_block, poll with SCHEDOP_poll, and check the documented errors.
+ * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
+ */
+#include "rt.h"
+
+#define HC_update_va_mapping 14
+#define HC_event_channel_op 32
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_bind_virq 1
+#define EVTCHNOP_close 3
+#define EVTCHNOP_send 4
+#define EVTCHNOP_status 5
+#define EVTCHNOP_alloc_unbound 6
+#define EVTCHNOP_bind_ipi 7
+#define EVTCHNOP_bind_vcpu 8
+#define EVTCHNOP_unmask 9
+#define EVTCHNOP_reset 10
+#define SCHEDOP_block 1
+#define SCHEDOP_poll 3
+#define DOMID_SELF 0x7ff0
+#define VIRQ_TIMER 0
+#define UVMF_INVLPG 2UL
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define PTE_A 0x20UL
+#define PTE_D 0x40UL
+
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    u64 cr2, _pad1;
+    u8 time[32];
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+};
+struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
+struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
+struct evtchn_bind_virq { u32 virq, vcpu, port; };
+struct evtchn_bind_ipi { u32 vcpu, port; };
+struct evtchn_bind_vcpu { u32 port, vcpu; };
+struct evtchn_status { u16 dom; u16 _pad; u32 port, status, vcpu; union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u; };
+struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
+
+static u8 si_page[4096] __attribute__((aligned(4096)));
+static struct shared_info *const si = (struct shared_info *)si_page;
+
+static u32 seen[16];
+static unsigned nseen, upcalls;
+
+/* The upcall handler: Linux's 2-level scan (upcall_pending, selector, pending & ~mask). */
+void evtchn_upcall(void)
+{
+    struct vcpu_info *v = &si->vcpu_info[0];
+    upcalls++;
+    v->evtchn_upcall_pending = 0;
+    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    while (sel) {
+        unsigned w = __builtin_ctzl(sel);
+        sel &= sel - 1;
+        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
+        while (bits) {
+            unsigned b = __builtin_ctzl(bits);
+            bits &= bits - 1;
+            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
+            if (nseen < 16) seen[nseen++] = w * 64 + b;
+        }
+    }
+}
+
+static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
+static long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
+
+static void show_seen(const char *what)
+{
+    printk("%s: %u upcall(s), ports", what, upcalls);
+    for (unsigned i = 0; i < nseen; i++) printk(" %u", seen[i]);
+    printk("\n");
+    nseen = upcalls = 0;
+}
+
+static void show_bits(const char *what, u32 port)
+{
+    printk("%s: pending %u masked %u sel %lx upcall_pending %u\n", what,
+           (unsigned)((si->evtchn_pending[port / 64] >> (port % 64)) & 1),
+           (unsigned)((si->evtchn_mask[port / 64] >> (port % 64)) & 1),
+           si->vcpu_info[0].evtchn_pending_sel, si->vcpu_info[0].evtchn_upcall_pending);
+}
+
+static void show_status(u32 port)
+{
+    struct evtchn_status st = { DOMID_SELF, 0, port, 99, 99, { { 0 } } };
+    long rc = evtchn_op(EVTCHNOP_status, &st);
+    printk("status(%u): rc %ld status %u vcpu %u", port, rc, st.status, st.vcpu);
+    if (st.status == 1) printk(" unbound for dom %u", st.u.unbound.dom);
+    if (st.status == 2) printk(" to dom %u port %u", st.u.interdomain.dom, st.u.interdomain.port);
+    if (st.status == 4) printk(" virq %u", st.u.virq);
+    printk("\n");
+}
+
+static void mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST); }
+
+extern void entry_event(void);
+struct callback_register { u16 type, flags; u32 _pad; u64 address; };
+
+int guest_main(void)
+{
+    long rc;
+    u64 si_mfn = start_info_ptr->shared_info >> 12;
+    rc = HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    printk("map shared_info: %ld, upcall mask %u\n", rc, si->vcpu_info[0].evtchn_upcall_mask);
+    struct callback_register cb = { 0 /* CALLBACKTYPE_event */, 0, 0, (u64)entry_event };
+    rc = HYPERCALL(HC_callback_op, 0, &cb, 0, 0, 0);
+    printk("register event callback: %ld\n", rc);
+    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+
+    /* A loopback interdomain channel: an unbound port for ourselves, then bind to it. */
+    struct evtchn_alloc_unbound au = { DOMID_SELF, DOMID_SELF, 0 };
+    rc = evtchn_op(EVTCHNOP_alloc_unbound, &au);
+    u32 a = au.port;
+    printk("alloc_unbound: %ld port %u\n", rc, a);
+    show_status(a);
+    struct evtchn_bind_interdomain bi = { DOMID_SELF, 0, a, 0 };
+    rc = evtchn_op(EVTCHNOP_bind_interdomain, &bi);
+    u32 b = bi.local_port;
+    printk("bind_interdomain: %ld local port %u\n", rc, b);
+    show_status(a);
+    show_status(b);
+    show_bits("after bind (masked)", b);
+    si->evtchn_pending[0] = 0;
+
+    struct evtchn_bind_ipi ipi = { 0, 0 };
+    rc = evtchn_op(EVTCHNOP_bind_ipi, &ipi);
+    u32 c = ipi.port;
+    printk("bind_ipi: %ld port %u\n", rc, c);
+    show_status(c);
+
+    /* Masked: send sets only the pending bit. */
+    rc = port_op(EVTCHNOP_send, a);
+    printk("send(%u): %ld\n", a, rc);
+    show_bits("masked", b);
+
+    /* Enable events, then unmask: the pending port raises the upcall. */
+    si->vcpu_info[0].evtchn_upcall_mask = 0;
+    rc = port_op(EVTCHNOP_unmask, b);
+    printk("unmask(%u): %ld\n", b, rc);
+    show_seen("after unmask");
+    show_bits("after the handler", b);
+
+    /* Unmasked with events enabled: the upcall arrives as the send returns. */
+    port_op(EVTCHNOP_unmask, a);
+    rc = port_op(EVTCHNOP_send, b);
+    printk("send(%u): %ld\n", b, rc);
+    show_seen("after send");
+
+    /* Events disabled: the IPI waits; SCHEDOP_block enables events, does not sleep. */
+    rc = port_op(EVTCHNOP_unmask, c);
+    si->vcpu_info[0].evtchn_upcall_mask = 1;
+    rc = port_op(EVTCHNOP_send, c);
+    printk("send(%u) with events off: %ld, upcalls %u, upcall_pending %u\n", c, rc, upcalls,
+           si->vcpu_info[0].evtchn_upcall_pending);
+    rc = HYPERCALL(HC_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+    printk("block: %ld, upcall mask now %u\n", rc, si->vcpu_info[0].evtchn_upcall_mask);
+    show_seen("after block");
+
+    /* Poll: a pending masked port returns at once; otherwise the timeout ends it. */
+    mask(c);
+    si->vcpu_info[0].evtchn_upcall_mask = 1;
+    port_op(EVTCHNOP_send, c);
+    u32 ports[2] = { c, b };
+    struct sched_poll sp = { ports, 1, 0, 0 };
+    rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    printk("poll(pending %u): %ld\n", c, rc);
+    si->evtchn_pending[0] = 0;
+    sp.nr_ports = 2;
+    sp.timeout = 20000000000UL; /* 20 s of system time */
+    rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    printk("poll(%u, %u) until the timeout: %ld, upcalls %u\n", c, b, rc, upcalls);
+    sp.nr_ports = 129;
+    printk("poll(129 ports): %ld\n", HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0));
+    ports[1] = 4000;
+    sp.nr_ports = 2;
+    printk("poll(bad port): %ld\n", HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0));
+
+    /* Close one end: the other becomes unbound again, and bindable. */
+    rc = port_op(EVTCHNOP_close, b);
+    printk("close(%u): %ld\n", b, rc);
+    show_status(a);
+    printk("send(%u) to nobody: %ld\n", a, port_op(EVTCHNOP_send, a));
+    printk("close(%u) again: %ld\n", b, port_op(EVTCHNOP_close, b));
+
+    /* VIRQs and errors. */
+    struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
+    rc = evtchn_op(EVTCHNOP_bind_virq, &bv);
+    printk("bind_virq(timer): %ld port %u\n", rc, bv.port);
+    show_status(bv.port);
+    printk("bind_virq(timer) again: %ld\n", evtchn_op(EVTCHNOP_bind_virq, &bv));
+    bv.virq = 24;
+    printk("bind_virq(24): %ld\n", evtchn_op(EVTCHNOP_bind_virq, &bv));
+    ipi.vcpu = 5;
+    printk("bind_ipi(vcpu 5): %ld\n", evtchn_op(EVTCHNOP_bind_ipi, &ipi));
+    struct evtchn_bind_vcpu bvc = { c, 0 };
+    printk("bind_vcpu(ipi %u): %ld\n", c, evtchn_op(EVTCHNOP_bind_vcpu, &bvc));
+    printk("send(4095): %ld\n", port_op(EVTCHNOP_send, 4095));
+    printk("send(%u) on a VIRQ: %ld\n", bv.port, port_op(EVTCHNOP_send, bv.port));
+    printk("status(bad pointer): %ld\n", evtchn_op(EVTCHNOP_status, (void *)0x40000000));
+    au.dom = 77;
+    printk("alloc_unbound(dom 77): %ld\n", evtchn_op(EVTCHNOP_alloc_unbound, &au));
+
+    /* Reset: every port closed. */
+    u16 self = DOMID_SELF;
+    printk("reset: %ld\n", evtchn_op(EVTCHNOP_reset, &self));
+    show_status(a);
+    show_status(c);
+    return 0;
+}
