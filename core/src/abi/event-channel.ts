@@ -5,7 +5,18 @@
  *
  * @module
  */
-import { defineStruct, domid, evtchnPort, field, struct, u32, union } from "../structs.js";
+import {
+  array,
+  defineStruct,
+  domid,
+  evtchnPort,
+  field,
+  struct,
+  u32,
+  u64,
+  u8,
+  union,
+} from "../structs.js";
 
 /** `struct evtchn_alloc_unbound`: allocate a port that domain `remote_dom` may later bind. */
 export const EVTCHN_ALLOC_UNBOUND = defineStruct(
@@ -104,3 +115,37 @@ export const EVTCHN_STATUS = defineStruct("evtchn_status", "Query a port's state
 export const EVTCHN_RESET = defineStruct("evtchn_reset", "Close all ports of a domain.", {
   dom: field(domid, "IN: the domain (DOMID_SELF, or another domain if privileged)."),
 });
+
+/**
+ * `struct evtchn_init_control` (24 bytes): FIFO ABI, register vCPU `vcpu`'s control block
+ * at `offset` in guest frame `control_gfn`. hvkit implements only the 2-level ABI, so a
+ * valid request is refused (see the handler); the argument checks are Xen's.
+ */
+export const EVTCHN_INIT_CONTROL = defineStruct(
+  "evtchn_init_control",
+  "Switch to the FIFO ABI: register a vCPU's control block.",
+  {
+    control_gfn: field(u64, "IN: guest frame holding the control block."),
+    offset: field(u32, "IN: byte offset of the control block (8-byte aligned, within the page)."),
+    vcpu: field(u32, "IN: the vCPU."),
+    link_bits: field(u8, "OUT: bits in an event word's LINK field (17)."),
+    _pad: field(array(u8, 7), "Padding."),
+  },
+);
+
+/** `struct evtchn_expand_array`: FIFO ABI, add a page to the event array. */
+export const EVTCHN_EXPAND_ARRAY = defineStruct(
+  "evtchn_expand_array",
+  "FIFO ABI: add an event array page.",
+  { array_gfn: field(u64, "IN: guest frame of the new event array page.") },
+);
+
+/** `struct evtchn_set_priority`: FIFO ABI, set a port's queue priority. */
+export const EVTCHN_SET_PRIORITY = defineStruct(
+  "evtchn_set_priority",
+  "FIFO ABI: set a port's priority.",
+  {
+    port: field(evtchnPort, "IN: the port."),
+    priority: field(u32, "IN: 0 (highest) to 15 (lowest)."),
+  },
+);

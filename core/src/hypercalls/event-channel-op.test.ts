@@ -3,7 +3,13 @@ import { EventChannelOp, EventChannelStatus, Hypercall } from "../abi/numbers.js
 import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { PortState } from "../event-channel.js";
-import { readGuestU16, readGuestU32, writeGuestU16, writeGuestU32 } from "../guest-memory.js";
+import {
+  readGuestU16,
+  readGuestU32,
+  writeGuestU16,
+  writeGuestU32,
+  writeGuestU64,
+} from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { mapFakePages } from "../testing/fake-arch.js";
 import { evtchnIsPending } from "../event-channel.js";
@@ -116,10 +122,39 @@ describe("event_channel_op", () => {
     expect(b.vcpus[0].state).toBe(VcpuState.Blocked);
   });
 
-  it("bind_pirq, the FIFO ABI and unknown commands are -ENOSYS", () => {
+  it("FIFO ABI: init_control checks its arguments like Xen, then is refused; expand_array, set_priority", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine, { vcpus: 2 });
+    const v = d.vcpus[0];
+    const arg = DATA_VA + 0x100n;
+    const init = (gfn: bigint, offset: number, vcpu: number) => {
+      writeGuestU64(v, arg, gfn);
+      writeGuestU32(v, arg + 8n, offset);
+      writeGuestU32(v, arg + 12n, vcpu);
+      return hypercall(d, ev, [EventChannelOp.init_control, arg]);
+    };
+    d.p2m = new Int32Array([-1, 7]);
+    const gfn = 1n;
+    expect(init(0n, 0, 0)).toBe(-Errno.EINVAL); // a hole
+    expect(init(gfn, 0, 2)).toBe(-Errno.ENOENT);
+    expect(init(gfn, 4096 - 72 + 8, 0)).toBe(-Errno.EINVAL);
+    expect(init(gfn, 4, 0)).toBe(-Errno.EINVAL);
+    expect(init(0xfffffffffffffffen, 0, 0)).toBe(-Errno.EINVAL); // XTF xsa-188
+    expect(init(gfn, 4096 - 72, 1)).toBe(-Errno.ENOSYS);
+    expect(hypercall(d, ev, [EventChannelOp.init_control, 0x40])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, ev, [EventChannelOp.expand_array, arg])).toBe(-Errno.EOPNOTSUPP);
+    expect(hypercall(d, ev, [EventChannelOp.expand_array, 0x40])).toBe(-Errno.EFAULT);
+    writeGuestU32(v, arg, 1);
+    expect(hypercall(d, ev, [EventChannelOp.set_priority, arg])).toBe(-Errno.ENOSYS);
+    writeGuestU32(v, arg, 64);
+    expect(hypercall(d, ev, [EventChannelOp.set_priority, arg])).toBe(-Errno.EINVAL);
+    expect(hypercall(d, ev, [EventChannelOp.set_priority, 0x40])).toBe(-Errno.EFAULT);
+  });
+
+  it("bind_pirq and unknown commands are -ENOSYS", () => {
     const { machine } = fakeMachine();
     const d = addFakeDomain(machine);
-    for (const cmd of [2, 11, 12, 13, 15, -1]) {
+    for (const cmd of [2, 15, -1]) {
       expect(hypercall(d, ev, [cmd, DATA_VA])).toBe(-Errno.ENOSYS);
     }
   });
@@ -182,7 +217,7 @@ describe("event_channel_op", () => {
     const { machine } = fakeMachine();
     const a = addFakeDomain(machine, { id: 1 });
     a.sharedInfoMfn = machine.allocXenFrames(1)![0];
-    for (const cmd of [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 14]) {
+    for (const cmd of [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]) {
       expect(hypercall(a, ev, [cmd, 0x40])).toBe(-Errno.EFAULT);
     }
     const ro = 0x80000n;

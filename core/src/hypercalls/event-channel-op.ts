@@ -21,7 +21,13 @@
  *   privileged (XSM_TARGET); free and reserved ports read EVTCHNSTAT_closed.
  * - reset / reset_cont `{dom}`: −ESRCH; −EPERM (XSM_TARGET); another domain not paused
  *   −EINVAL.
- * - bind_pirq and the FIFO ABI (init_control, expand_array, set_priority): −ENOSYS.
+ * - FIFO ABI (hvkit has only the 2-level one; Linux falls back to it on any error):
+ *   init_control `{control_gfn, offset, vcpu, link_bits}` checks as Xen — no such vCPU
+ *   −ENOENT, an offset past the page or not 8-byte aligned −EINVAL, a gfn that is not
+ *   the domain's RAM −EINVAL — then refuses a valid request with −ENOSYS; expand_array
+ *   −EOPNOTSUPP (no FIFO array exists, as Xen before init_control); set_priority an
+ *   invalid port −EINVAL, else −ENOSYS (the 2-level ABI has no priorities).
+ * - bind_pirq: −ENOSYS (no physical IRQs yet).
  *
  * @module
  */
@@ -32,7 +38,10 @@ import {
   EVTCHN_BIND_VCPU,
   EVTCHN_BIND_VIRQ,
   EVTCHN_CLOSE,
+  EVTCHN_EXPAND_ARRAY,
+  EVTCHN_INIT_CONTROL,
   EVTCHN_RESET,
+  EVTCHN_SET_PRIORITY,
   EVTCHN_SEND,
   EVTCHN_STATUS,
   EVTCHN_UNMASK,
@@ -84,6 +93,18 @@ export function eventChannelOp(ctx: HypercallContext, args: HypercallArgs): numb
     case EventChannelOp.reset:
     case EventChannelOp.reset_cont:
       return reset(ctx, arg);
+    case EventChannelOp.init_control:
+      return initControl(ctx, arg);
+    case EventChannelOp.expand_array:
+      return readArg(ctx, arg, EVTCHN_EXPAND_ARRAY.layout(ctx.machine.arch.dataModel))
+        ? -Errno.EOPNOTSUPP
+        : -Errno.EFAULT;
+    case EventChannelOp.set_priority: {
+      const layout = EVTCHN_SET_PRIORITY.layout(ctx.machine.arch.dataModel);
+      if (!readArg(ctx, arg, layout)) return -Errno.EFAULT;
+      const valid = ctx.domain.eventChannels.isValid(layout.getNumber(buf.view, 0, "port"));
+      return valid ? -Errno.ENOSYS : -Errno.EINVAL;
+    }
     default:
       return -Errno.ENOSYS;
   }
@@ -180,6 +201,23 @@ function portOp(
 ): number {
   if (!readArg(ctx, arg, layout)) return -Errno.EFAULT;
   return op(ctx.machine, ctx.domain, layout.getNumber(buf.view, 0, "port"));
+}
+
+/** `struct evtchn_fifo_control_block`: u32 ready, u32 reserved, u32 head[16]. */
+const FIFO_CONTROL_BLOCK_BYTES = 72;
+
+function initControl(ctx: HypercallContext, arg: bigint): number {
+  const { machine, domain } = ctx;
+  const layout = EVTCHN_INIT_CONTROL.layout(machine.arch.dataModel);
+  if (!readArg(ctx, arg, layout)) return -Errno.EFAULT;
+  const vcpu = layout.getNumber(buf.view, 0, "vcpu");
+  if (domain.vcpus[vcpu] === undefined) return -Errno.ENOENT;
+  const offset = layout.getNumber(buf.view, 0, "offset");
+  if (offset > machine.memory.pageSize - FIFO_CONTROL_BLOCK_BYTES) return -Errno.EINVAL;
+  if ((offset & 7) !== 0) return -Errno.EINVAL;
+  const gfn = layout.getBigInt(buf.view, 0, "control_gfn");
+  if (gfn >= BigInt(domain.p2m.length) || domain.p2m[Number(gfn)] < 0) return -Errno.EINVAL;
+  return -Errno.ENOSYS;
 }
 
 function reset(ctx: HypercallContext, arg: bigint): number {
