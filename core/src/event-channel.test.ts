@@ -275,4 +275,15 @@ describe("binding operations", () => {
     expect(evtchnReset(machine, a, b)).toBe(0);
     expect(b.eventChannels.stateOf(pb)).toBe(PortState.Free);
   });
+
+  it("destroying a domain closes its ports: the peer's end becomes unbound", () => {
+    const { machine, a, b } = setup();
+    const pb = evtchnAllocUnbound(machine, b, a.id);
+    const pa = evtchnBindInterdomain(machine, a, b.id, pb);
+    expect(pa).toBeGreaterThan(0);
+    machine.destroyDomain(a);
+    expect(b.eventChannels.stateOf(pb)).toBe(PortState.Unbound);
+    expect(b.eventChannels.remoteDomain[pb]).toBe(a.id);
+    expect(evtchnSend(machine, b, pb)).toBe(0);
+  });
 });

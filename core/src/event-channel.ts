@@ -756,3 +756,18 @@ export function evtchnReset(machine: Machine, caller: Domain, domain: Domain): n
   }
   return 0;
 }
+
+/**
+ * Xen's `evtchn_destroy`, for a domain being destroyed: closes every port (the remote
+ * ends of its interdomain channels become unbound, as on close) and cancels poll
+ * timeouts.
+ */
+export function evtchnDestroy(machine: Machine, domain: Domain): void {
+  const table = domain.eventChannels;
+  for (let port = 1; port < table.state.length; port++) {
+    if (table.state[port] > PortState.Reserved) evtchnClose(machine, domain, port);
+  }
+  for (const t of table.pollTimers) if (t !== undefined) machine.clock.cancel(t);
+  table.polling.fill(0);
+  table.pollPort.fill(0);
+}

@@ -21,7 +21,12 @@ import {
 import { DomId, Domain, DomainState, ShutdownReason } from "./domain.js";
 import { Errno } from "./errno.js";
 import { HvkitError } from "./errors.js";
-import { EventChannelTable, evtchnPortLimit, evtchnSetPending } from "./event-channel.js";
+import {
+  EventChannelTable,
+  evtchnDestroy,
+  evtchnPortLimit,
+  evtchnSetPending,
+} from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
@@ -271,6 +276,7 @@ export class HvMachine implements Machine, SchedulerHost {
   /** {@inheritDoc Machine.destroyDomain} */
   destroyDomain(domain: Domain): void {
     if (this.domainMap.get(domain.id) !== domain) return;
+    evtchnDestroy(this, domain);
     if (!domain.isDead) this.live--;
     domain.state = DomainState.Dying;
     this.domainMap.delete(domain.id);
