@@ -23,7 +23,16 @@
  *
  * @module
  */
-import { Errno, FRAME_FREE, FRAME_XEN, type Domain, type PhysicalMemory } from "@hvkit/core";
+import {
+  Errno,
+  FRAME_FREE,
+  FRAME_XEN,
+  GNTMAP_APPLICATION_MAP,
+  GNTMAP_CONTAINS_PTE,
+  GNTMAP_READONLY,
+  type Domain,
+  type PhysicalMemory,
+} from "@hvkit/core";
 
 /** Xen's page types (PGT_*), kept in `FrameTable.type` (core). */
 export enum PageType {
@@ -69,6 +78,12 @@ export const Pte = {
 
 /** `_PAGE_GUEST_KERNEL` (bit 52): a kernel-only mapping of a 64-bit PV guest, in the high word. */
 export const PTE_HI_GUEST_KERNEL = 1 << 20;
+/**
+ * `_PAGE_GNTTAB` (bit 62), in the high word: marks an L1 entry made by a grant map (as
+ * Xen's debug builds do). Guests may not set it; the references such an entry stands for
+ * belong to the grant, so an ordinary update over it releases none.
+ */
+export const PTE_HI_GNTTAB = 1 << 30;
 /** NX (bit 63), in the high word. */
 export const PTE_HI_NX = 0x80000000;
 
@@ -345,7 +360,7 @@ export class PvMmu {
     const mfn = PvMmu.frameOf(lo, hi);
     if (level === 1) {
       const allowed = d.privileged ? L1_ALLOWED | CACHE_ATTRS : L1_ALLOWED;
-      if (lo & 0xfff & ~allowed) return -Errno.EINVAL;
+      if (lo & 0xfff & ~allowed || hi & PTE_HI_GNTTAB) return -Errno.EINVAL;
       if (mfn >= this.ft.frames) return -Errno.EINVAL;
       if (this.ft.owner[mfn] !== d.id) return -Errno.EBUSY;
       const shared = (this.ft.flags[mfn] & PageFlag.Shared) !== 0;
@@ -369,6 +384,7 @@ export class PvMmu {
     const mfn = PvMmu.frameOf(lo, hi);
     if (mfn >= this.ft.frames) return;
     if (level === 1) {
+      if (hi & PTE_HI_GNTTAB) return;
       if (lo & Pte.RW && !(this.ft.flags[mfn] & PageFlag.Shared)) this.putPageType(mfn, d);
       this.ft.refCount[mfn]--;
       return;
@@ -399,6 +415,77 @@ export class PvMmu {
     this.dv.setUint32(pa, lo >>> 0, true);
     this.dv.setUint32(pa + 4, hi >>> 0, true);
     if (olo & Pte.P) this.putPageFromEntry(level, olo, ohi, d);
+    this.tlb.invalidateCode(pa, 8);
+    this.tlb.flushAll(d);
+    return 0;
+  }
+
+  /**
+   * The machine address of the L1 entry a grant host mapping names (GNTMAP_contains_pte:
+   * `addr` is that address, 8-byte aligned; else the L1 entry for virtual address `addr`
+   * in the tables rooted at `rootMfn`), provided the entry lies in an L1 table `d` owns;
+   * −1 otherwise.
+   */
+  private grantL1e(rootMfn: number, addr: bigint, flags: number, d: Domain): number {
+    let pa: number;
+    if (flags & GNTMAP_CONTAINS_PTE) {
+      if (addr % 8n !== 0n || addr >= BigInt(this.ft.frames * 4096)) return -1;
+      pa = Number(addr);
+    } else {
+      pa = this.l1eAddress(rootMfn, addr);
+      if (pa < 0) return -1;
+    }
+    const l1 = Math.floor(pa / 4096);
+    const ft = this.ft;
+    if (ft.owner[l1] !== d.id || ft.type[l1] !== PageType.L1 || ft.typeCount[l1] === 0) return -1;
+    return pa;
+  }
+
+  /** The L1 flags of a grant mapping (grant_to_pte_flags): low word in {@link adjLo}, high in {@link adjHi}. */
+  private grantEntryFlags(flags: number): void {
+    let lo = Pte.P | Pte.A | Pte.D;
+    if (flags & GNTMAP_APPLICATION_MAP) lo |= Pte.US;
+    if (!(flags & GNTMAP_READONLY)) lo |= Pte.RW;
+    this.adjust(1, lo, PTE_HI_NX | PTE_HI_GNTTAB);
+  }
+
+  /**
+   * Installs a grant host mapping of `mfn` for `d` (create_grant_pv_mapping) and releases
+   * what the entry mapped before. The entry takes no references (the grant holds them).
+   * Returns 0, or −1 (GNTST_general_error) when `addr` names no L1 entry of `d`.
+   */
+  createGrantMapping(rootMfn: number, addr: bigint, mfn: number, flags: number, d: Domain): number {
+    const pa = this.grantL1e(rootMfn, addr, flags, d);
+    if (pa < 0) return -1;
+    const olo = this.dv.getUint32(pa, true);
+    const ohi = this.dv.getUint32(pa + 4, true);
+    this.grantEntryFlags(flags);
+    this.writeEntry(pa, mfn, this.adjLo, this.adjHi);
+    if (olo & Pte.P) this.putPageFromEntry(1, olo, ohi, d);
+    this.tlb.invalidateCode(pa, 8);
+    this.tlb.flushAll(d);
+    return 0;
+  }
+
+  /**
+   * Removes a grant host mapping (replace_grant_pv_mapping with no replacement): the
+   * entry must map `mfn` with the presence and write access of `flags`. Returns 0, or −1
+   * (GNTST_general_error) leaving the entry alone.
+   */
+  destroyGrantMapping(
+    rootMfn: number,
+    addr: bigint,
+    mfn: number,
+    flags: number,
+    d: Domain,
+  ): number {
+    const pa = this.grantL1e(rootMfn, addr, flags, d);
+    if (pa < 0) return -1;
+    const olo = this.dv.getUint32(pa, true);
+    const ohi = this.dv.getUint32(pa + 4, true);
+    this.grantEntryFlags(flags);
+    if (PvMmu.frameOf(olo, ohi) !== mfn || ((olo ^ this.adjLo) & (Pte.P | Pte.RW)) !== 0) return -1;
+    this.dv.setBigUint64(pa, 0n, true);
     this.tlb.invalidateCode(pa, 8);
     this.tlb.flushAll(d);
     return 0;

@@ -28,6 +28,12 @@ import {
   type TlbControl,
 } from "@hvkit/arch-x86";
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
+import {
+  createGrantHostMapping,
+  destroyGrantHostMapping,
+  getWritableFrame,
+  putWritableFrame,
+} from "./grant-mapping.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 
@@ -152,6 +158,22 @@ export class X86_64PvPlugin implements ArchPlugin {
     });
     const state: PvDomainState = { layout };
     domain.arch = state;
+  }
+
+  createGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
+    return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
+  }
+
+  destroyGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
+    return destroyGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
+  }
+
+  getWritableFrame(machine: Machine, mfn: number): boolean {
+    return getWritableFrame(this.mmu(machine), machine, mfn);
+  }
+
+  putWritableFrame(machine: Machine, mfn: number): void {
+    putWritableFrame(this.mmu(machine), machine, mfn);
   }
 
   disassemble(vcpu: Vcpu, va: bigint, count: number): string[] {

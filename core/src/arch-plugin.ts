@@ -247,6 +247,41 @@ export interface ArchPlugin {
    * −ENOSYS for operations the arch does not have. Fallback: −ENOSYS.
    */
   memoryOp?(ctx: HypercallContext, op: number, cmd: bigint, arg: bigint): number | bigint;
+
+  /**
+   * Installs a grant host mapping for `vcpu`'s domain (Xen's create_grant_host_mapping):
+   * machine frame `mfn` (another domain's, granted) becomes visible at `addr`. `flags`
+   * are the map's GNTMAP_* flags: readonly → no write access; application_map → also
+   * reachable from guest user mode; contains_pte → `addr` is the machine address of the
+   * page-table entry to write, else a virtual address in the vCPU's current address
+   * space. Whatever `addr` mapped before is released as an ordinary unmapping would. The
+   * new mapping takes no frame or type references of its own (the grant code holds them),
+   * and a later ordinary page-table update over it must not release any.
+   * Returns a GNTST_* code: 0 (okay) or GNTST_general_error (−1) when no mapping can be
+   * made there. Fallback: GNTMAP_host_map fails with GNTST_general_error.
+   */
+  createGrantHostMapping?(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number;
+
+  /**
+   * Removes a mapping {@link ArchPlugin.createGrantHostMapping} made (Xen's
+   * replace_grant_host_mapping with no replacement): the entry for `addr` must map `mfn`
+   * with the presence and write access `flags` asked for, else nothing changes and the
+   * result is GNTST_general_error (−1). Flushes the domain's TLBs. Returns 0 or −1.
+   * Fallback: GNTST_general_error.
+   */
+  destroyGrantHostMapping?(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number;
+
+  /**
+   * Takes a writable type reference on machine frame `mfn` for a writable grant map or a
+   * grant copy into it (Xen's get_page_type(PGT_writable_page)); false when the frame may
+   * not be written (x86: it is in use as a page table or descriptor table). Must be
+   * paired with {@link ArchPlugin.putWritableFrame}. Fallback: always true (the arch has
+   * no page types), and the put does nothing.
+   */
+  getWritableFrame?(machine: Machine, mfn: number): boolean;
+
+  /** Drops a reference {@link ArchPlugin.getWritableFrame} took. Fallback: nothing. */
+  putWritableFrame?(machine: Machine, mfn: number): void;
 }
 
 /**

@@ -67,7 +67,15 @@ export interface XsmPolicy {
   evtchnReset(caller: Domain, target: Domain): number;
   /** May `caller` shut `target` down (SCHEDOP_remote_shutdown)? */
   schedopShutdown(caller: Domain, target: Domain): number;
+  /**
+   * May `caller` use grant operation `op` on `target`'s grant table (for copy: `caller`
+   * is the source domain, `target` the destination)? Xen's xsm_grant_* hooks.
+   */
+  grant(op: XsmGrantOp, caller: Domain, target: Domain): number;
 }
+
+/** The grant-table XSM hooks (xsm_grant_setup, xsm_grant_query_size, xsm_grant_mapref, ...). */
+export type XsmGrantOp = "setup" | "query_size" | "mapref" | "unmapref" | "copy" | "transfer";
 
 /** Xen's default policy (`xsm/dummy.h`). */
 @injectable()
@@ -175,5 +183,11 @@ export class DummyXsmPolicy implements XsmPolicy {
   /** May `caller` shut `target` down? XSM_DM_PRIV. */
   schedopShutdown(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.DmPriv, caller, target);
+  }
+
+  /** Grant hooks: setup and query_size are XSM_TARGET; map, unmap, copy, transfer XSM_HOOK. */
+  grant(op: XsmGrantOp, caller: Domain, target: Domain): number {
+    const action = op === "setup" || op === "query_size" ? XsmAction.Target : XsmAction.Hook;
+    return this.defaultAction(action, caller, target);
   }
 }

@@ -135,3 +135,38 @@ export const GNTTAB_COPY = defineStruct(
     status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
   },
 );
+
+/** `struct gnttab_transfer`: give one of the caller's pages to another domain. 24 bytes on LP64, 12 on x86_32. */
+export const GNTTAB_TRANSFER = defineStruct(
+  "gnttab_transfer",
+  "Transfer a page to a domain that offered an accept-transfer grant.",
+  {
+    mfn: field(
+      xenPfn,
+      "IN: the page to give away (a machine frame for PV guests, a guest frame otherwise).",
+    ),
+    domid: field(domid, "IN: the receiving domain."),
+    ref: field(grantRef, "IN: the receiver's accept-transfer grant reference."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+  },
+);
+
+/** `struct gnttab_set_version` (4 bytes). */
+export const GNTTAB_SET_VERSION = defineStruct(
+  "gnttab_set_version",
+  "Choose the grant entry format.",
+  {
+    version: field(u32, "IN/OUT: the version wanted (1 or 2); OUT: the version in use."),
+  },
+);
+
+/** `struct gnttab_get_version` (8 bytes). */
+export const GNTTAB_GET_VERSION = defineStruct(
+  "gnttab_get_version",
+  "Report a domain's grant entry format.",
+  {
+    dom: field(domid, "IN: the domain (DOMID_SELF)."),
+    pad: field(u16, "Padding."),
+    version: field(u32, "OUT: the version in use."),
+  },
+);

@@ -1,89 +1,187 @@
 /**
- * grant_table_op, v1, minimal: GNTTABOP_setup_table and GNTTABOP_query_size
- * (xen/common/grant_table.c). A domain's grant table starts with one frame
- * (INITIAL_NR_GRANT_FRAMES) and grows on setup_table up to 64 (Xen's default
- * max_grant_frames). The frames belong to the hypervisor and are shared with the domain
- * (share_xen_page_with_guest): owned by it for mapping, outside its reservation. Every
- * other sub-operation returns −ENOSYS for now (set_version included, which guests treat
- * as "v1 only").
+ * grant_table_op, v1 (xen/common/grant_table.c `do_grant_table_op`).
+ *
+ * - setup_table / query_size: grow and list the caller's table (XSM_TARGET for another
+ *   domain's).
+ * - map_grant_ref: pins a grant of another domain (or the caller's own) for host and/or
+ *   device access. Most failures are reported in the op's `status` (GNTST_*), not in the
+ *   hypercall's return. The granter's entry must say permit_access for the caller's domid
+ *   (else GNTST_general_error, as Xen's _set_status_v1 — not permission_denied, which is
+ *   the XSM answer); a read-only grant refuses writable maps (general_error). While
+ *   pinned, GTF_reading (and GTF_writing for writable pins) is set in the granter's
+ *   entry and cleared when the last such pin goes. Each map holds a general reference on
+ *   the frame (two with host and device), and a writable type reference per writable
+ *   host or device map, through the arch (`ArchPlugin.getWritableFrame`).
+ * - unmap_grant_ref: by handle; host_addr 0 and dev_bus_addr 0 skip that half.
+ * - copy: either end by grant reference (any domain) or by frame (DOMID_SELF only);
+ *   offsets and length must stay within a page (GNTST_bad_copy_arg).
+ * - transfer: gives a page the caller owns (no other references) to a domain that has
+ *   an accept-transfer entry for the caller. Unlike Xen, which takes the page first and
+ *   loses it on a later failure, hvkit checks the receiver first, so a failed transfer
+ *   leaves the page with the caller.
+ * - set_version: 1 only (Xen with gnttab=max-ver:1: version 2 is −ENOSYS); get_version.
+ * Frames named in grant entries and copies are guest frames: machine frames for PV
+ * guests, p2m-translated for the others.
  *
  * @module
  */
+import {
+  GNTCOPY_DEST_GREF,
+  GNTCOPY_SOURCE_GREF,
+  GNTMAP_DEVICE_MAP,
+  GNTMAP_HOST_MAP,
+  GNTMAP_READONLY,
+  GNTTAB_COPY,
+  GNTTAB_GET_VERSION,
+  GNTTAB_MAP_GRANT_REF,
+  GNTTAB_QUERY_SIZE,
+  GNTTAB_SET_VERSION,
+  GNTTAB_SETUP_TABLE,
+  GNTTAB_TRANSFER,
+  GNTTAB_UNMAP_GRANT_REF,
+  GTF_TRANSFER_COMMITTED,
+  GTF_TRANSFER_COMPLETED,
+} from "../abi/grant-table.js";
+import { GrantFlags, GrantStatus, GrantTableOp, GTF_TYPE_MASK, Hypercall } from "../abi/numbers.js";
+import { DomainState, ShutdownReason, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
+import {
+  type ActiveGrant,
+  GntPin,
+  type GrantTable,
+  grantTableOf,
+  growGrantTable,
+  pinWouldOverflow,
+} from "../grant-table.js";
+import {
+  readGuestStruct,
+  StructBuffer,
+  writeGuestField,
+  writeGuestStruct,
+  writeGuestU64,
+} from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
-import type { Domain } from "../domain.js";
-import { GNTTAB_QUERY_SIZE, GNTTAB_SETUP_TABLE } from "../abi/grant-table.js";
-import { GrantStatus, GrantTableOp, Hypercall } from "../abi/numbers.js";
-import { readGuestStruct, StructBuffer, writeGuestField, writeGuestU64 } from "../guest-memory.js";
+import type { Machine } from "../machine.js";
+import type { StructLayout } from "../structs.js";
 
-/** Frames a grant table has when the domain is created. */
-export const INITIAL_NR_GRANT_FRAMES = 1;
-/** Xen's default limit on grant-table frames per domain. */
-export const MAX_GRANT_FRAMES = 64;
+export { INITIAL_NR_GRANT_FRAMES, MAX_GRANT_FRAMES, grantTableFrame } from "../grant-table.js";
 
 const DOMID_SELF = 0x7ff0;
+/** GNTTABOP_CONTINUATION_ARG_SHIFT: command bits above it are a continuation argument. */
+const CMD_MASK = (1 << 12) - 1;
+/** GTF_sub_page: refused in entries being mapped. */
+const GTF_SUB_PAGE = GrantFlags.sub_page;
 
-/** A domain's grant table: the machine frames holding its v1 entries. */
-export class GrantTable {
-  /** Machine frames of the shared entries, in order. */
-  readonly frames: number[] = [];
-  /** The most frames this table may grow to. */
-  readonly maxFrames = MAX_GRANT_FRAMES;
+const buf = new StructBuffer(64);
+
+/** A domain by real id, as rcu_lock_domain_by_id (no DOMID_SELF; a destroyed domain is gone). */
+function domainById(machine: Machine, id: number): Domain | null {
+  const d = machine.domains.get(id);
+  return d && d.state !== DomainState.Dying ? d : null;
 }
 
-const tables = new WeakMap<Domain, GrantTable>();
+/** True when `d`'s guest frames go through its p2m (paging_mode_translate). */
+function translated(d: Domain): boolean {
+  return d.mode !== "pv";
+}
 
-/** The grant table of `domain`, created with its initial frames on first use (null when memory is short). */
-export function grantTableOf(ctx: HypercallContext, domain: Domain): GrantTable | null {
-  let gt = tables.get(domain);
-  if (!gt) {
-    gt = new GrantTable();
-    tables.set(domain, gt);
+/**
+ * get_paged_frame: the machine frame behind guest frame `gfn` of `rd`, with a general
+ * reference taken; −1 when `rd` does not own a frame there (GNTST_bad_page).
+ */
+function getPagedFrame(machine: Machine, rd: Domain, gfn: number): number {
+  const ft = machine.memory.frameTable;
+  let mfn = gfn;
+  if (translated(rd)) mfn = gfn >= 0 && gfn < rd.p2m.length ? rd.p2m[gfn] : -1;
+  if (!Number.isInteger(mfn) || mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== rd.id) return -1;
+  ft.refCount[mfn]++;
+  return mfn;
+}
+
+function putPage(machine: Machine, mfn: number): void {
+  machine.memory.frameTable.refCount[mfn]--;
+}
+
+function getWritable(machine: Machine, mfn: number): boolean {
+  return machine.arch.getWritableFrame?.(machine, mfn) ?? true;
+}
+
+function putWritable(machine: Machine, mfn: number): void {
+  machine.arch.putWritableFrame?.(machine, mfn);
+}
+
+/** Reads the flags word of entry `ref`. */
+function entryFlags(machine: Machine, gt: GrantTable, ref: number): number {
+  return machine.memory.read16(gt.entryAddress(ref));
+}
+
+function setEntryFlags(machine: Machine, gt: GrantTable, ref: number, flags: number): void {
+  const pa = gt.entryAddress(ref);
+  machine.memory.write16(pa, flags);
+  machine.arch.onMemoryWritten?.(machine, pa, 2);
+}
+
+/**
+ * _set_status_v1: checks the entry grants `ldomid` access (unless already pinned) and
+ * sets GTF_reading, plus GTF_writing for a writable use. GNTST_okay or general_error.
+ */
+function setStatus(
+  machine: Machine,
+  gt: GrantTable,
+  ref: number,
+  act: ActiveGrant,
+  readonly: boolean,
+  mapping: boolean,
+  ldomid: number,
+): number {
+  const pa = gt.entryAddress(ref);
+  const flags = machine.memory.read16(pa);
+  const domid = machine.memory.read16(pa + 2);
+  const mask = GTF_TYPE_MASK | (mapping ? GTF_SUB_PAGE : 0);
+  if (act.pin === 0 && ((flags & mask) !== GrantFlags.permit_access || domid !== ldomid))
+    return GrantStatus.general_error;
+  let next = flags | GrantFlags.reading;
+  if (!readonly) {
+    if (flags & GrantFlags.readonly) return GrantStatus.general_error;
+    next |= GrantFlags.writing;
   }
-  if (
-    gt.frames.length < INITIAL_NR_GRANT_FRAMES &&
-    !growTable(ctx, domain, gt, INITIAL_NR_GRANT_FRAMES)
-  )
-    return null;
-  return gt;
+  setEntryFlags(machine, gt, ref, next);
+  return GrantStatus.okay;
 }
 
-function growTable(ctx: HypercallContext, domain: Domain, gt: GrantTable, nr: number): boolean {
-  const need = nr - gt.frames.length;
-  if (need <= 0) return true;
-  const got = ctx.machine.allocXenFrames(need);
-  if (!got) return false;
-  for (const mfn of got) {
-    ctx.machine.memory.frameTable.owner[mfn] = domain.id;
-    gt.frames.push(mfn);
-  }
-  return true;
+/** reduce_status_for_pin: clears GTF_reading / GTF_writing once no pin needs them. */
+function reduceStatusForPin(
+  machine: Machine,
+  gt: GrantTable,
+  ref: number,
+  act: ActiveGrant,
+  readonly: boolean,
+): void {
+  let clear = act.pin ? 0 : GrantFlags.reading;
+  if (!readonly && !(act.pin & (GntPin.hstwMask | GntPin.devwMask))) clear |= GrantFlags.writing;
+  if (clear) setEntryFlags(machine, gt, ref, entryFlags(machine, gt, ref) & ~clear);
 }
 
-function target(ctx: HypercallContext, dom: number): Domain | null {
-  if (dom === DOMID_SELF || dom === ctx.domain.id) return ctx.domain;
-  const d = ctx.machine.domains.get(dom);
-  if (!d || d.isDead || !ctx.domain.privileged) return null;
-  return d;
-}
-
-const buf = new StructBuffer(32);
+// ---------------------------------------------------------------- setup_table, query_size
 
 function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
   if (count !== 1) return -Errno.EINVAL;
   const layout = GNTTAB_SETUP_TABLE.layout(ctx.machine.arch.dataModel);
   if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
-  const dom = Number(layout.get(buf.view, 0, "dom"));
-  const nr = Number(layout.get(buf.view, 0, "nr_frames"));
-  const list = BigInt(layout.get(buf.view, 0, "frame_list"));
-  const d = target(ctx, dom);
+  const nr = layout.getNumber(buf.view, 0, "nr_frames");
+  const list = layout.getBigInt(buf.view, 0, "frame_list");
+  const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
   let status: number = GrantStatus.okay;
   if (!d) status = GrantStatus.bad_domain;
+  else if (ctx.machine.xsm.grant("setup", ctx.domain, d) !== 0)
+    status = GrantStatus.permission_denied;
   else {
-    const gt = grantTableOf(ctx, d);
-    if (!gt || nr > gt.maxFrames || !growTable(ctx, d, gt, nr)) status = GrantStatus.general_error;
+    const gt = grantTableOf(ctx.machine, d);
+    if (!gt || nr > gt.maxFrames || !growGrantTable(ctx.machine, d, gt, nr))
+      status = GrantStatus.general_error;
     else {
       for (let i = 0; i < nr; i++) {
+        // gnttab_shared_gfn: the MFN (translated guests map frames with add_to_physmap instead).
         if (writeGuestU64(ctx.vcpu, list + BigInt(8 * i), BigInt(gt.frames[i])) !== 0) {
           status = GrantStatus.bad_virt_addr;
           break;
@@ -99,40 +197,485 @@ function querySize(ctx: HypercallContext, uop: bigint, count: number): number {
   if (count !== 1) return -Errno.EINVAL;
   const layout = GNTTAB_QUERY_SIZE.layout(ctx.machine.arch.dataModel);
   if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
-  const d = target(ctx, Number(layout.get(buf.view, 0, "dom")));
-  const gt = d ? grantTableOf(ctx, d) : null;
+  const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
   if (!d) layout.set(buf.view, 0, "status", GrantStatus.bad_domain);
-  else if (!gt) layout.set(buf.view, 0, "status", GrantStatus.general_error);
+  else if (ctx.machine.xsm.grant("query_size", ctx.domain, d) !== 0)
+    layout.set(buf.view, 0, "status", GrantStatus.permission_denied);
   else {
-    layout.set(buf.view, 0, "nr_frames", gt.frames.length);
-    layout.set(buf.view, 0, "max_nr_frames", gt.maxFrames);
-    layout.set(buf.view, 0, "status", GrantStatus.okay);
+    const gt = grantTableOf(ctx.machine, d);
+    if (!gt) layout.set(buf.view, 0, "status", GrantStatus.general_error);
+    else {
+      layout.set(buf.view, 0, "nr_frames", gt.frames.length);
+      layout.set(buf.view, 0, "max_nr_frames", gt.maxFrames);
+      layout.set(buf.view, 0, "status", GrantStatus.okay);
+    }
   }
-  return writeGuestStructAll(ctx, uop, layout);
+  return writeGuestStruct(ctx.vcpu, uop, layout, buf) === 0 ? 0 : -Errno.EFAULT;
 }
 
-function writeGuestStructAll(
-  ctx: HypercallContext,
-  uop: bigint,
-  layout: ReturnType<typeof GNTTAB_QUERY_SIZE.layout>,
-): number {
-  for (const f of ["nr_frames", "max_nr_frames", "status"]) {
-    if (writeGuestField(ctx.vcpu, uop, layout, buf, f) !== 0) return -Errno.EFAULT;
+// ---------------------------------------------------------------- map_grant_ref
+
+/** map_grant_ref for the op decoded in `buf`: fills status, handle, dev_bus_addr. */
+function mapOne(ctx: HypercallContext, layout: StructLayout): void {
+  const { machine, domain: ld } = ctx;
+  const ft = machine.memory.frameTable;
+  const flags = layout.getNumber(buf.view, 0, "flags");
+  const ref = layout.getNumber(buf.view, 0, "ref");
+  const dom = layout.getNumber(buf.view, 0, "dom");
+  const hostAddr = layout.getBigInt(buf.view, 0, "host_addr");
+  const readonly = (flags & GNTMAP_READONLY) !== 0;
+  const setStatusField = (s: number): void => layout.set(buf.view, 0, "status", s);
+
+  let pinIncr = 0;
+  if (flags & GNTMAP_DEVICE_MAP) pinIncr += readonly ? GntPin.devrInc : GntPin.devwInc;
+  if (flags & GNTMAP_HOST_MAP) pinIncr += readonly ? GntPin.hstrInc : GntPin.hstwInc;
+  if (pinIncr === 0) return setStatusField(GrantStatus.bad_gntref);
+
+  const rd = domainById(machine, dom);
+  if (!rd) return setStatusField(GrantStatus.bad_domain);
+  if (machine.xsm.grant("mapref", ld, rd) !== 0)
+    return setStatusField(GrantStatus.permission_denied);
+  const lgt = grantTableOf(machine, ld);
+  const rgt = grantTableOf(machine, rd);
+  if (!lgt || !rgt) return setStatusField(GrantStatus.general_error);
+  const handle = lgt.takeHandle();
+  if (handle < 0) return setStatusField(GrantStatus.no_space);
+  if (ref >= rgt.nrEntries) return setStatusField(GrantStatus.bad_gntref);
+
+  const act = rgt.activeEntry(ref);
+  if (act.pin !== 0 && (act.domid !== ld.id || pinWouldOverflow(act.pin, pinIncr)))
+    return setStatusField(GrantStatus.general_error);
+
+  let refcnt = 0;
+  if (act.pin === 0 || (!readonly && !(act.pin & (GntPin.hstwMask | GntPin.devwMask)))) {
+    const rc = setStatus(machine, rgt, ref, act, readonly, true, ld.id);
+    if (rc !== GrantStatus.okay) return setStatusField(rc);
+    if (act.pin === 0) {
+      const gfn = machine.memory.read32(rgt.entryAddress(ref) + 4);
+      const mfn = getPagedFrame(machine, rd, gfn);
+      if (mfn < 0) {
+        reduceStatusForPin(machine, rgt, ref, act, readonly);
+        return setStatusField(GrantStatus.bad_page);
+      }
+      refcnt = 1;
+      act.domid = ld.id;
+      act.mfn = mfn;
+    }
+  }
+  act.pin += pinIncr;
+  const mfn = act.mfn;
+
+  // page_get_owner_and_reference when the frame was pinned already.
+  if (refcnt === 0 && ft.owner[mfn] === rd.id) {
+    ft.refCount[mfn]++;
+    refcnt = 1;
+  }
+  let typecnt = 0;
+  let hostMapped = false;
+  let rc: number = GrantStatus.okay;
+  if (refcnt === 0) rc = GrantStatus.general_error;
+  if (rc === GrantStatus.okay && flags & GNTMAP_DEVICE_MAP && !readonly) {
+    if (getWritable(machine, mfn)) typecnt++;
+    else rc = GrantStatus.general_error;
+  }
+  if (rc === GrantStatus.okay && flags & GNTMAP_HOST_MAP) {
+    if (flags & GNTMAP_DEVICE_MAP) {
+      if (ft.owner[mfn] === rd.id) {
+        ft.refCount[mfn]++;
+        refcnt++;
+      } else rc = GrantStatus.general_error;
+    }
+    if (rc === GrantStatus.okay && !readonly) {
+      if (getWritable(machine, mfn)) typecnt++;
+      else rc = GrantStatus.general_error;
+    }
+    if (rc === GrantStatus.okay) {
+      rc =
+        machine.arch.createGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, flags) ??
+        GrantStatus.general_error;
+      hostMapped = rc === GrantStatus.okay;
+    }
+  }
+  if (rc !== GrantStatus.okay) {
+    if (hostMapped) machine.arch.destroyGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, flags);
+    while (typecnt-- > 0) putWritable(machine, mfn);
+    while (refcnt-- > 0) putPage(machine, mfn);
+    act.pin -= pinIncr;
+    reduceStatusForPin(machine, rgt, ref, act, readonly);
+    return setStatusField(rc);
+  }
+  const mt = lgt.maptrack[handle];
+  mt.domid = dom;
+  mt.ref = ref;
+  mt.flags = flags;
+  layout.set(buf.view, 0, "dev_bus_addr", BigInt(mfn) * BigInt(machine.memory.pageSize));
+  layout.set(buf.view, 0, "handle", handle);
+  setStatusField(GrantStatus.okay);
+}
+
+function mapGrantRef(ctx: HypercallContext, uop: bigint, count: number): number {
+  const layout = GNTTAB_MAP_GRANT_REF.layout(ctx.machine.arch.dataModel);
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * layout.size);
+    if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
+    mapOne(ctx, layout);
+    if (writeGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
   }
   return 0;
 }
 
+// ---------------------------------------------------------------- unmap_grant_ref
+
+/** unmap_common + unmap_common_complete for the op in `buf`; sets its status. */
+function unmapOne(ctx: HypercallContext, layout: StructLayout): void {
+  const { machine, domain: ld } = ctx;
+  const handle = layout.getNumber(buf.view, 0, "handle");
+  const hostAddr = layout.getBigInt(buf.view, 0, "host_addr");
+  const devBusAddr = layout.getBigInt(buf.view, 0, "dev_bus_addr");
+  const setStatusField = (s: number): void => layout.set(buf.view, 0, "status", s);
+  const lgt = grantTableOf(machine, ld);
+  if (!lgt || handle >= lgt.maptrack.length || lgt.maptrack[handle].flags === 0)
+    return setStatusField(GrantStatus.bad_handle);
+  const map = lgt.maptrack[handle];
+  const rd = domainById(machine, map.domid);
+  if (!rd) {
+    // A grant implicitly unmapped under us: Xen crashes the caller ("naughty").
+    machine.shutdownDomain(ld, ShutdownReason.Crash, "grant unmap of a vanished domain");
+    return;
+  }
+  if (machine.xsm.grant("unmapref", ld, rd) !== 0)
+    return setStatusField(GrantStatus.permission_denied);
+  const rgt = grantTableOf(machine, rd);
+  if (!rgt || map.ref >= rgt.nrEntries) return setStatusField(GrantStatus.bad_handle);
+  const ref = map.ref;
+  const act = rgt.activeEntry(ref);
+  const flags = map.flags;
+  const mfn = act.mfn;
+  const pageSize = BigInt(machine.memory.pageSize);
+  if (devBusAddr !== 0n && flags & GNTMAP_DEVICE_MAP && devBusAddr !== BigInt(mfn) * pageSize)
+    return setStatusField(GrantStatus.bad_dev_addr);
+  let done = 0;
+  if (hostAddr !== 0n && flags & GNTMAP_HOST_MAP) {
+    const rc =
+      machine.arch.destroyGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, flags) ??
+      GrantStatus.general_error;
+    if (rc < 0) return setStatusField(rc);
+    map.flags &= ~GNTMAP_HOST_MAP;
+    done |= GNTMAP_HOST_MAP;
+  }
+  if (devBusAddr !== 0n && flags & GNTMAP_DEVICE_MAP) {
+    map.flags &= ~GNTMAP_DEVICE_MAP;
+    done |= GNTMAP_DEVICE_MAP;
+  }
+  if (!(map.flags & (GNTMAP_DEVICE_MAP | GNTMAP_HOST_MAP))) map.flags = 0;
+  setStatusField(GrantStatus.okay);
+
+  // unmap_common_complete
+  const readonly = (flags & GNTMAP_READONLY) !== 0;
+  if (done & GNTMAP_DEVICE_MAP) {
+    if (!readonly) putWritable(machine, mfn);
+    putPage(machine, mfn);
+    act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
+  }
+  if (done & GNTMAP_HOST_MAP) {
+    if (!readonly) putWritable(machine, mfn);
+    putPage(machine, mfn);
+    act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
+  }
+  if (done) reduceStatusForPin(machine, rgt, ref, act, readonly);
+}
+
+function unmapGrantRef(ctx: HypercallContext, uop: bigint, count: number): number {
+  const layout = GNTTAB_UNMAP_GRANT_REF.layout(ctx.machine.arch.dataModel);
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * layout.size);
+    if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
+    unmapOne(ctx, layout);
+    if (writeGuestField(ctx.vcpu, at, layout, buf, "status") !== 0) return -Errno.EFAULT;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- copy
+
+/** One end of a copy while it is claimed (struct gnttab_copy_buf). */
+interface CopyEnd {
+  domain: Domain | null;
+  mfn: number;
+  haveGrant: boolean;
+  haveType: boolean;
+  ref: number;
+}
+
+function newEnd(): CopyEnd {
+  return { domain: null, mfn: -1, haveGrant: false, haveType: false, ref: 0 };
+}
+
+/** acquire_grant_for_copy (v1): pins `gref` of `rd` for `ldom`; sets end.mfn with a reference. */
+function acquireForCopy(
+  machine: Machine,
+  rd: Domain,
+  gref: number,
+  ldom: number,
+  readonly: boolean,
+  end: CopyEnd,
+): number {
+  const ft = machine.memory.frameTable;
+  const rgt = grantTableOf(machine, rd);
+  if (!rgt) return GrantStatus.general_error;
+  if (gref >= rgt.nrEntries) return GrantStatus.bad_gntref;
+  const act = rgt.activeEntry(gref);
+  const pinIncr = readonly ? GntPin.hstrInc : GntPin.hstwInc;
+  if (act.pin !== 0 && (act.domid !== ldom || pinWouldOverflow(act.pin, pinIncr)))
+    return GrantStatus.general_error;
+  const oldPin = act.pin;
+  let mfn: number;
+  if (oldPin === 0 || (!readonly && !(oldPin & (GntPin.devwMask | GntPin.hstwMask)))) {
+    const rc = setStatus(machine, rgt, gref, act, readonly, false, ldom);
+    if (rc !== GrantStatus.okay) return rc;
+    mfn = getPagedFrame(machine, rd, machine.memory.read32(rgt.entryAddress(gref) + 4));
+    if (mfn < 0) {
+      reduceStatusForPin(machine, rgt, gref, act, readonly);
+      return GrantStatus.bad_page;
+    }
+    if (act.pin === 0) {
+      act.domid = ldom;
+      act.mfn = mfn;
+    } else if (act.mfn !== mfn) {
+      putPage(machine, mfn);
+      reduceStatusForPin(machine, rgt, gref, act, readonly);
+      return GrantStatus.general_error;
+    }
+  } else {
+    mfn = act.mfn;
+    if (ft.owner[mfn] !== rd.id || rd.state === DomainState.Dying) {
+      reduceStatusForPin(machine, rgt, gref, act, readonly);
+      return GrantStatus.bad_domain;
+    }
+    ft.refCount[mfn]++;
+  }
+  act.pin += pinIncr;
+  end.mfn = mfn;
+  end.haveGrant = true;
+  end.ref = gref;
+  return GrantStatus.okay;
+}
+
+/** release_grant_for_copy + the page and type references (gnttab_copy_release_buf). */
+function releaseEnd(machine: Machine, end: CopyEnd, readonly: boolean): void {
+  if (end.haveGrant && end.domain) {
+    const rgt = grantTableOf(machine, end.domain);
+    if (rgt) {
+      const act = rgt.activeEntry(end.ref);
+      act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
+      reduceStatusForPin(machine, rgt, end.ref, act, readonly);
+    }
+  }
+  if (end.haveType) putWritable(machine, end.mfn);
+  if (end.mfn >= 0) putPage(machine, end.mfn);
+  end.haveGrant = false;
+  end.haveType = false;
+  end.mfn = -1;
+}
+
+function copyOne(ctx: HypercallContext, layout: StructLayout, src: CopyEnd, dst: CopyEnd): number {
+  const { machine } = ctx;
+  const v = buf.view;
+  const len = layout.getNumber(v, 0, "len");
+  if (len === 0) return GrantStatus.okay;
+  const flags = layout.getNumber(v, 0, "flags");
+  const ends: [CopyEnd, string, number][] = [
+    [src, "source", GNTCOPY_SOURCE_GREF],
+    [dst, "dest", GNTCOPY_DEST_GREF],
+  ];
+  // gnttab_copy_lock_domains
+  for (const [end, name, flag] of ends) {
+    const domid = layout.getNumber(v, 0, `${name}.domid`);
+    if (domid !== DOMID_SELF && !(flags & flag)) return GrantStatus.permission_denied;
+    end.domain = machine.findDomain(domid, ctx.domain);
+    if (!end.domain) return GrantStatus.bad_domain;
+  }
+  if (src.domain && dst.domain && machine.xsm.grant("copy", src.domain, dst.domain) !== 0)
+    return GrantStatus.permission_denied;
+  // gnttab_copy_claim_buf
+  for (const [end, name, flag] of ends) {
+    const readonly = end === src;
+    const d = end.domain as Domain;
+    if (flags & flag) {
+      const ref = layout.getNumber(v, 0, `${name}.u.ref`);
+      const rc = acquireForCopy(machine, d, ref, ctx.domain.id, readonly, end);
+      if (rc !== GrantStatus.okay) return rc;
+    } else {
+      const gmfn = layout.getBigInt(v, 0, `${name}.u.gmfn`);
+      const mfn = gmfn < 0x80000000n ? getPagedFrame(machine, d, Number(gmfn)) : -1;
+      if (mfn < 0) return GrantStatus.bad_page;
+      end.mfn = mfn;
+    }
+    if (!readonly) {
+      if (!getWritable(machine, end.mfn)) return GrantStatus.general_error;
+      end.haveType = true;
+    }
+  }
+  // gnttab_copy_buf
+  const pageSize = machine.memory.pageSize;
+  const so = layout.getNumber(v, 0, "source.offset");
+  const dof = layout.getNumber(v, 0, "dest.offset");
+  if (so + len > pageSize || dof + len > pageSize) return GrantStatus.bad_copy_arg;
+  const from = src.mfn * pageSize + so;
+  const to = dst.mfn * pageSize + dof;
+  machine.memory.bytes.copyWithin(to, from, from + len);
+  machine.arch.onMemoryWritten?.(machine, to, len);
+  return GrantStatus.okay;
+}
+
+function copy(ctx: HypercallContext, uop: bigint, count: number): number {
+  const layout = GNTTAB_COPY.layout(ctx.machine.arch.dataModel);
+  const src = newEnd();
+  const dst = newEnd();
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * layout.size);
+    if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
+    const rc = copyOne(ctx, layout, src, dst);
+    releaseEnd(ctx.machine, src, true);
+    releaseEnd(ctx.machine, dst, false);
+    layout.set(buf.view, 0, "status", rc);
+    if (writeGuestField(ctx.vcpu, at, layout, buf, "status") !== 0) return -Errno.EFAULT;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- transfer
+
+/** True when `mfn` is a hypervisor frame shared with `d` (its grant table or shared_info). */
+function sharedXenFrame(machine: Machine, d: Domain, mfn: number): boolean {
+  if (mfn === d.sharedInfoMfn) return true;
+  const gt = grantTableOf(machine, d);
+  return gt !== null && gt.frames.includes(mfn);
+}
+
+function transferOne(ctx: HypercallContext, layout: StructLayout): number {
+  const { machine, domain: d } = ctx;
+  const ft = machine.memory.frameTable;
+  const v = buf.view;
+  const gfn = layout.getBigInt(v, 0, "mfn");
+  // get_gfn_unshare + steal_page's checks: a page the caller owns with no other use.
+  let mfn = -1;
+  let pfn = -1;
+  if (gfn < 0x80000000n) {
+    const g = Number(gfn);
+    if (translated(d)) {
+      mfn = g < d.p2m.length ? d.p2m[g] : -1;
+      pfn = g;
+    } else {
+      mfn = g < ft.frames ? g : -1;
+      if (mfn >= 0) pfn = d.p2m.indexOf(mfn);
+    }
+  }
+  if (mfn < 0 || mfn >= ft.frames) return GrantStatus.bad_page;
+  if (
+    ft.owner[mfn] !== d.id ||
+    ft.refCount[mfn] !== 0 ||
+    ft.typeCount[mfn] !== 0 ||
+    sharedXenFrame(machine, d, mfn)
+  )
+    return GrantStatus.bad_page;
+  const e = domainById(machine, layout.getNumber(v, 0, "domid"));
+  if (!e) return GrantStatus.bad_domain;
+  if (machine.xsm.grant("transfer", d, e) !== 0) return GrantStatus.permission_denied;
+  if (e.isDead || e.totPages >= e.maxPages) return GrantStatus.general_error;
+  // gnttab_prepare_for_transfer
+  const egt = grantTableOf(machine, e);
+  const ref = layout.getNumber(v, 0, "ref");
+  if (!egt || ref >= egt.nrEntries) return GrantStatus.general_error;
+  const pa = egt.entryAddress(ref);
+  if (
+    machine.memory.read16(pa) !== GrantFlags.accept_transfer ||
+    machine.memory.read16(pa + 2) !== d.id
+  )
+    return GrantStatus.general_error;
+  setEntryFlags(machine, egt, ref, GrantFlags.accept_transfer | GTF_TRANSFER_COMMITTED);
+  // steal_page + guest_physmap_remove_page
+  if (pfn >= 0 && pfn < d.p2m.length && d.p2m[pfn] === mfn) d.p2m[pfn] = -1;
+  d.totPages--;
+  // assign_pages + guest_physmap_add_page
+  ft.owner[mfn] = e.id;
+  e.totPages++;
+  const frame = machine.memory.read32(pa + 4);
+  if (translated(e)) {
+    if (frame < e.p2m.length) e.p2m[frame] = mfn;
+  } else {
+    machine.memory.write32(pa + 4, mfn);
+  }
+  setEntryFlags(
+    machine,
+    egt,
+    ref,
+    GrantFlags.accept_transfer | GTF_TRANSFER_COMMITTED | GTF_TRANSFER_COMPLETED,
+  );
+  machine.arch.onMemoryWritten?.(machine, pa, 8);
+  return GrantStatus.okay;
+}
+
+function transfer(ctx: HypercallContext, uop: bigint, count: number): number {
+  const layout = GNTTAB_TRANSFER.layout(ctx.machine.arch.dataModel);
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * layout.size);
+    if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
+    layout.set(buf.view, 0, "status", transferOne(ctx, layout));
+    if (writeGuestField(ctx.vcpu, at, layout, buf, "status") !== 0) return -Errno.EFAULT;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- versions
+
+function setVersion(ctx: HypercallContext, uop: bigint): number {
+  const layout = GNTTAB_SET_VERSION.layout(ctx.machine.arch.dataModel);
+  if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
+  const version = layout.getNumber(buf.view, 0, "version");
+  let rc = 0;
+  if (version !== 1 && version !== 2) rc = -Errno.EINVAL;
+  else if (version === 2) rc = -Errno.ENOSYS;
+  layout.set(buf.view, 0, "version", 1);
+  return writeGuestStruct(ctx.vcpu, uop, layout, buf) === 0 ? rc : -Errno.EFAULT;
+}
+
+function getVersion(ctx: HypercallContext, uop: bigint): number {
+  const layout = GNTTAB_GET_VERSION.layout(ctx.machine.arch.dataModel);
+  if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
+  const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
+  if (!d) return -Errno.ESRCH;
+  const denied = ctx.machine.xsm.grant("query_size", ctx.domain, d);
+  if (denied !== 0) return denied;
+  layout.set(buf.view, 0, "version", 1);
+  return writeGuestField(ctx.vcpu, uop, layout, buf, "version") === 0 ? 0 : -Errno.EFAULT;
+}
+
 /** HYPERVISOR_grant_table_op(cmd, uop, count). */
 export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number {
-  const cmd = args.u32(0);
+  const rawCmd = args.u32(0);
   const uop = args.u64(1);
   const count = args.i32(2);
   if (count < 0) return -Errno.EINVAL;
+  const cmd = rawCmd & CMD_MASK;
+  if (rawCmd !== cmd && cmd !== GrantTableOp.cache_flush) return -Errno.EINVAL;
   switch (cmd) {
     case GrantTableOp.setup_table:
       return setupTable(ctx, uop, count);
     case GrantTableOp.query_size:
       return querySize(ctx, uop, count);
+    case GrantTableOp.map_grant_ref:
+      return mapGrantRef(ctx, uop, count);
+    case GrantTableOp.unmap_grant_ref:
+      return unmapGrantRef(ctx, uop, count);
+    case GrantTableOp.copy:
+      return copy(ctx, uop, count);
+    case GrantTableOp.transfer:
+      return transfer(ctx, uop, count);
+    case GrantTableOp.set_version:
+      return setVersion(ctx, uop);
+    case GrantTableOp.get_version:
+      return getVersion(ctx, uop);
     default:
       return -Errno.ENOSYS;
   }

@@ -1,0 +1,48 @@
+/**
+ * Grant mappings for x86_64 PV guests (xen/arch/x86/pv/grant_table.c): the arch hooks
+ * the core's grant_table_op calls to write a grant's L1 entry in the caller's page tables
+ * and to take writable type references (PGT_writable_page) on granted frames, through
+ * the machine's PV MMU.
+ *
+ * @module
+ */
+import type { Machine, Vcpu } from "@hvkit/core";
+import { PageType, type PvMmu } from "@hvkit/arch-x86";
+import type { PvVcpu } from "./pv-vcpu.js";
+
+/** ArchPlugin.createGrantHostMapping for PV: the L1 entry in the vCPU's kernel page tables. */
+export function createGrantHostMapping(
+  mmu: PvMmu,
+  vcpu: Vcpu,
+  addr: bigint,
+  mfn: number,
+  flags: number,
+): number {
+  const v = vcpu.arch as PvVcpu;
+  return mmu.createGrantMapping(v.guestTable, addr, mfn, flags, vcpu.domain);
+}
+
+/** ArchPlugin.destroyGrantHostMapping for PV. */
+export function destroyGrantHostMapping(
+  mmu: PvMmu,
+  vcpu: Vcpu,
+  addr: bigint,
+  mfn: number,
+  flags: number,
+): number {
+  const v = vcpu.arch as PvVcpu;
+  return mmu.destroyGrantMapping(v.guestTable, addr, mfn, flags, vcpu.domain);
+}
+
+/** ArchPlugin.getWritableFrame for PV: a PGT_writable_page type reference (refused for page tables). */
+export function getWritableFrame(mmu: PvMmu, machine: Machine, mfn: number): boolean {
+  const owner = machine.domains.get(machine.memory.frameTable.owner[mfn]);
+  if (!owner) return false;
+  return mmu.getPageType(mfn, PageType.Writable, owner) === 0;
+}
+
+/** ArchPlugin.putWritableFrame for PV. */
+export function putWritableFrame(mmu: PvMmu, machine: Machine, mfn: number): void {
+  const owner = machine.domains.get(machine.memory.frameTable.owner[mfn]);
+  if (owner) mmu.putPageType(mfn, owner);
+}
