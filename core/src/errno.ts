@@ -14,6 +14,8 @@ export enum Errno {
   EINTR = 4,
   /** I/O error. */
   EIO = 5,
+  /** No such device or address (e.g. a guest area that crosses a page or is misaligned). */
+  ENXIO = 6,
   /** Argument list too long. */
   E2BIG = 7,
   /** Bad file (port/handle) number. */
@@ -38,6 +40,8 @@ export enum Errno {
   EINVAL = 22,
   /** No space left (e.g. out of event-channel ports). */
   ENOSPC = 28,
+  /** Argument out of the function's domain (e.g. a continuation index too large). */
+  EDOM = 33,
   /** Result out of range. */
   ERANGE = 34,
   /** Unknown or unimplemented hypercall or sub-operation. */
