@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  NS_PER_INSTRUCTION,
   VcpuExitKind,
   type ArchVcpu,
   type Domain,
@@ -105,9 +106,7 @@ export class PvVcpu implements ArchVcpu {
 
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
   vcpuInfoAddr(): number {
-    const si = this.domain.sharedInfoMfn;
-    if (si < 0 || this.vcpu.id >= 32) return -1;
-    return si * 4096 + this.vcpu.id * 64;
+    return this.vcpu.vcpuInfoAddr();
   }
 
   /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */
@@ -149,6 +148,9 @@ export class PvVcpu implements ArchVcpu {
     let remaining = budget;
     let retired = 0;
     e.message = "";
+    // The TSC counts virtual ns (core time.ts TSC_HZ): rdtsc = clock + retired × ns each.
+    cpu.tscBase = this.machine.clock.now;
+    cpu.tscPerInstruction = NS_PER_INSTRUCTION;
     // Xen's test_guest_events on the way back to the guest: a pending, unmasked upcall
     // bounces to the event callback with events masked.
     const vi = this.vcpuInfoAddr();

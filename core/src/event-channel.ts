@@ -254,6 +254,7 @@ function sharedInfoAddress(machine: Machine, domain: Domain): number {
  * domain has no shared_info or the vCPU id is past `XEN_LEGACY_MAX_VCPUS`.
  */
 export function vcpuInfoAddress(machine: Machine, vcpu: Vcpu): number {
+  if (vcpu.registeredVcpuInfo >= 0) return vcpu.registeredVcpuInfo; // VCPUOP_register_vcpu_info
   const si = sharedInfoAddress(machine, vcpu.domain);
   const o = offsets(machine.arch.dataModel);
   if (si < 0 || vcpu.id >= o.maxVcpuInfo) return -1;

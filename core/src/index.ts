@@ -31,6 +31,7 @@ export * from "./abi/xenstore.js";
 export * from "./abi/catalog.js";
 export * from "./abi/numbers.js";
 export * from "./clock.js";
+export * from "./time.js";
 export * from "./scheduler.js";
 export * from "./di.js";
 export * from "./registry.js";

@@ -40,6 +40,7 @@ import type {
 import { FRAME_FREE, FRAME_XEN, PhysicalMemory } from "./memory.js";
 import { ArchRegistry } from "./registry.js";
 import { Scheduler, type SchedulerHost } from "./scheduler.js";
+import { DEFAULT_BOOT_WALLCLOCK, updateVcpuSystemTime } from "./time.js";
 import { Vcpu, VcpuState } from "./vcpu.js";
 import { DummyXsmPolicy, type XsmPolicy } from "./xsm.js";
 
@@ -53,6 +54,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<Omit<MachineConfig, "arch" | "page
   seed: 0,
   commandLine: "",
   guestConsoleWrite: false,
+  bootWallclock: DEFAULT_BOOT_WALLCLOCK,
 };
 
 /** The largest machine memory: one typed array must hold it. */
@@ -154,6 +156,9 @@ function validateConfig(c: MachineConfig, arch: ArchPlugin): void {
   if (!Number.isInteger(c.quantum) || c.quantum < 1)
     bad(`quantum ${c.quantum} is not a positive integer`);
   if (!Number.isSafeInteger(c.seed)) bad(`seed ${c.seed} is not an integer`);
+  if (!Number.isSafeInteger(c.bootWallclock) || c.bootWallclock < 0) {
+    bad(`bootWallclock ${c.bootWallclock} is not a whole number of seconds ≥ 0`);
+  }
 }
 
 /** The one {@link Machine} implementation. */
@@ -174,6 +179,7 @@ export class HvMachine implements Machine, SchedulerHost {
   private nextDomainId = 0;
   private freeHint = 0;
   private internalError = false;
+  private lastRun: Vcpu | null = null;
 
   /**
    * @param arch - the machine's arch plugin.
@@ -271,44 +277,6 @@ export class HvMachine implements Machine, SchedulerHost {
     let n = 0;
     for (let mfn = this.freeHint; mfn < owners.length; mfn++) if (owners[mfn] === FRAME_FREE) n++;
     return n;
-  }
-
-  /** {@inheritDoc Machine.allocExtent} */
-  allocExtent(domain: Domain, order: number, limit: number, noRefcount = false): number {
-    if (!Number.isInteger(order) || order < 0 || order > 30) return -1;
-    const n = 2 ** order;
-    if (!noRefcount && domain.totPages + n > domain.maxPages) return -1;
-    const owners = this.memory.frameTable.owner;
-    const end = Math.min(limit, owners.length);
-    let base = Math.ceil(this.freeHint / n) * n;
-    for (; base + n <= end; base += n) {
-      let k = 0;
-      while (k < n && owners[base + k] === FRAME_FREE) k++;
-      if (k === n) break;
-    }
-    if (base + n > end) return -1;
-    const pageSize = this.memory.pageSize;
-    for (let mfn = base; mfn < base + n; mfn++) owners[mfn] = domain.id;
-    this.memory.bytes.fill(0, base * pageSize, (base + n) * pageSize);
-    this.arch.onMemoryWritten?.(this, base * pageSize, n * pageSize);
-    domain.totPages += n;
-    let hint = this.freeHint;
-    while (hint < owners.length && owners[hint] !== FRAME_FREE) hint++;
-    this.freeHint = hint;
-    return base;
-  }
-
-  /** {@inheritDoc Machine.freeFrame} */
-  freeFrame(domain: Domain, mfn: number): void {
-    const ft = this.memory.frameTable;
-    if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
-    ft.owner[mfn] = FRAME_FREE;
-    ft.refCount[mfn] = 0;
-    ft.type[mfn] = 0;
-    ft.typeCount[mfn] = 0;
-    ft.flags[mfn] = 0;
-    domain.totPages--;
-    if (mfn < this.freeHint) this.freeHint = mfn;
   }
 
   /** {@inheritDoc Machine.destroyDomain} */
@@ -459,6 +427,13 @@ export class HvMachine implements Machine, SchedulerHost {
     const clock = this.clock;
     let used = 0;
     let phase = "run";
+    // Xen's context switch: the incoming vCPU's time record is refreshed, its runstate
+    // becomes running (and runnable again when its turn ends).
+    vcpu.setRunstate(0, clock.now);
+    if (this.lastRun !== vcpu) {
+      this.lastRun = vcpu;
+      updateVcpuSystemTime(this, vcpu);
+    }
     try {
       while (used < budget) {
         phase = "run";
@@ -500,6 +475,7 @@ export class HvMachine implements Machine, SchedulerHost {
         `internal error in arch ${this.arch.name} ${phase} on vcpu ${vcpu.id}: ${describeError(err)}`,
       );
     }
+    if (vcpu.state === VcpuState.Runnable) vcpu.setRunstate(1, clock.now);
     return used > 0 ? used : 1;
   }
 }

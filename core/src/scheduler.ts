@@ -68,12 +68,18 @@ export class Scheduler {
 
   /** Blocks a runnable vCPU (it stops at the end of its current exit). */
   block(vcpu: Vcpu): void {
-    if (vcpu.state === VcpuState.Runnable) vcpu.state = VcpuState.Blocked;
+    if (vcpu.state === VcpuState.Runnable) {
+      vcpu.state = VcpuState.Blocked;
+      vcpu.setRunstate(2, this.clock.now); // RUNSTATE_blocked
+    }
   }
 
   /** Makes a blocked vCPU runnable. */
   wake(vcpu: Vcpu): void {
-    if (vcpu.state === VcpuState.Blocked) vcpu.state = VcpuState.Runnable;
+    if (vcpu.state === VcpuState.Blocked) {
+      vcpu.state = VcpuState.Runnable;
+      vcpu.setRunstate(1, this.clock.now); // RUNSTATE_runnable
+    }
   }
 
   /** Ends the current slice (the running vCPU gives up the rest of its quantum). */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SHARED_INFO, VCPU_INFO, XEN_LEGACY_MAX_VCPUS } from "./abi/xen.js";
 import type { ArchVcpu } from "./arch-plugin.js";
 import { HypercallArgs } from "./hypercall.js";
 import type { Domain } from "./domain.js";
@@ -34,6 +35,43 @@ export class Vcpu {
   readonly hypercallArgs = new HypercallArgs();
   /** Guest instructions this vCPU has retired. */
   retired = 0;
+  /**
+   * Machine byte address of the vcpu_info the guest registered with
+   * VCPUOP_register_vcpu_info, or −1 while it uses its legacy slot in shared_info.
+   */
+  registeredVcpuInfo = -1;
+  /**
+   * Runstate accounting (`struct vcpu_runstate_info`): the current RUNSTATE_* (0 running,
+   * 1 runnable, 2 blocked, 3 offline), the virtual time it was entered, and ns spent in
+   * each state before that. Kept by {@link Vcpu.setRunstate}.
+   */
+  readonly runstate = { state: 3, entryTime: 0, time: [0, 0, 0, 0] };
+
+  /** Moves the runstate to `state` at virtual time `now` (ns), charging the old state. */
+  setRunstate(state: number, now: number): void {
+    const r = this.runstate;
+    if (r.state === state) return;
+    if (now > r.entryTime) r.time[r.state] += now - r.entryTime;
+    r.state = state;
+    r.entryTime = now;
+  }
+
+  /**
+   * Machine byte address of this vCPU's vcpu_info: the registered one, else its slot in
+   * shared_info (ids below XEN_LEGACY_MAX_VCPUS), else −1 (no vcpu_info: Xen's
+   * dummy_vcpu_info; nothing can be delivered).
+   */
+  vcpuInfoAddr(): number {
+    if (this.registeredVcpuInfo >= 0) return this.registeredVcpuInfo;
+    const si = this.domain.sharedInfoMfn;
+    const model = this.machine.arch.dataModel;
+    if (si < 0 || this.id >= XEN_LEGACY_MAX_VCPUS[model]) return -1;
+    return (
+      si * this.machine.memory.pageSize +
+      SHARED_INFO.layout(model).offsetOf("vcpu_info") +
+      this.id * VCPU_INFO.layout(model).size
+    );
+  }
 
   /**
    * @param domain - the owning domain.

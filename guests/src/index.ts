@@ -12,4 +12,3 @@ export * from "./xenstore/ring.js";
 export * from "./xenstore/toolstack.js";
 export * from "./xenbus/client.js";
 export * from "./xenbus/ring.js";
-export * from "./xenstore/service.js";

@@ -13,7 +13,10 @@ import { consoleIo } from "./console-io.js";
 import { eventChannelOp } from "./event-channel-op.js";
 import { GRANT_TABLE_OP_ENTRY } from "./grant-table.js";
 import { memoryOp } from "./memory-op.js";
+import { multicall } from "./multicall.js";
 import { schedOp } from "./sched-op.js";
+import { setTimerOp } from "./set-timer-op.js";
+import { vcpuOp } from "./vcpu-op.js";
 import { vmAssist } from "./vm-assist.js";
 import { xenVersion } from "./xen-version.js";
 
@@ -65,4 +68,25 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
     xsm: "evtchn",
   },
   GRANT_TABLE_OP_ENTRY,
+  {
+    number: Hypercall.set_timer_op,
+    name: "set_timer_op",
+    handler: setTimerOp,
+    modes: ALL_GUEST_MODES,
+    xsm: "none",
+  },
+  {
+    number: Hypercall.vcpu_op,
+    name: "vcpu_op",
+    handler: vcpuOp,
+    modes: ALL_GUEST_MODES,
+    xsm: "none",
+  },
+  {
+    number: Hypercall.multicall,
+    name: "multicall",
+    handler: multicall,
+    modes: ALL_GUEST_MODES,
+    xsm: "none",
+  },
 ];

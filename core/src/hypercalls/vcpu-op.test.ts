@@ -1,0 +1,257 @@
+import { describe, expect, it } from "vitest";
+import { Hypercall, VcpuOp, Virq } from "../abi/numbers.js";
+import { VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
+import { VCPU_INFO } from "../abi/xen.js";
+import type { HypercallContext } from "../hypercall.js";
+import { DomainState, ShutdownReason, type Domain } from "../domain.js";
+import { Errno } from "../errno.js";
+import { evtchnBindVirq, evtchnIsPending } from "../event-channel.js";
+import { readGuestU32, readGuestU64, writeGuestU32, writeGuestU64 } from "../guest-memory.js";
+import type { HvMachine } from "../machine-impl.js";
+import { fakeVcpu, mapFakePages } from "../testing/fake-arch.js";
+import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { vcpuTimers } from "../time.js";
+import type { Vcpu } from "../vcpu.js";
+import { VcpuState } from "../vcpu.js";
+
+const op = Hypercall.vcpu_op;
+
+function setup(vcpus = 2) {
+  const f = fakeMachine();
+  const d = addFakeDomain(f.machine, { vcpus });
+  d.sharedInfoMfn = mapFakePages(f.machine, d, 0x40000n, 1)[0];
+  return { ...f, d };
+}
+
+/** Gives the fake arch an initialiseVcpu hook that records its calls and returns `rc`. */
+function withInitHook(machine: HvMachine, rc = 0) {
+  const calls: { target: Vcpu; arg: bigint; caller: Vcpu }[] = [];
+  Object.assign(machine.arch, {
+    initialiseVcpu(ctx: HypercallContext, target: Vcpu, arg: bigint): number {
+      calls.push({ target, arg, caller: ctx.vcpu });
+      return rc;
+    },
+  });
+  return calls;
+}
+
+function mfnOf(d: Domain, va: bigint): number {
+  return d.vcpus[0].arch.translate(va, false) >> 12;
+}
+
+describe("vcpu_op: lifecycle", () => {
+  it("a vcpuid the domain does not have is -ENOENT for every command", () => {
+    const { d } = setup(2);
+    for (const cmd of [VcpuOp.is_up, VcpuOp.up, VcpuOp.initialise, 99]) {
+      expect(hypercall(d, op, [cmd, 2, 0])).toBe(-Errno.ENOENT);
+      expect(hypercall(d, op, [cmd, 0xffffffff, 0])).toBe(-Errno.ENOENT);
+    }
+  });
+
+  it("unknown commands are -ENOSYS", () => {
+    const { d } = setup();
+    expect(hypercall(d, op, [99, 0, 0])).toBe(-Errno.ENOSYS);
+    expect(hypercall(d, op, [VcpuOp.send_nmi, 0, 0])).toBe(-Errno.ENOSYS);
+  });
+
+  it("initialise: -ENOSYS without the arch hook, -EEXIST for the started vCPU", () => {
+    const { d } = setup();
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.ENOSYS);
+    const { machine, d: d2 } = setup();
+    withInitHook(machine);
+    expect(hypercall(d2, op, [VcpuOp.initialise, 0, DATA_VA])).toBe(-Errno.EEXIST);
+  });
+
+  it("initialise: -EINVAL for a vCPU with no vcpu_info (no shared_info slot)", () => {
+    const f = fakeMachine();
+    const d = addFakeDomain(f.machine, { vcpus: 2 });
+    withInitHook(f.machine);
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.EINVAL);
+  });
+
+  it("initialise passes the context pointer to the arch once; then -EEXIST; the arch's error is returned", () => {
+    const { machine, d } = setup();
+    const calls = withInitHook(machine);
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(0);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].target === d.vcpus[1] && calls[0].caller === d.vcpus[0]).toBe(true);
+    expect(calls[0].arg).toBe(DATA_VA);
+    expect(d.vcpus[1].state).toBe(VcpuState.Down);
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.EEXIST);
+    const f = setup();
+    withInitHook(f.machine, -Errno.EINVAL);
+    expect(hypercall(f.d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.EINVAL);
+    // A refused context leaves the vCPU uninitialised: up still fails.
+    expect(hypercall(f.d, op, [VcpuOp.up, 1, 0])).toBe(-Errno.EINVAL);
+  });
+
+  it("up: -EINVAL until initialised, then the vCPU runs; is_up follows", () => {
+    const { machine, d } = setup();
+    withInitHook(machine);
+    expect(hypercall(d, op, [VcpuOp.is_up, 1, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.up, 1, 0])).toBe(-Errno.EINVAL);
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.up, 1, 0])).toBe(0);
+    expect(d.vcpus[1].state).toBe(VcpuState.Runnable);
+    expect(hypercall(d, op, [VcpuOp.is_up, 1, 0])).toBe(1);
+    expect(hypercall(d, op, [VcpuOp.up, 1, 0])).toBe(0); // already up: nothing changes
+    expect(hypercall(d, op, [VcpuOp.is_up, 0, 0])).toBe(1);
+  });
+
+  it("down: a vCPU goes down while another is up; the last one down powers the domain off", () => {
+    const { machine, d } = setup();
+    withInitHook(machine);
+    hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA]);
+    hypercall(d, op, [VcpuOp.up, 1, 0]);
+    expect(hypercall(d, op, [VcpuOp.down, 0, 0])).toBe(0);
+    expect(d.vcpus[0].state).toBe(VcpuState.Down);
+    expect(hypercall(d, op, [VcpuOp.is_up, 0, 0])).toBe(0);
+    expect(d.state).toBe(DomainState.Running);
+    // vCPU 0 was initialised by the builder, so it can come back up.
+    expect(hypercall(d, op, [VcpuOp.up, 0, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.down, 1, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.down, 0, 0])).toBe(0);
+    expect(d.state).toBe(DomainState.Shutdown);
+    expect(d.shutdownReason).toBe(ShutdownReason.Poweroff);
+  });
+});
+
+describe("vcpu_op: runstate", () => {
+  it("get_runstate_info: times per state sum to system time; -EFAULT on a bad pointer", () => {
+    const { machine, d } = setup(1);
+    const seen: bigint[][] = [];
+    fakeVcpu(d.vcpus[0]).push(
+      { kind: "compute", instructions: 1000 },
+      { kind: "hypercall", nr: Hypercall.set_timer_op, args: [5_000] },
+      { kind: "idle" },
+      { kind: "hypercall", nr: op, args: [VcpuOp.get_runstate_info, 0, DATA_VA] },
+      {
+        kind: "call",
+        fn: (fv) => {
+          const l = VCPU_RUNSTATE_INFO.layout("x86_64");
+          const v = fv.vcpu;
+          seen.push([
+            BigInt(readGuestU32(v, DATA_VA)),
+            readGuestU64(v, DATA_VA + BigInt(l.offsetOf("state_entry_time"))),
+            ...[0, 1, 2, 3].map((i) => readGuestU64(v, DATA_VA + BigInt(l.offsetOf(`time.${i}`)))),
+          ]);
+          seen.push([BigInt(machine.clock.now)]);
+        },
+      },
+    );
+    evtchnBindVirq(machine, d, Virq.timer, 0);
+    machine.run({ maxInstructions: 2000 });
+    const [[state, , running, runnable, blocked, offline], [now]] = seen;
+    expect(state).toBe(0n); // running
+    expect(blocked).toBeGreaterThan(3_000n); // idle from ~1002 to 5000
+    expect(running + runnable + blocked + offline).toBe(now);
+    expect(hypercall(d, op, [VcpuOp.get_runstate_info, 0, 0])).toBe(-Errno.EFAULT);
+  });
+
+  it("register_runstate_memory_area copies the runstate there; -EFAULT when the handle is unreadable", () => {
+    const { d } = setup(2);
+    writeGuestU64(d.vcpus[0], DATA_VA, DATA_VA + 256n);
+    expect(hypercall(d, op, [VcpuOp.register_runstate_memory_area, 1, DATA_VA])).toBe(0);
+    expect(readGuestU32(d.vcpus[0], DATA_VA + 256n)).toBe(3); // vCPU 1 is offline
+    expect(hypercall(d, op, [VcpuOp.register_runstate_memory_area, 1, 0])).toBe(-Errno.EFAULT);
+  });
+});
+
+describe("vcpu_op: timers", () => {
+  it("set_singleshot_timer: own vCPU only, -EFAULT, arms; a past deadline raises VIRQ_TIMER at once (flags ignored)", () => {
+    const { machine, d } = setup();
+    const port = evtchnBindVirq(machine, d, Virq.timer, 0);
+    writeGuestU64(d.vcpus[0], DATA_VA, 70_000n);
+    writeGuestU32(d.vcpus[0], DATA_VA + 8n, 0);
+    expect(hypercall(d, op, [VcpuOp.set_singleshot_timer, 1, DATA_VA])).toBe(-Errno.EINVAL);
+    expect(hypercall(d, op, [VcpuOp.stop_singleshot_timer, 1, 0])).toBe(-Errno.EINVAL);
+    expect(hypercall(d, op, [VcpuOp.set_singleshot_timer, 0, 0])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, op, [VcpuOp.set_singleshot_timer, 0, DATA_VA])).toBe(0);
+    const t = vcpuTimers(machine, d.vcpus[0]);
+    expect(t.singleshot.deadline).toBe(70_000);
+    expect(hypercall(d, op, [VcpuOp.stop_singleshot_timer, 0, 0])).toBe(0);
+    expect(t.singleshot.armed).toBe(false);
+    machine.clock.advance(100_000);
+    writeGuestU32(d.vcpus[0], DATA_VA + 8n, 1); // VCPU_SSHOTTMR_future
+    expect(evtchnIsPending(machine, d, port)).toBe(false);
+    expect(hypercall(d, op, [VcpuOp.set_singleshot_timer, 0, DATA_VA])).toBe(0);
+    expect(evtchnIsPending(machine, d, port)).toBe(true);
+    expect(t.singleshot.armed).toBe(false);
+  });
+
+  it("set_periodic_timer: under 1 ms or over 2^62 ns is -EINVAL; ticks each period; stop", () => {
+    const { machine, d } = setup();
+    const port = evtchnBindVirq(machine, d, Virq.timer, 0);
+    const v = d.vcpus[0];
+    for (const bad of [0n, 999_999n, (1n << 62n) + 1n]) {
+      writeGuestU64(v, DATA_VA, bad);
+      expect(hypercall(d, op, [VcpuOp.set_periodic_timer, 0, DATA_VA])).toBe(-Errno.EINVAL);
+    }
+    expect(hypercall(d, op, [VcpuOp.set_periodic_timer, 0, 0])).toBe(-Errno.EFAULT);
+    writeGuestU64(v, DATA_VA, 1_000_000n);
+    machine.clock.advance(10);
+    expect(hypercall(d, op, [VcpuOp.set_periodic_timer, 0, DATA_VA])).toBe(0);
+    expect(evtchnIsPending(machine, d, port)).toBe(false); // less than a period since 0
+    const t = vcpuTimers(machine, v);
+    expect(t.periodic.deadline).toBe(1_000_000);
+    machine.clock.jumpToNextDeadline();
+    expect(evtchnIsPending(machine, d, port)).toBe(true);
+    expect(t.lastPeriodicEvent).toBe(1_000_000);
+    expect(t.periodic.deadline).toBe(2_000_000);
+    expect(hypercall(d, op, [VcpuOp.stop_periodic_timer, 0, 0])).toBe(0);
+    expect(t.periodic.armed).toBe(false);
+    // Set again long after the last event: a tick at once, the next one a period later.
+    machine.clock.advance(5_000_000);
+    expect(hypercall(d, op, [VcpuOp.set_periodic_timer, 0, DATA_VA])).toBe(0);
+    expect(t.lastPeriodicEvent).toBe(machine.clock.now);
+    expect(t.periodic.deadline).toBe(machine.clock.now + 1_000_000);
+  });
+});
+
+describe("vcpu_op: register_vcpu_info", () => {
+  function arg(d: Domain, mfn: bigint, offset: number) {
+    writeGuestU64(d.vcpus[0], DATA_VA, mfn);
+    writeGuestU32(d.vcpus[0], DATA_VA + 8n, offset);
+    writeGuestU32(d.vcpus[0], DATA_VA + 12n, 0);
+    return DATA_VA;
+  }
+
+  it("checks the frame and offset as Xen does", () => {
+    const { machine, d } = setup();
+    const page = mapFakePages(machine, d, 0x50000n, 1)[0];
+    const reg = (mfn: bigint, off: number) =>
+      hypercall(d, op, [VcpuOp.register_vcpu_info, 1, arg(d, mfn, off)]);
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_info, 1, 0])).toBe(-Errno.EFAULT);
+    expect(reg(BigInt(page), 4096)).toBe(-Errno.EINVAL); // leaves the frame
+    expect(reg(1n << 60n, 0)).toBe(-Errno.EINVAL); // mfn << 12 overflows
+    expect(reg((1n << 52n) - 1n, 4095)).toBe(-Errno.EINVAL); // all ones
+    expect(reg(BigInt(page), 4096 - 32)).toBe(-Errno.ENXIO); // crosses the page
+    expect(reg(BigInt(page), 4)).toBe(-Errno.ENXIO); // not 8-byte aligned
+    const other = addFakeDomain(machine);
+    expect(reg(BigInt(mfnOf(other, DATA_VA)), 0)).toBe(-Errno.EINVAL); // not ours
+    expect(reg(BigInt(machine.memory.frameTable.frames + 5), 0)).toBe(-Errno.EINVAL);
+    expect(d.vcpus[1].registeredVcpuInfo).toBe(-1);
+  });
+
+  it("moves the vcpu_info, marks everything pending, refreshes time; a second time is -EBUSY", () => {
+    const { machine, d } = setup();
+    const page = mapFakePages(machine, d, 0x50000n, 1)[0];
+    const v1 = d.vcpus[1];
+    const old = v1.vcpuInfoAddr();
+    machine.memory.bytes[old + 1] = 1; // evtchn_upcall_mask
+    machine.clock.advance(777);
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_info, 1, arg(d, BigInt(page), 128)])).toBe(0);
+    const pa = page * 4096 + 128;
+    expect(v1.vcpuInfoAddr()).toBe(pa);
+    const l = VCPU_INFO.layout("x86_64");
+    const view = machine.memory.view;
+    expect(l.getNumber(view, pa, "evtchn_upcall_pending")).toBe(1);
+    expect(l.getNumber(view, pa, "evtchn_upcall_mask")).toBe(1);
+    expect(l.getBigInt(view, pa, "evtchn_pending_sel")).toBe((1n << 64n) - 1n);
+    expect(l.getBigInt(view, pa, "time.system_time")).toBe(777n);
+    expect(l.getNumber(view, pa, "time.version") % 2).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_info, 1, arg(d, BigInt(page), 256)])).toBe(
+      -Errno.EBUSY,
+    );
+  });
+});
