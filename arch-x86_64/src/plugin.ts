@@ -48,6 +48,8 @@ import { initialisePvVcpu } from "./vcpu-context.js";
 
 /** End of the read-only M2P area (RO_MPT_VIRT_END: 256 GiB after its start). */
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
+/** End of Xen's reserved range in a 64-bit PV guest (16 L4 slots from 0xffff800000000000). */
+const HYPERVISOR_VIRT_END = 0xffff880000000000n;
 
 /** Turns the ELF loader's image into the builder's view of it. */
 export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKernelImage;
@@ -215,6 +217,19 @@ export class X86_64PvPlugin implements ArchPlugin {
     // xen/common/kernel.c for a PV domain: mmu_pt_update_preserve_ad (5), highmem_assist (6),
     // gnttab_map_avail_bits (7); pae_pgdir_above_4gb (4) once VMASST pae_extended_cr3 is on.
     return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
+  }
+
+  setM2p(machine: Machine, mfn: number, pfn: number): void {
+    this.mmu(machine).setM2p(mfn, pfn);
+  }
+
+  getM2p(machine: Machine, mfn: number): number {
+    return this.mmu(machine).getM2p(mfn);
+  }
+
+  guestAccessOk(_domain: Domain, va: bigint): boolean {
+    // Xen's __addr_ok for 64-bit PV: below the non-canonical hole or above Xen's range.
+    return va < 1n << 47n || va >= HYPERVISOR_VIRT_END;
   }
 
   memoryOp(ctx: HypercallContext, op: number, _cmd: bigint, arg: bigint): number | bigint {

@@ -284,6 +284,39 @@ export interface ArchPlugin {
   putWritableFrame?(machine: Machine, mfn: number): void;
 
   /**
+   * Records `pfn` (−1: none) as the guest frame of machine frame `mfn` in the arch's
+   * machine-to-physical table, the one PV guests read (x86_64: the read-only M2P at
+   * RO_MPT_VIRT_START). Called whenever memory_op gives or takes frames. Fallback: the
+   * core keeps the table itself (see `core/src/p2m.ts`), invisible to guests.
+   */
+  setM2p?(machine: Machine, mfn: number, pfn: number): void;
+
+  /** The M2P entry of `mfn` (−1 for none); pairs with {@link ArchPlugin.setM2p}. */
+  getM2p?(machine: Machine, mfn: number): number;
+
+  /**
+   * Xen's `access_ok` for a guest handle: may the hypervisor touch `bytes` bytes at guest
+   * virtual `va` on `domain`'s behalf? False for addresses the guest cannot own (x86_64:
+   * the non-canonical hole and Xen's own range). Checked before walking arrays, as
+   * `guest_handle_subrange_okay`. Fallback: true (each access still goes through the MMU).
+   */
+  guestAccessOk?(domain: Domain, va: bigint, bytes: bigint): boolean;
+
+  /**
+   * VCPUOP_initialise's arch step (Xen's `arch_set_info_guest` on a vCPU never
+   * initialised): reads the arch's `vcpu_guest_context` at guest virtual address `arg`
+   * through `ctx.vcpu` (the guest-memory door), validates it and loads it into `target`:
+   * registers and program counter, the page-table base (taking the references the arch's
+   * MMU takes for a new base pointer), kernel stack, trap table and callbacks. `target`
+   * stays down (VCPUOP_up starts it). The core calls it only for a vCPU of the caller's
+   * domain that is not initialised and has a vcpu_info. Returns 0; −EFAULT when the
+   * context cannot be read; −EINVAL for one the arch refuses (leaving `target` as it
+   * was); another −errno where the arch's Xen has one. Must not throw.
+   * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
+   */
+  initialiseVcpu?(ctx: HypercallContext, target: Vcpu, arg: bigint): number;
+
+  /**
    * VCPUOP_initialise's arch step (Xen's `arch_set_info_guest` on a vCPU never
    * initialised): reads the arch's `vcpu_guest_context` at guest virtual address `arg`
    * through `ctx.vcpu` (the guest-memory door), validates it and loads it into `target`:

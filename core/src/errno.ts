@@ -40,6 +40,8 @@ export enum Errno {
   EINVAL = 22,
   /** No space left (e.g. out of event-channel ports). */
   ENOSPC = 28,
+  /** Argument out of the function's domain (e.g. a continuation index too large). */
+  EDOM = 33,
   /** Result out of range. */
   ERANGE = 34,
   /** Unknown or unimplemented hypercall or sub-operation. */

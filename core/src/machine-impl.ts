@@ -279,6 +279,44 @@ export class HvMachine implements Machine, SchedulerHost {
     return n;
   }
 
+  /** {@inheritDoc Machine.allocExtent} */
+  allocExtent(domain: Domain, order: number, limit: number, noRefcount = false): number {
+    if (!Number.isInteger(order) || order < 0 || order > 30) return -1;
+    const n = 2 ** order;
+    if (!noRefcount && domain.totPages + n > domain.maxPages) return -1;
+    const owners = this.memory.frameTable.owner;
+    const end = Math.min(limit, owners.length);
+    let base = Math.ceil(this.freeHint / n) * n;
+    for (; base + n <= end; base += n) {
+      let k = 0;
+      while (k < n && owners[base + k] === FRAME_FREE) k++;
+      if (k === n) break;
+    }
+    if (base + n > end) return -1;
+    const pageSize = this.memory.pageSize;
+    for (let mfn = base; mfn < base + n; mfn++) owners[mfn] = domain.id;
+    this.memory.bytes.fill(0, base * pageSize, (base + n) * pageSize);
+    this.arch.onMemoryWritten?.(this, base * pageSize, n * pageSize);
+    domain.totPages += n;
+    let hint = this.freeHint;
+    while (hint < owners.length && owners[hint] !== FRAME_FREE) hint++;
+    this.freeHint = hint;
+    return base;
+  }
+
+  /** {@inheritDoc Machine.freeFrame} */
+  freeFrame(domain: Domain, mfn: number): void {
+    const ft = this.memory.frameTable;
+    if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
+    ft.owner[mfn] = FRAME_FREE;
+    ft.refCount[mfn] = 0;
+    ft.type[mfn] = 0;
+    ft.typeCount[mfn] = 0;
+    ft.flags[mfn] = 0;
+    domain.totPages--;
+    if (mfn < this.freeHint) this.freeHint = mfn;
+  }
+
   /** {@inheritDoc Machine.destroyDomain} */
   destroyDomain(domain: Domain): void {
     if (this.domainMap.get(domain.id) !== domain) return;

@@ -136,6 +136,23 @@ export interface Machine {
   destroyDomain(domain: Domain): void;
 
   /**
+   * Allocates one extent for `domain`: 2^`order` free machine frames, contiguous and
+   * aligned to their size (Xen's alloc_domheap_pages), all below frame `limit` (the
+   * XENMEMF_address_bits bound), owner set and contents zeroed. Counts the frames in
+   * `totPages`; unless `noRefcount` (Xen's MEMF_no_refcount, used by XENMEM_exchange)
+   * refuses to go over `maxPages`. Returns the first MFN, or −1 (out of memory, over
+   * max_pages, bad order).
+   */
+  allocExtent(domain: Domain, order: number, limit: number, noRefcount?: boolean): number;
+
+  /**
+   * Gives machine frame `mfn`, owned by `domain`, back to the free pool: owner, counts
+   * and flags cleared, `domain.totPages` decremented. The caller has checked that nothing
+   * references it. Does nothing for a frame `domain` does not own.
+   */
+  freeFrame(domain: Domain, mfn: number): void;
+
+  /**
    * Allocates `count` free machine frames owned by the hypervisor (DOMID_XEN, e.g. the
    * M2P table or a shared_info page), zeroed, in ascending order; null when memory is short.
    */

@@ -12,3 +12,4 @@ export * from "./xenstore/ring.js";
 export * from "./xenstore/toolstack.js";
 export * from "./xenbus/client.js";
 export * from "./xenbus/ring.js";
+export * from "./xenstore/service.js";

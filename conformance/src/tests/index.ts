@@ -16,6 +16,7 @@ import { trapHandlers } from "./traps/handlers.conformance.js";
 import { hypercallPage } from "./hypercall/page.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
+import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { hypercallTable } from "./hypercall/table.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 
@@ -31,6 +32,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   hypercallPage,
   unknownEnosys,
   pvMmu,
+  memoryBalloon,
   cGuest,
   evtchnUpcall,
 ];

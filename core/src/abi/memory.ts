@@ -47,6 +47,35 @@ export const XEN_MEMORY_RESERVATION = defineStruct(
   },
 );
 
+/**
+ * `struct xen_memory_exchange`: XENMEM_exchange's argument — give back `in` extents,
+ * receive `out` extents of the same total size. `nr_exchanged` (IN/OUT) is the progress
+ * in input extents, so a continued or failed call can resume. 72 bytes on LP64.
+ */
+export const XEN_MEMORY_EXCHANGE = defineStruct(
+  "xen_memory_exchange",
+  "Exchange memory reservations (e.g. for frames under an address limit).",
+  {
+    in: field(XEN_MEMORY_RESERVATION, "The extents the domain gives back (their frame numbers)."),
+    out: field(
+      XEN_MEMORY_RESERVATION,
+      "The extents it receives: IN pseudo-physical frames; OUT (PV) their machine frames.",
+    ),
+    nr_exchanged: field(xenUlong, "Input extents exchanged so far (IN and OUT)."),
+  },
+);
+
+/** XENMEMF_address_bits(x): the low 8 bits of mem_flags bound the machine address width. */
+export const XENMEMF_ADDRESS_BITS_MASK = 0xff;
+/** XENMEMF_node(n) puts (n + 1) in bits 8–15; 0 there means no NUMA node. */
+export const XENMEMF_NODE_SHIFT = 8;
+/** XENMEMF_populate_on_demand: populate-on-demand entries instead of memory (HVM only). */
+export const XENMEMF_POPULATE_ON_DEMAND = 1 << 16;
+/** XENMEMF_exact_node_request: the node in bits 8–15 is a hard requirement. */
+export const XENMEMF_EXACT_NODE_REQUEST = 1 << 17;
+/** XENMEMF_vnode: the node in bits 8–15 is a virtual NUMA node. */
+export const XENMEMF_VNODE = 1 << 18;
+
 /** `struct xen_add_to_physmap`: map a special frame into the pseudo-physical space. 24 / 16 bytes. */
 export const XEN_ADD_TO_PHYSMAP = defineStruct(
   "xen_add_to_physmap",

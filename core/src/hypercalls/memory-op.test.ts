@@ -105,7 +105,7 @@ describe("memory_op", () => {
 
   it("other operations go to the arch hook, else -ENOSYS", () => {
     const plain = setup();
-    for (const op of [0, 1, 5, 6, 7, 10, 11, 12, 13, 15, 28, 40, 63]) {
+    for (const op of [5, 10, 12, 13, 15, 28, 40, 63]) {
       expect(hypercall(plain.domU, mo, [op, DATA_VA])).toBe(-Errno.ENOSYS);
     }
     const seen: [number, bigint, bigint][] = [];

@@ -1138,7 +1138,7 @@ export class XenstoreDaemon {
 
   /**
    * Forgets a domain as xenstored does when its connection goes (RELEASE, or destruction):
-   * nodes it owns are removed, its ACL entries elsewhere dropped, @releaseDomain fires.
+   * nodes it owns are removed, its ACL entries elsewhere dropped, `@releaseDomain` fires.
    */
   releaseDomain(rec: XsDomainRecord): void {
     const c = rec.conn;

@@ -1,0 +1,119 @@
+/**
+ * The two frame maps memory_op keeps consistent when frames are given and taken: each
+ * domain's p2m (`Domain.p2m`, guest frame → machine frame) and the machine's M2P
+ * (machine frame → guest frame).
+ *
+ * Xen keeps the M2P for every guest type (`set_gpfn_from_mfn`); PV guests read it
+ * through a read-only mapping and keep their own p2m, so for them `Domain.p2m` is
+ * hvkit's record of what memory_op and the builder put where (what maximum_gpfn and the
+ * invariant checks read). A translated guest's p2m is the real one. The M2P lives in
+ * the arch when it has one guests can see (`ArchPlugin.setM2p`), else here.
+ *
+ * Frames are refused back while anything references them (general or type references
+ * in the `FrameTable`: a mapping, a page-table use, a grant mapping). Xen instead drops
+ * the allocation reference and frees the frame when the last reference goes; hvkit has
+ * no deferred free, so it keeps the frame and fails the extent.
+ *
+ * @module
+ */
+import type { Domain } from "./domain.js";
+import { Errno } from "./errno.js";
+import type { Machine } from "./machine.js";
+
+/**
+ * Highest guest frame number (exclusive) memory_op places frames at: 2^24 frames
+ * (64 GiB of guest-physical space with 4 KiB pages), so a guest's p2m stays a bounded
+ * array. Xen's PV bound is the M2P entry width; larger gpfns fail the extent here.
+ */
+export const MAX_GPFN = 1 << 24;
+
+/** The core's own M2P for arches without one (one entry per machine frame, −1 none). */
+const coreM2p = new WeakMap<Machine, Int32Array>();
+
+/** The M2P entry of machine frame `mfn`: its guest frame, or −1. */
+export function m2pGet(machine: Machine, mfn: number): number {
+  if (machine.arch.getM2p) return machine.arch.getM2p(machine, mfn);
+  return coreM2p.get(machine)?.[mfn] ?? -1;
+}
+
+/** Sets the M2P entry of machine frame `mfn` to `pfn` (−1: none). */
+export function m2pSet(machine: Machine, mfn: number, pfn: number): void {
+  if (machine.arch.setM2p) {
+    machine.arch.setM2p(machine, mfn, pfn);
+    return;
+  }
+  let table = coreM2p.get(machine);
+  if (!table) {
+    table = new Int32Array(machine.memory.frames).fill(-1);
+    coreM2p.set(machine, table);
+  }
+  table[mfn] = pfn;
+}
+
+/** Sets `domain.p2m[pfn] = mfn` (−1: hole), growing the array (holes) as needed. */
+export function p2mSet(domain: Domain, pfn: number, mfn: number): void {
+  if (pfn >= domain.p2m.length) {
+    if (mfn < 0) return;
+    const grown = new Int32Array(Math.min(MAX_GPFN, Math.max(pfn + 1, domain.p2m.length * 2)));
+    grown.fill(-1);
+    grown.set(domain.p2m);
+    domain.p2m = grown;
+  }
+  domain.p2m[pfn] = mfn;
+}
+
+/** The machine frame behind guest frame `pfn` of `domain`, or −1. */
+export function p2mGet(domain: Domain, pfn: number): number {
+  return pfn >= 0 && pfn < domain.p2m.length ? domain.p2m[pfn] : -1;
+}
+
+/**
+ * Xen's `guest_physmap_add_page`: records 2^`order` machine frames from `mfn` at guest
+ * frames from `gpfn` in the domain's p2m and the M2P. Returns 0, or −EINVAL when the
+ * range passes {@link MAX_GPFN}.
+ */
+export function physmapAdd(
+  machine: Machine,
+  domain: Domain,
+  gpfn: number,
+  mfn: number,
+  order: number,
+): number {
+  const n = 2 ** order;
+  if (!Number.isSafeInteger(gpfn) || gpfn < 0 || gpfn + n > MAX_GPFN) return -Errno.EINVAL;
+  for (let j = 0; j < n; j++) {
+    p2mSet(domain, gpfn + j, mfn + j);
+    m2pSet(machine, mfn + j, gpfn + j);
+  }
+  return 0;
+}
+
+/** True when `domain` owns `mfn` and nothing references it, so it may be given back. */
+export function frameReleasable(machine: Machine, domain: Domain, mfn: number): boolean {
+  const ft = machine.memory.frameTable;
+  return (
+    mfn >= 0 &&
+    mfn < ft.frames &&
+    ft.owner[mfn] === domain.id &&
+    ft.refCount[mfn] === 0 &&
+    ft.typeCount[mfn] === 0
+  );
+}
+
+/**
+ * Gives machine frame `mfn` of `domain` back (Xen's guest_remove_page on a frame): its
+ * p2m slot (when it still points here) and its M2P entry are cleared and the frame is
+ * freed. Returns 0; −EINVAL for a frame number past the end of memory; −ENXIO for a
+ * frame the domain does not own; −EBUSY while something references it.
+ */
+export function releaseFrame(machine: Machine, domain: Domain, mfn: number): number {
+  const ft = machine.memory.frameTable;
+  if (!Number.isSafeInteger(mfn) || mfn < 0 || mfn >= ft.frames) return -Errno.EINVAL;
+  if (ft.owner[mfn] !== domain.id) return -Errno.ENXIO;
+  if (!frameReleasable(machine, domain, mfn)) return -Errno.EBUSY;
+  const pfn = m2pGet(machine, mfn);
+  if (pfn >= 0 && p2mGet(domain, pfn) === mfn) domain.p2m[pfn] = -1;
+  m2pSet(machine, mfn, -1);
+  machine.freeFrame(domain, mfn);
+  return 0;
+}

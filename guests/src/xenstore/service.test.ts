@@ -1,0 +1,81 @@
+import "reflect-metadata";
+import {
+  createMachine,
+  createStubArchPlugin,
+  evtchnAllocUnbound,
+  evtchnIsPending,
+  type ArchVcpu,
+  type Domain,
+  type HvMachine,
+} from "@hvkit/core";
+import { container } from "tsyringe";
+import { describe, expect, it } from "vitest";
+import { XenbusClient } from "../xenbus/client.js";
+import { XenbusRingTransport } from "../xenbus/ring.js";
+import { XenstoreService } from "./service.js";
+import { createDomainHome } from "./toolstack.js";
+
+function machineWithDomains(): { machine: HvMachine; dom0: Domain; guest: Domain } {
+  const arch = {
+    ...createStubArchPlugin({
+      name: "xs-test",
+      elfMachines: [1],
+      elfClasses: [64],
+      endianness: "little",
+      wordBits: 64,
+      pageSizes: [4096],
+      dataModel: "x86_64",
+      startInfoMagic: "xen-3.0-x86_64",
+      modes: ["pv"],
+    }),
+    hypercalls: () => [],
+    createVcpu: () => ({}) as unknown as ArchVcpu,
+  };
+  const machine = createMachine(container.createChildContainer(), { arch, memoryMiB: 4 });
+  const dom0 = machine.createDomain({ privileged: true, mode: "pv", vcpus: 1, id: 0 });
+  const guest = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, id: 1 });
+  for (const d of [dom0, guest]) {
+    d.maxPages = 16;
+    d.sharedInfoMfn = machine.allocXenFrames(1)![0];
+  }
+  return { machine, dom0, guest };
+}
+
+describe("XenstoreService", () => {
+  it("introduces a domain's store ring and serves it over the event channel", () => {
+    const { machine, dom0, guest } = machineWithDomains();
+    const mfn = machine.allocFrames(guest, 1)![0];
+    const port = evtchnAllocUnbound(machine, guest, 0);
+    expect(port).toBeGreaterThan(0);
+    const service = new XenstoreService(machine, dom0);
+    expect(service.introduce(guest, mfn, port)).toBe(0);
+    expect(service.daemon.isIntroduced(1)).toBe(true);
+    expect(machine.memory.read32(mfn * 4096 + 2064)).toBe(14);
+    createDomainHome(service.daemon, {
+      domid: 1,
+      name: "g",
+      storePort: port,
+      storeRingRef: mfn,
+      memoryKiB: 4096,
+    });
+    const client = new XenbusClient(
+      new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
+    );
+    client.write("data/hello", "world");
+    expect(client.read("data/hello")).toBe("world");
+    expect(client.read("store/ring-ref")).toBe(String(mfn));
+    expect(evtchnIsPending(machine, guest, port)).toBe(true);
+  });
+
+  it("refuses a ring page the domain does not own and a port that is not unbound for dom0", () => {
+    const { machine, dom0, guest } = machineWithDomains();
+    const other = machine.allocFrames(dom0, 1)![0];
+    const mine = machine.allocFrames(guest, 1)![0];
+    const service = new XenstoreService(machine, dom0);
+    const port = evtchnAllocUnbound(machine, guest, 0);
+    expect(service.introduce(guest, other, port)).toBe("EINVAL");
+    expect(service.introduce(guest, mine, port + 5)).toBe("EINVAL");
+    expect(service.daemon.isIntroduced(1)).toBe(false);
+    expect(service.introduce(guest, mine, port)).toBe(0);
+  });
+});
