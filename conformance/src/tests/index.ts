@@ -19,6 +19,7 @@ import { pvMmu } from "./mmu/pv-mmu.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { hypercallTable } from "./hypercall/table.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
+import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -35,4 +36,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   memoryBalloon,
   cGuest,
   evtchnUpcall,
+  xenstoreRingProtocol,
 ];

@@ -69,10 +69,10 @@ export class XenbusClient {
   constructor(private readonly transport: XenbusTransport) {}
 
   /** Sends one request and waits for its reply payload; throws {@link XenbusError}. */
-  request(type: T, payload: Uint8Array, txId = 0): Uint8Array {
+  request(type: number, payload: Uint8Array, txId = 0): Uint8Array {
     const reqId = this.nextReqId;
     this.nextReqId = (this.nextReqId + 1) >>> 0 || 1;
-    const name = T[type] ?? String(type);
+    const name = (T[type] as string | undefined) ?? String(type);
     if (payload.length > XS_PAYLOAD_MAX) throw new XenbusError("E2BIG", name);
     const bytes = encodeMessage({ type, reqId, txId, payload }, this.transport.littleEndian);
     let sent = 0;
