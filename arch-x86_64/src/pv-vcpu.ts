@@ -11,6 +11,7 @@ import {
   type ArchVcpu,
   type Domain,
   type HypercallArgs,
+  type HypercallContext,
   type Machine,
   type Vcpu,
   type VcpuExit,
@@ -25,6 +26,7 @@ import {
   type X86CpuApi,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
+import { saveGuestContext } from "./guest-context.js";
 import { bounceSyscall, createBounceFrame, handleException, Rflags, Selector } from "./traps.js";
 
 /** Builds the X86 CPU model for one vCPU. */
@@ -132,6 +134,11 @@ export class PvVcpu implements ArchVcpu {
     this.inactiveGsBase = gs;
     this.kernelMode = !this.kernelMode;
     this.loadCr3();
+  }
+
+  /** Writes this vCPU's `vcpu_guest_context` to `va` (domctl getvcpucontext; see guest-context.ts). */
+  saveGuestContext(ctx: HypercallContext, va: bigint): number {
+    return saveGuestContext(this, ctx, va);
   }
 
   /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */

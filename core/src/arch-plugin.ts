@@ -112,6 +112,17 @@ export interface ArchVcpu {
   describe(): string;
 
   /**
+   * Optional. Writes this vCPU's state as the arch's `vcpu_guest_context` (Xen's
+   * `arch_get_info_guest`, for domctl getvcpucontext) to guest virtual address `va`
+   * through `ctx.vcpu` (the caller's address space, via the guest-memory door): registers,
+   * program counter and flags, the page-table base, kernel stack, trap table, callbacks,
+   * segment bases and VGCF_* flags, in the layout of the caller's data model. The vCPU is
+   * not running (another domain is calling). Returns 0, or −EFAULT when the context cannot
+   * be written. Must not throw. Fallback: getvcpucontext fails with −EOPNOTSUPP.
+   */
+  saveGuestContext?(ctx: HypercallContext, va: bigint): number;
+
+  /**
    * Optional. Told that the core has just set `evtchn_upcall_pending` in this vCPU's
    * vcpu_info (Xen's `vcpu_mark_events_pending` → `vcpu_kick`); the core has already woken
    * the vCPU if it was blocked. Whatever the arch does, the guest must enter its event

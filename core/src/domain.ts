@@ -79,6 +79,14 @@ export class Domain {
   totPages = 0;
   /** Lifecycle state. */
   state: DomainState = DomainState.Running;
+  /**
+   * Toolstack pauses outstanding (Xen's `controller_pause_count`: domctl pausedomain adds
+   * one, unpausedomain takes one, at most 255). While it is above 0 and the domain has not
+   * shut down, {@link Domain.state} is {@link DomainState.Paused} and no vCPU of it runs.
+   */
+  controllerPauseCount = 0;
+  /** A debugger is attached (domctl setdebugging; XEN_DOMINF_debugged). */
+  debuggerAttached = false;
   /** Why the domain shut down, once it has (Xen's reported reason; see {@link Domain.shutdownCode}). */
   shutdownReason: ShutdownReason | null = null;
   /**

@@ -48,6 +48,8 @@ export enum Errno {
   ENOSYS = 38,
   /** No data available (e.g. XENVER_build_id on a hypervisor built without one). */
   ENODATA = 61,
+  /** Value too large (e.g. a domain paused by the toolstack more than 255 times). */
+  EOVERFLOW = 75,
   /** Operation not supported. */
   EOPNOTSUPP = 95,
   /** The caller's buffer is too small (xen_version's variable-length sub-ops). */

@@ -1,7 +1,9 @@
 import "reflect-metadata";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
+import { DomctlCmd, XEN_DOMCTL, XEN_DOMCTL_INTERFACE_VERSION } from "./abi/domctl.js";
 import { Hypercall } from "./abi/numbers.js";
+import { SysctlCmd, XEN_SYSCTL, XEN_SYSCTL_INTERFACE_VERSION } from "./abi/sysctl.js";
 import { RecordingConsoleSink } from "./console-sink.js";
 import {
   ARCH_PLUGIN,
@@ -20,7 +22,8 @@ import { createMachine, HvMachine, MachineConfigError } from "./machine-impl.js"
 import { FRAME_FREE, FRAME_XEN } from "./memory.js";
 import { UnknownPluginError } from "./registry.js";
 import { FakeArch, fakeVcpu } from "./testing/fake-arch.js";
-import { addFakeDomain, fakeMachine } from "./testing/fake-machine.js";
+import { addFakeDomain, DATA_VA, fakeMachine } from "./testing/fake-machine.js";
+import { StructBuffer, writeGuestStruct } from "./guest-memory.js";
 import { DummyXsmPolicy } from "./xsm.js";
 
 describe("createMachine", () => {
@@ -249,23 +252,28 @@ describe("hypercall dispatch", () => {
     expect(machine.dispatchHypercall(hvm.vcpus[0], 48, args)).toBe(-Errno.ENOSYS);
   });
 
-  it("domctl/sysctl rows are control-domain only (XSM dummy policy)", () => {
-    let calls = 0;
-    const handler = () => (calls++, 0);
-    const { machine } = fakeMachine({
-      hypercalls: [
-        { number: Hypercall.domctl, name: "domctl", handler, modes: ["pv"], xsm: "domctl" },
-        { number: Hypercall.sysctl, name: "sysctl", handler, modes: ["pv"], xsm: "sysctl" },
-      ],
-    });
+  it("domctl/sysctl rows are control-domain only (XSM dummy policy, asked by the handlers)", () => {
+    const { machine } = fakeMachine();
     const dom0 = addFakeDomain(machine, { privileged: true });
     const domU = addFakeDomain(machine);
+    const args = new HypercallArgs();
+    args.set(0, Number(DATA_VA), 0);
+    const domctl = XEN_DOMCTL.layout("x86_64");
+    const sysctl = XEN_SYSCTL.layout("x86_64");
+    const req = new StructBuffer(domctl.size);
+    domctl.set(req.view, 0, "cmd", DomctlCmd.pausedomain);
+    domctl.set(req.view, 0, "interface_version", XEN_DOMCTL_INTERFACE_VERSION);
+    domctl.set(req.view, 0, "domain", domU.id);
+    for (const d of [dom0, domU]) writeGuestStruct(d.vcpus[0], DATA_VA, domctl, req);
     expect(machine.dispatchHypercall(domU.vcpus[0], Hypercall.domctl, args)).toBe(-Errno.EPERM);
-    expect(machine.dispatchHypercall(domU.vcpus[0], Hypercall.sysctl, args)).toBe(-Errno.EPERM);
-    expect(calls).toBe(0);
     expect(machine.dispatchHypercall(dom0.vcpus[0], Hypercall.domctl, args)).toBe(0);
+    expect(domU.state).toBe(DomainState.Paused);
+    req.bytes.fill(0);
+    sysctl.set(req.view, 0, "cmd", SysctlCmd.physinfo);
+    sysctl.set(req.view, 0, "interface_version", XEN_SYSCTL_INTERFACE_VERSION);
+    for (const d of [dom0, domU]) writeGuestStruct(d.vcpus[0], DATA_VA, sysctl, req);
+    expect(machine.dispatchHypercall(domU.vcpus[0], Hypercall.sysctl, args)).toBe(-Errno.EPERM);
     expect(machine.dispatchHypercall(dom0.vcpus[0], Hypercall.sysctl, args)).toBe(0);
-    expect(calls).toBe(2);
   });
 
   it("a handler that throws crashes only the calling domain, naming the hypercall", () => {

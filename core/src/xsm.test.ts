@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DomctlCmd } from "./abi/domctl.js";
 import { ConsoleIoCmd, XenVersionOp } from "./abi/numbers.js";
 import type { MachineConfig } from "./machine.js";
 import { Domain } from "./domain.js";
@@ -36,8 +37,9 @@ describe("DummyXsmPolicy (Xen's xsm/dummy.h)", () => {
     args.set(0, ConsoleIoCmd.write, 0);
     expect(xsm.checkHypercall("console_io", domU, args)).toBe(EPERM);
     expect(permissive.checkHypercall("console_io", domU, args)).toBe(0);
-    expect(xsm.checkHypercall("domctl", domU, args)).toBe(EPERM);
-    expect(xsm.checkHypercall("sysctl", dom0, args)).toBe(0);
+    // domctl/sysctl are decided by their handlers (XsmPolicy.domctl / sysctl).
+    expect(xsm.checkHypercall("domctl", domU, args)).toBe(0);
+    expect(xsm.checkHypercall("sysctl", domU, args)).toBe(0);
     expect(xsm.checkHypercall("memory_op", domU, args)).toBe(0);
   });
 
@@ -63,5 +65,48 @@ describe("DummyXsmPolicy (Xen's xsm/dummy.h)", () => {
     expect(xsm.evtchnSend(domU)).toBe(0);
     expect(xsm.schedopShutdown(domU, domU)).toBe(EPERM);
     expect(xsm.schedopShutdown(dom0, domU)).toBe(0);
+  });
+
+  it("domctl: XSM_PRIV by default, getdomaininfo XSM_XS_PRIV, device-model mappings XSM_DM_PRIV", () => {
+    for (const cmd of [
+      DomctlCmd.createdomain,
+      DomctlCmd.destroydomain,
+      DomctlCmd.pausedomain,
+      DomctlCmd.getdomaininfo,
+      DomctlCmd.max_mem,
+      DomctlCmd.setvcpucontext,
+      DomctlCmd.memory_mapping,
+      DomctlCmd.ioport_mapping,
+      DomctlCmd.bind_pt_irq,
+      DomctlCmd.unbind_pt_irq,
+      1000,
+    ]) {
+      expect(xsm.domctl(domU, domU, cmd)).toBe(EPERM);
+      expect(xsm.domctl(domU, other, cmd)).toBe(EPERM);
+      expect(xsm.domctl(dom0, domU, cmd)).toBe(0);
+      expect(xsm.domctl(dom0, null, cmd)).toBe(0);
+    }
+  });
+
+  it("domctl's policy follows the action table: a policy that grants device-model rights changes only DM_PRIV commands", () => {
+    class DeviceModel extends DummyXsmPolicy {
+      override defaultAction(action: XsmAction, src: Domain, target: Domain | null): number {
+        if (action === XsmAction.DmPriv && src === domU && target === other) return 0;
+        return super.defaultAction(action, src, target);
+      }
+    }
+    const dm = new DeviceModel(config(false));
+    expect(dm.domctl(domU, other, DomctlCmd.memory_mapping)).toBe(0);
+    expect(dm.domctl(domU, other, DomctlCmd.unbind_pt_irq)).toBe(0);
+    expect(dm.domctl(domU, other, DomctlCmd.pausedomain)).toBe(EPERM);
+    expect(dm.domctl(domU, other, DomctlCmd.getdomaininfo)).toBe(EPERM);
+    expect(dm.domctl(domU, domU, DomctlCmd.memory_mapping)).toBe(EPERM);
+  });
+
+  it("sysctl is XSM_PRIV; getdomaininfo and domain creation are hooks once domctl allowed", () => {
+    expect(xsm.sysctl(domU, 3)).toBe(EPERM);
+    expect(xsm.sysctl(dom0, 3)).toBe(0);
+    expect(xsm.getdomaininfo(domU, other)).toBe(0);
+    expect(xsm.domainCreate(domU, 0)).toBe(0);
   });
 });

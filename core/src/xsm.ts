@@ -13,6 +13,7 @@
  */
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
+import { DomctlCmd } from "./abi/domctl.js";
 import { ConsoleIoCmd, XenVersionOp } from "./abi/numbers.js";
 import { MACHINE_CONFIG } from "./di.js";
 import type { Domain } from "./domain.js";
@@ -68,6 +69,25 @@ export interface XsmPolicy {
   /** May `caller` shut `target` down (SCHEDOP_remote_shutdown)? */
   schedopShutdown(caller: Domain, target: Domain): number;
   /**
+   * May `caller` issue domctl command `cmd` (a XEN_DOMCTL_* number) on `target`? `target`
+   * is null for commands without one (createdomain). Asked by the domctl handler after
+   * the interface-version check and the target lookup, as Xen's `xsm_domctl`, so errors
+   * come in Xen's order (−EFAULT, −EACCES, −ESRCH, then this answer).
+   */
+  domctl(caller: Domain, target: Domain | null, cmd: number): number;
+  /**
+   * May `caller` see `target` in getdomaininfo (domctl) and getdomaininfolist (sysctl,
+   * where a denied domain is skipped)? Xen's `xsm_getdomaininfo`.
+   */
+  getdomaininfo(caller: Domain, target: Domain): number;
+  /** May `caller` issue sysctl command `cmd` (a XEN_SYSCTL_* number)? Xen's `xsm_sysctl`. */
+  sysctl(caller: Domain, cmd: number): number;
+  /**
+   * May `caller` create a domain labelled `ssidref` (createdomain's security id)? Xen's
+   * `xsm_domain_create`.
+   */
+  domainCreate(caller: Domain, ssidref: number): number;
+  /**
    * May `caller` use grant operation `op` on `target`'s grant table (for copy: `caller`
    * is the source domain, `target` the destination)? Xen's xsm_grant_* hooks.
    */
@@ -109,7 +129,9 @@ export class DummyXsmPolicy implements XsmPolicy {
         return this.consoleIo(caller, args.u32(0));
       case "domctl":
       case "sysctl":
-        return this.defaultAction(XsmAction.Priv, caller, null);
+        // Decided by the handler (XsmPolicy.domctl / sysctl) once it has read the request
+        // and found the target, so the errors come in Xen's order.
+        return 0;
       default:
         return 0;
     }
@@ -183,6 +205,40 @@ export class DummyXsmPolicy implements XsmPolicy {
   /** May `caller` shut `target` down? XSM_DM_PRIV. */
   schedopShutdown(caller: Domain, target: Domain): number {
     return this.defaultAction(XsmAction.DmPriv, caller, target);
+  }
+
+  /**
+   * domctl `cmd` on `target`: the device-model commands (memory/ioport mapping, pt irq
+   * binding) are XSM_DM_PRIV, getdomaininfo XSM_XS_PRIV, everything else XSM_PRIV
+   * (dummy.h `xsm_domctl`).
+   */
+  domctl(caller: Domain, target: Domain | null, cmd: number): number {
+    switch (cmd) {
+      case DomctlCmd.ioport_mapping:
+      case DomctlCmd.memory_mapping:
+      case DomctlCmd.bind_pt_irq:
+      case DomctlCmd.unbind_pt_irq:
+        return this.defaultAction(XsmAction.DmPriv, caller, target);
+      case DomctlCmd.getdomaininfo:
+        return this.defaultAction(XsmAction.XsPriv, caller, target);
+      default:
+        return this.defaultAction(XsmAction.Priv, caller, target);
+    }
+  }
+
+  /** getdomaininfo of `target`: XSM_HOOK (the domctl check already ran). */
+  getdomaininfo(caller: Domain, target: Domain): number {
+    return this.defaultAction(XsmAction.Hook, caller, target);
+  }
+
+  /** Any sysctl: XSM_PRIV. */
+  sysctl(caller: Domain, _cmd: number): number {
+    return this.defaultAction(XsmAction.Priv, caller, null);
+  }
+
+  /** Creating a domain of any label: XSM_HOOK (domctl's XSM_PRIV already ran). */
+  domainCreate(caller: Domain, _ssidref: number): number {
+    return this.defaultAction(XsmAction.Hook, caller, null);
   }
 
   /** Grant hooks: setup and query_size are XSM_TARGET; map, unmap, copy, transfer XSM_HOOK. */

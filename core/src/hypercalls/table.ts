@@ -10,12 +10,14 @@ import { Hypercall } from "../abi/numbers.js";
 import type { GuestMode } from "../arch-plugin.js";
 import type { HypercallEntry } from "../hypercall.js";
 import { consoleIo } from "./console-io.js";
+import { domctl } from "./domctl.js";
 import { eventChannelOp } from "./event-channel-op.js";
 import { GRANT_TABLE_OP_ENTRY } from "./grant-table.js";
 import { memoryOp } from "./memory-op.js";
 import { multicall } from "./multicall.js";
 import { schedOp } from "./sched-op.js";
 import { setTimerOp } from "./set-timer-op.js";
+import { sysctl } from "./sysctl.js";
 import { vcpuOp } from "./vcpu-op.js";
 import { vmAssist } from "./vm-assist.js";
 import { xenVersion } from "./xen-version.js";
@@ -88,5 +90,19 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
     handler: multicall,
     modes: ALL_GUEST_MODES,
     xsm: "none",
+  },
+  {
+    number: Hypercall.domctl,
+    name: "domctl",
+    handler: domctl,
+    modes: ALL_GUEST_MODES,
+    xsm: "domctl",
+  },
+  {
+    number: Hypercall.sysctl,
+    name: "sysctl",
+    handler: sysctl,
+    modes: ALL_GUEST_MODES,
+    xsm: "sysctl",
   },
 ];
