@@ -66,9 +66,9 @@ describe("PvMmu grant mappings", () => {
     expect(flushes).toContain(d.id);
     expect(mmu.translate(10, 0x10n, true)).toBe(40 * 4096 + 0x10);
     // Wrong frame or wrong access: refused, entry unchanged.
-    expect(mmu.destroyGrantMapping(10, 0n, 41, 0, d)).toBe(-1);
-    expect(mmu.destroyGrantMapping(10, 0n, 40, GNTMAP_READONLY, d)).toBe(-1);
-    expect(mmu.destroyGrantMapping(10, 0n, 40, 0, d)).toBe(0);
+    expect(mmu.replaceGrantMapping(10, 0n, 41, 0n, 0, d)).toBe(-1);
+    expect(mmu.replaceGrantMapping(10, 0n, 40, 0n, GNTMAP_READONLY, d)).toBe(-1);
+    expect(mmu.replaceGrantMapping(10, 0n, 40, 0n, 0, d)).toBe(0);
     expect(mmu.readEntryLo(13 * 4096)).toBe(0);
     expect(mmu.translate(10, 0n, false)).toBe(-1);
   });
@@ -103,5 +103,29 @@ describe("PvMmu grant mappings", () => {
     ft.typeCount[40] = 1;
     expect(mmu.modEntry(13 * 4096 + 8, 0, 0, d, false)).toBe(0);
     expect([ft.refCount[40], ft.typeCount[40]]).toEqual([1, 1]);
+  });
+});
+
+describe("PvMmu unmap_and_replace", () => {
+  it("steals the entry at new_addr into the grant's slot; on mismatch releases it", () => {
+    const { mmu, d, ft } = setup();
+    mmu.writeEntry(13 * 4096 + 16, 14, RW, 0); // va 0x2000 maps frame 14 too
+    ft.refCount[14]++;
+    expect(ft.refCount[14]).toBe(2);
+    expect(mmu.createGrantMapping(10, 0x1000n, 40, 0, d)).toBe(0);
+    // Not with contains_pte.
+    expect(mmu.replaceGrantMapping(10, 13n * 4096n + 8n, 40, 0x2000n, GNTMAP_CONTAINS_PTE, d)).toBe(
+      -1,
+    );
+    expect(mmu.replaceGrantMapping(10, 0x1000n, 40, 0x2000n, 0, d)).toBe(0);
+    expect(mmu.translate(10, 0x1000n, false)).toBe(14 * 4096);
+    expect(mmu.translate(10, 0x2000n, false)).toBe(-1);
+    expect(ft.refCount[14]).toBe(2); // the moved entry keeps its reference
+    // A mismatch (read-only asked of a writable grant entry) releases the stolen entry.
+    expect(mmu.createGrantMapping(10, 0x3000n, 40, 0, d)).toBe(0);
+    expect(mmu.replaceGrantMapping(10, 0x3000n, 40, 0x1000n, GNTMAP_READONLY, d)).toBe(-1);
+    expect(mmu.translate(10, 0x1000n, false)).toBe(-1);
+    expect(ft.refCount[14]).toBe(1);
+    expect(mmu.translate(10, 0x3000n, false)).toBe(40 * 4096);
   });
 });

@@ -468,24 +468,47 @@ export class PvMmu {
   }
 
   /**
-   * Removes a grant host mapping (replace_grant_pv_mapping with no replacement): the
-   * entry must map `mfn` with the presence and write access of `flags`. Returns 0, or −1
-   * (GNTST_general_error) leaving the entry alone.
+   * Removes a grant host mapping (replace_grant_pv_mapping): the entry must map `mfn`
+   * with the presence and write access of `flags`, else −1 (GNTST_general_error) and the
+   * entry stays. With `newAddr` non-zero (unmap_and_replace; not with contains_pte) the
+   * L1 entry for linear `newAddr` is first taken from there (steal_linear_address) and
+   * written in place of the grant's, its references moving with it; on failure it is
+   * released. Returns 0 or −1.
    */
-  destroyGrantMapping(
+  replaceGrantMapping(
     rootMfn: number,
     addr: bigint,
     mfn: number,
+    newAddr: bigint,
     flags: number,
     d: Domain,
   ): number {
+    let nlo = 0;
+    let nhi = 0;
+    if (newAddr !== 0n) {
+      if (flags & GNTMAP_CONTAINS_PTE) return -1;
+      const npa = this.grantL1e(rootMfn, newAddr, 0, d);
+      if (npa < 0) return -1;
+      nlo = this.dv.getUint32(npa, true);
+      nhi = this.dv.getUint32(npa + 4, true);
+      this.dv.setBigUint64(npa, 0n, true);
+      this.tlb.invalidateCode(npa, 8);
+    }
     const pa = this.grantL1e(rootMfn, addr, flags, d);
-    if (pa < 0) return -1;
-    const olo = this.dv.getUint32(pa, true);
-    const ohi = this.dv.getUint32(pa + 4, true);
+    const olo = pa < 0 ? 0 : this.dv.getUint32(pa, true);
+    const ohi = pa < 0 ? 0 : this.dv.getUint32(pa + 4, true);
     this.grantEntryFlags(flags);
-    if (PvMmu.frameOf(olo, ohi) !== mfn || ((olo ^ this.adjLo) & (Pte.P | Pte.RW)) !== 0) return -1;
-    this.dv.setBigUint64(pa, 0n, true);
+    if (
+      pa < 0 ||
+      PvMmu.frameOf(olo, ohi) !== mfn ||
+      ((olo ^ this.adjLo) & (Pte.P | Pte.RW)) !== 0
+    ) {
+      if (nlo & Pte.P) this.putPageFromEntry(1, nlo, nhi, d);
+      if (newAddr !== 0n) this.tlb.flushAll(d);
+      return -1;
+    }
+    this.dv.setUint32(pa, nlo >>> 0, true);
+    this.dv.setUint32(pa + 4, nhi >>> 0, true);
     this.tlb.invalidateCode(pa, 8);
     this.tlb.flushAll(d);
     return 0;

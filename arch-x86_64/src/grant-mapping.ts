@@ -22,16 +22,17 @@ export function createGrantHostMapping(
   return mmu.createGrantMapping(v.guestTable, addr, mfn, flags, vcpu.domain);
 }
 
-/** ArchPlugin.destroyGrantHostMapping for PV. */
-export function destroyGrantHostMapping(
+/** ArchPlugin.replaceGrantHostMapping for PV. */
+export function replaceGrantHostMapping(
   mmu: PvMmu,
   vcpu: Vcpu,
   addr: bigint,
   mfn: number,
+  newAddr: bigint,
   flags: number,
 ): number {
   const v = vcpu.arch as PvVcpu;
-  return mmu.destroyGrantMapping(v.guestTable, addr, mfn, flags, vcpu.domain);
+  return mmu.replaceGrantMapping(v.guestTable, addr, mfn, newAddr, flags, vcpu.domain);
 }
 
 /** ArchPlugin.getWritableFrame for PV: a PGT_writable_page type reference (refused for page tables). */

@@ -38,7 +38,7 @@ import {
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
 import {
   createGrantHostMapping,
-  destroyGrantHostMapping,
+  replaceGrantHostMapping,
   getWritableFrame,
   putWritableFrame,
 } from "./grant-mapping.js";
@@ -182,8 +182,14 @@ export class X86_64PvPlugin implements ArchPlugin {
     return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
   }
 
-  destroyGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
-    return destroyGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
+  replaceGrantHostMapping(
+    vcpu: Vcpu,
+    addr: bigint,
+    mfn: number,
+    newAddr: bigint,
+    flags: number,
+  ): number {
+    return replaceGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, newAddr, flags);
   }
 
   getWritableFrame(machine: Machine, mfn: number): boolean {

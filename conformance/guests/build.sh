@@ -32,6 +32,7 @@ c_guest mmu mmu.c
 c_guest compute compute.c compute-guest.c
 c_guest evtchn-upcall evtchn-upcall.c evtchn-entry.S
 c_guest mem-balloon mem-balloon.c
+c_guest gnttab-copy gnttab-copy.c
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

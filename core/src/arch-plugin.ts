@@ -275,12 +275,21 @@ export interface ArchPlugin {
 
   /**
    * Removes a mapping {@link ArchPlugin.createGrantHostMapping} made (Xen's
-   * replace_grant_host_mapping with no replacement): the entry for `addr` must map `mfn`
-   * with the presence and write access `flags` asked for, else nothing changes and the
-   * result is GNTST_general_error (−1). Flushes the domain's TLBs. Returns 0 or −1.
-   * Fallback: GNTST_general_error.
+   * replace_grant_host_mapping): the entry for `addr` must map `mfn` with the presence and
+   * write access `flags` asked for, else the result is GNTST_general_error (−1). With
+   * `newAddr` 0 the entry is cleared; otherwise (GNTTABOP_unmap_and_replace, linear
+   * addresses only) the entry for `newAddr` is taken away from there and moved to `addr`,
+   * its references going with it (on failure it is released). Flushes the domain's TLBs.
+   * Returns 0 or −1. Fallback: host unmaps fail with GNTST_general_error and
+   * unmap_and_replace is −ENOSYS.
    */
-  destroyGrantHostMapping?(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number;
+  replaceGrantHostMapping?(
+    vcpu: Vcpu,
+    addr: bigint,
+    mfn: number,
+    newAddr: bigint,
+    flags: number,
+  ): number;
 
   /**
    * Takes a writable type reference on machine frame `mfn` for a writable grant map or a

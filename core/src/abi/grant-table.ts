@@ -86,6 +86,18 @@ export const GNTTAB_UNMAP_GRANT_REF = defineStruct(
   },
 );
 
+/** `struct gnttab_unmap_and_replace` (24 bytes): unmap, moving another mapping into the slot. */
+export const GNTTAB_UNMAP_AND_REPLACE = defineStruct(
+  "gnttab_unmap_and_replace",
+  "Unmap a granted frame and move the mapping at new_addr into its place.",
+  {
+    host_addr: field(u64, "IN: the address the grant is mapped at."),
+    new_addr: field(u64, "IN: the address whose mapping moves to host_addr (then left empty)."),
+    handle: field(u32, "IN: the handle returned by the map."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+  },
+);
+
 /** `struct gnttab_setup_table`: get the frames of a grant table. 24 bytes on LP64, 16 on x86_32. */
 export const GNTTAB_SETUP_TABLE = defineStruct(
   "gnttab_setup_table",

@@ -5,6 +5,7 @@ import {
   GNTMAP_DEVICE_MAP,
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
+  GNTTAB_UNMAP_AND_REPLACE,
   GTF_TRANSFER_COMMITTED,
   GTF_TRANSFER_COMPLETED,
 } from "../abi/grant-table.js";
@@ -27,6 +28,7 @@ import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-
 import {
   copyGrant,
   grantFlags,
+  grantOp,
   grantWorld,
   MAP_VA,
   mapGrant,
@@ -549,5 +551,40 @@ describe("memory_op add_to_physmap XENMAPSPACE_grant_table", () => {
     expect(grantTableFrame(machine, hvm, 0)).toBe(gt?.frames[0]);
     expect(grantTableFrame(machine, hvm, -1)).toBe(-Errno.EINVAL);
     expect(grantTableFrame(machine, hvm, 0x80000000)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe("grant_table_op unmap_and_replace", () => {
+  const replace = (d: Domain, handle: number, hostAddr: bigint, newAddr: bigint) =>
+    grantOp(d, GrantTableOp.unmap_and_replace, GNTTAB_UNMAP_AND_REPLACE, [
+      { host_addr: hostAddr, new_addr: newAddr, handle },
+    ]);
+
+  it("moves the mapping at new_addr into the grant's slot and releases the grant", () => {
+    const { machine, a, b } = grantWorld();
+    const page = mfnAt(machine, a, PAGE_VA);
+    const own = mfnAt(machine, b, PAGE_VA);
+    writeGrant(machine, a, 1, PERMIT, b.id, page);
+    const m = mapGrant(b, { ref: 1, dom: a.id, flags: GNTMAP_HOST_MAP, host_addr: MAP_VA });
+    const r = replace(b, m.handle, MAP_VA, PAGE_VA);
+    expect(r.rc).toBe(0);
+    expect(r.out[0].status).toBe(GrantStatus.okay);
+    expect(mfnAt(machine, b, MAP_VA)).toBe(own);
+    expect(() => mfnAt(machine, b, PAGE_VA)).toThrow();
+    expect(machine.memory.frameTable.refCount[page]).toBe(0);
+    expect(grantFlags(machine, a, 1)).toBe(PERMIT);
+  });
+
+  it("a mismatching slot fails with general_error and keeps the grant; no arch support is −ENOSYS", () => {
+    const { machine, a, b } = grantWorld();
+    const page = mfnAt(machine, a, PAGE_VA);
+    writeGrant(machine, a, 1, PERMIT, b.id, page);
+    const m = mapGrant(b, { ref: 1, dom: a.id, flags: GNTMAP_HOST_MAP, host_addr: MAP_VA });
+    const r = replace(b, m.handle, MAP_VA + 0x1000n, PAGE_VA);
+    expect(r.out[0].status).toBe(GrantStatus.general_error);
+    expect(machine.memory.frameTable.refCount[page]).toBe(1);
+    expect(replace(b, 77, MAP_VA, PAGE_VA).out[0].status).toBe(GrantStatus.bad_handle);
+    const bare = grantWorld(false);
+    expect(replace(bare.b, 0, MAP_VA, PAGE_VA).rc).toBe(-Errno.ENOSYS);
   });
 });

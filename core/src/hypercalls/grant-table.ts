@@ -13,6 +13,8 @@
  *   the frame (two with host and device), and a writable type reference per writable
  *   host or device map, through the arch (`ArchPlugin.getWritableFrame`).
  * - unmap_grant_ref: by handle; host_addr 0 and dev_bus_addr 0 skip that half.
+ *   unmap_and_replace: the host half only, moving the mapping at new_addr into its slot
+ *   (−ENOSYS when the arch cannot replace host mappings).
  * - copy: either end by grant reference (any domain) or by frame (DOMID_SELF only);
  *   offsets and length must stay within a page (GNTST_bad_copy_arg).
  * - transfer: gives a page the caller owns (no other references) to a domain that has
@@ -38,6 +40,7 @@ import {
   GNTTAB_SET_VERSION,
   GNTTAB_SETUP_TABLE,
   GNTTAB_TRANSFER,
+  GNTTAB_UNMAP_AND_REPLACE,
   GNTTAB_UNMAP_GRANT_REF,
   GTF_TRANSFER_COMMITTED,
   GTF_TRANSFER_COMPLETED,
@@ -297,7 +300,7 @@ function mapOne(ctx: HypercallContext, layout: StructLayout): void {
     }
   }
   if (rc !== GrantStatus.okay) {
-    if (hostMapped) machine.arch.destroyGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, flags);
+    if (hostMapped) machine.arch.replaceGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, 0n, flags);
     while (typecnt-- > 0) putWritable(machine, mfn);
     while (refcnt-- > 0) putPage(machine, mfn);
     act.pin -= pinIncr;
@@ -326,12 +329,17 @@ function mapGrantRef(ctx: HypercallContext, uop: bigint, count: number): number 
 
 // ---------------------------------------------------------------- unmap_grant_ref
 
-/** unmap_common + unmap_common_complete for the op in `buf`; sets its status. */
-function unmapOne(ctx: HypercallContext, layout: StructLayout): void {
+/**
+ * unmap_common + unmap_common_complete for the op in `buf` (an unmap_grant_ref, or with
+ * `replace` an unmap_and_replace: no device half, new_addr moves into host_addr); sets
+ * its status.
+ */
+function unmapOne(ctx: HypercallContext, layout: StructLayout, replace: boolean): void {
   const { machine, domain: ld } = ctx;
   const handle = layout.getNumber(buf.view, 0, "handle");
   const hostAddr = layout.getBigInt(buf.view, 0, "host_addr");
-  const devBusAddr = layout.getBigInt(buf.view, 0, "dev_bus_addr");
+  const devBusAddr = replace ? 0n : layout.getBigInt(buf.view, 0, "dev_bus_addr");
+  const newAddr = replace ? layout.getBigInt(buf.view, 0, "new_addr") : 0n;
   const setStatusField = (s: number): void => layout.set(buf.view, 0, "status", s);
   const lgt = grantTableOf(machine, ld);
   if (!lgt || handle >= lgt.maptrack.length || lgt.maptrack[handle].flags === 0)
@@ -357,7 +365,7 @@ function unmapOne(ctx: HypercallContext, layout: StructLayout): void {
   let done = 0;
   if (hostAddr !== 0n && flags & GNTMAP_HOST_MAP) {
     const rc =
-      machine.arch.destroyGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, flags) ??
+      machine.arch.replaceGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, newAddr, flags) ??
       GrantStatus.general_error;
     if (rc < 0) return setStatusField(rc);
     map.flags &= ~GNTMAP_HOST_MAP;
@@ -385,12 +393,19 @@ function unmapOne(ctx: HypercallContext, layout: StructLayout): void {
   if (done) reduceStatusForPin(machine, rgt, ref, act, readonly);
 }
 
-function unmapGrantRef(ctx: HypercallContext, uop: bigint, count: number): number {
-  const layout = GNTTAB_UNMAP_GRANT_REF.layout(ctx.machine.arch.dataModel);
+function unmapGrantRef(
+  ctx: HypercallContext,
+  uop: bigint,
+  count: number,
+  replace: boolean,
+): number {
+  if (replace && !ctx.machine.arch.replaceGrantHostMapping) return -Errno.ENOSYS;
+  const def = replace ? GNTTAB_UNMAP_AND_REPLACE : GNTTAB_UNMAP_GRANT_REF;
+  const layout = def.layout(ctx.machine.arch.dataModel);
   for (let i = 0; i < count; i++) {
     const at = uop + BigInt(i * layout.size);
     if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
-    unmapOne(ctx, layout);
+    unmapOne(ctx, layout, replace);
     if (writeGuestField(ctx.vcpu, at, layout, buf, "status") !== 0) return -Errno.EFAULT;
   }
   return 0;
@@ -667,7 +682,9 @@ export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number
     case GrantTableOp.map_grant_ref:
       return mapGrantRef(ctx, uop, count);
     case GrantTableOp.unmap_grant_ref:
-      return unmapGrantRef(ctx, uop, count);
+      return unmapGrantRef(ctx, uop, count, false);
+    case GrantTableOp.unmap_and_replace:
+      return unmapGrantRef(ctx, uop, count, true);
     case GrantTableOp.copy:
       return copy(ctx, uop, count);
     case GrantTableOp.transfer:

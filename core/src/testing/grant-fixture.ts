@@ -39,11 +39,23 @@ export function installFakeGrantHooks(arch: FakeArch): void {
       space.pages.set(pageOf(vcpu, addr), { mfn, writable: !(flags & GNTMAP_READONLY) });
       return 0;
     },
-    destroyGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
+    replaceGrantHostMapping(
+      vcpu: Vcpu,
+      addr: bigint,
+      mfn: number,
+      newAddr: bigint,
+      flags: number,
+    ): number {
       const space = vcpu.domain.arch as FakeAddressSpace;
+      const stolen = newAddr !== 0n ? space.pages.get(pageOf(vcpu, newAddr)) : undefined;
+      if (newAddr !== 0n) {
+        if (!stolen) return -1;
+        space.pages.delete(pageOf(vcpu, newAddr));
+      }
       const m = space.pages.get(pageOf(vcpu, addr));
       if (!m || m.mfn !== mfn || m.writable !== !(flags & GNTMAP_READONLY)) return -1;
-      space.pages.delete(pageOf(vcpu, addr));
+      if (stolen) space.pages.set(pageOf(vcpu, addr), stolen);
+      else space.pages.delete(pageOf(vcpu, addr));
       return 0;
     },
   });
