@@ -389,3 +389,33 @@ describe("quotas", () => {
     expect(err(rq(d, dom0, T.SET_FEATURE, s("500", "2")))).toBe("ENOENT");
   });
 });
+
+describe("more request paths", () => {
+  it("CONTROL is dom0-only; memory quota turns a write into EIO; payloads up to 4096", () => {
+    const { d, dom0, u1 } = setup();
+    expect(rq(d, dom0, T.DEBUG, s("check")).strings).toEqual(["OK"]);
+    expect(err(rq(d, dom0, T.DEBUG, s("bogus")))).toBe("EINVAL");
+    expect(err(rq(d, u1, T.DEBUG, s("check")))).toBe("EACCES");
+    rq(d, dom0, T.SET_QUOTA, s("1", "node-size", "0"));
+    expect(rq(d, u1, T.WRITE, wr("data/big", "x".repeat(4000))).strings).toEqual(["OK"]);
+    rq(d, dom0, T.SET_QUOTA, s("1", "memory", "5000"));
+    expect(err(rq(d, u1, T.WRITE, wr("data/big2", "x".repeat(4000))))).toBe("EIO");
+    expect(err(rq(d, u1, T.WATCH, s("data", "t".repeat(3000))))).toBe("ENOMEM");
+    expect(rq(d, dom0, T.GET_QUOTA, s("1", "memory")).strings).toEqual(["5000"]);
+    expect(rq(d, dom0, T.GET_QUOTA, s("soft-memory")).strings).toEqual([String(2 * 1024 * 1024)]);
+    expect(err(rq(d, dom0, T.SET_QUOTA, s("nodes", "-1")))).toBe("EINVAL");
+  });
+
+  it("watch on a node that is later removed with its parent gets the exact event; @releaseDomain/<id> with depth 1", () => {
+    const { d, dom0, u1 } = setup();
+    rq(d, u1, T.WRITE, wr("data/p/c", "1"));
+    rq(d, u1, T.WATCH, s("data/p/c", "c"));
+    events(u1);
+    rq(d, u1, T.RM, s("data/p"));
+    expect(events(u1)).toEqual(["data/p/c c"]);
+    rq(d, dom0, T.WATCH, s("@releaseDomain", "any", "1"));
+    events(dom0);
+    rq(d, dom0, T.RELEASE, s("2"));
+    expect(events(dom0)).toEqual(["@releaseDomain/2 any"]);
+  });
+});

@@ -178,3 +178,41 @@ describe("xenstore ring transport and xenbus client", () => {
     );
   });
 });
+
+describe("outstanding-request quota", () => {
+  it("an unprivileged domain whose replies are not consumed stops being read", () => {
+    const { memory, daemon, servers } = world([1]);
+    const req = L.offsetOf("req");
+    let prod = 0;
+    // 40 small READ requests, more than the ring holds replies for.
+    for (let i = 0; i < 40; i++) {
+      const m = encodeMessage(
+        { type: T.READ, reqId: i + 1, txId: 0, payload: nulStrings("domid") },
+        true,
+      );
+      for (const b of m) memory.setUint8(PAGE + req + (prod++ & 1023), b);
+    }
+    L.set(memory, PAGE, "req_prod", prod);
+    servers.get(1)!.pump();
+    const conn = daemon.domain(1)!.conn!;
+    // 17-byte replies: 60 fit in 1024 bytes, the rest queue; reading stops at 20 queued.
+    expect(conn.outstanding).toBe(0);
+    expect(L.getNumber(memory, PAGE, "req_cons")).toBe(prod);
+    for (let i = 0; i < 100; i++) {
+      const m = encodeMessage(
+        { type: T.READ, reqId: 100 + i, txId: 0, payload: nulStrings("domid") },
+        true,
+      );
+      for (const b of m) memory.setUint8(PAGE + req + (prod++ & 1023), b);
+      L.set(memory, PAGE, "req_prod", prod);
+      servers.get(1)!.pump();
+      if (L.getNumber(memory, PAGE, "req_cons") !== prod) break;
+    }
+    expect(conn.outstanding).toBe(20);
+    expect(L.getNumber(memory, PAGE, "req_cons")).toBeLessThan(prod);
+    // The guest consumes replies: reading resumes.
+    L.set(memory, PAGE, "rsp_cons", L.getNumber(memory, PAGE, "rsp_prod"));
+    servers.get(1)!.pump();
+    expect(conn.outstanding).toBeLessThan(20);
+  });
+});
