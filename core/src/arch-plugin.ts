@@ -335,20 +335,6 @@ export interface ArchPlugin {
    * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
    */
   initialiseVcpu?(ctx: HypercallContext, target: Vcpu, arg: bigint): number;
-
-  /**
-   * VCPUOP_initialise's arch step (Xen's `arch_set_info_guest` on a vCPU never
-   * initialised): reads the arch's `vcpu_guest_context` at guest virtual address `arg`
-   * through `ctx.vcpu` (the guest-memory door), validates it and loads it into `target`:
-   * registers and program counter, the page-table base (taking the references the arch's
-   * MMU takes for a new base pointer), kernel stack, trap table and callbacks. `target`
-   * stays down (VCPUOP_up starts it). The core calls it only for a vCPU of the caller's
-   * domain that is not initialised and has a vcpu_info. Returns 0; −EFAULT when the
-   * context cannot be read; −EINVAL for one the arch refuses (leaving `target` as it
-   * was); another −errno where the arch's Xen has one. Must not throw.
-   * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
-   */
-  initialiseVcpu?(ctx: HypercallContext, target: Vcpu, arg: bigint): number;
 }
 
 /**

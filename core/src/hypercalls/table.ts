@@ -71,6 +71,20 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
   },
   GRANT_TABLE_OP_ENTRY,
   {
+    number: Hypercall.domctl,
+    name: "domctl",
+    handler: domctl,
+    modes: ALL_GUEST_MODES,
+    xsm: "domctl",
+  },
+  {
+    number: Hypercall.sysctl,
+    name: "sysctl",
+    handler: sysctl,
+    modes: ALL_GUEST_MODES,
+    xsm: "sysctl",
+  },
+  {
     number: Hypercall.set_timer_op,
     name: "set_timer_op",
     handler: setTimerOp,
@@ -90,19 +104,5 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
     handler: multicall,
     modes: ALL_GUEST_MODES,
     xsm: "none",
-  },
-  {
-    number: Hypercall.domctl,
-    name: "domctl",
-    handler: domctl,
-    modes: ALL_GUEST_MODES,
-    xsm: "domctl",
-  },
-  {
-    number: Hypercall.sysctl,
-    name: "sysctl",
-    handler: sysctl,
-    modes: ALL_GUEST_MODES,
-    xsm: "sysctl",
   },
 ];
