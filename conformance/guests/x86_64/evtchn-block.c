@@ -1,0 +1,96 @@
+/*
+ * SCHEDOP_block and SCHEDOP_poll woken by a later event: the guest binds VIRQ_TIMER,
+ * arms its single-shot timer with set_timer_op, blocks with nothing pending and must be
+ * woken by the timer's event (upcall taken on the way back); then polls the masked timer
+ * port with no timeout and must be woken by the next timer event without an upcall.
+ * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
+ */
+#include "rt.h"
+
+#define HC_set_timer_op 15
+#define HC_event_channel_op 32
+#define EVTCHNOP_bind_virq 1
+#define EVTCHNOP_unmask 9
+#define SCHEDOP_block 1
+#define SCHEDOP_poll 3
+#define VIRQ_TIMER 0
+#define UVMF_INVLPG 2UL
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define PTE_A 0x20UL
+#define PTE_D 0x40UL
+
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    u64 cr2, _pad1;
+    u8 time[32];
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+};
+struct evtchn_bind_virq { u32 virq, vcpu, port; };
+struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
+struct callback_register { u16 type, flags; u32 _pad; u64 address; };
+
+static u8 si_page[4096] __attribute__((aligned(4096)));
+static struct shared_info *const si = (struct shared_info *)si_page;
+static volatile unsigned upcalls, last_port;
+
+void evtchn_upcall(void)
+{
+    struct vcpu_info *v = &si->vcpu_info[0];
+    upcalls++;
+    v->evtchn_upcall_pending = 0;
+    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    while (sel) {
+        unsigned w = __builtin_ctzl(sel);
+        sel &= sel - 1;
+        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
+        while (bits) {
+            unsigned b = __builtin_ctzl(bits);
+            bits &= bits - 1;
+            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
+            last_port = w * 64 + b;
+        }
+    }
+}
+
+extern void entry_event(void);
+
+int guest_main(void)
+{
+    long rc;
+    u64 si_mfn = start_info_ptr->shared_info >> 12;
+    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    struct callback_register cb = { 0 /* CALLBACKTYPE_event */, 0, 0, (u64)entry_event };
+    HYPERCALL(HC_callback_op, 0, &cb, 0, 0, 0);
+    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+
+    struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
+    rc = HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_virq, &bv, 0, 0, 0);
+    u32 port = bv.port;
+    printk("bind_virq(timer): %ld port %u\n", rc, port);
+    rc = HYPERCALL(HC_event_channel_op, EVTCHNOP_unmask, &port, 0, 0, 0);
+    printk("unmask: %ld\n", rc);
+
+    /* Block with nothing pending: only the timer, 50 ms of system time away, wakes us. */
+    rc = HYPERCALL(HC_set_timer_op, 50000000UL, 0, 0, 0, 0);
+    printk("set_timer_op(50 ms): %ld; upcall mask %u, pending %u\n", rc,
+           si->vcpu_info[0].evtchn_upcall_mask, si->vcpu_info[0].evtchn_upcall_pending);
+    rc = HYPERCALL(HC_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+    printk("block: %ld, woken with %u upcall(s), last port %u\n", rc, upcalls, last_port);
+
+    /* Poll the masked timer port with no timeout: the next timer event ends it, no upcall. */
+    si->evtchn_mask[port / 64] |= 1UL << (port % 64);
+    upcalls = 0;
+    rc = HYPERCALL(HC_set_timer_op, 90000000UL, 0, 0, 0, 0);
+    struct sched_poll sp = { &port, 1, 0, 0 };
+    rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    printk("poll(timer port): %ld, pending %u, upcalls %u\n", rc,
+           (unsigned)((si->evtchn_pending[port / 64] >> (port % 64)) & 1), upcalls);
+    return 0;
+}
