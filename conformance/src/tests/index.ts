@@ -22,6 +22,7 @@ import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
+import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -41,4 +42,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   evtchnBlockWake,
   grantCopy,
   xenstoreRingProtocol,
+  domctlToolstack,
 ];
