@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from "commander";
-import { MAX_MEMORY_MIB } from "@hvkit/core";
+import { MAX_MEMORY_MIB, MAX_VCPUS_PER_DOMAIN } from "@hvkit/core";
 
 const SUFFIX: Readonly<Record<string, number>> = {
   "": 1,
@@ -27,6 +27,17 @@ export function parseCount(text: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new InvalidArgumentError(
       `expected a positive whole number such as 1000000 or 50M, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** Parses a vCPU count (1 … the core's `MAX_VCPUS_PER_DOMAIN`). */
+export function parseVcpus(text: string): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_VCPUS_PER_DOMAIN) {
+    throw new InvalidArgumentError(
+      `expected a whole number of vCPUs from 1 to ${MAX_VCPUS_PER_DOMAIN}, got "${text}"`,
     );
   }
   return value;

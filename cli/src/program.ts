@@ -16,7 +16,7 @@ import { ARCH_REGISTRY } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { createRootContainer } from "./composition.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
-import { parseCount, parseList, parseMemoryMiB } from "./options.js";
+import { parseCount, parseList, parseMemoryMiB, parseVcpus } from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { UsageError, runCommand, type RunCommandOptions } from "./commands/run.js";
@@ -74,6 +74,11 @@ function buildProgram(
       parseMemoryMiB,
     )
     .option("--cmdline <string>", "kernel command line (start_info.cmd_line)")
+    .option(
+      "--vcpus <N>",
+      "vCPUs of the domain (default 1; vCPU 0 starts, the guest brings up the rest)",
+      parseVcpus,
+    )
     .option(
       "--max-instructions <N>",
       `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}; k/M/G suffixes)`,

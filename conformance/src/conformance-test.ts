@@ -84,7 +84,7 @@ export interface CellContext {
 
 /** Options of {@link CellContext.boot}; the rest of a boot comes from the cell. */
 export type CellBootOptions = Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions">
+  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus">
 >;
 
 /**

@@ -31,6 +31,8 @@ export interface GuestRunOptions {
   readonly cmdline?: string;
   /** Machine memory in MiB (default {@link DEFAULT_MEMORY_MIB}). */
   readonly memoryMiB?: number;
+  /** vCPUs of the initial domain (default 1; only vCPU 0 starts, the guest brings up the rest). */
+  readonly vcpus?: number;
   /** Instruction budget for the whole run (default {@link DEFAULT_MAX_INSTRUCTIONS}). */
   readonly maxInstructions?: number;
   /** Called with guest console bytes as they are written (for streaming to stdout). */
@@ -89,6 +91,7 @@ export function runGuest(container: DependencyContainer, options: GuestRunOption
   const dom0 = bootInitialDomain(machine, options.image, {
     cmdline: options.cmdline ?? "",
     mode: options.mode ?? options.arch.modes[0],
+    vcpus: options.vcpus ?? 1,
   });
   const outcome = machine.run({
     maxInstructions: options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS,

@@ -71,6 +71,22 @@ export function findXtfImages(dir: string): XtfImage[] {
 /** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
 export const XTF_MAX_INSTRUCTIONS = 500_000_000;
 
+/**
+ * vCPUs an XTF image asks for: `vcpus=N` in the xl config beside it (`<image>.cfg`, as
+ * XTF's build writes it), else 1.
+ */
+export function xtfVcpus(imagePath: string): number {
+  let cfg: string;
+  try {
+    cfg = readFileSync(`${imagePath}.cfg`, "latin1");
+  } catch {
+    return 1;
+  }
+  const m = /^\s*vcpus\s*=\s*(\d+)\s*$/m.exec(cfg);
+  const n = m ? Number(m[1]) : 1;
+  return n >= 1 && n <= 128 ? n : 1;
+}
+
 /** Makes one conformance test per image. */
 export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
   return images.map((image): ConformanceTest => {
@@ -83,6 +99,7 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
       run(ctx) {
         const run = ctx.boot(new Uint8Array(readFileSync(image.path)), {
           maxInstructions: XTF_MAX_INSTRUCTIONS,
+          vcpus: xtfVcpus(image.path),
         });
         for (const line of run.console.split("\n").slice(-8)) if (line !== "") ctx.log(line);
         for (const line of run.hypervisorMessages.slice(-8)) ctx.log(`(hvkit) ${line}`);

@@ -28,6 +28,8 @@ export interface RunCommandOptions {
   readonly memory?: number;
   /** Kernel command line. */
   readonly cmdline?: string;
+  /** vCPUs of the domain. */
+  readonly vcpus?: number;
   /** Instruction budget. */
   readonly maxInstructions?: number;
   /** Trace hypercalls, exits and (where the arch allows) instructions on stderr. */
@@ -87,6 +89,7 @@ export function runCommand(
       image,
       cmdline: options.cmdline ?? "",
       memoryMiB: options.memory ?? DEFAULT_MEMORY_MIB,
+      vcpus: options.vcpus ?? 1,
       maxInstructions: budget,
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {

@@ -40,6 +40,8 @@ export interface GuestBootExpectation {
   readonly cmdline?: string;
   /** Instruction budget (default 50 million). */
   readonly maxInstructions?: number;
+  /** vCPUs of the domain (default 1). */
+  readonly vcpus?: number;
 }
 
 /** Makes a test that boots `expect.guest` and checks its console and shutdown. */
@@ -53,6 +55,7 @@ export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
       const run = ctx.boot(ctx.guestImage(expect.guest), {
         cmdline: expect.cmdline ?? "",
         maxInstructions: expect.maxInstructions ?? 50_000_000,
+        ...(expect.vcpus !== undefined ? { vcpus: expect.vcpus } : {}),
       });
       for (const line of run.hypervisorMessages) ctx.log(`(hvkit) ${line}`);
       if (run.end !== "all-shutdown") {

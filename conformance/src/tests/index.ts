@@ -19,6 +19,7 @@ import { pvMmu } from "./mmu/pv-mmu.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { hypercallTable } from "./hypercall/table.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
+import { vcpuIpiPingpong } from "./vcpu/ipi-pingpong.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
@@ -39,6 +40,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   memoryBalloon,
   cGuest,
   evtchnUpcall,
+  vcpuIpiPingpong,
   evtchnBlockWake,
   grantCopy,
   xenstoreRingProtocol,

@@ -1,0 +1,196 @@
+/*
+ * A second vCPU brought up by the guest: vCPU 0 checks its clock records, binds two IPI
+ * ports (one notifying each vCPU), loads vCPU 1's registers, page tables and stack with
+ * VCPUOP_initialise, brings it up with VCPUOP_up, and the two ping-pong IPIs with
+ * EVTCHNOP_send + SCHEDOP_poll (ports masked, no upcalls), printing each step. vCPU 1
+ * then takes itself down; vCPU 0 reads its runstate and tries a multicall.
+ * Layouts from xen/include/public: vcpu.h, event_channel.h, sched.h, xen.h (shared_info,
+ * vcpu_time_info, multicall_entry), arch-x86/xen-x86_64.h (vcpu_guest_context).
+ */
+#include "rt.h"
+
+#define HC_multicall 13
+#define HC_vcpu_op 24
+#define HC_event_channel_op 32
+#define EVTCHNOP_send 4
+#define EVTCHNOP_bind_ipi 7
+#define SCHEDOP_poll 3
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPUOP_get_runstate_info 4
+#define VGCF_in_kernel (1UL << 2)
+#define FLAT_KERNEL_CS 0xe033
+#define FLAT_KERNEL_SS 0xe02b
+#define UVMF_INVLPG 2UL
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define PTE_A 0x20UL
+#define PTE_D 0x40UL
+#define ROUNDS 3
+
+struct vcpu_time_info {
+    volatile u32 version, pad0;
+    volatile u64 tsc_timestamp, system_time;
+    volatile u32 tsc_to_system_mul;
+    volatile signed char tsc_shift;
+    volatile u8 flags, pad1[2];
+};
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    u64 cr2, _pad1;
+    struct vcpu_time_info time;
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
+};
+struct cpu_user_regs {
+    u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+    u32 error_code, entry_vector;
+    u64 rip;
+    u16 cs, _pad0[1];
+    u8 saved_upcall_mask, _pad1[3];
+    u64 rflags, rsp;
+    u16 ss, _pad2[3], es, _pad3[3], ds, _pad4[3], fs, _pad5[3], gs, _pad6[3];
+};
+struct vcpu_guest_context {
+    u8 fpu_ctxt[512];
+    u64 flags;
+    struct cpu_user_regs user_regs;
+    struct trap_info trap_ctxt[256];
+    u64 ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp;
+    u64 ctrlreg[8], debugreg[8];
+    u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip, vm_assist;
+    u64 fs_base, gs_base_kernel, gs_base_user;
+};
+_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");
+struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
+struct multicall_entry { u64 op, result, args[6]; };
+struct evtchn_bind_ipi { u32 vcpu, port; };
+struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
+
+static u8 si_page[4096] __attribute__((aligned(4096)));
+static struct shared_info *const si = (struct shared_info *)si_page;
+static u8 stack1[8192] __attribute__((aligned(16)));
+static struct vcpu_guest_context ctx;
+static u32 port_to0, port_to1;
+
+static void wait_for(u32 port)
+{
+    struct sched_poll sp = { &port, 1, 0, 0 };
+    while (!((si->evtchn_pending[port / 64] >> (port % 64)) & 1))
+        HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
+}
+
+static long send(u32 port)
+{
+    return HYPERCALL(HC_event_channel_op, EVTCHNOP_send, &port, 0, 0, 0);
+}
+
+void vcpu1_main(void)
+{
+    printk("vcpu1: running, upcall mask %u, time version even %u\n",
+           si->vcpu_info[1].evtchn_upcall_mask, (si->vcpu_info[1].time.version & 1) == 0);
+    for (int i = 1; i <= ROUNDS; i++) {
+        wait_for(port_to1);
+        printk("vcpu1: pong %d\n", i);
+        send(port_to0);
+    }
+    wait_for(port_to1);
+    printk("vcpu1: going down\n");
+    send(port_to0);
+    HYPERCALL(HC_vcpu_op, VCPUOP_down, 1, 0, 0, 0);
+    printk("vcpu1: still running after down\n");
+    for (;;)
+        ;
+}
+
+static void check_time(void)
+{
+    struct vcpu_time_info *t = &si->vcpu_info[0].time;
+    u32 v = t->version;
+    u64 tsc;
+    u32 lo, hi;
+    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+    tsc = ((u64)hi << 32) | lo;
+    u64 delta = tsc - t->tsc_timestamp;
+    delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
+    u64 now = t->system_time + (u64)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+    printk("vcpu0: wallclock version %u sec %u%s; time version even %u, mul %x shift %d, flags %u\n",
+           si->wc_version, si->wc_sec, si->wc_sec == 1767225600 ? " (2026-01-01)" : "",
+           (v & 1) == 0, t->tsc_to_system_mul, t->tsc_shift, t->flags);
+    printk("vcpu0: system time from the TSC %s the record's\n", now >= t->system_time ? "not before" : "BEFORE");
+}
+
+int guest_main(void)
+{
+    long rc;
+    u64 si_mfn = start_info_ptr->shared_info >> 12;
+    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    check_time();
+
+    struct evtchn_bind_ipi b1 = { 1, 0 }, b0 = { 0, 0 };
+    long r1 = HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_ipi, &b1, 0, 0, 0);
+    long r0 = HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_ipi, &b0, 0, 0, 0);
+    port_to1 = b1.port;
+    port_to0 = b0.port;
+    printk("vcpu0: bind_ipi(vcpu 1) %ld port %u, bind_ipi(vcpu 0) %ld port %u\n", r1, port_to1, r0, port_to0);
+
+    printk("vcpu0: is_up(1) %ld, up(1) before initialise %ld, is_up(2) %ld\n",
+           HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0), HYPERCALL(HC_vcpu_op, VCPUOP_up, 1, 0, 0, 0),
+           HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 2, 0, 0, 0));
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.flags = VGCF_in_kernel;
+    ctx.user_regs.rip = (u64)vcpu1_main;
+    ctx.user_regs.rsp = (u64)(stack1 + sizeof(stack1) - 8);
+    ctx.user_regs.cs = FLAT_KERNEL_CS;
+    ctx.user_regs.ss = FLAT_KERNEL_SS;
+    ctx.user_regs.rflags = 0x200;
+    ctx.kernel_ss = FLAT_KERNEL_SS;
+    ctx.kernel_sp = ctx.user_regs.rsp;
+    ctx.ctrlreg[3] = read_cr3();
+    ctx.ctrlreg[3] = 0;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
+    printk("vcpu0: initialise(1) with cr3 0 %ld\n", rc);
+    ctx.ctrlreg[3] = read_cr3();
+    ctx.user_regs.rip = 0x800000000000UL;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
+    printk("vcpu0: initialise(1) with a non-canonical rip %ld\n", rc);
+    ctx.user_regs.rip = (u64)vcpu1_main;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
+    printk("vcpu0: initialise(1) %ld, again %ld\n", rc, HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0));
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
+    printk("vcpu0: up(1) %ld, is_up(1) %ld\n", rc, HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0));
+
+    for (int i = 1; i <= ROUNDS; i++) {
+        printk("vcpu0: ping %d\n", i);
+        send(port_to1);
+        wait_for(port_to0);
+    }
+    send(port_to1);
+    wait_for(port_to0);
+
+    struct vcpu_runstate_info rs;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_get_runstate_info, 1, &rs, 0, 0);
+    printk("vcpu0: is_up(1) %ld; runstate(1) %ld: state %d, ran %s\n",
+           HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0), rc, rs.state,
+           rs.time[0] > 0 ? "yes" : "no");
+
+    static struct multicall_entry mc[3];
+    mc[0] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 0, 0 } };
+    mc[1] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 1, 0 } };
+    mc[2] = (struct multicall_entry){ HC_multicall, 0xdead, { (u64)mc, 1 } };
+    rc = HYPERCALL(HC_multicall, mc, 3, 0, 0, 0);
+    printk("vcpu0: multicall %ld: results %ld %ld %ld\n", rc, (long)mc[0].result, (long)mc[1].result,
+           (long)mc[2].result);
+    return 0;
+}
