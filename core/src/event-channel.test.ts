@@ -271,7 +271,9 @@ describe("binding operations", () => {
     expect(a.eventChannels.stateOf(0)).toBe(PortState.Reserved);
     expect(b.eventChannels.stateOf(pb)).toBe(PortState.Unbound);
     expect(evtchnBindVirq(machine, a, Virq.timer, 0)).toBe(1);
-    b.state = DomainState.Paused;
+    b.state = DomainState.Paused; // paused, but not by the toolstack
+    expect(evtchnReset(machine, a, b)).toBe(-Errno.EINVAL);
+    b.controllerPauseCount = 1;
     expect(evtchnReset(machine, a, b)).toBe(0);
     expect(b.eventChannels.stateOf(pb)).toBe(PortState.Free);
   });

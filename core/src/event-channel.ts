@@ -747,10 +747,10 @@ export function evtchnUnmask(machine: Machine, domain: Domain, port: number): nu
 /**
  * EVTCHNOP_reset of `domain` by `caller` (after the XSM_TARGET check): closes every
  * port. −EINVAL when `caller` is another domain and `domain` is not paused by the
- * toolstack (Xen: `controller_pause_count`). Ports stay valid (buckets are kept).
+ * toolstack (Xen: `controller_pause_count` is 0). Ports stay valid (buckets are kept).
  */
 export function evtchnReset(machine: Machine, caller: Domain, domain: Domain): number {
-  if (domain !== caller && domain.state !== DomainState.Paused) return -Errno.EINVAL;
+  if (domain !== caller && domain.controllerPauseCount === 0) return -Errno.EINVAL;
   const table = domain.eventChannels;
   for (let port = 1; port < table.state.length; port++) {
     if (table.state[port] > PortState.Reserved) evtchnClose(machine, domain, port);
