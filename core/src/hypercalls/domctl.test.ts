@@ -482,18 +482,20 @@ describe("domctl set/getvcpucontext and getvcpuinfo", () => {
     l.set(v, 0, "u.vcpucontext.ctxt", ctxt);
   };
 
-  it("setvcpucontext: -EINVAL on oneself or a bad vCPU; null resets; no arch hook -EOPNOTSUPP", () => {
-    const { dom0, domU } = setup();
+  it("setvcpucontext: -EINVAL on oneself or a bad vCPU; an initialised vCPU cannot be reset or reloaded yet", () => {
+    const { machine, dom0, domU } = setup();
     expect(call(dom0, DomctlCmd.setvcpucontext, dom0.id, vc(0, 0n))).toBe(-Errno.EINVAL);
     expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(1, 0n))).toBe(-Errno.EINVAL);
+    expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(0, 0n))).toBe(-Errno.EOPNOTSUPP);
     expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(0, DATA_VA))).toBe(-Errno.EOPNOTSUPP);
     expect(domU.vcpus[0].state).toBe(VcpuState.Runnable);
-    expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(0, 0n))).toBe(0);
-    expect(domU.vcpus[0].state).toBe(VcpuState.Down);
+    const fresh = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    expect(call(dom0, DomctlCmd.setvcpucontext, fresh.id, vc(0, 0n))).toBe(0);
+    expect(call(dom0, DomctlCmd.setvcpucontext, fresh.id, vc(0, DATA_VA))).toBe(-Errno.EOPNOTSUPP);
   });
 
   it("setvcpucontext goes through the arch's initialiseVcpu; getvcpucontext through saveGuestContext", () => {
-    const { machine, arch, dom0, domU } = setup();
+    const { machine, arch, dom0 } = setup();
     const calls: string[] = [];
     const patched = arch as unknown as {
       initialiseVcpu: (ctx: HypercallContext, t: Vcpu, a: bigint) => number;
@@ -502,30 +504,31 @@ describe("domctl set/getvcpucontext and getvcpuinfo", () => {
       calls.push(`load d${t.domain.id}v${t.id} by d${ctx.domain.id} at ${a}`);
       return a === 0x1234n ? -Errno.EINVAL : 0;
     };
-    const vcpuArch = fakeVcpu(domU.vcpus[0]) as unknown as {
+    const fresh = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    const freshArch = fakeVcpu(fresh.vcpus[0]) as unknown as {
       saveGuestContext?: (ctx: HypercallContext, va: bigint) => number;
     };
-    domU.vcpus[0].state = VcpuState.Down;
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(0, DATA_VA))).toBe(-Errno.ENODATA);
-    expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(0, 0x1234n))).toBe(-Errno.EINVAL);
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(0, DATA_VA))).toBe(-Errno.ENODATA);
-    expect(call(dom0, DomctlCmd.setvcpucontext, domU.id, vc(0, 0x2000n))).toBe(0);
-    expect(domU.vcpus[0].state).toBe(VcpuState.Down);
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(0, DATA_VA))).toBe(-Errno.EOPNOTSUPP);
-    vcpuArch.saveGuestContext = (ctx, va) => {
+    const id = fresh.id;
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(0, DATA_VA))).toBe(-Errno.ENODATA);
+    expect(call(dom0, DomctlCmd.setvcpucontext, id, vc(0, 0x1234n))).toBe(-Errno.EINVAL);
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(0, DATA_VA))).toBe(-Errno.ENODATA);
+    expect(call(dom0, DomctlCmd.setvcpucontext, id, vc(0, 0x2000n))).toBe(0);
+    expect(fresh.vcpus[0].state).toBe(VcpuState.Down);
+    expect(call(dom0, DomctlCmd.setvcpucontext, id, vc(0, 0x2000n))).toBe(-Errno.EOPNOTSUPP);
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(0, DATA_VA))).toBe(-Errno.EOPNOTSUPP);
+    freshArch.saveGuestContext = (ctx, va) => {
       calls.push(`save by d${ctx.domain.id} to ${va}`);
       return va === 0x900000n ? -Errno.EFAULT : 0;
     };
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(0, 0x3000n))).toBe(0);
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(0, 0x900000n))).toBe(-Errno.EFAULT);
-    expect(call(dom0, DomctlCmd.getvcpucontext, domU.id, vc(1, DATA_VA))).toBe(-Errno.EINVAL);
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(0, 0x3000n))).toBe(0);
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(0, 0x900000n))).toBe(-Errno.EFAULT);
+    expect(call(dom0, DomctlCmd.getvcpucontext, id, vc(1, DATA_VA))).toBe(-Errno.EINVAL);
     expect(calls).toEqual([
-      "load d1v0 by d0 at 4660",
-      "load d1v0 by d0 at 8192",
+      `load d${id}v0 by d0 at 4660`,
+      `load d${id}v0 by d0 at 8192`,
       "save by d0 to 12288",
       "save by d0 to 9437184",
     ]);
-    void machine;
   });
 
   it("getvcpucontext of the calling vCPU is -EINVAL", () => {

@@ -36,13 +36,17 @@
  *   below tot_pages is allowed (the domain may only shrink).
  * - max_vcpus: vCPUs are created with the domain, so this only checks `max` equals their
  *   number (−EINVAL otherwise, or on oneself).
- * - setvcpucontext: −EINVAL on oneself or for a vCPU id out of range. A null `ctxt`
- *   resets the vCPU (down, uninitialised). Otherwise the arch loads the context
- *   (`ArchPlugin.initialiseVcpu`, the hook VCPUOP_initialise uses; −EOPNOTSUPP without
- *   it). The vCPU stays down until the guest or toolstack brings it up.
+ * - setvcpucontext: −EINVAL on oneself or for a vCPU id out of range. For a vCPU never
+ *   initialised (Xen's `is_initialised`, kept in `vcpuTimers(...).initialised`) the arch
+ *   loads the context (`ArchPlugin.initialiseVcpu`, the hook VCPUOP_initialise uses, with
+ *   every reference taken for the target domain; −EOPNOTSUPP without it) and the vCPU
+ *   stays down until it is brought up; a null `ctxt` is then a no-op. For an initialised
+ *   vCPU both the reset (null `ctxt`) and a reload are −EOPNOTSUPP for now: they need an
+ *   arch hook that drops its page-table references (Xen's vcpu_reset; Xen itself allows a
+ *   reload only with unchanged page tables and descriptor tables, else −EOPNOTSUPP).
  * - getvcpucontext: −EINVAL for an id out of range or the calling vCPU, −ENODATA for a
- *   vCPU never initialised (never up and never given a context), −EOPNOTSUPP without
- *   `ArchVcpu.saveGuestContext`; else the arch writes `vcpu_guest_context` to `ctxt`.
+ *   vCPU never initialised, −EOPNOTSUPP without `ArchVcpu.saveGuestContext`; else the
+ *   arch writes `vcpu_guest_context` to `ctxt`.
  * - getvcpuinfo: online / blocked / running, cpu_time, cpu 0.
  * - setdomainhandle, setdebugging (−EINVAL on oneself).
  * - set_address_size / get_address_size: PV only (−EOPNOTSUPP for a hardware-assisted
@@ -71,7 +75,8 @@ import { readGuestStruct, StructBuffer, writeGuestStruct, writeGuestU64 } from "
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
 import type { StructLayout } from "../structs.js";
-import { VcpuState, type Vcpu } from "../vcpu.js";
+import { vcpuTimers } from "../time.js";
+import { VcpuState } from "../vcpu.js";
 
 /** The most vCPUs createdomain accepts (the machine's limit, `MAX_VCPUS_PER_DOMAIN`). */
 const MAX_VCPUS = 128;
@@ -81,8 +86,6 @@ const MAX_CONTROLLER_PAUSES = 255;
 const req = new StructBuffer(256);
 /** Next id to try per machine (Xen's static `rover`). */
 const rovers = new WeakMap<Machine, number>();
-/** vCPUs given a context by setvcpucontext (Xen's `is_initialised` for down vCPUs). */
-const loaded = new WeakSet<Vcpu>();
 
 /** `domctl(u_domctl)`. */
 export function domctl(ctx: HypercallContext, args: HypercallArgs): number {
@@ -183,7 +186,7 @@ function command(ctx: HypercallContext, l: StructLayout, cmd: number, d: Domain)
       const id = l.getNumber(view, 0, "u.vcpucontext.vcpu");
       const v = d.vcpus[id];
       if (v === undefined || v === ctx.vcpu) return -Errno.EINVAL;
-      if (v.state === VcpuState.Down && !loaded.has(v)) return -Errno.ENODATA;
+      if (!vcpuTimers(machine, v).initialised) return -Errno.ENODATA;
       const save = v.arch.saveGuestContext;
       if (save === undefined) return -Errno.EOPNOTSUPP;
       const rc = save.call(v.arch, ctx, l.getBigInt(view, 0, "u.vcpucontext.ctxt"));
@@ -293,16 +296,16 @@ function setVcpuContext(ctx: HypercallContext, l: StructLayout, d: Domain): numb
   const v = d.vcpus[l.getNumber(view, 0, "u.vcpucontext.vcpu")];
   if (d === ctx.domain || v === undefined) return -Errno.EINVAL;
   const ptr = l.getBigInt(view, 0, "u.vcpucontext.ctxt");
-  if (ptr === 0n) {
-    // vcpu_reset: down and uninitialised.
-    v.state = VcpuState.Down;
-    loaded.delete(v);
-    return 0;
-  }
+  const t = vcpuTimers(ctx.machine, v);
+  // Resetting or reloading an initialised vCPU would have to drop the references its
+  // page tables and descriptor tables hold (Xen's vcpu_reset / the "unchanged tables"
+  // path of arch_set_info_guest): no arch hook for that yet.
+  if (t.initialised) return -Errno.EOPNOTSUPP;
+  if (ptr === 0n) return 0;
   const hook = ctx.machine.arch.initialiseVcpu;
   if (hook === undefined) return -Errno.EOPNOTSUPP;
   const rc = hook.call(ctx.machine.arch, ctx, v, ptr);
-  if (rc === 0) loaded.add(v);
+  if (rc === 0) t.initialised = true;
   return rc;
 }
 
