@@ -35,6 +35,7 @@ c_guest evtchn-block evtchn-block.c evtchn-entry.S
 c_guest mem-balloon mem-balloon.c
 c_guest gnttab-copy gnttab-copy.c
 c_guest vcpu-ipi vcpu-ipi.c
+c_guest time-timers time-timers.c
 c_guest domctl-info domctl-info.c
 
 # Golden output of the compute guest: the same C code, run natively.

@@ -20,6 +20,7 @@ import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { hypercallTable } from "./hypercall/table.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { vcpuIpiPingpong } from "./vcpu/ipi-pingpong.conformance.js";
+import { timeTimers } from "./time/timers.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
@@ -41,6 +42,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   cGuest,
   evtchnUpcall,
   vcpuIpiPingpong,
+  timeTimers,
   evtchnBlockWake,
   grantCopy,
   xenstoreRingProtocol,

@@ -1,0 +1,151 @@
+/*
+ * Guest view of time and timers: reads system time the pvclock way (vcpu_time_info +
+ * rdtsc, retrying while the version is odd or changes), checks the wall clock, and waits
+ * (SCHEDOP_poll on the masked VIRQ_TIMER port) for a VCPUOP single-shot timer, a past
+ * single-shot deadline, set_timer_op, and three ticks of a 1 ms periodic timer, printing
+ * whether each woke at or after its deadline (a new periodic timer ticks at once when a
+ * period has passed since its last tick, as Xen), then the documented errors and runstate.
+ * Layouts from xen/include/public: xen.h, vcpu.h, event_channel.h, sched.h.
+ */
+#include "rt.h"
+
+#define HC_set_timer_op 15
+#define HC_vcpu_op 24
+#define HC_event_channel_op 32
+#define EVTCHNOP_bind_virq 1
+#define SCHEDOP_poll 3
+#define VCPUOP_get_runstate_info 4
+#define VCPUOP_set_periodic_timer 6
+#define VCPUOP_stop_periodic_timer 7
+#define VCPUOP_set_singleshot_timer 8
+#define VCPUOP_stop_singleshot_timer 9
+#define VCPU_SSHOTTMR_future 1
+#define VIRQ_TIMER 0
+#define UVMF_INVLPG 2UL
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define PTE_A 0x20UL
+#define PTE_D 0x40UL
+#define MS 1000000UL
+
+struct vcpu_time_info {
+    volatile u32 version, pad0;
+    volatile u64 tsc_timestamp, system_time;
+    volatile u32 tsc_to_system_mul;
+    volatile signed char tsc_shift;
+    volatile u8 flags, pad1[2];
+};
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    u64 cr2, _pad1;
+    struct vcpu_time_info time;
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
+};
+struct evtchn_bind_virq { u32 virq, vcpu, port; };
+struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
+struct singleshot { u64 timeout_abs_ns; u32 flags, _pad; };
+struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
+
+static u8 si_page[4096] __attribute__((aligned(4096)));
+static struct shared_info *const si = (struct shared_info *)si_page;
+static u32 port;
+
+static u64 now(void)
+{
+    struct vcpu_time_info *t = &si->vcpu_info[0].time;
+    u32 v;
+    u64 r;
+    do {
+        v = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        u32 lo, hi;
+        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
+        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
+        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((v & 1) || v != t->version);
+    return r;
+}
+
+static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64)) & 1; }
+static void clear(void) { __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST); }
+
+/* Waits for the timer port; returns the system time it woke at. */
+static u64 wait_timer(void)
+{
+    struct sched_poll sp = { &port, 1, 0, 0 };
+    while (!pending())
+        HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    clear();
+    return now();
+}
+
+static const char *yes(int c) { return c ? "yes" : "no"; }
+
+int guest_main(void)
+{
+    long rc;
+    u64 si_mfn = start_info_ptr->shared_info >> 12;
+    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
+    HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_virq, &bv, 0, 0, 0);
+    port = bv.port;
+
+    u64 t0 = now(), t1 = now();
+    printk("wallclock: version even %s, sec %u hi %u nsec %u\n", yes((si->wc_version & 1) == 0), si->wc_sec,
+           si->wc_sec_hi, si->wc_nsec);
+    printk("pvclock: monotonic %s, TSC stable flag %u\n", yes(t1 >= t0), si->vcpu_info[0].time.flags);
+
+    struct singleshot ss = { now() + MS, VCPU_SSHOTTMR_future, 0 };
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_set_singleshot_timer, 0, &ss, 0, 0);
+    u64 w = wait_timer();
+    printk("singleshot(+1 ms): %ld, woke at/after deadline %s, within 10 us %s\n", rc, yes(w >= ss.timeout_abs_ns),
+           yes(w - ss.timeout_abs_ns < 10000));
+
+    ss.timeout_abs_ns = now() - 1;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_set_singleshot_timer, 0, &ss, 0, 0);
+    printk("singleshot(past, future flag): %ld, pending at once %s\n", rc, yes(pending()));
+    clear();
+
+    u64 deadline = now() + 2 * MS;
+    rc = HYPERCALL(HC_set_timer_op, deadline, 0, 0, 0, 0);
+    w = wait_timer();
+    printk("set_timer_op(+2 ms): %ld, woke at/after deadline %s\n", rc, yes(w >= deadline));
+    rc = HYPERCALL(HC_set_timer_op, now() + MS, 0, 0, 0, 0);
+    long rc2 = HYPERCALL(HC_set_timer_op, 0, 0, 0, 0, 0);
+    struct sched_poll sp = { &port, 1, 0, now() + 3 * MS };
+    HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    printk("set_timer_op then 0: %ld %ld, event after cancel %s\n", rc, rc2, yes(pending()));
+
+    u64 period = 999999;
+    printk("periodic(999999 ns): %ld\n", HYPERCALL(HC_vcpu_op, VCPUOP_set_periodic_timer, 0, &period, 0, 0));
+    period = MS;
+    u64 start = now();
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_set_periodic_timer, 0, &period, 0, 0);
+    u64 tick[3];
+    for (int i = 0; i < 3; i++) tick[i] = wait_timer();
+    u64 gap = tick[2] - tick[1];
+    printk("periodic(1 ms): %ld, first tick at once %s, next two 1 ms apart %s\n", rc,
+           yes(tick[0] - start < 10000), yes(gap + 10000 > MS && gap < MS + 10000));
+    printk("stop_periodic: %ld, stop_singleshot: %ld, singleshot on vcpu 1: %ld\n",
+           HYPERCALL(HC_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0, 0, 0),
+           HYPERCALL(HC_vcpu_op, VCPUOP_stop_singleshot_timer, 0, 0, 0, 0),
+           HYPERCALL(HC_vcpu_op, VCPUOP_set_singleshot_timer, 1, &ss, 0, 0));
+
+    struct vcpu_runstate_info rs;
+    rc = HYPERCALL(HC_vcpu_op, VCPUOP_get_runstate_info, 0, &rs, 0, 0);
+    u64 sum = rs.time[0] + rs.time[1] + rs.time[2] + rs.time[3];
+    u64 n = now();
+    printk("runstate: %ld, state %d, blocked > 5 ms %s, sum within system time %s\n", rc, rs.state,
+           yes(rs.time[2] > 5 * MS), yes(sum <= n && n - sum < 10000));
+    return 0;
+}
