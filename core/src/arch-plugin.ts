@@ -328,8 +328,10 @@ export interface ArchPlugin {
    * through `ctx.vcpu` (the guest-memory door), validates it and loads it into `target`:
    * registers and program counter, the page-table base (taking the references the arch's
    * MMU takes for a new base pointer), kernel stack, trap table and callbacks. `target`
-   * stays down (VCPUOP_up starts it). The core calls it only for a vCPU of the caller's
-   * domain that is not initialised and has a vcpu_info. Returns 0; −EFAULT when the
+   * stays down (VCPUOP_up starts it). The core calls it only for a vCPU that is not
+   * initialised: of the caller's domain with a vcpu_info (VCPUOP_initialise), or of
+   * another, non-running domain when the control domain calls domctl setvcpucontext (the
+   * context is read from the caller, references are taken for `target.domain`). Returns 0; −EFAULT when the
    * context cannot be read; −EINVAL for one the arch refuses (leaving `target` as it
    * was); another −errno where the arch's Xen has one. Must not throw.
    * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
