@@ -14,24 +14,7 @@
 #define SCHEDOP_block 1
 #define SCHEDOP_poll 3
 #define VIRQ_TIMER 0
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 
-struct vcpu_info {
-    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
-    u8 _pad[6];
-    volatile u64 evtchn_pending_sel;
-    u64 cr2, _pad1;
-    u8 time[32];
-};
-struct shared_info {
-    struct vcpu_info vcpu_info[32];
-    volatile u64 evtchn_pending[64];
-    volatile u64 evtchn_mask[64];
-};
 struct evtchn_bind_virq { u32 virq, vcpu, port; };
 struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 struct callback_register { u16 type, flags; u32 _pad; u64 address; };

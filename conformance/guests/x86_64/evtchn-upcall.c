@@ -23,24 +23,7 @@
 #define SCHEDOP_poll 3
 #define DOMID_SELF 0x7ff0
 #define VIRQ_TIMER 0
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 
-struct vcpu_info {
-    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
-    u8 _pad[6];
-    volatile u64 evtchn_pending_sel;
-    u64 cr2, _pad1;
-    u8 time[32];
-};
-struct shared_info {
-    struct vcpu_info vcpu_info[32];
-    volatile u64 evtchn_pending[64];
-    volatile u64 evtchn_mask[64];
-};
 struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
 struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
 struct evtchn_bind_virq { u32 virq, vcpu, port; };

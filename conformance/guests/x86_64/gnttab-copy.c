@@ -23,11 +23,6 @@
 #define GNTCOPY_source_gref 1
 #define GNTCOPY_dest_gref 2
 #define DOMID_SELF 0x7ff0
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 
 struct grant_entry_v1 { u16 flags, domid; u32 frame; };
 struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };

@@ -17,11 +17,6 @@
 #define XENMEM_maximum_reservation 4
 #define XENMEM_exchange 11
 #define DOMID_SELF 0x7ff0
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 #define M2P ((const u64 *)0xffff800000000000UL)
 #define M2P_INVALID 0xffffffffffffffffUL
 #define NR 4

@@ -6,10 +6,6 @@
  */
 #include "rt.h"
 
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 #define ADDR_MASK 0x000ffffffffff000UL
 
 static u64 *mfn_list;

@@ -67,4 +67,33 @@ void shutdown(unsigned reason);
 static inline u64 read_cr3(void) { u64 v; asm volatile ("mov %%cr3, %0" : "=r" (v)); return v; }
 static inline u64 read_cr2(void) { u64 v; asm volatile ("mov %%cr2, %0" : "=r" (v)); return v; }
 
+/* Page-table entry bits (x86) and update_va_mapping flags (xen.h UVMF_*). */
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define PTE_A 0x20UL
+#define PTE_D 0x40UL
+#define UVMF_INVLPG 2UL
+
+/* The shared_info page as a 64-bit PV guest sees it (xen.h, arch-x86/xen.h). */
+struct vcpu_time_info {
+    volatile u32 version, pad0;
+    volatile u64 tsc_timestamp, system_time;
+    volatile u32 tsc_to_system_mul;
+    volatile signed char tsc_shift;
+    volatile u8 flags, pad1[2];
+};
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    u64 cr2, _pad1;
+    struct vcpu_time_info time;
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
+};
+
 #endif

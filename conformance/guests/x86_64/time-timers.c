@@ -21,33 +21,8 @@
 #define VCPUOP_stop_singleshot_timer 9
 #define VCPU_SSHOTTMR_future 1
 #define VIRQ_TIMER 0
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 #define MS 1000000UL
 
-struct vcpu_time_info {
-    volatile u32 version, pad0;
-    volatile u64 tsc_timestamp, system_time;
-    volatile u32 tsc_to_system_mul;
-    volatile signed char tsc_shift;
-    volatile u8 flags, pad1[2];
-};
-struct vcpu_info {
-    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
-    u8 _pad[6];
-    volatile u64 evtchn_pending_sel;
-    u64 cr2, _pad1;
-    struct vcpu_time_info time;
-};
-struct shared_info {
-    struct vcpu_info vcpu_info[32];
-    volatile u64 evtchn_pending[64];
-    volatile u64 evtchn_mask[64];
-    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
-};
 struct evtchn_bind_virq { u32 virq, vcpu, port; };
 struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 struct singleshot { u64 timeout_abs_ns; u32 flags, _pad; };

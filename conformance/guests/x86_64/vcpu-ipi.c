@@ -23,33 +23,8 @@
 #define VGCF_in_kernel (1UL << 2)
 #define FLAT_KERNEL_CS 0xe033
 #define FLAT_KERNEL_SS 0xe02b
-#define UVMF_INVLPG 2UL
-#define PTE_P 1UL
-#define PTE_RW 2UL
-#define PTE_A 0x20UL
-#define PTE_D 0x40UL
 #define ROUNDS 3
 
-struct vcpu_time_info {
-    volatile u32 version, pad0;
-    volatile u64 tsc_timestamp, system_time;
-    volatile u32 tsc_to_system_mul;
-    volatile signed char tsc_shift;
-    volatile u8 flags, pad1[2];
-};
-struct vcpu_info {
-    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
-    u8 _pad[6];
-    volatile u64 evtchn_pending_sel;
-    u64 cr2, _pad1;
-    struct vcpu_time_info time;
-};
-struct shared_info {
-    struct vcpu_info vcpu_info[32];
-    volatile u64 evtchn_pending[64];
-    volatile u64 evtchn_mask[64];
-    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
-};
 struct cpu_user_regs {
     u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
     u32 error_code, entry_vector;
