@@ -10,7 +10,18 @@
  *
  * @module
  */
-import { ImageError, ImageErrorCode, VcpuState, type Domain, type Machine } from "@hvkit/core";
+import {
+  ImageError,
+  ImageErrorCode,
+  SHARED_INFO,
+  SIF_INITDOMAIN,
+  SIF_PRIVILEGED,
+  START_INFO,
+  VcpuState,
+  XEN_LEGACY_MAX_VCPUS,
+  type Domain,
+  type Machine,
+} from "@hvkit/core";
 import {
   PageFlag,
   PageType,
@@ -74,32 +85,9 @@ const PAGE = 4096n;
 const MB4 = 1n << 22n;
 const HYPERVISOR_VIRT_START = 0xffff800000000000n;
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
-const START_INFO_SIZE = 1168n;
-
-/** start_info field offsets for x86_64 (x86_64.md; xen.h `struct start_info`). */
-const SI = {
-  magic: 0,
-  nr_pages: 32,
-  shared_info: 40,
-  flags: 48,
-  store_mfn: 56,
-  store_evtchn: 64,
-  console_mfn: 72,
-  console_evtchn: 80,
-  pt_base: 88,
-  nr_pt_frames: 96,
-  mfn_list: 104,
-  mod_start: 112,
-  mod_len: 120,
-  cmd_line: 128,
-  first_p2m_pfn: 1152,
-  nr_p2m_frames: 1160,
-} as const;
-
-/** SIF_* flags. */
-export const SIF_PRIVILEGED = 1;
-/** This is the initial control domain. */
-export const SIF_INITDOMAIN = 2;
+/** start_info and shared_info as a 64-bit PV guest sees them (one definition, in core). */
+const SI = START_INFO.layout("x86_64");
+const SHI = SHARED_INFO.layout("x86_64");
 
 const roundUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
 const nrCover = (lo: bigint, hi: bigint, shift: bigint): bigint =>
@@ -139,7 +127,7 @@ export function buildPvDomain(
   const vPhysmap = vKernelEnd;
   const vPhysmapEnd = vPhysmap + BigInt(nrPages) * 8n;
   const vStartInfo = roundUp(vPhysmapEnd, PAGE);
-  let vNext = roundUp(vStartInfo + START_INFO_SIZE, PAGE);
+  let vNext = roundUp(vStartInfo + BigInt(SI.size), PAGE);
   let vXenstore = 0n;
   let vConsole = 0n;
   if (!opts.initial) {
@@ -277,28 +265,28 @@ export function buildPvDomain(
 
   // shared_info: every vcpu_info's upcall mask set.
   domain.sharedInfoMfn = si;
-  for (let i = 0; i < 32; i++) mem.bytes[si * 4096 + i * 64 + 1] = 1;
+  for (let i = 0; i < XEN_LEGACY_MAX_VCPUS.x86_64; i++)
+    SHI.set(mem.view, si * 4096, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
 
   // domU store and console pages (zeroed, in the domain's memory).
   // start_info.
   const sip = pa(vStartInfo);
   const dv = mem.view;
-  const magic = "xen-3.0-x86_64";
-  for (let i = 0; i < magic.length; i++) mem.bytes[sip + SI.magic + i] = magic.charCodeAt(i);
-  dv.setBigUint64(sip + SI.nr_pages, BigInt(nrPages), true);
-  dv.setBigUint64(sip + SI.shared_info, BigInt(si) * 4096n, true);
-  dv.setUint32(sip + SI.flags, opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0, true);
+  SI.setString(dv, sip, "magic", "xen-3.0-x86_64");
+  SI.set(dv, sip, "nr_pages", nrPages);
+  SI.set(dv, sip, "shared_info", BigInt(si) * 4096n);
+  SI.set(dv, sip, "flags", opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
   if (!opts.initial) {
-    dv.setBigUint64(sip + SI.store_mfn, BigInt(p2m[Number((vXenstore - vStart) >> 12n)]), true);
-    dv.setBigUint64(sip + SI.console_mfn, BigInt(p2m[Number((vConsole - vStart) >> 12n)]), true);
+    SI.set(dv, sip, "store_mfn", p2m[Number((vXenstore - vStart) >> 12n)]);
+    SI.set(dv, sip, "console.domU.mfn", p2m[Number((vConsole - vStart) >> 12n)]);
   }
-  dv.setBigUint64(sip + SI.pt_base, vPageTables, true);
-  dv.setBigUint64(sip + SI.nr_pt_frames, BigInt(nrPt), true);
-  dv.setBigUint64(sip + SI.mfn_list, vPhysmap, true);
-  const cmd = new TextEncoder().encode(opts.cmdline).subarray(0, 1023);
-  mem.bytes.set(cmd, sip + SI.cmd_line);
-  dv.setBigUint64(sip + SI.first_p2m_pfn, BigInt(nrPages), true);
-  dv.setBigUint64(sip + SI.nr_p2m_frames, 0n, true);
+  SI.set(dv, sip, "pt_base", vPageTables);
+  SI.set(dv, sip, "nr_pt_frames", nrPt);
+  SI.set(dv, sip, "mfn_list", vPhysmap);
+  const cmd = new TextEncoder().encode(opts.cmdline).subarray(0, SI.sizeOf("cmd_line") - 1);
+  mem.bytes.set(cmd, sip + SI.offsetOf("cmd_line"));
+  SI.set(dv, sip, "first_p2m_pfn", nrPages);
+  SI.set(dv, sip, "nr_p2m_frames", 0);
 
   // Entry state.
   const cpu = vcpu.cpu;

@@ -13,65 +13,18 @@ import {
   type HypercallContext,
   type HypercallEntry,
   type Vcpu,
+  Hypercall,
+  MmuUpdateCmd,
+  MmuextCmd,
+  UVMF_ALL,
+  UVMF_INVLPG,
+  UVMF_LOCAL,
+  UVMF_TLB_FLUSH,
 } from "@hvkit/core";
 import { isCanonical, PageFlag, PageType, Seg, type PvMmu } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { doIret, newGuestCr3 } from "./traps.js";
 import { checkDescriptor } from "@hvkit/arch-x86";
-
-/** Hypercall numbers of this file (xen.h). */
-export const HypercallNo = {
-  set_trap_table: 0,
-  mmu_update: 1,
-  set_gdt: 2,
-  stack_switch: 3,
-  set_callbacks: 4,
-  fpu_taskswitch: 5,
-  update_descriptor: 10,
-  update_va_mapping: 14,
-  iret: 23,
-  set_segment_base: 25,
-  mmuext_op: 26,
-  callback_op: 30,
-} as const;
-
-/** mmu_update commands (low 3 bits of `ptr`). */
-export const MmuCmd = {
-  NORMAL_PT_UPDATE: 0,
-  MACHPHYS_UPDATE: 1,
-  PT_UPDATE_PRESERVE_AD: 2,
-} as const;
-
-/** mmuext_op commands. */
-export const MmuextCmd = {
-  PIN_L1_TABLE: 0,
-  PIN_L2_TABLE: 1,
-  PIN_L3_TABLE: 2,
-  PIN_L4_TABLE: 3,
-  UNPIN_TABLE: 4,
-  NEW_BASEPTR: 5,
-  TLB_FLUSH_LOCAL: 6,
-  INVLPG_LOCAL: 7,
-  TLB_FLUSH_MULTI: 8,
-  INVLPG_MULTI: 9,
-  TLB_FLUSH_ALL: 10,
-  INVLPG_ALL: 11,
-  FLUSH_CACHE: 12,
-  SET_LDT: 13,
-  NEW_USER_BASEPTR: 15,
-  CLEAR_PAGE: 16,
-  COPY_PAGE: 17,
-} as const;
-
-/** update_va_mapping flags. */
-export const Uvmf = {
-  NONE: 0,
-  TLB_FLUSH: 1,
-  INVLPG: 2,
-  FLUSHTYPE_MASK: 3,
-  LOCAL: 0,
-  ALL: 4,
-} as const;
 
 /** set_segment_base selectors. */
 export const SegBase = { FS: 0, GS_USER: 1, GS_KERNEL: 2, GS_USER_SEL: 3 } as const;
@@ -343,7 +296,7 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
     const addr = ptr & ~7n;
     const mfnBig = addr >> 12n;
     const mfn = mfnBig >= BigInt(ft.frames) ? -1 : Number(mfnBig);
-    if (cmd === MmuCmd.NORMAL_PT_UPDATE || cmd === MmuCmd.PT_UPDATE_PRESERVE_AD) {
+    if (cmd === MmuUpdateCmd.normal_pt_update || cmd === MmuUpdateCmd.pt_update_preserve_ad) {
       if (mfn < 0 || !mmu.getPage(mfn, ctx.domain)) {
         rc = -Errno.EINVAL;
         break;
@@ -353,7 +306,7 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
       const hi = Number((val >> 32n) & 0xffffffffn);
       const type = ft.type[mfn];
       if (ft.typeCount[mfn] > 0 && type >= PageType.L1 && type <= PageType.L4) {
-        rc = mmu.modEntry(pa, lo, hi, pgOwner, cmd === MmuCmd.PT_UPDATE_PRESERVE_AD);
+        rc = mmu.modEntry(pa, lo, hi, pgOwner, cmd === MmuUpdateCmd.pt_update_preserve_ad);
       } else if (
         (ft.flags[mfn] & PageFlag.Shared) !== 0 ||
         mmu.getPageType(mfn, PageType.Writable, ctx.domain) === 0
@@ -366,7 +319,7 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
         rc = -Errno.EINVAL;
       }
       mmu.putPage(mfn);
-    } else if (cmd === MmuCmd.MACHPHYS_UPDATE) {
+    } else if (cmd === MmuUpdateCmd.machphys_update) {
       if (mfn < 0 || ft.owner[mfn] !== pgOwner.id) {
         rc = -Errno.EINVAL;
         break;
@@ -409,12 +362,12 @@ function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
   );
   const type = Number(flags & 3n);
   const target = flags & ~3n;
-  if (type === Uvmf.TLB_FLUSH || type === Uvmf.INVLPG) {
-    if (target !== BigInt(Uvmf.LOCAL) && target !== BigInt(Uvmf.ALL)) {
+  if (type === UVMF_TLB_FLUSH || type === UVMF_INVLPG) {
+    if (target !== BigInt(UVMF_LOCAL) && target !== BigInt(UVMF_ALL)) {
       const r = readVcpuMask(guest(ctx), target);
       if (r !== 0 && rc === 0) rc = r;
     }
-    if (type === Uvmf.INVLPG) v.cpu.invlpg(va);
+    if (type === UVMF_INVLPG) v.cpu.invlpg(va);
     else v.cpu.flushTlb();
   }
   return rc;
@@ -446,10 +399,10 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
     const cmd = Number(cmdWord & 0xffffffffn);
     const mfn = arg1 >= BigInt(ft.frames) ? -1 : Number(arg1);
     switch (cmd) {
-      case MmuextCmd.PIN_L1_TABLE:
-      case MmuextCmd.PIN_L2_TABLE:
-      case MmuextCmd.PIN_L3_TABLE:
-      case MmuextCmd.PIN_L4_TABLE: {
+      case MmuextCmd.pin_l1_table:
+      case MmuextCmd.pin_l2_table:
+      case MmuextCmd.pin_l3_table:
+      case MmuextCmd.pin_l4_table: {
         if (mfn < 0) {
           rc = -Errno.EINVAL;
           break;
@@ -464,7 +417,7 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
         ft.flags[mfn] |= PageFlag.Pinned;
         break;
       }
-      case MmuextCmd.UNPIN_TABLE:
+      case MmuextCmd.unpin_table:
         if (mfn < 0 || ft.owner[mfn] !== pgOwner.id || !(ft.flags[mfn] & PageFlag.Pinned)) {
           rc = -Errno.EINVAL;
           break;
@@ -473,11 +426,11 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
         mmu.putPageAndType(mfn, pgOwner);
         v.cpu.flushTlb();
         break;
-      case MmuextCmd.NEW_BASEPTR:
+      case MmuextCmd.new_baseptr:
         if (pgOwner !== ctx.domain) rc = -Errno.EPERM;
         else rc = mfn < 0 ? -Errno.EINVAL : newGuestCr3(v, mfn);
         break;
-      case MmuextCmd.NEW_USER_BASEPTR: {
+      case MmuextCmd.new_user_baseptr: {
         if (pgOwner !== ctx.domain) {
           rc = -Errno.EPERM;
           break;
@@ -498,26 +451,26 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
         if (!v.kernelMode) v.loadCr3();
         break;
       }
-      case MmuextCmd.TLB_FLUSH_LOCAL:
-      case MmuextCmd.TLB_FLUSH_ALL:
+      case MmuextCmd.tlb_flush_local:
+      case MmuextCmd.tlb_flush_all:
         v.cpu.flushTlb();
         break;
-      case MmuextCmd.INVLPG_LOCAL:
-      case MmuextCmd.INVLPG_ALL:
+      case MmuextCmd.invlpg_local:
+      case MmuextCmd.invlpg_all:
         if (isCanonical(arg1)) v.cpu.invlpg(arg1);
         break;
-      case MmuextCmd.TLB_FLUSH_MULTI:
-      case MmuextCmd.INVLPG_MULTI:
+      case MmuextCmd.tlb_flush_multi:
+      case MmuextCmd.invlpg_multi:
         rc = readVcpuMask(g, arg2);
         if (rc === 0) {
-          if (cmd === MmuextCmd.TLB_FLUSH_MULTI) v.cpu.flushTlb();
+          if (cmd === MmuextCmd.tlb_flush_multi) v.cpu.flushTlb();
           else if (isCanonical(arg1)) v.cpu.invlpg(arg1);
         }
         break;
-      case MmuextCmd.FLUSH_CACHE:
+      case MmuextCmd.flush_cache:
         if (!ctx.domain.privileged) rc = -Errno.EACCES;
         break;
-      case MmuextCmd.SET_LDT: {
+      case MmuextCmd.set_ldt: {
         const ents = Number(arg2 & 0xffffffffn);
         if (pgOwner !== ctx.domain) rc = -Errno.EPERM;
         else if (
@@ -533,8 +486,8 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
         }
         break;
       }
-      case MmuextCmd.CLEAR_PAGE:
-      case MmuextCmd.COPY_PAGE: {
+      case MmuextCmd.clear_page:
+      case MmuextCmd.copy_page: {
         if (mfn < 0 || !mmu.getPage(mfn, pgOwner)) {
           rc = -Errno.EINVAL;
           break;
@@ -544,7 +497,7 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
           rc = -Errno.EINVAL;
           break;
         }
-        if (cmd === MmuextCmd.CLEAR_PAGE) {
+        if (cmd === MmuextCmd.clear_page) {
           mem.fill(0, mfn * 4096, mfn * 4096 + 4096);
         } else {
           const src = arg2 >= BigInt(ft.frames) ? -1 : Number(arg2);
@@ -584,18 +537,18 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
     xsm,
   });
   return [
-    row(HypercallNo.set_trap_table, "set_trap_table", setTrapTable),
-    row(HypercallNo.mmu_update, "mmu_update", mmuUpdate, "mmu"),
-    row(HypercallNo.set_gdt, "set_gdt", setGdt),
-    row(HypercallNo.stack_switch, "stack_switch", stackSwitch),
-    row(HypercallNo.set_callbacks, "set_callbacks", setCallbacks),
-    row(HypercallNo.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
-    row(HypercallNo.update_descriptor, "update_descriptor", updateDescriptor),
-    row(HypercallNo.update_va_mapping, "update_va_mapping", updateVaMapping, "mmu"),
-    row(HypercallNo.iret, "iret", iret),
-    row(HypercallNo.set_segment_base, "set_segment_base", setSegmentBase),
-    row(HypercallNo.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
-    row(HypercallNo.callback_op, "callback_op", callbackOp),
+    row(Hypercall.set_trap_table, "set_trap_table", setTrapTable),
+    row(Hypercall.mmu_update, "mmu_update", mmuUpdate, "mmu"),
+    row(Hypercall.set_gdt, "set_gdt", setGdt),
+    row(Hypercall.stack_switch, "stack_switch", stackSwitch),
+    row(Hypercall.set_callbacks, "set_callbacks", setCallbacks),
+    row(Hypercall.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
+    row(Hypercall.update_descriptor, "update_descriptor", updateDescriptor),
+    row(Hypercall.update_va_mapping, "update_va_mapping", updateVaMapping, "mmu"),
+    row(Hypercall.iret, "iret", iret),
+    row(Hypercall.set_segment_base, "set_segment_base", setSegmentBase),
+    row(Hypercall.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
+    row(Hypercall.callback_op, "callback_op", callbackOp),
   ];
 }
 
