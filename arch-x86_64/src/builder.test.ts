@@ -9,8 +9,11 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
 import {
+  bootDomU,
   bootInitialDomain,
   createMachine,
+  PortState,
+  XENCONS_INTERFACE,
   ImageError,
   ImageErrorCode,
   RecordingConsoleSink,
@@ -23,7 +26,7 @@ import type { PvVcpu } from "./pv-vcpu.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
 
-function boot(memoryMiB = 32) {
+function boot(memoryMiB = 32, dom0Pages?: number) {
   const plugin = new X86_64PvPlugin();
   const machine = createMachine(container.createChildContainer(), {
     arch: plugin,
@@ -32,6 +35,7 @@ function boot(memoryMiB = 32) {
   });
   const domain = bootInitialDomain(machine, readFileSync(HELLO), {
     cmdline: "console=hvc0 loglevel=9",
+    ...(dom0Pages !== undefined ? { maxPages: dom0Pages } : {}),
   });
   const v = domain.vcpus[0].arch as PvVcpu;
   const layout = (domain.arch as PvDomainState).layout;
@@ -187,5 +191,50 @@ describe("x86_64 PV domain builder", () => {
     expect(bad(null, 300).code).toBe(ImageErrorCode.SegmentBeyondMemory);
     expect(bad(null, 2048, []).code).toBe(ImageErrorCode.NoSegments);
     expect(d.totPages).toBe(0);
+  });
+
+  it("builds a domU as libxc does: no SIF flags, store and console pages after start_info, ports from the toolstack", () => {
+    const { machine } = boot(32, 2048);
+    const boot1 = bootDomU(machine, readFileSync(HELLO), {
+      maxPages: 2048,
+      cmdline: "console=hvc0",
+    });
+    const d = boot1.domain;
+    const v = d.vcpus[0].arch as PvVcpu;
+    const layout = (d.arch as PvDomainState).layout;
+    const P = 4096n;
+    expect(d.id).toBe(1);
+    expect(d.p2m.length).toBe(2048);
+    // xc_dom_x86.c alloc_magic_pages_pv: start info, xenstore, console, then page tables.
+    expect(layout.vXenstore).toBe(layout.vStartInfo + P);
+    expect(layout.vConsole).toBe(layout.vXenstore + P);
+    expect(layout.vPageTables).toBe(layout.vConsole + P);
+    const pfn = (va: bigint): number => Number((va - layout.vStart) >> 12n);
+    expect(boot1.storeMfn).toBe(d.p2m[pfn(layout.vXenstore)]);
+    expect(boot1.consoleMfn).toBe(d.p2m[pfn(layout.vConsole)]);
+    expect(machine.memory.frameTable.owner[boot1.storeMfn!]).toBe(d.id);
+    expect(machine.memory.frameTable.owner[boot1.consoleMfn!]).toBe(d.id);
+    const si = layout.vStartInfo;
+    expect(readVa(d, v, si + 48n, 4)).toBe(0n); // flags: neither SIF_PRIVILEGED nor SIF_INITDOMAIN
+    expect(readVa(d, v, si + 56n, 8)).toBe(BigInt(boot1.storeMfn!)); // store_mfn
+    expect(readVa(d, v, si + 64n, 4)).toBe(BigInt(boot1.storeEvtchn)); // store_evtchn
+    expect(readVa(d, v, si + 72n, 8)).toBe(BigInt(boot1.consoleMfn!)); // console.domU.mfn
+    expect(readVa(d, v, si + 80n, 4)).toBe(BigInt(boot1.consoleEvtchn)); // console.domU.evtchn
+    expect([boot1.storeEvtchn, boot1.consoleEvtchn]).toEqual([1, 2]);
+    expect(d.eventChannels.stateOf(1)).toBe(PortState.Unbound);
+    expect(d.eventChannels.remoteDomain[2]).toBe(0);
+    // The store page is zero; the console page is zero but for connection = DISCONNECTED.
+    const mem = machine.memory.bytes;
+    const store = mem.subarray(boot1.storeMfn! * 4096, boot1.storeMfn! * 4096 + 4096);
+    expect(store.every((b) => b === 0)).toBe(true);
+    const cons = XENCONS_INTERFACE.layout("x86_64");
+    const cbase = boot1.consoleMfn! * 4096;
+    expect(cons.get(machine.memory.view, cbase, "connection")).toBe(1);
+    const consPage = mem.slice(cbase, cbase + 4096);
+    consPage[cons.offsetOf("connection")] = 0;
+    expect(consPage.every((b) => b === 0)).toBe(true);
+    // Both ring pages are mapped writable in the guest's boot mapping.
+    expect(v.translate(layout.vXenstore, true)).toBe(boot1.storeMfn! * 4096);
+    expect(v.translate(layout.vConsole, true)).toBe(cbase);
   });
 });

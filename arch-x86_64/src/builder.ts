@@ -19,6 +19,8 @@ import {
   START_INFO,
   VcpuState,
   XEN_LEGACY_MAX_VCPUS,
+  XENCONS_INTERFACE,
+  XENCONSOLE_DISCONNECTED,
   type Domain,
   type Machine,
 } from "@hvkit/core";
@@ -64,6 +66,10 @@ export interface PvBuildOptions {
   readonly cmdline: string;
   /** True for the initial domain. */
   readonly initial: boolean;
+  /** domU: the store event channel for start_info.store_evtchn (default 0). */
+  readonly storeEvtchn?: number;
+  /** domU: the console event channel for start_info.console.domU.evtchn (default 0). */
+  readonly consoleEvtchn?: number;
 }
 
 /** The addresses the builder chose, for tests and traces. */
@@ -74,6 +80,8 @@ export interface PvBuildLayout {
   /** start_info. */ vStartInfo: bigint;
   /** domU xenstore page (0n for dom0). */ vXenstore: bigint;
   /** domU console page (0n for dom0). */ vConsole: bigint;
+  /** domU: machine frame of the xenstore page (−1 for dom0). */ storeMfn: number;
+  /** domU: machine frame of the console page (−1 for dom0). */ consoleMfn: number;
   /** First page-table page. */ vPageTables: bigint;
   /** Number of page-table pages. */ nrPtFrames: number;
   /** Boot stack page. */ vStack: bigint;
@@ -88,6 +96,7 @@ const HYPERVISOR_VIRT_END = 0xffff880000000000n;
 /** start_info and shared_info as a 64-bit PV guest sees them (one definition, in core). */
 const SI = START_INFO.layout("x86_64");
 const SHI = SHARED_INFO.layout("x86_64");
+const CONS = XENCONS_INTERFACE.layout("x86_64");
 
 const roundUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
 const nrCover = (lo: bigint, hi: bigint, shift: bigint): bigint =>
@@ -268,8 +277,12 @@ export function buildPvDomain(
   for (let i = 0; i < XEN_LEGACY_MAX_VCPUS.x86_64; i++)
     SHI.set(mem.view, si * 4096, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
 
-  // domU store and console pages (zeroed, in the domain's memory).
-  // start_info.
+  // domU store and console pages: zeroed frames of the domain; the console ring starts
+  // XENCONSOLE_DISCONNECTED until the console daemon connects (xc_dom_console_init).
+  const storeMfn = opts.initial ? -1 : p2m[Number((vXenstore - vStart) >> 12n)];
+  const consoleMfn = opts.initial ? -1 : p2m[Number((vConsole - vStart) >> 12n)];
+  if (consoleMfn >= 0) CONS.set(mem.view, consoleMfn * 4096, "connection", XENCONSOLE_DISCONNECTED);
+  // start_info (xc_dom_x86.c start_info_x86_64 for a domU: flags 0, store and console).
   const sip = pa(vStartInfo);
   const dv = mem.view;
   SI.setString(dv, sip, "magic", "xen-3.0-x86_64");
@@ -277,8 +290,10 @@ export function buildPvDomain(
   SI.set(dv, sip, "shared_info", BigInt(si) * 4096n);
   SI.set(dv, sip, "flags", opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
   if (!opts.initial) {
-    SI.set(dv, sip, "store_mfn", p2m[Number((vXenstore - vStart) >> 12n)]);
-    SI.set(dv, sip, "console.domU.mfn", p2m[Number((vConsole - vStart) >> 12n)]);
+    SI.set(dv, sip, "store_mfn", BigInt(storeMfn));
+    SI.set(dv, sip, "store_evtchn", opts.storeEvtchn ?? 0);
+    SI.set(dv, sip, "console.domU.mfn", BigInt(consoleMfn));
+    SI.set(dv, sip, "console.domU.evtchn", opts.consoleEvtchn ?? 0);
   }
   SI.set(dv, sip, "pt_base", vPageTables);
   SI.set(dv, sip, "nr_pt_frames", nrPt);
@@ -312,6 +327,8 @@ export function buildPvDomain(
     vStartInfo,
     vXenstore,
     vConsole,
+    storeMfn,
+    consoleMfn,
     vPageTables,
     nrPtFrames: nrPt,
     vStack,

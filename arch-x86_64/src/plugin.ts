@@ -9,6 +9,7 @@ import type {
   ArchVcpu,
   Domain,
   DomainBuildRequest,
+  DomainBuildResult,
   ElfImage,
   GuestMode,
   HypercallContext,
@@ -145,7 +146,7 @@ export class X86_64PvPlugin implements ArchPlugin {
     return new PvVcpu(machine, domain, vcpu, this.mmu(machine), this.cpuFactory);
   }
 
-  buildDomain(request: DomainBuildRequest): void {
+  buildDomain(request: DomainBuildRequest): DomainBuildResult {
     const { machine, domain } = request;
     if (request.mode !== "pv") {
       throw new ImageError(
@@ -166,12 +167,17 @@ export class X86_64PvPlugin implements ArchPlugin {
       nrPages,
       cmdline: request.cmdline,
       initial: request.initial,
+      ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
+      ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
     });
     const state: PvDomainState = { layout };
     domain.arch = state;
     // As Xen's PV builder: the wall clock, and the boot vCPU's time record.
     updateDomainWallclock(machine, domain);
     updateVcpuSystemTime(machine, domain.vcpus[0]);
+    return request.initial
+      ? { storeMfn: null, consoleMfn: null }
+      : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
   }
 
   initialiseVcpu(ctx: HypercallContext, target: Vcpu, arg: bigint): number {

@@ -148,6 +148,29 @@ export interface DomainBuildRequest {
   readonly mode: GuestMode;
   /** True for the initial domain (dom0): privileged, SIF_INITDOMAIN. */
   readonly initial: boolean;
+  /**
+   * For a domU (`initial` false): the domain's event-channel port for xenstored and for
+   * the console back end, unbound ports the toolstack allocated before the build (libxl
+   * `libxl__build_pre`: `xc_evtchn_alloc_unbound` for the store, then the console). The
+   * builder writes them into start_info (`store_evtchn`, `console.domU.evtchn`). Absent
+   * for the initial domain.
+   */
+  readonly storeEvtchn?: number;
+  /** See {@link DomainBuildRequest.storeEvtchn}: the console's port. */
+  readonly consoleEvtchn?: number;
+}
+
+/**
+ * What a domain builder reports back (libxc's `xc_dom_image` after the build): for a domU,
+ * the machine frames of the pages it set aside for the xenstore ring and the console ring
+ * (start_info `store_mfn`, `console.domU.mfn`), which the toolstack hands to xenstored
+ * (XS_INTRODUCE) and the console daemon.
+ */
+export interface DomainBuildResult {
+  /** Machine frame of the xenstore ring page, or null when the builder made none. */
+  readonly storeMfn: number | null;
+  /** Machine frame of the console ring page, or null when the builder made none. */
+  readonly consoleMfn: number | null;
 }
 
 /**
@@ -198,8 +221,12 @@ export interface ArchPlugin {
    * loads memory, builds the initial address space, start_info (or device tree), shared
    * info, the hypercall page if the arch has one, and the boot vCPU's entry state.
    * Throws {@link ImageError} for an image this arch cannot boot (saying what and where).
+   * For a domU (`request.initial` false) it also sets aside a zeroed xenstore page and a
+   * console page (connection XENCONSOLE_DISCONNECTED, as `xc_dom_console_init`), writes
+   * their frames and `request`'s ports into start_info, and returns the frames; an arch
+   * that returns nothing gives its domUs neither (the toolstack then introduces none).
    */
-  buildDomain(request: DomainBuildRequest): void;
+  buildDomain(request: DomainBuildRequest): DomainBuildResult | void;
 
   /**
    * Disassembles `count` instructions at guest virtual address `va` in `vcpu`'s address

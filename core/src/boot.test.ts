@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bootInitialDomain } from "./boot.js";
+import { bootDomU, bootInitialDomain } from "./boot.js";
 import { DomainState } from "./domain.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
+import { PortState } from "./event-channel.js";
 import { fakeMachine } from "./testing/fake-machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -88,5 +89,76 @@ describe("bootInitialDomain", () => {
     // Domain 0 can be booted afterwards.
     const ok = fakeMachine();
     expect(bootInitialDomain(ok.machine, tinyElf()).state).toBe(DomainState.Running);
+  });
+});
+
+describe("bootDomU", () => {
+  it("creates the next free domain unprivileged, ports for dom0 first, built with initial false", () => {
+    const { machine, arch } = fakeMachine({
+      build: () => ({ storeMfn: 900, consoleMfn: 901 }),
+    });
+    const dom0 = bootInitialDomain(machine, tinyElf());
+    const boot = bootDomU(machine, tinyElf(), { cmdline: "quiet", vcpus: 2, maxPages: 64 });
+    const d = boot.domain;
+    expect(d.id).toBe(1);
+    expect(d.privileged).toBe(false);
+    expect(d.xsmLabel).toBe("domU_t");
+    expect(d.maxPages).toBe(64);
+    expect(arch.builds[1]).toMatchObject({
+      cmdline: "quiet",
+      initial: false,
+      storeEvtchn: 1,
+      consoleEvtchn: 2,
+    });
+    expect(arch.builds[1].domain).toBe(d);
+    // libxl__build_pre: the store port, then the console port, unbound for the back ends.
+    expect(boot).toMatchObject({
+      storeMfn: 900,
+      storeEvtchn: 1,
+      consoleMfn: 901,
+      consoleEvtchn: 2,
+    });
+    const t = d.eventChannels;
+    for (const port of [1, 2]) {
+      expect(t.stateOf(port)).toBe(PortState.Unbound);
+      expect(t.remoteDomain[port]).toBe(0);
+    }
+    expect(dom0.eventChannels.stateOf(1)).toBe(PortState.Free);
+    expect(d.vcpus.map((v) => v.state)).toEqual([VcpuState.Runnable, VcpuState.Down]);
+    // A second domU takes the next id.
+    expect(bootDomU(machine, tinyElf(), { maxPages: 8 }).domain.id).toBe(2);
+  });
+
+  it("names other back-end domains and needs no dom0; an arch that returns nothing gives null frames", () => {
+    const { machine } = fakeMachine();
+    const boot = bootDomU(machine, tinyElf(), { storeDomid: 7, consoleDomid: 9 });
+    expect(boot.domain.id).toBe(0);
+    expect(boot.domain.privileged).toBe(false);
+    expect(boot.storeMfn).toBeNull();
+    expect(boot.consoleMfn).toBeNull();
+    expect(boot.domain.eventChannels.remoteDomain[boot.storeEvtchn]).toBe(7);
+    expect(boot.domain.eventChannels.remoteDomain[boot.consoleEvtchn]).toBe(9);
+  });
+
+  it("defaults to libxl's 32 MiB, or the free memory less a sixteenth on a small machine", () => {
+    const big = fakeMachine({}, { memoryMiB: 64 });
+    expect(bootDomU(big.machine, tinyElf()).domain.maxPages).toBe(8192);
+    const small = fakeMachine({}, { memoryMiB: 4 });
+    expect(bootDomU(small.machine, tinyElf()).domain.maxPages).toBe(1024 - 64);
+  });
+
+  it("a builder error destroys the half-built domU, its ports with it", () => {
+    const { machine } = fakeMachine({
+      build: ({ initial }) => {
+        if (!initial) throw new ImageError(ImageErrorCode.BadAddresses, "VIRT_BASE", "nope");
+      },
+    });
+    const dom0 = bootInitialDomain(machine, tinyElf());
+    expect(() => bootDomU(machine, tinyElf())).toThrow(/nope/);
+    expect([...machine.domains.keys()]).toEqual([0]);
+    expect(machine.liveDomains).toBe(1);
+    expect(dom0.state).toBe(DomainState.Running);
+    expect(() => bootDomU(machine, new Uint8Array(4))).toThrow(ImageError);
+    expect([...machine.domains.keys()]).toEqual([0]);
   });
 });

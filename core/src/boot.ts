@@ -1,12 +1,19 @@
 /**
- * Booting the initial domain, as Xen boots the kernel it is handed: domain 0,
- * privileged, built by the arch's domain builder, its first vCPU made runnable.
+ * Booting domains from kernel images. The initial domain is booted as Xen boots the kernel
+ * it is handed: domain 0, privileged, built by the arch's domain builder, its first vCPU
+ * made runnable. A domU is booted as the toolstack (xl/libxl) does it: an unprivileged
+ * domain with the next free id, its store and console event channels allocated unbound
+ * for their back-end domains before the build (libxl `libxl__build_pre`), then the
+ * arch's builder with `initial: false`, which sets aside the two ring pages and puts
+ * frames and ports into start_info.
  *
  * @module
  */
-import type { GuestMode } from "./arch-plugin.js";
+import type { DomainBuildResult, GuestMode } from "./arch-plugin.js";
 import type { Domain } from "./domain.js";
 import { parseElf, type ElfImage } from "./elf.js";
+import { ImageError, ImageErrorCode } from "./errors.js";
+import { evtchnAllocUnbound } from "./event-channel.js";
 import type { Machine } from "./machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -25,6 +32,36 @@ export interface BootOptions {
   readonly maxPages?: number;
 }
 
+/** How to boot a domU ({@link bootDomU}). */
+export interface DomUBootOptions extends BootOptions {
+  /**
+   * Pages of the domain (default: libxl's default `max_memkb` of 32 MiB, or the free
+   * frames less a sixteenth when fewer are free). The domU builder allocates all of them.
+   */
+  readonly maxPages?: number;
+  /** The domain serving xenstore, allowed to bind the store port (default 0: dom0). */
+  readonly storeDomid?: number;
+  /** The domain running the console back end, allowed to bind the console port (default 0). */
+  readonly consoleDomid?: number;
+}
+
+/** What {@link bootDomU} made: the domain and what its toolstack hands to the back ends. */
+export interface DomUBoot {
+  /** The new domain (unprivileged, vCPU 0 runnable). */
+  readonly domain: Domain;
+  /** Machine frame of its xenstore ring page (start_info.store_mfn); null if the arch made none. */
+  readonly storeMfn: number | null;
+  /** Its port for xenstored (start_info.store_evtchn), unbound with remote `storeDomid`. */
+  readonly storeEvtchn: number;
+  /** Machine frame of its console ring page (start_info.console.domU.mfn); null if none. */
+  readonly consoleMfn: number | null;
+  /** Its console port (start_info.console.domU.evtchn), unbound with remote `consoleDomid`. */
+  readonly consoleEvtchn: number;
+}
+
+/** libxl's default domain memory (`max_memkb` 32768 KiB when a config names none). */
+const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
+
 /**
  * Parses `image` (unless it already is an {@link ElfImage}), creates domain 0 (privileged),
  * lets the arch build it (`ArchPlugin.buildDomain` with `initial: true`) and makes vCPU 0
@@ -36,8 +73,49 @@ export function bootInitialDomain(
   image: Uint8Array | ElfImage,
   options: BootOptions = {},
 ): Domain {
-  const mode = options.mode ?? machine.arch.modes[0];
+  return bootDomain(machine, image, options, true, () => ({})).domain;
+}
+
+/**
+ * Builds and starts a domU from `image` as the toolstack does: parses the image (unless
+ * parsed), creates an unprivileged domain with the next free id, allocates its store port
+ * (remote `storeDomid`) and then its console port (remote `consoleDomid`) with
+ * {@link evtchnAllocUnbound}, lets the arch build it with `initial: false` (start_info
+ * flags without SIF_PRIVILEGED / SIF_INITDOMAIN; store and console frames and ports
+ * filled in) and makes vCPU 0 runnable. Errors as {@link bootInitialDomain}: the
+ * half-built domain is destroyed (its ports closed) before the `ImageError` propagates.
+ * The caller (the toolstack) then introduces the domain to xenstored and the console
+ * daemon with the returned frames and ports.
+ */
+export function bootDomU(
+  machine: Machine,
+  image: Uint8Array | ElfImage,
+  options: DomUBootOptions = {},
+): DomUBoot {
+  return bootDomain(machine, image, options, false, (domain) => {
+    const store = evtchnAllocUnbound(machine, domain, options.storeDomid ?? 0);
+    const console = evtchnAllocUnbound(machine, domain, options.consoleDomid ?? 0);
+    if (store < 0 || console < 0) {
+      throw new ImageError(
+        ImageErrorCode.UnsupportedFeature,
+        "event channels",
+        `cannot allocate the store and console ports of domain ${domain.id} (${Math.min(store, console)})`,
+      );
+    }
+    return { storeEvtchn: store, consoleEvtchn: console };
+  });
+}
+
+/** The one way a domain is booted: parse, create, prepare (ports), build, start vCPU 0. */
+function bootDomain(
+  machine: Machine,
+  image: Uint8Array | ElfImage,
+  options: BootOptions,
+  initial: boolean,
+  prepare: (domain: Domain) => { storeEvtchn?: number; consoleEvtchn?: number },
+): DomUBoot {
   const arch = machine.arch;
+  const mode = options.mode ?? arch.modes[0];
   const parsed =
     image instanceof Uint8Array
       ? parseElf(image, {
@@ -47,21 +125,43 @@ export function bootInitialDomain(
           pageSize: machine.memory.pageSize,
         })
       : image;
-  const domain = machine.createDomain({ privileged: true, mode, vcpus: options.vcpus ?? 1, id: 0 });
+  const domain = machine.createDomain({
+    privileged: initial,
+    mode,
+    vcpus: options.vcpus ?? 1,
+    ...(initial ? { id: 0 } : {}),
+  });
+  let built: DomainBuildResult | void;
+  let ports: { storeEvtchn?: number; consoleEvtchn?: number };
   try {
-    domain.maxPages = options.maxPages ?? machine.freeFrameCount();
-    machine.arch.buildDomain({
+    domain.maxPages = options.maxPages ?? defaultPages(machine, initial);
+    ports = prepare(domain);
+    built = arch.buildDomain({
       machine,
       domain,
       image: parsed,
       cmdline: options.cmdline ?? "",
       mode,
-      initial: true,
+      initial,
+      ...ports,
     });
   } catch (err) {
     machine.destroyDomain(domain);
     throw err;
   }
   domain.vcpus[0].state = VcpuState.Runnable;
-  return domain;
+  return {
+    domain,
+    storeMfn: built?.storeMfn ?? null,
+    storeEvtchn: ports.storeEvtchn ?? 0,
+    consoleMfn: built?.consoleMfn ?? null,
+    consoleEvtchn: ports.consoleEvtchn ?? 0,
+  };
+}
+
+function defaultPages(machine: Machine, initial: boolean): number {
+  const free = machine.freeFrameCount();
+  if (initial) return free;
+  const libxl = Math.floor(LIBXL_DEFAULT_MEMORY_BYTES / machine.memory.pageSize);
+  return Math.min(libxl, free - Math.max(1, Math.floor(free / 16)));
 }

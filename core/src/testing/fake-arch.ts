@@ -14,6 +14,7 @@ import type {
   ArchPlugin,
   ArchVcpu,
   DomainBuildRequest,
+  DomainBuildResult,
   Endianness,
   GuestMode,
   VcpuExit,
@@ -106,7 +107,7 @@ export interface FakeArchOptions {
     arg: bigint,
   ) => number | bigint;
   /** The domain builder (default: records the request). */
-  readonly build?: (request: DomainBuildRequest) => void;
+  readonly build?: (request: DomainBuildRequest) => DomainBuildResult | void;
 }
 
 /** A scripted vCPU. */
@@ -283,9 +284,9 @@ export class FakeArch implements ArchPlugin {
   }
 
   /** {@inheritDoc ArchPlugin.buildDomain} */
-  buildDomain(request: DomainBuildRequest): void {
+  buildDomain(request: DomainBuildRequest): DomainBuildResult | void {
     this.builds.push(request);
-    this.options.build?.(request);
+    return this.options.build?.(request);
   }
 
   /** {@inheritDoc ArchPlugin.disassemble} */
