@@ -37,6 +37,7 @@ c_guest gnttab-copy gnttab-copy.c
 c_guest vcpu-ipi vcpu-ipi.c
 c_guest time-timers time-timers.c
 c_guest domctl-info domctl-info.c
+c_guest mem-ops mem-ops.c
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

@@ -96,4 +96,27 @@ struct shared_info {
     volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
 };
 
+/*
+ * Conformance checks: one line per check, "ok <what>" when the guest saw what Xen
+ * specifies, else "FAIL <what>: got <got> want <want>". A guest's expected/<name>.txt is
+ * the list of its checks (every line "ok ..."), so any FAIL differs from it. Inline, so
+ * guests that do not use them are unchanged.
+ */
+static inline void check(const char *what, long got, long want)
+{
+    if (got == want)
+        printk("ok %s\n", what);
+    else
+        printk("FAIL %s: got %ld want %ld\n", what, got, want);
+}
+
+/* A check of a condition; `got` is printed when it fails (e.g. the value examined). */
+static inline void check_that(const char *what, int cond, long got)
+{
+    if (cond)
+        printk("ok %s\n", what);
+    else
+        printk("FAIL %s: got %ld\n", what, got);
+}
+
 #endif

@@ -25,6 +25,8 @@ import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
+import { evtchnOps } from "./evtchn/ops.conformance.js";
+import { memoryOps } from "./memory/ops.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -47,4 +49,6 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   grantCopy,
   xenstoreRingProtocol,
   domctlToolstack,
+  evtchnOps,
+  memoryOps,
 ];
