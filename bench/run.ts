@@ -4,7 +4,13 @@
  *
  * A benchmark is a module in this folder exporting a function that returns (or resolves
  * to) a {@link BenchReport}-like object; register it in {@link BENCHMARKS}. A module that
- * does not exist yet is reported as such, not as an error.
+ * does not exist yet is reported as such, not as an error. `npm run bench -- --only evtchn`
+ * runs only the benchmarks whose name or file name contains "evtchn" (comma-separated
+ * names select several).
+ *
+ * Each guest benchmark checks inside itself that the work really happened (call counts,
+ * round trips, values read back); bench/bench.test.ts runs each one with a tiny count so
+ * they keep working, and never asserts a speed.
  */
 import "reflect-metadata";
 import { existsSync } from "node:fs";
@@ -38,7 +44,36 @@ interface BenchEntry {
 /** The benchmarks `npm run bench` runs, in order. */
 const BENCHMARKS: readonly BenchEntry[] = [
   { name: "x86_64 interpreter", module: "./interpreter.ts", exportName: "runInterpreterBench" },
+  { name: "null hypercall", module: "./hypercall.ts", exportName: "runHypercallBench" },
+  { name: "evtchn ping-pong", module: "./evtchn.ts", exportName: "runEvtchnBench" },
+  { name: "xenstore", module: "./xenstore.ts", exportName: "runXenstoreBench" },
 ];
+
+/**
+ * The benchmarks `--only <names>` selects (comma-separated, repeatable; each matches a
+ * benchmark whose name or module file name contains it, case-insensitively), or all.
+ */
+function selected(argv: readonly string[]): readonly BenchEntry[] {
+  const wanted: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--only" && i + 1 < argv.length) wanted.push(...argv[++i].split(","));
+    else if (a.startsWith("--only=")) wanted.push(...a.slice(7).split(","));
+    else
+      throw new Error(
+        `unknown argument ${a} (usage: npm run bench -- [--only <name>[,<name>...]])`,
+      );
+  }
+  if (wanted.length === 0) return BENCHMARKS;
+  const picked = BENCHMARKS.filter((b) =>
+    wanted.some((w) => `${b.name} ${b.module}`.toLowerCase().includes(w.toLowerCase())),
+  );
+  if (picked.length === 0)
+    throw new Error(
+      `--only ${wanted.join(",")} matches no benchmark (have: ${BENCHMARKS.map((b) => b.name).join(", ")})`,
+    );
+  return picked;
+}
 
 /**
  * Turns whatever a benchmark returned into figures: a {@link BenchReport} as it is, or
@@ -76,7 +111,7 @@ async function main(): Promise<number> {
   const rows: string[][] = [];
   const methods: string[] = [];
   let failed = 0;
-  for (const bench of BENCHMARKS) {
+  for (const bench of selected(process.argv.slice(2))) {
     const path = fileURLToPath(new URL(bench.module, import.meta.url));
     if (!existsSync(path)) {
       rows.push([bench.name, "(not built yet)", "", ""]);

@@ -38,6 +38,8 @@ c_guest vcpu-ipi vcpu-ipi.c
 c_guest time-timers time-timers.c
 c_guest domctl-info domctl-info.c
 c_guest mem-ops mem-ops.c
+c_guest bench-hypercall bench-hypercall.c
+c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

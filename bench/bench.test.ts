@@ -1,0 +1,46 @@
+/**
+ * Smoke tests of the benchmarks: each runs with a tiny count, so a change that breaks a
+ * benchmark's guest, its setup or its own correctness checks fails here rather than in
+ * `npm run bench`. Speeds are never asserted; the guest instruction counts are (the model
+ * is deterministic, so they depend only on the guest code and hvkit's ABI behaviour).
+ */
+import { describe, expect, it } from "vitest";
+import { runEvtchnBench } from "./evtchn.js";
+import { runHypercallBench } from "./hypercall.js";
+import { runXenstoreBench } from "./xenstore.js";
+import type { BenchReport } from "./run.js";
+
+function figure(r: BenchReport, label: string): number | string {
+  const f = r.figures.find((x) => x.label === label);
+  expect(f, label).toBeDefined();
+  return f!.value;
+}
+
+describe("benchmarks (tiny counts)", () => {
+  it("null hypercall: every call reaches the dispatcher; the loop costs ~20 guest instructions a call", () => {
+    const r = runHypercallBench({ calls: 3000, runs: 1 });
+    expect(figure(r, "hypercalls per run")).toBe(3000);
+    // call, the page stub (push×2, mov, syscall, pop×2, ret), argument set-up and the loop.
+    const perCall = figure(r, "guest instructions per call") as number;
+    expect(perCall).toBeGreaterThan(10);
+    expect(perCall).toBeLessThan(40);
+    expect(figure(r, "null hypercalls/s (best, wall)")).toBeGreaterThan(0);
+    expect(r.method).toMatch(/XENVER_version/);
+  });
+
+  it("event-channel ping-pong: both domains see every round trip", () => {
+    const r = runEvtchnBench({ roundTrips: 300, runs: 1 });
+    expect(figure(r, "round trips per run")).toBe(300);
+    const perTrip = figure(r, "guest instructions per round trip") as number;
+    expect(perTrip).toBeGreaterThan(50);
+    expect(perTrip).toBeLessThan(2000);
+    expect(figure(r, "round trips/s (best, wall)")).toBeGreaterThan(0);
+  });
+
+  it("xenstore: every kind of operation at both layers, with values read back", () => {
+    const r = runXenstoreBench({ ops: 100, runs: 1 });
+    for (const layer of ["ring", "daemon"])
+      for (const op of ["write", "read", "directory", "transaction"])
+        expect(figure(r, `${layer}: ${op} (best, wall)`)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * What the guest benchmarks share: hvkit's committed x86_64 test guests
+ * (conformance/guests/x86_64/bin, built by conformance/guests/build.sh), a fresh machine
+ * with the real core and the x86_64 PV plugin, and a clock read around `machine.run`.
+ *
+ * @module
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { container } from "tsyringe";
+import { createMachine, RecordingConsoleSink, type HvMachine } from "@hvkit/core";
+import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
+
+/** The bytes of a committed test guest, `conformance/guests/x86_64/bin/<name>.elf`. */
+export function guestImage(name: string): Uint8Array {
+  return readFileSync(new URL(`../conformance/guests/x86_64/bin/${name}.elf`, import.meta.url));
+}
+
+/** A machine for one benchmark run, and the sink that records its consoles. */
+export interface BenchMachine {
+  /** The machine (x86_64 PV, 64 MiB, every domain may write the console). */
+  readonly machine: HvMachine;
+  /** Console output by domain. */
+  readonly sink: RecordingConsoleSink;
+}
+
+/** A fresh x86_64 PV machine (its own child container). */
+export function benchMachine(): BenchMachine {
+  const sink = new RecordingConsoleSink();
+  const machine = createMachine(container.createChildContainer(), {
+    arch: new X86_64PvPlugin(),
+    memoryMiB: 64,
+    console: sink,
+    guestConsoleWrite: true,
+  });
+  return { machine, sink };
+}
+
+/** Host time spent in `body`: wall clock (hrtime) and this process's CPU time (user + system). */
+export interface HostTime {
+  /** Wall-clock seconds. */
+  readonly wall: number;
+  /** Process CPU seconds (all threads of the process, so GC helpers count too). */
+  readonly cpu: number;
+}
+
+/** Runs `body` and returns its result with the host time it took. */
+export function timed<R>(body: () => R): { result: R; time: HostTime } {
+  const u0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const result = body();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const u = process.cpuUsage(u0);
+  return { result, time: { wall, cpu: (u.user + u.system) / 1e6 } };
+}
+
+/** The median of `values` (mean of the middle two when even). */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
