@@ -18,6 +18,7 @@
  */
 import type { Domain } from "./domain.js";
 import { Errno } from "./errno.js";
+import { existingGrantTable } from "./grant-table.js";
 import type { Machine } from "./machine.js";
 
 /**
@@ -88,7 +89,20 @@ export function physmapAdd(
   return 0;
 }
 
-/** True when `domain` owns `mfn` and nothing references it, so it may be given back. */
+/**
+ * True when `mfn` is a hypervisor frame shared with `domain` (a grant-table frame: Xen's
+ * xenheap pages from share_xen_page_with_guest). The domain owns it but it is not part
+ * of its reservation and is never given back to the free pool through it.
+ */
+export function sharedXenFrame(domain: Domain, mfn: number): boolean {
+  return existingGrantTable(domain)?.frames.includes(mfn) ?? false;
+}
+
+/**
+ * True when `domain` owns `mfn`, nothing references it and it is not a hypervisor frame
+ * shared with the domain (Xen's steal_page refuses xenheap pages), so it may be given
+ * back or exchanged.
+ */
 export function frameReleasable(machine: Machine, domain: Domain, mfn: number): boolean {
   const ft = machine.memory.frameTable;
   return (
@@ -96,7 +110,8 @@ export function frameReleasable(machine: Machine, domain: Domain, mfn: number): 
     mfn < ft.frames &&
     ft.owner[mfn] === domain.id &&
     ft.refCount[mfn] === 0 &&
-    ft.typeCount[mfn] === 0
+    ft.typeCount[mfn] === 0 &&
+    !sharedXenFrame(domain, mfn)
   );
 }
 
@@ -105,15 +120,22 @@ export function frameReleasable(machine: Machine, domain: Domain, mfn: number): 
  * p2m slot (when it still points here) and its M2P entry are cleared and the frame is
  * freed. Returns 0; −EINVAL for a frame number past the end of memory; −ENXIO for a
  * frame the domain does not own; −EBUSY while something references it.
+ *
+ * A grant-table frame is only unhooked from the p2m and M2P and stays the grant
+ * table's: in Xen, guest_remove_page drops the page's allocation reference, but
+ * free_domheap_pages only unlinks a xenheap page from the domain (page_alloc.c), and
+ * xenmem_add_to_physmap_one "simply unhooks" special pages. (Freeing it let a guest
+ * hand its live grant table to the next domain that allocated memory.)
  */
 export function releaseFrame(machine: Machine, domain: Domain, mfn: number): number {
   const ft = machine.memory.frameTable;
   if (!Number.isSafeInteger(mfn) || mfn < 0 || mfn >= ft.frames) return -Errno.EINVAL;
   if (ft.owner[mfn] !== domain.id) return -Errno.ENXIO;
-  if (!frameReleasable(machine, domain, mfn)) return -Errno.EBUSY;
+  const special = sharedXenFrame(domain, mfn);
+  if (!special && !frameReleasable(machine, domain, mfn)) return -Errno.EBUSY;
   const pfn = m2pGet(machine, mfn);
   if (pfn >= 0 && p2mGet(domain, pfn) === mfn) domain.p2m[pfn] = -1;
   m2pSet(machine, mfn, -1);
-  machine.freeFrame(domain, mfn);
+  if (!special) machine.freeFrame(domain, mfn);
   return 0;
 }
