@@ -5,6 +5,7 @@
  */
 import type { GuestMode } from "./arch-plugin.js";
 import { EventChannelTable } from "./event-channel.js";
+import type { HostEventQueue } from "./host-domain.js";
 import type { Vcpu } from "./vcpu.js";
 
 /** Xen's shutdown reasons (SHUTDOWN_* in sched.h). */
@@ -120,6 +121,12 @@ export class Domain {
   eventChannels = new EventChannelTable(4096);
   /** XSM security label (the dummy policy uses `dom0_t` / `domU_t`). */
   xsmLabel: string;
+  /**
+   * For a built-in domain whose services are host code (hvkit's built-in dom0): where its
+   * event-channel notifications go instead of a shared_info page (see `host-domain.ts`,
+   * `attachHostEvents`). null for every guest domain.
+   */
+  hostEvents: HostEventQueue | null = null;
   /**
    * Arch-private per-domain state (e.g. x86 PV: trap table, callbacks, GDT frames). The
    * arch plugin owns its shape; it must be plain serializable data.

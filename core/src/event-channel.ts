@@ -359,7 +359,8 @@ export function markEventsPending(machine: Machine, vcpu: Vcpu): void {
 /**
  * Marks `port` of `domain` pending for vCPU `vcpuId` (`evtchn_port_set_pending` with the
  * 2-level `set_pending`), then wakes pollers. Ports that are free or reserved are
- * ignored (`evtchn_usable`).
+ * ignored (`evtchn_usable`). For a built-in domain (`Domain.hostEvents`) the port goes to
+ * its host-side queue instead.
  */
 export function evtchnSetPending(
   machine: Machine,
@@ -369,6 +370,11 @@ export function evtchnSetPending(
 ): void {
   const table = domain.eventChannels;
   if (!table.isValid(port) || table.state[port] <= PortState.Reserved) return;
+  if (domain.hostEvents !== null) {
+    // A built-in domain (host-side services): queued for its handler (host-domain.ts).
+    domain.hostEvents.raise(port);
+    return;
+  }
   const vcpu = domain.vcpus[vcpuId];
   const si = sharedInfoAddress(machine, domain);
   if (vcpu === undefined || si < 0) return;

@@ -44,6 +44,7 @@ export * from "./guest-memory.js";
 export * from "./console-sink.js";
 export * from "./machine-impl.js";
 export * from "./boot.js";
+export * from "./host-domain.js";
 export * from "./hypercalls/table.js";
 export { HVKIT_XEN_VERSION } from "./hypercalls/xen-version.js";
 export { domctl, fillDomainInfo } from "./hypercalls/domctl.js";

@@ -5,7 +5,7 @@
  */
 import "reflect-metadata";
 import { inject, injectable, injectAll, type DependencyContainer } from "tsyringe";
-import { NR_HYPERCALLS } from "./abi/numbers.js";
+import { NR_HYPERCALLS, Virq } from "./abi/numbers.js";
 import { VcpuExitKind, type ArchPlugin, type GuestMode } from "./arch-plugin.js";
 import { NS_PER_INSTRUCTION, VirtualClock } from "./clock.js";
 import { RecordingConsoleSink } from "./console-sink.js";
@@ -25,6 +25,7 @@ import {
   EventChannelTable,
   evtchnDestroy,
   evtchnPortLimit,
+  evtchnSendVirq,
   evtchnSetPending,
 } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
@@ -376,6 +377,12 @@ export class HvMachine implements Machine, SchedulerHost {
     domain.state = DomainState.Shutdown;
     domain.shutdownReason = reported;
     this.live--;
+    // Xen's __domain_finalise_shutdown: send_global_virq(VIRQ_DOM_EXC) to its handler
+    // (the hardware domain, domain 0), which tells the toolstack.
+    const handler = this.domainMap.get(0);
+    if (handler !== undefined && handler !== domain && !handler.isDead) {
+      evtchnSendVirq(this, handler, Virq.dom_exc, 0);
+    }
     const name = ShutdownReason[reported] ?? `reason ${reported}`;
     if (reason === ShutdownReason.Crash) {
       this.console.hypervisorMessage(

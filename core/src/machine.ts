@@ -162,7 +162,9 @@ export interface Machine {
    * Shuts a domain down as Xen's `domain_shutdown` does: the first shutdown wins (later
    * calls do nothing), and the reason recorded is the domain's shutdown_code if the guest
    * set one first. For a crash, a line naming the domain and `message` goes to
-   * {@link ConsoleSink.hypervisorMessage}. The domain's vCPUs never run again.
+   * {@link ConsoleSink.hypervisorMessage}. The domain's vCPUs never run again. Then
+   * VIRQ_DOM_EXC is raised for domain 0 (its global handler) if it bound it, as Xen's
+   * `__domain_finalise_shutdown` does, so a toolstack learns of it.
    */
   shutdownDomain(domain: Domain, reason: ShutdownReason, message?: string): void;
 

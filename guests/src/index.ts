@@ -13,3 +13,5 @@ export * from "./xenstore/toolstack.js";
 export * from "./xenbus/client.js";
 export * from "./xenbus/ring.js";
 export * from "./xenstore/service.js";
+export * from "./console/daemon.js";
+export * from "./dom0/builtin-dom0.js";

@@ -1,0 +1,165 @@
+/**
+ * The built-in dom0 as xl would leave a new domU: ports bound, the xenstore home written
+ * and the domain introduced, the console attached; its services run on the domU's
+ * notifications (host-side events at virtual time), and it powers off once its domUs have.
+ */
+import "reflect-metadata";
+import {
+  createMachine,
+  createStubArchPlugin,
+  DomainState,
+  evtchnSend,
+  ImageError,
+  PortState,
+  ShutdownReason,
+  XENCONS_INTERFACE,
+  type ArchVcpu,
+  type DomainBuildRequest,
+  type HvMachine,
+} from "@hvkit/core";
+import { container } from "tsyringe";
+import { describe, expect, it } from "vitest";
+import { XenbusClient } from "../xenbus/client.js";
+import { XenbusRingTransport } from "../xenbus/ring.js";
+import { BuiltinDom0 } from "./builtin-dom0.js";
+
+/** A minimal ELF64 executable for machine 1 (the stub arch below). */
+function tinyElf(): Uint8Array {
+  const bytes = new Uint8Array(0x40 + 0x38 + 16);
+  const v = new DataView(bytes.buffer);
+  bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  v.setUint16(0x10, 2, true);
+  v.setUint16(0x12, 1, true);
+  v.setUint32(0x14, 1, true);
+  v.setBigUint64(0x18, 0x400000n, true);
+  v.setBigUint64(0x20, 0x40n, true);
+  v.setUint16(0x34, 0x40, true);
+  v.setUint16(0x36, 0x38, true);
+  v.setUint16(0x38, 1, true);
+  v.setUint16(0x3a, 0x40, true);
+  v.setUint32(0x40, 1, true);
+  v.setUint32(0x44, 5, true);
+  v.setBigUint64(0x48, 0x78n, true);
+  v.setBigUint64(0x50, 0x400000n, true);
+  v.setBigUint64(0x58, 0x400000n, true);
+  v.setBigUint64(0x60, 16n, true);
+  v.setBigUint64(0x68, 16n, true);
+  v.setBigUint64(0x70, 0x1000n, true);
+  return bytes;
+}
+
+function setup(build?: (req: DomainBuildRequest) => void) {
+  const arch = {
+    ...createStubArchPlugin({
+      name: "dom0-test",
+      elfMachines: [1],
+      elfClasses: [64],
+      endianness: "little",
+      wordBits: 64,
+      pageSizes: [4096],
+      dataModel: "x86_64",
+      startInfoMagic: "xen-3.0-x86_64",
+      modes: ["pv"],
+    }),
+    hypercalls: () => [],
+    createVcpu: () => ({}) as unknown as ArchVcpu,
+    buildDomain: (req: DomainBuildRequest) => {
+      build?.(req);
+      const [store, console] = req.machine.allocFrames(req.domain, 2)!;
+      req.domain.sharedInfoMfn = req.machine.allocXenFrames(1)![0];
+      return { storeMfn: store, consoleMfn: console };
+    },
+  };
+  const out: string[] = [];
+  const machine: HvMachine = createMachine(container.createChildContainer(), {
+    arch,
+    memoryMiB: 4,
+  });
+  const dom0 = new BuiltinDom0(machine, {
+    consoleOutput: (_d, bytes) => out.push(new TextDecoder().decode(bytes)),
+  });
+  return { machine, dom0, out };
+}
+
+const CONS = XENCONS_INTERFACE.layout("x86_64");
+
+describe("BuiltinDom0", () => {
+  it("launches a domU as xl does: home in xenstore, introduced, console attached", () => {
+    const { machine, dom0 } = setup();
+    expect(dom0.domain.id).toBe(0);
+    expect(dom0.domain.privileged).toBe(true);
+    const boot = dom0.launch(tinyElf(), { name: "guest", maxPages: 16 });
+    const d = boot.domain;
+    expect(d.id).toBe(1);
+    const xs = dom0.xenstore.daemon;
+    const val = (p: string): string | undefined => {
+      const n = xs.peek(`/local/domain/1/${p}`);
+      return n && new TextDecoder().decode(n.data);
+    };
+    expect(val("name")).toBe("guest");
+    expect(val("domid")).toBe("1");
+    expect(val("store/port")).toBe(String(boot.storeEvtchn));
+    expect(val("store/ring-ref")).toBe(String(boot.storeMfn));
+    expect(val("console/port")).toBe(String(boot.consoleEvtchn));
+    expect(val("console/ring-ref")).toBe(String(boot.consoleMfn));
+    expect(val("memory/target")).toBe("64");
+    expect(xs.isIntroduced(1)).toBe(true);
+    // Both of the domU's ports are now connected to dom0.
+    expect(d.eventChannels.stateOf(boot.storeEvtchn)).toBe(PortState.Interdomain);
+    expect(d.eventChannels.stateOf(boot.consoleEvtchn)).toBe(PortState.Interdomain);
+    expect(CONS.get(machine.memory.view, boot.consoleMfn! * 4096, "connection")).toBe(0);
+    expect(dom0.launched).toEqual([boot]);
+  });
+
+  it("serves the console and xenstore when the domU notifies, at virtual time", () => {
+    const { machine, dom0, out } = setup();
+    const boot = dom0.launch(tinyElf(), { maxPages: 16 });
+    const d = boot.domain;
+    machine.clock.fireDue();
+    const base = boot.consoleMfn! * 4096;
+    const msg = new TextEncoder().encode("hello from domU\n");
+    machine.memory.bytes.set(msg, base + CONS.offsetOf("out"));
+    CONS.set(machine.memory.view, base, "out_prod", msg.length);
+    expect(evtchnSend(machine, d, boot.consoleEvtchn)).toBe(0);
+    expect(out).toEqual([]); // not inside the guest's hypercall
+    machine.clock.fireDue();
+    expect(out.join("")).toBe("hello from domU\n");
+    expect(CONS.get(machine.memory.view, base, "out_cons")).toBe(msg.length);
+
+    const client = new XenbusClient(
+      new XenbusRingTransport(machine.memory.view, boot.storeMfn! * 4096, () => {
+        evtchnSend(machine, d, boot.storeEvtchn);
+        return machine.clock.fireDue() > 0;
+      }),
+    );
+    expect(client.read("name")).toBe("domU-1");
+    client.write("data/answer", "42");
+    expect(client.read("data/answer")).toBe("42");
+  });
+
+  it("drains a domU's console when it shuts down, then powers dom0 off", () => {
+    const { machine, dom0, out } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16 });
+    const b = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    const base = a.consoleMfn! * 4096;
+    machine.memory.bytes.set([0x62, 0x79, 0x65], base + CONS.offsetOf("out"));
+    CONS.set(machine.memory.view, base, "out_prod", 3); // written, never notified
+    machine.shutdownDomain(a.domain, ShutdownReason.Poweroff);
+    machine.clock.fireDue();
+    expect(out.join("")).toBe("bye");
+    expect(dom0.domain.state).toBe(DomainState.Running); // b still runs
+    machine.shutdownDomain(b.domain, ShutdownReason.Crash, "test");
+    machine.clock.fireDue();
+    expect(dom0.domain.state).toBe(DomainState.Shutdown);
+    expect(dom0.domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    expect(machine.run().kind).toBe("all-shutdown");
+  });
+
+  it("a bad image leaves nothing behind", () => {
+    const { machine, dom0 } = setup();
+    expect(() => dom0.launch(new Uint8Array([1, 2, 3]))).toThrow(ImageError);
+    expect([...machine.domains.keys()]).toEqual([0]);
+    expect(dom0.launched).toEqual([]);
+  });
+});

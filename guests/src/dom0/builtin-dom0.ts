@@ -1,0 +1,137 @@
+/**
+ * A built-in dom0 for running images as domUs (`hvkit run --role domu`): domain 0 exists,
+ * privileged, but its "kernel" is host code — the toolstack (xl/libxl's domain creation),
+ * xenstored ({@link XenstoreService}) and the console daemon ({@link ConsoleDaemon}) —
+ * that runs inside the machine's deterministic event loop. Its event channels go to a
+ * host-side handler (`attachHostEvents` in the core): when a domU notifies its store or
+ * console port, the services run between scheduling slices, at that virtual time.
+ *
+ * The domain has one vCPU that never comes up and owns no memory. It binds VIRQ_DOM_EXC,
+ * so when a domU shuts down (the core raises it, as Xen does) the toolstack drains that
+ * domU's console and, once no domU it launched is left running, powers dom0 off too —
+ * as `xl create -c` returns when its guest has gone — so `Machine.run` ends with
+ * "all-shutdown" and the domUs' outcomes say how they ended.
+ *
+ * @module
+ */
+import {
+  attachHostEvents,
+  bootDomU,
+  evtchnBindVirq,
+  HvkitError,
+  ShutdownReason,
+  Virq,
+  type Domain,
+  type DomUBoot,
+  type DomUBootOptions,
+  type ElfImage,
+  type Machine,
+} from "@hvkit/core";
+import { ConsoleDaemon, type ConsoleOutput } from "../console/daemon.js";
+import { XenstoreService } from "../xenstore/service.js";
+import { createDomainHome } from "../xenstore/toolstack.js";
+
+/** How the built-in dom0 is set up. */
+export interface BuiltinDom0Options {
+  /** Where domU console output goes (default: the machine's console sink). */
+  readonly consoleOutput?: ConsoleOutput;
+  /**
+   * Power dom0 off once every domU it launched has shut down (default true), so a run
+   * ends when its guests do.
+   */
+  readonly poweroffWhenIdle?: boolean;
+}
+
+/** How to launch one domU ({@link BuiltinDom0.launch}). */
+export interface DomULaunchOptions extends DomUBootOptions {
+  /** The domain's name in xenstore (default `domU-<id>`). */
+  readonly name?: string;
+}
+
+/** Domain 0 as host code: toolstack, xenstored and console daemon. */
+export class BuiltinDom0 {
+  /** Domain 0 (privileged, no memory, its vCPU never runs). */
+  readonly domain: Domain;
+  /** xenstored, serving every domU's store ring. */
+  readonly xenstore: XenstoreService;
+  /** The console daemon, serving every domU's console ring. */
+  readonly consoles: ConsoleDaemon;
+  /** The domUs launched, in order. */
+  readonly launched: DomUBoot[] = [];
+  private readonly domExcPort: number;
+  private readonly poweroffWhenIdle: boolean;
+
+  /**
+   * Creates domain 0 in `machine` (which must have no domain 0 yet) with host-side event
+   * delivery and binds VIRQ_DOM_EXC. Throws a config error if domain 0 exists.
+   */
+  constructor(
+    private readonly machine: Machine,
+    options: BuiltinDom0Options = {},
+  ) {
+    this.domain = machine.createDomain({
+      privileged: true,
+      mode: machine.arch.modes[0],
+      vcpus: 1,
+      id: 0,
+    });
+    attachHostEvents(machine, this.domain, (port) => this.onEvent(port));
+    this.xenstore = new XenstoreService(machine, this.domain);
+    this.consoles = new ConsoleDaemon(machine, this.domain, options.consoleOutput);
+    this.domExcPort = evtchnBindVirq(machine, this.domain, Virq.dom_exc, 0);
+    this.poweroffWhenIdle = options.poweroffWhenIdle ?? true;
+  }
+
+  /**
+   * Creates a domU from `image` as xl does: `bootDomU` (ports for dom0, then the build),
+   * its xenstore home (`createDomainHome`: name, domid, store and console nodes, memory),
+   * XS_INTRODUCE to xenstored with the store page and port, and the console daemon
+   * attached to its console ring. Image errors propagate as `ImageError` (nothing is left
+   * behind); the domain starts running with the next `Machine.run`.
+   */
+  launch(image: Uint8Array | ElfImage, options: DomULaunchOptions = {}): DomUBoot {
+    const boot = bootDomU(this.machine, image, options);
+    const d = boot.domain;
+    try {
+      if (boot.storeMfn !== null) {
+        createDomainHome(this.xenstore.daemon, {
+          domid: d.id,
+          name: options.name ?? `domU-${d.id}`,
+          storePort: boot.storeEvtchn,
+          storeRingRef: boot.storeMfn,
+          ...(boot.consoleMfn !== null
+            ? { console: { port: boot.consoleEvtchn, ringRef: boot.consoleMfn } }
+            : {}),
+          memoryKiB: (d.maxPages * this.machine.memory.pageSize) / 1024,
+        });
+        const rc = this.xenstore.introduce(d, boot.storeMfn, boot.storeEvtchn);
+        if (rc !== 0) throw new HvkitError(`xenstored refused to introduce domain ${d.id}: ${rc}`);
+      }
+      if (boot.consoleMfn !== null) {
+        const rc = this.consoles.attach(d, boot.consoleMfn, boot.consoleEvtchn);
+        if (rc < 0) throw new HvkitError(`console daemon cannot attach domain ${d.id}: ${rc}`);
+      }
+    } catch (err) {
+      this.machine.destroyDomain(d);
+      throw err;
+    }
+    this.launched.push(boot);
+    return boot;
+  }
+
+  private onEvent(port: number): void {
+    if (port === this.domExcPort) {
+      this.consoles.serviceAll();
+      this.xenstore.poll();
+      if (
+        this.poweroffWhenIdle &&
+        this.launched.length > 0 &&
+        this.launched.every((b) => b.domain.isDead)
+      ) {
+        this.machine.shutdownDomain(this.domain, ShutdownReason.Poweroff);
+      }
+      return;
+    }
+    if (!this.consoles.handleEvent(port)) this.xenstore.poll();
+  }
+}
