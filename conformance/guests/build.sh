@@ -41,6 +41,9 @@ c_guest evtchn-ops evtchn-ops.c evtchn-entry.S
 c_guest mem-ops mem-ops.c
 c_guest bench-hypercall bench-hypercall.c
 c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
+c_guest vcpu-ops vcpu-ops.c
+c_guest time-ops time-ops.c
+c_guest multicall-ops multicall-ops.c
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

@@ -36,8 +36,11 @@ export const TSC_HZ = 1_000_000_000;
 /** Xen's `MILLISECS(1)`: the shortest period VCPUOP_set_periodic_timer accepts. */
 export const MIN_PERIOD_NS = 1_000_000;
 
-/** Xen's `STIME_DELTA_MAX` (2^62 ns): the longest period VCPUOP_set_periodic_timer accepts. */
-export const STIME_DELTA_MAX = 1n << 62n;
+/**
+ * Xen's `STIME_DELTA_MAX`, `(s_time_t)(~0ULL >> 2)` = 2^62 − 1 ns (xen/include/xen/time.h):
+ * the longest period VCPUOP_set_periodic_timer accepts.
+ */
+export const STIME_DELTA_MAX = (1n << 62n) - 1n;
 
 /** Xen's `MILLISECS(100)`: where set_timer_op puts a deadline it deems absurd. */
 export const HUGE_TIMEOUT_DELAY_NS = 100_000_000;

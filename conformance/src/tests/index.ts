@@ -27,6 +27,9 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
+import { vcpuOps } from "./vcpu/ops.conformance.js";
+import { timeOps } from "./time/ops.conformance.js";
+import { multicallOps } from "./multicall/ops.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -51,4 +54,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   domctlToolstack,
   evtchnOps,
   memoryOps,
+  vcpuOps,
+  timeOps,
+  multicallOps,
 ];

@@ -7,6 +7,8 @@
  *
  * - A multicall inside a multicall is refused: that entry's result is −EINVAL (Xen's
  *   `_MCSF_in_multicall`), the outer batch goes on.
+ * - A list refused by `guest_handle_okay` (see below) is −EFAULT before any entry runs,
+ *   even with nr_calls 0.
  * - An entry that cannot be read stops the batch with −EFAULT; so does a result that
  *   cannot be written back.
  * - An `iret` entry ends the batch and its result is the multicall's return value (x86
@@ -35,8 +37,16 @@ export function multicall(ctx: HypercallContext, args: HypercallArgs): number | 
   const list = args.u64(0);
   const nr = args.u64(1);
   const size = BigInt(layout.size);
-  // guest_handle_okay: the whole array must lie inside the address space.
-  if (nr > 0n && (nr > (1n << 64n) / size || list + nr * size > 1n << 64n)) {
+  // guest_handle_okay (x86 array_access_ok), checked before any entry and even for
+  // nr_calls 0: nr below ~0UL / size, the list's start acceptable to the arch's
+  // access_ok (x86_64 PV: not in [2^47, HYPERVISOR_VIRT_END)); without the hook, inside
+  // the address space.
+  const ulong = (1n << BigInt(machine.arch.wordBits)) - 1n;
+  const bytes = nr * size;
+  if (
+    nr >= ulong / size ||
+    !(machine.arch.guestAccessOk?.(ctx.domain, list, bytes) ?? list + bytes <= 1n << 64n)
+  ) {
     return -Errno.EFAULT;
   }
   inMulticall.add(vcpu);

@@ -1,0 +1,116 @@
+/*
+ * multicall-ops: __HYPERVISOR_multicall's per-entry results and its errors, checked by the
+ * guest itself ("ok"/"FAIL" per check).
+ *
+ * Sources (Xen):
+ * - xen/common/multicall.c do_multicall: a multicall made while one is in progress
+ *   (_MCSF_in_multicall) -EINVAL, so a nested entry's result is -EINVAL and the batch
+ *   goes on; guest_handle_okay(call_list, nr_calls) failing -EFAULT before any entry
+ *   runs (x86 array_access_ok: nr_calls < ~0UL / sizeof(entry), and __addr_ok of the
+ *   start: below 2^47 or at/above HYPERVISOR_VIRT_END); an entry that cannot be read
+ *   stops the batch with -EFAULT; each entry's result is copied back
+ *   (__copy_field_to_guest), and a failing copy stops the batch with -EFAULT (the call
+ *   itself has run); otherwise 0, whatever the entries returned.
+ * - xen/arch/x86/pv/hypercall.c pv_do_multicall_call: an op outside the hypercall table
+ *   (the whole unsigned long compared) -ENOSYS in the entry's result.
+ * - public/xen.h: struct multicall_entry { xen_ulong_t op, result; xen_ulong_t args[6]; }.
+ */
+#include "rt.h"
+
+#define HC_memory_op 12
+#define HC_multicall 13
+#define HC_vcpu_op 24
+#define XENVER_version 0
+#define XENMEM_current_reservation 3
+#define VCPUOP_is_up 3
+#define CONSOLEIO_write 0
+#define DOMID_SELF 0x7ff0
+#define SENTINEL 0xdeadUL
+#define ENOENT 2
+#define EFAULT 14
+#define EINVAL 22
+#define ENOSYS 38
+
+struct multicall_entry { u64 op, result, args[6]; };
+_Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
+
+static struct multicall_entry mc[8] __attribute__((aligned(64)));
+static struct multicall_entry inner[1];
+static u8 edge[2 * 4096] __attribute__((aligned(4096)));
+static u8 ro[4096] __attribute__((aligned(4096)));
+static u16 self = DOMID_SELF;
+static const char ran_msg[] = "ok multicall entry in a read-only page ran before its result failed to copy\n";
+
+static long multicall(void *list, u64 nr) { return HYPERCALL(HC_multicall, list, nr, 0, 0, 0); }
+static struct multicall_entry entry(u64 op, u64 a0, u64 a1, u64 a2)
+{
+    return (struct multicall_entry){ op, SENTINEL, { a0, a1, a2, 0, 0, 0 } };
+}
+
+static long map(void *va, u64 mfn, u64 flags)
+{
+    return HYPERCALL(HC_update_va_mapping, va, mfn ? (mfn << 12) | flags : 0, UVMF_INVLPG, 0, 0);
+}
+
+int guest_main(void)
+{
+    u64 *mfn_list = (u64 *)start_info_ptr->mfn_list;
+    long version = HYPERCALL(HC_xen_version, XENVER_version, 0, 0, 0, 0);
+    long pages = HYPERCALL(HC_memory_op, XENMEM_current_reservation, &self, 0, 0, 0);
+
+    /* Per-entry results; failures stay in their entries. */
+    mc[0] = entry(HC_xen_version, XENVER_version, 0, 0);
+    mc[1] = entry(HC_vcpu_op, VCPUOP_is_up, 0, 0);
+    mc[2] = entry(60, 0, 0, 0);
+    mc[3] = entry(HC_vcpu_op, VCPUOP_is_up, 99, 0);
+    mc[4] = entry(HC_memory_op, XENMEM_current_reservation, (u64)&self, 0);
+    mc[5] = entry((1UL << 32) | HC_xen_version, XENVER_version, 0, 0);
+    check("multicall 6 entries returns 0", multicall(mc, 6), 0);
+    check("multicall entry xen_version result", (long)mc[0].result, version);
+    check("multicall entry vcpu_op is_up(0) result 1", (long)mc[1].result, 1);
+    check("multicall entry unknown hypercall 60 ENOSYS", (long)mc[2].result, -ENOSYS);
+    check("multicall entry vcpu_op is_up(99) ENOENT, batch goes on", (long)mc[3].result, -ENOENT);
+    check("multicall entry memory_op current_reservation result", (long)mc[4].result, pages);
+    check("multicall entry op 2^32 + 17 ENOSYS (whole op compared)", (long)mc[5].result, -ENOSYS);
+
+    /* A multicall inside a multicall. */
+    inner[0] = entry(HC_xen_version, XENVER_version, 0, 0);
+    mc[0] = entry(HC_vcpu_op, VCPUOP_is_up, 0, 0);
+    mc[1] = entry(HC_multicall, (u64)inner, 1, 0);
+    mc[2] = entry(HC_xen_version, XENVER_version, 0, 0);
+    check("multicall with a nested multicall returns 0", multicall(mc, 3), 0);
+    check("multicall nested entry EINVAL", (long)mc[1].result, -EINVAL);
+    check("multicall nested list not run", (long)inner[0].result, (long)SENTINEL);
+    check("multicall entry after the nested one runs", (long)mc[2].result, version);
+    check("multicall direct call after a rejected nesting", multicall(inner, 1), 0);
+    check("multicall direct call after a rejected nesting result", (long)inner[0].result, version);
+
+    /* Bad lists. */
+    check("multicall nr_calls 0 returns 0", multicall(mc, 0), 0);
+    mc[0] = entry(HC_xen_version, XENVER_version, 0, 0);
+    check("multicall EFAULT unmapped list", multicall((void *)0x7fff00000000UL, 1), -EFAULT);
+    check("multicall EFAULT non-canonical list", multicall((void *)(1UL << 47), 1), -EFAULT);
+    check("multicall EFAULT list in Xen's range (read-only M2P)", multicall((void *)0xffff800000000000UL, 1), -EFAULT);
+    check("multicall EFAULT nr_calls 2^58 - 1", multicall(mc, (1UL << 58) - 1), -EFAULT);
+    check("multicall EFAULT nr_calls 2^58", multicall(mc, 1UL << 58), -EFAULT);
+    check("multicall EFAULT non-canonical list with nr_calls 0", multicall((void *)(1UL << 47), 0), -EFAULT);
+    check("multicall EFAULT list refused before any entry runs", (long)mc[0].result, (long)SENTINEL);
+
+    /* An entry at the end of a page, the next page unmapped: the first runs, then -EFAULT. */
+    struct multicall_entry *e = (struct multicall_entry *)(edge + 4096 - sizeof(*e));
+    *e = entry(HC_xen_version, XENVER_version, 0, 0);
+    map(edge + 4096, 0, 0);
+    check("multicall EFAULT second entry unreadable", multicall(e, 2), -EFAULT);
+    check("multicall first entry ran before the unreadable one", (long)e->result, version);
+    map(edge + 4096, mfn_list[(u64)(edge + 4096) >> 12], PTE_P | PTE_RW | PTE_A | PTE_D);
+
+    /* An entry in a read-only page: its call runs, the result cannot be copied back. */
+    struct multicall_entry *r = (struct multicall_entry *)ro;
+    *r = entry(HC_console_io, CONSOLEIO_write, sizeof(ran_msg) - 1, (u64)ran_msg);
+    r[1] = entry(HC_console_io, CONSOLEIO_write, 5, (u64)"FAIL\n");
+    map(ro, mfn_list[(u64)ro >> 12], PTE_P | PTE_A);
+    check("multicall EFAULT result not writable", multicall(r, 2), -EFAULT);
+    map(ro, mfn_list[(u64)ro >> 12], PTE_P | PTE_RW | PTE_A | PTE_D);
+    check("multicall result of the read-only entry not written", (long)r->result, (long)SENTINEL);
+    return 0;
+}

@@ -1,0 +1,236 @@
+/*
+ * vcpu-ops: VCPUOP initialise/up/down/is_up/get_runstate_info/register_vcpu_info on a
+ * 33-vCPU domain, each result checked by the guest ("ok"/"FAIL" per check).
+ *
+ * Sources (Xen):
+ * - xen/arch/x86/domain.c do_vcpu_op: a vcpuid the domain lacks (domain_vcpu() NULL)
+ *   -ENOENT before anything else.
+ * - xen/common/domain.c common_vcpu_op:
+ *   initialise: a PV vCPU still on dummy_vcpu_info (ids >= XEN_LEGACY_MAX_VCPUS = 32
+ *   without a registered vcpu_info) -EINVAL; arch_initialise_vcpu: unreadable context
+ *   -EFAULT, already initialised -EEXIST (default_initialise_vcpu /
+ *   arch_set_info_guest: v->is_initialised ? -EEXIST), a bad context -EINVAL
+ *   (arch_set_info_guest: non-canonical addresses, CR3 naming no L4 page).
+ *   up: -EINVAL unless initialised; else clears _VPF_down (0 whether or not it was down).
+ *   down: the last vCPU not down shuts the domain down (SHUTDOWN_poweroff); else sets
+ *   _VPF_down (any vCPU of the domain, not only the caller).
+ *   is_up: !(pause_flags & VPF_down).
+ *   get_runstate_info: vcpu_runstate_get; -EFAULT when the copy fails.
+ *   register_vcpu_info: unreadable -EFAULT; gaddr = mfn << PAGE_SHIFT + offset
+ *   overflowing (gfn of gaddr != mfn) -EINVAL; already registered -EBUSY;
+ *   map_guest_area: crossing a page or not xen_ulong-aligned -ENXIO,
+ *   check_get_page_from_gfn (a frame the PV domain does not own) -EINVAL, a frame
+ *   that cannot take PGT_writable_page (a page table) -EACCES; vcpu_info_populate on
+ *   dummy_vcpu_info: zeroed with evtchn_upcall_mask 1; then evtchn_pending_sel = ~0,
+ *   vcpu_mark_events_pending (upcall_pending 1), force_update_vcpu_system_time.
+ * - vcpu_create: a vCPU that is not up starts in RUNSTATE_offline (3); running is 0,
+ *   runnable 1 (public/vcpu.h).
+ * Layouts: public/vcpu.h, public/xen.h, public/arch-x86/xen-x86_64.h.
+ */
+#include "rt.h"
+
+#define HC_memory_op 12
+#define HC_vcpu_op 24
+#define SCHEDOP_yield 0
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPUOP_get_runstate_info 4
+#define VCPUOP_register_vcpu_info 10
+#define RUNSTATE_running 0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_offline 3
+#define VGCF_in_kernel (1UL << 2)
+#define FLAT_KERNEL_CS 0xe033
+#define FLAT_KERNEL_SS 0xe02b
+#define NR_VCPUS 33
+#define UNMAPPED ((void *)0x7fff00000000UL)
+#define ENOENT 2
+#define EFAULT 14
+#define EACCES 13
+#define EBUSY 16
+#define EEXIST 17
+#define EINVAL 22
+#define ENXIO 6
+
+struct cpu_user_regs {
+    u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+    u32 error_code, entry_vector;
+    u64 rip;
+    u16 cs, _pad0[1];
+    u8 saved_upcall_mask, _pad1[3];
+    u64 rflags, rsp;
+    u16 ss, _pad2[3], es, _pad3[3], ds, _pad4[3], fs, _pad5[3], gs, _pad6[3];
+};
+struct vcpu_guest_context {
+    u8 fpu_ctxt[512];
+    u64 flags;
+    struct cpu_user_regs user_regs;
+    struct trap_info trap_ctxt[256];
+    u64 ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp;
+    u64 ctrlreg[8], debugreg[8];
+    u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip, vm_assist;
+    u64 fs_base, gs_base_kernel, gs_base_user;
+};
+_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");
+struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
+struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; };
+_Static_assert(sizeof(struct vcpu_runstate_info) == 48, "vcpu_runstate_info");
+
+static u8 stack1[8192] __attribute__((aligned(16)));
+static u8 info_page[4096] __attribute__((aligned(4096)));
+static struct vcpu_guest_context ctx;
+static volatile u64 counter;
+static volatile int v1_started, stage;
+
+static long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
+static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
+
+static struct vcpu_runstate_info runstate(u32 id)
+{
+    struct vcpu_runstate_info r;
+    memset(&r, 0xff, sizeof(r));
+    vcpu_op(VCPUOP_get_runstate_info, id, &r);
+    return r;
+}
+
+void vcpu1_main(void)
+{
+    v1_started = 1;
+    while (stage == 0) {
+        counter++;
+        yield();
+    }
+    /* vCPU 0 takes itself down: vCPU 1 is then the last one up. */
+    while (vcpu_op(VCPUOP_is_up, 0, 0) != 0)
+        yield();
+    check("vcpu down(0) by vCPU 0 itself: is_up(0) 0 seen from vCPU 1", vcpu_op(VCPUOP_is_up, 0, 0), 0);
+    check("vcpu runstate(0) offline after down", runstate(0).state, RUNSTATE_offline);
+    check("vcpu runstate(1) running, read by itself", runstate(1).state, RUNSTATE_running);
+    print("ok vcpu down(1) as the last vCPU up powers the domain off\n");
+    vcpu_op(VCPUOP_down, 1, 0);
+    print("FAIL vcpu down(1) as the last vCPU up: still running\n");
+    for (;;)
+        ;
+}
+
+static void init_context(void)
+{
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.flags = VGCF_in_kernel;
+    ctx.user_regs.rip = (u64)vcpu1_main;
+    ctx.user_regs.rsp = (u64)(stack1 + sizeof(stack1) - 8);
+    ctx.user_regs.cs = FLAT_KERNEL_CS;
+    ctx.user_regs.ss = FLAT_KERNEL_SS;
+    ctx.user_regs.rflags = 0x200;
+    ctx.kernel_ss = FLAT_KERNEL_SS;
+    ctx.kernel_sp = ctx.user_regs.rsp;
+    ctx.ctrlreg[3] = read_cr3();
+}
+
+int guest_main(void)
+{
+    u64 *mfn_list = (u64 *)start_info_ptr->mfn_list;
+
+    /* ENOENT for ids the domain lacks, whatever the sub-op. */
+    check("vcpu is_up(0) 1", vcpu_op(VCPUOP_is_up, 0, 0), 1);
+    check("vcpu is_up(1) 0 before up", vcpu_op(VCPUOP_is_up, 1, 0), 0);
+    check("vcpu is_up(33) ENOENT", vcpu_op(VCPUOP_is_up, NR_VCPUS, 0), -ENOENT);
+    check("vcpu is_up(0xffffffff) ENOENT", vcpu_op(VCPUOP_is_up, 0xffffffffU, 0), -ENOENT);
+    check("vcpu up(33) ENOENT", vcpu_op(VCPUOP_up, NR_VCPUS, 0), -ENOENT);
+    check("vcpu down(40) ENOENT", vcpu_op(VCPUOP_down, 40, 0), -ENOENT);
+    check("vcpu initialise(33) ENOENT", vcpu_op(VCPUOP_initialise, NR_VCPUS, &ctx), -ENOENT);
+    check("vcpu get_runstate_info(33) ENOENT", vcpu_op(VCPUOP_get_runstate_info, NR_VCPUS, &ctx), -ENOENT);
+
+    /* Runstates: vCPU 0 running (its running time grows), vCPU 1 offline. */
+    struct vcpu_runstate_info r0 = runstate(0);
+    for (volatile int i = 0; i < 1000; i++)
+        ;
+    struct vcpu_runstate_info r0b = runstate(0);
+    check("vcpu runstate(0) running", r0.state, RUNSTATE_running);
+    check_that("vcpu runstate(0) running time advances", r0b.time[0] > r0.time[0], (long)(r0b.time[0] - r0.time[0]));
+    check_that("vcpu runstate(0) entry time not after the times' sum",
+               r0b.state_entry_time <= r0b.time[0] + r0b.time[1] + r0b.time[2] + r0b.time[3],
+               (long)r0b.state_entry_time);
+    check("vcpu runstate(1) offline before up", runstate(1).state, RUNSTATE_offline);
+    check("vcpu get_runstate_info EFAULT bad pointer", vcpu_op(VCPUOP_get_runstate_info, 0, UNMAPPED), -EFAULT);
+
+    /* initialise and up. */
+    check("vcpu up(1) EINVAL before initialise", vcpu_op(VCPUOP_up, 1, 0), -EINVAL);
+    check("vcpu initialise(1) EFAULT bad pointer", vcpu_op(VCPUOP_initialise, 1, UNMAPPED), -EFAULT);
+    init_context();
+    ctx.ctrlreg[3] = 0;
+    check("vcpu initialise(1) EINVAL CR3 0", vcpu_op(VCPUOP_initialise, 1, &ctx), -EINVAL);
+    init_context();
+    ctx.user_regs.rip = 0x800000000000UL;
+    check("vcpu initialise(1) EINVAL non-canonical rip", vcpu_op(VCPUOP_initialise, 1, &ctx), -EINVAL);
+    init_context();
+    check("vcpu is_up(1) 0 after failed initialises", vcpu_op(VCPUOP_is_up, 1, 0), 0);
+    check("vcpu initialise(1)", vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
+    check("vcpu initialise(1) again EEXIST", vcpu_op(VCPUOP_initialise, 1, &ctx), -EEXIST);
+    check("vcpu is_up(1) 0 after initialise (stays down)", vcpu_op(VCPUOP_is_up, 1, 0), 0);
+
+    /* vCPU 32 has no vcpu_info in shared_info: initialise needs a registered one. */
+    check("vcpu initialise(32) EINVAL without a vcpu_info", vcpu_op(VCPUOP_initialise, 32, &ctx), -EINVAL);
+    u64 mine = mfn_list[(u64)info_page >> 12];
+    struct vcpu_register_vcpu_info ri = { mine, 64, 0 };
+    check("vcpu register_vcpu_info EFAULT bad pointer", vcpu_op(VCPUOP_register_vcpu_info, 32, UNMAPPED), -EFAULT);
+    ri.offset = 4096 - 32;
+    check("vcpu register_vcpu_info ENXIO crossing a page", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -ENXIO);
+    ri.offset = 68;
+    check("vcpu register_vcpu_info ENXIO misaligned", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -ENXIO);
+    ri.mfn = 1UL << 52;
+    ri.offset = 64;
+    check("vcpu register_vcpu_info EINVAL address overflows", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EINVAL);
+    ri.mfn = (u64)HYPERCALL(HC_memory_op, 2 /* maximum_ram_page */, 0, 0, 0, 0) + 1;
+    check("vcpu register_vcpu_info EINVAL frame beyond memory", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EINVAL);
+    ri.mfn = read_cr3() >> 12;
+    check("vcpu register_vcpu_info EACCES page-table frame", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EACCES);
+    memset(info_page, 0x5a, sizeof(info_page));
+    ri.mfn = mine;
+    check("vcpu register_vcpu_info(32)", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), 0);
+    struct vcpu_info *vi = (struct vcpu_info *)(info_page + 64);
+    check("vcpu register_vcpu_info new area upcall mask 1", vi->evtchn_upcall_mask, 1);
+    check("vcpu register_vcpu_info upcall_pending set", vi->evtchn_upcall_pending, 1);
+    check("vcpu register_vcpu_info pending_sel all ones", (long)vi->evtchn_pending_sel, -1);
+    check("vcpu register_vcpu_info time version even", vi->time.version & 1, 0);
+    check_that("vcpu register_vcpu_info time record filled", vi->time.tsc_to_system_mul != 0, vi->time.tsc_to_system_mul);
+    check("vcpu register_vcpu_info bytes before the area untouched", info_page[63], 0x5a);
+    check("vcpu register_vcpu_info bytes after the area untouched", info_page[128], 0x5a);
+    ri.offset = 256;
+    check("vcpu register_vcpu_info twice EBUSY", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EBUSY);
+    check("vcpu initialise(32) with a registered vcpu_info", vcpu_op(VCPUOP_initialise, 32, &ctx), 0);
+
+    /* up / down of another vCPU. */
+    check("vcpu up(1)", vcpu_op(VCPUOP_up, 1, 0), 0);
+    check("vcpu is_up(1) 1", vcpu_op(VCPUOP_is_up, 1, 0), 1);
+    check("vcpu up(1) again 0", vcpu_op(VCPUOP_up, 1, 0), 0);
+    while (!v1_started)
+        yield();
+    check_that("vcpu runstate(1) runnable while vCPU 0 runs", runstate(1).state == RUNSTATE_runnable, runstate(1).state);
+    check("vcpu down(1) by vCPU 0", vcpu_op(VCPUOP_down, 1, 0), 0);
+    check("vcpu is_up(1) 0 after down", vcpu_op(VCPUOP_is_up, 1, 0), 0);
+    check("vcpu runstate(1) offline after down", runstate(1).state, RUNSTATE_offline);
+    u64 c = counter;
+    for (int i = 0; i < 20; i++)
+        yield();
+    check("vcpu down(1): it no longer runs", (long)(counter - c), 0);
+    check("vcpu down(1) again 0", vcpu_op(VCPUOP_down, 1, 0), 0);
+    struct vcpu_runstate_info r1 = runstate(1);
+    check("vcpu up(1) after down", vcpu_op(VCPUOP_up, 1, 0), 0);
+    for (int i = 0; i < 20; i++)
+        yield();
+    check_that("vcpu up(1) after down: it runs again", counter > c, (long)(counter - c));
+    struct vcpu_runstate_info r1b = runstate(1);
+    check_that("vcpu runstate(1) offline time kept, running time grew",
+               r1b.time[RUNSTATE_offline] >= r1.time[RUNSTATE_offline] && r1b.time[0] > r1.time[0],
+               (long)(r1b.time[0] - r1.time[0]));
+
+    /* vCPU 0 goes down; vCPU 1 checks and then goes down last. */
+    stage = 1;
+    vcpu_op(VCPUOP_down, 0, 0);
+    print("FAIL vcpu down(0) with vCPU 1 up: vCPU 0 still running\n");
+    for (;;)
+        ;
+}
