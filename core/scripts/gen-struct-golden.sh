@@ -12,6 +12,21 @@
 #            in the tests instead.
 #
 # Nothing is linked or run: the values are read from marker lines in the assembler output.
+# Every struct in core/src/abi/catalog.ts needs a declaration in struct-oracle.c (the
+# field list is generated from the catalog, so a missing struct or member fails to
+# compile); layouts.test.ts fails for a catalog struct without golden data.
+#
+# struct-oracle.c is hvkit's own C; nothing from Xen is compiled here or committed. Its
+# declarations were checked once against gcc's layout of Xen's own public headers (a
+# scratch build outside the repository, 2026-11-28), with no difference in any size,
+# alignment, offset or field size:
+#   x86_64, x86_32 : RELEASE-4.19.0 (domctl.h getmemlist: RELEASE-4.10.0, its last release;
+#                    io/console.h `connection` and io/xs_wire.h `evtchn_port`: 4.21, where
+#                    they were added); x86_32 has no iret_context.
+#   ppc64          : RELEASE-4.19.0 for the arch-neutral structs; shared_info, vcpu_info,
+#                    arch_*_info, start_info and mmuext_op against the PowerPC port's
+#                    headers before its removal (1aa3c54a31), fields added since excluded.
+#   e820entry is not in Xen's public headers (xen/arch/x86/include/asm/e820.h).
 # Run from anywhere: bash core/scripts/gen-struct-golden.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -5,7 +5,8 @@
  *
  * Written for hvkit from the field lists of Xen's public headers (xen.h, arch-x86/*.h,
  * event_channel.h, grant_table.h, memory.h, sched.h, vcpu.h, version.h, callback.h,
- * io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h; arch-powerpc.h for ppc64). Only
+ * domctl.h, sysctl.h, io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h; arch-powerpc.h
+ * for ppc64). Only
  * the layout matters here: member names match the hvkit definitions, so that a field
  * missing on either side is a compile error.
  *
@@ -215,6 +216,87 @@ struct xenstore_domain_interface {
   uint32_t server_features, connection, error, evtchn_port;
 };
 struct xsd_sockmsg { uint32_t type, req_id, tx_id, len; };
+
+/* ---- event_channel.h (reset, FIFO ABI), grant_table.h and memory.h: the rest -------- */
+struct evtchn_reset { uint16_t dom; };
+struct evtchn_init_control {
+  uint64_t control_gfn; uint32_t offset, vcpu; uint8_t link_bits; uint8_t _pad[7];
+};
+struct evtchn_expand_array { uint64_t array_gfn; };
+struct evtchn_set_priority { uint32_t port, priority; };
+struct gnttab_unmap_and_replace { uint64_t host_addr, new_addr; uint32_t handle; int16_t status; };
+struct gnttab_transfer { o_pfn mfn; uint16_t domid; uint32_t ref; int16_t status; };
+struct gnttab_set_version { uint32_t version; };
+struct gnttab_get_version { uint16_t dom, pad; uint32_t version; };
+struct xen_memory_exchange {
+  struct xen_memory_reservation in, out; o_ulong_x nr_exchanged;
+};
+
+/* ---- domctl.h and sysctl.h (Xen 4.19; the tools' structs) ----------------------------
+ * uint64_aligned_t and XEN_GUEST_HANDLE_64 are 8 bytes, 8-aligned on every model. The
+ * arch domain config is x86's everywhere (see core/src/abi/domctl.ts). getmemlist is the
+ * layout domctl.h had until Xen 4.10. */
+typedef uint64_t o_u64a __attribute__((aligned(8)));
+struct xen_arch_domainconfig { uint32_t emulation_flags, misc_flags; };
+struct xen_domctl_createdomain {
+  uint32_t ssidref; uint8_t handle[16]; uint32_t flags, iommu_opts, max_vcpus, max_evtchn_port;
+  int32_t max_grant_frames, max_maptrack_frames;
+  uint32_t grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
+  struct xen_arch_domainconfig arch;
+};
+struct xen_domctl_getdomaininfo {
+  uint16_t domain, pad1; uint32_t flags;
+  o_u64a tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
+  uint32_t nr_online_vcpus, max_vcpu_id, ssidref; uint8_t handle[16]; uint32_t cpupool;
+  uint8_t gpaddr_bits; uint8_t pad2[7];
+  struct xen_arch_domainconfig arch_config;
+};
+struct xen_domctl_shadow_op_stats { uint32_t fault_count, dirty_count; };
+struct xen_domctl_shadow_op {
+  uint32_t op, mode, mb; o_u64a dirty_bitmap; o_u64a pages; struct xen_domctl_shadow_op_stats stats;
+};
+struct xen_domctl_max_mem { o_u64a max_memkb; };
+struct xen_domctl_vcpucontext { uint32_t vcpu; o_u64a ctxt; };
+struct xen_domctl_getvcpuinfo {
+  uint32_t vcpu; uint8_t online, blocked, running; o_u64a cpu_time; uint32_t cpu;
+};
+struct xen_domctl_max_vcpus { uint32_t max; };
+struct xen_domctl_setdomainhandle { uint8_t handle[16]; };
+struct xen_domctl_setdebugging { uint8_t enable; };
+struct xen_domctl_address_size { uint32_t size; };
+struct xen_domctl_getmemlist { o_u64a max_pfns, start_pfn, buffer, num_pfns; };
+union xen_domctl_u {
+  struct xen_domctl_createdomain createdomain;
+  struct xen_domctl_getdomaininfo getdomaininfo;
+  struct xen_domctl_getmemlist getmemlist;
+  struct xen_domctl_shadow_op shadow_op;
+  struct xen_domctl_max_mem max_mem;
+  struct xen_domctl_vcpucontext vcpucontext;
+  struct xen_domctl_getvcpuinfo getvcpuinfo;
+  struct xen_domctl_max_vcpus max_vcpus;
+  struct xen_domctl_setdomainhandle setdomainhandle;
+  struct xen_domctl_setdebugging setdebugging;
+  struct xen_domctl_address_size address_size;
+  uint8_t pad[128];
+};
+struct xen_domctl {
+  uint32_t cmd, interface_version; uint16_t domain; uint16_t _pad[3]; union xen_domctl_u u;
+};
+struct xen_sysctl_physinfo {
+  uint32_t threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id;
+  uint32_t cpu_khz, capabilities, arch_capabilities, pad;
+  o_u64a total_pages, free_pages, scrub_pages, outstanding_pages, max_mfn;
+  uint32_t hw_cap[8];
+};
+struct xen_sysctl_getdomaininfolist {
+  uint16_t first_domain; uint32_t max_domains; o_u64a buffer; uint32_t num_domains;
+};
+union xen_sysctl_u {
+  struct xen_sysctl_physinfo physinfo;
+  struct xen_sysctl_getdomaininfolist getdomaininfolist;
+  uint8_t pad[128];
+};
+struct xen_sysctl { uint32_t cmd, interface_version; union xen_sysctl_u u; };
 
 /* ---- emission ---------------------------------------------------------------------- */
 /* "@@S tag size align" and "@@F tag path offset size" lines in the .s output. */
