@@ -26,6 +26,7 @@ import { grantCopy } from "./grant/copy.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
+import { grantOps } from "./grant/ops.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
@@ -53,6 +54,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   xenstoreRingProtocol,
   domctlToolstack,
   evtchnOps,
+  grantOps,
   memoryOps,
   vcpuOps,
   timeOps,

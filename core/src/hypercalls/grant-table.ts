@@ -65,6 +65,7 @@ import {
 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
 import type { Machine } from "../machine.js";
+import { m2pSet, physmapAdd } from "../p2m.js";
 import type { StructLayout } from "../structs.js";
 
 export { INITIAL_NR_GRANT_FRAMES, MAX_GRANT_FRAMES, grantTableFrame } from "../grant-table.js";
@@ -615,10 +616,14 @@ function transferOne(ctx: HypercallContext, layout: StructLayout): number {
   // assign_pages + guest_physmap_add_page
   ft.owner[mfn] = e.id;
   e.totPages++;
+  // guest_physmap_add_page (x86 mm/physmap.c): a translated receiver's p2m; for a PV one
+  // the M2P entry (set_gpfn_from_mfn, which cannot fail), and the MFN in the entry.
   const frame = machine.memory.read32(pa + 4);
+  let status: number = GrantStatus.okay;
   if (translated(e)) {
-    if (frame < e.p2m.length) e.p2m[frame] = mfn;
+    if (physmapAdd(machine, e, frame, mfn, 0) !== 0) status = GrantStatus.general_error;
   } else {
+    m2pSet(machine, mfn, frame);
     machine.memory.write32(pa + 4, mfn);
   }
   setEntryFlags(
@@ -628,7 +633,7 @@ function transferOne(ctx: HypercallContext, layout: StructLayout): number {
     GrantFlags.accept_transfer | GTF_TRANSFER_COMMITTED | GTF_TRANSFER_COMPLETED,
   );
   machine.arch.onMemoryWritten?.(machine, pa, 8);
-  return GrantStatus.okay;
+  return status;
 }
 
 function transfer(ctx: HypercallContext, uop: bigint, count: number): number {
