@@ -27,6 +27,7 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
+import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
@@ -55,6 +56,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   domctlToolstack,
   evtchnOps,
   grantOps,
+  evtchnInterdomain,
   memoryOps,
   vcpuOps,
   timeOps,

@@ -1,0 +1,226 @@
+/*
+ * evtchn-interdomain: dom0 acting as a toolstack on event channels and grant tables of
+ * a second domain it creates (XEN_DOMCTL_createdomain), the way libxl sets up a domU's
+ * store and console channels; each result checked by the guest against Xen (one "ok ..."
+ * line per check; the committed expected output is the list of checks).
+ *
+ * Facts, from github:xen-project/xen:
+ * - xen/common/event_channel.c: evtchn_alloc_unbound and evtchn_status take any domain
+ *   the caller may target (xsm_evtchn_unbound / xsm_evtchn_status, XSM_TARGET: a
+ *   privileged domain may); bind_interdomain needs the remote port unbound *for the
+ *   caller*; evtchn_close (and so reset and evtchn_destroy on domain_kill) leaves the
+ *   other end ECS_UNBOUND for the closing domain; evtchn_reset of another domain is
+ *   -EINVAL unless the toolstack has it paused (d->controller_pause_count).
+ * - xen/common/grant_table.c: setup_table / query_size of another domain (XSM_TARGET);
+ *   map_grant_ref / acquire_grant_for_copy of an entry that does not grant the caller
+ *   access: GNTST_general_error (_set_status_v1); transfer to a domain without an
+ *   accept-transfer entry for the caller: GNTST_general_error
+ *   (gnttab_prepare_for_transfer).
+ * - xen/common/domain.c domain_create: a new domain starts with controller_pause_count 1.
+ * - xen/include/public/domctl.h (interface 0x17): createdomain 1, destroydomain 2,
+ *   pausedomain 3, unpausedomain 4.
+ */
+#include "rt.h"
+
+#define HC_event_channel_op 32
+#define HC_domctl 36
+#define DOMCTL_VERSION 0x17
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_close 3
+#define EVTCHNOP_send 4
+#define EVTCHNOP_status 5
+#define EVTCHNOP_alloc_unbound 6
+#define EVTCHNOP_reset 10
+#define EVTCHNSTAT_closed 0
+#define EVTCHNSTAT_unbound 1
+#define EVTCHNSTAT_interdomain 2
+#define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_transfer 4
+#define GNTTABOP_copy 5
+#define GNTTABOP_query_size 6
+#define GNTMAP_host_map 2
+#define GNTCOPY_source_gref 1
+#define GNTST_okay 0
+#define GNTST_general_error (-1)
+#define DOMID_SELF 0x7ff0
+#define EINVAL 22
+
+struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
+struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
+struct evtchn_status {
+    u16 dom; u16 _pad; u32 port, status, vcpu;
+    union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
+};
+struct createdomain {
+    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
+    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
+    u32 emulation_flags, misc_flags;
+};
+struct domctl {
+    u32 cmd, interface_version; u16 domain, _pad[3];
+    union { struct createdomain createdomain; struct { u64 max_memkb; } max_mem; u8 pad[128]; } u;
+};
+_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
+struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
+struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
+struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
+struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
+struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
+struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
+
+static struct domctl d;
+static struct evtchn_status st;
+static u8 window[4096] __attribute__((aligned(4096)));
+static u8 page[4096] __attribute__((aligned(4096)));
+
+static long domctl(u32 cmd, u16 dom)
+{
+    d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
+    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
+}
+static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
+static long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
+static long alloc_unbound(u16 dom, u16 remote, u32 *port)
+{
+    struct evtchn_alloc_unbound a = { dom, remote, 0xdead };
+    long rc = evtchn_op(EVTCHNOP_alloc_unbound, &a);
+    *port = a.port;
+    return rc;
+}
+static long bind_interdomain(u16 rdom, u32 rport, u32 *port)
+{
+    struct evtchn_bind_interdomain b = { rdom, 0, rport, 0xdead };
+    long rc = evtchn_op(EVTCHNOP_bind_interdomain, &b);
+    *port = b.local_port;
+    return rc;
+}
+static long status(u16 dom, u32 port)
+{
+    memset(&st, 0x5a, sizeof(st));
+    st.dom = dom;
+    st.port = port;
+    return evtchn_op(EVTCHNOP_status, &st);
+}
+static long reset(u16 dom) { u16 x = dom; return evtchn_op(EVTCHNOP_reset, &x); }
+static long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
+static u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
+
+static u16 create(void)
+{
+    memset(&d, 0, sizeof(d));
+    d.u.createdomain.max_vcpus = 1;
+    d.u.createdomain.max_evtchn_port = 1023;
+    d.u.createdomain.max_grant_frames = -1;
+    d.u.createdomain.max_maptrack_frames = -1;
+    long rc = domctl(1, 0);
+    check("interdomain createdomain rc", rc, 0);
+    return d.domain;
+}
+
+static void channels(u16 dom)
+{
+    u32 p, lp, q;
+    /* libxl: dom0 allocates the domU's store port, unbound for dom0 (XSM_TARGET: privileged). */
+    check("evtchn alloc_unbound(dom D, remote 0) rc", alloc_unbound(dom, 0, &p), 0);
+    check("evtchn alloc_unbound in D gives D's lowest free port 1", p, 1);
+    check("evtchn status(D, 1) rc", status(dom, 1), 0);
+    check("evtchn status(D, 1) unbound", st.status, EVTCHNSTAT_unbound);
+    check("evtchn status(D, 1) unbound for dom 0", st.u.unbound.dom, 0);
+    /* dom0 binds to it: a real interdomain channel. */
+    check("evtchn bind_interdomain(D, 1) rc", bind_interdomain(dom, 1, &lp), 0);
+    check("evtchn bind_interdomain(D, 1) local port 1", lp, 1);
+    status(0, lp);
+    check("evtchn status(0, local) interdomain", st.status, EVTCHNSTAT_interdomain);
+    check("evtchn status(0, local) remote dom D", st.u.interdomain.dom, dom);
+    check("evtchn status(0, local) remote port 1", st.u.interdomain.port, 1);
+    status(dom, 1);
+    check("evtchn status(D, 1) interdomain", st.status, EVTCHNSTAT_interdomain);
+    check("evtchn status(D, 1) remote dom 0", st.u.interdomain.dom, 0);
+    check("evtchn status(D, 1) remote port is dom0's", st.u.interdomain.port, lp);
+    check("evtchn send to D rc", port_op(EVTCHNOP_send, lp), 0);
+    /* A port D allocated for itself is not bindable by dom0. */
+    check("evtchn alloc_unbound(dom D, remote D) rc", alloc_unbound(dom, dom, &q), 0);
+    check("evtchn bind_interdomain to D's port unbound for D EINVAL", bind_interdomain(dom, q, &p), -EINVAL);
+    check("evtchn bind_interdomain to D's unallocated port 60 EINVAL", bind_interdomain(dom, 60, &p), -EINVAL);
+    check("evtchn status(D, 4000) not valid EINVAL", status(dom, 4000), -EINVAL);
+
+    /* evtchn_reset of another domain: only while the toolstack has it paused. A new
+     * domain starts paused by its controller (domain_create: controller_pause_count = 1),
+     * so the toolstack unpauses it first, as libxl does once it is built. */
+    check("domctl unpausedomain(D) after create rc", domctl(4, dom), 0);
+    check("evtchn reset(D) not paused EINVAL", reset(dom), -EINVAL);
+    check("evtchn reset(D) did not close D's port", status(dom, 1) == 0 ? (long)st.status : -1, EVTCHNSTAT_interdomain);
+    check("domctl pausedomain(D) rc", domctl(3, dom), 0);
+    check("evtchn reset(D) paused rc", reset(dom), 0);
+    check("evtchn reset(D) closed D's port", status(dom, 1) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
+    status(0, lp);
+    check("evtchn reset(D) left dom0's end unbound", st.status, EVTCHNSTAT_unbound);
+    check("evtchn reset(D) left dom0's end unbound for D", st.u.unbound.dom, dom);
+    check("domctl unpausedomain(D) rc", domctl(4, dom), 0);
+    check("evtchn reset(D) after unpause EINVAL again", reset(dom), -EINVAL);
+    check("evtchn close dom0's end rc", port_op(EVTCHNOP_close, lp), 0);
+
+    /* The other direction: dom0 allocates a port for D; a fresh channel to destroy later. */
+    check("evtchn alloc_unbound(dom D, remote 0) again rc", alloc_unbound(dom, 0, &p), 0);
+    check("evtchn bind_interdomain(D, again) rc", bind_interdomain(dom, p, &lp), 0);
+    check("evtchn alloc_unbound(self, remote D) rc", alloc_unbound(DOMID_SELF, dom, &q), 0);
+    status(DOMID_SELF, q);
+    check("evtchn status of dom0's port unbound for D", st.u.unbound.dom, dom);
+}
+
+static void grants(u16 dom)
+{
+    static u64 frames[2];
+    struct gnttab_query_size q = { dom, 0, 0, 0x55 };
+    check("gnttab query_size(D) rc", gnttab_op(GNTTABOP_query_size, &q, 1), 0);
+    check("gnttab query_size(D) status okay", q.status, GNTST_okay);
+    check("gnttab query_size(D) nr_frames 1", q.nr_frames, 1);
+    check("gnttab query_size(D) max_nr_frames 64 (max_grant_frames -1: the default)", q.max_nr_frames, 64);
+    struct gnttab_setup_table s = { dom, 2, 0x55, frames };
+    check("gnttab setup_table(D, 2) rc", gnttab_op(GNTTABOP_setup_table, &s, 1), 0);
+    check("gnttab setup_table(D, 2) status okay", s.status, GNTST_okay);
+    check("gnttab setup_table(D, 2) lists two frames", frames[0] && frames[1] && frames[0] != frames[1], 1);
+    struct gnttab_query_size q2 = { dom, 0, 0, 0x55 };
+    gnttab_op(GNTTABOP_query_size, &q2, 1);
+    check("gnttab query_size(D) after setup_table: 2 frames", q2.nr_frames, 2);
+    /* D has granted nothing to dom0 (its entries are zero): _set_status_v1 refuses. */
+    struct gnttab_map_grant_ref m = { (u64)window, GNTMAP_host_map, 0, dom, 0x55, 0, 0 };
+    check("gnttab map_grant_ref rc", gnttab_op(GNTTABOP_map_grant_ref, &m, 1), 0);
+    check("gnttab map of D's entry not granted to dom0 GNTST_general_error", m.status, GNTST_general_error);
+    struct gnttab_copy c;
+    memset(&c, 0, sizeof(c));
+    c.source.u.ref = 5; c.source.domid = dom;
+    c.dest.u.gmfn = mfn_of(page); c.dest.domid = DOMID_SELF;
+    c.len = 8; c.flags = GNTCOPY_source_gref; c.status = 0x55;
+    check("gnttab copy rc", gnttab_op(GNTTABOP_copy, &c, 1), 0);
+    check("gnttab copy from D's entry not granted to dom0 GNTST_general_error", c.status, GNTST_general_error);
+    /* Transfer to D: D has headroom (XEN_DOMCTL_max_mem 11) but no accept-transfer entry
+     * for dom0 in its table. */
+    d.u.max_mem.max_memkb = 1024;
+    check("domctl max_mem(D, 1024 KiB) rc", domctl(11, dom), 0);
+    HYPERCALL(HC_update_va_mapping, page, 0, UVMF_INVLPG, 0, 0);
+    struct gnttab_transfer t = { mfn_of(page), dom, 3, 0x55 };
+    check("gnttab transfer rc", gnttab_op(GNTTABOP_transfer, &t, 1), 0);
+    check("gnttab transfer to D without an accept-transfer entry GNTST_general_error", t.status, GNTST_general_error);
+}
+
+int guest_main(void)
+{
+    u16 dom = create();
+    check("interdomain new domain id is not 0", dom != 0, 1);
+    channels(dom);
+    grants(dom);
+    /* domain_kill -> evtchn_destroy: D's ports closed, dom0's ends left unbound for D. */
+    u32 lp = 0;
+    for (u32 p = 1; p < 8; p++)
+        if (status(DOMID_SELF, p) == 0 && st.status == EVTCHNSTAT_interdomain) lp = p;
+    check("evtchn dom0 has an interdomain port to D", lp != 0, 1);
+    check("domctl destroydomain(D) rc", domctl(2, dom), 0);
+    status(DOMID_SELF, lp);
+    check("evtchn after destroydomain(D): dom0's end unbound", st.status, EVTCHNSTAT_unbound);
+    check("evtchn after destroydomain(D): unbound for D", st.u.unbound.dom, dom);
+    check("evtchn send on it is dropped: rc 0", port_op(EVTCHNOP_send, lp), 0);
+    print("evtchn-interdomain done\n");
+    return 0;
+}
