@@ -189,4 +189,57 @@ describe("sched_op", () => {
     expect(v.state).toBe(VcpuState.Runnable);
     expect(evtchnIsPolling(v)).toBe(false);
   });
+
+  // Errors Xen 4.19 documents in do_sched_op / do_poll, as a table.
+  it("remote_shutdown: DOMID_SELF and a destroyed domain are -ESRCH for everyone (rcu_lock_domain_by_id), before XSM", () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true });
+    const domU = addFakeDomain(machine);
+    const gone = addFakeDomain(machine);
+    const goneId = gone.id;
+    machine.destroyDomain(gone);
+    const rows: [typeof dom0, number, number][] = [
+      [dom0, 0x7ff0, -Errno.ESRCH],
+      [domU, 0x7ff0, -Errno.ESRCH],
+      [dom0, goneId, -Errno.ESRCH],
+      [domU, goneId, -Errno.ESRCH],
+      [dom0, 0x7ff4, -Errno.ESRCH],
+      [domU, dom0.id, -Errno.EPERM],
+      [domU, domU.id, -Errno.EPERM], // XSM_DM_PRIV: not even oneself
+    ];
+    for (const [caller, domid, rc] of rows) {
+      writeGuestU16(caller.vcpus[0], DATA_VA, domid);
+      writeGuestU32(caller.vcpus[0], DATA_VA + 4n, ShutdownReason.Poweroff);
+      expect([domid, hypercall(caller, sched, [SchedOp.remote_shutdown, DATA_VA])]).toEqual([
+        domid,
+        rc,
+      ]);
+    }
+    expect(dom0.state).toBe(DomainState.Running);
+    expect(domU.state).toBe(DomainState.Running);
+  });
+
+  it("poll: a port array the arch refuses (guest_handle_okay) is -EFAULT before events are looked at", () => {
+    const refused = 0xffff800000000000n;
+    const { machine } = fakeMachine({ guestAccessOk: (_d, va) => va < refused });
+    const d = addFakeDomain(machine);
+    d.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    // An upcall is pending and unmasked: a poll with a good array returns 0 at once.
+    si.set("vcpu_info.0.evtchn_upcall_pending", 1);
+    si.set("vcpu_info.0.evtchn_upcall_mask", 0);
+    const v = d.vcpus[0];
+    const pollArg = (ports: bigint, nr: number) => {
+      writeGuestU64(v, DATA_VA, ports);
+      writeGuestU32(v, DATA_VA + 8n, nr);
+      writeGuestU64(v, DATA_VA + 16n, 0n);
+      return DATA_VA;
+    };
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(DATA_VA + 0x100n, 1)])).toBe(0);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(refused, 1)])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(refused, 0)])).toBe(-Errno.EFAULT);
+    // nr_ports above 128 is checked first.
+    expect(hypercall(d, sched, [SchedOp.poll, pollArg(refused, 129)])).toBe(-Errno.EINVAL);
+    expect(v.state).toBe(VcpuState.Runnable);
+  });
 });

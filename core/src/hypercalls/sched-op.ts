@@ -7,7 +7,8 @@
  *   `local_events_need_delivery`); a later event wakes it (`vcpu_kick`) and the arch
  *   enters the upcall on the way back. Returns 0.
  * - poll `struct sched_poll { ports, nr_ports, timeout }` (`do_poll`): nr_ports > 128
- *   −EINVAL; an unreadable struct or port array −EFAULT; returns 0 at once when an
+ *   −EINVAL; an unreadable struct, a port array the arch's `guestAccessOk` refuses
+ *   (checked first) or an unreadable port −EFAULT; returns 0 at once when an
  *   event needs delivery or one of the ports is pending; a port that is invalid or not
  *   bound −EINVAL. Otherwise the vCPU blocks until one of the ports is set pending
  *   (masked or not; any port of the domain when nr_ports ≠ 1), an upcall is raised for
@@ -16,15 +17,16 @@
  *   to 8 bits and not range-checked (a toolstack sees unknown codes as they are); a
  *   shutdown_code set earlier takes precedence. Returns 0.
  * - shutdown_code: records the reason a later shutdown reports (first value wins).
- * - remote_shutdown: `struct sched_remote_shutdown { domid, reason }`, device-model or
- *   control-domain privilege (XSM_DM_PRIV).
+ * - remote_shutdown: `struct sched_remote_shutdown { domid, reason }`: no such domain
+ *   −ESRCH (DOMID_SELF included: Xen looks the id up with rcu_lock_domain_by_id), then
+ *   device-model or control-domain privilege (XSM_DM_PRIV) else −EPERM.
  * Others (watchdog, pin_override) return −ENOSYS until their issue.
  *
  * @module
  */
 import { SCHED_POLL, SCHED_REMOTE_SHUTDOWN, SCHED_SHUTDOWN } from "../abi/sched.js";
 import { SchedOp } from "../abi/numbers.js";
-import { ShutdownReason } from "../domain.js";
+import { DomainState, ShutdownReason } from "../domain.js";
 import { Errno } from "../errno.js";
 import {
   eventsNeedDelivery,
@@ -80,8 +82,9 @@ export function schedOp(ctx: HypercallContext, args: HypercallArgs): number {
     case SchedOp.remote_shutdown: {
       const layout = SCHED_REMOTE_SHUTDOWN.layout(model);
       if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
-      const target = machine.findDomain(layout.getNumber(buf.view, 0, "domain_id"), domain);
-      if (target === null) return -Errno.ESRCH;
+      // rcu_lock_domain_by_id: DOMID_SELF names no domain here (−ESRCH), as in Xen.
+      const target = machine.domains.get(layout.getNumber(buf.view, 0, "domain_id"));
+      if (target === undefined || target.state === DomainState.Dying) return -Errno.ESRCH;
       const denied = machine.xsm.schedopShutdown(domain, target);
       if (denied !== 0) return denied;
       const reason = layout.getNumber(buf.view, 0, "reason") & 0xff;
@@ -101,6 +104,8 @@ function poll(ctx: HypercallContext, arg: bigint): number {
   if (nr > POLL_MAX_PORTS) return -Errno.EINVAL;
   const ports = layout.getBigInt(buf.view, 0, "ports");
   const timeout = layout.getBigInt(buf.view, 0, "timeout");
+  // guest_handle_okay(ports, nr_ports), before anything else (do_poll).
+  if (machine.arch.guestAccessOk?.(domain, ports, BigInt(4 * nr)) === false) return -Errno.EFAULT;
   evtchnEndPoll(machine, vcpu);
   if (eventsNeedDelivery(machine, vcpu)) return 0;
   const table = domain.eventChannels;

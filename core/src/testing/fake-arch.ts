@@ -108,6 +108,11 @@ export interface FakeArchOptions {
   ) => number | bigint;
   /** The domain builder (default: records the request). */
   readonly build?: (request: DomainBuildRequest) => DomainBuildResult | void;
+  /**
+   * Xen's `access_ok` for guest handles (default: absent, every address acceptable). A
+   * test gives one to exercise the −EFAULT that Xen returns before touching an array.
+   */
+  readonly guestAccessOk?: (domain: Domain, va: bigint, bytes: bigint) => boolean;
 }
 
 /** A scripted vCPU. */
@@ -270,7 +275,11 @@ export class FakeArch implements ArchPlugin {
     this.startInfoMagic = `xen-3.0-${this.name}`;
     this.modes = options.modes ?? ["pv", "hvm-vmx"];
     if (options.capabilities !== undefined) this.capabilities = options.capabilities;
+    if (options.guestAccessOk !== undefined) this.guestAccessOk = options.guestAccessOk;
   }
+
+  /** {@inheritDoc ArchPlugin.guestAccessOk} (only when the options give one). */
+  readonly guestAccessOk?: (domain: Domain, va: bigint, bytes: bigint) => boolean;
 
   /** {@inheritDoc ArchPlugin.hypercalls} */
   hypercalls(): readonly HypercallEntry[] {
