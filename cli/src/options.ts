@@ -64,3 +64,14 @@ export function parseList(text: string, previous: string[] = []): string[] {
       .filter((s) => s !== ""),
   ];
 }
+
+/** What `hvkit run --role` accepts: the image boots as dom0 or as a domU. */
+export type RunRole = "dom0" | "domU";
+
+/** Parses `--role` of `hvkit run`: `dom0` or `domu` (any case). */
+export function parseRunRole(text: string): RunRole {
+  const t = text.trim().toLowerCase();
+  if (t === "dom0") return "dom0";
+  if (t === "domu") return "domU";
+  throw new InvalidArgumentError(`expected dom0 or domu, got "${text}"`);
+}

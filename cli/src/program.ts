@@ -16,7 +16,7 @@ import { ARCH_REGISTRY } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { createRootContainer } from "./composition.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
-import { parseCount, parseList, parseMemoryMiB, parseVcpus } from "./options.js";
+import { parseCount, parseList, parseMemoryMiB, parseRunRole, parseVcpus } from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { UsageError, runCommand, type RunCommandOptions } from "./commands/run.js";
@@ -55,9 +55,11 @@ function buildProgram(
 
   program
     .command("run")
-    .summary("boot an image as the initial domain and run it")
+    .summary("boot an image as the initial domain (or a domU) and run it")
     .description(
       "Boot <image> as the initial domain (dom0), as Xen boots the kernel it is given, and run it.\n" +
+        "With --role domu: an unprivileged domU (domain 1) under a built-in dom0;\n" +
+        "its PV console ring goes to stdout and the exit status is the domU's.\n" +
         "What the guest writes through console_io goes to stdout, byte for byte, as it comes;\n" +
         "hypervisor messages (a domain crash with registers and the faulting instruction) go to stderr.\n" +
         "The exit status says how the guest ended.",
@@ -74,6 +76,15 @@ function buildProgram(
       parseMemoryMiB,
     )
     .option("--cmdline <string>", "kernel command line (start_info.cmd_line)")
+    .option(
+      "--role <role>",
+      "dom0 (default): the initial domain; domu: a domU under the built-in dom0",
+      parseRunRole,
+    )
+    .option(
+      "--console-input <text>",
+      "with --role domu: text typed at the domU's PV console (queued before it starts)",
+    )
     .option(
       "--vcpus <N>",
       "vCPUs of the domain (default 1; vCPU 0 starts, the guest brings up the rest)",
@@ -92,7 +103,8 @@ function buildProgram(
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
-        `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n\n${EXIT_STATUS_HELP}\n`,
+        `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n` +
+        `  $ ${COMMAND_NAME} run --arch x86_64 --role domu guest.elf\n\n${EXIT_STATUS_HELP}\n`,
     )
     .action((image: string, opts: RunCommandOptions) =>
       setStatus(runCommand(io, root, arches, image, opts)),

@@ -32,6 +32,7 @@ c_guest mmu mmu.c
 c_guest compute compute.c compute-guest.c
 c_guest evtchn-upcall evtchn-upcall.c evtchn-entry.S
 c_guest evtchn-block evtchn-block.c evtchn-entry.S
+c_guest console-ring console-ring.c
 c_guest mem-balloon mem-balloon.c
 c_guest gnttab-copy gnttab-copy.c
 c_guest vcpu-ipi vcpu-ipi.c

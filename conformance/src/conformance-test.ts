@@ -65,9 +65,9 @@ export interface CellContext {
   /** A child DI container made for this cell only. */
   readonly container: DependencyContainer;
   /**
-   * Boots `image` as the initial domain of a new machine in this cell's container and runs
-   * it until every domain has shut down, the instruction budget ends or it deadlocks.
-   * Arch and mode come from the cell.
+   * Boots `image` as the initial domain of a new machine in this cell's container (or, with
+   * `role: "domU"`, as a domU under the built-in dom0) and runs it until every domain has
+   * shut down, the instruction budget ends or it deadlocks. Arch and mode come from the cell.
    */
   boot(image: Uint8Array, options?: CellBootOptions): GuestRun;
   /**
@@ -84,7 +84,10 @@ export interface CellContext {
 
 /** Options of {@link CellContext.boot}; the rest of a boot comes from the cell. */
 export type CellBootOptions = Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus">
+  Pick<
+    GuestRunOptions,
+    "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus" | "role" | "consoleInput"
+  >
 >;
 
 /**

@@ -1,16 +1,19 @@
 /**
- * Boots one image as the initial domain of a fresh machine and runs it to the end: the one
- * path both `hvkit run` and the conformance cells take, so a cell sees exactly what the
- * command line shows.
+ * Boots one image as the initial domain of a fresh machine — or, with role `domU`, as a
+ * domU under the built-in dom0 (toolstack, xenstored and console daemon as host code) —
+ * and runs it to the end: the one path both `hvkit run` and the conformance cells take,
+ * so a cell sees exactly what the command line shows.
  *
  * @module
  */
 import type { DependencyContainer } from "tsyringe";
+import { BuiltinDom0 } from "@hvkit/guests";
 import {
   bootInitialDomain,
   createMachine,
   type ArchPlugin,
   type ConsoleSink,
+  type Domain,
   type GuestMode,
   type RunOutcome,
   type ShutdownReason,
@@ -39,6 +42,17 @@ export interface GuestRunOptions {
   readonly onGuestOutput?: (bytes: Uint8Array) => void;
   /** Called with each hypervisor message line as it is produced. */
   readonly onHypervisorMessage?: (line: string) => void;
+  /**
+   * Which domain the image becomes (default `dom0`): `dom0` the initial domain
+   * (privileged, SIF_INITDOMAIN; its console is console_io), `domU` an unprivileged
+   * domain (id 1) built by the built-in dom0's toolstack (`BuiltinDom0`), whose PV console
+   * ring is served to the same output and whose shutdown the result reports.
+   */
+  readonly role?: "dom0" | "domU";
+  /** Role `domu`: bytes typed at the domU's PV console, queued into its in ring at boot. */
+  readonly consoleInput?: Uint8Array;
+  /** Role `domu`: the domain's name in xenstore (default `domU-1`). */
+  readonly name?: string;
 }
 
 /** What happened in a run. */
@@ -51,7 +65,7 @@ export interface GuestRun {
   readonly console: string;
   /** Hypervisor messages, one line each. */
   readonly hypervisorMessages: readonly string[];
-  /** The initial domain's shutdown reason, or null if it did not shut down. */
+  /** The booted domain's shutdown reason, or null if it did not shut down. */
   readonly shutdownReason: ShutdownReason | null;
   /** The code given with SCHEDOP_shutdown_code, if any. */
   readonly shutdownCode: number | null;
@@ -88,21 +102,32 @@ export function runGuest(container: DependencyContainer, options: GuestRunOption
     memoryMiB: options.memoryMiB ?? DEFAULT_MEMORY_MIB,
     console: sink,
   });
-  const dom0 = bootInitialDomain(machine, options.image, {
+  const boot = {
     cmdline: options.cmdline ?? "",
     mode: options.mode ?? options.arch.modes[0],
     vcpus: options.vcpus ?? 1,
-  });
+  };
+  let guest: Domain;
+  if (options.role === "domU") {
+    const dom0 = new BuiltinDom0(machine);
+    guest = dom0.launch(options.image, {
+      ...boot,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    }).domain;
+    if (options.consoleInput !== undefined) dom0.consoles.input(guest.id, options.consoleInput);
+  } else {
+    guest = bootInitialDomain(machine, options.image, boot);
+  }
   const outcome = machine.run({
     maxInstructions: options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS,
   });
-  const d0 = outcome.domains.find((d) => d.id === dom0.id);
+  const d = outcome.domains.find((o) => o.id === guest.id);
   return {
     end: outcome.kind,
     instructions: outcome.instructions,
     console: chunks.join(""),
     hypervisorMessages: messages,
-    shutdownReason: d0?.shutdownReason ?? dom0.shutdownReason,
-    shutdownCode: d0?.shutdownCode ?? dom0.shutdownCode,
+    shutdownReason: d?.shutdownReason ?? guest.shutdownReason,
+    shutdownCode: d?.shutdownCode ?? guest.shutdownCode,
   };
 }

@@ -230,6 +230,32 @@ describe("hvkit run", () => {
     expect(out.join("")).toMatch(/^hvkit: bad image .*bad\.elf: .+: .+/);
   });
 
+  it("--role domu: the guest is domain 1 under the built-in dom0 and its shutdown sets the status", async () => {
+    const r = await run([{ console: "denied to a domU\n" }, { shutdown: 3 }], "--role", "domu");
+    expect(r.status).toBe(13);
+    expect(r.stdout).toBe(""); // console_io is the control domain's (XSM dummy policy)
+    expect(r.stderr).toContain("hvkit: domain 1 shut down: crash (exit 13)");
+    const ok = await run([{ shutdown: 0 }], "--role", "DomU");
+    expect(ok).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect((await run([{ shutdown: 1 }], "--role", "domu")).status).toBe(11);
+  });
+
+  it("--role domu: a domU that blocks forever is a deadlock (exit 3), its budget 124", async () => {
+    expect((await run([{ idle: true }], "--role", "domu")).status).toBe(3);
+    expect((await run([{ spin: true }], "--role", "domu", "--max-instructions", "5k")).status).toBe(
+      124,
+    );
+  });
+
+  it("exits 2 for an unknown role and for --console-input without --role domu", async () => {
+    const bad = await run([{ shutdown: 0 }], "--role", "driver");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/expected dom0 or domu, got "driver"/);
+    const input = await run([{ shutdown: 0 }], "--console-input", "x");
+    expect(input.status).toBe(2);
+    expect(input.stderr).toMatch(/--console-input needs --role domu/);
+  });
+
   it("traces hypercalls and their results with --trace", async () => {
     const r = await run([{ console: "hi" }, { hypercall: 60 }, { shutdown: 0 }], "--trace");
     expect(r.status).toBe(0);
@@ -308,5 +334,20 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
 
   it("exits 124 when the budget runs out", async () => {
     expect((await boot("compute", "--max-instructions", "1000")).status).toBe(124);
+  });
+
+  it("--role domu prints the domU's PV console ring (xenstore answers and typed input included)", async () => {
+    const r = await boot("console-ring", "--role", "domu", "--console-input", "hello hvkit\n");
+    expect(r).toEqual({ status: 0, stdout: expected("console-ring"), stderr: "" });
+    const none = await boot("console-ring", "--role", "domu");
+    expect(none.status).toBe(0);
+    expect(none.stdout).toMatch(/^xenstore name: domU-1$/m);
+    expect(none.stdout).toMatch(/^console input: \(none\)\npowering off\n$/m);
+  });
+
+  it("the domU-only guest booted as dom0 says so on console_io and crashes (exit 13)", async () => {
+    const r = await boot("console-ring");
+    expect(r.status).toBe(13);
+    expect(r.stdout).toMatch(/run it with --role domu/);
   });
 });

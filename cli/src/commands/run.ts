@@ -1,5 +1,6 @@
 /**
- * `hvkit run`: boot an image as the initial domain and run it, guest console to stdout.
+ * `hvkit run`: boot an image as the initial domain (or, with `--role domu`, as a domU under
+ * the built-in dom0) and run it, guest console to stdout.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import {
 import { runGuest, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/conformance";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
+import type { RunRole } from "../options.js";
 import { tracingArchPlugin } from "../trace.js";
 
 /** Options of `hvkit run`, as parsed. */
@@ -34,6 +36,10 @@ export interface RunCommandOptions {
   readonly maxInstructions?: number;
   /** Trace hypercalls, exits and (where the arch allows) instructions on stderr. */
   readonly trace?: boolean;
+  /** What the image boots as (default dom0). */
+  readonly role?: RunRole;
+  /** Role domU: text typed at the guest's PV console, queued before it starts. */
+  readonly consoleInput?: string;
 }
 
 /** A problem the user must fix (exit 2); the message is printed after `hvkit: `. */
@@ -81,6 +87,12 @@ export function runCommand(
   const err = (line: string) => void io.stderr.write(line + "\n");
   const arch = options.trace ? tracingArchPlugin(plugin, err) : plugin;
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  const role = options.role ?? "dom0";
+  if (options.consoleInput !== undefined && role !== "domU") {
+    throw new UsageError(
+      "--console-input needs --role domu (a dom0's console is console_io, which has no input)",
+    );
+  }
   let run;
   try {
     run = runGuest(root, {
@@ -91,6 +103,10 @@ export function runCommand(
       memoryMiB: options.memory ?? DEFAULT_MEMORY_MIB,
       vcpus: options.vcpus ?? 1,
       maxInstructions: budget,
+      role,
+      ...(options.consoleInput !== undefined
+        ? { consoleInput: new TextEncoder().encode(options.consoleInput) }
+        : {}),
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {
         for (const line of msg.split("\n")) err(`(hvkit) ${line}`);
@@ -123,7 +139,8 @@ export function runCommand(
   if (status !== ExitStatus.OK) {
     const code =
       run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
-    err(`hvkit: domain 0 shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
+    const domid = role === "domU" ? 1 : 0;
+    err(`hvkit: domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
   }
   return status;
 }

@@ -42,6 +42,13 @@ export interface GuestBootExpectation {
   readonly maxInstructions?: number;
   /** vCPUs of the domain (default 1). */
   readonly vcpus?: number;
+  /**
+   * Boot the guest as a domU under the built-in dom0 (its console is the PV console ring)
+   * instead of as the initial domain; the cell stays a dom0-role cell of the matrix.
+   */
+  readonly role?: "domU";
+  /** Role domU: bytes typed at the guest's console before it starts. */
+  readonly consoleInput?: string;
 }
 
 /** Makes a test that boots `expect.guest` and checks its console and shutdown. */
@@ -56,6 +63,10 @@ export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
         cmdline: expect.cmdline ?? "",
         maxInstructions: expect.maxInstructions ?? 50_000_000,
         ...(expect.vcpus !== undefined ? { vcpus: expect.vcpus } : {}),
+        ...(expect.role !== undefined ? { role: expect.role } : {}),
+        ...(expect.consoleInput !== undefined
+          ? { consoleInput: new TextEncoder().encode(expect.consoleInput) }
+          : {}),
       });
       for (const line of run.hypervisorMessages) ctx.log(`(hvkit) ${line}`);
       if (run.end !== "all-shutdown") {

@@ -32,6 +32,7 @@ import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
+import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -61,4 +62,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   vcpuOps,
   timeOps,
   multicallOps,
+  consoleDomuRing,
 ];
