@@ -206,6 +206,9 @@ static void setup_and_query(void)
     check("gnttab setup_table(bad pointer) EFAULT", gnttab_op(GNTTABOP_setup_table, (void *)BAD_PTR, 1), -EFAULT);
     /* __copy_to_guest_offset(frame_list) fails: GNTST_bad_virt_addr. */
     check("gnttab setup_table(unmapped frame_list) GNTST_bad_virt_addr", setup(DOMID_SELF, 1, (u64 *)BAD_PTR, 1) == 0 ? su.status : -1000, GNTST_bad_virt_addr);
+    /* guest_handle_okay(frame_list): an address in Xen's range (here the read-only M2P) is
+     * -EFAULT before the domain is even looked up. */
+    check("gnttab setup_table(frame_list in Xen's range) EFAULT", setup(77, 1, (u64 *)RO_MPT_VIRT_START, 1), -EFAULT);
     /* Exactly the maximum is allowed; frames 0 and 1 stay where they were. */
     check("gnttab setup_table(64 = max) status okay", setup(DOMID_SELF, 64, frames, 1) == 0 ? su.status : -1000, GNTST_okay);
     check("gnttab setup_table(64) keeps frames 0 and 1", frames[0] == f0 && frames[1] == f1, 1);

@@ -2,7 +2,8 @@
  * grant_table_op, v1 (xen/common/grant_table.c `do_grant_table_op`).
  *
  * - setup_table / query_size: grow and list the caller's table (XSM_TARGET for another
- *   domain's).
+ *   domain's). A frame_list the arch's `guestAccessOk` refuses is −EFAULT before anything
+ *   else (guest_handle_okay); one that faults while written is GNTST_bad_virt_addr.
  * - map_grant_ref: pins a grant of another domain (or the caller's own) for host and/or
  *   device access. Most failures are reported in the op's `status` (GNTST_*), not in the
  *   hypercall's return. The granter's entry must say permit_access for the caller's domid
@@ -174,6 +175,9 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
   if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
   const nr = layout.getNumber(buf.view, 0, "nr_frames");
   const list = layout.getBigInt(buf.view, 0, "frame_list");
+  // guest_handle_okay(op.frame_list, op.nr_frames), before the domain lookup.
+  if (ctx.machine.arch.guestAccessOk?.(ctx.domain, list, BigInt(8 * nr)) === false)
+    return -Errno.EFAULT;
   const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
   let status: number = GrantStatus.okay;
   if (!d) status = GrantStatus.bad_domain;
