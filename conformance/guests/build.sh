@@ -47,6 +47,7 @@ c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
 c_guest vcpu-ops vcpu-ops.c
 c_guest time-ops time-ops.c
 c_guest multicall-ops multicall-ops.c
+c_guest domctl-ops domctl-ops.c
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

@@ -33,6 +33,7 @@ import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
+import { domctlOps } from "./domctl/ops.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -63,4 +64,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   timeOps,
   multicallOps,
   consoleDomuRing,
+  domctlOps,
 ];
