@@ -18,18 +18,18 @@ export function guestImage(name: string): Uint8Array {
 
 /** A machine for one benchmark run, and the sink that records its consoles. */
 export interface BenchMachine {
-  /** The machine (x86_64 PV, 64 MiB, every domain may write the console). */
+  /** The machine (x86_64 PV, every domain may write the console). */
   readonly machine: HvMachine;
   /** Console output by domain. */
   readonly sink: RecordingConsoleSink;
 }
 
-/** A fresh x86_64 PV machine (its own child container). */
-export function benchMachine(): BenchMachine {
+/** A fresh x86_64 PV machine (its own child container) of `memoryMiB` (default 64). */
+export function benchMachine(memoryMiB = 64): BenchMachine {
   const sink = new RecordingConsoleSink();
   const machine = createMachine(container.createChildContainer(), {
     arch: new X86_64PvPlugin(),
-    memoryMiB: 64,
+    memoryMiB,
     console: sink,
     guestConsoleWrite: true,
   });

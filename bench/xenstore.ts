@@ -1,6 +1,11 @@
 /**
- * Xenstore operations per second through the real daemon, at two layers:
+ * Xenstore operations per second through the real daemon, at three layers:
  *
+ * - guest: guest machine code. The committed domU `bench-xenstore`
+ *   (conformance/guests/x86_64/bench-xenstore.c), launched by the built-in dom0
+ *   ({@link BuiltinDom0}: xl-style home, INTRODUCE), writes requests into its store ring
+ *   page, notifies its store port, and polls it for the reply; xenstored runs as host code
+ *   on that notification (host-side event delivery at virtual time). Write and read only.
  * - ring: what a PV guest's xenbus driver does. The guest-side {@link XenbusClient}
  *   (@hvkit/guests xenbus) encodes each request into the domU's store ring page in machine
  *   memory with the xs_wire header and free-running indexes; its kick runs
@@ -11,14 +16,21 @@
  * - daemon: the same requests handed to {@link XenstoreDaemon.handle} on the domU's
  *   connection directly, replies taken from its outbox (no ring, no wire encoding).
  *
- * No guest instructions run: the guest side is the TypeScript client, so this measures
- * hvkit's xenstore path, not the interpreter. Each run checks what it read.
+ * In the ring and daemon layers no guest instructions run (the guest side is the
+ * TypeScript client), so they measure hvkit's xenstore path without the interpreter.
+ * Each run checks what it read.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { evtchnAllocUnbound, XenstoreMessageType as T, type HvMachine } from "@hvkit/core";
 import {
+  evtchnAllocUnbound,
+  ShutdownReason,
+  XenstoreMessageType as T,
+  type HvMachine,
+} from "@hvkit/core";
+import {
+  BuiltinDom0,
   createDomainHome,
   nulStrings,
   splitStrings,
@@ -30,7 +42,7 @@ import {
   type XenstoreDaemon,
 } from "@hvkit/guests";
 import type { BenchFigure, BenchReport } from "./run.js";
-import { benchMachine, median, timed } from "./guest-machine.js";
+import { benchMachine, guestImage, median, timed, type HostTime } from "./guest-machine.js";
 
 /** Knobs of {@link runXenstoreBench} (the defaults are what `npm run bench` uses). */
 export interface XenstoreBenchOptions {
@@ -38,7 +50,12 @@ export interface XenstoreBenchOptions {
   readonly ops?: number;
   /** Timed runs per kind and layer (default 5). */
   readonly runs?: number;
+  /** The layers to measure (default all three). */
+  readonly layers?: readonly XenstoreBenchLayer[];
 }
+
+/** Where the requests come from (see the module comment). */
+export type XenstoreBenchLayer = "guest" | "ring" | "daemon";
 
 /** Distinct keys the loops cycle through (all under the domU's writable `data/`). */
 const KEYS = 64;
@@ -53,7 +70,7 @@ interface Store {
 
 /** dom0 with xenstored, and domU 1 with an introduced store ring and a xenbus client on it. */
 function store(): Store {
-  const { machine } = benchMachine();
+  const { machine } = benchMachine(4);
   const dom0 = machine.createDomain({ privileged: true, mode: "pv", vcpus: 1, id: 0 });
   const guest = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, id: 1 });
   for (const d of [dom0, guest]) {
@@ -164,12 +181,60 @@ function runOnce(layer: "ring" | "daemon", op: OpName, ops: number) {
   return time;
 }
 
-/** Runs the benchmark: xenstore operations per second through the ring and at the daemon. */
+/** Runs the guest `bench-xenstore` as a domU under the built-in dom0 for `ops` operations. */
+function runGuestOnce(op: "write" | "read", ops: number): { time: HostTime; instructions: number } {
+  const { machine, sink } = benchMachine();
+  const dom0 = new BuiltinDom0(machine);
+  const domU = dom0.launch(guestImage("bench-xenstore"), {
+    cmdline: `${op} ${ops}`,
+    name: "bench",
+  }).domain;
+  const { result: outcome, time } = timed(() =>
+    machine.run({ maxInstructions: 20_000 * (ops + KEYS) + 5_000_000 }),
+  );
+  const out = sink.textOf(domU.id);
+  if (
+    outcome.kind !== "all-shutdown" ||
+    domU.shutdownReason !== ShutdownReason.Poweroff ||
+    !out.endsWith(`xenstore ${op} ${ops} ok ${ops}\n`)
+  )
+    throw new Error(
+      `bench-xenstore ${op} ${ops} ended ${outcome.kind}, reason ${domU.shutdownReason}: ${JSON.stringify(out)}`,
+    );
+  return { time, instructions: outcome.instructions };
+}
+
+/** Runs the benchmark: xenstore operations per second from guest code, through the ring and at the daemon. */
 export function runXenstoreBench(options: XenstoreBenchOptions = {}): BenchReport {
   const ops = options.ops ?? 10_000;
   const runs = options.runs ?? 5;
+  const layers = new Set(options.layers ?? ["guest", "ring", "daemon"]);
   const figures: BenchFigure[] = [];
-  for (const layer of ["ring", "daemon"] as const) {
+  for (const op of layers.has("guest") ? (["write", "read"] as const) : []) {
+    const small = Math.min(100, ops);
+    const base = runGuestOnce(op, small);
+    runGuestOnce(op, Math.min(ops, 2000)); // warm-up
+    const results = [];
+    for (let r = 0; r < runs; r++) results.push(runGuestOnce(op, ops));
+    const best = results.reduce((a, b) => (b.time.wall < a.time.wall ? b : a));
+    figures.push(
+      {
+        label: `guest: ${op} (best, wall)`,
+        value: Math.round(ops / best.time.wall),
+        unit: "ops/s",
+      },
+      {
+        label: `guest: ${op} (median, CPU)`,
+        value: Math.round(ops / median(results.map((r) => r.time.cpu))),
+        unit: "ops/s",
+      },
+      {
+        label: `guest: ${op}, guest instructions per op`,
+        value: ops > small ? (best.instructions - base.instructions) / (ops - small) : NaN,
+      },
+    );
+  }
+  for (const layer of (["ring", "daemon"] as const).filter((l) => layers.has(l))) {
     for (const op of OP_NAMES) {
       runOnce(layer, op, Math.min(ops, 2000)); // warm-up
       const times = [];
@@ -189,7 +254,12 @@ export function runXenstoreBench(options: XenstoreBenchOptions = {}): BenchRepor
   return {
     figures,
     method:
-      `domU 1 (unprivileged, INTRODUCEd, libxl-style home) against dom0's xenstored; ${ops} operations ` +
+      `"guest" = the C domU bench-xenstore under the built-in dom0 (BuiltinDom0.launch: bootDomU, ` +
+      `home, INTRODUCE), ${ops} XS_WRITEs (or 64 seeding writes and ${ops} XS_READs, each value ` +
+      `compared) over its store ring with EVTCHNOP_send and SCHEDOP_poll, xenstored as host code on ` +
+      `each notification; timed is machine.run() (boot excluded), instructions per op = extra guest ` +
+      `instructions over a 100-op run, per extra op; the guest checks every reply and powers off. ` +
+      `Other layers: domU 1 (unprivileged, INTRODUCEd, libxl-style home) against dom0's xenstored; ${ops} operations ` +
       `per kind per run over ${KEYS} keys under data/bench: write, read (value checked), directory ` +
       `(${KEYS} entries, checked), transaction (start, read, write back, commit; one tx = 4 requests). ` +
       `"ring" = guest-side XenbusClient over the store ring page in machine memory, kicked into ` +

@@ -48,6 +48,7 @@ c_guest vcpu-ops vcpu-ops.c
 c_guest time-ops time-ops.c
 c_guest multicall-ops multicall-ops.c
 c_guest domctl-ops domctl-ops.c
+c_guest bench-xenstore bench-xenstore.c
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)
