@@ -108,10 +108,17 @@ function formatValue(v: number | string): string {
 }
 
 async function main(): Promise<number> {
+  let chosen: readonly BenchEntry[];
+  try {
+    chosen = selected(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    return 2;
+  }
   const rows: string[][] = [];
   const methods: string[] = [];
   let failed = 0;
-  for (const bench of selected(process.argv.slice(2))) {
+  for (const bench of chosen) {
     const path = fileURLToPath(new URL(bench.module, import.meta.url));
     if (!existsSync(path)) {
       rows.push([bench.name, "(not built yet)", "", ""]);
