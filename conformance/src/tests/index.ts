@@ -28,6 +28,7 @@ import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
+import { evtchnDomu } from "./evtchn/domu.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
@@ -59,6 +60,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   evtchnOps,
   grantOps,
   evtchnInterdomain,
+  evtchnDomu,
   memoryOps,
   vcpuOps,
   timeOps,
