@@ -35,6 +35,7 @@ import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlOps } from "./domctl/ops.conformance.js";
+import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 
 /** The suite. */
 export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
@@ -67,4 +68,5 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   multicallOps,
   consoleDomuRing,
   domctlOps,
+  domctlUnprivileged,
 ];
