@@ -54,6 +54,7 @@
 #define EEXIST 17
 #define EFAULT 14
 #define ENOSPC 28
+#define ENOSYS 38
 #define BAD_PTR 0x40000000UL /* 1 GiB: far above this guest's mapped memory */
 
 struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
@@ -550,6 +551,9 @@ int guest_main(void)
     status_and_close();
     poll_and_block();
     reset_and_limits();
+    /* do_event_channel_op: an unknown sub-op is -ENOSYS. */
+    u32 junk = 0;
+    check("evtchn event_channel_op unknown cmd 99 ENOSYS", evtchn_op(99, &junk), -ENOSYS);
     print("evtchn-ops done\n");
     return 0;
 }

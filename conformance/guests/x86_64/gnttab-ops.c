@@ -60,6 +60,7 @@
 #define EINVAL 22
 #define EFAULT 14
 #define EACCES 13
+#define ENOSYS 38
 #define BAD_PTR 0x40000000UL /* 1 GiB: far above this guest's mapped memory */
 #define RO_MPT_VIRT_START 0xffff800000000000UL /* the read-only M2P (xen-x86_64.h) */
 #define PAGE_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
@@ -438,6 +439,26 @@ static void transfer_ops(void)
     check("gnttab transfer(bad pointer) EFAULT", gnttab_op(GNTTABOP_transfer, (void *)BAD_PTR, 1), -EFAULT);
 }
 
+static void dispatcher(void)
+{
+    /* do_grant_table_op: (int)count < 0 -EINVAL; bits above GNTTABOP_CMD_MASK (continuation
+     * state a guest may not pass) -EINVAL; an unknown op -ENOSYS (x86 has no cache_flush). */
+    struct gnttab_query_size q = { DOMID_SELF, 0, 0, 0 };
+    check("gnttab grant_table_op count -1 EINVAL", HYPERCALL(HC_grant_table_op, GNTTABOP_copy, &q, -1, 0, 0), -EINVAL);
+    check("gnttab grant_table_op cmd with continuation bits EINVAL", HYPERCALL(HC_grant_table_op, GNTTABOP_query_size | (1 << 12), &q, 1, 0, 0), -EINVAL);
+    check("gnttab grant_table_op unknown cmd 99 ENOSYS", HYPERCALL(HC_grant_table_op, 99, &q, 1, 0, 0), -ENOSYS);
+    /* map, unmap, transfer and copy check their array with guest_handle_okay(uop, count)
+     * first: an array in Xen's range is -EFAULT even for count 0; a good one with count 0
+     * does nothing. */
+    void *xen = (void *)RO_MPT_VIRT_START;
+    check("gnttab map_grant_ref count 0, array in Xen's range EFAULT", gnttab_op(GNTTABOP_map_grant_ref, xen, 0), -EFAULT);
+    check("gnttab unmap_grant_ref count 0, array in Xen's range EFAULT", gnttab_op(GNTTABOP_unmap_grant_ref, xen, 0), -EFAULT);
+    check("gnttab copy count 0, array in Xen's range EFAULT", gnttab_op(GNTTABOP_copy, xen, 0), -EFAULT);
+    check("gnttab transfer count 0, array in Xen's range EFAULT", gnttab_op(GNTTABOP_transfer, xen, 0), -EFAULT);
+    check("gnttab map_grant_ref count 0 rc", gnttab_op(GNTTABOP_map_grant_ref, &mp, 0), 0);
+    check("gnttab copy count 0 rc", gnttab_op(GNTTABOP_copy, &mp, 0), 0);
+}
+
 int guest_main(void)
 {
     setup_and_query();
@@ -445,6 +466,7 @@ int guest_main(void)
     reuse_and_unmap();
     copy_ops();
     transfer_ops();
+    dispatcher();
     print("gnttab-ops done\n");
     return 0;
 }

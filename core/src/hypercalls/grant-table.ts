@@ -22,6 +22,8 @@
  *   an accept-transfer entry for the caller. Unlike Xen, which takes the page first and
  *   loses it on a later failure, hvkit checks the receiver first, so a failed transfer
  *   leaves the page with the caller.
+ * - map, unmap, unmap_and_replace, transfer and copy first check their array with the
+ *   arch's `guestAccessOk` (guest_handle_okay): −EFAULT, even for count 0.
  * - set_version: 1 only (Xen with gnttab=max-ver:1: version 2 is −ENOSYS); get_version.
  * Frames named in grant entries and copies are guest frames: machine frames for PV
  * guests, p2m-translated for the others.
@@ -675,6 +677,28 @@ function getVersion(ctx: HypercallContext, uop: bigint): number {
   return writeGuestField(ctx.vcpu, uop, layout, buf, "version") === 0 ? 0 : -Errno.EFAULT;
 }
 
+/**
+ * The layout of the array `uop` points to for the ops do_grant_table_op checks with
+ * guest_handle_okay(uop, count) before running (−EFAULT even for count 0); null for others.
+ */
+function arrayLayout(cmd: number, machine: Machine): StructLayout | null {
+  const model = machine.arch.dataModel;
+  switch (cmd) {
+    case GrantTableOp.map_grant_ref:
+      return GNTTAB_MAP_GRANT_REF.layout(model);
+    case GrantTableOp.unmap_grant_ref:
+      return GNTTAB_UNMAP_GRANT_REF.layout(model);
+    case GrantTableOp.unmap_and_replace:
+      return GNTTAB_UNMAP_AND_REPLACE.layout(model);
+    case GrantTableOp.transfer:
+      return GNTTAB_TRANSFER.layout(model);
+    case GrantTableOp.copy:
+      return GNTTAB_COPY.layout(model);
+    default:
+      return null;
+  }
+}
+
 /** HYPERVISOR_grant_table_op(cmd, uop, count). */
 export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number {
   const rawCmd = args.u32(0);
@@ -683,6 +707,12 @@ export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number
   if (count < 0) return -Errno.EINVAL;
   const cmd = rawCmd & CMD_MASK;
   if (rawCmd !== cmd && cmd !== GrantTableOp.cache_flush) return -Errno.EINVAL;
+  const array = arrayLayout(cmd, ctx.machine);
+  if (
+    array !== null &&
+    ctx.machine.arch.guestAccessOk?.(ctx.domain, uop, BigInt(count) * BigInt(array.size)) === false
+  )
+    return -Errno.EFAULT;
   switch (cmd) {
     case GrantTableOp.setup_table:
       return setupTable(ctx, uop, count);
