@@ -433,6 +433,7 @@ describe("memory_op add_to_physmap", () => {
     expect(hypercall(hvm, mo, [add, xatp(hvm, 0, 1, 0x60)])).toBe(-Errno.EINVAL);
     expect(hypercall(hvm, mo, [add, xatp(hvm, 1, 0, 0x61)])).toBe(0); // grant_table: grant-table.test.ts
     expect(hypercall(hvm, mo, [add, xatp(hvm, 4, 0, 0x61)])).toBe(-Errno.ENOSYS);
+    expect(hypercall(hvm, mo, [add, xatp(hvm, 99, 0, 0x61)])).toBe(-Errno.EINVAL); // unknown space
     expect(hypercall(hvm, mo, [add, xatp(hvm, 0, 0, 0x61, 77)])).toBe(-Errno.ESRCH);
     expect(hypercall(hvm, mo, [add, 0])).toBe(-Errno.EFAULT);
     expect(hypercall(hvm, mo, [add | (0x10000 << 6), xatp(hvm, 0, 0, 0x61)])).toBe(-Errno.EDOM);

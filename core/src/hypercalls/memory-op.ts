@@ -30,7 +30,9 @@ import {
   XEN_MEMORY_EXCHANGE,
   XEN_MEMORY_MAP,
   XEN_MEMORY_RESERVATION,
+  XENMAPSPACE_GMFN,
   XENMAPSPACE_GMFN_FOREIGN,
+  XENMAPSPACE_GMFN_RANGE,
   XENMAPSPACE_GRANT_TABLE,
   XENMAPSPACE_SHARED_INFO,
   XENMEMF_ADDRESS_BITS_MASK,
@@ -491,9 +493,9 @@ const xatpBuf = new StructBuffer(32);
  * size −EDOM; unreadable struct −EFAULT; XENMAPSPACE_gmfn_foreign −ENOSYS (batch only);
  * unknown domain −ESRCH; a PV (non-translated) domain −EACCES; XSM −EPERM. Spaces:
  * shared_info (idx 0, else −EINVAL); grant_table (grantTableFrame: grows the table; bad
- * index −EINVAL); gmfn and gmfn_range −ENOSYS (not yet). A frame already at the gpfn is
- * given back first (refused with its error while referenced), and the frame's previous
- * gpfn, if any, becomes a hole, as `xenmem_add_to_physmap_one`.
+ * index −EINVAL); gmfn and gmfn_range −ENOSYS (not yet); any other space −EINVAL. A frame
+ * already at the gpfn is given back first (refused with its error while referenced), and
+ * the frame's previous gpfn, if any, becomes a hole, as `xenmem_add_to_physmap_one`.
  */
 export function addToPhysmap(ctx: HypercallContext, startExtent: bigint, arg: bigint): number {
   const { machine, domain: caller } = ctx;
@@ -519,8 +521,12 @@ export function addToPhysmap(ctx: HypercallContext, startExtent: bigint, arg: bi
       mfn = grantTableFrame(machine, d, Number(idx & 0xffffffffn));
       if (mfn < 0) return mfn;
       break;
-    default:
+    case XENMAPSPACE_GMFN:
+    case XENMAPSPACE_GMFN_RANGE:
       return -Errno.ENOSYS;
+    default:
+      // x86 xenmem_add_to_physmap_one: an unknown space leaves mfn INVALID_MFN → −EINVAL.
+      return -Errno.EINVAL;
   }
   const { ulongMask } = widths(machine);
   if (gpfnBig === ulongMask || gpfnBig > BigInt(Number.MAX_SAFE_INTEGER)) return -Errno.EINVAL;
