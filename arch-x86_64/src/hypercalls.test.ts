@@ -162,7 +162,7 @@ describe("descriptor tables", () => {
 describe("mmu_update, update_va_mapping, mmuext_op error paths", () => {
   it("returns Xen's errors and reports how many requests were done", () => {
     const { v, scratch, call, put64, get64, mmu, domain } = setup();
-    put64(scratch, 3n); // unknown command in ptr's low bits
+    put64(scratch, 5n); // unknown command in ptr's low bits (3, no-translate, is an update)
     put64(scratch + 8n, 0n);
     expect(call(1, scratch, 1, scratch + 0x100n, 0x7ff0)).toBe(-Errno.ENOSYS);
     expect(get64(scratch + 0x100n)).toBe(0n);
@@ -340,5 +340,99 @@ describe("writable page tables (ptwr)", () => {
     expect(mem.read32(l1e) & ~0xfff).toBe(Number(dataMfn << 12n) >>> 0);
     // Not a page-table page: not emulated.
     expect(emulatePtWrite(v, 0x7f0000000000n)).toBe(false);
+  });
+});
+
+/**
+ * The documented errors of the PV MMU and descriptor hypercalls, row by row against Xen
+ * 4.19 (arch/x86/mm.c do_mmu_update / do_mmuext_op, common/page_alloc.c get_pg_owner,
+ * pv/callback.c do_set_trap_table). The caller is the privileged initial domain (id 0);
+ * another, unbuilt PV domain exists to be named as a foreign owner.
+ */
+describe("x86_64 PV hypercalls: documented errors (Xen 4.19)", () => {
+  const HYPERVISOR = 0xffff830000000000n; // Xen's direct map: access_ok refuses it
+  const world = () => {
+    const w = setup();
+    const other = w.machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    const mfn = BigInt(w.domain.p2m[5]); // a plain data frame of the caller
+    return { ...w, other, mfn };
+  };
+
+  it("set_trap_table: a non-canonical handler is -EINVAL (entries before it stay); unreadable -EFAULT", () => {
+    const { v, scratch, call, put64 } = setup();
+    put64(scratch, 0x0010_0003n); // vector 3, cs 0x10
+    put64(scratch + 8n, 0xffffffff80001000n);
+    put64(scratch + 16n, 0x0010_0004n); // vector 4
+    put64(scratch + 24n, 0x0000800000000000n); // non-canonical
+    put64(scratch + 40n, 0n);
+    expect(call(0, scratch)).toBe(-Errno.EINVAL);
+    expect(v.trapAddr[3]).toBe(0xffffffff80001000n);
+    expect(v.trapAddr[4]).toBe(0n);
+    expect(call(0, HYPERVISOR)).toBe(-Errno.EFAULT);
+  });
+
+  it("mmu_update: foreigndom and request-array errors in Xen's order", () => {
+    const { machine, domain, other, scratch, call, put64, get64, mfn } = world();
+    put64(scratch, (mfn << 12n) | 1n); // MACHPHYS_UPDATE of an owned frame
+    put64(scratch + 8n, 7n);
+    const rows: [string, bigint, number, number][] = [
+      ["array in Xen's range, even empty", HYPERVISOR, 0, -Errno.EFAULT],
+      ["array in Xen's range", HYPERVISOR, 1, -Errno.EFAULT],
+      ["own id as foreign domain", scratch, 1, -Errno.ESRCH],
+      ["DOMID_INVALID", scratch, 1, -Errno.ESRCH],
+      ["DOMID_IDLE", scratch, 1, -Errno.ESRCH],
+      ["no such page-table owner (top half)", scratch, 1, -Errno.ESRCH],
+    ];
+    const dom = [0x7ff0, 0x7ff0, domain.id, 0x7ff4, 0x7fff, (0x1234 << 16) | 0x7ff0];
+    rows.forEach(([what, reqs, count, rc], i) =>
+      expect([what, call(1, reqs, count, 0, dom[i])]).toEqual([what, rc]),
+    );
+    // The page-table owner's own id + 1 is the caller: a normal batch.
+    expect(call(1, scratch, 1, scratch + 0x100n, ((domain.id + 1) << 16) | 0x7ff0)).toBe(0);
+    expect(get64(scratch + 0x100n)).toBe(1n);
+    // MACHPHYS_UPDATE with a foreign page-table owner: -EPERM (d != pt_owner).
+    expect(call(1, scratch, 1, 0, ((other.id + 1) << 16) | 0x7ff0)).toBe(-Errno.EPERM);
+    // A foreign page owner with nothing to do succeeds (XSM is checked per request).
+    expect(call(1, scratch, 0, 0, other.id)).toBe(0);
+    // A shut-down domain still exists for get_pg_owner; a destroyed one does not.
+    machine.shutdownDomain(other, ShutdownReason.Poweroff);
+    expect(call(1, scratch, 0, 0, other.id)).toBe(0);
+    machine.destroyDomain(other);
+    expect(call(1, scratch, 0, 0, other.id)).toBe(-Errno.ESRCH);
+  });
+
+  it("mmu_update: MMU_PT_UPDATE_NO_TRANSLATE (3) is a normal checked update for a PV owner", () => {
+    const { machine, scratch, call, put64, mfn } = world();
+    put64(scratch, (mfn << 12n) | 0x10n | 3n);
+    put64(scratch + 8n, 0x1122334455667788n);
+    expect(call(1, scratch, 1, 0, 0x7ff0)).toBe(0);
+    expect(machine.memory.view.getBigUint64(Number(mfn) * 4096 + 0x10, true)).toBe(
+      0x1122334455667788n,
+    );
+  });
+
+  it("mmuext_op: array -EFAULT, owner -ESRCH before any op; per-op -EPERM for another owner; bad vCPU mask -EINVAL", () => {
+    const { other, scratch, call, put64, get64, domain } = world();
+    put64(scratch, 6n); // TLB_FLUSH_LOCAL
+    expect(call(26, HYPERVISOR, 0, 0, 0x7ff0)).toBe(-Errno.EFAULT);
+    expect(call(26, scratch, 1, 0, domain.id)).toBe(-Errno.ESRCH);
+    expect(call(26, scratch, 1, 0, 0x7ff4)).toBe(-Errno.ESRCH);
+    expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(0);
+    // The flushes and flush_cache need the caller to be the page owner (Xen: currd != pg_owner).
+    for (const cmd of [6n, 7n, 10n, 11n, 12n]) {
+      put64(scratch, cmd);
+      put64(scratch + 8n, 0x100000n);
+      expect([cmd, call(26, scratch, 1, scratch + 0x100n, other.id)]).toEqual([cmd, -Errno.EPERM]);
+      expect(get64(scratch + 0x100n)).toBe(0n);
+    }
+    // TLB_FLUSH_MULTI / INVLPG_MULTI with an unreadable vCPU mask: -EINVAL (not -EFAULT).
+    for (const cmd of [8n, 9n]) {
+      put64(scratch, cmd);
+      put64(scratch + 8n, 0x100000n);
+      put64(scratch + 16n, 0x7fff00000000n);
+      expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(-Errno.EINVAL);
+      put64(scratch + 16n, scratch + 0x200n);
+      expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(0);
+    }
   });
 });

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  DomainState,
   Errno,
   type HypercallArgs,
   type HypercallContext,
@@ -34,6 +35,8 @@ export const FIRST_RESERVED_GDT_ENTRY = 14 * 512;
 
 const MMU_UPDATE_PREEMPTED = 0x80000000;
 const DOMID_SELF = 0x7ff0;
+const DOMID_IO = 0x7ff1;
+const DOMID_XEN = 0x7ff2;
 
 /**
  * Guest memory of one calling vCPU, through its kernel page tables (the same rules as the
@@ -92,6 +95,8 @@ function setTrapTable(ctx: HypercallContext, args: HypercallArgs): number {
     const addr = g.u64(ptr + i * 16n + 8n);
     if (head === null || addr === null) return -Errno.EFAULT;
     if (addr === 0n) return 0;
+    // do_set_trap_table (pv/callback.c): a non-canonical handler stops the table, −EINVAL.
+    if (!isCanonical(addr)) return -Errno.EINVAL;
     const vector = Number(head & 0xffn);
     v.trapFlags[vector] = Number((head >> 8n) & 0xffn);
     v.trapCs[vector] = Number((head >> 16n) & 0xffffn) | 3;
@@ -258,17 +263,33 @@ function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
   return 0;
 }
 
-/** Resolves mmu_update/mmuext_op's foreigndom (get_pg_owner). */
+/**
+ * Resolves mmu_update/mmuext_op's foreigndom as Xen 4.19's get_pg_owner
+ * (common/page_alloc.c): DOMID_SELF is the caller; the caller's own id is refused ("Cannot
+ * specify itself as foreign domain": −ESRCH); any other id names the domain while it
+ * exists, shut down or not (rcu_lock_domain_by_any_id), else −ESRCH. DOMID_IO and
+ * DOMID_XEN (dom_io, dom_xen) are not modelled: −EPERM, what XSM answers an unprivileged
+ * caller. Privilege is checked separately ({@link pageOwnerDenied}).
+ */
 function pageOwner(
   ctx: HypercallContext,
   domid: number,
 ): { d: HypercallContext["domain"] } | number {
-  if (domid === DOMID_SELF || domid === ctx.domain.id) return { d: ctx.domain };
-  if (domid >= 0x7ff0) return -Errno.EPERM;
-  const d = ctx.machine.domains.get(domid);
-  if (!d || d.isDead) return -Errno.ESRCH;
-  if (!ctx.domain.privileged) return -Errno.EPERM;
-  return { d };
+  if (domid === DOMID_SELF) return { d: ctx.domain };
+  if (domid === ctx.domain.id) return -Errno.ESRCH;
+  if (domid === DOMID_IO || domid === DOMID_XEN) return -Errno.EPERM;
+  const d = ctx.machine.findDomain(domid, ctx.domain);
+  return d === null ? -Errno.ESRCH : { d };
+}
+
+/** xsm_mmu_update / xsm_mmuext_op (XSM_TARGET): another domain's pages need privilege. */
+function pageOwnerDenied(ctx: HypercallContext, owner: HypercallContext["domain"]): number {
+  return owner === ctx.domain || ctx.domain.privileged ? 0 : -Errno.EPERM;
+}
+
+/** guest_handle_okay(handle, count) over `size`-byte elements: the arch's access_ok. */
+function handleOkay(ctx: HypercallContext, va: bigint, count: number, size: number): boolean {
+  return ctx.machine.arch.guestAccessOk?.(ctx.domain, va, BigInt(count * size)) ?? true;
 }
 
 function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
@@ -278,9 +299,24 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
   const reqs = args.u64(0);
   let count = args.u32(1);
   if (count & MMU_UPDATE_PREEMPTED) count &= ~MMU_UPDATE_PREEMPTED;
-  const owner = pageOwner(ctx, args.u32(3) & 0xffff);
+  // do_mmu_update (Xen 4.19): the request array, then the page-table owner (foreigndom's
+  // top 16 bits, domid + 1: −ESRCH when missing, −EINVAL without vCPUs), then get_pg_owner.
+  if (!handleOkay(ctx, reqs, count, 16)) return -Errno.EFAULT;
+  const foreigndom = args.u32(3);
+  let ptOwner = ctx.domain;
+  const ptDom = foreigndom >>> 16;
+  if (ptDom !== 0) {
+    const pt = ctx.machine.domains.get(ptDom - 1);
+    if (pt === undefined || pt.state === DomainState.Dying) return -Errno.ESRCH;
+    if (pt !== ctx.domain && pt.vcpus.length === 0) return -Errno.EINVAL;
+    ptOwner = pt;
+  }
+  const owner = pageOwner(ctx, foreigndom & 0xffff);
   if (typeof owner === "number") return owner;
   const pgOwner = owner.d;
+  // xsm_mmu_update (XSM_TARGET on the page and page-table owners), per request as Xen
+  // does, so an empty batch naming another domain succeeds.
+  const denied = pageOwnerDenied(ctx, pgOwner) || pageOwnerDenied(ctx, ptOwner);
   const g = guest(ctx);
   const dv = ctx.machine.memory.view;
   let rc = 0;
@@ -296,7 +332,15 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
     const addr = ptr & ~7n;
     const mfnBig = addr >> 12n;
     const mfn = mfnBig >= BigInt(ft.frames) ? -1 : Number(mfnBig);
-    if (cmd === MmuUpdateCmd.normal_pt_update || cmd === MmuUpdateCmd.pt_update_preserve_ad) {
+    if (
+      cmd === MmuUpdateCmd.normal_pt_update ||
+      cmd === MmuUpdateCmd.pt_update_preserve_ad ||
+      cmd === MmuUpdateCmd.pt_update_no_translate // for a PV owner, a normal update (Xen 4.19)
+    ) {
+      if (denied !== 0) {
+        rc = denied;
+        break;
+      }
       if (mfn < 0 || !mmu.getPage(mfn, ctx.domain)) {
         rc = -Errno.EINVAL;
         break;
@@ -320,6 +364,11 @@ function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
       }
       mmu.putPage(mfn);
     } else if (cmd === MmuUpdateCmd.machphys_update) {
+      // Xen: a foreign page-table owner −EPERM, then XSM, then the frame −EINVAL.
+      if (ptOwner !== ctx.domain || denied !== 0) {
+        rc = ptOwner !== ctx.domain ? -Errno.EPERM : denied;
+        break;
+      }
       if (mfn < 0 || ft.owner[mfn] !== pgOwner.id) {
         rc = -Errno.EINVAL;
         break;
@@ -380,9 +429,16 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
   const ops = args.u64(0);
   let count = args.u32(1);
   if (count & MMU_UPDATE_PREEMPTED) count &= ~MMU_UPDATE_PREEMPTED;
+  // do_mmuext_op (Xen 4.19): the op array −EFAULT, get_pg_owner −ESRCH, a non-PV owner
+  // −EINVAL, then XSM_TARGET −EPERM, all before the first op.
+  if (!handleOkay(ctx, ops, count, 24)) return -Errno.EFAULT;
   const owner = pageOwner(ctx, args.u32(3) & 0xffff);
   if (typeof owner === "number") return owner;
   const pgOwner = owner.d;
+  if (pgOwner.mode !== "pv") return -Errno.EINVAL;
+  const denied = pageOwnerDenied(ctx, pgOwner);
+  if (denied !== 0) return denied;
+  const self = pgOwner === ctx.domain;
   const g = guest(ctx);
   const mem = ctx.machine.memory.bytes;
   let rc = 0;
@@ -451,24 +507,28 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
         if (!v.kernelMode) v.loadCr3();
         break;
       }
+      // The flushes act on the caller's own TLBs: another page owner is −EPERM.
       case MmuextCmd.tlb_flush_local:
       case MmuextCmd.tlb_flush_all:
-        v.cpu.flushTlb();
+        if (!self) rc = -Errno.EPERM;
+        else v.cpu.flushTlb();
         break;
       case MmuextCmd.invlpg_local:
       case MmuextCmd.invlpg_all:
-        if (isCanonical(arg1)) v.cpu.invlpg(arg1);
+        if (!self) rc = -Errno.EPERM;
+        else if (isCanonical(arg1)) v.cpu.invlpg(arg1);
         break;
       case MmuextCmd.tlb_flush_multi:
       case MmuextCmd.invlpg_multi:
-        rc = readVcpuMask(g, arg2);
-        if (rc === 0) {
-          if (cmd === MmuextCmd.tlb_flush_multi) v.cpu.flushTlb();
-          else if (isCanonical(arg1)) v.cpu.invlpg(arg1);
-        }
+        // Xen turns any vcpumask_to_pcpumask failure (an unreadable mask) into −EINVAL.
+        if (!self) rc = -Errno.EPERM;
+        else if (readVcpuMask(g, arg2) !== 0) rc = -Errno.EINVAL;
+        else if (cmd === MmuextCmd.tlb_flush_multi) v.cpu.flushTlb();
+        else if (isCanonical(arg1)) v.cpu.invlpg(arg1);
         break;
       case MmuextCmd.flush_cache:
-        if (!ctx.domain.privileged) rc = -Errno.EACCES;
+        if (!self) rc = -Errno.EPERM;
+        else if (!ctx.domain.privileged) rc = -Errno.EACCES;
         break;
       case MmuextCmd.set_ldt: {
         const ents = Number(arg2 & 0xffffffffn);
