@@ -102,6 +102,8 @@ describe("BuiltinDom0", () => {
     expect(val("store/ring-ref")).toBe(String(boot.storeMfn));
     expect(val("console/port")).toBe(String(boot.consoleEvtchn));
     expect(val("console/ring-ref")).toBe(String(boot.consoleMfn));
+    expect(val("console/type")).toBe("xenconsoled");
+    expect(val("console/backend-id")).toBe("0");
     expect(val("memory/target")).toBe("64");
     expect(xs.isIntroduced(1)).toBe(true);
     // Both of the domU's ports are now connected to dom0.

@@ -78,4 +78,33 @@ describe("XenstoreService", () => {
     expect(service.daemon.isIntroduced(1)).toBe(false);
     expect(service.introduce(guest, mine, port)).toBe(0);
   });
+
+  it("stops serving a ring page the guest gave away (no reply written into the new owner's frame)", () => {
+    const { machine, dom0, guest } = machineWithDomains();
+    const mfn = machine.allocFrames(guest, 1)![0];
+    const port = evtchnAllocUnbound(machine, guest, 0);
+    const service = new XenstoreService(machine, dom0);
+    expect(service.introduce(guest, mfn, port)).toBe(0);
+    createDomainHome(service.daemon, {
+      domid: 1,
+      name: "g",
+      storePort: port,
+      storeRingRef: mfn,
+      memoryKiB: 4096,
+    });
+    const client = new XenbusClient(
+      new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
+    );
+    expect(client.read("domid")).toBe("1");
+    // The guest balloons the page out; dom0 gets the frame and fills it with data that
+    // happens to look like a ring holding a request.
+    machine.freeFrame(guest, mfn);
+    expect(machine.allocFrames(dom0, 1)).toEqual([mfn]);
+    const transport = new XenbusRingTransport(machine.memory.view, mfn * 4096, () => false);
+    transport.write(new Uint8Array([2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0]));
+    transport.write(new TextEncoder().encode("domid\0"));
+    const before = machine.memory.bytes.slice(mfn * 4096, mfn * 4096 + 4096);
+    expect(service.poll()).toBe(0);
+    expect(machine.memory.bytes.slice(mfn * 4096, mfn * 4096 + 4096)).toEqual(before);
+  });
 });

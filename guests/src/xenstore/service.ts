@@ -130,7 +130,13 @@ export class XenstoreService {
       for (const [domid, a] of this.rings) {
         const d = this.machine.domains.get(domid);
         if (!d || d.state === DomainState.Dying) continue;
+        // The ring page is the guest's: one it gave away (ballooned out) is not served,
+        // so a reply never lands in another domain's memory.
+        const gfn = this.daemon.domain(domid)?.gfn ?? -1;
+        if (this.machine.memory.frameTable.owner[gfn] !== domid) continue;
         if (a.server.pump()) {
+          const size = this.machine.memory.pageSize;
+          this.machine.arch.onMemoryWritten?.(this.machine, gfn * size, size);
           evtchnSend(this.machine, this.dom0, a.localPort);
           moved++;
         }

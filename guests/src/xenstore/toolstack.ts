@@ -81,6 +81,13 @@ export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): 
   write(`${home}/store/port`, String(spec.storePort));
   write(`${home}/store/ring-ref`, String(spec.storeRingRef));
   if (spec.console) {
+    // libxl__device_console_add for the primary console served by xenconsoled in dom0
+    // (limit LIBXL_XENCONSOLE_LIMIT, output "pty"; the tty is filled in by xenconsoled).
+    write(`${home}/console/backend-id`, "0");
+    write(`${home}/console/limit`, "1048576");
+    write(`${home}/console/type`, "xenconsoled");
+    write(`${home}/console/output`, "pty");
+    write(`${home}/console/tty`, "");
     write(`${home}/console/port`, String(spec.console.port));
     write(`${home}/console/ring-ref`, String(spec.console.ringRef));
   }
