@@ -483,6 +483,28 @@ static void poll_and_block(void)
     check("evtchn poll wake: timer port pending", pending(timer0), 1);
     check("evtchn poll wake on a masked port: no upcall", upcalls, 0);
     clear_pending(timer0);
+    /* Polling several ports (or none) leaves poll_evtchn at -1: evtchn_check_pollers wakes
+     * the vCPU for any port of the domain, listed or not. One port: only that port. */
+    t0 = now();
+    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
+    check("evtchn poll(2 ports, timeout +10 s) rc", poll(ports, 2, t0 + 10000000000UL), 0);
+    t1 = now();
+    check("evtchn poll of 2 ports woken early by an unlisted port (timer)", t1 >= t0 + 2000000UL && t1 - t0 < 1000000000UL, 1);
+    clear_pending(timer0);
+    t0 = now();
+    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
+    check("evtchn poll(0 ports, timeout +10 s) rc", poll(ports, 0, t0 + 10000000000UL), 0);
+    t1 = now();
+    check("evtchn poll of no ports woken early by any port (timer)", t1 >= t0 + 2000000UL && t1 - t0 < 1000000000UL, 1);
+    clear_pending(timer0);
+    u32 one[1] = { ipi0 };
+    t0 = now();
+    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
+    check("evtchn poll(1 other port, timeout +20 ms) rc", poll(one, 1, t0 + 20000000UL), 0);
+    t1 = now();
+    check("evtchn poll of one port sleeps through another port's event to the timeout", t1 >= t0 + 20000000UL, 1);
+    check("evtchn the other port's event is still pending", pending(timer0), 1);
+    clear_pending(timer0);
 
     /* SCHEDOP_block: enables events (clears evtchn_upcall_mask), sleeps until an event. */
     port_op(EVTCHNOP_unmask, timer0);
