@@ -14,6 +14,21 @@ import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-
 import { mapFakePages } from "../testing/fake-arch.js";
 import { evtchnIsPending } from "../event-channel.js";
 import { VcpuState } from "../vcpu.js";
+import {
+  EVTCHN_ALLOC_UNBOUND,
+  EVTCHN_BIND_INTERDOMAIN,
+  EVTCHN_BIND_IPI,
+  EVTCHN_BIND_VCPU,
+  EVTCHN_BIND_VIRQ,
+  EVTCHN_CLOSE,
+  EVTCHN_RESET,
+  EVTCHN_SEND,
+  EVTCHN_UNMASK,
+} from "../abi/event-channel.js";
+import { Virq } from "../abi/numbers.js";
+import { evtchnAllocUnbound, evtchnBindIpi, evtchnBindVirq } from "../event-channel.js";
+import { StructBuffer, writeGuestStruct } from "../guest-memory.js";
+import type { StructDef } from "../structs.js";
 
 const ev = Hypercall.event_channel_op;
 
@@ -245,5 +260,278 @@ describe("event_channel_op", () => {
     expect(readGuestU32(dom0.vcpus[0], arg + 4n)).toBe(1);
     expect(w.eventChannels.remoteDomain[1]).toBe(u.id);
     expect(hypercall(dom0, ev, [EventChannelOp.reset, arg])).toBe(-Errno.EINVAL);
+  });
+});
+
+/**
+ * Every errno Xen 4.19's event_channel.c documents for each sub-op, through the
+ * hypercall with the real struct in guest memory. Callers: domain A (unprivileged, two
+ * vCPUs) unless the row says dom0; B is another unprivileged domain; 77 never existed and
+ * `gone` was destroyed. Rows are in each function's order of checks.
+ */
+describe("event_channel_op: documented errors, sub-op by sub-op (Xen 4.19)", () => {
+  const sbuf = new StructBuffer(64);
+  type Who = "a" | "dom0";
+  type Row = [string, Who, number, StructDef, Record<string, number>, number];
+  const world = () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { id: 0, privileged: true });
+    const a = addFakeDomain(machine, { id: 1, vcpus: 2 });
+    const b = addFakeDomain(machine, { id: 2 });
+    const gone = addFakeDomain(machine, { id: 3 });
+    machine.destroyDomain(gone);
+    // A: port 1 unbound for B, 2 an IPI, 3 VIRQ_TIMER on vCPU 0, 4 unbound for dom0.
+    expect(evtchnAllocUnbound(machine, a, b.id)).toBe(1);
+    expect(evtchnBindIpi(machine, a, 0)).toBe(2);
+    expect(evtchnBindVirq(machine, a, Virq.timer, 0)).toBe(3);
+    // B: port 1 unbound for dom0.
+    expect(evtchnAllocUnbound(machine, b, dom0.id)).toBe(1);
+    return { machine, dom0, a, b };
+  };
+  const C = EventChannelOp;
+  const rows: Row[] = [
+    [
+      "alloc_unbound: no such domain",
+      "a",
+      C.alloc_unbound,
+      EVTCHN_ALLOC_UNBOUND,
+      { dom: 77 },
+      -Errno.ESRCH,
+    ],
+    [
+      "alloc_unbound: a destroyed domain",
+      "a",
+      C.alloc_unbound,
+      EVTCHN_ALLOC_UNBOUND,
+      { dom: 3 },
+      -Errno.ESRCH,
+    ],
+    [
+      "alloc_unbound: another domain (XSM_TARGET)",
+      "a",
+      C.alloc_unbound,
+      EVTCHN_ALLOC_UNBOUND,
+      { dom: 2, remote_dom: 1 },
+      -Errno.EPERM,
+    ],
+    [
+      "bind_interdomain: no such remote domain",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 77, remote_port: 1 },
+      -Errno.ESRCH,
+    ],
+    [
+      "bind_interdomain: a destroyed remote domain",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 3, remote_port: 1 },
+      -Errno.ESRCH,
+    ],
+    [
+      "bind_interdomain: remote port past the valid ones",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 2, remote_port: 5000 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_interdomain: remote port unbound for another domain",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 2, remote_port: 1 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_interdomain: remote port free",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 2, remote_port: 2 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_interdomain: remote port 0 (reserved)",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 2, remote_port: 0 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_interdomain: own IPI port through DOMID_SELF",
+      "a",
+      C.bind_interdomain,
+      EVTCHN_BIND_INTERDOMAIN,
+      { remote_dom: 0x7ff0, remote_port: 2 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_virq: virq >= NR_VIRQS",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: 24, vcpu: 0 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_virq: virq negative as int",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: 0xffffffff, vcpu: 0 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_virq: a global VIRQ on vCPU 1",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: Virq.console, vcpu: 1 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_virq: per-vCPU VIRQ on a missing vCPU",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: Virq.timer, vcpu: 2 },
+      -Errno.ENOENT,
+    ],
+    [
+      "bind_virq: a global VIRQ from a domain that is not its handler",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: Virq.console, vcpu: 0 },
+      -Errno.EBUSY,
+    ],
+    [
+      "bind_virq: bound already",
+      "a",
+      C.bind_virq,
+      EVTCHN_BIND_VIRQ,
+      { virq: Virq.timer, vcpu: 0 },
+      -Errno.EEXIST,
+    ],
+    ["bind_ipi: missing vCPU", "a", C.bind_ipi, EVTCHN_BIND_IPI, { vcpu: 2 }, -Errno.ENOENT],
+    [
+      "bind_ipi: vCPU id negative as int",
+      "a",
+      C.bind_ipi,
+      EVTCHN_BIND_IPI,
+      { vcpu: 0xffffffff },
+      -Errno.ENOENT,
+    ],
+    [
+      "bind_vcpu: missing vCPU (checked first)",
+      "a",
+      C.bind_vcpu,
+      EVTCHN_BIND_VCPU,
+      { port: 5000, vcpu: 2 },
+      -Errno.ENOENT,
+    ],
+    [
+      "bind_vcpu: invalid port",
+      "a",
+      C.bind_vcpu,
+      EVTCHN_BIND_VCPU,
+      { port: 5000, vcpu: 1 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_vcpu: an IPI port",
+      "a",
+      C.bind_vcpu,
+      EVTCHN_BIND_VCPU,
+      { port: 2, vcpu: 1 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_vcpu: a per-vCPU VIRQ port",
+      "a",
+      C.bind_vcpu,
+      EVTCHN_BIND_VCPU,
+      { port: 3, vcpu: 1 },
+      -Errno.EINVAL,
+    ],
+    [
+      "bind_vcpu: a free port",
+      "a",
+      C.bind_vcpu,
+      EVTCHN_BIND_VCPU,
+      { port: 9, vcpu: 1 },
+      -Errno.EINVAL,
+    ],
+    ["close: invalid port", "a", C.close, EVTCHN_CLOSE, { port: 5000 }, -Errno.EINVAL],
+    ["close: port 0 (reserved)", "a", C.close, EVTCHN_CLOSE, { port: 0 }, -Errno.EINVAL],
+    ["close: a free port", "a", C.close, EVTCHN_CLOSE, { port: 9 }, -Errno.EINVAL],
+    ["send: invalid port", "a", C.send, EVTCHN_SEND, { port: 0xffffffff }, -Errno.EINVAL],
+    ["send: a free port", "a", C.send, EVTCHN_SEND, { port: 9 }, -Errno.EINVAL],
+    ["send: a VIRQ port", "a", C.send, EVTCHN_SEND, { port: 3 }, -Errno.EINVAL],
+    ["unmask: invalid port", "a", C.unmask, EVTCHN_UNMASK, { port: 4096 }, -Errno.EINVAL],
+    ["reset: no such domain", "a", C.reset, EVTCHN_RESET, { dom: 77 }, -Errno.ESRCH],
+    ["reset: another domain (XSM_TARGET)", "a", C.reset, EVTCHN_RESET, { dom: 2 }, -Errno.EPERM],
+    [
+      "reset: another domain not paused by the toolstack",
+      "dom0",
+      C.reset,
+      EVTCHN_RESET,
+      { dom: 2 },
+      -Errno.EINVAL,
+    ],
+    ["reset_cont: the same checks", "dom0", C.reset_cont, EVTCHN_RESET, { dom: 2 }, -Errno.EINVAL],
+    [
+      "bind_pirq: no physical IRQs in hvkit",
+      "a",
+      C.bind_pirq,
+      EVTCHN_SEND,
+      { port: 1 },
+      -Errno.ENOSYS,
+    ],
+    ["an unknown command", "a", 99, EVTCHN_SEND, { port: 1 }, -Errno.ENOSYS],
+    ["a negative command", "a", -1, EVTCHN_SEND, { port: 1 }, -Errno.ENOSYS],
+  ];
+
+  it.each(rows)("%s", (_what, who, cmd, def, fields, rc) => {
+    const w = world();
+    const caller = who === "a" ? w.a : w.dom0;
+    const layout = def.layout("x86_64");
+    sbuf.bytes.fill(0);
+    for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
+    expect(writeGuestStruct(caller.vcpus[0], DATA_VA, layout, sbuf)).toBe(0);
+    const before = [...w.a.eventChannels.state, ...w.b.eventChannels.state];
+    expect(hypercall(caller, ev, [cmd, DATA_VA])).toBe(rc);
+    // A failed call changes no port of either domain.
+    expect([...w.a.eventChannels.state, ...w.b.eventChannels.state]).toEqual(before);
+  });
+
+  it("-ENOSPC when no port is free: alloc_unbound, bind_interdomain (before the remote port is looked at), bind_virq, bind_ipi", () => {
+    const w = world();
+    const t = w.a.eventChannels;
+    t.ensure(t.limit - 1);
+    for (let p = 1; p < t.limit; p++)
+      if (t.state[p] === PortState.Free) t.state[p] = PortState.Unbound;
+    const cases: [number, StructDef, Record<string, number>][] = [
+      [EventChannelOp.alloc_unbound, EVTCHN_ALLOC_UNBOUND, { dom: 0x7ff0, remote_dom: 2 }],
+      [
+        EventChannelOp.bind_interdomain,
+        EVTCHN_BIND_INTERDOMAIN,
+        { remote_dom: 2, remote_port: 5000 },
+      ],
+      [EventChannelOp.bind_virq, EVTCHN_BIND_VIRQ, { virq: Virq.timer, vcpu: 1 }],
+      [EventChannelOp.bind_ipi, EVTCHN_BIND_IPI, { vcpu: 1 }],
+    ];
+    for (const [cmd, def, fields] of cases) {
+      const layout = def.layout("x86_64");
+      sbuf.bytes.fill(0);
+      for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
+      writeGuestStruct(w.a.vcpus[0], DATA_VA, layout, sbuf);
+      expect([cmd, hypercall(w.a, ev, [cmd, DATA_VA])]).toEqual([cmd, -Errno.ENOSPC]);
+    }
   });
 });
