@@ -435,4 +435,30 @@ describe("x86_64 PV hypercalls: documented errors (Xen 4.19)", () => {
       expect(call(26, scratch, 1, 0, 0x7ff0)).toBe(0);
     }
   });
+
+  it("descriptor tables, segment bases and callbacks: the remaining documented errors", () => {
+    const { scratch, call, put64, v } = setup();
+    // set_gdt: the frame list cannot be read (-EFAULT); a frame not the caller's (-EINVAL).
+    expect(call(2, HYPERVISOR, 16)).toBe(-Errno.EFAULT);
+    expect(call(2, 0x7fff00000000n, 16)).toBe(-Errno.EFAULT);
+    put64(scratch, 0n); // machine frame 0: not the domain's
+    expect(call(2, scratch, 16)).toBe(-Errno.EINVAL);
+    put64(scratch, 1n << 40n); // past the end of memory
+    expect(call(2, scratch, 16)).toBe(-Errno.EINVAL);
+    expect(v.gdtEntries).toBe(0);
+    // update_descriptor: a frame past the end of memory.
+    expect(call(10, 1n << 52n, 0x00af9a000000ffffn)).toBe(-Errno.EINVAL);
+    // set_segment_base: every base-taking selector refuses a non-canonical base.
+    for (const which of [0, 1, 2])
+      expect([which, call(25, which, 0xff00000000000000n)]).toEqual([which, -Errno.EINVAL]);
+    // callback_op: an unknown command is -ENOSYS; unregistering a callback type Xen
+    // does not let go of (event, failsafe, syscall, syscall32, sysenter) is -EINVAL.
+    expect(call(30, 2, scratch)).toBe(-Errno.ENOSYS);
+    for (const type of [0n, 1n, 2n, 5n, 7n]) {
+      put64(scratch, type);
+      expect([type, call(30, 1, scratch)]).toEqual([type, -Errno.EINVAL]);
+    }
+    put64(scratch, 3n);
+    expect(call(30, 1, scratch)).toBe(-Errno.ENOSYS);
+  });
 });
