@@ -42,6 +42,7 @@ c_guest evtchn-ops evtchn-ops.c evtchn-entry.S
 c_guest gnttab-ops gnttab-ops.c
 c_guest evtchn-interdomain evtchn-interdomain.c
 c_guest evtchn-domu evtchn-domu.c
+c_guest gnttab-interdomain gnttab-interdomain.c
 c_guest mem-ops mem-ops.c
 c_guest bench-hypercall bench-hypercall.c
 c_guest bench-pingpong bench-pingpong.c evtchn-entry.S

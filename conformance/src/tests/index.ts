@@ -29,6 +29,7 @@ import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
 import { evtchnDomu } from "./evtchn/domu.conformance.js";
+import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
@@ -62,6 +63,7 @@ export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
   grantOps,
   evtchnInterdomain,
   evtchnDomu,
+  grantInterdomain,
   memoryOps,
   vcpuOps,
   timeOps,

@@ -1,0 +1,240 @@
+/*
+ * gnttab-interdomain: grants between two domains. dom0, acting as a toolstack, creates
+ * a domain D, gives it two pages (increase_reservation on D), sizes its grant table
+ * (setup_table on D) and maps D's grant frame into its own address space with
+ * mmu_update naming D as the page owner, as libxc does to seed a guest's grant table.
+ * Writing D's entries there, dom0 then uses D's grants as a grantee would: host map,
+ * read-only map, copy, and transfers a page of its own to D. Each result is checked by
+ * the guest against Xen (one "ok ..." line per check; the expected output is the list).
+ *
+ * Facts, from github:xen-project/xen:
+ * - xen/common/grant_table.c: map_grant_ref of a foreign grant sets GTF_reading and
+ *   GTF_writing in the granter's entry (_set_status_v1) and reports dev_bus_addr as the
+ *   frame; a grant naming a frame the granter does not own is GNTST_bad_page
+ *   (get_paged_frame on rd); an entry for another domid or a read-only grant mapped
+ *   writable is GNTST_general_error; gnttab_transfer to a domain with no headroom
+ *   (tot_pages >= max_pages) is GNTST_general_error, with headroom the page becomes the
+ *   receiver's (assign_pages), GTF_transfer_committed|completed are set and a PV receiver
+ *   gets the MFN in its entry.
+ * - xen/common/memory.c: increase_reservation on another domain (XSM_TARGET: dom0 may)
+ *   writes the new MFNs of a PV domain into extent_start.
+ * - xen/include/public/xen.h: mmu_update's foreigndom names the owner of the mapped frame.
+ */
+#include "rt.h"
+
+#define HC_memory_op 12
+#define HC_domctl 36
+#define DOMCTL_VERSION 0x17
+#define XENMEM_increase_reservation 0
+#define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_unmap_grant_ref 1
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_transfer 4
+#define GNTTABOP_copy 5
+#define GTF_permit_access 1
+#define GTF_accept_transfer 2
+#define GTF_readonly 4
+#define GTF_reading 8
+#define GTF_writing 16
+#define GTF_transfer_committed 4
+#define GTF_transfer_completed 8
+#define GNTMAP_host_map 2
+#define GNTMAP_readonly 4
+#define GNTCOPY_source_gref 1
+#define GNTCOPY_dest_gref 2
+#define GNTST_okay 0
+#define GNTST_general_error (-1)
+#define GNTST_bad_page (-9)
+#define DOMID_SELF 0x7ff0
+#define ADDR_MASK 0x000ffffffffff000UL
+#define PAGE_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
+
+struct getdomaininfo {
+    u16 domain, pad1; u32 flags;
+    u64 tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
+    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
+    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
+};
+struct createdomain {
+    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
+    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
+    u32 emulation_flags, misc_flags;
+};
+struct domctl {
+    u32 cmd, interface_version; u16 domain, _pad[3];
+    union {
+        struct createdomain createdomain;
+        struct getdomaininfo getdomaininfo;
+        struct { u64 max_memkb; } max_mem;
+        u8 pad[128];
+    } u;
+};
+_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
+struct xen_memory_reservation { u64 *extent_start; u64 nr_extents; u32 extent_order, mem_flags; u16 domid; };
+struct grant_entry_v1 { u16 flags, domid; u32 frame; };
+struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
+struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
+struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
+struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
+struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
+struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
+
+#define PAGE(name) static u8 name[4096] __attribute__((aligned(4096)))
+PAGE(dgt);             /* D's grant frame 0, mapped here */
+PAGE(win);             /* host-map window */
+PAGE(buf);             /* copy destination */
+PAGE(gift); PAGE(gift2); /* pages transferred to D */
+
+static struct domctl d;
+static volatile struct grant_entry_v1 *const dtab = (volatile struct grant_entry_v1 *)dgt;
+static u64 *mfn_list;
+
+static long domctl(u32 cmd, u16 dom)
+{
+    d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
+    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
+}
+static long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
+static u64 mfn_of(const void *va) { return mfn_list[(u64)va >> 12]; }
+static void *va_of_mfn(u64 mfn)
+{
+    for (u64 pfn = 0; pfn < start_info_ptr->nr_pages; pfn++)
+        if (mfn_list[pfn] == mfn) return (void *)(pfn << 12);
+    return 0;
+}
+/* The L1 entry mapping `va`, walked from cr3 (page tables are mapped read-only). */
+static u64 *l1e_of(const void *va)
+{
+    u64 *t = va_of_mfn(read_cr3() >> 12);
+    for (int level = 4; level > 1; level--) {
+        u64 e = t[((u64)va >> (12 + 9 * (level - 1))) & 511];
+        t = va_of_mfn((e & ADDR_MASK) >> 12);
+    }
+    return &t[((u64)va >> 12) & 511];
+}
+static u64 tot_pages(u16 dom)
+{
+    memset(&d, 0, sizeof(d));
+    return domctl(5, dom) == 0 ? d.u.getdomaininfo.tot_pages : ~0UL;
+}
+static void grant(u32 ref, u16 flags, u16 domid, u64 frame)
+{
+    dtab[ref].domid = domid;
+    dtab[ref].frame = (u32)frame;
+    __asm__ volatile ("" ::: "memory");
+    dtab[ref].flags = flags;
+}
+static struct gnttab_map_grant_ref mp;
+static short map(void *host, u32 flags, u32 ref, u16 dom)
+{
+    memset(&mp, 0, sizeof(mp));
+    mp.host_addr = (u64)host; mp.flags = flags; mp.ref = ref; mp.dom = dom; mp.status = 0x55;
+    return gnttab_op(GNTTABOP_map_grant_ref, &mp, 1) ? (short)-1000 : mp.status;
+}
+static short unmap(void *host, u32 handle)
+{
+    struct gnttab_unmap_grant_ref u = { (u64)host, 0, handle, 0x55 };
+    return gnttab_op(GNTTABOP_unmap_grant_ref, &u, 1) ? (short)-1000 : u.status;
+}
+static short transfer(u64 mfn, u16 domid, u32 ref)
+{
+    struct gnttab_transfer t = { mfn, domid, ref, 0x55 };
+    return gnttab_op(GNTTABOP_transfer, &t, 1) ? (short)-1000 : t.status;
+}
+
+int guest_main(void)
+{
+    mfn_list = (u64 *)start_info_ptr->mfn_list;
+    memset(&d, 0, sizeof(d));
+    d.u.createdomain.max_vcpus = 1;
+    d.u.createdomain.max_grant_frames = -1;
+    d.u.createdomain.max_maptrack_frames = -1;
+    check("createdomain rc", domctl(1, 0), 0);
+    u16 dom = d.domain;
+    d.u.max_mem.max_memkb = 1024;
+    check("domctl max_mem(D, 1024 KiB) rc", domctl(11, dom), 0);
+
+    /* Two pages for D; a PV domain's new frames come back as MFNs. */
+    u64 dmfn[2] = { 0, 0 };
+    struct xen_memory_reservation r = { dmfn, 2, 0, 0, dom };
+    check("memory_op increase_reservation(D, 2) done 2", HYPERCALL(HC_memory_op, XENMEM_increase_reservation, &r, 0, 0, 0), 2);
+    check("D owns 2 pages", tot_pages(dom), 2);
+
+    /* D's grant table, mapped writable here through mmu_update with foreigndom = D. */
+    u64 gf = 0;
+    struct gnttab_setup_table s = { dom, 1, 0x55, &gf };
+    check("gnttab setup_table(D, 1) status okay", gnttab_op(GNTTABOP_setup_table, &s, 1) == 0 ? s.status : -1000, GNTST_okay);
+    u64 *l1e = l1e_of(dgt);
+    struct mmu_update u = { (mfn_of(l1e) << 12) | ((u64)l1e & 4095), (gf << 12) | PAGE_FLAGS };
+    u64 done = 0;
+    check("mmu_update mapping D's grant frame (foreigndom D) rc", HYPERCALL(HC_mmu_update, &u, 1, &done, dom, 0), 0);
+    struct mmuext_op flush = { 7, 0, (u64)dgt, 0 }; /* MMUEXT_INVLPG_LOCAL */
+    HYPERCALL(HC_mmuext_op, &flush, 1, 0, DOMID_SELF, 0);
+    check("D's fresh grant entries read as zero", dtab[5].flags | dtab[5].domid | dtab[5].frame, 0);
+
+    /* D grants dom0 its page 0: dom0 maps it, writes through it, copies it back. */
+    grant(5, GTF_permit_access, 0, dmfn[0]);
+    check("gnttab map(D:5, host) GNTST_okay", map(win, GNTMAP_host_map, 5, dom), GNTST_okay);
+    u32 h = mp.handle;
+    check("gnttab map(D:5) dev_bus_addr is D's frame", mp.dev_bus_addr == dmfn[0] << 12, 1);
+    check("gnttab map(D:5) sets GTF_reading|GTF_writing in D's entry", dtab[5].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    for (int i = 0; i < 64; i++) win[i] = (u8)(0xa0 + i);
+    struct gnttab_copy c;
+    memset(&c, 0, sizeof(c));
+    c.source.u.ref = 5; c.source.domid = dom;
+    c.dest.u.gmfn = mfn_of(buf); c.dest.domid = DOMID_SELF;
+    c.len = 64; c.flags = GNTCOPY_source_gref; c.status = 0x55;
+    check("gnttab copy D:5 -> own frame GNTST_okay", gnttab_op(GNTTABOP_copy, &c, 1) == 0 ? c.status : -1000, GNTST_okay);
+    int same = 1;
+    for (int i = 0; i < 64; i++) same &= buf[i] == (u8)(0xa0 + i);
+    check("gnttab bytes written through the mapping of D's page come back by copy", same, 1);
+    check("gnttab the copy leaves the mapping's GTF_reading|GTF_writing", dtab[5].flags, GTF_permit_access | GTF_reading | GTF_writing);
+    check("gnttab unmap(D:5) GNTST_okay", unmap(win, h), GNTST_okay);
+    check("gnttab unmap(D:5) clears GTF_reading|GTF_writing in D's entry", dtab[5].flags, GTF_permit_access);
+    HYPERCALL(HC_update_va_mapping, win, (mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0);
+    /* Copy into D's page by gref, both ends named by domain. */
+    for (int i = 0; i < 16; i++) buf[i] = (u8)(0x30 + i);
+    memset(&c, 0, sizeof(c));
+    c.source.u.gmfn = mfn_of(buf); c.source.domid = DOMID_SELF;
+    c.dest.u.ref = 5; c.dest.domid = dom; c.dest.offset = 100;
+    c.len = 16; c.flags = GNTCOPY_dest_gref; c.status = 0x55;
+    check("gnttab copy own frame -> D:5 GNTST_okay", gnttab_op(GNTTABOP_copy, &c, 1) == 0 ? c.status : -1000, GNTST_okay);
+    check("gnttab map(D:5, host|readonly) GNTST_okay", map(win, GNTMAP_host_map | GNTMAP_readonly, 5, dom), GNTST_okay);
+    check("gnttab read-only map of D:5 sets GTF_reading only", dtab[5].flags, GTF_permit_access | GTF_reading);
+    check("gnttab D's page holds the copied bytes", win[100] == 0x30 && win[115] == 0x3f, 1);
+    check("gnttab unmap(D:5 readonly) GNTST_okay", unmap(win, mp.handle), GNTST_okay);
+    HYPERCALL(HC_update_va_mapping, win, (mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0);
+
+    /* What D's entries do not allow. */
+    grant(6, GTF_permit_access | GTF_readonly, 0, dmfn[1]);
+    check("gnttab writable map of D's read-only grant GNTST_general_error", map(win, GNTMAP_host_map, 6, dom), GNTST_general_error);
+    grant(7, GTF_permit_access, 5, dmfn[1]);
+    check("gnttab map of D's grant to domain 5 GNTST_general_error", map(win, GNTMAP_host_map, 7, dom), GNTST_general_error);
+    grant(8, GTF_permit_access, 0, mfn_of(buf));
+    check("gnttab map of D's grant naming a frame D does not own GNTST_bad_page", map(win, GNTMAP_host_map, 8, dom), GNTST_bad_page);
+    check("gnttab the refused map left D's entry unpinned", dtab[8].flags, GTF_permit_access);
+
+    /* Transfer a page of dom0's to D: D's accept-transfer entry for dom0. */
+    u64 before0 = tot_pages(0);
+    grant(9, GTF_accept_transfer, 0, 0x40);
+    HYPERCALL(HC_update_va_mapping, gift, 0, UVMF_INVLPG, 0, 0);
+    u64 gm = mfn_of(gift);
+    check("gnttab transfer dom0 page -> D GNTST_okay", transfer(gm, dom, 9), GNTST_okay);
+    check("gnttab transfer sets GTF_transfer_committed|completed in D's entry", dtab[9].flags, GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed);
+    check("gnttab transfer writes the MFN into D's entry (PV)", dtab[9].frame == (u32)gm, 1);
+    check("gnttab after the transfer D owns 3 pages", tot_pages(dom), 3);
+    check("gnttab after the transfer dom0 owns one page less", tot_pages(0) == before0 - 1, 1);
+    /* D full: XEN_DOMCTL_max_mem 12 KiB = 3 pages; the next transfer has no headroom. */
+    d.u.max_mem.max_memkb = 12;
+    check("domctl max_mem(D, 12 KiB) rc", domctl(11, dom), 0);
+    grant(10, GTF_accept_transfer, 0, 0x41);
+    HYPERCALL(HC_update_va_mapping, gift2, 0, UVMF_INVLPG, 0, 0);
+    check("gnttab transfer to D without headroom GNTST_general_error", transfer(mfn_of(gift2), dom, 10), GNTST_general_error);
+    check("gnttab a transfer refused for headroom leaves D's entry", dtab[10].flags, GTF_accept_transfer);
+
+    /* Give D's grant frame back before D goes: the mapping holds a reference on it. */
+    check("unmap D's grant frame", HYPERCALL(HC_update_va_mapping, dgt, (mfn_of(dgt) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0), 0);
+    check("domctl destroydomain(D) rc", domctl(2, dom), 0);
+    print("gnttab-interdomain done\n");
+    return 0;
+}
