@@ -704,3 +704,95 @@ export function condLazy(s: AluState, cc: number): boolean {
   }
   return cond(f, cc);
 }
+
+/** High 32 bits of the unsigned 32×32-bit product of a and b. */
+function mulhu32(a: number, b: number): number {
+  const a0 = a & 0xffff,
+    a1 = a >>> 16,
+    b0 = b & 0xffff,
+    b1 = b >>> 16;
+  let t = a0 * b0;
+  t = a1 * b0 + (t >>> 16);
+  const w1 = t & 0xffff;
+  const w2 = t >>> 16;
+  t = a0 * b1 + w1;
+  return (a1 * b1 + w2 + (t >>> 16)) | 0;
+}
+
+/** Signed 64×64 → 128-bit multiply into `w` (four 32-bit limbs, least significant first). */
+export function muls128(w: Int32Array, alo: number, ahi: number, blo: number, bhi: number): void {
+  mulu128(w, alo, ahi, blo, bhi);
+  // Signed correction of the high 64 bits: subtract b if a < 0, a if b < 0.
+  if (ahi < 0) {
+    const l = (w[2] >>> 0) - (blo >>> 0);
+    w[2] = l | 0;
+    w[3] = (w[3] - bhi - (l < 0 ? 1 : 0)) | 0;
+  }
+  if (bhi < 0) {
+    const l = (w[2] >>> 0) - (alo >>> 0);
+    w[2] = l | 0;
+    w[3] = (w[3] - ahi - (l < 0 ? 1 : 0)) | 0;
+  }
+}
+
+/**
+ * Two- and three-operand imul of `sz`-byte operands (a, b as read: unsigned below 2^32 for
+ * sizes 1–4, halves for 8); `w` is 4 limbs of scratch. Returns the low half of the
+ * truncated product (unsigned for sizes 1–4) with the high half in `s.hi` (size 8). CF = OF
+ * = signed overflow; SF and PF of the low result, ZF = AF = 0 (undefined in the SDM; what
+ * Intel hardware gives).
+ */
+export function imul(
+  s: AluState,
+  w: Int32Array,
+  al: number,
+  ah: number,
+  bl: number,
+  bh: number,
+  sz: number,
+): number {
+  s.lz = Lazy.None;
+  let over: boolean;
+  let r: number;
+  let rh = 0;
+  let est = 0;
+  if (sz === 8 && ah === al >> 31 && bh === bl >> 31) {
+    // Both factors fit 32 bits: the product fits 64 (no overflow); 16-bit limbs keep it exact.
+    const a1 = al >> 16,
+      a0 = al & 0xffff,
+      b1 = bl >> 16,
+      b0 = bl & 0xffff;
+    r = Math.imul(al, bl);
+    rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / 4294967296)) | 0;
+    over = false;
+    s.flags = (s.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
+  } else if (
+    (sz === 8 &&
+      Math.abs((est = (ah * 4294967296 + (al >>> 0)) * (bh * 4294967296 + (bl >>> 0)))) < 4.6e18) ||
+    est > 1e19 ||
+    est < -1e19
+  ) {
+    // A double estimate of the product decides overflow when it is far from ±2^63
+    // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
+    r = Math.imul(al, bl);
+    rh = (Math.imul(ah, bl) + Math.imul(al, bh) + mulhu32(al, bl)) | 0;
+    over = est > 1e19 || est < -1e19;
+    s.flags = (s.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
+  } else if (sz === 8) {
+    muls128(w, al, ah, bl, bh);
+    r = w[0];
+    rh = w[1];
+    over = w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31;
+    s.flags = (s.flags & ~STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
+  } else {
+    const sh = 32 - sz * 8;
+    const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
+    r = sz === 4 ? Math.imul(al, bl) : p & MASK[sz];
+    over = sz === 4 ? p !== (r | 0) : (p << sh) >> sh !== p;
+    r = (r & MASK[sz]) >>> 0;
+    s.flags = (s.flags & ~STATUS) | (((r >>> TOPBIT[sz]) & 1) << 7) | PARITY[r & 0xff];
+  }
+  if (over) s.flags |= CF | OF;
+  s.hi = rh;
+  return r;
+}

@@ -8,6 +8,7 @@
 import type { PhysicalMemory } from "@hvkit/core";
 import { materialize } from "./alu.js";
 import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
+import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { execute } from "./execute.js";
 import {
@@ -112,6 +113,15 @@ export class X86Cpu implements X86CpuApi {
   readonly paging: Paging;
   /** Decode cache. */
   readonly dcache: DecodeCache;
+  /** Compiled blocks (block-compiler.ts). */
+  readonly blocks = new BlockCache();
+  /**
+   * Times the interpreter reaches an address before the block there is compiled (at most
+   * 255); −1 never compiles (interpreter only). Tests set 0 to compile everything at once.
+   */
+  blockThreshold = 16;
+  /** Retired count at a fault inside a compiled block (read by the interpreter loop). */
+  blockRetired = 0;
   /** TLB arrays (copied references, for the hot path). */
   readonly tlbLo: Int32Array;
   /** TLB tags, high halves. */

@@ -213,6 +213,14 @@ export class DecodeCache {
   readonly recs = new Int32Array((DC_SIZE + 1) * SLOT);
   /** Per machine frame: 1 when some slot holds code of it. */
   readonly codePages: Uint8Array;
+  /**
+   * Per machine frame: a generation bumped whenever code that a compiled block was built
+   * from may have changed (a write to a marked line, or the frame dropped); a block is
+   * valid while the generation it was built under is current.
+   */
+  readonly frameGen: Int32Array;
+  /** Per 64-byte line of machine memory: 1 when a compiled block holds bytes of it. */
+  readonly blockLines: Uint8Array;
   /** Slot index used for an instruction decoded outside the cache. */
   static readonly SCRATCH = DC_SIZE;
   /** Mask from machine address to slot index. */
@@ -231,6 +239,19 @@ export class DecodeCache {
     private readonly onNewCodePage: (mfn: number) => void,
   ) {
     this.codePages = new Uint8Array(frames);
+    this.frameGen = new Int32Array(frames);
+    this.blockLines = new Uint8Array(frames * 64);
+  }
+
+  /** Marks machine bytes `[pa, end)` (within one frame) as compiled into a block. */
+  markBlock(pa: number, end: number): void {
+    for (let l = pa >>> 6; l <= (end - 1) >>> 6; l++) this.blockLines[l] = 1;
+  }
+
+  /** Invalidates every compiled block of machine frame `mfn`. */
+  private dropBlocks(mfn: number): void {
+    this.frameGen[mfn] = (this.frameGen[mfn] + 1) | 0;
+    this.blockLines.fill(0, mfn * 64, mfn * 64 + 64);
   }
 
   /**
@@ -262,6 +283,7 @@ export class DecodeCache {
   invalidateFrame(mfn: number): void {
     if (this.codePages[mfn] === 0) return;
     this.codePages[mfn] = 0;
+    this.dropBlocks(mfn);
     const tag = this.tag;
     const first = mfn * 4096;
     for (let off = 0; off < 4096; off++) {
@@ -282,6 +304,11 @@ export class DecodeCache {
         this.invalidateFrame(f);
       return;
     }
+    const lines = this.blockLines;
+    const lastLine = Math.min((pa + length - 1) >>> 6, lines.length - 1);
+    for (let l = Math.max(pa - 14, 0) >>> 6; l <= lastLine; l++) {
+      if (lines[l] !== 0) this.dropBlocks(l >>> 6);
+    }
     const tag = this.tag;
     for (let a = pa - 14; a < pa + length; a++) {
       const i = a & DC_MASK;
@@ -293,5 +320,7 @@ export class DecodeCache {
   flush(): void {
     this.tag.fill(-1);
     this.codePages.fill(0);
+    this.blockLines.fill(0);
+    for (let f = 0; f < this.frameGen.length; f++) this.frameGen[f] = (this.frameGen[f] + 1) | 0;
   }
 }

@@ -12,13 +12,14 @@
 import {
   MASK,
   PARITY,
-  TOPBIT,
   add,
   add64,
   condLazy,
   divu128,
+  imul,
   lazyCF,
   materialize,
+  muls128,
   mulu128,
   shift,
   shift64,
@@ -28,6 +29,7 @@ import {
   sub64,
 } from "./alu.js";
 import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
+import { compileBlock } from "./block-compiler.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
@@ -352,37 +354,6 @@ function canonical(hi: number): boolean {
   return (hi << 16) >> 16 === hi;
 }
 
-/** Signed 64×64 → 128 multiply into c.wide. */
-function muls128(c: X86Cpu, alo: number, ahi: number, blo: number, bhi: number): void {
-  const w = c.wide;
-  mulu128(w, alo, ahi, blo, bhi);
-  // Signed correction of the high 64 bits: subtract b if a < 0, a if b < 0.
-  if (ahi < 0) {
-    const l = (w[2] >>> 0) - (blo >>> 0);
-    w[2] = l | 0;
-    w[3] = (w[3] - bhi - (l < 0 ? 1 : 0)) | 0;
-  }
-  if (bhi < 0) {
-    const l = (w[2] >>> 0) - (alo >>> 0);
-    w[2] = l | 0;
-    w[3] = (w[3] - ahi - (l < 0 ? 1 : 0)) | 0;
-  }
-}
-
-/** High 32 bits of the unsigned 32×32-bit product of a and b. */
-function mulhu32(a: number, b: number): number {
-  const a0 = a & 0xffff,
-    a1 = a >>> 16,
-    b0 = b & 0xffff,
-    b1 = b >>> 16;
-  let t = a0 * b0;
-  t = a1 * b0 + (t >>> 16);
-  const w1 = t & 0xffff;
-  const w2 = t >>> 16;
-  t = a0 * b1 + w1;
-  return (a1 * b1 + w2 + (t >>> 16)) | 0;
-}
-
 /** Negates the 128-bit value in w[0..3]. */
 function neg128(w: Int32Array): void {
   let carry = 1;
@@ -461,6 +432,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   // Machine address of the next instruction when it is known to be on the page just
   // fetched from (a fall-through or a branch within the page), else −1 (look up the TLB).
   let fpa = -1;
+  const blocks = c.blocks;
+  const bTag = blocks.tag;
+  const bGen = blocks.gen;
+  const bFns = blocks.fns;
+  const bCount = blocks.count;
+  const bHeat = blocks.heat;
+  const fGen = c.dcache.frameGen;
+  const threshold = c.blockThreshold;
+  let inBlock = false;
   try {
     loop: while (n < budget) {
       const ripLo = rLo;
@@ -480,6 +460,38 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       }
       let ci = pa & K.DC_MASK;
       if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
+      if (ci === DC_SCRATCH) {
+        // Straddles a page boundary: never compiled.
+      } else {
+        if (bTag[ci] !== pa || bGen[ci] !== fGen[pa >>> 12]) {
+          if (threshold >= 0 && bHeat[ci] >= threshold) {
+            const blk = compileBlock(c, pa);
+            bTag[ci] = pa;
+            bGen[ci] = fGen[pa >>> 12];
+            bFns[ci] = blk === null ? null : blk.fn;
+            bCount[ci] = blk === null ? 0 : blk.count;
+            bHeat[ci] = 0;
+          } else {
+            // No block yet, or a stale one (its code changed): count visits.
+            bTag[ci] = -1;
+            bHeat[ci]++;
+          }
+        }
+        if (bTag[ci] === pa) {
+          const fn = bFns[ci];
+          if (fn !== null && n + bCount[ci] <= budget) {
+            inBlock = true;
+            n = fn(c, R, H, ripLo, ripHi, n, budget);
+            inBlock = false;
+            rLo = c.ripLo;
+            rHi = c.ripHi;
+            fpa = -1;
+            continue;
+          }
+          // Compiling may have refilled this slot (a fetch that maps onto it).
+          if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
+        }
+      }
       const b = ci * F.SLOT;
       const pk = rec[b + F.PACK];
       const op = pk & 0xff;
@@ -856,49 +868,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             bl = rec[b + F.IMM_LO];
             bh = rec[b + F.IMM_HI];
           }
-          let over: boolean;
-          let r: number;
-          let rh = 0;
-          let est = 0;
-          if (osz === 8 && ah === al >> 31 && bh === bl >> 31) {
-            // Both factors fit 32 bits: the product fits 64 (no overflow); 16-bit limbs keep it exact.
-            const a1 = al >> 16,
-              a0 = al & 0xffff,
-              b1 = bl >> 16,
-              b0 = bl & 0xffff;
-            r = Math.imul(al, bl);
-            rh = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / TWO32)) | 0;
-            over = false;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
-          } else if (
-            (osz === 8 &&
-              Math.abs((est = (ah * TWO32 + (al >>> 0)) * (bh * TWO32 + (bl >>> 0)))) < 4.6e18) ||
-            est > 1e19 ||
-            est < -1e19
-          ) {
-            // A double estimate of the product decides overflow when it is far from ±2^63
-            // (below 2^62 in magnitude: none; above 10^19: overflow); the low 64 bits are exact.
-            r = Math.imul(al, bl);
-            rh = (Math.imul(ah, bl) + Math.imul(al, bh) + mulhu32(al, bl)) | 0;
-            over = est > 1e19 || est < -1e19;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
-          } else if (osz === 8) {
-            muls128(c, al, ah, bl, bh);
-            const w = c.wide;
-            r = w[0];
-            rh = w[1];
-            over = w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31;
-            c.flags = (c.flags & ~K.STATUS) | ((rh >>> 31) << 7) | PARITY[r & 0xff];
-          } else {
-            const sh = 32 - osz * 8;
-            const p = ((al << sh) >> sh) * ((bl << sh) >> sh);
-            r = osz === 4 ? Math.imul(al, bl) : p & MASK[osz];
-            over = osz === 4 ? p !== (r | 0) : (p << sh) >> sh !== p;
-            r = (r & MASK[osz]) >>> 0;
-            c.flags = (c.flags & ~K.STATUS) | (((r >>> TOPBIT[osz]) & 1) << 7) | PARITY[r & 0xff];
-          }
-          if (over) c.flags |= K.CF | K.OF;
-          writeReg(c, dst, osz, r, rh);
+          const r = imul(c, c.wide, al, ah, bl, bh, osz);
+          writeReg(c, dst, osz, r, c.hi);
           break;
         }
         case O.BSWAP: {
@@ -1340,7 +1311,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 c.flags = (c.flags & ~K.STATUS) | (((p << 16) >> 31) & K.SF) | PARITY[p & 0xff];
               } else if (osz === 4) {
                 const w = c.wide;
-                if (signed) muls128(c, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
+                if (signed) muls128(c.wide, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
                 else mulu128(w, R[0], 0, v, 0);
                 R[0] = w[0];
                 H[0] = 0;
@@ -1350,7 +1321,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
               } else {
                 const w = c.wide;
-                if (signed) muls128(c, R[0], H[0], v, vh);
+                if (signed) muls128(c.wide, R[0], H[0], v, vh);
                 else mulu128(w, R[0], H[0], v, vh);
                 R[0] = w[0];
                 H[0] = w[1];
@@ -2125,10 +2096,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
     }
   } catch (e) {
     if (e !== FAULT) throw e;
-    c.ripLo = curLo;
-    c.ripHi = curHi;
     reason = X86ExitReason.Exception;
-    exit.instructionLength = len;
+    if (inBlock) {
+      // The block left rip, the instruction length and the retired count of the fault.
+      n = c.blockRetired;
+    } else {
+      c.ripLo = curLo;
+      c.ripHi = curHi;
+      exit.instructionLength = len;
+    }
   }
   if (reason === X86ExitReason.Budget) {
     c.ripLo = rLo;

@@ -15,3 +15,4 @@ export * from "./decode-cache.js";
 export * from "./cpu.js";
 export { execute } from "./execute.js";
 export * from "./pv-mmu.js";
+export { BlockCache, compileBlock, type BlockFn } from "./block-compiler.js";

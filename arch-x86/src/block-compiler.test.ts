@@ -1,0 +1,266 @@
+/**
+ * Differential tests of the block compiler against the interpreter: the same program run
+ * with blocks off (`blockThreshold = -1`) and with every block compiled at first sight
+ * (`blockThreshold = 0`) must end in the same architectural state — registers, rip,
+ * RFLAGS, memory, exit reason, exception details and retired count — including runs cut
+ * short by small budgets, faults inside a block, and code that rewrites itself.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { X86ExitReason } from "./cpu-api.js";
+import type { X86Cpu } from "./cpu.js";
+import { makeTestCpu } from "./test-machine.js";
+
+const CODE = 0x100000;
+const DATA = 0x200000;
+const DIR = join(dirname(fileURLToPath(import.meta.url)), "corpus");
+
+interface Machine {
+  cpu: X86Cpu;
+  bytes: Uint8Array;
+}
+
+function machine(threshold: number): Machine {
+  const { cpu, mem } = makeTestCpu(4);
+  cpu.blockThreshold = threshold;
+  return { cpu, bytes: mem.bytes };
+}
+
+const interp = machine(-1);
+const compiled = machine(0);
+
+/** Architectural state after a stop, as one comparable string. */
+function state(m: Machine, reason: X86ExitReason): string {
+  const c = m.cpu;
+  const regs = Array.from({ length: 16 }, (_, r) => c.getReg(r).toString(16)).join(" ");
+  let sum = 0;
+  for (let i = DATA; i < DATA + 0x100; i++) sum = (Math.imul(sum, 31) + m.bytes[i]) | 0;
+  const e = c.exit;
+  const fault =
+    reason === X86ExitReason.Exception
+      ? ` vec=${e.vector} err=${e.errorCode} len=${e.instructionLength} cr2=${e.cr2.toString(16)}`
+      : "";
+  return (
+    `${X86ExitReason[reason]} retired=${e.retired} rip=${c.rip.toString(16)} ` +
+    `flags=${c.rflags.toString(16)} regs=${regs} mem=${sum}${fault}`
+  );
+}
+
+/** Loads `code` (followed by cpuid) and the inputs into `m`. */
+function load(m: Machine, code: Uint8Array, regs: bigint[], flags: number, data: Uint8Array) {
+  const c = m.cpu;
+  m.bytes.fill(0, CODE, CODE + 0x2000);
+  m.bytes.set(code, CODE);
+  m.bytes.set([0x0f, 0xa2], CODE + code.length);
+  c.invalidateCode(CODE, 0x2000);
+  m.bytes.fill(0, DATA, DATA + 0x1000);
+  m.bytes.set(data, DATA);
+  regs.forEach((v, r) => c.setReg(r, v));
+  c.rflags = flags;
+  c.rip = BigInt(CODE);
+}
+
+/** Runs until cpuid or an exception in steps of `budget`, recording every stop. */
+function trace(m: Machine, budget: number, limit = 1_000_000): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (;;) {
+    const r = m.cpu.run(budget);
+    total += m.cpu.exit.retired;
+    out.push(state(m, r));
+    if (r !== X86ExitReason.Budget || total >= limit) return out;
+  }
+}
+
+function both(
+  code: Uint8Array,
+  regs: bigint[],
+  flags: number,
+  data: Uint8Array,
+  budget: number,
+  limit = 1_000_000,
+): [string[], string[]] {
+  load(interp, code, regs, flags, data);
+  load(compiled, code, regs, flags, data);
+  return [trace(interp, budget, limit), trace(compiled, budget, limit)];
+}
+
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ""), "hex"));
+
+describe("block compiler against the interpreter", () => {
+  const files = readdirSync(DIR)
+    .filter((f) => /^exec-.*\.json$/.test(f))
+    .sort();
+  for (const f of files) {
+    it(`agrees on every case of ${f}`, () => {
+      const file = JSON.parse(readFileSync(join(DIR, f), "utf8")) as {
+        cases: { asm: string; code: string; regsIn: string; flagsIn: number; buf: string }[];
+      };
+      const bad: string[] = [];
+      for (const c of file.cases) {
+        const regs = c.regsIn.split(" ").map((h) => BigInt("0x" + h));
+        for (const budget of [100_000, 1]) {
+          const [a, b] = both(hex(c.code), regs, c.flagsIn, hex(c.buf), budget);
+          if (a.join("\n") !== b.join("\n") && bad.length < 10)
+            bad.push(`${c.asm} (budget ${budget})\n  interp   ${a.at(-1)}\n  compiled ${b.at(-1)}`);
+        }
+      }
+      expect(bad, bad.join("\n")).toEqual([]);
+      expect(compiled.cpu.blocks.compiled).toBeGreaterThan(0);
+    });
+  }
+
+  // The benchmark's sieve + hash loop (bench/interpreter.ts), 2 repetitions.
+  const LOOP = hex(
+    "41b8020000004531c931c0b9002000004889fa4889024883c208ffc975f5be02" +
+      "000000803c370075174889f2480fafd6c60417014801f24881fa0000010072f0" +
+      "ffc681fe0001000072d931c9be020000000fb6143783f2014801d14d6bc91f49" +
+      "01f14d89ca49c1ea074d31d1ffc681fe0000010072db41ffc8758e4c89c8",
+  );
+
+  it("agrees on the benchmark loop, whole and cut into small budgets", () => {
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[7] = BigInt(DATA);
+    const data = new Uint8Array(0);
+    const [a, b] = both(LOOP, regs, 0x202, data, 10_000_000, 10_000_000);
+    expect(b).toEqual(a);
+    // 6542 primes below 65536 (prime count in rcx at the end).
+    expect(compiled.cpu.getReg(1)).toBe(6542n);
+    for (const budget of [4096, 997, 13, 5]) {
+      const [c, d] = both(LOOP, regs, 0x202, data, budget, 200_000);
+      expect(d).toEqual(c);
+    }
+  });
+
+  it("leaves the state of the faulting instruction on a fault inside a block", () => {
+    // mov $1,%eax; add $2,%rax; mov (%rbx),%ecx; inc %eax; jmp back to the start
+    const code = hex("b801000000" + "4883c002" + "8b0b" + "ffc0" + "ebf0");
+    for (const addr of [0x4000_0000n, 0x7fff_ffff_f000n, 0x8000_0000_0000n]) {
+      const regs = Array.from({ length: 16 }, () => 0n);
+      regs[3] = addr;
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), 100);
+      expect(a.at(-1)).toMatch(/^Exception/);
+      expect(b).toEqual(a);
+    }
+  });
+
+  it("stops at a store that rewrites the block's own code", () => {
+    // movb $5, 1(%rip) (the immediate of the next add); add $1,%eax; dec %ecx; jnz start
+    const code = hex("c60502000000" + "05" + "83c001" + "ffc9" + "75f2");
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[1] = 3n;
+    const [a, b] = both(code, regs, 0x202, new Uint8Array(0), 100);
+    expect(b).toEqual(a);
+    expect(interp.cpu.getReg(0)).toBe(15n);
+  });
+
+  it("agrees on memory operands, sub-word registers and rip-relative addressing", () => {
+    const code = hex(
+      [
+        "488d1d00001000", // lea 0x100000(%rip),%rbx  (points into the data page)
+        "4889c3", // mov %rax,%rbx
+        "48c7c300002000", // mov $0x200000,%rbx
+        "8803", // mov %al,(%rbx)
+        "886301", // mov %ah,1(%rbx)
+        "66894302", // mov %ax,2(%rbx)
+        "48894308", // mov %rax,8(%rbx)
+        "480343 08", // add 8(%rbx),%rax
+        "2b4b08", // sub 8(%rbx),%ecx
+        "0fb64301", // movzbl 1(%rbx),%eax
+        "480fbf4b02", // movswq 2(%rbx),%rcx
+        "4863 d1", // movslq %ecx,%rdx
+        "004b10", // add %cl,16(%rbx)
+        "66014b12", // add %cx,18(%rbx)
+        "48314b08", // xor %rcx,8(%rbx)
+        "807b1000", // cmpb $0,16(%rbx)
+        "0f94c0", // sete %al (ends the block)
+        "88e0", // mov %ah,%al
+        "30e4", // xor %ah,%ah
+        "6bc907", // imul $7,%ecx,%ecx
+        "480fafd1", // imul %rcx,%rdx
+        "48c1e205", // shl $5,%rdx
+        "c1f903", // sar $3,%ecx
+        "48d1ea", // shr %rdx
+        "ffca", // dec %edx
+        "48ffc1", // inc %rcx
+        "7ff0", // jg (back 16 bytes)
+      ]
+        .join("")
+        .replace(/ /g, ""),
+    );
+    for (const seed of [0x0123456789abcdefn, 0xfedcba9876543210n, 0x80000000n, 0xffn]) {
+      const regs = Array.from(
+        { length: 16 },
+        (_, r) => (seed * BigInt(r + 3)) & 0xffffffffffffffffn,
+      );
+      const [a, b] = both(code, regs, 0x202, new Uint8Array([1, 2, 3]), 7, 5000);
+      expect(b).toEqual(a);
+      const [c, d] = both(code, regs, 0x202 | 0x8d5, new Uint8Array([1, 2, 3]), 1000, 50_000);
+      expect(d).toEqual(c);
+    }
+  });
+
+  it("decides every condition code as the interpreter does after each flag writer", () => {
+    // Flag writer, then optionally inc/dec (CF kept), then jcc over `mov $1,%ebp`.
+    const writers = [
+      "4839d8",
+      "39d8",
+      "38d8",
+      "6639d8",
+      "4829d8",
+      "29d8",
+      "28d8",
+      "4801d8",
+      "01d8",
+      "00d8",
+      "4821d8",
+      "21d8",
+      "4885d8",
+      "85d8",
+      "31d8",
+      "4809d8",
+      "4883f805",
+      "83f8ff",
+      "48ffc0",
+      "ffc0",
+      "48ffc8",
+      "ffc8",
+      "48d1e0",
+      "c1e803",
+      "480fafc3",
+      "",
+    ];
+    const second = ["", "ffc1", "48ffc9"];
+    const values = [
+      0n,
+      1n,
+      0x80n,
+      0xffffffffn,
+      0x100000001n,
+      0x7fffffffffffffffn,
+      0xffffffffffffffffn,
+    ];
+    const bad: string[] = [];
+    for (const w of writers) {
+      for (const w2 of second) {
+        for (let cc = 0; cc < 16; cc++) {
+          const code = hex(w + w2 + (0x70 + cc).toString(16) + "05" + "bd01000000");
+          for (const a of values) {
+            for (const b of [0x80n, 0x8000000000000000n, a]) {
+              const regs = Array.from({ length: 16 }, () => 0n);
+              regs[0] = a;
+              regs[3] = b;
+              regs[1] = a;
+              const [x, y] = both(code, regs, 0x203, new Uint8Array(0), 100);
+              if (x.join() !== y.join() && bad.length < 5)
+                bad.push(`${w} ${w2} cc ${cc} a ${a} b ${b}\n  ${x.at(-1)}\n  ${y.at(-1)}`);
+            }
+          }
+        }
+      }
+    }
+    expect(bad, bad.join("\n")).toEqual([]);
+  });
+});

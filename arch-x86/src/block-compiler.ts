@@ -1,0 +1,710 @@
+/**
+ * Block compiler: turns a hot run of cached decodings (straight-line code up to and
+ * including a branch, all in one machine frame) into one JavaScript function built with
+ * `new Function`, with the guest registers it touches held in locals.
+ *
+ * A compiled block changes architectural state exactly as the interpreter would: the same
+ * lazy-flag record in the CPU after every flag writer, the same memory accesses through
+ * the CPU's TLB in the same order, and on a fault rip, the instruction length and the
+ * retired count of the faulting instruction (the generated `catch` writes them, and the
+ * interpreter loop turns the fault into its exception exit). A block whose last
+ * instruction branches back to its own first instruction loops inside the function while
+ * the budget allows. Anything the compiler does not know ends the block before it; the
+ * interpreter runs it.
+ *
+ * Blocks are keyed like the decode cache (by the machine address of the first
+ * instruction) and checked against the decode cache's per-frame generation, which any
+ * write to a line holding compiled bytes (or dropping the frame) bumps; a store inside a
+ * block re-checks it and leaves the block if its own code changed.
+ *
+ * @module
+ */
+import { condLazy, imul, lazyCF, shift, shift64 } from "./alu.js";
+import type { X86Cpu } from "./cpu.js";
+import { DC_BITS, DecodeCache } from "./decode-cache.js";
+import { Pfx } from "./insn.js";
+import { F, L, LZ, O } from "./execute.js";
+
+/**
+ * A compiled block: runs from the block's first instruction at virtual rip
+ * (`ripLo`, `ripHi`) with `n` instructions retired so far, never past `budget`; returns
+ * the new retired count and leaves the next rip in `c.ripLo`/`c.ripHi`. On a fault it
+ * leaves rip, `c.exit.instructionLength` and `c.blockRetired` describing the faulting
+ * instruction and rethrows.
+ */
+export type BlockFn = (
+  c: X86Cpu,
+  R: Int32Array,
+  H: Int32Array,
+  ripLo: number,
+  ripHi: number,
+  n: number,
+  budget: number,
+) => number;
+
+const SIZE = 1 << DC_BITS;
+/** Longest block, in instructions. */
+const MAX_INSNS = 64;
+
+/** Compiled blocks of one CPU, direct-mapped by machine address like the decode cache. */
+export class BlockCache {
+  /** Machine address of each slot's block; −1 for none. */
+  readonly tag = new Int32Array(SIZE).fill(-1);
+  /** The frame generation ({@link DecodeCache.frameGen}) each slot's block was built under. */
+  readonly gen = new Int32Array(SIZE);
+  /** Instructions in one pass of each slot's block. */
+  readonly count = new Int32Array(SIZE);
+  /** How often the interpreter reached each slot's address without a block. */
+  readonly heat = new Uint8Array(SIZE);
+  /** Each slot's block; null when its code cannot be compiled. */
+  readonly fns: (BlockFn | null)[] = new Array<BlockFn | null>(SIZE).fill(null);
+  /** Blocks compiled so far (for tests and statistics). */
+  compiled = 0;
+
+  /** Drops every block. */
+  flush(): void {
+    this.tag.fill(-1);
+    this.heat.fill(0);
+    this.fns.fill(null);
+  }
+}
+
+// Flag state known at compile time: the last flag writer in the current pass.
+interface FlagInfo {
+  /** `LZ` kind, or −1 when unknown (block start or loop top). */
+  kind: number;
+  sz: number;
+  a: string;
+  ah: string;
+  b: string;
+  bh: string;
+  /** Expression for CF kept by inc/dec (kind Inc/Dec), or for LZ.None: read c.flags. */
+  cf: string;
+}
+
+const UNKNOWN: FlagInfo = { kind: -1, sz: 0, a: "", ah: "", b: "", bh: "", cf: "" };
+
+class Gen {
+  readonly used = new Set<number>();
+  readonly written = new Set<number>();
+  out: string[] = [];
+  flags: FlagInfo = UNKNOWN;
+
+  lo(r: number, write = false): string {
+    this.used.add(r);
+    if (write) this.written.add(r);
+    return `l${r}`;
+  }
+
+  hi(r: number, write = false): string {
+    this.used.add(r);
+    if (write) this.written.add(r);
+    return `h${r}`;
+  }
+
+  emit(s: string): void {
+    this.out.push(s);
+  }
+}
+
+/** Register operand readable/writable by the compiler at size `sz`. */
+function regOk(loc: number, sz: number): boolean {
+  if (loc >= 0 && loc < 16) return true;
+  return sz === 1 && loc >= 20 && loc < 24;
+}
+
+/** Expression for register `r` at size 1–4 (unsigned), as the interpreter's readReg. */
+function readRegExpr(g: Gen, r: number, sz: number): string {
+  if (sz === 1) return r < 16 ? `(${g.lo(r)} & 255)` : `((${g.lo(r - 20)} >>> 8) & 255)`;
+  if (sz === 2) return `(${g.lo(r)} & 65535)`;
+  return `(${g.lo(r)} >>> 0)`;
+}
+
+/** Statement writing `v` (int) to register `r` at size 1–4, as the interpreter's writeReg. */
+function writeRegStmt(g: Gen, r: number, sz: number, v: string): string {
+  if (sz === 1) {
+    if (r < 16) {
+      const l = g.lo(r, true);
+      return `${l} = (${l} & -256) | ((${v}) & 255);`;
+    }
+    const l = g.lo(r - 20, true);
+    return `${l} = (${l} & -65281) | (((${v}) & 255) << 8);`;
+  }
+  if (sz === 2) {
+    const l = g.lo(r, true);
+    return `${l} = (${l} & -65536) | ((${v}) & 65535);`;
+  }
+  return `${g.lo(r, true)} = (${v}) | 0; ${g.hi(r, true)} = 0;`;
+}
+
+const MASKS = [0, 255, 65535, 0, -1];
+
+/** The compiler's view of one cached record, read at compile time. */
+interface Insn {
+  op: number;
+  len: number;
+  osz: number;
+  mem: number;
+  rec: Int32Array;
+  b: number;
+  /** Offset of the instruction from the block's first byte. */
+  off: number;
+}
+
+function field(i: Insn, f: number): number {
+  return i.rec[i.b + f];
+}
+
+/**
+ * Emits the effective-address computation of `i` into `e{k}l`/`e{k}h`; false when the
+ * form is not compiled (moffs, fs/gs).
+ */
+function emitEa(g: Gen, i: Insn, k: number): boolean {
+  if (i.mem !== 1) return false;
+  const ea = field(i, F.EA);
+  const sg = ea >> 13;
+  if (sg === 4 || sg === 5) return false;
+  const disp = field(i, F.DISP);
+  const base = ea & 31;
+  const idx = (ea >> 5) & 31;
+  const sc = (ea >> 10) & 3;
+  const wide = (ea & 0x1000) !== 0;
+  g.emit(`let e${k}l = ${disp}, e${k}h = ${disp >> 31};`);
+  if (base !== 31) {
+    let bl: string, bh: string;
+    if (base === 16) {
+      // RIP-relative: the next instruction's address.
+      g.emit(
+        `const n${k} = (ripLo >>> 0) + ${i.off + i.len}; const n${k}l = n${k} | 0, n${k}h = n${k} >= 4294967296 ? (ripHi + 1) | 0 : ripHi;`,
+      );
+      bl = `n${k}l`;
+      bh = `n${k}h`;
+    } else if (base < 16) {
+      bl = g.lo(base);
+      bh = g.hi(base);
+    } else return false;
+    g.emit(
+      `{ const s = (e${k}l >>> 0) + (${bl} >>> 0); e${k}l = s | 0; e${k}h = (e${k}h + ${bh} + (s >= 4294967296 ? 1 : 0)) | 0; }`,
+    );
+  }
+  if (idx !== 31) {
+    if (idx >= 16) return false;
+    const il = g.lo(idx);
+    const ih = g.hi(idx);
+    const xl = sc === 0 ? il : `(${il} << ${sc})`;
+    const xh = sc === 0 ? ih : `((${ih} << ${sc}) | (${il} >>> ${32 - sc}))`;
+    g.emit(
+      `{ const s = (e${k}l >>> 0) + (${xl} >>> 0); e${k}l = s | 0; e${k}h = (e${k}h + ${xh} + (s >= 4294967296 ? 1 : 0)) | 0; }`,
+    );
+  }
+  if (!wide) g.emit(`e${k}h = 0;`);
+  return true;
+}
+
+/** Read of a memory operand of size `sz` at `e{k}`: 1–4 unsigned; 8 low half, high in c.hi. */
+function memRead(k: number, sz: number): string {
+  const fn = sz === 1 ? "rd8" : sz === 2 ? "rd16" : sz === 4 ? "rd32" : "rd64";
+  return `c.${fn}(e${k}l, e${k}h)`;
+}
+
+function memWrite(k: number, sz: number, v: string, vh: string): string {
+  if (sz === 8) return `c.wr64(e${k}l, e${k}h, ${v}, ${vh});`;
+  const fn = sz === 1 ? "wr8" : sz === 2 ? "wr16" : "wr32";
+  return `c.${fn}(e${k}l, e${k}h, ${v});`;
+}
+
+/**
+ * Emits operand `loc` of `i` read at size `sz` into consts `{name}` (and `{name}h` for
+ * size 8); sizes 1–4 unsigned, size 8 as int32 halves. False when not compiled.
+ */
+function readOperand(g: Gen, i: Insn, k: number, loc: number, sz: number, name: string): boolean {
+  if (sz === 8) {
+    if (loc >= 0) {
+      if (loc >= 16) return false;
+      g.emit(`const ${name} = ${g.lo(loc)}, ${name}h = ${g.hi(loc)};`);
+    } else if (loc === L.MEM && i.mem === 1) {
+      g.emit(`const ${name} = ${memRead(k, 8)}, ${name}h = c.hi;`);
+    } else if (loc === L.IMM) {
+      g.emit(`const ${name} = ${field(i, F.IMM_LO)}, ${name}h = ${field(i, F.IMM_HI)};`);
+    } else return false;
+    return true;
+  }
+  if (loc >= 0) {
+    if (!regOk(loc, sz)) return false;
+    g.emit(`const ${name} = ${readRegExpr(g, loc, sz)};`);
+  } else if (loc === L.MEM && i.mem === 1) {
+    g.emit(`const ${name} = ${memRead(k, sz)};`);
+  } else if (loc === L.IMM) {
+    g.emit(`const ${name} = ${(field(i, F.IMM_LO) & MASKS[sz]) >>> 0};`);
+  } else return false;
+  return true;
+}
+
+/** Stores the lazy-flag record exactly as the interpreter does, and remembers it. */
+function setFlags(g: Gen, kind: number, sz: number, a: string, ah: string, b: string, bh: string) {
+  g.emit(`c.lz = ${kind}; c.lzSz = ${sz}; c.lzA = ${a};`);
+  if (kind !== LZ.Logic) g.emit(`c.lzB = ${b};`);
+  if (sz === 8) {
+    g.emit(`c.lzAh = ${ah};`);
+    if (kind !== LZ.Logic) g.emit(`c.lzBh = ${bh};`);
+  }
+  g.flags = { kind, sz, a, ah, b, bh, cf: "" };
+}
+
+/** Expression for the carry flag (0 or 1) as alu.ts `lazyCF` computes it. */
+function cfExpr(g: Gen): string {
+  const f = g.flags;
+  switch (f.kind) {
+    case -1:
+      return "(lazyCF(c) | 0)";
+    case LZ.None:
+      return "(c.flags & 1)";
+    case LZ.Inc:
+    case LZ.Dec:
+      return f.cf;
+    case LZ.Logic:
+      return "0";
+    case LZ.Sub:
+      if (f.sz === 8)
+        return `((${f.ah} >>> 0 < ${f.bh} >>> 0 || (${f.ah} === ${f.bh} && ${f.a} >>> 0 < ${f.b} >>> 0)) ? 1 : 0)`;
+      return `(((${f.a} & ${MASKS[f.sz]}) >>> 0 < (${f.b} & ${MASKS[f.sz]}) >>> 0) ? 1 : 0)`;
+    default:
+      if (f.sz === 8)
+        return `((${f.ah} >>> 0) + (${f.bh} >>> 0) + ((${f.a} >>> 0) + (${f.b} >>> 0) > 4294967295 ? 1 : 0) > 4294967295 ? 1 : 0)`;
+      return `(((${f.a} & ${MASKS[f.sz]}) >>> 0) + ((${f.b} & ${MASKS[f.sz]}) >>> 0) > ${MASKS[f.sz] >>> 0} ? 1 : 0)`;
+  }
+}
+
+/** Expression for condition `cc` (alu.ts `condLazy`, decided at compile time where it can). */
+function condExpr(g: Gen, cc: number, k: number): string {
+  const f = g.flags;
+  const neg = (cc & 1) !== 0;
+  const t = cc >> 1;
+  if (f.kind === LZ.Inc || f.kind === LZ.Dec) {
+    if (t !== 2) return `condLazy(c, ${cc})`;
+    let zero: string;
+    if (f.kind === LZ.Inc)
+      zero = f.sz === 8 ? `(${f.a} === -1 && ${f.ah} === -1)` : `(${f.a} === -1)`;
+    else zero = f.sz === 8 ? `(${f.a} === 1 && ${f.ah} === 0)` : `(${f.a} === 1)`;
+    // The interpreter's zero test compares the int32 operand; sizes below 4 never get here.
+    return neg ? `!${zero}` : zero;
+  }
+  if (f.kind !== LZ.Sub && f.kind !== LZ.Add && f.kind !== LZ.Logic) return `condLazy(c, ${cc})`;
+  if (t === 5) return `condLazy(c, ${cc})`;
+  // zf, sf, cf, of as booleans, per condLazy.
+  if (f.sz === 8) {
+    if (f.kind === LZ.Logic) {
+      g.emit(
+        `const z${k} = (${f.a} | ${f.ah}) === 0, s${k} = ${f.ah} < 0, c${k} = false, o${k} = false;`,
+      );
+    } else if (f.kind === LZ.Sub) {
+      g.emit(
+        `const rl${k} = (${f.a} - ${f.b}) | 0, rh${k} = (${f.ah} - ${f.bh} - (${f.a} >>> 0 < ${f.b} >>> 0 ? 1 : 0)) | 0;` +
+          `const z${k} = (rl${k} | rh${k}) === 0, s${k} = rh${k} < 0;` +
+          `const c${k} = ${f.ah} >>> 0 < ${f.bh} >>> 0 || (${f.ah} === ${f.bh} && ${f.a} >>> 0 < ${f.b} >>> 0);` +
+          `const o${k} = ((${f.ah} ^ ${f.bh}) & (${f.ah} ^ rh${k})) < 0;`,
+      );
+    } else {
+      g.emit(
+        `const ll${k} = (${f.a} >>> 0) + (${f.b} >>> 0), rl${k} = ll${k} | 0;` +
+          `const hh${k} = (${f.ah} >>> 0) + (${f.bh} >>> 0) + (ll${k} > 4294967295 ? 1 : 0), rh${k} = hh${k} | 0;` +
+          `const z${k} = (rl${k} | rh${k}) === 0, s${k} = rh${k} < 0, c${k} = hh${k} > 4294967295;` +
+          `const o${k} = ((${f.ah} ^ rh${k}) & (${f.bh} ^ rh${k})) < 0;`,
+      );
+    }
+  } else {
+    const sh = 32 - f.sz * 8;
+    g.emit(`const a${k} = ${f.a} << ${sh};`);
+    if (f.kind === LZ.Logic) {
+      g.emit(`const z${k} = a${k} === 0, s${k} = a${k} < 0, c${k} = false, o${k} = false;`);
+    } else if (f.kind === LZ.Sub) {
+      g.emit(
+        `const b${k} = ${f.b} << ${sh}, r${k} = (a${k} - b${k}) | 0;` +
+          `const z${k} = r${k} === 0, s${k} = r${k} < 0, c${k} = a${k} >>> 0 < b${k} >>> 0, o${k} = ((a${k} ^ b${k}) & (a${k} ^ r${k})) < 0;`,
+      );
+    } else {
+      g.emit(
+        `const b${k} = ${f.b} << ${sh}, r${k} = (a${k} + b${k}) | 0;` +
+          `const z${k} = r${k} === 0, s${k} = r${k} < 0, c${k} = r${k} >>> 0 < a${k} >>> 0, o${k} = ((a${k} ^ r${k}) & (b${k} ^ r${k})) < 0;`,
+      );
+    }
+  }
+  let e: string;
+  switch (t) {
+    case 0:
+      e = `o${k}`;
+      break;
+    case 1:
+      e = `c${k}`;
+      break;
+    case 2:
+      e = `z${k}`;
+      break;
+    case 3:
+      e = `(c${k} || z${k})`;
+      break;
+    case 4:
+      e = `s${k}`;
+      break;
+    case 6:
+      e = `(s${k} !== o${k})`;
+      break;
+    default:
+      e = `(z${k} || s${k} !== o${k})`;
+  }
+  return neg ? `!${e}` : e;
+}
+
+/** Emits one ALU instruction (add/or/and/sub/xor/cmp/test); false when not compiled. */
+function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const op = i.op;
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  const src = field(i, F.X_SRC);
+  const writes = op !== O.CMP && op !== O.TEST;
+  if (dst === L.MEM && i.mem !== 1) return false;
+  if (dst === L.MEM && writes) g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
+  if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
+  if (!readOperand(g, i, k, src, sz, `y${k}`)) return false;
+  const a = `x${k}`;
+  const b = `y${k}`;
+  const kind = op === O.ADD ? LZ.Add : op === O.SUB || op === O.CMP ? LZ.Sub : LZ.Logic;
+  const jsOp = op === O.OR ? "|" : op === O.XOR ? "^" : "&";
+  if (sz === 8) {
+    if (kind === LZ.Add)
+      g.emit(
+        `const t${k} = (${a} >>> 0) + (${b} >>> 0), r${k} = t${k} | 0, q${k} = (${a}h + ${b}h + (t${k} > 4294967295 ? 1 : 0)) | 0;`,
+      );
+    else if (kind === LZ.Sub)
+      g.emit(
+        `const r${k} = (${a} - ${b}) | 0, q${k} = (${a}h - ${b}h - (${a} >>> 0 < ${b} >>> 0 ? 1 : 0)) | 0;`,
+      );
+    else g.emit(`const r${k} = ${a} ${jsOp} ${b}, q${k} = ${a}h ${jsOp} ${b}h;`);
+    if (writes) {
+      if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
+      else {
+        g.emit(memWrite(k, 8, `r${k}`, `q${k}`));
+        afterStore();
+      }
+    }
+    if (kind === LZ.Logic) setFlags(g, kind, 8, `r${k}`, `q${k}`, "", "");
+    else setFlags(g, kind, 8, a, `${a}h`, b, `${b}h`);
+    return true;
+  }
+  if (sz === 4) {
+    // int32 operands, as the interpreter's register fast path keeps them.
+    if (kind === LZ.Add) g.emit(`const r${k} = (${a} + ${b}) | 0;`);
+    else if (kind === LZ.Sub) g.emit(`const r${k} = (${a} - ${b}) | 0;`);
+    else g.emit(`const r${k} = ${a} ${jsOp} ${b};`);
+    if (writes) {
+      if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = 0;`);
+      else {
+        g.emit(memWrite(k, 4, `r${k}`, "0"));
+        afterStore();
+      }
+    }
+    if (kind === LZ.Logic) setFlags(g, kind, 4, `r${k}`, "", "", "");
+    else setFlags(g, kind, 4, `(${a} | 0)`, "", `(${b} | 0)`, "");
+    return true;
+  }
+  const m = MASKS[sz];
+  if (kind === LZ.Add) g.emit(`const r${k} = (${a} + ${b}) & ${m};`);
+  else if (kind === LZ.Sub) g.emit(`const r${k} = (${a} - ${b}) & ${m};`);
+  else g.emit(`const r${k} = (${a} ${jsOp} ${b}) & ${m};`);
+  if (writes) {
+    if (dst >= 0) g.emit(writeRegStmt(g, dst, sz, `r${k}`));
+    else {
+      g.emit(memWrite(k, sz, `r${k}`, "0"));
+      afterStore();
+    }
+  }
+  if (kind === LZ.Logic) setFlags(g, kind, sz, `r${k}`, "", "", "");
+  else setFlags(g, kind, sz, a, "", b, "");
+  return true;
+}
+
+/** Emits a mov; false when not compiled. */
+function emitMov(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  const src = field(i, F.X_SRC);
+  if (dst === L.MEM) {
+    if (i.mem !== 1) return false;
+    if (!readOperand(g, i, k, src, sz, `x${k}`)) return false;
+    g.emit(memWrite(k, sz, `x${k}`, `x${k}h`));
+    afterStore();
+    return true;
+  }
+  if (!regOk(dst, sz)) return false;
+  if (sz === 8) {
+    if (!readOperand(g, i, k, src, 8, `x${k}`)) return false;
+    g.emit(`${g.lo(dst, true)} = x${k}; ${g.hi(dst, true)} = x${k}h;`);
+    return true;
+  }
+  if (!readOperand(g, i, k, src, sz, `x${k}`)) return false;
+  g.emit(writeRegStmt(g, dst, sz, `x${k}`));
+  return true;
+}
+
+/** Emits movzx/movsx/movsxd; false when not compiled. */
+function emitMovx(g: Gen, i: Insn, k: number): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  if (sz < 4 || dst < 0 || dst >= 16) return false;
+  const ssz = i.op === O.MOVSXD ? 4 : field(i, F.X_EXT);
+  if (ssz !== 1 && ssz !== 2 && ssz !== 4) return false;
+  if (!readOperand(g, i, k, field(i, F.X_SRC), ssz, `x${k}`)) return false;
+  if (i.op === O.MOVZX) {
+    g.emit(`${g.lo(dst, true)} = x${k} | 0; ${g.hi(dst, true)} = 0;`);
+    return true;
+  }
+  const sh = 32 - ssz * 8;
+  g.emit(`const v${k} = (x${k} << ${sh}) >> ${sh};`);
+  g.emit(`${g.lo(dst, true)} = v${k}; ${g.hi(dst, true)} = ${sz === 8 ? `v${k} >> 31` : "0"};`);
+  return true;
+}
+
+/**
+ * Compiles the block starting at machine address `pa` (a decode-cache hit), or returns
+ * null when its first instruction is not one the compiler handles. Fills decode-cache
+ * slots of the instructions after the first as the interpreter's fetch would.
+ */
+export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: number } | null {
+  const dc = c.dcache;
+  const rec = dc.recs;
+  const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
+  const g = new Gen();
+  const offs: number[] = [];
+  const lens: number[] = [];
+  const mfn = pa >>> 12;
+  const gen = dc.frameGen[mfn];
+  let p = pa;
+  let ended = false;
+  // Exit statements are emitted with a placeholder for the register write-back, which is
+  // only known once the whole block has been seen.
+  const WB = "/*WB*/";
+  const exitAt = (retired: number, nextOff: number): string =>
+    `{ ${WB} const s = (ripLo >>> 0) + ${nextOff}; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; return n + ${retired}; }`;
+  let loops = false;
+  for (let k = 0; k < MAX_INSNS && !ended; k++) {
+    if (p >= pageEnd) break;
+    if (dc.tag[p & DecodeCache.MASK] !== p) {
+      if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) break;
+    }
+    const b = (p & DecodeCache.MASK) * F.SLOT;
+    const pk = rec[b + F.PACK];
+    const i: Insn = {
+      op: pk & 0xff,
+      len: (pk >> 8) & 15,
+      osz: (pk >> 12) & 15,
+      mem: pk >> 16,
+      rec,
+      b,
+      off: p - pa,
+    };
+    if ((rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE)) !== 0 && i.op !== O.NOP) break;
+    const save = g.out.length;
+    const saveFlags = g.flags;
+    const saveUsed = new Set(g.used);
+    const saveWritten = new Set(g.written);
+    g.emit(`k = ${k};`);
+    const afterStore = (): void => {
+      g.emit(`if (FG[${mfn}] !== ${gen}) ${exitAt(k + 1, i.off + i.len)}`);
+    };
+    let ok = true;
+    if (i.mem === 1 && i.op !== O.NOP) ok = emitEa(g, i, k);
+    else if (i.mem !== 0 && i.op !== O.NOP) ok = false;
+    if (ok) {
+      switch (i.op) {
+        case O.ADD:
+        case O.OR:
+        case O.AND:
+        case O.SUB:
+        case O.XOR:
+        case O.CMP:
+        case O.TEST:
+          ok = emitAlu(g, i, k, afterStore);
+          break;
+        case O.MOV:
+          ok = emitMov(g, i, k, afterStore);
+          break;
+        case O.MOVZX:
+        case O.MOVSX:
+        case O.MOVSXD:
+          ok = emitMovx(g, i, k);
+          break;
+        case O.LEA: {
+          const dst = field(i, F.X_DST);
+          if (dst < 0 || dst >= 16 || i.osz < 4) ok = false;
+          else
+            g.emit(
+              `${g.lo(dst, true)} = e${k}l; ${g.hi(dst, true)} = ${i.osz === 8 ? `e${k}h` : "0"};`,
+            );
+          break;
+        }
+        case O.NOP:
+          break;
+        case O.INC:
+        case O.DEC: {
+          const dst = field(i, F.X_DST);
+          if (dst < 0 || dst >= 16 || i.osz < 4) {
+            ok = false;
+            break;
+          }
+          const inc = i.op === O.INC;
+          g.emit(`const f${k} = ${cfExpr(g)};`);
+          g.emit(`c.flags = (c.flags & -2) | f${k};`);
+          const l = g.lo(dst, true);
+          const h = g.hi(dst, true);
+          g.emit(`const a${k} = ${l}, r${k} = (a${k} + ${inc ? 1 : -1}) | 0;`);
+          g.emit(
+            `c.lz = ${inc ? LZ.Inc : LZ.Dec}; c.lzSz = ${i.osz}; c.lzA = a${k}; ${l} = r${k};`,
+          );
+          if (i.osz === 8) {
+            g.emit(`const ah${k} = ${h}; c.lzAh = ah${k};`);
+            g.emit(
+              `${h} = (ah${k} + ${inc ? `(r${k} === 0 ? 1 : 0)` : `(a${k} === 0 ? -1 : 0)`}) | 0;`,
+            );
+          } else g.emit(`${h} = 0;`);
+          g.flags = {
+            kind: inc ? LZ.Inc : LZ.Dec,
+            sz: i.osz,
+            a: `a${k}`,
+            ah: i.osz === 8 ? `ah${k}` : "0",
+            b: "",
+            bh: "",
+            cf: `f${k}`,
+          };
+          break;
+        }
+        case O.IMUL2:
+        case O.IMUL3: {
+          const dst = field(i, F.X_DST);
+          if (dst < 0 || dst >= 16 || i.osz < 4) {
+            ok = false;
+            break;
+          }
+          const sz = i.osz;
+          if (i.op === O.IMUL2) {
+            ok =
+              readOperand(g, i, k, dst, sz, `x${k}`) &&
+              readOperand(g, i, k, field(i, F.X_SRC), sz, `y${k}`);
+            if (!ok) break;
+            if (sz === 4) g.emit(`const x${k}h = 0, y${k}h = 0;`);
+          } else {
+            ok = readOperand(g, i, k, field(i, F.X_SRC), sz, `x${k}`);
+            if (!ok) break;
+            if (sz === 4) g.emit(`const x${k}h = 0;`);
+            g.emit(`const y${k} = ${field(i, F.IMM_LO)}, y${k}h = ${field(i, F.IMM_HI)};`);
+          }
+          g.emit(`const r${k} = imul(c, c.wide, x${k}, x${k}h, y${k}, y${k}h, ${sz});`);
+          g.emit(
+            `${g.lo(dst, true)} = r${k} | 0; ${g.hi(dst, true)} = ${sz === 8 ? "c.hi" : "0"};`,
+          );
+          g.flags = { ...UNKNOWN, kind: LZ.None };
+          break;
+        }
+        case O.SHL:
+        case O.SHR:
+        case O.SAR: {
+          const dst = field(i, F.X_DST);
+          const src = field(i, F.X_SRC);
+          const count = field(i, F.IMM_LO) & (i.osz === 8 ? 63 : 31);
+          if (dst < 0 || dst >= 16 || i.osz < 4 || src !== L.IMM || count === 0) {
+            ok = false;
+            break;
+          }
+          const kk = i.op === O.SAR ? 7 : i.op - O.ROL;
+          const l = g.lo(dst, true);
+          const h = g.hi(dst, true);
+          g.emit(`c.lz = 0;`);
+          if (i.osz === 8) g.emit(`${l} = shift64(c, ${kk}, ${l}, ${h}, ${count}); ${h} = c.hi;`);
+          else g.emit(`${l} = shift(c, ${kk}, ${l} >>> 0, ${count}, 4) | 0; ${h} = 0;`);
+          g.flags = { ...UNKNOWN, kind: LZ.None };
+          break;
+        }
+        case O.JCC:
+        case O.JMP: {
+          const next = i.off + i.len;
+          const immLo = field(i, F.IMM_LO);
+          const immHi = field(i, F.IMM_HI);
+          const self = immHi === -1 && immLo === -next;
+          const cond = i.op === O.JCC ? condExpr(g, field(i, F.CC), k) : "true";
+          const taken = self
+            ? `{ n += ${k + 1}; if (n + ${k + 1} <= budget) continue; ${exitAt(0, 0)} }`
+            : `{ const s = (ripLo >>> 0) + ${next}; const nh = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
+              ` const t = (s >>> 0) + ${immLo >>> 0}; const th = (nh + ${immHi} + (t >= 4294967296 ? 1 : 0)) | 0;` +
+              (i.op === O.JMP ? ` if (((th << 16) >> 16) !== th) c.gp0();` : "") +
+              ` ${WB} c.ripLo = t | 0; c.ripHi = th; return n + ${k + 1}; }`;
+          if (self) loops = true;
+          g.emit(`if (${cond}) ${taken}`);
+          g.emit(exitAt(k + 1, next));
+          ended = true;
+          break;
+        }
+        default:
+          ok = false;
+      }
+    }
+    if (!ok) {
+      g.out.length = save;
+      g.flags = saveFlags;
+      g.used.clear();
+      for (const r of saveUsed) g.used.add(r);
+      g.written.clear();
+      for (const r of saveWritten) g.written.add(r);
+      break;
+    }
+    offs.push(i.off);
+    lens.push(i.len);
+    p += i.len;
+  }
+  const count = offs.length;
+  if (count === 0) return null;
+  if (!ended) g.emit(exitAt(count, p - pa));
+  dc.markBlock(pa, p);
+  const used = [...g.used].sort((x, y) => x - y);
+  const written = [...g.written].sort((x, y) => x - y);
+  const wb = written.map((r) => `R[${r}] = l${r}; H[${r}] = h${r};`).join(" ");
+  const body = g.out.join("\n").split(WB).join(wb);
+  const src = [
+    "return function block(c, R, H, ripLo, ripHi, n, budget) {",
+    used.map((r) => `let l${r} = R[${r}], h${r} = H[${r}];`).join("\n"),
+    "const FG = c.dcache.frameGen;",
+    "let k = 0;",
+    "try {",
+    loops ? "for (;;) {" : "{",
+    body,
+    "}",
+    "} catch (e) {",
+    wb,
+    "c.ripLo = (ripLo + OFFS[k]) | 0; c.ripHi = ripHi;",
+    "c.exit.instructionLength = LENS[k];",
+    "c.blockRetired = n + k;",
+    "throw e;",
+    "}",
+    "};",
+  ].join("\n");
+  // Instruction offsets below a frame's end from a frame-aligned rip never carry into ripHi.
+  const factory = new Function(
+    "OFFS",
+    "LENS",
+    "lazyCF",
+    "condLazy",
+    "imul",
+    "shift",
+    "shift64",
+    src,
+  ) as (...a: unknown[]) => BlockFn;
+  const fn = factory(
+    Int32Array.from(offs),
+    Int32Array.from(lens),
+    lazyCF,
+    condLazy,
+    imul,
+    shift,
+    shift64,
+  );
+  c.blocks.compiled++;
+  return { fn, count };
+}
