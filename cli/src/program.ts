@@ -86,6 +86,10 @@ function buildProgram(
       "with --role domu: text typed at the domU's PV console (queued before it starts)",
     )
     .option(
+      "--console-input-file <path>",
+      "with --role domu: a file (- for stdin) read whole and typed at the domU's console",
+    )
+    .option(
       "--vcpus <N>",
       "vCPUs of the domain (default 1; vCPU 0 starts, the guest brings up the rest)",
       parseVcpus,

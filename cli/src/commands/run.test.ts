@@ -254,6 +254,9 @@ describe("hvkit run", () => {
     const input = await run([{ shutdown: 0 }], "--console-input", "x");
     expect(input.status).toBe(2);
     expect(input.stderr).toMatch(/--console-input needs --role domu/);
+    const file = await run([{ shutdown: 0 }], "--console-input-file", "-");
+    expect(file.status).toBe(2);
+    expect(file.stderr).toMatch(/--console-input-file needs --role domu/);
   });
 
   it("traces hypercalls and their results with --trace", async () => {
@@ -343,6 +346,27 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
     expect(none.status).toBe(0);
     expect(none.stdout).toMatch(/^xenstore name: domU-1$/m);
     expect(none.stdout).toMatch(/^console input: \(none\)\npowering off\n$/m);
+    const file = join(tmp, "typed.txt");
+    writeFileSync(file, "hvkit\n");
+    const fromFile = await boot(
+      "console-ring",
+      "--role",
+      "domu",
+      "--console-input",
+      "hello ",
+      "--console-input-file",
+      file,
+    );
+    expect(fromFile).toEqual({ status: 0, stdout: expected("console-ring"), stderr: "" });
+    const missing = await boot(
+      "console-ring",
+      "--role",
+      "domu",
+      "--console-input-file",
+      tmp + "/nope",
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read console input .*nope: no such file/);
   });
 
   it("the domU-only guest booted as dom0 says so on console_io and crashes (exit 13)", async () => {

@@ -40,6 +40,11 @@ export interface RunCommandOptions {
   readonly role?: RunRole;
   /** Role domU: text typed at the guest's PV console, queued before it starts. */
   readonly consoleInput?: string;
+  /**
+   * Role domU: a file (`-` for stdin) read whole before the run, its bytes queued as typed
+   * at the console after `consoleInput` (input enters once, so runs repeat exactly).
+   */
+  readonly consoleInputFile?: string;
 }
 
 /** A problem the user must fix (exit 2); the message is printed after `hvkit: `. */
@@ -88,11 +93,7 @@ export function runCommand(
   const arch = options.trace ? tracingArchPlugin(plugin, err) : plugin;
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const role = options.role ?? "dom0";
-  if (options.consoleInput !== undefined && role !== "domU") {
-    throw new UsageError(
-      "--console-input needs --role domu (a dom0's console is console_io, which has no input)",
-    );
-  }
+  const input = consoleInput(options, role);
   let run;
   try {
     run = runGuest(root, {
@@ -104,9 +105,7 @@ export function runCommand(
       vcpus: options.vcpus ?? 1,
       maxInstructions: budget,
       role,
-      ...(options.consoleInput !== undefined
-        ? { consoleInput: new TextEncoder().encode(options.consoleInput) }
-        : {}),
+      ...(input !== null ? { consoleInput: input } : {}),
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {
         for (const line of msg.split("\n")) err(`(hvkit) ${line}`);
@@ -143,4 +142,28 @@ export function runCommand(
     err(`hvkit: domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
   }
   return status;
+}
+
+/** The bytes `--console-input` and `--console-input-file` give, or null for neither. */
+function consoleInput(options: RunCommandOptions, role: RunRole): Uint8Array | null {
+  const { consoleInput: text, consoleInputFile: file } = options;
+  if (text === undefined && file === undefined) return null;
+  if (role !== "domU") {
+    const flag = text !== undefined ? "--console-input" : "--console-input-file";
+    throw new UsageError(
+      `${flag} needs --role domu (a dom0's console is console_io, which has no input)`,
+    );
+  }
+  const head = new TextEncoder().encode(text ?? "");
+  if (file === undefined) return head;
+  let tail: Uint8Array;
+  try {
+    tail = new Uint8Array(readFileSync(file === "-" ? 0 : file));
+  } catch (e) {
+    throw new UsageError(`cannot read console input ${file}: ${describeReadError(e)}`);
+  }
+  const all = new Uint8Array(head.length + tail.length);
+  all.set(head);
+  all.set(tail, head.length);
+  return all;
 }
