@@ -17,7 +17,8 @@
  *   ops on another domain xsm_memory_adjust_reservation(XSM_TARGET) fail, so they return
  *   0 extents; exchange on another domain xsm_memory_exchange(XSM_TARGET) -EPERM;
  *   max_order of a domU CONFIG_DOMU_MAX_ORDER = 9: order 10 is 0 extents for
- *   populate_physmap and -EPERM for exchange.
+ *   populate_physmap and -EPERM for exchange. xen/arch/x86/mm.c set_memory_map on another
+ *   domain: xsm_domain_memory_map(XSM_TARGET) -EPERM.
  * - xen/common/multicall.c: each entry goes through the same checks (its result -EPERM).
  * Layouts: public/domctl.h, public/sysctl.h (4.19), public/memory.h, io/console.h.
  */
@@ -38,6 +39,7 @@
 #define XENMEM_maximum_reservation 4
 #define XENMEM_populate_physmap 6
 #define XENMEM_exchange 11
+#define XENMEM_set_memory_map 13
 #define DOMID_SELF 0x7ff0
 #define NO_SUCH_DOMAIN 0x7fe0
 #define UNMAPPED 0x7fff00000000UL
@@ -201,6 +203,8 @@ static void memory(void)
     x.in.domid = x.out.domid = DOMID_SELF;
     x.in.extent_order = x.out.extent_order = 10;
     dcheck("domu memory exchange order 10 (domU max_order 9) EPERM", memop(XENMEM_exchange, &x), -EPERM);
+    struct { u16 domid, _pad[3]; u32 nr_entries, _pad2; void *buffer; } fm = { 0, { 0, 0, 0 }, 0, 0, 0 };
+    dcheck("domu memory set_memory_map of dom0 EPERM", memop(XENMEM_set_memory_map, &fm), -EPERM);
 }
 
 static void multicalls(void)

@@ -30,7 +30,12 @@
  *   XENMAPSPACE_gmfn_foreign -ENOSYS; unknown domain -ESRCH; xatp_permission_check: a
  *   domain that is not translated (PV) -EACCES.
  * - memory_map (xen/arch/x86/mm.c arch_memory_op): unreadable -EFAULT; no e820 set for
- *   the domain -ENOSYS ("Backwards compatibility"; a PV dom0 has none).
+ *   the domain -ENOSYS ("Backwards compatibility"; a PV dom0 has none); else
+ *   min(nr_entries, the map's) entries copied and nr_entries written back; a failing
+ *   copy -EFAULT. set_memory_map (same file): unreadable -EFAULT; nr_entries > E820MAX
+ *   (1024, asm/e820.h) -EINVAL; unknown domain -ESRCH; xsm_domain_memory_map
+ *   (XSM_TARGET: the domain itself may); an unreadable entry -EFAULT (map unchanged);
+ *   0 entries leaves no map (nr_e820 0: memory_map -ENOSYS again).
  * - XEN_DOMCTL_max_mem (xen/common/domctl.c): max_pages = max_memkb >> (PAGE_SHIFT-10).
  * - x86 __addr_ok (xen/arch/x86/include/asm/x86_64/uaccess.h): a guest address is below
  *   2^47 or at/above HYPERVISOR_VIRT_END; [2^47, HYPERVISOR_VIRT_END) is refused.
@@ -51,6 +56,7 @@
 #define XENMEM_add_to_physmap 7
 #define XENMEM_memory_map 9
 #define XENMEM_exchange 11
+#define XENMEM_set_memory_map 13
 #define XENMAPSPACE_shared_info 0
 #define XENMAPSPACE_grant_table 1
 #define XENMAPSPACE_gmfn_foreign 4
@@ -84,13 +90,17 @@ struct xen_memory_exchange {
     u64 nr_exchanged;
 };
 struct xen_add_to_physmap { u16 domid, size; u32 space; u64 idx, gpfn; };
-struct xen_memory_map { u32 nr_entries, _pad; void *buffer; };
+struct e820entry { u64 addr, size; u32 type; } __attribute__((packed));
+struct xen_memory_map { u32 nr_entries, _pad; struct e820entry *buffer; };
+struct xen_foreign_memory_map { u16 domid, _pad[3]; struct xen_memory_map map; };
 struct domctl { u32 cmd, interface_version; u16 domain, _pad[3]; union { u64 max_memkb; u8 pad[128]; } u; };
 
 _Static_assert(sizeof(struct xen_memory_reservation) == 32, "xen_memory_reservation");
 _Static_assert(sizeof(struct xen_memory_exchange) == 72, "xen_memory_exchange");
 _Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap");
 _Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
+_Static_assert(sizeof(struct e820entry) == 20, "e820entry");
+_Static_assert(sizeof(struct xen_foreign_memory_map) == 24, "xen_foreign_memory_map");
 
 /* Pages to balloon: page-aligned, the first two an order-1 pair (8 KiB aligned). */
 static u8 pages[8 * 4096] __attribute__((aligned(8192)));
@@ -166,10 +176,44 @@ static void queries(void)
     check("memory maximum_ram_page EINVAL start extent",
           memop(XENMEM_maximum_ram_page | (1UL << MEMOP_EXTENT_SHIFT), 0), -EINVAL);
 
-    static u8 e820[20 * 8];
+    static struct e820entry e820[8];
     struct xen_memory_map mm = { 8, 0, e820 };
     check("memory memory_map ENOSYS no map set for a PV dom0", memop(XENMEM_memory_map, &mm), -ENOSYS);
     check("memory memory_map EFAULT bad pointer", memop(XENMEM_memory_map, UNMAPPED), -EFAULT);
+
+    /* A map set through XENMEM_set_memory_map (x86; XSM_TARGET lets a domain set its own). */
+    static struct e820entry set[3] = {
+        { 0, 0x9f000, 1 }, { 0xf0000, 0x10000, 2 }, { 0x100000, 0x3f00000, 1 } };
+    struct xen_foreign_memory_map fm = { DOMID_SELF, { 0, 0, 0 }, { 3, 0, set } };
+    check("memory set_memory_map 3 entries", memop(XENMEM_set_memory_map, &fm), 0);
+    memset(e820, 0xee, sizeof(e820));
+    check("memory memory_map", memop(XENMEM_memory_map, &mm), 0);
+    check("memory memory_map nr_entries written back 3", mm.nr_entries, 3);
+    check_that("memory memory_map entries as set", e820[0].size == 0x9f000 && e820[1].type == 2 &&
+               e820[2].addr == 0x100000 && e820[2].size == 0x3f00000, (long)e820[2].size);
+    check("memory memory_map leaves the rest of the buffer", e820[3].type, (long)0xeeeeeeeeU);
+    mm.nr_entries = 2;
+    memset(e820, 0xee, sizeof(e820));
+    check("memory memory_map nr_entries 2", memop(XENMEM_memory_map, &mm), 0);
+    check("memory memory_map nr_entries 2: 2 copied", mm.nr_entries == 2 && e820[1].type == 2 && e820[2].type == 0xeeeeeeeeU, 1);
+    mm.nr_entries = 8;
+    mm.buffer = UNMAPPED;
+    check("memory memory_map EFAULT bad buffer", memop(XENMEM_memory_map, &mm), -EFAULT);
+    mm.buffer = e820;
+    fm.map.nr_entries = 1025;
+    check("memory set_memory_map EINVAL above E820MAX", memop(XENMEM_set_memory_map, &fm), -EINVAL);
+    fm.map.nr_entries = 3;
+    fm.domid = NO_SUCH_DOMAIN;
+    check("memory set_memory_map ESRCH unknown domain", memop(XENMEM_set_memory_map, &fm), -ESRCH);
+    fm.domid = DOMID_SELF;
+    fm.map.buffer = UNMAPPED;
+    check("memory set_memory_map EFAULT bad buffer", memop(XENMEM_set_memory_map, &fm), -EFAULT);
+    check("memory set_memory_map EFAULT bad pointer", memop(XENMEM_set_memory_map, UNMAPPED), -EFAULT);
+    mm.nr_entries = 8;
+    check("memory memory_map unchanged by failed sets", memop(XENMEM_memory_map, &mm) | (long)mm.nr_entries, 3);
+    fm.map.nr_entries = 0;
+    check("memory set_memory_map 0 entries", memop(XENMEM_set_memory_map, &fm), 0);
+    check("memory memory_map ENOSYS again after an empty map", memop(XENMEM_memory_map, &mm), -ENOSYS);
 }
 
 static void reservations(void)

@@ -14,6 +14,8 @@
  * - memory_map: copies up to `nr_entries` of the domain's e820 map and writes back the
  *   count; −ENOSYS when no map was set (Xen's behaviour; guests fall back to one RAM
  *   range).
+ * - set_memory_map: a toolstack (or the domain itself) sets a domain's e820 map, see
+ *   {@link setMemoryMap}.
  * - increase_reservation / decrease_reservation / populate_physmap: see
  *   {@link reservationOp}; exchange: see {@link memoryExchange}; add_to_physmap: see
  *   {@link addToPhysmap}.
@@ -41,7 +43,7 @@ import {
   XENMEMF_POPULATE_ON_DEMAND,
   XENMEMF_VNODE,
 } from "../abi/memory.js";
-import type { Domain } from "../domain.js";
+import type { Domain, MemoryMapEntry } from "../domain.js";
 import { Errno } from "../errno.js";
 import {
   readGuestStruct,
@@ -56,7 +58,7 @@ import {
 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
-import { DATA_MODELS } from "../structs.js";
+import { DATA_MODELS, defineStruct, domid, field } from "../structs.js";
 import {
   frameReleasable,
   m2pGet,
@@ -98,6 +100,9 @@ export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | b
 
     case MemoryOp.memory_map:
       return memoryMap(ctx, arg);
+
+    case MemoryOp.set_memory_map:
+      return setMemoryMap(ctx, arg);
 
     case MemoryOp.increase_reservation:
     case MemoryOp.decrease_reservation:
@@ -142,6 +147,55 @@ function memoryMap(ctx: HypercallContext, arg: bigint): number {
   }
   mapLayout.set(buf.view, 0, "nr_entries", count);
   if (writeGuestField(vcpu, arg, mapLayout, buf, "nr_entries") !== 0) return -Errno.EFAULT;
+  return 0;
+}
+
+/**
+ * `struct xen_foreign_memory_map` (public/memory.h): set_memory_map's argument. Local to
+ * this handler; its layout is the codec's from a domid_t and a nested xen_memory_map.
+ */
+const XEN_FOREIGN_MEMORY_MAP = defineStruct(
+  "xen_foreign_memory_map",
+  "Set a domain's (pseudo-physical) memory map.",
+  {
+    domid: field(domid, "The domain (DOMID_SELF allowed)."),
+    map: field(XEN_MEMORY_MAP, "nr_entries e820 entries at buffer."),
+  },
+);
+/** x86 E820MAX (xen/arch/x86/include/asm/e820.h): most entries set_memory_map takes. */
+const E820MAX = 1024;
+
+/**
+ * XENMEM_set_memory_map (x86 `arch_memory_op`): unreadable argument −EFAULT; more than
+ * E820MAX entries −EINVAL; unknown domain −ESRCH; XSM (XSM_TARGET: itself or the control
+ * domain) −EPERM; an unreadable entry −EFAULT; then the domain's map is replaced (0
+ * entries leaves it with none, so memory_map answers −ENOSYS again).
+ */
+function setMemoryMap(ctx: HypercallContext, arg: bigint): number {
+  const { machine, vcpu } = ctx;
+  const model = machine.arch.dataModel;
+  const layout = XEN_FOREIGN_MEMORY_MAP.layout(model);
+  if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
+  const count = layout.getNumber(buf.view, 0, "map.nr_entries");
+  if (count > E820MAX) return -Errno.EINVAL;
+  const d = machine.findDomain(layout.getNumber(buf.view, 0, "domid"), ctx.domain);
+  if (d === null) return -Errno.ESRCH;
+  const denied = machine.xsm.memoryStatReservation(ctx.domain, d);
+  if (denied !== 0) return denied;
+  const buffer = layout.getBigInt(buf.view, 0, "map.buffer");
+  const entry = E820_ENTRY.layout(model);
+  const map: MemoryMapEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (readGuestStruct(vcpu, buffer + BigInt(i * entry.size), entry, entryBuf) !== 0) {
+      return -Errno.EFAULT;
+    }
+    map.push({
+      addr: entry.getBigInt(entryBuf.view, 0, "addr"),
+      size: entry.getBigInt(entryBuf.view, 0, "size"),
+      type: entry.getNumber(entryBuf.view, 0, "type"),
+    });
+  }
+  d.memoryMap = map;
   return 0;
 }
 
