@@ -175,6 +175,7 @@ type FrameName =
   | ["victim", number]
   | ["peer", number]
   | ["attackerRo"]
+  | ["attackerUnmapped"]
   | ["grantTable", 1 | 2 | 3]
   | ["sharedInfo", 1 | 2]
   | ["raw", bigint];
@@ -206,6 +207,15 @@ function resolveFrame(w: HostileWorld, f: FrameName): bigint {
       return BigInt(dataFrame(w.machine, w.victim, f[1]));
     case "peer":
       return BigInt(dataFrame(w.machine, w.peer, f[1]));
+    case "attackerUnmapped": {
+      // The highest frame the attacker owns that nothing maps (fresh from a reservation).
+      const ft = w.machine.memory.frameTable;
+      const gframes = existingGrantTable(w.attacker)?.frames ?? [];
+      for (let mfn = ft.frames - 1; mfn >= 0; mfn--)
+        if (ft.owner[mfn] === w.attacker.id && ft.refCount[mfn] === 0 && !gframes.includes(mfn))
+          return BigInt(mfn);
+      return 0n;
+    }
     case "attackerRo": {
       const m = (w.attacker.arch as FakeAddressSpace).pages.get(RO_VA / PAGE);
       return BigInt(m?.mfn ?? 0);
@@ -269,7 +279,112 @@ const hostAddr = fc.oneof(
   fc.constantFrom(0n, DATA_VA + 3n * PAGE, RO_VA, MAP_VA + 1n, 0xffff830000000000n),
 );
 
+/**
+ * Well-formed grant operations on what the attacker was legally granted: maps of the
+ * victim's references for it (and the peer's), unmaps of its live handles with the right
+ * addresses, copies through those references, transfers of a fresh page.
+ */
+const wellFormedGrantCall: fc.Arbitrary<Call> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        target: fc.constantFrom(
+          [VICTIM_REFS.attackerRo, 1],
+          [VICTIM_REFS.attackerRw, 1],
+          [VICTIM_REFS.attackerRoAlias, 1],
+          [VICTIM_REFS.peerMapped, 1], // the peer's, pinned by the peer
+          [1, 3], // the peer's writable grant for the attacker
+        ),
+        flags: mapFlags,
+        slot: fc.nat(3),
+      })
+      .map((c): Call => (w) => {
+        put(w, GNTTAB_MAP_GRANT_REF, {
+          host_addr: MAP_VA + BigInt(c.slot) * PAGE,
+          flags: c.flags,
+          ref: c.target[0],
+          dom: c.target[1],
+        });
+        return { nr: Hypercall.grant_table_op, args: [GrantTableOp.map_grant_ref, SCRATCH, 1] };
+      }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ pick: fc.nat(), host: fc.boolean(), dev: fc.boolean() })
+      .map((c): Call => (w) => {
+        const live = grantMappingsOf(w.attacker);
+        const [handle, m] = live.length > 0 ? live[c.pick % live.length] : [0, undefined];
+        let host = 0n;
+        let dev = 0n;
+        if (m) {
+          const act = existingGrantTable(w.machine.domains.get(m.domid) as Domain)?.active.get(
+            m.ref,
+          );
+          const space = w.attacker.arch as FakeAddressSpace;
+          for (const vpn of GRANT_SLOTS.get(w.attacker) ?? [])
+            if (space.pages.get(vpn)?.mfn === act?.mfn) host = vpn * PAGE;
+          if (c.dev) dev = BigInt(act?.mfn ?? 0) * PAGE;
+        }
+        put(w, GNTTAB_UNMAP_GRANT_REF, {
+          host_addr: c.host ? host : 0n,
+          dev_bus_addr: dev,
+          handle,
+        });
+        return {
+          nr: Hypercall.grant_table_op,
+          args: [GrantTableOp.unmap_grant_ref, SCRATCH, 1],
+        };
+      }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        ref: fc.constantFrom(
+          VICTIM_REFS.attackerRo,
+          VICTIM_REFS.attackerRw,
+          VICTIM_REFS.peerIdle,
+          VICTIM_REFS.peerMapped,
+        ),
+        toGrant: fc.boolean(),
+        off: fc.constantFrom(0, 100, 4000),
+        len: fc.constantFrom(1, 64, 96, 200),
+      })
+      .map((c): Call => (w) => {
+        const g = c.toGrant ? "dest" : "source";
+        const l = c.toGrant ? "source" : "dest";
+        put(w, GNTTAB_COPY, {
+          [`${g}.u.ref`]: c.ref,
+          [`${g}.domid`]: 1,
+          [`${g}.offset`]: c.off,
+          [`${l}.u.gmfn`]: BigInt(dataFrame(w.machine, w.attacker, 3)),
+          [`${l}.domid`]: 0x7ff0,
+          [`${l}.offset`]: 0,
+          len: c.len,
+          flags: c.toGrant ? GNTCOPY_DEST_GREF : GNTCOPY_SOURCE_GREF,
+        });
+        return { nr: Hypercall.grant_table_op, args: [GrantTableOp.copy, SCRATCH, 1] };
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ to: fc.constantFrom([3, 0], [1, VICTIM_REFS.peerTransfer], [3, 1]) })
+      .map((c): Call => (w) => {
+        put(w, GNTTAB_TRANSFER, {
+          mfn: resolveFrame(w, ["attackerUnmapped"]),
+          domid: c.to[0],
+          ref: c.to[1],
+        });
+        return { nr: Hypercall.grant_table_op, args: [GrantTableOp.transfer, SCRATCH, 1] };
+      }),
+  },
+);
+
 const grantCall: fc.Arbitrary<Call> = fc.oneof(
+  { weight: 8, arbitrary: wellFormedGrantCall },
   {
     weight: 6,
     arbitrary: fc
@@ -464,6 +579,7 @@ const evtchnCall: fc.Arbitrary<Call> = fc
 
 /** Well-formed reservation changes and exchanges of frames the attacker names as its own. */
 const ownFrame: fc.Arbitrary<FrameName> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(["attackerUnmapped"] as FrameName) },
   fc.tuple(fc.constant("attacker" as const), fc.nat(DATA_PAGES - 1)),
   fc.constant(["attackerRo"] as FrameName),
   fc.constant(["grantTable", 2] as FrameName),
@@ -1080,7 +1196,37 @@ const stats = {
   ok: 0,
   deaths: new Map<string, number>(),
   errors: new Map<number, number>(),
+  /** Deep paths reached: steps after which each held (see {@link noteDeepPaths}). */
+  deep: new Map<string, number>(),
 };
+
+/** Records which deep states the attacker reached (legally) after a step. */
+function noteDeepPaths(w: HostileWorld): void {
+  const note = (what: string, held: boolean) => {
+    if (held) stats.deep.set(what, (stats.deep.get(what) ?? 0) + 1);
+  };
+  const maps = grantMappingsOf(w.attacker);
+  note(
+    "attacker holds a grant mapping of the victim",
+    maps.some(([, m]) => m.domid === 1),
+  );
+  note(
+    "attacker holds a writable host mapping",
+    maps.some(([, m]) => (m.flags & GNTMAP_HOST_MAP) !== 0 && !(m.flags & GNTMAP_READONLY)),
+  );
+  note(
+    "attacker bound the victim's unbound port",
+    w.victim.eventChannels.state[VICTIM_PORTS.unboundAttacker] === PortState.Interdomain,
+  );
+  note(
+    "attacker closed its end of the channel",
+    w.victim.eventChannels.state[VICTIM_PORTS.attacker] === PortState.Unbound,
+  );
+  const si = w.victim.sharedInfoMfn * 4096 + PENDING;
+  note("victim port pending from the attacker", (w.machine.memory.bytes[si] & 0x12) !== 0);
+  note("attacker reservation changed", w.attacker.totPages !== DATA_PAGES + 1);
+  note("peer received a page from the attacker", w.peer.totPages > DATA_PAGES);
+}
 
 /** Runs `calls` from the attacker, checking after every step; throws with the first failure. */
 function attack(calls: readonly Call[]): void {
@@ -1107,6 +1253,7 @@ function attack(calls: readonly Call[]): void {
     stats.steps++;
     if (Number(r) >= 0) stats.ok++;
     else stats.errors.set(Number(r), (stats.errors.get(Number(r)) ?? 0) + 1);
+    noteDeepPaths(w);
     const broken = brokenInvariant(w, base);
     if (broken !== null)
       throw new Error(`step ${i}: hypercall ${nr} (${args.join(", ")}) → ${String(r)}: ${broken}`);
@@ -1126,6 +1273,15 @@ describe("hostile guests (property)", () => {
     // The calls reach the handlers' deep paths: many succeed, and several errnos occur.
     expect(stats.ok).toBeGreaterThan(stats.steps / 10);
     expect(stats.errors.size).toBeGreaterThan(8);
+    expect([...stats.deep.keys()].sort()).toEqual([
+      "attacker bound the victim's unbound port",
+      "attacker closed its end of the channel",
+      "attacker holds a grant mapping of the victim",
+      "attacker holds a writable host mapping",
+      "attacker reservation changed",
+      "peer received a page from the attacker",
+      "victim port pending from the attacker",
+    ]);
   }, 120_000);
 });
 

@@ -21,6 +21,7 @@
  */
 import { GNTMAP_DEVICE_MAP, GNTMAP_HOST_MAP, GNTMAP_READONLY } from "../abi/grant-table.js";
 import { GrantFlags, GrantStatus, Virq } from "../abi/numbers.js";
+import { SHARED_INFO } from "../abi/xen.js";
 import type { Domain } from "../domain.js";
 import { ShutdownReason } from "../domain.js";
 import {
@@ -249,6 +250,18 @@ export function hostileWorld(): HostileWorld {
     throw new Error(`hostile world: victim ports ${vPorts.join(",")}`);
   // The attacker holds an unbound port for the victim the victim never binds.
   evtchnAllocUnbound(machine, attacker, victim.id);
+  // The victim has handled the events its binds left pending: nothing pending at start.
+  const si = SHARED_INFO.layout(machine.arch.dataModel);
+  const base = victim.sharedInfoMfn * machine.memory.pageSize;
+  machine.memory.bytes.fill(
+    0,
+    base + si.offsetOf("evtchn_pending"),
+    base + si.offsetOf("evtchn_mask"),
+  );
+  for (let i = 0; i < victim.vcpus.length; i++) {
+    si.set(machine.memory.view, base, `vcpu_info.${i}.evtchn_upcall_pending`, 0);
+    si.set(machine.memory.view, base, `vcpu_info.${i}.evtchn_pending_sel`, 0n);
+  }
 
   machine.shutdownDomain(dead, ShutdownReason.Poweroff);
   const goneId = gone.id;
