@@ -28,6 +28,10 @@
  * - evtchn_2l_set_pending (xen/common/event_2l.c): pending bit; if the port is not
  *   masked, the selector bit port / 64 and evtchn_upcall_pending; no upcall while the
  *   vCPU's evtchn_upcall_mask is set. SCHEDOP_poll wakes when a polled port is pending.
+ * - VCPUOP_register_vcpu_info on the running vCPU (common_vcpu_op, map_guest_area,
+ *   vcpu_info_populate): the old vcpu_info is copied to the new area, evtchn_pending_sel
+ *   set to ~0 and the time record refreshed there; from then on events and time updates
+ *   go to the new area only; a second registration -EBUSY.
  * Layouts: public/xen.h, public/vcpu.h, public/event_channel.h, public/sched.h.
  */
 #include "rt.h"
@@ -62,9 +66,12 @@ static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
 static u32 port;
 
+/* vCPU 0's vcpu_info: the shared_info slot until register_vcpu_info moves it. */
+static struct vcpu_info *vi0 = &((struct shared_info *)si_page)->vcpu_info[0];
+
 static u64 now(void)
 {
-    struct vcpu_time_info *t = &si->vcpu_info[0].time;
+    struct vcpu_time_info *t = &vi0->time;
     u32 v;
     u64 r;
     do {
@@ -84,8 +91,8 @@ static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64))
 static void clear(void)
 {
     __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
-    si->vcpu_info[0].evtchn_pending_sel = 0;
-    si->vcpu_info[0].evtchn_upcall_pending = 0;
+    vi0->evtchn_pending_sel = 0;
+    vi0->evtchn_upcall_pending = 0;
 }
 
 /* Polls the timer port until `deadline` (0: no timeout); 1 if it is pending. */
@@ -97,6 +104,18 @@ static int poll_until(u64 deadline)
         if (deadline && now() >= deadline) break;
     }
     return pending();
+}
+
+static long moved_sel, moved_pending;
+
+/* Waits for the timer port, noting vi0's selector bit and upcall_pending first. */
+static u64 wait_timer_bits(void)
+{
+    poll_until(0);
+    moved_sel = (vi0->evtchn_pending_sel >> (port / 64)) & 1;
+    moved_pending = vi0->evtchn_upcall_pending;
+    clear();
+    return now();
 }
 
 /* Waits for the timer port; returns the system time it woke at. */
@@ -238,7 +257,7 @@ static void periodics(void)
 static void delivery(void)
 {
     /* Port unmasked, vCPU upcalls masked: Xen's bits without an upcall. */
-    struct vcpu_info *vi = &si->vcpu_info[0];
+    struct vcpu_info *vi = vi0;
     vi->evtchn_upcall_mask = 1;
     clear();
     si->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
@@ -257,6 +276,39 @@ static void delivery(void)
     clear();
 }
 
+/* VCPUOP_register_vcpu_info on the running vCPU 0: events and time go to the new area. */
+static void moved_vcpu_info(void)
+{
+    static u8 page[4096] __attribute__((aligned(4096)));
+    u64 *mfn_list = (u64 *)start_info_ptr->mfn_list;
+    struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; } ri = { mfn_list[(u64)page >> 12], 128, 0 };
+    struct vcpu_info *old = vi0, *nw = (struct vcpu_info *)(page + 128);
+    u32 old_version = old->time.version;
+    check("time register_vcpu_info(0) while running", vcpu_op(10 /* VCPUOP_register_vcpu_info */, 0, &ri), 0);
+    vi0 = nw;
+    check("time register_vcpu_info copies the old area (upcall mask 1)", nw->evtchn_upcall_mask, 1);
+    check("time register_vcpu_info marks every selector pending", (long)nw->evtchn_pending_sel, -1);
+    check_that("time register_vcpu_info refreshes the moved time record",
+               (nw->time.version & 1) == 0 && nw->time.version >= old_version && nw->time.tsc_to_system_mul != 0,
+               nw->time.version);
+    clear();
+    old->evtchn_pending_sel = 0;
+    old->evtchn_upcall_pending = 0;
+    si->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
+    u64 deadline = now() + MS;
+    singleshot(0, deadline, 0);
+    u64 w = wait_timer_bits();
+    check("time VIRQ_TIMER after the move: selector bit in the new area", moved_sel, 1);
+    check("time VIRQ_TIMER after the move: upcall_pending in the new area", moved_pending, 1);
+    check("time VIRQ_TIMER after the move: old shared_info slot untouched",
+          (long)(old->evtchn_pending_sel | old->evtchn_upcall_pending), 0);
+    check_that("time system time from the moved record at the deadline (within 20 us)", in_window(w, deadline, SLACK),
+               (long)(w - deadline));
+    check("time register_vcpu_info(0) again EBUSY", vcpu_op(10, 0, &ri), -16);
+    si->evtchn_mask[port / 64] |= 1UL << (port % 64);
+    clear();
+}
+
 int guest_main(void)
 {
     u64 si_mfn = start_info_ptr->shared_info >> 12;
@@ -271,5 +323,6 @@ int guest_main(void)
     set_timer_ops();
     periodics();
     delivery();
+    moved_vcpu_info();
     return 0;
 }

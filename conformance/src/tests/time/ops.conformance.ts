@@ -8,7 +8,9 @@
  * another vCPU, −ENOENT, −EFAULT, stop), set_timer_op (deadline, past, 0 cancels, wrapped
  * and 2^51 ns timeouts become 100 ms), periodic timers (−EINVAL below 1 ms and above
  * STIME_DELTA_MAX, first tick at once, 1 ms apart, stop), and VIRQ_TIMER's pending,
- * selector and upcall_pending bits with the port unmasked and masked.
+ * selector and upcall_pending bits with the port unmasked and masked; then vCPU 0's
+ * vcpu_info moved by register_vcpu_info (events and the time record follow it, −EBUSY
+ * the second time).
  */
 import { ShutdownReason } from "@hvkit/core";
 import { guestBootTest } from "../guest-boot.js";
