@@ -29,6 +29,7 @@ import {
   evtchnSetPending,
 } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
+import { grantReleaseMappings } from "./hypercalls/grant-table.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
   ConsoleSink,
@@ -322,6 +323,7 @@ export class HvMachine implements Machine, SchedulerHost {
   destroyDomain(domain: Domain): void {
     if (this.domainMap.get(domain.id) !== domain) return;
     evtchnDestroy(this, domain);
+    grantReleaseMappings(this, domain);
     if (!domain.isDead) this.live--;
     domain.state = DomainState.Dying;
     this.domainMap.delete(domain.id);

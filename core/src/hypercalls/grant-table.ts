@@ -53,6 +53,7 @@ import { DomainState, ShutdownReason, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import {
   type ActiveGrant,
+  existingGrantTable,
   GntPin,
   type GrantTable,
   grantTableOf,
@@ -696,6 +697,39 @@ function arrayLayout(cmd: number, machine: Machine): StructLayout | null {
       return GNTTAB_COPY.layout(model);
     default:
       return null;
+  }
+}
+
+/**
+ * Xen's gnttab_release_mappings, for a domain being destroyed: each map handle it still
+ * holds gives back its pins, the frame references and writable type references its host
+ * and device halves took, and the granter's GTF_reading / GTF_writing are reduced, so the
+ * granter can end foreign access and give the page back. The mappings themselves go with
+ * the dying domain's address space. Called by the machine's destroyDomain.
+ */
+export function grantReleaseMappings(machine: Machine, domain: Domain): void {
+  const lgt = existingGrantTable(domain);
+  if (!lgt) return;
+  for (const map of lgt.maptrack) {
+    if (map.flags === 0) continue;
+    const rd = domainById(machine, map.domid);
+    const rgt = rd ? existingGrantTable(rd) : undefined;
+    if (rgt && map.ref < rgt.nrEntries) {
+      const act = rgt.activeEntry(map.ref);
+      const readonly = (map.flags & GNTMAP_READONLY) !== 0;
+      if (map.flags & GNTMAP_DEVICE_MAP) {
+        if (!readonly) putWritable(machine, act.mfn);
+        putPage(machine, act.mfn);
+        act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
+      }
+      if (map.flags & GNTMAP_HOST_MAP) {
+        if (!readonly) putWritable(machine, act.mfn);
+        putPage(machine, act.mfn);
+        act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
+      }
+      reduceStatusForPin(machine, rgt, map.ref, act, readonly);
+    }
+    map.flags = 0;
   }
 }
 
