@@ -706,7 +706,7 @@ export function condLazy(s: AluState, cc: number): boolean {
 }
 
 /** High 32 bits of the unsigned 32×32-bit product of a and b. */
-function mulhu32(a: number, b: number): number {
+export function mulhu32(a: number, b: number): number {
   const a0 = a & 0xffff,
     a1 = a >>> 16,
     b0 = b & 0xffff,

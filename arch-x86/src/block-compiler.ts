@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { condLazy, imul, lazyCF, shift, shift64 } from "./alu.js";
+import { PARITY, condLazy, imul, lazyCF, mulhu32 } from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
@@ -89,6 +89,17 @@ class Gen {
   readonly written = new Set<number>();
   out: string[] = [];
   flags: FlagInfo = UNKNOWN;
+  /**
+   * Stores of the last flag writer's lazy-flag record not yet emitted: a later writer that
+   * replaces the whole record drops them; anything that may fault, read the record or
+   * leave the block emits them first ({@link flush}).
+   */
+  pending = "";
+
+  flush(): void {
+    if (this.pending !== "") this.out.push(this.pending);
+    this.pending = "";
+  }
 
   lo(r: number, write = false): string {
     this.used.add(r);
@@ -201,16 +212,55 @@ function emitEa(g: Gen, i: Insn, k: number): boolean {
   return true;
 }
 
-/** Read of a memory operand of size `sz` at `e{k}`: 1–4 unsigned; 8 low half, high in c.hi. */
-function memRead(k: number, sz: number): string {
-  const fn = sz === 1 ? "rd8" : sz === 2 ? "rd16" : sz === 4 ? "rd32" : "rd64";
-  return `c.${fn}(e${k}l, e${k}h)`;
+/**
+ * Statements reading the memory operand at `e{k}` (size `sz`) into `{name}` (1–4:
+ * unsigned; 8: int32 halves `{name}`, `{name}h`): the CPU's TLB fast path inline, its
+ * `rd*` methods (page walk, faults) otherwise.
+ */
+function emitMemRead(g: Gen, k: number, sz: number, name: string): void {
+  const e = `e${k}l`;
+  const eh = `e${k}h`;
+  g.emit(
+    `const tr${k} = (${e} >>> 12) & 4095;` +
+      ` const mr${k} = TL[tr${k}] === (${e} & -4096) && TH[tr${k}] === ${eh} && (TP[tr${k}] & RM) !== 0 && (${e} & 4095) <= ${4096 - sz};` +
+      ` const pr${k} = TB[tr${k}] | (${e} & 4095);`,
+  );
+  switch (sz) {
+    case 1:
+      g.emit(`const ${name} = mr${k} ? MB[pr${k}] : c.rd8(${e}, ${eh});`);
+      break;
+    case 2:
+      g.emit(`const ${name} = mr${k} ? DV.getUint16(pr${k}, true) : c.rd16(${e}, ${eh});`);
+      break;
+    case 4:
+      g.emit(`const ${name} = mr${k} ? DV.getUint32(pr${k}, true) : c.rd32(${e}, ${eh});`);
+      break;
+    default:
+      g.emit(
+        `const ${name} = mr${k} ? DV.getInt32(pr${k}, true) : c.rd64(${e}, ${eh});` +
+          ` const ${name}h = mr${k} ? DV.getInt32(pr${k} + 4, true) : c.hi;`,
+      );
+  }
 }
 
+/** Statement writing `v` (`vh`: high half, size 8) to the memory operand at `e{k}`. */
 function memWrite(k: number, sz: number, v: string, vh: string): string {
-  if (sz === 8) return `c.wr64(e${k}l, e${k}h, ${v}, ${vh});`;
-  const fn = sz === 1 ? "wr8" : sz === 2 ? "wr16" : "wr32";
-  return `c.${fn}(e${k}l, e${k}h, ${v});`;
+  const e = `e${k}l`;
+  const eh = `e${k}h`;
+  const head =
+    `{ const t = (${e} >>> 12) & 4095;` +
+    ` if (TL[t] === (${e} & -4096) && TH[t] === ${eh} && (TP[t] & WM) !== 0 && (${e} & 4095) <= ${4096 - sz}) {` +
+    ` const pa = TB[t] | (${e} & 4095);`;
+  switch (sz) {
+    case 1:
+      return `${head} MB[pa] = ${v}; } else c.wr8(${e}, ${eh}, ${v}); }`;
+    case 2:
+      return `${head} DV.setUint16(pa, ${v}, true); } else c.wr16(${e}, ${eh}, ${v}); }`;
+    case 4:
+      return `${head} DV.setInt32(pa, ${v}, true); } else c.wr32(${e}, ${eh}, ${v}); }`;
+    default:
+      return `${head} DV.setInt32(pa, ${v}, true); DV.setInt32(pa + 4, ${vh}, true); } else c.wr64(${e}, ${eh}, ${v}, ${vh}); }`;
+  }
 }
 
 /**
@@ -223,7 +273,7 @@ function readOperand(g: Gen, i: Insn, k: number, loc: number, sz: number, name: 
       if (loc >= 16) return false;
       g.emit(`const ${name} = ${g.lo(loc)}, ${name}h = ${g.hi(loc)};`);
     } else if (loc === L.MEM && i.mem === 1) {
-      g.emit(`const ${name} = ${memRead(k, 8)}, ${name}h = c.hi;`);
+      emitMemRead(g, k, 8, name);
     } else if (loc === L.IMM) {
       g.emit(`const ${name} = ${field(i, F.IMM_LO)}, ${name}h = ${field(i, F.IMM_HI)};`);
     } else return false;
@@ -233,7 +283,7 @@ function readOperand(g: Gen, i: Insn, k: number, loc: number, sz: number, name: 
     if (!regOk(loc, sz)) return false;
     g.emit(`const ${name} = ${readRegExpr(g, loc, sz)};`);
   } else if (loc === L.MEM && i.mem === 1) {
-    g.emit(`const ${name} = ${memRead(k, sz)};`);
+    emitMemRead(g, k, sz, name);
   } else if (loc === L.IMM) {
     g.emit(`const ${name} = ${(field(i, F.IMM_LO) & MASKS[sz]) >>> 0};`);
   } else return false;
@@ -242,12 +292,13 @@ function readOperand(g: Gen, i: Insn, k: number, loc: number, sz: number, name: 
 
 /** Stores the lazy-flag record exactly as the interpreter does, and remembers it. */
 function setFlags(g: Gen, kind: number, sz: number, a: string, ah: string, b: string, bh: string) {
-  g.emit(`c.lz = ${kind}; c.lzSz = ${sz}; c.lzA = ${a};`);
-  if (kind !== LZ.Logic) g.emit(`c.lzB = ${b};`);
+  let st = `c.lz = ${kind}; c.lzSz = ${sz}; c.lzA = ${a};`;
+  if (kind !== LZ.Logic) st += ` c.lzB = ${b};`;
   if (sz === 8) {
-    g.emit(`c.lzAh = ${ah};`);
-    if (kind !== LZ.Logic) g.emit(`c.lzBh = ${bh};`);
+    st += ` c.lzAh = ${ah};`;
+    if (kind !== LZ.Logic) st += ` c.lzBh = ${bh};`;
   }
+  g.pending = st;
   g.flags = { kind, sz, a, ah, b, bh, cf: "" };
 }
 
@@ -380,15 +431,17 @@ function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
         `const r${k} = (${a} - ${b}) | 0, q${k} = (${a}h - ${b}h - (${a} >>> 0 < ${b} >>> 0 ? 1 : 0)) | 0;`,
       );
     else g.emit(`const r${k} = ${a} ${jsOp} ${b}, q${k} = ${a}h ${jsOp} ${b}h;`);
+    if (kind === LZ.Logic) setFlags(g, kind, 8, `r${k}`, `q${k}`, "", "");
+    else setFlags(g, kind, 8, a, `${a}h`, b, `${b}h`);
     if (writes) {
       if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
       else {
+        // The operand was probed writable: the store cannot fault after the flags are set.
+        g.flush();
         g.emit(memWrite(k, 8, `r${k}`, `q${k}`));
         afterStore();
       }
     }
-    if (kind === LZ.Logic) setFlags(g, kind, 8, `r${k}`, `q${k}`, "", "");
-    else setFlags(g, kind, 8, a, `${a}h`, b, `${b}h`);
     return true;
   }
   if (sz === 4) {
@@ -396,30 +449,32 @@ function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
     if (kind === LZ.Add) g.emit(`const r${k} = (${a} + ${b}) | 0;`);
     else if (kind === LZ.Sub) g.emit(`const r${k} = (${a} - ${b}) | 0;`);
     else g.emit(`const r${k} = ${a} ${jsOp} ${b};`);
+    if (kind === LZ.Logic) setFlags(g, kind, 4, `r${k}`, "", "", "");
+    else setFlags(g, kind, 4, `(${a} | 0)`, "", `(${b} | 0)`, "");
     if (writes) {
       if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = 0;`);
       else {
+        g.flush();
         g.emit(memWrite(k, 4, `r${k}`, "0"));
         afterStore();
       }
     }
-    if (kind === LZ.Logic) setFlags(g, kind, 4, `r${k}`, "", "", "");
-    else setFlags(g, kind, 4, `(${a} | 0)`, "", `(${b} | 0)`, "");
     return true;
   }
   const m = MASKS[sz];
   if (kind === LZ.Add) g.emit(`const r${k} = (${a} + ${b}) & ${m};`);
   else if (kind === LZ.Sub) g.emit(`const r${k} = (${a} - ${b}) & ${m};`);
   else g.emit(`const r${k} = (${a} ${jsOp} ${b}) & ${m};`);
+  if (kind === LZ.Logic) setFlags(g, kind, sz, `r${k}`, "", "", "");
+  else setFlags(g, kind, sz, a, "", b, "");
   if (writes) {
     if (dst >= 0) g.emit(writeRegStmt(g, dst, sz, `r${k}`));
     else {
+      g.flush();
       g.emit(memWrite(k, sz, `r${k}`, "0"));
       afterStore();
     }
   }
-  if (kind === LZ.Logic) setFlags(g, kind, sz, `r${k}`, "", "", "");
-  else setFlags(g, kind, sz, a, "", b, "");
   return true;
 }
 
@@ -465,6 +520,97 @@ function emitMovx(g: Gen, i: Insn, k: number): boolean {
 }
 
 /**
+ * Statements computing imul of `x{k}` by `y{k}` into `r{k}` (and `q{k}`, size 8) with the
+ * flags alu.ts `imul` gives; the cases that function decides by a double estimate or a
+ * 128-bit product are left to it.
+ */
+function imulCode(sz: number, k: number): string {
+  const x = `x${k}`;
+  const y = `y${k}`;
+  if (sz === 4) {
+    return (
+      `const r${k} = Math.imul(${x}, ${y}), v${k} = (${x} | 0) * (${y} | 0) !== r${k};` +
+      ` c.lz = 0; c.flags = (c.flags & -2262) | ((r${k} >>> 31) << 7) | PARITY[r${k} & 255] | (v${k} ? 2049 : 0);`
+    );
+  }
+  return (
+    `let r${k}, q${k};` +
+    `if (${x}h === ${x} >> 31 && ${y}h === ${y} >> 31) {` +
+    ` const a1 = ${x} >> 16, a0 = ${x} & 65535, b1 = ${y} >> 16, b0 = ${y} & 65535;` +
+    ` r${k} = Math.imul(${x}, ${y});` +
+    ` q${k} = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / 4294967296)) | 0;` +
+    ` c.lz = 0; c.flags = (c.flags & -2262) | ((q${k} >>> 31) << 7) | PARITY[r${k} & 255];` +
+    `} else {` +
+    ` const est = (${x}h * 4294967296 + (${x} >>> 0)) * (${y}h * 4294967296 + (${y} >>> 0));` +
+    ` if (Math.abs(est) < 4.6e18 || est > 1e19 || est < -1e19) {` +
+    `  r${k} = Math.imul(${x}, ${y});` +
+    `  q${k} = (Math.imul(${x}h, ${y}) + Math.imul(${x}, ${y}h) + mulhu32(${x}, ${y})) | 0;` +
+    `  c.lz = 0; c.flags = (c.flags & -2262) | ((q${k} >>> 31) << 7) | PARITY[r${k} & 255] |` +
+    `   (est > 1e19 || est < -1e19 ? 2049 : 0);` +
+    ` } else { r${k} = imul(c, c.wide, ${x}, ${x}h, ${y}, ${y}h, 8); q${k} = c.hi; }` +
+    `}`
+  );
+}
+
+/**
+ * Statements for shl/shr/sar of register (`l`, `h`) by the constant `count` (1–63), as
+ * alu.ts `shift`/`shift64` compute them (the result and all six status flags, `lz` none).
+ */
+function shiftCode(op: number, sz: number, count: number, l: string, h: string, k: number): string {
+  let cf: string, rl: string, rh: string, of: string;
+  if (sz === 4) {
+    if (op === O.SHL) {
+      cf = `(${l} >>> ${32 - count}) & 1`;
+      rl = `${l} << ${count}`;
+      of = `((${l} >>> 31) ^ (${l} >>> 30)) & 1`;
+    } else if (op === O.SHR) {
+      cf = `(${l} >>> ${count - 1}) & 1`;
+      rl = `${l} >>> ${count}`;
+      of = `${l} >>> 31`;
+    } else {
+      cf = `(${l} >> ${count - 1}) & 1`;
+      rl = `${l} >> ${count}`;
+      of = "0";
+    }
+    return (
+      `const c${k} = ${cf}, o${k} = ${of}, r${k} = (${rl}) | 0; ${l} = r${k}; ${h} = 0;` +
+      ` c.lz = 0; c.flags = (c.flags & -2262) | c${k} | (o${k} << 11) | (r${k} === 0 ? 64 : 0) |` +
+      ` ((r${k} >>> 31) << 7) | PARITY[r${k} & 255];`
+    );
+  }
+  if (op === O.SHL) {
+    of = `((${h} >>> 31) ^ (${h} >>> 30)) & 1`;
+    if (count < 32) {
+      cf = `(${h} >>> ${32 - count}) & 1`;
+      rh = `(${h} << ${count}) | (${l} >>> ${32 - count})`;
+      rl = `${l} << ${count}`;
+    } else {
+      cf = count === 32 ? `${h} & 1` : `(${l} >>> ${64 - count}) & 1`;
+      rh = `${l} << ${count - 32}`;
+      rl = "0";
+    }
+  } else {
+    const sr = op === O.SHR ? ">>>" : ">>";
+    of = op === O.SHR ? `${h} >>> 31` : "0";
+    if (count < 32) {
+      cf = `(${l} >>> ${count - 1}) & 1`;
+      rl = `(${l} >>> ${count}) | (${h} << ${32 - count})`;
+      rh = `${h} ${sr} ${count}`;
+    } else {
+      cf = count === 32 ? `${l} >>> 31` : `(${h} >>> ${count - 33}) & 1`;
+      rl = `${h} ${sr} ${count - 32}`;
+      rh = op === O.SHR ? "0" : `${h} >> 31`;
+    }
+  }
+  return (
+    `const c${k} = ${cf}, o${k} = ${of}, r${k} = (${rl}) | 0, q${k} = (${rh}) | 0;` +
+    ` ${l} = r${k}; ${h} = q${k}; c.lz = 0;` +
+    ` c.flags = (c.flags & -2262) | c${k} | (o${k} << 11) | ((r${k} | q${k}) === 0 ? 64 : 0) |` +
+    ` ((q${k} >>> 31) << 7) | PARITY[r${k} & 255];`
+  );
+}
+
+/**
  * Compiles the block starting at machine address `pa` (a decode-cache hit), or returns
  * null when its first instruction is not one the compiler handles. Fills decode-cache
  * slots of the instructions after the first as the interpreter's fetch would.
@@ -505,6 +651,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     if ((rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE)) !== 0 && i.op !== O.NOP) break;
     const save = g.out.length;
     const saveFlags = g.flags;
+    const savePending = g.pending;
     const saveUsed = new Set(g.used);
     const saveWritten = new Set(g.written);
     g.emit(`k = ${k};`);
@@ -512,6 +659,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
       g.emit(`if (FG[${mfn}] !== ${gen}) ${exitAt(k + 1, i.off + i.len)}`);
     };
     let ok = true;
+    // Anything that may fault sees the flags of the instructions before it.
+    if (i.mem !== 0 && i.op !== O.NOP && i.op !== O.LEA) g.flush();
     if (i.mem === 1 && i.op !== O.NOP) ok = emitEa(g, i, k);
     else if (i.mem !== 0 && i.op !== O.NOP) ok = false;
     if (ok) {
@@ -552,16 +701,17 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
             break;
           }
           const inc = i.op === O.INC;
+          if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
           g.emit(`const f${k} = ${cfExpr(g)};`);
-          g.emit(`c.flags = (c.flags & -2) | f${k};`);
           const l = g.lo(dst, true);
           const h = g.hi(dst, true);
-          g.emit(`const a${k} = ${l}, r${k} = (a${k} + ${inc ? 1 : -1}) | 0;`);
-          g.emit(
-            `c.lz = ${inc ? LZ.Inc : LZ.Dec}; c.lzSz = ${i.osz}; c.lzA = a${k}; ${l} = r${k};`,
-          );
+          g.emit(`const a${k} = ${l}, r${k} = (a${k} + ${inc ? 1 : -1}) | 0; ${l} = r${k};`);
+          g.pending =
+            `c.flags = (c.flags & -2) | f${k}; ` +
+            `c.lz = ${inc ? LZ.Inc : LZ.Dec}; c.lzSz = ${i.osz}; c.lzA = a${k};` +
+            (i.osz === 8 ? ` c.lzAh = ah${k};` : "");
           if (i.osz === 8) {
-            g.emit(`const ah${k} = ${h}; c.lzAh = ah${k};`);
+            g.emit(`const ah${k} = ${h};`);
             g.emit(
               `${h} = (ah${k} + ${inc ? `(r${k} === 0 ? 1 : 0)` : `(a${k} === 0 ? -1 : 0)`}) | 0;`,
             );
@@ -597,10 +747,10 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
             if (sz === 4) g.emit(`const x${k}h = 0;`);
             g.emit(`const y${k} = ${field(i, F.IMM_LO)}, y${k}h = ${field(i, F.IMM_HI)};`);
           }
-          g.emit(`const r${k} = imul(c, c.wide, x${k}, x${k}h, y${k}, y${k}h, ${sz});`);
-          g.emit(
-            `${g.lo(dst, true)} = r${k} | 0; ${g.hi(dst, true)} = ${sz === 8 ? "c.hi" : "0"};`,
-          );
+          // imul replaces all six status flags: earlier pending stores are dead.
+          g.pending = "";
+          g.emit(imulCode(sz, k));
+          g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = ${sz === 8 ? `q${k}` : "0"};`);
           g.flags = { ...UNKNOWN, kind: LZ.None };
           break;
         }
@@ -614,12 +764,11 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
             ok = false;
             break;
           }
-          const kk = i.op === O.SAR ? 7 : i.op - O.ROL;
           const l = g.lo(dst, true);
           const h = g.hi(dst, true);
-          g.emit(`c.lz = 0;`);
-          if (i.osz === 8) g.emit(`${l} = shift64(c, ${kk}, ${l}, ${h}, ${count}); ${h} = c.hi;`);
-          else g.emit(`${l} = shift(c, ${kk}, ${l} >>> 0, ${count}, 4) | 0; ${h} = 0;`);
+          // A non-zero count replaces all six status flags: earlier pending stores are dead.
+          g.pending = "";
+          g.emit(shiftCode(i.op, i.osz, count, l, h, k));
           g.flags = { ...UNKNOWN, kind: LZ.None };
           break;
         }
@@ -629,6 +778,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
           const immLo = field(i, F.IMM_LO);
           const immHi = field(i, F.IMM_HI);
           const self = immHi === -1 && immLo === -next;
+          g.flush();
           const cond = i.op === O.JCC ? condExpr(g, field(i, F.CC), k) : "true";
           const taken = self
             ? `{ n += ${k + 1}; if (n + ${k + 1} <= budget) continue; ${exitAt(0, 0)} }`
@@ -649,6 +799,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     if (!ok) {
       g.out.length = save;
       g.flags = saveFlags;
+      g.pending = savePending;
       g.used.clear();
       for (const r of saveUsed) g.used.add(r);
       g.written.clear();
@@ -661,7 +812,10 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
   }
   const count = offs.length;
   if (count === 0) return null;
-  if (!ended) g.emit(exitAt(count, p - pa));
+  if (!ended) {
+    g.flush();
+    g.emit(exitAt(count, p - pa));
+  }
   dc.markBlock(pa, p);
   const used = [...g.used].sort((x, y) => x - y);
   const written = [...g.written].sort((x, y) => x - y);
@@ -671,6 +825,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     "return function block(c, R, H, ripLo, ripHi, n, budget) {",
     used.map((r) => `let l${r} = R[${r}], h${r} = H[${r}];`).join("\n"),
     "const FG = c.dcache.frameGen;",
+    "const TL = c.tlbLo, TH = c.tlbHi, TP = c.tlbPerm, TB = c.tlbBase;",
+    "const MB = c.bytes, DV = c.view, RM = c.rMask, WM = c.wMask;",
     "let k = 0;",
     "try {",
     loops ? "for (;;) {" : "{",
@@ -692,8 +848,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     "lazyCF",
     "condLazy",
     "imul",
-    "shift",
-    "shift64",
+    "PARITY",
+    "mulhu32",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -702,8 +858,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     lazyCF,
     condLazy,
     imul,
-    shift,
-    shift64,
+    PARITY,
+    mulhu32,
   );
   c.blocks.compiled++;
   return { fn, count };
