@@ -12,6 +12,11 @@
  *   bad domain, extent_order > max_order(), an extent array failing
  *   guest_handle_subrange_okay) makes them return the start extent; an array element
  *   that cannot be read stops them there (the count so far).
+ * - construct_memop_from_reservation: XENMEMF_address_bits at or below PAGE_SHIFT, and
+ *   propagate_node: a node >= MAX_NUMNODES (64) for the control domain, fail the call
+ *   (the start extent back; -EINVAL for exchange's out.mem_flags). populate_physmap with
+ *   XENMEMF_populate_on_demand on oneself does nothing ("Disallow populating PoD pages
+ *   on oneself").
  * - max_order(): control domain CONFIG_CTLDOM_MAX_ORDER = CONFIG_PAGEALLOC_MAX_ORDER =
  *   2 * PAGETABLE_ORDER = 18 on x86 (xen/arch/x86/include/asm/config.h).
  * - alloc_domheap_pages/domain_adjust_tot_pages: an allocation past d->max_pages fails,
@@ -61,6 +66,8 @@
 #define XENMAPSPACE_grant_table 1
 #define XENMAPSPACE_gmfn_foreign 4
 #define MEMOP_EXTENT_SHIFT 6
+#define XENMEMF_node(n) (((n) + 1) << 8)
+#define XENMEMF_populate_on_demand (1U << 16)
 #define DOMID_SELF 0x7ff0
 #define NO_SUCH_DOMAIN 0x7fe0
 #define M2P ((const u64 *)0xffff800000000000UL)
@@ -286,6 +293,22 @@ static void reservations(void)
     check("memory populate_physmap extent_order 19: 0 done", resv(XENMEM_populate_physmap, &one, 1, 19), 0);
     check("memory populate_physmap bad extent_start: 0 done",
           resv(XENMEM_populate_physmap, (u64 *)NONCANONICAL, 1, 0), 0);
+    {
+        struct xen_memory_reservation r = { &one, 1, 0, XENMEMF_populate_on_demand, DOMID_SELF };
+        check("memory populate_physmap populate-on-demand on itself: 0 done", memop(XENMEM_populate_physmap, &r), 0);
+        r.mem_flags = 12; /* XENMEMF_address_bits(12): not above PAGE_SHIFT */
+        check("memory populate_physmap address_bits 12: 0 done", memop(XENMEM_populate_physmap, &r), 0);
+        r.mem_flags = XENMEMF_node(70);
+        check("memory populate_physmap node 70 >= MAX_NUMNODES: 0 done", memop(XENMEM_populate_physmap, &r), 0);
+        /*
+         * The array is checked from the start extent (guest_handle_subrange_okay): element
+         * 4 would be the guest-readable M2P at 0xffff800000000000, in Xen's range.
+         */
+        struct xen_memory_reservation d = { (u64 *)(0xffff800000000000UL - 32), 8, 0, 0, DOMID_SELF };
+        check("memory decrease_reservation array checked from the start extent: returns it",
+              memop(XENMEM_decrease_reservation | (4UL << MEMOP_EXTENT_SHIFT), &d), 4);
+        check("memory current unchanged by refused populates", query(XENMEM_current_reservation, DOMID_SELF), cur - 2);
+    }
     /* An array whose second element faults: the first extent is done, then it stops. */
     u64 *tail = (u64 *)(edge + 4096 - 8);
     *tail = pfn_of(page(0));
@@ -383,6 +406,9 @@ static void exchanges(void)
     check("memory exchange EINVAL non-zero start extent",
           memop(XENMEM_exchange | (1UL << MEMOP_EXTENT_SHIFT), &x), -EINVAL);
     check("memory exchange EFAULT bad pointer", memop(XENMEM_exchange, UNMAPPED), -EFAULT);
+    x.out.mem_flags = XENMEMF_node(70);
+    check("memory exchange EINVAL out node 70 >= MAX_NUMNODES", memop(XENMEM_exchange, &x), -EINVAL);
+    x.out.mem_flags = 0;
     x.in.domid = x.out.domid = NO_SUCH_DOMAIN;
     check("memory exchange ESRCH unknown domain", memop(XENMEM_exchange, &x), -ESRCH);
     x.in.domid = x.out.domid = DOMID_SELF;
