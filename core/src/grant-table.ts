@@ -69,6 +69,12 @@ export class MaptrackEntry {
   domid = 0;
   /** The grant reference in the granter's table. */
   ref = 0;
+  /**
+   * The machine frame mapped, so the mapping can still be undone after the granter is
+   * destroyed (its active entries go with it; the frame stays, see
+   * {@link grantFramesMappedByOthers}).
+   */
+  mfn = -1;
 }
 
 /** A domain's grant table. */
@@ -193,4 +199,19 @@ export function grantMappingsOf(domain: Domain): [number, MaptrackEntry][] {
 /** The grant table of `domain` if it has one, without creating it. */
 export function existingGrantTable(domain: Domain): GrantTable | undefined {
   return tables.get(domain);
+}
+
+/**
+ * The frames of `domain` that other domains' grant mappings still pin (active entries
+ * with a non-zero pin for another domain). When `domain` is destroyed these are not given
+ * back to the free pool: Xen keeps a dying domain and its referenced pages until the last
+ * mapping goes, so a grantee never ends up mapping a frame handed to someone else.
+ */
+export function grantFramesMappedByOthers(domain: Domain): Set<number> {
+  const held = new Set<number>();
+  const gt = tables.get(domain);
+  if (!gt) return held;
+  for (const act of gt.active.values())
+    if (act.pin !== 0 && act.domid !== domain.id && act.mfn >= 0) held.add(act.mfn);
+  return held;
 }

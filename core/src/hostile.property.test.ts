@@ -92,7 +92,7 @@ import {
   VCPU_SET_SINGLESHOT_TIMER,
 } from "./abi/vcpu.js";
 import { MULTICALL_ENTRY, SHARED_INFO } from "./abi/xen.js";
-import type { Domain } from "./domain.js";
+import { ShutdownReason, type Domain } from "./domain.js";
 import { GntPin, existingGrantTable, grantMappingsOf } from "./grant-table.js";
 import { StructBuffer, writeGuestStruct, writeGuestU16, writeGuestU64 } from "./guest-memory.js";
 import type { HvMachine } from "./machine-impl.js";
@@ -101,7 +101,7 @@ import { PortState } from "./event-channel.js";
 import type { StructDef } from "./structs.js";
 import type { FakeAddressSpace } from "./testing/fake-arch.js";
 import { DATA_VA, hypercall } from "./testing/fake-machine.js";
-import { MAP_VA } from "./testing/grant-fixture.js";
+import { MAP_VA, mapGrant, unmapGrant, writeGrant } from "./testing/grant-fixture.js";
 import {
   dataFrame,
   DATA_PAGES,
@@ -1313,6 +1313,39 @@ function ownFrameCall(op: MemoryOp, f: FrameName, gpfn = 3n): Call {
 }
 
 describe("hostile guests: replays of the bugs the property found", () => {
+  it("a granter destroyed while another domain maps its page: the frame is never handed out again, and the mapper's unmap works (was: frame freed, unmap crashed the mapper)", () => {
+    // Xen: a dying domain stays (and keeps its pages) until the last reference goes, so
+    // the grantee's later unmap is an ordinary one (unmap_common finds the domain).
+    const w = hostileWorld();
+    const ft = w.machine.memory.frameTable;
+    const page = dataFrame(w.machine, w.attacker, 3);
+    writeGrant(w.machine, w.attacker, 0, GrantFlags.permit_access, w.victim.id, page);
+    const m = mapGrant(w.victim, {
+      ref: 0,
+      dom: w.attacker.id,
+      flags: GNTMAP_HOST_MAP | GNTMAP_DEVICE_MAP,
+      host_addr: MAP_VA + 2n * PAGE,
+    });
+    expect(m.status).toBe(0);
+    w.machine.shutdownDomain(w.attacker, ShutdownReason.Crash);
+    w.machine.destroyDomain(w.attacker);
+    // Everything free is handed out: the page the victim maps is not among it.
+    w.peer.maxPages = 10_000;
+    while (w.machine.allocFrames(w.peer, 1) !== null);
+    expect(ft.owner[page]).not.toBe(w.peer.id);
+    expect((w.victim.arch as FakeAddressSpace).pages.get(MAP_VA / PAGE + 2n)?.mfn).toBe(page);
+    const refs = ft.refCount[page];
+    const u = unmapGrant(w.victim, {
+      handle: m.handle,
+      host_addr: MAP_VA + 2n * PAGE,
+      dev_bus_addr: m.devBusAddr,
+    });
+    expect(u.status).toBe(0);
+    expect(w.victim.isDead).toBe(false);
+    expect(ft.refCount[page]).toBe(refs - 2);
+    expect(grantMappingsOf(w.victim)).toEqual([]);
+  });
+
   it("destroying a domain that maps another's grants releases its pins and references (was: leaked, GTF flags stuck)", () => {
     // Xen: domain_kill → gnttab_release_mappings drops every pin and page reference the
     // dying domain's maptrack holds and reduces the granter's GTF_reading / GTF_writing.

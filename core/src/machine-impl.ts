@@ -29,6 +29,7 @@ import {
   evtchnSetPending,
 } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
+import { grantFramesMappedByOthers } from "./grant-table.js";
 import { grantReleaseMappings } from "./hypercalls/grant-table.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
@@ -328,8 +329,15 @@ export class HvMachine implements Machine, SchedulerHost {
     domain.state = DomainState.Dying;
     this.domainMap.delete(domain.id);
     const ft = this.memory.frameTable;
+    // Frames other domains still map through its grants stay out of the free pool, held
+    // by the hypervisor (Xen keeps the dying domain until the last reference goes).
+    const held = grantFramesMappedByOthers(domain);
     for (let mfn = 0; mfn < ft.frames; mfn++) {
       if (ft.owner[mfn] !== domain.id) continue;
+      if (held.has(mfn)) {
+        ft.owner[mfn] = FRAME_XEN;
+        continue;
+      }
       ft.owner[mfn] = FRAME_FREE;
       ft.refCount[mfn] = 0;
       ft.type[mfn] = 0;

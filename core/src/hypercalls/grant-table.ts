@@ -49,7 +49,7 @@ import {
   GTF_TRANSFER_COMPLETED,
 } from "../abi/grant-table.js";
 import { GrantFlags, GrantStatus, GrantTableOp, GTF_TYPE_MASK, Hypercall } from "../abi/numbers.js";
-import { DomainState, ShutdownReason, type Domain } from "../domain.js";
+import { DomainState, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import {
   type ActiveGrant,
@@ -318,6 +318,7 @@ function mapOne(ctx: HypercallContext, layout: StructLayout): void {
   const mt = lgt.maptrack[handle];
   mt.domid = dom;
   mt.ref = ref;
+  mt.mfn = mfn;
   mt.flags = flags;
   layout.set(buf.view, 0, "dev_bus_addr", BigInt(mfn) * BigInt(machine.memory.pageSize));
   layout.set(buf.view, 0, "handle", handle);
@@ -353,20 +354,18 @@ function unmapOne(ctx: HypercallContext, layout: StructLayout, replace: boolean)
   if (!lgt || handle >= lgt.maptrack.length || lgt.maptrack[handle].flags === 0)
     return setStatusField(GrantStatus.bad_handle);
   const map = lgt.maptrack[handle];
+  // A granter destroyed while this mapping lived kept the frame (destroyDomain), as Xen
+  // keeps a dying domain until its last mapped page is released, so the unmap is an
+  // ordinary one; only the pins went with the granter's table.
   const rd = domainById(machine, map.domid);
-  if (!rd) {
-    // A grant implicitly unmapped under us: Xen crashes the caller ("naughty").
-    machine.shutdownDomain(ld, ShutdownReason.Crash, "grant unmap of a vanished domain");
-    return;
-  }
-  if (machine.xsm.grant("unmapref", ld, rd) !== 0)
+  if (rd && machine.xsm.grant("unmapref", ld, rd) !== 0)
     return setStatusField(GrantStatus.permission_denied);
-  const rgt = grantTableOf(machine, rd);
-  if (!rgt || map.ref >= rgt.nrEntries) return setStatusField(GrantStatus.bad_handle);
+  const rgt = rd ? grantTableOf(machine, rd) : null;
+  if (rd && (!rgt || map.ref >= rgt.nrEntries)) return setStatusField(GrantStatus.bad_handle);
   const ref = map.ref;
-  const act = rgt.activeEntry(ref);
+  const act = rgt ? rgt.activeEntry(ref) : null;
   const flags = map.flags;
-  const mfn = act.mfn;
+  const mfn = act ? act.mfn : map.mfn;
   const pageSize = BigInt(machine.memory.pageSize);
   if (devBusAddr !== 0n && flags & GNTMAP_DEVICE_MAP && devBusAddr !== BigInt(mfn) * pageSize)
     return setStatusField(GrantStatus.bad_dev_addr);
@@ -391,14 +390,14 @@ function unmapOne(ctx: HypercallContext, layout: StructLayout, replace: boolean)
   if (done & GNTMAP_DEVICE_MAP) {
     if (!readonly) putWritable(machine, mfn);
     putPage(machine, mfn);
-    act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
+    if (act) act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
   }
   if (done & GNTMAP_HOST_MAP) {
     if (!readonly) putWritable(machine, mfn);
     putPage(machine, mfn);
-    act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
+    if (act) act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
   }
-  if (done) reduceStatusForPin(machine, rgt, ref, act, readonly);
+  if (done && act && rgt) reduceStatusForPin(machine, rgt, ref, act, readonly);
 }
 
 function unmapGrantRef(
@@ -714,21 +713,23 @@ export function grantReleaseMappings(machine: Machine, domain: Domain): void {
     if (map.flags === 0) continue;
     const rd = domainById(machine, map.domid);
     const rgt = rd ? existingGrantTable(rd) : undefined;
-    if (rgt && map.ref < rgt.nrEntries) {
-      const act = rgt.activeEntry(map.ref);
-      const readonly = (map.flags & GNTMAP_READONLY) !== 0;
+    const act = rgt && map.ref < rgt.nrEntries ? rgt.activeEntry(map.ref) : null;
+    // Without the granter (destroyed before), only the frame references remain.
+    const mfn = act ? act.mfn : map.mfn;
+    const readonly = (map.flags & GNTMAP_READONLY) !== 0;
+    if (mfn >= 0) {
       if (map.flags & GNTMAP_DEVICE_MAP) {
-        if (!readonly) putWritable(machine, act.mfn);
-        putPage(machine, act.mfn);
-        act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
+        if (!readonly) putWritable(machine, mfn);
+        putPage(machine, mfn);
+        if (act) act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
       }
       if (map.flags & GNTMAP_HOST_MAP) {
-        if (!readonly) putWritable(machine, act.mfn);
-        putPage(machine, act.mfn);
-        act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
+        if (!readonly) putWritable(machine, mfn);
+        putPage(machine, mfn);
+        if (act) act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
       }
-      reduceStatusForPin(machine, rgt, map.ref, act, readonly);
     }
+    if (act && rgt) reduceStatusForPin(machine, rgt, map.ref, act, readonly);
     map.flags = 0;
   }
 }
