@@ -24,7 +24,8 @@
  *   dummy_vcpu_info: zeroed with evtchn_upcall_mask 1; then evtchn_pending_sel = ~0,
  *   vcpu_mark_events_pending (upcall_pending 1), force_update_vcpu_system_time.
  * - vcpu_create: a vCPU that is not up starts in RUNSTATE_offline (3); running is 0,
- *   runnable 1 (public/vcpu.h).
+ *   runnable 1, blocked 2 (public/vcpu.h); a vCPU sleeping in SCHEDOP_poll (do_poll:
+ *   no ports, a timeout) is blocked (xen/common/sched/core.c).
  * Layouts: public/vcpu.h, public/xen.h, public/arch-x86/xen-x86_64.h.
  */
 #include "rt.h"
@@ -32,6 +33,7 @@
 #define HC_memory_op 12
 #define HC_vcpu_op 24
 #define SCHEDOP_yield 0
+#define SCHEDOP_poll 3
 #define VCPUOP_initialise 0
 #define VCPUOP_up 1
 #define VCPUOP_down 2
@@ -40,6 +42,7 @@
 #define VCPUOP_register_vcpu_info 10
 #define RUNSTATE_running 0
 #define RUNSTATE_runnable 1
+#define RUNSTATE_blocked 2
 #define RUNSTATE_offline 3
 #define VGCF_in_kernel (1UL << 2)
 #define FLAT_KERNEL_CS 0xe033
@@ -83,6 +86,7 @@ static u8 info_page[4096] __attribute__((aligned(4096)));
 static struct vcpu_guest_context ctx;
 static volatile u64 counter;
 static volatile int v1_started, stage;
+static volatile u64 v1_polls;
 
 static long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
@@ -95,6 +99,15 @@ static struct vcpu_runstate_info runstate(u32 id)
     return r;
 }
 
+static u64 system_time(void)
+{
+    struct vcpu_runstate_info r = runstate(0);
+    return r.time[0] + r.time[1] + r.time[2] + r.time[3];
+}
+
+/* Xen's NOW(): the runstate times of any vCPU sum to it (vcpu_runstate_get). */
+static u64 system_time(void);
+
 void vcpu1_main(void)
 {
     v1_started = 1;
@@ -102,8 +115,14 @@ void vcpu1_main(void)
         counter++;
         yield();
     }
+    /* Stage 1: sleep in SCHEDOP_poll (no ports, 1 ms timeouts) until stage 2. */
+    while (stage == 1) {
+        struct { u32 *ports; u32 nr_ports, _pad; u64 timeout; } sp = { 0, 0, 0, system_time() + 1000000 };
+        v1_polls++;
+        HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
+    }
     /* vCPU 0 takes itself down: vCPU 1 is then the last one up. */
-    while (vcpu_op(VCPUOP_is_up, 0, 0) != 0)
+    while (stage == 2 && vcpu_op(VCPUOP_is_up, 0, 0) != 0)
         yield();
     check("vcpu down(0) by vCPU 0 itself: is_up(0) 0 seen from vCPU 1", vcpu_op(VCPUOP_is_up, 0, 0), 0);
     check("vcpu runstate(0) offline after down", runstate(0).state, RUNSTATE_offline);
@@ -227,8 +246,21 @@ int guest_main(void)
                r1b.time[RUNSTATE_offline] >= r1.time[RUNSTATE_offline] && r1b.time[0] > r1.time[0],
                (long)(r1b.time[0] - r1.time[0]));
 
-    /* vCPU 0 goes down; vCPU 1 checks and then goes down last. */
+    /* vCPU 1 sleeps in SCHEDOP_poll: blocked, and its blocked time grows. */
     stage = 1;
+    u64 p = v1_polls;
+    while (v1_polls < p + 2)
+        yield();
+    struct vcpu_runstate_info b1 = runstate(1);
+    for (int i = 0; i < 200 && v1_polls < p + 5; i++)
+        yield();
+    struct vcpu_runstate_info b2 = runstate(1);
+    check("vcpu runstate(1) blocked while it polls", b1.state, RUNSTATE_blocked);
+    check_that("vcpu runstate(1) blocked time grows", b2.time[RUNSTATE_blocked] > b1.time[RUNSTATE_blocked],
+               (long)(b2.time[RUNSTATE_blocked] - b1.time[RUNSTATE_blocked]));
+
+    /* vCPU 0 goes down; vCPU 1 checks and then goes down last. */
+    stage = 2;
     vcpu_op(VCPUOP_down, 0, 0);
     print("FAIL vcpu down(0) with vCPU 1 up: vCPU 0 still running\n");
     for (;;)

@@ -1,7 +1,7 @@
 /**
  * VCPUOP sub-ops on a 33-vCPU domain, checked by the guest itself (vcpu-ops: one
  * "ok"/"FAIL" line per check, the reasons cited in its source): −ENOENT for ids the
- * domain lacks; runstates (running, runnable, offline; times advancing); initialise
+ * domain lacks; runstates (running, runnable, blocked, offline; times advancing); initialise
  * (−EFAULT, −EINVAL contexts, −EEXIST, −EINVAL for vCPU 32 before it has a vcpu_info);
  * register_vcpu_info (−EFAULT, −ENXIO crossing a page or misaligned, −EINVAL overflow or
  * a frame not the domain's, −EACCES a page table, the new area's contents, −EBUSY the
