@@ -521,8 +521,7 @@ function emitMovx(g: Gen, i: Insn, k: number): boolean {
 
 /**
  * Statements computing imul of `x{k}` by `y{k}` into `r{k}` (and `q{k}`, size 8) with the
- * flags alu.ts `imul` gives; the cases that function decides by a double estimate or a
- * 128-bit product are left to it.
+ * status flags alu.ts `imul` gives in `fl{k}`; the 128-bit product case is left to it.
  */
 function imulCode(sz: number, k: number): string {
   const x = `x${k}`;
@@ -530,31 +529,32 @@ function imulCode(sz: number, k: number): string {
   if (sz === 4) {
     return (
       `const r${k} = Math.imul(${x}, ${y}), v${k} = (${x} | 0) * (${y} | 0) !== r${k};` +
-      ` c.lz = 0; c.flags = (c.flags & -2262) | ((r${k} >>> 31) << 7) | PARITY[r${k} & 255] | (v${k} ? 2049 : 0);`
+      ` const fl${k} = ((r${k} >>> 31) << 7) | PARITY[r${k} & 255] | (v${k} ? 2049 : 0);`
     );
   }
   return (
-    `let r${k}, q${k};` +
+    `let r${k}, q${k}, fl${k};` +
     `if (${x}h === ${x} >> 31 && ${y}h === ${y} >> 31) {` +
     ` const a1 = ${x} >> 16, a0 = ${x} & 65535, b1 = ${y} >> 16, b0 = ${y} & 65535;` +
     ` r${k} = Math.imul(${x}, ${y});` +
     ` q${k} = (a1 * b1 + Math.floor(((a1 * b0 + a0 * b1) * 65536 + a0 * b0) / 4294967296)) | 0;` +
-    ` c.lz = 0; c.flags = (c.flags & -2262) | ((q${k} >>> 31) << 7) | PARITY[r${k} & 255];` +
+    ` fl${k} = ((q${k} >>> 31) << 7) | PARITY[r${k} & 255];` +
     `} else {` +
     ` const est = (${x}h * 4294967296 + (${x} >>> 0)) * (${y}h * 4294967296 + (${y} >>> 0));` +
     ` if (Math.abs(est) < 4.6e18 || est > 1e19 || est < -1e19) {` +
     `  r${k} = Math.imul(${x}, ${y});` +
     `  q${k} = (Math.imul(${x}h, ${y}) + Math.imul(${x}, ${y}h) + mulhu32(${x}, ${y})) | 0;` +
-    `  c.lz = 0; c.flags = (c.flags & -2262) | ((q${k} >>> 31) << 7) | PARITY[r${k} & 255] |` +
-    `   (est > 1e19 || est < -1e19 ? 2049 : 0);` +
-    ` } else { r${k} = imul(c, c.wide, ${x}, ${x}h, ${y}, ${y}h, 8); q${k} = c.hi; }` +
+    `  fl${k} = ((q${k} >>> 31) << 7) | PARITY[r${k} & 255] | (est > 1e19 || est < -1e19 ? 2049 : 0);` +
+    ` } else {` +
+    `  r${k} = imul(c, c.wide, ${x}, ${x}h, ${y}, ${y}h, 8); q${k} = c.hi; fl${k} = c.flags & 2261;` +
+    ` }` +
     `}`
   );
 }
 
 /**
  * Statements for shl/shr/sar of register (`l`, `h`) by the constant `count` (1–63), as
- * alu.ts `shift`/`shift64` compute them (the result and all six status flags, `lz` none).
+ * alu.ts `shift`/`shift64` compute them: the result, and all six status flags in `fl{k}`.
  */
 function shiftCode(op: number, sz: number, count: number, l: string, h: string, k: number): string {
   let cf: string, rl: string, rh: string, of: string;
@@ -574,7 +574,7 @@ function shiftCode(op: number, sz: number, count: number, l: string, h: string, 
     }
     return (
       `const c${k} = ${cf}, o${k} = ${of}, r${k} = (${rl}) | 0; ${l} = r${k}; ${h} = 0;` +
-      ` c.lz = 0; c.flags = (c.flags & -2262) | c${k} | (o${k} << 11) | (r${k} === 0 ? 64 : 0) |` +
+      ` const fl${k} = c${k} | (o${k} << 11) | (r${k} === 0 ? 64 : 0) |` +
       ` ((r${k} >>> 31) << 7) | PARITY[r${k} & 255];`
     );
   }
@@ -604,8 +604,8 @@ function shiftCode(op: number, sz: number, count: number, l: string, h: string, 
   }
   return (
     `const c${k} = ${cf}, o${k} = ${of}, r${k} = (${rl}) | 0, q${k} = (${rh}) | 0;` +
-    ` ${l} = r${k}; ${h} = q${k}; c.lz = 0;` +
-    ` c.flags = (c.flags & -2262) | c${k} | (o${k} << 11) | ((r${k} | q${k}) === 0 ? 64 : 0) |` +
+    ` ${l} = r${k}; ${h} = q${k};` +
+    ` const fl${k} = c${k} | (o${k} << 11) | ((r${k} | q${k}) === 0 ? 64 : 0) |` +
     ` ((q${k} >>> 31) << 7) | PARITY[r${k} & 255];`
   );
 }
@@ -748,8 +748,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
             g.emit(`const y${k} = ${field(i, F.IMM_LO)}, y${k}h = ${field(i, F.IMM_HI)};`);
           }
           // imul replaces all six status flags: earlier pending stores are dead.
-          g.pending = "";
           g.emit(imulCode(sz, k));
+          g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
           g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = ${sz === 8 ? `q${k}` : "0"};`);
           g.flags = { ...UNKNOWN, kind: LZ.None };
           break;
@@ -767,8 +767,8 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
           const l = g.lo(dst, true);
           const h = g.hi(dst, true);
           // A non-zero count replaces all six status flags: earlier pending stores are dead.
-          g.pending = "";
           g.emit(shiftCode(i.op, i.osz, count, l, h, k));
+          g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
           g.flags = { ...UNKNOWN, kind: LZ.None };
           break;
         }
