@@ -15,7 +15,9 @@
  * - grant refs {@link VICTIM_REFS}: some for the attacker (read-only, writable), some for
  *   the peer (one mapped by the peer, host writable), an accept-transfer entry for the peer;
  * - event channels {@link VICTIM_PORTS}: one interdomain channel with the attacker, one
- *   with the peer, an unbound port for the attacker, one for the peer, an IPI, a VIRQ.
+ *   with the peer, an unbound port for the attacker, one for the peer, an IPI, a VIRQ;
+ * - a host mapping of a page the attacker granted it (attacker ref 0, writable), at
+ *   {@link VICTIM_MAPS_ATTACKER_VA}.
  *
  * @module
  */
@@ -30,7 +32,6 @@ import {
   evtchnBindIpi,
   evtchnBindVirq,
 } from "../event-channel.js";
-import { grantTableOf } from "../grant-table.js";
 import type { HvMachine } from "../machine-impl.js";
 import { FRAME_XEN } from "../memory.js";
 import type { Vcpu } from "../vcpu.js";
@@ -39,6 +40,8 @@ import { addFakeDomain, DATA_VA, fakeMachine } from "./fake-machine.js";
 import { mapGrant, MAP_VA, writeGrant } from "./grant-fixture.js";
 import type { RecordingConsoleSink } from "../console-sink.js";
 
+/** Where the victim host-maps the page the attacker granted it (its grant ref 0). */
+export const VICTIM_MAPS_ATTACKER_VA = MAP_VA + 3n * 4096n;
 /** Pages of data each domain has mapped writable at {@link DATA_VA}. */
 export const DATA_PAGES = 4;
 /** Where the attacker has one more page mapped read-only (right after its data pages). */
@@ -233,7 +236,15 @@ export function hostileWorld(): HostileWorld {
   });
   if (m0.status !== GrantStatus.okay || m3.status !== GrantStatus.okay)
     throw new Error("hostile world: the peer's grant maps failed");
-  grantTableOf(machine, attacker);
+  // The victim is the attacker's backend: it maps a page the attacker granted it.
+  writeGrant(machine, attacker, 0, pa, victim.id, dataFrame(machine, attacker, 3));
+  const mv = mapGrant(victim, {
+    ref: 0,
+    dom: attacker.id,
+    flags: GNTMAP_HOST_MAP,
+    host_addr: VICTIM_MAPS_ATTACKER_VA,
+  });
+  if (mv.status !== GrantStatus.okay) throw new Error("hostile world: the victim's map failed");
 
   // Event channels (ports are handed out lowest first, so the numbers are fixed).
   const aPort = evtchnAllocUnbound(machine, attacker, victim.id);
