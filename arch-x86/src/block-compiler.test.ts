@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { X86ExitReason } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
@@ -262,5 +263,128 @@ describe("block compiler against the interpreter", () => {
       }
     }
     expect(bad, bad.join("\n")).toEqual([]);
+  });
+
+  it("agrees on random programs of the compiled instruction forms (fast-check)", () => {
+    // Destinations avoid rsp, rdi (the data pointer) and r15 (the loop counter).
+    const DST = [0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14];
+    const reg = fc.constantFrom(...DST);
+    const anyReg = fc.integer({ min: 0, max: 15 });
+    const rex = (w: boolean, r: number, b: number): number[] => {
+      const x = (w ? 8 : 0) | (r >= 8 ? 4 : 0) | (b >= 8 ? 1 : 0);
+      return x === 0 ? [] : [0x40 | x];
+    };
+    const le32 = (v: number): number[] => [
+      v & 0xff,
+      (v >> 8) & 0xff,
+      (v >> 16) & 0xff,
+      (v >>> 24) & 0xff,
+    ];
+    const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
+    // [rdi + disp8] as ModRM mod 01 rm 111.
+    const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
+    const insn = fc.oneof(
+      fc
+        .tuple(
+          fc.constantFrom(0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x85, 0x89),
+          fc.boolean(),
+          reg,
+          anyReg,
+        )
+        .map(([op, w, d, s]) => [...rex(w, s, d), op, modrm(s, d)]),
+      fc
+        .tuple(fc.constantFrom(0x00, 0x08, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88), reg, anyReg)
+        .map(([op, d, s]) => [0x40 | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0), op, modrm(s, d)]),
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 7 }),
+          fc.boolean(),
+          reg,
+          fc.integer({ min: -128, max: 127 }),
+        )
+        .filter(([n]) => n !== 2 && n !== 3)
+        .map(([n, w, d, i]) => [...rex(w, 0, d), 0x83, modrm(n, d), i & 0xff]),
+      fc
+        .tuple(fc.boolean(), reg, fc.integer(), fc.integer())
+        .map(([w, d, i, j]) => [
+          ...rex(w, 0, d),
+          0xb8 + (d & 7),
+          ...le32(i),
+          ...(w ? le32(j) : []),
+        ]),
+      fc
+        .tuple(fc.constantFrom(0, 1), fc.boolean(), reg)
+        .map(([n, w, d]) => [...rex(w, 0, d), 0xff, modrm(n, d)]),
+      fc
+        .tuple(fc.boolean(), reg, anyReg)
+        .map(([w, d, s]) => [...rex(w, d, s), 0x0f, 0xaf, modrm(d, s)]),
+      fc
+        .tuple(fc.boolean(), reg, anyReg, fc.integer({ min: -128, max: 127 }))
+        .map(([w, d, s, i]) => [...rex(w, d, s), 0x6b, modrm(d, s), i & 0xff]),
+      fc
+        .tuple(fc.constantFrom(4, 5, 7), fc.boolean(), reg, fc.integer({ min: 0, max: 70 }))
+        .map(([n, w, d, i]) => [...rex(w, 0, d), 0xc1, modrm(n, d), i]),
+      fc
+        .tuple(
+          fc.constantFrom(0x8b, 0x89, 0x03, 0x2b, 0x33, 0x3b, 0x01, 0x29, 0x85),
+          fc.boolean(),
+          reg,
+          fc.integer({ min: 0, max: 120 }),
+        )
+        .map(([op, w, r, d]) => [...rex(w, r, 0), op, ...mem(r, d)]),
+      fc
+        .tuple(
+          fc.constantFrom(0xb6, 0xb7, 0xbe, 0xbf),
+          fc.boolean(),
+          reg,
+          fc.integer({ min: 0, max: 120 }),
+        )
+        .map(([op, w, r, d]) => [...rex(w, r, 0), 0x0f, op, ...mem(r, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 255 }))
+        .map(([d, i]) => [0x80, 0x7f, d, i]),
+      fc
+        .tuple(fc.boolean(), reg, anyReg, fc.integer({ min: -128, max: 127 }))
+        .map(([w, d, b, i]) => [
+          ...rex(w, d, b),
+          0x8d,
+          0x44 | ((d & 7) << 3),
+          0x38 | (b & 7),
+          i & 0xff,
+        ]),
+      fc.tuple(fc.integer({ min: 0, max: 15 })).map(([cc]) => [0x70 + cc, 5, 0xb8, 1, 2, 3, 4]),
+    );
+    const value = fc.oneof(
+      fc.constantFrom(0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0xffffffffffffffffn),
+      fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(insn, { minLength: 1, maxLength: 12 }),
+        fc.array(value, { minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 0, max: 0xfff }),
+        fc.constantFrom(1, 3, 7, 1000),
+        (body, vals, flags, budget) => {
+          // body; dec %r15d; jnz start (r15 = 3 passes).
+          const bytes = [...body.flat(), 0x41, 0xff, 0xcf, 0x75, 0];
+          bytes[bytes.length - 1] = -bytes.length & 0xff;
+          const regs = vals.slice();
+          regs[4] = 0x1ff000n;
+          regs[7] = BigInt(DATA);
+          regs[15] = 3n;
+          const data = Uint8Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff);
+          const [a, b] = both(
+            Uint8Array.from(bytes),
+            regs,
+            (flags & 0x8d5) | 0x202,
+            data,
+            budget,
+            2000,
+          );
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 500, seed: 20261128 },
+    );
   });
 });
