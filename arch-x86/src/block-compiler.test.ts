@@ -157,6 +157,21 @@ describe("block compiler against the interpreter", () => {
     expect(interp.cpu.getReg(0)).toBe(15n);
   });
 
+  it("backs off recompiling a loop that keeps writing its own code", () => {
+    // movb $1, 1(%rip) (the immediate of the add, unchanged); add $1,%eax; dec %ecx; jnz start
+    const code = hex("c60502000000" + "01" + "83c001" + "ffc9" + "75f2");
+    const m = machine(16);
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[1] = 20_000n;
+    load(m, code, regs, 0x202, new Uint8Array(0));
+    const before = m.cpu.blocks.compiled;
+    expect(trace(m, 1_000_000).at(-1)).toMatch(/^Cpuid/);
+    expect(m.cpu.getReg(0)).toBe(20_000n);
+    // One store per pass invalidates the blocks of the frame: at most one compile per 255
+    // visits of each block start (about 80 each here) instead of one per 16.
+    expect(m.cpu.blocks.compiled - before).toBeLessThan(400);
+  });
+
   it("agrees on memory operands, sub-word registers and rip-relative addressing", () => {
     const code = hex(
       [

@@ -56,6 +56,12 @@ export class BlockCache {
   readonly count = new Int32Array(SIZE);
   /** How often the interpreter reached each slot's address without a block. */
   readonly heat = new Uint8Array(SIZE);
+  /**
+   * How often each slot's block went stale because its code was written (at most 8); the
+   * interpreter waits `threshold << strikes` visits (at most 255) before compiling again,
+   * so code that keeps rewriting itself is not recompiled at every turn.
+   */
+  readonly strikes = new Uint8Array(SIZE);
   /** Each slot's block; null when its code cannot be compiled. */
   readonly fns: (BlockFn | null)[] = new Array<BlockFn | null>(SIZE).fill(null);
   /** Blocks compiled so far (for tests and statistics). */
@@ -65,6 +71,7 @@ export class BlockCache {
   flush(): void {
     this.tag.fill(-1);
     this.heat.fill(0);
+    this.strikes.fill(0);
     this.fns.fill(null);
   }
 }

@@ -438,6 +438,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const bFns = blocks.fns;
   const bCount = blocks.count;
   const bHeat = blocks.heat;
+  const bStrikes = blocks.strikes;
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
@@ -464,18 +465,21 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         // Straddles a page boundary: never compiled.
       } else {
         if (bTag[ci] !== pa || bGen[ci] !== fGen[pa >>> 12]) {
-          if (threshold >= 0 && bHeat[ci] >= threshold) {
+          if (bTag[ci] === pa) {
+            // Stale: its code was written. Each time, wait twice as long before compiling again.
+            bTag[ci] = -1;
+            bHeat[ci] = 0;
+            if (bStrikes[ci] < 8) bStrikes[ci]++;
+          }
+          const due = threshold << bStrikes[ci];
+          if (threshold >= 0 && bHeat[ci] >= (due > 255 ? 255 : due)) {
             const blk = compileBlock(c, pa);
             bTag[ci] = pa;
             bGen[ci] = fGen[pa >>> 12];
             bFns[ci] = blk === null ? null : blk.fn;
             bCount[ci] = blk === null ? 0 : blk.count;
             bHeat[ci] = 0;
-          } else {
-            // No block yet, or a stale one (its code changed): count visits.
-            bTag[ci] = -1;
-            bHeat[ci]++;
-          }
+          } else if (bHeat[ci] < 255) bHeat[ci]++;
         }
         if (bTag[ci] === pa) {
           const fn = bFns[ci];
