@@ -228,6 +228,8 @@ struct gnttab_unmap_and_replace { uint64_t host_addr, new_addr; uint32_t handle;
 struct gnttab_transfer { o_pfn mfn; uint16_t domid; uint32_t ref; int16_t status; };
 struct gnttab_set_version { uint32_t version; };
 struct gnttab_get_version { uint16_t dom, pad; uint32_t version; };
+struct gnttab_get_status_frames { uint32_t nr_frames; uint16_t dom; int16_t status; o_handle frame_list; };
+struct gnttab_swap_grant_ref { uint32_t ref_a, ref_b; int16_t status; };
 struct xen_memory_exchange {
   struct xen_memory_reservation in, out; o_ulong_x nr_exchanged;
 };

@@ -58,11 +58,13 @@ import {
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
   GNTTAB_COPY,
+  GNTTAB_GET_STATUS_FRAMES,
   GNTTAB_GET_VERSION,
   GNTTAB_MAP_GRANT_REF,
   GNTTAB_QUERY_SIZE,
   GNTTAB_SET_VERSION,
   GNTTAB_SETUP_TABLE,
+  GNTTAB_SWAP_GRANT_REF,
   GNTTAB_TRANSFER,
   GNTTAB_UNMAP_AND_REPLACE,
   GNTTAB_UNMAP_GRANT_REF,
@@ -491,7 +493,12 @@ const grantCall: fc.Arbitrary<Call> = fc.oneof(
           GrantTableOp.query_size,
           GrantTableOp.set_version,
           GrantTableOp.get_version,
+          GrantTableOp.get_status_frames,
+          GrantTableOp.swap_grant_ref,
+          GrantTableOp.swap_grant_ref,
         ),
+        refA: gref,
+        refB: gref,
         dom: domid,
         nr: fc.constantFrom(0, 1, 2, 64, 65, 0xffffffff),
         list: pointer(ARRAY),
@@ -505,6 +512,10 @@ const grantCall: fc.Arbitrary<Call> = fc.oneof(
         else if (c.op === GrantTableOp.query_size) put(w, GNTTAB_QUERY_SIZE, { dom: c.dom });
         else if (c.op === GrantTableOp.set_version)
           put(w, GNTTAB_SET_VERSION, { version: c.version });
+        else if (c.op === GrantTableOp.get_status_frames)
+          put(w, GNTTAB_GET_STATUS_FRAMES, { dom: c.dom, nr_frames: c.nr, frame_list: c.list });
+        else if (c.op === GrantTableOp.swap_grant_ref)
+          put(w, GNTTAB_SWAP_GRANT_REF, { ref_a: c.refA, ref_b: c.refB });
         else put(w, GNTTAB_GET_VERSION, { dom: c.dom });
         return { nr: Hypercall.grant_table_op, args: [c.op, c.ptr, c.n] };
       }),

@@ -182,3 +182,26 @@ export const GNTTAB_GET_VERSION = defineStruct(
     version: field(u32, "OUT: the version in use."),
   },
 );
+
+/** `struct gnttab_get_status_frames` (24 bytes on LP64): a v2 table's status frames. */
+export const GNTTAB_GET_STATUS_FRAMES = defineStruct(
+  "gnttab_get_status_frames",
+  "List the status frames of a version-2 grant table.",
+  {
+    nr_frames: field(u32, "IN: number of frames wanted."),
+    dom: field(domid, "IN: the domain (DOMID_SELF)."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+    frame_list: field(handle, "IN: guest pointer to a uint64_t array receiving the frames."),
+  },
+);
+
+/** `struct gnttab_swap_grant_ref` (12 bytes): exchange two entries of the caller's table. */
+export const GNTTAB_SWAP_GRANT_REF = defineStruct(
+  "gnttab_swap_grant_ref",
+  "Swap two of the caller's grant entries (neither may be in use).",
+  {
+    ref_a: field(grantRef, "IN: one entry."),
+    ref_b: field(grantRef, "IN: the other entry."),
+    status: field(i16, "OUT: GrantStatus (abi/numbers.ts)."),
+  },
+);

@@ -5,6 +5,8 @@ import {
   GNTMAP_DEVICE_MAP,
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
+  GNTTAB_GET_STATUS_FRAMES,
+  GNTTAB_SWAP_GRANT_REF,
   GNTTAB_UNMAP_AND_REPLACE,
   GTF_TRANSFER_COMMITTED,
   GTF_TRANSFER_COMPLETED,
@@ -39,6 +41,7 @@ import {
   writeGrant,
 } from "../testing/grant-fixture.js";
 import { MAX_GRANT_FRAMES } from "./grant-table.js";
+import type { StructDef } from "../structs.js";
 
 const DOMID_SELF = 0x7ff0;
 const PERMIT = GrantFlags.permit_access;
@@ -112,7 +115,7 @@ describe("grant_table_op setup_table, query_size, versions", () => {
     expect(op(GrantTableOp.setup_table, 1)).toBe(0);
     expect(readGuestU16(v, DATA_VA + 8n)).toBe(0x10000 + GrantStatus.bad_virt_addr);
     expect(op(GrantTableOp.dump_table, 1)).toBe(-Errno.ENOSYS);
-    expect(op(GrantTableOp.swap_grant_ref, 1)).toBe(-Errno.ENOSYS);
+    expect(op(GrantTableOp.cache_flush, 1)).toBe(-Errno.ENOSYS); // Arm only (CONFIG_HAS_GRANT_CACHE_FLUSH)
   });
 
   it("set_version accepts 1, refuses 2 with −ENOSYS (max version 1) and others with −EINVAL; get_version", () => {
@@ -586,5 +589,99 @@ describe("grant_table_op unmap_and_replace", () => {
     expect(replace(b, 77, MAP_VA, PAGE_VA).out[0].status).toBe(GrantStatus.bad_handle);
     const bare = grantWorld(false);
     expect(replace(bare.b, 0, MAP_VA, PAGE_VA).rc).toBe(-Errno.ENOSYS);
+  });
+});
+
+describe("grant_table_op get_status_frames and swap_grant_ref (Xen 4.19)", () => {
+  const sbuf = new StructBuffer(32);
+  const put = (
+    d: Domain,
+    def: StructDef,
+    fields: Record<string, number | bigint>,
+    va = DATA_VA,
+  ) => {
+    const layout = def.layout("x86_64");
+    sbuf.bytes.fill(0);
+    for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
+    expect(writeGuestStruct(d.vcpus[0], va, layout, sbuf)).toBe(0);
+  };
+  const status = (d: Domain, at: bigint) => (readGuestU16(d.vcpus[0], at) << 16) >> 16;
+  const gt = Hypercall.grant_table_op;
+
+  it("get_status_frames: -EINVAL count, -EFAULT struct or refused list, then bad_domain, permission_denied, and general_error for any frame of a v1 table", () => {
+    const refused = 0xffff800000000000n;
+    const { machine } = fakeMachine({ guestAccessOk: (_d, va) => va < refused });
+    const a = addFakeDomain(machine, { id: 1 });
+    addFakeDomain(machine, { id: 2 });
+    const at = DATA_VA + 6n; // status: u32 nr_frames, u16 dom, i16 status
+    const rows: [string, Record<string, number | bigint>, number, number | null][] = [
+      [
+        "v1: no status frames",
+        { nr_frames: 1, dom: DOMID_SELF, frame_list: DATA_VA + 0x100n },
+        0,
+        GrantStatus.general_error,
+      ],
+      [
+        "v1: asking for none is fine",
+        { nr_frames: 0, dom: DOMID_SELF, frame_list: DATA_VA + 0x100n },
+        0,
+        GrantStatus.okay,
+      ],
+      [
+        "unknown domain",
+        { nr_frames: 1, dom: 77, frame_list: DATA_VA + 0x100n },
+        0,
+        GrantStatus.bad_domain,
+      ],
+      [
+        "another domain (XSM_TARGET)",
+        { nr_frames: 1, dom: 2, frame_list: DATA_VA + 0x100n },
+        0,
+        GrantStatus.permission_denied,
+      ],
+      [
+        "a frame list access_ok refuses",
+        { nr_frames: 1, dom: DOMID_SELF, frame_list: refused },
+        -Errno.EFAULT,
+        null,
+      ],
+    ];
+    for (const [what, fields, rc, st] of rows) {
+      put(a, GNTTAB_GET_STATUS_FRAMES, { ...fields, status: 0x5a5a });
+      expect([what, hypercall(a, gt, [GrantTableOp.get_status_frames, DATA_VA, 1])]).toEqual([
+        what,
+        rc,
+      ]);
+      if (st !== null) expect([what, status(a, at)]).toEqual([what, st]);
+    }
+    expect(hypercall(a, gt, [GrantTableOp.get_status_frames, DATA_VA, 2])).toBe(-Errno.EINVAL);
+    expect(hypercall(a, gt, [GrantTableOp.get_status_frames, 0x990000, 1])).toBe(-Errno.EFAULT);
+  });
+
+  it("swap_grant_ref: exchanges two idle entries; bad_gntref past the table, okay with itself, eagain while either is pinned", () => {
+    const { machine, a, b } = grantWorld();
+    const page = mfnAt(machine, a, PAGE_VA);
+    writeGrant(machine, a, 3, GrantFlags.permit_access, b.id, page);
+    writeGrant(machine, a, 4, GrantFlags.permit_access | GrantFlags.readonly, 9, 1234);
+    const swap = (refA: number, refB: number): number => {
+      put(a, GNTTAB_SWAP_GRANT_REF, { ref_a: refA, ref_b: refB, status: 0x5a5a });
+      expect(hypercall(a, gt, [GrantTableOp.swap_grant_ref, DATA_VA, 1])).toBe(0);
+      return status(a, DATA_VA + 8n);
+    };
+    expect(swap(3, 4)).toBe(GrantStatus.okay);
+    expect(grantFlags(machine, a, 3)).toBe(GrantFlags.permit_access | GrantFlags.readonly);
+    expect(grantFlags(machine, a, 4)).toBe(GrantFlags.permit_access);
+    expect(swap(4, 4)).toBe(GrantStatus.okay);
+    expect(swap(4, 512)).toBe(GrantStatus.bad_gntref);
+    expect(swap(0xffffffff, 4)).toBe(GrantStatus.bad_gntref);
+    // b maps entry 4 (now the writable grant for b): it is pinned, so neither order swaps.
+    const m = mapGrant(b, { ref: 4, dom: a.id, flags: GNTMAP_HOST_MAP, host_addr: MAP_VA });
+    expect(m.status).toBe(GrantStatus.okay);
+    expect(swap(4, 3)).toBe(GrantStatus.eagain);
+    expect(swap(3, 4)).toBe(GrantStatus.eagain);
+    expect(grantFlags(machine, a, 4) & 3).toBe(GrantFlags.permit_access);
+    // An unreadable op is -EFAULT; count 0 does nothing.
+    expect(hypercall(a, gt, [GrantTableOp.swap_grant_ref, 0x990000, 1])).toBe(-Errno.EFAULT);
+    expect(hypercall(a, gt, [GrantTableOp.swap_grant_ref, 0x990000, 0])).toBe(0);
   });
 });

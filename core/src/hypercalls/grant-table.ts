@@ -25,6 +25,11 @@
  * - map, unmap, unmap_and_replace, transfer and copy first check their array with the
  *   arch's `guestAccessOk` (guest_handle_okay): −EFAULT, even for count 0.
  * - set_version: 1 only (Xen with gnttab=max-ver:1: version 2 is −ENOSYS); get_version.
+ * - get_status_frames: count ≠ 1 −EINVAL, −EFAULT (struct, or a frame_list the arch
+ *   refuses), then in status: bad_domain, permission_denied (XSM_TARGET), and
+ *   general_error for any frame asked of a v1 table (it has no status frames).
+ * - swap_grant_ref: per op, bad_gntref for a ref past the table, okay for a ref with
+ *   itself, eagain while either entry is pinned, else the two v1 entries are exchanged.
  * Frames named in grant entries and copies are guest frames: machine frames for PV
  * guests, p2m-translated for the others.
  *
@@ -37,11 +42,13 @@ import {
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
   GNTTAB_COPY,
+  GNTTAB_GET_STATUS_FRAMES,
   GNTTAB_GET_VERSION,
   GNTTAB_MAP_GRANT_REF,
   GNTTAB_QUERY_SIZE,
   GNTTAB_SET_VERSION,
   GNTTAB_SETUP_TABLE,
+  GNTTAB_SWAP_GRANT_REF,
   GNTTAB_TRANSFER,
   GNTTAB_UNMAP_AND_REPLACE,
   GNTTAB_UNMAP_GRANT_REF,
@@ -55,6 +62,7 @@ import {
   type ActiveGrant,
   existingGrantTable,
   GntPin,
+  GRANT_ENTRY_V1_SIZE,
   type GrantTable,
   grantTableOf,
   growGrantTable,
@@ -694,6 +702,8 @@ function arrayLayout(cmd: number, machine: Machine): StructLayout | null {
       return GNTTAB_TRANSFER.layout(model);
     case GrantTableOp.copy:
       return GNTTAB_COPY.layout(model);
+    case GrantTableOp.swap_grant_ref:
+      return GNTTAB_SWAP_GRANT_REF.layout(model);
     default:
       return null;
   }
@@ -734,6 +744,59 @@ export function grantReleaseMappings(machine: Machine, domain: Domain): void {
   }
 }
 
+// ---------------------------------------------------------------- status frames, swap
+
+/** gnttab_get_status_frames (Xen 4.19) for a v1 table, which has no status frames. */
+function getStatusFrames(ctx: HypercallContext, uop: bigint, count: number): number {
+  if (count !== 1) return -Errno.EINVAL;
+  const layout = GNTTAB_GET_STATUS_FRAMES.layout(ctx.machine.arch.dataModel);
+  if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
+  const nr = layout.getNumber(buf.view, 0, "nr_frames");
+  const list = layout.getBigInt(buf.view, 0, "frame_list");
+  if (ctx.machine.arch.guestAccessOk?.(ctx.domain, list, BigInt(8 * nr)) === false)
+    return -Errno.EFAULT;
+  const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
+  let status: number = GrantStatus.okay;
+  if (!d) status = GrantStatus.bad_domain;
+  else if (ctx.machine.xsm.grant("setup", ctx.domain, d) !== 0)
+    status = GrantStatus.permission_denied;
+  else if (nr > 0) status = GrantStatus.general_error; // nr_status_frames(v1) is 0
+  layout.set(buf.view, 0, "status", status);
+  return writeGuestField(ctx.vcpu, uop, layout, buf, "status") === 0 ? 0 : -Errno.EFAULT;
+}
+
+/** swap_grant_ref (Xen 4.19) on the caller's v1 table: a GNTST_* status. */
+function swapOne(machine: Machine, d: Domain, refA: number, refB: number): number {
+  const gt = grantTableOf(machine, d);
+  if (!gt) return GrantStatus.general_error;
+  if (refA >= gt.nrEntries || refB >= gt.nrEntries) return GrantStatus.bad_gntref;
+  if (refA === refB) return GrantStatus.okay;
+  if ((gt.active.get(refA)?.pin ?? 0) !== 0 || (gt.active.get(refB)?.pin ?? 0) !== 0)
+    return GrantStatus.eagain;
+  const a = gt.entryAddress(refA);
+  const b = gt.entryAddress(refB);
+  const bytes = machine.memory.bytes;
+  const saved = bytes.slice(a, a + GRANT_ENTRY_V1_SIZE);
+  bytes.copyWithin(a, b, b + GRANT_ENTRY_V1_SIZE);
+  bytes.set(saved, b);
+  machine.arch.onMemoryWritten?.(machine, a, GRANT_ENTRY_V1_SIZE);
+  machine.arch.onMemoryWritten?.(machine, b, GRANT_ENTRY_V1_SIZE);
+  return GrantStatus.okay;
+}
+
+function swapGrantRef(ctx: HypercallContext, uop: bigint, count: number): number {
+  const layout = GNTTAB_SWAP_GRANT_REF.layout(ctx.machine.arch.dataModel);
+  for (let i = 0; i < count; i++) {
+    const at = uop + BigInt(i * layout.size);
+    if (readGuestStruct(ctx.vcpu, at, layout, buf) !== 0) return -Errno.EFAULT;
+    const refA = layout.getNumber(buf.view, 0, "ref_a");
+    const refB = layout.getNumber(buf.view, 0, "ref_b");
+    layout.set(buf.view, 0, "status", swapOne(ctx.machine, ctx.domain, refA, refB));
+    if (writeGuestField(ctx.vcpu, at, layout, buf, "status") !== 0) return -Errno.EFAULT;
+  }
+  return 0;
+}
+
 /** HYPERVISOR_grant_table_op(cmd, uop, count). */
 export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number {
   const rawCmd = args.u32(0);
@@ -767,6 +830,10 @@ export function grantTableOp(ctx: HypercallContext, args: HypercallArgs): number
       return setVersion(ctx, uop);
     case GrantTableOp.get_version:
       return getVersion(ctx, uop);
+    case GrantTableOp.get_status_frames:
+      return getStatusFrames(ctx, uop, count);
+    case GrantTableOp.swap_grant_ref:
+      return swapGrantRef(ctx, uop, count);
     default:
       return -Errno.ENOSYS;
   }
