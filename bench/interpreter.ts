@@ -1,9 +1,9 @@
 /**
  * Interpreter speed: a CPU-bound x86_64 guest loop (sieve of Eratosthenes over 64 KiB plus
- * a multiply/shift/xor hash over the result, repeated) run by X86Cpu; millions of guest
- * instructions per second. When `qemu-x86_64` is installed, the same bytes are wrapped in
- * a static ELF (built with gcc into a temporary directory) and timed under qemu, and the
- * ratio is printed. Runnable alone:
+ * a multiply/shift/xor hash over the result, repeated) run by X86Cpu (interpreter plus block
+ * compiler, arch-x86/src/block-compiler.ts); millions of guest instructions per second. When
+ * `qemu-x86_64` is installed, the same bytes are wrapped in a static ELF (built with gcc into
+ * a temporary directory) and timed under qemu, and the ratio is printed. Runnable alone:
  * `TSX_TSCONFIG_PATH=tsconfig.base.json node --conditions=source --import tsx bench/interpreter.ts`.
  *
  * The loop (AT&T; rdi = 64 KiB buffer; result in rax, prime count in rcx):
@@ -176,7 +176,8 @@ export async function runInterpreterBench(): Promise<BenchResult> {
     method:
       `x86_64 sieve of 64 KiB + hash loop, ${REPS} repetitions (${best.retired} instructions), ` +
       `best of ${RUNS} runs after a warm-up, wall clock (process.hrtime), one core; hvkit: X86Cpu at CPL 3 ` +
-      "through 4-level paging (2 MiB pages), decode cache and TLB; qemu: the same bytes in a static " +
+      "through 4-level paging (2 MiB pages), decode cache, TLB and block compiler (hot straight-line " +
+      "runs and self-loops compiled to JS functions); qemu: the same bytes in a static " +
       "ELF under qemu-x86_64 (user mode, TCG), best of 3, including qemu start-up.",
   };
 }
