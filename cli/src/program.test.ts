@@ -63,6 +63,7 @@ describe("hvkit command line", () => {
     }
     const conf = capture();
     await runCli(["conformance", "--help"], conf);
+    expect(conf.out()).toMatch(/--role <list>\s+guest roles, comma-separated: dom0, domU/);
     for (const opt of [
       "--shard",
       "--baseline",
@@ -91,7 +92,10 @@ describe("hvkit command line", () => {
     [["conformance", "--baseline", "/nonexistent/b.json"], /cannot read baseline/],
     [["conformance", "--xtf", "/nonexistent-dir"], /cannot read XTF folder/],
     [["conformance", "--guest", "linux"], /unknown guest set "linux" \(known: hvkit-test, xtf\)/],
-    [["conformance", "--role", "domU,dom1"], /unknown role "domU" \(known: dom0\)/],
+    [
+      ["conformance", "--role", "domU,domX"],
+      /^hvkit: unknown role "domX" \(known: dom0, domU\)\n$/,
+    ],
     [["conformance", "--mode", "pv,smm"], /unknown mode "smm"/],
   ])("exits 2 on usage error %j", async (argv, message) => {
     const io = capture();
@@ -164,7 +168,23 @@ describe("hvkit command line", () => {
     expect(readFileSync(junit, "utf8")).toMatch(/^<\?xml/);
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>/);
     expect(io.out()).toMatch(/conformance: PASS/);
-    expect(io.err()).toBe("[1/1] SUCCESS     toy/pv/hvkit-test/dom0/abi/published-sizes\n");
+    expect(io.err()).toBe(
+      "[1/2] SUCCESS     toy/pv/hvkit-test/dom0/abi/published-sizes\n" +
+        "[2/2] SUCCESS     toy/pv/hvkit-test/domU/abi/published-sizes\n",
+    );
+  });
+
+  it("--role domU (any case) runs the domU cells only", async () => {
+    for (const role of ["domU", "domu"]) {
+      const io = capture(false);
+      const status = await runCli(
+        ["conformance", "--no-baseline", "--filter", "abi/", "--role", role],
+        io,
+        createRootContainer([stub]),
+      );
+      expect(status).toBe(0);
+      expect(io.err()).toBe("[1/1] SUCCESS     toy/pv/hvkit-test/domU/abi/published-sizes\n");
+    }
   });
 
   it("exits 1 when a cell fails that the baseline does not expect", async () => {

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_INSTRUCTIONS,
   DEFAULT_MEMORY_MIB,
   GUEST_SETS,
+  ROLES,
   XTF_GUEST_SET,
 } from "@hvkit/conformance";
 import { ARCH_REGISTRY } from "@hvkit/core";
@@ -143,7 +144,12 @@ function buildProgram(
       `guest sets, comma-separated: ${[...GUEST_SETS, XTF_GUEST_SET].join(", ")} (default: hvkit-test, or xtf with --xtf)`,
       parseList,
     )
-    .option("--role <list>", "guest roles, comma-separated (default: dom0)", parseList)
+    .option(
+      "--role <list>",
+      `guest roles, comma-separated: ${ROLES.join(", ")} (default: both; dom0 boots the guest as the\n` +
+        "initial domain, domU as an unprivileged domain under a built-in dom0)",
+      parseList,
+    )
     .option(
       "--filter <substring>",
       "run only entries whose id (arch/mode/guest/role/area/name) contains this",

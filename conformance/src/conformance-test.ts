@@ -21,8 +21,16 @@ import type { ArchPlugin, GuestMode } from "@hvkit/core";
 import type { XtfResult } from "./result.js";
 import type { GuestRun, GuestRunOptions } from "./guest-run.js";
 
-/** The role a guest plays in a cell. Only the initial domain exists so far. */
+/**
+ * The role a guest plays in a cell: `dom0` the initial, privileged domain (SIF_INITDOMAIN;
+ * its console is console_io), `domU` an unprivileged domain built by the built-in dom0's
+ * toolstack (its console is the PV console ring). `driver` (a driver domain) is named for
+ * later: no cell has it yet.
+ */
 export type GuestRole = "dom0" | "domU" | "driver";
+
+/** The roles a guest can be booted in today (see {@link GuestRunOptions.role}). */
+export type BootRole = Extract<GuestRole, "dom0" | "domU">;
 
 /**
  * What a test needs of a cell. Every listed dimension must match; an omitted one matches
@@ -36,7 +44,12 @@ export interface Requirements {
   readonly modes?: readonly GuestMode[];
   /** Guest sets (`hvkit-test`, later OS adapters such as `linux`). */
   readonly guests?: readonly string[];
-  /** Roles (`dom0`, ...). */
+  /**
+   * Roles the test is written for (`dom0`, `domU`). The cell's role decides how
+   * {@link CellContext.boot} boots the guest, so a test that works in both roles omits this
+   * and runs in both cells; one whose guest needs privilege (or console_io, which Xen's
+   * default XSM policy keeps for the control domain) lists `dom0`.
+   */
   readonly roles?: readonly GuestRole[];
   /** Arch features (e.g. `hypercall-page`); see {@link CellContext.features}. */
   readonly features?: readonly string[];
@@ -65,9 +78,11 @@ export interface CellContext {
   /** A child DI container made for this cell only. */
   readonly container: DependencyContainer;
   /**
-   * Boots `image` as the initial domain of a new machine in this cell's container (or, with
-   * `role: "domU"`, as a domU under the built-in dom0) and runs it until every domain has
-   * shut down, the instruction budget ends or it deadlocks. Arch and mode come from the cell.
+   * Boots `image` in a new machine in this cell's container, in the cell's role: as the
+   * initial domain in a `dom0` cell, as a domU (domain 1) under the built-in dom0 in a `domU`
+   * cell. Runs it until every domain has shut down, the instruction budget ends or it
+   * deadlocks. Arch, mode and role come from the cell; a role that cannot be booted yet
+   * (`driver`) throws (an ERROR of the cell).
    */
   boot(image: Uint8Array, options?: CellBootOptions): GuestRun;
   /**
@@ -82,12 +97,12 @@ export interface CellContext {
   log(line: string): void;
 }
 
-/** Options of {@link CellContext.boot}; the rest of a boot comes from the cell. */
+/**
+ * Options of {@link CellContext.boot}; the rest of a boot (arch, mode, role) comes from
+ * the cell. `consoleInput` applies in `domU` cells only (a dom0's console_io has no input).
+ */
 export type CellBootOptions = Partial<
-  Pick<
-    GuestRunOptions,
-    "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus" | "role" | "consoleInput"
-  >
+  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus" | "consoleInput">
 >;
 
 /**

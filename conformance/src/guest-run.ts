@@ -18,6 +18,7 @@ import {
   type RunOutcome,
   type ShutdownReason,
 } from "@hvkit/core";
+import type { BootRole } from "./conformance-test.js";
 
 /** How a run ended, as the core's scheduler reports it. */
 export type RunEnd = RunOutcome["kind"];
@@ -48,10 +49,10 @@ export interface GuestRunOptions {
    * domain (id 1) built by the built-in dom0's toolstack (`BuiltinDom0`), whose PV console
    * ring is served to the same output and whose shutdown the result reports.
    */
-  readonly role?: "dom0" | "domU";
-  /** Role `domu`: bytes typed at the domU's PV console, queued into its in ring at boot. */
+  readonly role?: BootRole;
+  /** Role `domU`: bytes typed at the domU's PV console, queued into its in ring at boot. */
   readonly consoleInput?: Uint8Array;
-  /** Role `domu`: the domain's name in xenstore (default `domU-1`). */
+  /** Role `domU`: the domain's name in xenstore (default `domU-1`). */
   readonly name?: string;
 }
 

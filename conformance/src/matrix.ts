@@ -17,8 +17,11 @@ import {
 
 /** The guest sets known so far: our own test guests. */
 export const GUEST_SETS = ["hvkit-test"] as const;
-/** The roles known so far. */
-export const ROLES: readonly GuestRole[] = ["dom0"];
+/**
+ * The roles cells are made for, in column order: the guest under test boots as the initial
+ * domain (`dom0`) or as an unprivileged domU under the built-in dom0 (`domU`).
+ */
+export const ROLES: readonly GuestRole[] = ["dom0", "domU"];
 
 /** A part of the matrix for one runner (`--shard 2/4` is `{ index: 2, count: 4 }`). */
 export interface Shard {

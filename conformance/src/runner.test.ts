@@ -8,7 +8,7 @@ import {
   type ArchPlugin,
 } from "@hvkit/core";
 import { ConformanceFailure, success, skip, type ConformanceTest } from "./conformance-test.js";
-import { buildMatrix, parseShard } from "./matrix.js";
+import { buildMatrix, parseShard, type MatrixSelection } from "./matrix.js";
 import { parseBaseline } from "./baseline.js";
 import { runSuite } from "./runner.js";
 
@@ -65,7 +65,26 @@ describe("buildMatrix", () => {
     expect(ids).toContain("a/pv/hvkit-test/dom0/unit/passes");
     expect(ids).toContain("b/hv/hvkit-test/dom0/unit/only-b");
     expect(ids).not.toContain("a/pv/hvkit-test/dom0/unit/only-b");
-    expect(m.length).toBe(8 + 9 + 9);
+    expect(ids).toContain("b/hv/hvkit-test/domU/unit/only-b");
+    expect(m.length).toBe(2 * (8 + 9 + 9));
+  });
+
+  it("makes a dom0 and a domU cell, and puts a test only in the roles it declares", () => {
+    const roleTests = [
+      test("either", () => success()),
+      test("dom0-only", () => success(), { roles: ["dom0"] }),
+      test("domU-only", () => success(), { roles: ["domU"] }),
+    ];
+    expect(buildMatrix([toy("a")], roleTests).map((e) => e.id)).toEqual([
+      "a/pv/hvkit-test/dom0/unit/either",
+      "a/pv/hvkit-test/dom0/unit/dom0-only",
+      "a/pv/hvkit-test/domU/unit/either",
+      "a/pv/hvkit-test/domU/unit/domU-only",
+    ]);
+    expect(buildMatrix([toy("a")], roleTests, { roles: ["domU"] }).map((e) => e.id)).toEqual([
+      "a/pv/hvkit-test/domU/unit/either",
+      "a/pv/hvkit-test/domU/unit/domU-only",
+    ]);
   });
 
   it("marks modes an arch does not implement as unsupported", () => {
@@ -94,9 +113,12 @@ describe("buildMatrix", () => {
   });
 });
 
+/** The dom0 cells only, so each test below runs once per arch. */
+const dom0: MatrixSelection = { roles: ["dom0"] };
+
 describe("runSuite", () => {
   it("turns every outcome into a cell result and never throws", async () => {
-    const report = await runSuite({ arches: [toy("a")], tests, container });
+    const report = await runSuite({ arches: [toy("a")], tests, container, selection: dom0 });
     const byTest = Object.fromEntries(report.entries.map((e) => [e.test, e]));
     expect(byTest["unit/passes"].result).toBe("SUCCESS");
     expect(byTest["unit/skips"].result).toBe("SKIP");
@@ -136,7 +158,12 @@ describe("runSuite", () => {
       expect(ctx.container).not.toBe(container);
       return success();
     });
-    await runSuite({ arches: [toy("a"), toy("b")], tests: [probe], container });
+    await runSuite({
+      arches: [toy("a"), toy("b")],
+      tests: [probe],
+      container,
+      selection: dom0,
+    });
     expect(seen.length).toBe(2);
     expect(seen[0]).not.toBe(seen[1]);
   });
@@ -153,7 +180,13 @@ describe("runSuite", () => {
         ],
       }),
     );
-    const report = await runSuite({ arches: [toy("a")], tests, container, baseline });
+    const report = await runSuite({
+      arches: [toy("a")],
+      tests,
+      container,
+      baseline,
+      selection: dom0,
+    });
     const verdict = Object.fromEntries(report.entries.map((e) => [e.test, e.verdict]));
     expect(verdict).toMatchObject({
       "unit/fails": "expected-fail",
@@ -180,6 +213,7 @@ describe("runSuite", () => {
       arches: [toy("a")],
       tests: tests.slice(0, 2),
       container,
+      selection: dom0,
       onStart: (n) => calls.push(`start ${n}`),
       onEntry: (done, total, r) => calls.push(`${done}/${total} ${r.result}`),
     });
@@ -194,6 +228,23 @@ describe("runSuite", () => {
     const report = await runSuite({ arches: [toy("a")], tests: [boots], container });
     expect(report.entries[0].result).toBe("ERROR");
     expect(report.entries[0].message).toMatch(/no-such-guest/);
+  });
+
+  it("boots in the cell's role: a role that cannot boot yet is an ERROR naming it", async () => {
+    const boots = test("boots", (ctx) => {
+      ctx.boot(new Uint8Array(0));
+      return success();
+    });
+    const report = await runSuite({
+      arches: [toy("a")],
+      tests: [boots],
+      container,
+      selection: { roles: ["driver"] },
+    });
+    expect(report.entries.map((e) => [e.id, e.result])).toEqual([
+      ["a/pv/hvkit-test/driver/unit/boots", "ERROR"],
+    ]);
+    expect(report.entries[0].message).toMatch(/cannot be booted in role driver/);
   });
 
   it("keeps ArchHookMissingError distinguishable", () => {

@@ -7,7 +7,13 @@
  */
 import type { DependencyContainer } from "tsyringe";
 import { ArchHookMissingError, HvkitError, type ArchPlugin } from "@hvkit/core";
-import { ConformanceFailure, type CellContext, type ConformanceTest } from "./conformance-test.js";
+import {
+  ConformanceFailure,
+  type BootRole,
+  type CellContext,
+  type ConformanceTest,
+  type GuestRole,
+} from "./conformance-test.js";
 import { buildMatrix, type MatrixEntry, type MatrixSelection, type Shard } from "./matrix.js";
 import { findBaselineEntry, judge, type Baseline, type Verdict } from "./baseline.js";
 import type { CellResult } from "./result.js";
@@ -109,6 +115,11 @@ export function classifyError(e: unknown): { result: CellResult; message: string
   return { result: "ERROR", message: `thrown non-error: ${String(e)}` };
 }
 
+function bootRole(role: GuestRole): BootRole {
+  if (role === "dom0" || role === "domU") return role;
+  throw new Error(`a guest cannot be booted in role ${role} yet (only dom0 and domU)`);
+}
+
 async function runEntry(
   entry: MatrixEntry,
   options: SuiteOptions,
@@ -131,6 +142,7 @@ async function runEntry(
       runGuest(container, {
         arch: entry.arch,
         mode: entry.cell.mode,
+        role: bootRole(entry.cell.role),
         image,
         ...boot,
       }),

@@ -64,7 +64,12 @@ describe("XTF images", () => {
   it("runs each image in the cells of its environment", () => {
     const tests = xtfTests(findXtfImages(tree()));
     const pv64 = tests.find((t) => t.name === "pv64-example")!;
-    expect(pv64.requires).toMatchObject({ arches: ["x86_64"], modes: ["pv"], guests: ["xtf"] });
+    expect(pv64.requires).toMatchObject({
+      arches: ["x86_64"],
+      modes: ["pv"],
+      guests: ["xtf"],
+      roles: ["dom0", "domU"],
+    });
     expect(tests.find((t) => t.name === "hvm64-example")!.requires.modes).toEqual(["hvm-vmx"]);
     expect(tests.find((t) => t.name === "pv32pae-top")!.requires.arches).toEqual(["x86"]);
   });

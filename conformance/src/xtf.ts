@@ -6,13 +6,20 @@
  * the image prints, exactly as XTF's own runner reads it; no images are ever part of this
  * repository.
  *
+ * Roles: XTF's runner always starts an image as a domU (`xl create` of its `.cfg`), and an
+ * image detects whether it is the initial domain (SIF_INITDOMAIN) and writes through
+ * console_io or its PV console ring accordingly, so every image runs in both the `dom0`
+ * and the `domU` cell of its environment (narrowed with `--role`). XTF's per-test
+ * metadata (`info.json`: name, category, environments, variations) and the xl config
+ * name no role, so there is no per-test hint to honour.
+ *
  * @module
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { GuestMode } from "@hvkit/core";
 import { ShutdownReason } from "@hvkit/core";
-import type { ConformanceTest } from "./conformance-test.js";
+import type { ConformanceTest, GuestRole } from "./conformance-test.js";
 import { parseXtfResult } from "./result.js";
 
 /** The guest-set name XTF images run under. */
@@ -68,6 +75,9 @@ export function findXtfImages(dir: string): XtfImage[] {
   );
 }
 
+/** The roles every XTF image runs in: as the initial domain, and as XTF's own default, a domU. */
+export const XTF_ROLES: readonly GuestRole[] = ["dom0", "domU"];
+
 /** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
 export const XTF_MAX_INSTRUCTIONS = 500_000_000;
 
@@ -95,7 +105,12 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
       area: "xtf",
       name: `${image.env}-${image.name}`,
       description: `XTF test-${image.env}-${image.name} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
-      requires: { arches: [env.arch], modes: [env.mode], guests: [XTF_GUEST_SET], roles: ["dom0"] },
+      requires: {
+        arches: [env.arch],
+        modes: [env.mode],
+        guests: [XTF_GUEST_SET],
+        roles: XTF_ROLES,
+      },
       run(ctx) {
         const run = ctx.boot(new Uint8Array(readFileSync(image.path)), {
           maxInstructions: XTF_MAX_INSTRUCTIONS,

@@ -39,7 +39,7 @@ export interface ConformanceCommandOptions {
   readonly mode?: string[];
   /** Guest sets (default: `hvkit-test`, or `xtf` with `--xtf`). */
   readonly guest?: string[];
-  /** Roles (default: `dom0`). */
+  /** Roles, `dom0` and/or `domU`, any case (default: both). */
   readonly role?: string[];
   /** Substring filter on entry ids. */
   readonly filter?: string;
@@ -77,6 +77,14 @@ function checkKnown(
   const unknown = (given ?? []).filter((g) => !known.includes(g));
   if (unknown.length > 0)
     throw new UsageError(`unknown ${what} "${unknown[0]}" (known: ${known.join(", ")})`);
+}
+
+/** A `--role` name in the matrix's spelling (`domu` → `domU`); unknown names are usage errors. */
+function canonicalRole(given: string): GuestRole {
+  const role = ROLES.find((r) => r.toLowerCase() === given.toLowerCase());
+  if (role === undefined)
+    throw new UsageError(`unknown role "${given}" (known: ${ROLES.join(", ")})`);
+  return role;
 }
 
 /** Runs `hvkit conformance`; returns the exit status. */
@@ -119,7 +127,7 @@ export async function conformanceCommand(
   }
   const guests = options.guest ?? (options.xtf !== undefined ? [XTF_GUEST_SET] : undefined);
   checkKnown("guest set", options.guest, [...GUEST_SETS, XTF_GUEST_SET]);
-  checkKnown("role", options.role, ROLES);
+  const roles = options.role?.map((r) => canonicalRole(r));
   checkKnown("mode", options.mode, GUEST_MODES);
 
   const bar = io.stderr.isTTY
@@ -141,7 +149,7 @@ export async function conformanceCommand(
       ...(options.arch ? { arches: options.arch } : {}),
       ...(options.mode ? { modes: options.mode as GuestMode[] } : {}),
       ...(guests ? { guests } : {}),
-      ...(options.role ? { roles: options.role as GuestRole[] } : {}),
+      ...(roles ? { roles } : {}),
       ...(options.filter !== undefined ? { filter: options.filter } : {}),
       ...(shard ? { shard } : {}),
     },

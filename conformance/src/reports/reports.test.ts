@@ -46,6 +46,7 @@ async function sample(): Promise<SuiteReport> {
       t("only-a", () => success(), ["a"]),
     ],
     container,
+    selection: { roles: ["dom0"] },
     baseline: parseBaseline(JSON.stringify({ entries: [{ id: "*/r/known", reason: "issue 7" }] })),
     clock: (() => {
       let now = 0;

@@ -12,7 +12,7 @@ export const cGuest = guestBootTest({
   description:
     "a freestanding gcc-built C guest prints the same results as the same code run natively",
   guest: "compute",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   maxInstructions: 500_000_000,

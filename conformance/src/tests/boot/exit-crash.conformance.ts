@@ -9,7 +9,7 @@ export const exitCrash = guestBootTest({
   description:
     "SCHEDOP_shutdown(SHUTDOWN_crash) shuts the domain down with reason crash and logs it",
   guest: "exit-crash",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Crash,
   hypervisorMessage: /domain 0 crashed/,

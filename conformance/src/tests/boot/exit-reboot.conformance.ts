@@ -8,7 +8,7 @@ export const exitReboot = guestBootTest({
   name: "exit-reboot",
   description: "SCHEDOP_shutdown(SHUTDOWN_reboot) shuts the domain down with reason reboot",
   guest: "exit-reboot",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Reboot,
 });

@@ -9,7 +9,7 @@ export const hello = guestBootTest({
   description:
     "a PV kernel booted as dom0 prints through console_io and shuts down with SHUTDOWN_poweroff",
   guest: "hello",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -16,8 +16,7 @@ export const consoleDomuRing = guestBootTest({
   description:
     "a domU's console ring (out and in) served by the console daemon, its store ring by xenstored, under the built-in dom0",
   guest: "console-ring",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
-  role: "domU",
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["domU"] },
   consoleInput: "hello hvkit\n",
   console: "expected",
   shutdown: ShutdownReason.Poweroff,

@@ -19,7 +19,7 @@ export const domctlOps = guestBootTest({
   description:
     "each domctl/sysctl command of a toolstack: success and each error path, from a real dom0",
   guest: "domctl-ops",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

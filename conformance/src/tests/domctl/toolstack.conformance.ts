@@ -15,7 +15,7 @@ export const domctlToolstack = guestBootTest({
   description:
     "dom0 calls getdomaininfo on itself, sysctl physinfo and getdomaininfolist, and creates, inspects, pauses and destroys a domain",
   guest: "domctl-info",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -17,8 +17,7 @@ export const domctlUnprivileged = guestBootTest({
   description:
     "a domU gets -EPERM from every domctl and sysctl and from memory_op on another domain (XSM dummy policy)",
   guest: "domctl-domu",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
-  role: "domU",
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["domU"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

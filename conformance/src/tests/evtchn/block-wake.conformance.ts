@@ -14,7 +14,7 @@ export const evtchnBlockWake = guestBootTest({
   description:
     "SCHEDOP_block sleeps until the VIRQ_TIMER event and takes its upcall; SCHEDOP_poll on a masked port wakes on the next one",
   guest: "evtchn-block",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -17,8 +17,7 @@ export const evtchnDomu = guestBootTest({
   description:
     "an unprivileged domU gets -EPERM, -EBUSY and GNTST_permission_denied where Xen's dummy XSM policy says so, checked by the guest",
   guest: "evtchn-domu",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
-  role: "domU",
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["domU"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

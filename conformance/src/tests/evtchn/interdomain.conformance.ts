@@ -18,7 +18,7 @@ export const evtchnInterdomain = guestBootTest({
   description:
     "dom0 binds, resets and outlives channels into a domain it creates, and sizes its grant table, checked by the guest",
   guest: "evtchn-interdomain",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -19,7 +19,7 @@ export const evtchnOps = guestBootTest({
   description:
     "every EVTCHNOP sub-op, SCHEDOP_poll and SCHEDOP_block, success and each error Xen documents, checked by the guest",
   guest: "evtchn-ops",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   vcpus: 2,

@@ -17,7 +17,7 @@ export const evtchnUpcall = guestBootTest({
   description:
     "a guest binds loopback and IPI ports, sees Xen's pending/selector/upcall bits, takes upcalls on unmask, send and SCHEDOP_block, polls with a timeout",
   guest: "evtchn-upcall",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -11,7 +11,7 @@ export const hypercallPage = guestBootTest({
   name: "page",
   description: "the hypercall page has Xen's stub layout and its stubs behave as direct hypercalls",
   guest: "hypercall-page",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -8,7 +8,7 @@ export const unknownEnosys = guestBootTest({
   name: "unknown-enosys",
   description: "an unknown hypercall number (60) returns -ENOSYS and the guest carries on",
   guest: "hypercall-page",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: /^unknown hypercall 60: -38$/m,
   shutdown: ShutdownReason.Poweroff,
 });

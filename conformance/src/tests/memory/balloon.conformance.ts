@@ -14,7 +14,7 @@ export const memoryBalloon = guestBootTest({
   description:
     "increase/decrease_reservation, populate_physmap and exchange keep the reservation and the M2P consistent",
   guest: "mem-balloon",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -13,7 +13,7 @@ export const pvMmu = guestBootTest({
   description:
     "mmu_update, update_va_mapping and mmuext_op enforce page types, pinning and ownership as Xen does",
   guest: "mmu",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -16,7 +16,7 @@ export const multicallOps = guestBootTest({
   name: "ops",
   description: "multicall per-entry results, nested multicall refused, and each -EFAULT path",
   guest: "multicall-ops",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

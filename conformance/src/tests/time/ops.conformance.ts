@@ -22,7 +22,7 @@ export const timeOps = guestBootTest({
   description:
     "wall clock, pvclock, single-shot/set_timer_op/periodic timers and VIRQ_TIMER delivery: success and each error path",
   guest: "time-ops",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   vcpus: 2,

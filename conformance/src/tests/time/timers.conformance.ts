@@ -16,7 +16,7 @@ export const timeTimers = guestBootTest({
   description:
     "wall clock and pvclock records read by the guest; single-shot, set_timer_op and periodic timers raise VIRQ_TIMER at their deadlines",
   guest: "time-timers",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

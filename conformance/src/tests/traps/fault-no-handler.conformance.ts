@@ -13,7 +13,7 @@ export const faultNoHandler = guestBootTest({
   description:
     "#UD with no trap table crashes the domain (not hvkit), reporting the vector and the ud2",
   guest: "fault-no-handler",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Crash,
   hypervisorMessage: /Unhandled: vec 6, #UD[\s\S]*ud2/,

@@ -13,7 +13,7 @@ export const trapHandlers = guestBootTest({
   description:
     "set_trap_table handlers receive #UD, #BP, #PF and #GP with Xen's bounce frame; syscall reaches the kernel",
   guest: "traps",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -16,7 +16,7 @@ export const vcpuIpiPingpong = guestBootTest({
   description:
     "vCPU 0 starts vCPU 1 with VCPUOP_initialise/up and the two exchange IPIs (bind_ipi + send + poll) in order",
   guest: "vcpu-ipi",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   vcpus: 2,

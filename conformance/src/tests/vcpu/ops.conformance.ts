@@ -18,7 +18,7 @@ export const vcpuOps = guestBootTest({
   description:
     "VCPUOP initialise/up/down/is_up/get_runstate_info/register_vcpu_info: success and each error path",
   guest: "vcpu-ops",
-  requires: { arches: ["x86_64"], modes: ["pv"] },
+  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   vcpus: 33,
