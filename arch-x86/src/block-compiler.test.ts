@@ -368,6 +368,24 @@ describe("block compiler against the interpreter", () => {
           i & 0xff,
         ]),
       fc.tuple(fc.integer({ min: 0, max: 15 })).map(([cc]) => [0x70 + cc, 5, 0xb8, 1, 2, 3, 4]),
+      // push r64, push imm8/imm32, pop r64
+      anyReg.map((r) => [...rex(false, 0, r), 0x50 + (r & 7)]),
+      fc.integer({ min: -128, max: 127 }).map((i) => [0x6a, i & 0xff]),
+      fc.integer().map((i) => [0x68, ...le32(i)]),
+      reg.map((r) => [...rex(false, 0, r), 0x58 + (r & 7)]),
+      // setcc r8 / setcc d8(%rdi); cmovcc r, r/m (32/64)
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), reg)
+        .map(([cc, d]) => [0x40 | (d >= 8 ? 1 : 0), 0x0f, 0x90 + cc, modrm(0, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 120 }))
+        .map(([cc, d]) => [0x0f, 0x90 + cc, ...mem(0, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), fc.boolean(), reg, anyReg)
+        .map(([cc, w, d, b]) => [...rex(w, d, b), 0x0f, 0x40 + cc, modrm(d, b)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), fc.boolean(), reg, fc.integer({ min: 0, max: 120 }))
+        .map(([cc, w, d, o]) => [...rex(w, d, 0), 0x0f, 0x40 + cc, ...mem(d, o)]),
     );
     const value = fc.oneof(
       fc.constantFrom(0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0xffffffffffffffffn),

@@ -508,6 +508,36 @@ function emitMov(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   return true;
 }
 
+/** Emits a 64-bit push of a register or immediate, or a pop into a register; else false. */
+function emitStack(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const dst = field(i, F.X_DST);
+  if (i.osz !== 8 || field(i, F.X_EXT) !== 0 || i.mem !== 0) return false;
+  g.flush();
+  const sl = g.lo(4, true);
+  const sh = g.hi(4, true);
+  if (i.op === O.PUSH) {
+    if (dst >= 0 && dst < 16) g.emit(`const x${k} = ${g.lo(dst)}, x${k}h = ${g.hi(dst)};`);
+    else if (dst === L.IMM)
+      g.emit(`const x${k} = ${field(i, F.IMM_LO)}, x${k}h = ${field(i, F.IMM_HI)};`);
+    else return false;
+    g.emit(
+      `const e${k}l = (${sl} - 8) | 0, e${k}h = e${k}l >>> 0 > ${sl} >>> 0 ? (${sh} - 1) | 0 : ${sh};`,
+    );
+    g.emit(memWrite(k, 8, `x${k}`, `x${k}h`));
+    g.emit(`${sl} = e${k}l; ${sh} = e${k}h;`);
+    afterStore();
+    return true;
+  }
+  if (dst < 0 || dst >= 16) return false;
+  g.emit(`const e${k}l = ${sl}, e${k}h = ${sh};`);
+  emitMemRead(g, k, 8, `x${k}`);
+  g.emit(
+    `{ const s = (${sl} >>> 0) + 8; ${sl} = s | 0; if (s >= 4294967296) ${sh} = (${sh} + 1) | 0; }`,
+  );
+  g.emit(`${g.lo(dst, true)} = x${k}; ${g.hi(dst, true)} = x${k}h;`);
+  return true;
+}
+
 /** Emits movzx/movsx/movsxd; false when not compiled. */
 function emitMovx(g: Gen, i: Insn, k: number): boolean {
   const sz = i.osz;
@@ -700,6 +730,42 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
         }
         case O.NOP:
           break;
+        case O.PUSH:
+        case O.POP:
+          ok = emitStack(g, i, k, afterStore);
+          break;
+        case O.SETCC: {
+          const dst = field(i, F.X_DST);
+          if (dst !== L.MEM && !regOk(dst, 1)) {
+            ok = false;
+            break;
+          }
+          g.flush();
+          const cond = condExpr(g, field(i, F.CC), k);
+          if (dst >= 0) g.emit(writeRegStmt(g, dst, 1, `(${cond} ? 1 : 0)`));
+          else {
+            g.emit(memWrite(k, 1, `(${cond} ? 1 : 0)`, "0"));
+            afterStore();
+          }
+          break;
+        }
+        case O.CMOVCC: {
+          const dst = field(i, F.X_DST);
+          if (dst < 0 || dst >= 16 || i.osz < 4) {
+            ok = false;
+            break;
+          }
+          g.flush();
+          // The source is read (and may fault) whatever the condition.
+          ok = readOperand(g, i, k, field(i, F.X_SRC), i.osz, `x${k}`);
+          if (!ok) break;
+          const cond = condExpr(g, field(i, F.CC), k);
+          const l = g.lo(dst, true);
+          const h = g.hi(dst, true);
+          if (i.osz === 8) g.emit(`if (${cond}) { ${l} = x${k}; ${h} = x${k}h; }`);
+          else g.emit(`if (${cond}) ${l} = x${k} | 0; ${h} = 0;`);
+          break;
+        }
         case O.INC:
         case O.DEC: {
           const dst = field(i, F.X_DST);
