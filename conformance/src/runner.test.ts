@@ -1,10 +1,13 @@
+import "reflect-metadata";
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
+import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 import {
   ArchHookMissingError,
   createStubArchPlugin,
   ImageError,
   ImageErrorCode,
+  ShutdownReason,
   type ArchPlugin,
 } from "@hvkit/core";
 import { ConformanceFailure, success, skip, type ConformanceTest } from "./conformance-test.js";
@@ -245,6 +248,25 @@ describe("runSuite", () => {
       ["a/pv/hvkit-test/driver/unit/boots", "ERROR"],
     ]);
     expect(report.entries[0].message).toMatch(/cannot be booted in role driver/);
+  });
+
+  it("boots the guest in the cell's role: as the initial domain in dom0, as a domU in domU", async () => {
+    // console-ring prints through its PV console ring as a domU and, finding SIF_INITDOMAIN,
+    // says it has no ring and crashes as dom0: the two cells must see the two behaviours.
+    const boots = test("console-ring", (ctx) => {
+      const run = ctx.boot(ctx.guestImage("console-ring"), {
+        consoleInput: new TextEncoder().encode("hello hvkit\n"),
+      });
+      return success(`${ShutdownReason[run.shutdownReason!]}: ${run.console}`);
+    });
+    const report = await runSuite({ arches: [new X86_64PvPlugin()], tests: [boots], container });
+    expect(report.entries.map((e) => e.id)).toEqual([
+      "x86_64/pv/hvkit-test/dom0/unit/console-ring",
+      "x86_64/pv/hvkit-test/domU/unit/console-ring",
+    ]);
+    const [dom0, domU] = report.entries.map((e) => e.message);
+    expect(dom0).toMatch(/^Crash: .*run it with --role domu/s);
+    expect(domU).toMatch(/^Poweroff: console-ring: a domU writing to its PV console ring\n/);
   });
 
   it("keeps ArchHookMissingError distinguishable", () => {
