@@ -146,7 +146,7 @@ function buildProgram(
     )
     .option(
       "--role <list>",
-      `guest roles, comma-separated: ${ROLES.join(", ")} (default: both; dom0 boots the guest as the\n` +
+      `guest roles, comma-separated: ${ROLES.join(", ")} (default: both; dom0 boots the guest as the ` +
         "initial domain, domU as an unprivileged domain under a built-in dom0)",
       parseList,
     )
@@ -173,7 +173,7 @@ function buildProgram(
         `  $ ${COMMAND_NAME} conformance --shard 2/4 --junit junit-2.xml\n` +
         `  $ ${COMMAND_NAME} conformance --xtf ~/src/xtf\n\nExit status:\n` +
         `  0    every cell passed (or failed as the baseline expects)\n  1    some cell failed unexpectedly\n` +
-        `  2    usage error (unknown arch, bad --shard, unreadable baseline or XTF folder)\n`,
+        `  2    usage error (unknown arch or role, bad --shard, unreadable baseline or XTF folder)\n`,
     )
     .action(async (opts: ConformanceCommandOptions) =>
       setStatus(await conformanceCommand(io, root, arches, opts)),
