@@ -12,41 +12,23 @@
  * port's pending bit and counts it. Prints the sends and events it saw and shuts down
  * (poweroff; crash when the counts are not N).
  */
-#include "rt.h"
-
-#define HC_event_channel_op 32
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNSTAT_interdomain 2
-#define DOMID_SELF 0x7ff0
-#define SCHEDOP_block 1
+#include "xen.h"
 
 /* event_channel.h: dom and port IN; status, vcpu and the union OUT. */
-struct evtchn_status { u16 dom, _pad; u32 port, status, vcpu; u32 u[2]; };
-struct callback_register { u16 type, flags; u32 _pad; u64 address; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
 static volatile unsigned long received, stray;
 static unsigned port;
 
+static void on_port(unsigned p)
+{
+    if (p == port) received++;
+    else stray++;
+}
 void evtchn_upcall(void)
 {
-    struct vcpu_info *v = &si->vcpu_info[0];
-    v->evtchn_upcall_pending = 0;
-    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            if (w * 64 + b == port) received++;
-            else stray++;
-        }
-    }
+    evtchn_scan(si, on_port);
 }
 
 extern void entry_event(void);
@@ -78,7 +60,7 @@ int guest_main(void)
     unsigned long n;
     parse(cmd + 4, &n);
     for (port = 1; port < 64; port++) {
-        struct evtchn_status st = { DOMID_SELF, 0, port, 0, 0, { 0, 0 } };
+        struct evtchn_status st = { .dom = DOMID_SELF, .port = port };
         if (HYPERCALL(HC_event_channel_op, EVTCHNOP_status, &st, 0, 0, 0) == 0 &&
             st.status == EVTCHNSTAT_interdomain)
             break;

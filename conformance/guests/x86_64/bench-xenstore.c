@@ -11,22 +11,10 @@
  * at the ring again, so a reply that came before the poll is not missed. Prints how many
  * replies were right and shuts down (poweroff; crash if any was not).
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_event_channel_op 32
-#define EVTCHNOP_send 4
-#define SCHEDOP_poll 3
-#define XS_READ 2
-#define XS_WRITE 11
 #define RING 1024
 #define KEYS 64
-
-struct xsd_sockmsg { u32 type, req_id, tx_id, len; };
-struct xenstore_domain_interface {
-    char req[RING], rsp[RING];
-    volatile u32 req_cons, req_prod, rsp_cons, rsp_prod;
-};
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static u8 store_page[4096] __attribute__((aligned(4096)));

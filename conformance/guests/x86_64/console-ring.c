@@ -11,38 +11,7 @@
  * The ring pages are machine frames; their virtual address is pfn << 12 (no VIRT_BASE),
  * the pfn from the read-only M2P table at 0xffff800000000000 (xen-x86_64.h).
  */
-#include "rt.h"
-
-#define HC_event_channel_op 32
-#define EVTCHNOP_send 4
-#define SCHEDOP_yield 0
-#define SIF_PRIVILEGED 1
-#define SIF_INITDOMAIN 2
-
-#define XS_READ 2
-#define XS_WATCH 4
-#define XS_GET_DOMAIN_PATH 10
-#define XS_WRITE 11
-#define XS_WATCH_EVENT 15
-#define XS_ERROR 16
-
-struct xencons_interface {
-    char in[1024];
-    char out[2048];
-    volatile u32 in_cons, in_prod, out_cons, out_prod;
-};
-
-struct xenstore_domain_interface {
-    char req[1024];
-    char rsp[1024];
-    volatile u32 req_cons, req_prod, rsp_cons, rsp_prod;
-    volatile u32 server_features, connection, error;
-};
-
-struct xsd_sockmsg { u32 type, req_id, tx_id, len; };
-
-/* x86 is TSO: the ring protocol's rmb/wmb are compiler barriers (as Linux's virt_*mb). */
-#define barrier() asm volatile ("" ::: "memory")
+#include "xen.h"
 
 static struct xencons_interface *cons;
 static struct xenstore_domain_interface *store;
@@ -59,8 +28,6 @@ static void notify(u32 port)
     u32 p = port;
     HYPERCALL(HC_event_channel_op, EVTCHNOP_send, &p, 0, 0, 0);
 }
-
-static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
 
 /* Writes `n` bytes to the console's out ring, waiting for room, then notifies. */
 static void cons_write(const char *s, unsigned long n)

@@ -22,46 +22,10 @@
  * - xen/common/multicall.c: each entry goes through the same checks (its result -EPERM).
  * Layouts: public/domctl.h, public/sysctl.h (4.19), public/memory.h, io/console.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_multicall 13
-#define HC_event_channel_op 32
-#define HC_sysctl 35
-#define HC_domctl 36
-#define EVTCHNOP_send 4
-#define SCHEDOP_yield 0
-#define SIF_INITDOMAIN 2
-#define DOMCTL_VERSION 0x17
-#define SYSCTL_VERSION 0x15
-#define XENMEM_increase_reservation 0
-#define XENMEM_current_reservation 3
-#define XENMEM_maximum_reservation 4
-#define XENMEM_populate_physmap 6
-#define XENMEM_exchange 11
-#define XENMEM_set_memory_map 13
-#define DOMID_SELF 0x7ff0
 #define NO_SUCH_DOMAIN 0x7fe0
 #define UNMAPPED 0x7fff00000000UL
-#define EPERM 1
-#define ESRCH 3
-#define EACCES 13
-#define EFAULT 14
-
-struct xencons_interface {
-    char in[1024];
-    char out[2048];
-    volatile u32 in_cons, in_prod, out_cons, out_prod;
-};
-struct domctl { u32 cmd, interface_version; u16 domain, _pad[3]; union { u32 max_vcpus; u64 max_memkb; u8 pad[128]; } u; };
-struct sysctl { u32 cmd, interface_version; u8 pad[128]; };
-struct xen_memory_reservation { u64 *extent_start; u64 nr_extents; u32 extent_order, mem_flags; u16 domid; };
-struct xen_memory_exchange { struct xen_memory_reservation in, out; u64 nr_exchanged; };
-struct multicall_entry { u64 op, result, args[6]; };
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-_Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
-
-#define barrier() asm volatile ("" ::: "memory")
 
 static struct xencons_interface *cons;
 static u32 cons_port;
@@ -69,7 +33,6 @@ static struct domctl d;
 static struct sysctl s;
 static u16 self_id;
 
-static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
 static void notify(void)
 {
     u32 p = cons_port;

@@ -6,56 +6,7 @@
  * Layouts and numbers: xen/include/public/domctl.h and sysctl.h of Xen 4.19 (interface
  * versions 0x17 and 0x15), declared here by hand.
  */
-#include "rt.h"
-
-#define HC_sysctl 35
-#define HC_domctl 36
-#define DOMCTL_VERSION 0x17
-#define SYSCTL_VERSION 0x15
-
-struct getdomaininfo {
-    u16 domain, pad1; u32 flags;
-    u64 tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
-    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
-    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
-};
-struct createdomain {
-    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
-    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
-};
-struct domctl {
-    u32 cmd, interface_version; u16 domain, _pad[3];
-    union {
-        struct createdomain createdomain;
-        struct getdomaininfo getdomaininfo;
-        struct { u64 max_memkb; } max_mem;
-        struct { u32 max; } max_vcpus;
-        struct { u32 size; } address_size;
-        struct { u64 max_pfns, start_pfn, buffer, num_pfns; } getmemlist;
-        struct { u32 op, mode, mb, _pad; u64 dirty_bitmap, pages; u32 fault_count, dirty_count; } shadow_op;
-        u8 pad[128];
-    } u;
-};
-struct physinfo {
-    u32 threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id, cpu_khz,
-        capabilities, arch_capabilities, pad;
-    u64 total_pages, free_pages, scrub_pages, outstanding_pages, max_mfn; u32 hw_cap[8];
-};
-struct sysctl {
-    u32 cmd, interface_version;
-    union {
-        struct physinfo physinfo;
-        struct { u16 first_domain; u32 max_domains; u64 buffer; u32 num_domains; } getdomaininfolist;
-        u8 pad[128];
-    } u;
-};
-
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-_Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
-_Static_assert(sizeof(struct createdomain) == 68, "createdomain");
-_Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
-_Static_assert(sizeof(struct physinfo) == 112, "physinfo");
+#include "xen.h"
 
 static struct domctl d;
 static struct sysctl s;

@@ -35,122 +35,15 @@
  *   most max_domains, num_domains written back, a failing copy -EFAULT.
  * Layouts: public/domctl.h, public/sysctl.h, public/arch-x86/xen-x86_64.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_sysctl 35
-#define HC_domctl 36
-#define DOMCTL_VERSION 0x17
-#define SYSCTL_VERSION 0x15
-#define XENMEM_increase_reservation 0
-#define XENMEM_maximum_ram_page 2
-#define DOMCTL_createdomain 1
-#define DOMCTL_destroydomain 2
-#define DOMCTL_pausedomain 3
-#define DOMCTL_unpausedomain 4
-#define DOMCTL_getdomaininfo 5
-#define DOMCTL_getmemlist 6
-#define DOMCTL_shadow_op 10
-#define DOMCTL_max_mem 11
-#define DOMCTL_setvcpucontext 12
-#define DOMCTL_getvcpucontext 13
-#define DOMCTL_max_vcpus 15
-#define DOMCTL_setdomainhandle 17
-#define DOMCTL_setdebugging 18
-#define DOMCTL_set_address_size 35
-#define DOMCTL_get_address_size 36
-#define SYSCTL_physinfo 3
-#define SYSCTL_getdomaininfolist 6
-#define CDF_hvm (1U << 0)
-#define CDF_hap (1U << 1)
-#define DOMINF_paused (1U << 3)
-#define DOMINF_debugged (1U << 6)
 #define SHADOW_OP_OFF 0
 #define SHADOW_OP_ENABLE_LOGDIRTY 2
 #define SHADOW_OP_CLEAN 11
 #define SHADOW_OP_PEEK 12
 #define SHADOW_OP_GET_ALLOCATION 30
-#define VGCF_in_kernel (1UL << 2)
-#define FLAT_KERNEL_CS 0xe033
-#define FLAT_KERNEL_SS 0xe02b
 #define NO_SUCH_DOMAIN 0x7fe0
 #define UNMAPPED 0x7fff00000000UL
-#define ESRCH 3
-#define EFAULT 14
-#define EACCES 13
-#define EEXIST 17
-#define EINVAL 22
-#define ENOSYS 38
-#define ENODATA 61
-#define EOPNOTSUPP 95
-
-struct getdomaininfo {
-    u16 domain, pad1; u32 flags;
-    u64 tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
-    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
-    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
-};
-struct createdomain {
-    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
-    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
-};
-struct domctl {
-    u32 cmd, interface_version; u16 domain, _pad[3];
-    union {
-        struct createdomain createdomain;
-        struct getdomaininfo getdomaininfo;
-        struct { u64 max_memkb; } max_mem;
-        struct { u32 max; } max_vcpus;
-        struct { u32 size; } address_size;
-        struct { u64 max_pfns, start_pfn, buffer, num_pfns; } getmemlist;
-        struct { u32 op, mode, mb, _pad; u64 dirty_bitmap, pages; u32 fault_count, dirty_count; } shadow_op;
-        struct { u32 vcpu, _pad; u64 ctxt; } vcpucontext;
-        struct { u8 enable; } setdebugging;
-        struct { u8 handle[16]; } setdomainhandle;
-        u8 pad[128];
-    } u;
-};
-struct physinfo {
-    u32 threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id, cpu_khz,
-        capabilities, arch_capabilities, pad;
-    u64 total_pages, free_pages, scrub_pages, outstanding_pages, max_mfn; u32 hw_cap[8];
-};
-struct sysctl {
-    u32 cmd, interface_version;
-    union {
-        struct physinfo physinfo;
-        struct { u16 first_domain; u32 max_domains; u64 buffer; u32 num_domains; } getdomaininfolist;
-        u8 pad[128];
-    } u;
-};
-struct cpu_user_regs {
-    u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
-    u32 error_code, entry_vector;
-    u64 rip;
-    u16 cs, _pad0[1];
-    u8 saved_upcall_mask, _pad1[3];
-    u64 rflags, rsp;
-    u16 ss, _pad2[3], es, _pad3[3], ds, _pad4[3], fs, _pad5[3], gs, _pad6[3];
-};
-struct vcpu_guest_context {
-    u8 fpu_ctxt[512];
-    u64 flags;
-    struct cpu_user_regs user_regs;
-    struct trap_info trap_ctxt[256];
-    u64 ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp;
-    u64 ctrlreg[8], debugreg[8];
-    u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip, vm_assist;
-    u64 fs_base, gs_base_kernel, gs_base_user;
-};
-struct xen_memory_reservation { u64 *extent_start; u64 nr_extents; u32 extent_order, mem_flags; u16 domid; };
-
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-_Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
-_Static_assert(sizeof(struct createdomain) == 68, "createdomain");
-_Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
-_Static_assert(sizeof(struct physinfo) == 112, "physinfo");
-_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context");
 
 static struct domctl d;
 static struct sysctl s;

@@ -5,41 +5,20 @@
  * port with no timeout and must be woken by the next timer event without an upcall.
  * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
  */
-#include "rt.h"
-
-#define HC_set_timer_op 15
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_unmask 9
-#define SCHEDOP_block 1
-#define SCHEDOP_poll 3
-#define VIRQ_TIMER 0
-
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
-struct callback_register { u16 type, flags; u32 _pad; u64 address; };
+#include "xen.h"
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
 static volatile unsigned upcalls, last_port;
 
+static void on_port(unsigned port)
+{
+    last_port = port;
+}
 void evtchn_upcall(void)
 {
-    struct vcpu_info *v = &si->vcpu_info[0];
     upcalls++;
-    v->evtchn_upcall_pending = 0;
-    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            last_port = w * 64 + b;
-        }
-    }
+    evtchn_scan(si, on_port);
 }
 
 extern void entry_event(void);

@@ -18,49 +18,13 @@
  * - tools/libs/light (libxl) and xenstored: the store port in start_info is the domU's,
  *   allocated unbound for dom0 and bound by xenstored on XS_INTRODUCE.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_reset 10
-#define EVTCHNSTAT_interdomain 2
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_query_size 6
-#define GNTST_okay 0
-#define GNTST_permission_denied (-8)
-#define SCHEDOP_yield 0
-#define SIF_PRIVILEGED 1
-#define SIF_INITDOMAIN 2
-#define DOMID_SELF 0x7ff0
-#define VIRQ_TIMER 0
-#define VIRQ_CONSOLE 2
-#define VIRQ_DOM_EXC 3
-#define VIRQ_ARGO 11
-#define EPERM 1
-#define EINVAL 22
-#define EBUSY 16
-
-struct xencons_interface { char in[1024]; char out[2048]; volatile u32 in_cons, in_prod, out_cons, out_prod; };
-struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct evtchn_status {
-    u16 dom; u16 _pad; u32 port, status, vcpu;
-    union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
-};
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
-
-#define barrier() asm volatile ("" ::: "memory")
 static struct xencons_interface *cons;
 static u32 cons_port;
 static struct evtchn_status st;
 
-static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
 static void notify(u32 port) { u32 p = port; evtchn_op(EVTCHNOP_send, &p); }
-static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
 
 /* Writes to the console's out ring, waiting for room, then notifies. */
 static void cons_write(const char *s, unsigned long n)
@@ -94,13 +58,6 @@ static void dcheck(const char *what, long got, long want)
     cons_puts("\n");
 }
 
-static long alloc_unbound(u16 dom, u16 remote, u32 *port)
-{
-    struct evtchn_alloc_unbound a = { dom, remote, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_alloc_unbound, &a);
-    *port = a.port;
-    return rc;
-}
 static long bind_virq(u32 virq, u32 *port)
 {
     struct evtchn_bind_virq b = { virq, 0, 0xdead };

@@ -20,54 +20,7 @@
  * - xen/include/public/domctl.h (interface 0x17): createdomain 1, destroydomain 2,
  *   pausedomain 3, unpausedomain 4.
  */
-#include "rt.h"
-
-#define HC_event_channel_op 32
-#define HC_domctl 36
-#define DOMCTL_VERSION 0x17
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_close 3
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_reset 10
-#define EVTCHNSTAT_closed 0
-#define EVTCHNSTAT_unbound 1
-#define EVTCHNSTAT_interdomain 2
-#define GNTTABOP_map_grant_ref 0
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_transfer 4
-#define GNTTABOP_copy 5
-#define GNTTABOP_query_size 6
-#define GNTMAP_host_map 2
-#define GNTCOPY_source_gref 1
-#define GNTST_okay 0
-#define GNTST_general_error (-1)
-#define DOMID_SELF 0x7ff0
-#define EINVAL 22
-
-struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
-struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
-struct evtchn_status {
-    u16 dom; u16 _pad; u32 port, status, vcpu;
-    union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
-};
-struct createdomain {
-    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
-    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
-};
-struct domctl {
-    u32 cmd, interface_version; u16 domain, _pad[3];
-    union { struct createdomain createdomain; struct { u64 max_memkb; } max_mem; u8 pad[128]; } u;
-};
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
-struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
-struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
-struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
-struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
+#include "xen.h"
 
 static struct domctl d;
 static struct evtchn_status st;
@@ -79,22 +32,6 @@ static long domctl(u32 cmd, u16 dom)
     d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
     return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
 }
-static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
-static long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
-static long alloc_unbound(u16 dom, u16 remote, u32 *port)
-{
-    struct evtchn_alloc_unbound a = { dom, remote, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_alloc_unbound, &a);
-    *port = a.port;
-    return rc;
-}
-static long bind_interdomain(u16 rdom, u32 rport, u32 *port)
-{
-    struct evtchn_bind_interdomain b = { rdom, 0, rport, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_bind_interdomain, &b);
-    *port = b.local_port;
-    return rc;
-}
 static long status(u16 dom, u32 port)
 {
     memset(&st, 0x5a, sizeof(st));
@@ -103,8 +40,6 @@ static long status(u16 dom, u32 port)
     return evtchn_op(EVTCHNOP_status, &st);
 }
 static long reset(u16 dom) { u16 x = dom; return evtchn_op(EVTCHNOP_reset, &x); }
-static long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
-static u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
 
 static u16 create(void)
 {

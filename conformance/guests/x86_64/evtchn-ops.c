@@ -21,96 +21,27 @@
  *   is pending; a port that is not valid or not bound -EINVAL (evtchn_port_poll); the
  *   timeout is absolute system time.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_set_timer_op 15
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_close 3
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_bind_ipi 7
-#define EVTCHNOP_bind_vcpu 8
-#define EVTCHNOP_unmask 9
-#define EVTCHNOP_reset 10
-#define SCHEDOP_block 1
-#define SCHEDOP_poll 3
-#define DOMID_SELF 0x7ff0
-#define VIRQ_TIMER 0
-#define VIRQ_DEBUG 1
-#define VIRQ_CONSOLE 2
-#define VIRQ_ARGO 11
 #define NR_VIRQS 24
-#define EVTCHNSTAT_closed 0
-#define EVTCHNSTAT_unbound 1
-#define EVTCHNSTAT_interdomain 2
-#define EVTCHNSTAT_virq 4
-#define EVTCHNSTAT_ipi 5
-#define EINVAL 22
-#define ENOENT 2
-#define ESRCH 3
-#define EEXIST 17
-#define EFAULT 14
-#define ENOSPC 28
-#define ENOSYS 38
 #define BAD_PTR 0x40000000UL /* 1 GiB: far above this guest's mapped memory */
-
-struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
-struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct evtchn_bind_ipi { u32 vcpu, port; };
-struct evtchn_bind_vcpu { u32 port, vcpu; };
-struct evtchn_status {
-    u16 dom; u16 _pad; u32 port, status, vcpu;
-    union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
-};
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
-struct callback_register { u16 type, flags; u32 _pad; u64 address; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
 static volatile unsigned upcalls, last_port;
 
-/* The upcall handler: Linux's 2-level scan (upcall_pending, selector, pending & ~mask). */
+/* The upcall handler (evtchn-entry.S calls it): rt.h's 2-level scan. */
+static void on_port(unsigned port)
+{
+    last_port = port;
+}
 void evtchn_upcall(void)
 {
-    struct vcpu_info *v = &si->vcpu_info[0];
     upcalls++;
-    v->evtchn_upcall_pending = 0;
-    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            last_port = w * 64 + b;
-        }
-    }
+    evtchn_scan(si, on_port);
 }
 extern void entry_event(void);
 
-static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
-static long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
-
-static long alloc_unbound(u16 dom, u16 remote, u32 *port)
-{
-    struct evtchn_alloc_unbound a = { dom, remote, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_alloc_unbound, &a);
-    *port = a.port;
-    return rc;
-}
-static long bind_interdomain(u16 rdom, u32 rport, u32 *port)
-{
-    struct evtchn_bind_interdomain b = { rdom, 0, rport, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_bind_interdomain, &b);
-    *port = b.local_port;
-    return rc;
-}
 static long bind_virq(u32 virq, u32 vcpu, u32 *port)
 {
     struct evtchn_bind_virq b = { virq, vcpu, 0xdead };
@@ -153,23 +84,7 @@ static unsigned upcall_pending(int vcpu) { return si->vcpu_info[vcpu].evtchn_upc
 static void clear_vcpu_bits(int vcpu) { si->vcpu_info[vcpu].evtchn_pending_sel = 0; si->vcpu_info[vcpu].evtchn_upcall_pending = 0; }
 
 /* System time (ns) from vCPU 0's vcpu_time_info, as time-timers reads it. */
-static u64 now(void)
-{
-    struct vcpu_time_info *t = &si->vcpu_info[0].time;
-    u32 v;
-    u64 r;
-    do {
-        v = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((v & 1) || v != t->version);
-    return r;
-}
+static u64 now(void) { return vcpu_time_now(&si->vcpu_info[0].time); }
 
 /* A null hypercall: events enabled and pending are delivered on its way back. */
 static void null_hypercall(void) { HYPERCALL(HC_xen_version, 0, 0, 0, 0, 0); }

@@ -5,32 +5,9 @@
  * SCHEDOP_block, poll with SCHEDOP_poll, and check the documented errors.
  * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
  */
-#include "rt.h"
+#include "xen.h"
 
 #define HC_update_va_mapping 14
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_close 3
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_bind_ipi 7
-#define EVTCHNOP_bind_vcpu 8
-#define EVTCHNOP_unmask 9
-#define EVTCHNOP_reset 10
-#define SCHEDOP_block 1
-#define SCHEDOP_poll 3
-#define DOMID_SELF 0x7ff0
-#define VIRQ_TIMER 0
-
-struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
-struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct evtchn_bind_ipi { u32 vcpu, port; };
-struct evtchn_bind_vcpu { u32 port, vcpu; };
-struct evtchn_status { u16 dom; u16 _pad; u32 port, status, vcpu; union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u; };
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -38,28 +15,16 @@ static struct shared_info *const si = (struct shared_info *)si_page;
 static u32 seen[16];
 static unsigned nseen, upcalls;
 
-/* The upcall handler: Linux's 2-level scan (upcall_pending, selector, pending & ~mask). */
+/* The upcall handler (evtchn-entry.S calls it): rt.h's 2-level scan. */
+static void on_port(unsigned port)
+{
+    if (nseen < 16) seen[nseen++] = port;
+}
 void evtchn_upcall(void)
 {
-    struct vcpu_info *v = &si->vcpu_info[0];
     upcalls++;
-    v->evtchn_upcall_pending = 0;
-    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            if (nseen < 16) seen[nseen++] = w * 64 + b;
-        }
-    }
+    evtchn_scan(si, on_port);
 }
-
-static long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
-static long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
 
 static void show_seen(const char *what)
 {
@@ -91,7 +56,6 @@ static void show_status(u32 port)
 static void mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST); }
 
 extern void entry_event(void);
-struct callback_register { u16 type, flags; u32 _pad; u64 address; };
 
 int guest_main(void)
 {

@@ -7,45 +7,13 @@
  * per-op status codes Xen gives for bad copies and maps. Numbers and layouts:
  * xen/include/public/grant_table.h.
  */
-#include "rt.h"
-
-#define GNTTABOP_map_grant_ref 0
-#define GNTTABOP_unmap_grant_ref 1
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_copy 5
-#define GNTTABOP_query_size 6
-#define GTF_permit_access 1
-#define GTF_readonly 4
-#define GTF_reading 8
-#define GTF_writing 16
-#define GNTMAP_host_map 2
-#define GNTMAP_readonly 4
-#define GNTCOPY_source_gref 1
-#define GNTCOPY_dest_gref 2
-#define DOMID_SELF 0x7ff0
-
-struct grant_entry_v1 { u16 flags, domid; u32 frame; };
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
-struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
-struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
-struct gnttab_map_grant_ref {
-    u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr;
-};
-struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
+#include "xen.h"
 
 static u8 table_va[4096] __attribute__((aligned(4096)));
 static u8 src[4096] __attribute__((aligned(4096)));
 static u8 dst[4096] __attribute__((aligned(4096)));
 static u8 window[4096] __attribute__((aligned(4096)));
 static volatile struct grant_entry_v1 *gnttab = (volatile struct grant_entry_v1 *)table_va;
-
-static long gnttab_op(int cmd, void *op, int count)
-{
-    return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0);
-}
-
-static u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
 
 static void grant(u32 ref, u16 flags, u16 domid, u64 frame)
 {

@@ -20,64 +20,9 @@
  *   writes the new MFNs of a PV domain into extent_start.
  * - xen/include/public/xen.h: mmu_update's foreigndom names the owner of the mapped frame.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_domctl 36
-#define DOMCTL_VERSION 0x17
-#define XENMEM_increase_reservation 0
-#define GNTTABOP_map_grant_ref 0
-#define GNTTABOP_unmap_grant_ref 1
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_transfer 4
-#define GNTTABOP_copy 5
-#define GTF_permit_access 1
-#define GTF_accept_transfer 2
-#define GTF_readonly 4
-#define GTF_reading 8
-#define GTF_writing 16
-#define GTF_transfer_committed 4
-#define GTF_transfer_completed 8
-#define GNTMAP_host_map 2
-#define GNTMAP_readonly 4
-#define GNTCOPY_source_gref 1
-#define GNTCOPY_dest_gref 2
-#define GNTST_okay 0
-#define GNTST_general_error (-1)
-#define GNTST_bad_page (-9)
-#define DOMID_SELF 0x7ff0
-#define ADDR_MASK 0x000ffffffffff000UL
 #define PAGE_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
-
-struct getdomaininfo {
-    u16 domain, pad1; u32 flags;
-    u64 tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
-    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
-    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
-};
-struct createdomain {
-    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
-    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
-};
-struct domctl {
-    u32 cmd, interface_version; u16 domain, _pad[3];
-    union {
-        struct createdomain createdomain;
-        struct getdomaininfo getdomaininfo;
-        struct { u64 max_memkb; } max_mem;
-        u8 pad[128];
-    } u;
-};
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-struct xen_memory_reservation { u64 *extent_start; u64 nr_extents; u32 extent_order, mem_flags; u16 domid; };
-struct grant_entry_v1 { u16 flags, domid; u32 frame; };
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
-struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
-struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
-struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
-struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
 
 #define PAGE(name) static u8 name[4096] __attribute__((aligned(4096)))
 PAGE(dgt);             /* D's grant frame 0, mapped here */
@@ -93,24 +38,6 @@ static long domctl(u32 cmd, u16 dom)
 {
     d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
     return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
-}
-static long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
-static u64 mfn_of(const void *va) { return mfn_list[(u64)va >> 12]; }
-static void *va_of_mfn(u64 mfn)
-{
-    for (u64 pfn = 0; pfn < start_info_ptr->nr_pages; pfn++)
-        if (mfn_list[pfn] == mfn) return (void *)(pfn << 12);
-    return 0;
-}
-/* The L1 entry mapping `va`, walked from cr3 (page tables are mapped read-only). */
-static u64 *l1e_of(const void *va)
-{
-    u64 *t = va_of_mfn(read_cr3() >> 12);
-    for (int level = 4; level > 1; level--) {
-        u64 e = t[((u64)va >> (12 + 9 * (level - 1))) & 511];
-        t = va_of_mfn((e & ADDR_MASK) >> 12);
-    }
-    return &t[((u64)va >> 12) & 511];
 }
 static u64 tot_pages(u16 dom)
 {

@@ -22,58 +22,11 @@
  *   domain is -EACCES; xen/arch/x86/mm/physmap.c guest_physmap_add_page for PV sets the
  *   M2P entry (set_gpfn_from_mfn), which transfer relies on.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define GNTTABOP_map_grant_ref 0
-#define GNTTABOP_unmap_grant_ref 1
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_transfer 4
-#define GNTTABOP_copy 5
-#define GNTTABOP_query_size 6
-#define GTF_permit_access 1
-#define GTF_accept_transfer 2
-#define GTF_readonly 4
-#define GTF_reading 8
-#define GTF_writing 16
-#define GTF_transfer_committed 4
-#define GTF_transfer_completed 8
-#define GTF_sub_page (1 << 8)
-#define GNTMAP_device_map 1
-#define GNTMAP_host_map 2
-#define GNTMAP_readonly 4
-#define GNTCOPY_source_gref 1
-#define GNTCOPY_dest_gref 2
-#define GNTST_okay 0
-#define GNTST_general_error (-1)
-#define GNTST_bad_domain (-2)
-#define GNTST_bad_gntref (-3)
-#define GNTST_bad_handle (-4)
-#define GNTST_bad_virt_addr (-5)
-#define GNTST_bad_dev_addr (-6)
-#define GNTST_permission_denied (-8)
-#define GNTST_bad_page (-9)
-#define GNTST_bad_copy_arg (-10)
-#define XENMEM_add_to_physmap 7
-#define XENMAPSPACE_grant_table 1
-#define DOMID_SELF 0x7ff0
-#define EINVAL 22
-#define EFAULT 14
-#define EACCES 13
-#define ENOSYS 38
 #define BAD_PTR 0x40000000UL /* 1 GiB: far above this guest's mapped memory */
 #define RO_MPT_VIRT_START 0xffff800000000000UL /* the read-only M2P (xen-x86_64.h) */
 #define PAGE_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
-
-struct grant_entry_v1 { u16 flags, domid; u32 frame; };
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
-struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
-struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
-struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
-struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
-struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
-struct xen_add_to_physmap { u16 domid, size; u32 space; u64 idx, gpfn; };
 
 #define PAGE(name) static u8 name[4096] __attribute__((aligned(4096)))
 PAGE(gt0); PAGE(gt1);              /* grant frames 0 and 1, mapped here */
@@ -85,9 +38,7 @@ PAGE(xfer); PAGE(xf_a); PAGE(xf_b); PAGE(xf_c); /* pages given away by transfer 
 static volatile struct grant_entry_v1 *const gnttab = (volatile struct grant_entry_v1 *)gt0;
 static volatile struct grant_entry_v1 *const gnttab1 = (volatile struct grant_entry_v1 *)gt1;
 
-static long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
 static u64 pfn_of(const void *va) { return (u64)va >> 12; } /* linked at its physical address */
-static u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[pfn_of(va)]; }
 static long map_va(void *va, u64 mfn) { return HYPERCALL(HC_update_va_mapping, va, mfn ? (mfn << 12) | PAGE_FLAGS : 0, UVMF_INVLPG, 0, 0); }
 static u64 m2p(u64 mfn) { return ((volatile u64 *)RO_MPT_VIRT_START)[mfn]; }
 

@@ -7,32 +7,11 @@
  * remaps them, exchanges one page for another, and checks the errors memory_op gives
  * for bad orders and inconsistent exchanges. Numbers: xen/include/public/memory.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define XENMEM_increase_reservation 0
-#define XENMEM_decrease_reservation 1
-#define XENMEM_populate_physmap 6
-#define XENMEM_current_reservation 3
-#define XENMEM_maximum_reservation 4
-#define XENMEM_exchange 11
-#define DOMID_SELF 0x7ff0
 #define M2P ((const u64 *)0xffff800000000000UL)
 #define M2P_INVALID 0xffffffffffffffffUL
 #define NR 4
-
-struct xen_memory_reservation {
-    u64 *extent_start;
-    u64 nr_extents;
-    u32 extent_order;
-    u32 mem_flags;
-    u16 domid;
-};
-
-struct xen_memory_exchange {
-    struct xen_memory_reservation in, out;
-    u64 nr_exchanged;
-};
 
 static u8 balloon[NR * 4096] __attribute__((aligned(4096)));
 static u64 *mfn_list;

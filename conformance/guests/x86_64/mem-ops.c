@@ -48,27 +48,11 @@
  * (0xffff800000000000, public/arch-x86/xen-x86_64.h); the guest checks the p2m it keeps
  * (start_info mfn_list) against it before and after ballooning.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_domctl 36
-#define XENMEM_increase_reservation 0
-#define XENMEM_decrease_reservation 1
-#define XENMEM_maximum_ram_page 2
-#define XENMEM_current_reservation 3
-#define XENMEM_maximum_reservation 4
-#define XENMEM_populate_physmap 6
-#define XENMEM_add_to_physmap 7
-#define XENMEM_memory_map 9
-#define XENMEM_exchange 11
-#define XENMEM_set_memory_map 13
-#define XENMAPSPACE_shared_info 0
-#define XENMAPSPACE_grant_table 1
-#define XENMAPSPACE_gmfn_foreign 4
 #define MEMOP_EXTENT_SHIFT 6
 #define XENMEMF_node(n) (((n) + 1) << 8)
 #define XENMEMF_populate_on_demand (1U << 16)
-#define DOMID_SELF 0x7ff0
 #define NO_SUCH_DOMAIN 0x7fe0
 #define M2P ((const u64 *)0xffff800000000000UL)
 #define M2P_INVALID 0xffffffffffffffffUL
@@ -76,36 +60,11 @@
 #define UNMAPPED ((void *)0x7fff00000000UL)
 #define XEN_DOMCTL_max_mem 11
 #define XEN_DOMCTL_INTERFACE_VERSION 0x17
-#define EPERM 1
-#define ENOENT 2
-#define ESRCH 3
-#define EFAULT 14
-#define EACCES 13
-#define EINVAL 22
-#define ENOSYS 38
-#define EDOM 33
 
-struct xen_memory_reservation {
-    u64 *extent_start;
-    u64 nr_extents;
-    u32 extent_order;
-    u32 mem_flags;
-    u16 domid;
-};
-struct xen_memory_exchange {
-    struct xen_memory_reservation in, out;
-    u64 nr_exchanged;
-};
-struct xen_add_to_physmap { u16 domid, size; u32 space; u64 idx, gpfn; };
 struct e820entry { u64 addr, size; u32 type; } __attribute__((packed));
 struct xen_memory_map { u32 nr_entries, _pad; struct e820entry *buffer; };
 struct xen_foreign_memory_map { u16 domid, _pad[3]; struct xen_memory_map map; };
-struct domctl { u32 cmd, interface_version; u16 domain, _pad[3]; union { u64 max_memkb; u8 pad[128]; } u; };
 
-_Static_assert(sizeof(struct xen_memory_reservation) == 32, "xen_memory_reservation");
-_Static_assert(sizeof(struct xen_memory_exchange) == 72, "xen_memory_exchange");
-_Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap");
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
 _Static_assert(sizeof(struct e820entry) == 20, "e820entry");
 _Static_assert(sizeof(struct xen_foreign_memory_map) == 24, "xen_foreign_memory_map");
 
@@ -156,7 +115,7 @@ static long set_max_mem(u64 pages_)
     d.cmd = XEN_DOMCTL_max_mem;
     d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     d.domain = 0;
-    d.u.max_memkb = pages_ * 4;
+    d.u.max_mem.max_memkb = pages_ * 4;
     return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
 }
 

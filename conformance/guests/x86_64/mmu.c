@@ -6,31 +6,11 @@
  */
 #include "rt.h"
 
-#define ADDR_MASK 0x000ffffffffff000UL
 
 static u64 *mfn_list;
 static u8 spare[3 * 4096] __attribute__((aligned(4096)));
 
 static u64 pfn_of(const void *va) { return (u64)va >> 12; }  /* no VIRT_BASE: va = pseudo-physical */
-static u64 mfn_of(const void *va) { return mfn_list[pfn_of(va)]; }
-
-/* Virtual address of machine frame `mfn` (the guest's pseudo-physical map is 1:1 from 0). */
-static void *va_of_mfn(u64 mfn)
-{
-    for (u64 pfn = 0; pfn < start_info_ptr->nr_pages; pfn++)
-        if (mfn_list[pfn] == mfn) return (void *)(pfn << 12);
-    return 0;
-}
-
-static u64 *l1e_of(const void *va)
-{
-    u64 *t = va_of_mfn(read_cr3() >> 12);
-    for (int level = 4; level > 1; level--) {
-        u64 e = t[((u64)va >> (12 + 9 * (level - 1))) & 511];
-        t = va_of_mfn((e & ADDR_MASK) >> 12);
-    }
-    return &t[((u64)va >> 12) & 511];
-}
 
 int guest_main(void)
 {
@@ -60,7 +40,7 @@ int guest_main(void)
     u64 prev = __atomic_exchange_n(l1e, orig, __ATOMIC_SEQ_CST);
     HYPERCALL(HC_mmuext_op, &flush, 1, 0, 0x7ff0, 0);
     printk("xchg it back: old entry mapped spare[1] %s, reads %x\n",
-           ((prev & ADDR_MASK) >> 12) == mfn_of(spare + 4096) ? "yes" : "no", spare[0]);
+           ((prev & PTE_ADDR_MASK) >> 12) == mfn_of(spare + 4096) ? "yes" : "no", spare[0]);
     u64 expect = orig ^ 1;  /* wrong expected value: cmpxchg fails and changes nothing */
     int ok = __atomic_compare_exchange_n(l1e, &expect, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     printk("cmpxchg with a stale value: %s, entry %s\n", ok ? "swapped" : "failed", *l1e == orig ? "unchanged" : "CHANGED");

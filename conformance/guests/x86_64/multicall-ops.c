@@ -15,24 +15,11 @@
  *   (the whole unsigned long compared) -ENOSYS in the entry's result.
  * - public/xen.h: struct multicall_entry { xen_ulong_t op, result; xen_ulong_t args[6]; }.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_multicall 13
-#define HC_vcpu_op 24
 #define XENVER_version 0
-#define XENMEM_current_reservation 3
-#define VCPUOP_is_up 3
 #define CONSOLEIO_write 0
-#define DOMID_SELF 0x7ff0
 #define SENTINEL 0xdeadUL
-#define ENOENT 2
-#define EFAULT 14
-#define EINVAL 22
-#define ENOSYS 38
-
-struct multicall_entry { u64 op, result, args[6]; };
-_Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 
 static struct multicall_entry mc[8] __attribute__((aligned(64)));
 static struct multicall_entry inner[1];

@@ -97,6 +97,75 @@ struct shared_info {
 };
 
 /*
+ * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
+ * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul, added to system_time;
+ * retried while Xen is updating it (odd version) or it changed under us.
+ */
+static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
+{
+    u32 v;
+    u64 r;
+    do {
+        v = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        u32 lo, hi;
+        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
+        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
+        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((v & 1) || v != t->version);
+    return r;
+}
+
+/*
+ * The body of an event upcall, Linux's 2-level scan: clear vCPU 0's upcall_pending, take
+ * its selector, and for each word's pending & ~mask bit clear the pending bit and call
+ * `port_fn` with the port. Always inlined, so `port_fn` becomes a direct call.
+ */
+static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info *si, void (*port_fn)(unsigned port))
+{
+    struct vcpu_info *v = &si->vcpu_info[0];
+    v->evtchn_upcall_pending = 0;
+    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    while (sel) {
+        unsigned w = __builtin_ctzl(sel);
+        sel &= sel - 1;
+        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
+        while (bits) {
+            unsigned b = __builtin_ctzl(bits);
+            bits &= bits - 1;
+            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
+            port_fn(w * 64 + b);
+        }
+    }
+}
+
+/* Machine frame of a guest address: the guest's pseudo-physical map is 1:1 from 0. */
+static inline u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
+
+/* Guest address of machine frame `mfn` (a search of the P2M list), 0 if not the guest's. */
+static inline void *va_of_mfn(u64 mfn)
+{
+    const u64 *mfn_list = (const u64 *)start_info_ptr->mfn_list;
+    for (u64 pfn = 0; pfn < start_info_ptr->nr_pages; pfn++)
+        if (mfn_list[pfn] == mfn) return (void *)(pfn << 12);
+    return 0;
+}
+
+/* The L1 entry mapping `va`, walked from cr3 (a PV guest's page tables are mapped read-only). */
+#define PTE_ADDR_MASK 0x000ffffffffff000UL
+static inline u64 *l1e_of(const void *va)
+{
+    u64 *t = va_of_mfn(read_cr3() >> 12);
+    for (int level = 4; level > 1; level--) {
+        u64 e = t[((u64)va >> (12 + 9 * (level - 1))) & 511];
+        t = va_of_mfn((e & PTE_ADDR_MASK) >> 12);
+    }
+    return &t[((u64)va >> 12) & 511];
+}
+
+/*
  * Conformance checks: one line per check, "ok <what>" when the guest saw what Xen
  * specifies, else "FAIL <what>: got <got> want <want>". A guest's expected/<name>.txt is
  * the list of its checks (every line "ok ..."), so any FAIL differs from it. Inline, so

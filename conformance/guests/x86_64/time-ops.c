@@ -34,33 +34,13 @@
  *   go to the new area only; a second registration -EBUSY.
  * Layouts: public/xen.h, public/vcpu.h, public/event_channel.h, public/sched.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_set_timer_op 15
-#define HC_vcpu_op 24
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_virq 1
-#define SCHEDOP_poll 3
-#define VCPUOP_get_runstate_info 4
-#define VCPUOP_set_periodic_timer 6
-#define VCPUOP_stop_periodic_timer 7
-#define VCPUOP_set_singleshot_timer 8
-#define VCPUOP_stop_singleshot_timer 9
-#define VCPU_SSHOTTMR_future 1
-#define VIRQ_TIMER 0
 #define US 1000UL
 #define MS 1000000UL
 #define SLACK (20 * US)
 #define BOOT_WALLCLOCK 1767225600U /* hvkit's default machine boot time, 2026-01-01T00:00Z */
 #define UNMAPPED ((void *)0x7fff00000000UL)
-#define ENOENT 2
-#define EFAULT 14
-#define EINVAL 22
-
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
-struct singleshot { u64 timeout_abs_ns; u32 flags, _pad; };
-struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -69,23 +49,7 @@ static u32 port;
 /* vCPU 0's vcpu_info: the shared_info slot until register_vcpu_info moves it. */
 static struct vcpu_info *vi0 = &((struct shared_info *)si_page)->vcpu_info[0];
 
-static u64 now(void)
-{
-    struct vcpu_time_info *t = &vi0->time;
-    u32 v;
-    u64 r;
-    do {
-        v = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((v & 1) || v != t->version);
-    return r;
-}
+static u64 now(void) { return vcpu_time_now(&vi0->time); }
 
 static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64)) & 1; }
 static void clear(void)
@@ -126,7 +90,6 @@ static u64 wait_timer(void)
     return now();
 }
 
-static long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 static long singleshot(u32 id, u64 deadline, u32 flags)
 {
     struct singleshot ss = { deadline, flags, 0 };

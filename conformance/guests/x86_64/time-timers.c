@@ -7,48 +7,15 @@
  * period has passed since its last tick, as Xen), then the documented errors and runstate.
  * Layouts from xen/include/public: xen.h, vcpu.h, event_channel.h, sched.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_set_timer_op 15
-#define HC_vcpu_op 24
-#define HC_event_channel_op 32
-#define EVTCHNOP_bind_virq 1
-#define SCHEDOP_poll 3
-#define VCPUOP_get_runstate_info 4
-#define VCPUOP_set_periodic_timer 6
-#define VCPUOP_stop_periodic_timer 7
-#define VCPUOP_set_singleshot_timer 8
-#define VCPUOP_stop_singleshot_timer 9
-#define VCPU_SSHOTTMR_future 1
-#define VIRQ_TIMER 0
 #define MS 1000000UL
-
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
-struct singleshot { u64 timeout_abs_ns; u32 flags, _pad; };
-struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
 static u32 port;
 
-static u64 now(void)
-{
-    struct vcpu_time_info *t = &si->vcpu_info[0].time;
-    u32 v;
-    u64 r;
-    do {
-        v = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((v & 1) || v != t->version);
-    return r;
-}
+static u64 now(void) { return vcpu_time_now(&si->vcpu_info[0].time); }
 
 static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64)) & 1; }
 static void clear(void) { __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST); }

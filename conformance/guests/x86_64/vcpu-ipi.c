@@ -7,48 +7,9 @@
  * Layouts from xen/include/public: vcpu.h, event_channel.h, sched.h, xen.h (shared_info,
  * vcpu_time_info, multicall_entry), arch-x86/xen-x86_64.h (vcpu_guest_context).
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_multicall 13
-#define HC_vcpu_op 24
-#define HC_event_channel_op 32
-#define EVTCHNOP_send 4
-#define EVTCHNOP_bind_ipi 7
-#define SCHEDOP_poll 3
-#define VCPUOP_initialise 0
-#define VCPUOP_up 1
-#define VCPUOP_down 2
-#define VCPUOP_is_up 3
-#define VCPUOP_get_runstate_info 4
-#define VGCF_in_kernel (1UL << 2)
-#define FLAT_KERNEL_CS 0xe033
-#define FLAT_KERNEL_SS 0xe02b
 #define ROUNDS 3
-
-struct cpu_user_regs {
-    u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
-    u32 error_code, entry_vector;
-    u64 rip;
-    u16 cs, _pad0[1];
-    u8 saved_upcall_mask, _pad1[3];
-    u64 rflags, rsp;
-    u16 ss, _pad2[3], es, _pad3[3], ds, _pad4[3], fs, _pad5[3], gs, _pad6[3];
-};
-struct vcpu_guest_context {
-    u8 fpu_ctxt[512];
-    u64 flags;
-    struct cpu_user_regs user_regs;
-    struct trap_info trap_ctxt[256];
-    u64 ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp;
-    u64 ctrlreg[8], debugreg[8];
-    u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip, vm_assist;
-    u64 fs_base, gs_base_kernel, gs_base_user;
-};
-_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");
-struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
-struct multicall_entry { u64 op, result, args[6]; };
-struct evtchn_bind_ipi { u32 vcpu, port; };
-struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -123,16 +84,7 @@ int guest_main(void)
            HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0), HYPERCALL(HC_vcpu_op, VCPUOP_up, 1, 0, 0, 0),
            HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 2, 0, 0, 0));
 
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_in_kernel;
-    ctx.user_regs.rip = (u64)vcpu1_main;
-    ctx.user_regs.rsp = (u64)(stack1 + sizeof(stack1) - 8);
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x200;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = ctx.user_regs.rsp;
-    ctx.ctrlreg[3] = read_cr3();
+    kernel_context(&ctx, vcpu1_main, stack1 + sizeof(stack1) - 8);
     ctx.ctrlreg[3] = 0;
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
     printk("vcpu0: initialise(1) with cr3 0 %ld\n", rc);

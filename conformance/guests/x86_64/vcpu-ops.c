@@ -28,58 +28,10 @@
  *   no ports, a timeout) is blocked (xen/common/sched/core.c).
  * Layouts: public/vcpu.h, public/xen.h, public/arch-x86/xen-x86_64.h.
  */
-#include "rt.h"
+#include "xen.h"
 
-#define HC_memory_op 12
-#define HC_vcpu_op 24
-#define SCHEDOP_yield 0
-#define SCHEDOP_poll 3
-#define VCPUOP_initialise 0
-#define VCPUOP_up 1
-#define VCPUOP_down 2
-#define VCPUOP_is_up 3
-#define VCPUOP_get_runstate_info 4
-#define VCPUOP_register_vcpu_info 10
-#define RUNSTATE_running 0
-#define RUNSTATE_runnable 1
-#define RUNSTATE_blocked 2
-#define RUNSTATE_offline 3
-#define VGCF_in_kernel (1UL << 2)
-#define FLAT_KERNEL_CS 0xe033
-#define FLAT_KERNEL_SS 0xe02b
 #define NR_VCPUS 33
 #define UNMAPPED ((void *)0x7fff00000000UL)
-#define ENOENT 2
-#define EFAULT 14
-#define EACCES 13
-#define EBUSY 16
-#define EEXIST 17
-#define EINVAL 22
-#define ENXIO 6
-
-struct cpu_user_regs {
-    u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
-    u32 error_code, entry_vector;
-    u64 rip;
-    u16 cs, _pad0[1];
-    u8 saved_upcall_mask, _pad1[3];
-    u64 rflags, rsp;
-    u16 ss, _pad2[3], es, _pad3[3], ds, _pad4[3], fs, _pad5[3], gs, _pad6[3];
-};
-struct vcpu_guest_context {
-    u8 fpu_ctxt[512];
-    u64 flags;
-    struct cpu_user_regs user_regs;
-    struct trap_info trap_ctxt[256];
-    u64 ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp;
-    u64 ctrlreg[8], debugreg[8];
-    u64 event_callback_eip, failsafe_callback_eip, syscall_callback_eip, vm_assist;
-    u64 fs_base, gs_base_kernel, gs_base_user;
-};
-_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context is 5168 bytes");
-struct vcpu_runstate_info { int state; u32 _pad; u64 state_entry_time, time[4]; };
-struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; };
-_Static_assert(sizeof(struct vcpu_runstate_info) == 48, "vcpu_runstate_info");
 
 static u8 stack1[8192] __attribute__((aligned(16)));
 static u8 info_page[4096] __attribute__((aligned(4096)));
@@ -87,9 +39,6 @@ static struct vcpu_guest_context ctx;
 static volatile u64 counter;
 static volatile int v1_started, stage;
 static volatile u64 v1_polls;
-
-static long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
-static void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
 
 static struct vcpu_runstate_info runstate(u32 id)
 {
@@ -117,7 +66,7 @@ void vcpu1_main(void)
     }
     /* Stage 1: sleep in SCHEDOP_poll (no ports, 1 ms timeouts) until stage 2. */
     while (stage == 1) {
-        struct { u32 *ports; u32 nr_ports, _pad; u64 timeout; } sp = { 0, 0, 0, system_time() + 1000000 };
+        struct sched_poll sp = { 0, 0, 0, system_time() + 1000000 };
         v1_polls++;
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     }
@@ -136,16 +85,7 @@ void vcpu1_main(void)
 
 static void init_context(void)
 {
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_in_kernel;
-    ctx.user_regs.rip = (u64)vcpu1_main;
-    ctx.user_regs.rsp = (u64)(stack1 + sizeof(stack1) - 8);
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x200;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = ctx.user_regs.rsp;
-    ctx.ctrlreg[3] = read_cr3();
+    kernel_context(&ctx, vcpu1_main, stack1 + sizeof(stack1) - 8);
 }
 
 int guest_main(void)
