@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createStubArchPlugin, ShutdownReason } from "@hvkit/core";
+import { toyArchIdentity } from "@hvkit/core/testing";
 import { runCli } from "./program.js";
 import { createRootContainer } from "./composition.js";
 import { shutdownExitStatus } from "./exit-status.js";
@@ -22,17 +23,7 @@ function capture(isTTY = false): CliIo & { out: () => string; err: () => string 
   };
 }
 
-const stub = createStubArchPlugin({
-  name: "toy",
-  elfMachines: [1],
-  elfClasses: [64],
-  endianness: "little",
-  wordBits: 64,
-  pageSizes: [4096],
-  dataModel: "x86_64",
-  startInfoMagic: "xen-3.0-toy",
-  modes: ["pv"],
-});
+const stub = createStubArchPlugin(toyArchIdentity("toy"));
 
 const tmp = mkdtempSync(join(tmpdir(), "hvkit-cli-"));
 const image = join(tmp, "image.elf");

@@ -10,23 +10,14 @@ import {
   ShutdownReason,
   type ArchPlugin,
 } from "@hvkit/core";
+import { toyArchIdentity } from "@hvkit/core/testing";
 import { ConformanceFailure, success, skip, type ConformanceTest } from "./conformance-test.js";
 import { buildMatrix, parseShard, type MatrixSelection } from "./matrix.js";
 import { parseBaseline } from "./baseline.js";
 import { runSuite } from "./runner.js";
 
 const toy = (name: string, modes: ArchPlugin["modes"] = ["pv"]): ArchPlugin =>
-  createStubArchPlugin({
-    name,
-    elfMachines: [1],
-    elfClasses: [64],
-    endianness: "little",
-    wordBits: 64,
-    pageSizes: [4096],
-    dataModel: "x86_64",
-    startInfoMagic: `xen-3.0-${name}`,
-    modes,
-  });
+  createStubArchPlugin(toyArchIdentity(name, { modes }));
 
 const test = (
   name: string,

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ShutdownReason, createStubArchPlugin } from "@hvkit/core";
+import { toyArchIdentity } from "@hvkit/core/testing";
 import { findXtfImages, xtfTests } from "./xtf.js";
 import type { CellContext } from "./conformance-test.js";
 import type { GuestRun } from "./guest-run.js";
@@ -27,17 +28,7 @@ function tree(): string {
 function fakeCell(run: Partial<GuestRun>): CellContext {
   return {
     cell: { arch: "x86_64", mode: "pv", guest: "xtf", role: "dom0" },
-    arch: createStubArchPlugin({
-      name: "x86_64",
-      elfMachines: [62],
-      elfClasses: [64],
-      endianness: "little",
-      wordBits: 64,
-      pageSizes: [4096],
-      dataModel: "x86_64",
-      startInfoMagic: "xen-3.0-x86_64",
-      modes: ["pv"],
-    }),
+    arch: createStubArchPlugin(toyArchIdentity("x86_64", { elfMachines: [62] })),
     features: new Set(),
     container: undefined as never,
     boot: () => ({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
 import { createStubArchPlugin } from "@hvkit/core";
+import { toyArchIdentity } from "@hvkit/core/testing";
 import { ConformanceFailure, success, skip, type ConformanceTest } from "../conformance-test.js";
 import { parseBaseline } from "../baseline.js";
 import { runSuite, type SuiteReport } from "../runner.js";
@@ -10,18 +11,7 @@ import { formatJunit } from "./junit.js";
 import { formatHtml } from "./html.js";
 import { escapeMarkup } from "./markup.js";
 
-const arch = (name: string) =>
-  createStubArchPlugin({
-    name,
-    elfMachines: [1],
-    elfClasses: [64],
-    endianness: "little",
-    wordBits: 64,
-    pageSizes: [4096],
-    dataModel: "x86_64",
-    startInfoMagic: "x",
-    modes: ["pv"],
-  });
+const arch = (name: string) => createStubArchPlugin(toyArchIdentity(name));
 
 const t = (name: string, run: ConformanceTest["run"], arches?: string[]): ConformanceTest => ({
   area: "r",

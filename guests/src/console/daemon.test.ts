@@ -9,15 +9,14 @@ import "reflect-metadata";
 import fc from "fast-check";
 import {
   createMachine,
-  createStubArchPlugin,
   Errno,
   evtchnAllocUnbound,
   evtchnIsPending,
   XENCONS_INTERFACE,
-  type ArchVcpu,
   type Domain,
   type HvMachine,
 } from "@hvkit/core";
+import { idleArch } from "@hvkit/core/testing";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { ConsoleDaemon } from "./daemon.js";
@@ -27,21 +26,7 @@ const OUT = L.offsetOf("out");
 const IN = L.offsetOf("in");
 
 function setup() {
-  const arch = {
-    ...createStubArchPlugin({
-      name: "cons-test",
-      elfMachines: [1],
-      elfClasses: [64],
-      endianness: "little",
-      wordBits: 64,
-      pageSizes: [4096],
-      dataModel: "x86_64",
-      startInfoMagic: "xen-3.0-x86_64",
-      modes: ["pv"],
-    }),
-    hypercalls: () => [],
-    createVcpu: () => ({}) as unknown as ArchVcpu,
-  };
+  const arch = idleArch("cons-test");
   const machine: HvMachine = createMachine(container.createChildContainer(), {
     arch,
     memoryMiB: 1,

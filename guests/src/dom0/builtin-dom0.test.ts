@@ -6,17 +6,16 @@
 import "reflect-metadata";
 import {
   createMachine,
-  createStubArchPlugin,
   DomainState,
   evtchnSend,
   ImageError,
   PortState,
   ShutdownReason,
   XENCONS_INTERFACE,
-  type ArchVcpu,
   type DomainBuildRequest,
   type HvMachine,
 } from "@hvkit/core";
+import { idleArch } from "@hvkit/core/testing";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { XenbusClient } from "../xenbus/client.js";
@@ -49,27 +48,12 @@ function tinyElf(): Uint8Array {
 }
 
 function setup(build?: (req: DomainBuildRequest) => void) {
-  const arch = {
-    ...createStubArchPlugin({
-      name: "dom0-test",
-      elfMachines: [1],
-      elfClasses: [64],
-      endianness: "little",
-      wordBits: 64,
-      pageSizes: [4096],
-      dataModel: "x86_64",
-      startInfoMagic: "xen-3.0-x86_64",
-      modes: ["pv"],
-    }),
-    hypercalls: () => [],
-    createVcpu: () => ({}) as unknown as ArchVcpu,
-    buildDomain: (req: DomainBuildRequest) => {
-      build?.(req);
-      const [store, console] = req.machine.allocFrames(req.domain, 2)!;
-      req.domain.sharedInfoMfn = req.machine.allocXenFrames(1)![0];
-      return { storeMfn: store, consoleMfn: console };
-    },
-  };
+  const arch = idleArch("dom0-test", (req: DomainBuildRequest) => {
+    build?.(req);
+    const [store, console] = req.machine.allocFrames(req.domain, 2)!;
+    req.domain.sharedInfoMfn = req.machine.allocXenFrames(1)![0];
+    return { storeMfn: store, consoleMfn: console };
+  });
   const out: string[] = [];
   const machine: HvMachine = createMachine(container.createChildContainer(), {
     arch,

@@ -1,13 +1,12 @@
 import "reflect-metadata";
 import {
   createMachine,
-  createStubArchPlugin,
   evtchnAllocUnbound,
   evtchnIsPending,
-  type ArchVcpu,
   type Domain,
   type HvMachine,
 } from "@hvkit/core";
+import { idleArch } from "@hvkit/core/testing";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { XenbusClient } from "../xenbus/client.js";
@@ -16,21 +15,7 @@ import { XenstoreService } from "./service.js";
 import { createDomainHome } from "./toolstack.js";
 
 function machineWithDomains(): { machine: HvMachine; dom0: Domain; guest: Domain } {
-  const arch = {
-    ...createStubArchPlugin({
-      name: "xs-test",
-      elfMachines: [1],
-      elfClasses: [64],
-      endianness: "little",
-      wordBits: 64,
-      pageSizes: [4096],
-      dataModel: "x86_64",
-      startInfoMagic: "xen-3.0-x86_64",
-      modes: ["pv"],
-    }),
-    hypercalls: () => [],
-    createVcpu: () => ({}) as unknown as ArchVcpu,
-  };
+  const arch = idleArch("xs-test");
   const machine = createMachine(container.createChildContainer(), { arch, memoryMiB: 4 });
   const dom0 = machine.createDomain({ privileged: true, mode: "pv", vcpus: 1, id: 0 });
   const guest = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, id: 1 });

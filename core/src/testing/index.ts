@@ -1,0 +1,7 @@
+/**
+ * Test fixtures other packages' tests use, as `@hvkit/core/testing` (a source-only export:
+ * the published package does not ship it).
+ *
+ * @module
+ */
+export * from "./toy-arch.js";

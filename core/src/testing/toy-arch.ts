@@ -1,0 +1,43 @@
+/**
+ * Toy arches for tests that need a machine but no guest code: an identity to hand to
+ * {@link createStubArchPlugin}, and an arch whose vCPUs do nothing, for services that act
+ * on a machine's memory, rings and event channels (console daemon, xenstored, dom0).
+ *
+ * @module
+ */
+import type { ArchPlugin, ArchVcpu } from "../arch-plugin.js";
+import { createStubArchPlugin, type ArchIdentity } from "../arch-stub.js";
+
+/**
+ * The identity of a toy 64-bit little-endian PV arch called `name`: ELF machine 1 (no real
+ * arch's), 4 KiB pages, the x86_64 data model, start_info magic `xen-3.0-<name>`;
+ * `overrides` replace any of these.
+ */
+export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> = {}): ArchIdentity {
+  return {
+    name,
+    elfMachines: [1],
+    elfClasses: [64],
+    endianness: "little",
+    wordBits: 64,
+    pageSizes: [4096],
+    dataModel: "x86_64",
+    startInfoMagic: `xen-3.0-${name}`,
+    modes: ["pv"],
+    ...overrides,
+  };
+}
+
+/**
+ * A toy arch ({@link toyArchIdentity}, start_info magic `xen-3.0-x86_64`) with no arch
+ * hypercalls and vCPUs that do nothing; `buildDomain`, when given, builds its domains
+ * (otherwise building throws, as the stub's hooks do).
+ */
+export function idleArch(name: string, buildDomain?: ArchPlugin["buildDomain"]): ArchPlugin {
+  return {
+    ...createStubArchPlugin(toyArchIdentity(name, { startInfoMagic: "xen-3.0-x86_64" })),
+    hypercalls: () => [],
+    createVcpu: () => ({}) as unknown as ArchVcpu,
+    ...(buildDomain ? { buildDomain } : {}),
+  };
+}
