@@ -24,7 +24,15 @@ import {
   ShutdownReason,
 } from "@hvkit/core";
 import type { BenchReport } from "./run.js";
-import { benchMachine, guestImage, median, timed, type HostTime } from "./guest-machine.js";
+import {
+  benchMachine,
+  bestRun,
+  measuredRuns,
+  guestImage,
+  rateFigures,
+  timed,
+  type HostTime,
+} from "./guest-machine.js";
 
 /** Knobs of {@link runEvtchnBench} (the defaults are what `npm run bench` uses). */
 export interface EvtchnBenchOptions {
@@ -72,25 +80,17 @@ export function runEvtchnBench(options: EvtchnBenchOptions = {}): BenchReport {
   const n = options.roundTrips ?? 20_000;
   const runs = options.runs ?? 5;
   const base = runOnce(Math.min(100, n));
-  runOnce(n); // warm-up
-  const results: PingPongRun[] = [];
-  for (let i = 0; i < runs; i++) results.push(runOnce(n));
-  const best = results.reduce((a, b) => (b.time.wall < a.time.wall ? b : a));
+  const results = measuredRuns(runs, () => runOnce(n));
+  const best = bestRun(results);
   const small = Math.min(100, n);
   const perTrip = n > small ? (best.instructions - base.instructions) / (n - small) : NaN;
   return {
     figures: [
-      { label: "round trips per run", value: n },
-      { label: "round trips/s (best, wall)", value: Math.round(n / best.time.wall) },
-      {
-        label: "round trips/s (median, wall)",
-        value: Math.round(n / median(results.map((r) => r.time.wall))),
-      },
-      {
-        label: "round trips/s (median, CPU)",
-        value: Math.round(n / median(results.map((r) => r.time.cpu))),
-      },
-      { label: "time per round trip (best)", value: (best.time.wall / n) * 1e6, unit: "µs" },
+      ...rateFigures(results, n, {
+        perRun: "round trips per run",
+        rate: "round trips/s",
+        one: "round trip",
+      }),
       { label: "guest instructions per round trip", value: perTrip },
     ],
     method:

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { container } from "tsyringe";
 import { createMachine, RecordingConsoleSink, type HvMachine } from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
+import type { BenchFigure } from "./run.js";
 
 /** The bytes of a committed test guest, `conformance/guests/x86_64/bin/<name>.elf`. */
 export function guestImage(name: string): Uint8Array {
@@ -59,4 +60,52 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One warm-up call of `once` (V8 optimises the interpreter and the paths it takes), then `runs` calls: their results. */
+export function measuredRuns<R>(runs: number, once: () => R): R[] {
+  once();
+  const results: R[] = [];
+  for (let i = 0; i < runs; i++) results.push(once());
+  return results;
+}
+
+/** The run of `results` with the least wall time. */
+export function bestRun<R extends { readonly time: HostTime }>(results: readonly R[]): R {
+  return results.reduce((a, b) => (b.time.wall < a.time.wall ? b : a));
+}
+
+/** The labels of {@link rateFigures}: e.g. `round trips per run`, `round trips/s`, `round trip`. */
+export interface RateLabels {
+  /** The figure of operations per run. */
+  readonly perRun: string;
+  /** The rate, before ` (best, wall)`, ` (median, wall)`, ` (median, CPU)`. */
+  readonly rate: string;
+  /** One operation, in `time per <one> (best)`. */
+  readonly one: string;
+}
+
+/**
+ * The rate figures of `n` operations a run: `n`, operations per second at the best and the
+ * median wall time and at the median CPU time, and the best wall time per operation (µs).
+ */
+export function rateFigures(
+  results: readonly { readonly time: HostTime }[],
+  n: number,
+  labels: RateLabels,
+): BenchFigure[] {
+  const best = bestRun(results);
+  return [
+    { label: labels.perRun, value: n },
+    { label: `${labels.rate} (best, wall)`, value: Math.round(n / best.time.wall) },
+    {
+      label: `${labels.rate} (median, wall)`,
+      value: Math.round(n / median(results.map((r) => r.time.wall))),
+    },
+    {
+      label: `${labels.rate} (median, CPU)`,
+      value: Math.round(n / median(results.map((r) => r.time.cpu))),
+    },
+    { label: `time per ${labels.one} (best)`, value: (best.time.wall / n) * 1e6, unit: "µs" },
+  ];
 }

@@ -15,7 +15,15 @@
 import { fileURLToPath } from "node:url";
 import { bootInitialDomain, ShutdownReason } from "@hvkit/core";
 import type { BenchReport } from "./run.js";
-import { benchMachine, guestImage, median, timed, type HostTime } from "./guest-machine.js";
+import {
+  benchMachine,
+  bestRun,
+  measuredRuns,
+  guestImage,
+  rateFigures,
+  timed,
+  type HostTime,
+} from "./guest-machine.js";
 
 /** Knobs of {@link runHypercallBench} (the defaults are what `npm run bench` uses). */
 export interface HypercallBenchOptions {
@@ -72,25 +80,17 @@ export function runHypercallBench(options: HypercallBenchOptions = {}): BenchRep
   const base = runOnce(counted, true);
   if (base.dispatched !== counted)
     throw new Error(`the dispatcher saw ${base.dispatched} xen_version calls, want ${counted}`);
-  runOnce(calls, false); // warm-up: let V8 optimise the interpreter and the dispatch path
-  const results: GuestRunResult[] = [];
-  for (let i = 0; i < runs; i++) results.push(runOnce(calls, false));
-  const best = results.reduce((a, b) => (b.time.wall < a.time.wall ? b : a));
+  const results = measuredRuns(runs, () => runOnce(calls, false));
+  const best = bestRun(results);
   const perCall =
     calls > counted ? (best.instructions - base.instructions) / (calls - counted) : NaN;
   return {
     figures: [
-      { label: "hypercalls per run", value: calls },
-      { label: "null hypercalls/s (best, wall)", value: Math.round(calls / best.time.wall) },
-      {
-        label: "null hypercalls/s (median, wall)",
-        value: Math.round(calls / median(results.map((r) => r.time.wall))),
-      },
-      {
-        label: "null hypercalls/s (median, CPU)",
-        value: Math.round(calls / median(results.map((r) => r.time.cpu))),
-      },
-      { label: "time per call (best)", value: (best.time.wall / calls) * 1e6, unit: "µs" },
+      ...rateFigures(results, calls, {
+        perRun: "hypercalls per run",
+        rate: "null hypercalls/s",
+        one: "call",
+      }),
       { label: "guest instructions per call", value: perCall },
       {
         label: "guest MIPS during the run (best)",

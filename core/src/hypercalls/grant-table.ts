@@ -78,7 +78,7 @@ import {
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
 import type { Machine } from "../machine.js";
 import { m2pSet, physmapAdd } from "../p2m.js";
-import type { StructLayout } from "../structs.js";
+import type { StructDef, StructLayout } from "../structs.js";
 
 export { INITIAL_NR_GRANT_FRAMES, MAX_GRANT_FRAMES, grantTableFrame } from "../grant-table.js";
 
@@ -180,36 +180,48 @@ function reduceStatusForPin(
 
 // ---------------------------------------------------------------- setup_table, query_size
 
-function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
+/**
+ * The frame-list ops, setup_table and get_status_frames (Xen 4.19): one op (count 1, else
+ * −EINVAL) naming a domain and a guest array of frames; the array passes
+ * guest_handle_okay before the domain lookup (−EFAULT); then bad_domain, XSM's
+ * permission_denied, or the status `frames` gives; the status is written back.
+ */
+function frameListOp(
+  ctx: HypercallContext,
+  uop: bigint,
+  count: number,
+  def: StructDef,
+  frames: (d: Domain, nr: number, list: bigint) => number,
+): number {
   if (count !== 1) return -Errno.EINVAL;
-  const layout = GNTTAB_SETUP_TABLE.layout(ctx.machine.arch.dataModel);
+  const layout = def.layout(ctx.machine.arch.dataModel);
   if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
   const nr = layout.getNumber(buf.view, 0, "nr_frames");
   const list = layout.getBigInt(buf.view, 0, "frame_list");
-  // guest_handle_okay(op.frame_list, op.nr_frames), before the domain lookup.
   if (ctx.machine.arch.guestAccessOk?.(ctx.domain, list, BigInt(8 * nr)) === false)
     return -Errno.EFAULT;
   const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
-  let status: number = GrantStatus.okay;
+  let status: number;
   if (!d) status = GrantStatus.bad_domain;
   else if (ctx.machine.xsm.grant("setup", ctx.domain, d) !== 0)
     status = GrantStatus.permission_denied;
-  else {
-    const gt = grantTableOf(ctx.machine, d);
-    if (!gt || nr > gt.maxFrames || !growGrantTable(ctx.machine, d, gt, nr))
-      status = GrantStatus.general_error;
-    else {
-      for (let i = 0; i < nr; i++) {
-        // gnttab_shared_gfn: the MFN (translated guests map frames with add_to_physmap instead).
-        if (writeGuestU64(ctx.vcpu, list + BigInt(8 * i), BigInt(gt.frames[i])) !== 0) {
-          status = GrantStatus.bad_virt_addr;
-          break;
-        }
-      }
-    }
-  }
+  else status = frames(d, nr, list);
   layout.set(buf.view, 0, "status", status);
   return writeGuestField(ctx.vcpu, uop, layout, buf, "status") === 0 ? 0 : -Errno.EFAULT;
+}
+
+function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
+  return frameListOp(ctx, uop, count, GNTTAB_SETUP_TABLE, (d, nr, list) => {
+    const gt = grantTableOf(ctx.machine, d);
+    if (!gt || nr > gt.maxFrames || !growGrantTable(ctx.machine, d, gt, nr))
+      return GrantStatus.general_error;
+    for (let i = 0; i < nr; i++) {
+      // gnttab_shared_gfn: the MFN (translated guests map frames with add_to_physmap instead).
+      if (writeGuestU64(ctx.vcpu, list + BigInt(8 * i), BigInt(gt.frames[i])) !== 0)
+        return GrantStatus.bad_virt_addr;
+    }
+    return GrantStatus.okay;
+  });
 }
 
 function querySize(ctx: HypercallContext, uop: bigint, count: number): number {
@@ -748,21 +760,10 @@ export function grantReleaseMappings(machine: Machine, domain: Domain): void {
 
 /** gnttab_get_status_frames (Xen 4.19) for a v1 table, which has no status frames. */
 function getStatusFrames(ctx: HypercallContext, uop: bigint, count: number): number {
-  if (count !== 1) return -Errno.EINVAL;
-  const layout = GNTTAB_GET_STATUS_FRAMES.layout(ctx.machine.arch.dataModel);
-  if (readGuestStruct(ctx.vcpu, uop, layout, buf) !== 0) return -Errno.EFAULT;
-  const nr = layout.getNumber(buf.view, 0, "nr_frames");
-  const list = layout.getBigInt(buf.view, 0, "frame_list");
-  if (ctx.machine.arch.guestAccessOk?.(ctx.domain, list, BigInt(8 * nr)) === false)
-    return -Errno.EFAULT;
-  const d = ctx.machine.findDomain(layout.getNumber(buf.view, 0, "dom"), ctx.domain);
-  let status: number = GrantStatus.okay;
-  if (!d) status = GrantStatus.bad_domain;
-  else if (ctx.machine.xsm.grant("setup", ctx.domain, d) !== 0)
-    status = GrantStatus.permission_denied;
-  else if (nr > 0) status = GrantStatus.general_error; // nr_status_frames(v1) is 0
-  layout.set(buf.view, 0, "status", status);
-  return writeGuestField(ctx.vcpu, uop, layout, buf, "status") === 0 ? 0 : -Errno.EFAULT;
+  // nr_status_frames(v1) is 0: asking for any is general_error.
+  return frameListOp(ctx, uop, count, GNTTAB_GET_STATUS_FRAMES, (_d, nr) =>
+    nr > 0 ? GrantStatus.general_error : GrantStatus.okay,
+  );
 }
 
 /** swap_grant_ref (Xen 4.19) on the caller's v1 table: a GNTST_* status. */

@@ -35,7 +35,7 @@ import {
 import type { HvMachine } from "../machine-impl.js";
 import { FRAME_XEN } from "../memory.js";
 import type { Vcpu } from "../vcpu.js";
-import { type FakeAddressSpace, type FakeArch, mapFakeFrames } from "./fake-arch.js";
+import { type FakeAddressSpace, type FakeArch, mapFakePages } from "./fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./fake-machine.js";
 import { mapGrant, MAP_VA, writeGrant } from "./grant-fixture.js";
 import type { RecordingConsoleSink } from "../console-sink.js";
@@ -170,10 +170,7 @@ export function mapCountedPages(
   count: number,
   writable = true,
 ): number[] {
-  if (d.totPages + count > d.maxPages) d.maxPages = d.totPages + count;
-  const mfns = machine.allocFrames(d, count);
-  if (!mfns) throw new Error("out of memory in mapCountedPages");
-  mapFakeFrames(machine, d, va, mfns, writable);
+  const mfns = mapFakePages(machine, d, va, count, writable);
   for (const mfn of mfns) machine.memory.frameTable.refCount[mfn]++;
   return mfns;
 }
