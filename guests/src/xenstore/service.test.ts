@@ -26,26 +26,37 @@ function machineWithDomains(): { machine: HvMachine; dom0: Domain; guest: Domain
   return { machine, dom0, guest };
 }
 
+/**
+ * A guest whose store ring (a fresh page, a port unbound for dom0) is introduced to a new
+ * service, with its home in the store, and a client over that ring; `introduced` is what
+ * introduce returned.
+ */
+function introducedGuest() {
+  const { machine, dom0, guest } = machineWithDomains();
+  const mfn = machine.allocFrames(guest, 1)![0];
+  const port = evtchnAllocUnbound(machine, guest, 0);
+  const service = new XenstoreService(machine, dom0);
+  const introduced = service.introduce(guest, mfn, port);
+  createDomainHome(service.daemon, {
+    domid: 1,
+    name: "g",
+    storePort: port,
+    storeRingRef: mfn,
+    memoryKiB: 4096,
+  });
+  const client = new XenbusClient(
+    new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
+  );
+  return { machine, dom0, guest, mfn, port, service, introduced, client };
+}
+
 describe("XenstoreService", () => {
   it("introduces a domain's store ring and serves it over the event channel", () => {
-    const { machine, dom0, guest } = machineWithDomains();
-    const mfn = machine.allocFrames(guest, 1)![0];
-    const port = evtchnAllocUnbound(machine, guest, 0);
+    const { machine, guest, mfn, port, service, introduced, client } = introducedGuest();
     expect(port).toBeGreaterThan(0);
-    const service = new XenstoreService(machine, dom0);
-    expect(service.introduce(guest, mfn, port)).toBe(0);
+    expect(introduced).toBe(0);
     expect(service.daemon.isIntroduced(1)).toBe(true);
     expect(machine.memory.read32(mfn * 4096 + 2064)).toBe(14);
-    createDomainHome(service.daemon, {
-      domid: 1,
-      name: "g",
-      storePort: port,
-      storeRingRef: mfn,
-      memoryKiB: 4096,
-    });
-    const client = new XenbusClient(
-      new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
-    );
     client.write("data/hello", "world");
     expect(client.read("data/hello")).toBe("world");
     expect(client.read("store/ring-ref")).toBe(String(mfn));
@@ -65,21 +76,8 @@ describe("XenstoreService", () => {
   });
 
   it("stops serving a ring page the guest gave away (no reply written into the new owner's frame)", () => {
-    const { machine, dom0, guest } = machineWithDomains();
-    const mfn = machine.allocFrames(guest, 1)![0];
-    const port = evtchnAllocUnbound(machine, guest, 0);
-    const service = new XenstoreService(machine, dom0);
-    expect(service.introduce(guest, mfn, port)).toBe(0);
-    createDomainHome(service.daemon, {
-      domid: 1,
-      name: "g",
-      storePort: port,
-      storeRingRef: mfn,
-      memoryKiB: 4096,
-    });
-    const client = new XenbusClient(
-      new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
-    );
+    const { machine, dom0, guest, mfn, service, introduced, client } = introducedGuest();
+    expect(introduced).toBe(0);
     expect(client.read("domid")).toBe("1");
     // The guest balloons the page out; dom0 gets the frame and fills it with data that
     // happens to look like a ring holding a request.
