@@ -66,10 +66,8 @@ int guest_main(void)
             break;
     }
 
-    u64 si_mfn = start_info_ptr->shared_info >> 12;
-    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
-    struct callback_register cb = { 0 /* CALLBACKTYPE_event */, 0, 0, (u64)entry_event };
-    HYPERCALL(HC_callback_op, 0, &cb, 0, 0, 0);
+    map_shared_info(si_page);
+    register_event_callback(entry_event);
 
     unsigned long sent = 0, failed = 0;
     for (unsigned long i = 1; i <= n; i++) {

@@ -102,8 +102,7 @@ int guest_main(void)
     for (cmd += reading ? 4 : 5; *cmd == ' '; cmd++) ;
     while (*cmd >= '0' && *cmd <= '9') n = n * 10 + (unsigned long)(*cmd++ - '0');
 
-    u64 si_mfn = start_info_ptr->shared_info >> 12;
-    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    map_shared_info(si_page);
     HYPERCALL(HC_update_va_mapping, store_page, (start_info_ptr->store_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
     port = start_info_ptr->store_evtchn;
     si->vcpu_info[0].evtchn_upcall_mask = 1;

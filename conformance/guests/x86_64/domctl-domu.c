@@ -89,10 +89,7 @@ static void dcheck(const char *what, long got, long want)
 static long domctl(u32 cmd, u16 dom)
 {
     memset(&d, 0, sizeof(d));
-    d.cmd = cmd;
-    d.interface_version = DOMCTL_VERSION;
-    d.domain = dom;
-    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
+    return do_domctl(&d, cmd, dom);
 }
 
 static long sysctl(u32 cmd, u32 version)

@@ -13,11 +13,7 @@ static struct sysctl s;
 static struct getdomaininfo list[4];
 static u64 mfns[8];
 
-static long domctl(u32 cmd, u16 dom)
-{
-    d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
-    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
-}
+static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 
 static void show(const char *who, const struct getdomaininfo *i)
 {

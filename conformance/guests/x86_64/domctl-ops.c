@@ -52,13 +52,7 @@ static struct vcpu_guest_context ctx, got;
 static u64 mfns[8];
 
 static long domctl_raw(void) { return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0); }
-static long domctl(u32 cmd, u16 dom)
-{
-    d.cmd = cmd;
-    d.interface_version = DOMCTL_VERSION;
-    d.domain = dom;
-    return domctl_raw();
-}
+static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 /* A request with everything but cmd/domain zero. */
 static long fresh(u32 cmd, u16 dom)
 {

@@ -26,10 +26,8 @@ extern void entry_event(void);
 int guest_main(void)
 {
     long rc;
-    u64 si_mfn = start_info_ptr->shared_info >> 12;
-    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
-    struct callback_register cb = { 0 /* CALLBACKTYPE_event */, 0, 0, (u64)entry_event };
-    HYPERCALL(HC_callback_op, 0, &cb, 0, 0, 0);
+    map_shared_info(si_page);
+    register_event_callback(entry_event);
     for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
 
     struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };

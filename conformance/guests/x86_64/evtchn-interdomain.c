@@ -27,11 +27,7 @@ static struct evtchn_status st;
 static u8 window[4096] __attribute__((aligned(4096)));
 static u8 page[4096] __attribute__((aligned(4096)));
 
-static long domctl(u32 cmd, u16 dom)
-{
-    d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
-    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
-}
+static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 static long status(u16 dom, u32 port)
 {
     memset(&st, 0x5a, sizeof(st));

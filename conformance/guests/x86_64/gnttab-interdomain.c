@@ -34,11 +34,7 @@ static struct domctl d;
 static volatile struct grant_entry_v1 *const dtab = (volatile struct grant_entry_v1 *)dgt;
 static u64 *mfn_list;
 
-static long domctl(u32 cmd, u16 dom)
-{
-    d.cmd = cmd; d.interface_version = DOMCTL_VERSION; d.domain = dom;
-    return HYPERCALL(HC_domctl, &d, 0, 0, 0, 0);
-}
+static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 static u64 tot_pages(u16 dom)
 {
     memset(&d, 0, sizeof(d));

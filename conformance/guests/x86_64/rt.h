@@ -96,6 +96,13 @@ struct shared_info {
     volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
 };
 
+/* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */
+static inline long map_shared_info(void *page)
+{
+    u64 si_mfn = start_info_ptr->shared_info >> 12;
+    return HYPERCALL(HC_update_va_mapping, page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+}
+
 /*
  * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
  * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul, added to system_time;

@@ -68,8 +68,7 @@ static void check_time(void)
 int guest_main(void)
 {
     long rc;
-    u64 si_mfn = start_info_ptr->shared_info >> 12;
-    HYPERCALL(HC_update_va_mapping, si_page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
+    map_shared_info(si_page);
     for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
     check_time();
 

@@ -60,6 +60,15 @@ struct multicall_entry { u64 op, result, args[6]; };
 struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 struct callback_register { u16 type, flags; u32 _pad; u64 address; };
 
+#define CALLBACKOP_register 0
+#define CALLBACKTYPE_event 0
+/* Registers `entry` as the event upcall (callback_op register, CALLBACKTYPE_event). */
+static inline long register_event_callback(void (*entry)(void))
+{
+    struct callback_register cb = { CALLBACKTYPE_event, 0, 0, (u64)entry };
+    return HYPERCALL(HC_callback_op, CALLBACKOP_register, &cb, 0, 0, 0);
+}
+
 /* Event channels. */
 #define EVTCHNOP_bind_interdomain 0
 #define EVTCHNOP_bind_virq 1
@@ -263,6 +272,15 @@ _Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
 _Static_assert(sizeof(struct createdomain) == 68, "createdomain");
 _Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
 _Static_assert(sizeof(struct physinfo) == 112, "physinfo");
+
+/* Fills the header of the domctl `dc` (cmd, interface version, domain) and issues it. */
+static inline long do_domctl(struct domctl *dc, u32 cmd, u16 dom)
+{
+    dc->cmd = cmd;
+    dc->interface_version = DOMCTL_VERSION;
+    dc->domain = dom;
+    return HYPERCALL(HC_domctl, dc, 0, 0, 0, 0);
+}
 
 /* The console and xenstore rings. */
 struct xencons_interface {
