@@ -10,7 +10,9 @@
  *   start: below 2^47 or at/above HYPERVISOR_VIRT_END); an entry that cannot be read
  *   stops the batch with -EFAULT; each entry's result is copied back
  *   (__copy_field_to_guest), and a failing copy stops the batch with -EFAULT (the call
- *   itself has run); otherwise 0, whatever the entries returned.
+ *   itself has run); otherwise 0, whatever the entries returned. nr_calls is a uint32_t
+ *   in Xen 4.19 (do_multicall; xen/include/hypercall-defs.c), the register's upper half
+ *   ignored (4.20 widened it to unsigned long).
  * - xen/arch/x86/pv/hypercall.c pv_do_multicall_call: an op outside the hypercall table
  *   (the whole unsigned long compared) -ENOSYS in the entry's result.
  * - public/xen.h: struct multicall_entry { xen_ulong_t op, result; xen_ulong_t args[6]; }.
@@ -78,10 +80,15 @@ int guest_main(void)
     check("multicall EFAULT unmapped list", multicall((void *)0x7fff00000000UL, 1), -EFAULT);
     check("multicall EFAULT non-canonical list", multicall((void *)(1UL << 47), 1), -EFAULT);
     check("multicall EFAULT list in Xen's range (read-only M2P)", multicall((void *)0xffff800000000000UL, 1), -EFAULT);
-    check("multicall EFAULT nr_calls 2^58 - 1", multicall(mc, (1UL << 58) - 1), -EFAULT);
-    check("multicall EFAULT nr_calls 2^58", multicall(mc, 1UL << 58), -EFAULT);
+    check("multicall nr_calls 2^58 is 0 calls (32-bit nr_calls)", multicall(mc, 1UL << 58), 0);
+    check("multicall nr_calls 2^58 ran nothing", (long)mc[0].result, (long)SENTINEL);
+    check("multicall EFAULT nr_calls 2^32 - 1 from the top of guest space", multicall((void *)0x7fffffffffc0UL, 0xffffffffUL), -EFAULT);
     check("multicall EFAULT non-canonical list with nr_calls 0", multicall((void *)(1UL << 47), 0), -EFAULT);
     check("multicall EFAULT list refused before any entry runs", (long)mc[0].result, (long)SENTINEL);
+    mc[1] = entry(HC_xen_version, XENVER_version, 0, 0);
+    check("multicall nr_calls 2^32 + 1 is 1 call (32-bit nr_calls)", multicall(mc, (1UL << 32) + 1), 0);
+    check("multicall nr_calls 2^32 + 1 ran entry 0", (long)mc[0].result, version);
+    check("multicall nr_calls 2^32 + 1 left entry 1", (long)mc[1].result, (long)SENTINEL);
 
     /* An entry at the end of a page, the next page unmapped: the first runs, then -EFAULT. */
     struct multicall_entry *e = (struct multicall_entry *)(edge + 4096 - sizeof(*e));

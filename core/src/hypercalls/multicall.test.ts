@@ -79,8 +79,21 @@ describe("multicall", () => {
     expect(result(d, 0, last)).toBe(1n);
     expect(hypercall(d, Hypercall.multicall, [0, 1])).toBe(-Errno.EFAULT);
     expect(hypercall(d, Hypercall.multicall, [(1n << 64n) - 64n, 2])).toBe(-Errno.EFAULT);
-    expect(hypercall(d, Hypercall.multicall, [DATA_VA, 1n << 62n])).toBe(-Errno.EFAULT);
     expect(hypercall(d, Hypercall.multicall, [0, 0])).toBe(0);
+  });
+
+  it("takes nr_calls as 32 bits, as Xen 4.19 does (the register's upper half ignored)", () => {
+    const { machine } = fakeMachine();
+    const d = addFakeDomain(machine, { pages: 1 });
+    writeEntries(d, [
+      [Hypercall.vcpu_op, VcpuOp.is_up, 0, 0],
+      [Hypercall.vcpu_op, VcpuOp.is_up, 0, 0],
+    ]);
+    expect(hypercall(d, Hypercall.multicall, [DATA_VA, 1n << 62n])).toBe(0);
+    expect(result(d, 0)).toBe(0xdeadn);
+    expect(hypercall(d, Hypercall.multicall, [DATA_VA, (1n << 32n) + 1n])).toBe(0);
+    expect(result(d, 0)).toBe(1n);
+    expect(result(d, 1)).toBe(0xdeadn);
   });
 
   it("-EFAULT when a result cannot be written back (read-only list)", () => {

@@ -16,6 +16,10 @@
  * - Otherwise returns 0: failures of individual calls are only in their results.
  * Only args[0..4] reach the handlers, as in Xen (no hypercall takes six arguments).
  *
+ * `nr_calls` is 32 bits wide, as in Xen 4.19, the version hvkit reports (`uint32_t
+ * nr_calls` in do_multicall and hypercall-defs.c): the register's upper half is ignored,
+ * so 2^32 + 1 means one call. Xen 4.20 widened it to `unsigned long`.
+ *
  * @module
  */
 import { Hypercall } from "../abi/numbers.js";
@@ -35,7 +39,7 @@ export function multicall(ctx: HypercallContext, args: HypercallArgs): number | 
   if (inMulticall.has(vcpu)) return -Errno.EINVAL;
   const layout = MULTICALL_ENTRY.layout(machine.arch.dataModel);
   const list = args.u64(0);
-  const nr = args.u64(1);
+  const nr = BigInt(args.u32(1));
   const size = BigInt(layout.size);
   // guest_handle_okay (x86 array_access_ok), checked before any entry and even for
   // nr_calls 0: nr below ~0UL / size, the list's start acceptable to the arch's
