@@ -350,6 +350,10 @@ export class HvMachine implements Machine, SchedulerHost {
       this.scheduler.remove(vcpu);
       this.contexts.delete(vcpu);
     }
+    // Xen's domain_kill: once the domain is dead, send_global_virq(VIRQ_DOM_EXC) so that
+    // xenstored releases it.
+    const handler = this.domainMap.get(0);
+    if (handler !== undefined && !handler.isDead) evtchnSendVirq(this, handler, Virq.dom_exc, 0);
   }
 
   /** {@inheritDoc Machine.allocXenFrames} */

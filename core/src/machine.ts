@@ -130,7 +130,8 @@ export interface Machine {
 
   /**
    * Destroys a domain: its frames are freed, its vCPUs leave the scheduler, its id is
-   * forgotten (later lookups give −ESRCH). Used when building a domain fails, and by the
+   * forgotten (later lookups give −ESRCH). Then VIRQ_DOM_EXC is raised for domain 0 if it
+   * bound it, as Xen's `domain_kill` does. Used when building a domain fails, and by the
    * toolstack's destroydomain.
    */
   destroyDomain(domain: Domain): void;

@@ -9,6 +9,7 @@ import {
   DomainState,
   evtchnSend,
   ImageError,
+  XenstoreMessageType as T,
   PortState,
   ShutdownReason,
   XENCONS_INTERFACE,
@@ -20,6 +21,7 @@ import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { XenbusClient } from "../xenbus/client.js";
 import { XenbusRingTransport } from "../xenbus/ring.js";
+import { nulStrings, splitStrings } from "../xenstore/wire.js";
 import { BuiltinDom0 } from "./builtin-dom0.js";
 
 /** A minimal ELF64 executable for machine 1 (the stub arch below). */
@@ -147,5 +149,102 @@ describe("BuiltinDom0", () => {
     expect(() => dom0.launch(new Uint8Array([1, 2, 3]))).toThrow(ImageError);
     expect([...machine.domains.keys()]).toEqual([0]);
     expect(dom0.launched).toEqual([]);
+  });
+
+  it("xenstored on VIRQ_DOM_EXC: @releaseDomain fires once on a domU's shutdown; to dom0's and a domU's watchers; the domU stays introduced", () => {
+    const { machine, dom0 } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16 });
+    const b = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    const xs = dom0.xenstore.daemon;
+    // A dom0-side watcher (as xl/libxl's) on @releaseDomain, on dom0's local connection.
+    const local = xs.connect(0);
+    xs.handle(local, {
+      type: T.WATCH,
+      reqId: 1,
+      txId: 0,
+      payload: nulStrings("@releaseDomain", "rel"),
+    });
+    const released = (): string[] => {
+      const out = local.outbox
+        .filter((m) => m.type === T.WATCH_EVENT)
+        .map((m) => splitStrings(m.payload).join(" "));
+      local.outbox.length = 0;
+      return out;
+    };
+    expect(released()).toEqual(["@releaseDomain rel"]); // the initial fire
+    const clientOf = (boot: typeof a) =>
+      new XenbusClient(
+        new XenbusRingTransport(machine.memory.view, boot.storeMfn! * 4096, () => {
+          evtchnSend(machine, boot.domain, boot.storeEvtchn);
+          return machine.clock.fireDue() > 0;
+        }),
+      );
+    const ca = clientOf(a);
+    const cb = clientOf(b);
+    // A domU may watch it too (the node's ACL lets every domain read it).
+    cb.watch("@releaseDomain", "b");
+    expect(cb.poll()).toEqual([{ path: "@releaseDomain", token: "b" }]);
+    expect(ca.read("name")).toBe("domU-1");
+
+    machine.shutdownDomain(a.domain, ShutdownReason.Poweroff);
+    machine.clock.fireDue();
+    expect(released()).toEqual(["@releaseDomain rel"]);
+    expect(cb.poll()).toEqual([{ path: "@releaseDomain", token: "b" }]);
+    // Shut down is not dead: xenstored keeps the domain introduced (it could resume).
+    expect(xs.isIntroduced(a.domain.id)).toBe(true);
+    expect(xs.domain(a.domain.id)?.shutdown).toBe(true);
+    // Another VIRQ_DOM_EXC with nothing new does not fire it again.
+    dom0.xenstore.domainException();
+    expect(released()).toEqual([]);
+    expect(cb.poll()).toEqual([]);
+    expect(cb.read("name")).toBe("domU-2");
+  });
+
+  it("xenstored releases a destroyed domU: its ring is no longer served, dom0's port is closed, the other domU goes on", () => {
+    const { machine, dom0 } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16 });
+    const b = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    const xs = dom0.xenstore.daemon;
+    const local = xs.connect(0);
+    xs.handle(local, {
+      type: T.WATCH,
+      reqId: 1,
+      txId: 0,
+      payload: nulStrings("@releaseDomain", "rel", "1"),
+    });
+    local.outbox.length = 0;
+    const aPort = dom0.xenstore.localPort(a.domain.id)!;
+    expect(aPort).toBeGreaterThan(0);
+    const aConn = xs.domain(a.domain.id)!.conn!;
+    // a leaves a request on its ring that nobody has served yet.
+    const ta = new XenbusRingTransport(machine.memory.view, a.storeMfn! * 4096, () => false);
+    ta.write(new Uint8Array([2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]));
+    ta.write(new TextEncoder().encode("name\0"));
+
+    machine.destroyDomain(a.domain);
+    machine.clock.fireDue();
+    expect(local.outbox.map((m) => splitStrings(m.payload).join(" "))).toEqual([
+      `@releaseDomain/${a.domain.id} rel`,
+    ]);
+    expect(xs.isIntroduced(a.domain.id)).toBe(false);
+    expect(xs.domain(a.domain.id)).toBeUndefined();
+    expect(aConn.ignored).toBe(true);
+    expect(dom0.xenstore.localPort(a.domain.id)).toBeUndefined();
+    expect(dom0.domain.eventChannels.stateOf(aPort)).toBe(PortState.Free);
+    // Its ring is not served: the request stays unanswered.
+    expect(dom0.xenstore.poll()).toBe(0);
+    expect(ta.read(4096).length).toBe(0);
+    // b is still introduced and served; dom0 keeps running for it.
+    expect(xs.isIntroduced(b.domain.id)).toBe(true);
+    const cb = new XenbusClient(
+      new XenbusRingTransport(machine.memory.view, b.storeMfn! * 4096, () => {
+        evtchnSend(machine, b.domain, b.storeEvtchn);
+        return machine.clock.fireDue() > 0;
+      }),
+    );
+    expect(cb.read("name")).toBe("domU-2");
+    expect(dom0.domain.state).toBe(DomainState.Running);
   });
 });

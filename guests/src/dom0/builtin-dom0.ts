@@ -7,9 +7,10 @@
  * console port, the services run between scheduling slices, at that virtual time.
  *
  * The domain has one vCPU that never comes up and owns no memory. It binds VIRQ_DOM_EXC,
- * so when a domU shuts down (the core raises it, as Xen does) the toolstack drains that
- * domU's console and, once no domU it launched is left running, powers dom0 off too —
- * as `xl create -c` returns when its guest has gone — so `Machine.run` ends with
+ * so when a domU shuts down or is destroyed (the core raises it, as Xen does) xenstored
+ * checks its domains (firing `@releaseDomain`, releasing destroyed ones), the toolstack
+ * drains that domU's console and, once no domU it launched is left running, powers dom0
+ * off too — as `xl create -c` returns when its guest has gone — so `Machine.run` ends with
  * "all-shutdown" and the domUs' outcomes say how they ended.
  *
  * @module
@@ -122,7 +123,7 @@ export class BuiltinDom0 {
   private onEvent(port: number): void {
     if (port === this.domExcPort) {
       this.consoles.serviceAll();
-      this.xenstore.poll();
+      this.xenstore.domainException();
       if (
         this.poweroffWhenIdle &&
         this.launched.length > 0 &&

@@ -1,6 +1,7 @@
 import { XenstoreMessageType as T, XenstoreServerFeature } from "@hvkit/core";
 import { describe, expect, it } from "vitest";
-import { XenstoreDaemon, type XenstoreConnection } from "./daemon.js";
+import { XenstoreDaemon, type XenstoreConnection, type XsDomainInfo } from "./daemon.js";
+import { XsQuota } from "./quota.js";
 import { createDomainHome } from "./toolstack.js";
 import { bytesOf, nulStrings, splitStrings, textOf } from "./wire.js";
 
@@ -417,5 +418,145 @@ describe("more request paths", () => {
     events(dom0);
     rq(d, dom0, T.RELEASE, s("2"));
     expect(events(dom0)).toEqual(["@releaseDomain/2 any"]);
+  });
+
+  describe("VIRQ_DOM_EXC: checkDomains (domain.c check_domains)", () => {
+    const RUNNING: XsDomainInfo = { shutdown: false, dead: false };
+    /** A daemon whose host reports `states` (absent: running; null: no such domain). */
+    function world() {
+      const states = new Map<number, XsDomainInfo | null>();
+      const released: number[] = [];
+      const d = new XenstoreDaemon({
+        domainExists: (id) => states.get(id) !== null,
+        domainInfo: (id) => (states.has(id) ? (states.get(id) ?? null) : RUNNING),
+        release: (id) => released.push(id),
+      });
+      const dom0 = d.connect(0);
+      for (const id of [7, 8]) {
+        createDomainHome(d, {
+          domid: id,
+          name: `g${id}`,
+          storePort: 3,
+          storeRingRef: id,
+          memoryKiB: 1024,
+        });
+        expect(rq(d, dom0, T.INTRODUCE, s(String(id), String(id), "3")).strings).toEqual(["OK"]);
+      }
+      rq(d, dom0, T.WATCH, s("@releaseDomain", "r"));
+      rq(d, dom0, T.WATCH, s("@releaseDomain", "d1", "1"));
+      rq(d, dom0, T.WATCH, s("@releaseDomain/7", "r7"));
+      const u7 = d.domain(7)!.conn!;
+      const u8 = d.domain(8)!.conn!;
+      // @releaseDomain is readable by every domain (its ACL has DOMID_ANY: read).
+      rq(d, u8, T.WATCH, s("@releaseDomain", "u"));
+      events(dom0);
+      events(u8);
+      return { d, dom0, u7, u8, states, released };
+    }
+
+    it("a shutdown fires @releaseDomain once (and @releaseDomain/<id> for depth-1 and per-domain watches); the domain stays connected", () => {
+      const { d, dom0, u7, u8, states, released } = world();
+      d.checkDomains();
+      expect(events(dom0)).toEqual([]); // nothing changed, nothing fires
+      states.set(7, { shutdown: true, dead: false });
+      d.checkDomains();
+      expect(events(dom0)).toEqual([
+        "@releaseDomain/7 d1",
+        "@releaseDomain/7 r7",
+        "@releaseDomain r",
+      ]);
+      expect(events(u8)).toEqual(["@releaseDomain u"]);
+      d.checkDomains();
+      expect(events(dom0)).toEqual([]); // noticed once: the record remembers the shutdown
+      expect(events(u8)).toEqual([]);
+      // Until it is dead, xenstored keeps serving it (a suspended guest may resume).
+      expect(d.isIntroduced(7)).toBe(true);
+      expect(rq(d, u7, T.READ, s("name")).text).toBe("g7");
+      expect(released).toEqual([]);
+      // RESUME clears the mark, so a later shutdown is reported again.
+      expect(rq(d, dom0, T.RESUME, s("7")).strings).toEqual(["OK"]);
+      d.checkDomains();
+      expect(events(dom0)).toEqual([
+        "@releaseDomain/7 d1",
+        "@releaseDomain/7 r7",
+        "@releaseDomain r",
+      ]);
+    });
+
+    it("a destroyed domain is released: connection, watches, transactions, nodes and accounting go; the other domain is untouched", () => {
+      const { d, dom0, u7, u8, states, released } = world();
+      rq(d, u7, T.WRITE, wr("data/x", "1"));
+      rq(d, u7, T.WATCH, s("data", "w"));
+      const tx = Number(rq(d, u7, T.TRANSACTION_START, s("")).strings[0]);
+      expect(tx).toBeGreaterThan(0);
+      rq(d, u8, T.WRITE, wr("data/y", "2"));
+      events(u8);
+      const before8 = [...d.domain(8)!.used];
+      states.set(7, null);
+      d.checkDomains();
+      expect(events(dom0)).toEqual([
+        "@releaseDomain r",
+        "@releaseDomain/7 d1",
+        "@releaseDomain/7 r7",
+      ]);
+      expect(events(u8)).toEqual(["@releaseDomain u"]);
+      expect(released).toEqual([7]);
+      expect(d.isIntroduced(7)).toBe(false);
+      expect(d.domain(7)).toBeUndefined();
+      expect(u7.ignored).toBe(true);
+      expect(u7.watches).toEqual([]);
+      expect(u7.transactions.size).toBe(0);
+      expect(d.peek("/local/domain/7/data/x")).toBeUndefined();
+      expect(d.peek("/local/domain/7/data")).toBeUndefined();
+      expect(d.peek("/local/domain/7/name")).toBeDefined(); // the toolstack's nodes stay
+      // A released connection is not served; a new request gets no reply at all.
+      d.handle(u7, { type: T.READ, reqId: 99, txId: 0, payload: s("name") });
+      expect(u7.outbox).toEqual([]);
+      // Domain 8 goes on as before.
+      expect(d.isIntroduced(8)).toBe(true);
+      expect(d.domain(8)!.used).toEqual(before8);
+      expect(rq(d, u8, T.READ, s("data/y")).text).toBe("2");
+      d.checkDomains();
+      expect(events(dom0)).toEqual([]);
+      expect(released).toEqual([7]);
+      // The id can be introduced afresh, with nothing charged to it from before.
+      states.delete(7);
+      expect(rq(d, dom0, T.INTRODUCE, s("7", "7", "3")).strings).toEqual(["OK"]);
+      expect(d.domain(7)!.used[XsQuota.Watches]).toBe(0);
+      expect(d.domain(7)!.used[XsQuota.Transactions]).toBe(0);
+    });
+
+    it("a dead domain that had shut down unnoticed: @releaseDomain/<id> then the release", () => {
+      const { d, dom0, states } = world();
+      states.set(8, { shutdown: true, dead: true });
+      d.checkDomains();
+      expect(events(dom0)).toEqual([
+        "@releaseDomain/8 d1",
+        "@releaseDomain r",
+        "@releaseDomain/8 d1",
+      ]);
+      expect(d.isIntroduced(8)).toBe(false);
+      expect(d.isIntroduced(7)).toBe(true);
+    });
+
+    it("a domain known only for accounting that is gone is forgotten silently, its nodes removed", () => {
+      const { d, dom0 } = world();
+      createDomainHome(d, { domid: 9, name: "g9", storePort: 3, storeRingRef: 9, memoryKiB: 1 });
+      expect(d.peek("/local/domain/9/data")).toBeDefined();
+      // Through the fallback (no domainInfo): domainExists turns false.
+      let exists = true;
+      const gone = new XenstoreDaemon({ domainExists: (id) => id === 0 || exists });
+      createDomainHome(gone, { domid: 9, name: "g9", storePort: 3, storeRingRef: 9, memoryKiB: 1 });
+      gone.checkDomains();
+      expect(gone.peek("/local/domain/9/data")).toBeDefined();
+      exists = false;
+      gone.checkDomains();
+      expect(gone.peek("/local/domain/9/data")).toBeUndefined();
+      expect(gone.domain(9)).toBeUndefined();
+      expect(gone.peek("/local/domain/9/name")).toBeDefined();
+      d.checkDomains(); // 9 still exists in this world
+      expect(d.peek("/local/domain/9/data")).toBeDefined();
+      expect(events(dom0)).toEqual([]);
+    });
   });
 });

@@ -176,10 +176,26 @@ export interface XsDomainRecord {
   gfn: number;
 }
 
+/**
+ * A domain's state as xenstored learns it from the hypervisor (xenmanage_get_domain_info,
+ * i.e. XEN_DOMCTL_get_domain_state).
+ */
+export interface XsDomainInfo {
+  /** Its shutdown has completed (XENMANAGE_GETDOMSTATE_STATE_SHUTDOWN). */
+  readonly shutdown: boolean;
+  /** Destroyed and only waiting to be freed (XENMANAGE_GETDOMSTATE_STATE_DEAD). */
+  readonly dead: boolean;
+}
+
 /** The environment the daemon runs in: which domains exist, ring mapping. */
 export interface XenstoreHost {
   /** Whether a domain with this id exists (xenmanage_get_domain_info succeeds). */
   domainExists(domid: number): boolean;
+  /**
+   * The state of domain `domid`, or null if there is no such domain (any more). Absent:
+   * a domain that exists counts as running.
+   */
+  domainInfo?(domid: number): XsDomainInfo | null;
   /**
    * Maps the domain's ring page and binds its event channel for INTRODUCE; returns 0 or
    * an error name. Absent: the connection is created without a transport.
@@ -1179,6 +1195,46 @@ export class XenstoreDaemon {
     visit("/");
     visit("@releaseDomain");
     visit("@introduceDomain");
+  }
+
+  /**
+   * What xenstored does on VIRQ_DOM_EXC (check_domains in domain.c): asks the host for the
+   * state of every domain it knows. An introduced domain whose shutdown is new gets
+   * `@releaseDomain/<domid>` fired (watches with depth 1) and, once per check,
+   * `@releaseDomain` itself; one that is dead or gone is released ({@link releaseDomain}:
+   * connection, watches, transactions, accounting and its nodes go, `@releaseDomain` fires
+   * in both forms). A domain known only for accounting (never introduced) that no longer
+   * exists is forgotten the same way, without a watch event. RESUME clears the shutdown mark.
+   */
+  checkDomains(): void {
+    let notify = false;
+    for (const rec of [...this.domains.values()]) {
+      if (this.domains.get(rec.domid) !== rec) continue;
+      const info = this.host.domainInfo
+        ? this.host.domainInfo(rec.domid)
+        : this.host.domainExists(rec.domid)
+          ? { shutdown: false, dead: false }
+          : null;
+      if (!rec.introduced) {
+        // DOMID_ANY and the other reserved ids own nodes but are never domains.
+        if (!info && rec.domid < DomId.SELF) this.releaseDomain(rec);
+        continue;
+      }
+      if (info) {
+        if (info.shutdown && !rec.shutdown) {
+          rec.shutdown = true;
+          this.fireSpecial("@releaseDomain", rec.domid, false, true);
+          notify = true;
+        }
+        if (!info.dead) continue;
+      }
+      if (rec.conn) {
+        this.releaseDomain(rec);
+        // As in C: the release fired both forms, and clears the pending notification.
+        notify = false;
+      }
+    }
+    if (notify) this.fireSpecial("@releaseDomain", 0, true, false);
   }
 
   private doResume(conn: XenstoreConnection, _tx: Transaction | null, req: XsMessage): void {

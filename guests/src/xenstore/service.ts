@@ -47,6 +47,12 @@ export class XenstoreService {
         const d = machine.domains.get(domid);
         return d !== undefined && d.state !== DomainState.Dying;
       },
+      domainInfo: (domid) => {
+        // A destroyed domain leaves the machine's table at once (there is no DEAD phase).
+        const d = machine.domains.get(domid);
+        if (d === undefined) return null;
+        return { shutdown: d.state === DomainState.Shutdown, dead: d.state === DomainState.Dying };
+      },
       introduce: (domid, gfn, port) => this.bind(domid, gfn, port),
       attach: (conn) => this.attachRing(conn),
       release: (domid) => this.unbind(domid),
@@ -112,6 +118,16 @@ export class XenstoreService {
     const i = dom0.outbox.findIndex((m) => m.reqId === req.reqId);
     const [reply] = dom0.outbox.splice(i, 1);
     return reply.type === T.ERROR ? (splitStrings(reply.payload)[0] ?? "EINVAL") : 0;
+  }
+
+  /**
+   * Handles VIRQ_DOM_EXC as xenstored does ({@link XenstoreDaemon.checkDomains}): domains
+   * that shut down get `@releaseDomain` fired, destroyed ones are released (their rings
+   * unbound and no longer served); then the rings are served so watch events go out.
+   */
+  domainException(): void {
+    this.daemon.checkDomains();
+    this.poll();
   }
 
   /** dom0's port for `domid`'s store ring, or undefined. */
