@@ -147,6 +147,32 @@ describe("block compiler against the interpreter", () => {
     }
   });
 
+  it("agrees on #SS(0) vs #GP(0) for non-canonical accesses through SS or another segment", () => {
+    // mov $1,%eax; <access>; inc %eax; jmp back to the start
+    const bad = 0x8000_0000_4000_0000n;
+    const cases: [string, number, number][] = [
+      ["8b0c24", 4, 12], // mov (%rsp),%ecx: #SS
+      ["8b4d08", 5, 12], // mov 8(%rbp),%ecx: #SS
+      ["3e894d00", 5, 12], // mov %ecx,%ds:(%rbp): #SS (override ignored)
+      ["368b0b", 3, 13], // mov %ss:(%rbx),%ecx: #GP (override ignored)
+      ["648b0c24", 4, 13], // mov %fs:(%rsp),%ecx: #GP
+      ["658b4d00", 5, 13], // mov %gs:(%rbp),%ecx: #GP
+      ["8b0c2b", 3, 13], // mov (%rbx,%rbp,1),%ecx: #GP (base rbx)
+      ["53", 4, 12], // push %rbx: #SS
+      ["59", 4, 12], // pop %rcx: #SS
+    ];
+    for (const [access, reg, vector] of cases) {
+      const code = hex(
+        "b801000000" + access + "ffc0" + "eb" + (256 - 9 - access.length / 2).toString(16),
+      );
+      const regs = Array.from({ length: 16 }, () => 0n);
+      regs[reg] = bad;
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), 100);
+      expect(a.at(-1), access).toContain(`vec=${vector} err=0`);
+      expect(b, access).toEqual(a);
+    }
+  });
+
   it("stops at a store that rewrites the block's own code", () => {
     // movb $5, 1(%rip) (the immediate of the next add); add $1,%eax; dec %ecx; jnz start
     const code = hex("c60502000000" + "05" + "83c001" + "ffc9" + "75f2");

@@ -169,6 +169,36 @@ describe("X86Cpu exceptions", () => {
     expect(m.cpu.exit.errorCode).toBe(0);
   });
 
+  it("a non-canonical access through SS raises #SS(0): base rsp/rbp or an implicit stack access, not fs:/gs:", () => {
+    // SDM vol. 2 "64-Bit Mode Exceptions": #SS(0) when an address referencing SS is
+    // non-canonical; in 64-bit mode the es/cs/ss/ds overrides are ignored.
+    const bad = 0x8000_0000_4000_0000n;
+    const cases: [string, number[], number, number][] = [
+      ["mov (%rsp),%ecx", [0x8b, 0x0c, 0x24], 4, Vector.SS],
+      ["mov 8(%rbp),%ecx", [0x8b, 0x4d, 0x08], 5, Vector.SS],
+      ["mov %ecx,%ds:(%rbp)", [0x3e, 0x89, 0x4d, 0x00], 5, Vector.SS],
+      ["mov %ss:(%rax),%ecx", [0x36, 0x8b, 0x08], 0, Vector.GP],
+      ["mov %fs:(%rsp),%ecx", [0x64, 0x8b, 0x0c, 0x24], 4, Vector.GP],
+      ["mov %gs:(%rbp),%ecx", [0x65, 0x8b, 0x4d, 0x00], 5, Vector.GP],
+      ["mov (%rax,%rbp,1),%ecx", [0x8b, 0x0c, 0x28], 0, Vector.GP],
+      ["push %rax", [0x50], 4, Vector.SS],
+      ["pop %rcx", [0x59], 4, Vector.SS],
+      ["leave", [0xc9], 5, Vector.SS],
+      ["mov (%rsp),%ecx (rsp canonical, rbx not)", [0x8b, 0x0b], 3, Vector.GP],
+    ];
+    for (const [name, code, reg, vector] of cases) {
+      const m = new Machine();
+      m.load(code);
+      m.cpu.setReg(reg, bad);
+      expect(m.cpu.run(10), name).toBe(X86ExitReason.Exception);
+      expect([m.cpu.exit.vector, m.cpu.exit.errorCode, m.cpu.rip], name).toEqual([
+        vector,
+        0,
+        BigInt(CODE),
+      ]);
+    }
+  });
+
   it("cmpxchg16b on a misaligned operand raises #GP(0); aligned it compares and swaps", () => {
     const m = new Machine();
     const data = 0x800000;

@@ -122,6 +122,11 @@ export class X86Cpu implements X86CpuApi {
   blockThreshold = 16;
   /** Retired count at a fault inside a compiled block (read by the interpreter loop). */
   blockRetired = 0;
+  /**
+   * Set when a data access faulted on a non-canonical address (raised as #GP(0)); the
+   * interpreter loop then decides whether the access went through SS (#SS(0) instead).
+   */
+  nonCanonicalData = false;
   /** TLB arrays (copied references, for the hot path). */
   readonly tlbLo: Int32Array;
   /** TLB tags, high halves. */
@@ -339,7 +344,10 @@ export class X86Cpu implements X86CpuApi {
       }
     }
     const pa = this.paging.walk(lo, hi, access, this.cplValue === 3);
-    if (pa < 0) return this.fault(lo, hi, pa);
+    if (pa < 0) {
+      if (pa === -2 && access !== Access.Exec) this.nonCanonicalData = true;
+      return this.fault(lo, hi, pa);
+    }
     if (access === Access.Write && this.dcache.codePages[Math.floor(pa / 4096)] !== 0) {
       this.dcache.invalidateRange(pa, 8);
     }

@@ -28,10 +28,11 @@ import {
   sub,
   sub64,
 } from "./alu.js";
-import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
+import { Reg, Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { compileBlock } from "./block-compiler.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { DecodeCache } from "./decode-cache.js";
+import { decodeInsn, newInsnRecord } from "./decode.js";
 import { Pfx } from "./insn.js";
 import { Access, CR0_PG } from "./paging.js";
 
@@ -418,6 +419,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const exit = c.exit;
   exit.software = false;
   exit.forced = false;
+  c.nonCanonicalData = false;
   exit.errorCode = -1;
   exit.vector = 0;
   exit.instructionLength = 0;
@@ -2101,6 +2103,11 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   } catch (e) {
     if (e !== FAULT) throw e;
     reason = X86ExitReason.Exception;
+    if (c.nonCanonicalData) {
+      c.nonCanonicalData = false;
+      if (inBlock ? stackSegmentAccess(c, c.ripLo, c.ripHi) : stackSegmentAccess(c, curLo, curHi))
+        exit.vector = Vector.SS;
+    }
     if (inBlock) {
       // The block left rip, the instruction length and the retired count of the fault.
       n = c.blockRetired;
@@ -2121,6 +2128,49 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   exit.retired = n;
   c.retiredInRun = n;
   return reason;
+}
+
+/** Scratch record for {@link stackSegmentAccess} (fault path only). */
+const FAULT_INSN = newInsnRecord();
+
+/**
+ * Whether the instruction at (lo, hi), whose data access was non-canonical, addressed
+ * memory through SS: then 64-bit mode raises #SS(0) instead of #GP(0) (Intel SDM vol. 2,
+ * "64-Bit Mode Exceptions"; AMD APM vol. 2, 8.4.2). In 64-bit mode the ES, CS, SS and DS
+ * overrides are ignored, so SS is the segment exactly when the memory operand's base is
+ * RSP or RBP and there is no FS or GS override, or the access is an implicit stack one.
+ * Decoded again here, off the hot path, so the interpreter and compiled blocks agree.
+ */
+function stackSegmentAccess(c: X86Cpu, lo: number, hi: number): boolean {
+  const buf = c.fetchBuf;
+  let k = 0;
+  for (let l = lo, h = hi; k < 15; k++) {
+    const pa = c.paging.walk(l, h, Access.Exec, c.cpl === 3);
+    if (pa < 0) break;
+    buf[k] = c.bytes[pa];
+    l = (l + 1) | 0;
+    if (l === 0) h = (h + 1) | 0;
+  }
+  const r = FAULT_INSN;
+  if (decodeInsn(buf, 0, k, 64, r, 0) <= 0) return false;
+  const op = r[F.OP];
+  const stack =
+    op === O.PUSH ||
+    op === O.POP ||
+    op === O.PUSHF ||
+    op === O.POPF ||
+    op === O.CALL ||
+    op === O.CALL_IND ||
+    op === O.RET ||
+    op === O.ENTER ||
+    op === O.IRET;
+  const rspHi = c.regHi[Reg.RSP];
+  if (stack && (rspHi << 16) >> 16 !== rspHi) return true;
+  if (op === O.LEAVE) return true;
+  if (r[F.RM_MEM] !== 1) return false;
+  const seg = r[F.SEG];
+  if (seg === Seg.FS || seg === Seg.GS) return false;
+  return r[F.BASE] === Reg.RSP || r[F.BASE] === Reg.RBP;
 }
 
 const FORCED_TAIL = new Uint8Array([0x78, 0x65, 0x6e, 0x0f, 0xa2]);
