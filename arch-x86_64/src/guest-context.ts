@@ -45,7 +45,8 @@ export function saveGuestContext(v: PvVcpu, ctx: HypercallContext, va: bigint): 
     l.set(view, 0, `user_regs.${REG64_NAMES[r]}`, BigInt.asUintN(64, cpu.getReg(r as Reg)));
   }
   l.set(view, 0, "user_regs.rip", cpu.rip);
-  l.set(view, 0, "user_regs.rflags", BigInt(cpu.rflags >>> 0));
+  // arch_get_info_guest reports the virtual IOPL in EFLAGS.
+  l.set(view, 0, "user_regs.rflags", BigInt((cpu.rflags | (v.iopl & 0x3000)) >>> 0));
   l.set(view, 0, "user_regs.saved_upcall_mask", v.upcallMask);
   l.set(view, 0, "user_regs.cs", cpu.sel[Seg.CS]);
   l.set(view, 0, "user_regs.ss", cpu.sel[Seg.SS]);

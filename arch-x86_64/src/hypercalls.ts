@@ -25,6 +25,7 @@ import {
 import { isCanonical, PageFlag, PageType, Seg, type PvMmu } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { doIret, newGuestCr3 } from "./traps.js";
+import { physdevOp } from "./physdev.js";
 import { checkDescriptor } from "@hvkit/arch-x86";
 
 /** set_segment_base selectors. */
@@ -609,6 +610,7 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
     row(Hypercall.set_segment_base, "set_segment_base", setSegmentBase),
     row(Hypercall.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
     row(Hypercall.callback_op, "callback_op", callbackOp),
+    row(Hypercall.physdev_op, "physdev_op", physdevOp),
   ];
 }
 

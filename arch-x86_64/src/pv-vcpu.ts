@@ -76,6 +76,13 @@ export class PvVcpu implements ArchVcpu {
   ldtEntries = 0;
   /** CR0.TS as the guest set it (fpu_taskswitch). */
   cr0Ts = false;
+  /**
+   * Virtual IOPL (arch.pv.iopl): EFLAGS.IOPL as the guest asked for it, in place (0 or
+   * a multiple of 0x1000 up to 0x3000). The CPU always runs the guest at IOPL 0; in/out,
+   * cli and sti that fault are checked against this (PHYSDEVOP_set_iopl, or iret under
+   * VMASST_TYPE_architectural_iopl).
+   */
+  iopl = 0;
   /** Guest-visible CR2: the last #PF address delivered. */
   cr2 = 0n;
   /** Scratch for CPUID results. */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ShutdownReason } from "@hvkit/core";
+import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import {
   D,
   isCanonical,
@@ -137,6 +137,8 @@ export function createBounceFrame(
   if (maskEvents) v.upcallMask = 1;
   let rflags = cpu.rflags & ~(Rflags.IF | Rflags.IOPL);
   if (!saved) rflags |= Rflags.IF;
+  // Under VMASST_TYPE_architectural_iopl the frame reports the virtual IOPL (entry.S).
+  if (v.domain.hasVmAssist(VmAssistType.architectural_iopl)) rflags |= v.iopl;
   const words = errorCode >= 0 ? 8 : 7;
   const base = rsp - BigInt(words * 8);
   let i = 0;
@@ -257,6 +259,9 @@ export function doIret(v: PvVcpu): number | bigint {
     }
     if (v.kernelMode) v.toggleGuestMode();
   }
+  // Under VMASST_TYPE_architectural_iopl the frame's IOPL becomes the virtual IOPL.
+  if (v.domain.hasVmAssist(VmAssistType.architectural_iopl))
+    v.iopl = Number(rflags & BigInt(Rflags.IOPL));
   cpu.rip = rip;
   cpu.sel[Seg.CS] = Number((cs | 3n) & 0xffffn);
   cpu.rflags = ((Number(rflags & 0xffffffffn) & RFLAGS_GUEST) | Rflags.IF | Rflags.MBS) >>> 0;
@@ -286,11 +291,79 @@ const MSR_GS_BASE = 0xc0000101;
 const MSR_SHADOW_GS_BASE = 0xc0000102;
 
 /**
+ * iopl_ok (pv/emul-priv-op.c): whether the virtual IOPL admits the vCPU's virtual CPL,
+ * 3 in guest user mode; in guest kernel mode 1, or 0 under VMASST_TYPE_architectural_iopl.
+ */
+export function ioplOk(v: PvVcpu): boolean {
+  const cpl = !v.kernelMode ? 3 : v.domain.hasVmAssist(VmAssistType.architectural_iopl) ? 0 : 1;
+  return cpl << 12 <= v.iopl;
+}
+
+/**
+ * The IOPL-checked instructions of Xen's privileged-op emulator, from guest kernel or
+ * user mode: `cli`/`sti` and `in`/`out` with an immediate or %dx port. When
+ * {@link ioplOk} refuses (and, as hvkit has no I/O bitmap, always then) the #GP(0) goes
+ * to the guest. Otherwise `cli`/`sti` retire with no effect (Xen leaves the upcall mask
+ * alone, X86EMUL_DONE), and an I/O access goes to a port the domain has no access to:
+ * hvkit has no I/O ports, so, as Xen's guest_io_read/guest_io_write do for such a port,
+ * a read gives all ones and a write is dropped. Returns true when emulated (rip advanced).
+ */
+function emulateIoplOp(v: PvVcpu): boolean {
+  const cpu = v.cpu;
+  const mem = v.machine.memory.bytes;
+  const user = !v.kernelMode;
+  let i = 0;
+  let opsize = 4;
+  let b = -1;
+  for (; i < 15; i++) {
+    const pa = cpu.translate(cpu.rip + BigInt(i), false, user);
+    if (pa < 0) return false;
+    b = mem[pa];
+    if (b === 0x66) opsize = 2;
+    else if (!((b >= 0x40 && b <= 0x4f) || b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e))
+      break;
+  }
+  let len = i + 1;
+  switch (b) {
+    case 0xfa: // cli
+    case 0xfb: // sti
+      if (!ioplOk(v)) return false;
+      cpu.rip += BigInt(len);
+      return true;
+    case 0xe4: // in $imm8, %al
+    case 0xe5: // in $imm8, %(e)ax
+    case 0xe6: // out %al, $imm8
+    case 0xe7: // out %(e)ax, $imm8
+      len++; // the port byte (no port exists, so which one does not matter)
+      break;
+    case 0xec: // in %dx, %al
+    case 0xed: // in %dx, %(e)ax
+    case 0xee: // out %al, %dx
+    case 0xef: // out %(e)ax, %dx
+      break;
+    default:
+      return false;
+  }
+  if (!ioplOk(v)) return false;
+  if ((b & 2) === 0) {
+    // in: all ones, written as the architecture writes a register of that size.
+    const bytes = (b & 1) === 0 ? 1 : opsize;
+    const rax = cpu.getReg(Reg.RAX);
+    const val =
+      bytes === 4 ? 0xffffffffn : bytes === 2 ? (rax & ~0xffffn) | 0xffffn : (rax & ~0xffn) | 0xffn;
+    cpu.setReg(Reg.RAX, val);
+  }
+  cpu.rip += BigInt(len);
+  return true;
+}
+
+/**
  * Emulates the privileged instructions a PV kernel may execute in ring 3 (they #GP(0)):
  * `mov` from/to CR0/CR2/CR3/CR4, rdmsr/wrmsr of EFER and the segment-base MSRs, wbinvd,
  * clts, hlt. Returns true when emulated (rip advanced); false to deliver the #GP.
  */
 export function emulatePrivileged(v: PvVcpu): boolean {
+  if (emulateIoplOp(v)) return true;
   if (!v.kernelMode) return false;
   const cpu = v.cpu;
   const mem = v.machine.memory.bytes;

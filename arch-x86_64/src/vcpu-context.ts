@@ -164,6 +164,7 @@ export function initialisePvVcpu(ctx: HypercallContext, target: Vcpu, arg: bigin
   cpu.rip = u64("user_regs.rip");
   const rflags = Number(u64("user_regs.rflags") & 0xffffffffn);
   cpu.rflags = (((rflags & X86_EFLAGS_ALL) | Rflags.MBS) & ~X86_EFLAGS_IOPL) | Rflags.IF;
+  v.iopl = rflags & X86_EFLAGS_IOPL; // arch_set_info_guest: the virtual IOPL
   cpu.sel[Seg.CS] = fixupSelector(layout.getNumber(view, 0, "user_regs.cs"));
   cpu.sel[Seg.SS] = fixupSelector(layout.getNumber(view, 0, "user_regs.ss"));
   for (let i = 0; i < 256; i++) {

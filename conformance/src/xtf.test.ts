@@ -65,6 +65,41 @@ describe("XTF images", () => {
     expect(tests.find((t) => t.name === "pv32pae-top")!.requires.arches).toEqual(["x86"]);
   });
 
+  it("runs a test with variations once per variation, with its config's cmdline and vcpus", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+    mkdirSync(join(dir, "pv-iopl"));
+    writeFileSync(join(dir, "pv-iopl/test-pv64-pv-iopl"), "x");
+    writeFileSync(
+      join(dir, "pv-iopl/test-pv64-pv-iopl~hypercall.cfg"),
+      'vcpus=1\ncmdline="hypercall"\n',
+    );
+    writeFileSync(
+      join(dir, "pv-iopl/test-pv64-pv-iopl~vmassist.cfg"),
+      'vcpus=2\ncmdline="vmassist"\n',
+    );
+    const images = findXtfImages(dir);
+    expect(images.map((i) => [i.name, i.cmdline])).toEqual([
+      ["pv-iopl~hypercall", "hypercall"],
+      ["pv-iopl~vmassist", "vmassist"],
+    ]);
+    const seen: unknown[] = [];
+    for (const test of xtfTests(images)) {
+      const cell = fakeCell({ console: "Test result: SUCCESS\n" });
+      const boot = cell.boot;
+      await test.run({
+        ...cell,
+        boot: (image, opts) => {
+          seen.push([test.name, opts?.cmdline, opts?.vcpus]);
+          return boot(image, opts);
+        },
+      });
+    }
+    expect(seen).toEqual([
+      ["pv64-pv-iopl~hypercall", "hypercall", 1],
+      ["pv64-pv-iopl~vmassist", "vmassist", 2],
+    ]);
+  });
+
   it.each([
     ["--- Xen Test Framework ---\nTest result: SUCCESS\n", {}, "SUCCESS"],
     ["Test result: SKIP\n", {}, "SKIP"],

@@ -13,6 +13,11 @@
  * metadata (`info.json`: name, category, environments, variations) and the xl config
  * name no role, so there is no per-test hint to honour.
  *
+ * Variations: a test with variations is built once and run once per variation, each from
+ * its own xl config `test-<env>-<name>~<variation>.cfg`, whose `cmdline=` the image reads
+ * (pv-iopl runs as `hypercall` and as `vmassist`; with no command line it reports ERROR
+ * under real Xen too). Each variation is its own test, `<env>-<name>~<variation>`.
+ *
  * @module
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -46,6 +51,10 @@ export interface XtfImage {
   readonly name: string;
   /** File path. */
   readonly path: string;
+  /** The xl config it runs with: `<path>.cfg`, or `<path>~<variation>.cfg` for a variation. */
+  readonly cfg: string;
+  /** The config's `cmdline=` (start_info.cmd_line), "" when it has none. */
+  readonly cmdline: string;
 }
 
 const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_-]+)$/;
@@ -66,7 +75,21 @@ export function findXtfImages(dir: string): XtfImage[] {
       }
       const m = IMAGE_NAME.exec(entry.name);
       if (!m || !(m[1] in XTF_ENVIRONMENTS) || !statSync(path).isFile()) continue;
-      if (!found.has(entry.name)) found.set(entry.name, { env: m[1], name: m[2], path });
+      const variations = readdirSync(d)
+        .map((f) =>
+          f.startsWith(`${entry.name}~`) && f.endsWith(".cfg")
+            ? f.slice(entry.name.length + 1, -4)
+            : "",
+        )
+        .filter((v) => /^[A-Za-z0-9_-]+$/.test(v));
+      if (variations.length === 0) variations.push("");
+      for (const v of variations) {
+        const key = v === "" ? entry.name : `${entry.name}~${v}`;
+        const cfg = `${path}${v === "" ? "" : `~${v}`}.cfg`;
+        const name = v === "" ? m[2] : `${m[2]}~${v}`;
+        if (!found.has(key))
+          found.set(key, { env: m[1], name, path, cfg, cmdline: xtfCmdline(cfg) });
+      }
     }
   };
   walk(dir, 0);
@@ -81,17 +104,27 @@ export const XTF_ROLES: readonly GuestRole[] = ["dom0", "domU"];
 /** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
 export const XTF_MAX_INSTRUCTIONS = 500_000_000;
 
+/** The text of an xl config, "" when it cannot be read. */
+function readCfg(cfgPath: string): string {
+  try {
+    return readFileSync(cfgPath, "latin1");
+  } catch {
+    return "";
+  }
+}
+
+/** The `cmdline="..."` of an xl config (XTF writes a variation's name there), else "". */
+export function xtfCmdline(cfgPath: string): string {
+  const m = /^\s*cmdline\s*=\s*"([^"]*)"\s*$/m.exec(readCfg(cfgPath));
+  return m ? m[1] : "";
+}
+
 /**
  * vCPUs an XTF image asks for: `vcpus=N` in the xl config beside it (`<image>.cfg`, as
- * XTF's build writes it), else 1.
+ * XTF's build writes it, or a variation's `<image>~<variation>.cfg`), else 1.
  */
-export function xtfVcpus(imagePath: string): number {
-  let cfg: string;
-  try {
-    cfg = readFileSync(`${imagePath}.cfg`, "latin1");
-  } catch {
-    return 1;
-  }
+export function xtfVcpus(cfgPath: string): number {
+  const cfg = readCfg(cfgPath);
   const m = /^\s*vcpus\s*=\s*(\d+)\s*$/m.exec(cfg);
   const n = m ? Number(m[1]) : 1;
   return n >= 1 && n <= 128 ? n : 1;
@@ -104,7 +137,7 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
     return {
       area: "xtf",
       name: `${image.env}-${image.name}`,
-      description: `XTF test-${image.env}-${image.name} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
+      description: `XTF test-${image.env}-${image.name}${image.cmdline === "" ? "" : ` (cmdline "${image.cmdline}")`} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
       requires: {
         arches: [env.arch],
         modes: [env.mode],
@@ -114,7 +147,8 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
       run(ctx) {
         const run = ctx.boot(new Uint8Array(readFileSync(image.path)), {
           maxInstructions: XTF_MAX_INSTRUCTIONS,
-          vcpus: xtfVcpus(image.path),
+          vcpus: xtfVcpus(image.cfg),
+          cmdline: image.cmdline,
         });
         for (const line of run.console.split("\n").slice(-8)) if (line !== "") ctx.log(line);
         for (const line of run.hypervisorMessages.slice(-8)) ctx.log(`(hvkit) ${line}`);

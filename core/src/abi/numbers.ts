@@ -599,6 +599,15 @@ export enum VmAssistType {
   m2p_strict = 32,
 }
 
+/**
+ * physdev_op commands (`PHYSDEVOP_*`, physdev.h) that hvkit answers; the others are
+ * −ENOSYS, as Xen's fall-through to pci_physdev_op answers an unknown command.
+ */
+export enum PhysdevOp {
+  /** x86 PV: set the calling vCPU's virtual IOPL (`struct physdev_set_iopl`, uint32 iopl ≤ 3). */
+  set_iopl = 6,
+}
+
 /** Callback types for callback_op (`CALLBACKTYPE_*`, callback.h). */
 export enum CallbackType {
   /** Event upcall entry. */

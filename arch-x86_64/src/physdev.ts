@@ -1,0 +1,35 @@
+/**
+ * physdev_op for 64-bit PV guests (xen/arch/x86/physdev.c `do_physdev_op`). Only
+ * PHYSDEVOP_set_iopl is answered: it reads `struct physdev_set_iopl` (one uint32), refuses
+ * an IOPL above 3 with −EINVAL and sets the calling vCPU's virtual IOPL (there is no way
+ * to read it back). hvkit has no physical devices, so every other command is −ENOSYS, as
+ * Xen answers a command it does not know.
+ *
+ * @module
+ */
+import {
+  Errno,
+  type HypercallArgs,
+  type HypercallContext,
+  PhysdevOp,
+  readGuestU32,
+} from "@hvkit/core";
+import type { PvVcpu } from "./pv-vcpu.js";
+
+/** EFLAGS.IOPL's place: PHYSDEVOP_set_iopl stores the level shifted there (MASK_INSR). */
+const IOPL_SHIFT = 12;
+
+/** physdev_op(cmd, arg). */
+export function physdevOp(ctx: HypercallContext, args: HypercallArgs): number {
+  switch (args.u32(0)) {
+    case PhysdevOp.set_iopl: {
+      const iopl = readGuestU32(ctx.vcpu, args.u64(1));
+      if (iopl < 0) return -Errno.EFAULT;
+      if (iopl > 3) return -Errno.EINVAL;
+      (ctx.vcpu.arch as PvVcpu).iopl = iopl << IOPL_SHIFT;
+      return 0;
+    }
+    default:
+      return -Errno.ENOSYS;
+  }
+}
