@@ -202,6 +202,17 @@ export interface X86CpuApi {
    */
   translate(va: bigint, write: boolean, user: boolean): number;
   /**
+   * Debug register DRn: 0–3 breakpoint addresses, 6 status, 7 control; 4 and 5 read as 6
+   * and 7 (the CR4.DE = 0 aliases). Reset values: DR6 0xffff0ff0, DR7 0x400.
+   */
+  getDebugReg(n: number): bigint;
+  /**
+   * Writes DRn as the hardware holds it (no validation: the hypervisor validates first).
+   * Enabling a breakpoint in DR7 makes the CPU check breakpoints (debug stepping) until
+   * DR7 disables them all again.
+   */
+  setDebugReg(n: number, value: bigint): void;
+  /**
    * Tells the CPU that machine bytes `[pa, pa + length)` were written from outside the
    * CPU (hypercall copy, builder), so cached decodings of them are dropped.
    */

@@ -10,6 +10,7 @@ import { materialize } from "./alu.js";
 import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
 import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
+import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
 import {
   Access,
@@ -87,8 +88,16 @@ export class X86Cpu implements X86CpuApi {
   /** CR2, high half. */ cr2Hi = 0;
   /** STAR/LSTAR/CSTAR/SFMASK/TSC_AUX as [lo, hi] pairs at 2·k (k = 0..4). */
   readonly syscallMsrs = new Int32Array(10);
-  /** Debug registers dr0–dr7 (low halves; hvkit does not implement breakpoints). */
-  readonly dr = new Int32Array(8);
+  /** Debug registers DR0–DR7, low halves (DR6 and DR7 are 32 bits); see debug.ts. */
+  readonly dr = new Int32Array([0, 0, 0, 0, 0, 0, Dr6.DEFAULT | 0, Dr7.DEFAULT]);
+  /** High halves of the breakpoint addresses DR0–DR3. */
+  readonly drHi = new Int32Array(4);
+  /** DR7 arms a breakpoint: `execute` then steps through debug.ts. */
+  debugActive = false;
+  /** Set while debug.ts steps: compiled blocks are not entered. */
+  stepping = false;
+  /** DR6 conditions held across the instruction after `mov ss` (the interrupt shadow). */
+  pendingDb = 0;
   /** GDTR/IDTR: limit, base lo, base hi; LDTR and TR selectors. */
   readonly descTables = new Int32Array(8);
   /** MXCSR. */
@@ -297,6 +306,28 @@ export class X86Cpu implements X86CpuApi {
     const pa = this.paging.walk(lo, hi, write ? Access.Write : Access.Read, user);
     if (pa >= 0 && write) this.dcache.invalidateRange(pa, 1);
     return pa < 0 ? -1 : pa;
+  }
+
+  getDebugReg(n: number): bigint {
+    const r = n === 4 || n === 5 ? n + 2 : n;
+    return r < 4 ? toBig(this.dr[r], this.drHi[r]) : BigInt(this.dr[r] >>> 0);
+  }
+
+  setDebugReg(n: number, value: bigint): void {
+    this.writeDebugReg(
+      n,
+      Number(BigInt.asIntN(32, value)),
+      Number(BigInt.asIntN(32, value >> 32n)),
+    );
+  }
+
+  /** {@link setDebugReg} with the value as 32-bit halves (DR4/DR5 alias DR6/DR7). */
+  writeDebugReg(n: number, lo: number, hi: number): void {
+    const r = n === 4 || n === 5 ? n + 2 : n;
+    if (r > 7 || r === 4 || r === 5) return;
+    this.dr[r] = lo;
+    if (r < 4) this.drHi[r] = hi;
+    this.debugActive = (this.dr[7] & Dr7.ACTIVE) !== 0;
   }
 
   invalidateCode(pa: number, length: number): void {

@@ -12,6 +12,7 @@
 import {
   MASK,
   PARITY,
+  TF,
   add,
   add64,
   condLazy,
@@ -31,6 +32,7 @@ import {
 import { Reg, Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { compileBlock } from "./block-compiler.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
+import { executeDebug } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import { Pfx } from "./insn.js";
@@ -399,6 +401,12 @@ const SLICE = 4096;
 export function execute(c: X86Cpu, budget: number): X86ExitReason {
   let done = 0;
   for (;;) {
+    if (c.debugActive || (c.flags & TF) !== 0 || c.pendingDb !== 0) {
+      // Breakpoints armed or single-stepping: one instruction at a time (debug.ts).
+      const r = executeDebug(c, budget, done, slice);
+      done = c.exit.retired;
+      if (r !== X86ExitReason.Budget || done >= budget) return r;
+    }
     const limit = budget - done > SLICE ? done + SLICE : budget;
     const r = slice(c, done, limit);
     done = c.exit.retired;
@@ -485,7 +493,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         }
         if (bTag[ci] === pa) {
           const fn = bFns[ci];
-          if (fn !== null && n + bCount[ci] <= budget) {
+          if (fn !== null && n + bCount[ci] <= budget && !c.stepping) {
             inBlock = true;
             n = fn(c, R, H, ripLo, ripHi, n, budget);
             inBlock = false;
@@ -1621,6 +1629,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (osz === 2) m &= 0xffff;
               c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
               addRsp(c, osz);
+              // TF set: end the slice after this instruction, so execute() single-steps.
+              if ((c.flags & TF) !== 0) budget = n + 1;
               break;
             }
             case O.ENTER: {
@@ -1864,6 +1874,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.cpl = cs & 3;
               nLo = ipl;
               nHi = iph;
+              if ((c.flags & TF) !== 0) budget = n + 1;
               break;
             }
             case O.INT:
@@ -1975,10 +1986,12 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const dr = rec[b + F.REG];
               const gpr = rec[b + F.BASE];
               if (dr > 7) c.raise(Vector.UD, -1);
-              if (rec[b + F.X_EXT] === 1) c.dr[dr] = R[gpr];
-              else {
+              if (rec[b + F.X_EXT] === 1) {
+                c.writeDebugReg(dr, R[gpr], H[gpr]);
+                if (c.debugActive) budget = n + 1;
+              } else {
                 R[gpr] = c.dr[dr];
-                H[gpr] = 0;
+                H[gpr] = dr < 4 ? c.drHi[dr] : 0;
               }
               break;
             }

@@ -14,5 +14,6 @@ export * from "./paging.js";
 export * from "./decode-cache.js";
 export * from "./cpu.js";
 export { execute } from "./execute.js";
+export { Dr6, Dr7, mergeDr6 } from "./debug.js";
 export * from "./pv-mmu.js";
 export { BlockCache, compileBlock, type BlockFn } from "./block-compiler.js";

@@ -24,6 +24,7 @@ import {
 } from "@hvkit/core";
 import { isCanonical, PageFlag, PageType, Seg, type PvMmu } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
+import { getDebugregHypercall, setDebugregHypercall } from "./debugreg.js";
 import { doIret, newGuestCr3 } from "./traps.js";
 import { physdevOp } from "./physdev.js";
 import { checkDescriptor } from "@hvkit/arch-x86";
@@ -603,6 +604,8 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
     row(Hypercall.set_gdt, "set_gdt", setGdt),
     row(Hypercall.stack_switch, "stack_switch", stackSwitch),
     row(Hypercall.set_callbacks, "set_callbacks", setCallbacks),
+    row(Hypercall.set_debugreg, "set_debugreg", setDebugregHypercall),
+    row(Hypercall.get_debugreg, "get_debugreg", getDebugregHypercall),
     row(Hypercall.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
     row(Hypercall.update_descriptor, "update_descriptor", updateDescriptor),
     row(Hypercall.update_va_mapping, "update_va_mapping", updateVaMapping, "mmu"),

@@ -85,6 +85,10 @@ export class PvVcpu implements ArchVcpu {
   iopl = 0;
   /** Guest-visible CR2: the last #PF address delivered. */
   cr2 = 0n;
+  /** The guest's CR4.DE (debugging extensions: DR4/DR5 invalid, I/O breakpoints allowed). */
+  cr4De = false;
+  /** Enables of the guest's I/O breakpoints, kept out of hardware DR7 (Xen's pv.dr7_emul). */
+  dr7Emul = 0;
   /** Scratch for CPUID results. */
   readonly cpuidOut = new Uint32Array(4);
 

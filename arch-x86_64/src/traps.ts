@@ -28,6 +28,7 @@ import {
   TABLE,
   Vector,
 } from "@hvkit/arch-x86";
+import { emulateMovDr } from "./debugreg.js";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 /** Flat selectors of 64-bit PV guests (xen-x86_64.h). */
@@ -192,6 +193,14 @@ export function handleException(v: PvVcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent(v, Vector.GP, (vector << 3) | 2);
   }
+  if (vector === Vector.GP && x.errorCode === 0 && v.kernelMode) {
+    const dr = emulateMovDr(v, (i) => {
+      const pa = v.translate(v.cpu.rip + BigInt(i), false);
+      return pa < 0 ? -1 : v.machine.memory.bytes[pa];
+    });
+    if (dr === 0) return null;
+    if (dr > 0) return injectEvent(v, dr, dr === Vector.GP ? 0 : -1);
+  }
   if (vector === Vector.GP && x.errorCode === 0) {
     const r = emulatePrivileged(v);
     if (r === true) return null;
@@ -284,6 +293,8 @@ export function doIret(v: PvVcpu): number | bigint {
 const GUEST_CR0 = 0x80050033;
 /** Guest-visible CR4: PAE | PGE. */
 const GUEST_CR4 = 0xa0;
+/** CR4.DE. */
+const CR4_DE = 0x8;
 
 const MSR_EFER = 0xc0000080;
 const MSR_FS_BASE = 0xc0000100;
@@ -406,7 +417,7 @@ export function emulatePrivileged(v: PvVcpu): boolean {
         else if (cr === 2) val = v.cr2;
         else if (cr === 3)
           val = BigInt(Math.max(0, v.kernelMode ? v.guestTable : v.guestTableUser) * 4096);
-        else if (cr === 4) val = BigInt(GUEST_CR4);
+        else if (cr === 4) val = BigInt(GUEST_CR4 | (v.cr4De ? CR4_DE : 0));
         else return false;
         cpu.setReg(reg, val);
       } else {
@@ -418,7 +429,9 @@ export function emulatePrivileged(v: PvVcpu): boolean {
         else if (cr === 3) {
           if (newGuestCr3(v, Number(val >> 12n)) !== 0) return false;
         } else if (cr === 4) {
-          if (val !== BigInt(GUEST_CR4)) return false;
+          // DE is the one guest-controlled bit modelled (Xen's PV_CR4_GUEST_MASK).
+          if ((val & ~BigInt(CR4_DE)) !== BigInt(GUEST_CR4)) return false;
+          v.cr4De = (val & BigInt(CR4_DE)) !== 0n;
         } else return false;
       }
       cpu.rip = va + BigInt(i + 1);
