@@ -96,6 +96,20 @@ describe("x86_64 saveGuestContext (arch_get_info_guest)", () => {
     expect(get("gs_base_user")).toBe(0x9000n);
   });
 
+  it("writes DR0-3, DR6 and DR7 with the emulated I/O breakpoint enables (dr7_emul)", () => {
+    const { machine, target, ctx, base } = setup();
+    target.cpu.setDebugReg(2, 0x7fff12345678n);
+    target.cpu.setDebugReg(6, 0xffff4ff0n);
+    target.cpu.setDebugReg(7, 0x20400n);
+    target.dr7Emul = 2;
+    expect(target.saveGuestContext(ctx, BigInt(base))).toBe(0);
+    const get = (p: string) => L.get(machine.memory.view, base, p);
+    expect(get("debugreg.2")).toBe(0x7fff12345678n);
+    expect(get("debugreg.6")).toBe(0xffff4ff0n);
+    expect(get("debugreg.7")).toBe(0x20402n);
+    expect(get("debugreg.4")).toBe(0n);
+  });
+
   it("a down vCPU is not VGCF_online; an unwritable buffer is -EFAULT", () => {
     const { machine, target, ctx, base } = setup();
     expect(target.saveGuestContext(ctx, BigInt(base))).toBe(0);

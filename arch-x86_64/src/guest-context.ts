@@ -78,6 +78,9 @@ export function saveGuestContext(v: PvVcpu, ctx: HypercallContext, va: bigint): 
   l.set(view, 0, "failsafe_callback_eip", v.failsafeCallback);
   l.set(view, 0, "syscall_callback_eip", v.syscallCallback);
   l.set(view, 0, "vm_assist", BigInt(v.domain.vmAssist));
+  // arch_get_info_guest: DR0-3, DR6, and DR7 with the emulated I/O breakpoint enables.
+  for (const i of [0, 1, 2, 3, 6]) l.set(view, 0, `debugreg.${i}`, cpu.getDebugReg(i));
+  l.set(view, 0, "debugreg.7", cpu.getDebugReg(7) | BigInt(v.dr7Emul));
   l.set(view, 0, "fs_base", cpu.fsBase);
   l.set(view, 0, "gs_base_kernel", v.kernelMode ? cpu.gsBase : v.inactiveGsBase);
   l.set(view, 0, "gs_base_user", v.kernelMode ? v.inactiveGsBase : cpu.gsBase);

@@ -92,6 +92,17 @@ describe("VCPUOP_initialise (x86_64 PV)", () => {
     expect(initialise()).toBe(-Errno.EEXIST);
   });
 
+  it("loads the debug registers through set_debugreg (DR6/DR7 fixed bits applied)", () => {
+    const { v1, set, initialise } = setup();
+    set("debugreg.1", 0x7fff00001000n);
+    set("debugreg.6", 0x1000n);
+    set("debugreg.7", 0x802n);
+    expect(initialise()).toBe(0);
+    expect(v1.cpu.getDebugReg(1)).toBe(0x7fff00001000n);
+    expect(v1.cpu.getDebugReg(6)).toBe(0xffff0ff0n);
+    expect(v1.cpu.getDebugReg(7)).toBe(0x402n);
+  });
+
   it.each<[string, (set: (p: string, v: number | bigint) => void) => void]>([
     ["DR7 wider than 32 bits", (set) => set("debugreg.7", 1n << 32n)],
     ["a breakpoint in the hypervisor's range", (set) => set("debugreg.0", 0xffff800000000000n)],

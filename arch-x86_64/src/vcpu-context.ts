@@ -32,6 +32,7 @@ import {
 import { isCanonical, PageType, Reg, Seg } from "@hvkit/arch-x86";
 import { FIRST_RESERVED_GDT_ENTRY } from "./hypercalls.js";
 import type { PvVcpu } from "./pv-vcpu.js";
+import { setDebugreg } from "./debugreg.js";
 import { newGuestCr3, Rflags } from "./traps.js";
 
 const layout = VCPU_GUEST_CONTEXT_X86.layout("x86_64");
@@ -183,6 +184,8 @@ export function initialisePvVcpu(ctx: HypercallContext, target: Vcpu, arg: bigin
   cpu.fsBase = u64("fs_base");
   cpu.gsBase = v.kernelMode ? u64("gs_base_kernel") : u64("gs_base_user");
   v.inactiveGsBase = v.kernelMode ? u64("gs_base_user") : u64("gs_base_kernel");
+  // arch_set_info_guest: set_debugreg for DR0-3, DR6, DR7 (already validated above).
+  for (const i of [0, 1, 2, 3, 6, 7]) setDebugreg(v, i, u64(`debugreg.${i}`));
   v.loadCr3();
   cpu.flushTlb();
   return 0;
