@@ -144,6 +144,16 @@ describe("X86Cpu debug registers", () => {
     expect(s.cpu.rip).toBe(BigInt(CODE + 5));
   });
 
+  it("icebp (F1) is a #DB trap, not a software interrupt, and leaves DR6 alone", () => {
+    for (const threshold of [-1, 0]) {
+      const { cpu } = machine([0x90, 0xf1, 0x90], threshold);
+      expect(cpu.run(100)).toBe(X86ExitReason.Exception);
+      expect(cpu.exit).toMatchObject({ vector: Vector.DB, software: false, retired: 2 });
+      expect(cpu.rip).toBe(BigInt(CODE + 2));
+      expect(cpu.getDebugReg(6)).toBe(0xffff0ff0n);
+    }
+  });
+
   it("disabling DR7 returns to the normal loop (blocks run again)", () => {
     const { cpu } = machine([0x90, 0x90, 0x90, 0x90]);
     cpu.setDebugReg(7, dr7(0, 0, 0));

@@ -37,6 +37,7 @@ import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import { Pfx } from "./insn.js";
 import { Access, CR0_PG } from "./paging.js";
+import { OpMap, TABLE } from "./table.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
 // a jump table instead of a chain of property loads. execute.test.ts checks every value
@@ -230,6 +231,8 @@ export const enum K {
 }
 
 const TWO32 = 4294967296;
+/** The table row of `icebp` / `int1` (F1). */
+const INT1_ROW = TABLE.findIndex((r) => r.map === OpMap.Primary && r.opcode === 0xf1);
 
 const DC_SCRATCH = DecodeCache.SCRATCH;
 /** RFLAGS bits popf/iret may change at CPL 0 (IF and IOPL further limited by CPL). */
@@ -2101,6 +2104,16 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             }
 
             default:
+              if (rec[b + F.ROW] === INT1_ROW) {
+                // icebp (int1): a #DB trap, not subject to the IDT gate's DPL (SDM vol. 3, 18.3.2).
+                c.ripLo = nLo;
+                c.ripHi = nHi;
+                n++;
+                exit.vector = Vector.DB;
+                exit.instructionLength = len;
+                reason = X86ExitReason.Exception;
+                break loop;
+              }
               // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
               c.raise(Vector.UD, -1);
           }

@@ -153,6 +153,25 @@ describe("mov %drN emulated for the guest kernel", () => {
     expect(v.cr4De).toBe(false);
   });
 
+  it("icebp bounces #DB to the handler whatever its DPL; int $1 with DPL 0 is a #GP", () => {
+    const { v, put, scratch } = setup();
+    const at = scratch + 0x200n;
+    put(at, [0xf1, 0x90]);
+    v.cpu.rip = at;
+    v.cpu.setReg(Reg.RSP, scratch + 0x800n);
+    v.trapAddr[Vector.DB] = 0x103000n;
+    v.trapAddr[Vector.GP] = 0x101000n;
+    expect(v.run(1).message).toBe("");
+    expect(v.cpu.rip).toBe(0x103000n);
+    const pa = v.translate(v.cpu.getReg(Reg.RSP) + 16n, false);
+    expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(at + 1n);
+    put(at, [0xcd, 0x01]);
+    v.cpu.rip = at;
+    v.cpu.setReg(Reg.RSP, scratch + 0x800n);
+    expect(v.run(1).message).toBe("");
+    expect(v.cpu.rip).toBe(0x101000n);
+  });
+
   it("an armed data breakpoint bounces #DB to the guest kernel after the write", () => {
     const { v, set, put, scratch } = setup();
     const at = scratch + 0x200n;
