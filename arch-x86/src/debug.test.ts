@@ -109,6 +109,31 @@ describe("X86Cpu debug registers", () => {
     expect(cpu.rip).toBe(BigInt(CODE + 2));
   });
 
+  it("stack and string accesses match too: push, call, pop, rep stos (each iteration)", () => {
+    // push %rax; call next; next: pop %rbx; pop %rbx; rep stosl; nop
+    const code = [0x50, 0xe8, 0, 0, 0, 0, 0x5b, 0x5b, 0xf3, 0xab, 0x90];
+    const { cpu } = machine(code);
+    cpu.setReg(4, BigInt(DATA + 0x100));
+    cpu.setDebugReg(0, BigInt(DATA + 0xf8)); // the slot push writes, then pop reads
+    cpu.setDebugReg(1, BigInt(DATA + 0xf0)); // the slot call writes
+    cpu.setDebugReg(2, BigInt(DATA + 0x8)); // the third dword rep stosl writes
+    cpu.setDebugReg(7, dr7(0, 3, 2) | dr7(1, 1, 2) | dr7(2, 1, 3));
+    const stops: [bigint, bigint][] = [];
+    cpu.setReg(7, BigInt(DATA));
+    cpu.setReg(1, 4n);
+    for (let i = 0; i < 8; i++) {
+      if (cpu.run(100) !== X86ExitReason.Exception) break;
+      stops.push([cpu.rip - BigInt(CODE), cpu.getDebugReg(6) & 0xfn]);
+    }
+    expect(stops).toEqual([
+      [1n, 1n], // push: B0
+      [6n, 2n], // call: B1
+      // The pop of the return address reads DR1's slot: R/W 01 ignores it.
+      [8n, 1n], // pop of the pushed value: B0
+      [8n, 4n], // rep stosl, third iteration: B2, rip still on the instruction
+    ]);
+  });
+
   it("mov ss holds its #DB until after the next instruction (interrupt shadow)", () => {
     // mov (%rsi), %ss; nop; nop
     const { cpu, mem } = machine([0x8e, 0x16, 0x90, 0x90]);

@@ -18,10 +18,13 @@
  *   exception) the held #DB belongs to the hypervisor's entry path; Xen ignores a #DB in
  *   its own context (traps.c do_debug, since XSA-260), so it is dropped.
  *
+ * Besides the explicit memory operand, the implicit accesses of push/pop/pushf/popf/call/
+ * ret (the stack slot) and of the string instructions (rsi, rdi) are matched.
+ *
  * DR6 is updated as Xen merges it (debug.c x86_merge_dr6): the breakpoint bits B0–B3 are
- * replaced by the new hits, all other bits accumulate. Not modelled: implicit memory
- * accesses (stack pushes and pops, string instructions' second operand, descriptor
- * reads), I/O breakpoints (RW = 10), general detect, task-switch (BT).
+ * replaced by the new hits, all other bits accumulate. Not modelled: other implicit
+ * accesses (enter/leave, iret, descriptor-table reads), I/O breakpoints (RW = 10),
+ * general detect, task-switch (BT).
  *
  * @module
  */
@@ -29,7 +32,7 @@ import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { type X86Cpu } from "./cpu.js";
 import { decodeInsn } from "./decode.js";
 import { LOC_MEM, RM_MOFFS, SLOT, X_DST, X_EXT, resolveOperands } from "./decode-cache.js";
-import { BASE_RIP, D } from "./insn.js";
+import { BASE_RIP, D, Pfx } from "./insn.js";
 import { Op } from "./ops.js";
 import { Access } from "./paging.js";
 
@@ -130,10 +133,65 @@ let accSize = 0;
 let accWrite = false;
 /** The instruction is `mov ss`. */
 let movSs = false;
+/** A second access: the stack (push, pop, call, ret) or a string operand. */
+let acc2Lo = 0;
+let acc2Hi = 0;
+let acc2Size = 0;
+let acc2Write = false;
+
+/** (lo, hi) + `delta` (a small signed number), as a 64-bit address pair into acc2. */
+function setAcc2(lo: number, hi: number, delta: number, size: number, write: boolean): void {
+  const s = (lo >>> 0) + delta;
+  acc2Lo = s | 0;
+  acc2Hi = (hi + (s < 0 ? -1 : s > 0xffffffff ? 1 : 0)) | 0;
+  acc2Size = size;
+  acc2Write = write;
+}
+
+/** The implicit accesses of stack and string instructions (into acc2, and accLo for movs/cmps). */
+function implicitAccess(c: X86Cpu, op: number, osz: number, a32: boolean, seg: number): void {
+  const R = c.regLo;
+  const H = c.regHi;
+  switch (op) {
+    case Op.PUSH:
+    case Op.PUSHF:
+      return setAcc2(R[4], H[4], -osz, osz, true);
+    case Op.CALL:
+    case Op.CALL_IND:
+      return setAcc2(R[4], H[4], -8, 8, true);
+    case Op.POP:
+    case Op.POPF:
+      return setAcc2(R[4], H[4], 0, osz, false);
+    case Op.RET:
+      return setAcc2(R[4], H[4], 0, 8, false);
+    case Op.STOS:
+    case Op.SCAS:
+      return setAcc2(R[7], a32 ? 0 : H[7], 0, osz, op === Op.STOS);
+    case Op.LODS:
+    case Op.MOVS:
+    case Op.CMPS: {
+      // The source: rsi, with an fs:/gs: override's base.
+      let lo = R[6];
+      let hi = a32 ? 0 : H[6];
+      if (seg === Seg.FS || seg === Seg.GS) {
+        const s = (lo >>> 0) + ((seg === Seg.FS ? c.fsLo : c.gsLo) >>> 0);
+        lo = s | 0;
+        hi = (hi + (seg === Seg.FS ? c.fsHi : c.gsHi) + (s > 0xffffffff ? 1 : 0)) | 0;
+      }
+      if (op === Op.LODS) return setAcc2(lo, hi, 0, osz, false);
+      accLo = lo;
+      accHi = hi;
+      accSize = osz;
+      accWrite = false;
+      return setAcc2(R[7], a32 ? 0 : H[7], 0, osz, op === Op.MOVS);
+    }
+  }
+}
 
 /** Decodes the instruction at rip and notes its memory operand (no side effects on the guest). */
 function inspect(c: X86Cpu): void {
   accSize = 0;
+  acc2Size = 0;
   movSs = false;
   let k = 0;
   for (let l = c.ripLo, h = c.ripHi; k < 15; k++) {
@@ -148,6 +206,11 @@ function inspect(c: X86Cpu): void {
   resolveOperands(rec, 0);
   const op = rec[D.OP];
   if (op === Op.MOV_SREG && rec[X_EXT] === 1 && rec[D.REG] === Seg.SS) movSs = true;
+  const a32 = rec[D.ASZ] === 4;
+  const repNone =
+    (rec[D.PFX] & (Pfx.REP | Pfx.REPNE)) !== 0 &&
+    (a32 ? c.regLo[1] : c.regLo[1] | c.regHi[1]) === 0;
+  if (!repNone) implicitAccess(c, op, rec[D.OSZ], a32, rec[D.SEG]);
   const mem = rec[D.RM_MEM];
   if (mem === 0 || op === Op.LEA || op === Op.NOP || op === Op.PREFETCH) return;
   let lo: number, hi: number;
@@ -233,12 +296,17 @@ export function executeDebug(
       if (c.debugActive) inspect(c);
       else {
         accSize = 0;
+        acc2Size = 0;
         movSs = false;
       }
       const size = accSize;
       const lo = accLo;
       const hi = accHi;
       const write = accWrite;
+      const size2 = acc2Size;
+      const lo2 = acc2Lo;
+      const hi2 = acc2Hi;
+      const write2 = acc2Write;
       const shadow = movSs;
       const r = slice(c, done, done + 1);
       done = exit.retired;
@@ -252,6 +320,7 @@ export function executeDebug(
       c.pendingDb = 0;
       if (tf) hits |= Dr6.BS;
       if (size !== 0) hits |= matchBreakpoints(c, lo, hi, size, write ? WRITE : READ);
+      if (size2 !== 0) hits |= matchBreakpoints(c, lo2, hi2, size2, write2 ? WRITE : READ);
       if (shadow) {
         c.pendingDb = hits;
         continue;
