@@ -141,6 +141,19 @@ describe("mov %drN emulated for the guest kernel", () => {
     void scratch;
   });
 
+  it("single-stepping over an emulated instruction delivers #DB with DR6.BS after it", () => {
+    const { v, gp, scratch } = setup();
+    v.trapAddr[Vector.DB] = 0x103000n;
+    v.cpu.rflags = v.cpu.rflags | 0x100;
+    expect(gp([0x0f, 0x21, 0xf8])).toBeNull(); // mov %dr7, %rax
+    expect(v.cpu.getReg(Reg.RAX)).toBe(0x400n);
+    expect(v.cpu.rip).toBe(0x103000n);
+    expect(v.cpu.getDebugReg(6)).toBe(0xffff4ff0n);
+    expect(v.cpu.rflags & 0x100).toBe(0); // the bounce clears TF
+    const pa = v.translate(v.cpu.getReg(Reg.RSP) + 16n, false);
+    expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(scratch + 0x103n);
+  });
+
   it("mov to %cr4 toggles DE only; read back through mov from %cr4", () => {
     const { v, gp } = setup();
     v.cpu.setReg(Reg.RAX, 0xa8n);

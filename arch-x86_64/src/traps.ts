@@ -16,6 +16,8 @@
 import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import {
   D,
+  Dr6,
+  mergeDr6,
   isCanonical,
   decodeInsn,
   OpMap,
@@ -177,6 +179,18 @@ export function injectEvent(v: PvVcpu, vector: number, errorCode: number): strin
   return createBounceFrame(v, handler, errorCode, (v.trapFlags[vector] & TI_MASK_EVENTS) !== 0);
 }
 
+/**
+ * After an instruction Xen emulated for the guest (privileged op, page-table write): with
+ * TF set the guest gets the single-step #DB it would have had, DR6.BS merged in
+ * (emul-priv-op.c / ro-page-fault.c `retire.singlestep`, pv_inject_DB).
+ */
+function retireEmulated(v: PvVcpu): string | null {
+  const cpu = v.cpu;
+  if ((cpu.rflags & Rflags.TF) === 0) return null;
+  cpu.setDebugReg(6, BigInt(mergeDr6(Number(cpu.getDebugReg(6)), Dr6.BS) >>> 0));
+  return injectEvent(v, Vector.DB, -1);
+}
+
 /** Handles an Exception exit of the CPU. */
 export function handleException(v: PvVcpu): string | null {
   const x = v.cpu.exit;
@@ -198,18 +212,18 @@ export function handleException(v: PvVcpu): string | null {
       const pa = v.translate(v.cpu.rip + BigInt(i), false);
       return pa < 0 ? -1 : v.machine.memory.bytes[pa];
     });
-    if (dr === 0) return null;
+    if (dr === 0) return retireEmulated(v);
     if (dr > 0) return injectEvent(v, dr, dr === Vector.GP ? 0 : -1);
   }
   if (vector === Vector.GP && x.errorCode === 0) {
     const r = emulatePrivileged(v);
-    if (r === true) return null;
+    if (r === true) return retireEmulated(v);
   }
   if (
     vector === Vector.PF &&
     (x.errorCode & (PfErr.P | PfErr.W | PfErr.RSVD | PfErr.I)) === (PfErr.P | PfErr.W)
   ) {
-    if (emulatePtWrite(v, x.cr2)) return null;
+    if (emulatePtWrite(v, x.cr2)) return retireEmulated(v);
   }
   if (vector === Vector.PF) {
     v.cr2 = x.cr2;
