@@ -154,6 +154,21 @@ describe("mov %drN emulated for the guest kernel", () => {
     expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(scratch + 0x103n);
   });
 
+  it("cpuid (answered by the PV layer) single-steps too", () => {
+    const { v, put, scratch } = setup();
+    const at = scratch + 0x200n;
+    put(at, [0x0f, 0xa2, 0x90]);
+    v.cpu.rip = at;
+    v.cpu.setReg(Reg.RAX, 0n);
+    v.cpu.setReg(Reg.RSP, scratch + 0x800n);
+    v.trapAddr[Vector.DB] = 0x103000n;
+    v.cpu.rflags = v.cpu.rflags | 0x100;
+    expect(v.run(1).message).toBe("");
+    expect(v.cpu.rip).toBe(0x103000n);
+    const pa = v.translate(v.cpu.getReg(Reg.RSP) + 16n, false);
+    expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(at + 2n);
+  });
+
   it("mov to %cr4 toggles DE only; read back through mov from %cr4", () => {
     const { v, gp } = setup();
     v.cpu.setReg(Reg.RAX, 0xa8n);

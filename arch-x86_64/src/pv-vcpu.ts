@@ -27,7 +27,14 @@ import {
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
 import { saveGuestContext } from "./guest-context.js";
-import { bounceSyscall, createBounceFrame, handleException, Rflags, Selector } from "./traps.js";
+import {
+  bounceSyscall,
+  createBounceFrame,
+  handleException,
+  retireEmulated,
+  Rflags,
+  Selector,
+} from "./traps.js";
 
 /** Builds the X86 CPU model for one vCPU. */
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
@@ -216,6 +223,9 @@ export class PvVcpu implements ArchVcpu {
           cpu.setReg(Reg.RCX, BigInt(out[2]));
           cpu.setReg(Reg.RDX, BigInt(out[3]));
           cpu.skipInstruction();
+          // Hardware single-steps cpuid like any instruction.
+          const msg = retireEmulated(this);
+          if (msg) return this.fatal(msg);
           break;
         }
         case X86ExitReason.Halt:

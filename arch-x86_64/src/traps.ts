@@ -180,11 +180,12 @@ export function injectEvent(v: PvVcpu, vector: number, errorCode: number): strin
 }
 
 /**
- * After an instruction Xen emulated for the guest (privileged op, page-table write): with
+ * After an instruction Xen emulated for the guest (privileged op, page-table write, and in
+ * hvkit also cpuid, which the CPU model hands to the PV layer): with
  * TF set the guest gets the single-step #DB it would have had, DR6.BS merged in
  * (emul-priv-op.c / ro-page-fault.c `retire.singlestep`, pv_inject_DB).
  */
-function retireEmulated(v: PvVcpu): string | null {
+export function retireEmulated(v: PvVcpu): string | null {
   const cpu = v.cpu;
   if ((cpu.rflags & Rflags.TF) === 0) return null;
   cpu.setDebugReg(6, BigInt(mergeDr6(Number(cpu.getDebugReg(6)), Dr6.BS) >>> 0));
