@@ -179,6 +179,27 @@ describe("X86Cpu debug registers", () => {
     }
   });
 
+  it("mov %drN at CPL 0: general detect is a #DB fault with BD (GD cleared); DR4 with CR4.DE is #UD", () => {
+    // mov %rax, %dr0; mov %dr4, %rax
+    const { cpu } = machine([0x0f, 0x23, 0xc0, 0x0f, 0x21, 0xe0]);
+    cpu.cpl = 0;
+    cpu.setReg(0, 0x1234n);
+    cpu.setDebugReg(7, 0x2400n);
+    expect(cpu.run(10)).toBe(X86ExitReason.Exception);
+    expect(cpu.exit).toMatchObject({ vector: Vector.DB, retired: 0 });
+    expect(cpu.rip).toBe(BigInt(CODE));
+    expect(cpu.getDebugReg(6)).toBe(0xffff2ff0n);
+    expect(cpu.getDebugReg(7)).toBe(0x400n);
+    expect(cpu.run(1)).toBe(X86ExitReason.Budget);
+    expect(cpu.getDebugReg(0)).toBe(0x1234n);
+    cpu.cr4 = cpu.cr4 | 8;
+    expect(cpu.run(10)).toBe(X86ExitReason.Exception);
+    expect(cpu.exit.vector).toBe(Vector.UD);
+    cpu.cr4 = cpu.cr4 & ~8;
+    expect(cpu.run(1)).toBe(X86ExitReason.Budget);
+    expect(cpu.getReg(0)).toBe(0xffff2ff0n); // DR4 reads DR6
+  });
+
   it("disabling DR7 returns to the normal loop (blocks run again)", () => {
     const { cpu } = machine([0x90, 0x90, 0x90, 0x90]);
     cpu.setDebugReg(7, dr7(0, 0, 0));

@@ -32,7 +32,7 @@ import {
 import { Reg, Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { compileBlock } from "./block-compiler.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
-import { executeDebug } from "./debug.js";
+import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import { Pfx } from "./insn.js";
@@ -231,6 +231,8 @@ export const enum K {
 }
 
 const TWO32 = 4294967296;
+/** CR4.DE: DR4/DR5 are #UD instead of aliases of DR6/DR7. */
+const CR4_DE = 0x8;
 /** The table row of `icebp` / `int1` (F1). */
 const INT1_ROW = TABLE.findIndex((r) => r.map === OpMap.Primary && r.opcode === 0xf1);
 
@@ -1988,12 +1990,19 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (c.cpl !== 0) c.gp0();
               const dr = rec[b + F.REG];
               const gpr = rec[b + F.BASE];
-              if (dr > 7) c.raise(Vector.UD, -1);
+              if (dr > 7 || ((dr === 4 || dr === 5) && (c.cr4 & CR4_DE) !== 0))
+                c.raise(Vector.UD, -1);
+              if ((c.dr[7] & Dr7.GD) !== 0) {
+                // General detect: a #DB fault with DR6.BD; GD is cleared for the handler.
+                c.dr[6] = mergeDr6(c.dr[6], Dr6.BD);
+                c.dr[7] &= ~Dr7.GD;
+                c.raise(Vector.DB, -1);
+              }
               if (rec[b + F.X_EXT] === 1) {
                 c.writeDebugReg(dr, R[gpr], H[gpr]);
                 if (c.debugActive) budget = n + 1;
               } else {
-                R[gpr] = c.dr[dr];
+                R[gpr] = c.dr[dr === 4 || dr === 5 ? dr + 2 : dr];
                 H[gpr] = dr < 4 ? c.drHi[dr] : 0;
               }
               break;
