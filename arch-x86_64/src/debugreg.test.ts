@@ -169,6 +169,23 @@ describe("mov %drN emulated for the guest kernel", () => {
     expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(at + 2n);
   });
 
+  it("an emulated in/out hitting an I/O breakpoint (CR4.DE, dr7_emul) delivers #DB with its Bn", () => {
+    const { v, gp, set, scratch } = setup();
+    v.trapAddr[Vector.DB] = 0x103000n;
+    v.iopl = 0x1000; // the kernel's virtual CPL 1 may do I/O
+    v.cr4De = true;
+    expect(set(1, 0x80n)).toBe(0);
+    expect(set(7, 0x600408n)).toBe(0); // G1, R/W1 = I/O, LEN1 = 2 bytes
+    v.cpu.setReg(Reg.RDX, 0x90n);
+    expect(gp([0xee])).toBeNull(); // out %al, %dx: port 0x90, no match
+    expect(v.cpu.rip).toBe(scratch + 0x101n);
+    expect(gp([0xe6, 0x81])).toBeNull(); // out %al, $0x81: inside 0x80-0x81
+    expect(v.cpu.rip).toBe(0x103000n);
+    expect(v.cpu.getDebugReg(6)).toBe(0xffff0ff2n);
+    const pa = v.translate(v.cpu.getReg(Reg.RSP) + 16n, false);
+    expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(scratch + 0x102n);
+  });
+
   it("mov to %cr4 toggles DE only; read back through mov from %cr4", () => {
     const { v, gp } = setup();
     v.cpu.setReg(Reg.RAX, 0xa8n);

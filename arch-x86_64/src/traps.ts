@@ -185,11 +185,33 @@ export function injectEvent(v: PvVcpu, vector: number, errorCode: number): strin
  * TF set the guest gets the single-step #DB it would have had, DR6.BS merged in
  * (emul-priv-op.c / ro-page-fault.c `retire.singlestep`, pv_inject_DB).
  */
-export function retireEmulated(v: PvVcpu): string | null {
+export function retireEmulated(v: PvVcpu, bpmatch = 0): string | null {
   const cpu = v.cpu;
-  if ((cpu.rflags & Rflags.TF) === 0) return null;
-  cpu.setDebugReg(6, BigInt(mergeDr6(Number(cpu.getDebugReg(6)), Dr6.BS) >>> 0));
+  const bits = bpmatch | ((cpu.rflags & Rflags.TF) !== 0 ? Dr6.BS : 0);
+  if (bits === 0) return null;
+  cpu.setDebugReg(6, BigInt(mergeDr6(Number(cpu.getDebugReg(6)), bits) >>> 0));
   return injectEvent(v, Vector.DB, -1);
+}
+
+/** The port and size of the last `in`/`out` emulated (−1: the last op was none). */
+let ioPort = -1;
+let ioBytes = 0;
+
+/**
+ * check_guest_io_breakpoint: the B0–B3 bits of the guest's I/O breakpoints (enabled in
+ * dr7_emul, with CR4.DE) that an access of `bytes` at `port` touches; widths from DR7 LEN.
+ */
+export function ioBreakpoints(v: PvVcpu, port: number, bytes: number): number {
+  if (v.dr7Emul === 0 || !v.cr4De) return 0;
+  const dr7 = Number(v.cpu.getDebugReg(7));
+  let match = 0;
+  for (let i = 0; i < 4; i++) {
+    if ((v.dr7Emul & (3 << (2 * i))) === 0) continue;
+    const width = [1, 2, 8, 4][(dr7 >>> (18 + 4 * i)) & 3];
+    const start = Number(v.cpu.getDebugReg(i) & ~BigInt(width - 1));
+    if (start < port + bytes && start + width > port) match |= 1 << i;
+  }
+  return match;
 }
 
 /** Handles an Exception exit of the CPU. */
@@ -218,7 +240,7 @@ export function handleException(v: PvVcpu): string | null {
   }
   if (vector === Vector.GP && x.errorCode === 0) {
     const r = emulatePrivileged(v);
-    if (r === true) return retireEmulated(v);
+    if (r === true) return retireEmulated(v, ioPort < 0 ? 0 : ioBreakpoints(v, ioPort, ioBytes));
   }
   if (
     vector === Vector.PF &&
@@ -335,6 +357,7 @@ export function ioplOk(v: PvVcpu): boolean {
  * a read gives all ones and a write is dropped. Returns true when emulated (rip advanced).
  */
 function emulateIoplOp(v: PvVcpu): boolean {
+  ioPort = -1;
   const cpu = v.cpu;
   const mem = v.machine.memory.bytes;
   const user = !v.kernelMode;
@@ -371,6 +394,10 @@ function emulateIoplOp(v: PvVcpu): boolean {
       return false;
   }
   if (!ioplOk(v)) return false;
+  // The port, for the guest's I/O breakpoints.
+  const portPa = (b & 8) === 0 ? cpu.translate(cpu.rip + BigInt(len - 1), false, user) : -1;
+  ioPort = portPa >= 0 ? mem[portPa] : cpu.getReg32(Reg.RDX) & 0xffff;
+  ioBytes = (b & 1) === 0 ? 1 : opsize;
   if ((b & 2) === 0) {
     // in: all ones, written as the architecture writes a register of that size.
     const bytes = (b & 1) === 0 ? 1 : opsize;
