@@ -4,66 +4,17 @@
  * raises them), CR4.DE, I/O breakpoints kept out of hardware DR7, and a #DB from an armed
  * data breakpoint bounced to the guest's handler.
  */
-import "reflect-metadata";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { container } from "tsyringe";
-import {
-  bootInitialDomain,
-  createMachine,
-  Errno,
-  Hypercall,
-  RecordingConsoleSink,
-  type HypercallArgs,
-} from "@hvkit/core";
+import { Errno, Hypercall } from "@hvkit/core";
 import { Reg, Vector } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
-import { handleException } from "./traps.js";
-
-const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
+import { bootedPvDomain } from "./pv-test-domain.js";
 
 function setup() {
-  const plugin = new X86_64PvPlugin();
-  const machine = createMachine(container.createChildContainer(), {
-    arch: plugin,
-    memoryMiB: 32,
-    console: new RecordingConsoleSink(),
-  });
-  const domain = bootInitialDomain(machine, readFileSync(HELLO));
-  const vcpu = domain.vcpus[0];
-  const v = vcpu.arch as PvVcpu;
-  const scratch = (domain.arch as PvDomainState).layout.vStack;
-  const call = (nr: number, ...a: (number | bigint)[]): bigint => {
-    const args: HypercallArgs = vcpu.hypercallArgs;
-    for (let i = 0; i < 6; i++) {
-      const x = BigInt.asUintN(64, BigInt(a[i] ?? 0));
-      args.set(i, Number(x & 0xffffffffn), Number(x >> 32n));
-    }
-    return BigInt(machine.dispatchHypercall(vcpu, nr, args));
-  };
+  const d = bootedPvDomain();
   const set = (reg: number, value: bigint): number =>
-    Number(call(Hypercall.set_debugreg, reg, value));
-  const get = (reg: number): bigint => call(Hypercall.get_debugreg, reg);
-  const put = (at: bigint, code: number[]): void => {
-    code.forEach((b, i) => (machine.memory.bytes[v.translate(at + BigInt(i), true)] = b));
-    v.cpu.invalidateCode(v.translate(at, false), 16);
-  };
-  /** Puts `code` at scratch + 0x100, points rip there and delivers the #GP(0) it raised. */
-  const gp = (code: number[]): string | null => {
-    const at = scratch + 0x100n;
-    put(at, code);
-    v.cpu.rip = at;
-    v.cpu.setReg(Reg.RSP, scratch + 0x800n);
-    v.trapAddr[Vector.GP] = 0x101000n;
-    v.trapAddr[Vector.UD] = 0x102000n;
-    const x = v.cpu.exit;
-    x.vector = Vector.GP;
-    x.errorCode = 0;
-    x.software = false;
-    return handleException(v);
-  };
-  return { machine, v, scratch, set, get, gp, put };
+    Number(d.callBig(Hypercall.set_debugreg, reg, value));
+  const get = (reg: number): bigint => d.callBig(Hypercall.get_debugreg, reg);
+  return { ...d, set, get, put: d.putCode };
 }
 
 const ENODEV = BigInt(-Errno.ENODEV);

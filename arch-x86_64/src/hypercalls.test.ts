@@ -3,66 +3,14 @@
  * built domain (the hello guest, not yet run): what each stores, and the −errno Xen
  * returns for each kind of bad argument. Also bounce frames, iret and CPUID policy.
  */
-import "reflect-metadata";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { container } from "tsyringe";
-import {
-  bootInitialDomain,
-  createMachine,
-  Errno,
-  RecordingConsoleSink,
-  ShutdownReason,
-  type HypercallArgs,
-} from "@hvkit/core";
+import { Errno, ShutdownReason } from "@hvkit/core";
 import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
+import { bootedPvDomain } from "./pv-test-domain.js";
 import { createBounceFrame, doIret, emulatePtWrite, injectEvent } from "./traps.js";
 import { cpuidPolicy } from "./cpuid.js";
 
-const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
-
-function setup() {
-  const plugin = new X86_64PvPlugin();
-  const sink = new RecordingConsoleSink();
-  const machine = createMachine(container.createChildContainer(), {
-    arch: plugin,
-    memoryMiB: 32,
-    console: sink,
-  });
-  const domain = bootInitialDomain(machine, readFileSync(HELLO));
-  const vcpu = domain.vcpus[0];
-  const v = vcpu.arch as PvVcpu;
-  const layout = (domain.arch as PvDomainState).layout;
-  // Scratch guest memory: the boot stack page (writable, mapped).
-  const scratch = layout.vStack;
-  const call = (nr: number, ...a: (number | bigint)[]): number => {
-    const args: HypercallArgs = vcpu.hypercallArgs;
-    for (let i = 0; i < 6; i++) {
-      const x = BigInt.asUintN(64, BigInt(a[i] ?? 0));
-      args.set(i, Number(x & 0xffffffffn), Number(x >> 32n));
-    }
-    return Number(machine.dispatchHypercall(vcpu, nr, args));
-  };
-  const put64 = (va: bigint, val: bigint): void =>
-    machine.memory.view.setBigUint64(v.translate(va, true), BigInt.asUintN(64, val), true);
-  const get64 = (va: bigint): bigint =>
-    machine.memory.view.getBigUint64(v.translate(va, false), true);
-  return {
-    machine,
-    domain,
-    vcpu,
-    v,
-    layout,
-    scratch,
-    call,
-    put64,
-    get64,
-    sink,
-    mmu: plugin.mmu(machine),
-  };
-}
+const setup = bootedPvDomain;
 
 describe("set_trap_table, callbacks, stack_switch, set_segment_base", () => {
   it("installs trap entries until a zero address and clears them with a null pointer", () => {

@@ -4,69 +4,19 @@
  * set_iopl's checks, the virtual CPL (kernel 1, or 0 under VMASST_TYPE_architectural_iopl;
  * user 3), cli/sti/in/out after a #GP(0), and IOPL in iret and bounce frames.
  */
-import "reflect-metadata";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { container } from "tsyringe";
-import {
-  bootInitialDomain,
-  createMachine,
-  Errno,
-  Hypercall,
-  PhysdevOp,
-  RecordingConsoleSink,
-  VmAssistType,
-  type HypercallArgs,
-} from "@hvkit/core";
-import { Reg, Vector } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
-import { createBounceFrame, doIret, handleException, ioplOk } from "./traps.js";
-
-const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
+import { Errno, Hypercall, PhysdevOp, VmAssistType } from "@hvkit/core";
+import { Reg } from "@hvkit/arch-x86";
+import { bootedPvDomain } from "./pv-test-domain.js";
+import { createBounceFrame, doIret, ioplOk } from "./traps.js";
 
 function setup() {
-  const plugin = new X86_64PvPlugin();
-  const machine = createMachine(container.createChildContainer(), {
-    arch: plugin,
-    memoryMiB: 32,
-    console: new RecordingConsoleSink(),
-  });
-  const domain = bootInitialDomain(machine, readFileSync(HELLO));
-  const vcpu = domain.vcpus[0];
-  const v = vcpu.arch as PvVcpu;
-  const scratch = (domain.arch as PvDomainState).layout.vStack;
-  const call = (nr: number, ...a: (number | bigint)[]): number => {
-    const args: HypercallArgs = vcpu.hypercallArgs;
-    for (let i = 0; i < 6; i++) {
-      const x = BigInt.asUintN(64, BigInt(a[i] ?? 0));
-      args.set(i, Number(x & 0xffffffffn), Number(x >> 32n));
-    }
-    return Number(machine.dispatchHypercall(vcpu, nr, args));
-  };
-  const put64 = (va: bigint, val: bigint): void =>
-    machine.memory.view.setBigUint64(v.translate(va, true), BigInt.asUintN(64, val), true);
-  const get64 = (va: bigint): bigint =>
-    machine.memory.view.getBigUint64(v.translate(va, false), true);
+  const d = bootedPvDomain();
   const setIopl = (iopl: number): number => {
-    machine.memory.view.setUint32(v.translate(scratch, true), iopl, true);
-    return call(Hypercall.physdev_op, PhysdevOp.set_iopl, scratch);
+    d.machine.memory.view.setUint32(d.v.translate(d.scratch, true), iopl, true);
+    return d.call(Hypercall.physdev_op, PhysdevOp.set_iopl, d.scratch);
   };
-  /** Puts `code` at scratch + 0x100, points rip there and delivers the #GP(0) it raised. */
-  const gp = (code: number[]): string | null => {
-    const at = scratch + 0x100n;
-    code.forEach((b, i) => (machine.memory.bytes[v.translate(at + BigInt(i), true)] = b));
-    v.cpu.invalidateCode(v.translate(at, false), 16);
-    v.cpu.rip = at;
-    v.cpu.setReg(Reg.RSP, scratch + 0x800n);
-    v.trapAddr[Vector.GP] = 0x101000n;
-    const x = v.cpu.exit;
-    x.vector = Vector.GP;
-    x.errorCode = 0;
-    x.software = false;
-    return handleException(v);
-  };
-  return { machine, domain, v, scratch, call, put64, get64, setIopl, gp };
+  return { ...d, setIopl };
 }
 
 describe("PHYSDEVOP_set_iopl", () => {
