@@ -31,6 +31,7 @@ import { tmpdir, cpus } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REG64_NAMES } from "../src/cpu-api.js";
+import { CC_NAMES } from "../src/table.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(HERE, "../src/corpus");
@@ -345,27 +346,9 @@ const bitops: Gen = () => {
   return [I(`bswap ${wreg(szb)}`)];
 };
 
-const CCS = [
-  "o",
-  "no",
-  "b",
-  "ae",
-  "e",
-  "ne",
-  "be",
-  "a",
-  "s",
-  "ns",
-  "p",
-  "np",
-  "l",
-  "ge",
-  "le",
-  "g",
-];
 const conds: Gen = () => {
   const k = rnd(4);
-  const cc = pick(CCS);
+  const cc = pick(CC_NAMES);
   if (k === 0) return [I(`set${cc} ${rnd(3) === 0 ? mem(1) : wreg(1)}`, 0, 0, ALL)];
   if (k === 1) {
     const sz = pick([2, 4, 8]);
