@@ -11,6 +11,7 @@ import type {
   DomainBuildRequest,
   DomainBuildResult,
   ElfImage,
+  GuestAgent,
   GuestMode,
   HypercallContext,
   HypercallEntry,
@@ -36,6 +37,7 @@ import {
   X86Cpu,
   type TlbControl,
 } from "@hvkit/arch-x86";
+import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
 import {
   createGrantHostMapping,
@@ -101,6 +103,13 @@ export class X86_64PvPlugin implements ArchPlugin {
   readonly dataModel = "x86_64" as const;
   readonly startInfoMagic = "xen-3.0-x86_64";
   readonly modes: readonly GuestMode[] = ["pv"];
+  readonly features: readonly string[] = [
+    "hypercall-page",
+    "frames",
+    "pv-mmu-radix",
+    "m2p",
+    "trap-table",
+  ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
   readonly capabilities = "xen-3.0-x86_64";
@@ -137,6 +146,11 @@ export class X86_64PvPlugin implements ArchPlugin {
     }
     return m;
   }
+
+  guestAgent(): GuestAgent {
+    return (this.agent ??= new X86_64GuestAgent());
+  }
+  private agent: X86_64GuestAgent | undefined;
 
   hypercalls(): readonly HypercallEntry[] {
     return x86_64PvHypercalls();

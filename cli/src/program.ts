@@ -6,13 +6,8 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
-import {
-  DEFAULT_MAX_INSTRUCTIONS,
-  DEFAULT_MEMORY_MIB,
-  GUEST_SETS,
-  ROLES,
-  XTF_GUEST_SET,
-} from "@hvkit/conformance";
+import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
+import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
 import { ARCH_REGISTRY } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { createRootContainer } from "./composition.js";

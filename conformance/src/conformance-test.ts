@@ -19,7 +19,7 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ArchPlugin, GuestMode } from "@hvkit/core";
 import type { XtfResult } from "./result.js";
-import type { GuestRun, GuestRunOptions } from "./guest-run.js";
+import type { GuestRun, GuestRunOptions } from "@hvkit/runner";
 
 /**
  * The role a guest plays in a cell: `dom0` the initial, privileged domain (SIF_INITDOMAIN;

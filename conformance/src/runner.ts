@@ -17,7 +17,7 @@ import {
 import { buildMatrix, type MatrixEntry, type MatrixSelection, type Shard } from "./matrix.js";
 import { findBaselineEntry, judge, type Baseline, type Verdict } from "./baseline.js";
 import type { CellResult } from "./result.js";
-import { runGuest } from "./guest-run.js";
+import { runGuest } from "@hvkit/runner";
 import { guestFilesIn, type GuestFiles } from "./guest-images.js";
 
 /** The result of one matrix entry. */

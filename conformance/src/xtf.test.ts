@@ -6,7 +6,7 @@ import { ShutdownReason, createStubArchPlugin } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
 import { findXtfImages, xtfTests } from "./xtf.js";
 import type { CellContext } from "./conformance-test.js";
-import type { GuestRun } from "./guest-run.js";
+import type { GuestRun } from "@hvkit/runner";
 
 function tree(): string {
   const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));

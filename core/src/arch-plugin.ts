@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { GuestAgent } from "./agent.js";
 import type { ElfImage } from "./elf.js";
 import type { DataModelName } from "./structs.js";
 import type { HypercallEntry, HypercallArgs, HypercallContext } from "./hypercall.js";
@@ -201,6 +202,17 @@ export interface ArchPlugin {
   /** Guest modes this plugin implements. The first is the default. */
   readonly modes: readonly GuestMode[];
   /**
+   * What the arch offers that not every arch has, by name — the conformance suite's
+   * tests ask for features, never for arch names, and a cell whose arch lacks a feature a
+   * test needs is a SKIP naming it. Names in use: `hypercall-page` (Xen writes a
+   * hypercall page into the guest), `frames` (the guest can name and map its frames: the
+   * agent's `frameOf`/`mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
+   * updated with mmu_update, as x86 PV), `pv-mmu-hashed` (a hashed page table updated
+   * with H_ENTER and friends, as PowerPC), `m2p` (a machine-to-physical table guests
+   * read), `trap-table` (exceptions delivered through a set_trap_table table).
+   */
+  readonly features: readonly string[];
+  /**
    * The largest machine memory, in MiB, this arch's model can address (e.g. a CPU model
    * whose TLB keeps machine addresses as 32-bit integers). The machine refuses a larger
    * configuration with a config error. Absent: the core's own limit applies.
@@ -227,6 +239,13 @@ export interface ArchPlugin {
    * that returns nothing gives its domUs neither (the toolstack then introduces none).
    */
   buildDomain(request: DomainBuildRequest): DomainBuildResult | void;
+
+  /**
+   * The arch's conformance guest agent (see `agent.ts`): its boot image and the arch
+   * knowledge tests need. Every conformance test boots it; until a port has one, each of
+   * its cells is an ERROR naming this hook.
+   */
+  guestAgent(): GuestAgent;
 
   /**
    * Disassembles `count` instructions at guest virtual address `va` in `vcpu`'s address

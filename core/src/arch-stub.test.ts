@@ -13,6 +13,7 @@ describe("createStubArchPlugin", () => {
     dataModel: "ppc64",
     startInfoMagic: "xen-3.0-toy",
     modes: ["pv"],
+    features: [],
   });
 
   test("keeps the identity", () => {

@@ -19,6 +19,7 @@ export type ArchIdentity = Pick<
   | "dataModel"
   | "startInfoMagic"
   | "modes"
+  | "features"
 >;
 
 /**
@@ -35,5 +36,6 @@ export function createStubArchPlugin(identity: ArchIdentity): ArchPlugin {
     createVcpu: () => missing("createVcpu"),
     buildDomain: () => missing("buildDomain"),
     disassemble: () => missing("disassemble"),
+    guestAgent: () => missing("guestAgent"),
   };
 }

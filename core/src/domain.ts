@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { KernelService } from "./agent.js";
 import type { GuestMode } from "./arch-plugin.js";
 import { EventChannelTable } from "./event-channel.js";
 import type { HostEventQueue } from "./host-domain.js";
@@ -127,6 +128,13 @@ export class Domain {
    * `attachHostEvents`). null for every guest domain.
    */
   hostEvents: HostEventQueue | null = null;
+  /**
+   * The host-side service this domain's kernel reaches with the kernel service call
+   * (`KERNEL_SERVICE_CALL`, see `agent.ts`): set by whoever drives the domain (the
+   * conformance agent harness); null for every other domain, whose kernel service calls
+   * are ordinary unknown hypercalls (−ENOSYS).
+   */
+  kernelService: KernelService | null = null;
   /**
    * Arch-private per-domain state (e.g. x86 PV: trap table, callbacks, GDT frames). The
    * arch plugin owns its shape; it must be plain serializable data.

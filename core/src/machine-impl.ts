@@ -6,7 +6,13 @@
 import "reflect-metadata";
 import { inject, injectable, injectAll, type DependencyContainer } from "tsyringe";
 import { NR_HYPERCALLS, Virq } from "./abi/numbers.js";
-import { VcpuExitKind, type ArchPlugin, type GuestMode } from "./arch-plugin.js";
+import { KERNEL_SERVICE_CALL } from "./agent.js";
+import {
+  ArchHookMissingError,
+  VcpuExitKind,
+  type ArchPlugin,
+  type GuestMode,
+} from "./arch-plugin.js";
 import { NS_PER_INSTRUCTION, VirtualClock } from "./clock.js";
 import { RecordingConsoleSink } from "./console-sink.js";
 import {
@@ -431,6 +437,26 @@ export class HvMachine implements Machine, SchedulerHost {
     this.scheduler.yield();
   }
 
+  /** {@inheritDoc Machine.pauseVcpu} */
+  pauseVcpu(vcpu: Vcpu): void {
+    vcpu.pauseCount++;
+    if (vcpu.state === VcpuState.Runnable) vcpu.setRunstate(3, this.clock.now); // RUNSTATE_offline
+  }
+
+  /** {@inheritDoc Machine.unpauseVcpu} */
+  unpauseVcpu(vcpu: Vcpu): void {
+    if (vcpu.pauseCount === 0) return;
+    vcpu.pauseCount--;
+    if (vcpu.pauseCount === 0 && vcpu.state === VcpuState.Runnable) {
+      vcpu.setRunstate(1, this.clock.now); // RUNSTATE_runnable
+    }
+  }
+
+  /** {@inheritDoc Machine.requestStop} */
+  requestStop(): void {
+    this.scheduler.requestStop();
+  }
+
   /** {@inheritDoc Machine.notifyPort} */
   notifyPort(domain: Domain, port: number): void {
     const table = domain.eventChannels;
@@ -450,6 +476,7 @@ export class HvMachine implements Machine, SchedulerHost {
     try {
       return entry.handler(this.contexts.get(vcpu) ?? { machine: this, domain, vcpu }, args);
     } catch (err) {
+      if (err instanceof ArchHookMissingError) throw err;
       this.internalError = true;
       this.shutdownDomain(
         domain,
@@ -509,7 +536,11 @@ export class HvMachine implements Machine, SchedulerHost {
             const args = vcpu.hypercallArgs;
             const nr = vcpu.arch.readHypercall(args);
             this.internalError = false;
-            const result = this.dispatchHypercall(vcpu, nr, args);
+            const service = domain.kernelService;
+            const result =
+              nr === KERNEL_SERVICE_CALL && service !== null
+                ? service.call(vcpu, args)
+                : this.dispatchHypercall(vcpu, nr, args);
             if (this.internalError) return used;
             phase = "completeHypercall";
             vcpu.arch.completeHypercall(result);
@@ -525,16 +556,19 @@ export class HvMachine implements Machine, SchedulerHost {
             break;
         }
         if (vcpu.state !== VcpuState.Runnable || domain.state !== DomainState.Running) break;
+        if (vcpu.pauseCount > 0) break;
         if (scheduler.yieldPending || clock.now >= clock.nextDeadline()) break;
       }
     } catch (err) {
+      // A port's missing hook is not the guest's doing: let it name itself to the caller.
+      if (err instanceof ArchHookMissingError) throw err;
       this.shutdownDomain(
         domain,
         ShutdownReason.Crash,
         `internal error in arch ${this.arch.name} ${phase} on vcpu ${vcpu.id}: ${describeError(err)}`,
       );
     }
-    if (vcpu.state === VcpuState.Runnable) vcpu.setRunstate(1, clock.now);
+    if (vcpu.state === VcpuState.Runnable && vcpu.pauseCount === 0) vcpu.setRunstate(1, clock.now);
     return used > 0 ? used : 1;
   }
 }

@@ -68,10 +68,12 @@ export interface DomainOutcome {
 export interface RunOutcome {
   /**
    * `all-shutdown`: no domain is left running. `budget-exhausted`: `maxInstructions`
-   * retired. `deadlock`: every live vCPU is blocked (or down) and no timer is pending, so
-   * nothing can ever happen again.
+   * retired. `deadlock`: every live vCPU is blocked (or down, or paused) and no timer is
+   * pending, so nothing can ever happen again. `stopped`: {@link Machine.requestStop} was
+   * called (by a host-side driver such as the conformance agent harness); `run` may be
+   * called again to continue.
    */
-  readonly kind: "all-shutdown" | "budget-exhausted" | "deadlock";
+  readonly kind: "all-shutdown" | "budget-exhausted" | "deadlock" | "stopped";
   /** Guest instructions retired during this call. */
   readonly instructions: number;
   /** Every domain, by ascending id. */
@@ -183,6 +185,22 @@ export interface Machine {
 
   /** Ends `vcpu`'s current quantum (SCHEDOP_yield); it stays runnable. */
   yieldVcpu(vcpu: Vcpu): void;
+
+  /**
+   * Pauses `vcpu` from the host (Xen's `vcpu_pause_nosync`): it is not scheduled until as
+   * many {@link Machine.unpauseVcpu} calls; its runstate reads offline meanwhile. A vCPU
+   * that pauses itself (from a hypercall it is making) stops at the end of that exit.
+   */
+  pauseVcpu(vcpu: Vcpu): void;
+
+  /** Takes back one {@link Machine.pauseVcpu}. */
+  unpauseVcpu(vcpu: Vcpu): void;
+
+  /**
+   * Ends the current {@link Machine.run} after the running vCPU's current exit: it
+   * returns with kind `stopped`. For host-side drivers that take turns with the guest.
+   */
+  requestStop(): void;
 
   /**
    * Signals event-channel `port` of `domain` as if its remote end had sent on it: sets

@@ -26,7 +26,7 @@ export interface SchedulerHost {
 }
 
 /** Why {@link Scheduler.run} stopped. */
-export type StopReason = "all-shutdown" | "budget-exhausted" | "deadlock";
+export type StopReason = "all-shutdown" | "budget-exhausted" | "deadlock" | "stopped";
 
 /** Round-robin scheduler of one machine. */
 export class Scheduler {
@@ -34,6 +34,11 @@ export class Scheduler {
   readonly vcpus: Vcpu[] = [];
   /** Set by {@link Scheduler.yield}; ends the current slice. Cleared at each slice start. */
   yieldPending = false;
+  /**
+   * Set by {@link Scheduler.requestStop}: the run ends after the current slice, with
+   * "stopped". Cleared when a run starts.
+   */
+  stopPending = false;
   /** Instructions charged by the last {@link Scheduler.run}. */
   instructions = 0;
   private cursor = 0;
@@ -61,9 +66,13 @@ export class Scheduler {
     if (this.cursor >= this.vcpus.length) this.cursor = 0;
   }
 
-  /** True when `vcpu` may run now: runnable, in a running domain. */
+  /** True when `vcpu` may run now: runnable, not paused, in a running domain. */
   static canRun(vcpu: Vcpu): boolean {
-    return vcpu.state === VcpuState.Runnable && vcpu.domain.state === DomainState.Running;
+    return (
+      vcpu.state === VcpuState.Runnable &&
+      vcpu.pauseCount === 0 &&
+      vcpu.domain.state === DomainState.Running
+    );
   }
 
   /** Blocks a runnable vCPU (it stops at the end of its current exit). */
@@ -87,6 +96,12 @@ export class Scheduler {
     this.yieldPending = true;
   }
 
+  /** Ends the current slice and the run ({@link Scheduler.run} returns "stopped"). */
+  requestStop(): void {
+    this.yieldPending = true;
+    this.stopPending = true;
+  }
+
   /**
    * The next vCPU that can run, after the one that ran last, or null. Advances the
    * rotation past it.
@@ -105,15 +120,17 @@ export class Scheduler {
   }
 
   /**
-   * Runs turns until every domain is down, `maxInstructions` have been charged, or
-   * nothing can run and no timer is pending. {@link Scheduler.instructions} then holds
+   * Runs turns until every domain is down, `maxInstructions` have been charged, a stop
+   * was requested, or nothing can run and no timer is pending. {@link Scheduler.instructions} then holds
    * the instructions charged.
    */
   run(host: SchedulerHost, maxInstructions: number): StopReason {
     const clock = this.clock;
     let executed = 0;
     this.instructions = 0;
+    this.stopPending = false;
     for (;;) {
+      if (this.stopPending) return this.stop("stopped", executed);
       if (host.liveDomains === 0) return this.stop("all-shutdown", executed);
       if (executed >= maxInstructions) return this.stop("budget-exhausted", executed);
       const vcpu = this.pickNext();

@@ -33,6 +33,12 @@ export class Vcpu {
   machine!: Machine;
   /** Preallocated hypercall argument buffer (the run loop allocates nothing). */
   readonly hypercallArgs = new HypercallArgs();
+  /**
+   * Host pauses outstanding (Xen's `pause_count`, raised by `vcpu_pause`): while above 0
+   * the vCPU is not scheduled, whatever its state. Kept by `Machine.pauseVcpu` and
+   * `Machine.unpauseVcpu`.
+   */
+  pauseCount = 0;
   /** Guest instructions this vCPU has retired. */
   retired = 0;
   /**

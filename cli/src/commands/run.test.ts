@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ArchHookMissingError,
   buildElf,
   standardXenNotes,
   VcpuExitKind,
@@ -126,6 +127,10 @@ function scriptArch(
     dataModel: "x86_64",
     startInfoMagic: "xen-3.0-script",
     modes: ["pv"],
+    features: [],
+    guestAgent: () => {
+      throw new ArchHookMissingError("script", "guestAgent");
+    },
     hypercalls: () => [],
     createVcpu: (machine: Machine, _domain, _vcpu: Vcpu) => {
       const v = steppable

@@ -14,7 +14,7 @@ import {
   type ArchRegistry,
   type GuestMode,
 } from "@hvkit/core";
-import { runGuest, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/conformance";
+import { runGuest, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import type { RunRole } from "../options.js";

@@ -19,7 +19,8 @@ import type {
   GuestMode,
   VcpuExit,
 } from "../arch-plugin.js";
-import { VcpuExitKind } from "../arch-plugin.js";
+import type { GuestAgent } from "../agent.js";
+import { ArchHookMissingError, VcpuExitKind } from "../arch-plugin.js";
 import type { Domain } from "../domain.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
 import type { Machine } from "../machine.js";
@@ -255,6 +256,8 @@ export class FakeArch implements ArchPlugin {
   readonly startInfoMagic: string;
   /** {@inheritDoc ArchPlugin.modes} */
   readonly modes: readonly GuestMode[];
+  /** {@inheritDoc ArchPlugin.features} */
+  readonly features: readonly string[] = [];
   /** {@inheritDoc ArchPlugin.capabilities} */
   readonly capabilities?: string;
   /** Every `run` call, in order. */
@@ -296,6 +299,11 @@ export class FakeArch implements ArchPlugin {
   buildDomain(request: DomainBuildRequest): DomainBuildResult | void {
     this.builds.push(request);
     return this.options.build?.(request);
+  }
+
+  /** {@inheritDoc ArchPlugin.guestAgent} The fake arch has none: throws, as a stub does. */
+  guestAgent(): GuestAgent {
+    throw new ArchHookMissingError(this.name, "guestAgent");
   }
 
   /** {@inheritDoc ArchPlugin.disassemble} */

@@ -24,6 +24,7 @@ export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> =
     dataModel: "x86_64",
     startInfoMagic: `xen-3.0-${name}`,
     modes: ["pv"],
+    features: [],
     ...overrides,
   };
 }

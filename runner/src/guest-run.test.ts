@@ -11,7 +11,7 @@ import { ShutdownReason } from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 import { runGuest } from "./guest-run.js";
 
-const guest = (name: string) => new URL(`../guests/x86_64/${name}`, import.meta.url);
+const guest = (name: string) => new URL(`../../conformance/guests/x86_64/${name}`, import.meta.url);
 
 describe("runGuest role domU", () => {
   const image = new Uint8Array(readFileSync(guest("bin/console-ring.elf")));

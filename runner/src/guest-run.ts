@@ -15,10 +15,16 @@ import {
   type ConsoleSink,
   type Domain,
   type GuestMode,
+  type HvMachine,
   type RunOutcome,
   type ShutdownReason,
 } from "@hvkit/core";
-import type { BootRole } from "./conformance-test.js";
+
+/**
+ * The roles an image can be booted in: `dom0` the initial, privileged domain, `domU` an
+ * unprivileged domain built by the built-in dom0's toolstack.
+ */
+export type BootRole = "dom0" | "domU";
 
 /** How a run ended, as the core's scheduler reports it. */
 export type RunEnd = RunOutcome["kind"];
@@ -80,12 +86,32 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 const latin1 = new TextDecoder("latin1");
 
 /**
- * Builds a machine (in a child container of `container`), boots `options.image` as its
- * initial domain and runs it. Image errors (`ImageError`), bad machine configs and missing
- * arch hooks propagate as thrown typed errors; anything the guest does is reported in the
- * result, never thrown.
+ * A booted machine that has not (necessarily) run to its end: what {@link startGuest}
+ * returns, for drivers that take turns with the guest (the conformance agent harness).
  */
-export function runGuest(container: DependencyContainer, options: GuestRunOptions): GuestRun {
+export interface GuestSession {
+  /** The machine. */
+  readonly machine: HvMachine;
+  /** The domain the image became (dom0, or the domU). */
+  readonly domain: Domain;
+  /** The built-in dom0, in role `domU`; null in role `dom0`. */
+  readonly dom0: BuiltinDom0 | null;
+  /**
+   * Runs the machine on until every domain has shut down, `maxInstructions` more
+   * instructions have retired, nothing can happen, or a driver requests a stop; may be
+   * called again to continue.
+   */
+  run(maxInstructions: number): RunOutcome;
+  /** What happened so far: instructions of every run, console, messages, shutdown. */
+  result(end: RunEnd): GuestRun;
+}
+
+/**
+ * Builds a machine (in a child container of `container`) and boots `options.image` in it,
+ * in the role asked for, without running it. Image errors (`ImageError`), bad machine
+ * configs and missing arch hooks propagate as thrown typed errors.
+ */
+export function startGuest(container: DependencyContainer, options: GuestRunOptions): GuestSession {
   const chunks: string[] = [];
   const messages: string[] = [];
   const sink: ConsoleSink = {
@@ -109,8 +135,9 @@ export function runGuest(container: DependencyContainer, options: GuestRunOption
     vcpus: options.vcpus ?? 1,
   };
   let guest: Domain;
+  let dom0: BuiltinDom0 | null = null;
   if (options.role === "domU") {
-    const dom0 = new BuiltinDom0(machine);
+    dom0 = new BuiltinDom0(machine);
     guest = dom0.launch(options.image, {
       ...boot,
       ...(options.name !== undefined ? { name: options.name } : {}),
@@ -119,16 +146,37 @@ export function runGuest(container: DependencyContainer, options: GuestRunOption
   } else {
     guest = bootInitialDomain(machine, options.image, boot);
   }
-  const outcome = machine.run({
-    maxInstructions: options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS,
-  });
-  const d = outcome.domains.find((o) => o.id === guest.id);
+  let instructions = 0;
   return {
-    end: outcome.kind,
-    instructions: outcome.instructions,
-    console: chunks.join(""),
-    hypervisorMessages: messages,
-    shutdownReason: d?.shutdownReason ?? guest.shutdownReason,
-    shutdownCode: d?.shutdownCode ?? guest.shutdownCode,
+    machine,
+    domain: guest,
+    dom0,
+    run(maxInstructions) {
+      const outcome = machine.run({ maxInstructions });
+      instructions += outcome.instructions;
+      return outcome;
+    },
+    result(end) {
+      return {
+        end,
+        instructions,
+        console: chunks.join(""),
+        hypervisorMessages: messages,
+        shutdownReason: guest.shutdownReason,
+        shutdownCode: guest.shutdownCode,
+      };
+    },
   };
+}
+
+/**
+ * Builds a machine (in a child container of `container`), boots `options.image` as its
+ * initial domain (or a domU) and runs it to its end. Image errors (`ImageError`), bad
+ * machine configs and missing arch hooks propagate as thrown typed errors; anything the
+ * guest does is reported in the result, never thrown.
+ */
+export function runGuest(container: DependencyContainer, options: GuestRunOptions): GuestRun {
+  const session = startGuest(container, options);
+  const outcome = session.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
+  return session.result(outcome.kind);
 }

@@ -1,0 +1,188 @@
+/**
+ * The x86_64 PV half of the conformance guest agent (core's `agent.ts`): the boot image
+ * `agent/agent.elf` (built from `agent/agent.S` by `agent/build.sh`) and what only this
+ * arch knows — guest handles are plain virtual addresses, #PF/#GP/#UD trap records, the
+ * vcpu_guest_context that starts a secondary vCPU in the agent, and frames through the
+ * P2M list and update_va_mapping.
+ *
+ * The agent is linked at 1 MiB with no VIRT_BASE, so its virtual addresses are its
+ * pseudo-physical ones (pfn = va >> 12), as XTF's are.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import {
+  Hypercall,
+  START_INFO,
+  TRAP_INFO,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_IN_KERNEL,
+  type AgentIo,
+  type AgentTrapRecord,
+  type GuestAgent,
+  type GuestBootInfo,
+  type GuestTrap,
+  type GuestTrapKind,
+} from "@hvkit/core";
+
+/** SIF_PRIVILEGED and SIF_INITDOMAIN (xen.h). */
+const SIF_PRIVILEGED = 1;
+const SIF_INITDOMAIN = 2;
+/** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
+const FLAT_KERNEL_CS = 0xe033;
+const FLAT_KERNEL_SS = 0xe02b;
+/** update_va_mapping's UVMF_INVLPG (xen.h). */
+const UVMF_INVLPG = 2n;
+/** PTE bits: present, writable, accessed, dirty (the agent's own mappings use the same). */
+const PTE_PRESENT = 0x1n;
+const PTE_WRITABLE = 0x2n;
+const PTE_ACCESSED_DIRTY = 0x60n;
+/**
+ * A canonical lower-half address no PV domain has mapped: Xen's builder maps a domain
+ * from its virtual base up to the end of its boot stack (a few MiB for a guest linked low).
+ */
+const UNMAPPED = 0x0000_4000_0000_0000n;
+/** Where each agent vCPU's words live in its boot report's `arch` array. */
+const ARCH_TRAP_TABLE = 0;
+const ARCH_EVENT_ENTRY = 1;
+const ARCH_FAILSAFE_ENTRY = 2;
+const ARCH_CR3 = 3;
+
+const TRAP_NAMES: Readonly<Record<number, string>> = {
+  0: "#DE",
+  1: "#DB",
+  3: "#BP",
+  4: "#OF",
+  5: "#BR",
+  6: "#UD",
+  7: "#NM",
+  8: "#DF",
+  10: "#TS",
+  11: "#NP",
+  12: "#SS",
+  13: "#GP",
+  14: "#PF",
+  16: "#MF",
+  17: "#AC",
+  18: "#MC",
+  19: "#XM",
+  256: "failsafe callback",
+};
+
+const TRAP_KINDS: Readonly<Record<number, GuestTrapKind>> = {
+  3: "breakpoint",
+  6: "illegal-instruction",
+  13: "protection-fault",
+  14: "page-fault",
+  17: "alignment",
+};
+
+/** The x86_64 PV guest agent. */
+export class X86_64GuestAgent implements GuestAgent {
+  /** {@inheritDoc GuestAgent.image} */
+  readonly image: Uint8Array = new Uint8Array(
+    readFileSync(new URL("../agent/agent.elf", import.meta.url)),
+  );
+
+  /** {@inheritDoc GuestAgent.guestHandle} On x86 a guest handle is the virtual address. */
+  guestHandle(_io: AgentIo, va: bigint): bigint {
+    return va;
+  }
+
+  /** {@inheritDoc GuestAgent.describeTrap} */
+  describeTrap(trap: AgentTrapRecord): GuestTrap {
+    const vector = Number(trap.vector);
+    const name = TRAP_NAMES[vector] ?? `vector ${vector}`;
+    const kind = TRAP_KINDS[vector] ?? "other";
+    const detail = `${name}, error code ${trap.code.toString(16)}`;
+    if (kind === "page-fault") {
+      // #PF error code bit 1: the access was a write (SDM vol. 3, 4.7).
+      return { kind, address: trap.address, write: (trap.code & 2n) !== 0n, pc: trap.pc, detail };
+    }
+    return { kind, pc: trap.pc, detail };
+  }
+
+  /** {@inheritDoc GuestAgent.bootInfo} From start_info (xen.h `struct start_info`). */
+  bootInfo(io: AgentIo): GuestBootInfo {
+    const layout = START_INFO.layout(io.model.name);
+    const bytes = io.read(io.boot.startInfo, layout.size);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const flags = layout.getNumber(view, 0, "flags");
+    const initial = (flags & SIF_INITDOMAIN) !== 0;
+    return {
+      nrPages: layout.getNumber(view, 0, "nr_pages"),
+      privileged: (flags & SIF_PRIVILEGED) !== 0,
+      initialDomain: initial,
+      storeFrame: initial ? null : layout.getBigInt(view, 0, "store_mfn"),
+      storeEvtchn: initial ? null : layout.getNumber(view, 0, "store_evtchn"),
+      consoleFrame: initial ? null : layout.getBigInt(view, 0, "console.domU.mfn"),
+      consoleEvtchn: initial ? null : layout.getNumber(view, 0, "console.domU.evtchn"),
+      cmdline: layout.getString(view, 0, "cmd_line"),
+    };
+  }
+
+  /** {@inheritDoc GuestAgent.unmappedAddress} */
+  unmappedAddress(_io: AgentIo): bigint {
+    return UNMAPPED;
+  }
+
+  /**
+   * {@inheritDoc GuestAgent.secondaryVcpuContext} Kernel mode, flat kernel selectors,
+   * rdi = the vCPU id (the agent's `ap_entry` picks its stack and mailbox from it), the
+   * agent's trap table, event and failsafe callbacks, and vCPU 0's CR3.
+   */
+  secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
+    const model = io.model.name;
+    const ctx = VCPU_GUEST_CONTEXT_X86.layout(model);
+    const bytes = new Uint8Array(ctx.size);
+    const view = new DataView(bytes.buffer);
+    const arch = io.boot.arch;
+    ctx.set(view, 0, "flags", VGCF_IN_KERNEL);
+    ctx.set(view, 0, "user_regs.rip", io.boot.apEntry);
+    ctx.set(view, 0, "user_regs.rdi", vcpuId);
+    ctx.set(view, 0, "user_regs.cs", FLAT_KERNEL_CS);
+    ctx.set(view, 0, "user_regs.ss", FLAT_KERNEL_SS);
+    ctx.set(view, 0, "user_regs.rflags", 0x200);
+    ctx.set(view, 0, "kernel_ss", FLAT_KERNEL_SS);
+    ctx.set(view, 0, "ctrlreg.3", arch[ARCH_CR3]);
+    ctx.set(view, 0, "event_callback_eip", arch[ARCH_EVENT_ENTRY]);
+    ctx.set(view, 0, "failsafe_callback_eip", arch[ARCH_FAILSAFE_ENTRY]);
+    // The agent's trap table, entry by entry, into trap_ctxt[vector].
+    const entry = TRAP_INFO.layout(model);
+    const base = ctx.offsetOf("trap_ctxt");
+    for (let va = arch[ARCH_TRAP_TABLE]; ; va += BigInt(entry.size)) {
+      const raw = io.read(va, entry.size);
+      const e = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const address = entry.getBigInt(e, 0, "address");
+      if (address === 0n) break;
+      bytes.set(raw, base + entry.getNumber(e, 0, "vector") * entry.size);
+    }
+    return bytes;
+  }
+
+  /** {@inheritDoc GuestAgent.frameOf} The machine frame, from start_info's P2M list. */
+  frameOf(io: AgentIo, va: bigint): bigint {
+    const si = START_INFO.layout(io.model.name);
+    const listVa = readU64(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
+    return readU64(io, listVa + (va >> 12n) * 8n);
+  }
+
+  /** {@inheritDoc GuestAgent.mapFrame} update_va_mapping with UVMF_INVLPG. */
+  mapFrame(io: AgentIo, va: bigint, frame: bigint | null, writable: boolean): bigint {
+    const pte =
+      frame === null
+        ? 0n
+        : (frame << 12n) | PTE_PRESENT | PTE_ACCESSED_DIRTY | (writable ? PTE_WRITABLE : 0n);
+    return io.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
+  }
+
+  /** {@inheritDoc GuestAgent.disarmTraps} set_trap_table(NULL) clears the virtual IDT. */
+  disarmTraps(io: AgentIo): void {
+    io.hypercall(Hypercall.set_trap_table, 0n);
+  }
+}
+
+function readU64(io: AgentIo, va: bigint): bigint {
+  const b = io.read(va, 8);
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+}
