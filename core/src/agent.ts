@@ -105,6 +105,8 @@ export enum AgentStatus {
   Done = 0,
   /** A trap interrupted it; the `trap` words say which. */
   Trapped = 1,
+  /** The agent does not know the `op`. */
+  UnknownOp = 2,
 }
 
 /** What the agent reports at boot in vCPU 0's mailbox (`boot.*`), guest virtual addresses. */
