@@ -82,7 +82,10 @@ describe("hvkit command line", () => {
     [["conformance", "--arch", "nope"], /unknown arch "nope" \(known: toy\)/],
     [["conformance", "--baseline", "/nonexistent/b.json"], /cannot read baseline/],
     [["conformance", "--xtf", "/nonexistent-dir"], /cannot read XTF folder/],
-    [["conformance", "--guest", "linux"], /unknown guest set "linux" \(known: hvkit-test, xtf\)/],
+    [
+      ["conformance", "--guest", "linux"],
+      /unknown guest set "linux" \(known: hvkit-test, hvkit-c, xtf\)/,
+    ],
     [
       ["conformance", "--role", "domU,domX"],
       /^hvkit: unknown role "domX" \(known: dom0, domU\)\n$/,
@@ -181,13 +184,13 @@ describe("hvkit command line", () => {
   it("exits 1 when a cell fails that the baseline does not expect", async () => {
     const io = capture(false);
     const status = await runCli(
-      ["conformance", "--no-baseline", "--filter", "hypercall/table"],
+      ["conformance", "--no-baseline", "--filter", "hypercall/numbers"],
       io,
       createRootContainer([stub]),
     );
     expect(status).toBe(1);
     expect(io.out()).toMatch(
-      /FAIL +ERROR +toy\/pv\/hvkit-test\/dom0\/hypercall\/table: missing arch hook hypercalls \(toy\)/,
+      /FAIL +ERROR +toy\/pv\/hvkit-test\/dom0\/hypercall\/numbers: missing arch hook guestAgent \(toy\)/,
     );
     expect(io.out()).toMatch(/conformance: FAIL/);
   });

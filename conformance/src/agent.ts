@@ -23,7 +23,11 @@ import {
   AgentOp,
   AgentStatus,
   HvkitError,
+  Hypercall,
+  SCHED_SHUTDOWN,
+  SchedOp,
   StructRef,
+  type ShutdownReason,
   copyFromGuest,
   copyToGuest,
   type AgentBootReport,
@@ -497,6 +501,16 @@ export class Agent implements AgentIo, KernelService {
     machine.pauseVcpu(vcpu);
     machine.requestStop();
     return 0;
+  }
+
+  /**
+   * Makes SCHEDOP_shutdown with `reason` from vCPU 0 — a call that does not return — and
+   * runs the machine to its end; returns the whole run.
+   */
+  shutdown(reason: ShutdownReason): GuestRun {
+    const arg = this.placeStruct(SCHED_SHUTDOWN, { reason });
+    this.begin(0, AgentOp.Hypercall, [Hypercall.sched_op, SchedOp.shutdown, this.handle(arg)]);
+    return this.runToEnd();
   }
 
   /**

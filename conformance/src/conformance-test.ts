@@ -19,6 +19,7 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ArchPlugin, GuestMode } from "@hvkit/core";
 import type { XtfResult } from "./result.js";
+import type { Agent, AgentBootOptions } from "./agent.js";
 import type { GuestRun, GuestRunOptions } from "@hvkit/runner";
 
 /**
@@ -42,7 +43,10 @@ export interface Requirements {
   readonly arches?: readonly string[];
   /** Guest modes (`pv`, ...). */
   readonly modes?: readonly GuestMode[];
-  /** Guest sets (`hvkit-test`, later OS adapters such as `linux`). */
+  /**
+   * Guest sets (`hvkit-test`, `hvkit-c`, `xtf`, later OS adapters such as `linux`).
+   * Omitted: `hvkit-test` only (the tests written once for every arch).
+   */
   readonly guests?: readonly string[];
   /**
    * Roles the test is written for (`dom0`, `domU`). The cell's role decides how
@@ -85,6 +89,13 @@ export interface CellContext {
    * (`driver`) throws (an ERROR of the cell).
    */
   boot(image: Uint8Array, options?: CellBootOptions): GuestRun;
+  /**
+   * Boots the cell's arch's conformance guest agent (`ArchPlugin.guestAgent`) in a new
+   * machine in this cell's container, in the cell's role, and returns it waiting for its
+   * first request. A port without an agent, or whose hooks are stubs, throws here (an
+   * ERROR naming the hook).
+   */
+  bootAgent(options?: Omit<AgentBootOptions, "role">): Agent;
   /**
    * The bytes of one of our own test guests, built for this cell's arch
    * (`conformance/guests/<arch>/bin/<name>.elf`). Throws (an ERROR of the cell) if it is

@@ -9,8 +9,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
+/**
+ * The guest set of our own compiled test guests (C and assembly built per arch with that
+ * arch's gcc). An arch with no `conformance/guests/<arch>/` folder has none (Debian has no
+ * IA-64 compiler; a new port adds its folder when it has one): its cells of this set are
+ * UNSUPPORTED, saying so.
+ */
+export const COMPILED_GUEST_SET = "hvkit-c";
+
 /** Reads our own test guests and their expected output. */
 export interface GuestFiles {
+  /** True when guests are built for `arch` at all (its folder exists). */
+  hasArch(arch: string): boolean;
   /** The ELF image of guest `name` built for `arch`; throws when it does not exist. */
   image(arch: string, name: string): Uint8Array;
   /** The console output guest `name` must print (Latin-1, byte for byte). */
@@ -40,6 +50,7 @@ function read(path: string): Buffer {
 /** The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and `<dir>/<arch>/expected/<name>.txt`. */
 export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
   return {
+    hasArch: (arch) => existsSync(join(dir, arch, "bin")),
     image: (arch, name) => new Uint8Array(read(join(dir, arch, "bin", `${name}.elf`))),
     expectedOutput: (arch, name) =>
       read(join(dir, arch, "expected", `${name}.txt`)).toString("latin1"),

@@ -15,8 +15,14 @@ import {
   type GuestRole,
 } from "./conformance-test.js";
 
-/** The guest sets known so far: our own test guests. */
-export const GUEST_SETS = ["hvkit-test"] as const;
+/**
+ * The guest sets known so far: `hvkit-test`, the tests written once for every arch (they
+ * drive the arch's guest agent), and `hvkit-c`, our compiled guests where the arch has them.
+ */
+export const GUEST_SETS = ["hvkit-test", "hvkit-c"] as const;
+/** The guest sets of a test that names none: the tests written once for every arch. */
+const OWN_GUEST_SETS: readonly string[] = ["hvkit-test"];
+
 /**
  * The roles cells are made for, in column order: the guest under test boots as the initial
  * domain (`dom0`) or as an unprivileged domU under the built-in dom0 (`domU`).
@@ -99,7 +105,7 @@ export function buildMatrix(
           for (const test of tests) {
             const r = test.requires;
             if (!matches(r.arches, arch.name) || !matches(r.modes, mode)) continue;
-            if (!matches(r.guests, guest) || !matches(r.roles, role)) continue;
+            if (!matches(r.guests ?? OWN_GUEST_SETS, guest) || !matches(r.roles, role)) continue;
             const id = `${cellId(cell)}/${testId(test)}`;
             if (selection.filter !== undefined && !id.includes(selection.filter)) continue;
             entries.push(

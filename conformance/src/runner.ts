@@ -18,7 +18,8 @@ import { buildMatrix, type MatrixEntry, type MatrixSelection, type Shard } from 
 import { findBaselineEntry, judge, type Baseline, type Verdict } from "./baseline.js";
 import type { CellResult } from "./result.js";
 import { runGuest } from "@hvkit/runner";
-import { guestFilesIn, type GuestFiles } from "./guest-images.js";
+import { Agent } from "./agent.js";
+import { COMPILED_GUEST_SET, guestFilesIn, type GuestFiles } from "./guest-images.js";
 
 /** The result of one matrix entry. */
 export interface EntryReport {
@@ -128,6 +129,10 @@ async function runEntry(
   const log: string[] = [];
   if (entry.unsupported !== undefined)
     return { result: "UNSUPPORTED", message: entry.unsupported, log };
+  if (entry.cell.guest === COMPILED_GUEST_SET && !guests.hasArch(entry.cell.arch)) {
+    const message = `no compiled test guests for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/ is built with the arch's gcc)`;
+    return { result: "UNSUPPORTED", message, log };
+  }
   const features = archFeatures(entry.arch);
   const lacking = (entry.test.requires.features ?? []).filter((f) => !features.has(f));
   if (lacking.length > 0)
@@ -146,6 +151,8 @@ async function runEntry(
         image,
         ...boot,
       }),
+    bootAgent: (boot = {}) =>
+      Agent.boot(container, entry.arch, { ...boot, role: bootRole(entry.cell.role) }),
     guestImage: (name) => guests.image(entry.cell.arch, name),
     guestExpectedOutput: (name) => guests.expectedOutput(entry.cell.arch, name),
     log: (line) => void log.push(line),

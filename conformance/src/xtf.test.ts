@@ -40,6 +40,9 @@ function fakeCell(run: Partial<GuestRun>): CellContext {
       shutdownCode: null,
       ...run,
     }),
+    bootAgent: () => {
+      throw new Error("an XTF cell boots no agent");
+    },
     guestImage: () => new Uint8Array(),
     guestExpectedOutput: () => "",
     log: () => undefined,

@@ -1,14 +1,21 @@
-/** SCHEDOP_shutdown with SHUTDOWN_reboot ends the domain with that reason. */
+/** SCHEDOP_shutdown with SHUTDOWN_reboot ends the domain with that reason (sched.h). */
 import { ShutdownReason } from "@hvkit/core";
-import { guestBootTest } from "../guest-boot.js";
+import { agentTest } from "../agent-test.js";
 
 /** boot/exit-reboot. */
-export const exitReboot = guestBootTest({
+export const exitReboot = agentTest({
   area: "boot",
   name: "exit-reboot",
   description: "SCHEDOP_shutdown(SHUTDOWN_reboot) shuts the domain down with reason reboot",
-  guest: "exit-reboot",
-  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
-  console: "expected",
-  shutdown: ShutdownReason.Reboot,
+  requires: { modes: ["pv"] },
+  run(agent, check) {
+    const run = agent.shutdown(ShutdownReason.Reboot);
+    check.equal("the run ends", run.end, "all-shutdown");
+    check.equal(
+      "shutdown reason",
+      run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason],
+      "Reboot",
+    );
+    check.equal("no hypervisor message", run.hypervisorMessages.join("\n"), "");
+  },
 });

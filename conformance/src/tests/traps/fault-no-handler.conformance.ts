@@ -1,20 +1,34 @@
 /**
- * An exception with no trap table registered crashes only the domain (Xen's
- * "Unhandled ... " and domain_crash), and the report names the vector and the faulting
- * instruction.
+ * A fault with no handler registered crashes only the domain, never the hypervisor (x86 PV:
+ * pv_inject_event finds no trap_info entry, "Unhandled ..." and domain_crash; PowerPC: an
+ * interrupt with MSR[RI] clear is unrecoverable; IA-64: a reflection with virtual psr.ic
+ * clear panics the domain), and the hypervisor says which domain crashed.
  */
-import { ShutdownReason } from "@hvkit/core";
-import { guestBootTest } from "../guest-boot.js";
+import { ShutdownReason, AgentOp } from "@hvkit/core";
+import { agentTest } from "../agent-test.js";
 
 /** traps/fault-no-handler. */
-export const faultNoHandler = guestBootTest({
+export const faultNoHandler = agentTest({
   area: "traps",
   name: "fault-no-handler",
   description:
-    "#UD with no trap table crashes the domain (not hvkit), reporting the vector and the ud2",
-  guest: "fault-no-handler",
-  requires: { arches: ["x86_64"], modes: ["pv"], roles: ["dom0"] },
-  console: "expected",
-  shutdown: ShutdownReason.Crash,
-  hypervisorMessage: /Unhandled: vec 6, #UD[\s\S]*ud2/,
+    "an illegal instruction with no handler registered crashes the domain (not hvkit) and is reported",
+  requires: { modes: ["pv"] },
+  run(agent, check) {
+    const id = agent.session.domain.id;
+    agent.spec.disarmTraps(agent);
+    agent.begin(0, AgentOp.Illegal, []);
+    const run = agent.runToEnd();
+    check.equal("the run ends", run.end, "all-shutdown");
+    check.equal(
+      "shutdown reason",
+      run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason],
+      "Crash",
+    );
+    check.that(
+      `a hypervisor message says domain ${id} crashed`,
+      run.hypervisorMessages.some((l) => l.includes(`domain ${id} crashed`)),
+      run.hypervisorMessages.join(" | "),
+    );
+  },
 });

@@ -1,0 +1,102 @@
+/**
+ * The shape of a test written once for every arch: it boots the cell's guest agent and
+ * drives it, checking each answer against Xen as a list of named checks (as the C test
+ * guests print "ok …" lines). Every check runs even after one fails, so a porter sees the
+ * whole list of what differs; the cell is a FAILURE naming each failed check.
+ *
+ * @module
+ */
+import type { Agent, AgentBootOptions } from "../agent.js";
+import {
+  ConformanceFailure,
+  success,
+  type CellContext,
+  type ConformanceTest,
+  type Requirements,
+  type TestOutcome,
+} from "../conformance-test.js";
+
+/** A value a check compares. */
+export type Checked = bigint | number | string | boolean | null;
+
+/** The checks of one test run. */
+export class Checks {
+  /** How many checks ran. */
+  count = 0;
+  /** The failed ones, one line each. */
+  readonly failures: string[] = [];
+
+  /**
+   * Checks `got` equals `want`; numbers and bigints compare by value (a hypercall's
+   * bigint result against a number is fine).
+   */
+  equal(what: string, got: Checked, want: Checked): void {
+    this.count++;
+    if (!same(got, want)) this.failures.push(`${what}: got ${show(got)}, want ${show(want)}`);
+  }
+
+  /** Checks a condition; `got` (if given) is shown when it fails. */
+  that(what: string, condition: boolean, got?: Checked): void {
+    this.count++;
+    if (!condition) this.failures.push(got === undefined ? what : `${what}: got ${show(got)}`);
+  }
+}
+
+function same(a: Checked, b: Checked): boolean {
+  if (
+    (typeof a === "bigint" || typeof a === "number") &&
+    (typeof b === "bigint" || typeof b === "number")
+  ) {
+    return BigInt(a) === BigInt(b);
+  }
+  return a === b;
+}
+
+function show(v: Checked): string {
+  if (typeof v === "bigint") return v < 0n || v < 1024n ? String(v) : `0x${v.toString(16)}`;
+  if (typeof v === "string") return JSON.stringify(v);
+  return String(v);
+}
+
+/** What an agent test declares. */
+export interface AgentTestSpec {
+  /** Area (folder). */
+  readonly area: string;
+  /** Test name. */
+  readonly name: string;
+  /** The behaviour checked, as Xen defines it. */
+  readonly description: string;
+  /** Requirements beyond the guest set (features and roles; never arch names). */
+  readonly requires?: Omit<Requirements, "arches" | "guests">;
+  /** How the agent's domain is built (vCPUs, memory, command line, console input). */
+  readonly boot?: Omit<AgentBootOptions, "role">;
+  /**
+   * The body: drives `agent`, records checks in `check`. Returning a {@link TestOutcome}
+   * (a SKIP with its reason) overrides the checks' verdict; throwing is an ERROR (or a
+   * FAILURE for a `ConformanceFailure`).
+   */
+  run(agent: Agent, check: Checks, ctx: CellContext): void | TestOutcome;
+}
+
+/** A conformance test that drives the cell's guest agent. */
+export function agentTest(spec: AgentTestSpec): ConformanceTest {
+  return {
+    area: spec.area,
+    name: spec.name,
+    description: spec.description,
+    requires: { guests: ["hvkit-test"], ...spec.requires },
+    run(ctx) {
+      const agent = ctx.bootAgent(spec.boot);
+      const check = new Checks();
+      const outcome = spec.run(agent, check, ctx);
+      if (outcome !== undefined) return outcome;
+      for (const line of agent.result().hypervisorMessages) ctx.log(`(hvkit) ${line}`);
+      if (check.failures.length > 0) {
+        throw new ConformanceFailure(
+          `${check.failures.length} of ${check.count} checks failed: ${check.failures.join("; ")}`,
+        );
+      }
+      return success(`${check.count} checks`);
+    },
+  };
+}
