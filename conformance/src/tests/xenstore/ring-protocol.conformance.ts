@@ -1,135 +1,143 @@
 /**
- * The xenstore protocol over a ring page laid out in the cell's data model (byte order of
- * the indexes and `xsd_sockmsg` headers): a guest-side xenbus client talks to xenstored
- * through `struct xenstore_domain_interface` as a guest of that arch would, and each
- * reply is the one docs/misc/xenstore.txt and the C xenstored give. Guest code driving
- * the ring through the store event channel comes with the built-in dom0.
+ * The xenstore protocol over a domU's own store ring (start_info store_mfn/store_evtchn,
+ * or the arch's equivalent), from the guest side: the guest writes `xsd_sockmsg` requests
+ * into the ring page it mapped, in its byte order, notifies the store event channel and
+ * reads xenstored's replies (docs/misc/xenstore.txt, xenstore-ring.txt, the C xenstored):
+ * its domid in the home the toolstack wrote, GET_DOMAIN_PATH, a watch with the initial
+ * fire and relative paths, errors by name (ENOENT, EACCES for a node it may not read or
+ * write, EINVAL for a bad path, EACCES for INTRODUCE from a domU, ENOSYS for the removed
+ * RESTRICT type), EAGAIN on a conflicting transaction commit, and — last, since it ends
+ * the connection — an overlong payload: xenstored stops serving the ring and sets its
+ * error field to XENSTORE_ERROR_PROTO.
  */
-import { XENSTORE_DOMAIN_INTERFACE, XenstoreError, XenstoreMessageType as T } from "@hvkit/core";
-import {
-  XenbusClient,
-  XenbusError,
-  XenbusRingTransport,
-  XenstoreDaemon,
-  XenstoreRingServer,
-  createDomainHome,
-  encodeMessage,
-  nulStrings,
-} from "@hvkit/guests";
-import { expectEqual, success, type ConformanceTest } from "../../conformance-test.js";
+import { XenstoreError, XenstoreMessageType as T, XENSTORE_DOMAIN_INTERFACE } from "@hvkit/core";
+import { XenbusClient, XenbusError, encodeMessage, nulStrings } from "@hvkit/guests";
+import { skip } from "../../conformance-test.js";
+import { AgentStoreTransport, mapBootFrame } from "../../agent-rings.js";
+import { agentTest } from "../agent-test.js";
 
-function code(f: () => unknown): string {
+/** What `f` returns, or the xenstore error it fails with ("ENOENT", "EIO"); `true` for no value. */
+function attempt(f: () => unknown): string | boolean {
   try {
-    f();
-    return "OK";
+    const v = f();
+    return typeof v === "string" ? v : true;
   } catch (e) {
     return e instanceof XenbusError ? e.code : String(e);
   }
 }
 
-/** Xenstore requests, errors, watches and transactions over the cell's ring layout. */
-export const xenstoreRingProtocol: ConformanceTest = {
+/** xenstore/ring-protocol. */
+export const xenstoreRingProtocol = agentTest({
   area: "xenstore",
   name: "ring-protocol",
   description:
-    "xenstored answers every request over a xenstore_domain_interface ring in the cell's byte order: errors by name, watches with the initial fire and relative paths, EAGAIN on a conflicting commit, error PROTO for an oversized payload",
-  requires: { guests: ["hvkit-test"] },
-  run(ctx) {
-    const model = ctx.arch.dataModel;
-    const layout = XENSTORE_DOMAIN_INTERFACE.layout(model);
-    const view = new DataView(new ArrayBuffer(3 * 4096));
-    const daemon = new XenstoreDaemon({ domainExists: () => true });
-    const client = (domid: number, base: number): XenbusClient => {
-      createDomainHome(daemon, {
-        domid,
-        name: `d${domid}`,
-        storePort: 1,
-        storeRingRef: 1,
-        memoryKiB: 1024,
-      });
-      const server = new XenstoreRingServer(daemon, daemon.connect(domid), view, base, model);
-      return new XenbusClient(new XenbusRingTransport(view, base, () => server.pump(), model));
-    };
-    const a = client(1, 4096);
-    const b = client(2, 8192);
+    "a domU's xenbus requests over its store ring: replies, errors by name, watches, EAGAIN on a conflicting commit, error PROTO for an oversized payload",
+  requires: { roles: ["domU"], features: ["frames"] },
+  run(agent, check) {
+    const info = agent.bootInfo();
+    if (info.storeFrame === null || info.storeEvtchn === null) {
+      return skip("the domain has no store ring");
+    }
+    const page = mapBootFrame(agent, info.storeFrame, 0);
+    const transport = new AgentStoreTransport(agent, page, info.storeEvtchn);
+    const xs = new XenbusClient(transport);
+    const id = agent.session.domain.id;
 
-    expectEqual("READ domid", a.read("domid"), "1");
-    expectEqual("GET_DOMAIN_PATH", a.getDomainPath(1), "/local/domain/1");
-    a.watch("data", "tok");
-    expectEqual(
+    check.equal(
+      "READ domid",
+      attempt(() => xs.read("domid")),
+      String(id),
+    );
+    check.equal(
+      "GET_DOMAIN_PATH",
+      attempt(() => xs.getDomainPath(id)),
+      `/local/domain/${id}`,
+    );
+    xs.watch("data", "tok");
+    check.equal(
       "initial watch event",
-      JSON.stringify(a.poll()),
+      JSON.stringify(xs.poll()),
       JSON.stringify([{ path: "data", token: "tok" }]),
     );
-    a.write("data/x", "1");
-    expectEqual(
+    xs.write("data/x", "1");
+    check.equal(
       "relative watch event",
-      JSON.stringify(a.poll()),
+      JSON.stringify(xs.poll()),
       JSON.stringify([{ path: "data/x", token: "tok" }]),
     );
-    expectEqual(
+    check.equal(
+      "READ data/x",
+      attempt(() => xs.read("data/x")),
+      "1",
+    );
+    check.equal(
       "READ of a missing node",
-      code(() => a.read("data/none")),
+      attempt(() => xs.read("data/none")),
       "ENOENT",
     );
-    expectEqual(
-      "READ of another domain's data",
-      code(() => b.read("/local/domain/1/data/x")),
+    check.equal(
+      "READ /tool/xenstored",
+      attempt(() => xs.read("/tool/xenstored")),
       "EACCES",
     );
-    expectEqual(
-      "WRITE of a read-only node",
-      code(() => a.write("name", "x")),
+    check.equal(
+      "WRITE of the read-only node name",
+      attempt(() => xs.write("name", "x")),
       "EACCES",
     );
-    expectEqual(
+    check.equal(
       "READ of a bad path",
-      code(() => a.read("data//x")),
+      attempt(() => xs.read("data//x")),
       "EINVAL",
     );
-    expectEqual(
+    check.equal(
       "INTRODUCE from a domU",
-      code(() => a.request(T.INTRODUCE, nulStrings("5", "1", "1"))),
+      attempt(() => xs.request(T.INTRODUCE, nulStrings("5", "1", "1"))),
       "EACCES",
     );
-    expectEqual(
-      "the removed RESTRICT type",
-      code(() => a.request(20, nulStrings(""))),
+    check.equal(
+      "the removed RESTRICT type (20)",
+      attempt(() => xs.request(20, nulStrings(""))),
       "ENOSYS",
     );
 
-    const tx = a.transactionStart();
-    a.read("data/x", tx);
-    a.write("data/x", "2");
-    a.write("data/y", "1", tx);
-    expectEqual(
+    const tx = xs.transactionStart();
+    xs.read("data/x", tx);
+    xs.write("data/x", "2");
+    xs.write("data/y", "1", tx);
+    check.equal(
       "conflicting commit",
-      code(() => a.transactionEnd(tx, true)),
+      attempt(() => xs.transactionEnd(tx, true)),
       "EAGAIN",
     );
-    expectEqual(
-      "aborted write is gone",
-      code(() => a.read("data/y")),
+    check.equal(
+      "the aborted write is gone",
+      attempt(() => xs.read("data/y")),
       "ENOENT",
     );
+    check.equal(
+      "the write outside the transaction stays",
+      attempt(() => xs.read("data/x")),
+      "2",
+    );
 
-    // An oversized payload: xenstored stops serving the ring and says why.
+    // An oversized payload (len 4097 > XENSTORE_PAYLOAD_MAX): xenstored stops serving.
     const bad = encodeMessage(
       { type: T.READ, reqId: 9, txId: 0, payload: new Uint8Array(0) },
-      layout.littleEndian,
+      transport.littleEndian,
     );
-    new DataView(bad.buffer).setUint32(12, 4097, layout.littleEndian);
-    const prod = layout.getNumber(view, 8192, "req_prod");
-    for (let i = 0; i < 16; i++)
-      view.setUint8(8192 + layout.offsetOf("req") + ((prod + i) & 1023), bad[i]);
-    layout.set(view, 8192, "req_prod", prod + 16);
-    expectEqual(
-      "overlong payload",
-      code(() => b.read("domid")),
+    new DataView(bad.buffer).setUint32(12, 4097, transport.littleEndian);
+    transport.write(bad);
+    check.equal(
+      "after an overlong payload the ring is dead",
+      attempt(() => xs.read("domid")),
       "EIO",
     );
-    expectEqual("ring error field", layout.getNumber(view, 8192, "error"), XenstoreError.PROTO);
-    expectEqual("other ring unaffected", a.read("data/x"), "2");
-    return success(`${model}: requests, errors, watches, transactions, PROTO error`);
+    const layout = XENSTORE_DOMAIN_INTERFACE.layout(agent.arch.dataModel);
+    check.equal(
+      "the ring's error field",
+      agent.readUint(page + BigInt(layout.offsetOf("error")), 4),
+      XenstoreError.PROTO,
+    );
   },
-};
+});
