@@ -16,6 +16,7 @@ import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
+import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -29,6 +30,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   trapHandlers,
   faultNoHandler,
   xenstoreRingProtocol,
+  consoleDomuRing,
 ];
 
 /** The suite. */
