@@ -113,6 +113,7 @@ export class X86_64GuestAgent implements GuestAgent {
       nrPages: layout.getNumber(view, 0, "nr_pages"),
       privileged: (flags & SIF_PRIVILEGED) !== 0,
       initialDomain: initial,
+      sharedInfoFrame: layout.getBigInt(view, 0, "shared_info") >> 12n,
       storeFrame: initial ? null : layout.getBigInt(view, 0, "store_mfn"),
       storeEvtchn: initial ? null : layout.getNumber(view, 0, "store_evtchn"),
       consoleFrame: initial ? null : layout.getBigInt(view, 0, "console.domU.mfn"),

@@ -252,6 +252,8 @@ export interface GuestBootInfo {
   readonly privileged: boolean;
   /** The domain is the initial domain (SIF_INITDOMAIN). */
   readonly initialDomain: boolean;
+  /** The frame of the domain's shared_info page, as the boot information names it. */
+  readonly sharedInfoFrame: bigint;
   /** Frame of the xenstore ring (domU), null when none. */
   readonly storeFrame: bigint | null;
   /** Event channel of the xenstore ring (domU), null when none. */

@@ -17,6 +17,7 @@ import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
+import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -31,6 +32,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   faultNoHandler,
   xenstoreRingProtocol,
   consoleDomuRing,
+  domctlToolstack,
 ];
 
 /** The suite. */
