@@ -18,6 +18,7 @@ import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
+import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -33,6 +34,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   xenstoreRingProtocol,
   consoleDomuRing,
   domctlToolstack,
+  domctlUnprivileged,
 ];
 
 /** The suite. */

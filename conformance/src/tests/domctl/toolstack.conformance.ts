@@ -16,40 +16,11 @@ import {
   Hypercall,
   ShadowOp,
   SysctlCmd,
-  XEN_DOMCTL,
-  XEN_DOMCTL_INTERFACE_VERSION,
   XEN_DOMCTL_GETDOMAININFO,
-  XEN_SYSCTL,
-  XEN_SYSCTL_INTERFACE_VERSION,
-  type StructRef,
 } from "@hvkit/core";
-import type { Agent, StructValues } from "../../agent.js";
+import type { StructValues } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
-
-/** Makes domctl `cmd` on `domain` with payload `values` (paths under `u.`); returns result and the struct as written back. */
-export function domctl(
-  agent: Agent,
-  cmd: number,
-  domain: number,
-  values: StructValues = {},
-  version = XEN_DOMCTL_INTERFACE_VERSION,
-): { rc: bigint; out: StructRef } {
-  const va = agent.placeStruct(XEN_DOMCTL, { cmd, interface_version: version, domain, ...values });
-  const rc = agent.hypercall(Hypercall.domctl, agent.handle(va));
-  return { rc, out: agent.readStruct(XEN_DOMCTL, va) };
-}
-
-/** Makes sysctl `cmd` with payload `values`; returns result and the struct as written back. */
-export function sysctl(
-  agent: Agent,
-  cmd: number,
-  values: StructValues = {},
-  version = XEN_SYSCTL_INTERFACE_VERSION,
-): { rc: bigint; out: StructRef } {
-  const va = agent.placeStruct(XEN_SYSCTL, { cmd, interface_version: version, ...values });
-  const rc = agent.hypercall(Hypercall.sysctl, agent.handle(va));
-  return { rc, out: agent.readStruct(XEN_SYSCTL, va) };
-}
+import { domctl, sysctl } from "./calls.js";
 
 /** domctl/toolstack. */
 export const domctlToolstack = agentTest({
