@@ -79,17 +79,15 @@ const TRAP_KINDS: Readonly<Record<number, GuestTrapKind>> = {
 
 /** The x86_64 PV guest agent. */
 export class X86_64GuestAgent implements GuestAgent {
-  /** {@inheritDoc GuestAgent.image} */
   readonly image: Uint8Array = new Uint8Array(
     readFileSync(new URL("../agent/agent.elf", import.meta.url)),
   );
 
-  /** {@inheritDoc GuestAgent.guestHandle} On x86 a guest handle is the virtual address. */
+  /** On x86 a guest handle is the virtual address. */
   guestHandle(_io: AgentIo, va: bigint): bigint {
     return va;
   }
 
-  /** {@inheritDoc GuestAgent.describeTrap} */
   describeTrap(trap: AgentTrapRecord): GuestTrap {
     const vector = Number(trap.vector);
     const name = TRAP_NAMES[vector] ?? `vector ${vector}`;
@@ -102,7 +100,7 @@ export class X86_64GuestAgent implements GuestAgent {
     return { kind, pc: trap.pc, detail };
   }
 
-  /** {@inheritDoc GuestAgent.bootInfo} From start_info (xen.h `struct start_info`). */
+  /** From start_info (xen.h `struct start_info`). */
   bootInfo(io: AgentIo): GuestBootInfo {
     const layout = START_INFO.layout(io.model.name);
     const bytes = io.read(io.boot.startInfo, layout.size);
@@ -122,13 +120,12 @@ export class X86_64GuestAgent implements GuestAgent {
     };
   }
 
-  /** {@inheritDoc GuestAgent.unmappedAddress} */
   unmappedAddress(_io: AgentIo): bigint {
     return UNMAPPED;
   }
 
   /**
-   * {@inheritDoc GuestAgent.secondaryVcpuContext} Kernel mode, flat kernel selectors,
+   * Kernel mode, flat kernel selectors,
    * rdi = the vCPU id (the agent's `ap_entry` picks its stack and mailbox from it), the
    * agent's trap table, event and failsafe callbacks, and vCPU 0's CR3.
    */
@@ -161,14 +158,14 @@ export class X86_64GuestAgent implements GuestAgent {
     return bytes;
   }
 
-  /** {@inheritDoc GuestAgent.frameOf} The machine frame, from start_info's P2M list. */
+  /** The machine frame, from start_info's P2M list. */
   frameOf(io: AgentIo, va: bigint): bigint {
     const si = START_INFO.layout(io.model.name);
     const listVa = readU64(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
     return readU64(io, listVa + (va >> 12n) * 8n);
   }
 
-  /** {@inheritDoc GuestAgent.mapFrame} update_va_mapping with UVMF_INVLPG. */
+  /** update_va_mapping with UVMF_INVLPG. */
   mapFrame(io: AgentIo, va: bigint, frame: bigint | null, writable: boolean): bigint {
     const pte =
       frame === null
@@ -177,7 +174,7 @@ export class X86_64GuestAgent implements GuestAgent {
     return io.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
   }
 
-  /** {@inheritDoc GuestAgent.disarmTraps} set_trap_table(NULL) clears the virtual IDT. */
+  /** set_trap_table(NULL) clears the virtual IDT. */
   disarmTraps(io: AgentIo): void {
     io.hypercall(Hypercall.set_trap_table, 0n);
   }

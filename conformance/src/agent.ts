@@ -198,7 +198,6 @@ export class Agent implements AgentIo, KernelService {
     return agent;
   }
 
-  /** {@inheritDoc AgentIo.boot} */
   get boot(): AgentBootReport {
     if (this.bootReport === null) throw new AgentError("the agent has not booted");
     return this.bootReport;
@@ -216,7 +215,6 @@ export class Agent implements AgentIo, KernelService {
 
   // ----- requests on vCPU 0 (AgentIo) -----
 
-  /** {@inheritDoc AgentIo.hypercall} */
   hypercall(nr: number, ...args: (bigint | number)[]): bigint {
     return this.vcpu(0).hypercall(nr, ...args);
   }
@@ -226,7 +224,6 @@ export class Agent implements AgentIo, KernelService {
     return this.vcpu(0).hypercallDirect(nr, ...args);
   }
 
-  /** {@inheritDoc AgentIo.read} */
   read(va: bigint, length: number, vcpu = 0): Uint8Array {
     const r = this.tryRead(va, length, vcpu);
     if (!(r instanceof Uint8Array))
@@ -247,7 +244,6 @@ export class Agent implements AgentIo, KernelService {
     return out;
   }
 
-  /** {@inheritDoc AgentIo.write} */
   write(va: bigint, bytes: Uint8Array, vcpu = 0): void {
     const t = this.tryWrite(va, bytes, vcpu);
     if (t !== null) throw new GuestTrapError(t, `write of ${bytes.length} bytes at ${hex(va)}`);
@@ -490,7 +486,7 @@ export class Agent implements AgentIo, KernelService {
     return this.finish(vcpu);
   }
 
-  /** {@inheritDoc KernelService.call} The agent's vCPU parks until its next request. */
+  /** The agent's vCPU parks until its next request. */
   call(vcpu: Vcpu, args: HypercallArgs): number {
     const slot = this.slots[vcpu.id];
     if (slot === undefined) return -38; // a vCPU nobody started: an unknown hypercall (ENOSYS)
