@@ -21,4 +21,5 @@ export const ia64Plugin: ArchPlugin = createStubArchPlugin({
   dataModel: "ia64",
   startInfoMagic: "xen-3.0-ia64",
   modes: ["pv", "vt-i"],
+  features: [],
 });

@@ -20,4 +20,5 @@ export const ppcPlugin: ArchPlugin = createStubArchPlugin({
   dataModel: "ppc64",
   startInfoMagic: "xen-3.0-powerpc64",
   modes: ["pv", "hv"],
+  features: [],
 });
