@@ -116,7 +116,7 @@ function pins(test: ConformanceTest, arch: string, mode: GuestMode): boolean {
  * Why no registered plugin runs guests of `arch` in `mode`, or undefined when one does.
  * The text is the message of every UNSUPPORTED entry of such a cell.
  */
-export function unsupportedReason(
+function unsupportedReason(
   arches: readonly ArchPlugin[],
   arch: string,
   mode: GuestMode,
@@ -130,6 +130,13 @@ export function unsupportedReason(
   return `${arch} does not implement mode ${mode} (it offers ${plugin.modes.join(", ")})`;
 }
 
+/** One arch of the matrix with the modes its cells have. */
+interface CellAxis {
+  readonly arch: string;
+  readonly plugin: ArchPlugin | undefined;
+  readonly modes: readonly GuestMode[];
+}
+
 /**
  * The cells' arches and modes in matrix order: each registered arch with its own modes
  * (or the selected ones), then the modes of that arch only pinning tests name, then the
@@ -139,7 +146,7 @@ function cellAxes(
   arches: readonly ArchPlugin[],
   tests: readonly ConformanceTest[],
   selection: MatrixSelection,
-): { arch: string; plugin: ArchPlugin | undefined; modes: readonly GuestMode[] }[] {
+): CellAxis[] {
   const pinned = new Map<string, GuestMode[]>();
   for (const t of tests) {
     if (t.requires.arches === undefined || t.requires.modes === undefined) continue;
@@ -149,9 +156,9 @@ function cellAxes(
       pinned.set(a, modes);
     }
   }
-  const axes = arches.map((plugin) => ({
+  const axes = arches.map((plugin): CellAxis => ({
     arch: plugin.name,
-    plugin: plugin as ArchPlugin | undefined,
+    plugin,
     modes: selection.modes ?? [
       ...plugin.modes,
       ...(pinned.get(plugin.name) ?? []).filter((m) => !plugin.modes.includes(m)),

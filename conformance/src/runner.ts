@@ -196,12 +196,18 @@ function watchedArch(arch: ArchPlugin, missing: (e: ArchHookMissingError) => voi
   return watched;
 }
 
-/** Turns an exception from a test body into the cell's result and message. */
-export function classifyError(e: unknown): {
-  result: CellResult;
-  message: string;
-  blockedBy?: BlockingHook;
-} {
+/** A cell's result as the runner records it. */
+export interface CellOutcome {
+  /** The result. */
+  readonly result: CellResult;
+  /** What was checked, or what went wrong. */
+  readonly message: string;
+  /** The missing hook that kept the cell from running (see {@link EntryReport.blockedBy}). */
+  readonly blockedBy?: BlockingHook;
+}
+
+/** Turns an exception from a test body into the cell's outcome. */
+export function classifyError(e: unknown): CellOutcome {
   if (e instanceof ConformanceFailure) return { result: "FAILURE", message: e.message };
   if (e instanceof ArchHookMissingError) return blockedBy(e);
   if (e instanceof Error) {
@@ -213,11 +219,7 @@ export function classifyError(e: unknown): {
   return { result: "ERROR", message: `thrown non-error: ${String(e)}` };
 }
 
-function blockedBy(e: ArchHookMissingError): {
-  result: CellResult;
-  message: string;
-  blockedBy: BlockingHook;
-} {
+function blockedBy(e: ArchHookMissingError): CellOutcome {
   return {
     result: "ERROR",
     message: `missing arch hook ${e.hook} (${e.arch})`,
@@ -230,12 +232,9 @@ function bootRole(role: GuestRole): BootRole {
   throw new Error(`a guest cannot be booted in role ${role} yet (only dom0 and domU)`);
 }
 
-/** What running one entry gave. */
-interface EntryOutcome {
-  result: CellResult;
-  message: string;
-  log: string[];
-  blockedBy?: BlockingHook;
+/** What running one entry gave: its outcome and the lines it logged. */
+interface EntryOutcome extends CellOutcome {
+  readonly log: string[];
 }
 
 async function runEntry(
@@ -276,7 +275,7 @@ async function runEntry(
     guestExpectedOutput: (name) => guests.expectedOutput(entry.cell.arch, name),
     log: (line) => void log.push(line),
   };
-  let outcome: Omit<EntryOutcome, "log">;
+  let outcome: CellOutcome;
   try {
     const out = await entry.test.run(ctx);
     outcome = { result: out.result, message: out.message ?? "" };
