@@ -5,9 +5,9 @@
  *
  * A cell whose arch lacks a hook it needs is ERROR with {@link EntryReport.blockedBy}
  * naming the hook, never SUCCESS: the runner hands each cell its arch plugin behind a
- * watch that notes every {@link ArchHookMissingError}, including those the machine catches
- * and turns into a domain crash. The summary counts, per arch, the cells each missing hook
- * blocks.
+ * watch that notes every {@link ArchHookMissingError} its hooks throw, including those
+ * something between the hook and the runner caught (a test that turns every exception
+ * into a result). The summary counts, per arch, the cells each missing hook blocks.
  *
  * @module
  */
@@ -71,9 +71,9 @@ export interface EntryReport {
   readonly durationMs: number;
   /**
    * Set when the cell could not run because an arch hook is missing: the first
-   * {@link ArchHookMissingError} the cell met, whether it reached the test body or the
-   * machine caught it (a hook called inside a hypercall crashes the domain). The result is
-   * then ERROR and the message names the hook, whatever the test body went on to report.
+   * {@link ArchHookMissingError} the cell met, whether it came out of the test body or was
+   * caught on the way. The result is then ERROR and the message names the hook, whatever
+   * the test body went on to report.
    */
   readonly blockedBy?: BlockingHook;
 }
@@ -160,8 +160,8 @@ export function archFeatures(arch: ArchPlugin): ReadonlySet<string> {
 /**
  * `arch` as seen by one cell: an object that inherits from the plugin (so `instanceof`
  * holds), whose data members read the plugin's and whose every method calls the plugin's and
- * also hands each {@link ArchHookMissingError} it throws to `missing`, so a hook the
- * machine calls and catches (inside a hypercall) is still known.
+ * also hands each {@link ArchHookMissingError} it throws to `missing`, so a missing hook
+ * is known even when something caught its error before it reached the runner.
  */
 function watchedArch(arch: ArchPlugin, missing: (e: ArchHookMissingError) => void): ArchPlugin {
   const watched = Object.create(arch) as ArchPlugin;
@@ -285,7 +285,7 @@ async function runEntry(
     container.dispose();
   }
   if (missing !== undefined && outcome.blockedBy === undefined) {
-    // The machine caught it (or the test did): the cell still could not run as written.
+    // Something caught it (the test, say): the cell still could not run as written.
     log.push(`the test reported ${outcome.result}${outcome.message ? `: ${outcome.message}` : ""}`);
     outcome = blockedBy(missing);
   }
