@@ -200,14 +200,14 @@ describe("hvkit conformance with nothing to run", () => {
   it("exits 2 for a --filter that matches no entry, naming it and listing valid prefixes", async () => {
     const io = capture(false);
     const status = await runCli(
-      ["conformance", "--no-baseline", "--arch", "toy", "--filter", "hypercall/tabel"],
+      ["conformance", "--no-baseline", "--arch", "toy", "--filter", "hypercall/numbrs"],
       io,
       createRootContainer([stub]),
     );
     expect(status).toBe(2);
     expect(io.out()).toBe("");
     expect(io.err()).toMatch(
-      /^hvkit: nothing to run: --filter "hypercall\/tabel" matches none of the \d+ selected entry ids \(arch\/mode\/guest\/role\/area\/name\); they start toy\/pv\/hvkit-test\/dom0\/, toy\/pv\/hvkit-test\/domU\/ and their areas are abi\/, .*hypercall\/.*; closest: toy\/pv\/hvkit-test\/dom0\/hypercall\/table, /,
+      /^hvkit: nothing to run: --filter "hypercall\/numbrs" matches none of the \d+ selected entry ids \(arch\/mode\/guest\/role\/area\/name\); they start toy\/pv\/hvkit-test\/dom0\/, toy\/pv\/hvkit-test\/domU\/, .* and their areas are abi\/, .*hypercall\/.*; closest: toy\/pv\/hvkit-test\/dom0\/hypercall\/numbers, /,
     );
   });
 

@@ -270,7 +270,7 @@ async function runEntry(
         ...boot,
       }),
     bootAgent: (boot = {}) =>
-      Agent.boot(container, entry.arch, { ...boot, role: bootRole(entry.cell.role) }),
+      Agent.boot(container, arch, { ...boot, role: bootRole(entry.cell.role) }),
     guestImage: (name) => guests.image(entry.cell.arch, name),
     guestExpectedOutput: (name) => guests.expectedOutput(entry.cell.arch, name),
     log: (line) => void log.push(line),
