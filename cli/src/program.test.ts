@@ -158,7 +158,7 @@ describe("hvkit command line", () => {
       createRootContainer([stub]),
     );
     expect(status).toBe(0);
-    expect(JSON.parse(readFileSync(json, "utf8")).version).toBe(1);
+    expect(JSON.parse(readFileSync(json, "utf8")).version).toBe(2);
     expect(readFileSync(junit, "utf8")).toMatch(/^<\?xml/);
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>/);
     expect(io.out()).toMatch(/conformance: PASS/);
@@ -193,6 +193,58 @@ describe("hvkit command line", () => {
       /FAIL +ERROR +toy\/pv\/hvkit-test\/dom0\/hypercall\/numbers: missing arch hook guestAgent \(toy\)/,
     );
     expect(io.out()).toMatch(/conformance: FAIL/);
+  });
+});
+
+describe("hvkit conformance with nothing to run", () => {
+  it("exits 2 for a --filter that matches no entry, naming it and listing valid prefixes", async () => {
+    const io = capture(false);
+    const status = await runCli(
+      ["conformance", "--no-baseline", "--arch", "toy", "--filter", "hypercall/numbrs"],
+      io,
+      createRootContainer([stub]),
+    );
+    expect(status).toBe(2);
+    expect(io.out()).toBe("");
+    expect(io.err()).toMatch(
+      /^hvkit: nothing to run: --filter "hypercall\/numbrs" matches none of the \d+ selected entry ids \(arch\/mode\/guest\/role\/area\/name\); they start toy\/pv\/hvkit-test\/dom0\/, toy\/pv\/hvkit-test\/domU\/, .* and their areas are abi\/, .*hypercall\/.*; closest: toy\/pv\/hvkit-test\/dom0\/hypercall\/numbers, /,
+    );
+  });
+
+  it("exits 2 for --guest xtf without --xtf", async () => {
+    const io = capture(false);
+    expect(await runCli(["conformance", "--guest", "xtf"], io, createRootContainer([stub]))).toBe(
+      2,
+    );
+    expect(io.err()).toBe(
+      "hvkit: --guest xtf needs --xtf <dir>: the folder of XTF images to run (hvkit ships none)\n",
+    );
+  });
+
+  it("exits 2 for an --xtf folder with nothing runnable, showing each image as UNSUPPORTED", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+    for (const f of ["test-pv32pae-bar", "test-hvm64-baz"]) writeFileSync(join(dir, f), "x");
+    const io = capture(false);
+    const json = join(dir, "report.json");
+    const status = await runCli(
+      ["conformance", "--no-baseline", "--xtf", dir, "--json", json],
+      io,
+      createRootContainer([stub]),
+    );
+    expect(status).toBe(2);
+    expect(io.out()).toMatch(
+      /UNSUPPORTED +x86_64\/hvm-vmx\/xtf\/dom0 \(1 test\): needs arch x86_64 in mode hvm-vmx, which no registered arch plugin provides \(registered: toy\)/,
+    );
+    expect(io.out()).toMatch(
+      /UNSUPPORTED +x86\/pv\/xtf\/domU \(1 test\): needs arch x86 in mode pv/,
+    );
+    expect(io.out()).toMatch(/conformance: NOTHING RAN/);
+    expect(io.err()).toMatch(
+      new RegExp(
+        `hvkit: nothing of the XTF images in ${dir} could run: every one of the 4 selected entries is UNSUPPORTED`,
+      ),
+    );
+    expect(JSON.parse(readFileSync(json, "utf8"))).toMatchObject({ ok: false, version: 2 });
   });
 });
 

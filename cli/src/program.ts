@@ -168,7 +168,9 @@ function buildProgram(
         `  $ ${COMMAND_NAME} conformance --shard 2/4 --junit junit-2.xml\n` +
         `  $ ${COMMAND_NAME} conformance --xtf ~/src/xtf\n\nExit status:\n` +
         `  0    every cell passed (or failed as the baseline expects)\n  1    some cell failed unexpectedly\n` +
-        `  2    usage error (unknown arch or role, bad --shard, unreadable baseline or XTF folder)\n`,
+        `  2    usage error (unknown arch or role, bad --shard, unreadable baseline or XTF folder),\n` +
+        `       or nothing to run (a --filter that matches no entry, --guest xtf without --xtf,\n` +
+        `       only UNSUPPORTED cells such as XTF images no registered arch can run)\n`,
     )
     .action(async (opts: ConformanceCommandOptions) =>
       setStatus(await conformanceCommand(io, root, arches, opts)),

@@ -11,15 +11,28 @@
  * ] }
  * ```
  * `id` is a matrix entry id (`arch/mode/guest/role/area/name`) where `*` matches any run of
- * characters (including `/`). A passing cell is "fixed" only when an exact entry names it;
- * a pattern covers a class of cells (an unfinished port), of which some may pass. `expect` is the worst result expected (default FAILURE: any
- * ERROR or FAILURE is accepted; ERROR accepts ERROR only).
+ * characters (including `/`); a cell follows the first entry that matches it. `expect` is
+ * the worst result expected (default FAILURE: any ERROR or FAILURE is accepted; ERROR
+ * accepts ERROR only).
+ *
+ * After a run the entries are reviewed ({@link reviewBaseline}) against the full matrix
+ * (every arch, mode and role, unfiltered and unsharded), so a filtered or sharded run
+ * judges them as a full one would:
+ * - **fixed**: every cell of the full matrix the entry governs ran in this run and passed.
+ *   For an exact id that is its one cell (whose verdict is then "fixed" too). A pattern
+ *   covers a class of cells (an unfinished port) of which some may pass while others still
+ *   fail, so it is fixed only when all of them ran and passed; a passing cell under a
+ *   pattern that still has failing or unrun cells is an ordinary "pass". Flaky entries are
+ *   never fixed (passing is what a flake sometimes does).
+ * - **stale**: the entry governs no cell of the full matrix: its id matches none, or
+ *   earlier entries take every cell it matches. The full matrix is that of the tests the
+ *   run loaded, so keep expectations for XTF images in the baseline given with `--xtf`.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RESULT_ORDER, type CellResult, type XtfResult } from "./result.js";
+import { RESULT_ORDER, isPassing, type CellResult, type XtfResult } from "./result.js";
 
 /** One baseline entry. */
 export interface BaselineEntry {
@@ -101,12 +114,58 @@ export function findBaselineEntry(
 
 /** Judges `result` of entry `id` against the baseline. */
 export function judge(result: CellResult, entry: BaselineEntry | undefined): Verdict {
-  const passing = result === "SUCCESS" || result === "SKIP" || result === "UNSUPPORTED";
+  const passing = isPassing(result);
   if (!entry) return passing ? "pass" : "fail";
   if (entry.flaky) return "flaky";
   if (passing) return entry.id.includes("*") ? "pass" : "fixed";
   const limit = RESULT_ORDER.indexOf(entry.expect ?? "FAILURE");
   return RESULT_ORDER.indexOf(result as XtfResult) <= limit ? "expected-fail" : "fail";
+}
+
+/** A baseline entry whose cells all pass, and how many they are. */
+export interface FixedBaselineEntry {
+  /** The entry, as the file has it. */
+  readonly entry: BaselineEntry;
+  /** The cells it governs, every one of which ran and passed. */
+  readonly cells: number;
+}
+
+/** What a run says about a baseline's entries (see the module's rules). */
+export interface BaselineReview {
+  /** Entries whose cells all ran and passed: remove them. */
+  readonly fixed: readonly FixedBaselineEntry[];
+  /** Entries that govern no cell of the full matrix: remove or correct them. */
+  readonly stale: readonly BaselineEntry[];
+}
+
+function ranAndPassed(result: CellResult | undefined): boolean {
+  return result !== undefined && isPassing(result);
+}
+
+/**
+ * Reviews `baseline` after a run: `reference` is every entry id of the full matrix,
+ * `results` the result of each entry this run ran.
+ */
+export function reviewBaseline(
+  baseline: Baseline,
+  reference: readonly string[],
+  results: ReadonlyMap<string, CellResult>,
+): BaselineReview {
+  const patterns = baseline.entries.map((e) => idPattern(e.id));
+  const governed = baseline.entries.map((): string[] => []);
+  for (const id of reference) {
+    const k = patterns.findIndex((p) => p.test(id));
+    if (k >= 0) governed[k].push(id);
+  }
+  const fixed: FixedBaselineEntry[] = [];
+  const stale: BaselineEntry[] = [];
+  baseline.entries.forEach((entry, k) => {
+    const ids = governed[k];
+    if (ids.length === 0) stale.push(entry);
+    else if (!entry.flaky && ids.every((id) => ranAndPassed(results.get(id))))
+      fixed.push({ entry, cells: ids.length });
+  });
+  return { fixed, stale };
 }
 
 /**

@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import "reflect-metadata";
+import { container } from "tsyringe";
 import { ShutdownReason, createStubArchPlugin } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
-import { findXtfImages, xtfTests } from "./xtf.js";
+import { findXtfImages, xtfTests, XTF_GUEST_SET } from "./xtf.js";
+import { runSuite } from "./runner.js";
 import type { CellContext } from "./conformance-test.js";
 import type { GuestRun } from "@hvkit/runner";
 
@@ -116,5 +119,36 @@ describe("XTF images", () => {
     );
     const outcome = await test.run(fakeCell({ console, ...run }));
     expect(outcome.result).toBe(result);
+  });
+});
+
+describe("XTF images no registered arch can run", () => {
+  it("appear as UNSUPPORTED cells with the reason, never dropped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+    for (const f of ["test-pv64-foo", "test-pv32pae-bar", "test-hvm64-baz"])
+      writeFileSync(join(dir, f), "x");
+    const x86_64 = createStubArchPlugin(toyArchIdentity("x86_64", { elfMachines: [62] }));
+    const report = await runSuite({
+      arches: [x86_64],
+      tests: xtfTests(findXtfImages(dir)),
+      container,
+      selection: { guests: [XTF_GUEST_SET], roles: ["dom0"] },
+    });
+    expect(report.entries.map((e) => [e.id, e.result, e.message])).toEqual([
+      // pv64 runs: on this stub arch it is an ERROR naming the first missing hook.
+      ["x86_64/pv/xtf/dom0/xtf/pv64-foo", "ERROR", "missing arch hook hypercalls (x86_64)"],
+      [
+        "x86_64/hvm-vmx/xtf/dom0/xtf/hvm64-baz",
+        "UNSUPPORTED",
+        "x86_64 does not implement mode hvm-vmx (it offers pv)",
+      ],
+      [
+        "x86/pv/xtf/dom0/xtf/pv32pae-bar",
+        "UNSUPPORTED",
+        "needs arch x86 in mode pv, which no registered arch plugin provides (registered: x86_64)",
+      ],
+    ]);
+    expect(report.entries[2].description).toContain("environment pv32pae: 32-bit PAE PV");
+    expect(report.nothingRan).toBeUndefined();
   });
 });

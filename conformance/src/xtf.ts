@@ -4,7 +4,9 @@
  * named `test-<env>-<name>` becomes one test of the `xtf` guest set, run in the cells of
  * the arch and mode its environment names. The test's result is the `Test result:` line
  * the image prints, exactly as XTF's own runner reads it; no images are ever part of this
- * repository.
+ * repository. An image whose environment no registered arch plugin offers (today every
+ * `pv32pae` and `hvm*` one) is not dropped: the matrix lists its cells as UNSUPPORTED,
+ * saying which arch and mode it needs.
  *
  * Roles: XTF's runner always starts an image as a domU (`xl create` of its `.cfg`), and an
  * image detects whether it is the initial domain (SIF_INITDOMAIN) and writes through
@@ -30,17 +32,30 @@ import { parseXtfResult } from "./result.js";
 /** The guest-set name XTF images run under. */
 export const XTF_GUEST_SET = "xtf";
 
+/** An XTF environment: the arch/mode cell its images run in, and what kind of guest it is. */
+export interface XtfEnvironment {
+  /** Arch name of the cells. */
+  readonly arch: string;
+  /** Guest mode of the cells. */
+  readonly mode: GuestMode;
+  /** The guest, in XTF's words (`32-bit PAE PV`). */
+  readonly guest: string;
+}
+
 /**
  * XTF's environments and the arch/mode cells they run in (XTF's `docs/environments`:
- * `pv64` is a 64-bit PV guest, `pv32pae` a 32-bit PAE PV guest, `hvm*` HVM guests).
+ * `pv64` a 64-bit PV guest, `pv32pae` a 32-bit PAE PV guest, `hvm64` a long-mode HVM
+ * guest, `hvm32pae`/`hvm32pse`/`hvm32` 32-bit HVM guests with PAE, PSE or no paging).
+ * Every image appears in the matrix: where no registered arch plugin offers its
+ * environment's arch and mode, its cells are UNSUPPORTED with the reason.
  */
-export const XTF_ENVIRONMENTS: Readonly<Record<string, { arch: string; mode: GuestMode }>> = {
-  pv64: { arch: "x86_64", mode: "pv" },
-  pv32pae: { arch: "x86", mode: "pv" },
-  hvm64: { arch: "x86_64", mode: "hvm-vmx" },
-  hvm32pae: { arch: "x86", mode: "hvm-vmx" },
-  hvm32pse: { arch: "x86", mode: "hvm-vmx" },
-  hvm32: { arch: "x86", mode: "hvm-vmx" },
+export const XTF_ENVIRONMENTS: Readonly<Record<string, XtfEnvironment>> = {
+  pv64: { arch: "x86_64", mode: "pv", guest: "64-bit PV" },
+  pv32pae: { arch: "x86", mode: "pv", guest: "32-bit PAE PV" },
+  hvm64: { arch: "x86_64", mode: "hvm-vmx", guest: "64-bit HVM" },
+  hvm32pae: { arch: "x86", mode: "hvm-vmx", guest: "32-bit PAE-paging HVM" },
+  hvm32pse: { arch: "x86", mode: "hvm-vmx", guest: "32-bit PSE-paging HVM" },
+  hvm32: { arch: "x86", mode: "hvm-vmx", guest: "32-bit unpaged HVM" },
 };
 
 /** One XTF image found on disk. */
@@ -62,7 +77,7 @@ const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_-]+)$/;
 /**
  * Finds XTF images under `dir` (its own files and, as an XTF build tree has them, those
  * one and two levels down, e.g. `tests/example/test-pv64-example`), sorted by name.
- * Environments hvkit does not know are left out.
+ * Files whose `<env>` is none of XTF's environments are not XTF images and are left out.
  */
 export function findXtfImages(dir: string): XtfImage[] {
   const found = new Map<string, XtfImage>();
@@ -137,7 +152,7 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
     return {
       area: "xtf",
       name: `${image.env}-${image.name}`,
-      description: `XTF test-${image.env}-${image.name}${image.cmdline === "" ? "" : ` (cmdline "${image.cmdline}")`} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
+      description: `XTF test-${image.env}-${image.name} (environment ${image.env}: ${env.guest}, arch ${env.arch} mode ${env.mode})${image.cmdline === "" ? "" : ` with cmdline "${image.cmdline}"`} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
       requires: {
         arches: [env.arch],
         modes: [env.mode],

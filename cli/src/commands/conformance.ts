@@ -11,6 +11,7 @@ import type { ArchRegistry, GuestMode } from "@hvkit/core";
 import {
   CONFORMANCE_TESTS,
   DEFAULT_BASELINE_PATH,
+  EmptySelectionError,
   GUEST_SETS,
   ROLES,
   XTF_GUEST_SET,
@@ -127,6 +128,11 @@ export async function conformanceCommand(
   }
   const guests = options.guest ?? (options.xtf !== undefined ? [XTF_GUEST_SET] : undefined);
   checkKnown("guest set", options.guest, [...GUEST_SETS, XTF_GUEST_SET]);
+  if (guests?.includes(XTF_GUEST_SET) && options.xtf === undefined) {
+    throw new UsageError(
+      `--guest ${XTF_GUEST_SET} needs --xtf <dir>: the folder of XTF images to run (hvkit ships none)`,
+    );
+  }
   const roles = options.role?.map((r) => canonicalRole(r));
   checkKnown("mode", options.mode, GUEST_MODES);
 
@@ -141,7 +147,7 @@ export async function conformanceCommand(
         Presets.shades_classic,
       )
     : undefined;
-  const report = await runSuite({
+  const run = runSuite({
     arches: arches.all(),
     tests,
     container: root,
@@ -160,10 +166,23 @@ export async function conformanceCommand(
       else io.stderr.write(`[${done}/${total}] ${entry.result.padEnd(11)} ${entry.id}\n`);
     },
   });
-  bar?.stop();
+  let report;
+  try {
+    report = await run;
+  } catch (e) {
+    if (e instanceof EmptySelectionError) throw new UsageError(`nothing to run: ${e.message}`);
+    throw e;
+  } finally {
+    bar?.stop();
+  }
   io.stdout.write(formatTable(report));
   if (options.json !== undefined) writeReport(options.json, formatJson(report));
   if (options.junit !== undefined) writeReport(options.junit, formatJunit(report));
   if (options.html !== undefined) writeReport(options.html, formatHtml(report));
+  if (report.nothingRan !== undefined) {
+    const where = options.xtf !== undefined ? ` of the XTF images in ${options.xtf}` : "";
+    io.stderr.write(`hvkit: nothing${where} could run: ${report.nothingRan}\n`);
+    return ExitStatus.USAGE;
+  }
   return report.ok ? ExitStatus.OK : ExitStatus.CONFORMANCE_FAILED;
 }

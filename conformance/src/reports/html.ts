@@ -1,12 +1,13 @@
 /**
  * The static HTML matrix: one self-contained page (inline CSS, no scripts) with the grid
- * coloured by result, each cell's message on hover, and the details of every entry that
- * is not a plain pass.
+ * coloured by result, each cell's message on hover, the missing arch hooks per arch with
+ * the cells each blocks, the baseline entries that are fixed or stale, and the details of
+ * every entry that is not a plain pass.
  *
  * @module
  */
 import type { SuiteReport } from "../runner.js";
-import { gridLabel, matrixGrid } from "./matrix-grid.js";
+import { gridLabel, matrixGrid, missingHooksByArch } from "./matrix-grid.js";
 import { escapeMarkup as x } from "./markup.js";
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -38,12 +39,38 @@ export function formatHtml(report: SuiteReport): string {
         (e.log.length > 0 ? `<pre>${x(e.log.join("\n"))}</pre>` : "") +
         "</li>",
     );
+  const hooks = missingHooksByArch(report).map(
+    ([arch, list]) =>
+      `<tr><th>${x(arch)}</th><td>${list.map((h) => `${x(h.hook)} (${h.cells})`).join(", ")}</td></tr>`,
+  );
+  const hookSection =
+    hooks.length === 0
+      ? ""
+      : `<h2>Missing arch hooks</h2>
+<p>Cells each hook blocks; implementing one may reveal the next.</p>
+<table><thead><tr><th>arch</th><th>hook (cells blocked)</th></tr></thead><tbody>
+${hooks.join("\n")}
+</tbody></table>\n`;
+  const review = report.baselineReview;
+  const reviewItems = [
+    ...(review?.fixed ?? []).map(
+      (f) =>
+        `<li>fixed, remove it: <b>${x(f.entry.id)}</b> (${f.cells} cells pass) <i>[${x(f.entry.reason)}]</i></li>`,
+    ),
+    ...(review?.stale ?? []).map(
+      (e) => `<li>stale, matches no cell: <b>${x(e.id)}</b> <i>[${x(e.reason)}]</i></li>`,
+    ),
+  ];
+  const reviewSection =
+    reviewItems.length === 0 ? "" : `<h2>Baseline</h2><ul>\n${reviewItems.join("\n")}\n</ul>\n`;
+  const verdict = report.nothingRan !== undefined ? "NOTHING RAN" : report.ok ? "PASS" : "FAIL";
   const counts = (Object.entries(s.results) as [string, number][])
     .map(([r, n]) => `${n} ${r}`)
     .join(", ");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hvkit conformance</title><style>${STYLE}</style></head>
-<body><h1>hvkit conformance: ${report.ok ? "PASS" : "FAIL"}</h1>
+<body><h1>hvkit conformance: ${verdict}</h1>
+${report.nothingRan !== undefined ? `<p>${x(report.nothingRan)}</p>\n` : ""}
 <p>${s.total} cells${report.shard ? ` (shard ${report.shard.index}/${report.shard.count})` : ""}: ${x(counts)}.
 ${s.verdicts.fail} unexpected, ${s.verdicts["expected-fail"]} baselined, ${s.verdicts.flaky} flaky, ${s.verdicts.fixed} fixed.</p>
 <table><thead><tr><th>test</th>${grid.columns.map((c) => `<th>${x(c)}</th>`).join("")}</tr></thead>
@@ -51,7 +78,7 @@ ${s.verdicts.fail} unexpected, ${s.verdicts["expected-fail"]} baselined, ${s.ver
 ${rows.join("\n")}
 </tbody></table>
 <p>* failure expected by the baseline, ~ flaky, ! baselined but passing, - not applicable</p>
-<h2>Details</h2><ul>
+${hookSection}${reviewSection}<h2>Details</h2><ul>
 ${details.join("\n")}
 </ul></body></html>
 `;

@@ -6,8 +6,12 @@
  */
 import type { SuiteReport } from "../runner.js";
 
-/** Version of the JSON report format; bumped when a field changes meaning. */
-export const JSON_REPORT_VERSION = 1;
+/**
+ * Version of the JSON report format; bumped when a field changes meaning. 2: `ok` is false
+ * when nothing ran (`nothingRan`); entries may carry `blockedBy`, the summary
+ * `missingHooks`, the report `baselineReview`.
+ */
+export const JSON_REPORT_VERSION = 2;
 
 /** Renders `report` as pretty-printed JSON. */
 export function formatJson(report: SuiteReport): string {

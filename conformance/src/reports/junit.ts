@@ -2,12 +2,15 @@
  * The JUnit XML report, for CI systems: one `<testsuite>` per cell, one `<testcase>` per
  * test. Verdicts map as CI should act on them: an unexpected FAILURE is `<failure>`, an
  * unexpected ERROR is `<error>`, and SKIP, UNSUPPORTED, baselined failures and flakes are
- * `<skipped>` with the reason.
+ * `<skipped>` with the reason. Each `<testsuite>` of an arch with missing hooks carries them
+ * as `<properties>` (`missing-arch-hook`, value `<hook>: <cells> cells`, counted over the
+ * arch's whole run), so CI shows which hook to implement next.
  *
  * @module
  */
 import type { EntryReport, SuiteReport } from "../runner.js";
 import { escapeMarkup as x } from "./markup.js";
+import { missingHooksByArch } from "./matrix-grid.js";
 
 function testcase(e: EntryReport): string {
   const head = `    <testcase classname="${x(`${e.arch}/${e.mode}/${e.guest}/${e.role}`)}" name="${x(e.test)}" time="${(e.durationMs / 1000).toFixed(3)}"`;
@@ -41,12 +44,22 @@ export function formatJunit(report: SuiteReport): string {
   out.push(
     `<testsuites name="hvkit conformance" tests="${s.total}" failures="${count(report.entries, "FAILURE")}" errors="${count(report.entries, "ERROR")}">`,
   );
+  const hooks = new Map(missingHooksByArch(report));
   for (const [name, entries] of suites) {
     const time = entries.reduce((t, e) => t + e.durationMs, 0) / 1000;
+    const missing = hooks.get(entries[0].arch) ?? [];
     const skipped = entries.filter((e) => e.verdict !== "fail" && e.result !== "SUCCESS").length;
     out.push(
       `  <testsuite name="${x(name)}" tests="${entries.length}" failures="${count(entries, "FAILURE")}" errors="${count(entries, "ERROR")}" skipped="${skipped}" time="${time.toFixed(3)}">`,
     );
+    if (missing.length > 0) {
+      out.push("    <properties>");
+      for (const h of missing)
+        out.push(
+          `      <property name="missing-arch-hook" value="${x(`${h.hook}: ${h.cells} cells`)}"/>`,
+        );
+      out.push("    </properties>");
+    }
     for (const e of entries) out.push(testcase(e));
     out.push("  </testsuite>");
   }

@@ -1,10 +1,11 @@
 /**
- * The matrix as a grid: one row per test, one column per cell. Shared by the terminal
- * table and the HTML page so both show the same layout.
+ * The matrix as a grid: one row per test, one column per cell, and the groupings the
+ * reports share (UNSUPPORTED cells by reason, missing hooks by arch), so the terminal
+ * table and the HTML page show the same things.
  *
  * @module
  */
-import type { EntryReport } from "../runner.js";
+import type { EntryReport, MissingHook, SuiteReport } from "../runner.js";
 
 /** Rows (tests) × columns (cells) of a report. */
 export interface MatrixGrid {
@@ -44,4 +45,36 @@ export function gridLabel(e: EntryReport): string {
           ? "!"
           : "";
   return e.result + mark;
+}
+
+/** UNSUPPORTED entries of one column that share one reason. */
+export interface UnsupportedGroup {
+  /** The cell, `arch/mode/guest/role`. */
+  readonly column: string;
+  /** Why its entries cannot run. */
+  readonly message: string;
+  /** How many entries (tests) of the column it covers. */
+  readonly tests: number;
+}
+
+/** The UNSUPPORTED entries of `report`, grouped by column and reason, in matrix order. */
+export function unsupportedGroups(report: SuiteReport): UnsupportedGroup[] {
+  const groups = new Map<string, { column: string; message: string; tests: number }>();
+  for (const e of report.entries) {
+    if (e.result !== "UNSUPPORTED") continue;
+    const column = `${e.arch}/${e.mode}/${e.guest}/${e.role}`;
+    const key = `${column}\n${e.message}`;
+    const g = groups.get(key) ?? { column, message: e.message, tests: 0 };
+    g.tests++;
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/** The summary's missing hooks grouped by arch, in matrix order. */
+export function missingHooksByArch(report: SuiteReport): [string, MissingHook[]][] {
+  const byArch = new Map<string, MissingHook[]>();
+  for (const h of report.summary.missingHooks)
+    byArch.set(h.arch, [...(byArch.get(h.arch) ?? []), h]);
+  return [...byArch];
 }

@@ -45,6 +45,117 @@ async function sample(): Promise<SuiteReport> {
   });
 }
 
+/** Cells blocked by missing hooks, an UNSUPPORTED cell, and a baseline to review. */
+async function honest(): Promise<SuiteReport> {
+  return runSuite({
+    arches: [arch("a"), arch("b")],
+    tests: [
+      t("build", (ctx) => {
+        ctx.arch.buildDomain({} as never);
+        return success();
+      }),
+      t(
+        "vcpu",
+        (ctx) => {
+          ctx.arch.createVcpu({} as never, {} as never, {} as never);
+          return success();
+        },
+        ["a"],
+      ),
+      t("ok", () => success()),
+      {
+        ...t("x86", () => success()),
+        requires: { arches: ["x86"], modes: ["pv"], roles: ["dom0"] },
+      },
+    ],
+    container,
+    baseline: parseBaseline(
+      JSON.stringify({
+        entries: [
+          { id: "*/r/ok", reason: "was broken" },
+          { id: "*/r/build", expect: "ERROR", reason: "port not started" },
+          { id: "zz/*", reason: "gone" },
+        ],
+      }),
+    ),
+  });
+}
+
+describe("reports of honest cells", () => {
+  it("the table lists missing hooks per arch, UNSUPPORTED reasons and the baseline review", async () => {
+    const text = formatTable(await honest());
+    expect(text).toContain(
+      "missing arch hooks (cells each blocks; implement the first to see the next):\n" +
+        "  a: buildDomain (2 cells), createVcpu (2 cells)\n" +
+        "  b: buildDomain (2 cells)\n",
+    );
+    expect(text).toMatch(
+      /UNSUPPORTED +x86\/pv\/hvkit-test\/dom0 \(1 test\): needs arch x86 in mode pv, which no registered arch plugin provides \(registered: a, b\)/,
+    );
+    expect(text).toContain(
+      "baseline entries whose cells all pass (remove them):\n  */r/ok (4 cells) [was broken]\n",
+    );
+    expect(text).toContain(
+      "stale baseline entries, matching no cell of the full matrix (remove or correct them):\n  zz/* [gone]\n",
+    );
+    expect(text).toMatch(/; baseline: 1 entries fixed, 1 stale\n/);
+    expect(text).toMatch(
+      /FAIL +ERROR +a\/pv\/hvkit-test\/dom0\/r\/vcpu: missing arch hook createVcpu \(a\)/,
+    );
+    expect(text).toMatch(/conformance: FAIL\n/);
+  });
+
+  it("the table says when nothing ran", async () => {
+    const report = await runSuite({
+      arches: [arch("a")],
+      tests: [{ ...t("x86", () => success()), requires: { arches: ["x86"], modes: ["pv"] } }],
+      container,
+    });
+    expect(formatTable(report)).toMatch(
+      /conformance: NOTHING RAN \(every one of the 2 selected entries is UNSUPPORTED \(x86\/pv: needs arch x86/,
+    );
+    expect(formatHtml(report)).toContain("<h1>hvkit conformance: NOTHING RAN</h1>");
+    expect(JSON.parse(formatJson(report))).toMatchObject({
+      ok: false,
+      nothingRan: expect.any(String),
+    });
+  });
+
+  it("JSON carries blockedBy, the missing hooks and the baseline review", async () => {
+    const data = JSON.parse(formatJson(await honest()));
+    expect(
+      data.entries.find((e: { id: string }) => e.id === "a/pv/hvkit-test/dom0/r/vcpu"),
+    ).toMatchObject({
+      result: "ERROR",
+      blockedBy: { arch: "a", hook: "createVcpu" },
+    });
+    expect(data.summary.missingHooks).toEqual([
+      { arch: "a", hook: "buildDomain", cells: 2 },
+      { arch: "a", hook: "createVcpu", cells: 2 },
+      { arch: "b", hook: "buildDomain", cells: 2 },
+    ]);
+    expect(data.baselineReview).toEqual({
+      fixed: [{ entry: { id: "*/r/ok", reason: "was broken" }, cells: 4 }],
+      stale: [{ id: "zz/*", reason: "gone" }],
+    });
+  });
+
+  it("JUnit carries each arch's missing hooks as properties of its suites", async () => {
+    const xml = formatJunit(await honest());
+    expect(xml).toMatch(
+      /<testsuite name="a\/pv\/hvkit-test\/dom0" [^>]*>\n {4}<properties>\n {6}<property name="missing-arch-hook" value="buildDomain: 2 cells"\/>\n {6}<property name="missing-arch-hook" value="createVcpu: 2 cells"\/>\n {4}<\/properties>\n {4}<testcase /,
+    );
+    expect(xml).toMatch(/<testsuite name="x86\/pv\/hvkit-test\/dom0" [^>]*>\n {4}<testcase /);
+  });
+
+  it("HTML lists the missing hooks and the baseline review", async () => {
+    const html = formatHtml(await honest());
+    expect(html).toContain("<tr><th>a</th><td>buildDomain (2), createVcpu (2)</td></tr>");
+    expect(html).toContain("<li>fixed, remove it: <b>*/r/ok</b> (4 cells pass)");
+    expect(html).toContain("<li>stale, matches no cell: <b>zz/*</b>");
+  });
+});
+
 describe("reports", () => {
   it("the table has one row per test, one column per cell, and marks baselined cells", async () => {
     const text = formatTable(await sample());
@@ -59,7 +170,7 @@ describe("reports", () => {
 
   it("JSON carries a version and every entry", async () => {
     const data = JSON.parse(formatJson(await sample()));
-    expect(data.version).toBe(1);
+    expect(data.version).toBe(2);
     expect(data.entries).toHaveLength(9);
     expect(data.ok).toBe(false);
   });

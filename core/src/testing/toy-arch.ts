@@ -10,8 +10,8 @@ import { createStubArchPlugin, type ArchIdentity } from "../arch-stub.js";
 
 /**
  * The identity of a toy 64-bit little-endian PV arch called `name`: ELF machine 1 (no real
- * arch's), 4 KiB pages, the x86_64 data model, start_info magic `xen-3.0-<name>`;
- * `overrides` replace any of these.
+ * arch's), 4 KiB pages, the x86_64 data model, start_info magic `xen-3.0-<name>`, no
+ * features; `overrides` replace any of these.
  */
 export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> = {}): ArchIdentity {
   return {
@@ -31,14 +31,19 @@ export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> =
 
 /**
  * A toy arch ({@link toyArchIdentity}, start_info magic `xen-3.0-x86_64`) with no arch
- * hypercalls and vCPUs that do nothing; `buildDomain`, when given, builds its domains
- * (otherwise building throws, as the stub's hooks do).
+ * hypercalls, vCPUs that do nothing and no optional hooks (the core's fallbacks apply);
+ * `buildDomain`, when given, builds its domains (otherwise building throws, as the stub's
+ * hooks do).
  */
 export function idleArch(name: string, buildDomain?: ArchPlugin["buildDomain"]): ArchPlugin {
+  const identity = toyArchIdentity(name, { startInfoMagic: "xen-3.0-x86_64" });
+  const stub = createStubArchPlugin(identity);
   return {
-    ...createStubArchPlugin(toyArchIdentity(name, { startInfoMagic: "xen-3.0-x86_64" })),
+    ...identity,
     hypercalls: () => [],
     createVcpu: () => ({}) as unknown as ArchVcpu,
-    ...(buildDomain ? { buildDomain } : {}),
+    buildDomain: buildDomain ?? stub.buildDomain,
+    guestAgent: stub.guestAgent,
+    disassemble: stub.disassemble,
   };
 }
