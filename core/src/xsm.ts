@@ -126,11 +126,11 @@ export class DummyXsmPolicy implements XsmPolicy {
   checkHypercall(hook: XsmHook, caller: Domain, args: HypercallArgs): number {
     switch (hook) {
       case "console_io":
-        return this.consoleIo(caller, args.u32(0));
       case "domctl":
       case "sysctl":
-        // Decided by the handler (XsmPolicy.domctl / sysctl) once it has read the request
-        // and found the target, so the errors come in Xen's order.
+        // Decided by the handler (XsmPolicy.consoleIo, as do_console_io calls
+        // xsm_console_io; XsmPolicy.domctl / sysctl once it has read the request and found
+        // the target, so the errors come in Xen's order).
         return 0;
       default:
         return 0;
