@@ -16,4 +16,4 @@ export { builtinArchPlugins, isArchPlugin } from "./arch-packages.js";
 export { createRootContainer } from "./composition.js";
 export { tracingArchPlugin, type TraceSink, type SteppableVcpu } from "./trace.js";
 export { parseCount, parseMemoryMiB, parseList } from "./options.js";
-export { UsageError } from "./commands/run.js";
+export { UsageError } from "./usage-error.js";
