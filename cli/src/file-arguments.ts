@@ -91,8 +91,9 @@ function notRegular(st: Stats): string | null {
   return `is ${what}, not a regular file`;
 }
 
-function tooLarge(kind: FileKind, bytes: string): string {
-  return `${bytes}, more than the ${size(kind.maxBytes)} limit for ${kind.what} files`;
+function tooLarge(kind: FileKind, itIs?: string): string {
+  const limit = `more than the ${size(kind.maxBytes)} limit for ${kind.what} files`;
+  return itIs === undefined ? limit : `${itIs}, ${limit}`;
 }
 
 /** "it is 300 MiB" (in bytes when rounding would show the limit itself). */
@@ -154,9 +155,7 @@ function readBounded(fd: number, name: string, kind: FileKind, expected = 0): Ui
     if (n === 0) break;
     total += n;
     if (total > kind.maxBytes) {
-      throw new UsageError(
-        `cannot read ${kind.what} ${name}: ${tooLarge(kind, `more than ${size(kind.maxBytes)}`)}`,
-      );
+      throw new UsageError(`cannot read ${kind.what} ${name}: ${tooLarge(kind)}`);
     }
     chunks.push(chunk.subarray(0, n));
   }
