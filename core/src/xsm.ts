@@ -123,12 +123,10 @@ export class DummyXsmPolicy implements XsmPolicy {
   }
 
   /**
-   * {@inheritDoc XsmPolicy.checkHypercall}
-   *
-   * The dummy policy lets every call through here: each of its hypercall decisions needs
-   * the request, so the handler asks (console_io its command, as `do_console_io` calls
-   * `xsm_console_io`; domctl and sysctl once they have found the target, so the errors
-   * come in Xen's order).
+   * The dispatcher's check, before the handler runs: the dummy policy lets every call
+   * through here, since each of its hypercall decisions needs the request and the handler
+   * asks (console_io with its command, as `do_console_io` calls `xsm_console_io`; domctl
+   * and sysctl once they have found the target, so the errors come in Xen's order).
    */
   checkHypercall(_hook: XsmHook, _caller: Domain, _args: HypercallArgs): number {
     return 0;
