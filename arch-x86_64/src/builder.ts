@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  DomainMemoryError,
   ImageError,
   ImageErrorCode,
   SHARED_INFO,
@@ -166,8 +167,7 @@ export function buildPvDomain(
   }
   const mappedPages = Number((vEnd - vStart) >> 12n);
   if (mappedPages > nrPages) {
-    throw new ImageError(
-      ImageErrorCode.SegmentBeyondMemory,
+    throw new DomainMemoryError(
       "domain memory",
       `the initial mapping needs ${mappedPages} pages (${hex(vStart)}-${hex(vEnd)}) but the domain has ${nrPages}`,
     );
@@ -184,20 +184,11 @@ export function buildPvDomain(
   // shared_info: a hypervisor page shared with the domain (allocated first, while memory is free).
   const siFrames = mmu.allocXen(1);
   if (siFrames.length !== 1)
-    throw new ImageError(
-      ImageErrorCode.SegmentBeyondMemory,
-      "machine memory",
-      "no frame left for shared_info",
-    );
+    throw new DomainMemoryError("machine memory", "no frame left for shared_info");
   const si = siFrames[0];
   shareXenFrame(machine.memory, si, domain.id);
   const mfns = machine.allocFrames(domain, nrPages);
-  if (!mfns)
-    throw new ImageError(
-      ImageErrorCode.SegmentBeyondMemory,
-      "domain memory",
-      `cannot allocate ${nrPages} pages`,
-    );
+  if (!mfns) throw new DomainMemoryError("domain memory", `cannot allocate ${nrPages} pages`);
   const p2m = new Int32Array(nrPages);
   for (let i = 0; i < nrPages; i++) {
     p2m[i] = mfns[i];

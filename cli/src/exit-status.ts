@@ -12,7 +12,10 @@ export const ExitStatus = {
   OK: 0,
   /** `conformance`: at least one cell failed that the baseline does not expect. */
   CONFORMANCE_FAILED: 1,
-  /** Bad usage, unknown arch or mode, unreadable or malformed image, unfinished arch port. */
+  /**
+   * Bad usage, unknown arch or mode, unreadable or malformed image, too little memory for
+   * the image, an output that cannot be written, unfinished arch port.
+   */
   USAGE: 2,
   /** `run`: every vCPU blocked with nothing pending (the guest can never make progress). */
   DEADLOCK: 3,
@@ -42,7 +45,7 @@ export const EXIT_STATUS_HELP = `Exit status:
   0    the guest shut down with reason poweroff (conformance: every cell passed)
   1    conformance: a cell failed that the baseline does not expect
   2    usage error, unknown arch or mode, unreadable or malformed image,
-       or an arch port whose hooks are still stubs
+       too little --memory, or an arch port whose hooks are still stubs
   3    deadlock: every vCPU blocked with nothing pending
   10+r the guest shut down with reason r: 11 reboot, 12 suspend, 13 crash,
        14 watchdog, 15 soft_reset

@@ -15,5 +15,5 @@ export type { CliIo, CliStream } from "./cli-io.js";
 export { builtinArchPlugins, isArchPlugin } from "./arch-packages.js";
 export { createRootContainer } from "./composition.js";
 export { tracingArchPlugin, type TraceSink, type SteppableVcpu } from "./trace.js";
-export { parseCount, parseMemoryMiB, parseList } from "./options.js";
-export { UsageError } from "./commands/run.js";
+export { MAX_COUNT, parseCount, parseMemoryMiB, parseList } from "./options.js";
+export { UsageError } from "./usage-error.js";

@@ -1,11 +1,16 @@
 /**
- * Parsers for option values shared by the commands. Each throws commander's
- * `InvalidArgumentError`, which the program turns into a usage error (exit 2).
+ * Parsers for option values shared by the commands. The parsers commander calls throw its
+ * `InvalidArgumentError`, which the program turns into a usage error (exit 2). Values
+ * that name one of a fixed set (arch, mode, role, guest set) are accepted in any case.
  *
  * @module
  */
 import { InvalidArgumentError } from "commander";
 import { MAX_MEMORY_MIB, MAX_VCPUS_PER_DOMAIN } from "@hvkit/core";
+import { UsageError } from "./usage-error.js";
+
+/** The largest count {@link parseCount} accepts: 2^53 − 1, the largest exact whole number. */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 const SUFFIX: Readonly<Record<string, number>> = {
   "": 1,
@@ -19,11 +24,16 @@ const SUFFIX: Readonly<Record<string, number>> = {
 
 /**
  * Parses a positive count: digits (with optional `_` separators) and an optional decimal
- * suffix k, M or G (`50M` = 50,000,000).
+ * suffix k, M or G (`50M` = 50,000,000), at most {@link MAX_COUNT}.
  */
 export function parseCount(text: string): number {
   const m = /^(\d[\d_]*)([kKmMgG]?)$/.exec(text.trim());
   const value = m ? Number(m[1].replace(/_/g, "")) * SUFFIX[m[2]] : NaN;
+  if (value > MAX_COUNT) {
+    throw new InvalidArgumentError(
+      `expected at most ${MAX_COUNT} (2^53 - 1, about 9000000G), got "${text}"`,
+    );
+  }
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new InvalidArgumentError(
       `expected a positive whole number such as 1000000 or 50M, got "${text}"`,
@@ -74,4 +84,16 @@ export function parseRunRole(text: string): RunRole {
   if (t === "dom0") return "dom0";
   if (t === "domu") return "domU";
   throw new InvalidArgumentError(`expected dom0 or domu, got "${text}"`);
+}
+
+/**
+ * The spelling in `known` of `given`, compared without regard to case (`PV` is `pv`,
+ * `DomU` is `domU`). Throws {@link UsageError} `unknown <what> "<given>" (known: ...)`
+ * when none matches.
+ */
+export function knownName<T extends string>(what: string, given: string, known: readonly T[]): T {
+  const name = known.find((k) => k.toLowerCase() === given.toLowerCase());
+  if (name === undefined)
+    throw new UsageError(`unknown ${what} "${given}" (known: ${known.join(", ")})`);
+  return name;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createStubArchPlugin, ShutdownReason } from "@hvkit/core";
@@ -7,7 +15,7 @@ import { toyArchIdentity } from "@hvkit/core/testing";
 import { runCli } from "./program.js";
 import { createRootContainer } from "./composition.js";
 import { shutdownExitStatus } from "./exit-status.js";
-import { parseCount, parseList, parseMemoryMiB } from "./options.js";
+import { MAX_COUNT, knownName, parseCount, parseList, parseMemoryMiB } from "./options.js";
 import type { CliIo } from "./cli-io.js";
 
 function capture(isTTY = false): CliIo & { out: () => string; err: () => string } {
@@ -80,8 +88,14 @@ describe("hvkit command line", () => {
     ],
     [["conformance", "--shard", "3/2"], /--shard wants i\/n/],
     [["conformance", "--arch", "nope"], /unknown arch "nope" \(known: toy\)/],
-    [["conformance", "--baseline", "/nonexistent/b.json"], /cannot read baseline/],
-    [["conformance", "--xtf", "/nonexistent-dir"], /cannot read XTF folder/],
+    [
+      ["conformance", "--baseline", "/nonexistent/b.json"],
+      /^hvkit: cannot read baseline \/nonexistent\/b\.json: no such file\n$/,
+    ],
+    [
+      ["conformance", "--xtf", "/nonexistent-dir"],
+      /^hvkit: --xtf \/nonexistent-dir: no such folder\n$/,
+    ],
     [
       ["conformance", "--guest", "linux"],
       /unknown guest set "linux" \(known: hvkit-test, hvkit-c, xtf\)/,
@@ -245,6 +259,175 @@ describe("hvkit conformance with nothing to run", () => {
       ),
     );
     expect(JSON.parse(readFileSync(json, "utf8"))).toMatchObject({ ok: false, version: 2 });
+  });
+});
+
+describe("bad input found by trying", () => {
+  const toy = () => createRootContainer([stub]);
+  const fifo = join(tmp, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const big = join(tmp, "big.elf");
+  writeFileSync(big, "");
+  truncateSync(big, 300 * 1024 * 1024); // sparse: costs no disk
+
+  it.each([
+    ["/dev/zero", "is a character device, not a regular file"],
+    [fifo, "is a FIFO, not a regular file"],
+    [tmp, "is a directory"],
+    [big, "it is 300 MiB, more than the 256 MiB limit for image files"],
+  ])("inspect and run refuse %s at once (exit 2), reading nothing", async (path, why) => {
+    for (const argv of [
+      ["inspect", path],
+      ["run", "--arch", "toy", path],
+    ]) {
+      const io = capture();
+      expect(await runCli(argv, io, toy())).toBe(2);
+      expect(io.err()).toBe(`hvkit: cannot read image ${path}: ${why}\n`);
+      expect(io.out()).toBe("");
+    }
+  });
+
+  it("says the size in bytes when rounding would show the limit itself", async () => {
+    const edge = join(tmp, "edge.elf");
+    writeFileSync(edge, "");
+    truncateSync(edge, 256 * 1024 * 1024 + 1);
+    const io = capture();
+    expect(await runCli(["inspect", edge], io, toy())).toBe(2);
+    expect(io.err()).toMatch(/it is 268435457 bytes, more than the 256 MiB limit/);
+  });
+
+  it("--baseline that is not a regular file, or not JSON, is refused before the run", async () => {
+    const notJson = join(tmp, "baseline.txt");
+    writeFileSync(notJson, "entries: none");
+    for (const [path, message] of [
+      ["/dev/zero", /^hvkit: cannot read baseline \/dev\/zero: is a character device/],
+      [fifo, /^hvkit: cannot read baseline .*fifo: is a FIFO/],
+      [notJson, /^hvkit: .*baseline\.txt: not JSON/],
+    ] as const) {
+      const io = capture();
+      expect(await runCli(["conformance", "--baseline", path], io, toy())).toBe(2);
+      expect(io.err()).toMatch(message);
+      expect(io.err()).not.toMatch(/\[1\//); // no cell ran
+    }
+  });
+
+  it("--xtf with a file says it wants a folder", async () => {
+    const io = capture();
+    expect(await runCli(["conformance", "--xtf", image], io, toy())).toBe(2);
+    expect(io.err()).toBe(
+      `hvkit: --xtf ${image}: not a folder; give the folder XTF was built in ` +
+        "(test-<env>-<name> images are found in it and up to two levels below)\n",
+    );
+  });
+
+  it("--xtf: an xl config that is a FIFO and an oversized image are refused before the run", async () => {
+    const withFifo = join(tmp, "xtf-fifo");
+    mkdirSync(withFifo);
+    writeFileSync(join(withFifo, "test-pv64-example"), new Uint8Array(64));
+    execFileSync("mkfifo", [join(withFifo, "test-pv64-example.cfg")]);
+    const io = capture();
+    expect(await runCli(["conformance", "--xtf", withFifo], io, toy())).toBe(2);
+    expect(io.err()).toBe(
+      `hvkit: cannot read xl config ${join(withFifo, "test-pv64-example.cfg")}: is a FIFO, not a regular file\n`,
+    );
+    const withBig = join(tmp, "xtf-big");
+    mkdirSync(withBig);
+    const bigImage = join(withBig, "test-pv64-big");
+    writeFileSync(bigImage, "");
+    truncateSync(bigImage, 257 * 1024 * 1024);
+    const io2 = capture();
+    expect(await runCli(["conformance", "--xtf", withBig], io2, toy())).toBe(2);
+    expect(io2.err()).toBe(
+      `hvkit: cannot read image ${bigImage}: it is 257 MiB, more than the 256 MiB limit for image files\n`,
+    );
+  });
+
+  it("report outputs that cannot be written fail before the run, naming option and path", async () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "");
+    for (const [argv, message] of [
+      [["--junit", tmp], `hvkit: --junit ${tmp}: is a directory; give a file name to write to\n`],
+      [
+        ["--html", tmp + "/"],
+        `hvkit: --html ${tmp}/: is a directory; give a file name to write to\n`,
+      ],
+      [
+        ["--json", join(file, "r.json")],
+        `hvkit: --json ${join(file, "r.json")}: cannot be created: ${file} is not a folder\n`,
+      ],
+      [
+        ["--junit", "/dev/null/deeper/j.xml"],
+        "hvkit: --junit /dev/null/deeper/j.xml: cannot be created: /dev/null is not a folder\n",
+      ],
+    ] as const) {
+      const io = capture();
+      const status = await runCli(
+        ["conformance", "--no-baseline", "--filter", "abi/", ...argv],
+        io,
+        toy(),
+      );
+      expect(status).toBe(2);
+      expect(io.err()).toBe(message); // no progress line: nothing ran
+      expect(io.out()).toBe("");
+    }
+    // A new file in a folder that does not exist yet is fine (the folder is made).
+    const fresh = join(tmp, "new", "deeper", "j.xml");
+    const io = capture();
+    expect(
+      await runCli(
+        ["conformance", "--no-baseline", "--filter", "abi/", "--junit", fresh],
+        io,
+        toy(),
+      ),
+    ).toBe(0);
+    expect(existsSync(fresh)).toBe(true);
+  });
+
+  it("states the largest --max-instructions", async () => {
+    const io = capture();
+    expect(
+      await runCli(
+        ["run", "--arch", "toy", "--max-instructions", "99999999999999999999", image],
+        io,
+        toy(),
+      ),
+    ).toBe(2);
+    expect(io.err()).toMatch(
+      /--max-instructions <N>.*invalid\. expected at most 9007199254740991 \(2\^53 - 1, about 9000000G\)/,
+    );
+    expect(parseCount("9000000G")).toBe(9e15);
+    expect(parseCount(String(MAX_COUNT))).toBe(MAX_COUNT);
+    expect(() => parseCount(String(MAX_COUNT + 1))).toThrow(/at most 9007199254740991/);
+  });
+
+  it("takes names of a fixed set in any case, in both commands", async () => {
+    const io = capture(false);
+    const status = await runCli(
+      [
+        "conformance",
+        "--no-baseline",
+        "--filter",
+        "abi/",
+        "--arch",
+        "TOY",
+        "--mode",
+        "PV",
+        "--guest",
+        "HVKIT-Test",
+        "--role",
+        "DOMU",
+      ],
+      io,
+      toy(),
+    );
+    expect(status).toBe(0);
+    expect(io.err()).toBe("[1/1] SUCCESS     toy/pv/hvkit-test/domU/abi/published-sizes\n");
+    const run = capture();
+    expect(await runCli(["run", "--arch", "Toy", "--mode", "PV", image], run, toy())).toBe(2);
+    // Past arch and mode: the stub arch's missing hook is what stops it.
+    expect(run.err()).toMatch(/cannot boot images yet/);
+    expect(knownName("mode", "Hvm-VMX", ["pv", "hvm-vmx"])).toBe("hvm-vmx");
+    expect(() => knownName("mode", "pv64", ["pv"])).toThrow('unknown mode "pv64" (known: pv)');
   });
 });
 

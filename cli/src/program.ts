@@ -8,20 +8,34 @@ import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
-import { ARCH_REGISTRY } from "@hvkit/core";
+import { ARCH_REGISTRY, MAX_MEMORY_MIB } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { createRootContainer } from "./composition.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
-import { parseCount, parseList, parseMemoryMiB, parseRunRole, parseVcpus } from "./options.js";
+import { CONSOLE_INPUT_FILE, IMAGE_FILE, type FileKind } from "./file-arguments.js";
+import {
+  MAX_COUNT,
+  parseCount,
+  parseList,
+  parseMemoryMiB,
+  parseRunRole,
+  parseVcpus,
+} from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
 import { inspectCommand } from "./commands/inspect.js";
-import { UsageError, runCommand, type RunCommandOptions } from "./commands/run.js";
+import { runCommand, type RunCommandOptions } from "./commands/run.js";
+import { UsageError } from "./usage-error.js";
 
 /** The command's name. */
 export const COMMAND_NAME = "hvkit";
 
 /** The version printed by `--version`. */
 export const VERSION = "0.0.0";
+
+/** A file kind's limit as help texts print it ("256 MiB"). */
+function mib(kind: FileKind): string {
+  return `${kind.maxBytes / (1024 * 1024)} MiB`;
+}
 
 function buildProgram(
   io: CliIo,
@@ -33,8 +47,11 @@ function buildProgram(
   const program = new Command(COMMAND_NAME);
   program
     .description(
-      "hvkit: a porting kit and conformance suite for a Xen-style hypervisor.\n" +
-        "Boots guest kernels on per-ISA interpreters behind Xen's real public ABI.",
+      "hvkit: a porting kit and conformance suite for a Xen-style hypervisor. " +
+        "Boots guest kernels on per-ISA interpreters behind Xen's real public ABI.\n\n" +
+        'Messages about guests and the hypervisor go to stderr prefixed "(hvkit)"; problems ' +
+        'with the command line itself (exit 2) are prefixed "hvkit:". Values naming an arch, ' +
+        "mode, role or guest set may be given in any case.",
     )
     .version(VERSION)
     .exitOverride()
@@ -53,12 +70,16 @@ function buildProgram(
     .command("run")
     .summary("boot an image as the initial domain (or a domU) and run it")
     .description(
-      "Boot <image> as the initial domain (dom0), as Xen boots the kernel it is given, and run it.\n" +
-        "With --role domu: an unprivileged domU (domain 1) under a built-in dom0;\n" +
-        "its PV console ring goes to stdout and the exit status is the domU's.\n" +
-        "What the guest writes through console_io goes to stdout, byte for byte, as it comes;\n" +
-        "hypervisor messages (a domain crash with registers and the faulting instruction) go to stderr.\n" +
-        "The exit status says how the guest ended.",
+      "Boot <image> as the initial domain (dom0), as Xen boots the kernel it is given, and " +
+        "run it. With --role domu it boots instead as an unprivileged domU (domain 1) under " +
+        "a built-in dom0; the domU's PV console ring goes to stdout and the exit status is " +
+        "the domU's.\n\n" +
+        "What the guest writes through console_io goes to stdout, byte for byte, as it comes. " +
+        'Hypervisor messages go to stderr, prefixed "(hvkit)": a domain crash with registers ' +
+        "and the faulting instruction, a console_io write refused to a domU, how the run " +
+        "ended. The exit status says how the guest ended.\n\n" +
+        `Only regular files are read: an image of at most ${mib(IMAGE_FILE)}, console input ` +
+        `of at most ${mib(CONSOLE_INPUT_FILE)}.`,
     )
     .argument("<image>", "ELF kernel image with Xen notes")
     .requiredOption("--arch <arch>", `arch to run (${archNames})`)
@@ -68,7 +89,8 @@ function buildProgram(
     )
     .option(
       "--memory <MiB>",
-      `machine memory in MiB (default ${DEFAULT_MEMORY_MIB})`,
+      `machine memory in MiB, 1 to ${MAX_MEMORY_MIB} (default ${DEFAULT_MEMORY_MIB}; when ` +
+        "the image needs more, the error says how much)",
       parseMemoryMiB,
     )
     .option("--cmdline <string>", "kernel command line (start_info.cmd_line)")
@@ -92,7 +114,8 @@ function buildProgram(
     )
     .option(
       "--max-instructions <N>",
-      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}; k/M/G suffixes)`,
+      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
+        `at most ${MAX_COUNT}; k/M/G suffixes)`,
       parseCount,
     )
     .option(
@@ -114,7 +137,8 @@ function buildProgram(
     .command("inspect")
     .summary("print an image's ELF header, segments and Xen notes")
     .description(
-      "Print what the loader sees in <image>: ELF header summary, loadable segments and decoded Xen notes.",
+      "Print what the loader sees in <image>: ELF header summary, loadable segments and " +
+        `decoded Xen notes. The image must be a regular file of at most ${mib(IMAGE_FILE)}.`,
     )
     .argument("<image>", "ELF kernel image")
     .addHelpText(
@@ -127,10 +151,12 @@ function buildProgram(
     .command("conformance")
     .summary("run the conformance suite and print the matrix")
     .description(
-      "Run the conformance suite over arch × mode × guest × role × test and print the matrix.\n" +
-        "Each cell runs in a fresh machine. Results use XTF's lattice (SUCCESS < SKIP < ERROR < FAILURE)\n" +
-        "plus UNSUPPORTED for cells declined by design. Cells listed in the baseline as expected\n" +
-        "failures or flakes do not fail the run. Progress goes to stderr.",
+      "Run the conformance suite over arch × mode × guest × role × test and print the " +
+        "matrix. Each cell runs in a fresh machine. Results use XTF's lattice (SUCCESS < " +
+        "SKIP < ERROR < FAILURE) plus UNSUPPORTED for cells declined by design. Cells listed " +
+        "in the baseline as expected failures or flakes do not fail the run.\n\n" +
+        "Progress goes to stderr. Report files (--json, --junit, --html) are checked before " +
+        "the run starts. Names in --arch, --mode, --guest and --role may be given in any case.",
     )
     .option("--arch <list>", `arches, comma-separated (default: all: ${archNames})`, parseList)
     .option("--mode <list>", "guest modes, comma-separated (default: each arch's own)", parseList)
@@ -168,9 +194,10 @@ function buildProgram(
         `  $ ${COMMAND_NAME} conformance --shard 2/4 --junit junit-2.xml\n` +
         `  $ ${COMMAND_NAME} conformance --xtf ~/src/xtf\n\nExit status:\n` +
         `  0    every cell passed (or failed as the baseline expects)\n  1    some cell failed unexpectedly\n` +
-        `  2    usage error (unknown arch or role, bad --shard, unreadable baseline or XTF folder),\n` +
-        `       or nothing to run (a --filter that matches no entry, --guest xtf without --xtf,\n` +
-        `       only UNSUPPORTED cells such as XTF images no registered arch can run)\n`,
+        `  2    usage error: unknown arch, mode, guest set or role, bad --shard, unreadable\n` +
+        `       baseline or XTF folder, a report file that cannot be written; or nothing to\n` +
+        `       run (a --filter that matches no entry, --guest xtf without --xtf, only\n` +
+        `       UNSUPPORTED cells such as XTF images no registered arch can run)\n`,
     )
     .action(async (opts: ConformanceCommandOptions) =>
       setStatus(await conformanceCommand(io, root, arches, opts)),

@@ -106,6 +106,36 @@ describe("XTF images", () => {
     ]);
   });
 
+  it("reads images and xl configs only through the reader it is given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+    writeFileSync(join(dir, "test-pv64-example"), "on disk");
+    writeFileSync(join(dir, "test-pv64-example.cfg"), 'cmdline="on disk"\n');
+    const reads: string[] = [];
+    const read = (path: string, kind: "image" | "xl config") => {
+      reads.push(`${kind} ${path.slice(dir.length + 1)}`);
+      return new TextEncoder().encode(
+        kind === "image" ? "from reader" : 'cmdline="read"\nvcpus=3\n',
+      );
+    };
+    const images = findXtfImages(dir, read);
+    expect(images.map((i) => i.cmdline)).toEqual(["read"]);
+    const booted: unknown[] = [];
+    const cell = fakeCell({ console: "Test result: SUCCESS\n" });
+    await xtfTests(images, read)[0].run({
+      ...cell,
+      boot: (image, opts) => {
+        booted.push(new TextDecoder().decode(image), opts?.vcpus);
+        return cell.boot(image, opts);
+      },
+    });
+    expect(booted).toEqual(["from reader", 3]);
+    expect(reads).toEqual([
+      "xl config test-pv64-example.cfg",
+      "image test-pv64-example",
+      "xl config test-pv64-example.cfg",
+    ]);
+  });
+
   it.each([
     ["--- Xen Test Framework ---\nTest result: SUCCESS\n", {}, "SUCCESS"],
     ["Test result: SKIP\n", {}, "SKIP"],

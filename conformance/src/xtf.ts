@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { GuestMode } from "@hvkit/core";
 import { ShutdownReason } from "@hvkit/core";
@@ -75,11 +75,21 @@ export interface XtfImage {
 const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_-]+)$/;
 
 /**
+ * Reads a file found in the XTF folder, an image or an xl config, whole. The `hvkit`
+ * command passes its own, which refuses anything but a regular file of bounded size; the
+ * default reads the file as it is.
+ */
+export type XtfFileReader = (path: string, kind: "image" | "xl config") => Uint8Array;
+
+const readWhole: XtfFileReader = (path) => new Uint8Array(readFileSync(path));
+
+/**
  * Finds XTF images under `dir` (its own files and, as an XTF build tree has them, those
  * one and two levels down, e.g. `tests/example/test-pv64-example`), sorted by name.
  * Files whose `<env>` is none of XTF's environments are not XTF images and are left out.
+ * xl configs are read with `read`.
  */
-export function findXtfImages(dir: string): XtfImage[] {
+export function findXtfImages(dir: string, read: XtfFileReader = readWhole): XtfImage[] {
   const found = new Map<string, XtfImage>();
   const walk = (d: string, depth: number): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
@@ -103,7 +113,7 @@ export function findXtfImages(dir: string): XtfImage[] {
         const cfg = `${path}${v === "" ? "" : `~${v}`}.cfg`;
         const name = v === "" ? m[2] : `${m[2]}~${v}`;
         if (!found.has(key))
-          found.set(key, { env: m[1], name, path, cfg, cmdline: xtfCmdline(cfg) });
+          found.set(key, { env: m[1], name, path, cfg, cmdline: xtfCmdline(cfg, read) });
       }
     }
   };
@@ -119,18 +129,16 @@ export const XTF_ROLES: readonly GuestRole[] = ["dom0", "domU"];
 /** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
 export const XTF_MAX_INSTRUCTIONS = 500_000_000;
 
-/** The text of an xl config, "" when it cannot be read. */
-function readCfg(cfgPath: string): string {
-  try {
-    return readFileSync(cfgPath, "latin1");
-  } catch {
-    return "";
-  }
+const latin1 = new TextDecoder("latin1");
+
+/** The text of an xl config, "" when there is none. */
+function readCfg(cfgPath: string, read: XtfFileReader): string {
+  return existsSync(cfgPath) ? latin1.decode(read(cfgPath, "xl config")) : "";
 }
 
 /** The `cmdline="..."` of an xl config (XTF writes a variation's name there), else "". */
-export function xtfCmdline(cfgPath: string): string {
-  const m = /^\s*cmdline\s*=\s*"([^"]*)"\s*$/m.exec(readCfg(cfgPath));
+export function xtfCmdline(cfgPath: string, read: XtfFileReader = readWhole): string {
+  const m = /^\s*cmdline\s*=\s*"([^"]*)"\s*$/m.exec(readCfg(cfgPath, read));
   return m ? m[1] : "";
 }
 
@@ -138,15 +146,18 @@ export function xtfCmdline(cfgPath: string): string {
  * vCPUs an XTF image asks for: `vcpus=N` in the xl config beside it (`<image>.cfg`, as
  * XTF's build writes it, or a variation's `<image>~<variation>.cfg`), else 1.
  */
-export function xtfVcpus(cfgPath: string): number {
-  const cfg = readCfg(cfgPath);
+export function xtfVcpus(cfgPath: string, read: XtfFileReader = readWhole): number {
+  const cfg = readCfg(cfgPath, read);
   const m = /^\s*vcpus\s*=\s*(\d+)\s*$/m.exec(cfg);
   const n = m ? Number(m[1]) : 1;
   return n >= 1 && n <= 128 ? n : 1;
 }
 
-/** Makes one conformance test per image. */
-export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
+/** Makes one conformance test per image; its image and xl config are read with `read`. */
+export function xtfTests(
+  images: readonly XtfImage[],
+  read: XtfFileReader = readWhole,
+): ConformanceTest[] {
   return images.map((image): ConformanceTest => {
     const env = XTF_ENVIRONMENTS[image.env];
     return {
@@ -160,9 +171,9 @@ export function xtfTests(images: readonly XtfImage[]): ConformanceTest[] {
         roles: XTF_ROLES,
       },
       run(ctx) {
-        const run = ctx.boot(new Uint8Array(readFileSync(image.path)), {
+        const run = ctx.boot(read(image.path, "image"), {
           maxInstructions: XTF_MAX_INSTRUCTIONS,
-          vcpus: xtfVcpus(image.cfg),
+          vcpus: xtfVcpus(image.cfg, read),
           cmdline: image.cmdline,
         });
         for (const line of run.console.split("\n").slice(-8)) if (line !== "") ctx.log(line);

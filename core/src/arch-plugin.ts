@@ -232,7 +232,8 @@ export interface ArchPlugin {
    * Builds a domain as Xen's domain builder does for this arch and mode: allocates and
    * loads memory, builds the initial address space, start_info (or device tree), shared
    * info, the hypercall page if the arch has one, and the boot vCPU's entry state.
-   * Throws {@link ImageError} for an image this arch cannot boot (saying what and where).
+   * Throws {@link ImageError} for an image this arch cannot boot (saying what and where),
+   * and {@link DomainMemoryError} when the image needs more memory than the domain has.
    * For a domU (`request.initial` false) it also sets aside a zeroed xenstore page and a
    * console page (connection XENCONSOLE_DISCONNECTED, as `xc_dom_console_init`), writes
    * their frames and `request`'s ports into start_info, and returns the frames; an arch

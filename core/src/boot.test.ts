@@ -77,7 +77,7 @@ describe("bootInitialDomain", () => {
     const { machine } = fakeMachine({
       build: ({ machine: m, domain }) => {
         m.allocFrames(domain, 10);
-        throw new ImageError(ImageErrorCode.SegmentBeyondMemory, "program header 0", "too big");
+        throw new ImageError(ImageErrorCode.BadSegment, "program header 0", "too big");
       },
     });
     const before = machine.freeFrameCount();

@@ -65,8 +65,8 @@ const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 /**
  * Parses `image` (unless it already is an {@link ElfImage}), creates domain 0 (privileged),
  * lets the arch build it (`ArchPlugin.buildDomain` with `initial: true`) and makes vCPU 0
- * runnable. Image problems surface as the loader's or builder's `ImageError`; the
- * half-built domain is destroyed first, so the machine is left as it was.
+ * runnable. Image problems surface as the loader's or builder's `ImageError` (too little
+ * memory as `DomainMemoryError`); the half-built domain is destroyed first, so the machine is left as it was.
  */
 export function bootInitialDomain(
   machine: Machine,

@@ -89,6 +89,11 @@ export class Domain {
   controllerPauseCount = 0;
   /** A debugger is attached (domctl setdebugging; XEN_DOMINF_debugged). */
   debuggerAttached = false;
+  /**
+   * console_io writes XSM refused (a domU under the default policy). hvkit's own count,
+   * not Xen's: the first refusal is reported as a hypervisor message.
+   */
+  consoleWritesRefused = 0;
   /** Why the domain shut down, once it has (Xen's reported reason; see {@link Domain.shutdownCode}). */
   shutdownReason: ShutdownReason | null = null;
   /**

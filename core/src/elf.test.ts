@@ -10,7 +10,7 @@ import {
   XenElfNote,
   type ElfLoadOptions,
 } from "./elf.js";
-import { ImageError, ImageErrorCode } from "./errors.js";
+import { DomainMemoryError, ImageError, ImageErrorCode } from "./errors.js";
 
 const X86_64: ElfLoadOptions = {
   elfMachines: [EM_X86_64],
@@ -404,12 +404,10 @@ describe("every ImageError code", () => {
       /XEN_ELFNOTE_ENTRY at file offset/,
     );
   });
-  it("segment-beyond-memory", () => {
-    expectImageError(
-      () => load(xtfLike(), { ...X86_64, memoryBytes: 0x104000 }),
-      ImageErrorCode.SegmentBeyondMemory,
-      /program header 1/,
-    );
+  it("a segment beyond the domain's memory is a DomainMemoryError, not a bad image", () => {
+    const small = () => load(xtfLike(), { ...X86_64, memoryBytes: 0x104000 });
+    expect(small).toThrow(DomainMemoryError);
+    expect(small).toThrow(/program header 1 .*beyond the domain's 0x104000 bytes of memory/);
     expect(() => load(xtfLike(), { ...X86_64, memoryBytes: 0x105000 })).not.toThrow();
   });
   it("bad-addresses: PADDR_OFFSET without VIRT_BASE, p_paddr below PADDR_OFFSET, INIT_P2M inside the image", () => {
@@ -486,7 +484,6 @@ describe("every ImageError code", () => {
         "unsupported-feature",
         "overlapping-segments",
         "entry-outside-segments",
-        "segment-beyond-memory",
         "bad-addresses",
         "bad-hypercall-page",
       ].sort(),

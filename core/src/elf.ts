@@ -12,7 +12,7 @@
  * @module
  */
 import type { Endianness } from "./arch-plugin.js";
-import { ImageError, ImageErrorCode } from "./errors.js";
+import { DomainMemoryError, ImageError, ImageErrorCode } from "./errors.js";
 import { XenFeature } from "./abi/numbers.js";
 
 /** `e_machine` of 32-bit x86. */
@@ -1059,7 +1059,8 @@ function noteWhere(image: ElfImage, type: XenElfNote, legacyKey: string): string
  *   notes, virtual = p_paddr).
  * - The entry is ENTRY, else e_entry, and must lie inside a loadable segment.
  *
- * @throws {@link ImageError}.
+ * @throws {@link ImageError} for a bad image; {@link DomainMemoryError} when a segment
+ * lies beyond `options.memoryBytes` (the image may be fine, the domain is too small).
  */
 export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {}): LoadLayout {
   const x = image.xen;
@@ -1192,8 +1193,7 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
     const mem = BigInt(options.memoryBytes);
     for (const s of segments) {
       if (s.physicalAddress + s.memSize > mem) {
-        throw new ImageError(
-          ImageErrorCode.SegmentBeyondMemory,
+        throw new DomainMemoryError(
           `program header ${s.header.index} (file offset ${hex(s.header.headerOffset)})`,
           `the segment ends at pseudo-physical ${hex(s.physicalAddress + s.memSize)}, beyond the domain's ${hex(mem)} bytes of memory`,
         );

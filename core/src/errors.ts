@@ -56,8 +56,6 @@ export enum ImageErrorCode {
   OverlappingSegments = "overlapping-segments",
   /** The entry point is not inside any loadable segment. */
   EntryOutsideSegments = "entry-outside-segments",
-  /** A segment (after relocation) does not fit in the domain's memory. */
-  SegmentBeyondMemory = "segment-beyond-memory",
   /** VIRT_BASE / PADDR_OFFSET place the image impossibly (below zero, above the kernel). */
   BadAddresses = "bad-addresses",
   /** The hypercall page is outside the image, or not page-aligned. */
@@ -80,6 +78,25 @@ export class ImageError extends HvkitError {
     readonly detail: string,
   ) {
     super(`bad kernel image (${code}) at ${where}: ${detail}`);
+  }
+}
+
+/**
+ * A domain too small for the image built into it: the image may be fine, the memory given
+ * to the domain (or the machine) is not enough. A configuration problem, kept apart from
+ * {@link ImageError} so that a front end asks for more memory instead of blaming the
+ * image. {@link DomainMemoryError.where} names the build step that ran out.
+ */
+export class DomainMemoryError extends HvkitError {
+  /**
+   * @param where - the loader or builder step that needs more (e.g. `program header 0`).
+   * @param detail - what it needs and what the domain has, in words.
+   */
+  constructor(
+    readonly where: string,
+    readonly detail: string,
+  ) {
+    super(`domain memory too small at ${where}: ${detail}`);
   }
 }
 

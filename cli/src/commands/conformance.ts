@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { SingleBar, Presets } from "cli-progress";
-import type { ArchRegistry, GuestMode } from "@hvkit/core";
+import { ALL_GUEST_MODES, type ArchRegistry } from "@hvkit/core";
 import {
   CONFORMANCE_TESTS,
   DEFAULT_BASELINE_PATH,
@@ -20,17 +20,28 @@ import {
   formatJson,
   formatJunit,
   formatTable,
-  loadBaseline,
+  parseBaseline,
   parseShard,
   runSuite,
   xtfTests,
   type Baseline,
   type ConformanceTest,
-  type GuestRole,
+  type XtfFileReader,
 } from "@hvkit/conformance";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus } from "../exit-status.js";
-import { UsageError, describeReadError } from "./run.js";
+import {
+  BASELINE_FILE,
+  IMAGE_FILE,
+  XL_CONFIG_FILE,
+  checkFileArgument,
+  checkFolderArgument,
+  checkOutputFile,
+  describeFileError,
+  readFileArgument,
+} from "../file-arguments.js";
+import { knownName } from "../options.js";
+import { UsageError } from "../usage-error.js";
 
 /** Options of `hvkit conformance`, as parsed. */
 export interface ConformanceCommandOptions {
@@ -40,7 +51,7 @@ export interface ConformanceCommandOptions {
   readonly mode?: string[];
   /** Guest sets (default: `hvkit-test`, or `xtf` with `--xtf`). */
   readonly guest?: string[];
-  /** Roles, `dom0` and/or `domU`, any case (default: both). */
+  /** Roles, `dom0` and/or `domU` (default: both). */
   readonly role?: string[];
   /** Substring filter on entry ids. */
   readonly filter?: string;
@@ -63,30 +74,13 @@ function writeReport(path: string, text: string): void {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${describeReadError(e)}`);
+    throw new UsageError(`cannot write ${path}: ${describeFileError(e)}`);
   }
 }
 
-/** Every guest mode name (the `GuestMode` union). */
-const GUEST_MODES: readonly GuestMode[] = ["pv", "hvm-vmx", "hvm-svm", "vt-i", "hv"];
-
-function checkKnown(
-  what: string,
-  given: readonly string[] | undefined,
-  known: readonly string[],
-): void {
-  const unknown = (given ?? []).filter((g) => !known.includes(g));
-  if (unknown.length > 0)
-    throw new UsageError(`unknown ${what} "${unknown[0]}" (known: ${known.join(", ")})`);
-}
-
-/** A `--role` name in the matrix's spelling (`domu` → `domU`); unknown names are usage errors. */
-function canonicalRole(given: string): GuestRole {
-  const role = ROLES.find((r) => r.toLowerCase() === given.toLowerCase());
-  if (role === undefined)
-    throw new UsageError(`unknown role "${given}" (known: ${ROLES.join(", ")})`);
-  return role;
-}
+/** Reads the files under `--xtf` (images and xl configs) with the command's bounded reader. */
+const readXtfFile: XtfFileReader = (path, kind) =>
+  readFileArgument(path, kind === "image" ? IMAGE_FILE : XL_CONFIG_FILE);
 
 /** Runs `hvkit conformance`; returns the exit status. */
 export async function conformanceCommand(
@@ -95,46 +89,61 @@ export async function conformanceCommand(
   arches: ArchRegistry,
   options: ConformanceCommandOptions,
 ): Promise<number> {
-  for (const name of options.arch ?? []) {
-    if (!arches.has(name)) {
-      throw new UsageError(`unknown arch "${name}" (known: ${arches.names().join(", ")})`);
-    }
-  }
+  // Names of a fixed set are taken in any case and passed on in their own spelling.
+  const archNames = options.arch?.map((a) => knownName("arch", a, arches.names()));
+  const modes = options.mode?.map((m) => knownName("mode", m, ALL_GUEST_MODES));
+  const roles = options.role?.map((r) => knownName("role", r, ROLES));
+  const guestSets = options.guest?.map((g) =>
+    knownName("guest set", g, [...GUEST_SETS, XTF_GUEST_SET]),
+  );
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   if (shard === null)
     throw new UsageError(`--shard wants i/n with 1 ≤ i ≤ n, got "${options.shard}"`);
+  for (const [option, path] of [
+    ["--json", options.json],
+    ["--junit", options.junit],
+    ["--html", options.html],
+  ] as const) {
+    if (path !== undefined) checkOutputFile(option, path);
+  }
   let baseline: Baseline | undefined;
   if (options.baseline !== false) {
+    const path = options.baseline ?? DEFAULT_BASELINE_PATH;
+    const text = new TextDecoder().decode(readFileArgument(path, BASELINE_FILE));
     try {
-      baseline = loadBaseline(options.baseline ?? DEFAULT_BASELINE_PATH);
+      baseline = parseBaseline(text, path);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
   }
   const tests: ConformanceTest[] = [...CONFORMANCE_TESTS];
   if (options.xtf !== undefined) {
+    checkFolderArgument(
+      "--xtf",
+      options.xtf,
+      "give the folder XTF was built in (test-<env>-<name> images are found in it and up to two levels below)",
+    );
     let found;
     try {
-      found = findXtfImages(options.xtf);
+      found = findXtfImages(options.xtf, readXtfFile);
     } catch (e) {
-      throw new UsageError(`cannot read XTF folder ${options.xtf}: ${describeReadError(e)}`);
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot read XTF folder ${options.xtf}: ${describeFileError(e)}`);
     }
     if (found.length === 0) {
       throw new UsageError(
         `no XTF images (files named test-<env>-<name>, e.g. test-pv64-example) in ${options.xtf}`,
       );
     }
-    tests.push(...xtfTests(found));
+    for (const image of found) checkFileArgument(image.path, IMAGE_FILE);
+    tests.push(...xtfTests(found, readXtfFile));
   }
-  const guests = options.guest ?? (options.xtf !== undefined ? [XTF_GUEST_SET] : undefined);
-  checkKnown("guest set", options.guest, [...GUEST_SETS, XTF_GUEST_SET]);
+  const guests = guestSets ?? (options.xtf !== undefined ? [XTF_GUEST_SET] : undefined);
   if (guests?.includes(XTF_GUEST_SET) && options.xtf === undefined) {
     throw new UsageError(
       `--guest ${XTF_GUEST_SET} needs --xtf <dir>: the folder of XTF images to run (hvkit ships none)`,
     );
   }
-  const roles = options.role?.map((r) => canonicalRole(r));
-  checkKnown("mode", options.mode, GUEST_MODES);
 
   const bar = io.stderr.isTTY
     ? new SingleBar(
@@ -152,8 +161,8 @@ export async function conformanceCommand(
     tests,
     container: root,
     selection: {
-      ...(options.arch ? { arches: options.arch } : {}),
-      ...(options.mode ? { modes: options.mode as GuestMode[] } : {}),
+      ...(archNames ? { arches: archNames } : {}),
+      ...(modes ? { modes } : {}),
       ...(guests ? { guests } : {}),
       ...(roles ? { roles } : {}),
       ...(options.filter !== undefined ? { filter: options.filter } : {}),

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import {
   computeLoadLayout,
   describeImage,
@@ -15,7 +14,8 @@ import {
 } from "@hvkit/core";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus } from "../exit-status.js";
-import { UsageError, describeReadError } from "./run.js";
+import { IMAGE_FILE, readFileArgument } from "../file-arguments.js";
+import { UsageError } from "../usage-error.js";
 
 /**
  * Runs `hvkit inspect`; returns the exit status. An image that parses but cannot be
@@ -23,12 +23,7 @@ import { UsageError, describeReadError } from "./run.js";
  * loader's objection is reported with exit status 2.
  */
 export function inspectCommand(io: CliIo, imagePath: string): number {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(imagePath));
-  } catch (e) {
-    throw new UsageError(`cannot read image ${imagePath}: ${describeReadError(e)}`);
-  }
+  const bytes = readFileArgument(imagePath, IMAGE_FILE);
   let image: ElfImage;
   try {
     image = parseElf(bytes);

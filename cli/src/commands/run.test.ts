@@ -4,6 +4,7 @@
  * checks what reaches stdout and stderr and the exit status for each way a guest can end.
  */
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import {
   ArchHookMissingError,
   buildElf,
+  DomainMemoryError,
   standardXenNotes,
   VcpuExitKind,
   type ArchPlugin,
@@ -212,13 +214,15 @@ describe("hvkit run", () => {
   it("exits 124 when the instruction budget runs out", async () => {
     const r = await run([{ spin: true }], "--max-instructions", "5k");
     expect(r.status).toBe(124);
-    expect(r.stderr).toMatch(/instruction budget of 5000 ran out/);
+    expect(r.stderr).toBe(
+      "(hvkit) instruction budget of 5000 ran out (raise it with --max-instructions)\n",
+    );
   });
 
   it("exits 3 when every vCPU blocks with nothing pending", async () => {
     const r = await run([{ idle: true }]);
     expect(r.status).toBe(3);
-    expect(r.stderr).toMatch(/deadlock/);
+    expect(r.stderr).toMatch(/^\(hvkit\) deadlock after \d+ instructions: every vCPU is blocked/);
   });
 
   it("exits 2 saying what and where for a bad image", async () => {
@@ -239,7 +243,11 @@ describe("hvkit run", () => {
     const r = await run([{ console: "denied to a domU\n" }, { shutdown: 3 }], "--role", "domu");
     expect(r.status).toBe(13);
     expect(r.stdout).toBe(""); // console_io is the control domain's (XSM dummy policy)
-    expect(r.stderr).toContain("hvkit: domain 1 shut down: crash (exit 13)");
+    expect(r.stderr).toContain("\n(hvkit) domain 1 shut down: crash (exit 13)\n");
+    // The refused console_io write is explained, once, on stderr.
+    expect(r.stderr).toMatch(
+      /^\(hvkit\) domain 1: console_io write refused \(-EPERM\): only the control domain may write to the hypervisor console .*a domU writes to its PV console ring, or is booted as dom0/,
+    );
     const ok = await run([{ shutdown: 0 }], "--role", "DomU");
     expect(ok).toEqual({ status: 0, stdout: "", stderr: "" });
     expect((await run([{ shutdown: 1 }], "--role", "domu")).status).toBe(11);
@@ -250,6 +258,33 @@ describe("hvkit run", () => {
     expect((await run([{ spin: true }], "--role", "domu", "--max-instructions", "5k")).status).toBe(
       124,
     );
+  });
+
+  it("every message about the guest's fate is prefixed (hvkit), never hvkit:", async () => {
+    for (const r of [
+      await run([{ shutdown: 3 }]),
+      await run([{ fatal: "#GP" }]),
+      await run([{ idle: true }]),
+      await run([{ spin: true }], "--max-instructions", "1k"),
+      await run([{ console: "x" }, { console: "y" }, { shutdown: 1 }], "--role", "domu"),
+    ]) {
+      const lines = r.stderr.split("\n").filter((l) => l !== "");
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^\(hvkit\) /);
+    }
+  });
+
+  it("--role domu: console_io refusals are reported once, not per write, and never for dom0", async () => {
+    const r = await run(
+      [{ console: "one\n" }, { console: "two\n" }, { console: "three\n" }, { shutdown: 0 }],
+      "--role",
+      "domu",
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.match(/console_io write refused/g)).toHaveLength(1);
+    const dom0 = await run([{ console: "one\n" }, { shutdown: 0 }]);
+    expect(dom0).toEqual({ status: 0, stdout: "one\n", stderr: "" });
   });
 
   it("exits 2 for an unknown role and for --console-input without --role domu", async () => {
@@ -286,6 +321,54 @@ describe("hvkit run", () => {
       expect.stringMatching(/^\[trace\] d0v0 {3}-> \d+$/),
       "[trace] d0v0 400001: (script)",
     ]);
+  });
+});
+
+describe("hvkit run with too little memory for the image", () => {
+  /** The script arch with a builder that wants `pages` pages in the domain. */
+  function hungryArch(pages: number, script: Step[] = [{ shutdown: 0 }]): ArchPlugin {
+    const base = scriptArch(script);
+    return {
+      ...base,
+      buildDomain: (req) => {
+        if (req.domain.maxPages < pages)
+          throw new DomainMemoryError(
+            "domain memory",
+            `needs ${pages} pages, has ${req.domain.maxPages}`,
+          );
+        return base.buildDomain(req);
+      },
+    };
+  }
+
+  it("says how much --memory the image needs, found by booting it, and that amount boots", async () => {
+    const r = await runWith(hungryArch(3000), "--memory", "4");
+    expect(r.status).toBe(2);
+    const m =
+      /^hvkit: --memory 4 is too small for .*guest\.elf: domain memory: needs 3000 pages, has \d+; it boots with --memory (\d+) or more\n$/.exec(
+        r.stderr,
+      );
+    expect(m).not.toBeNull();
+    const need = Number(m![1]);
+    expect(need).toBeGreaterThan(11); // 3000 pages are more than 11 MiB
+    expect((await runWith(hungryArch(3000), "--memory", String(need))).status).toBe(0);
+    const less = await runWith(hungryArch(3000), "--memory", String(need - 1));
+    expect(less.stderr).toMatch(`it boots with --memory ${need} or more`);
+    const byDefault = await runWith(hungryArch(20_000));
+    expect(byDefault.stderr).toMatch(
+      /^hvkit: --memory 64 \(the default\) is too small .*--memory \d+ or more\n$/,
+    );
+  });
+
+  it("says when more memory would not help a domU (libxl's default size) or is beyond what it tries", async () => {
+    const domU = await runWith(hungryArch(10_000), "--role", "domu");
+    expect(domU.status).toBe(2);
+    expect(domU.stderr).toMatch(
+      /needs 10000 pages, has 8192; a larger --memory does not give the domain more \(a domU gets libxl's default of 32 MiB at most\)\n$/,
+    );
+    const huge = await runWith(hungryArch(70_000), "--memory", "64");
+    expect(huge.status).toBe(2);
+    expect(huge.stderr).toMatch(/it needs more than --memory 256; try a larger value\n$/);
   });
 });
 
@@ -372,6 +455,51 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
     );
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read console input .*nope: no such file/);
+  });
+
+  it("--memory 1 asks for more memory instead of blaming the image", async () => {
+    const r = await boot("hello", "--memory", "1");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    const m =
+      /^hvkit: --memory 1 is too small for .*hello\.elf: program header 0 .*beyond the domain's 0x[0-9a-f]+ bytes of memory; it boots with --memory (\d+) or more\n$/.exec(
+        r.stderr,
+      );
+    expect(m).not.toBeNull();
+    expect(r.stderr).not.toMatch(/bad image/);
+    const need = Number(m![1]);
+    expect((await boot("hello", "--memory", String(need))).status).toBe(0);
+    expect((await boot("hello", "--memory", String(need - 1))).stderr).toMatch(
+      /initial mapping needs \d+ pages .*; it boots with --memory/,
+    );
+  });
+
+  it("--console-input-file - reads stdin, and no more than 16 MiB of it", () => {
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const hvkit = (input: Uint8Array, ...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", join(root, "cli/src/main.ts"), ...args],
+        {
+          cwd: root,
+          input,
+          env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.base.json") },
+          encoding: "latin1",
+        },
+      );
+    const ring = join(guests, "bin", "console-ring.elf");
+    const args = ["run", "--arch", "x86_64", "--role", "domu", "--console-input-file", "-", ring];
+    const ok = hvkit(new TextEncoder().encode("hello hvkit\n"), ...args);
+    expect({ status: ok.status, stdout: ok.stdout, stderr: ok.stderr }).toEqual({
+      status: 0,
+      stdout: expected("console-ring"),
+      stderr: "",
+    });
+    const flood = hvkit(new Uint8Array(16 * 1024 * 1024 + 1).fill(0x61), ...args);
+    expect(flood.status).toBe(2);
+    expect(flood.stderr).toBe(
+      "hvkit: cannot read console input from stdin: more than the 16 MiB limit for console input files\n",
+    );
   });
 
   it("the domU-only guest booted as dom0 says so on console_io and crashes (exit 13)", async () => {

@@ -4,21 +4,29 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import type { DependencyContainer } from "tsyringe";
 import {
   ArchHookMissingError,
+  DomainMemoryError,
   HvkitError,
   ImageError,
+  MachineConfigError,
   ShutdownReason,
   type ArchRegistry,
-  type GuestMode,
 } from "@hvkit/core";
-import { runGuest, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
+import {
+  runGuest,
+  startGuest,
+  DEFAULT_MAX_INSTRUCTIONS,
+  DEFAULT_MEMORY_MIB,
+  type GuestRunOptions,
+} from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
-import type { RunRole } from "../options.js";
+import { CONSOLE_INPUT_FILE, IMAGE_FILE, readFileArgument } from "../file-arguments.js";
+import { knownName, type RunRole } from "../options.js";
 import { tracingArchPlugin } from "../trace.js";
+import { UsageError } from "../usage-error.js";
 
 /** Options of `hvkit run`, as parsed. */
 export interface RunCommandOptions {
@@ -47,24 +55,6 @@ export interface RunCommandOptions {
   readonly consoleInputFile?: string;
 }
 
-/** A problem the user must fix (exit 2); the message is printed after `hvkit: `. */
-export class UsageError extends Error {
-  /** @param message - what is wrong, and what would be right. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Describes a failed read of a file given on the command line. */
-export function describeReadError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EISDIR") return "is a directory";
-  if (code === "EACCES") return "permission denied";
-  return (e as Error).message;
-}
-
 /** Runs `hvkit run`; returns the exit status. */
 export function runCommand(
   io: CliIo,
@@ -73,39 +63,39 @@ export function runCommand(
   imagePath: string,
   options: RunCommandOptions,
 ): number {
-  if (!arches.has(options.arch)) {
-    throw new UsageError(`unknown arch "${options.arch}" (known: ${arches.names().join(", ")})`);
-  }
-  const plugin = arches.get(options.arch);
-  const mode = (options.mode ?? plugin.modes[0]) as GuestMode;
-  if (!plugin.modes.includes(mode)) {
+  const plugin = arches.get(knownName("arch", options.arch, arches.names()));
+  const given = options.mode;
+  const mode =
+    given === undefined
+      ? plugin.modes[0]
+      : plugin.modes.find((m) => m.toLowerCase() === given.toLowerCase());
+  if (mode === undefined) {
     throw new UsageError(
-      `arch ${plugin.name} does not implement mode "${mode}" (it offers ${plugin.modes.join(", ")})`,
+      `arch ${plugin.name} does not implement mode "${given ?? ""}" (it offers ${plugin.modes.join(", ")})`,
     );
   }
-  let image: Uint8Array;
-  try {
-    image = new Uint8Array(readFileSync(imagePath));
-  } catch (e) {
-    throw new UsageError(`cannot read image ${imagePath}: ${describeReadError(e)}`);
-  }
+  const image = readFileArgument(imagePath, IMAGE_FILE);
   const err = (line: string) => void io.stderr.write(line + "\n");
-  const arch = options.trace ? tracingArchPlugin(plugin, err) : plugin;
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const role = options.role ?? "dom0";
   const input = consoleInput(options, role);
+  const memoryMiB = options.memory ?? DEFAULT_MEMORY_MIB;
+  const request: GuestRunOptions = {
+    arch: plugin,
+    mode,
+    image,
+    cmdline: options.cmdline ?? "",
+    memoryMiB,
+    vcpus: options.vcpus ?? 1,
+    role,
+    ...(input !== null ? { consoleInput: input } : {}),
+  };
   let run;
   try {
     run = runGuest(root, {
-      arch,
-      mode,
-      image,
-      cmdline: options.cmdline ?? "",
-      memoryMiB: options.memory ?? DEFAULT_MEMORY_MIB,
-      vcpus: options.vcpus ?? 1,
+      ...request,
+      ...(options.trace ? { arch: tracingArchPlugin(plugin, err) } : {}),
       maxInstructions: budget,
-      role,
-      ...(input !== null ? { consoleInput: input } : {}),
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {
         for (const line of msg.split("\n")) err(`(hvkit) ${line}`);
@@ -114,6 +104,13 @@ export function runCommand(
   } catch (e) {
     if (e instanceof ImageError)
       throw new UsageError(`bad image ${imagePath}: ${e.where}: ${e.detail}`);
+    if (e instanceof DomainMemoryError) {
+      const given = options.memory === undefined ? " (the default)" : "";
+      throw new UsageError(
+        `--memory ${memoryMiB}${given} is too small for ${imagePath}: ${e.where}: ${e.detail}; ` +
+          memoryAdvice(root, request, e),
+      );
+    }
     if (e instanceof ArchHookMissingError) {
       throw new UsageError(
         `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
@@ -124,12 +121,12 @@ export function runCommand(
     throw e;
   }
   if (run.end === "budget-exhausted") {
-    err(`hvkit: instruction budget of ${budget} ran out (raise it with --max-instructions)`);
+    err(`(hvkit) instruction budget of ${budget} ran out (raise it with --max-instructions)`);
     return ExitStatus.BUDGET_EXHAUSTED;
   }
   if (run.end === "deadlock") {
     err(
-      `hvkit: deadlock after ${run.instructions} instructions: every vCPU is blocked and nothing is pending`,
+      `(hvkit) deadlock after ${run.instructions} instructions: every vCPU is blocked and nothing is pending`,
     );
     return ExitStatus.DEADLOCK;
   }
@@ -139,9 +136,61 @@ export function runCommand(
     const code =
       run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
     const domid = role === "domU" ? 1 : 0;
-    err(`hvkit: domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
+    err(`(hvkit) domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
   }
   return status;
+}
+
+/** The largest `--memory` tried when looking for the memory an image needs (MiB). */
+const MEMORY_PROBE_LIMIT_MIB = 256;
+
+/**
+ * What to say after "--memory N is too small": the smallest `--memory` with which
+ * `request` gets past the builder's memory checks, found by booting it (without running
+ * it) with twice as much, and so on up to {@link MEMORY_PROBE_LIMIT_MIB}, then halving
+ * the gap. The search stops early when more machine memory does not change the
+ * builder's complaint (a domU gets libxl's default size whatever the machine has).
+ */
+function memoryAdvice(
+  root: DependencyContainer,
+  request: GuestRunOptions,
+  first: DomainMemoryError,
+): string {
+  const fits = (memoryMiB: number): boolean | string => {
+    try {
+      startGuest(root, { ...request, memoryMiB });
+      return true;
+    } catch (e) {
+      if (e instanceof DomainMemoryError) return e.message;
+      if (e instanceof MachineConfigError) return false;
+      return true; // past the memory checks; any other problem is reported when it runs
+    }
+  };
+  let low = request.memoryMiB ?? DEFAULT_MEMORY_MIB;
+  let lowMessage = first.message;
+  let high = 0;
+  for (let m = Math.min(2 * low, MEMORY_PROBE_LIMIT_MIB); m > low;) {
+    const r = fits(m);
+    if (r === true) {
+      high = m;
+      break;
+    }
+    if (r === false) return `it needs more than --memory ${low}`;
+    if (r === lowMessage) {
+      const domU =
+        request.role === "domU" ? " (a domU gets libxl's default of 32 MiB at most)" : "";
+      return `a larger --memory does not give the domain more${domU}`;
+    }
+    [low, lowMessage] = [m, r];
+    m = Math.min(2 * m, MEMORY_PROBE_LIMIT_MIB);
+  }
+  if (high === 0) return `it needs more than --memory ${low}; try a larger value`;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid) === true) high = mid;
+    else low = mid;
+  }
+  return `it boots with --memory ${high} or more`;
 }
 
 /** The bytes `--console-input` and `--console-input-file` give, or null for neither. */
@@ -156,12 +205,7 @@ function consoleInput(options: RunCommandOptions, role: RunRole): Uint8Array | n
   }
   const head = new TextEncoder().encode(text ?? "");
   if (file === undefined) return head;
-  let tail: Uint8Array;
-  try {
-    tail = new Uint8Array(readFileSync(file === "-" ? 0 : file));
-  } catch (e) {
-    throw new UsageError(`cannot read console input ${file}: ${describeReadError(e)}`);
-  }
+  const tail = readFileArgument(file, CONSOLE_INPUT_FILE);
   const all = new Uint8Array(head.length + tail.length);
   all.set(head);
   all.set(tail, head.length);

@@ -59,10 +59,40 @@ describe("console_io", () => {
     const { machine, sink } = fakeMachine();
     const domU = addFakeDomain(machine);
     copyToGuest(domU.vcpus[0], DATA_VA, text("hi"));
-    for (const cmd of [ConsoleIoCmd.write, ConsoleIoCmd.read, 7]) {
+    for (const cmd of [ConsoleIoCmd.read, 7, ConsoleIoCmd.write]) {
       expect(hypercall(domU, Hypercall.console_io, [cmd, 2, DATA_VA])).toBe(-Errno.EPERM);
     }
     expect(sink.textOf(domU.id)).toBe("");
+  });
+
+  it("says once per domain, at the first refused write, that console_io is the control domain's", () => {
+    const { machine, sink } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true });
+    const domU = addFakeDomain(machine);
+    const other = addFakeDomain(machine);
+    copyToGuest(domU.vcpus[0], DATA_VA, text("hi"));
+    expect(hypercall(domU, Hypercall.console_io, [ConsoleIoCmd.read, 2, DATA_VA])).toBe(
+      -Errno.EPERM,
+    );
+    expect(sink.messages).toEqual([]); // a refused read is not a lost write
+    for (let i = 0; i < 3; i++) {
+      expect(hypercall(domU, Hypercall.console_io, [ConsoleIoCmd.write, 2, DATA_VA])).toBe(
+        -Errno.EPERM,
+      );
+    }
+    expect(hypercall(other, Hypercall.console_io, [ConsoleIoCmd.write, 2, DATA_VA])).toBe(
+      -Errno.EPERM,
+    );
+    expect(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.write, 0, DATA_VA])).toBe(0);
+    expect(domU.consoleWritesRefused).toBe(3);
+    expect(sink.messages).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^domain ${domU.id}: console_io write refused \\(-EPERM\\): only the control domain .*PV console ring`,
+        ),
+      ),
+      expect.stringMatching(new RegExp(`^domain ${other.id}: console_io write refused`)),
+    ]);
   });
 
   it("with guestConsoleWrite, a domU may write; non-printable bytes are stripped", () => {

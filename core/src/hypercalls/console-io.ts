@@ -8,8 +8,11 @@
  * before a bad page are still written, then −EFAULT is returned, as in Xen.
  * CONSOLEIO_read returns 0 bytes: console input arrives with the logged-input machinery.
  *
- * The XSM check (control domain only by default) is made by the dispatcher, before the
- * command is looked at, so an unprivileged caller gets −EPERM whatever the command.
+ * The XSM check (control domain only by default) comes first, as `xsm_console_io` in
+ * `do_console_io`, so an unprivileged caller gets −EPERM whatever the command. Xen says
+ * nothing when it refuses; hvkit keeps the return value and adds one hypervisor message
+ * per domain, the first time a write is refused, so a domU that prints only through
+ * console_io does not end with no output and no hint.
  *
  * @module
  */
@@ -30,6 +33,17 @@ export function consoleIo(ctx: HypercallContext, args: HypercallArgs): number {
   const cmd = args.u32(0);
   const count = args.u32(1);
   const buffer = args.u64(2);
+  const denied = ctx.machine.xsm.consoleIo(ctx.domain, cmd);
+  if (denied !== 0) {
+    if (cmd === ConsoleIoCmd.write && ctx.domain.consoleWritesRefused++ === 0) {
+      ctx.machine.console.hypervisorMessage(
+        `domain ${ctx.domain.id}: console_io write refused (${denied === -Errno.EPERM ? "-EPERM" : denied}): ` +
+          "only the control domain may write to the hypervisor console (Xen's default XSM policy); " +
+          "a domU writes to its PV console ring, or is booted as dom0 (later refusals are not reported)",
+      );
+    }
+    return denied;
+  }
   switch (cmd) {
     case ConsoleIoCmd.write:
       return consoleWrite(ctx, count, buffer);
