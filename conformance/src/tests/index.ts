@@ -19,6 +19,8 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
+import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
+import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -35,6 +37,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   consoleDomuRing,
   domctlToolstack,
   domctlUnprivileged,
+  evtchnUpcall,
+  evtchnBlockWake,
 ];
 
 /** The suite. */
