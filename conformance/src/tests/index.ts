@@ -21,6 +21,7 @@ import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
+import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -39,6 +40,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   domctlUnprivileged,
   evtchnUpcall,
   evtchnBlockWake,
+  evtchnOps,
 ];
 
 /** The suite. */
