@@ -22,6 +22,7 @@ import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
+import { evtchnDomu } from "./evtchn/domu.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -41,6 +42,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   evtchnUpcall,
   evtchnBlockWake,
   evtchnOps,
+  evtchnDomu,
 ];
 
 /** The suite. */
