@@ -23,6 +23,8 @@ import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { evtchnDomu } from "./evtchn/domu.conformance.js";
+import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
+import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -43,6 +45,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   evtchnBlockWake,
   evtchnOps,
   evtchnDomu,
+  evtchnInterdomain,
+  evtchnInterdomainFrames,
 ];
 
 /** The suite. */
