@@ -12,7 +12,7 @@
  */
 import { DomId, EventChannelStatus, Virq } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { EventChannels } from "../event-channels.js";
+import { EventChannels } from "../../event-channels.js";
 
 const BLOCK_TIMER_NS = 50_000_000n;
 const POLL_TIMER_NS = 90_000_000n;

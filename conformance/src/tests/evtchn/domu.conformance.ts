@@ -24,28 +24,14 @@ import {
   GNTTAB_SETUP_TABLE,
   GrantStatus,
   GrantTableOp,
-  Hypercall,
   Virq,
-  type StructDef,
 } from "@hvkit/core";
-import type { Agent, StructValues } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
-import { EventChannels } from "../event-channels.js";
+import { EventChannels } from "../../event-channels.js";
+import { grantOp } from "./grant-table-op.js";
 
 /** A port no binding has made valid (its bucket does not exist). */
 const INVALID_PORT = 4000;
-
-/** grant_table_op `cmd` on one struct `def` with `values`: the call's result and the struct's status. */
-function grantOp(
-  agent: Agent,
-  cmd: GrantTableOp,
-  def: StructDef,
-  values: StructValues,
-): { rc: bigint; status: number } {
-  const va = agent.placeStruct(def, { ...values, status: 0x55 });
-  const rc = agent.hypercall(Hypercall.grant_table_op, cmd, agent.handle(va), 1);
-  return { rc, status: agent.readStruct(def, va).getNumber("status") };
-}
 
 /** evtchn/domu. */
 export const evtchnDomu = agentTest({
@@ -109,14 +95,18 @@ export const evtchnDomu = agentTest({
 
     // Grant tables: another domain's is refused with GNTST_permission_denied.
     const frames = agent.alloc(2 * agent.model.xenPfn);
-    const setup = (dom: number) =>
-      grantOp(agent, GrantTableOp.setup_table, GNTTAB_SETUP_TABLE, {
+    const setup = (dom: number): { rc: bigint; status: number } => {
+      const r = grantOp(agent, GrantTableOp.setup_table, GNTTAB_SETUP_TABLE, {
         dom,
         nr_frames: 1,
         frame_list: agent.handle(frames),
       });
-    const query = (dom: number) =>
-      grantOp(agent, GrantTableOp.query_size, GNTTAB_QUERY_SIZE, { dom });
+      return { rc: r.rc, status: r.out.getNumber("status") };
+    };
+    const query = (dom: number): { rc: bigint; status: number } => {
+      const r = grantOp(agent, GrantTableOp.query_size, GNTTAB_QUERY_SIZE, { dom });
+      return { rc: r.rc, status: r.out.getNumber("status") };
+    };
     const s0 = setup(0);
     check.equal("gnttab setup_table(dom 0) rc", s0.rc, 0);
     check.equal(

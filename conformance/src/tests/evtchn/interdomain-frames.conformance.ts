@@ -21,7 +21,7 @@ import {
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
 import { Toolstack } from "../toolstack.js";
-import { grantOp } from "./interdomain.conformance.js";
+import { grantOp } from "./grant-table-op.js";
 
 /** evtchn/interdomain-frames. */
 export const evtchnInterdomainFrames = agentTest({

@@ -31,33 +31,17 @@ import {
   GNTTAB_SETUP_TABLE,
   GrantStatus,
   GrantTableOp,
-  Hypercall,
-  type StructDef,
 } from "@hvkit/core";
-import type { Agent, StructValues } from "../../agent.js";
+import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
-import { EventChannels } from "../event-channels.js";
+import { EventChannels } from "../../event-channels.js";
 import { Toolstack } from "../toolstack.js";
+import { grantOp } from "./grant-table-op.js";
 
 /** A port no binding has made valid (its bucket does not exist). */
 const INVALID_PORT = 4000;
 /** A port in D's first bucket that is never allocated. */
 const FREE_PORT = 60;
-
-/**
- * grant_table_op `cmd` on one struct `def` laid out with `values` (status pre-set to a
- * value no GNTST_* has); returns the call's result and the struct as written back.
- */
-export function grantOp(
-  agent: Agent,
-  cmd: GrantTableOp,
-  def: StructDef,
-  values: StructValues,
-): { rc: bigint; out: ReturnType<Agent["readStruct"]> } {
-  const va = agent.placeStruct(def, { status: 0x55, ...values });
-  const rc = agent.hypercall(Hypercall.grant_table_op, cmd, agent.handle(va), 1);
-  return { rc, out: agent.readStruct(def, va) };
-}
 
 /** evtchn/interdomain. */
 export const evtchnInterdomain = agentTest({

@@ -35,7 +35,7 @@ import {
 } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
-import { EventChannels } from "../event-channels.js";
+import { EventChannels } from "../../event-channels.js";
 
 /** NR_VIRQS (xen.h). */
 const NR_VIRQS = 24;

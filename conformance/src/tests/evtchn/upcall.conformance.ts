@@ -18,7 +18,7 @@
  */
 import { DomId, Errno, EventChannelOp, EventChannelStatus as S, Virq } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { EventChannels } from "../event-channels.js";
+import { EventChannels } from "../../event-channels.js";
 
 /** 20 s of system time: a poll timeout no event of this test comes near. */
 const POLL_TIMEOUT_NS = 20_000_000_000n;

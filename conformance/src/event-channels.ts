@@ -27,7 +27,7 @@ import {
   type StructLayout,
   type StructRef,
 } from "@hvkit/core";
-import type { Agent, StructValues } from "../agent.js";
+import { AgentError, type Agent, type StructValues } from "./agent.js";
 
 /** What a binding operation returned. */
 export interface Bound {
@@ -58,6 +58,9 @@ const UNWRITTEN = 0x5a5a5a5a;
 /** Bytes of the scratch buffer that holds one argument struct (the largest is 24). */
 const ARG_BYTES = 64;
 
+/** Bytes of the port array of SCHEDOP_poll (room for twice the 128 ports Xen accepts). */
+const POLL_ARRAY_BYTES = 4 * 256;
+
 /** Event channels of the agent's domain, as its kernel sees them. */
 export class EventChannels {
   /** BITS_PER_EVTCHN_WORD: bits of one `xen_ulong_t` word of the bitmaps (and of a selector). */
@@ -67,7 +70,7 @@ export class EventChannels {
   private readonly wordBytes: 4 | 8;
   private readonly shared: StructLayout;
   private readonly arg: bigint;
-  private readonly ports: bigint;
+  private ports = 0n;
 
   /** @param agent - the booted agent. */
   constructor(readonly agent: Agent) {
@@ -76,7 +79,6 @@ export class EventChannels {
     this.portLimit = this.wordBits * this.wordBits;
     this.shared = SHARED_INFO.layout(agent.model.name);
     this.arg = agent.alloc(ARG_BYTES);
-    this.ports = agent.alloc(4 * 256);
   }
 
   // ----- EVTCHNOP_* -----
@@ -93,7 +95,7 @@ export class EventChannels {
   }
 
   /** event_channel_op `cmd` with a raw argument pointer (e.g. an unmapped one). */
-  opAt(cmd: EventChannelOp, va: bigint): bigint {
+  opAt(cmd: EventChannelOp | number, va: bigint): bigint {
     return this.agent.hypercall(Hypercall.event_channel_op, cmd, this.agent.handle(va));
   }
 
@@ -256,6 +258,8 @@ export class EventChannels {
     const bytes = new Uint8Array(Math.max(4, ports.length * 4));
     const view = new DataView(bytes.buffer);
     ports.forEach((p, i) => view.setUint32(i * 4, p, this.agent.model.littleEndian));
+    if (this.ports === 0n) this.ports = this.agent.alloc(POLL_ARRAY_BYTES);
+    if (bytes.length > POLL_ARRAY_BYTES) throw new AgentError(`a poll of ${ports.length} ports`);
     this.agent.write(this.ports, bytes);
     return this.pollAt(this.agent.handle(this.ports), nrPorts, timeout);
   }
