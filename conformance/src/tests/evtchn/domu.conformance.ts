@@ -28,7 +28,7 @@ import {
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
 import { EventChannels } from "../../event-channels.js";
-import { grantOp } from "./grant-table-op.js";
+import { grantOp } from "./peer.js";
 
 /** A port no binding has made valid (its bucket does not exist). */
 const INVALID_PORT = 4000;

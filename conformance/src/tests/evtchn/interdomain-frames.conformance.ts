@@ -20,8 +20,8 @@ import {
   GrantTableOp,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { Toolstack } from "../toolstack.js";
-import { grantOp } from "./grant-table-op.js";
+import { domctl } from "../domctl/calls.js";
+import { createPeer, grantOp } from "./peer.js";
 
 /** evtchn/interdomain-frames. */
 export const evtchnInterdomainFrames = agentTest({
@@ -33,8 +33,7 @@ export const evtchnInterdomainFrames = agentTest({
   run(agent, check) {
     const frameOf = agent.spec.frameOf!.bind(agent.spec);
     const mapFrame = agent.spec.mapFrame!.bind(agent.spec);
-    const tools = new Toolstack(agent);
-    const created = tools.createDomain();
+    const created = createPeer(agent);
     check.equal("createdomain rc", created.rc, 0);
     const d = created.domid;
 
@@ -55,7 +54,7 @@ export const evtchnInterdomainFrames = agentTest({
     );
 
     // Transfer to D: D has headroom but no accept-transfer entry for dom0 in its table.
-    const maxMem = tools.domctl(DomctlCmd.max_mem, d, { "u.max_mem.max_memkb": 1024 });
+    const maxMem = domctl(agent, DomctlCmd.max_mem, d, { "u.max_mem.max_memkb": 1024 });
     check.equal("domctl max_mem(D, 1024 KiB) rc", maxMem.rc, 0);
     const window = agent.boot.window;
     const frame = frameOf(agent, window);
@@ -71,6 +70,6 @@ export const evtchnInterdomainFrames = agentTest({
       transfer.out.getNumber("status"),
       GrantStatus.general_error,
     );
-    check.equal("destroydomain(D) rc", tools.domctl(DomctlCmd.destroydomain, d).rc, 0);
+    check.equal("destroydomain(D) rc", domctl(agent, DomctlCmd.destroydomain, d).rc, 0);
   },
 });

@@ -35,8 +35,8 @@ import {
 import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
 import { EventChannels } from "../../event-channels.js";
-import { Toolstack } from "../toolstack.js";
-import { grantOp } from "./grant-table-op.js";
+import { domctl } from "../domctl/calls.js";
+import { createPeer, grantOp } from "./peer.js";
 
 /** A port no binding has made valid (its bucket does not exist). */
 const INVALID_PORT = 4000;
@@ -52,12 +52,11 @@ export const evtchnInterdomain = agentTest({
   requires: { modes: ["pv"], roles: ["dom0"] },
   run(agent, check) {
     const ev = new EventChannels(agent);
-    const tools = new Toolstack(agent);
-    const created = tools.createDomain();
+    const created = createPeer(agent);
     check.equal("createdomain rc", created.rc, 0);
     const d = created.domid;
     check.that("the new domain's id is not 0", d !== 0, d);
-    channels(ev, tools, check, d);
+    channels(agent, ev, check, d);
     grants(agent, check, d);
 
     // domain_kill → evtchn_destroy: D's ports closed, dom0's ends left unbound for D.
@@ -67,7 +66,7 @@ export const evtchnInterdomain = agentTest({
       if (st.rc === 0n && st.status === S.interdomain) lp = p;
     }
     check.that("dom0 has an interdomain port to D", lp !== 0);
-    check.equal("destroydomain(D) rc", tools.domctl(DomctlCmd.destroydomain, d).rc, 0);
+    check.equal("destroydomain(D) rc", domctl(agent, DomctlCmd.destroydomain, d).rc, 0);
     const st = ev.status(DomId.SELF, lp);
     check.equal("after destroydomain(D): dom0's end unbound", st.status, S.unbound);
     check.equal("after destroydomain(D): unbound for D", st.out.getNumber("u.unbound.dom"), d);
@@ -75,7 +74,7 @@ export const evtchnInterdomain = agentTest({
   },
 });
 
-function channels(ev: EventChannels, tools: Toolstack, check: Checks, d: number): void {
+function channels(agent: Agent, ev: EventChannels, check: Checks, d: number): void {
   const statusOf = (dom: number, port: number): number => {
     const st = ev.status(dom, port);
     return st.rc === 0n ? st.status : -1;
@@ -123,16 +122,16 @@ function channels(ev: EventChannels, tools: Toolstack, check: Checks, d: number)
   // evtchn_reset of another domain: only while the toolstack has it paused. A new domain
   // starts paused by its controller (domain_create: controller_pause_count = 1), so the
   // toolstack unpauses it first, as libxl does once it is built.
-  check.equal("unpausedomain(D) after create rc", tools.domctl(DomctlCmd.unpausedomain, d).rc, 0);
+  check.equal("unpausedomain(D) after create rc", domctl(agent, DomctlCmd.unpausedomain, d).rc, 0);
   check.equal("reset(D) not paused EINVAL", ev.reset(d), -Errno.EINVAL);
   check.equal("reset(D) did not close D's port", statusOf(d, 1), S.interdomain);
-  check.equal("pausedomain(D) rc", tools.domctl(DomctlCmd.pausedomain, d).rc, 0);
+  check.equal("pausedomain(D) rc", domctl(agent, DomctlCmd.pausedomain, d).rc, 0);
   check.equal("reset(D) paused rc", ev.reset(d), 0);
   check.equal("reset(D) closed D's port", statusOf(d, 1), S.closed);
   st = ev.status(0, lp.port);
   check.equal("reset(D) left dom0's end unbound", st.status, S.unbound);
   check.equal("reset(D) left dom0's end unbound for D", st.out.getNumber("u.unbound.dom"), d);
-  check.equal("unpausedomain(D) rc", tools.domctl(DomctlCmd.unpausedomain, d).rc, 0);
+  check.equal("unpausedomain(D) rc", domctl(agent, DomctlCmd.unpausedomain, d).rc, 0);
   check.equal("reset(D) after unpause EINVAL again", ev.reset(d), -Errno.EINVAL);
   check.equal("close dom0's end rc", ev.close(lp.port), 0);
 
