@@ -9,9 +9,6 @@
  * @module
  */
 import {
-  EventChannelOp,
-  EVTCHN_SEND,
-  Hypercall,
   XENCONS_IN_SIZE,
   XENCONS_INTERFACE,
   XENCONS_OUT_SIZE,
@@ -21,6 +18,7 @@ import {
 } from "@hvkit/core";
 import { XenbusClient, type XenbusTransport } from "@hvkit/guests";
 import { AgentError, type Agent } from "./agent.js";
+import { EventChannels } from "./event-channels.js";
 
 /** Kicks in a row that found no reply before the transport gives up (EIO). */
 const IDLE_KICKS = 4;
@@ -38,12 +36,6 @@ export function mapBootFrame(agent: Agent, frame: bigint, slot: number): bigint 
   if (rc !== 0n)
     throw new AgentError(`mapping frame ${frame} at ${va.toString(16)} returned ${rc}`);
   return va;
-}
-
-/** Sends on `port` from the guest (EVTCHNOP_send); returns the hypercall's result. */
-export function evtchnSend(agent: Agent, port: number): bigint {
-  const arg = agent.placeStruct(EVTCHN_SEND, { port });
-  return agent.hypercall(Hypercall.event_channel_op, EventChannelOp.send, agent.handle(arg));
 }
 
 /** A ring of `size` bytes at `ring` in a page at `page`, with its two indexes. */
@@ -121,6 +113,7 @@ export class AgentStoreTransport implements XenbusTransport {
   readonly littleEndian: boolean;
   private readonly req: ByteRing;
   private readonly rsp: ByteRing;
+  private readonly events: EventChannels;
   private idle = 0;
 
   /**
@@ -129,7 +122,7 @@ export class AgentStoreTransport implements XenbusTransport {
    * @param port - the store event channel.
    */
   constructor(
-    private readonly agent: Agent,
+    agent: Agent,
     readonly page: bigint,
     private readonly port: number,
   ) {
@@ -137,6 +130,7 @@ export class AgentStoreTransport implements XenbusTransport {
     this.littleEndian = agent.model.littleEndian;
     this.req = ring(agent, page, l, "req", XENSTORE_RING_SIZE, "req_cons", "req_prod");
     this.rsp = ring(agent, page, l, "rsp", XENSTORE_RING_SIZE, "rsp_cons", "rsp_prod");
+    this.events = new EventChannels(agent);
   }
 
   /** {@inheritDoc XenbusTransport.write} */
@@ -153,7 +147,7 @@ export class AgentStoreTransport implements XenbusTransport {
 
   /** {@inheritDoc XenbusTransport.kick} Notifies xenstored, which answers before the guest's next step. */
   kick(): boolean {
-    evtchnSend(this.agent, this.port);
+    this.events.send(this.port);
     return ++this.idle <= IDLE_KICKS;
   }
 }
@@ -174,6 +168,7 @@ export function storeClient(
 export class AgentConsole {
   private readonly out: ByteRing;
   private readonly in: ByteRing;
+  private readonly events: EventChannels;
 
   /**
    * @param agent - the agent.
@@ -181,13 +176,14 @@ export class AgentConsole {
    * @param port - the console event channel.
    */
   constructor(
-    private readonly agent: Agent,
+    agent: Agent,
     readonly page: bigint,
     private readonly port: number,
   ) {
     const l = XENCONS_INTERFACE.layout(agent.arch.dataModel);
     this.out = ring(agent, page, l, "out", XENCONS_OUT_SIZE, "out_cons", "out_prod");
     this.in = ring(agent, page, l, "in", XENCONS_IN_SIZE, "in_cons", "in_prod");
+    this.events = new EventChannels(agent);
   }
 
   /** Writes `text` (Latin-1) to the out ring, notifying the back end whenever it is full. */
@@ -196,7 +192,7 @@ export class AgentConsole {
     for (let done = 0, stalls = 0; done < bytes.length;) {
       const n = this.out.produce(bytes.subarray(done));
       done += n;
-      evtchnSend(this.agent, this.port);
+      this.events.send(this.port);
       stalls = n === 0 ? stalls + 1 : 0;
       if (stalls > IDLE_KICKS)
         throw new AgentError("the console back end does not drain the out ring");

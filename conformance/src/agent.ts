@@ -27,6 +27,8 @@ import {
   SCHED_SHUTDOWN,
   SchedOp,
   StructRef,
+  VCPU_INFO,
+  VCPU_TIME_INFO,
   type ShutdownReason,
   copyFromGuest,
   copyToGuest,
@@ -274,6 +276,32 @@ export class Agent implements AgentIo, KernelService {
   /** The arch's time counter, read by vCPU 0. */
   timestamp(): bigint {
     return this.vcpu(0).timestamp();
+  }
+
+  /**
+   * System time in ns as vCPU `vcpu` computes it from its `vcpu_time_info` (xen.h "Current
+   * system time"): the time counter's advance since `tsc_timestamp`, shifted by
+   * `tsc_shift` and scaled by `tsc_to_system_mul` (a 32.32 fraction), added to
+   * `system_time`; read again while the hypervisor is rewriting the record (odd
+   * `version`) or rewrote it meanwhile.
+   */
+  systemTime(vcpu = 0): bigint {
+    const layout = VCPU_TIME_INFO.layout(this.arch.dataModel);
+    const info =
+      this.vcpuInfo(vcpu) + BigInt(VCPU_INFO.layout(this.arch.dataModel).offsetOf("time"));
+    for (;;) {
+      const t = new StructRef(layout, new DataView(this.read(info, layout.size, vcpu).buffer), 0);
+      const ticks = this.vcpu(vcpu).timestamp() - t.getBigInt("tsc_timestamp");
+      const again = new StructRef(layout, new DataView(this.read(info, 4, vcpu).buffer), 0);
+      const version = t.getNumber("version");
+      if ((version & 1) !== 0 || again.getNumber("version") !== version) continue;
+      const shift = t.getNumber("tsc_shift");
+      const scaled = BigInt.asUintN(
+        64,
+        shift >= 0 ? ticks << BigInt(shift) : ticks >> BigInt(-shift),
+      );
+      return t.getBigInt("system_time") + ((scaled * t.getBigInt("tsc_to_system_mul")) >> 32n);
+    }
   }
 
   // ----- typed memory -----

@@ -19,6 +19,12 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
+import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
+import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
+import { evtchnOps } from "./evtchn/ops.conformance.js";
+import { evtchnDomu } from "./evtchn/domu.conformance.js";
+import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
+import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -35,6 +41,12 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   consoleDomuRing,
   domctlToolstack,
   domctlUnprivileged,
+  evtchnUpcall,
+  evtchnBlockWake,
+  evtchnOps,
+  evtchnDomu,
+  evtchnInterdomain,
+  evtchnInterdomainFrames,
 ];
 
 /** The suite. */
