@@ -384,6 +384,21 @@ describe("x86_64 PV hypercalls: documented errors (Xen 4.19)", () => {
     }
   });
 
+  it("update_va_mapping_otherdomain maps a frame of the named owner; the caller's own map refuses it", () => {
+    const { machine, domain, other, v, call } = world();
+    other.maxPages = 1;
+    const frame = machine.allocFrames(other, 1)![0];
+    const va = 0x103000n;
+    const pte = (BigInt(frame) << 12n) | 0x67n; // present, writable, user, accessed, dirty
+    expect(call(14, va, pte, 2)).not.toBe(0); // update_va_mapping: the caller owns no such page
+    expect(call(22, va, pte, 2, 0x1234)).toBe(-Errno.ESRCH);
+    expect(call(22, va, pte, 2, domain.id)).toBe(-Errno.ESRCH); // itself as foreign domain
+    expect(call(22, va, pte, 2, other.id)).toBe(0);
+    expect(v.translate(va, true)).toBe(frame * 4096);
+    expect(call(22, va, 0, 2, 0x7ff0)).toBe(0); // DOMID_SELF: unmap
+    expect(v.translate(va, false)).toBeLessThan(0);
+  });
+
   it("descriptor tables, segment bases and callbacks: the remaining documented errors", () => {
     const { scratch, call, put64, v } = setup();
     // set_gdt: the frame list cannot be read (-EFAULT); a frame not the caller's (-EINVAL).

@@ -392,6 +392,27 @@ function readVcpuMask(g: GuestVirt, ptr: bigint): number {
 }
 
 function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
+  return updateVaMappingOf(ctx, args, ctx.domain);
+}
+
+/**
+ * update_va_mapping_otherdomain (Xen 4.19 do_update_va_mapping_otherdomain): as
+ * update_va_mapping with a page owner named by args[3] (get_pg_owner: nobody → −ESRCH),
+ * whose frames the caller may map when XSM_TARGET allows (xsm_update_va_mapping: −EPERM).
+ */
+function updateVaMappingOtherdomain(ctx: HypercallContext, args: HypercallArgs): number {
+  const owner = pageOwner(ctx, args.u32(3) & 0xffff);
+  if (typeof owner === "number") return owner;
+  const denied = pageOwnerDenied(ctx, owner.d);
+  if (denied !== 0) return denied;
+  return updateVaMappingOf(ctx, args, owner.d);
+}
+
+function updateVaMappingOf(
+  ctx: HypercallContext,
+  args: HypercallArgs,
+  pgOwner: HypercallContext["domain"],
+): number {
   const v = pv(ctx);
   const mmu = v.mmu;
   const ft = ctx.machine.memory.frameTable;
@@ -408,7 +429,7 @@ function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
     l1e,
     Number(val & 0xffffffffn),
     Number((val >> 32n) & 0xffffffffn),
-    ctx.domain,
+    pgOwner,
     false,
   );
   const type = Number(flags & 3n);
@@ -609,6 +630,12 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
     row(Hypercall.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
     row(Hypercall.update_descriptor, "update_descriptor", updateDescriptor),
     row(Hypercall.update_va_mapping, "update_va_mapping", updateVaMapping, "mmu"),
+    row(
+      Hypercall.update_va_mapping_otherdomain,
+      "update_va_mapping_otherdomain",
+      updateVaMappingOtherdomain,
+      "mmu",
+    ),
     row(Hypercall.iret, "iret", iret),
     row(Hypercall.set_segment_base, "set_segment_base", setSegmentBase),
     row(Hypercall.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
