@@ -165,13 +165,26 @@ export class X86_64GuestAgent implements GuestAgent {
     return readU64(io, listVa + (va >> 12n) * 8n);
   }
 
-  /** update_va_mapping with UVMF_INVLPG. */
-  mapFrame(io: AgentIo, va: bigint, frame: bigint | null, writable: boolean): bigint {
+  /** update_va_mapping with UVMF_INVLPG; update_va_mapping_otherdomain for another owner's frame. */
+  mapFrame(
+    io: AgentIo,
+    va: bigint,
+    frame: bigint | null,
+    writable: boolean,
+    owner?: number,
+  ): bigint {
     const pte =
       frame === null
         ? 0n
         : (frame << 12n) | PTE_PRESENT | PTE_ACCESSED_DIRTY | (writable ? PTE_WRITABLE : 0n);
-    return io.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
+    if (owner === undefined) return io.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
+    return io.hypercall(
+      Hypercall.update_va_mapping_otherdomain,
+      va,
+      pte,
+      UVMF_INVLPG,
+      BigInt(owner),
+    );
   }
 
   /** set_trap_table(NULL) clears the virtual IDT. */

@@ -24,6 +24,8 @@ import {
   AgentStatus,
   HvkitError,
   Hypercall,
+  MemoryOp,
+  XEN_MACHPHYS_MAPPING,
   SCHED_SHUTDOWN,
   SchedOp,
   StructRef,
@@ -89,6 +91,16 @@ export interface AgentBootOptions extends Partial<
   readonly requestBudget?: number;
 }
 
+/** Where the machine-to-physical table is mapped (`struct xen_machphys_mapping`). */
+export interface MachphysMapping {
+  /** Its first guest virtual address (v_start). */
+  readonly start: bigint;
+  /** The end of its mapping (v_end). */
+  readonly end: bigint;
+  /** The largest machine frame it translates (max_mfn). */
+  readonly maxFrame: bigint;
+}
+
 /** Field values for {@link Agent.writeStruct}: paths to integers or strings. */
 export type StructValues = Readonly<Record<string, number | bigint | string>>;
 
@@ -152,6 +164,7 @@ export class Agent implements AgentIo, KernelService {
   private readonly mailbox: StructLayout;
   private bootReport: AgentBootReport | null = null;
   private scratchUsed = 0;
+  private machphys: MachphysMapping | null = null;
   private lastEnd: RunEnd = "stopped";
   private readonly vcpus = new Map<number, AgentVcpu>();
 
@@ -397,6 +410,37 @@ export class Agent implements AgentIo, KernelService {
   /** Tells vCPU `id`'s upcall handler where its vcpu_info now is (after register_vcpu_info). */
   setVcpuInfo(id: number, va: bigint): void {
     this.writeMailbox(id, "vcpu_info", va);
+  }
+
+  // ----- the machine-to-physical table (feature m2p) -----
+
+  /**
+   * Where the read-only machine-to-physical table is, as a PV kernel finds it
+   * (XENMEM_machphys_mapping, public/memory.h). Throws {@link AgentError} if the call fails.
+   */
+  machphysMapping(): MachphysMapping {
+    if (this.machphys === null) {
+      const arg = this.alloc(XEN_MACHPHYS_MAPPING.layout(this.model.name).size);
+      const rc = this.hypercall(Hypercall.memory_op, MemoryOp.machphys_mapping, this.handle(arg));
+      if (rc !== 0n) throw new AgentError(`XENMEM_machphys_mapping returned ${rc}`);
+      const m = this.readStruct(XEN_MACHPHYS_MAPPING, arg);
+      this.machphys = {
+        start: m.getBigInt("v_start"),
+        end: m.getBigInt("v_end"),
+        maxFrame: m.getBigInt("max_mfn"),
+      };
+    }
+    return this.machphys;
+  }
+
+  /**
+   * The pseudo-physical frame the M2P gives machine frame `frame`, read by the guest
+   * (entries are C `unsigned long`s); null for INVALID_M2P_ENTRY (all ones).
+   */
+  m2p(frame: bigint): bigint | null {
+    const size = this.model.long;
+    const entry = this.readUint(this.machphysMapping().start + frame * BigInt(size), size);
+    return entry === (1n << BigInt(size * 8)) - 1n ? null : entry;
   }
 
   // ----- secondary vCPUs -----

@@ -313,9 +313,17 @@ export interface GuestAgent {
   /**
    * Feature `frames`: maps frame `frame` (see {@link GuestAgent.frameOf}) at window
    * address `va` (read-only unless `writable`), or unmaps it when `frame` is null, with
-   * the arch's PV MMU hypercalls. Returns the hypercall's result (0 or −errno).
+   * the arch's PV MMU hypercalls. `owner`, when given, is the domain that owns the frame
+   * (a privileged toolstack mapping another domain's page, as libxc does; x86 PV:
+   * update_va_mapping_otherdomain). Returns the hypercall's result (0 or −errno).
    */
-  mapFrame?(io: AgentIo, va: bigint, frame: bigint | null, writable: boolean): bigint;
+  mapFrame?(
+    io: AgentIo,
+    va: bigint,
+    frame: bigint | null,
+    writable: boolean,
+    owner?: number,
+  ): bigint;
 
   /**
    * Removes the agent's trap handlers, so that the next trap has none (for tests of

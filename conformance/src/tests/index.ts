@@ -25,6 +25,7 @@ import { evtchnOps } from "./evtchn/ops.conformance.js";
 import { evtchnDomu } from "./evtchn/domu.conformance.js";
 import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
 import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance.js";
+import { grantCopy } from "./grant/copy.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -47,6 +48,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   evtchnDomu,
   evtchnInterdomain,
   evtchnInterdomainFrames,
+  grantCopy,
 ];
 
 /** The suite. */

@@ -1,0 +1,221 @@
+/**
+ * A guest's side of grant_table_op for the grant tests, through the agent: each sub-op's
+ * struct laid out by the arch's data model in one reused scratch buffer, and v1 grant
+ * entries written into grant frames the test mapped in the agent's window, the order a
+ * granter uses (domid and frame first, flags last: grant_table.h "Introducing a valid
+ * entry into the grant table").
+ *
+ * @module
+ */
+import {
+  DomId,
+  GNTCOPY_DEST_GREF,
+  GNTCOPY_SOURCE_GREF,
+  GNTTAB_COPY,
+  GNTTAB_MAP_GRANT_REF,
+  GNTTAB_QUERY_SIZE,
+  GNTTAB_SETUP_TABLE,
+  GNTTAB_TRANSFER,
+  GNTTAB_UNMAP_GRANT_REF,
+  GRANT_ENTRY_V1,
+  GrantTableOp,
+  Hypercall,
+} from "@hvkit/core";
+import type { Agent, StructValues } from "../../agent.js";
+
+/** DOMID_SELF (xen.h). */
+export const DOMID_SELF = DomId.SELF;
+
+/** What a test reports for a sub-op whose hypercall itself failed (not a GNTST_* code). */
+export const HYPERCALL_FAILED = -1000;
+
+/** The result of GNTTABOP_map_grant_ref. */
+export interface MapResult {
+  /** The op's status (GNTST_*), or {@link HYPERCALL_FAILED}. */
+  readonly status: number;
+  /** The handle to unmap with. */
+  readonly handle: number;
+  /** The bus address of the frame (device maps and PV host maps). */
+  readonly devBusAddr: bigint;
+}
+
+/** The end of a GNTTABOP_copy: a grant reference, or (`gref` false) a frame of the caller. */
+export interface CopyEnd {
+  /** A grant reference, or a machine frame. */
+  readonly at: bigint | number;
+  /** The granting domain (a reference) or DOMID_SELF (a frame). */
+  readonly domid: number;
+  /** Byte offset in the page. */
+  readonly offset: number;
+  /** True when `at` is a grant reference. */
+  readonly gref: boolean;
+}
+
+/** grant_table_op from the agent's guest, and its own grant entries. */
+export class Gnttab {
+  private readonly buf: bigint;
+
+  /**
+   * @param agent - the agent.
+   * @param table - where the test mapped the grant frames of the table it writes entries
+   *   in, one after the other (entry `ref` at `table + ref × 8`).
+   */
+  constructor(
+    readonly agent: Agent,
+    readonly table: bigint,
+  ) {
+    this.buf = agent.alloc(64, 8);
+  }
+
+  /** grant_table_op(`cmd`, the buffer at `va`, `count`): the hypercall's result. */
+  op(cmd: GrantTableOp | number, va: bigint, count: number | bigint = 1): bigint {
+    return this.agent.hypercall(Hypercall.grant_table_op, cmd, this.agent.handle(va), count);
+  }
+
+  /** GNTTABOP_query_size on `dom`. */
+  querySize(dom: number): { rc: bigint; status: number; nrFrames: number; maxNrFrames: number } {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_QUERY_SIZE, this.buf, {
+      dom,
+      nr_frames: 0x55555555,
+      max_nr_frames: 0x55555555,
+      status: 0x5555,
+    });
+    const rc = this.op(GrantTableOp.query_size, this.buf);
+    const q = a.readStruct(GNTTAB_QUERY_SIZE, this.buf);
+    return {
+      rc,
+      status: q.getNumber("status"),
+      nrFrames: q.getNumber("nr_frames"),
+      maxNrFrames: q.getNumber("max_nr_frames"),
+    };
+  }
+
+  /** GNTTABOP_setup_table on `dom` for `nr` frames listed at `list` (a guest address). */
+  setupTable(dom: number, nr: number, list: bigint, count = 1): { rc: bigint; status: number } {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_SETUP_TABLE, this.buf, {
+      dom,
+      nr_frames: nr,
+      status: 0x55,
+      frame_list: a.handle(list),
+    });
+    const rc = this.op(GrantTableOp.setup_table, this.buf, count);
+    return { rc, status: a.readStruct(GNTTAB_SETUP_TABLE, this.buf).getNumber("status") };
+  }
+
+  /** Writes v1 entry `ref`: domid and frame, then flags. */
+  grant(ref: number, flags: number, domid: number, frame: bigint): void {
+    const a = this.agent;
+    const entry = GRANT_ENTRY_V1.layout(a.model.name);
+    const va = this.entry(ref);
+    const bytes = a.structBytes(GRANT_ENTRY_V1, { domid, frame: BigInt.asUintN(32, frame) });
+    a.write(va + BigInt(entry.offsetOf("domid")), bytes.subarray(entry.offsetOf("domid")));
+    a.writeUint(va + BigInt(entry.offsetOf("flags")), 2, flags);
+  }
+
+  /** The flags of entry `ref` as the guest reads them. */
+  flags(ref: number): number {
+    return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getNumber("flags");
+  }
+
+  /** The frame field of entry `ref`. */
+  frame(ref: number): bigint {
+    return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getBigInt("frame");
+  }
+
+  /** The domid field of entry `ref`. */
+  domid(ref: number): number {
+    return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getNumber("domid");
+  }
+
+  /** GNTTABOP_map_grant_ref of `dom`'s entry `ref` at `host` (0: none) with GNTMAP_* `flags`. */
+  map(host: bigint, flags: number, ref: number, dom: number): MapResult {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_MAP_GRANT_REF, this.buf, {
+      host_addr: host,
+      flags,
+      ref,
+      dom,
+      status: 0x55,
+      handle: 0xdeadbeef,
+    });
+    const rc = this.op(GrantTableOp.map_grant_ref, this.buf);
+    const m = a.readStruct(GNTTAB_MAP_GRANT_REF, this.buf);
+    return {
+      status: rc !== 0n ? HYPERCALL_FAILED : m.getNumber("status"),
+      handle: m.getNumber("handle"),
+      devBusAddr: m.getBigInt("dev_bus_addr"),
+    };
+  }
+
+  /** GNTTABOP_unmap_grant_ref: its status, or {@link HYPERCALL_FAILED}. */
+  unmap(host: bigint, devBusAddr: bigint, handle: number): number {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_UNMAP_GRANT_REF, this.buf, {
+      host_addr: host,
+      dev_bus_addr: devBusAddr,
+      handle,
+      status: 0x55,
+    });
+    const rc = this.op(GrantTableOp.unmap_grant_ref, this.buf);
+    return rc !== 0n
+      ? HYPERCALL_FAILED
+      : a.readStruct(GNTTAB_UNMAP_GRANT_REF, this.buf).getNumber("status");
+  }
+
+  /** The bytes of one `struct gnttab_copy` of `len` bytes from `source` to `dest`. */
+  copyOp(source: CopyEnd, dest: CopyEnd, len: number): Uint8Array {
+    const v: Record<string, number | bigint> = {
+      len,
+      flags: (source.gref ? GNTCOPY_SOURCE_GREF : 0) | (dest.gref ? GNTCOPY_DEST_GREF : 0),
+      status: 0x55,
+    };
+    for (const [name, end] of [
+      ["source", source],
+      ["dest", dest],
+    ] as const) {
+      v[`${name}.u.${end.gref ? "ref" : "gmfn"}`] = end.at;
+      v[`${name}.domid`] = end.domid;
+      v[`${name}.offset`] = end.offset;
+    }
+    return this.agent.structBytes(GNTTAB_COPY, v as StructValues);
+  }
+
+  /** One GNTTABOP_copy: its status, or {@link HYPERCALL_FAILED}. */
+  copy(source: CopyEnd, dest: CopyEnd, len: number): number {
+    const a = this.agent;
+    a.write(this.buf, this.copyOp(source, dest, len));
+    const rc = this.op(GrantTableOp.copy, this.buf);
+    return rc !== 0n ? HYPERCALL_FAILED : a.readStruct(GNTTAB_COPY, this.buf).getNumber("status");
+  }
+
+  /** GNTTABOP_transfer of frame `frame` to `domid`'s accept-transfer entry `ref`. */
+  transfer(frame: bigint, domid: number, ref: number): number {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_TRANSFER, this.buf, { mfn: frame, domid, ref, status: 0x55 });
+    const rc = this.op(GrantTableOp.transfer, this.buf);
+    return rc !== 0n
+      ? HYPERCALL_FAILED
+      : a.readStruct(GNTTAB_TRANSFER, this.buf).getNumber("status");
+  }
+
+  private entry(ref: number): bigint {
+    return this.table + BigInt(ref * GRANT_ENTRY_V1.layout(this.agent.model.name).size);
+  }
+}
+
+/** A grant-reference end of a copy. */
+export function gref(ref: number, domid: number, offset = 0): CopyEnd {
+  return { at: ref, domid, offset, gref: true };
+}
+
+/** A frame end of a copy (the caller's own frame; Xen wants DOMID_SELF there). */
+export function frameEnd(frame: bigint, offset = 0, domid: number = DOMID_SELF): CopyEnd {
+  return { at: frame, domid, offset, gref: false };
+}
+
+/** Bytes as hex digits (for checks comparing buffers). */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
