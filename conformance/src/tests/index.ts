@@ -26,6 +26,7 @@ import { evtchnDomu } from "./evtchn/domu.conformance.js";
 import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
 import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
+import { grantOps } from "./grant/ops.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -49,6 +50,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   evtchnInterdomain,
   evtchnInterdomainFrames,
   grantCopy,
+  grantOps,
 ];
 
 /** The suite. */

@@ -190,6 +190,23 @@ export class Gnttab {
     return rc !== 0n ? HYPERCALL_FAILED : a.readStruct(GNTTAB_COPY, this.buf).getNumber("status");
   }
 
+  /**
+   * One GNTTABOP_copy of a batch of ops (each from {@link Gnttab.copyOp}), placed in
+   * scratch memory: the hypercall's result and each op's status.
+   */
+  copyBatch(ops: readonly Uint8Array[]): { rc: bigint; statuses: number[] } {
+    const a = this.agent;
+    const size = GNTTAB_COPY.layout(a.model.name).size;
+    const batch = new Uint8Array(size * ops.length);
+    ops.forEach((op, i) => batch.set(op, i * size));
+    const at = a.place(batch);
+    const rc = this.op(GrantTableOp.copy, at, ops.length);
+    const statuses = ops.map((_, i) =>
+      a.readStruct(GNTTAB_COPY, at + BigInt(i * size)).getNumber("status"),
+    );
+    return { rc, statuses };
+  }
+
   /** GNTTABOP_transfer of frame `frame` to `domid`'s accept-transfer entry `ref`. */
   transfer(frame: bigint, domid: number, ref: number): number {
     const a = this.agent;
