@@ -27,6 +27,7 @@ import { evtchnInterdomain } from "./evtchn/interdomain.conformance.js";
 import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance.js";
 import { grantCopy } from "./grant/copy.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
+import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -51,6 +52,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   evtchnInterdomainFrames,
   grantCopy,
   grantOps,
+  grantInterdomain,
 ];
 
 /** The suite. */
