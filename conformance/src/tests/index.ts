@@ -28,6 +28,7 @@ import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance
 import { grantCopy } from "./grant/copy.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
+import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -53,6 +54,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantCopy,
   grantOps,
   grantInterdomain,
+  memoryBalloon,
 ];
 
 /** The suite. */

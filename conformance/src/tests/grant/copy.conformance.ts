@@ -9,9 +9,9 @@
  *
  * The grant entries name domain 0, the guest itself, so the test runs as dom0.
  */
-import { GNTMAP_HOST_MAP, GrantFlags as GTF, GrantStatus as GNTST } from "@hvkit/core";
+import { DomId, GNTMAP_HOST_MAP, GrantFlags as GTF, GrantStatus as GNTST } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { DOMID_SELF, Gnttab, frameEnd, gref, hex } from "./gnttab.js";
+import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
 
 /** The guest's own domain id (dom0). */
 const SELF_ID = 0;
@@ -32,14 +32,14 @@ export const grantCopy = agentTest({
     const dst = agent.alloc(PAGE, PAGE);
     const gt = new Gnttab(agent, table);
 
-    const q = gt.querySize(DOMID_SELF);
+    const q = gt.querySize(DomId.SELF);
     check.equal("query_size rc", q.rc, 0);
     check.equal("query_size status", q.status, GNTST.okay);
     check.equal("query_size nr_frames (INITIAL_NR_GRANT_FRAMES)", q.nrFrames, 1);
     check.equal("query_size max_nr_frames", q.maxNrFrames, 64);
 
     const list = agent.alloc(16);
-    const st = gt.setupTable(DOMID_SELF, 2, list);
+    const st = gt.setupTable(DomId.SELF, 2, list);
     check.equal("setup_table(2) rc", st.rc, 0);
     check.equal("setup_table(2) status", st.status, GNTST.okay);
     const f0 = agent.readUint(list, agent.model.xenPfn);
@@ -55,7 +55,7 @@ export const grantCopy = agentTest({
 
     check.equal(
       "copy gref 8 -> own frame status",
-      gt.copy(gref(8, DOMID_SELF, 100), frameEnd(frameOf(dst), 200), 64),
+      gt.copy(gref(8, DomId.SELF, 100), frameEnd(frameOf(dst), 200), 64),
       GNTST.okay,
     );
     check.equal(
@@ -79,7 +79,7 @@ export const grantCopy = agentTest({
     );
     check.equal(
       "copy gref 9 (read-only) -> gref 10 status",
-      gt.copy(gref(9, SELF_ID), gref(10, DOMID_SELF), 16),
+      gt.copy(gref(9, SELF_ID), gref(10, DomId.SELF), 16),
       GNTST.okay,
     );
     check.equal(

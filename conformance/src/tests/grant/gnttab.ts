@@ -23,9 +23,6 @@ import {
 } from "@hvkit/core";
 import type { Agent, StructValues } from "../../agent.js";
 
-/** DOMID_SELF (xen.h). */
-export const DOMID_SELF = DomId.SELF;
-
 /** What a test reports for a sub-op whose hypercall itself failed (not a GNTST_* code). */
 export const HYPERCALL_FAILED = -1000;
 
@@ -228,7 +225,7 @@ export function gref(ref: number, domid: number, offset = 0): CopyEnd {
 }
 
 /** A frame end of a copy (the caller's own frame; Xen wants DOMID_SELF there). */
-export function frameEnd(frame: bigint, offset = 0, domid: number = DOMID_SELF): CopyEnd {
+export function frameEnd(frame: bigint, offset = 0, domid: number = DomId.SELF): CopyEnd {
   return { at: frame, domid, offset, gref: false };
 }
 

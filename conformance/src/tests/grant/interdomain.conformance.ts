@@ -20,6 +20,7 @@
  * - xen/common/domctl.c: XEN_DOMCTL_max_mem sets max_pages = max_memkb >> 2.
  */
 import {
+  DomId,
   DomctlCmd,
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
@@ -35,7 +36,7 @@ import {
 } from "@hvkit/core";
 import type { Agent, StructValues } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
-import { DOMID_SELF, Gnttab, frameEnd, gref, hex } from "./gnttab.js";
+import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
 
 /** dom0's domain id. */
 const SELF_ID = 0;
@@ -156,7 +157,7 @@ export const grantInterdomain = agentTest({
     );
     check.equal(
       "gnttab copy own frame -> D:5 GNTST_okay",
-      gt.copy(frameEnd(frameOf(buf), 0, DOMID_SELF), gref(5, dom, 100), 16),
+      gt.copy(frameEnd(frameOf(buf), 0, DomId.SELF), gref(5, dom, 100), 16),
       GNTST.okay,
     );
     const ro = gt.map(win, GNTMAP_HOST_MAP | GNTMAP_READONLY, 5, dom);

@@ -22,6 +22,7 @@
  * `m2p`), which transfer's M2P check also reads.
  */
 import {
+  DomId,
   Errno,
   GNTMAP_DEVICE_MAP,
   GNTMAP_HOST_MAP,
@@ -38,7 +39,7 @@ import {
 } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
-import { DOMID_SELF, Gnttab, HYPERCALL_FAILED, frameEnd, gref, hex } from "./gnttab.js";
+import { Gnttab, HYPERCALL_FAILED, frameEnd, gref, hex } from "./gnttab.js";
 
 /** The guest's own domain id (dom0). */
 const SELF_ID = 0;
@@ -123,11 +124,11 @@ function setupAndQuery(c: Ctx): void {
   const frames = agent.alloc(64 * pfnBytes);
   const frame = (i: number): bigint => agent.readUint(frames + BigInt(i * pfnBytes), pfnBytes);
   const nrFrames = (): number => {
-    const q = gt.querySize(DOMID_SELF);
+    const q = gt.querySize(DomId.SELF);
     return q.rc === 0n ? q.nrFrames : -1;
   };
   // gnttab_query_size: a fresh table has INITIAL_NR_GRANT_FRAMES (1) of at most 64.
-  const q = gt.querySize(DOMID_SELF);
+  const q = gt.querySize(DomId.SELF);
   check.equal("query_size rc", q.rc, 0);
   check.equal("query_size status okay", q.status, GNTST.okay);
   check.equal("query_size nr_frames 1 (INITIAL_NR_GRANT_FRAMES)", q.nrFrames, 1);
@@ -146,7 +147,7 @@ function setupAndQuery(c: Ctx): void {
     -Errno.EFAULT,
   );
 
-  const s2 = gt.setupTable(DOMID_SELF, 2, frames);
+  const s2 = gt.setupTable(DomId.SELF, 2, frames);
   check.equal("setup_table(2) rc", s2.rc, 0);
   check.equal("setup_table(2) status okay", s2.status, GNTST.okay);
   const f0 = frame(0);
@@ -155,7 +156,7 @@ function setupAndQuery(c: Ctx): void {
   check.equal("query_size after setup_table(2): 2 frames", nrFrames(), 2);
   // A smaller request does not shrink the table and lists the same first frame.
   agent.writeUint(frames, pfnBytes, 0);
-  check.equal("setup_table(1) status okay", status(gt.setupTable(DOMID_SELF, 1, frames)), 0);
+  check.equal("setup_table(1) status okay", status(gt.setupTable(DomId.SELF, 1, frames)), 0);
   check.equal("setup_table(1) lists the same frame 0", frame(0), f0);
   check.equal("setup_table(1) keeps 2 frames", nrFrames(), 2);
   // By its real domid: rcu_lock_domain_by_any_id accepts it as DOMID_SELF.
@@ -168,7 +169,7 @@ function setupAndQuery(c: Ctx): void {
   // op.nr_frames > gt->max_grant_frames: GNTST_general_error; the table is unchanged.
   check.equal(
     "setup_table(65 > max) GNTST_general_error",
-    status(gt.setupTable(DOMID_SELF, 65, frames)),
+    status(gt.setupTable(DomId.SELF, 65, frames)),
     GNTST.general_error,
   );
   check.equal("setup_table(65) leaves 2 frames", nrFrames(), 2);
@@ -179,7 +180,7 @@ function setupAndQuery(c: Ctx): void {
   );
   check.equal(
     "setup_table count 2 EINVAL",
-    gt.setupTable(DOMID_SELF, 1, frames, 2).rc,
+    gt.setupTable(DomId.SELF, 1, frames, 2).rc,
     -Errno.EINVAL,
   );
   check.equal(
@@ -190,7 +191,7 @@ function setupAndQuery(c: Ctx): void {
   // __copy_to_guest_offset(frame_list) fails: GNTST_bad_virt_addr.
   check.equal(
     "setup_table(unmapped frame_list) GNTST_bad_virt_addr",
-    status(gt.setupTable(DOMID_SELF, 1, c.bad)),
+    status(gt.setupTable(DomId.SELF, 1, c.bad)),
     GNTST.bad_virt_addr,
   );
   // guest_handle_okay(frame_list): an address in Xen's range is -EFAULT before the domain
@@ -203,7 +204,7 @@ function setupAndQuery(c: Ctx): void {
   // Exactly the maximum is allowed; frames 0 and 1 stay where they were.
   check.equal(
     "setup_table(64 = max) status okay",
-    status(gt.setupTable(DOMID_SELF, 64, frames)),
+    status(gt.setupTable(DomId.SELF, 64, frames)),
     GNTST.okay,
   );
   check.that("setup_table(64) keeps frames 0 and 1", frame(0) === f0 && frame(1) === f1);
@@ -214,7 +215,7 @@ function setupAndQuery(c: Ctx): void {
   check.equal("map grant frame 1 writable", c.map(c.p.gt1, f1), 0);
   // add_to_physmap is for translated guests only (xatp_permission_check).
   const xatp = agent.placeStruct(XEN_ADD_TO_PHYSMAP, {
-    domid: DOMID_SELF,
+    domid: DomId.SELF,
     space: XENMAPSPACE_GRANT_TABLE,
     idx: 0,
     gpfn: 0x3000,
@@ -322,15 +323,15 @@ function mapOps(c: Ctx): Handles {
     gt.map(win3, GNTMAP_HOST_MAP, 0xffffffff, SELF_ID).status,
     GNTST.bad_gntref,
   );
-  // rcu_lock_domain_by_id: an unknown domain, and DOMID_SELF (not accepted here).
+  // rcu_lock_domain_by_id: an unknown domain, and DomId.SELF (not accepted here).
   check.equal(
     "map(dom 77) GNTST_bad_domain",
     gt.map(win3, GNTMAP_HOST_MAP, 8, 77).status,
     GNTST.bad_domain,
   );
   check.equal(
-    "map(dom DOMID_SELF) GNTST_bad_domain",
-    gt.map(win3, GNTMAP_HOST_MAP, 10, DOMID_SELF).status,
+    "map(dom DomId.SELF) GNTST_bad_domain",
+    gt.map(win3, GNTMAP_HOST_MAP, 10, DomId.SELF).status,
     GNTST.bad_domain,
   );
   // _set_status_v1: entry for another domid, or not GTF_permit_access: general_error.
@@ -504,7 +505,7 @@ function copyOps(c: Ctx): void {
   agent.write(p.pb, pb);
   agent.write(p.dst, new Uint8Array(PAGE));
   const bytes = (va: bigint, n: number): string => hex(agent.read(va, n));
-  // gref -> frame and frame -> gref; frame ends must be DOMID_SELF.
+  // gref -> frame and frame -> gref; frame ends must be DomId.SELF.
   check.equal(
     "copy gref 8 -> own frame GNTST_okay",
     gt.copy(gref(8, SELF_ID, 100), frameEnd(fdst, 200), 64),
@@ -535,7 +536,7 @@ function copyOps(c: Ctx): void {
   );
   check.equal("copy gref -> gref: bytes arrive", bytes(p.pc, 16), hex(pb.subarray(0, 16)));
   check.equal(
-    "copy frame -> frame (both DOMID_SELF) GNTST_okay",
+    "copy frame -> frame (both DomId.SELF) GNTST_okay",
     gt.copy(frameEnd(fb, 8), frameEnd(fdst, 8), 8),
     GNTST.okay,
   );
