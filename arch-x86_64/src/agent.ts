@@ -162,7 +162,12 @@ export class X86_64GuestAgent implements GuestAgent {
   frameOf(io: AgentIo, va: bigint): bigint {
     const si = START_INFO.layout(io.model.name);
     const listVa = readU64(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
-    return readU64(io, listVa + (va >> 12n) * 8n);
+    return readU64(io, listVa + this.pfnOf(io, va) * 8n);
+  }
+
+  /** {@inheritDoc GuestAgent.pfnOf} The agent's virtual addresses are its pseudo-physical ones. */
+  pfnOf(_io: AgentIo, va: bigint): bigint {
+    return va >> 12n;
   }
 
   /** update_va_mapping with UVMF_INVLPG; update_va_mapping_otherdomain for another owner's frame. */

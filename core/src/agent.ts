@@ -311,6 +311,13 @@ export interface GuestAgent {
   frameOf?(io: AgentIo, va: bigint): bigint;
 
   /**
+   * Feature `frames`: the pseudo-physical frame number of the page at `va` — the index
+   * of the guest's own frame list (a PV guest's p2m), what populate_physmap, exchange
+   * and the M2P name.
+   */
+  pfnOf?(io: AgentIo, va: bigint): bigint;
+
+  /**
    * Feature `frames`: maps frame `frame` (see {@link GuestAgent.frameOf}) at window
    * address `va` (read-only unless `writable`), or unmaps it when `frame` is null, with
    * the arch's PV MMU hypercalls. `owner`, when given, is the domain that owns the frame

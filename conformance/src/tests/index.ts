@@ -29,6 +29,7 @@ import { grantCopy } from "./grant/copy.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
+import { memoryOps } from "./memory/ops.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -55,6 +56,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantOps,
   grantInterdomain,
   memoryBalloon,
+  memoryOps,
 ];
 
 /** The suite. */
