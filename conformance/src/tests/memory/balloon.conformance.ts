@@ -1,5 +1,5 @@
 /**
- * A balloon driver's round trip through memory_op, as the initial domain: it reads its
+ * A balloon driver's round trip through memory_op: the domain reads its
  * reservation, unmaps four pages and gives their frames back (decrease_reservation: the
  * M2P entries become invalid, the count drops by four), populates the same
  * pseudo-physical frames again (new machine frames come back in place of the frame
@@ -8,6 +8,7 @@
  * Xen's errors for bad orders and inconsistent exchanges. Numbers:
  * xen/include/public/memory.h; behaviour: xen/common/memory.c.
  *
+ * It runs as dom0 and as a domU (which never names a domain: DOMID_SELF throughout).
  * The pages are the agent's window pages (feature `frames`); their pseudo-physical frame
  * numbers and the M2P checks come from the M2P (feature `m2p`).
  */
@@ -26,7 +27,7 @@ export const memoryBalloon = agentTest({
   name: "balloon",
   description:
     "increase/decrease_reservation, populate_physmap and exchange keep the reservation and the M2P consistent",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "m2p"] },
+  requires: { modes: ["pv"], features: ["frames", "m2p"] },
   run(agent, check) {
     const mem = new XenMem(agent);
     const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
@@ -93,7 +94,9 @@ export const memoryBalloon = agentTest({
     const extra = new FrameList(agent, EXTRA);
     const got = mem.reservation(MemoryOp.increase_reservation, { list: extra.va, nr: want });
     const now = mem.current();
-    check.that("increase past the limit: partial", got > 0n && got < want, got);
+    // With headroom some frames come (dom0); a domain built at its limit gets none.
+    if (max > cur) check.that("increase past the limit: partial", got > 0n && got < want, got);
+    else check.equal("increase with no headroom: 0 done", got, 0);
     check.equal("increase past the limit: current grew by the count", now - cur, got);
     check.that("increase past the limit: within maximum", now <= max, now);
     check.equal(
