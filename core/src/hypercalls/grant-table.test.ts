@@ -495,6 +495,20 @@ describe("grant_table_op transfer", () => {
     expect(machine.memory.read32((gt?.entryAddress(4) ?? 0) + 4)).toBe(page);
   });
 
+  it("to itself at its limit: the page it gives up is its headroom", () => {
+    const { machine, b } = grantWorld();
+    const page = mfnAt(machine, b, PAGE_VA + 0x1000n);
+    b.maxPages = b.totPages;
+    writeGrant(machine, b, 4, GrantFlags.accept_transfer, b.id, 0x40);
+    const tot = b.totPages;
+    expect(transferPage(b, { mfn: page, domid: b.id, ref: 4 })).toEqual({ rc: 0, status: 0 });
+    expect(machine.memory.frameTable.owner[page]).toBe(b.id);
+    expect(b.totPages).toBe(tot);
+    expect(grantFlags(machine, b, 4)).toBe(
+      GrantFlags.accept_transfer | GTF_TRANSFER_COMMITTED | GTF_TRANSFER_COMPLETED,
+    );
+  });
+
   it("status codes: not the caller's page, unknown domain, no accept entry, no headroom", () => {
     const { machine, a, b } = grantWorld();
     const page = mfnAt(machine, b, PAGE_VA);

@@ -624,7 +624,10 @@ function transferOne(ctx: HypercallContext, layout: StructLayout): number {
   const e = domainById(machine, layout.getNumber(v, 0, "domid"));
   if (!e) return GrantStatus.bad_domain;
   if (machine.xsm.grant("transfer", d, e) !== 0) return GrantStatus.permission_denied;
-  if (e.isDead || e.totPages >= e.maxPages) return GrantStatus.general_error;
+  // Xen steals the page (tot_pages − 1) before this headroom check, so a domain at its
+  // limit may still transfer a page to itself.
+  const receiverPages = e === d ? e.totPages - 1 : e.totPages;
+  if (e.isDead || receiverPages >= e.maxPages) return GrantStatus.general_error;
   // gnttab_prepare_for_transfer
   const egt = grantTableOf(machine, e);
   const ref = layout.getNumber(v, 0, "ref");
