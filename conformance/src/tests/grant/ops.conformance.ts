@@ -17,7 +17,7 @@
  *   domain is -EACCES; guest_physmap_add_page for PV sets the M2P entry, which transfer
  *   relies on.
  *
- * The guest is the initial domain (domain 0) and reaches its frames through the agent's
+ * It runs as dom0 and as a domU. The guest reaches its frames through the agent's
  * window (feature `frames`); "an address in Xen's range" is the read-only M2P's (feature
  * `m2p`), which transfer's M2P check also reads.
  */
@@ -41,8 +41,6 @@ import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
 import { Gnttab, HYPERCALL_FAILED, frameEnd, gref, hex } from "./gnttab.js";
 
-/** The guest's own domain id (dom0). */
-const SELF_ID = 0;
 const PAGE = 4096;
 /** A machine frame far beyond any domain's memory. */
 const NOT_OWNED = 0xfffffn;
@@ -67,6 +65,8 @@ interface Ctx {
   readonly p: Pages;
   readonly bad: bigint;
   readonly xen: bigint;
+  /** The guest's own domain id, which a guest reads from xenstore ("domid"). */
+  readonly self: number;
   frameOf(va: bigint): bigint;
   map(va: bigint, frame: bigint | null): bigint;
 }
@@ -77,7 +77,7 @@ export const grantOps = agentTest({
   name: "ops",
   description:
     "setup_table, query_size, map/unmap (host, device, read-only), copy, transfer: success and each GNTST_* Xen gives",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "m2p"] },
+  requires: { modes: ["pv"], features: ["frames", "m2p"] },
   run(agent, check) {
     const w = (i: number): bigint => agent.boot.window + BigInt(i * PAGE);
     const p: Pages = {
@@ -98,6 +98,7 @@ export const grantOps = agentTest({
       p,
       bad: agent.spec.unmappedAddress(agent),
       xen: agent.machphysMapping().start,
+      self: agent.session.domain.id,
       frameOf: (va) => agent.spec.frameOf!(agent, va),
       map: (va, frame) => agent.spec.mapFrame!(agent, va, frame, true),
     };
@@ -119,6 +120,7 @@ function pattern(mul: number, add: number): Uint8Array {
 }
 
 function setupAndQuery(c: Ctx): void {
+  const { self } = c;
   const { agent, check, gt } = c;
   const pfnBytes = agent.model.xenPfn;
   const frames = agent.alloc(64 * pfnBytes);
@@ -162,7 +164,7 @@ function setupAndQuery(c: Ctx): void {
   // By its real domid: rcu_lock_domain_by_any_id accepts it as DOMID_SELF.
   check.equal(
     "setup_table(own domid) status okay",
-    status(gt.setupTable(SELF_ID, 2, frames)),
+    status(gt.setupTable(self, 2, frames)),
     GNTST.okay,
   );
   check.that("setup_table(own domid) same frames", frame(0) === f0 && frame(1) === f1);
@@ -235,6 +237,7 @@ interface Handles {
 }
 
 function mapOps(c: Ctx): Handles {
+  const { self } = c;
   const { agent, check, gt, p } = c;
   const [win1, win2, win3, win4] = p.win;
   const same = (a: bigint, b: bigint): boolean =>
@@ -245,14 +248,14 @@ function mapOps(c: Ctx): Handles {
   const fa = c.frameOf(p.pa);
   const fb = c.frameOf(p.pb);
   const fc = c.frameOf(p.pc);
-  gt.grant(8, GTF.permit_access, SELF_ID, fa);
-  gt.grant(9, GTF.permit_access | GTF.readonly, SELF_ID, fb);
-  gt.grant(10, GTF.permit_access, SELF_ID, fc);
-  gt.grant(11, GTF.permit_access, SELF_ID, fc);
-  gt.grant(600, GTF.permit_access, SELF_ID, fb); // an entry in grant frame 1
+  gt.grant(8, GTF.permit_access, self, fa);
+  gt.grant(9, GTF.permit_access | GTF.readonly, self, fb);
+  gt.grant(10, GTF.permit_access, self, fc);
+  gt.grant(11, GTF.permit_access, self, fc);
+  gt.grant(600, GTF.permit_access, self, fb); // an entry in grant frame 1
 
   // Host map, writable: GTF_reading and GTF_writing set (_set_status_v1).
-  const m1 = gt.map(win1, GNTMAP_HOST_MAP, 8, SELF_ID);
+  const m1 = gt.map(win1, GNTMAP_HOST_MAP, 8, self);
   check.equal("map(8, host) GNTST_okay", m1.status, GNTST.okay);
   check.equal("map(8, host) dev_bus_addr is the granted frame", m1.devBusAddr, fa << 12n);
   check.equal(
@@ -268,7 +271,7 @@ function mapOps(c: Ctx): Handles {
     0x99,
   );
   // Host map, read-only, of a GTF_readonly grant: GTF_reading only.
-  const m2 = gt.map(win2, GNTMAP_HOST_MAP | GNTMAP_READONLY, 9, SELF_ID);
+  const m2 = gt.map(win2, GNTMAP_HOST_MAP | GNTMAP_READONLY, 9, self);
   check.equal("map(9 readonly grant, host|readonly) GNTST_okay", m2.status, GNTST.okay);
   check.equal(
     "map(9, readonly) sets GTF_reading only",
@@ -278,7 +281,7 @@ function mapOps(c: Ctx): Handles {
   check.that("readonly host map shows the page", same(win2, p.pb));
   check.that("map(9) handle differs from map(8)", m2.handle !== m1.handle, m2.handle);
   // Device map only (no host mapping): dev_bus_addr for DMA, same pin accounting.
-  const mc = gt.map(0n, GNTMAP_DEVICE_MAP, 10, SELF_ID);
+  const mc = gt.map(0n, GNTMAP_DEVICE_MAP, 10, self);
   check.equal("map(10, device) GNTST_okay", mc.status, GNTST.okay);
   check.equal("map(10, device) dev_bus_addr", mc.devBusAddr, fc << 12n);
   check.equal(
@@ -286,7 +289,7 @@ function mapOps(c: Ctx): Handles {
     gt.flags(10),
     GTF.permit_access | GTF.reading | GTF.writing,
   );
-  const md = gt.map(0n, GNTMAP_DEVICE_MAP | GNTMAP_READONLY, 11, SELF_ID);
+  const md = gt.map(0n, GNTMAP_DEVICE_MAP | GNTMAP_READONLY, 11, self);
   check.equal("map(11, device|readonly) GNTST_okay", md.status, GNTST.okay);
   check.equal(
     "map(11, device|readonly) sets GTF_reading only",
@@ -294,7 +297,7 @@ function mapOps(c: Ctx): Handles {
     GTF.permit_access | GTF.reading,
   );
   // An entry in the second grant frame.
-  const m600 = gt.map(win4, GNTMAP_HOST_MAP | GNTMAP_READONLY, 600, SELF_ID);
+  const m600 = gt.map(win4, GNTMAP_HOST_MAP | GNTMAP_READONLY, 600, self);
   check.equal("map(600, host|readonly) in grant frame 1 GNTST_okay", m600.status, GNTST.okay);
   check.that("map(600) shows its page", same(win4, p.pb));
   check.equal("unmap(600) GNTST_okay", gt.unmap(win4, 0n, m600.handle), GNTST.okay);
@@ -304,23 +307,23 @@ function mapOps(c: Ctx): Handles {
   // pin_incr 0 (neither host nor device map): GNTST_bad_gntref.
   check.equal(
     "map with no host/device flag GNTST_bad_gntref",
-    gt.map(win3, 0, 8, SELF_ID).status,
+    gt.map(win3, 0, 8, self).status,
     GNTST.bad_gntref,
   );
   check.equal(
     "map with GNTMAP_readonly only GNTST_bad_gntref",
-    gt.map(win3, GNTMAP_READONLY, 8, SELF_ID).status,
+    gt.map(win3, GNTMAP_READONLY, 8, self).status,
     GNTST.bad_gntref,
   );
   // ref >= nr_grant_entries(rgt): GNTST_bad_gntref (64 frames x 512 = 32768 entries).
   check.equal(
     "map(ref 32768) GNTST_bad_gntref",
-    gt.map(win3, GNTMAP_HOST_MAP, 32768, SELF_ID).status,
+    gt.map(win3, GNTMAP_HOST_MAP, 32768, self).status,
     GNTST.bad_gntref,
   );
   check.equal(
     "map(ref 0xffffffff) GNTST_bad_gntref",
-    gt.map(win3, GNTMAP_HOST_MAP, 0xffffffff, SELF_ID).status,
+    gt.map(win3, GNTMAP_HOST_MAP, 0xffffffff, self).status,
     GNTST.bad_gntref,
   );
   // rcu_lock_domain_by_id: an unknown domain, and DomId.SELF (not accepted here).
@@ -338,13 +341,13 @@ function mapOps(c: Ctx): Handles {
   gt.grant(12, GTF.permit_access, 5, fc);
   check.equal(
     "map of a grant issued to dom 5 GNTST_general_error",
-    gt.map(win3, GNTMAP_HOST_MAP, 12, SELF_ID).status,
+    gt.map(win3, GNTMAP_HOST_MAP, 12, self).status,
     GNTST.general_error,
   );
   check.equal("failed map leaves the entry's flags", gt.flags(12), GTF.permit_access);
   const refused = (what: string, ref: number, flags: number, frame: bigint): void => {
-    gt.grant(ref, flags, SELF_ID, frame);
-    check.equal(what, gt.map(win3, GNTMAP_HOST_MAP, ref, SELF_ID).status, GNTST.general_error);
+    gt.grant(ref, flags, self, frame);
+    check.equal(what, gt.map(win3, GNTMAP_HOST_MAP, ref, self).status, GNTST.general_error);
   };
   refused("map of a GTF_invalid entry GNTST_general_error", 13, GTF.invalid, fc);
   refused("map of a GTF_accept_transfer entry GNTST_general_error", 14, GTF.accept_transfer, fc);
@@ -368,22 +371,22 @@ function mapOps(c: Ctx): Handles {
   );
   check.equal(
     "writable device map of a GTF_readonly grant GNTST_general_error",
-    gt.map(0n, GNTMAP_DEVICE_MAP, 16, SELF_ID).status,
+    gt.map(0n, GNTMAP_DEVICE_MAP, 16, self).status,
     GNTST.general_error,
   );
   // get_paged_frame: a frame the granter does not own: GNTST_bad_page; flags undone.
-  gt.grant(17, GTF.permit_access, SELF_ID, NOT_OWNED);
+  gt.grant(17, GTF.permit_access, self, NOT_OWNED);
   check.equal(
     "map of an entry naming a frame not owned GNTST_bad_page",
-    gt.map(win3, GNTMAP_HOST_MAP, 17, SELF_ID).status,
+    gt.map(win3, GNTMAP_HOST_MAP, 17, self).status,
     GNTST.bad_page,
   );
   check.equal("bad_page map clears GTF_reading|GTF_writing again", gt.flags(17), GTF.permit_access);
   // create_grant_pv_mapping: nothing mapped at the address: general_error, undone.
-  gt.grant(18, GTF.permit_access, SELF_ID, fc);
+  gt.grant(18, GTF.permit_access, self, fc);
   check.equal(
     "host map at an address with nothing mapped GNTST_general_error (ref 18)",
-    gt.map(c.bad, GNTMAP_HOST_MAP, 18, SELF_ID).status,
+    gt.map(c.bad, GNTMAP_HOST_MAP, 18, self).status,
     GNTST.general_error,
   );
   check.equal(
@@ -400,6 +403,7 @@ function mapOps(c: Ctx): Handles {
 }
 
 function reuseAndUnmap(c: Ctx, h: Handles): void {
+  const { self } = c;
   const { check, gt, p } = c;
   const [win1, win2, win3] = p.win;
   const fa = c.frameOf(p.pa);
@@ -407,13 +411,13 @@ function reuseAndUnmap(c: Ctx, h: Handles): void {
   const fc = c.frameOf(p.pc);
   const inUse = (): number => gt.flags(8) & (GTF.reading | GTF.writing);
   // A second writable map of entry 8 while it is pinned: shares the active entry.
-  const m3 = gt.map(win3, GNTMAP_HOST_MAP, 8, SELF_ID);
+  const m3 = gt.map(win3, GNTMAP_HOST_MAP, 8, self);
   check.equal("second map(8, host) while mapped GNTST_okay", m3.status, GNTST.okay);
   check.equal("second map(8) same frame", m3.devBusAddr, fa << 12n);
   // The granter rewrites the entry while it is mapped: the active entry keeps the pinned
   // frame (map_grant_ref uses act->mfn while act->pin != 0).
-  gt.grant(8, GTF.permit_access | GTF.reading | GTF.writing, SELF_ID, fb);
-  const m4 = gt.map(0n, GNTMAP_DEVICE_MAP | GNTMAP_READONLY, 8, SELF_ID);
+  gt.grant(8, GTF.permit_access | GTF.reading | GTF.writing, self, fb);
+  const m4 = gt.map(0n, GNTMAP_DEVICE_MAP | GNTMAP_READONLY, 8, self);
   check.equal("map(8, readonly) after the entry was rewritten GNTST_okay", m4.status, GNTST.okay);
   check.equal(
     "map of a pinned entry uses the pinned frame, not the rewritten one",
@@ -447,7 +451,7 @@ function reuseAndUnmap(c: Ctx, h: Handles): void {
   check.equal("unmap(h4) GNTST_okay", gt.unmap(0n, fa << 12n, m4.handle), GNTST.okay);
   check.equal("all pins gone: GTF_reading cleared", inUse(), 0);
   // Now the granter may end access: flags back to 0.
-  gt.grant(8, GTF.permit_access, SELF_ID, fa);
+  gt.grant(8, GTF.permit_access, self, fa);
 
   // Handles: unmapped (flags 0) and beyond maptrack_limit: GNTST_bad_handle.
   check.equal("unmap(h1) again GNTST_bad_handle", gt.unmap(win1, 0n, h.h1), GNTST.bad_handle);
@@ -495,6 +499,7 @@ function reuseAndUnmap(c: Ctx, h: Handles): void {
 }
 
 function copyOps(c: Ctx): void {
+  const { self } = c;
   const { agent, check, gt, p } = c;
   const win1 = p.win[0];
   const fdst = c.frameOf(p.dst);
@@ -508,7 +513,7 @@ function copyOps(c: Ctx): void {
   // gref -> frame and frame -> gref; frame ends must be DomId.SELF.
   check.equal(
     "copy gref 8 -> own frame GNTST_okay",
-    gt.copy(gref(8, SELF_ID, 100), frameEnd(fdst, 200), 64),
+    gt.copy(gref(8, self, 100), frameEnd(fdst, 200), 64),
     GNTST.okay,
   );
   check.equal(
@@ -524,14 +529,14 @@ function copyOps(c: Ctx): void {
   agent.write(p.dst, new Uint8Array([0xab, 0xcd]));
   check.equal(
     "copy own frame -> gref 8 at offset 4094 GNTST_okay",
-    gt.copy(frameEnd(fdst), gref(8, SELF_ID, 4094), 2),
+    gt.copy(frameEnd(fdst), gref(8, self, 4094), 2),
     GNTST.okay,
   );
   check.equal("copy frame -> gref: bytes arrive", bytes(p.pa + 4094n, 2), "abcd");
   check.equal("copy to a gref releases GTF_writing", gt.flags(8), GTF.permit_access);
   check.equal(
     "copy gref 9 (readonly) -> gref 10 GNTST_okay",
-    gt.copy(gref(9, SELF_ID), gref(10, SELF_ID), 16),
+    gt.copy(gref(9, self), gref(10, self), 16),
     GNTST.okay,
   );
   check.equal("copy gref -> gref: bytes arrive", bytes(p.pc, 16), hex(pb.subarray(0, 16)));
@@ -543,7 +548,7 @@ function copyOps(c: Ctx): void {
   check.equal("copy frame -> frame: bytes arrive", bytes(p.dst + 8n, 8), hex(pb.subarray(8, 16)));
   check.equal(
     "copy at offset 4095 length 1 GNTST_okay",
-    gt.copy(gref(8, SELF_ID, 4095), frameEnd(fdst, 4095), 1),
+    gt.copy(gref(8, self, 4095), frameEnd(fdst, 4095), 1),
     GNTST.okay,
   );
   // gnttab_copy_one: len 0 is okay before anything else is looked at.
@@ -555,12 +560,12 @@ function copyOps(c: Ctx): void {
   // gnttab_copy_buf: offset + len > PAGE_SIZE: GNTST_bad_copy_arg.
   check.equal(
     "copy source crossing the page GNTST_bad_copy_arg",
-    gt.copy(gref(8, SELF_ID, 4000), frameEnd(fdst), 200),
+    gt.copy(gref(8, self, 4000), frameEnd(fdst), 200),
     GNTST.bad_copy_arg,
   );
   check.equal(
     "copy dest crossing the page GNTST_bad_copy_arg",
-    gt.copy(frameEnd(fdst), gref(8, SELF_ID, 4095), 2),
+    gt.copy(frameEnd(fdst), gref(8, self, 4095), 2),
     GNTST.bad_copy_arg,
   );
   check.equal(
@@ -572,38 +577,38 @@ function copyOps(c: Ctx): void {
   // gnttab_copy_lock_domain: "Only DOMID_SELF may reference via frame".
   check.equal(
     "copy by frame naming the own domid GNTST_permission_denied",
-    gt.copy(frameEnd(fb, 0, SELF_ID), frameEnd(fdst), 8),
+    gt.copy(frameEnd(fb, 0, self), frameEnd(fdst), 8),
     GNTST.permission_denied,
   );
   check.equal(
     "copy to a frame naming the own domid GNTST_permission_denied",
-    gt.copy(frameEnd(fb), frameEnd(fdst, 0, SELF_ID), 8),
+    gt.copy(frameEnd(fb), frameEnd(fdst, 0, self), 8),
     GNTST.permission_denied,
   );
   const toDst = (what: string, source: ReturnType<typeof gref>, want: number): void =>
     check.equal(what, gt.copy(source, frameEnd(fdst), 8), want);
   toDst("copy from gref of dom 77 GNTST_bad_domain", gref(8, 77), GNTST.bad_domain);
-  toDst("copy from gref 40000 GNTST_bad_gntref", gref(40000, SELF_ID), GNTST.bad_gntref);
+  toDst("copy from gref 40000 GNTST_bad_gntref", gref(40000, self), GNTST.bad_gntref);
   toDst(
     "copy from a grant issued to dom 5 GNTST_general_error",
-    gref(12, SELF_ID),
+    gref(12, self),
     GNTST.general_error,
   );
   check.equal(
     "copy into a GTF_readonly grant GNTST_general_error",
-    gt.copy(frameEnd(fdst), gref(9, SELF_ID), 8),
+    gt.copy(frameEnd(fdst), gref(9, self), 8),
     GNTST.general_error,
   );
   toDst("copy from a frame not owned GNTST_bad_page", frameEnd(NOT_OWNED), GNTST.bad_page);
   toDst(
     "copy from an entry naming a frame not owned GNTST_bad_page",
-    gref(17, SELF_ID),
+    gref(17, self),
     GNTST.bad_page,
   );
   // Copy from an entry while it is mapped: the pin's status bits stay after the copy.
-  const m = gt.map(win1, GNTMAP_HOST_MAP, 8, SELF_ID);
+  const m = gt.map(win1, GNTMAP_HOST_MAP, 8, self);
   check.equal("map(8) for copy-while-mapped GNTST_okay", m.status, GNTST.okay);
-  toDst("copy from a mapped gref GNTST_okay", gref(8, SELF_ID), GNTST.okay);
+  toDst("copy from a mapped gref GNTST_okay", gref(8, self), GNTST.okay);
   check.equal(
     "copy from a mapped gref leaves GTF_reading|GTF_writing",
     gt.flags(8),
@@ -613,9 +618,9 @@ function copyOps(c: Ctx): void {
   c.map(win1, c.frameOf(win1));
   // A batch: each op has its own status, the hypercall returns 0.
   const batch = gt.copyBatch([
-    gt.copyOp(gref(8, SELF_ID), frameEnd(fdst), 4),
-    gt.copyOp(gref(8, SELF_ID, 4090), frameEnd(fdst), 10),
-    gt.copyOp(gref(40000, SELF_ID), frameEnd(fdst), 4),
+    gt.copyOp(gref(8, self), frameEnd(fdst), 4),
+    gt.copyOp(gref(8, self, 4090), frameEnd(fdst), 10),
+    gt.copyOp(gref(40000, self), frameEnd(fdst), 4),
   ]);
   const statusOf = (i: number): number => batch.statuses[i];
   check.equal("copy batch of 3 rc", batch.rc, 0);
@@ -626,6 +631,7 @@ function copyOps(c: Ctx): void {
 }
 
 function transferOps(c: Ctx): void {
+  const { self } = c;
   const { agent, check, gt, p } = c;
   const contents = pattern(11, 5);
   agent.write(p.xfer, contents);
@@ -633,23 +639,23 @@ function transferOps(c: Ctx): void {
   // own p2m, so any number will do: one this guest does not use.
   const frame = c.frameOf(p.xfer);
   const pfn = 0x12345n;
-  gt.grant(20, GTF.accept_transfer, SELF_ID, pfn);
+  gt.grant(20, GTF.accept_transfer, self, pfn);
   // steal_page needs a page with no other reference: still mapped here, it fails with
   // -EINVAL, which transfer reports as GNTST_bad_page.
   check.equal(
     "transfer of a page still mapped GNTST_bad_page",
-    gt.transfer(frame, SELF_ID, 20),
+    gt.transfer(frame, self, 20),
     GNTST.bad_page,
   );
   check.equal("refused transfer leaves the entry", gt.flags(20), GTF.accept_transfer);
   check.equal(
     "transfer of an invalid frame GNTST_bad_page",
-    gt.transfer(0xfffffffn, SELF_ID, 20),
+    gt.transfer(0xfffffffn, self, 20),
     GNTST.bad_page,
   );
   // To itself: the domain unmaps the page, then gives it to the entry's domid (its own).
   check.equal("unmap the page to transfer", c.map(p.xfer, null), 0);
-  check.equal("transfer to self GNTST_okay", gt.transfer(frame, SELF_ID, 20), GNTST.okay);
+  check.equal("transfer to self GNTST_okay", gt.transfer(frame, self, 20), GNTST.okay);
   check.equal(
     "transfer sets GTF_transfer_committed|GTF_transfer_completed",
     gt.flags(20),
@@ -673,17 +679,17 @@ function transferOps(c: Ctx): void {
   c.map(xfA, null);
   check.equal("transfer to dom 77 GNTST_bad_domain", gt.transfer(fA, 77, 20), GNTST.bad_domain);
   c.map(xfB, null);
-  gt.grant(21, GTF.permit_access, SELF_ID, fB);
+  gt.grant(21, GTF.permit_access, self, fB);
   // gnttab_prepare_for_transfer: flags != GTF_accept_transfer: general_error.
   check.equal(
     "transfer into a GTF_permit_access entry GNTST_general_error",
-    gt.transfer(fB, SELF_ID, 21),
+    gt.transfer(fB, self, 21),
     GNTST.general_error,
   );
   c.map(xfC, null);
   check.equal(
     "transfer into ref 32768 (past the table) GNTST_general_error",
-    gt.transfer(fC, SELF_ID, 32768),
+    gt.transfer(fC, self, 32768),
     GNTST.general_error,
   );
   check.equal(
