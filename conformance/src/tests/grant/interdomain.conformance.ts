@@ -30,29 +30,15 @@ import {
   GTF_TRANSFER_COMPLETED,
   Hypercall,
   MemoryOp,
-  XEN_DOMCTL,
-  XEN_DOMCTL_INTERFACE_VERSION,
   XEN_MEMORY_RESERVATION,
 } from "@hvkit/core";
-import type { Agent, StructValues } from "../../agent.js";
+import { domctl } from "../domctl/calls.js";
 import { agentTest } from "../agent-test.js";
 import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
 
 /** dom0's domain id. */
 const SELF_ID = 0;
 const PAGE = 4096;
-
-/** A domctl from the agent: its result and the struct as Xen left it. */
-function domctl(agent: Agent, buf: bigint, cmd: DomctlCmd, domain: number, u: StructValues = {}) {
-  agent.writeStruct(XEN_DOMCTL, buf, {
-    cmd,
-    interface_version: XEN_DOMCTL_INTERFACE_VERSION,
-    domain,
-    ...u,
-  });
-  const rc = agent.hypercall(Hypercall.domctl, agent.handle(buf));
-  return { rc, out: agent.readStruct(XEN_DOMCTL, buf) };
-}
 
 /** grant/interdomain. */
 export const grantInterdomain = agentTest({
@@ -68,13 +54,12 @@ export const grantInterdomain = agentTest({
     const w = (i: number): bigint => agent.boot.window + BigInt(i * PAGE);
     const [dgt, win, gift, gift2] = [w(0), w(1), w(2), w(3)];
     const buf = agent.alloc(PAGE, PAGE);
-    const dc = agent.alloc(XEN_DOMCTL.layout(agent.model.name).size, 8);
     const totPages = (dom: number): bigint => {
-      const r = domctl(agent, dc, DomctlCmd.getdomaininfo, dom);
+      const r = domctl(agent, DomctlCmd.getdomaininfo, dom);
       return r.rc === 0n ? r.out.getBigInt("u.getdomaininfo.tot_pages") : -1n;
     };
 
-    const created = domctl(agent, dc, DomctlCmd.createdomain, 0, {
+    const created = domctl(agent, DomctlCmd.createdomain, 0, {
       "u.createdomain.max_vcpus": 1,
       "u.createdomain.max_grant_frames": -1,
       "u.createdomain.max_maptrack_frames": -1,
@@ -83,7 +68,7 @@ export const grantInterdomain = agentTest({
     const dom = created.out.getNumber("domain");
     check.equal(
       "domctl max_mem(D, 1024 KiB) rc",
-      domctl(agent, dc, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 1024 }).rc,
+      domctl(agent, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 1024 }).rc,
       0,
     );
 
@@ -221,7 +206,7 @@ export const grantInterdomain = agentTest({
     // D full: XEN_DOMCTL_max_mem 12 KiB = 3 pages; the next transfer has no headroom.
     check.equal(
       "domctl max_mem(D, 12 KiB) rc",
-      domctl(agent, dc, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 12 }).rc,
+      domctl(agent, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 12 }).rc,
       0,
     );
     gt.grant(10, GTF.accept_transfer, SELF_ID, 0x41n);
@@ -240,10 +225,6 @@ export const grantInterdomain = agentTest({
 
     // Give D's grant frame back before D goes: the mapping holds a reference on it.
     check.equal("unmap D's grant frame", mapFrame(dgt, frameOf(dgt)), 0);
-    check.equal(
-      "domctl destroydomain(D) rc",
-      domctl(agent, dc, DomctlCmd.destroydomain, dom).rc,
-      0,
-    );
+    check.equal("domctl destroydomain(D) rc", domctl(agent, DomctlCmd.destroydomain, dom).rc, 0);
   },
 });

@@ -52,8 +52,6 @@ import {
   Hypercall,
   MemoryOp,
   XEN_ADD_TO_PHYSMAP,
-  XEN_DOMCTL,
-  XEN_DOMCTL_INTERFACE_VERSION,
   XEN_MEMORY_MAP,
   XENMAPSPACE_GMFN_FOREIGN,
   XENMAPSPACE_GRANT_TABLE,
@@ -64,6 +62,7 @@ import {
 } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
+import { domctl } from "../domctl/calls.js";
 import { FrameList, XenMem } from "./xenmem.js";
 
 const PAGE = 4096;
@@ -289,13 +288,7 @@ function queries(c: Ctx, known: readonly bigint[]): void {
 }
 
 function setMaxMem(agent: Agent, pages: bigint): bigint {
-  const dc = agent.placeStruct(XEN_DOMCTL, {
-    cmd: DomctlCmd.max_mem,
-    interface_version: XEN_DOMCTL_INTERFACE_VERSION,
-    domain: 0,
-    "u.max_mem.max_memkb": pages * 4n,
-  });
-  return agent.hypercall(Hypercall.domctl, agent.handle(dc));
+  return domctl(agent, DomctlCmd.max_mem, 0, { "u.max_mem.max_memkb": pages * 4n }).rc;
 }
 
 function reservations(c: Ctx): void {
