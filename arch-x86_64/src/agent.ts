@@ -3,7 +3,7 @@
  * `agent/agent.elf` (built from `agent/agent.S` by `agent/build.sh`) and what only this
  * arch knows — guest handles are plain virtual addresses, #PF/#GP/#UD trap records, the
  * vcpu_guest_context that starts a secondary vCPU in the agent, and frames through the
- * P2M list and update_va_mapping.
+ * P2M list and update_va_mapping (update_va_mapping_otherdomain for another owner's frame).
  *
  * The agent is linked at 1 MiB with no VIRT_BASE, so its virtual addresses are its
  * pseudo-physical ones (pfn = va >> 12), as XTF's are.
