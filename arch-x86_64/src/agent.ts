@@ -165,7 +165,7 @@ export class X86_64GuestAgent implements GuestAgent {
     return readU64(io, listVa + this.pfnOf(io, va) * 8n);
   }
 
-  /** {@inheritDoc GuestAgent.pfnOf} The agent's virtual addresses are its pseudo-physical ones. */
+  /** The agent's virtual addresses are its pseudo-physical ones. */
   pfnOf(_io: AgentIo, va: bigint): bigint {
     return va >> 12n;
   }
