@@ -33,6 +33,7 @@ import {
   XEN_MEMORY_RESERVATION,
 } from "@hvkit/core";
 import { domctl } from "../domctl/calls.js";
+import { createPeer } from "../evtchn/peer.js";
 import { agentTest } from "../agent-test.js";
 import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
 
@@ -59,13 +60,9 @@ export const grantInterdomain = agentTest({
       return r.rc === 0n ? r.out.getBigInt("u.getdomaininfo.tot_pages") : -1n;
     };
 
-    const created = domctl(agent, DomctlCmd.createdomain, 0, {
-      "u.createdomain.max_vcpus": 1,
-      "u.createdomain.max_grant_frames": -1,
-      "u.createdomain.max_maptrack_frames": -1,
-    });
+    const created = createPeer(agent);
     check.equal("createdomain rc", created.rc, 0);
-    const dom = created.out.getNumber("domain");
+    const dom = created.domid;
     check.equal(
       "domctl max_mem(D, 1024 KiB) rc",
       domctl(agent, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 1024 }).rc,
