@@ -21,5 +21,6 @@ export const ia64Plugin: ArchPlugin = createStubArchPlugin({
   dataModel: "ia64",
   startInfoMagic: "xen-3.0-ia64",
   modes: ["pv", "vt-i"],
-  features: [],
+  // A guest names its frames and maps them with its own translation inserts (abi/ia64.md).
+  features: ["frames"],
 });

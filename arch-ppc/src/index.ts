@@ -20,5 +20,6 @@ export const ppcPlugin: ArchPlugin = createStubArchPlugin({
   dataModel: "ppc64",
   startInfoMagic: "xen-3.0-powerpc64",
   modes: ["pv", "hv"],
-  features: [],
+  // A guest names and maps its frames (H_ENTER into its hashed page table, abi/ppc.md).
+  features: ["frames", "pv-mmu-hashed"],
 });
