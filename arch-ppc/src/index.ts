@@ -1,25 +1,34 @@
 /**
- * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Not started: its identity is
- * real (from `shared/abi/ppc.md`), its hooks fail loudly with their names until ported.
+ * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Its identity is real and its
+ * conformance guest agent exists ({@link PpcGuestAgent}); every other hook fails loudly
+ * with its name until ported.
  *
  * @packageDocumentation
  */
 import { createStubArchPlugin, type ArchPlugin } from "@hvkit/core";
+import { PpcGuestAgent } from "./agent.js";
+
+export * from "./agent.js";
+export * from "./abi.js";
+export * from "./device-tree.js";
 
 /**
  * The PowerPC arch plugin: ELF64 big-endian EM_PPC64 (21), 4 KiB pages, no hypercall page
  * (hypercalls are `sc 1`), capabilities "xen-3.0-powerpc64"; PV and hypervisor-mode.
  */
-export const ppcPlugin: ArchPlugin = createStubArchPlugin({
-  name: "ppc",
-  elfMachines: [21],
-  elfClasses: [64],
-  endianness: "big",
-  wordBits: 64,
-  pageSizes: [4096],
-  dataModel: "ppc64",
-  startInfoMagic: "xen-3.0-powerpc64",
-  modes: ["pv", "hv"],
-  // A guest names and maps its frames (H_ENTER into its hashed page table, abi/ppc.md).
-  features: ["frames", "pv-mmu-hashed"],
-});
+export const ppcPlugin: ArchPlugin = {
+  ...createStubArchPlugin({
+    name: "ppc",
+    elfMachines: [21],
+    elfClasses: [64],
+    endianness: "big",
+    wordBits: 64,
+    pageSizes: [4096],
+    dataModel: "ppc64",
+    startInfoMagic: "xen-3.0-powerpc64",
+    modes: ["pv", "hv"],
+    // A guest names and maps its frames (H_ENTER into its hashed page table).
+    features: ["frames", "pv-mmu-hashed"],
+  }),
+  guestAgent: () => new PpcGuestAgent(),
+};

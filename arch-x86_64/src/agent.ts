@@ -12,6 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import {
+  bootInfoFromStartInfo,
   Hypercall,
   START_INFO,
   TRAP_INFO,
@@ -25,9 +26,6 @@ import {
   type GuestTrapKind,
 } from "@hvkit/core";
 
-/** SIF_PRIVILEGED and SIF_INITDOMAIN (xen.h). */
-const SIF_PRIVILEGED = 1;
-const SIF_INITDOMAIN = 2;
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
 const FLAT_KERNEL_CS = 0xe033;
 const FLAT_KERNEL_SS = 0xe02b;
@@ -102,22 +100,7 @@ export class X86_64GuestAgent implements GuestAgent {
 
   /** From start_info (xen.h `struct start_info`). */
   bootInfo(io: AgentIo): GuestBootInfo {
-    const layout = START_INFO.layout(io.model.name);
-    const bytes = io.read(io.boot.startInfo, layout.size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const flags = layout.getNumber(view, 0, "flags");
-    const initial = (flags & SIF_INITDOMAIN) !== 0;
-    return {
-      nrPages: layout.getNumber(view, 0, "nr_pages"),
-      privileged: (flags & SIF_PRIVILEGED) !== 0,
-      initialDomain: initial,
-      sharedInfoFrame: layout.getBigInt(view, 0, "shared_info") >> 12n,
-      storeFrame: initial ? null : layout.getBigInt(view, 0, "store_mfn"),
-      storeEvtchn: initial ? null : layout.getNumber(view, 0, "store_evtchn"),
-      consoleFrame: initial ? null : layout.getBigInt(view, 0, "console.domU.mfn"),
-      consoleEvtchn: initial ? null : layout.getNumber(view, 0, "console.domU.evtchn"),
-      cmdline: layout.getString(view, 0, "cmd_line"),
-    };
+    return bootInfoFromStartInfo(io, io.boot.startInfo);
   }
 
   unmappedAddress(_io: AgentIo): bigint {

@@ -50,6 +50,7 @@ import { defineStruct, field, u64, array, u8 } from "./structs.js";
 import type { DataModel } from "./structs.js";
 import type { HypercallArgs } from "./hypercall.js";
 import type { Vcpu } from "./vcpu.js";
+import { SIF_INITDOMAIN, SIF_PRIVILEGED, START_INFO } from "./abi/xen.js";
 
 /** The hypercall number of the kernel service call (an hvkit choice; see the module comment). */
 export const KERNEL_SERVICE_CALL = 63;
@@ -264,6 +265,33 @@ export interface GuestBootInfo {
   readonly consoleEvtchn: number | null;
   /** The command line. */
   readonly cmdline: string;
+}
+
+/**
+ * Reads the start_info at guest address `va` with the agent's loads, laid out by
+ * `io.model`: the {@link GuestBootInfo} of an arch whose domain builder writes a
+ * start_info page (x86, IA-64). shared_info's frame is its address (start_info.shared_info)
+ * over the page size, as libxc's builders wrote it. The store and console words are the
+ * domU's (`console.domU`); for the initial domain they are null, as its start_info carries
+ * the dom0 console info there instead.
+ */
+export function bootInfoFromStartInfo(io: AgentIo, va: bigint): GuestBootInfo {
+  const layout = START_INFO.layout(io.model.name);
+  const bytes = io.read(va, layout.size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = layout.getNumber(view, 0, "flags");
+  const initial = (flags & SIF_INITDOMAIN) !== 0;
+  return {
+    nrPages: layout.getNumber(view, 0, "nr_pages"),
+    privileged: (flags & SIF_PRIVILEGED) !== 0,
+    initialDomain: initial,
+    sharedInfoFrame: layout.getBigInt(view, 0, "shared_info") / BigInt(io.pageSize),
+    storeFrame: initial ? null : layout.getBigInt(view, 0, "store_mfn"),
+    storeEvtchn: initial ? null : layout.getNumber(view, 0, "store_evtchn"),
+    consoleFrame: initial ? null : layout.getBigInt(view, 0, "console.domU.mfn"),
+    consoleEvtchn: initial ? null : layout.getNumber(view, 0, "console.domU.evtchn"),
+    cmdline: layout.getString(view, 0, "cmd_line"),
+  };
 }
 
 /**
