@@ -1,26 +1,34 @@
 /**
- * `@hvkit/arch-ia64`: the IA-64 port. Not started: its identity is real (from
- * `shared/abi/ia64.md`), its hooks fail loudly with their names until ported.
+ * `@hvkit/arch-ia64`: the IA-64 port. Its identity is real and its conformance guest
+ * agent exists ({@link Ia64GuestAgent}); every other hook fails loudly with its name until
+ * ported.
  *
  * @packageDocumentation
  */
 import { createStubArchPlugin, type ArchPlugin } from "@hvkit/core";
+import { Ia64GuestAgent } from "./agent.js";
+
+export * from "./agent.js";
+export * from "./abi.js";
 
 /**
  * The IA-64 arch plugin: ELF64 little-endian EM_IA_64 (50), 16 KiB pages, no hypercall
  * page (hypercalls are `break` with the hypercall immediate), start_info magic
  * "xen-3.0-ia64"; PV and VT-i modes.
  */
-export const ia64Plugin: ArchPlugin = createStubArchPlugin({
-  name: "ia64",
-  elfMachines: [50],
-  elfClasses: [64],
-  endianness: "little",
-  wordBits: 64,
-  pageSizes: [16384],
-  dataModel: "ia64",
-  startInfoMagic: "xen-3.0-ia64",
-  modes: ["pv", "vt-i"],
-  // A guest names its frames and maps them with its own translation inserts (abi/ia64.md).
-  features: ["frames"],
-});
+export const ia64Plugin: ArchPlugin = {
+  ...createStubArchPlugin({
+    name: "ia64",
+    elfMachines: [50],
+    elfClasses: [64],
+    endianness: "little",
+    wordBits: 64,
+    pageSizes: [16384],
+    dataModel: "ia64",
+    startInfoMagic: "xen-3.0-ia64",
+    modes: ["pv", "vt-i"],
+    // A guest names its frames and maps them with its own translation inserts.
+    features: ["frames"],
+  }),
+  guestAgent: () => new Ia64GuestAgent(),
+};
