@@ -48,15 +48,18 @@ const PT_FPREG = aligned(
 );
 
 /** `struct ia64_tr_entry`: one translation register. */
-const IA64_TR_ENTRY = defineStruct("ia64_tr_entry", "One instruction or data translation register.", {
-  pte: field(ulong, "The translation's PTE (physical page, attributes, present bit)."),
-  itir: field(ulong, "Page size and protection key (cr.itir format)."),
-  vadr: field(ulong, "Virtual address the translation covers."),
-  rid: field(ulong, "Region id it belongs to."),
-});
+const IA64_TR_ENTRY = defineStruct(
+  "ia64_tr_entry",
+  "One instruction or data translation register.",
+  {
+    pte: field(ulong, "The translation's PTE (physical page, attributes, present bit)."),
+    itir: field(ulong, "Page size and protection key (cr.itir format)."),
+    vadr: field(ulong, "Virtual address the translation covers."),
+    rid: field(ulong, "Region id it belongs to."),
+  },
+);
 
-const reserved = (words: number, doc = "Reserved."): FieldSpec =>
-  field(array(ulong, words), doc);
+const reserved = (words: number, doc = "Reserved."): FieldSpec => field(array(ulong, words), doc);
 
 /** `union vcpu_ar_regs`, by the names of its 128 words (ar.N is word N). */
 const VCPU_AR_REGS = defineStruct("vcpu_ar_regs", "The 128 application registers.", {
@@ -162,10 +165,7 @@ const VCPU_GUEST_CONTEXT_REGS = defineStruct(
     excp_ifa: field(ulong, "Physical cr.ifa of a debug event."),
     excp_isr: field(ulong, "Physical cr.isr of a debug event."),
     excp_vector: field(u32, "Vector of a debug event."),
-    rbs_voff: field(
-      u32,
-      "Word offset of `rbs` in a 512-byte aligned image of the register stack.",
-    ),
+    rbs_voff: field(u32, "Word offset of `rbs` in a 512-byte aligned image of the register stack."),
     rbs: field(
       array(ulong, 2048),
       "The dirty stacked registers (ar.bspstore .. ar.bsp), as if spilled at a 512-byte aligned address + rbs_voff words.",

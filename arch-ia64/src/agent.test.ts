@@ -121,7 +121,10 @@ describe("the IA-64 agent image", () => {
     const targets = new Set<bigint>();
     for (const off of offsets) {
       const b = bundles[off / 16];
-      expect(movImmediate(b.slots[0]), `vector 0x${off.toString(16)}`).toEqual({ r1: 17, imm: off });
+      expect(movImmediate(b.slots[0]), `vector 0x${off.toString(16)}`).toEqual({
+        r1: 17,
+        imm: off,
+      });
       const t = branchTarget(b, b.slots[2]);
       expect(t, `vector 0x${off.toString(16)} branches`).not.toBeNull();
       targets.add(t!);
@@ -198,7 +201,12 @@ describe("Ia64GuestAgent", () => {
 
   it("reads the General Exception by isr.code and gives the faulting slot in pc", () => {
     const genex = (code: bigint, ei: bigint) =>
-      agent.describeTrap({ vector: 0x5400n, code: (ei << 41n) | (code << 4n), address: 0n, pc: 0x100550n });
+      agent.describeTrap({
+        vector: 0x5400n,
+        code: (ei << 41n) | (code << 4n),
+        address: 0n,
+        pc: 0x100550n,
+      });
     expect(genex(0n, 0n)).toMatchObject({ kind: "illegal-instruction", pc: 0x100550n });
     expect(genex(0n, 0n).detail).toContain("illegal operation");
     expect(genex(1n, 2n)).toMatchObject({ kind: "protection-fault", pc: 0x100552n });
@@ -207,11 +215,21 @@ describe("Ia64GuestAgent", () => {
   });
 
   it("reads TLB and access-rights faults as page faults at ifa, a write per isr.w", () => {
-    const write = agent.describeTrap({ vector: 0x0800n, code: 1n << 33n, address: 0x200_0000_0000n, pc: 0x100400n });
+    const write = agent.describeTrap({
+      vector: 0x0800n,
+      code: 1n << 33n,
+      address: 0x200_0000_0000n,
+      pc: 0x100400n,
+    });
     expect(write).toMatchObject({ kind: "page-fault", address: 0x200_0000_0000n, write: true });
     const read = agent.describeTrap({ vector: 0x5300n, code: 1n << 32n, address: 0x5000n, pc: 0n });
     expect(read).toMatchObject({ kind: "page-fault", address: 0x5000n, write: false });
-    const fetch = agent.describeTrap({ vector: 0x0c00n, code: 1n << 34n, address: 0x7000n, pc: 0x7000n });
+    const fetch = agent.describeTrap({
+      vector: 0x0c00n,
+      code: 1n << 34n,
+      address: 0x7000n,
+      pc: 0x7000n,
+    });
     expect(fetch).toMatchObject({ kind: "page-fault", write: false });
   });
 
@@ -219,7 +237,9 @@ describe("Ia64GuestAgent", () => {
     const brk = agent.describeTrap({ vector: 0x2c00n, code: 0n, address: 0x80000n, pc: 0x100000n });
     expect(brk.kind).toBe("breakpoint");
     expect(brk.detail).toContain("break 0x80000");
-    expect(agent.describeTrap({ vector: 0x5a00n, code: 0n, address: 0x101n, pc: 0n })).toMatchObject({
+    expect(
+      agent.describeTrap({ vector: 0x5a00n, code: 0n, address: 0x101n, pc: 0n }),
+    ).toMatchObject({
       kind: "alignment",
       address: 0x101n,
     });
@@ -251,7 +271,11 @@ describe("Ia64GuestAgent", () => {
       cmdline: "quiet",
     });
     si.set(v, 0, "flags", 3); // SIF_PRIVILEGED | SIF_INITDOMAIN
-    expect(agent.bootInfo(io)).toMatchObject({ privileged: true, initialDomain: true, storeFrame: null });
+    expect(agent.bootInfo(io)).toMatchObject({
+      privileged: true,
+      initialDomain: true,
+      storeFrame: null,
+    });
   });
 
   it("starts a secondary vCPU at ap_entry, bank 1, an empty frame, r8 = its id, with the IVT and callback (arch-ia64.h layout)", () => {
@@ -284,8 +308,8 @@ describe("Ia64GuestAgent", () => {
 
   it("is the ia64 plugin's agent; the other hooks still fail with their names", () => {
     expect(ia64Plugin.guestAgent()).toBeInstanceOf(Ia64GuestAgent);
-    expect(() => ia64Plugin.createVcpu(undefined as never, undefined as never, undefined as never)).toThrow(
-      /createVcpu/,
-    );
+    expect(() =>
+      ia64Plugin.createVcpu(undefined as never, undefined as never, undefined as never),
+    ).toThrow(/createVcpu/);
   });
 });

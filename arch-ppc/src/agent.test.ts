@@ -117,13 +117,17 @@ describe("the PowerPC agent image", () => {
 
   it("makes the kernel service call: r3 = XEN_MARK | 63, r4 = the mailbox (r31), sc 1", () => {
     // lis r3,-1; ori r3,r3,63; mr r4,r31; sc 1
-    expect(indexOfRun(codeWords(), [0x3c60ffff, 0x6063003f, 0x7fe4fb78, 0x44000022])).toBeGreaterThan(0);
+    expect(
+      indexOfRun(codeWords(), [0x3c60ffff, 0x6063003f, 0x7fe4fb78, 0x44000022]),
+    ).toBeGreaterThan(0);
   });
 
   it("makes requested hypercalls with sc 1 after loading r4..r9, and never uses sc 0 for Xen", () => {
     const words = codeWords();
     // ld r4..r9, 40..80(r31); sc 1
-    const loads = [40, 48, 56, 64, 72, 80].map((off, i) => (0xe81f0000 | ((4 + i) << 21) | off) >>> 0);
+    const loads = [40, 48, 56, 64, 72, 80].map(
+      (off, i) => (0xe81f0000 | ((4 + i) << 21) | off) >>> 0,
+    );
     expect(indexOfRun(words, [...loads, 0x44000022])).toBeGreaterThan(0);
     expect(words.filter((w) => w === 0x44000022)).toHaveLength(2);
     expect(words).not.toContain(0x44000002);
@@ -141,7 +145,10 @@ describe("the PowerPC agent image", () => {
 });
 
 /** An AgentIo over a few blocks of guest memory, for the TypeScript half. */
-function fakeIo(boot: Partial<AgentBootReport>, blocks: [bigint, Uint8Array][] = []): AgentIo & {
+function fakeIo(
+  boot: Partial<AgentBootReport>,
+  blocks: [bigint, Uint8Array][] = [],
+): AgentIo & {
   writes: [bigint, Uint8Array][];
 } {
   const writes: [bigint, Uint8Array][] = [];
@@ -231,7 +238,8 @@ describe("PpcGuestAgent", () => {
   });
 
   it("reads program interrupts by their SRR1 cause bits", () => {
-    const program = (srr1: bigint) => agent.describeTrap({ vector: 0x700n, code: srr1, address: 0n, pc: 0x1b60n });
+    const program = (srr1: bigint) =>
+      agent.describeTrap({ vector: 0x700n, code: srr1, address: 0n, pc: 0x1b60n });
     expect(program(0x80000n | 0x8002n).kind).toBe("illegal-instruction");
     expect(program(0x40000n).kind).toBe("protection-fault");
     expect(program(0x20000n).kind).toBe("breakpoint");
@@ -247,16 +255,33 @@ describe("PpcGuestAgent", () => {
       address: 0x200_0000_0000n,
       pc: 0x1b3cn,
     });
-    expect(store).toMatchObject({ kind: "page-fault", address: 0x200_0000_0000n, write: true, pc: 0x1b3cn });
-    const load = agent.describeTrap({ vector: 0x300n, code: 0x40000000n << 32n, address: 0x10n, pc: 0n });
+    expect(store).toMatchObject({
+      kind: "page-fault",
+      address: 0x200_0000_0000n,
+      write: true,
+      pc: 0x1b3cn,
+    });
+    const load = agent.describeTrap({
+      vector: 0x300n,
+      code: 0x40000000n << 32n,
+      address: 0x10n,
+      pc: 0n,
+    });
     expect(load).toMatchObject({ kind: "page-fault", write: false });
-    const fetch = agent.describeTrap({ vector: 0x400n, code: 0x40000000n, address: 0n, pc: 0x5000n });
+    const fetch = agent.describeTrap({
+      vector: 0x400n,
+      code: 0x40000000n,
+      address: 0n,
+      pc: 0x5000n,
+    });
     expect(fetch).toMatchObject({ kind: "page-fault", address: 0x5000n, write: false });
     expect(agent.describeTrap({ vector: 0x600n, code: 0n, address: 0x13n, pc: 0n })).toMatchObject({
       kind: "alignment",
       address: 0x13n,
     });
-    expect(agent.describeTrap({ vector: 0xc00n, code: 0n, address: 0n, pc: 0n }).kind).toBe("other");
+    expect(agent.describeTrap({ vector: 0xc00n, code: 0n, address: 0n, pc: 0n }).kind).toBe(
+      "other",
+    );
   });
 
   it("reads a domU's boot information from the device tree", () => {
@@ -275,7 +300,9 @@ describe("PpcGuestAgent", () => {
   });
 
   it("takes the domain with id 0 for the initial, privileged one, with no rings", () => {
-    const io = fakeIo({ bootArg: 0x100000n }, [[0x100000n, writeDeviceTree(domainTree(0n, false))]]);
+    const io = fakeIo({ bootArg: 0x100000n }, [
+      [0x100000n, writeDeviceTree(domainTree(0n, false))],
+    ]);
     expect(agent.bootInfo(io)).toMatchObject({
       privileged: true,
       initialDomain: true,

@@ -23,7 +23,12 @@ import {
   type GuestTrapKind,
 } from "@hvkit/core";
 import { MSR_SF, VCPU_GUEST_CONTEXT_PPC } from "./abi.js";
-import { deviceTreeSize, DeviceTreeError, FDT_HEADER_BYTES, parseDeviceTree } from "./device-tree.js";
+import {
+  deviceTreeSize,
+  DeviceTreeError,
+  FDT_HEADER_BYTES,
+  parseDeviceTree,
+} from "./device-tree.js";
 
 /** XENCOMM_INLINE_FLAG (arch-powerpc.h): a handle that is a guest-physical address. */
 const XENCOMM_INLINE_FLAG = 1n << 63n;
@@ -103,7 +108,13 @@ export class PpcGuestAgent implements GuestAgent {
     const pc = trap.pc;
     switch (vector) {
       case 0x300:
-        return { kind: "page-fault", address: trap.address, write: (dsisr & DSISR_STORE) !== 0n, pc, detail };
+        return {
+          kind: "page-fault",
+          address: trap.address,
+          write: (dsisr & DSISR_STORE) !== 0n,
+          pc,
+          detail,
+        };
       case 0x380:
         return { kind: "page-fault", address: trap.address, pc, detail };
       case 0x400:

@@ -6,6 +6,7 @@ import { DeviceTreeError, parseDeviceTree, writeDeviceTree } from "./device-tree
  * / { model = "x"; memory@0 { reg = <0 0x1000>; }; };
  */
 function handBuiltBlob(): Uint8Array {
+  // prettier-ignore
   const words = [
     // header: magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap,
     // version, last_comp_version, boot_cpuid_phys, size_dt_strings, size_dt_struct
@@ -52,7 +53,9 @@ describe("parseDeviceTree", () => {
     const blob = writeDeviceTree({
       name: "",
       props: { reg },
-      children: [{ name: "a", props: { reg, empty: new Uint8Array(0) }, children: [{ name: "b@1" }] }],
+      children: [
+        { name: "a", props: { reg, empty: new Uint8Array(0) }, children: [{ name: "b@1" }] },
+      ],
     });
     const root = parseDeviceTree(blob);
     expect(root.find("/a/b@1")?.name).toBe("b@1");

@@ -50,12 +50,10 @@ export class DeviceTreeNode {
 
   /** The node at `path` below this one (`/xen/console` from the root), if any. */
   find(path: string): DeviceTreeNode | undefined {
-    let node: DeviceTreeNode | undefined = this;
-    for (const part of path.split("/").filter((p) => p !== "")) {
-      node = node.child(part);
-      if (node === undefined) return undefined;
-    }
-    return node;
+    return path
+      .split("/")
+      .filter((part) => part !== "")
+      .reduce<DeviceTreeNode | undefined>((node, part) => node?.child(part), this);
   }
 
   /** The `index`th 32-bit cell of property `name`, or undefined when it is absent or shorter. */
@@ -87,7 +85,8 @@ export class DeviceTreeNode {
  */
 export function deviceTreeSize(header: Uint8Array): number {
   const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-  if (header.length < 8) throw new DeviceTreeError(`a device tree header is 40 bytes, got ${header.length}`);
+  if (header.length < 8)
+    throw new DeviceTreeError(`a device tree header is 40 bytes, got ${header.length}`);
   const magic = view.getUint32(0, false);
   if (magic !== FDT_MAGIC) {
     throw new DeviceTreeError(
@@ -109,7 +108,9 @@ export function parseDeviceTree(blob: Uint8Array): DeviceTreeNode {
   const total = deviceTreeSize(blob);
   const word = (offset: number): number => view.getUint32(offset, false);
   if (total > blob.length || total < FDT_HEADER_BYTES)
-    throw new DeviceTreeError(`totalsize ${total} (offset 4) does not fit the ${blob.length}-byte blob`);
+    throw new DeviceTreeError(
+      `totalsize ${total} (offset 4) does not fit the ${blob.length}-byte blob`,
+    );
   const version = word(20);
   const lastCompatible = word(24);
   if (version < 16 || lastCompatible > 17) {
@@ -141,7 +142,7 @@ export function parseDeviceTree(blob: Uint8Array): DeviceTreeNode {
   }
   const stack: Open[] = [];
   let root: DeviceTreeNode | undefined;
-  for (let p = structStart; ; ) {
+  for (let p = structStart; ;) {
     if (p + 4 > structEnd)
       throw new DeviceTreeError(`the structure block ends at ${structEnd} before FDT_END`);
     const token = word(p);
@@ -157,7 +158,8 @@ export function parseDeviceTree(blob: Uint8Array): DeviceTreeNode {
       }
       case FDT_END_NODE: {
         const open = stack.pop();
-        if (open === undefined) throw new DeviceTreeError(`FDT_END_NODE at offset ${at} closes no node`);
+        if (open === undefined)
+          throw new DeviceTreeError(`FDT_END_NODE at offset ${at} closes no node`);
         const node = new DeviceTreeNode(open.name, open.properties, open.children);
         if (stack.length === 0) root = node;
         else stack[stack.length - 1].children.push(node);
@@ -165,15 +167,20 @@ export function parseDeviceTree(blob: Uint8Array): DeviceTreeNode {
       }
       case FDT_PROP: {
         const open = stack.at(-1);
-        if (open === undefined) throw new DeviceTreeError(`a property at offset ${at} outside any node`);
+        if (open === undefined)
+          throw new DeviceTreeError(`a property at offset ${at} outside any node`);
         if (p + 8 > structEnd) throw new DeviceTreeError(`the property at offset ${at} is cut off`);
         const len = word(p);
         const nameOff = word(p + 4);
         p += 8;
         if (p + len > structEnd)
-          throw new DeviceTreeError(`the ${len}-byte value of the property at offset ${at} is cut off`);
+          throw new DeviceTreeError(
+            `the ${len}-byte value of the property at offset ${at} is cut off`,
+          );
         if (stringsStart + nameOff >= stringsEnd)
-          throw new DeviceTreeError(`the property at offset ${at} names string ${nameOff}, outside the strings block`);
+          throw new DeviceTreeError(
+            `the property at offset ${at} names string ${nameOff}, outside the strings block`,
+          );
         const [name] = cstring(stringsStart + nameOff, stringsEnd, "a property name");
         open.properties.set(name, blob.slice(p, p + len));
         p = align4(p + len);
@@ -183,7 +190,9 @@ export function parseDeviceTree(blob: Uint8Array): DeviceTreeNode {
         break;
       case FDT_END:
         if (root === undefined || stack.length !== 0)
-          throw new DeviceTreeError(`FDT_END at offset ${at} with ${stack.length} node(s) still open`);
+          throw new DeviceTreeError(
+            `FDT_END at offset ${at} with ${stack.length} node(s) still open`,
+          );
         return root;
       default:
         throw new DeviceTreeError(`unknown token 0x${token.toString(16)} at offset ${at}`);
