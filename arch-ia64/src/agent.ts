@@ -105,15 +105,16 @@ const GENERAL_EXCEPTION_CAUSES: Readonly<Record<number, [string, GuestTrapKind]>
 
 /** The IA-64 guest agent. */
 export class Ia64GuestAgent implements GuestAgent {
-  /** {@inheritDoc GuestAgent.image} */
+  /** The agent's boot image (`agent/agent.elf`). */
   readonly image: Uint8Array = new Uint8Array(
     readFileSync(new URL("../agent/agent.elf", import.meta.url)),
   );
 
   /**
-   * {@inheritDoc GuestAgent.guestHandle} The agent's addresses are metaphysical, i.e.
-   * guest-physical, so the handle is the inline form `va | 1 << 63`. An address with any
-   * of the top five bits set (a region 7 address such as shared_info's) has none.
+   * The hypercall-argument value of a buffer at `va`. The agent's addresses are
+   * metaphysical, i.e. guest-physical, so the handle is the inline form `va | 1 << 63`. An
+   * address with any of the top five bits set (a region 7 address such as shared_info's)
+   * has none.
    */
   guestHandle(_io: AgentIo, va: bigint): bigint {
     if (va < 0n || (va & XENCOMM_INLINE_MASK) !== 0n) {
@@ -125,7 +126,7 @@ export class Ia64GuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.describeTrap} The agent records the IVT offset, cr.isr,
+   * The trap record in arch-neutral terms. The agent records the IVT offset, cr.isr,
    * cr.ifa (cr.iim for a break) and cr.iip. TLB, key, access-bit, not-present and
    * access-rights vectors are page faults at cr.ifa (a write per isr.w); the General
    * Exception is an illegal instruction or, for a privileged operation or register, a
@@ -164,26 +165,30 @@ export class Ia64GuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.bootInfo} From start_info, which the agent reports as the page
-   * before ia64_boot_param (the builder puts ia64_boot_param right after start_info).
+   * The domain's boot information as the guest reads it. From start_info, which the agent
+   * reports as the page before ia64_boot_param (the builder puts ia64_boot_param right
+   * after start_info).
    */
   bootInfo(io: AgentIo): GuestBootInfo {
     return bootInfoFromStartInfo(io, io.boot.startInfo);
   }
 
-  /** {@inheritDoc GuestAgent.unmappedAddress} Guest-physical 2 TiB (see the constant). */
+  /**
+   * An address no domain can reach, for −EFAULT tests. Guest-physical 2 TiB (see the
+   * constant).
+   */
   unmappedAddress(_io: AgentIo): bigint {
     return UNMAPPED;
   }
 
   /**
-   * {@inheritDoc GuestAgent.secondaryVcpuContext} ip = the agent's `ap_entry` in
-   * metaphysical mode with bank 1 (virtual PSR = bn only, like the boot vCPU), an empty
-   * frame (cfm = a valid empty cr.ifs), r8 = the vCPU id, ar.fpsr the default, RSE in
-   * enforced lazy mode with no dirty registers (`ap_entry` moves it to that vCPU's own
-   * backing store first). With VGCF_EXTRA_REGS the context also carries the agent's IVT
-   * (cr.iva) and event callback, which `ap_entry` registers again itself. Region
-   * registers stay 0 (Xen leaves them unchanged): metaphysical mode needs none.
+   * The `vcpu_guest_context` that starts vCPU `vcpuId` in the agent. ip = the agent's
+   * `ap_entry` in metaphysical mode with bank 1 (virtual PSR = bn only, like the boot
+   * vCPU), an empty frame (cfm = a valid empty cr.ifs), r8 = the vCPU id, ar.fpsr the
+   * default, RSE in enforced lazy mode with no dirty registers (`ap_entry` moves it to that
+   * vCPU's own backing store first). With VGCF_EXTRA_REGS the context also carries the
+   * agent's IVT (cr.iva) and event callback, which `ap_entry` registers again itself.
+   * Region registers stay 0 (Xen leaves them unchanged): metaphysical mode needs none.
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
     const ctx = VCPU_GUEST_CONTEXT_IA64.layout(io.model.name);
@@ -202,7 +207,7 @@ export class Ia64GuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.disarmTraps} Writes 1 to the agent's `traps_off` word; before
+   * Removes the agent's trap handlers. Writes 1 to the agent's `traps_off` word; before
    * each later request the agent executes `rsm psr.ic`, and Xen crashes a domain that
    * takes an interruption (other than a data TLB miss) with virtual psr.ic = 0.
    */

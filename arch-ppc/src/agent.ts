@@ -74,14 +74,14 @@ const VECTOR_NAMES: Readonly<Record<number, string>> = {
 
 /** The PowerPC guest agent. */
 export class PpcGuestAgent implements GuestAgent {
-  /** {@inheritDoc GuestAgent.image} */
+  /** The agent's boot image (`agent/agent.elf`). */
   readonly image: Uint8Array = new Uint8Array(
     readFileSync(new URL("../agent/agent.elf", import.meta.url)),
   );
 
   /**
-   * {@inheritDoc GuestAgent.guestHandle} The agent's addresses are guest-physical (real
-   * mode), so the handle is the inline form: `va | 1 << 63`.
+   * The hypercall-argument value of a buffer at `va`. The agent's addresses are
+   * guest-physical (real mode), so the handle is the inline form: `va | 1 << 63`.
    */
   guestHandle(_io: AgentIo, va: bigint): bigint {
     if (va < 0n || va >= XENCOMM_INLINE_FLAG) {
@@ -93,7 +93,7 @@ export class PpcGuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.describeTrap} The agent records the vector, DSISR << 32 |
+   * The trap record in arch-neutral terms. The agent records the vector, DSISR << 32 |
    * SRR1's low word, DAR (data storage, data segment, alignment) and SRR0. Data and
    * instruction storage and segment interrupts are page faults (a store per DSISR);
    * program interrupts are an illegal instruction, a privileged one (protection fault) or a
@@ -130,9 +130,9 @@ export class PpcGuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.bootInfo} From the flattened device tree (PowerPC has no
-   * start_info): memory from the `/memory@…` nodes' `reg`, the command line from
-   * `/chosen/bootargs`, the store and console pages and ports from `/xen/store` and
+   * The domain's boot information as the guest reads it. From the flattened device tree
+   * (PowerPC has no start_info): memory from the `/memory@…` nodes' `reg`, the command line
+   * from `/chosen/bootargs`, the store and console pages and ports from `/xen/store` and
    * `/xen/console` (`reg` <address size>, `interrupts` <port 0>). The frames are
    * guest-physical frame numbers — the tree gives guest-physical addresses. The tree
    * carries no privilege flags: the domain whose `/xen` `reg` says id 0 is the initial,
@@ -181,16 +181,20 @@ export class PpcGuestAgent implements GuestAgent {
     };
   }
 
-  /** {@inheritDoc GuestAgent.unmappedAddress} Guest-physical 2 TiB (see the constant). */
+  /**
+   * An address no domain can reach, for −EFAULT tests. Guest-physical 2 TiB (see the
+   * constant).
+   */
   unmappedAddress(_io: AgentIo): bigint {
     return UNMAPPED;
   }
 
   /**
-   * {@inheritDoc GuestAgent.secondaryVcpuContext} pc = the agent's `ap_entry`, MSR = SF
-   * (64-bit, real mode, supervisor, like the boot vCPU), r3 = the vCPU id; `ap_entry` takes
-   * that vCPU's stack and mailbox. The vectors are shared guest memory and real mode has no
-   * address space to share, so nothing else is needed (`sdr1` stays 0: Xen did not load it).
+   * The `vcpu_guest_context` that starts vCPU `vcpuId` in the agent. pc = the agent's
+   * `ap_entry`, MSR = SF (64-bit, real mode, supervisor, like the boot vCPU), r3 = the vCPU
+   * id; `ap_entry` takes that vCPU's stack and mailbox. The vectors are shared guest memory
+   * and real mode has no address space to share, so nothing else is needed (`sdr1` stays 0:
+   * Xen did not load it).
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
     const ctx = VCPU_GUEST_CONTEXT_PPC.layout(io.model.name);
@@ -203,7 +207,7 @@ export class PpcGuestAgent implements GuestAgent {
   }
 
   /**
-   * {@inheritDoc GuestAgent.disarmTraps} Writes 1 to the agent's `traps_off` word; before
+   * Removes the agent's trap handlers. Writes 1 to the agent's `traps_off` word; before
    * each later request the agent clears MSR[RI], and a synchronous interrupt taken with
    * RI = 0 has no handler (the domain crashes).
    */
