@@ -5,14 +5,13 @@
 // service call the protocol names with `break 0x1000`, and the TypeScript half (handles,
 // trap records, start_info, the vCPU context).
 import { describe, expect, it } from "vitest";
+import { blockAgentIo } from "@hvkit/core/testing";
 import {
   computeLoadLayout,
-  DATA_MODELS,
   EM_IA_64,
   parseElf,
   START_INFO,
   type AgentBootReport,
-  type AgentIo,
   type ElfImage,
 } from "@hvkit/core";
 import { Ia64GuestAgent, ia64Plugin, VCPU_GUEST_CONTEXT_IA64 } from "./index.js";
@@ -150,45 +149,8 @@ describe("the IA-64 agent image", () => {
   });
 });
 
-/** An AgentIo over a few blocks of guest memory, for the TypeScript half. */
-function fakeIo(
-  boot: Partial<AgentBootReport>,
-  blocks: [bigint, Uint8Array][] = [],
-): AgentIo & { writes: [bigint, Uint8Array][] } {
-  const writes: [bigint, Uint8Array][] = [];
-  const find = (va: bigint, n: number): Uint8Array => {
-    for (const [base, bytes] of blocks) {
-      const off = Number(va - base);
-      if (va >= base && off + n <= bytes.length) return bytes.subarray(off, off + n);
-    }
-    throw new Error(`0x${va.toString(16)} is not mapped`);
-  };
-  return {
-    model: DATA_MODELS.ia64,
-    pageSize: 16384,
-    boot: {
-      startInfo: 0n,
-      sharedInfo: 0n,
-      hypercallPage: 0n,
-      scratch: 0n,
-      scratchLength: 0,
-      window: 0n,
-      windowLength: 0,
-      apEntry: 0n,
-      mailboxCount: 8,
-      bootArg: 0n,
-      arch: [0n, 0n, 0n, 0n],
-      ...boot,
-    },
-    writes,
-    hypercall: () => {
-      throw new Error("no hypercalls here");
-    },
-    read: (va, n) => find(va, n).slice(),
-    write: (va, bytes) => {
-      writes.push([va, bytes.slice()]);
-    },
-  };
+function fakeIo(boot: Partial<AgentBootReport>, blocks: [bigint, Uint8Array][] = []) {
+  return blockAgentIo("ia64", 16384, boot, blocks);
 }
 
 describe("Ia64GuestAgent", () => {

@@ -4,14 +4,13 @@
 // code, vectors at 0x100 × n), that its code makes the service call the protocol names,
 // and the TypeScript half (handles, trap records, the device tree, the vCPU context).
 import { describe, expect, it } from "vitest";
+import { blockAgentIo } from "@hvkit/core/testing";
 import {
   computeLoadLayout,
-  DATA_MODELS,
   EM_PPC64,
   parseElf,
   PF_X,
   type AgentBootReport,
-  type AgentIo,
   type ElfImage,
 } from "@hvkit/core";
 import {
@@ -144,47 +143,8 @@ describe("the PowerPC agent image", () => {
   });
 });
 
-/** An AgentIo over a few blocks of guest memory, for the TypeScript half. */
-function fakeIo(
-  boot: Partial<AgentBootReport>,
-  blocks: [bigint, Uint8Array][] = [],
-): AgentIo & {
-  writes: [bigint, Uint8Array][];
-} {
-  const writes: [bigint, Uint8Array][] = [];
-  const find = (va: bigint, n: number): Uint8Array => {
-    for (const [base, bytes] of blocks) {
-      const off = Number(va - base);
-      if (va >= base && off + n <= bytes.length) return bytes.subarray(off, off + n);
-    }
-    throw new Error(`0x${va.toString(16)} is not mapped`);
-  };
-  return {
-    model: DATA_MODELS.ppc64,
-    pageSize: 4096,
-    boot: {
-      startInfo: 0n,
-      sharedInfo: 0n,
-      hypercallPage: 0n,
-      scratch: 0n,
-      scratchLength: 0,
-      window: 0n,
-      windowLength: 0,
-      apEntry: 0n,
-      mailboxCount: 8,
-      bootArg: 0n,
-      arch: [0n, 0n, 0n, 0n],
-      ...boot,
-    },
-    writes,
-    hypercall: () => {
-      throw new Error("no hypercalls here");
-    },
-    read: (va, n) => find(va, n).slice(),
-    write: (va, bytes) => {
-      writes.push([va, bytes.slice()]);
-    },
-  };
+function fakeIo(boot: Partial<AgentBootReport>, blocks: [bigint, Uint8Array][] = []) {
+  return blockAgentIo("ppc64", 4096, boot, blocks);
 }
 
 const be64 = (...values: bigint[]): Uint8Array => {

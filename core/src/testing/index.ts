@@ -5,3 +5,4 @@
  * @module
  */
 export * from "./toy-arch.js";
+export * from "./agent-io.js";
