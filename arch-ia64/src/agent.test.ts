@@ -216,6 +216,7 @@ describe("Ia64GuestAgent", () => {
     const v = new DataView(page.buffer);
     si.setString(v, 0, "magic", "xen-3.0-ia64");
     si.set(v, 0, "nr_pages", 2048);
+    si.set(v, 0, "shared_info", 0x7f_c000);
     si.set(v, 0, "store_mfn", 0x1234);
     si.set(v, 0, "store_evtchn", 1);
     si.set(v, 0, "console.domU.mfn", 0x1235);
@@ -226,6 +227,7 @@ describe("Ia64GuestAgent", () => {
       nrPages: 2048,
       privileged: false,
       initialDomain: false,
+      sharedInfoFrame: 0x1ffn, // 16 KiB frames
       storeFrame: 0x1234n,
       storeEvtchn: 1,
       consoleFrame: 0x1235n,

@@ -251,6 +251,7 @@ describe("PpcGuestAgent", () => {
       nrPages: (0x4000000 + 0x1000000) / 4096,
       privileged: false,
       initialDomain: false,
+      sharedInfoFrame: 0x3fffn,
       storeFrame: 0x3ffen,
       storeEvtchn: 1,
       consoleFrame: 0x3ffdn,

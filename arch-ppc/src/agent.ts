@@ -132,9 +132,10 @@ export class PpcGuestAgent implements GuestAgent {
   /**
    * The domain's boot information as the guest reads it. From the flattened device tree
    * (PowerPC has no start_info): memory from the `/memory@…` nodes' `reg`, the command line
-   * from `/chosen/bootargs`, the store and console pages and ports from `/xen/store` and
-   * `/xen/console` (`reg` <address size>, `interrupts` <port 0>). The frames are
-   * guest-physical frame numbers — the tree gives guest-physical addresses. The tree
+   * from `/chosen/bootargs`, shared_info from `/xen` `shared-info` <address size>, the store
+   * and console pages and ports from `/xen/store` and `/xen/console` (`reg` <address size>,
+   * `interrupts` <port 0>). The frames are guest-physical frame numbers — the tree gives
+   * guest-physical addresses (Xen's getdomaininfo reports the same, mfn_to_gmfn). The tree
    * carries no privilege flags: the domain whose `/xen` `reg` says id 0 is the initial,
    * privileged one (Xen/ppc's only privileged domain was dom0).
    */
@@ -149,6 +150,9 @@ export class PpcGuestAgent implements GuestAgent {
     if (xen === undefined) throw new DeviceTreeError("the device tree has no /xen node");
     const domid = xen.u64("reg", 0);
     if (domid === undefined) throw new DeviceTreeError("/xen has no reg <domid 0>");
+    const sharedInfo = xen.u64("shared-info", 0);
+    if (sharedInfo === undefined)
+      throw new DeviceTreeError("/xen has no shared-info <address size>");
     let bytes = 0n;
     for (const node of root.children) {
       if (node.name !== "memory" && !node.name.startsWith("memory@")) continue;
@@ -173,6 +177,7 @@ export class PpcGuestAgent implements GuestAgent {
       nrPages: Number(bytes >> PAGE_SHIFT),
       privileged: initial,
       initialDomain: initial,
+      sharedInfoFrame: sharedInfo >> PAGE_SHIFT,
       storeFrame: store.frame,
       storeEvtchn: store.evtchn,
       consoleFrame: console.frame,
