@@ -25,7 +25,7 @@ export const VGCF_EXTRA_REGS = 1n << 1n;
 /** vcpu_guest_context.flags: also load cr.irr[0..3]. */
 export const VGCF_SET_CR_IRR = 1n << 2n;
 
-/** PSR.ic (bit 13): interruption collection; a fault reflected while it is 0 crashes a PV domain. */
+/** PSR.ic (bit 13): interruption collection; a fault reflected while it is 0 crashes a PV guest. */
 export const IA64_PSR_IC = 1n << 13n;
 /** PSR.i (bit 14): external interrupts (for a PV guest: events) enabled. */
 export const IA64_PSR_I = 1n << 14n;

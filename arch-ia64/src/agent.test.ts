@@ -12,6 +12,7 @@ import {
   parseElf,
   START_INFO,
   type AgentBootReport,
+  type GuestAgent,
   type ElfImage,
 } from "@hvkit/core";
 import { Ia64GuestAgent, ia64Plugin, VCPU_GUEST_CONTEXT_IA64 } from "./index.js";
@@ -262,6 +263,13 @@ describe("Ia64GuestAgent", () => {
     expect(at(1544)).toBe(0x108000n); // regs.cr.iva
     expect(at(22192)).toBe(0x100660n); // event_callback_ip
     expect(at(632)).toBe(0n); // regs.ar.rsc: enforced lazy
+  });
+
+  it("names a page by its guest-physical frame (auto-translated guest, untranslated agent)", () => {
+    const io = fakeIo({});
+    expect(agent.frameOf(io, 0x11c000n)).toBe(0x47n);
+    expect(agent.pfnOf(io, 0x11c000n)).toBe(0x47n);
+    expect((agent as GuestAgent).mapFrame).toBeUndefined();
   });
 
   it("disarms its traps by writing 1, little-endian, to the traps_off word the agent reported", () => {

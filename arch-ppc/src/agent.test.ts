@@ -11,6 +11,7 @@ import {
   parseElf,
   PF_X,
   type AgentBootReport,
+  type GuestAgent,
   type ElfImage,
 } from "@hvkit/core";
 import {
@@ -290,6 +291,13 @@ describe("PpcGuestAgent", () => {
     expect(v.getBigUint64(296, false)).toBe(0x8000_0000_0000_0000n); // msr = SF
     expect(v.getBigUint64(24, false)).toBe(3n); // gprs[3]
     expect(bytes.reduce((n, b) => n + (b !== 0 ? 1 : 0), 0)).toBe(2 + 1 + 1);
+  });
+
+  it("names a page by its guest-physical frame (auto-translated guest, untranslated agent)", () => {
+    const io = fakeIo({});
+    expect(agent.frameOf(io, 0x3ffe123n)).toBe(0x3ffen);
+    expect(agent.pfnOf(io, 0x3ffe123n)).toBe(0x3ffen);
+    expect((agent as GuestAgent).mapFrame).toBeUndefined();
   });
 
   it("disarms its traps by writing 1, big-endian, to the traps_off word the agent reported", () => {
