@@ -2,12 +2,15 @@
  * Where our own test guests are found: `conformance/guests/<arch>/bin/<name>.elf`, built
  * by the script beside them and committed (so the suite needs no cross toolchain), with
  * the console output each must print in `conformance/guests/<arch>/expected/<name>.txt`.
+ * Both ship in the `@hvkit/conformance` package (its `files` list), so an installed suite
+ * runs the same cells as a clone.
  *
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { HvkitError } from "@hvkit/core";
 
 /**
  * The guest set of our own compiled test guests (C and assembly built per arch with that
@@ -21,9 +24,15 @@ export const COMPILED_GUEST_SET = "hvkit-c";
 export interface GuestFiles {
   /** True when guests are built for `arch` at all (its folder exists). */
   hasArch(arch: string): boolean;
-  /** The ELF image of guest `name` built for `arch`; throws when it does not exist. */
+  /**
+   * The ELF image of guest `name` built for `arch`.
+   * @throws {@link GuestFileMissingError} when the file does not exist.
+   */
   image(arch: string, name: string): Uint8Array;
-  /** The console output guest `name` must print (Latin-1, byte for byte). */
+  /**
+   * The console output guest `name` must print (Latin-1, byte for byte).
+   * @throws {@link GuestFileMissingError} when the file does not exist.
+   */
   expectedOutput(arch: string, name: string): string;
 }
 
@@ -33,26 +42,57 @@ export interface GuestFiles {
  */
 export const GUESTS_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
 
-/** Raised when a test guest file is missing (a cell ERROR: the fixture is absent). */
-export class GuestFileMissingError extends Error {
-  /** @param path - the file that was looked for. */
-  constructor(readonly path: string) {
-    super(`test guest file ${path} does not exist (build it with conformance/guests/build.sh)`);
-    this.name = "GuestFileMissingError";
+/** The package whose {@link GUESTS_DIR} holds the test guests. */
+export const GUESTS_PACKAGE = "@hvkit/conformance";
+
+/**
+ * A test guest file is missing: the cell that needs it is an ERROR saying which file of
+ * which package, never a stack trace. In a clone the guest was not built
+ * (`conformance/guests/build.sh`); in an installed package it was not packed.
+ */
+export class GuestFileMissingError extends HvkitError {
+  /**
+   * @param file - the file relative to the guests folder, e.g. `x86_64/bin/hello.elf`.
+   * @param path - the absolute path that was looked for.
+   * @param packageName - the package that should hold the file.
+   */
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly packageName: string,
+  ) {
+    super(
+      `test guest file guests/${file} of ${packageName} is missing (looked for ${path}): ` +
+        `reinstall the package, or in a clone build it with conformance/guests/build.sh`,
+    );
   }
 }
 
-function read(path: string): Buffer {
-  if (!existsSync(path)) throw new GuestFileMissingError(path);
-  return readFileSync(path);
-}
-
-/** The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and `<dir>/<arch>/expected/<name>.txt`. */
-export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
+/**
+ * The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and
+ * `<dir>/<arch>/expected/<name>.txt`.
+ * @param dir - the guests folder (default {@link GUESTS_DIR}).
+ * @param packageName - the package named when a file is missing (default {@link GUESTS_PACKAGE}).
+ */
+export function guestFilesIn(
+  dir: string = GUESTS_DIR,
+  packageName: string = GUESTS_PACKAGE,
+): GuestFiles {
+  const read = (file: string): Buffer => {
+    const path = join(dir, file);
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") {
+        throw new GuestFileMissingError(file, path, packageName);
+      }
+      throw e;
+    }
+  };
   return {
     hasArch: (arch) => existsSync(join(dir, arch, "bin")),
-    image: (arch, name) => new Uint8Array(read(join(dir, arch, "bin", `${name}.elf`))),
-    expectedOutput: (arch, name) =>
-      read(join(dir, arch, "expected", `${name}.txt`)).toString("latin1"),
+    image: (arch, name) => new Uint8Array(read(`${arch}/bin/${name}.elf`)),
+    expectedOutput: (arch, name) => read(`${arch}/expected/${name}.txt`).toString("latin1"),
   };
 }
