@@ -1,6 +1,6 @@
 /**
  * `@hvkit/arch-ia64`: the IA-64 port. Not started: its identity is real (from
- * `shared/abi/ia64.md`), its hooks fail loudly with their names until ported.
+ * `docs/abi/ia64.md`), its hooks fail loudly with their names until ported.
  *
  * @packageDocumentation
  */

@@ -1,6 +1,6 @@
 /**
  * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Not started: its identity is
- * real (from `shared/abi/ppc.md`), its hooks fail loudly with their names until ported.
+ * real (from `docs/abi/ppc.md`), its hooks fail loudly with their names until ported.
  *
  * @packageDocumentation
  */
