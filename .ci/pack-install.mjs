@@ -2,7 +2,8 @@
 // Packs every workspace package, checks each tarball, installs them all into a fresh
 // directory outside the workspace and runs the installed `hvkit` there, as a user would:
 //
-//   1. `npm pack` of every package the root package.json lists under `workspaces`;
+//   1. `npm pack` of every package the root package.json lists under `workspaces` (but a
+//      private one, which is never published);
 //   2. per tarball: publint (strict, every message fails), every file the package's code
 //      loads at run time (`new URL("...", import.meta.url)` in dist/) is packed and inside
 //      the package, and every tracked file that is not a development file is packed;
@@ -71,16 +72,25 @@ function run(command, args, options = {}) {
   return execFileSync(command, args, { encoding: "utf8", maxBuffer: 256 << 20, ...options });
 }
 
-/** Runs a command to its end; resolves to its exit status and output (never rejects on a non-zero status). */
+/**
+ * Runs a command to its end; resolves to its exit status and output, stdout as Latin-1 (a
+ * guest's console is bytes), stderr as UTF-8. Never rejects on a non-zero status.
+ */
 function runAsync(command, args, options) {
   return new Promise((done, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
     child.on("error", reject);
-    child.on("close", (status) => done({ status, stdout, stderr }));
+    child.on("close", (status) =>
+      done({
+        status,
+        stdout: Buffer.concat(out).toString("latin1"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
   });
 }
 
@@ -117,25 +127,32 @@ function checkPackage(dir, packed) {
   }
 }
 
-const dirs = workspaceDirs();
-const names = new Map(
-  dirs.map((dir) => [JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")).name, dir]),
-);
-for (const dir of dirs) {
+// Every workspace package that is published (not private), by name.
+const names = new Map();
+for (const dir of workspaceDirs()) {
   const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
+  if (pkg.private) continue;
   if (pkg.scripts?.build && !existsSync(join(root, dir, "dist")))
     throw new Error(`${dir} has no dist/: run \`npm run build\` first`);
+  names.set(pkg.name, dir);
 }
 
 const work = mkdtempSync(join(tmpdir(), "hvkit-pack-install-"));
 try {
-  step(`npm pack of ${dirs.length} workspace packages`);
+  step(`npm pack of ${names.size} workspace packages`);
   const tarballs = join(work, "tarballs");
   mkdirSync(tarballs);
   const packs = JSON.parse(
     run(
       "npm",
-      ["pack", "--workspaces", "--json", "--pack-destination", tarballs, "--ignore-scripts"],
+      [
+        "pack",
+        "--json",
+        "--pack-destination",
+        tarballs,
+        "--ignore-scripts",
+        ...[...names.keys()].map((name) => `--workspace=${name}`),
+      ],
       {
         cwd: root,
       },
