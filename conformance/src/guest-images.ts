@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { HvkitError } from "@hvkit/core";
+import { readPackageFile } from "@hvkit/core";
 
 /**
  * The guest set of our own compiled test guests (C and assembly built per arch with that
@@ -26,12 +26,12 @@ export interface GuestFiles {
   hasArch(arch: string): boolean;
   /**
    * The ELF image of guest `name` built for `arch`.
-   * @throws {@link GuestFileMissingError} when the file does not exist.
+   * @throws `PackageFileMissingError` (from `@hvkit/core`) when the file does not exist.
    */
   image(arch: string, name: string): Uint8Array;
   /**
    * The console output guest `name` must print (Latin-1, byte for byte).
-   * @throws {@link GuestFileMissingError} when the file does not exist.
+   * @throws `PackageFileMissingError` (from `@hvkit/core`) when the file does not exist.
    */
   expectedOutput(arch: string, name: string): string;
 }
@@ -42,57 +42,19 @@ export interface GuestFiles {
  */
 export const GUESTS_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
 
-/** The package whose {@link GUESTS_DIR} holds the test guests. */
-export const GUESTS_PACKAGE = "@hvkit/conformance";
-
-/**
- * A test guest file is missing: the cell that needs it is an ERROR saying which file of
- * which package, never a stack trace. In a clone the guest was not built
- * (`conformance/guests/build.sh`); in an installed package it was not packed.
- */
-export class GuestFileMissingError extends HvkitError {
-  /**
-   * @param file - the file relative to the guests folder, e.g. `x86_64/bin/hello.elf`.
-   * @param path - the absolute path that was looked for.
-   * @param packageName - the package that should hold the file.
-   */
-  constructor(
-    readonly file: string,
-    readonly path: string,
-    readonly packageName: string,
-  ) {
-    super(
-      `test guest file guests/${file} of ${packageName} is missing (looked for ${path}): ` +
-        `reinstall the package, or in a clone build it with conformance/guests/build.sh`,
-    );
-  }
-}
-
 /**
  * The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and
- * `<dir>/<arch>/expected/<name>.txt`.
+ * `<dir>/<arch>/expected/<name>.txt`. A missing file is a `PackageFileMissingError` (from
+ * `@hvkit/core`) naming it and the package that should ship it.
  * @param dir - the guests folder (default {@link GUESTS_DIR}).
- * @param packageName - the package named when a file is missing (default {@link GUESTS_PACKAGE}).
  */
-export function guestFilesIn(
-  dir: string = GUESTS_DIR,
-  packageName: string = GUESTS_PACKAGE,
-): GuestFiles {
-  const read = (file: string): Buffer => {
-    const path = join(dir, file);
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR") {
-        throw new GuestFileMissingError(file, path, packageName);
-      }
-      throw e;
-    }
-  };
+export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
+  const read = (file: string): Uint8Array =>
+    readPackageFile(join(dir, file), "in a clone, build it with conformance/guests/build.sh");
   return {
     hasArch: (arch) => existsSync(join(dir, arch, "bin")),
-    image: (arch, name) => new Uint8Array(read(`${arch}/bin/${name}.elf`)),
-    expectedOutput: (arch, name) => read(`${arch}/expected/${name}.txt`).toString("latin1"),
+    image: (arch, name) => read(`${arch}/bin/${name}.elf`),
+    expectedOutput: (arch, name) =>
+      Buffer.from(read(`${arch}/expected/${name}.txt`)).toString("latin1"),
   };
 }
