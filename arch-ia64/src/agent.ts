@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import {
+  readPackageFile,
   bootInfoFromStartInfo,
   HvkitError,
   type AgentIo,
@@ -106,8 +106,9 @@ const GENERAL_EXCEPTION_CAUSES: Readonly<Record<number, [string, GuestTrapKind]>
 /** The IA-64 guest agent. */
 export class Ia64GuestAgent implements GuestAgent {
   /** The agent's boot image (`agent/agent.elf`). */
-  readonly image: Uint8Array = new Uint8Array(
-    readFileSync(new URL("../agent/agent.elf", import.meta.url)),
+  readonly image: Uint8Array = readPackageFile(
+    new URL("../agent/agent.elf", import.meta.url),
+    "in a clone, build it with arch-ia64/agent/build.sh",
   );
 
   /**

@@ -1,5 +1,5 @@
 /**
- * `@hvkit/arch-ia64`: the IA-64 port. Its identity is real and its conformance guest
+ * `@hvkit/arch-ia64`: the IA-64 port. Its identity is real (`docs/abi/ia64.md`) and its conformance guest
  * agent exists ({@link Ia64GuestAgent}); every other hook fails loudly with its name until
  * ported.
  *

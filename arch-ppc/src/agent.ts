@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import {
+  readPackageFile,
   HvkitError,
   type AgentIo,
   type AgentTrapRecord,
@@ -75,8 +75,9 @@ const VECTOR_NAMES: Readonly<Record<number, string>> = {
 /** The PowerPC guest agent. */
 export class PpcGuestAgent implements GuestAgent {
   /** The agent's boot image (`agent/agent.elf`). */
-  readonly image: Uint8Array = new Uint8Array(
-    readFileSync(new URL("../agent/agent.elf", import.meta.url)),
+  readonly image: Uint8Array = readPackageFile(
+    new URL("../agent/agent.elf", import.meta.url),
+    "in a clone, build it with arch-ppc/agent/build.sh",
   );
 
   /**

@@ -1,5 +1,5 @@
 /**
- * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Its identity is real and its
+ * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Its identity is real (`docs/abi/ppc.md`) and its
  * conformance guest agent exists ({@link PpcGuestAgent}); every other hook fails loudly
  * with its name until ported.
  *

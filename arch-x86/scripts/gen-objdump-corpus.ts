@@ -20,7 +20,7 @@
  * after it whatever it makes of the bytes; the line objdump prints at the slot start is the
  * oracle. Dropped from the corpus (documented in corpus.test.ts):
  *  - lines objdump calls `(bad)`;
- *  - mnemonics outside the brief's scope (x87, SSE/MMX, VMX/SVM operand forms, MPX, SGX,
+ *  - mnemonics outside the interpreter's scope (x87, SSE/MMX, VMX/SVM operand forms, MPX, SGX,
  *    TSX with operands, monitor/mwait and other instructions with implicit register
  *    operands) — see OUT_OF_SCOPE below;
  *  - nothing else: a line the decoder gets wrong stays in and fails the test.
@@ -201,7 +201,7 @@ function sweepCandidates(): Candidate[] {
   return res;
 }
 
-/** Mnemonics outside the brief's scope that objdump decodes in the swept opcode space. */
+/** Mnemonics outside the interpreter's scope that objdump decodes in the swept opcode space. */
 const OUT_OF_SCOPE =
   /^(monitor|mwait|monitorx|mwaitx|vmptrld|vmptrst|vmclear|vmxon|vmread|vmwrite|bnd\w*|rdsspd|rdsspq|incssp\w*|saveprevssp|rstorssp|setssbsy|clrssbsy|wrss\w*|wruss\w*|encls|enclu|enclv|xabort|xbegin|getsec|rdpid|invept|invvpid|invpcid|ptwrite|umonitor|umwait|tpause|uiret|testui|clui|stui|senduipi|hreset|enqcmd\w*|movdir\w*|xresldtrk|xsusldtrk|pconfig|wbnoinvd|rdpru|invlpgb|tlbsync|mcommit|psmash|pvalidate|rmpadjust|rmpupdate|seamcall|seamops|seamret|tdcall|aadd|aand|aor|axor|cmp\w+xadd|rdmsrlist|wrmsrlist|wrmsrns|erets|eretu|lkgs|femms|xstore\S*|xcrypt\S*|montmul|xsha\S*|prefetchit\d)$/;
 

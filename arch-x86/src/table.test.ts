@@ -1,6 +1,6 @@
 /**
  * Instruction-table invariants: rows are well formed and unambiguous, every `Op` has a
- * row, the brief's coverage list is present, and the flags say what the rows are.
+ * row, the general-purpose ISA the interpreter promises is covered, and the flags say what the rows are.
  */
 import { describe, expect, it } from "vitest";
 import { decodeInsn } from "./decode.js";
@@ -43,7 +43,7 @@ describe("instruction table", () => {
     expect(missing).toEqual([]);
   });
 
-  it("covers the brief's general-purpose ISA", () => {
+  it("covers the general-purpose ISA the interpreter promises", () => {
     const want = [
       "add",
       "or",

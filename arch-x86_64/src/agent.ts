@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import {
   bootInfoFromStartInfo,
   Hypercall,
+  readPackageFile,
   START_INFO,
   TRAP_INFO,
   VCPU_GUEST_CONTEXT_X86,
@@ -77,8 +77,9 @@ const TRAP_KINDS: Readonly<Record<number, GuestTrapKind>> = {
 
 /** The x86_64 PV guest agent. */
 export class X86_64GuestAgent implements GuestAgent {
-  readonly image: Uint8Array = new Uint8Array(
-    readFileSync(new URL("../agent/agent.elf", import.meta.url)),
+  readonly image: Uint8Array = readPackageFile(
+    new URL("../agent/agent.elf", import.meta.url),
+    "in a clone, build it with arch-x86_64/agent/build.sh",
   );
 
   /** On x86 a guest handle is the virtual address. */

@@ -132,7 +132,7 @@ describe("x86_64 PV domain builder", () => {
     expect(machine.memory.read32(l1e) & (Pte.US | Pte.RW | Pte.P)).toBe(Pte.US | Pte.RW | Pte.P);
   });
 
-  it("enters with the registers x86_64.md lists, events masked", () => {
+  it("enters with the registers docs/abi/x86_64.md lists, events masked", () => {
     const { layout, v, domain, machine } = boot();
     const cpu = v.cpu;
     expect(cpu.rip).toBe(0x100000n);

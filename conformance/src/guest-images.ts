@@ -2,12 +2,15 @@
  * Where our own test guests are found: `conformance/guests/<arch>/bin/<name>.elf`, built
  * by the script beside them and committed (so the suite needs no cross toolchain), with
  * the console output each must print in `conformance/guests/<arch>/expected/<name>.txt`.
+ * Both ship in the `@hvkit/conformance` package (its `files` list), so an installed suite
+ * runs the same cells as a clone.
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { readPackageFile } from "@hvkit/core";
 
 /**
  * The guest set of our own compiled test guests (C and assembly built per arch with that
@@ -21,9 +24,15 @@ export const COMPILED_GUEST_SET = "hvkit-c";
 export interface GuestFiles {
   /** True when guests are built for `arch` at all (its folder exists). */
   hasArch(arch: string): boolean;
-  /** The ELF image of guest `name` built for `arch`; throws when it does not exist. */
+  /**
+   * The ELF image of guest `name` built for `arch`.
+   * @throws `PackageFileMissingError` (from `@hvkit/core`) when the file does not exist.
+   */
   image(arch: string, name: string): Uint8Array;
-  /** The console output guest `name` must print (Latin-1, byte for byte). */
+  /**
+   * The console output guest `name` must print (Latin-1, byte for byte).
+   * @throws `PackageFileMissingError` (from `@hvkit/core`) when the file does not exist.
+   */
   expectedOutput(arch: string, name: string): string;
 }
 
@@ -33,26 +42,19 @@ export interface GuestFiles {
  */
 export const GUESTS_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
 
-/** Raised when a test guest file is missing (a cell ERROR: the fixture is absent). */
-export class GuestFileMissingError extends Error {
-  /** @param path - the file that was looked for. */
-  constructor(readonly path: string) {
-    super(`test guest file ${path} does not exist (build it with conformance/guests/build.sh)`);
-    this.name = "GuestFileMissingError";
-  }
-}
-
-function read(path: string): Buffer {
-  if (!existsSync(path)) throw new GuestFileMissingError(path);
-  return readFileSync(path);
-}
-
-/** The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and `<dir>/<arch>/expected/<name>.txt`. */
+/**
+ * The default {@link GuestFiles}: `<dir>/<arch>/bin/<name>.elf` and
+ * `<dir>/<arch>/expected/<name>.txt`. A missing file is a `PackageFileMissingError` (from
+ * `@hvkit/core`) naming it and the package that should ship it.
+ * @param dir - the guests folder (default {@link GUESTS_DIR}).
+ */
 export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
+  const read = (file: string): Uint8Array =>
+    readPackageFile(join(dir, file), "in a clone, build it with conformance/guests/build.sh");
   return {
     hasArch: (arch) => existsSync(join(dir, arch, "bin")),
-    image: (arch, name) => new Uint8Array(read(join(dir, arch, "bin", `${name}.elf`))),
+    image: (arch, name) => read(`${arch}/bin/${name}.elf`),
     expectedOutput: (arch, name) =>
-      read(join(dir, arch, "expected", `${name}.txt`)).toString("latin1"),
+      Buffer.from(read(`${arch}/expected/${name}.txt`)).toString("latin1"),
   };
 }

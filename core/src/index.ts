@@ -15,6 +15,7 @@ export * from "./structs.js";
 export * from "./elf.js";
 export * from "./arch-stub.js";
 export * from "./errors.js";
+export * from "./package-file.js";
 export * from "./abi/arch.js";
 export * from "./abi/arch-x86.js";
 export * from "./abi/xen.js";
