@@ -1,5 +1,5 @@
 /**
- * Hostile guests on the x86_64 PV MMU (issue 4, point 8; the core's fake-arch property is
+ * Hostile guests on the x86_64 PV MMU (the core's fake-arch property is
  * core/src/hostile.property.test.ts): an unprivileged domU makes random, mostly
  * well-formed page-table, descriptor and reservation hypercalls naming its own page
  * tables, its data frames, dom0's frames, Xen's frames and frames past memory, with every

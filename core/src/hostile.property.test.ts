@@ -1,5 +1,5 @@
 /**
- * Hostile guests (issue 4, point 8): random hypercall sequences from an unprivileged
+ * Hostile guests: random hypercall sequences from an unprivileged
  * domain next to a well-behaved one that has real relations with it (grants, event
  * channels) and with a third domain. Calls are weighted toward well-formed structs with
  * hostile contents — the other domain's frames, ports and grant references, DOMID_SELF,

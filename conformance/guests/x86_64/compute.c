@@ -1,5 +1,5 @@
 /*
- * compute: the freestanding C workload of issue 3 point 7(d). The same source runs as a
+ * compute: a freestanding C workload (checksums, primes, sorting). The same source runs as a
  * PV guest (compute-guest.c) and natively (compute-native.c); build.sh commits the
  * native output as the golden text the guest's console output must match.
  *

@@ -1,5 +1,5 @@
 /*
- * domctl-ops: dom0 as a toolstack, every domctl/sysctl command of issue 4 with its
+ * domctl-ops: dom0 as a toolstack, every domctl/sysctl command hvkit implements, with its
  * success and error paths, checked by the guest itself ("ok"/"FAIL" per check).
  * Interface versions of Xen 4.19: domctl 0x17, sysctl 0x15.
  *

@@ -1,6 +1,6 @@
 /*
  * gnttab-ops: grant tables v1 from a PV guest (the initial domain, domain 0), every
- * sub-op of issue 4 with its success and error paths, each result checked by the guest
+ * sub-op hvkit implements, with its success and error paths, each result checked by the guest
  * (one "ok ..." line per check; the committed expected output is the list of checks).
  * The domain grants pages to itself (a grant entry naming its own domid), which is all
  * one domain can do; grants "to another domain" name domid 5.

@@ -46,7 +46,7 @@ export enum DomctlCmd {
   getdomaininfo = 5,
   /**
    * Removed from Xen in 4.11 (XSA-74 made it a restricted debug aid), kept by hvkit
-   * because issue 4 asks for it: the domain's MFNs into a buffer (last upstream layout,
+   * as a toolstack debugging aid: the domain's MFNs into a buffer (last upstream layout,
    * {@link XEN_DOMCTL_GETMEMLIST}).
    */
   getmemlist = 6,
