@@ -194,6 +194,11 @@ export class Ia64GuestAgent implements GuestAgent {
     return this.frameOf(io, va);
   }
 
+  /** Feature `frames`: the agent runs untranslated, so frame `frame` is at frame × page size. */
+  frameAddress(io: AgentIo, frame: bigint): bigint {
+    return frame * BigInt(io.pageSize);
+  }
+
   /**
    * An address no domain can reach, for −EFAULT tests. Guest-physical 2 TiB (see the
    * constant).

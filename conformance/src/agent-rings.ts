@@ -25,9 +25,11 @@ const IDLE_KICKS = 4;
 
 /**
  * Makes boot-info frame `frame` reachable by the agent in window page `slot` (writable),
- * with the arch's `GuestAgent.mapFrame` (feature `frames`); returns its address.
+ * with the arch's `GuestAgent.mapFrame` (feature `frames`), or finds it where an
+ * untranslated agent reaches it (`GuestAgent.frameAddress`); returns its address.
  */
 export function mapBootFrame(agent: Agent, frame: bigint, slot: number): bigint {
+  if (agent.spec.frameAddress !== undefined) return agent.spec.frameAddress(agent, frame);
   const va = agent.boot.window + BigInt(slot * agent.pageSize);
   if (agent.spec.mapFrame === undefined) {
     throw new AgentError(`the ${agent.arch.name} agent cannot map frames (feature "frames")`);

@@ -361,6 +361,15 @@ export interface GuestAgent {
   ): bigint;
 
   /**
+   * Feature `frames`, for an agent that runs untranslated (PowerPC real mode, IA-64
+   * metaphysical mode): the address at which the agent reaches frame `frame` (one of its
+   * own, as the boot information names it) without mapping it — frame × page size. An
+   * agent that runs translated leaves it out and maps frames with
+   * {@link GuestAgent.mapFrame}.
+   */
+  frameAddress?(io: AgentIo, frame: bigint): bigint;
+
+  /**
    * Removes the agent's trap handlers, so that the next trap has none (for tests of
    * what Xen does then: it crashes the domain).
    */
