@@ -24,6 +24,7 @@ import {
   type GuestBootInfo,
   type GuestTrap,
   type GuestTrapKind,
+  type RefusedVcpuContext,
 } from "@hvkit/core";
 
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
@@ -40,6 +41,8 @@ const PTE_ACCESSED_DIRTY = 0x60n;
  * from its virtual base up to the end of its boot stack (a few MiB for a guest linked low).
  */
 const UNMAPPED = 0x0000_4000_0000_0000n;
+/** The lowest non-canonical address of 48-bit virtual addressing (SDM vol. 1, 3.3.7.1). */
+const NON_CANONICAL = 0x0000_8000_0000_0000n;
 /** Where each agent vCPU's words live in its boot report's `arch` array. */
 const ARCH_TRAP_TABLE = 0;
 const ARCH_EVENT_ENTRY = 1;
@@ -140,6 +143,24 @@ export class X86_64GuestAgent implements GuestAgent {
       bytes.set(raw, base + entry.getNumber(e, 0, "vector") * entry.size);
     }
     return bytes;
+  }
+
+  /**
+   * Xen's `arch_set_info_guest`
+   * (xen/arch/x86/domain.c) refuses a PV context whose CR3 names no page it can take as
+   * an L4 table, and one whose rip is not canonical (`is_canonical_address`).
+   */
+  refusedVcpuContexts(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[] {
+    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model.name);
+    const variant = (why: string, path: string, value: bigint): RefusedVcpuContext => {
+      const context = this.secondaryVcpuContext(io, vcpuId);
+      layout.set(new DataView(context.buffer), 0, path, value);
+      return { why, context };
+    };
+    return [
+      variant("CR3 0 names no page table", "ctrlreg.3", 0n),
+      variant("a non-canonical rip", "user_regs.rip", NON_CANONICAL),
+    ];
   }
 
   /** The machine frame, from start_info's P2M list. */

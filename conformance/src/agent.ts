@@ -319,14 +319,17 @@ export class Agent implements AgentIo, KernelService {
 
   // ----- typed memory -----
 
-  /** Reads the unsigned `bytes`-byte integer (1, 2, 4 or 8) at `va` in the arch's byte order. */
-  readUint(va: bigint, bytes: 1 | 2 | 4 | 8): bigint {
-    const b = this.read(va, bytes);
+  /**
+   * Reads the unsigned `bytes`-byte integer (1, 2, 4 or 8) at `va` in the arch's byte
+   * order, on vCPU `vcpu`.
+   */
+  readUint(va: bigint, bytes: 1 | 2 | 4 | 8, vcpu = 0): bigint {
+    const b = this.read(va, bytes, vcpu);
     return readUintFrom(b, bytes, this.model.littleEndian);
   }
 
-  /** Writes `value` as a `bytes`-byte integer at `va` in the arch's byte order. */
-  writeUint(va: bigint, bytes: 1 | 2 | 4 | 8, value: bigint | number): void {
+  /** Writes `value` as a `bytes`-byte integer at `va` in the arch's byte order, on vCPU `vcpu`. */
+  writeUint(va: bigint, bytes: 1 | 2 | 4 | 8, value: bigint | number, vcpu = 0): void {
     const b = new Uint8Array(bytes);
     const v = new DataView(b.buffer);
     const x = BigInt.asUintN(bytes * 8, BigInt(value));
@@ -335,13 +338,13 @@ export class Agent implements AgentIo, KernelService {
     else if (bytes === 2) v.setUint16(0, Number(x), le);
     else if (bytes === 4) v.setUint32(0, Number(x), le);
     else v.setBigUint64(0, x, le);
-    this.write(va, b);
+    this.write(va, b, vcpu);
   }
 
-  /** Reads the struct `def` at `va` (laid out by the arch's data model). */
-  readStruct(def: StructDef, va: bigint): StructRef {
+  /** Reads the struct `def` at `va` (laid out by the arch's data model), on vCPU `vcpu`. */
+  readStruct(def: StructDef, va: bigint, vcpu = 0): StructRef {
     const layout = def.layout(this.arch.dataModel);
-    const bytes = this.read(va, layout.size);
+    const bytes = this.read(va, layout.size, vcpu);
     return new StructRef(layout, new DataView(bytes.buffer), 0);
   }
 
@@ -447,30 +450,64 @@ export class Agent implements AgentIo, KernelService {
 
   /**
    * Starts vCPU `id` in the agent as a kernel does: VCPUOP_initialise with the arch's
-   * context (from vCPU 0), VCPUOP_up, then waits until it asks for its first request.
-   * Throws {@link AgentError} when either call fails.
+   * context (from vCPU 0), then {@link Agent.upVcpu}. Throws {@link AgentError} when either
+   * call fails.
    */
   startVcpu(id: number): AgentVcpu {
     const VCPUOP_initialise = 0;
-    const VCPUOP_up = 1;
     const HYPERVISOR_vcpu_op = 24;
-    if (id >= this.boot.mailboxCount)
-      throw new AgentError(`the agent serves ${this.boot.mailboxCount} vCPUs, not ${id + 1}`);
+    this.checkServed(id);
     const ctx = this.place(this.spec.secondaryVcpuContext(this, id), 16);
     const init = this.hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, id, this.handle(ctx));
     if (init !== 0n) throw new AgentError(`VCPUOP_initialise(${id}) returned ${init}`);
-    this.slots[id] = {
-      state: "absent",
-      mailbox: 0n,
-      vcpu: null,
-      what: "start",
-      dataLength: 0,
-      op: AgentOp.Hypercall,
-    };
-    const up = this.hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, id);
+    const up = this.upVcpu(id);
     if (up !== 0n) throw new AgentError(`VCPUOP_up(${id}) returned ${up}`);
-    this.waitParked(id, `start of vCPU ${id}`);
     return this.vcpu(id);
+  }
+
+  /**
+   * VCPUOP_up of vCPU `id` from vCPU 0, for a vCPU initialised with the arch's context
+   * ({@link GuestAgent.secondaryVcpuContext}) by {@link Agent.startVcpu} or by the test
+   * itself. Returns the call's result; when it is 0 and the vCPU has not run in the agent
+   * yet, first waits until it asks for its first request. (A vCPU brought up again after
+   * VCPUOP_down carries on with the request it had.)
+   */
+  upVcpu(id: number): bigint {
+    const VCPUOP_up = 1;
+    const HYPERVISOR_vcpu_op = 24;
+    this.checkServed(id);
+    const fresh = this.slots[id] === undefined;
+    if (fresh) {
+      this.slots[id] = {
+        state: "absent",
+        mailbox: 0n,
+        vcpu: null,
+        what: "start",
+        dataLength: 0,
+        op: AgentOp.Hypercall,
+      };
+    }
+    const up = this.hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, id);
+    if (up !== 0n) {
+      if (fresh) delete this.slots[id];
+      return up;
+    }
+    if (fresh) this.waitParked(id, `start of vCPU ${id}`);
+    return up;
+  }
+
+  /**
+   * Whether vCPU `id` waits for a request (its last one is done); false while one is in
+   * flight ({@link Agent.begin}) and for a vCPU that has not started. Runs nothing.
+   */
+  parked(id: number): boolean {
+    const slot = this.slots[id];
+    return slot !== undefined && isParked(slot);
+  }
+
+  private checkServed(id: number): void {
+    if (id >= this.boot.mailboxCount)
+      throw new AgentError(`the agent serves ${this.boot.mailboxCount} vCPUs, not ${id + 1}`);
   }
 
   // ----- the request engine -----

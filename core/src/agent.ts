@@ -267,6 +267,14 @@ export interface GuestBootInfo {
   readonly cmdline: string;
 }
 
+/** A `vcpu_guest_context` the arch's Xen must refuse (see {@link GuestAgent.refusedVcpuContexts}). */
+export interface RefusedVcpuContext {
+  /** What is wrong with it, in the arch's terms (e.g. "CR3 0 names no page table"). */
+  readonly why: string;
+  /** The context, laid out by the arch's data model. */
+  readonly context: Uint8Array;
+}
+
 /**
  * Reads the start_info at guest address `va` with the agent's loads, laid out by
  * `io.model`: the {@link GuestBootInfo} of an arch whose domain builder writes a
@@ -331,6 +339,16 @@ export interface GuestAgent {
    * and vCPU 0's address space — what a kernel passes to VCPUOP_initialise.
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array;
+
+  /**
+   * Contexts for vCPU `vcpuId` that the arch's Xen refuses in VCPUOP_initialise with
+   * −EINVAL (its `arch_set_info_guest` checks), each with the reason: the arch's
+   * {@link GuestAgent.secondaryVcpuContext} with one field made invalid (x86_64: CR3
+   * naming no page table; a non-canonical rip). Tests check that each is refused and that
+   * the vCPU stays uninitialised. Optional: an arch whose Xen validates nothing in the
+   * context omits it (its tests then make no such check).
+   */
+  refusedVcpuContexts?(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[];
 
   /**
    * Feature `frames`: the frame number the hypervisor knows the page at `va` by (a PV

@@ -1,0 +1,166 @@
+/**
+ * The event-channel calls a kernel makes to wait for events without taking upcalls, done
+ * through the agent for tests written once for every arch: bind a VIRQ or an IPI port
+ * (event_channel.h), send, and wait in SCHEDOP_poll (sched.h) until a port is pending,
+ * its bit read from shared_info ({@link GuestSharedInfo}). Each vCPU sends and polls
+ * through its own argument block, written by its own stores, so one vCPU can send while
+ * another waits ({@link GuestEvents.beginPoll}); the block is taken from scratch memory
+ * (by vCPU 0) the first time a vCPU needs it.
+ *
+ * @module
+ */
+import {
+  EVTCHN_BIND_IPI,
+  EVTCHN_BIND_VIRQ,
+  EVTCHN_SEND,
+  EventChannelOp,
+  Hypercall,
+  SCHED_POLL,
+  SchedOp,
+  AgentOp,
+} from "@hvkit/core";
+import type { Agent } from "../agent.js";
+import { ConformanceFailure } from "../conformance-test.js";
+import type { GuestSharedInfo } from "./shared-info.js";
+
+/** A bind's result: the hypercall's return value and the port it gave (0 when it failed). */
+export interface Bound {
+  /** The hypercall's result. */
+  readonly result: bigint;
+  /** The port (`port` OUT field). */
+  readonly port: number;
+}
+
+/** Ports one poll can name (the tests here name one). */
+const MAX_POLL_PORTS = 4;
+/** SCHEDOP_poll calls {@link GuestEvents.waitFor} makes before it calls the wait lost. */
+const MAX_POLLS = 64;
+
+interface ArgBlock {
+  readonly poll: bigint;
+  readonly ports: bigint;
+  readonly send: bigint;
+}
+
+/** Event channels as the agent's kernel uses them. */
+export class GuestEvents {
+  private readonly blocks = new Map<number, ArgBlock>();
+
+  /** @param agent - the booted agent. @param shared - its shared_info. */
+  constructor(
+    readonly agent: Agent,
+    readonly shared: GuestSharedInfo,
+  ) {}
+
+  /** EVTCHNOP_bind_virq: a port for `virq` delivered to vCPU `vcpu`. */
+  bindVirq(virq: number, vcpu = 0): Bound {
+    const arg = this.agent.placeStruct(EVTCHN_BIND_VIRQ, { virq, vcpu });
+    const result = this.agent.hypercall(
+      Hypercall.event_channel_op,
+      EventChannelOp.bind_virq,
+      this.agent.handle(arg),
+    );
+    return { result, port: this.agent.readStruct(EVTCHN_BIND_VIRQ, arg).getNumber("port") };
+  }
+
+  /** EVTCHNOP_bind_ipi: a port that notifies vCPU `vcpu` of the caller's domain. */
+  bindIpi(vcpu: number): Bound {
+    const arg = this.agent.placeStruct(EVTCHN_BIND_IPI, { vcpu });
+    const result = this.agent.hypercall(
+      Hypercall.event_channel_op,
+      EventChannelOp.bind_ipi,
+      this.agent.handle(arg),
+    );
+    return { result, port: this.agent.readStruct(EVTCHN_BIND_IPI, arg).getNumber("port") };
+  }
+
+  /** EVTCHNOP_send on `port` from vCPU `vcpu`. */
+  send(port: number, vcpu = 0): bigint {
+    const arg = this.block(vcpu).send;
+    this.agent.write(arg, this.agent.structBytes(EVTCHN_SEND, { port }), vcpu);
+    return this.agent
+      .vcpu(vcpu)
+      .hypercall(Hypercall.event_channel_op, EventChannelOp.send, this.agent.handle(arg));
+  }
+
+  /**
+   * SCHEDOP_poll from vCPU `vcpu` on `ports` (none: a sleep) until one is pending or system
+   * time reaches `timeout` (0: no timeout). Returns its result.
+   */
+  poll(ports: readonly number[], timeout = 0n, vcpu = 0): bigint {
+    this.beginPoll(ports, timeout, vcpu);
+    return this.agent.complete(vcpu);
+  }
+
+  /**
+   * Starts {@link GuestEvents.poll} on vCPU `vcpu` without waiting for it to return (the
+   * caller finishes it with `agent.complete(vcpu)`), for a vCPU another one wakes.
+   */
+  beginPoll(ports: readonly number[], timeout: bigint, vcpu: number): void {
+    if (ports.length > MAX_POLL_PORTS)
+      throw new RangeError(`a poll here names at most ${MAX_POLL_PORTS} ports`);
+    const block = this.block(vcpu);
+    const agent = this.agent;
+    const portBytes = new Uint8Array(4 * MAX_POLL_PORTS);
+    const view = new DataView(portBytes.buffer);
+    ports.forEach((p, i) => view.setUint32(4 * i, p, agent.model.littleEndian));
+    agent.write(block.ports, portBytes, vcpu);
+    const args = agent.structBytes(SCHED_POLL, {
+      ports: ports.length > 0 ? agent.handle(block.ports) : 0n,
+      nr_ports: ports.length,
+      timeout,
+    });
+    agent.write(block.poll, args, vcpu);
+    agent.begin(vcpu, AgentOp.Hypercall, [
+      Hypercall.sched_op,
+      SchedOp.poll,
+      agent.handle(block.poll),
+    ]);
+  }
+
+  /**
+   * The C guests' wait: SCHEDOP_poll on `port` from vCPU `vcpu` until its pending bit is
+   * set (a poll may return early), then clears the bit. Throws a {@link ConformanceFailure}
+   * when the port never becomes pending.
+   */
+  waitFor(port: number, vcpu = 0): void {
+    for (let i = 0; i < MAX_POLLS; i++) {
+      if (this.shared.pending(port, vcpu)) {
+        this.shared.clearPending(port, vcpu);
+        return;
+      }
+      this.poll([port], 0n, vcpu);
+    }
+    throw new ConformanceFailure(
+      `port ${port} was not pending after ${MAX_POLLS} SCHEDOP_poll calls on vCPU ${vcpu}`,
+    );
+  }
+
+  /**
+   * Polls `port` from vCPU 0 until it is pending or system time (read from the vcpu_info at
+   * `vcpuInfo`) reaches `deadline`; returns whether it is pending (not cleared).
+   */
+  pollUntil(port: number, deadline: bigint, vcpuInfo: bigint): boolean {
+    for (let i = 0; i < MAX_POLLS; i++) {
+      if (this.shared.pending(port)) return true;
+      this.poll([port], deadline);
+      if (this.shared.systemTime(vcpuInfo) >= deadline) return this.shared.pending(port);
+    }
+    throw new ConformanceFailure(
+      `SCHEDOP_poll with a timeout returned ${MAX_POLLS} times before its deadline`,
+    );
+  }
+
+  private block(vcpu: number): ArgBlock {
+    let b = this.blocks.get(vcpu);
+    if (b === undefined) {
+      b = {
+        poll: this.agent.placeStruct(SCHED_POLL, {}),
+        ports: this.agent.alloc(4 * MAX_POLL_PORTS, 8),
+        send: this.agent.placeStruct(EVTCHN_SEND, {}),
+      };
+      this.blocks.set(vcpu, b);
+    }
+    return b;
+  }
+}
