@@ -138,13 +138,15 @@ export class GuestEvents {
 
   /**
    * Polls `port` from vCPU 0 until it is pending or system time (read from the vcpu_info at
-   * `vcpuInfo`) reaches `deadline`; returns whether it is pending (not cleared).
+   * `vcpuInfo`) reaches `deadline` (0: no deadline); returns whether it is pending (not
+   * cleared).
    */
   pollUntil(port: number, deadline: bigint, vcpuInfo: bigint): boolean {
     for (let i = 0; i < MAX_POLLS; i++) {
       if (this.shared.pending(port)) return true;
       this.poll([port], deadline);
-      if (this.shared.systemTime(vcpuInfo) >= deadline) return this.shared.pending(port);
+      if (deadline !== 0n && this.shared.systemTime(vcpuInfo) >= deadline)
+        return this.shared.pending(port);
     }
     throw new ConformanceFailure(
       `SCHEDOP_poll with a timeout returned ${MAX_POLLS} times before its deadline`,

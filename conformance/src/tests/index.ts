@@ -30,6 +30,8 @@ import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
+import { timeTimers } from "./time/timers.conformance.js";
+import { timeOps } from "./time/ops.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -57,6 +59,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantInterdomain,
   memoryBalloon,
   memoryOps,
+  timeTimers,
+  timeOps,
 ];
 
 /** The suite. */

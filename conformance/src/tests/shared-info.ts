@@ -12,13 +12,7 @@
  *
  * @module
  */
-import {
-  SHARED_INFO,
-  VCPU_INFO,
-  VCPU_TIME_INFO,
-  scaleDelta,
-  type StructLayout,
-} from "@hvkit/core";
+import { SHARED_INFO, VCPU_INFO, VCPU_TIME_INFO, scaleDelta, type StructLayout } from "@hvkit/core";
 import type { Agent } from "../agent.js";
 import { ConformanceFailure } from "../conformance-test.js";
 
@@ -50,6 +44,16 @@ export interface WallClock {
   readonly nsec: number;
 }
 
+/** The event-delivery fields of a vcpu_info (xen.h `struct vcpu_info`). */
+export interface VcpuEvents {
+  /** `evtchn_upcall_pending`. */
+  readonly upcallPending: number;
+  /** `evtchn_upcall_mask`. */
+  readonly upcallMask: number;
+  /** `evtchn_pending_sel`: bit i for pending word i. */
+  readonly pendingSel: bigint;
+}
+
 /** How many times a reader retries a record Xen is rewriting before giving up. */
 const MAX_RETRIES = 16;
 
@@ -74,6 +78,11 @@ export class GuestSharedInfo {
   /** Ports per bitmap word (`sizeof(xen_ulong_t) × 8`). */
   get portsPerWord(): number {
     return this.wordBytes * 8;
+  }
+
+  /** The bit of `evtchn_pending_sel` that stands for `port`'s bitmap word. */
+  selectorBit(port: number): bigint {
+    return 1n << BigInt(Math.floor(port / this.portsPerWord));
   }
 
   /** vCPU `id`'s vcpu_info slot in shared_info (ids below XEN_LEGACY_MAX_VCPUS). */
@@ -107,6 +116,41 @@ export class GuestSharedInfo {
     this.agent.write(this.va + BigInt(slot.offset), new Uint8Array(slot.size).fill(0xff), vcpu);
   }
 
+  /** The event fields of the vcpu_info at `vcpuInfo` (in shared_info or where it was moved). */
+  vcpuEvents(vcpuInfo: bigint, vcpu = 0): VcpuEvents {
+    const r = this.agent.readStruct(VCPU_INFO, vcpuInfo, vcpu);
+    return {
+      upcallPending: r.getNumber("evtchn_upcall_pending"),
+      upcallMask: r.getNumber("evtchn_upcall_mask"),
+      pendingSel: r.getBigInt("evtchn_pending_sel"),
+    };
+  }
+
+  /** Writes `evtchn_upcall_mask` of the vcpu_info at `vcpuInfo` (1: no upcalls). */
+  setUpcallMask(vcpuInfo: bigint, mask: number, vcpu = 0): void {
+    this.agent.writeUint(
+      vcpuInfo + BigInt(this.info.offsetOf("evtchn_upcall_mask")),
+      1,
+      mask,
+      vcpu,
+    );
+  }
+
+  /**
+   * Clears `evtchn_pending_sel` and `evtchn_upcall_pending` of the vcpu_info at `vcpuInfo`,
+   * as a kernel's upcall handler does once it has scanned the selector.
+   */
+  clearVcpuEvents(vcpuInfo: bigint, vcpu = 0): void {
+    const sel = this.info.slot("evtchn_pending_sel");
+    this.agent.writeUint(vcpuInfo + BigInt(sel.offset), this.wordBytes, 0, vcpu);
+    this.agent.writeUint(
+      vcpuInfo + BigInt(this.info.offsetOf("evtchn_upcall_pending")),
+      1,
+      0,
+      vcpu,
+    );
+  }
+
   /**
    * The wall clock, read with its version protocol (re-read while `wc_version` is odd or
    * changes).
@@ -130,7 +174,9 @@ export class GuestSharedInfo {
         nsec: this.layout.getNumber(view, 0, "wc_nsec"),
       };
     }
-    throw new ConformanceFailure(`wc_version stayed odd or kept changing over ${MAX_RETRIES} reads`);
+    throw new ConformanceFailure(
+      `wc_version stayed odd or kept changing over ${MAX_RETRIES} reads`,
+    );
   }
 
   /** The vcpu_time_info of the vcpu_info at `vcpuInfo`, as it is now (no version check). */
@@ -166,7 +212,9 @@ export class GuestSharedInfo {
         r.systemTime + scaleDelta(counter - r.tscTimestamp, { mulFrac: r.mul, shift: r.shift })
       );
     }
-    throw new ConformanceFailure(`vcpu_time_info.version stayed odd or kept changing over ${MAX_RETRIES} reads`);
+    throw new ConformanceFailure(
+      `vcpu_time_info.version stayed odd or kept changing over ${MAX_RETRIES} reads`,
+    );
   }
 
   private word(bitmap: string, port: number): { va: bigint; bit: bigint } {
