@@ -58,6 +58,9 @@ function show(v: Checked): string {
   return String(v);
 }
 
+/** Boot options of an agent test (the role comes from the cell). */
+export type AgentTestBoot = Omit<AgentBootOptions, "role">;
+
 /** What an agent test declares. */
 export interface AgentTestSpec {
   /** Area (folder). */
@@ -68,8 +71,11 @@ export interface AgentTestSpec {
   readonly description: string;
   /** Requirements beyond the guest set (features and roles; never arch names). */
   readonly requires?: Omit<Requirements, "arches" | "guests">;
-  /** How the agent's domain is built (vCPUs, memory, command line, console input). */
-  readonly boot?: Omit<AgentBootOptions, "role">;
+  /**
+   * How the agent's domain is built (vCPUs, memory, command line, console input), or a
+   * function of the cell giving it (e.g. a vCPU count from the arch's data model).
+   */
+  readonly boot?: AgentTestBoot | ((ctx: CellContext) => AgentTestBoot);
   /**
    * The body: drives `agent`, records checks in `check`. Returning a {@link TestOutcome}
    * (a SKIP with its reason) overrides the checks' verdict; throwing is an ERROR (or a
@@ -86,7 +92,7 @@ export function agentTest(spec: AgentTestSpec): ConformanceTest {
     description: spec.description,
     requires: { guests: ["hvkit-test"], ...spec.requires },
     run(ctx) {
-      const agent = ctx.bootAgent(spec.boot);
+      const agent = ctx.bootAgent(typeof spec.boot === "function" ? spec.boot(ctx) : spec.boot);
       const check = new Checks();
       const outcome = spec.run(agent, check, ctx);
       if (outcome !== undefined) return outcome;

@@ -30,6 +30,8 @@ import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
+import { vcpuIpiPingpong } from "./vcpu/ipi-pingpong.conformance.js";
+import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { timeTimers } from "./time/timers.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
@@ -59,6 +61,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantInterdomain,
   memoryBalloon,
   memoryOps,
+  vcpuIpiPingpong,
+  vcpuOps,
   timeTimers,
   timeOps,
 ];
