@@ -32,8 +32,11 @@ import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { vcpuIpiPingpong } from "./vcpu/ipi-pingpong.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
+import { vcpuRegisterVcpuInfo } from "./vcpu/register-vcpu-info.conformance.js";
 import { timeTimers } from "./time/timers.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
+import { multicallOps } from "./multicall/ops.conformance.js";
+import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -63,8 +66,11 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   memoryOps,
   vcpuIpiPingpong,
   vcpuOps,
+  vcpuRegisterVcpuInfo,
   timeTimers,
   timeOps,
+  multicallOps,
+  multicallEntryFaults,
 ];
 
 /** The suite. */
