@@ -54,7 +54,6 @@ export const vcpuRegisterVcpuInfo = agentTest({
     const shared = new GuestSharedInfo(agent);
     const events = new GuestEvents(agent, shared);
     const vcpus = new GuestVcpus(agent);
-    const page = BigInt(agent.pageSize);
     const pageShift = BigInt(Math.log2(agent.pageSize));
     const infoSize = VCPU_INFO.layout(agent.arch.dataModel).size;
     const sel = VCPU_INFO.layout(agent.arch.dataModel).slot("evtchn_pending_sel");
