@@ -33,8 +33,8 @@ export interface Bound {
 
 /** Ports one poll can name (the tests here name one). */
 const MAX_POLL_PORTS = 4;
-/** SCHEDOP_poll calls {@link GuestEvents.waitFor} makes before it calls the wait lost. */
-const MAX_POLLS = 64;
+/** The longest a wait for an event lasts, in ns of system time (1 s). */
+export const WAIT_LIMIT_NS = 1_000_000_000n;
 
 interface ArgBlock {
   readonly poll: bigint;
@@ -121,36 +121,34 @@ export class GuestEvents {
   /**
    * The C guests' wait: SCHEDOP_poll on `port` from vCPU `vcpu` until its pending bit is
    * set (a poll may return early), then clears the bit. Throws a {@link ConformanceFailure}
-   * when the port never becomes pending.
+   * when the port is not pending within {@link WAIT_LIMIT_NS} of system time.
    */
   waitFor(port: number, vcpu = 0): void {
-    for (let i = 0; i < MAX_POLLS; i++) {
-      if (this.shared.pending(port, vcpu)) {
-        this.shared.clearPending(port, vcpu);
-        return;
-      }
-      this.poll([port], 0n, vcpu);
+    if (!this.pollUntil(port, 0n, vcpu)) {
+      throw new ConformanceFailure(
+        `port ${port} was not pending within ${WAIT_LIMIT_NS / 1_000_000n} ms of SCHEDOP_poll on vCPU ${vcpu}`,
+      );
     }
-    throw new ConformanceFailure(
-      `port ${port} was not pending after ${MAX_POLLS} SCHEDOP_poll calls on vCPU ${vcpu}`,
-    );
+    this.shared.clearPending(port, vcpu);
   }
 
   /**
-   * Polls `port` from vCPU 0 until it is pending or system time (read from the vcpu_info at
-   * `vcpuInfo`) reaches `deadline` (0: no deadline); returns whether it is pending (not
-   * cleared).
+   * Polls `port` from vCPU `vcpu` until it is pending or system time reaches `deadline` (0:
+   * no deadline of the test's own); returns whether it is pending (the bit is left set).
+   * System time is read from the vCPU's vcpu_info as the agent knows it
+   * (`agent.vcpuInfo`, so after a move too). A wait never lasts more than
+   * {@link WAIT_LIMIT_NS}: hvkit's clock jumps from timer to timer while every vCPU waits,
+   * so a port that never turns pending must not keep the test polling.
    */
-  pollUntil(port: number, deadline: bigint, vcpuInfo: bigint): boolean {
-    for (let i = 0; i < MAX_POLLS; i++) {
-      if (this.shared.pending(port)) return true;
-      this.poll([port], deadline);
-      if (deadline !== 0n && this.shared.systemTime(vcpuInfo) >= deadline)
-        return this.shared.pending(port);
+  pollUntil(port: number, deadline: bigint, vcpu = 0): boolean {
+    const info = this.agent.vcpuInfo(vcpu);
+    const limit = this.shared.systemTime(info, vcpu) + WAIT_LIMIT_NS;
+    const until = deadline !== 0n && deadline < limit ? deadline : limit;
+    for (;;) {
+      if (this.shared.pending(port, vcpu)) return true;
+      this.poll([port], until, vcpu);
+      if (this.shared.systemTime(info, vcpu) >= until) return this.shared.pending(port, vcpu);
     }
-    throw new ConformanceFailure(
-      `SCHEDOP_poll with a timeout returned ${MAX_POLLS} times before its deadline`,
-    );
   }
 
   private block(vcpu: number): ArgBlock {

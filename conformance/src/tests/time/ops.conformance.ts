@@ -76,7 +76,7 @@ export const timeOps = agentTest({
       return now();
     };
     /** Polls the timer port until `deadline`; whether it is pending. */
-    const pollUntil = (deadline: bigint): boolean => events.pollUntil(port, deadline, info);
+    const pollUntil = (deadline: bigint): boolean => events.pollUntil(port, deadline);
 
     // ----- clocks -----
     const wc = shared.wallClock();

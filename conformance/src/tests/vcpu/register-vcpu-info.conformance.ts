@@ -156,7 +156,7 @@ export const vcpuRegisterVcpuInfo = agentTest({
     shared.setMasked(port, false);
     const deadline = shared.systemTime(moved) + MS;
     vcpus.singleshot(0, deadline);
-    events.pollUntil(port, 0n, moved);
+    events.pollUntil(port, 0n);
     const after = shared.vcpuEvents(moved);
     const before = shared.vcpuEvents(old);
     shared.clearPending(port);
