@@ -83,11 +83,17 @@ export class Scheduler {
     }
   }
 
-  /** Makes a blocked vCPU runnable. */
+  /**
+   * Makes a blocked vCPU runnable. A vCPU that went down blocked is no longer blocked but
+   * stays down, its runstate offline (Xen's `vcpu_wake` of a vCPU with `_VPF_down`).
+   */
   wake(vcpu: Vcpu): void {
     if (vcpu.state === VcpuState.Blocked) {
       vcpu.state = VcpuState.Runnable;
       vcpu.setRunstate(1, this.clock.now); // RUNSTATE_runnable
+    } else if (vcpu.state === VcpuState.Down && vcpu.blockedWhileDown) {
+      vcpu.blockedWhileDown = false;
+      vcpu.setRunstate(3, this.clock.now); // RUNSTATE_offline
     }
   }
 

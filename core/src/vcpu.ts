@@ -39,6 +39,12 @@ export class Vcpu {
    * `Machine.unpauseVcpu`.
    */
   pauseCount = 0;
+  /**
+   * Xen's `_VPF_blocked` kept under `_VPF_down`: set when a blocked vCPU (SCHEDOP_block,
+   * SCHEDOP_poll) is taken down, cleared by the wake-up it was waiting for. VCPUOP_up
+   * leaves a vCPU with this set blocked, not runnable.
+   */
+  blockedWhileDown = false;
   /** Guest instructions this vCPU has retired. */
   retired = 0;
   /**

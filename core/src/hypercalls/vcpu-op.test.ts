@@ -114,6 +114,27 @@ describe("vcpu_op: lifecycle", () => {
     expect(d.state).toBe(DomainState.Shutdown);
     expect(d.shutdownReason).toBe(ShutdownReason.Poweroff);
   });
+  it("down of a blocked vCPU keeps it blocked: up leaves it waiting, its wake-up while down only ends the wait", () => {
+    const { machine, d } = setup();
+    withInitHook(machine);
+    hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA]);
+    hypercall(d, op, [VcpuOp.up, 1, 0]);
+    const v = d.vcpus[1];
+    machine.blockVcpu(v); // waiting in SCHEDOP_poll or SCHEDOP_block
+    expect(hypercall(d, op, [VcpuOp.down, 1, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.is_up, 1, 0])).toBe(0);
+    expect(v.runstate.state).toBe(2); // RUNSTATE_blocked (vcpu_sleep_nosync)
+    expect(hypercall(d, op, [VcpuOp.up, 1, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.is_up, 1, 0])).toBe(1);
+    expect(v.state).toBe(VcpuState.Blocked); // _VPF_blocked outlives _VPF_down
+    expect(hypercall(d, op, [VcpuOp.down, 1, 0])).toBe(0);
+    machine.wakeVcpu(v); // its event comes while it is down
+    expect(v.state).toBe(VcpuState.Down);
+    expect(v.runstate.state).toBe(3); // RUNSTATE_offline (vcpu_wake)
+    expect(hypercall(d, op, [VcpuOp.up, 1, 0])).toBe(0);
+    expect(v.state).toBe(VcpuState.Runnable);
+    expect(v.runstate.state).toBe(1);
+  });
 });
 
 describe("vcpu_op: runstate", () => {

@@ -6,9 +6,13 @@
  *   that registered none), −EEXIST once initialised, else the arch loads the
  *   `vcpu_guest_context` (`ArchPlugin.initialiseVcpu`; −ENOSYS without it). The vCPU
  *   stays down.
- * - up: −EINVAL unless initialised; a down vCPU becomes runnable. 0 either way.
+ * - up: −EINVAL unless initialised; a down vCPU becomes runnable, or blocked again if it
+ *   went down blocked and its wake-up has not come (Xen clears only `_VPF_down`). 0 either
+ *   way.
  * - down: if no other vCPU of the domain is up, the domain powers off (0); else the vCPU
- *   goes down (its timers keep running, as in Xen).
+ *   goes down (its timers keep running, as in Xen), its runstate offline unless it was
+ *   blocked (it stays RUNSTATE_blocked until its wake-up: `vcpu_sleep_nosync`,
+ *   `vcpu_wake`).
  * - is_up: 1 or 0.
  * - get_runstate_info: `vcpu_runstate_info` with the current state's time brought up to now.
  * - register_runstate_memory_area: remembers the guest address (−EFAULT for one outside
@@ -32,7 +36,12 @@
  *
  * @module
  */
-import { RUNSTATE_OFFLINE, VCPU_REGISTER_VCPU_INFO, VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
+import {
+  RUNSTATE_OFFLINE,
+  RUNSTATE_RUNNABLE,
+  VCPU_REGISTER_VCPU_INFO,
+  VCPU_RUNSTATE_INFO,
+} from "../abi/vcpu.js";
 import { VCPU_SET_PERIODIC_TIMER, VCPU_SET_SINGLESHOT_TIMER } from "../abi/vcpu.js";
 import { VCPU_INFO } from "../abi/xen.js";
 import { VcpuOp } from "../abi/numbers.js";
@@ -79,8 +88,14 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
     case VcpuOp.up:
       if (!t.initialised) return -Errno.EINVAL;
       if (v.state === VcpuState.Down) {
-        v.state = VcpuState.Runnable;
-        v.setRunstate(1, machine.clock.now);
+        // Only _VPF_down is cleared: a vCPU that went down blocked stays blocked.
+        if (v.blockedWhileDown) {
+          v.blockedWhileDown = false;
+          v.state = VcpuState.Blocked;
+        } else {
+          v.state = VcpuState.Runnable;
+          if (v.pauseCount === 0) v.setRunstate(RUNSTATE_RUNNABLE, machine.clock.now);
+        }
         updateVcpuSystemTime(machine, v);
       }
       return 0;
@@ -91,8 +106,10 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
         return 0;
       }
       if (v.state !== VcpuState.Down) {
+        // vcpu_sleep_nosync: a blocked vCPU keeps _VPF_blocked and RUNSTATE_blocked.
+        v.blockedWhileDown = v.state === VcpuState.Blocked;
         v.state = VcpuState.Down;
-        v.setRunstate(RUNSTATE_OFFLINE, machine.clock.now);
+        if (!v.blockedWhileDown) v.setRunstate(RUNSTATE_OFFLINE, machine.clock.now);
       }
       return 0;
     }
