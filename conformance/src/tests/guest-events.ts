@@ -119,6 +119,15 @@ export class GuestEvents {
   }
 
   /**
+   * A SCHEDOP_poll timeout for vCPU `vcpu`: {@link WAIT_LIMIT_NS} from now, so that a wait
+   * for an event that never comes ends (and the test sees the port not pending) instead
+   * of leaving every vCPU blocked.
+   */
+  waitDeadline(vcpu = 0): bigint {
+    return this.shared.systemTime(this.agent.vcpuInfo(vcpu), vcpu) + WAIT_LIMIT_NS;
+  }
+
+  /**
    * The C guests' wait: SCHEDOP_poll on `port` from vCPU `vcpu` until its pending bit is
    * set (a poll may return early), then clears the bit. Throws a {@link ConformanceFailure}
    * when the port is not pending within {@link WAIT_LIMIT_NS} of system time.
@@ -142,7 +151,7 @@ export class GuestEvents {
    */
   pollUntil(port: number, deadline: bigint, vcpu = 0): boolean {
     const info = this.agent.vcpuInfo(vcpu);
-    const limit = this.shared.systemTime(info, vcpu) + WAIT_LIMIT_NS;
+    const limit = this.waitDeadline(vcpu);
     const until = deadline !== 0n && deadline < limit ? deadline : limit;
     for (;;) {
       if (this.shared.pending(port, vcpu)) return true;

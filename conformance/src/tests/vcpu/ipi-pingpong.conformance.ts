@@ -32,6 +32,7 @@ import { GuestSharedInfo } from "../shared-info.js";
 import { multicallResults, placeMulticall } from "../multicall/batch.js";
 
 const ROUNDS = 3;
+const MS = 1_000_000n;
 /** SCHEDOP_yield calls a vCPU makes while it waits for the other one to get somewhere. */
 const MAX_YIELDS = 50;
 
@@ -117,24 +118,30 @@ export const vcpuIpiPingpong = agentTest({
 
     for (let round = 1; round <= ROUNDS; round++) {
       // Ping: vCPU 1 waits in SCHEDOP_poll on its port until vCPU 0 sends.
-      events.beginPoll([to1.port], 0n, 1);
+      events.beginPoll([to1.port], events.waitDeadline(1), 1);
       check.that(
         `round ${round}: vCPU 1 blocks in SCHEDOP_poll`,
         yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
       );
+      let sent = shared.systemTime(info0);
       check.equal(`round ${round}: ping sent`, events.send(to1.port, 0), 0);
       check.equal(`round ${round}: vCPU 1's poll returns`, agent.complete(1), 0);
+      let woke = shared.systemTime(info1, 1) - sent;
+      check.that(`round ${round}: vCPU 1 wakes at the ping (within 1 ms)`, woke < MS, woke);
       check.equal(`round ${round}: vCPU 1's port pending`, shared.pending(to1.port, 1), true);
       check.equal(`round ${round}: vCPU 0's port not pending`, shared.pending(to0.port, 1), false);
       shared.clearPending(to1.port, 1);
       // Pong: vCPU 0 waits until vCPU 1 sends back.
-      events.beginPoll([to0.port], 0n, 0);
+      events.beginPoll([to0.port], events.waitDeadline(0), 0);
       check.that(
         `round ${round}: vCPU 0 blocks in SCHEDOP_poll`,
         yieldUntil(1, () => vcpus.runstate(0, 1).state === RUNSTATE_BLOCKED),
       );
+      sent = shared.systemTime(info1, 1);
       check.equal(`round ${round}: pong sent`, events.send(to0.port, 1), 0);
       check.equal(`round ${round}: vCPU 0's poll returns`, agent.complete(0), 0);
+      woke = shared.systemTime(info0) - sent;
+      check.that(`round ${round}: vCPU 0 wakes at the pong (within 1 ms)`, woke < MS, woke);
       check.equal(`round ${round}: vCPU 0's port pending`, shared.pending(to0.port), true);
       check.equal(`round ${round}: vCPU 1's port not pending`, shared.pending(to1.port), false);
       shared.clearPending(to0.port);

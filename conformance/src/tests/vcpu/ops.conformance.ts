@@ -14,8 +14,12 @@
  *   domain down (SHUTDOWN_poweroff). is_up: !(pause_flags & VPF_down).
  *   get_runstate_info: `vcpu_runstate_get`; −EFAULT when the copy fails.
  * - vcpu_create: a vCPU that is not up starts RUNSTATE_offline (3); running 0, runnable 1,
- *   blocked 2 (public/vcpu.h); a vCPU sleeping in SCHEDOP_poll (no ports, a timeout) is
- *   blocked (xen/common/sched/core.c `do_poll`).
+ *   blocked 2 (public/vcpu.h); a vCPU sleeping in SCHEDOP_poll is blocked
+ *   (xen/common/sched/core.c `do_poll`). Down and blocked are separate pause flags
+ *   (`_VPF_down`, `_VPF_blocked`): a vCPU taken down while it polls stays RUNSTATE_blocked
+ *   (`vcpu_sleep_nosync` changes only a runnable one to offline), up leaves it waiting,
+ *   and its event while it is down ends the wait without running it (offline:
+ *   `vcpu_wake`) until it is up again.
  *
  * The agent's vCPUs wait for the test's requests paused, which Xen reports as offline, so
  * a vCPU whose running or runnable state is checked has a request in flight (a
@@ -154,22 +158,42 @@ export const vcpuOps = agentTest({
     // vCPU 1 waits in SCHEDOP_poll on an IPI port while vCPU 0 takes it down.
     shared.maskAll();
     const ipi = events.bindIpi(1).port;
-    events.beginPoll([ipi], 0n, 1);
+    events.beginPoll([ipi], events.waitDeadline(1), 1);
     check.that(
       "runstate(1) blocked while it polls a port",
       yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
     );
     check.equal("down(1) by vCPU 0", vcpus.op(VcpuOp.down, 1), 0);
     check.equal("is_up(1) after down", vcpus.isUp(1), 0);
-    const r1 = vcpus.runstate(1);
-    check.equal("runstate(1) offline after down", r1.state, RUNSTATE_OFFLINE);
-    check.equal("send to the port vCPU 1 polls", events.send(ipi, 0), 0);
-    for (let i = 0; i < 20; i++) vcpus.yield(0);
-    check.that(
-      "down(1): it no longer runs (its poll does not return though its port is pending)",
-      !agent.parked(1) && vcpus.runstate(1).time[RUNSTATE_RUNNING] === r1.time[RUNSTATE_RUNNING],
+    check.equal(
+      "runstate(1) still blocked after down (vcpu_sleep_nosync changes only a runnable one)",
+      vcpus.runstate(1).state,
+      RUNSTATE_BLOCKED,
     );
     check.equal("down(1) again", vcpus.op(VcpuOp.down, 1), 0);
+    // Up again with no event: still blocked in its poll (_VPF_blocked outlives _VPF_down).
+    check.equal("up(1) while its poll waits", vcpus.op(VcpuOp.up, 1), 0);
+    for (let i = 0; i < 5; i++) vcpus.yield(0);
+    check.that(
+      "up(1) while its poll waits: still blocked",
+      !agent.parked(1) && vcpus.runstate(1).state === RUNSTATE_BLOCKED,
+      vcpus.runstate(1).state,
+    );
+    // Down, then its event: it does not run until it is up again.
+    check.equal("down(1) while its poll waits", vcpus.op(VcpuOp.down, 1), 0);
+    const r1 = vcpus.runstate(1);
+    check.equal("send to the port vCPU 1 polls", events.send(ipi, 0), 0);
+    for (let i = 0; i < 20; i++) vcpus.yield(0);
+    const r1d = vcpus.runstate(1);
+    check.that(
+      "down(1): it no longer runs (its poll does not return though its port is pending)",
+      !agent.parked(1) && r1d.time[RUNSTATE_RUNNING] === r1.time[RUNSTATE_RUNNING],
+    );
+    check.equal(
+      "runstate(1) offline once its event came while down (vcpu_wake)",
+      r1d.state,
+      RUNSTATE_OFFLINE,
+    );
     check.equal("up(1) after down", vcpus.op(VcpuOp.up, 1), 0);
     check.that(
       "up(1) after down: it runs again",
@@ -179,7 +203,7 @@ export const vcpuOps = agentTest({
     const r1b = vcpus.runstate(1);
     check.that(
       "runstate(1) offline time kept, running time grew",
-      r1b.time[RUNSTATE_OFFLINE] >= r1.time[RUNSTATE_OFFLINE] &&
+      r1b.time[RUNSTATE_OFFLINE] > r1.time[RUNSTATE_OFFLINE] &&
         r1b.time[RUNSTATE_RUNNING] > r1.time[RUNSTATE_RUNNING],
       r1b.time[RUNSTATE_RUNNING] - r1.time[RUNSTATE_RUNNING],
     );
