@@ -2,7 +2,8 @@
  * The shape of a test written once for every arch: it boots the cell's guest agent and
  * drives it, checking each answer against Xen as a list of named checks (as the C test
  * guests print "ok …" lines). Every check runs even after one fails, so a porter sees the
- * whole list of what differs; the cell is a FAILURE naming each failed check.
+ * whole list of what differs; the cell is a FAILURE naming each failed check (also when
+ * the body then cannot go on, e.g. the guest died of what a check caught).
  *
  * @module
  */
@@ -94,7 +95,18 @@ export function agentTest(spec: AgentTestSpec): ConformanceTest {
     run(ctx) {
       const agent = ctx.bootAgent(typeof spec.boot === "function" ? spec.boot(ctx) : spec.boot);
       const check = new Checks();
-      const outcome = spec.run(agent, check, ctx);
+      let outcome: void | TestOutcome;
+      try {
+        outcome = spec.run(agent, check, ctx);
+      } catch (e) {
+        // A body that cannot go on after checks already failed (the guest died of what
+        // they caught) is a FAILURE naming them, not an ERROR.
+        if (check.failures.length === 0 || e instanceof ConformanceFailure) throw e;
+        for (const line of agent.result().hypervisorMessages) ctx.log(`(hvkit) ${line}`);
+        throw new ConformanceFailure(
+          `${check.failures.length} of ${check.count} checks failed: ${check.failures.join("; ")}; then ${String(e)}`,
+        );
+      }
       if (outcome !== undefined) return outcome;
       for (const line of agent.result().hypervisorMessages) ctx.log(`(hvkit) ${line}`);
       if (check.failures.length > 0) {
