@@ -37,6 +37,9 @@ interface ArgBlock {
   readonly timer: bigint;
 }
 
+/** SCHEDOP_yield calls {@link GuestVcpus.yieldUntil} makes before it gives up. */
+const MAX_YIELDS = 50;
+
 /** Bytes of each vCPU's argument block (the largest argument is vcpu_runstate_info). */
 const BLOCK_BYTES = 64;
 
@@ -103,6 +106,19 @@ export class GuestVcpus {
   /** SCHEDOP_yield from vCPU `vcpu`. */
   yield(vcpu = 0): bigint {
     return this.agent.vcpu(vcpu).hypercall(Hypercall.sched_op, SchedOp.yield, 0);
+  }
+
+  /**
+   * vCPU `vcpu` yields until `done()` holds, at most 50 times, so that the
+   * other vCPUs get to run (a request on one vCPU runs the machine only until that vCPU
+   * waits again); returns whether `done()` came to hold.
+   */
+  yieldUntil(vcpu: number, done: () => boolean): boolean {
+    for (let i = 0; i < MAX_YIELDS; i++) {
+      if (done()) return true;
+      this.yield(vcpu);
+    }
+    return done();
   }
 
   private timerArg(def: StructDef, values: StructValues, vcpu: number): bigint {

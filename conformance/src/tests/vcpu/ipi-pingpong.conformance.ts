@@ -33,8 +33,6 @@ import { multicallResults, placeMulticall } from "../multicall/batch.js";
 
 const ROUNDS = 3;
 const MS = 1_000_000n;
-/** SCHEDOP_yield calls a vCPU makes while it waits for the other one to get somewhere. */
-const MAX_YIELDS = 50;
 
 /** vcpu/ipi-pingpong. */
 export const vcpuIpiPingpong = agentTest({
@@ -48,14 +46,6 @@ export const vcpuIpiPingpong = agentTest({
     const shared = new GuestSharedInfo(agent);
     const events = new GuestEvents(agent, shared);
     const vcpus = new GuestVcpus(agent);
-    /** vCPU `by` yields until `done()` holds; whether it did. */
-    const yieldUntil = (by: number, done: () => boolean): boolean => {
-      for (let i = 0; i < MAX_YIELDS; i++) {
-        if (done()) return true;
-        vcpus.yield(by);
-      }
-      return done();
-    };
     shared.maskAll();
 
     const wc = shared.wallClock();
@@ -121,7 +111,7 @@ export const vcpuIpiPingpong = agentTest({
       events.beginPoll([to1.port], events.waitDeadline(1), 1);
       check.that(
         `round ${round}: vCPU 1 blocks in SCHEDOP_poll`,
-        yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
+        vcpus.yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
       );
       let sent = shared.systemTime(info0);
       check.equal(`round ${round}: ping sent`, events.send(to1.port, 0), 0);
@@ -135,7 +125,7 @@ export const vcpuIpiPingpong = agentTest({
       events.beginPoll([to0.port], events.waitDeadline(0), 0);
       check.that(
         `round ${round}: vCPU 0 blocks in SCHEDOP_poll`,
-        yieldUntil(1, () => vcpus.runstate(0, 1).state === RUNSTATE_BLOCKED),
+        vcpus.yieldUntil(1, () => vcpus.runstate(0, 1).state === RUNSTATE_BLOCKED),
       );
       sent = shared.systemTime(info1, 1);
       check.equal(`round ${round}: pong sent`, events.send(to0.port, 1), 0);
@@ -155,7 +145,7 @@ export const vcpuIpiPingpong = agentTest({
     events.waitFor(to0.port, 0);
     check.that(
       "vCPU 1 down after VCPUOP_down on itself",
-      yieldUntil(0, () => vcpus.isUp(1) === 0n),
+      vcpus.yieldUntil(0, () => vcpus.isUp(1) === 0n),
     );
     check.equal("VCPUOP_down on itself does not return", agent.parked(1), false);
     const rs = vcpus.runstate(1);

@@ -45,8 +45,6 @@ import { GuestEvents } from "../guest-events.js";
 import { GuestVcpus } from "../guest-vcpus.js";
 import { GuestSharedInfo } from "../shared-info.js";
 
-/** SCHEDOP_yield calls a vCPU makes while it waits for the other one to get somewhere. */
-const MAX_YIELDS = 50;
 const MS = 1_000_000n;
 
 /** vcpu/ops. */
@@ -65,14 +63,6 @@ export const vcpuOps = agentTest({
     const vcpus = new GuestVcpus(agent);
     const bad = agent.handle(agent.spec.unmappedAddress(agent));
     const ctx = agent.handle(agent.place(agent.spec.secondaryVcpuContext(agent, 1), 16));
-    /** vCPU `by` yields until `done()` holds; whether it did. */
-    const yieldUntil = (by: number, done: () => boolean): boolean => {
-      for (let i = 0; i < MAX_YIELDS; i++) {
-        if (done()) return true;
-        vcpus.yield(by);
-      }
-      return done();
-    };
 
     // −ENOENT for ids the domain lacks, whatever the sub-op.
     check.equal("is_up(0)", vcpus.isUp(0), 1);
@@ -161,7 +151,7 @@ export const vcpuOps = agentTest({
     events.beginPoll([ipi], events.waitDeadline(1), 1);
     check.that(
       "runstate(1) blocked while it polls a port",
-      yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
+      vcpus.yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
     );
     check.equal("down(1) by vCPU 0", vcpus.op(VcpuOp.down, 1), 0);
     check.equal("is_up(1) after down", vcpus.isUp(1), 0);
@@ -197,7 +187,7 @@ export const vcpuOps = agentTest({
     check.equal("up(1) after down", vcpus.op(VcpuOp.up, 1), 0);
     check.that(
       "up(1) after down: it runs again",
-      yieldUntil(0, () => agent.parked(1)),
+      vcpus.yieldUntil(0, () => agent.parked(1)),
     );
     check.equal("its poll returns", agent.complete(1), 0);
     const r1b = vcpus.runstate(1);
@@ -212,7 +202,7 @@ export const vcpuOps = agentTest({
     events.beginPoll([], shared.systemTime(shared.vcpuInfo(0)) + MS, 1);
     check.that(
       "runstate(1) blocked while it polls",
-      yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
+      vcpus.yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
     );
     const b1 = vcpus.runstate(1);
     for (let i = 0; i < 5; i++) vcpus.yield(0);
@@ -228,7 +218,7 @@ export const vcpuOps = agentTest({
     agent.begin(0, AgentOp.Hypercall, [Hypercall.vcpu_op, VcpuOp.down, 0, 0]);
     check.that(
       "down(0) by vCPU 0 itself: is_up(0) 0 seen from vCPU 1",
-      yieldUntil(1, () => vcpus.isUp(0, 1) === 0n),
+      vcpus.yieldUntil(1, () => vcpus.isUp(0, 1) === 0n),
     );
     check.equal("VCPUOP_down of vCPU 0 on itself does not return", agent.parked(0), false);
     check.equal("runstate(0) offline after down", vcpus.runstate(0, 1).state, RUNSTATE_OFFLINE);
