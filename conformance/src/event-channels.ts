@@ -6,6 +6,11 @@
  * set_timer_op. Sources: xen/include/public/event_channel.h, xen.h (`struct shared_info`,
  * `struct vcpu_info`), sched.h.
  *
+ * Calls are made by vCPU 0 unless a `vcpu` is named: sends, polls and pending bits can be
+ * made and read by any started vCPU, each through its own argument buffer written with its
+ * own stores (taken from scratch memory by vCPU 0 the first time), so one vCPU can send
+ * while another waits in a poll ({@link EventChannels.beginPoll}).
+ *
  * @module
  */
 import {
@@ -22,12 +27,14 @@ import {
   Hypercall,
   SCHED_POLL,
   SHARED_INFO,
+  AgentOp,
   SchedOp,
   type StructDef,
   type StructLayout,
   type StructRef,
 } from "@hvkit/core";
 import { AgentError, type Agent, type StructValues } from "./agent.js";
+import { ConformanceFailure } from "./conformance-test.js";
 
 /** What a binding operation returned. */
 export interface Bound {
@@ -61,6 +68,19 @@ const ARG_BYTES = 64;
 /** Bytes of the port array of SCHEDOP_poll (room for twice the 128 ports Xen accepts). */
 const POLL_ARRAY_BYTES = 4 * 256;
 
+/**
+ * The longest {@link EventChannels.waitFor} and {@link EventChannels.pollUntil} wait, in ns
+ * of system time (1 s): hvkit's clock jumps from timer to timer while every vCPU waits, so
+ * a wait for a port that never turns pending must end by itself.
+ */
+export const WAIT_LIMIT_NS = 1_000_000_000n;
+
+/** A vCPU's argument buffers. */
+interface VcpuBuffers {
+  readonly arg: bigint;
+  ports: bigint;
+}
+
 /** Event channels of the agent's domain, as its kernel sees them. */
 export class EventChannels {
   /** BITS_PER_EVTCHN_WORD: bits of one `xen_ulong_t` word of the bitmaps (and of a selector). */
@@ -69,8 +89,7 @@ export class EventChannels {
   readonly portLimit: number;
   private readonly wordBytes: 4 | 8;
   private readonly shared: StructLayout;
-  private readonly arg: bigint;
-  private ports = 0n;
+  private readonly buffers = new Map<number, VcpuBuffers>();
 
   /** @param agent - the booted agent. */
   constructor(readonly agent: Agent) {
@@ -78,20 +97,26 @@ export class EventChannels {
     this.wordBits = this.wordBytes * 8;
     this.portLimit = this.wordBits * this.wordBits;
     this.shared = SHARED_INFO.layout(agent.model.name);
-    this.arg = agent.alloc(ARG_BYTES);
+    this.buffers.set(0, { arg: agent.alloc(ARG_BYTES), ports: 0n });
   }
 
   // ----- EVTCHNOP_* -----
 
   /**
-   * Lays out `def` with `values` in the argument buffer, makes event_channel_op `cmd` on
-   * it, and reads it back.
+   * Lays out `def` with `values` in vCPU `vcpu`'s argument buffer, makes event_channel_op
+   * `cmd` on it from that vCPU, and reads it back.
    */
-  op(cmd: EventChannelOp, def: StructDef, values: StructValues): { rc: bigint; out: StructRef } {
+  op(
+    cmd: EventChannelOp,
+    def: StructDef,
+    values: StructValues,
+    vcpu = 0,
+  ): { rc: bigint; out: StructRef } {
     const a = this.agent;
-    a.writeStruct(def, this.arg, values);
-    const rc = a.hypercall(Hypercall.event_channel_op, cmd, a.handle(this.arg));
-    return { rc, out: a.readStruct(def, this.arg) };
+    const arg = this.buffersOf(vcpu).arg;
+    a.write(arg, a.structBytes(def, values), vcpu);
+    const rc = a.vcpu(vcpu).hypercall(Hypercall.event_channel_op, cmd, a.handle(arg));
+    return { rc, out: a.readStruct(def, arg, vcpu) };
   }
 
   /** event_channel_op `cmd` with a raw argument pointer (e.g. an unmapped one). */
@@ -156,13 +181,14 @@ export class EventChannels {
   portOp(
     cmd: EventChannelOp.send | EventChannelOp.close | EventChannelOp.unmask,
     port: number,
+    vcpu = 0,
   ): bigint {
-    return this.op(cmd, EVTCHN_SEND, { port }).rc;
+    return this.op(cmd, EVTCHN_SEND, { port }, vcpu).rc;
   }
 
-  /** EVTCHNOP_send. */
-  send(port: number): bigint {
-    return this.portOp(EventChannelOp.send, port);
+  /** EVTCHNOP_send, from vCPU `vcpu`. */
+  send(port: number, vcpu = 0): bigint {
+    return this.portOp(EventChannelOp.send, port, vcpu);
   }
 
   /** EVTCHNOP_close. */
@@ -182,9 +208,9 @@ export class EventChannels {
 
   // ----- shared_info, as the guest reads and writes it -----
 
-  /** The port's bit in `evtchn_pending`. */
-  pending(port: number): boolean {
-    return this.bit("evtchn_pending", port);
+  /** The port's bit in `evtchn_pending`, read by vCPU `vcpu`. */
+  pending(port: number, vcpu = 0): boolean {
+    return this.bit("evtchn_pending", port, vcpu);
   }
 
   /** The port's bit in `evtchn_mask`. */
@@ -197,14 +223,27 @@ export class EventChannels {
     return this.agent.readUint(this.wordVa("evtchn_pending", word), this.wordBytes);
   }
 
-  /** Clears the port's pending bit, as an upcall handler does before handling it. */
-  clearPending(port: number): void {
-    this.setBit("evtchn_pending", port, false);
+  /** Clears the port's pending bit (by vCPU `vcpu`), as an upcall handler does before handling it. */
+  clearPending(port: number, vcpu = 0): void {
+    this.setBit("evtchn_pending", port, false, vcpu);
   }
 
   /** Sets the port's mask bit. */
   mask(port: number): void {
     this.setBit("evtchn_mask", port, true);
+  }
+
+  /**
+   * Clears the port's mask bit with a store, as a guest may (unlike EVTCHNOP_unmask, the
+   * hypervisor is not told: an event already pending raises nothing now).
+   */
+  clearMask(port: number): void {
+    this.setBit("evtchn_mask", port, false);
+  }
+
+  /** The bit of a vCPU's `evtchn_pending_sel` that stands for `port`'s bitmap word. */
+  selectorBit(port: number): bigint {
+    return 1n << BigInt(Math.floor(port / this.wordBits));
   }
 
   /** Masks every port, as a kernel does before it binds any (Linux's xen_init_IRQ). */
@@ -252,23 +291,70 @@ export class EventChannels {
 
   /**
    * SCHEDOP_poll on `ports` until `timeout` (absolute system time in ns, 0 none), with
-   * `nrPorts` (default: their number) in the struct.
+   * `nrPorts` (default: their number) in the struct, from vCPU `vcpu`.
    */
-  poll(ports: readonly number[], timeout: bigint, nrPorts = ports.length): bigint {
+  poll(ports: readonly number[], timeout: bigint, nrPorts = ports.length, vcpu = 0): bigint {
+    this.beginPoll(ports, timeout, vcpu, nrPorts);
+    return this.agent.complete(vcpu);
+  }
+
+  /**
+   * Starts {@link EventChannels.poll} on vCPU `vcpu` without waiting for it to return;
+   * `agent.complete(vcpu)` (or `finish`) waits. For a vCPU another one wakes.
+   */
+  beginPoll(ports: readonly number[], timeout: bigint, vcpu: number, nrPorts = ports.length): void {
     const bytes = new Uint8Array(Math.max(4, ports.length * 4));
     const view = new DataView(bytes.buffer);
     ports.forEach((p, i) => view.setUint32(i * 4, p, this.agent.model.littleEndian));
-    if (this.ports === 0n) this.ports = this.agent.alloc(POLL_ARRAY_BYTES);
+    const b = this.buffersOf(vcpu);
+    if (b.ports === 0n) b.ports = this.agent.alloc(POLL_ARRAY_BYTES);
     if (bytes.length > POLL_ARRAY_BYTES) throw new AgentError(`a poll of ${ports.length} ports`);
-    this.agent.write(this.ports, bytes);
-    return this.pollAt(this.agent.handle(this.ports), nrPorts, timeout);
+    this.agent.write(b.ports, bytes, vcpu);
+    this.beginPollAt(this.agent.handle(b.ports), nrPorts, timeout, vcpu);
   }
 
   /** SCHEDOP_poll with `ports` as the raw value of the struct's port-array handle. */
   pollAt(ports: bigint, nrPorts: number, timeout: bigint): bigint {
-    const a = this.agent;
-    a.writeStruct(SCHED_POLL, this.arg, { ports, nr_ports: nrPorts, timeout });
-    return a.hypercall(Hypercall.sched_op, SchedOp.poll, a.handle(this.arg));
+    this.beginPollAt(ports, nrPorts, timeout, 0);
+    return this.agent.complete(0);
+  }
+
+  /**
+   * A SCHEDOP_poll timeout for vCPU `vcpu`: {@link WAIT_LIMIT_NS} from now, so that a wait
+   * for an event that never comes ends (and the port reads not pending) instead of
+   * leaving every vCPU blocked.
+   */
+  waitDeadline(vcpu = 0): bigint {
+    return this.agent.systemTime(vcpu) + WAIT_LIMIT_NS;
+  }
+
+  /**
+   * Polls `port` from vCPU `vcpu` until it is pending or system time reaches `deadline`
+   * (0: none of the test's own; never more than {@link WAIT_LIMIT_NS}); returns whether it
+   * is pending (the bit is left set).
+   */
+  pollUntil(port: number, deadline: bigint, vcpu = 0): boolean {
+    const limit = this.waitDeadline(vcpu);
+    const until = deadline !== 0n && deadline < limit ? deadline : limit;
+    for (;;) {
+      if (this.pending(port, vcpu)) return true;
+      this.poll([port], until, 1, vcpu);
+      if (this.agent.systemTime(vcpu) >= until) return this.pending(port, vcpu);
+    }
+  }
+
+  /**
+   * The C guests' wait: SCHEDOP_poll on `port` from vCPU `vcpu` until its pending bit is
+   * set (a poll may return early), then clears the bit. Throws a `ConformanceFailure`
+   * when the port is not pending within {@link WAIT_LIMIT_NS}.
+   */
+  waitFor(port: number, vcpu = 0): void {
+    if (!this.pollUntil(port, 0n, vcpu)) {
+      throw new ConformanceFailure(
+        `port ${port} was not pending within ${WAIT_LIMIT_NS / 1_000_000n} ms of SCHEDOP_poll on vCPU ${vcpu}`,
+      );
+    }
+    this.clearPending(port, vcpu);
   }
 
   /** SCHEDOP_block. */
@@ -291,23 +377,45 @@ export class EventChannels {
     return { rc: r.rc, port: r.out.getNumber(out) };
   }
 
+  private beginPollAt(ports: bigint, nrPorts: number, timeout: bigint, vcpu: number): void {
+    const a = this.agent;
+    const arg = this.buffersOf(vcpu).arg;
+    a.write(arg, a.structBytes(SCHED_POLL, { ports, nr_ports: nrPorts, timeout }), vcpu);
+    a.begin(vcpu, AgentOp.Hypercall, [Hypercall.sched_op, SchedOp.poll, a.handle(arg)]);
+  }
+
+  private buffersOf(vcpu: number): VcpuBuffers {
+    let b = this.buffers.get(vcpu);
+    if (b === undefined) {
+      b = { arg: this.agent.alloc(ARG_BYTES), ports: 0n };
+      this.buffers.set(vcpu, b);
+    }
+    return b;
+  }
+
   private wordVa(array: "evtchn_pending" | "evtchn_mask", word: number): bigint {
     return this.agent.boot.sharedInfo + BigInt(this.shared.offsetOf(`${array}.${word}`));
   }
 
-  private bit(array: "evtchn_pending" | "evtchn_mask", port: number): boolean {
+  private bit(array: "evtchn_pending" | "evtchn_mask", port: number, vcpu = 0): boolean {
     const word = this.agent.readUint(
       this.wordVa(array, Math.floor(port / this.wordBits)),
       this.wordBytes,
+      vcpu,
     );
     return ((word >> BigInt(port % this.wordBits)) & 1n) !== 0n;
   }
 
-  private setBit(array: "evtchn_pending" | "evtchn_mask", port: number, on: boolean): void {
+  private setBit(
+    array: "evtchn_pending" | "evtchn_mask",
+    port: number,
+    on: boolean,
+    vcpu = 0,
+  ): void {
     const va = this.wordVa(array, Math.floor(port / this.wordBits));
-    const word = this.agent.readUint(va, this.wordBytes);
+    const word = this.agent.readUint(va, this.wordBytes, vcpu);
     const b = 1n << BigInt(port % this.wordBits);
-    this.agent.writeUint(va, this.wordBytes, on ? word | b : word & ~b);
+    this.agent.writeUint(va, this.wordBytes, on ? word | b : word & ~b, vcpu);
   }
 
   private vcpuInfoField(vcpu: number, field: string): bigint {

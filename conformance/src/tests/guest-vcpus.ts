@@ -1,5 +1,5 @@
 /**
- * The vcpu_op and timer calls a kernel makes (vcpu.h, xen.h `set_timer_op`), done through
+ * The vcpu_op calls a kernel makes (vcpu.h) and SCHEDOP_yield, done through
  * the agent for tests written once for every arch, each argument struct laid out by the
  * arch's data model. Each vCPU writes its arguments into its own block with its own stores
  * (taken from scratch memory by vCPU 0 the first time), so a vCPU can make these calls
@@ -90,17 +90,6 @@ export class GuestVcpus {
   periodic(id: number, periodNs: bigint, vcpu = 0): bigint {
     const arg = this.timerArg(VCPU_SET_PERIODIC_TIMER, { period_ns: periodNs }, vcpu);
     return this.op(VcpuOp.set_periodic_timer, id, arg, vcpu);
-  }
-
-  /**
-   * `set_timer_op(timeout)` from vCPU `vcpu`: the 64-bit deadline in one argument where
-   * `long` is 64-bit, as two 32-bit halves (low first) where it is 32-bit (Xen's
-   * `compat_set_timer_op(lo, hi)`).
-   */
-  setTimerOp(timeout: bigint, vcpu = 0): bigint {
-    const t = BigInt.asUintN(64, timeout);
-    const args = this.agent.model.long === 8 ? [t] : [t & 0xffffffffn, t >> 32n];
-    return this.agent.vcpu(vcpu).hypercall(Hypercall.set_timer_op, ...args);
   }
 
   /** SCHEDOP_yield from vCPU `vcpu`. */

@@ -19,8 +19,7 @@ import {
   XenVersionOp,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
-import { GuestSharedInfo } from "../shared-info.js";
+import { EventChannels } from "../../event-channels.js";
 import { RESULT_SENTINEL, multicallBytes, multicallResults } from "./batch.js";
 
 /** multicall/entry-faults. */
@@ -58,9 +57,8 @@ export const multicallEntryFaults = agentTest({
     mapFrame(agent, next, nextFrame, true);
 
     // Entries in a read-only page: the first call runs, its result cannot be copied back.
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
-    shared.maskAll();
+    const events = new EventChannels(agent);
+    events.maskAll();
     const first = events.bindIpi(0).port;
     const second = events.bindIpi(0).port;
     const send = (port: number): { op: number; args: bigint[] } => ({
@@ -79,13 +77,13 @@ export const multicallEntryFaults = agentTest({
     mapFrame(agent, ro, roFrame, true);
     check.equal(
       "the read-only entry's call ran (its port is pending)",
-      shared.pending(first),
+      events.pending(first),
       true,
     );
     check.equal("its result is not written", multicallResults(agent, ro, 1)[0], RESULT_SENTINEL);
     check.equal(
       "the batch stopped there (the next port not pending)",
-      shared.pending(second),
+      events.pending(second),
       false,
     );
   },

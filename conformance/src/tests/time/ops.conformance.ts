@@ -28,11 +28,19 @@
  * Moving vCPU 0's vcpu_info with VCPUOP_register_vcpu_info (events and time follow it) is
  * in `vcpu/register-vcpu-info`, which needs the guest's frames.
  */
-import { Errno, STIME_DELTA_MAX, VCPU_SSHOTTMR_FUTURE, VcpuOp, Virq } from "@hvkit/core";
+import {
+  Errno,
+  STIME_DELTA_MAX,
+  VCPU_INFO,
+  VCPU_SSHOTTMR_FUTURE,
+  VcpuOp,
+  Virq,
+  type StructRef,
+} from "@hvkit/core";
+import { EventChannels } from "../../event-channels.js";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
 import { GuestVcpus } from "../guest-vcpus.js";
-import { GuestSharedInfo } from "../shared-info.js";
+import { readWallClock } from "./wall-clock.js";
 
 const US = 1000n;
 const MS = 1_000_000n;
@@ -53,33 +61,33 @@ export const timeOps = agentTest({
   requires: { modes: ["pv"] },
   boot: { vcpus: 2 },
   run(agent, check) {
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
+    const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
-    const info = shared.vcpuInfo(0);
-    const now = (): bigint => shared.systemTime(info);
+    const now = (): bigint => agent.systemTime();
+    /** vCPU 0's vcpu_info as it is now (`time.*` is its vcpu_time_info). */
+    const info = (): StructRef => agent.readStruct(VCPU_INFO, agent.vcpuInfo(0));
     const bad = agent.spec.unmappedAddress(agent);
 
-    shared.maskAll();
+    events.maskAll();
     const bound = events.bindVirq(Virq.timer, 0);
-    check.equal("bind_virq VIRQ_TIMER", bound.result, 0);
+    check.equal("bind_virq VIRQ_TIMER", bound.rc, 0);
     const port = bound.port;
     /** The port's pending bit and vCPU 0's selector and upcall_pending, cleared. */
     const clear = (): void => {
-      shared.clearPending(port);
-      shared.clearVcpuEvents(info);
+      events.clearPending(port);
+      events.clearVcpuBits(0);
     };
     /** Waits for the timer port; returns the system time it woke at. */
     const waitTimer = (): bigint => {
       events.waitFor(port);
-      shared.clearVcpuEvents(info);
+      events.clearVcpuBits(0);
       return now();
     };
     /** Polls the timer port until `deadline`; whether it is pending. */
     const pollUntil = (deadline: bigint): boolean => events.pollUntil(port, deadline);
 
     // ----- clocks -----
-    const wc = shared.wallClock();
+    const wc = readWallClock(agent);
     check.equal("wallclock wc_version even", wc.version & 1, 0);
     check.equal(
       "wallclock wc_sec is the machine's boot time",
@@ -89,14 +97,12 @@ export const timeOps = agentTest({
     check.equal("wallclock wc_sec_hi 0", wc.secHi, 0);
     check.that("wallclock wc_nsec below 10^9", wc.nsec < 1_000_000_000, wc.nsec);
 
-    const record = shared.timeRecord(info);
-    check.equal("vcpu_time_info version even", record.version & 1, 0);
-    check.that("vcpu_time_info tsc_to_system_mul non-zero", record.mul !== 0, record.mul);
-    check.that(
-      "vcpu_time_info tsc_shift within -32..32",
-      record.shift >= -32 && record.shift <= 32,
-      record.shift,
-    );
+    const record = info();
+    const mul = record.getNumber("time.tsc_to_system_mul");
+    const shift = record.getNumber("time.tsc_shift");
+    check.equal("vcpu_time_info version even", record.getNumber("time.version") & 1, 0);
+    check.that("vcpu_time_info tsc_to_system_mul non-zero", mul !== 0, mul);
+    check.that("vcpu_time_info tsc_shift within -32..32", shift >= -32 && shift <= 32, shift);
     let prev = now();
     let monotonic = true;
     for (let i = 0; i < 100; i++) {
@@ -108,7 +114,7 @@ export const timeOps = agentTest({
     const later = now();
     check.that(
       "system time not before the record's",
-      later >= shared.timeRecord(info).systemTime,
+      later >= info().getBigInt("time.system_time"),
       later,
     );
     const before = now();
@@ -121,7 +127,7 @@ export const timeOps = agentTest({
     );
 
     // A 1 ms single-shot sleep: the record is refreshed on the way back in.
-    const version = shared.timeRecord(info).version;
+    const version = info().getNumber("time.version");
     let deadline = now() + MS;
     check.equal("singleshot +1 ms", vcpus.singleshot(0, deadline), 0);
     let woke = waitTimer();
@@ -130,21 +136,23 @@ export const timeOps = agentTest({
       inWindow(woke, deadline, SLACK),
       woke - deadline,
     );
-    const refreshed = shared.timeRecord(info);
+    const refreshed = info();
+    const refreshedVersion = refreshed.getNumber("time.version");
+    const refreshedTime = refreshed.getBigInt("time.system_time");
     check.that(
       "vcpu_time_info version advanced and even after sleeping",
-      refreshed.version > version && (refreshed.version & 1) === 0,
-      refreshed.version - version,
+      refreshedVersion > version && (refreshedVersion & 1) === 0,
+      refreshedVersion - version,
     );
     check.that(
       "vcpu_time_info refreshed record not before the deadline",
-      refreshed.systemTime >= deadline,
-      deadline - refreshed.systemTime,
+      refreshedTime >= deadline,
+      deadline - refreshedTime,
     );
 
     // ----- single-shot timers -----
     check.equal("singleshot past deadline 0", vcpus.singleshot(0, now() - 1n), 0);
-    check.equal("singleshot past deadline fires at once", shared.pending(port), true);
+    check.equal("singleshot past deadline fires at once", events.pending(port), true);
     clear();
     check.equal(
       "singleshot past deadline with VCPU_SSHOTTMR_future 0 (ignored since Xen 4.18)",
@@ -153,7 +161,7 @@ export const timeOps = agentTest({
     );
     check.equal(
       "singleshot past deadline with VCPU_SSHOTTMR_future fires at once",
-      shared.pending(port),
+      events.pending(port),
       true,
     );
     clear();
@@ -178,25 +186,25 @@ export const timeOps = agentTest({
 
     // ----- set_timer_op -----
     deadline = now() + 2n * MS;
-    check.equal("set_timer_op +2 ms", vcpus.setTimerOp(deadline), 0);
+    check.equal("set_timer_op +2 ms", events.setTimer(deadline), 0);
     woke = waitTimer();
     check.that(
       "set_timer_op +2 ms woke at its deadline (within 20 us)",
       inWindow(woke, deadline, SLACK),
       woke - deadline,
     );
-    check.equal("set_timer_op past deadline", vcpus.setTimerOp(now() - 1n), 0);
-    check.equal("set_timer_op past deadline fires at once", shared.pending(port), true);
+    check.equal("set_timer_op past deadline", events.setTimer(now() - 1n), 0);
+    check.equal("set_timer_op past deadline fires at once", events.pending(port), true);
     clear();
     check.equal(
       "set_timer_op then 0 (cancel)",
-      vcpus.setTimerOp(now() + MS) | vcpus.setTimerOp(0n),
+      events.setTimer(now() + MS) | events.setTimer(0n),
       0,
     );
     check.equal("set_timer_op cancelled: no event within 3 ms", pollUntil(now() + 3n * MS), false);
     // Absurd timeouts (a guest's wrapped jiffies): 100 ms from now instead.
     let start = now();
-    check.equal("set_timer_op negative timeout", vcpus.setTimerOp(-1n), 0);
+    check.equal("set_timer_op negative timeout", events.setTimer(-1n), 0);
     check.equal("set_timer_op negative: no event within 50 ms", pollUntil(start + 50n * MS), false);
     woke = waitTimer();
     check.that(
@@ -205,7 +213,7 @@ export const timeOps = agentTest({
       woke - start,
     );
     start = now();
-    check.equal("set_timer_op 2^51 ns ahead", vcpus.setTimerOp(start + (1n << 51n)), 0);
+    check.equal("set_timer_op 2^51 ns ahead", events.setTimer(start + (1n << 51n)), 0);
     woke = waitTimer();
     check.that(
       "set_timer_op 2^51 ns ahead fires 100 ms later",
@@ -243,31 +251,31 @@ export const timeOps = agentTest({
 
     // ----- delivery: port unmasked, upcalls masked: Xen's bits without an upcall -----
     const upcalls = agent.vcpu(0).upcalls();
-    shared.setUpcallMask(info, 1);
+    events.setUpcallMask(0, 1);
     clear();
-    shared.setMasked(port, false);
+    events.clearMask(port);
     vcpus.singleshot(0, now() + MS);
     pollUntil(0n);
-    let ev = shared.vcpuEvents(info);
-    check.equal("VIRQ_TIMER sets the port's pending bit", shared.pending(port), true);
+
+    check.equal("VIRQ_TIMER sets the port's pending bit", events.pending(port), true);
     check.equal(
       "VIRQ_TIMER sets the selector bit",
-      (ev.pendingSel & shared.selectorBit(port)) !== 0n,
+      (events.selector(0) & events.selectorBit(port)) !== 0n,
       true,
     );
-    check.equal("VIRQ_TIMER sets evtchn_upcall_pending", ev.upcallPending, 1);
+    check.equal("VIRQ_TIMER sets evtchn_upcall_pending", events.upcallPending(0), 1);
     clear();
-    shared.setMasked(port, true);
+    events.mask(port);
     vcpus.singleshot(0, now() + MS);
     pollUntil(0n);
-    ev = shared.vcpuEvents(info);
-    check.equal("VIRQ_TIMER on a masked port: pending bit", shared.pending(port), true);
+
+    check.equal("VIRQ_TIMER on a masked port: pending bit", events.pending(port), true);
     check.equal(
       "VIRQ_TIMER on a masked port: no selector bit",
-      (ev.pendingSel & shared.selectorBit(port)) !== 0n,
+      (events.selector(0) & events.selectorBit(port)) !== 0n,
       false,
     );
-    check.equal("VIRQ_TIMER on a masked port: no upcall_pending", ev.upcallPending, 0);
+    check.equal("VIRQ_TIMER on a masked port: no upcall_pending", events.upcallPending(0), 0);
     check.equal("no upcall while evtchn_upcall_mask is set", agent.vcpu(0).upcalls(), upcalls);
     clear();
   },

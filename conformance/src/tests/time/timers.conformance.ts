@@ -20,13 +20,14 @@ import {
   RUNSTATE_RUNNING,
   VCPU_SSHOTTMR_FUTURE,
   VcpuOp,
+  VCPU_INFO,
   Virq,
   XEN_PVCLOCK_TSC_STABLE_BIT,
 } from "@hvkit/core";
+import { EventChannels } from "../../event-channels.js";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
-import { GuestSharedInfo } from "../shared-info.js";
 import { GuestVcpus } from "../guest-vcpus.js";
+import { readWallClock } from "./wall-clock.js";
 
 const US = 1000n;
 const MS = 1_000_000n;
@@ -39,12 +40,10 @@ export const timeTimers = agentTest({
     "wall clock and pvclock records read by the guest; single-shot, set_timer_op and periodic timers raise VIRQ_TIMER at their deadlines",
   requires: { modes: ["pv"] },
   run(agent, check) {
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
+    const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
-    const info = shared.vcpuInfo(0);
-    const now = (): bigint => shared.systemTime(info);
-    shared.maskAll();
+    const now = (): bigint => agent.systemTime();
+    events.maskAll();
     const { port } = events.bindVirq(Virq.timer, 0);
     /** Waits for the timer port; returns the system time it woke at. */
     const waitTimer = (): bigint => {
@@ -52,7 +51,7 @@ export const timeTimers = agentTest({
       return now();
     };
 
-    const wc = shared.wallClock();
+    const wc = readWallClock(agent);
     check.equal("wallclock version even", wc.version & 1, 0);
     check.equal("wallclock sec", wc.sec, agent.session.machine.config.bootWallclock);
     check.equal("wallclock sec hi", wc.secHi, 0);
@@ -62,7 +61,8 @@ export const timeTimers = agentTest({
     check.that("pvclock monotonic", t1 >= t0, t1 - t0);
     check.equal(
       "pvclock TSC stable flag",
-      shared.timeRecord(info).flags & XEN_PVCLOCK_TSC_STABLE_BIT,
+      agent.readStruct(VCPU_INFO, agent.vcpuInfo(0)).getNumber("time.flags") &
+        XEN_PVCLOCK_TSC_STABLE_BIT,
       XEN_PVCLOCK_TSC_STABLE_BIT,
     );
 
@@ -77,17 +77,17 @@ export const timeTimers = agentTest({
       vcpus.singleshot(0, now() - 1n, VCPU_SSHOTTMR_FUTURE),
       0,
     );
-    check.equal("singleshot(past) pending at once", shared.pending(port), true);
-    shared.clearPending(port);
+    check.equal("singleshot(past) pending at once", events.pending(port), true);
+    events.clearPending(port);
 
     deadline = now() + 2n * MS;
-    check.equal("set_timer_op(+2 ms)", vcpus.setTimerOp(deadline), 0);
+    check.equal("set_timer_op(+2 ms)", events.setTimer(deadline), 0);
     woke = waitTimer();
     check.that("set_timer_op(+2 ms) woke at/after its deadline", woke >= deadline, woke - deadline);
-    check.equal("set_timer_op(+1 ms)", vcpus.setTimerOp(now() + MS), 0);
-    check.equal("set_timer_op(0) cancels", vcpus.setTimerOp(0n), 0);
+    check.equal("set_timer_op(+1 ms)", events.setTimer(now() + MS), 0);
+    check.equal("set_timer_op(0) cancels", events.setTimer(0n), 0);
     events.poll([port], now() + 3n * MS);
-    check.equal("no event within 3 ms after the cancel", shared.pending(port), false);
+    check.equal("no event within 3 ms after the cancel", events.pending(port), false);
 
     check.equal("periodic(999999 ns)", vcpus.periodic(0, MS - 1n), -Errno.EINVAL);
     const start = now();

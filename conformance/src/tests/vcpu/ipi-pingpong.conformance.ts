@@ -21,14 +21,15 @@ import {
   RUNSTATE_BLOCKED,
   RUNSTATE_OFFLINE,
   RUNSTATE_RUNNING,
+  VCPU_INFO,
   VcpuOp,
   XEN_PVCLOCK_TSC_STABLE_BIT,
   AgentOp,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
 import { GuestVcpus } from "../guest-vcpus.js";
-import { GuestSharedInfo } from "../shared-info.js";
+import { EventChannels } from "../../event-channels.js";
+import { readWallClock } from "../time/wall-clock.js";
 import { multicallResults, placeMulticall } from "../multicall/batch.js";
 
 const ROUNDS = 3;
@@ -43,38 +44,37 @@ export const vcpuIpiPingpong = agentTest({
   requires: { modes: ["pv"] },
   boot: { vcpus: 2 },
   run(agent, check) {
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
+    const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
-    shared.maskAll();
+    events.maskAll();
 
-    const wc = shared.wallClock();
+    const wc = readWallClock(agent);
     check.that(
       "wallclock version even, written at build",
       wc.version > 0 && (wc.version & 1) === 0,
       wc.version,
     );
     check.equal("wallclock sec", wc.sec, agent.session.machine.config.bootWallclock);
-    const info0 = shared.vcpuInfo(0);
-    const record = shared.timeRecord(info0);
-    check.equal("vCPU 0 time version even", record.version & 1, 0);
-    check.that("vCPU 0 tsc_to_system_mul non-zero", record.mul !== 0, record.mul);
+    const record = agent.readStruct(VCPU_INFO, agent.vcpuInfo(0));
+    const mul = record.getNumber("time.tsc_to_system_mul");
+    check.equal("vCPU 0 time version even", record.getNumber("time.version") & 1, 0);
+    check.that("vCPU 0 tsc_to_system_mul non-zero", mul !== 0, mul);
     check.equal(
       "vCPU 0 time flags: TSC stable",
-      record.flags & XEN_PVCLOCK_TSC_STABLE_BIT,
+      record.getNumber("time.flags") & XEN_PVCLOCK_TSC_STABLE_BIT,
       XEN_PVCLOCK_TSC_STABLE_BIT,
     );
-    const now = shared.systemTime(info0);
+    const now = agent.systemTime(0);
     check.that(
       "system time from the time counter not before the record's",
-      now >= record.systemTime,
+      now >= record.getBigInt("time.system_time"),
       now,
     );
 
     const to1 = events.bindIpi(1);
     const to0 = events.bindIpi(0);
-    check.equal("bind_ipi(vCPU 1)", to1.result, 0);
-    check.equal("bind_ipi(vCPU 0)", to0.result, 0);
+    check.equal("bind_ipi(vCPU 1)", to1.rc, 0);
+    check.equal("bind_ipi(vCPU 0)", to0.rc, 0);
     check.that(
       "bind_ipi gives two distinct ports, not 0",
       to1.port > 0 && to0.port > 0 && to1.port !== to0.port,
@@ -97,9 +97,9 @@ export const vcpuIpiPingpong = agentTest({
     check.equal("initialise(1) again", vcpus.op(VcpuOp.initialise, 1, ctx), -Errno.EEXIST);
     check.equal("up(1)", agent.upVcpu(1), 0);
     check.equal("is_up(1) after up", vcpus.isUp(1), 1);
-    const info1 = shared.vcpuInfo(1);
-    check.equal("vCPU 1's vcpu_info: upcalls masked", shared.vcpuEvents(info1, 1).upcallMask, 1);
-    check.equal("vCPU 1's time version even", shared.timeRecord(info1, 1).version & 1, 0);
+    const info1 = agent.readStruct(VCPU_INFO, agent.vcpuInfo(1), 1);
+    check.equal("vCPU 1's vcpu_info: upcalls masked", info1.getNumber("evtchn_upcall_mask"), 1);
+    check.equal("vCPU 1's time version even", info1.getNumber("time.version") & 1, 0);
     check.equal(
       "runstate(1) running, read by itself",
       vcpus.runstate(1, 1).state,
@@ -113,28 +113,28 @@ export const vcpuIpiPingpong = agentTest({
         `round ${round}: vCPU 1 blocks in SCHEDOP_poll`,
         vcpus.yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),
       );
-      let sent = shared.systemTime(info0);
+      let sent = agent.systemTime(0);
       check.equal(`round ${round}: ping sent`, events.send(to1.port, 0), 0);
       check.equal(`round ${round}: vCPU 1's poll returns`, agent.complete(1), 0);
-      let woke = shared.systemTime(info1, 1) - sent;
+      let woke = agent.systemTime(1) - sent;
       check.that(`round ${round}: vCPU 1 wakes at the ping (within 1 ms)`, woke < MS, woke);
-      check.equal(`round ${round}: vCPU 1's port pending`, shared.pending(to1.port, 1), true);
-      check.equal(`round ${round}: vCPU 0's port not pending`, shared.pending(to0.port, 1), false);
-      shared.clearPending(to1.port, 1);
+      check.equal(`round ${round}: vCPU 1's port pending`, events.pending(to1.port, 1), true);
+      check.equal(`round ${round}: vCPU 0's port not pending`, events.pending(to0.port, 1), false);
+      events.clearPending(to1.port, 1);
       // Pong: vCPU 0 waits until vCPU 1 sends back.
       events.beginPoll([to0.port], events.waitDeadline(0), 0);
       check.that(
         `round ${round}: vCPU 0 blocks in SCHEDOP_poll`,
         vcpus.yieldUntil(1, () => vcpus.runstate(0, 1).state === RUNSTATE_BLOCKED),
       );
-      sent = shared.systemTime(info1, 1);
+      sent = agent.systemTime(1);
       check.equal(`round ${round}: pong sent`, events.send(to0.port, 1), 0);
       check.equal(`round ${round}: vCPU 0's poll returns`, agent.complete(0), 0);
-      woke = shared.systemTime(info0) - sent;
+      woke = agent.systemTime(0) - sent;
       check.that(`round ${round}: vCPU 0 wakes at the pong (within 1 ms)`, woke < MS, woke);
-      check.equal(`round ${round}: vCPU 0's port pending`, shared.pending(to0.port), true);
-      check.equal(`round ${round}: vCPU 1's port not pending`, shared.pending(to1.port), false);
-      shared.clearPending(to0.port);
+      check.equal(`round ${round}: vCPU 0's port pending`, events.pending(to0.port), true);
+      check.equal(`round ${round}: vCPU 1's port not pending`, events.pending(to1.port), false);
+      events.clearPending(to0.port);
     }
 
     // vCPU 1 is told to go down, answers, and takes itself down.

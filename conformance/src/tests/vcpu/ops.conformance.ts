@@ -41,9 +41,8 @@ import {
   XEN_LEGACY_MAX_VCPUS,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
 import { GuestVcpus } from "../guest-vcpus.js";
-import { GuestSharedInfo } from "../shared-info.js";
+import { EventChannels } from "../../event-channels.js";
 
 const MS = 1_000_000n;
 
@@ -58,8 +57,7 @@ export const vcpuOps = agentTest({
   run(agent, check) {
     const legacy = XEN_LEGACY_MAX_VCPUS[agent.arch.dataModel];
     const nr = legacy + 1;
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
+    const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
     const bad = agent.handle(agent.spec.unmappedAddress(agent));
     const ctx = agent.handle(agent.place(agent.spec.secondaryVcpuContext(agent, 1), 16));
@@ -146,7 +144,7 @@ export const vcpuOps = agentTest({
     );
     check.equal("vCPU 1's yield returns", agent.complete(1), 0);
     // vCPU 1 waits in SCHEDOP_poll on an IPI port while vCPU 0 takes it down.
-    shared.maskAll();
+    events.maskAll();
     const ipi = events.bindIpi(1).port;
     events.beginPoll([ipi], events.waitDeadline(1), 1);
     check.that(
@@ -199,7 +197,7 @@ export const vcpuOps = agentTest({
     );
 
     // vCPU 1 sleeps in SCHEDOP_poll (no ports, a 1 ms timeout): blocked, blocked time grows.
-    events.beginPoll([], shared.systemTime(shared.vcpuInfo(0)) + MS, 1);
+    events.beginPoll([], agent.systemTime() + MS, 1);
     check.that(
       "runstate(1) blocked while it polls",
       vcpus.yieldUntil(0, () => vcpus.runstate(1).state === RUNSTATE_BLOCKED),

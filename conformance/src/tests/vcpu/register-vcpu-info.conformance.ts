@@ -32,11 +32,11 @@ import {
   VcpuOp,
   Virq,
   XEN_LEGACY_MAX_VCPUS,
+  type StructRef,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
-import { GuestEvents } from "../guest-events.js";
 import { GuestVcpus } from "../guest-vcpus.js";
-import { GuestSharedInfo } from "../shared-info.js";
+import { EventChannels } from "../../event-channels.js";
 
 const US = 1000n;
 const MS = 1_000_000n;
@@ -51,12 +51,14 @@ export const vcpuRegisterVcpuInfo = agentTest({
   boot: (ctx) => ({ vcpus: XEN_LEGACY_MAX_VCPUS[ctx.arch.dataModel] + 1 }),
   run(agent, check, ctx) {
     const last = XEN_LEGACY_MAX_VCPUS[agent.arch.dataModel];
-    const shared = new GuestSharedInfo(agent);
-    const events = new GuestEvents(agent, shared);
+    const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
     const pageShift = BigInt(Math.log2(agent.pageSize));
     const infoSize = VCPU_INFO.layout(agent.arch.dataModel).size;
-    const sel = VCPU_INFO.layout(agent.arch.dataModel).slot("evtchn_pending_sel");
+    const infoLayout = VCPU_INFO.layout(agent.arch.dataModel);
+    const sel = infoLayout.slot("evtchn_pending_sel");
+    /** The vcpu_info at `va` as it is now. */
+    const vcpuInfoAt = (va: bigint): StructRef => agent.readStruct(VCPU_INFO, va);
     const allSelectors = (1n << BigInt(sel.size * 8)) - 1n;
     const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
     const ctxVa = agent.place(agent.spec.secondaryVcpuContext(agent, last), 16);
@@ -112,13 +114,17 @@ export const vcpuRegisterVcpuInfo = agentTest({
     agent.write(infoPage, new Uint8Array(agent.pageSize).fill(0x5a));
     check.equal(`register_vcpu_info(${last})`, register(last, mine, 64), 0);
     const area = infoPage + 64n;
-    const ev = shared.vcpuEvents(area);
-    check.equal("the new area: upcall mask 1", ev.upcallMask, 1);
-    check.equal("the new area: upcall_pending set", ev.upcallPending, 1);
-    check.equal("the new area: every selector bit set", ev.pendingSel, allSelectors);
-    const rec = shared.timeRecord(area);
-    check.equal("the new area: time version even", rec.version & 1, 0);
-    check.that("the new area: time record filled", rec.mul !== 0, rec.mul);
+    const ev = vcpuInfoAt(area);
+    check.equal("the new area: upcall mask 1", ev.getNumber("evtchn_upcall_mask"), 1);
+    check.equal("the new area: upcall_pending set", ev.getNumber("evtchn_upcall_pending"), 1);
+    check.equal(
+      "the new area: every selector bit set",
+      ev.getBigInt("evtchn_pending_sel"),
+      allSelectors,
+    );
+    check.equal("the new area: time version even", ev.getNumber("time.version") & 1, 0);
+    const mul = ev.getNumber("time.tsc_to_system_mul");
+    check.that("the new area: time record filled", mul !== 0, mul);
     check.equal("the byte before the area untouched", agent.readUint(area - 1n, 1), 0x5a);
     check.equal(
       "the byte after the area untouched",
@@ -133,47 +139,55 @@ export const vcpuRegisterVcpuInfo = agentTest({
     );
 
     // vCPU 0 moves its own vcpu_info while running.
-    shared.maskAll();
+    events.maskAll();
     const port = events.bindVirq(Virq.timer, 0).port;
-    const old = shared.vcpuInfo(0);
-    const oldVersion = shared.timeRecord(old).version;
+    const oldVersion = vcpuInfoAt(agent.vcpuInfo(0)).getNumber("time.version");
     const movedPage = agent.alloc(agent.pageSize, agent.pageSize);
     const moved = movedPage + 128n;
     check.equal("register_vcpu_info(0) while running", register(0, frameOf(movedPage), 128), 0);
     agent.setVcpuInfo(0, moved);
-    const mev = shared.vcpuEvents(moved);
-    check.equal("the old area copied (upcall mask 1)", mev.upcallMask, 1);
-    check.equal("every selector bit set in the moved area", mev.pendingSel, allSelectors);
-    const mrec = shared.timeRecord(moved);
+    const mev = vcpuInfoAt(moved);
+    check.equal("the old area copied (upcall mask 1)", mev.getNumber("evtchn_upcall_mask"), 1);
+    check.equal(
+      "every selector bit set in the moved area",
+      mev.getBigInt("evtchn_pending_sel"),
+      allSelectors,
+    );
+    const movedVersion = mev.getNumber("time.version");
     check.that(
       "the moved time record refreshed",
-      (mrec.version & 1) === 0 && mrec.version >= oldVersion && mrec.mul !== 0,
-      mrec.version,
+      (movedVersion & 1) === 0 &&
+        movedVersion >= oldVersion &&
+        mev.getNumber("time.tsc_to_system_mul") !== 0,
+      movedVersion,
     );
-    shared.clearPending(port);
-    shared.clearVcpuEvents(moved);
-    shared.clearVcpuEvents(old);
-    shared.setMasked(port, false);
-    const deadline = shared.systemTime(moved) + MS;
+    // Clear the pending bits in both areas (the old one is shared_info's slot 0).
+    events.clearPending(port);
+    agent.writeUint(moved + BigInt(sel.offset), agent.model.xenUlong, 0);
+    agent.writeUint(moved + BigInt(infoLayout.offsetOf("evtchn_upcall_pending")), 1, 0);
+    events.clearVcpuBits(0);
+    events.clearMask(port);
+    const deadline = agent.systemTime() + MS;
     vcpus.singleshot(0, deadline);
     events.pollUntil(port, 0n);
-    const after = shared.vcpuEvents(moved);
-    const before = shared.vcpuEvents(old);
-    shared.clearPending(port);
-    const woke = shared.systemTime(moved);
+    const after = vcpuInfoAt(moved);
+    const oldSelector = events.selector(0);
+    const oldUpcallPending = events.upcallPending(0);
+    events.clearPending(port);
+    const woke = agent.systemTime();
     check.equal(
       "VIRQ_TIMER after the move: selector bit in the new area",
-      (after.pendingSel & shared.selectorBit(port)) !== 0n,
+      (after.getBigInt("evtchn_pending_sel") & events.selectorBit(port)) !== 0n,
       true,
     );
     check.equal(
       "VIRQ_TIMER after the move: upcall_pending in the new area",
-      after.upcallPending,
+      after.getNumber("evtchn_upcall_pending"),
       1,
     );
     check.equal(
       "VIRQ_TIMER after the move: old shared_info slot untouched",
-      before.pendingSel === 0n && before.upcallPending === 0,
+      oldSelector === 0n && oldUpcallPending === 0,
       true,
     );
     check.that(
@@ -182,6 +196,6 @@ export const vcpuRegisterVcpuInfo = agentTest({
       woke - deadline,
     );
     check.equal("register_vcpu_info(0) again", register(0, frameOf(movedPage), 128), -Errno.EBUSY);
-    shared.setMasked(port, true);
+    events.mask(port);
   },
 });
