@@ -55,6 +55,15 @@ export class GuestVcpus {
     return this.agent.vcpu(vcpu).hypercall(Hypercall.vcpu_op, cmd, id, arg);
   }
 
+  /**
+   * VCPUOP_initialise of vCPU `id` from vCPU 0 with `context` (a `vcpu_guest_context` laid
+   * out by the arch, e.g. the arch's `secondaryVcpuContext` or one of its
+   * `refusedVcpuContexts`), placed in scratch memory.
+   */
+  initialise(id: number, context: Uint8Array): bigint {
+    return this.op(VcpuOp.initialise, id, this.agent.handle(this.agent.place(context, 16)));
+  }
+
   /** VCPUOP_is_up of vCPU `id`, asked by vCPU `vcpu`. */
   isUp(id: number, vcpu = 0): bigint {
     return this.op(VcpuOp.is_up, id, 0n, vcpu);

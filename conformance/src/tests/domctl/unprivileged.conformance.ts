@@ -22,7 +22,6 @@ import {
   Errno,
   Hypercall,
   MemoryOp,
-  MULTICALL_ENTRY,
   SysctlCmd,
   XEN_DOMCTL,
   XEN_DOMCTL_INTERFACE_VERSION,
@@ -30,6 +29,7 @@ import {
   XEN_MEMORY_RESERVATION,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
+import { multicallResults, placeMulticall } from "../multicall/batch.js";
 import { domctl, sysctl } from "./calls.js";
 
 /** A domain id no domain has. */
@@ -171,30 +171,20 @@ export const domctlUnprivileged = agentTest({
       interface_version: XEN_DOMCTL_INTERFACE_VERSION,
       domain: 0,
     });
-    const entry = MULTICALL_ENTRY.layout(agent.arch.dataModel).size;
-    const mc = agent.alloc(2 * entry);
-    agent.writeStruct(MULTICALL_ENTRY, mc, {
-      op: Hypercall.domctl,
-      result: 0xdead,
-      "args.0": agent.handle(md),
-    });
-    agent.writeStruct(MULTICALL_ENTRY, mc + BigInt(entry), {
-      op: Hypercall.memory_op,
-      result: 0xdead,
-      "args.0": MemoryOp.current_reservation,
-      "args.1": agent.handle(domid(0)),
-    });
+    const mc = placeMulticall(agent, [
+      { op: Hypercall.domctl, args: [agent.handle(md)] },
+      {
+        op: Hypercall.memory_op,
+        args: [MemoryOp.current_reservation, agent.handle(domid(0))],
+      },
+    ]);
     check.equal(
       "a multicall of privileged calls returns 0",
       agent.hypercall(Hypercall.multicall, agent.handle(mc), 2),
       0,
     );
-    const result = (i: number): bigint =>
-      BigInt.asIntN(
-        agent.model.xenUlong * 8,
-        agent.readStruct(MULTICALL_ENTRY, mc + BigInt(i * entry)).getBigInt("result"),
-      );
-    check.equal("multicall entry domctl", result(0), -Errno.EPERM);
-    check.equal("multicall entry current_reservation(0)", result(1), -Errno.EPERM);
+    const [domctlResult, reservationResult] = multicallResults(agent, mc, 2);
+    check.equal("multicall entry domctl", domctlResult, -Errno.EPERM);
+    check.equal("multicall entry current_reservation(0)", reservationResult, -Errno.EPERM);
   },
 });

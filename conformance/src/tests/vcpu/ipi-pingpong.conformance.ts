@@ -85,12 +85,8 @@ export const vcpuIpiPingpong = agentTest({
     check.equal("up(1) before initialise", vcpus.op(VcpuOp.up, 1), -Errno.EINVAL);
     check.equal("is_up(2) on a two-vCPU domain", vcpus.isUp(2), -Errno.ENOENT);
     for (const refused of agent.spec.refusedVcpuContexts?.(agent, 1) ?? []) {
-      const va = agent.place(refused.context, 16);
-      check.equal(
-        `initialise(1) with ${refused.why}`,
-        vcpus.op(VcpuOp.initialise, 1, agent.handle(va)),
-        -Errno.EINVAL,
-      );
+      const rc = vcpus.initialise(1, refused.context);
+      check.equal(`initialise(1) with ${refused.why}`, rc, -Errno.EINVAL);
     }
     const ctx = agent.handle(agent.place(agent.spec.secondaryVcpuContext(agent, 1), 16));
     check.equal("initialise(1)", vcpus.op(VcpuOp.initialise, 1, ctx), 0);

@@ -105,12 +105,8 @@ export const vcpuOps = agentTest({
       -Errno.EFAULT,
     );
     for (const refused of agent.spec.refusedVcpuContexts?.(agent, 1) ?? []) {
-      const va = agent.place(refused.context, 16);
-      check.equal(
-        `initialise(1) with ${refused.why}`,
-        vcpus.op(VcpuOp.initialise, 1, agent.handle(va)),
-        -Errno.EINVAL,
-      );
+      const rc = vcpus.initialise(1, refused.context);
+      check.equal(`initialise(1) with ${refused.why}`, rc, -Errno.EINVAL);
     }
     check.equal("is_up(1) 0 after failed initialises", vcpus.isUp(1), 0);
     check.equal(
