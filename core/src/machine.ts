@@ -69,7 +69,8 @@ export interface RunOutcome {
   /**
    * `all-shutdown`: no domain is left running. `budget-exhausted`: `maxInstructions`
    * retired. `deadlock`: every live vCPU is blocked (or down, or paused) and no timer is
-   * pending, so nothing can ever happen again. `stopped`: {@link Machine.requestStop} was
+   * pending, or timers keep expiring without waking any (a million in a row), so nothing
+   * can ever happen again. `stopped`: {@link Machine.requestStop} was
    * called (by a host-side driver such as the conformance agent harness); `run` may be
    * called again to continue.
    */

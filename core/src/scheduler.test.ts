@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { Hypercall, SchedOp } from "./abi/numbers.js";
 import { VcpuExitKind } from "./arch-plugin.js";
-import { Timer } from "./clock.js";
+import { Timer, VirtualClock } from "./clock.js";
 import { DomainState, ShutdownReason } from "./domain.js";
 import { fakeVcpu, type FakeStep } from "./testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./testing/fake-machine.js";
-import { VcpuState } from "./vcpu.js";
+import { IDLE_EXPIRY_LIMIT, Scheduler } from "./scheduler.js";
+import { VcpuState, type Vcpu } from "./vcpu.js";
 
 const poweroff: FakeStep = {
   kind: "hypercall",
@@ -204,5 +205,27 @@ describe("run options", () => {
       kind: "all-shutdown",
       instructions: 11,
     });
+  });
+});
+
+describe("Scheduler idle expiries", () => {
+  it("ends as a deadlock when a periodic timer keeps expiring and wakes no vCPU", () => {
+    const clock = new VirtualClock();
+    const scheduler = new Scheduler(clock, 100);
+    const vcpu = {
+      state: VcpuState.Blocked,
+      pauseCount: 0,
+      domain: { state: DomainState.Running },
+    } as unknown as Vcpu;
+    scheduler.add(vcpu);
+    let fired = 0;
+    const tick = new Timer(() => {
+      fired++;
+      clock.arm(tick, Number(clock.now) + 1_000_000);
+    });
+    clock.arm(tick, 1_000_000);
+    const host = { liveDomains: 1, runSlice: () => 1 };
+    expect(scheduler.run(host, 1000)).toBe("deadlock");
+    expect(fired).toBe(IDLE_EXPIRY_LIMIT + 1);
   });
 });

@@ -6,7 +6,9 @@
  * it blocks, yields, its domain shuts down, or the next timer falls due (so timers fire at
  * their exact virtual time). Blocked, down and paused vCPUs are skipped. When no vCPU can
  * run, virtual time jumps to the next timer deadline; with no timer either, nothing can
- * ever happen again and the run ends as a deadlock. The loop allocates nothing per quantum.
+ * ever happen again and the run ends as a deadlock — as it does when timers keep expiring
+ * without waking any vCPU ({@link IDLE_EXPIRY_LIMIT} in a row). The loop allocates nothing
+ * per quantum.
  *
  * @module
  */
@@ -24,6 +26,12 @@ export interface SchedulerHost {
    */
   runSlice(vcpu: Vcpu, budget: number): number;
 }
+
+/**
+ * Timer expiries in a row, with no vCPU able to run between them, after which a run counts
+ * as deadlocked (a million 1 ms ticks is over 16 minutes of virtual time).
+ */
+export const IDLE_EXPIRY_LIMIT = 1_000_000;
 
 /** Why {@link Scheduler.run} stopped. */
 export type StopReason = "all-shutdown" | "budget-exhausted" | "deadlock" | "stopped";
@@ -133,6 +141,7 @@ export class Scheduler {
   run(host: SchedulerHost, maxInstructions: number): StopReason {
     const clock = this.clock;
     let executed = 0;
+    let idleExpiries = 0;
     this.instructions = 0;
     this.stopPending = false;
     for (;;) {
@@ -141,9 +150,15 @@ export class Scheduler {
       if (executed >= maxInstructions) return this.stop("budget-exhausted", executed);
       const vcpu = this.pickNext();
       if (vcpu === null) {
-        if (!clock.jumpToNextDeadline()) return this.stop("deadlock", executed);
+        // Timers that keep expiring without waking anyone (a periodic timer whose event is
+        // masked, say) would jump virtual time forever: after IDLE_EXPIRY_LIMIT of them in a
+        // row nothing can happen that would not have happened already.
+        if (!clock.jumpToNextDeadline() || ++idleExpiries > IDLE_EXPIRY_LIMIT) {
+          return this.stop("deadlock", executed);
+        }
         continue;
       }
+      idleExpiries = 0;
       let budget = Math.min(this.quantum, maxInstructions - executed);
       const untilTimer = clock.nextDeadline() - clock.now;
       if (untilTimer < budget * NS_PER_INSTRUCTION) {
