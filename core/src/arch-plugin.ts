@@ -10,11 +10,18 @@
  * from the machine's event loop; none may read the wall clock, host randomness or any
  * state outside the machine it is given.
  *
+ * What a port provides beyond behaviour is data: its {@link DataModel} (type widths, byte
+ * order and the arch parts of the common ABI structs, see `structs.ts`) and its identity
+ * members. Its per-domain and per-vCPU state are its own types, named once in an
+ * {@link ArchTypes} and carried by `ArchPlugin<A>`, `Machine<A>`, `Domain<A>`, `Vcpu<A>`
+ * and `HypercallContext<A>`, so the arch's code reads `domain.arch` and `vcpu.arch` as
+ * its own types without casts while the core is written against the defaults.
+ *
  * @module
  */
 import type { GuestAgent } from "./agent.js";
 import type { ElfImage } from "./elf.js";
-import type { DataModelName } from "./structs.js";
+import type { DataModel } from "./structs.js";
 import type { HypercallEntry, HypercallArgs, HypercallContext } from "./hypercall.js";
 import type { Domain } from "./domain.js";
 import type { Machine } from "./machine.js";
@@ -66,6 +73,10 @@ export interface VcpuExit {
 /**
  * Architecture-specific state and behaviour of one virtual CPU. Created by
  * {@link ArchPlugin.createVcpu}; owned by a core {@link Vcpu}.
+ *
+ * Tools outside the core (the CLI's `--trace`, debuggers) use only this contract: with
+ * {@link ArchVcpu.pc} and `run(1)` they single-step a guest and show each instruction
+ * through {@link ArchPlugin.disassemble}, so an arch gets them by implementing it.
  */
 export interface ArchVcpu {
   /** The exit record that {@link ArchVcpu.run} fills in (the same object every time). */
@@ -77,10 +88,21 @@ export interface ArchVcpu {
    * can do: guest faults are delivered to the guest or reported as
    * {@link VcpuExitKind.Fatal}. Throwing is reserved for hvkit bugs.
    *
+   * A budget of 1 single-steps: at most one instruction retires (or one exit happens
+   * before it), so the vCPU stops at the next instruction boundary. An arch that runs
+   * guest code in larger units (compiled blocks, bundles) must still honour it.
+   *
    * @param budget - the maximum number of instructions to retire (at least 1).
    * @returns the exit record, with `retired` ≤ `budget`.
    */
   run(budget: number): VcpuExit;
+
+  /**
+   * The guest virtual address of the next instruction this vCPU will execute (the program
+   * counter: x86 `rip`, IA-64 `ip` with the slot in bits 0–3 as the arch's disassembler
+   * takes it, PowerPC `nia`). Valid between runs; reads state only, never faults.
+   */
+  pc(): bigint;
 
   /**
    * Reads the pending hypercall after a {@link VcpuExitKind.Hypercall} exit: fills `args`
@@ -135,12 +157,29 @@ export interface ArchVcpu {
   kick?(): void;
 }
 
+/**
+ * The types an arch keeps its own state in: what `Domain.arch` and `Vcpu.arch` hold. A
+ * port names its pair once (e.g. `interface X86_64Pv { domain: PvDomainState; vcpu:
+ * PvVcpu }`) and implements `ArchPlugin<X86_64Pv>`; its hooks then receive
+ * `Domain<X86_64Pv>`, `Vcpu<X86_64Pv>` and `Machine<X86_64Pv>`. The defaults (state of
+ * unknown shape, any {@link ArchVcpu}) are what the core itself is written against.
+ */
+export interface ArchTypes {
+  /**
+   * Per-domain state (`Domain.arch`), made by {@link ArchPlugin.createDomainState}: plain
+   * serializable data (trap tables, callbacks, the builder's layout, a memory map ...).
+   */
+  readonly domain: unknown;
+  /** Per-vCPU state (`Vcpu.arch`), made by {@link ArchPlugin.createVcpu}. */
+  readonly vcpu: ArchVcpu;
+}
+
 /** Everything the domain builder needs to lay out a new domain. */
-export interface DomainBuildRequest {
+export interface DomainBuildRequest<A extends ArchTypes = ArchTypes> {
   /** The machine the domain lives in. */
-  readonly machine: Machine;
+  readonly machine: Machine<A>;
   /** The (already created, still empty) domain. */
-  readonly domain: Domain;
+  readonly domain: Domain<A>;
   /** The parsed kernel image. */
   readonly image: ElfImage;
   /** Kernel command line (copied into start_info.cmd_line, truncated to fit). */
@@ -176,9 +215,9 @@ export interface DomainBuildResult {
 
 /**
  * What a per-ISA plugin provides. Every member's contract is written here once; the core
- * relies on nothing else.
+ * relies on nothing else. `A` names the arch's own state types ({@link ArchTypes}).
  */
-export interface ArchPlugin {
+export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
   /** The arch's name as the CLI and the conformance matrix spell it (e.g. `x86_64`). */
   readonly name: string;
   /** ELF `e_machine` values whose images this arch boots (e.g. 62 for EM_X86_64). */
@@ -191,8 +230,21 @@ export interface ArchPlugin {
   readonly wordBits: 32 | 64;
   /** Supported guest page sizes in bytes; the first is the default. */
   readonly pageSizes: readonly number[];
-  /** The data model the ABI structs are laid out in for this arch's guests. */
-  readonly dataModel: DataModelName;
+  /**
+   * The data model every ABI struct is laid out in for this arch's guests: type widths,
+   * byte order, and the arch's parts of the common structs (see {@link DataModel}). The
+   * core asks it, never the arch's name, wherever guests of different arches disagree
+   * (shared_info's shape, event words, vcpu_info alignment ...). One object for the
+   * plugin's lifetime: layouts are cached per model object.
+   */
+  readonly dataModel: DataModel;
+  /**
+   * Whether this arch's domain builder refuses an ELF image with neither Xen notes nor a
+   * `__xen_guest` section (libelf's `elf_xen_note_check`: x86 requires them, since its
+   * PV entry conventions come from the notes; IA-64 and PowerPC boot plain ELF kernels).
+   * The loader (`computeLoadLayout`) takes it from the plugin.
+   */
+  readonly requiresXenNotes: boolean;
   /**
    * The start_info magic string the builder writes (e.g. `xen-3.0-x86_64`); on arches with
    * no start_info page (PowerPC passes a device tree) the guest-type string of the same
@@ -223,10 +275,18 @@ export interface ArchPlugin {
    * Arch-specific hypercalls (e.g. x86's mmu_update, set_trap_table, iret) to merge into
    * the machine's single hypercall table. Called once per machine.
    */
-  hypercalls(): readonly HypercallEntry[];
+  hypercalls(): readonly HypercallEntry<A>[];
+
+  /**
+   * Creates the arch's state of a new domain (Xen's `arch_domain_create`), which the core
+   * stores as `domain.arch`. Called by `Machine.createDomain` once, after the domain's id,
+   * privilege and mode are set and before its vCPUs are created; the domain has no memory
+   * yet. Later hooks (the builder, hypercalls) fill it in.
+   */
+  createDomainState(machine: Machine<A>, domain: Domain<A>): A["domain"];
 
   /** Creates the architectural state of vCPU `id` of `domain` (registers reset, not running). */
-  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu;
+  createVcpu(machine: Machine<A>, domain: Domain<A>, vcpu: Vcpu<A>): A["vcpu"];
 
   /**
    * Builds a domain as Xen's domain builder does for this arch and mode: allocates and
@@ -239,7 +299,7 @@ export interface ArchPlugin {
    * their frames and `request`'s ports into start_info, and returns the frames; an arch
    * that returns nothing gives its domUs neither (the toolstack then introduces none).
    */
-  buildDomain(request: DomainBuildRequest): DomainBuildResult | void;
+  buildDomain(request: DomainBuildRequest<A>): DomainBuildResult | void;
 
   /**
    * The arch's conformance guest agent (see `agent.ts`): its boot image and the arch
@@ -253,7 +313,7 @@ export interface ArchPlugin {
    * space, one line each (`address: bytes  mnemonic operands`). Unmapped bytes are shown
    * as such, never thrown.
    */
-  disassemble(vcpu: Vcpu, va: bigint, count: number): string[];
+  disassemble(vcpu: Vcpu<A>, va: bigint, count: number): string[];
 
   // Optional hooks. The core works without them (with the fallback each one names), so
   // an arch adds them only when its guests need the behaviour.
@@ -265,7 +325,7 @@ export interface ArchPlugin {
    * instructions, page-walk results) drops what overlaps. Called on the hypercall path,
    * not per instruction; must not allocate per call. Fallback: nothing is cached.
    */
-  onMemoryWritten?(machine: Machine, pa: number, len: number): void;
+  onMemoryWritten?(machine: Machine<A>, pa: number, len: number): void;
 
   /**
    * The XENVER_capabilities string: the space-separated guest ABIs this hypervisor runs
@@ -280,21 +340,21 @@ export interface ArchPlugin {
    * 0xFFFF800000000000). Returned as an unsigned value of the guest's word size.
    * Fallback: 0 (what Xen reports to guests without a reserved range).
    */
-  hypervisorVirtStart?(domain: Domain): bigint;
+  hypervisorVirtStart?(domain: Domain<A>): bigint;
 
   /**
    * The VMASST_TYPE_* numbers `domain` may enable with vm_assist (Xen's
    * `arch_vm_assist_valid_mask`, e.g. x86_64 PV: 0–5 and 32). Others get −EINVAL.
    * Fallback: none.
    */
-  vmAssistTypes?(domain: Domain): readonly number[];
+  vmAssistTypes?(domain: Domain<A>): readonly number[];
 
   /**
    * Arch-specific XENFEAT_* bits of submap 0 for `domain` (e.g. x86 PV:
    * mmu_pt_update_preserve_ad), ORed into the core's (dom0, direct_mapped /
    * not_direct_mapped). Fallback: 0.
    */
-  xenFeatures?(domain: Domain): number;
+  xenFeatures?(domain: Domain<A>): number;
 
   /**
    * Arch memory_op operations (Xen's `arch_memory_op`), called for the operations the
@@ -304,7 +364,7 @@ export interface ArchPlugin {
    * (`HypercallHandler`): validate everything, return −errno, never throw; return
    * −ENOSYS for operations the arch does not have. Fallback: −ENOSYS.
    */
-  memoryOp?(ctx: HypercallContext, op: number, cmd: bigint, arg: bigint): number | bigint;
+  memoryOp?(ctx: HypercallContext<A>, op: number, cmd: bigint, arg: bigint): number | bigint;
 
   /**
    * Installs a grant host mapping for `vcpu`'s domain (Xen's create_grant_host_mapping):
@@ -318,7 +378,7 @@ export interface ArchPlugin {
    * Returns a GNTST_* code: 0 (okay) or GNTST_general_error (−1) when no mapping can be
    * made there. Fallback: GNTMAP_host_map fails with GNTST_general_error.
    */
-  createGrantHostMapping?(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number;
+  createGrantHostMapping?(vcpu: Vcpu<A>, addr: bigint, mfn: number, flags: number): number;
 
   /**
    * Removes a mapping {@link ArchPlugin.createGrantHostMapping} made (Xen's
@@ -331,7 +391,7 @@ export interface ArchPlugin {
    * unmap_and_replace is −ENOSYS.
    */
   replaceGrantHostMapping?(
-    vcpu: Vcpu,
+    vcpu: Vcpu<A>,
     addr: bigint,
     mfn: number,
     newAddr: bigint,
@@ -345,10 +405,10 @@ export interface ArchPlugin {
    * paired with {@link ArchPlugin.putWritableFrame}. Fallback: always true (the arch has
    * no page types), and the put does nothing.
    */
-  getWritableFrame?(machine: Machine, mfn: number): boolean;
+  getWritableFrame?(machine: Machine<A>, mfn: number): boolean;
 
   /** Drops a reference {@link ArchPlugin.getWritableFrame} took. Fallback: nothing. */
-  putWritableFrame?(machine: Machine, mfn: number): void;
+  putWritableFrame?(machine: Machine<A>, mfn: number): void;
 
   /**
    * Records `pfn` (−1: none) as the guest frame of machine frame `mfn` in the arch's
@@ -356,10 +416,10 @@ export interface ArchPlugin {
    * RO_MPT_VIRT_START). Called whenever memory_op gives or takes frames. Fallback: the
    * core keeps the table itself (see `core/src/p2m.ts`), invisible to guests.
    */
-  setM2p?(machine: Machine, mfn: number, pfn: number): void;
+  setM2p?(machine: Machine<A>, mfn: number, pfn: number): void;
 
   /** The M2P entry of `mfn` (−1 for none); pairs with {@link ArchPlugin.setM2p}. */
-  getM2p?(machine: Machine, mfn: number): number;
+  getM2p?(machine: Machine<A>, mfn: number): number;
 
   /**
    * Xen's `access_ok` for a guest handle: may the hypervisor touch `bytes` bytes at guest
@@ -367,7 +427,7 @@ export interface ArchPlugin {
    * the non-canonical hole and Xen's own range). Checked before walking arrays, as
    * `guest_handle_subrange_okay`. Fallback: true (each access still goes through the MMU).
    */
-  guestAccessOk?(domain: Domain, va: bigint, bytes: bigint): boolean;
+  guestAccessOk?(domain: Domain<A>, va: bigint, bytes: bigint): boolean;
 
   /**
    * VCPUOP_initialise's arch step (Xen's `arch_set_info_guest` on a vCPU never
@@ -383,7 +443,7 @@ export interface ArchPlugin {
    * was); another −errno where the arch's Xen has one. Must not throw.
    * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
    */
-  initialiseVcpu?(ctx: HypercallContext, target: Vcpu, arg: bigint): number;
+  initialiseVcpu?(ctx: HypercallContext<A>, target: Vcpu<A>, arg: bigint): number;
 }
 
 /**

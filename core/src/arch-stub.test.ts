@@ -9,6 +9,7 @@ import {
   type ArchIdentityKey,
 } from "./arch-stub.js";
 import { toyArchIdentity } from "./testing/toy-arch.js";
+import { TEST_LP64_BE } from "./testing/data-models.js";
 
 describe("createStubArchPlugin", () => {
   const identity: ArchIdentity = {
@@ -18,7 +19,8 @@ describe("createStubArchPlugin", () => {
     endianness: "big",
     wordBits: 64,
     pageSizes: [4096],
-    dataModel: "ppc64",
+    dataModel: TEST_LP64_BE,
+    requiresXenNotes: false,
     startInfoMagic: "xen-3.0-toy",
     modes: ["pv"],
     features: ["hypercall-page"],

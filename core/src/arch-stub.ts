@@ -26,6 +26,7 @@ export const ARCH_IDENTITY_KEYS = [
   "wordBits",
   "pageSizes",
   "dataModel",
+  "requiresXenNotes",
   "startInfoMagic",
   "modes",
   "features",
@@ -61,6 +62,7 @@ const HOOK_TABLE: {
     : never;
 } = {
   hypercalls: "hypercalls",
+  createDomainState: "createDomainState",
   createVcpu: "createVcpu",
   buildDomain: "buildDomain",
   guestAgent: "guestAgent",

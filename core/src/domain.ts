@@ -4,7 +4,7 @@
  * @module
  */
 import type { KernelService } from "./agent.js";
-import type { GuestMode } from "./arch-plugin.js";
+import type { ArchTypes, GuestMode } from "./arch-plugin.js";
 import { EventChannelTable } from "./event-channel.js";
 import type { HostEventQueue } from "./host-domain.js";
 import type { Vcpu } from "./vcpu.js";
@@ -54,22 +54,12 @@ export const DomId = {
 } as const;
 
 /**
- * One entry of a domain's memory map, in the e820 form XENMEM_memory_map returns
- * (`struct e820entry`: u64 addr, u64 size, u32 type — 20 bytes, packed).
+ * One guest. State is plain data so it can be saved, migrated and forked. `A`: the arch's
+ * state types ({@link ArchTypes}), which {@link Domain.arch} and the vCPUs' `arch` have.
  */
-export interface MemoryMapEntry {
-  /** Start guest-physical address. */
-  readonly addr: bigint;
-  /** Length in bytes. */
-  readonly size: bigint;
-  /** e820 type: 1 RAM, 2 reserved, 3 ACPI, 4 NVS, 5 unusable. */
-  readonly type: number;
-}
-
-/** One guest. State is plain data so it can be saved, migrated and forked. */
-export class Domain {
+export class Domain<A extends ArchTypes = ArchTypes> {
   /** vCPUs, index = vCPU id. */
-  readonly vcpus: Vcpu[] = [];
+  readonly vcpus: Vcpu<A>[] = [];
   /**
    * Guest-physical to machine frame map: `p2m[pfn]` = MFN, or −1 for a hole. Grows with
    * the reservation.
@@ -115,12 +105,6 @@ export class Domain {
   /** The 16-byte domain handle (a UUID the toolstack sets; zeros for dom0), XENVER_guest_handle. */
   readonly handle = new Uint8Array(16);
   /**
-   * The memory map XENMEM_memory_map returns, as set by the domain builder or the
-   * toolstack (XENMEM_set_memory_map); null when none was set, and then the call fails
-   * with −ENOSYS as in Xen (guests such as Linux fall back to one RAM entry).
-   */
-  memoryMap: MemoryMapEntry[] | null = null;
-  /**
    * Event-channel ports. The machine replaces this with a table sized for the arch's ABI
    * (BITS_PER_LONG² ports) when it creates the domain.
    */
@@ -141,10 +125,11 @@ export class Domain {
    */
   kernelService: KernelService | null = null;
   /**
-   * Arch-private per-domain state (e.g. x86 PV: trap table, callbacks, GDT frames). The
-   * arch plugin owns its shape; it must be plain serializable data.
+   * The arch's per-domain state (e.g. x86 PV: the builder's layout, the memory map), made
+   * by `ArchPlugin.createDomainState` when the machine creates the domain. The arch owns
+   * its shape; it must be plain serializable data.
    */
-  arch: unknown = null;
+  arch!: A["domain"];
 
   /**
    * @param id - the domain id (0 for the initial domain).

@@ -113,7 +113,7 @@ const optionsArb: fc.Arbitrary<ElfLoadOptions> = fc.record(
   {
     elfMachines: fc.constant([EM_X86_64, 3, 21, 50]),
     memoryBytes: fc.constantFrom(0, 0x101000, 16 << 20),
-    requireXenNotes: fc.boolean(),
+    requiresXenNotes: fc.boolean(),
     offeredFeatures: fc.constantFrom(0, 1, 0xffffffff),
   },
   { requiredKeys: [] },

@@ -295,7 +295,7 @@ export interface ElfImage {
   readonly xen: XenGuestParams;
 }
 
-/** What an arch accepts; an {@link ArchPlugin} satisfies the first three members. */
+/** What an arch accepts; an {@link ArchPlugin} satisfies the first four members. */
 export interface ElfLoadOptions {
   /** Accepted `e_machine` values (default: any). */
   readonly elfMachines?: readonly number[];
@@ -304,10 +304,10 @@ export interface ElfLoadOptions {
   /** Required byte order (default: either). */
   readonly endianness?: Endianness;
   /**
-   * Whether an image without Xen notes or `__xen_guest` is refused. Default: as libelf,
-   * true for EM_386 and EM_X86_64 images, false otherwise.
+   * Whether an image without Xen notes or `__xen_guest` is refused: the arch's
+   * `ArchPlugin.requiresXenNotes` (libelf refuses such images for x86 only). Default false.
    */
-  readonly requireXenNotes?: boolean;
+  readonly requiresXenNotes?: boolean;
   /** Guest memory in bytes: every segment must fit below it, counted from VIRT_BASE. */
   readonly memoryBytes?: bigint | number;
   /** Page size for the hypercall page alignment check (default 4096). */
@@ -1064,10 +1064,7 @@ function noteWhere(image: ElfImage, type: XenElfNote, legacyKey: string): string
  */
 export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {}): LoadLayout {
   const x = image.xen;
-  const required =
-    options.requireXenNotes ??
-    (image.header.machine === EM_386 || image.header.machine === EM_X86_64);
-  if (x.source === "none" && required) {
+  if (x.source === "none" && options.requiresXenNotes === true) {
     throw new ImageError(
       ImageErrorCode.NoXenNotes,
       "the whole image",

@@ -21,9 +21,10 @@ import {
   PortState,
 } from "./event-channel.js";
 import type { HvMachine } from "./machine-impl.js";
-import { structAt, type DataModelName } from "./structs.js";
+import { structAt, type DataModel } from "./structs.js";
 import { addFakeDomain, fakeMachine } from "./testing/fake-machine.js";
 import { VcpuState } from "./vcpu.js";
+import { TEST_ILP32, TEST_LP64_BE, TEST_LP64_LE } from "./testing/data-models.js";
 
 /** A domain with a shared_info page whose vcpu_info upcall masks are clear. */
 function withSharedInfo(machine: HvMachine, d: Domain): void {
@@ -38,8 +39,8 @@ function si(machine: HvMachine, d: Domain) {
   );
 }
 
-function setup(model: DataModelName = "x86_64", vcpus = 2) {
-  const { machine } = fakeMachine(model === "x86_64" ? {} : { dataModel: model });
+function setup(model: DataModel = TEST_LP64_LE, vcpus = 2) {
+  const { machine } = fakeMachine({ dataModel: model });
   const a = addFakeDomain(machine, { vcpus, id: 1 });
   const b = addFakeDomain(machine, { vcpus, id: 2 });
   withSharedInfo(machine, a);
@@ -49,15 +50,15 @@ function setup(model: DataModelName = "x86_64", vcpus = 2) {
 
 describe("event-channel port limits", () => {
   it("BITS_PER_EVTCHN_WORD squared per data model", () => {
-    expect(evtchnPortLimit("x86_64")).toBe(4096);
-    expect(evtchnPortLimit("x86_32")).toBe(1024);
-    expect(evtchnPortLimit("ppc64")).toBe(4096);
-    const { machine } = fakeMachine({ dataModel: "x86_32", wordBits: 32 });
+    expect(evtchnPortLimit(TEST_LP64_LE)).toBe(4096);
+    expect(evtchnPortLimit(TEST_ILP32)).toBe(1024);
+    expect(evtchnPortLimit(TEST_LP64_BE)).toBe(4096);
+    const { machine } = fakeMachine({ dataModel: TEST_ILP32, wordBits: 32 });
     expect(addFakeDomain(machine).eventChannels.limit).toBe(1024);
   });
 
   it("ports are handed out lowest first from 1; running out gives -ENOSPC", () => {
-    const { machine, a } = setup("x86_32");
+    const { machine, a } = setup(TEST_ILP32);
     const limit = a.eventChannels.limit;
     for (let p = 1; p < limit; p++) expect(evtchnBindIpi(machine, a, 0)).toBe(p);
     expect(evtchnBindIpi(machine, a, 0)).toBe(-Errno.ENOSPC);
@@ -131,19 +132,19 @@ describe("2-level delivery bits", () => {
     expect(s.getNumber("vcpu_info.1.evtchn_upcall_mask")).toBe(1);
   });
 
-  it("big-endian ppc64: bits land in the word's byte order", () => {
-    const { machine, a } = setup("ppc64");
+  it("big-endian: bits land in the word's byte order", () => {
+    const { machine, a } = setup(TEST_LP64_BE);
     const p = evtchnBindIpi(machine, a, 0);
     expect(evtchnSend(machine, a, p)).toBe(0);
     const s = si(machine, a);
     expect(s.getBigInt("evtchn_pending.0")).toBe(1n << BigInt(p));
     const base = a.sharedInfoMfn * machine.memory.pageSize;
-    const off = SHARED_INFO.layout("ppc64").offsetOf("evtchn_pending");
+    const off = SHARED_INFO.layout(TEST_LP64_BE).offsetOf("evtchn_pending");
     expect(machine.memory.bytes[base + off + 7]).toBe(1 << p);
   });
 
   it("32-bit guests: selector bit = port / 32", () => {
-    const { machine, a } = setup("x86_32");
+    const { machine, a } = setup(TEST_ILP32);
     for (let i = 1; i < 40; i++) evtchnBindIpi(machine, a, 0);
     expect(evtchnSend(machine, a, 39)).toBe(0);
     const s = si(machine, a);

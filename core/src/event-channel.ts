@@ -29,8 +29,7 @@ import { DomainState, DomId } from "./domain.js";
 import type { Domain } from "./domain.js";
 import { Errno } from "./errno.js";
 import type { Machine } from "./machine.js";
-import { DATA_MODELS } from "./structs.js";
-import type { DataModelName, StructLayout } from "./structs.js";
+import type { DataModel, StructLayout } from "./structs.js";
 import { Timer } from "./clock.js";
 import type { Vcpu } from "./vcpu.js";
 
@@ -48,11 +47,11 @@ export const POLL_MAX_PORTS = 128;
 
 /**
  * Number of ports the 2-level ABI gives a guest of data model `model`:
- * BITS_PER_EVTCHN_WORD², where the word is `xen_ulong_t` (4096 for 64-bit guests, 1024
- * for 32-bit x86 guests).
+ * BITS_PER_EVTCHN_WORD², where the word is `xen_ulong_t` (4096 for 64-bit words, 1024
+ * for 32-bit ones).
  */
-export function evtchnPortLimit(model: DataModelName): number {
-  const bits = DATA_MODELS[model].xenUlong * 8;
+export function evtchnPortLimit(model: DataModel): number {
+  const bits = model.xenUlong * 8;
   return bits * bits;
 }
 
@@ -219,9 +218,9 @@ interface SharedInfoOffsets {
   readonly pendingSel: number;
 }
 
-const offsetCache = new Map<DataModelName, SharedInfoOffsets>();
+const offsetCache = new WeakMap<DataModel, SharedInfoOffsets>();
 
-function offsets(model: DataModelName): SharedInfoOffsets {
+function offsets(model: DataModel): SharedInfoOffsets {
   let o = offsetCache.get(model);
   if (o === undefined) {
     const l: StructLayout = SHARED_INFO.layout(model);
@@ -229,8 +228,8 @@ function offsets(model: DataModelName): SharedInfoOffsets {
     o = {
       pending: l.offsetOf("evtchn_pending"),
       mask: l.offsetOf("evtchn_mask"),
-      wordBytes: DATA_MODELS[model].xenUlong,
-      littleEndian: DATA_MODELS[model].littleEndian,
+      wordBytes: model.xenUlong,
+      littleEndian: model.littleEndian,
       maxVcpuInfo: l.sizeOf("vcpu_info") / l.sizeOf("vcpu_info.0"),
       vcpuInfoSize: l.sizeOf("vcpu_info.0"),
       vcpuInfoBase: base,

@@ -20,6 +20,7 @@ import {
 } from "./guest-memory.js";
 import { mapFakeFrames, mapFakePages } from "./testing/fake-arch.js";
 import { fakeMachine } from "./testing/fake-machine.js";
+import { TEST_LP64_LE } from "./testing/data-models.js";
 
 const EFAULT = -Errno.EFAULT;
 
@@ -132,7 +133,7 @@ describe("guest-memory door", () => {
 
   it("reads and writes structs through a layout; writeGuestField touches only that field", () => {
     const { vcpu, ps } = setup();
-    const layout = SCHED_REMOTE_SHUTDOWN.layout("x86_64");
+    const layout = SCHED_REMOTE_SHUTDOWN.layout(TEST_LP64_LE);
     const buf = new StructBuffer(16);
     layout.set(buf.view, 0, "domain_id", 7);
     layout.set(buf.view, 0, "reason", 3);

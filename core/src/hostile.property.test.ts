@@ -115,6 +115,7 @@ import {
   VICTIM_REFS,
   type HostileWorld,
 } from "./testing/hostile-world.js";
+import { TEST_LP64_LE } from "./testing/data-models.js";
 
 // ---------------------------------------------------------------- the attacker's choices
 
@@ -952,7 +953,7 @@ const call: fc.Arbitrary<Call> = fc.oneof(
 
 // ---------------------------------------------------------------- the invariants
 
-const SI = SHARED_INFO.layout("x86_64");
+const SI = SHARED_INFO.layout(TEST_LP64_LE);
 const PENDING = SI.offsetOf("evtchn_pending");
 const MASK = SI.offsetOf("evtchn_mask");
 const SEL0 = SI.offsetOf("vcpu_info.0.evtchn_pending_sel");

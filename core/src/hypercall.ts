@@ -6,7 +6,7 @@
  * @module
  */
 import type { Errno } from "./errno.js";
-import type { GuestMode } from "./arch-plugin.js";
+import type { ArchTypes, GuestMode } from "./arch-plugin.js";
 import type { Domain } from "./domain.js";
 import type { Machine } from "./machine.js";
 import type { Vcpu } from "./vcpu.js";
@@ -52,14 +52,17 @@ export class HypercallArgs {
   }
 }
 
-/** What a handler is given besides its arguments. */
-export interface HypercallContext {
+/**
+ * What a handler is given besides its arguments. `A`: the arch's state types, so an arch's
+ * own handlers see `ctx.vcpu.arch` and `ctx.domain.arch` as the arch's types.
+ */
+export interface HypercallContext<A extends ArchTypes = ArchTypes> {
   /** The machine. */
-  readonly machine: Machine;
+  readonly machine: Machine<A>;
   /** The calling domain. */
-  readonly domain: Domain;
+  readonly domain: Domain<A>;
   /** The calling vCPU. */
-  readonly vcpu: Vcpu;
+  readonly vcpu: Vcpu<A>;
 }
 
 /**
@@ -67,7 +70,7 @@ export interface HypercallContext {
  * `-Errno` on failure. It must validate every argument and must never throw for anything
  * a guest can pass; it reaches guest memory only through the core's guest-memory door.
  */
-export type HypercallHandler = (ctx: HypercallContext, args: HypercallArgs) => number | bigint;
+export type HypercallHandler<A extends ArchTypes = ArchTypes> = HypercallEntry<A>["handler"];
 
 /** XSM hook points a hypercall is checked against (Xen's `xsm_*` names). */
 export type XsmHook =
@@ -82,14 +85,17 @@ export type XsmHook =
   | "xen_version"
   | "mmu";
 
-/** One row of the hypercall table. */
-export interface HypercallEntry {
+/**
+ * One row of the hypercall table. An arch's rows are `HypercallEntry<A>`: their handlers
+ * are only ever called by machines running that arch, with contexts of its types.
+ */
+export interface HypercallEntry<A extends ArchTypes = ArchTypes> {
   /** Xen's hypercall number (`__HYPERVISOR_*`). */
   readonly number: number;
   /** Xen's name for it, without prefix (e.g. `console_io`). */
   readonly name: string;
-  /** The handler. */
-  readonly handler: HypercallHandler;
+  /** The handler (see {@link HypercallHandler}). */
+  handler(ctx: HypercallContext<A>, args: HypercallArgs): number | bigint;
   /** Guest modes allowed to make this call; others get −ENOSYS. */
   readonly modes: readonly GuestMode[];
   /** The XSM hook the dispatcher consults before calling the handler. */

@@ -16,8 +16,6 @@ export * from "./elf.js";
 export * from "./arch-stub.js";
 export * from "./errors.js";
 export * from "./package-file.js";
-export * from "./abi/arch.js";
-export * from "./abi/arch-x86.js";
 export * from "./abi/xen.js";
 export * from "./abi/event-channel.js";
 export * from "./abi/grant-table.js";

@@ -25,6 +25,7 @@ import { FakeArch, fakeVcpu } from "./testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./testing/fake-machine.js";
 import { StructBuffer, writeGuestStruct } from "./guest-memory.js";
 import { DummyXsmPolicy } from "./xsm.js";
+import { TEST_LP64_LE, TEST_ILP32 } from "./testing/data-models.js";
 
 describe("createMachine", () => {
   it("builds each machine in its own child container with defaults filled in", () => {
@@ -170,7 +171,7 @@ describe("domains and frames", () => {
   });
 
   it("a 32-bit arch gives 1024 event-channel ports", () => {
-    const { machine } = fakeMachine({ wordBits: 32, dataModel: "x86_32" });
+    const { machine } = fakeMachine({ wordBits: 32, dataModel: TEST_ILP32 });
     expect(
       machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 }).eventChannels.limit,
     ).toBe(1024);
@@ -258,8 +259,8 @@ describe("hypercall dispatch", () => {
     const domU = addFakeDomain(machine);
     const args = new HypercallArgs();
     args.set(0, Number(DATA_VA), 0);
-    const domctl = XEN_DOMCTL.layout("x86_64");
-    const sysctl = XEN_SYSCTL.layout("x86_64");
+    const domctl = XEN_DOMCTL.layout(TEST_LP64_LE);
+    const sysctl = XEN_SYSCTL.layout(TEST_LP64_LE);
     const req = new StructBuffer(domctl.size);
     domctl.set(req.view, 0, "cmd", DomctlCmd.pausedomain);
     domctl.set(req.view, 0, "interface_version", XEN_DOMCTL_INTERFACE_VERSION);

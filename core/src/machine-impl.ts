@@ -11,6 +11,7 @@ import {
   ArchHookMissingError,
   VcpuExitKind,
   type ArchPlugin,
+  type ArchTypes,
   type GuestMode,
 } from "./arch-plugin.js";
 import { NS_PER_INSTRUCTION, VirtualClock } from "./clock.js";
@@ -77,9 +78,10 @@ export const MAX_VCPUS_PER_DOMAIN = 128;
  * the arch as a registered name or as a plugin object (a wrapped or test plugin need not
  * be registered), and optionally the console sink for this machine.
  */
-export interface MachineOptions extends Partial<Omit<MachineConfig, "arch">> {
+export interface MachineOptions<A extends ArchTypes = ArchTypes>
+  extends Partial<Omit<MachineConfig, "arch">> {
   /** The arch: a name looked up in the registry, or the plugin itself. */
-  readonly arch?: string | ArchPlugin;
+  readonly arch?: string | ArchPlugin<A>;
   /** This machine's console sink (overrides a CONSOLE_SINK the container binds). */
   readonly console?: ConsoleSink;
 }
@@ -96,25 +98,26 @@ export interface MachineOptions extends Partial<Omit<MachineConfig, "arch">> {
  * Throws {@link MachineConfigError} for a configuration that cannot be built, and
  * `UnknownPluginError` (listing the known names) for an unknown arch name.
  */
-export function createMachine(
+export function createMachine<A extends ArchTypes = ArchTypes>(
   parent: DependencyContainer,
-  options: MachineOptions = {},
-): HvMachine {
+  options: MachineOptions<A> = {},
+): HvMachine<A> {
   const child = parent.createChildContainer();
   const { arch: archOption, console: sink, ...rest } = options;
-  let arch: ArchPlugin;
+  let arch: ArchPlugin<A>;
   if (typeof archOption === "object") {
     arch = archOption;
   } else if (archOption === undefined) {
     if (!child.isRegistered(ARCH_PLUGIN, true)) {
       throw new MachineConfigError("machine config: no arch given (and none bound to ARCH_PLUGIN)");
     }
-    arch = child.resolve(ARCH_PLUGIN);
+    // A plugin found by name or binding has the state types the caller names as A.
+    arch = child.resolve(ARCH_PLUGIN) as ArchPlugin<A>;
   } else {
     const registry = child.isRegistered(ARCH_REGISTRY, true)
       ? child.resolve(ARCH_REGISTRY)
       : child.resolve(ArchRegistry);
-    arch = registry.get(archOption);
+    arch = registry.get(archOption) as ArchPlugin<A>;
   }
   const full: MachineConfig = {
     ...DEFAULT_MACHINE_CONFIG,
@@ -133,7 +136,7 @@ export function createMachine(
   if (!child.isRegistered(XSM_POLICY, true)) {
     child.register(XSM_POLICY, { useClass: DummyXsmPolicy });
   }
-  const machine = child.resolve(HvMachine);
+  const machine = child.resolve(HvMachine) as HvMachine<A>;
   child.register(MACHINE, { useValue: machine });
   return machine;
 }
@@ -170,25 +173,28 @@ function validateConfig(c: MachineConfig, arch: ArchPlugin): void {
   }
 }
 
-/** The one {@link Machine} implementation. */
+/**
+ * The one {@link Machine} implementation. `A`: the arch's state types, as the plugin it is
+ * built with has them (see `createMachine`).
+ */
 @injectable()
-export class HvMachine implements Machine, SchedulerHost {
+export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, SchedulerHost {
   /** {@inheritDoc Machine.memory} */
   readonly memory: PhysicalMemory;
   /** {@inheritDoc Machine.clock} */
   readonly clock = new VirtualClock();
   /** {@inheritDoc Machine.hypercalls} */
-  readonly hypercalls: ReadonlyArray<HypercallEntry | undefined>;
+  readonly hypercalls: ReadonlyArray<HypercallEntry<A> | undefined>;
   /** The scheduler (its `vcpus` lists every vCPU in turn order). */
   readonly scheduler: Scheduler;
   private live = 0;
 
-  private readonly domainMap = new Map<number, Domain>();
-  private readonly contexts = new Map<Vcpu, HypercallContext>();
+  private readonly domainMap = new Map<number, Domain<A>>();
+  private readonly contexts = new Map<Vcpu<A>, HypercallContext<A>>();
   private nextDomainId = 0;
   private freeHint = 0;
   private internalError = false;
-  private lastRun: Vcpu | null = null;
+  private lastRun: Vcpu<A> | null = null;
 
   /**
    * @param arch - the machine's arch plugin.
@@ -198,7 +204,7 @@ export class HvMachine implements Machine, SchedulerHost {
    * @param extraHypercalls - rows added to the core's hypercall table.
    */
   constructor(
-    @inject(ARCH_PLUGIN) readonly arch: ArchPlugin,
+    @inject(ARCH_PLUGIN) readonly arch: ArchPlugin<A>,
     @inject(MACHINE_CONFIG) readonly config: Readonly<MachineConfig>,
     @inject(CONSOLE_SINK) readonly console: ConsoleSink,
     @inject(XSM_POLICY) readonly xsm: XsmPolicy,
@@ -220,7 +226,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.domains} */
-  get domains(): ReadonlyMap<number, Domain> {
+  get domains(): ReadonlyMap<number, Domain<A>> {
     return this.domainMap;
   }
 
@@ -235,7 +241,7 @@ export class HvMachine implements Machine, SchedulerHost {
     mode: GuestMode;
     vcpus: number;
     id?: number;
-  }): Domain {
+  }): Domain<A> {
     const { privileged, mode, vcpus } = options;
     let id = options.id;
     if (id === undefined) {
@@ -256,12 +262,13 @@ export class HvMachine implements Machine, SchedulerHost {
         `a domain needs 1 to ${MAX_VCPUS_PER_DOMAIN} vCPUs, not ${vcpus}`,
       );
     }
-    const domain = new Domain(id, privileged, mode);
+    const domain = new Domain<A>(id, privileged, mode);
     domain.eventChannels = new EventChannelTable(evtchnPortLimit(this.arch.dataModel));
+    domain.arch = this.arch.createDomainState(this, domain);
     this.domainMap.set(id, domain);
     this.live++;
     for (let i = 0; i < vcpus; i++) {
-      const vcpu = new Vcpu(domain, i);
+      const vcpu = new Vcpu<A>(domain, i);
       vcpu.machine = this;
       vcpu.arch = this.arch.createVcpu(this, domain, vcpu);
       domain.vcpus.push(vcpu);
@@ -272,7 +279,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.allocFrames} */
-  allocFrames(domain: Domain, count: number): number[] | null {
+  allocFrames(domain: Domain<A>, count: number): number[] | null {
     if (!Number.isInteger(count) || count < 0) return null;
     if (domain.totPages + count > domain.maxPages) return null;
     const mfns = this.takeFreeFrames(count, domain.id);
@@ -289,7 +296,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.allocExtent} */
-  allocExtent(domain: Domain, order: number, limit: number, noRefcount = false): number {
+  allocExtent(domain: Domain<A>, order: number, limit: number, noRefcount = false): number {
     if (!Number.isInteger(order) || order < 0 || order > 30) return -1;
     const n = 2 ** order;
     if (!noRefcount && domain.totPages + n > domain.maxPages) return -1;
@@ -314,7 +321,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.freeFrame} */
-  freeFrame(domain: Domain, mfn: number): void {
+  freeFrame(domain: Domain<A>, mfn: number): void {
     const ft = this.memory.frameTable;
     if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
     ft.owner[mfn] = FRAME_FREE;
@@ -327,7 +334,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.destroyDomain} */
-  destroyDomain(domain: Domain): void {
+  destroyDomain(domain: Domain<A>): void {
     if (this.domainMap.get(domain.id) !== domain) return;
     evtchnDestroy(this, domain);
     grantReleaseMappings(this, domain);
@@ -390,7 +397,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.shutdownDomain} */
-  shutdownDomain(domain: Domain, reason: ShutdownReason, message?: string): void {
+  shutdownDomain(domain: Domain<A>, reason: ShutdownReason, message?: string): void {
     if (domain.isDead) return;
     if (domain.shutdownCode === null) domain.shutdownCode = reason;
     const reported = domain.shutdownCode as ShutdownReason;
@@ -416,35 +423,35 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.findDomain} */
-  findDomain(domid: number, caller: Domain): Domain | null {
+  findDomain(domid: number, caller: Domain<A>): Domain<A> | null {
     if (domid === DomId.SELF) return caller;
     const d = this.domainMap.get(domid);
     return d === undefined || d.state === DomainState.Dying ? null : d;
   }
 
   /** {@inheritDoc Machine.blockVcpu} */
-  blockVcpu(vcpu: Vcpu): void {
+  blockVcpu(vcpu: Vcpu<A>): void {
     this.scheduler.block(vcpu);
   }
 
   /** {@inheritDoc Machine.wakeVcpu} */
-  wakeVcpu(vcpu: Vcpu): void {
+  wakeVcpu(vcpu: Vcpu<A>): void {
     this.scheduler.wake(vcpu);
   }
 
   /** {@inheritDoc Machine.yieldVcpu} */
-  yieldVcpu(_vcpu: Vcpu): void {
+  yieldVcpu(_vcpu: Vcpu<A>): void {
     this.scheduler.yield();
   }
 
   /** {@inheritDoc Machine.pauseVcpu} */
-  pauseVcpu(vcpu: Vcpu): void {
+  pauseVcpu(vcpu: Vcpu<A>): void {
     vcpu.pauseCount++;
     if (vcpu.state === VcpuState.Runnable) vcpu.setRunstate(3, this.clock.now); // RUNSTATE_offline
   }
 
   /** {@inheritDoc Machine.unpauseVcpu} */
-  unpauseVcpu(vcpu: Vcpu): void {
+  unpauseVcpu(vcpu: Vcpu<A>): void {
     if (vcpu.pauseCount === 0) return;
     vcpu.pauseCount--;
     if (vcpu.pauseCount === 0 && vcpu.state === VcpuState.Runnable) {
@@ -458,14 +465,14 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc Machine.notifyPort} */
-  notifyPort(domain: Domain, port: number): void {
+  notifyPort(domain: Domain<A>, port: number): void {
     const table = domain.eventChannels;
     if (!table.isValid(port)) return;
     evtchnSetPending(this, domain, table.notifyVcpu[port], port);
   }
 
   /** {@inheritDoc Machine.dispatchHypercall} */
-  dispatchHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): number | bigint {
+  dispatchHypercall(vcpu: Vcpu<A>, nr: number, args: HypercallArgs): number | bigint {
     const entry =
       Number.isInteger(nr) && nr >= 0 && nr < NR_HYPERCALLS ? this.hypercalls[nr] : undefined;
     if (entry === undefined) return -Errno.ENOSYS;
@@ -507,7 +514,7 @@ export class HvMachine implements Machine, SchedulerHost {
   }
 
   /** {@inheritDoc SchedulerHost.runSlice} */
-  runSlice(vcpu: Vcpu, budget: number): number {
+  runSlice(vcpu: Vcpu<A>, budget: number): number {
     const domain = vcpu.domain;
     const scheduler = this.scheduler;
     const clock = this.clock;
@@ -577,10 +584,10 @@ function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-function buildTable(
-  sources: [string, readonly HypercallEntry[]][],
-): ReadonlyArray<HypercallEntry | undefined> {
-  const table: (HypercallEntry | undefined)[] = new Array(NR_HYPERCALLS).fill(undefined);
+function buildTable<A extends ArchTypes>(
+  sources: [string, readonly HypercallEntry<A>[]][],
+): ReadonlyArray<HypercallEntry<A> | undefined> {
+  const table: (HypercallEntry<A> | undefined)[] = new Array(NR_HYPERCALLS).fill(undefined);
   const declaredBy: string[] = [];
   for (const [source, entries] of sources) {
     for (const e of entries) {

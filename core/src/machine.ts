@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ArchPlugin } from "./arch-plugin.js";
+import type { ArchPlugin, ArchTypes } from "./arch-plugin.js";
 import type { Domain, DomainState, ShutdownReason } from "./domain.js";
 import type { PhysicalMemory } from "./memory.js";
 import type { HypercallArgs, HypercallEntry } from "./hypercall.js";
@@ -89,14 +89,17 @@ export interface ConsoleSink {
   hypervisorMessage(line: string): void;
 }
 
-/** The machine as handlers and plugins see it. */
-export interface Machine {
+/**
+ * The machine as handlers and plugins see it. `A`: the arch's state types; an arch's own
+ * code sees `Machine<A>`, whose domains and vCPUs carry its state types.
+ */
+export interface Machine<A extends ArchTypes = ArchTypes> {
   /** The arch plugin this machine runs. */
-  readonly arch: ArchPlugin;
+  readonly arch: ArchPlugin<A>;
   /** All machine memory and the frame table. */
   readonly memory: PhysicalMemory;
   /** Domains by id. */
-  readonly domains: ReadonlyMap<number, Domain>;
+  readonly domains: ReadonlyMap<number, Domain<A>>;
   /** Where console output goes. */
   readonly console: ConsoleSink;
   /** Virtual time in nanoseconds since machine start. Advances only with the model. */
@@ -108,7 +111,7 @@ export interface Machine {
   /** Virtual clock and timer queue (the event loop's time). */
   readonly clock: VirtualClock;
   /** The merged hypercall table, indexed by hypercall number. */
-  readonly hypercalls: ReadonlyArray<HypercallEntry | undefined>;
+  readonly hypercalls: ReadonlyArray<HypercallEntry<A> | undefined>;
 
   /**
    * Creates an empty domain (no memory, `vcpus` vCPUs created through the arch plugin,
@@ -119,14 +122,14 @@ export interface Machine {
     mode: GuestMode;
     vcpus: number;
     id?: number;
-  }): Domain;
+  }): Domain<A>;
 
   /**
    * Allocates `count` free machine frames to `domain` (owner set, contents zeroed) and
    * returns their MFNs in ascending order. Returns null when there is not enough memory
    * or the domain would exceed `maxPages`.
    */
-  allocFrames(domain: Domain, count: number): number[] | null;
+  allocFrames(domain: Domain<A>, count: number): number[] | null;
 
   /** Number of machine frames no one owns. */
   freeFrameCount(): number;
@@ -137,7 +140,7 @@ export interface Machine {
    * bound it, as Xen's `domain_kill` does. Used when building a domain fails, and by the
    * toolstack's destroydomain.
    */
-  destroyDomain(domain: Domain): void;
+  destroyDomain(domain: Domain<A>): void;
 
   /**
    * Allocates one extent for `domain`: 2^`order` free machine frames, contiguous and
@@ -147,14 +150,14 @@ export interface Machine {
    * refuses to go over `maxPages`. Returns the first MFN, or −1 (out of memory, over
    * max_pages, bad order).
    */
-  allocExtent(domain: Domain, order: number, limit: number, noRefcount?: boolean): number;
+  allocExtent(domain: Domain<A>, order: number, limit: number, noRefcount?: boolean): number;
 
   /**
    * Gives machine frame `mfn`, owned by `domain`, back to the free pool: owner, counts
    * and flags cleared, `domain.totPages` decremented. The caller has checked that nothing
    * references it. Does nothing for a frame `domain` does not own.
    */
-  freeFrame(domain: Domain, mfn: number): void;
+  freeFrame(domain: Domain<A>, mfn: number): void;
 
   /**
    * Allocates `count` free machine frames owned by the hypervisor (DOMID_XEN, e.g. the
@@ -170,32 +173,32 @@ export interface Machine {
    * VIRQ_DOM_EXC is raised for domain 0 (its global handler) if it bound it, as Xen's
    * `__domain_finalise_shutdown` does, so a toolstack learns of it.
    */
-  shutdownDomain(domain: Domain, reason: ShutdownReason, message?: string): void;
+  shutdownDomain(domain: Domain<A>, reason: ShutdownReason, message?: string): void;
 
   /**
    * The domain a hypercall's domid argument names, as Xen's `rcu_lock_domain_by_any_id`:
    * DOMID_SELF is `caller`; a dying or unknown id gives null (the caller returns −ESRCH).
    */
-  findDomain(domid: number, caller: Domain): Domain | null;
+  findDomain(domid: number, caller: Domain<A>): Domain<A> | null;
 
   /** Blocks `vcpu` until {@link Machine.wakeVcpu} (an event, a timer). */
-  blockVcpu(vcpu: Vcpu): void;
+  blockVcpu(vcpu: Vcpu<A>): void;
 
   /** Makes a blocked `vcpu` runnable again (no effect on running or down vCPUs). */
-  wakeVcpu(vcpu: Vcpu): void;
+  wakeVcpu(vcpu: Vcpu<A>): void;
 
   /** Ends `vcpu`'s current quantum (SCHEDOP_yield); it stays runnable. */
-  yieldVcpu(vcpu: Vcpu): void;
+  yieldVcpu(vcpu: Vcpu<A>): void;
 
   /**
    * Pauses `vcpu` from the host (Xen's `vcpu_pause_nosync`): it is not scheduled until as
    * many {@link Machine.unpauseVcpu} calls; its runstate reads offline meanwhile. A vCPU
    * that pauses itself (from a hypercall it is making) stops at the end of that exit.
    */
-  pauseVcpu(vcpu: Vcpu): void;
+  pauseVcpu(vcpu: Vcpu<A>): void;
 
   /** Takes back one {@link Machine.pauseVcpu}. */
-  unpauseVcpu(vcpu: Vcpu): void;
+  unpauseVcpu(vcpu: Vcpu<A>): void;
 
   /**
    * Ends the current {@link Machine.run} after the running vCPU's current exit: it
@@ -209,7 +212,7 @@ export interface Machine {
    * / wake-up steps (`evtchnSetPending` in event-channel.ts). Invalid, free or reserved
    * ports are ignored.
    */
-  notifyPort(domain: Domain, port: number): void;
+  notifyPort(domain: Domain<A>, port: number): void;
 
   /**
    * Dispatches hypercall `nr` made by `vcpu` through the table (what the run loop does on
@@ -218,7 +221,7 @@ export interface Machine {
    * then the handler. Never throws: a handler that throws (an hvkit bug) crashes the
    * calling domain with an "internal error" message naming the hypercall.
    */
-  dispatchHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): number | bigint;
+  dispatchHypercall(vcpu: Vcpu<A>, nr: number, args: HypercallArgs): number | bigint;
 
   /**
    * Runs the machine: vCPUs round-robin in quanta, hypercalls dispatched, timers fired,

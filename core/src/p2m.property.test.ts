@@ -7,9 +7,10 @@ import { readGuestU64, StructBuffer, writeGuestStruct, writeGuestU64 } from "./g
 import { FRAME_FREE } from "./memory.js";
 import { m2pGet } from "./p2m.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "./testing/fake-machine.js";
+import { TEST_LP64_LE } from "./testing/data-models.js";
 
-const RES = XEN_MEMORY_RESERVATION.layout("x86_64");
-const EXCH = XEN_MEMORY_EXCHANGE.layout("x86_64");
+const RES = XEN_MEMORY_RESERVATION.layout(TEST_LP64_LE);
+const EXCH = XEN_MEMORY_EXCHANGE.layout(TEST_LP64_LE);
 const LIST = DATA_VA + 0x1000n;
 const OUT = DATA_VA + 0x1800n;
 

@@ -9,7 +9,7 @@ import {
   i16,
   i64,
   pad,
-  perModel,
+  archPart,
   u16,
   u32,
   u64,
@@ -22,9 +22,10 @@ import {
 } from "./structs.js";
 import { StructPathError } from "./errors.js";
 import { PhysicalMemory } from "./memory.js";
+import { TEST_LP64_LE, TEST_LP64_BE, TEST_ILP32 } from "./testing/data-models.js";
 
 // A toy struct exercising every rule: 64-bit alignment per model, long/handle widths,
-// nested union, array of structs, char array, padding, per-model types.
+// nested union, array of structs, char array, padding, an arch hole.
 const INNER = defineStruct("inner", "test", {
   a: field(u8, "a"),
   b: field(u64, "b"),
@@ -43,14 +44,14 @@ const TOY = defineStruct("toy", "test", {
   inner: field(array(INNER, 2), "array of structs"),
   name: field(chars(8), "text"),
   gap: field(pad(3), "padding"),
-  pm: field(perModel({ x86_32: u8, x86_64: u32, ia64: u16, ppc64: u64 }), "per model"),
+  pm: field(archPart("xenCallback"), "the model's xen_callback_t"),
   pfn: field(xenPfn, "pfn"),
   al: field(aligned(i64, 8), "aligned 8 everywhere"),
 });
 
 describe("struct layout rules", () => {
-  it("lays out ILP32 with 4-byte alignment of 64-bit ints on x86_32", () => {
-    const l = TOY.layout("x86_32");
+  it("lays out ILP32 with 4-byte alignment of 64-bit ints", () => {
+    const l = TOY.layout(TEST_ILP32);
     expect(l.offsetOf("q")).toBe(4);
     expect(l.offsetOf("l")).toBe(12);
     expect(l.sizeOf("l")).toBe(4);
@@ -64,15 +65,16 @@ describe("struct layout rules", () => {
     expect(l.offsetOf("inner[1].b")).toBe(52);
     expect(l.offsetOf("name")).toBe(60);
     expect(l.offsetOf("gap")).toBe(68);
-    expect(l.offsetOf("pm")).toBe(71);
-    expect(l.offsetOf("pfn")).toBe(72);
-    expect(l.offsetOf("al")).toBe(80);
+    expect(l.offsetOf("pm")).toBe(72); // the model's {cs, ip}: 8 bytes, aligned 4
+    expect(l.offsetOf("pm.ip")).toBe(76);
+    expect(l.offsetOf("pfn")).toBe(80);
+    expect(l.offsetOf("al")).toBe(88);
     expect(l.align).toBe(8);
-    expect(l.size).toBe(88);
+    expect(l.size).toBe(96);
   });
 
-  it("lays out LP64 with natural alignment on x86_64", () => {
-    const l = TOY.layout("x86_64");
+  it("lays out LP64 with natural alignment", () => {
+    const l = TOY.layout(TEST_LP64_LE);
     expect(l.offsetOf("q")).toBe(8);
     expect(l.offsetOf("l")).toBe(16);
     expect(l.offsetOf("h")).toBe(24);
@@ -82,26 +84,27 @@ describe("struct layout rules", () => {
     expect(l.sizeOf("inner.0")).toBe(16);
     expect(l.offsetOf("name")).toBe(80);
     expect(l.offsetOf("gap")).toBe(88);
-    expect(l.offsetOf("pm")).toBe(92); // u32 on x86_64
-    expect(l.offsetOf("pfn")).toBe(96);
-    expect(l.size).toBe(112);
+    expect(l.offsetOf("pm")).toBe(96); // the model's unsigned long
+    expect(l.sizeOf("pm")).toBe(8);
+    expect(l.offsetOf("pfn")).toBe(104);
+    expect(l.size).toBe(120);
   });
 
   it("caches layouts per model", () => {
-    expect(TOY.layout("ia64")).toBe(TOY.layout("ia64"));
-    expect(TOY.layout("ia64")).not.toBe(TOY.layout("x86_64"));
+    expect(TOY.layout(TEST_ILP32)).toBe(TOY.layout(TEST_ILP32));
+    expect(TOY.layout(TEST_ILP32)).not.toBe(TOY.layout(TEST_LP64_LE));
   });
 
   it("reads and writes in the model's byte order", () => {
     const buf = new DataView(new ArrayBuffer(256));
-    const be = TOY.layout("ppc64");
+    const be = TOY.layout(TEST_LP64_BE);
     be.set(buf, 16, "q", 0x0102030405060708n);
     expect(buf.getUint8(16 + 8)).toBe(1);
     expect(be.get(buf, 16, "q")).toBe(0x0102030405060708n);
     be.set(buf, 16, "s", -2);
     expect(be.get(buf, 16, "s")).toBe(-2);
     expect(buf.getUint8(16 + be.offsetOf("s"))).toBe(0xff);
-    const le = TOY.layout("x86_64");
+    const le = TOY.layout(TEST_LP64_LE);
     le.set(buf, 0, "u.big.1", 0x11223344);
     expect(buf.getUint8(le.offsetOf("u.big.1"))).toBe(0x44);
     expect(le.get(buf, 0, "u.big.1")).toBe(0x11223344);
@@ -109,17 +112,17 @@ describe("struct layout rules", () => {
 
   it("returns number for <=32-bit fields and bigint for 64-bit ones, per model", () => {
     const buf = new DataView(new ArrayBuffer(256));
-    TOY.layout("x86_32").set(buf, 0, "l", 0xfffffffffn);
-    expect(TOY.layout("x86_32").get(buf, 0, "l")).toBe(0xffffffff);
-    TOY.layout("x86_64").set(buf, 0, "l", -1);
-    expect(TOY.layout("x86_64").get(buf, 0, "l")).toBe(0xffffffffffffffffn);
-    expect(TOY.layout("x86_64").getNumber(buf, 0, "s")).toBe(0);
-    expect(TOY.layout("x86_32").getBigInt(buf, 0, "l")).toBe(0xffffffffn);
+    TOY.layout(TEST_ILP32).set(buf, 0, "l", 0xfffffffffn);
+    expect(TOY.layout(TEST_ILP32).get(buf, 0, "l")).toBe(0xffffffff);
+    TOY.layout(TEST_LP64_LE).set(buf, 0, "l", -1);
+    expect(TOY.layout(TEST_LP64_LE).get(buf, 0, "l")).toBe(0xffffffffffffffffn);
+    expect(TOY.layout(TEST_LP64_LE).getNumber(buf, 0, "s")).toBe(0);
+    expect(TOY.layout(TEST_ILP32).getBigInt(buf, 0, "l")).toBe(0xffffffffn);
   });
 
   it("truncates stores to the field width", () => {
     const buf = new DataView(new ArrayBuffer(256));
-    const l = TOY.layout("x86_64");
+    const l = TOY.layout(TEST_LP64_LE);
     l.set(buf, 0, "c", 0x1ff);
     expect(l.get(buf, 0, "c")).toBe(0xff);
     l.set(buf, 0, "u.small", 0x12345);
@@ -129,7 +132,7 @@ describe("struct layout rules", () => {
 
   it("reads and writes char arrays as NUL-terminated text", () => {
     const buf = new DataView(new ArrayBuffer(256));
-    const l = TOY.layout("x86_64");
+    const l = TOY.layout(TEST_LP64_LE);
     l.setString(buf, 0, "name", "abcdefghij");
     expect(l.getString(buf, 0, "name")).toBe("abcdefg");
     expect(buf.getUint8(l.offsetOf("name") + 7)).toBe(0);
@@ -139,7 +142,7 @@ describe("struct layout rules", () => {
   });
 
   it("rejects bad paths and wrong accessors with StructPathError", () => {
-    const l = TOY.layout("x86_64");
+    const l = TOY.layout(TEST_LP64_LE);
     expect(() => l.offsetOf("nope")).toThrow(StructPathError);
     expect(() => l.offsetOf("inner.2")).toThrow(StructPathError);
     expect(() => l.offsetOf("c.x")).toThrow(StructPathError);
@@ -155,24 +158,24 @@ describe("struct layout rules", () => {
       { a: field(u8, "a"), b: field(u64, "b"), c: field(u32, "c") },
       { packed: true },
     );
-    expect(P.layout("x86_64").offsetOf("b")).toBe(1);
-    expect(P.layout("x86_64").size).toBe(13);
+    expect(P.layout(TEST_LP64_LE).offsetOf("b")).toBe(1);
+    expect(P.layout(TEST_LP64_LE).size).toBe(13);
   });
 
   it("lists paths with arrays of structs expanded at element 0", () => {
-    expect(TOY.layout("x86_64").paths()).toContain("inner.0.b");
-    expect(TOY.layout("x86_64").paths()).toContain("inner.1");
-    expect(TOY.layout("x86_64").paths()).toContain("u.big");
+    expect(TOY.layout(TEST_LP64_LE).paths()).toContain("inner.0.b");
+    expect(TOY.layout(TEST_LP64_LE).paths()).toContain("inner.1");
+    expect(TOY.layout(TEST_LP64_LE).paths()).toContain("u.big");
   });
 });
 
 describe("StructRef (structAt)", () => {
   it("binds a layout to one struct in machine memory", () => {
     const mem = new PhysicalMemory(4096, 2, "big");
-    const ref = structAt(TOY.layout("ppc64"), mem, 4096 + 8);
+    const ref = structAt(TOY.layout(TEST_LP64_BE), mem, 4096 + 8);
     ref.set("q", 0x1122334455667788n);
     ref.setString("name", "hv");
-    expect(mem.bytes[4096 + 8 + TOY.layout("ppc64").offsetOf("q")]).toBe(0x11);
+    expect(mem.bytes[4096 + 8 + TOY.layout(TEST_LP64_BE).offsetOf("q")]).toBe(0x11);
     expect(ref.get("q")).toBe(0x1122334455667788n);
     expect(ref.getNumber("c")).toBe(0);
     expect(ref.getBigInt("s")).toBe(0n);

@@ -4,16 +4,21 @@
  * Xen's public structs are C structs; the same declaration has a different layout for a
  * 32-bit x86 guest, a 64-bit x86 guest, IA-64 and big-endian PowerPC. hvkit writes each
  * struct once, as data ({@link defineStruct}), with a doc string per field explaining the
- * ABI, and computes the layout per {@link DataModelName} the first time it is asked for
+ * ABI, and computes the layout per {@link DataModel} the first time it is asked for
  * ({@link StructDef.layout}), following the C rules gcc applies for that target:
  *
  * - each field sits at the next multiple of its alignment; a struct's alignment is its
  *   largest field alignment and its size is rounded up to it; a union's members all sit
  *   at offset 0;
- * - `x86_32` is ILP32 with the i386 System V quirk that 64-bit integers are aligned to 4
- *   inside structs; `x86_64` and `ia64` are LP64 little-endian; `ppc64` is LP64 big-endian;
  * - `long`, pointers, guest handles, `xen_pfn_t` and `xen_ulong_t` take their size from
- *   the model ({@link DATA_MODELS}).
+ *   the model, 64-bit integers their alignment inside structs ({@link DataModel.int64Align});
+ * - where Xen's common headers leave a hole for the arch (`struct arch_vcpu_info`,
+ *   `struct arch_shared_info`, `xen_callback_t`), the common struct declares an
+ *   {@link archPart} and the model supplies the type ({@link DataModel.archParts}).
+ *
+ * The core knows no data model by name: each arch plugin contributes its own
+ * (`ArchPlugin.dataModel`), so a new port defines its model in its own package and every
+ * common struct lays itself out for it. Layouts are cached per model object.
  *
  * Paths name a field from the struct's top: names joined by dots, array elements by their
  * index as a path segment (`"vcpu_info.3.evtchn_upcall_mask"`, `"evtchn_pending.0"`,
@@ -31,18 +36,57 @@ import { StructPathError } from "./errors.js";
 import type { PhysicalMemory } from "./memory.js";
 
 /**
- * The C data models Xen's public structs are laid out in: `x86_32` (ILP32, 64-bit fields
- * aligned to 4), `x86_64`, `ia64` (LP64, little-endian), `ppc64` (LP64, big-endian).
+ * The holes Xen's common headers leave for each arch to fill, as the arch's data model
+ * fills them. A common struct names one with {@link archPart}; sources are xen.h (the
+ * `arch` members of `struct vcpu_info` and `struct shared_info`) and callback.h
+ * (`xen_callback_t`, which each arch header typedefs).
  */
-export type DataModelName = "x86_32" | "x86_64" | "ia64" | "ppc64";
+export interface ArchParts {
+  /**
+   * `struct arch_vcpu_info`: the arch state in every vCPU's vcpu_info (x86: the page-fault
+   * address CR2, padded so vcpu_info is 64 bytes). May be an empty struct (size 0, as GNU C
+   * lays out `struct {}`), as on IA-64 and PowerPC.
+   */
+  readonly archVcpuInfo: StructDef;
+  /**
+   * `struct arch_shared_info`: the arch tail of shared_info (x86: the guest's p2m
+   * description for toolstacks; PowerPC: the boot timebase).
+   */
+  readonly archSharedInfo: StructDef;
+  /**
+   * `xen_callback_t`: how a callback entry point is given to CALLBACKOP_register (x86_32:
+   * a `{cs, eip}` far pointer; most arches: an `unsigned long` address).
+   */
+  readonly xenCallback: FieldType;
+}
 
-/** Every data model, in a fixed order (for tests and tools that walk them all). */
-export const DATA_MODEL_NAMES: readonly DataModelName[] = ["x86_32", "x86_64", "ia64", "ppc64"];
+/** A size the arch's public headers state for one struct in a data model. */
+export interface PublishedSize {
+  /** The struct. */
+  readonly struct: StructDef;
+  /** `sizeof` as the headers (or their BUILD_BUG_ONs) give it, in bytes. */
+  readonly size: number;
+}
 
-/** What a data model fixes about C types: sizes of the model-dependent types and byte order. */
+/**
+ * A C data model Xen's public structs are laid out in, contributed by an arch plugin
+ * (`ArchPlugin.dataModel`). It fixes what C leaves to the target (type widths, 64-bit
+ * alignment, byte order) and everything of Xen's ABI that differs per arch: the arch parts
+ * of the common structs, the number of vcpu_info slots in shared_info, where the wall
+ * clock's high word lives, and the arch's own structs (its `vcpu_guest_context` first).
+ *
+ * A porter writes one per guest ABI (x86 has two: `x86_32` and `x86_64`), from the arch's
+ * public header (`xen/include/public/arch-<arch>.h`) and its psABI; the arch package's
+ * golden-layout test then checks every common struct and every struct in
+ * {@link DataModel.structs} against gcc where a compiler for the target exists. Layouts
+ * are computed once per model object, so a model must be created once and not mutated.
+ */
 export interface DataModel {
-  /** The model's name. */
-  readonly name: DataModelName;
+  /**
+   * The model's name (e.g. `x86_64`, `x86_32`, `ppc64`): names layouts in messages and
+   * golden data. Unique among the models hvkit loads.
+   */
+  readonly name: string;
   /** True for little-endian byte order. */
   readonly littleEndian: boolean;
   /** `sizeof(long)` (also its alignment). */
@@ -50,66 +94,52 @@ export interface DataModel {
   /** `sizeof(void *)` (also its alignment). */
   readonly pointer: 4 | 8;
   /**
-   * `sizeof(XEN_GUEST_HANDLE(T))`: a struct wrapping one pointer on x86 and IA-64. On
-   * PowerPC Xen padded every handle to 8 bytes so 32-bit and 64-bit guests share one
-   * layout (arch-powerpc.h); ppc64 pointers are 8 anyway.
+   * `sizeof(XEN_GUEST_HANDLE(T))`: a struct wrapping one pointer on most arches; PowerPC
+   * Xen padded every handle to 8 bytes so 32-bit and 64-bit guests share one layout.
    */
   readonly handle: 4 | 8;
   /** `sizeof(xen_pfn_t)`: `unsigned long` on x86 and IA-64; 8 bytes on PowerPC. */
   readonly xenPfn: 4 | 8;
-  /** `sizeof(xen_ulong_t)`: `unsigned long` on x86 and IA-64; `uint64_t` on PowerPC. */
+  /**
+   * `sizeof(xen_ulong_t)`: `unsigned long` on x86 and IA-64; `uint64_t` on PowerPC. Also
+   * the event-channel word of the 2-level ABI: shared_info holds `xenUlong * 8` pending
+   * and mask words of `xenUlong * 8` bits each, so a domain has `(xenUlong * 8)²` ports.
+   */
   readonly xenUlong: 4 | 8;
   /** Alignment of 64-bit integers inside structs: 4 on i386 System V, 8 elsewhere. */
   readonly int64Align: 4 | 8;
+  /**
+   * `XEN_LEGACY_MAX_VCPUS`: how many vcpu_info slots shared_info holds (32 on x86 and
+   * PowerPC, 64 on IA-64). vCPUs beyond it have no vcpu_info until they register one.
+   */
+  readonly legacyMaxVcpus: number;
+  /**
+   * True when shared_info's `wc_sec_hi` (the wall clock's high 32 seconds bits) lives in
+   * the arch part (`arch.wc_sec_hi`) rather than after `wc_nsec`: only 32-bit x86 does
+   * this, for lack of room in its common part. The arch's
+   * {@link ArchParts.archSharedInfo} must then have a `wc_sec_hi` field.
+   */
+  readonly wcSecHiInArch: boolean;
+  /** The types that fill the common structs' arch holes. */
+  readonly archParts: ArchParts;
+  /**
+   * The arch's `struct vcpu_guest_context` (VCPUOP_initialise, domctl
+   * get/setvcpucontext), laid out in this model. Absent while a port has not defined it.
+   */
+  readonly vcpuGuestContext?: StructDef;
+  /**
+   * Every named struct of the arch's own ABI in this model (the arch parts, the
+   * vcpu_guest_context and whatever the arch's hypercalls take), each once. With the common
+   * catalog (`ABI_STRUCTS`) this is what the golden-layout test checks for the model.
+   */
+  readonly structs: readonly StructDef[];
+  /**
+   * Sizes the arch's headers publish for structs in this model (start_info, vcpu_info,
+   * vcpu_guest_context ...). The conformance suite checks each against the layout, so a
+   * model that drifts from its ABI fails where a guest would.
+   */
+  readonly publishedSizes: readonly PublishedSize[];
 }
-
-/**
- * The four data models. Sources: the i386 and x86-64 System V psABIs (gcc's behaviour
- * is what the golden tests check), Xen's arch-x86/xen-x86_32.h and xen-x86_64.h,
- * arch-ia64.h (Xen ≤ 4.1) and arch-powerpc.h (Xen ≤ 3.2).
- */
-export const DATA_MODELS: Readonly<Record<DataModelName, DataModel>> = {
-  x86_32: {
-    name: "x86_32",
-    littleEndian: true,
-    long: 4,
-    pointer: 4,
-    handle: 4,
-    xenPfn: 4,
-    xenUlong: 4,
-    int64Align: 4,
-  },
-  x86_64: {
-    name: "x86_64",
-    littleEndian: true,
-    long: 8,
-    pointer: 8,
-    handle: 8,
-    xenPfn: 8,
-    xenUlong: 8,
-    int64Align: 8,
-  },
-  ia64: {
-    name: "ia64",
-    littleEndian: true,
-    long: 8,
-    pointer: 8,
-    handle: 8,
-    xenPfn: 8,
-    xenUlong: 8,
-    int64Align: 8,
-  },
-  ppc64: {
-    name: "ppc64",
-    littleEndian: false,
-    long: 8,
-    pointer: 8,
-    handle: 8,
-    xenPfn: 8,
-    xenUlong: 8,
-    int64Align: 8,
-  },
-};
 
 // ---------------------------------------------------------------------------------------
 // Field types
@@ -163,17 +193,20 @@ export interface AlignedType {
   readonly align: number;
 }
 
-/** A field whose type differs between data models (e.g. the arch part of shared_info). */
-export interface PerModelType {
+/**
+ * A hole for the arch: the field's type is the data model's {@link DataModel.archParts}
+ * member `part` (e.g. the `arch` member of vcpu_info is `archPart("archVcpuInfo")`).
+ */
+export interface ArchPartType {
   /** Discriminant. */
-  readonly kind: "per-model";
-  /** The type in each model. */
-  readonly types: Readonly<Record<DataModelName, FieldType>>;
+  readonly kind: "arch-part";
+  /** Which of the model's arch parts fills the hole. */
+  readonly part: keyof ArchParts;
 }
 
 /** Any field type: scalars, text, arrays, padding, nested structs/unions ({@link StructDef}). */
 export type FieldType =
-  IntType | CharsType | ArrayType | PadType | AlignedType | PerModelType | StructDef;
+  IntType | CharsType | ArrayType | PadType | AlignedType | ArchPartType | StructDef;
 
 /** One field of a struct: its type and the prose explaining it. */
 export interface FieldSpec {
@@ -186,8 +219,11 @@ export interface FieldSpec {
 /** A struct's fields in declaration order (object key order is preserved). */
 export type FieldMap = Readonly<Record<string, FieldSpec>>;
 
-/** Fields, either the same in every model or computed from the model (x86_32 vs x86_64 registers). */
-export type FieldsSource = FieldMap | ((model: DataModelName) => FieldMap);
+/**
+ * Fields, either the same in every model or computed from the model (array lengths such
+ * as {@link DataModel.legacyMaxVcpus}, or an arch's 32- and 64-bit register files).
+ */
+export type FieldsSource = FieldMap | ((model: DataModel) => FieldMap);
 
 function int(width: IntType["width"], signed: boolean): IntType {
   return { kind: "int", width, signed };
@@ -199,7 +235,7 @@ export const u8: IntType = int(1, false);
 export const u16: IntType = int(2, false);
 /** `uint32_t`. */
 export const u32: IntType = int(4, false);
-/** `uint64_t` (aligned to 4 on x86_32). */
+/** `uint64_t` (aligned inside structs to the model's {@link DataModel.int64Align}). */
 export const u64: IntType = int(8, false);
 /** `int8_t`. */
 export const i8: IntType = int(1, true);
@@ -207,7 +243,7 @@ export const i8: IntType = int(1, true);
 export const i16: IntType = int(2, true);
 /** `int32_t`. */
 export const i32: IntType = int(4, true);
-/** `int64_t` (aligned to 4 on x86_32). */
+/** `int64_t` (aligned inside structs to the model's {@link DataModel.int64Align}). */
 export const i64: IntType = int(8, true);
 /** C `unsigned long`. */
 export const ulong: IntType = int("long", false);
@@ -248,9 +284,9 @@ export function aligned(type: FieldType, align: number): AlignedType {
   return { kind: "aligned", type, align };
 }
 
-/** A field whose type depends on the data model. */
-export function perModel(types: Record<DataModelName, FieldType>): PerModelType {
-  return { kind: "per-model", types };
+/** A hole the data model fills with its arch part `part` (see {@link ArchParts}). */
+export function archPart(part: keyof ArchParts): ArchPartType {
+  return { kind: "arch-part", part };
 }
 
 /** A field: its type and its documentation. */
@@ -275,7 +311,7 @@ export interface StructOptions {
 export class StructDef {
   /** Discriminant, so a StructDef is a {@link FieldType}. */
   readonly kind = "record";
-  private readonly layouts = new Map<DataModelName, StructLayout>();
+  private readonly layouts = new WeakMap<DataModel, StructLayout>();
 
   /**
    * @param name - the C name (`start_info`), used in messages and golden data.
@@ -293,15 +329,15 @@ export class StructDef {
   ) {}
 
   /** The fields as declared for `model`. */
-  fields(model: DataModelName): FieldMap {
+  fields(model: DataModel): FieldMap {
     return typeof this.source === "function" ? this.source(model) : this.source;
   }
 
   /** The layout in `model`, computed on first use and cached. */
-  layout(model: DataModelName): StructLayout {
+  layout(model: DataModel): StructLayout {
     let l = this.layouts.get(model);
     if (l === undefined) {
-      l = new StructLayout(this, DATA_MODELS[model], layoutRecord(this, DATA_MODELS[model]));
+      l = new StructLayout(this, model, layoutRecord(this, model));
       this.layouts.set(model, l);
     }
     return l;
@@ -441,10 +477,10 @@ function layoutType(type: FieldType, model: DataModel): LayoutNode {
       const align = Math.max(inner.align, type.align);
       return { ...inner, align, size: alignUp(inner.size, align) };
     }
-    case "per-model":
-      return layoutType(type.types[model.name], model);
+    case "arch-part":
+      return layoutType(model.archParts[type.part], model);
     case "record":
-      return type.layout(model.name).root;
+      return type.layout(model).root;
   }
 }
 
@@ -452,7 +488,7 @@ function layoutRecord(def: StructDef, model: DataModel): LayoutNode {
   const children = new Map<string, { offset: number; node: LayoutNode }>();
   let end = 0;
   let align = 1;
-  for (const [name, spec] of Object.entries(def.fields(model.name))) {
+  for (const [name, spec] of Object.entries(def.fields(model))) {
     if (/^\d+$/.test(name) || name.includes("."))
       throw new StructPathError(`${def.name}: bad field name "${name}"`);
     const node = layoutType(spec.type, model);

@@ -5,7 +5,7 @@ import { evtchnBindVirq, evtchnIsPending } from "./event-channel.js";
 import { writeGuestU64 } from "./guest-memory.js";
 import type { Domain } from "./domain.js";
 import type { HvMachine } from "./machine-impl.js";
-import { fakeVcpu, mapFakePages } from "./testing/fake-arch.js";
+import { fakeVcpu, mapFakePages, type FakeTypes } from "./testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "./testing/fake-machine.js";
 import {
   DEFAULT_BOOT_WALLCLOCK,
@@ -18,23 +18,24 @@ import {
   vcpuTimers,
 } from "./time.js";
 import { VcpuState } from "./vcpu.js";
+import { TEST_ILP32, TEST_LP64_LE } from "./testing/data-models.js";
 
 const SI_VA = 0x40000n;
 
 /** A fake domain with a shared_info page of its own. */
-function domainWithSharedInfo(machine: HvMachine, vcpus = 1): Domain {
+function domainWithSharedInfo(machine: HvMachine<FakeTypes>, vcpus = 1): Domain<FakeTypes> {
   const d = addFakeDomain(machine, { vcpus });
   d.sharedInfoMfn = mapFakePages(machine, d, SI_VA, 1)[0];
   return d;
 }
 
-function timeInfo(machine: HvMachine, d: Domain, vcpu = 0) {
-  const t = VCPU_TIME_INFO.layout("x86_64");
+function timeInfo(machine: HvMachine<FakeTypes>, d: Domain<FakeTypes>, vcpu = 0) {
+  const t = VCPU_TIME_INFO.layout(TEST_LP64_LE);
   const at =
     d.sharedInfoMfn * 4096 +
-    SHARED_INFO.layout("x86_64").offsetOf("vcpu_info") +
-    vcpu * 64 +
-    VCPU_INFO.layout("x86_64").offsetOf("time");
+    SHARED_INFO.layout(TEST_LP64_LE).offsetOf("vcpu_info") +
+    vcpu * VCPU_INFO.layout(TEST_LP64_LE).size +
+    VCPU_INFO.layout(TEST_LP64_LE).offsetOf("time");
   const view = machine.memory.view;
   return {
     version: t.getNumber(view, at, "version"),
@@ -114,7 +115,7 @@ describe("vcpu_time_info", () => {
     fakeVcpu(b.vcpus[0]).push({ kind: "compute", instructions: 300 });
     machine.run({ maxInstructions: 550 });
     // Turns alternate a, b, a, b, a, b: each record was rewritten at its vCPU's last turn.
-    const lastTurn = (d: Domain) =>
+    const lastTurn = (d: Domain<FakeTypes>) =>
       Math.max(...arch.trace.filter((r) => r.domain === d.id).map((r) => r.at));
     expect(timeInfo(machine, a)).toMatchObject({ version: 6, system: BigInt(lastTurn(a)) });
     expect(timeInfo(machine, b)).toMatchObject({ version: 6, system: BigInt(lastTurn(b)) });
@@ -132,13 +133,28 @@ describe("wall clock", () => {
     const { machine } = fakeMachine({}, { bootWallclock: 0x1_2345_6789 });
     const d = domainWithSharedInfo(machine);
     updateDomainWallclock(machine, d);
-    const s = SHARED_INFO.layout("x86_64");
+    const s = SHARED_INFO.layout(TEST_LP64_LE);
     const at = d.sharedInfoMfn * 4096;
     const view = machine.memory.view;
     expect(s.getNumber(view, at, "wc_version")).toBe(2);
     expect(s.getNumber(view, at, "wc_sec")).toBe(0x2345_6789);
     expect(s.getNumber(view, at, "wc_sec_hi")).toBe(1);
     expect(s.getNumber(view, at, "wc_nsec")).toBe(0);
+  });
+
+  it("writes the high word into the arch part where the data model keeps it there", () => {
+    const { machine } = fakeMachine(
+      { dataModel: TEST_ILP32, wordBits: 32 },
+      { bootWallclock: 0x2_0000_0005 },
+    );
+    const d = domainWithSharedInfo(machine);
+    updateDomainWallclock(machine, d);
+    const s = SHARED_INFO.layout(TEST_ILP32);
+    const at = d.sharedInfoMfn * 4096;
+    const view = machine.memory.view;
+    expect(s.getNumber(view, at, "wc_sec")).toBe(5);
+    expect(s.getNumber(view, at, "arch.wc_sec_hi")).toBe(2);
+    expect(s.getNumber(view, at, "wc_version")).toBe(2);
   });
 
   it("defaults to 2026-01-01 and refuses a bad config", () => {

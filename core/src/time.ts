@@ -134,7 +134,7 @@ export function updateDomainWallclock(machine: Machine, domain: Domain): void {
   s.set(view, at, "wc_version", version);
   s.set(view, at, "wc_sec", Number(sec & 0xffffffffn));
   s.set(view, at, "wc_nsec", 0);
-  s.set(view, at, model === "x86_32" ? "arch.wc_sec_hi" : "wc_sec_hi", Number(sec >> 32n));
+  s.set(view, at, model.wcSecHiInArch ? "arch.wc_sec_hi" : "wc_sec_hi", Number(sec >> 32n));
   s.set(view, at, "wc_version", (version + 1) >>> 0);
   machine.arch.onMemoryWritten?.(machine, at, s.size);
 }

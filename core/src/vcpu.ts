@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { SHARED_INFO, VCPU_INFO, XEN_LEGACY_MAX_VCPUS } from "./abi/xen.js";
-import type { ArchVcpu } from "./arch-plugin.js";
+import { SHARED_INFO, VCPU_INFO } from "./abi/xen.js";
+import type { ArchTypes } from "./arch-plugin.js";
 import { HypercallArgs } from "./hypercall.js";
 import type { Domain } from "./domain.js";
 import type { Machine } from "./machine.js";
@@ -19,18 +19,18 @@ export enum VcpuState {
   Blocked = 2,
 }
 
-/** One virtual CPU. */
-export class Vcpu {
+/** One virtual CPU. `A`: the arch's state types, which {@link Vcpu.arch} has. */
+export class Vcpu<A extends ArchTypes = ArchTypes> {
   /** Scheduling state. */
   state: VcpuState = VcpuState.Down;
   /** The arch's state for this vCPU; set right after construction by the arch plugin. */
-  arch!: ArchVcpu;
+  arch!: A["vcpu"];
   /**
    * The machine the vCPU belongs to; set by {@link Machine.createDomain} before
    * `ArchPlugin.createVcpu` runs. The guest-memory door reaches machine memory
    * through it.
    */
-  machine!: Machine;
+  machine!: Machine<A>;
   /** Preallocated hypercall argument buffer (the run loop allocates nothing). */
   readonly hypercallArgs = new HypercallArgs();
   /**
@@ -70,14 +70,14 @@ export class Vcpu {
 
   /**
    * Machine byte address of this vCPU's vcpu_info: the registered one, else its slot in
-   * shared_info (ids below XEN_LEGACY_MAX_VCPUS), else −1 (no vcpu_info: Xen's
+   * shared_info (ids below the data model's `legacyMaxVcpus`), else −1 (no vcpu_info: Xen's
    * dummy_vcpu_info; nothing can be delivered).
    */
   vcpuInfoAddr(): number {
     if (this.registeredVcpuInfo >= 0) return this.registeredVcpuInfo;
     const si = this.domain.sharedInfoMfn;
     const model = this.machine.arch.dataModel;
-    if (si < 0 || this.id >= XEN_LEGACY_MAX_VCPUS[model]) return -1;
+    if (si < 0 || this.id >= model.legacyMaxVcpus) return -1;
     return (
       si * this.machine.memory.pageSize +
       SHARED_INFO.layout(model).offsetOf("vcpu_info") +
@@ -90,7 +90,7 @@ export class Vcpu {
    * @param id - vCPU id within the domain.
    */
   constructor(
-    readonly domain: Domain,
+    readonly domain: Domain<A>,
     readonly id: number,
   ) {}
 }

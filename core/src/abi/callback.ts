@@ -3,21 +3,7 @@
  *
  * @module
  */
-import { defineStruct, field, perModel, struct, u16, ulong } from "../structs.js";
-
-/**
- * `xen_callback_t`: a callback entry point. On x86_32 a `{cs, eip}` pair (8 bytes, a far
- * pointer); elsewhere just the address.
- */
-export const XEN_CALLBACK = perModel({
-  x86_32: struct({
-    cs: field(ulong, "Code selector."),
-    eip: field(ulong, "Entry address."),
-  }),
-  x86_64: ulong,
-  ia64: ulong,
-  ppc64: ulong,
-});
+import { archPart, defineStruct, field, u16 } from "../structs.js";
 
 /** `struct callback_register`: CALLBACKOP_register's argument. 16 bytes on LP64, 12 on x86_32. */
 export const CALLBACK_REGISTER = defineStruct(
@@ -26,7 +12,10 @@ export const CALLBACK_REGISTER = defineStruct(
   {
     type: field(u16, "CallbackType (abi/numbers.ts)."),
     flags: field(u16, "CallbackFlags (abi/numbers.ts)."),
-    address: field(XEN_CALLBACK, "The entry point."),
+    address: field(
+      archPart("xenCallback"),
+      "The entry point, as the data model's xen_callback_t (an address, or x86_32's {cs, eip}).",
+    ),
   },
 );
 

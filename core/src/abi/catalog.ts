@@ -1,17 +1,12 @@
 /**
- * Every ABI struct hvkit defines, in one list: what the golden-layout tests, the
- * conformance layout check and documentation tools walk.
+ * Every common ABI struct hvkit defines, in one list: what the golden-layout tests, the
+ * conformance layout check and documentation tools walk. The arch's own structs (its
+ * parts of vcpu_info and shared_info, its vcpu_guest_context, ...) come with its data
+ * model ({@link DataModel.structs}); {@link abiStructsOf} gives both.
  *
  * @module
  */
-import type { StructDef } from "../structs.js";
-import { ARCH_SHARED_INFO, ARCH_VCPU_INFO } from "./arch.js";
-import {
-  CPU_USER_REGS_X86,
-  IRET_CONTEXT_X86_64,
-  TRAP_INFO,
-  VCPU_GUEST_CONTEXT_X86,
-} from "./arch-x86.js";
+import type { DataModel, StructDef } from "../structs.js";
 import {
   BLKIF_REQUEST,
   BLKIF_REQUEST_SEGMENT,
@@ -68,7 +63,6 @@ import {
   GRANT_ENTRY_V1,
 } from "./grant-table.js";
 import {
-  E820_ENTRY,
   XEN_ADD_TO_PHYSMAP,
   XEN_MACHPHYS_MAPPING,
   XEN_MEMORY_EXCHANGE,
@@ -108,21 +102,15 @@ import {
 } from "./xen.js";
 import { XENSTORE_DOMAIN_INTERFACE, XSD_SOCKMSG } from "./xenstore.js";
 
-/** Every named ABI struct, each once. */
+/** Every named common ABI struct, each once. */
 export const ABI_STRUCTS: readonly StructDef[] = [
   START_INFO,
   SHARED_INFO,
   VCPU_INFO,
   VCPU_TIME_INFO,
-  ARCH_VCPU_INFO,
-  ARCH_SHARED_INFO,
   MMU_UPDATE,
   MMUEXT_OP,
   MULTICALL_ENTRY,
-  TRAP_INFO,
-  CPU_USER_REGS_X86,
-  VCPU_GUEST_CONTEXT_X86,
-  IRET_CONTEXT_X86_64,
   SCHED_SHUTDOWN,
   SCHED_POLL,
   SCHED_REMOTE_SHUTDOWN,
@@ -138,7 +126,6 @@ export const ABI_STRUCTS: readonly StructDef[] = [
   XEN_MEMORY_EXCHANGE,
   XEN_ADD_TO_PHYSMAP,
   XEN_MEMORY_MAP,
-  E820_ENTRY,
   XEN_MACHPHYS_MAPPING,
   VCPU_RUNSTATE_INFO,
   VCPU_SET_PERIODIC_TIMER,
@@ -198,3 +185,11 @@ export const ABI_STRUCTS: readonly StructDef[] = [
   XENSTORE_DOMAIN_INTERFACE,
   XSD_SOCKMSG,
 ];
+
+/**
+ * Every named ABI struct laid out in `model`: the common catalog, then the arch's own
+ * ({@link DataModel.structs}).
+ */
+export function abiStructsOf(model: DataModel): readonly StructDef[] {
+  return [...ABI_STRUCTS, ...model.structs];
+}

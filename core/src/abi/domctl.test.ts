@@ -26,6 +26,7 @@ import {
   XEN_SYSCTL_PHYSINFO,
 } from "./sysctl.js";
 import type { StructDef } from "../structs.js";
+import { TEST_ILP32, TEST_LP64_LE } from "../testing/data-models.js";
 
 const expected: [StructDef, number, number, Record<string, number>][] = [
   [XEN_DOMCTL, 144, 8, { cmd: 0, interface_version: 4, domain: 8, u: 16 }],
@@ -82,17 +83,18 @@ describe("domctl / sysctl layouts (Xen 4.19 headers)", () => {
   it.each(expected.map((e) => [e[0].name, ...e] as const))(
     "%s",
     (_n, def, size, align, offsets) => {
-      for (const model of ["x86_64", "x86_32"] as const) {
+      for (const model of [TEST_LP64_LE, TEST_ILP32]) {
         const l = def.layout(model);
-        expect({ model, size: l.size, align: l.align }).toEqual({ model, size, align });
+        const name = model.name;
+        expect({ name, size: l.size, align: l.align }).toEqual({ name, size, align });
         for (const [path, off] of Object.entries(offsets)) expect(l.offsetOf(path)).toBe(off);
       }
     },
   );
 
   it("the payload unions are 128 bytes and hold every payload", () => {
-    expect(XEN_DOMCTL.layout("x86_64").sizeOf("u")).toBe(128);
-    expect(XEN_SYSCTL.layout("x86_64").sizeOf("u")).toBe(128);
+    expect(XEN_DOMCTL.layout(TEST_LP64_LE).sizeOf("u")).toBe(128);
+    expect(XEN_SYSCTL.layout(TEST_LP64_LE).sizeOf("u")).toBe(128);
   });
 
   it("interface versions of Xen 4.19", () => {

@@ -1,21 +1,10 @@
 /**
- * Argument structs of memory_op (xen/include/public/memory.h) and the e820 map entry
- * XENMEM_memory_map returns on x86.
+ * Argument structs of memory_op (xen/include/public/memory.h). The entries of a memory map
+ * (XENMEM_memory_map's buffer) are the arch's (x86: `struct e820entry`, in arch-x86).
  *
  * @module
  */
-import { defineStruct, domid, field, handle, u16, u32, u64, xenPfn, xenUlong } from "../structs.js";
-
-/** e820 type: usable RAM. */
-export const E820_RAM = 1;
-/** e820 type: reserved. */
-export const E820_RESERVED = 2;
-/** e820 type: ACPI tables (reclaimable). */
-export const E820_ACPI = 3;
-/** e820 type: ACPI non-volatile storage. */
-export const E820_NVS = 4;
-/** e820 type: unusable. */
-export const E820_UNUSABLE = 5;
+import { defineStruct, domid, field, handle, u16, u32, xenPfn, xenUlong } from "../structs.js";
 
 /** XENMAPSPACE_* for xen_add_to_physmap.space: a shared_info frame. */
 export const XENMAPSPACE_SHARED_INFO = 0;
@@ -95,20 +84,8 @@ export const XEN_MEMORY_MAP = defineStruct(
   "Fetch the domain's (pseudo-physical) memory map.",
   {
     nr_entries: field(u32, "IN: capacity of buffer in entries; OUT: entries written."),
-    buffer: field(handle, "Guest pointer to an array of e820 entries (x86)."),
+    buffer: field(handle, "Guest pointer to an array of the arch's memory-map entries (x86: e820entry)."),
   },
-);
-
-/** `struct e820entry` (packed, 20 bytes): one range of an x86 memory map. */
-export const E820_ENTRY = defineStruct(
-  "e820entry",
-  "One range of an x86 BIOS-style memory map.",
-  {
-    addr: field(u64, "Start address."),
-    size: field(u64, "Length in bytes."),
-    type: field(u32, "E820_* type."),
-  },
-  { packed: true },
 );
 
 /** `struct xen_machphys_mapping`: where the read-only machine-to-physical table is mapped. */

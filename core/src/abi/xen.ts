@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { DataModelName } from "../structs.js";
 import {
+  archPart,
   array,
   chars,
   defineStruct,
@@ -21,19 +21,6 @@ import {
   xenPfn,
   xenUlong,
 } from "../structs.js";
-import { ARCH_SHARED_INFO, ARCH_VCPU_INFO } from "./arch.js";
-
-/**
- * Number of vcpu_info slots in shared_info (`XEN_LEGACY_MAX_VCPUS`): 32 on x86 and
- * PowerPC, 64 on IA-64. vCPUs beyond these must register a vcpu_info elsewhere
- * (VCPUOP_register_vcpu_info).
- */
-export const XEN_LEGACY_MAX_VCPUS: Readonly<Record<DataModelName, number>> = {
-  x86_32: 32,
-  x86_64: 32,
-  ia64: 64,
-  ppc64: 32,
-};
 
 /** Size of start_info.cmd_line, including the terminating NUL (`MAX_GUEST_CMDLINE`). */
 export const MAX_GUEST_CMDLINE = 1024;
@@ -101,7 +88,8 @@ export const VCPU_TIME_INFO = defineStruct(
 
 /**
  * `struct vcpu_info`: one vCPU's event and time state, inside shared_info (or wherever
- * the guest registered it). 64 bytes on x86; 48 on IA-64 (empty arch part).
+ * the guest registered it). Its `arch` member is the data model's `struct
+ * arch_vcpu_info` (64 bytes in all on x86; 48 where the arch part is empty).
  */
 export const VCPU_INFO = defineStruct(
   "vcpu_info",
@@ -119,29 +107,31 @@ export const VCPU_INFO = defineStruct(
       xenUlong,
       "Selector: bit i set means word i of shared_info.evtchn_pending may have pending, unmasked ports. Set by the hypervisor, cleared atomically by the guest.",
     ),
-    arch: field(ARCH_VCPU_INFO, "Arch-specific part (x86: cr2)."),
+    arch: field(archPart("archVcpuInfo"), "Arch-specific part (x86: cr2)."),
     time: field(VCPU_TIME_INFO, "This vCPU's clock parameters."),
   },
 );
 
 /**
  * `struct shared_info`: the page every domain shares with the hypervisor (start_info
- * gives its machine address). 3136 bytes on x86_64, 2344 on x86_32.
+ * gives its machine address). Shaped by the data model: `legacyMaxVcpus` vcpu_info slots,
+ * `xenUlong * 8` event words, `wc_sec_hi` here or in the arch part, and the model's
+ * `struct arch_shared_info` at the end (3136 bytes on x86_64, 2344 on x86_32).
  */
 export const SHARED_INFO = defineStruct(
   "shared_info",
   "The page a domain shares with the hypervisor: vCPU state, event bitmaps, wall clock.",
   (model) => ({
     vcpu_info: field(
-      array(VCPU_INFO, XEN_LEGACY_MAX_VCPUS[model]),
+      array(VCPU_INFO, model.legacyMaxVcpus),
       "State of the first vCPUs (see XEN_LEGACY_MAX_VCPUS).",
     ),
     evtchn_pending: field(
-      array(xenUlong, model === "x86_32" ? 32 : 64),
+      array(xenUlong, model.xenUlong * 8),
       "2-level event-channel ABI: one bit per port, set by the hypervisor when an event is sent, cleared by the guest. BITS_PER_LONG words of BITS_PER_LONG bits.",
     ),
     evtchn_mask: field(
-      array(xenUlong, model === "x86_32" ? 32 : 64),
+      array(xenUlong, model.xenUlong * 8),
       "One bit per port: while set, a pending port raises no upcall (the guest owns these bits).",
     ),
     wc_version: field(
@@ -153,15 +143,15 @@ export const SHARED_INFO = defineStruct(
       "Wall-clock time at system time 0: seconds since the Unix epoch (low 32 bits).",
     ),
     wc_nsec: field(u32, "Wall-clock time at system time 0: nanoseconds part."),
-    ...(model === "x86_32"
+    ...(model.wcSecHiInArch
       ? {}
       : {
           wc_sec_hi: field(
             u32,
-            "High 32 bits of wc_sec (on x86_32 it lives in arch.wc_sec_hi instead).",
+            "High 32 bits of wc_sec (in arch.wc_sec_hi instead where the model says so: 32-bit x86).",
           ),
         }),
-    arch: field(ARCH_SHARED_INFO, "Arch-specific tail."),
+    arch: field(archPart("archSharedInfo"), "Arch-specific tail."),
   }),
 );
 

@@ -22,8 +22,9 @@ import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-
 import type { StructLayout } from "../structs.js";
 import { VcpuState, type Vcpu } from "../vcpu.js";
 import { DummyXsmPolicy } from "../xsm.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
-const L = XEN_DOMCTL.layout("x86_64");
+const L = XEN_DOMCTL.layout(TEST_LP64_LE);
 const buf = new StructBuffer(L.size);
 /** A second data page (read-only for some tests) and a buffer area. */
 const RO_VA = 0x20000n;

@@ -29,6 +29,7 @@ import { Virq } from "../abi/numbers.js";
 import { evtchnAllocUnbound, evtchnBindIpi, evtchnBindVirq } from "../event-channel.js";
 import { StructBuffer, writeGuestStruct } from "../guest-memory.js";
 import type { StructDef } from "../structs.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const ev = Hypercall.event_channel_op;
 
@@ -500,7 +501,7 @@ describe("event_channel_op: documented errors, sub-op by sub-op (Xen 4.19)", () 
   it.each(rows)("%s", (_what, who, cmd, def, fields, rc) => {
     const w = world();
     const caller = who === "a" ? w.a : w.dom0;
-    const layout = def.layout("x86_64");
+    const layout = def.layout(TEST_LP64_LE);
     sbuf.bytes.fill(0);
     for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
     expect(writeGuestStruct(caller.vcpus[0], DATA_VA, layout, sbuf)).toBe(0);
@@ -527,7 +528,7 @@ describe("event_channel_op: documented errors, sub-op by sub-op (Xen 4.19)", () 
       [EventChannelOp.bind_ipi, EVTCHN_BIND_IPI, { vcpu: 1 }],
     ];
     for (const [cmd, def, fields] of cases) {
-      const layout = def.layout("x86_64");
+      const layout = def.layout(TEST_LP64_LE);
       sbuf.bytes.fill(0);
       for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
       writeGuestStruct(w.a.vcpus[0], DATA_VA, layout, sbuf);

@@ -27,6 +27,7 @@ import {
   writeGuestU64,
 } from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import type { FakeTypes } from "../testing/fake-arch.js";
 import {
   copyGrant,
   grantFlags,
@@ -42,6 +43,7 @@ import {
 } from "../testing/grant-fixture.js";
 import { MAX_GRANT_FRAMES } from "./grant-table.js";
 import type { StructDef } from "../structs.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const DOMID_SELF = 0x7ff0;
 const PERMIT = GrantFlags.permit_access;
@@ -572,7 +574,7 @@ describe("memory_op add_to_physmap XENMAPSPACE_grant_table", () => {
 });
 
 describe("grant_table_op unmap_and_replace", () => {
-  const replace = (d: Domain, handle: number, hostAddr: bigint, newAddr: bigint) =>
+  const replace = (d: Domain<FakeTypes>, handle: number, hostAddr: bigint, newAddr: bigint) =>
     grantOp(d, GrantTableOp.unmap_and_replace, GNTTAB_UNMAP_AND_REPLACE, [
       { host_addr: hostAddr, new_addr: newAddr, handle },
     ]);
@@ -614,7 +616,7 @@ describe("grant_table_op get_status_frames and swap_grant_ref (Xen 4.19)", () =>
     fields: Record<string, number | bigint>,
     va = DATA_VA,
   ) => {
-    const layout = def.layout("x86_64");
+    const layout = def.layout(TEST_LP64_LE);
     sbuf.bytes.fill(0);
     for (const [k, v] of Object.entries(fields)) layout.set(sbuf.view, 0, k, v);
     expect(writeGuestStruct(d.vcpus[0], va, layout, sbuf)).toBe(0);

@@ -7,12 +7,13 @@ import { readGuestU64, StructBuffer, writeGuestStruct, writeGuestU64 } from "../
 import { FRAME_FREE } from "../memory.js";
 import { m2pGet, p2mGet } from "../p2m.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const mo = Hypercall.memory_op;
 const SELF = 0x7ff0;
-const RES = XEN_MEMORY_RESERVATION.layout("x86_64");
-const EXCH = XEN_MEMORY_EXCHANGE.layout("x86_64");
-const XATP = XEN_ADD_TO_PHYSMAP.layout("x86_64");
+const RES = XEN_MEMORY_RESERVATION.layout(TEST_LP64_LE);
+const EXCH = XEN_MEMORY_EXCHANGE.layout(TEST_LP64_LE);
+const XATP = XEN_ADD_TO_PHYSMAP.layout(TEST_LP64_LE);
 const LIST = DATA_VA + 0x100n;
 const OUT = DATA_VA + 0x800n;
 

@@ -1,6 +1,5 @@
 /**
- * memory_op queries (xen/common/memory.c `do_memory_op`; memory_map from x86's
- * `arch_memory_op`).
+ * memory_op (xen/common/memory.c `do_memory_op`).
  *
  * The command word carries the operation in its low 6 bits and a continuation's start
  * extent above; the queries take no continuation, so a non-zero start extent is −EINVAL.
@@ -11,26 +10,19 @@
  *   guest frame with a machine frame behind it in the p2m (0 when none); Xen's x86 PV
  *   answer is the `max_pfn` the guest keeps in shared_info, less one, which a PV guest
  *   sets to the same value once it has sized its p2m.
- * - memory_map: copies up to `nr_entries` of the domain's e820 map and writes back the
- *   count; −ENOSYS when no map was set (Xen's behaviour; guests fall back to one RAM
- *   range).
- * - set_memory_map: a toolstack (or the domain itself) sets a domain's e820 map, see
- *   {@link setMemoryMap}.
  * - increase_reservation / decrease_reservation / populate_physmap: see
  *   {@link reservationOp}; exchange: see {@link memoryExchange}; add_to_physmap: see
  *   {@link addToPhysmap}.
- * Every other operation goes to the arch (`ArchPlugin.memoryOp`, e.g. machphys_mfn_list
- * on x86), or is −ENOSYS.
+ * Every other operation goes to the arch (`ArchPlugin.memoryOp`, Xen's `arch_memory_op`:
+ * e.g. memory_map, set_memory_map and machphys_mapping on x86), or is −ENOSYS.
  *
  * @module
  */
 import { grantTableFrame } from "../grant-table.js";
 import { MEMOP_CMD_MASK, MEMOP_EXTENT_SHIFT, MemoryOp } from "../abi/numbers.js";
 import {
-  E820_ENTRY,
   XEN_ADD_TO_PHYSMAP,
   XEN_MEMORY_EXCHANGE,
-  XEN_MEMORY_MAP,
   XEN_MEMORY_RESERVATION,
   XENMAPSPACE_GMFN,
   XENMAPSPACE_GMFN_FOREIGN,
@@ -43,7 +35,7 @@ import {
   XENMEMF_POPULATE_ON_DEMAND,
   XENMEMF_VNODE,
 } from "../abi/memory.js";
-import type { Domain, MemoryMapEntry } from "../domain.js";
+import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import {
   readGuestStruct,
@@ -58,7 +50,6 @@ import {
 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
-import { DATA_MODELS, defineStruct, domid, field } from "../structs.js";
 import {
   frameReleasable,
   m2pGet,
@@ -70,7 +61,6 @@ import {
 } from "../p2m.js";
 
 const buf = new StructBuffer(32);
-const entryBuf = new StructBuffer(32);
 
 /** `memory_op(cmd, arg)`. */
 export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | bigint {
@@ -98,12 +88,6 @@ export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | b
       return maximumGpfn(target);
     }
 
-    case MemoryOp.memory_map:
-      return memoryMap(ctx, arg);
-
-    case MemoryOp.set_memory_map:
-      return setMemoryMap(ctx, arg);
-
     case MemoryOp.increase_reservation:
     case MemoryOp.decrease_reservation:
     case MemoryOp.populate_physmap:
@@ -124,78 +108,6 @@ export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | b
 function maximumGpfn(domain: Domain): number {
   const p2m = domain.p2m;
   for (let pfn = p2m.length - 1; pfn >= 0; pfn--) if (p2m[pfn] >= 0) return pfn;
-  return 0;
-}
-
-function memoryMap(ctx: HypercallContext, arg: bigint): number {
-  const { vcpu, domain } = ctx;
-  const model = ctx.machine.arch.dataModel;
-  const mapLayout = XEN_MEMORY_MAP.layout(model);
-  if (readGuestStruct(vcpu, arg, mapLayout, buf) !== 0) return -Errno.EFAULT;
-  const map = domain.memoryMap;
-  if (map === null || map.length === 0) return -Errno.ENOSYS;
-  const count = Math.min(mapLayout.getNumber(buf.view, 0, "nr_entries"), map.length);
-  const buffer = mapLayout.getBigInt(buf.view, 0, "buffer");
-  const entry = E820_ENTRY.layout(model);
-  for (let i = 0; i < count; i++) {
-    entry.set(entryBuf.view, 0, "addr", map[i].addr);
-    entry.set(entryBuf.view, 0, "size", map[i].size);
-    entry.set(entryBuf.view, 0, "type", map[i].type);
-    if (writeGuestStruct(vcpu, buffer + BigInt(i * entry.size), entry, entryBuf) !== 0) {
-      return -Errno.EFAULT;
-    }
-  }
-  mapLayout.set(buf.view, 0, "nr_entries", count);
-  if (writeGuestField(vcpu, arg, mapLayout, buf, "nr_entries") !== 0) return -Errno.EFAULT;
-  return 0;
-}
-
-/**
- * `struct xen_foreign_memory_map` (public/memory.h): set_memory_map's argument. Local to
- * this handler; its layout is the codec's from a domid_t and a nested xen_memory_map.
- */
-const XEN_FOREIGN_MEMORY_MAP = defineStruct(
-  "xen_foreign_memory_map",
-  "Set a domain's (pseudo-physical) memory map.",
-  {
-    domid: field(domid, "The domain (DOMID_SELF allowed)."),
-    map: field(XEN_MEMORY_MAP, "nr_entries e820 entries at buffer."),
-  },
-);
-/** x86 E820MAX (xen/arch/x86/include/asm/e820.h): most entries set_memory_map takes. */
-const E820MAX = 1024;
-
-/**
- * XENMEM_set_memory_map (x86 `arch_memory_op`): unreadable argument −EFAULT; more than
- * E820MAX entries −EINVAL; unknown domain −ESRCH; XSM (XSM_TARGET: itself or the control
- * domain) −EPERM; an unreadable entry −EFAULT; then the domain's map is replaced (0
- * entries leaves it with none, so memory_map answers −ENOSYS again).
- */
-function setMemoryMap(ctx: HypercallContext, arg: bigint): number {
-  const { machine, vcpu } = ctx;
-  const model = machine.arch.dataModel;
-  const layout = XEN_FOREIGN_MEMORY_MAP.layout(model);
-  if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
-  const count = layout.getNumber(buf.view, 0, "map.nr_entries");
-  if (count > E820MAX) return -Errno.EINVAL;
-  const d = machine.findDomain(layout.getNumber(buf.view, 0, "domid"), ctx.domain);
-  if (d === null) return -Errno.ESRCH;
-  const denied = machine.xsm.memoryStatReservation(ctx.domain, d);
-  if (denied !== 0) return denied;
-  const buffer = layout.getBigInt(buf.view, 0, "map.buffer");
-  const entry = E820_ENTRY.layout(model);
-  const map: MemoryMapEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (readGuestStruct(vcpu, buffer + BigInt(i * entry.size), entry, entryBuf) !== 0) {
-      return -Errno.EFAULT;
-    }
-    map.push({
-      addr: entry.getBigInt(entryBuf.view, 0, "addr"),
-      size: entry.getBigInt(entryBuf.view, 0, "size"),
-      type: entry.getNumber(entryBuf.view, 0, "type"),
-    });
-  }
-  d.memoryMap = map;
   return 0;
 }
 
@@ -224,7 +136,7 @@ function translated(domain: Domain): boolean {
 
 /** Bytes of one xen_pfn_t and the mask of an unsigned long in the arch's data model. */
 function widths(machine: Machine): { pfn: number; ulongMask: bigint } {
-  const model = DATA_MODELS[machine.arch.dataModel];
+  const model = machine.arch.dataModel;
   return { pfn: model.xenPfn, ulongMask: (1n << BigInt(model.long * 8)) - 1n };
 }
 

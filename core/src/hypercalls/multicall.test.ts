@@ -6,11 +6,12 @@ import { Errno } from "../errno.js";
 import { readGuestU64, writeGuestU64 } from "../guest-memory.js";
 import type { Domain } from "../domain.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const SIZE = 64; // sizeof(multicall_entry) on x86_64: op, result, args[6]
 
 function writeEntries(d: Domain, calls: readonly (readonly (number | bigint)[])[], base = DATA_VA) {
-  const l = MULTICALL_ENTRY.layout("x86_64");
+  const l = MULTICALL_ENTRY.layout(TEST_LP64_LE);
   expect(l.size).toBe(SIZE);
   calls.forEach((c, i) => {
     const at = base + BigInt(i * SIZE);

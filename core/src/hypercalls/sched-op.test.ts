@@ -8,6 +8,7 @@ import { evtchnBindIpi, evtchnIsPolling, evtchnSend } from "../event-channel.js"
 import { structAt } from "../structs.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { VcpuState } from "../vcpu.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const sched = Hypercall.sched_op;
 
@@ -119,7 +120,7 @@ describe("sched_op", () => {
     const { machine } = fakeMachine();
     const d = addFakeDomain(machine, { vcpus: 2 });
     d.sharedInfoMfn = machine.allocXenFrames(1)![0];
-    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    const si = structAt(SHARED_INFO.layout(TEST_LP64_LE), machine.memory, d.sharedInfoMfn * 4096);
     si.set("vcpu_info.0.evtchn_upcall_mask", 1);
     const p = evtchnBindIpi(machine, d, 0);
     expect(evtchnSend(machine, d, p)).toBe(0);
@@ -140,7 +141,7 @@ describe("sched_op", () => {
     const { machine } = fakeMachine();
     const d = addFakeDomain(machine, { vcpus: 1 });
     d.sharedInfoMfn = machine.allocXenFrames(1)![0];
-    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    const si = structAt(SHARED_INFO.layout(TEST_LP64_LE), machine.memory, d.sharedInfoMfn * 4096);
     si.set("vcpu_info.0.evtchn_upcall_mask", 1);
     const v = d.vcpus[0];
     const arg = DATA_VA;
@@ -224,7 +225,7 @@ describe("sched_op", () => {
     const { machine } = fakeMachine({ guestAccessOk: (_d, va) => va < refused });
     const d = addFakeDomain(machine);
     d.sharedInfoMfn = machine.allocXenFrames(1)![0];
-    const si = structAt(SHARED_INFO.layout("x86_64"), machine.memory, d.sharedInfoMfn * 4096);
+    const si = structAt(SHARED_INFO.layout(TEST_LP64_LE), machine.memory, d.sharedInfoMfn * 4096);
     // An upcall is pending and unmasked: a poll with a good array returns 0 at once.
     si.set("vcpu_info.0.evtchn_upcall_pending", 1);
     si.set("vcpu_info.0.evtchn_upcall_mask", 0);

@@ -13,9 +13,10 @@ import type { StructLayout } from "../structs.js";
 import { FakeArch } from "../testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { DummyXsmPolicy } from "../xsm.js";
+import { TEST_LP64_LE } from "../testing/data-models.js";
 
-const L = XEN_SYSCTL.layout("x86_64");
-const INFO = XEN_DOMCTL_GETDOMAININFO.layout("x86_64");
+const L = XEN_SYSCTL.layout(TEST_LP64_LE);
+const INFO = XEN_DOMCTL_GETDOMAININFO.layout(TEST_LP64_LE);
 const buf = new StructBuffer(L.size);
 const LIST = DATA_VA + 0x1000n;
 

@@ -13,6 +13,7 @@ import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-
 import { vcpuTimers } from "../time.js";
 import type { Vcpu } from "../vcpu.js";
 import { VcpuState } from "../vcpu.js";
+import { TEST_ILP32, TEST_LP64_LE } from "../testing/data-models.js";
 
 const op = Hypercall.vcpu_op;
 
@@ -149,7 +150,7 @@ describe("vcpu_op: runstate", () => {
       {
         kind: "call",
         fn: (fv) => {
-          const l = VCPU_RUNSTATE_INFO.layout("x86_64");
+          const l = VCPU_RUNSTATE_INFO.layout(TEST_LP64_LE);
           const v = fv.vcpu;
           seen.push([
             BigInt(readGuestU32(v, DATA_VA)),
@@ -254,6 +255,32 @@ describe("vcpu_op: register_vcpu_info", () => {
     expect(d.vcpus[1].registeredVcpuInfo).toBe(-1);
   });
 
+  it("needs the alignment vcpu_info has in the guest's data model (4 in an ILP32 one)", () => {
+    const { machine } = fakeMachine({ dataModel: TEST_ILP32, wordBits: 32 });
+    const d = addFakeDomain(machine, { vcpus: 2 });
+    d.sharedInfoMfn = mapFakePages(machine, d, 0x40000n, 1)[0];
+    const page = mapFakePages(machine, d, 0x50000n, 1)[0];
+    expect(VCPU_INFO.layout(TEST_ILP32).align).toBe(4);
+    const reg = (off: number) =>
+      hypercall(d, op, [VcpuOp.register_vcpu_info, 1, arg(d, BigInt(page), off)]);
+    expect(reg(2)).toBe(-Errno.ENXIO);
+    expect(reg(4)).toBe(0);
+    expect(d.vcpus[1].vcpuInfoAddr()).toBe(page * 4096 + 4);
+  });
+
+  it("vCPUs past the model's legacyMaxVcpus have no vcpu_info in shared_info", () => {
+    for (const model of [TEST_ILP32, TEST_LP64_LE]) {
+      const { machine } = fakeMachine({ dataModel: model });
+      const d = addFakeDomain(machine, { vcpus: 17 });
+      d.sharedInfoMfn = mapFakePages(machine, d, 0x40000n, 1)[0];
+      const size = VCPU_INFO.layout(model).size;
+      expect(d.vcpus[15].vcpuInfoAddr()).toBe(d.sharedInfoMfn * 4096 + 15 * size);
+      expect(d.vcpus[16].vcpuInfoAddr() >= 0, model.name).toBe(model.legacyMaxVcpus > 16);
+      const init = hypercall(d, op, [VcpuOp.initialise, 16, DATA_VA]);
+      expect(init).toBe(model.legacyMaxVcpus > 16 ? -Errno.ENOSYS : -Errno.EINVAL);
+    }
+  });
+
   it("moves the vcpu_info, marks everything pending, refreshes time; a second time is -EBUSY", () => {
     const { machine, d } = setup();
     const page = mapFakePages(machine, d, 0x50000n, 1)[0];
@@ -264,7 +291,7 @@ describe("vcpu_op: register_vcpu_info", () => {
     expect(hypercall(d, op, [VcpuOp.register_vcpu_info, 1, arg(d, BigInt(page), 128)])).toBe(0);
     const pa = page * 4096 + 128;
     expect(v1.vcpuInfoAddr()).toBe(pa);
-    const l = VCPU_INFO.layout("x86_64");
+    const l = VCPU_INFO.layout(TEST_LP64_LE);
     const view = machine.memory.view;
     expect(l.getNumber(view, pa, "evtchn_upcall_pending")).toBe(1);
     expect(l.getNumber(view, pa, "evtchn_upcall_mask")).toBe(1);

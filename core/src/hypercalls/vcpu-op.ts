@@ -2,8 +2,8 @@
  * vcpu_op(cmd, vcpuid, arg) (xen/arch/x86/domain.c `do_vcpu_op`, xen/common/domain.c
  * `common_vcpu_op`). `vcpuid` names a vCPU of the caller's domain (−ENOENT otherwise).
  *
- * - initialise: −EINVAL when the vCPU has no vcpu_info (ids past XEN_LEGACY_MAX_VCPUS
- *   that registered none), −EEXIST once initialised, else the arch loads the
+ * - initialise: −EINVAL when the vCPU has no vcpu_info (ids past XEN_LEGACY_MAX_VCPUS, the
+ *   data model's `legacyMaxVcpus`, that registered none), −EEXIST once initialised, else the arch loads the
  *   `vcpu_guest_context` (`ArchPlugin.initialiseVcpu`; −ENOSYS without it). The vCPU
  *   stays down.
  * - up: −EINVAL unless initialised; a down vCPU becomes runnable, or blocked again if it
@@ -27,7 +27,8 @@
  *   current Xen does (older Xen returned −ETIME). stop_singleshot_timer: own vCPU only.
  * - register_vcpu_info: `{ mfn, offset }`: −EINVAL when `mfn << PAGE_SHIFT + offset`
  *   overflows or leaves the frame, −EBUSY when already registered, −ENXIO when the
- *   vcpu_info would cross the page or is not xen_ulong-aligned, −EINVAL for a frame the
+ *   vcpu_info would cross the page or is not aligned as vcpu_info is in the guest's data
+ *   model (`map_guest_area`: `alignof(vcpu_info_t)`), −EINVAL for a frame the
  *   domain does not own, −EACCES for one that may not be written (a page table). The old
  *   vcpu_info is copied there, every selector bit and upcall_pending are set (a spurious
  *   upcall, so nothing is lost) and the time record is refreshed.
@@ -198,8 +199,7 @@ function registerVcpuInfo(ctx: HypercallContext, v: Vcpu, arg: bigint): number {
   if (v.registeredVcpuInfo >= 0) return -Errno.EBUSY;
   const size = BigInt(VCPU_INFO.layout(model).size);
   if ((gaddr + size - 1n) >> shift !== mfn) return -Errno.ENXIO;
-  const align = model === "x86_32" ? 4n : 8n;
-  if (gaddr % align !== 0n) return -Errno.ENXIO;
+  if (gaddr % BigInt(VCPU_INFO.layout(model).align) !== 0n) return -Errno.ENXIO;
   // A PV guest names a machine frame it owns (check_get_page_from_gfn).
   const ft = machine.memory.frameTable;
   if (mfn >= BigInt(ft.frames) || ft.owner[Number(mfn)] !== domain.id) return -Errno.EINVAL;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Hypercall, VmAssistCmd, VmAssistType } from "../abi/numbers.js";
 import { Errno } from "../errno.js";
 import { addFakeDomain, fakeMachine, hypercall } from "../testing/fake-machine.js";
+import { TEST_ILP32 } from "../testing/data-models.js";
 
 const va = Hypercall.vm_assist;
 const PV64_TYPES = [0, 1, 2, 3, 4, 5, 32]; // Xen's PV64_VM_ASSIST_MASK
@@ -44,7 +45,7 @@ describe("vm_assist", () => {
   it("an arch without the hook allows nothing; a 32-bit arch stops at type 31", () => {
     const none = fakeMachine();
     expect(hypercall(addFakeDomain(none.machine), va, [0, 2])).toBe(-Errno.EINVAL);
-    const pv32 = fakeMachine({ wordBits: 32, dataModel: "x86_32", vmAssistTypes: PV64_TYPES });
+    const pv32 = fakeMachine({ wordBits: 32, dataModel: TEST_ILP32, vmAssistTypes: PV64_TYPES });
     const d = addFakeDomain(pv32.machine);
     expect(hypercall(d, va, [0, 32])).toBe(-Errno.EINVAL);
     expect(hypercall(d, va, [0, 1])).toBe(0);

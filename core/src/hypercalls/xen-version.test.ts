@@ -4,6 +4,7 @@ import { Errno } from "../errno.js";
 import { copyFromGuest, readGuestU32, readGuestU64, writeGuestU32 } from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import type { Domain } from "../domain.js";
+import { TEST_ILP32 } from "../testing/data-models.js";
 
 const xv = Hypercall.xen_version;
 
@@ -66,7 +67,7 @@ describe("xen_version", () => {
     writeGuestU32(hvm.vcpus[0], DATA_VA, 0x12345678);
     expect(hypercall(hvm, xv, [XenVersionOp.platform_parameters, DATA_VA])).toBe(0);
     expect(readGuestU64(hvm.vcpus[0], DATA_VA)).toBe(0n);
-    const small = setup({ wordBits: 32, dataModel: "x86_32", virtStart: 0xf5800000n });
+    const small = setup({ wordBits: 32, dataModel: TEST_ILP32, virtStart: 0xf5800000n });
     writeGuestU32(small.dom0.vcpus[0], DATA_VA + 4n, 0xabcdabcd);
     expect(hypercall(small.dom0, xv, [XenVersionOp.platform_parameters, DATA_VA])).toBe(0);
     expect(readGuestU32(small.dom0.vcpus[0], DATA_VA)).toBe(0xf5800000);

@@ -12,6 +12,7 @@
  */
 import type {
   ArchPlugin,
+  ArchTypes,
   ArchVcpu,
   DomainBuildRequest,
   DomainBuildResult,
@@ -24,7 +25,8 @@ import { ArchHookMissingError, VcpuExitKind } from "../arch-plugin.js";
 import type { Domain } from "../domain.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
 import type { Machine } from "../machine.js";
-import type { DataModelName } from "../structs.js";
+import type { DataModel } from "../structs.js";
+import { TEST_LP64_BE, TEST_LP64_LE } from "./data-models.js";
 import type { Vcpu } from "../vcpu.js";
 
 /** One step of a fake vCPU's script. */
@@ -74,6 +76,14 @@ export class FakeAddressSpace {
   readonly pages = new Map<bigint, FakeMapping>();
 }
 
+/** The fake arch's state types: an address space per domain, a scripted vCPU. */
+export interface FakeTypes extends ArchTypes {
+  /** Per-domain state. */
+  readonly domain: FakeAddressSpace;
+  /** Per-vCPU state. */
+  readonly vcpu: FakeVcpu;
+}
+
 /** Identity and optional hooks of a fake arch. */
 export interface FakeArchOptions {
   /** Arch name (default `fake`). */
@@ -84,14 +94,16 @@ export interface FakeArchOptions {
   readonly endianness?: Endianness;
   /** Word size (default 64). */
   readonly wordBits?: 32 | 64;
-  /** Data model (default x86_64, or ppc64 for big-endian). */
-  readonly dataModel?: DataModelName;
+  /** Data model (default TEST_LP64_LE, or TEST_LP64_BE for big-endian). */
+  readonly dataModel?: DataModel;
+  /** Whether images need Xen notes (default false). */
+  readonly requiresXenNotes?: boolean;
   /** Guest modes (default pv, hvm-vmx). */
   readonly modes?: readonly GuestMode[];
   /** ELF machines (default 0x4242, a number no real arch uses). */
   readonly elfMachines?: readonly number[];
   /** Arch hypercall rows. */
-  readonly hypercalls?: readonly HypercallEntry[];
+  readonly hypercalls?: readonly HypercallEntry<FakeTypes>[];
   /** vm_assist types allowed. */
   readonly vmAssistTypes?: readonly number[];
   /** XENVER_capabilities. */
@@ -102,28 +114,33 @@ export interface FakeArchOptions {
   readonly features?: number;
   /** Arch memory_op. */
   readonly memoryOp?: (
-    ctx: HypercallContext,
+    ctx: HypercallContext<FakeTypes>,
     op: number,
     cmd: bigint,
     arg: bigint,
   ) => number | bigint;
   /** The domain builder (default: records the request). */
-  readonly build?: (request: DomainBuildRequest) => DomainBuildResult | void;
+  readonly build?: (request: DomainBuildRequest<FakeTypes>) => DomainBuildResult | void;
   /**
    * Xen's `access_ok` for guest handles (default: absent, every address acceptable). A
    * test gives one to exercise the −EFAULT that Xen returns before touching an array.
    */
-  readonly guestAccessOk?: (domain: Domain, va: bigint, bytes: bigint) => boolean;
+  readonly guestAccessOk?: (domain: Domain<FakeTypes>, va: bigint, bytes: bigint) => boolean;
 }
 
 /** A scripted vCPU. */
 export class FakeVcpu implements ArchVcpu {
+  /** {@inheritDoc ArchVcpu.pc} (the fake's program counter is its script position) */
+  pc(): bigint {
+    return BigInt(this.cursor);
+  }
+
   /** {@inheritDoc ArchVcpu.exit} */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The script. */
   readonly script: FakeStep[] = [];
   /** Index of the current step. */
-  pc = 0;
+  cursor = 0;
   /** Results of completed hypercalls, in order. */
   readonly results: (number | bigint)[] = [];
   private computed = 0;
@@ -135,8 +152,8 @@ export class FakeVcpu implements ArchVcpu {
    */
   constructor(
     private readonly arch: FakeArch,
-    readonly machine: Machine,
-    readonly vcpu: Vcpu,
+    readonly machine: Machine<FakeTypes>,
+    readonly vcpu: Vcpu<FakeTypes>,
   ) {}
 
   /** Appends steps to the script. */
@@ -166,7 +183,7 @@ export class FakeVcpu implements ArchVcpu {
   private step(budget: number): VcpuExitKind {
     const e = this.exit;
     for (;;) {
-      const s = this.script[this.pc];
+      const s = this.script[this.cursor];
       if (s === undefined) {
         e.retired = budget; // spin forever
         return VcpuExitKind.BudgetExhausted;
@@ -178,7 +195,7 @@ export class FakeVcpu implements ArchVcpu {
           this.computed += n;
           if (this.computed < s.instructions) return VcpuExitKind.BudgetExhausted;
           this.computed = 0;
-          this.pc++;
+          this.cursor++;
           if (e.retired === budget) return VcpuExitKind.BudgetExhausted;
           break;
         }
@@ -187,17 +204,17 @@ export class FakeVcpu implements ArchVcpu {
           e.retired += 1;
           return VcpuExitKind.Hypercall;
         case "idle":
-          this.pc++;
+          this.cursor++;
           return VcpuExitKind.Idle;
         case "fatal":
           e.message = s.message;
           return VcpuExitKind.Fatal;
         case "call":
-          this.pc++;
+          this.cursor++;
           s.fn(this);
           break;
         case "throw":
-          this.pc++;
+          this.cursor++;
           throw new Error(s.message);
       }
     }
@@ -205,7 +222,7 @@ export class FakeVcpu implements ArchVcpu {
 
   /** {@inheritDoc ArchVcpu.readHypercall} */
   readHypercall(args: HypercallArgs): number {
-    const s = this.script[this.pc];
+    const s = this.script[this.cursor];
     if (s?.kind !== "hypercall") throw new Error("readHypercall without a hypercall step");
     for (let i = 0; i < 6; i++) {
       const v = BigInt.asUintN(64, BigInt(s.args?.[i] ?? 0));
@@ -217,13 +234,12 @@ export class FakeVcpu implements ArchVcpu {
   /** {@inheritDoc ArchVcpu.completeHypercall} */
   completeHypercall(result: number | bigint): void {
     this.results.push(result);
-    this.pc++;
+    this.cursor++;
   }
 
   /** {@inheritDoc ArchVcpu.translate} */
   translate(va: bigint, write: boolean): number {
-    const space = this.vcpu.domain.arch as FakeAddressSpace | null;
-    if (space === null) return -1;
+    const space = this.vcpu.domain.arch;
     const pageSize = BigInt(this.machine.memory.pageSize);
     const m = space.pages.get(va / pageSize);
     if (m === undefined || (write && !m.writable)) return -1;
@@ -232,12 +248,12 @@ export class FakeVcpu implements ArchVcpu {
 
   /** {@inheritDoc ArchVcpu.describe} */
   describe(): string {
-    return `fake vcpu ${this.vcpu.id} of domain ${this.vcpu.domain.id}: step ${this.pc}`;
+    return `fake vcpu ${this.vcpu.id} of domain ${this.vcpu.domain.id}: step ${this.cursor}`;
   }
 }
 
 /** The fake arch plugin. */
-export class FakeArch implements ArchPlugin {
+export class FakeArch implements ArchPlugin<FakeTypes> {
   /** {@inheritDoc ArchPlugin.name} */
   readonly name: string;
   /** {@inheritDoc ArchPlugin.elfMachines} */
@@ -251,7 +267,9 @@ export class FakeArch implements ArchPlugin {
   /** {@inheritDoc ArchPlugin.pageSizes} */
   readonly pageSizes: readonly number[];
   /** {@inheritDoc ArchPlugin.dataModel} */
-  readonly dataModel: DataModelName;
+  readonly dataModel: DataModel;
+  /** {@inheritDoc ArchPlugin.requiresXenNotes} */
+  readonly requiresXenNotes: boolean;
   /** {@inheritDoc ArchPlugin.startInfoMagic} */
   readonly startInfoMagic: string;
   /** {@inheritDoc ArchPlugin.modes} */
@@ -265,7 +283,7 @@ export class FakeArch implements ArchPlugin {
   /** Every `onMemoryWritten` call, in order. */
   readonly writes: { pa: number; len: number }[] = [];
   /** Every `buildDomain` request, in order. */
-  readonly builds: DomainBuildRequest[] = [];
+  readonly builds: DomainBuildRequest<FakeTypes>[] = [];
 
   /** @param options - identity and hooks. */
   constructor(private readonly options: FakeArchOptions = {}) {
@@ -274,7 +292,9 @@ export class FakeArch implements ArchPlugin {
     this.endianness = options.endianness ?? "little";
     this.wordBits = options.wordBits ?? 64;
     this.pageSizes = [options.pageSize ?? 4096];
-    this.dataModel = options.dataModel ?? (this.endianness === "big" ? "ppc64" : "x86_64");
+    this.dataModel =
+      options.dataModel ?? (this.endianness === "big" ? TEST_LP64_BE : TEST_LP64_LE);
+    this.requiresXenNotes = options.requiresXenNotes ?? false;
     this.startInfoMagic = `xen-3.0-${this.name}`;
     this.modes = options.modes ?? ["pv", "hvm-vmx"];
     if (options.capabilities !== undefined) this.capabilities = options.capabilities;
@@ -282,21 +302,25 @@ export class FakeArch implements ArchPlugin {
   }
 
   /** {@inheritDoc ArchPlugin.guestAccessOk} (only when the options give one). */
-  readonly guestAccessOk?: (domain: Domain, va: bigint, bytes: bigint) => boolean;
+  readonly guestAccessOk?: (domain: Domain<FakeTypes>, va: bigint, bytes: bigint) => boolean;
 
   /** {@inheritDoc ArchPlugin.hypercalls} */
-  hypercalls(): readonly HypercallEntry[] {
+  hypercalls(): readonly HypercallEntry<FakeTypes>[] {
     return this.options.hypercalls ?? [];
   }
 
+  /** {@inheritDoc ArchPlugin.createDomainState} */
+  createDomainState(): FakeAddressSpace {
+    return new FakeAddressSpace();
+  }
+
   /** {@inheritDoc ArchPlugin.createVcpu} */
-  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu {
-    if (domain.arch === null) domain.arch = new FakeAddressSpace();
+  createVcpu(machine: Machine<FakeTypes>, _domain: Domain, vcpu: Vcpu<FakeTypes>): FakeVcpu {
     return new FakeVcpu(this, machine, vcpu);
   }
 
   /** {@inheritDoc ArchPlugin.buildDomain} */
-  buildDomain(request: DomainBuildRequest): DomainBuildResult | void {
+  buildDomain(request: DomainBuildRequest<FakeTypes>): DomainBuildResult | void {
     this.builds.push(request);
     return this.options.build?.(request);
   }
@@ -332,14 +356,19 @@ export class FakeArch implements ArchPlugin {
   }
 
   /** {@inheritDoc ArchPlugin.memoryOp} */
-  memoryOp(ctx: HypercallContext, op: number, cmd: bigint, arg: bigint): number | bigint {
+  memoryOp(
+    ctx: HypercallContext<FakeTypes>,
+    op: number,
+    cmd: bigint,
+    arg: bigint,
+  ): number | bigint {
     return this.options.memoryOp?.(ctx, op, cmd, arg) ?? -38;
   }
 }
 
-/** The fake vCPU behind a core vCPU. */
-export function fakeVcpu(vcpu: Vcpu): FakeVcpu {
-  return vcpu.arch as FakeVcpu;
+/** The fake vCPU behind a core vCPU of a fake-arch machine. */
+export function fakeVcpu(vcpu: Vcpu<FakeTypes>): FakeVcpu {
+  return vcpu.arch;
 }
 
 /**
@@ -347,8 +376,8 @@ export function fakeVcpu(vcpu: Vcpu): FakeVcpu {
  * allocated frames (raising maxPages as needed). Returns the MFNs.
  */
 export function mapFakePages(
-  machine: Machine,
-  domain: Domain,
+  machine: Machine<FakeTypes>,
+  domain: Domain<FakeTypes>,
   va: bigint,
   count: number,
   writable = true,
@@ -362,13 +391,13 @@ export function mapFakePages(
 
 /** Maps existing frames `mfns` at consecutive pages from `va`. */
 export function mapFakeFrames(
-  machine: Machine,
-  domain: Domain,
+  machine: Machine<FakeTypes>,
+  domain: Domain<FakeTypes>,
   va: bigint,
   mfns: readonly number[],
   writable = true,
 ): void {
-  const space = domain.arch as FakeAddressSpace;
+  const space = domain.arch;
   const pageSize = BigInt(machine.memory.pageSize);
   const first = va / pageSize;
   mfns.forEach((mfn, i) => space.pages.set(first + BigInt(i), { mfn, writable }));

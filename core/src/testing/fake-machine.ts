@@ -18,6 +18,7 @@ import {
   mapFakePages,
   type FakeArchOptions,
   type FakeStep,
+  type FakeTypes,
 } from "./fake-arch.js";
 
 /** Where {@link addFakeDomain} maps each domain's data area. */
@@ -26,7 +27,7 @@ export const DATA_VA = 0x10000n;
 /** A fake-arch machine and what tests look at. */
 export interface FakeMachine {
   /** The machine. */
-  readonly machine: HvMachine;
+  readonly machine: HvMachine<FakeTypes>;
   /** Its fake arch. */
   readonly arch: FakeArch;
   /** Its console sink. */
@@ -66,7 +67,10 @@ export interface FakeDomainOptions {
 }
 
 /** Creates a domain with a data area and a runnable, scripted vCPU 0. */
-export function addFakeDomain(machine: HvMachine, options: FakeDomainOptions = {}): Domain {
+export function addFakeDomain(
+  machine: HvMachine<FakeTypes>,
+  options: FakeDomainOptions = {},
+): Domain<FakeTypes> {
   const domain = machine.createDomain({
     privileged: options.privileged ?? false,
     mode: options.mode ?? "pv",

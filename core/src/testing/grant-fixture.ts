@@ -19,7 +19,7 @@ import { readGuestStruct, StructBuffer, writeGuestStruct } from "../guest-memory
 import type { HvMachine } from "../machine-impl.js";
 import type { StructDef, StructLayout } from "../structs.js";
 import type { Vcpu } from "../vcpu.js";
-import { FakeAddressSpace, type FakeArch } from "./fake-arch.js";
+import type { FakeArch, FakeTypes } from "./fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "./fake-machine.js";
 
 /** Where op structs are written in the caller's data area. */
@@ -31,22 +31,28 @@ export const MAP_VA = 0x40000n;
 
 /** Host-mapping hooks over the fake address space (what a real arch does with its MMU). */
 export function installFakeGrantHooks(arch: FakeArch): void {
-  const pageOf = (vcpu: Vcpu, addr: bigint): bigint => addr / BigInt(vcpu.machine.memory.pageSize);
+  const pageOf = (vcpu: Vcpu<FakeTypes>, addr: bigint): bigint =>
+    addr / BigInt(vcpu.machine.memory.pageSize);
   Object.assign(arch, {
-    createGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
-      const space = vcpu.domain.arch as FakeAddressSpace;
+    createGrantHostMapping(
+      vcpu: Vcpu<FakeTypes>,
+      addr: bigint,
+      mfn: number,
+      flags: number,
+    ): number {
+      const space = vcpu.domain.arch;
       if (addr === 0n || addr % BigInt(vcpu.machine.memory.pageSize) !== 0n) return -1;
       space.pages.set(pageOf(vcpu, addr), { mfn, writable: !(flags & GNTMAP_READONLY) });
       return 0;
     },
     replaceGrantHostMapping(
-      vcpu: Vcpu,
+      vcpu: Vcpu<FakeTypes>,
       addr: bigint,
       mfn: number,
       newAddr: bigint,
       flags: number,
     ): number {
-      const space = vcpu.domain.arch as FakeAddressSpace;
+      const space = vcpu.domain.arch;
       const stolen = newAddr !== 0n ? space.pages.get(pageOf(vcpu, newAddr)) : undefined;
       if (newAddr !== 0n) {
         if (!stolen) return -1;
@@ -64,13 +70,13 @@ export function installFakeGrantHooks(arch: FakeArch): void {
 /** A two-domain grant setup. */
 export interface GrantWorld {
   /** The machine. */
-  readonly machine: HvMachine;
+  readonly machine: HvMachine<FakeTypes>;
   /** Its fake arch. */
   readonly arch: FakeArch;
   /** The granting domain (id 1). */
-  readonly a: Domain;
+  readonly a: Domain<FakeTypes>;
   /** The grantee (id 2). */
-  readonly b: Domain;
+  readonly b: Domain<FakeTypes>;
 }
 
 /** Builds a {@link GrantWorld}; `hooks` false leaves the arch without host-mapping hooks. */
@@ -83,16 +89,16 @@ export function grantWorld(hooks = true): GrantWorld {
 }
 
 /** The machine frame behind `va` in `d`'s fake address space. */
-export function mfnAt(machine: HvMachine, d: Domain, va: bigint): number {
-  const m = (d.arch as FakeAddressSpace).pages.get(va / BigInt(machine.memory.pageSize));
+export function mfnAt(machine: HvMachine<FakeTypes>, d: Domain<FakeTypes>, va: bigint): number {
+  const m = d.arch.pages.get(va / BigInt(machine.memory.pageSize));
   if (!m) throw new Error(`nothing mapped at ${va}`);
   return m.mfn;
 }
 
 /** Writes v1 entry `ref` of `granter`'s table: {flags, domid, frame}. */
 export function writeGrant(
-  machine: HvMachine,
-  granter: Domain,
+  machine: HvMachine<FakeTypes>,
+  granter: Domain<FakeTypes>,
   ref: number,
   flags: number,
   domid: number,
@@ -107,7 +113,11 @@ export function writeGrant(
 }
 
 /** Flags word of entry `ref` of `granter`'s table. */
-export function grantFlags(machine: HvMachine, granter: Domain, ref: number): number {
+export function grantFlags(
+  machine: HvMachine<FakeTypes>,
+  granter: Domain<FakeTypes>,
+  ref: number,
+): number {
   const gt = grantTableOf(machine, granter);
   if (!gt) throw new Error("no grant table");
   return machine.memory.read16(gt.entryAddress(ref));
@@ -117,7 +127,7 @@ const sbuf = new StructBuffer(64);
 
 /** Issues `cmd` with `ops` (each a field → value record) written as an array at {@link OP_VA}. */
 export function grantOp(
-  d: Domain,
+  d: Domain<FakeTypes>,
   cmd: number,
   def: StructDef,
   ops: readonly Record<string, number | bigint>[],
@@ -148,7 +158,7 @@ export function grantOp(
 
 /** One map_grant_ref; returns {rc, status, handle, dev_bus_addr}. */
 export function mapGrant(
-  d: Domain,
+  d: Domain<FakeTypes>,
   op: { ref: number; dom: number; flags: number; host_addr?: bigint },
 ): { rc: number; status: number; handle: number; devBusAddr: bigint } {
   const { rc, out } = grantOp(d, GrantTableOp.map_grant_ref, GNTTAB_MAP_GRANT_REF, [
@@ -164,7 +174,7 @@ export function mapGrant(
 
 /** One unmap_grant_ref; returns {rc, status}. */
 export function unmapGrant(
-  d: Domain,
+  d: Domain<FakeTypes>,
   op: { handle: number; host_addr?: bigint; dev_bus_addr?: bigint },
 ): { rc: number; status: number } {
   const { rc, out } = grantOp(d, GrantTableOp.unmap_grant_ref, GNTTAB_UNMAP_GRANT_REF, [
@@ -175,7 +185,7 @@ export function unmapGrant(
 
 /** One gnttab_copy; fields by dotted path (`source.u.ref`, `dest.offset`, ...). */
 export function copyGrant(
-  d: Domain,
+  d: Domain<FakeTypes>,
   op: Record<string, number | bigint>,
 ): { rc: number; status: number } {
   const { rc, out } = grantOp(d, GrantTableOp.copy, GNTTAB_COPY, [op]);
@@ -184,7 +194,7 @@ export function copyGrant(
 
 /** One gnttab_transfer. */
 export function transferPage(
-  d: Domain,
+  d: Domain<FakeTypes>,
   op: { mfn: number; domid: number; ref: number },
 ): { rc: number; status: number } {
   const { rc, out } = grantOp(d, GrantTableOp.transfer, GNTTAB_TRANSFER, [op]);

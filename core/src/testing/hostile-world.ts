@@ -35,7 +35,7 @@ import {
 import type { HvMachine } from "../machine-impl.js";
 import { FRAME_XEN } from "../memory.js";
 import type { Vcpu } from "../vcpu.js";
-import { type FakeAddressSpace, type FakeArch, mapFakePages } from "./fake-arch.js";
+import { type FakeArch, type FakeTypes, mapFakePages } from "./fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./fake-machine.js";
 import { mapGrant, MAP_VA, writeGrant } from "./grant-fixture.js";
 import type { RecordingConsoleSink } from "../console-sink.js";
@@ -47,7 +47,7 @@ export const DATA_PAGES = 4;
 /** Where the attacker has one more page mapped read-only (right after its data pages). */
 export const RO_VA = DATA_VA + BigInt(DATA_PAGES * 4096);
 /** Virtual pages that hold grant host mappings, per domain (their references are the maptrack's). */
-export const GRANT_SLOTS = new WeakMap<Domain, Set<bigint>>();
+export const GRANT_SLOTS = new WeakMap<Domain<FakeTypes>, Set<bigint>>();
 
 /** The victim's grant references, by purpose. */
 export const VICTIM_REFS = {
@@ -86,19 +86,19 @@ export const VICTIM_PORTS = {
 /** The hostile world. */
 export interface HostileWorld {
   /** The machine (4 MiB, 1024 frames). */
-  readonly machine: HvMachine;
+  readonly machine: HvMachine<FakeTypes>;
   /** Its fake arch, with counted grant host-mapping hooks. */
   readonly arch: FakeArch;
   /** Its console sink. */
   readonly sink: RecordingConsoleSink;
   /** The well-behaved domain (id 1, two vCPUs). */
-  readonly victim: Domain;
+  readonly victim: Domain<FakeTypes>;
   /** The unprivileged hostile domain (id 2). */
-  readonly attacker: Domain;
+  readonly attacker: Domain<FakeTypes>;
   /** A third domain the victim works with (id 3). */
-  readonly peer: Domain;
+  readonly peer: Domain<FakeTypes>;
   /** A domain that has shut down (id 4). */
-  readonly dead: Domain;
+  readonly dead: Domain<FakeTypes>;
   /** The id of a destroyed domain (5). */
   readonly goneId: number;
   /** The attacker's port of its channel with the victim. */
@@ -110,15 +110,20 @@ export interface HostileWorld {
  * reference (the old L1 entry's); over another grant mapping it is refused.
  */
 export function installCountedGrantHooks(arch: FakeArch): void {
-  const pageOf = (vcpu: Vcpu, addr: bigint): bigint => addr / BigInt(vcpu.machine.memory.pageSize);
-  const slotsOf = (d: Domain): Set<bigint> => {
+  const pageOf = (vcpu: Vcpu<FakeTypes>, addr: bigint): bigint => addr / BigInt(vcpu.machine.memory.pageSize);
+  const slotsOf = (d: Domain<FakeTypes>): Set<bigint> => {
     let s = GRANT_SLOTS.get(d);
     if (!s) GRANT_SLOTS.set(d, (s = new Set()));
     return s;
   };
   Object.assign(arch, {
-    createGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
-      const space = vcpu.domain.arch as FakeAddressSpace;
+    createGrantHostMapping(
+      vcpu: Vcpu<FakeTypes>,
+      addr: bigint,
+      mfn: number,
+      flags: number,
+    ): number {
+      const space = vcpu.domain.arch;
       if (addr === 0n || addr % BigInt(vcpu.machine.memory.pageSize) !== 0n)
         return GrantStatus.general_error;
       const vpn = pageOf(vcpu, addr);
@@ -131,13 +136,13 @@ export function installCountedGrantHooks(arch: FakeArch): void {
       return GrantStatus.okay;
     },
     replaceGrantHostMapping(
-      vcpu: Vcpu,
+      vcpu: Vcpu<FakeTypes>,
       addr: bigint,
       mfn: number,
       newAddr: bigint,
       flags: number,
     ): number {
-      const space = vcpu.domain.arch as FakeAddressSpace;
+      const space = vcpu.domain.arch;
       const slots = slotsOf(vcpu.domain);
       const vpn = pageOf(vcpu, addr);
       const m = space.pages.get(vpn);
@@ -164,8 +169,8 @@ export function installCountedGrantHooks(arch: FakeArch): void {
 
 /** Maps `count` new frames of `d` at `va`, each holding a reference (a counted mapping). */
 export function mapCountedPages(
-  machine: HvMachine,
-  d: Domain,
+  machine: HvMachine<FakeTypes>,
+  d: Domain<FakeTypes>,
   va: bigint,
   count: number,
   writable = true,
@@ -175,7 +180,7 @@ export function mapCountedPages(
   return mfns;
 }
 
-function addDomain(machine: HvMachine, id: number, vcpus = 1): Domain {
+function addDomain(machine: HvMachine<FakeTypes>, id: number, vcpus = 1): Domain<FakeTypes> {
   const d = addFakeDomain(machine, { id, vcpus, pages: 0 });
   mapCountedPages(machine, d, DATA_VA, DATA_PAGES);
   const si = machine.allocXenFrames(1);
@@ -188,8 +193,8 @@ function addDomain(machine: HvMachine, id: number, vcpus = 1): Domain {
 }
 
 /** The victim's frame behind its data page `i`. */
-export function dataFrame(machine: HvMachine, d: Domain, i: number): number {
-  const m = (d.arch as FakeAddressSpace).pages.get(DATA_VA / 4096n + BigInt(i));
+export function dataFrame(machine: HvMachine<FakeTypes>, d: Domain<FakeTypes>, i: number): number {
+  const m = d.arch.pages.get(DATA_VA / 4096n + BigInt(i));
   if (!m) throw new Error(`no data page ${i}`);
   return m.mfn;
 }

@@ -6,3 +6,5 @@
  */
 export * from "./toy-arch.js";
 export * from "./agent-io.js";
+export * from "./data-models.js";
+export * from "./golden-layouts.js";

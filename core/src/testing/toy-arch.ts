@@ -7,11 +7,12 @@
  */
 import type { ArchPlugin, ArchVcpu } from "../arch-plugin.js";
 import { createStubArchPlugin, type ArchIdentity } from "../arch-stub.js";
+import { TEST_LP64_LE } from "./data-models.js";
 
 /**
  * The identity of a toy 64-bit little-endian PV arch called `name`: ELF machine 1 (no real
- * arch's), 4 KiB pages, the x86_64 data model, start_info magic `xen-3.0-<name>`, no
- * features; `overrides` replace any of these.
+ * arch's), 4 KiB pages, the little-endian LP64 test data model, no Xen notes required,
+ * start_info magic `xen-3.0-<name>`, no features; `overrides` replace any of these.
  */
 export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> = {}): ArchIdentity {
   return {
@@ -21,7 +22,8 @@ export function toyArchIdentity(name: string, overrides: Partial<ArchIdentity> =
     endianness: "little",
     wordBits: 64,
     pageSizes: [4096],
-    dataModel: "x86_64",
+    dataModel: TEST_LP64_LE,
+    requiresXenNotes: false,
     startInfoMagic: `xen-3.0-${name}`,
     modes: ["pv"],
     features: [],
@@ -41,6 +43,7 @@ export function idleArch(name: string, buildDomain?: ArchPlugin["buildDomain"]):
   return {
     ...identity,
     hypercalls: () => [],
+    createDomainState: () => null,
     createVcpu: () => ({}) as unknown as ArchVcpu,
     buildDomain: buildDomain ?? stub.buildDomain,
     guestAgent: stub.guestAgent,

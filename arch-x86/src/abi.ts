@@ -1,9 +1,13 @@
 /**
- * x86 PV structs (32- and 64-bit guests): the virtual IDT entry, the register frame and
- * the full vCPU context. Sources: xen/include/public/arch-x86/xen.h, xen-x86_32.h,
- * xen-x86_64.h. The 32-bit and 64-bit register files differ in names and order, so these
- * definitions take the model into account; in the ia64/ppc64 models they lay out as on
- * x86_64 (they are x86 structs; those layouts only matter to the golden tests).
+ * The x86 PV ABI structs (32- and 64-bit guests): the arch parts of the common structs
+ * (`struct arch_vcpu_info`, `struct arch_shared_info`, `xen_callback_t`), the virtual IDT
+ * entry, the register frame, the full vCPU context, the iret frame and the e820 map entry.
+ * Sources: xen/include/public/arch-x86/xen.h, xen-x86_32.h, xen-x86_64.h, and
+ * xen/arch/x86/include/asm/e820.h for `struct e820entry`.
+ *
+ * x86 has two guest ABIs; a struct whose members differ between them takes the shape of
+ * the model's word size (`long` 4: the 32-bit guest's, 8: the 64-bit guest's). The models
+ * themselves are in `data-model.ts`.
  *
  * @module
  */
@@ -12,13 +16,95 @@ import {
   defineStruct,
   field,
   pad,
+  struct,
   u16,
   u32,
   u64,
   u8,
   ulong,
+  xenPfn,
+  type DataModel,
   type FieldMap,
-} from "../structs.js";
+} from "@hvkit/core";
+
+/** True for the 32-bit x86 guest ABI (ILP32). */
+function is32(model: DataModel): boolean {
+  return model.long === 4;
+}
+
+const VCPU_ARCH = (padWords: number): FieldMap => ({
+  cr2: field(
+    ulong,
+    "Faulting linear address of the most recent page fault delivered to this vCPU: x86 PV " +
+      "guests cannot read the real CR2, so Xen copies it here before bouncing #PF to the guest.",
+  ),
+  pad: field(
+    array(ulong, padWords),
+    "Unused; sized so that vcpu_info is 64 bytes on x86 (one cache line per vCPU).",
+  ),
+});
+
+/**
+ * `struct arch_vcpu_info` (x86): the guest's CR2, padded so vcpu_info is 64 bytes in both
+ * guest ABIs.
+ */
+export const ARCH_VCPU_INFO_X86 = defineStruct(
+  "arch_vcpu_info",
+  "Per-vCPU arch state published in vcpu_info: the page-fault address.",
+  (model) => VCPU_ARCH(is32(model) ? 5 : 1),
+);
+
+const SHARED_ARCH: FieldMap = {
+  max_pfn: field(
+    ulong,
+    "Number of valid entries in the guest's p2m (pseudo-physical to machine) table; the guest writes it for tools that save or migrate it.",
+  ),
+  pfn_to_mfn_frame_list_list: field(
+    xenPfn,
+    "Machine frame of the top of the guest's three-level list of p2m frames (written by the " +
+      "guest for save/restore); 0 when not set up, all ones when the p2m is only reachable " +
+      "through p2m_vaddr.",
+  ),
+  nmi_reason: field(
+    ulong,
+    "Why the last NMI was raised (bits as in the platform's NMI reason port); read by dom0's NMI handler.",
+  ),
+  p2m_cr3: field(
+    ulong,
+    "Page-table root (as a CR3 value) of the address space in which p2m_vaddr is valid; 0 means the next two fields are unused.",
+  ),
+  p2m_vaddr: field(ulong, "Virtual address of the guest's linear p2m list, valid under p2m_cr3."),
+  p2m_generation: field(
+    ulong,
+    "Counter the guest bumps before and after changing the p2m mapping (odd while a change is in progress).",
+  ),
+};
+
+/**
+ * `struct arch_shared_info` (x86): the guest's p2m described for toolstacks; on 32-bit x86
+ * also the wall clock's high word (`wc_sec_hi`), for which the common part has no room.
+ */
+export const ARCH_SHARED_INFO_X86 = defineStruct(
+  "arch_shared_info",
+  "Arch-specific tail of the shared_info page: the p2m description.",
+  (model) =>
+    is32(model)
+      ? {
+          ...SHARED_ARCH,
+          wc_sec_hi: field(
+            u32,
+            "Upper 32 bits of the wall-clock seconds. Only 32-bit x86 keeps it here: in its " +
+              "shared_info there is no room after wc_nsec, so it moved into the arch part.",
+          ),
+        }
+      : SHARED_ARCH,
+);
+
+/** `xen_callback_t` of 32-bit x86: a far pointer (code selector and entry address). */
+export const XEN_CALLBACK_X86_32 = struct({
+  cs: field(ulong, "Code selector."),
+  eip: field(ulong, "Entry address."),
+});
 
 /** trap_info.flags: mask of the privilege level allowed to raise the vector with `int n` (0-3). */
 export const TI_DPL_MASK = 3;
@@ -131,7 +217,7 @@ const REGS_32: FieldMap = {
 export const CPU_USER_REGS_X86 = defineStruct(
   "cpu_user_regs",
   "The general registers, instruction pointer, flags and segment selectors of an x86 PV vCPU.",
-  (model) => (model === "x86_32" ? REGS_32 : REGS_64),
+  (model) => (is32(model) ? REGS_32 : REGS_64),
 );
 
 /**
@@ -160,7 +246,7 @@ export const VCPU_GUEST_CONTEXT_X86 = defineStruct(
       "Control registers CR0-CR7; CR3 holds the page-table base as xen_pfn_to_cr3(mfn); on x86_64 ctrlreg[1] is the user page-table base.",
     ),
     debugreg: field(array(ulong, 8), "Debug registers DR0-DR7."),
-    ...(model === "x86_32"
+    ...(is32(model)
       ? {
           event_callback_cs: field(ulong, "Code selector of the event upcall handler."),
           event_callback_eip: field(ulong, "Address of the event upcall handler."),
@@ -182,7 +268,7 @@ export const VCPU_GUEST_CONTEXT_X86 = defineStruct(
           ),
         }),
     vm_assist: field(ulong, "Bitmap of enabled VMASST_TYPE_* assists."),
-    ...(model === "x86_32"
+    ...(is32(model)
       ? {}
       : {
           fs_base: field(u64, "FS segment base."),
@@ -210,4 +296,30 @@ export const IRET_CONTEXT_X86_64 = defineStruct(
     rsp: field(u64, "Return stack pointer."),
     ss: field(u64, "Return stack selector."),
   },
+);
+
+/** e820 type: usable RAM. */
+export const E820_RAM = 1;
+/** e820 type: reserved. */
+export const E820_RESERVED = 2;
+/** e820 type: ACPI tables (reclaimable). */
+export const E820_ACPI = 3;
+/** e820 type: ACPI non-volatile storage. */
+export const E820_NVS = 4;
+/** e820 type: unusable. */
+export const E820_UNUSABLE = 5;
+
+/**
+ * `struct e820entry` (packed, 20 bytes): one range of an x86 memory map, the element of
+ * XENMEM_memory_map's and XENMEM_set_memory_map's buffers.
+ */
+export const E820_ENTRY = defineStruct(
+  "e820entry",
+  "One range of an x86 BIOS-style memory map.",
+  {
+    addr: field(u64, "Start address."),
+    size: field(u64, "Length in bytes."),
+    type: field(u32, "E820_* type."),
+  },
+  { packed: true },
 );

@@ -1,0 +1,61 @@
+/**
+ * The 64-bit PowerPC guest ABI as a data model: LP64 big-endian, with every guest handle,
+ * `xen_pfn_t` and `xen_ulong_t` 8 bytes (PowerPC Xen fixed them so 32- and 64-bit guests
+ * share one layout), an empty `struct arch_vcpu_info` and the boot timebase as
+ * `struct arch_shared_info`. Source: xen/include/public/arch-powerpc.h (in Xen until its
+ * removal in 2008) and the 64-bit PowerPC ELF ABI.
+ *
+ * @module
+ */
+import {
+  BLKIF_REQUEST,
+  defineStruct,
+  field,
+  START_INFO,
+  u64,
+  ulong,
+  type DataModel,
+} from "@hvkit/core";
+
+/** `struct arch_vcpu_info` (PowerPC): empty (a GNU C empty struct, size 0). */
+export const ARCH_VCPU_INFO_PPC = defineStruct(
+  "arch_vcpu_info",
+  "Per-vCPU arch state in vcpu_info: none on PowerPC.",
+  {},
+);
+
+/** `struct arch_shared_info` (PowerPC): the timebase at boot. */
+export const ARCH_SHARED_INFO_PPC = defineStruct(
+  "arch_shared_info",
+  "Arch-specific tail of the shared_info page: the boot timebase.",
+  {
+    boot_timebase: field(u64, "Value of the PowerPC timebase register when the domain booted."),
+  },
+);
+
+/**
+ * 64-bit PowerPC PV guests (`xen-3.0-powerpc64`): LP64 big-endian, 32 vcpu_info slots, an
+ * address as `xen_callback_t`. No vcpu_guest_context yet (the port has not started).
+ */
+export const PPC64_DATA_MODEL: DataModel = {
+  name: "ppc64",
+  littleEndian: false,
+  long: 8,
+  pointer: 8,
+  handle: 8,
+  xenPfn: 8,
+  xenUlong: 8,
+  int64Align: 8,
+  legacyMaxVcpus: 32,
+  wcSecHiInArch: false,
+  archParts: {
+    archVcpuInfo: ARCH_VCPU_INFO_PPC,
+    archSharedInfo: ARCH_SHARED_INFO_PPC,
+    xenCallback: ulong,
+  },
+  structs: [ARCH_VCPU_INFO_PPC, ARCH_SHARED_INFO_PPC],
+  publishedSizes: [
+    { struct: START_INFO, size: 1168 },
+    { struct: BLKIF_REQUEST, size: 112 },
+  ],
+};

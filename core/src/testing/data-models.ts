@@ -1,0 +1,85 @@
+/**
+ * Data models for tests of the core, which knows no real arch: two LP64 models (little-
+ * and big-endian) and an ILP32 one with 4-aligned 64-bit integers and the wall clock's
+ * high word in the arch part. Their arch parts are made up, shaped only to exercise what
+ * the core must take from a model (holes of non-zero size, a far-pointer callback, the
+ * alternative place of `wc_sec_hi`); real models live in the arch packages.
+ *
+ * @module
+ */
+import {
+  array,
+  defineStruct,
+  field,
+  struct,
+  u32,
+  ulong,
+  type ArchParts,
+  type DataModel,
+} from "../structs.js";
+
+const TEST_VCPU_ARCH = defineStruct("arch_vcpu_info", "Test arch part of vcpu_info.", {
+  fault_addr: field(ulong, "A made-up per-vCPU arch register."),
+  pad: field(array(ulong, 1), "Padding."),
+});
+
+const TEST_SHARED_ARCH = defineStruct(
+  "arch_shared_info",
+  "Test arch tail of shared_info.",
+  (model) => ({
+    max_pfn: field(ulong, "A made-up arch word."),
+    ...(model.wcSecHiInArch ? { wc_sec_hi: field(u32, "The wall clock's high word.") } : {}),
+  }),
+);
+
+const LP64_PARTS: ArchParts = {
+  archVcpuInfo: TEST_VCPU_ARCH,
+  archSharedInfo: TEST_SHARED_ARCH,
+  xenCallback: ulong,
+};
+
+const lp64 = (name: string, littleEndian: boolean): DataModel => ({
+  name,
+  littleEndian,
+  long: 8,
+  pointer: 8,
+  handle: 8,
+  xenPfn: 8,
+  xenUlong: 8,
+  int64Align: 8,
+  legacyMaxVcpus: 32,
+  wcSecHiInArch: false,
+  archParts: LP64_PARTS,
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH],
+  publishedSizes: [],
+});
+
+/** A little-endian LP64 test model (`test-lp64`). */
+export const TEST_LP64_LE: DataModel = lp64("test-lp64", true);
+
+/** A big-endian LP64 test model (`test-lp64be`). */
+export const TEST_LP64_BE: DataModel = lp64("test-lp64be", false);
+
+/**
+ * An ILP32 test model (`test-ilp32`): every model-dependent type 4 bytes, 64-bit integers
+ * 4-aligned, 16 legacy vCPUs, `wc_sec_hi` in the arch part and a `{cs, ip}` callback.
+ */
+export const TEST_ILP32: DataModel = {
+  name: "test-ilp32",
+  littleEndian: true,
+  long: 4,
+  pointer: 4,
+  handle: 4,
+  xenPfn: 4,
+  xenUlong: 4,
+  int64Align: 4,
+  legacyMaxVcpus: 16,
+  wcSecHiInArch: true,
+  archParts: {
+    archVcpuInfo: TEST_VCPU_ARCH,
+    archSharedInfo: TEST_SHARED_ARCH,
+    xenCallback: struct({ cs: field(ulong, "Selector."), ip: field(ulong, "Address.") }),
+  },
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH],
+  publishedSizes: [],
+};
