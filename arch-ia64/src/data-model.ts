@@ -51,6 +51,15 @@ export const ARCH_SHARED_INFO_IA64 = defineStruct(
 );
 
 /**
+ * `struct xen_arch_domainconfig` (IA-64): IA-64 left Xen (after 4.1) before domctl had an arch configuration, so its part is empty.
+ */
+export const XEN_ARCH_DOMAINCONFIG_IA64 = defineStruct(
+  "xen_arch_domainconfig",
+  "Arch part of a domain's configuration: none.",
+  {},
+);
+
+/**
  * IA-64 PV guests (`xen-3.0-ia64`): LP64 little-endian, 64 vcpu_info slots, an address as
  * `xen_callback_t`. No vcpu_guest_context yet (the port has not started).
  */
@@ -69,8 +78,9 @@ export const IA64_DATA_MODEL: DataModel = {
     archVcpuInfo: ARCH_VCPU_INFO_IA64,
     archSharedInfo: ARCH_SHARED_INFO_IA64,
     xenCallback: ulong,
+    archDomainConfig: XEN_ARCH_DOMAINCONFIG_IA64,
   },
-  structs: [ARCH_VCPU_INFO_IA64, ARCH_SHARED_INFO_IA64],
+  structs: [ARCH_VCPU_INFO_IA64, ARCH_SHARED_INFO_IA64, XEN_ARCH_DOMAINCONFIG_IA64],
   publishedSizes: [
     { struct: START_INFO, size: 1168 },
     { struct: BLKIF_REQUEST, size: 112 },

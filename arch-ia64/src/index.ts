@@ -7,14 +7,17 @@
  */
 import { createStubArchPlugin, type ArchPlugin } from "@hvkit/core";
 import { Ia64GuestAgent } from "./agent.js";
+import { IA64_DATA_MODEL } from "./data-model.js";
 
 export * from "./agent.js";
 export * from "./abi.js";
+export * from "./data-model.js";
 
 /**
  * The IA-64 arch plugin: ELF64 little-endian EM_IA_64 (50), 16 KiB pages, no hypercall
  * page (hypercalls are `break` with the hypercall immediate), start_info magic
- * "xen-3.0-ia64"; PV and VT-i modes.
+ * "xen-3.0-ia64"; PV and VT-i modes. Plain ELF kernels boot without Xen notes (libelf
+ * requires them on x86 only).
  */
 export const ia64Plugin: ArchPlugin = {
   ...createStubArchPlugin({
@@ -24,7 +27,8 @@ export const ia64Plugin: ArchPlugin = {
     endianness: "little",
     wordBits: 64,
     pageSizes: [16384],
-    dataModel: "ia64",
+    dataModel: IA64_DATA_MODEL,
+    requiresXenNotes: false,
     startInfoMagic: "xen-3.0-ia64",
     modes: ["pv", "vt-i"],
     // A guest names its frames and maps them with its own translation inserts.

@@ -34,6 +34,15 @@ export const ARCH_SHARED_INFO_PPC = defineStruct(
 );
 
 /**
+ * `struct xen_arch_domainconfig` (PowerPC): empty, as the arch-ppc.h of Xen 4.19 declares it (the 970-class port left Xen before domctl had an arch configuration).
+ */
+export const XEN_ARCH_DOMAINCONFIG_PPC = defineStruct(
+  "xen_arch_domainconfig",
+  "Arch part of a domain's configuration: none.",
+  {},
+);
+
+/**
  * 64-bit PowerPC PV guests (`xen-3.0-powerpc64`): LP64 big-endian, 32 vcpu_info slots, an
  * address as `xen_callback_t`. No vcpu_guest_context yet (the port has not started).
  */
@@ -52,8 +61,9 @@ export const PPC64_DATA_MODEL: DataModel = {
     archVcpuInfo: ARCH_VCPU_INFO_PPC,
     archSharedInfo: ARCH_SHARED_INFO_PPC,
     xenCallback: ulong,
+    archDomainConfig: XEN_ARCH_DOMAINCONFIG_PPC,
   },
-  structs: [ARCH_VCPU_INFO_PPC, ARCH_SHARED_INFO_PPC],
+  structs: [ARCH_VCPU_INFO_PPC, ARCH_SHARED_INFO_PPC, XEN_ARCH_DOMAINCONFIG_PPC],
   publishedSizes: [
     { struct: START_INFO, size: 1168 },
     { struct: BLKIF_REQUEST, size: 112 },

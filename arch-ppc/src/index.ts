@@ -7,14 +7,17 @@
  */
 import { createStubArchPlugin, type ArchPlugin } from "@hvkit/core";
 import { PpcGuestAgent } from "./agent.js";
+import { PPC64_DATA_MODEL } from "./data-model.js";
 
 export * from "./agent.js";
 export * from "./abi.js";
+export * from "./data-model.js";
 export * from "./device-tree.js";
 
 /**
  * The PowerPC arch plugin: ELF64 big-endian EM_PPC64 (21), 4 KiB pages, no hypercall page
- * (hypercalls are `sc 1`), capabilities "xen-3.0-powerpc64"; PV and hypervisor-mode.
+ * (hypercalls are `sc 1`), capabilities "xen-3.0-powerpc64"; PV and hypervisor-mode. Plain
+ * ELF kernels boot without Xen notes (libelf requires them on x86 only).
  */
 export const ppcPlugin: ArchPlugin = {
   ...createStubArchPlugin({
@@ -24,7 +27,8 @@ export const ppcPlugin: ArchPlugin = {
     endianness: "big",
     wordBits: 64,
     pageSizes: [4096],
-    dataModel: "ppc64",
+    dataModel: PPC64_DATA_MODEL,
+    requiresXenNotes: false,
     startInfoMagic: "xen-3.0-powerpc64",
     modes: ["pv", "hv"],
     // A guest names and maps its frames (H_ENTER into its hashed page table).

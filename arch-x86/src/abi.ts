@@ -1,6 +1,7 @@
 /**
  * The x86 PV ABI structs (32- and 64-bit guests): the arch parts of the common structs
- * (`struct arch_vcpu_info`, `struct arch_shared_info`, `xen_callback_t`), the virtual IDT
+ * (`struct arch_vcpu_info`, `struct arch_shared_info`, `xen_callback_t`,
+ * `struct xen_arch_domainconfig`), the virtual IDT
  * entry, the register frame, the full vCPU context, the iret frame and the e820 map entry.
  * Sources: xen/include/public/arch-x86/xen.h, xen-x86_32.h, xen-x86_64.h, and
  * xen/arch/x86/include/asm/e820.h for `struct e820entry`.
@@ -98,6 +99,19 @@ export const ARCH_SHARED_INFO_X86 = defineStruct(
           ),
         }
       : SHARED_ARCH,
+);
+
+/**
+ * `struct xen_arch_domainconfig` (x86, Xen 4.19): the arch part of a domain's domctl
+ * configuration.
+ */
+export const XEN_ARCH_DOMAINCONFIG_X86 = defineStruct(
+  "xen_arch_domainconfig",
+  "Arch part of a domain's configuration: emulated devices and MSR policy.",
+  {
+    emulation_flags: field(u32, "XEN_X86_EMU_*: emulated devices of an HVM guest (0 for PV)."),
+    misc_flags: field(u32, "XEN_X86_MSR_RELAXED and future flags."),
+  },
 );
 
 /** `xen_callback_t` of 32-bit x86: a far pointer (code selector and entry address). */

@@ -22,6 +22,7 @@ import {
   IRET_CONTEXT_X86_64,
   TRAP_INFO,
   VCPU_GUEST_CONTEXT_X86,
+  XEN_ARCH_DOMAINCONFIG_X86,
   XEN_CALLBACK_X86_32,
 } from "./abi.js";
 
@@ -29,12 +30,14 @@ const X86_32_PARTS: ArchParts = {
   archVcpuInfo: ARCH_VCPU_INFO_X86,
   archSharedInfo: ARCH_SHARED_INFO_X86,
   xenCallback: XEN_CALLBACK_X86_32,
+  archDomainConfig: XEN_ARCH_DOMAINCONFIG_X86,
 };
 
 const X86_64_PARTS: ArchParts = {
   archVcpuInfo: ARCH_VCPU_INFO_X86,
   archSharedInfo: ARCH_SHARED_INFO_X86,
   xenCallback: ulong,
+  archDomainConfig: XEN_ARCH_DOMAINCONFIG_X86,
 };
 
 /**
@@ -58,6 +61,7 @@ export const X86_32_DATA_MODEL: DataModel = {
   structs: [
     ARCH_VCPU_INFO_X86,
     ARCH_SHARED_INFO_X86,
+    XEN_ARCH_DOMAINCONFIG_X86,
     TRAP_INFO,
     CPU_USER_REGS_X86,
     VCPU_GUEST_CONTEXT_X86,
@@ -91,6 +95,7 @@ export const X86_64_DATA_MODEL: DataModel = {
   structs: [
     ARCH_VCPU_INFO_X86,
     ARCH_SHARED_INFO_X86,
+    XEN_ARCH_DOMAINCONFIG_X86,
     TRAP_INFO,
     CPU_USER_REGS_X86,
     VCPU_GUEST_CONTEXT_X86,

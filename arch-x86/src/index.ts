@@ -1,6 +1,7 @@
 /**
  * `@hvkit/arch-x86`: the x86 family — one instruction table driving decoder, interpreter
- * and disassembler; paging; the PV MMU shared by 32- and 64-bit PV guests.
+ * and disassembler; paging; the PV MMU shared by 32- and 64-bit PV guests; the two x86
+ * data models (x86_32, x86_64) with x86's ABI structs, and the e820 memory map.
  *
  * @packageDocumentation
  */
@@ -17,3 +18,6 @@ export { execute } from "./execute.js";
 export { Dr6, Dr7, mergeDr6 } from "./debug.js";
 export * from "./pv-mmu.js";
 export { BlockCache, compileBlock, type BlockFn } from "./block-compiler.js";
+export * from "./abi.js";
+export * from "./data-model.js";
+export * from "./memory-map.js";

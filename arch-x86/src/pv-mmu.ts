@@ -30,6 +30,7 @@ import {
   GNTMAP_APPLICATION_MAP,
   GNTMAP_CONTAINS_PTE,
   GNTMAP_READONLY,
+  type ArchTypes,
   type Domain,
   type PhysicalMemory,
 } from "@hvkit/core";
@@ -100,12 +101,15 @@ const UPPER_ALLOWED = Pte.P | Pte.RW | Pte.US | Pte.A | Pte.D | Pte.AVAIL;
 const L1_ALLOWED = UPPER_ALLOWED | Pte.G;
 const CACHE_ATTRS = Pte.PWT | Pte.PCD | Pte.PSE;
 
-/** What the MMU must tell the CPUs when a mapping changes. */
-export interface TlbControl {
+/**
+ * What the MMU must tell the CPUs when a mapping changes. `A`: the state types of the arch
+ * that owns the CPUs (its domains' vCPUs carry them).
+ */
+export interface TlbControl<A extends ArchTypes = ArchTypes> {
   /** Drop every cached translation of `domain`'s vCPUs. */
-  flushAll(domain: Domain): void;
+  flushAll(domain: Domain<A>): void;
   /** Drop cached translations of `va` on `domain`'s vCPUs. */
-  flushVa(domain: Domain, va: bigint): void;
+  flushVa(domain: Domain<A>, va: bigint): void;
   /** Machine bytes `[pa, pa+len)` were written by the hypervisor (drop cached decodes). */
   invalidateCode(pa: number, len: number): void;
 }

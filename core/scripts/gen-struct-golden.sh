@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Regenerates core/src/abi/golden/layouts.json: the size, alignment and every field's
-# offset and size of hvkit's ABI structs, as gcc lays out the C declarations in
-# core/scripts/struct-oracle.c.
+# Regenerates the golden struct layouts of arch packages: <package>/src/golden/layouts.json,
+# the size, alignment and every field's offset and size of every ABI struct in each of the
+# package's data models (the common catalog, core/src/abi/catalog.ts, plus the model's own
+# `structs`), as gcc lays out the C declarations: core/scripts/struct-oracle.c for the
+# common structs, <package>/scripts/struct-oracle-arch.h for the arch's parts and structs.
 #
-#   x86_64 : gcc -m64                       (always)
-#   x86_32 : gcc -m32                       (i386 System V; compile-only, so no multilib
-#                                            libraries are needed: -ffreestanding -S)
-#   ppc64  : powerpc64-linux-gnu-gcc(-12)   (if installed: apt-get install -y
-#                                            gcc-12-powerpc64-linux-gnu; big-endian LP64)
-#   ia64   : no cross compiler is packaged; its layouts are checked by derived properties
-#            in the tests instead.
+# A package takes part by having <package>/scripts/golden-models, one line per data model:
+#   <export of the package's src/index.ts> <compiler>[,<alternative>...] <flags...>
+# e.g. arch-x86:  X86_64_DATA_MODEL gcc -m64    and    X86_32_DATA_MODEL gcc -m32
+#      arch-ppc:  PPC64_DATA_MODEL powerpc64-linux-gnu-gcc,powerpc64-linux-gnu-gcc-12 ...
+# (apt-get install -y gcc-12-powerpc64-linux-gnu). A package one of whose compilers is
+# missing is left as it is, with a note. IA-64 has no packaged cross compiler; its model
+# is checked by derived properties in arch-ia64's tests instead.
 #
-# Nothing is linked or run: the values are read from marker lines in the assembler output.
-# Every struct in core/src/abi/catalog.ts needs a declaration in struct-oracle.c (the
-# field list is generated from the catalog, so a missing struct or member fails to
-# compile); layouts.test.ts fails for a catalog struct without golden data.
+# Nothing is linked or run: the values are read from marker lines in the assembler output
+# (compile-only, -ffreestanding -S, so no multilib libraries are needed). The field list is
+# generated from the TypeScript definitions, so a struct or member missing on the C side
+# fails to compile; the package's layouts test fails for a struct without golden data.
 #
-# struct-oracle.c is hvkit's own C; nothing from Xen is compiled here or committed. Its
-# declarations were checked once against gcc's layout of Xen's own public headers (a
-# scratch build outside the repository, 2026-11-28), with no difference in any size,
-# alignment, offset or field size:
+# The C declarations are hvkit's own; nothing from Xen is compiled here or committed. They
+# were checked once against gcc's layout of Xen's own public headers (a scratch build
+# outside the repository, 2026-11-28), with no difference in any size, alignment, offset
+# or field size:
 #   x86_64, x86_32 : RELEASE-4.19.0 (domctl.h getmemlist: RELEASE-4.10.0, its last release;
 #                    io/console.h `connection` and io/xs_wire.h `evtchn_port`: 4.21, where
 #                    they were added); x86_32 has no iret_context.
@@ -27,34 +29,52 @@
 #                    arch_*_info, start_info and mmuext_op against the PowerPC port's
 #                    headers before its removal (1aa3c54a31), fields added since excluded.
 #   e820entry is not in Xen's public headers (xen/arch/x86/include/asm/e820.h).
-# Run from anywhere: bash core/scripts/gen-struct-golden.sh
+#
+# Run from anywhere:  bash core/scripts/gen-struct-golden.sh [<package folder>...]
+# (default: every top-level folder with scripts/golden-models).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-out="$root/core/src/abi/golden/layouts.json"
-mkdir -p "$(dirname "$out")"
 
-compile() { # model compiler flags...
-  local model="$1" cc="$2"; shift 2
-  mkdir -p "$tmp/$model"
-  (cd "$root" && npx tsx core/scripts/struct-golden.ts fields "$model") > "$tmp/$model/struct-oracle-fields.h"
-  "$cc" "$@" -std=gnu11 -O0 -ffreestanding -S -I "$tmp/$model" -o "$tmp/$model.s" "$here/struct-oracle.c"
-  inputs+=("$model=$tmp/$model.s")
+helper() { # struct-golden.ts with the packages' TypeScript sources
+  (cd "$root" && TSX_TSCONFIG_PATH=tsconfig.base.json \
+    node --conditions=source --import tsx core/scripts/struct-golden.ts "$@")
 }
 
-inputs=()
-compile x86_64 gcc -m64
-compile x86_32 gcc -m32
-ppc=""
-for c in powerpc64-linux-gnu-gcc powerpc64-linux-gnu-gcc-12; do
-  if command -v "$c" >/dev/null 2>&1; then ppc="$c"; break; fi
-done
-if [ -n "$ppc" ]; then
-  compile ppc64 "$ppc" -m64 -mbig-endian
-else
-  echo "note: no powerpc64 cross gcc; ppc64 golden layouts not generated" >&2
+packages=("$@")
+if [ ${#packages[@]} -eq 0 ]; then
+  for f in "$root"/*/scripts/golden-models; do packages+=("$(basename "$(dirname "$(dirname "$f")")")"); done
 fi
-(cd "$root" && npx tsx core/scripts/struct-golden.ts collect "$out" "${inputs[@]}")
-echo "wrote $out"
+
+for pkg in "${packages[@]}"; do
+  dir="$root/$pkg"
+  models="$dir/scripts/golden-models"
+  [ -f "$models" ] || { echo "$pkg: no scripts/golden-models" >&2; exit 2; }
+  inputs=()
+  skip=""
+  while read -r export compilers flags; do
+    case "$export" in ''|'#'*) continue ;; esac
+    cc=""
+    IFS=',' read -ra candidates <<<"$compilers"
+    for c in "${candidates[@]}"; do
+      if command -v "$c" >/dev/null 2>&1; then cc="$c"; break; fi
+    done
+    if [ -z "$cc" ]; then skip="no compiler for $export ($compilers)"; break; fi
+    mkdir -p "$tmp/$pkg/$export"
+    helper fields "$pkg" "$export" > "$tmp/$pkg/$export/struct-oracle-fields.h"
+    # shellcheck disable=SC2086
+    "$cc" $flags -std=gnu11 -O0 -ffreestanding -S -I "$tmp/$pkg/$export" -I "$dir/scripts" \
+      -o "$tmp/$pkg/$export.s" "$here/struct-oracle.c"
+    inputs+=("$export=$tmp/$pkg/$export.s")
+  done <"$models"
+  if [ -n "$skip" ]; then
+    echo "note: $pkg: $skip; its golden layouts are left as they are" >&2
+    continue
+  fi
+  out="$dir/src/golden/layouts.json"
+  mkdir -p "$(dirname "$out")"
+  helper collect "$pkg" "$out" "${inputs[@]}"
+  echo "wrote $out"
+done

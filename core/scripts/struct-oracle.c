@@ -1,12 +1,12 @@
 /*
- * struct-oracle.c -- hvkit's own C declarations of the Xen public ABI structs that
+ * struct-oracle.c -- hvkit's own C declarations of the common Xen public ABI structs that
  * core/src/abi/*.ts defines, compiled by gcc to obtain the authoritative sizeof/offsetof
- * values for each data model (see gen-struct-golden.sh).
+ * values for each data model (see gen-struct-golden.sh). The arch's parts and structs
+ * come from the arch package's scripts/struct-oracle-arch.h.
  *
- * Written for hvkit from the field lists of Xen's public headers (xen.h, arch-x86/*.h,
+ * Written for hvkit from the field lists of Xen's public headers (xen.h,
  * event_channel.h, grant_table.h, memory.h, sched.h, vcpu.h, version.h, callback.h,
- * domctl.h, sysctl.h, io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h; arch-powerpc.h
- * for ppc64). Only
+ * domctl.h, sysctl.h, io/ring.h, io/blkif.h, io/console.h, io/xs_wire.h). Only
  * the layout matters here: member names match the hvkit definitions, so that a field
  * missing on either side is a compile error.
  *
@@ -18,50 +18,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- data-model dependent scalar types --------------------------------------------- */
-#if defined(__powerpc64__)
-/* PowerPC made every guest handle 8 bytes, pointer in the upper-addressed half. */
-typedef struct { int pad_[(sizeof(long long) - sizeof(void *)) / sizeof(int)]; void *p; }
-    __attribute__((aligned(8))) o_handle;
-typedef unsigned long long o_pfn;
-typedef uint64_t o_ulong_x;
-typedef unsigned long o_callback;
-#else
-typedef struct { void *p; } o_handle;
-typedef unsigned long o_pfn;
-typedef unsigned long o_ulong_x;
-#if defined(__i386__)
-typedef struct { unsigned long cs; unsigned long eip; } o_callback;
-#else
-typedef unsigned long o_callback;
-#endif
-#endif
+/* ---- the arch's part ----------------------------------------------------------------
+ * struct-oracle-arch.h comes from the arch package (its scripts/ folder, on the include
+ * path). It defines what Xen's common headers leave to the arch, as the arch's data model
+ * does in TypeScript:
+ *   o_handle      XEN_GUEST_HANDLE(T)          o_pfn       xen_pfn_t
+ *   o_ulong_x     xen_ulong_t                  o_callback  xen_callback_t
+ *   O_LEGACY_VCPUS  XEN_LEGACY_MAX_VCPUS
+ *   O_WC_SEC_HI_IN_ARCH  defined when wc_sec_hi lives in struct arch_shared_info
+ *   struct arch_vcpu_info, struct arch_shared_info, struct xen_arch_domainconfig
+ * and declares every other struct the data model lists (its `structs`). */
+#include "struct-oracle-arch.h"
 
-#if defined(__i386__)
-#define O_LEGACY_VCPUS 32
-#define O_EVTCHN_WORDS 32
-#else
-#define O_LEGACY_VCPUS 32
-#define O_EVTCHN_WORDS 64
-#endif
-
-/* ---- per-arch pieces --------------------------------------------------------------- */
-#if defined(__powerpc64__)
-struct arch_vcpu_info { };
-struct arch_shared_info { uint64_t boot_timebase; };
-#elif defined(__i386__)
-struct arch_vcpu_info { unsigned long cr2; unsigned long pad[5]; };
-struct arch_shared_info {
-  unsigned long max_pfn; o_pfn pfn_to_mfn_frame_list_list; unsigned long nmi_reason;
-  unsigned long p2m_cr3, p2m_vaddr, p2m_generation; uint32_t wc_sec_hi;
-};
-#else
-struct arch_vcpu_info { unsigned long cr2; unsigned long pad[1]; };
-struct arch_shared_info {
-  unsigned long max_pfn; o_pfn pfn_to_mfn_frame_list_list; unsigned long nmi_reason;
-  unsigned long p2m_cr3, p2m_vaddr, p2m_generation;
-};
-#endif
+/* 2-level event channels: BITS_PER_EVTCHN_WORD words of xen_ulong_t. */
+#define O_EVTCHN_WORDS (sizeof(o_ulong_x) * 8)
 
 /* ---- xen.h ------------------------------------------------------------------------- */
 struct vcpu_time_info {
@@ -77,7 +47,7 @@ struct shared_info {
   o_ulong_x evtchn_pending[O_EVTCHN_WORDS];
   o_ulong_x evtchn_mask[O_EVTCHN_WORDS];
   uint32_t wc_version, wc_sec, wc_nsec;
-#if !defined(__i386__)
+#if !defined(O_WC_SEC_HI_IN_ARCH)
   uint32_t wc_sec_hi;
 #endif
   struct arch_shared_info arch;
@@ -101,40 +71,6 @@ struct mmuext_op {
 };
 struct multicall_entry { o_ulong_x op, result; o_ulong_x args[6]; };
 
-/* ---- arch-x86 ---------------------------------------------------------------------- */
-struct trap_info { uint8_t vector, flags; uint16_t cs; unsigned long address; };
-#if defined(__i386__)
-struct cpu_user_regs {
-  uint32_t ebx, ecx, edx, esi, edi, ebp, eax; uint16_t error_code, entry_vector;
-  uint32_t eip; uint16_t cs; uint8_t saved_upcall_mask, _pad0; uint32_t eflags, esp;
-  uint16_t ss, _pad1, es, _pad2, ds, _pad3, fs, _pad4, gs, _pad5;
-};
-#else
-struct cpu_user_regs {
-  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
-  uint32_t error_code, entry_vector; uint64_t rip;
-  uint16_t cs, _pad0[1]; uint8_t saved_upcall_mask, _pad1[3]; uint64_t rflags, rsp;
-  uint16_t ss, _pad2[3]; uint16_t es, _pad3[3]; uint16_t ds, _pad4[3];
-  uint16_t fs, _pad5[3]; uint16_t gs, _pad6[3];
-};
-#endif
-struct vcpu_guest_context {
-  uint8_t fpu_ctxt[512]; unsigned long flags; struct cpu_user_regs user_regs;
-  struct trap_info trap_ctxt[256]; unsigned long ldt_base, ldt_ents;
-  unsigned long gdt_frames[16], gdt_ents; unsigned long kernel_ss, kernel_sp;
-  unsigned long ctrlreg[8], debugreg[8];
-#if defined(__i386__)
-  unsigned long event_callback_cs, event_callback_eip, failsafe_callback_cs, failsafe_callback_eip;
-#else
-  unsigned long event_callback_eip, failsafe_callback_eip, syscall_callback_eip;
-#endif
-  unsigned long vm_assist;
-#if !defined(__i386__)
-  uint64_t fs_base, gs_base_kernel, gs_base_user;
-#endif
-};
-struct iret_context { uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss; };
-
 /* ---- sched.h, version.h, callback.h ------------------------------------------------ */
 struct sched_shutdown { unsigned int reason; };
 struct sched_poll { o_handle ports; unsigned int nr_ports; uint64_t timeout; };
@@ -154,7 +90,6 @@ struct xen_memory_reservation {
 };
 struct xen_add_to_physmap { uint16_t domid, size; unsigned int space; o_ulong_x idx; o_pfn gpfn; };
 struct xen_memory_map { unsigned int nr_entries; o_handle buffer; };
-struct e820entry { uint64_t addr, size; uint32_t type; } __attribute__((packed));
 struct xen_machphys_mapping { o_ulong_x v_start, v_end, max_mfn; };
 struct vcpu_runstate_info { int state; uint64_t state_entry_time; uint64_t time[4]; };
 struct vcpu_set_periodic_timer { uint64_t period_ns; };
@@ -236,10 +171,9 @@ struct xen_memory_exchange {
 
 /* ---- domctl.h and sysctl.h (Xen 4.19; the tools' structs) ----------------------------
  * uint64_aligned_t and XEN_GUEST_HANDLE_64 are 8 bytes, 8-aligned on every model. The
- * arch domain config is x86's everywhere (see core/src/abi/domctl.ts). getmemlist is the
- * layout domctl.h had until Xen 4.10. */
+ * arch domain config (struct xen_arch_domainconfig) is the arch header's. getmemlist is
+ * the layout domctl.h had until Xen 4.10. */
 typedef uint64_t o_u64a __attribute__((aligned(8)));
-struct xen_arch_domainconfig { uint32_t emulation_flags, misc_flags; };
 struct xen_domctl_createdomain {
   uint32_t ssidref; uint8_t handle[16]; uint32_t flags, iommu_opts, max_vcpus, max_evtchn_port;
   int32_t max_grant_frames, max_maptrack_frames;

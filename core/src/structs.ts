@@ -38,8 +38,9 @@ import type { PhysicalMemory } from "./memory.js";
 /**
  * The holes Xen's common headers leave for each arch to fill, as the arch's data model
  * fills them. A common struct names one with {@link archPart}; sources are xen.h (the
- * `arch` members of `struct vcpu_info` and `struct shared_info`) and callback.h
- * (`xen_callback_t`, which each arch header typedefs).
+ * `arch` members of `struct vcpu_info` and `struct shared_info`), callback.h
+ * (`xen_callback_t`, which each arch header typedefs) and domctl.h (`struct
+ * xen_arch_domainconfig`).
  */
 export interface ArchParts {
   /**
@@ -58,6 +59,12 @@ export interface ArchParts {
    * a `{cs, eip}` far pointer; most arches: an `unsigned long` address).
    */
   readonly xenCallback: FieldType;
+  /**
+   * `struct xen_arch_domainconfig`: the arch part of domctl createdomain's and
+   * getdomaininfo's configuration (x86: emulation and MSR flags). Empty where the arch has
+   * none.
+   */
+  readonly archDomainConfig: StructDef;
 }
 
 /** A size the arch's public headers state for one struct in a data model. */

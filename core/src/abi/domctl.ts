@@ -10,13 +10,14 @@
  * 8-aligned even for a 32-bit caller: xen-x86_32.h), so the layout is the same for a
  * 32-bit and a 64-bit toolstack except for the arch part of the config.
  *
- * `xen_arch_domainconfig` is x86's (emulation_flags, misc_flags: arch-x86/xen.h) in every
- * model: hvkit's other arches have no such struct in Xen 4.19.
+ * `struct xen_arch_domainconfig` is the arch's (x86: emulation_flags and misc_flags,
+ * arch-x86/xen.h): the data model's `archDomainConfig` fills that hole.
  *
  * @module
  */
 import {
   aligned,
+  archPart,
   array,
   defineStruct,
   defineUnion,
@@ -171,17 +172,7 @@ const handle64 = aligned(u64, 8);
 /** `xen_domain_handle_t`: 16 bytes. */
 const domainHandle = array(u8, 16);
 
-/** `struct xen_arch_domainconfig` (x86). */
-export const XEN_ARCH_DOMAINCONFIG = defineStruct(
-  "xen_arch_domainconfig",
-  "Arch part of a domain's configuration (x86 layout).",
-  {
-    emulation_flags: field(u32, "XEN_X86_EMU_*: emulated devices of an HVM guest (0 for PV)."),
-    misc_flags: field(u32, "XEN_X86_MSR_RELAXED and future flags."),
-  },
-);
-
-/** `struct xen_domctl_createdomain` (68 bytes, 4-aligned). */
+/** `struct xen_domctl_createdomain` (68 bytes, 4-aligned, with x86's 8-byte arch part). */
 export const XEN_DOMCTL_CREATEDOMAIN = defineStruct(
   "xen_domctl_createdomain",
   "The configuration of a domain to create.",
@@ -198,11 +189,11 @@ export const XEN_DOMCTL_CREATEDOMAIN = defineStruct(
     altp2m_opts: field(u32, "altp2m mode (HVM)."),
     vmtrace_size: field(u32, "Per-vCPU trace buffer size (0: none)."),
     cpupool_id: field(u32, "CPU pool (0: the default pool)."),
-    arch: field(XEN_ARCH_DOMAINCONFIG, "Arch configuration."),
+    arch: field(archPart("archDomainConfig"), "Arch configuration (the model's)."),
   },
 );
 
-/** `struct xen_domctl_getdomaininfo` (112 bytes, 8-aligned); also sysctl getdomaininfolist's element. */
+/** `struct xen_domctl_getdomaininfo` (112 bytes with x86's arch part, 8-aligned); also sysctl getdomaininfolist's element. */
 export const XEN_DOMCTL_GETDOMAININFO = defineStruct(
   "xen_domctl_getdomaininfo",
   "A domain's status as the toolstack sees it.",
@@ -224,7 +215,7 @@ export const XEN_DOMCTL_GETDOMAININFO = defineStruct(
     cpupool: field(u32, "CPU pool id."),
     gpaddr_bits: field(u8, "Guest physical address width."),
     pad2: field(array(u8, 7), "Padding."),
-    arch_config: field(XEN_ARCH_DOMAINCONFIG, "Arch configuration."),
+    arch_config: field(archPart("archDomainConfig"), "Arch configuration (the model's)."),
   },
 );
 

@@ -32,10 +32,16 @@ const TEST_SHARED_ARCH = defineStruct(
   }),
 );
 
+const TEST_DOMAINCONFIG = defineStruct("xen_arch_domainconfig", "Test arch config.", {
+  flags: field(u32, "Made-up flags."),
+  more: field(u32, "More."),
+});
+
 const LP64_PARTS: ArchParts = {
   archVcpuInfo: TEST_VCPU_ARCH,
   archSharedInfo: TEST_SHARED_ARCH,
   xenCallback: ulong,
+  archDomainConfig: TEST_DOMAINCONFIG,
 };
 
 const lp64 = (name: string, littleEndian: boolean): DataModel => ({
@@ -50,7 +56,7 @@ const lp64 = (name: string, littleEndian: boolean): DataModel => ({
   legacyMaxVcpus: 32,
   wcSecHiInArch: false,
   archParts: LP64_PARTS,
-  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH],
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG],
   publishedSizes: [],
 });
 
@@ -79,7 +85,8 @@ export const TEST_ILP32: DataModel = {
     archVcpuInfo: TEST_VCPU_ARCH,
     archSharedInfo: TEST_SHARED_ARCH,
     xenCallback: struct({ cs: field(ulong, "Selector."), ip: field(ulong, "Address.") }),
+    archDomainConfig: TEST_DOMAINCONFIG,
   },
-  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH],
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG],
   publishedSizes: [],
 };
