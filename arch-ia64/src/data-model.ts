@@ -37,7 +37,10 @@ export const ARCH_SHARED_INFO_IA64 = defineStruct(
       ulong,
       "Pseudo-physical frame of the start_info page (IA-64 passes it here rather than in a register).",
     ),
-    evtchn_vector: field(i32, "Interrupt vector the guest wants event-channel upcalls delivered on."),
+    evtchn_vector: field(
+      i32,
+      "Interrupt vector the guest wants event-channel upcalls delivered on.",
+    ),
     memmap_info_num_pages: field(
       u32,
       "Number of pages of the memory-map info area (only 1 was supported).",

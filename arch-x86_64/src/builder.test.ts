@@ -20,9 +20,9 @@ import {
   RecordingConsoleSink,
   type Domain,
 } from "@hvkit/core";
-import { PageFlag, PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
+import { PageFlag, PageType, Pte, Reg, Seg, X86_64_DATA_MODEL } from "@hvkit/arch-x86";
 import { buildPvDomain, writeHypercallPage } from "./builder.js";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
+import { X86_64PvPlugin } from "./plugin.js";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
@@ -38,8 +38,8 @@ function boot(memoryMiB = 32, dom0Pages?: number) {
     cmdline: "console=hvc0 loglevel=9",
     ...(dom0Pages !== undefined ? { maxPages: dom0Pages } : {}),
   });
-  const v = domain.vcpus[0].arch as PvVcpu;
-  const layout = (domain.arch as PvDomainState).layout;
+  const v = domain.vcpus[0].arch;
+  const layout = domain.arch.layout!;
   return { plugin, machine, domain, v, layout, mmu: plugin.mmu(machine) };
 }
 
@@ -169,7 +169,7 @@ describe("x86_64 PV domain builder", () => {
     const { machine, mmu } = boot();
     const d = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
     d.maxPages = 4096;
-    const v = d.vcpus[0].arch as PvVcpu;
+    const v = d.vcpus[0].arch;
     const seg = { vaddr: 0x100000n, data: new Uint8Array(16), memsz: 0x2000 };
     const bad = (
       hypercallPage: bigint | null,
@@ -209,8 +209,8 @@ describe("x86_64 PV domain builder", () => {
       cmdline: "console=hvc0",
     });
     const d = boot1.domain;
-    const v = d.vcpus[0].arch as PvVcpu;
-    const layout = (d.arch as PvDomainState).layout;
+    const v = d.vcpus[0].arch;
+    const layout = d.arch.layout!;
     const P = 4096n;
     expect(d.id).toBe(1);
     expect(d.p2m.length).toBe(2048);
@@ -236,7 +236,7 @@ describe("x86_64 PV domain builder", () => {
     const mem = machine.memory.bytes;
     const store = mem.subarray(boot1.storeMfn! * 4096, boot1.storeMfn! * 4096 + 4096);
     expect(store.every((b) => b === 0)).toBe(true);
-    const cons = XENCONS_INTERFACE.layout("x86_64");
+    const cons = XENCONS_INTERFACE.layout(X86_64_DATA_MODEL);
     const cbase = boot1.consoleMfn! * 4096;
     expect(cons.get(machine.memory.view, cbase, "connection")).toBe(1);
     const consPage = mem.slice(cbase, cbase + 4096);

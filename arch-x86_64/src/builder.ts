@@ -19,7 +19,6 @@ import {
   SIF_PRIVILEGED,
   START_INFO,
   VcpuState,
-  XEN_LEGACY_MAX_VCPUS,
   XENCONS_INTERFACE,
   XENCONSOLE_DISCONNECTED,
   type Domain,
@@ -32,6 +31,7 @@ import {
   PTE_HI_GUEST_KERNEL,
   shareXenFrame,
   type PvMmu,
+  X86_64_DATA_MODEL,
 } from "@hvkit/arch-x86";
 import { Reg, Seg } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
@@ -95,9 +95,9 @@ const MB4 = 1n << 22n;
 const HYPERVISOR_VIRT_START = 0xffff800000000000n;
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
 /** start_info and shared_info as a 64-bit PV guest sees them (one definition, in core). */
-const SI = START_INFO.layout("x86_64");
-const SHI = SHARED_INFO.layout("x86_64");
-const CONS = XENCONS_INTERFACE.layout("x86_64");
+const SI = START_INFO.layout(X86_64_DATA_MODEL);
+const SHI = SHARED_INFO.layout(X86_64_DATA_MODEL);
+const CONS = XENCONS_INTERFACE.layout(X86_64_DATA_MODEL);
 
 const roundUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
 const nrCover = (lo: bigint, hi: bigint, shift: bigint): bigint =>
@@ -265,7 +265,7 @@ export function buildPvDomain(
 
   // shared_info: every vcpu_info's upcall mask set.
   domain.sharedInfoMfn = si;
-  for (let i = 0; i < XEN_LEGACY_MAX_VCPUS.x86_64; i++)
+  for (let i = 0; i < X86_64_DATA_MODEL.legacyMaxVcpus; i++)
     SHI.set(mem.view, si * 4096, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
 
   // domU store and console pages: zeroed frames of the domain; the console ring starts

@@ -13,6 +13,7 @@
 import { Errno, type HypercallArgs, type HypercallContext } from "@hvkit/core";
 import { Dr6, Dr7, Reg, Vector } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
+import type { X86_64Pv } from "./plugin.js";
 
 /** End of the hypervisor's hole: breakpoints may sit at or above it, or below 2^47. */
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
@@ -120,13 +121,16 @@ export function emulateMovDr(v: PvVcpu, bytes: (i: number) => number): number {
 }
 
 /** HYPERVISOR_set_debugreg(reg, value) (do_set_debugreg). `reg` is an int in Xen. */
-export function setDebugregHypercall(ctx: HypercallContext, args: HypercallArgs): number {
+export function setDebugregHypercall(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const reg = args.i32(0);
-  return reg < 0 ? -Errno.ENODEV : setDebugreg(ctx.vcpu.arch as PvVcpu, reg, args.u64(1));
+  return reg < 0 ? -Errno.ENODEV : setDebugreg(ctx.vcpu.arch, reg, args.u64(1));
 }
 
 /** HYPERVISOR_get_debugreg(reg) (do_get_debugreg): the value, or −ENODEV. */
-export function getDebugregHypercall(ctx: HypercallContext, args: HypercallArgs): number | bigint {
+export function getDebugregHypercall(
+  ctx: HypercallContext<X86_64Pv>,
+  args: HypercallArgs,
+): number | bigint {
   const reg = args.i32(0);
-  return reg < 0 ? -Errno.ENODEV : getDebugreg(ctx.vcpu.arch as PvVcpu, reg);
+  return reg < 0 ? -Errno.ENODEV : getDebugreg(ctx.vcpu.arch, reg);
 }

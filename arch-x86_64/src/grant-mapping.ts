@@ -8,30 +8,30 @@
  */
 import type { Machine, Vcpu } from "@hvkit/core";
 import { PageType, type PvMmu } from "@hvkit/arch-x86";
-import type { PvVcpu } from "./pv-vcpu.js";
+import type { X86_64Pv } from "./plugin.js";
 
 /** ArchPlugin.createGrantHostMapping for PV: the L1 entry in the vCPU's kernel page tables. */
 export function createGrantHostMapping(
   mmu: PvMmu,
-  vcpu: Vcpu,
+  vcpu: Vcpu<X86_64Pv>,
   addr: bigint,
   mfn: number,
   flags: number,
 ): number {
-  const v = vcpu.arch as PvVcpu;
+  const v = vcpu.arch;
   return mmu.createGrantMapping(v.guestTable, addr, mfn, flags, vcpu.domain);
 }
 
 /** ArchPlugin.replaceGrantHostMapping for PV. */
 export function replaceGrantHostMapping(
   mmu: PvMmu,
-  vcpu: Vcpu,
+  vcpu: Vcpu<X86_64Pv>,
   addr: bigint,
   mfn: number,
   newAddr: bigint,
   flags: number,
 ): number {
-  const v = vcpu.arch as PvVcpu;
+  const v = vcpu.arch;
   return mmu.replaceGrantMapping(v.guestTable, addr, mfn, newAddr, flags, vcpu.domain);
 }
 

@@ -10,19 +10,22 @@ import {
   bootInitialDomain,
   createMachine,
   Errno,
-  VCPU_GUEST_CONTEXT_X86,
   VcpuState,
-  VGCF_IN_KERNEL,
-  VGCF_ONLINE,
   type HypercallContext,
   type Vcpu,
 } from "@hvkit/core";
-import { Reg, Seg } from "@hvkit/arch-x86";
+import {
+  Reg,
+  Seg,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_IN_KERNEL,
+  VGCF_ONLINE,
+  X86_64_DATA_MODEL,
+} from "@hvkit/arch-x86";
 import { X86_64PvPlugin } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
-const L = VCPU_GUEST_CONTEXT_X86.layout("x86_64");
+const L = VCPU_GUEST_CONTEXT_X86.layout(X86_64_DATA_MODEL);
 
 function setup() {
   const machine = createMachine(container.createChildContainer(), {
@@ -31,7 +34,7 @@ function setup() {
   });
   const dom0 = bootInitialDomain(machine, readFileSync(HELLO));
   const domU = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
-  const target = domU.vcpus[0].arch as PvVcpu;
+  const target = domU.vcpus[0].arch;
   // The caller's "address space": two hypervisor frames, guest VA = machine address.
   const [first] = machine.allocXenFrames(2)!;
   const base = first * machine.memory.pageSize;

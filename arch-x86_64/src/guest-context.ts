@@ -4,22 +4,22 @@
  *
  * @module
  */
+import { StructBuffer, VcpuState, writeGuestStruct, type HypercallContext } from "@hvkit/core";
 import {
-  StructBuffer,
+  REG64_NAMES,
+  Seg,
+  type Reg,
   TRAP_INFO,
   VCPU_GUEST_CONTEXT_X86,
-  VcpuState,
   VGCF_IN_KERNEL,
   VGCF_ONLINE,
   VGCF_SYSCALL_DISABLES_EVENTS,
-  writeGuestStruct,
-  type HypercallContext,
-} from "@hvkit/core";
-import { REG64_NAMES, Seg, type Reg } from "@hvkit/arch-x86";
+  X86_64_DATA_MODEL,
+} from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 /** Scratch for one vcpu_guest_context (5168 bytes). */
-const buffer = new StructBuffer(VCPU_GUEST_CONTEXT_X86.layout("x86_64").size);
+const buffer = new StructBuffer(VCPU_GUEST_CONTEXT_X86.layout(X86_64_DATA_MODEL).size);
 /** CR0.TS. */
 const CR0_TS = 8;
 
@@ -32,7 +32,7 @@ const CR0_TS = 8;
  * VGCF_i387_valid clear); debug registers zero. Returns 0 or −EFAULT.
  */
 export function saveGuestContext(v: PvVcpu, ctx: HypercallContext, va: bigint): number {
-  const l = VCPU_GUEST_CONTEXT_X86.layout("x86_64");
+  const l = VCPU_GUEST_CONTEXT_X86.layout(X86_64_DATA_MODEL);
   const view = buffer.view;
   buffer.bytes.fill(0);
   const cpu = v.cpu;
@@ -54,7 +54,7 @@ export function saveGuestContext(v: PvVcpu, ctx: HypercallContext, va: bigint): 
   l.set(view, 0, "user_regs.es", cpu.sel[Seg.ES]);
   l.set(view, 0, "user_regs.fs", cpu.sel[Seg.FS]);
   l.set(view, 0, "user_regs.gs", cpu.sel[Seg.GS]);
-  const ti = TRAP_INFO.layout("x86_64");
+  const ti = TRAP_INFO.layout(X86_64_DATA_MODEL);
   const traps = l.offsetOf("trap_ctxt");
   for (let vec = 0; vec < 256; vec++) {
     const at = traps + vec * ti.size;

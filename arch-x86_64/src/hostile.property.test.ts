@@ -38,8 +38,7 @@ import {
   type HypercallArgs,
 } from "@hvkit/core";
 import { PageFlag, PageType, Pte } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
+import { X86_64PvPlugin } from "./plugin.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
 const IMAGE = readFileSync(HELLO);
@@ -64,7 +63,7 @@ function world(): World {
   const dom0 = bootInitialDomain(machine, IMAGE, { maxPages: 1024 });
   const attacker = bootDomU(machine, IMAGE, { maxPages: 1024 }).domain;
   attacker.maxPages += 16; // room for increase_reservation
-  const layout = (attacker.arch as PvDomainState).layout;
+  const layout = attacker.arch.layout!;
   return { machine, sink, dom0, attacker, scratch: layout.vStack, vStart: layout.vStart };
 }
 
@@ -126,7 +125,7 @@ const foreigndom = fc.constantFrom(0x7ff0, 0x7ff0, 0x7ff0, 0, 1, 0x7ff1, 0x7ff2,
 type Call = (w: World) => { nr: number; args: (number | bigint)[] };
 
 function put64(w: World, va: bigint, value: bigint): void {
-  const v = w.attacker.vcpus[0].arch as PvVcpu;
+  const v = w.attacker.vcpus[0].arch;
   const pa = v.translate(va, true);
   if (pa >= 0) w.machine.memory.view.setBigUint64(pa, BigInt.asUintN(64, value), true);
 }

@@ -4,7 +4,7 @@
  * returns for each kind of bad argument. Also bounce frames, iret and CPUID policy.
  */
 import { describe, expect, it } from "vitest";
-import { Errno, ShutdownReason } from "@hvkit/core";
+import { Errno, MemoryOp, ShutdownReason } from "@hvkit/core";
 import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
 import { createBounceFrame, doIret, emulatePtWrite, injectEvent } from "./traps.js";
@@ -423,5 +423,25 @@ describe("x86_64 PV hypercalls: documented errors (Xen 4.19)", () => {
     }
     put64(scratch, 3n);
     expect(call(30, 1, scratch)).toBe(-Errno.ENOSYS);
+  });
+});
+
+describe("memory_op through the x86_64 arch hook", () => {
+  it("memory_map and set_memory_map keep the domain's e820 map; machphys_mapping answers", () => {
+    const { domain, scratch, call, put64, get64 } = setup();
+    put64(scratch, 4n);
+    put64(scratch + 8n, scratch + 0x100n);
+    expect(call(12, MemoryOp.memory_map, scratch)).toBe(-Errno.ENOSYS);
+    // xen_foreign_memory_map { domid DOMID_SELF, { nr_entries 1, buffer } }, one e820 entry.
+    put64(scratch, 0x7ff0n);
+    put64(scratch + 8n, 1n);
+    put64(scratch + 16n, scratch + 0x100n);
+    put64(scratch + 0x100n, 0x1000n);
+    put64(scratch + 0x108n, 0x9e000n);
+    put64(scratch + 0x110n, 1n);
+    expect(call(12, MemoryOp.set_memory_map, scratch)).toBe(0);
+    expect(domain.arch.memoryMap).toEqual([{ addr: 0x1000n, size: 0x9e000n, type: 1 }]);
+    expect(call(12, MemoryOp.machphys_mapping, scratch)).toBe(0);
+    expect(get64(scratch)).toBe(0xffff800000000000n);
   });
 });

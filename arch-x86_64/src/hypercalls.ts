@@ -28,6 +28,7 @@ import { getDebugregHypercall, setDebugregHypercall } from "./debugreg.js";
 import { doIret, newGuestCr3 } from "./traps.js";
 import { physdevOp } from "./physdev.js";
 import { checkDescriptor } from "@hvkit/arch-x86";
+import type { X86_64Pv } from "./plugin.js";
 
 /** set_segment_base selectors. */
 export const SegBase = { FS: 0, GS_USER: 1, GS_KERNEL: 2, GS_USER_SEL: 3 } as const;
@@ -45,7 +46,7 @@ const DOMID_XEN = 0x7ff2;
  * core's guest-memory door: unmapped → null/false, never a fault in the guest).
  */
 class GuestVirt {
-  constructor(private readonly vcpu: Vcpu) {}
+  constructor(private readonly vcpu: Vcpu<X86_64Pv>) {}
   /** The u64 at `va`, or null when any byte is unmapped. */
   u64(va: bigint): bigint | null {
     const mem = this.vcpu.machine.memory;
@@ -73,16 +74,16 @@ class GuestVirt {
   }
 }
 
-function pv(ctx: HypercallContext): PvVcpu {
-  return ctx.vcpu.arch as PvVcpu;
+function pv(ctx: HypercallContext<X86_64Pv>): PvVcpu {
+  return ctx.vcpu.arch;
 }
 
-function guest(ctx: HypercallContext): GuestVirt {
+function guest(ctx: HypercallContext<X86_64Pv>): GuestVirt {
   return new GuestVirt(ctx.vcpu);
 }
 
 /** set_trap_table: installs trap_info entries {u8 vector, u8 flags, u16 cs, u64 address} until address 0. */
-function setTrapTable(ctx: HypercallContext, args: HypercallArgs): number {
+function setTrapTable(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const ptr = args.u64(0);
   if (ptr === 0n) {
@@ -132,7 +133,7 @@ function registerCallback(v: PvVcpu, type: number, flags: number, address: bigin
   }
 }
 
-function setCallbacks(ctx: HypercallContext, args: HypercallArgs): number {
+function setCallbacks(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   registerCallback(v, 0, 0, args.u64(0));
   registerCallback(v, 1, 0, args.u64(1));
@@ -141,7 +142,7 @@ function setCallbacks(ctx: HypercallContext, args: HypercallArgs): number {
 }
 
 /** callback_op: CALLBACKOP_register 0 ({u16 type, u16 flags, u64 address}), unregister 1 ({u16 type}). */
-function callbackOp(ctx: HypercallContext, args: HypercallArgs): number {
+function callbackOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const cmd = args.i32(0);
   const g = guest(ctx);
@@ -166,14 +167,14 @@ function callbackOp(ctx: HypercallContext, args: HypercallArgs): number {
   return -Errno.ENOSYS;
 }
 
-function stackSwitch(ctx: HypercallContext, args: HypercallArgs): number {
+function stackSwitch(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   v.kernelSs = args.u32(0) | 3;
   v.kernelSp = args.u64(1);
   return 0;
 }
 
-function setSegmentBase(ctx: HypercallContext, args: HypercallArgs): number {
+function setSegmentBase(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const which = args.u32(0);
   const base = args.u64(1);
@@ -203,13 +204,13 @@ function setSegmentBase(ctx: HypercallContext, args: HypercallArgs): number {
   }
 }
 
-function fpuTaskswitch(ctx: HypercallContext, args: HypercallArgs): number {
+function fpuTaskswitch(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   pv(ctx).cr0Ts = args.u32(0) !== 0;
   return 0;
 }
 
 /** set_gdt(frame_list, entries): frames typed segdesc; the old GDT released. */
-function setGdt(ctx: HypercallContext, args: HypercallArgs): number {
+function setGdt(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const entries = args.u32(1);
   if (entries > FIRST_RESERVED_GDT_ENTRY) return -Errno.EINVAL;
@@ -238,7 +239,7 @@ function setGdt(ctx: HypercallContext, args: HypercallArgs): number {
 }
 
 /** update_descriptor(maddr, desc): one checked descriptor write into a frame of the caller. */
-function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
+function updateDescriptor(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const ma = args.u64(0);
   const desc = args.u64(1);
@@ -274,9 +275,9 @@ function updateDescriptor(ctx: HypercallContext, args: HypercallArgs): number {
  * caller. Privilege is checked separately ({@link pageOwnerDenied}).
  */
 function pageOwner(
-  ctx: HypercallContext,
+  ctx: HypercallContext<X86_64Pv>,
   domid: number,
-): { d: HypercallContext["domain"] } | number {
+): { d: HypercallContext<X86_64Pv>["domain"] } | number {
   if (domid === DOMID_SELF) return { d: ctx.domain };
   if (domid === ctx.domain.id) return -Errno.ESRCH;
   if (domid === DOMID_IO || domid === DOMID_XEN) return -Errno.EPERM;
@@ -285,16 +286,24 @@ function pageOwner(
 }
 
 /** xsm_mmu_update / xsm_mmuext_op (XSM_TARGET): another domain's pages need privilege. */
-function pageOwnerDenied(ctx: HypercallContext, owner: HypercallContext["domain"]): number {
+function pageOwnerDenied(
+  ctx: HypercallContext<X86_64Pv>,
+  owner: HypercallContext<X86_64Pv>["domain"],
+): number {
   return owner === ctx.domain || ctx.domain.privileged ? 0 : -Errno.EPERM;
 }
 
 /** guest_handle_okay(handle, count) over `size`-byte elements: the arch's access_ok. */
-function handleOkay(ctx: HypercallContext, va: bigint, count: number, size: number): boolean {
+function handleOkay(
+  ctx: HypercallContext<X86_64Pv>,
+  va: bigint,
+  count: number,
+  size: number,
+): boolean {
   return ctx.machine.arch.guestAccessOk?.(ctx.domain, va, BigInt(count * size)) ?? true;
 }
 
-function mmuUpdate(ctx: HypercallContext, args: HypercallArgs): number {
+function mmuUpdate(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const mmu = v.mmu;
   const ft = ctx.machine.memory.frameTable;
@@ -391,7 +400,7 @@ function readVcpuMask(g: GuestVirt, ptr: bigint): number {
   return g.u64(ptr) === null ? -Errno.EFAULT : 0;
 }
 
-function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
+function updateVaMapping(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   return updateVaMappingOf(ctx, args, ctx.domain);
 }
 
@@ -400,7 +409,7 @@ function updateVaMapping(ctx: HypercallContext, args: HypercallArgs): number {
  * update_va_mapping with a page owner named by args[3] (get_pg_owner: nobody → −ESRCH),
  * whose frames the caller may map when XSM_TARGET allows (xsm_update_va_mapping: −EPERM).
  */
-function updateVaMappingOtherdomain(ctx: HypercallContext, args: HypercallArgs): number {
+function updateVaMappingOtherdomain(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const owner = pageOwner(ctx, args.u32(3) & 0xffff);
   if (typeof owner === "number") return owner;
   const denied = pageOwnerDenied(ctx, owner.d);
@@ -409,9 +418,9 @@ function updateVaMappingOtherdomain(ctx: HypercallContext, args: HypercallArgs):
 }
 
 function updateVaMappingOf(
-  ctx: HypercallContext,
+  ctx: HypercallContext<X86_64Pv>,
   args: HypercallArgs,
-  pgOwner: HypercallContext["domain"],
+  pgOwner: HypercallContext<X86_64Pv>["domain"],
 ): number {
   const v = pv(ctx);
   const mmu = v.mmu;
@@ -445,7 +454,7 @@ function updateVaMappingOf(
   return rc;
 }
 
-function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
+function mmuextOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
   const mmu = v.mmu;
   const ft = ctx.machine.memory.frameTable;
@@ -601,18 +610,18 @@ function mmuextOp(ctx: HypercallContext, args: HypercallArgs): number {
   return rc;
 }
 
-function iret(ctx: HypercallContext): number | bigint {
+function iret(ctx: HypercallContext<X86_64Pv>): number | bigint {
   return doIret(pv(ctx));
 }
 
 /** The x86_64 PV arch rows of the hypercall table. */
-export function x86_64PvHypercalls(): HypercallEntry[] {
+export function x86_64PvHypercalls(): HypercallEntry<X86_64Pv>[] {
   const row = (
     number: number,
     name: string,
-    handler: HypercallEntry["handler"],
-    xsm: HypercallEntry["xsm"] = "none",
-  ): HypercallEntry => ({
+    handler: HypercallEntry<X86_64Pv>["handler"],
+    xsm: HypercallEntry<X86_64Pv>["xsm"] = "none",
+  ): HypercallEntry<X86_64Pv> => ({
     number,
     name,
     handler,
@@ -645,6 +654,6 @@ export function x86_64PvHypercalls(): HypercallEntry[] {
 }
 
 /** The PV MMU a vCPU uses (for tests and tools). */
-export function mmuOf(ctx: HypercallContext): PvMmu {
+export function mmuOf(ctx: HypercallContext<X86_64Pv>): PvMmu {
   return pv(ctx).mmu;
 }

@@ -14,19 +14,19 @@ import {
   PhysdevOp,
   readGuestU32,
 } from "@hvkit/core";
-import type { PvVcpu } from "./pv-vcpu.js";
+import type { X86_64Pv } from "./plugin.js";
 
 /** EFLAGS.IOPL's place: PHYSDEVOP_set_iopl stores the level shifted there (MASK_INSR). */
 const IOPL_SHIFT = 12;
 
 /** physdev_op(cmd, arg). */
-export function physdevOp(ctx: HypercallContext, args: HypercallArgs): number {
+export function physdevOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   switch (args.u32(0)) {
     case PhysdevOp.set_iopl: {
       const iopl = readGuestU32(ctx.vcpu, args.u64(1));
       if (iopl < 0) return -Errno.EFAULT;
       if (iopl > 3) return -Errno.EINVAL;
-      (ctx.vcpu.arch as PvVcpu).iopl = iopl << IOPL_SHIFT;
+      ctx.vcpu.arch.iopl = iopl << IOPL_SHIFT;
       return 0;
     }
     default:

@@ -6,7 +6,8 @@
  */
 import type {
   ArchPlugin,
-  ArchVcpu,
+  ArchTypes,
+  DataModel,
   Domain,
   DomainBuildRequest,
   DomainBuildResult,
@@ -24,17 +25,21 @@ import {
   FRAME_FREE,
   ImageError,
   ImageErrorCode,
+  MemoryOp,
   updateDomainWallclock,
   updateVcpuSystemTime,
 } from "@hvkit/core";
 import {
   claimXenFrames,
   decodeInsn,
+  e820MemoryOp,
   PV64_PAGING,
   PvMmu,
   resolveOperands,
   RO_MPT_VIRT_START,
+  X86_64_DATA_MODEL,
   X86Cpu,
+  type E820DomainState,
   type TlbControl,
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
@@ -59,7 +64,7 @@ export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKer
 
 /** The default adapter: the ELF loader's load layout (libelf's address calculation and checks). */
 export function kernelImageFromElf(image: ElfImage, memoryBytes: number): PvKernelImage {
-  const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096 });
+  const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096, requiresXenNotes: true });
   return {
     segments: layout.segments.map((s) => ({
       vaddr: s.virtualAddress,
@@ -87,20 +92,30 @@ export function createX86Cpu(machine: Machine): X86Cpu {
 }
 
 /** What the x86_64 PV plugin keeps per domain (`Domain.arch`). */
-export interface PvDomainState {
-  /** Where the builder put everything. */
-  readonly layout: PvBuildLayout;
+export interface PvDomainState extends E820DomainState {
+  /** Where the builder put everything; null until the domain is built. */
+  layout: PvBuildLayout | null;
+}
+
+/** The x86_64 PV plugin's state types: {@link PvDomainState} per domain, {@link PvVcpu} per vCPU. */
+export interface X86_64Pv extends ArchTypes {
+  /** Per-domain state. */
+  readonly domain: PvDomainState;
+  /** Per-vCPU state. */
+  readonly vcpu: PvVcpu;
 }
 
 /** x86_64 paravirtualized guests.  */
-export class X86_64PvPlugin implements ArchPlugin {
+export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   readonly name = "x86_64";
   readonly elfMachines = [62] as const;
   readonly elfClasses = [64] as const;
   readonly endianness = "little" as const;
   readonly wordBits = 64 as const;
   readonly pageSizes = [4096] as const;
-  readonly dataModel = "x86_64" as const;
+  readonly dataModel: DataModel = X86_64_DATA_MODEL;
+  /** x86 PV kernels state their entry conventions in Xen notes (libelf refuses them without). */
+  readonly requiresXenNotes = true;
   readonly startInfoMagic = "xen-3.0-x86_64";
   readonly modes: readonly GuestMode[] = ["pv"];
   readonly features: readonly string[] = [
@@ -113,7 +128,7 @@ export class X86_64PvPlugin implements ArchPlugin {
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
   readonly capabilities = "xen-3.0-x86_64";
-  private readonly mmus = new WeakMap<Machine, PvMmu>();
+  private readonly mmus = new WeakMap<Machine<X86_64Pv>, PvMmu>();
 
   /**
    * @param cpuFactory - builds one x86 CPU model per vCPU.
@@ -125,15 +140,16 @@ export class X86_64PvPlugin implements ArchPlugin {
   ) {}
 
   /** The machine's PV MMU (created with the machine's first use). */
-  mmu(machine: Machine): PvMmu {
+  mmu(machine: Machine<X86_64Pv>): PvMmu {
     let m = this.mmus.get(machine);
     if (!m) {
-      const tlb: TlbControl = {
+      // A vCPU is in `d.vcpus` once created, but `arch` is set just after: skip until then.
+      const tlb: TlbControl<X86_64Pv> = {
         flushAll: (d) => {
-          for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.flushTlb();
+          for (const v of d.vcpus) v.arch?.cpu.flushTlb();
         },
         flushVa: (d, va) => {
-          for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.invlpg(va);
+          for (const v of d.vcpus) v.arch?.cpu.invlpg(va);
         },
         invalidateCode: (pa, len) => this.onMemoryWritten(machine, pa, len),
       };
@@ -152,15 +168,19 @@ export class X86_64PvPlugin implements ArchPlugin {
   }
   private agent: X86_64GuestAgent | undefined;
 
-  hypercalls(): readonly HypercallEntry[] {
+  hypercalls(): readonly HypercallEntry<X86_64Pv>[] {
     return x86_64PvHypercalls();
   }
 
-  createVcpu(machine: Machine, domain: Domain, vcpu: Vcpu): ArchVcpu {
+  createDomainState(): PvDomainState {
+    return { layout: null, memoryMap: null };
+  }
+
+  createVcpu(machine: Machine<X86_64Pv>, domain: Domain<X86_64Pv>, vcpu: Vcpu<X86_64Pv>): PvVcpu {
     return new PvVcpu(machine, domain, vcpu, this.mmu(machine), this.cpuFactory);
   }
 
-  buildDomain(request: DomainBuildRequest): DomainBuildResult {
+  buildDomain(request: DomainBuildRequest<X86_64Pv>): DomainBuildResult {
     const { machine, domain } = request;
     if (request.mode !== "pv") {
       throw new ImageError(
@@ -169,7 +189,7 @@ export class X86_64PvPlugin implements ArchPlugin {
         `x86_64 builds only PV guests, not ${request.mode}`,
       );
     }
-    const v = domain.vcpus[0]?.arch as PvVcpu | undefined;
+    const v = domain.vcpus[0]?.arch;
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
     const ft = machine.memory.frameTable;
     let free = 0;
@@ -184,8 +204,7 @@ export class X86_64PvPlugin implements ArchPlugin {
       ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
       ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
     });
-    const state: PvDomainState = { layout };
-    domain.arch = state;
+    domain.arch.layout = layout;
     // As Xen's PV builder: the wall clock, and the boot vCPU's time record.
     updateDomainWallclock(machine, domain);
     updateVcpuSystemTime(machine, domain.vcpus[0]);
@@ -194,16 +213,16 @@ export class X86_64PvPlugin implements ArchPlugin {
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
   }
 
-  initialiseVcpu(ctx: HypercallContext, target: Vcpu, arg: bigint): number {
+  initialiseVcpu(ctx: HypercallContext<X86_64Pv>, target: Vcpu<X86_64Pv>, arg: bigint): number {
     return initialisePvVcpu(ctx, target, arg);
   }
 
-  createGrantHostMapping(vcpu: Vcpu, addr: bigint, mfn: number, flags: number): number {
+  createGrantHostMapping(vcpu: Vcpu<X86_64Pv>, addr: bigint, mfn: number, flags: number): number {
     return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
   }
 
   replaceGrantHostMapping(
-    vcpu: Vcpu,
+    vcpu: Vcpu<X86_64Pv>,
     addr: bigint,
     mfn: number,
     newAddr: bigint,
@@ -212,21 +231,21 @@ export class X86_64PvPlugin implements ArchPlugin {
     return replaceGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, newAddr, flags);
   }
 
-  getWritableFrame(machine: Machine, mfn: number): boolean {
+  getWritableFrame(machine: Machine<X86_64Pv>, mfn: number): boolean {
     return getWritableFrame(this.mmu(machine), machine, mfn);
   }
 
-  putWritableFrame(machine: Machine, mfn: number): void {
+  putWritableFrame(machine: Machine<X86_64Pv>, mfn: number): void {
     putWritableFrame(this.mmu(machine), machine, mfn);
   }
 
-  disassemble(vcpu: Vcpu, va: bigint, count: number): string[] {
-    return disassembleAt(vcpu.arch as PvVcpu, va, count);
+  disassemble(vcpu: Vcpu<X86_64Pv>, va: bigint, count: number): string[] {
+    return disassembleAt(vcpu.arch, va, count);
   }
 
-  onMemoryWritten(machine: Machine, pa: number, len: number): void {
+  onMemoryWritten(machine: Machine<X86_64Pv>, pa: number, len: number): void {
     for (const d of machine.domains.values()) {
-      for (const v of d.vcpus) (v.arch as PvVcpu | undefined)?.cpu.invalidateCode(pa, len);
+      for (const v of d.vcpus) v.arch?.cpu.invalidateCode(pa, len);
     }
   }
 
@@ -245,11 +264,11 @@ export class X86_64PvPlugin implements ArchPlugin {
     return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
   }
 
-  setM2p(machine: Machine, mfn: number, pfn: number): void {
+  setM2p(machine: Machine<X86_64Pv>, mfn: number, pfn: number): void {
     this.mmu(machine).setM2p(mfn, pfn);
   }
 
-  getM2p(machine: Machine, mfn: number): number {
+  getM2p(machine: Machine<X86_64Pv>, mfn: number): number {
     return this.mmu(machine).getM2p(mfn);
   }
 
@@ -258,10 +277,16 @@ export class X86_64PvPlugin implements ArchPlugin {
     return va < 1n << 47n || va >= HYPERVISOR_VIRT_END;
   }
 
-  memoryOp(ctx: HypercallContext, op: number, _cmd: bigint, arg: bigint): number | bigint {
+  memoryOp(
+    ctx: HypercallContext<X86_64Pv>,
+    op: number,
+    _cmd: bigint,
+    arg: bigint,
+  ): number | bigint {
+    // XENMEM_memory_map (9) and set_memory_map (13): the domain's e820 map.
+    if (op !== MemoryOp.machphys_mapping) return e820MemoryOp(ctx, op, arg);
     // XENMEM_machphys_mapping (12): { xen_ulong v_start, v_end, max_mfn }.
-    if (op !== 12) return -Errno.ENOSYS;
-    const v = ctx.vcpu.arch as PvVcpu;
+    const v = ctx.vcpu.arch;
     const vals = [
       RO_MPT_VIRT_START,
       RO_MPT_VIRT_END,
@@ -279,4 +304,4 @@ export class X86_64PvPlugin implements ArchPlugin {
 }
 
 /** The x86_64 PV plugin with hvkit's own CPU model (what the CLI and the conformance suite register). */
-export const x86_64PvPlugin: ArchPlugin = new X86_64PvPlugin();
+export const x86_64PvPlugin: ArchPlugin<X86_64Pv> = new X86_64PvPlugin();

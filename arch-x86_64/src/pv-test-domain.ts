@@ -15,8 +15,7 @@ import {
   type HypercallArgs,
 } from "@hvkit/core";
 import { Reg, Vector } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
+import { X86_64PvPlugin } from "./plugin.js";
 import { handleException } from "./traps.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
@@ -32,8 +31,8 @@ export function bootedPvDomain() {
   });
   const domain = bootInitialDomain(machine, readFileSync(HELLO));
   const vcpu = domain.vcpus[0];
-  const v = vcpu.arch as PvVcpu;
-  const layout = (domain.arch as PvDomainState).layout;
+  const v = vcpu.arch;
+  const layout = domain.arch.layout!;
   // Scratch guest memory: the boot stack page (writable, mapped).
   const scratch = layout.vStack;
   /** Hypercall `nr` with up to six arguments, through the machine's dispatcher. */

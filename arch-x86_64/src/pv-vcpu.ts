@@ -35,6 +35,7 @@ import {
   Rflags,
   Selector,
 } from "./traps.js";
+import type { X86_64Pv } from "./plugin.js";
 
 /** Builds the X86 CPU model for one vCPU. */
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
@@ -107,9 +108,9 @@ export class PvVcpu implements ArchVcpu {
    * @param cpuFactory - builds the interpreter.
    */
   constructor(
-    readonly machine: Machine,
-    readonly domain: Domain,
-    readonly vcpu: Vcpu,
+    readonly machine: Machine<X86_64Pv>,
+    readonly domain: Domain<X86_64Pv>,
+    readonly vcpu: Vcpu<X86_64Pv>,
     readonly mmu: PvMmu,
     cpuFactory: X86CpuFactory,
   ) {

@@ -14,17 +14,20 @@ import {
   Hypercall,
   RecordingConsoleSink,
   StructBuffer,
-  VCPU_GUEST_CONTEXT_X86,
   VcpuOp,
   VcpuState,
-  VGCF_IN_KERNEL,
 } from "@hvkit/core";
-import { Reg, Seg } from "@hvkit/arch-x86";
-import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
-import type { PvVcpu } from "./pv-vcpu.js";
+import {
+  Reg,
+  Seg,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_IN_KERNEL,
+  X86_64_DATA_MODEL,
+} from "@hvkit/arch-x86";
+import { X86_64PvPlugin } from "./plugin.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
-const layout = VCPU_GUEST_CONTEXT_X86.layout("x86_64");
+const layout = VCPU_GUEST_CONTEXT_X86.layout(X86_64_DATA_MODEL);
 const RIP = 0xffffffff80001234n;
 const SP = 0xffffffff80200000n;
 
@@ -35,9 +38,9 @@ function setup() {
     console: new RecordingConsoleSink(),
   });
   const domain = bootInitialDomain(machine, readFileSync(HELLO), { vcpus: 2 });
-  const v0 = domain.vcpus[0].arch as PvVcpu;
-  const v1 = domain.vcpus[1].arch as PvVcpu;
-  const ctxVa = (domain.arch as PvDomainState).layout.vStack + 4096n;
+  const v0 = domain.vcpus[0].arch;
+  const v1 = domain.vcpus[1].arch;
+  const ctxVa = domain.arch.layout!.vStack + 4096n;
   const buf = new StructBuffer(layout.size);
   const set = (path: string, value: number | bigint) => layout.set(buf.view, 0, path, value);
   // A good context: kernel mode on vCPU 0's page tables.
@@ -138,7 +141,7 @@ describe("VCPUOP_initialise (x86_64 PV)", () => {
     expect(a.initialise()).toBe(-Errno.EINVAL);
     expect(a.v1.guestTable).toBe(-1);
     const b = setup();
-    const writable = b.v0.translate((b.domain.arch as PvDomainState).layout.vStack, true) >> 12;
+    const writable = b.v0.translate(b.domain.arch.layout!.vStack, true) >> 12;
     b.set("gdt_ents", 16);
     b.set("gdt_frames.0", writable); // mapped writable: cannot be a descriptor page
     expect(b.initialise()).toBe(-Errno.EINVAL);

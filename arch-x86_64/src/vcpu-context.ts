@@ -23,19 +23,25 @@ import {
   Errno,
   readGuestStruct,
   StructBuffer,
-  VCPU_GUEST_CONTEXT_X86,
-  VGCF_IN_KERNEL,
-  VGCF_SYSCALL_DISABLES_EVENTS,
   type HypercallContext,
   type Vcpu,
 } from "@hvkit/core";
-import { isCanonical, PageType, Reg, Seg } from "@hvkit/arch-x86";
+import {
+  isCanonical,
+  PageType,
+  Reg,
+  Seg,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_IN_KERNEL,
+  VGCF_SYSCALL_DISABLES_EVENTS,
+  X86_64_DATA_MODEL,
+} from "@hvkit/arch-x86";
 import { FIRST_RESERVED_GDT_ENTRY } from "./hypercalls.js";
-import type { PvVcpu } from "./pv-vcpu.js";
 import { setDebugreg } from "./debugreg.js";
 import { newGuestCr3, Rflags } from "./traps.js";
+import type { X86_64Pv } from "./plugin.js";
 
-const layout = VCPU_GUEST_CONTEXT_X86.layout("x86_64");
+const layout = VCPU_GUEST_CONTEXT_X86.layout(X86_64_DATA_MODEL);
 const buf = new StructBuffer(layout.size);
 
 /** The arithmetic and system flags a context may set (X86_EFLAGS_ALL: bits 0–21 less reserved). */
@@ -78,11 +84,15 @@ const REGS: readonly (readonly [string, Reg])[] = [
  * Loads the context at `arg` (read through the calling vCPU) into `target`, which is
  * down and not initialised. Returns 0 or −errno; never throws.
  */
-export function initialisePvVcpu(ctx: HypercallContext, target: Vcpu, arg: bigint): number {
+export function initialisePvVcpu(
+  ctx: HypercallContext<X86_64Pv>,
+  target: Vcpu<X86_64Pv>,
+  arg: bigint,
+): number {
   if (readGuestStruct(ctx.vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
   const view = buf.view;
   const u64 = (path: string): bigint => layout.getBigInt(view, 0, path);
-  const v = target.arch as PvVcpu;
+  const v = target.arch;
   const flags = Number(u64("flags") & 0xffffffffn);
 
   const dr6 = u64("debugreg.6");

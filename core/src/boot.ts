@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { DomainBuildResult, GuestMode } from "./arch-plugin.js";
+import type { ArchTypes, DomainBuildResult, GuestMode } from "./arch-plugin.js";
 import type { Domain } from "./domain.js";
 import { parseElf, type ElfImage } from "./elf.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
@@ -46,9 +46,9 @@ export interface DomUBootOptions extends BootOptions {
 }
 
 /** What {@link bootDomU} made: the domain and what its toolstack hands to the back ends. */
-export interface DomUBoot {
+export interface DomUBoot<A extends ArchTypes = ArchTypes> {
   /** The new domain (unprivileged, vCPU 0 runnable). */
-  readonly domain: Domain;
+  readonly domain: Domain<A>;
   /** Machine frame of its xenstore ring page (start_info.store_mfn); null if the arch made none. */
   readonly storeMfn: number | null;
   /** Its port for xenstored (start_info.store_evtchn), unbound with remote `storeDomid`. */
@@ -68,11 +68,11 @@ const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
  * runnable. Image problems surface as the loader's or builder's `ImageError` (too little
  * memory as `DomainMemoryError`); the half-built domain is destroyed first, so the machine is left as it was.
  */
-export function bootInitialDomain(
-  machine: Machine,
+export function bootInitialDomain<A extends ArchTypes>(
+  machine: Machine<A>,
   image: Uint8Array | ElfImage,
   options: BootOptions = {},
-): Domain {
+): Domain<A> {
   return bootDomain(machine, image, options, true, () => ({})).domain;
 }
 
@@ -87,11 +87,11 @@ export function bootInitialDomain(
  * The caller (the toolstack) then introduces the domain to xenstored and the console
  * daemon with the returned frames and ports.
  */
-export function bootDomU(
-  machine: Machine,
+export function bootDomU<A extends ArchTypes>(
+  machine: Machine<A>,
   image: Uint8Array | ElfImage,
   options: DomUBootOptions = {},
-): DomUBoot {
+): DomUBoot<A> {
   return bootDomain(machine, image, options, false, (domain) => {
     const store = evtchnAllocUnbound(machine, domain, options.storeDomid ?? 0);
     const console = evtchnAllocUnbound(machine, domain, options.consoleDomid ?? 0);
@@ -107,13 +107,13 @@ export function bootDomU(
 }
 
 /** The one way a domain is booted: parse, create, prepare (ports), build, start vCPU 0. */
-function bootDomain(
-  machine: Machine,
+function bootDomain<A extends ArchTypes>(
+  machine: Machine<A>,
   image: Uint8Array | ElfImage,
   options: BootOptions,
   initial: boolean,
-  prepare: (domain: Domain) => { storeEvtchn?: number; consoleEvtchn?: number },
-): DomUBoot {
+  prepare: (domain: Domain<A>) => { storeEvtchn?: number; consoleEvtchn?: number },
+): DomUBoot<A> {
   const arch = machine.arch;
   const mode = options.mode ?? arch.modes[0];
   const parsed =

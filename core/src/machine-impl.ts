@@ -78,8 +78,9 @@ export const MAX_VCPUS_PER_DOMAIN = 128;
  * the arch as a registered name or as a plugin object (a wrapped or test plugin need not
  * be registered), and optionally the console sink for this machine.
  */
-export interface MachineOptions<A extends ArchTypes = ArchTypes>
-  extends Partial<Omit<MachineConfig, "arch">> {
+export interface MachineOptions<A extends ArchTypes = ArchTypes> extends Partial<
+  Omit<MachineConfig, "arch">
+> {
   /** The arch: a name looked up in the registry, or the plugin itself. */
   readonly arch?: string | ArchPlugin<A>;
   /** This machine's console sink (overrides a CONSOLE_SINK the container binds). */

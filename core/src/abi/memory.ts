@@ -84,7 +84,10 @@ export const XEN_MEMORY_MAP = defineStruct(
   "Fetch the domain's (pseudo-physical) memory map.",
   {
     nr_entries: field(u32, "IN: capacity of buffer in entries; OUT: entries written."),
-    buffer: field(handle, "Guest pointer to an array of the arch's memory-map entries (x86: e820entry)."),
+    buffer: field(
+      handle,
+      "Guest pointer to an array of the arch's memory-map entries (x86: e820entry).",
+    ),
   },
 );
 

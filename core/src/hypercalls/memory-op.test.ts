@@ -2,13 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Hypercall, MemoryOp } from "../abi/numbers.js";
 import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
-import {
-  readGuestU32,
-  readGuestU64,
-  writeGuestU16,
-  writeGuestU32,
-  writeGuestU64,
-} from "../guest-memory.js";
+import { writeGuestU16 } from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 
 const mo = Hypercall.memory_op;

@@ -44,7 +44,6 @@ import {
   readGuestU64,
   StructBuffer,
   writeGuestField,
-  writeGuestStruct,
   writeGuestU32,
   writeGuestU64,
 } from "../guest-memory.js";
@@ -59,8 +58,6 @@ import {
   physmapAdd,
   releaseFrame,
 } from "../p2m.js";
-
-const buf = new StructBuffer(32);
 
 /** `memory_op(cmd, arg)`. */
 export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | bigint {

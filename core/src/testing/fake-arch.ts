@@ -292,8 +292,7 @@ export class FakeArch implements ArchPlugin<FakeTypes> {
     this.endianness = options.endianness ?? "little";
     this.wordBits = options.wordBits ?? 64;
     this.pageSizes = [options.pageSize ?? 4096];
-    this.dataModel =
-      options.dataModel ?? (this.endianness === "big" ? TEST_LP64_BE : TEST_LP64_LE);
+    this.dataModel = options.dataModel ?? (this.endianness === "big" ? TEST_LP64_BE : TEST_LP64_LE);
     this.requiresXenNotes = options.requiresXenNotes ?? false;
     this.startInfoMagic = `xen-3.0-${this.name}`;
     this.modes = options.modes ?? ["pv", "hvm-vmx"];

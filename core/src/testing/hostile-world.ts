@@ -110,7 +110,8 @@ export interface HostileWorld {
  * reference (the old L1 entry's); over another grant mapping it is refused.
  */
 export function installCountedGrantHooks(arch: FakeArch): void {
-  const pageOf = (vcpu: Vcpu<FakeTypes>, addr: bigint): bigint => addr / BigInt(vcpu.machine.memory.pageSize);
+  const pageOf = (vcpu: Vcpu<FakeTypes>, addr: bigint): bigint =>
+    addr / BigInt(vcpu.machine.memory.pageSize);
   const slotsOf = (d: Domain<FakeTypes>): Set<bigint> => {
     let s = GRANT_SLOTS.get(d);
     if (!s) GRANT_SLOTS.set(d, (s = new Set()));
