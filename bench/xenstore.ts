@@ -91,7 +91,12 @@ function store(): Store {
   });
   const pageSize = machine.memory.pageSize;
   const client = new XenbusClient(
-    new XenbusRingTransport(machine.memory.view, ring * pageSize, () => service.poll() > 0),
+    new XenbusRingTransport(
+      machine.memory.view,
+      ring * pageSize,
+      () => service.poll() > 0,
+      machine.arch.dataModel,
+    ),
   );
   return {
     machine,

@@ -15,9 +15,6 @@ import {
   Hypercall,
   readPackageFile,
   START_INFO,
-  TRAP_INFO,
-  VCPU_GUEST_CONTEXT_X86,
-  VGCF_IN_KERNEL,
   type AgentIo,
   type AgentTrapRecord,
   type GuestAgent,
@@ -26,6 +23,7 @@ import {
   type GuestTrapKind,
   type RefusedVcpuContext,
 } from "@hvkit/core";
+import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "@hvkit/arch-x86";
 
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
 const FLAT_KERNEL_CS = 0xe033;
@@ -117,7 +115,7 @@ export class X86_64GuestAgent implements GuestAgent {
    * agent's trap table, event and failsafe callbacks, and vCPU 0's CR3.
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
-    const model = io.model.name;
+    const model = io.model;
     const ctx = VCPU_GUEST_CONTEXT_X86.layout(model);
     const bytes = new Uint8Array(ctx.size);
     const view = new DataView(bytes.buffer);
@@ -165,7 +163,7 @@ export class X86_64GuestAgent implements GuestAgent {
 
   /** The machine frame, from start_info's P2M list. */
   frameOf(io: AgentIo, va: bigint): bigint {
-    const si = START_INFO.layout(io.model.name);
+    const si = START_INFO.layout(io.model);
     const listVa = readU64(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
     return readU64(io, listVa + this.pfnOf(io, va) * 8n);
   }

@@ -14,6 +14,6 @@ export {
 export type { CliIo, CliStream } from "./cli-io.js";
 export { builtinArchPlugins, isArchPlugin } from "./arch-packages.js";
 export { createRootContainer } from "./composition.js";
-export { tracingArchPlugin, type TraceSink, type SteppableVcpu } from "./trace.js";
+export { tracingArchPlugin, type TraceSink } from "./trace.js";
 export { MAX_COUNT, parseCount, parseMemoryMiB, parseList } from "./options.js";
 export { UsageError } from "./usage-error.js";

@@ -145,7 +145,7 @@ function buildProgram(
       "after",
       `\nExample:\n  $ ${COMMAND_NAME} inspect guest.elf\n\nExit status:\n  0    the image was read and described\n  2    unreadable or malformed image (stderr says what and where)\n`,
     )
-    .action((image: string) => setStatus(inspectCommand(io, image)));
+    .action((image: string) => setStatus(inspectCommand(io, image, arches)));
 
   program
     .command("conformance")

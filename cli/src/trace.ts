@@ -5,9 +5,9 @@
  * - hypercalls: number, name and arguments when the vCPU exits for one, the result when
  *   the core completes it;
  * - exits: idle and fatal exits with their message;
- * - instructions: when the arch's vCPU offers `pc()` (the guest program counter), the
- *   vCPU is single-stepped and each instruction is printed as the arch's disassembler
- *   shows it (address, bytes, mnemonic and operands) before it executes.
+ * - instructions: the vCPU is single-stepped (`run(1)`) and each instruction is printed at
+ *   its program counter (`ArchVcpu.pc`) as the arch's disassembler shows it (address,
+ *   bytes, mnemonic and operands) before it executes.
  *
  * @module
  */
@@ -16,21 +16,8 @@ import { HypercallArgs, VcpuExitKind, type ArchPlugin, type ArchVcpu } from "@hv
 /** Where trace lines go (one line each, no trailing newline). */
 export type TraceSink = (line: string) => void;
 
-/**
- * The optional vCPU member per-instruction tracing needs: the address of the next
- * instruction to execute. An arch offers it by adding `pc()` to its `ArchVcpu`.
- */
-export interface SteppableVcpu {
-  /** Guest virtual address of the next instruction. */
-  pc(): bigint;
-}
-
 function hex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
-}
-
-function hasPc(v: ArchVcpu): v is ArchVcpu & SteppableVcpu {
-  return typeof (v as Partial<SteppableVcpu>).pc === "function";
 }
 
 /** Wraps `plugin` so its vCPUs trace to `sink`; every other member is the plugin's own. */
@@ -39,9 +26,8 @@ export function tracingArchPlugin(plugin: ArchPlugin, sink: TraceSink): ArchPlug
     const inner = plugin.createVcpu(machine, domain, vcpu);
     const who = `d${domain.id}v${vcpu.id}`;
     const args = new HypercallArgs();
-    const step = hasPc(inner);
     const run = (budget: number) => {
-      const exit = step ? stepRun(inner, budget) : inner.run(budget);
+      const exit = stepRun(inner, budget);
       if (exit.kind === VcpuExitKind.Hypercall) {
         const nr = inner.readHypercall(args);
         const name = machine.hypercalls[nr]?.name ?? "unknown";
@@ -54,7 +40,7 @@ export function tracingArchPlugin(plugin: ArchPlugin, sink: TraceSink): ArchPlug
       }
       return exit;
     };
-    const stepRun = (cpu: ArchVcpu & SteppableVcpu, budget: number) => {
+    const stepRun = (cpu: ArchVcpu, budget: number) => {
       let retired = 0;
       for (;;) {
         const pc = cpu.pc();

@@ -47,7 +47,6 @@ import {
   type StructLayout,
   type Vcpu,
 } from "@hvkit/core";
-import { DATA_MODELS } from "@hvkit/core";
 import {
   startGuest,
   type BootRole,
@@ -174,7 +173,7 @@ export class Agent implements AgentIo, KernelService {
     private readonly options: AgentBootOptions,
   ) {
     this.spec = arch.guestAgent();
-    this.model = DATA_MODELS[arch.dataModel];
+    this.model = arch.dataModel;
     this.mailbox = AGENT_MAILBOX.layout(arch.dataModel);
     this.session = startGuest(container, {
       arch,

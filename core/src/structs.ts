@@ -335,6 +335,13 @@ export class StructDef {
     readonly packed: boolean,
   ) {}
 
+  /** True when no member depends on the data model (see {@link fixedLayout}). */
+  isFixed(): boolean {
+    return (
+      typeof this.source !== "function" && Object.values(this.source).every((f) => isFixed(f.type))
+    );
+  }
+
   /** The fields as declared for `model`. */
   fields(model: DataModel): FieldMap {
     return typeof this.source === "function" ? this.source(model) : this.source;
@@ -348,6 +355,38 @@ export class StructDef {
       this.layouts.set(model, l);
     }
     return l;
+  }
+}
+
+/**
+ * The layout of a struct none of whose members depends on the data model (fixed-width
+ * integers, text, padding and such structs only: no `long`, pointer, handle, `xen_pfn_t`,
+ * `xen_ulong_t` or arch part) in the given byte order: for wire formats that are the same
+ * for every guest ABI but its byte order (xenstore's `xsd_sockmsg`). Throws
+ * {@link StructPathError} for a struct that has a model-dependent member.
+ */
+export function fixedLayout(def: StructDef, littleEndian: boolean): StructLayout {
+  if (!isFixed(def)) {
+    throw new StructPathError(`${def.name}: a member's layout depends on the data model`);
+  }
+  return def.layout(littleEndian ? FIXED_LE : FIXED_BE);
+}
+
+function isFixed(type: FieldType): boolean {
+  switch (type.kind) {
+    case "int":
+      return typeof type.width === "number";
+    case "chars":
+    case "pad":
+      return true;
+    case "array":
+      return isFixed(type.element);
+    case "aligned":
+      return isFixed(type.type);
+    case "arch-part":
+      return false;
+    case "record":
+      return type.isFixed();
   }
 }
 
@@ -779,3 +818,29 @@ export class StructRef {
     this.layout.setString(this.view, this.base, path, text);
   }
 }
+
+const FIXED_PARTS: ArchParts = {
+  archVcpuInfo: struct({}),
+  archSharedInfo: struct({}),
+  xenCallback: struct({}),
+  archDomainConfig: struct({}),
+};
+
+/** The models {@link fixedLayout} lays model-independent structs out in (widths unused). */
+const fixedModel = (name: string, littleEndian: boolean): DataModel => ({
+  name,
+  littleEndian,
+  long: 8,
+  pointer: 8,
+  handle: 8,
+  xenPfn: 8,
+  xenUlong: 8,
+  int64Align: 8,
+  legacyMaxVcpus: 0,
+  wcSecHiInArch: false,
+  archParts: FIXED_PARTS,
+  structs: [],
+  publishedSizes: [],
+});
+const FIXED_LE = fixedModel("fixed-le", true);
+const FIXED_BE = fixedModel("fixed-be", false);

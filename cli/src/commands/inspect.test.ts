@@ -2,14 +2,15 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildElf, standardXenNotes } from "@hvkit/core";
+import { buildElf, createStubArchPlugin, standardXenNotes, type ArchPlugin } from "@hvkit/core";
+import { toyArchIdentity } from "@hvkit/core/testing";
 import { runCli } from "../program.js";
 import { createRootContainer } from "../composition.js";
 import type { CliIo } from "../cli-io.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hvkit-inspect-"));
 
-async function inspect(bytes: Uint8Array) {
+async function inspect(bytes: Uint8Array, arches: ArchPlugin[] = []) {
   const path = join(tmp, `image-${Math.floor(bytes.length)}-${bytes[bytes.length - 1]}.elf`);
   writeFileSync(path, bytes);
   const out: string[] = [];
@@ -18,7 +19,7 @@ async function inspect(bytes: Uint8Array) {
     stdout: { write: (c) => out.push(String(c)) },
     stderr: { write: (c) => err.push(String(c)) },
   };
-  const status = await runCli(["inspect", path], io, createRootContainer([]));
+  const status = await runCli(["inspect", path], io, createRootContainer(arches));
   return { status, stdout: out.join(""), stderr: err.join(""), path };
 }
 
@@ -57,6 +58,24 @@ describe("hvkit inspect", () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/Program headers \(3\)/);
     expect(r.stderr).toMatch(/^hvkit: bad image .*: program header \d.*: .*overlap/);
+  });
+
+  it("requires Xen notes only when the arch booting the image's machine does", async () => {
+    const bare = buildElf({
+      machine: 0x4242,
+      entry: 0x400000,
+      segments: [{ vaddr: 0x400000, data: new Uint8Array(0x1000) }],
+    });
+    expect((await inspect(bare)).status).toBe(0);
+    const strict = createStubArchPlugin(
+      toyArchIdentity("strict", { elfMachines: [0x4242], requiresXenNotes: true }),
+    );
+    const r = await inspect(bare, [strict]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/Program headers/);
+    expect(r.stderr).toMatch(/no Xen ELF notes/);
+    const lax = createStubArchPlugin(toyArchIdentity("lax", { elfMachines: [0x4242] }));
+    expect((await inspect(bare, [lax])).status).toBe(0);
   });
 
   it("exits 2 for a file that is not ELF", async () => {

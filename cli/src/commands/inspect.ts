@@ -9,6 +9,7 @@ import {
   describeImage,
   ImageError,
   parseElf,
+  type ArchRegistry,
   type ElfImage,
   type LoadLayout,
 } from "@hvkit/core";
@@ -20,9 +21,11 @@ import { UsageError } from "../usage-error.js";
 /**
  * Runs `hvkit inspect`; returns the exit status. An image that parses but cannot be
  * loaded (overlapping segments, entry outside them, ...) is still described, then the
- * loader's objection is reported with exit status 2.
+ * loader's objection is reported with exit status 2. Whether Xen notes are required is
+ * the property of the arch in `arches` that boots the image's ELF machine (none: not
+ * required).
  */
-export function inspectCommand(io: CliIo, imagePath: string): number {
+export function inspectCommand(io: CliIo, imagePath: string, arches: ArchRegistry): number {
   const bytes = readFileArgument(imagePath, IMAGE_FILE);
   let image: ElfImage;
   try {
@@ -35,7 +38,8 @@ export function inspectCommand(io: CliIo, imagePath: string): number {
   let layout: LoadLayout | undefined;
   let objection: ImageError | undefined;
   try {
-    layout = computeLoadLayout(image);
+    const arch = arches.all().find((a) => a.elfMachines.includes(image.header.machine));
+    layout = computeLoadLayout(image, { requiresXenNotes: arch?.requiresXenNotes ?? false });
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
     objection = e;

@@ -23,6 +23,7 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
+import { TEST_LP64_LE } from "@hvkit/core/testing";
 import { runCli } from "../program.js";
 import { createRootContainer } from "../composition.js";
 import type { CliIo } from "../cli-io.js";
@@ -102,23 +103,17 @@ class ScriptVcpu implements ArchVcpu {
     return va >= BUF_VA && va < BUF_VA + 4096n ? this.mfn * 4096 + Number(va - BUF_VA) : -1;
   }
 
+  /** One "instruction" per completed hypercall. */
+  pc(): bigint {
+    return 0x400000n + BigInt(this.results.length);
+  }
+
   describe(): string {
     return `step ${this.step}`;
   }
 }
 
-/** A scripted vCPU that can be single-stepped (it offers `pc()`). */
-class SteppableScriptVcpu extends ScriptVcpu {
-  pc(): bigint {
-    return 0x400000n + BigInt(this.results.length);
-  }
-}
-
-function scriptArch(
-  script: readonly Step[],
-  vcpus: ScriptVcpu[] = [],
-  steppable = false,
-): ArchPlugin {
+function scriptArch(script: readonly Step[], vcpus: ScriptVcpu[] = []): ArchPlugin {
   return {
     name: "script",
     elfMachines: [ELF_MACHINE],
@@ -126,7 +121,8 @@ function scriptArch(
     endianness: "little",
     wordBits: 64,
     pageSizes: [4096],
-    dataModel: "x86_64",
+    dataModel: TEST_LP64_LE,
+    requiresXenNotes: true,
     startInfoMagic: "xen-3.0-script",
     modes: ["pv"],
     features: [],
@@ -134,10 +130,9 @@ function scriptArch(
       throw new ArchHookMissingError("script", "guestAgent");
     },
     hypercalls: () => [],
+    createDomainState: () => null,
     createVcpu: (machine: Machine, _domain, _vcpu: Vcpu) => {
-      const v = steppable
-        ? new SteppableScriptVcpu(machine, script)
-        : new ScriptVcpu(machine, script);
+      const v = new ScriptVcpu(machine, script);
       vcpus.push(v);
       return v;
     },
@@ -312,8 +307,8 @@ describe("hvkit run", () => {
     expect(r.stderr).toMatch(/hypercall 29 sched_op\(0x2, 0x1000/);
   });
 
-  it("prints each instruction before it executes when the arch can single-step", async () => {
-    const r = await runWith(scriptArch([{ console: "x" }, { shutdown: 0 }], [], true), "--trace");
+  it("prints each instruction at the vCPU's pc before it executes", async () => {
+    const r = await runWith(scriptArch([{ console: "x" }, { shutdown: 0 }]), "--trace");
     expect(r.status).toBe(0);
     expect(r.stderr.split("\n").slice(0, 4)).toEqual([
       "[trace] d0v0 400000: (script)",

@@ -16,12 +16,12 @@ import {
   type Domain,
   type HvMachine,
 } from "@hvkit/core";
-import { idleArch } from "@hvkit/core/testing";
+import { idleArch, TEST_LP64_LE } from "@hvkit/core/testing";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { ConsoleDaemon } from "./daemon.js";
 
-const L = XENCONS_INTERFACE.layout("x86_64");
+const L = XENCONS_INTERFACE.layout(TEST_LP64_LE);
 const OUT = L.offsetOf("out");
 const IN = L.offsetOf("in");
 

@@ -16,7 +16,7 @@ import {
   type DomainBuildRequest,
   type HvMachine,
 } from "@hvkit/core";
-import { idleArch } from "@hvkit/core/testing";
+import { idleArch, TEST_LP64_LE } from "@hvkit/core/testing";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { XenbusClient } from "../xenbus/client.js";
@@ -67,7 +67,7 @@ function setup(build?: (req: DomainBuildRequest) => void) {
   return { machine, dom0, out };
 }
 
-const CONS = XENCONS_INTERFACE.layout("x86_64");
+const CONS = XENCONS_INTERFACE.layout(TEST_LP64_LE);
 
 describe("BuiltinDom0", () => {
   it("launches a domU as xl does: home in xenstore, introduced, console attached", () => {
@@ -115,10 +115,15 @@ describe("BuiltinDom0", () => {
     expect(CONS.get(machine.memory.view, base, "out_cons")).toBe(msg.length);
 
     const client = new XenbusClient(
-      new XenbusRingTransport(machine.memory.view, boot.storeMfn! * 4096, () => {
-        evtchnSend(machine, d, boot.storeEvtchn);
-        return machine.clock.fireDue() > 0;
-      }),
+      new XenbusRingTransport(
+        machine.memory.view,
+        boot.storeMfn! * 4096,
+        () => {
+          evtchnSend(machine, d, boot.storeEvtchn);
+          return machine.clock.fireDue() > 0;
+        },
+        machine.arch.dataModel,
+      ),
     );
     expect(client.read("name")).toBe("domU-1");
     client.write("data/answer", "42");
@@ -175,10 +180,15 @@ describe("BuiltinDom0", () => {
     expect(released()).toEqual(["@releaseDomain rel"]); // the initial fire
     const clientOf = (boot: typeof a) =>
       new XenbusClient(
-        new XenbusRingTransport(machine.memory.view, boot.storeMfn! * 4096, () => {
-          evtchnSend(machine, boot.domain, boot.storeEvtchn);
-          return machine.clock.fireDue() > 0;
-        }),
+        new XenbusRingTransport(
+          machine.memory.view,
+          boot.storeMfn! * 4096,
+          () => {
+            evtchnSend(machine, boot.domain, boot.storeEvtchn);
+            return machine.clock.fireDue() > 0;
+          },
+          machine.arch.dataModel,
+        ),
       );
     const ca = clientOf(a);
     const cb = clientOf(b);
@@ -219,7 +229,12 @@ describe("BuiltinDom0", () => {
     expect(aPort).toBeGreaterThan(0);
     const aConn = xs.domain(a.domain.id)!.conn!;
     // a leaves a request on its ring that nobody has served yet.
-    const ta = new XenbusRingTransport(machine.memory.view, a.storeMfn! * 4096, () => false);
+    const ta = new XenbusRingTransport(
+      machine.memory.view,
+      a.storeMfn! * 4096,
+      () => false,
+      machine.arch.dataModel,
+    );
     ta.write(new Uint8Array([2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]));
     ta.write(new TextEncoder().encode("name\0"));
 
@@ -239,10 +254,15 @@ describe("BuiltinDom0", () => {
     // b is still introduced and served; dom0 keeps running for it.
     expect(xs.isIntroduced(b.domain.id)).toBe(true);
     const cb = new XenbusClient(
-      new XenbusRingTransport(machine.memory.view, b.storeMfn! * 4096, () => {
-        evtchnSend(machine, b.domain, b.storeEvtchn);
-        return machine.clock.fireDue() > 0;
-      }),
+      new XenbusRingTransport(
+        machine.memory.view,
+        b.storeMfn! * 4096,
+        () => {
+          evtchnSend(machine, b.domain, b.storeEvtchn);
+          return machine.clock.fireDue() > 0;
+        },
+        machine.arch.dataModel,
+      ),
     );
     expect(cb.read("name")).toBe("domU-2");
     expect(dom0.domain.state).toBe(DomainState.Running);

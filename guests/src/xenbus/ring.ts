@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { XENSTORE_RING_SIZE, type DataModelName } from "@hvkit/core";
+import { XENSTORE_RING_SIZE, type DataModel } from "@hvkit/core";
 import { xenstoreRingOffsets, type XenstoreRingOffsets } from "../xenstore/ring.js";
 import type { XenbusTransport } from "./client.js";
 
@@ -25,7 +25,7 @@ export class XenbusRingTransport implements XenbusTransport {
     private readonly view: DataView,
     private readonly base: number,
     private readonly notify: () => boolean,
-    model: DataModelName = "x86_64",
+    model: DataModel,
   ) {
     const { offsets, littleEndian } = xenstoreRingOffsets(model);
     this.o = offsets;

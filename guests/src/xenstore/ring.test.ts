@@ -7,8 +7,9 @@ import { XenstoreDaemon } from "./daemon.js";
 import { XenstoreRingServer } from "./ring.js";
 import { createDomainHome } from "./toolstack.js";
 import { encodeMessage, nulStrings } from "./wire.js";
+import { TEST_LP64_LE } from "@hvkit/core/testing";
 
-const L = XENSTORE_DOMAIN_INTERFACE.layout("x86_64");
+const L = XENSTORE_DOMAIN_INTERFACE.layout(TEST_LP64_LE);
 const PAGE = 4096;
 
 function world(domids = [1, 2]) {
@@ -25,11 +26,17 @@ function world(domids = [1, 2]) {
       storeRingRef: i + 1,
       memoryKiB: 1024,
     });
-    const server = new XenstoreRingServer(daemon, daemon.connect(domid), memory, base);
+    const server = new XenstoreRingServer(
+      daemon,
+      daemon.connect(domid),
+      memory,
+      base,
+      TEST_LP64_LE,
+    );
     servers.set(domid, server);
     clients.set(
       domid,
-      new XenbusClient(new XenbusRingTransport(memory, base, () => server.pump())),
+      new XenbusClient(new XenbusRingTransport(memory, base, () => server.pump(), TEST_LP64_LE)),
     );
   });
   return { memory, daemon, servers, clients };
@@ -118,7 +125,7 @@ describe("xenstore ring transport and xenbus client", () => {
     const daemon = new XenstoreDaemon({
       domainExists: () => true,
       introduce: () => 0,
-      attach: (conn) => new XenstoreRingServer(daemon, conn, memory, PAGE),
+      attach: (conn) => new XenstoreRingServer(daemon, conn, memory, PAGE, TEST_LP64_LE),
     });
     L.set(memory, PAGE, "req_prod", 33);
     L.set(memory, PAGE, "connection", 1);

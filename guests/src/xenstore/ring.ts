@@ -12,7 +12,7 @@ import {
   XENSTORE_RING_SIZE,
   XenstoreConnection as ConnState,
   XenstoreError,
-  type DataModelName,
+  type DataModel,
   type StructLayout,
 } from "@hvkit/core";
 import type { XenstoreConnection, XenstoreDaemon, XenstoreRingLink } from "./daemon.js";
@@ -41,7 +41,7 @@ export interface XenstoreRingOffsets {
 }
 
 /** The field offsets and byte order of the ring page for a data model. */
-export function xenstoreRingOffsets(model: DataModelName): {
+export function xenstoreRingOffsets(model: DataModel): {
   offsets: XenstoreRingOffsets;
   littleEndian: boolean;
 } {
@@ -88,7 +88,7 @@ export class XenstoreRingServer implements XenstoreRingLink {
     readonly conn: XenstoreConnection,
     private readonly view: DataView,
     private readonly base: number,
-    model: DataModelName = "x86_64",
+    model: DataModel,
   ) {
     const { offsets, littleEndian } = xenstoreRingOffsets(model);
     this.o = offsets;

@@ -45,7 +45,12 @@ function introducedGuest() {
     memoryKiB: 4096,
   });
   const client = new XenbusClient(
-    new XenbusRingTransport(machine.memory.view, mfn * 4096, () => service.poll() > 0),
+    new XenbusRingTransport(
+      machine.memory.view,
+      mfn * 4096,
+      () => service.poll() > 0,
+      machine.arch.dataModel,
+    ),
   );
   return { machine, dom0, guest, mfn, port, service, introduced, client };
 }
@@ -83,7 +88,12 @@ describe("XenstoreService", () => {
     // happens to look like a ring holding a request.
     machine.freeFrame(guest, mfn);
     expect(machine.allocFrames(dom0, 1)).toEqual([mfn]);
-    const transport = new XenbusRingTransport(machine.memory.view, mfn * 4096, () => false);
+    const transport = new XenbusRingTransport(
+      machine.memory.view,
+      mfn * 4096,
+      () => false,
+      machine.arch.dataModel,
+    );
     transport.write(new Uint8Array([2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0]));
     transport.write(new TextEncoder().encode("domid\0"));
     const before = machine.memory.bytes.slice(mfn * 4096, mfn * 4096 + 4096);

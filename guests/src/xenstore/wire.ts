@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { XENSTORE_PAYLOAD_MAX, XSD_SOCKMSG, XenstoreMessageType } from "@hvkit/core";
+import { fixedLayout, XENSTORE_PAYLOAD_MAX, XSD_SOCKMSG, XenstoreMessageType } from "@hvkit/core";
 
 /** Size of the `xsd_sockmsg` header. */
 export const XS_HEADER_SIZE = 16;
@@ -68,8 +68,8 @@ export interface XsMessage {
 }
 
 const HDR = {
-  le: XSD_SOCKMSG.layout("x86_64"),
-  be: XSD_SOCKMSG.layout("ppc64"),
+  le: fixedLayout(XSD_SOCKMSG, true),
+  be: fixedLayout(XSD_SOCKMSG, false),
 };
 
 /** Decodes a header from `bytes` (at least 16 bytes) in the given byte order. */
