@@ -12,8 +12,23 @@ export {
   shutdownReasonName,
 } from "./exit-status.js";
 export type { CliIo, CliStream } from "./cli-io.js";
-export { builtinArchPlugins, isArchPlugin } from "./arch-packages.js";
-export { createRootContainer } from "./composition.js";
+export {
+  archPluginProblem,
+  commandPackageDir,
+  discoverPluginPackages,
+  guestAdapterProblem,
+  loadPlugins,
+  pluginArguments,
+  PluginError,
+  readManifest,
+  resolvePluginArgument,
+  type LoadedPlugins,
+  type PluginKind,
+  type PluginManifest,
+  type PluginPackage,
+  type PluginSearch,
+} from "./plugins.js";
+export { createRootContainer, discoverRootContainer } from "./composition.js";
 export { tracingArchPlugin, type TraceSink } from "./trace.js";
 export { MAX_COUNT, parseCount, parseMemoryMiB, parseList } from "./options.js";
 export { UsageError } from "./usage-error.js";

@@ -10,7 +10,8 @@ import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
 import { ARCH_REGISTRY, MAX_MEMORY_MIB } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
-import { createRootContainer } from "./composition.js";
+import { discoverRootContainer } from "./composition.js";
+import { PluginError, pluginArguments } from "./plugins.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
 import { CONSOLE_INPUT_FILE, IMAGE_FILE, type FileKind } from "./file-arguments.js";
 import {
@@ -35,6 +36,11 @@ export const VERSION = "0.0.0";
 /** A file kind's limit as help texts print it ("256 MiB"). */
 function mib(kind: FileKind): string {
   return `${kind.maxBytes / (1024 * 1024)} MiB`;
+}
+
+/** commander's accumulator for the repeatable `--plugin` (read again by {@link runCli}). */
+function collectPlugin(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function buildProgram(
@@ -121,7 +127,13 @@ function buildProgram(
     .option(
       "--trace",
       "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
-        "disassembly) when the arch can single-step",
+        "disassembly) before it executes",
+    )
+    .option(
+      "--plugin <package>",
+      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
+        "name); repeatable",
+      collectPlugin,
     )
     .addHelpText(
       "after",
@@ -188,6 +200,12 @@ function buildProgram(
       "--xtf <dir>",
       "run the Xen Test Framework images (test-pv64-* and other known environments) built in <dir>",
     )
+    .option(
+      "--plugin <package>",
+      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
+        "name); repeatable",
+      collectPlugin,
+    )
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} conformance --arch x86_64 --html report.html\n` +
@@ -212,7 +230,9 @@ function buildProgram(
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit
  * status. Never throws: usage errors print a message and return 2, and an unexpected
- * exception (an hvkit bug) prints its stack and returns 70.
+ * exception (an hvkit bug) prints its stack and returns 70. The plugins are those found
+ * from the command plus `--plugin` ones (see `plugins.ts`; a bad plugin package is a usage
+ * error), unless the caller passes its own `root` container, which then has the say.
  */
 export async function runCli(
   argv: readonly string[],
@@ -221,12 +241,13 @@ export async function runCli(
 ): Promise<number> {
   let status: number = ExitStatus.OK;
   try {
-    const program = buildProgram(io, root ?? createRootContainer(), (s) => (status = s));
+    const container = root ?? (await discoverRootContainer({ extra: pluginArguments(argv) }));
+    const program = buildProgram(io, container, (s) => (status = s));
     await program.parseAsync([...argv], { from: "user" });
     return status;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof PluginError) {
       io.stderr.write(`${COMMAND_NAME}: ${e.message}\n`);
       return ExitStatus.USAGE;
     }

@@ -10,12 +10,12 @@ import {
   loadBaseline,
   runSuite,
 } from "@hvkit/conformance";
-import { createRootContainer } from "./composition.js";
+import { discoverRootContainer } from "./composition.js";
 import { ARCH_REGISTRY } from "@hvkit/core";
 
 describe("hvkit's conformance suite", () => {
   it("passes every cell the baseline does not expect to fail", async () => {
-    const root = createRootContainer();
+    const root = await discoverRootContainer();
     const report = await runSuite({
       arches: root.resolve(ARCH_REGISTRY).all(),
       tests: CONFORMANCE_TESTS,
