@@ -123,7 +123,10 @@ function findPackage(name: string, dir: string): string | null {
  * The manifest in package.json's `hvkit` field; null when there is none; throws
  * {@link PluginError} for one that is malformed.
  */
-export function readManifest(pkg: string, json: PackageJson): PluginManifest | null {
+export function readManifest(
+  pkg: string,
+  json: { readonly hvkit?: unknown },
+): PluginManifest | null {
   const m = json.hvkit as { plugin?: unknown; provides?: unknown } | undefined;
   if (m === undefined) return null;
   if (typeof m !== "object" || m === null) {

@@ -17,6 +17,12 @@
  * and `HypercallContext<A>`, so the arch's code reads `domain.arch` and `vcpu.arch` as
  * its own types without casts while the core is written against the defaults.
  *
+ * A port touches only its own package: the package exports its plugin object and says so
+ * in its package.json, `"hvkit": { "plugin": "arch", "provides": ["<export name>"] }`, which
+ * is how the `hvkit` command finds it (and `--plugin <folder>` loads one kept elsewhere).
+ * Everything the core needs to know about the ISA comes through the members below; the
+ * core has no list of arches, data models or ELF machines.
+ *
  * @module
  */
 import type { GuestAgent } from "./agent.js";
