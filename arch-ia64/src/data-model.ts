@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  LP64_WIDTHS,
   array,
   BLKIF_REQUEST,
   defineStruct,
@@ -69,12 +70,7 @@ export const XEN_ARCH_DOMAINCONFIG_IA64 = defineStruct(
 export const IA64_DATA_MODEL: DataModel = {
   name: "ia64",
   littleEndian: true,
-  long: 8,
-  pointer: 8,
-  handle: 8,
-  xenPfn: 8,
-  xenUlong: 8,
-  int64Align: 8,
+  ...LP64_WIDTHS,
   legacyMaxVcpus: 64,
   wcSecHiInArch: false,
   archParts: {

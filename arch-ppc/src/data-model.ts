@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  LP64_WIDTHS,
   BLKIF_REQUEST,
   defineStruct,
   field,
@@ -49,12 +50,7 @@ export const XEN_ARCH_DOMAINCONFIG_PPC = defineStruct(
 export const PPC64_DATA_MODEL: DataModel = {
   name: "ppc64",
   littleEndian: false,
-  long: 8,
-  pointer: 8,
-  handle: 8,
-  xenPfn: 8,
-  xenUlong: 8,
-  int64Align: 8,
+  ...LP64_WIDTHS,
   legacyMaxVcpus: 32,
   wcSecHiInArch: false,
   archParts: {

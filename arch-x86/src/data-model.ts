@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  LP64_WIDTHS,
   BLKIF_REQUEST,
   START_INFO,
   ulong,
@@ -40,6 +41,17 @@ const X86_64_PARTS: ArchParts = {
   archDomainConfig: XEN_ARCH_DOMAINCONFIG_X86,
 };
 
+/** The x86 structs both guest ABIs have (64-bit guests add the iret frame). */
+const X86_STRUCTS = [
+  ARCH_VCPU_INFO_X86,
+  ARCH_SHARED_INFO_X86,
+  XEN_ARCH_DOMAINCONFIG_X86,
+  TRAP_INFO,
+  CPU_USER_REGS_X86,
+  VCPU_GUEST_CONTEXT_X86,
+  E820_ENTRY,
+];
+
 /**
  * 32-bit x86 PV guests (`xen-3.0-x86_32p`): every model-dependent type 4 bytes, 64-bit
  * integers 4-aligned, 32 legacy vCPUs, the wall clock's high word in the arch part and a
@@ -58,15 +70,7 @@ export const X86_32_DATA_MODEL: DataModel = {
   wcSecHiInArch: true,
   archParts: X86_32_PARTS,
   vcpuGuestContext: VCPU_GUEST_CONTEXT_X86,
-  structs: [
-    ARCH_VCPU_INFO_X86,
-    ARCH_SHARED_INFO_X86,
-    XEN_ARCH_DOMAINCONFIG_X86,
-    TRAP_INFO,
-    CPU_USER_REGS_X86,
-    VCPU_GUEST_CONTEXT_X86,
-    E820_ENTRY,
-  ],
+  structs: X86_STRUCTS,
   publishedSizes: [
     { struct: START_INFO, size: 1112 },
     { struct: BLKIF_REQUEST, size: 108 },
@@ -82,26 +86,12 @@ export const X86_32_DATA_MODEL: DataModel = {
 export const X86_64_DATA_MODEL: DataModel = {
   name: "x86_64",
   littleEndian: true,
-  long: 8,
-  pointer: 8,
-  handle: 8,
-  xenPfn: 8,
-  xenUlong: 8,
-  int64Align: 8,
+  ...LP64_WIDTHS,
   legacyMaxVcpus: 32,
   wcSecHiInArch: false,
   archParts: X86_64_PARTS,
   vcpuGuestContext: VCPU_GUEST_CONTEXT_X86,
-  structs: [
-    ARCH_VCPU_INFO_X86,
-    ARCH_SHARED_INFO_X86,
-    XEN_ARCH_DOMAINCONFIG_X86,
-    TRAP_INFO,
-    CPU_USER_REGS_X86,
-    VCPU_GUEST_CONTEXT_X86,
-    IRET_CONTEXT_X86_64,
-    E820_ENTRY,
-  ],
+  structs: [...X86_STRUCTS, IRET_CONTEXT_X86_64],
   publishedSizes: [
     { struct: START_INFO, size: 1168 },
     { struct: BLKIF_REQUEST, size: 112 },

@@ -148,6 +148,26 @@ export interface DataModel {
   readonly publishedSizes: readonly PublishedSize[];
 }
 
+/** The members of a {@link DataModel} that fix C type widths and 64-bit alignment. */
+export type DataModelWidths = Pick<
+  DataModel,
+  "long" | "pointer" | "handle" | "xenPfn" | "xenUlong" | "int64Align"
+>;
+
+/**
+ * The widths of an LP64 target as Xen's headers use them (x86_64, IA-64, 64-bit PowerPC):
+ * `long`, pointers, guest handles, `xen_pfn_t` and `xen_ulong_t` 8 bytes, 64-bit integers
+ * 8-aligned. A model spreads it (`{ name, littleEndian, ...LP64_WIDTHS, ... }`).
+ */
+export const LP64_WIDTHS: Readonly<DataModelWidths> = {
+  long: 8,
+  pointer: 8,
+  handle: 8,
+  xenPfn: 8,
+  xenUlong: 8,
+  int64Align: 8,
+};
+
 // ---------------------------------------------------------------------------------------
 // Field types
 
@@ -830,12 +850,7 @@ const FIXED_PARTS: ArchParts = {
 const fixedModel = (name: string, littleEndian: boolean): DataModel => ({
   name,
   littleEndian,
-  long: 8,
-  pointer: 8,
-  handle: 8,
-  xenPfn: 8,
-  xenUlong: 8,
-  int64Align: 8,
+  ...LP64_WIDTHS,
   legacyMaxVcpus: 0,
   wcSecHiInArch: false,
   archParts: FIXED_PARTS,

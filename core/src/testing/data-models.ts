@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  LP64_WIDTHS,
   array,
   defineStruct,
   field,
@@ -47,12 +48,7 @@ const LP64_PARTS: ArchParts = {
 const lp64 = (name: string, littleEndian: boolean): DataModel => ({
   name,
   littleEndian,
-  long: 8,
-  pointer: 8,
-  handle: 8,
-  xenPfn: 8,
-  xenUlong: 8,
-  int64Align: 8,
+  ...LP64_WIDTHS,
   legacyMaxVcpus: 32,
   wcSecHiInArch: false,
   archParts: LP64_PARTS,
