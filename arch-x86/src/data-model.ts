@@ -70,6 +70,7 @@ export const X86_32_DATA_MODEL: DataModel = {
   wcSecHiInArch: true,
   archParts: X86_32_PARTS,
   vcpuGuestContext: VCPU_GUEST_CONTEXT_X86,
+  memoryMapEntry: E820_ENTRY,
   structs: X86_STRUCTS,
   publishedSizes: [
     { struct: START_INFO, size: 1112 },
@@ -91,6 +92,7 @@ export const X86_64_DATA_MODEL: DataModel = {
   wcSecHiInArch: false,
   archParts: X86_64_PARTS,
   vcpuGuestContext: VCPU_GUEST_CONTEXT_X86,
+  memoryMapEntry: E820_ENTRY,
   structs: [...X86_STRUCTS, IRET_CONTEXT_X86_64],
   publishedSizes: [
     { struct: START_INFO, size: 1168 },

@@ -422,7 +422,7 @@ export class Agent implements AgentIo, KernelService {
    */
   machphysMapping(): MachphysMapping {
     if (this.machphys === null) {
-      const arg = this.alloc(XEN_MACHPHYS_MAPPING.layout(this.model.name).size);
+      const arg = this.alloc(XEN_MACHPHYS_MAPPING.layout(this.model).size);
       const rc = this.hypercall(Hypercall.memory_op, MemoryOp.machphys_mapping, this.handle(arg));
       if (rc !== 0n) throw new AgentError(`XENMEM_machphys_mapping returned ${rc}`);
       const m = this.readStruct(XEN_MACHPHYS_MAPPING, arg);

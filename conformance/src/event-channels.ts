@@ -96,7 +96,7 @@ export class EventChannels {
     this.wordBytes = agent.model.xenUlong;
     this.wordBits = this.wordBytes * 8;
     this.portLimit = this.wordBits * this.wordBits;
-    this.shared = SHARED_INFO.layout(agent.model.name);
+    this.shared = SHARED_INFO.layout(agent.model);
     this.buffers.set(0, { arg: agent.alloc(ARG_BYTES), ports: 0n });
   }
 

@@ -135,6 +135,13 @@ export interface DataModel {
    */
   readonly vcpuGuestContext?: StructDef;
   /**
+   * The entry of the domain memory map XENMEM_memory_map returns and XENMEM_set_memory_map
+   * takes (x86: `struct e820entry`, with `addr`, `size` and `type`), where the arch has one
+   * (its memoryOp hook implements both operations); absent where it has none, and then both
+   * operations are −ENOSYS.
+   */
+  readonly memoryMapEntry?: StructDef;
+  /**
    * Every named struct of the arch's own ABI in this model (the arch parts, the
    * vcpu_guest_context and whatever the arch's hypercalls take), each once. With the common
    * catalog (`ABI_STRUCTS`) this is what the golden-layout test checks for the model.

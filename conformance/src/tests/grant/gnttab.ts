@@ -104,7 +104,7 @@ export class Gnttab {
   /** Writes v1 entry `ref`: domid and frame, then flags. */
   grant(ref: number, flags: number, domid: number, frame: bigint): void {
     const a = this.agent;
-    const entry = GRANT_ENTRY_V1.layout(a.model.name);
+    const entry = GRANT_ENTRY_V1.layout(a.model);
     const va = this.entry(ref);
     const bytes = a.structBytes(GRANT_ENTRY_V1, { domid, frame: BigInt.asUintN(32, frame) });
     a.write(va + BigInt(entry.offsetOf("domid")), bytes.subarray(entry.offsetOf("domid")));
@@ -193,7 +193,7 @@ export class Gnttab {
    */
   copyBatch(ops: readonly Uint8Array[]): { rc: bigint; statuses: number[] } {
     const a = this.agent;
-    const size = GNTTAB_COPY.layout(a.model.name).size;
+    const size = GNTTAB_COPY.layout(a.model).size;
     const batch = new Uint8Array(size * ops.length);
     ops.forEach((op, i) => batch.set(op, i * size));
     const at = a.place(batch);
@@ -215,7 +215,7 @@ export class Gnttab {
   }
 
   private entry(ref: number): bigint {
-    return this.table + BigInt(ref * GRANT_ENTRY_V1.layout(this.agent.model.name).size);
+    return this.table + BigInt(ref * GRANT_ENTRY_V1.layout(this.agent.model).size);
   }
 }
 

@@ -31,7 +31,8 @@
  * - add_to_physmap: start extent above the u16 size -EDOM; unreadable -EFAULT;
  *   XENMAPSPACE_gmfn_foreign -ENOSYS; unknown domain -ESRCH; xatp_permission_check: a
  *   domain that is not translated (PV) -EACCES.
- * - memory_map (xen/arch/x86/mm.c arch_memory_op): unreadable -EFAULT; no e820 set for
+ * - memory_map (the arch's memoryOp; x86: xen/arch/x86/mm.c arch_memory_op, e820 entries,
+ *   the model's `memoryMapEntry`; -ENOSYS for both calls on an arch without one): unreadable -EFAULT; no e820 set for
  *   the domain -ENOSYS (a PV dom0 has none); else min(nr_entries, the map's) entries
  *   copied and nr_entries written back; a failing copy -EFAULT. set_memory_map:
  *   unreadable -EFAULT; nr_entries > E820MAX (1024) -EINVAL; unknown domain -ESRCH;
@@ -45,9 +46,6 @@
  */
 import {
   DomctlCmd,
-  E820_ENTRY,
-  E820_RESERVED,
-  E820_RAM,
   Errno,
   Hypercall,
   MemoryOp,
@@ -187,15 +185,29 @@ function queries(c: Ctx, known: readonly bigint[]): void {
     -Errno.EINVAL,
   );
 
-  // The e820 map of memory_map / set_memory_map (x86's arch_memory_op).
-  const e820 = E820_ENTRY.layout(agent.model.name);
-  const mapLayout = XEN_MEMORY_MAP.layout(agent.model.name);
+  // The memory map of memory_map / set_memory_map (the arch's memoryOp; x86: e820).
+  const mapEntry = agent.model.memoryMapEntry;
+  if (mapEntry === undefined) {
+    check.equal(
+      "memory_map ENOSYS: the arch has no memory map",
+      mem.op(MemoryOp.memory_map, 0n),
+      -Errno.ENOSYS,
+    );
+    check.equal(
+      "set_memory_map ENOSYS: the arch has no memory map",
+      mem.op(MemoryOp.set_memory_map, 0n),
+      -Errno.ENOSYS,
+    );
+    return;
+  }
+  const e820 = mapEntry.layout(agent.model);
+  const mapLayout = XEN_MEMORY_MAP.layout(agent.model);
   const buffer = agent.alloc(8 * e820.size);
   const mm = agent.alloc(mapLayout.size);
   const memoryMap = (nr: number, buf: bigint): void =>
     agent.writeStruct(XEN_MEMORY_MAP, mm, { nr_entries: nr, buffer: agent.handle(buf) });
   const poison = (): void => agent.write(buffer, new Uint8Array(8 * e820.size).fill(0xee));
-  const entry = (i: number) => agent.readStruct(E820_ENTRY, buffer + BigInt(i * e820.size));
+  const entry = (i: number) => agent.readStruct(mapEntry, buffer + BigInt(i * e820.size));
   const nrEntries = (): number => agent.readStruct(XEN_MEMORY_MAP, mm).getNumber("nr_entries");
   memoryMap(8, buffer);
   check.equal(
@@ -216,7 +228,7 @@ function queries(c: Ctx, known: readonly bigint[]): void {
     [0xf0000n, 0x10000n, E820_RESERVED],
     [0x100000n, 0x3f00000n, E820_RAM],
   ].forEach(([addr, size, type], i) =>
-    agent.writeStruct(E820_ENTRY, set + BigInt(i * e820.size), { addr, size, type }),
+    agent.writeStruct(mapEntry, set + BigInt(i * e820.size), { addr, size, type }),
   );
   const mapOffset = Math.ceil(2 / mapLayout.align) * mapLayout.align;
   const fm = agent.alloc(mapOffset + mapLayout.size);
@@ -286,6 +298,10 @@ function queries(c: Ctx, known: readonly bigint[]): void {
     -Errno.ENOSYS,
   );
 }
+
+/** Entry types written and read back: e820's RAM and reserved (kept as given). */
+const E820_RAM = 1;
+const E820_RESERVED = 2;
 
 function setMaxMem(agent: Agent, pages: bigint): bigint {
   return domctl(agent, DomctlCmd.max_mem, 0, { "u.max_mem.max_memkb": pages * 4n }).rc;
@@ -652,7 +668,7 @@ function exchanges(c: Ctx): void {
 
 function physmap(c: Ctx): void {
   const { agent, check, mem } = c;
-  const a = agent.alloc(XEN_ADD_TO_PHYSMAP.layout(agent.model.name).size);
+  const a = agent.alloc(XEN_ADD_TO_PHYSMAP.layout(agent.model).size);
   const add = (space: number, domid: number = DomId.SELF, start = 0): bigint => {
     agent.writeStruct(XEN_ADD_TO_PHYSMAP, a, { domid, space, idx: 0, gpfn: c.pfn(c.pages[0]) });
     return mem.op(MemoryOp.add_to_physmap, a, start);

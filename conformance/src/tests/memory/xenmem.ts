@@ -73,7 +73,7 @@ export class XenMem {
 
   /** @param agent - the agent. */
   constructor(readonly agent: Agent) {
-    this.buf = agent.alloc(XEN_MEMORY_EXCHANGE.layout(agent.model.name).size, 8);
+    this.buf = agent.alloc(XEN_MEMORY_EXCHANGE.layout(agent.model).size, 8);
   }
 
   /** memory_op(`cmd` | `start` << MEMOP_EXTENT_SHIFT, the buffer at `va`). */
