@@ -19,6 +19,7 @@ import {
   aligned,
   SlotKind,
   structAt,
+  fixedLayout,
 } from "./structs.js";
 import { StructPathError } from "./errors.js";
 import { PhysicalMemory } from "./memory.js";
@@ -166,6 +167,29 @@ describe("struct layout rules", () => {
     expect(TOY.layout(TEST_LP64_LE).paths()).toContain("inner.0.b");
     expect(TOY.layout(TEST_LP64_LE).paths()).toContain("inner.1");
     expect(TOY.layout(TEST_LP64_LE).paths()).toContain("u.big");
+  });
+});
+
+describe("fixedLayout", () => {
+  const WIRE = defineStruct("wire", "t", {
+    a: field(u32, "a"),
+    b: field(u16, "b"),
+    q: field(u64, "q"),
+  });
+  it("lays out a model-independent struct in either byte order", () => {
+    const be = fixedLayout(WIRE, false);
+    const le = fixedLayout(WIRE, true);
+    expect(be.offsetOf("q")).toBe(8);
+    const v = new DataView(new ArrayBuffer(16));
+    be.set(v, 0, "a", 0x01020304);
+    expect(v.getUint8(0)).toBe(1);
+    le.set(v, 0, "a", 0x01020304);
+    expect(v.getUint8(0)).toBe(4);
+  });
+  it("refuses a struct with a member whose size depends on the model", () => {
+    expect(() => fixedLayout(TOY, true)).toThrow(StructPathError);
+    const viaFunction = defineStruct("f", "t", () => ({ a: field(u32, "a") }));
+    expect(() => fixedLayout(viaFunction, true)).toThrow(/depends on the data model/);
   });
 });
 
