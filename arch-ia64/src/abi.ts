@@ -2,7 +2,7 @@
  * IA-64's own public ABI structs and numbers (Xen's `arch-ia64.h`, last present in Xen
  * 4.1): the vCPU context a guest passes to VCPUOP_initialise, and the PSR and flag bits it
  * is filled with. Core's common structs (start_info, shared_info, vcpu_info) are laid out
- * for IA-64 by core's `ia64` data model; this is what only the arch has.
+ * for IA-64 by the `ia64` data model (`data-model.ts`), whose arch parts are at the end of this file; this is what only the arch has.
  *
  * `struct vcpu_guest_context` on IA-64 is a full register image: the 32 static general
  * registers, branch registers, the banked r16–r31, ip/psr/cfm/pr, 128 application and 128
@@ -18,7 +18,17 @@
  *
  * @module
  */
-import { aligned, array, defineStruct, field, u32, u64, ulong, type FieldSpec } from "@hvkit/core";
+import {
+  aligned,
+  array,
+  defineStruct,
+  field,
+  u32,
+  u64,
+  ulong,
+  type FieldSpec,
+  i32,
+} from "@hvkit/core";
 
 /** vcpu_guest_context.flags: also load the TRs, event_callback_ip and cr.iva. */
 export const VGCF_EXTRA_REGS = 1n << 1n;
@@ -197,4 +207,48 @@ export const VCPU_GUEST_CONTEXT_IA64 = defineStruct(
       "Frame of the vCPU's privileged-register area as Xen reports it; not loaded.",
     ),
   },
+);
+
+/** `struct arch_vcpu_info` (IA-64): empty (a GNU C empty struct, size 0). */
+export const ARCH_VCPU_INFO_IA64 = defineStruct(
+  "arch_vcpu_info",
+  "Per-vCPU arch state in vcpu_info: none on IA-64.",
+  {},
+);
+
+/**
+ * `struct arch_shared_info` (IA-64): where start_info and the memory map are, and the
+ * vector event upcalls arrive on (272 bytes).
+ */
+export const ARCH_SHARED_INFO_IA64 = defineStruct(
+  "arch_shared_info",
+  "Arch-specific tail of the shared_info page: start_info, upcall vector, memory map.",
+  {
+    start_info_pfn: field(
+      ulong,
+      "Pseudo-physical frame of the start_info page (IA-64 passes it here rather than in a register).",
+    ),
+    evtchn_vector: field(
+      i32,
+      "Interrupt vector the guest wants event-channel upcalls delivered on.",
+    ),
+    memmap_info_num_pages: field(
+      u32,
+      "Number of pages of the memory-map info area (only 1 was supported).",
+    ),
+    memmap_info_pfn: field(
+      ulong,
+      "Pseudo-physical frame of the memory-map info area (an EFI memory map).",
+    ),
+    pad: field(array(u64, 31), "Reserved."),
+  },
+);
+
+/**
+ * `struct xen_arch_domainconfig` (IA-64): IA-64 left Xen (after 4.1) before domctl had an arch configuration, so its part is empty.
+ */
+export const XEN_ARCH_DOMAINCONFIG_IA64 = defineStruct(
+  "xen_arch_domainconfig",
+  "Arch part of a domain's configuration: none.",
+  {},
 );

@@ -16,6 +16,7 @@ import {
   type ElfImage,
 } from "@hvkit/core";
 import { Ia64GuestAgent, ia64Plugin, VCPU_GUEST_CONTEXT_IA64 } from "./index.js";
+import { IA64_DATA_MODEL } from "./data-model.js";
 
 const agent = new Ia64GuestAgent();
 const elf: ElfImage = parseElf(agent.image, ia64Plugin);
@@ -151,7 +152,7 @@ describe("the IA-64 agent image", () => {
 });
 
 function fakeIo(boot: Partial<AgentBootReport>, blocks: [bigint, Uint8Array][] = []) {
-  return blockAgentIo("ia64", 16384, boot, blocks);
+  return blockAgentIo(IA64_DATA_MODEL, 16384, boot, blocks);
 }
 
 describe("Ia64GuestAgent", () => {
@@ -212,7 +213,7 @@ describe("Ia64GuestAgent", () => {
   });
 
   it("reads start_info, which the agent reports as the page start of ia64_boot_param - 1168", () => {
-    const si = START_INFO.layout("ia64");
+    const si = START_INFO.layout(IA64_DATA_MODEL);
     const page = new Uint8Array(si.size);
     const v = new DataView(page.buffer);
     si.setString(v, 0, "magic", "xen-3.0-ia64");
@@ -248,7 +249,7 @@ describe("Ia64GuestAgent", () => {
     const bytes = agent.secondaryVcpuContext(io, 5);
     // Size and offsets as a C compiler lays out arch-ia64.h's struct (LP64, 16-byte aligned FP registers).
     expect(bytes.length).toBe(22208);
-    const l = VCPU_GUEST_CONTEXT_IA64.layout("ia64");
+    const l = VCPU_GUEST_CONTEXT_IA64.layout(IA64_DATA_MODEL);
     expect(l.offsetOf("regs.f")).toBe(2560);
     expect(l.offsetOf("regs.rbs")).toBe(5784);
     expect(l.offsetOf("regs.num_phys_stacked")).toBe(22176);

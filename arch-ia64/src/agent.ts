@@ -217,7 +217,7 @@ export class Ia64GuestAgent implements GuestAgent {
    * Region registers stay 0 (Xen leaves them unchanged): metaphysical mode needs none.
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
-    const ctx = VCPU_GUEST_CONTEXT_IA64.layout(io.model.name);
+    const ctx = VCPU_GUEST_CONTEXT_IA64.layout(io.model);
     const bytes = new Uint8Array(ctx.size);
     const view = new DataView(bytes.buffer);
     const arch = io.boot.arch;

@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { ABI_STRUCTS, SHARED_INFO, START_INFO, VCPU_INFO, type StructDef } from "@hvkit/core";
 import { X86_64_DATA_MODEL } from "@hvkit/arch-x86";
-import { ARCH_SHARED_INFO_IA64, ARCH_VCPU_INFO_IA64, IA64_DATA_MODEL } from "./data-model.js";
+import { ARCH_SHARED_INFO_IA64, ARCH_VCPU_INFO_IA64 } from "./abi.js";
+import { IA64_DATA_MODEL } from "./data-model.js";
 
 /** Common structs with an arch hole (directly or inside), which differ from x86_64's. */
 const ARCH_DEPENDENT = new Set<string>([

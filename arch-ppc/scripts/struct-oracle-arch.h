@@ -5,7 +5,8 @@
  * -mbig-endian; member names match arch-ppc/src/data-model.ts.
  *
  * Written for hvkit from the field lists of xen/include/public/arch-powerpc.h (before its
- * removal from Xen, 1aa3c54a31) and, for xen_arch_domainconfig, arch-ppc.h of 4.19.
+ * removal from Xen, 1aa3c54a31: the arch parts, cpu_user_regs, vcpu_guest_context) and,
+ * for xen_arch_domainconfig, arch-ppc.h of 4.19.
  */
 /* PowerPC made every guest handle 8 bytes, pointer in the upper-addressed half. */
 typedef struct { int pad_[(sizeof(long long) - sizeof(void *)) / sizeof(int)]; void *p; }
@@ -18,3 +19,9 @@ typedef unsigned long o_callback;
 struct arch_vcpu_info { };
 struct arch_shared_info { uint64_t boot_timebase; };
 struct xen_arch_domainconfig { };
+
+struct cpu_user_regs {
+  uint64_t gprs[32]; uint64_t lr, ctr, srr0, srr1, pc, msr, fpscr, xer, hid4, dar;
+  uint32_t dsisr, cr, __pad, entry_vector;
+};
+struct vcpu_guest_context { struct cpu_user_regs user_regs; uint64_t sdr1; };

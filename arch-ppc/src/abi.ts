@@ -2,7 +2,7 @@
  * PowerPC's own public ABI structs and numbers (Xen's `arch-powerpc.h`, removed from Xen in
  * 2008): the register frame and the vCPU context a guest passes to VCPUOP_initialise, and
  * the MSR bits the agent's context uses. Core's common structs (shared_info, vcpu_info)
- * are laid out for PowerPC by core's `ppc64` data model (LP64, big-endian); this is what
+ * are laid out for PowerPC by the `ppc64` data model (`data-model.ts`: LP64, big-endian), whose arch parts are at the end of this file; this is what
  * only the arch has.
  *
  * Xen/ppc's `arch_set_info_guest` (arch/powerpc/domain.c) copied `user_regs` into the vCPU
@@ -53,4 +53,29 @@ export const VCPU_GUEST_CONTEXT_PPC = defineStruct(
     user_regs: field(CPU_USER_REGS_PPC, "The registers the vCPU starts with."),
     sdr1: field(u64, "Hashed page table base (SDR1 format); Xen did not load it."),
   },
+);
+
+/** `struct arch_vcpu_info` (PowerPC): empty (a GNU C empty struct, size 0). */
+export const ARCH_VCPU_INFO_PPC = defineStruct(
+  "arch_vcpu_info",
+  "Per-vCPU arch state in vcpu_info: none on PowerPC.",
+  {},
+);
+
+/** `struct arch_shared_info` (PowerPC): the timebase at boot. */
+export const ARCH_SHARED_INFO_PPC = defineStruct(
+  "arch_shared_info",
+  "Arch-specific tail of the shared_info page: the boot timebase.",
+  {
+    boot_timebase: field(u64, "Value of the PowerPC timebase register when the domain booted."),
+  },
+);
+
+/**
+ * `struct xen_arch_domainconfig` (PowerPC): empty, as the arch-ppc.h of Xen 4.19 declares it (the 970-class port left Xen before domctl had an arch configuration).
+ */
+export const XEN_ARCH_DOMAINCONFIG_PPC = defineStruct(
+  "xen_arch_domainconfig",
+  "Arch part of a domain's configuration: none.",
+  {},
 );

@@ -21,6 +21,7 @@ import {
   writeDeviceTree,
   type DeviceTreeSpec,
 } from "./index.js";
+import { PPC64_DATA_MODEL } from "./data-model.js";
 
 const agent = new PpcGuestAgent();
 const elf: ElfImage = parseElf(agent.image, ppcPlugin);
@@ -145,7 +146,7 @@ describe("the PowerPC agent image", () => {
 });
 
 function fakeIo(boot: Partial<AgentBootReport>, blocks: [bigint, Uint8Array][] = []) {
-  return blockAgentIo("ppc64", 4096, boot, blocks);
+  return blockAgentIo(PPC64_DATA_MODEL, 4096, boot, blocks);
 }
 
 const be64 = (...values: bigint[]): Uint8Array => {
@@ -285,7 +286,7 @@ describe("PpcGuestAgent", () => {
     const bytes = agent.secondaryVcpuContext(io, 3);
     // Offsets and size as powerpc64 gcc lays out arch-powerpc.h's struct.
     expect(bytes.length).toBe(360);
-    expect(VCPU_GUEST_CONTEXT_PPC.layout("ppc64").offsetOf("sdr1")).toBe(352);
+    expect(VCPU_GUEST_CONTEXT_PPC.layout(PPC64_DATA_MODEL).offsetOf("sdr1")).toBe(352);
     const v = new DataView(bytes.buffer);
     expect(v.getBigUint64(288, false)).toBe(0x1880n); // pc
     expect(v.getBigUint64(296, false)).toBe(0x8000_0000_0000_0000n); // msr = SF

@@ -228,7 +228,7 @@ export class PpcGuestAgent implements GuestAgent {
    * Xen did not load it).
    */
   secondaryVcpuContext(io: AgentIo, vcpuId: number): Uint8Array {
-    const ctx = VCPU_GUEST_CONTEXT_PPC.layout(io.model.name);
+    const ctx = VCPU_GUEST_CONTEXT_PPC.layout(io.model);
     const bytes = new Uint8Array(ctx.size);
     const view = new DataView(bytes.buffer);
     ctx.set(view, 0, "user_regs.pc", io.boot.apEntry);

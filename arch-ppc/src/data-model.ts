@@ -7,45 +7,18 @@
  *
  * @module
  */
+import { LP64_WIDTHS, BLKIF_REQUEST, START_INFO, ulong, type DataModel } from "@hvkit/core";
 import {
-  LP64_WIDTHS,
-  BLKIF_REQUEST,
-  defineStruct,
-  field,
-  START_INFO,
-  u64,
-  ulong,
-  type DataModel,
-} from "@hvkit/core";
-
-/** `struct arch_vcpu_info` (PowerPC): empty (a GNU C empty struct, size 0). */
-export const ARCH_VCPU_INFO_PPC = defineStruct(
-  "arch_vcpu_info",
-  "Per-vCPU arch state in vcpu_info: none on PowerPC.",
-  {},
-);
-
-/** `struct arch_shared_info` (PowerPC): the timebase at boot. */
-export const ARCH_SHARED_INFO_PPC = defineStruct(
-  "arch_shared_info",
-  "Arch-specific tail of the shared_info page: the boot timebase.",
-  {
-    boot_timebase: field(u64, "Value of the PowerPC timebase register when the domain booted."),
-  },
-);
-
-/**
- * `struct xen_arch_domainconfig` (PowerPC): empty, as the arch-ppc.h of Xen 4.19 declares it (the 970-class port left Xen before domctl had an arch configuration).
- */
-export const XEN_ARCH_DOMAINCONFIG_PPC = defineStruct(
-  "xen_arch_domainconfig",
-  "Arch part of a domain's configuration: none.",
-  {},
-);
+  CPU_USER_REGS_PPC,
+  ARCH_SHARED_INFO_PPC,
+  ARCH_VCPU_INFO_PPC,
+  XEN_ARCH_DOMAINCONFIG_PPC,
+  VCPU_GUEST_CONTEXT_PPC,
+} from "./abi.js";
 
 /**
  * 64-bit PowerPC PV guests (`xen-3.0-powerpc64`): LP64 big-endian, 32 vcpu_info slots, an
- * address as `xen_callback_t`. No vcpu_guest_context yet (the port has not started).
+ * address as `xen_callback_t`. Its vcpu_guest_context is in `abi.ts`.
  */
 export const PPC64_DATA_MODEL: DataModel = {
   name: "ppc64",
@@ -59,7 +32,14 @@ export const PPC64_DATA_MODEL: DataModel = {
     xenCallback: ulong,
     archDomainConfig: XEN_ARCH_DOMAINCONFIG_PPC,
   },
-  structs: [ARCH_VCPU_INFO_PPC, ARCH_SHARED_INFO_PPC, XEN_ARCH_DOMAINCONFIG_PPC],
+  vcpuGuestContext: VCPU_GUEST_CONTEXT_PPC,
+  structs: [
+    ARCH_VCPU_INFO_PPC,
+    ARCH_SHARED_INFO_PPC,
+    XEN_ARCH_DOMAINCONFIG_PPC,
+    CPU_USER_REGS_PPC,
+    VCPU_GUEST_CONTEXT_PPC,
+  ],
   publishedSizes: [
     { struct: START_INFO, size: 1168 },
     { struct: BLKIF_REQUEST, size: 112 },

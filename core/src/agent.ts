@@ -284,7 +284,7 @@ export interface RefusedVcpuContext {
  * the dom0 console info there instead.
  */
 export function bootInfoFromStartInfo(io: AgentIo, va: bigint): GuestBootInfo {
-  const layout = START_INFO.layout(io.model.name);
+  const layout = START_INFO.layout(io.model);
   const bytes = io.read(va, layout.size);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = layout.getNumber(view, 0, "flags");

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentBootReport, AgentIo } from "../agent.js";
-import { DATA_MODELS, type DataModelName } from "../structs.js";
+import type { DataModel } from "../structs.js";
 
 /** An {@link AgentIo} whose writes a test can inspect. */
 export interface RecordingAgentIo extends AgentIo {
@@ -19,7 +19,7 @@ export interface RecordingAgentIo extends AgentIo {
  * blocks and any hypercall throw; writes are recorded, not applied.
  */
 export function blockAgentIo(
-  model: DataModelName,
+  model: DataModel,
   pageSize: number,
   boot: Partial<AgentBootReport>,
   blocks: readonly (readonly [bigint, Uint8Array])[] = [],
@@ -33,7 +33,7 @@ export function blockAgentIo(
     throw new Error(`0x${va.toString(16)} (${n} bytes) is not in the test's memory`);
   };
   return {
-    model: DATA_MODELS[model],
+    model,
     pageSize,
     boot: {
       startInfo: 0n,
