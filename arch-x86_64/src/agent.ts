@@ -149,7 +149,7 @@ export class X86_64GuestAgent implements GuestAgent {
    * an L4 table, and one whose rip is not canonical (`is_canonical_address`).
    */
   refusedVcpuContexts(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[] {
-    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model.name);
+    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
     const variant = (why: string, path: string, value: bigint): RefusedVcpuContext => {
       const context = this.secondaryVcpuContext(io, vcpuId);
       layout.set(new DataView(context.buffer), 0, path, value);

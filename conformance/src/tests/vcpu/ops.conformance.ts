@@ -38,7 +38,6 @@ import {
   SchedOp,
   ShutdownReason,
   VcpuOp,
-  XEN_LEGACY_MAX_VCPUS,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
 import { GuestVcpus } from "../guest-vcpus.js";
@@ -53,9 +52,9 @@ export const vcpuOps = agentTest({
   description:
     "VCPUOP initialise/up/down/is_up/get_runstate_info: success, each error path, runstates, and the last vCPU's down powering the domain off",
   requires: { modes: ["pv"] },
-  boot: (ctx) => ({ vcpus: XEN_LEGACY_MAX_VCPUS[ctx.arch.dataModel] + 1 }),
+  boot: (ctx) => ({ vcpus: ctx.arch.dataModel.legacyMaxVcpus + 1 }),
   run(agent, check) {
-    const legacy = XEN_LEGACY_MAX_VCPUS[agent.arch.dataModel];
+    const legacy = agent.arch.dataModel.legacyMaxVcpus;
     const nr = legacy + 1;
     const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);

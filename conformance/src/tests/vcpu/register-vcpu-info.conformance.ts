@@ -31,7 +31,6 @@ import {
   VCPU_REGISTER_VCPU_INFO,
   VcpuOp,
   Virq,
-  XEN_LEGACY_MAX_VCPUS,
   type StructRef,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
@@ -48,9 +47,9 @@ export const vcpuRegisterVcpuInfo = agentTest({
   description:
     "VCPUOP_register_vcpu_info: each error path, the new area's contents, and events and time following a moved vcpu_info",
   requires: { modes: ["pv"], features: ["frames"] },
-  boot: (ctx) => ({ vcpus: XEN_LEGACY_MAX_VCPUS[ctx.arch.dataModel] + 1 }),
+  boot: (ctx) => ({ vcpus: ctx.arch.dataModel.legacyMaxVcpus + 1 }),
   run(agent, check, ctx) {
-    const last = XEN_LEGACY_MAX_VCPUS[agent.arch.dataModel];
+    const last = agent.arch.dataModel.legacyMaxVcpus;
     const events = new EventChannels(agent);
     const vcpus = new GuestVcpus(agent);
     const pageShift = BigInt(Math.log2(agent.pageSize));
