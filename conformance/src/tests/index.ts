@@ -19,6 +19,7 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
+import { domctlOps } from "./domctl/ops.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
@@ -53,6 +54,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   consoleDomuRing,
   domctlToolstack,
   domctlUnprivileged,
+  domctlOps,
   evtchnUpcall,
   evtchnBlockWake,
   evtchnOps,
