@@ -10,6 +10,7 @@ import type { ConformanceTest } from "../conformance-test.js";
 import { publishedSizes } from "./abi/published-sizes.conformance.js";
 import { hypercallNumbers } from "./hypercall/numbers.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
+import { hypercallPage } from "./hypercall/page.conformance.js";
 import { hello } from "./boot/hello.conformance.js";
 import { exitReboot } from "./boot/exit-reboot.conformance.js";
 import { exitCrash } from "./boot/exit-crash.conformance.js";
@@ -45,6 +46,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   publishedSizes,
   hypercallNumbers,
   unknownEnosys,
+  hypercallPage,
   hello,
   exitReboot,
   exitCrash,
