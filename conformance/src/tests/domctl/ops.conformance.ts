@@ -45,11 +45,11 @@ import {
   ShadowOp,
   SysctlCmd,
   XEN_DOMCTL_GETDOMAININFO,
-  XEN_MEMORY_RESERVATION,
   type StructRef,
 } from "@hvkit/core";
 import { AgentError, type Agent, type StructValues } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
+import { FrameList, XenMem } from "../memory/xenmem.js";
 import { domctl, sysctl } from "./calls.js";
 
 /** A domain id no domain has. */
@@ -311,19 +311,17 @@ function shadow(agent: Agent, check: Checks, dom: number): void {
 
 function memoryAndContext(agent: Agent, check: Checks, dom: number): void {
   // Two frames for the new domain (dom0 may adjust its reservation: XSM_TARGET).
-  const pfn = agent.model.xenPfn;
-  const frameList = agent.alloc(2 * pfn);
-  const reservation = agent.placeStruct(XEN_MEMORY_RESERVATION, {
-    extent_start: agent.handle(frameList),
-    nr_extents: 2,
-    domid: dom,
-  });
+  const frameList = new FrameList(agent, 2);
   check.equal(
     "domctl new domain gets 2 frames (increase_reservation)",
-    agent.hypercall(Hypercall.memory_op, MemoryOp.increase_reservation, agent.handle(reservation)),
+    new XenMem(agent).reservation(MemoryOp.increase_reservation, {
+      list: frameList.va,
+      nr: 2,
+      domid: dom,
+    }),
     2,
   );
-  const frames = [0, 1].map((i) => agent.readUint(frameList + BigInt(i * pfn), pfn));
+  const frames = [frameList.get(0), frameList.get(1)];
   check.equal("domctl getdomaininfo tot_pages 2", info(agent, dom).getBigInt(`${GI}.tot_pages`), 2);
 
   const mfns = agent.alloc(8 * 8);
