@@ -39,6 +39,7 @@ import { timeTimers } from "./time/timers.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
+import { pvMmu } from "./mmu/pv-mmu.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -75,6 +76,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   timeOps,
   multicallOps,
   multicallEntryFaults,
+  pvMmu,
 ];
 
 /** The suite. */
