@@ -48,7 +48,7 @@ import {
   type StructRef,
 } from "@hvkit/core";
 import { AgentError, type Agent, type StructValues } from "../../agent.js";
-import { agentTest, type Checks } from "../agent-test.js";
+import { agentTest, hexBytes, type Checks } from "../agent-test.js";
 import { FrameList, XenMem } from "../memory/xenmem.js";
 import { domctl, sysctl } from "./calls.js";
 
@@ -395,8 +395,8 @@ function memoryAndContext(agent: Agent, check: Checks, dom: number): void {
     const end = part.offset + part.length;
     check.equal(
       `domctl getvcpucontext ${part.name}`,
-      hex(back.subarray(part.offset, end)),
-      hex(foreign.context.subarray(part.offset, end)),
+      hexBytes(back.subarray(part.offset, end)),
+      hexBytes(foreign.context.subarray(part.offset, end)),
     );
   }
   check.equal("domctl getvcpucontext EFAULT bad ctxt", context(get, 0, unmapped), -Errno.EFAULT);
@@ -479,10 +479,6 @@ function host(agent: Agent, check: Checks, dom: number): void {
     domains(0, 4, unmapped).rc,
     -Errno.EFAULT,
   );
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** domctl/ops. */

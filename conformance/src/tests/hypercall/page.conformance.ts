@@ -24,7 +24,7 @@ import {
   parseElf,
 } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
-import { agentTest } from "../agent-test.js";
+import { agentTest, hexBytes } from "../agent-test.js";
 
 /** A number Xen assigns no hypercall (xen.h: 0–42 and 48–55). */
 const UNASSIGNED = 60;
@@ -130,10 +130,6 @@ function imageBytes(agent: Agent, va: bigint, length: number): Uint8Array | null
   return null;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** hypercall/page. */
 export const hypercallPage = agentTest({
   area: "hypercall",
@@ -156,7 +152,7 @@ export const hypercallPage = agentTest({
     if (carried !== null) {
       check.that(
         "Xen wrote over what the image carried there",
-        hex(agent.read(page, size)) !== hex(carried),
+        hexBytes(agent.read(page, size)) !== hexBytes(carried),
       );
     }
 
@@ -164,7 +160,7 @@ export const hypercallPage = agentTest({
       const answer = (call: Call): Answer => {
         const buffer = agent.alloc(Math.max(p.writes, 8));
         const rc = p.make(call, buffer);
-        return { rc, written: hex(agent.read(buffer, p.writes)) };
+        return { rc, written: hexBytes(agent.read(buffer, p.writes)) };
       };
       const stub = answer((nr, ...args) => agent.hypercall(nr, ...args));
       const direct = answer((nr, ...args) => agent.hypercallDirect(nr, ...args));
