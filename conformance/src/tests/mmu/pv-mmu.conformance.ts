@@ -66,7 +66,7 @@ interface EntrySlot {
 }
 
 /** The agent's view of its own page tables and the PV MMU calls. */
-class PvMmu {
+class GuestPageTables {
   /** The window page tables are mapped at, read-only, to be read. */
   private readonly view: bigint;
   private readonly frameOf: (va: bigint) => bigint;
@@ -167,7 +167,7 @@ export const pvMmu = agentTest({
     "mmu_update, update_va_mapping and mmuext_op enforce page types, pinning and ownership as Xen does",
   requires: { features: ["pv-mmu-radix", "frames"] },
   run(agent, check) {
-    const mmu = new PvMmu(agent, 3);
+    const mmu = new GuestPageTables(agent, 3);
     const [spare0, spare1, probe, , fresh] = [0, 1, 2, 3, 4].map((n) => mmu.window(n));
     const frame0 = mmu.frame(spare0);
     const frame1 = mmu.frame(spare1);
