@@ -166,10 +166,14 @@ export class X86_64GuestAgent implements GuestAgent {
    * (xen/arch/x86/domain.c) refuses a PV context whose CR3 names no page it can take as
    * an L4 table, and one whose rip is not canonical (`is_canonical_address`).
    */
-  refusedVcpuContexts(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[] {
+  refusedVcpuContexts(
+    io: AgentIo,
+    vcpuId: number,
+    base?: Uint8Array,
+  ): readonly RefusedVcpuContext[] {
     const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model.name);
     const variant = (why: string, path: string, value: bigint): RefusedVcpuContext => {
-      const context = this.secondaryVcpuContext(io, vcpuId);
+      const context = base?.slice() ?? this.secondaryVcpuContext(io, vcpuId);
       layout.set(new DataView(context.buffer), 0, path, value);
       return { why, context };
     };

@@ -367,12 +367,17 @@ export interface GuestAgent {
   /**
    * Contexts for vCPU `vcpuId` that the arch's Xen refuses in VCPUOP_initialise with
    * −EINVAL (its `arch_set_info_guest` checks), each with the reason: the arch's
-   * {@link GuestAgent.secondaryVcpuContext} with one field made invalid (x86_64: CR3
-   * naming no page table; a non-canonical rip). Tests check that each is refused and that
-   * the vCPU stays uninitialised. Optional: an arch whose Xen validates nothing in the
-   * context omits it (its tests then make no such check).
+   * {@link GuestAgent.secondaryVcpuContext} — or `base`, a valid context such as a
+   * {@link GuestAgent.foreignVcpuContext} for domctl setvcpucontext — with one field made
+   * invalid (x86_64: CR3 naming no page table; a non-canonical rip). Tests check that each
+   * is refused and that the vCPU stays uninitialised. Optional: an arch whose Xen validates
+   * nothing in the context omits it (its tests then make no such check).
    */
-  refusedVcpuContexts?(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[];
+  refusedVcpuContexts?(
+    io: AgentIo,
+    vcpuId: number,
+    base?: Uint8Array,
+  ): readonly RefusedVcpuContext[];
 
   /**
    * A context for vCPU `vcpuId` of another domain (a toolstack's domctl setvcpucontext),

@@ -375,7 +375,7 @@ function memoryAndContext(agent: Agent, check: Checks, dom: number): void {
   check.equal("domctl setvcpucontext vcpu 2 of 2 EINVAL", context(set, 2, ctx), -Errno.EINVAL);
   check.equal("domctl setvcpucontext self EINVAL", context(set, 0, ctx, SELF), -Errno.EINVAL);
   check.equal("domctl setvcpucontext null ctxt on a fresh vCPU", context(set, 1, 0n), 0);
-  for (const refused of agent.spec.refusedVcpuContexts?.(agent, 1) ?? []) {
+  for (const refused of agent.spec.refusedVcpuContexts?.(agent, 1, foreign.context) ?? []) {
     check.equal(
       `domctl setvcpucontext EINVAL: ${refused.why}`,
       context(set, 1, agent.handle(agent.place(refused.context, 16))),
