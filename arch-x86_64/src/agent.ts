@@ -17,6 +17,7 @@ import {
   START_INFO,
   type AgentIo,
   type AgentTrapRecord,
+  type ForeignVcpuContext,
   type GuestAgent,
   type GuestBootInfo,
   type GuestTrap,
@@ -41,6 +42,21 @@ const PTE_ACCESSED_DIRTY = 0x60n;
 const UNMAPPED = 0x0000_4000_0000_0000n;
 /** The lowest non-canonical address of 48-bit virtual addressing (SDM vol. 1, 3.3.7.1). */
 const NON_CANONICAL = 0x0000_8000_0000_0000n;
+/** Register values of {@link X86_64GuestAgent.foreignVcpuContext}, for getvcpucontext to give back. */
+const FOREIGN_STACK = 0x30_0000n;
+const FOREIGN_RBX = 0x1234n;
+/** What getvcpucontext gives back as loaded (arch_get_info_guest, xen/arch/x86/domctl.c). */
+const FOREIGN_KEPT = [
+  "user_regs.rip",
+  "user_regs.rsp",
+  "user_regs.rbx",
+  "user_regs.rdi",
+  "kernel_ss",
+  "kernel_sp",
+  "ctrlreg.3",
+  "event_callback_eip",
+  "failsafe_callback_eip",
+];
 /** Where each agent vCPU's words live in its boot report's `arch` array. */
 const ARCH_TRAP_TABLE = 0;
 const ARCH_EVENT_ENTRY = 1;
@@ -148,10 +164,14 @@ export class X86_64GuestAgent implements GuestAgent {
    * (xen/arch/x86/domain.c) refuses a PV context whose CR3 names no page it can take as
    * an L4 table, and one whose rip is not canonical (`is_canonical_address`).
    */
-  refusedVcpuContexts(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[] {
+  refusedVcpuContexts(
+    io: AgentIo,
+    vcpuId: number,
+    base?: Uint8Array,
+  ): readonly RefusedVcpuContext[] {
     const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
     const variant = (why: string, path: string, value: bigint): RefusedVcpuContext => {
-      const context = this.secondaryVcpuContext(io, vcpuId);
+      const context = base?.slice() ?? this.secondaryVcpuContext(io, vcpuId);
       layout.set(new DataView(context.buffer), 0, path, value);
       return { why, context };
     };
@@ -159,6 +179,31 @@ export class X86_64GuestAgent implements GuestAgent {
       variant("CR3 0 names no page table", "ctrlreg.3", 0n),
       variant("a non-canonical rip", "user_regs.rip", NON_CANONICAL),
     ];
+  }
+
+  /**
+   * The secondary vCPU's context with CR3 naming `frame` (an empty page Xen validates as
+   * the domain's L4) and recognisable stack pointers and rbx.
+   */
+  foreignVcpuContext(io: AgentIo, vcpuId: number, frame: bigint): ForeignVcpuContext {
+    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
+    const context = this.secondaryVcpuContext(io, vcpuId);
+    const view = new DataView(context.buffer);
+    layout.set(view, 0, "ctrlreg.3", frame << 12n);
+    layout.set(view, 0, "user_regs.rsp", FOREIGN_STACK);
+    layout.set(view, 0, "kernel_sp", FOREIGN_STACK);
+    layout.set(view, 0, "user_regs.rbx", FOREIGN_RBX);
+    const kept = FOREIGN_KEPT.map((name) => ({
+      name,
+      offset: layout.offsetOf(name),
+      length: layout.sizeOf(name),
+    }));
+    return { context, kept };
+  }
+
+  /** CR3's frame, as the agent read it at boot (Xen emulates `mov %cr3` for a PV kernel). */
+  pageTableRoot(io: AgentIo): bigint {
+    return io.boot.arch[ARCH_CR3] >> 12n;
   }
 
   /** The machine frame, from start_info's P2M list. */

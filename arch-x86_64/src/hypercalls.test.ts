@@ -146,6 +146,22 @@ describe("mmu_update, update_va_mapping, mmuext_op error paths", () => {
   });
 });
 
+describe("pdone of mmu_update and mmuext_op", () => {
+  it("is an unsigned int: the count is written in 4 bytes and the next 4 are left alone", () => {
+    const { scratch, call, put64, get64, domain } = setup();
+    const done = scratch + 0x100n;
+    put64(scratch, (BigInt(domain.p2m[5]) << 12n) | 1n); // MMU_MACHPHYS_UPDATE of an owned frame
+    put64(scratch + 8n, 5n);
+    put64(done, 0xdeadbeef_deadbeefn);
+    expect(call(1, scratch, 1, done, 0x7ff0)).toBe(0);
+    expect(get64(done)).toBe(0xdeadbeef_00000001n);
+    put64(scratch, 12n); // MMUEXT_FLUSH_CACHE, allowed to the initial domain
+    put64(done, 0xdeadbeef_deadbeefn);
+    expect(call(26, scratch, 1, done, 0x7ff0)).toBe(0);
+    expect(get64(done)).toBe(0xdeadbeef_00000001n);
+  });
+});
+
 describe("bounce frames and iret", () => {
   it("pushes rcx, r11, error code, rip, cs (RPL 0, saved mask), rflags, rsp, ss from kernel mode", () => {
     const { v, get64 } = setup();

@@ -61,13 +61,13 @@ class GuestVirt {
     }
     return r;
   }
-  /** Writes a u64; false when unmapped or read-only. */
-  setU64(va: bigint, value: bigint): boolean {
+  /** Writes a u32 (a C `unsigned int`); false when unmapped or read-only. */
+  setU32(va: bigint, value: number): boolean {
     const m = this.vcpu.machine;
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 4; i++) {
       const pa = this.vcpu.arch.translate(va + BigInt(i), true);
       if (pa < 0) return false;
-      m.memory.bytes[pa] = Number((value >> BigInt(8 * i)) & 0xffn);
+      m.memory.bytes[pa] = (value >>> (8 * i)) & 0xff;
       m.arch.onMemoryWritten?.(m, pa, 1);
     }
     return true;
@@ -391,7 +391,7 @@ function mmuUpdate(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number
     if (rc !== 0) break;
   }
   const pdone = args.u64(2);
-  if (pdone !== 0n) g.setU64(pdone, BigInt(done));
+  if (pdone !== 0n) g.setU32(pdone, done); // XEN_GUEST_HANDLE_PARAM(uint) pdone
   return rc;
 }
 
@@ -606,7 +606,7 @@ function mmuextOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number 
     if (rc !== 0) break;
   }
   const pdone = args.u64(2);
-  if (pdone !== 0n) g.setU64(pdone, BigInt(done));
+  if (pdone !== 0n) g.setU32(pdone, done); // XEN_GUEST_HANDLE_PARAM(uint) pdone
   return rc;
 }
 

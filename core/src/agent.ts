@@ -275,6 +275,30 @@ export interface RefusedVcpuContext {
   readonly context: Uint8Array;
 }
 
+/** A part of a `vcpu_guest_context`, by its bytes in the arch's layout. */
+export interface VcpuContextPart {
+  /** The field's name in the arch's header (e.g. `user_regs.rip`). */
+  readonly name: string;
+  /** Its byte offset in the context. */
+  readonly offset: number;
+  /** Its size in bytes. */
+  readonly length: number;
+}
+
+/**
+ * A `vcpu_guest_context` for a vCPU of another domain, as a toolstack loads it with domctl
+ * setvcpucontext (see {@link GuestAgent.foreignVcpuContext}).
+ */
+export interface ForeignVcpuContext {
+  /** The context, laid out by the arch's data model; the arch's Xen accepts it. */
+  readonly context: Uint8Array;
+  /**
+   * Parts of `context` that getvcpucontext gives back byte for byte (registers and
+   * pointers Xen keeps as loaded, not those it normalises, such as flags it adds).
+   */
+  readonly kept: readonly VcpuContextPart[];
+}
+
 /**
  * Reads the start_info at guest address `va` with the agent's loads, laid out by
  * `io.model`: the {@link GuestBootInfo} of an arch whose domain builder writes a
@@ -343,12 +367,26 @@ export interface GuestAgent {
   /**
    * Contexts for vCPU `vcpuId` that the arch's Xen refuses in VCPUOP_initialise with
    * −EINVAL (its `arch_set_info_guest` checks), each with the reason: the arch's
-   * {@link GuestAgent.secondaryVcpuContext} with one field made invalid (x86_64: CR3
-   * naming no page table; a non-canonical rip). Tests check that each is refused and that
-   * the vCPU stays uninitialised. Optional: an arch whose Xen validates nothing in the
-   * context omits it (its tests then make no such check).
+   * {@link GuestAgent.secondaryVcpuContext} — or `base`, a valid context such as a
+   * {@link GuestAgent.foreignVcpuContext} for domctl setvcpucontext — with one field made
+   * invalid (x86_64: CR3 naming no page table; a non-canonical rip). Tests check that each
+   * is refused and that the vCPU stays uninitialised. Optional: an arch whose Xen validates
+   * nothing in the context omits it (its tests then make no such check).
    */
-  refusedVcpuContexts?(io: AgentIo, vcpuId: number): readonly RefusedVcpuContext[];
+  refusedVcpuContexts?(
+    io: AgentIo,
+    vcpuId: number,
+    base?: Uint8Array,
+  ): readonly RefusedVcpuContext[];
+
+  /**
+   * A context for vCPU `vcpuId` of another domain (a toolstack's domctl setvcpucontext),
+   * where `frame` is an empty frame that domain owns, for whatever the arch's context must
+   * name in the domain's memory (x86 PV: the root page table, CR3). Its values are the
+   * test's to recognise when getvcpucontext gives them back. Optional: a test that needs
+   * it reports its absence as an error naming it.
+   */
+  foreignVcpuContext?(io: AgentIo, vcpuId: number, frame: bigint): ForeignVcpuContext;
 
   /**
    * Feature `frames`: the frame number the hypervisor knows the page at `va` by (a PV
@@ -386,6 +424,13 @@ export interface GuestAgent {
    * {@link GuestAgent.mapFrame}.
    */
   frameAddress?(io: AgentIo, frame: bigint): bigint;
+
+  /**
+   * Feature `pv-mmu-radix`: the frame (see {@link GuestAgent.frameOf}) of the root page
+   * table vCPU 0 runs on (x86 PV: CR3's), which the guest walks and updates with the PV
+   * MMU hypercalls.
+   */
+  pageTableRoot?(io: AgentIo): bigint;
 
   /**
    * Removes the agent's trap handlers, so that the next trap has none (for tests of

@@ -43,6 +43,11 @@ export class Checks {
   }
 }
 
+/** `bytes` as a hex string, so checks compare (and failures show) byte strings. */
+export function hexBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function same(a: Checked, b: Checked): boolean {
   if (
     (typeof a === "bigint" || typeof a === "number") &&

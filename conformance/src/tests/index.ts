@@ -10,6 +10,7 @@ import type { ConformanceTest } from "../conformance-test.js";
 import { publishedSizes } from "./abi/published-sizes.conformance.js";
 import { hypercallNumbers } from "./hypercall/numbers.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
+import { hypercallPage } from "./hypercall/page.conformance.js";
 import { hello } from "./boot/hello.conformance.js";
 import { exitReboot } from "./boot/exit-reboot.conformance.js";
 import { exitCrash } from "./boot/exit-crash.conformance.js";
@@ -19,6 +20,7 @@ import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
+import { domctlOps } from "./domctl/ops.conformance.js";
 import { evtchnUpcall } from "./evtchn/upcall.conformance.js";
 import { evtchnBlockWake } from "./evtchn/block-wake.conformance.js";
 import { evtchnOps } from "./evtchn/ops.conformance.js";
@@ -37,6 +39,7 @@ import { timeTimers } from "./time/timers.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
+import { pvMmu } from "./mmu/pv-mmu.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -44,6 +47,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   publishedSizes,
   hypercallNumbers,
   unknownEnosys,
+  hypercallPage,
   hello,
   exitReboot,
   exitCrash,
@@ -53,6 +57,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   consoleDomuRing,
   domctlToolstack,
   domctlUnprivileged,
+  domctlOps,
   evtchnUpcall,
   evtchnBlockWake,
   evtchnOps,
@@ -71,6 +76,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   timeOps,
   multicallOps,
   multicallEntryFaults,
+  pvMmu,
 ];
 
 /** The suite. */
