@@ -31,10 +31,7 @@ const IDLE_KICKS = 4;
 export function mapBootFrame(agent: Agent, frame: bigint, slot: number): bigint {
   if (agent.spec.frameAddress !== undefined) return agent.spec.frameAddress(agent, frame);
   const va = agent.boot.window + BigInt(slot * agent.pageSize);
-  if (agent.spec.mapFrame === undefined) {
-    throw new AgentError(`the ${agent.arch.name} agent cannot map frames (feature "frames")`);
-  }
-  const rc = agent.spec.mapFrame(agent, va, frame, true);
+  const rc = agent.mapFrame(va, frame, true);
   if (rc !== 0n)
     throw new AgentError(`mapping frame ${frame} at ${va.toString(16)} returned ${rc}`);
   return va;

@@ -22,6 +22,7 @@ import {
   AGENT_PROTOCOL_VERSION,
   AgentOp,
   AgentStatus,
+  ArchHookMissingError,
   HvkitError,
   Hypercall,
   MemoryOp,
@@ -397,6 +398,34 @@ export class Agent implements AgentIo, KernelService {
   /** The guest-handle value of a buffer at `va` (see {@link GuestAgent.guestHandle}). */
   handle(va: bigint): bigint {
     return this.spec.guestHandle(this, va);
+  }
+
+  /**
+   * The frame the hypervisor knows the page at `va` by (`GuestAgent.frameOf`, feature
+   * `frames`). An agent without it is a port's missing hook, reported as one.
+   */
+  frameOf(va: bigint): bigint {
+    return this.member("frameOf")(this, va);
+  }
+
+  /** The pseudo-physical frame of the page at `va` (`GuestAgent.pfnOf`, feature `frames`). */
+  pfnOf(va: bigint): bigint {
+    return this.member("pfnOf")(this, va);
+  }
+
+  /**
+   * Maps frame `frame` (of domain `owner`, default the agent's own) at window address `va`,
+   * or unmaps it for null (`GuestAgent.mapFrame`, feature `frames`); the hypercall's result.
+   */
+  mapFrame(va: bigint, frame: bigint | null, writable: boolean, owner?: number): bigint {
+    return this.member("mapFrame")(this, va, frame, writable, owner);
+  }
+
+  /** A member of the arch's GuestAgent, bound; a missing one is a missing hook of the port. */
+  private member<K extends "frameOf" | "pfnOf" | "mapFrame">(name: K): NonNullable<GuestAgent[K]> {
+    const f = this.spec[name];
+    if (f === undefined) throw new ArchHookMissingError(this.arch.name, `guestAgent().${name}`);
+    return f.bind(this.spec) as NonNullable<GuestAgent[K]>;
   }
 
   /** The domain's boot information as the guest reads it. */

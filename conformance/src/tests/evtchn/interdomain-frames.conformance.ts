@@ -31,8 +31,6 @@ export const evtchnInterdomainFrames = agentTest({
     "dom0 is refused a grant copy from, and a page transfer to, a domain it creates that grants it nothing",
   requires: { modes: ["pv"], roles: ["dom0"], features: ["frames"] },
   run(agent, check) {
-    const frameOf = agent.spec.frameOf!.bind(agent.spec);
-    const mapFrame = agent.spec.mapFrame!.bind(agent.spec);
     const created = createPeer(agent);
     check.equal("createdomain rc", created.rc, 0);
     const d = created.domid;
@@ -41,7 +39,7 @@ export const evtchnInterdomainFrames = agentTest({
     const copy = grantOp(agent, GrantTableOp.copy, GNTTAB_COPY, {
       "source.u.ref": 5,
       "source.domid": d,
-      "dest.u.gmfn": frameOf(agent, page),
+      "dest.u.gmfn": agent.frameOf(page),
       "dest.domid": DomId.SELF,
       len: 8,
       flags: GNTCOPY_SOURCE_GREF,
@@ -57,8 +55,8 @@ export const evtchnInterdomainFrames = agentTest({
     const maxMem = domctl(agent, DomctlCmd.max_mem, d, { "u.max_mem.max_memkb": 1024 });
     check.equal("domctl max_mem(D, 1024 KiB) rc", maxMem.rc, 0);
     const window = agent.boot.window;
-    const frame = frameOf(agent, window);
-    check.equal("unmap the page to give away", mapFrame(agent, window, null, false), 0);
+    const frame = agent.frameOf(window);
+    check.equal("unmap the page to give away", agent.mapFrame(window, null, false), 0);
     const transfer = grantOp(agent, GrantTableOp.transfer, GNTTAB_TRANSFER, {
       mfn: frame,
       domid: d,

@@ -25,7 +25,7 @@ export const grantCopy = agentTest({
   run(agent, check) {
     // The domain's own id, which a guest reads from xenstore ("domid").
     const SELF_ID = agent.session.domain.id;
-    const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
+    const frameOf = (va: bigint): bigint => agent.frameOf(va);
     const table = agent.boot.window;
     const window = agent.boot.window + BigInt(PAGE);
     const src = agent.alloc(PAGE, PAGE);
@@ -45,7 +45,7 @@ export const grantCopy = agentTest({
     const f0 = agent.readUint(list, agent.model.xenPfn);
     const f1 = agent.readUint(list + BigInt(agent.model.xenPfn), agent.model.xenPfn);
     check.that("setup_table(2) lists two distinct frames", f0 !== 0n && f1 !== 0n && f0 !== f1);
-    check.equal("map grant frame 0 writable", agent.spec.mapFrame!(agent, table, f0, true), 0);
+    check.equal("map grant frame 0 writable", agent.mapFrame(table, f0, true), 0);
 
     const pattern = new Uint8Array(PAGE).map((_, i) => (i * 7 + 3) & 0xff);
     agent.write(src, pattern);

@@ -49,9 +49,9 @@ export const grantInterdomain = agentTest({
     "dom0 maps, copies and receives through another domain's grant entries and transfers a page to it",
   requires: { modes: ["pv"], roles: ["dom0"], features: ["frames"] },
   run(agent, check) {
-    const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
+    const frameOf = (va: bigint): bigint => agent.frameOf(va);
     const mapFrame = (va: bigint, frame: bigint | null, owner?: number): bigint =>
-      agent.spec.mapFrame!(agent, va, frame, true, owner);
+      agent.mapFrame(va, frame, true, owner);
     const w = (i: number): bigint => agent.boot.window + BigInt(i * PAGE);
     const [dgt, win, gift, gift2] = [w(0), w(1), w(2), w(3)];
     const buf = agent.alloc(PAGE, PAGE);

@@ -99,8 +99,8 @@ export const grantOps = agentTest({
       bad: agent.spec.unmappedAddress(agent),
       xen: agent.machphysMapping().start,
       self: agent.session.domain.id,
-      frameOf: (va) => agent.spec.frameOf!(agent, va),
-      map: (va, frame) => agent.spec.mapFrame!(agent, va, frame, true),
+      frameOf: (va) => agent.frameOf(va),
+      map: (va, frame) => agent.mapFrame(va, frame, true),
     };
     setupAndQuery(c);
     const handles = mapOps(c);

@@ -30,9 +30,8 @@ export const memoryBalloon = agentTest({
   requires: { modes: ["pv"], features: ["frames", "m2p"] },
   run(agent, check) {
     const mem = new XenMem(agent);
-    const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
-    const map = (va: bigint, frame: bigint | null): bigint =>
-      agent.spec.mapFrame!(agent, va, frame, true);
+    const frameOf = (va: bigint): bigint => agent.frameOf(va);
+    const map = (va: bigint, frame: bigint | null): bigint => agent.mapFrame(va, frame, true);
     const pages = Array.from({ length: NR }, (_, i) => agent.boot.window + BigInt(i * PAGE));
 
     const cur = mem.current();

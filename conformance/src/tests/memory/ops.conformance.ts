@@ -98,7 +98,7 @@ export const memoryOps = agentTest({
   requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "m2p"] },
   run(agent, check) {
     const spec = agent.spec;
-    const pfn = (va: bigint): bigint => spec.pfnOf!(agent, va);
+    const pfn = (va: bigint): bigint => agent.pfnOf(va);
     // The ballooned pages start at an even pseudo-physical frame (an order-1 pair).
     const first = agent.boot.window + (pfn(agent.boot.window) % 2n === 0n ? 0n : BigInt(PAGE));
     const pages = Array.from({ length: 8 }, (_, i) => first + BigInt(i * PAGE));
@@ -116,9 +116,9 @@ export const memoryOps = agentTest({
       pages,
       edge: first + BigInt(8 * PAGE),
       backing,
-      frame: (va) => (backing.has(va) ? backing.get(va)! : spec.frameOf!(agent, va)),
+      frame: (va) => (backing.has(va) ? backing.get(va)! : agent.frameOf(va)),
       pfn,
-      map: (va, frame) => spec.mapFrame!(agent, va, frame, true),
+      map: (va, frame) => agent.mapFrame(va, frame, true),
       mismatches: () =>
         known.filter((va) => {
           const f = c.frame(va);

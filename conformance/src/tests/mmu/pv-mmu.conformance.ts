@@ -81,7 +81,7 @@ class GuestPageTables {
       throw new AgentError(`the ${agent.arch.name} GuestAgent has no frameOf or pageTableRoot`);
     }
     this.view = this.window(viewPage);
-    this.frameOf = (va) => spec.frameOf!(agent, va);
+    this.frameOf = (va) => agent.frameOf(va);
     this.root = spec.pageTableRoot(agent);
   }
 

@@ -30,8 +30,6 @@ export const multicallEntryFaults = agentTest({
     "a multicall entry that cannot be read, or whose result cannot be written back, ends the batch with -EFAULT after what came before it ran",
   requires: { modes: ["pv"], features: ["frames"] },
   run(agent, check) {
-    const mapFrame = agent.spec.mapFrame!.bind(agent.spec);
-    const frameOf = agent.spec.frameOf!.bind(agent.spec);
     const page = BigInt(agent.pageSize);
     const entrySize = BigInt(MULTICALL_ENTRY.layout(agent.arch.dataModel).size);
     const version = agent.hypercall(Hypercall.xen_version, XenVersionOp.version, 0);
@@ -40,10 +38,10 @@ export const multicallEntryFaults = agentTest({
 
     // An entry at the end of a page, the next page unmapped.
     const next = window + page;
-    const nextFrame = frameOf(agent, next);
+    const nextFrame = agent.frameOf(next);
     const edge = next - entrySize;
     agent.write(edge, multicallBytes(agent, [xenVersion]));
-    check.equal("unmapping the page after the first entry", mapFrame(agent, next, null, false), 0);
+    check.equal("unmapping the page after the first entry", agent.mapFrame(next, null, false), 0);
     check.equal(
       "multicall whose second entry is unreadable",
       agent.hypercall(Hypercall.multicall, agent.handle(edge), 2),
@@ -54,7 +52,7 @@ export const multicallEntryFaults = agentTest({
       multicallResults(agent, edge, 1)[0],
       version,
     );
-    mapFrame(agent, next, nextFrame, true);
+    agent.mapFrame(next, nextFrame, true);
 
     // Entries in a read-only page: the first call runs, its result cannot be copied back.
     const events = new EventChannels(agent);
@@ -66,15 +64,15 @@ export const multicallEntryFaults = agentTest({
       args: [BigInt(EventChannelOp.send), agent.handle(agent.placeStruct(EVTCHN_SEND, { port }))],
     });
     const ro = window;
-    const roFrame = frameOf(agent, ro);
+    const roFrame = agent.frameOf(ro);
     agent.write(ro, multicallBytes(agent, [send(first), send(second)]));
-    check.equal("mapping the list's page read-only", mapFrame(agent, ro, roFrame, false), 0);
+    check.equal("mapping the list's page read-only", agent.mapFrame(ro, roFrame, false), 0);
     check.equal(
       "multicall whose result cannot be written back",
       agent.hypercall(Hypercall.multicall, agent.handle(ro), 2),
       -Errno.EFAULT,
     );
-    mapFrame(agent, ro, roFrame, true);
+    agent.mapFrame(ro, roFrame, true);
     check.equal(
       "the read-only entry's call ran (its port is pending)",
       events.pending(first),

@@ -59,7 +59,7 @@ export const vcpuRegisterVcpuInfo = agentTest({
     /** The vcpu_info at `va` as it is now. */
     const vcpuInfoAt = (va: bigint): StructRef => agent.readStruct(VCPU_INFO, va);
     const allSelectors = (1n << BigInt(sel.size * 8)) - 1n;
-    const frameOf = (va: bigint): bigint => agent.spec.frameOf!(agent, va);
+    const frameOf = (va: bigint): bigint => agent.frameOf(va);
     const ctxVa = agent.place(agent.spec.secondaryVcpuContext(agent, last), 16);
     const register = (id: number, mfn: bigint, offset: number): bigint =>
       vcpus.op(
