@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  UNTRANSLATED_FRAMES,
   readPackageFile,
   HvkitError,
   type AgentIo,
@@ -187,30 +188,12 @@ export class PpcGuestAgent implements GuestAgent {
     };
   }
 
-  /**
-   * Feature `frames`: the frame the hypervisor knows the page at `va` by. PowerPC guests
-   * are auto-translated (Xen keeps their physical-to-machine map and they name pages by
-   * guest-physical frame, in grant entries too), and the agent's addresses are
-   * guest-physical, so this is `va` over the page size. (The agent offers no `mapFrame`
-   * yet: it runs in real mode, where a frame needs no mapping — it is reachable at frame ×
-   * page size; a window of remapped pages needs the agent to run translated.)
-   */
-  frameOf(io: AgentIo, va: bigint): bigint {
-    return va / BigInt(io.pageSize);
-  }
-
-  /**
-   * Feature `frames`: the pseudo-physical frame of the page at `va`, the same as
-   * {@link PpcGuestAgent.frameOf}'s.
-   */
-  pfnOf(io: AgentIo, va: bigint): bigint {
-    return this.frameOf(io, va);
-  }
-
-  /** Feature `frames`: the agent runs untranslated, so frame `frame` is at frame × page size. */
-  frameAddress(io: AgentIo, frame: bigint): bigint {
-    return frame * BigInt(io.pageSize);
-  }
+  /** Feature `frames`, untranslated (real mode): see `UNTRANSLATED_FRAMES`. */
+  readonly frameOf = UNTRANSLATED_FRAMES.frameOf;
+  /** Feature `frames`: the same as {@link PpcGuestAgent.frameOf}. */
+  readonly pfnOf = UNTRANSLATED_FRAMES.pfnOf;
+  /** Feature `frames`: frame × page size. */
+  readonly frameAddress = UNTRANSLATED_FRAMES.frameAddress;
 
   /**
    * An address no domain can reach, for −EFAULT tests. Guest-physical 2 TiB (see the

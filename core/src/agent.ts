@@ -452,3 +452,18 @@ export interface KernelService {
    */
   call(vcpu: Vcpu, args: HypercallArgs): number | bigint;
 }
+
+/**
+ * Frames for an agent that runs untranslated (PowerPC real mode, IA-64 metaphysical mode)
+ * on a port whose guests are auto-translated (Xen keeps their physical-to-machine map; they
+ * name pages by guest-physical frame, in grant entries too): an address is guest-physical,
+ * so a page's frame is the address over the page size, its pseudo-physical frame the same,
+ * and a frame needs no mapping — it is reachable at frame × page size. Such an agent
+ * offers no `mapFrame` (a window of remapped pages needs it to run translated).
+ */
+export const UNTRANSLATED_FRAMES: Required<Pick<GuestAgent, "frameOf" | "pfnOf" | "frameAddress">> =
+  {
+    frameOf: (io, va) => va / BigInt(io.pageSize),
+    pfnOf: (io, va) => va / BigInt(io.pageSize),
+    frameAddress: (io, frame) => frame * BigInt(io.pageSize),
+  };
