@@ -10,8 +10,8 @@
  * The grant entries name the guest's own domain id; it runs as dom0 and as a domU.
  */
 import { DomId, GNTMAP_HOST_MAP, GrantFlags as GTF, GrantStatus as GNTST } from "@hvkit/core";
-import { agentTest } from "../agent-test.js";
-import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
+import { agentTest, hexBytes } from "../agent-test.js";
+import { Gnttab, frameEnd, gref } from "./gnttab.js";
 
 const PAGE = 4096;
 
@@ -60,8 +60,8 @@ export const grantCopy = agentTest({
     );
     check.equal(
       "copy gref 8 -> own frame: the bytes arrive",
-      hex(agent.read(dst + 200n, 64)),
-      hex(pattern.subarray(100, 164)),
+      hexBytes(agent.read(dst + 200n, 64)),
+      hexBytes(pattern.subarray(100, 164)),
     );
     // The copy's pin is released: the entry is back to GTF_permit_access.
     check.equal("copy gref 8 -> own frame: entry flags after", gt.flags(8), GTF.permit_access);
@@ -74,7 +74,7 @@ export const grantCopy = agentTest({
     );
     check.equal(
       "copy own frame -> gref 8: the bytes arrive",
-      hex(agent.read(src + 4094n, 2)),
+      hexBytes(agent.read(src + 4094n, 2)),
       "abcd",
     );
     check.equal(
@@ -84,8 +84,8 @@ export const grantCopy = agentTest({
     );
     check.equal(
       "copy gref 9 -> gref 10: the bytes arrive",
-      hex(agent.read(dst, 16)),
-      hex(agent.read(src, 16)),
+      hexBytes(agent.read(dst, 16)),
+      hexBytes(agent.read(src, 16)),
     );
     // Errors, in each op's status (the hypercall returns 0).
     check.equal(
@@ -131,8 +131,8 @@ export const grantCopy = agentTest({
     );
     check.equal(
       "the window shows the granted page",
-      hex(agent.read(window, 8)),
-      hex(agent.read(src, 8)),
+      hexBytes(agent.read(window, 8)),
+      hexBytes(agent.read(src, 8)),
     );
     agent.write(window + 9n, new Uint8Array([0x99]));
     check.equal("a write through the window reaches the page", agent.readUint(src + 9n, 1), 0x99);

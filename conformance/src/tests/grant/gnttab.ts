@@ -228,8 +228,3 @@ export function gref(ref: number, domid: number, offset = 0): CopyEnd {
 export function frameEnd(frame: bigint, offset = 0, domid: number = DomId.SELF): CopyEnd {
   return { at: frame, domid, offset, gref: false };
 }
-
-/** Bytes as hex digits (for checks comparing buffers). */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
-}

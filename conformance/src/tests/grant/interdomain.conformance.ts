@@ -34,8 +34,8 @@ import {
 } from "@hvkit/core";
 import { domctl } from "../domctl/calls.js";
 import { createPeer } from "../evtchn/peer.js";
-import { agentTest } from "../agent-test.js";
-import { Gnttab, frameEnd, gref, hex } from "./gnttab.js";
+import { agentTest, hexBytes } from "../agent-test.js";
+import { Gnttab, frameEnd, gref } from "./gnttab.js";
 
 /** dom0's domain id. */
 const SELF_ID = 0;
@@ -117,8 +117,8 @@ export const grantInterdomain = agentTest({
     );
     check.equal(
       "gnttab bytes written through the mapping of D's page come back by copy",
-      hex(agent.read(buf, 64)),
-      hex(written),
+      hexBytes(agent.read(buf, 64)),
+      hexBytes(written),
     );
     check.equal(
       "gnttab the copy leaves the mapping's GTF_reading|GTF_writing",
@@ -151,8 +151,8 @@ export const grantInterdomain = agentTest({
     );
     check.equal(
       "gnttab D's page holds the copied bytes",
-      hex(agent.read(win + 100n, 16)),
-      hex(new Uint8Array(16).map((_, i) => 0x30 + i)),
+      hexBytes(agent.read(win + 100n, 16)),
+      hexBytes(new Uint8Array(16).map((_, i) => 0x30 + i)),
     );
     check.equal("gnttab unmap(D:5 readonly) GNTST_okay", gt.unmap(win, 0n, ro.handle), GNTST.okay);
     mapFrame(win, frameOf(win));

@@ -38,8 +38,8 @@ import {
   XENMAPSPACE_GRANT_TABLE,
 } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
-import { agentTest, type Checks } from "../agent-test.js";
-import { Gnttab, HYPERCALL_FAILED, frameEnd, gref, hex } from "./gnttab.js";
+import { agentTest, type Checks, hexBytes } from "../agent-test.js";
+import { Gnttab, HYPERCALL_FAILED, frameEnd, gref } from "./gnttab.js";
 
 const PAGE = 4096;
 /** A machine frame far beyond any domain's memory. */
@@ -241,7 +241,7 @@ function mapOps(c: Ctx): Handles {
   const { agent, check, gt, p } = c;
   const [win1, win2, win3, win4] = p.win;
   const same = (a: bigint, b: bigint): boolean =>
-    hex(agent.read(a, PAGE)) === hex(agent.read(b, PAGE));
+    hexBytes(agent.read(a, PAGE)) === hexBytes(agent.read(b, PAGE));
   agent.write(p.pa, pattern(7, 3));
   agent.write(p.pb, pattern(5, 1));
   agent.write(p.pc, pattern(3, 2));
@@ -509,7 +509,7 @@ function copyOps(c: Ctx): void {
   agent.write(p.pa, pa);
   agent.write(p.pb, pb);
   agent.write(p.dst, new Uint8Array(PAGE));
-  const bytes = (va: bigint, n: number): string => hex(agent.read(va, n));
+  const bytes = (va: bigint, n: number): string => hexBytes(agent.read(va, n));
   // gref -> frame and frame -> gref; frame ends must be DomId.SELF.
   check.equal(
     "copy gref 8 -> own frame GNTST_okay",
@@ -519,7 +519,7 @@ function copyOps(c: Ctx): void {
   check.equal(
     "copy gref -> frame: bytes arrive",
     bytes(p.dst + 200n, 64),
-    hex(pa.subarray(100, 164)),
+    hexBytes(pa.subarray(100, 164)),
   );
   check.equal(
     "copy releases its pin: flags back to GTF_permit_access",
@@ -539,13 +539,17 @@ function copyOps(c: Ctx): void {
     gt.copy(gref(9, self), gref(10, self), 16),
     GNTST.okay,
   );
-  check.equal("copy gref -> gref: bytes arrive", bytes(p.pc, 16), hex(pb.subarray(0, 16)));
+  check.equal("copy gref -> gref: bytes arrive", bytes(p.pc, 16), hexBytes(pb.subarray(0, 16)));
   check.equal(
     "copy frame -> frame (both DomId.SELF) GNTST_okay",
     gt.copy(frameEnd(fb, 8), frameEnd(fdst, 8), 8),
     GNTST.okay,
   );
-  check.equal("copy frame -> frame: bytes arrive", bytes(p.dst + 8n, 8), hex(pb.subarray(8, 16)));
+  check.equal(
+    "copy frame -> frame: bytes arrive",
+    bytes(p.dst + 8n, 8),
+    hexBytes(pb.subarray(8, 16)),
+  );
   check.equal(
     "copy at offset 4095 length 1 GNTST_okay",
     gt.copy(gref(8, self, 4095), frameEnd(fdst, 4095), 1),
@@ -670,7 +674,11 @@ function transferOps(c: Ctx): void {
   );
   check.equal("transfer sets the M2P entry to the named frame", agent.m2p(frame), pfn);
   check.equal("transferred page can be mapped again", c.map(p.xfer, frame), 0);
-  check.equal("transferred page keeps its contents", hex(agent.read(p.xfer, PAGE)), hex(contents));
+  check.equal(
+    "transferred page keeps its contents",
+    hexBytes(agent.read(p.xfer, PAGE)),
+    hexBytes(contents),
+  );
   // Failures after the page is taken (Xen frees it then, so each uses its own page).
   const [xfA, xfB, xfC] = p.xf;
   const fA = c.frameOf(xfA);
