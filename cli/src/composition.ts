@@ -7,6 +7,9 @@
  *
  * @module
  */
+// tsyringe needs the Reflect metadata polyfill before it loads. The built CLI bundles this
+// module into a chunk shared by its entries, so it loads the polyfill itself.
+import "reflect-metadata";
 import { container, type DependencyContainer } from "tsyringe";
 import {
   ARCH_PLUGINS,
