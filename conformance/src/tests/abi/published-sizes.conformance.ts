@@ -4,9 +4,15 @@
  * declares as published (`DataModel.publishedSizes`: e.g. start_info's 1024-byte cmd_line
  * and trailing p2m fields give 1168 bytes on LP64 and 1112 on ILP32 x86). A guest and the
  * hypervisor that disagree on one of these sizes corrupt each other's memory, so each cell
- * checks the layouts of its arch's model.
+ * checks the layouts of its arch's model — and is an ERROR naming
+ * `dataModel.publishedSizes` for a model that publishes none.
  */
-import { SRING_HEADER, VCPU_TIME_INFO, type PublishedSize } from "@hvkit/core";
+import {
+  ArchHookMissingError,
+  SRING_HEADER,
+  VCPU_TIME_INFO,
+  type PublishedSize,
+} from "@hvkit/core";
 import { ConformanceFailure, success, type ConformanceTest } from "../../conformance-test.js";
 
 /** Sizes that are the same in every data model (io/ring.h pads the header to 64 bytes). */
@@ -24,6 +30,11 @@ export const publishedSizes: ConformanceTest = {
   requires: { guests: ["hvkit-test"] },
   run(ctx) {
     const model = ctx.arch.dataModel;
+    // The shared sizes alone hold for any model: a port that declares none of its own has
+    // not been checked at all, and must not look green.
+    if (model.publishedSizes.length === 0) {
+      throw new ArchHookMissingError(ctx.arch.name, "dataModel.publishedSizes");
+    }
     const checked = [...COMMON, ...model.publishedSizes];
     const wrong = checked
       .map(({ struct, size }) => [struct.name, struct.layout(model).size, size] as const)
