@@ -56,15 +56,28 @@ const DEVELOPMENT_FILES = [
   /(^|\/)\.[^/]+$/, // dotfiles
 ];
 
-/** The workspace folders, in the order the root package.json lists them ("dir/*" expands). */
+/**
+ * The workspace folders, in the order the root package.json lists them; an entry with `*`
+ * in its last segment ("arch-*", "packages/*") expands to the matching folders holding a
+ * package.json, in name order, as npm expands it.
+ */
 function workspaceDirs() {
   const { workspaces } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   return workspaces.flatMap((entry) => {
-    if (!entry.endsWith("/*")) return [entry];
-    const parent = entry.slice(0, -2);
+    if (!entry.includes("*")) return [entry];
+    const parent = posix.dirname(entry);
+    const pattern = new RegExp(
+      `^${posix
+        .basename(entry)
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     return readdirSync(join(root, parent), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(root, parent, d.name, "package.json")))
-      .map((d) => `${parent}/${d.name}`);
+      .filter((d) => d.isDirectory() && pattern.test(d.name))
+      .filter((d) => existsSync(join(root, parent, d.name, "package.json")))
+      .map((d) => posix.join(parent, d.name))
+      .sort();
   });
 }
 
