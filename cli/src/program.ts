@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
-import { ARCH_REGISTRY, MAX_MEMORY_MIB } from "@hvkit/core";
+import { ARCH_REGISTRY, GUEST_ADAPTER_REGISTRY, MAX_MEMORY_MIB } from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { discoverRootContainer } from "./composition.js";
 import { PluginError, pluginArguments } from "./plugins.js";
@@ -50,6 +50,7 @@ function buildProgram(
 ): Command {
   const arches = root.resolve(ARCH_REGISTRY);
   const archNames = arches.names().join(", ");
+  const guestAdapters = root.resolve(GUEST_ADAPTER_REGISTRY).names();
   const program = new Command(COMMAND_NAME);
   program
     .description(
@@ -174,7 +175,8 @@ function buildProgram(
     .option("--mode <list>", "guest modes, comma-separated (default: each arch's own)", parseList)
     .option(
       "--guest <list>",
-      `guest sets, comma-separated: ${[...GUEST_SETS, XTF_GUEST_SET].join(", ")} (default: hvkit-test, or xtf with --xtf)`,
+      `guest sets, comma-separated: ${[...GUEST_SETS, XTF_GUEST_SET, ...guestAdapters].join(", ")} ` +
+        "(each guest adapter is a set of its own; default: all but xtf, or xtf with --xtf)",
       parseList,
     )
     .option(

@@ -1,6 +1,6 @@
 /**
- * Runs hvkit's own conformance suite through the matrix runner, with the arches the
- * command registers and the committed baseline, so `npm test` fails when a cell regresses
+ * Runs hvkit's own conformance suite through the matrix runner, with the arches and guest
+ * adapters the command registers and the committed baseline, so `npm test` fails when a cell regresses
  * (the conformance tests themselves are `*.conformance.ts`, outside vitest's glob).
  */
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import {
   runSuite,
 } from "@hvkit/conformance";
 import { discoverRootContainer } from "./composition.js";
-import { ARCH_REGISTRY } from "@hvkit/core";
+import { ARCH_REGISTRY, GUEST_ADAPTER_REGISTRY } from "@hvkit/core";
 
 describe("hvkit's conformance suite", () => {
   it("passes every cell the baseline does not expect to fail", async () => {
@@ -19,6 +19,7 @@ describe("hvkit's conformance suite", () => {
     const report = await runSuite({
       arches: root.resolve(ARCH_REGISTRY).all(),
       tests: CONFORMANCE_TESTS,
+      adapters: root.resolve(GUEST_ADAPTER_REGISTRY).all(),
       container: root,
       baseline: loadBaseline(DEFAULT_BASELINE_PATH),
     });

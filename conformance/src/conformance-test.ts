@@ -139,6 +139,13 @@ export interface ConformanceTest {
   /** Which cells the test applies to. */
   readonly requires: Requirements;
   /**
+   * Optional: why `cell`, one the requirements match, is declined by design, or null when
+   * the test runs there. A declined cell is listed as UNSUPPORTED with the reason and never
+   * run (a guest adapter's boot test declines the cells its adapter does not support).
+   * Must answer from the cell alone; no machine exists yet.
+   */
+  declines?(cell: Cell): string | null;
+  /**
    * The body. Runs once per matching cell, in a fresh child container. Returns
    * {@link TestOutcome}; throws {@link ConformanceFailure} when hvkit misbehaves.
    */

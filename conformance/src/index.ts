@@ -8,6 +8,7 @@ export * from "./conformance-test.js";
 export * from "./matrix.js";
 export * from "./baseline.js";
 export * from "./runner.js";
+export * from "./guest-adapters.js";
 export * from "./guest-images.js";
 export * from "./xtf.js";
 export * from "./reports/matrix-grid.js";

@@ -12,7 +12,13 @@
  * @module
  */
 import type { DependencyContainer } from "tsyringe";
-import { ArchHookMissingError, HvkitError, type ArchPlugin } from "@hvkit/core";
+import {
+  ArchHookMissingError,
+  GuestAdapterHookMissingError,
+  HvkitError,
+  type ArchPlugin,
+  type GuestAdapter,
+} from "@hvkit/core";
 import {
   ConformanceFailure,
   type BootRole,
@@ -40,6 +46,7 @@ import type { CellResult } from "./result.js";
 import { runGuest } from "@hvkit/runner";
 import { Agent } from "./agent.js";
 import { COMPILED_GUEST_SET, guestFilesIn, type GuestFiles } from "./guest-images.js";
+import { adapterBootTest, adapterGuestSets } from "./guest-adapters.js";
 
 /** The result of one matrix entry. */
 export interface EntryReport {
@@ -78,12 +85,17 @@ export interface EntryReport {
   readonly blockedBy?: BlockingHook;
 }
 
-/** An arch hook that is not implemented yet, as an {@link ArchHookMissingError} names it. */
+/**
+ * A hook that is not implemented yet: an arch plugin's, as an {@link ArchHookMissingError}
+ * names it, or a guest adapter's, as a `GuestAdapterHookMissingError` names it.
+ */
 export interface BlockingHook {
-  /** The arch whose hook is missing. */
+  /** The arch whose hook is missing; for a guest adapter's hook, the cell's arch. */
   readonly arch: string;
-  /** The hook's name (a member of `ArchPlugin`). */
+  /** The hook's name (a member of `ArchPlugin`, or of `GuestAdapter` when `guest` is set). */
   readonly hook: string;
+  /** Set when the hook is a member of this guest adapter, not of the arch plugin. */
+  readonly guest?: string;
 }
 
 /** One missing hook of one arch and the cells it blocks (see {@link EntryReport.blockedBy}). */
@@ -136,6 +148,11 @@ export interface SuiteOptions {
   readonly arches: readonly ArchPlugin[];
   /** Registered tests. */
   readonly tests: readonly ConformanceTest[];
+  /**
+   * Registered guest adapters: each adds a guest set of its name holding its boot test
+   * (`guest-adapters.ts`), run by default beside the built-in sets.
+   */
+  readonly adapters?: readonly GuestAdapter[];
   /** The root container; each cell gets a child of it. */
   readonly container: DependencyContainer;
   /** What to run. */
@@ -206,10 +223,20 @@ export interface CellOutcome {
   readonly blockedBy?: BlockingHook;
 }
 
-/** Turns an exception from a test body into the cell's outcome. */
-export function classifyError(e: unknown): CellOutcome {
+/**
+ * Turns an exception from a test body into the cell's outcome; `arch` is the cell's arch
+ * (what a guest adapter's missing hook is counted under).
+ */
+export function classifyError(e: unknown, arch = ""): CellOutcome {
   if (e instanceof ConformanceFailure) return { result: "FAILURE", message: e.message };
   if (e instanceof ArchHookMissingError) return blockedBy(e);
+  if (e instanceof GuestAdapterHookMissingError) {
+    return {
+      result: "ERROR",
+      message: `missing guest adapter hook ${e.hook} (${e.adapter})`,
+      blockedBy: { arch, hook: e.hook, guest: e.adapter },
+    };
+  }
   if (e instanceof Error) {
     // A typed hvkit error says what and where itself; anything else is a bug: show where.
     if (e instanceof HvkitError) return { result: "ERROR", message: `${e.name}: ${e.message}` };
@@ -245,6 +272,13 @@ async function runEntry(
   const log: string[] = [];
   if (entry.unsupported !== undefined)
     return { result: "UNSUPPORTED", message: entry.unsupported, log };
+  let declined: string | null;
+  try {
+    declined = entry.test.declines?.(entry.cell) ?? null;
+  } catch (e) {
+    return { ...classifyError(e, entry.cell.arch), log };
+  }
+  if (declined !== null) return { result: "UNSUPPORTED", message: declined, log };
   if (entry.cell.guest === COMPILED_GUEST_SET && !guests.hasArch(entry.cell.arch)) {
     const message = `no compiled test guests for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/ is built with the arch's gcc)`;
     return { result: "UNSUPPORTED", message, log };
@@ -280,7 +314,7 @@ async function runEntry(
     const out = await entry.test.run(ctx);
     outcome = { result: out.result, message: out.message ?? "" };
   } catch (e) {
-    outcome = classifyError(e);
+    outcome = classifyError(e, entry.cell.arch);
   } finally {
     container.dispose();
   }
@@ -300,19 +334,20 @@ function emptyCounts<K extends string>(keys: readonly K[]): Record<K, number> {
 export function summarize(entries: readonly EntryReport[]): SuiteSummary {
   const results = emptyCounts<CellResult>(["SUCCESS", "SKIP", "ERROR", "FAILURE", "UNSUPPORTED"]);
   const verdicts = emptyCounts<Verdict>(["pass", "fail", "expected-fail", "flaky", "fixed"]);
-  const hooks = new Map<string, Map<string, number>>();
+  const hooks = new Map<string, Map<string, MissingHook>>();
   for (const e of entries) {
     results[e.result]++;
     verdicts[e.verdict]++;
     if (e.blockedBy === undefined) continue;
-    const perArch = hooks.get(e.blockedBy.arch) ?? new Map<string, number>();
-    perArch.set(e.blockedBy.hook, (perArch.get(e.blockedBy.hook) ?? 0) + 1);
-    hooks.set(e.blockedBy.arch, perArch);
+    const { arch, hook, guest } = e.blockedBy;
+    const perArch = hooks.get(arch) ?? new Map<string, MissingHook>();
+    const key = guest === undefined ? hook : `${guest}\n${hook}`;
+    const cells = (perArch.get(key)?.cells ?? 0) + 1;
+    perArch.set(key, { arch, hook, ...(guest !== undefined ? { guest } : {}), cells });
+    hooks.set(arch, perArch);
   }
-  const missingHooks = [...hooks].flatMap(([arch, perArch]) =>
-    [...perArch]
-      .sort((a, b) => b[1] - a[1])
-      .map(([hook, cells]): MissingHook => ({ arch, hook, cells })),
+  const missingHooks = [...hooks.values()].flatMap((perArch) =>
+    [...perArch.values()].sort((a, b) => b.cells - a.cells),
   );
   return { total: entries.length, results, verdicts, missingHooks };
 }
@@ -331,13 +366,17 @@ function nothingRan(entries: readonly EntryReport[]): string | undefined {
  * of the tests loaded (so XTF cells count when XTF images were given), plus whatever this
  * run selected.
  */
-function referenceIds(options: SuiteOptions, matrix: readonly MatrixEntry[]): string[] {
+function referenceIds(
+  options: SuiteOptions,
+  tests: readonly ConformanceTest[],
+  matrix: readonly MatrixEntry[],
+): string[] {
   const guests = new Set<string>([
     ...GUEST_SETS,
     ...(options.selection?.guests ?? []),
-    ...options.tests.flatMap((t) => t.requires.guests ?? []),
+    ...tests.flatMap((t) => t.requires.guests ?? []),
   ]);
-  const full = buildMatrix(options.arches, options.tests, { guests: [...guests] });
+  const full = buildMatrix(options.arches, tests, { guests: [...guests] });
   return [...new Set([...full.map((e) => e.id), ...matrix.map((e) => e.id)])];
 }
 
@@ -346,7 +385,14 @@ function referenceIds(options: SuiteOptions, matrix: readonly MatrixEntry[]): st
  * {@link EmptySelectionError} (before running anything) when the selection leaves no entry.
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
-  const matrix = buildSelectedMatrix(options.arches, options.tests, options.selection);
+  const adapters = options.adapters ?? [];
+  const adapterSets = adapterGuestSets(adapters);
+  const tests = [...options.tests, ...adapters.map(adapterBootTest)];
+  const selection =
+    adapters.length === 0 || options.selection?.guests !== undefined
+      ? options.selection
+      : { ...options.selection, guests: [...GUEST_SETS, ...adapterSets] };
+  const matrix = buildSelectedMatrix(options.arches, tests, selection);
   const guests = options.guestFiles ?? guestFilesIn();
   const clock = options.clock ?? (() => performance.now());
   const entries: EntryReport[] = [];
@@ -380,7 +426,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const baselineReview = options.baseline
     ? reviewBaseline(
         options.baseline,
-        referenceIds(options, matrix),
+        referenceIds(options, tests, matrix),
         new Map(entries.map((e) => [e.id, e.result])),
       )
     : undefined;

@@ -9,9 +9,15 @@
  *
  * Each adapter declares its real support matrix (arches × modes × roles) and image
  * format; the conformance runner runs every supported cell and checks that unsupported
- * cells are declined with a reason (XTF's UNSUPPORTED), never attempted.
+ * cells are declined with a reason (XTF's UNSUPPORTED), never attempted. In a supported
+ * cell it builds the adapter's image, boots it in the cell's role and judges the boot by
+ * the adapter's {@link GuestAdapter.milestones}.
  *
- * Implementations arrive in later issues; this file fixes the contract.
+ * A port touches only its own package: it exports its adapter and says so in its
+ * package.json, `"hvkit": { "plugin": "guest", "provides": ["<export name>"] }`, which is how
+ * the `hvkit` command finds it (`--plugin <folder>` loads one kept elsewhere). `hvkit
+ * new-guest` writes such a package, every hook a loud stub
+ * ({@link createStubGuestAdapter}).
  *
  * @module
  */
@@ -63,4 +69,46 @@ export interface GuestAdapter {
 
   /** The kernel command line the adapter boots `cell` with (default: empty). */
   commandLine?(cell: GuestCell): string;
+
+  /**
+   * Optional. The milestones a boot of `cell` must pass, in order: what the OS's console
+   * shows as it gets there (the kernel's banner, its xenbus connecting, a login prompt),
+   * as Linux's boot is judged by what it prints. The conformance runner boots the image
+   * in the cell's role until the domain shuts down or the instruction budget ends, then
+   * looks for each milestone's pattern in the console output after the previous one's
+   * match; the boot passes when all are found and the domain did not crash. Must answer
+   * from the declarations (no machine exists yet) and name at least one milestone.
+   * Fallback: the boot passes when the domain powers off (SHUTDOWN_poweroff) without
+   * crashing.
+   */
+  milestones?(cell: GuestCell): readonly BootMilestone[];
+}
+
+/** A point a guest's boot must reach, as its console shows it. */
+export interface BootMilestone {
+  /** What is reached, for messages (`kernel banner`, `xenbus connected`). */
+  readonly name: string;
+  /**
+   * What the console shows there. Searched in the console output after the previous
+   * milestone's match (the whole output for the first), so milestones are met in order.
+   */
+  readonly console: RegExp;
+}
+
+/**
+ * Thrown (only) by a stub member of an unfinished guest adapter, so a missing piece fails
+ * loudly and names itself; the conformance matrix shows which cells it blocks.
+ */
+export class GuestAdapterHookMissingError extends Error {
+  /**
+   * @param adapter - the adapter whose hook is missing.
+   * @param hook - the name of the missing member.
+   */
+  constructor(
+    readonly adapter: string,
+    readonly hook: string,
+  ) {
+    super(`guest adapter ${adapter}: hook ${hook} is not implemented yet`);
+    this.name = "GuestAdapterHookMissingError";
+  }
 }

@@ -38,6 +38,7 @@ export * from "./scheduler.js";
 export * from "./di.js";
 export * from "./registry.js";
 export * from "./guest-adapter.js";
+export * from "./guest-adapter-stub.js";
 export * from "./xsm.js";
 export * from "./event-channel.js";
 export * from "./guest-memory.js";

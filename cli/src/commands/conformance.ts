@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { SingleBar, Presets } from "cli-progress";
-import { ALL_GUEST_MODES, type ArchRegistry } from "@hvkit/core";
+import { ALL_GUEST_MODES, GUEST_ADAPTER_REGISTRY, type ArchRegistry } from "@hvkit/core";
 import {
   CONFORMANCE_TESTS,
   DEFAULT_BASELINE_PATH,
@@ -49,7 +49,7 @@ export interface ConformanceCommandOptions {
   readonly arch?: string[];
   /** Modes (default: each arch's own modes). */
   readonly mode?: string[];
-  /** Guest sets (default: `hvkit-test`, or `xtf` with `--xtf`). */
+  /** Guest sets (default: the built-in sets and every guest adapter's, or `xtf` with `--xtf`). */
   readonly guest?: string[];
   /** Roles, `dom0` and/or `domU` (default: both). */
   readonly role?: string[];
@@ -93,8 +93,9 @@ export async function conformanceCommand(
   const archNames = options.arch?.map((a) => knownName("arch", a, arches.names()));
   const modes = options.mode?.map((m) => knownName("mode", m, ALL_GUEST_MODES));
   const roles = options.role?.map((r) => knownName("role", r, ROLES));
+  const adapters = root.resolve(GUEST_ADAPTER_REGISTRY).all();
   const guestSets = options.guest?.map((g) =>
-    knownName("guest set", g, [...GUEST_SETS, XTF_GUEST_SET]),
+    knownName("guest set", g, [...GUEST_SETS, XTF_GUEST_SET, ...adapters.map((a) => a.name)]),
   );
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   if (shard === null)
@@ -159,6 +160,7 @@ export async function conformanceCommand(
   const run = runSuite({
     arches: arches.all(),
     tests,
+    adapters,
     container: root,
     selection: {
       ...(archNames ? { arches: archNames } : {}),

@@ -1,13 +1,13 @@
 /**
  * The static HTML matrix: one self-contained page (inline CSS, no scripts) with the grid
- * coloured by result, each cell's message on hover, the missing arch hooks per arch with
+ * coloured by result, each cell's message on hover, the missing hooks per arch with
  * the cells each blocks, the baseline entries that are fixed or stale, and the details of
  * every entry that is not a plain pass.
  *
  * @module
  */
 import type { SuiteReport } from "../runner.js";
-import { gridLabel, matrixGrid, missingHooksByArch } from "./matrix-grid.js";
+import { gridLabel, hookLabel, matrixGrid, missingHooksByArch } from "./matrix-grid.js";
 import { escapeMarkup as x } from "./markup.js";
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -41,12 +41,12 @@ export function formatHtml(report: SuiteReport): string {
     );
   const hooks = missingHooksByArch(report).map(
     ([arch, list]) =>
-      `<tr><th>${x(arch)}</th><td>${list.map((h) => `${x(h.hook)} (${h.cells})`).join(", ")}</td></tr>`,
+      `<tr><th>${x(arch)}</th><td>${list.map((h) => `${x(hookLabel(h))} (${h.cells})`).join(", ")}</td></tr>`,
   );
   const hookSection =
     hooks.length === 0
       ? ""
-      : `<h2>Missing arch hooks</h2>
+      : `<h2>Missing hooks</h2>
 <p>Cells each hook blocks; implementing one may reveal the next.</p>
 <table><thead><tr><th>arch</th><th>hook (cells blocked)</th></tr></thead><tbody>
 ${hooks.join("\n")}

@@ -3,14 +3,15 @@
  * test. Verdicts map as CI should act on them: an unexpected FAILURE is `<failure>`, an
  * unexpected ERROR is `<error>`, and SKIP, UNSUPPORTED, baselined failures and flakes are
  * `<skipped>` with the reason. Each `<testsuite>` of an arch with missing hooks carries them
- * as `<properties>` (`missing-arch-hook`, value `<hook>: <cells> cells`, counted over the
- * arch's whole run), so CI shows which hook to implement next.
+ * as `<properties>` (`missing-arch-hook`, value `<hook>: <cells> cells`, a guest adapter's
+ * hook as `<adapter> adapter's <hook>`, counted over the arch's whole run), so CI shows
+ * which hook to implement next.
  *
  * @module
  */
 import type { EntryReport, SuiteReport } from "../runner.js";
 import { escapeMarkup as x } from "./markup.js";
-import { missingHooksByArch } from "./matrix-grid.js";
+import { hookLabel, missingHooksByArch } from "./matrix-grid.js";
 
 function testcase(e: EntryReport): string {
   const head = `    <testcase classname="${x(`${e.arch}/${e.mode}/${e.guest}/${e.role}`)}" name="${x(e.test)}" time="${(e.durationMs / 1000).toFixed(3)}"`;
@@ -56,7 +57,7 @@ export function formatJunit(report: SuiteReport): string {
       out.push("    <properties>");
       for (const h of missing)
         out.push(
-          `      <property name="missing-arch-hook" value="${x(`${h.hook}: ${h.cells} cells`)}"/>`,
+          `      <property name="missing-arch-hook" value="${x(`${hookLabel(h)}: ${h.cells} cells`)}"/>`,
         );
       out.push("    </properties>");
     }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EntryReport, MissingHook, SuiteReport } from "../runner.js";
+import type { BlockingHook, EntryReport, MissingHook, SuiteReport } from "../runner.js";
 
 /** Rows (tests) × columns (cells) of a report. */
 export interface MatrixGrid {
@@ -69,6 +69,11 @@ export function unsupportedGroups(report: SuiteReport): UnsupportedGroup[] {
     groups.set(key, g);
   }
   return [...groups.values()];
+}
+
+/** How reports name a missing hook: `createVcpu`, or `linux adapter's buildImage`. */
+export function hookLabel(hook: BlockingHook): string {
+  return hook.guest === undefined ? hook.hook : `${hook.guest} adapter's ${hook.hook}`;
 }
 
 /** The summary's missing hooks grouped by arch, in matrix order. */

@@ -85,7 +85,7 @@ describe("reports of honest cells", () => {
   it("the table lists missing hooks per arch, UNSUPPORTED reasons and the baseline review", async () => {
     const text = formatTable(await honest());
     expect(text).toContain(
-      "missing arch hooks (cells each blocks; implement the first to see the next):\n" +
+      "missing hooks (cells each blocks; implement the first to see the next):\n" +
         "  a: buildDomain (2 cells), createVcpu (2 cells)\n" +
         "  b: buildDomain (2 cells)\n",
     );

@@ -8,7 +8,13 @@
  * @module
  */
 import type { SuiteReport } from "../runner.js";
-import { gridLabel, matrixGrid, missingHooksByArch, unsupportedGroups } from "./matrix-grid.js";
+import {
+  gridLabel,
+  hookLabel,
+  matrixGrid,
+  missingHooksByArch,
+  unsupportedGroups,
+} from "./matrix-grid.js";
 
 /** Renders `report` as plain text for a terminal (no colour codes). */
 export function formatTable(report: SuiteReport): string {
@@ -35,7 +41,7 @@ export function formatTable(report: SuiteReport): string {
       .join("  ")
       .trimEnd();
   const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)];
-  // Expected failures that a missing hook explains are counted under "missing arch hooks".
+  // Expected failures that a missing hook explains are counted under "missing hooks".
   const notable = report.entries.filter(
     (e) =>
       (e.verdict !== "pass" || e.result === "SKIP") &&
@@ -63,10 +69,10 @@ export function formatTable(report: SuiteReport): string {
   const s = report.summary;
   if (s.missingHooks.length > 0) {
     out.push("");
-    out.push("missing arch hooks (cells each blocks; implement the first to see the next):");
+    out.push("missing hooks (cells each blocks; implement the first to see the next):");
     for (const [arch, hooks] of missingHooksByArch(report))
       out.push(
-        `  ${arch}: ${hooks.map((h) => `${h.hook} (${plural(h.cells, "cell")})`).join(", ")}`,
+        `  ${arch}: ${hooks.map((h) => `${hookLabel(h)} (${plural(h.cells, "cell")})`).join(", ")}`,
       );
   }
   const review = report.baselineReview;
