@@ -8,7 +8,12 @@ import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
-import { ARCH_REGISTRY, GUEST_ADAPTER_REGISTRY, MAX_MEMORY_MIB } from "@hvkit/core";
+import {
+  ALL_GUEST_MODES,
+  ARCH_REGISTRY,
+  GUEST_ADAPTER_REGISTRY,
+  MAX_MEMORY_MIB,
+} from "@hvkit/core";
 import type { CliIo } from "./cli-io.js";
 import { discoverRootContainer } from "./composition.js";
 import { PluginError, pluginArguments } from "./plugins.js";
@@ -25,6 +30,8 @@ import {
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
+import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
+import { newGuestCommand, type NewGuestOptions } from "./commands/new-guest.js";
 import { UsageError } from "./usage-error.js";
 
 /** The command's name. */
@@ -221,6 +228,95 @@ function buildProgram(
     )
     .action(async (opts: ConformanceCommandOptions) =>
       setStatus(await conformanceCommand(io, root, arches, opts)),
+    );
+
+  program
+    .command("new-arch")
+    .summary("write a new arch package: every hook a loud stub, tests, a checklist")
+    .description(
+      "Write arch-<name>/, the package of a new arch port, with the file set of hvkit's own " +
+        "arch packages: the plugin (its identity from the options, every hook a stub that " +
+        "fails naming itself), its data model, the guest agent's TypeScript half and assembly " +
+        "template, tests that pass at once and a README checklist from the scaffold to a " +
+        "green column. An existing folder is never overwritten.\n\n" +
+        "Inside hvkit's repository (--dir its root) the package is a workspace: the scaffold " +
+        "adds its tsconfig reference, lock entry and node_modules link and a baseline entry, " +
+        "and lists them; it then builds, typechecks and shows up in `hvkit conformance` at " +
+        "once, every cell ERROR naming the hook it needs. Elsewhere it is a package for " +
+        "`--plugin`.",
+    )
+    .argument("<name>", "the arch's name: lowercase letters and digits, words joined by - or _")
+    .option(
+      "--elf-machine <list>",
+      "ELF e_machine numbers of its kernels, comma-separated (decimal or 0x; default: none yet)",
+      parseList,
+    )
+    .option(
+      "--elf-class <list>",
+      "ELF classes accepted: 32, 64 (default: the word size)",
+      parseList,
+    )
+    .option("--endianness <order>", "byte order: little or big (default little)")
+    .option("--word-bits <bits>", "size of long and pointers: 32 or 64 (default 64)")
+    .option(
+      "--page-size <list>",
+      "guest page sizes in bytes, the default first: powers of two, 1024 to 1048576, k suffix " +
+        "allowed (default 4096)",
+      parseList,
+    )
+    .option("--start-info-magic <magic>", "start_info magic (default xen-3.0-<name>)")
+    .option(
+      "--mode <list>",
+      `guest modes, the default first: ${ALL_GUEST_MODES.join(", ")} (default pv)`,
+      parseList,
+    )
+    .option("--dir <folder>", "the folder to write arch-<name>/ in (default: the current one)")
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ ${COMMAND_NAME} new-arch riscv64 --elf-machine 243\n` +
+        `  $ ${COMMAND_NAME} new-arch arm32 --word-bits 32 --elf-machine 40 --dir ~/ports\n\n` +
+        `Exit status:\n  0    the package was written\n  2    usage error: a bad name or value, ` +
+        `a name in use, a folder that exists\n`,
+    )
+    .action((name: string, opts: NewArchOptions) =>
+      setStatus(newArchCommand(io, arches, name, opts)),
+    );
+
+  program
+    .command("new-guest")
+    .summary("write a new guest-OS adapter package: every member a loud stub")
+    .description(
+      "Write guest-<name>/, the package of a new guest-OS port: the adapter (its arches, roles, " +
+        "modes and image format from the options; cells outside them declined, every other " +
+        "member a stub that fails naming itself), a test and a README checklist. An existing " +
+        "folder is never overwritten. In `hvkit conformance` the adapter is a guest set of its " +
+        "own name: declined cells are UNSUPPORTED with the reason, the others boot its image " +
+        "and judge the boot by its milestones.\n\n" +
+        "Inside hvkit's repository (--dir its root) the package is wired in as new-arch does it; " +
+        "elsewhere it is a package for `--plugin`.",
+    )
+    .argument("<name>", "the OS's name: lowercase letters and digits, words joined by - or _")
+    .option(
+      "--arch <list>",
+      `arches the port exists for, comma-separated (default: all registered: ${archNames})`,
+      parseList,
+    )
+    .option(
+      "--role <list>",
+      "dom0 and/or domU (default domU; dom0 only for a dom0-capable port)",
+      parseList,
+    )
+    .option("--mode <list>", "guest modes (default pv)", parseList)
+    .option("--image-format <format>", "elf or mach-o (default elf)")
+    .option("--dir <folder>", "the folder to write guest-<name>/ in (default: the current one)")
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ ${COMMAND_NAME} new-guest netbsd --arch x86_64,x86 --role domU,dom0\n\n` +
+        `Exit status:\n  0    the package was written\n  2    usage error: a bad name or value, ` +
+        `a name in use, a folder that exists\n`,
+    )
+    .action((name: string, opts: NewGuestOptions) =>
+      setStatus(newGuestCommand(io, arches, root.resolve(GUEST_ADAPTER_REGISTRY), name, opts)),
     );
 
   program.addOption(
