@@ -346,13 +346,15 @@ function agentTestTs(n: PortNames): string {
  * committed image and the TypeScript half without running the agent).
  */
 import { describe, expect, it } from "vitest";
-import { ArchHookMissingError, type GuestAgent } from "@hvkit/core";
+import { ArchHookMissingError } from "@hvkit/core";
 import { ${n.pascal}GuestAgent } from "./agent.js";
 
-/** The members written so far; every other one must still fail loudly. */
-const PORTED: readonly (keyof GuestAgent)[] = [];
+type Member = keyof ${n.pascal}GuestAgent;
 
-const MEMBERS: readonly (keyof GuestAgent)[] = [
+/** The members written so far; every other one must still fail loudly. */
+const PORTED: readonly Member[] = [];
+
+const MEMBERS: readonly Member[] = [
 ${AGENT_MEMBERS.map((m) => `  ${JSON.stringify(m)},`).join("\n")}
 ];
 
