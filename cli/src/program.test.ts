@@ -39,7 +39,7 @@ writeFileSync(image, new Uint8Array(64));
 
 describe("hvkit command line", () => {
   it("prints help with options, exit codes and an example for every command", async () => {
-    for (const cmd of [[], ["run"], ["inspect"], ["conformance"]]) {
+    for (const cmd of [[], ["run"], ["inspect"], ["conformance"], ["new-arch"], ["new-guest"]]) {
       const io = capture();
       expect(await runCli([...cmd, "--help"], io)).toBe(0);
       expect(io.out()).toMatch(/Usage: hvkit/);
