@@ -657,7 +657,8 @@ come from.
 - [ ] The arch parts in \`src/abi.ts\`: \`struct arch_vcpu_info\`, \`struct arch_shared_info\`,
       \`struct xen_arch_domainconfig\`, each field with its doc string.
 - [ ] \`struct vcpu_guest_context\` (and the register frame it holds) as \`vcpuGuestContext\`.
-- [ ] \`publishedSizes\`: the sizes the header states (start_info, vcpu_info ...).
+- [ ] \`publishedSizes\`: the sizes the header states (start_info, vcpu_info ...); until it
+      lists one, the \`abi/published-sizes\` cells name \`dataModel.publishedSizes\`.
 ${golden}
 
 ## The guest agent (agent/, src/agent.ts)
