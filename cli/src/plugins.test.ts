@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildElf } from "@hvkit/core";
-import { runCli } from "./program.js";
-import type { CliIo } from "./cli-io.js";
+import { runHvkit as cli } from "./testing.js";
 import {
   commandPackageDir,
   discoverPluginPackages,
@@ -72,17 +71,6 @@ ${pluginExport}
   mkdirSync(join(dir, "node_modules", "@hvkit"), { recursive: true });
   symlinkSync(CORE, join(dir, "node_modules", "@hvkit", "core"), "dir");
   return dir;
-}
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (c) => void out.push(String(c)) },
-    stderr: { write: (c) => void err.push(String(c)) },
-  };
-  const status = await runCli(argv, io);
-  return { status, stdout: out.join(""), stderr: err.join("") };
 }
 
 describe("plugin discovery", () => {

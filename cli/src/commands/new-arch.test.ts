@@ -6,58 +6,21 @@
  * generated source. The generated sources typecheck against the workspace's core, pass
  * its lint rules and are laid out as prettier lays them out.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ARCH_HOOK_NAMES } from "@hvkit/core";
-import { runCli } from "../program.js";
-import type { CliIo } from "../cli-io.js";
+import type { EntryReport } from "@hvkit/conformance";
+import { filesUnder, lintProblems, readPackage, typeErrors } from "../scaffold/package-checks.js";
 import {
-  REPOSITORY_ROOT,
-  filesUnder,
-  lintProblems,
-  readPackage,
-  typeErrors,
-} from "../scaffold/package-checks.js";
+  editedCopy,
+  pluginHome,
+  runHvkit as cli,
+  useSourceCondition,
+  type CapturedRun,
+} from "../testing.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "hvkit-new-arch-"));
-// @hvkit/* resolvable from the temporary folder: a link to the workspace's packages.
-mkdirSync(join(tmp, "node_modules"));
-symlinkSync(
-  join(REPOSITORY_ROOT, "node_modules", "@hvkit"),
-  join(tmp, "node_modules", "@hvkit"),
-  "dir",
-);
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (c) => void out.push(String(c)) },
-    stderr: { write: (c) => void err.push(String(c)) },
-  };
-  const status = await runCli(argv, io);
-  return { status, stdout: out.join(""), stderr: err.join("") };
-}
-
-/** A matrix entry of `hvkit conformance --json`. */
-interface JsonEntry {
-  readonly id: string;
-  readonly test: string;
-  readonly result: string;
-  readonly message: string;
-  readonly blockedBy?: { readonly hook: string };
-}
+const tmp = pluginHome("hvkit-new-arch-");
 
 let reports = 0;
 
@@ -65,7 +28,7 @@ let reports = 0;
  * Runs `hvkit conformance --plugin <dir> --arch <arch>` (our own tests, no baseline) from
  * the TypeScript sources, as `npm run hvkit` does in a clone, and returns its entries.
  */
-async function conformance(dir: string, arch: string): Promise<JsonEntry[]> {
+async function conformance(dir: string, arch: string): Promise<EntryReport[]> {
   const json = join(dir, "..", `report-${++reports}.json`);
   const r = await cli(
     "conformance",
@@ -74,39 +37,24 @@ async function conformance(dir: string, arch: string): Promise<JsonEntry[]> {
   );
   expect(r.stderr).not.toMatch(/plugin package|internal error/);
   expect(r.status).toBe(1);
-  return (JSON.parse(readFileSync(json, "utf8")) as { entries: JsonEntry[] }).entries;
+  return (JSON.parse(readFileSync(json, "utf8")) as { entries: EntryReport[] }).entries;
 }
 
 /** The hooks that block `entries`, and the results of those no hook blocks. */
-function blocking(entries: readonly JsonEntry[]): Record<string, string[]> {
+function blocking(entries: readonly EntryReport[]): Record<string, string[]> {
   const by: Record<string, string[]> = {};
   for (const e of entries) (by[e.blockedBy?.hook ?? e.result] ??= []).push(e.test);
   return by;
 }
 
-/** A copy of package `dir` in a new folder, with `edit` applied to its file `file`. */
-function step(dir: string, name: string, file: string, edit: (text: string) => string): string {
-  const next = join(tmp, name, "arch-zz");
-  cpSync(dir, next, { recursive: true });
-  const path = join(next, file);
-  const text = readFileSync(path, "utf8");
-  const edited = edit(text);
-  expect(edited).not.toBe(text);
-  writeFileSync(path, edited);
-  return next;
-}
+/** A copy of package `dir` in a new folder `name`, with `edit` applied to its file `file`. */
+const step = (dir: string, name: string, file: string, edit: (text: string) => string): string =>
+  editedCopy(dir, join(tmp, name, "arch-zz"), file, edit);
 
 describe("hvkit new-arch", () => {
-  const savedOptions = process.env.NODE_OPTIONS;
-  beforeAll(() => {
-    // The command runs from the TypeScript sources (as `npm run hvkit` does), so --plugin
-    // loads a package's `source` export: the generated package needs no build.
-    process.env.NODE_OPTIONS = `${savedOptions ?? ""} --conditions=source`;
-  });
-  afterAll(() => {
-    if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = savedOptions;
-  });
+  // The command runs from the TypeScript sources (as `npm run hvkit` does), so --plugin
+  // loads a package's `source` export: the generated package needs no build.
+  useSourceCondition();
 
   const bad: [string, string[], RegExp][] = [
     ["an upper-case name", ["RISCV"], /arch name "RISCV" must be 1 to 23 characters: a lowercase/],
@@ -161,7 +109,7 @@ describe("hvkit new-arch", () => {
     expect(existsSync(join(tmp, "arch-yy"))).toBe(false);
   });
 
-  let written: Awaited<ReturnType<typeof cli>>;
+  let written: CapturedRun;
   beforeAll(async () => {
     written = await cli("new-arch", "zz", "--elf-machine", "0x7777", "--dir", tmp);
   });

@@ -7,21 +7,14 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { ALL_GUEST_MODES, type ArchRegistry, type Endianness, type GuestMode } from "@hvkit/core";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus } from "../exit-status.js";
 import { knownName } from "../options.js";
 import { UsageError } from "../usage-error.js";
 import { archPackageFiles, type ArchSpec } from "../scaffold/arch-package.js";
-import {
-  checkTarget,
-  hvkitVersion,
-  portNames,
-  writePackage,
-  type ScaffoldHome,
-} from "../scaffold/package-scaffold.js";
-import { isHvkitWorkspace, wireIntoWorkspace } from "../scaffold/workspace.js";
+import { portNames } from "../scaffold/package-scaffold.js";
+import { writePort } from "../scaffold/write-port.js";
 
 /** Options of `hvkit new-arch`, as parsed. */
 export interface NewArchOptions {
@@ -134,47 +127,21 @@ export function newArchCommand(
   );
   const n = portNames("arch", name, taken);
   const spec = archSpec(name, options);
-  const parent = resolve(options.dir ?? ".");
-  checkTarget(parent, n.folder);
-  const home: ScaffoldHome = {
-    workspace: isHvkitWorkspace(parent, n.folder),
-    version: hvkitVersion(),
-  };
-  const files = archPackageFiles(n, spec, home);
-  writePackage(parent, n.folder, files);
-  const out: string[] = [`wrote ${resolve(parent, n.folder)}/:`];
-  for (const f of files) out.push(`  ${f.path}`);
-  if (spec.elfMachines.length === 0)
-    out.push(
-      "",
-      `note: no --elf-machine given; the plugin boots no image until src/index.ts names it`,
-    );
-  if (home.workspace) {
-    const changes = wireIntoWorkspace(
-      parent,
-      { folder: n.folder, packageJson: files.find((f) => f.path === "package.json")!.text },
-      {
-        id: `${n.name}/*`,
-        reason: `${n.name} port scaffolded by hvkit new-arch: its hooks are loud-failing stubs`,
-      },
-    );
-    if (changes.length > 0)
-      out.push("", "changed in the workspace:", ...changes.map((c) => `  ${c}`));
-    out.push(
-      "",
-      "next:",
-      `  npm run hvkit -- conformance --arch ${n.name}   # every cell ERROR naming the hook it needs`,
-      `  then work down ${n.folder}/README.md`,
-    );
-  } else {
-    out.push(
-      "",
-      "next:",
-      `  cd ${n.folder} && npm install && npm test`,
-      `  hvkit conformance --plugin ./${n.folder} --arch ${n.name}   # every cell ERROR naming the hook it needs`,
-      `  then work down ${n.folder}/README.md`,
-    );
-  }
-  io.stdout.write(out.join("\n") + "\n");
+  const report = writePort({
+    names: n,
+    parent: options.dir ?? ".",
+    files: (home) => archPackageFiles(n, spec, home),
+    baseline: {
+      id: `${n.name}/*`,
+      reason: `${n.name} port scaffolded by hvkit new-arch: its hooks are loud-failing stubs`,
+    },
+    select: `--arch ${n.name}`,
+    firstRun: "every cell ERROR naming the hook it needs",
+    notes:
+      spec.elfMachines.length === 0
+        ? ["no --elf-machine given; the plugin boots no image until src/index.ts names it"]
+        : [],
+  });
+  io.stdout.write(report);
   return ExitStatus.OK;
 }

@@ -6,48 +6,22 @@
  * of our x86_64 hello guest, judged by the milestones). The sources typecheck, lint and are
  * laid out as prettier lays them out.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST_ADAPTER_HOOK_NAMES } from "@hvkit/core";
-import { runCli } from "../program.js";
-import type { CliIo } from "../cli-io.js";
+import { filesUnder, lintProblems, readPackage, typeErrors } from "../scaffold/package-checks.js";
 import {
   REPOSITORY_ROOT,
-  filesUnder,
-  lintProblems,
-  readPackage,
-  typeErrors,
-} from "../scaffold/package-checks.js";
+  editedCopy,
+  pluginHome,
+  runHvkit as cli,
+  useSourceCondition,
+  type CapturedRun,
+} from "../testing.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "hvkit-new-guest-"));
-mkdirSync(join(tmp, "node_modules"));
-symlinkSync(
-  join(REPOSITORY_ROOT, "node_modules", "@hvkit"),
-  join(tmp, "node_modules", "@hvkit"),
-  "dir",
-);
+const tmp = pluginHome("hvkit-new-guest-");
 const HELLO = join(REPOSITORY_ROOT, "conformance", "guests", "x86_64", "bin", "hello.elf");
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (c) => void out.push(String(c)) },
-    stderr: { write: (c) => void err.push(String(c)) },
-  };
-  const status = await runCli(argv, io);
-  return { status, stdout: out.join(""), stderr: err.join("") };
-}
 
 let reports = 0;
 
@@ -66,31 +40,16 @@ async function conformance(dir: string): Promise<[string, string, string][]> {
   return entries.map((e) => [e.id, e.result, e.message]);
 }
 
-/** A copy of package `dir` in a new folder, with `edit` applied to its `src/index.ts`. */
-function step(dir: string, name: string, edit: (text: string) => string): string {
-  const next = join(tmp, name, "guest-yy");
-  cpSync(dir, next, { recursive: true });
-  const path = join(next, "src", "index.ts");
-  const text = readFileSync(path, "utf8");
-  const edited = edit(text);
-  expect(edited).not.toBe(text);
-  writeFileSync(path, edited);
-  return next;
-}
+/** A copy of package `dir` in a new folder `name`, with `edit` applied to its `src/index.ts`. */
+const step = (dir: string, name: string, edit: (text: string) => string): string =>
+  editedCopy(dir, join(tmp, name, "guest-yy"), "src/index.ts", edit);
 
 /** Adds `members` where the generated adapter takes them. */
 const writeMembers = (members: string) => (text: string) =>
   text.replace(/( *)\/\/ Written members replace their stubs here.*\n/, `$&${members}\n`);
 
 describe("hvkit new-guest", () => {
-  const savedOptions = process.env.NODE_OPTIONS;
-  beforeAll(() => {
-    process.env.NODE_OPTIONS = `${savedOptions ?? ""} --conditions=source`;
-  });
-  afterAll(() => {
-    if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = savedOptions;
-  });
+  useSourceCondition();
 
   const bad: [string, string[], RegExp][] = [
     ["an upper-case name", ["NetBSD"], /guest adapter name "NetBSD" must be 1 to 23 characters/],
@@ -120,7 +79,7 @@ describe("hvkit new-guest", () => {
     expect(existsSync(join(tmp, "guest-ww"))).toBe(false);
   });
 
-  let written: Awaited<ReturnType<typeof cli>>;
+  let written: CapturedRun;
   beforeAll(async () => {
     written = await cli(
       "new-guest",

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import {
   ALL_GUEST_MODES,
   type ArchRegistry,
@@ -22,15 +21,8 @@ import { ExitStatus } from "../exit-status.js";
 import { knownName } from "../options.js";
 import { UsageError } from "../usage-error.js";
 import { guestPackageFiles, type GuestSpec } from "../scaffold/guest-package.js";
-import {
-  checkTarget,
-  hvkitVersion,
-  PORT_NAME,
-  portNames,
-  writePackage,
-  type ScaffoldHome,
-} from "../scaffold/package-scaffold.js";
-import { isHvkitWorkspace, wireIntoWorkspace } from "../scaffold/workspace.js";
+import { PORT_NAME, portNames } from "../scaffold/package-scaffold.js";
+import { writePort } from "../scaffold/write-port.js";
 
 /** Options of `hvkit new-guest`, as parsed. */
 export interface NewGuestOptions {
@@ -98,47 +90,23 @@ export function newGuestCommand(
   ]);
   const n = portNames("guest", name, taken);
   const spec = guestSpec(arches, options);
-  const parent = resolve(options.dir ?? ".");
-  checkTarget(parent, n.folder);
-  const home: ScaffoldHome = {
-    workspace: isHvkitWorkspace(parent, n.folder),
-    version: hvkitVersion(),
-  };
-  const files = guestPackageFiles(n, spec, home);
-  writePackage(parent, n.folder, files);
-  const out: string[] = [`wrote ${resolve(parent, n.folder)}/:`];
-  for (const f of files) out.push(`  ${f.path}`);
-  if (spec.unregistered.length > 0)
-    out.push(
-      "",
-      `note: no registered arch is called ${spec.unregistered.join(", ")}; its cells appear once a plugin provides it`,
-    );
-  if (home.workspace) {
-    const changes = wireIntoWorkspace(
-      parent,
-      { folder: n.folder, packageJson: files.find((f) => f.path === "package.json")!.text },
-      {
-        id: `*/*/${n.name}/*/guest/boot`,
-        reason: `${n.name} guest adapter scaffolded by hvkit new-guest: its members are loud-failing stubs`,
-      },
-    );
-    if (changes.length > 0)
-      out.push("", "changed in the workspace:", ...changes.map((c) => `  ${c}`));
-    out.push(
-      "",
-      "next:",
-      `  npm run hvkit -- conformance --guest ${n.name}   # its cells: UNSUPPORTED or ERROR naming a member`,
-      `  then work down ${n.folder}/README.md`,
-    );
-  } else {
-    out.push(
-      "",
-      "next:",
-      `  cd ${n.folder} && npm install && npm test`,
-      `  hvkit conformance --plugin ./${n.folder} --guest ${n.name}   # UNSUPPORTED or ERROR naming a member`,
-      `  then work down ${n.folder}/README.md`,
-    );
-  }
-  io.stdout.write(out.join("\n") + "\n");
+  const report = writePort({
+    names: n,
+    parent: options.dir ?? ".",
+    files: (home) => guestPackageFiles(n, spec, home),
+    baseline: {
+      id: `*/*/${n.name}/*/guest/boot`,
+      reason: `${n.name} guest adapter scaffolded by hvkit new-guest: its members are loud-failing stubs`,
+    },
+    select: `--guest ${n.name}`,
+    firstRun: "its cells UNSUPPORTED, or ERROR naming a member",
+    notes:
+      spec.unregistered.length > 0
+        ? [
+            `no registered arch is called ${spec.unregistered.join(", ")}; its cells appear once a plugin provides it`,
+          ]
+        : [],
+  });
+  io.stdout.write(report);
   return ExitStatus.OK;
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Endianness, GuestMode } from "@hvkit/core";
+import type { ArchPlugin } from "@hvkit/core";
 import {
   buildConfigFiles,
   fitList,
@@ -23,22 +23,16 @@ import {
 } from "./package-scaffold.js";
 
 /** What a porter knows up front about the arch (`hvkit new-arch` options). */
-export interface ArchSpec {
-  /** ELF `e_machine` values of the arch's kernels (may be empty: none known yet). */
-  readonly elfMachines: readonly number[];
-  /** ELF classes accepted. */
-  readonly elfClasses: readonly (32 | 64)[];
-  /** Byte order. */
-  readonly endianness: Endianness;
-  /** Size of `long` and pointers, in bits. */
-  readonly wordBits: 32 | 64;
-  /** Guest page sizes in bytes, the default first. */
-  readonly pageSizes: readonly number[];
-  /** The start_info magic (`xen-3.0-<abi>`). */
-  readonly startInfoMagic: string;
-  /** Guest modes, the default first. */
-  readonly modes: readonly GuestMode[];
-}
+export type ArchSpec = Pick<
+  ArchPlugin,
+  | "elfMachines"
+  | "elfClasses"
+  | "endianness"
+  | "wordBits"
+  | "pageSizes"
+  | "startInfoMagic"
+  | "modes"
+>;
 
 /** The protocol constants of the agent's mailbox (docs/guest-agent.md), for agent.S. */
 const MAILBOX_OFFSETS: readonly (readonly [string, number, string])[] = [

@@ -16,13 +16,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import * as prettier from "prettier";
 import ts from "typescript";
-
-/** The repository's root folder. */
-export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { REPOSITORY_ROOT } from "../testing.js";
 
 /** Every file under `dir`, relative to it, sorted. */
 export function filesUnder(dir: string): string[] {

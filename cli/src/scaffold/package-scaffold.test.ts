@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { archPackageFiles, type ArchSpec } from "./arch-package.js";
 import { guestPackageFiles } from "./guest-package.js";
-import { REPOSITORY_ROOT, lintProblems } from "./package-checks.js";
+import { REPOSITORY_ROOT } from "../testing.js";
+import { lintProblems } from "./package-checks.js";
 import {
   MAX_PORT_NAME,
   STANDALONE_DEV_DEPENDENCIES,

@@ -18,9 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as prettier from "prettier";
 import { findBaselineEntry, parseBaseline } from "@hvkit/conformance";
-import { runCli } from "../program.js";
-import type { CliIo } from "../cli-io.js";
-import { REPOSITORY_ROOT, lintProblems, readPackage, typeErrors } from "./package-checks.js";
+import { REPOSITORY_ROOT, runHvkit } from "../testing.js";
+import { lintProblems, readPackage, typeErrors } from "./package-checks.js";
 import { isHvkitWorkspace } from "./workspace.js";
 import { hvkitVersion } from "./package-scaffold.js";
 
@@ -41,13 +40,8 @@ function fakeWorkspace(): string {
 }
 
 async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (c) => void out.push(String(c)) },
-    stderr: { write: (c) => void out.push(String(c)) },
-  };
-  const status = await runCli(argv, io);
-  return { status, output: out.join("") };
+  const r = await runHvkit(...argv);
+  return { status: r.status, output: r.stdout + r.stderr };
 }
 
 async function laidOut(root: string, file: string): Promise<boolean> {
