@@ -239,9 +239,9 @@ function missing(member: string): never {
 /** The ${n.name} guest agent. */
 export class ${n.pascal}GuestAgent implements GuestAgent {
   /**
-   * The agent's boot image. Once agent/build.sh has built it:
-   * \`readPackageFile(new URL("../agent/agent.elf", import.meta.url), "in a clone, build it
-   * with ${n.folder}/agent/build.sh")\`.
+   * The agent's boot image. Once agent/build.sh has built it, read \`../agent/agent.elf\`
+   * (relative to this module) with \`readPackageFile\`, whose hint says how to build it, as
+   * arch-ppc's agent does; the package's "files" ship the agent folder.
    */
   get image(): Uint8Array {
     return missing("image");
@@ -369,6 +369,8 @@ describe("the ${n.name} guest agent", () => {
 `;
 }
 
+// The URL of the generated test's golden file is spelled in pieces here: written out whole,
+// the built command would seem to load that file itself (pack-install looks for such URLs).
 function layoutsTestTs(n: PortNames): string {
   return `/**
  * The ${n.name} data model against gcc: golden data from core/scripts/gen-struct-golden.sh
@@ -381,7 +383,7 @@ import { it } from "vitest";
 import { describeGoldenLayouts, readGoldenLayouts } from "@hvkit/core/testing";
 import { ${n.constant}_DATA_MODEL } from "./data-model.js";
 
-const GOLDEN = new URL("./golden/layouts.json", import.meta.url);
+const GOLDEN = new URL(${JSON.stringify("./golden/layouts.json")}, import.meta.url);
 
 if (existsSync(GOLDEN)) {
   describeGoldenLayouts(readGoldenLayouts(GOLDEN), [${n.constant}_DATA_MODEL]);
