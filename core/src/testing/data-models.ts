@@ -18,6 +18,7 @@ import {
   type ArchParts,
   type DataModel,
 } from "../structs.js";
+import { START_INFO } from "../abi/xen.js";
 
 const TEST_VCPU_ARCH = defineStruct("arch_vcpu_info", "Test arch part of vcpu_info.", {
   fault_addr: field(ulong, "A made-up per-vCPU arch register."),
@@ -53,7 +54,8 @@ const lp64 = (name: string, littleEndian: boolean): DataModel => ({
   wcSecHiInArch: false,
   archParts: LP64_PARTS,
   structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG],
-  publishedSizes: [],
+  // start_info has no arch part: 1168 bytes in any LP64 model (xen.h).
+  publishedSizes: [{ struct: START_INFO, size: 1168 }],
 });
 
 /** A little-endian LP64 test model (`test-lp64`). */
