@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { ShutdownReason } from "@hvkit/core";
+import type { GuestRun } from "@hvkit/runner";
 import type { Agent, AgentBootOptions } from "../agent.js";
 import {
   ConformanceFailure,
@@ -34,6 +36,16 @@ export class Checks {
   equal(what: string, got: Checked, want: Checked): void {
     this.count++;
     if (!same(got, want)) this.failures.push(`${what}: got ${show(got)}, want ${show(want)}`);
+  }
+
+  /**
+   * Checks that `run` ended with every domain shut down and the guest's domain with
+   * `reason` (`what` prefixes both checks' names).
+   */
+  shutdown(run: GuestRun, reason: keyof typeof ShutdownReason, what = ""): void {
+    this.equal(`${what}the run ends`, run.end, "all-shutdown");
+    const got = run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason];
+    this.equal(`${what}shutdown reason`, got, reason);
   }
 
   /** Checks a condition; `got` (if given) is shown when it fails. */

@@ -4,7 +4,7 @@
  * interrupt with MSR[RI] clear is unrecoverable; IA-64: a reflection with virtual psr.ic
  * clear panics the domain), and the hypervisor says which domain crashed.
  */
-import { ShutdownReason, AgentOp } from "@hvkit/core";
+import { AgentOp } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
 
 /** traps/fault-no-handler. */
@@ -19,12 +19,7 @@ export const faultNoHandler = agentTest({
     agent.spec.disarmTraps(agent);
     agent.begin(0, AgentOp.Illegal, []);
     const run = agent.runToEnd();
-    check.equal("the run ends", run.end, "all-shutdown");
-    check.equal(
-      "shutdown reason",
-      run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason],
-      "Crash",
-    );
+    check.shutdown(run, "Crash");
     check.that(
       `a hypervisor message says domain ${id} crashed`,
       run.hypervisorMessages.some((l) => l.includes(`domain ${id} crashed`)),

@@ -36,7 +36,6 @@ import {
   RUNSTATE_RUNNABLE,
   RUNSTATE_RUNNING,
   SchedOp,
-  ShutdownReason,
   VcpuOp,
 } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
@@ -222,11 +221,6 @@ export const vcpuOps = agentTest({
     );
     agent.begin(1, AgentOp.Hypercall, [Hypercall.vcpu_op, VcpuOp.down, 1, 0]);
     const run = agent.runToEnd();
-    check.equal("down(1) as the last vCPU up: the run ends", run.end, "all-shutdown");
-    check.equal(
-      "down(1) as the last vCPU up: shutdown reason",
-      run.shutdownReason === null ? "none" : ShutdownReason[run.shutdownReason],
-      "Poweroff",
-    );
+    check.shutdown(run, "Poweroff", "down(1) as the last vCPU up: ");
   },
 });
