@@ -19,5 +19,6 @@ export { Dr6, Dr7, mergeDr6 } from "./debug.js";
 export * from "./pv-mmu.js";
 export { BlockCache, compileBlock, type BlockFn } from "./block-compiler.js";
 export * from "./abi.js";
+export * from "./domain-config.js";
 export * from "./data-model.js";
 export * from "./memory-map.js";

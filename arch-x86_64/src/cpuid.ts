@@ -4,10 +4,15 @@
  *
  * Decisions (the interpreter covers the general-purpose integer ISA only):
  * - Vendor "GenuineIntel", family 6, model 0x0F, stepping 1; one logical CPU.
- * - Leaf 1 EDX: TSC (rdtsc on virtual time), MSR (rdmsr/wrmsr emulated by the PV layer),
- *   PAE, CX8, PGE, CMOV. No FPU, MMX, SSE or SSE2: there is no x87/SSE unit to back them,
- *   so the claim would be false (a guest compiled with -mgeneral-regs-only is fine).
+ * - Leaf 1 EDX: DE (CR4.DE: DR4/DR5 and I/O breakpoints, debugreg.ts), TSC (rdtsc on
+ *   virtual time, CR4.TSD honoured), MSR (rdmsr/wrmsr emulated by the PV layer, msr.ts),
+ *   PAE, MCE and MCA (Xen's virtual machine-check MSRs, msr.ts), CX8, PGE, CMOV. No FPU,
+ *   MMX, SSE or SSE2: there is no x87/SSE unit to back them, so the claim would be false (a
+ *   guest compiled with -mgeneral-regs-only is fine). DE, MCE and MCA are "A" features in
+ *   Xen's cpufeatureset.h: every PV guest of a host that has them sees them.
  * - Leaf 1 ECX: CX16 (cmpxchg16b) and the hypervisor bit (31), as Xen sets for PV.
+ * - Leaf 7 subleaf 0 EBX: FSGSBASE (rd/wr{fs,gs}base, enabled by the guest's CR4.FSGSBASE
+ *   as Xen's pv_make_cr4 does; an "A" feature).
  * - Leaf 0x80000001: SYSCALL, NX, LM. 0x80000008: 40 physical / 48 virtual address bits.
  * - Xen leaves (xen/include/public/arch-x86/cpuid.h, xen/arch/x86/cpuid.c): 0x40000000
  *   signature "XenVMMXenVMM" with eax = the last Xen leaf; 0x40000001 eax = version
@@ -32,6 +37,12 @@ export const XEN_HYPERCALL_MSR = 0x40000000;
 
 const BRAND = "hvkit virtual x86_64 CPU";
 
+/** Leaf 1 EDX: DE, TSC, MSR, PAE, MCE, CX8, PGE, MCA, CMOV. */
+const CPUID1_EDX =
+  (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 13) | (1 << 14) | (1 << 15);
+/** Leaf 7 subleaf 0 EBX bit 0: FSGSBASE. */
+const CPUID7_EBX_FSGSBASE = 1;
+
 /** Packs 4 ASCII characters little-endian into a register value. */
 function ascii4(s: string, at: number): number {
   let v = 0;
@@ -44,7 +55,6 @@ function ascii4(s: string, at: number): number {
  */
 export function cpuidPolicy(leaf: number, subleaf: number, out: Uint32Array): void {
   out[0] = out[1] = out[2] = out[3] = 0;
-  void subleaf;
   switch (leaf >>> 0) {
     case 0:
       out[0] = 7;
@@ -56,7 +66,10 @@ export function cpuidPolicy(leaf: number, subleaf: number, out: Uint32Array): vo
       out[0] = 0x000006f1;
       out[1] = (1 << 16) | (8 << 8); // one logical CPU, 64-byte clflush line
       out[2] = (1 << 13) | (1 << 31); // CX16, hypervisor
-      out[3] = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15);
+      out[3] = CPUID1_EDX;
+      return;
+    case 7:
+      if (subleaf === 0) out[1] = CPUID7_EBX_FSGSBASE;
       return;
     case 0x80000000:
       out[0] = 0x80000008;

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Errno, Hypercall } from "@hvkit/core";
 import { Reg, Vector } from "@hvkit/arch-x86";
+import { Cr4, setGuestCr4 } from "./ctrlreg.js";
 import { bootedPvDomain } from "./pv-test-domain.js";
 
 function setup() {
@@ -53,7 +54,7 @@ describe("set_debugreg / get_debugreg", () => {
     const io0 = 0x20402n; // G0, R/W0 = I/O
     expect(set(7, io0)).toBe(-Errno.EPERM);
     expect(get(7)).toBe(0x402n); // unchanged by the failed write
-    v.cr4De = true;
+    setGuestCr4(v, v.cr4 | Cr4.DE);
     expect(set(7, io0)).toBe(0);
     expect(get(7)).toBe(io0);
     expect(v.cpu.getDebugReg(7)).toBe(0x20400n); // the enable is emulated, not in hardware
@@ -84,7 +85,7 @@ describe("mov %drN emulated for the guest kernel", () => {
     v.cpu.setReg(Reg.RAX, 0x2000n); // DR7.GD
     expect(gp([0x0f, 0x23, 0xf8])).toBeNull();
     expect(v.cpu.rip).toBe(0x101000n);
-    v.cr4De = true;
+    setGuestCr4(v, v.cr4 | Cr4.DE);
     expect(gp([0x0f, 0x21, 0xe0])).toBeNull(); // mov %dr4, %rax
     expect(v.cpu.rip).toBe(0x102000n);
     expect(gp([0x44, 0x0f, 0x21, 0xc0])).toBeNull(); // mov %dr8, %rax
@@ -124,7 +125,7 @@ describe("mov %drN emulated for the guest kernel", () => {
     const { v, gp, set, scratch } = setup();
     v.trapAddr[Vector.DB] = 0x103000n;
     v.iopl = 0x1000; // the kernel's virtual CPL 1 may do I/O
-    v.cr4De = true;
+    setGuestCr4(v, v.cr4 | Cr4.DE);
     expect(set(1, 0x80n)).toBe(0);
     expect(set(7, 0x600408n)).toBe(0); // G1, R/W1 = I/O, LEN1 = 2 bytes
     v.cpu.setReg(Reg.RDX, 0x90n);
@@ -137,13 +138,13 @@ describe("mov %drN emulated for the guest kernel", () => {
     expect(v.machine.memory.view.getBigUint64(pa, true)).toBe(scratch + 0x102n);
   });
 
-  it("mov to %cr4 toggles DE only; read back through mov from %cr4", () => {
+  it("mov to %cr4 toggles DE; read back through mov from %cr4", () => {
     const { v, gp } = setup();
-    v.cpu.setReg(Reg.RAX, 0xa8n);
+    v.cpu.setReg(Reg.RAX, 0xa8n); // PGE | PAE | DE: PGE is not the guest's to see
     expect(gp([0x0f, 0x22, 0xe0])).toBeNull(); // mov %rax, %cr4
     expect(v.cr4De).toBe(true);
     expect(gp([0x0f, 0x20, 0xe3])).toBeNull(); // mov %cr4, %rbx
-    expect(v.cpu.getReg(Reg.RBX)).toBe(0xa8n);
+    expect(v.cpu.getReg(Reg.RBX)).toBe(0x668n); // DE and the visible PAE | MCE | OSFXSR | OSXMMEXCPT
     v.cpu.setReg(Reg.RAX, 0xa0n);
     expect(gp([0x0f, 0x22, 0xe0])).toBeNull();
     expect(v.cr4De).toBe(false);

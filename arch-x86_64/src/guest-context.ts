@@ -71,7 +71,7 @@ export function saveGuestContext(v: PvVcpu, ctx: HypercallContext, va: bigint): 
   l.set(view, 0, "kernel_sp", v.kernelSp);
   l.set(view, 0, "ctrlreg.0", BigInt(((cpu.cr0 & ~CR0_TS) | (v.cr0Ts ? CR0_TS : 0)) >>> 0));
   l.set(view, 0, "ctrlreg.2", v.cr2);
-  l.set(view, 0, "ctrlreg.4", BigInt(cpu.cr4 >>> 0));
+  l.set(view, 0, "ctrlreg.4", BigInt(v.cr4)); // the guest's view (arch.pv.ctrlreg[4])
   if (v.guestTable >= 0) l.set(view, 0, "ctrlreg.3", BigInt(v.guestTable) << 12n);
   if (v.guestTableUser >= 0) l.set(view, 0, "ctrlreg.1", BigInt(v.guestTableUser) << 12n);
   l.set(view, 0, "event_callback_eip", v.eventCallback);

@@ -30,11 +30,13 @@ import {
   updateVcpuSystemTime,
 } from "@hvkit/core";
 import {
+  checkX86DomainConfig,
   claimXenFrames,
   decodeInsn,
   e820MemoryOp,
   PV64_PAGING,
   PvMmu,
+  readX86DomainConfig,
   resolveOperands,
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
@@ -95,6 +97,13 @@ export function createX86Cpu(machine: Machine): X86Cpu {
 export interface PvDomainState extends E820DomainState {
   /** Where the builder put everything; null until the domain is built. */
   layout: PvBuildLayout | null;
+  /**
+   * XEN_X86_MSR_RELAXED from createdomain's config (Xen's `d->arch.msr_relaxed`): MSRs
+   * Xen does not handle read as 0 and take writes (dropped) instead of #GP, where the
+   * host has them (msr.ts). False for domains the host creates (Xen's
+   * `dom0-msr-relaxed` defaults to off).
+   */
+  readonly msrRelaxed: boolean;
 }
 
 /** The x86_64 PV plugin's state types: {@link PvDomainState} per domain, {@link PvVcpu} per vCPU. */
@@ -172,8 +181,17 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     return x86_64PvHypercalls();
   }
 
-  createDomainState(): PvDomainState {
-    return { layout: null, memoryMap: null };
+  createDomainState(
+    _machine: Machine<X86_64Pv>,
+    _domain: Domain<X86_64Pv>,
+    config?: DataView,
+  ): PvDomainState {
+    const msrRelaxed = config ? readX86DomainConfig(config, this.dataModel).msrRelaxed : false;
+    return { layout: null, memoryMap: null, msrRelaxed };
+  }
+
+  checkDomainConfig(config: DataView, mode: GuestMode): number {
+    return checkX86DomainConfig(config, this.dataModel, mode);
   }
 
   createVcpu(machine: Machine<X86_64Pv>, domain: Domain<X86_64Pv>, vcpu: Vcpu<X86_64Pv>): PvVcpu {

@@ -21,16 +21,20 @@ import {
   Reg,
   REG64_NAMES,
   Seg,
+  Vector,
   X86ExitReason,
   type PvMmu,
   type X86CpuApi,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "./cpuid.js";
+import { Cr4, setGuestCr4 } from "./ctrlreg.js";
+import { VcpuMsrs } from "./msr.js";
 import { saveGuestContext } from "./guest-context.js";
 import {
   bounceSyscall,
   createBounceFrame,
   handleException,
+  injectEvent,
   retireEmulated,
   Rflags,
   Selector,
@@ -93,8 +97,18 @@ export class PvVcpu implements ArchVcpu {
   iopl = 0;
   /** Guest-visible CR2: the last #PF address delivered. */
   cr2 = 0n;
+  /**
+   * The guest's view of CR4 (arch.pv.ctrlreg[4]): what `mov %cr4` reads, filtered by
+   * pv_fixup_guest_cr4 (ctrlreg.ts). Change it with `setGuestCr4`, which also loads the
+   * CPU's CR4.
+   */
+  cr4 = 0;
   /** The guest's CR4.DE (debugging extensions: DR4/DR5 invalid, I/O breakpoints allowed). */
-  cr4De = false;
+  get cr4De(): boolean {
+    return (this.cr4 & Cr4.DE) !== 0;
+  }
+  /** The vCPU's MSRs (CPUID faulting enable, virtual machine-check banks), msr.ts. */
+  readonly msrs = new VcpuMsrs();
   /** Enables of the guest's I/O breakpoints, kept out of hardware DR7 (Xen's pv.dr7_emul). */
   dr7Emul = 0;
   /** Scratch for CPUID results. */
@@ -117,7 +131,7 @@ export class PvVcpu implements ArchVcpu {
     this.cpu = cpuFactory(machine);
     const cpu = this.cpu;
     cpu.cr0 = 0x80050033; // PG | AM | WP | NE | ET | MP | PE
-    cpu.cr4 = 0x20 | 0x80; // PAE | PGE
+    setGuestCr4(this, 0); // pv_vcpu_initialise
     cpu.efer = 0x100 | 0x400 | 0x800 | 0x1; // LME | LMA | NXE | SCE
     cpu.cpl = 3;
     cpu.sel[Seg.CS] = Selector.CS64;
@@ -190,6 +204,8 @@ export class PvVcpu implements ArchVcpu {
     for (;;) {
       const reason = cpu.run(remaining < 1 ? 1 : remaining);
       retired += cpu.exit.retired;
+      // The next cpu.run counts from 0 again: keep the TSC going forward from here.
+      cpu.tscBase += cpu.exit.retired * cpu.tscPerInstruction;
       // An exit that retired nothing still uses one unit, so fault loops stay bounded.
       remaining -= cpu.exit.retired > 0 ? cpu.exit.retired : 1;
       e.retired = retired;
@@ -217,6 +233,14 @@ export class PvVcpu implements ArchVcpu {
           break;
         }
         case X86ExitReason.Cpuid: {
+          if (!this.kernelMode && this.msrs.cpuidFaulting) {
+            // CPUID faulting: #GP(0) from guest user mode (x86_emulate's cpuid; for the
+            // forced form emul-inv-op.c, at the cpuid after the prefix).
+            if (cpu.exit.forced) cpu.rip += 5n;
+            const msg = injectEvent(this, Vector.GP, 0);
+            if (msg) return this.fatal(msg);
+            break;
+          }
           const out = this.cpuidOut;
           cpuidPolicy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out);
           cpu.setReg(Reg.RAX, BigInt(out[0]));

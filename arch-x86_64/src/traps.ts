@@ -18,7 +18,6 @@ import {
   D,
   Dr6,
   mergeDr6,
-  isCanonical,
   decodeInsn,
   OpMap,
   PageType,
@@ -30,7 +29,9 @@ import {
   TABLE,
   Vector,
 } from "@hvkit/arch-x86";
+import { readCr, writeCr } from "./ctrlreg.js";
 import { emulateMovDr } from "./debugreg.js";
+import { currentTsc, readMsr, writeMsr } from "./msr.js";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 /** Flat selectors of 64-bit PV guests (xen-x86_64.h). */
@@ -326,18 +327,6 @@ export function doIret(v: PvVcpu): number | bigint {
   return rax;
 }
 
-/** Guest-visible CR0: PG | AM | WP | NE | ET | MP | PE, plus TS as the guest set it. */
-const GUEST_CR0 = 0x80050033;
-/** Guest-visible CR4: PAE | PGE. */
-const GUEST_CR4 = 0xa0;
-/** CR4.DE. */
-const CR4_DE = 0x8;
-
-const MSR_EFER = 0xc0000080;
-const MSR_FS_BASE = 0xc0000100;
-const MSR_GS_BASE = 0xc0000101;
-const MSR_SHADOW_GS_BASE = 0xc0000102;
-
 /**
  * iopl_ok (pv/emul-priv-op.c): whether the virtual IOPL admits the vCPU's virtual CPL,
  * 3 in guest user mode; in guest kernel mode 1, or 0 under VMASST_TYPE_architectural_iopl.
@@ -411,18 +400,19 @@ function emulateIoplOp(v: PvVcpu): boolean {
 }
 
 /**
- * Emulates the privileged instructions a PV kernel may execute in ring 3 (they #GP(0)):
- * `mov` from/to CR0/CR2/CR3/CR4, rdmsr/wrmsr of EFER and the segment-base MSRs, wbinvd,
- * clts, hlt. Returns true when emulated (rip advanced); false to deliver the #GP.
+ * Emulates the privileged instructions a PV kernel may execute in ring 3 (they #GP(0)),
+ * as Xen's privileged-op emulator (pv/emul-priv-op.c): `mov` from/to CR0/CR2/CR3/CR4 and
+ * `clts` (ctrlreg.ts), rdmsr/wrmsr (msr.ts), `rdtsc` and `rdtscp` when the guest's
+ * CR4.TSD makes them fault, wbinvd, hlt. Returns true when emulated (rip advanced); false
+ * to deliver the #GP(0), which is also what an instruction Xen refuses gets.
  */
 export function emulatePrivileged(v: PvVcpu): boolean {
   if (emulateIoplOp(v)) return true;
-  if (!v.kernelMode) return false;
   const cpu = v.cpu;
   const mem = v.machine.memory.bytes;
-  let va = cpu.rip;
+  const va = cpu.rip;
   const byteAt = (i: number): number => {
-    const pa = v.translate(va + BigInt(i), false);
+    const pa = cpu.translate(va + BigInt(i), false, !v.kernelMode);
     return pa < 0 ? -1 : mem[pa];
   };
   let i = 0;
@@ -432,86 +422,66 @@ export function emulatePrivileged(v: PvVcpu): boolean {
     rex = b;
     b = byteAt(++i);
   }
-  if (b === 0xf4) {
+  if (b !== 0x0f) {
+    if (b !== 0xf4 || !v.kernelMode) return false;
     cpu.rip = va + BigInt(i + 1);
     v.idleRequested = true;
     return true;
   }
-  if (b !== 0x0f) return false;
   const op = byteAt(++i);
+  // rdtsc and rdtscp fault in either guest mode when the guest set CR4.TSD; x86_emulate
+  // answers the guest kernel (ring 0 to it) and raises #GP for guest user mode.
+  if (op === 0x31 || (op === 0x01 && byteAt(i + 1) === 0xf9)) {
+    if (!v.kernelMode) return false;
+    // rdtscp first reads MSR_TSC_AUX, which the policy withholds (no RDTSCP): #GP.
+    if (op === 0x01) return false;
+    const tsc = currentTsc(v);
+    cpu.setReg(Reg.RAX, tsc & 0xffffffffn);
+    cpu.setReg(Reg.RDX, (tsc >> 32n) & 0xffffffffn);
+    cpu.rip = va + BigInt(i + 1);
+    return true;
+  }
+  if (!v.kernelMode) return false;
   switch (op) {
-    case 0x06: // clts
+    case 0x06: // clts: read_cr(0), then write_cr(0) of it without TS
       v.cr0Ts = false;
       cpu.rip = va + BigInt(i + 1);
       return true;
-    case 0x09: // wbinvd
+    case 0x09: // wbinvd: ignored for a domain that may not flush caches
       cpu.rip = va + BigInt(i + 1);
       return true;
     case 0x20: // mov %crN, reg
     case 0x22: {
+      // mov reg, %crN
       const modrm = byteAt(++i);
       if (modrm < 0) return false;
       const cr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
       const reg = ((modrm & 7) | (rex & 1 ? 8 : 0)) as Reg;
       if (op === 0x20) {
-        let val: bigint;
-        if (cr === 0) val = BigInt(GUEST_CR0 | (v.cr0Ts ? 8 : 0));
-        else if (cr === 2) val = v.cr2;
-        else if (cr === 3)
-          val = BigInt(Math.max(0, v.kernelMode ? v.guestTable : v.guestTableUser) * 4096);
-        else if (cr === 4) val = BigInt(GUEST_CR4 | (v.cr4De ? CR4_DE : 0));
-        else return false;
+        const val = readCr(v, cr);
+        if (val === null) return false;
         cpu.setReg(reg, val);
-      } else {
-        const val = cpu.getReg(reg);
-        if (cr === 0) {
-          if ((val & ~8n) !== BigInt(GUEST_CR0)) return false;
-          v.cr0Ts = (val & 8n) !== 0n;
-        } else if (cr === 2) v.cr2 = val;
-        else if (cr === 3) {
-          if (newGuestCr3(v, Number(val >> 12n)) !== 0) return false;
-        } else if (cr === 4) {
-          // DE is the one guest-controlled bit modelled (Xen's PV_CR4_GUEST_MASK).
-          if ((val & ~BigInt(CR4_DE)) !== BigInt(GUEST_CR4)) return false;
-          v.cr4De = (val & BigInt(CR4_DE)) !== 0n;
-        } else return false;
-      }
+      } else if (!writeCr(v, cr, cpu.getReg(reg))) return false;
       cpu.rip = va + BigInt(i + 1);
       return true;
     }
-    case 0x32: // rdmsr
+    case 0x32: {
+      // rdmsr
+      const val = readMsr(v, cpu.getReg32(Reg.RCX));
+      if (val === null) return false;
+      cpu.setReg(Reg.RAX, val & 0xffffffffn);
+      cpu.setReg(Reg.RDX, val >> 32n);
+      cpu.rip = va + BigInt(i + 1);
+      return true;
+    }
     case 0x30: {
       // wrmsr
-      const msr = cpu.getReg32(Reg.RCX);
-      if (op === 0x32) {
-        let val: bigint;
-        if (msr === MSR_EFER) val = 0xd01n;
-        else if (msr === MSR_FS_BASE) val = cpu.fsBase;
-        else if (msr === MSR_GS_BASE) val = cpu.gsBase;
-        else if (msr === MSR_SHADOW_GS_BASE) val = v.inactiveGsBase;
-        else return false;
-        cpu.setReg(Reg.RAX, val & 0xffffffffn);
-        cpu.setReg(Reg.RDX, val >> 32n);
-      } else {
-        const val = (BigInt(cpu.getReg32(Reg.RDX)) << 32n) | BigInt(cpu.getReg32(Reg.RAX));
-        // A non-canonical segment base faults (#GP), as the hardware's wrmsr does (XSA-193).
-        if (
-          (msr === MSR_FS_BASE || msr === MSR_GS_BASE || msr === MSR_SHADOW_GS_BASE) &&
-          !isCanonical(val)
-        )
-          return false;
-        if (msr === MSR_FS_BASE) cpu.fsBase = val;
-        else if (msr === MSR_GS_BASE) cpu.gsBase = val;
-        else if (msr === MSR_SHADOW_GS_BASE) v.inactiveGsBase = val;
-        else if (msr === MSR_EFER && val === 0xd01n) {
-          /* unchanged EFER: accepted */
-        } else return false;
-      }
+      const val = (BigInt(cpu.getReg32(Reg.RDX)) << 32n) | BigInt(cpu.getReg32(Reg.RAX));
+      if (!writeMsr(v, cpu.getReg32(Reg.RCX), val)) return false;
       cpu.rip = va + BigInt(i + 1);
       return true;
     }
     default:
-      va = cpu.rip;
       return false;
   }
 }

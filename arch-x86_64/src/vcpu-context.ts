@@ -14,8 +14,9 @@
  * (−EINVAL for a frame the domain does not own or that does not validate; what was taken
  * is released). Registers are loaded with flags masked to the architectural ones, IOPL
  * cleared and IF set; selectors with RPL 0 are moved to ring 3 (64-bit PV kernels run
- * there); the trap table, kernel stack, callbacks, FS/GS bases and CR0.TS come from the
- * context. The FPU state and the LDT are not loaded (not modelled yet).
+ * there); the trap table, kernel stack, callbacks, FS/GS bases, CR0.TS and CR4 (filtered
+ * by pv_fixup_guest_cr4) come from the context. The FPU state and the LDT are not loaded
+ * (not modelled yet).
  *
  * @module
  */
@@ -37,6 +38,7 @@ import {
   X86_64_DATA_MODEL,
 } from "@hvkit/arch-x86";
 import { FIRST_RESERVED_GDT_ENTRY } from "./hypercalls.js";
+import { setGuestCr4 } from "./ctrlreg.js";
 import { setDebugreg } from "./debugreg.js";
 import { newGuestCr3, Rflags } from "./traps.js";
 import type { X86_64Pv } from "./plugin.js";
@@ -189,7 +191,8 @@ export function initialisePvVcpu(
   v.failsafeCallback = u64("failsafe_callback_eip");
   v.syscallCallback = u64("syscall_callback_eip");
   v.syscallMasksEvents = (flags & VGCF_SYSCALL_DISABLES_EVENTS) !== 0;
-  v.cr0Ts = (u64("ctrlreg.0") & 8n) !== 0n;
+  v.cr0Ts = (u64("ctrlreg.0") & 8n) !== 0n; // only CR0.TS is the guest's
+  setGuestCr4(v, Number(u64("ctrlreg.4") & 0xffffffffn)); // pv_fixup_guest_cr4
   v.kernelMode = (flags & VGCF_IN_KERNEL) !== 0;
   cpu.fsBase = u64("fs_base");
   cpu.gsBase = v.kernelMode ? u64("gs_base_kernel") : u64("gs_base_user");

@@ -288,8 +288,14 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * stores as `domain.arch`. Called by `Machine.createDomain` once, after the domain's id,
    * privilege and mode are set and before its vCPUs are created; the domain has no memory
    * yet. Later hooks (the builder, hypercalls) fill it in.
+   *
+   * `config` is the arch part of the domain's configuration (`struct
+   * xen_arch_domainconfig` in the layout of {@link ArchPlugin.dataModel}, from byte 0) as
+   * domctl createdomain passed it, already accepted by
+   * {@link ArchPlugin.checkDomainConfig}; undefined for a domain the host creates itself
+   * (the initial domain, the built-in toolstack's domUs), which gets the arch's defaults.
    */
-  createDomainState(machine: Machine<A>, domain: Domain<A>): A["domain"];
+  createDomainState(machine: Machine<A>, domain: Domain<A>, config?: DataView): A["domain"];
 
   /** Creates the architectural state of vCPU `id` of `domain` (registers reset, not running). */
   createVcpu(machine: Machine<A>, domain: Domain<A>, vcpu: Vcpu<A>): A["vcpu"];
@@ -450,6 +456,20 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
    */
   initialiseVcpu?(ctx: HypercallContext<A>, target: Vcpu<A>, arg: bigint): number;
+
+  /**
+   * Optional. Checks the arch part of a new domain's configuration (`struct
+   * xen_arch_domainconfig` in the layout of {@link ArchPlugin.dataModel}, from byte 0 of
+   * `config`) for a domain of guest mode `mode` — Xen's `arch_sanitise_domain_config` and
+   * the checks `arch_domain_create` makes of it. Called by domctl createdomain before the
+   * domain exists (after the common checks and XSM), and by `Machine.createDomain` for a
+   * configuration a host caller passes. Reads only; returns 0, or the −errno createdomain
+   * fails with (x86: −EINVAL for unknown `misc_flags` or `emulation_flags` bits,
+   * −EOPNOTSUPP for emulated devices a PV domain cannot have). Must not throw.
+   * Fallback: every configuration is accepted (an arch whose `xen_arch_domainconfig` is
+   * empty).
+   */
+  checkDomainConfig?(config: DataView, mode: GuestMode): number;
 }
 
 /**

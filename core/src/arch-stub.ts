@@ -80,6 +80,7 @@ const HOOK_TABLE: {
   getM2p: "getM2p",
   guestAccessOk: "guestAccessOk",
   initialiseVcpu: "initialiseVcpu",
+  checkDomainConfig: "checkDomainConfig",
 };
 
 /** Every hook of {@link ArchPlugin}, required and optional, in declaration order. */

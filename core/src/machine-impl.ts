@@ -242,8 +242,9 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     mode: GuestMode;
     vcpus: number;
     id?: number;
+    archConfig?: DataView;
   }): Domain<A> {
-    const { privileged, mode, vcpus } = options;
+    const { privileged, mode, vcpus, archConfig } = options;
     let id = options.id;
     if (id === undefined) {
       while (this.domainMap.has(this.nextDomainId)) this.nextDomainId++;
@@ -263,9 +264,15 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
         `a domain needs 1 to ${MAX_VCPUS_PER_DOMAIN} vCPUs, not ${vcpus}`,
       );
     }
+    const refused = archConfig ? (this.arch.checkDomainConfig?.(archConfig, mode) ?? 0) : 0;
+    if (refused !== 0) {
+      throw new MachineConfigError(
+        `arch ${this.arch.name} refuses the domain's arch configuration (xen_arch_domainconfig): -${Errno[-refused] ?? -refused}`,
+      );
+    }
     const domain = new Domain<A>(id, privileged, mode);
     domain.eventChannels = new EventChannelTable(evtchnPortLimit(this.arch.dataModel));
-    domain.arch = this.arch.createDomainState(this, domain);
+    domain.arch = this.arch.createDomainState(this, domain, archConfig);
     this.domainMap.set(id, domain);
     this.live++;
     for (let i = 0; i < vcpus; i++) {

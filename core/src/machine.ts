@@ -115,13 +115,17 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
 
   /**
    * Creates an empty domain (no memory, `vcpus` vCPUs created through the arch plugin,
-   * all down).
+   * all down). `archConfig`, when given, is the arch part of its configuration
+   * (`struct xen_arch_domainconfig` in the arch's data model, as domctl createdomain takes
+   * it); the arch's `checkDomainConfig` must accept it, else a `MachineConfigError`
+   * says what it answered. Without it the domain gets the arch's defaults.
    */
   createDomain(options: {
     privileged: boolean;
     mode: GuestMode;
     vcpus: number;
     id?: number;
+    archConfig?: DataView;
   }): Domain<A>;
 
   /**

@@ -15,7 +15,9 @@
  *   config is checked as `sanitise_domain_config` (unknown CDF flags, grant_opts bits
  *   above the version, max_vcpus 0 or above the machine's limit, hap without hvm, an
  *   IOMMU, vmtrace or vPMU request, iommu_opts without the IOMMU flag, an HVM domain on an
- *   arch without a hardware-assisted mode → −EINVAL). The domain is created empty: no
+ *   arch without a hardware-assisted mode → −EINVAL), then XSM's domain_create, then the
+ *   arch part (`ArchPlugin.checkDomainConfig`, e.g. x86's misc_flags and emulation_flags;
+ *   its −errno), which the new domain's arch state takes (x86: msr_relaxed). The domain is created empty: no
  *   memory, max_pages 0, its vCPUs all down, paused once by the controller (as Xen: the
  *   toolstack's first unpausedomain starts it). The id is written back into `domain`.
  *   Not modelled yet: the xs_domain flag, ssidref labels, max_evtchn_port and grant
@@ -281,8 +283,16 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
   }
   const denied = machine.xsm.domainCreate(ctx.domain, l.getNumber(view, 0, c + "ssidref"));
   if (denied !== 0) return denied;
+  const archAt = l.offsetOf(c + "arch");
+  const archConfig = new DataView(
+    view.buffer,
+    view.byteOffset + archAt,
+    machine.arch.dataModel.archParts.archDomainConfig.layout(machine.arch.dataModel).size,
+  );
+  const refused = machine.arch.checkDomainConfig?.(archConfig, mode) ?? 0;
+  if (refused !== 0) return refused;
 
-  const d = machine.createDomain({ privileged: false, mode, vcpus: maxVcpus, id });
+  const d = machine.createDomain({ privileged: false, mode, vcpus: maxVcpus, id, archConfig });
   const at = l.offsetOf(c + "handle");
   d.handle.set(req.bytes.subarray(at, at + 16));
   d.controllerPauseCount = 1;
