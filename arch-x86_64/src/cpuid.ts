@@ -39,7 +39,15 @@ const BRAND = "hvkit virtual x86_64 CPU";
 
 /** Leaf 1 EDX: DE, TSC, MSR, PAE, MCE, CX8, PGE, MCA, CMOV. */
 const CPUID1_EDX =
-  (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 13) | (1 << 14) | (1 << 15);
+  (1 << 2) |
+  (1 << 4) |
+  (1 << 5) |
+  (1 << 6) |
+  (1 << 7) |
+  (1 << 8) |
+  (1 << 13) |
+  (1 << 14) |
+  (1 << 15);
 /** Leaf 7 subleaf 0 EBX bit 0: FSGSBASE. */
 const CPUID7_EBX_FSGSBASE = 1;
 

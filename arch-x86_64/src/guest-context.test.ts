@@ -86,6 +86,8 @@ describe("x86_64 saveGuestContext (arch_get_info_guest)", () => {
     expect(get("trap_ctxt.14.address")).toBe(0xffffffff80002000n);
     expect(get("trap_ctxt.13.address")).toBe(0n);
     expect(get("ctrlreg.3")).toBe(0x123000n);
+    expect(get("ctrlreg.0")).toBe(0x80050033n);
+    expect(get("ctrlreg.4")).toBe(0x660n); // the guest's view: no PGE, which the CPU has
     expect(get("ctrlreg.1")).toBe(0x456000n);
     expect(get("kernel_ss")).toBe(0xe02bn);
     expect(get("kernel_sp")).toBe(0xffffffff80009ff8n);

@@ -95,6 +95,16 @@ describe("VCPUOP_initialise (x86_64 PV)", () => {
     expect(initialise()).toBe(-Errno.EEXIST);
   });
 
+  it("loads CR0.TS and CR4 through pv_fixup_guest_cr4 (the rest of CR0 and foreign CR4 bits dropped)", () => {
+    const { v1, set, initialise } = setup();
+    set("ctrlreg.0", 0x8n);
+    set("ctrlreg.4", 0x8a8n); // UMIP | PGE | PAE | DE
+    expect(initialise()).toBe(0);
+    expect(v1.cr0Ts).toBe(true);
+    expect(v1.cr4).toBe(0x668);
+    expect(v1.cpu.cr4).toBe(0x6e0);
+  });
+
   it("loads the debug registers through set_debugreg (DR6/DR7 fixed bits applied)", () => {
     const { v1, set, initialise } = setup();
     set("debugreg.1", 0x7fff00001000n);

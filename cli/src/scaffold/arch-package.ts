@@ -591,6 +591,10 @@ const HOOK_ORDER: readonly (readonly [string, string])[] = [
   ["memoryOp", "`arch_memory_op` (or `undefined`: −ENOSYS)"],
   ["getWritableFrame", "page types for grant maps (`putWritableFrame` pairs with it)"],
   ["initialiseVcpu", "VCPUOP_initialise's `arch_set_info_guest`"],
+  [
+    "checkDomainConfig",
+    "createdomain's `xen_arch_domainconfig` (or `undefined`: every configuration accepted)",
+  ],
   ["getM2p", "the machine-to-physical table guests read (`setM2p` pairs with it)"],
   ["createGrantHostMapping", "grant maps into page tables (`replaceGrantHostMapping` undoes them)"],
   ["disassemble", "for `hvkit run --trace` and crash reports"],

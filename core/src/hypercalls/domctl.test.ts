@@ -25,6 +25,7 @@ import { DummyXsmPolicy } from "../xsm.js";
 import { TEST_LP64_LE } from "../testing/data-models.js";
 
 const L = XEN_DOMCTL.layout(TEST_LP64_LE);
+const TEST_DOMAINCONFIG_LAYOUT = TEST_LP64_LE.archParts.archDomainConfig.layout(TEST_LP64_LE);
 const buf = new StructBuffer(L.size);
 /** A second data page (read-only for some tests) and a buffer area. */
 const RO_VA = 0x20000n;
@@ -212,6 +213,38 @@ describe("domctl createdomain", () => {
     ];
     for (const f of bad) expect(call(dom0, DomctlCmd.createdomain, 0, f)).toBe(-Errno.EINVAL);
     expect([...machine.domains.keys()]).toEqual([0, 1]);
+  });
+
+  it("the arch part of the config goes to the arch's checkDomainConfig, then to createDomainState", () => {
+    const { machine, arch, dom0 } = setup();
+    const seen: string[] = [];
+    const patched = arch as unknown as {
+      checkDomainConfig: (config: DataView, mode: string) => number;
+      createDomainState: (m: unknown, d: Domain, config?: DataView) => unknown;
+    };
+    const flagsOf = (c: DataView) => TEST_DOMAINCONFIG_LAYOUT.getNumber(c, 0, "flags");
+    patched.checkDomainConfig = (c, mode) => {
+      seen.push(`check ${flagsOf(c)} ${mode}`);
+      return flagsOf(c) === 2 ? -Errno.EOPNOTSUPP : 0;
+    };
+    const create = patched.createDomainState.bind(arch);
+    patched.createDomainState = (m, d, c) => {
+      seen.push(`state ${c === undefined ? "none" : flagsOf(c)}`);
+      return create(m, d, c);
+    };
+    const before = [...machine.domains.keys()];
+    expect(call(dom0, DomctlCmd.createdomain, 0, config(1, 0, { "arch.flags": 2 }))).toBe(
+      -Errno.EOPNOTSUPP,
+    );
+    expect([...machine.domains.keys()]).toEqual(before);
+    expect(call(dom0, DomctlCmd.createdomain, 0, config(1, 0, { "arch.flags": 5 }))).toBe(0);
+    machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    expect(seen).toEqual(["check 2 pv", "check 5 pv", "check 5 pv", "state 5", "state none"]);
+    const refused = new DataView(new ArrayBuffer(8));
+    refused.setUint32(0, 2, true);
+    expect(() =>
+      machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, archConfig: refused }),
+    ).toThrow(/refuses the domain's arch configuration .*-EOPNOTSUPP/);
   });
 
   it("-EINVAL for an HVM domain on an arch without a hardware-assisted mode", () => {
