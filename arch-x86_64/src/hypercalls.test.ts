@@ -246,6 +246,11 @@ describe("CPUID policy", () => {
     expect(out[3] & (1 << 25)).toBe(0); // SSE
     expect(out[3] & 1).toBe(0); // FPU
     expect(out[2] >>> 31).toBe(1); // hypervisor
+    expect(out[3] & ((1 << 2) | (1 << 7) | (1 << 14))).toBe((1 << 2) | (1 << 7) | (1 << 14)); // DE, MCE, MCA
+    cpuidPolicy(7, 0, out);
+    expect(out[1] & 1).toBe(1); // FSGSBASE
+    cpuidPolicy(7, 1, out);
+    expect(out[1]).toBe(0);
     cpuidPolicy(0x80000001, 0, out);
     expect(out[3] & (1 << 29)).not.toBe(0); // long mode
   });
