@@ -52,6 +52,7 @@ c_guest multicall-ops multicall-ops.c
 c_guest domctl-ops domctl-ops.c
 c_guest bench-xenstore bench-xenstore.c
 c_guest domctl-domu domctl-domu.c
+c_guest privregs privregs.c traps-entry.S
 
 # Golden output of the compute guest: the same C code, run natively.
 tmp=$(mktemp -d)

@@ -267,7 +267,10 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * agent's `frameOf`/`mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
    * updated with mmu_update, as x86 PV), `pv-mmu-hashed` (a hashed page table updated
    * with H_ENTER and friends, as PowerPC), `m2p` (a machine-to-physical table guests
-   * read), `trap-table` (exceptions delivered through a set_trap_table table).
+   * read), `trap-table` (exceptions delivered through a set_trap_table table),
+   * `privileged-op-emulation` (the PV kernel runs deprivileged and the hypervisor carries
+   * out its privileged instructions as Xen does — x86: control registers and MSRs,
+   * pv/emul-priv-op.c; what the arch's own compiled `privregs` guest checks).
    */
   readonly features: readonly string[];
   /**

@@ -26,6 +26,7 @@ describe("x86_64 PV test guests", () => {
     ["traps", ShutdownReason.Poweroff],
     ["mmu", ShutdownReason.Poweroff],
     ["compute", ShutdownReason.Poweroff],
+    ["privregs", ShutdownReason.Poweroff],
   ];
   for (const [name, reason] of cases) {
     it(`${name} prints its expected output and shuts down (${ShutdownReason[reason]})`, () => {

@@ -13,6 +13,7 @@ import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { cGuest } from "./boot/c-guest.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
+import { privilegedOps } from "./traps/privileged-ops.conformance.js";
 import { hypercallPage } from "./hypercall/page.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
@@ -66,4 +67,5 @@ export const COMPILED_TESTS: readonly ConformanceTest[] = [
   consoleDomuRing,
   domctlOps,
   domctlUnprivileged,
+  privilegedOps,
 ];
