@@ -19,16 +19,8 @@
  *   misc_flags other than XEN_X86_MSR_RELAXED -EINVAL, emulation_flags other than none
  *   or the PIT -EOPNOTSUPP for PV.
  */
+#include "traps.h"
 #include "xen.h"
-
-struct regs {
-    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    u64 vector, error_code, rip, cs, rflags, rsp, ss;
-};
-
-void entry_BP(void), entry_UD(void), entry_GP(void), entry_PF(void), entry_x21(void);
-void entry_syscall(void), entry_ret2kern(void);
-unsigned long exec_user(unsigned long (*fn)(void));
 
 /* Where a probed instruction resumes after a fault, and what the fault was. */
 volatile u64 probe_fixup;

@@ -3,17 +3,7 @@
  * the software-interrupt DPL check; a user-mode round trip (iret to ring-3 user mode,
  * syscall to the registered callback, int $0x21 back).
  */
-#include "rt.h"
-
-struct regs {
-    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    u64 vector, error_code, rip, cs, rflags, rsp, ss;
-};
-
-void entry_BP(void), entry_UD(void), entry_GP(void), entry_PF(void), entry_x21(void);
-void entry_syscall(void), entry_ret2kern(void);
-unsigned long exec_user(unsigned long (*fn)(void));
-extern u64 syscall_count;
+#include "traps.h"
 
 volatile u64 pf_fixup;
 static volatile unsigned seen;
