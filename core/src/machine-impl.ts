@@ -330,6 +330,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     ft.type[mfn] = 0;
     ft.typeCount[mfn] = 0;
     ft.flags[mfn] = 0;
+    ft.released[mfn] = 0;
     domain.totPages--;
     if (mfn < this.freeHint) this.freeHint = mfn;
   }
@@ -357,6 +358,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
       ft.type[mfn] = 0;
       ft.typeCount[mfn] = 0;
       ft.flags[mfn] = 0;
+      ft.released[mfn] = 0;
       if (mfn < this.freeHint) this.freeHint = mfn;
     }
     domain.totPages = 0;
