@@ -126,6 +126,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     "pv-mmu-radix",
     "m2p",
     "trap-table",
+    "shared-info-max-pfn",
   ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;

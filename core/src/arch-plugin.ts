@@ -267,7 +267,9 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * agent's `frameOf`/`mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
    * updated with mmu_update, as x86 PV), `pv-mmu-hashed` (a hashed page table updated
    * with H_ENTER and friends, as PowerPC), `m2p` (a machine-to-physical table guests
-   * read), `trap-table` (exceptions delivered through a set_trap_table table).
+   * read), `trap-table` (exceptions delivered through a set_trap_table table),
+   * `shared-info-max-pfn` (XENMEM_maximum_gpfn answers from the `max_pfn` the guest keeps
+   * in shared_info's arch part, as x86 PV's `domain_get_maximum_gpfn`).
    */
   readonly features: readonly string[];
   /**

@@ -646,8 +646,8 @@ come from.
       magic and modes against Xen's arch header (\`xen/include/public/arch-${n.name}.h\` or the
       port's own), the psABI and the ISA manual; cite them in the plugin's comment.
 - [ ] \`features\`: add what the arch offers as it becomes true (\`hypercall-page\`, \`frames\`,
-      \`pv-mmu-radix\`, \`pv-mmu-hashed\`, \`m2p\`, \`trap-table\`); a test that needs a feature the
-      arch lacks is SKIP.
+      \`pv-mmu-radix\`, \`pv-mmu-hashed\`, \`m2p\`, \`trap-table\`, \`shared-info-max-pfn\`); a
+      test that needs a feature the arch lacks is SKIP.
 
 ## Data model (src/data-model.ts, src/abi.ts)
 
