@@ -1,7 +1,8 @@
 /**
  * `@hvkit/arch-x86`: the x86 family — one instruction table driving decoder, interpreter
  * and disassembler; paging; the PV MMU shared by 32- and 64-bit PV guests; the two x86
- * data models (x86_32, x86_64) with x86's ABI structs, and the e820 memory map.
+ * data models (x86_32, x86_64) with x86's ABI structs, the e820 memory map and PV's
+ * XENMEM_maximum_gpfn.
  *
  * @packageDocumentation
  */
@@ -22,3 +23,4 @@ export * from "./abi.js";
 export * from "./domain-config.js";
 export * from "./data-model.js";
 export * from "./memory-map.js";
+export * from "./maximum-gpfn.js";

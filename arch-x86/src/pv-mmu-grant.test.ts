@@ -33,6 +33,7 @@ function setup() {
     PV64_PAGING,
     { flushAll: (d) => flushes.push(d.id), flushVa: () => {}, invalidateCode: () => {} },
     (n) => claimXenFrames(memory, n),
+    () => {},
   );
   const d = new Domain(1, false, "pv");
   const granter = new Domain(2, false, "pv");

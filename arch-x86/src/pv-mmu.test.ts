@@ -27,6 +27,7 @@ const RW = Pte.P | Pte.RW | Pte.A | Pte.D;
 function setup(frames = 256) {
   const memory = new PhysicalMemory(4096, frames, "little");
   const flushes: string[] = [];
+  const freed: number[] = [];
   const mmu = new PvMmu(
     memory,
     PV64_PAGING,
@@ -36,13 +37,14 @@ function setup(frames = 256) {
       invalidateCode: () => {},
     },
     (n) => claimXenFrames(memory, n),
+    (mfn) => freed.push(mfn),
   );
   const d = new Domain(1, false, "pv");
   const own = (mfn: number): number => {
     memory.frameTable.owner[mfn] = d.id;
     return mfn;
   };
-  return { memory, mmu, d, own, flushes, ft: memory.frameTable };
+  return { memory, mmu, d, own, flushes, freed, ft: memory.frameTable };
 }
 
 describe("PvMmu", () => {
@@ -159,6 +161,34 @@ describe("PvMmu", () => {
     // A refused update leaves the old entry in place.
     expect(mmu.modEntry(l1 * 4096, l1 * 4096 + RW, 0, d, false)).toBe(-Errno.EBUSY);
     expect(PvMmu.frameOf(memory.read32(l1 * 4096), memory.read32(l1 * 4096 + 4))).toBe(b);
+  });
+
+  it("a frame its owner gave back is freed with its last general reference, not before", () => {
+    const { mmu, d, own, ft, freed } = setup();
+    const [l1, data, kept] = [90, 91, 92].map(own);
+    expect(mmu.getPageAndType(l1, PageType.L1, d)).toBe(0);
+    expect(mmu.modEntry(l1 * 4096, data * 4096 + RW, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(l1 * 4096 + 8, data * 4096 + P, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(l1 * 4096 + 16, kept * 4096 + P, 0, d, false)).toBe(0);
+    ft.released[data] = 1; // decrease_reservation while mapped twice
+    expect(mmu.modEntry(l1 * 4096, 0, 0, d, false)).toBe(0);
+    expect(freed).toEqual([]);
+    expect(mmu.modEntry(l1 * 4096 + 8, 0, 0, d, false)).toBe(0);
+    expect(freed).toEqual([data]);
+    // A frame still allocated is not freed when its mappings go.
+    expect(mmu.modEntry(l1 * 4096 + 16, 0, 0, d, false)).toBe(0);
+    expect(ft.refCount[kept]).toBe(0);
+    expect(freed).toEqual([data]);
+    // A refused writable mapping of a released frame drops the reference it took.
+    ft.released[kept] = 1;
+    ft.refCount[kept] = 1;
+    expect(mmu.getPageAndType(kept, PageType.L1, d)).toBe(0);
+    expect(mmu.modEntry(l1 * 4096, kept * 4096 + RW, 0, d, false)).toBe(-Errno.EBUSY);
+    expect(freed).toEqual([data]);
+    mmu.putPageAndType(kept, d);
+    expect(freed).toEqual([data]);
+    mmu.putPage(kept);
+    expect(freed).toEqual([data, kept]);
   });
 
   it("shared hypervisor frames map writable but never take a page type", () => {

@@ -145,12 +145,16 @@ export class PvMmu {
    * @param format - paging format of the guests this MMU serves.
    * @param tlb - how to keep CPU TLBs coherent.
    * @param allocXen - allocates zeroed hypervisor-owned frames (the machine's allocator).
+   * @param freeReleased - frees a frame its owner gave back while it was referenced
+   *   (`FrameTable.released`) once its last general reference is gone: the core's
+   *   `freeReleasedFrame` for the machine (Xen's `put_page` reaching zero).
    */
   constructor(
     readonly memory: PhysicalMemory,
     readonly format: PvPagingFormat,
     readonly tlb: TlbControl,
     readonly allocXen: (count: number) => number[],
+    readonly freeReleased: (mfn: number) => void,
   ) {
     this.ft = memory.frameTable;
     this.mem = memory.bytes;
@@ -232,9 +236,9 @@ export class PvMmu {
     return true;
   }
 
-  /** Drops a general reference. */
+  /** Drops a general reference; a frame given back by its owner is freed with its last. */
   putPage(mfn: number): void {
-    this.ft.refCount[mfn]--;
+    if (--this.ft.refCount[mfn] === 0 && this.ft.released[mfn] !== 0) this.freeReleased(mfn);
   }
 
   /**
@@ -371,7 +375,7 @@ export class PvMmu {
       this.ft.refCount[mfn]++;
       if (lo & Pte.RW && !shared) {
         if (this.getPageType(mfn, PageType.Writable, d) !== 0) {
-          this.ft.refCount[mfn]--;
+          this.putPage(mfn);
           return -Errno.EBUSY;
         }
       }
@@ -390,7 +394,7 @@ export class PvMmu {
     if (level === 1) {
       if (hi & PTE_HI_GNTTAB) return;
       if (lo & Pte.RW && !(this.ft.flags[mfn] & PageFlag.Shared)) this.putPageType(mfn, d);
-      this.ft.refCount[mfn]--;
+      this.putPage(mfn);
       return;
     }
     this.putPageAndType(mfn, d);

@@ -12,6 +12,7 @@
  */
 import {
   bootInfoFromStartInfo,
+  Errno,
   Hypercall,
   readPackageFile,
   START_INFO,
@@ -24,7 +25,7 @@ import {
   type GuestTrapKind,
   type RefusedVcpuContext,
 } from "@hvkit/core";
-import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "@hvkit/arch-x86";
+import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "@hvkit/arch-x86";
 
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
 const FLAT_KERNEL_CS = 0xe033;
@@ -198,7 +199,29 @@ export class X86_64GuestAgent implements GuestAgent {
       offset: layout.offsetOf(name),
       length: layout.sizeOf(name),
     }));
-    return { context, kept };
+    const variant = (changes: readonly (readonly [string, bigint])[]): Uint8Array => {
+      const copy = context.slice();
+      for (const [path, value] of changes) layout.set(new DataView(copy.buffer), 0, path, value);
+      return copy;
+    };
+    // arch_set_info_guest on an initialised vCPU: −EOPNOTSUPP unless the page tables, the
+    // GDT and the LDT are the ones it has.
+    const refused = (why: string, ...changes: (readonly [string, bigint])[]) => ({
+      why,
+      context: variant(changes),
+      errno: -Errno.EOPNOTSUPP,
+    });
+    return {
+      context,
+      kept,
+      online: variant([["flags", BigInt(VGCF_IN_KERNEL | VGCF_ONLINE)]]),
+      reloadRefused: [
+        refused("another kernel page table (CR3)", ["ctrlreg.3", (frame + 1n) << 12n]),
+        refused("a user page table it does not have", ["ctrlreg.1", frame << 12n]),
+        refused("a GDT it does not have", ["gdt_ents", 1n]),
+        refused("an LDT it does not have", ["ldt_ents", 1n], ["ldt_base", 0x10000n]),
+      ],
+    };
   }
 
   /** CR3's frame, as the agent read it at boot (Xen emulates `mov %cr3` for a PV kernel). */

@@ -23,6 +23,7 @@ import {
   computeLoadLayout,
   Errno,
   FRAME_FREE,
+  freeReleasedFrame,
   ImageError,
   ImageErrorCode,
   MemoryOp,
@@ -37,6 +38,7 @@ import {
   PV64_PAGING,
   PvMmu,
   readX86DomainConfig,
+  pvMaximumGpfn,
   resolveOperands,
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
@@ -54,7 +56,7 @@ import {
 } from "./grant-mapping.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
-import { initialisePvVcpu } from "./vcpu-context.js";
+import { resetPvVcpu, setPvVcpuContext } from "./vcpu-context.js";
 
 /** End of the read-only M2P area (RO_MPT_VIRT_END: 256 GiB after its start). */
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
@@ -134,6 +136,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     "m2p",
     "trap-table",
     "privileged-op-emulation",
+    "shared-info-max-pfn",
   ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
@@ -167,7 +170,9 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
         const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
         return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
       };
-      m = new PvMmu(machine.memory, PV64_PAGING, tlb, alloc);
+      m = new PvMmu(machine.memory, PV64_PAGING, tlb, alloc, (mfn) =>
+        freeReleasedFrame(machine, mfn),
+      );
       this.mmus.set(machine, m);
     }
     return m;
@@ -232,8 +237,17 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
   }
 
-  initialiseVcpu(ctx: HypercallContext<X86_64Pv>, target: Vcpu<X86_64Pv>, arg: bigint): number {
-    return initialisePvVcpu(ctx, target, arg);
+  setVcpuContext(
+    machine: Machine<X86_64Pv>,
+    target: Vcpu<X86_64Pv>,
+    context: DataView,
+    initialised: boolean,
+  ): number {
+    return setPvVcpuContext(machine, target, context, initialised);
+  }
+
+  resetVcpu(_machine: Machine<X86_64Pv>, target: Vcpu<X86_64Pv>): number {
+    return resetPvVcpu(target);
   }
 
   createGrantHostMapping(vcpu: Vcpu<X86_64Pv>, addr: bigint, mfn: number, flags: number): number {
@@ -294,6 +308,10 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   guestAccessOk(_domain: Domain, va: bigint): boolean {
     // Xen's __addr_ok for 64-bit PV: below the non-canonical hole or above Xen's range.
     return va < 1n << 47n || va >= HYPERVISOR_VIRT_END;
+  }
+
+  maximumGpfn(machine: Machine<X86_64Pv>, domain: Domain<X86_64Pv>): bigint {
+    return pvMaximumGpfn(machine, domain);
   }
 
   memoryOp(

@@ -297,6 +297,24 @@ export interface ForeignVcpuContext {
    * pointers Xen keeps as loaded, not those it normalises, such as flags it adds).
    */
   readonly kept: readonly VcpuContextPart[];
+  /**
+   * `context` asking for the vCPU to be online once loaded (the arch's flag, x86:
+   * VGCF_online), which `arch_set_info_guest` turns into the vCPU's being up.
+   */
+  readonly online: Uint8Array;
+  /**
+   * Variants of `context` that the arch's Xen refuses as a reload of the vCPU `context`
+   * was loaded into (domctl setvcpucontext of an initialised vCPU keeps some state fixed;
+   * x86 PV: the page tables, GDT and LDT, else −EOPNOTSUPP), each with the reason and the
+   * errno. Empty for an arch whose Xen reloads anything.
+   */
+  readonly reloadRefused: readonly ReloadRefusedVcpuContext[];
+}
+
+/** A context a reload is refused with (see {@link ForeignVcpuContext.reloadRefused}). */
+export interface ReloadRefusedVcpuContext extends RefusedVcpuContext {
+  /** The arch's Xen's answer, a negative errno (x86 PV: −EOPNOTSUPP). */
+  readonly errno: number;
 }
 
 /**

@@ -270,7 +270,9 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * read), `trap-table` (exceptions delivered through a set_trap_table table),
    * `privileged-op-emulation` (the PV kernel runs deprivileged and the hypervisor carries
    * out its privileged instructions as Xen does — x86: control registers and MSRs,
-   * pv/emul-priv-op.c; what the arch's own compiled `privregs` guest checks).
+   * pv/emul-priv-op.c; what the arch's own compiled `privregs` guest checks),
+   * `shared-info-max-pfn` (XENMEM_maximum_gpfn answers from the `max_pfn` the guest keeps
+   * in shared_info's arch part, as x86 PV's `domain_get_maximum_gpfn`).
    */
   readonly features: readonly string[];
   /**
@@ -382,6 +384,16 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
   memoryOp?(ctx: HypercallContext<A>, op: number, cmd: bigint, arg: bigint): number | bigint;
 
   /**
+   * XENMEM_maximum_gpfn's answer for `domain` (Xen's `domain_get_maximum_gpfn`): the
+   * highest guest frame number the domain uses, as the arch's Xen defines it (x86 PV:
+   * the `max_pfn` the guest keeps in shared_info's arch part, less one, and 0 while that
+   * is 0; Arm and x86 HVM: the highest frame ever mapped in the p2m). An unsigned long
+   * of the domain's width, returned as the hypercall's result. Fallback: the highest guest
+   * frame of `Domain.p2m` with a machine frame behind it (0 when none).
+   */
+  maximumGpfn?(machine: Machine<A>, domain: Domain<A>): bigint;
+
+  /**
    * Installs a grant host mapping for `vcpu`'s domain (Xen's create_grant_host_mapping):
    * machine frame `mfn` (another domain's, granted) becomes visible at `addr`. `flags`
    * are the map's GNTMAP_* flags: readonly → no write access; application_map → also
@@ -445,20 +457,39 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
   guestAccessOk?(domain: Domain<A>, va: bigint, bytes: bigint): boolean;
 
   /**
-   * VCPUOP_initialise's arch step (Xen's `arch_set_info_guest` on a vCPU never
-   * initialised): reads the arch's `vcpu_guest_context` at guest virtual address `arg`
-   * through `ctx.vcpu` (the guest-memory door), validates it and loads it into `target`:
-   * registers and program counter, the page-table base (taking the references the arch's
-   * MMU takes for a new base pointer), kernel stack, trap table and callbacks. `target`
-   * stays down (VCPUOP_up starts it). The core calls it only for a vCPU that is not
-   * initialised: of the caller's domain with a vcpu_info (VCPUOP_initialise), or of
-   * another, non-running domain when the control domain calls domctl setvcpucontext (the
-   * context is read from the caller, references are taken for `target.domain`). Returns 0; −EFAULT when the
-   * context cannot be read; −EINVAL for one the arch refuses (leaving `target` as it
-   * was); another −errno where the arch's Xen has one. Must not throw.
-   * Fallback: −ENOSYS (the arch cannot start secondary vCPUs).
+   * Xen's `arch_set_info_guest`: loads `context` — the arch's `vcpu_guest_context`, laid
+   * out as {@link DataModel.vcpuGuestContext} and already copied from the caller by the
+   * core — into `target`. Called by VCPUOP_initialise (the caller's own domain, `target`
+   * not initialised and with a vcpu_info) and by domctl setvcpucontext (the control domain
+   * loading a vCPU of another domain, which is not running; references are taken for
+   * `target.domain`). `initialised` is Xen's `is_initialised` of `target`:
+   * - false: validate and load everything — registers and program counter, the
+   *   page-table base (with the references the arch's MMU takes for a new base pointer),
+   *   kernel stack, trap table, callbacks; on a refusal nothing the vCPU holds changes.
+   * - true (domctl only): a reload as the arch's Xen allows it (x86 PV: registers,
+   *   callbacks and the like, while the page tables and descriptor tables stay as they are,
+   *   else −EOPNOTSUPP).
+   * Returns −EINVAL for a context the arch refuses, another −errno where the arch's Xen
+   * has one, or on success the {@link VcpuContextRun} the context asks for (the core
+   * applies it for domctl setvcpucontext). Must not throw.
+   * Fallback: VCPUOP_initialise is −ENOSYS and setvcpucontext −EOPNOTSUPP (the arch
+   * cannot start secondary vCPUs).
    */
-  initialiseVcpu?(ctx: HypercallContext<A>, target: Vcpu<A>, arg: bigint): number;
+  setVcpuContext?(
+    machine: Machine<A>,
+    target: Vcpu<A>,
+    context: DataView,
+    initialised: boolean,
+  ): number;
+
+  /**
+   * Xen's `arch_vcpu_reset`, for domctl setvcpucontext with a null context: drops what
+   * `target`'s loaded context holds (x86 PV: the GDT frames and the page-table base
+   * references), leaving it as if never initialised. `target` is of another domain and is
+   * not running. Returns 0 or −errno. Fallback: an initialised vCPU cannot be reset
+   * (−EOPNOTSUPP); one never initialised holds nothing and resets without the hook.
+   */
+  resetVcpu?(machine: Machine<A>, target: Vcpu<A>): number;
 
   /**
    * Optional. Checks the arch part of a new domain's configuration (`struct
@@ -473,6 +504,18 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * empty).
    */
   checkDomainConfig?(config: DataView, mode: GuestMode): number;
+}
+
+/**
+ * What a `vcpu_guest_context` asks of the vCPU once {@link ArchPlugin.setVcpuContext} has
+ * loaded it: Xen's `VGCF_online` (x86: bit 5 of `flags`), which `arch_set_info_guest`
+ * turns into clearing or setting the vCPU's `_VPF_down`.
+ */
+export enum VcpuContextRun {
+  /** The vCPU is down (the flag clear; arches without one always say this). */
+  Down = 0,
+  /** The vCPU is online. */
+  Online = 1,
 }
 
 /**

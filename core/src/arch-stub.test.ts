@@ -40,7 +40,9 @@ describe("createStubArchPlugin", () => {
         "createVcpu",
         "guestAgent",
         "memoryOp",
-        "initialiseVcpu",
+        "setVcpuContext",
+        "resetVcpu",
+        "maximumGpfn",
       ]),
     );
   });

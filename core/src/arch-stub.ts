@@ -72,6 +72,7 @@ const HOOK_TABLE: {
   vmAssistTypes: "vmAssistTypes",
   xenFeatures: "xenFeatures",
   memoryOp: "memoryOp",
+  maximumGpfn: "maximumGpfn",
   createGrantHostMapping: "createGrantHostMapping",
   replaceGrantHostMapping: "replaceGrantHostMapping",
   getWritableFrame: "getWritableFrame",
@@ -79,7 +80,8 @@ const HOOK_TABLE: {
   setM2p: "setM2p",
   getM2p: "getM2p",
   guestAccessOk: "guestAccessOk",
-  initialiseVcpu: "initialiseVcpu",
+  setVcpuContext: "setVcpuContext",
+  resetVcpu: "resetVcpu",
   checkDomainConfig: "checkDomainConfig",
 };
 

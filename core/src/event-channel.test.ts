@@ -18,6 +18,7 @@ import {
   evtchnSend,
   evtchnSendVirq,
   evtchnUnmask,
+  MAX_EVTCHN_PORT_UNLIMITED,
   PortState,
 } from "./event-channel.js";
 import type { HvMachine } from "./machine-impl.js";
@@ -66,6 +67,25 @@ describe("event-channel port limits", () => {
     expect(evtchnBindInterdomain(machine, a, DomId.SELF, 5)).toBe(-Errno.ENOSPC);
     expect(evtchnClose(machine, a, 700)).toBe(0);
     expect(evtchnBindIpi(machine, a, 1)).toBe(700);
+  });
+
+  it("max_evtchn_port caps the ports handed out: -ENOSPC above it; ports of the bucket above it are valid but free", () => {
+    const { machine, a, b } = setup();
+    expect(a.eventChannels.maxPort).toBe(MAX_EVTCHN_PORT_UNLIMITED);
+    a.eventChannels.maxPort = 2;
+    expect(evtchnBindIpi(machine, a, 0)).toBe(1);
+    expect(evtchnAllocUnbound(machine, a, b.id)).toBe(2);
+    expect(evtchnBindIpi(machine, a, 0)).toBe(-Errno.ENOSPC);
+    expect(evtchnBindInterdomain(machine, a, b.id, 1)).toBe(-Errno.ENOSPC);
+    expect(a.eventChannels.ensure(3)).toBe(false);
+    expect(a.eventChannels.isValid(63)).toBe(true);
+    expect(evtchnClose(machine, a, 63)).toBe(-Errno.EINVAL);
+    // A port freed below the cap is handed out again.
+    expect(evtchnClose(machine, a, 1)).toBe(0);
+    expect(evtchnBindIpi(machine, a, 0)).toBe(1);
+    // Port 0 stays reserved even with a cap of 0.
+    b.eventChannels.maxPort = 0;
+    expect(evtchnAllocUnbound(machine, b, a.id)).toBe(-Errno.ENOSPC);
   });
 });
 

@@ -39,6 +39,12 @@ import type { Vcpu } from "./vcpu.js";
  */
 export const EVTCHNS_PER_BUCKET = 64;
 
+/**
+ * `max_evtchn_port` of a domain without a cap: INT_MAX, what `evtchn_init` makes of the
+ * −1 Xen gives its dom0 (`min(max_port, INT_MAX)`).
+ */
+export const MAX_EVTCHN_PORT_UNLIMITED = 0x7fffffff;
+
 /** Number of VIRQ numbers (`NR_VIRQS`, xen.h); bind_virq rejects others with −EINVAL. */
 export const NR_VIRQS = 24;
 
@@ -125,6 +131,14 @@ export class EventChannelTable {
   polling = new Uint8Array(0);
   /** Per-vCPU poll timeout timers, made on first use. */
   readonly pollTimers: (Timer | undefined)[] = [];
+  /**
+   * The highest port number the domain may allocate (Xen's `d->max_evtchn_port`): the
+   * `max_evtchn_port` of XEN_DOMCTL_createdomain, capped at INT_MAX (`evtchn_init`).
+   * A domain created without that domctl has no cap of its own, as Xen's dom0 (whose
+   * `max_evtchn_port` is −1); the 2-level ABI's {@link EventChannelTable.limit} still
+   * applies.
+   */
+  maxPort = MAX_EVTCHN_PORT_UNLIMITED;
 
   /**
    * @param limit - number of valid port numbers for the guest's ABI
@@ -156,11 +170,13 @@ export class EventChannelTable {
 
   /**
    * Allocates buckets until `port` is valid, for a binding operation about to use it.
-   * Returns false when `port` is at or beyond {@link EventChannelTable.limit} (the
-   * caller fails with −ENOSPC or −EINVAL as the operation specifies).
+   * Returns false when `port` is at or beyond {@link EventChannelTable.limit} or above
+   * {@link EventChannelTable.maxPort} (`evtchn_allocate_port`'s −ENOSPC).
    */
   ensure(port: number): boolean {
-    if (!Number.isInteger(port) || port < 0 || port >= this.limit) return false;
+    if (!Number.isInteger(port) || port < 0 || port >= this.limit || port > this.maxPort) {
+      return false;
+    }
     if (port < this.state.length) return true;
     const size = Math.min(
       this.limit,
@@ -471,11 +487,15 @@ export function evtchnIsPolling(vcpu: Vcpu): boolean {
 // ---------------------------------------------------------------------------------------
 // Operations
 
-/** Xen's `get_free_port`: the lowest free port, growing the table; −EINVAL dying, −ENOSPC full. */
+/**
+ * Xen's `get_free_port`: the lowest free port up to the domain's `max_evtchn_port`,
+ * growing the table; −EINVAL dying, −ENOSPC full (every port up to the cap in use, or
+ * the 2-level ABI's limit reached: `evtchn_allocate_port`).
+ */
 function getFreePort(domain: Domain): number {
   if (domain.state === DomainState.Dying) return -Errno.EINVAL;
   const table = domain.eventChannels;
-  for (let port = 0; port < table.limit; port++) {
+  for (let port = 0; port < table.limit && port <= table.maxPort; port++) {
     if (port < table.state.length) {
       if (table.state[port] === PortState.Free) return port;
       continue;

@@ -337,6 +337,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     ft.type[mfn] = 0;
     ft.typeCount[mfn] = 0;
     ft.flags[mfn] = 0;
+    ft.released[mfn] = 0;
     domain.totPages--;
     if (mfn < this.freeHint) this.freeHint = mfn;
   }
@@ -364,6 +365,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
       ft.type[mfn] = 0;
       ft.typeCount[mfn] = 0;
       ft.flags[mfn] = 0;
+      ft.released[mfn] = 0;
       if (mfn < this.freeHint) this.freeHint = mfn;
     }
     domain.totPages = 0;

@@ -157,9 +157,9 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
   allocExtent(domain: Domain<A>, order: number, limit: number, noRefcount?: boolean): number;
 
   /**
-   * Gives machine frame `mfn`, owned by `domain`, back to the free pool: owner, counts
-   * and flags cleared, `domain.totPages` decremented. The caller has checked that nothing
-   * references it. Does nothing for a frame `domain` does not own.
+   * Gives machine frame `mfn`, owned by `domain`, back to the free pool: owner, counts,
+   * flags and `released` cleared, `domain.totPages` decremented. The caller has checked
+   * that nothing references it. Does nothing for a frame `domain` does not own.
    */
   freeFrame(domain: Domain<A>, mfn: number): void;
 

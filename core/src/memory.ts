@@ -31,6 +31,13 @@ export class FrameTable {
   readonly typeCount: Int32Array;
   /** Arch-defined flag bits (e.g. pinned, validated). */
   readonly flags: Int32Array;
+  /**
+   * 1 when the owner gave the frame back (decrease_reservation) while references to it
+   * remained: Xen's `PGC_allocated` cleared. The frame stays the owner's, counted in its
+   * `totPages` and reachable through those references, until the last general reference
+   * goes; then it returns to the free pool (`putFrame` in p2m.ts).
+   */
+  readonly released: Uint8Array;
 
   /** @param frames - number of machine frames. */
   constructor(readonly frames: number) {
@@ -39,6 +46,7 @@ export class FrameTable {
     this.type = new Int32Array(frames);
     this.typeCount = new Int32Array(frames);
     this.flags = new Int32Array(frames);
+    this.released = new Uint8Array(frames);
   }
 }
 

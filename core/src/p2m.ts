@@ -9,10 +9,12 @@
  * invariant checks read). A translated guest's p2m is the real one. The M2P lives in
  * the arch when it has one guests can see (`ArchPlugin.setM2p`), else here.
  *
- * Frames are refused back while anything references them (general or type references
- * in the `FrameTable`: a mapping, a page-table use, a grant mapping). Xen instead drops
- * the allocation reference and frees the frame when the last reference goes; hvkit has
- * no deferred free, so it keeps the frame and fails the extent.
+ * A frame given back while something still references it (a mapping, a page-table use,
+ * a grant mapping: general or type references in the `FrameTable`) leaves the physmap at
+ * once but is freed only with its last reference, as Xen's `guest_remove_page` drops the
+ * page's allocation reference and `put_page` frees it at zero: until then it stays the
+ * domain's (`FrameTable.released`), counted in its `totPages` (Xen adjusts `tot_pages`
+ * in `free_domheap_pages`). Every general reference is dropped through {@link putFrame}.
  *
  * @module
  */
@@ -100,8 +102,8 @@ export function sharedXenFrame(domain: Domain, mfn: number): boolean {
 
 /**
  * True when `domain` owns `mfn`, nothing references it and it is not a hypervisor frame
- * shared with the domain (Xen's steal_page refuses xenheap pages), so it may be given
- * back or exchanged.
+ * shared with the domain, so XENMEM_exchange may take it (Xen's steal_page: only the
+ * allocation reference held, no xenheap page).
  */
 export function frameReleasable(machine: Machine, domain: Domain, mfn: number): boolean {
   const ft = machine.memory.frameTable;
@@ -117,9 +119,12 @@ export function frameReleasable(machine: Machine, domain: Domain, mfn: number): 
 
 /**
  * Gives machine frame `mfn` of `domain` back (Xen's guest_remove_page on a frame): its
- * p2m slot (when it still points here) and its M2P entry are cleared and the frame is
- * freed. Returns 0; −EINVAL for a frame number past the end of memory; −ENXIO for a
- * frame the domain does not own; −EBUSY while something references it.
+ * p2m slot (when it still points here) and its M2P entry are cleared and the frame's
+ * allocation is dropped — freed now when nothing references it, else marked
+ * `FrameTable.released` and freed by {@link putFrame} with its last reference. A frame
+ * already given back but still referenced is given back again without error, as Xen's
+ * `get_page` still succeeds on it. Returns 0; −EINVAL for a frame number past the end of
+ * memory; −ENXIO for a frame the domain does not own.
  *
  * A grant-table frame is only unhooked from the p2m and M2P and stays the grant
  * table's: in Xen, guest_remove_page drops the page's allocation reference, but
@@ -131,11 +136,32 @@ export function releaseFrame(machine: Machine, domain: Domain, mfn: number): num
   const ft = machine.memory.frameTable;
   if (!Number.isSafeInteger(mfn) || mfn < 0 || mfn >= ft.frames) return -Errno.EINVAL;
   if (ft.owner[mfn] !== domain.id) return -Errno.ENXIO;
-  const special = sharedXenFrame(domain, mfn);
-  if (!special && !frameReleasable(machine, domain, mfn)) return -Errno.EBUSY;
   const pfn = m2pGet(machine, mfn);
   if (pfn >= 0 && p2mGet(domain, pfn) === mfn) domain.p2m[pfn] = -1;
   m2pSet(machine, mfn, -1);
-  if (!special) machine.freeFrame(domain, mfn);
+  if (sharedXenFrame(domain, mfn)) return 0;
+  if (ft.refCount[mfn] === 0 && ft.typeCount[mfn] === 0) machine.freeFrame(domain, mfn);
+  else ft.released[mfn] = 1;
   return 0;
+}
+
+/**
+ * Drops one general reference on machine frame `mfn` (Xen's `put_page`). When it was the
+ * last and the owner has given the frame back ({@link releaseFrame} while it was still
+ * referenced), the frame goes back to the free pool now.
+ */
+export function putFrame(machine: Machine, mfn: number): void {
+  const ft = machine.memory.frameTable;
+  if (--ft.refCount[mfn] === 0 && ft.released[mfn] !== 0) freeReleasedFrame(machine, mfn);
+}
+
+/**
+ * Frees a frame its owner gave back (`FrameTable.released`) whose last general
+ * reference has just gone: Xen's `free_domheap_page` from `put_page`, which also takes
+ * it off the owner's `tot_pages`. For an arch that counts references itself (its PV MMU)
+ * and calls this at zero.
+ */
+export function freeReleasedFrame(machine: Machine, mfn: number): void {
+  const owner = machine.domains.get(machine.memory.frameTable.owner[mfn]);
+  if (owner !== undefined) machine.freeFrame(owner, mfn);
 }

@@ -589,8 +589,10 @@ const HOOK_ORDER: readonly (readonly [string, string])[] = [
   ["buildDomain", "the domain builder: memory, start_info or device tree, entry state"],
   ["guestAccessOk", "Xen's `access_ok` (or `undefined`: every address goes to the MMU)"],
   ["memoryOp", "`arch_memory_op` (or `undefined`: −ENOSYS)"],
+  ["maximumGpfn", "`domain_get_maximum_gpfn` (or `undefined`: the highest populated frame)"],
   ["getWritableFrame", "page types for grant maps (`putWritableFrame` pairs with it)"],
-  ["initialiseVcpu", "VCPUOP_initialise's `arch_set_info_guest`"],
+  ["setVcpuContext", "`arch_set_info_guest`: VCPUOP_initialise and domctl setvcpucontext"],
+  ["resetVcpu", "`arch_vcpu_reset`: setvcpucontext with a null context"],
   [
     "checkDomainConfig",
     "createdomain's `xen_arch_domainconfig` (or `undefined`: every configuration accepted)",
@@ -648,8 +650,8 @@ come from.
       magic and modes against Xen's arch header (\`xen/include/public/arch-${n.name}.h\` or the
       port's own), the psABI and the ISA manual; cite them in the plugin's comment.
 - [ ] \`features\`: add what the arch offers as it becomes true (\`hypercall-page\`, \`frames\`,
-      \`pv-mmu-radix\`, \`pv-mmu-hashed\`, \`m2p\`, \`trap-table\`, \`privileged-op-emulation\`); a
-      test that needs a feature the arch lacks is SKIP.
+      \`pv-mmu-radix\`, \`pv-mmu-hashed\`, \`m2p\`, \`trap-table\`, \`privileged-op-emulation\`,
+      \`shared-info-max-pfn\`); a test that needs a feature the arch lacks is SKIP.
 
 ## Data model (src/data-model.ts, src/abi.ts)
 

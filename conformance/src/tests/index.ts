@@ -32,6 +32,7 @@ import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
+import { memoryMaximumGpfn } from "./memory/maximum-gpfn.conformance.js";
 import { vcpuIpiPingpong } from "./vcpu/ipi-pingpong.conformance.js";
 import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { vcpuRegisterVcpuInfo } from "./vcpu/register-vcpu-info.conformance.js";
@@ -69,6 +70,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantInterdomain,
   memoryBalloon,
   memoryOps,
+  memoryMaximumGpfn,
   vcpuIpiPingpong,
   vcpuOps,
   vcpuRegisterVcpuInfo,

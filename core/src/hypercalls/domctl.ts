@@ -20,8 +20,9 @@
  *   its −errno), which the new domain's arch state takes (x86: msr_relaxed). The domain is created empty: no
  *   memory, max_pages 0, its vCPUs all down, paused once by the controller (as Xen: the
  *   toolstack's first unpausedomain starts it). The id is written back into `domain`.
- *   Not modelled yet: the xs_domain flag, ssidref labels, max_evtchn_port and grant
- *   limits (accepted, not applied), a shared_info page for the new domain
+ *   `max_evtchn_port` caps the ports the domain may allocate (`evtchn_init`; above it
+ *   get_free_port is −ENOSPC). Not modelled yet: the xs_domain flag, ssidref labels and
+ *   grant limits (accepted, not applied), a shared_info page for the new domain
  *   (getdomaininfo reports shared_info_frame 0 until one exists).
  * - destroydomain: the domain's frames go back to the free pool and its id is forgotten
  *   (later calls naming it → −ESRCH). A domain cannot destroy itself (−EINVAL).
@@ -38,14 +39,17 @@
  *   below tot_pages is allowed (the domain may only shrink).
  * - max_vcpus: vCPUs are created with the domain, so this only checks `max` equals their
  *   number (−EINVAL otherwise, or on oneself).
- * - setvcpucontext: −EINVAL on oneself or for a vCPU id out of range. For a vCPU never
- *   initialised (Xen's `is_initialised`, kept in `vcpuTimers(...).initialised`) the arch
- *   loads the context (`ArchPlugin.initialiseVcpu`, the hook VCPUOP_initialise uses, with
- *   every reference taken for the target domain; −EOPNOTSUPP without it) and the vCPU
- *   stays down until it is brought up; a null `ctxt` is then a no-op. For an initialised
- *   vCPU both the reset (null `ctxt`) and a reload are −EOPNOTSUPP for now: they need an
- *   arch hook that drops its page-table references (Xen's vcpu_reset; Xen itself allows a
- *   reload only with unchanged page tables and descriptor tables, else −EOPNOTSUPP).
+ * - setvcpucontext: −EINVAL on oneself or for a vCPU id out of range. A null `ctxt` is
+ *   Xen's `vcpu_reset`: the arch drops what the loaded context holds
+ *   (`ArchPlugin.resetVcpu`; an initialised vCPU without the hook −EOPNOTSUPP) and the
+ *   vCPU is down, not polling and no longer initialised (getvcpucontext −ENODATA). Else the
+ *   context is copied in (−EFAULT) and the arch applies it (`ArchPlugin.setVcpuContext`,
+ *   the hook VCPUOP_initialise uses, every reference taken for the target domain;
+ *   −EOPNOTSUPP without it): a vCPU never initialised gets everything; an initialised one
+ *   a reload as the arch's Xen allows (x86 PV: with unchanged page tables and descriptor
+ *   tables, else −EOPNOTSUPP). On success the vCPU is up or down as the context's online
+ *   flag says (`arch_set_info_guest`'s end, then `domain_unpause` wakes it); whether it
+ *   runs is then up to the domain's pause count.
  * - getvcpucontext: −EINVAL for an id out of range or the calling vCPU, −ENODATA for a
  *   vCPU never initialised, −EOPNOTSUPP without `ArchVcpu.saveGuestContext`; else the
  *   arch writes `vcpu_guest_context` to `ctxt`.
@@ -73,11 +77,18 @@ import type { GuestMode } from "../arch-plugin.js";
 import { NS_PER_INSTRUCTION } from "../clock.js";
 import { DomId, DomainState, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
+import { MAX_EVTCHN_PORT_UNLIMITED } from "../event-channel.js";
 import { readGuestStruct, StructBuffer, writeGuestStruct, writeGuestU64 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
 import type { StructLayout } from "../structs.js";
 import { vcpuTimers } from "../time.js";
+import {
+  canSetVcpuContext,
+  readVcpuContext,
+  resetVcpu,
+  setVcpuContext,
+} from "../vcpu-lifecycle.js";
 import { VcpuState } from "../vcpu.js";
 
 /** The most vCPUs createdomain accepts (the machine's limit, `MAX_VCPUS_PER_DOMAIN`). */
@@ -182,7 +193,7 @@ function command(ctx: HypercallContext, l: StructLayout, cmd: number, d: Domain)
     }
 
     case DomctlCmd.setvcpucontext:
-      return setVcpuContext(ctx, l, d);
+      return setVcpuContextOp(ctx, l, d);
 
     case DomctlCmd.getvcpucontext: {
       const id = l.getNumber(view, 0, "u.vcpucontext.vcpu");
@@ -295,28 +306,28 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
   const d = machine.createDomain({ privileged: false, mode, vcpus: maxVcpus, id, archConfig });
   const at = l.offsetOf(c + "handle");
   d.handle.set(req.bytes.subarray(at, at + 16));
+  // evtchn_init: d->max_evtchn_port = min(config->max_evtchn_port, INT_MAX).
+  d.eventChannels.maxPort = Math.min(
+    l.getNumber(view, 0, c + "max_evtchn_port"),
+    MAX_EVTCHN_PORT_UNLIMITED,
+  );
   d.controllerPauseCount = 1;
   d.state = DomainState.Paused;
   l.set(view, 0, "domain", id);
   return COPYBACK;
 }
 
-function setVcpuContext(ctx: HypercallContext, l: StructLayout, d: Domain): number {
+function setVcpuContextOp(ctx: HypercallContext, l: StructLayout, d: Domain): number {
+  const { machine } = ctx;
   const view = req.view;
   const v = d.vcpus[l.getNumber(view, 0, "u.vcpucontext.vcpu")];
   if (d === ctx.domain || v === undefined) return -Errno.EINVAL;
   const ptr = l.getBigInt(view, 0, "u.vcpucontext.ctxt");
-  const t = vcpuTimers(ctx.machine, v);
-  // Resetting or reloading an initialised vCPU would have to drop the references its
-  // page tables and descriptor tables hold (Xen's vcpu_reset / the "unchanged tables"
-  // path of arch_set_info_guest): no arch hook for that yet.
-  if (t.initialised) return -Errno.EOPNOTSUPP;
-  if (ptr === 0n) return 0;
-  const hook = ctx.machine.arch.initialiseVcpu;
-  if (hook === undefined) return -Errno.EOPNOTSUPP;
-  const rc = hook.call(ctx.machine.arch, ctx, v, ptr);
-  if (rc === 0) t.initialised = true;
-  return rc;
+  if (ptr === 0n) return resetVcpu(machine, v);
+  if (!canSetVcpuContext(machine)) return -Errno.EOPNOTSUPP;
+  const context = readVcpuContext(ctx, ptr);
+  if (typeof context === "number") return context;
+  return setVcpuContext(machine, v, context, true);
 }
 
 function getMemList(ctx: HypercallContext, l: StructLayout, d: Domain): number {

@@ -77,7 +77,7 @@ import {
 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
 import type { Machine } from "../machine.js";
-import { m2pSet, physmapAdd } from "../p2m.js";
+import { m2pSet, physmapAdd, putFrame } from "../p2m.js";
 import type { StructDef, StructLayout } from "../structs.js";
 
 export { INITIAL_NR_GRANT_FRAMES, MAX_GRANT_FRAMES, grantTableFrame } from "../grant-table.js";
@@ -112,10 +112,6 @@ function getPagedFrame(machine: Machine, rd: Domain, gfn: number): number {
   if (!Number.isInteger(mfn) || mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== rd.id) return -1;
   ft.refCount[mfn]++;
   return mfn;
-}
-
-function putPage(machine: Machine, mfn: number): void {
-  machine.memory.frameTable.refCount[mfn]--;
 }
 
 function getWritable(machine: Machine, mfn: number): boolean {
@@ -330,7 +326,7 @@ function mapOne(ctx: HypercallContext, layout: StructLayout): void {
   if (rc !== GrantStatus.okay) {
     if (hostMapped) machine.arch.replaceGrantHostMapping?.(ctx.vcpu, hostAddr, mfn, 0n, flags);
     while (typecnt-- > 0) putWritable(machine, mfn);
-    while (refcnt-- > 0) putPage(machine, mfn);
+    while (refcnt-- > 0) putFrame(machine, mfn);
     act.pin -= pinIncr;
     reduceStatusForPin(machine, rgt, ref, act, readonly);
     return setStatusField(rc);
@@ -409,12 +405,12 @@ function unmapOne(ctx: HypercallContext, layout: StructLayout, replace: boolean)
   const readonly = (flags & GNTMAP_READONLY) !== 0;
   if (done & GNTMAP_DEVICE_MAP) {
     if (!readonly) putWritable(machine, mfn);
-    putPage(machine, mfn);
+    putFrame(machine, mfn);
     if (act) act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
   }
   if (done & GNTMAP_HOST_MAP) {
     if (!readonly) putWritable(machine, mfn);
-    putPage(machine, mfn);
+    putFrame(machine, mfn);
     if (act) act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
   }
   if (done && act && rgt) reduceStatusForPin(machine, rgt, ref, act, readonly);
@@ -484,7 +480,7 @@ function acquireForCopy(
       act.domid = ldom;
       act.mfn = mfn;
     } else if (act.mfn !== mfn) {
-      putPage(machine, mfn);
+      putFrame(machine, mfn);
       reduceStatusForPin(machine, rgt, gref, act, readonly);
       return GrantStatus.general_error;
     }
@@ -514,7 +510,7 @@ function releaseEnd(machine: Machine, end: CopyEnd, readonly: boolean): void {
     }
   }
   if (end.haveType) putWritable(machine, end.mfn);
-  if (end.mfn >= 0) putPage(machine, end.mfn);
+  if (end.mfn >= 0) putFrame(machine, end.mfn);
   end.haveGrant = false;
   end.haveType = false;
   end.mfn = -1;
@@ -745,12 +741,12 @@ export function grantReleaseMappings(machine: Machine, domain: Domain): void {
     if (mfn >= 0) {
       if (map.flags & GNTMAP_DEVICE_MAP) {
         if (!readonly) putWritable(machine, mfn);
-        putPage(machine, mfn);
+        putFrame(machine, mfn);
         if (act) act.pin -= readonly ? GntPin.devrInc : GntPin.devwInc;
       }
       if (map.flags & GNTMAP_HOST_MAP) {
         if (!readonly) putWritable(machine, mfn);
-        putPage(machine, mfn);
+        putFrame(machine, mfn);
         if (act) act.pin -= readonly ? GntPin.hstrInc : GntPin.hstwInc;
       }
     }

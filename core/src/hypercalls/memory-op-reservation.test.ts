@@ -5,7 +5,7 @@ import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { readGuestU64, StructBuffer, writeGuestStruct, writeGuestU64 } from "../guest-memory.js";
 import { FRAME_FREE } from "../memory.js";
-import { m2pGet, p2mGet } from "../p2m.js";
+import { m2pGet, p2mGet, putFrame } from "../p2m.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { TEST_LP64_LE } from "../testing/data-models.js";
 
@@ -134,25 +134,18 @@ describe("memory_op reservations", () => {
     expect(p2mGet(hvm, 7)).toBe(-1);
   });
 
-  it("partial progress: stops at max_pages and at a frame it cannot free", () => {
+  it("partial progress: stops at max_pages and at a frame it cannot give back", () => {
     const { machine, domU } = setup();
     domU.maxPages = domU.totPages + 3;
     expect(hypercall(domU, mo, [MemoryOp.increase_reservation, reservation(domU, { nr: 5 })])).toBe(
       3,
     );
     const mfns = getList(domU, 3);
-    // A referenced frame (mapped, a page table, granted) is refused: progress stops there.
-    machine.memory.frameTable.refCount[mfns[1]] = 1;
+    // A frame that is not the domain's (free again) stops progress there (-ENXIO).
+    setList(domU, [mfns[0], mfns[0], mfns[1]]);
     expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 3 })])).toBe(
       1,
     );
-    machine.memory.frameTable.refCount[mfns[1]] = 0;
-    machine.memory.frameTable.typeCount[mfns[1]] = 1;
-    setList(domU, [mfns[1], mfns[2]]);
-    expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 2 })])).toBe(
-      0,
-    );
-    machine.memory.frameTable.typeCount[mfns[1]] = 0;
     // Another domain's frame, a frame past the end of memory: nothing done.
     setList(domU, [0]);
     expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 1 })])).toBe(
@@ -168,6 +161,77 @@ describe("memory_op reservations", () => {
       hypercall(domU, mo, [MemoryOp.decrease_reservation | (1 << 6), reservation(domU, { nr: 3 })]),
     ).toBe(3);
     expect(owned(domU)).toBe(domU.totPages);
+  });
+
+  it("a frame still referenced leaves the physmap at once and the pool with its last reference (guest_remove_page, put_page)", () => {
+    const { machine, domU } = setup();
+    const ft = machine.memory.frameTable;
+    expect(hypercall(domU, mo, [MemoryOp.populate_physmap, reservation(domU, { nr: 0 })])).toBe(0);
+    setList(domU, [40, 41]);
+    expect(hypercall(domU, mo, [MemoryOp.populate_physmap, reservation(domU, { nr: 2 })])).toBe(2);
+    const [a, b] = getList(domU, 2);
+    const pages = domU.totPages;
+    const free = machine.freeFrameCount();
+    // a is mapped twice (a page table and a grant map, say); b is a page table.
+    ft.refCount[a] = 2;
+    ft.refCount[b] = 1;
+    ft.typeCount[b] = 1;
+    setList(domU, [a, b]);
+    expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 2 })])).toBe(
+      2,
+    );
+    // Out of the physmap and the M2P now, still the domain's and in its reservation.
+    expect([p2mGet(domU, 40), p2mGet(domU, 41)]).toEqual([-1, -1]);
+    expect([m2pGet(machine, a), m2pGet(machine, b)]).toEqual([-1, -1]);
+    expect([ft.owner[a], ft.owner[b]]).toEqual([domU.id, domU.id]);
+    expect(domU.totPages).toBe(pages);
+    writeGuestU64(domU.vcpus[0], DATA_VA + 0x600n, BigInt(SELF));
+    expect(hypercall(domU, mo, [MemoryOp.current_reservation, DATA_VA + 0x600n])).toBe(pages);
+    // Given back again while still referenced: done again (Xen's get_page still works).
+    setList(domU, [a]);
+    expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 1 })])).toBe(
+      1,
+    );
+    // Exchange will not take it (steal_page wants the allocation reference alone).
+    setList(domU, [42], OUT);
+    expect(hypercall(domU, mo, [MemoryOp.exchange, exchange(domU, { inNr: 1, outNr: 1 })])).toBe(
+      -Errno.EINVAL,
+    );
+    setList(domU, [a]);
+    putFrame(machine, a);
+    expect(ft.owner[a]).toBe(domU.id);
+    putFrame(machine, a);
+    expect(ft.owner[a]).toBe(FRAME_FREE);
+    expect(ft.released[a]).toBe(0);
+    expect(domU.totPages).toBe(pages - 1);
+    // b: its type reference goes first (an unpin), then the general one frees it.
+    ft.typeCount[b] = 0;
+    expect(ft.owner[b]).toBe(domU.id);
+    putFrame(machine, b);
+    expect(ft.owner[b]).toBe(FRAME_FREE);
+    expect(domU.totPages).toBe(pages - 2);
+    expect(machine.freeFrameCount()).toBe(free + 2);
+    // A frame freed is no longer the domain's: giving it back again is refused (-ENXIO).
+    expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 1 })])).toBe(
+      0,
+    );
+    expect(owned(domU)).toBe(domU.totPages);
+  });
+
+  it("destroying a domain frees the frames it gave back while they were referenced", () => {
+    const { machine, domU } = setup();
+    const ft = machine.memory.frameTable;
+    expect(hypercall(domU, mo, [MemoryOp.increase_reservation, reservation(domU, { nr: 1 })])).toBe(
+      1,
+    );
+    const [a] = getList(domU, 1);
+    ft.refCount[a] = 1;
+    expect(hypercall(domU, mo, [MemoryOp.decrease_reservation, reservation(domU, { nr: 1 })])).toBe(
+      1,
+    );
+    expect(ft.released[a]).toBe(1);
+    machine.destroyDomain(domU);
+    expect([ft.owner[a], ft.released[a], ft.refCount[a]]).toEqual([FRAME_FREE, 0, 0]);
   });
 
   it("out of machine memory: populate stops (ENOMEM is reported as the count done)", () => {

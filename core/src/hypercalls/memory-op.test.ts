@@ -51,11 +51,34 @@ describe("memory_op", () => {
     }
   });
 
-  it("maximum_gpfn is the highest populated guest frame", () => {
+  it("maximum_gpfn without the arch hook is the highest populated guest frame", () => {
     const { domU } = setup();
     expect(hypercall(domU, mo, [MemoryOp.maximum_gpfn, domidArg(domU, 0x7ff0)])).toBe(0);
     domU.p2m = Int32Array.from([5, 6, -1, 9, -1, -1]);
     expect(hypercall(domU, mo, [MemoryOp.maximum_gpfn, domidArg(domU, 0x7ff0)])).toBe(3);
+  });
+
+  it("maximum_gpfn is the arch's domain_get_maximum_gpfn when it has one, for the domain named", () => {
+    const asked: number[] = [];
+    const { machine, dom0, domU } = setup();
+    Object.assign(machine.arch, {
+      maximumGpfn: (_m: unknown, d: Domain): bigint => {
+        asked.push(d.id);
+        return BigInt(d.id) * 1000n + 7n;
+      },
+    });
+    domU.p2m = Int32Array.from([5, 6, -1, 9]);
+    expect(hypercall(domU, mo, [MemoryOp.maximum_gpfn, domidArg(domU, 0x7ff0)])).toBe(
+      BigInt(domU.id) * 1000n + 7n,
+    );
+    expect(hypercall(dom0, mo, [MemoryOp.maximum_gpfn, domidArg(dom0, domU.id)])).toBe(
+      BigInt(domU.id) * 1000n + 7n,
+    );
+    // Checks first: the hook is not asked for a domain the caller may not see.
+    expect(hypercall(domU, mo, [MemoryOp.maximum_gpfn, domidArg(domU, dom0.id)])).toBe(
+      -Errno.EPERM,
+    );
+    expect(asked).toEqual([domU.id, domU.id]);
   });
 
   it("other operations go to the arch hook, else -ENOSYS", () => {

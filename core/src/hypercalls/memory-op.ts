@@ -6,10 +6,10 @@
  * - maximum_ram_page: the number of machine frames (Xen's `max_page`).
  * - current_reservation / maximum_reservation / maximum_gpfn: the argument points to a
  *   domid (DOMID_SELF or an id). Unknown domain −ESRCH; another domain's figures need
- *   XSM_TARGET (self or control domain), else −EPERM. maximum_gpfn is the highest
- *   guest frame with a machine frame behind it in the p2m (0 when none); Xen's x86 PV
- *   answer is the `max_pfn` the guest keeps in shared_info, less one, which a PV guest
- *   sets to the same value once it has sized its p2m.
+ *   XSM_TARGET (self or control domain), else −EPERM. maximum_gpfn is the arch's
+ *   `domain_get_maximum_gpfn` (`ArchPlugin.maximumGpfn`; x86 PV: shared_info's
+ *   `arch.max_pfn` less one), or without the hook the highest guest frame with a machine
+ *   frame behind it in the p2m (0 when none).
  * - increase_reservation / decrease_reservation / populate_physmap: see
  *   {@link reservationOp}; exchange: see {@link memoryExchange}; add_to_physmap: see
  *   {@link addToPhysmap}.
@@ -82,7 +82,7 @@ export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | b
       if (denied !== 0) return denied;
       if (op === MemoryOp.current_reservation) return target.totPages;
       if (op === MemoryOp.maximum_reservation) return target.maxPages;
-      return maximumGpfn(target);
+      return ctx.machine.arch.maximumGpfn?.(ctx.machine, target) ?? highestMappedGpfn(target);
     }
 
     case MemoryOp.increase_reservation:
@@ -102,7 +102,7 @@ export function memoryOp(ctx: HypercallContext, args: HypercallArgs): number | b
   }
 }
 
-function maximumGpfn(domain: Domain): number {
+function highestMappedGpfn(domain: Domain): number {
   const p2m = domain.p2m;
   for (let pfn = p2m.length - 1; pfn >= 0; pfn--) if (p2m[pfn] >= 0) return pfn;
   return 0;
@@ -211,13 +211,15 @@ const resBuf = new StructBuffer(32);
  * extent at or past nr_extents, unknown domain, XSM denial, bad address bits or node,
  * extent_order above {@link maxExtentOrder}, an extent array outside guest space) does
  * nothing and returns the start extent; a failing extent (out of memory, over max_pages,
- * an unreadable or unwritable array element, a frame not the domain's or still
- * referenced) stops there.
+ * an unreadable or unwritable array element, a frame past memory or not the domain's)
+ * stops there.
  * - increase: allocates extents; a PV guest gets their MFNs in the array (may be null).
  * - populate: allocates one extent per guest frame read from the array, records it in
  *   the p2m and M2P; a PV guest gets the MFN written back over the gpfn.
  * - decrease: gives back the frames named in the array (MFNs for PV, guest frames for
- *   translated guests); pages of an extent before a failing one are already gone.
+ *   translated guests); pages of an extent before a failing one are already gone. A frame
+ *   still referenced (mapped, a page table, granted) leaves the physmap now and is freed
+ *   with its last reference (`releaseFrame`).
  */
 export function reservationOp(
   ctx: HypercallContext,
@@ -457,7 +459,7 @@ const xatpBuf = new StructBuffer(32);
  * unknown domain −ESRCH; a PV (non-translated) domain −EACCES; XSM −EPERM. Spaces:
  * shared_info (idx 0, else −EINVAL); grant_table (grantTableFrame: grows the table; bad
  * index −EINVAL); gmfn and gmfn_range −ENOSYS (not yet); any other space −EINVAL. A frame
- * already at the gpfn is given back first (refused with its error while referenced), and
+ * already at the gpfn is given back first (guest_remove_page: see `releaseFrame`), and
  * the frame's previous gpfn, if any, becomes a hole, as `xenmem_add_to_physmap_one`.
  */
 export function addToPhysmap(ctx: HypercallContext, startExtent: bigint, arg: bigint): number {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Hypercall, VcpuOp, Virq } from "../abi/numbers.js";
+import { VcpuContextRun } from "../arch-plugin.js";
 import { VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
 import { VCPU_INFO } from "../abi/xen.js";
-import type { HypercallContext } from "../hypercall.js";
 import { DomainState, ShutdownReason, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { evtchnBindVirq, evtchnIsPending } from "../event-channel.js";
@@ -24,12 +24,17 @@ function setup(vcpus = 2) {
   return { ...f, d };
 }
 
-/** Gives the fake arch an initialiseVcpu hook that records its calls and returns `rc`. */
+const CONTEXT = TEST_LP64_LE.vcpuGuestContext!.layout(TEST_LP64_LE);
+
+/**
+ * Gives the fake arch a setVcpuContext hook that records each context's `pc` and returns
+ * `rc`.
+ */
 function withInitHook(machine: HvMachine, rc = 0) {
-  const calls: { target: Vcpu; arg: bigint; caller: Vcpu }[] = [];
+  const calls: { target: Vcpu; pc: bigint; initialised: boolean }[] = [];
   Object.assign(machine.arch, {
-    initialiseVcpu(ctx: HypercallContext, target: Vcpu, arg: bigint): number {
-      calls.push({ target, arg, caller: ctx.vcpu });
+    setVcpuContext(_m: HvMachine, target: Vcpu, context: DataView, initialised: boolean): number {
+      calls.push({ target, pc: CONTEXT.getBigInt(context, 0, "pc"), initialised });
       return rc;
     },
   });
@@ -59,8 +64,21 @@ describe("vcpu_op: lifecycle", () => {
     const { d } = setup();
     expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.ENOSYS);
     const { machine, d: d2 } = setup();
-    withInitHook(machine);
+    const calls = withInitHook(machine);
     expect(hypercall(d2, op, [VcpuOp.initialise, 0, DATA_VA])).toBe(-Errno.EEXIST);
+    expect(calls).toEqual([]);
+  });
+
+  it("initialise reads the context before it looks at the vCPU: -EFAULT even when initialised (default_initialise_vcpu)", () => {
+    const { machine, d } = setup();
+    const calls = withInitHook(machine);
+    // vCPU 0 runs (initialised by the builder); 0x900000 is not mapped.
+    expect(hypercall(d, op, [VcpuOp.initialise, 0, 0x900000n])).toBe(-Errno.EFAULT);
+    expect(hypercall(d, op, [VcpuOp.initialise, 0, DATA_VA])).toBe(-Errno.EEXIST);
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, 0x900000n])).toBe(-Errno.EFAULT);
+    // A context that ends past the data area is unreadable as a whole.
+    expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA + 4096n * 2n - 8n])).toBe(-Errno.EFAULT);
+    expect(calls).toEqual([]);
   });
 
   it("initialise: -EINVAL for a vCPU with no vcpu_info (no shared_info slot)", () => {
@@ -70,13 +88,13 @@ describe("vcpu_op: lifecycle", () => {
     expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.EINVAL);
   });
 
-  it("initialise passes the context pointer to the arch once; then -EEXIST; the arch's error is returned", () => {
+  it("initialise passes the context, copied from the caller, to the arch once; then -EEXIST; the arch's error is returned", () => {
     const { machine, d } = setup();
-    const calls = withInitHook(machine);
+    const calls = withInitHook(machine, VcpuContextRun.Online);
+    writeGuestU64(d.vcpus[0], DATA_VA + BigInt(CONTEXT.offsetOf("pc")), 0xabcdefn);
     expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(0);
-    expect(calls).toHaveLength(1);
-    expect(calls[0].target === d.vcpus[1] && calls[0].caller === d.vcpus[0]).toBe(true);
-    expect(calls[0].arg).toBe(DATA_VA);
+    expect(calls).toEqual([{ target: d.vcpus[1], pc: 0xabcdefn, initialised: false }]);
+    // VGCF_online does not start it: Xen clears _VPF_down without waking it.
     expect(d.vcpus[1].state).toBe(VcpuState.Down);
     expect(hypercall(d, op, [VcpuOp.initialise, 1, DATA_VA])).toBe(-Errno.EEXIST);
     const f = setup();

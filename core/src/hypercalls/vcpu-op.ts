@@ -3,9 +3,11 @@
  * `common_vcpu_op`). `vcpuid` names a vCPU of the caller's domain (−ENOENT otherwise).
  *
  * - initialise: −EINVAL when the vCPU has no vcpu_info (ids past XEN_LEGACY_MAX_VCPUS, the
- *   data model's `legacyMaxVcpus`, that registered none), −EEXIST once initialised, else the arch loads the
- *   `vcpu_guest_context` (`ArchPlugin.initialiseVcpu`; −ENOSYS without it). The vCPU
- *   stays down.
+ *   data model's `legacyMaxVcpus`, that registered none); −ENOSYS when the arch cannot
+ *   load contexts; then, as `default_initialise_vcpu`, the `vcpu_guest_context` is copied
+ *   in (−EFAULT) before −EEXIST for an initialised vCPU, and the arch loads it
+ *   (`ArchPlugin.setVcpuContext`, its −errno). The vCPU stays down until VCPUOP_up
+ *   (see `setVcpuContext` in vcpu-lifecycle.ts for VGCF_online).
  * - up: −EINVAL unless initialised; a down vCPU becomes runnable, or blocked again if it
  *   went down blocked and its wake-up has not come (Xen clears only `_VPF_down`). 0 either
  *   way.
@@ -37,12 +39,7 @@
  *
  * @module
  */
-import {
-  RUNSTATE_OFFLINE,
-  RUNSTATE_RUNNABLE,
-  VCPU_REGISTER_VCPU_INFO,
-  VCPU_RUNSTATE_INFO,
-} from "../abi/vcpu.js";
+import { VCPU_REGISTER_VCPU_INFO, VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
 import { VCPU_SET_PERIODIC_TIMER, VCPU_SET_SINGLESHOT_TIMER } from "../abi/vcpu.js";
 import { VCPU_INFO } from "../abi/xen.js";
 import { VcpuOp } from "../abi/numbers.js";
@@ -60,6 +57,13 @@ import {
   vcpuTimers,
 } from "../time.js";
 import { VcpuState, type Vcpu } from "../vcpu.js";
+import {
+  canSetVcpuContext,
+  readVcpuContext,
+  setVcpuContext,
+  vcpuDown,
+  vcpuUp,
+} from "../vcpu-lifecycle.js";
 
 const buf = new StructBuffer(64);
 
@@ -79,26 +83,15 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
   switch (cmd) {
     case VcpuOp.initialise: {
       if (v.vcpuInfoAddr() < 0) return -Errno.EINVAL;
+      if (!canSetVcpuContext(machine)) return -Errno.ENOSYS;
+      const context = readVcpuContext(ctx, arg);
+      if (typeof context === "number") return context;
       if (t.initialised) return -Errno.EEXIST;
-      const hook = machine.arch.initialiseVcpu;
-      if (hook === undefined) return -Errno.ENOSYS;
-      const rc = hook.call(machine.arch, ctx, v, arg);
-      if (rc === 0) t.initialised = true;
-      return rc;
+      return setVcpuContext(machine, v, context, false);
     }
     case VcpuOp.up:
       if (!t.initialised) return -Errno.EINVAL;
-      if (v.state === VcpuState.Down) {
-        // Only _VPF_down is cleared: a vCPU that went down blocked stays blocked.
-        if (v.blockedWhileDown) {
-          v.blockedWhileDown = false;
-          v.state = VcpuState.Blocked;
-        } else {
-          v.state = VcpuState.Runnable;
-          if (v.pauseCount === 0) v.setRunstate(RUNSTATE_RUNNABLE, machine.clock.now);
-        }
-        updateVcpuSystemTime(machine, v);
-      }
+      vcpuUp(machine, v);
       return 0;
     case VcpuOp.down: {
       const othersUp = domain.vcpus.some((o) => o !== v && o.state !== VcpuState.Down);
@@ -106,12 +99,7 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
         machine.shutdownDomain(domain, ShutdownReason.Poweroff);
         return 0;
       }
-      if (v.state !== VcpuState.Down) {
-        // vcpu_sleep_nosync: a blocked vCPU keeps _VPF_blocked and RUNSTATE_blocked.
-        v.blockedWhileDown = v.state === VcpuState.Blocked;
-        v.state = VcpuState.Down;
-        if (!v.blockedWhileDown) v.setRunstate(RUNSTATE_OFFLINE, machine.clock.now);
-      }
+      vcpuDown(machine, v);
       return 0;
     }
     case VcpuOp.is_up:

@@ -3,7 +3,8 @@
  * and big-endian) and an ILP32 one with 4-aligned 64-bit integers and the wall clock's
  * high word in the arch part. Their arch parts are made up, shaped only to exercise what
  * the core must take from a model (holes of non-zero size, a far-pointer callback, the
- * alternative place of `wc_sec_hi`); real models live in the arch packages.
+ * alternative place of `wc_sec_hi`, a `vcpu_guest_context` for the core to copy); real
+ * models live in the arch packages.
  *
  * @module
  */
@@ -39,6 +40,16 @@ const TEST_DOMAINCONFIG = defineStruct("xen_arch_domainconfig", "Test arch confi
   more: field(u32, "More."),
 });
 
+const TEST_VCPU_CONTEXT = defineStruct(
+  "vcpu_guest_context",
+  "Test vCPU context (what VCPUOP_initialise and setvcpucontext carry).",
+  {
+    flags: field(ulong, "Made-up flags; bit 0 asks for the vCPU to be online."),
+    pc: field(ulong, "A made-up program counter."),
+    sp: field(ulong, "A made-up stack pointer."),
+  },
+);
+
 const LP64_PARTS: ArchParts = {
   archVcpuInfo: TEST_VCPU_ARCH,
   archSharedInfo: TEST_SHARED_ARCH,
@@ -53,7 +64,8 @@ const lp64 = (name: string, littleEndian: boolean): DataModel => ({
   legacyMaxVcpus: 32,
   wcSecHiInArch: false,
   archParts: LP64_PARTS,
-  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG],
+  vcpuGuestContext: TEST_VCPU_CONTEXT,
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG, TEST_VCPU_CONTEXT],
   // start_info has no arch part: 1168 bytes in any LP64 model (xen.h).
   publishedSizes: [{ struct: START_INFO, size: 1168 }],
 });
@@ -85,6 +97,7 @@ export const TEST_ILP32: DataModel = {
     xenCallback: struct({ cs: field(ulong, "Selector."), ip: field(ulong, "Address.") }),
     archDomainConfig: TEST_DOMAINCONFIG,
   },
-  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG],
+  vcpuGuestContext: TEST_VCPU_CONTEXT,
+  structs: [TEST_VCPU_ARCH, TEST_SHARED_ARCH, TEST_DOMAINCONFIG, TEST_VCPU_CONTEXT],
   publishedSizes: [],
 };

@@ -34,6 +34,7 @@ import {
 } from "../event-channel.js";
 import type { HvMachine } from "../machine-impl.js";
 import { FRAME_XEN } from "../memory.js";
+import { putFrame } from "../p2m.js";
 import type { Vcpu } from "../vcpu.js";
 import { type FakeArch, type FakeTypes, mapFakePages } from "./fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./fake-machine.js";
@@ -131,7 +132,7 @@ export function installCountedGrantHooks(arch: FakeArch): void {
       const slots = slotsOf(vcpu.domain);
       if (slots.has(vpn)) return GrantStatus.general_error;
       const old = space.pages.get(vpn);
-      if (old) vcpu.machine.memory.frameTable.refCount[old.mfn]--;
+      if (old) putFrame(vcpu.machine, old.mfn);
       space.pages.set(vpn, { mfn, writable: !(flags & GNTMAP_READONLY) });
       slots.add(vpn);
       return GrantStatus.okay;

@@ -6,6 +6,8 @@
  *   other than XEN_DOMCTL_INTERFACE_VERSION −EACCES; any command but createdomain on a
  *   domain rcu_lock_domain_by_id cannot find −ESRCH (before XSM; DOMID_SELF is no domain
  *   id there); an unknown command −ENOSYS (arch_do_domctl's default).
+ * - createdomain: max_evtchn_port caps the ports get_free_port hands out in the new
+ *   domain (evtchn_init; 0 leaves it none, port 0 being reserved), −ENOSPC above it.
  * - createdomain: a requested id in use −EEXIST; sanitise_domain_config: unknown
  *   XEN_DOMCTL_CDF_* flags, max_vcpus 0 or above the limit, hap without hvm −EINVAL; an
  *   HVM domain where the host has no hardware-assisted mode −EINVAL (x86's
@@ -14,10 +16,15 @@
  * - pausedomain: oneself −EINVAL; unpausedomain: domain_unpause_by_systemcontroller, −EINVAL
  *   when the controller's count is 0; XEN_DOMINF_paused while paused.
  * - max_mem: max_pages = max_memkb >> (PAGE_SHIFT − 10), capped at (unsigned int)−1.
- * - setvcpucontext: oneself or a vCPU id ≥ max_vcpus −EINVAL; a null ctxt resets (0 for a
- *   vCPU never initialised); else arch_set_info_guest, whose refusals are the arch's
- *   (`GuestAgent.refusedVcpuContexts`). getvcpucontext: an id ≥ max_vcpus −EINVAL, a vCPU
- *   never initialised −ENODATA, the copy to ctxt failing −EFAULT.
+ * - setvcpucontext: oneself or a vCPU id ≥ max_vcpus −EINVAL; a null ctxt is vcpu_reset
+ *   (0; an initialised vCPU becomes down and uninitialised: getvcpucontext −ENODATA); else
+ *   the context is copied in (−EFAULT) and arch_set_info_guest loads it, whose refusals
+ *   are the arch's (`GuestAgent.refusedVcpuContexts`); on an initialised vCPU it is a
+ *   reload, refused where the arch keeps state fixed (`ForeignVcpuContext.reloadRefused`,
+ *   x86 PV: the page tables, GDT and LDT −EOPNOTSUPP); its end sets the vCPU up or down as
+ *   the context's online flag says (getdomaininfo's nr_online_vcpus).
+ *   getvcpucontext: an id ≥ max_vcpus −EINVAL, a vCPU never initialised −ENODATA, the
+ *   copy to ctxt failing −EFAULT.
  * - setdebugging: oneself −EINVAL; XEN_DOMINF_debugged follows `enable`.
  * - set_address_size / get_address_size (xen/arch/x86/domctl.c): the arch's word size, a
  *   size neither 32 nor 64 −EINVAL.
@@ -51,6 +58,7 @@ import { AgentError, type Agent, type StructValues } from "../../agent.js";
 import { agentTest, hexBytes, type Checks } from "../agent-test.js";
 import { FrameList, XenMem } from "../memory/xenmem.js";
 import { domctl, sysctl } from "./calls.js";
+import { EventChannels } from "../../event-channels.js";
 
 /** A domain id no domain has. */
 const NO_SUCH_DOMAIN = 0x7fe0;
@@ -209,6 +217,7 @@ function creation(agent: Agent, check: Checks): number {
     fresh.out.getNumber(`${GI}.handle.0`) === 0x40 &&
       fresh.out.getNumber(`${GI}.handle.15`) === 0x4f,
   );
+  maxEvtchnPort(agent, check);
   check.equal("domctl destroydomain 42", domctl(agent, DomctlCmd.destroydomain, 42).rc, 0);
   check.equal(
     "domctl getdomaininfo 42 after destroy ESRCH",
@@ -221,6 +230,50 @@ function creation(agent: Agent, check: Checks): number {
     -Errno.ESRCH,
   );
   return dom;
+}
+
+/**
+ * createdomain's max_evtchn_port (evtchn_init: d->max_evtchn_port, capped at INT_MAX) caps
+ * the ports get_free_port hands out: above it −ENOSPC. Domain 42 was created with 0: port
+ * 0 is reserved, so it has none to give.
+ */
+function maxEvtchnPort(agent: Agent, check: Checks): void {
+  const ev = new EventChannels(agent);
+  check.equal(
+    "evtchn alloc_unbound in a domain with max_evtchn_port 0: ENOSPC",
+    ev.allocUnbound(42, SELF).rc,
+    -Errno.ENOSPC,
+  );
+  const capped = domctl(agent, DomctlCmd.createdomain, 0, {
+    [`${CD}.max_vcpus`]: 1,
+    [`${CD}.max_evtchn_port`]: 2,
+    [`${CD}.max_grant_frames`]: -1,
+    [`${CD}.max_maptrack_frames`]: -1,
+  });
+  check.equal("domctl createdomain with max_evtchn_port 2", capped.rc, 0);
+  const dom = capped.out.getNumber("domain");
+  const first = ev.allocUnbound(dom, SELF);
+  const second = ev.allocUnbound(dom, SELF);
+  check.equal(
+    "evtchn alloc_unbound below max_evtchn_port 2: port 1",
+    first.rc === 0n ? first.port : first.rc,
+    1,
+  );
+  check.equal(
+    "evtchn alloc_unbound at max_evtchn_port 2: port 2",
+    second.rc === 0n ? second.port : second.rc,
+    2,
+  );
+  check.equal(
+    "evtchn alloc_unbound past max_evtchn_port 2: ENOSPC",
+    ev.allocUnbound(dom, SELF).rc,
+    -Errno.ENOSPC,
+  );
+  check.equal(
+    "domctl destroydomain (max_evtchn_port 2)",
+    domctl(agent, DomctlCmd.destroydomain, dom).rc,
+    0,
+  );
 }
 
 function pausing(agent: Agent, check: Checks, dom: number): void {
@@ -400,11 +453,43 @@ function memoryAndContext(agent: Agent, check: Checks, dom: number): void {
     );
   }
   check.equal("domctl getvcpucontext EFAULT bad ctxt", context(get, 0, unmapped), -Errno.EFAULT);
+  const online = (): number => info(agent, dom).getNumber(`${GI}.nr_online_vcpus`);
+  check.equal("domctl getdomaininfo still no vCPU online", online(), 0);
+
+  // An initialised vCPU: arch_set_info_guest reloads it (the domain paused around it),
+  // within what the arch keeps fixed; VGCF_online sets whether it is up.
+  check.equal("domctl setvcpucontext vcpu 0 again: a reload", context(set, 0, ctx), 0);
+  for (const refused of foreign.reloadRefused) {
+    check.equal(
+      `domctl setvcpucontext reload with ${refused.why}`,
+      context(set, 0, agent.handle(agent.place(refused.context, 16))),
+      BigInt(refused.errno),
+    );
+  }
   check.equal(
-    "domctl getdomaininfo still no vCPU online",
-    info(agent, dom).getNumber(`${GI}.nr_online_vcpus`),
-    0,
+    "domctl setvcpucontext EFAULT bad ctxt on an initialised vCPU",
+    context(set, 0, unmapped),
+    -Errno.EFAULT,
   );
+  const up = agent.handle(agent.place(foreign.online, 16));
+  check.equal("domctl setvcpucontext reload asking for online", context(set, 0, up), 0);
+  check.equal("domctl getdomaininfo: the reloaded vCPU is online", online(), 1);
+  check.equal("domctl setvcpucontext reload without online", context(set, 0, ctx), 0);
+  check.equal("domctl getdomaininfo: the reloaded vCPU is down again", online(), 0);
+  check.equal("domctl setvcpucontext online again", context(set, 0, up), 0);
+
+  // A null context: vcpu_reset. The vCPU is down and no longer initialised, what it held
+  // released, so a context loads into it afresh.
+  check.equal("domctl setvcpucontext null ctxt resets vcpu 0", context(set, 0, 0n), 0);
+  check.equal("domctl getdomaininfo: the reset vCPU is down", online(), 0);
+  check.equal(
+    "domctl getvcpucontext of the reset vCPU ENODATA",
+    context(get, 0, agent.handle(got)),
+    -Errno.ENODATA,
+  );
+  check.equal("domctl setvcpucontext vcpu 0 after the reset", context(set, 0, ctx), 0);
+  check.equal("domctl getvcpucontext after the reset", context(get, 0, agent.handle(got)), 0);
+  check.equal("domctl setvcpucontext null ctxt resets vcpu 0 again", context(set, 0, 0n), 0);
 }
 
 function host(agent: Agent, check: Checks, dom: number): void {

@@ -4,9 +4,10 @@
  * M2P entries become invalid, the count drops by four), populates the same
  * pseudo-physical frames again (new machine frames come back in place of the frame
  * numbers; the M2P maps them to those frames, contents zeroed), asks for more than its
- * limit (increase_reservation stops partway), exchanges one page for another, and gets
- * Xen's errors for bad orders and inconsistent exchanges. Numbers:
- * xen/include/public/memory.h; behaviour: xen/common/memory.c.
+ * limit (increase_reservation stops partway), exchanges one page for another, gives
+ * back a page it still maps (freed only at the unmap: guest_remove_page and x86
+ * put_page), and gets Xen's errors for bad orders and inconsistent exchanges. Numbers:
+ * xen/include/public/memory.h; behaviour: xen/common/memory.c, page_alloc.c.
  *
  * It runs as dom0 and as a domU (which never names a domain: DOMID_SELF throughout).
  * The pages are the agent's window pages (feature `frames`); their pseudo-physical frame
@@ -117,6 +118,44 @@ export const memoryBalloon = agentTest({
     check.that("exchange one page: the new frame differs", out !== input.get(0), out);
     check.equal("exchange one page: M2P", agent.m2p(out), pfns[1]);
     map(page, out);
+
+    // Give back a page the guest still maps: guest_remove_page drops the allocation
+    // reference, so the frame leaves the physmap (its M2P entry goes) but stays the
+    // domain's — counted in tot_pages, still reachable through the mapping, and given back
+    // again without error (get_page still succeeds) — until put_page drops the last
+    // reference at the unmap, which frees it (free_domheap_pages: tot_pages down).
+    const kept = pages[2];
+    const keptFrame = gpfns.get(2);
+    agent.writeUint(kept, 1, 0x77);
+    const one = new FrameList(agent, 1).fill([keptFrame]);
+    const giveBack = (): bigint =>
+      mem.reservation(MemoryOp.decrease_reservation, { list: one.va, nr: 1 });
+    check.equal("decrease a frame still mapped: done", giveBack(), 1);
+    check.equal("decrease a frame still mapped: its M2P entry invalid", agent.m2p(keptFrame), null);
+    check.equal("decrease a frame still mapped: current unchanged", mem.current() - cur, 0);
+    check.equal(
+      "decrease a frame still mapped: the mapping still reads it",
+      agent.readUint(kept, 1),
+      0x77,
+    );
+    agent.writeUint(kept, 1, 0x78);
+    check.equal("decrease a frame still mapped: and writes it", agent.readUint(kept, 1), 0x78);
+    check.equal("decrease it again while mapped: done", giveBack(), 1);
+    check.equal("unmap it", map(kept, null), 0);
+    check.equal(
+      "unmapped: the last reference frees it, current down by 1",
+      mem.current() - cur,
+      -1,
+    );
+    check.equal("decrease it after the unmap: 0 done (not the domain's)", giveBack(), 0);
+    one.set(0, pfns[2]);
+    check.equal(
+      "populate its frame again",
+      mem.reservation(MemoryOp.populate_physmap, { list: one.va, nr: 1 }),
+      1,
+    );
+    check.equal("map the new frame", map(kept, one.get(0)), 0);
+    check.equal("the new frame is zeroed", agent.readUint(kept, 1), 0);
 
     // Errors.
     check.equal(

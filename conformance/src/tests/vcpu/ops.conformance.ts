@@ -7,8 +7,10 @@
  *   −ENOENT before anything else, whatever the sub-op.
  * - xen/common/domain.c `common_vcpu_op`:
  *   initialise: a PV vCPU still on the dummy vcpu_info (ids ≥ XEN_LEGACY_MAX_VCPUS with
- *   none registered) −EINVAL; an unreadable context −EFAULT; already initialised −EEXIST;
- *   a context `arch_set_info_guest` refuses −EINVAL (the arch's `refusedVcpuContexts`).
+ *   none registered) −EINVAL; then `default_initialise_vcpu`: an unreadable context
+ *   −EFAULT, checked before is_initialised (an initialised vCPU with an unreadable
+ *   context is −EFAULT); already initialised −EEXIST; a context `arch_set_info_guest`
+ *   refuses −EINVAL (the arch's `refusedVcpuContexts`).
  *   up: −EINVAL unless initialised, else clears _VPF_down (0 whether or not it was down).
  *   down: sets _VPF_down of any vCPU of the domain; the last vCPU not down shuts the
  *   domain down (SHUTDOWN_poweroff). is_up: !(pause_flags & VPF_down).
@@ -114,6 +116,18 @@ export const vcpuOps = agentTest({
     );
     check.equal("initialise(1)", vcpus.op(VcpuOp.initialise, 1, ctx), 0);
     check.equal("initialise(1) again", vcpus.op(VcpuOp.initialise, 1, ctx), -Errno.EEXIST);
+    // default_initialise_vcpu copies the context in before it looks at is_initialised.
+    check.equal(
+      "initialise(1) again from an unmapped context: EFAULT before EEXIST",
+      vcpus.op(VcpuOp.initialise, 1, bad),
+      -Errno.EFAULT,
+    );
+    check.equal(
+      "initialise(0), running, from an unmapped context: EFAULT before EEXIST",
+      vcpus.op(VcpuOp.initialise, 0, bad),
+      -Errno.EFAULT,
+    );
+    check.equal("initialise(0), running", vcpus.op(VcpuOp.initialise, 0, ctx), -Errno.EEXIST);
     check.equal("is_up(1) 0 after initialise (stays down)", vcpus.isUp(1), 0);
     check.equal(
       `initialise(${legacy}) with no vcpu_info (past shared_info's slots)`,
