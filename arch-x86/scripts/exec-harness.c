@@ -3,8 +3,10 @@
  * this x86_64 host and reports the final registers, RFLAGS and scratch buffer.
  *
  * Input (stdin), repeated: u32 code length, code bytes, u64 regs[16] (rax..r15, encoding
- * order), u64 rflags, u8 buf[BUF_SIZE]. Output (stdout), per case: u8 status (0 ran, else
- * the signal number), u64 regs[16], u64 rflags, u8 buf[BUF_SIZE].
+ * order), u64 rflags, u8 buf[BUF_SIZE], u8 fx[512] (an FXSAVE64 image: x87/MMX, MXCSR and
+ * XMM0-15, loaded with fxrstor64 before the sequence). Output (stdout), per case: u8 status
+ * (0 ran, else the signal number), u64 regs[16], u64 rflags, u8 buf[BUF_SIZE], u8 fx[512]
+ * (fxsave64 right after the sequence).
  *
  * The code runs at CODE_ADDR and the buffer lives at DATA_ADDR (fixed addresses, so
  * pointers in registers mean the same in the emulator). The sequence is followed by an
@@ -25,6 +27,7 @@
 #define BUF_SIZE 256
 
 uint64_t g_in[17], g_out[17], g_host_rsp, g_target;
+uint8_t g_fxin[512] __attribute__((aligned(64))), g_fxout[512] __attribute__((aligned(64)));
 extern void exec_enter(void);
 extern char exec_return[];
 
@@ -34,6 +37,7 @@ __asm__(
     "exec_enter:\n"
     "  push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
     "  mov %rsp, g_host_rsp(%rip)\n"
+    "  fxrstor64 g_fxin(%rip)\n"
     "  pushq g_in+128(%rip); popfq\n"
     "  mov g_in+0(%rip), %rax\n  mov g_in+8(%rip), %rcx\n  mov g_in+16(%rip), %rdx\n"
     "  mov g_in+24(%rip), %rbx\n  mov g_in+40(%rip), %rbp\n  mov g_in+48(%rip), %rsi\n"
@@ -50,6 +54,8 @@ __asm__(
     "  mov %r9, g_out+72(%rip)\n  mov %r10, g_out+80(%rip)\n  mov %r11, g_out+88(%rip)\n"
     "  mov %r12, g_out+96(%rip)\n  mov %r13, g_out+104(%rip)\n  mov %r14, g_out+112(%rip)\n"
     "  mov %r15, g_out+120(%rip)\n"
+    "  fxsave64 g_fxout(%rip)\n"
+    "  emms\n"
     "  mov g_host_rsp(%rip), %rsp\n"
     "  pushfq; popq g_out+128(%rip)\n"
     "  cld\n"
@@ -89,7 +95,9 @@ int main(void) {
   while (read_full(&len, 4)) {
     if (len > 4000) return 3;
     memset(code, 0xcc, 4096);
-    if (!read_full(code, len) || !read_full(g_in, sizeof g_in) || !read_full(data, BUF_SIZE)) return 3;
+    if (!read_full(code, len) || !read_full(g_in, sizeof g_in) || !read_full(data, BUF_SIZE) ||
+        !read_full(g_fxin, sizeof g_fxin))
+      return 3;
     /* jmp *0(%rip); .quad exec_return */
     uint8_t *t = code + len;
     t[0] = 0xff; t[1] = 0x25; t[2] = t[3] = t[4] = t[5] = 0;
@@ -103,6 +111,7 @@ int main(void) {
     fwrite(&status, 1, 1, stdout);
     fwrite(g_out, sizeof g_out, 1, stdout);
     fwrite(data, BUF_SIZE, 1, stdout);
+    fwrite(g_fxout, sizeof g_fxout, 1, stdout);
   }
   return 0;
 }

@@ -3,13 +3,24 @@
  * initial registers, flags and scratch buffer, and the final state after running them
  * NATIVELY on this x86_64 host — the oracle for exec-corpus.test.ts.
  *
- *   node --conditions=source --import tsx arch-x86/scripts/gen-exec-corpus.ts [seed]
+ *   node --conditions=source --import tsx arch-x86/scripts/gen-exec-corpus.ts [seed] [--only=a,b]
+ *
+ * `--only` rewrites just the named categories (the others' cases are still drawn, so the
+ * PRNG gives the selected ones exactly as a full run does). The integer categories were
+ * generated on an Intel host, whose choices for undefined flags the test also checks; the
+ * `vector` category (MMX and SSE/SSE2 moves and integer operations) on an AMD EPYC host.
  *
  * Needs gcc and GNU as/objcopy/nm. Steps: generate sequences (seeded xorshift PRNG) as AT&T
  * assembly; assemble them all into one object with a label before and after each; cut each
  * sequence's bytes out of the flat .text; run them in exec-harness.c (compiled into a
  * temporary directory), which loads registers and RFLAGS, jumps to the bytes at a fixed
  * address and saves everything back; write JSON.
+ *
+ * Each case also starts from an FXSAVE64 image (x87/MMX registers and tags, MXCSR, XMM0–15):
+ * FNINIT state and zero registers for the integer categories, random register contents for
+ * `vector`, whose cases record it (`fxIn`, bytes 0–415) and the bytes fxsave64 gives after
+ * the sequence that differ (`fxOut`, runs like `bufOut`; MXCSR_MASK, bytes 28–31, is the
+ * host's and left out).
  *
  * Registers rbx (the buffer base, 0x200000) and rsp (0x200100, the top of the buffer's
  * stack half) are never destinations of generated instructions. Memory operands stay inside
@@ -473,7 +484,159 @@ const misc: Gen = () => {
   return [I(`mov $${rnd(2)}, %ecx`), I("jrcxz 1f"), I(`incl ${wreg(4)}`, ALL & ~CF), I("1:")];
 };
 
-const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number }> = {
+// ---- MMX and SSE/SSE2 integer and data movement ----
+const XR = (i: number): string => `%xmm${i}`;
+const MR = (i: number): string => `%mm${i}`;
+const anyX = (): string => XR(rnd(16));
+const anyM = (): string => MR(rnd(8));
+/** A 16-byte aligned memory operand (movaps, paddb m128, ...). */
+const memA = (): string => `${16 * rnd(8)}(%rbx)`;
+/** A memory operand of `sz` bytes at any offset. */
+const memU = (sz: number): string => mem(sz);
+
+/** Packed integer operations with an MMX and an SSE2 form: [mnemonic, MMX memory size]. */
+const PACKED: readonly (readonly [string, number])[] = [
+  ...["pand", "pandn", "por", "pxor", "paddb", "paddw", "paddd", "paddq", "paddsb", "paddsw"],
+  ...["paddusb", "paddusw", "psubb", "psubw", "psubd", "psubq", "psubsb", "psubsw", "psubusb"],
+  ...["psubusw", "pcmpeqb", "pcmpeqw", "pcmpeqd", "pcmpgtb", "pcmpgtw", "pcmpgtd", "pminub"],
+  ...["pmaxub", "pminsw", "pmaxsw", "pavgb", "pavgw", "pmullw", "pmulhw", "pmulhuw", "pmuludq"],
+  ...["pmaddwd", "psadbw", "punpckhbw", "punpckhwd", "punpckhdq", "packsswb", "packssdw"],
+  "packuswb",
+].map((m) => [m, 8] as const);
+const PACKED_ALL = [...PACKED, ["punpcklbw", 4], ["punpcklwd", 4], ["punpckldq", 4]] as const;
+/** SSE/SSE2-only register ops taking xmm/m128. */
+const XMM_ONLY = [
+  ...["punpcklqdq", "punpckhqdq", "unpcklps", "unpckhps", "unpcklpd", "unpckhpd", "andps"],
+  ...["andnps", "orps", "xorps", "andpd", "andnpd", "orpd", "xorpd"],
+];
+const SHIFTS = [
+  ["psrlw", 16],
+  ["psrld", 32],
+  ["psrlq", 64],
+  ["psraw", 16],
+  ["psrad", 32],
+  ["psllw", 16],
+  ["pslld", 32],
+  ["psllq", 64],
+] as const;
+
+const vector: Gen = () => {
+  const k = rnd(22);
+  if (k < 5) {
+    // Packed integer, SSE2 or MMX, register or memory source.
+    const [m, mmSize] = pick(PACKED_ALL);
+    if (rnd(3) === 0) return [I(`${m} ${rnd(3) ? anyM() : memU(mmSize)}, ${anyM()}`)];
+    return [I(`${m} ${rnd(3) ? anyX() : memA()}, ${anyX()}`)];
+  }
+  if (k === 5) return [I(`${pick(XMM_ONLY)} ${rnd(3) ? anyX() : memA()}, ${anyX()}`)];
+  if (k === 6) {
+    // Shifts by an immediate, or by a count in a register loaded with movd.
+    const [m, bits] = pick(SHIFTS);
+    const count = pick([0, 1, 3, 7, bits - 1, bits, bits + 1, 255, rnd(bits)]);
+    const mmx = rnd(3) === 0;
+    const dst = mmx ? anyM() : anyX();
+    if (rnd(2) === 0) return [I(`${m} $${count & 255}, ${dst}`)];
+    const cr = mmx ? MR(rnd(8)) : XR(rnd(16));
+    return [I(`mov $${count}, %eax`), I(`movd %eax, ${cr}`), I(`${m} ${cr}, ${dst}`)];
+  }
+  if (k === 7)
+    return [I(`${pick(["psrldq", "pslldq"])} $${pick([0, 1, 4, 8, 15, 16, rnd(256)])}, ${anyX()}`)];
+  if (k === 8) {
+    const imm = rnd(256);
+    const f = rnd(5);
+    if (f === 0) return [I(`pshufw $${imm}, ${rnd(3) ? anyM() : memU(8)}, ${anyM()}`)];
+    const m = ["pshufd", "pshuflw", "pshufhw", "shufps", "shufpd"][f === 4 ? 3 + rnd(2) : f - 1];
+    return [I(`${m} $${imm}, ${rnd(3) ? anyX() : memA()}, ${anyX()}`)];
+  }
+  if (k === 9) {
+    // Whole-register moves.
+    const m = pick(["movaps", "movapd", "movdqa", "movups", "movupd", "movdqu"]);
+    const aligned = !m.includes("u");
+    const f = rnd(3);
+    const mm = aligned ? memA() : memU(16);
+    if (f === 0) return [I(`${m} ${anyX()}, ${anyX()}`)];
+    if (f === 1) return [I(`${m} ${mm}, ${anyX()}`)];
+    return [I(`${m} ${anyX()}, ${mm}`)];
+  }
+  if (k === 10) {
+    const f = rnd(4);
+    if (f === 0) return [I(`movq ${anyM()}, ${anyM()}`)];
+    if (f === 1) return [I(`movq ${memU(8)}, ${anyM()}`)];
+    if (f === 2) return [I(`movq ${anyM()}, ${memU(8)}`)];
+    return [I(`${pick(["movntdq", "movntps", "movntpd"])} ${anyX()}, ${memA()}`)];
+  }
+  if (k === 11) {
+    // movd/movq with general registers and memory.
+    const mmx = rnd(3) === 0;
+    const v = mmx ? anyM() : anyX();
+    const f = rnd(4);
+    if (f === 0) return [I(`movd ${wreg(4)}, ${v}`)];
+    if (f === 1) return [I(`movq ${wreg(8)}, ${v}`)];
+    if (f === 2) return [I(rnd(2) ? `movd ${v}, ${wreg(4)}` : `movq ${v}, ${wreg(8)}`)];
+    return [I(rnd(2) ? `movd ${memU(4)}, ${v}` : `movd ${v}, ${memU(4)}`)];
+  }
+  if (k === 12) {
+    const f = rnd(6);
+    if (f === 0) return [I(`movq ${rnd(2) ? anyX() : memU(8)}, ${anyX()}`)];
+    if (f === 1) return [I(`movq ${anyX()}, ${memU(8)}`)];
+    if (f === 2) return [I(`movq2dq ${anyM()}, ${anyX()}`)];
+    if (f === 3) return [I(`movdq2q ${anyX()}, ${anyM()}`)];
+    if (f === 4) return [I(`movnti ${wreg(rnd(2) ? 4 : 8)}, ${memU(8)}`)];
+    return [I(`movntq ${anyM()}, ${memU(8)}`)];
+  }
+  if (k === 13) {
+    const [m, sz] = pick([
+      ["movss", 4],
+      ["movsd", 8],
+    ] as const);
+    const f = rnd(3);
+    if (f === 0) return [I(`${m} ${anyX()}, ${anyX()}`)];
+    if (f === 1) return [I(`${m} ${memU(sz)}, ${anyX()}`)];
+    return [I(`${m} ${anyX()}, ${memU(sz)}`)];
+  }
+  if (k === 14) {
+    const m = pick(["movlps", "movhps", "movlpd", "movhpd"]);
+    if (rnd(2) === 0) return [I(`${m} ${memU(8)}, ${anyX()}`)];
+    if (rnd(3) === 0) return [I(`${pick(["movhlps", "movlhps"])} ${anyX()}, ${anyX()}`)];
+    return [I(`${m} ${anyX()}, ${memU(8)}`)];
+  }
+  if (k === 15) {
+    const f = rnd(4);
+    const dst = rnd(2) ? wreg(4) : wreg(8);
+    if (f === 0) return [I(`pmovmskb ${anyX()}, ${dst}`)];
+    if (f === 1) return [I(`pmovmskb ${anyM()}, ${dst}`)];
+    return [I(`${pick(["movmskps", "movmskpd"])} ${anyX()}, ${dst}`)];
+  }
+  if (k === 16) {
+    const mmx = rnd(3) === 0;
+    const v = mmx ? anyM() : anyX();
+    const i = rnd(8);
+    if (rnd(2) === 0) return [I(`pextrw $${i}, ${v}, ${wreg(4)}`)];
+    return [I(`pinsrw $${i}, ${rnd(2) ? wreg(4) : memU(2)}, ${v}`)];
+  }
+  if (k === 17) {
+    const off = rnd(DATA_BYTES - 16);
+    const mmx = rnd(3) === 0;
+    return [
+      I(`lea ${off}(%rbx), %rdi`),
+      I(mmx ? `maskmovq ${anyM()}, ${anyM()}` : `maskmovdqu ${anyX()}, ${anyX()}`),
+    ];
+  }
+  if (k === 18) return [I("emms")];
+  if (k === 19)
+    return [
+      I(pick(["sfence", "lfence", "mfence", `prefetcht0 ${memU(1)}`, `prefetchnta ${memU(1)}`])),
+    ];
+  // Integer SIMD chains as compilers emit them: a zero idiom, then work on it.
+  const z = rnd(16);
+  return [
+    I(`pxor ${XR(z)}, ${XR(z)}`),
+    I(`pcmpeqb ${memA()}, ${XR(z)}`),
+    I(`pmovmskb ${XR(z)}, %eax`),
+  ];
+};
+
+const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number; vector?: boolean }> = {
   alu: { gen: alu, count: 1400, maxLen: 4 },
   unary: { gen: unary, count: 300, maxLen: 3 },
   shift: { gen: shifts, count: 1000, maxLen: 1 },
@@ -485,7 +648,35 @@ const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number }> = 
   string: { gen: strings, count: 400, maxLen: 1 },
   stack: { gen: stack, count: 300, maxLen: 1 },
   misc: { gen: misc, count: 200, maxLen: 1 },
+  vector: { gen: vector, count: 1500, maxLen: 3, vector: true },
 };
+
+/** Bytes of the FXSAVE64 image the corpus carries: the legacy region up to XMM15. */
+const FX_BYTES = 416;
+/** FXSAVE's MXCSR_MASK (bytes 28–31): the host's, not compared. */
+const FX_MXCSR_MASK = 28;
+
+/** The FXSAVE64 image cases of the non-vector categories start with (FNINIT, MXCSR 0x1f80). */
+function defaultFx(): Uint8Array {
+  const fx = new Uint8Array(512);
+  fx[0] = 0x7f;
+  fx[1] = 0x03;
+  fx[24] = 0x80;
+  fx[25] = 0x1f;
+  return fx;
+}
+
+/** A random FXSAVE64 image: FCW 0x37f, some registers tagged valid, random ST/MM and XMM contents. */
+function randomFx(): Uint8Array {
+  const fx = defaultFx();
+  fx[4] = rnd(256);
+  for (let i = 0; i < 8; i++)
+    for (let j = 0; j < 10; j++)
+      fx[32 + 16 * i + j] = rnd(4) === 0 ? pick([0, 0xff, 0x80, 0x7f]) : rnd(256);
+  for (let i = 0; i < 256; i++)
+    fx[160 + i] = rnd(4) === 0 ? pick([0, 0xff, 0x80, 0x7f, 1]) : rnd(256);
+  return fx;
+}
 
 interface Case {
   asm: string[];
@@ -493,10 +684,11 @@ interface Case {
   regs: bigint[];
   flags: number;
   buf: Uint8Array;
+  fx: Uint8Array;
   code?: Uint8Array;
 }
 
-function makeCase(gen: Gen, maxLen: number): Case {
+function makeCase(gen: Gen, maxLen: number, vector: boolean): Case {
   const asm: string[] = [];
   let undef = 0;
   const n = 1 + rnd(maxLen);
@@ -517,7 +709,9 @@ function makeCase(gen: Gen, maxLen: number): Case {
   const flags = 0x202 | (rnd(0x1000) & ALL);
   const buf = new Uint8Array(BUF);
   for (let i = 0; i < DATA_BYTES; i++) buf[i] = rnd(256);
-  return { asm, undef, regs, flags, buf };
+  // Only the vector category draws FPU state, so the other categories' cases stay as they were.
+  const fx = vector ? randomFx() : defaultFx();
+  return { asm, undef, regs, flags, buf, fx };
 }
 
 function hex(b: Uint8Array): string {
@@ -544,7 +738,12 @@ function bufDiff(before: Uint8Array, after: Uint8Array): string {
 }
 
 function main(): void {
-  const seed = BigInt(process.argv[2] ?? "1");
+  const args = process.argv.slice(2);
+  const only = args
+    .find((a) => a.startsWith("--only="))
+    ?.slice(7)
+    .split(",");
+  const seed = BigInt(args.find((a) => !a.startsWith("--")) ?? "1");
   state ^= (seed * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
   const tmp = mkdtempSync(join(tmpdir(), "hvkit-exec-"));
   try {
@@ -552,7 +751,10 @@ function main(): void {
     for (const [name, cat] of Object.entries(CATEGORIES)) {
       const cases: Case[] = [];
       const count = Math.ceil(cat.count * Number(process.env.EXEC_CORPUS_SCALE ?? "1"));
-      for (let i = 0; i < count; i++) cases.push(makeCase(cat.gen, cat.maxLen));
+      for (let i = 0; i < count; i++)
+        cases.push(makeCase(cat.gen, cat.maxLen, cat.vector === true));
+      // Skipped categories still draw their cases, so the selected ones come out as in a full run.
+      if (only && !only.includes(name)) continue;
       // Assemble all sequences at once, each between two labels.
       let src = ".text\n";
       cases.forEach((c, i) => {
@@ -587,13 +789,19 @@ function main(): void {
         const regs = Buffer.alloc(17 * 8);
         c.regs.forEach((v, k) => regs.writeBigUInt64LE(v, k * 8));
         regs.writeBigUInt64LE(BigInt(c.flags), 16 * 8);
-        input.push(head.subarray(0, 4), Buffer.from(c.code), regs, Buffer.from(c.buf));
+        input.push(
+          head.subarray(0, 4),
+          Buffer.from(c.code),
+          regs,
+          Buffer.from(c.buf),
+          Buffer.from(c.fx),
+        );
       });
       const out = execFileSync(join(tmp, "harness"), {
         input: Buffer.concat(input),
         maxBuffer: 1 << 28,
       });
-      const rec = 1 + 17 * 8 + BUF;
+      const rec = 1 + 17 * 8 + BUF + 512;
       const json: unknown[] = [];
       let dropped = 0;
       cases.forEach((c, i) => {
@@ -604,7 +812,15 @@ function main(): void {
         }
         const regs = Array.from({ length: 16 }, (_, k) => o.readBigUInt64LE(1 + k * 8));
         const flags = Number(o.readBigUInt64LE(1 + 16 * 8));
-        const buf = new Uint8Array(o.subarray(1 + 17 * 8));
+        const buf = new Uint8Array(o.subarray(1 + 17 * 8, 1 + 17 * 8 + BUF));
+        const fx = new Uint8Array(o.subarray(1 + 17 * 8 + BUF, 1 + 17 * 8 + BUF + FX_BYTES));
+        fx.set(c.fx.subarray(FX_MXCSR_MASK, FX_MXCSR_MASK + 4), FX_MXCSR_MASK);
+        const fxFields = cat.vector
+          ? {
+              fxIn: hex(c.fx.subarray(0, FX_BYTES)),
+              fxOut: bufDiff(c.fx.subarray(0, FX_BYTES), fx),
+            }
+          : {};
         json.push({
           asm: c.asm.join("; "),
           code: hex(c.code as Uint8Array),
@@ -615,6 +831,7 @@ function main(): void {
           flagsOut: flags,
           bufOut: bufDiff(c.buf, buf),
           undef: c.undef,
+          ...fxFields,
         });
       });
       const file = {

@@ -2,7 +2,8 @@
  * Differential tests of the block compiler against the interpreter: the same program run
  * with blocks off (`blockThreshold = -1`) and with every block compiled at first sight
  * (`blockThreshold = 0`) must end in the same architectural state — registers, rip,
- * RFLAGS, memory, exit reason, exception details and retired count — including runs cut
+ * RFLAGS, memory, vector registers, exit reason, exception details and retired count —
+ * including runs cut
  * short by small budgets, faults inside a block, and code that rewrites itself.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -12,6 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { X86ExitReason } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
+import { resetVectorState } from "./fpu.js";
 import { makeTestCpu } from "./test-machine.js";
 
 const CODE = 0x100000;
@@ -38,6 +40,9 @@ function state(m: Machine, reason: X86ExitReason): string {
   const regs = Array.from({ length: 16 }, (_, r) => c.getReg(r).toString(16)).join(" ");
   let sum = 0;
   for (let i = DATA; i < DATA + 0x100; i++) sum = (Math.imul(sum, 31) + m.bytes[i]) | 0;
+  let vec = (c.ftop << 8) | c.ftw;
+  for (const lane of [...c.xmm, ...c.fpuMant, ...c.fpuSignExp])
+    vec = (Math.imul(vec, 31) + lane) | 0;
   const e = c.exit;
   const fault =
     reason === X86ExitReason.Exception
@@ -45,7 +50,7 @@ function state(m: Machine, reason: X86ExitReason): string {
       : "";
   return (
     `${X86ExitReason[reason]} retired=${e.retired} rip=${c.rip.toString(16)} ` +
-    `flags=${c.rflags.toString(16)} regs=${regs} mem=${sum}${fault}`
+    `flags=${c.rflags.toString(16)} regs=${regs} mem=${sum} vector=${vec}${fault}`
   );
 }
 
@@ -60,6 +65,9 @@ function load(m: Machine, code: Uint8Array, regs: bigint[], flags: number, data:
   m.bytes.set(data, DATA);
   regs.forEach((v, r) => c.setReg(r, v));
   c.rflags = flags;
+  resetVectorState(c);
+  for (let i = 0; i < 64; i++) c.xmm[i] = Math.imul(i + 1, 0x9e3779b1);
+  for (let i = 0; i < 16; i++) c.fpuMant[i] = Math.imul(i + 7, 0x85ebca6b);
   c.rip = BigInt(CODE);
 }
 

@@ -12,6 +12,7 @@ import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
+import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
 import {
   Access,
   EFER_NXE,
@@ -100,8 +101,43 @@ export class X86Cpu implements X86CpuApi {
   pendingDb = 0;
   /** GDTR/IDTR: limit, base lo, base hi; LDTR and TR selectors. */
   readonly descTables = new Int32Array(8);
+  // ---- x87, MMX and SSE state (layout and rules in fpu.ts) ----
+  /**
+   * x87 data registers R0–R7 in physical order (ST(i) is R((TOP + i) & 7)): the 64-bit
+   * significand of Ri as int32 halves, low at 2i, high at 2i + 1 (the explicit integer bit
+   * is bit 63). MMX register MMi is this significand of Ri.
+   */
+  readonly fpuMant = new Int32Array(16);
+  /** x87 data registers R0–R7: sign (bit 15) and biased exponent (bits 0–14); 0xffff after an MMX write. */
+  readonly fpuSignExp = new Uint16Array(8);
+  /** x87 control word (FCW). */
+  fcw = FCW_DEFAULT;
+  /** x87 status word (FSW) without its TOP field (bits 11–13 always 0 here; TOP is {@link ftop}). */
+  fsw = 0;
+  /** x87 TOP: the physical register that is ST(0). */
+  ftop = 0;
+  /** x87 tag word in FXSAVE's abridged form: bit i set when Ri is not empty. */
+  ftw = 0;
+  /** x87 last instruction opcode (FOP, 11 bits). */
+  fop = 0;
+  /** x87 last instruction pointer (FIP), low half. */
+  fipLo = 0;
+  /** FIP, high half. */
+  fipHi = 0;
+  /** x87 last instruction code selector (FCS). */
+  fcs = 0;
+  /** x87 last data (operand) pointer (FDP), low half. */
+  fdpLo = 0;
+  /** FDP, high half. */
+  fdpHi = 0;
+  /** x87 last data selector (FDS). */
+  fds = 0;
+  /** XMM0–XMM15, four int32 lanes each (lane k of XMMn at 4n + k, lane 0 least significant). */
+  readonly xmm = new Int32Array(64);
   /** MXCSR. */
-  mxcsr = 0x1f80;
+  mxcsr = MXCSR_DEFAULT;
+  /** XCR0 (XFEATURE_ENABLED_MASK), as xgetbv reads it; reset value 1 (x87 only). */
+  xcr0 = 1;
   /** Time-stamp counter at the start of the next run (set by the owner before a run). */
   tscBase = 0;
   /** TSC ticks per retired instruction. */

@@ -25,7 +25,9 @@ export const X_AUX = INSN_FIELDS + 2;
  * Record field: per-row extra — source size of movzx/movsx; loopne/loope/loop 0/1/2;
  * 0F 00 vs 0F 01 group for SYSDESC; 1 when a segment/control/debug register is the
  * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 for ljmp
- * (RET_FAR); 1 when in/out/ins/outs take the port from dx.
+ * (RET_FAR); 1 when in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
+ * rows with MMX/XMM operands; for FXSTATE the ModRM /digit, + 8 in the 0F C7 group, + 16
+ * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv.
  */
 export const X_EXT = INSN_FIELDS + 3;
 /**
@@ -71,10 +73,20 @@ function kindLoc(rec: Int32Array, b: number, k: Opd): number {
     case Opd.Ed:
     case Opd.Ev:
     case Opd.Ey:
+    case Opd.Wx:
+    case Opd.Wq:
+    case Opd.Wd:
+    case Opd.Qq:
+    case Opd.Qd:
+    case Opd.RdMw:
       return rec[b + D.RM_MEM] !== 0 ? LOC_MEM : rec[b + D.BASE];
     case Opd.Rv:
     case Opd.Ry:
+    case Opd.Ux:
+    case Opd.Nq:
       return rec[b + D.BASE];
+    case Opd.Vx:
+    case Opd.Pq:
     case Opd.Gb:
     case Opd.Gw:
     case Opd.Gd:
@@ -166,6 +178,14 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     case Op.OUTS:
       ext = k0 === Opd.DX || k1 === Opd.DX ? 1 : 0;
       break;
+    case Op.FXSTATE:
+      ext = row.ext | (row.opcode === 0xc7 ? 8 : 0) | (row.prefix === 0x66 ? 16 : 0);
+      break;
+    case Op.XCR:
+      ext = row.rm;
+      break;
+    default:
+      ext = row.vector;
   }
   rec[b + X_EXT] = ext;
   if (

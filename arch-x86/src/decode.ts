@@ -70,6 +70,8 @@ const R_BYTERM = new Uint8Array(NROWS);
 const R_BYTE = new Uint8Array(NROWS);
 const R_CC = new Uint8Array(NROWS);
 const R_SREG = new Uint8Array(NROWS);
+/** 1 for rows with MMX/XMM operands: 66 is their mandatory prefix, never an operand size. */
+const R_VEC = new Uint8Array(NROWS);
 
 const immOf = (o: Opd): Imm => {
   switch (o) {
@@ -101,6 +103,7 @@ for (const row of TABLE) {
   R_FLAGS[i] = row.flags;
   R_BYTE[i] = row.byteSized ? 1 : 0;
   R_CC[i] = row.cc ? 1 : 0;
+  R_VEC[i] = row.vector !== 0 ? 1 : 0;
   let n = 0;
   for (const o of row.operands) {
     const k = immOf(o);
@@ -115,7 +118,9 @@ for (const row of TABLE) {
       o === Opd.Gv ||
       o === Opd.Gy ||
       o === Opd.Cy ||
-      o === Opd.Dy
+      o === Opd.Dy ||
+      o === Opd.Vx ||
+      o === Opd.Pq
     )
       R_REGSRC[i] = 1;
     if (o === Opd.Sw) {
@@ -237,6 +242,9 @@ const INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
  * - Operand size follows AMD and objdump where they differ from Intel: 66 on a near
  *   branch gives a 16-bit operand (rel16), REX.W on a far indirect call/jmp is ignored.
  * - f3 90 is pause even with REX.B (as objdump decodes it).
+ * - Rows with MMX/XMM operands: V/P kinds take REG like G kinds (P ignores REX.R when
+ *   executed and printed), W/Q/U/N like E kinds; OSZ is 8 with REX.W, else 4 (66 selects
+ *   the SSE form there, it is not an operand size).
  *
  * @returns the instruction length (1–15); 0 when it needs bytes at or beyond `limit`
  *   (retry with more); −1 when the bytes are not a valid instruction in this mode (#UD):
@@ -341,6 +349,7 @@ export function decodeInsn(
   // Operand and address size.
   let osz: number;
   if (R_BYTE[row] !== 0) osz = 1;
+  else if (R_VEC[row] !== 0) osz = rexW !== 0 ? 8 : 4;
   else if (long) {
     if (flags & F_F64) osz = 8;
     else if (flags & F_FAR) osz = pfx & P_OPSIZE ? 2 : 4;

@@ -114,7 +114,14 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
       (!long && tmpl.includes("%G")));
   const sizeDepW = sizeDep || row.operands.some((k) => SIZE_DEP_W.has(k));
   // objdump quirk: rdrand/rdseed (Rv) take 66 as used even when REX.W overrides it.
+  // objdump quirk: an MMX register in r/m of an f3/f2 row (movq2dq) reads as an XMM
+  // register, and the 66 as used, when a 66 prefix is present too.
+  const mmAsXmm =
+    (pfx & Pfx.OPSIZE) !== 0 &&
+    (row.prefix === 0xf3 || row.prefix === 0xf2) &&
+    row.operands.includes(Opd.Nq);
   const used66 =
+    mmAsXmm ||
     row.prefix === 0x66 ||
     row.operands.includes(Opd.Rv) ||
     (row.op === Op.MOVSXD && (!rexW || !isMem)) ||
@@ -318,6 +325,36 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
         break;
       case Opd.Ap:
         s = `$${hex(rec[base + D.IMM2] & 0xffff)},$${hex(rec[base + D.IMM_LO] >>> 0)}`;
+        break;
+      case Opd.Vx:
+        usedBits |= 4;
+        s = "%xmm" + rec[base + D.REG];
+        break;
+      case Opd.Pq:
+        // REX.R does not extend an MMX register (objdump prints it as unused).
+        s = "%mm" + (rec[base + D.REG] & 7);
+        break;
+      case Opd.Wx:
+      case Opd.Wq:
+      case Opd.Wd:
+      case Opd.Ux:
+        usedBits |= 1;
+        s = isMem ? memString() : "%xmm" + rec[base + D.BASE];
+        break;
+      case Opd.Qq:
+      case Opd.Qd:
+      case Opd.Nq:
+        if (isMem) {
+          usedBits |= 1;
+          s = memString();
+        } else if (mmAsXmm && k === Opd.Nq) {
+          usedBits |= 1;
+          s = "%xmm" + rec[base + D.BASE];
+        } else s = "%mm" + (rec[base + D.BASE] & 7);
+        break;
+      case Opd.RdMw:
+        usedBits |= 1;
+        s = isMem ? memString() : reg(rec[base + D.BASE], 4);
         break;
       default:
         s = "?";

@@ -4,7 +4,9 @@
  * 0x100000 followed by `cpuid` as the stop marker, the 256-byte buffer at 0x200000,
  * identity-mapped user pages, CPL 3 — and must end with the same 16 registers, the same
  * buffer and the same arithmetic flags and DF, except the flags the case's `undef` mask
- * names.
+ * names. Vector cases (exec-vector.json) also start from an FXSAVE64 image and must end
+ * with the same x87/MMX registers, tags, TOP, MXCSR and XMM registers (the image as
+ * fxsave64 writes it, MXCSR_MASK aside).
  *
  * The `undef` masks come from the generator's per-instruction table of flags the SDM
  * leaves undefined:
@@ -25,6 +27,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { X86ExitReason } from "./cpu-api.js";
+import { FxPart, readFxImage, resetVectorState, writeFxImage } from "./fpu.js";
 import { makeTestCpu } from "./test-machine.js";
 
 interface ExecCase {
@@ -39,6 +42,10 @@ interface ExecCase {
   /** Changed bytes of the buffer: "offset:hex" runs separated by spaces ("" = unchanged). */
   bufOut: string;
   undef: number;
+  /** Vector cases: the FXSAVE64 image (bytes 0–415) the sequence starts from. */
+  fxIn?: string;
+  /** Vector cases: changed bytes of that image after the sequence, as `bufOut` (MXCSR_MASK left out). */
+  fxOut?: string;
 }
 interface ExecFile {
   host: string;
@@ -57,6 +64,11 @@ const COMPARED = 0x8d5 | 0x400;
 
 const { cpu, mem } = makeTestCpu(4);
 let hostDiffs = 0;
+/** The FPU/vector state as an FXSAVE64 image, in and out. */
+const fx = new DataView(new ArrayBuffer(512));
+/** Bytes of the image the corpus compares (up to XMM15) and MXCSR_MASK, which it leaves out. */
+const FX_BYTES = 416;
+const FX_MXCSR_MASK = 28;
 
 function runCase(file: ExecFile, c: ExecCase): string[] {
   const code = Buffer.from(c.code, "hex");
@@ -68,6 +80,11 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   mem.bytes.set(Buffer.from(c.buf, "hex"), file.dataAddr);
   c.regsIn.split(" ").forEach((h, r) => cpu.setReg(r, BigInt("0x" + h)));
   cpu.rflags = c.flagsIn;
+  const fxIn = Buffer.from(c.fxIn ?? "", "hex");
+  if (c.fxIn !== undefined) {
+    for (let i = 0; i < 512; i++) fx.setUint8(i, i < fxIn.length ? fxIn[i] : 0);
+    readFxImage(cpu, fx, 0, FxPart.ALL, true);
+  } else resetVectorState(cpu);
   cpu.rip = BigInt(file.codeAddr);
   const reason = cpu.run(100_000);
   const bad: string[] = [];
@@ -112,7 +129,32 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
       break;
     }
   }
+  if (c.fxIn !== undefined) {
+    const wantFx = new Uint8Array(FX_BYTES);
+    wantFx.set(fxIn);
+    for (const run of c.fxOut === undefined || c.fxOut === "" ? [] : c.fxOut.split(" ")) {
+      const [off, bytes] = run.split(":");
+      wantFx.set(Buffer.from(bytes, "hex"), Number(off));
+    }
+    writeFxImage(cpu, fx, 0, FxPart.ALL, true);
+    for (let i = 0; i < FX_BYTES; i++) {
+      if (i >= FX_MXCSR_MASK && i < FX_MXCSR_MASK + 4) continue;
+      if (fx.getUint8(i) !== wantFx[i]) {
+        bad.push(
+          `fxsave image[${i}] (${fxField(i)}): got ${fx.getUint8(i).toString(16)} want ${wantFx[i].toString(16)}`,
+        );
+        break;
+      }
+    }
+  }
   return bad;
+}
+
+/** The FXSAVE64 field at byte `i`, for failure messages. */
+function fxField(i: number): string {
+  if (i < 32) return "x87 control/status, MXCSR";
+  if (i < 160) return `ST${(i - 32) >> 4}/MM${(i - 32) >> 4}`;
+  return `XMM${(i - 160) >> 4}`;
 }
 
 describe("execution corpus (native x86_64 oracle)", () => {

@@ -35,8 +35,10 @@ import { FAULT, type X86Cpu } from "./cpu.js";
 import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
+import { fpuStateOp } from "./fpu.js";
 import { Pfx } from "./insn.js";
 import { Access, CR0_PG } from "./paging.js";
+import { vectorOp } from "./simd.js";
 import { OpMap, TABLE } from "./table.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
@@ -158,6 +160,55 @@ export const enum O {
   FXSTATE = 110,
   PREFETCH = 111,
   VMCALL = 112,
+  FWAIT = 113,
+  EMMS = 114,
+  XCR = 115,
+  VMOV = 116,
+  VMOVD = 117,
+  VMOVQ = 118,
+  VMOVS = 119,
+  VMOVLH = 120,
+  VMOVMSK = 121,
+  VMASKMOV = 122,
+  PEXTRW = 123,
+  PINSRW = 124,
+  PAND = 125,
+  PANDN = 126,
+  POR = 127,
+  PXOR = 128,
+  PADD = 129,
+  PADDS = 130,
+  PADDUS = 131,
+  PSUB = 132,
+  PSUBS = 133,
+  PSUBUS = 134,
+  PCMPEQ = 135,
+  PCMPGT = 136,
+  PMINU = 137,
+  PMAXU = 138,
+  PMINS = 139,
+  PMAXS = 140,
+  PAVG = 141,
+  PMULL = 142,
+  PMULH = 143,
+  PMULHU = 144,
+  PMULUDQ = 145,
+  PMADDWD = 146,
+  PSADBW = 147,
+  PSLL = 148,
+  PSRL = 149,
+  PSRA = 150,
+  PSLLDQ = 151,
+  PSRLDQ = 152,
+  PSHUFD = 153,
+  PSHUFLW = 154,
+  PSHUFHW = 155,
+  PSHUFW = 156,
+  PUNPCKL = 157,
+  PUNPCKH = 158,
+  PACKSS = 159,
+  PACKUS = 160,
+  SHUF = 161,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
@@ -1262,6 +1313,60 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
           break;
         }
+        case O.FWAIT:
+        case O.EMMS:
+        case O.XCR:
+        case O.FXSTATE:
+          fpuStateOp(c, op, rec, b, eLo, eHi);
+          break;
+        case O.VMOV:
+        case O.VMOVD:
+        case O.VMOVQ:
+        case O.VMOVS:
+        case O.VMOVLH:
+        case O.VMOVMSK:
+        case O.VMASKMOV:
+        case O.PEXTRW:
+        case O.PINSRW:
+        case O.PAND:
+        case O.PANDN:
+        case O.POR:
+        case O.PXOR:
+        case O.PADD:
+        case O.PADDS:
+        case O.PADDUS:
+        case O.PSUB:
+        case O.PSUBS:
+        case O.PSUBUS:
+        case O.PCMPEQ:
+        case O.PCMPGT:
+        case O.PMINU:
+        case O.PMAXU:
+        case O.PMINS:
+        case O.PMAXS:
+        case O.PAVG:
+        case O.PMULL:
+        case O.PMULH:
+        case O.PMULHU:
+        case O.PMULUDQ:
+        case O.PMADDWD:
+        case O.PSADBW:
+        case O.PSLL:
+        case O.PSRL:
+        case O.PSRA:
+        case O.PSLLDQ:
+        case O.PSRLDQ:
+        case O.PSHUFD:
+        case O.PSHUFLW:
+        case O.PSHUFHW:
+        case O.PSHUFW:
+        case O.PUNPCKL:
+        case O.PUNPCKH:
+        case O.PACKSS:
+        case O.PACKUS:
+        case O.SHUF:
+          vectorOp(c, op, rec, b, eLo, eHi);
+          break;
         default:
           // Everything else reads or writes the status flags directly: compute deferred ones first.
           materialize(c);
@@ -2099,19 +2204,6 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               R[0] = (R[0] & ~0xff) | c.rd8(l, h);
               break;
             }
-            case O.FXSTATE: {
-              const sub = rec[b + F.REG] & 7;
-              if (sub === 2) {
-                const v = c.rd32(eLo, eHi);
-                if ((v & 0xffff0000) !== 0) c.gp0();
-                c.mxcsr = v;
-              } else if (sub === 3) c.wr32(eLo, eHi, c.mxcsr);
-              else if (sub === 7) {
-                c.rd8(eLo, eHi);
-              } else c.raise(Vector.UD, -1);
-              break;
-            }
-
             default:
               if (rec[b + F.ROW] === INT1_ROW) {
                 // icebp (int1): a #DB trap, not subject to the IDT gate's DPL (SDM vol. 3, 18.3.2).

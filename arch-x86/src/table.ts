@@ -73,6 +73,16 @@ export enum Opd {
   /** gs. */ GS,
   /** Far pointer immediate ptr16:16/32 (offset in IMM, selector in IMM2). */ Ap,
   /** xlat's table operand ds:[rBX + al]. */ XLAT,
+  /** XMM register in ModRM reg (with REX.R). */ Vx,
+  /** XMM register or 128-bit memory in ModRM r/m. */ Wx,
+  /** XMM register or 64-bit memory in ModRM r/m. */ Wq,
+  /** XMM register or 32-bit memory in ModRM r/m. */ Wd,
+  /** XMM register in ModRM r/m (register forms only). */ Ux,
+  /** MMX register in ModRM reg (REX.R does not apply: mm0–mm7). */ Pq,
+  /** MMX register or 64-bit memory in ModRM r/m. */ Qq,
+  /** MMX register or 32-bit memory in ModRM r/m (MMX punpckl*). */ Qd,
+  /** MMX register in ModRM r/m (register forms only). */ Nq,
+  /** 32-bit general register or 16-bit memory in ModRM r/m (pinsrw). */ RdMw,
 }
 
 /** Row flags. */
@@ -107,6 +117,32 @@ export const RowFlag = {
   FAR: 8192,
   /** Matches only without a 66/f2/f3 prefix (the SDM's "NP"). */
   NP: 16384,
+  /**
+   * Its 128-bit memory operand may be misaligned (movups, movdqu, ...). Every other legacy
+   * SSE instruction with a 16-byte memory operand raises #GP(0) when it is not 16-byte aligned.
+   */
+  MISALIGN: 32768,
+} as const;
+
+/**
+ * Bits of {@link InsnRow.vector}, the descriptor of a row with MMX or XMM operands (the
+ * interpreter finds it in the decoded record's `X_EXT`).
+ */
+export const Vec = {
+  /** The row's {@link InsnRow.aux} (element size in bytes, or the variant). */
+  AUX: 0xf,
+  /** The destination (first operand) is an MMX register. */
+  DST_MM: 0x10,
+  /** The source (second operand) is an MMX register. */
+  SRC_MM: 0x20,
+  /** Some operand is an XMM register (the instruction needs CR4.OSFXSR). */
+  XMM: 0x40,
+  /** Shift of the memory operand's size in bytes (5 bits; 0 = the operand size, movd/movq). */
+  MEM_SHIFT: 7,
+  /** The memory operand must be 16-byte aligned (#GP(0) otherwise). */
+  ALIGN: 0x1000,
+  /** Always set, so a vector row's descriptor is never 0. */
+  VECTOR: 0x2000,
 } as const;
 
 /** Opcode maps: the one-byte map and the 0F, 0F 38 and 0F 3A escapes. */
@@ -167,13 +203,44 @@ export interface InsnRow {
   readonly cc: boolean;
   /** Operand size is 1 (the row's sized operands are all bytes). */
   readonly byteSized: boolean;
+  /**
+   * What the row's {@link Op} leaves open: the element size in bytes (1, 2, 4, 8) of a
+   * packed or scalar vector operation; which quadword movlps/movhps and kin address
+   * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); else 0.
+   */
+  readonly aux: number;
+  /** The {@link Vec} descriptor of a row with MMX or XMM operands; 0 for other rows. */
+  readonly vector: number;
 }
 
-const { LOCK, D64, I64, O64, REP, REPZ, BND, HINT, NOTRACK, IND, MODREG, F64, Z32, FAR, NP } =
-  RowFlag;
+const {
+  LOCK,
+  D64,
+  I64,
+  O64,
+  REP,
+  REPZ,
+  BND,
+  HINT,
+  NOTRACK,
+  IND,
+  MODREG,
+  F64,
+  Z32,
+  FAR,
+  NP,
+  MISALIGN,
+} = RowFlag;
 const U = Op.UNIMPLEMENTED;
 
-type Spec = readonly [encoding: string, mnemonic: string, op: Op, operands: string, flags?: number];
+type Spec = readonly [
+  encoding: string,
+  mnemonic: string,
+  op: Op,
+  operands: string,
+  flags?: number,
+  aux?: number,
+];
 
 const ALU: readonly [string, Op][] = [
   ["add", Op.ADD],
@@ -256,7 +323,7 @@ function specs(): Spec[] {
     ["98", "|cbtw|cwtl|cltq", Op.CBW, ""],
     ["99", "|cwtd|cltd|cqto", Op.CWD, ""],
     ["9A", "lcall%W", U, "Ap", I64],
-    ["9B", "fwait", U, ""],
+    ["9B", "fwait", Op.FWAIT, ""],
     ["9C", "pushf%W", Op.PUSHF, "", D64],
     ["9D", "popf%W", Op.POPF, "", D64],
     ["9E", "sahf", Op.SAHF, ""], ["9F", "lahf", Op.LAHF, ""],
@@ -330,7 +397,7 @@ function specs(): Spec[] {
     ["0F 01 C3", "vmresume", U, ""], ["0F 01 C4", "vmxoff", U, ""], ["0F 01 D4", "vmfunc", U, ""],
     ["F2 0F 01 D9", "vmgexit", U, ""],
     ["0F 01 CA", "clac", U, ""], ["0F 01 CB", "stac", U, ""],
-    ["0F 01 D0", "xgetbv", U, ""], ["0F 01 D1", "xsetbv", U, ""],
+    ["0F 01 D0", "xgetbv", Op.XCR, ""], ["0F 01 D1", "xsetbv", Op.XCR, ""],
     ["0F 01 D5", "xend", U, ""], ["0F 01 D6", "xtest", U, ""],
     ["0F 01 D8", "vmrun", U, ""], ["0F 01 D9", "vmmcall", Op.VMCALL, ""],
     ["0F 01 DA", "vmload", U, ""], ["0F 01 DB", "vmsave", U, ""],
@@ -402,9 +469,9 @@ function specs(): Spec[] {
     ["0F BD /r", "bsr", Op.BSR, "Gv,Ev"], ["F3 0F BD /r", "lzcnt", Op.LZCNT, "Gv,Ev"],
     ["0F BE /r", "movsb%A", Op.MOVSX, "Gv,Eb"], ["0F BF /r", "movsw%A", Op.MOVSX, "Gv,Ew"],
     ["0F C0 /r", "xadd", Op.XADD, "Eb,Gb", LOCK], ["0F C1 /r", "xadd", Op.XADD, "Ev,Gv", LOCK],
-    ["0F C3 /r mem", "movnti", U, "Ey,Gy"],
+    ["0F C3 /r mem", "movnti", Op.MOV, "Ey,Gy", NP],
     ["0F C7 /1 mem", "cmpxchg%K", Op.CMPXCHG16B, "M", LOCK],
-    ["0F C7 /3 mem", "xrstors%6", U, "M"], ["0F C7 /4 mem", "xsavec%6", U, "M"],
+    ["0F C7 /3 mem", "xrstors%6", U, "M"], ["0F C7 /4 mem", "xsavec%6", Op.FXSTATE, "M"],
     ["0F C7 /5 mem", "xsaves%6", U, "M"],
     ["0F C7 /6 reg", "rdrand", U, "Rv"], ["0F C7 /7 reg", "rdseed", U, "Rv"],
     ["0F C8+r", "bswap", Op.BSWAP, "Zv"],
@@ -413,7 +480,125 @@ function specs(): Spec[] {
     ["F2 0F 38 F0 /r", "crc32%E", U, "Gy,Eb"], ["F2 0F 38 F1 /r", "crc32%E", U, "Gy,Ev"],
     ["66 0F 38 F6 /r", "adcx", U, "Gy,Ey"], ["F3 0F 38 F6 /r", "adox", U, "Gy,Ey"],
   );
+  s.push(...vectorSpecs());
   return s;
+}
+
+/**
+ * MMX, SSE and SSE2 data movement and integer rows. An MMX row (no prefix, mm registers)
+ * and its SSE2 twin (66, xmm registers) share the Op; the last element is the element size.
+ */
+// prettier-ignore
+function vectorSpecs(): Spec[] {
+  const s: Spec[] = [];
+  /** MMX form (0F xx, NP) and SSE2 form (66 0F xx) of one packed integer operation. */
+  const pair = (opc: string, m: string, op: Op, lane: number, mm = "Pq,Qq", xmm = "Vx,Wx"): void => {
+    s.push([`0F ${opc} /r`, m, op, mm, NP, lane], [`66 0F ${opc} /r`, m, op, xmm, 0, lane]);
+  };
+  pair("DB", "pand", Op.PAND, 8); pair("DF", "pandn", Op.PANDN, 8);
+  pair("EB", "por", Op.POR, 8); pair("EF", "pxor", Op.PXOR, 8);
+  ([["54", "and", Op.PAND], ["55", "andn", Op.PANDN], ["56", "or", Op.POR], ["57", "xor", Op.PXOR]] as const)
+    .forEach(([o, m, op]) => s.push([`0F ${o} /r`, `${m}ps`, op, "Vx,Wx", NP, 4], [`66 0F ${o} /r`, `${m}pd`, op, "Vx,Wx", 0, 8]));
+  pair("FC", "paddb", Op.PADD, 1); pair("FD", "paddw", Op.PADD, 2);
+  pair("FE", "paddd", Op.PADD, 4); pair("D4", "paddq", Op.PADD, 8);
+  pair("EC", "paddsb", Op.PADDS, 1); pair("ED", "paddsw", Op.PADDS, 2);
+  pair("DC", "paddusb", Op.PADDUS, 1); pair("DD", "paddusw", Op.PADDUS, 2);
+  pair("F8", "psubb", Op.PSUB, 1); pair("F9", "psubw", Op.PSUB, 2);
+  pair("FA", "psubd", Op.PSUB, 4); pair("FB", "psubq", Op.PSUB, 8);
+  pair("E8", "psubsb", Op.PSUBS, 1); pair("E9", "psubsw", Op.PSUBS, 2);
+  pair("D8", "psubusb", Op.PSUBUS, 1); pair("D9", "psubusw", Op.PSUBUS, 2);
+  pair("74", "pcmpeqb", Op.PCMPEQ, 1); pair("75", "pcmpeqw", Op.PCMPEQ, 2);
+  pair("76", "pcmpeqd", Op.PCMPEQ, 4);
+  pair("64", "pcmpgtb", Op.PCMPGT, 1); pair("65", "pcmpgtw", Op.PCMPGT, 2);
+  pair("66", "pcmpgtd", Op.PCMPGT, 4);
+  pair("DA", "pminub", Op.PMINU, 1); pair("DE", "pmaxub", Op.PMAXU, 1);
+  pair("EA", "pminsw", Op.PMINS, 2); pair("EE", "pmaxsw", Op.PMAXS, 2);
+  pair("E0", "pavgb", Op.PAVG, 1); pair("E3", "pavgw", Op.PAVG, 2);
+  pair("D5", "pmullw", Op.PMULL, 2); pair("E5", "pmulhw", Op.PMULH, 2);
+  pair("E4", "pmulhuw", Op.PMULHU, 2); pair("F4", "pmuludq", Op.PMULUDQ, 4);
+  pair("F5", "pmaddwd", Op.PMADDWD, 2); pair("F6", "psadbw", Op.PSADBW, 1);
+  pair("D1", "psrlw", Op.PSRL, 2); pair("D2", "psrld", Op.PSRL, 4); pair("D3", "psrlq", Op.PSRL, 8);
+  pair("E1", "psraw", Op.PSRA, 2); pair("E2", "psrad", Op.PSRA, 4);
+  pair("F1", "psllw", Op.PSLL, 2); pair("F2", "pslld", Op.PSLL, 4); pair("F3", "psllq", Op.PSLL, 8);
+  ([["71", 2, "w"], ["72", 4, "d"], ["73", 8, "q"]] as const).forEach(([o, lane, sfx]) => {
+    ([[2, "psrl", Op.PSRL], [4, "psra", Op.PSRA], [6, "psll", Op.PSLL]] as const).forEach(([ext, m, op]) => {
+      if (lane === 8 && op === Op.PSRA) return;
+      s.push([`0F ${o} /${ext} reg`, `${m}${sfx}`, op, "Nq,Ib", NP, lane], [`66 0F ${o} /${ext} reg`, `${m}${sfx}`, op, "Ux,Ib", 0, lane]);
+    });
+  });
+  s.push(
+    ["66 0F 73 /3 reg", "psrldq", Op.PSRLDQ, "Ux,Ib", 0, 1], ["66 0F 73 /7 reg", "pslldq", Op.PSLLDQ, "Ux,Ib", 0, 1],
+    ["66 0F 70 /r", "pshufd", Op.PSHUFD, "Vx,Wx,Ib", 0, 4], ["F2 0F 70 /r", "pshuflw", Op.PSHUFLW, "Vx,Wx,Ib", 0, 2],
+    ["F3 0F 70 /r", "pshufhw", Op.PSHUFHW, "Vx,Wx,Ib", 0, 2], ["0F 70 /r", "pshufw", Op.PSHUFW, "Pq,Qq,Ib", NP, 2],
+    ["0F C6 /r", "shufps", Op.SHUF, "Vx,Wx,Ib", NP, 4], ["66 0F C6 /r", "shufpd", Op.SHUF, "Vx,Wx,Ib", 0, 8],
+  );
+  pair("60", "punpcklbw", Op.PUNPCKL, 1, "Pq,Qd"); pair("61", "punpcklwd", Op.PUNPCKL, 2, "Pq,Qd");
+  pair("62", "punpckldq", Op.PUNPCKL, 4, "Pq,Qd");
+  pair("68", "punpckhbw", Op.PUNPCKH, 1); pair("69", "punpckhwd", Op.PUNPCKH, 2);
+  pair("6A", "punpckhdq", Op.PUNPCKH, 4);
+  s.push(
+    ["66 0F 6C /r", "punpcklqdq", Op.PUNPCKL, "Vx,Wx", 0, 8], ["66 0F 6D /r", "punpckhqdq", Op.PUNPCKH, "Vx,Wx", 0, 8],
+    ["0F 14 /r", "unpcklps", Op.PUNPCKL, "Vx,Wx", NP, 4], ["66 0F 14 /r", "unpcklpd", Op.PUNPCKL, "Vx,Wx", 0, 8],
+    ["0F 15 /r", "unpckhps", Op.PUNPCKH, "Vx,Wx", NP, 4], ["66 0F 15 /r", "unpckhpd", Op.PUNPCKH, "Vx,Wx", 0, 8],
+  );
+  pair("63", "packsswb", Op.PACKSS, 2); pair("6B", "packssdw", Op.PACKSS, 4);
+  pair("67", "packuswb", Op.PACKUS, 2);
+  s.push(
+    ["0F 28 /r", "movaps", Op.VMOV, "Vx,Wx", NP], ["0F 29 /r", "movaps", Op.VMOV, "Wx,Vx", NP],
+    ["66 0F 28 /r", "movapd", Op.VMOV, "Vx,Wx"], ["66 0F 29 /r", "movapd", Op.VMOV, "Wx,Vx"],
+    ["0F 10 /r", "movups", Op.VMOV, "Vx,Wx", NP | MISALIGN], ["0F 11 /r", "movups", Op.VMOV, "Wx,Vx", NP | MISALIGN],
+    ["66 0F 10 /r", "movupd", Op.VMOV, "Vx,Wx", MISALIGN], ["66 0F 11 /r", "movupd", Op.VMOV, "Wx,Vx", MISALIGN],
+    ["66 0F 6F /r", "movdqa", Op.VMOV, "Vx,Wx"], ["66 0F 7F /r", "movdqa", Op.VMOV, "Wx,Vx"],
+    ["F3 0F 6F /r", "movdqu", Op.VMOV, "Vx,Wx", MISALIGN], ["F3 0F 7F /r", "movdqu", Op.VMOV, "Wx,Vx", MISALIGN],
+    ["0F 6F /r", "movq", Op.VMOV, "Pq,Qq", NP], ["0F 7F /r", "movq", Op.VMOV, "Qq,Pq", NP],
+    ["0F 2B /r mem", "movntps", Op.VMOV, "Wx,Vx", NP], ["66 0F 2B /r mem", "movntpd", Op.VMOV, "Wx,Vx"],
+    ["66 0F E7 /r mem", "movntdq", Op.VMOV, "Wx,Vx"], ["0F E7 /r mem", "movntq", Op.VMOV, "Qq,Pq", NP],
+    ["F3 0F 10 /r", "movss", Op.VMOVS, "Vx,Wd", 0, 4], ["F3 0F 11 /r", "movss", Op.VMOVS, "Wd,Vx", 0, 4],
+    ["F2 0F 10 /r", "movsd", Op.VMOVS, "Vx,Wq", 0, 8], ["F2 0F 11 /r", "movsd", Op.VMOVS, "Wq,Vx", 0, 8],
+    ["0F 6E /r", "|movd|movd|movq", Op.VMOVD, "Pq,Ey", NP], ["66 0F 6E /r", "|movd|movd|movq", Op.VMOVD, "Vx,Ey"],
+    ["0F 7E /r", "|movd|movd|movq", Op.VMOVD, "Ey,Pq", NP, 1], ["66 0F 7E /r", "|movd|movd|movq", Op.VMOVD, "Ey,Vx", 0, 1],
+    ["F3 0F 7E /r", "movq", Op.VMOVQ, "Vx,Wq"], ["66 0F D6 /r", "movq", Op.VMOVQ, "Wq,Vx"],
+    ["F3 0F D6 /r reg", "movq2dq", Op.VMOVQ, "Vx,Nq"], ["F2 0F D6 /r reg", "movdq2q", Op.VMOVQ, "Pq,Ux"],
+    ["0F 12 /r mem", "movlps", Op.VMOVLH, "Vx,Wq", NP, 0], ["0F 12 /r reg", "movhlps", Op.VMOVLH, "Vx,Ux", NP, 0],
+    ["66 0F 12 /r mem", "movlpd", Op.VMOVLH, "Vx,Wq", 0, 0],
+    ["0F 13 /r mem", "movlps", Op.VMOVLH, "Wq,Vx", NP, 0], ["66 0F 13 /r mem", "movlpd", Op.VMOVLH, "Wq,Vx", 0, 0],
+    ["0F 16 /r mem", "movhps", Op.VMOVLH, "Vx,Wq", NP, 1], ["0F 16 /r reg", "movlhps", Op.VMOVLH, "Vx,Ux", NP, 1],
+    ["66 0F 16 /r mem", "movhpd", Op.VMOVLH, "Vx,Wq", 0, 1],
+    ["0F 17 /r mem", "movhps", Op.VMOVLH, "Wq,Vx", NP, 1], ["66 0F 17 /r mem", "movhpd", Op.VMOVLH, "Wq,Vx", 0, 1],
+    // objdump takes f3/f2 on the MMX pmovmskb as unused prefixes, not as (bad).
+    ["0F D7 /r reg", "pmovmskb", Op.VMOVMSK, "Gy,Nq", 0, 1], ["66 0F D7 /r reg", "pmovmskb", Op.VMOVMSK, "Gy,Ux", 0, 1],
+    ["0F 50 /r reg", "movmskps", Op.VMOVMSK, "Gy,Ux", NP, 4], ["66 0F 50 /r reg", "movmskpd", Op.VMOVMSK, "Gy,Ux", 0, 8],
+    ["0F F7 /r reg", "maskmovq", Op.VMASKMOV, "Pq,Nq", NP], ["66 0F F7 /r reg", "maskmovdqu", Op.VMASKMOV, "Vx,Ux"],
+    ["0F C5 /r reg", "pextrw", Op.PEXTRW, "Gd,Nq,Ib", NP, 2], ["66 0F C5 /r reg", "pextrw", Op.PEXTRW, "Gd,Ux,Ib", 0, 2],
+    ["0F C4 /r", "pinsrw", Op.PINSRW, "Pq,RdMw,Ib", NP, 2], ["66 0F C4 /r", "pinsrw", Op.PINSRW, "Vx,RdMw,Ib", 0, 2],
+    ["0F 77", "emms", Op.EMMS, "", NP],
+  );
+  return s;
+}
+
+const MM_KINDS = new Set([Opd.Pq, Opd.Qq, Opd.Qd, Opd.Nq]);
+const XMM_KINDS = new Set([Opd.Vx, Opd.Wx, Opd.Wq, Opd.Wd, Opd.Ux]);
+/** Memory operand size of the vector rows' r/m kinds. */
+const MEM_SIZE: Partial<Record<Opd, number>> = {
+  [Opd.Wx]: 16,
+  [Opd.Wq]: 8,
+  [Opd.Wd]: 4,
+  [Opd.Qq]: 8,
+  [Opd.Qd]: 4,
+  [Opd.RdMw]: 2,
+};
+
+/** The {@link Vec} descriptor of a row, 0 when no operand is an MMX or XMM register. */
+function vectorDescriptor(ops: readonly Opd[], flags: number, aux: number): number {
+  if (!ops.some((o) => MM_KINDS.has(o) || XMM_KINDS.has(o))) return 0;
+  let d = Vec.VECTOR | (aux & Vec.AUX);
+  if (MM_KINDS.has(ops[0])) d |= Vec.DST_MM;
+  if (ops.length > 1 && MM_KINDS.has(ops[1])) d |= Vec.SRC_MM;
+  if (ops.some((o) => XMM_KINDS.has(o))) d |= Vec.XMM;
+  const size = ops.reduce((n, o) => MEM_SIZE[o] ?? n, 0);
+  d |= size << Vec.MEM_SHIFT;
+  if (size === 16 && (flags & RowFlag.MISALIGN) === 0) d |= Vec.ALIGN;
+  return d;
 }
 
 const BYTE_KINDS = new Set([Opd.Eb, Opd.Gb, Opd.Zb, Opd.AL, Opd.Ob, Opd.Xb, Opd.Yb]);
@@ -440,7 +625,10 @@ const V_KINDS = new Set([
   Opd.Gd,
 ]);
 
-function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: Spec): InsnRow {
+function parseRow(
+  index: number,
+  [encoding, mnemonic, op, operands, flags = 0, aux = 0]: Spec,
+): InsnRow {
   const t = encoding.split(" ");
   let i = 0;
   let prefix = 0;
@@ -505,6 +693,8 @@ function parseRow(index: number, [encoding, mnemonic, op, operands, flags = 0]: 
     flags,
     cc: opcodeCount === 16,
     byteSized,
+    aux,
+    vector: vectorDescriptor(ops, flags, aux),
   };
 }
 
