@@ -313,7 +313,9 @@ describe("fxsave and fxrstor", () => {
 
 describe("xsave family", () => {
   const hdr = (off: number): bigint => mem.view.getBigUint64(DATA + 512 + off, true);
-  const clear = (): void => mem.bytes.fill(0, DATA, DATA + 576);
+  const clear = (): void => {
+    mem.bytes.fill(0, DATA, DATA + 576);
+  };
 
   it("xsave stores x87 and SSE and sets XSTATE_BV from XINUSE, keeping bits outside RFBM", () => {
     clear();
