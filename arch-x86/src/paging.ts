@@ -2,9 +2,11 @@
  * x86 paging (Intel SDM vol. 3, chapter 4): the page walk and a software TLB.
  *
  * The walk reads machine memory directly: a PV guest's page tables hold machine frame
- * numbers, so there is no guest-physical step. `levels` selects the format — 4 for
- * long-mode 4-level paging (built now), 3 for 32-bit PAE (the same 8-byte entries with a
- * 4-entry top level; the walk loop is written so that only the top level differs).
+ * numbers, so there is no guest-physical step. EFER.LMA selects the format: 4-level
+ * paging in long mode; PAE paging (CR4.PAE, SDM 4.4) outside it — the same 8-byte
+ * entries below a top level of four PDPTEs at CR3 (32-byte aligned), which grant no
+ * rights of their own, have no accessed bit and reserve bits 1–2, 5–8 and NX. 32-bit
+ * non-PAE paging is not modelled (every walk faults as a reserved-bit #PF).
  *
  * The TLB is direct-mapped and indexed by virtual page number; an entry holds the virtual
  * page (`tagLo` = address bits 12–31 with the offset cleared, `tagHi` = bits 32–63), the
@@ -152,16 +154,23 @@ export class Paging {
       this.fill(lo, hi, lo >>> 12, 0x3f);
       return lo >>> 0;
     }
-    if ((hi << 16) >> 16 !== hi) return -2;
+    const longMode = (this.efer & EFER_LMA) !== 0;
+    if (longMode) {
+      if ((hi << 16) >> 16 !== hi) return -2;
+    } else if ((this.cr4 & CR4_PAE) === 0) {
+      this.faultCode = PfErr.RSVD | PfErr.P;
+      return -1;
+    }
     const view = this.view;
     const nxe = (this.efer & EFER_NXE) !== 0;
-    let table = this.cr3 - (this.cr3 % 4096);
+    // PAE: the four PDPTEs at CR3 bits 31–5 stand in for the PML4E's level.
+    let table = longMode ? this.cr3 - (this.cr3 % 4096) : (this.cr3 & ~0x1f) >>> 0;
     let rw = PTE_RW;
     let us = PTE_US;
     let nx = 0;
     // 4-level: PML4 (bits 47–39), PDPT (38–30), PD (29–21), PT (20–12).
     const idx0 = ((hi & 0xffff) >>> 7) & 0x1ff;
-    const idx1 = ((hi & 0x7f) << 2) | (lo >>> 30);
+    const idx1 = longMode ? ((hi & 0x7f) << 2) | (lo >>> 30) : lo >>> 30;
     const idx2 = (lo >>> 21) & 0x1ff;
     const idx3 = (lo >>> 12) & 0x1ff;
     let mfn = 0;
@@ -169,7 +178,7 @@ export class Paging {
     let err = (access === Access.Write ? PfErr.W : 0) | (user ? PfErr.U : 0);
     if (access === Access.Exec && (nxe || (this.cr4 & CR4_SMEP) !== 0)) err |= PfErr.I;
     const walked = this.walked;
-    let level = 0;
+    let level = longMode ? 0 : 1;
     for (; level < 4; level++) {
       const index = level === 0 ? idx0 : level === 1 ? idx1 : level === 2 ? idx2 : idx3;
       const addr = table + index * 8;
@@ -184,13 +193,22 @@ export class Paging {
         return -1;
       }
       walked[level] = addr;
+      if (!longMode && level === 1) {
+        // A PDPTE: reserved bits 1–2, 5–8 and 63 and frame bits beyond 2^40; no rights.
+        if ((eLo & 0x1e6) !== 0 || eHi < 0 || (eHi & 0xfffff) > 0xff) {
+          this.faultCode = err | PfErr.RSVD | PfErr.P;
+          return -1;
+        }
+        table = (eHi & 0xfffff) * 4294967296 + ((eLo & -4096) >>> 0);
+        continue;
+      }
       // Reserved: NX without EFER.NXE, PS in a PML4E, frame bits beyond 2^40.
       let rsvd =
         (eHi < 0 && !nxe) || (level === 0 && (eLo & PTE_PS) !== 0) || (eHi & 0xfffff) > 0xff;
       rw &= eLo;
       us &= eLo;
       nx |= eHi >>> 31;
-      if (level === 1 || level === 2) {
+      if ((level === 1 && longMode) || level === 2) {
         if ((eLo & PTE_PS) !== 0) {
           // 1 GiB (PDPTE) or 2 MiB (PDE) page; bits 13..29 / 13..20 are reserved (bit 12 is PAT).
           if ((eLo & (level === 1 ? 0x3fffe000 : 0x1fe000)) !== 0) rsvd = true;
@@ -232,7 +250,8 @@ export class Paging {
     }
     // Accessed on every entry used; dirty on the leaf for writes.
     const bytes = this.bytes;
-    for (let l = 0; l < level; l++) bytes[walked[l]] |= PTE_A;
+    // (PDPTEs have no accessed bit.)
+    for (let l = longMode ? 0 : 2; l < level; l++) bytes[walked[l]] |= PTE_A;
     bytes[walked[level]] |= access === Access.Write ? PTE_A | PTE_D : PTE_A;
     const dirty = access === Access.Write || (leafLo & PTE_D) !== 0;
     let p = P_RS;
