@@ -17,6 +17,14 @@
  *   changed by the guest.
  * - 64-bit PV kernels run in ring 3, so every present entry gets `_PAGE_USER`
  *   (adjust_guest_l*e); kernel-only L1 mappings are tagged `_PAGE_GUEST_KERNEL` (bit 52).
+ * - 32-bit PAE PV guests (Xen's PV32, run in compatibility mode under a per-vCPU L4 Xen
+ *   makes, {@link PvMmu.newCompatL4}): an L3 has 4 entries (the rest of its page is
+ *   cleared on validation); slot 3 must be present and point at an L2 that is used
+ *   nowhere else (`PGT_pae_xen_l2`, {@link PageFlag.PaeXenL2}) whose slots from
+ *   {@link COMPAT_L2_FIRST_XEN_SLOT} up Xen fills with the read-only compat M2P (4-byte
+ *   entries at {@link MACH2PHYS_COMPAT_VIRT_START}); L3 entries may carry only P, RW, US,
+ *   A, D and the available bits (l3_disallow_mask 0xFFFFF198) and get RW and US added;
+ *   slot 3 cannot be changed later (mod_l3_entry), nor the L2's Xen slots (−EPERM).
  *
  * Counts live in the core `FrameTable`: `type`/`typeCount` are the page type and
  * its reference count, `refCount` the general references, `flags` {@link PageFlag}.
@@ -61,6 +69,12 @@ export const PageFlag = {
   M2p: 2,
   /** A Xen frame shared writable with the owning domain (shared_info, grant table). */
   Shared: 4,
+  /**
+   * PGT_pae_xen_l2: an L2 typed for slot 3 of a PV32 L3 (holds Xen's slots). Part of the
+   * type: an L2 with it cannot be referenced as a plain L2 and the reverse; dropped with
+   * the last type reference.
+   */
+  PaeXenL2: 8,
 } as const;
 
 /** x86 page-table entry flag bits (low word). */
@@ -94,6 +108,17 @@ export const XEN_L4_FIRST = 256;
 export const XEN_L4_LAST = 271;
 /** Virtual address of the read-only M2P table for 64-bit PV guests (RO_MPT_VIRT_START). */
 export const RO_MPT_VIRT_START = 0xffff800000000000n;
+/**
+ * Start of the hypervisor's area in a 32-bit PV guest and of its read-only M2P
+ * (x86_64/config.h __HYPERVISOR_COMPAT_VIRT_START = MACH2PHYS_COMPAT_VIRT_START).
+ */
+export const MACH2PHYS_COMPAT_VIRT_START = 0xf5800000;
+/** End of the compat M2P area (MACH2PHYS_COMPAT_VIRT_END). */
+export const MACH2PHYS_COMPAT_VIRT_END = 0xffe00000;
+/** First L2 slot Xen owns in a PV32 guest's slot-3 L2 (COMPAT_L2_PAGETABLE_FIRST_XEN_SLOT: 428). */
+export const COMPAT_L2_FIRST_XEN_SLOT = (MACH2PHYS_COMPAT_VIRT_START >>> 21) & 511;
+/** Flag bits refused in a PV32 L3 entry (mm.c l3_disallow_mask; bits 12–23 stand for PTE bits 52–63). */
+const COMPAT_L3_DISALLOW = 0xfffff198;
 
 /** Flag bits a guest may set in an L2–L4 entry (Xen's ~base_disallow_mask, low word). */
 const UPPER_ALLOWED = Pte.P | Pte.RW | Pte.US | Pte.A | Pte.D | Pte.AVAIL;
@@ -124,6 +149,8 @@ export interface PvPagingFormat {
 
 /** The 64-bit PV paging format. */
 export const PV64_PAGING: PvPagingFormat = { levels: 4, longMode: true };
+/** The 32-bit PAE PV (compat) paging format. */
+export const PV32_PAGING: PvPagingFormat = { levels: 3, longMode: false };
 
 /**
  * The PV MMU of one machine. Stateless apart from the machine's frame table and the
@@ -136,6 +163,10 @@ export class PvMmu {
   readonly m2pFrames: number[];
   /** The Xen-owned L3 table Xen's L4 slot 256 points at (maps the M2P read-only). */
   readonly m2pL3: number;
+  /** PV32: machine address of the compat M2P (one 4-byte pfn per machine frame); −1 otherwise. */
+  readonly compatM2pBase: number = -1;
+  /** PV32: the Xen-owned L1 tables mapping the compat M2P read-only (Xen's L2 slots from 428). */
+  readonly compatM2pL1s: readonly number[] = [];
   private readonly ft;
   private readonly mem: Uint8Array;
   private readonly dv: DataView;
@@ -186,6 +217,40 @@ export class PvMmu {
       this.writeEntry(l1s[i >> 9] * 4096 + (i & 511) * 8, this.m2pFrames[i], ro, 0);
     for (let i = 0; i < l1Pages; i++) this.writeEntry(l2 * 4096 + i * 8, l1s[i], ro, 0);
     this.writeEntry(this.m2pL3 * 4096, l2, ro, 0);
+    if (!format.longMode) {
+      // The compat M2P: 4-byte entries, 1024 a page, one L1 per 2 MiB of them.
+      const cPages = Math.ceil((entries * 4) / 4096);
+      const cL1s = Math.ceil(cPages / 512);
+      if (cL1s > 512 - COMPAT_L2_FIRST_XEN_SLOT)
+        throw new RangeError("machine too large for the compat M2P area");
+      const cf = allocXen(cPages + cL1s);
+      for (let i = 1; i < cPages; i++) {
+        if (cf[i] !== cf[0] + i) throw new RangeError("compat M2P frames are not contiguous");
+      }
+      for (let i = 0; i < cPages; i++) {
+        this.mem.fill(0xff, cf[i] * 4096, cf[i] * 4096 + 4096);
+        this.ft.flags[cf[i]] |= PageFlag.M2p;
+        this.writeEntry(cf[cPages + (i >> 9)] * 4096 + (i & 511) * 8, cf[i], ro, 0);
+      }
+      this.compatM2pBase = cf[0] * 4096;
+      this.compatM2pL1s = cf.slice(cPages);
+    }
+  }
+
+  /**
+   * PV32: a Xen-owned L4 for one vCPU (setup_compat_l4): Xen's slots filled, slot 0 (the
+   * guest's L3, {@link setCompatRoot}) empty. The CPU runs the compat guest on it.
+   */
+  newCompatL4(): number {
+    const [l4] = this.allocXen(1);
+    this.writeXenSlots(l4 * 4096);
+    return l4;
+  }
+
+  /** Points slot 0 of a compat L4 at the guest's L3 `l3` (−1: none); takes no reference. */
+  setCompatRoot(l4: number, l3: number): void {
+    if (l3 < 0) this.dv.setBigUint64(l4 * 4096, 0n, true);
+    else this.writeEntry(l4 * 4096, l3, Pte.P | Pte.RW | Pte.US | Pte.A, 0);
   }
 
   /** Records `pfn` as the guest frame of machine frame `mfn` in the M2P. */
@@ -193,6 +258,7 @@ export class PvMmu {
     const pa = this.m2pBase + mfn * 8;
     this.dv.setUint32(pa, pfn >>> 0, true);
     this.dv.setUint32(pa + 4, pfn < 0 ? 0xffffffff : Math.floor(pfn / 0x100000000), true);
+    if (this.compatM2pBase >= 0) this.dv.setUint32(this.compatM2pBase + mfn * 4, pfn >>> 0, true);
   }
 
   /** The guest frame M2P records for `mfn` (−1 for none). */
@@ -245,22 +311,26 @@ export class PvMmu {
    * Takes a type reference of `type` on `mfn`, validating the frame when it gains the
    * type (Xen's get_page_type). Returns 0 or −errno.
    */
-  getPageType(mfn: number, type: PageType, d: Domain): number {
+  getPageType(mfn: number, type: PageType, d: Domain, paeXenL2 = false): number {
     const ft = this.ft;
     if (ft.flags[mfn] & PageFlag.Shared) return -Errno.EINVAL;
+    const xenL2 = paeXenL2 ? PageFlag.PaeXenL2 : 0;
     if (ft.typeCount[mfn] > 0) {
-      if (ft.type[mfn] !== type) return -Errno.EINVAL;
+      if (ft.type[mfn] !== type || (ft.flags[mfn] & PageFlag.PaeXenL2) !== xenL2)
+        return -Errno.EINVAL;
       ft.typeCount[mfn]++;
       return 0;
     }
     ft.type[mfn] = type;
     ft.typeCount[mfn] = 1;
+    ft.flags[mfn] = (ft.flags[mfn] & ~PageFlag.PaeXenL2) | xenL2;
     let rc = 0;
     if (type >= PageType.L1 && type <= PageType.L4) rc = this.validateTable(mfn, type, d);
     else if (type === PageType.SegDesc) rc = validateDescriptorPage(this.mem, mfn * 4096);
     if (rc !== 0) {
       ft.typeCount[mfn] = 0;
       ft.type[mfn] = PageType.None;
+      ft.flags[mfn] &= ~PageFlag.PaeXenL2;
     }
     return rc;
   }
@@ -272,12 +342,13 @@ export class PvMmu {
     const type = ft.type[mfn];
     if (type >= PageType.L1 && type <= PageType.L4) this.devalidateTable(mfn, type, d, 512);
     ft.typeCount[mfn] = 0;
+    ft.flags[mfn] &= ~PageFlag.PaeXenL2;
   }
 
   /** get_page + get_page_type together; undoes the first when the second fails. */
-  getPageAndType(mfn: number, type: PageType, d: Domain): number {
+  getPageAndType(mfn: number, type: PageType, d: Domain, paeXenL2 = false): number {
     if (!this.getPage(mfn, d)) return -Errno.EINVAL;
-    const rc = this.getPageType(mfn, type, d);
+    const rc = this.getPageType(mfn, type, d, paeXenL2);
     if (rc !== 0) this.putPage(mfn);
     return rc;
   }
@@ -288,16 +359,25 @@ export class PvMmu {
     this.putPage(mfn);
   }
 
-  /** True when `slot` of a table at `level` is the hypervisor's, not the guest's. */
-  isXenSlot(level: number, slot: number): boolean {
-    return this.format.longMode && level === 4 && slot >= XEN_L4_FIRST && slot <= XEN_L4_LAST;
+  /**
+   * True when `slot` of the table `mfn` at `level` is the hypervisor's, not the guest's:
+   * 64-bit PV L4 slots 256–271; a PV32 slot-3 L2's slots from 428 (is_guest_l2_slot).
+   */
+  isXenSlot(mfn: number, level: number, slot: number): boolean {
+    if (this.format.longMode) return level === 4 && slot >= XEN_L4_FIRST && slot <= XEN_L4_LAST;
+    return (
+      level === 2 &&
+      slot >= COMPAT_L2_FIRST_XEN_SLOT &&
+      (this.ft.flags[mfn] & PageFlag.PaeXenL2) !== 0
+    );
   }
 
   /** Validates every entry of a page-table frame becoming `level`; on failure releases what it took. */
   private validateTable(mfn: number, level: number, d: Domain): number {
     const base = mfn * 4096;
+    if (!this.format.longMode && level === 3) return this.validateCompatL3(mfn, d);
     for (let i = 0; i < 512; i++) {
-      if (this.isXenSlot(level, i)) continue;
+      if (this.isXenSlot(mfn, level, i)) continue;
       const pa = base + i * 8;
       const lo = this.dv.getUint32(pa, true);
       if (!(lo & Pte.P)) continue;
@@ -312,8 +392,53 @@ export class PvMmu {
       this.dv.setUint32(pa + 4, this.adjHi, true);
     }
     if (this.format.longMode && level === 4) this.writeXenSlots(base);
+    else if (this.isXenSlot(mfn, level, COMPAT_L2_FIRST_XEN_SLOT)) this.writeCompatL2Slots(base);
     this.tlb.invalidateCode(base, 4096);
     return 0;
+  }
+
+  /**
+   * A PV32 L3 (promote_l3_table): entries 4–511 cleared; 0–2 as any L3 entry; slot 3
+   * present with allowed flags, its L2 typed `PGT_pae_xen_l2` and referenced only there
+   * (pae_xen_mappings_check). −EINVAL otherwise, releasing what was taken.
+   */
+  private validateCompatL3(mfn: number, d: Domain): number {
+    const base = mfn * 4096;
+    this.mem.fill(0, base + 32, base + 4096);
+    for (let i = 0; i < 4; i++) {
+      const pa = base + i * 8;
+      const lo = this.dv.getUint32(pa, true);
+      const hi = this.dv.getUint32(pa + 4, true);
+      let rc = 0;
+      if (i === 3) {
+        if (!(lo & Pte.P)) rc = -Errno.EINVAL;
+        else rc = this.getPageFromEntry(3, lo, hi, d, true);
+        if (rc === 0 && this.ft.typeCount[PvMmu.frameOf(lo, hi)] !== 1) {
+          this.putPageFromEntry(3, lo, hi, d);
+          rc = -Errno.EINVAL;
+        }
+      } else if (lo & Pte.P) {
+        rc = this.getPageFromEntry(3, lo, hi, d);
+      } else continue;
+      if (rc !== 0) {
+        this.devalidateTable(mfn, 3, d, i);
+        return rc;
+      }
+      this.adjust(3, lo, hi);
+      this.dv.setUint32(pa, this.adjLo, true);
+      this.dv.setUint32(pa + 4, this.adjHi, true);
+    }
+    this.tlb.invalidateCode(base, 4096);
+    return 0;
+  }
+
+  /** Fills Xen's slots of a PV32 slot-3 L2 at `base` (init_xen_pae_l2_slots): the compat M2P. */
+  writeCompatL2Slots(base: number): void {
+    for (let i = COMPAT_L2_FIRST_XEN_SLOT; i < 512; i++)
+      this.dv.setBigUint64(base + i * 8, 0n, true);
+    const l1s = this.compatM2pL1s;
+    for (let i = 0; i < l1s.length; i++)
+      this.writeEntry(base + (COMPAT_L2_FIRST_XEN_SLOT + i) * 8, l1s[i], Pte.P | Pte.US | Pte.A, 0);
   }
 
   /** Fills Xen's L4 slots of the L4 at machine address `base` (init_xen_l4_slots). */
@@ -326,7 +451,7 @@ export class PvMmu {
   private devalidateTable(mfn: number, level: number, d: Domain, upTo: number): void {
     const base = mfn * 4096;
     for (let i = 0; i < upTo; i++) {
-      if (this.isXenSlot(level, i)) continue;
+      if (this.isXenSlot(mfn, level, i)) continue;
       const lo = this.dv.getUint32(base + i * 8, true);
       if (lo & Pte.P)
         this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d);
@@ -347,7 +472,12 @@ export class PvMmu {
   adjust(level: number, lo: number, hi: number): void {
     this.adjLo = lo >>> 0;
     this.adjHi = hi >>> 0;
-    if (!this.format.longMode || !(lo & Pte.P)) return;
+    if (!(lo & Pte.P)) return;
+    if (!this.format.longMode) {
+      // adjust_guest_l3e for PV32: the guest's PAE L3 entries become long-mode ones.
+      if (level === 3) this.adjLo = (lo | Pte.US | Pte.RW) >>> 0;
+      return;
+    }
     if (level > 1) {
       this.adjLo = (lo | Pte.US) >>> 0;
     } else if (!(lo & Pte.US)) {
@@ -363,7 +493,7 @@ export class PvMmu {
    * −EINVAL for disallowed flags or a bad table, −EBUSY for a frame the domain may not map
    * (writable) — as Xen.
    */
-  getPageFromEntry(level: number, lo: number, hi: number, d: Domain): number {
+  getPageFromEntry(level: number, lo: number, hi: number, d: Domain, paeXenL2 = false): number {
     if (!(lo & Pte.P)) return 0;
     const mfn = PvMmu.frameOf(lo, hi);
     if (level === 1) {
@@ -381,9 +511,11 @@ export class PvMmu {
       }
       return 0;
     }
-    if (lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
+    if (level === 3 && !this.format.longMode) {
+      if (((lo & 0xfff) | ((hi >>> 20) << 12)) & COMPAT_L3_DISALLOW) return -Errno.EINVAL;
+    } else if (lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
     if (mfn >= this.ft.frames) return -Errno.EINVAL;
-    return this.getPageAndType(mfn, (level - 1) as PageType, d);
+    return this.getPageAndType(mfn, (level - 1) as PageType, d, paeXenL2);
   }
 
   /** Releases what {@link getPageFromEntry} took. */
@@ -409,7 +541,10 @@ export class PvMmu {
     const tableMfn = Math.floor(pa / 4096);
     const level = this.ft.type[tableMfn];
     const slot = (pa & 4095) >> 3;
-    if (this.isXenSlot(level, slot)) return -Errno.EINVAL;
+    if (this.isXenSlot(tableMfn, level, slot))
+      return this.format.longMode ? -Errno.EINVAL : -Errno.EPERM;
+    // mod_l3_entry: a PV32 L3's slot 3 (Xen's L2) and beyond cannot change.
+    if (!this.format.longMode && level === 3 && slot >= 3) return -Errno.EINVAL;
     const olo = this.dv.getUint32(pa, true);
     const ohi = this.dv.getUint32(pa + 4, true);
     if (preserveAd) lo |= olo & (Pte.A | Pte.D);
@@ -522,12 +657,17 @@ export class PvMmu {
     return 0;
   }
 
+  /** True when `va` is an address of this format's guests: canonical, or below 4 GiB for PV32. */
+  inAddressSpace(va: bigint): boolean {
+    return this.format.longMode ? isCanonical(va) : va >= 0n && va < 0x100000000n;
+  }
+
   /**
    * Walks the page tables rooted at `rootMfn` down to the L1 entry for `va`
    * (map_guest_l1e). Returns the L1 entry's machine address or −1.
    */
   l1eAddress(rootMfn: number, va: bigint): number {
-    if (!isCanonical(va)) return -1;
+    if (!this.inAddressSpace(va)) return -1;
     let table = rootMfn;
     for (let level: number = this.format.levels; level > 1; level--) {
       const idx = Number((va >> BigInt(12 + 9 * (level - 1))) & 511n);
@@ -546,7 +686,7 @@ export class PvMmu {
    * (and dirty on writes). Returns the machine address or −1.
    */
   translate(rootMfn: number, va: bigint, write: boolean): number {
-    if (rootMfn < 0 || !isCanonical(va)) return -1;
+    if (rootMfn < 0 || !this.inAddressSpace(va)) return -1;
     let table = rootMfn;
     const vlo = Number(va & 0xffffffffn);
     const vhi = Number((va >> 32n) & 0xffffn);
