@@ -24,3 +24,4 @@ export * from "./domain-config.js";
 export * from "./data-model.js";
 export * from "./memory-map.js";
 export * from "./maximum-gpfn.js";
+export * from "./pv-builder.js";

@@ -118,9 +118,9 @@ describe("x86_64 PV domain builder", () => {
     expect(mmu.translate(v.guestTable, layout.vEnd, false)).toBe(-1);
     // Every page-table page is typed, the L4 pinned with the guest_table reference too.
     const ft = machine.memory.frameTable;
-    expect(ft.type[layout.l4Mfn]).toBe(PageType.L4);
-    expect(ft.typeCount[layout.l4Mfn]).toBe(2);
-    expect(ft.flags[layout.l4Mfn] & PageFlag.Pinned).toBe(PageFlag.Pinned);
+    expect(ft.type[layout.rootMfn]).toBe(PageType.L4);
+    expect(ft.typeCount[layout.rootMfn]).toBe(2);
+    expect(ft.flags[layout.rootMfn] & PageFlag.Pinned).toBe(PageFlag.Pinned);
     const ptPfn0 = Number(layout.vPageTables >> 12n);
     const types = new Set<number>();
     for (let i = 0; i < layout.nrPtFrames; i++) types.add(ft.type[v.domain.p2m[ptPfn0 + i]]);
@@ -146,7 +146,7 @@ describe("x86_64 PV domain builder", () => {
     expect(cpu.sel[Seg.DS]).toBe(0);
     expect(cpu.cpl).toBe(3);
     expect(v.kernelMode).toBe(true);
-    expect(cpu.cr3).toBe(layout.l4Mfn * 4096);
+    expect(cpu.cr3).toBe(layout.rootMfn * 4096);
     for (let i = 0; i < 32; i++)
       expect(machine.memory.read8(domain.sharedInfoMfn * 4096 + i * 64 + 1)).toBe(1);
   });

@@ -223,7 +223,7 @@ describe("the hypercall-page MSR (0x40000000)", () => {
     const { v, wrmsr, machine, layout, scratch } = setup();
     const mfn = v.translate(scratch + 0x1000n, false) >> 12;
     expect(wrmsr(Msr.XEN_HYPERCALL_PAGE, (BigInt(mfn) << 12n) | 1n)).toBe(false);
-    const l4 = Number(layout.l4Mfn);
+    const l4 = Number(layout.rootMfn);
     expect(machine.memory.frameTable.type[l4]).toBe(PageType.L4);
     expect(wrmsr(Msr.XEN_HYPERCALL_PAGE, BigInt(l4) << 12n)).toBe(false);
     const [xen] = machine.allocXenFrames(1)!;

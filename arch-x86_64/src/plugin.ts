@@ -11,7 +11,6 @@ import type {
   Domain,
   DomainBuildRequest,
   DomainBuildResult,
-  ElfImage,
   GuestAgent,
   GuestMode,
   HypercallContext,
@@ -20,7 +19,6 @@ import type {
   Vcpu,
 } from "@hvkit/core";
 import {
-  computeLoadLayout,
   Errno,
   FRAME_FREE,
   freeReleasedFrame,
@@ -33,6 +31,9 @@ import {
 import {
   checkX86DomainConfig,
   claimXenFrames,
+  createX86Cpu,
+  defaultDom0Pages,
+  pvKernelImage,
   decodeInsn,
   e820MemoryOp,
   PV64_PAGING,
@@ -42,12 +43,13 @@ import {
   resolveOperands,
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
-  X86Cpu,
   type E820DomainState,
+  type KernelImageAdapter,
+  type PvBuildLayout,
   type TlbControl,
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
-import { buildPvDomain, type PvBuildLayout, type PvKernelImage } from "./builder.js";
+import { buildPvDomain } from "./builder.js";
 import {
   createGrantHostMapping,
   replaceGrantHostMapping,
@@ -62,38 +64,6 @@ import { resetPvVcpu, setPvVcpuContext } from "./vcpu-context.js";
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
 /** End of Xen's reserved range in a 64-bit PV guest (16 L4 slots from 0xffff800000000000). */
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
-
-/** Turns the ELF loader's image into the builder's view of it. */
-export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKernelImage;
-
-/** The default adapter: the ELF loader's load layout (libelf's address calculation and checks). */
-export function kernelImageFromElf(image: ElfImage, memoryBytes: number): PvKernelImage {
-  const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096, requiresXenNotes: true });
-  return {
-    segments: layout.segments.map((s) => ({
-      vaddr: s.virtualAddress,
-      data: s.data,
-      memsz: Number(s.memSize),
-    })),
-    entry: layout.entry,
-    virtBase: layout.virtBase,
-    hypercallPage: layout.hypercallPage ?? null,
-  };
-}
-
-/**
- * Pages Xen gives the initial domain when no dom0_mem is set: all free memory minus a
- * reserve of 1/16 of it, at most 128 MiB, kept for the hypervisor (dom0_build.c
- * default_nr_pages).
- */
-export function defaultDom0Pages(freeFrames: number): number {
-  return freeFrames - Math.min(Math.floor(freeFrames / 16), 32768);
-}
-
-/** The x86 CPU model over the machine's memory, with the arch-x86 decoder. */
-export function createX86Cpu(machine: Machine): X86Cpu {
-  return new X86Cpu(machine.memory, decodeInsn, resolveOperands);
-}
 
 /** What the x86_64 PV plugin keeps per domain (`Domain.arch`). */
 export interface PvDomainState extends E820DomainState {
@@ -149,7 +119,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
    */
   constructor(
     private readonly cpuFactory: X86CpuFactory = createX86Cpu,
-    private readonly imageAdapter: KernelImageAdapter = kernelImageFromElf,
+    private readonly imageAdapter: KernelImageAdapter = pvKernelImage,
   ) {}
 
   /** The machine's PV MMU (created with the machine's first use). */
