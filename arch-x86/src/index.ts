@@ -25,3 +25,4 @@ export * from "./data-model.js";
 export * from "./memory-map.js";
 export * from "./maximum-gpfn.js";
 export * from "./pv-builder.js";
+export * from "./pv-mm-hypercalls.js";

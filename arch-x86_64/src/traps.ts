@@ -18,6 +18,7 @@ import {
   D,
   Dr6,
   mergeDr6,
+  newGuestCr3 as newGuestCr3Of,
   decodeInsn,
   OpMap,
   PageType,
@@ -491,18 +492,7 @@ export function emulatePrivileged(v: PvVcpu): boolean {
  * the reference on the old one. Returns 0 or −errno.
  */
 export function newGuestCr3(v: PvVcpu, mfn: number): number {
-  if (mfn === v.guestTable) {
-    v.loadCr3();
-    v.cpu.flushTlb();
-    return 0;
-  }
-  const rc = v.mmu.getPageAndType(mfn, 4, v.domain);
-  if (rc !== 0) return rc;
-  const old = v.guestTable;
-  v.guestTable = mfn;
-  if (old >= 0) v.mmu.putPageAndType(old, v.domain);
-  if (v.kernelMode) v.loadCr3();
-  return 0;
+  return newGuestCr3Of(v, v.domain, mfn);
 }
 
 const insnBytes = new Uint8Array(16);
