@@ -26,3 +26,4 @@ export * from "./memory-map.js";
 export * from "./maximum-gpfn.js";
 export * from "./pv-builder.js";
 export * from "./pv-mm-hypercalls.js";
+export * from "./cpuid.js";

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { cpuidPolicy } from "./cpuid.js";
+import { cpuidPolicy } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { newGuestCr3 } from "./traps.js";
 

@@ -10,5 +10,4 @@ export * from "./builder.js";
 export * from "./pv-vcpu.js";
 export * from "./hypercalls.js";
 export * from "./traps.js";
-export * from "./cpuid.js";
 export * from "./agent.js";

@@ -26,7 +26,7 @@ import {
   type PvMmu,
   type X86CpuApi,
 } from "@hvkit/arch-x86";
-import { cpuidPolicy } from "./cpuid.js";
+import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "./ctrlreg.js";
 import { VcpuMsrs } from "./msr.js";
 import { saveGuestContext } from "./guest-context.js";

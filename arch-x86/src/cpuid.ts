@@ -1,6 +1,7 @@
 /**
- * The CPUID policy hvkit shows 64-bit PV guests: one fixed, deterministic CPU, claiming
- * only what the interpreter implements, plus Xen's hypervisor leaves at 0x40000000.
+ * The CPUID policy hvkit shows PV guests: one fixed, deterministic CPU, claiming only
+ * what the interpreter implements, plus Xen's hypervisor leaves at 0x40000000. 32-bit
+ * PAE PV guests see it through {@link cpuidPolicyPv32}.
  *
  * Decisions (the interpreter covers the general-purpose integer ISA only):
  * - Vendor "GenuineIntel", family 6, model 0x0F, stepping 1; one logical CPU.
@@ -111,4 +112,14 @@ export function cpuidPolicy(leaf: number, subleaf: number, out: Uint32Array): vo
     default:
       return;
   }
+}
+
+/**
+ * The policy a 32-bit PV guest sees: as {@link cpuidPolicy}, without LM and (on a host
+ * that is not AMD or Hygon) SYSCALL in leaf 0x80000001 EDX — Xen's
+ * recalculate_cpuid_policy for is_pv_32bit_domain.
+ */
+export function cpuidPolicyPv32(leaf: number, subleaf: number, out: Uint32Array): void {
+  cpuidPolicy(leaf, subleaf, out);
+  if (leaf === 0x80000001) out[3] = (out[3] & ~((1 << 29) | (1 << 11))) >>> 0;
 }
