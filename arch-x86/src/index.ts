@@ -27,3 +27,7 @@ export * from "./maximum-gpfn.js";
 export * from "./pv-builder.js";
 export * from "./pv-mm-hypercalls.js";
 export * from "./cpuid.js";
+export * from "./pv32-traps.js";
+export * from "./pv32-vcpu.js";
+export * from "./pv32-hypercalls.js";
+export * from "./pv32-plugin.js";

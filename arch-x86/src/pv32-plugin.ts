@@ -1,0 +1,288 @@
+/**
+ * The x86 arch plugin: 32-bit PAE PV guests as Xen's PV32 runs them (compat guests of a
+ * 64-bit hypervisor). ELF32 EM_386 images with Xen notes and PAE_MODE, built by the
+ * shared PV builder with {@link PV32_GUEST} (3-level PAE tables, 4-byte p2m, start_info
+ * "xen-3.0-x86_32p", `int $0x82` hypercall page), run on {@link Pv32Vcpu}s; structs in
+ * the x86_32 data model (so event channels have 1,024 ports: 32-bit words squared).
+ *
+ * @module
+ */
+import {
+  Errno,
+  FRAME_FREE,
+  freeReleasedFrame,
+  ImageError,
+  ImageErrorCode,
+  MemoryOp,
+  updateDomainWallclock,
+  updateVcpuSystemTime,
+  XEN_MACHPHYS_MAPPING,
+  type ArchPlugin,
+  type DataModel,
+  type Domain,
+  type DomainBuildRequest,
+  type DomainBuildResult,
+  type GuestAgent,
+  type GuestMode,
+  type HypercallContext,
+  type HypercallEntry,
+  type Machine,
+  type Vcpu,
+} from "@hvkit/core";
+import { Seg, type X86CpuApi } from "./cpu-api.js";
+import { X86_32_DATA_MODEL } from "./data-model.js";
+import { checkX86DomainConfig } from "./domain-config.js";
+import { pvMaximumGpfn } from "./maximum-gpfn.js";
+import { e820MemoryOp, type E820DomainState } from "./memory-map.js";
+import {
+  buildPvGuest,
+  createX86Cpu,
+  defaultDom0Pages,
+  pvKernelImage,
+  type KernelImageAdapter,
+  type PvBuildLayout,
+  type PvGuestFormat,
+} from "./pv-builder.js";
+import {
+  claimXenFrames,
+  MACH2PHYS_COMPAT_VIRT_END,
+  MACH2PHYS_COMPAT_VIRT_START,
+  Pte,
+  PV32_PAGING,
+  PvMmu,
+  type TlbControl,
+} from "./pv-mmu.js";
+import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
+import { Pv32Selector } from "./pv32-traps.js";
+import { Pv32Vcpu } from "./pv32-vcpu.js";
+
+/**
+ * Fills a 32-bit PV hypercall page at machine address `pa` (init_hypercall_page for a
+ * compat guest): 0xCC everywhere, then 128 stubs of 32 bytes `mov $n,%eax; int $0x82;
+ * ret`, except stub 23 (iret): `push %eax; mov $23,%eax; int $0x82`.
+ */
+export function writeHypercallPage32(mem: Uint8Array, pa: number): void {
+  mem.fill(0xcc, pa, pa + 4096);
+  for (let n = 0; n < 128; n++) {
+    const stub =
+      n === 23 ? [0x50, 0xb8, n, 0, 0, 0, 0xcd, 0x82] : [0xb8, n, 0, 0, 0, 0xcd, 0x82, 0xc3];
+    mem.set(stub, pa + n * 32);
+  }
+}
+
+/** What differs for 32-bit PAE PV guests in the shared builder (dom0_build.c's compat paths). */
+export const PV32_GUEST: PvGuestFormat = {
+  paging: PV32_PAGING,
+  dataModel: X86_32_DATA_MODEL,
+  startInfoMagic: "xen-3.0-x86_32p",
+  p2mEntryBytes: 4,
+  hypervisorStart: BigInt(MACH2PHYS_COMPAT_VIRT_START),
+  hypervisorEnd: 1n << 32n,
+  // COMPAT_L1_PROT: a ring-1 kernel needs no _PAGE_USER.
+  l1Flags: Pte.P | Pte.RW | Pte.A,
+  l1HiFlags: 0,
+  writeHypercallPage: writeHypercallPage32,
+  enterKernel(cpu: X86CpuApi) {
+    cpu.rflags = 0x202;
+    cpu.cpl = 1;
+    cpu.sel[Seg.CS] = Pv32Selector.KERNEL_CS;
+    cpu.sel[Seg.SS] = cpu.sel[Seg.DS] = Pv32Selector.KERNEL_DS;
+    cpu.sel[Seg.ES] = cpu.sel[Seg.FS] = cpu.sel[Seg.GS] = Pv32Selector.KERNEL_DS;
+  },
+};
+
+/** What the x86 plugin keeps per domain (`Domain.arch`). */
+export interface Pv32DomainState extends E820DomainState {
+  /** Where the builder put everything; null until the domain is built. */
+  layout: PvBuildLayout | null;
+}
+
+/** libelf's PAE_MODE values that make a 32-bit image a PAE guest ("yes", "bimodal", "extended-cr3"). */
+function isPae(mode: string | undefined): boolean {
+  return mode !== undefined && (mode === "yes" || /bimodal|extended-cr3/.test(mode));
+}
+
+/** 32-bit PAE paravirtualized guests. */
+export class X86PvPlugin implements ArchPlugin<X86Pv32> {
+  readonly name = "x86";
+  readonly elfMachines = [3] as const;
+  readonly elfClasses = [32] as const;
+  readonly endianness = "little" as const;
+  readonly wordBits = 32 as const;
+  readonly pageSizes = [4096] as const;
+  readonly dataModel: DataModel = X86_32_DATA_MODEL;
+  /** x86 PV kernels state their entry conventions in Xen notes (libelf refuses them without). */
+  readonly requiresXenNotes = true;
+  readonly startInfoMagic = "xen-3.0-x86_32p";
+  readonly modes: readonly GuestMode[] = ["pv"];
+  readonly features: readonly string[] = ["hypercall-page", "frames", "pv-mmu-radix", "m2p"];
+  /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
+  readonly maxMemoryMiB = 2048;
+  /** The capability Xen reports for such guests (XENVER_capabilities). */
+  readonly capabilities = "xen-3.0-x86_32p";
+  private readonly mmus = new WeakMap<Machine<X86Pv32>, PvMmu>();
+
+  /**
+   * @param cpuFactory - builds one x86 CPU model per vCPU.
+   * @param imageAdapter - reads segments and notes from the ELF loader's image.
+   */
+  constructor(
+    private readonly cpuFactory: (machine: Machine) => X86CpuApi = createX86Cpu,
+    private readonly imageAdapter: KernelImageAdapter = pvKernelImage,
+  ) {}
+
+  /** The machine's PV MMU (PV32 format; created with the machine's first use). */
+  mmu(machine: Machine<X86Pv32>): PvMmu {
+    let m = this.mmus.get(machine);
+    if (!m) {
+      const tlb: TlbControl<X86Pv32> = {
+        flushAll: (d) => {
+          for (const v of d.vcpus) v.arch?.cpu.flushTlb();
+        },
+        flushVa: (d, va) => {
+          for (const v of d.vcpus) v.arch?.cpu.invlpg(va);
+        },
+        invalidateCode: (pa, len) => this.onMemoryWritten(machine, pa, len),
+      };
+      const alloc = (n: number): number[] => {
+        const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
+        return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
+      };
+      m = new PvMmu(machine.memory, PV32_PAGING, tlb, alloc, (mfn) =>
+        freeReleasedFrame(machine, mfn),
+      );
+      this.mmus.set(machine, m);
+    }
+    return m;
+  }
+
+  guestAgent(): GuestAgent {
+    throw new ImageError(
+      ImageErrorCode.UnsupportedFeature,
+      "guest agent",
+      "the x86 (32-bit PAE PV) port has no guest agent yet",
+    );
+  }
+
+  hypercalls(): readonly HypercallEntry<X86Pv32>[] {
+    return x86Pv32Hypercalls();
+  }
+
+  createDomainState(): Pv32DomainState {
+    return { layout: null, memoryMap: null };
+  }
+
+  checkDomainConfig(config: DataView, mode: GuestMode): number {
+    return checkX86DomainConfig(config, this.dataModel, mode);
+  }
+
+  createVcpu(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>, vcpu: Vcpu<X86Pv32>): Pv32Vcpu {
+    return new Pv32Vcpu(machine, domain, vcpu, this.mmu(machine), this.cpuFactory(machine));
+  }
+
+  buildDomain(request: DomainBuildRequest<X86Pv32>): DomainBuildResult {
+    const { machine, domain } = request;
+    if (request.mode !== "pv") {
+      throw new ImageError(
+        ImageErrorCode.UnsupportedFeature,
+        "guest mode",
+        `x86 builds only PV guests, not ${request.mode}`,
+      );
+    }
+    if (!isPae(request.image.xen.paeMode)) {
+      throw new ImageError(
+        ImageErrorCode.UnsupportedFeature,
+        "PAE_MODE note",
+        `a 32-bit x86 PV kernel must be PAE (PAE_MODE "yes"), not ${JSON.stringify(request.image.xen.paeMode ?? "absent")}`,
+      );
+    }
+    const v = domain.vcpus[0]?.arch;
+    if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
+    const ft = machine.memory.frameTable;
+    let free = 0;
+    for (let f = 0; f < ft.frames; f++) if (ft.owner[f] === FRAME_FREE) free++;
+    let nrPages = domain.maxPages > 0 ? domain.maxPages : free;
+    if (request.initial) nrPages = Math.min(nrPages, defaultDom0Pages(free));
+    const image = this.imageAdapter(request.image, nrPages * 4096);
+    const layout = buildPvGuest(PV32_GUEST, machine, this.mmu(machine), domain, v, image, {
+      nrPages,
+      cmdline: request.cmdline,
+      initial: request.initial,
+      ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
+      ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
+    });
+    domain.arch.layout = layout;
+    updateDomainWallclock(machine, domain);
+    updateVcpuSystemTime(machine, domain.vcpus[0]);
+    return request.initial
+      ? { storeMfn: null, consoleMfn: null }
+      : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
+  }
+
+  disassemble(_vcpu: Vcpu<X86Pv32>, va: bigint, _count: number): string[] {
+    // The disassembler decodes 64-bit code only; a compat guest's would read wrongly.
+    return [`${va.toString(16)}: (32-bit disassembly not available)`];
+  }
+
+  onMemoryWritten(machine: Machine<X86Pv32>, pa: number, len: number): void {
+    for (const d of machine.domains.values()) {
+      for (const v of d.vcpus) v.arch?.cpu.invalidateCode(pa, len);
+    }
+  }
+
+  hypervisorVirtStart(): bigint {
+    return BigInt(MACH2PHYS_COMPAT_VIRT_START);
+  }
+
+  vmAssistTypes(): readonly number[] {
+    // xen/arch/x86/include/asm/domain.h PV32_VM_ASSIST_MASK: 4gb_segments(_notify),
+    // writable_pagetables, pae_extended_cr3, architectural_iopl, runstate_update_flag.
+    return [0, 1, 2, 3, 4, 5];
+  }
+
+  xenFeatures(domain: Domain): number {
+    // xen/common/kernel.c for a PV domain, as for 64-bit PV (pae_pgdir_above_4gb once
+    // VMASST pae_extended_cr3 is on).
+    return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
+  }
+
+  setM2p(machine: Machine<X86Pv32>, mfn: number, pfn: number): void {
+    this.mmu(machine).setM2p(mfn, pfn);
+  }
+
+  getM2p(machine: Machine<X86Pv32>, mfn: number): number {
+    return this.mmu(machine).getM2p(mfn);
+  }
+
+  guestAccessOk(_domain: Domain, va: bigint, bytes: bigint): boolean {
+    // compat_access_ok: the whole range below HYPERVISOR_COMPAT_VIRT_START.
+    return va >= 0n && va + bytes <= BigInt(MACH2PHYS_COMPAT_VIRT_START);
+  }
+
+  maximumGpfn(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): bigint {
+    return pvMaximumGpfn(machine, domain);
+  }
+
+  memoryOp(ctx: HypercallContext<X86Pv32>, op: number, _cmd: bigint, arg: bigint): number | bigint {
+    if (op !== MemoryOp.machphys_mapping) return e820MemoryOp(ctx, op, arg);
+    // compat XENMEM_machphys_mapping: the compat M2P's bounds and MACH2PHYS_COMPAT_NR_ENTRIES − 1.
+    const l = XEN_MACHPHYS_MAPPING.layout(X86_32_DATA_MODEL);
+    const vals: Record<string, number> = {
+      v_start: MACH2PHYS_COMPAT_VIRT_START,
+      v_end: MACH2PHYS_COMPAT_VIRT_END,
+      max_mfn: ((MACH2PHYS_COMPAT_VIRT_END - MACH2PHYS_COMPAT_VIRT_START) >>> 2) - 1,
+    };
+    const v = ctx.vcpu.arch;
+    for (const [name, value] of Object.entries(vals)) {
+      for (let b = 0; b < 4; b++) {
+        const pa = v.translate(arg + BigInt(l.offsetOf(name) + b), true);
+        if (pa < 0) return -Errno.EFAULT;
+        ctx.machine.memory.bytes[pa] = (value >>> (8 * b)) & 0xff;
+      }
+    }
+    return 0;
+  }
+}
+
+/** The x86 (32-bit PAE PV) plugin with hvkit's own CPU model (what the CLI registers). */
+export const x86PvPlugin: ArchPlugin<X86Pv32> = new X86PvPlugin();

@@ -1,0 +1,239 @@
+/**
+ * The 32-bit PAE PV vCPU (Xen's PV32: a compat guest of a 64-bit hypervisor): drives an
+ * {@link X86CpuApi} in long mode on a per-vCPU L4 Xen owns (slot 0 the guest's L3,
+ * {@link PvMmu.newCompatL4}); the guest kernel runs in ring 1 on FLAT_RING1_CS. Its exits
+ * become what Xen does: `int $0x82` from ring 1 is a hypercall (number in eax, arguments
+ * in ebx, ecx, edx, esi, edi, ebp, result in eax), exceptions and software interrupts
+ * bounce to the guest's trap table (pv32-traps.ts), CPUID is answered by the PV32 policy.
+ *
+ * @module
+ */
+import {
+  NS_PER_INSTRUCTION,
+  VCPU_INFO,
+  VcpuExitKind,
+  type ArchVcpu,
+  type Domain,
+  type HypercallArgs,
+  type Machine,
+  type Vcpu,
+  type VcpuExit,
+} from "@hvkit/core";
+import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
+import { cpuidPolicyPv32 } from "./cpuid.js";
+import { X86_32_DATA_MODEL } from "./data-model.js";
+import type { PvMmVcpu } from "./pv-mm-hypercalls.js";
+import type { PvMmu } from "./pv-mmu.js";
+import {
+  createBounceFrame32,
+  handleException32,
+  HYPERCALL_VECTOR,
+  injectEvent32,
+  Pv32Selector,
+} from "./pv32-traps.js";
+
+/** Offset of arch.cr2 in a compat vcpu_info (where #PF addresses are published). */
+const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
+
+/** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
+export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
+  /** The exit record {@link run} fills. */
+  readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
+  /** The interpreter. */
+  readonly cpu: X86CpuApi;
+  /** True while the guest is in ring 1 (its kernel), false in ring 3. */
+  kernelMode = true;
+  /** The guest's L3 (guest_table as the guest names it), −1 none. */
+  guestTable = -1;
+  /** guest_table_user: unused by compat guests (one table for both rings), −1. */
+  guestTableUser = -1;
+  /** The Xen-owned L4 the CPU runs on (setup_compat_l4); slot 0 is {@link guestTable}. */
+  readonly compatL4: number;
+  /** Trap table handler addresses by vector (0 = none). */
+  readonly trapAddr = new Uint32Array(256);
+  /** Trap table flags by vector (bits 0–1 DPL, bit 2 mask events). */
+  readonly trapFlags = new Uint8Array(256);
+  /** Trap table code selectors by vector. */
+  readonly trapCs = new Uint16Array(256);
+  /** Event upcall code selector (FLAT_COMPAT_KERNEL_CS until set_callbacks). */
+  eventCs: number = Pv32Selector.KERNEL_CS;
+  /** Event upcall address, 0 none. */
+  eventEip = 0;
+  /** Failsafe callback code selector. */
+  failsafeCs: number = Pv32Selector.KERNEL_CS;
+  /** Failsafe callback address. */
+  failsafeEip = 0;
+  /** Ring-1 stack selector for bounces from ring 3 (stack_switch). */
+  kernelSs: number = Pv32Selector.KERNEL_DS;
+  /** Ring-1 stack pointer for bounces from ring 3 (stack_switch). */
+  kernelSp = 0;
+  /** LDT base (MMUEXT_SET_LDT). */
+  ldtBase = 0n;
+  /** LDT entries. */
+  ldtEntries = 0;
+  /** CR0.TS as the guest set it (fpu_taskswitch). */
+  cr0Ts = false;
+  /** Virtual IOPL (EFLAGS.IOPL bits in place). */
+  iopl = 0;
+  /** The last #PF address delivered. */
+  cr2 = 0;
+  /** Offset of arch.cr2 in this guest's vcpu_info. */
+  readonly cr2Offset = CR2_OFFSET;
+  /** Scratch for CPUID results. */
+  readonly cpuidOut = new Uint32Array(4);
+
+  /**
+   * @param machine - the machine.
+   * @param domain - the owning domain.
+   * @param vcpu - the core vCPU.
+   * @param mmu - the machine's PV MMU (PV32 format).
+   * @param cpu - the interpreter for this vCPU.
+   */
+  constructor(
+    readonly machine: Machine,
+    readonly domain: Domain,
+    readonly vcpu: Vcpu,
+    readonly mmu: PvMmu,
+    cpu: X86CpuApi,
+  ) {
+    this.cpu = cpu;
+    this.compatL4 = mmu.newCompatL4();
+    cpu.cr0 = 0x80050033; // PG | AM | WP | NE | ET | MP | PE
+    cpu.cr4 = 0x6a0; // PAE | PGE | OSFXSR | OSXMMEXCPT
+    cpu.efer = 0x100 | 0x400 | 0x800 | 0x1; // LME | LMA | NXE | SCE
+    cpu.cpl = 1;
+    cpu.sel[Seg.CS] = Pv32Selector.KERNEL_CS;
+    cpu.sel[Seg.SS] = Pv32Selector.KERNEL_DS;
+    cpu.rflags = 0x202;
+  }
+
+  /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
+  vcpuInfoAddr(): number {
+    return this.vcpu.vcpuInfoAddr();
+  }
+
+  /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */
+  get upcallMask(): number {
+    const a = this.vcpuInfoAddr();
+    return a < 0 ? 1 : this.machine.memory.bytes[a + 1];
+  }
+  set upcallMask(v: number) {
+    const a = this.vcpuInfoAddr();
+    if (a >= 0) this.machine.memory.bytes[a + 1] = v;
+  }
+
+  /** Points the compat L4's slot 0 at the guest's L3 and loads the L4 into the CPU. */
+  loadCr3(): void {
+    this.mmu.setCompatRoot(this.compatL4, this.guestTable);
+    this.cpu.cr3 = this.compatL4 * 4096;
+  }
+
+  /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */
+  fatal(message: string): VcpuExit {
+    const e = this.exit;
+    e.kind = VcpuExitKind.Fatal;
+    e.message = `${message}\n${this.describe()}`;
+    return e;
+  }
+
+  run(budget: number): VcpuExit {
+    const cpu = this.cpu;
+    const e = this.exit;
+    let remaining = budget;
+    let retired = 0;
+    e.message = "";
+    cpu.tscBase = this.machine.clock.now;
+    cpu.tscPerInstruction = NS_PER_INSTRUCTION;
+    // test_guest_events: a pending, unmasked upcall bounces to the event callback.
+    const vi = this.vcpuInfoAddr();
+    if (vi >= 0 && this.eventEip !== 0) {
+      const bytes = this.machine.memory.bytes;
+      if (bytes[vi] !== 0 && bytes[vi + 1] === 0) {
+        const msg = createBounceFrame32(this, this.eventCs, this.eventEip, -1, true);
+        if (msg) return this.fatal(msg);
+      }
+    }
+    for (;;) {
+      const reason = cpu.run(remaining < 1 ? 1 : remaining);
+      retired += cpu.exit.retired;
+      cpu.tscBase += cpu.exit.retired * cpu.tscPerInstruction;
+      remaining -= cpu.exit.retired > 0 ? cpu.exit.retired : 1;
+      e.retired = retired;
+      switch (reason) {
+        case X86ExitReason.Budget:
+          e.kind = VcpuExitKind.BudgetExhausted;
+          return e;
+        case X86ExitReason.Exception: {
+          const x = cpu.exit;
+          if (x.software && x.vector === HYPERCALL_VECTOR && cpu.cpl === 1) {
+            e.kind = VcpuExitKind.Hypercall;
+            return e;
+          }
+          const msg = handleException32(this);
+          if (msg) return this.fatal(msg);
+          break;
+        }
+        case X86ExitReason.Syscall: {
+          // No syscall from compat code yet: the instruction is #UD as on a CPU without it.
+          cpu.rip -= 2n;
+          const msg = injectEvent32(this, Vector.UD, -1);
+          if (msg) return this.fatal(msg);
+          break;
+        }
+        case X86ExitReason.Cpuid: {
+          const out = this.cpuidOut;
+          cpuidPolicyPv32(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out);
+          cpu.setReg(Reg.RAX, BigInt(out[0]));
+          cpu.setReg(Reg.RBX, BigInt(out[1]));
+          cpu.setReg(Reg.RCX, BigInt(out[2]));
+          cpu.setReg(Reg.RDX, BigInt(out[3]));
+          cpu.skipInstruction();
+          break;
+        }
+        case X86ExitReason.Halt:
+          e.kind = VcpuExitKind.Idle;
+          return e;
+      }
+      if (this.domain.isDead || remaining <= 0) {
+        e.kind = VcpuExitKind.BudgetExhausted;
+        return e;
+      }
+    }
+  }
+
+  readHypercall(args: HypercallArgs): number {
+    const cpu = this.cpu;
+    args.set(0, cpu.getReg32(Reg.RBX), 0);
+    args.set(1, cpu.getReg32(Reg.RCX), 0);
+    args.set(2, cpu.getReg32(Reg.RDX), 0);
+    args.set(3, cpu.getReg32(Reg.RSI), 0);
+    args.set(4, cpu.getReg32(Reg.RDI), 0);
+    args.set(5, cpu.getReg32(Reg.RBP), 0);
+    return cpu.getReg32(Reg.RAX);
+  }
+
+  completeHypercall(result: number | bigint): void {
+    this.cpu.setReg(Reg.RAX, BigInt.asUintN(32, BigInt(result)));
+  }
+
+  translate(va: bigint, write: boolean): number {
+    return this.mmu.translate(this.guestTable, va, write);
+  }
+
+  /** The guest eip. */
+  pc(): bigint {
+    return this.cpu.rip;
+  }
+
+  describe(): string {
+    const cpu = this.cpu;
+    const hex = (v: number): string => (v >>> 0).toString(16).padStart(8, "0");
+    const names = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
+    const regs = names.map((n, i) => `${n} ${hex(cpu.getReg32(i as Reg))}`);
+    return [
+      `d${this.domain.id}v${this.vcpu.id} ring ${cpu.cpl}  eip ${hex(Number(cpu.rip & 0xffffffffn))}  eflags ${hex(cpu.rflags)}  cs ${cpu.sel[Seg.CS].toString(16)} ss ${cpu.sel[Seg.SS].toString(16)}  cr2 ${hex(this.cr2)}`,
+      regs.slice(0, 4).join("  "),
+      regs.slice(4).join("  "),
+    ].join("\n");
+  }
+}
