@@ -88,6 +88,7 @@ export const PV32_GUEST: PvGuestFormat = {
     cpu.sel[Seg.CS] = Pv32Selector.KERNEL_CS;
     cpu.sel[Seg.SS] = cpu.sel[Seg.DS] = Pv32Selector.KERNEL_DS;
     cpu.sel[Seg.ES] = cpu.sel[Seg.FS] = cpu.sel[Seg.GS] = Pv32Selector.KERNEL_DS;
+    cpu.setCodeSize(32);
   },
 };
 

@@ -121,6 +121,8 @@ export function createBounceFrame32(
   cpu.sel[Seg.SS] = ss;
   cpu.sel[Seg.CS] = cs;
   cpu.cpl = cs & 3;
+  // Flat 32-bit segments (the FLAT_RING* selectors; guest descriptors are not consulted).
+  cpu.setCodeSize(32);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(esp >>> 0));
   cpu.rip = BigInt(eip >>> 0);
@@ -205,6 +207,7 @@ export function compatIret(v: Pv32Vcpu): number {
   cpu.sel[Seg.CS] = cs & 0xffff;
   cpu.sel[Seg.SS] = ss;
   cpu.cpl = cs & 3;
+  cpu.setCodeSize(32);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(nesp));
   v.upcallMask = eflags & Eflags.IF ? 0 : 1;

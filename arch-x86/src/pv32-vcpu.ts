@@ -104,6 +104,7 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
     cpu.cpl = 1;
     cpu.sel[Seg.CS] = Pv32Selector.KERNEL_CS;
     cpu.sel[Seg.SS] = Pv32Selector.KERNEL_DS;
+    cpu.setCodeSize(32);
     cpu.rflags = 0x202;
   }
 
