@@ -45,6 +45,8 @@ export interface PvMmVcpu extends ArchVcpu {
   ldtEntries: number;
   /** Loads the page-table base of the current mode into the CPU (flushing its TLB). */
   loadCr3(): void;
+  /** Hands the GDT and LDT the guest set to the CPU (when the vCPU models them). */
+  loadDescriptorTables?(): void;
 }
 
 /** The state types of a PV plugin whose vCPUs are {@link PvMmVcpu}s. */
@@ -441,6 +443,7 @@ export function mmuextOp(
         else {
           v.ldtBase = arg1;
           v.ldtEntries = ents;
+          v.loadDescriptorTables?.();
         }
         break;
       }
