@@ -32,3 +32,4 @@ export * from "./pv32-traps.js";
 export * from "./pv32-vcpu.js";
 export * from "./pv32-hypercalls.js";
 export * from "./pv32-plugin.js";
+export * from "./pv-descriptors.js";

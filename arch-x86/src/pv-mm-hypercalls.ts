@@ -25,7 +25,7 @@ import {
   type Vcpu,
 } from "@hvkit/core";
 import type { X86CpuApi } from "./cpu-api.js";
-import { PageFlag, PageType, type PvMmu } from "./pv-mmu.js";
+import { checkDescriptor, PageFlag, PageType, type PvMmu } from "./pv-mmu.js";
 
 /** What the shared PV hypercalls need of a PV vCPU (both plugins' vCPUs have it). */
 export interface PvMmVcpu extends ArchVcpu {
@@ -43,6 +43,10 @@ export interface PvMmVcpu extends ArchVcpu {
   ldtBase: bigint;
   /** LDT entries. */
   ldtEntries: number;
+  /** GDT frames (set_gdt). */
+  gdtFrames: number[];
+  /** GDT entries. */
+  gdtEntries: number;
   /** Loads the page-table base of the current mode into the CPU (flushing its TLB). */
   loadCr3(): void;
   /** Hands the GDT and LDT the guest set to the CPU (when the vCPU models them). */
@@ -56,6 +60,8 @@ export interface PvArchTypes extends ArchTypes {
 }
 
 const MMU_UPDATE_PREEMPTED = 0x80000000;
+/** First GDT entry Xen reserves for itself (FIRST_RESERVED_GDT_ENTRY = 14 pages × 512). */
+const FIRST_RESERVED_ENTRY = 14 * 512;
 const DOMID_SELF = 0x7ff0;
 const DOMID_IO = 0x7ff1;
 const DOMID_XEN = 0x7ff2;
@@ -476,6 +482,79 @@ export function mmuextOp(
   }
   if (pdone !== 0n) g.setU32(pdone, done); // XEN_GUEST_HANDLE_PARAM(uint) pdone
   return rc;
+}
+
+/**
+ * set_gdt(frame_list, entries): frames typed segdesc; the old GDT released. The list holds
+ * `unsigned long`s (4-byte for compat guests: compat_set_gdt).
+ */
+export function setGdt(
+  ctx: HypercallContext<PvArchTypes>,
+  frameList: bigint,
+  entries: number,
+): number {
+  const v = ctx.vcpu.arch;
+  const word = ctx.machine.arch.dataModel.long;
+  if (entries > FIRST_RESERVED_ENTRY) return -Errno.EINVAL;
+  const nr = Math.ceil(entries / 512);
+  const g = guest(ctx);
+  const frames: number[] = [];
+  for (let i = 0; i < nr; i++) {
+    const f = g.read(frameList + BigInt(word * i), word);
+    if (f === null) return -Errno.EFAULT;
+    frames.push(f > 0x7fffffffn ? -1 : Number(f));
+  }
+  const mmu = v.mmu;
+  for (let i = 0; i < nr; i++) {
+    const rc =
+      frames[i] < 0 ? -Errno.EINVAL : mmu.getPageAndType(frames[i], PageType.SegDesc, ctx.domain);
+    if (rc !== 0) {
+      for (let j = 0; j < i; j++) mmu.putPageAndType(frames[j], ctx.domain);
+      return -Errno.EINVAL;
+    }
+  }
+  for (const f of v.gdtFrames) mmu.putPageAndType(f, ctx.domain);
+  v.gdtFrames = frames;
+  v.gdtEntries = entries;
+  v.loadDescriptorTables?.();
+  v.cpu.flushTlb();
+  return 0;
+}
+
+/**
+ * update_descriptor(maddr, desc): one checked descriptor write into a frame of the caller
+ * (check_descriptor with the rules of the caller's kind, {@link PvMmu.descriptorRules}).
+ */
+export function updateDescriptor(
+  ctx: HypercallContext<PvArchTypes>,
+  ma: bigint,
+  desc: bigint,
+): number {
+  const v = ctx.vcpu.arch;
+  if ((ma & 7n) !== 0n) return -Errno.EINVAL;
+  const d = checkDescriptor(
+    Number(desc & 0xffffffffn),
+    Number((desc >> 32n) & 0xffffffffn),
+    v.mmu.descriptorRules,
+  );
+  if (d === null) return -Errno.EINVAL;
+  const mfn = Number(ma >> 12n);
+  const mmu = v.mmu;
+  const ft = ctx.machine.memory.frameTable;
+  if (mfn >= ft.frames || !mmu.getPage(mfn, ctx.domain)) return -Errno.EINVAL;
+  const type =
+    ft.typeCount[mfn] > 0 && ft.type[mfn] === PageType.SegDesc
+      ? PageType.SegDesc
+      : PageType.Writable;
+  if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, type, ctx.domain) !== 0) {
+    mmu.putPage(mfn);
+    return -Errno.EINVAL;
+  }
+  const pa = Number(ma);
+  ctx.machine.memory.view.setUint32(pa, d.lo, true);
+  ctx.machine.memory.view.setUint32(pa + 4, d.hi, true);
+  mmu.putPageAndType(mfn, ctx.domain);
+  return 0;
 }
 
 /**

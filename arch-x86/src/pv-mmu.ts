@@ -253,6 +253,11 @@ export class PvMmu {
     else this.writeEntry(l4 * 4096, l3, Pte.P | Pte.RW | Pte.US | Pte.A, 0);
   }
 
+  /** The check_descriptor rules of this MMU's guests (32-bit ones: ring 1, the compat area). */
+  get descriptorRules(): DescriptorCheckOptions {
+    return this.format.longMode ? {} : { pv32: true, compatVirtStart: MACH2PHYS_COMPAT_VIRT_START };
+  }
+
   /** Records `pfn` as the guest frame of machine frame `mfn` in the M2P. */
   setM2p(mfn: number, pfn: number): void {
     const pa = this.m2pBase + mfn * 8;
@@ -326,7 +331,8 @@ export class PvMmu {
     ft.flags[mfn] = (ft.flags[mfn] & ~PageFlag.PaeXenL2) | xenL2;
     let rc = 0;
     if (type >= PageType.L1 && type <= PageType.L4) rc = this.validateTable(mfn, type, d);
-    else if (type === PageType.SegDesc) rc = validateDescriptorPage(this.mem, mfn * 4096);
+    else if (type === PageType.SegDesc)
+      rc = validateDescriptorPage(this.mem, mfn * 4096, this.descriptorRules);
     if (rc !== 0) {
       ft.typeCount[mfn] = 0;
       ft.type[mfn] = PageType.None;

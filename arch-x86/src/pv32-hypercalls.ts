@@ -26,6 +26,8 @@ import {
   GuestVirt,
   mmuextOp,
   mmuUpdate,
+  setGdt,
+  updateDescriptor,
   updateVaMapping,
   updateVaMappingOtherdomain,
 } from "./pv-mm-hypercalls.js";
@@ -177,9 +179,14 @@ export function x86Pv32Hypercalls(): HypercallEntry<X86Pv32>[] {
       (ctx, a) => mmuUpdate(ctx, BigInt(a.u32(0)), a.u32(1), BigInt(a.u32(2)), a.u32(3)),
       "mmu",
     ),
+    row(Hypercall.set_gdt, "set_gdt", (ctx, a) => setGdt(ctx, BigInt(a.u32(0)), a.u32(1))),
     row(Hypercall.stack_switch, "stack_switch", stackSwitch),
     row(Hypercall.set_callbacks, "set_callbacks", setCallbacks),
     row(Hypercall.fpu_taskswitch, "fpu_taskswitch", fpuTaskswitch),
+    // compat_update_descriptor(pa_lo, pa_hi, desc_lo, desc_hi).
+    row(Hypercall.update_descriptor, "update_descriptor", (ctx, a) =>
+      updateDescriptor(ctx, pair(a, 0), pair(a, 2)),
+    ),
     row(
       Hypercall.update_va_mapping,
       "update_va_mapping",

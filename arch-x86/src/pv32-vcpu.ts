@@ -22,6 +22,7 @@ import {
 import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
+import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
 import type { PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
 import {
@@ -67,6 +68,10 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
   kernelSs: number = Pv32Selector.KERNEL_DS;
   /** Ring-1 stack pointer for bounces from ring 3 (stack_switch). */
   kernelSp = 0;
+  /** GDT frames (set_gdt). */
+  gdtFrames: number[] = [];
+  /** GDT entries. */
+  gdtEntries = 0;
   /** LDT base (MMUEXT_SET_LDT). */
   ldtBase = 0n;
   /** LDT entries. */
@@ -106,6 +111,12 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
     cpu.sel[Seg.SS] = Pv32Selector.KERNEL_DS;
     cpu.setCodeSize(32);
     cpu.rflags = 0x202;
+    installXenGdt(cpu, XEN_COMPAT_GDT);
+  }
+
+  /** Hands the guest's GDT frames and LDT to the CPU (set_gdt, MMUEXT_SET_LDT). */
+  loadDescriptorTables(): void {
+    loadGuestDescriptorTables(this.cpu, this.gdtFrames, this.ldtBase, this.ldtEntries);
   }
 
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */

@@ -19,8 +19,8 @@ import {
   isCanonical,
   mmuextOp as mmuextOpOf,
   mmuUpdate as mmuUpdateOf,
-  PageFlag,
-  PageType,
+  setGdt as setGdtOf,
+  updateDescriptor as updateDescriptorOf,
   Seg,
   updateVaMapping as updateVaMappingOf,
   updateVaMappingOtherdomain as updateVaMappingOtherdomainOf,
@@ -30,7 +30,6 @@ import type { PvVcpu } from "./pv-vcpu.js";
 import { getDebugregHypercall, setDebugregHypercall } from "./debugreg.js";
 import { doIret } from "./traps.js";
 import { physdevOp } from "./physdev.js";
-import { checkDescriptor } from "@hvkit/arch-x86";
 import type { X86_64Pv } from "./plugin.js";
 
 /** set_segment_base selectors. */
@@ -179,61 +178,12 @@ function fpuTaskswitch(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): nu
   return 0;
 }
 
-/** set_gdt(frame_list, entries): frames typed segdesc; the old GDT released. */
 function setGdt(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
-  const v = pv(ctx);
-  const entries = args.u32(1);
-  if (entries > FIRST_RESERVED_GDT_ENTRY) return -Errno.EINVAL;
-  const nr = Math.ceil(entries / 512);
-  const g = guest(ctx);
-  const frames: number[] = [];
-  for (let i = 0; i < nr; i++) {
-    const f = g.u64(args.u64(0) + BigInt(8 * i));
-    if (f === null) return -Errno.EFAULT;
-    frames.push(f > 0x7fffffffn ? -1 : Number(f));
-  }
-  const mmu = v.mmu;
-  for (let i = 0; i < nr; i++) {
-    const rc =
-      frames[i] < 0 ? -Errno.EINVAL : mmu.getPageAndType(frames[i], PageType.SegDesc, ctx.domain);
-    if (rc !== 0) {
-      for (let j = 0; j < i; j++) mmu.putPageAndType(frames[j], ctx.domain);
-      return -Errno.EINVAL;
-    }
-  }
-  for (const f of v.gdtFrames) mmu.putPageAndType(f, ctx.domain);
-  v.gdtFrames = frames;
-  v.gdtEntries = entries;
-  v.loadDescriptorTables();
-  v.cpu.flushTlb();
-  return 0;
+  return setGdtOf(ctx, args.u64(0), args.u32(1));
 }
 
-/** update_descriptor(maddr, desc): one checked descriptor write into a frame of the caller. */
 function updateDescriptor(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
-  const v = pv(ctx);
-  const ma = args.u64(0);
-  const desc = args.u64(1);
-  if ((ma & 7n) !== 0n) return -Errno.EINVAL;
-  const d = checkDescriptor(Number(desc & 0xffffffffn), Number(desc >> 32n));
-  if (d === null) return -Errno.EINVAL;
-  const mfn = Number(ma >> 12n);
-  const mmu = v.mmu;
-  const ft = ctx.machine.memory.frameTable;
-  if (mfn >= ft.frames || !mmu.getPage(mfn, ctx.domain)) return -Errno.EINVAL;
-  const type =
-    ft.typeCount[mfn] > 0 && ft.type[mfn] === PageType.SegDesc
-      ? PageType.SegDesc
-      : PageType.Writable;
-  if ((ft.flags[mfn] & PageFlag.Shared) !== 0 || mmu.getPageType(mfn, type, ctx.domain) !== 0) {
-    mmu.putPage(mfn);
-    return -Errno.EINVAL;
-  }
-  const pa = Number(ma);
-  ctx.machine.memory.view.setUint32(pa, d.lo, true);
-  ctx.machine.memory.view.setUint32(pa + 4, d.hi, true);
-  mmu.putPageAndType(mfn, ctx.domain);
-  return 0;
+  return updateDescriptorOf(ctx, args.u64(0), args.u64(1));
 }
 
 function mmuUpdate(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {

@@ -30,7 +30,7 @@ import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "./ctrlreg.js";
 import { VcpuMsrs } from "./msr.js";
 import { saveGuestContext } from "./guest-context.js";
-import { installXenGdt, loadGuestDescriptorTables } from "./descriptors.js";
+import { installXenGdt, loadGuestDescriptorTables } from "@hvkit/arch-x86";
 import {
   bounceCompatSyscall,
   bounceSysenter,

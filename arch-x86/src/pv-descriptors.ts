@@ -1,14 +1,14 @@
 /**
- * The GDT and LDT a 64-bit PV vCPU runs with, as Xen gives them to the CPU: the guest's
+ * The GDT and LDT a PV vCPU runs with, as Xen gives them to the CPU: the guest's
  * frames (set_gdt) in the first 14 pages, Xen's own descriptors in page 14
  * (FIRST_RESERVED_GDT_PAGE: the flat selectors of xen-x86_64.h, xen/arch/x86/desc.c
- * `boot_gdt`), zero pages elsewhere (pv_destroy_gdt maps `zero_page`), a GDT limit
+ * `boot_gdt`; for 32-bit guests those of xen-x86_32.h, `boot_compat_gdt`), zero pages elsewhere (pv_destroy_gdt maps `zero_page`), a GDT limit
  * covering all 16 pages; the LDT at the linear base and entry count of MMUEXT_SET_LDT
  * (no LDT when the count is 0).
  *
  * @module
  */
-import type { X86CpuApi } from "@hvkit/arch-x86";
+import type { X86CpuApi } from "./cpu-api.js";
 
 /** GDT page holding Xen's descriptors (FIRST_RESERVED_GDT_PAGE). */
 export const FIRST_RESERVED_GDT_PAGE = 14;
@@ -29,12 +29,33 @@ export const XEN_GDT: readonly (readonly [selector: number, lo: number, hi: numb
   [0xe060, 0x00000000, 0x00009100],
 ];
 
-/** Installs Xen's reserved GDT page in `cpu`'s tables and turns descriptor checking on. */
-export function installXenGdt(cpu: X86CpuApi): void {
+/**
+ * Xen's reserved descriptors for 32-bit PV guests (desc.c boot_compat_gdt, Xen 4.19):
+ * hypervisor code and data, FLAT_RING1_CS/DS (DPL 1) and FLAT_RING3_CS/DS, 32-bit and
+ * flat, and the per-CPU entry.
+ */
+export const XEN_COMPAT_GDT: readonly (readonly [selector: number, lo: number, hi: number])[] = [
+  [0xe008, 0x0000ffff, 0x00af9b00],
+  [0xe010, 0x0000ffff, 0x00cf9300],
+  [0xe019, 0x0000ffff, 0x00cfbb00],
+  [0xe021, 0x0000ffff, 0x00cfb300],
+  [0xe02b, 0x0000ffff, 0x00cffb00],
+  [0xe033, 0x0000ffff, 0x00cff300],
+  [0xe060, 0x00000000, 0x00009100],
+];
+
+/**
+ * Installs Xen's reserved GDT page (`entries`: {@link XEN_GDT}, or {@link XEN_COMPAT_GDT}
+ * for 32-bit guests) in `cpu`'s tables and turns descriptor checking on.
+ */
+export function installXenGdt(
+  cpu: X86CpuApi,
+  entries: readonly (readonly [number, number, number])[] = XEN_GDT,
+): void {
   const t = cpu.tables;
   t.reservedPage = FIRST_RESERVED_GDT_PAGE;
   t.reserved.fill(0);
-  for (const [sel, lo, hi] of XEN_GDT) {
+  for (const [sel, lo, hi] of entries) {
     const i = ((sel >>> 3) & 511) * 2;
     t.reserved[i] = lo;
     t.reserved[i + 1] = hi;
