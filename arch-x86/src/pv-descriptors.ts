@@ -12,6 +12,8 @@ import type { X86CpuApi } from "./cpu-api.js";
 
 /** GDT page holding Xen's descriptors (FIRST_RESERVED_GDT_PAGE). */
 export const FIRST_RESERVED_GDT_PAGE = 14;
+/** First GDT entry Xen reserves for itself (FIRST_RESERVED_GDT_ENTRY: 14 pages × 512). */
+export const FIRST_RESERVED_GDT_ENTRY = FIRST_RESERVED_GDT_PAGE * 512;
 
 /**
  * Xen's reserved descriptors for 64-bit PV guests, by selector (desc.c boot_gdt, Xen

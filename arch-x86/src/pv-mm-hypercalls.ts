@@ -25,6 +25,7 @@ import {
   type Vcpu,
 } from "@hvkit/core";
 import type { X86CpuApi } from "./cpu-api.js";
+import { FIRST_RESERVED_GDT_ENTRY } from "./pv-descriptors.js";
 import { checkDescriptor, PageFlag, PageType, type PvMmu } from "./pv-mmu.js";
 
 /** What the shared PV hypercalls need of a PV vCPU (both plugins' vCPUs have it). */
@@ -60,8 +61,6 @@ export interface PvArchTypes extends ArchTypes {
 }
 
 const MMU_UPDATE_PREEMPTED = 0x80000000;
-/** First GDT entry Xen reserves for itself (FIRST_RESERVED_GDT_ENTRY = 14 pages × 512). */
-const FIRST_RESERVED_ENTRY = 14 * 512;
 const DOMID_SELF = 0x7ff0;
 const DOMID_IO = 0x7ff1;
 const DOMID_XEN = 0x7ff2;
@@ -495,7 +494,7 @@ export function setGdt(
 ): number {
   const v = ctx.vcpu.arch;
   const word = ctx.machine.arch.dataModel.long;
-  if (entries > FIRST_RESERVED_ENTRY) return -Errno.EINVAL;
+  if (entries > FIRST_RESERVED_GDT_ENTRY) return -Errno.EINVAL;
   const nr = Math.ceil(entries / 512);
   const g = guest(ctx);
   const frames: number[] = [];

@@ -35,9 +35,6 @@ import type { X86_64Pv } from "./plugin.js";
 /** set_segment_base selectors. */
 export const SegBase = { FS: 0, GS_USER: 1, GS_KERNEL: 2, GS_USER_SEL: 3 } as const;
 
-/** First GDT entry Xen reserves for itself (FIRST_RESERVED_GDT_ENTRY = 14 pages × 512). */
-export const FIRST_RESERVED_GDT_ENTRY = 14 * 512;
-
 function pv(ctx: HypercallContext<X86_64Pv>): PvVcpu {
   return ctx.vcpu.arch;
 }

@@ -43,8 +43,8 @@ import {
   VGCF_ONLINE,
   VGCF_SYSCALL_DISABLES_EVENTS,
   X86_64_DATA_MODEL,
+  FIRST_RESERVED_GDT_ENTRY,
 } from "@hvkit/arch-x86";
-import { FIRST_RESERVED_GDT_ENTRY } from "./hypercalls.js";
 import { setGuestCr4 } from "./ctrlreg.js";
 import { setDebugreg } from "./debugreg.js";
 import { newGuestCr3, Rflags } from "./traps.js";
