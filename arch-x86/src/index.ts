@@ -33,3 +33,5 @@ export * from "./pv32-vcpu.js";
 export * from "./pv32-hypercalls.js";
 export * from "./pv32-plugin.js";
 export * from "./pv-descriptors.js";
+export * from "./agent-traps.js";
+export * from "./pv32-agent.js";

@@ -52,6 +52,7 @@ import {
   PvMmu,
   type TlbControl,
 } from "./pv-mmu.js";
+import { X86GuestAgent } from "./pv32-agent.js";
 import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
 import { Pv32Selector } from "./pv32-traps.js";
 import { Pv32Vcpu } from "./pv32-vcpu.js";
@@ -158,12 +159,9 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
   }
 
   guestAgent(): GuestAgent {
-    throw new ImageError(
-      ImageErrorCode.UnsupportedFeature,
-      "guest agent",
-      "the x86 (32-bit PAE PV) port has no guest agent yet",
-    );
+    return (this.agent ??= new X86GuestAgent());
   }
+  private agent: X86GuestAgent | undefined;
 
   hypercalls(): readonly HypercallEntry<X86Pv32>[] {
     return x86Pv32Hypercalls();

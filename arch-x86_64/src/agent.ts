@@ -22,10 +22,15 @@ import {
   type GuestAgent,
   type GuestBootInfo,
   type GuestTrap,
-  type GuestTrapKind,
   type RefusedVcpuContext,
 } from "@hvkit/core";
-import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "@hvkit/arch-x86";
+import {
+  describeX86Trap,
+  TRAP_INFO,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_IN_KERNEL,
+  VGCF_ONLINE,
+} from "@hvkit/arch-x86";
 
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
 const FLAT_KERNEL_CS = 0xe033;
@@ -64,35 +69,6 @@ const ARCH_EVENT_ENTRY = 1;
 const ARCH_FAILSAFE_ENTRY = 2;
 const ARCH_CR3 = 3;
 
-const TRAP_NAMES: Readonly<Record<number, string>> = {
-  0: "#DE",
-  1: "#DB",
-  3: "#BP",
-  4: "#OF",
-  5: "#BR",
-  6: "#UD",
-  7: "#NM",
-  8: "#DF",
-  10: "#TS",
-  11: "#NP",
-  12: "#SS",
-  13: "#GP",
-  14: "#PF",
-  16: "#MF",
-  17: "#AC",
-  18: "#MC",
-  19: "#XM",
-  256: "failsafe callback",
-};
-
-const TRAP_KINDS: Readonly<Record<number, GuestTrapKind>> = {
-  3: "breakpoint",
-  6: "illegal-instruction",
-  13: "protection-fault",
-  14: "page-fault",
-  17: "alignment",
-};
-
 /** The x86_64 PV guest agent. */
 export class X86_64GuestAgent implements GuestAgent {
   readonly image: Uint8Array = readPackageFile(
@@ -106,15 +82,7 @@ export class X86_64GuestAgent implements GuestAgent {
   }
 
   describeTrap(trap: AgentTrapRecord): GuestTrap {
-    const vector = Number(trap.vector);
-    const name = TRAP_NAMES[vector] ?? `vector ${vector}`;
-    const kind = TRAP_KINDS[vector] ?? "other";
-    const detail = `${name}, error code ${trap.code.toString(16)}`;
-    if (kind === "page-fault") {
-      // #PF error code bit 1: the access was a write (SDM vol. 3, 4.7).
-      return { kind, address: trap.address, write: (trap.code & 2n) !== 0n, pc: trap.pc, detail };
-    }
-    return { kind, pc: trap.pc, detail };
+    return describeX86Trap(trap);
   }
 
   /** From start_info (xen.h `struct start_info`). */
