@@ -35,3 +35,4 @@ export * from "./pv32-plugin.js";
 export * from "./pv-descriptors.js";
 export * from "./agent-traps.js";
 export * from "./pv32-agent.js";
+export * from "./pv-grant-mapping.js";

@@ -238,12 +238,18 @@ export class PvMmu {
   }
 
   /**
-   * PV32: a Xen-owned L4 for one vCPU (setup_compat_l4): Xen's slots filled, slot 0 (the
-   * guest's L3, {@link setCompatRoot}) empty. The CPU runs the compat guest on it.
+   * PV32: the L4 of one vCPU of `d` (setup_compat_l4): Xen's slots filled, slot 0 (the
+   * guest's L3, {@link setCompatRoot}) empty. The CPU runs the compat guest on it. Xen
+   * allocates it without an owner; here `d` owns it so that it goes with the domain, typed
+   * L4 for good (one type reference), so the guest can never map it writable nor use it
+   * as anything else.
    */
-  newCompatL4(): number {
+  newCompatL4(d: Domain): number {
     const [l4] = this.allocXen(1);
     this.writeXenSlots(l4 * 4096);
+    this.ft.owner[l4] = d.id;
+    this.ft.type[l4] = PageType.L4;
+    this.ft.typeCount[l4] = 1;
     return l4;
   }
 

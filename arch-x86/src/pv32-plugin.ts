@@ -44,6 +44,12 @@ import {
   type PvGuestFormat,
 } from "./pv-builder.js";
 import {
+  createGrantHostMapping,
+  getWritableFrame,
+  putWritableFrame,
+  replaceGrantHostMapping,
+} from "./pv-grant-mapping.js";
+import {
   claimXenFrames,
   MACH2PHYS_COMPAT_VIRT_END,
   MACH2PHYS_COMPAT_VIRT_START,
@@ -218,6 +224,28 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
   }
 
+  createGrantHostMapping(vcpu: Vcpu<X86Pv32>, addr: bigint, mfn: number, flags: number): number {
+    return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
+  }
+
+  replaceGrantHostMapping(
+    vcpu: Vcpu<X86Pv32>,
+    addr: bigint,
+    mfn: number,
+    newAddr: bigint,
+    flags: number,
+  ): number {
+    return replaceGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, newAddr, flags);
+  }
+
+  getWritableFrame(machine: Machine<X86Pv32>, mfn: number): boolean {
+    return getWritableFrame(this.mmu(machine), machine, mfn);
+  }
+
+  putWritableFrame(machine: Machine<X86Pv32>, mfn: number): void {
+    putWritableFrame(this.mmu(machine), machine, mfn);
+  }
+
   disassemble(_vcpu: Vcpu<X86Pv32>, va: bigint, _count: number): string[] {
     // The disassembler decodes 64-bit code only; a compat guest's would read wrongly.
     return [`${va.toString(16)}: (32-bit disassembly not available)`];
@@ -255,7 +283,8 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
 
   guestAccessOk(_domain: Domain, va: bigint, bytes: bigint): boolean {
     // compat_access_ok: the whole range below HYPERVISOR_COMPAT_VIRT_START.
-    return va >= 0n && va + bytes <= BigInt(MACH2PHYS_COMPAT_VIRT_START);
+    const end = BigInt(MACH2PHYS_COMPAT_VIRT_START);
+    return va >= 0n && va < end && va + bytes <= end;
   }
 
   maximumGpfn(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): bigint {

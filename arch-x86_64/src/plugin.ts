@@ -31,7 +31,11 @@ import {
 import {
   checkX86DomainConfig,
   claimXenFrames,
+  createGrantHostMapping,
   createX86Cpu,
+  getWritableFrame,
+  putWritableFrame,
+  replaceGrantHostMapping,
   defaultDom0Pages,
   pvKernelImage,
   e820MemoryOp,
@@ -48,12 +52,6 @@ import {
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
-import {
-  createGrantHostMapping,
-  replaceGrantHostMapping,
-  getWritableFrame,
-  putWritableFrame,
-} from "./grant-mapping.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 import { resetPvVcpu, setPvVcpuContext } from "./vcpu-context.js";

@@ -1,5 +1,5 @@
 /**
- * Grant mappings for x86_64 PV guests (xen/arch/x86/pv/grant_table.c): the arch hooks
+ * Grant mappings for x86 PV guests (64-bit and compat) (xen/arch/x86/pv/grant_table.c): the arch hooks
  * the core's grant_table_op calls to write a grant's L1 entry in the caller's page tables
  * and to take writable type references (PGT_writable_page) on granted frames, through
  * the machine's PV MMU.
@@ -7,13 +7,13 @@
  * @module
  */
 import type { Machine, Vcpu } from "@hvkit/core";
-import { PageType, type PvMmu } from "@hvkit/arch-x86";
-import type { X86_64Pv } from "./plugin.js";
+import type { PvArchTypes } from "./pv-mm-hypercalls.js";
+import { PageType, type PvMmu } from "./pv-mmu.js";
 
 /** ArchPlugin.createGrantHostMapping for PV: the L1 entry in the vCPU's kernel page tables. */
 export function createGrantHostMapping(
   mmu: PvMmu,
-  vcpu: Vcpu<X86_64Pv>,
+  vcpu: Vcpu<PvArchTypes>,
   addr: bigint,
   mfn: number,
   flags: number,
@@ -25,7 +25,7 @@ export function createGrantHostMapping(
 /** ArchPlugin.replaceGrantHostMapping for PV. */
 export function replaceGrantHostMapping(
   mmu: PvMmu,
-  vcpu: Vcpu<X86_64Pv>,
+  vcpu: Vcpu<PvArchTypes>,
   addr: bigint,
   mfn: number,
   newAddr: bigint,
