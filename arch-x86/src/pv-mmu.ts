@@ -238,19 +238,20 @@ export class PvMmu {
   }
 
   /**
-   * PV32: the L4 of one vCPU of `d` (setup_compat_l4): Xen's slots filled, slot 0 (the
-   * guest's L3, {@link setCompatRoot}) empty. The CPU runs the compat guest on it. Xen
-   * allocates it without an owner; here `d` owns it so that it goes with the domain, typed
-   * L4 for good (one type reference), so the guest can never map it writable nor use it
-   * as anything else.
+   * PV32: a hypervisor-owned L4 for one vCPU (setup_compat_l4: a page with no owner):
+   * Xen's slots filled, slot 0 (the guest's L3, {@link setCompatRoot}) empty. The CPU
+   * runs the compat guest on it; the plugin gives it back with the domain
+   * ({@link releaseCompatL4}).
    */
-  newCompatL4(d: Domain): number {
+  newCompatL4(): number {
     const [l4] = this.allocXen(1);
     this.writeXenSlots(l4 * 4096);
-    this.ft.owner[l4] = d.id;
-    this.ft.type[l4] = PageType.L4;
-    this.ft.typeCount[l4] = 1;
     return l4;
+  }
+
+  /** Hands a vCPU's compat L4 to `d` so that destroying `d` frees it (free_compat_l4). */
+  releaseCompatL4(l4: number, d: Domain): void {
+    this.ft.owner[l4] = d.id;
   }
 
   /** Points slot 0 of a compat L4 at the guest's L3 `l3` (−1: none); takes no reference. */

@@ -224,6 +224,11 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
   }
 
+  releaseDomainFrames(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): void {
+    for (const v of domain.vcpus)
+      if (v.arch) this.mmu(machine).releaseCompatL4(v.arch.compatL4, domain);
+  }
+
   createGrantHostMapping(vcpu: Vcpu<X86Pv32>, addr: bigint, mfn: number, flags: number): number {
     return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
   }

@@ -102,7 +102,7 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
     cpu: X86CpuApi,
   ) {
     this.cpu = cpu;
-    this.compatL4 = mmu.newCompatL4(domain);
+    this.compatL4 = mmu.newCompatL4();
     cpu.cr0 = 0x80050033; // PG | AM | WP | NE | ET | MP | PE
     cpu.cr4 = 0x6a0; // PAE | PGE | OSFXSR | OSXMMEXCPT
     cpu.efer = 0x100 | 0x400 | 0x800 | 0x1; // LME | LMA | NXE | SCE

@@ -504,6 +504,14 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * empty).
    */
   checkDomainConfig?(config: DataView, mode: GuestMode): number;
+
+  /**
+   * Optional. Hands back, as the domain's own, the frames the arch holds for `domain`
+   * outside its memory (x86 PV32: the L4 Xen makes for each vCPU of a compat guest), so
+   * that `Machine.destroyDomain`, which calls it first, frees them with the rest. Must
+   * not throw. Fallback: the arch holds none.
+   */
+  releaseDomainFrames?(machine: Machine<A>, domain: Domain<A>): void;
 }
 
 /**

@@ -83,6 +83,7 @@ const HOOK_TABLE: {
   setVcpuContext: "setVcpuContext",
   resetVcpu: "resetVcpu",
   checkDomainConfig: "checkDomainConfig",
+  releaseDomainFrames: "releaseDomainFrames",
 };
 
 /** Every hook of {@link ArchPlugin}, required and optional, in declaration order. */

@@ -350,6 +350,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     if (!domain.isDead) this.live--;
     domain.state = DomainState.Dying;
     this.domainMap.delete(domain.id);
+    this.arch.releaseDomainFrames?.(this, domain);
     const ft = this.memory.frameTable;
     // Frames other domains still map through its grants stay out of the free pool, held
     // by the hypervisor (Xen keeps the dying domain until the last reference goes).

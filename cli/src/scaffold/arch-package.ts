@@ -603,6 +603,7 @@ const HOOK_ORDER: readonly (readonly [string, string])[] = [
   ["hypervisorVirtStart", "XENVER_platform_parameters (or `undefined`: 0)"],
   ["vmAssistTypes", "vm_assist (or `undefined`: none)"],
   ["xenFeatures", "XENVER_get_features (or `undefined`: 0)"],
+  ["releaseDomainFrames", "frames held for a domain outside its memory (or `undefined`: none)"],
 ];
 
 function readme(n: PortNames, s: ArchSpec, pkg: string, home: ScaffoldHome): string {
