@@ -73,6 +73,7 @@ import {
   StructBuffer,
   writeGuestField,
   writeGuestStruct,
+  writeGuestU32,
   writeGuestU64,
 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "../hypercall.js";
@@ -211,10 +212,16 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
     const gt = grantTableOf(ctx.machine, d);
     if (!gt || nr > gt.maxFrames || !growGrantTable(ctx.machine, d, gt, nr))
       return GrantStatus.general_error;
+    // xen_pfn_t entries: 4 bytes for a 32-bit guest (compat setup_table), else 8.
+    const w = ctx.machine.arch.dataModel.xenPfn;
     for (let i = 0; i < nr; i++) {
       // gnttab_shared_gfn: the MFN (translated guests map frames with add_to_physmap instead).
-      if (writeGuestU64(ctx.vcpu, list + BigInt(8 * i), BigInt(gt.frames[i])) !== 0)
-        return GrantStatus.bad_virt_addr;
+      const at = list + BigInt(w * i);
+      const rc =
+        w === 4
+          ? writeGuestU32(ctx.vcpu, at, gt.frames[i])
+          : writeGuestU64(ctx.vcpu, at, BigInt(gt.frames[i]));
+      if (rc !== 0) return GrantStatus.bad_virt_addr;
     }
     return GrantStatus.okay;
   });
