@@ -12,3 +12,4 @@ export * from "./hypercalls.js";
 export * from "./traps.js";
 export * from "./cpuid.js";
 export * from "./agent.js";
+export { VcpuMsrs } from "./msr.js";
