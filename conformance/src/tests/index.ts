@@ -17,6 +17,7 @@ import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
+import { xenstoreControlShutdown } from "./xenstore/control-shutdown.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
@@ -55,6 +56,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   trapHandlers,
   faultNoHandler,
   xenstoreRingProtocol,
+  xenstoreControlShutdown,
   consoleDomuRing,
   domctlToolstack,
   domctlUnprivileged,
