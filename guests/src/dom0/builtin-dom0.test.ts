@@ -14,6 +14,7 @@ import {
   ShutdownReason,
   XENCONS_INTERFACE,
   type DomainBuildRequest,
+  type DomUBoot,
   type HvMachine,
 } from "@hvkit/core";
 import { idleArch, TEST_LP64_LE } from "@hvkit/core/testing";
@@ -68,6 +69,21 @@ function setup(build?: (req: DomainBuildRequest) => void) {
 }
 
 const CONS = XENCONS_INTERFACE.layout(TEST_LP64_LE);
+
+/** A xenbus client on `boot`'s store ring; each kick notifies and runs the due events. */
+function storeClient(machine: HvMachine, boot: DomUBoot): XenbusClient {
+  return new XenbusClient(
+    new XenbusRingTransport(
+      machine.memory.view,
+      boot.storeMfn! * 4096,
+      () => {
+        evtchnSend(machine, boot.domain, boot.storeEvtchn);
+        return machine.clock.fireDue() > 0;
+      },
+      machine.arch.dataModel,
+    ),
+  );
+}
 
 describe("BuiltinDom0", () => {
   it("launches a domU as xl does: home in xenstore, introduced, console attached", () => {
@@ -178,20 +194,8 @@ describe("BuiltinDom0", () => {
       return out;
     };
     expect(released()).toEqual(["@releaseDomain rel"]); // the initial fire
-    const clientOf = (boot: typeof a) =>
-      new XenbusClient(
-        new XenbusRingTransport(
-          machine.memory.view,
-          boot.storeMfn! * 4096,
-          () => {
-            evtchnSend(machine, boot.domain, boot.storeEvtchn);
-            return machine.clock.fireDue() > 0;
-          },
-          machine.arch.dataModel,
-        ),
-      );
-    const ca = clientOf(a);
-    const cb = clientOf(b);
+    const ca = storeClient(machine, a);
+    const cb = storeClient(machine, b);
     // A domU may watch it too (the node's ACL lets every domain read it).
     cb.watch("@releaseDomain", "b");
     expect(cb.poll()).toEqual([{ path: "@releaseDomain", token: "b" }]);
@@ -272,20 +276,8 @@ describe("BuiltinDom0", () => {
     const a = dom0.launch(tinyElf(), { maxPages: 16 });
     const b = dom0.launch(tinyElf(), { maxPages: 16 });
     machine.clock.fireDue();
-    const clientOf = (boot: typeof a) =>
-      new XenbusClient(
-        new XenbusRingTransport(
-          machine.memory.view,
-          boot.storeMfn! * 4096,
-          () => {
-            evtchnSend(machine, boot.domain, boot.storeEvtchn);
-            return machine.clock.fireDue() > 0;
-          },
-          machine.arch.dataModel,
-        ),
-      );
-    const ca = clientOf(a);
-    const cb = clientOf(b);
+    const ca = storeClient(machine, a);
+    const cb = storeClient(machine, b);
     ca.watch("control/shutdown", "ctl");
     cb.watch("control/shutdown", "ctl");
     expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
