@@ -17,8 +17,8 @@ import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
-import { xenstoreControlShutdown } from "./xenstore/control-shutdown.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
+import { xenstoreControlShutdown } from "./xenstore/control-shutdown.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 import { domctlOps } from "./domctl/ops.conformance.js";
@@ -56,8 +56,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   trapHandlers,
   faultNoHandler,
   xenstoreRingProtocol,
-  xenstoreControlShutdown,
   consoleDomuRing,
+  xenstoreControlShutdown,
   domctlToolstack,
   domctlUnprivileged,
   domctlOps,

@@ -172,6 +172,37 @@ describe("BuiltinDom0", () => {
     expect(dom0.launched).toEqual([]);
   });
 
+  it("xl shutdown / reboot: the request reaches the domU's watch on control/shutdown; emptying the node acknowledges it", () => {
+    const { machine, dom0 } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16 });
+    const b = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    const ca = storeClient(machine, a);
+    const cb = storeClient(machine, b);
+    ca.watch("control/shutdown", "ctl");
+    cb.watch("control/shutdown", "ctl");
+    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(cb.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(ca.read("control/shutdown")).toBe("");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
+
+    dom0.requestShutdown(a.domain.id, "reboot");
+    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(cb.poll()).toEqual([]); // only the asked domain's node changed
+    expect(ca.read("control/shutdown")).toBe("reboot");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(false);
+    ca.write("control/shutdown", "");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
+
+    dom0.requestShutdown(b.domain.id);
+    expect(cb.read("control/shutdown")).toBe("poweroff");
+    expect(dom0.controlAcknowledged(b.domain.id)).toBe(false);
+
+    machine.destroyDomain(a.domain);
+    expect(() => dom0.requestShutdown(a.domain.id)).toThrow(/no domU 1 to ask to poweroff/);
+    expect(() => dom0.requestShutdown(7, "reboot")).toThrow(/no domU 7 to ask to reboot/);
+  });
+
   it("xenstored on VIRQ_DOM_EXC: @releaseDomain fires once on a domU's shutdown; to dom0's and a domU's watchers; the domU stays introduced", () => {
     const { machine, dom0 } = setup();
     const a = dom0.launch(tinyElf(), { maxPages: 16 });
@@ -270,35 +301,5 @@ describe("BuiltinDom0", () => {
     );
     expect(cb.read("name")).toBe("domU-2");
     expect(dom0.domain.state).toBe(DomainState.Running);
-  });
-  it("xl shutdown / reboot: the request reaches the domU's watch on control/shutdown; emptying the node acknowledges it", () => {
-    const { machine, dom0 } = setup();
-    const a = dom0.launch(tinyElf(), { maxPages: 16 });
-    const b = dom0.launch(tinyElf(), { maxPages: 16 });
-    machine.clock.fireDue();
-    const ca = storeClient(machine, a);
-    const cb = storeClient(machine, b);
-    ca.watch("control/shutdown", "ctl");
-    cb.watch("control/shutdown", "ctl");
-    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
-    expect(cb.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
-    expect(ca.read("control/shutdown")).toBe("");
-    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
-
-    dom0.requestShutdown(a.domain.id, "reboot");
-    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
-    expect(cb.poll()).toEqual([]); // only the asked domain's node changed
-    expect(ca.read("control/shutdown")).toBe("reboot");
-    expect(dom0.controlAcknowledged(a.domain.id)).toBe(false);
-    ca.write("control/shutdown", "");
-    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
-
-    dom0.requestShutdown(b.domain.id);
-    expect(cb.read("control/shutdown")).toBe("poweroff");
-    expect(dom0.controlAcknowledged(b.domain.id)).toBe(false);
-
-    machine.destroyDomain(a.domain);
-    expect(() => dom0.requestShutdown(a.domain.id)).toThrow(/no domU 1 to ask to poweroff/);
-    expect(() => dom0.requestShutdown(7, "reboot")).toThrow(/no domU 7 to ask to reboot/);
   });
 });
