@@ -18,6 +18,7 @@ import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
+import { xenstoreControlShutdown } from "./xenstore/control-shutdown.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
 import { domctlUnprivileged } from "./domctl/unprivileged.conformance.js";
 import { domctlOps } from "./domctl/ops.conformance.js";
@@ -56,6 +57,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   faultNoHandler,
   xenstoreRingProtocol,
   consoleDomuRing,
+  xenstoreControlShutdown,
   domctlToolstack,
   domctlUnprivileged,
   domctlOps,

@@ -14,6 +14,7 @@ import {
   ShutdownReason,
   XENCONS_INTERFACE,
   type DomainBuildRequest,
+  type DomUBoot,
   type HvMachine,
 } from "@hvkit/core";
 import { idleArch, TEST_LP64_LE } from "@hvkit/core/testing";
@@ -68,6 +69,21 @@ function setup(build?: (req: DomainBuildRequest) => void) {
 }
 
 const CONS = XENCONS_INTERFACE.layout(TEST_LP64_LE);
+
+/** A xenbus client on `boot`'s store ring; each kick notifies and runs the due events. */
+function storeClient(machine: HvMachine, boot: DomUBoot): XenbusClient {
+  return new XenbusClient(
+    new XenbusRingTransport(
+      machine.memory.view,
+      boot.storeMfn! * 4096,
+      () => {
+        evtchnSend(machine, boot.domain, boot.storeEvtchn);
+        return machine.clock.fireDue() > 0;
+      },
+      machine.arch.dataModel,
+    ),
+  );
+}
 
 describe("BuiltinDom0", () => {
   it("launches a domU as xl does: home in xenstore, introduced, console attached", () => {
@@ -156,6 +172,37 @@ describe("BuiltinDom0", () => {
     expect(dom0.launched).toEqual([]);
   });
 
+  it("xl shutdown / reboot: the request reaches the domU's watch on control/shutdown; emptying the node acknowledges it", () => {
+    const { machine, dom0 } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16 });
+    const b = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    const ca = storeClient(machine, a);
+    const cb = storeClient(machine, b);
+    ca.watch("control/shutdown", "ctl");
+    cb.watch("control/shutdown", "ctl");
+    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(cb.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(ca.read("control/shutdown")).toBe("");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
+
+    dom0.requestShutdown(a.domain.id, "reboot");
+    expect(ca.poll()).toEqual([{ path: "control/shutdown", token: "ctl" }]);
+    expect(cb.poll()).toEqual([]); // only the asked domain's node changed
+    expect(ca.read("control/shutdown")).toBe("reboot");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(false);
+    ca.write("control/shutdown", "");
+    expect(dom0.controlAcknowledged(a.domain.id)).toBe(true);
+
+    dom0.requestShutdown(b.domain.id);
+    expect(cb.read("control/shutdown")).toBe("poweroff");
+    expect(dom0.controlAcknowledged(b.domain.id)).toBe(false);
+
+    machine.destroyDomain(a.domain);
+    expect(() => dom0.requestShutdown(a.domain.id)).toThrow(/no domU 1 to ask to poweroff/);
+    expect(() => dom0.requestShutdown(7, "reboot")).toThrow(/no domU 7 to ask to reboot/);
+  });
+
   it("xenstored on VIRQ_DOM_EXC: @releaseDomain fires once on a domU's shutdown; to dom0's and a domU's watchers; the domU stays introduced", () => {
     const { machine, dom0 } = setup();
     const a = dom0.launch(tinyElf(), { maxPages: 16 });
@@ -178,20 +225,8 @@ describe("BuiltinDom0", () => {
       return out;
     };
     expect(released()).toEqual(["@releaseDomain rel"]); // the initial fire
-    const clientOf = (boot: typeof a) =>
-      new XenbusClient(
-        new XenbusRingTransport(
-          machine.memory.view,
-          boot.storeMfn! * 4096,
-          () => {
-            evtchnSend(machine, boot.domain, boot.storeEvtchn);
-            return machine.clock.fireDue() > 0;
-          },
-          machine.arch.dataModel,
-        ),
-      );
-    const ca = clientOf(a);
-    const cb = clientOf(b);
+    const ca = storeClient(machine, a);
+    const cb = storeClient(machine, b);
     // A domU may watch it too (the node's ACL lets every domain read it).
     cb.watch("@releaseDomain", "b");
     expect(cb.poll()).toEqual([{ path: "@releaseDomain", token: "b" }]);

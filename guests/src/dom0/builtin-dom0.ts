@@ -30,7 +30,12 @@ import {
 } from "@hvkit/core";
 import { ConsoleDaemon, type ConsoleOutput } from "../console/daemon.js";
 import { XenstoreService } from "../xenstore/service.js";
-import { createDomainHome } from "../xenstore/toolstack.js";
+import {
+  createDomainHome,
+  pvControlAcknowledged,
+  requestPvControl,
+  type PvControlRequest,
+} from "../xenstore/toolstack.js";
 
 /** How the built-in dom0 is set up. */
 export interface BuiltinDom0Options {
@@ -134,5 +139,27 @@ export class BuiltinDom0 {
       return;
     }
     if (!this.consoles.handleEvent(port)) this.xenstore.poll();
+  }
+
+  /**
+   * Asks domU `domid` to power off or reboot, as `xl shutdown` / `xl reboot` do
+   * (libxl__domain_pvcontrol): `request` goes to its `control/shutdown` and xenstored
+   * serves the rings at once, so the guest's watch fires; the guest acknowledges by
+   * emptying the node ({@link BuiltinDom0.controlAcknowledged}) and shuts itself down.
+   * Throws a typed error for a domain this dom0 did not launch or one already destroyed.
+   */
+  requestShutdown(domid: number, request: PvControlRequest = "poweroff"): void {
+    const boot = this.launched.find((b) => b.domain.id === domid);
+    // libxl asks any domain that still exists (a shut-down one just never answers).
+    if (boot === undefined || this.machine.domains.get(domid) !== boot.domain) {
+      throw new HvkitError(`no domU ${domid} to ask to ${request}`);
+    }
+    requestPvControl(this.xenstore.daemon, domid, request);
+    this.xenstore.poll();
+  }
+
+  /** Whether domU `domid` has acknowledged the last {@link BuiltinDom0.requestShutdown}. */
+  controlAcknowledged(domid: number): boolean {
+    return pvControlAcknowledged(this.xenstore.daemon, domid);
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { HvkitError, XenstoreMessageType as T } from "@hvkit/core";
-import { XenstoreDaemon } from "./daemon.js";
+import { XenstoreDaemon, type XenstoreConnection } from "./daemon.js";
 import { bytesOf, nulStrings, splitStrings, type XsMessage } from "./wire.js";
 
 /** The facts xl writes into a domU's home. */
@@ -50,27 +50,13 @@ export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): 
   const ro = [`n0`, `r${spec.domid}`];
   const rw = [`n${spec.domid}`];
   let reqId = 0x40000000;
-  const run = (type: T, payload: Uint8Array): void => {
-    const req: XsMessage = { type, reqId: reqId++, txId: 0, payload };
-    daemon.handle(dom0, req);
-    const i = dom0.outbox.findIndex((m) => m.reqId === req.reqId);
-    const reply = dom0.outbox.splice(i, 1)[0];
-    if (reply.type === T.ERROR) {
-      throw new HvkitError(`toolstack ${T[type]}: ${splitStrings(reply.payload)[0]}`);
-    }
-  };
+  const run = (type: T, payload: Uint8Array): void =>
+    toolstackRequest(daemon, dom0, { type, reqId: reqId++, txId: 0, payload });
   const mknod = (path: string, perms: string[]): void => {
     run(T.MKDIR, nulStrings(path));
     run(T.SET_PERMS, nulStrings(path, ...perms));
   };
-  const write = (path: string, value: string): void => {
-    const p = bytesOf(path);
-    const v = bytesOf(value);
-    const payload = new Uint8Array(p.length + 1 + v.length);
-    payload.set(p);
-    payload.set(v, p.length + 1);
-    run(T.WRITE, payload);
-  };
+  const write = (path: string, value: string): void => run(T.WRITE, writePayload(path, value));
   mknod(home, ro);
   for (const d of ["cpu", "memory", "device", "control"]) mknod(`${home}/${d}`, ro);
   for (const d of DOMAIN_WRITABLE_DIRS) mknod(`${home}/${d}`, rw);
@@ -91,4 +77,66 @@ export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): 
     write(`${home}/console/port`, String(spec.console.port));
     write(`${home}/console/ring-ref`, String(spec.console.ringRef));
   }
+}
+
+/** Sends `req` on dom0's connection `dom0` and takes its reply; throws on an error reply. */
+function toolstackRequest(daemon: XenstoreDaemon, dom0: XenstoreConnection, req: XsMessage): void {
+  daemon.handle(dom0, req);
+  const i = dom0.outbox.findIndex((m) => m.reqId === req.reqId);
+  const reply = dom0.outbox.splice(i, 1)[0];
+  if (reply.type === T.ERROR) {
+    throw new HvkitError(`toolstack ${T[req.type]}: ${splitStrings(reply.payload)[0]}`);
+  }
+}
+
+/** An XS_WRITE payload: the path, NUL, the value (no NUL after it). */
+function writePayload(path: string, value: string): Uint8Array {
+  const p = bytesOf(path);
+  const v = bytesOf(value);
+  const payload = new Uint8Array(p.length + 1 + v.length);
+  payload.set(p);
+  payload.set(v, p.length + 1);
+  return payload;
+}
+
+/**
+ * What a toolstack asks of a running PV guest through its `control/shutdown` node:
+ * `poweroff` (`xl shutdown`, libxl_domain_shutdown) or `reboot` (`xl reboot`,
+ * libxl_domain_reboot).
+ */
+export type PvControlRequest = "poweroff" | "reboot";
+
+/** The node a guest's PV control requests go to (libxl__domain_pvcontrol_xspath). */
+function pvControlPath(domid: number): string {
+  return `/local/domain/${domid}/control/shutdown`;
+}
+
+/**
+ * Writes `request` to the domain's `control/shutdown` as dom0, as libxl__domain_pvcontrol
+ * does (Xen 4.19 tools/libs/light/libxl_domain.c): the guest, which watches the node,
+ * reads it, writes it back empty to acknowledge ({@link pvControlAcknowledged}) and shuts
+ * itself down. The watch event is queued on the guest's connection; serving its ring sends
+ * it. Throws if the daemon refuses (only a programming error: dom0 is privileged).
+ */
+export function requestPvControl(
+  daemon: XenstoreDaemon,
+  domid: number,
+  request: PvControlRequest,
+): void {
+  toolstackRequest(daemon, daemon.connect(0), {
+    type: T.WRITE,
+    reqId: 0x50000000,
+    txId: 0,
+    payload: writePayload(pvControlPath(domid), request),
+  });
+}
+
+/**
+ * Whether the guest has acknowledged the last PV control request: its `control/shutdown`
+ * is empty or gone (libxl's pvcontrol_acked, which xl waits for before it reports the
+ * request done).
+ */
+export function pvControlAcknowledged(daemon: XenstoreDaemon, domid: number): boolean {
+  const node = daemon.peek(pvControlPath(domid));
+  return node === undefined || node.data.length === 0;
 }
