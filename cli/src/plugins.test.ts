@@ -79,12 +79,16 @@ describe("plugin discovery", () => {
     const names = found.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(["@hvkit/arch-x86_64", "@hvkit/arch-ia64"]));
     expect(names).toContain("@hvkit/arch-ppc");
-    expect(names).not.toContain("@hvkit/arch-x86");
+    expect(names).not.toContain("@hvkit/conformance");
     expect(names).not.toContain("@hvkit/core");
     expect(names).toEqual([...names].sort());
     expect(found.find((p) => p.name === "@hvkit/arch-x86_64")?.manifest).toEqual({
       plugin: "arch",
       provides: ["x86_64PvPlugin"],
+    });
+    expect(found.find((p) => p.name === "@hvkit/arch-x86")?.manifest).toEqual({
+      plugin: "arch",
+      provides: ["x86PvPlugin"],
     });
     expect(commandPackageDir()).toBe(fileURLToPath(new URL("..", import.meta.url)).slice(0, -1));
   });
