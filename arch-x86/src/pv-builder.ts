@@ -14,6 +14,8 @@
  */
 import {
   computeLoadLayout,
+  FRAME_FREE,
+  freeReleasedFrame,
   DomainMemoryError,
   ImageError,
   ImageErrorCode,
@@ -34,7 +36,16 @@ import { Reg, type X86CpuApi } from "./cpu-api.js";
 import { X86Cpu } from "./cpu.js";
 import { decodeInsn } from "./decode.js";
 import { resolveOperands } from "./decode-cache.js";
-import { PageFlag, PageType, shareXenFrame, type PvMmu, type PvPagingFormat } from "./pv-mmu.js";
+import type { PvArchTypes } from "./pv-mm-hypercalls.js";
+import {
+  claimXenFrames,
+  PageFlag,
+  PageType,
+  PvMmu,
+  shareXenFrame,
+  type PvPagingFormat,
+  type TlbControl,
+} from "./pv-mmu.js";
 
 /** What differs between the PV guest kinds the builder lays out. */
 export interface PvGuestFormat {
@@ -404,6 +415,55 @@ export function buildPvGuest(
 
 function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
+}
+
+/**
+ * The PV MMU of `machine` for guests of `format`, kept coherent with the CPUs of its
+ * domains' vCPUs (a vCPU is in `d.vcpus` once created but gets `arch` just after: skipped
+ * until then), taking hypervisor frames from the machine's allocator. Every x86 PV plugin
+ * makes its machines' MMUs with it.
+ */
+export function createMachinePvMmu<A extends PvArchTypes>(
+  machine: Machine<A>,
+  format: PvPagingFormat,
+): PvMmu {
+  const tlb: TlbControl<A> = {
+    flushAll: (d) => {
+      for (const v of d.vcpus) v.arch?.cpu.flushTlb();
+    },
+    flushVa: (d, va) => {
+      for (const v of d.vcpus) v.arch?.cpu.invlpg(va);
+    },
+    invalidateCode: (pa, len) => invalidateCodeEverywhere(machine, pa, len),
+  };
+  const alloc = (n: number): number[] => {
+    const mm = machine as Machine<A> & { allocXenFrames?: (count: number) => number[] | null };
+    return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
+  };
+  return new PvMmu(machine.memory, format, tlb, alloc, (mfn) => freeReleasedFrame(machine, mfn));
+}
+
+/** Drops every vCPU's cached decodings of machine bytes `[pa, pa+len)` (ArchPlugin.onMemoryWritten). */
+export function invalidateCodeEverywhere<A extends PvArchTypes>(
+  machine: Machine<A>,
+  pa: number,
+  len: number,
+): void {
+  for (const d of machine.domains.values()) {
+    for (const v of d.vcpus) v.arch?.cpu.invalidateCode(pa, len);
+  }
+}
+
+/**
+ * The pages a new PV domain gets: its max_pages, else all free memory; for the initial
+ * domain at most {@link defaultDom0Pages}.
+ */
+export function pvDomainPages(machine: Machine, domain: Domain, initial: boolean): number {
+  const ft = machine.memory.frameTable;
+  let free = 0;
+  for (let f = 0; f < ft.frames; f++) if (ft.owner[f] === FRAME_FREE) free++;
+  const nrPages = domain.maxPages > 0 ? domain.maxPages : free;
+  return initial ? Math.min(nrPages, defaultDom0Pages(free)) : nrPages;
 }
 
 /** The x86 CPU model over the machine's memory, with the arch-x86 decoder (one per vCPU). */

@@ -9,8 +9,6 @@
  */
 import {
   Errno,
-  FRAME_FREE,
-  freeReleasedFrame,
   ImageError,
   ImageErrorCode,
   MemoryOp,
@@ -36,8 +34,10 @@ import { pvMaximumGpfn } from "./maximum-gpfn.js";
 import { e820MemoryOp, type E820DomainState } from "./memory-map.js";
 import {
   buildPvGuest,
+  createMachinePvMmu,
   createX86Cpu,
-  defaultDom0Pages,
+  invalidateCodeEverywhere,
+  pvDomainPages,
   pvKernelImage,
   type KernelImageAdapter,
   type PvBuildLayout,
@@ -50,13 +50,11 @@ import {
   replaceGrantHostMapping,
 } from "./pv-grant-mapping.js";
 import {
-  claimXenFrames,
   MACH2PHYS_COMPAT_VIRT_END,
   MACH2PHYS_COMPAT_VIRT_START,
   Pte,
   PV32_PAGING,
   PvMmu,
-  type TlbControl,
 } from "./pv-mmu.js";
 import { X86GuestAgent } from "./pv32-agent.js";
 import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
@@ -142,25 +140,7 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
   /** The machine's PV MMU (PV32 format; created with the machine's first use). */
   mmu(machine: Machine<X86Pv32>): PvMmu {
     let m = this.mmus.get(machine);
-    if (!m) {
-      const tlb: TlbControl<X86Pv32> = {
-        flushAll: (d) => {
-          for (const v of d.vcpus) v.arch?.cpu.flushTlb();
-        },
-        flushVa: (d, va) => {
-          for (const v of d.vcpus) v.arch?.cpu.invlpg(va);
-        },
-        invalidateCode: (pa, len) => this.onMemoryWritten(machine, pa, len),
-      };
-      const alloc = (n: number): number[] => {
-        const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
-        return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
-      };
-      m = new PvMmu(machine.memory, PV32_PAGING, tlb, alloc, (mfn) =>
-        freeReleasedFrame(machine, mfn),
-      );
-      this.mmus.set(machine, m);
-    }
+    if (!m) this.mmus.set(machine, (m = createMachinePvMmu(machine, PV32_PAGING)));
     return m;
   }
 
@@ -203,11 +183,7 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
     }
     const v = domain.vcpus[0]?.arch;
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
-    const ft = machine.memory.frameTable;
-    let free = 0;
-    for (let f = 0; f < ft.frames; f++) if (ft.owner[f] === FRAME_FREE) free++;
-    let nrPages = domain.maxPages > 0 ? domain.maxPages : free;
-    if (request.initial) nrPages = Math.min(nrPages, defaultDom0Pages(free));
+    const nrPages = pvDomainPages(machine, domain, request.initial);
     const image = this.imageAdapter(request.image, nrPages * 4096);
     const layout = buildPvGuest(PV32_GUEST, machine, this.mmu(machine), domain, v, image, {
       nrPages,
@@ -257,9 +233,7 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
   }
 
   onMemoryWritten(machine: Machine<X86Pv32>, pa: number, len: number): void {
-    for (const d of machine.domains.values()) {
-      for (const v of d.vcpus) v.arch?.cpu.invalidateCode(pa, len);
-    }
+    invalidateCodeEverywhere(machine, pa, len);
   }
 
   hypervisorVirtStart(): bigint {

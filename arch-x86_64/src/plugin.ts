@@ -20,8 +20,6 @@ import type {
 } from "@hvkit/core";
 import {
   Errno,
-  FRAME_FREE,
-  freeReleasedFrame,
   ImageError,
   ImageErrorCode,
   MemoryOp,
@@ -30,13 +28,14 @@ import {
 } from "@hvkit/core";
 import {
   checkX86DomainConfig,
-  claimXenFrames,
   createGrantHostMapping,
+  createMachinePvMmu,
   createX86Cpu,
+  invalidateCodeEverywhere,
   getWritableFrame,
   putWritableFrame,
   replaceGrantHostMapping,
-  defaultDom0Pages,
+  pvDomainPages,
   pvKernelImage,
   e820MemoryOp,
   PV64_PAGING,
@@ -48,7 +47,6 @@ import {
   type E820DomainState,
   type KernelImageAdapter,
   type PvBuildLayout,
-  type TlbControl,
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
@@ -121,26 +119,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   /** The machine's PV MMU (created with the machine's first use). */
   mmu(machine: Machine<X86_64Pv>): PvMmu {
     let m = this.mmus.get(machine);
-    if (!m) {
-      // A vCPU is in `d.vcpus` once created, but `arch` is set just after: skip until then.
-      const tlb: TlbControl<X86_64Pv> = {
-        flushAll: (d) => {
-          for (const v of d.vcpus) v.arch?.cpu.flushTlb();
-        },
-        flushVa: (d, va) => {
-          for (const v of d.vcpus) v.arch?.cpu.invlpg(va);
-        },
-        invalidateCode: (pa, len) => this.onMemoryWritten(machine, pa, len),
-      };
-      const alloc = (n: number): number[] => {
-        const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
-        return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
-      };
-      m = new PvMmu(machine.memory, PV64_PAGING, tlb, alloc, (mfn) =>
-        freeReleasedFrame(machine, mfn),
-      );
-      this.mmus.set(machine, m);
-    }
+    if (!m) this.mmus.set(machine, (m = createMachinePvMmu(machine, PV64_PAGING)));
     return m;
   }
 
@@ -181,11 +160,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     }
     const v = domain.vcpus[0]?.arch;
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
-    const ft = machine.memory.frameTable;
-    let free = 0;
-    for (let f = 0; f < ft.frames; f++) if (ft.owner[f] === FRAME_FREE) free++;
-    let nrPages = domain.maxPages > 0 ? domain.maxPages : free;
-    if (request.initial) nrPages = Math.min(nrPages, defaultDom0Pages(free));
+    const nrPages = pvDomainPages(machine, domain, request.initial);
     const image = this.imageAdapter(request.image, nrPages * 4096);
     const layout = buildPvDomain(machine, this.mmu(machine), domain, v, image, {
       nrPages,
@@ -243,9 +218,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   }
 
   onMemoryWritten(machine: Machine<X86_64Pv>, pa: number, len: number): void {
-    for (const d of machine.domains.values()) {
-      for (const v of d.vcpus) v.arch?.cpu.invalidateCode(pa, len);
-    }
+    invalidateCodeEverywhere(machine, pa, len);
   }
 
   hypervisorVirtStart(): bigint {
