@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { AgentTrapRecord, GuestTrap, GuestTrapKind } from "@hvkit/core";
+import type { AgentIo, AgentTrapRecord, GuestTrap, GuestTrapKind } from "@hvkit/core";
+import { TRAP_INFO } from "./abi.js";
 
 const TRAP_NAMES: Readonly<Record<number, string>> = {
   0: "#DE",
@@ -46,4 +47,24 @@ export function describeX86Trap(trap: AgentTrapRecord): GuestTrap {
     return { kind, address: trap.address, write: (trap.code & 2n) !== 0n, pc: trap.pc, detail };
   }
   return { kind, pc: trap.pc, detail };
+}
+
+/**
+ * Copies the agent's trap table at `table` (trap_info entries up to the one with address
+ * 0) into `context`'s `trap_ctxt` at byte `offset`, entry by entry at its vector: the
+ * virtual IDT of a vcpu_guest_context that starts a vCPU in the agent.
+ */
+export function copyTrapTable(
+  io: AgentIo,
+  table: bigint,
+  context: Uint8Array,
+  offset: number,
+): void {
+  const entry = TRAP_INFO.layout(io.model);
+  for (let va = table; ; va += BigInt(entry.size)) {
+    const raw = io.read(va, entry.size);
+    const e = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (entry.getBigInt(e, 0, "address") === 0n) return;
+    context.set(raw, offset + entry.getNumber(e, 0, "vector") * entry.size);
+  }
 }

@@ -22,8 +22,8 @@ import {
   type GuestBootInfo,
   type GuestTrap,
 } from "@hvkit/core";
-import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "./abi.js";
-import { describeX86Trap } from "./agent-traps.js";
+import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "./abi.js";
+import { copyTrapTable, describeX86Trap } from "./agent-traps.js";
 import { Pv32Selector } from "./pv32-traps.js";
 
 /** update_va_mapping's UVMF_INVLPG (xen.h). */
@@ -86,14 +86,7 @@ export class X86GuestAgent implements GuestAgent {
     ctx.set(view, 0, "event_callback_eip", arch[ARCH_EVENT_ENTRY]);
     ctx.set(view, 0, "failsafe_callback_cs", Pv32Selector.KERNEL_CS);
     ctx.set(view, 0, "failsafe_callback_eip", arch[ARCH_FAILSAFE_ENTRY]);
-    const entry = TRAP_INFO.layout(io.model);
-    const base = ctx.offsetOf("trap_ctxt");
-    for (let va = arch[ARCH_TRAP_TABLE]; ; va += BigInt(entry.size)) {
-      const raw = io.read(va, entry.size);
-      const e = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (entry.getBigInt(e, 0, "address") === 0n) break;
-      bytes.set(raw, base + entry.getNumber(e, 0, "vector") * entry.size);
-    }
+    copyTrapTable(io, arch[ARCH_TRAP_TABLE], bytes, ctx.offsetOf("trap_ctxt"));
     return bytes;
   }
 

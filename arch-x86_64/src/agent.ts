@@ -25,8 +25,8 @@ import {
   type RefusedVcpuContext,
 } from "@hvkit/core";
 import {
+  copyTrapTable,
   describeX86Trap,
-  TRAP_INFO,
   VCPU_GUEST_CONTEXT_X86,
   VGCF_IN_KERNEL,
   VGCF_ONLINE,
@@ -116,15 +116,7 @@ export class X86_64GuestAgent implements GuestAgent {
     ctx.set(view, 0, "event_callback_eip", arch[ARCH_EVENT_ENTRY]);
     ctx.set(view, 0, "failsafe_callback_eip", arch[ARCH_FAILSAFE_ENTRY]);
     // The agent's trap table, entry by entry, into trap_ctxt[vector].
-    const entry = TRAP_INFO.layout(model);
-    const base = ctx.offsetOf("trap_ctxt");
-    for (let va = arch[ARCH_TRAP_TABLE]; ; va += BigInt(entry.size)) {
-      const raw = io.read(va, entry.size);
-      const e = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      const address = entry.getBigInt(e, 0, "address");
-      if (address === 0n) break;
-      bytes.set(raw, base + entry.getNumber(e, 0, "vector") * entry.size);
-    }
+    copyTrapTable(io, arch[ARCH_TRAP_TABLE], bytes, ctx.offsetOf("trap_ctxt"));
     return bytes;
   }
 
