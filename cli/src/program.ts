@@ -18,7 +18,7 @@ import type { CliIo } from "./cli-io.js";
 import { discoverRootContainer } from "./composition.js";
 import { PluginError, pluginArguments } from "./plugins.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
-import { CONSOLE_INPUT_FILE, IMAGE_FILE, type FileKind } from "./file-arguments.js";
+import { CONSOLE_INPUT_FILE, IMAGE_FILE, XL_CONFIG_FILE, type FileKind } from "./file-arguments.js";
 import {
   MAX_COUNT,
   parseCount,
@@ -28,6 +28,7 @@ import {
   parseVcpus,
 } from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
+import { createCommand, type CreateCommandOptions } from "./commands/create.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
@@ -77,7 +78,7 @@ function buildProgram(
     .showHelpAfterError(`(run "${COMMAND_NAME} --help" for usage)`)
     .addHelpText(
       "after",
-      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 guest.elf\n  $ ${COMMAND_NAME} inspect guest.elf\n  $ ${COMMAND_NAME} conformance --arch x86_64\n\n${EXIT_STATUS_HELP}\n`,
+      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 guest.elf\n  $ ${COMMAND_NAME} create guest.cfg\n  $ ${COMMAND_NAME} inspect guest.elf\n  $ ${COMMAND_NAME} conformance --arch x86_64\n\n${EXIT_STATUS_HELP}\n`,
     );
 
   program
@@ -151,6 +152,73 @@ function buildProgram(
     )
     .action((image: string, opts: RunCommandOptions) =>
       setStatus(runCommand(io, root, arches, image, opts)),
+    );
+
+  program
+    .command("create")
+    .summary("build and run the domain an xl config describes, its console on stdout")
+    .description(
+      "Do what `xl create -c <config>` does: read an xl config file (xl.cfg(5) syntax), " +
+        "build the PV domain it describes as a domU (domain 1) under a built-in dom0, and " +
+        "run it with its PV console on stdout. The exit status is the domain's, as for " +
+        "`hvkit run`.\n\n" +
+        "Keys used: name, type (pv only; builder as xl reads it), kernel, cmdline (or root " +
+        "and extra), memory and maxmem (MiB), vcpus and maxvcpus, on_poweroff, on_reboot, " +
+        "on_watchdog and on_crash (destroy, restart or preserve; xl's defaults: restart on " +
+        "reboot, destroy otherwise). A restarted domain is built again as a new domain and " +
+        "its console goes on to stdout. Other keys are reported and ignored. Paths are " +
+        "relative to the current folder, as xl leaves them, not to the config's. A config " +
+        "xl would refuse is refused with xl's messages, each with its file and line (exit 2)." +
+        "\n\n" +
+        `Only regular files are read: a config of at most ${mib(XL_CONFIG_FILE)}, a kernel ` +
+        `of at most ${mib(IMAGE_FILE)}, console input of at most ${mib(CONSOLE_INPUT_FILE)}.`,
+    )
+    .argument("<config>", "xl config file")
+    .option(
+      "--arch <arch>",
+      `arch to run (${archNames}; default: the one whose ELF machine the kernel has)`,
+    )
+    .option("-c", "accepted for xl's sake: the console is always attached")
+    .option(
+      "--console-input <text>",
+      "text typed at the domain's console (queued before it starts)",
+    )
+    .option(
+      "--console-input-file <path>",
+      "a file (- for stdin) read whole and typed at the domain's console",
+    )
+    .option(
+      "--max-instructions <N>",
+      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
+        `at most ${MAX_COUNT}; k/M/G suffixes)`,
+      parseCount,
+    )
+    .option(
+      "--trace",
+      "print hypercalls, results and exits to stderr, and each instruction before it executes",
+    )
+    .option(
+      "--plugin <package>",
+      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
+        "name); repeatable",
+      collectPlugin,
+    )
+    .addHelpText(
+      "after",
+      `\nExample config (guest.cfg):\n` +
+        `  name = "guest"\n` +
+        `  type = "pv"\n` +
+        `  kernel = "guest.elf"\n` +
+        `  extra = "console=hvc0"\n` +
+        `  memory = 64\n` +
+        `  vcpus = 2\n` +
+        `  on_crash = "preserve"\n\n` +
+        `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
+        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
+        `${EXIT_STATUS_HELP}\n`,
+    )
+    .action((config: string, opts: CreateCommandOptions) =>
+      setStatus(createCommand(io, root, arches, config, opts)),
     );
 
   program
@@ -346,7 +414,8 @@ export async function runCli(
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
     if (e instanceof UsageError || e instanceof PluginError) {
-      io.stderr.write(`${COMMAND_NAME}: ${e.message}\n`);
+      // One problem a line (a config's every bad line), each with the prefix.
+      for (const line of e.message.split("\n")) io.stderr.write(`${COMMAND_NAME}: ${line}\n`);
       return ExitStatus.USAGE;
     }
     io.stderr.write(

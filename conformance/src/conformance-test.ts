@@ -110,10 +110,25 @@ export interface CellContext {
 
 /**
  * Options of {@link CellContext.boot}; the rest of a boot (arch, mode, role) comes from
- * the cell. `consoleInput` applies in `domU` cells only (a dom0's console_io has no input).
+ * the cell. `consoleInput` and what the toolstack is told about the domain (`name`,
+ * `domainMemoryMiB`, `domainMaxMemoryMiB`, `onlineVcpus`, `onShutdown`: an xl config's
+ * settings) apply in `domU` cells only: a dom0's console_io has no input, and dom0 is
+ * built by the hypervisor, not by xl.
  */
 export type CellBootOptions = Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus" | "consoleInput">
+  Pick<
+    GuestRunOptions,
+    | "cmdline"
+    | "memoryMiB"
+    | "maxInstructions"
+    | "vcpus"
+    | "consoleInput"
+    | "name"
+    | "domainMemoryMiB"
+    | "domainMaxMemoryMiB"
+    | "onlineVcpus"
+    | "onShutdown"
+  >
 >;
 
 /**

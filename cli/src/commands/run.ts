@@ -19,6 +19,7 @@ import {
   startGuest,
   DEFAULT_MAX_INSTRUCTIONS,
   DEFAULT_MEMORY_MIB,
+  type GuestRun,
   type GuestRunOptions,
 } from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
@@ -120,6 +121,15 @@ export function runCommand(
     if (e instanceof HvkitError) throw new UsageError(e.message);
     throw e;
   }
+  return runExitStatus(err, run, budget);
+}
+
+/**
+ * The exit status of a finished run (`hvkit run` and `hvkit create`): 124 when the budget
+ * ran out, 3 for a deadlock, else the booted domain's shutdown reason. Says on `err` how
+ * the run ended unless the guest powered off.
+ */
+export function runExitStatus(err: (line: string) => void, run: GuestRun, budget: number): number {
   if (run.end === "budget-exhausted") {
     err(`(hvkit) instruction budget of ${budget} ran out (raise it with --max-instructions)`);
     return ExitStatus.BUDGET_EXHAUSTED;
@@ -135,8 +145,9 @@ export function runCommand(
   if (status !== ExitStatus.OK) {
     const code =
       run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
-    const domid = role === "domU" ? 1 : 0;
-    err(`(hvkit) domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
+    err(
+      `(hvkit) domain ${run.domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`,
+    );
   }
   return status;
 }
@@ -194,7 +205,10 @@ function memoryAdvice(
 }
 
 /** The bytes `--console-input` and `--console-input-file` give, or null for neither. */
-function consoleInput(options: RunCommandOptions, role: RunRole): Uint8Array | null {
+export function consoleInput(
+  options: Pick<RunCommandOptions, "consoleInput" | "consoleInputFile">,
+  role: RunRole,
+): Uint8Array | null {
   const { consoleInput: text, consoleInputFile: file } = options;
   if (text === undefined && file === undefined) return null;
   if (role !== "domU") {

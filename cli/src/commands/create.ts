@@ -1,0 +1,178 @@
+/**
+ * `hvkit create`: `xl create -c` for hvkit. Reads an xl config (`@hvkit/guests`'
+ * `parseXlConfig` and `xlDomainConfig`: xl's syntax and its reading of the keys), builds
+ * the domain it describes as a domU under the built-in dom0 and runs it with its console
+ * on stdout, carrying out the config's shutdown actions.
+ *
+ * @module
+ */
+import type { DependencyContainer } from "tsyringe";
+import {
+  ArchHookMissingError,
+  DomainMemoryError,
+  HvkitError,
+  ImageError,
+  MAX_MEMORY_MIB,
+  parseElf,
+  type ArchPlugin,
+  type ArchRegistry,
+} from "@hvkit/core";
+import { parseXlConfig, XlConfigError, xlDomainConfig, type XlDomainConfig } from "@hvkit/guests";
+import { DEFAULT_MAX_INSTRUCTIONS, machineMemoryForDomU, runGuest } from "@hvkit/runner";
+import type { CliIo } from "../cli-io.js";
+import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.js";
+import { knownName } from "../options.js";
+import { tracingArchPlugin } from "../trace.js";
+import { UsageError } from "../usage-error.js";
+import { consoleInput, runExitStatus } from "./run.js";
+
+/** Options of `hvkit create`, as parsed. */
+export interface CreateCommandOptions {
+  /** Arch name (default: the one registered arch that boots the kernel's ELF machine). */
+  readonly arch?: string;
+  /** Instruction budget. */
+  readonly maxInstructions?: number;
+  /** Trace hypercalls, exits and instructions on stderr. */
+  readonly trace?: boolean;
+  /** Text typed at the domain's console, queued before it starts. */
+  readonly consoleInput?: string;
+  /** A file (`-`: stdin) read whole and typed at the console after `consoleInput`. */
+  readonly consoleInputFile?: string;
+}
+
+/** Runs `hvkit create`; returns the exit status (as `hvkit run`'s). */
+export function createCommand(
+  io: CliIo,
+  root: DependencyContainer,
+  arches: ArchRegistry,
+  configPath: string,
+  options: CreateCommandOptions,
+): number {
+  const text = new TextDecoder().decode(readFileArgument(configPath, XL_CONFIG_FILE));
+  let domain: XlDomainConfig;
+  try {
+    domain = xlDomainConfig(parseXlConfig(text, configPath));
+  } catch (e) {
+    if (e instanceof XlConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const err = (line: string) => void io.stderr.write(line + "\n");
+  for (const w of domain.warnings) err(`hvkit: ${w}`);
+  const at = (key: string): string =>
+    domain.lines[key] === undefined ? configPath : `${configPath}:${domain.lines[key]}`;
+  if (domain.type !== "pv") {
+    throw new UsageError(
+      `${at(domain.lines.type !== undefined ? "type" : "builder")}: a ${domain.type.toUpperCase()} domain: hvkit creates PV domains only (type = "pv")`,
+    );
+  }
+  // As xl: the paths go to libxl as written, so a relative one is relative to the
+  // current folder, not to the config's.
+  const kernelPath = domain.kernel!;
+  const kernel = readConfigFile(kernelPath, at("kernel"), "kernel");
+  if (domain.ramdisk !== null) {
+    throw new UsageError(`${at("ramdisk")}: ramdisk is not supported yet`);
+  }
+  const plugin = chooseArch(arches, options.arch, kernel, `${at("kernel")}: kernel ${kernelPath}`);
+  if (!plugin.modes.includes("pv")) {
+    throw new UsageError(
+      `arch ${plugin.name} does not implement PV guests (it offers ${plugin.modes.join(", ")})`,
+    );
+  }
+  const machineMiB = machineMemoryForDomU(domain.memoryMiB);
+  const machineLimit = Math.min(plugin.maxMemoryMiB ?? MAX_MEMORY_MIB, MAX_MEMORY_MIB);
+  if (machineMiB > machineLimit) {
+    throw new UsageError(
+      `${at("memory")}: memory = ${domain.memoryMiB}: the machine would need ${machineMiB} MiB ` +
+        `(with libxl's 1 MiB over it and the hypervisor's own frames), more than arch ` +
+        `${plugin.name}'s ${machineLimit} MiB`,
+    );
+  }
+  const input = consoleInput(options, "domU");
+  const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  let run;
+  try {
+    run = runGuest(root, {
+      arch: options.trace ? tracingArchPlugin(plugin, err) : plugin,
+      mode: "pv",
+      image: kernel,
+      cmdline: domain.cmdline,
+      role: "domU",
+      name: domain.name,
+      vcpus: domain.maxVcpus,
+      onlineVcpus: domain.vcpus,
+      domainMemoryMiB: domain.memoryMiB,
+      domainMaxMemoryMiB: domain.maxMemoryMiB,
+      onShutdown: domain.onShutdown,
+      ...(input !== null ? { consoleInput: input } : {}),
+      maxInstructions: budget,
+      onGuestOutput: (bytes) => void io.stdout.write(bytes),
+      onHypervisorMessage: (msg) => {
+        for (const line of msg.split("\n")) err(`(hvkit) ${line}`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof DomainMemoryError) {
+      throw new UsageError(
+        `${at("memory")}: memory = ${domain.memoryMiB} is too small for kernel ${kernelPath}: ` +
+          `${e.where}: ${e.detail}`,
+      );
+    }
+    if (e instanceof ImageError)
+      throw new UsageError(`${at("kernel")}: bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
+    if (e instanceof ArchHookMissingError) {
+      throw new UsageError(
+        `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
+      );
+    }
+    if (e instanceof HvkitError) throw new UsageError(e.message);
+    throw e;
+  }
+  return runExitStatus(err, run, budget);
+}
+
+/** Reads a file a config names, saying which line named it when it cannot be read. */
+function readConfigFile(path: string, where: string, key: string): Uint8Array {
+  try {
+    return readFileArgument(path, { ...IMAGE_FILE, what: key });
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The arch to run `kernel` on: `--arch` when given, else the one registered arch whose
+ * ELF machine and class the kernel has.
+ */
+function chooseArch(
+  arches: ArchRegistry,
+  name: string | undefined,
+  kernel: Uint8Array,
+  what: string,
+): ArchPlugin {
+  if (name !== undefined) return arches.get(knownName("arch", name, arches.names()));
+  let machine: number;
+  let elfClass: 32 | 64;
+  try {
+    const image = parseElf(kernel);
+    machine = image.header.machine;
+    elfClass = image.elfClass;
+  } catch (e) {
+    if (e instanceof ImageError)
+      throw new UsageError(`${what}: bad image: ${e.where}: ${e.detail}`);
+    throw e;
+  }
+  const fits = arches
+    .all()
+    .filter((a) => a.elfMachines.includes(machine) && a.elfClasses.includes(elfClass));
+  if (fits.length === 1) return fits[0];
+  const which = `ELF${elfClass} machine ${machine}`;
+  if (fits.length === 0) {
+    throw new UsageError(
+      `${what}: no registered arch boots ${which} images (arches: ${arches.names().join(", ")})`,
+    );
+  }
+  throw new UsageError(
+    `${what}: arches ${fits.map((a) => a.name).join(", ")} all boot ${which} images; choose one with --arch`,
+  );
+}
