@@ -384,6 +384,7 @@ describe("BuiltinDom0", () => {
     expect(plain.domain.state).toBe(DomainState.Shutdown);
     expect(machine.domains.has(1) && machine.domains.has(2)).toBe(true);
     expect(dom0.domain.state).toBe(DomainState.Shutdown);
+    expect(log).toEqual([]);
 
     const big = setup();
     const d = big.dom0.launch(tinyElf(), { maxPages: 16, onShutdown: { reboot: "restart" } });

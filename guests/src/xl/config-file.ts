@@ -182,14 +182,12 @@ function match(re: RegExp, text: string, at: number): string | null {
 
 /** The text of a problem "near" a token, as xl's yyerror shows it. */
 function near(raw: string): string {
-  const text = raw
-    .replace(/\n$/, "")
-    .replace(/[ \t]+$/, "")
-    .replace(/\r/g, "\\r")
-    .replace(
-      /[\x00-\x08\x0b-\x1f\x7f]/g,
-      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-    );
+  const visible = (c: string): string => {
+    if (c === "\r") return "\\r";
+    const code = c.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : c;
+  };
+  const text = [...raw.replace(/\n$/, "").replace(/[ \t]+$/, "")].map(visible).join("");
   return text === "" ? (raw.endsWith("\n") ? "<newline>" : "end of file") : `\`${text}'`;
 }
 
