@@ -189,7 +189,9 @@ function memoryAdvice(
     if (r === false) return `it needs more than --memory ${low}`;
     if (r === lowMessage) {
       const domU =
-        request.role === "domU" ? " (a domU gets libxl's default of 32 MiB at most)" : "";
+        request.role === "domU"
+          ? " (a domU gets libxl's default of 32 MiB at most; `hvkit create` builds one with its config's memory)"
+          : "";
       return `a larger --memory does not give the domain more${domU}`;
     }
     [low, lowMessage] = [m, r];
