@@ -1,7 +1,9 @@
 /**
  * The x86_64 PV domain builder, laid out as Xen's dom0 builder does
  * (xen/arch/x86/pv/dom0_build.c): the kernel image at its virtual addresses, then in
- * order the p2m list (8-byte MFNs), start_info, (domU: xenstore and console pages), the
+ * order the initial ramdisk (unless the kernel takes it unmapped, by frame number, with
+ * XEN_ELFNOTE_MOD_START_PFN: then it follows the mapping), the p2m list (8-byte MFNs),
+ * start_info, (domU: xenstore and console pages), the
  * initial 4-level page tables (mapped read-only), one boot-stack page; everything from
  * virt_base to the end of the stack rounded up to 4 MiB (with at least 512 KiB of
  * padding) mapped; the top-level table validated and pinned through the PV MMU; the
@@ -16,6 +18,7 @@ import {
   ImageErrorCode,
   SHARED_INFO,
   SIF_INITDOMAIN,
+  SIF_MOD_START_PFN,
   SIF_PRIVILEGED,
   START_INFO,
   VcpuState,
@@ -57,6 +60,8 @@ export interface PvKernelImage {
   readonly virtBase: bigint;
   /** HYPERCALL_PAGE note, or null. */
   readonly hypercallPage: bigint | null;
+  /** A nonzero MOD_START_PFN note: the ramdisk is left out of the initial mapping. */
+  readonly unmappedRamdisk?: boolean;
 }
 
 /** Options of one build. */
@@ -71,12 +76,16 @@ export interface PvBuildOptions {
   readonly storeEvtchn?: number;
   /** domU: the console event channel for start_info.console.domU.evtchn (default 0). */
   readonly consoleEvtchn?: number;
+  /** The initial ramdisk's bytes (see `DomainBuildRequest.ramdisk`), or absent. */
+  readonly ramdisk?: Uint8Array;
 }
 
 /** The addresses the builder chose, for tests and traces. */
 export interface PvBuildLayout {
   /** virt_base. */ vStart: bigint;
   /** End of the kernel image (page-rounded). */ vKernelEnd: bigint;
+  /** The ramdisk in the initial mapping (0n: none, or unmapped). */ vRamdisk: bigint;
+  /** The unmapped ramdisk's first pseudo-physical frame (−1: none, or mapped). */ ramdiskPfn: number;
   /** p2m list. */ vPhysmap: bigint;
   /** start_info. */ vStartInfo: bigint;
   /** domU xenstore page (0n for dom0). */ vXenstore: bigint;
@@ -134,7 +143,11 @@ export function buildPvDomain(
     );
   }
   const vKernelEnd = roundUp(kEnd, PAGE);
-  const vPhysmap = vKernelEnd;
+  const ramdisk = opts.ramdisk ?? new Uint8Array(0);
+  const ramdiskPages = Math.ceil(ramdisk.length / 4096);
+  const unmapped = ramdisk.length > 0 && image.unmappedRamdisk === true;
+  const vRamdisk = ramdisk.length > 0 && !unmapped ? vKernelEnd : 0n;
+  const vPhysmap = vKernelEnd + (vRamdisk === 0n ? 0n : BigInt(ramdiskPages) * PAGE);
   const vPhysmapEnd = vPhysmap + BigInt(nrPages) * 8n;
   const vStartInfo = roundUp(vPhysmapEnd, PAGE);
   let vNext = roundUp(vStartInfo + BigInt(SI.size), PAGE);
@@ -170,6 +183,16 @@ export function buildPvDomain(
     throw new DomainMemoryError(
       "domain memory",
       `the initial mapping needs ${mappedPages} pages (${hex(vStart)}-${hex(vEnd)}) but the domain has ${nrPages}`,
+    );
+  }
+  // An unmapped ramdisk: a domU's right after the mapping (libxc pads the allocation to
+  // virt_pgtab_end, then loads it), dom0's in its last pages (dom0_build.c: at
+  // domain_tot_pages, after the pages Xen allocated for it).
+  const ramdiskPfn = !unmapped ? -1 : opts.initial ? nrPages - ramdiskPages : mappedPages;
+  if (unmapped && mappedPages + ramdiskPages > nrPages) {
+    throw new DomainMemoryError(
+      "domain memory",
+      `the initial mapping (${mappedPages} pages) and the ramdisk (${ramdiskPages}) need more than the domain's ${nrPages} pages`,
     );
   }
   const hc = image.hypercallPage;
@@ -208,8 +231,11 @@ export function buildPvDomain(
     }
   };
 
-  // The image (memsz beyond filesz stays zero: frames come zeroed).
+  // The image (memsz beyond filesz stays zero: frames come zeroed), then the ramdisk.
   for (const s of image.segments) copyIn(s.vaddr, s.data);
+  if (vRamdisk !== 0n) copyIn(vRamdisk, ramdisk);
+  for (let i = 0; unmapped && i < ramdiskPages; i++)
+    mem.bytes.set(ramdisk.subarray(i * 4096, (i + 1) * 4096), p2m[ramdiskPfn + i] * 4096);
 
   // p2m list.
   const p2mBytes = new Uint8Array(nrPages * 8);
@@ -279,7 +305,8 @@ export function buildPvDomain(
   SI.setString(dv, sip, "magic", "xen-3.0-x86_64");
   SI.set(dv, sip, "nr_pages", nrPages);
   SI.set(dv, sip, "shared_info", BigInt(si) * 4096n);
-  SI.set(dv, sip, "flags", opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
+  const flags = opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
+  SI.set(dv, sip, "flags", unmapped ? flags | SIF_MOD_START_PFN : flags);
   if (!opts.initial) {
     SI.set(dv, sip, "store_mfn", BigInt(storeMfn));
     SI.set(dv, sip, "store_evtchn", opts.storeEvtchn ?? 0);
@@ -289,6 +316,11 @@ export function buildPvDomain(
   SI.set(dv, sip, "pt_base", vPageTables);
   SI.set(dv, sip, "nr_pt_frames", nrPt);
   SI.set(dv, sip, "mfn_list", vPhysmap);
+  if (ramdisk.length > 0) {
+    // dom0_build.c: the exact length; libxc: the segment's, a whole number of pages.
+    SI.set(dv, sip, "mod_start", unmapped ? BigInt(ramdiskPfn) : vRamdisk);
+    SI.set(dv, sip, "mod_len", opts.initial ? ramdisk.length : ramdiskPages * 4096);
+  }
   const cmd = new TextEncoder().encode(opts.cmdline).subarray(0, SI.sizeOf("cmd_line") - 1);
   mem.bytes.set(cmd, sip + SI.offsetOf("cmd_line"));
   SI.set(dv, sip, "first_p2m_pfn", nrPages);
@@ -314,6 +346,8 @@ export function buildPvDomain(
   return {
     vStart,
     vKernelEnd,
+    vRamdisk,
+    ramdiskPfn,
     vPhysmap,
     vStartInfo,
     vXenstore,

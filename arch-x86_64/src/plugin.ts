@@ -78,6 +78,7 @@ export function kernelImageFromElf(image: ElfImage, memoryBytes: number): PvKern
     entry: layout.entry,
     virtBase: layout.virtBase,
     hypercallPage: layout.hypercallPage ?? null,
+    unmappedRamdisk: (image.xen.modStartPfn ?? 0n) !== 0n,
   };
 }
 
@@ -227,6 +228,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
       initial: request.initial,
       ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
       ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
+      ...(request.ramdisk !== undefined ? { ramdisk: request.ramdisk } : {}),
     });
     domain.arch.layout = layout;
     // As Xen's PV builder: the wall clock, and the boot vCPU's time record.

@@ -162,7 +162,8 @@ function buildProgram(
         "build the PV domain it describes as a domU (domain 1) under a built-in dom0, and " +
         "run it with its PV console on stdout. The exit status is the domain's, as for " +
         "`hvkit run`.\n\n" +
-        "Keys used: name, type (pv only; builder as xl reads it), kernel, cmdline (or root " +
+        "Keys used: name, type (pv only; builder as xl reads it), kernel, ramdisk (a gzip " +
+        "one inflated, as libxc does), cmdline (or root " +
         "and extra), memory and maxmem (MiB), vcpus and maxvcpus, on_poweroff, on_reboot, " +
         "on_watchdog and on_crash (destroy, restart or preserve; xl's defaults: restart on " +
         "reboot, destroy otherwise). A restarted domain is built again as a new domain and " +
@@ -171,7 +172,8 @@ function buildProgram(
         "xl would refuse is refused with xl's messages, each with its file and line (exit 2)." +
         "\n\n" +
         `Only regular files are read: a config of at most ${mib(XL_CONFIG_FILE)}, a kernel ` +
-        `of at most ${mib(IMAGE_FILE)}, console input of at most ${mib(CONSOLE_INPUT_FILE)}.`,
+        `and a ramdisk of at most ${mib(IMAGE_FILE)} each, console input of at most ` +
+        `${mib(CONSOLE_INPUT_FILE)}.`,
     )
     .argument("<config>", "xl config file")
     .option(

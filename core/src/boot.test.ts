@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bootDomU, bootInitialDomain } from "./boot.js";
+import { gzipSync } from "node:zlib";
+import { bootDomU, bootInitialDomain, libxcRamdisk } from "./boot.js";
 import { DomainState } from "./domain.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
 import { PortState } from "./event-channel.js";
@@ -160,5 +161,32 @@ describe("bootDomU", () => {
     expect(dom0.state).toBe(DomainState.Running);
     expect(() => bootDomU(machine, new Uint8Array(4))).toThrow(ImageError);
     expect([...machine.domains.keys()]).toEqual([0]);
+  });
+});
+
+describe("libxcRamdisk", () => {
+  it("inflates gzip into max(size + 16, file size) bytes, zero past the data", () => {
+    const data = new TextEncoder().encode("070701 cpio ".repeat(100));
+    const out = libxcRamdisk(new Uint8Array(gzipSync(data)));
+    expect(out.length).toBe(data.length + 16);
+    expect(out.subarray(0, data.length)).toEqual(data);
+    expect(out.subarray(data.length).every((b) => b === 0)).toBe(true);
+    // Incompressible data: the file is longer than size + 16.
+    const noise = Uint8Array.from({ length: 64 }, (_, i) => (i * 197 + 89) & 0xff);
+    const gz = new Uint8Array(gzipSync(noise));
+    expect(gz.length).toBeGreaterThan(noise.length + 16);
+    expect(libxcRamdisk(gz).length).toBe(gz.length);
+  });
+
+  it("hands over as it is what is not gzip, too short, claims more than 1 GiB, or does not inflate", () => {
+    const plain = new TextEncoder().encode("070701 not compressed");
+    expect(libxcRamdisk(plain)).toBe(plain);
+    const short = Uint8Array.of(0x1f, 0x8b, 0, 0, 0);
+    expect(libxcRamdisk(short)).toBe(short);
+    const insane = new Uint8Array(gzipSync(plain));
+    insane.set([0xff, 0xff, 0xff, 0x7f], insane.length - 4);
+    expect(libxcRamdisk(insane)).toBe(insane);
+    const broken = Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 10, 0, 0, 0);
+    expect(libxcRamdisk(broken)).toBe(broken);
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { ShutdownReason } from "@hvkit/core";
-import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
+import { X86_64PvPlugin, type PvDomainState } from "@hvkit/arch-x86_64";
 import { machineMemoryForDomU, runGuest, startGuest } from "./guest-run.js";
 
 const guest = (name: string) => new URL(`../../conformance/guests/x86_64/${name}`, import.meta.url);
@@ -60,8 +60,11 @@ describe("runGuest role domU with an xl config's settings", () => {
       domainMaxMemoryMiB: 200,
       vcpus: 3,
       onlineVcpus: 2,
+      ramdisk: new Uint8Array(10_000).fill(7),
     });
     expect(s.domain.totPages).toBe(96 * 256);
+    const layout = (s.domain.arch as PvDomainState).layout!;
+    expect(layout.vPhysmap - layout.vRamdisk).toBe(3n * 4096n); // the ramdisk's pages
     expect(s.domain.maxPages).toBe(96 * 256 + 256); // libxl's LIBXL_MAXMEM_CONSTANT on top
     expect(s.domain.vcpus.length).toBe(3);
     expect(s.machine.memory.frames).toBe(machineMemoryForDomU(96) * 256);

@@ -40,6 +40,11 @@ export interface GuestRunOptions {
   /** Kernel command line. */
   readonly cmdline?: string;
   /**
+   * The initial ramdisk's file (xl's `ramdisk`; for dom0, the module Xen is given), or
+   * absent. A domU's is loaded as libxc loads it (a gzip file inflated).
+   */
+  readonly ramdisk?: Uint8Array;
+  /**
    * Machine memory in MiB (default {@link DEFAULT_MEMORY_MIB}, or for a domU given
    * `domainMemoryMiB`, {@link machineMemoryForDomU} of it).
    */
@@ -170,6 +175,7 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
     cmdline: options.cmdline ?? "",
     mode: options.mode ?? options.arch.modes[0],
     vcpus: options.vcpus ?? 1,
+    ...(options.ramdisk !== undefined ? { ramdisk: options.ramdisk } : {}),
   };
   let first: Domain;
   let dom0: BuiltinDom0 | null = null;

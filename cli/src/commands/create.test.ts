@@ -153,9 +153,9 @@ describe("hvkit create", () => {
       ],
     ],
     [
-      "a ramdisk",
-      `name = "r"\nkernel = "${elf("hello")}"\nramdisk = "initrd.img"\n`,
-      (f: string) => [`${f}:3: ramdisk is not supported yet`],
+      "a ramdisk that is not there",
+      `name = "r"\nkernel = "${elf("hello")}"\nramdisk = "${join(tmp, "initrd.img")}"\n`,
+      (f: string) => [`${f}:3: cannot read ramdisk ${join(tmp, "initrd.img")}: no such file`],
     ],
   ])("refuses %s with xl-style messages (exit 2)", async (_what, text, lines) => {
     const file = config(`bad-${_what.replace(/\W+/g, "-")}.cfg`, text);
@@ -163,6 +163,28 @@ describe("hvkit create", () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trimEnd().split("\n")).toEqual(lines(file).map((l) => `hvkit: ${l}`));
+  });
+
+  it("loads the config's ramdisk (the run is the same; the builder's tests check where it lands)", async () => {
+    const initrd = join(tmp, "initrd.cpio");
+    writeFileSync(initrd, "070701".repeat(2000));
+    const cfg = guestConfig("ramdisk.cfg", "console-ring", `ramdisk = "${initrd}"`);
+    const r = await create("--console-input", "hello hvkit\n", cfg);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      expected("console-ring").replace("xenstore name: domU-1", "xenstore name: console-ring-test"),
+    );
+    const tooBig = guestConfig(
+      "ramdisk-big.cfg",
+      "console-ring",
+      `ramdisk = "${initrd}"`,
+      "memory = 1",
+    );
+    expect((await create(tooBig)).stderr).toMatch(
+      new RegExp(
+        `^hvkit: ${tooBig}:4: memory = 1 is too small for kernel .*console-ring\\.elf and ramdisk ${initrd}: `,
+      ),
+    );
   });
 
   it("says when memory is too small for the kernel, at the memory line", async () => {

@@ -69,9 +69,8 @@ export function createCommand(
   // current folder, not to the config's.
   const kernelPath = domain.kernel!;
   const kernel = readConfigFile(kernelPath, at("kernel"), "kernel");
-  if (domain.ramdisk !== null) {
-    throw new UsageError(`${at("ramdisk")}: ramdisk is not supported yet`);
-  }
+  const ramdisk =
+    domain.ramdisk === null ? null : readConfigFile(domain.ramdisk, at("ramdisk"), "ramdisk");
   const plugin = chooseArch(arches, options.arch, kernel, `${at("kernel")}: kernel ${kernelPath}`);
   if (!plugin.modes.includes("pv")) {
     throw new UsageError(
@@ -96,6 +95,7 @@ export function createCommand(
       mode: "pv",
       image: kernel,
       cmdline: domain.cmdline,
+      ...(ramdisk !== null ? { ramdisk } : {}),
       role: "domU",
       name: domain.name,
       vcpus: domain.maxVcpus,
@@ -113,8 +113,8 @@ export function createCommand(
   } catch (e) {
     if (e instanceof DomainMemoryError) {
       throw new UsageError(
-        `${at("memory")}: memory = ${domain.memoryMiB} is too small for kernel ${kernelPath}: ` +
-          `${e.where}: ${e.detail}`,
+        `${at("memory")}: memory = ${domain.memoryMiB} is too small for kernel ${kernelPath}` +
+          `${domain.ramdisk === null ? "" : ` and ramdisk ${domain.ramdisk}`}: ${e.where}: ${e.detail}`,
       );
     }
     if (e instanceof ImageError)
