@@ -93,6 +93,7 @@ export interface AgentBootOptions extends Partial<
     | "domainMemoryMiB"
     | "domainMaxMemoryMiB"
     | "onlineVcpus"
+    | "maxEventChannels"
   >
 > {
   /** How the agent's domain is built: the initial domain, or a domU under the built-in dom0. */

@@ -111,9 +111,9 @@ export interface CellContext {
 /**
  * Options of {@link CellContext.boot}; the rest of a boot (arch, mode, role) comes from
  * the cell. `consoleInput` and what the toolstack is told about the domain (`name`,
- * `domainMemoryMiB`, `domainMaxMemoryMiB`, `onlineVcpus`, `onShutdown`: an xl config's
- * settings) apply in `domU` cells only: a dom0's console_io has no input, and dom0 is
- * built by the hypervisor, not by xl.
+ * `domainMemoryMiB`, `domainMaxMemoryMiB`, `onlineVcpus`, `maxEventChannels`,
+ * `onShutdown`: an xl config's settings) apply in `domU` cells only: a dom0's console_io
+ * has no input, and dom0 is built by the hypervisor, not by xl.
  */
 export type CellBootOptions = Partial<
   Pick<
@@ -127,6 +127,7 @@ export type CellBootOptions = Partial<
     | "domainMemoryMiB"
     | "domainMaxMemoryMiB"
     | "onlineVcpus"
+    | "maxEventChannels"
     | "onShutdown"
   >
 >;

@@ -12,7 +12,8 @@
  * xtf-runner starts every test with `xl create` of it. hvkit reads that config with the
  * same parser and reading of the keys as `hvkit create` (`parseXlConfig`,
  * `xlDomainConfig`), so a test runs with its config's vCPUs (`vcpus`, `maxvcpus`),
- * command line, memory and `maxmem`, name and shutdown actions. One exception: the image
+ * command line, memory and `maxmem`, event channels (`max_event_channels`), name and
+ * shutdown actions. One exception: the image
  * is always the file the config sits beside, not the config's `kernel`, which is where
  * `make install` would put the image (XTF's `xtfdir`), a place a build tree need not have.
  * A config xl would refuse makes its test an ERROR with xl's messages; an image without a
@@ -171,6 +172,7 @@ function bootOptions(config: XlDomainConfig | null): CellBootOptions {
     cmdline: config.cmdline,
     vcpus: config.maxVcpus,
     onlineVcpus: config.vcpus,
+    maxEventChannels: config.maxEventChannels,
     domainMemoryMiB: config.memoryMiB,
     domainMaxMemoryMiB: config.maxMemoryMiB,
     onShutdown: config.onShutdown,

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { bootDomU, bootInitialDomain, libxcRamdisk } from "./boot.js";
 import { DomainState } from "./domain.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
-import { PortState } from "./event-channel.js";
+import { MAX_EVTCHN_PORT_UNLIMITED, PortState } from "./event-channel.js";
 import { fakeMachine } from "./testing/fake-machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -146,6 +146,24 @@ describe("bootDomU", () => {
     expect(bootDomU(big.machine, tinyElf()).domain.maxPages).toBe(8192);
     const small = fakeMachine({}, { memoryMiB: 4 });
     expect(bootDomU(small.machine, tinyElf()).domain.maxPages).toBe(1024 - 64);
+  });
+
+  it("caps its event-channel ports at libxl's 1023, or the max_evtchn_port given, before the store and console ports", () => {
+    const { machine } = fakeMachine();
+    bootInitialDomain(machine, tinyElf());
+    expect(machine.domains.get(0)!.eventChannels.maxPort).toBe(MAX_EVTCHN_PORT_UNLIMITED);
+    expect(bootDomU(machine, tinyElf()).domain.eventChannels.maxPort).toBe(1023);
+    expect(bootDomU(machine, tinyElf(), { maxEvtchnPort: 4096 }).domain.eventChannels.maxPort).toBe(
+      4096,
+    );
+    expect(
+      bootDomU(machine, tinyElf(), { maxEvtchnPort: 2 ** 32 - 1 }).domain.eventChannels.maxPort,
+    ).toBe(MAX_EVTCHN_PORT_UNLIMITED);
+    // With max_evtchn_port 1 the console port (2) cannot be had: the build fails, as
+    // libxl__build_pre's second xc_evtchn_alloc_unbound would.
+    expect(() => bootDomU(machine, tinyElf(), { maxEvtchnPort: 1 })).toThrow(
+      /cannot allocate the store and console ports/,
+    );
   });
 
   it("a builder error destroys the half-built domU, its ports with it", () => {

@@ -14,7 +14,7 @@ import type { Domain } from "./domain.js";
 import { parseElf, type ElfImage } from "./elf.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
 import { gunzipSync } from "node:zlib";
-import { evtchnAllocUnbound } from "./event-channel.js";
+import { evtchnAllocUnbound, MAX_EVTCHN_PORT_UNLIMITED } from "./event-channel.js";
 import type { Machine } from "./machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -49,6 +49,14 @@ export interface DomUBootOptions extends BootOptions {
   readonly storeDomid?: number;
   /** The domain running the console back end, allowed to bind the console port (default 0). */
   readonly consoleDomid?: number;
+  /**
+   * The highest event-channel port the domain may allocate: the `max_evtchn_port` libxl
+   * gives XEN_DOMCTL_createdomain (its `event_channels`, xl's `max_event_channels`;
+   * default {@link LIBXL_DEFAULT_EVENT_CHANNELS}), capped at INT_MAX as `evtchn_init`
+   * does. Set before the store and console ports are allocated, as Xen has it from the
+   * domain's creation.
+   */
+  readonly maxEvtchnPort?: number;
 }
 
 /** What {@link bootDomU} made: the domain and what its toolstack hands to the back ends. */
@@ -67,6 +75,12 @@ export interface DomUBoot<A extends ArchTypes = ArchTypes> {
 
 /** libxl's default domain memory (`max_memkb` 32768 KiB when a config names none). */
 const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * libxl's `event_channels` when a config names none (or 0): 1023, which it passes as the
+ * domain's `max_evtchn_port` (libxl_create.c `libxl__domain_build_info_setdefault`).
+ */
+export const LIBXL_DEFAULT_EVENT_CHANNELS = 1023;
 
 /** libxc's bound on a decompressed module (XC_DOM_DECOMPRESS_MAX, xenguest.h): 1 GiB. */
 const XC_DOM_DECOMPRESS_MAX = 1024 * 1024 * 1024;
@@ -111,7 +125,8 @@ export function bootInitialDomain<A extends ArchTypes>(
 
 /**
  * Builds and starts a domU from `image` as the toolstack does: parses the image (unless
- * parsed), creates an unprivileged domain with the next free id, allocates its store port
+ * parsed), creates an unprivileged domain with the next free id, caps its event-channel
+ * ports at `maxEvtchnPort` (libxl's default 1023), allocates its store port
  * (remote `storeDomid`) and then its console port (remote `consoleDomid`) with
  * {@link evtchnAllocUnbound}, lets the arch build it with `initial: false` (start_info
  * flags without SIF_PRIVILEGED / SIF_INITDOMAIN; store and console frames and ports
@@ -128,6 +143,10 @@ export function bootDomU<A extends ArchTypes>(
   const ramdisk = options.ramdisk && libxcRamdisk(options.ramdisk);
   const request = ramdisk === undefined ? options : { ...options, ramdisk };
   return bootDomain(machine, image, request, false, (domain) => {
+    domain.eventChannels.maxPort = Math.min(
+      options.maxEvtchnPort ?? LIBXL_DEFAULT_EVENT_CHANNELS,
+      MAX_EVTCHN_PORT_UNLIMITED,
+    );
     const store = evtchnAllocUnbound(machine, domain, options.storeDomid ?? 0);
     const console = evtchnAllocUnbound(machine, domain, options.consoleDomid ?? 0);
     if (store < 0 || console < 0) {

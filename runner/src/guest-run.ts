@@ -78,6 +78,11 @@ export interface GuestRunOptions {
   /** Role `domU`: vCPUs online at boot (xl's `vcpus` below `maxvcpus`; default `vcpus`). */
   readonly onlineVcpus?: number;
   /**
+   * Role `domU`: its highest event-channel port (xl's `max_event_channels`; default
+   * libxl's 1023).
+   */
+  readonly maxEventChannels?: number;
+  /**
    * Role `domU`: what the toolstack does when the domain shuts down (xl's `on_poweroff`,
    * `on_reboot`, `on_watchdog`, `on_crash`). Default none: the run ends when the domain
    * shuts down, whatever the reason. A `restart` builds the same image again as a new
@@ -192,6 +197,9 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
         ? { maxMemoryKiB: kib(options.domainMaxMemoryMiB) }
         : {}),
       ...(options.onlineVcpus !== undefined ? { onlineVcpus: options.onlineVcpus } : {}),
+      ...(options.maxEventChannels !== undefined
+        ? { maxEvtchnPort: options.maxEventChannels }
+        : {}),
       ...(options.onShutdown !== undefined ? { onShutdown: options.onShutdown } : {}),
     }).domain;
     if (options.consoleInput !== undefined) dom0.consoles.input(first.id, options.consoleInput);

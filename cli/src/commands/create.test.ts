@@ -123,7 +123,7 @@ describe("hvkit create", () => {
     [
       "an HVM domain",
       'name = "h"\ntype = "hvm"\n',
-      (f: string) => [`${f}:2: a HVM domain: hvkit creates PV domains only (type = "pv")`],
+      (f: string) => [`${f}:2: an HVM domain: hvkit creates PV domains only (type = "pv")`],
     ],
     [
       "an unknown and an unimplemented action",

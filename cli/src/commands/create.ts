@@ -17,7 +17,7 @@ import {
   type ArchPlugin,
   type ArchRegistry,
 } from "@hvkit/core";
-import { parseXlConfig, XlConfigError, xlDomainConfig, type XlDomainConfig } from "@hvkit/guests";
+import { parseXlConfig, XlConfigError, xlDomainConfig } from "@hvkit/guests";
 import { DEFAULT_MAX_INSTRUCTIONS, machineMemoryForDomU, runGuest } from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
 import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.js";
@@ -40,7 +40,12 @@ export interface CreateCommandOptions {
   readonly consoleInputFile?: string;
 }
 
-/** Runs `hvkit create`; returns the exit status (as `hvkit run`'s). */
+/**
+ * Runs `hvkit create`; returns the exit status (as `hvkit run`'s). Every problem of the
+ * config, including a kernel or ramdisk it names that cannot be read or booted and a
+ * memory size the domain cannot have, is an {@link XlConfigError} with the file and the
+ * line of the key at fault, shown as a {@link UsageError} (exit 2).
+ */
 export function createCommand(
   io: CliIo,
   root: DependencyContainer,
@@ -48,30 +53,43 @@ export function createCommand(
   configPath: string,
   options: CreateCommandOptions,
 ): number {
-  const text = new TextDecoder().decode(readFileArgument(configPath, XL_CONFIG_FILE));
-  let domain: XlDomainConfig;
   try {
-    domain = xlDomainConfig(parseXlConfig(text, configPath));
+    return create(io, root, arches, configPath, options);
   } catch (e) {
     if (e instanceof XlConfigError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+function create(
+  io: CliIo,
+  root: DependencyContainer,
+  arches: ArchRegistry,
+  configPath: string,
+  options: CreateCommandOptions,
+): number {
+  const text = new TextDecoder().decode(readFileArgument(configPath, XL_CONFIG_FILE));
+  const domain = xlDomainConfig(parseXlConfig(text, configPath));
   const err = (line: string) => void io.stderr.write(line + "\n");
   for (const w of domain.warnings) err(`hvkit: ${w}`);
-  const at = (key: string): string =>
-    domain.lines[key] === undefined ? configPath : `${configPath}:${domain.lines[key]}`;
+  /** The config's problem with `key` (at the line it was set on, if it was). */
+  const refusal = (key: string, message: string): XlConfigError =>
+    new XlConfigError(configPath, [{ line: domain.lines[key] ?? null, message }]);
   if (domain.type !== "pv") {
-    throw new UsageError(
-      `${at(domain.lines.type !== undefined ? "type" : "builder")}: a ${domain.type.toUpperCase()} domain: hvkit creates PV domains only (type = "pv")`,
+    throw refusal(
+      domain.lines.type !== undefined ? "type" : "builder",
+      `${domain.type === "hvm" ? "an HVM" : "a PVH"} domain: hvkit creates PV domains only (type = "pv")`,
     );
   }
   // As xl: the paths go to libxl as written, so a relative one is relative to the
   // current folder, not to the config's.
   const kernelPath = domain.kernel!;
-  const kernel = readConfigFile(kernelPath, at("kernel"), "kernel");
+  const kernel = readConfigFile(kernelPath, "kernel", refusal);
   const ramdisk =
-    domain.ramdisk === null ? null : readConfigFile(domain.ramdisk, at("ramdisk"), "ramdisk");
-  const plugin = chooseArch(arches, options.arch, kernel, `${at("kernel")}: kernel ${kernelPath}`);
+    domain.ramdisk === null ? null : readConfigFile(domain.ramdisk, "ramdisk", refusal);
+  const plugin = chooseArch(arches, options.arch, kernel, (message) =>
+    refusal("kernel", `kernel ${kernelPath}: ${message}`),
+  );
   if (!plugin.modes.includes("pv")) {
     throw new UsageError(
       `arch ${plugin.name} does not implement PV guests (it offers ${plugin.modes.join(", ")})`,
@@ -80,8 +98,9 @@ export function createCommand(
   const machineMiB = machineMemoryForDomU(domain.memoryMiB);
   const machineLimit = Math.min(plugin.maxMemoryMiB ?? MAX_MEMORY_MIB, MAX_MEMORY_MIB);
   if (machineMiB > machineLimit) {
-    throw new UsageError(
-      `${at("memory")}: memory = ${domain.memoryMiB}: the machine would need ${machineMiB} MiB ` +
+    throw refusal(
+      "memory",
+      `memory = ${domain.memoryMiB}: the machine would need ${machineMiB} MiB ` +
         `(with libxl's 1 MiB over it and the hypervisor's own frames), more than arch ` +
         `${plugin.name}'s ${machineLimit} MiB`,
     );
@@ -102,6 +121,7 @@ export function createCommand(
       onlineVcpus: domain.vcpus,
       domainMemoryMiB: domain.memoryMiB,
       domainMaxMemoryMiB: domain.maxMemoryMiB,
+      maxEventChannels: domain.maxEventChannels,
       onShutdown: domain.onShutdown,
       ...(input !== null ? { consoleInput: input } : {}),
       maxInstructions: budget,
@@ -112,13 +132,14 @@ export function createCommand(
     });
   } catch (e) {
     if (e instanceof DomainMemoryError) {
-      throw new UsageError(
-        `${at("memory")}: memory = ${domain.memoryMiB} is too small for kernel ${kernelPath}` +
+      throw refusal(
+        "memory",
+        `memory = ${domain.memoryMiB} is too small for kernel ${kernelPath}` +
           `${domain.ramdisk === null ? "" : ` and ramdisk ${domain.ramdisk}`}: ${e.where}: ${e.detail}`,
       );
     }
     if (e instanceof ImageError)
-      throw new UsageError(`${at("kernel")}: bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
+      throw refusal("kernel", `bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
     if (e instanceof ArchHookMissingError) {
       throw new UsageError(
         `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
@@ -130,12 +151,16 @@ export function createCommand(
   return runExitStatus(err, run, budget);
 }
 
-/** Reads a file a config names, saying which line named it when it cannot be read. */
-function readConfigFile(path: string, where: string, key: string): Uint8Array {
+/** Reads a file the config names under `key`; one that cannot be read is the config's problem. */
+function readConfigFile(
+  path: string,
+  key: string,
+  refusal: (key: string, message: string) => XlConfigError,
+): Uint8Array {
   try {
     return readFileArgument(path, { ...IMAGE_FILE, what: key });
   } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(`${where}: ${e.message}`);
+    if (e instanceof UsageError) throw refusal(key, e.message);
     throw e;
   }
 }
@@ -148,7 +173,7 @@ function chooseArch(
   arches: ArchRegistry,
   name: string | undefined,
   kernel: Uint8Array,
-  what: string,
+  refuse: (message: string) => Error,
 ): ArchPlugin {
   if (name !== undefined) return arches.get(knownName("arch", name, arches.names()));
   let machine: number;
@@ -158,8 +183,7 @@ function chooseArch(
     machine = image.header.machine;
     elfClass = image.elfClass;
   } catch (e) {
-    if (e instanceof ImageError)
-      throw new UsageError(`${what}: bad image: ${e.where}: ${e.detail}`);
+    if (e instanceof ImageError) throw refuse(`bad image: ${e.where}: ${e.detail}`);
     throw e;
   }
   const fits = arches
@@ -168,11 +192,9 @@ function chooseArch(
   if (fits.length === 1) return fits[0];
   const which = `ELF${elfClass} machine ${machine}`;
   if (fits.length === 0) {
-    throw new UsageError(
-      `${what}: no registered arch boots ${which} images (arches: ${arches.names().join(", ")})`,
-    );
+    throw refuse(`no registered arch boots ${which} images (arches: ${arches.names().join(", ")})`);
   }
-  throw new UsageError(
-    `${what}: arches ${fits.map((a) => a.name).join(", ")} all boot ${which} images; choose one with --arch`,
+  throw refuse(
+    `arches ${fits.map((a) => a.name).join(", ")} all boot ${which} images; choose one with --arch`,
   );
 }

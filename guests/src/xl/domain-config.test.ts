@@ -36,6 +36,7 @@ describe("xlDomainConfig", () => {
       maxMemoryMiB: 32,
       vcpus: 1,
       maxVcpus: 1,
+      maxEventChannels: 1023,
       onShutdown: { poweroff: "destroy", reboot: "restart", watchdog: "destroy", crash: "destroy" },
       warnings: [],
       lines: { name: 1, kernel: 2 },
@@ -49,6 +50,9 @@ describe("xlDomainConfig", () => {
     expect([mem.memoryMiB, mem.maxMemoryMiB]).toEqual([64, 64]);
     const max = domain(MINIMAL + "maxmem = 48\n");
     expect([max.memoryMiB, max.maxMemoryMiB]).toEqual([48, 48]);
+    expect(refusal(MINIMAL + "memory = 64\nmaxmem = 32\n")).toEqual([
+      "d.cfg:4: maxmem < memory (32 < 64): xl.cfg(5) asks for maxmem >= memory",
+    ]);
   });
 
   it("takes vcpus as online and maxvcpus as the domain's, each defaulting as xl does", () => {
@@ -60,6 +64,14 @@ describe("xlDomainConfig", () => {
     expect([both.vcpus, both.maxVcpus]).toEqual([2, 4]);
     expect(refusal(MINIMAL + "vcpus = 4\nmaxvcpus = 2\n")).toEqual([
       "d.cfg:4: maxvcpus < vcpus (2 < 4)",
+    ]);
+  });
+
+  it("takes max_event_channels as the domain's max_evtchn_port, 0 and none as libxl's 1023", () => {
+    expect(domain(MINIMAL + "max_event_channels = 4096\n").maxEventChannels).toBe(4096);
+    expect(domain(MINIMAL + "max_event_channels = 0\n").maxEventChannels).toBe(1023);
+    expect(refusal(MINIMAL + 'max_event_channels = "-1"\n')).toEqual([
+      "d.cfg:3: max_event_channels = -1: expected 0 to 2147483647 ports",
     ]);
   });
 

@@ -11,9 +11,14 @@
  *   `parse_cmdline`; with `cmdline`, both are ignored with a warning).
  * - `memory` and `maxmem` in MiB: the domain is built with `memory` (libxl's
  *   `target_memkb`); `maxmem` is its `memory/static-max`. Either defaults to the other,
- *   both to libxl's 32 MiB.
+ *   both to libxl's 32 MiB. xl.cfg(5) says `maxmem` must not be below `memory`; xl does
+ *   not check it for a PV domain (the guest would be told a static maximum below what it
+ *   has), hvkit refuses it.
  * - `vcpus` (online at boot, default 1) and `maxvcpus` (the domain's vCPUs, default
  *   `vcpus`; fewer than `vcpus` is an error).
+ * - `max_event_channels`: the domain's `max_evtchn_port` (libxl's `event_channels`;
+ *   default, and for 0, libxl's 1023), so a domU gets ports 1 to 1023 unless its config
+ *   asks for more (XTF's xsa-317 test asks for 4096).
  * - `on_poweroff` (default `destroy`), `on_reboot` (`restart`), `on_watchdog` and
  *   `on_crash` (`destroy`): xl's action names. hvkit's toolstack carries out `destroy`,
  *   `restart` and `preserve`; `rename-restart`, `coredump-destroy`, `coredump-restart`
@@ -27,7 +32,12 @@
  *
  * @module
  */
-import { MAX_MEMORY_MIB, MAX_VCPUS_PER_DOMAIN } from "@hvkit/core";
+import {
+  LIBXL_DEFAULT_EVENT_CHANNELS,
+  MAX_EVTCHN_PORT_UNLIMITED,
+  MAX_MEMORY_MIB,
+  MAX_VCPUS_PER_DOMAIN,
+} from "@hvkit/core";
 import {
   formatXlProblem,
   XlConfigError,
@@ -93,6 +103,8 @@ export interface XlDomainConfig {
   readonly vcpus: number;
   /** `maxvcpus`: the domain's vCPUs. */
   readonly maxVcpus: number;
+  /** `max_event_channels`: the domain's highest event-channel port (libxl's default 1023). */
+  readonly maxEventChannels: number;
   /** The `on_<reason>` actions, defaults filled in. */
   readonly onShutdown: Readonly<Record<ShutdownActionReason, ShutdownAction>>;
   /**
@@ -119,6 +131,7 @@ const KNOWN_KEYS = new Set([
   "maxmem",
   "vcpus",
   "maxvcpus",
+  "max_event_channels",
   "on_poweroff",
   "on_reboot",
   "on_watchdog",
@@ -218,6 +231,12 @@ export function xlDomainConfig(cfg: XlConfig): XlDomainConfig {
   const maxVcpus = number("maxvcpus", 1, MAX_VCPUS_PER_DOMAIN, "vCPUs");
   if (vcpus !== null && maxVcpus !== null && maxVcpus < vcpus)
     problem(cfg.get("maxvcpus")!, `maxvcpus < vcpus (${maxVcpus} < ${vcpus})`);
+  if (memory !== null && maxmem !== null && maxmem < memory)
+    problem(
+      cfg.get("maxmem")!,
+      `maxmem < memory (${maxmem} < ${memory}): xl.cfg(5) asks for maxmem >= memory`,
+    );
+  const eventChannels = number("max_event_channels", 0, MAX_EVTCHN_PORT_UNLIMITED, "ports");
 
   const kernel = string("kernel");
   const ramdisk = string("ramdisk");
@@ -282,6 +301,8 @@ export function xlDomainConfig(cfg: XlConfig): XlDomainConfig {
     maxMemoryMiB: maxmem ?? memoryMiB,
     vcpus: vcpus ?? 1,
     maxVcpus: maxVcpus ?? vcpus ?? 1,
+    // libxl__domain_build_info_setdefault: `if (!b_info->event_channels)` it is 1023.
+    maxEventChannels: eventChannels || LIBXL_DEFAULT_EVENT_CHANNELS,
     onShutdown,
     warnings,
     lines,
