@@ -158,19 +158,30 @@ function buildProgram(
     .command("create")
     .summary("build and run the domain an xl config describes, its console on stdout")
     .description(
-      "Do what `xl create -c <config>` does: read an xl config file (xl.cfg(5) syntax), " +
-        "build the PV domain it describes as a domU (domain 1) under a built-in dom0, and " +
-        "run it with its PV console on stdout. The exit status is the domain's, as for " +
-        "`hvkit run`.\n\n" +
-        "Keys used: name, type (pv only; builder as xl reads it), kernel, ramdisk (a gzip " +
-        "one inflated, as libxc does), cmdline (or root " +
-        "and extra), memory and maxmem (MiB), vcpus and maxvcpus, on_poweroff, on_reboot, " +
-        "on_watchdog and on_crash (destroy, restart or preserve; xl's defaults: restart on " +
-        "reboot, destroy otherwise). A restarted domain is built again as a new domain and " +
-        "its console goes on to stdout. Other keys are reported and ignored. Paths are " +
-        "relative to the current folder, as xl leaves them, not to the config's. A config " +
-        "xl would refuse is refused with xl's messages, each with its file and line (exit 2)." +
-        "\n\n" +
+      "Do what `xl create -c <config>` does: read an xl config file (xl.cfg(5)), build the " +
+        "PV domain it describes as a domU (domain 1) under a built-in dom0, and run it with " +
+        "its PV console on stdout. Hypervisor and toolstack messages go to stderr, " +
+        'prefixed "(hvkit)".\n\n' +
+        "The file is read as xl reads it: `key = value` statements ended by a newline or " +
+        "`;`, lower-case keys, strings in single or double quotes, bare numbers (no unit: " +
+        'memory is in MiB; 0x40 and 0100 are 64), lists [ "a", "b" ] that may span ' +
+        "lines, # comments to the end of the line, += to extend a string or a list. The " +
+        "last setting of a key counts.\n\n" +
+        "Keys used: name (required), type (pv, the default; builder as xl reads it), " +
+        "kernel, ramdisk (a gzip one inflated, as libxc does), cmdline (or root and " +
+        "extra), memory and maxmem (MiB; each defaults to the other, both to 32), vcpus " +
+        "(online at boot, default 1) and maxvcpus, max_event_channels (default 1023), " +
+        "on_poweroff, on_reboot, on_watchdog and on_crash (destroy, restart or preserve; " +
+        "xl's defaults: restart on reboot, destroy otherwise). Other keys are reported and " +
+        "ignored. Paths are relative to the current folder, as xl leaves them, not to the " +
+        "config's.\n\n" +
+        "A config xl would refuse is refused with xl's messages, every bad line at once, " +
+        "each as <file>:<line>: <what> (exit 2); so is one hvkit cannot carry out (an HVM " +
+        "or PVH domain, a kernel it cannot read or boot, memory the domain cannot have).\n\n" +
+        "Unlike xl, which exits 0 once the domain is built and detaches the console when " +
+        "the domain is restarted, the exit status is the domain's fate, as for `hvkit run`, " +
+        "and a restarted domain's console goes on to stdout until a shutdown without a " +
+        "restart or the instruction budget ends the run.\n\n" +
         `Only regular files are read: a config of at most ${mib(XL_CONFIG_FILE)}, a kernel ` +
         `and a ramdisk of at most ${mib(IMAGE_FILE)} each, console input of at most ` +
         `${mib(CONSOLE_INPUT_FILE)}.`,
@@ -208,13 +219,19 @@ function buildProgram(
     .addHelpText(
       "after",
       `\nExample config (guest.cfg):\n` +
+        `  # a PV guest with two vCPUs\n` +
         `  name = "guest"\n` +
         `  type = "pv"\n` +
-        `  kernel = "guest.elf"\n` +
+        `  kernel = "guest.elf"       # from the current folder\n` +
+        `  ramdisk = "initrd.img"\n` +
         `  extra = "console=hvc0"\n` +
-        `  memory = 64\n` +
+        `  memory = 64                # MiB\n` +
+        `  maxmem = 128\n` +
         `  vcpus = 2\n` +
-        `  on_crash = "preserve"\n\n` +
+        `  on_crash = "preserve"      # leave a crashed domain for inspection\n\n` +
+        `A bad config, and what hvkit says:\n` +
+        `  memory = 64M\n` +
+        `  hvkit: guest.cfg:1: config parsing error near \`M': lexical error (a number has no unit suffix)\n\n` +
         `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
         `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
         `${EXIT_STATUS_HELP}\n`,

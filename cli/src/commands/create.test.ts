@@ -11,6 +11,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../program.js";
 import { runHvkit } from "../testing.js";
+import { parseXlConfig, xlDomainConfig } from "@hvkit/guests";
 
 const guests = fileURLToPath(new URL("../../../conformance/guests/x86_64/", import.meta.url));
 const elf = (name: string) => join(guests, "bin", `${name}.elf`);
@@ -126,6 +127,16 @@ describe("hvkit create", () => {
       (f: string) => [`${f}:2: an HVM domain: hvkit creates PV domains only (type = "pv")`],
     ],
     [
+      "a PVH domain",
+      'name = "h"\nkernel = "k"\ntype = "pvh"\n',
+      (f: string) => [`${f}:3: a PVH domain: hvkit creates PV domains only (type = "pv")`],
+    ],
+    [
+      "maxmem below memory",
+      `name = "m"\nkernel = "${elf("hello")}"\nmemory = 64\nmaxmem = 32\n`,
+      (f: string) => [`${f}:4: maxmem < memory (32 < 64): xl.cfg(5) asks for maxmem >= memory`],
+    ],
+    [
       "an unknown and an unimplemented action",
       `name = "a"\nkernel = "${elf("hello")}"\non_crash = "explode"\non_reboot = "rename-restart"\n`,
       (f: string) => [
@@ -220,12 +231,35 @@ describe("hvkit create", () => {
     expect(bad.stderr).toMatch(/unknown arch "vax"/);
   });
 
-  it("--help shows an example config", async () => {
+  it("--help shows a config xl and hvkit accept, and a bad one with the message hvkit really prints", async () => {
     const r = await runHvkit("create", "--help");
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(
-      /Example config \(guest\.cfg\):\n {2}name = "guest"\n {2}type = "pv"\n {2}kernel = "guest\.elf"/,
-    );
     expect(r.stdout).toMatch(/\$ hvkit create guest\.cfg/);
+    const section = (title: string): string[] => {
+      const lines = r.stdout.split("\n");
+      const at = lines.indexOf(title);
+      expect(at).toBeGreaterThan(0);
+      const end = lines.indexOf("", at);
+      return lines.slice(at + 1, end).map((l) => l.replace(/^ {2}/, ""));
+    };
+    const example = xlDomainConfig(
+      parseXlConfig(section("Example config (guest.cfg):").join("\n") + "\n", "guest.cfg"),
+    );
+    expect(example).toMatchObject({
+      name: "guest",
+      kernel: "guest.elf",
+      ramdisk: "initrd.img",
+      cmdline: "console=hvc0",
+      memoryMiB: 64,
+      maxMemoryMiB: 128,
+      vcpus: 2,
+      warnings: [],
+    });
+    expect(example.onShutdown.crash).toBe("preserve");
+    const [bad, ...said] = section("A bad config, and what hvkit says:");
+    const file = config("guest.cfg", bad + "\n");
+    const run = await runHvkit("create", file);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(said.map((l) => l.replace("guest.cfg", file) + "\n").join(""));
   });
 });
