@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
+import { XlConfigError } from "@hvkit/guests";
 import {
   ALL_GUEST_MODES,
   ARCH_REGISTRY,
@@ -49,6 +50,33 @@ function mib(kind: FileKind): string {
 /** commander's accumulator for the repeatable `--plugin` (read again by {@link runCli}). */
 function collectPlugin(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--plugin <package>`, repeatable (commands that load plugins). */
+function pluginOption(): Option {
+  return new Option(
+    "--plugin <package>",
+    "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
+      "name); repeatable",
+  ).argParser(collectPlugin);
+}
+
+/** `--max-instructions <N>` (commands that run a guest). */
+function budgetOption(): Option {
+  return new Option(
+    "--max-instructions <N>",
+    `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
+      `at most ${MAX_COUNT}; k/M/G suffixes)`,
+  ).argParser(parseCount);
+}
+
+/** `--trace` (commands that run a guest). */
+function traceOption(): Option {
+  return new Option(
+    "--trace",
+    "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
+      "disassembly) before it executes",
+  );
 }
 
 function buildProgram(
@@ -127,23 +155,9 @@ function buildProgram(
       "vCPUs of the domain (default 1; vCPU 0 starts, the guest brings up the rest)",
       parseVcpus,
     )
-    .option(
-      "--max-instructions <N>",
-      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
-        `at most ${MAX_COUNT}; k/M/G suffixes)`,
-      parseCount,
-    )
-    .option(
-      "--trace",
-      "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
-        "disassembly) before it executes",
-    )
-    .option(
-      "--plugin <package>",
-      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
-        "name); repeatable",
-      collectPlugin,
-    )
+    .addOption(budgetOption())
+    .addOption(traceOption())
+    .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
@@ -200,22 +214,9 @@ function buildProgram(
       "--console-input-file <path>",
       "a file (- for stdin) read whole and typed at the domain's console",
     )
-    .option(
-      "--max-instructions <N>",
-      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
-        `at most ${MAX_COUNT}; k/M/G suffixes)`,
-      parseCount,
-    )
-    .option(
-      "--trace",
-      "print hypercalls, results and exits to stderr, and each instruction before it executes",
-    )
-    .option(
-      "--plugin <package>",
-      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
-        "name); repeatable",
-      collectPlugin,
-    )
+    .addOption(budgetOption())
+    .addOption(traceOption())
+    .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExample config (guest.cfg):\n` +
@@ -296,12 +297,7 @@ function buildProgram(
       "--xtf <dir>",
       "run the Xen Test Framework images (test-pv64-* and other known environments) built in <dir>",
     )
-    .option(
-      "--plugin <package>",
-      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
-        "name); repeatable",
-      collectPlugin,
-    )
+    .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} conformance --arch x86_64 --html report.html\n` +
@@ -432,7 +428,7 @@ export async function runCli(
     return status;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
-    if (e instanceof UsageError || e instanceof PluginError) {
+    if (e instanceof UsageError || e instanceof PluginError || e instanceof XlConfigError) {
       // One problem a line (a config's every bad line), each with the prefix.
       for (const line of e.message.split("\n")) io.stderr.write(`${COMMAND_NAME}: ${line}\n`);
       return ExitStatus.USAGE;

@@ -51,6 +51,7 @@ import {
 import {
   startGuest,
   type BootRole,
+  type DomUConfigOption,
   type GuestRun,
   type GuestRunOptions,
   type GuestSession,
@@ -83,18 +84,7 @@ export interface AgentReply {
 
 /** Options of {@link Agent.boot}. */
 export interface AgentBootOptions extends Partial<
-  Pick<
-    GuestRunOptions,
-    | "cmdline"
-    | "memoryMiB"
-    | "vcpus"
-    | "consoleInput"
-    | "name"
-    | "domainMemoryMiB"
-    | "domainMaxMemoryMiB"
-    | "onlineVcpus"
-    | "maxEventChannels"
-  >
+  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "vcpus" | "consoleInput" | DomUConfigOption>
 > {
   /** How the agent's domain is built: the initial domain, or a domU under the built-in dom0. */
   readonly role?: BootRole;

@@ -20,7 +20,7 @@ import type { DependencyContainer } from "tsyringe";
 import type { ArchPlugin, GuestMode } from "@hvkit/core";
 import type { XtfResult } from "./result.js";
 import type { Agent, AgentBootOptions } from "./agent.js";
-import type { GuestRun, GuestRunOptions } from "@hvkit/runner";
+import type { DomUConfigOption, GuestRun, GuestRunOptions } from "@hvkit/runner";
 
 /**
  * The role a guest plays in a cell: `dom0` the initial, privileged domain (SIF_INITDOMAIN;
@@ -123,11 +123,7 @@ export type CellBootOptions = Partial<
     | "maxInstructions"
     | "vcpus"
     | "consoleInput"
-    | "name"
-    | "domainMemoryMiB"
-    | "domainMaxMemoryMiB"
-    | "onlineVcpus"
-    | "maxEventChannels"
+    | DomUConfigOption
     | "onShutdown"
   >
 >;

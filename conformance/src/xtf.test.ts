@@ -92,7 +92,7 @@ describe("XTF images", () => {
       join(dir, "pv-iopl/test-pv64-pv-iopl~vmassist.cfg"),
       xtfCfg(
         "test-pv64-pv-iopl~vmassist",
-        'cmdline="vmassist"\nvcpus=2\nmaxmem=256\non_crash="preserve"',
+        'cmdline="vmassist"\nvcpus=2\nmaxmem=256\non_crash="preserve"\nmax_event_channels=4096',
       ),
     );
     const images = findXtfImages(dir);
@@ -129,6 +129,7 @@ describe("XTF images", () => {
           onlineVcpus: 1,
           domainMemoryMiB: 128,
           domainMaxMemoryMiB: 128,
+          maxEventChannels: 1023,
           onShutdown: actions,
         },
       ],
@@ -141,6 +142,7 @@ describe("XTF images", () => {
           onlineVcpus: 2,
           domainMemoryMiB: 128,
           domainMaxMemoryMiB: 256,
+          maxEventChannels: 4096,
           onShutdown: { ...actions, crash: "preserve" },
         },
       ],

@@ -91,6 +91,14 @@ export interface GuestRunOptions {
   readonly onShutdown?: ShutdownActions;
 }
 
+/**
+ * The {@link GuestRunOptions} that say what xl's toolstack is told about a domU (an xl
+ * config's `name`, `memory`, `maxmem`, `vcpus` below `maxvcpus`, `max_event_channels`);
+ * a dom0 boot ignores them.
+ */
+export type DomUConfigOption =
+  "name" | "domainMemoryMiB" | "domainMaxMemoryMiB" | "onlineVcpus" | "maxEventChannels";
+
 /** What happened in a run. */
 export interface GuestRun {
   /** Why the run stopped. */

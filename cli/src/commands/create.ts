@@ -8,9 +8,7 @@
  */
 import type { DependencyContainer } from "tsyringe";
 import {
-  ArchHookMissingError,
   DomainMemoryError,
-  HvkitError,
   ImageError,
   MAX_MEMORY_MIB,
   parseElf,
@@ -24,7 +22,7 @@ import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.
 import { knownName } from "../options.js";
 import { tracingArchPlugin } from "../trace.js";
 import { UsageError } from "../usage-error.js";
-import { consoleInput, runExitStatus } from "./run.js";
+import { bootFailure, consoleInput, runExitStatus } from "./run.js";
 
 /** Options of `hvkit create`, as parsed. */
 export interface CreateCommandOptions {
@@ -43,25 +41,10 @@ export interface CreateCommandOptions {
 /**
  * Runs `hvkit create`; returns the exit status (as `hvkit run`'s). Every problem of the
  * config, including a kernel or ramdisk it names that cannot be read or booted and a
- * memory size the domain cannot have, is an {@link XlConfigError} with the file and the
- * line of the key at fault, shown as a {@link UsageError} (exit 2).
+ * memory size the domain cannot have, is thrown as an {@link XlConfigError} with the file
+ * and the line of the key at fault (the program prints it as a usage error, exit 2).
  */
 export function createCommand(
-  io: CliIo,
-  root: DependencyContainer,
-  arches: ArchRegistry,
-  configPath: string,
-  options: CreateCommandOptions,
-): number {
-  try {
-    return create(io, root, arches, configPath, options);
-  } catch (e) {
-    if (e instanceof XlConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-function create(
   io: CliIo,
   root: DependencyContainer,
   arches: ArchRegistry,
@@ -140,13 +123,7 @@ function create(
     }
     if (e instanceof ImageError)
       throw refusal("kernel", `bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
-    if (e instanceof ArchHookMissingError) {
-      throw new UsageError(
-        `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
-      );
-    }
-    if (e instanceof HvkitError) throw new UsageError(e.message);
-    throw e;
+    throw bootFailure(e);
   }
   return runExitStatus(err, run, budget);
 }

@@ -112,16 +112,25 @@ export function runCommand(
           memoryAdvice(root, request, e),
       );
     }
-    if (e instanceof ArchHookMissingError) {
-      throw new UsageError(
-        `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
-      );
-    }
-    // A machine config hvkit cannot build (e.g. too much memory) is the user's to fix.
-    if (e instanceof HvkitError) throw new UsageError(e.message);
-    throw e;
+    throw bootFailure(e);
   }
   return runExitStatus(err, run, budget);
+}
+
+/**
+ * What a failed boot becomes once the command has said what it knows (its image, its
+ * memory): an arch port whose hooks are stubs, or any other {@link HvkitError} (a machine
+ * hvkit cannot build, e.g. too much memory), is the user's to fix, a {@link UsageError};
+ * anything else is returned as it is, an hvkit bug.
+ */
+export function bootFailure(e: unknown): unknown {
+  if (e instanceof ArchHookMissingError) {
+    return new UsageError(
+      `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
+    );
+  }
+  if (e instanceof HvkitError) return new UsageError(e.message);
+  return e;
 }
 
 /**
