@@ -172,7 +172,8 @@ function buildProgram(
     .command("create")
     .summary("build and run the domain an xl config describes, its console on stdout")
     .description(
-      "Do what `xl create -c <config>` does: read an xl config file (xl.cfg(5)), build the " +
+      "Do what `xl create -c <config> [key=value ...]` does: read an xl config file " +
+        "(xl.cfg(5)) with the settings given after it, build the " +
         "PV domain it describes as a domU (domain 1) under a built-in dom0, and run it with " +
         "its PV console on stdout. Hypervisor and toolstack messages go to stderr, " +
         'prefixed "(hvkit)".\n\n' +
@@ -201,6 +202,11 @@ function buildProgram(
         `${mib(CONSOLE_INPUT_FILE)}.`,
     )
     .argument("<config>", "xl config file")
+    .argument(
+      "[settings...]",
+      "key=value settings appended to the config, as xl create takes them (they override the " +
+        "file's: memory=128 'extra=\"quiet\"')",
+    )
     .option(
       "--arch <arch>",
       `arch to run (${archNames}; default: the one whose ELF machine the kernel has)`,
@@ -234,11 +240,12 @@ function buildProgram(
         `  memory = 64M\n` +
         `  hvkit: guest.cfg:1: config parsing error near \`M': lexical error (a number has no unit suffix)\n\n` +
         `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
+        `  $ ${COMMAND_NAME} create guest.cfg memory=128 'extra="console=hvc0 quiet"'\n` +
         `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
         `${EXIT_STATUS_HELP}\n`,
     )
-    .action((config: string, opts: CreateCommandOptions) =>
-      setStatus(createCommand(io, root, arches, config, opts)),
+    .action((config: string, settings: string[], opts: CreateCommandOptions) =>
+      setStatus(createCommand(io, root, arches, config, settings, opts)),
     );
 
   program

@@ -55,6 +55,25 @@ describe("hvkit create", () => {
     );
   });
 
+  it("takes key=value settings after the config, as xl create does, over the file's", async () => {
+    const cfg = guestConfig("settings.cfg", "console-ring", "memory = 48");
+    const r = await create("--console-input", "hello hvkit\n", cfg, 'name="over"', "memory+=1");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      "hvkit: command line `memory+=1': can't use += with numbers for parameter `memory'\n",
+    );
+    const ok = await create("--console-input", "hello hvkit\n", cfg, 'name="over"', "vcpus=2");
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toBe(
+      expected("console-ring").replace("xenstore name: domU-1", "xenstore name: over"),
+    );
+    const notSetting = await runHvkit("create", cfg, "vcpus=2", "other.cfg");
+    expect(notSetting.status).toBe(2);
+    expect(notSetting.stderr).toBe(
+      'hvkit: "other.cfg" is not a setting: after the config, give key=value\n',
+    );
+  });
+
   it("resolves a relative kernel path against the current folder, as xl does, not the config's", async () => {
     const fromCwd = config(
       "relative.cfg",

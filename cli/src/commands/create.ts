@@ -39,7 +39,9 @@ export interface CreateCommandOptions {
 }
 
 /**
- * Runs `hvkit create`; returns the exit status (as `hvkit run`'s). Every problem of the
+ * Runs `hvkit create` of `configPath` with `settings` (`key=value` statements from the
+ * command line, which override the file's, as xl's); returns the exit status (as
+ * `hvkit run`'s). Every problem of the
  * config, including a kernel or ramdisk it names that cannot be read or booted and a
  * memory size the domain cannot have, is thrown as an {@link XlConfigError} with the file
  * and the line of the key at fault (the program prints it as a usage error, exit 2).
@@ -49,15 +51,22 @@ export function createCommand(
   root: DependencyContainer,
   arches: ArchRegistry,
   configPath: string,
+  settings: readonly string[],
   options: CreateCommandOptions,
 ): number {
+  for (const setting of settings) {
+    // xl takes every argument after the config that has an `=` as a setting (main_create).
+    if (!setting.includes("="))
+      throw new UsageError(`"${setting}" is not a setting: after the config, give key=value`);
+  }
   const text = new TextDecoder().decode(readFileArgument(configPath, XL_CONFIG_FILE));
-  const domain = xlDomainConfig(parseXlConfig(text, configPath));
+  const cfg = parseXlConfig(text, configPath, settings);
+  const domain = xlDomainConfig(cfg);
   const err = (line: string) => void io.stderr.write(line + "\n");
   for (const w of domain.warnings) err(`hvkit: ${w}`);
   /** The config's problem with `key` (at the line it was set on, if it was). */
   const refusal = (key: string, message: string): XlConfigError =>
-    new XlConfigError(configPath, [{ line: domain.lines[key] ?? null, message }]);
+    new XlConfigError(cfg.source, [{ line: domain.lines[key] ?? null, message }]);
   if (domain.type !== "pv") {
     throw refusal(
       domain.lines.type !== undefined ? "type" : "builder",

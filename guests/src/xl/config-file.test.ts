@@ -153,6 +153,34 @@ describe("parseXlConfig", () => {
     ]);
   });
 
+  it("appends command-line settings as xl create does: they override, += extends, problems name them", () => {
+    const cfg = parseXlConfig('name = "a"\nextra = "x"\n# last', "f.cfg", [
+      'name = "b"',
+      'extra += " y"',
+      "l = [ 1,\n 2 ]",
+      "memory=8",
+    ]);
+    expect(cfg.get("name")!.value).toMatchObject({ text: "b" });
+    expect(cfg.get("extra")!.value).toMatchObject({ text: "x y" });
+    expect(cfg.source.where(cfg.get("name")!.line)).toBe('command line `name = "b"\'');
+    expect(cfg.source.where(cfg.get("memory")!.line)).toBe("command line `memory=8'");
+    expect(cfg.source.where(2)).toBe("f.cfg:2");
+    expect(cfg.source.where(null)).toBe("f.cfg");
+    let error: unknown;
+    try {
+      parseXlConfig('name = "a"\nmemory = 1M\n', "f.cfg", ["vcpus=2", "maxmem=2G", "x"]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(XlConfigError);
+    expect((error as XlConfigError).source).toBe("f.cfg");
+    expect((error as Error).message.split("\n")).toEqual([
+      "f.cfg:2: config parsing error near `M': lexical error (a number has no unit suffix)",
+      "command line `maxmem=2G': config parsing error near `G': lexical error (a number has no unit suffix)",
+      "command line `x': config parsing error near <newline>: syntax error, unexpected NEWLINE, expecting += or '='",
+    ]);
+  });
+
   it("never throws anything but XlConfigError, whatever the text", () => {
     const alphabet = fc.constantFrom(..."ab1 =+[],;#'\"\\\n\r-xM".split(""));
     fc.assert(

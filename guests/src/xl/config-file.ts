@@ -22,6 +22,12 @@
  *   `<file>:<line>: config parsing error near `<text>': <what>`, at most one per line;
  *   parsing goes on at the next line so every bad line is reported at once.
  *
+ * Settings given on xl's command line (`xl create guest.cfg memory=64`, each a `key=value`
+ * statement) are appended to the file's text as xl does (xl_vmcontrol.c `create_domain`:
+ * a newline, then each on a line of its own), so they override the file's settings and
+ * `+=` there extends the file's value; a problem in one is reported as the command line's,
+ * not at a line past the file's end as xl numbers it.
+ *
  * Where hvkit differs from xl it is stricter or clearer, never more lenient about what
  * xl would read differently: xl's `\x..` escapes never decode (always an error, as here),
  * its octal escapes silently vanish from the string (refused here), and it reports an
@@ -74,9 +80,51 @@ export interface XlConfigProblem {
   readonly message: string;
 }
 
-/** `<source>:<line>: <message>` (or `<source>: <message>` without a line). */
-export function formatXlProblem(source: string, problem: XlConfigProblem): string {
-  return `${source}${problem.line === null ? "" : `:${problem.line}`}: ${problem.message}`;
+/**
+ * The text of a config as xl parses it, and where each of its lines came from: the file,
+ * then the settings given on the command line, which xl appends to it.
+ */
+export class XlConfigSource {
+  /** The text parsed: the file's, then for settings a newline and each on its own line. */
+  readonly text: string;
+  /** The line each command-line setting starts on, in order. */
+  private readonly settingLines: number[] = [];
+
+  /**
+   * @param name - the config's name in messages (its path as given).
+   * @param fileText - the file's text.
+   * @param settings - `key=value` statements from the command line, in order.
+   */
+  constructor(
+    readonly name: string,
+    fileText: string,
+    readonly settings: readonly string[] = [],
+  ) {
+    const linesIn = (t: string): number => t.split("\n").length - 1;
+    let line = linesIn(fileText) + 2;
+    for (const setting of settings) {
+      this.settingLines.push(line);
+      line += linesIn(setting) + 1;
+    }
+    this.text = settings.length === 0 ? fileText : `${fileText}\n${settings.join("\n")}\n`;
+  }
+
+  /**
+   * Where `line` is, for a message: `<file>:<line>`, `command line \`<setting>'` for a
+   * command-line setting's line, or `<file>` for null (the config as a whole).
+   */
+  where(line: number | null): string {
+    if (line === null) return this.name;
+    for (let i = this.settingLines.length - 1; i >= 0; i--)
+      if (line >= this.settingLines[i]) return `command line \`${this.settings[i]}'`;
+    return `${this.name}:${line}`;
+  }
+}
+
+/** `<where>: <message>` for a problem of `source` (a bare name: a file without settings). */
+export function formatXlProblem(source: string | XlConfigSource, problem: XlConfigProblem): string {
+  const origin = typeof source === "string" ? new XlConfigSource(source, "") : source;
+  return `${origin.where(problem.line)}: ${problem.message}`;
 }
 
 /**
@@ -84,15 +132,19 @@ export function formatXlProblem(source: string, problem: XlConfigProblem): strin
  * the message in xl's form `<file>:<line>: <what>`.
  */
 export class XlConfigError extends HvkitError {
+  /** The config's name in messages (its path as given). */
+  readonly source: string;
+
   /**
-   * @param source - the config's name in messages (its path as given).
+   * @param source - the config (or its name, for a file without command-line settings).
    * @param problems - what is wrong, in file order; at least one.
    */
   constructor(
-    readonly source: string,
+    source: string | XlConfigSource,
     readonly problems: readonly XlConfigProblem[],
   ) {
     super(problems.map((p) => formatXlProblem(source, p)).join("\n"));
+    this.source = typeof source === "string" ? source : source.name;
   }
 }
 
@@ -101,11 +153,11 @@ export class XlConfig {
   private readonly byName = new Map<string, XlSetting>();
 
   /**
-   * @param source - the config's name in messages.
+   * @param source - the config's text and where its lines came from, for messages.
    * @param settings - the statements in file order.
    */
   constructor(
-    readonly source: string,
+    readonly source: XlConfigSource,
     readonly settings: readonly XlSetting[],
   ) {
     for (const s of settings) this.byName.set(s.name, s);
@@ -434,13 +486,19 @@ class Parser {
 }
 
 /**
- * Parses the text of an xl config. `source` names it in messages (xl uses the path given
- * on its command line). Throws {@link XlConfigError} listing every problem, each with its
- * line, when xl's parser would refuse the text.
+ * Parses the text of an xl config, with `settings` from the command line after it (see
+ * {@link XlConfigSource}). `source` names it in messages (xl uses the path given on its
+ * command line). Throws {@link XlConfigError} listing every problem, each with its line,
+ * when xl's parser would refuse the text.
  */
-export function parseXlConfig(text: string, source: string): XlConfig {
+export function parseXlConfig(
+  text: string,
+  source: string,
+  settings: readonly string[] = [],
+): XlConfig {
+  const origin = new XlConfigSource(source, text, settings);
   const problems = new Problems();
-  const parser = new Parser(tokenize(text, problems), problems);
+  const parser = new Parser(tokenize(origin.text, problems), problems);
   parser.parse();
   if (problems.list.length > 0) {
     const list = [...problems.list].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -450,7 +508,7 @@ export function parseXlConfig(text: string, source: string): XlConfig {
         message: "warning: the config looks like it contains Python code, which xl no longer runs",
       });
     }
-    throw new XlConfigError(source, list);
+    throw new XlConfigError(origin, list);
   }
-  return new XlConfig(source, parser.settings);
+  return new XlConfig(origin, parser.settings);
 }
