@@ -89,7 +89,7 @@ const XC_DOM_DECOMPRESS_MAX = 1024 * 1024 * 1024;
  * A domU's ramdisk as libxc loads it (xg_dom_core.c `xc_dom_build_module` with
  * `xc_dom_check_gzip`): a file that starts with gzip's magic 1f 8b, is at least 6 bytes
  * long and whose last four bytes (the little-endian uncompressed size) say at most
- * {@link XC_DOM_DECOMPRESS_MAX} is inflated into a segment of max(size + 16, file size)
+ * `XC_DOM_DECOMPRESS_MAX` (1 GiB) is inflated into a segment of max(size + 16, file size)
  * bytes, zero past the data; any other file, or one that does not inflate, is loaded as
  * it is.
  */
