@@ -8,7 +8,9 @@
  * table (an L4, or a compat guest's L3 with all four slots filled) validated and pinned
  * through the PV MMU; the hypercall page; shared_info with every vcpu_info's upcall mask
  * set; and the boot vCPU's entry registers. What differs between the two kinds is a
- * {@link PvGuestFormat}.
+ * {@link PvGuestFormat}. An initial ramdisk follows the image in the mapping, unless the
+ * kernel takes it unmapped, by frame number (XEN_ELFNOTE_MOD_START_PFN): then it follows
+ * the mapping.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import {
   ImageErrorCode,
   SHARED_INFO,
   SIF_INITDOMAIN,
+  SIF_MOD_START_PFN,
   SIF_PRIVILEGED,
   START_INFO,
   VcpuState,
@@ -100,6 +103,7 @@ export function pvKernelImage(image: ElfImage, memoryBytes: number): PvKernelIma
     entry: layout.entry,
     virtBase: layout.virtBase,
     hypercallPage: layout.hypercallPage ?? null,
+    unmappedRamdisk: (image.xen.modStartPfn ?? 0n) !== 0n,
   };
 }
 
@@ -132,6 +136,8 @@ export interface PvKernelImage {
   readonly virtBase: bigint;
   /** HYPERCALL_PAGE note, or null. */
   readonly hypercallPage: bigint | null;
+  /** A nonzero MOD_START_PFN note: the ramdisk is left out of the initial mapping. */
+  readonly unmappedRamdisk?: boolean;
 }
 
 /** Options of one build. */
@@ -146,12 +152,16 @@ export interface PvBuildOptions {
   readonly storeEvtchn?: number;
   /** domU: the console event channel for start_info.console.domU.evtchn (default 0). */
   readonly consoleEvtchn?: number;
+  /** The initial ramdisk's bytes (see `DomainBuildRequest.ramdisk`), or absent. */
+  readonly ramdisk?: Uint8Array;
 }
 
 /** The addresses the builder chose, for tests and traces. */
 export interface PvBuildLayout {
   /** virt_base. */ vStart: bigint;
   /** End of the kernel image (page-rounded). */ vKernelEnd: bigint;
+  /** The ramdisk in the initial mapping (0n: none, or unmapped). */ vRamdisk: bigint;
+  /** The unmapped ramdisk's first pseudo-physical frame (−1: none, or mapped). */ ramdiskPfn: number;
   /** p2m list. */ vPhysmap: bigint;
   /** start_info. */ vStartInfo: bigint;
   /** domU xenstore page (0n for dom0). */ vXenstore: bigint;
@@ -213,7 +223,11 @@ export function buildPvGuest(
     );
   }
   const vKernelEnd = roundUp(kEnd, PAGE);
-  const vPhysmap = vKernelEnd;
+  const ramdisk = opts.ramdisk ?? new Uint8Array(0);
+  const ramdiskPages = Math.ceil(ramdisk.length / 4096);
+  const unmapped = ramdisk.length > 0 && image.unmappedRamdisk === true;
+  const vRamdisk = ramdisk.length > 0 && !unmapped ? vKernelEnd : 0n;
+  const vPhysmap = vKernelEnd + (vRamdisk === 0n ? 0n : BigInt(ramdiskPages) * PAGE);
   const vPhysmapEnd = vPhysmap + BigInt(nrPages * format.p2mEntryBytes);
   const vStartInfo = roundUp(vPhysmapEnd, PAGE);
   let vNext = roundUp(vStartInfo + BigInt(SI.size), PAGE);
@@ -254,6 +268,16 @@ export function buildPvGuest(
       `the initial mapping needs ${mappedPages} pages (${hex(vStart)}-${hex(vEnd)}) but the domain has ${nrPages}`,
     );
   }
+  // An unmapped ramdisk: a domU's right after the mapping (libxc pads the allocation to
+  // virt_pgtab_end, then loads it), dom0's in its last pages (dom0_build.c: at
+  // domain_tot_pages, after the pages Xen allocated for it).
+  const ramdiskPfn = !unmapped ? -1 : opts.initial ? nrPages - ramdiskPages : mappedPages;
+  if (unmapped && mappedPages + ramdiskPages > nrPages) {
+    throw new DomainMemoryError(
+      "domain memory",
+      `the initial mapping (${mappedPages} pages) and the ramdisk (${ramdiskPages}) need more than the domain's ${nrPages} pages`,
+    );
+  }
   const hc = image.hypercallPage;
   if (hc !== null && (hc < kStart || hc + PAGE > vKernelEnd || (hc & (PAGE - 1n)) !== 0n)) {
     throw new ImageError(
@@ -290,8 +314,11 @@ export function buildPvGuest(
     }
   };
 
-  // The image (memsz beyond filesz stays zero: frames come zeroed).
+  // The image (memsz beyond filesz stays zero: frames come zeroed), then the ramdisk.
   for (const s of image.segments) copyIn(s.vaddr, s.data);
+  if (vRamdisk !== 0n) copyIn(vRamdisk, ramdisk);
+  for (let i = 0; unmapped && i < ramdiskPages; i++)
+    mem.bytes.set(ramdisk.subarray(i * 4096, (i + 1) * 4096), p2m[ramdiskPfn + i] * 4096);
 
   // p2m list.
   const p2mBytes = new Uint8Array(nrPages * format.p2mEntryBytes);
@@ -368,7 +395,8 @@ export function buildPvGuest(
   SI.setString(dv, sip, "magic", format.startInfoMagic);
   SI.set(dv, sip, "nr_pages", nrPages);
   SI.set(dv, sip, "shared_info", BigInt(si) * 4096n);
-  SI.set(dv, sip, "flags", opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0);
+  const flags = opts.initial ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
+  SI.set(dv, sip, "flags", unmapped ? flags | SIF_MOD_START_PFN : flags);
   if (!opts.initial) {
     SI.set(dv, sip, "store_mfn", BigInt(storeMfn));
     SI.set(dv, sip, "store_evtchn", opts.storeEvtchn ?? 0);
@@ -378,6 +406,11 @@ export function buildPvGuest(
   SI.set(dv, sip, "pt_base", vPageTables);
   SI.set(dv, sip, "nr_pt_frames", nrPt);
   SI.set(dv, sip, "mfn_list", vPhysmap);
+  if (ramdisk.length > 0) {
+    // dom0_build.c: the exact length; libxc: the segment's, a whole number of pages.
+    SI.set(dv, sip, "mod_start", unmapped ? BigInt(ramdiskPfn) : vRamdisk);
+    SI.set(dv, sip, "mod_len", opts.initial ? ramdisk.length : ramdiskPages * 4096);
+  }
   const cmd = new TextEncoder().encode(opts.cmdline).subarray(0, SI.sizeOf("cmd_line") - 1);
   mem.bytes.set(cmd, sip + SI.offsetOf("cmd_line"));
   SI.set(dv, sip, "first_p2m_pfn", nrPages);
@@ -399,6 +432,8 @@ export function buildPvGuest(
   return {
     vStart,
     vKernelEnd,
+    vRamdisk,
+    ramdiskPfn,
     vPhysmap,
     vStartInfo,
     vXenstore,

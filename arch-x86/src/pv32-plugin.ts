@@ -191,6 +191,7 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
       initial: request.initial,
       ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
       ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
+      ...(request.ramdisk !== undefined ? { ramdisk: request.ramdisk } : {}),
     });
     domain.arch.layout = layout;
     updateDomainWallclock(machine, domain);

@@ -20,9 +20,18 @@ import {
   RecordingConsoleSink,
   type Domain,
 } from "@hvkit/core";
-import { PageFlag, PageType, Pte, Reg, Seg, X86_64_DATA_MODEL } from "@hvkit/arch-x86";
+import {
+  PageFlag,
+  PageType,
+  Pte,
+  pvKernelImage,
+  Reg,
+  Seg,
+  X86_64_DATA_MODEL,
+} from "@hvkit/arch-x86";
+import { gzipSync } from "node:zlib";
 import { buildPvDomain, writeHypercallPage } from "./builder.js";
-import { X86_64PvPlugin } from "./plugin.js";
+import { X86_64PvPlugin, type PvDomainState } from "./plugin.js";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
@@ -245,5 +254,99 @@ describe("x86_64 PV domain builder", () => {
     // Both ring pages are mapped writable in the guest's boot mapping.
     expect(v.translate(layout.vXenstore, true)).toBe(boot1.storeMfn! * 4096);
     expect(v.translate(layout.vConsole, true)).toBe(cbase);
+  });
+
+  describe("initial ramdisk", () => {
+    /** Boots hello with `ramdisk` as dom0 or a domU; `unmapped`: as if it had MOD_START_PFN. */
+    function withRamdisk(ramdisk: Uint8Array, role: "dom0" | "domU", unmapped = false) {
+      const plugin = new X86_64PvPlugin(undefined, (image, bytes) => ({
+        ...pvKernelImage(image, bytes),
+        unmappedRamdisk: unmapped,
+      }));
+      const machine = createMachine(container.createChildContainer(), {
+        arch: plugin,
+        memoryMiB: 32,
+        console: new RecordingConsoleSink(),
+      });
+      const image = readFileSync(HELLO);
+      const domain: Domain =
+        role === "dom0"
+          ? bootInitialDomain(machine, image, { ramdisk })
+          : bootDomU(machine, image, { ramdisk, maxPages: 4096 }).domain;
+      const v = domain.vcpus[0].arch as PvVcpu;
+      const layout = (domain.arch as PvDomainState).layout!;
+      const si = (off: bigint, size: 4 | 8) => readVa(domain, v, layout.vStartInfo + off, size);
+      const bytesAt = (pa: number, n: number) => machine.memory.bytes.slice(pa, pa + n);
+      return { machine, domain, v, layout, si, bytesAt };
+    }
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7 + 3) & 0xff);
+
+    it("maps it right after the kernel, p2m after it; mod_start its address, mod_len exact for dom0", () => {
+      const { layout, si, v, bytesAt } = withRamdisk(data, "dom0");
+      expect(layout.vRamdisk).toBe(layout.vKernelEnd);
+      expect(layout.ramdiskPfn).toBe(-1);
+      expect(layout.vPhysmap).toBe(layout.vKernelEnd + 2n * 4096n);
+      expect(si(112n, 8)).toBe(layout.vRamdisk); // mod_start
+      expect(si(120n, 8)).toBe(5000n); // mod_len
+      expect(si(48n, 4)).toBe(3n); // no SIF_MOD_START_PFN
+      expect(bytesAt(v.translate(layout.vRamdisk, false), 4096)).toEqual(data.subarray(0, 4096));
+      expect(bytesAt(v.translate(layout.vRamdisk + 4096n, false), 904)).toEqual(
+        data.subarray(4096),
+      );
+    });
+
+    it("gives a domU's mod_len in whole pages, as libxc's segment is", () => {
+      const { layout, si, v, bytesAt } = withRamdisk(data, "domU");
+      expect(layout.vRamdisk).toBe(layout.vKernelEnd);
+      expect(si(112n, 8)).toBe(layout.vRamdisk);
+      expect(si(120n, 8)).toBe(8192n);
+      expect(si(48n, 4)).toBe(0n);
+      expect(bytesAt(v.translate(layout.vRamdisk, false), 16)).toEqual(data.subarray(0, 16));
+    });
+
+    it("inflates a domU's gzip ramdisk as libxc does, and hands dom0's over as it is", () => {
+      const big = new Uint8Array(3 * 4096 - 10).fill(0x41);
+      const gz = new Uint8Array(gzipSync(big));
+      const domU = withRamdisk(gz, "domU");
+      // max(size + 16, file size) = 12278 bytes: four pages.
+      expect(domU.si(120n, 8)).toBe(4n * 4096n);
+      const pa = domU.v.translate(domU.layout.vRamdisk + 2n * 4096n, false);
+      expect(domU.bytesAt(pa, 4086)).toEqual(big.subarray(8192));
+      const dom0 = withRamdisk(gz, "dom0");
+      expect(dom0.si(120n, 8)).toBe(BigInt(gz.length));
+      expect(dom0.bytesAt(dom0.v.translate(dom0.layout.vRamdisk, false), gz.length)).toEqual(gz);
+      // Not gzip after all (a bad stream): loaded as it is.
+      const bad = Uint8Array.of(0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8);
+      expect(withRamdisk(bad, "domU").si(120n, 8)).toBe(4096n);
+    });
+
+    it("leaves it unmapped for a MOD_START_PFN kernel: a domU's after the mapping, dom0's in its last pages, by frame number", () => {
+      const domU = withRamdisk(data, "domU", true);
+      const mapped = Number((domU.layout.vEnd - domU.layout.vStart) >> 12n);
+      expect(domU.layout.vRamdisk).toBe(0n);
+      expect(domU.layout.vPhysmap).toBe(domU.layout.vKernelEnd);
+      expect(domU.layout.ramdiskPfn).toBe(mapped);
+      expect(domU.si(112n, 8)).toBe(BigInt(mapped));
+      expect(domU.si(120n, 8)).toBe(8192n);
+      expect(domU.si(48n, 4)).toBe(8n); // SIF_MOD_START_PFN
+      expect(domU.bytesAt(domU.domain.p2m[mapped] * 4096, 4096)).toEqual(data.subarray(0, 4096));
+      expect(domU.v.translate(domU.layout.vEnd, false)).toBe(-1);
+
+      const dom0 = withRamdisk(data, "dom0", true);
+      const last = dom0.domain.p2m.length - 2;
+      expect(dom0.layout.ramdiskPfn).toBe(last);
+      expect(dom0.si(112n, 8)).toBe(BigInt(last));
+      expect(dom0.si(120n, 8)).toBe(5000n);
+      expect(dom0.si(48n, 4)).toBe(3n | 8n);
+      expect(dom0.bytesAt(dom0.domain.p2m[last + 1] * 4096, 904)).toEqual(data.subarray(4096));
+    });
+
+    it("refuses a ramdisk the domain's memory cannot hold, mapped or not", () => {
+      const huge = new Uint8Array(20 * 1024 * 1024);
+      expect(() => withRamdisk(huge, "domU")).toThrow(DomainMemoryError);
+      expect(() => withRamdisk(huge, "domU", true)).toThrow(
+        /the initial mapping \(\d+ pages\) and the ramdisk \(5120\) need more than the domain's 4096 pages/,
+      );
+    });
   });
 });

@@ -168,6 +168,7 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
       initial: request.initial,
       ...(request.storeEvtchn !== undefined ? { storeEvtchn: request.storeEvtchn } : {}),
       ...(request.consoleEvtchn !== undefined ? { consoleEvtchn: request.consoleEvtchn } : {}),
+      ...(request.ramdisk !== undefined ? { ramdisk: request.ramdisk } : {}),
     });
     domain.arch.layout = layout;
     // As Xen's PV builder: the wall clock, and the boot vCPU's time record.

@@ -46,7 +46,7 @@ export const CONSOLE_INPUT_FILE: FileKind = {
 /** `--baseline`: a JSON list of expected failures. */
 export const BASELINE_FILE: FileKind = { what: "baseline", maxBytes: 16 * MiB };
 
-/** An xl config beside an XTF image (`test-<env>-<name>.cfg`). */
+/** An xl config: `hvkit create`'s, or one beside an XTF image (`test-<env>-<name>.cfg`). */
 export const XL_CONFIG_FILE: FileKind = { what: "xl config", maxBytes: 1 * MiB };
 
 /** Describes a failed file operation in words (no raw `ENOENT: ...` text). */

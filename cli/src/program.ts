@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
 import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
+import { XlConfigError } from "@hvkit/guests";
 import {
   ALL_GUEST_MODES,
   ARCH_REGISTRY,
@@ -18,7 +19,7 @@ import type { CliIo } from "./cli-io.js";
 import { discoverRootContainer } from "./composition.js";
 import { PluginError, pluginArguments } from "./plugins.js";
 import { EXIT_STATUS_HELP, ExitStatus } from "./exit-status.js";
-import { CONSOLE_INPUT_FILE, IMAGE_FILE, type FileKind } from "./file-arguments.js";
+import { CONSOLE_INPUT_FILE, IMAGE_FILE, XL_CONFIG_FILE, type FileKind } from "./file-arguments.js";
 import {
   MAX_COUNT,
   parseCount,
@@ -28,6 +29,7 @@ import {
   parseVcpus,
 } from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
+import { createCommand, type CreateCommandOptions } from "./commands/create.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
@@ -48,6 +50,33 @@ function mib(kind: FileKind): string {
 /** commander's accumulator for the repeatable `--plugin` (read again by {@link runCli}). */
 function collectPlugin(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--plugin <package>`, repeatable (commands that load plugins). */
+function pluginOption(): Option {
+  return new Option(
+    "--plugin <package>",
+    "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
+      "name); repeatable",
+  ).argParser(collectPlugin);
+}
+
+/** `--max-instructions <N>` (commands that run a guest). */
+function budgetOption(): Option {
+  return new Option(
+    "--max-instructions <N>",
+    `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
+      `at most ${MAX_COUNT}; k/M/G suffixes)`,
+  ).argParser(parseCount);
+}
+
+/** `--trace` (commands that run a guest). */
+function traceOption(): Option {
+  return new Option(
+    "--trace",
+    "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
+      "disassembly) before it executes",
+  );
 }
 
 function buildProgram(
@@ -77,7 +106,7 @@ function buildProgram(
     .showHelpAfterError(`(run "${COMMAND_NAME} --help" for usage)`)
     .addHelpText(
       "after",
-      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 guest.elf\n  $ ${COMMAND_NAME} inspect guest.elf\n  $ ${COMMAND_NAME} conformance --arch x86_64\n\n${EXIT_STATUS_HELP}\n`,
+      `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 guest.elf\n  $ ${COMMAND_NAME} create guest.cfg\n  $ ${COMMAND_NAME} inspect guest.elf\n  $ ${COMMAND_NAME} conformance --arch x86_64\n\n${EXIT_STATUS_HELP}\n`,
     );
 
   program
@@ -126,23 +155,9 @@ function buildProgram(
       "vCPUs of the domain (default 1; vCPU 0 starts, the guest brings up the rest)",
       parseVcpus,
     )
-    .option(
-      "--max-instructions <N>",
-      `instruction budget; 124 when it runs out (default ${DEFAULT_MAX_INSTRUCTIONS}, ` +
-        `at most ${MAX_COUNT}; k/M/G suffixes)`,
-      parseCount,
-    )
-    .option(
-      "--trace",
-      "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
-        "disassembly) before it executes",
-    )
-    .option(
-      "--plugin <package>",
-      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
-        "name); repeatable",
-      collectPlugin,
-    )
+    .addOption(budgetOption())
+    .addOption(traceOption())
+    .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
@@ -151,6 +166,86 @@ function buildProgram(
     )
     .action((image: string, opts: RunCommandOptions) =>
       setStatus(runCommand(io, root, arches, image, opts)),
+    );
+
+  program
+    .command("create")
+    .summary("build and run the domain an xl config describes, its console on stdout")
+    .description(
+      "Do what `xl create -c <config> [key=value ...]` does: read an xl config file " +
+        "(xl.cfg(5)) with the settings given after it, build the " +
+        "PV domain it describes as a domU (domain 1) under a built-in dom0, and run it with " +
+        "its PV console on stdout. Hypervisor and toolstack messages go to stderr, " +
+        'prefixed "(hvkit)".\n\n' +
+        "The file is read as xl reads it: `key = value` statements ended by a newline or " +
+        "`;`, lower-case keys, strings in single or double quotes, bare numbers (no unit: " +
+        'memory is in MiB; 0x40 and 0100 are 64), lists [ "a", "b" ] that may span ' +
+        "lines, # comments to the end of the line, += to extend a string or a list. The " +
+        "last setting of a key counts.\n\n" +
+        "Keys used: name (required), type (pv, the default; builder as xl reads it), " +
+        "kernel, ramdisk (a gzip one inflated, as libxc does), cmdline (or root and " +
+        "extra), memory and maxmem (MiB; each defaults to the other, both to 32), vcpus " +
+        "(online at boot, default 1) and maxvcpus, max_event_channels (default 1023), " +
+        "on_poweroff, on_reboot, on_watchdog and on_crash (destroy, restart or preserve; " +
+        "xl's defaults: restart on reboot, destroy otherwise). Other keys are reported and " +
+        "ignored. Paths are relative to the current folder, as xl leaves them, not to the " +
+        "config's.\n\n" +
+        "A config xl would refuse is refused with xl's messages, every bad line at once, " +
+        "each as <file>:<line>: <what> (exit 2); so is one hvkit cannot carry out (an HVM " +
+        "or PVH domain, a kernel it cannot read or boot, memory the domain cannot have).\n\n" +
+        "Unlike xl, which exits 0 once the domain is built and detaches the console when " +
+        "the domain is restarted, the exit status is the domain's fate, as for `hvkit run`, " +
+        "and a restarted domain's console goes on to stdout until a shutdown without a " +
+        "restart or the instruction budget ends the run.\n\n" +
+        `Only regular files are read: a config of at most ${mib(XL_CONFIG_FILE)}, a kernel ` +
+        `and a ramdisk of at most ${mib(IMAGE_FILE)} each, console input of at most ` +
+        `${mib(CONSOLE_INPUT_FILE)}.`,
+    )
+    .argument("<config>", "xl config file")
+    .argument(
+      "[settings...]",
+      "key=value settings appended to the config, as xl create takes them (they override the " +
+        "file's: memory=128 'extra=\"quiet\"')",
+    )
+    .option(
+      "--arch <arch>",
+      `arch to run (${archNames}; default: the one whose ELF machine the kernel has)`,
+    )
+    .option("-c", "accepted for xl's sake: the console is always attached")
+    .option(
+      "--console-input <text>",
+      "text typed at the domain's console (queued before it starts)",
+    )
+    .option(
+      "--console-input-file <path>",
+      "a file (- for stdin) read whole and typed at the domain's console",
+    )
+    .addOption(budgetOption())
+    .addOption(traceOption())
+    .addOption(pluginOption())
+    .addHelpText(
+      "after",
+      `\nExample config (guest.cfg):\n` +
+        `  # a PV guest with two vCPUs\n` +
+        `  name = "guest"\n` +
+        `  type = "pv"\n` +
+        `  kernel = "guest.elf"       # from the current folder\n` +
+        `  ramdisk = "initrd.img"\n` +
+        `  extra = "console=hvc0"\n` +
+        `  memory = 64                # MiB\n` +
+        `  maxmem = 128\n` +
+        `  vcpus = 2\n` +
+        `  on_crash = "preserve"      # leave a crashed domain for inspection\n\n` +
+        `A bad config, and what hvkit says:\n` +
+        `  memory = 64M\n` +
+        `  hvkit: guest.cfg:1: config parsing error near \`M': lexical error (a number has no unit suffix)\n\n` +
+        `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
+        `  $ ${COMMAND_NAME} create guest.cfg memory=128 'extra="console=hvc0 quiet"'\n` +
+        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
+        `${EXIT_STATUS_HELP}\n`,
+    )
+    .action((config: string, settings: string[], opts: CreateCommandOptions) =>
+      setStatus(createCommand(io, root, arches, config, settings, opts)),
     );
 
   program
@@ -209,12 +304,7 @@ function buildProgram(
       "--xtf <dir>",
       "run the Xen Test Framework images (test-pv64-* and other known environments) built in <dir>",
     )
-    .option(
-      "--plugin <package>",
-      "load an hvkit plugin package outside the ones found (a folder, or an installed package\n" +
-        "name); repeatable",
-      collectPlugin,
-    )
+    .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} conformance --arch x86_64 --html report.html\n` +
@@ -345,8 +435,9 @@ export async function runCli(
     return status;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
-    if (e instanceof UsageError || e instanceof PluginError) {
-      io.stderr.write(`${COMMAND_NAME}: ${e.message}\n`);
+    if (e instanceof UsageError || e instanceof PluginError || e instanceof XlConfigError) {
+      // One problem a line (a config's every bad line), each with the prefix.
+      for (const line of e.message.split("\n")) io.stderr.write(`${COMMAND_NAME}: ${line}\n`);
       return ExitStatus.USAGE;
     }
     io.stderr.write(

@@ -51,6 +51,7 @@ import {
 import {
   startGuest,
   type BootRole,
+  type DomUConfigOption,
   type GuestRun,
   type GuestRunOptions,
   type GuestSession,
@@ -83,7 +84,7 @@ export interface AgentReply {
 
 /** Options of {@link Agent.boot}. */
 export interface AgentBootOptions extends Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "vcpus" | "consoleInput">
+  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "vcpus" | "consoleInput" | DomUConfigOption>
 > {
   /** How the agent's domain is built: the initial domain, or a domU under the built-in dom0. */
   readonly role?: BootRole;
@@ -176,14 +177,12 @@ export class Agent implements AgentIo, KernelService {
     this.spec = arch.guestAgent();
     this.model = arch.dataModel;
     this.mailbox = AGENT_MAILBOX.layout(arch.dataModel);
+    const { role, requestBudget: _, ...boot } = options;
     this.session = startGuest(container, {
       arch,
       image: this.spec.image,
-      role: options.role ?? "dom0",
-      ...(options.cmdline !== undefined ? { cmdline: options.cmdline } : {}),
-      ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
-      ...(options.vcpus !== undefined ? { vcpus: options.vcpus } : {}),
-      ...(options.consoleInput !== undefined ? { consoleInput: options.consoleInput } : {}),
+      role: role ?? "dom0",
+      ...boot,
     });
     this.pageSize = this.session.machine.memory.pageSize;
     this.session.domain.kernelService = this;

@@ -20,7 +20,7 @@ import type { DependencyContainer } from "tsyringe";
 import type { ArchPlugin, GuestMode } from "@hvkit/core";
 import type { XtfResult } from "./result.js";
 import type { Agent, AgentBootOptions } from "./agent.js";
-import type { GuestRun, GuestRunOptions } from "@hvkit/runner";
+import type { DomUConfigOption, GuestRun, GuestRunOptions } from "@hvkit/runner";
 
 /**
  * The role a guest plays in a cell: `dom0` the initial, privileged domain (SIF_INITDOMAIN;
@@ -110,10 +110,22 @@ export interface CellContext {
 
 /**
  * Options of {@link CellContext.boot}; the rest of a boot (arch, mode, role) comes from
- * the cell. `consoleInput` applies in `domU` cells only (a dom0's console_io has no input).
+ * the cell. `consoleInput` and what the toolstack is told about the domain (`name`,
+ * `domainMemoryMiB`, `domainMaxMemoryMiB`, `onlineVcpus`, `maxEventChannels`,
+ * `onShutdown`: an xl config's settings) apply in `domU` cells only: a dom0's console_io
+ * has no input, and dom0 is built by the hypervisor, not by xl.
  */
 export type CellBootOptions = Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "maxInstructions" | "vcpus" | "consoleInput">
+  Pick<
+    GuestRunOptions,
+    | "cmdline"
+    | "memoryMiB"
+    | "maxInstructions"
+    | "vcpus"
+    | "consoleInput"
+    | DomUConfigOption
+    | "onShutdown"
+  >
 >;
 
 /**

@@ -23,7 +23,10 @@ function tree(): string {
     "a/b/c/test-pv64-too-deep",
   ]) {
     mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), "x");
+    writeFileSync(
+      join(dir, p),
+      p.endsWith(".cfg") ? 'name="test-pv64-example"\nkernel="k"\n' : "x",
+    );
   }
   return dir;
 }
@@ -39,6 +42,7 @@ function fakeCell(run: Partial<GuestRun>): CellContext {
       instructions: 1000,
       console: "",
       hypervisorMessages: [],
+      domid: 1,
       shutdownReason: ShutdownReason.Poweroff,
       shutdownCode: null,
       ...run,
@@ -71,20 +75,28 @@ describe("XTF images", () => {
     expect(tests.find((t) => t.name === "pv32pae-top")!.requires.arches).toEqual(["x86"]);
   });
 
-  it("runs a test with variations once per variation, with its config's cmdline and vcpus", async () => {
+  /** An xl config as XTF's build writes one (name, vcpus, type, memory, kernel, extras). */
+  const xtfCfg = (name: string, extra: string) =>
+    `name="${name}"\n\nvcpus=1 \n\ntype="pv"\nloader="generic" # Legacy for before Xen 4.10\n\n` +
+    `memory=128\nkernel="/usr/libexec/xtf/tests/x/${name}"\n\n# Test Variation Configuration:\n${extra}\n`;
+
+  it("runs a test with variations once per variation, each as its xl config says", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
     mkdirSync(join(dir, "pv-iopl"));
     writeFileSync(join(dir, "pv-iopl/test-pv64-pv-iopl"), "x");
     writeFileSync(
       join(dir, "pv-iopl/test-pv64-pv-iopl~hypercall.cfg"),
-      'vcpus=1\ncmdline="hypercall"\n',
+      xtfCfg("test-pv64-pv-iopl~hypercall", 'cmdline="hypercall"'),
     );
     writeFileSync(
       join(dir, "pv-iopl/test-pv64-pv-iopl~vmassist.cfg"),
-      'vcpus=2\ncmdline="vmassist"\n',
+      xtfCfg(
+        "test-pv64-pv-iopl~vmassist",
+        'cmdline="vmassist"\nvcpus=2\nmaxmem=256\non_crash="preserve"\nmax_event_channels=4096',
+      ),
     );
     const images = findXtfImages(dir);
-    expect(images.map((i) => [i.name, i.cmdline])).toEqual([
+    expect(images.map((i) => [i.name, i.config?.cmdline])).toEqual([
       ["pv-iopl~hypercall", "hypercall"],
       ["pv-iopl~vmassist", "vmassist"],
     ]);
@@ -95,15 +107,71 @@ describe("XTF images", () => {
       await test.run({
         ...cell,
         boot: (image, opts) => {
-          seen.push([test.name, opts?.cmdline, opts?.vcpus]);
+          const { maxInstructions: _, ...rest } = opts ?? {};
+          seen.push([test.name, rest]);
           return boot(image, opts);
         },
       });
     }
+    const actions = {
+      poweroff: "destroy",
+      reboot: "restart",
+      watchdog: "destroy",
+      crash: "destroy",
+    };
     expect(seen).toEqual([
-      ["pv64-pv-iopl~hypercall", "hypercall", 1],
-      ["pv64-pv-iopl~vmassist", "vmassist", 2],
+      [
+        "pv64-pv-iopl~hypercall",
+        {
+          name: "test-pv64-pv-iopl~hypercall",
+          cmdline: "hypercall",
+          vcpus: 1,
+          onlineVcpus: 1,
+          domainMemoryMiB: 128,
+          domainMaxMemoryMiB: 128,
+          maxEventChannels: 1023,
+          onShutdown: actions,
+        },
+      ],
+      [
+        "pv64-pv-iopl~vmassist",
+        {
+          name: "test-pv64-pv-iopl~vmassist",
+          cmdline: "vmassist",
+          vcpus: 2,
+          onlineVcpus: 2,
+          domainMemoryMiB: 128,
+          domainMaxMemoryMiB: 256,
+          maxEventChannels: 4096,
+          onShutdown: { ...actions, crash: "preserve" },
+        },
+      ],
     ]);
+  });
+
+  it("makes a test whose xl config xl would refuse an ERROR with xl's messages in its log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hvkit-xtf-"));
+    writeFileSync(join(dir, "test-pv64-bad"), "x");
+    writeFileSync(join(dir, "test-pv64-bad.cfg"), 'name="test-pv64-bad"\nvcpus=-1\n');
+    const [image] = findXtfImages(dir);
+    const cfg = join(dir, "test-pv64-bad.cfg");
+    expect(image.config).toBeNull();
+    expect(image.configError).toBe(
+      `${cfg}:2: config parsing error near \`-1': lexical error\n${cfg}: warning: the config looks like it contains Python code, which xl no longer runs`,
+    );
+    const log: string[] = [];
+    let booted = false;
+    const outcome = await xtfTests([image])[0].run({
+      ...fakeCell({}),
+      boot: () => {
+        booted = true;
+        throw new Error("booted");
+      },
+      log: (line) => void log.push(line),
+    });
+    expect(outcome).toEqual({ result: "ERROR", message: `xl would refuse ${cfg}` });
+    expect(booted).toBe(false);
+    expect(log[0]).toBe(`${cfg}:2: config parsing error near \`-1': lexical error`);
   });
 
   it("reads images and xl configs only through the reader it is given", async () => {
@@ -114,11 +182,11 @@ describe("XTF images", () => {
     const read = (path: string, kind: "image" | "xl config") => {
       reads.push(`${kind} ${path.slice(dir.length + 1)}`);
       return new TextEncoder().encode(
-        kind === "image" ? "from reader" : 'cmdline="read"\nvcpus=3\n',
+        kind === "image" ? "from reader" : xtfCfg("test-pv64-example", 'cmdline="read"\nvcpus=3'),
       );
     };
     const images = findXtfImages(dir, read);
-    expect(images.map((i) => i.cmdline)).toEqual(["read"]);
+    expect(images.map((i) => i.config?.cmdline)).toEqual(["read"]);
     const booted: unknown[] = [];
     const cell = fakeCell({ console: "Test result: SUCCESS\n" });
     await xtfTests(images, read)[0].run({
@@ -129,11 +197,7 @@ describe("XTF images", () => {
       },
     });
     expect(booted).toEqual(["from reader", 3]);
-    expect(reads).toEqual([
-      "xl config test-pv64-example.cfg",
-      "image test-pv64-example",
-      "xl config test-pv64-example.cfg",
-    ]);
+    expect(reads).toEqual(["xl config test-pv64-example.cfg", "image test-pv64-example"]);
   });
 
   it.each([

@@ -8,12 +8,23 @@
  * `pv32pae` and `hvm*` one) is not dropped: the matrix lists its cells as UNSUPPORTED,
  * saying which arch and mode it needs.
  *
- * Roles: XTF's runner always starts an image as a domU (`xl create` of its `.cfg`), and an
- * image detects whether it is the initial domain (SIF_INITDOMAIN) and writes through
- * console_io or its PV console ring accordingly, so every image runs in both the `dom0`
- * and the `domU` cell of its environment (narrowed with `--role`). XTF's per-test
- * metadata (`info.json`: name, category, environments, variations) and the xl config
- * name no role, so there is no per-test hint to honour.
+ * xl configs: XTF's build writes an xl config beside each image (`<image>.cfg`), and
+ * xtf-runner starts every test with `xl create` of it. hvkit reads that config with the
+ * same parser and reading of the keys as `hvkit create` (`parseXlConfig`,
+ * `xlDomainConfig`), so a test runs with its config's vCPUs (`vcpus`, `maxvcpus`),
+ * command line, memory and `maxmem`, event channels (`max_event_channels`), name and
+ * shutdown actions. One exception: the image
+ * is always the file the config sits beside, not the config's `kernel`, which is where
+ * `make install` would put the image (XTF's `xtfdir`), a place a build tree need not have.
+ * A config xl would refuse makes its test an ERROR with xl's messages; an image without a
+ * config runs with libxl's defaults.
+ *
+ * Roles: XTF's runner always starts an image as a domU, and an image detects whether it
+ * is the initial domain (SIF_INITDOMAIN) and writes through console_io or its PV console
+ * ring accordingly, so every image runs in both the `dom0` and the `domU` cell of its
+ * environment (narrowed with `--role`). The domU cell is the one xtf-runner's run matches;
+ * in the dom0 cell the config's command line and vCPUs apply, the rest (what xl tells the
+ * toolstack) does not.
  *
  * Variations: a test with variations is built once and run once per variation, each from
  * its own xl config `test-<env>-<name>~<variation>.cfg`, whose `cmdline=` the image reads
@@ -26,7 +37,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { GuestMode } from "@hvkit/core";
 import { ShutdownReason } from "@hvkit/core";
-import type { ConformanceTest, GuestRole } from "./conformance-test.js";
+import { parseXlConfig, XlConfigError, xlDomainConfig, type XlDomainConfig } from "@hvkit/guests";
+import type { CellBootOptions, ConformanceTest, GuestRole } from "./conformance-test.js";
 import { parseXtfResult } from "./result.js";
 
 /** The guest-set name XTF images run under. */
@@ -68,8 +80,13 @@ export interface XtfImage {
   readonly path: string;
   /** The xl config it runs with: `<path>.cfg`, or `<path>~<variation>.cfg` for a variation. */
   readonly cfg: string;
-  /** The config's `cmdline=` (start_info.cmd_line), "" when it has none. */
-  readonly cmdline: string;
+  /**
+   * The domain its xl config describes, or null when there is no config (libxl's
+   * defaults then) or it cannot be used (see `configError`).
+   */
+  readonly config: XlDomainConfig | null;
+  /** Why the config cannot be used (xl's messages, one a line), or null. */
+  readonly configError: string | null;
 }
 
 const IMAGE_NAME = /^test-([a-z0-9]+)-([A-Za-z0-9_-]+)$/;
@@ -113,7 +130,7 @@ export function findXtfImages(dir: string, read: XtfFileReader = readWhole): Xtf
         const cfg = `${path}${v === "" ? "" : `~${v}`}.cfg`;
         const name = v === "" ? m[2] : `${m[2]}~${v}`;
         if (!found.has(key))
-          found.set(key, { env: m[1], name, path, cfg, cmdline: xtfCmdline(cfg, read) });
+          found.set(key, { env: m[1], name, path, cfg, ...xtfConfig(cfg, read) });
       }
     }
   };
@@ -129,28 +146,37 @@ export const XTF_ROLES: readonly GuestRole[] = ["dom0", "domU"];
 /** Instruction budget for one XTF image (XTF tests are short; a hang ends as an ERROR). */
 export const XTF_MAX_INSTRUCTIONS = 500_000_000;
 
-const latin1 = new TextDecoder("latin1");
-
-/** The text of an xl config, "" when there is none. */
-function readCfg(cfgPath: string, read: XtfFileReader): string {
-  return existsSync(cfgPath) ? latin1.decode(read(cfgPath, "xl config")) : "";
-}
-
-/** The `cmdline="..."` of an xl config (XTF writes a variation's name there), else "". */
-export function xtfCmdline(cfgPath: string, read: XtfFileReader = readWhole): string {
-  const m = /^\s*cmdline\s*=\s*"([^"]*)"\s*$/m.exec(readCfg(cfgPath, read));
-  return m ? m[1] : "";
-}
-
 /**
- * vCPUs an XTF image asks for: `vcpus=N` in the xl config beside it (`<image>.cfg`, as
- * XTF's build writes it, or a variation's `<image>~<variation>.cfg`), else 1.
+ * The domain the xl config `cfgPath` describes, read with `read` and parsed as
+ * `hvkit create` parses one; `config` null when the file does not exist.
  */
-export function xtfVcpus(cfgPath: string, read: XtfFileReader = readWhole): number {
-  const cfg = readCfg(cfgPath, read);
-  const m = /^\s*vcpus\s*=\s*(\d+)\s*$/m.exec(cfg);
-  const n = m ? Number(m[1]) : 1;
-  return n >= 1 && n <= 128 ? n : 1;
+export function xtfConfig(
+  cfgPath: string,
+  read: XtfFileReader = readWhole,
+): Pick<XtfImage, "config" | "configError"> {
+  if (!existsSync(cfgPath)) return { config: null, configError: null };
+  const text = new TextDecoder().decode(read(cfgPath, "xl config"));
+  try {
+    return { config: xlDomainConfig(parseXlConfig(text, cfgPath)), configError: null };
+  } catch (e) {
+    if (e instanceof XlConfigError) return { config: null, configError: e.message };
+    throw e;
+  }
+}
+
+/** The boot options of an image's xl config, as `hvkit create` passes them on. */
+function bootOptions(config: XlDomainConfig | null): CellBootOptions {
+  if (config === null) return {};
+  return {
+    name: config.name,
+    cmdline: config.cmdline,
+    vcpus: config.maxVcpus,
+    onlineVcpus: config.vcpus,
+    maxEventChannels: config.maxEventChannels,
+    domainMemoryMiB: config.memoryMiB,
+    domainMaxMemoryMiB: config.maxMemoryMiB,
+    onShutdown: config.onShutdown,
+  };
 }
 
 /** Makes one conformance test per image; its image and xl config are read with `read`. */
@@ -160,10 +186,11 @@ export function xtfTests(
 ): ConformanceTest[] {
   return images.map((image): ConformanceTest => {
     const env = XTF_ENVIRONMENTS[image.env];
+    const cmdline = image.config?.cmdline ?? "";
     return {
       area: "xtf",
       name: `${image.env}-${image.name}`,
-      description: `XTF test-${image.env}-${image.name} (environment ${image.env}: ${env.guest}, arch ${env.arch} mode ${env.mode})${image.cmdline === "" ? "" : ` with cmdline "${image.cmdline}"`} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
+      description: `XTF test-${image.env}-${image.name} (environment ${image.env}: ${env.guest}, arch ${env.arch} mode ${env.mode})${cmdline === "" ? "" : ` with cmdline "${cmdline}"`} prints "Test result: SUCCESS" (or SKIP) as under real Xen`,
       requires: {
         arches: [env.arch],
         modes: [env.mode],
@@ -171,10 +198,14 @@ export function xtfTests(
         roles: XTF_ROLES,
       },
       run(ctx) {
+        if (image.configError !== null) {
+          for (const line of image.configError.split("\n")) ctx.log(line);
+          return { result: "ERROR", message: `xl would refuse ${image.cfg}` };
+        }
+        for (const line of image.config?.warnings ?? []) ctx.log(line);
         const run = ctx.boot(read(image.path, "image"), {
           maxInstructions: XTF_MAX_INSTRUCTIONS,
-          vcpus: xtfVcpus(image.cfg, read),
-          cmdline: image.cmdline,
+          ...bootOptions(image.config),
         });
         for (const line of run.console.split("\n").slice(-8)) if (line !== "") ctx.log(line);
         for (const line of run.hypervisorMessages.slice(-8)) ctx.log(`(hvkit) ${line}`);

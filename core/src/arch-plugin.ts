@@ -204,6 +204,16 @@ export interface DomainBuildRequest<A extends ArchTypes = ArchTypes> {
   readonly storeEvtchn?: number;
   /** See {@link DomainBuildRequest.storeEvtchn}: the console's port. */
   readonly consoleEvtchn?: number;
+  /**
+   * The initial ramdisk (the first boot module: xl's `ramdisk`, or the module Xen is given
+   * for dom0), absent for none. The builder loads it into the domain and describes it in
+   * start_info (`mod_start`, `mod_len`, SIF_MOD_START_PFN), as Xen's dom0 builder and
+   * libxc's do: in the initial mapping right after the kernel, or, for a kernel that
+   * declares XEN_ELFNOTE_MOD_START_PFN, unmapped and given by frame number. For a domU
+   * the bytes are already as libxc loads them (`libxcRamdisk`: a gzip file inflated) and
+   * `mod_len` is a whole number of pages, as libxc's segment is; dom0's is its exact size.
+   */
+  readonly ramdisk?: Uint8Array;
 }
 
 /**

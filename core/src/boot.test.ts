@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { bootDomU, bootInitialDomain } from "./boot.js";
+import { gzipSync } from "node:zlib";
+import { bootDomU, bootInitialDomain, libxcRamdisk } from "./boot.js";
 import { DomainState } from "./domain.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
-import { PortState } from "./event-channel.js";
+import { MAX_EVTCHN_PORT_UNLIMITED, PortState } from "./event-channel.js";
 import { fakeMachine } from "./testing/fake-machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -147,6 +148,24 @@ describe("bootDomU", () => {
     expect(bootDomU(small.machine, tinyElf()).domain.maxPages).toBe(1024 - 64);
   });
 
+  it("caps its event-channel ports at libxl's 1023, or the max_evtchn_port given, before the store and console ports", () => {
+    const { machine } = fakeMachine();
+    bootInitialDomain(machine, tinyElf());
+    expect(machine.domains.get(0)!.eventChannels.maxPort).toBe(MAX_EVTCHN_PORT_UNLIMITED);
+    expect(bootDomU(machine, tinyElf()).domain.eventChannels.maxPort).toBe(1023);
+    expect(bootDomU(machine, tinyElf(), { maxEvtchnPort: 4096 }).domain.eventChannels.maxPort).toBe(
+      4096,
+    );
+    expect(
+      bootDomU(machine, tinyElf(), { maxEvtchnPort: 2 ** 32 - 1 }).domain.eventChannels.maxPort,
+    ).toBe(MAX_EVTCHN_PORT_UNLIMITED);
+    // With max_evtchn_port 1 the console port (2) cannot be had: the build fails, as
+    // libxl__build_pre's second xc_evtchn_alloc_unbound would.
+    expect(() => bootDomU(machine, tinyElf(), { maxEvtchnPort: 1 })).toThrow(
+      /cannot allocate the store and console ports/,
+    );
+  });
+
   it("a builder error destroys the half-built domU, its ports with it", () => {
     const { machine } = fakeMachine({
       build: ({ initial }) => {
@@ -160,5 +179,32 @@ describe("bootDomU", () => {
     expect(dom0.state).toBe(DomainState.Running);
     expect(() => bootDomU(machine, new Uint8Array(4))).toThrow(ImageError);
     expect([...machine.domains.keys()]).toEqual([0]);
+  });
+});
+
+describe("libxcRamdisk", () => {
+  it("inflates gzip into max(size + 16, file size) bytes, zero past the data", () => {
+    const data = new TextEncoder().encode("070701 cpio ".repeat(100));
+    const out = libxcRamdisk(new Uint8Array(gzipSync(data)));
+    expect(out.length).toBe(data.length + 16);
+    expect(out.subarray(0, data.length)).toEqual(data);
+    expect(out.subarray(data.length).every((b) => b === 0)).toBe(true);
+    // Incompressible data: the file is longer than size + 16.
+    const noise = Uint8Array.from({ length: 64 }, (_, i) => (i * 197 + 89) & 0xff);
+    const gz = new Uint8Array(gzipSync(noise));
+    expect(gz.length).toBeGreaterThan(noise.length + 16);
+    expect(libxcRamdisk(gz).length).toBe(gz.length);
+  });
+
+  it("hands over as it is what is not gzip, too short, claims more than 1 GiB, or does not inflate", () => {
+    const plain = new TextEncoder().encode("070701 not compressed");
+    expect(libxcRamdisk(plain)).toBe(plain);
+    const short = Uint8Array.of(0x1f, 0x8b, 0, 0, 0);
+    expect(libxcRamdisk(short)).toBe(short);
+    const insane = new Uint8Array(gzipSync(plain));
+    insane.set([0xff, 0xff, 0xff, 0x7f], insane.length - 4);
+    expect(libxcRamdisk(insane)).toBe(insane);
+    const broken = Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 10, 0, 0, 0);
+    expect(libxcRamdisk(broken)).toBe(broken);
   });
 });

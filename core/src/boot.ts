@@ -13,7 +13,8 @@ import type { ArchTypes, DomainBuildResult, GuestMode } from "./arch-plugin.js";
 import type { Domain } from "./domain.js";
 import { parseElf, type ElfImage } from "./elf.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
-import { evtchnAllocUnbound } from "./event-channel.js";
+import { gunzipSync } from "node:zlib";
+import { evtchnAllocUnbound, MAX_EVTCHN_PORT_UNLIMITED } from "./event-channel.js";
 import type { Machine } from "./machine.js";
 import { VcpuState } from "./vcpu.js";
 
@@ -30,6 +31,11 @@ export interface BootOptions {
    * it does not keep for itself). The builder decides how many it allocates.
    */
   readonly maxPages?: number;
+  /**
+   * The initial ramdisk's file (default none). A domU's is loaded as libxc loads it
+   * ({@link libxcRamdisk}); the initial domain's as it is.
+   */
+  readonly ramdisk?: Uint8Array;
 }
 
 /** How to boot a domU ({@link bootDomU}). */
@@ -43,6 +49,14 @@ export interface DomUBootOptions extends BootOptions {
   readonly storeDomid?: number;
   /** The domain running the console back end, allowed to bind the console port (default 0). */
   readonly consoleDomid?: number;
+  /**
+   * The highest event-channel port the domain may allocate: the `max_evtchn_port` libxl
+   * gives XEN_DOMCTL_createdomain (its `event_channels`, xl's `max_event_channels`;
+   * default {@link LIBXL_DEFAULT_EVENT_CHANNELS}), capped at INT_MAX as `evtchn_init`
+   * does. Set before the store and console ports are allocated, as Xen has it from the
+   * domain's creation.
+   */
+  readonly maxEvtchnPort?: number;
 }
 
 /** What {@link bootDomU} made: the domain and what its toolstack hands to the back ends. */
@@ -63,6 +77,39 @@ export interface DomUBoot<A extends ArchTypes = ArchTypes> {
 const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 
 /**
+ * libxl's `event_channels` when a config names none (or 0): 1023, which it passes as the
+ * domain's `max_evtchn_port` (libxl_create.c `libxl__domain_build_info_setdefault`).
+ */
+export const LIBXL_DEFAULT_EVENT_CHANNELS = 1023;
+
+/** libxc's bound on a decompressed module (XC_DOM_DECOMPRESS_MAX, xenguest.h): 1 GiB. */
+const XC_DOM_DECOMPRESS_MAX = 1024 * 1024 * 1024;
+
+/**
+ * A domU's ramdisk as libxc loads it (xg_dom_core.c `xc_dom_build_module` with
+ * `xc_dom_check_gzip`): a file that starts with gzip's magic 1f 8b, is at least 6 bytes
+ * long and whose last four bytes (the little-endian uncompressed size) say at most
+ * `XC_DOM_DECOMPRESS_MAX` (1 GiB) is inflated into a segment of max(size + 16, file size)
+ * bytes, zero past the data; any other file, or one that does not inflate, is loaded as
+ * it is.
+ */
+export function libxcRamdisk(file: Uint8Array): Uint8Array {
+  if (file.length < 6 || file[0] !== 0x1f || file[1] !== 0x8b) return file;
+  const end = file.length - 4;
+  const size = (file[end] | (file[end + 1] << 8) | (file[end + 2] << 16)) + file[end + 3] * 2 ** 24;
+  if (size > XC_DOM_DECOMPRESS_MAX) return file;
+  let data: Uint8Array;
+  try {
+    data = gunzipSync(file, { maxOutputLength: size + 16 });
+  } catch {
+    return file;
+  }
+  const segment = new Uint8Array(Math.max(size + 16, file.length));
+  segment.set(data.subarray(0, segment.length));
+  return segment;
+}
+
+/**
  * Parses `image` (unless it already is an {@link ElfImage}), creates domain 0 (privileged),
  * lets the arch build it (`ArchPlugin.buildDomain` with `initial: true`) and makes vCPU 0
  * runnable. Image problems surface as the loader's or builder's `ImageError` (too little
@@ -78,7 +125,8 @@ export function bootInitialDomain<A extends ArchTypes>(
 
 /**
  * Builds and starts a domU from `image` as the toolstack does: parses the image (unless
- * parsed), creates an unprivileged domain with the next free id, allocates its store port
+ * parsed), creates an unprivileged domain with the next free id, caps its event-channel
+ * ports at `maxEvtchnPort` (libxl's default 1023), allocates its store port
  * (remote `storeDomid`) and then its console port (remote `consoleDomid`) with
  * {@link evtchnAllocUnbound}, lets the arch build it with `initial: false` (start_info
  * flags without SIF_PRIVILEGED / SIF_INITDOMAIN; store and console frames and ports
@@ -92,7 +140,13 @@ export function bootDomU<A extends ArchTypes>(
   image: Uint8Array | ElfImage,
   options: DomUBootOptions = {},
 ): DomUBoot<A> {
-  return bootDomain(machine, image, options, false, (domain) => {
+  const ramdisk = options.ramdisk && libxcRamdisk(options.ramdisk);
+  const request = ramdisk === undefined ? options : { ...options, ramdisk };
+  return bootDomain(machine, image, request, false, (domain) => {
+    domain.eventChannels.maxPort = Math.min(
+      options.maxEvtchnPort ?? LIBXL_DEFAULT_EVENT_CHANNELS,
+      MAX_EVTCHN_PORT_UNLIMITED,
+    );
     const store = evtchnAllocUnbound(machine, domain, options.storeDomid ?? 0);
     const console = evtchnAllocUnbound(machine, domain, options.consoleDomid ?? 0);
     if (store < 0 || console < 0) {
@@ -144,6 +198,7 @@ function bootDomain<A extends ArchTypes>(
       mode,
       initial,
       ...ports,
+      ...(options.ramdisk !== undefined ? { ramdisk: options.ramdisk } : {}),
     });
   } catch (err) {
     machine.destroyDomain(domain);

@@ -145,6 +145,26 @@ describe("createMachine", () => {
 });
 
 describe("domains and frames", () => {
+  it("gives ids in order past destroyed ones, wrapping from DOMID_FIRST_RESERVED to 1 as Xen's rover", () => {
+    const { machine } = fakeMachine({}, { memoryMiB: 1 });
+    machine.createDomain({ privileged: true, mode: "pv", vcpus: 1 });
+    const made = (): number => machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 }).id;
+    machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, id: 0x7fef });
+    let last = made();
+    expect(last).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const d = machine.domains.get(last)!;
+      machine.destroyDomain(d);
+      last = made();
+    }
+    expect(last).toBe(4);
+    // Fill 5 .. 0x7fee: the next ones wrap past 0x7fef (taken) and 0 (dom0) to 1, 2 and 3,
+    // destroyed above; then none is left.
+    for (let id = 5; id < 0x7fef; id++) made();
+    expect([made(), made(), made()]).toEqual([1, 2, 3]);
+    expect(made).toThrow(/every domain id is taken/);
+  });
+
   it("creates domains with ids in order, vCPUs through the arch, all down", () => {
     const { machine } = fakeMachine();
     const d0 = machine.createDomain({ privileged: true, mode: "pv", vcpus: 2 });

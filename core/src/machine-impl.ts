@@ -247,8 +247,15 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     const { privileged, mode, vcpus, archConfig } = options;
     let id = options.id;
     if (id === undefined) {
-      while (this.domainMap.has(this.nextDomainId)) this.nextDomainId++;
-      id = this.nextDomainId++;
+      // The next free id, wrapping from DOMID_FIRST_RESERVED back to 1 as Xen's
+      // createdomain `rover` does (a toolstack restarting a domain over and over).
+      const start = this.nextDomainId;
+      while (this.domainMap.has(this.nextDomainId)) {
+        this.nextDomainId = this.nextDomainId + 1 >= DomId.SELF ? 1 : this.nextDomainId + 1;
+        if (this.nextDomainId === start) throw new MachineConfigError("every domain id is taken");
+      }
+      id = this.nextDomainId;
+      this.nextDomainId = id + 1 >= DomId.SELF ? 1 : id + 1;
     }
     if (!Number.isInteger(id) || id < 0 || id >= DomId.SELF) {
       throw new MachineConfigError(`domain id ${id} is not an ordinary domain id (0 to 0x7fef)`);

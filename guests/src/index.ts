@@ -15,3 +15,5 @@ export * from "./xenbus/ring.js";
 export * from "./xenstore/service.js";
 export * from "./console/daemon.js";
 export * from "./dom0/builtin-dom0.js";
+export * from "./xl/config-file.js";
+export * from "./xl/domain-config.js";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { DependencyContainer } from "tsyringe";
-import { BuiltinDom0 } from "@hvkit/guests";
+import { BuiltinDom0, LIBXL_MAXMEM_CONSTANT_KIB, type ShutdownActions } from "@hvkit/guests";
 import {
   bootInitialDomain,
   createMachine,
@@ -39,9 +39,17 @@ export interface GuestRunOptions {
   readonly image: Uint8Array;
   /** Kernel command line. */
   readonly cmdline?: string;
-  /** Machine memory in MiB (default {@link DEFAULT_MEMORY_MIB}). */
+  /**
+   * The initial ramdisk's file (xl's `ramdisk`; for dom0, the module Xen is given), or
+   * absent. A domU's is loaded as libxc loads it (a gzip file inflated).
+   */
+  readonly ramdisk?: Uint8Array;
+  /**
+   * Machine memory in MiB (default {@link DEFAULT_MEMORY_MIB}, or for a domU given
+   * `domainMemoryMiB`, {@link machineMemoryForDomU} of it).
+   */
   readonly memoryMiB?: number;
-  /** vCPUs of the initial domain (default 1; only vCPU 0 starts, the guest brings up the rest). */
+  /** vCPUs of the domain (default 1; only vCPU 0 starts, the guest brings up the rest). */
   readonly vcpus?: number;
   /** Instruction budget for the whole run (default {@link DEFAULT_MAX_INSTRUCTIONS}). */
   readonly maxInstructions?: number;
@@ -60,7 +68,36 @@ export interface GuestRunOptions {
   readonly consoleInput?: Uint8Array;
   /** Role `domU`: the domain's name in xenstore (default `domU-1`). */
   readonly name?: string;
+  /**
+   * Role `domU`: the memory the domain is built with, MiB (xl's `memory`, libxl's
+   * `target_memkb`; default libxl's 32 MiB, less on a machine too small for that).
+   */
+  readonly domainMemoryMiB?: number;
+  /** Role `domU`: its `memory/static-max`, MiB (xl's `maxmem`; default `domainMemoryMiB`). */
+  readonly domainMaxMemoryMiB?: number;
+  /** Role `domU`: vCPUs online at boot (xl's `vcpus` below `maxvcpus`; default `vcpus`). */
+  readonly onlineVcpus?: number;
+  /**
+   * Role `domU`: its highest event-channel port (xl's `max_event_channels`; default
+   * libxl's 1023).
+   */
+  readonly maxEventChannels?: number;
+  /**
+   * Role `domU`: what the toolstack does when the domain shuts down (xl's `on_poweroff`,
+   * `on_reboot`, `on_watchdog`, `on_crash`). Default none: the run ends when the domain
+   * shuts down, whatever the reason. A `restart` builds the same image again as a new
+   * domain, whose console goes on to the same output.
+   */
+  readonly onShutdown?: ShutdownActions;
 }
+
+/**
+ * The {@link GuestRunOptions} that say what xl's toolstack is told about a domU (an xl
+ * config's `name`, `memory`, `maxmem`, `vcpus` below `maxvcpus`, `max_event_channels`);
+ * a dom0 boot ignores them.
+ */
+export type DomUConfigOption =
+  "name" | "domainMemoryMiB" | "domainMaxMemoryMiB" | "onlineVcpus" | "maxEventChannels";
 
 /** What happened in a run. */
 export interface GuestRun {
@@ -72,6 +109,8 @@ export interface GuestRun {
   readonly console: string;
   /** Hypervisor messages, one line each. */
   readonly hypervisorMessages: readonly string[];
+  /** The booted domain's id (for a domU restarted, the last one's). */
+  readonly domid: number;
   /** The booted domain's shutdown reason, or null if it did not shut down. */
   readonly shutdownReason: ShutdownReason | null;
   /** The code given with SCHEDOP_shutdown_code, if any. */
@@ -83,6 +122,17 @@ export const DEFAULT_MEMORY_MIB = 64;
 /** Default instruction budget. */
 export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
+/**
+ * The machine memory (MiB) a domU of `domainMiB` is given when no machine size is asked
+ * for: the domain's memory, libxl's {@link LIBXL_MAXMEM_CONSTANT_KIB} on top, and room for
+ * the hypervisor's own frames (the M2P table, shared_info, grant tables): a sixty-fourth
+ * more and at least 4 MiB; never less than {@link DEFAULT_MEMORY_MIB}.
+ */
+export function machineMemoryForDomU(domainMiB: number): number {
+  const slack = Math.ceil(LIBXL_MAXMEM_CONSTANT_KIB / 1024);
+  return Math.max(DEFAULT_MEMORY_MIB, domainMiB + slack + Math.max(4, Math.ceil(domainMiB / 64)));
+}
+
 const latin1 = new TextDecoder("latin1");
 
 /**
@@ -92,7 +142,7 @@ const latin1 = new TextDecoder("latin1");
 export interface GuestSession {
   /** The machine. */
   readonly machine: HvMachine;
-  /** The domain the image became (dom0, or the domU). */
+  /** The domain the image became (dom0, or the domU; once restarted, the last one built). */
   readonly domain: Domain;
   /** The built-in dom0, in role `domU`; null in role `dom0`. */
   readonly dom0: BuiltinDom0 | null;
@@ -124,32 +174,54 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
       options.onHypervisorMessage?.(line);
     },
   };
+  const domU = options.role === "domU";
   const machine = createMachine(container, {
     arch: options.arch,
-    memoryMiB: options.memoryMiB ?? DEFAULT_MEMORY_MIB,
+    memoryMiB:
+      options.memoryMiB ??
+      (domU && options.domainMemoryMiB !== undefined
+        ? machineMemoryForDomU(options.domainMemoryMiB)
+        : DEFAULT_MEMORY_MIB),
     console: sink,
   });
   const boot = {
     cmdline: options.cmdline ?? "",
     mode: options.mode ?? options.arch.modes[0],
     vcpus: options.vcpus ?? 1,
+    ...(options.ramdisk !== undefined ? { ramdisk: options.ramdisk } : {}),
   };
-  let guest: Domain;
+  let first: Domain;
   let dom0: BuiltinDom0 | null = null;
-  if (options.role === "domU") {
+  if (domU) {
     dom0 = new BuiltinDom0(machine);
-    guest = dom0.launch(options.image, {
+    const kib = (mib: number) => mib * 1024;
+    first = dom0.launch(options.image, {
       ...boot,
       ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.domainMemoryMiB !== undefined
+        ? { maxPages: (kib(options.domainMemoryMiB) * 1024) / machine.memory.pageSize }
+        : {}),
+      ...(options.domainMaxMemoryMiB !== undefined
+        ? { maxMemoryKiB: kib(options.domainMaxMemoryMiB) }
+        : {}),
+      ...(options.onlineVcpus !== undefined ? { onlineVcpus: options.onlineVcpus } : {}),
+      ...(options.maxEventChannels !== undefined
+        ? { maxEvtchnPort: options.maxEventChannels }
+        : {}),
+      ...(options.onShutdown !== undefined ? { onShutdown: options.onShutdown } : {}),
     }).domain;
-    if (options.consoleInput !== undefined) dom0.consoles.input(guest.id, options.consoleInput);
+    if (options.consoleInput !== undefined) dom0.consoles.input(first.id, options.consoleInput);
   } else {
-    guest = bootInitialDomain(machine, options.image, boot);
+    first = bootInitialDomain(machine, options.image, boot);
   }
+  const launched = dom0?.launched;
+  const current = (): Domain => launched?.at(-1)?.domain ?? first;
   let instructions = 0;
   return {
     machine,
-    domain: guest,
+    get domain() {
+      return current();
+    },
     dom0,
     run(maxInstructions) {
       const outcome = machine.run({ maxInstructions });
@@ -162,8 +234,9 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
         instructions,
         console: chunks.join(""),
         hypervisorMessages: messages,
-        shutdownReason: guest.shutdownReason,
-        shutdownCode: guest.shutdownCode,
+        domid: current().id,
+        shutdownReason: current().shutdownReason,
+        shutdownCode: current().shutdownCode,
       };
     },
   };

@@ -359,7 +359,7 @@ describe("hvkit run with too little memory for the image", () => {
     const domU = await runWith(hungryArch(10_000), "--role", "domu");
     expect(domU.status).toBe(2);
     expect(domU.stderr).toMatch(
-      /needs 10000 pages, has 8192; a larger --memory does not give the domain more \(a domU gets libxl's default of 32 MiB at most\)\n$/,
+      /needs 10000 pages, has 8192; a larger --memory does not give the domain more \(a domU gets libxl's default of 32 MiB at most; `hvkit create` builds one with its config's memory\)\n$/,
     );
     const huge = await runWith(hungryArch(70_000), "--memory", "64");
     expect(huge.status).toBe(2);

@@ -19,6 +19,7 @@ import {
   startGuest,
   DEFAULT_MAX_INSTRUCTIONS,
   DEFAULT_MEMORY_MIB,
+  type GuestRun,
   type GuestRunOptions,
 } from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
@@ -111,15 +112,33 @@ export function runCommand(
           memoryAdvice(root, request, e),
       );
     }
-    if (e instanceof ArchHookMissingError) {
-      throw new UsageError(
-        `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
-      );
-    }
-    // A machine config hvkit cannot build (e.g. too much memory) is the user's to fix.
-    if (e instanceof HvkitError) throw new UsageError(e.message);
-    throw e;
+    throw bootFailure(e);
   }
+  return runExitStatus(err, run, budget);
+}
+
+/**
+ * What a failed boot becomes once the command has said what it knows (its image, its
+ * memory): an arch port whose hooks are stubs, or any other {@link HvkitError} (a machine
+ * hvkit cannot build, e.g. too much memory), is the user's to fix, a {@link UsageError};
+ * anything else is returned as it is, an hvkit bug.
+ */
+export function bootFailure(e: unknown): unknown {
+  if (e instanceof ArchHookMissingError) {
+    return new UsageError(
+      `arch ${e.arch} cannot boot images yet: its hook ${e.hook} is not implemented (the port is a stub)`,
+    );
+  }
+  if (e instanceof HvkitError) return new UsageError(e.message);
+  return e;
+}
+
+/**
+ * The exit status of a finished run (`hvkit run` and `hvkit create`): 124 when the budget
+ * ran out, 3 for a deadlock, else the booted domain's shutdown reason. Says on `err` how
+ * the run ended unless the guest powered off.
+ */
+export function runExitStatus(err: (line: string) => void, run: GuestRun, budget: number): number {
   if (run.end === "budget-exhausted") {
     err(`(hvkit) instruction budget of ${budget} ran out (raise it with --max-instructions)`);
     return ExitStatus.BUDGET_EXHAUSTED;
@@ -135,8 +154,9 @@ export function runCommand(
   if (status !== ExitStatus.OK) {
     const code =
       run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
-    const domid = role === "domU" ? 1 : 0;
-    err(`(hvkit) domain ${domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`);
+    err(
+      `(hvkit) domain ${run.domid} shut down: ${shutdownReasonName(reason)}${code} (exit ${status})`,
+    );
   }
   return status;
 }
@@ -178,7 +198,9 @@ function memoryAdvice(
     if (r === false) return `it needs more than --memory ${low}`;
     if (r === lowMessage) {
       const domU =
-        request.role === "domU" ? " (a domU gets libxl's default of 32 MiB at most)" : "";
+        request.role === "domU"
+          ? " (a domU gets libxl's default of 32 MiB at most; `hvkit create` builds one with its config's memory)"
+          : "";
       return `a larger --memory does not give the domain more${domU}`;
     }
     [low, lowMessage] = [m, r];
@@ -194,7 +216,10 @@ function memoryAdvice(
 }
 
 /** The bytes `--console-input` and `--console-input-file` give, or null for neither. */
-function consoleInput(options: RunCommandOptions, role: RunRole): Uint8Array | null {
+export function consoleInput(
+  options: Pick<RunCommandOptions, "consoleInput" | "consoleInputFile">,
+  role: RunRole,
+): Uint8Array | null {
   const { consoleInput: text, consoleInputFile: file } = options;
   if (text === undefined && file === undefined) return null;
   if (role !== "domU") {

@@ -17,6 +17,7 @@ import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { xenstoreRingProtocol } from "./xenstore/ring-protocol.conformance.js";
+import { xenstoreDomainHome } from "./xenstore/domain-home.conformance.js";
 import { consoleDomuRing } from "./console/domu-ring.conformance.js";
 import { xenstoreControlShutdown } from "./xenstore/control-shutdown.conformance.js";
 import { domctlToolstack } from "./domctl/toolstack.conformance.js";
@@ -56,6 +57,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   trapHandlers,
   faultNoHandler,
   xenstoreRingProtocol,
+  xenstoreDomainHome,
   consoleDomuRing,
   xenstoreControlShutdown,
   domctlToolstack,

@@ -58,14 +58,16 @@ function setup(build?: (req: DomainBuildRequest) => void) {
     return { storeMfn: store, consoleMfn: console };
   });
   const out: string[] = [];
+  const log: string[] = [];
   const machine: HvMachine = createMachine(container.createChildContainer(), {
     arch,
     memoryMiB: 4,
   });
   const dom0 = new BuiltinDom0(machine, {
     consoleOutput: (_d, bytes) => out.push(new TextDecoder().decode(bytes)),
+    log: (line) => log.push(line),
   });
-  return { machine, dom0, out };
+  return { machine, dom0, out, log };
 }
 
 const CONS = XENCONS_INTERFACE.layout(TEST_LP64_LE);
@@ -301,5 +303,102 @@ describe("BuiltinDom0", () => {
     );
     expect(cb.read("name")).toBe("domU-2");
     expect(dom0.domain.state).toBe(DomainState.Running);
+  });
+
+  it("builds a domU with the memory asked for, lets it grow by libxl's 1 MiB, and writes memory and vCPUs to xenstore", () => {
+    const { dom0 } = setup();
+    const boot = dom0.launch(tinyElf(), {
+      maxPages: 64,
+      maxMemoryKiB: 1024,
+      vcpus: 3,
+      onlineVcpus: 2,
+    });
+    // (The stub builder allocates only the two ring pages; the arch's builds maxPages.)
+    expect(boot.domain.maxPages).toBe(64 + 256);
+    const val = (p: string) =>
+      new TextDecoder().decode(dom0.xenstore.daemon.peek(`/local/domain/1/${p}`)!.data);
+    expect(val("memory/target")).toBe("256");
+    expect(val("memory/static-max")).toBe("1024");
+    expect(["cpu/0", "cpu/1", "cpu/2"].map((c) => val(`${c}/availability`))).toEqual([
+      "online",
+      "online",
+      "offline",
+    ]);
+  });
+
+  it("on_<reason> = destroy: the domU is destroyed once shut down, and dom0 powers off", () => {
+    const { machine, dom0 } = setup();
+    const a = dom0.launch(tinyElf(), { maxPages: 16, onShutdown: { crash: "destroy" } });
+    machine.clock.fireDue();
+    machine.shutdownDomain(a.domain, ShutdownReason.Crash, "test");
+    machine.clock.fireDue();
+    expect(a.domain.state).toBe(DomainState.Dying);
+    expect(a.domain.shutdownReason).toBe(ShutdownReason.Crash);
+    expect(machine.domains.has(1)).toBe(false);
+    expect(machine.freeFrameCount()).toBeGreaterThanOrEqual(16);
+    expect(dom0.domain.state).toBe(DomainState.Shutdown);
+    expect(machine.run().kind).toBe("all-shutdown");
+  });
+
+  it("on_reboot = restart: the domU is destroyed and built again as a new domain with the same options", () => {
+    const { machine, dom0, log } = setup();
+    const options = {
+      name: "again",
+      maxPages: 16,
+      onShutdown: { reboot: "restart", poweroff: "destroy" },
+    } as const;
+    const first = dom0.launch(tinyElf(), options);
+    machine.clock.fireDue();
+    machine.shutdownDomain(first.domain, ShutdownReason.Reboot);
+    machine.clock.fireDue();
+    expect(first.domain.state).toBe(DomainState.Dying);
+    expect(dom0.launched.length).toBe(2);
+    const second = dom0.launched[1];
+    expect(second.domain.id).toBe(2);
+    expect(second.domain.state).toBe(DomainState.Running);
+    expect(second.domain.maxPages).toBe(16 + 256);
+    expect(new TextDecoder().decode(dom0.xenstore.daemon.peek("/local/domain/2/name")!.data)).toBe(
+      "again",
+    );
+    expect(dom0.xenstore.daemon.isIntroduced(2)).toBe(true);
+    expect(log).toEqual([
+      'domain 1 (again) shut down (reboot): on_reboot = "restart": started again as domain 2',
+    ]);
+    expect(dom0.domain.state).toBe(DomainState.Running);
+    // Powered off this time: on_poweroff = destroy ends it, and dom0 with it.
+    machine.shutdownDomain(second.domain, ShutdownReason.Poweroff);
+    machine.clock.fireDue();
+    expect(machine.domains.has(2)).toBe(false);
+    expect(dom0.domain.state).toBe(DomainState.Shutdown);
+  });
+
+  it("preserve, and a reason with no action, leave the domU shut down; a failed restart is reported and ends the run", () => {
+    const { machine, dom0, log } = setup();
+    const kept = dom0.launch(tinyElf(), { maxPages: 16, onShutdown: { poweroff: "preserve" } });
+    const plain = dom0.launch(tinyElf(), { maxPages: 16 });
+    machine.clock.fireDue();
+    machine.shutdownDomain(kept.domain, ShutdownReason.Poweroff);
+    machine.shutdownDomain(plain.domain, ShutdownReason.Reboot);
+    machine.clock.fireDue();
+    expect(kept.domain.state).toBe(DomainState.Shutdown);
+    expect(plain.domain.state).toBe(DomainState.Shutdown);
+    expect(machine.domains.has(1) && machine.domains.has(2)).toBe(true);
+    expect(dom0.domain.state).toBe(DomainState.Shutdown);
+    expect(log).toEqual([]);
+
+    const big = setup();
+    const d = big.dom0.launch(tinyElf(), { maxPages: 16, onShutdown: { reboot: "restart" } });
+    big.machine.clock.fireDue();
+    // Someone else takes the memory before the restart: it cannot be built again.
+    const hog = big.machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
+    hog.maxPages = 1 << 20;
+    big.machine.allocFrames(hog, big.machine.freeFrameCount());
+    big.machine.shutdownDomain(d.domain, ShutdownReason.Reboot);
+    big.machine.clock.fireDue();
+    expect(big.log).toHaveLength(1);
+    expect(big.log[0]).toMatch(
+      /^domain 1 \(domU-1\) shut down \(reboot\): on_reboot = "restart", but it cannot be built again: /,
+    );
+    expect(big.dom0.launched).toHaveLength(1);
   });
 });

@@ -9,15 +9,19 @@
  * The domain has one vCPU that never comes up and owns no memory. It binds VIRQ_DOM_EXC,
  * so when a domU shuts down or is destroyed (the core raises it, as Xen does) xenstored
  * checks its domains (firing `@releaseDomain`, releasing destroyed ones), the toolstack
- * drains that domU's console and, once no domU it launched is left running, powers dom0
- * off too — as `xl create -c` returns when its guest has gone — so `Machine.run` ends with
- * "all-shutdown" and the domUs' outcomes say how they ended.
+ * drains that domU's console, carries out the domU's shutdown action if it was given one
+ * (xl's `on_poweroff`, `on_reboot`, `on_watchdog`, `on_crash`: destroy it, destroy it and
+ * build it again from the same image and options as a new domain, or leave it) and,
+ * once no domU it launched is left running, powers dom0 off too — as `xl create -c`
+ * returns when its guest has gone — so `Machine.run` ends with "all-shutdown" and the
+ * domUs' outcomes say how they ended.
  *
  * @module
  */
 import {
   attachHostEvents,
   bootDomU,
+  DomainState,
   evtchnBindVirq,
   HvkitError,
   ShutdownReason,
@@ -36,6 +40,7 @@ import {
   requestPvControl,
   type PvControlRequest,
 } from "../xenstore/toolstack.js";
+import type { ShutdownActionReason, ShutdownActions } from "../xl/domain-config.js";
 
 /** How the built-in dom0 is set up. */
 export interface BuiltinDom0Options {
@@ -46,12 +51,56 @@ export interface BuiltinDom0Options {
    * ends when its guests do.
    */
   readonly poweroffWhenIdle?: boolean;
+  /** Where the toolstack's own messages go (a domU restarted ...; default: the machine's). */
+  readonly log?: (line: string) => void;
 }
 
 /** How to launch one domU ({@link BuiltinDom0.launch}). */
 export interface DomULaunchOptions extends DomUBootOptions {
   /** The domain's name in xenstore (default `domU-<id>`). */
   readonly name?: string;
+  /**
+   * Its static maximum in KiB, `memory/static-max` (xl's `maxmem`; default the memory it
+   * is built with, `maxPages`). Only the guest's balloon driver reads it.
+   */
+  readonly maxMemoryKiB?: number;
+  /**
+   * vCPUs online at boot (xl's `vcpus` below `maxvcpus`; default all): the first ones are
+   * `online` in `cpu/<n>/availability`, the rest `offline`, for the guest to honour.
+   */
+  readonly onlineVcpus?: number;
+  /**
+   * What to do when the domain shuts down, per reason (xl's `on_<reason>`): `destroy`
+   * it, `restart` it (destroy it, then launch the same image with the same options as a
+   * new domain, as xl does), or `preserve` it (leave it shut down). A reason without an
+   * action (and suspend and soft reset, which have none here) leaves the domain as it
+   * ended.
+   */
+  readonly onShutdown?: ShutdownActions;
+}
+
+/**
+ * The memory libxl lets a domain grow past the size it is built with (x86's
+ * `libxl__arch_extra_memory`: LIBXL_MAXMEM_CONSTANT, 1024 KiB): `xc_domain_setmaxmem` is
+ * given `target_memkb` plus this, so a PV guest may populate that much more.
+ */
+export const LIBXL_MAXMEM_CONSTANT_KIB = 1024;
+
+/** The xl key of each shutdown reason that has an action. */
+const ACTION_REASON: Partial<Record<ShutdownReason, ShutdownActionReason>> = {
+  [ShutdownReason.Poweroff]: "poweroff",
+  [ShutdownReason.Reboot]: "reboot",
+  [ShutdownReason.Watchdog]: "watchdog",
+  [ShutdownReason.Crash]: "crash",
+};
+
+/** A domU launched, with what is needed to build it again. */
+interface LaunchedDomU {
+  readonly boot: DomUBoot;
+  readonly image: Uint8Array | ElfImage;
+  readonly options: DomULaunchOptions;
+  /** Its shutdown has been acted on. */
+  handled: boolean;
 }
 
 /** Domain 0 as host code: toolstack, xenstored and console daemon. */
@@ -64,8 +113,10 @@ export class BuiltinDom0 {
   readonly consoles: ConsoleDaemon;
   /** The domUs launched, in order. */
   readonly launched: DomUBoot[] = [];
+  private readonly domUs: LaunchedDomU[] = [];
   private readonly domExcPort: number;
   private readonly poweroffWhenIdle: boolean;
+  private readonly log: (line: string) => void;
 
   /**
    * Creates domain 0 in `machine` (which must have no domain 0 yet) with host-side event
@@ -86,18 +137,24 @@ export class BuiltinDom0 {
     this.consoles = new ConsoleDaemon(machine, this.domain, options.consoleOutput);
     this.domExcPort = evtchnBindVirq(machine, this.domain, Virq.dom_exc, 0);
     this.poweroffWhenIdle = options.poweroffWhenIdle ?? true;
+    this.log = options.log ?? ((line) => machine.console.hypervisorMessage(line));
   }
 
   /**
-   * Creates a domU from `image` as xl does: `bootDomU` (ports for dom0, then the build),
-   * its xenstore home (`createDomainHome`: name, domid, store and console nodes, memory),
-   * XS_INTRODUCE to xenstored with the store page and port, and the console daemon
-   * attached to its console ring. Image errors propagate as `ImageError` (nothing is left
-   * behind); the domain starts running with the next `Machine.run`.
+   * Creates a domU from `image` as xl does: `bootDomU` (ports for dom0, then the build
+   * with `maxPages` pages), its maximum raised by {@link LIBXL_MAXMEM_CONSTANT_KIB}, its
+   * xenstore home (`createDomainHome`: name, domid, memory, store, vCPU and console
+   * nodes), XS_INTRODUCE to xenstored with the store page and port, and the console
+   * daemon attached to its console ring. Image errors propagate as `ImageError` (nothing
+   * is left behind); the domain starts running with the next `Machine.run` (or at once
+   * when launched from inside one).
    */
   launch(image: Uint8Array | ElfImage, options: DomULaunchOptions = {}): DomUBoot {
     const boot = bootDomU(this.machine, image, options);
     const d = boot.domain;
+    const pageKiB = this.machine.memory.pageSize / 1024;
+    const builtKiB = d.maxPages * pageKiB;
+    d.maxPages += Math.ceil(LIBXL_MAXMEM_CONSTANT_KIB / pageKiB);
     try {
       if (boot.storeMfn !== null) {
         createDomainHome(this.xenstore.daemon, {
@@ -108,7 +165,9 @@ export class BuiltinDom0 {
           ...(boot.consoleMfn !== null
             ? { console: { port: boot.consoleEvtchn, ringRef: boot.consoleMfn } }
             : {}),
-          memoryKiB: (d.maxPages * this.machine.memory.pageSize) / 1024,
+          memoryKiB: builtKiB,
+          staticMaxKiB: options.maxMemoryKiB ?? builtKiB,
+          vcpus: { max: d.vcpus.length, online: options.onlineVcpus ?? d.vcpus.length },
         });
         const rc = this.xenstore.introduce(d, boot.storeMfn, boot.storeEvtchn);
         if (rc !== 0) throw new HvkitError(`xenstored refused to introduce domain ${d.id}: ${rc}`);
@@ -122,13 +181,36 @@ export class BuiltinDom0 {
       throw err;
     }
     this.launched.push(boot);
+    this.domUs.push({ boot, image, options, handled: false });
     return boot;
+  }
+
+  /** Carries out the shutdown action of each domU that has newly shut down. */
+  private actOnShutdowns(): void {
+    for (const domU of [...this.domUs]) {
+      const d = domU.boot.domain;
+      if (domU.handled || d.state !== DomainState.Shutdown || d.shutdownReason === null) continue;
+      domU.handled = true;
+      const reason = ACTION_REASON[d.shutdownReason];
+      const action = reason === undefined ? undefined : domU.options.onShutdown?.[reason];
+      if (action === undefined || action === "preserve") continue;
+      this.machine.destroyDomain(d);
+      if (action !== "restart") continue;
+      const what = `domain ${d.id} (${domU.options.name ?? `domU-${d.id}`}) shut down (${reason}): on_${reason} = "restart"`;
+      try {
+        const again = this.launch(domU.image, domU.options);
+        this.log(`${what}: started again as domain ${again.domain.id}`);
+      } catch (err) {
+        this.log(`${what}, but it cannot be built again: ${(err as Error).message}`);
+      }
+    }
   }
 
   private onEvent(port: number): void {
     if (port === this.domExcPort) {
       this.consoles.serviceAll();
       this.xenstore.domainException();
+      this.actOnShutdowns();
       if (
         this.poweroffWhenIdle &&
         this.launched.length > 0 &&

@@ -20,8 +20,16 @@ export interface DomainHomeSpec {
   readonly storeRingRef: number;
   /** Console event channel and frame, if the domain has a PV console. */
   readonly console?: { readonly port: number; readonly ringRef: number };
-  /** Memory target and static maximum in KiB. */
+  /** Memory target in KiB (xl's `memory`): `memory/target`. */
   readonly memoryKiB: number;
+  /** Static maximum in KiB (xl's `maxmem`): `memory/static-max` (default `memoryKiB`). */
+  readonly staticMaxKiB?: number;
+  /**
+   * The domain's vCPUs and how many of them are online at boot (xl's `maxvcpus` and
+   * `vcpus`): `cpu/<n>/availability` is `online` for the first `online`, `offline` for
+   * the rest (libxl__build_post). Absent: no `cpu/<n>` nodes.
+   */
+  readonly vcpus?: { readonly max: number; readonly online: number };
 }
 
 /** Directories under the home the domain may write (owned by it, no access for others). */
@@ -41,7 +49,7 @@ export const DOMAIN_WRITABLE_DIRS: readonly string[] = [
 /**
  * Creates `/local/domain/<domid>` as libxl does: the home and its read-only directories
  * {owner 0, none} + {domid, read}; the writable ones {owner domid, none}; then `domid`,
- * `name`, `store/*`, `console/*`, `memory/*` values. Throws if the daemon refuses (only a
+ * `name`, `memory/*`, `store/*`, `cpu/<n>/availability`, `console/*` values. Throws if the daemon refuses (only a
  * programming error: dom0 is privileged).
  */
 export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): void {
@@ -62,10 +70,14 @@ export function createDomainHome(daemon: XenstoreDaemon, spec: DomainHomeSpec): 
   for (const d of DOMAIN_WRITABLE_DIRS) mknod(`${home}/${d}`, rw);
   write(`${home}/domid`, String(spec.domid));
   write(`${home}/name`, spec.name);
-  write(`${home}/memory/static-max`, String(spec.memoryKiB));
+  write(`${home}/memory/static-max`, String(spec.staticMaxKiB ?? spec.memoryKiB));
   write(`${home}/memory/target`, String(spec.memoryKiB));
   write(`${home}/store/port`, String(spec.storePort));
   write(`${home}/store/ring-ref`, String(spec.storeRingRef));
+  if (spec.vcpus) {
+    for (let i = 0; i < spec.vcpus.max; i++)
+      write(`${home}/cpu/${i}/availability`, i < spec.vcpus.online ? "online" : "offline");
+  }
   if (spec.console) {
     // libxl__device_console_add for the primary console served by xenconsoled in dom0
     // (limit LIBXL_XENCONSOLE_LIMIT, output "pty"; the tty is filled in by xenconsoled).
