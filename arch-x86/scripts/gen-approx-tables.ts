@@ -39,7 +39,8 @@ int main(void) {
     if (run(1, x) != run(1, m)) { printf("rsqrt %08x\\n", x); return 1; }
   }
   for (uint32_t i = 0; i < 4096; i++) printf("%08x\\n", run(0, 0x3f800000 | (i << 11) | 0x400));
-  for (uint32_t i = 0; i < 8192; i++) printf("%08x\\n", run(1, 0x3f800000 | (i << 11) | 0x400));
+  for (uint32_t i = 0; i < 8192; i++)
+    printf("%08x\\n", run(1, (0x3f800000 + ((i >> 12) << 23)) | ((i & 0xfff) << 11) | 0x400));
   return 0;
 }
 `;

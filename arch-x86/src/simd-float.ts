@@ -90,6 +90,7 @@ let rc = RN;
 let daz = false;
 let ftz = false;
 let underflowMasked = true;
+let overflowMasked = true;
 /** Result of an element in bits (single: rLo; double: rLo, rHi). */
 let rLo = 0;
 let rHi = 0;
@@ -214,15 +215,23 @@ function roundTo(hi: number, ds: number, sc: number, w: number): number {
   }
   // On magnitudes: 0 nearest, 1 toward zero, 2 away from zero.
   const mode = rc === RN ? 0 : rc === RZ ? 1 : (rc === RU) !== neg ? 2 : 1;
-  const e = exponentOf(m) + sc;
+  let e = exponentOf(m) + sc;
+  // hi a power of two with the exact value below it: the exact value is in the binade below.
+  if (d < 0 && m === pow2(e - sc)) e -= 1;
   const tiny0 = e < emin;
   const q = tiny0 ? emin - p + 1 : e - p + 1;
   let n = roundInt(m, d, sc - q, mode);
   const inexact = lastInexact;
   const sgn = neg ? -1 : 1;
   if (!tiny0 && (e > emax || (e === emax && n >= pow2(p)))) {
+    // Unmasked, the instruction stops with OE, and PE when the rounded result (with an
+    // unbounded exponent) is inexact.
+    if (!overflowMasked) {
+      post |= inexact ? OE | PE : OE;
+      return 0;
+    }
     post |= OE | PE;
-    if (mode === 1) return sgn * (pow2(emax + 1) - pow2(emax + 1 - p));
+    if (mode === 1) return sgn * (2 - pow2(1 - p)) * pow2(emax);
     return sgn * Infinity;
   }
   if (tiny0) {
@@ -232,7 +241,12 @@ function roundTo(hi: number, ds: number, sc: number, w: number): number {
       post |= UE | PE;
       return neg ? -0 : 0;
     }
-    if (tiny && (inexact || !underflowMasked)) post |= UE;
+    if (tiny && !underflowMasked) {
+      // Unmasked, the instruction stops with UE, and PE when the result was inexact.
+      post |= inexact ? UE | PE : UE;
+      return 0;
+    }
+    if (tiny && inexact) post |= UE;
   }
   if (inexact) post |= PE;
   if (n === 0) return neg ? -0 : 0;
@@ -282,8 +296,11 @@ function binary(fn: number, w: number, alo: number, ahi: number, blo: number, bh
     // The source unless the destination is strictly smaller (larger); any NaN is invalid.
     if (ca >= QNAN || cb >= QNAN) {
       pre |= IE;
-      rLo = blo;
-      rHi = bhi;
+      if (daz && cb === DENORMAL) put(w, bhi < 0 ? -0 : 0);
+      else {
+        rLo = blo;
+        rHi = bhi;
+      }
       return;
     }
     den = false;
@@ -522,7 +539,8 @@ export function floatOp(
           binary(f, w, elLo(a, w, j), elHi(a, w, j), elLo(a, w, j + 1), elHi(a, w, j + 1));
           setEl(w, i);
         }
-      } else if (fn === FpFn.DP) dotProduct(w, rec[b + F.IMM_LO]);
+      } else if (fn === FpFn.DP)
+        dotProduct(w, rec[b + F.IMM_LO], (c.mxcsr >> Mxcsr.MASK_SHIFT) & 0x3f);
       else {
         for (let i = 0; i < n; i++) {
           const f = fn === FpFn.ADDSUB ? ((i & 1) === 0 ? FpFn.SUB : FpFn.ADD) : fn;
@@ -608,8 +626,11 @@ function compare(w: number, alo: number, ahi: number, blo: number, bhi: number):
   return x < y ? 0 : x === y ? 1 : 2;
 }
 
-/** dpps/dppd of {@link DA} and {@link SA}: products under imm[7:4], sums to imm[3:0]. */
-function dotProduct(w: number, imm: number): void {
+/**
+ * dpps/dppd of {@link DA} and {@link SA}: products under imm[7:4], sums to imm[3:0];
+ * `masks` are MXCSR's exception masks.
+ */
+function dotProduct(w: number, imm: number, masks: number): void {
   const n = 16 / w;
   // Products (masked ones are +0), then pairwise sums, each rounded (SDM DPPS/DPPD).
   let p0lo = 0;
@@ -631,6 +652,8 @@ function dotProduct(w: number, imm: number): void {
     } else if (i === 2) p2hi = rHi;
     else p3hi = rHi;
   }
+  // An unmasked exception of the products stops the instruction before the sums.
+  if (((pre | post) & ~masks) !== 0) return;
   binary(FpFn.ADD, w, p0lo, p0hi, p1lo, p1hi);
   if (w === 4) {
     const t = rHi;
@@ -783,8 +806,8 @@ function convert(
         fromInteger(ow, SA[i], SA[i] >> 31);
         setEl(ow, i);
       }
-      finish(c);
       if (mmxSrc && srcLoc !== L.MEM) mmxEnter(c);
+      finish(c);
       store(c, dl);
       return;
     }
@@ -803,8 +826,9 @@ function convert(
         floatToInt(w, i, false, trunc);
         RA[i] = rLo;
       }
-      finish(c);
+      // The x87 → MMX transition happens even when the conversion raises #XM.
       mmxEnter(c);
+      finish(c);
       c.fpuMant[2 * (dl & 7)] = RA[0];
       c.fpuMant[2 * (dl & 7) + 1] = RA[1];
       c.fpuSignExp[dl & 7] = 0xffff;
@@ -866,6 +890,7 @@ function readMxcsr(c: X86Cpu): void {
   daz = (m & Mxcsr.DAZ) !== 0;
   ftz = (m & Mxcsr.FZ) !== 0;
   underflowMasked = (m & (UE << Mxcsr.MASK_SHIFT)) !== 0;
+  overflowMasked = (m & (OE << Mxcsr.MASK_SHIFT)) !== 0;
 }
 
 /** Element `i` of {@link SA} (format `w`) to an integer in rLo/rHi. */
