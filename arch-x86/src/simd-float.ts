@@ -242,8 +242,10 @@ function roundTo(hi: number, ds: number, sc: number, w: number): number {
       return neg ? -0 : 0;
     }
     if (tiny && !underflowMasked) {
-      // Unmasked, the instruction stops with UE, and PE when the result was inexact.
-      post |= inexact ? UE | PE : UE;
+      // Unmasked, the instruction stops with UE, and PE when the result rounded with an
+      // unbounded exponent is inexact.
+      roundInt(m, d, sc - (e - p + 1), mode);
+      post |= lastInexact ? UE | PE : UE;
       return 0;
     }
     if (tiny && inexact) post |= UE;
@@ -397,7 +399,7 @@ function binary(fn: number, w: number, alo: number, ahi: number, blo: number, bh
         indefinite(w);
         return;
       }
-      if (zy) {
+      if (zy && ca !== INF) {
         // x / 0 with x finite and nonzero (DE has lower priority).
         pre |= ZE;
         put(w, x / y);
