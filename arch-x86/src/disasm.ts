@@ -131,7 +131,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let usedBits = 0;
   if (
     (sizeDepW && (flags & (RowFlag.D64 | RowFlag.F64 | RowFlag.Z32 | RowFlag.FAR)) === 0) ||
-    /%[Q6K]|\|/.test(tmpl)
+    /%[Q6KYR]|\|/.test(tmpl)
   )
     usedBits |= 8;
   let rex0 = false;
@@ -374,8 +374,12 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let mn: string;
   if (tmpl.includes("|")) mn = tmpl.split("|")[[0, 0, 1, 0, 2, 0, 0, 0, 3][osz]];
   else {
-    mn = tmpl.replace(/%[SWAQ6KEGCLJVMP]/g, (m) => {
+    mn = tmpl.replace(/%[SWAQ6KEGCLJVMPYR]/g, (m) => {
       switch (m) {
+        case "%Y":
+          return isMem && long ? (rexW ? "q" : "l") : "";
+        case "%R":
+          return rexW ? "q" : "";
         case "%P": {
           // cmpps and kin: objdump names predicates 0–7 and then leaves the immediate out.
           const p = rec[base + D.IMM_LO] & 0xff;

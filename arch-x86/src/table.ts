@@ -177,7 +177,9 @@ export interface InsnRow {
    * rows), `%A` always appends the size letter, `%Q` appends q with REX.W else l, `%6`
    * appends 64 with REX.W, `%K` is 16b with REX.W else 8b, `%E` appends the r/m operand's
    * size letter when it is memory, `%G` appends the size letter outside long mode
-   * (lgdtl), `%C` is the condition code, `%L` appends l/w for a non-default
+   * (lgdtl), `%Y` appends l/q by REX.W to a memory operand in long mode (cvtsi2ss), `%R`
+   * appends q with REX.W (pcmpestri), `%P` is a cmpps predicate name (imm8 0–7, which
+   * then is not printed), `%C` is the condition code, `%L` appends l/w for a non-default
    * address size, `%V`/`%M` are mov or movabs by operand/address size, `%J` is
    * jrcxz/jecxz/jcxz. A `|`-separated list names the mnemonic per operand size 1|2|4|8.
    */
@@ -619,8 +621,8 @@ function sseSpecs(): Spec[] {
     // Conversions.
     ["0F 2A /r", "cvtpi2ps", Op.FCVT, "Vx,Qq", NP, v(4, CvtFn.PI2PS)],
     ["66 0F 2A /r", "cvtpi2pd", Op.FCVT, "Vx,Qq", 0, v(8, CvtFn.PI2PD)],
-    ["F3 0F 2A /r", "cvtsi2ss%E", Op.FCVT, "Vx,Ey", 0, v(4, CvtFn.SI2SS)],
-    ["F2 0F 2A /r", "cvtsi2sd%E", Op.FCVT, "Vx,Ey", 0, v(8, CvtFn.SI2SD)],
+    ["F3 0F 2A /r", "cvtsi2ss%Y", Op.FCVT, "Vx,Ey", 0, v(4, CvtFn.SI2SS)],
+    ["F2 0F 2A /r", "cvtsi2sd%Y", Op.FCVT, "Vx,Ey", 0, v(8, CvtFn.SI2SD)],
     ["0F 2C /r", "cvttps2pi", Op.FCVT, "Pq,Wq", NP, v(4, CvtFn.PS2PI + CvtFn.TRUNC)],
     ["66 0F 2C /r", "cvttpd2pi", Op.FCVT, "Pq,Wx", 0, v(8, CvtFn.PD2PI + CvtFn.TRUNC)],
     ["F3 0F 2C /r", "cvttss2si", Op.FCVT, "Gy,Wd", 0, v(4, CvtFn.SS2SI + CvtFn.TRUNC)],
@@ -701,7 +703,7 @@ function sseSpecs(): Spec[] {
   x3a("42", "mpsadbw", Op.VEXT, v(1, ExtFn.MPSADBW));
   // The string compares take a misaligned memory operand (SDM vol. 1, 12.10.3).
   s.push(
-    ["66 0F 3A 60 /r", "pcmpestrm", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 0], ["66 0F 3A 61 /r", "pcmpestri", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 1],
+    ["66 0F 3A 60 /r", "pcmpestrm%R", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 0], ["66 0F 3A 61 /r", "pcmpestri%R", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 1],
     ["66 0F 3A 62 /r", "pcmpistrm", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 2], ["66 0F 3A 63 /r", "pcmpistri", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 3],
   );
   return s;
