@@ -39,8 +39,8 @@ describe("CR4", () => {
     const { v, cr4 } = setup();
     expect(cr4()).toBe(0x660n);
     expect(v.cr4).toBe(0x660);
-    // pv_make_cr4: the host's PAE | PGE | MCE | OSFXSR | OSXMMEXCPT, FSGSBASE held back.
-    expect(v.cpu.cr4).toBe(0x6e0);
+    // pv_make_cr4: the host's PAE | PGE | MCE | OSFXSR | OSXMMEXCPT | OSXSAVE, FSGSBASE held back.
+    expect(v.cpu.cr4).toBe(0x6e0 | Cr4.OSXSAVE);
   });
 
   it("Linux's mov $0x620, %cr4 (fpu__init_system) is taken without a fault", () => {
@@ -62,22 +62,23 @@ describe("CR4", () => {
     expect(cr4()).toBe(0x660n);
   });
 
-  it("the guest keeps TSD, DE and FSGSBASE (its policy has TSC, DE, FSGSBASE); OSXSAVE is dropped (no XSAVE)", () => {
+  it("the guest keeps TSD, DE, FSGSBASE and OSXSAVE (its policy has TSC, DE, FSGSBASE, XSAVE)", () => {
     const { v, emulate, cr4 } = setup();
-    for (const bit of [Cr4.TSD, Cr4.DE, Cr4.FSGSBASE]) {
+    for (const bit of [Cr4.TSD, Cr4.DE, Cr4.FSGSBASE, Cr4.OSXSAVE]) {
       expect(emulate(MOV_RAX_CR4, BigInt(0x660 | bit))).toBeNull();
       expect(cr4()).toBe(BigInt(0x660 | bit));
     }
-    expect(emulate(MOV_RAX_CR4, BigInt(0x660 | Cr4.OSXSAVE))).toBeNull();
-    expect(cr4()).toBe(0x660n);
-    expect(v.cpu.cr4 & Cr4.OSXSAVE).toBe(0);
+    // The CPU runs with the host's OSXSAVE whatever the guest's view says.
+    expect(emulate(MOV_RAX_CR4, 0x660n)).toBeNull();
+    expect(v.cpu.cr4 & Cr4.OSXSAVE).toBe(Cr4.OSXSAVE);
   });
 
   it("pv_make_cr4 follows the guest's TSD and FSGSBASE only", () => {
-    expect(pvMakeCr4(0)).toBe(0x6e0);
-    expect(pvMakeCr4(Cr4.TSD | Cr4.DE)).toBe(0x6e0 | Cr4.TSD);
-    expect(pvMakeCr4(Cr4.FSGSBASE)).toBe(0x6e0 | Cr4.FSGSBASE);
-    expect(pvFixupGuestCr4(0xffffffff)).toBe(0x660 | Cr4.TSD | Cr4.DE | Cr4.FSGSBASE);
+    const host = 0x6e0 | Cr4.OSXSAVE;
+    expect(pvMakeCr4(0)).toBe(host);
+    expect(pvMakeCr4(Cr4.TSD | Cr4.DE)).toBe(host | Cr4.TSD);
+    expect(pvMakeCr4(Cr4.FSGSBASE)).toBe(host | Cr4.FSGSBASE);
+    expect(pvFixupGuestCr4(0xffffffff)).toBe(0x660 | Cr4.TSD | Cr4.DE | Cr4.FSGSBASE | Cr4.OSXSAVE);
   });
 
   it("CR4.FSGSBASE enables rdfsbase in the CPU; without it the instruction is #UD", () => {
