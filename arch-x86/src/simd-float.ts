@@ -82,6 +82,13 @@ function scale(m: number, k: number): number {
   return m * pow2(k);
 }
 
+/** The approximation tables (simd-approx.ts) decoded once. */
+const RCP = new Uint16Array(RCP_TABLE.length / 4);
+const RSQRT = new Uint16Array(RSQRT_TABLE.length / 4);
+for (let i = 0; i < RCP.length; i++) RCP[i] = parseInt(RCP_TABLE.slice(4 * i, 4 * i + 4), 16);
+for (let i = 0; i < RSQRT.length; i++)
+  RSQRT[i] = parseInt(RSQRT_TABLE.slice(4 * i, 4 * i + 4), 16);
+
 /** Pre- and post-computation exception flags of the instruction so far. */
 let pre = 0;
 let post = 0;
@@ -705,14 +712,14 @@ function approx(fn: number, x: number): number {
   const e = ((x >>> 23) & 0xff) - 127;
   const top = (x >>> 11) & 0xfff;
   if (fn === 1) {
-    const t = parseInt(RCP_TABLE.substr(4 * top, 4), 16);
+    const t = RCP[top];
     const r = 0x3f000000 + (t << 11) - (e << 23);
     if (((r >>> 23) & 0xff) === 0 || e >= 127) return neg ? 0x80000000 | 0 : 0;
     return neg ? r | (0x80000000 | 0) : r;
   }
   if (neg) return 0xffc00000 | 0;
   const i = ((e & 1) << 12) | top;
-  const t = parseInt(RSQRT_TABLE.substr(4 * i, 4), 16);
+  const t = RSQRT[i];
   return 0x3f000000 + (t << 11) - ((e >> 1) << 23);
 }
 
