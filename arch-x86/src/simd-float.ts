@@ -86,8 +86,7 @@ function scale(m: number, k: number): number {
 const RCP = new Uint16Array(RCP_TABLE.length / 4);
 const RSQRT = new Uint16Array(RSQRT_TABLE.length / 4);
 for (let i = 0; i < RCP.length; i++) RCP[i] = parseInt(RCP_TABLE.slice(4 * i, 4 * i + 4), 16);
-for (let i = 0; i < RSQRT.length; i++)
-  RSQRT[i] = parseInt(RSQRT_TABLE.slice(4 * i, 4 * i + 4), 16);
+for (let i = 0; i < RSQRT.length; i++) RSQRT[i] = parseInt(RSQRT_TABLE.slice(4 * i, 4 * i + 4), 16);
 
 /** Pre- and post-computation exception flags of the instruction so far. */
 let pre = 0;
