@@ -174,3 +174,31 @@ describe("CR2, other control registers, guest user mode", () => {
     expect(v.cpu.rip).toBe(0x101000n);
   });
 });
+
+describe("CPUID leaf 1 OSXSAVE for a PV guest (guest_cpuid)", () => {
+  /** Runs `code` (ending in cpuid) in kernel mode and returns leaf 1's ecx. */
+  function leaf1Ecx(code: number[], guestCr4: number): number {
+    const d = bootedPvDomain();
+    setGuestCr4(d.v, guestCr4);
+    const at = d.scratch + 0x200n;
+    d.putCode(at, [...code, 0x90]);
+    d.v.cpu.rip = at;
+    d.v.cpu.setReg(Reg.RAX, 1n);
+    d.v.cpu.setReg(Reg.RCX, 0n);
+    expect(d.v.run(1).message).toBe("");
+    expect(d.v.cpu.rip).toBe(at + BigInt(code.length));
+    return Number(d.v.cpu.getReg(Reg.RCX));
+  }
+  const CPUID = [0x0f, 0xa2];
+  const FORCED = [0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2]; // ud2; .ascii "xen"; cpuid
+  const OSXSAVE = 1 << 27;
+
+  it("follows the guest's CR4.OSXSAVE for a plain cpuid", () => {
+    expect(leaf1Ecx(CPUID, 0) & OSXSAVE).toBe(0);
+    expect(leaf1Ecx(CPUID, Cr4.OSXSAVE) & OSXSAVE).toBe(OSXSAVE);
+  });
+
+  it("leaks Xen's own OSXSAVE to the kernel's forced-emulation cpuid", () => {
+    expect(leaf1Ecx(FORCED, 0) & OSXSAVE).toBe(OSXSAVE);
+  });
+});
