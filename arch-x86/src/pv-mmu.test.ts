@@ -165,6 +165,23 @@ describe("PvMmu", () => {
     expect(PvMmu.frameOf(memory.read32(l1 * 4096), memory.read32(l1 * 4096 + 4))).toBe(b);
   });
 
+  it("modEntry writes the entry asked for when validating its target adjusts other entries", () => {
+    const { mmu, d, own, ft, memory } = setup();
+    const [l4, l3, l2, l1, data] = [90, 91, 92, 93, 94].map(own);
+    expect(mmu.getPageAndType(l4, PageType.L4, d)).toBe(0);
+    mmu.writeEntry(l3 * 4096 + 511 * 8, l2, RW, 0);
+    mmu.writeEntry(l2 * 4096 + 511 * 8, l1, RW, 0);
+    mmu.writeEntry(l1 * 4096 + 511 * 8, data, RW, 0);
+    // The new L4 entry names the L3; validating it validates (and adjusts) the L2 and L1.
+    expect(mmu.modEntry(l4 * 4096 + 255 * 8, l3 * 4096 + RW, 0, d, false)).toBe(0);
+    expect(PvMmu.frameOf(memory.read32(l4 * 4096 + 255 * 8), 0)).toBe(l3);
+    expect([ft.type[l3], ft.type[l2], ft.type[l1]]).toEqual([
+      PageType.L3,
+      PageType.L2,
+      PageType.L1,
+    ]);
+  });
+
   it("a frame its owner gave back is freed with its last general reference, not before", () => {
     const { mmu, d, own, ft, freed } = setup();
     const [l1, data, kept] = [90, 91, 92].map(own);

@@ -500,14 +500,16 @@ export class PvMmu {
     if (lo & Pte.P) {
       if (level > 1 && lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
       this.adjust(level, lo, hi);
-      held =
-        level > 1 && ((olo ^ this.adjLo) & ~PDE_FASTPATH_LO) === 0 && ((ohi ^ hi) & 0xfffff) === 0;
+      // Kept before validation, which adjusts the entries of the tables it validates.
+      const alo = this.adjLo;
+      const ahi = this.adjHi;
+      held = level > 1 && ((olo ^ alo) & ~PDE_FASTPATH_LO) === 0 && ((ohi ^ hi) & 0xfffff) === 0;
       if (!held) {
         const rc = this.getPageFromEntry(level, lo, hi, d, tableMfn);
         if (rc !== 0) return rc;
       }
-      lo = this.adjLo;
-      hi = this.adjHi;
+      lo = alo;
+      hi = ahi;
     }
     this.dv.setUint32(pa, lo >>> 0, true);
     this.dv.setUint32(pa + 4, hi >>> 0, true);
