@@ -146,6 +146,28 @@ describe("mmu_update, update_va_mapping, mmuext_op error paths", () => {
   });
 });
 
+describe("linear page tables (Xen's pv-linear-pt)", () => {
+  /** mmu_update of the guest's root L4 slot 1 naming the root itself, read-only or not. */
+  function selfMap(pvLinearPt: boolean | undefined, writable: boolean): number {
+    const { v, scratch, call, put64, machine } = setup(
+      pvLinearPt === undefined ? {} : { pvLinearPt },
+    );
+    const root = BigInt(v.guestTable);
+    const slot = root * 4096n + 8n;
+    expect(machine.memory.read64(Number(slot))).toBe(0n); // a free slot
+    put64(scratch, slot);
+    put64(scratch + 8n, (root << 12n) | BigInt(Pte.P | Pte.A | (writable ? Pte.RW : 0)));
+    return call(1, scratch, 1, 0, 0x7ff0);
+  }
+
+  it("are allowed read-only by default (Xen 4.19), refused writable, and refused with pv-linear-pt=0", () => {
+    expect(selfMap(undefined, false)).toBe(0);
+    expect(selfMap(undefined, true)).toBe(-Errno.EINVAL);
+    expect(selfMap(true, false)).toBe(0);
+    expect(selfMap(false, false)).toBe(-Errno.EINVAL);
+  });
+});
+
 describe("pdone of mmu_update and mmuext_op", () => {
   it("is an unsigned int: the count is written in 4 bytes and the next 4 are left alone", () => {
     const { scratch, call, put64, get64, domain } = setup();

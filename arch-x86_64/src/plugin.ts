@@ -171,8 +171,13 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
         const mm = machine as Machine & { allocXenFrames?: (count: number) => number[] | null };
         return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
       };
-      m = new PvMmu(machine.memory, PV64_PAGING, tlb, alloc, (mfn) =>
-        freeReleasedFrame(machine, mfn),
+      m = new PvMmu(
+        machine.memory,
+        PV64_PAGING,
+        tlb,
+        alloc,
+        (mfn) => freeReleasedFrame(machine, mfn),
+        machine.config.pvLinearPt,
       );
       this.mmus.set(machine, m);
     }

@@ -64,6 +64,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<Omit<MachineConfig, "arch" | "page
   seed: 0,
   commandLine: "",
   guestConsoleWrite: false,
+  pvLinearPt: true,
   bootWallclock: DEFAULT_BOOT_WALLCLOCK,
 };
 
@@ -339,12 +340,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   freeFrame(domain: Domain<A>, mfn: number): void {
     const ft = this.memory.frameTable;
     if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
-    ft.owner[mfn] = FRAME_FREE;
-    ft.refCount[mfn] = 0;
-    ft.type[mfn] = 0;
-    ft.typeCount[mfn] = 0;
-    ft.flags[mfn] = 0;
-    ft.released[mfn] = 0;
+    ft.free(mfn);
     domain.totPages--;
     if (mfn < this.freeHint) this.freeHint = mfn;
   }
@@ -367,12 +363,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
         ft.owner[mfn] = FRAME_XEN;
         continue;
       }
-      ft.owner[mfn] = FRAME_FREE;
-      ft.refCount[mfn] = 0;
-      ft.type[mfn] = 0;
-      ft.typeCount[mfn] = 0;
-      ft.flags[mfn] = 0;
-      ft.released[mfn] = 0;
+      ft.free(mfn);
       if (mfn < this.freeHint) this.freeHint = mfn;
     }
     domain.totPages = 0;

@@ -43,6 +43,7 @@ import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
+import { linearPt, linearPtOff } from "./mmu/linear-pt.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -83,6 +84,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   multicallOps,
   multicallEntryFaults,
   pvMmu,
+  linearPt,
+  linearPtOff,
 ];
 
 /** The suite. */
