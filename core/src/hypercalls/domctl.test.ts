@@ -273,12 +273,12 @@ describe("domctl createdomain", () => {
 
   it("grant_table_init: -EINVAL for grant version 0 or 3 and for max_grant_frames 0; the limits apply", () => {
     const { machine, dom0 } = setup();
-    const refused: Record<string, number>[] = [
+    const bad: Record<string, number>[] = [
       { grant_opts: 0 },
       { grant_opts: 3 },
       { max_grant_frames: 0 },
     ];
-    for (const extra of refused)
+    for (const extra of bad)
       expect([extra, call(dom0, DomctlCmd.createdomain, 0, config(1, 0, extra))]).toEqual([
         extra,
         -Errno.EINVAL,
