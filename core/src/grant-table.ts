@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { XEN_DOMCTL_GRANT_VERSION_MASK } from "./abi/domctl.js";
 import { GNTTAB_NR_RESERVED_ENTRIES } from "./abi/grant-table.js";
 import { XENMAPIDX_GRANT_TABLE_STATUS } from "./abi/memory.js";
 import type { Domain } from "./domain.js";
@@ -148,7 +149,7 @@ export function grantLimitsOf(
   maxMaptrackFrames: number,
   grantOpts: number,
 ): GrantLimits | number {
-  const maxVersion = grantOpts & 0xf;
+  const maxVersion = grantOpts & XEN_DOMCTL_GRANT_VERSION_MASK;
   if (maxVersion === 0 || maxVersion > GNTTAB_MAX_VERSION) return -Errno.EINVAL;
   const maxFrames = maxGrantFrames < 0 ? MAX_GRANT_FRAMES : maxGrantFrames;
   if (maxFrames < INITIAL_NR_GRANT_FRAMES) return -Errno.EINVAL;

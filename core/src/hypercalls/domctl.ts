@@ -73,6 +73,7 @@ import {
   ShadowOp,
   XEN_DOMCTL,
   XEN_DOMCTL_GETDOMAININFO,
+  XEN_DOMCTL_GRANT_VERSION_MASK,
   XEN_DOMCTL_INTERFACE_VERSION,
   XEN_DOMINF_SHUTDOWN_SHIFT,
   XEN_INVALID_MAX_VCPU_ID,
@@ -286,7 +287,7 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
       : undefined;
   if (
     (flags & ~CREATEDOMAIN_KNOWN_FLAGS) !== 0 ||
-    (l.getNumber(view, 0, c + "grant_opts") & ~0xf) !== 0 ||
+    (l.getNumber(view, 0, c + "grant_opts") & ~XEN_DOMCTL_GRANT_VERSION_MASK) !== 0 ||
     maxVcpus < 1 ||
     maxVcpus > MAX_VCPUS ||
     ((flags & CreateDomainFlag.hap) !== 0 && !hvm) ||

@@ -6,6 +6,7 @@ import {
   GNTMAP_HOST_MAP,
   GNTMAP_READONLY,
   GNTTAB_GET_STATUS_FRAMES,
+  GNTTAB_QUERY_SIZE,
   GNTTAB_SETUP_TABLE,
   GNTTAB_SWAP_GRANT_REF,
   GTF_TRANSFER_COMMITTED,
@@ -19,8 +20,8 @@ import {
 import { GrantFlags, GrantStatus, GrantTableOp, Hypercall, MemoryOp } from "../abi/numbers.js";
 import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
-import { grantTableOf, heldGrantFrames } from "../grant-table.js";
-import { readGuestU64, StructBuffer, writeGuestStruct } from "../guest-memory.js";
+import { grantTableOf, heldGrantFrames, initGrantTable } from "../grant-table.js";
+import { readGuestStruct, readGuestU64, StructBuffer, writeGuestStruct } from "../guest-memory.js";
 import { FRAME_FREE, FRAME_XEN } from "../memory.js";
 import type { FakeTypes } from "../testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
@@ -524,5 +525,26 @@ describe("frames a destroyed granter left mapped", () => {
     machine.destroyDomain(b);
     expect(ft.owner[page]).toBe(FRAME_FREE);
     expect(heldGrantFrames(machine).size).toBe(0);
+  });
+});
+
+describe("a domain's grant limits (createdomain's max_grant_frames, max_maptrack_frames)", () => {
+  it("bound setup_table and query_size's max_nr_frames, and the map handles", () => {
+    const { machine, a, b } = grantWorld();
+    initGrantTable(machine, b, { maxFrames: 3, maxMaptrackFrames: 0, maxVersion: 2 });
+    const q = grantOp(b, GrantTableOp.query_size, GNTTAB_QUERY_SIZE, [{ dom: DOMID_SELF }]);
+    expect(q.rc).toBe(0);
+    expect(q.out[0].status).toBe(GrantStatus.okay);
+    const layout = GNTTAB_QUERY_SIZE.layout(machine.arch.dataModel);
+    const sb = new StructBuffer(layout.size);
+    readGuestStruct(b.vcpus[0], DATA_VA, layout, sb);
+    expect(layout.getNumber(sb.view, 0, "max_nr_frames")).toBe(3);
+    expect(setupTable(b, 4).status).toBe(GrantStatus.general_error);
+    expect(setupTable(b, 3).status).toBe(GrantStatus.okay);
+    writeGrant(machine, a, 1, PERMIT, b.id, mfnAt(machine, a, PAGE_VA));
+    expect(mapGrant(b, { ref: 1, dom: a.id, flags: GNTMAP_DEVICE_MAP }).status).toBe(
+      GrantStatus.no_space,
+    );
+    expect(grantFlags(machine, a, 1)).toBe(PERMIT);
   });
 });
