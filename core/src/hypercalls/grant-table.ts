@@ -893,7 +893,7 @@ function switchVersion(machine: Machine, d: Domain, gt: GrantTable, version: 1 |
     for (let i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
       const pa = gt.entryAddress(i);
       const flags = mem.read16(pa);
-      // Only full-page access grants survive; anything else becomes an empty entry.
+      // Access grants survive (the frame read as full_page.frame); anything else is emptied.
       reserved.push(
         (flags & GTF_TYPE_MASK) === GrantFlags.permit_access
           ? {
@@ -909,10 +909,7 @@ function switchVersion(machine: Machine, d: Domain, gt: GrantTable, version: 1 |
   }
   // No crud left over from the old version, then the reserved entries in the new format.
   const pageSize = mem.pageSize;
-  for (const f of gt.frames) {
-    mem.bytes.fill(0, f * pageSize, (f + 1) * pageSize);
-    machine.arch.onMemoryWritten?.(machine, f * pageSize, pageSize);
-  }
+  for (const f of gt.frames) mem.bytes.fill(0, f * pageSize, (f + 1) * pageSize);
   gt.version = version;
   reserved.forEach((e, i) => {
     const pa = gt.entryAddress(i);
@@ -927,6 +924,8 @@ function switchVersion(machine: Machine, d: Domain, gt: GrantTable, version: 1 |
       mem.write64(pa + V2_FRAME, BigInt(e.frame));
     }
   });
+  for (const f of [...gt.frames, ...gt.statusFrames.slice(0, 1)])
+    machine.arch.onMemoryWritten?.(machine, f * pageSize, pageSize);
   return 0;
 }
 

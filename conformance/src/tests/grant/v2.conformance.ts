@@ -29,13 +29,12 @@ import {
   GNTMAP_HOST_MAP,
   GrantFlags as GTF,
   GrantStatus as GNTST,
-  Hypercall,
   MemoryOp,
-  XEN_MEMORY_RESERVATION,
   Errno,
 } from "@hvkit/core";
 import { domctl } from "../domctl/calls.js";
 import { createPeer } from "../evtchn/peer.js";
+import { FrameList, XenMem } from "../memory/xenmem.js";
 import { agentTest, hexBytes } from "../agent-test.js";
 import { Gnttab, frameEnd, gref } from "./gnttab.js";
 
@@ -252,17 +251,17 @@ export const grantV2Transitive = agentTest({
       domctl(agent, DomctlCmd.max_mem, dom, { "u.max_mem.max_memkb": 1024 }).rc,
       0,
     );
-    const r = agent.placeStruct(XEN_MEMORY_RESERVATION, {
-      extent_start: agent.handle(list),
-      nr_extents: 1,
-      domid: dom,
-    });
+    const page = new FrameList(agent, 1);
     check.equal(
       "memory_op increase_reservation(D, 1) done 1",
-      agent.hypercall(Hypercall.memory_op, MemoryOp.increase_reservation, agent.handle(r)),
+      new XenMem(agent).reservation(MemoryOp.increase_reservation, {
+        list: page.va,
+        nr: 1,
+        domid: dom,
+      }),
       1,
     );
-    const dframe = agent.readUint(list, pfnBytes);
+    const dframe = page.get(0);
     const dgt = new Gnttab(agent, dtable);
     const ds = dgt.setupTable(dom, 1, list);
     check.equal("setup_table(D, 1) status", ds.rc === 0n ? ds.status : -1000, GNTST.okay);
