@@ -266,6 +266,7 @@ function maxEvtchnPort(agent: Agent, check: Checks): void {
     [`${CD}.max_evtchn_port`]: 2,
     [`${CD}.max_grant_frames`]: -1,
     [`${CD}.max_maptrack_frames`]: -1,
+    [`${CD}.grant_opts`]: xenDomctlGrantVersion(2),
   });
   check.equal("domctl createdomain with max_evtchn_port 2", capped.rc, 0);
   const dom = capped.out.getNumber("domain");
