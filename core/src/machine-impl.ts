@@ -36,7 +36,7 @@ import {
   evtchnSetPending,
 } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
-import { grantFramesMappedByOthers } from "./grant-table.js";
+import { holdGrantMappedFrames } from "./grant-table.js";
 import { grantReleaseMappings } from "./hypercalls/grant-table.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
@@ -340,8 +340,18 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   freeFrame(domain: Domain<A>, mfn: number): void {
     const ft = this.memory.frameTable;
     if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
-    ft.free(mfn);
+    this.release(mfn);
     domain.totPages--;
+  }
+
+  /** {@inheritDoc Machine.freeXenFrame} */
+  freeXenFrame(mfn: number): void {
+    if (mfn >= 0 && mfn < this.memory.frameTable.frames) this.release(mfn);
+  }
+
+  /** Puts `mfn` in the free pool (FrameTable.free) and moves the allocation hint down. */
+  private release(mfn: number): void {
+    this.memory.frameTable.free(mfn);
     if (mfn < this.freeHint) this.freeHint = mfn;
   }
 
@@ -355,16 +365,13 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     this.domainMap.delete(domain.id);
     const ft = this.memory.frameTable;
     // Frames other domains still map through its grants stay out of the free pool, held
-    // by the hypervisor (Xen keeps the dying domain until the last reference goes).
-    const held = grantFramesMappedByOthers(domain);
+    // by the hypervisor until their last mapping goes (Xen keeps the dying domain until
+    // the last reference to its pages drops, then frees them).
+    const held = holdGrantMappedFrames(this, domain);
     for (let mfn = 0; mfn < ft.frames; mfn++) {
       if (ft.owner[mfn] !== domain.id) continue;
-      if (held.has(mfn)) {
-        ft.owner[mfn] = FRAME_XEN;
-        continue;
-      }
-      ft.free(mfn);
-      if (mfn < this.freeHint) this.freeHint = mfn;
+      if (held.has(mfn)) ft.owner[mfn] = FRAME_XEN;
+      else this.release(mfn);
     }
     domain.totPages = 0;
     for (const vcpu of domain.vcpus) {

@@ -179,6 +179,15 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
   allocXenFrames(count: number): number[] | null;
 
   /**
+   * Gives hypervisor frame `mfn` back to the free pool: one of {@link allocXenFrames}',
+   * also when shared with a domain (a grant table's status frame), or a frame of a
+   * destroyed domain the hypervisor kept while others still mapped it. Owner, counts and
+   * flags are cleared; no domain's `totPages` changes. The caller has checked that nothing
+   * references it.
+   */
+  freeXenFrame(mfn: number): void;
+
+  /**
    * Shuts a domain down as Xen's `domain_shutdown` does: the first shutdown wins (later
    * calls do nothing), and the reason recorded is the domain's shutdown_code if the guest
    * set one first. For a crash, a line naming the domain and `message` goes to

@@ -32,6 +32,7 @@ import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance
 import { grantCopy } from "./grant/copy.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
+import { grantV2, grantV2Transitive } from "./grant/v2.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { memoryMaximumGpfn } from "./memory/maximum-gpfn.conformance.js";
@@ -73,6 +74,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantCopy,
   grantOps,
   grantInterdomain,
+  grantV2,
+  grantV2Transitive,
   memoryBalloon,
   memoryOps,
   memoryMaximumGpfn,
