@@ -6,7 +6,9 @@
  * order), u64 rflags, u8 buf[BUF_SIZE], u8 fx[512] (an FXSAVE64 image: x87/MMX, MXCSR and
  * XMM0-15, loaded with fxrstor64 before the sequence). Output (stdout), per case: u8 status
  * (0 ran, else the signal number), u64 regs[16], u64 rflags, u8 buf[BUF_SIZE], u8 fx[512]
- * (fxsave64 right after the sequence).
+ * (fxsave64 right after the sequence), u64 rip. After a SIGFPE (an unmasked SIMD
+ * floating-point exception, #XM) the registers, RFLAGS, FXSAVE image and rip are those the
+ * kernel saved at the fault; otherwise rip is 0.
  *
  * The code runs at CODE_ADDR and the buffer lives at DATA_ADDR (fixed addresses, so
  * pointers in registers mean the same in the emulator). The sequence is followed by an
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #define CODE_ADDR 0x100000UL
 #define DATA_ADDR 0x200000UL
@@ -65,8 +68,21 @@ __asm__(
 static sigjmp_buf g_jmp;
 static volatile int g_sig;
 
-static void on_signal(int sig) {
+static uint64_t g_rip;
+
+static void on_signal(int sig, siginfo_t *si, void *ctx) {
+  (void)si;
   g_sig = sig;
+  if (sig == SIGFPE) {
+    ucontext_t *uc = ctx;
+    static const int order[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                  REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                  REG_R12, REG_R13, REG_R14, REG_R15};
+    for (int i = 0; i < 16; i++) g_out[i] = (uint64_t)uc->uc_mcontext.gregs[order[i]];
+    g_out[16] = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+    g_rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    memcpy(g_fxout, uc->uc_mcontext.fpregs, 512);
+  }
   siglongjmp(g_jmp, 1);
 }
 
@@ -86,8 +102,8 @@ int main(void) {
   sigaltstack(&ss, NULL);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_SIGINFO;
   int sigs[] = {SIGSEGV, SIGFPE, SIGILL, SIGBUS, SIGTRAP};
   for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
 
@@ -106,12 +122,14 @@ int main(void) {
     __builtin___clear_cache((char *)code, (char *)code + 4096);
     g_target = CODE_ADDR;
     g_sig = 0;
+    g_rip = 0;
     if (sigsetjmp(g_jmp, 1) == 0) exec_enter();
     uint8_t status = (uint8_t)g_sig;
     fwrite(&status, 1, 1, stdout);
     fwrite(g_out, sizeof g_out, 1, stdout);
     fwrite(data, BUF_SIZE, 1, stdout);
     fwrite(g_fxout, sizeof g_fxout, 1, stdout);
+    fwrite(&g_rip, 8, 1, stdout);
   }
   return 0;
 }

@@ -8,7 +8,12 @@
  * `--only` rewrites just the named categories (the others' cases are still drawn, so the
  * PRNG gives the selected ones exactly as a full run does). The integer categories were
  * generated on an Intel host, whose choices for undefined flags the test also checks; the
- * `vector` category (MMX and SSE/SSE2 moves and integer operations) on an AMD EPYC host.
+ * `vector` category (MMX and SSE/SSE2 moves and integer operations) on an AMD EPYC host, and
+ * so were `float` (SSE–SSE4.1 floating point from float-shaped operands — zeros, denormals,
+ * infinities, NaNs, integer-conversion edges — under random MXCSR rounding, DAZ, FZ, masks
+ * and sticky flags) and `ssex` (SSE3, SSSE3, SSE4.1/4.2 integer and string operations,
+ * crc32, popcnt). `float` keeps the cases that raise #XM (`fault`, `faultAt`: the offset
+ * of the faulting instruction) with the registers and FXSAVE image the kernel saved.
  *
  * Needs gcc and GNU as/objcopy/nm. Steps: generate sequences (seeded xorshift PRNG) as AT&T
  * assembly; assemble them all into one object with a label before and after each; cut each
@@ -636,7 +641,355 @@ const vector: Gen = () => {
   ];
 };
 
-const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number; vector?: boolean }> = {
+// ---- SSE/SSE2/SSE3/SSE4.1 floating point ----
+/** Single-precision operands worth testing: zeros, denormals, extremes, NaNs, integers' edges. */
+const F32_EDGE = [
+  0, 0x80000000, 0x3f800000, 0xbf800000, 0x3fc00000, 1, 0x807fffff, 0x7fffff, 0x800000, 0x80800000,
+  0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7fa00000, 0xff800001,
+  0x7fc12345, 0x3f800001, 0x4b000000, 0x4b000001, 0x4effffff, 0x4f000000, 0xcf000000, 0xcf000001,
+  0x5effffff, 0x5f000000, 0xdf000000, 0x3f000000, 0x3fc00000, 0x40200000, 0xbfc00000, 0x00400000,
+  0x0c000000, 0x34000000, 0x7e800000, 0x3effffff, 0x40400000,
+];
+/** Double-precision operands ([hi, lo] 32-bit halves). */
+const F64_EDGE: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [0x80000000, 0],
+  [0x3ff00000, 0],
+  [0xbff00000, 0],
+  [0x3ff80000, 0],
+  [0, 1],
+  [0x000fffff, 0xffffffff],
+  [0x80000000, 1],
+  [0x00100000, 0],
+  [0x7fefffff, 0xffffffff],
+  [0xffefffff, 0xffffffff],
+  [0x7ff00000, 0],
+  [0xfff00000, 0],
+  [0x7ff80000, 0],
+  [0xfff80000, 0],
+  [0x7ff40000, 0],
+  [0xfff00000, 1],
+  [0x3ff00000, 1],
+  [0x43300000, 0],
+  [0x41dfffff, 0xffc00000],
+  [0x41e00000, 0],
+  [0xc1e00000, 0],
+  [0xc1e00000, 0x00200000],
+  [0x43e00000, 0],
+  [0xc3e00000, 0],
+  [0x43dfffff, 0xffffffff],
+  [0x3fe00000, 0],
+  [0x36a00000, 0],
+  [0x47efffff, 0xe0000000],
+  [0x47efffff, 0xf0000000],
+  [0x38100000, 0],
+  [0x380fffff, 0xffffffff],
+  [0x36900000, 1],
+  [0x7fe00000, 0],
+  [0x00080000, 0],
+  [0x3fefffff, 0xffffffff],
+  [0x40080000, 0],
+];
+/** A random single: an edge value, a nearby one, or random bits with a moderate exponent. */
+function f32(): number {
+  const k = rnd(4);
+  if (k === 0) return pick(F32_EDGE);
+  if (k === 1) return (pick(F32_EDGE) + rnd(5) - 2) >>> 0;
+  const sign = rnd(2) << 31;
+  const exp = rnd(5) === 0 ? rnd(256) : 100 + rnd(56);
+  return (sign | (exp << 23) | rnd(0x800000)) >>> 0;
+}
+/** A random double as [hi, lo]. */
+function f64(): [number, number] {
+  const k = rnd(4);
+  if (k === 0) return [...pick(F64_EDGE)];
+  if (k === 1) {
+    const [h, l] = pick(F64_EDGE);
+    return [h, (l + rnd(5) - 2) >>> 0];
+  }
+  if (k === 2) {
+    // A single's value widened: exercises cvtsd2ss and exact cases.
+    const x = f32();
+    const e = (x >>> 23) & 0xff;
+    if (e === 0 || e === 255) return [...pick(F64_EDGE)];
+    return [
+      ((x & 0x80000000) | ((e - 127 + 1023) << 20) | ((x & 0x7fffff) >>> 3)) >>> 0,
+      ((x & 7) << 29) >>> 0,
+    ];
+  }
+  const sign = rnd(2) << 31;
+  const exp = rnd(5) === 0 ? rnd(2048) : 900 + rnd(250);
+  return [(sign | (exp << 20) | rnd(0x100000)) >>> 0, rnd(0x100000000)];
+}
+function putU32(b: Uint8Array, off: number, v: number): void {
+  for (let i = 0; i < 4; i++) b[off + i] = (v >>> (8 * i)) & 0xff;
+}
+/** Fills `n` bytes at `b[off ..]` with singles or doubles. */
+function floatBytes(b: Uint8Array, off: number, n: number): void {
+  const dbl = rnd(2) === 0;
+  for (let i = 0; i < n; i += dbl ? 8 : 4) {
+    if (dbl) {
+      const [h, l] = f64();
+      putU32(b, off + i, l);
+      putU32(b, off + i + 4, h);
+    } else putU32(b, off + i, f32());
+  }
+}
+/** An FXSAVE64 image for the float category: float XMM contents and a random MXCSR. */
+function floatFx(): Uint8Array {
+  const fx = defaultFx();
+  for (let r = 0; r < 16; r++) floatBytes(fx, 160 + 16 * r, 16);
+  let mxcsr = 0x1f80;
+  if (rnd(4) !== 0) {
+    mxcsr = (rnd(4) << 13) | 0x1f80;
+    if (rnd(3) === 0) mxcsr |= 0x40; // DAZ
+    if (rnd(3) === 0) mxcsr |= 0x8000; // FZ
+    if (rnd(5) === 0) mxcsr &= ~(rnd(64) << 7); // unmask some exceptions
+    if (rnd(4) === 0) mxcsr |= rnd(64); // sticky flags already set
+  }
+  putU32(fx, 24, mxcsr);
+  return fx;
+}
+const FARITH = ["add", "sub", "mul", "div", "min", "max", "sqrt"];
+const FCVT_X: readonly (readonly [string, number])[] = [
+  ["cvtps2pd", 8],
+  ["cvtpd2ps", 16],
+  ["cvtss2sd", 4],
+  ["cvtsd2ss", 8],
+  ["cvtdq2ps", 16],
+  ["cvtps2dq", 16],
+  ["cvttps2dq", 16],
+  ["cvttpd2dq", 16],
+  ["cvtdq2pd", 8],
+  ["cvtpd2dq", 16],
+];
+const float: Gen = () => {
+  const k = rnd(16);
+  const x = anyX();
+  if (k < 5) {
+    const m = pick(FARITH);
+    const f =
+      m === "sqrt" ? pick(["ps", "pd", "ss", "sd"]) : pick(["ps", "pd", "ss", "sd", "ss", "sd"]);
+    const sz = f === "ss" ? 4 : f === "sd" ? 8 : 16;
+    return [I(`${m}${f} ${rnd(3) ? anyX() : sz === 16 ? memA() : mem(sz)}, ${x}`)];
+  }
+  if (k === 5) {
+    const f = pick(["ps", "pd", "ss", "sd"]);
+    const sz = f === "ss" ? 4 : f === "sd" ? 8 : 16;
+    const imm = rnd(4) === 0 ? rnd(256) : rnd(8);
+    return [I(`cmp${f} $${imm}, ${rnd(3) ? anyX() : sz === 16 ? memA() : mem(sz)}, ${x}`)];
+  }
+  if (k === 6) {
+    const m = pick(["comiss", "ucomiss", "comisd", "ucomisd"]);
+    return [
+      I(`${m} ${rnd(3) ? anyX() : mem(m.endsWith("s") ? 4 : 8)}, ${x}`, ALL),
+      I(`setb %al`),
+      I(`sete %ah`),
+    ];
+  }
+  if (k === 7) {
+    const [m, sz] = pick(FCVT_X);
+    return [I(`${m} ${rnd(3) ? anyX() : sz === 16 ? memA() : mem(sz)}, ${x}`)];
+  }
+  if (k === 8) {
+    // Float to integer (rounding and truncating) and back.
+    const m = pick(["cvtss2si", "cvttss2si", "cvtsd2si", "cvttsd2si"]);
+    const sz = m.includes("ss") ? 4 : 8;
+    const r = wreg(rnd(2) ? 4 : 8);
+    return [I(`${m} ${rnd(3) ? anyX() : mem(sz)}, ${r}`)];
+  }
+  if (k === 9) {
+    const m = pick(["cvtsi2ss", "cvtsi2sd"]);
+    const w = rnd(2) ? 4 : 8;
+    if (rnd(3) === 0) return [I(`${m}${w === 4 ? "l" : "q"} ${mem(w)}, ${x}`)];
+    return [I(`${m} ${wreg(w)}, ${x}`)];
+  }
+  if (k === 10) {
+    const m = pick(["cvtpi2ps", "cvtpi2pd", "cvtps2pi", "cvttps2pi", "cvtpd2pi", "cvttpd2pi"]);
+    if (m.startsWith("cvtpi")) return [I(`${m} ${rnd(3) ? anyM() : mem(8)}, ${x}`)];
+    const src = m.includes("pd") ? (rnd(3) ? anyX() : memA()) : rnd(3) ? anyX() : mem(8);
+    return [I(`${m} ${src}, ${anyM()}`)];
+  }
+  if (k === 11) {
+    const m = pick(["haddps", "haddpd", "hsubps", "hsubpd", "addsubps", "addsubpd"]);
+    return [I(`${m} ${rnd(3) ? anyX() : memA()}, ${x}`)];
+  }
+  if (k === 12) {
+    const m = pick(["roundps", "roundpd", "roundss", "roundsd"]);
+    const sz = m.endsWith("ss") ? 4 : m.endsWith("sd") ? 8 : 16;
+    return [I(`${m} $${rnd(16)}, ${rnd(3) ? anyX() : sz === 16 ? memA() : mem(sz)}, ${x}`)];
+  }
+  if (k === 13) {
+    const m = pick(["dpps", "dppd"]);
+    return [I(`${m} $${rnd(256)}, ${rnd(3) ? anyX() : memA()}, ${x}`)];
+  }
+  if (k === 14) {
+    const m = pick(["rcpps", "rsqrtps", "rcpss", "rsqrtss"]);
+    return [I(`${m} ${rnd(3) ? anyX() : m.endsWith("ss") ? mem(4) : memA()}, ${x}`)];
+  }
+  const m = pick(["movddup", "movsldup", "movshdup", "movmskps", "movmskpd", "lddqu"]);
+  if (m.startsWith("movmsk")) return [I(`${m} ${anyX()}, ${wreg(4)}`)];
+  if (m === "lddqu") return [I(`lddqu ${mem(16)}, ${x}`)];
+  return [I(`${m} ${rnd(3) ? anyX() : m === "movddup" ? mem(8) : memA()}, ${x}`)];
+};
+
+// ---- SSE3/SSSE3/SSE4.1/SSE4.2 integer, string and crc32 ----
+const SSSE3 = [
+  "pshufb",
+  "phaddw",
+  "phaddd",
+  "phaddsw",
+  "pmaddubsw",
+  "phsubw",
+  "phsubd",
+  "phsubsw",
+  "psignb",
+  "psignw",
+  "psignd",
+  "pmulhrsw",
+  "pabsb",
+  "pabsw",
+  "pabsd",
+];
+const SSE41 = [
+  "ptest",
+  "pmuldq",
+  "pcmpeqq",
+  "packusdw",
+  "pcmpgtq",
+  "pminsb",
+  "pminsd",
+  "pminuw",
+  "pminud",
+  "pmaxsb",
+  "pmaxsd",
+  "pmaxuw",
+  "pmaxud",
+  "pmulld",
+  "phminposuw",
+];
+const PMOV: readonly (readonly [string, number])[] = [
+  ["bw", 8],
+  ["bd", 4],
+  ["bq", 2],
+  ["wd", 8],
+  ["wq", 4],
+  ["dq", 8],
+];
+/** A string for pcmpXstrX: bytes or words with a NUL somewhere (or none). */
+function strBytes(b: Uint8Array, off: number): void {
+  const alpha =
+    rnd(2) === 0 ? [0x61, 0x62, 0x63, 0x41, 0x7a, 0x30] : [0, 1, 0x80, 0xff, 0x7f, 0x61];
+  for (let i = 0; i < 16; i++) b[off + i] = rnd(6) === 0 ? rnd(256) : pick(alpha);
+  if (rnd(3) !== 0) b[off + rnd(16)] = 0;
+}
+const ssex: Gen = () => {
+  const k = rnd(12);
+  const x = anyX();
+  if (k < 3) {
+    const m = pick(SSSE3);
+    if (rnd(3) === 0) return [I(`${m} ${rnd(3) ? anyM() : mem(8)}, ${anyM()}`)];
+    return [I(`${m} ${rnd(3) ? anyX() : memA()}, ${x}`)];
+  }
+  if (k === 3) {
+    if (rnd(3) === 0)
+      return [
+        I(
+          `palignr $${pick([0, 1, 7, 8, 15, 16, rnd(256)])}, ${rnd(2) ? anyM() : mem(8)}, ${anyM()}`,
+        ),
+      ];
+    return [
+      I(
+        `palignr $${pick([0, 1, 4, 8, 15, 16, 17, 31, 32, rnd(256)])}, ${rnd(3) ? anyX() : memA()}, ${x}`,
+      ),
+    ];
+  }
+  if (k === 4) {
+    const m = pick(SSE41);
+    return [I(`${m} ${rnd(3) ? anyX() : memA()}, ${x}`, m === "ptest" ? ALL : 0)];
+  }
+  if (k === 5) {
+    const [t, sz] = pick(PMOV);
+    return [I(`pmov${pick(["sx", "zx"])}${t} ${rnd(3) ? anyX() : mem(sz)}, ${x}`)];
+  }
+  if (k === 6) {
+    const m = pick([
+      "pblendvb",
+      "blendvps",
+      "blendvpd",
+      "pblendw",
+      "blendps",
+      "blendpd",
+      "mpsadbw",
+      "insertps",
+    ]);
+    if (m.includes("blendv")) return [I(`${m} %xmm0, ${rnd(3) ? anyX() : memA()}, ${x}`)];
+    if (m === "insertps") return [I(`insertps $${rnd(256)}, ${rnd(3) ? anyX() : mem(4)}, ${x}`)];
+    return [I(`${m} $${rnd(256)}, ${rnd(3) ? anyX() : memA()}, ${x}`)];
+  }
+  if (k === 7) {
+    const f = rnd(8);
+    const i = rnd(256);
+    if (f === 0) return [I(`pextrb $${i}, ${x}, ${rnd(2) ? wreg(4) : mem(1)}`)];
+    if (f === 1) return [I(`pextrw $${i}, ${x}, ${mem(2)}`)];
+    if (f === 2) return [I(`pextrd $${i}, ${x}, ${rnd(2) ? wreg(4) : mem(4)}`)];
+    if (f === 3) return [I(`pextrq $${i}, ${x}, ${rnd(2) ? wreg(8) : mem(8)}`)];
+    if (f === 4) return [I(`extractps $${i}, ${x}, ${rnd(2) ? wreg(4) : mem(4)}`)];
+    if (f === 5) return [I(`pinsrb $${i}, ${rnd(2) ? wreg(4) : mem(1)}, ${x}`)];
+    if (f === 6) return [I(`pinsrd $${i}, ${rnd(2) ? wreg(4) : mem(4)}, ${x}`)];
+    return [I(`pinsrq $${i}, ${rnd(2) ? wreg(8) : mem(8)}, ${x}`)];
+  }
+  if (k === 8 || k === 9) {
+    // String compares on string-like data: load two registers from the buffer first.
+    const m = pick(["pcmpestri", "pcmpestrm", "pcmpistri", "pcmpistrm"]);
+    const a = XR(1 + rnd(15));
+    const b2 = XR(1 + rnd(15));
+    const imm = rnd(128);
+    const pre: Insn[] = [I(`movdqu ${mem(16)}, ${a}`), I(`movdqu ${mem(16)}, ${b2}`)];
+    if (m.includes("estr"))
+      pre.push(
+        I(
+          `mov $${pick([0, 1, 3, 8, 15, 16, 17, -1, -5, -20, rnd(40) - 20])}, ${pick(["%eax", "%rax"])}`,
+        ),
+        I(`mov $${pick([0, 2, 7, 8, 16, 20, -3, rnd(40) - 20])}, ${pick(["%edx", "%rdx"])}`),
+      );
+    return [...pre, I(`${m} $${imm}, ${rnd(3) ? b2 : mem(16)}, ${a}`, ALL)];
+  }
+  if (k === 10) {
+    const sz = pick([1, 2, 4, 8]);
+    const suf = { 1: "b", 2: "w", 4: "l", 8: "q" }[sz];
+    const dst = sz === 8 || (sz === 1 && rnd(3) === 0) ? wreg(8) : wreg(4);
+    if (rnd(2)) return [I(`crc32${suf} ${mem(sz)}, ${dst}`)];
+    const src =
+      sz === 1 ? pick(["%al", "%cl", "%dl", "%bl", "%ah", "%dh", "%sil", "%r9b"]) : wreg(sz);
+    if (sz === 1 && dst.startsWith("%r") && /%[a-d]h/.test(src)) return [I(`crc32b %cl, ${dst}`)];
+    return [I(`crc32${suf} ${src}, ${dst}`)];
+  }
+  const f = rnd(3);
+  if (f === 0) {
+    const sz = pick([2, 4, 8]);
+    return [I(`popcnt ${rnd(2) ? wreg(sz) : mem(sz)}, ${wreg(sz)}`, ALL)];
+  }
+  if (f === 1) return [I(`movntdqa ${memA()}, ${x}`)];
+  return [I(`${pick(["movddup", "movsldup", "movshdup"])} ${rnd(2) ? anyX() : memA()}, ${x}`)];
+};
+
+/**
+ * A category's generator, size and FPU state: `vector` cases start from random FPU/vector
+ * state (`fx`: the image generator, default {@link randomFx}; `fill`: the buffer filler);
+ * `faults` keeps cases that end in #XM (SIGFPE) with the state the kernel saved there.
+ */
+interface Category {
+  gen: Gen;
+  count: number;
+  maxLen: number;
+  vector?: boolean;
+  fx?: () => Uint8Array;
+  fill?: (b: Uint8Array) => void;
+  faults?: boolean;
+}
+
+const CATEGORIES: Record<string, Category> = {
   alu: { gen: alu, count: 1400, maxLen: 4 },
   unary: { gen: unary, count: 300, maxLen: 3 },
   shift: { gen: shifts, count: 1000, maxLen: 1 },
@@ -649,6 +1002,26 @@ const CATEGORIES: Record<string, { gen: Gen; count: number; maxLen: number; vect
   stack: { gen: stack, count: 300, maxLen: 1 },
   misc: { gen: misc, count: 200, maxLen: 1 },
   vector: { gen: vector, count: 1500, maxLen: 3, vector: true },
+  float: {
+    gen: float,
+    count: 3000,
+    maxLen: 2,
+    vector: true,
+    fx: floatFx,
+    fill: (b) => {
+      for (let i = 0; i < DATA_BYTES; i += 16) floatBytes(b, i, 16);
+    },
+    faults: true,
+  },
+  ssex: {
+    gen: ssex,
+    count: 1500,
+    maxLen: 2,
+    vector: true,
+    fill: (b) => {
+      for (let i = 0; i < DATA_BYTES; i += 16) if (rnd(2) === 0) strBytes(b, i);
+    },
+  },
 };
 
 /** Bytes of the FXSAVE64 image the corpus carries: the legacy region up to XMM15. */
@@ -688,7 +1061,9 @@ interface Case {
   code?: Uint8Array;
 }
 
-function makeCase(gen: Gen, maxLen: number, vector: boolean): Case {
+function makeCase(cat: Category): Case {
+  const { gen, maxLen } = cat;
+  const vector = cat.vector === true;
   const asm: string[] = [];
   let undef = 0;
   const n = 1 + rnd(maxLen);
@@ -709,8 +1084,9 @@ function makeCase(gen: Gen, maxLen: number, vector: boolean): Case {
   const flags = 0x202 | (rnd(0x1000) & ALL);
   const buf = new Uint8Array(BUF);
   for (let i = 0; i < DATA_BYTES; i++) buf[i] = rnd(256);
-  // Only the vector category draws FPU state, so the other categories' cases stay as they were.
-  const fx = vector ? randomFx() : defaultFx();
+  cat.fill?.(buf);
+  // Only the vector categories draw FPU state, so the other categories' cases stay as they were.
+  const fx = vector ? (cat.fx ?? randomFx)() : defaultFx();
   return { asm, undef, regs, flags, buf, fx };
 }
 
@@ -751,8 +1127,7 @@ function main(): void {
     for (const [name, cat] of Object.entries(CATEGORIES)) {
       const cases: Case[] = [];
       const count = Math.ceil(cat.count * Number(process.env.EXEC_CORPUS_SCALE ?? "1"));
-      for (let i = 0; i < count; i++)
-        cases.push(makeCase(cat.gen, cat.maxLen, cat.vector === true));
+      for (let i = 0; i < count; i++) cases.push(makeCase(cat));
       // Skipped categories still draw their cases, so the selected ones come out as in a full run.
       if (only && !only.includes(name)) continue;
       // Assemble all sequences at once, each between two labels.
@@ -801,12 +1176,14 @@ function main(): void {
         input: Buffer.concat(input),
         maxBuffer: 1 << 28,
       });
-      const rec = 1 + 17 * 8 + BUF + 512;
+      const rec = 1 + 17 * 8 + BUF + 512 + 8;
       const json: unknown[] = [];
       let dropped = 0;
       cases.forEach((c, i) => {
         const o = out.subarray(i * rec, (i + 1) * rec);
-        if (o[0] !== 0) {
+        // SIGFPE (8): an unmasked SIMD floating-point exception, kept where the category asks.
+        const fault = o[0] === 8 && cat.faults === true;
+        if (o[0] !== 0 && !fault) {
           dropped++;
           return;
         }
@@ -832,6 +1209,9 @@ function main(): void {
           bufOut: bufDiff(c.buf, buf),
           undef: c.undef,
           ...fxFields,
+          ...(fault
+            ? { fault: "XM", faultAt: Number(o.readBigUInt64LE(1 + 17 * 8 + BUF + 512)) - 0x100000 }
+            : {}),
         });
       });
       const file = {

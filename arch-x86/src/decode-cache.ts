@@ -81,6 +81,8 @@ function kindLoc(rec: Int32Array, b: number, k: Opd): number {
     case Opd.Qq:
     case Opd.Qd:
     case Opd.RdMw:
+    case Opd.Ww:
+    case Opd.RdMb:
       return rec[b + D.RM_MEM] !== 0 ? LOC_MEM : rec[b + D.BASE];
     case Opd.Rv:
     case Opd.Ry:

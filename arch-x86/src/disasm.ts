@@ -84,6 +84,8 @@ const SIZE_DEP = new Set([
   Opd.Yv, Opd.Jz,
 ]);
 /** Kinds that are 32 or 64 bits: REX.W counts as used, 66 does not. */
+/** The predicates of cmpps/cmppd/cmpss/cmpsd as objdump names them (imm8 0–7). */
+const CMP_PREDICATES = ["eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"];
 const SIZE_DEP_W = new Set([Opd.Ey, Opd.Gy]);
 
 /**
@@ -129,7 +131,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let usedBits = 0;
   if (
     (sizeDepW && (flags & (RowFlag.D64 | RowFlag.F64 | RowFlag.Z32 | RowFlag.FAR)) === 0) ||
-    /%[Q6K]|\|/.test(tmpl)
+    /%[Q6KYR]|\|/.test(tmpl)
   )
     usedBits |= 8;
   let rex0 = false;
@@ -337,6 +339,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
       case Opd.Wx:
       case Opd.Wq:
       case Opd.Wd:
+      case Opd.Ww:
       case Opd.Ux:
         usedBits |= 1;
         s = isMem ? memString() : "%xmm" + rec[base + D.BASE];
@@ -353,8 +356,12 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
         } else s = "%mm" + (rec[base + D.BASE] & 7);
         break;
       case Opd.RdMw:
+      case Opd.RdMb:
         usedBits |= 1;
         s = isMem ? memString() : reg(rec[base + D.BASE], 4);
+        break;
+      case Opd.XMM0:
+        s = "%xmm0";
         break;
       default:
         s = "?";
@@ -367,8 +374,19 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let mn: string;
   if (tmpl.includes("|")) mn = tmpl.split("|")[[0, 0, 1, 0, 2, 0, 0, 0, 3][osz]];
   else {
-    mn = tmpl.replace(/%[SWAQ6KEGCLJVM]/g, (m) => {
+    mn = tmpl.replace(/%[SWAQ6KEGCLJVMPYR]/g, (m) => {
       switch (m) {
+        case "%Y":
+          return isMem && long ? (rexW ? "q" : "l") : "";
+        case "%R":
+          return rexW ? "q" : "";
+        case "%P": {
+          // cmpps and kin: objdump names predicates 0–7 and then leaves the immediate out.
+          const p = rec[base + D.IMM_LO] & 0xff;
+          if (p >= 8) return "";
+          ops.pop();
+          return CMP_PREDICATES[p];
+        }
         case "%K":
           return rexW ? "16b" : "8b";
         case "%E":

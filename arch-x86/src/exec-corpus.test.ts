@@ -4,9 +4,11 @@
  * 0x100000 followed by `cpuid` as the stop marker, the 256-byte buffer at 0x200000,
  * identity-mapped user pages, CPL 3 — and must end with the same 16 registers, the same
  * buffer and the same arithmetic flags and DF, except the flags the case's `undef` mask
- * names. Vector cases (exec-vector.json) also start from an FXSAVE64 image and must end
- * with the same x87/MMX registers, tags, TOP, MXCSR and XMM registers (the image as
- * fxsave64 writes it, MXCSR_MASK aside).
+ * names. Vector cases (exec-vector.json, exec-float.json, exec-ssex.json) also start from
+ * an FXSAVE64 image and must end with the same x87/MMX registers, tags, TOP, MXCSR and XMM
+ * registers (the image as fxsave64 writes it, MXCSR_MASK aside). A case with `fault`
+ * ended natively in #XM (SIGFPE) at byte `faultAt` of the sequence: hvkit must stop there
+ * with that exception, and the state must be what the kernel saved at the fault.
  *
  * The `undef` masks come from the generator's per-instruction table of flags the SDM
  * leaves undefined:
@@ -26,7 +28,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { X86ExitReason } from "./cpu-api.js";
+import { Vector, X86ExitReason } from "./cpu-api.js";
 import { FxPart, readFxImage, resetVectorState, writeFxImage } from "./fpu.js";
 import { makeTestCpu } from "./test-machine.js";
 
@@ -46,6 +48,9 @@ interface ExecCase {
   fxIn?: string;
   /** Vector cases: changed bytes of that image after the sequence, as `bufOut` (MXCSR_MASK left out). */
   fxOut?: string;
+  /** The sequence ended in this exception natively ("XM"), at byte `faultAt`. */
+  fault?: string;
+  faultAt?: number;
 }
 interface ExecFile {
   host: string;
@@ -88,7 +93,15 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   cpu.rip = BigInt(file.codeAddr);
   const reason = cpu.run(100_000);
   const bad: string[] = [];
-  if (reason !== X86ExitReason.Cpuid || cpu.rip !== BigInt(file.codeAddr + code.length)) {
+  if (c.fault !== undefined) {
+    const at = BigInt(file.codeAddr + (c.faultAt ?? 0));
+    if (reason !== X86ExitReason.Exception || cpu.exit.vector !== Vector.XM || cpu.rip !== at) {
+      bad.push(
+        `stopped with ${X86ExitReason[reason]} (vector ${cpu.exit.vector}) at ${cpu.rip.toString(16)}, want #XM at ${at.toString(16)}`,
+      );
+      return bad;
+    }
+  } else if (reason !== X86ExitReason.Cpuid || cpu.rip !== BigInt(file.codeAddr + code.length)) {
     bad.push(
       `stopped with ${X86ExitReason[reason]} (vector ${cpu.exit.vector}) at ${cpu.rip.toString(16)}`,
     );

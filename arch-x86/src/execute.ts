@@ -48,6 +48,8 @@ import { Pfx } from "./insn.js";
 import { FarOp, LegacyOp } from "./ops.js";
 import { Access, CR0_PG } from "./paging.js";
 import { vectorOp } from "./simd.js";
+import { floatOp } from "./simd-float.js";
+import { extOp } from "./simd-ext.js";
 import { OpMap, TABLE } from "./table.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
@@ -218,8 +220,17 @@ export const enum O {
   PACKSS = 159,
   PACKUS = 160,
   SHUF = 161,
-  LEGACY = 162,
-  FAR = 163,
+  FARITH = 162,
+  FCMP = 163,
+  FCOMI = 164,
+  FAPPROX = 165,
+  FCVT = 166,
+  FROUND = 167,
+  VEXT = 168,
+  PCMPSTR = 169,
+  CRC32 = 170,
+  LEGACY = 171,
+  FAR = 172,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
@@ -1420,6 +1431,19 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         case O.PACKUS:
         case O.SHUF:
           vectorOp(c, op, rec, b, eLo, eHi);
+          break;
+        case O.FARITH:
+        case O.FCMP:
+        case O.FCOMI:
+        case O.FAPPROX:
+        case O.FCVT:
+        case O.FROUND:
+          floatOp(c, op, rec, b, eLo, eHi);
+          break;
+        case O.VEXT:
+        case O.PCMPSTR:
+        case O.CRC32:
+          extOp(c, op, rec, b, eLo, eHi);
           break;
         default:
           // Everything else reads or writes the status flags directly: compute deferred ones first.

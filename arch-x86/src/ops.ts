@@ -183,6 +183,18 @@ export enum Op {
   /** packsswb / packssdw (signed saturation; `aux` = source element size) */ PACKSS,
   /** packuswb (unsigned saturation) */ PACKUS,
   /** shufps / shufpd */ SHUF,
+  // SSE–SSE4.2 floating point (simd-float.ts) and the later vector instructions (simd-ext.ts).
+  // The row's variant (`aux` bits 4 and up, the descriptor's `Vec.FN_SHIFT` field) picks
+  // the operation of the family: {@link FpFn}, {@link CvtFn}, {@link ExtFn}.
+  /** Floating-point arithmetic, packed and scalar, single and double: {@link FpFn} */ FARITH,
+  /** cmpps / cmppd / cmpss / cmpsd with the imm8 predicate */ FCMP,
+  /** comiss / ucomiss / comisd / ucomisd: EFLAGS from an ordered or unordered compare */ FCOMI,
+  /** rcpps / rcpss / rsqrtps / rsqrtss (variant 0 rsqrt, 1 rcp) */ FAPPROX,
+  /** Conversions between int32, int64, single and double: {@link CvtFn} */ FCVT,
+  /** roundps / roundpd / roundss / roundsd */ FROUND,
+  /** SSE3, SSSE3 and SSE4.1 integer, shuffle and insert/extract operations: {@link ExtFn} */ VEXT,
+  /** pcmpestri / pcmpestrm / pcmpistri / pcmpistrm (variant: bit 0 index, bit 1 implicit length) */ PCMPSTR,
+  /** crc32 (CRC-32C, SSE4.2) */ CRC32,
   // ---- compatibility mode and segmentation (segment.ts) ----
   /**
    * Instructions valid only outside 64-bit mode without a segment load: pusha, popa, daa,
@@ -228,3 +240,71 @@ export enum FarOp {
   /** verr */ VERR = 18,
   /** verw */ VERW = 19,
 }
+
+/** Variants of {@link Op.FARITH}. */
+export const FpFn = {
+  /** add */ ADD: 0,
+  /** sub */ SUB: 1,
+  /** mul */ MUL: 2,
+  /** div */ DIV: 3,
+  /** min (the source when either is NaN or both are zero) */ MIN: 4,
+  /** max */ MAX: 5,
+  /** sqrt of the source */ SQRT: 6,
+  /** addsubps/pd: even elements subtract, odd add */ ADDSUB: 7,
+  /** haddps/pd: adjacent pairs added */ HADD: 8,
+  /** hsubps/pd: adjacent pairs subtracted */ HSUB: 9,
+  /** dpps/dppd: dot product under the imm8 masks */ DP: 10,
+} as const;
+
+/** Variants of {@link Op.FCVT}: source and destination forms. */
+export const CvtFn = {
+  /** cvtpi2ps: two int32 (MMX or m64) to the low two singles */ PI2PS: 0,
+  /** cvtpi2pd: two int32 (MMX or m64) to two doubles */ PI2PD: 1,
+  /** cvtsi2ss: int32/int64 to the low single */ SI2SS: 2,
+  /** cvtsi2sd: int32/int64 to the low double */ SI2SD: 3,
+  /** cvt(t)ps2pi: the low two singles to two int32 in an MMX register */ PS2PI: 4,
+  /** cvt(t)pd2pi: two doubles to two int32 in an MMX register */ PD2PI: 5,
+  /** cvt(t)ss2si: the low single to int32/int64 */ SS2SI: 6,
+  /** cvt(t)sd2si: the low double to int32/int64 */ SD2SI: 7,
+  /** cvtps2pd: the low two singles to two doubles */ PS2PD: 8,
+  /** cvtpd2ps: two doubles to the low two singles, the rest zero */ PD2PS: 9,
+  /** cvtss2sd */ SS2SD: 10,
+  /** cvtsd2ss */ SD2SS: 11,
+  /** cvtdq2ps: four int32 to four singles */ DQ2PS: 12,
+  /** cvt(t)ps2dq: four singles to four int32 */ PS2DQ: 13,
+  /** cvtdq2pd: the low two int32 to two doubles */ DQ2PD: 14,
+  /** cvt(t)pd2dq: two doubles to the low two int32, the rest zero */ PD2DQ: 15,
+  /** Added to a float-to-integer variant: truncate (the cvtt forms) instead of MXCSR.RC. */
+  TRUNC: 16,
+} as const;
+
+/** Variants of {@link Op.VEXT}. */
+export const ExtFn = {
+  /** movddup */ MOVDDUP: 0,
+  /** movsldup */ MOVSLDUP: 1,
+  /** movshdup */ MOVSHDUP: 2,
+  /** pshufb */ PSHUFB: 3,
+  /** phaddw/d */ PHADD: 4,
+  /** phaddsw */ PHADDS: 5,
+  /** phsubw/d */ PHSUB: 6,
+  /** phsubsw */ PHSUBS: 7,
+  /** pmaddubsw */ PMADDUBSW: 8,
+  /** psignb/w/d */ PSIGN: 9,
+  /** pmulhrsw */ PMULHRSW: 10,
+  /** pabsb/w/d */ PABS: 11,
+  /** palignr */ PALIGNR: 12,
+  /** pblendvb / blendvps / blendvpd (element size in `aux`) */ BLENDV: 13,
+  /** pblendw / blendps / blendpd: elements chosen by imm8 */ BLEND: 14,
+  /** ptest */ PTEST: 15,
+  /** pmovsx* (`aux` destination element size; source size in the variant's row) */ PMOVSX: 16,
+  /** pmovzx* */ PMOVZX: 17,
+  /** pmuldq */ PMULDQ: 18,
+  /** pcmpeqq */ PCMPEQQ: 19,
+  /** pcmpgtq */ PCMPGTQ: 20,
+  /** phminposuw */ PHMINPOSUW: 21,
+  /** mpsadbw */ MPSADBW: 22,
+  /** pextrb/w/d/q and extractps (element size in `aux`) */ PEXTR: 23,
+  /** pinsrb/d/q */ PINSR: 24,
+  /** insertps */ INSERTPS: 25,
+  /** movntdqa (an aligned 16-byte load) */ MOVNTDQA: 26,
+} as const;

@@ -475,7 +475,14 @@ export function createMachinePvMmu<A extends PvArchTypes>(
     const mm = machine as Machine<A> & { allocXenFrames?: (count: number) => number[] | null };
     return mm.allocXenFrames?.(n) ?? claimXenFrames(machine.memory, n);
   };
-  return new PvMmu(machine.memory, format, tlb, alloc, (mfn) => freeReleasedFrame(machine, mfn));
+  return new PvMmu(
+    machine.memory,
+    format,
+    tlb,
+    alloc,
+    (mfn) => freeReleasedFrame(machine, mfn),
+    machine.config.pvLinearPt,
+  );
 }
 
 /** Drops every vCPU's cached decodings of machine bytes `[pa, pa+len)` (ArchPlugin.onMemoryWritten). */

@@ -149,7 +149,7 @@ describe("PvMmu, 32-bit PAE PV", () => {
     const l4 = s.mmu.newCompatL4();
     expect(s.ft.owner[l4]).not.toBe(s.d.id);
     // Not the guest's: it cannot map it.
-    expect(s.mmu.getPageFromEntry(1, l4 * 4096 + RW, 0, s.d)).toBe(-Errno.EBUSY);
+    expect(s.mmu.getPageFromEntry(1, l4 * 4096 + RW, 0, s.d, 13)).toBe(-Errno.EBUSY);
     expect(PvMmu.frameOf(s.dv.getUint32(l4 * 4096 + XEN_L4_FIRST * 8, true), 0)).toBe(s.mmu.m2pL3);
     s.mmu.setCompatRoot(l4, 10);
     expect(s.dv.getUint32(l4 * 4096, true)).toBe(10 * 4096 + (P | Pte.RW | Pte.US | Pte.A));

@@ -19,18 +19,19 @@ import {
   RO_MPT_VIRT_START,
   shareXenFrame,
   XEN_L4_FIRST,
+  type PvPagingFormat,
 } from "./pv-mmu.js";
 
 const P = Pte.P | Pte.A;
 const RW = Pte.P | Pte.RW | Pte.A | Pte.D;
 
-function setup(frames = 256) {
+function setup(frames = 256, format: PvPagingFormat = PV64_PAGING, linearPt = true) {
   const memory = new PhysicalMemory(4096, frames, "little");
   const flushes: string[] = [];
   const freed: number[] = [];
   const mmu = new PvMmu(
     memory,
-    PV64_PAGING,
+    format,
     {
       flushAll: (d) => flushes.push(`all d${d.id}`),
       flushVa: (d, va) => flushes.push(`va d${d.id} ${va.toString(16)}`),
@@ -38,6 +39,7 @@ function setup(frames = 256) {
     },
     (n) => claimXenFrames(memory, n),
     (mfn) => freed.push(mfn),
+    linearPt,
   );
   const d = new Domain(1, false, "pv");
   const own = (mfn: number): number => {
@@ -106,7 +108,7 @@ describe("PvMmu", () => {
     expect(mmu.getPageAndType(data, PageType.Writable, d)).toBe(0);
     mmu.writeEntry(l3 * 4096, data, RW, 0); // data is Writable, cannot be an L2
     expect(mmu.getPageAndType(l3, PageType.L3, d)).toBe(-Errno.EINVAL);
-    mmu.writeEntry(l3b * 4096, l3b, RW, 0); // a self-reference (linear page table) is refused
+    mmu.writeEntry(l3b * 4096, l3b, RW, 0); // a writable self-reference (linear) is refused
     expect(mmu.getPageAndType(l3b, PageType.L3, d)).toBe(-Errno.EINVAL);
   });
 
@@ -161,6 +163,23 @@ describe("PvMmu", () => {
     // A refused update leaves the old entry in place.
     expect(mmu.modEntry(l1 * 4096, l1 * 4096 + RW, 0, d, false)).toBe(-Errno.EBUSY);
     expect(PvMmu.frameOf(memory.read32(l1 * 4096), memory.read32(l1 * 4096 + 4))).toBe(b);
+  });
+
+  it("modEntry writes the entry asked for when validating its target adjusts other entries", () => {
+    const { mmu, d, own, ft, memory } = setup();
+    const [l4, l3, l2, l1, data] = [90, 91, 92, 93, 94].map(own);
+    expect(mmu.getPageAndType(l4, PageType.L4, d)).toBe(0);
+    mmu.writeEntry(l3 * 4096 + 511 * 8, l2, RW, 0);
+    mmu.writeEntry(l2 * 4096 + 511 * 8, l1, RW, 0);
+    mmu.writeEntry(l1 * 4096 + 511 * 8, data, RW, 0);
+    // The new L4 entry names the L3; validating it validates (and adjusts) the L2 and L1.
+    expect(mmu.modEntry(l4 * 4096 + 255 * 8, l3 * 4096 + RW, 0, d, false)).toBe(0);
+    expect(PvMmu.frameOf(memory.read32(l4 * 4096 + 255 * 8), 0)).toBe(l3);
+    expect([ft.type[l3], ft.type[l2], ft.type[l1]]).toEqual([
+      PageType.L3,
+      PageType.L2,
+      PageType.L1,
+    ]);
   });
 
   it("a frame its owner gave back is freed with its last general reference, not before", () => {
@@ -219,6 +238,194 @@ describe("PvMmu", () => {
     expect(mmu.l1eAddress(l4, 0x1000n)).toBe(-1);
     expect(mmu.translate(l4, 0x0000800000000000n, false)).toBe(-1); // non-canonical
     void d;
+  });
+});
+
+/** The PAE format of 32-bit PV guests: 3 levels, no L3 linear entries. */
+const PAE_PAGING: PvPagingFormat = { levels: 3, longMode: false };
+
+describe("linear page tables (get_*_linear_pagetable)", () => {
+  /** Validated, empty L4 tables of `d` (each holding one type reference, as a pin). */
+  function tables(t: ReturnType<typeof setup>, level: PageType, ...mfns: number[]): number[] {
+    for (const m of mfns) {
+      t.own(m);
+      expect(t.mmu.getPageAndType(m, level, t.d)).toBe(0);
+    }
+    return mfns;
+  }
+  const entry = (table: number, slot: number): number => table * 4096 + slot * 8;
+
+  it("an L4 may map itself read-only, taking nothing; never writable, not even by the fast path (XSA-182)", () => {
+    const t = setup();
+    const { mmu, d, ft, memory } = t;
+    const [l4] = tables(t, PageType.L4, 10);
+    const before = [ft.refCount[l4], ft.typeCount[l4]];
+    expect(mmu.modEntry(entry(l4, 5), l4 * 4096 + P, 0, d, false)).toBe(0);
+    expect([ft.refCount[l4], ft.typeCount[l4], ft.linearCount[l4]]).toEqual([...before, 0]);
+    // Read through the self-map: slot 5 at every level reaches the L4 itself, read-only.
+    const va = (5n << 39n) | (5n << 30n) | (5n << 21n) | (5n << 12n);
+    expect(mmu.translate(l4, va + 5n * 8n, false)).toBe(entry(l4, 5));
+    expect(mmu.translate(l4, va, true)).toBe(-1);
+    // Making it writable needs revalidation, which refuses it; the entry stays.
+    expect(mmu.modEntry(entry(l4, 5), l4 * 4096 + RW, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(memory.read32(entry(l4, 5)) & Pte.RW).toBe(0);
+    expect(mmu.modEntry(entry(l4, 6), l4 * 4096 + RW, 0, d, false)).toBe(-Errno.EINVAL);
+    // Accessed/dirty/available bits change in place; removing it gives nothing back.
+    expect(mmu.modEntry(entry(l4, 5), l4 * 4096 + P + Pte.D + 0x200, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(l4, 5), 0, 0, d, false)).toBe(0);
+    expect([ft.refCount[l4], ft.typeCount[l4], ft.linearCount[l4]]).toEqual([...before, 0]);
+  });
+
+  it("a table validated with a read-only self-entry keeps no reference to itself", () => {
+    const t = setup();
+    const { mmu, d, ft, own } = t;
+    const l2 = own(20);
+    mmu.writeEntry(entry(l2, 3), l2, P, 0);
+    expect(mmu.getPageAndType(l2, PageType.L2, d)).toBe(0);
+    expect([ft.refCount[l2], ft.typeCount[l2], ft.linearCount[l2]]).toEqual([1, 1, 0]);
+    mmu.putPageAndType(l2, d);
+    expect([ft.refCount[l2], ft.typeCount[l2]]).toEqual([0, 0]);
+    expect(ft.flags[l2] & PageFlag.Validated).toBe(0);
+  });
+
+  it("another validated table of the level: a type reference and the linear counts; one direction only", () => {
+    const t = setup();
+    const { mmu, d, ft } = t;
+    const [a, b, c] = tables(t, PageType.L4, 30, 31, 32);
+    expect(mmu.modEntry(entry(a, 1), b * 4096 + P, 0, d, false)).toBe(0);
+    expect([ft.typeCount[b], ft.refCount[b]]).toEqual([2, 2]);
+    expect([ft.linearCount[a], ft.linearCount[b]]).toEqual([1, -1]);
+    // B is in linear use: it may hold no linear entry. A holds one: it may be no target.
+    expect(mmu.modEntry(entry(b, 1), c * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(c, 1), a * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    // B's and A's own self-entries are still fine.
+    expect(mmu.modEntry(entry(b, 2), b * 4096 + P, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(a, 2), a * 4096 + P, 0, d, false)).toBe(0);
+    // Several tables may map B, and A may map several times.
+    expect(mmu.modEntry(entry(c, 1), b * 4096 + P, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(a, 3), b * 4096 + P, 0, d, false)).toBe(0);
+    expect([ft.linearCount[a], ft.linearCount[b], ft.linearCount[c]]).toEqual([2, -3, 1]);
+    expect(ft.typeCount[b]).toBe(4);
+    // Writable: refused, counts unchanged.
+    expect(mmu.modEntry(entry(a, 4), b * 4096 + RW, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(a, 1), b * 4096 + RW, 0, d, false)).toBe(-Errno.EINVAL);
+    expect([ft.linearCount[a], ft.linearCount[b], ft.typeCount[b]]).toEqual([2, -3, 4]);
+    // Replacing and removing the entries gives everything back.
+    expect(mmu.modEntry(entry(a, 1), c * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL); // C holds one
+    expect(mmu.modEntry(entry(a, 1), 0, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(a, 3), 0, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(c, 1), 0, 0, d, false)).toBe(0);
+    expect([ft.linearCount[a], ft.linearCount[b], ft.linearCount[c]]).toEqual([0, 0, 0]);
+    expect([ft.typeCount[b], ft.refCount[b]]).toEqual([1, 1]);
+    // Now the other direction is allowed.
+    expect(mmu.modEntry(entry(b, 1), a * 4096 + P, 0, d, false)).toBe(0);
+    expect([ft.linearCount[a], ft.linearCount[b]]).toEqual([-1, 1]);
+  });
+
+  it("the target must be a validated table of the same level, owned by the domain, as must the table", () => {
+    const t = setup();
+    const { mmu, d, ft, own } = t;
+    const [a, b] = tables(t, PageType.L3, 40, 41);
+    const [l4] = tables(t, PageType.L4, 42);
+    const [l1] = tables(t, PageType.L1, 43);
+    const data = own(44);
+    expect(mmu.getPageAndType(data, PageType.Writable, d)).toBe(0);
+    // An L3 entry naming an L4, an L1 or a writable page: none is an L2 or an L3.
+    expect(mmu.modEntry(entry(a, 0), l4 * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(a, 0), l1 * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(a, 0), data * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    // An L3 typed but not (yet) validated: refused (Xen: PGT_validated clear).
+    ft.flags[b] &= ~PageFlag.Validated;
+    expect(mmu.modEntry(entry(a, 0), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    ft.flags[b] |= PageFlag.Validated;
+    expect(mmu.modEntry(entry(a, 0), b * 4096 + P, 0, d, false)).toBe(0);
+    // Another domain's L3; or the table, not the target, another domain's.
+    const e = new Domain(2, false, "pv");
+    const theirs = 45;
+    ft.owner[theirs] = e.id;
+    expect(mmu.getPageAndType(theirs, PageType.L3, e)).toBe(0);
+    expect(mmu.modEntry(entry(a, 1), theirs * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(theirs, 1), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect([ft.linearCount[theirs], ft.linearCount[b]]).toEqual([0, -1]);
+    expect(ft.refCount[theirs]).toBe(1);
+  });
+
+  it("linear counts are 16-bit and a full type count refuses (XSA-240); the fast path needs no room", () => {
+    const t = setup();
+    const { mmu, d, ft } = t;
+    const [a, b, c] = tables(t, PageType.L2, 50, 51, 52);
+    expect(mmu.modEntry(entry(a, 0), b * 4096 + P, 0, d, false)).toBe(0);
+    ft.linearCount[a] = 0x7fff; // as many entries as the count holds
+    expect(mmu.modEntry(entry(a, 1), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(a, 0), b * 4096 + P + Pte.D, 0, d, false)).toBe(0); // in place
+    ft.linearCount[a] = 1;
+    ft.linearCount[b] = -0x8000; // in as many tables as the count holds
+    expect(mmu.modEntry(entry(c, 0), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    ft.linearCount[b] = -1;
+    ft.typeCount[b] = 0x7fffffff;
+    expect(mmu.modEntry(entry(c, 0), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    ft.typeCount[b] = 2;
+    expect(mmu.modEntry(entry(c, 0), b * 4096 + P, 0, d, false)).toBe(0);
+    expect([ft.linearCount[b], ft.linearCount[c], ft.typeCount[b]]).toEqual([-2, 1, 3]);
+  });
+
+  it("a table losing its last reference gives back its linear entries, and the target may go with it", () => {
+    const t = setup();
+    const { mmu, d, ft, own } = t;
+    const [b] = tables(t, PageType.L4, 60);
+    const a = own(61);
+    mmu.writeEntry(entry(a, 0), a, P, 0);
+    mmu.writeEntry(entry(a, 1), b, P, 0);
+    expect(mmu.getPageAndType(a, PageType.L4, d)).toBe(0);
+    expect([ft.linearCount[a], ft.linearCount[b], ft.typeCount[b]]).toEqual([1, -1, 2]);
+    mmu.putPageAndType(b, d); // B's own reference (an unpin): A's entry keeps it an L4
+    expect([ft.type[b], ft.typeCount[b], ft.flags[b] & PageFlag.Validated]).toEqual([
+      PageType.L4,
+      1,
+      PageFlag.Validated,
+    ]);
+    mmu.putPageAndType(a, d);
+    expect([ft.typeCount[a], ft.typeCount[b], ft.refCount[a], ft.refCount[b]]).toEqual([
+      0, 0, 0, 0,
+    ]);
+    expect([ft.linearCount[a], ft.linearCount[b]]).toEqual([0, 0]);
+    expect(ft.flags[b] & PageFlag.Validated).toBe(0);
+  });
+
+  it("a failed validation gives back the linear references it took", () => {
+    const t = setup();
+    const { mmu, d, ft, own } = t;
+    const [b] = tables(t, PageType.L2, 70);
+    const a = own(71);
+    mmu.writeEntry(entry(a, 0), b, P, 0);
+    mmu.writeEntry(entry(a, 1), b, P | Pte.PCD, 0);
+    expect(mmu.getPageAndType(a, PageType.L2, d)).toBe(-Errno.EINVAL);
+    expect([ft.linearCount[a], ft.linearCount[b], ft.typeCount[b], ft.refCount[b]]).toEqual([
+      0, 0, 1, 1,
+    ]);
+    expect(ft.typeCount[a]).toBe(0);
+  });
+
+  it("32-bit PAE guests get L2 linear entries but no L3 ones", () => {
+    const t = setup(256, PAE_PAGING);
+    const { mmu, d } = t;
+    const [l3a, l3b] = tables(t, PageType.L3, 80, 81);
+    const [l2a, l2b] = tables(t, PageType.L2, 82, 83);
+    expect(mmu.modEntry(entry(l3a, 0), l3a * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(l3a, 0), l3b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(l2a, 0), l2a * 4096 + P, 0, d, false)).toBe(0);
+    expect(mmu.modEntry(entry(l2a, 1), l2b * 4096 + P, 0, d, false)).toBe(0);
+  });
+
+  it("with pv-linear-pt=0 every same-level entry is refused, a self-entry too", () => {
+    const t = setup(256, PV64_PAGING, false);
+    const { mmu, d, own } = t;
+    const [a, b] = tables(t, PageType.L4, 90, 91);
+    expect(mmu.modEntry(entry(a, 0), a * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    expect(mmu.modEntry(entry(a, 0), b * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
+    const c = own(92);
+    mmu.writeEntry(entry(c, 0), c, P, 0);
+    expect(mmu.getPageAndType(c, PageType.L4, d)).toBe(-Errno.EINVAL);
   });
 });
 

@@ -9,7 +9,11 @@
  * - A writable mapping takes a `Writable` type reference, so a frame in use as a page
  *   table (or descriptor table) can never be mapped writable, and a frame mapped
  *   writable can never become a page table (get_page_from_l1e → −EBUSY).
- * - L2–L4 entries must point at frames validated as the next lower level.
+ * - L2–L4 entries must point at frames validated as the next lower level, or (linear page
+ *   tables, Xen's `pv-linear-pt`, on by default) read-only at a table of their own level:
+ *   itself, taking nothing, or another one already validated that holds no such entries
+ *   itself, while the table holding the entry is not itself in use that way
+ *   (get_*_linear_pagetable, XSA-240's 16-bit counts). 32-bit PAE guests get no L3 ones.
  * - Flag bits outside Xen's allowed set (base_disallow_mask: PWT/PCD/PSE/G above L1 ...)
  *   are rejected with −EINVAL.
  * - The hypervisor's L4 slots (256–271, 0xFFFF800000000000–0xFFFF87FFFFFFFFFF) are
@@ -27,7 +31,8 @@
  *   slot 3 cannot be changed later (mod_l3_entry), nor the L2's Xen slots (−EPERM).
  *
  * Counts live in the core `FrameTable`: `type`/`typeCount` are the page type and
- * its reference count, `refCount` the general references, `flags` {@link PageFlag}.
+ * its reference count, `refCount` the general references, `flags` {@link PageFlag},
+ * `linearCount` Xen's `linear_pt_count`.
  *
  * @module
  */
@@ -70,11 +75,17 @@ export const PageFlag = {
   /** A Xen frame shared writable with the owning domain (shared_info, grant table). */
   Shared: 4,
   /**
+   * The frame's type is fully validated (PGT_validated): set when validation of a frame
+   * gaining its type succeeds, cleared when its last type reference goes. Only a validated
+   * table can be the target of a linear entry.
+   */
+  Validated: 8,
+  /**
    * PGT_pae_xen_l2: an L2 typed for slot 3 of a PV32 L3 (holds Xen's slots). Part of the
    * type: an L2 with it cannot be referenced as a plain L2 and the reverse; dropped with
    * the last type reference.
    */
-  PaeXenL2: 8,
+  PaeXenL2: 16,
 } as const;
 
 /** x86 page-table entry flag bits (low word). */
@@ -125,6 +136,14 @@ const UPPER_ALLOWED = Pte.P | Pte.RW | Pte.US | Pte.A | Pte.D | Pte.AVAIL;
 /** Flag bits a guest may set in an L1 entry (adds Global; cache attributes for privileged domains). */
 const L1_ALLOWED = UPPER_ALLOWED | Pte.G;
 const CACHE_ATTRS = Pte.PWT | Pte.PCD | Pte.PSE;
+/**
+ * Low-word bits of an L2–L4 entry a guest may change without revalidation (Xen's
+ * FASTPATH_PDE_FLAG_WHITELIST with CONFIG_PV_LINEAR_PT: not RW, so a read-only linear
+ * entry cannot be made writable in place, XSA-182). In the high word: NX and bits 52–62.
+ */
+const PDE_FASTPATH_LO = Pte.US | Pte.A | Pte.D | Pte.G | Pte.AVAIL;
+/** The largest type count `FrameTable.typeCount` holds (Xen's PGT_count_mask). */
+const TYPE_COUNT_MAX = 0x7fffffff;
 
 /**
  * What the MMU must tell the CPUs when a mapping changes. `A`: the state types of the arch
@@ -179,6 +198,7 @@ export class PvMmu {
    * @param freeReleased - frees a frame its owner gave back while it was referenced
    *   (`FrameTable.released`) once its last general reference is gone: the core's
    *   `freeReleasedFrame` for the machine (Xen's `put_page` reaching zero).
+   * @param linearPt - allow linear page tables (Xen's `pv-linear-pt`, default true).
    */
   constructor(
     readonly memory: PhysicalMemory,
@@ -186,6 +206,7 @@ export class PvMmu {
     readonly tlb: TlbControl,
     readonly allocXen: (count: number) => number[],
     readonly freeReleased: (mfn: number) => void,
+    readonly linearPt = true,
   ) {
     this.ft = memory.frameTable;
     this.mem = memory.bytes;
@@ -328,30 +349,39 @@ export class PvMmu {
     if (ft.flags[mfn] & PageFlag.Shared) return -Errno.EINVAL;
     const xenL2 = paeXenL2 ? PageFlag.PaeXenL2 : 0;
     if (ft.typeCount[mfn] > 0) {
-      if (ft.type[mfn] !== type || (ft.flags[mfn] & PageFlag.PaeXenL2) !== xenL2)
+      if (
+        ft.type[mfn] !== type ||
+        (ft.flags[mfn] & PageFlag.PaeXenL2) !== xenL2 ||
+        ft.typeCount[mfn] === TYPE_COUNT_MAX
+      )
         return -Errno.EINVAL;
       ft.typeCount[mfn]++;
       return 0;
     }
     ft.type[mfn] = type;
     ft.typeCount[mfn] = 1;
-    ft.flags[mfn] = (ft.flags[mfn] & ~PageFlag.PaeXenL2) | xenL2;
+    ft.flags[mfn] = (ft.flags[mfn] & ~(PageFlag.Validated | PageFlag.PaeXenL2)) | xenL2;
     let rc = 0;
-    if (type >= PageType.L1 && type <= PageType.L4) rc = this.validateTable(mfn, type, d);
-    else if (type === PageType.SegDesc)
+    if (type >= PageType.L1 && type <= PageType.L4) {
+      ft.linearCount[mfn] = 0;
+      rc = this.validateTable(mfn, type, d);
+    } else if (type === PageType.SegDesc)
       rc = validateDescriptorPage(this.mem, mfn * 4096, this.descriptorRules);
     if (rc !== 0) {
       ft.typeCount[mfn] = 0;
       ft.type[mfn] = PageType.None;
       ft.flags[mfn] &= ~PageFlag.PaeXenL2;
+      return rc;
     }
-    return rc;
+    ft.flags[mfn] |= PageFlag.Validated;
+    return 0;
   }
 
   /** Drops a type reference; a page table losing its last one releases what its entries held. */
   putPageType(mfn: number, d: Domain): void {
     const ft = this.ft;
     if (--ft.typeCount[mfn] > 0) return;
+    ft.flags[mfn] &= ~PageFlag.Validated;
     const type = ft.type[mfn];
     if (type >= PageType.L1 && type <= PageType.L4) this.devalidateTable(mfn, type, d, 512);
     ft.typeCount[mfn] = 0;
@@ -395,7 +425,7 @@ export class PvMmu {
       const lo = this.dv.getUint32(pa, true);
       if (!(lo & Pte.P)) continue;
       const hi = this.dv.getUint32(pa + 4, true);
-      const rc = this.getPageFromEntry(level, lo, hi, d);
+      const rc = this.getPageFromEntry(level, lo, hi, d, mfn);
       if (rc !== 0) {
         this.devalidateTable(mfn, level, d, i);
         return rc;
@@ -425,13 +455,13 @@ export class PvMmu {
       let rc = 0;
       if (i === 3) {
         if (!(lo & Pte.P)) rc = -Errno.EINVAL;
-        else rc = this.getPageFromEntry(3, lo, hi, d, true);
+        else rc = this.getPageFromEntry(3, lo, hi, d, mfn, true);
         if (rc === 0 && this.ft.typeCount[PvMmu.frameOf(lo, hi)] !== 1) {
-          this.putPageFromEntry(3, lo, hi, d);
+          this.putPageFromEntry(3, lo, hi, d, mfn);
           rc = -Errno.EINVAL;
         }
       } else if (lo & Pte.P) {
-        rc = this.getPageFromEntry(3, lo, hi, d);
+        rc = this.getPageFromEntry(3, lo, hi, d, mfn);
       } else continue;
       if (rc !== 0) {
         this.devalidateTable(mfn, 3, d, i);
@@ -467,7 +497,7 @@ export class PvMmu {
       if (this.isXenSlot(mfn, level, i)) continue;
       const lo = this.dv.getUint32(base + i * 8, true);
       if (lo & Pte.P)
-        this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d);
+        this.putPageFromEntry(level, lo, this.dv.getUint32(base + i * 8 + 4, true), d, mfn);
     }
   }
 
@@ -502,11 +532,18 @@ export class PvMmu {
   }
 
   /**
-   * The references an entry at `level` needs (get_page_from_l*e). Returns 0 or −errno:
-   * −EINVAL for disallowed flags or a bad table, −EBUSY for a frame the domain may not map
-   * (writable) — as Xen.
+   * The references an entry at `level` of table `table` needs (get_page_from_l*e). Returns
+   * 0 or −errno: −EINVAL for disallowed flags or a bad table (also a refused linear
+   * entry), −EBUSY for a frame the domain may not map (writable) — as Xen.
    */
-  getPageFromEntry(level: number, lo: number, hi: number, d: Domain, paeXenL2 = false): number {
+  getPageFromEntry(
+    level: number,
+    lo: number,
+    hi: number,
+    d: Domain,
+    table: number,
+    paeXenL2 = false,
+  ): number {
     if (!(lo & Pte.P)) return 0;
     const mfn = PvMmu.frameOf(lo, hi);
     if (level === 1) {
@@ -528,11 +565,58 @@ export class PvMmu {
       if (((lo & 0xfff) | ((hi >>> 20) << 12)) & COMPAT_L3_DISALLOW) return -Errno.EINVAL;
     } else if (lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
     if (mfn >= this.ft.frames) return -Errno.EINVAL;
-    return this.getPageAndType(mfn, (level - 1) as PageType, d, paeXenL2);
+    const rc = this.getPageAndType(mfn, (level - 1) as PageType, d, paeXenL2);
+    // Xen tries a linear entry when the frame is refused as the next level down with
+    // −EINVAL; 32-bit PV guests get none at L3 (get_page_from_l3e).
+    if (
+      rc === -Errno.EINVAL &&
+      (level !== 3 || this.format.longMode) &&
+      this.getLinearPageTable(level, lo, mfn, table, d)
+    )
+      return 0;
+    return rc;
   }
 
-  /** Releases what {@link getPageFromEntry} took. */
-  putPageFromEntry(level: number, lo: number, hi: number, d: Domain): void {
+  /**
+   * A read-only entry of table `table` (at `level`) naming `mfn`, a table of the same
+   * level (get_l*_linear_pagetable): true when allowed, with the references taken. Naming
+   * `table` itself takes none. Another table must be `d`'s, as must `table`, validated at
+   * `level` with room in its type count; it may hold no linear entries itself, nor may
+   * `table` be the target of one ({@link FrameTable.linearCount}, 16 bits: XSA-240).
+   */
+  private getLinearPageTable(
+    level: number,
+    lo: number,
+    mfn: number,
+    table: number,
+    d: Domain,
+  ): boolean {
+    if (!this.linearPt || lo & Pte.RW) return false;
+    if (mfn === table) return true;
+    const ft = this.ft;
+    if (ft.owner[table] !== d.id || !this.getPage(mfn, d)) return false;
+    const entries = ft.linearCount[table] + 1;
+    const uses = ft.linearCount[mfn] - 1;
+    if ((entries << 16) >> 16 <= 0 || (uses << 16) >> 16 >= 0) {
+      this.putPage(mfn);
+      return false;
+    }
+    if (
+      ft.typeCount[mfn] === TYPE_COUNT_MAX ||
+      ft.type[mfn] !== level ||
+      !(ft.flags[mfn] & PageFlag.Validated)
+    ) {
+      this.putPage(mfn);
+      return false;
+    }
+    ft.linearCount[table] = entries;
+    ft.linearCount[mfn] = uses;
+    ft.typeCount[mfn]++;
+    return true;
+  }
+
+  /** Releases what {@link getPageFromEntry} took for an entry of table `table`. */
+  putPageFromEntry(level: number, lo: number, hi: number, d: Domain, table: number): void {
     if (!(lo & Pte.P)) return;
     const mfn = PvMmu.frameOf(lo, hi);
     if (mfn >= this.ft.frames) return;
@@ -542,13 +626,22 @@ export class PvMmu {
       this.putPage(mfn);
       return;
     }
+    // put_page_from_l*e: a table naming itself holds nothing; one naming another table of
+    // its own level gives back that linear use (_put_page_type with ptpg).
+    if (mfn === table) return;
+    if (this.ft.type[mfn] === level) {
+      this.ft.linearCount[mfn]++;
+      this.ft.linearCount[table]--;
+    }
     this.putPageAndType(mfn, d);
   }
 
   /**
    * Changes the page-table entry at machine address `pa` (mod_l*_entry; the frame's
    * current page type gives its level): validates the new entry, takes its references,
-   * writes it, releases the old entry's and flushes the domain's TLBs. Returns 0 or −errno.
+   * writes it, releases the old entry's and flushes the domain's TLBs. An L2–L4 entry that
+   * keeps its frame and every bit but accessed, dirty, user, global and the available ones
+   * is written as it is, holding what it held (Xen's fast path). Returns 0 or −errno.
    */
   modEntry(pa: number, lo: number, hi: number, d: Domain, preserveAd: boolean): number {
     const tableMfn = Math.floor(pa / 4096);
@@ -561,16 +654,26 @@ export class PvMmu {
     const olo = this.dv.getUint32(pa, true);
     const ohi = this.dv.getUint32(pa + 4, true);
     if (preserveAd) lo |= olo & (Pte.A | Pte.D);
+    let held = false;
     if (lo & Pte.P) {
-      const rc = this.getPageFromEntry(level, lo, hi, d);
-      if (rc !== 0) return rc;
+      if (level > 1 && lo & 0xfff & ~UPPER_ALLOWED) return -Errno.EINVAL;
+      if (level === 3 && !this.format.longMode && ((hi >>> 20) << 12) & COMPAT_L3_DISALLOW)
+        return -Errno.EINVAL;
       this.adjust(level, lo, hi);
-      lo = this.adjLo;
-      hi = this.adjHi;
+      // Kept before validation, which adjusts the entries of the tables it validates.
+      const alo = this.adjLo;
+      const ahi = this.adjHi;
+      held = level > 1 && ((olo ^ alo) & ~PDE_FASTPATH_LO) === 0 && ((ohi ^ hi) & 0xfffff) === 0;
+      if (!held) {
+        const rc = this.getPageFromEntry(level, lo, hi, d, tableMfn);
+        if (rc !== 0) return rc;
+      }
+      lo = alo;
+      hi = ahi;
     }
     this.dv.setUint32(pa, lo >>> 0, true);
     this.dv.setUint32(pa + 4, hi >>> 0, true);
-    if (olo & Pte.P) this.putPageFromEntry(level, olo, ohi, d);
+    if (olo & Pte.P && !held) this.putPageFromEntry(level, olo, ohi, d, tableMfn);
     this.tlb.invalidateCode(pa, 8);
     this.tlb.flushAll(d);
     return 0;
@@ -617,7 +720,7 @@ export class PvMmu {
     const ohi = this.dv.getUint32(pa + 4, true);
     this.grantEntryFlags(flags);
     this.writeEntry(pa, mfn, this.adjLo, this.adjHi);
-    if (olo & Pte.P) this.putPageFromEntry(1, olo, ohi, d);
+    if (olo & Pte.P) this.putPageFromEntry(1, olo, ohi, d, Math.floor(pa / 4096));
     this.tlb.invalidateCode(pa, 8);
     this.tlb.flushAll(d);
     return 0;
@@ -641,10 +744,12 @@ export class PvMmu {
   ): number {
     let nlo = 0;
     let nhi = 0;
+    let nTable = -1;
     if (newAddr !== 0n) {
       if (flags & GNTMAP_CONTAINS_PTE) return -1;
       const npa = this.grantL1e(rootMfn, newAddr, 0, d);
       if (npa < 0) return -1;
+      nTable = Math.floor(npa / 4096);
       nlo = this.dv.getUint32(npa, true);
       nhi = this.dv.getUint32(npa + 4, true);
       this.dv.setBigUint64(npa, 0n, true);
@@ -659,7 +764,7 @@ export class PvMmu {
       PvMmu.frameOf(olo, ohi) !== mfn ||
       ((olo ^ this.adjLo) & (Pte.P | Pte.RW)) !== 0
     ) {
-      if (nlo & Pte.P) this.putPageFromEntry(1, nlo, nhi, d);
+      if (nlo & Pte.P) this.putPageFromEntry(1, nlo, nhi, d, nTable);
       if (newAddr !== 0n) this.tlb.flushAll(d);
       return -1;
     }

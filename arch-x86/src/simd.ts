@@ -98,13 +98,32 @@ function source(c: X86Cpu, rec: Int32Array, b: number, d: number, lo: number, hi
   } else locate(c, loc, (d & SRC_MM) !== 0);
 }
 
+/**
+ * Copies the source operand (`X_SRC`: an MMX or XMM register, or memory of the
+ * descriptor's size with its alignment checked) into `to[0..3]`, zero-filling what the
+ * operand does not cover.
+ */
+export function loadSource(
+  c: X86Cpu,
+  rec: Int32Array,
+  b: number,
+  d: number,
+  lo: number,
+  hi: number,
+  to: Int32Array,
+): void {
+  source(c, rec, b, d, lo, hi);
+  const n = (d & SRC_MM) !== 0 && rec[b + F.X_SRC] !== L.MEM ? 2 : 4;
+  for (let k = 0; k < 4; k++) to[k] = k < n ? arr[at + k] : 0;
+}
+
 /** Copies `n` lanes of `a[o ..]` to `to[t ..]`. */
 function copy(to: Int32Array, t: number, a: Int32Array, o: number, n: number): void {
   for (let k = 0; k < n; k++) to[t + k] = a[o + k];
 }
 
 /** Spreads `n` lanes of `a[o ..]` into the bytes of `to` (little-endian order). */
-function toBytes(to: Uint8Array, a: Int32Array, o: number, n: number): void {
+export function toBytes(to: Uint8Array, a: Int32Array, o: number, n: number): void {
   for (let k = 0; k < n; k++) {
     const v = a[o + k];
     to[4 * k] = v;
@@ -114,10 +133,11 @@ function toBytes(to: Uint8Array, a: Int32Array, o: number, n: number): void {
   }
 }
 
-/** Gathers the bytes of {@link RB} back into `n` lanes of `a[o ..]`. */
-function fromBytes(a: Int32Array, o: number, n: number): void {
+/** Gathers the bytes of `from` (default {@link RB}) back into `n` lanes of `a[o ..]`. */
+export function fromBytes(a: Int32Array, o: number, n: number, from: Uint8Array = RB): void {
   for (let k = 0; k < n; k++) {
-    a[o + k] = RB[4 * k] | (RB[4 * k + 1] << 8) | (RB[4 * k + 2] << 16) | (RB[4 * k + 3] << 24);
+    a[o + k] =
+      from[4 * k] | (from[4 * k + 1] << 8) | (from[4 * k + 2] << 16) | (from[4 * k + 3] << 24);
   }
 }
 

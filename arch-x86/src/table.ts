@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { Op } from "./ops.js";
+import { CvtFn, ExtFn, FpFn, Op } from "./ops.js";
 
 /**
  * Operand kinds, after the SDM's appendix A codes: the letter says where the operand comes
@@ -83,6 +83,9 @@ export enum Opd {
   /** MMX register or 32-bit memory in ModRM r/m (MMX punpckl*). */ Qd,
   /** MMX register in ModRM r/m (register forms only). */ Nq,
   /** 32-bit general register or 16-bit memory in ModRM r/m (pinsrw). */ RdMw,
+  /** XMM register or 16-bit memory in ModRM r/m (pmovsxbq). */ Ww,
+  /** 32-bit general register or 8-bit memory in ModRM r/m (pinsrb, pextrb). */ RdMb,
+  /** The implicit xmm0 operand of pblendvb, blendvps and blendvpd. */ XMM0,
 }
 
 /** Row flags. */
@@ -143,6 +146,8 @@ export const Vec = {
   ALIGN: 0x1000,
   /** Always set, so a vector row's descriptor is never 0. */
   VECTOR: 0x2000,
+  /** Shift of the variant (8 bits): {@link InsnRow.aux} bits 4 and up, which operation of an Op family. */
+  FN_SHIFT: 16,
 } as const;
 
 /** Opcode maps: the one-byte map and the 0F, 0F 38 and 0F 3A escapes. */
@@ -172,7 +177,9 @@ export interface InsnRow {
    * rows), `%A` always appends the size letter, `%Q` appends q with REX.W else l, `%6`
    * appends 64 with REX.W, `%K` is 16b with REX.W else 8b, `%E` appends the r/m operand's
    * size letter when it is memory, `%G` appends the size letter outside long mode
-   * (lgdtl), `%C` is the condition code, `%L` appends l/w for a non-default
+   * (lgdtl), `%Y` appends l/q by REX.W to a memory operand in long mode (cvtsi2ss), `%R`
+   * appends q with REX.W (pcmpestri), `%P` is a cmpps predicate name (imm8 0–7, which
+   * then is not printed), `%C` is the condition code, `%L` appends l/w for a non-default
    * address size, `%V`/`%M` are mov or movabs by operand/address size, `%J` is
    * jrcxz/jecxz/jcxz. A `|`-separated list names the mnemonic per operand size 1|2|4|8.
    */
@@ -208,7 +215,8 @@ export interface InsnRow {
    * packed or scalar vector operation; which quadword movlps/movhps and kin address
    * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); which
    * instruction an Op.LEGACY or Op.FAR row is (ops.ts `LegacyOp`, `FarOp`); 1 for
-   * sysenter (Op.SYSCALL); else 0.
+   * sysenter (Op.SYSCALL); else 0. Bits 4 and up name the variant of an Op family
+   * (simd-float.ts, simd-ext.ts), carried to the descriptor at {@link Vec.FN_SHIFT}.
    */
   readonly aux: number;
   /** The {@link Vec} descriptor of a row with MMX or XMM operands; 0 for other rows. */
@@ -481,10 +489,11 @@ function specs(): Spec[] {
     ["0F C8+r", "bswap", Op.BSWAP, "Zv"],
     ["0F FF /r", "ud0", Op.UD2, "Gv,Ev"],
     ["0F 38 F0 /r mem", "movbe", U, "Gv,Ev"], ["0F 38 F1 /r mem", "movbe", U, "Ev,Gv"],
-    ["F2 0F 38 F0 /r", "crc32%E", U, "Gy,Eb"], ["F2 0F 38 F1 /r", "crc32%E", U, "Gy,Ev"],
+    ["F2 0F 38 F0 /r", "crc32%E", Op.CRC32, "Gy,Eb"], ["F2 0F 38 F1 /r", "crc32%E", Op.CRC32, "Gy,Ev"],
     ["66 0F 38 F6 /r", "adcx", U, "Gy,Ey"], ["F3 0F 38 F6 /r", "adox", U, "Gy,Ey"],
   );
   s.push(...vectorSpecs());
+  s.push(...sseSpecs());
   return s;
 }
 
@@ -580,8 +589,131 @@ function vectorSpecs(): Spec[] {
   return s;
 }
 
+/**
+ * SSE/SSE2 floating point, SSE3, SSSE3, SSE4.1 and SSE4.2 rows. The last element is the
+ * element size in bytes plus 16 × the variant ({@link FpFn}, {@link CvtFn}, {@link ExtFn}).
+ */
+// prettier-ignore
+function sseSpecs(): Spec[] {
+  const s: Spec[] = [];
+  const v = (lane: number, fn: number): number => lane | (fn << 4);
+  /** The four forms ps, pd, ss, sd of one 0F xx floating-point operation. */
+  const quad = (opc: string, m: string, op: Op, fn: number, forms = "pdsx", ib = ""): void => {
+    if (forms.includes("p")) s.push([`0F ${opc} /r`, `${m}ps`, op, `Vx,Wx${ib}`, NP, v(4, fn)]);
+    if (forms.includes("d")) s.push([`66 0F ${opc} /r`, `${m}pd`, op, `Vx,Wx${ib}`, 0, v(8, fn)]);
+    if (forms.includes("s")) s.push([`F3 0F ${opc} /r`, `${m}ss`, op, `Vx,Wd${ib}`, 0, v(4, fn)]);
+    if (forms.includes("x")) s.push([`F2 0F ${opc} /r`, `${m}sd`, op, `Vx,Wq${ib}`, 0, v(8, fn)]);
+  };
+  quad("58", "add", Op.FARITH, FpFn.ADD); quad("59", "mul", Op.FARITH, FpFn.MUL);
+  quad("5C", "sub", Op.FARITH, FpFn.SUB); quad("5D", "min", Op.FARITH, FpFn.MIN);
+  quad("5E", "div", Op.FARITH, FpFn.DIV); quad("5F", "max", Op.FARITH, FpFn.MAX);
+  quad("51", "sqrt", Op.FARITH, FpFn.SQRT);
+  quad("52", "rsqrt", Op.FAPPROX, 0, "ps"); quad("53", "rcp", Op.FAPPROX, 1, "ps");
+  quad("C2", "cmp%P", Op.FCMP, 0, "pdsx", ",Ib");
+  s.push(
+    ["0F 2E /r", "ucomiss", Op.FCOMI, "Vx,Wd", NP, v(4, 0)], ["0F 2F /r", "comiss", Op.FCOMI, "Vx,Wd", NP, v(4, 1)],
+    ["66 0F 2E /r", "ucomisd", Op.FCOMI, "Vx,Wq", 0, v(8, 0)], ["66 0F 2F /r", "comisd", Op.FCOMI, "Vx,Wq", 0, v(8, 1)],
+    ["F2 0F D0 /r", "addsubps", Op.FARITH, "Vx,Wx", 0, v(4, FpFn.ADDSUB)],
+    ["66 0F D0 /r", "addsubpd", Op.FARITH, "Vx,Wx", 0, v(8, FpFn.ADDSUB)],
+    ["F2 0F 7C /r", "haddps", Op.FARITH, "Vx,Wx", 0, v(4, FpFn.HADD)],
+    ["66 0F 7C /r", "haddpd", Op.FARITH, "Vx,Wx", 0, v(8, FpFn.HADD)],
+    ["F2 0F 7D /r", "hsubps", Op.FARITH, "Vx,Wx", 0, v(4, FpFn.HSUB)],
+    ["66 0F 7D /r", "hsubpd", Op.FARITH, "Vx,Wx", 0, v(8, FpFn.HSUB)],
+    ["66 0F 3A 40 /r", "dpps", Op.FARITH, "Vx,Wx,Ib", 0, v(4, FpFn.DP)],
+    ["66 0F 3A 41 /r", "dppd", Op.FARITH, "Vx,Wx,Ib", 0, v(8, FpFn.DP)],
+    // Conversions.
+    ["0F 2A /r", "cvtpi2ps", Op.FCVT, "Vx,Qq", NP, v(4, CvtFn.PI2PS)],
+    ["66 0F 2A /r", "cvtpi2pd", Op.FCVT, "Vx,Qq", 0, v(8, CvtFn.PI2PD)],
+    ["F3 0F 2A /r", "cvtsi2ss%Y", Op.FCVT, "Vx,Ey", 0, v(4, CvtFn.SI2SS)],
+    ["F2 0F 2A /r", "cvtsi2sd%Y", Op.FCVT, "Vx,Ey", 0, v(8, CvtFn.SI2SD)],
+    ["0F 2C /r", "cvttps2pi", Op.FCVT, "Pq,Wq", NP, v(4, CvtFn.PS2PI + CvtFn.TRUNC)],
+    ["66 0F 2C /r", "cvttpd2pi", Op.FCVT, "Pq,Wx", 0, v(8, CvtFn.PD2PI + CvtFn.TRUNC)],
+    ["F3 0F 2C /r", "cvttss2si", Op.FCVT, "Gy,Wd", 0, v(4, CvtFn.SS2SI + CvtFn.TRUNC)],
+    ["F2 0F 2C /r", "cvttsd2si", Op.FCVT, "Gy,Wq", 0, v(8, CvtFn.SD2SI + CvtFn.TRUNC)],
+    ["0F 2D /r", "cvtps2pi", Op.FCVT, "Pq,Wq", NP, v(4, CvtFn.PS2PI)],
+    ["66 0F 2D /r", "cvtpd2pi", Op.FCVT, "Pq,Wx", 0, v(8, CvtFn.PD2PI)],
+    ["F3 0F 2D /r", "cvtss2si", Op.FCVT, "Gy,Wd", 0, v(4, CvtFn.SS2SI)],
+    ["F2 0F 2D /r", "cvtsd2si", Op.FCVT, "Gy,Wq", 0, v(8, CvtFn.SD2SI)],
+    ["0F 5A /r", "cvtps2pd", Op.FCVT, "Vx,Wq", NP, v(4, CvtFn.PS2PD)],
+    ["66 0F 5A /r", "cvtpd2ps", Op.FCVT, "Vx,Wx", 0, v(8, CvtFn.PD2PS)],
+    ["F3 0F 5A /r", "cvtss2sd", Op.FCVT, "Vx,Wd", 0, v(4, CvtFn.SS2SD)],
+    ["F2 0F 5A /r", "cvtsd2ss", Op.FCVT, "Vx,Wq", 0, v(8, CvtFn.SD2SS)],
+    ["0F 5B /r", "cvtdq2ps", Op.FCVT, "Vx,Wx", NP, v(4, CvtFn.DQ2PS)],
+    ["66 0F 5B /r", "cvtps2dq", Op.FCVT, "Vx,Wx", 0, v(4, CvtFn.PS2DQ)],
+    ["F3 0F 5B /r", "cvttps2dq", Op.FCVT, "Vx,Wx", 0, v(4, CvtFn.PS2DQ + CvtFn.TRUNC)],
+    ["66 0F E6 /r", "cvttpd2dq", Op.FCVT, "Vx,Wx", 0, v(8, CvtFn.PD2DQ + CvtFn.TRUNC)],
+    ["F3 0F E6 /r", "cvtdq2pd", Op.FCVT, "Vx,Wq", 0, v(4, CvtFn.DQ2PD)],
+    ["F2 0F E6 /r", "cvtpd2dq", Op.FCVT, "Vx,Wx", 0, v(8, CvtFn.PD2DQ)],
+    // SSE3.
+    ["F2 0F 12 /r", "movddup", Op.VEXT, "Vx,Wq", 0, v(8, ExtFn.MOVDDUP)],
+    ["F3 0F 12 /r", "movsldup", Op.VEXT, "Vx,Wx", 0, v(4, ExtFn.MOVSLDUP)],
+    ["F3 0F 16 /r", "movshdup", Op.VEXT, "Vx,Wx", 0, v(4, ExtFn.MOVSHDUP)],
+    ["F2 0F F0 /r mem", "lddqu", Op.VMOV, "Vx,Wx", MISALIGN],
+    // SSE4.1 rounding.
+    ["66 0F 3A 08 /r", "roundps", Op.FROUND, "Vx,Wx,Ib", 0, 4], ["66 0F 3A 09 /r", "roundpd", Op.FROUND, "Vx,Wx,Ib", 0, 8],
+    ["66 0F 3A 0A /r", "roundss", Op.FROUND, "Vx,Wd,Ib", 0, 4], ["66 0F 3A 0B /r", "roundsd", Op.FROUND, "Vx,Wq,Ib", 0, 8],
+  );
+  /** SSSE3: an MMX form (0F 38 xx) and an XMM form (66 0F 38 xx). */
+  const ssse3 = (opc: string, m: string, op: Op, aux: number): void => {
+    s.push([`0F 38 ${opc} /r`, m, op, "Pq,Qq", NP, aux], [`66 0F 38 ${opc} /r`, m, op, "Vx,Wx", 0, aux]);
+  };
+  ssse3("00", "pshufb", Op.VEXT, v(1, ExtFn.PSHUFB));
+  ssse3("01", "phaddw", Op.VEXT, v(2, ExtFn.PHADD)); ssse3("02", "phaddd", Op.VEXT, v(4, ExtFn.PHADD));
+  ssse3("03", "phaddsw", Op.VEXT, v(2, ExtFn.PHADDS)); ssse3("04", "pmaddubsw", Op.VEXT, v(2, ExtFn.PMADDUBSW));
+  ssse3("05", "phsubw", Op.VEXT, v(2, ExtFn.PHSUB)); ssse3("06", "phsubd", Op.VEXT, v(4, ExtFn.PHSUB));
+  ssse3("07", "phsubsw", Op.VEXT, v(2, ExtFn.PHSUBS));
+  ssse3("08", "psignb", Op.VEXT, v(1, ExtFn.PSIGN)); ssse3("09", "psignw", Op.VEXT, v(2, ExtFn.PSIGN));
+  ssse3("0A", "psignd", Op.VEXT, v(4, ExtFn.PSIGN)); ssse3("0B", "pmulhrsw", Op.VEXT, v(2, ExtFn.PMULHRSW));
+  ssse3("1C", "pabsb", Op.VEXT, v(1, ExtFn.PABS)); ssse3("1D", "pabsw", Op.VEXT, v(2, ExtFn.PABS));
+  ssse3("1E", "pabsd", Op.VEXT, v(4, ExtFn.PABS));
+  s.push(["0F 3A 0F /r", "palignr", Op.VEXT, "Pq,Qq,Ib", NP, v(1, ExtFn.PALIGNR)], ["66 0F 3A 0F /r", "palignr", Op.VEXT, "Vx,Wx,Ib", 0, v(1, ExtFn.PALIGNR)]);
+  /** An SSE4 form 66 0F 38 xx. */
+  const x38 = (opc: string, m: string, op: Op, aux: number, ops = "Vx,Wx"): void => {
+    s.push([`66 0F 38 ${opc} /r`, m, op, ops, 0, aux]);
+  };
+  x38("10", "pblendvb", Op.VEXT, v(1, ExtFn.BLENDV), "Vx,Wx,XMM0");
+  x38("14", "blendvps", Op.VEXT, v(4, ExtFn.BLENDV), "Vx,Wx,XMM0");
+  x38("15", "blendvpd", Op.VEXT, v(8, ExtFn.BLENDV), "Vx,Wx,XMM0");
+  x38("17", "ptest", Op.VEXT, v(8, ExtFn.PTEST));
+  (["bw", "bd", "bq", "wd", "wq", "dq"] as const).forEach((k, i) => {
+    const dl = { b: 1, w: 2, d: 4, q: 8 }[k[1] as "w" | "d" | "q"];
+    const sl = { b: 1, w: 2, d: 4 }[k[0] as "b" | "w" | "d"];
+    const mem = ({ 2: "Ww", 4: "Wd", 8: "Wq" } as const)[(16 / dl) * sl as 2 | 4 | 8];
+    x38(`2${i}`, `pmovsx${k}`, Op.VEXT, v(dl, ExtFn.PMOVSX), `Vx,${mem}`);
+    x38(`3${i}`, `pmovzx${k}`, Op.VEXT, v(dl, ExtFn.PMOVZX), `Vx,${mem}`);
+  });
+  x38("28", "pmuldq", Op.VEXT, v(8, ExtFn.PMULDQ)); x38("29", "pcmpeqq", Op.VEXT, v(8, ExtFn.PCMPEQQ));
+  s.push(["66 0F 38 2A /r mem", "movntdqa", Op.VMOV, "Vx,Wx"]);
+  x38("2B", "packusdw", Op.PACKUS, 4); x38("37", "pcmpgtq", Op.VEXT, v(8, ExtFn.PCMPGTQ));
+  x38("38", "pminsb", Op.PMINS, 1); x38("39", "pminsd", Op.PMINS, 4);
+  x38("3A", "pminuw", Op.PMINU, 2); x38("3B", "pminud", Op.PMINU, 4);
+  x38("3C", "pmaxsb", Op.PMAXS, 1); x38("3D", "pmaxsd", Op.PMAXS, 4);
+  x38("3E", "pmaxuw", Op.PMAXU, 2); x38("3F", "pmaxud", Op.PMAXU, 4);
+  x38("40", "pmulld", Op.PMULL, 4); x38("41", "phminposuw", Op.VEXT, v(2, ExtFn.PHMINPOSUW));
+  /** An SSE4 form 66 0F 3A xx ib. */
+  const x3a = (opc: string, m: string, op: Op, aux: number, ops = "Vx,Wx,Ib"): void => {
+    s.push([`66 0F 3A ${opc} /r`, m, op, ops, 0, aux]);
+  };
+  x3a("0C", "blendps", Op.VEXT, v(4, ExtFn.BLEND)); x3a("0D", "blendpd", Op.VEXT, v(8, ExtFn.BLEND));
+  x3a("0E", "pblendw", Op.VEXT, v(2, ExtFn.BLEND));
+  x3a("14", "pextrb", Op.VEXT, v(1, ExtFn.PEXTR), "RdMb,Vx,Ib");
+  x3a("15", "pextrw", Op.VEXT, v(2, ExtFn.PEXTR), "RdMw,Vx,Ib");
+  x3a("16", "|pextrd|pextrd|pextrq", Op.VEXT, v(4, ExtFn.PEXTR), "Ey,Vx,Ib");
+  x3a("17", "extractps", Op.VEXT, v(4, ExtFn.PEXTR), "Ed,Vx,Ib");
+  x3a("20", "pinsrb", Op.VEXT, v(1, ExtFn.PINSR), "Vx,RdMb,Ib");
+  x3a("21", "insertps", Op.VEXT, v(4, ExtFn.INSERTPS), "Vx,Wd,Ib");
+  x3a("22", "|pinsrd|pinsrd|pinsrq", Op.VEXT, v(4, ExtFn.PINSR), "Vx,Ey,Ib");
+  x3a("42", "mpsadbw", Op.VEXT, v(1, ExtFn.MPSADBW));
+  // The string compares take a misaligned memory operand (SDM vol. 1, 12.10.3).
+  s.push(
+    ["66 0F 3A 60 /r", "pcmpestrm%R", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 0], ["66 0F 3A 61 /r", "pcmpestri%R", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 1],
+    ["66 0F 3A 62 /r", "pcmpistrm", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 2], ["66 0F 3A 63 /r", "pcmpistri", Op.PCMPSTR, "Vx,Wx,Ib", MISALIGN, 3],
+  );
+  return s;
+}
+
 const MM_KINDS = new Set([Opd.Pq, Opd.Qq, Opd.Qd, Opd.Nq]);
-const XMM_KINDS = new Set([Opd.Vx, Opd.Wx, Opd.Wq, Opd.Wd, Opd.Ux]);
+const XMM_KINDS = new Set([Opd.Vx, Opd.Wx, Opd.Wq, Opd.Wd, Opd.Ww, Opd.Ux]);
 /** Memory operand size of the vector rows' r/m kinds. */
 const MEM_SIZE: Partial<Record<Opd, number>> = {
   [Opd.Wx]: 16,
@@ -590,12 +722,14 @@ const MEM_SIZE: Partial<Record<Opd, number>> = {
   [Opd.Qq]: 8,
   [Opd.Qd]: 4,
   [Opd.RdMw]: 2,
+  [Opd.Ww]: 2,
+  [Opd.RdMb]: 1,
 };
 
 /** The {@link Vec} descriptor of a row, 0 when no operand is an MMX or XMM register. */
 function vectorDescriptor(ops: readonly Opd[], flags: number, aux: number): number {
   if (!ops.some((o) => MM_KINDS.has(o) || XMM_KINDS.has(o))) return 0;
-  let d = Vec.VECTOR | (aux & Vec.AUX);
+  let d = Vec.VECTOR | (aux & Vec.AUX) | ((aux >> 4) << Vec.FN_SHIFT);
   if (MM_KINDS.has(ops[0])) d |= Vec.DST_MM;
   if (ops.length > 1 && MM_KINDS.has(ops[1])) d |= Vec.SRC_MM;
   if (ops.some((o) => XMM_KINDS.has(o))) d |= Vec.XMM;

@@ -39,8 +39,8 @@ describe("CR4", () => {
     const { v, cr4 } = setup();
     expect(cr4()).toBe(0x660n);
     expect(v.cr4).toBe(0x660);
-    // pv_make_cr4: the host's PAE | PGE | MCE | OSFXSR | OSXMMEXCPT, FSGSBASE held back.
-    expect(v.cpu.cr4).toBe(0x6e0);
+    // pv_make_cr4: the host's PAE | PGE | MCE | OSFXSR | OSXMMEXCPT | OSXSAVE, FSGSBASE held back.
+    expect(v.cpu.cr4).toBe(0x6e0 | Cr4.OSXSAVE);
   });
 
   it("Linux's mov $0x620, %cr4 (fpu__init_system) is taken without a fault", () => {
@@ -62,22 +62,23 @@ describe("CR4", () => {
     expect(cr4()).toBe(0x660n);
   });
 
-  it("the guest keeps TSD, DE and FSGSBASE (its policy has TSC, DE, FSGSBASE); OSXSAVE is dropped (no XSAVE)", () => {
+  it("the guest keeps TSD, DE, FSGSBASE and OSXSAVE (its policy has TSC, DE, FSGSBASE, XSAVE)", () => {
     const { v, emulate, cr4 } = setup();
-    for (const bit of [Cr4.TSD, Cr4.DE, Cr4.FSGSBASE]) {
+    for (const bit of [Cr4.TSD, Cr4.DE, Cr4.FSGSBASE, Cr4.OSXSAVE]) {
       expect(emulate(MOV_RAX_CR4, BigInt(0x660 | bit))).toBeNull();
       expect(cr4()).toBe(BigInt(0x660 | bit));
     }
-    expect(emulate(MOV_RAX_CR4, BigInt(0x660 | Cr4.OSXSAVE))).toBeNull();
-    expect(cr4()).toBe(0x660n);
-    expect(v.cpu.cr4 & Cr4.OSXSAVE).toBe(0);
+    // The CPU runs with the host's OSXSAVE whatever the guest's view says.
+    expect(emulate(MOV_RAX_CR4, 0x660n)).toBeNull();
+    expect(v.cpu.cr4 & Cr4.OSXSAVE).toBe(Cr4.OSXSAVE);
   });
 
   it("pv_make_cr4 follows the guest's TSD and FSGSBASE only", () => {
-    expect(pvMakeCr4(0)).toBe(0x6e0);
-    expect(pvMakeCr4(Cr4.TSD | Cr4.DE)).toBe(0x6e0 | Cr4.TSD);
-    expect(pvMakeCr4(Cr4.FSGSBASE)).toBe(0x6e0 | Cr4.FSGSBASE);
-    expect(pvFixupGuestCr4(0xffffffff)).toBe(0x660 | Cr4.TSD | Cr4.DE | Cr4.FSGSBASE);
+    const host = 0x6e0 | Cr4.OSXSAVE;
+    expect(pvMakeCr4(0)).toBe(host);
+    expect(pvMakeCr4(Cr4.TSD | Cr4.DE)).toBe(host | Cr4.TSD);
+    expect(pvMakeCr4(Cr4.FSGSBASE)).toBe(host | Cr4.FSGSBASE);
+    expect(pvFixupGuestCr4(0xffffffff)).toBe(0x660 | Cr4.TSD | Cr4.DE | Cr4.FSGSBASE | Cr4.OSXSAVE);
   });
 
   it("CR4.FSGSBASE enables rdfsbase in the CPU; without it the instruction is #UD", () => {
@@ -171,5 +172,33 @@ describe("CR2, other control registers, guest user mode", () => {
     expect(emulate(MOV_CR0_RBX)).toBeNull();
     expect(v.kernelMode).toBe(true);
     expect(v.cpu.rip).toBe(0x101000n);
+  });
+});
+
+describe("CPUID leaf 1 OSXSAVE for a PV guest (guest_cpuid)", () => {
+  /** Runs `code` (ending in cpuid) in kernel mode and returns leaf 1's ecx. */
+  function leaf1Ecx(code: number[], guestCr4: number): number {
+    const d = bootedPvDomain();
+    setGuestCr4(d.v, guestCr4);
+    const at = d.scratch + 0x200n;
+    d.putCode(at, [...code, 0x90]);
+    d.v.cpu.rip = at;
+    d.v.cpu.setReg(Reg.RAX, 1n);
+    d.v.cpu.setReg(Reg.RCX, 0n);
+    expect(d.v.run(1).message).toBe("");
+    expect(d.v.cpu.rip).toBe(at + BigInt(code.length));
+    return Number(d.v.cpu.getReg(Reg.RCX));
+  }
+  const CPUID = [0x0f, 0xa2];
+  const FORCED = [0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2]; // ud2; .ascii "xen"; cpuid
+  const OSXSAVE = 1 << 27;
+
+  it("follows the guest's CR4.OSXSAVE for a plain cpuid", () => {
+    expect(leaf1Ecx(CPUID, 0) & OSXSAVE).toBe(0);
+    expect(leaf1Ecx(CPUID, Cr4.OSXSAVE) & OSXSAVE).toBe(OSXSAVE);
+  });
+
+  it("leaks Xen's own OSXSAVE to the kernel's forced-emulation cpuid", () => {
+    expect(leaf1Ecx(FORCED, 0) & OSXSAVE).toBe(OSXSAVE);
   });
 });

@@ -146,6 +146,28 @@ describe("mmu_update, update_va_mapping, mmuext_op error paths", () => {
   });
 });
 
+describe("linear page tables (Xen's pv-linear-pt)", () => {
+  /** mmu_update of the guest's root L4 slot 1 naming the root itself, read-only or not. */
+  function selfMap(pvLinearPt: boolean | undefined, writable: boolean): number {
+    const { v, scratch, call, put64, machine } = setup(
+      pvLinearPt === undefined ? {} : { pvLinearPt },
+    );
+    const root = BigInt(v.guestTable);
+    const slot = root * 4096n + 8n;
+    expect(machine.memory.read64(Number(slot))).toBe(0n); // a free slot
+    put64(scratch, slot);
+    put64(scratch + 8n, (root << 12n) | BigInt(Pte.P | Pte.A | (writable ? Pte.RW : 0)));
+    return call(1, scratch, 1, 0, 0x7ff0);
+  }
+
+  it("are allowed read-only by default (Xen 4.19), refused writable, and refused with pv-linear-pt=0", () => {
+    expect(selfMap(undefined, false)).toBe(0);
+    expect(selfMap(undefined, true)).toBe(-Errno.EINVAL);
+    expect(selfMap(true, false)).toBe(0);
+    expect(selfMap(false, false)).toBe(-Errno.EINVAL);
+  });
+});
+
 describe("pdone of mmu_update and mmuext_op", () => {
   it("is an unsigned int: the count is written in 4 bytes and the next 4 are left alone", () => {
     const { scratch, call, put64, get64, domain } = setup();
@@ -230,7 +252,7 @@ describe("bounce frames and iret", () => {
 });
 
 describe("CPUID policy", () => {
-  it("reports Xen's signature, version and hypercall page leaves, and no SSE", () => {
+  it("reports Xen's signature, version and hypercall page leaves, and the SIMD it implements", () => {
     const out = new Uint32Array(4);
     cpuidPolicy(0x40000000, 0, out);
     const sig = [out[1], out[2], out[3]]
@@ -243,16 +265,32 @@ describe("CPUID policy", () => {
     cpuidPolicy(0x40000002, 0, out);
     expect([out[0], out[1]]).toEqual([1, 0x40000000]);
     cpuidPolicy(1, 0, out);
-    expect(out[3] & (1 << 25)).toBe(0); // SSE
-    expect(out[3] & 1).toBe(0); // FPU
     expect(out[2] >>> 31).toBe(1); // hypervisor
     expect(out[3] & ((1 << 2) | (1 << 7) | (1 << 14))).toBe((1 << 2) | (1 << 7) | (1 << 14)); // DE, MCE, MCA
+    // MMX, FXSR, SSE, SSE2; SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, XSAVE; no x87 arithmetic yet.
+    expect(out[3] & (0xf << 23)).toBe(0xf << 23);
+    expect(out[3] & 1).toBe(0); // FPU
+    const ecx1 = (1 << 0) | (1 << 9) | (1 << 19) | (1 << 20) | (1 << 23) | (1 << 26);
+    expect(out[2] & ecx1).toBe(ecx1);
+    // Not MONITOR (never for PV), MOVBE, AES, AVX; OSXSAVE only when asked for.
+    expect(out[2] & ((1 << 3) | (1 << 22) | (1 << 25) | (1 << 27) | (1 << 28))).toBe(0);
+    cpuidPolicy(1, 0, out, true);
+    expect(out[2] & (1 << 27)).not.toBe(0);
+    cpuidPolicy(0, 0, out);
+    expect(out[0]).toBe(0xd);
+    cpuidPolicy(0xd, 0, out);
+    expect([out[0], out[1], out[2], out[3]]).toEqual([3, 576, 576, 0]);
+    cpuidPolicy(0xd, 1, out);
+    expect([out[0], out[1]]).toEqual([3, 576]); // XSAVEOPT, XSAVEC; compacted size
+    cpuidPolicy(0xd, 2, out);
+    expect([out[0], out[1], out[2], out[3]]).toEqual([0, 0, 0, 0]);
     cpuidPolicy(7, 0, out);
     expect(out[1] & 1).toBe(1); // FSGSBASE
     cpuidPolicy(7, 1, out);
     expect(out[1]).toBe(0);
     cpuidPolicy(0x80000001, 0, out);
     expect(out[3] & (1 << 29)).not.toBe(0); // long mode
+    expect(out[2]).toBe(1 << 5); // ABM (lzcnt)
   });
 });
 

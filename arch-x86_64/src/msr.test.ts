@@ -12,6 +12,7 @@ import {
   Hypercall,
   NS_PER_INSTRUCTION,
   XEN_DOMCTL_CREATEDOMAIN,
+  xenDomctlGrantVersion,
 } from "@hvkit/core";
 import {
   PageType,
@@ -289,6 +290,7 @@ describe("msr_relaxed (XEN_X86_MSR_RELAXED) from domctl createdomain", () => {
     l.set(view, u, "max_vcpus", 1);
     l.set(view, u, "max_grant_frames", -1);
     l.set(view, u, "max_maptrack_frames", -1);
+    l.set(view, u, "grant_opts", xenDomctlGrantVersion(2));
     l.set(view, u, "arch.emulation_flags", emulationFlags);
     l.set(view, u, "arch.misc_flags", miscFlags);
     const rc = d.call(Hypercall.domctl, at);

@@ -13,6 +13,7 @@ import {
   createMachine,
   RecordingConsoleSink,
   type HypercallArgs,
+  type MachineOptions,
 } from "@hvkit/core";
 import { Reg, Vector } from "@hvkit/arch-x86";
 import { X86_64PvPlugin } from "./plugin.js";
@@ -20,13 +21,17 @@ import { handleException } from "./traps.js";
 
 const HELLO = new URL("../../conformance/guests/x86_64/bin/hello.elf", import.meta.url);
 
-/** Boots the hello guest as dom0 and returns the pieces PV unit tests work with. */
-export function bootedPvDomain() {
+/**
+ * Boots the hello guest as dom0 and returns the pieces PV unit tests work with.
+ * `options`: machine options beyond the arch, memory and console (e.g. `pvLinearPt`).
+ */
+export function bootedPvDomain(options: Omit<MachineOptions, "arch" | "console"> = {}) {
   const plugin = new X86_64PvPlugin();
   const sink = new RecordingConsoleSink();
   const machine = createMachine(container.createChildContainer(), {
-    arch: plugin,
     memoryMiB: 32,
+    ...options,
+    arch: plugin,
     console: sink,
   });
   const domain = bootInitialDomain(machine, readFileSync(HELLO));

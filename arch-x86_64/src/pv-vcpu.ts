@@ -264,7 +264,10 @@ export class PvVcpu implements ArchVcpu {
             break;
           }
           const out = this.cpuidOut;
-          cpuidPolicy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out);
+          // OSXSAVE as Xen's guest_cpuid gives it to PV (cpuid.ts): the guest's CR4.OSXSAVE,
+          // or Xen's own (set) leaked to the kernel's forced-emulation cpuid.
+          const osxsave = (this.cr4 & Cr4.OSXSAVE) !== 0 || (cpu.exit.forced && this.kernelMode);
+          cpuidPolicy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out, osxsave);
           cpu.setReg(Reg.RAX, BigInt(out[0]));
           cpu.setReg(Reg.RBX, BigInt(out[1]));
           cpu.setReg(Reg.RCX, BigInt(out[2]));

@@ -84,7 +84,10 @@ export interface AgentReply {
 
 /** Options of {@link Agent.boot}. */
 export interface AgentBootOptions extends Partial<
-  Pick<GuestRunOptions, "cmdline" | "memoryMiB" | "vcpus" | "consoleInput" | DomUConfigOption>
+  Pick<
+    GuestRunOptions,
+    "cmdline" | "memoryMiB" | "vcpus" | "consoleInput" | DomUConfigOption | "pvLinearPt"
+  >
 > {
   /** How the agent's domain is built: the initial domain, or a domU under the built-in dom0. */
   readonly role?: BootRole;

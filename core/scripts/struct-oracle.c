@@ -116,6 +116,14 @@ struct evtchn_status {
 
 /* ---- grant_table.h ----------------------------------------------------------------- */
 struct grant_entry_v1 { uint16_t flags, domid; uint32_t frame; };
+struct grant_entry_header { uint16_t flags, domid; };
+union grant_entry_v2 {
+  struct grant_entry_header hdr;
+  struct { struct grant_entry_header hdr; uint32_t pad0; uint64_t frame; } full_page;
+  struct { struct grant_entry_header hdr; uint16_t page_off, length; uint64_t frame; } sub_page;
+  struct { struct grant_entry_header hdr; uint16_t trans_domid, pad0; uint32_t gref; } transitive;
+  uint32_t __spacer[4];
+};
 struct gnttab_map_grant_ref {
   uint64_t host_addr; uint32_t flags, ref; uint16_t dom; int16_t status; uint32_t handle;
   uint64_t dev_bus_addr;

@@ -1181,7 +1181,8 @@ function brokenInvariant(w: HostileWorld, base: VictimBaseline): string | null {
   // 6. Page accounting.
   for (const d of [...live, w.dead]) {
     const gt = existingGrantTable(d);
-    const gframes = gt?.frames ?? [];
+    // Grant and v2 status frames: the domain's, outside its reservation.
+    const gframes = [...(gt?.frames ?? []), ...(gt?.statusFrames ?? [])];
     for (const f of gframes)
       if (ft.owner[f] !== d.id) return `d${d.id} grant frame ${f} now owned by ${ft.owner[f]}`;
     if (ft.owner[d.sharedInfoMfn] !== FRAME_XEN)

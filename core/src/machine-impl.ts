@@ -36,7 +36,7 @@ import {
   evtchnSetPending,
 } from "./event-channel.js";
 import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
-import { grantFramesMappedByOthers } from "./grant-table.js";
+import { holdGrantMappedFrames } from "./grant-table.js";
 import { grantReleaseMappings } from "./hypercalls/grant-table.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
 import type {
@@ -64,6 +64,7 @@ export const DEFAULT_MACHINE_CONFIG: Readonly<Omit<MachineConfig, "arch" | "page
   seed: 0,
   commandLine: "",
   guestConsoleWrite: false,
+  pvLinearPt: true,
   bootWallclock: DEFAULT_BOOT_WALLCLOCK,
 };
 
@@ -339,13 +340,18 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   freeFrame(domain: Domain<A>, mfn: number): void {
     const ft = this.memory.frameTable;
     if (mfn < 0 || mfn >= ft.frames || ft.owner[mfn] !== domain.id) return;
-    ft.owner[mfn] = FRAME_FREE;
-    ft.refCount[mfn] = 0;
-    ft.type[mfn] = 0;
-    ft.typeCount[mfn] = 0;
-    ft.flags[mfn] = 0;
-    ft.released[mfn] = 0;
+    this.release(mfn);
     domain.totPages--;
+  }
+
+  /** {@inheritDoc Machine.freeXenFrame} */
+  freeXenFrame(mfn: number): void {
+    if (mfn >= 0 && mfn < this.memory.frameTable.frames) this.release(mfn);
+  }
+
+  /** Puts `mfn` in the free pool (FrameTable.free) and moves the allocation hint down. */
+  private release(mfn: number): void {
+    this.memory.frameTable.free(mfn);
     if (mfn < this.freeHint) this.freeHint = mfn;
   }
 
@@ -360,21 +366,13 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     this.arch.releaseDomainFrames?.(this, domain);
     const ft = this.memory.frameTable;
     // Frames other domains still map through its grants stay out of the free pool, held
-    // by the hypervisor (Xen keeps the dying domain until the last reference goes).
-    const held = grantFramesMappedByOthers(domain);
+    // by the hypervisor until their last mapping goes (Xen keeps the dying domain until
+    // the last reference to its pages drops, then frees them).
+    const held = holdGrantMappedFrames(this, domain);
     for (let mfn = 0; mfn < ft.frames; mfn++) {
       if (ft.owner[mfn] !== domain.id) continue;
-      if (held.has(mfn)) {
-        ft.owner[mfn] = FRAME_XEN;
-        continue;
-      }
-      ft.owner[mfn] = FRAME_FREE;
-      ft.refCount[mfn] = 0;
-      ft.type[mfn] = 0;
-      ft.typeCount[mfn] = 0;
-      ft.flags[mfn] = 0;
-      ft.released[mfn] = 0;
-      if (mfn < this.freeHint) this.freeHint = mfn;
+      if (held.has(mfn)) ft.owner[mfn] = FRAME_XEN;
+      else this.release(mfn);
     }
     domain.totPages = 0;
     for (const vcpu of domain.vcpus) {

@@ -37,6 +37,15 @@ export interface MachineConfig {
    */
   readonly guestConsoleWrite: boolean;
   /**
+   * Xen's `pv-linear-pt` boot option (default on, as Xen 4.19 built with
+   * CONFIG_PV_LINEAR_PT): a PV guest's page table may hold read-only entries naming page
+   * tables of its own level ("linear" or recursive page tables), under the rules of
+   * xen/arch/x86/mm.c get_*_linear_pagetable. False is `pv-linear-pt=0`: such entries are
+   * refused as any entry naming the wrong type is (−EINVAL). Ports without Xen's x86 PV
+   * MMU ignore it.
+   */
+  readonly pvLinearPt: boolean;
+  /**
    * Wall-clock time at system time 0, in whole seconds since the Unix epoch: what
    * shared_info's wc_sec reports (guests add system time to it). Fixed so runs repeat.
    */
@@ -168,6 +177,15 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
    * M2P table or a shared_info page), zeroed, in ascending order; null when memory is short.
    */
   allocXenFrames(count: number): number[] | null;
+
+  /**
+   * Gives hypervisor frame `mfn` back to the free pool: one of {@link allocXenFrames}',
+   * also when shared with a domain (a grant table's status frame), or a frame of a
+   * destroyed domain the hypervisor kept while others still mapped it. Owner, counts and
+   * flags are cleared; no domain's `totPages` changes. The caller has checked that nothing
+   * references it.
+   */
+  freeXenFrame(mfn: number): void;
 
   /**
    * Shuts a domain down as Xen's `domain_shutdown` does: the first shutdown wins (later

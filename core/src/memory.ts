@@ -38,6 +38,12 @@ export class FrameTable {
    * goes; then it returns to the free pool (`putFrame` in p2m.ts).
    */
   readonly released: Uint8Array;
+  /**
+   * Arch-defined signed count of same-level page-table links (Xen x86's
+   * `linear_pt_count`: positive, how many such entries a table holds; negative, how many
+   * tables hold one naming it). 16 bits, as Xen's, so its limits are Xen's.
+   */
+  readonly linearCount: Int16Array;
 
   /** @param frames - number of machine frames. */
   constructor(readonly frames: number) {
@@ -47,6 +53,18 @@ export class FrameTable {
     this.typeCount = new Int32Array(frames);
     this.flags = new Int32Array(frames);
     this.released = new Uint8Array(frames);
+    this.linearCount = new Int16Array(frames);
+  }
+
+  /** Makes `mfn` a free frame again: no owner, every count, type and flag cleared. */
+  free(mfn: number): void {
+    this.owner[mfn] = FRAME_FREE;
+    this.refCount[mfn] = 0;
+    this.type[mfn] = 0;
+    this.typeCount[mfn] = 0;
+    this.flags[mfn] = 0;
+    this.released[mfn] = 0;
+    this.linearCount[mfn] = 0;
   }
 }
 

@@ -20,7 +20,7 @@
  */
 import type { Domain } from "./domain.js";
 import { Errno } from "./errno.js";
-import { existingGrantTable } from "./grant-table.js";
+import { grantTableOwnsFrame } from "./grant-table.js";
 import type { Machine } from "./machine.js";
 
 /**
@@ -92,12 +92,12 @@ export function physmapAdd(
 }
 
 /**
- * True when `mfn` is a hypervisor frame shared with `domain` (a grant-table frame: Xen's
- * xenheap pages from share_xen_page_with_guest). The domain owns it but it is not part
- * of its reservation and is never given back to the free pool through it.
+ * True when `mfn` is a hypervisor frame shared with `domain` (a grant-table or v2 status
+ * frame: Xen's xenheap pages from share_xen_page_with_guest). The domain owns it but it
+ * is not part of its reservation and is never given back to the free pool through it.
  */
 export function sharedXenFrame(domain: Domain, mfn: number): boolean {
-  return existingGrantTable(domain)?.frames.includes(mfn) ?? false;
+  return grantTableOwnsFrame(domain, mfn);
 }
 
 /**

@@ -89,6 +89,11 @@ export interface GuestRunOptions {
    * domain, whose console goes on to the same output.
    */
   readonly onShutdown?: ShutdownActions;
+  /**
+   * Xen's `pv-linear-pt` boot option (`MachineConfig.pvLinearPt`, default on): whether PV
+   * guests may install linear page-table entries.
+   */
+  readonly pvLinearPt?: boolean;
 }
 
 /**
@@ -183,6 +188,7 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
         ? machineMemoryForDomU(options.domainMemoryMiB)
         : DEFAULT_MEMORY_MIB),
     console: sink,
+    ...(options.pvLinearPt !== undefined ? { pvLinearPt: options.pvLinearPt } : {}),
   });
   const boot = {
     cmdline: options.cmdline ?? "",

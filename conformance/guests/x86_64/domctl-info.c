@@ -59,6 +59,7 @@ int guest_main(void)
     d.u.createdomain.max_vcpus = 2;
     d.u.createdomain.max_grant_frames = -1;
     d.u.createdomain.max_maptrack_frames = -1;
+    d.u.createdomain.grant_opts = 2; /* XEN_DOMCTL_GRANT_version(2): grant v1 and v2, as libxl asks */
     for (int i = 0; i < 16; i++) d.u.createdomain.handle[i] = 0x10 + i;
     long r = domctl(1, 0);
     printk("createdomain: %ld, domain %u\n", r, d.domain);

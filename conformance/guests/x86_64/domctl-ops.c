@@ -77,6 +77,7 @@ static long create(u16 dom, u32 flags, u32 max_vcpus)
     d.u.createdomain.max_vcpus = max_vcpus;
     d.u.createdomain.max_grant_frames = -1;
     d.u.createdomain.max_maptrack_frames = -1;
+    d.u.createdomain.grant_opts = 2; /* XEN_DOMCTL_GRANT_version(2): grant v1 and v2, as libxl asks */
     for (int i = 0; i < 16; i++)
         d.u.createdomain.handle[i] = 0x40 + i;
     return domctl(DOMCTL_createdomain, dom);

@@ -44,6 +44,7 @@ static u16 create(void)
     d.u.createdomain.max_evtchn_port = 1023;
     d.u.createdomain.max_grant_frames = -1;
     d.u.createdomain.max_maptrack_frames = -1;
+    d.u.createdomain.grant_opts = 2; /* XEN_DOMCTL_GRANT_version(2): grant v1 and v2, as libxl asks */
     long rc = domctl(1, 0);
     check("interdomain createdomain rc", rc, 0);
     return d.domain;

@@ -72,6 +72,7 @@ int guest_main(void)
     d.u.createdomain.max_vcpus = 1;
     d.u.createdomain.max_grant_frames = -1;
     d.u.createdomain.max_maptrack_frames = -1;
+    d.u.createdomain.grant_opts = 2; /* XEN_DOMCTL_GRANT_version(2): grant v1 and v2, as libxl asks */
     check("createdomain rc", domctl(1, 0), 0);
     u16 dom = d.domain;
     d.u.max_mem.max_memkb = 1024;

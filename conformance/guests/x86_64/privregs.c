@@ -254,6 +254,7 @@ static void createdomain_arch_config(void)
     dc.u.createdomain.max_vcpus = 1;
     dc.u.createdomain.max_grant_frames = -1;
     dc.u.createdomain.max_maptrack_frames = -1;
+    dc.u.createdomain.grant_opts = 2; /* XEN_DOMCTL_GRANT_version(2): grant v1 and v2, as libxl asks */
     dc.u.createdomain.misc_flags = 2;
     check("createdomain, misc_flags 2: -EINVAL", do_domctl(&dc, DOMCTL_createdomain, 0), -EINVAL);
     dc.u.createdomain.misc_flags = 0;

@@ -32,6 +32,7 @@ import { evtchnInterdomainFrames } from "./evtchn/interdomain-frames.conformance
 import { grantCopy } from "./grant/copy.conformance.js";
 import { grantOps } from "./grant/ops.conformance.js";
 import { grantInterdomain } from "./grant/interdomain.conformance.js";
+import { grantV2, grantV2Transitive } from "./grant/v2.conformance.js";
 import { memoryBalloon } from "./memory/balloon.conformance.js";
 import { memoryOps } from "./memory/ops.conformance.js";
 import { memoryMaximumGpfn } from "./memory/maximum-gpfn.conformance.js";
@@ -43,6 +44,7 @@ import { timeOps } from "./time/ops.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
+import { linearPt, linearPtOff } from "./mmu/linear-pt.conformance.js";
 import { COMPILED_TESTS } from "./compiled/index.js";
 
 /** The tests written once for every arch (guest set `hvkit-test`). */
@@ -72,6 +74,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   grantCopy,
   grantOps,
   grantInterdomain,
+  grantV2,
+  grantV2Transitive,
   memoryBalloon,
   memoryOps,
   memoryMaximumGpfn,
@@ -83,6 +87,8 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   multicallOps,
   multicallEntryFaults,
   pvMmu,
+  linearPt,
+  linearPtOff,
 ];
 
 /** The suite. */

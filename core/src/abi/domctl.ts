@@ -104,6 +104,18 @@ export enum CreateDomainFlag {
 /** Every CDF flag Xen 4.19 knows; others are −EINVAL (`sanitise_domain_config`). */
 export const CREATEDOMAIN_KNOWN_FLAGS = 0xff;
 
+/**
+ * `xen_domctl_createdomain.grant_opts` (XEN_DOMCTL_GRANT_version_mask): the low 4 bits
+ * are the highest grant-table version the domain may use (GNTTABOP_set_version); 0 is
+ * refused, as is any other bit.
+ */
+export const XEN_DOMCTL_GRANT_VERSION_MASK = 0xf;
+
+/** XEN_DOMCTL_GRANT_version(v): `grant_opts` allowing grant-table versions up to `v`. */
+export function xenDomctlGrantVersion(v: number): number {
+  return v & XEN_DOMCTL_GRANT_VERSION_MASK;
+}
+
 /** `xen_domctl_getdomaininfo.flags` (XEN_DOMINF_*). */
 export enum DomainInfoFlag {
   /** Scheduled to die (fully dead). */
@@ -185,7 +197,10 @@ export const XEN_DOMCTL_CREATEDOMAIN = defineStruct(
     max_evtchn_port: field(u32, "Highest event-channel port."),
     max_grant_frames: field(i32, "Grant-table frames; < 0 for the hypervisor default."),
     max_maptrack_frames: field(i32, "Maptrack frames; < 0 for the default."),
-    grant_opts: field(u32, "Grant-table version in the low 4 bits; other bits must be 0."),
+    grant_opts: field(
+      u32,
+      "Highest grant-table version in the low 4 bits (1 or 2; see XEN_DOMCTL_GRANT_VERSION_MASK); other bits must be 0.",
+    ),
     altp2m_opts: field(u32, "altp2m mode (HVM)."),
     vmtrace_size: field(u32, "Per-vCPU trace buffer size (0: none)."),
     cpupool_id: field(u32, "CPU pool (0: the default pool)."),

@@ -1,16 +1,29 @@
 /**
- * Grant tables (xen/include/public/grant_table.h): the v1 entry a granting domain writes
- * in its shared grant frames, and the argument structs of grant_table_op.
+ * Grant tables (xen/include/public/grant_table.h): the entries a granting domain writes
+ * in its shared grant frames (v1, or v2 after GNTTABOP_set_version), and the argument
+ * structs of grant_table_op.
+ *
+ * A domain's table holds entries of one version only. v1 entries are 8 bytes, the flags
+ * word carrying both what the granter says (type, readonly, ...) and what the hypervisor
+ * reports (GTF_reading, GTF_writing). v2 entries are 16 bytes with a 64-bit frame and two
+ * more kinds of grant (a sub-range of a page, and a transitive grant of another domain's
+ * grant); the hypervisor's GTF_reading / GTF_writing move to separate status frames, one
+ * `grant_status_t` (u16) per entry, which the guest lists with GNTTABOP_get_status_frames
+ * and maps like its grant frames. Whichever version a granter uses, grantees address its
+ * grants the same way.
  *
  * @module
  */
 import {
+  array,
   defineStruct,
+  defineUnion,
   domid,
   field,
   grantRef,
   handle,
   i16,
+  struct,
   u16,
   u32,
   u64,
@@ -53,6 +66,73 @@ export const GRANT_ENTRY_V1 = defineStruct(
       u32,
       "The granted frame (for access grants), or the frame transferred in (accept-transfer).",
     ),
+  },
+);
+
+/**
+ * The first entries of a table that GNTTABOP_set_version carries over to the new format
+ * (GNTTAB_NR_RESERVED_ENTRIES): the toolstack's grants of the console and xenstore pages
+ * (GNTTAB_RESERVED_CONSOLE 0, GNTTAB_RESERVED_XENSTORE 1), which may stay mapped by the
+ * back ends while a guest (a kexec'd kernel, say) switches version.
+ */
+export const GNTTAB_NR_RESERVED_ENTRIES = 8;
+
+/** `struct grant_entry_header` (4 bytes): the prefix v1 and v2 entries share. */
+export const GRANT_ENTRY_HEADER = defineStruct(
+  "grant_entry_header",
+  "The flags and grantee of a grant entry, the same in both versions.",
+  {
+    flags: field(
+      u16,
+      "GrantFlags type and flags. In a v2 table GTF_reading / GTF_writing are not here but in the entry's grant_status_t.",
+    ),
+    domid: field(domid, "The domain allowed to use the grant."),
+  },
+);
+
+/**
+ * `union grant_entry_v2` (16 bytes): one entry of a domain's v2 grant table. Which member
+ * applies follows from `hdr.flags`: `full_page` for GTF_permit_access without
+ * GTF_sub_page and for GTF_accept_transfer; `sub_page` for GTF_permit_access with
+ * GTF_sub_page (the grantee may copy bytes [page_off, page_off + length) of the frame,
+ * never map it); `transitive` for GTF_transitive (the grantee may copy through grant
+ * `gref` of domain `trans_domid`, which must have granted it to this domain; never map).
+ */
+export const GRANT_ENTRY_V2 = defineUnion(
+  "grant_entry_v2",
+  "One v2 grant: a full page, a sub-range of a page, or a transitive grant.",
+  {
+    hdr: field(GRANT_ENTRY_HEADER, "Flags and grantee, as in every member."),
+    full_page: field(
+      struct({
+        hdr: field(GRANT_ENTRY_HEADER, "Flags and grantee."),
+        pad0: field(u32, "Padding."),
+        frame: field(
+          u64,
+          "The granted frame (permit_access), or the frame transferred in (accept_transfer).",
+        ),
+      }),
+      "A whole-page grant or an accept-transfer entry.",
+    ),
+    sub_page: field(
+      struct({
+        hdr: field(GRANT_ENTRY_HEADER, "Flags (GTF_sub_page set) and grantee."),
+        page_off: field(u16, "First byte the grantee may copy."),
+        length: field(u16, "Number of bytes the grantee may copy."),
+        frame: field(u64, "The granted frame."),
+      }),
+      "Access to a byte range of one page, for copies only.",
+    ),
+    transitive: field(
+      struct({
+        hdr: field(GRANT_ENTRY_HEADER, "Flags (type GTF_transitive) and grantee."),
+        trans_domid: field(domid, "The domain whose grant is passed on."),
+        pad0: field(u16, "Padding."),
+        gref: field(grantRef, "The grant of trans_domid that is passed on."),
+      }),
+      "Access through another domain's grant, for copies only.",
+    ),
+    __spacer: field(array(u32, 4), "Pads the union to 16 bytes."),
   },
 );
 

@@ -16,6 +16,11 @@ export const XENMAPSPACE_GMFN = 2;
 export const XENMAPSPACE_GMFN_RANGE = 3;
 /** XENMAPSPACE_*: a frame of another domain. */
 export const XENMAPSPACE_GMFN_FOREIGN = 4;
+/**
+ * XENMAPIDX_grant_table_status: with XENMAPSPACE_grant_table, this bit of `idx` asks for
+ * the domain's v2 status frame `idx & ~bit` instead of its grant frame `idx`.
+ */
+export const XENMAPIDX_GRANT_TABLE_STATUS = 0x80000000;
 
 /**
  * `struct xen_memory_reservation`: increase/decrease_reservation and populate_physmap.

@@ -15,6 +15,7 @@ import { XSM_POLICY } from "../di.js";
 import { DomainState, ShutdownReason, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { evtchnAllocUnbound, evtchnIsPolling, evtchnStartPoll } from "../event-channel.js";
+import { grantTableOf, MAX_GRANT_FRAMES, MAX_MAPTRACK_FRAMES } from "../grant-table.js";
 import { readGuestStruct, readGuestU64, StructBuffer, writeGuestStruct } from "../guest-memory.js";
 import type { HypercallContext } from "../hypercall.js";
 import { createMachine } from "../machine-impl.js";
@@ -157,6 +158,10 @@ describe("domctl createdomain", () => {
     (l, v) => {
       l.set(v, 0, "u.createdomain.max_vcpus", maxVcpus);
       l.set(v, 0, "u.createdomain.flags", flags);
+      // What xl passes by default: grant v2, the hypervisor's frame limits.
+      l.set(v, 0, "u.createdomain.grant_opts", 2);
+      l.set(v, 0, "u.createdomain.max_grant_frames", -1);
+      l.set(v, 0, "u.createdomain.max_maptrack_frames", -1);
       for (let i = 0; i < 16; i++) l.set(v, 0, `u.createdomain.handle.${i}`, 0xa0 + i);
       for (const [k, x] of Object.entries(extra)) l.set(v, 0, `u.createdomain.${k}`, x);
     };
@@ -264,6 +269,34 @@ describe("domctl createdomain", () => {
     expect(() =>
       machine.createDomain({ privileged: false, mode: "pv", vcpus: 1, archConfig: refused }),
     ).toThrow(/refuses the domain's arch configuration .*-EOPNOTSUPP/);
+  });
+
+  it("grant_table_init: -EINVAL for grant version 0 or 3 and for max_grant_frames 0; the limits apply", () => {
+    const { machine, dom0 } = setup();
+    const bad: Record<string, number>[] = [
+      { grant_opts: 0 },
+      { grant_opts: 3 },
+      { max_grant_frames: 0 },
+    ];
+    for (const extra of bad)
+      expect([extra, call(dom0, DomctlCmd.createdomain, 0, config(1, 0, extra))]).toEqual([
+        extra,
+        -Errno.EINVAL,
+      ]);
+    expect([...machine.domains.keys()]).toEqual([0, 1]);
+    const limits = { grant_opts: 1, max_grant_frames: 3, max_maptrack_frames: 0 };
+    expect(call(dom0, DomctlCmd.createdomain, 0, config(1, 0, limits))).toBe(0);
+    const d = machine.domains.get(Number(get(result(dom0), "domain")))!;
+    const gt = grantTableOf(machine, d)!;
+    expect([gt.maxFrames, gt.maxVersion, gt.maxMaptrack, gt.version]).toEqual([3, 1, 0, 1]);
+    expect(call(dom0, DomctlCmd.createdomain, 0, config(1))).toBe(0);
+    const e = machine.domains.get(Number(get(result(dom0), "domain")))!;
+    const et = grantTableOf(machine, e)!;
+    expect([et.maxFrames, et.maxVersion, et.maxMaptrack]).toEqual([
+      MAX_GRANT_FRAMES,
+      2,
+      MAX_MAPTRACK_FRAMES * 256,
+    ]);
   });
 
   it("-EINVAL for an HVM domain on an arch without a hardware-assisted mode", () => {

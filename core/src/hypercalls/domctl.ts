@@ -15,14 +15,18 @@
  *   config is checked as `sanitise_domain_config` (unknown CDF flags, grant_opts bits
  *   above the version, max_vcpus 0 or above the machine's limit, hap without hvm, an
  *   IOMMU, vmtrace or vPMU request, iommu_opts without the IOMMU flag, an HVM domain on an
- *   arch without a hardware-assisted mode → −EINVAL), then XSM's domain_create, then the
- *   arch part (`ArchPlugin.checkDomainConfig`, e.g. x86's misc_flags and emulation_flags;
- *   its −errno), which the new domain's arch state takes (x86: msr_relaxed). The domain is created empty: no
- *   memory, max_pages 0, its vCPUs all down, paused once by the controller (as Xen: the
- *   toolstack's first unpausedomain starts it). The id is written back into `domain`.
- *   `max_evtchn_port` caps the ports the domain may allocate (`evtchn_init`; above it
- *   get_free_port is −ENOSPC). Not modelled yet: the xs_domain flag, ssidref labels and
- *   grant limits (accepted, not applied), a shared_info page for the new domain
+ *   arch without a hardware-assisted mode → −EINVAL), then XSM's domain_create, then
+ *   `grant_table_init`: grant_opts must name a grant-table version from 1 to 2 (the
+ *   domain's highest for GNTTABOP_set_version), max_grant_frames may not be 0, and
+ *   negative frame limits take the defaults (64 grant frames, 1024 maptrack frames)
+ *   (−EINVAL otherwise); the grant limits apply to the new domain. Then the arch part
+ *   (`ArchPlugin.checkDomainConfig`, e.g. x86's misc_flags and emulation_flags; its
+ *   −errno), which the new domain's arch state takes (x86: msr_relaxed). The domain is
+ *   created empty: no memory, max_pages 0, its vCPUs all down, paused once by the
+ *   controller (as Xen: the toolstack's first unpausedomain starts it). The id is written
+ *   back into `domain`. `max_evtchn_port` caps the ports the domain may allocate
+ *   (`evtchn_init`; above it get_free_port is −ENOSPC). Not modelled yet: the xs_domain
+ *   flag, ssidref labels, a shared_info page for the new domain
  *   (getdomaininfo reports shared_info_frame 0 until one exists).
  * - destroydomain: the domain's frames go back to the free pool and its id is forgotten
  *   (later calls naming it → −ESRCH). A domain cannot destroy itself (−EINVAL).
@@ -69,6 +73,7 @@ import {
   ShadowOp,
   XEN_DOMCTL,
   XEN_DOMCTL_GETDOMAININFO,
+  XEN_DOMCTL_GRANT_VERSION_MASK,
   XEN_DOMCTL_INTERFACE_VERSION,
   XEN_DOMINF_SHUTDOWN_SHIFT,
   XEN_INVALID_MAX_VCPU_ID,
@@ -78,6 +83,7 @@ import { NS_PER_INSTRUCTION } from "../clock.js";
 import { DomId, DomainState, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { MAX_EVTCHN_PORT_UNLIMITED } from "../event-channel.js";
+import { grantLimitsOf, initGrantTable } from "../grant-table.js";
 import { readGuestStruct, StructBuffer, writeGuestStruct, writeGuestU64 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
@@ -281,7 +287,7 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
       : undefined;
   if (
     (flags & ~CREATEDOMAIN_KNOWN_FLAGS) !== 0 ||
-    (l.getNumber(view, 0, c + "grant_opts") & ~0xf) !== 0 ||
+    (l.getNumber(view, 0, c + "grant_opts") & ~XEN_DOMCTL_GRANT_VERSION_MASK) !== 0 ||
     maxVcpus < 1 ||
     maxVcpus > MAX_VCPUS ||
     ((flags & CreateDomainFlag.hap) !== 0 && !hvm) ||
@@ -294,6 +300,13 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
   }
   const denied = machine.xsm.domainCreate(ctx.domain, l.getNumber(view, 0, c + "ssidref"));
   if (denied !== 0) return denied;
+  // grant_table_init (domain_create, after the XSM hook, before arch_domain_create).
+  const grants = grantLimitsOf(
+    l.getNumber(view, 0, c + "max_grant_frames"),
+    l.getNumber(view, 0, c + "max_maptrack_frames"),
+    l.getNumber(view, 0, c + "grant_opts"),
+  );
+  if (typeof grants === "number") return grants;
   const archAt = l.offsetOf(c + "arch");
   const archConfig = new DataView(
     view.buffer,
@@ -304,6 +317,7 @@ function createDomain(ctx: HypercallContext, l: StructLayout): number {
   if (refused !== 0) return refused;
 
   const d = machine.createDomain({ privileged: false, mode, vcpus: maxVcpus, id, archConfig });
+  initGrantTable(machine, d, grants);
   const at = l.offsetOf(c + "handle");
   d.handle.set(req.bytes.subarray(at, at + 16));
   // evtchn_init: d->max_evtchn_port = min(config->max_evtchn_port, INT_MAX).

@@ -15,7 +15,7 @@ import { XEN_ADD_TO_PHYSMAP, XENMAPSPACE_GRANT_TABLE } from "../abi/memory.js";
 import { GrantFlags, GrantStatus, GrantTableOp, Hypercall, MemoryOp } from "../abi/numbers.js";
 import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
-import { grantTableFrame, grantTableOf } from "../grant-table.js";
+import { grantTableFrame, grantTableOf, initGrantTable } from "../grant-table.js";
 import {
   readGuestU16,
   readGuestU32,
@@ -37,6 +37,7 @@ import {
   mapGrant,
   mfnAt,
   PAGE_VA,
+  setGrantVersion,
   transferPage,
   unmapGrant,
   writeGrant,
@@ -120,28 +121,34 @@ describe("grant_table_op setup_table, query_size, versions", () => {
     expect(op(GrantTableOp.cache_flush, 1)).toBe(-Errno.ENOSYS); // Arm only (CONFIG_HAS_GRANT_CACHE_FLUSH)
   });
 
-  it("set_version accepts 1, refuses 2 with −ENOSYS (max version 1) and others with −EINVAL; get_version", () => {
+  it("set_version: 1 is a no-op, 2 with max version 1 −ENOSYS, others −EINVAL, the version written back; get_version", () => {
     const { machine } = fakeMachine();
     const d = addFakeDomain(machine, { pages: 2, id: 1 });
-    addFakeDomain(machine, { pages: 1, id: 2 });
+    const e = addFakeDomain(machine, { pages: 1, id: 2 });
+    initGrantTable(machine, d, { maxFrames: 4, maxMaptrackFrames: 1, maxVersion: 1 });
     const v = d.vcpus[0];
+    expect(setGrantVersion(d, 1)).toEqual({ rc: 0, version: 1 });
+    expect(setGrantVersion(d, 2)).toEqual({ rc: -Errno.ENOSYS, version: 1 });
+    expect(setGrantVersion(d, 3)).toEqual({ rc: -Errno.EINVAL, version: 1 });
+    expect(setGrantVersion(d, 0)).toEqual({ rc: -Errno.EINVAL, version: 1 });
     const op = (cmd: number) => hypercall(d, Hypercall.grant_table_op, [cmd, DATA_VA, 1]);
-    writeGuestU32(v, DATA_VA, 1);
-    expect(op(GrantTableOp.set_version)).toBe(0);
-    writeGuestU32(v, DATA_VA, 2);
-    expect(op(GrantTableOp.set_version)).toBe(-Errno.ENOSYS);
-    expect(readGuestU32(v, DATA_VA)).toBe(1);
-    writeGuestU32(v, DATA_VA, 3);
-    expect(op(GrantTableOp.set_version)).toBe(-Errno.EINVAL);
     writeGuestU16(v, DATA_VA, DOMID_SELF);
     writeGuestU32(v, DATA_VA + 4n, 0);
     expect(op(GrantTableOp.get_version)).toBe(0);
     expect(readGuestU32(v, DATA_VA + 4n)).toBe(1);
+    // The default limits allow v2 (e, like a domain xl builds).
+    expect(setGrantVersion(e, 2)).toEqual({ rc: 0, version: 2 });
     writeGuestU16(v, DATA_VA, 77);
     expect(op(GrantTableOp.get_version)).toBe(-Errno.ESRCH);
     writeGuestU16(v, DATA_VA, 2);
     expect(op(GrantTableOp.get_version)).toBe(-Errno.EPERM);
+    writeGuestU16(e.vcpus[0], DATA_VA, DOMID_SELF);
+    expect(hypercall(e, Hypercall.grant_table_op, [GrantTableOp.get_version, DATA_VA, 1])).toBe(0);
+    expect(readGuestU32(e.vcpus[0], DATA_VA + 4n)).toBe(2);
     expect(hypercall(d, Hypercall.grant_table_op, [GrantTableOp.get_version, 0x9990000n, 1])).toBe(
+      -Errno.EFAULT,
+    );
+    expect(hypercall(d, Hypercall.grant_table_op, [GrantTableOp.set_version, 0x9990000n, 1])).toBe(
       -Errno.EFAULT,
     );
   });

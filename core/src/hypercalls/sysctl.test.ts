@@ -87,7 +87,7 @@ describe("sysctl", () => {
     expect(p("free_pages")).toBe(BigInt(machine.freeFrameCount()));
     expect(p("free_pages")).toBe(512n - 8n);
     expect(p("max_mfn")).toBe(511n);
-    expect(p("capabilities")).toBe(PhysCap.pv | PhysCap.gnttab_v1);
+    expect(p("capabilities")).toBe(PhysCap.pv | PhysCap.gnttab_v1 | PhysCap.gnttab_v2);
   });
 
   it("physinfo reports HVM when the arch has a hardware-assisted mode", () => {
@@ -95,7 +95,7 @@ describe("sysctl", () => {
     const dom0 = addFakeDomain(machine, { privileged: true });
     expect(call(dom0, SysctlCmd.physinfo)).toBe(0);
     expect(result(dom0, "u.physinfo.capabilities")).toBe(
-      PhysCap.pv | PhysCap.hvm | PhysCap.gnttab_v1,
+      PhysCap.pv | PhysCap.hvm | PhysCap.gnttab_v1 | PhysCap.gnttab_v2,
     );
   });
 

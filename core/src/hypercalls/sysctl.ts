@@ -10,7 +10,8 @@
  * - physinfo: one virtual CPU, one core, one thread, one node (max_node_id 0); cpu_khz
  *   the virtual clock's rate (1 / NS_PER_INSTRUCTION GHz); total_pages the machine's
  *   frames, free_pages those no one owns, max_mfn the last frame; capabilities pv / hvm
- *   from the arch's guest modes, plus gnttab_v1. Not modelled: hw_cap (CPUID words; 0),
+ *   from the arch's guest modes, plus gnttab_v1 and gnttab_v2 (the grant-table versions
+ *   offered, opt_gnttab_max_version). Not modelled: hw_cap (CPUID words; 0),
  *   scrub and outstanding pages (0).
  * - getdomaininfolist: domains with id ≥ `first_domain`, ascending, at most
  *   `max_domains`, each as domctl getdomaininfo fills it; a domain the XSM
@@ -22,6 +23,7 @@ import { XEN_DOMCTL_GETDOMAININFO } from "../abi/domctl.js";
 import { PhysCap, SysctlCmd, XEN_SYSCTL, XEN_SYSCTL_INTERFACE_VERSION } from "../abi/sysctl.js";
 import { NS_PER_INSTRUCTION } from "../clock.js";
 import { Errno } from "../errno.js";
+import { GNTTAB_MAX_VERSION } from "../grant-table.js";
 import { readGuestStruct, StructBuffer, writeGuestStruct } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { StructLayout } from "../structs.js";
@@ -71,7 +73,9 @@ function physinfo(ctx: HypercallContext, l: StructLayout): number {
   l.set(view, 0, p + "nr_nodes", 1);
   l.set(view, 0, p + "max_node_id", 0);
   l.set(view, 0, p + "cpu_khz", Math.round(1_000_000 / NS_PER_INSTRUCTION));
+  // opt_gnttab_max_version: v1, and v2 when the hypervisor offers it.
   let caps = PhysCap.gnttab_v1 as number;
+  if (GNTTAB_MAX_VERSION >= 2) caps |= PhysCap.gnttab_v2;
   if (machine.arch.modes.includes("pv")) caps |= PhysCap.pv;
   if (machine.arch.modes.some((m) => m !== "pv")) caps |= PhysCap.hvm;
   l.set(view, 0, p + "capabilities", caps);

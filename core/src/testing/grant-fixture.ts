@@ -8,11 +8,12 @@
 import {
   GNTTAB_COPY,
   GNTTAB_MAP_GRANT_REF,
+  GNTTAB_SET_VERSION,
   GNTTAB_TRANSFER,
   GNTTAB_UNMAP_GRANT_REF,
   GNTMAP_READONLY,
 } from "../abi/grant-table.js";
-import { GrantTableOp, Hypercall } from "../abi/numbers.js";
+import { GrantFlags, GrantTableOp, Hypercall } from "../abi/numbers.js";
 import type { Domain } from "../domain.js";
 import { grantTableOf } from "../grant-table.js";
 import { readGuestStruct, StructBuffer, writeGuestStruct } from "../guest-memory.js";
@@ -112,6 +113,52 @@ export function writeGrant(
   machine.memory.write16(pa, flags);
 }
 
+/**
+ * Writes v2 entry `ref` of `granter`'s table (a v2 table): the header, then the member
+ * `flags` selects — `frame` (full page or sub-page, with `pageOff` and `length`) or
+ * `transDomid` and `gref` (transitive). Flags go last.
+ */
+export function writeGrantV2(
+  machine: HvMachine<FakeTypes>,
+  granter: Domain<FakeTypes>,
+  ref: number,
+  e: {
+    flags: number;
+    domid: number;
+    frame?: number | bigint;
+    pageOff?: number;
+    length?: number;
+    transDomid?: number;
+    gref?: number;
+  },
+): void {
+  const gt = grantTableOf(machine, granter);
+  if (!gt || gt.version !== 2) throw new Error("no v2 grant table");
+  const pa = gt.entryAddress(ref);
+  const mem = machine.memory;
+  mem.write16(pa + 2, e.domid);
+  if ((e.flags & 3) === GrantFlags.transitive) {
+    mem.write16(pa + 4, e.transDomid ?? 0);
+    mem.write32(pa + 8, e.gref ?? 0);
+  } else {
+    mem.write16(pa + 4, e.pageOff ?? 0);
+    mem.write16(pa + 6, e.length ?? 0);
+    mem.write64(pa + 8, BigInt(e.frame ?? 0));
+  }
+  mem.write16(pa, e.flags);
+}
+
+/** The word holding GTF_reading / GTF_writing of `granter`'s entry `ref` (v1 flags, v2 status). */
+export function grantStatusWord(
+  machine: HvMachine<FakeTypes>,
+  granter: Domain<FakeTypes>,
+  ref: number,
+): number {
+  const gt = grantTableOf(machine, granter);
+  if (!gt) throw new Error("no grant table");
+  return machine.memory.read16(gt.statusAddress(ref));
+}
+
 /** Flags word of entry `ref` of `granter`'s table. */
 export function grantFlags(
   machine: HvMachine<FakeTypes>,
@@ -190,6 +237,21 @@ export function copyGrant(
 ): { rc: number; status: number } {
   const { rc, out } = grantOp(d, GrantTableOp.copy, GNTTAB_COPY, [op]);
   return { rc, status: Number(out[0].status) };
+}
+
+/** GNTTABOP_set_version: the hypercall's result and the version written back. */
+export function setGrantVersion(
+  d: Domain<FakeTypes>,
+  version: number,
+): { rc: number; version: number } {
+  const v = d.vcpus[0];
+  const layout = GNTTAB_SET_VERSION.layout(v.machine.arch.dataModel);
+  sbuf.bytes.fill(0);
+  layout.set(sbuf.view, 0, "version", version);
+  writeGuestStruct(v, OP_VA, layout, sbuf);
+  const rc = Number(hypercall(d, Hypercall.grant_table_op, [GrantTableOp.set_version, OP_VA, 1]));
+  readGuestStruct(v, OP_VA, layout, sbuf);
+  return { rc, version: layout.getNumber(sbuf.view, 0, "version") };
 }
 
 /** One gnttab_transfer. */

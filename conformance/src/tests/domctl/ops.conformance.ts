@@ -9,9 +9,11 @@
  * - createdomain: max_evtchn_port caps the ports get_free_port hands out in the new
  *   domain (evtchn_init; 0 leaves it none, port 0 being reserved), −ENOSPC above it.
  * - createdomain: a requested id in use −EEXIST; sanitise_domain_config: unknown
- *   XEN_DOMCTL_CDF_* flags, max_vcpus 0 or above the limit, hap without hvm −EINVAL; an
- *   HVM domain where the host has no hardware-assisted mode −EINVAL (x86's
- *   arch_sanitise_domain_config without VMX/SVM). The new domain is paused once by the
+ *   XEN_DOMCTL_CDF_* flags, unknown grant_opts bits, max_vcpus 0 or above the limit, hap
+ *   without hvm −EINVAL; an HVM domain where the host has no hardware-assisted mode
+ *   −EINVAL (x86's arch_sanitise_domain_config without VMX/SVM); grant_table_init: a
+ *   grant version (grant_opts) of 0 or above the hypervisor's 2, max_grant_frames 0
+ *   −EINVAL. The new domain is paused once by the
  *   controller, has no vCPU online, max_vcpu_id = max_vcpus − 1, and its id is copied back.
  * - pausedomain: oneself −EINVAL; unpausedomain: domain_unpause_by_systemcontroller, −EINVAL
  *   when the controller's count is 0; XEN_DOMINF_paused while paused.
@@ -53,6 +55,7 @@ import {
   SysctlCmd,
   XEN_DOMCTL_GETDOMAININFO,
   type StructRef,
+  xenDomctlGrantVersion,
 } from "@hvkit/core";
 import { AgentError, type Agent, type StructValues } from "../../agent.js";
 import { agentTest, hexBytes, type Checks } from "../agent-test.js";
@@ -109,13 +112,16 @@ function create(
   dom: number,
   flags: number,
   maxVcpus: number,
+  more: StructValues = {},
 ): ReturnType<typeof domctl> {
   return domctl(agent, DomctlCmd.createdomain, dom, {
     [`${CD}.flags`]: flags,
     [`${CD}.max_vcpus`]: maxVcpus,
     [`${CD}.max_grant_frames`]: -1,
     [`${CD}.max_maptrack_frames`]: -1,
+    [`${CD}.grant_opts`]: xenDomctlGrantVersion(2),
     ...handleBytes(`${CD}.handle`, 0x40),
+    ...more,
   });
 }
 
@@ -169,6 +175,17 @@ function creation(agent: Agent, check: Checks): number {
     create(agent, 0, CreateDomainFlag.hap, 1).rc,
     -Errno.EINVAL,
   );
+  // grant_table_init: a grant version from 1 to 2, at least INITIAL_NR_GRANT_FRAMES (1).
+  for (const [what, more] of [
+    ["grant_opts 0 (no grant version)", { [`${CD}.grant_opts`]: 0 }],
+    ["grant_opts 3 (above gnttab max-ver 2)", { [`${CD}.grant_opts`]: xenDomctlGrantVersion(3) }],
+    ["grant_opts bit 4 (unknown option)", { [`${CD}.grant_opts`]: 0x12 }],
+    ["max_grant_frames 0", { [`${CD}.max_grant_frames`]: 0 }],
+  ] as const) {
+    const r = create(agent, 0, 0, 1, more);
+    check.equal(`domctl createdomain EINVAL ${what}`, r.rc, -Errno.EINVAL);
+    if (r.rc === 0n) domctl(agent, DomctlCmd.destroydomain, r.out.getNumber("domain"));
+  }
   const hvm = create(agent, 0, CreateDomainFlag.hvm | CreateDomainFlag.hap, 1);
   if (agent.arch.modes.some((m) => m !== "pv")) {
     check.equal("domctl createdomain hvm on a host with a hardware-assisted mode", hvm.rc, 0);
@@ -249,6 +266,7 @@ function maxEvtchnPort(agent: Agent, check: Checks): void {
     [`${CD}.max_evtchn_port`]: 2,
     [`${CD}.max_grant_frames`]: -1,
     [`${CD}.max_maptrack_frames`]: -1,
+    [`${CD}.grant_opts`]: xenDomctlGrantVersion(2),
   });
   check.equal("domctl createdomain with max_evtchn_port 2", capped.rc, 0);
   const dom = capped.out.getNumber("domain");

@@ -17,6 +17,7 @@ import {
   ShadowOp,
   SysctlCmd,
   XEN_DOMCTL_GETDOMAININFO,
+  xenDomctlGrantVersion,
 } from "@hvkit/core";
 import type { StructValues } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
@@ -100,6 +101,7 @@ export const domctlToolstack = agentTest({
       [`${cd}.max_vcpus`]: 2,
       [`${cd}.max_grant_frames`]: -1,
       [`${cd}.max_maptrack_frames`]: -1,
+      [`${cd}.grant_opts`]: xenDomctlGrantVersion(2),
       ...handle,
     });
     check.equal("createdomain", created.rc, 0);

@@ -11,6 +11,7 @@ import {
   type GrantTableOp,
   type StructDef,
   type StructRef,
+  xenDomctlGrantVersion,
 } from "@hvkit/core";
 import type { Agent, StructValues } from "../../agent.js";
 import { domctl } from "../domctl/calls.js";
@@ -27,6 +28,7 @@ export function createPeer(agent: Agent): { rc: bigint; domid: number } {
     "u.createdomain.max_evtchn_port": 1023,
     "u.createdomain.max_grant_frames": -1,
     "u.createdomain.max_maptrack_frames": -1,
+    "u.createdomain.grant_opts": xenDomctlGrantVersion(2),
   });
   return { rc, domid: out.getNumber("domain") };
 }

@@ -1,9 +1,10 @@
 /**
  * A guest's side of grant_table_op for the grant tests, through the agent: each sub-op's
- * struct laid out by the arch's data model in one reused scratch buffer, and v1 grant
- * entries written into grant frames the test mapped in the agent's window, the order a
- * granter uses (domid and frame first, flags last: grant_table.h "Introducing a valid
- * entry into the grant table").
+ * struct laid out by the arch's data model in one reused scratch buffer, and grant
+ * entries (v1, or v2 once the table is switched with {@link Gnttab.setVersion}) written
+ * into grant frames the test mapped in the agent's window, the order a granter uses
+ * (domid and frame first, flags last: grant_table.h "Introducing a valid entry into the
+ * grant table").
  *
  * @module
  */
@@ -12,12 +13,17 @@ import {
   GNTCOPY_DEST_GREF,
   GNTCOPY_SOURCE_GREF,
   GNTTAB_COPY,
+  GNTTAB_GET_STATUS_FRAMES,
+  GNTTAB_GET_VERSION,
   GNTTAB_MAP_GRANT_REF,
   GNTTAB_QUERY_SIZE,
+  GNTTAB_SET_VERSION,
   GNTTAB_SETUP_TABLE,
   GNTTAB_TRANSFER,
   GNTTAB_UNMAP_GRANT_REF,
+  GRANT_ENTRY_HEADER,
   GRANT_ENTRY_V1,
+  GRANT_ENTRY_V2,
   GrantTableOp,
   Hypercall,
 } from "@hvkit/core";
@@ -48,9 +54,16 @@ export interface CopyEnd {
   readonly gref: boolean;
 }
 
+/** The v2 entry a test writes: a full page, a byte range of one, or a transitive grant. */
+export type GrantV2 =
+  | { readonly frame: bigint; readonly pageOff?: number; readonly length?: number }
+  | { readonly transDomid: number; readonly gref: number };
+
 /** grant_table_op from the agent's guest, and its own grant entries. */
 export class Gnttab {
   private readonly buf: bigint;
+  /** The format of the entries this side writes and reads: 1 until {@link setVersion} says 2. */
+  version: 1 | 2 = 1;
 
   /**
    * @param agent - the agent.
@@ -101,8 +114,9 @@ export class Gnttab {
     return { rc, status: a.readStruct(GNTTAB_SETUP_TABLE, this.buf).getNumber("status") };
   }
 
-  /** Writes v1 entry `ref`: domid and frame, then flags. */
+  /** Writes entry `ref` granting `frame` (v1 `frame`, v2 `full_page.frame`): domid and frame, then flags. */
   grant(ref: number, flags: number, domid: number, frame: bigint): void {
+    if (this.version === 2) return this.grantV2(ref, flags, domid, { frame });
     const a = this.agent;
     const entry = GRANT_ENTRY_V1.layout(a.model);
     const va = this.entry(ref);
@@ -111,19 +125,80 @@ export class Gnttab {
     a.writeUint(va + BigInt(entry.offsetOf("flags")), 2, flags);
   }
 
-  /** The flags of entry `ref` as the guest reads them. */
-  flags(ref: number): number {
-    return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getNumber("flags");
+  /**
+   * Writes v2 entry `ref`: the member `e` names (`sub_page` when a range is given, else
+   * `full_page`; `transitive`), then the header's flags.
+   */
+  grantV2(ref: number, flags: number, domid: number, e: GrantV2): void {
+    const a = this.agent;
+    const entry = GRANT_ENTRY_V2.layout(a.model);
+    const va = this.entry(ref);
+    const values: StructValues =
+      "transDomid" in e
+        ? {
+            "hdr.domid": domid,
+            "transitive.trans_domid": e.transDomid,
+            "transitive.gref": e.gref,
+          }
+        : e.pageOff !== undefined || e.length !== undefined
+          ? {
+              "hdr.domid": domid,
+              "sub_page.page_off": e.pageOff ?? 0,
+              "sub_page.length": e.length ?? 0,
+              "sub_page.frame": e.frame,
+            }
+          : { "hdr.domid": domid, "full_page.frame": e.frame };
+    const at = entry.offsetOf("hdr.domid");
+    a.write(va + BigInt(at), a.structBytes(GRANT_ENTRY_V2, values).subarray(at));
+    a.writeUint(va + BigInt(entry.offsetOf("hdr.flags")), 2, flags);
   }
 
-  /** The frame field of entry `ref`. */
+  /** The flags of entry `ref` as the guest reads them (in v2: the header's, without GTF_reading/writing). */
+  flags(ref: number): number {
+    return this.agent.readStruct(GRANT_ENTRY_HEADER, this.entry(ref)).getNumber("flags");
+  }
+
+  /** The frame field of entry `ref` (v2: `full_page.frame`). */
   frame(ref: number): bigint {
+    if (this.version === 2)
+      return this.agent.readStruct(GRANT_ENTRY_V2, this.entry(ref)).getBigInt("full_page.frame");
     return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getBigInt("frame");
   }
 
   /** The domid field of entry `ref`. */
   domid(ref: number): number {
-    return this.agent.readStruct(GRANT_ENTRY_V1, this.entry(ref)).getNumber("domid");
+    return this.agent.readStruct(GRANT_ENTRY_HEADER, this.entry(ref)).getNumber("domid");
+  }
+
+  /** GNTTABOP_set_version(`version`): the hypercall's result and the version written back. */
+  setVersion(version: number): { rc: bigint; version: number } {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_SET_VERSION, this.buf, { version });
+    const rc = this.op(GrantTableOp.set_version, this.buf);
+    const now = a.readStruct(GNTTAB_SET_VERSION, this.buf).getNumber("version");
+    if (rc === 0n && (version === 1 || version === 2)) this.version = version;
+    return { rc, version: now };
+  }
+
+  /** GNTTABOP_get_version of `dom`: the hypercall's result and the version. */
+  getVersion(dom: number): { rc: bigint; version: number } {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_GET_VERSION, this.buf, { dom, version: 0x55555555 });
+    const rc = this.op(GrantTableOp.get_version, this.buf);
+    return { rc, version: a.readStruct(GNTTAB_GET_VERSION, this.buf).getNumber("version") };
+  }
+
+  /** GNTTABOP_get_status_frames of `dom` for `nr` frames listed at `list` (uint64 each). */
+  statusFrames(dom: number, nr: number, list: bigint): { rc: bigint; status: number } {
+    const a = this.agent;
+    a.writeStruct(GNTTAB_GET_STATUS_FRAMES, this.buf, {
+      dom,
+      nr_frames: nr,
+      status: 0x55,
+      frame_list: a.handle(list),
+    });
+    const rc = this.op(GrantTableOp.get_status_frames, this.buf);
+    return { rc, status: a.readStruct(GNTTAB_GET_STATUS_FRAMES, this.buf).getNumber("status") };
   }
 
   /** GNTTABOP_map_grant_ref of `dom`'s entry `ref` at `host` (0: none) with GNTMAP_* `flags`. */
@@ -215,7 +290,8 @@ export class Gnttab {
   }
 
   private entry(ref: number): bigint {
-    return this.table + BigInt(ref * GRANT_ENTRY_V1.layout(this.agent.model).size);
+    const def = this.version === 2 ? GRANT_ENTRY_V2 : GRANT_ENTRY_V1;
+    return this.table + BigInt(ref * def.layout(this.agent.model).size);
   }
 }
 

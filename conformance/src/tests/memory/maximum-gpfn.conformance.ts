@@ -16,7 +16,7 @@
  * The guest writes `arch.max_pfn` in its own shared_info (laid out by the arch's data
  * model) and reads the answer back, then puts the 0 back.
  */
-import { DomctlCmd, MemoryOp, SHARED_INFO } from "@hvkit/core";
+import { DomctlCmd, MemoryOp, SHARED_INFO, xenDomctlGrantVersion } from "@hvkit/core";
 import { agentTest } from "../agent-test.js";
 import { domctl } from "../domctl/calls.js";
 import { XenMem } from "./xenmem.js";
@@ -53,6 +53,7 @@ export const memoryMaximumGpfn = agentTest({
       "u.createdomain.max_vcpus": 1,
       "u.createdomain.max_grant_frames": -1,
       "u.createdomain.max_maptrack_frames": -1,
+      "u.createdomain.grant_opts": xenDomctlGrantVersion(2),
     });
     check.equal("createdomain", created.rc, 0);
     const dom = created.out.getNumber("domain");

@@ -27,137 +27,23 @@
  * Left to the compiled mmu guest: the atomic exchange and compare-exchange on an L1
  * entry (ptwr emulation of xchg/cmpxchg), which the agent's plain stores cannot make.
  */
-import {
-  DomId,
-  Errno,
-  Hypercall,
-  MMU_UPDATE,
-  MMUEXT_OP,
-  MmuextCmd,
-  MmuUpdateCmd,
-  UVMF_INVLPG,
-} from "@hvkit/core";
-import { AgentError, type Agent } from "../../agent.js";
+import { Errno, MmuextCmd, MmuUpdateCmd } from "@hvkit/core";
+import type { Agent } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
+import {
+  ENTRY_BYTES,
+  FIRST_XEN_SLOT,
+  GuestPageTables,
+  PAGE_SHIFT,
+  POISON,
+  PTE_FRAME,
+  PTE_P,
+  PTE_RW,
+} from "./guest-page-tables.js";
 
-/** x86 page-table entry bits. */
-const PTE_P = 0x1n;
-const PTE_RW = 0x2n;
-const PTE_A = 0x20n;
-const PTE_D = 0x40n;
-const PTE_FRAME = 0x000f_ffff_ffff_f000n;
-/** 4 levels of 512 eight-byte entries over 4 KiB pages. */
-const PAGE_SHIFT = 12n;
-const LEVELS = 4;
-const INDEX_BITS = 9n;
-const ENTRY_BYTES = 8;
-/** The first L4 slot Xen keeps for itself (ROOT_PAGETABLE_FIRST_XEN_SLOT). */
-const FIRST_XEN_SLOT = 256;
 /** Markers written to two pages, to tell which one a virtual page shows. */
 const MARK_0 = 0xa5;
 const MARK_1 = 0x5a;
-/** A value no done count takes, to see what mmu_update wrote where. */
-const POISON = 0xdead_beefn;
-
-/** A page-table entry's place: its table's frame and its index there. */
-interface EntrySlot {
-  readonly frame: bigint;
-  readonly index: number;
-}
-
-/** The agent's view of its own page tables and the PV MMU calls. */
-class GuestPageTables {
-  /** The window page tables are mapped at, read-only, to be read. */
-  private readonly view: bigint;
-  private readonly frameOf: (va: bigint) => bigint;
-  private readonly root: bigint;
-
-  constructor(
-    private readonly agent: Agent,
-    viewPage: number,
-  ) {
-    const spec = agent.spec;
-    if (spec.frameOf === undefined || spec.pageTableRoot === undefined) {
-      throw new AgentError(`the ${agent.arch.name} GuestAgent has no frameOf or pageTableRoot`);
-    }
-    this.view = this.window(viewPage);
-    this.frameOf = (va) => agent.frameOf(va);
-    this.root = spec.pageTableRoot(agent);
-  }
-
-  /** Window page `n`. */
-  window(n: number): bigint {
-    return this.agent.boot.window + BigInt(n * this.agent.pageSize);
-  }
-
-  /** The frame backing `va`. */
-  frame(va: bigint): bigint {
-    return this.frameOf(va);
-  }
-
-  /** The root table's frame. */
-  get rootFrame(): bigint {
-    return this.root;
-  }
-
-  /** A present entry naming `frame`, writable or not. */
-  pte(frame: bigint, writable: boolean): bigint {
-    return (frame << PAGE_SHIFT) | PTE_P | PTE_A | (writable ? PTE_RW | PTE_D : 0n);
-  }
-
-  /** update_va_mapping(`va`, `pte`, UVMF_INVLPG). */
-  updateVaMapping(va: bigint, pte: bigint): bigint {
-    return this.agent.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
-  }
-
-  /** The L1 entry slot that maps `va`, walked from the root. */
-  l1Slot(va: bigint): EntrySlot {
-    let frame = this.root;
-    for (let level = LEVELS; level > 1; level--) {
-      const index = this.index(va, level);
-      frame = (this.entry({ frame, index }) & PTE_FRAME) >> PAGE_SHIFT;
-    }
-    return { frame, index: this.index(va, 1) };
-  }
-
-  /** The entry at `slot`, read through a read-only mapping of its table. */
-  entry(slot: EntrySlot): bigint {
-    const rc = this.updateVaMapping(this.view, this.pte(slot.frame, false));
-    if (rc !== 0n) throw new AgentError(`mapping page-table frame ${slot.frame} returned ${rc}`);
-    return this.agent.readUint(this.view + BigInt(slot.index * ENTRY_BYTES), 8);
-  }
-
-  /** The machine address of the entry at `slot` with `cmd` in its low bits (mmu_update's ptr). */
-  machineAddress(slot: EntrySlot, cmd: number = MmuUpdateCmd.normal_pt_update): bigint {
-    return (slot.frame << PAGE_SHIFT) + BigInt(slot.index * ENTRY_BYTES) + BigInt(cmd);
-  }
-
-  /**
-   * mmu_update of one request on DOMID_SELF: its result, the count done (`pdone`, an
-   * `unsigned int`) and the 4 bytes after it, both poisoned before the call.
-   */
-  mmuUpdate(ptr: bigint, val: bigint): { rc: bigint; done: bigint; after: bigint } {
-    const a = this.agent;
-    const req = a.placeStruct(MMU_UPDATE, { ptr, val });
-    const done = a.alloc(8);
-    a.writeUint(done, 4, POISON);
-    a.writeUint(done + 4n, 4, POISON);
-    const rc = a.hypercall(Hypercall.mmu_update, a.handle(req), 1, a.handle(done), DomId.SELF);
-    return { rc, done: a.readUint(done, 4), after: a.readUint(done + 4n, 4) };
-  }
-
-  /** mmuext_op of one `cmd` with `arg1` on DOMID_SELF. */
-  mmuext(cmd: MmuextCmd, arg1: bigint): bigint {
-    const a = this.agent;
-    const path = cmd === MmuextCmd.invlpg_local ? "arg1.linear_addr" : "arg1.mfn";
-    const op = a.placeStruct(MMUEXT_OP, { cmd, [path]: arg1 });
-    return a.hypercall(Hypercall.mmuext_op, a.handle(op), 1, 0, DomId.SELF);
-  }
-
-  private index(va: bigint, level: number): number {
-    return Number((va >> (PAGE_SHIFT + INDEX_BITS * BigInt(level - 1))) & 511n);
-  }
-}
 
 /** mmu/pv-mmu. */
 export const pvMmu = agentTest({
