@@ -408,7 +408,13 @@ describe("linear page tables (get_*_linear_pagetable)", () => {
 
   it("32-bit PAE guests get L2 linear entries but no L3 ones", () => {
     const t = setup(256, PAE_PAGING);
-    const { mmu, d } = t;
+    const { mmu, d, own } = t;
+    // A PAE L3 validates only with its slot 3 naming an L2 of its own (pae_xen_l2).
+    for (const [l3, l2] of [
+      [80, 84],
+      [81, 85],
+    ])
+      mmu.writeEntry(own(l3) * 4096 + 24, own(l2), P, 0);
     const [l3a, l3b] = tables(t, PageType.L3, 80, 81);
     const [l2a, l2b] = tables(t, PageType.L2, 82, 83);
     expect(mmu.modEntry(entry(l3a, 0), l3a * 4096 + P, 0, d, false)).toBe(-Errno.EINVAL);
