@@ -974,6 +974,153 @@ const ssex: Gen = () => {
   return [I(`${pick(["movddup", "movsldup", "movshdup"])} ${rnd(2) ? anyX() : memA()}, ${x}`)];
 };
 
+// ---- x87 ----
+const st = (i: number): string => `%st(${i})`;
+const anySt = (): string => st(rnd(8));
+const X87_ARITH = ["add", "sub", "subr", "mul", "div", "divr"];
+/** A control word: all exceptions masked mostly, a random precision and rounding control. */
+function x87Cw(): number {
+  const masks = rnd(5) === 0 ? rnd(64) : 0x3f;
+  return 0x40 | masks | (pick([0, 2, 3, 3]) << 8) | (rnd(4) << 10);
+}
+const x87: Gen = () => {
+  const k = rnd(34);
+  const op = pick(X87_ARITH);
+  if (k < 4) {
+    const f = rnd(3);
+    if (f === 0) return [I(`f${op} ${anySt()}, %st`)];
+    if (f === 1) return [I(`f${op} %st, ${anySt()}`)];
+    return [I(`f${op}p %st, ${anySt()}`)];
+  }
+  if (k < 6) return [I(`f${op}${pick(["s", "l"])} ${mem(8)}`)];
+  if (k === 6) return [I(`fi${op}${pick(["s", "l"])} ${mem(4)}`)];
+  if (k === 7) return [I(`fld${pick(["s", "l", "t"])} ${mem(10)}`)];
+  if (k === 8) return [I(`f${pick(["st", "stp"])}${pick(["s", "l"])} ${mem(8)}`)];
+  if (k === 9) return [I(`fstpt ${mem(10)}`)];
+  if (k === 10) return [I(`${pick(["fld", "fst", "fstp", "fxch", "ffree"])} ${anySt()}`)];
+  if (k === 11) return [I(`fild${pick(["s", "l", "ll"])} ${mem(8)}`)];
+  if (k === 12) return [I(`${pick(["fist", "fistp", "fisttp"])}${pick(["s", "l"])} ${mem(4)}`)];
+  if (k === 13) return [I(`${pick(["fistpll", "fisttpll"])} ${mem(8)}`)];
+  if (k === 14) return [I(pick(["fld1", "fldz", "fldpi", "fldl2e", "fldl2t", "fldlg2", "fldln2"]))];
+  if (k === 15) return [I(pick(["fchs", "fabs", "fsqrt", "frndint", "ftst", "fxam"]))];
+  if (k === 16) return [I(pick(["fscale", "fxtract", "fprem", "fprem1"]))];
+  if (k === 17) return [I(pick(["fincstp", "fdecstp", "fnop", "fnclex"]))];
+  if (k === 18) return [I(`${pick(["fcom", "fcomp", "fucom", "fucomp"])} ${anySt()}`)];
+  if (k === 19) return [I(pick(["fcompp", "fucompp"]))];
+  if (k === 20)
+    return [
+      I(
+        `${pick(["fcomi", "fcomip", "fucomi", "fucomip"])} ${anySt()}, %st`,
+        ALL,
+        ALL & ~(ZF | PF | CF),
+      ),
+    ];
+  if (k === 21)
+    return [
+      I(
+        `${pick(["fcoms", "fcoml", "fcomps", "fcompl", "ficoml", "ficoms", "ficompl", "ficomps"])} ${mem(8)}`,
+      ),
+    ];
+  if (k === 22) {
+    const cc = pick(["b", "e", "be", "u", "nb", "ne", "nbe", "nu"]);
+    return [I(`fcmov${cc} ${anySt()}, %st`)];
+  }
+  if (k === 23) return [I(pick(["fnstsw %ax", `fnstsw ${mem(2)}`, `fnstcw ${mem(2)}`]))];
+  if (k === 24) {
+    const off = rnd(DATA_BYTES - 2);
+    return [I(`movw $${x87Cw()}, ${off}(%rbx)`), I(`fldcw ${off}(%rbx)`)];
+  }
+  if (k === 25) {
+    const off = rnd(DATA_BYTES - 28);
+    return [I(`fnstenv ${off}(%rbx)`), I(`fldenv ${off}(%rbx)`)];
+  }
+  if (k === 26) return [I(`fnstenv ${mem(28)}`)];
+  if (k === 27) return [I(`fnsave ${8 * rnd(2)}(%rbx)`), I(`frstor ${8 * rnd(2)}(%rbx)`)];
+  if (k === 28) return [I(`${pick(["fbld", "fbstp"])} ${mem(10)}`)];
+  if (k === 29) return [I("fninit")];
+  return [I(pick(["fsin", "fcos", "fsincos", "fptan", "fpatan", "f2xm1", "fyl2x"]))];
+};
+
+/**
+ * fyl2xp1 alone: the SDM leaves its result undefined for |ST(0)| ≥ 1 − √2/2, so the
+ * register image is redrawn until ST(0) is in range (see x87TransFx).
+ */
+const x87trans: Gen = () => [I(pick(["fyl2xp1", "fyl2xp1", "fsin", "fcos", "fptan", "fpatan"]))];
+/** An x87 image whose ST(0) is a valid operand of fyl2xp1 (|x| < 1 − √2/2). */
+function x87TransFx(): Uint8Array {
+  for (;;) {
+    const fx = x87Fx();
+    const top = (fx[3] >> 3) & 7;
+    const e = (fx[32 + 8] | (fx[32 + 9] << 8)) & 0x7fff;
+    if ((fx[4] >> top) & 1 && e < 0x3ffd) return fx;
+  }
+}
+
+/** One x87 register: random normals of all magnitudes, integers, and the special encodings. */
+function x87Value(fx: Uint8Array, at: number): void {
+  const k = rnd(20);
+  let e: number;
+  let hi: number;
+  let lo = Number(next64() & 0xffffffffn);
+  hi = Number(next64() & 0xffffffffn) | 0x80000000;
+  const s = rnd(2) << 15;
+  if (k < 8) e = 16383 + rnd(80) - 40;
+  else if (k < 10) e = 16383 + rnd(4);
+  else if (k === 10) {
+    e = 16383 + rnd(20);
+    lo = 0;
+    hi = (hi & 0xfff00000) | 0x80000000;
+  } else if (k === 11) e = rnd(0x7fff);
+  else if (k === 12) {
+    e = 0;
+    hi = lo = 0;
+  } else if (k === 13) {
+    e = 0x7fff;
+    hi = 0x80000000;
+    lo = 0;
+  } else if (k === 14) {
+    e = 0x7fff;
+    hi = rnd(2) ? hi | 0x40000000 : (hi & ~0x40000000) | 1;
+  } else if (k === 15) {
+    e = 0;
+    hi &= 0x7fffffff;
+  } else if (k === 16) e = pick([1, 2, 0x7ffe, 0x7ffd, 16383 + 62, 16383 + 63, 16383 + 64]);
+  else if (k === 17) e = 16383 + 15 + rnd(50);
+  else if (k === 18)
+    e = pick([
+      16383 - 16382 + 100,
+      16383 - 1021,
+      16383 - 1023,
+      16383 - 126,
+      16383 - 150,
+      16383 + 1023,
+      16383 + 128,
+    ]);
+  else e = 16383 + rnd(200) - 100;
+  fx[at] = lo & 0xff;
+  fx[at + 1] = (lo >>> 8) & 0xff;
+  fx[at + 2] = (lo >>> 16) & 0xff;
+  fx[at + 3] = lo >>> 24;
+  fx[at + 4] = hi & 0xff;
+  fx[at + 5] = (hi >>> 8) & 0xff;
+  fx[at + 6] = (hi >>> 16) & 0xff;
+  fx[at + 7] = hi >>> 24;
+  fx[at + 8] = e & 0xff;
+  fx[at + 9] = ((e >> 8) & 0x7f) | (s >> 8);
+}
+
+/** An FXSAVE64 image for x87 cases: a random control word, TOP, tags and register values. */
+function x87Fx(): Uint8Array {
+  const fx = defaultFx();
+  const cw = x87Cw();
+  fx[0] = cw & 0xff;
+  fx[1] = cw >> 8;
+  fx[3] = rnd(8) << 3;
+  fx[4] = rnd(3) === 0 ? rnd(256) : 0xff;
+  for (let i = 0; i < 8; i++) x87Value(fx, 32 + 16 * i);
+  return fx;
+}
+
 /**
  * A category's generator, size and FPU state: `vector` cases start from random FPU/vector
  * state (`fx`: the image generator, default {@link randomFx}; `fill`: the buffer filler);
@@ -1022,6 +1169,8 @@ const CATEGORIES: Record<string, Category> = {
       for (let i = 0; i < DATA_BYTES; i += 16) if (rnd(2) === 0) strBytes(b, i);
     },
   },
+  x87: { gen: x87, count: 3000, maxLen: 3, vector: true, fx: x87Fx },
+  x87trans: { gen: x87trans, count: 400, maxLen: 1, vector: true, fx: x87TransFx },
 };
 
 /** Bytes of the FXSAVE64 image the corpus carries: the legacy region up to XMM15. */

@@ -27,7 +27,8 @@ export const X_AUX = INSN_FIELDS + 2;
  * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 for ljmp
  * (RET_FAR); 1 when in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
  * rows with MMX/XMM operands; for FXSTATE the ModRM /digit, + 8 in the 0F C7 group, + 16
- * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv.
+ * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv; for X87 the opcode's
+ * low three bits (bits 8–10) and the ModRM byte (register forms) or its reg field (memory).
  */
 export const X_EXT = INSN_FIELDS + 3;
 /**
@@ -186,6 +187,11 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     case Op.XCR:
       ext = row.rm;
       break;
+    case Op.X87: {
+      const modrm = rec[b + D.MODRM] & 0xff;
+      ext = ((row.opcode & 7) << 8) | (rec[b + D.RM_MEM] !== 0 ? modrm & 0x38 : modrm);
+      break;
+    }
     default:
       ext = row.vector;
   }

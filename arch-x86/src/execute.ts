@@ -41,6 +41,7 @@ import { Access, CR0_PG } from "./paging.js";
 import { vectorOp } from "./simd.js";
 import { floatOp } from "./simd-float.js";
 import { extOp } from "./simd-ext.js";
+import { x87Op } from "./x87.js";
 import { OpMap, TABLE } from "./table.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
@@ -220,6 +221,7 @@ export const enum O {
   VEXT = 168,
   PCMPSTR = 169,
   CRC32 = 170,
+  X87 = 171,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
@@ -1324,6 +1326,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
           break;
         }
+        case O.X87:
+          x87Op(c, rec, b, eLo, eHi, ripLo, ripHi);
+          break;
         case O.FWAIT:
         case O.EMMS:
         case O.XCR:

@@ -195,6 +195,8 @@ export enum Op {
   /** SSE3, SSSE3 and SSE4.1 integer, shuffle and insert/extract operations: {@link ExtFn} */ VEXT,
   /** pcmpestri / pcmpestrm / pcmpistri / pcmpistrm (variant: bit 0 index, bit 1 implicit length) */ PCMPSTR,
   /** crc32 (CRC-32C, SSE4.2) */ CRC32,
+  // x87 arithmetic (x87.ts).
+  /** Every D8–DF instruction; X_EXT carries the opcode's low bits and the ModRM byte */ X87,
   /** A valid encoding the interpreter does not implement yet: raises #UD, listed in the table for the disassembler. */
   UNIMPLEMENTED,
 }
