@@ -163,6 +163,19 @@ export interface X86CpuApi {
   cpl: number;
   /** Segment selectors, index {@link Seg}. Writing one does not load a descriptor. */
   readonly sel: Uint16Array;
+  /**
+   * Code size the CPU decodes and executes with: 64 in 64-bit mode; 32 or 16 in
+   * compatibility mode (a code segment with L = 0 and D = 1 or 0), where operand and
+   * address sizes default to it, eip wraps at 4 GiB, the stack is esp (SS.B = 1) or sp,
+   * and the instructions invalid in 64-bit mode (push/pop of es/cs/ss/ds, pusha/popa, the
+   * BCD adjusts, bound, arpl, les/lds, inc/dec 40–4F, far call/jmp with a pointer) are valid.
+   */
+  readonly codeSize: 64 | 32 | 16;
+  /**
+   * Sets {@link codeSize} and the stack width (SS.B; ignored for 64-bit code) after the
+   * hypervisor changed CS or SS itself (exception delivery, iret, context load).
+   */
+  setCodeSize(code: 64 | 32 | 16, stackB?: boolean): void;
   /** FS base (64 bits). */
   fsBase: bigint;
   /** GS base (64 bits). */
