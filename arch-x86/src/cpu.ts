@@ -7,12 +7,12 @@
  */
 import type { PhysicalMemory } from "@hvkit/core";
 import { materialize } from "./alu.js";
-import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
+import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
 import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, modeKey, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
-import { DescriptorTables } from "./segment.js";
+import { codeSizeOfSelector, DescriptorTables, stackBigOf } from "./segment.js";
 import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
 import {
   Access,
@@ -127,6 +127,8 @@ export class X86Cpu implements X86CpuApi {
   ssBig = true;
   /** The descriptor tables segment loads read (segment.ts). */
   readonly tables = new DescriptorTables();
+  /** `syscall` is valid in compatibility mode (AMD); false: #UD there (Intel). */
+  syscallInCompat = false;
   // ---- x87, MMX and SSE state (layout and rules in fpu.ts) ----
   /**
    * x87 data registers R0–R7 in physical order (ST(i) is R((TOP + i) & 7)): the 64-bit
@@ -285,6 +287,12 @@ export class X86Cpu implements X86CpuApi {
     this.modeKey = modeKey(code);
     this.ssBig = stackB;
     this.stackSize = code === 64 ? 8 : stackB ? 4 : 2;
+  }
+
+  loadCodeSegment(cs: number, ss: number): void {
+    this.sel[Seg.CS] = cs & 0xffff;
+    this.sel[Seg.SS] = ss & 0xffff;
+    this.setCodeSize(codeSizeOfSelector(this, cs, 64), stackBigOf(this, ss));
   }
 
   /** Sets the base of ES, CS, SS or DS (used outside 64-bit mode); FS/GS bases are {@link fsBase}/{@link gsBase}. */

@@ -2036,7 +2036,16 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               else if (op === O.INS) c.gp0();
               break;
             case O.SYSCALL:
-              if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
+              if (rec[b + F.X_EXT] === 1) {
+                // sysenter: handed to the hypervisor as it stands.
+                c.ripLo = nLo;
+                c.ripHi = nHi;
+                n++;
+                reason = X86ExitReason.Sysenter;
+                exit.instructionLength = len;
+                break loop;
+              }
+              if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
               R[1] = nLo;
               H[1] = nHi;
               R[11] = c.flags & ~0x10000;

@@ -44,6 +44,13 @@ export class DescriptorTables {
   readonly gdtFrames = new Int32Array(16).fill(-1);
   /** Descriptors the GDT's limit admits (GDTR.limit + 1) / 8. */
   gdtEntries = 8192;
+  /**
+   * The GDT page (0–15) whose descriptors are {@link reserved} instead of a machine frame:
+   * the hypervisor's own entries (Xen's FIRST_RESERVED_GDT_PAGE, 14); −1 for none.
+   */
+  reservedPage = -1;
+  /** The reserved page's 512 descriptors as (low, high) word pairs; not writable by loads. */
+  readonly reserved = new Int32Array(1024);
   /** LDT linear base, low half. */
   ldtBaseLo = 0;
   /** LDT linear base, high half. */
@@ -109,6 +116,12 @@ export function readDescriptor(c: X86Cpu, sel: number): boolean {
     return true;
   }
   if (idx >= t.gdtEntries) return false;
+  if (idx >>> 9 === t.reservedPage) {
+    t.lo = t.reserved[(idx & 511) * 2];
+    t.hi = t.reserved[(idx & 511) * 2 + 1];
+    t.pa = -1;
+    return true;
+  }
   const f = t.gdtFrames[idx >>> 9];
   if (f < 0) {
     t.lo = 0;
