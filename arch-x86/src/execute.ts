@@ -674,7 +674,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           if (m32) {
             // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases apply too.
             eHi = 0;
-            if (c.segBaseMask !== 0 && op !== O.LEA && sg < S.FS)
+            if (c.segBaseMask !== 0 && op !== O.LEA && (sg < S.FS || sg === 7))
               eLo = (eLo + compatBase(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3)) | 0;
           }
         }
