@@ -29,6 +29,7 @@ describe("x86_64 PV test guests", () => {
     ["compute", ShutdownReason.Poweroff],
     ["simd", ShutdownReason.Poweroff],
     ["privregs", ShutdownReason.Poweroff],
+    ["segments", ShutdownReason.Poweroff],
   ];
   for (const [name, reason] of cases) {
     it(`${name} prints its expected output and shuts down (${ShutdownReason[reason]})`, () => {

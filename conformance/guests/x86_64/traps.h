@@ -17,6 +17,8 @@ struct regs {
 void trap_handler(struct regs *r);
 void entry_BP(void), entry_UD(void), entry_GP(void), entry_PF(void), entry_x21(void);
 void entry_syscall(void), entry_ret2kern(void);
+/* #NP, #SS, and the sysenter callback (its frame reaches trap_handler as vector 0x100). */
+void entry_NP(void), entry_SS(void), entry_sysenter(void);
 /* Runs fn in guest user mode (iret to ring 3; int $0x21 brings it back); returns its result. */
 unsigned long exec_user(unsigned long (*fn)(void));
 /* How many times the syscall callback ran. */
