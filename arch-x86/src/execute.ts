@@ -2492,36 +2492,44 @@ function legacyOp(
       return;
     case LegacyOp.DAA:
     case LegacyOp.DAS: {
+      // The SDM leaves OF undefined; Intel sets it as for adding (subtracting) the adjustment.
       materialize(c);
       const sub = rec[b + F.X_EXT] === LegacyOp.DAS;
       const old = R[0] & 0xff;
       const oldCf = c.flags & K.CF;
-      let al = old;
-      let f = c.flags & ~(K.STATUS & ~K.OF);
+      let adj = 0;
+      let f = c.flags & ~K.STATUS;
       if ((old & 0xf) > 9 || (c.flags & K.AF) !== 0) {
-        al = sub ? al - 6 : al + 6;
-        f |= K.AF | (oldCf !== 0 || al < 0 || al > 0xff ? K.CF : 0);
-        al &= 0xff;
+        adj = 6;
+        const t = sub ? old - 6 : old + 6;
+        f |= K.AF | (oldCf !== 0 || t < 0 || t > 0xff ? K.CF : 0);
       }
       if (old > 0x99 || oldCf !== 0) {
-        al = (sub ? al - 0x60 : al + 0x60) & 0xff;
+        adj |= 0x60;
         f |= K.CF;
-      } else if (!sub) f &= ~K.CF;
+      }
+      const al = (sub ? old - adj : old + adj) & 0xff;
+      const ov = sub ? (old ^ adj) & (old ^ al) : (old ^ al) & (adj ^ al);
       R[0] = (R[0] & ~0xff) | al;
-      c.flags = f | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
+      c.flags = f | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al] | (ov & 0x80 ? K.OF : 0);
       return;
     }
     case LegacyOp.AAA:
     case LegacyOp.AAS: {
+      // Undefined flags as Intel gives them: SF, ZF, PF and OF of the 16-bit ax ± 0x106
+      // (of ax unchanged, with OF clear, when there is nothing to adjust).
       materialize(c);
-      let ax = R[0] & 0xffff;
-      let f = c.flags & ~(K.AF | K.CF);
+      const ax = R[0] & 0xffff;
+      let v = ax;
+      let f = c.flags & ~K.STATUS;
       if ((ax & 0xf) > 9 || (c.flags & K.AF) !== 0) {
-        ax = rec[b + F.X_EXT] === LegacyOp.AAA ? ax + 0x106 : ax - 6 - 0x100;
-        f |= K.AF | K.CF;
+        const add = rec[b + F.X_EXT] === LegacyOp.AAA;
+        v = (add ? ax + 0x106 : ax - 0x106) & 0xffff;
+        const ov = add ? (ax ^ v) & (0x106 ^ v) : (ax ^ 0x106) & (ax ^ v);
+        f |= K.AF | K.CF | (ov & 0x8000 ? K.OF : 0);
       }
-      ax = (ax & 0xff00) | (ax & 0x0f);
-      R[0] = (R[0] & ~0xffff) | (ax & 0xffff);
+      f |= (v === 0 ? K.ZF : 0) | ((v >> 8) & K.SF) | PARITY[v & 0xff];
+      R[0] = (R[0] & ~0xffff) | (v & 0xff0f);
       c.flags = f;
       return;
     }
@@ -2529,17 +2537,19 @@ function legacyOp(
     case LegacyOp.AAD: {
       materialize(c);
       const imm = rec[b + F.IMM_LO] & 0xff;
-      let al: number;
       if (rec[b + F.X_EXT] === LegacyOp.AAM) {
+        // OF, AF and CF are undefined: Intel clears them.
         if (imm === 0) c.raise(Vector.DE, -1);
         const a = R[0] & 0xff;
-        al = a % imm;
+        const al = a % imm;
         R[0] = (R[0] & ~0xffff) | ((Math.floor(a / imm) & 0xff) << 8) | al;
+        c.flags = (c.flags & ~K.STATUS) | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
       } else {
-        al = ((R[0] & 0xff) + ((R[0] >>> 8) & 0xff) * imm) & 0xff;
+        // All flags as Intel gives them: those of the 8-bit add al + (ah × imm).
+        const t = (((R[0] >>> 8) & 0xff) * imm) & 0xff;
+        const al = add(c, R[0] & 0xff, t, 0, 1);
         R[0] = (R[0] & ~0xffff) | al;
       }
-      c.flags = (c.flags & ~K.STATUS) | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
       return;
     }
     case LegacyOp.BOUND: {
