@@ -2035,27 +2035,23 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (op === O.IN) writeReg(c, 0, osz, -1, 0);
               else if (op === O.INS) c.gp0();
               break;
-            case O.SYSCALL:
-              if (rec[b + F.X_EXT] === 1) {
-                // sysenter: handed to the hypervisor as it stands.
-                c.ripLo = nLo;
-                c.ripHi = nHi;
-                n++;
-                reason = X86ExitReason.Sysenter;
-                exit.instructionLength = len;
-                break loop;
+            case O.SYSCALL: {
+              // sysenter (X_EXT 1) is handed to the hypervisor as it stands.
+              const enter = rec[b + F.X_EXT] === 1;
+              if (!enter) {
+                if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
+                R[1] = nLo;
+                H[1] = nHi;
+                R[11] = c.flags & ~0x10000;
+                H[11] = 0;
               }
-              if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
-              R[1] = nLo;
-              H[1] = nHi;
-              R[11] = c.flags & ~0x10000;
-              H[11] = 0;
               c.ripLo = nLo;
               c.ripHi = nHi;
               n++;
-              reason = X86ExitReason.Syscall;
+              reason = enter ? X86ExitReason.Sysenter : X86ExitReason.Syscall;
               exit.instructionLength = len;
               break loop;
+            }
             case O.SYSRET: {
               samePage = false;
               if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
