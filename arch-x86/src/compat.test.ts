@@ -179,6 +179,15 @@ describe("compatibility mode: instructions valid outside 64-bit mode", () => {
     expect(cpu.rflags & 0x40).toBe(0x40);
   });
 
+  it("sysexit outside CPL 0 is #GP(0); sysenter exits to the hypervisor after itself", () => {
+    let { cpu } = compat([0x0f, 0x35]);
+    expect(cpu.run(5)).toBe(X86ExitReason.Exception);
+    expect([cpu.exit.vector, cpu.exit.errorCode]).toEqual([Vector.GP, 0]);
+    ({ cpu } = compat([0x0f, 0x34]));
+    expect(cpu.run(5)).toBe(X86ExitReason.Sysenter);
+    expect(cpu.rip).toBe(BigInt(CODE + 2));
+  });
+
   it("push/pop of a segment register; into traps on OF", () => {
     // push %es; pop %ds; into; hlt
     const { cpu } = compat([0x06, 0x1f, 0xce, 0xf4]);

@@ -28,7 +28,7 @@ export const X_AUX = INSN_FIELDS + 2;
  * (RET_FAR); 1 when in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
  * rows with MMX/XMM operands; for FXSTATE the ModRM /digit, + 8 in the 0F C7 group, + 16
  * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv; for LEGACY and FAR the
- * row's `aux` (which instruction); for SYSCALL 1 for sysenter.
+ * row's `aux` (which instruction); for SYSCALL 1 for sysenter, 2 for sysexit.
  */
 export const X_EXT = INSN_FIELDS + 3;
 /**

@@ -2036,7 +2036,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               else if (op === O.INS) c.gp0();
               break;
             case O.SYSCALL: {
-              // sysenter (X_EXT 1) is handed to the hypervisor as it stands.
+              // sysenter (X_EXT 1) is handed to the hypervisor as it stands; sysexit (2) is
+              // #GP(0) outside CPL 0 and with IA32_SYSENTER_CS 0, which the model never sets.
+              if (rec[b + F.X_EXT] === 2) c.gp0();
               const enter = rec[b + F.X_EXT] === 1;
               if (!enter) {
                 if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);

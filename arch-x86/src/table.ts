@@ -215,7 +215,7 @@ export interface InsnRow {
    * packed or scalar vector operation; which quadword movlps/movhps and kin address
    * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); which
    * instruction an Op.LEGACY or Op.FAR row is (ops.ts `LegacyOp`, `FarOp`); 1 for
-   * sysenter (Op.SYSCALL); else 0.
+   * sysenter and 2 for sysexit (Op.SYSCALL); else 0.
    * Bits 4 and up name the variant of an Op family (simd-float.ts, simd-ext.ts), carried
    * to the descriptor at {@link Vec.FN_SHIFT}.
    */
@@ -444,7 +444,7 @@ function specs(): Spec[] {
     ["0F 23 /r", "mov", Op.MOV_DR, "Dy,Ry", MODREG | F64],
     ["0F 30", "wrmsr", Op.WRMSR, ""], ["0F 31", "rdtsc", Op.RDTSC, ""],
     ["0F 32", "rdmsr", Op.RDMSR, ""], ["0F 33", "rdpmc", U, ""],
-    ["0F 34", "sysenter", Op.SYSCALL, "", 0, 1], ["0F 35", "sysexit%Q", U, ""],
+    ["0F 34", "sysenter", Op.SYSCALL, "", 0, 1], ["0F 35", "sysexit%Q", Op.SYSCALL, "", 0, 2],
     ["0F 40+cc /r", "cmov%C", Op.CMOVCC, "Gv,Ev"],
     ["0F 80+cc", "j%C", Op.JCC, "Jz", BND | HINT | D64],
     ["0F 90+cc /r", "set%C", Op.SETCC, "Eb"],
