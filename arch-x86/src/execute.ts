@@ -453,6 +453,29 @@ function pushCompat(c: X86Cpu, sz: number, v: number): void {
   c.regHi[4] = 0;
 }
 
+/**
+ * push of a segment register: the stack pointer moves by the operand size, but Intel
+ * processors write only the selector's 16 bits (SDM PUSH: "all recent Core and Atom
+ * processors perform a 16-bit move, leaving the upper portion of the stack location
+ * unmodified").
+ */
+function pushSelector(c: X86Cpu, sz: number, sel: number): void {
+  const R = c.regLo,
+    H = c.regHi;
+  if (c.stackSize !== 8) {
+    const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+    c.wr16((sp + c.segBase[2]) | 0, 0, sel);
+    R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
+    H[4] = 0;
+    return;
+  }
+  const l = (R[4] - sz) | 0;
+  const h = l >>> 0 > R[4] >>> 0 ? (H[4] - 1) | 0 : H[4];
+  c.wr16(l, h, sel);
+  R[4] = l;
+  H[4] = h;
+}
+
 function canonical(hi: number): boolean {
   return (hi << 16) >> 16 === hi;
 }
@@ -1250,7 +1273,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         case O.PUSH: {
           const seg = rec[b + F.X_EXT];
           if (seg !== 0) {
-            push(c, osz, c.sel[seg - 1], 0);
+            pushSelector(c, osz, c.sel[seg - 1]);
           } else {
             const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
             push(c, osz, v, c.hi);
