@@ -36,6 +36,7 @@ import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import {
+  checkSegmentLimit,
   codeSizeOfSelector,
   farReturnTarget,
   farTarget,
@@ -425,6 +426,7 @@ function peek(c: X86Cpu, sz: number, off: number): number {
   const R = c.regLo;
   if (c.stackSize !== 8) {
     const sp = c.stackSize === 4 ? (R[4] + off) | 0 : (R[4] + off) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
     return c.rd((sp + c.segBase[2]) | 0, 0, sz);
   }
   const l = (R[4] + off) | 0;
@@ -448,6 +450,7 @@ function addRsp(c: X86Cpu, n: number): void {
 function pushCompat(c: X86Cpu, sz: number, v: number): void {
   const R = c.regLo;
   const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+  if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
   c.wr((sp + c.segBase[2]) | 0, 0, sz, v, 0);
   R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
   c.regHi[4] = 0;
@@ -464,6 +467,7 @@ function pushSelector(c: X86Cpu, sz: number, sel: number): void {
     H = c.regHi;
   if (c.stackSize !== 8) {
     const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, 2);
     c.wr16((sp + c.segBase[2]) | 0, 0, sel);
     R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
     H[4] = 0;
@@ -656,7 +660,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
           if (m32) {
             eHi = 0;
-            if (c.segBaseMask !== 0) eLo = (eLo + compatBase(c, sg < 0 ? 3 : sg)) | 0;
+            if ((c.segBaseMask | c.segCheck) !== 0)
+              eLo = compatLinear(c, sg < 0 ? Seg.DS : sg, eLo, osz);
           }
         } else {
           eLo = rec[b + F.DISP];
@@ -695,10 +700,10 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
           }
           if (m32) {
-            // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases apply too.
+            // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases and all limits apply.
             eHi = 0;
-            if (c.segBaseMask !== 0 && op !== O.LEA && (sg < S.FS || sg === 7))
-              eLo = (eLo + compatBase(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3)) | 0;
+            if ((c.segBaseMask | c.segCheck) !== 0 && op !== O.LEA && op !== O.NOP)
+              eLo = compatLinear(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3, eLo, osz);
           }
         }
       }
@@ -1964,6 +1969,11 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   sh = 0,
                   dl = 0,
                   dh = 0;
+                if (m32 && c.segCheck !== 0) {
+                  if (usesSrc && (c.segCheck & (1 << (sg < 0 ? Seg.DS : sg))) !== 0)
+                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, R[6], osz);
+                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, R[7], osz);
+                }
                 if (usesSrc) {
                   sl = R[6];
                   sh = a8 ? H[6] : 0;
@@ -2593,6 +2603,21 @@ function legacyOp(
       } else c.flags &= ~K.ZF;
     }
   }
+}
+
+/**
+ * The linear address outside 64-bit mode of an access of `size` bytes through segment
+ * `seg` at `lin` (the offset, or for FS/GS the offset plus the base already added): the
+ * limit checked where the segment needs it, the ES/CS/SS/DS base added.
+ */
+function compatLinear(c: X86Cpu, seg: number, lin: number, size: number): number {
+  if (seg >= Seg.FS) {
+    if ((c.segCheck & (1 << seg)) !== 0)
+      checkSegmentLimit(c, seg, (lin - (seg === Seg.FS ? c.fsLo : c.gsLo)) | 0, size);
+    return lin;
+  }
+  if ((c.segCheck & (1 << seg)) !== 0) checkSegmentLimit(c, seg, lin, size);
+  return (lin + c.segBase[seg]) | 0;
 }
 
 /** Base of segment `seg` outside 64-bit mode: ES/CS/SS/DS from their descriptors (FS/GS are added by the caller). */
