@@ -327,3 +327,20 @@ describe("segment limits outside 64-bit mode", () => {
     expect(step(cpu)).toBeNull();
   });
 });
+
+describe("null data segments", () => {
+  it("loaded in 64-bit code, are unusable from 32-bit code until reloaded", () => {
+    // 64-bit: mov %ax,%ds (null); 32-bit there: mov (%ebx),%ecx
+    const cpu = machine([0x8e, 0xd8, 0x8b, 0x0b]);
+    cpu.setReg(Reg.RBX, 0x4000n);
+    expect(step(cpu)).toBeNull();
+    cpu.setCodeSize(32);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    cpu.setCodeSize(64);
+    expect(step(cpu)).toBeNull(); // 64-bit code does not check
+    cpu.setCodeSize(32);
+    cpu.rip = BigInt(CODE);
+    cpu.setReg(Reg.RAX, 0x1bn);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+  });
+});

@@ -151,7 +151,8 @@ function setAccessed(c: X86Cpu): void {
  * segment, or privilege that does not allow it (SS: a writable data segment with
  * RPL = DPL = CPL), then #SS(sel) (SS) or #NP(sel) for a segment not present. Sets the
  * accessed bit, the base (FS/GS: the base MSRs' low 32 bits, high cleared) and for SS the
- * stack width. A null selector in DS/ES/FS/GS clears the base (as Intel processors do).
+ * stack width. A null selector in DS/ES/FS/GS clears the base (as Intel processors do)
+ * and leaves the segment unusable for 32-bit code (#GP(0) on any access through it).
  */
 export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
   const t = c.tables;
@@ -166,7 +167,9 @@ export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
     if (seg === Seg.SS && (c.codeSize !== 64 || cpl === 3 || (sel & 3) !== cpl)) c.gp0();
     c.sel[seg] = sel;
     setBase(c, seg, 0);
-    setLimit(c, seg, 0xffffffff, false);
+    // A null data segment is unusable outside 64-bit mode: any access through it is #GP(0).
+    // Kept as an expand-down segment whose limit excludes every offset.
+    setLimit(c, seg, 0xffffffff, seg !== Seg.SS);
     return;
   }
   const ec = sel & 0xfffc;
