@@ -31,7 +31,6 @@
 volatile u64 probe_fixup;
 volatile u64 probe_fault;
 
-#define FAULT(vec, ec) (0x100000UL | ((u64)(vec) << 16) | (ec))
 #define GP(ec) FAULT(13, ec)
 #define NP(ec) FAULT(11, ec)
 #define SS(ec) FAULT(12, ec)
@@ -56,24 +55,11 @@ void trap_handler(struct regs *r)
         sysenter_ret = 0;
         return;
     }
-    if (probe_fixup) {
-        probe_fault = FAULT(r->vector, r->error_code & 0xffff);
-        r->rip = probe_fixup;
-        probe_fixup = 0;
+    if (probe_fault_taken(r))
         return;
-    }
     printk("unexpected vector %lu (error code %lx) at %lx\n", r->vector, r->error_code, r->rip);
     shutdown(3);
 }
-
-/* Runs `insn` with a fixup: the fault it raised (0 for none) lands in probe_fault. */
-#define PROBE(insn, ...)                                                               \
-    ({                                                                                 \
-        probe_fault = 0;                                                               \
-        asm volatile("lea 1f(%%rip), %%r11; mov %%r11, probe_fixup(%%rip); " insn "\n" \
-                     "1: movq $0, probe_fixup(%%rip)" __VA_ARGS__);                    \
-        probe_fault;                                                                   \
-    })
 
 static u64 load_ds(u16 sel) { return PROBE("mov %0, %%ds", : : "r"(sel) : "r11", "memory"); }
 static u64 load_ss(u16 sel) { return PROBE("mov %0, %%ss", : : "r"(sel) : "r11", "memory"); }
