@@ -61,7 +61,7 @@ export enum Op {
   /** call rel */ CALL,
   /** call r/m (indirect) */ CALL_IND,
   /** ret / ret imm16 */ RET,
-  /** jmp far / lret (far return) */ RET_FAR,
+  /** lret (far return) */ RET_FAR,
   /** loop / loope / loopne / jrcxz */ LOOP,
   /** jrcxz / jecxz */ JRCXZ,
   // Data movement.
