@@ -15,6 +15,11 @@
  * crc32, popcnt). `float` keeps the cases that raise #XM (`fault`, `faultAt`: the offset
  * of the faulting instruction) with the registers and FXSAVE image the kernel saved.
  *
+ * The `compat` category is 32-bit code (assembled with .code32) that the harness runs in
+ * compatibility mode: each case's code is the sequence wrapped by `compatWrap`, a far jump
+ * to Linux's 32-bit user code segment and one back, so the native run and the emulator
+ * (given the same GDT entries) execute the same bytes.
+ *
  * Needs gcc and GNU as/objcopy/nm. Steps: generate sequences (seeded xorshift PRNG) as AT&T
  * assembly; assemble them all into one object with a label before and after each; cut each
  * sequence's bytes out of the flat .text; run them in exec-harness.c (compiled into a
@@ -488,6 +493,96 @@ const misc: Gen = () => {
     ];
   return [I(`mov $${rnd(2)}, %ecx`), I("jrcxz 1f"), I(`incl ${wreg(4)}`, ALL & ~CF), I("1:")];
 };
+
+// ---- 32-bit code (compatibility mode) ----
+/** 32-bit registers the compat category may write (not esp, not ebx: the buffer base). */
+const W32 = [0, 1, 2, 5, 6, 7];
+const creg = (sz: number): string => reg(pick(W32), sz);
+const cmem = (sz: number): string => `${rnd(DATA_BYTES - sz + 1)}(%ebx)`;
+
+/** Instructions of 32-bit code: the forms 64-bit mode lacks, and 32-bit stack, call and addressing. */
+const compat: Gen = () => {
+  const k = rnd(14);
+  if (k === 0) return [I("daa", ALL & ~OF, OF, AF | CF)];
+  if (k === 1) return [I("das", ALL & ~OF, OF, AF | CF)];
+  if (k === 2) return [I("aaa", AF | CF, OF | SF | ZF | PF, AF)];
+  if (k === 3) return [I("aas", AF | CF, OF | SF | ZF | PF, AF)];
+  if (k === 4) return [I(`aam $${1 + rnd(255)}`, SF | ZF | PF, OF | AF | CF)];
+  if (k === 5) return [I(`aad $${rnd(256)}`, SF | ZF | PF, OF | AF | CF)];
+  if (k === 6) {
+    const w = rnd(2) === 0;
+    if (rnd(2) === 0)
+      return [
+        I(w ? "pushaw" : "pushal"),
+        I(`movl $${rnd(1000)}, ${creg(4)}`),
+        I(w ? "popaw" : "popal"),
+      ];
+    return [
+      I(w ? "pushaw" : "pushal"),
+      I(w ? `movw 4(%esp), ${creg(2)}` : `movl 12(%esp), ${creg(4)}`),
+    ];
+  }
+  if (k === 7)
+    return [
+      I(`${pick(["inc", "dec"])}l ${creg(4)}`, ALL & ~CF),
+      I(`${pick(["inc", "dec"])}w ${creg(2)}`, ALL & ~CF),
+    ];
+  if (k === 8)
+    return [
+      I(`push ${creg(4)}`),
+      I(`pushl $${rnd(0x7fffffff)}`),
+      I(`popl ${cmem(4)}`),
+      I(`pop ${creg(4)}`),
+    ];
+  if (k === 9) return [I("call 1f"), I("1:"), I(`pop ${creg(4)}`)];
+  if (k === 10) return [I(`arpl ${creg(2)}, ${creg(2)}`, ZF)];
+  if (k === 11) {
+    const sz = pick([4, 2]);
+    const ea = pick(["(%bx,%si)", "(%bp,%di)", "4(%bx,%di)", "-2(%bp)", "(%si)"]);
+    return [I(`lea${sz === 4 ? "l" : "w"} ${ea}, ${creg(sz)}`)];
+  }
+  if (k === 12)
+    return [
+      I(`lea ${rnd(64)}(%ebx), %esi`),
+      I(`lea ${64 + rnd(56)}(%ebx), %edi`),
+      I(`movs${pick(["b", "w", "l"])}`),
+      I(`cmpsl`, ALL),
+    ];
+  return [
+    I("pushfl", 0, 0, ALL),
+    I(`pop ${creg(4)}`),
+    I(`pushw ${creg(2)}`),
+    I(`popw ${creg(2)}`),
+    I(`movzbl ${cmem(1)}, ${creg(4)}`),
+  ];
+};
+
+/**
+ * Wraps a 32-bit sequence so a 64-bit caller runs it in compatibility mode: `ljmp *0(%rip)`
+ * through a far pointer to Linux's __USER32_CS (0x23); there `push %ss; pop %ds; push %ss;
+ * pop %es` (a 64-bit Linux process has null DS and ES, which 32-bit code cannot use; the
+ * pushes leave the flat SS selector just below esp, in the buffer's zeroed stack half),
+ * the sequence, and `ljmp $0x33` (__USER_CS) to the end of the wrapped code, where the
+ * harness's return (and the emulator's stop marker) follows.
+ */
+function compatWrap(seq: Uint8Array, codeAddr: number): Uint8Array {
+  const start = 16;
+  const prologue = [0x16, 0x1f, 0x16, 0x07];
+  const len = start + prologue.length + seq.length + 7;
+  const out = new Uint8Array(len);
+  const dv = new DataView(out.buffer);
+  out.set([0xff, 0x2d, 0, 0, 0, 0]);
+  dv.setUint32(6, codeAddr + start, true);
+  dv.setUint16(10, 0x23, true);
+  out.fill(0x90, 12, start);
+  out.set(prologue, start);
+  out.set(seq, start + prologue.length);
+  const end = len - 7;
+  out[end] = 0xea;
+  dv.setUint32(end + 1, codeAddr + len, true);
+  dv.setUint16(end + 5, 0x33, true);
+  return out;
+}
 
 // ---- MMX and SSE/SSE2 integer and data movement ----
 const XR = (i: number): string => `%xmm${i}`;
@@ -1134,6 +1229,8 @@ interface Category {
   fx?: () => Uint8Array;
   fill?: (b: Uint8Array) => void;
   faults?: boolean;
+  /** 32-bit code, run in compatibility mode (see compatWrap). */
+  compat?: boolean;
 }
 
 const CATEGORIES: Record<string, Category> = {
@@ -1171,6 +1268,7 @@ const CATEGORIES: Record<string, Category> = {
   },
   x87: { gen: x87, count: 3000, maxLen: 3, vector: true, fx: x87Fx },
   x87trans: { gen: x87trans, count: 400, maxLen: 1, vector: true, fx: x87TransFx },
+  compat: { gen: compat, count: 600, maxLen: 3, compat: true },
 };
 
 /** Bytes of the FXSAVE64 image the corpus carries: the legacy region up to XMM15. */
@@ -1213,13 +1311,14 @@ interface Case {
 function makeCase(cat: Category): Case {
   const { gen, maxLen } = cat;
   const vector = cat.vector === true;
+  const code32 = cat.compat === true;
   const asm: string[] = [];
   let undef = 0;
   const n = 1 + rnd(maxLen);
   for (let i = 0; i < n; i++) {
     for (const ins of gen()) {
       if ((ins.reads & undef) !== 0) {
-        asm.push("cmp %rcx, %rax");
+        asm.push(code32 ? "cmp %ecx, %eax" : "cmp %rcx, %rax");
         undef = 0;
       }
       asm.push(ins.text);
@@ -1280,7 +1379,7 @@ function main(): void {
       // Skipped categories still draw their cases, so the selected ones come out as in a full run.
       if (only && !only.includes(name)) continue;
       // Assemble all sequences at once, each between two labels.
-      let src = ".text\n";
+      let src = cat.compat ? ".text\n.code32\n" : ".text\n";
       cases.forEach((c, i) => {
         src += `s${i}:\n${c.asm.map((l) => `  ${l}\n`).join("")}e${i}:\n`;
       });
@@ -1308,6 +1407,7 @@ function main(): void {
           e = syms.get(`e${i}`);
         if (s === undefined || e === undefined) throw new Error(`labels of case ${i} missing`);
         c.code = new Uint8Array(text.subarray(s, e));
+        if (cat.compat) c.code = compatWrap(c.code, 0x100000);
         const head = Buffer.alloc(4 + 17 * 8);
         head.writeUInt32LE(c.code.length, 0);
         const regs = Buffer.alloc(17 * 8);

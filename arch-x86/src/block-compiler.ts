@@ -180,7 +180,7 @@ function field(i: Insn, f: number): number {
 function emitEa(g: Gen, i: Insn, k: number): boolean {
   if (i.mem !== 1) return false;
   const ea = field(i, F.EA);
-  const sg = ea >> 13;
+  const sg = (ea >> 13) & 7;
   if (sg === 4 || sg === 5) return false;
   const disp = field(i, F.DISP);
   const base = ea & 31;
@@ -671,7 +671,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
   let loops = false;
   for (let k = 0; k < MAX_INSNS && !ended; k++) {
     if (p >= pageEnd) break;
-    if (dc.tag[p & DecodeCache.MASK] !== p) {
+    if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== 0) {
       if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) break;
     }
     const b = (p & DecodeCache.MASK) * F.SLOT;

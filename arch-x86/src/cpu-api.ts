@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { DescriptorTables } from "./segment.js";
+
 /** General-purpose register numbers as the ModRM/REX encoding numbers them. */
 export enum Reg {
   /** rax */ RAX = 0,
@@ -118,6 +120,12 @@ export enum X86ExitReason {
   Cpuid = 3,
   /** `hlt` executed at CPL 0 (for hardware-assisted guests; at CPL > 0 it is a #GP). */
   Halt = 4,
+  /**
+   * `sysenter` executed (32-bit or 64-bit code). The CPU changed nothing but rip, which
+   * points after the instruction; the hypervisor delivers it (Xen: sysenter_entry, the
+   * guest's CALLBACKTYPE_sysenter).
+   */
+  Sysenter = 5,
 }
 
 /** Details of the last exit, overwritten by every run. */
@@ -163,6 +171,37 @@ export interface X86CpuApi {
   cpl: number;
   /** Segment selectors, index {@link Seg}. Writing one does not load a descriptor. */
   readonly sel: Uint16Array;
+  /**
+   * Code size the CPU decodes and executes with: 64 in 64-bit mode; 32 or 16 in
+   * compatibility mode (a code segment with L = 0 and D = 1 or 0), where operand and
+   * address sizes default to it, eip wraps at 4 GiB, the stack is esp (SS.B = 1) or sp,
+   * and the instructions invalid in 64-bit mode (push/pop of es/cs/ss/ds, pusha/popa, the
+   * BCD adjusts, bound, arpl, les/lds, inc/dec 40–4F, far call/jmp with a pointer) are valid.
+   */
+  readonly codeSize: 64 | 32 | 16;
+  /**
+   * Sets {@link codeSize} and the stack width (SS.B; ignored for 64-bit code) after the
+   * hypervisor changed CS or SS itself (exception delivery, iret, context load).
+   */
+  setCodeSize(code: 64 | 32 | 16, stackB?: boolean): void;
+  /**
+   * The descriptor tables segment loads, far transfers and lar/lsl/verr/verw read
+   * (segment.ts). A hypervisor sets {@link DescriptorTables.enabled} once it has filled
+   * them, and updates them when the guest changes its GDT or LDT.
+   */
+  readonly tables: DescriptorTables;
+  /**
+   * Sets CS and SS as a hypervisor does when it resumes the guest at a frame it built or
+   * checked (exception delivery, the iret hypercall, a context load): no privilege checks;
+   * the code size and stack width come from the descriptors the selectors name (64-bit
+   * code and a 32-bit stack when the tables are off or a descriptor is not code/usable).
+   */
+  loadCodeSegment(cs: number, ss: number): void;
+  /**
+   * Whether `syscall` executes in compatibility mode (AMD processors) rather than raising
+   * #UD (Intel processors, whose behaviour the model follows by default).
+   */
+  syscallInCompat: boolean;
   /** FS base (64 bits). */
   fsBase: bigint;
   /** GS base (64 bits). */

@@ -7,11 +7,12 @@
  */
 import type { PhysicalMemory } from "@hvkit/core";
 import { materialize } from "./alu.js";
-import { Reg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
+import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
 import { BlockCache } from "./block-compiler.js";
-import { DecodeCache, type DecodeFn, type OperandResolver } from "./decode-cache.js";
+import { DecodeCache, modeKey, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
+import { codeSizeOfSelector, DescriptorTables, stackBigOf } from "./segment.js";
 import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
 import {
   Access,
@@ -51,7 +52,10 @@ function toBig(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
-/** One x86 CPU (a vCPU's execution engine), in 64-bit long mode. */
+/**
+ * One x86 CPU (a vCPU's execution engine) in long mode: 64-bit code, or 32- and 16-bit
+ * code in compatibility mode ({@link codeSize}).
+ */
 export class X86Cpu implements X86CpuApi {
   /** Low 32 bits of each general-purpose register. */
   readonly regLo = new Int32Array(16);
@@ -101,6 +105,36 @@ export class X86Cpu implements X86CpuApi {
   pendingDb = 0;
   /** GDTR/IDTR: limit, base lo, base hi; LDTR and TR selectors. */
   readonly descTables = new Int32Array(8);
+  // ---- compatibility mode (32- and 16-bit code under long mode) ----
+  /**
+   * Code size of the current code segment: 64 (CS.L = 1), 32 (CS.L = 0, CS.D = 1) or 16
+   * (both clear). Set with {@link setCodeSize}.
+   */
+  codeSize: 64 | 32 | 16 = 64;
+  /** {@link codeSize} as the decode cache keys it (decode-cache.ts `modeKey`). */
+  modeKey = 0;
+  /** Stack pointer width outside 64-bit mode: 4 (esp, SS.B = 1) or 2 (sp); 8 in 64-bit mode. */
+  stackSize = 8;
+  /**
+   * Bases of ES, CS, SS and DS from their descriptors, applied outside 64-bit mode only
+   * (64-bit mode treats them as 0; FS and GS bases are {@link fsLo}/{@link gsLo} in both).
+   * The code segment's base is not applied to instruction fetches (PV code segments are flat).
+   */
+  readonly segBase = new Int32Array(4);
+  /** Bit `1 << Seg` set for each of ES, CS, SS, DS whose {@link segBase} is not 0. */
+  segBaseMask = 0;
+  /** The stack segment's B bit (32-bit stack pointer outside 64-bit mode). */
+  ssBig = true;
+  /** Limits (bytes − 1) of ES, CS, SS, DS, FS, GS from their descriptors, checked outside 64-bit mode. */
+  readonly segLimit = new Int32Array(6).fill(-1);
+  /** Bit `1 << Seg` set for each segment whose limit must be checked: below 4 GiB, or expand-down. */
+  segCheck = 0;
+  /** Bit `1 << Seg` set for each expand-down data segment. */
+  segExpandDown = 0;
+  /** The descriptor tables segment loads read (segment.ts). */
+  readonly tables = new DescriptorTables();
+  /** `syscall` is valid in compatibility mode (AMD); false: #UD there (Intel). */
+  syscallInCompat = false;
   // ---- x87, MMX and SSE state (layout and rules in fpu.ts) ----
   /**
    * x87 data registers R0–R7 in physical order (ST(i) is R((TOP + i) & 7)): the 64-bit
@@ -247,6 +281,31 @@ export class X86Cpu implements X86CpuApi {
   set rip(v: bigint) {
     this.ripLo = Number(BigInt.asIntN(32, v));
     this.ripHi = Number(BigInt.asIntN(32, v >> 32n));
+  }
+
+  /**
+   * Sets the code size from the code segment's L and D bits and the stack width from the
+   * stack segment's B bit (ignored for the stack in 64-bit code; by default the B bit last
+   * loaded). Call it whenever CS or SS changes outside the CPU's own instructions.
+   */
+  setCodeSize(code: 64 | 32 | 16, stackB = this.ssBig): void {
+    this.codeSize = code;
+    this.modeKey = modeKey(code);
+    this.ssBig = stackB;
+    this.stackSize = code === 64 ? 8 : stackB ? 4 : 2;
+  }
+
+  loadCodeSegment(cs: number, ss: number): void {
+    this.sel[Seg.CS] = cs & 0xffff;
+    this.sel[Seg.SS] = ss & 0xffff;
+    this.setCodeSize(codeSizeOfSelector(this, cs, 64), stackBigOf(this, ss));
+  }
+
+  /** Sets the base of ES, CS, SS or DS (used outside 64-bit mode); FS/GS bases are {@link fsBase}/{@link gsBase}. */
+  setSegmentBase(seg: number, base: number): void {
+    if (seg > 3) return;
+    this.segBase[seg] = base | 0;
+    this.segBaseMask = base === 0 ? this.segBaseMask & ~(1 << seg) : this.segBaseMask | (1 << seg);
   }
 
   get rflags(): number {

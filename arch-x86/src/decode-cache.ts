@@ -24,11 +24,12 @@ export const X_AUX = INSN_FIELDS + 2;
 /**
  * Record field: per-row extra — source size of movzx/movsx; loopne/loope/loop 0/1/2;
  * 0F 00 vs 0F 01 group for SYSDESC; 1 when a segment/control/debug register is the
- * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 for ljmp
- * (RET_FAR); 1 when in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
+ * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 when
+ * in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
  * rows with MMX/XMM operands; for FXSTATE the ModRM /digit, + 8 in the 0F C7 group, + 16
  * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv; for X87 the opcode's
- * low three bits (bits 8–10) and the ModRM byte (register forms) or its reg field (memory).
+ * low three bits (bits 8–10) and the ModRM byte (register forms) or its reg field (memory); for LEGACY and FAR the
+ * row's `aux` (which instruction); for SYSCALL 1 for sysenter, 2 for sysexit.
  */
 export const X_EXT = INSN_FIELDS + 3;
 /**
@@ -38,7 +39,8 @@ export const X_EXT = INSN_FIELDS + 3;
 export const X_PACK = INSN_FIELDS + 4;
 /**
  * Record field: the memory operand's BASE (bits 0–4, 31 = none), INDEX (5–9, 31 = none),
- * SCALE (10–11), address size 8 (bit 12) and SEG (13–15, 7 = none), packed like X_PACK.
+ * SCALE (10–11), address size 8 (bit 12), SEG (13–15, 7 = none) and address size 2
+ * (bit 16: 16-bit addressing wraps the offset at 64 KiB), packed like X_PACK.
  */
 export const X_EA = INSN_FIELDS + 5;
 /** Int32 fields per cache slot. */
@@ -172,9 +174,6 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     case Op.POP:
       ext = SEG_OF[k0] !== undefined ? (SEG_OF[k0] as number) + 1 : 0;
       break;
-    case Op.RET_FAR:
-      ext = k0 === Opd.M ? 1 : 0;
-      break;
     case Op.IN:
     case Op.OUT:
     case Op.INS:
@@ -192,6 +191,11 @@ export function resolveOperands(rec: Int32Array, b: number): void {
       ext = ((row.opcode & 7) << 8) | (rec[b + D.RM_MEM] !== 0 ? modrm & 0x38 : modrm);
       break;
     }
+    case Op.LEGACY:
+    case Op.FAR:
+    case Op.SYSCALL:
+      ext = row.aux;
+      break;
     default:
       ext = row.vector;
   }
@@ -207,7 +211,8 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     ((rec[b + D.INDEX] & 31) << 5) |
     ((rec[b + D.SCALE] & 3) << 10) |
     (rec[b + D.ASZ] === 8 ? 1 << 12 : 0) |
-    ((rec[b + D.SEG] & 7) << 13);
+    ((rec[b + D.SEG] & 7) << 13) |
+    (rec[b + D.ASZ] === 2 ? 1 << 16 : 0);
   rec[b + X_PACK] =
     (rec[b + D.OP] & 0xff) |
     (rec[b + D.LEN] << 8) |
@@ -219,6 +224,11 @@ export function resolveOperands(rec: Int32Array, b: number): void {
 export const DC_BITS = 15;
 const DC_SIZE = 1 << DC_BITS;
 const DC_MASK = DC_SIZE - 1;
+
+/** The decode cache's key for a code size: 0 for 64-bit code, 1 for 32-bit, 2 for 16-bit. */
+export function modeKey(mode: 64 | 32 | 16): number {
+  return mode === 64 ? 0 : mode === 32 ? 1 : 2;
+}
 
 /** The decoder's entry point (decode.ts `decodeInsn`). */
 export type DecodeFn = (
@@ -237,6 +247,11 @@ export type OperandResolver = (rec: Int32Array, base: number) => void;
 export class DecodeCache {
   /** Machine address (as int32) cached in each slot; −1 for empty. */
   readonly tag = new Int32Array(DC_SIZE).fill(-1);
+  /**
+   * The code size each slot was decoded for, as {@link modeKey} gives it: the same bytes
+   * decode differently in 64-bit and in 32- or 16-bit code, so a hit needs both to match.
+   */
+  readonly mode = new Uint8Array(DC_SIZE);
   /** Slot records; the slot at index `DC_SIZE` is scratch for uncacheable instructions. */
   readonly recs = new Int32Array((DC_SIZE + 1) * SLOT);
   /** Per machine frame: 1 when some slot holds code of it. */
@@ -292,6 +307,7 @@ export class DecodeCache {
     if (n <= 0) return n;
     this.resolve(this.recs, i * SLOT);
     this.tag[i] = pa | 0;
+    this.mode[i] = modeKey(mode);
     const mfn = Math.floor(pa / 4096);
     if (this.codePages[mfn] === 0) {
       this.codePages[mfn] = 1;

@@ -13,6 +13,8 @@
  * instruction (fsin ... fyl2xp1) also agrees when its ST registers are within one unit in
  * the last place of the host's and C1 differs accordingly: hvkit rounds those correctly,
  * the host is accurate to one ulp; the test counts such cases.
+ * Compat cases (exec-compat.json) far-jump into 32-bit code through a GDT like Linux's and
+ * back (the wrapper is part of their code).
  *
  * The `undef` masks come from the generator's per-instruction table of flags the SDM
  * leaves undefined:
@@ -72,6 +74,21 @@ const FILES = readdirSync(DIR)
 const COMPARED = 0x8d5 | 0x400;
 
 const { cpu, mem } = makeTestCpu(4);
+// Linux's flat user segments, which the compat category's far jumps name: __USER32_CS
+// (0x23, 32-bit code), __USER_DS (0x2b), __USER_CS (0x33, 64-bit code); GDT page 0 at
+// machine frame 0x3f0, away from the code, data and page tables.
+const GDT = 0x3f0000;
+for (const [sel, hi] of [
+  [0x23, 0x00cffb00],
+  [0x2b, 0x00cff300],
+  [0x33, 0x00affb00],
+]) {
+  mem.view.setUint32(GDT + (sel & ~7), 0x0000ffff, true);
+  mem.view.setUint32(GDT + (sel & ~7) + 4, hi, true);
+}
+cpu.tables.gdtFrames[0] = GDT / 4096;
+cpu.tables.enabled = true;
+cpu.loadCodeSegment(0x33, 0x2b);
 let hostDiffs = 0;
 /** The FPU/vector state as an FXSAVE64 image, in and out. */
 const fx = new DataView(new ArrayBuffer(512));

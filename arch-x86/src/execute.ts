@@ -35,8 +35,18 @@ import { FAULT, type X86Cpu } from "./cpu.js";
 import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
+import {
+  checkSegmentLimit,
+  codeSizeOfSelector,
+  farReturnTarget,
+  farTarget,
+  loadSegment,
+  probeSelector,
+  stackBigOf,
+} from "./segment.js";
 import { fpuStateOp } from "./fpu.js";
 import { Pfx } from "./insn.js";
+import { FarOp, LegacyOp } from "./ops.js";
 import { Access, CR0_PG } from "./paging.js";
 import { vectorOp } from "./simd.js";
 import { floatOp } from "./simd-float.js";
@@ -222,6 +232,8 @@ export const enum O {
   PCMPSTR = 169,
   CRC32 = 170,
   X87 = 171,
+  LEGACY = 172,
+  FAR = 173,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
@@ -398,6 +410,10 @@ function put(
 }
 
 function push(c: X86Cpu, sz: number, v: number, vhi: number): void {
+  if (c.stackSize !== 8) {
+    pushCompat(c, sz, v);
+    return;
+  }
   const R = c.regLo,
     H = c.regHi;
   const l = (R[4] - sz) | 0;
@@ -410,6 +426,11 @@ function push(c: X86Cpu, sz: number, v: number, vhi: number): void {
 /** Reads the value at the stack top (size `sz`) without moving rsp. */
 function peek(c: X86Cpu, sz: number, off: number): number {
   const R = c.regLo;
+  if (c.stackSize !== 8) {
+    const sp = c.stackSize === 4 ? (R[4] + off) | 0 : (R[4] + off) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
+    return c.rd((sp + c.segBase[2]) | 0, 0, sz);
+  }
   const l = (R[4] + off) | 0;
   const h = l >>> 0 < R[4] >>> 0 ? (c.regHi[4] + 1) | 0 : c.regHi[4];
   return c.rd(l, h, sz);
@@ -417,9 +438,48 @@ function peek(c: X86Cpu, sz: number, off: number): number {
 
 function addRsp(c: X86Cpu, n: number): void {
   const R = c.regLo;
+  if (c.stackSize !== 8) {
+    R[4] = c.stackSize === 4 ? (R[4] + n) | 0 : (R[4] & ~0xffff) | ((R[4] + n) & 0xffff);
+    c.regHi[4] = 0;
+    return;
+  }
   const s = (R[4] >>> 0) + n;
   R[4] = s | 0;
   if (s >= TWO32) c.regHi[4] = (c.regHi[4] + 1) | 0;
+}
+
+/** push outside 64-bit mode: esp or sp (SS.B), wrapping within it, plus the SS base. */
+function pushCompat(c: X86Cpu, sz: number, v: number): void {
+  const R = c.regLo;
+  const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+  if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
+  c.wr((sp + c.segBase[2]) | 0, 0, sz, v, 0);
+  R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
+  c.regHi[4] = 0;
+}
+
+/**
+ * push of a segment register: the stack pointer moves by the operand size, but Intel
+ * processors write only the selector's 16 bits (SDM PUSH: "all recent Core and Atom
+ * processors perform a 16-bit move, leaving the upper portion of the stack location
+ * unmodified").
+ */
+function pushSelector(c: X86Cpu, sz: number, sel: number): void {
+  const R = c.regLo,
+    H = c.regHi;
+  if (c.stackSize !== 8) {
+    const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, 2);
+    c.wr16((sp + c.segBase[2]) | 0, 0, sel);
+    R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
+    H[4] = 0;
+    return;
+  }
+  const l = (R[4] - sz) | 0;
+  const h = l >>> 0 > R[4] >>> 0 ? (H[4] - 1) | 0 : H[4];
+  c.wr16(l, h, sel);
+  R[4] = l;
+  H[4] = h;
 }
 
 function canonical(hi: number): boolean {
@@ -440,7 +500,7 @@ function neg128(w: Int32Array): void {
 function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): number {
   const bytes = c.bytes;
   const pageEnd = Math.min(pa - (pa % 4096) + 4096, bytes.length);
-  const r = c.dcache.fill(bytes, pa, pageEnd, 64);
+  const r = c.dcache.fill(bytes, pa, pageEnd, c.codeSize);
   if (r > 0) return pa & K.DC_MASK;
   if (r < 0) c.raise(Vector.UD, -1);
   // The instruction continues on the next page: decode a copy, do not cache it.
@@ -451,7 +511,7 @@ function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): numbe
   const nh = nl === 0 ? (ripHi + 1) | 0 : ripHi;
   const pa2 = c.addr(nl, nh, Access.Exec);
   for (let i = k; i < 15; i++) buf[i] = pa2 + i - k < bytes.length ? bytes[pa2 + i - k] : 0;
-  const r2 = c.dcache.fillScratch(buf, 15, 64);
+  const r2 = c.dcache.fillScratch(buf, 15, c.codeSize);
   if (r2 <= 0) c.raise(Vector.UD, -1);
   return DC_SCRATCH;
 }
@@ -487,6 +547,10 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
 function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const rec = c.dcache.recs;
   const tag = c.dcache.tag;
+  const dmode = c.dcache.mode;
+  // The code size is fixed for a slice: instructions that change it end the slice.
+  const mk = c.modeKey;
+  const m32 = mk !== 0;
   const R = c.regLo;
   const H = c.regHi;
   const tlbLo = c.tlbLo;
@@ -539,9 +603,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         }
       }
       let ci = pa & K.DC_MASK;
-      if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
-      if (ci === DC_SCRATCH) {
-        // Straddles a page boundary: never compiled.
+      if (tag[ci] !== pa || dmode[ci] !== mk) ci = fetchDecode(c, pa, ripLo, ripHi);
+      if (ci === DC_SCRATCH || m32) {
+        // Straddles a page boundary, or 32/16-bit code: never compiled.
       } else {
         if (bTag[ci] !== pa || bGen[ci] !== fGen[pa >>> 12]) {
           if (bTag[ci] === pa) {
@@ -572,7 +636,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             continue;
           }
           // Compiling may have refilled this slot (a fetch that maps onto it).
-          if (tag[ci] !== pa) ci = fetchDecode(c, pa, ripLo, ripHi);
+          if (tag[ci] !== pa || dmode[ci] !== mk) ci = fetchDecode(c, pa, ripLo, ripHi);
         }
       }
       const b = ci * F.SLOT;
@@ -582,7 +646,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       const osz = (pk >> 12) & 15;
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
-      if (nLo >>> 0 < ripLo >>> 0) nHi = (nHi + 1) | 0;
+      if (nLo >>> 0 < ripLo >>> 0 && !m32) nHi = (nHi + 1) | 0;
       let eLo = 0;
       let eHi = 0;
       const mm = pk >> 16;
@@ -595,6 +659,11 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             const s = (eLo >>> 0) + ((sg === S.FS ? c.fsLo : c.gsLo) >>> 0);
             eLo = s | 0;
             eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          }
+          if (m32) {
+            eHi = 0;
+            if ((c.segBaseMask | c.segCheck) !== 0)
+              eLo = compatLinear(c, sg < 0 ? Seg.DS : sg, eLo, osz);
           }
         } else {
           eLo = rec[b + F.DISP];
@@ -625,11 +694,18 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             eHi = (eHi + xh + (s >= TWO32 ? 1 : 0)) | 0;
           }
           if ((ea & 0x1000) === 0) eHi = 0;
-          const sg = ea >> 13;
+          if ((ea & 0x10000) !== 0) eLo &= 0xffff;
+          const sg = (ea >> 13) & 7;
           if ((sg === S.FS || sg === S.GS) && op !== O.LEA) {
             const s = (eLo >>> 0) + ((sg === S.FS ? c.fsLo : c.gsLo) >>> 0);
             eLo = s | 0;
             eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
+          }
+          if (m32) {
+            // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases and all limits apply.
+            eHi = 0;
+            if ((c.segBaseMask | c.segCheck) !== 0 && op !== O.LEA && op !== O.NOP)
+              eLo = compatLinear(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3, eLo, osz);
           }
         }
       }
@@ -1042,10 +1118,14 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         }
         case O.JMP:
         case O.CALL: {
-          const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
-          const th = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+          let s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
+          let th = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
+          if (m32) {
+            th = 0;
+            if (osz === 2) s &= 0xffff;
+          }
           if (!canonical(th)) c.gp0();
-          if (op === O.CALL) push(c, 8, nLo, nHi);
+          if (op === O.CALL) push(c, m32 ? osz : 8, nLo, nHi);
           nLo = s | 0;
           nHi = th;
           break;
@@ -1075,7 +1155,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           break;
         }
         case O.JRCXZ:
-          if ((rec[b + F.ASZ] === 8 ? R[1] | H[1] : R[1]) === 0) {
+          if (
+            (rec[b + F.ASZ] === 8 ? R[1] | H[1] : rec[b + F.ASZ] === 4 ? R[1] : R[1] & 0xffff) === 0
+          ) {
             const s = (nLo >>> 0) + (rec[b + F.IMM_LO] >>> 0);
             nHi = (nHi + rec[b + F.IMM_HI] + (s >= TWO32 ? 1 : 0)) | 0;
             nLo = s | 0;
@@ -1198,7 +1280,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         case O.PUSH: {
           const seg = rec[b + F.X_EXT];
           if (seg !== 0) {
-            push(c, osz, c.sel[seg - 1], 0);
+            pushSelector(c, osz, c.sel[seg - 1]);
           } else {
             const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
             push(c, osz, v, c.hi);
@@ -1211,7 +1293,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           const seg = rec[b + F.X_EXT];
           const dst = rec[b + F.X_DST];
           if (seg !== 0) {
-            c.sel[seg - 1] = v & 0xffff;
+            loadSegment(c, seg - 1, v);
             addRsp(c, osz);
           } else if (dst === L.MEM) {
             // The address of a pop to memory is computed after rsp is incremented.
@@ -1678,21 +1760,38 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               break;
             }
             case O.RET_FAR: {
-              if (rec[b + F.X_EXT] === 1) c.raise(Vector.UD, -1);
-              // Far return to the same privilege level: pop ip, then cs.
-              const sz = osz === 2 ? 2 : osz;
-              const tl = peek(c, sz, 0);
-              const th = sz === 8 ? c.hi : 0;
+              samePage = false;
+              // Far return to the same privilege level: pop ip, then cs (segment.ts checks it).
+              const sz = osz;
+              let tl = peek(c, sz, 0);
+              let th = sz === 8 ? c.hi : 0;
               const cs = peek(c, sz, sz) & 0xffff;
-              if ((cs & 0xfffc) === 0) c.gp0();
-              if ((cs & 3) !== c.cpl) c.raise(Vector.GP, cs & 0xfffc);
-              if (!canonical(th)) c.gp0();
+              farReturnTarget(c, cs);
+              const t = c.tables;
+              if (t.targetSize !== 64) {
+                th = 0;
+                if (t.targetSize === 16) tl &= 0xffff;
+              } else if (!canonical(th)) c.gp0();
               addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
-              c.sel[Seg.CS] = cs;
+              c.sel[Seg.CS] = t.targetCs;
+              c.setCodeSize(t.targetSize);
               nLo = tl | 0;
               nHi = th;
+              if (c.modeKey !== mk) budget = n + 1;
               break;
             }
+            case O.FAR:
+              samePage = false;
+              if (farOp(c, rec, b, osz, eLo, eHi, nLo, nHi)) {
+                // A far jmp/call: the target is in the descriptor tables' scratch.
+                nLo = c.tables.targetLo;
+                nHi = c.tables.targetHi;
+                if (c.modeKey !== mk) budget = n + 1;
+              }
+              break;
+            case O.LEGACY:
+              legacyOp(c, rec, b, osz, eLo, eHi);
+              break;
             case O.LOOP: {
               const k = rec[b + F.X_EXT];
               let cl: number;
@@ -1701,6 +1800,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 if (R[1] === 0) H[1] = (H[1] - 1) | 0;
                 R[1] = l;
                 cl = l | H[1];
+              } else if (rec[b + F.ASZ] === 2) {
+                R[1] = (R[1] & ~0xffff) | ((R[1] - 1) & 0xffff);
+                cl = R[1] & 0xffff;
               } else {
                 R[1] = (R[1] - 1) | 0;
                 H[1] = 0;
@@ -1794,7 +1896,14 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (sz === 8) {
                 R[5] = fl;
                 H[5] = fh;
+              } else if (sz === 4) {
+                R[5] = fl;
+                H[5] = 0;
               } else R[5] = (R[5] & ~0xffff) | (fl & 0xffff);
+              if (c.stackSize !== 8) {
+                addRsp(c, -size);
+                break;
+              }
               const l = (R[4] - size) | 0;
               if (l >>> 0 > R[4] >>> 0) H[4] = (H[4] - 1) | 0;
               R[4] = l;
@@ -1802,7 +1911,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             }
             case O.LEAVE: {
               const sl = R[5],
-                sh = H[5];
+                sh = m32 ? 0 : H[5];
               const v = c.rd(sl, sh, osz);
               const vh = c.hi;
               R[4] = sl;
@@ -1816,9 +1925,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (sr > 5) c.raise(Vector.UD, -1);
               if (rec[b + F.X_EXT] === 1) {
                 if (sr === Seg.CS) c.raise(Vector.UD, -1);
-                const v = get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b);
-                if (sr === Seg.SS && (v & 0xfffc) === 0) c.gp0();
-                c.sel[sr] = v;
+                loadSegment(c, sr, get(c, rec[b + F.X_SRC], 2, eLo, eHi, rec, b));
               } else {
                 const dst = rec[b + F.X_DST];
                 put(c, dst, dst === L.MEM ? 2 : osz, eLo, eHi, c.sel[sr], 0);
@@ -1841,8 +1948,16 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const a8 = rec[b + F.ASZ] === 8;
               const step = (c.flags & K.DF) !== 0 ? -osz : osz;
               const sg = rec[b + F.SEG];
-              const segLo = sg === Seg.FS ? c.fsLo : sg === Seg.GS ? c.gsLo : 0;
-              const segHi = sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
+              const segLo =
+                sg === Seg.FS
+                  ? c.fsLo
+                  : sg === Seg.GS
+                    ? c.gsLo
+                    : m32 && c.segBaseMask !== 0
+                      ? compatBase(c, sg < 0 ? Seg.DS : sg)
+                      : 0;
+              const segHi = m32 ? 0 : sg === Seg.FS ? c.fsHi : sg === Seg.GS ? c.gsHi : 0;
+              const esLo = m32 ? compatBase(c, Seg.ES) : 0;
               const usesSrc = op === O.MOVS || op === O.CMPS || op === O.LODS;
               const usesDst = op !== O.LODS;
               for (;;) {
@@ -1859,17 +1974,22 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   sh = 0,
                   dl = 0,
                   dh = 0;
+                if (m32 && c.segCheck !== 0) {
+                  if (usesSrc && (c.segCheck & (1 << (sg < 0 ? Seg.DS : sg))) !== 0)
+                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, R[6], osz);
+                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, R[7], osz);
+                }
                 if (usesSrc) {
                   sl = R[6];
                   sh = a8 ? H[6] : 0;
                   if ((segLo | segHi) !== 0) {
                     const s = (sl >>> 0) + (segLo >>> 0);
                     sl = s | 0;
-                    sh = (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
+                    sh = m32 ? 0 : (sh + segHi + (s >= TWO32 ? 1 : 0)) | 0;
                   }
                 }
                 if (usesDst) {
-                  dl = R[7];
+                  dl = (R[7] + esLo) | 0;
                   dh = a8 ? H[7] : 0;
                 }
                 let stop = false;
@@ -1953,18 +2073,25 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (op === O.IN) writeReg(c, 0, osz, -1, 0);
               else if (op === O.INS) c.gp0();
               break;
-            case O.SYSCALL:
-              if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
-              R[1] = nLo;
-              H[1] = nHi;
-              R[11] = c.flags & ~0x10000;
-              H[11] = 0;
+            case O.SYSCALL: {
+              // sysenter (X_EXT 1) is handed to the hypervisor as it stands; sysexit (2) is
+              // #GP(0) outside CPL 0 and with IA32_SYSENTER_CS 0, which the model never sets.
+              if (rec[b + F.X_EXT] === 2) c.gp0();
+              const enter = rec[b + F.X_EXT] === 1;
+              if (!enter) {
+                if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
+                R[1] = nLo;
+                H[1] = nHi;
+                R[11] = c.flags & ~0x10000;
+                H[11] = 0;
+              }
               c.ripLo = nLo;
               c.ripHi = nHi;
               n++;
-              reason = X86ExitReason.Syscall;
+              reason = enter ? X86ExitReason.Sysenter : X86ExitReason.Syscall;
               exit.instructionLength = len;
               break loop;
+            }
             case O.SYSRET: {
               samePage = false;
               if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
@@ -1983,23 +2110,36 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
               c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
               c.cpl = 3;
+              // sysret loads fixed flat descriptors: 64-bit code, or 32-bit code and stack.
+              c.setCodeSize(osz === 8 ? 64 : 32, true);
+              if (c.modeKey !== mk) budget = n + 1;
               break;
             }
             case O.IRET: {
               samePage = false;
               // Return to the same or an outer privilege level (long mode pops ss:rsp always).
               const sz = osz;
-              const ipl = peek(c, sz, 0);
-              const iph = sz === 8 ? c.hi : 0;
+              let ipl = peek(c, sz, 0);
+              let iph = sz === 8 ? c.hi : 0;
               const cs = peek(c, sz, sz) & 0xffff;
               const fl = peek(c, sz, 2 * sz);
-              const spl = peek(c, sz, 3 * sz);
-              const sph = sz === 8 ? c.hi : 0;
-              const ss = peek(c, sz, 4 * sz) & 0xffff;
               const cpl = c.cpl;
+              // Compatibility mode pops ss:esp only for a return to an outer level.
+              const popStack = !m32 || (cs & 3) > cpl;
+              const spl = popStack ? peek(c, sz, 3 * sz) : R[4];
+              const sph = sz === 8 ? c.hi : popStack ? 0 : H[4];
+              const ss = popStack ? peek(c, sz, 4 * sz) & 0xffff : c.sel[Seg.SS];
               if ((cs & 0xfffc) === 0) c.gp0();
               if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
-              if (!canonical(iph)) c.gp0();
+              let size = c.codeSize;
+              if ((cs & 3) === cpl) {
+                farReturnTarget(c, cs);
+                size = c.tables.targetSize;
+              } else size = codeSizeOfSelector(c, cs, size);
+              if (size !== 64) {
+                iph = 0;
+                if (size === 16) ipl &= 0xffff;
+              } else if (!canonical(iph)) c.gp0();
               const iopl = (c.flags >> 12) & 3;
               let m = POPF_MASK | 0x10000;
               if (cpl > 0) m &= ~K.IOPL;
@@ -2008,12 +2148,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
               c.sel[Seg.CS] = cs;
               c.sel[Seg.SS] = ss;
-              R[4] = spl;
-              H[4] = sph;
+              if (popStack) {
+                R[4] = spl;
+                H[4] = sph;
+              } else addRsp(c, 3 * sz);
               c.cpl = cs & 3;
+              c.setCodeSize(size, popStack ? stackBigOf(c, ss) : c.ssBig);
               nLo = ipl;
               nHi = iph;
-              if ((c.flags & TF) !== 0) budget = n + 1;
+              if ((c.flags & TF) !== 0 || c.modeKey !== mk) budget = n + 1;
               break;
             }
             case O.INT:
@@ -2230,6 +2373,10 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 l = s | 0;
                 h = (h + (sg === Seg.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
               }
+              if (m32) {
+                h = 0;
+                l = (l + compatBase(c, sg < 0 ? Seg.DS : sg)) | 0;
+              }
               R[0] = (R[0] & ~0xff) | c.rd8(l, h);
               break;
             }
@@ -2249,7 +2396,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
       }
       rLo = nLo;
-      rHi = nHi;
+      rHi = m32 ? 0 : nHi;
       n++;
       fpa =
         samePage && ((nLo ^ ripLo) & -4096) === 0 && nHi === ripHi
@@ -2284,6 +2431,203 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   exit.retired = n;
   c.retiredInRun = n;
   return reason;
+}
+
+// ---- compatibility mode and segmentation (segment.ts) ----
+
+/**
+ * Op.FAR: far jmp/call (pointer or memory), the far-pointer loads and lar/lsl/verr/verw.
+ * A far memory pointer with REX.W is m16:64, as Intel processors read it (hvkit's CPUID
+ * says GenuineIntel); without, m16:32 or m16:16 by operand size.
+ * @returns true for a far jmp/call, whose target the caller takes from `c.tables`.
+ */
+function farOp(
+  c: X86Cpu,
+  rec: Int32Array,
+  b: number,
+  osz: number,
+  eLo: number,
+  eHi: number,
+  nLo: number,
+  nHi: number,
+): boolean {
+  const k = rec[b + F.X_EXT];
+  const m32 = c.codeSize !== 64;
+  if (k >= FarOp.LAR) {
+    const src = k >= FarOp.VERR ? rec[b + F.X_DST] : rec[b + F.X_SRC];
+    const v = probeSelector(c, k - FarOp.LAR, get(c, src, 2, eLo, eHi, rec, b));
+    materialize(c);
+    if (v < 0) c.flags &= ~K.ZF;
+    else {
+      c.flags |= K.ZF;
+      if (k < FarOp.VERR) writeReg(c, rec[b + F.X_DST], osz, v, 0);
+    }
+    return false;
+  }
+  let offLo: number;
+  let offHi = 0;
+  let sel: number;
+  let w = osz;
+  if (k <= FarOp.CALL_PTR) {
+    offLo = osz === 2 ? rec[b + F.IMM_LO] & 0xffff : rec[b + F.IMM_LO];
+    sel = rec[b + F.IMM2] & 0xffff;
+  } else {
+    if (k < FarOp.LES && (rec[b + F.PFX] & Pfx.REXW) !== 0) w = 8;
+    offLo = c.rd(eLo, eHi, w);
+    offHi = w === 8 ? c.hi : 0;
+    const a = (eLo + w) | 0;
+    sel = c.rd16(a, m32 ? 0 : a >>> 0 < eLo >>> 0 ? (eHi + 1) | 0 : eHi);
+  }
+  if (k >= FarOp.LES) {
+    loadSegment(c, k - FarOp.LES, sel);
+    writeReg(c, rec[b + F.X_DST], osz, offLo, offHi);
+    return false;
+  }
+  farTarget(c, sel, offLo, offHi);
+  const t = c.tables;
+  if (t.targetSize !== 64) {
+    t.targetHi = 0;
+    if (t.targetSize === 16) t.targetLo &= 0xffff;
+  } else if (!canonical(t.targetHi)) c.gp0();
+  if (k === FarOp.CALL_PTR || k === FarOp.CALL_MEM) {
+    const psz = t.gate ? 8 : w;
+    c.probeWrite(
+      (c.regLo[Reg.RSP] - 2 * psz) | 0,
+      m32 ? 0 : c.regHi[Reg.RSP] - (c.regLo[Reg.RSP] >>> 0 < 2 * psz ? 1 : 0),
+      2 * psz,
+    );
+    push(c, psz, c.sel[Seg.CS], 0);
+    push(c, psz, nLo, nHi);
+  }
+  c.sel[Seg.CS] = t.targetCs;
+  c.setCodeSize(t.targetSize);
+  return true;
+}
+
+/** Op.LEGACY: the instructions valid only outside 64-bit mode that load no segment. */
+function legacyOp(
+  c: X86Cpu,
+  rec: Int32Array,
+  b: number,
+  osz: number,
+  eLo: number,
+  eHi: number,
+): void {
+  const R = c.regLo;
+  switch (rec[b + F.X_EXT] as LegacyOp) {
+    case LegacyOp.PUSHA: {
+      const sp = R[4];
+      for (let r = 0; r < 8; r++) push(c, osz, r === 4 ? sp : R[r], 0);
+      return;
+    }
+    case LegacyOp.POPA:
+      for (let r = 7; r >= 0; r--) {
+        if (r !== 4) writeReg(c, r, osz, peek(c, osz, (7 - r) * osz), 0);
+      }
+      addRsp(c, 8 * osz);
+      return;
+    case LegacyOp.DAA:
+    case LegacyOp.DAS: {
+      // The SDM leaves OF undefined; Intel sets it as for adding (subtracting) the adjustment.
+      materialize(c);
+      const sub = rec[b + F.X_EXT] === LegacyOp.DAS;
+      const old = R[0] & 0xff;
+      const oldCf = c.flags & K.CF;
+      let adj = 0;
+      let f = c.flags & ~K.STATUS;
+      if ((old & 0xf) > 9 || (c.flags & K.AF) !== 0) {
+        adj = 6;
+        const t = sub ? old - 6 : old + 6;
+        f |= K.AF | (oldCf !== 0 || t < 0 || t > 0xff ? K.CF : 0);
+      }
+      if (old > 0x99 || oldCf !== 0) {
+        adj |= 0x60;
+        f |= K.CF;
+      }
+      const al = (sub ? old - adj : old + adj) & 0xff;
+      const ov = sub ? (old ^ adj) & (old ^ al) : (old ^ al) & (adj ^ al);
+      R[0] = (R[0] & ~0xff) | al;
+      c.flags = f | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al] | (ov & 0x80 ? K.OF : 0);
+      return;
+    }
+    case LegacyOp.AAA:
+    case LegacyOp.AAS: {
+      // Undefined flags as Intel gives them: SF, ZF, PF and OF of the 16-bit ax ± 0x106
+      // (of ax unchanged, with OF clear, when there is nothing to adjust).
+      materialize(c);
+      const ax = R[0] & 0xffff;
+      let v = ax;
+      let f = c.flags & ~K.STATUS;
+      if ((ax & 0xf) > 9 || (c.flags & K.AF) !== 0) {
+        const add = rec[b + F.X_EXT] === LegacyOp.AAA;
+        v = (add ? ax + 0x106 : ax - 0x106) & 0xffff;
+        const ov = add ? (ax ^ v) & (0x106 ^ v) : (ax ^ 0x106) & (ax ^ v);
+        f |= K.AF | K.CF | (ov & 0x8000 ? K.OF : 0);
+      }
+      f |= (v === 0 ? K.ZF : 0) | ((v >> 8) & K.SF) | PARITY[v & 0xff];
+      R[0] = (R[0] & ~0xffff) | (v & 0xff0f);
+      c.flags = f;
+      return;
+    }
+    case LegacyOp.AAM:
+    case LegacyOp.AAD: {
+      materialize(c);
+      const imm = rec[b + F.IMM_LO] & 0xff;
+      if (rec[b + F.X_EXT] === LegacyOp.AAM) {
+        // OF, AF and CF are undefined: Intel clears them.
+        if (imm === 0) c.raise(Vector.DE, -1);
+        const a = R[0] & 0xff;
+        const al = a % imm;
+        R[0] = (R[0] & ~0xffff) | ((Math.floor(a / imm) & 0xff) << 8) | al;
+        c.flags = (c.flags & ~K.STATUS) | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
+      } else {
+        // All flags as Intel gives them: those of the 8-bit add al + (ah × imm).
+        const t = (((R[0] >>> 8) & 0xff) * imm) & 0xff;
+        const al = add(c, R[0] & 0xff, t, 0, 1);
+        R[0] = (R[0] & ~0xffff) | al;
+      }
+      return;
+    }
+    case LegacyOp.BOUND: {
+      const sh = 32 - osz * 8;
+      const idx = (readReg(c, rec[b + F.X_DST], osz) << sh) >> sh;
+      const lower = (c.rd(eLo, eHi, osz) << sh) >> sh;
+      const upper = (c.rd((eLo + osz) | 0, eHi, osz) << sh) >> sh;
+      if (idx < lower || idx > upper) c.raise(Vector.BR, -1);
+      return;
+    }
+    default: {
+      // arpl r/m16, r16
+      materialize(c);
+      const dst = rec[b + F.X_DST];
+      const d = get(c, dst, 2, eLo, eHi, rec, b);
+      const srcRpl = readReg(c, rec[b + F.X_SRC], 2) & 3;
+      if ((d & 3) < srcRpl) {
+        put(c, dst, 2, eLo, eHi, (d & ~3) | srcRpl, 0);
+        c.flags |= K.ZF;
+      } else c.flags &= ~K.ZF;
+    }
+  }
+}
+
+/**
+ * The linear address outside 64-bit mode of an access of `size` bytes through segment
+ * `seg` at `lin` (the offset, or for FS/GS the offset plus the base already added): the
+ * limit checked where the segment needs it, the ES/CS/SS/DS base added.
+ */
+function compatLinear(c: X86Cpu, seg: number, lin: number, size: number): number {
+  if (seg >= Seg.FS) {
+    if ((c.segCheck & (1 << seg)) !== 0)
+      checkSegmentLimit(c, seg, (lin - (seg === Seg.FS ? c.fsLo : c.gsLo)) | 0, size);
+    return lin;
+  }
+  if ((c.segCheck & (1 << seg)) !== 0) checkSegmentLimit(c, seg, lin, size);
+  return (lin + c.segBase[seg]) | 0;
+}
+
+/** Base of segment `seg` outside 64-bit mode: ES/CS/SS/DS from their descriptors (FS/GS are added by the caller). */
+function compatBase(c: X86Cpu, seg: number): number {
+  return seg < 4 ? c.segBase[seg] : 0;
 }
 
 /** Scratch record for {@link stackSegmentAccess} (fault path only). */

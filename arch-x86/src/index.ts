@@ -14,6 +14,7 @@ export * from "./decode.js";
 export * from "./disasm.js";
 export * from "./paging.js";
 export * from "./decode-cache.js";
+export * from "./segment.js";
 export * from "./cpu.js";
 export { execute } from "./execute.js";
 export { Dr6, Dr7, mergeDr6 } from "./debug.js";

@@ -432,10 +432,49 @@ describe("linear page tables (get_*_linear_pagetable)", () => {
 describe("descriptor and address checks", () => {
   it("accepts code/data descriptors with DPL forced to 3, refuses most system descriptors", () => {
     const code64 = 0x00af9a00; // present, S, code, DPL 0, L
-    expect(checkDescriptor(0xffff, code64)).toBe((code64 | 0x6000) >>> 0);
-    expect(checkDescriptor(0, 0)).toBe(0); // not present
-    expect(checkDescriptor(0, 0x00008900)).toBe(-1); // available TSS
-    expect(checkDescriptor(0, 0x00008c00)).toBe(0x00008c00); // call gate
+    expect(checkDescriptor(0xffff, code64)).toEqual({ lo: 0xffff, hi: (code64 | 0x6000) >>> 0 });
+    expect(checkDescriptor(0x1234, 0x00af1a00)).toEqual({ lo: 0x1234, hi: 0x00af1a00 }); // not present
+    expect(checkDescriptor(0, 0x00008900)).toBeNull(); // available TSS
+    expect(checkDescriptor(0, 0x00000f00)).toEqual({ lo: 0, hi: 0x00000f00 }); // not present
+    expect(checkDescriptor(0, 0x00000000)).toEqual({ lo: 0, hi: 0 }); // type 0
+  });
+
+  it("call gates: DPL moved into the target RPL, DPL 0, target and reserved bits checked", () => {
+    // 64-bit guest: a DPL-3 gate to selector 0x0010 (the guest's GDT), offset 0x1000.
+    expect(checkDescriptor(0x00101000, 0x0000ec00)).toEqual({ lo: 0x00131000, hi: 0x00008c00 });
+    // DPL 0 is raised to the kernel's 3 first.
+    expect(checkDescriptor(0x00101000, 0x00008c00)).toEqual({ lo: 0x00131000, hi: 0x00008c00 });
+    // Targets: the flat kernel CS and LDT selectors are fine, other Xen selectors are not.
+    expect(checkDescriptor(0xe0331000, 0x0000ec00)).not.toBeNull();
+    expect(checkDescriptor(0xe0241000, 0x0000ec00)).not.toBeNull(); // TI = 1
+    expect(checkDescriptor(0xe0081000, 0x0000ec00)).toBeNull();
+    expect(checkDescriptor(0xe0231000, 0x0000ec00)).toBeNull(); // CS32: not a 64-bit guest's kernel CS
+    // Reserved bits: 7-0 for 64-bit guests, 7-5 for 32-bit ones (the parameter count is allowed).
+    expect(checkDescriptor(0x00101000, 0x0000ec01)).toBeNull();
+    expect(checkDescriptor(0x00101000, 0x0000ec01, { pv32: true })).toEqual({
+      lo: 0x00131000,
+      hi: 0x00008c01,
+    });
+    expect(checkDescriptor(0x00101000, 0x00008c00, { pv32: true })?.lo).toBe(0x00111000);
+    expect(checkDescriptor(0xe0191000, 0x0000ec00, { pv32: true })).not.toBeNull();
+  });
+
+  it("32-bit guests: DPL raised to 1, no L, flat segments widened over the M2P area", () => {
+    expect(checkDescriptor(0x0000ffff, 0x00cf9a00, { pv32: true })).toEqual({
+      lo: 0x0000ffff,
+      hi: 0x00cfba00,
+    });
+    expect(checkDescriptor(0x0000ffff, 0x00af9a00, { pv32: true })).toBeNull();
+    // Limit 0xf67ff (4 KiB units): 0xf6800000 > 0xf5800000, widened to 4 GiB.
+    expect(checkDescriptor(0x000067ff, 0x00cff300, { pv32: true })).toEqual({
+      lo: 0x0000ffff,
+      hi: 0x00cff300,
+    });
+    // A base other than 0 is left alone.
+    expect(checkDescriptor(0x100067ff, 0x00cff300, { pv32: true })).toEqual({
+      lo: 0x100067ff,
+      hi: 0x00cff300,
+    });
   });
 
   it("knows canonical addresses", () => {

@@ -701,28 +701,92 @@ export function claimXenFrames(memory: PhysicalMemory, count: number): number[] 
   return out;
 }
 
+/** A segment descriptor as {@link checkDescriptor} accepted it (possibly fixed up). */
+export interface CheckedDescriptor {
+  /** Low word. */
+  lo: number;
+  /** High word. */
+  hi: number;
+}
+
+/** Which guests {@link checkDescriptor} checks for. */
+export interface DescriptorCheckOptions {
+  /** A 32-bit PV guest (kernel in ring 1) rather than a 64-bit one (kernel in ring 3). */
+  pv32?: boolean;
+  /** The domain's HYPERVISOR_COMPAT_VIRT_START (32-bit guests; Xen's default 0xf5800000). */
+  compatVirtStart?: number;
+}
+
+/** FIRST_RESERVED_GDT_ENTRY: selectors at and above 0xe000 name Xen's descriptors. */
+const FIRST_RESERVED_ENTRY = 7168;
+
 /**
- * Checks one 8-byte segment descriptor as Xen's check_descriptor does for 64-bit PV and
- * returns the (possibly fixed-up) high word, or −1 when it is refused. Not-present
- * descriptors and type-0 system descriptors are harmless; code/data descriptors are
- * accepted with their DPL raised to 3 (the guest kernel runs in ring 3); call gates are
- * accepted; every other system descriptor is refused.
+ * Checks one 8-byte segment descriptor as Xen's check_descriptor does
+ * (pv/descriptor-tables.c), returning the words to store or null when refused:
+ * - not present, and system type 0 (the upper half of a call gate): accepted unchanged;
+ * - code/data: the DPL raised to the guest kernel's ring (3, or 1 for 32-bit guests); a
+ *   32-bit guest's must not set L, and a flat segment reaching past the compat M2P area
+ *   is widened to 4 GiB;
+ * - a call gate whose target selector is in the guest's GDT range, its LDT, or the flat
+ *   kernel CS: accepted with DPL 0 (so any use faults with #GP(gate) for Xen to emulate)
+ *   and the original DPL kept in the target selector's RPL; its reserved bits (7–0 of the
+ *   high word for 64-bit guests, 7–5 for 32-bit ones) must be clear;
+ * - every other system descriptor: refused.
  */
-export function checkDescriptor(_lo: number, hi: number): number {
-  if (!(hi & 0x8000)) return hi >>> 0;
-  if (hi & 0x1000) return (hi | 0x6000) >>> 0;
-  const type = (hi >>> 8) & 0xf;
-  if (type === 0 || type === 0xc) return hi >>> 0;
-  return -1;
+export function checkDescriptor(
+  lo: number,
+  hi: number,
+  options: DescriptorCheckOptions = {},
+): CheckedDescriptor | null {
+  let a = lo >>> 0;
+  let b = hi >>> 0;
+  if ((b & 0x8000) === 0) return { lo: a, hi: b };
+  const kernelRpl = options.pv32 ? 1 : 3;
+  let dpl = (b >>> 13) & 3;
+  if (dpl < kernelRpl) dpl = kernelRpl;
+  b = ((b & ~0x6000) | (dpl << 13)) >>> 0;
+  if ((b & 0x1000) !== 0) {
+    if (options.pv32) {
+      if ((b & 0x200000) !== 0) return null;
+      const base = (b & 0xff000000) | ((b & 0xff) << 16) | (a >>> 16);
+      let limit = ((b & 0xf0000) | (a & 0xffff)) + 1;
+      if ((b & 0x800000) !== 0) limit *= 4096;
+      if (base === 0 && limit > (options.compatVirtStart ?? 0xf5800000)) {
+        a = (a | 0xffff) >>> 0;
+        b = (b | 0xf0000) >>> 0;
+      }
+    }
+    return { lo: a, hi: b };
+  }
+  const type = (b >>> 8) & 0xf;
+  if (type === 0) return { lo: lo >>> 0, hi: hi >>> 0 };
+  if (type !== 0xc) return null;
+  let cs = a >>> 16;
+  const kernelCs = options.pv32 ? 0xe019 : 0xe033;
+  if (cs >>> 3 >= FIRST_RESERVED_ENTRY && cs !== kernelCs && (cs & 4) === 0) return null;
+  b = (b & ~0x6000) >>> 0;
+  cs = (cs & ~3) | dpl;
+  a = ((a & 0xffff) | (cs << 16)) >>> 0;
+  if ((b & (options.pv32 ? 0xe0 : 0xff)) !== 0) return null;
+  return { lo: a, hi: b };
 }
 
 /** Validates (and fixes up) every descriptor of a would-be GDT/LDT frame at machine address `pa`. */
-export function validateDescriptorPage(mem: Uint8Array, pa: number): number {
+export function validateDescriptorPage(
+  mem: Uint8Array,
+  pa: number,
+  options: DescriptorCheckOptions = {},
+): number {
   const dv = new DataView(mem.buffer, mem.byteOffset);
   for (let i = 0; i < 512; i++) {
-    const hi = checkDescriptor(dv.getUint32(pa + i * 8, true), dv.getUint32(pa + i * 8 + 4, true));
-    if (hi < 0) return -Errno.EINVAL;
-    dv.setUint32(pa + i * 8 + 4, hi, true);
+    const d = checkDescriptor(
+      dv.getUint32(pa + i * 8, true),
+      dv.getUint32(pa + i * 8 + 4, true),
+      options,
+    );
+    if (d === null) return -Errno.EINVAL;
+    dv.setUint32(pa + i * 8, d.lo, true);
+    dv.setUint32(pa + i * 8 + 4, d.hi, true);
   }
   return 0;
 }

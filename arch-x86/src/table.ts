@@ -216,7 +216,9 @@ export interface InsnRow {
   /**
    * What the row's {@link Op} leaves open: the element size in bytes (1, 2, 4, 8) of a
    * packed or scalar vector operation; which quadword movlps/movhps and kin address
-   * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); else 0.
+   * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); which
+   * instruction an Op.LEGACY or Op.FAR row is (ops.ts `LegacyOp`, `FarOp`); 1 for
+   * sysenter and 2 for sysexit (Op.SYSCALL); else 0.
    * Bits 4 and up name the variant of an Op family (simd-float.ts, simd-ext.ts), carried
    * to the descriptor at {@link Vec.FN_SHIFT}.
    */
@@ -244,6 +246,8 @@ const {
   MISALIGN,
 } = RowFlag;
 const U = Op.UNIMPLEMENTED;
+const LG = Op.LEGACY;
+const FR = Op.FAR;
 
 type Spec = readonly [
   encoding: string,
@@ -302,13 +306,13 @@ function specs(): Spec[] {
     if (i !== 1) s.push([`${hex(i * 8 + 7)}`, "pop%W", Op.POP, sg, I64]);
   });
   s.push(
-    ["27", "daa", U, "", I64], ["2F", "das", U, "", I64],
-    ["37", "aaa", U, "", I64], ["3F", "aas", U, "", I64],
+    ["27", "daa", LG, "", I64, 2], ["2F", "das", LG, "", I64, 3],
+    ["37", "aaa", LG, "", I64, 4], ["3F", "aas", LG, "", I64, 5],
     ["40+r", "inc", Op.INC, "Zv", I64], ["48+r", "dec", Op.DEC, "Zv", I64],
     ["50+r", "push", Op.PUSH, "Zv", D64], ["58+r", "pop", Op.POP, "Zv", D64],
-    ["60", "|pushaw|pusha|", U, "", I64], ["61", "|popaw|popa|", U, "", I64],
-    ["62 /r mem", "bound", U, "Gv,M", I64],
-    ["63 /r", "arpl", U, "Ew,Gw", I64],
+    ["60", "|pushaw|pusha|", LG, "", I64, 0], ["61", "|popaw|popa|", LG, "", I64, 1],
+    ["62 /r mem", "bound", LG, "Gv,M", I64, 8],
+    ["63 /r", "arpl", LG, "Ew,Gw", I64, 9],
     ["63 /r", "|movsxd|movsxd|movslq", Op.MOVSXD, "Gv,Ed", O64],
     ["68", "push%W", Op.PUSH, "Iz", D64],
     ["69 /r", "imul", Op.IMUL3, "Gv,Ev,Iz"],
@@ -334,7 +338,7 @@ function specs(): Spec[] {
     ["90+r", "xchg", Op.XCHG, "Zv,rAX"],
     ["98", "|cbtw|cwtl|cltq", Op.CBW, ""],
     ["99", "|cwtd|cltd|cqto", Op.CWD, ""],
-    ["9A", "lcall%W", U, "Ap", I64],
+    ["9A", "lcall%W", FR, "Ap", I64, 1],
     ["9B", "fwait", Op.FWAIT, ""],
     ["9C", "pushf%W", Op.PUSHF, "", D64],
     ["9D", "popf%W", Op.POPF, "", D64],
@@ -358,20 +362,20 @@ function specs(): Spec[] {
   });
   s.push(
     ["C2", "ret%W", Op.RET, "Iw", D64 | BND], ["C3", "ret%W", Op.RET, "", D64 | BND],
-    ["C4 /r mem", "les", U, "Gv,M", I64], ["C5 /r mem", "lds", U, "Gv,M", I64],
+    ["C4 /r mem", "les", FR, "Gv,M", I64, 8], ["C5 /r mem", "lds", FR, "Gv,M", I64, 11],
     ["C6 /0", "mov%S", Op.MOV, "Eb,Ib"], ["C7 /0", "mov%S", Op.MOV, "Ev,Iz"],
     ["C8", "enter%W", Op.ENTER, "Iw,Ib", D64], ["C9", "leave%W", Op.LEAVE, "", D64],
     ["CA", "|lretw|lret|lretq", Op.RET_FAR, "Iw"], ["CB", "|lretw|lret|lretq", Op.RET_FAR, ""],
     ["CC", "int3", Op.INT3, ""], ["CD", "int", Op.INT, "Ib"], ["CE", "into", Op.INTO, "", I64],
     ["CF", "|iretw|iret|iretq", Op.IRET, ""],
-    ["D4", "aam", U, "Ib", I64], ["D5", "aad", U, "Ib", I64],
+    ["D4", "aam", LG, "Ib", I64, 6], ["D5", "aad", LG, "Ib", I64, 7],
     ["D7", "xlat", Op.XLAT, "XLAT"],
     ["E0", "loopne%L", Op.LOOP, "Jb", D64 | HINT], ["E1", "loope%L", Op.LOOP, "Jb", D64 | HINT],
     ["E2", "loop%L", Op.LOOP, "Jb", D64 | HINT], ["E3", "%J", Op.JRCXZ, "Jb", D64 | HINT],
     ["E4", "in", Op.IN, "AL,Ib"], ["E5", "in", Op.IN, "eAX,Ib", Z32],
     ["E6", "out", Op.OUT, "Ib,AL"], ["E7", "out", Op.OUT, "Ib,eAX", Z32],
     ["E8", "call%W", Op.CALL, "Jz", D64 | BND], ["E9", "jmp%W", Op.JMP, "Jz", D64 | BND],
-    ["EA", "ljmp%W", U, "Ap", I64], ["EB", "jmp", Op.JMP, "Jb", D64 | BND],
+    ["EA", "ljmp%W", FR, "Ap", I64, 0], ["EB", "jmp", Op.JMP, "Jb", D64 | BND],
     ["EC", "in", Op.IN, "AL,DX"], ["ED", "in", Op.IN, "eAX,DX", Z32],
     ["EE", "out", Op.OUT, "DX,AL"], ["EF", "out", Op.OUT, "DX,eAX", Z32],
     ["F1", "int1", U, ""], ["F4", "hlt", Op.HLT, ""], ["F5", "cmc", Op.CMC, ""],
@@ -388,9 +392,9 @@ function specs(): Spec[] {
     ["FE /0", "inc%S", Op.INC, "Eb", LOCK], ["FE /1", "dec%S", Op.DEC, "Eb", LOCK],
     ["FF /0", "inc%S", Op.INC, "Ev", LOCK], ["FF /1", "dec%S", Op.DEC, "Ev", LOCK],
     ["FF /2", "call%W", Op.CALL_IND, "Ev", D64 | BND | NOTRACK | IND],
-    ["FF /3 mem", "lcall%W", U, "M", IND | FAR],
+    ["FF /3 mem", "lcall%W", FR, "M", IND | FAR, 3],
     ["FF /4", "jmp%W", Op.JMP_IND, "Ev", D64 | BND | NOTRACK | IND],
-    ["FF /5 mem", "ljmp%W", Op.RET_FAR, "M", IND | FAR],
+    ["FF /5 mem", "ljmp%W", FR, "M", IND | FAR, 2],
     ["FF /6", "push%W", Op.PUSH, "Ev", D64],
   );
   // Two-byte map (0F xx).
@@ -398,7 +402,7 @@ function specs(): Spec[] {
   g6.forEach((m, i) => {
     // sldt/str store 16 bits to memory, the operand size to a register.
     if (i < 2) s.push([`0F 00 /${i} mem`, m, Op.SYSDESC, "Ew"], [`0F 00 /${i} reg`, m, Op.SYSDESC, "Ev"]);
-    else s.push([`0F 00 /${i}`, m, i < 4 ? Op.SYSDESC : U, "Ew"]);
+    else s.push([`0F 00 /${i}`, m, i < 4 ? Op.SYSDESC : FR, "Ew", 0, i === 4 ? 18 : 19]);
   });
   ["sgdt", "sidt", "lgdt", "lidt"].forEach((m, i) => s.push([`0F 01 /${i} mem`, `${m}%G`, Op.SYSDESC, "M"]));
   s.push(
@@ -419,7 +423,7 @@ function specs(): Spec[] {
     ["0F 01 EE", "rdpkru", U, ""], ["0F 01 EF", "wrpkru", U, ""],
     ["0F 01 F8", "swapgs", Op.SWAPGS, "", O64], ["0F 01 F9", "rdtscp", Op.RDTSCP, ""],
     ["0F 01 FC", "clzero", U, ""],
-    ["0F 02 /r", "lar", U, "Gv,Ev"], ["0F 03 /r", "lsl", U, "Gv,Ev"],
+    ["0F 02 /r", "lar", FR, "Gv,Ev", 0, 16], ["0F 03 /r", "lsl", FR, "Gv,Ev", 0, 17],
     ["0F 05", "syscall", Op.SYSCALL, ""], ["0F 06", "clts", Op.CLTS, ""],
     ["0F 07", "sysret%Q", Op.SYSRET, ""],
     ["0F 08", "invd", Op.WBINVD, ""], ["0F 09", "wbinvd", Op.WBINVD, ""],
@@ -443,7 +447,7 @@ function specs(): Spec[] {
     ["0F 23 /r", "mov", Op.MOV_DR, "Dy,Ry", MODREG | F64],
     ["0F 30", "wrmsr", Op.WRMSR, ""], ["0F 31", "rdtsc", Op.RDTSC, ""],
     ["0F 32", "rdmsr", Op.RDMSR, ""], ["0F 33", "rdpmc", U, ""],
-    ["0F 34", "sysenter", U, ""], ["0F 35", "sysexit%Q", U, ""],
+    ["0F 34", "sysenter", Op.SYSCALL, "", 0, 1], ["0F 35", "sysexit%Q", Op.SYSCALL, "", 0, 2],
     ["0F 40+cc /r", "cmov%C", Op.CMOVCC, "Gv,Ev"],
     ["0F 80+cc", "j%C", Op.JCC, "Jz", BND | HINT | D64],
     ["0F 90+cc /r", "set%C", Op.SETCC, "Eb"],
@@ -468,9 +472,9 @@ function specs(): Spec[] {
     ["F3 0F AE /3 reg", "wrgsbase", Op.FSGSBASE, "Ev", O64],
     ["0F AF /r", "imul", Op.IMUL2, "Gv,Ev"],
     ["0F B0 /r", "cmpxchg", Op.CMPXCHG, "Eb,Gb", LOCK], ["0F B1 /r", "cmpxchg", Op.CMPXCHG, "Ev,Gv", LOCK],
-    ["0F B2 /r mem", "lss", U, "Gv,M"],
+    ["0F B2 /r mem", "lss", FR, "Gv,M", 0, 10],
     ["0F B3 /r", "btr", Op.BTR, "Ev,Gv", LOCK],
-    ["0F B4 /r mem", "lfs", U, "Gv,M"], ["0F B5 /r mem", "lgs", U, "Gv,M"],
+    ["0F B4 /r mem", "lfs", FR, "Gv,M", 0, 12], ["0F B5 /r mem", "lgs", FR, "Gv,M", 0, 13],
     ["0F B6 /r", "movzb%A", Op.MOVZX, "Gv,Eb"], ["0F B7 /r", "movzw%A", Op.MOVZX, "Gv,Ew"],
     ["F3 0F B8 /r", "popcnt", Op.POPCNT, "Gv,Ev"],
     ["0F B9 /r", "ud1", Op.UD2, "Gv,Ev"],

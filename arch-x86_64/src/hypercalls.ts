@@ -122,8 +122,13 @@ function registerCallback(v: PvVcpu, type: number, flags: number, address: bigin
       v.syscallCallback = address;
       v.syscallMasksEvents = mask;
       return 0;
-    case 7: // syscall32 and sysenter: stored, never used by a 64-bit guest on hvkit.
+    case 7:
+      v.syscall32Callback = address;
+      v.syscall32MasksEvents = mask;
+      return 0;
     case 5:
+      v.sysenterCallback = address;
+      v.sysenterMasksEvents = mask;
       return 0;
     case 4:
       v.nmiCallback = address;
@@ -234,6 +239,7 @@ function setGdt(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   for (const f of v.gdtFrames) mmu.putPageAndType(f, ctx.domain);
   v.gdtFrames = frames;
   v.gdtEntries = entries;
+  v.loadDescriptorTables();
   v.cpu.flushTlb();
   return 0;
 }
@@ -244,9 +250,8 @@ function updateDescriptor(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs):
   const ma = args.u64(0);
   const desc = args.u64(1);
   if ((ma & 7n) !== 0n) return -Errno.EINVAL;
-  const lo = Number(desc & 0xffffffffn);
-  const hi = checkDescriptor(lo, Number(desc >> 32n));
-  if (hi < 0) return -Errno.EINVAL;
+  const d = checkDescriptor(Number(desc & 0xffffffffn), Number(desc >> 32n));
+  if (d === null) return -Errno.EINVAL;
   const mfn = Number(ma >> 12n);
   const mmu = v.mmu;
   const ft = ctx.machine.memory.frameTable;
@@ -260,8 +265,8 @@ function updateDescriptor(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs):
     return -Errno.EINVAL;
   }
   const pa = Number(ma);
-  ctx.machine.memory.view.setUint32(pa, lo, true);
-  ctx.machine.memory.view.setUint32(pa + 4, hi, true);
+  ctx.machine.memory.view.setUint32(pa, d.lo, true);
+  ctx.machine.memory.view.setUint32(pa + 4, d.hi, true);
   mmu.putPageAndType(mfn, ctx.domain);
   return 0;
 }
@@ -575,6 +580,7 @@ function mmuextOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number 
         else {
           v.ldtBase = arg1;
           v.ldtEntries = ents;
+          v.loadDescriptorTables();
         }
         break;
       }

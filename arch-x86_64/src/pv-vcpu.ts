@@ -30,7 +30,10 @@ import { cpuidPolicy } from "./cpuid.js";
 import { Cr4, setGuestCr4 } from "./ctrlreg.js";
 import { VcpuMsrs } from "./msr.js";
 import { saveGuestContext } from "./guest-context.js";
+import { installXenGdt, loadGuestDescriptorTables } from "./descriptors.js";
 import {
+  bounceCompatSyscall,
+  bounceSysenter,
   bounceSyscall,
   createBounceFrame,
   handleException,
@@ -72,6 +75,14 @@ export class PvVcpu implements ArchVcpu {
   syscallMasksEvents = false;
   /** NMI callback address. */
   nmiCallback = 0n;
+  /** CALLBACKTYPE_syscall32: `syscall` from compat code (AMD processors), 0 none. */
+  syscall32Callback = 0n;
+  /** Whether the syscall32 callback was registered with CALLBACKF_mask_events (kept, as Xen keeps it; delivery uses the syscall flag). */
+  syscall32MasksEvents = false;
+  /** CALLBACKTYPE_sysenter: `sysenter` from guest code, 0 none. */
+  sysenterCallback = 0n;
+  /** Whether the sysenter callback masks events. */
+  sysenterMasksEvents = false;
   /** Kernel stack selector (stack_switch). */
   kernelSs = 0;
   /** Kernel stack pointer used when a bounce enters from user mode. */
@@ -137,6 +148,12 @@ export class PvVcpu implements ArchVcpu {
     cpu.sel[Seg.CS] = Selector.CS64;
     cpu.sel[Seg.SS] = Selector.SS;
     cpu.rflags = Rflags.MBS | Rflags.IF;
+    installXenGdt(cpu);
+  }
+
+  /** Hands the GDT frames and LDT (after set_gdt, MMUEXT_SET_LDT, a context load) to the CPU. */
+  loadDescriptorTables(): void {
+    loadGuestDescriptorTables(this.cpu, this.gdtFrames, this.ldtBase, this.ldtEntries);
   }
 
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
@@ -217,6 +234,11 @@ export class PvVcpu implements ArchVcpu {
           // `syscall` left rcx = return rip and r11 = rflags; restore what sysret would.
           cpu.rflags = (Number(cpu.getReg(Reg.R11) & 0x3f7fd5n) | Rflags.MBS) >>> 0;
           cpu.cpl = 3;
+          if (cpu.codeSize !== 64) {
+            const msg = bounceCompatSyscall(this);
+            if (msg) return this.fatal(msg);
+            break;
+          }
           cpu.sel[Seg.CS] = Selector.CS64;
           cpu.sel[Seg.SS] = Selector.SS;
           if (this.kernelMode) {
@@ -259,6 +281,11 @@ export class PvVcpu implements ArchVcpu {
         case X86ExitReason.Halt:
           e.kind = VcpuExitKind.Idle;
           return e;
+        case X86ExitReason.Sysenter: {
+          const msg = bounceSysenter(this);
+          if (msg) return this.fatal(msg);
+          break;
+        }
       }
       if (this.domain.isDead) {
         e.kind = VcpuExitKind.BudgetExhausted;
@@ -326,7 +353,8 @@ export class PvVcpu implements ArchVcpu {
 
 /**
  * The instructions at `va` (up to `count`), disassembled from the bytes mapped there
- * (`address: bytes  text`); a line says where the mapping ends.
+ * (`address: bytes  text`) in the vCPU's current code size (64-bit, or 32-bit compatibility
+ * mode code); a line says where the mapping ends.
  */
 export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
   const bytes = new Uint8Array(15 * count);
@@ -338,7 +366,7 @@ export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
   }
   const out: string[] = [];
   let off = 0;
-  for (const insn of disassembleBytes(bytes.subarray(0, n), va)) {
+  for (const insn of disassembleBytes(bytes.subarray(0, n), va, v.cpu.codeSize)) {
     if (out.length >= count) break;
     const raw = Array.from(bytes.subarray(off, off + insn.length), (b) =>
       b.toString(16).padStart(2, "0"),

@@ -158,8 +158,7 @@ export function createBounceFrame(
   if (!ok) return `fault writing the bounce frame at ${base.toString(16)}`;
   if (handler === 0n) return "bounce to a null handler";
   cpu.rflags = (cpu.rflags & ~(Rflags.AC | Rflags.VM | Rflags.RF | Rflags.NT | Rflags.TF)) >>> 0;
-  cpu.sel[Seg.SS] = Selector.SS;
-  cpu.sel[Seg.CS] = Selector.CS64;
+  cpu.loadCodeSegment(Selector.CS64, Selector.SS);
   cpu.cpl = 3;
   cpu.setReg(Reg.RSP, base);
   cpu.rip = handler;
@@ -274,6 +273,45 @@ export function bounceSyscall(v: PvVcpu): string | null {
 }
 
 /**
+ * A `syscall` from compatibility-mode code (processors that execute it there; Intel's
+ * raise #UD instead): Xen's cstar_enter and switch_to_kernel. The frame records the flat
+ * compat selectors FLAT_USER_CS32/SS32 whatever the guest had loaded, and the bounce goes
+ * to the CALLBACKTYPE_syscall32 address with events masked as the 64-bit syscall
+ * callback's flag says (VGCF_syscall_disables_events), in guest kernel or user mode alike;
+ * DF is cleared. With no syscall32 callback: #UD at the syscall.
+ */
+export function bounceCompatSyscall(v: PvVcpu): string | null {
+  const cpu = v.cpu;
+  cpu.sel[Seg.CS] = Selector.CS32;
+  cpu.sel[Seg.SS] = Selector.SS;
+  if (v.syscall32Callback === 0n) {
+    cpu.rip -= 2n;
+    return injectEvent(v, Vector.UD, -1);
+  }
+  const err = createBounceFrame(v, v.syscall32Callback, -1, v.syscallMasksEvents);
+  if (err) return err;
+  cpu.rflags = (cpu.rflags & ~Rflags.DF) >>> 0;
+  return null;
+}
+
+/**
+ * A `sysenter` from guest code: Xen's sysenter_entry. The hardware leaves no return
+ * address, so the frame holds rip 0, a null ring-3 CS (3), rsp 0 and FLAT_USER_SS; NT is
+ * cleared. The bounce goes to the CALLBACKTYPE_sysenter address (events masked when it
+ * was registered with CALLBACKF_mask_events); with none, the guest's #GP handler gets
+ * error code 0 at that frame.
+ */
+export function bounceSysenter(v: PvVcpu): string | null {
+  const cpu = v.cpu;
+  cpu.rflags = (cpu.rflags & ~(Rflags.NT | Rflags.RF | Rflags.VM)) >>> 0;
+  cpu.loadCodeSegment(3, Selector.SS);
+  cpu.rip = 0n;
+  cpu.setReg(Reg.RSP, 0n);
+  if (v.sysenterCallback === 0n) return injectEvent(v, Vector.GP, 0);
+  return createBounceFrame(v, v.sysenterCallback, -1, v.sysenterMasksEvents);
+}
+
+/**
  * HYPERVISOR_iret: pops {rax, r11, rcx, flags, rip, cs, rflags, rsp, ss} from the guest
  * stack; switches to guest user mode for a CS with RPL 3. Returns the value for rax, or
  * crashes the domain on a bad frame.
@@ -309,11 +347,10 @@ export function doIret(v: PvVcpu): number | bigint {
   // Under VMASST_TYPE_architectural_iopl the frame's IOPL becomes the virtual IOPL.
   if (v.domain.hasVmAssist(VmAssistType.architectural_iopl))
     v.iopl = Number(rflags & BigInt(Rflags.IOPL));
+  cpu.loadCodeSegment(Number((cs | 3n) & 0xffffn), Number((ss | 3n) & 0xffffn));
   cpu.rip = rip;
-  cpu.sel[Seg.CS] = Number((cs | 3n) & 0xffffn);
   cpu.rflags = ((Number(rflags & 0xffffffffn) & RFLAGS_GUEST) | Rflags.IF | Rflags.MBS) >>> 0;
   cpu.setReg(Reg.RSP, nrsp);
-  cpu.sel[Seg.SS] = Number((ss | 3n) & 0xffffn);
   cpu.cpl = 3;
   if (!(flags & BigInt(VGCF_IN_SYSCALL))) {
     cpu.setReg(Reg.R11, r11);

@@ -38,7 +38,6 @@ import {
   isCanonical,
   PageType,
   Reg,
-  Seg,
   VCPU_GUEST_CONTEXT_X86,
   VGCF_IN_KERNEL,
   VGCF_ONLINE,
@@ -209,6 +208,7 @@ export function setPvVcpuContext(
   for (const f of v.gdtFrames) mmu.putPageAndType(f, domain);
   v.gdtFrames = frames;
   v.gdtEntries = Number(gdtEnts);
+  v.loadDescriptorTables();
   v.loadCr3();
   v.cpu.flushTlb();
   return run;
@@ -243,8 +243,10 @@ function loadRegisters(v: PvVcpu, view: DataView): void {
   const rflags = Number(u64("user_regs.rflags") & 0xffffffffn);
   cpu.rflags = (((rflags & X86_EFLAGS_ALL) | Rflags.MBS) & ~X86_EFLAGS_IOPL) | Rflags.IF;
   v.iopl = rflags & X86_EFLAGS_IOPL; // arch_set_info_guest: the virtual IOPL
-  cpu.sel[Seg.CS] = fixupSelector(layout.getNumber(view, 0, "user_regs.cs"));
-  cpu.sel[Seg.SS] = fixupSelector(layout.getNumber(view, 0, "user_regs.ss"));
+  cpu.loadCodeSegment(
+    fixupSelector(layout.getNumber(view, 0, "user_regs.cs")),
+    fixupSelector(layout.getNumber(view, 0, "user_regs.ss")),
+  );
   for (let i = 0; i < 256; i++) {
     v.trapAddr[i] = u64(`trap_ctxt.${i}.address`);
     v.trapFlags[i] = layout.getNumber(view, 0, `trap_ctxt.${i}.flags`);
@@ -286,6 +288,7 @@ export function resetPvVcpu(target: Vcpu<X86_64Pv>): number {
   for (const f of v.gdtFrames) mmu.putPageAndType(f, domain);
   v.gdtFrames = [];
   v.gdtEntries = 0;
+  v.loadDescriptorTables();
   if (v.guestTable >= 0) mmu.putPageAndType(v.guestTable, domain);
   if (v.guestTableUser >= 0) mmu.putPageAndType(v.guestTableUser, domain);
   v.guestTable = -1;

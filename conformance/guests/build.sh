@@ -57,6 +57,7 @@ c_guest bench-xenstore bench-xenstore.c
 c_guest domctl-domu domctl-domu.c
 c_guest privregs privregs.c traps-entry.S
 $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S rt.c x87.c x87-guest.c
+c_guest segments segments.c traps-entry.S
 
 # simd: C built for SSE4.2 with -O3 (vectorised float, double and integer loops); only
 # simd.c leaves -mgeneral-regs-only out, the runtime stays integer-only.

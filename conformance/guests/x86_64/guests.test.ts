@@ -30,6 +30,7 @@ describe("x86_64 PV test guests", () => {
     ["simd", ShutdownReason.Poweroff],
     ["privregs", ShutdownReason.Poweroff],
     ["x87", ShutdownReason.Poweroff],
+    ["segments", ShutdownReason.Poweroff],
   ];
   for (const [name, reason] of cases) {
     it(`${name} prints its expected output and shuts down (${ShutdownReason[reason]})`, () => {
