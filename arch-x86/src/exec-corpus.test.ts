@@ -113,8 +113,10 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   mem.bytes.set(Buffer.from(c.buf, "hex"), file.dataAddr);
   c.regsIn.split(" ").forEach((h, r) => cpu.setReg(r, BigInt("0x" + h)));
   cpu.rflags = c.flagsIn;
-  // Linux's 64-bit user code selector, which fnstenv/fnsave record as FCS.
+  // Linux's 64-bit user code selector, which fnstenv/fnsave record as FCS, and its null
+  // DS and ES (FDS), whatever a compat case's far jumps left in them.
   cpu.sel[Seg.CS] = 0x33;
+  cpu.sel[Seg.DS] = cpu.sel[Seg.ES] = 0;
   const fxIn = Buffer.from(c.fxIn ?? "", "hex");
   if (c.fxIn !== undefined) {
     for (let i = 0; i < 512; i++) fx.setUint8(i, i < fxIn.length ? fxIn[i] : 0);
