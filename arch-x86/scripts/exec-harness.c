@@ -58,6 +58,7 @@ __asm__(
     "  mov %r12, g_out+96(%rip)\n  mov %r13, g_out+104(%rip)\n  mov %r14, g_out+112(%rip)\n"
     "  mov %r15, g_out+120(%rip)\n"
     "  fxsave64 g_fxout(%rip)\n"
+    "  fnclex\n"
     "  emms\n"
     "  mov g_host_rsp(%rip), %rsp\n"
     "  pushfq; popq g_out+128(%rip)\n"

@@ -15,6 +15,11 @@
  * crc32, popcnt). `float` keeps the cases that raise #XM (`fault`, `faultAt`: the offset
  * of the faulting instruction) with the registers and FXSAVE image the kernel saved.
  *
+ * The `compat` category is 32-bit code (assembled with .code32) that the harness runs in
+ * compatibility mode: each case's code is the sequence wrapped by `compatWrap`, a far jump
+ * to Linux's 32-bit user code segment and one back, so the native run and the emulator
+ * (given the same GDT entries) execute the same bytes.
+ *
  * Needs gcc and GNU as/objcopy/nm. Steps: generate sequences (seeded xorshift PRNG) as AT&T
  * assembly; assemble them all into one object with a label before and after each; cut each
  * sequence's bytes out of the flat .text; run them in exec-harness.c (compiled into a
@@ -488,6 +493,96 @@ const misc: Gen = () => {
     ];
   return [I(`mov $${rnd(2)}, %ecx`), I("jrcxz 1f"), I(`incl ${wreg(4)}`, ALL & ~CF), I("1:")];
 };
+
+// ---- 32-bit code (compatibility mode) ----
+/** 32-bit registers the compat category may write (not esp, not ebx: the buffer base). */
+const W32 = [0, 1, 2, 5, 6, 7];
+const creg = (sz: number): string => reg(pick(W32), sz);
+const cmem = (sz: number): string => `${rnd(DATA_BYTES - sz + 1)}(%ebx)`;
+
+/** Instructions of 32-bit code: the forms 64-bit mode lacks, and 32-bit stack, call and addressing. */
+const compat: Gen = () => {
+  const k = rnd(14);
+  if (k === 0) return [I("daa", ALL & ~OF, OF, AF | CF)];
+  if (k === 1) return [I("das", ALL & ~OF, OF, AF | CF)];
+  if (k === 2) return [I("aaa", AF | CF, OF | SF | ZF | PF, AF)];
+  if (k === 3) return [I("aas", AF | CF, OF | SF | ZF | PF, AF)];
+  if (k === 4) return [I(`aam $${1 + rnd(255)}`, SF | ZF | PF, OF | AF | CF)];
+  if (k === 5) return [I(`aad $${rnd(256)}`, SF | ZF | PF, OF | AF | CF)];
+  if (k === 6) {
+    const w = rnd(2) === 0;
+    if (rnd(2) === 0)
+      return [
+        I(w ? "pushaw" : "pushal"),
+        I(`movl $${rnd(1000)}, ${creg(4)}`),
+        I(w ? "popaw" : "popal"),
+      ];
+    return [
+      I(w ? "pushaw" : "pushal"),
+      I(w ? `movw 4(%esp), ${creg(2)}` : `movl 12(%esp), ${creg(4)}`),
+    ];
+  }
+  if (k === 7)
+    return [
+      I(`${pick(["inc", "dec"])}l ${creg(4)}`, ALL & ~CF),
+      I(`${pick(["inc", "dec"])}w ${creg(2)}`, ALL & ~CF),
+    ];
+  if (k === 8)
+    return [
+      I(`push ${creg(4)}`),
+      I(`pushl $${rnd(0x7fffffff)}`),
+      I(`popl ${cmem(4)}`),
+      I(`pop ${creg(4)}`),
+    ];
+  if (k === 9) return [I("call 1f"), I("1:"), I(`pop ${creg(4)}`)];
+  if (k === 10) return [I(`arpl ${creg(2)}, ${creg(2)}`, ZF)];
+  if (k === 11) {
+    const sz = pick([4, 2]);
+    const ea = pick(["(%bx,%si)", "(%bp,%di)", "4(%bx,%di)", "-2(%bp)", "(%si)"]);
+    return [I(`lea${sz === 4 ? "l" : "w"} ${ea}, ${creg(sz)}`)];
+  }
+  if (k === 12)
+    return [
+      I(`lea ${rnd(64)}(%ebx), %esi`),
+      I(`lea ${64 + rnd(56)}(%ebx), %edi`),
+      I(`movs${pick(["b", "w", "l"])}`),
+      I(`cmpsl`, ALL),
+    ];
+  return [
+    I("pushfl", 0, 0, ALL),
+    I(`pop ${creg(4)}`),
+    I(`pushw ${creg(2)}`),
+    I(`popw ${creg(2)}`),
+    I(`movzbl ${cmem(1)}, ${creg(4)}`),
+  ];
+};
+
+/**
+ * Wraps a 32-bit sequence so a 64-bit caller runs it in compatibility mode: `ljmp *0(%rip)`
+ * through a far pointer to Linux's __USER32_CS (0x23); there `push %ss; pop %ds; push %ss;
+ * pop %es` (a 64-bit Linux process has null DS and ES, which 32-bit code cannot use; the
+ * pushes leave the flat SS selector just below esp, in the buffer's zeroed stack half),
+ * the sequence, and `ljmp $0x33` (__USER_CS) to the end of the wrapped code, where the
+ * harness's return (and the emulator's stop marker) follows.
+ */
+function compatWrap(seq: Uint8Array, codeAddr: number): Uint8Array {
+  const start = 16;
+  const prologue = [0x16, 0x1f, 0x16, 0x07];
+  const len = start + prologue.length + seq.length + 7;
+  const out = new Uint8Array(len);
+  const dv = new DataView(out.buffer);
+  out.set([0xff, 0x2d, 0, 0, 0, 0]);
+  dv.setUint32(6, codeAddr + start, true);
+  dv.setUint16(10, 0x23, true);
+  out.fill(0x90, 12, start);
+  out.set(prologue, start);
+  out.set(seq, start + prologue.length);
+  const end = len - 7;
+  out[end] = 0xea;
+  dv.setUint32(end + 1, codeAddr + len, true);
+  dv.setUint16(end + 5, 0x33, true);
+  return out;
+}
 
 // ---- MMX and SSE/SSE2 integer and data movement ----
 const XR = (i: number): string => `%xmm${i}`;
@@ -974,6 +1069,153 @@ const ssex: Gen = () => {
   return [I(`${pick(["movddup", "movsldup", "movshdup"])} ${rnd(2) ? anyX() : memA()}, ${x}`)];
 };
 
+// ---- x87 ----
+const st = (i: number): string => `%st(${i})`;
+const anySt = (): string => st(rnd(8));
+const X87_ARITH = ["add", "sub", "subr", "mul", "div", "divr"];
+/** A control word: all exceptions masked mostly, a random precision and rounding control. */
+function x87Cw(): number {
+  const masks = rnd(5) === 0 ? rnd(64) : 0x3f;
+  return 0x40 | masks | (pick([0, 2, 3, 3]) << 8) | (rnd(4) << 10);
+}
+const x87: Gen = () => {
+  const k = rnd(34);
+  const op = pick(X87_ARITH);
+  if (k < 4) {
+    const f = rnd(3);
+    if (f === 0) return [I(`f${op} ${anySt()}, %st`)];
+    if (f === 1) return [I(`f${op} %st, ${anySt()}`)];
+    return [I(`f${op}p %st, ${anySt()}`)];
+  }
+  if (k < 6) return [I(`f${op}${pick(["s", "l"])} ${mem(8)}`)];
+  if (k === 6) return [I(`fi${op}${pick(["s", "l"])} ${mem(4)}`)];
+  if (k === 7) return [I(`fld${pick(["s", "l", "t"])} ${mem(10)}`)];
+  if (k === 8) return [I(`f${pick(["st", "stp"])}${pick(["s", "l"])} ${mem(8)}`)];
+  if (k === 9) return [I(`fstpt ${mem(10)}`)];
+  if (k === 10) return [I(`${pick(["fld", "fst", "fstp", "fxch", "ffree"])} ${anySt()}`)];
+  if (k === 11) return [I(`fild${pick(["s", "l", "ll"])} ${mem(8)}`)];
+  if (k === 12) return [I(`${pick(["fist", "fistp", "fisttp"])}${pick(["s", "l"])} ${mem(4)}`)];
+  if (k === 13) return [I(`${pick(["fistpll", "fisttpll"])} ${mem(8)}`)];
+  if (k === 14) return [I(pick(["fld1", "fldz", "fldpi", "fldl2e", "fldl2t", "fldlg2", "fldln2"]))];
+  if (k === 15) return [I(pick(["fchs", "fabs", "fsqrt", "frndint", "ftst", "fxam"]))];
+  if (k === 16) return [I(pick(["fscale", "fxtract", "fprem", "fprem1"]))];
+  if (k === 17) return [I(pick(["fincstp", "fdecstp", "fnop", "fnclex"]))];
+  if (k === 18) return [I(`${pick(["fcom", "fcomp", "fucom", "fucomp"])} ${anySt()}`)];
+  if (k === 19) return [I(pick(["fcompp", "fucompp"]))];
+  if (k === 20)
+    return [
+      I(
+        `${pick(["fcomi", "fcomip", "fucomi", "fucomip"])} ${anySt()}, %st`,
+        ALL,
+        ALL & ~(ZF | PF | CF),
+      ),
+    ];
+  if (k === 21)
+    return [
+      I(
+        `${pick(["fcoms", "fcoml", "fcomps", "fcompl", "ficoml", "ficoms", "ficompl", "ficomps"])} ${mem(8)}`,
+      ),
+    ];
+  if (k === 22) {
+    const cc = pick(["b", "e", "be", "u", "nb", "ne", "nbe", "nu"]);
+    return [I(`fcmov${cc} ${anySt()}, %st`)];
+  }
+  if (k === 23) return [I(pick(["fnstsw %ax", `fnstsw ${mem(2)}`, `fnstcw ${mem(2)}`]))];
+  if (k === 24) {
+    const off = rnd(DATA_BYTES - 2);
+    return [I(`movw $${x87Cw()}, ${off}(%rbx)`), I(`fldcw ${off}(%rbx)`)];
+  }
+  if (k === 25) {
+    const off = rnd(DATA_BYTES - 28);
+    return [I(`fnstenv ${off}(%rbx)`), I(`fldenv ${off}(%rbx)`)];
+  }
+  if (k === 26) return [I(`fnstenv ${mem(28)}`)];
+  if (k === 27) return [I(`fnsave ${8 * rnd(2)}(%rbx)`), I(`frstor ${8 * rnd(2)}(%rbx)`)];
+  if (k === 28) return [I(`${pick(["fbld", "fbstp"])} ${mem(10)}`)];
+  if (k === 29) return [I("fninit")];
+  return [I(pick(["fsin", "fcos", "fsincos", "fptan", "fpatan", "f2xm1", "fyl2x"]))];
+};
+
+/**
+ * fyl2xp1 alone: the SDM leaves its result undefined for |ST(0)| ≥ 1 − √2/2, so the
+ * register image is redrawn until ST(0) is in range (see x87TransFx).
+ */
+const x87trans: Gen = () => [I(pick(["fyl2xp1", "fyl2xp1", "fsin", "fcos", "fptan", "fpatan"]))];
+/** An x87 image whose ST(0) is a valid operand of fyl2xp1 (|x| < 1 − √2/2). */
+function x87TransFx(): Uint8Array {
+  for (;;) {
+    const fx = x87Fx();
+    const top = (fx[3] >> 3) & 7;
+    const e = (fx[32 + 8] | (fx[32 + 9] << 8)) & 0x7fff;
+    if ((fx[4] >> top) & 1 && e < 0x3ffd) return fx;
+  }
+}
+
+/** One x87 register: random normals of all magnitudes, integers, and the special encodings. */
+function x87Value(fx: Uint8Array, at: number): void {
+  const k = rnd(20);
+  let e: number;
+  let hi: number;
+  let lo = Number(next64() & 0xffffffffn);
+  hi = Number(next64() & 0xffffffffn) | 0x80000000;
+  const s = rnd(2) << 15;
+  if (k < 8) e = 16383 + rnd(80) - 40;
+  else if (k < 10) e = 16383 + rnd(4);
+  else if (k === 10) {
+    e = 16383 + rnd(20);
+    lo = 0;
+    hi = (hi & 0xfff00000) | 0x80000000;
+  } else if (k === 11) e = rnd(0x7fff);
+  else if (k === 12) {
+    e = 0;
+    hi = lo = 0;
+  } else if (k === 13) {
+    e = 0x7fff;
+    hi = 0x80000000;
+    lo = 0;
+  } else if (k === 14) {
+    e = 0x7fff;
+    hi = rnd(2) ? hi | 0x40000000 : (hi & ~0x40000000) | 1;
+  } else if (k === 15) {
+    e = 0;
+    hi &= 0x7fffffff;
+  } else if (k === 16) e = pick([1, 2, 0x7ffe, 0x7ffd, 16383 + 62, 16383 + 63, 16383 + 64]);
+  else if (k === 17) e = 16383 + 15 + rnd(50);
+  else if (k === 18)
+    e = pick([
+      16383 - 16382 + 100,
+      16383 - 1021,
+      16383 - 1023,
+      16383 - 126,
+      16383 - 150,
+      16383 + 1023,
+      16383 + 128,
+    ]);
+  else e = 16383 + rnd(200) - 100;
+  fx[at] = lo & 0xff;
+  fx[at + 1] = (lo >>> 8) & 0xff;
+  fx[at + 2] = (lo >>> 16) & 0xff;
+  fx[at + 3] = lo >>> 24;
+  fx[at + 4] = hi & 0xff;
+  fx[at + 5] = (hi >>> 8) & 0xff;
+  fx[at + 6] = (hi >>> 16) & 0xff;
+  fx[at + 7] = hi >>> 24;
+  fx[at + 8] = e & 0xff;
+  fx[at + 9] = ((e >> 8) & 0x7f) | (s >> 8);
+}
+
+/** An FXSAVE64 image for x87 cases: a random control word, TOP, tags and register values. */
+function x87Fx(): Uint8Array {
+  const fx = defaultFx();
+  const cw = x87Cw();
+  fx[0] = cw & 0xff;
+  fx[1] = cw >> 8;
+  fx[3] = rnd(8) << 3;
+  fx[4] = rnd(3) === 0 ? rnd(256) : 0xff;
+  for (let i = 0; i < 8; i++) x87Value(fx, 32 + 16 * i);
+  return fx;
+}
+
 /**
  * A category's generator, size and FPU state: `vector` cases start from random FPU/vector
  * state (`fx`: the image generator, default {@link randomFx}; `fill`: the buffer filler);
@@ -987,6 +1229,8 @@ interface Category {
   fx?: () => Uint8Array;
   fill?: (b: Uint8Array) => void;
   faults?: boolean;
+  /** 32-bit code, run in compatibility mode (see compatWrap). */
+  compat?: boolean;
 }
 
 const CATEGORIES: Record<string, Category> = {
@@ -1022,6 +1266,9 @@ const CATEGORIES: Record<string, Category> = {
       for (let i = 0; i < DATA_BYTES; i += 16) if (rnd(2) === 0) strBytes(b, i);
     },
   },
+  x87: { gen: x87, count: 3000, maxLen: 3, vector: true, fx: x87Fx },
+  x87trans: { gen: x87trans, count: 400, maxLen: 1, vector: true, fx: x87TransFx },
+  compat: { gen: compat, count: 600, maxLen: 3, compat: true },
 };
 
 /** Bytes of the FXSAVE64 image the corpus carries: the legacy region up to XMM15. */
@@ -1064,13 +1311,14 @@ interface Case {
 function makeCase(cat: Category): Case {
   const { gen, maxLen } = cat;
   const vector = cat.vector === true;
+  const code32 = cat.compat === true;
   const asm: string[] = [];
   let undef = 0;
   const n = 1 + rnd(maxLen);
   for (let i = 0; i < n; i++) {
     for (const ins of gen()) {
       if ((ins.reads & undef) !== 0) {
-        asm.push("cmp %rcx, %rax");
+        asm.push(code32 ? "cmp %ecx, %eax" : "cmp %rcx, %rax");
         undef = 0;
       }
       asm.push(ins.text);
@@ -1131,7 +1379,7 @@ function main(): void {
       // Skipped categories still draw their cases, so the selected ones come out as in a full run.
       if (only && !only.includes(name)) continue;
       // Assemble all sequences at once, each between two labels.
-      let src = ".text\n";
+      let src = cat.compat ? ".text\n.code32\n" : ".text\n";
       cases.forEach((c, i) => {
         src += `s${i}:\n${c.asm.map((l) => `  ${l}\n`).join("")}e${i}:\n`;
       });
@@ -1159,6 +1407,7 @@ function main(): void {
           e = syms.get(`e${i}`);
         if (s === undefined || e === undefined) throw new Error(`labels of case ${i} missing`);
         c.code = new Uint8Array(text.subarray(s, e));
+        if (cat.compat) c.code = compatWrap(c.code, 0x100000);
         const head = Buffer.alloc(4 + 17 * 8);
         head.writeUInt32LE(c.code.length, 0);
         const regs = Buffer.alloc(17 * 8);

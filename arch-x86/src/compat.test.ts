@@ -179,13 +179,25 @@ describe("compatibility mode: instructions valid outside 64-bit mode", () => {
     expect(cpu.rflags & 0x40).toBe(0x40);
   });
 
+  it("sysexit outside CPL 0 is #GP(0); sysenter exits to the hypervisor after itself", () => {
+    let { cpu } = compat([0x0f, 0x35]);
+    expect(cpu.run(5)).toBe(X86ExitReason.Exception);
+    expect([cpu.exit.vector, cpu.exit.errorCode]).toEqual([Vector.GP, 0]);
+    ({ cpu } = compat([0x0f, 0x34]));
+    expect(cpu.run(5)).toBe(X86ExitReason.Sysenter);
+    expect(cpu.rip).toBe(BigInt(CODE + 2));
+  });
+
   it("push/pop of a segment register; into traps on OF", () => {
     // push %es; pop %ds; into; hlt
     const { cpu } = compat([0x06, 0x1f, 0xce, 0xf4]);
     cpu.sel[Seg.ES] = 0x2b;
+    cpu.view.setUint32(0x8000 - 4, 0xaaaaaaaa, true);
     cpu.rflags = 0x802;
     expect(cpu.run(10)).toBe(X86ExitReason.Exception);
     expect(cpu.sel[Seg.DS]).toBe(0x2b);
+    // push %es wrote only the selector's 16 bits over what was there (Intel).
+    expect(cpu.view.getUint32(0x8000 - 4, true)).toBe(0xaaaa002b);
     expect(cpu.exit.vector).toBe(Vector.OF);
     expect(cpu.exit.software).toBe(true);
     expect(cpu.rip).toBe(BigInt(CODE + 3));

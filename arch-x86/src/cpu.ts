@@ -125,6 +125,12 @@ export class X86Cpu implements X86CpuApi {
   segBaseMask = 0;
   /** The stack segment's B bit (32-bit stack pointer outside 64-bit mode). */
   ssBig = true;
+  /** Limits (bytes − 1) of ES, CS, SS, DS, FS, GS from their descriptors, checked outside 64-bit mode. */
+  readonly segLimit = new Int32Array(6).fill(-1);
+  /** Bit `1 << Seg` set for each segment whose limit must be checked: below 4 GiB, or expand-down. */
+  segCheck = 0;
+  /** Bit `1 << Seg` set for each expand-down data segment. */
+  segExpandDown = 0;
   /** The descriptor tables segment loads read (segment.ts). */
   readonly tables = new DescriptorTables();
   /** `syscall` is valid in compatibility mode (AMD); false: #UD there (Intel). */

@@ -24,11 +24,12 @@ export const X_AUX = INSN_FIELDS + 2;
 /**
  * Record field: per-row extra — source size of movzx/movsx; loopne/loope/loop 0/1/2;
  * 0F 00 vs 0F 01 group for SYSDESC; 1 when a segment/control/debug register is the
- * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 for ljmp
- * (RET_FAR); 1 when in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
+ * destination (MOV_SREG, MOV_CR, MOV_DR); the segment of push/pop sreg (+1); 1 when
+ * in/out/ins/outs take the port from dx; the row's `Vec` descriptor for
  * rows with MMX/XMM operands; for FXSTATE the ModRM /digit, + 8 in the 0F C7 group, + 16
- * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv; for LEGACY and FAR the
- * row's `aux` (which instruction); for SYSCALL 1 for sysenter.
+ * with a 66 prefix (clwb, clflushopt); for XCR 0 xgetbv, 1 xsetbv; for X87 the opcode's
+ * low three bits (bits 8–10) and the ModRM byte (register forms) or its reg field (memory); for LEGACY and FAR the
+ * row's `aux` (which instruction); for SYSCALL 1 for sysenter, 2 for sysexit.
  */
 export const X_EXT = INSN_FIELDS + 3;
 /**
@@ -173,9 +174,6 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     case Op.POP:
       ext = SEG_OF[k0] !== undefined ? (SEG_OF[k0] as number) + 1 : 0;
       break;
-    case Op.RET_FAR:
-      ext = k0 === Opd.M ? 1 : 0;
-      break;
     case Op.IN:
     case Op.OUT:
     case Op.INS:
@@ -188,6 +186,11 @@ export function resolveOperands(rec: Int32Array, b: number): void {
     case Op.XCR:
       ext = row.rm;
       break;
+    case Op.X87: {
+      const modrm = rec[b + D.MODRM] & 0xff;
+      ext = ((row.opcode & 7) << 8) | (rec[b + D.RM_MEM] !== 0 ? modrm & 0x38 : modrm);
+      break;
+    }
     case Op.LEGACY:
     case Op.FAR:
     case Op.SYSCALL:

@@ -124,6 +124,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
     row.operands.includes(Opd.Nq);
   const used66 =
     mmAsXmm ||
+    tmpl.includes("%Z") ||
     row.prefix === 0x66 ||
     row.operands.includes(Opd.Rv) ||
     (row.op === Op.MOVSXD && (!rexW || !isMem)) ||
@@ -363,6 +364,12 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
       case Opd.XMM0:
         s = "%xmm0";
         break;
+      case Opd.ST:
+        s = "%st";
+        break;
+      case Opd.STi:
+        s = `%st(${rec[base + D.BASE] & 7})`;
+        break;
       default:
         s = "?";
     }
@@ -374,7 +381,7 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
   let mn: string;
   if (tmpl.includes("|")) mn = tmpl.split("|")[[0, 0, 1, 0, 2, 0, 0, 0, 3][osz]];
   else {
-    mn = tmpl.replace(/%[SWAQ6KEGCLJVMPYR]/g, (m) => {
+    mn = tmpl.replace(/%[SWAQ6KEGCLJVMPYRZ]/g, (m) => {
       switch (m) {
         case "%Y":
           return isMem && long ? (rexW ? "q" : "l") : "";
@@ -387,6 +394,8 @@ export function disassemble(rec: Int32Array, base: number, address: bigint): str
           ops.pop();
           return CMP_PREDICATES[p];
         }
+        case "%Z":
+          return (pfx & Pfx.OPSIZE) !== 0 ? "s" : "";
         case "%K":
           return rexW ? "16b" : "8b";
         case "%E":

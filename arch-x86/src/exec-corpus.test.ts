@@ -4,11 +4,17 @@
  * 0x100000 followed by `cpuid` as the stop marker, the 256-byte buffer at 0x200000,
  * identity-mapped user pages, CPL 3 — and must end with the same 16 registers, the same
  * buffer and the same arithmetic flags and DF, except the flags the case's `undef` mask
- * names. Vector cases (exec-vector.json, exec-float.json, exec-ssex.json) also start from
- * an FXSAVE64 image and must end with the same x87/MMX registers, tags, TOP, MXCSR and XMM
- * registers (the image as fxsave64 writes it, MXCSR_MASK aside). A case with `fault`
- * ended natively in #XM (SIGFPE) at byte `faultAt` of the sequence: hvkit must stop there
- * with that exception, and the state must be what the kernel saved at the fault.
+ * names. Vector and x87 cases (exec-vector.json, exec-float.json, exec-ssex.json,
+ * exec-x87*.json) also start from an FXSAVE64 image and must end with the same x87/MMX
+ * registers, tags, TOP, FCW, FSW, MXCSR and XMM registers (the image as fxsave64 writes
+ * it, MXCSR_MASK and FOP/FIP/FDP aside). A case with `fault` ended natively in #XM
+ * (SIGFPE) at byte `faultAt` of the sequence: hvkit must stop there with that exception,
+ * and the state must be what the kernel saved at the fault. A case with a transcendental
+ * instruction (fsin ... fyl2xp1) also agrees when its ST registers are within one unit in
+ * the last place of the host's and C1 differs accordingly: hvkit rounds those correctly,
+ * the host is accurate to one ulp; the test counts such cases.
+ * Compat cases (exec-compat.json) far-jump into 32-bit code through a GDT like Linux's and
+ * back (the wrapper is part of their code).
  *
  * The `undef` masks come from the generator's per-instruction table of flags the SDM
  * leaves undefined:
@@ -28,7 +34,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Vector, X86ExitReason } from "./cpu-api.js";
+import { Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { FxPart, readFxImage, resetVectorState, writeFxImage } from "./fpu.js";
 import { makeTestCpu } from "./test-machine.js";
 
@@ -68,12 +74,34 @@ const FILES = readdirSync(DIR)
 const COMPARED = 0x8d5 | 0x400;
 
 const { cpu, mem } = makeTestCpu(4);
+// Linux's flat user segments, which the compat category's far jumps name: __USER32_CS
+// (0x23, 32-bit code), __USER_DS (0x2b), __USER_CS (0x33, 64-bit code); GDT page 0 at
+// machine frame 0x3f0, away from the code, data and page tables.
+const GDT = 0x3f0000;
+for (const [sel, hi] of [
+  [0x23, 0x00cffb00],
+  [0x2b, 0x00cff300],
+  [0x33, 0x00affb00],
+]) {
+  mem.view.setUint32(GDT + (sel & ~7), 0x0000ffff, true);
+  mem.view.setUint32(GDT + (sel & ~7) + 4, hi, true);
+}
+cpu.tables.gdtFrames[0] = GDT / 4096;
+cpu.tables.enabled = true;
+cpu.loadCodeSegment(0x33, 0x2b);
 let hostDiffs = 0;
 /** The FPU/vector state as an FXSAVE64 image, in and out. */
 const fx = new DataView(new ArrayBuffer(512));
 /** Bytes of the image the corpus compares (up to XMM15) and MXCSR_MASK, which it leaves out. */
 const FX_BYTES = 416;
 const FX_MXCSR_MASK = 28;
+/**
+ * FOP, FIP and FDP (bytes 6–23): not compared. The AMD host's fxsave64 writes them only
+ * while an x87 exception is pending (else zeros), where hvkit always keeps the last
+ * non-control instruction's; fnstenv/fnsave images in the buffer still compare them.
+ */
+const FX_POINTERS = 6;
+const FX_MXCSR = 24;
 
 function runCase(file: ExecFile, c: ExecCase): string[] {
   const code = Buffer.from(c.code, "hex");
@@ -85,6 +113,10 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
   mem.bytes.set(Buffer.from(c.buf, "hex"), file.dataAddr);
   c.regsIn.split(" ").forEach((h, r) => cpu.setReg(r, BigInt("0x" + h)));
   cpu.rflags = c.flagsIn;
+  // Linux's 64-bit user code selector, which fnstenv/fnsave record as FCS, and its null
+  // DS and ES (FDS), whatever a compat case's far jumps left in them.
+  cpu.sel[Seg.CS] = 0x33;
+  cpu.sel[Seg.DS] = cpu.sel[Seg.ES] = 0;
   const fxIn = Buffer.from(c.fxIn ?? "", "hex");
   if (c.fxIn !== undefined) {
     for (let i = 0; i < 512; i++) fx.setUint8(i, i < fxIn.length ? fxIn[i] : 0);
@@ -150,8 +182,17 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
       wantFx.set(Buffer.from(bytes, "hex"), Number(off));
     }
     writeFxImage(cpu, fx, 0, FxPart.ALL, true);
+    if (TRANSCENDENTAL.test(c.asm) && withinOneUlp(fx, wantFx)) {
+      // The host's transcendental results are within one ulp of the correctly rounded
+      // ones hvkit gives; such a case agrees when every other byte does.
+      let near = ((fx.getUint16(2, true) >> 8) ^ wantFx[3]) & 2;
+      for (let r = 0; r < 8; r++) near |= copyMantissa(fx, wantFx, 32 + 16 * r);
+      if (near !== 0) nearCases++;
+      fx.setUint16(2, (fx.getUint16(2, true) & ~C1) | (wantFx[3] & 2 ? C1 : 0), true);
+    }
     for (let i = 0; i < FX_BYTES; i++) {
       if (i >= FX_MXCSR_MASK && i < FX_MXCSR_MASK + 4) continue;
+      if (i >= FX_POINTERS && i < FX_MXCSR) continue;
       if (fx.getUint8(i) !== wantFx[i]) {
         bad.push(
           `fxsave image[${i}] (${fxField(i)}): got ${fx.getUint8(i).toString(16)} want ${wantFx[i].toString(16)}`,
@@ -161,6 +202,32 @@ function runCase(file: ExecFile, c: ExecCase): string[] {
     }
   }
   return bad;
+}
+
+/** x87 instructions whose results the host gives to within one ulp (not always correctly rounded). */
+const TRANSCENDENTAL = /\b(fsin|fcos|fsincos|fptan|fpatan|f2xm1|fyl2x|fyl2xp1)\b/;
+const C1 = 0x200;
+let nearCases = 0;
+
+/** Whether every ST register of `got` equals `want` or differs by one in the significand. */
+function withinOneUlp(got: DataView, want: Uint8Array): boolean {
+  const w = new DataView(want.buffer, want.byteOffset, want.byteLength);
+  for (let r = 0; r < 8; r++) {
+    const at = 32 + 16 * r;
+    if (got.getUint16(at + 8, true) !== w.getUint16(at + 8, true)) return false;
+    const d = got.getBigUint64(at, true) - w.getBigUint64(at, true);
+    if (d > 1n || d < -1n) return false;
+  }
+  return true;
+}
+/** Copies the 64-bit significand at `at` from `want` into `got`; non-zero when they differed. */
+function copyMantissa(got: DataView, want: Uint8Array, at: number): number {
+  let d = 0;
+  for (let k = 0; k < 8; k++) {
+    d |= got.getUint8(at + k) ^ want[at + k];
+    got.setUint8(at + k, want[at + k]);
+  }
+  return d;
 }
 
 /** The FXSAVE64 field at byte `i`, for failure messages. */
@@ -184,11 +251,13 @@ describe("execution corpus (native x86_64 oracle)", () => {
         const bad = runCase(file, c);
         total++;
         if (bad.length === 0) agree++;
-        else if (failures.length < 15) failures.push(`${c.asm}\n    ${bad.join("\n    ")}`);
+        else if (failures.length < Number(process.env.EXEC_FAILURES ?? 15))
+          failures.push(`${c.asm}\n    ${bad.join("\n    ")}`);
       }
       console.log(
         `${f}: ${file.cases.length} cases; running total ${agree}/${total} agree; ` +
-          `${total - hostDiffs}/${total} also agree on the undefined flags`,
+          `${total - hostDiffs}/${total} also agree on the undefined flags; ` +
+          `${nearCases} transcendental cases within one ulp`,
       );
       expect(failures, failures.join("\n")).toEqual([]);
     });

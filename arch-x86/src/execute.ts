@@ -36,6 +36,7 @@ import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import {
+  checkSegmentLimit,
   codeSizeOfSelector,
   farReturnTarget,
   farTarget,
@@ -50,6 +51,7 @@ import { Access, CR0_PG } from "./paging.js";
 import { vectorOp } from "./simd.js";
 import { floatOp } from "./simd-float.js";
 import { extOp } from "./simd-ext.js";
+import { x87Op } from "./x87.js";
 import { OpMap, TABLE } from "./table.js";
 
 // The switch and the record reads use literal constants: V8 then compiles the dispatch to
@@ -229,8 +231,9 @@ export const enum O {
   VEXT = 168,
   PCMPSTR = 169,
   CRC32 = 170,
-  LEGACY = 171,
-  FAR = 172,
+  X87 = 171,
+  LEGACY = 172,
+  FAR = 173,
 }
 
 /** Mirror of the record layout: `D` (insn.ts) and the decode cache's `X_*` fields. */
@@ -425,6 +428,7 @@ function peek(c: X86Cpu, sz: number, off: number): number {
   const R = c.regLo;
   if (c.stackSize !== 8) {
     const sp = c.stackSize === 4 ? (R[4] + off) | 0 : (R[4] + off) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
     return c.rd((sp + c.segBase[2]) | 0, 0, sz);
   }
   const l = (R[4] + off) | 0;
@@ -448,9 +452,34 @@ function addRsp(c: X86Cpu, n: number): void {
 function pushCompat(c: X86Cpu, sz: number, v: number): void {
   const R = c.regLo;
   const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+  if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, sz);
   c.wr((sp + c.segBase[2]) | 0, 0, sz, v, 0);
   R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
   c.regHi[4] = 0;
+}
+
+/**
+ * push of a segment register: the stack pointer moves by the operand size, but Intel
+ * processors write only the selector's 16 bits (SDM PUSH: "all recent Core and Atom
+ * processors perform a 16-bit move, leaving the upper portion of the stack location
+ * unmodified").
+ */
+function pushSelector(c: X86Cpu, sz: number, sel: number): void {
+  const R = c.regLo,
+    H = c.regHi;
+  if (c.stackSize !== 8) {
+    const sp = c.stackSize === 4 ? (R[4] - sz) | 0 : (R[4] - sz) & 0xffff;
+    if ((c.segCheck & 4) !== 0) checkSegmentLimit(c, Seg.SS, sp, 2);
+    c.wr16((sp + c.segBase[2]) | 0, 0, sel);
+    R[4] = c.stackSize === 4 ? sp : (R[4] & ~0xffff) | sp;
+    H[4] = 0;
+    return;
+  }
+  const l = (R[4] - sz) | 0;
+  const h = l >>> 0 > R[4] >>> 0 ? (H[4] - 1) | 0 : H[4];
+  c.wr16(l, h, sel);
+  R[4] = l;
+  H[4] = h;
 }
 
 function canonical(hi: number): boolean {
@@ -633,7 +662,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
           if (m32) {
             eHi = 0;
-            if (c.segBaseMask !== 0) eLo = (eLo + compatBase(c, sg < 0 ? 3 : sg)) | 0;
+            if ((c.segBaseMask | c.segCheck) !== 0)
+              eLo = compatLinear(c, sg < 0 ? Seg.DS : sg, eLo, osz);
           }
         } else {
           eLo = rec[b + F.DISP];
@@ -672,10 +702,10 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             eHi = (eHi + (sg === S.FS ? c.fsHi : c.gsHi) + (s >= TWO32 ? 1 : 0)) | 0;
           }
           if (m32) {
-            // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases apply too.
+            // Compatibility mode: 32-bit linear addresses; ES/CS/SS/DS bases and all limits apply.
             eHi = 0;
-            if (c.segBaseMask !== 0 && op !== O.LEA && (sg < S.FS || sg === 7))
-              eLo = (eLo + compatBase(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3)) | 0;
+            if ((c.segBaseMask | c.segCheck) !== 0 && op !== O.LEA && op !== O.NOP)
+              eLo = compatLinear(c, sg !== 7 ? sg : base === 4 || base === 5 ? 2 : 3, eLo, osz);
           }
         }
       }
@@ -1250,7 +1280,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
         case O.PUSH: {
           const seg = rec[b + F.X_EXT];
           if (seg !== 0) {
-            push(c, osz, c.sel[seg - 1], 0);
+            pushSelector(c, osz, c.sel[seg - 1]);
           } else {
             const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
             push(c, osz, v, c.hi);
@@ -1378,6 +1408,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           }
           break;
         }
+        case O.X87:
+          x87Op(c, rec, b, eLo, eHi, ripLo, ripHi);
+          break;
         case O.FWAIT:
         case O.EMMS:
         case O.XCR:
@@ -1941,6 +1974,11 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   sh = 0,
                   dl = 0,
                   dh = 0;
+                if (m32 && c.segCheck !== 0) {
+                  if (usesSrc && (c.segCheck & (1 << (sg < 0 ? Seg.DS : sg))) !== 0)
+                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, R[6], osz);
+                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, R[7], osz);
+                }
                 if (usesSrc) {
                   sl = R[6];
                   sh = a8 ? H[6] : 0;
@@ -2035,27 +2073,25 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               if (op === O.IN) writeReg(c, 0, osz, -1, 0);
               else if (op === O.INS) c.gp0();
               break;
-            case O.SYSCALL:
-              if (rec[b + F.X_EXT] === 1) {
-                // sysenter: handed to the hypervisor as it stands.
-                c.ripLo = nLo;
-                c.ripHi = nHi;
-                n++;
-                reason = X86ExitReason.Sysenter;
-                exit.instructionLength = len;
-                break loop;
+            case O.SYSCALL: {
+              // sysenter (X_EXT 1) is handed to the hypervisor as it stands; sysexit (2) is
+              // #GP(0) outside CPL 0 and with IA32_SYSENTER_CS 0, which the model never sets.
+              if (rec[b + F.X_EXT] === 2) c.gp0();
+              const enter = rec[b + F.X_EXT] === 1;
+              if (!enter) {
+                if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
+                R[1] = nLo;
+                H[1] = nHi;
+                R[11] = c.flags & ~0x10000;
+                H[11] = 0;
               }
-              if ((c.efer & 1) === 0 || (m32 && !c.syscallInCompat)) c.raise(Vector.UD, -1);
-              R[1] = nLo;
-              H[1] = nHi;
-              R[11] = c.flags & ~0x10000;
-              H[11] = 0;
               c.ripLo = nLo;
               c.ripHi = nHi;
               n++;
-              reason = X86ExitReason.Syscall;
+              reason = enter ? X86ExitReason.Sysenter : X86ExitReason.Syscall;
               exit.instructionLength = len;
               break loop;
+            }
             case O.SYSRET: {
               samePage = false;
               if ((c.efer & 1) === 0) c.raise(Vector.UD, -1);
@@ -2492,36 +2528,44 @@ function legacyOp(
       return;
     case LegacyOp.DAA:
     case LegacyOp.DAS: {
+      // The SDM leaves OF undefined; Intel sets it as for adding (subtracting) the adjustment.
       materialize(c);
       const sub = rec[b + F.X_EXT] === LegacyOp.DAS;
       const old = R[0] & 0xff;
       const oldCf = c.flags & K.CF;
-      let al = old;
-      let f = c.flags & ~(K.STATUS & ~K.OF);
+      let adj = 0;
+      let f = c.flags & ~K.STATUS;
       if ((old & 0xf) > 9 || (c.flags & K.AF) !== 0) {
-        al = sub ? al - 6 : al + 6;
-        f |= K.AF | (oldCf !== 0 || al < 0 || al > 0xff ? K.CF : 0);
-        al &= 0xff;
+        adj = 6;
+        const t = sub ? old - 6 : old + 6;
+        f |= K.AF | (oldCf !== 0 || t < 0 || t > 0xff ? K.CF : 0);
       }
       if (old > 0x99 || oldCf !== 0) {
-        al = (sub ? al - 0x60 : al + 0x60) & 0xff;
+        adj |= 0x60;
         f |= K.CF;
-      } else if (!sub) f &= ~K.CF;
+      }
+      const al = (sub ? old - adj : old + adj) & 0xff;
+      const ov = sub ? (old ^ adj) & (old ^ al) : (old ^ al) & (adj ^ al);
       R[0] = (R[0] & ~0xff) | al;
-      c.flags = f | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
+      c.flags = f | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al] | (ov & 0x80 ? K.OF : 0);
       return;
     }
     case LegacyOp.AAA:
     case LegacyOp.AAS: {
+      // Undefined flags as Intel gives them: SF, ZF, PF and OF of the 16-bit ax ± 0x106
+      // (of ax unchanged, with OF clear, when there is nothing to adjust).
       materialize(c);
-      let ax = R[0] & 0xffff;
-      let f = c.flags & ~(K.AF | K.CF);
+      const ax = R[0] & 0xffff;
+      let v = ax;
+      let f = c.flags & ~K.STATUS;
       if ((ax & 0xf) > 9 || (c.flags & K.AF) !== 0) {
-        ax = rec[b + F.X_EXT] === LegacyOp.AAA ? ax + 0x106 : ax - 6 - 0x100;
-        f |= K.AF | K.CF;
+        const add = rec[b + F.X_EXT] === LegacyOp.AAA;
+        v = (add ? ax + 0x106 : ax - 0x106) & 0xffff;
+        const ov = add ? (ax ^ v) & (0x106 ^ v) : (ax ^ 0x106) & (ax ^ v);
+        f |= K.AF | K.CF | (ov & 0x8000 ? K.OF : 0);
       }
-      ax = (ax & 0xff00) | (ax & 0x0f);
-      R[0] = (R[0] & ~0xffff) | (ax & 0xffff);
+      f |= (v === 0 ? K.ZF : 0) | ((v >> 8) & K.SF) | PARITY[v & 0xff];
+      R[0] = (R[0] & ~0xffff) | (v & 0xff0f);
       c.flags = f;
       return;
     }
@@ -2529,17 +2573,19 @@ function legacyOp(
     case LegacyOp.AAD: {
       materialize(c);
       const imm = rec[b + F.IMM_LO] & 0xff;
-      let al: number;
       if (rec[b + F.X_EXT] === LegacyOp.AAM) {
+        // OF, AF and CF are undefined: Intel clears them.
         if (imm === 0) c.raise(Vector.DE, -1);
         const a = R[0] & 0xff;
-        al = a % imm;
+        const al = a % imm;
         R[0] = (R[0] & ~0xffff) | ((Math.floor(a / imm) & 0xff) << 8) | al;
+        c.flags = (c.flags & ~K.STATUS) | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
       } else {
-        al = ((R[0] & 0xff) + ((R[0] >>> 8) & 0xff) * imm) & 0xff;
+        // All flags as Intel gives them: those of the 8-bit add al + (ah × imm).
+        const t = (((R[0] >>> 8) & 0xff) * imm) & 0xff;
+        const al = add(c, R[0] & 0xff, t, 0, 1);
         R[0] = (R[0] & ~0xffff) | al;
       }
-      c.flags = (c.flags & ~K.STATUS) | (al === 0 ? K.ZF : 0) | (al & K.SF) | PARITY[al];
       return;
     }
     case LegacyOp.BOUND: {
@@ -2562,6 +2608,21 @@ function legacyOp(
       } else c.flags &= ~K.ZF;
     }
   }
+}
+
+/**
+ * The linear address outside 64-bit mode of an access of `size` bytes through segment
+ * `seg` at `lin` (the offset, or for FS/GS the offset plus the base already added): the
+ * limit checked where the segment needs it, the ES/CS/SS/DS base added.
+ */
+function compatLinear(c: X86Cpu, seg: number, lin: number, size: number): number {
+  if (seg >= Seg.FS) {
+    if ((c.segCheck & (1 << seg)) !== 0)
+      checkSegmentLimit(c, seg, (lin - (seg === Seg.FS ? c.fsLo : c.gsLo)) | 0, size);
+    return lin;
+  }
+  if ((c.segCheck & (1 << seg)) !== 0) checkSegmentLimit(c, seg, lin, size);
+  return (lin + c.segBase[seg]) | 0;
 }
 
 /** Base of segment `seg` outside 64-bit mode: ES/CS/SS/DS from their descriptors (FS/GS are added by the caller). */

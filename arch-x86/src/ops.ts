@@ -61,7 +61,7 @@ export enum Op {
   /** call rel */ CALL,
   /** call r/m (indirect) */ CALL_IND,
   /** ret / ret imm16 */ RET,
-  /** jmp far / lret (far return) */ RET_FAR,
+  /** lret (far return) */ RET_FAR,
   /** loop / loope / loopne / jrcxz */ LOOP,
   /** jrcxz / jecxz */ JRCXZ,
   // Data movement.
@@ -195,6 +195,8 @@ export enum Op {
   /** SSE3, SSSE3 and SSE4.1 integer, shuffle and insert/extract operations: {@link ExtFn} */ VEXT,
   /** pcmpestri / pcmpestrm / pcmpistri / pcmpistrm (variant: bit 0 index, bit 1 implicit length) */ PCMPSTR,
   /** crc32 (CRC-32C, SSE4.2) */ CRC32,
+  // x87 arithmetic (x87.ts).
+  /** Every D8–DF instruction; X_EXT carries the opcode's low bits and the ModRM byte */ X87,
   // ---- compatibility mode and segmentation (segment.ts) ----
   /**
    * Instructions valid only outside 64-bit mode without a segment load: pusha, popa, daa,
@@ -208,37 +210,6 @@ export enum Op {
   FAR,
   /** A valid encoding the interpreter does not implement yet: raises #UD, listed in the table for the disassembler. */
   UNIMPLEMENTED,
-}
-
-/** What an {@link Op.LEGACY} row does (its `aux`). */
-export enum LegacyOp {
-  /** pusha */ PUSHA = 0,
-  /** popa */ POPA = 1,
-  /** daa */ DAA = 2,
-  /** das */ DAS = 3,
-  /** aaa */ AAA = 4,
-  /** aas */ AAS = 5,
-  /** aam imm8 */ AAM = 6,
-  /** aad imm8 */ AAD = 7,
-  /** bound */ BOUND = 8,
-  /** arpl */ ARPL = 9,
-}
-
-/** What an {@link Op.FAR} row does (its `aux`); 8 + segment register for the far-pointer loads. */
-export enum FarOp {
-  /** ljmp ptr16:16/32 */ JMP_PTR = 0,
-  /** lcall ptr16:16/32 */ CALL_PTR = 1,
-  /** ljmp m16:16/32/64 (FF /5) */ JMP_MEM = 2,
-  /** lcall m16:16/32/64 (FF /3) */ CALL_MEM = 3,
-  /** les */ LES = 8,
-  /** lss */ LSS = 10,
-  /** lds */ LDS = 11,
-  /** lfs */ LFS = 12,
-  /** lgs */ LGS = 13,
-  /** lar */ LAR = 16,
-  /** lsl */ LSL = 17,
-  /** verr */ VERR = 18,
-  /** verw */ VERW = 19,
 }
 
 /** Variants of {@link Op.FARITH}. */
@@ -308,3 +279,33 @@ export const ExtFn = {
   /** insertps */ INSERTPS: 25,
   /** movntdqa (an aligned 16-byte load) */ MOVNTDQA: 26,
 } as const;
+/** What an {@link Op.LEGACY} row does (its `aux`). */
+export enum LegacyOp {
+  /** pusha */ PUSHA = 0,
+  /** popa */ POPA = 1,
+  /** daa */ DAA = 2,
+  /** das */ DAS = 3,
+  /** aaa */ AAA = 4,
+  /** aas */ AAS = 5,
+  /** aam imm8 */ AAM = 6,
+  /** aad imm8 */ AAD = 7,
+  /** bound */ BOUND = 8,
+  /** arpl */ ARPL = 9,
+}
+
+/** What an {@link Op.FAR} row does (its `aux`); 8 + segment register for the far-pointer loads. */
+export enum FarOp {
+  /** ljmp ptr16:16/32 */ JMP_PTR = 0,
+  /** lcall ptr16:16/32 */ CALL_PTR = 1,
+  /** ljmp m16:16/32/64 (FF /5) */ JMP_MEM = 2,
+  /** lcall m16:16/32/64 (FF /3) */ CALL_MEM = 3,
+  /** les */ LES = 8,
+  /** lss */ LSS = 10,
+  /** lds */ LDS = 11,
+  /** lfs */ LFS = 12,
+  /** lgs */ LGS = 13,
+  /** lar */ LAR = 16,
+  /** lsl */ LSL = 17,
+  /** verr */ VERR = 18,
+  /** verw */ VERW = 19,
+}

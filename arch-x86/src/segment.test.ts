@@ -270,3 +270,77 @@ describe("lar, lsl, verr, verw", () => {
     expect(probe(VERW, 0x0b).zf).toBe(false); // code
   });
 });
+
+describe("segment limits outside 64-bit mode", () => {
+  // Slot 20 (0xa3): data, base 0, byte-granular limit 0xfff; slot 21 (0xab): expand-down
+  // data with limit 0xfff (offsets 0x1000 and up); slot 22 (0xb3): a stack of limit 0x7fff.
+  const limited = (code: number[]): X86Cpu => {
+    const cpu = machine(code, 32);
+    const v = cpu.view;
+    const put = (slot: number, lo: number, hi: number): void => {
+      v.setUint32(GDT + slot * 8, lo, true);
+      v.setUint32(GDT + slot * 8 + 4, hi, true);
+    };
+    put(20, 0x00000fff, 0x0040f300);
+    put(21, 0x00000fff, 0x0040f700);
+    put(22, 0x00007fff, 0x0040f300);
+    return cpu;
+  };
+
+  it("an access past an expand-up limit is #GP(0); the last bytes inside are fine", () => {
+    // mov %ax,%ds; mov (%ebx),%ecx
+    const cpu = limited([0x8e, 0xd8, 0x8b, 0x0b]);
+    cpu.setReg(Reg.RAX, 0xa3n);
+    cpu.setReg(Reg.RBX, 0xffcn);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+    cpu.rip = BigInt(CODE + 2);
+    cpu.setReg(Reg.RBX, 0xffdn); // its last byte at 0x1000
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+  });
+
+  it("an expand-down segment holds only offsets above its limit", () => {
+    const cpu = limited([0x8e, 0xd8, 0x8b, 0x0b]);
+    cpu.setReg(Reg.RAX, 0xabn);
+    cpu.setReg(Reg.RBX, 0x1000n);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+    cpu.rip = BigInt(CODE + 2);
+    cpu.setReg(Reg.RBX, 0xfffn);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+  });
+
+  it("stack accesses past SS's limit are #SS(0)", () => {
+    // mov %ax,%ss; push %ecx
+    const cpu = limited([0x8e, 0xd0, 0x51]);
+    cpu.setReg(Reg.RAX, 0xb3n);
+    cpu.setReg(Reg.RSP, 0x9000n);
+    expect(step(cpu)).toBeNull();
+    expect(step(cpu)).toEqual([Vector.SS, 0]);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x9000n);
+  });
+
+  it("64-bit code ignores the limits", () => {
+    const cpu = limited([0x8e, 0xd8, 0x8b, 0x0b]);
+    cpu.setReg(Reg.RAX, 0xa3n);
+    cpu.setReg(Reg.RBX, 0x4000n);
+    expect(step(cpu)).toBeNull();
+    cpu.setCodeSize(64);
+    expect(step(cpu)).toBeNull();
+  });
+});
+
+describe("null data segments", () => {
+  it("loaded in 64-bit code, are unusable from 32-bit code until reloaded", () => {
+    // 64-bit: mov %ax,%ds (null); 32-bit there: mov (%ebx),%ecx
+    const cpu = machine([0x8e, 0xd8, 0x8b, 0x0b]);
+    cpu.setReg(Reg.RBX, 0x4000n);
+    expect(step(cpu)).toBeNull();
+    cpu.setCodeSize(32);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    cpu.setCodeSize(64);
+    expect(step(cpu)).toBeNull(); // 64-bit code does not check
+    cpu.setCodeSize(32);
+    cpu.rip = BigInt(CODE);
+    cpu.setReg(Reg.RAX, 0x1bn);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+  });
+});

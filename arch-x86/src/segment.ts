@@ -151,7 +151,8 @@ function setAccessed(c: X86Cpu): void {
  * segment, or privilege that does not allow it (SS: a writable data segment with
  * RPL = DPL = CPL), then #SS(sel) (SS) or #NP(sel) for a segment not present. Sets the
  * accessed bit, the base (FS/GS: the base MSRs' low 32 bits, high cleared) and for SS the
- * stack width. A null selector in DS/ES/FS/GS clears the base (as Intel processors do).
+ * stack width. A null selector in DS/ES/FS/GS clears the base (as Intel processors do)
+ * and leaves the segment unusable for 32-bit code (#GP(0) on any access through it).
  */
 export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
   const t = c.tables;
@@ -166,6 +167,9 @@ export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
     if (seg === Seg.SS && (c.codeSize !== 64 || cpl === 3 || (sel & 3) !== cpl)) c.gp0();
     c.sel[seg] = sel;
     setBase(c, seg, 0);
+    // A null data segment is unusable outside 64-bit mode: any access through it is #GP(0).
+    // Kept as an expand-down segment whose limit excludes every offset.
+    setLimit(c, seg, 0xffffffff, seg !== Seg.SS);
     return;
   }
   const ec = sel & 0xfffc;
@@ -185,6 +189,7 @@ export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
   setAccessed(c);
   c.sel[seg] = sel;
   setBase(c, seg, descriptorBase(t.lo, hi));
+  setLimit(c, seg, descriptorLimit(t.lo, hi), (type & 0x1c) === 0x14);
   if (seg === Seg.SS) {
     c.ssBig = (hi & Desc.DB) !== 0;
     if (c.codeSize !== 64) c.stackSize = c.ssBig ? 4 : 2;
@@ -206,6 +211,30 @@ export function codeSizeOfSelector(c: X86Cpu, sel: number, fallback: 64 | 32 | 1
 export function stackBigOf(c: X86Cpu, sel: number): boolean {
   if (!c.tables.enabled || (sel & 0xfffc) === 0 || !readDescriptor(c, sel)) return true;
   return (c.tables.hi & Desc.DB) !== 0;
+}
+
+function setLimit(c: X86Cpu, seg: number, limit: number, expandDown: boolean): void {
+  const bit = 1 << seg;
+  c.segLimit[seg] = limit | 0;
+  c.segExpandDown = expandDown ? c.segExpandDown | bit : c.segExpandDown & ~bit;
+  c.segCheck = expandDown || limit >>> 0 !== 0xffffffff ? c.segCheck | bit : c.segCheck & ~bit;
+}
+
+/**
+ * The limit check of an access of `size` bytes at offset `off` through segment `seg`
+ * outside 64-bit mode (only called for segments in `segCheck`): an expand-up segment
+ * holds offsets 0 to its limit, an expand-down one those above it. Outside them: #SS(0)
+ * through SS, else #GP(0).
+ */
+export function checkSegmentLimit(c: X86Cpu, seg: number, off: number, size: number): void {
+  const lim = c.segLimit[seg] >>> 0;
+  const first = off >>> 0;
+  const last = (off + size - 1) >>> 0;
+  const bad = (c.segExpandDown & (1 << seg)) === 0 ? last > lim || last < first : first <= lim;
+  if (bad) {
+    if (seg === Seg.SS) c.raise(Vector.SS, 0);
+    c.gp0();
+  }
 }
 
 function setBase(c: X86Cpu, seg: number, base: number): void {

@@ -86,6 +86,8 @@ export enum Opd {
   /** XMM register or 16-bit memory in ModRM r/m (pmovsxbq). */ Ww,
   /** 32-bit general register or 8-bit memory in ModRM r/m (pinsrb, pextrb). */ RdMb,
   /** The implicit xmm0 operand of pblendvb, blendvps and blendvpd. */ XMM0,
+  /** The x87 stack top ST(0), printed `%st`. */ ST,
+  /** The x87 register ST(i), i in ModRM r/m (REX.B does not apply). */ STi,
 }
 
 /** Row flags. */
@@ -181,7 +183,8 @@ export interface InsnRow {
    * appends q with REX.W (pcmpestri), `%P` is a cmpps predicate name (imm8 0–7, which
    * then is not printed), `%C` is the condition code, `%L` appends l/w for a non-default
    * address size, `%V`/`%M` are mov or movabs by operand/address size, `%J` is
-   * jrcxz/jecxz/jcxz. A `|`-separated list names the mnemonic per operand size 1|2|4|8.
+   * jrcxz/jecxz/jcxz, `%Z` appends s with a 66 prefix (the x87 environment's 16-bit
+   * format; REX.W does not change it). A `|`-separated list names the mnemonic per operand size 1|2|4|8.
    */
   readonly mnemonic: string;
   /** The semantic operation the interpreter executes. */
@@ -215,8 +218,9 @@ export interface InsnRow {
    * packed or scalar vector operation; which quadword movlps/movhps and kin address
    * (0 low, 1 high); movd/movq's direction (0 into, 1 out of the vector register); which
    * instruction an Op.LEGACY or Op.FAR row is (ops.ts `LegacyOp`, `FarOp`); 1 for
-   * sysenter (Op.SYSCALL); else 0. Bits 4 and up name the variant of an Op family
-   * (simd-float.ts, simd-ext.ts), carried to the descriptor at {@link Vec.FN_SHIFT}.
+   * sysenter and 2 for sysexit (Op.SYSCALL); else 0.
+   * Bits 4 and up name the variant of an Op family (simd-float.ts, simd-ext.ts), carried
+   * to the descriptor at {@link Vec.FN_SHIFT}.
    */
   readonly aux: number;
   /** The {@link Vec} descriptor of a row with MMX or XMM operands; 0 for other rows. */
@@ -443,7 +447,7 @@ function specs(): Spec[] {
     ["0F 23 /r", "mov", Op.MOV_DR, "Dy,Ry", MODREG | F64],
     ["0F 30", "wrmsr", Op.WRMSR, ""], ["0F 31", "rdtsc", Op.RDTSC, ""],
     ["0F 32", "rdmsr", Op.RDMSR, ""], ["0F 33", "rdpmc", U, ""],
-    ["0F 34", "sysenter", Op.SYSCALL, "", 0, 1], ["0F 35", "sysexit%Q", U, ""],
+    ["0F 34", "sysenter", Op.SYSCALL, "", 0, 1], ["0F 35", "sysexit%Q", Op.SYSCALL, "", 0, 2],
     ["0F 40+cc /r", "cmov%C", Op.CMOVCC, "Gv,Ev"],
     ["0F 80+cc", "j%C", Op.JCC, "Jz", BND | HINT | D64],
     ["0F 90+cc /r", "set%C", Op.SETCC, "Eb"],
@@ -494,6 +498,62 @@ function specs(): Spec[] {
   );
   s.push(...vectorSpecs());
   s.push(...sseSpecs());
+  s.push(...x87Specs());
+  return s;
+}
+
+/**
+ * x87 rows (D8–DF; SDM vol. 2 and the opcode map's escape tables, A.4). Register forms
+ * name ST(i) from ModRM r/m. objdump spells the DC/DE register forms of fsub/fsubr and
+ * fdiv/fdivr the other way round from Intel (the AT&T "UnixWare" convention); the rows use
+ * objdump's names, the interpreter Intel's semantics by opcode. Aliases that objdump calls
+ * (bad) (DC D0+i, DD C8+i, DF C8–DF, ...) are not listed (#UD here).
+ */
+// prettier-ignore
+function x87Specs(): Spec[] {
+  const s: Spec[] = [];
+  const X = Op.X87;
+  const ar = ["add", "mul", "com", "comp", "sub", "subr", "div", "divr"];
+  ar.forEach((m, d) => {
+    s.push(
+      [`D8 /${d} mem`, `f${m}s`, X, "M"], [`DC /${d} mem`, `f${m}l`, X, "M"],
+      [`DA /${d} mem`, `fi${m}l`, X, "M"], [`DE /${d} mem`, `fi${m}s`, X, "M"],
+    );
+    if (d === 2 || d === 3) s.push([`D8 /${d} reg`, `f${m}`, X, "STi"]);
+    else s.push([`D8 /${d} reg`, `f${m}`, X, "ST,STi"], [`DC /${d} reg`, `f${m}`, X, "STi,ST"], [`DE /${d} reg`, `f${m}p`, X, "STi,ST"]);
+  });
+  ["b", "e", "be", "u"].forEach((cc, d) => {
+    s.push([`DA /${d} reg`, `fcmov${cc}`, X, "ST,STi"], [`DB /${d} reg`, `fcmovn${cc}`, X, "ST,STi"]);
+  });
+  s.push(
+    ["DE D9", "fcompp", X, ""], ["DA E9", "fucompp", X, ""],
+    ["D9 /0 mem", "flds", X, "M"], ["D9 /2 mem", "fsts", X, "M"], ["D9 /3 mem", "fstps", X, "M"],
+    ["D9 /4 mem", "fldenv%Z", X, "M"], ["D9 /5 mem", "fldcw", X, "M"],
+    ["D9 /6 mem", "fnstenv%Z", X, "M"], ["D9 /7 mem", "fnstcw", X, "M"],
+    ["D9 /0 reg", "fld", X, "STi"], ["D9 /1 reg", "fxch", X, "STi"], ["D9 D0", "fnop", X, ""],
+    ["D9 E0", "fchs", X, ""], ["D9 E1", "fabs", X, ""], ["D9 E4", "ftst", X, ""], ["D9 E5", "fxam", X, ""],
+    ["D9 E8", "fld1", X, ""], ["D9 E9", "fldl2t", X, ""], ["D9 EA", "fldl2e", X, ""], ["D9 EB", "fldpi", X, ""],
+    ["D9 EC", "fldlg2", X, ""], ["D9 ED", "fldln2", X, ""], ["D9 EE", "fldz", X, ""],
+    ["D9 F0", "f2xm1", X, ""], ["D9 F1", "fyl2x", X, ""], ["D9 F2", "fptan", X, ""], ["D9 F3", "fpatan", X, ""],
+    ["D9 F4", "fxtract", X, ""], ["D9 F5", "fprem1", X, ""], ["D9 F6", "fdecstp", X, ""], ["D9 F7", "fincstp", X, ""],
+    ["D9 F8", "fprem", X, ""], ["D9 F9", "fyl2xp1", X, ""], ["D9 FA", "fsqrt", X, ""], ["D9 FB", "fsincos", X, ""],
+    ["D9 FC", "frndint", X, ""], ["D9 FD", "fscale", X, ""], ["D9 FE", "fsin", X, ""], ["D9 FF", "fcos", X, ""],
+    ["DB /0 mem", "fildl", X, "M"], ["DB /1 mem", "fisttpl", X, "M"], ["DB /2 mem", "fistl", X, "M"],
+    ["DB /3 mem", "fistpl", X, "M"], ["DB /5 mem", "fldt", X, "M"], ["DB /7 mem", "fstpt", X, "M"],
+    ["DB E0", "fneni(8087 only)", X, ""], ["DB E1", "fndisi(8087 only)", X, ""],
+    ["DB E2", "fnclex", X, ""], ["DB E3", "fninit", X, ""], ["DB E4", "fnsetpm(287 only)", X, ""], ["DB E5", "frstpm(287 only)", U, ""],
+    ["DB /5 reg", "fucomi", X, "ST,STi"], ["DB /6 reg", "fcomi", X, "ST,STi"],
+    ["DD /0 mem", "fldl", X, "M"], ["DD /1 mem", "fisttpll", X, "M"], ["DD /2 mem", "fstl", X, "M"],
+    ["DD /3 mem", "fstpl", X, "M"], ["DD /4 mem", "frstor%Z", X, "M"],
+    ["DD /6 mem", "fnsave%Z", X, "M"], ["DD /7 mem", "fnstsw", X, "M"],
+    ["DD /0 reg", "ffree", X, "STi"], ["DD /2 reg", "fst", X, "STi"], ["DD /3 reg", "fstp", X, "STi"],
+    ["DD /4 reg", "fucom", X, "STi"], ["DD /5 reg", "fucomp", X, "STi"],
+    ["DF /0 mem", "filds", X, "M"], ["DF /1 mem", "fisttps", X, "M"], ["DF /2 mem", "fists", X, "M"],
+    ["DF /3 mem", "fistps", X, "M"], ["DF /4 mem", "fbld", X, "M"], ["DF /5 mem", "fildll", X, "M"],
+    ["DF /6 mem", "fbstp", X, "M"], ["DF /7 mem", "fistpll", X, "M"],
+    ["DF /0 reg", "ffreep", X, "STi"], ["DF E0", "fnstsw %ax", X, ""],
+    ["DF /5 reg", "fucomip", X, "ST,STi"], ["DF /6 reg", "fcomip", X, "ST,STi"],
+  );
   return s;
 }
 

@@ -101,6 +101,8 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     "trap-table",
     "privileged-op-emulation",
     "shared-info-max-pfn",
+    "segmentation",
+    "compat-mode",
   ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;

@@ -353,7 +353,8 @@ export class PvVcpu implements ArchVcpu {
 
 /**
  * The instructions at `va` (up to `count`), disassembled from the bytes mapped there
- * (`address: bytes  text`); a line says where the mapping ends.
+ * (`address: bytes  text`) in the vCPU's current code size (64-bit, or 32-bit compatibility
+ * mode code); a line says where the mapping ends.
  */
 export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
   const bytes = new Uint8Array(15 * count);
@@ -365,7 +366,7 @@ export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
   }
   const out: string[] = [];
   let off = 0;
-  for (const insn of disassembleBytes(bytes.subarray(0, n), va)) {
+  for (const insn of disassembleBytes(bytes.subarray(0, n), va, v.cpu.codeSize)) {
     if (out.length >= count) break;
     const raw = Array.from(bytes.subarray(off, off + insn.length), (b) =>
       b.toString(16).padStart(2, "0"),

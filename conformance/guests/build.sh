@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds hvkit's own test guests with the host gcc/as/ld into x86_64/bin/*.elf (committed,
-# so tests run without a toolchain), and regenerates the golden output of the C compute
-# and simd guests by running the same C source natively (x86_64/expected/compute.txt,
-# simd.txt).
+# so tests run without a toolchain), and regenerates the golden output of the C
+# compute, simd and x87 guests by running the same C source natively
+# (x86_64/expected/compute.txt, simd.txt, x87.txt).
 # Usage: conformance/guests/build.sh   (from anywhere)
 set -eu
 cd "$(dirname "$0")/x86_64"
@@ -18,6 +18,8 @@ asm_guest() { # name source [defines...]
   name=$1; src=$2; shift 2
   $CC $GUEST_CFLAGS "$@" $LDFLAGS -o "bin/$name.elf" head.S "$src"
 }
+# The x87 guest: long double arithmetic on the x87 unit only (no SSE, no MMX).
+X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
 c_guest() { # name sources...
   name=$1; shift
   $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S rt.c "$@"
@@ -54,6 +56,8 @@ c_guest domctl-ops domctl-ops.c
 c_guest bench-xenstore bench-xenstore.c
 c_guest domctl-domu domctl-domu.c
 c_guest privregs privregs.c traps-entry.S
+$CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S rt.c x87.c x87-guest.c
+c_guest segments segments.c traps-entry.S
 
 # simd: C built for SSE4.2 with -O3 (vectorised float, double and integer loops); only
 # simd.c leaves -mgeneral-regs-only out, the runtime stays integer-only.
@@ -70,5 +74,8 @@ $CC -O2 -Wall -o "$tmp/compute-native" compute.c compute-native.c
 "$tmp/compute-native" > expected/compute.txt
 $CC -O3 -msse4.2 -fno-math-errno -Wall -fno-builtin -fno-tree-loop-distribute-patterns -o "$tmp/simd-native" simd.c simd-native.c
 "$tmp/simd-native" > expected/simd.txt
+$CC -O2 -Wall -mno-sse -mno-mmx -mfpmath=387 -fno-math-errno -fno-builtin -c -o "$tmp/x87.o" x87.c
+$CC -O2 -Wall -o "$tmp/x87-native" "$tmp/x87.o" x87-native.c
+"$tmp/x87-native" > expected/x87.txt
 strip --strip-debug bin/*.elf
 ls -l bin

@@ -282,7 +282,12 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * out its privileged instructions as Xen does — x86: control registers and MSRs,
    * pv/emul-priv-op.c; what the arch's own compiled `privregs` guest checks),
    * `shared-info-max-pfn` (XENMEM_maximum_gpfn answers from the `max_pfn` the guest keeps
-   * in shared_info's arch part, as x86 PV's `domain_get_maximum_gpfn`).
+   * in shared_info's arch part, as x86 PV's `domain_get_maximum_gpfn`), `segmentation`
+   * (guests have segment descriptor tables the hypervisor validates — x86: set_gdt,
+   * update_descriptor, MMUEXT_SET_LDT with check_descriptor, Xen's flat selectors — and
+   * the CPU checks segment loads, far transfers and call gates as the hardware does),
+   * `compat-mode` (a 64-bit guest can run 32-bit code: x86 compatibility mode, with
+   * `syscall`/`sysenter` from it delivered as Xen's entry points do).
    */
   readonly features: readonly string[];
   /**

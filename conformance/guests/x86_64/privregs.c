@@ -26,30 +26,16 @@
 volatile u64 probe_fixup;
 volatile u64 probe_fault;
 
-#define FAULT(vec, ec) (0x100000UL | ((u64)(vec) << 16) | (ec))
 #define GP0 FAULT(13, 0)
 #define UD FAULT(6, 0)
 
 void trap_handler(struct regs *r)
 {
-    if (probe_fixup) {
-        probe_fault = FAULT(r->vector, r->error_code & 0xffff);
-        r->rip = probe_fixup;
-        probe_fixup = 0;
+    if (probe_fault_taken(r))
         return;
-    }
     printk("unexpected vector %lu at %lx\n", r->vector, r->rip);
     shutdown(3);
 }
-
-/* Runs `insn` with a fixup: the fault it raised (0 for none) lands in probe_fault. */
-#define PROBE(insn, ...)                                                               \
-    ({                                                                                 \
-        probe_fault = 0;                                                               \
-        asm volatile("lea 1f(%%rip), %%r11; mov %%r11, probe_fixup(%%rip); " insn "\n" \
-                     "1: movq $0, probe_fixup(%%rip)" __VA_ARGS__);                    \
-        probe_fault;                                                                   \
-    })
 
 static u64 rdmsr_probe(u32 idx, u64 *val)
 {

@@ -27,6 +27,10 @@ ENTRY_NOEC entry_UD 6
 ENTRY_EC   entry_GP 13
 ENTRY_EC   entry_PF 14
 ENTRY_NOEC entry_x21 0x21
+ENTRY_EC   entry_NP 11
+ENTRY_EC   entry_SS 12
+/* The sysenter callback (CALLBACKTYPE_sysenter): a frame with no error code, vector 0x100. */
+ENTRY_NOEC entry_sysenter 0x100
 
 common:
         push %rax

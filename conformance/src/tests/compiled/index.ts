@@ -14,6 +14,7 @@ import { cGuest } from "./boot/c-guest.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { privilegedOps } from "./traps/privileged-ops.conformance.js";
+import { segmentDescriptors } from "./segments/descriptors.conformance.js";
 import { hypercallPage } from "./hypercall/page.conformance.js";
 import { unknownEnosys } from "./hypercall/unknown-enosys.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
@@ -68,4 +69,5 @@ export const COMPILED_TESTS: readonly ConformanceTest[] = [
   domctlOps,
   domctlUnprivileged,
   privilegedOps,
+  segmentDescriptors,
 ];

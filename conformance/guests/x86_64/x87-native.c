@@ -1,0 +1,8 @@
+/* x87 natively: output to stdout (build.sh records it as the golden text). */
+#include <stdio.h>
+
+int x87_main(void (*emit)(const char *, unsigned long));
+
+static void out(const char *s, unsigned long n) { fwrite(s, 1, n, stdout); }
+
+int main(void) { return x87_main(out); }
