@@ -9,11 +9,11 @@
  * Decisions:
  * - Vendor "GenuineIntel", family 6, model 0x0F, stepping 1; one logical CPU.
  * - Leaf 0: maximum basic leaf 0xD (the XSAVE leaf).
- * - Leaf 1 EDX: DE (CR4.DE: DR4/DR5 and I/O breakpoints, debugreg.ts), TSC (rdtsc on
+ * - Leaf 1 EDX: FPU (the x87 unit, x87.ts: arithmetic, control/status/tag words,
+ *   environments), DE (CR4.DE: DR4/DR5 and I/O breakpoints, debugreg.ts), TSC (rdtsc on
  *   virtual time, CR4.TSD honoured), MSR (rdmsr/wrmsr emulated by the PV layer, msr.ts),
  *   PAE, MCE and MCA (Xen's virtual machine-check MSRs, msr.ts), CX8, PGE, CMOV, MMX,
- *   FXSR, SSE, SSE2 (arch-x86 simd.ts, simd-float.ts, fpu.ts). Not FPU: the x87 unit has
- *   its state but no arithmetic yet.
+ *   FXSR, SSE, SSE2 (arch-x86 simd.ts, simd-float.ts, fpu.ts).
  * - Leaf 1 ECX: SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT (simd-float.ts, simd-ext.ts),
  *   XSAVE (xsave/xrstor/xsaveopt/xsavec/xgetbv/xsetbv for x87 | SSE), and the hypervisor bit
  *   (31), as Xen sets for PV. Not MONITOR (never offered to PV guests: no "A"), MOVBE,
@@ -53,8 +53,9 @@ export const XEN_HYPERCALL_MSR = 0x40000000;
 
 const BRAND = "hvkit virtual x86_64 CPU";
 
-/** Leaf 1 EDX: DE, TSC, MSR, PAE, MCE, CX8, PGE, MCA, CMOV. */
+/** Leaf 1 EDX: FPU, DE, TSC, MSR, PAE, MCE, CX8, PGE, MCA, CMOV. */
 const CPUID1_EDX =
+  (1 << 0) |
   (1 << 2) |
   (1 << 4) |
   (1 << 5) |

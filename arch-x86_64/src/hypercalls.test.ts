@@ -267,9 +267,9 @@ describe("CPUID policy", () => {
     cpuidPolicy(1, 0, out);
     expect(out[2] >>> 31).toBe(1); // hypervisor
     expect(out[3] & ((1 << 2) | (1 << 7) | (1 << 14))).toBe((1 << 2) | (1 << 7) | (1 << 14)); // DE, MCE, MCA
-    // MMX, FXSR, SSE, SSE2; SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, XSAVE; no x87 arithmetic yet.
+    // FPU (x87 arithmetic); MMX, FXSR, SSE, SSE2; SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, XSAVE.
+    expect(out[3] & 1).toBe(1); // FPU
     expect(out[3] & (0xf << 23)).toBe(0xf << 23);
-    expect(out[3] & 1).toBe(0); // FPU
     const ecx1 = (1 << 0) | (1 << 9) | (1 << 19) | (1 << 20) | (1 << 23) | (1 << 26);
     expect(out[2] & ecx1).toBe(ecx1);
     // Not MONITOR (never for PV), MOVBE, AES, AVX; OSXSAVE only when asked for.
