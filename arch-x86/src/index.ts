@@ -36,3 +36,4 @@ export * from "./pv-descriptors.js";
 export * from "./agent-traps.js";
 export * from "./pv32-agent.js";
 export * from "./pv-grant-mapping.js";
+export * from "./pv-priv-op.js";

@@ -265,6 +265,40 @@ describe("x86 (PV32) plugin", () => {
     expect(r(sp + 20)).toBe(0xe033); // ss of ring 3
   });
 
+  it("emulates cli, sti, in and out from ring 1 when the virtual IOPL admits ring 1, else #GP(0)", () => {
+    // mov $0x12345678,%eax; cli; sti; in $0x80,%al; mov $0x71,%dx; 66 in %dx,%ax;
+    // out %al,$0x80; mov %eax,0x102300; then poweroff.
+    const code = [
+      ...movImm(Reg.RAX, 0x12345678),
+      0xfa,
+      0xfb,
+      0xe4,
+      0x80,
+      0x66,
+      0xba,
+      0x71,
+      0x00,
+      0x66,
+      0xed,
+      0xe6,
+      0x80,
+      0xa3,
+      ...le32(0x102300),
+      ...writeAndPoweroff(0x102400, 0, 0x102100),
+    ];
+    const ok = boot(guest(code));
+    ok.v.iopl = 0x1000;
+    ok.machine.run({ maxInstructions: 1000 });
+    expect(ok.domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    const eax = ok.machine.memory.read32(ok.v.translate(0x102300n, false));
+    expect(eax).toBe(0x1234ffff); // in %al: 0x...ff; in %ax: the low 16 bits all ones
+    // IOPL 0 does not admit ring 1: the cli's #GP(0) reaches the guest (no trap table: crash).
+    const refused = boot(guest(code));
+    refused.machine.run({ maxInstructions: 1000 });
+    expect(refused.domain.shutdownReason).toBe(ShutdownReason.Crash);
+    expect(refused.v.cpu.rip).toBe(BigInt(BASE + 5)); // at the cli
+  });
+
   it("refuses a 32-bit image without PAE_MODE", () => {
     expect(() => boot(guest([0xf4], [], null))).toThrow(ImageError);
   });

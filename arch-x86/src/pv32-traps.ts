@@ -14,6 +14,7 @@
 import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import { Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
+import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 
 /** Flat selectors of 32-bit PV guests (xen-x86_32.h). */
 export const Pv32Selector = {
@@ -144,6 +145,9 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
   return createBounceFrame32(v, v.trapCs[vector], eip, errorCode, mask);
 }
 
+/** The last `in`/`out` emulated. */
+const io: PvIoAccess = { port: -1, bytes: 0 };
+
 /** Handles an Exception exit of the CPU that is not the hypercall. */
 export function handleException32(v: Pv32Vcpu): string | null {
   const x = v.cpu.exit;
@@ -157,6 +161,8 @@ export function handleException32(v: Pv32Vcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent32(v, Vector.GP, (vector << 3) | 2);
   }
+  // The IOPL-checked instructions of the privileged-op emulator (cli/sti/in/out).
+  if (vector === Vector.GP && x.errorCode === 0 && emulateIoplOp(v, io)) return null;
   if (vector === Vector.PF) {
     v.cr2 = Number(x.cr2 & 0xffffffffn);
     const vi = v.vcpuInfoAddr();

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { Errno, Hypercall, PhysdevOp, VmAssistType } from "@hvkit/core";
-import { Reg } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
-import { createBounceFrame, doIret, ioplOk } from "./traps.js";
+import { ioplOk, Reg } from "@hvkit/arch-x86";
+import { createBounceFrame, doIret } from "./traps.js";
 
 function setup() {
   const d = bootedPvDomain();

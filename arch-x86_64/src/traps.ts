@@ -20,6 +20,8 @@ import {
   mergeDr6,
   newGuestCr3 as newGuestCr3Of,
   decodeInsn,
+  emulateIoplOp,
+  type PvIoAccess,
   OpMap,
   PageType,
   PfErr,
@@ -194,9 +196,8 @@ export function retireEmulated(v: PvVcpu, bpmatch = 0): string | null {
   return injectEvent(v, Vector.DB, -1);
 }
 
-/** The port and size of the last `in`/`out` emulated (−1: the last op was none). */
-let ioPort = -1;
-let ioBytes = 0;
+/** The port and size of the last `in`/`out` emulated. */
+const io: PvIoAccess = { port: -1, bytes: 0 };
 
 /**
  * check_guest_io_breakpoint: the B0–B3 bits of the guest's I/O breakpoints (enabled in
@@ -241,7 +242,7 @@ export function handleException(v: PvVcpu): string | null {
   }
   if (vector === Vector.GP && x.errorCode === 0) {
     const r = emulatePrivileged(v);
-    if (r === true) return retireEmulated(v, ioPort < 0 ? 0 : ioBreakpoints(v, ioPort, ioBytes));
+    if (r === true) return retireEmulated(v, io.port < 0 ? 0 : ioBreakpoints(v, io.port, io.bytes));
   }
   if (
     vector === Vector.PF &&
@@ -366,78 +367,6 @@ export function doIret(v: PvVcpu): number | bigint {
 }
 
 /**
- * iopl_ok (pv/emul-priv-op.c): whether the virtual IOPL admits the vCPU's virtual CPL,
- * 3 in guest user mode; in guest kernel mode 1, or 0 under VMASST_TYPE_architectural_iopl.
- */
-export function ioplOk(v: PvVcpu): boolean {
-  const cpl = !v.kernelMode ? 3 : v.domain.hasVmAssist(VmAssistType.architectural_iopl) ? 0 : 1;
-  return cpl << 12 <= v.iopl;
-}
-
-/**
- * The IOPL-checked instructions of Xen's privileged-op emulator, from guest kernel or
- * user mode: `cli`/`sti` and `in`/`out` with an immediate or %dx port. When
- * {@link ioplOk} refuses (and, as hvkit has no I/O bitmap, always then) the #GP(0) goes
- * to the guest. Otherwise `cli`/`sti` retire with no effect (Xen leaves the upcall mask
- * alone, X86EMUL_DONE), and an I/O access goes to a port the domain has no access to:
- * hvkit has no I/O ports, so, as Xen's guest_io_read/guest_io_write do for such a port,
- * a read gives all ones and a write is dropped. Returns true when emulated (rip advanced).
- */
-function emulateIoplOp(v: PvVcpu): boolean {
-  ioPort = -1;
-  const cpu = v.cpu;
-  const mem = v.machine.memory.bytes;
-  const user = !v.kernelMode;
-  let i = 0;
-  let opsize = 4;
-  let b = -1;
-  for (; i < 15; i++) {
-    const pa = cpu.translate(cpu.rip + BigInt(i), false, user);
-    if (pa < 0) return false;
-    b = mem[pa];
-    if (b === 0x66) opsize = 2;
-    else if (!((b >= 0x40 && b <= 0x4f) || b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e))
-      break;
-  }
-  let len = i + 1;
-  switch (b) {
-    case 0xfa: // cli
-    case 0xfb: // sti
-      if (!ioplOk(v)) return false;
-      cpu.rip += BigInt(len);
-      return true;
-    case 0xe4: // in $imm8, %al
-    case 0xe5: // in $imm8, %(e)ax
-    case 0xe6: // out %al, $imm8
-    case 0xe7: // out %(e)ax, $imm8
-      len++; // the port byte (no port exists, so which one does not matter)
-      break;
-    case 0xec: // in %dx, %al
-    case 0xed: // in %dx, %(e)ax
-    case 0xee: // out %al, %dx
-    case 0xef: // out %(e)ax, %dx
-      break;
-    default:
-      return false;
-  }
-  if (!ioplOk(v)) return false;
-  // The port, for the guest's I/O breakpoints.
-  const portPa = (b & 8) === 0 ? cpu.translate(cpu.rip + BigInt(len - 1), false, user) : -1;
-  ioPort = portPa >= 0 ? mem[portPa] : cpu.getReg32(Reg.RDX) & 0xffff;
-  ioBytes = (b & 1) === 0 ? 1 : opsize;
-  if ((b & 2) === 0) {
-    // in: all ones, written as the architecture writes a register of that size.
-    const bytes = (b & 1) === 0 ? 1 : opsize;
-    const rax = cpu.getReg(Reg.RAX);
-    const val =
-      bytes === 4 ? 0xffffffffn : bytes === 2 ? (rax & ~0xffffn) | 0xffffn : (rax & ~0xffn) | 0xffn;
-    cpu.setReg(Reg.RAX, val);
-  }
-  cpu.rip += BigInt(len);
-  return true;
-}
-
-/**
  * Emulates the privileged instructions a PV kernel may execute in ring 3 (they #GP(0)),
  * as Xen's privileged-op emulator (pv/emul-priv-op.c): `mov` from/to CR0/CR2/CR3/CR4 and
  * `clts` (ctrlreg.ts), rdmsr/wrmsr (msr.ts), `rdtsc` and `rdtscp` when the guest's
@@ -445,7 +374,7 @@ function emulateIoplOp(v: PvVcpu): boolean {
  * to deliver the #GP(0), which is also what an instruction Xen refuses gets.
  */
 export function emulatePrivileged(v: PvVcpu): boolean {
-  if (emulateIoplOp(v)) return true;
+  if (emulateIoplOp(v, io)) return true;
   const cpu = v.cpu;
   const mem = v.machine.memory.bytes;
   const va = cpu.rip;
