@@ -37,3 +37,4 @@ export * from "./agent-traps.js";
 export * from "./pv32-agent.js";
 export * from "./pv-grant-mapping.js";
 export * from "./pv-priv-op.js";
+export * from "./pv-physdev.js";

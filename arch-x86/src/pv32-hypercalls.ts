@@ -32,6 +32,7 @@ import {
   updateVaMappingOtherdomain,
 } from "./pv-mm-hypercalls.js";
 import { compatIret } from "./pv32-traps.js";
+import { physdevOp } from "./pv-physdev.js";
 import type { Pv32DomainState } from "./pv32-plugin.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 
@@ -208,5 +209,6 @@ export function x86Pv32Hypercalls(): HypercallEntry<X86Pv32>[] {
       "mmu",
     ),
     row(Hypercall.callback_op, "callback_op", callbackOp),
+    row(Hypercall.physdev_op, "physdev_op", physdevOp),
   ];
 }

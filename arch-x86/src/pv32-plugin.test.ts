@@ -299,6 +299,34 @@ describe("x86 (PV32) plugin", () => {
     expect(refused.v.cpu.rip).toBe(BigInt(BASE + 5)); // at the cli
   });
 
+  it("sets the virtual IOPL with physdev_op(PHYSDEVOP_set_iopl): 0, then -EINVAL above 3", () => {
+    // physdev_op(6, &iopl) with iopl 1 (at 0x102200), then 4 (at 0x102204); each result
+    // stored; then poweroff.
+    const call = (arg: number, out: number): number[] => [
+      ...movImm(Reg.RAX, 33),
+      ...movImm(Reg.RBX, 6),
+      ...movImm(Reg.RCX, arg),
+      0xcd,
+      0x82,
+      0xa3,
+      ...le32(out),
+    ];
+    const code = [
+      ...call(0x102200, 0x102300),
+      ...call(0x102204, 0x102304),
+      ...writeAndPoweroff(0x102400, 0, 0x102100),
+    ];
+    const data = new Array<number>(0x208).fill(0);
+    data[0x200] = 1;
+    data[0x204] = 4;
+    const { machine, domain, v } = boot(guest(code, data));
+    machine.run({ maxInstructions: 1000 });
+    expect(domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    const r = (va: number): number => machine.memory.read32(v.translate(BigInt(va), false));
+    expect([r(0x102300), r(0x102304) | 0]).toEqual([0, -22]);
+    expect(v.iopl).toBe(0x1000);
+  });
+
   it("refuses a 32-bit image without PAE_MODE", () => {
     expect(() => boot(guest([0xf4], [], null))).toThrow(ImageError);
   });

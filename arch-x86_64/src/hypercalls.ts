@@ -19,6 +19,7 @@ import {
   isCanonical,
   mmuextOp as mmuextOpOf,
   mmuUpdate as mmuUpdateOf,
+  physdevOp,
   setGdt as setGdtOf,
   updateDescriptor as updateDescriptorOf,
   Seg,
@@ -29,7 +30,6 @@ import {
 import type { PvVcpu } from "./pv-vcpu.js";
 import { getDebugregHypercall, setDebugregHypercall } from "./debugreg.js";
 import { doIret } from "./traps.js";
-import { physdevOp } from "./physdev.js";
 import type { X86_64Pv } from "./plugin.js";
 
 /** set_segment_base selectors. */
