@@ -38,3 +38,4 @@ export * from "./pv32-agent.js";
 export * from "./pv-grant-mapping.js";
 export * from "./pv-priv-op.js";
 export * from "./pv-physdev.js";
+export * from "./pv-ctrlreg.js";

@@ -327,6 +327,42 @@ describe("x86 (PV32) plugin", () => {
     expect(v.iopl).toBe(0x1000);
   });
 
+  it("emulates the ring-1 kernel's mov to/from %cr0, %cr3, %cr4 and clts as Xen's read_cr/write_cr", () => {
+    const store = (at: number): number[] => [0xa3, ...le32(at)]; // mov %eax, at
+    const code = [
+      ...[0x0f, 0x20, 0xd8], // mov %cr3, %eax
+      ...store(0x102300),
+      ...[0x0f, 0x22, 0xd8], // mov %eax, %cr3 (the same table)
+      ...[0x0f, 0x20, 0xc0], // mov %cr0, %eax
+      ...store(0x102304),
+      ...[0x0f, 0x06], // clts
+      ...[0x0f, 0x20, 0xc0], // mov %cr0, %eax
+      ...store(0x10230c),
+      ...movImm(Reg.RAX, 0x620),
+      ...[0x0f, 0x22, 0xe0], // mov %eax, %cr4 (Linux's fpu__init_system value)
+      ...[0x0f, 0x20, 0xe0], // mov %cr4, %eax
+      ...store(0x102308),
+      ...writeAndPoweroff(0x102400, 0, 0x102100),
+    ];
+    const { machine, domain, v } = boot(guest(code));
+    v.cr0Ts = true;
+    const table = v.guestTable;
+    machine.run({ maxInstructions: 1000 });
+    expect(domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    const r = (va: number): number => machine.memory.read32(v.translate(BigInt(va), false));
+    expect(r(0x102300)).toBe(((table << 12) | (table >>> 20)) >>> 0); // compat_pfn_to_cr3
+    expect(v.guestTable).toBe(table);
+    expect(r(0x102304)).toBe((0x80050033 | 8) >>> 0); // Xen's CR0 with the guest's TS
+    expect(r(0x10230c)).toBe(0x80050033); // after clts
+    expect(v.cr0Ts).toBe(false);
+    expect(r(0x102308)).toBe(0x660); // PAE | MCE | OSFXSR | OSXMMEXCPT: the host's, visible
+    // A CR0 write changing more than TS stays a #GP(0) (no trap table here: crash).
+    const bad = boot(guest([...movImm(Reg.RAX, 0x80050032), 0x0f, 0x22, 0xc0, 0xf4]));
+    bad.machine.run({ maxInstructions: 100 });
+    expect(bad.domain.shutdownReason).toBe(ShutdownReason.Crash);
+    expect(bad.v.cpu.rip).toBe(BigInt(BASE + 5));
+  });
+
   it("refuses a 32-bit image without PAE_MODE", () => {
     expect(() => boot(guest([0xf4], [], null))).toThrow(ImageError);
   });

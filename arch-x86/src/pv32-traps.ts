@@ -15,6 +15,7 @@ import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import { Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
+import { readCr, writeCr } from "./pv-ctrlreg.js";
 
 /** Flat selectors of 32-bit PV guests (xen-x86_32.h). */
 export const Pv32Selector = {
@@ -148,6 +149,40 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
 /** The last `in`/`out` emulated. */
 const io: PvIoAccess = { port: -1, bytes: 0 };
 
+/**
+ * The guest kernel's `clts` and `mov` from/to %crN in 32-bit code (pv/emul-priv-op.c
+ * read_cr / write_cr, shared in pv-ctrlreg.ts). Returns true when emulated (eip advanced);
+ * false leaves the #GP(0) to the guest, as for a register or value Xen refuses.
+ */
+function emulateCr(v: Pv32Vcpu): boolean {
+  if (!v.kernelMode) return false;
+  const cpu = v.cpu;
+  const mem = v.machine.memory.bytes;
+  const byteAt = (i: number): number => {
+    const pa = cpu.translate(cpu.rip + BigInt(i), false, false);
+    return pa < 0 ? -1 : mem[pa];
+  };
+  if (byteAt(0) !== 0x0f) return false;
+  const op = byteAt(1);
+  if (op === 0x06) {
+    v.cr0Ts = false; // clts
+    cpu.rip += 2n;
+    return true;
+  }
+  if (op !== 0x20 && op !== 0x22) return false;
+  const modrm = byteAt(2);
+  if (modrm < 0) return false;
+  const cr = (modrm >> 3) & 7;
+  const reg = (modrm & 7) as Reg;
+  if (op === 0x20) {
+    const val = readCr(v, cr);
+    if (val === null) return false;
+    cpu.setReg(reg, val & 0xffffffffn);
+  } else if (!writeCr(v, cr, BigInt(cpu.getReg32(reg)))) return false;
+  cpu.rip += 3n;
+  return true;
+}
+
 /** Handles an Exception exit of the CPU that is not the hypercall. */
 export function handleException32(v: Pv32Vcpu): string | null {
   const x = v.cpu.exit;
@@ -161,8 +196,9 @@ export function handleException32(v: Pv32Vcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent32(v, Vector.GP, (vector << 3) | 2);
   }
-  // The IOPL-checked instructions of the privileged-op emulator (cli/sti/in/out).
-  if (vector === Vector.GP && x.errorCode === 0 && emulateIoplOp(v, io)) return null;
+  // The privileged-op emulator: cli/sti/in/out under the virtual IOPL, control registers.
+  if (vector === Vector.GP && x.errorCode === 0 && (emulateIoplOp(v, io) || emulateCr(v)))
+    return null;
   if (vector === Vector.PF) {
     v.cr2 = Number(x.cr2 & 0xffffffffn);
     const vi = v.vcpuInfoAddr();

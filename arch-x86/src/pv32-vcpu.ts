@@ -23,7 +23,8 @@ import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
-import type { PvMmVcpu } from "./pv-mm-hypercalls.js";
+import { setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
+import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
 import {
   createBounceFrame32,
@@ -37,7 +38,7 @@ import {
 const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
 
 /** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
-export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
+export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -82,6 +83,8 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
   iopl = 0;
   /** The last #PF address delivered. */
   cr2 = 0;
+  /** The guest's view of CR4 (pv_fixup_guest_cr4, pv-ctrlreg.ts). */
+  cr4 = 0;
   /** Offset of arch.cr2 in this guest's vcpu_info. */
   readonly cr2Offset = CR2_OFFSET;
   /** Scratch for CPUID results. */
@@ -104,7 +107,7 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
     this.cpu = cpu;
     this.compatL4 = mmu.newCompatL4();
     cpu.cr0 = 0x80050033; // PG | AM | WP | NE | ET | MP | PE
-    cpu.cr4 = 0x6a0; // PAE | PGE | OSFXSR | OSXMMEXCPT
+    setGuestCr4(this, 0); // pv_vcpu_initialise
     cpu.efer = 0x100 | 0x400 | 0x800 | 0x1; // LME | LMA | NXE | SCE
     cpu.cpl = 1;
     cpu.sel[Seg.CS] = Pv32Selector.KERNEL_CS;
@@ -122,6 +125,30 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu {
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
   vcpuInfoAddr(): number {
     return this.vcpu.vcpuInfoAddr();
+  }
+
+  /** CR2 as `mov %cr2` reads it. */
+  readCr2(): bigint {
+    return BigInt(this.cr2);
+  }
+
+  /** `mov reg, %cr2`: also the compat vcpu_info's arch.cr2. */
+  writeCr2(value: bigint): void {
+    this.cr2 = Number(value & 0xffffffffn);
+    const vi = this.vcpuInfoAddr();
+    if (vi >= 0) this.machine.memory.view.setUint32(vi + this.cr2Offset, this.cr2, true);
+  }
+
+  /** CR3 as `mov %cr3` reads it: compat_pfn_to_cr3 (frame bits 20+ rotated into 0–11). */
+  readCr3(): bigint {
+    const mfn = Math.max(0, this.guestTable);
+    return BigInt(((mfn << 12) | (mfn >>> 20)) >>> 0);
+  }
+
+  /** `mov reg, %cr3`: compat_cr3_to_pfn, then new_guest_cr3. */
+  writeCr3(value: bigint): number {
+    const cr3 = Number(value & 0xffffffffn);
+    return newGuestCr3(this, this.domain, ((cr3 >>> 12) | (cr3 << 20)) >>> 0);
   }
 
   /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */

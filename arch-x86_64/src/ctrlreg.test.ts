@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Reg, Vector } from "@hvkit/arch-x86";
-import { Cr4, pvFixupGuestCr4, pvMakeCr4, setGuestCr4, XEN_CR0 } from "./ctrlreg.js";
+import { Cr4, pvFixupGuestCr4, pvMakeCr4, setGuestCr4, XEN_CR0 } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
 
 /** mov %rax, %cr0 / %cr2 / %cr4 and mov %cr0 / %cr4, %rbx. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Errno, Hypercall } from "@hvkit/core";
 import { Reg, Vector } from "@hvkit/arch-x86";
-import { Cr4, setGuestCr4 } from "./ctrlreg.js";
+import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
 
 function setup() {

@@ -23,11 +23,12 @@ import {
   Seg,
   Vector,
   X86ExitReason,
+  type PvCtrlRegVcpu,
   type PvMmu,
   type X86CpuApi,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "@hvkit/arch-x86";
-import { Cr4, setGuestCr4 } from "./ctrlreg.js";
+import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
 import { VcpuMsrs } from "./msr.js";
 import { saveGuestContext } from "./guest-context.js";
 import { installXenGdt, loadGuestDescriptorTables } from "@hvkit/arch-x86";
@@ -38,6 +39,7 @@ import {
   createBounceFrame,
   handleException,
   injectEvent,
+  newGuestCr3,
   retireEmulated,
   Rflags,
   Selector,
@@ -48,7 +50,7 @@ import type { X86_64Pv } from "./plugin.js";
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
 
 /** One 64-bit PV vCPU's architectural and hypervisor-side state. */
-export class PvVcpu implements ArchVcpu {
+export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -159,6 +161,28 @@ export class PvVcpu implements ArchVcpu {
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
   vcpuInfoAddr(): number {
     return this.vcpu.vcpuInfoAddr();
+  }
+
+  /** CR2 as `mov %cr2` reads it. */
+  readCr2(): bigint {
+    return this.cr2;
+  }
+
+  /** `mov reg, %cr2`: also vcpu_info's arch.cr2. */
+  writeCr2(value: bigint): void {
+    this.cr2 = value;
+    const vi = this.vcpuInfoAddr();
+    if (vi >= 0) this.machine.memory.view.setBigUint64(vi + 16, value, true);
+  }
+
+  /** CR3 as `mov %cr3` reads it (xen_pfn_to_cr3: the frame's address). */
+  readCr3(): bigint {
+    return BigInt(Math.max(0, this.guestTable) * 4096);
+  }
+
+  /** `mov reg, %cr3`: xen_cr3_to_pfn (everything above bit 12), then new_guest_cr3. */
+  writeCr3(value: bigint): number {
+    return newGuestCr3(this, Number(value >> 12n));
   }
 
   /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */

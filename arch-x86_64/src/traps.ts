@@ -32,7 +32,7 @@ import {
   TABLE,
   Vector,
 } from "@hvkit/arch-x86";
-import { readCr, writeCr } from "./ctrlreg.js";
+import { readCr, writeCr } from "@hvkit/arch-x86";
 import { emulateMovDr } from "./debugreg.js";
 import { currentTsc, readMsr, writeMsr } from "./msr.js";
 import type { PvVcpu } from "./pv-vcpu.js";

@@ -45,7 +45,7 @@ import {
   X86_64_DATA_MODEL,
   FIRST_RESERVED_GDT_ENTRY,
 } from "@hvkit/arch-x86";
-import { setGuestCr4 } from "./ctrlreg.js";
+import { setGuestCr4 } from "@hvkit/arch-x86";
 import { setDebugreg } from "./debugreg.js";
 import { newGuestCr3, Rflags } from "./traps.js";
 import type { X86_64Pv } from "./plugin.js";

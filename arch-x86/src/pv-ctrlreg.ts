@@ -1,13 +1,15 @@
 /**
- * Control registers of a 64-bit PV guest as Xen 4.19 presents them. The guest kernel runs
- * in ring 3, so its `mov` to and from %crN, and `clts`, fault (#GP) and reach Xen's
- * privileged-op emulator (pv/emul-priv-op.c read_cr / write_cr); this file is that part.
+ * Control registers of a PV guest as Xen 4.19 presents them, 64-bit and 32-bit alike. The
+ * guest kernel runs in ring 3 (ring 1 for a 32-bit one), so its `mov` to and from %crN,
+ * and `clts`, fault (#GP) and reach Xen's privileged-op emulator (pv/emul-priv-op.c
+ * read_cr / write_cr); this file is that part.
  *
  * - CR0: the guest reads Xen's own CR0 with TS replaced by its own (the virtual TS of
  *   fpu_taskswitch). Only TS is the guest's: a write that changes any other bit is
  *   refused (write_cr: "Attempt to change unmodifiable CR0 flags", the #GP is delivered).
  * - CR2: the last page-fault address; a write also updates vcpu_info's arch.cr2.
- * - CR3: the kernel page-table base (new_guest_cr3).
+ * - CR3: the kernel page-table base (new_guest_cr3), in the guest's encoding: a 32-bit
+ *   guest's frame number is rotated into the register (compat_pfn_to_cr3).
  * - CR4: the guest's own view (arch.pv.ctrlreg[4]). A write never faults: it is filtered
  *   by pv_fixup_guest_cr4 (pv/domain.c) — the guest keeps the bits of PV_CR4_GUEST_MASK
  *   (TSD, DE, FSGSBASE, OSXSAVE) that its CPUID policy offers, and sees the bits of
@@ -23,9 +25,26 @@
  *
  * @module
  */
-import { cpuidPolicy } from "@hvkit/arch-x86";
-import type { PvVcpu } from "./pv-vcpu.js";
-import { newGuestCr3 } from "./traps.js";
+import { cpuidPolicy } from "./cpuid.js";
+import type { X86CpuApi } from "./cpu-api.js";
+
+/** What read_cr/write_cr use of a PV vCPU (x86_64's PvVcpu, x86's Pv32Vcpu). */
+export interface PvCtrlRegVcpu {
+  /** The vCPU's CPU (pv_make_cr4's value goes to its CR4). */
+  readonly cpu: X86CpuApi;
+  /** The virtual CR0.TS (fpu_taskswitch, clts). */
+  cr0Ts: boolean;
+  /** The guest's view of CR4 (arch.pv.ctrlreg[4]). */
+  cr4: number;
+  /** CR2 as the guest reads it. */
+  readCr2(): bigint;
+  /** A CR2 write: the vCPU's CR2 and vcpu_info's arch.cr2. */
+  writeCr2(value: bigint): void;
+  /** CR3 as the guest reads it (xen_pfn_to_cr3 or compat_pfn_to_cr3 of the kernel table). */
+  readCr3(): bigint;
+  /** A CR3 write: new_guest_cr3 of the frame the value names; 0 or −errno. */
+  writeCr3(value: bigint): number;
+}
 
 /** CR0 bits (x86-defns.h). */
 export const Cr0 = {
@@ -125,7 +144,7 @@ export function pvMakeCr4(guestCr4: number): number {
  * Sets the guest's view of CR4 to pv_fixup_guest_cr4(`cr4`) and loads pv_make_cr4 into the
  * CPU (write_cr's CR4 case; arch_set_info_guest).
  */
-export function setGuestCr4(v: PvVcpu, cr4: number): void {
+export function setGuestCr4(v: PvCtrlRegVcpu, cr4: number): void {
   v.cr4 = pvFixupGuestCr4(cr4);
   v.cpu.cr4 = pvMakeCr4(v.cr4);
 }
@@ -134,14 +153,14 @@ export function setGuestCr4(v: PvVcpu, cr4: number): void {
  * read_cr: the value `mov %crN, reg` gives the guest kernel, or null for a control
  * register Xen does not emulate (the #GP stands).
  */
-export function readCr(v: PvVcpu, cr: number): bigint | null {
+export function readCr(v: PvCtrlRegVcpu, cr: number): bigint | null {
   switch (cr) {
     case 0:
       return BigInt((XEN_CR0 | (v.cr0Ts ? Cr0.TS : 0)) >>> 0);
     case 2:
-      return v.cr2;
+      return v.readCr2();
     case 3:
-      return BigInt(Math.max(0, v.guestTable) * 4096);
+      return v.readCr3();
     case 4:
       return BigInt(v.cr4);
     default:
@@ -154,21 +173,17 @@ export function readCr(v: PvVcpu, cr: number): bigint | null {
  * write changing more than TS, a CR3 that is not a valid L4 of the guest's, another
  * register): the #GP stands.
  */
-export function writeCr(v: PvVcpu, cr: number, val: bigint): boolean {
+export function writeCr(v: PvCtrlRegVcpu, cr: number, val: bigint): boolean {
   switch (cr) {
     case 0:
       if ((val ^ BigInt(XEN_CR0)) & ~BigInt(Cr0.TS)) return false;
       v.cr0Ts = (val & BigInt(Cr0.TS)) !== 0n;
       return true;
-    case 2: {
-      v.cr2 = val;
-      const vi = v.vcpuInfoAddr();
-      if (vi >= 0) v.machine.memory.view.setBigUint64(vi + 16, val, true);
+    case 2:
+      v.writeCr2(val);
       return true;
-    }
     case 3:
-      // xen_cr3_to_pfn: the frame is everything above bit 12 (a PV guest's frames are machine frames).
-      return newGuestCr3(v, Number(val >> 12n)) === 0;
+      return v.writeCr3(val) === 0;
     case 4:
       // CR4 is 64 bits wide in long mode; no bit above 31 is one a PV guest may hold.
       setGuestCr4(v, Number(val & 0xffffffffn));
