@@ -39,3 +39,4 @@ export * from "./pv-grant-mapping.js";
 export * from "./pv-priv-op.js";
 export * from "./pv-physdev.js";
 export * from "./pv-ctrlreg.js";
+export * from "./pv-debugreg.js";

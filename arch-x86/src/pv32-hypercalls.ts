@@ -33,6 +33,7 @@ import {
 } from "./pv-mm-hypercalls.js";
 import { compatIret } from "./pv32-traps.js";
 import { physdevOp } from "./pv-physdev.js";
+import { getDebugregHypercall, setDebugregHypercall } from "./pv-debugreg.js";
 import type { Pv32DomainState } from "./pv32-plugin.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 
@@ -210,5 +211,7 @@ export function x86Pv32Hypercalls(): HypercallEntry<X86Pv32>[] {
     ),
     row(Hypercall.callback_op, "callback_op", callbackOp),
     row(Hypercall.physdev_op, "physdev_op", physdevOp),
+    row(Hypercall.set_debugreg, "set_debugreg", setDebugregHypercall),
+    row(Hypercall.get_debugreg, "get_debugreg", getDebugregHypercall),
   ];
 }

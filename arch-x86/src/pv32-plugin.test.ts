@@ -363,6 +363,38 @@ describe("x86 (PV32) plugin", () => {
     expect(bad.v.cpu.rip).toBe(BigInt(BASE + 5));
   });
 
+  it("emulates the ring-1 kernel's mov to/from %dr0-%dr7 and answers set/get_debugreg", () => {
+    const code = [
+      ...movImm(Reg.RAX, 0x102000),
+      ...[0x0f, 0x23, 0xc0], // mov %eax, %db0
+      ...[0x0f, 0x21, 0xc1], // mov %db0, %ecx
+      ...[0x89, 0x0d, ...le32(0x102300)], // mov %ecx, 0x102300
+      ...[0x0f, 0x21, 0xe2], // mov %db4, %edx (DR6 without CR4.DE)
+      ...[0x89, 0x15, ...le32(0x102304)], // mov %edx, 0x102304
+      ...movImm(Reg.RAX, 8), // set_debugreg(1, 0x102040)
+      ...movImm(Reg.RBX, 1),
+      ...movImm(Reg.RCX, 0x102040),
+      0xcd,
+      0x82,
+      ...movImm(Reg.RAX, 9), // get_debugreg(1)
+      0xcd,
+      0x82,
+      ...[0xa3, ...le32(0x102308)],
+      ...writeAndPoweroff(0x102400, 0, 0x102100),
+    ];
+    const { machine, domain, v } = boot(guest(code));
+    machine.run({ maxInstructions: 1000 });
+    expect(domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    const r = (va: number): number => machine.memory.read32(v.translate(BigInt(va), false));
+    expect([r(0x102300), r(0x102304), r(0x102308)]).toEqual([0x102000, 0xffff0ff0, 0x102040]);
+    expect(v.cpu.getDebugReg(0)).toBe(0x102000n);
+    // mov to %dr7 with GD is refused: the #GP(0) reaches the guest (no trap table: crash).
+    const bad = boot(guest([...movImm(Reg.RAX, 0x2000), 0x0f, 0x23, 0xf8, 0xf4]));
+    bad.machine.run({ maxInstructions: 100 });
+    expect(bad.domain.shutdownReason).toBe(ShutdownReason.Crash);
+    expect(bad.v.cpu.rip).toBe(BigInt(BASE + 5));
+  });
+
   it("refuses a 32-bit image without PAE_MODE", () => {
     expect(() => boot(guest([0xf4], [], null))).toThrow(ImageError);
   });

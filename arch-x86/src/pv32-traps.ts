@@ -16,6 +16,7 @@ import { Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 import { readCr, writeCr } from "./pv-ctrlreg.js";
+import { emulateMovDr } from "./pv-debugreg.js";
 
 /** Flat selectors of 32-bit PV guests (xen-x86_32.h). */
 export const Pv32Selector = {
@@ -196,9 +197,20 @@ export function handleException32(v: Pv32Vcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent32(v, Vector.GP, (vector << 3) | 2);
   }
-  // The privileged-op emulator: cli/sti/in/out under the virtual IOPL, control registers.
-  if (vector === Vector.GP && x.errorCode === 0 && (emulateIoplOp(v, io) || emulateCr(v)))
-    return null;
+  // The privileged-op emulator: debug and control registers from the kernel, cli/sti/in/out
+  // under the virtual IOPL.
+  if (vector === Vector.GP && x.errorCode === 0) {
+    if (v.kernelMode) {
+      const cpu = v.cpu;
+      const dr = emulateMovDr(v, (i) => {
+        const pa = cpu.translate(cpu.rip + BigInt(i), false, false);
+        return pa < 0 ? -1 : v.machine.memory.bytes[pa];
+      });
+      if (dr === 0) return null;
+      if (dr > 0) return injectEvent32(v, dr, dr === Vector.GP ? 0 : -1);
+    }
+    if (emulateIoplOp(v, io) || emulateCr(v)) return null;
+  }
   if (vector === Vector.PF) {
     v.cr2 = Number(x.cr2 & 0xffffffffn);
     const vi = v.vcpuInfoAddr();

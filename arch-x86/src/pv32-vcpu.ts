@@ -23,7 +23,8 @@ import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
-import { setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
+import { Cr4, setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
+import type { PvDebugRegVcpu } from "./pv-debugreg.js";
 import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
 import {
@@ -38,7 +39,7 @@ import {
 const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
 
 /** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
-export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu {
+export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -85,6 +86,12 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu {
   cr2 = 0;
   /** The guest's view of CR4 (pv_fixup_guest_cr4, pv-ctrlreg.ts). */
   cr4 = 0;
+  /** The guest's CR4.DE (debugging extensions: DR4/DR5 invalid, I/O breakpoints allowed). */
+  get cr4De(): boolean {
+    return (this.cr4 & Cr4.DE) !== 0;
+  }
+  /** Enables of the guest's I/O breakpoints, kept out of hardware DR7 (pv.dr7_emul). */
+  dr7Emul = 0;
   /** Offset of arch.cr2 in this guest's vcpu_info. */
   readonly cr2Offset = CR2_OFFSET;
   /** Scratch for CPUID results. */

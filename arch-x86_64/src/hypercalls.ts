@@ -28,7 +28,7 @@ import {
   type PvMmu,
 } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
-import { getDebugregHypercall, setDebugregHypercall } from "./debugreg.js";
+import { getDebugregHypercall, setDebugregHypercall } from "@hvkit/arch-x86";
 import { doIret } from "./traps.js";
 import type { X86_64Pv } from "./plugin.js";
 

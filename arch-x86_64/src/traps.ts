@@ -33,7 +33,7 @@ import {
   Vector,
 } from "@hvkit/arch-x86";
 import { readCr, writeCr } from "@hvkit/arch-x86";
-import { emulateMovDr } from "./debugreg.js";
+import { emulateMovDr } from "@hvkit/arch-x86";
 import { currentTsc, readMsr, writeMsr } from "./msr.js";
 import type { PvVcpu } from "./pv-vcpu.js";
 

@@ -46,7 +46,7 @@ import {
   FIRST_RESERVED_GDT_ENTRY,
 } from "@hvkit/arch-x86";
 import { setGuestCr4 } from "@hvkit/arch-x86";
-import { setDebugreg } from "./debugreg.js";
+import { setDebugreg } from "@hvkit/arch-x86";
 import { newGuestCr3, Rflags } from "./traps.js";
 import type { X86_64Pv } from "./plugin.js";
 import type { PvVcpu } from "./pv-vcpu.js";

@@ -4,16 +4,39 @@
  * and from %drN, emulated through the privileged-op path (pv/emul-priv-op.c, read_dr and
  * write_dr; x86_emulate/util-xen.c x86emul_read_dr / x86emul_write_dr).
  *
- * The values live in the CPU model (its breakpoints act on them); what Xen keeps beside
- * the hardware registers lives on the {@link PvVcpu}: the guest's CR4.DE and the shadow of
- * I/O breakpoints (`dr7_emul`), which never reach hardware DR7.
+ * Shared by both PV kinds (a 32-bit guest's registers and hypercall arguments are 32
+ * bits wide). The values live in the CPU model (its breakpoints act on them); what Xen
+ * keeps beside the hardware registers lives on the vCPU ({@link PvDebugRegVcpu}): the
+ * guest's CR4.DE and the shadow of I/O breakpoints (`dr7_emul`), which never reach
+ * hardware DR7.
  *
  * @module
  */
-import { Errno, type HypercallArgs, type HypercallContext } from "@hvkit/core";
-import { Dr6, Dr7, Reg, Vector } from "@hvkit/arch-x86";
-import type { PvVcpu } from "./pv-vcpu.js";
-import type { X86_64Pv } from "./plugin.js";
+import {
+  Errno,
+  type ArchTypes,
+  type ArchVcpu,
+  type HypercallArgs,
+  type HypercallContext,
+} from "@hvkit/core";
+import { Reg, Vector, type X86CpuApi } from "./cpu-api.js";
+import { Dr6, Dr7 } from "./debug.js";
+
+/** What the debug-register emulation uses of a PV vCPU (x86_64's PvVcpu, x86's Pv32Vcpu). */
+export interface PvDebugRegVcpu {
+  /** The vCPU's CPU, which holds DR0–DR3, DR6 and DR7. */
+  readonly cpu: X86CpuApi;
+  /** The guest's CR4.DE (DR4/DR5 invalid, I/O breakpoints allowed). */
+  readonly cr4De: boolean;
+  /** Enables of the guest's I/O breakpoints, kept out of hardware DR7 (pv.dr7_emul). */
+  dr7Emul: number;
+}
+
+/** The arch types the debug-register hypercalls serve. */
+export interface PvDebugRegArchTypes extends ArchTypes {
+  /** The vCPU. */
+  readonly vcpu: ArchVcpu & PvDebugRegVcpu;
+}
 
 /** End of the hypervisor's hole: breakpoints may sit at or above it, or below 2^47. */
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
@@ -29,7 +52,7 @@ export function breakpointAddrOk(a: bigint): boolean {
  * with CR4.DE, registers above 7). DR6 and DR7 get their fixed bits (x86_adj_dr6_rsvd /
  * x86_adj_dr7_rsvd, for a CPU without RTM or bus-lock detect).
  */
-export function setDebugreg(v: PvVcpu, reg: number, value: bigint): number {
+export function setDebugreg(v: PvDebugRegVcpu, reg: number, value: bigint): number {
   const cpu = v.cpu;
   switch (reg) {
     case 0:
@@ -76,7 +99,7 @@ export function setDebugreg(v: PvVcpu, reg: number, value: bigint): number {
  * x86emul_read_dr / do_get_debugreg: the value of DRn, or −ENODEV (DR4/DR5 with CR4.DE,
  * registers above 7). DR7 reads back with the emulated I/O breakpoint enables.
  */
-export function getDebugreg(v: PvVcpu, reg: number): bigint | number {
+export function getDebugreg(v: PvDebugRegVcpu, reg: number): bigint | number {
   const cpu = v.cpu;
   if (reg <= 3) return reg < 0 ? -Errno.ENODEV : cpu.getDebugReg(reg);
   if ((reg === 4 || reg === 5) && v.cr4De) return -Errno.ENODEV;
@@ -87,15 +110,17 @@ export function getDebugreg(v: PvVcpu, reg: number): bigint | number {
 
 /**
  * Emulates `mov %drN, reg` (0F 21) and `mov reg, %drN` (0F 23) from the guest kernel, as
- * Xen's privileged-op emulator does: returns 0 when done (rip advanced), −1 when the
+ * Xen's privileged-op emulator does, decoded in the CPU's current code size (REX and
+ * 64-bit registers only in 64-bit code): returns 0 when done (rip advanced), −1 when the
  * instruction is not one of these, or the vector to deliver instead — #UD for −ENODEV
  * (DR4/DR5 with CR4.DE, DR8–DR15), #GP(0) for −EINVAL/−EPERM.
  */
-export function emulateMovDr(v: PvVcpu, bytes: (i: number) => number): number {
+export function emulateMovDr(v: PvDebugRegVcpu, bytes: (i: number) => number): number {
+  const long = v.cpu.codeSize === 64;
   let i = 0;
   let rex = 0;
   let b = bytes(i);
-  while (b >= 0x40 && b <= 0x4f) {
+  while (long && b >= 0x40 && b <= 0x4f) {
     rex = b;
     b = bytes(++i);
   }
@@ -110,9 +135,9 @@ export function emulateMovDr(v: PvVcpu, bytes: (i: number) => number): number {
   if (op === 0x21) {
     const val = getDebugreg(v, dr);
     if (typeof val === "number") return Vector.UD;
-    cpu.setReg(reg, val);
+    cpu.setReg(reg, long ? val : val & 0xffffffffn);
   } else {
-    const rc = setDebugreg(v, dr, cpu.getReg(reg));
+    const rc = setDebugreg(v, dr, long ? cpu.getReg(reg) : BigInt(cpu.getReg32(reg)));
     if (rc === -Errno.ENODEV) return Vector.UD;
     if (rc !== 0) return Vector.GP;
   }
@@ -121,14 +146,17 @@ export function emulateMovDr(v: PvVcpu, bytes: (i: number) => number): number {
 }
 
 /** HYPERVISOR_set_debugreg(reg, value) (do_set_debugreg). `reg` is an int in Xen. */
-export function setDebugregHypercall(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
+export function setDebugregHypercall(
+  ctx: HypercallContext<PvDebugRegArchTypes>,
+  args: HypercallArgs,
+): number {
   const reg = args.i32(0);
   return reg < 0 ? -Errno.ENODEV : setDebugreg(ctx.vcpu.arch, reg, args.u64(1));
 }
 
 /** HYPERVISOR_get_debugreg(reg) (do_get_debugreg): the value, or −ENODEV. */
 export function getDebugregHypercall(
-  ctx: HypercallContext<X86_64Pv>,
+  ctx: HypercallContext<PvDebugRegArchTypes>,
   args: HypercallArgs,
 ): number | bigint {
   const reg = args.i32(0);
