@@ -29,7 +29,8 @@
  * shifts: OF computed as for a count of 1 whatever the count; logic ops: AF = 0). For a
  * file whose `host` is an Intel CPU the test checks that too, except OF after rotates by
  * more than one bit, where no simple rule matched the host; other hosts (AMD chooses
- * differently for bsf/bsr, lzcnt/tzcnt, bt*, mul and shifts) only count the differences.
+ * differently for bsf/bsr, lzcnt/tzcnt, bt*, mul and shifts) only count the differences;
+ * alu.test.ts keeps cases an Intel host gave.
  *
  * Each category comes from its own PRNG stream, seeded from the generator's base seed and
  * the category's name, so every file is reproduced bit for bit by running the generator
