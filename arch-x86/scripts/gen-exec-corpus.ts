@@ -5,14 +5,18 @@
  *
  *   node --conditions=source --import tsx arch-x86/scripts/gen-exec-corpus.ts [seed] [--only=a,b]
  *
- * `--only` rewrites just the named categories (the others' cases are still drawn, so the
- * PRNG gives the selected ones exactly as a full run does). The integer categories were
- * generated on an Intel host, whose choices for undefined flags the test also checks; the
- * `vector` category (MMX and SSE/SSE2 moves and integer operations) on an AMD EPYC host, and
- * so were `float` (SSE–SSE4.1 floating point from float-shaped operands — zeros, denormals,
+ * Each category draws from its own xorshift stream, seeded from the base seed (default 1)
+ * and the category's name (`seedCategory`): a category's file depends only on its generator,
+ * its count and the seed, so adding, reordering or skipping categories leaves the others'
+ * cases as they are, and `--only` (which rewrites just the named categories) gives them
+ * exactly as a full run does. Every file records the `host` it was generated on; the test
+ * checks the host's choices for undefined flags beyond the `undef` mask only where that host
+ * is an Intel CPU (hvkit reproduces Intel's). The committed files all come from an AMD EPYC
+ * host: the integer categories, `vector` (MMX and SSE/SSE2 moves and integer operations),
+ * `float` (SSE–SSE4.1 floating point from float-shaped operands — zeros, denormals,
  * infinities, NaNs, integer-conversion edges — under random MXCSR rounding, DAZ, FZ, masks
- * and sticky flags) and `ssex` (SSE3, SSSE3, SSE4.1/4.2 integer and string operations,
- * crc32, popcnt). `float` keeps the cases that raise #XM (`fault`, `faultAt`: the offset
+ * and sticky flags), `ssex` (SSE3, SSSE3, SSE4.1/4.2 integer and string operations,
+ * crc32, popcnt), `x87`, `x87trans` and `compat`. `float` keeps the cases that raise #XM (`fault`, `faultAt`: the offset
  * of the faulting instruction) with the registers and FXSAVE image the kernel saved.
  *
  * The `compat` category is 32-bit code (assembled with .code32) that the harness runs in
@@ -70,7 +74,23 @@ const CF = 1,
 const ALL = CF | PF | AF | ZF | SF | OF;
 
 // ---- PRNG ----
+const MASK64 = 0xffffffffffffffffn;
+/** The xorshift64 state; {@link seedCategory} sets it before each category is drawn. */
 let state = 0x9e3779b97f4a7c15n;
+/**
+ * Starts `name`'s own stream: the state is splitmix64's finalizer of the base seed times an
+ * odd constant xor the FNV-1a hash of the category name, so a category's cases depend only
+ * on its generator, its count and the base seed, not on which categories come before it.
+ */
+function seedCategory(seed: bigint, name: string): void {
+  let h = 0xcbf29ce484222325n;
+  for (const ch of Buffer.from(name, "utf8")) h = ((h ^ BigInt(ch)) * 0x100000001b3n) & MASK64;
+  let z = ((((seed * 0x2545f4914f6cdd1dn) & MASK64) ^ h) + 0x9e3779b97f4a7c15n) & MASK64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  z ^= z >> 31n;
+  state = z === 0n ? 0x9e3779b97f4a7c15n : z;
+}
 function next64(): bigint {
   state ^= (state << 13n) & 0xffffffffffffffffn;
   state ^= state >> 7n;
@@ -1333,7 +1353,7 @@ function makeCase(cat: Category): Case {
   const buf = new Uint8Array(BUF);
   for (let i = 0; i < DATA_BYTES; i++) buf[i] = rnd(256);
   cat.fill?.(buf);
-  // Only the vector categories draw FPU state, so the other categories' cases stay as they were.
+  // Only the vector categories draw FPU state; the others start from FNINIT state.
   const fx = vector ? (cat.fx ?? randomFx)() : defaultFx();
   return { asm, undef, regs, flags, buf, fx };
 }
@@ -1368,16 +1388,15 @@ function main(): void {
     ?.slice(7)
     .split(",");
   const seed = BigInt(args.find((a) => !a.startsWith("--")) ?? "1");
-  state ^= (seed * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
   const tmp = mkdtempSync(join(tmpdir(), "hvkit-exec-"));
   try {
     execFileSync("gcc", ["-O1", "-o", join(tmp, "harness"), join(HERE, "exec-harness.c")]);
     for (const [name, cat] of Object.entries(CATEGORIES)) {
+      if (only && !only.includes(name)) continue;
+      seedCategory(seed, name);
       const cases: Case[] = [];
       const count = Math.ceil(cat.count * Number(process.env.EXEC_CORPUS_SCALE ?? "1"));
       for (let i = 0; i < count; i++) cases.push(makeCase(cat));
-      // Skipped categories still draw their cases, so the selected ones come out as in a full run.
-      if (only && !only.includes(name)) continue;
       // Assemble all sequences at once, each between two labels.
       let src = cat.compat ? ".text\n.code32\n" : ".text\n";
       cases.forEach((c, i) => {

@@ -5,8 +5,8 @@
  * half of a 64-bit result is returned in `s.hi`. Nothing here allocates.
  *
  * Where the SDM leaves a flag undefined, the value chosen is the one observed on an Intel
- * host by the execution oracle (scripts/gen-exec-corpus.ts); the corpus test masks those
- * flags (see `UNDEFINED_FLAGS` in the corpus test) because another CPU may differ.
+ * host by the execution oracle (scripts/gen-exec-corpus.ts); alu.test.ts keeps those
+ * observations, and the corpus test masks those flags (each case's `undef`) for other CPUs.
  *
  * @module
  */

@@ -303,6 +303,19 @@ describe("the register stack", () => {
     expect(st(0)).toBe(ONE);
   });
 
+  it("fptan/fsincos of an empty ST(0) with ST(7) full: an underflow (C1 = 0), two indefinites pushed", () => {
+    const FFREE_ST0 = [0xdd, 0xc0];
+    for (const op of [
+      [0xd9, 0xf2], // fptan
+      [0xd9, 0xfb], // fsincos
+    ]) {
+      run([...Array.from({ length: 8 }, () => FLDZ).flat(), ...FFREE_ST0, ...op], cw(0));
+      expect(flags()).toBe(IE | SF);
+      expect(cpu.ftop).toBe(7);
+      expect([st(0), st(1)]).toEqual(["ffff:c000000000000000", "ffff:c000000000000000"]);
+    }
+  });
+
   it("fld m64 of an SNaN quiets it (IE); fld m80 loads it as it is", () => {
     const at80 = (v: F80): F80[] => [ONE, ONE, ONE, ONE, ONE, ONE, ONE, ONE, v];
     run([0xdd, 0x80, 0x80, 0, 0, 0], cw(0), at80("0000:7ff0000000000001"));

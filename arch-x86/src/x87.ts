@@ -1493,6 +1493,8 @@ function trig(c: X86Cpu, kind: number): void {
     if (!underflow()) return finish(c);
     setST(c, 0, rSE, rHi, rLo);
     if (kind >= 2 && pushRoom(c)) push(c, INDEF_SE, INDEF_HI, 0);
+    // With ST(7) also full, the underflow's C1 = 0 stands (as the host).
+    up = false;
     return finish(c);
   }
   if (kind >= 2 && !isEmpty(c, 7)) {
