@@ -162,9 +162,14 @@ export function cpuidPolicy(
 /**
  * The policy a 32-bit PV guest sees: as {@link cpuidPolicy}, without LM and (on a host
  * that is not AMD or Hygon) SYSCALL in leaf 0x80000001 EDX — Xen's
- * recalculate_cpuid_policy for is_pv_32bit_domain.
+ * recalculate_cpuid_policy for is_pv_32bit_domain. `osxsave` as for {@link cpuidPolicy}.
  */
-export function cpuidPolicyPv32(leaf: number, subleaf: number, out: Uint32Array): void {
-  cpuidPolicy(leaf, subleaf, out);
+export function cpuidPolicyPv32(
+  leaf: number,
+  subleaf: number,
+  out: Uint32Array,
+  osxsave = false,
+): void {
+  cpuidPolicy(leaf, subleaf, out, osxsave);
   if (leaf === 0x80000001) out[3] = (out[3] & ~((1 << 29) | (1 << 11))) >>> 0;
 }

@@ -40,3 +40,4 @@ export * from "./pv-priv-op.js";
 export * from "./pv-physdev.js";
 export * from "./pv-ctrlreg.js";
 export * from "./pv-debugreg.js";
+export * from "./pv-msr.js";

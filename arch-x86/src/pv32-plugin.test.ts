@@ -23,6 +23,7 @@ import { Reg, Seg } from "./cpu-api.js";
 import { PageFlag, PageType, Pte, MACH2PHYS_COMPAT_VIRT_START } from "./pv-mmu.js";
 import { writeHypercallPage32, X86PvPlugin } from "./pv32-plugin.js";
 import { handleException32 } from "./pv32-traps.js";
+import { readMsr, writeMsr } from "./pv-msr.js";
 
 const BASE = 0x100000;
 const HC_PAGE = 0x101000;
@@ -393,6 +394,40 @@ describe("x86 (PV32) plugin", () => {
     bad.machine.run({ maxInstructions: 100 });
     expect(bad.domain.shutdownReason).toBe(ShutdownReason.Crash);
     expect(bad.v.cpu.rip).toBe(BigInt(BASE + 5));
+  });
+
+  it("emulates the ring-1 kernel's rdmsr/wrmsr as Xen's read_msr/write_msr for a 32-bit guest", () => {
+    const store = (reg: number, at: number): number[] => [0x89, 0x05 | (reg << 3), ...le32(at)];
+    const code = [
+      ...movImm(Reg.RCX, 0xc0000080),
+      0x0f,
+      0x32, // rdmsr EFER
+      ...store(Reg.RAX, 0x102300),
+      ...store(Reg.RDX, 0x102304),
+      ...movImm(Reg.RCX, 0x277),
+      0x0f,
+      0x32, // rdmsr PAT
+      ...store(Reg.RAX, 0x102308),
+      ...store(Reg.RDX, 0x10230c),
+      ...movImm(Reg.RCX, 0xc0000080),
+      ...movImm(Reg.RAX, 0x800),
+      ...movImm(Reg.RDX, 0),
+      0x0f,
+      0x30, // wrmsr EFER, the value read
+      ...writeAndPoweroff(0x102400, 0, 0x102100),
+    ];
+    const { machine, domain, v } = boot(guest(code));
+    machine.run({ maxInstructions: 1000 });
+    expect(domain.shutdownReason).toBe(ShutdownReason.Poweroff);
+    const r = (va: number): number => machine.memory.read32(v.translate(BigInt(va), false));
+    // guest_efer hides LME, LMA and (Intel) SCE from a 32-bit guest: NXE only.
+    expect([r(0x102300), r(0x102304)]).toEqual([0x800, 0]);
+    expect([r(0x102308), r(0x10230c)]).toEqual([0x00070406, 0x00000501]); // XEN_MSR_PAT
+    // No segment-base MSRs for a 32-bit guest, and EFER keeps its value: #GP.
+    v.trapAddr[13] = BASE;
+    expect(readMsr(v, 0xc0000100)).toBeNull();
+    expect(writeMsr(v, 0xc0000101, 0n)).toBe(false);
+    expect(writeMsr(v, 0xc0000080, 0xd01n)).toBe(false);
   });
 
   it("refuses a 32-bit image without PAE_MODE", () => {

@@ -29,7 +29,7 @@ import {
 } from "@hvkit/core";
 import { Seg, type X86CpuApi } from "./cpu-api.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
-import { checkX86DomainConfig } from "./domain-config.js";
+import { checkX86DomainConfig, readX86DomainConfig } from "./domain-config.js";
 import { pvMaximumGpfn } from "./maximum-gpfn.js";
 import { e820MemoryOp, type E820DomainState } from "./memory-map.js";
 import {
@@ -101,6 +101,8 @@ export const PV32_GUEST: PvGuestFormat = {
 export interface Pv32DomainState extends E820DomainState {
   /** Where the builder put everything; null until the domain is built. */
   layout: PvBuildLayout | null;
+  /** XEN_X86_MSR_RELAXED from the domain's creation config (pv-msr.ts). */
+  readonly msrRelaxed: boolean;
 }
 
 /** libelf's PAE_MODE values that make a 32-bit image a PAE guest ("yes", "bimodal", "extended-cr3"). */
@@ -153,8 +155,13 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
     return x86Pv32Hypercalls();
   }
 
-  createDomainState(): Pv32DomainState {
-    return { layout: null, memoryMap: null };
+  createDomainState(
+    _machine: Machine<X86Pv32>,
+    _domain: Domain<X86Pv32>,
+    config?: DataView,
+  ): Pv32DomainState {
+    const msrRelaxed = config ? readX86DomainConfig(config, this.dataModel).msrRelaxed : false;
+    return { layout: null, memoryMap: null, msrRelaxed };
   }
 
   checkDomainConfig(config: DataView, mode: GuestMode): number {

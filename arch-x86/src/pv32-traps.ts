@@ -17,6 +17,7 @@ import type { Pv32Vcpu } from "./pv32-vcpu.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 import { readCr, writeCr } from "./pv-ctrlreg.js";
 import { emulateMovDr } from "./pv-debugreg.js";
+import { currentTsc, readMsr, writeMsr } from "./pv-msr.js";
 
 /** Flat selectors of 32-bit PV guests (xen-x86_32.h). */
 export const Pv32Selector = {
@@ -151,8 +152,9 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
 const io: PvIoAccess = { port: -1, bytes: 0 };
 
 /**
- * The guest kernel's `clts` and `mov` from/to %crN in 32-bit code (pv/emul-priv-op.c
- * read_cr / write_cr, shared in pv-ctrlreg.ts). Returns true when emulated (eip advanced);
+ * The guest kernel's `clts`, `mov` from/to %crN (pv/emul-priv-op.c read_cr / write_cr,
+ * shared in pv-ctrlreg.ts), rdmsr/wrmsr (read_msr / write_msr, pv-msr.ts), `rdtsc` under
+ * its CR4.TSD, and wbinvd, in 32-bit code. Returns true when emulated (eip advanced);
  * false leaves the #GP(0) to the guest, as for a register or value Xen refuses.
  */
 function emulateCr(v: Pv32Vcpu): boolean {
@@ -169,6 +171,35 @@ function emulateCr(v: Pv32Vcpu): boolean {
     v.cr0Ts = false; // clts
     cpu.rip += 2n;
     return true;
+  }
+  switch (op) {
+    case 0x09: // wbinvd: ignored for a domain that may not flush caches
+      cpu.rip += 2n;
+      return true;
+    case 0x31: {
+      // rdtsc, faulting under the guest's CR4.TSD: answered for the kernel
+      const tsc = currentTsc(v);
+      cpu.setReg(Reg.RAX, tsc & 0xffffffffn);
+      cpu.setReg(Reg.RDX, (tsc >> 32n) & 0xffffffffn);
+      cpu.rip += 2n;
+      return true;
+    }
+    case 0x32: {
+      // rdmsr (read_msr)
+      const val = readMsr(v, cpu.getReg32(Reg.RCX));
+      if (val === null) return false;
+      cpu.setReg(Reg.RAX, val & 0xffffffffn);
+      cpu.setReg(Reg.RDX, (val >> 32n) & 0xffffffffn);
+      cpu.rip += 2n;
+      return true;
+    }
+    case 0x30: {
+      // wrmsr (write_msr)
+      const val = (BigInt(cpu.getReg32(Reg.RDX)) << 32n) | BigInt(cpu.getReg32(Reg.RAX));
+      if (!writeMsr(v, cpu.getReg32(Reg.RCX), val)) return false;
+      cpu.rip += 2n;
+      return true;
+    }
   }
   if (op !== 0x20 && op !== 0x22) return false;
   const modrm = byteAt(2);

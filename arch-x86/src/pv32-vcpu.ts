@@ -25,6 +25,8 @@ import { X86_32_DATA_MODEL } from "./data-model.js";
 import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
 import { Cr4, setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
 import type { PvDebugRegVcpu } from "./pv-debugreg.js";
+import { VcpuMsrs, type PvMsrVcpu } from "./pv-msr.js";
+import { writeHypercallPage32, type Pv32DomainState } from "./pv32-plugin.js";
 import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
 import {
@@ -39,7 +41,7 @@ import {
 const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
 
 /** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
-export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVcpu {
+export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVcpu, PvMsrVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -92,6 +94,12 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
   }
   /** Enables of the guest's I/O breakpoints, kept out of hardware DR7 (pv.dr7_emul). */
   dr7Emul = 0;
+  /** The vCPU's MSRs (CPUID faulting enable, virtual machine-check banks), pv-msr.ts. */
+  readonly msrs = new VcpuMsrs();
+  /** A 32-bit guest (PvMsrVcpu). */
+  readonly compat = true;
+  /** Unused by a 32-bit guest (no SHADOW_GS_BASE). */
+  inactiveGsBase = 0n;
   /** Offset of arch.cr2 in this guest's vcpu_info. */
   readonly cr2Offset = CR2_OFFSET;
   /** Scratch for CPUID results. */
@@ -132,6 +140,26 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
   vcpuInfoAddr(): number {
     return this.vcpu.vcpuInfoAddr();
+  }
+
+  /** The vCPU's number (PvMsrVcpu). */
+  get vcpuId(): number {
+    return this.vcpu.id;
+  }
+
+  /** The domain's XEN_X86_MSR_RELAXED. */
+  get msrRelaxed(): boolean {
+    return (this.domain.arch as Pv32DomainState).msrRelaxed;
+  }
+
+  /** Whether the guest registered a #GP handler. */
+  get hasGpHandler(): boolean {
+    return this.trapAddr[13] !== 0;
+  }
+
+  /** Fills the page at `pa` with the `int $0x82` hypercall stubs (the MSR's hypercall page). */
+  writeHypercallPage(pa: number): void {
+    writeHypercallPage32(this.machine.memory.bytes, pa);
   }
 
   /** CR2 as `mov %cr2` reads it. */
@@ -227,8 +255,19 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
           break;
         }
         case X86ExitReason.Cpuid: {
+          if (!this.kernelMode && this.msrs.cpuidFaulting) {
+            // CPUID faulting: #GP(0) from guest user mode (x86_emulate's cpuid; for the
+            // forced form emul-inv-op.c, at the cpuid after the prefix).
+            if (cpu.exit.forced) cpu.rip += 5n;
+            const msg = injectEvent32(this, Vector.GP, 0);
+            if (msg) return this.fatal(msg);
+            break;
+          }
           const out = this.cpuidOut;
-          cpuidPolicyPv32(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out);
+          // OSXSAVE as Xen's guest_cpuid gives it to PV: the guest's CR4.OSXSAVE, or Xen's
+          // own (set) leaked to the kernel's forced-emulation cpuid.
+          const osxsave = (this.cr4 & Cr4.OSXSAVE) !== 0 || (cpu.exit.forced && this.kernelMode);
+          cpuidPolicyPv32(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out, osxsave);
           cpu.setReg(Reg.RAX, BigInt(out[0]));
           cpu.setReg(Reg.RBX, BigInt(out[1]));
           cpu.setReg(Reg.RCX, BigInt(out[2]));

@@ -11,4 +11,4 @@ export * from "./pv-vcpu.js";
 export * from "./hypercalls.js";
 export * from "./traps.js";
 export * from "./agent.js";
-export { VcpuMsrs } from "./msr.js";
+export { VcpuMsrs } from "@hvkit/arch-x86";

@@ -22,7 +22,7 @@ import {
   XEN_X86_EMU_PIT,
   XEN_X86_MSR_RELAXED,
 } from "@hvkit/arch-x86";
-import { GUEST_MCG_CAP, Msr, readMsr, writeMsr, XEN_MSR_PAT } from "./msr.js";
+import { GUEST_MCG_CAP, PvMsr as Msr, readMsr, writeMsr, XEN_MSR_PAT } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
 
 function setup() {

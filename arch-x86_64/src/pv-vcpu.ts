@@ -24,12 +24,13 @@ import {
   Vector,
   X86ExitReason,
   type PvCtrlRegVcpu,
+  type PvMsrVcpu,
   type PvMmu,
   type X86CpuApi,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
-import { VcpuMsrs } from "./msr.js";
+import { VcpuMsrs } from "@hvkit/arch-x86";
 import { saveGuestContext } from "./guest-context.js";
 import { installXenGdt, loadGuestDescriptorTables } from "@hvkit/arch-x86";
 import {
@@ -45,12 +46,13 @@ import {
   Selector,
 } from "./traps.js";
 import type { X86_64Pv } from "./plugin.js";
+import { writeHypercallPage } from "./builder.js";
 
 /** Builds the X86 CPU model for one vCPU. */
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
 
 /** One 64-bit PV vCPU's architectural and hypervisor-side state. */
-export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu {
+export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu, PvMsrVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -161,6 +163,29 @@ export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu {
   /** Machine address of this vCPU's vcpu_info in shared_info, or −1. */
   vcpuInfoAddr(): number {
     return this.vcpu.vcpuInfoAddr();
+  }
+
+  /** The vCPU's number (PvMsrVcpu). */
+  get vcpuId(): number {
+    return this.vcpu.id;
+  }
+
+  /** A 64-bit guest (PvMsrVcpu). */
+  readonly compat = false;
+
+  /** The domain's XEN_X86_MSR_RELAXED. */
+  get msrRelaxed(): boolean {
+    return this.domain.arch.msrRelaxed;
+  }
+
+  /** Whether the guest registered a #GP handler. */
+  get hasGpHandler(): boolean {
+    return this.trapAddr[13] !== 0n;
+  }
+
+  /** Fills the page at `pa` with the `syscall` hypercall stubs (the MSR's hypercall page). */
+  writeHypercallPage(pa: number): void {
+    writeHypercallPage(this.machine.memory.bytes, pa);
   }
 
   /** CR2 as `mov %cr2` reads it. */

@@ -34,7 +34,7 @@ import {
 } from "@hvkit/arch-x86";
 import { readCr, writeCr } from "@hvkit/arch-x86";
 import { emulateMovDr } from "@hvkit/arch-x86";
-import { currentTsc, readMsr, writeMsr } from "./msr.js";
+import { currentTsc, readMsr, writeMsr } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 
 /** Flat selectors of 64-bit PV guests (xen-x86_64.h). */

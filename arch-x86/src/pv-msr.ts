@@ -1,6 +1,7 @@
 /**
- * rdmsr and wrmsr of a 64-bit PV guest, as Xen 4.19 emulates them. The guest kernel runs
- * in ring 3, so both instructions fault (#GP) and reach the privileged-op emulator
+ * rdmsr and wrmsr of a PV guest, 64-bit or 32-bit, as Xen 4.19 emulates them. The guest
+ * kernel runs in ring 3 (ring 1 for a 32-bit one), so both instructions fault (#GP) and
+ * reach the privileged-op emulator
  * (pv/emul-priv-op.c read_msr / write_msr), which first asks the MSR layer common to PV
  * and HVM (msr.c guest_rdmsr / guest_wrmsr, with the virtual machine-check MSRs of
  * cpu/mcheck/vmce.c and the Xen range of traps.c guest_rdmsr_xen / guest_wrmsr_xen) and
@@ -33,10 +34,10 @@
  * | PERF_CAPABILITIES 0x345 | 0 | #GP |
  * | Intel PMU (PERFCTR 0xc1–0xc8, EVNTSEL 0x186–0x189, FIXED_CTR 0x309–0x30b, 0x38d–0x390) | 0 | ignored |
  * | MPERF 0xe7, APERF 0xe8, THERM_CONTROL 0x19a, ENERGY_PERF_BIAS 0x1b0 | #GP | ignored |
- * | 0x40000000 (Xen's hypercall page) | 0 | the page at the frame in bits 12 and up is filled with hypercall stubs; bits 0–11 set, or a frame not the guest's plain memory: #GP |
+ * | 0x40000000 (Xen's hypercall page) | 0 | the page at the frame in bits 12 and up is filled with hypercall stubs (the guest's kind: `syscall` or `int $0x82`); bits 0–11 set, or a frame not the guest's plain memory: #GP |
  * | 0x40000001–0x400002ff | #GP | #GP |
- * | EFER 0xc0000080 | SCE, LME, LMA, NXE (0xd01) | the same value accepted, else #GP |
- * | FS_BASE, GS_BASE, SHADOW_GS_BASE 0xc0000100–2 | the bases | canonical values, else #GP |
+ * | EFER 0xc0000080 | SCE, LME, LMA, NXE (0xd01); a 32-bit guest NXE only (guest_efer hides LME, LMA and, on Intel, SCE) | the same value accepted, else #GP |
+ * | FS_BASE, GS_BASE, SHADOW_GS_BASE 0xc0000100–2 | the bases (a 32-bit guest: #GP) | canonical values, else #GP (a 32-bit guest: #GP) |
  * | AMD64_NB_CFG 0xc001001f | 0 | ignored |
  *
  * Reads and writes of MSRs Xen names but withholds (SPEC_CTRL, PRED_CMD, ARCH_CAPS,
@@ -46,12 +47,38 @@
  *
  * @module
  */
-import { isCanonical, PageType } from "@hvkit/arch-x86";
-import { writeHypercallPage } from "./builder.js";
-import type { PvVcpu } from "./pv-vcpu.js";
+import type { Domain, Machine } from "@hvkit/core";
+import type { X86CpuApi } from "./cpu-api.js";
+import { isCanonical, PageType, type PvMmu } from "./pv-mmu.js";
+
+/** What rdmsr/wrmsr use of a PV vCPU (x86_64's PvVcpu, x86's Pv32Vcpu). */
+export interface PvMsrVcpu {
+  /** The vCPU's CPU (segment bases, TSC). */
+  readonly cpu: X86CpuApi;
+  /** The machine (memory for the hypercall page). */
+  readonly machine: Machine;
+  /** The domain (its pages). */
+  readonly domain: Domain;
+  /** The machine's PV MMU (the hypercall page frame's type). */
+  readonly mmu: PvMmu;
+  /** The vCPU's number (the BSP bit of APIC_BASE). */
+  readonly vcpuId: number;
+  /** The vCPU's MSRs. */
+  readonly msrs: VcpuMsrs;
+  /** Whether the guest is 32-bit (is_pv_32bit_domain). */
+  readonly compat: boolean;
+  /** The domain's XEN_X86_MSR_RELAXED. */
+  readonly msrRelaxed: boolean;
+  /** Whether the guest registered a #GP handler (read_msr's "faking RDMSR" otherwise). */
+  readonly hasGpHandler: boolean;
+  /** The user GS base a 64-bit guest swaps in with swapgs (SHADOW_GS_BASE). */
+  inactiveGsBase: bigint;
+  /** Fills the page at machine address `pa` with the guest's hypercall stubs. */
+  writeHypercallPage(pa: number): void;
+}
 
 /** MSR numbers (Xen's asm/msr-index.h) the PV emulation answers. */
-export const Msr = {
+export const PvMsr = {
   /** P5 machine-check address (bank 1's ADDR). */ P5_MC_ADDR: 0x0,
   /** P5 machine-check type (bank 1's STATUS). */ P5_MC_TYPE: 0x1,
   /** Time-stamp counter. */ TSC: 0x10,
@@ -93,6 +120,8 @@ const APIC_BASE_BSP = 0x100n;
 export const XEN_MSR_PAT = 0x0000050100070406n;
 /** EFER of a 64-bit PV guest (guest_efer): the host's SCE | LME | LMA | NXE. */
 export const GUEST_EFER = 0xd01n;
+/** EFER of a 32-bit PV guest: guest_efer hides LME, LMA and (Intel host) SCE. */
+export const GUEST_EFER_COMPAT = 0x800n;
 /** INTEL_GUEST_MCG_CAP (vmce.c): MCG_SER_P | MCG_TES_P | MCG_CMCI_P | GUEST_MC_BANK_NUM. */
 export const GUEST_MCG_CAP = (1n << 24n) | (1n << 11n) | (1n << 10n) | 2n;
 /** GUEST_MC_BANK_NUM. */
@@ -210,14 +239,14 @@ function withheld(index: number): boolean {
     case 0x4f: // PPIN
     case 0xc00102f0: // AMD_PPIN_CTL
     case 0xc00102f1: // AMD_PPIN
-    case Msr.SPEC_CTRL: // no IBRSB / IBRS in the policy
-    case Msr.ARCH_CAPABILITIES: // no ARCH_CAPS in the policy
+    case PvMsr.SPEC_CTRL: // no IBRSB / IBRS in the policy
+    case PvMsr.ARCH_CAPABILITIES: // no ARCH_CAPS in the policy
     case 0x6e1: // PKRS: no PKS
     case 0xd90: // BNDCFGS: no MPX
     case 0xda0: // XSS: no XSAVES
     case 0xc0000103: // TSC_AUX: no RDTSCP / RDPID
     case 0xc001011f: // VIRT_SPEC_CTRL: no VIRT_SSBD
-    case Msr.MCG_EXT_CTL: // vmce: no LMCE
+    case PvMsr.MCG_EXT_CTL: // vmce: no LMCE
       return true;
   }
   return (
@@ -239,25 +268,25 @@ function withheld(index: number): boolean {
 /** Whether `index` is one of vmce's MSRs on an Intel host (mce_bank_msr and the globals). */
 function vmceMsr(index: number): boolean {
   return (
-    index <= Msr.P5_MC_TYPE ||
-    within(index, Msr.MCG_CAP, Msr.MCG_CTL) ||
-    within(index, Msr.MC0_CTL2, 0x29f) ||
-    within(index, Msr.MC0_CTL, 0x47f)
+    index <= PvMsr.P5_MC_TYPE ||
+    within(index, PvMsr.MCG_CAP, PvMsr.MCG_CTL) ||
+    within(index, PvMsr.MC0_CTL2, 0x29f) ||
+    within(index, PvMsr.MC0_CTL, 0x47f)
   );
 }
 
 /** vmce_rdmsr (Intel): the value, or GP. Bank MSRs of absent banks read 0. */
 function vmceRdmsr(m: VcpuMsrs, index: number): bigint {
-  if (index === Msr.P5_MC_ADDR) return m.mciAddr[1];
-  if (index === Msr.P5_MC_TYPE) return m.mciStatus[1];
-  if (index === Msr.MCG_STATUS) return m.mcgStatus;
-  if (index === Msr.MCG_CAP) return GUEST_MCG_CAP;
-  if (index === Msr.MCG_CTL) return 0n; // MCG_CTL_P clear
-  if (index < Msr.MC0_CTL) {
-    const bank = index - Msr.MC0_CTL2;
+  if (index === PvMsr.P5_MC_ADDR) return m.mciAddr[1];
+  if (index === PvMsr.P5_MC_TYPE) return m.mciStatus[1];
+  if (index === PvMsr.MCG_STATUS) return m.mcgStatus;
+  if (index === PvMsr.MCG_CAP) return GUEST_MCG_CAP;
+  if (index === PvMsr.MCG_CTL) return 0n; // MCG_CTL_P clear
+  if (index < PvMsr.MC0_CTL) {
+    const bank = index - PvMsr.MC0_CTL2;
     return bank < GUEST_MC_BANKS ? m.mciCtl2[bank] : 0n;
   }
-  const bank = (index - Msr.MC0_CTL) >> 2;
+  const bank = (index - PvMsr.MC0_CTL) >> 2;
   if (bank >= GUEST_MC_BANKS) return 0n;
   switch (index & 3) {
     case 0:
@@ -273,17 +302,17 @@ function vmceRdmsr(m: VcpuMsrs, index: number): bigint {
 
 /** vmce_wrmsr (Intel): true when accepted (or ignored), false for #GP. */
 function vmceWrmsr(m: VcpuMsrs, index: number, val: bigint): boolean {
-  if (index === Msr.MCG_STATUS) {
+  if (index === PvMsr.MCG_STATUS) {
     m.mcgStatus = val;
     return true;
   }
-  if (index <= Msr.P5_MC_TYPE || index === Msr.MCG_CAP || index === Msr.MCG_CTL) return true;
-  if (index < Msr.MC0_CTL) {
-    const bank = index - Msr.MC0_CTL2;
+  if (index <= PvMsr.P5_MC_TYPE || index === PvMsr.MCG_CAP || index === PvMsr.MCG_CTL) return true;
+  if (index < PvMsr.MC0_CTL) {
+    const bank = index - PvMsr.MC0_CTL2;
     if (bank < GUEST_MC_BANKS) m.mciCtl2[bank] = val;
     return true;
   }
-  const bank = (index - Msr.MC0_CTL) >> 2;
+  const bank = (index - PvMsr.MC0_CTL) >> 2;
   if (bank >= GUEST_MC_BANKS || (index & 3) === 0) return true;
   // MCi_STATUS, ADDR, MISC: only clearing is allowed.
   if (val !== 0n) return false;
@@ -294,18 +323,18 @@ function vmceWrmsr(m: VcpuMsrs, index: number, val: bigint): boolean {
 }
 
 /** guest_rdmsr for a PV vCPU: the value, GP, or UNHANDLEABLE (for read_msr). */
-function guestRdmsr(v: PvVcpu, index: number): bigint {
+function guestRdmsr(v: PvMsrVcpu, index: number): bigint {
   if (withheld(index)) return GP;
   switch (index) {
-    case Msr.FEATURE_CONTROL:
+    case PvMsr.FEATURE_CONTROL:
       return FEATURE_CONTROL_LOCK; // no LMCE, no VMX for PV
-    case Msr.PLATFORM_ID:
+    case PvMsr.PLATFORM_ID:
       return HOST_PLATFORM_ID;
-    case Msr.UCODE_REV:
+    case PvMsr.UCODE_REV:
       return HOST_UCODE_REV;
-    case Msr.PLATFORM_INFO:
+    case PvMsr.PLATFORM_INFO:
       return PLATFORM_INFO_CPUID_FAULTING;
-    case Msr.MISC_FEATURES_ENABLES:
+    case PvMsr.MISC_FEATURES_ENABLES:
       return v.msrs.miscFeaturesEnables;
     case 0x198: // PERF_STATUS
     case 0x199: // PERF_CTL
@@ -313,7 +342,7 @@ function guestRdmsr(v: PvVcpu, index: number): bigint {
       return 0n;
   }
   if (vmceMsr(index)) return vmceRdmsr(v.msrs, index);
-  if (within(index, 0x40000000, 0x400002ff)) return index === Msr.XEN_HYPERCALL_PAGE ? 0n : GP;
+  if (within(index, 0x40000000, 0x400002ff)) return index === PvMsr.XEN_HYPERCALL_PAGE ? 0n : GP;
   return UNHANDLEABLE;
 }
 
@@ -328,43 +357,44 @@ function intelPmuMsr(index: number): boolean {
 }
 
 /** The TSC now: the CPU's base for this run plus what has retired since (see pv-vcpu.ts). */
-export function currentTsc(v: PvVcpu): bigint {
+export function currentTsc(v: PvMsrVcpu): bigint {
   return BigInt(v.cpu.tscBase);
 }
 
 /**
  * read_msr: what `rdmsr` of MSR `index` gives the guest kernel, or null for #GP(0).
  */
-export function readMsr(v: PvVcpu, index: number): bigint | null {
+export function readMsr(v: PvMsrVcpu, index: number): bigint | null {
   let val = guestRdmsr(v, index);
   if (val === UNHANDLEABLE) {
     const cpu = v.cpu;
     switch (index) {
-      case Msr.APIC_BASE:
-        val = APIC_BASE | (v.vcpu.id === 0 ? APIC_BASE_BSP : 0n);
+      case PvMsr.APIC_BASE:
+        val = APIC_BASE | (v.vcpuId === 0 ? APIC_BASE_BSP : 0n);
         break;
-      case Msr.FS_BASE:
-        val = cpu.fsBase;
+      // A 32-bit guest has no segment-base MSRs (read_msr breaks out: #GP).
+      case PvMsr.FS_BASE:
+        val = v.compat ? GP : cpu.fsBase;
         break;
-      case Msr.GS_BASE:
-        val = cpu.gsBase;
+      case PvMsr.GS_BASE:
+        val = v.compat ? GP : cpu.gsBase;
         break;
-      case Msr.SHADOW_GS_BASE:
-        val = v.inactiveGsBase;
+      case PvMsr.SHADOW_GS_BASE:
+        val = v.compat ? GP : v.inactiveGsBase;
         break;
-      case Msr.TSC:
+      case PvMsr.TSC:
         val = currentTsc(v);
         break;
-      case Msr.EFER:
-        val = GUEST_EFER;
+      case PvMsr.EFER:
+        val = v.compat ? GUEST_EFER_COMPAT : GUEST_EFER;
         break;
-      case Msr.PAT:
+      case PvMsr.PAT:
         val = XEN_MSR_PAT;
         break;
       case 0xc001001f: // AMD64_NB_CFG: no vendor check in read_msr
         val = 0n;
         break;
-      case Msr.MISC_ENABLE:
+      case PvMsr.MISC_ENABLE:
         val = GUEST_MISC_ENABLE;
         break;
       case 0x345: // PERF_CAPABILITIES
@@ -372,28 +402,28 @@ export function readMsr(v: PvVcpu, index: number): bigint | null {
         break;
       default:
         if (intelPmuMsr(index)) val = 0n;
-        else if (v.domain.arch.msrRelaxed && hostHasMsr(index)) val = 0n;
+        else if (v.msrRelaxed && hostHasMsr(index)) val = 0n;
         else val = GP;
     }
   }
   if (val >= 0n) return val;
   // "faking RDMSR": no #GP handler yet, an MSR the host has, outside Xen's own range.
-  if (v.trapAddr[13] === 0n && index >>> 16 !== 0x4000 && hostHasMsr(index)) return 0n;
+  if (!v.hasGpHandler && index >>> 16 !== 0x4000 && hostHasMsr(index)) return 0n;
   return null;
 }
 
 /** guest_wrmsr for a PV vCPU: 0 done, 1 #GP, 2 not the common layer's. */
-function guestWrmsr(v: PvVcpu, index: number, val: bigint): number {
+function guestWrmsr(v: PvMsrVcpu, index: number, val: bigint): number {
   if (withheld(index)) return 1;
   switch (index) {
-    case Msr.PLATFORM_ID:
+    case PvMsr.PLATFORM_ID:
     case 0x35: // INTEL_CORE_THREAD_COUNT: read-only
-    case Msr.PLATFORM_INFO:
+    case PvMsr.PLATFORM_INFO:
       return 1;
-    case Msr.UCODE_REV:
+    case PvMsr.UCODE_REV:
       // Intel documents writing 0 before reading the revision.
       return val === 0n ? 0 : 1;
-    case Msr.MISC_FEATURES_ENABLES:
+    case PvMsr.MISC_FEATURES_ENABLES:
       if (val & ~MISC_FEATURES_CPUID_FAULTING) return 1;
       v.msrs.miscFeaturesEnables = val;
       return 0;
@@ -402,7 +432,7 @@ function guestWrmsr(v: PvVcpu, index: number, val: bigint): number {
   }
   if (vmceMsr(index)) return vmceWrmsr(v.msrs, index, val) ? 0 : 1;
   if (within(index, 0x40000000, 0x400002ff))
-    return index === Msr.XEN_HYPERCALL_PAGE && writeHypercallPageMsr(v, val) ? 0 : 1;
+    return index === PvMsr.XEN_HYPERCALL_PAGE && writeHypercallPageMsr(v, val) ? 0 : 1;
   return 2;
 }
 
@@ -412,7 +442,7 @@ function guestWrmsr(v: PvVcpu, index: number, val: bigint): number {
  * the frame must take a writable type (not a page table or descriptor page). The frame is
  * filled as the builder fills the hypercall page.
  */
-function writeHypercallPageMsr(v: PvVcpu, val: bigint): boolean {
+function writeHypercallPageMsr(v: PvMsrVcpu, val: bigint): boolean {
   if ((val & 0xfffn) !== 0n) return false;
   const mfn = val >> 12n;
   const ft = v.machine.memory.frameTable;
@@ -420,7 +450,7 @@ function writeHypercallPageMsr(v: PvVcpu, val: bigint): boolean {
   const frame = Number(mfn);
   if (v.mmu.getPageAndType(frame, PageType.Writable, v.domain) !== 0) return false;
   const pa = frame * 4096;
-  writeHypercallPage(v.machine.memory.bytes, pa);
+  v.writeHypercallPage(pa);
   v.machine.arch.onMemoryWritten?.(v.machine, pa, 4096);
   v.mmu.putPageAndType(frame, v.domain);
   return true;
@@ -430,25 +460,26 @@ function writeHypercallPageMsr(v: PvVcpu, val: bigint): boolean {
  * write_msr: `wrmsr` of `val` to MSR `index` from the guest kernel. Returns false for
  * #GP(0).
  */
-export function writeMsr(v: PvVcpu, index: number, val: bigint): boolean {
+export function writeMsr(v: PvMsrVcpu, index: number, val: bigint): boolean {
   const rc = guestWrmsr(v, index, val);
   if (rc !== 2) return rc === 0;
   const cpu = v.cpu;
   switch (index) {
-    case Msr.FS_BASE:
-    case Msr.GS_BASE:
-    case Msr.SHADOW_GS_BASE:
-      // A non-canonical base faults (#GP), as the hardware's wrmsr does (XSA-193).
-      if (!isCanonical(val)) return false;
-      if (index === Msr.FS_BASE) cpu.fsBase = val;
-      else if (index === Msr.GS_BASE) cpu.gsBase = val;
+    case PvMsr.FS_BASE:
+    case PvMsr.GS_BASE:
+    case PvMsr.SHADOW_GS_BASE:
+      // A non-canonical base faults (#GP), as the hardware's wrmsr does (XSA-193); a
+      // 32-bit guest has none of these.
+      if (v.compat || !isCanonical(val)) return false;
+      if (index === PvMsr.FS_BASE) cpu.fsBase = val;
+      else if (index === PvMsr.GS_BASE) cpu.gsBase = val;
       else v.inactiveGsBase = val;
       return true;
-    case Msr.EFER:
+    case PvMsr.EFER:
       // Linux writes back the value it read; any change is refused.
-      return val === GUEST_EFER;
+      return val === (v.compat ? GUEST_EFER_COMPAT : GUEST_EFER);
     case 0xc001001f: // AMD64_NB_CFG: dropped (not the pinned hardware domain)
-    case Msr.MISC_ENABLE: // a different value is dropped with a warning
+    case PvMsr.MISC_ENABLE: // a different value is dropped with a warning
     case 0xe7: // MPERF
     case 0xe8: // APERF
     case 0x19a: // THERM_CONTROL
@@ -456,5 +487,5 @@ export function writeMsr(v: PvVcpu, index: number, val: bigint): boolean {
       return true;
   }
   if (intelPmuMsr(index)) return true;
-  return v.domain.arch.msrRelaxed && hostHasMsr(index);
+  return v.msrRelaxed && hostHasMsr(index);
 }
