@@ -2,12 +2,14 @@
  * The part of Xen's privileged-op emulator (xen/arch/x86/pv/emul-priv-op.c) that both PV
  * kinds share: the IOPL-checked instructions `cli`, `sti`, `in` and `out` after the #GP(0)
  * they raise in the guest's ring (1 or 3 for a 32-bit kernel, 3 for a 64-bit one), checked
- * against the vCPU's virtual IOPL as `iopl_ok` does.
+ * against the vCPU's virtual IOPL as `iopl_ok` does; and `cpuid` with CPUID faulting.
  *
  * @module
  */
 import { VmAssistType, type Domain } from "@hvkit/core";
 import { Reg, type X86CpuApi } from "./cpu-api.js";
+import { Cr4 } from "./pv-ctrlreg.js";
+import type { VcpuMsrs } from "./pv-msr.js";
 
 /** What the IOPL checks read of a PV vCPU (x86_64's PvVcpu, x86's Pv32Vcpu). */
 export interface PvIoplVcpu {
@@ -111,5 +113,47 @@ export function emulateIoplOp(v: PvIoplVcpu, io: PvIoAccess): boolean {
     cpu.setReg(Reg.RAX, val);
   }
   cpu.rip += BigInt(len);
+  return true;
+}
+
+/** What a PV vCPU's `cpuid` reads. */
+export interface PvCpuidVcpu {
+  /** The vCPU's CPU, stopped at the cpuid (its exit says whether the form was forced). */
+  readonly cpu: X86CpuApi;
+  /** Whether the guest is in kernel mode. */
+  readonly kernelMode: boolean;
+  /** The guest's view of CR4 (its OSXSAVE). */
+  readonly cr4: number;
+  /** The vCPU's MSRs (CPUID faulting). */
+  readonly msrs: VcpuMsrs;
+  /** Scratch for the four result registers. */
+  readonly cpuidOut: Uint32Array;
+}
+
+/**
+ * A PV guest's `cpuid` (x86_emulate's cpuid, emul-inv-op.c for the forced form, Xen's
+ * guest_cpuid): with CPUID faulting on, from guest user mode, returns false for the
+ * caller to deliver #GP(0) (rip at the cpuid, after a forced prefix). Otherwise answers
+ * eax..edx from `policy` with OSXSAVE as Xen gives it to PV (the guest's CR4.OSXSAVE, or
+ * Xen's own, set, leaked to the kernel's forced cpuid), skips the instruction and returns
+ * true.
+ */
+export function pvCpuid(
+  v: PvCpuidVcpu,
+  policy: (leaf: number, subleaf: number, out: Uint32Array, osxsave: boolean) => void,
+): boolean {
+  const cpu = v.cpu;
+  if (!v.kernelMode && v.msrs.cpuidFaulting) {
+    if (cpu.exit.forced) cpu.rip += 5n;
+    return false;
+  }
+  const out = v.cpuidOut;
+  const osxsave = (v.cr4 & Cr4.OSXSAVE) !== 0 || (cpu.exit.forced && v.kernelMode);
+  policy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out, osxsave);
+  cpu.setReg(Reg.RAX, BigInt(out[0]));
+  cpu.setReg(Reg.RBX, BigInt(out[1]));
+  cpu.setReg(Reg.RCX, BigInt(out[2]));
+  cpu.setReg(Reg.RDX, BigInt(out[3]));
+  cpu.skipInstruction();
   return true;
 }

@@ -26,6 +26,7 @@ import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-d
 import { Cr4, setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
 import type { PvDebugRegVcpu } from "./pv-debugreg.js";
 import { VcpuMsrs, type PvMsrVcpu } from "./pv-msr.js";
+import { pvCpuid } from "./pv-priv-op.js";
 import { writeHypercallPage32, type Pv32DomainState } from "./pv32-plugin.js";
 import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
@@ -254,27 +255,13 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
           if (msg) return this.fatal(msg);
           break;
         }
-        case X86ExitReason.Cpuid: {
-          if (!this.kernelMode && this.msrs.cpuidFaulting) {
-            // CPUID faulting: #GP(0) from guest user mode (x86_emulate's cpuid; for the
-            // forced form emul-inv-op.c, at the cpuid after the prefix).
-            if (cpu.exit.forced) cpu.rip += 5n;
+        case X86ExitReason.Cpuid:
+          if (!pvCpuid(this, cpuidPolicyPv32)) {
+            // CPUID faulting: #GP(0) from guest user mode.
             const msg = injectEvent32(this, Vector.GP, 0);
             if (msg) return this.fatal(msg);
-            break;
           }
-          const out = this.cpuidOut;
-          // OSXSAVE as Xen's guest_cpuid gives it to PV: the guest's CR4.OSXSAVE, or Xen's
-          // own (set) leaked to the kernel's forced-emulation cpuid.
-          const osxsave = (this.cr4 & Cr4.OSXSAVE) !== 0 || (cpu.exit.forced && this.kernelMode);
-          cpuidPolicyPv32(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out, osxsave);
-          cpu.setReg(Reg.RAX, BigInt(out[0]));
-          cpu.setReg(Reg.RBX, BigInt(out[1]));
-          cpu.setReg(Reg.RCX, BigInt(out[2]));
-          cpu.setReg(Reg.RDX, BigInt(out[3]));
-          cpu.skipInstruction();
           break;
-        }
         case X86ExitReason.Halt:
           e.kind = VcpuExitKind.Idle;
           return e;

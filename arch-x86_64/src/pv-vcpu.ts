@@ -23,6 +23,7 @@ import {
   Seg,
   Vector,
   X86ExitReason,
+  pvCpuid,
   type PvCtrlRegVcpu,
   type PvMsrVcpu,
   type PvMmu,
@@ -304,24 +305,12 @@ export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu, PvMsrVcpu {
           break;
         }
         case X86ExitReason.Cpuid: {
-          if (!this.kernelMode && this.msrs.cpuidFaulting) {
-            // CPUID faulting: #GP(0) from guest user mode (x86_emulate's cpuid; for the
-            // forced form emul-inv-op.c, at the cpuid after the prefix).
-            if (cpu.exit.forced) cpu.rip += 5n;
+          if (!pvCpuid(this, cpuidPolicy)) {
+            // CPUID faulting: #GP(0) from guest user mode.
             const msg = injectEvent(this, Vector.GP, 0);
             if (msg) return this.fatal(msg);
             break;
           }
-          const out = this.cpuidOut;
-          // OSXSAVE as Xen's guest_cpuid gives it to PV (cpuid.ts): the guest's CR4.OSXSAVE,
-          // or Xen's own (set) leaked to the kernel's forced-emulation cpuid.
-          const osxsave = (this.cr4 & Cr4.OSXSAVE) !== 0 || (cpu.exit.forced && this.kernelMode);
-          cpuidPolicy(cpu.getReg32(Reg.RAX), cpu.getReg32(Reg.RCX), out, osxsave);
-          cpu.setReg(Reg.RAX, BigInt(out[0]));
-          cpu.setReg(Reg.RBX, BigInt(out[1]));
-          cpu.setReg(Reg.RCX, BigInt(out[2]));
-          cpu.setReg(Reg.RDX, BigInt(out[3]));
-          cpu.skipInstruction();
           // Hardware single-steps cpuid like any instruction.
           const msg = retireEmulated(this);
           if (msg) return this.fatal(msg);
