@@ -31,6 +31,7 @@ export * from "./cpuid.js";
 export * from "./pv32-traps.js";
 export * from "./pv32-vcpu.js";
 export * from "./pv32-hypercalls.js";
+export * from "./pv-plugin.js";
 export * from "./pv32-plugin.js";
 export * from "./pv-descriptors.js";
 export * from "./agent-traps.js";

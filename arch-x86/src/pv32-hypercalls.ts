@@ -34,13 +34,13 @@ import {
 import { compatIret } from "./pv32-traps.js";
 import { physdevOp } from "./pv-physdev.js";
 import { getDebugregHypercall, setDebugregHypercall } from "./pv-debugreg.js";
-import type { Pv32DomainState } from "./pv32-plugin.js";
+import type { PvDomainState } from "./pv-plugin.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 
 /** The state types of the x86 (PV32) plugin: its vCPUs are {@link Pv32Vcpu}s. */
 export interface X86Pv32 extends ArchTypes {
   /** Per-domain state. */
-  readonly domain: Pv32DomainState;
+  readonly domain: PvDomainState;
   /** Per-vCPU state. */
   readonly vcpu: Pv32Vcpu;
 }

@@ -29,33 +29,23 @@ import {
 } from "@hvkit/core";
 import { Seg, type X86CpuApi } from "./cpu-api.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
-import { checkX86DomainConfig, readX86DomainConfig } from "./domain-config.js";
-import { pvMaximumGpfn } from "./maximum-gpfn.js";
-import { e820MemoryOp, type E820DomainState } from "./memory-map.js";
+import { e820MemoryOp } from "./memory-map.js";
 import {
   buildPvGuest,
-  createMachinePvMmu,
   createX86Cpu,
-  invalidateCodeEverywhere,
   pvDomainPages,
   pvKernelImage,
   type KernelImageAdapter,
-  type PvBuildLayout,
   type PvGuestFormat,
 } from "./pv-builder.js";
-import {
-  createGrantHostMapping,
-  getWritableFrame,
-  putWritableFrame,
-  replaceGrantHostMapping,
-} from "./pv-grant-mapping.js";
+import {} from "./pv-grant-mapping.js";
 import {
   MACH2PHYS_COMPAT_VIRT_END,
   MACH2PHYS_COMPAT_VIRT_START,
   Pte,
   PV32_PAGING,
-  PvMmu,
 } from "./pv-mmu.js";
+import { PvPluginBase } from "./pv-plugin.js";
 import { X86GuestAgent } from "./pv32-agent.js";
 import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
 import { Pv32Selector } from "./pv32-traps.js";
@@ -97,21 +87,13 @@ export const PV32_GUEST: PvGuestFormat = {
   },
 };
 
-/** What the x86 plugin keeps per domain (`Domain.arch`). */
-export interface Pv32DomainState extends E820DomainState {
-  /** Where the builder put everything; null until the domain is built. */
-  layout: PvBuildLayout | null;
-  /** XEN_X86_MSR_RELAXED from the domain's creation config (pv-msr.ts). */
-  readonly msrRelaxed: boolean;
-}
-
 /** libelf's PAE_MODE values that make a 32-bit image a PAE guest ("yes", "bimodal", "extended-cr3"). */
 function isPae(mode: string | undefined): boolean {
   return mode !== undefined && (mode === "yes" || /bimodal|extended-cr3/.test(mode));
 }
 
 /** 32-bit PAE paravirtualized guests. */
-export class X86PvPlugin implements ArchPlugin<X86Pv32> {
+export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86Pv32> {
   readonly name = "x86";
   readonly elfMachines = [3] as const;
   readonly elfClasses = [32] as const;
@@ -128,7 +110,6 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
   readonly maxMemoryMiB = 2048;
   /** The capability Xen reports for such guests (XENVER_capabilities). */
   readonly capabilities = "xen-3.0-x86_32p";
-  private readonly mmus = new WeakMap<Machine<X86Pv32>, PvMmu>();
 
   /**
    * @param cpuFactory - builds one x86 CPU model per vCPU.
@@ -137,13 +118,8 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
   constructor(
     private readonly cpuFactory: (machine: Machine) => X86CpuApi = createX86Cpu,
     private readonly imageAdapter: KernelImageAdapter = pvKernelImage,
-  ) {}
-
-  /** The machine's PV MMU (PV32 format; created with the machine's first use). */
-  mmu(machine: Machine<X86Pv32>): PvMmu {
-    let m = this.mmus.get(machine);
-    if (!m) this.mmus.set(machine, (m = createMachinePvMmu(machine, PV32_PAGING)));
-    return m;
+  ) {
+    super(PV32_PAGING);
   }
 
   guestAgent(): GuestAgent {
@@ -153,19 +129,6 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
 
   hypercalls(): readonly HypercallEntry<X86Pv32>[] {
     return x86Pv32Hypercalls();
-  }
-
-  createDomainState(
-    _machine: Machine<X86Pv32>,
-    _domain: Domain<X86Pv32>,
-    config?: DataView,
-  ): Pv32DomainState {
-    const msrRelaxed = config ? readX86DomainConfig(config, this.dataModel).msrRelaxed : false;
-    return { layout: null, memoryMap: null, msrRelaxed };
-  }
-
-  checkDomainConfig(config: DataView, mode: GuestMode): number {
-    return checkX86DomainConfig(config, this.dataModel, mode);
   }
 
   createVcpu(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>, vcpu: Vcpu<X86Pv32>): Pv32Vcpu {
@@ -213,35 +176,9 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
       if (v.arch) this.mmu(machine).releaseCompatL4(v.arch.compatL4, domain);
   }
 
-  createGrantHostMapping(vcpu: Vcpu<X86Pv32>, addr: bigint, mfn: number, flags: number): number {
-    return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
-  }
-
-  replaceGrantHostMapping(
-    vcpu: Vcpu<X86Pv32>,
-    addr: bigint,
-    mfn: number,
-    newAddr: bigint,
-    flags: number,
-  ): number {
-    return replaceGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, newAddr, flags);
-  }
-
-  getWritableFrame(machine: Machine<X86Pv32>, mfn: number): boolean {
-    return getWritableFrame(this.mmu(machine), machine, mfn);
-  }
-
-  putWritableFrame(machine: Machine<X86Pv32>, mfn: number): void {
-    putWritableFrame(this.mmu(machine), machine, mfn);
-  }
-
   disassemble(_vcpu: Vcpu<X86Pv32>, va: bigint, _count: number): string[] {
     // The disassembler decodes 64-bit code only; a compat guest's would read wrongly.
     return [`${va.toString(16)}: (32-bit disassembly not available)`];
-  }
-
-  onMemoryWritten(machine: Machine<X86Pv32>, pa: number, len: number): void {
-    invalidateCodeEverywhere(machine, pa, len);
   }
 
   hypervisorVirtStart(): bigint {
@@ -254,28 +191,10 @@ export class X86PvPlugin implements ArchPlugin<X86Pv32> {
     return [0, 1, 2, 3, 4, 5];
   }
 
-  xenFeatures(domain: Domain): number {
-    // xen/common/kernel.c for a PV domain, as for 64-bit PV (pae_pgdir_above_4gb once
-    // VMASST pae_extended_cr3 is on).
-    return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
-  }
-
-  setM2p(machine: Machine<X86Pv32>, mfn: number, pfn: number): void {
-    this.mmu(machine).setM2p(mfn, pfn);
-  }
-
-  getM2p(machine: Machine<X86Pv32>, mfn: number): number {
-    return this.mmu(machine).getM2p(mfn);
-  }
-
   guestAccessOk(_domain: Domain, va: bigint, bytes: bigint): boolean {
     // compat_access_ok: the whole range below HYPERVISOR_COMPAT_VIRT_START.
     const end = BigInt(MACH2PHYS_COMPAT_VIRT_START);
     return va >= 0n && va < end && va + bytes <= end;
-  }
-
-  maximumGpfn(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): bigint {
-    return pvMaximumGpfn(machine, domain);
   }
 
   memoryOp(ctx: HypercallContext<X86Pv32>, op: number, _cmd: bigint, arg: bigint): number | bigint {

@@ -27,7 +27,8 @@ import { Cr4, setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
 import type { PvDebugRegVcpu } from "./pv-debugreg.js";
 import { VcpuMsrs, type PvMsrVcpu } from "./pv-msr.js";
 import { pvCpuid } from "./pv-priv-op.js";
-import { writeHypercallPage32, type Pv32DomainState } from "./pv32-plugin.js";
+import type { PvDomainState } from "./pv-plugin.js";
+import { writeHypercallPage32 } from "./pv32-plugin.js";
 import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
 import {
@@ -150,7 +151,7 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
 
   /** The domain's XEN_X86_MSR_RELAXED. */
   get msrRelaxed(): boolean {
-    return (this.domain.arch as Pv32DomainState).msrRelaxed;
+    return (this.domain.arch as PvDomainState).msrRelaxed;
   }
 
   /** Whether the guest registered a #GP handler. */

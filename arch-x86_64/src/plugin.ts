@@ -27,26 +27,16 @@ import {
   updateVcpuSystemTime,
 } from "@hvkit/core";
 import {
-  checkX86DomainConfig,
-  createGrantHostMapping,
-  createMachinePvMmu,
   createX86Cpu,
-  invalidateCodeEverywhere,
-  getWritableFrame,
-  putWritableFrame,
-  replaceGrantHostMapping,
   pvDomainPages,
   pvKernelImage,
   e820MemoryOp,
   PV64_PAGING,
-  PvMmu,
-  readX86DomainConfig,
-  pvMaximumGpfn,
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
-  type E820DomainState,
+  PvPluginBase,
   type KernelImageAdapter,
-  type PvBuildLayout,
+  type PvDomainState,
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
@@ -54,23 +44,12 @@ import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 import { resetPvVcpu, setPvVcpuContext } from "./vcpu-context.js";
 
+export type { PvDomainState };
+
 /** End of the read-only M2P area (RO_MPT_VIRT_END: 256 GiB after its start). */
 const RO_MPT_VIRT_END = RO_MPT_VIRT_START + (1n << 38n);
 /** End of Xen's reserved range in a 64-bit PV guest (16 L4 slots from 0xffff800000000000). */
 const HYPERVISOR_VIRT_END = 0xffff880000000000n;
-
-/** What the x86_64 PV plugin keeps per domain (`Domain.arch`). */
-export interface PvDomainState extends E820DomainState {
-  /** Where the builder put everything; null until the domain is built. */
-  layout: PvBuildLayout | null;
-  /**
-   * XEN_X86_MSR_RELAXED from createdomain's config (Xen's `d->arch.msr_relaxed`): MSRs
-   * Xen does not handle read as 0 and take writes (dropped) instead of #GP, where the
-   * host has them (msr.ts). False for domains the host creates (Xen's
-   * `dom0-msr-relaxed` defaults to off).
-   */
-  readonly msrRelaxed: boolean;
-}
 
 /** The x86_64 PV plugin's state types: {@link PvDomainState} per domain, {@link PvVcpu} per vCPU. */
 export interface X86_64Pv extends ArchTypes {
@@ -81,7 +60,7 @@ export interface X86_64Pv extends ArchTypes {
 }
 
 /** x86_64 paravirtualized guests.  */
-export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
+export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin<X86_64Pv> {
   readonly name = "x86_64";
   readonly elfMachines = [62] as const;
   readonly elfClasses = [64] as const;
@@ -107,7 +86,6 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
   readonly capabilities = "xen-3.0-x86_64";
-  private readonly mmus = new WeakMap<Machine<X86_64Pv>, PvMmu>();
 
   /**
    * @param cpuFactory - builds one x86 CPU model per vCPU.
@@ -116,13 +94,8 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
   constructor(
     private readonly cpuFactory: X86CpuFactory = createX86Cpu,
     private readonly imageAdapter: KernelImageAdapter = pvKernelImage,
-  ) {}
-
-  /** The machine's PV MMU (created with the machine's first use). */
-  mmu(machine: Machine<X86_64Pv>): PvMmu {
-    let m = this.mmus.get(machine);
-    if (!m) this.mmus.set(machine, (m = createMachinePvMmu(machine, PV64_PAGING)));
-    return m;
+  ) {
+    super(PV64_PAGING);
   }
 
   guestAgent(): GuestAgent {
@@ -132,19 +105,6 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
 
   hypercalls(): readonly HypercallEntry<X86_64Pv>[] {
     return x86_64PvHypercalls();
-  }
-
-  createDomainState(
-    _machine: Machine<X86_64Pv>,
-    _domain: Domain<X86_64Pv>,
-    config?: DataView,
-  ): PvDomainState {
-    const msrRelaxed = config ? readX86DomainConfig(config, this.dataModel).msrRelaxed : false;
-    return { layout: null, memoryMap: null, msrRelaxed };
-  }
-
-  checkDomainConfig(config: DataView, mode: GuestMode): number {
-    return checkX86DomainConfig(config, this.dataModel, mode);
   }
 
   createVcpu(machine: Machine<X86_64Pv>, domain: Domain<X86_64Pv>, vcpu: Vcpu<X86_64Pv>): PvVcpu {
@@ -194,34 +154,8 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     return resetPvVcpu(target);
   }
 
-  createGrantHostMapping(vcpu: Vcpu<X86_64Pv>, addr: bigint, mfn: number, flags: number): number {
-    return createGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, flags);
-  }
-
-  replaceGrantHostMapping(
-    vcpu: Vcpu<X86_64Pv>,
-    addr: bigint,
-    mfn: number,
-    newAddr: bigint,
-    flags: number,
-  ): number {
-    return replaceGrantHostMapping(this.mmu(vcpu.machine), vcpu, addr, mfn, newAddr, flags);
-  }
-
-  getWritableFrame(machine: Machine<X86_64Pv>, mfn: number): boolean {
-    return getWritableFrame(this.mmu(machine), machine, mfn);
-  }
-
-  putWritableFrame(machine: Machine<X86_64Pv>, mfn: number): void {
-    putWritableFrame(this.mmu(machine), machine, mfn);
-  }
-
   disassemble(vcpu: Vcpu<X86_64Pv>, va: bigint, count: number): string[] {
     return disassembleAt(vcpu.arch, va, count);
-  }
-
-  onMemoryWritten(machine: Machine<X86_64Pv>, pa: number, len: number): void {
-    invalidateCodeEverywhere(machine, pa, len);
   }
 
   hypervisorVirtStart(): bigint {
@@ -233,27 +167,9 @@ export class X86_64PvPlugin implements ArchPlugin<X86_64Pv> {
     return [0, 1, 2, 3, 4, 5, 32];
   }
 
-  xenFeatures(domain: Domain): number {
-    // xen/common/kernel.c for a PV domain: mmu_pt_update_preserve_ad (5), highmem_assist (6),
-    // gnttab_map_avail_bits (7); pae_pgdir_above_4gb (4) once VMASST pae_extended_cr3 is on.
-    return (1 << 5) | (1 << 6) | (1 << 7) | (domain.hasVmAssist(3) ? 1 << 4 : 0);
-  }
-
-  setM2p(machine: Machine<X86_64Pv>, mfn: number, pfn: number): void {
-    this.mmu(machine).setM2p(mfn, pfn);
-  }
-
-  getM2p(machine: Machine<X86_64Pv>, mfn: number): number {
-    return this.mmu(machine).getM2p(mfn);
-  }
-
   guestAccessOk(_domain: Domain, va: bigint): boolean {
     // Xen's __addr_ok for 64-bit PV: below the non-canonical hole or above Xen's range.
     return va < 1n << 47n || va >= HYPERVISOR_VIRT_END;
-  }
-
-  maximumGpfn(machine: Machine<X86_64Pv>, domain: Domain<X86_64Pv>): bigint {
-    return pvMaximumGpfn(machine, domain);
   }
 
   memoryOp(
