@@ -42,3 +42,4 @@ export * from "./pv-physdev.js";
 export * from "./pv-ctrlreg.js";
 export * from "./pv-debugreg.js";
 export * from "./pv-msr.js";
+export * from "./pv-vcpu-context.js";

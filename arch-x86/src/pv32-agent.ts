@@ -65,7 +65,7 @@ export class X86GuestAgent implements GuestAgent {
   }
 
   /**
-   * Kernel mode in ring 1 (FLAT_RING1_CS/DS), edi = the vCPU id (the agent's `ap_entry`
+   * Kernel mode in ring 1 (FLAT_RING1_CS, FLAT_RING1_DS in ss and the data selectors), edi = the vCPU id (the agent's `ap_entry`
    * picks its stack and mailbox from it), the agent's trap table and callbacks, and the
    * boot L3 as CR3.
    */
@@ -79,6 +79,10 @@ export class X86GuestAgent implements GuestAgent {
     ctx.set(view, 0, "user_regs.edi", vcpuId);
     ctx.set(view, 0, "user_regs.cs", Pv32Selector.KERNEL_CS);
     ctx.set(view, 0, "user_regs.ss", Pv32Selector.KERNEL_DS);
+    // A compat vCPU starts with the data selectors the context names (0 would fault).
+    for (const seg of ["ds", "es", "fs", "gs"]) {
+      ctx.set(view, 0, `user_regs.${seg}`, Pv32Selector.KERNEL_DS);
+    }
     ctx.set(view, 0, "user_regs.eflags", 0x200);
     ctx.set(view, 0, "kernel_ss", Pv32Selector.KERNEL_DS);
     ctx.set(view, 0, "ctrlreg.3", this.pageTableRoot(io) << 12n);

@@ -35,6 +35,7 @@ import { compatIret } from "./pv32-traps.js";
 import { physdevOp } from "./pv-physdev.js";
 import { getDebugregHypercall, setDebugregHypercall } from "./pv-debugreg.js";
 import type { PvDomainState } from "./pv-plugin.js";
+import { fixupGuestSelector } from "./pv-vcpu-context.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 
 /** The state types of the x86 (PV32) plugin: its vCPUs are {@link Pv32Vcpu}s. */
@@ -56,8 +57,7 @@ const CallbackType = { event: 0, failsafe: 1, nmi: 4, syscall32: 7, sysenter: 5 
 
 /** GUEST_KERNEL_RPL 1: a selector with a lower RPL gets 1. */
 function fixupSelector(sel: number): number {
-  sel &= 0xffff;
-  return (sel & 3) >= 1 ? sel : (sel & ~3) | 1;
+  return fixupGuestSelector(sel & 0xffff, 1);
 }
 
 function g(ctx: Ctx): GuestVirt {

@@ -46,6 +46,8 @@ import {
   PV32_PAGING,
 } from "./pv-mmu.js";
 import { PvPluginBase } from "./pv-plugin.js";
+import { resetPvVcpu, setPvVcpuContext } from "./pv-vcpu-context.js";
+import { PV32_CONTEXT } from "./pv32-context.js";
 import { X86GuestAgent } from "./pv32-agent.js";
 import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
 import { Pv32Selector } from "./pv32-traps.js";
@@ -169,6 +171,19 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
     return request.initial
       ? { storeMfn: null, consoleMfn: null }
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
+  }
+
+  setVcpuContext(
+    machine: Machine<X86Pv32>,
+    target: Vcpu<X86Pv32>,
+    context: DataView,
+    initialised: boolean,
+  ): number {
+    return setPvVcpuContext(PV32_CONTEXT, machine, target, context, initialised);
+  }
+
+  resetVcpu(_machine: Machine<X86Pv32>, target: Vcpu<X86Pv32>): number {
+    return resetPvVcpu(target.arch);
   }
 
   releaseDomainFrames(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): void {

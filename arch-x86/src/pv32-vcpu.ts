@@ -15,6 +15,7 @@ import {
   type ArchVcpu,
   type Domain,
   type HypercallArgs,
+  type HypercallContext,
   type Machine,
   type Vcpu,
   type VcpuExit,
@@ -23,14 +24,20 @@ import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
-import { Cr4, setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
-import type { PvDebugRegVcpu } from "./pv-debugreg.js";
+import { Cr4, setGuestCr4 } from "./pv-ctrlreg.js";
 import { VcpuMsrs, type PvMsrVcpu } from "./pv-msr.js";
 import { pvCpuid } from "./pv-priv-op.js";
 import type { PvDomainState } from "./pv-plugin.js";
 import { writeHypercallPage32 } from "./pv32-plugin.js";
-import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
+import { newGuestCr3 } from "./pv-mm-hypercalls.js";
 import type { PvMmu } from "./pv-mmu.js";
+import {
+  compatCr3ToPfn,
+  compatPfnToCr3,
+  getPvVcpuContext,
+  type PvContextVcpu,
+} from "./pv-vcpu-context.js";
+import { PV32_CONTEXT } from "./pv32-context.js";
 import {
   createBounceFrame32,
   handleException32,
@@ -43,7 +50,7 @@ import {
 const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
 
 /** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
-export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVcpu, PvMsrVcpu {
+export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -178,14 +185,17 @@ export class Pv32Vcpu implements ArchVcpu, PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVc
 
   /** CR3 as `mov %cr3` reads it: compat_pfn_to_cr3 (frame bits 20+ rotated into 0–11). */
   readCr3(): bigint {
-    const mfn = Math.max(0, this.guestTable);
-    return BigInt(((mfn << 12) | (mfn >>> 20)) >>> 0);
+    return BigInt(compatPfnToCr3(Math.max(0, this.guestTable)));
   }
 
   /** `mov reg, %cr3`: compat_cr3_to_pfn, then new_guest_cr3. */
   writeCr3(value: bigint): number {
-    const cr3 = Number(value & 0xffffffffn);
-    return newGuestCr3(this, this.domain, ((cr3 >>> 12) | (cr3 << 20)) >>> 0);
+    return newGuestCr3(this, this.domain, compatCr3ToPfn(Number(value & 0xffffffffn)));
+  }
+
+  /** Writes this vCPU's compat `vcpu_guest_context` to `va` (domctl getvcpucontext; pv-vcpu-context.ts). */
+  saveGuestContext(ctx: HypercallContext, va: bigint): number {
+    return getPvVcpuContext(PV32_CONTEXT, this, ctx, va);
   }
 
   /** evtchn_upcall_mask of this vCPU (1 when it has no vcpu_info). */

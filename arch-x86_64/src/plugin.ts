@@ -35,6 +35,8 @@ import {
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
   PvPluginBase,
+  resetPvVcpu,
+  setPvVcpuContext,
   type KernelImageAdapter,
   type PvDomainState,
 } from "@hvkit/arch-x86";
@@ -42,7 +44,7 @@ import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
 import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
-import { resetPvVcpu, setPvVcpuContext } from "./vcpu-context.js";
+import { PV64_CONTEXT } from "./vcpu-context.js";
 
 export type { PvDomainState };
 
@@ -147,11 +149,11 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
     context: DataView,
     initialised: boolean,
   ): number {
-    return setPvVcpuContext(machine, target, context, initialised);
+    return setPvVcpuContext(PV64_CONTEXT, machine, target, context, initialised);
   }
 
   resetVcpu(_machine: Machine<X86_64Pv>, target: Vcpu<X86_64Pv>): number {
-    return resetPvVcpu(target);
+    return resetPvVcpu(target.arch);
   }
 
   disassemble(vcpu: Vcpu<X86_64Pv>, va: bigint, count: number): string[] {

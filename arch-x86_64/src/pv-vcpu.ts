@@ -24,7 +24,8 @@ import {
   Vector,
   X86ExitReason,
   pvCpuid,
-  type PvCtrlRegVcpu,
+  getPvVcpuContext,
+  type PvContextVcpu,
   type PvMsrVcpu,
   type PvMmu,
   type X86CpuApi,
@@ -32,7 +33,7 @@ import {
 import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
 import { VcpuMsrs } from "@hvkit/arch-x86";
-import { saveGuestContext } from "./guest-context.js";
+import { PV64_CONTEXT } from "./vcpu-context.js";
 import { installXenGdt, loadGuestDescriptorTables } from "@hvkit/arch-x86";
 import {
   bounceCompatSyscall,
@@ -53,7 +54,7 @@ import { writeHypercallPage } from "./builder.js";
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
 
 /** One 64-bit PV vCPU's architectural and hypervisor-side state. */
-export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu, PvMsrVcpu {
+export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -236,9 +237,9 @@ export class PvVcpu implements ArchVcpu, PvCtrlRegVcpu, PvMsrVcpu {
     this.loadCr3();
   }
 
-  /** Writes this vCPU's `vcpu_guest_context` to `va` (domctl getvcpucontext; see guest-context.ts). */
+  /** Writes this vCPU's `vcpu_guest_context` to `va` (domctl getvcpucontext; arch-x86's pv-vcpu-context.ts). */
   saveGuestContext(ctx: HypercallContext, va: bigint): number {
-    return saveGuestContext(this, ctx, va);
+    return getPvVcpuContext(PV64_CONTEXT, this, ctx, va);
   }
 
   /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */
