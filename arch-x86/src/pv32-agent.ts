@@ -13,17 +13,23 @@
  */
 import {
   bootInfoFromStartInfo,
+  Errno,
   Hypercall,
+  HvkitError,
   readPackageFile,
   START_INFO,
   type AgentIo,
   type AgentTrapRecord,
+  type ForeignDomain,
+  type ForeignVcpuContext,
   type GuestAgent,
   type GuestBootInfo,
   type GuestTrap,
+  type RefusedVcpuContext,
 } from "@hvkit/core";
-import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "./abi.js";
+import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
 import { copyTrapTable, describeX86Trap } from "./agent-traps.js";
+import { compatPfnToCr3 } from "./pv-vcpu-context.js";
 import { Pv32Selector } from "./pv32-traps.js";
 
 /** update_va_mapping's UVMF_INVLPG (xen.h). */
@@ -38,6 +44,27 @@ const UNMAPPED = 0xc000_0000n;
 const ARCH_TRAP_TABLE = 0;
 const ARCH_EVENT_ENTRY = 1;
 const ARCH_FAILSAFE_ENTRY = 2;
+/** Register values of {@link X86GuestAgent.foreignVcpuContext}, for getvcpucontext to give back. */
+const FOREIGN_STACK = 0x30_0000n;
+const FOREIGN_EBX = 0x1234n;
+/** What getvcpucontext gives back as loaded (arch_get_info_guest's compat path, xen/arch/x86/domctl.c). */
+const FOREIGN_KEPT = [
+  "user_regs.eip",
+  "user_regs.esp",
+  "user_regs.ebx",
+  "user_regs.edi",
+  "user_regs.cs",
+  "user_regs.ds",
+  "kernel_ss",
+  "kernel_sp",
+  "ctrlreg.3",
+  "event_callback_cs",
+  "event_callback_eip",
+  "failsafe_callback_cs",
+  "failsafe_callback_eip",
+];
+/** Byte offset of slot 3 in a PAE L3 (8-byte entries). */
+const L3_SLOT3 = 24n;
 
 /** The x86 (32-bit PAE PV) guest agent. */
 export class X86GuestAgent implements GuestAgent {
@@ -85,13 +112,101 @@ export class X86GuestAgent implements GuestAgent {
     }
     ctx.set(view, 0, "user_regs.eflags", 0x200);
     ctx.set(view, 0, "kernel_ss", Pv32Selector.KERNEL_DS);
-    ctx.set(view, 0, "ctrlreg.3", this.pageTableRoot(io) << 12n);
+    ctx.set(view, 0, "ctrlreg.3", BigInt(compatPfnToCr3(Number(this.pageTableRoot(io)))));
     ctx.set(view, 0, "event_callback_cs", Pv32Selector.KERNEL_CS);
     ctx.set(view, 0, "event_callback_eip", arch[ARCH_EVENT_ENTRY]);
     ctx.set(view, 0, "failsafe_callback_cs", Pv32Selector.KERNEL_CS);
     ctx.set(view, 0, "failsafe_callback_eip", arch[ARCH_FAILSAFE_ENTRY]);
     copyTrapTable(io, arch[ARCH_TRAP_TABLE], bytes, ctx.offsetOf("trap_ctxt"));
     return bytes;
+  }
+
+  /**
+   * Xen's compat `arch_set_info_guest` (xen/arch/x86/domain.c) refuses a context whose CR3
+   * names no page it can take as an L3, and an LDT base that is not page aligned.
+   */
+  refusedVcpuContexts(
+    io: AgentIo,
+    vcpuId: number,
+    base?: Uint8Array,
+  ): readonly RefusedVcpuContext[] {
+    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
+    const variant = (
+      why: string,
+      ...changes: (readonly [string, bigint])[]
+    ): RefusedVcpuContext => {
+      const context = base?.slice() ?? this.secondaryVcpuContext(io, vcpuId);
+      for (const [path, value] of changes) layout.set(new DataView(context.buffer), 0, path, value);
+      return { why, context };
+    };
+    return [
+      variant("CR3 0 names no page table", ["ctrlreg.3", 0n]),
+      variant("an LDT base not page aligned", ["ldt_ents", 1n], ["ldt_base", 0x10008n]),
+    ];
+  }
+
+  /**
+   * The secondary vCPU's context with CR3 naming `frame` (compat_pfn_to_cr3), made a
+   * valid PAE L3 first: Xen's promote_l3_table wants slot 3 to name an L2, so the agent
+   * maps `frame` at its last window page (update_va_mapping_otherdomain), points slot 3
+   * at `domain.spareFrame` (an empty page, which validates as that L2), and maps its own
+   * page back. Recognisable stack pointers and ebx.
+   */
+  foreignVcpuContext(
+    io: AgentIo,
+    vcpuId: number,
+    frame: bigint,
+    domain: ForeignDomain,
+  ): ForeignVcpuContext {
+    const va = io.boot.window + BigInt(io.boot.windowLength - io.pageSize);
+    const own = this.frameOf(io, va);
+    const mapped = this.mapFrame(io, va, frame, true, domain.id);
+    if (mapped !== 0n) {
+      throw new HvkitError(`x86 agent: mapping frame ${frame} of d${domain.id} returned ${mapped}`);
+    }
+    const slot = new Uint8Array(8);
+    new DataView(slot.buffer).setBigUint64(0, (domain.spareFrame << 12n) | PTE_PRESENT, true);
+    io.write(va + L3_SLOT3, slot);
+    const restored = this.mapFrame(io, va, own, true);
+    if (restored !== 0n)
+      throw new HvkitError(`x86 agent: remapping its window returned ${restored}`);
+
+    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
+    const context = this.secondaryVcpuContext(io, vcpuId);
+    const view = new DataView(context.buffer);
+    const cr3 = (f: bigint): bigint => BigInt(compatPfnToCr3(Number(f)));
+    layout.set(view, 0, "ctrlreg.3", cr3(frame));
+    layout.set(view, 0, "user_regs.esp", FOREIGN_STACK);
+    layout.set(view, 0, "kernel_sp", FOREIGN_STACK);
+    layout.set(view, 0, "user_regs.ebx", FOREIGN_EBX);
+    const kept = FOREIGN_KEPT.map((name) => ({
+      name,
+      offset: layout.offsetOf(name),
+      length: layout.sizeOf(name),
+    }));
+    const variant = (changes: readonly (readonly [string, bigint])[]): Uint8Array => {
+      const copy = context.slice();
+      for (const [path, value] of changes) layout.set(new DataView(copy.buffer), 0, path, value);
+      return copy;
+    };
+    // arch_set_info_guest on an initialised vCPU: −EOPNOTSUPP unless the L3 (compat:
+    // compared through the vCPU's L4 slot 0), the GDT and the LDT are the ones it has.
+    // A compat context has no user page table: ctrlreg[1] is not compared.
+    const refused = (why: string, ...changes: (readonly [string, bigint])[]) => ({
+      why,
+      context: variant(changes),
+      errno: -Errno.EOPNOTSUPP,
+    });
+    return {
+      context,
+      kept,
+      online: variant([["flags", BigInt(VGCF_IN_KERNEL | VGCF_ONLINE)]]),
+      reloadRefused: [
+        refused("another page table (CR3)", ["ctrlreg.3", cr3(domain.spareFrame)]),
+        refused("a GDT it does not have", ["gdt_ents", 1n]),
+        refused("an LDT it does not have", ["ldt_ents", 1n], ["ldt_base", 0x10000n]),
+      ],
+    };
   }
 
   /** The boot L3's frame: the first page-table page (start_info.pt_base). */

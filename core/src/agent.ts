@@ -286,6 +286,20 @@ export interface VcpuContextPart {
 }
 
 /**
+ * The domain a {@link GuestAgent.foreignVcpuContext} is for, as a toolstack that builds it
+ * knows it: its id and a second empty frame it owns, for a root page table that must name
+ * another page to be valid (a PAE guest's L3: Xen's promote_l3_table wants slot 3 to name
+ * an L2). The agent may map the domain's frames (`GuestAgent.mapFrame` with `owner`) to
+ * fill them, and leaves its window as it found it.
+ */
+export interface ForeignDomain {
+  /** The domain's id. */
+  readonly id: number;
+  /** An empty frame of the domain other than the context's `frame`. */
+  readonly spareFrame: bigint;
+}
+
+/**
  * A `vcpu_guest_context` for a vCPU of another domain, as a toolstack loads it with domctl
  * setvcpucontext (see {@link GuestAgent.foreignVcpuContext}).
  */
@@ -400,11 +414,18 @@ export interface GuestAgent {
   /**
    * A context for vCPU `vcpuId` of another domain (a toolstack's domctl setvcpucontext),
    * where `frame` is an empty frame that domain owns, for whatever the arch's context must
-   * name in the domain's memory (x86 PV: the root page table, CR3). Its values are the
+   * name in the domain's memory (x86 PV: the root page table, CR3), and `domain` says
+   * which domain it is and gives another of its empty frames ({@link ForeignDomain}: x86
+   * PAE makes `frame` an L3 whose slot 3 names that one). Its values are the
    * test's to recognise when getvcpucontext gives them back. Optional: a test that needs
    * it reports its absence as an error naming it.
    */
-  foreignVcpuContext?(io: AgentIo, vcpuId: number, frame: bigint): ForeignVcpuContext;
+  foreignVcpuContext?(
+    io: AgentIo,
+    vcpuId: number,
+    frame: bigint,
+    domain: ForeignDomain,
+  ): ForeignVcpuContext;
 
   /**
    * Feature `frames`: the frame number the hypervisor knows the page at `va` by (a PV

@@ -426,7 +426,7 @@ function memoryAndContext(agent: Agent, check: Checks, dom: number): void {
   if (foreignContext === undefined) {
     throw new AgentError(`the ${agent.arch.name} GuestAgent has no foreignVcpuContext`);
   }
-  const foreign = foreignContext(agent, 0, frames[0]);
+  const foreign = foreignContext(agent, 0, frames[0], { id: dom, spareFrame: frames[1] });
   const size = foreign.context.length;
   const got = agent.alloc(size, 16);
   const context = (cmd: number, vcpu: number, ctxt: bigint, d = dom): bigint =>
