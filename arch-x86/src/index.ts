@@ -43,3 +43,4 @@ export * from "./pv-ctrlreg.js";
 export * from "./pv-debugreg.js";
 export * from "./pv-msr.js";
 export * from "./pv-vcpu-context.js";
+export * from "./pv-ptwr.js";

@@ -107,7 +107,13 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
   readonly requiresXenNotes = true;
   readonly startInfoMagic = "xen-3.0-x86_32p";
   readonly modes: readonly GuestMode[] = ["pv"];
-  readonly features: readonly string[] = ["hypercall-page", "frames", "pv-mmu-radix", "m2p"];
+  readonly features: readonly string[] = [
+    "hypercall-page",
+    "frames",
+    "pv-mmu-radix",
+    "pv-mmu-pae",
+    "m2p",
+  ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
   /** The capability Xen reports for such guests (XENVER_capabilities). */

@@ -12,11 +12,12 @@
  * @module
  */
 import { ShutdownReason, VmAssistType } from "@hvkit/core";
-import { Reg, Seg, Vector } from "./cpu-api.js";
+import { PfErr, Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 import { readCr, writeCr } from "./pv-ctrlreg.js";
 import { emulateMovDr } from "./pv-debugreg.js";
+import { emulatePtWrite } from "./pv-ptwr.js";
 import { currentTsc, readMsr, writeMsr } from "./pv-msr.js";
 
 /** Flat selectors of 32-bit PV guests (xen-x86_32.h). */
@@ -242,6 +243,13 @@ export function handleException32(v: Pv32Vcpu): string | null {
     }
     if (emulateIoplOp(v, io) || emulateCr(v)) return null;
   }
+  // Writable page tables: a store to a read-only mapping of the guest's own L1 table.
+  if (
+    vector === Vector.PF &&
+    (x.errorCode & (PfErr.P | PfErr.W | PfErr.RSVD | PfErr.I)) === (PfErr.P | PfErr.W) &&
+    emulatePtWrite(v, x.cr2)
+  )
+    return null;
   if (vector === Vector.PF) {
     v.cr2 = Number(x.cr2 & 0xffffffffn);
     const vi = v.vcpuInfoAddr();

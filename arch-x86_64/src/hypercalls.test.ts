@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { Errno, MemoryOp, ShutdownReason } from "@hvkit/core";
 import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
-import { createBounceFrame, doIret, emulatePtWrite, injectEvent } from "./traps.js";
+import { emulatePtWrite } from "@hvkit/arch-x86";
+import { createBounceFrame, doIret, injectEvent } from "./traps.js";
 import { cpuidPolicy } from "@hvkit/arch-x86";
 
 const setup = bootedPvDomain;

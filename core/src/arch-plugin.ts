@@ -275,7 +275,9 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * test needs is a SKIP naming it. Names in use: `hypercall-page` (Xen writes a
    * hypercall page into the guest), `frames` (the guest can name and map its frames: the
    * agent's `frameOf`/`mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
-   * updated with mmu_update, as x86 PV), `pv-mmu-hashed` (a hashed page table updated
+   * updated with mmu_update, as x86 PV; 4 levels unless the arch also says
+   * `pv-mmu-pae`: PAE's 3, an L3 of 4 entries whose slot 3 is Xen's, as x86 PV32),
+   * `pv-mmu-hashed` (a hashed page table updated
    * with H_ENTER and friends, as PowerPC), `m2p` (a machine-to-physical table guests
    * read), `trap-table` (exceptions delivered through a set_trap_table table),
    * `privileged-op-emulation` (the PV kernel runs deprivileged and the hypervisor carries

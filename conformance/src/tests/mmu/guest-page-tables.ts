@@ -1,8 +1,12 @@
 /**
- * A guest kernel's view of its own x86-style 4-level page tables (feature `pv-mmu-radix`),
- * for the mmu tests: entries in x86's format (frame in bits 12–51, present, writable,
- * accessed, dirty), tables read through a read-only mapping at a window page, and the PV
- * MMU calls (update_va_mapping, mmu_update, mmuext_op) on DOMID_SELF.
+ * A guest kernel's view of its own x86-style page tables (feature `pv-mmu-radix`), for
+ * the mmu tests: 4 levels, or PAE's 3 with feature `pv-mmu-pae` (an L3 whose 4 entries
+ * cover 32-bit addresses, slot 3 Xen's); entries in x86's 8-byte format (frame in bits
+ * 12–51, present, writable, accessed, dirty), tables read through a read-only mapping at
+ * a window page, and the PV MMU calls (update_va_mapping, mmu_update, mmuext_op) on
+ * DOMID_SELF. A guest whose long is 32 bits passes update_va_mapping's 64-bit entry as
+ * two arguments, low word first (compat `do_update_va_mapping(va, lo, hi, flags)`,
+ * xen/arch/x86/x86_64/compat/mm.c).
  *
  * @module
  */
@@ -32,10 +36,11 @@ export const PAGE_SHIFT = 12n;
 /** Bytes per entry (512 a table). */
 export const ENTRY_BYTES = 8;
 /** The first L4 slot Xen keeps for itself (ROOT_PAGETABLE_FIRST_XEN_SLOT). */
-export const FIRST_XEN_SLOT = 256;
+const FIRST_XEN_L4_SLOT = 256;
+/** The PAE L3 slot Xen keeps (its L2 holds Xen's mappings; mod_l3_entry refuses it for PV32). */
+const XEN_PAE_L3_SLOT = 3;
 /** A value no done count takes, to see what mmu_update wrote where. */
 export const POISON = 0xdead_beefn;
-const LEVELS = 4;
 const INDEX_BITS = 9n;
 const ENTRIES = 512;
 
@@ -53,6 +58,12 @@ export class GuestPageTables {
   private readonly view: bigint;
   private readonly frameOf: (va: bigint) => bigint;
   private readonly root: bigint;
+  /** Levels of the tables: 4, or 3 for PAE (feature `pv-mmu-pae`). */
+  readonly levels: 3 | 4;
+  /** The first slot of the root table that Xen keeps for itself. */
+  readonly firstXenSlot: number;
+  /** update_va_mapping takes the entry as two 32-bit arguments (a 32-bit guest). */
+  private readonly pteAsPair: boolean;
 
   /**
    * @param agent - the booted agent (its spec must give `frameOf` and `pageTableRoot`).
@@ -66,6 +77,9 @@ export class GuestPageTables {
     if (spec.frameOf === undefined || spec.pageTableRoot === undefined) {
       throw new AgentError(`the ${agent.arch.name} GuestAgent has no frameOf or pageTableRoot`);
     }
+    this.levels = agent.arch.features.includes("pv-mmu-pae") ? 3 : 4;
+    this.firstXenSlot = this.levels === 3 ? XEN_PAE_L3_SLOT : FIRST_XEN_L4_SLOT;
+    this.pteAsPair = agent.model.long === 4;
     this.view = this.window(viewPage);
     this.frameOf = (va) => agent.frameOf(va);
     this.root = spec.pageTableRoot(agent);
@@ -91,15 +105,26 @@ export class GuestPageTables {
     return (frame << PAGE_SHIFT) | PTE_P | PTE_A | (writable ? PTE_RW | PTE_D : 0n);
   }
 
-  /** update_va_mapping(`va`, `pte`, UVMF_INVLPG). */
+  /** update_va_mapping(`va`, `pte`, UVMF_INVLPG); a 32-bit guest's `pte` as (low, high). */
   updateVaMapping(va: bigint, pte: bigint): bigint {
-    return this.agent.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
+    const a = this.agent;
+    if (!this.pteAsPair) return a.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
+    return a.hypercall(
+      Hypercall.update_va_mapping,
+      va,
+      pte & 0xffff_ffffn,
+      pte >> 32n,
+      UVMF_INVLPG,
+    );
   }
 
-  /** The slot of the level-`level` entry (1–4) on the way to `va`, walked from the root. */
+  /**
+   * The slot of the level-`level` entry (1 to {@link levels}) on the way to `va`, walked
+   * from the root.
+   */
   slot(va: bigint, level: number): EntrySlot {
     let frame = this.root;
-    for (let l = LEVELS; l > level; l--) {
+    for (let l = this.levels; l > level; l--) {
       frame = (this.entry({ frame, index: index(va, l) }) & PTE_FRAME) >> PAGE_SHIFT;
     }
     return { frame, index: index(va, level) };
@@ -161,17 +186,18 @@ export class GuestPageTables {
   }
 }
 
-/** The index of `va` in its level-`level` table. */
+/** The index of `va` in its level-`level` table (a PAE L3's 0–3 for a 32-bit `va`). */
 export function index(va: bigint, level: number): number {
   return Number((va >> (PAGE_SHIFT + INDEX_BITS * BigInt(level - 1))) & 511n);
 }
 
 /**
- * The canonical virtual address whose indices at levels 4 down to 1 are `indices`
- * (bits 63–48 copy bit 47).
+ * The virtual address whose indices from the root level down to 1 are `indices`: with
+ * four, canonical (bits 63–48 copy bit 47); with three (PAE), a 32-bit address.
  */
-export function vaOf(indices: readonly [number, number, number, number]): bigint {
+export function vaOf(indices: readonly number[]): bigint {
   let va = 0n;
   for (const i of indices) va = (va << INDEX_BITS) | BigInt(i);
-  return BigInt.asIntN(48, va << PAGE_SHIFT) & 0xffff_ffff_ffff_ffffn;
+  va <<= PAGE_SHIFT;
+  return indices.length === 4 ? BigInt.asIntN(48, va) & 0xffff_ffff_ffff_ffffn : va;
 }

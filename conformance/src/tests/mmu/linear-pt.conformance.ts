@@ -1,6 +1,7 @@
 /**
  * Linear (recursive) page tables as a guest kernel sees them, on an arch whose guests keep
- * x86-style 4-level page tables that Xen validates (feature `pv-mmu-radix`). Xen 4.19
+ * x86-style 4-level (or PAE 3-level) page tables that Xen validates (feature
+ * `pv-mmu-radix`). Xen 4.19
  * (xen/arch/x86/mm.c, get_page_from_l{2,3,4}e → get_l{2,3,4}_linear_pagetable; boot option
  * `pv-linear-pt`, on by default):
  *
@@ -14,13 +15,14 @@
  *   without revalidating).
  * - With `pv-linear-pt=0` (mmu/linear-pt-off) every such entry is refused with −EINVAL,
  *   read-only ones naming their own table too.
+ * - With PAE tables (feature `pv-mmu-pae`: L3 and L2 only) an L3 entry is never linear:
+ *   get_page_from_l3e tries no linear table for a PV32 domain, so both are −EINVAL.
  */
 import { Errno, MmuextCmd } from "@hvkit/core";
 import type { Agent } from "../../agent.js";
 import { agentTest, type Checks } from "../agent-test.js";
 import {
   ENTRY_BYTES,
-  FIRST_XEN_SLOT,
   GuestPageTables,
   PAGE_SHIFT,
   PTE_FRAME,
@@ -30,26 +32,38 @@ import {
   type EntrySlot,
 } from "./guest-page-tables.js";
 
-/** The levels whose entries may be linear. */
-const LEVELS = [4, 3, 2] as const;
+/** The levels whose entries may be linear: every level above 1. */
+function linearLevels(mmu: GuestPageTables): number[] {
+  return mmu.levels === 4 ? [4, 3, 2] : [3, 2];
+}
+
+/** A PAE L3, whose entries Xen never takes as linear for a PV32 domain. */
+function neverLinear(mmu: GuestPageTables, level: number): boolean {
+  return mmu.levels === 3 && level === 3;
+}
 
 /**
- * The level-`level` table on the way to `va`, and a free slot in it (below Xen's L4
+ * The level-`level` table on the way to `va`, and a free slot in it (below Xen's root
  * slots), with the virtual address at which a linear entry there shows the table itself.
+ * A PAE L3 has no free slot (Xen's builder fills all four) and takes no linear entry: its
+ * last guest slot off the way to `va` then, whose entry a refused update leaves as it is.
  */
 function linearPlace(
   mmu: GuestPageTables,
   va: bigint,
-  level: 2 | 3 | 4,
+  level: number,
 ): { slot: EntrySlot; tableVa: bigint } {
   const table = mmu.slot(va, level).frame;
-  const free = mmu.freeIndex(table, 0, level === 4 ? FIRST_XEN_SLOT : undefined);
+  const last = mmu.firstXenSlot - 1;
+  const free = neverLinear(mmu, level)
+    ? index(va, level) === last
+      ? last - 1
+      : last
+    : mmu.freeIndex(table, 0, level === mmu.levels ? mmu.firstXenSlot : undefined);
   // Above the table's level the walk follows `va`; from it down, the linear slot each time.
-  const indices = [4, 3, 2, 1].map((l) => (l > level ? index(va, l) : free));
-  return {
-    slot: { frame: table, index: free },
-    tableVa: vaOf(indices as [number, number, number, number]),
-  };
+  const levels = Array.from({ length: mmu.levels }, (_, i) => mmu.levels - i);
+  const indices = levels.map((l) => (l > level ? index(va, l) : free));
+  return { slot: { frame: table, index: free }, tableVa: vaOf(indices) };
 }
 
 /** mmu/linear-pt. */
@@ -63,16 +77,22 @@ export const linearPt = agentTest({
     const mmu = new GuestPageTables(agent, 3);
     const home = mmu.window(0);
     agent.writeUint(home, 1, 0);
-    for (const level of LEVELS) {
+    for (const level of linearLevels(mmu)) {
       const { slot, tableVa } = linearPlace(mmu, home, level);
       const at = mmu.machineAddress(slot);
       const what = `L${level} entry naming its own table`;
+      const before = mmu.entry(slot);
       const writable = mmu.mmuUpdate(at, mmu.pte(slot.frame, true));
       check.equal(`writable ${what}: EINVAL`, writable.rc, -Errno.EINVAL);
       check.equal(`writable ${what}: done 0`, writable.done, 0);
-      check.equal(`writable ${what}: nothing written`, mmu.entry(slot), 0);
+      check.equal(`writable ${what}: nothing written`, mmu.entry(slot), before);
 
       const ro = mmu.mmuUpdate(at, mmu.pte(slot.frame, false));
+      if (neverLinear(mmu, level)) {
+        check.equal(`read-only PAE ${what}: EINVAL (no linear L3)`, ro.rc, -Errno.EINVAL);
+        check.equal(`read-only PAE ${what}: nothing written`, mmu.entry(slot), before);
+        continue;
+      }
       check.equal(`read-only ${what}`, ro.rc, 0);
       check.equal(`read-only ${what}: done 1`, ro.done, 1);
       // The entry on the way to `home` in this table, read as a page through the link.
@@ -144,7 +164,7 @@ export const linearPtOff = agentTest({
   boot: { pvLinearPt: false },
   run(agent, check) {
     const mmu = new GuestPageTables(agent, 3);
-    for (const level of LEVELS) {
+    for (const level of linearLevels(mmu)) {
       const { slot } = linearPlace(mmu, mmu.window(0), level);
       const r = mmu.mmuUpdate(mmu.machineAddress(slot), mmu.pte(slot.frame, false));
       check.equal(`read-only L${level} entry naming its own table: EINVAL`, r.rc, -Errno.EINVAL);

@@ -1,6 +1,6 @@
 /**
  * The PV MMU as a guest kernel sees it, on an arch whose guests keep x86-style 4-level
- * page tables that Xen validates (feature `pv-mmu-radix`; entries in x86's format: frame
+ * (or, feature `pv-mmu-pae`, 3-level PAE) page tables that Xen validates (feature `pv-mmu-radix`; entries in x86's format: frame
  * in bits 12–51, present, writable, accessed, dirty). The guest walks its own tables from
  * the root (each table mapped read-only at a window page), then (Xen 4.19,
  * xen/arch/x86/mm.c):
@@ -17,7 +17,8 @@
  *   (−EINVAL); an unmapped zeroed frame can; pinning it twice −EINVAL; while pinned it
  *   cannot be mapped writable (−EBUSY); MMUEXT_UNPIN_TABLE, twice −EINVAL; afterwards a
  *   writable mapping is fine again.
- * - mod_l4_entry: the L4 slots Xen keeps for itself (256–271, is_guest_l4_slot) −EINVAL.
+ * - mod_l4_entry: the L4 slots Xen keeps for itself (256–271, is_guest_l4_slot) −EINVAL;
+ *   with PAE tables (feature `pv-mmu-pae`) mod_l3_entry's slot 3, which holds Xen's L2.
  * - do_mmu_update: command 3 (MMU_PT_UPDATE_NO_TRANSLATE, a normal update for a PV owner)
  *   on machine address 0, a page the domain does not own, −EINVAL; a command past 3
  *   −ENOSYS (the switch's default).
@@ -32,7 +33,6 @@ import type { Agent } from "../../agent.js";
 import { agentTest } from "../agent-test.js";
 import {
   ENTRY_BYTES,
-  FIRST_XEN_SLOT,
   GuestPageTables,
   PAGE_SHIFT,
   POISON,
@@ -156,13 +156,12 @@ export const pvMmu = agentTest({
       0,
     );
 
-    // Xen's L4 slots are not the guest's.
-    const xenSlot = mmu.mmuUpdate(
-      mmu.machineAddress({ frame: mmu.rootFrame, index: FIRST_XEN_SLOT }),
-      0n,
-    );
-    check.equal(`mmu_update of L4 slot ${FIRST_XEN_SLOT}: EINVAL`, xenSlot.rc, -Errno.EINVAL);
-    check.equal(`mmu_update of L4 slot ${FIRST_XEN_SLOT}: done 0`, xenSlot.done, 0);
+    // Xen's root slots are not the guest's.
+    const xen = mmu.firstXenSlot;
+    const root = `L${mmu.levels} slot ${xen}`;
+    const xenSlot = mmu.mmuUpdate(mmu.machineAddress({ frame: mmu.rootFrame, index: xen }), 0n);
+    check.equal(`mmu_update of ${root}: EINVAL`, xenSlot.rc, -Errno.EINVAL);
+    check.equal(`mmu_update of ${root}: done 0`, xenSlot.done, 0);
 
     if (agent.arch.features.includes("m2p") && agent.spec.pfnOf !== undefined) {
       check.equal(
