@@ -1,11 +1,21 @@
 /**
  * What the x86 guest agents (x86_64 and x86 PV) share: how a trap record the agent wrote
- * (vector, error code, faulting address, pc) reads in arch-neutral terms.
+ * (vector, error code, faulting address, pc) reads in arch-neutral terms, the trap table
+ * copied into a vcpu_guest_context, and variants of such a context for the tests of
+ * `arch_set_info_guest`'s refusals.
  *
  * @module
  */
-import type { AgentIo, AgentTrapRecord, GuestTrap, GuestTrapKind } from "@hvkit/core";
-import { TRAP_INFO } from "./abi.js";
+import {
+  Errno,
+  type AgentIo,
+  type AgentTrapRecord,
+  type ForeignVcpuContext,
+  type GuestTrap,
+  type GuestTrapKind,
+  type RefusedVcpuContext,
+} from "@hvkit/core";
+import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
 
 const TRAP_NAMES: Readonly<Record<number, string>> = {
   0: "#DE",
@@ -67,4 +77,70 @@ export function copyTrapTable(
     if (entry.getBigInt(e, 0, "address") === 0n) return;
     context.set(raw, offset + entry.getNumber(e, 0, "vector") * entry.size);
   }
+}
+
+/** Context fields and the values a variant gives them. */
+export type ContextChanges = readonly (readonly [string, bigint])[];
+
+/** A copy of the `vcpu_guest_context` `context` (laid out by `io.model`) with `changes` made. */
+export function contextVariant(
+  io: AgentIo,
+  context: Uint8Array,
+  changes: ContextChanges,
+): Uint8Array {
+  const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
+  const copy = context.slice();
+  for (const [path, value] of changes) layout.set(new DataView(copy.buffer), 0, path, value);
+  return copy;
+}
+
+/** `refusedVcpuContexts`: each reason with its variant of the valid context `base`. */
+export function refusedContextVariants(
+  io: AgentIo,
+  base: Uint8Array,
+  variants: readonly (readonly [string, ContextChanges])[],
+): RefusedVcpuContext[] {
+  return variants.map(([why, changes]) => ({ why, context: contextVariant(io, base, changes) }));
+}
+
+/**
+ * A toolstack's context for an x86 PV vCPU of another domain (`foreignVcpuContext`): the
+ * agent's secondary context `base` with `changes` (the page table, recognisable values);
+ * the `kept` fields, which arch_get_info_guest gives back as loaded; the same context
+ * asking to be online (VGCF_online); and the reloads arch_set_info_guest refuses on an
+ * initialised vCPU with −EOPNOTSUPP (xen/arch/x86/domain.c: the page tables, the GDT and
+ * the LDT must be the ones it has): `otherTables` (each with its reason), a GDT and an
+ * LDT it does not have.
+ */
+export function pvForeignVcpuContext(
+  io: AgentIo,
+  base: Uint8Array,
+  changes: ContextChanges,
+  kept: readonly string[],
+  otherTables: readonly (readonly [string, ContextChanges])[],
+): ForeignVcpuContext {
+  const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
+  const context = contextVariant(io, base, changes);
+  const refused = (why: string, more: ContextChanges) => ({
+    why,
+    context: contextVariant(io, context, more),
+    errno: -Errno.EOPNOTSUPP,
+  });
+  return {
+    context,
+    kept: kept.map((name) => ({
+      name,
+      offset: layout.offsetOf(name),
+      length: layout.sizeOf(name),
+    })),
+    online: contextVariant(io, context, [["flags", BigInt(VGCF_IN_KERNEL | VGCF_ONLINE)]]),
+    reloadRefused: [
+      ...otherTables.map(([why, more]) => refused(why, more)),
+      refused("a GDT it does not have", [["gdt_ents", 1n]]),
+      refused("an LDT it does not have", [
+        ["ldt_ents", 1n],
+        ["ldt_base", 0x10000n],
+      ]),
+    ],
+  };
 }

@@ -20,6 +20,12 @@ import {
 } from "./pv-grant-mapping.js";
 import type { PvArchTypes } from "./pv-mm-hypercalls.js";
 import type { PvMmu, PvPagingFormat } from "./pv-mmu.js";
+import {
+  resetPvVcpu,
+  setPvVcpuContext,
+  type PvContextFormat,
+  type PvContextVcpu,
+} from "./pv-vcpu-context.js";
 
 /** What an x86 PV plugin keeps per domain (`Domain.arch`). */
 export interface PvDomainState extends E820DomainState {
@@ -38,12 +44,16 @@ export interface PvDomainState extends E820DomainState {
 export interface PvPluginTypes extends PvArchTypes {
   /** Per-domain state. */
   readonly domain: PvDomainState;
+  /** Per-vCPU state. */
+  readonly vcpu: PvContextVcpu;
 }
 
 /** The hooks both x86 PV plugins answer the same way (see the module comment). */
 export abstract class PvPluginBase<A extends PvPluginTypes> {
   /** The guest ABI's data model (x86_32 or x86_64). */
   abstract readonly dataModel: DataModel;
+  /** The `vcpu_guest_context` of the plugin's guests (native 64-bit or compat). */
+  protected abstract readonly contextFormat: PvContextFormat<A["vcpu"]>;
   private readonly mmus = new WeakMap<Machine<A>, PvMmu>();
 
   /** @param paging - the page-table format of the plugin's guests. */
@@ -65,6 +75,21 @@ export abstract class PvPluginBase<A extends PvPluginTypes> {
   /** createdomain's arch config checks, as x86's arch_sanitise_domain_config. */
   checkDomainConfig(config: DataView, mode: GuestMode): number {
     return checkX86DomainConfig(config, this.dataModel, mode);
+  }
+
+  /** arch_set_info_guest: loads a context into `target` (pv-vcpu-context.ts). */
+  setVcpuContext(
+    machine: Machine<A>,
+    target: Vcpu<A>,
+    context: DataView,
+    initialised: boolean,
+  ): number {
+    return setPvVcpuContext(this.contextFormat, machine, target, context, initialised);
+  }
+
+  /** arch_vcpu_reset: drops the GDT and page tables `target`'s context holds. */
+  resetVcpu(_machine: Machine<A>, target: Vcpu<A>): number {
+    return resetPvVcpu(target.arch);
   }
 
   /** A grant mapping at `addr` in `vcpu`'s page tables (pv-grant-mapping.ts). */

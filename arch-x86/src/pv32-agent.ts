@@ -13,7 +13,6 @@
  */
 import {
   bootInfoFromStartInfo,
-  Errno,
   Hypercall,
   HvkitError,
   readPackageFile,
@@ -27,8 +26,13 @@ import {
   type GuestTrap,
   type RefusedVcpuContext,
 } from "@hvkit/core";
-import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
-import { copyTrapTable, describeX86Trap } from "./agent-traps.js";
+import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "./abi.js";
+import {
+  copyTrapTable,
+  describeX86Trap,
+  pvForeignVcpuContext,
+  refusedContextVariants,
+} from "./agent-traps.js";
 import { compatPfnToCr3 } from "./pv-vcpu-context.js";
 import { Pv32Selector } from "./pv32-traps.js";
 
@@ -130,19 +134,16 @@ export class X86GuestAgent implements GuestAgent {
     vcpuId: number,
     base?: Uint8Array,
   ): readonly RefusedVcpuContext[] {
-    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
-    const variant = (
-      why: string,
-      ...changes: (readonly [string, bigint])[]
-    ): RefusedVcpuContext => {
-      const context = base?.slice() ?? this.secondaryVcpuContext(io, vcpuId);
-      for (const [path, value] of changes) layout.set(new DataView(context.buffer), 0, path, value);
-      return { why, context };
-    };
-    return [
-      variant("CR3 0 names no page table", ["ctrlreg.3", 0n]),
-      variant("an LDT base not page aligned", ["ldt_ents", 1n], ["ldt_base", 0x10008n]),
-    ];
+    return refusedContextVariants(io, base ?? this.secondaryVcpuContext(io, vcpuId), [
+      ["CR3 0 names no page table", [["ctrlreg.3", 0n]]],
+      [
+        "an LDT base not page aligned",
+        [
+          ["ldt_ents", 1n],
+          ["ldt_base", 0x10008n],
+        ],
+      ],
+    ]);
   }
 
   /**
@@ -171,42 +172,20 @@ export class X86GuestAgent implements GuestAgent {
     if (restored !== 0n)
       throw new HvkitError(`x86 agent: remapping its window returned ${restored}`);
 
-    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
-    const context = this.secondaryVcpuContext(io, vcpuId);
-    const view = new DataView(context.buffer);
     const cr3 = (f: bigint): bigint => BigInt(compatPfnToCr3(Number(f)));
-    layout.set(view, 0, "ctrlreg.3", cr3(frame));
-    layout.set(view, 0, "user_regs.esp", FOREIGN_STACK);
-    layout.set(view, 0, "kernel_sp", FOREIGN_STACK);
-    layout.set(view, 0, "user_regs.ebx", FOREIGN_EBX);
-    const kept = FOREIGN_KEPT.map((name) => ({
-      name,
-      offset: layout.offsetOf(name),
-      length: layout.sizeOf(name),
-    }));
-    const variant = (changes: readonly (readonly [string, bigint])[]): Uint8Array => {
-      const copy = context.slice();
-      for (const [path, value] of changes) layout.set(new DataView(copy.buffer), 0, path, value);
-      return copy;
-    };
-    // arch_set_info_guest on an initialised vCPU: −EOPNOTSUPP unless the L3 (compat:
-    // compared through the vCPU's L4 slot 0), the GDT and the LDT are the ones it has.
-    // A compat context has no user page table: ctrlreg[1] is not compared.
-    const refused = (why: string, ...changes: (readonly [string, bigint])[]) => ({
-      why,
-      context: variant(changes),
-      errno: -Errno.EOPNOTSUPP,
-    });
-    return {
-      context,
-      kept,
-      online: variant([["flags", BigInt(VGCF_IN_KERNEL | VGCF_ONLINE)]]),
-      reloadRefused: [
-        refused("another page table (CR3)", ["ctrlreg.3", cr3(domain.spareFrame)]),
-        refused("a GDT it does not have", ["gdt_ents", 1n]),
-        refused("an LDT it does not have", ["ldt_ents", 1n], ["ldt_base", 0x10000n]),
+    // A compat context has no user page table: ctrlreg[1] is not compared on a reload.
+    return pvForeignVcpuContext(
+      io,
+      this.secondaryVcpuContext(io, vcpuId),
+      [
+        ["ctrlreg.3", cr3(frame)],
+        ["user_regs.esp", FOREIGN_STACK],
+        ["kernel_sp", FOREIGN_STACK],
+        ["user_regs.ebx", FOREIGN_EBX],
       ],
-    };
+      FOREIGN_KEPT,
+      [["another page table (CR3)", [["ctrlreg.3", cr3(domain.spareFrame)]]]],
+    );
   }
 
   /** The boot L3's frame: the first page-table page (start_info.pt_base). */

@@ -46,7 +46,6 @@ import {
   PV32_PAGING,
 } from "./pv-mmu.js";
 import { PvPluginBase } from "./pv-plugin.js";
-import { resetPvVcpu, setPvVcpuContext } from "./pv-vcpu-context.js";
 import { PV32_CONTEXT } from "./pv32-context.js";
 import { X86GuestAgent } from "./pv32-agent.js";
 import { x86Pv32Hypercalls, type X86Pv32 } from "./pv32-hypercalls.js";
@@ -118,6 +117,8 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
   readonly maxMemoryMiB = 2048;
   /** The capability Xen reports for such guests (XENVER_capabilities). */
   readonly capabilities = "xen-3.0-x86_32p";
+  /** The compat vcpu_guest_context (pv32-context.ts). */
+  protected readonly contextFormat = PV32_CONTEXT;
 
   /**
    * @param cpuFactory - builds one x86 CPU model per vCPU.
@@ -177,19 +178,6 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
     return request.initial
       ? { storeMfn: null, consoleMfn: null }
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
-  }
-
-  setVcpuContext(
-    machine: Machine<X86Pv32>,
-    target: Vcpu<X86Pv32>,
-    context: DataView,
-    initialised: boolean,
-  ): number {
-    return setPvVcpuContext(PV32_CONTEXT, machine, target, context, initialised);
-  }
-
-  resetVcpu(_machine: Machine<X86Pv32>, target: Vcpu<X86Pv32>): number {
-    return resetPvVcpu(target.arch);
   }
 
   releaseDomainFrames(machine: Machine<X86Pv32>, domain: Domain<X86Pv32>): void {

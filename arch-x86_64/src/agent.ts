@@ -12,7 +12,6 @@
  */
 import {
   bootInfoFromStartInfo,
-  Errno,
   Hypercall,
   readPackageFile,
   START_INFO,
@@ -27,9 +26,10 @@ import {
 import {
   copyTrapTable,
   describeX86Trap,
+  pvForeignVcpuContext,
+  refusedContextVariants,
   VCPU_GUEST_CONTEXT_X86,
   VGCF_IN_KERNEL,
-  VGCF_ONLINE,
 } from "@hvkit/arch-x86";
 
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
@@ -130,16 +130,10 @@ export class X86_64GuestAgent implements GuestAgent {
     vcpuId: number,
     base?: Uint8Array,
   ): readonly RefusedVcpuContext[] {
-    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
-    const variant = (why: string, path: string, value: bigint): RefusedVcpuContext => {
-      const context = base?.slice() ?? this.secondaryVcpuContext(io, vcpuId);
-      layout.set(new DataView(context.buffer), 0, path, value);
-      return { why, context };
-    };
-    return [
-      variant("CR3 0 names no page table", "ctrlreg.3", 0n),
-      variant("a non-canonical rip", "user_regs.rip", NON_CANONICAL),
-    ];
+    return refusedContextVariants(io, base ?? this.secondaryVcpuContext(io, vcpuId), [
+      ["CR3 0 names no page table", [["ctrlreg.3", 0n]]],
+      ["a non-canonical rip", [["user_regs.rip", NON_CANONICAL]]],
+    ]);
   }
 
   /**
@@ -147,41 +141,21 @@ export class X86_64GuestAgent implements GuestAgent {
    * the domain's L4) and recognisable stack pointers and rbx.
    */
   foreignVcpuContext(io: AgentIo, vcpuId: number, frame: bigint): ForeignVcpuContext {
-    const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
-    const context = this.secondaryVcpuContext(io, vcpuId);
-    const view = new DataView(context.buffer);
-    layout.set(view, 0, "ctrlreg.3", frame << 12n);
-    layout.set(view, 0, "user_regs.rsp", FOREIGN_STACK);
-    layout.set(view, 0, "kernel_sp", FOREIGN_STACK);
-    layout.set(view, 0, "user_regs.rbx", FOREIGN_RBX);
-    const kept = FOREIGN_KEPT.map((name) => ({
-      name,
-      offset: layout.offsetOf(name),
-      length: layout.sizeOf(name),
-    }));
-    const variant = (changes: readonly (readonly [string, bigint])[]): Uint8Array => {
-      const copy = context.slice();
-      for (const [path, value] of changes) layout.set(new DataView(copy.buffer), 0, path, value);
-      return copy;
-    };
-    // arch_set_info_guest on an initialised vCPU: −EOPNOTSUPP unless the page tables, the
-    // GDT and the LDT are the ones it has.
-    const refused = (why: string, ...changes: (readonly [string, bigint])[]) => ({
-      why,
-      context: variant(changes),
-      errno: -Errno.EOPNOTSUPP,
-    });
-    return {
-      context,
-      kept,
-      online: variant([["flags", BigInt(VGCF_IN_KERNEL | VGCF_ONLINE)]]),
-      reloadRefused: [
-        refused("another kernel page table (CR3)", ["ctrlreg.3", (frame + 1n) << 12n]),
-        refused("a user page table it does not have", ["ctrlreg.1", frame << 12n]),
-        refused("a GDT it does not have", ["gdt_ents", 1n]),
-        refused("an LDT it does not have", ["ldt_ents", 1n], ["ldt_base", 0x10000n]),
+    return pvForeignVcpuContext(
+      io,
+      this.secondaryVcpuContext(io, vcpuId),
+      [
+        ["ctrlreg.3", frame << 12n],
+        ["user_regs.rsp", FOREIGN_STACK],
+        ["kernel_sp", FOREIGN_STACK],
+        ["user_regs.rbx", FOREIGN_RBX],
       ],
-    };
+      FOREIGN_KEPT,
+      [
+        ["another kernel page table (CR3)", [["ctrlreg.3", (frame + 1n) << 12n]]],
+        ["a user page table it does not have", [["ctrlreg.1", frame << 12n]]],
+      ],
+    );
   }
 
   /** CR3's frame, as the agent read it at boot (Xen emulates `mov %cr3` for a PV kernel). */

@@ -35,8 +35,6 @@ import {
   RO_MPT_VIRT_START,
   X86_64_DATA_MODEL,
   PvPluginBase,
-  resetPvVcpu,
-  setPvVcpuContext,
   type KernelImageAdapter,
   type PvDomainState,
 } from "@hvkit/arch-x86";
@@ -88,6 +86,8 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;
   readonly capabilities = "xen-3.0-x86_64";
+  /** The native vcpu_guest_context (vcpu-context.ts). */
+  protected readonly contextFormat = PV64_CONTEXT;
 
   /**
    * @param cpuFactory - builds one x86 CPU model per vCPU.
@@ -141,19 +141,6 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
     return request.initial
       ? { storeMfn: null, consoleMfn: null }
       : { storeMfn: layout.storeMfn, consoleMfn: layout.consoleMfn };
-  }
-
-  setVcpuContext(
-    machine: Machine<X86_64Pv>,
-    target: Vcpu<X86_64Pv>,
-    context: DataView,
-    initialised: boolean,
-  ): number {
-    return setPvVcpuContext(PV64_CONTEXT, machine, target, context, initialised);
-  }
-
-  resetVcpu(_machine: Machine<X86_64Pv>, target: Vcpu<X86_64Pv>): number {
-    return resetPvVcpu(target.arch);
   }
 
   disassemble(vcpu: Vcpu<X86_64Pv>, va: bigint, count: number): string[] {
