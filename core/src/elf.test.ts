@@ -188,7 +188,6 @@ describe("parseElf + computeLoadLayout on valid images", () => {
 describe("every ImageError code", () => {
   const good = buildElf(xtfLike());
   const img = parseElf(good, X86_64);
-  const note = (t: XenElfNote) => img.xenNotes.find((n) => n.type === t)!;
 
   it("truncated: file shorter than its header, phdr table or segment", () => {
     expectImageError(() => parseElf(good.subarray(0, 10)), ImageErrorCode.Truncated, /ELF header/);
@@ -263,14 +262,17 @@ describe("every ImageError code", () => {
     expectImageError(() => load(bare), ImageErrorCode.NoXenNotes);
     expect(load(bare, { ...X86_64, requiresXenNotes: false }).layout.entry).toBe(0x100000n);
   });
-  it("bad-note: a string without NUL, a numeric note of odd size, a bad legacy number", () => {
-    const str = note(XenElfNote.GUEST_OS);
-    // "hvkit-test\0" is 11 bytes; overwrite the NUL with 'x'
-    expectImageError(
-      () => parseElf(patch(good, str.fileOffset + 16 + 10, [0x78])),
+  it("bad-note: a string no NUL ends, a numeric note of odd size, a bad legacy number", () => {
+    const bare = buildElf(xtfLike({ sectionHeaders: false }));
+    const str = parseElf(bare).xenNotes.find((n) => n.type === XenElfNote.GUEST_OS)!;
+    // From GUEST_OS's descriptor to the end of the file, not one NUL.
+    const start = str.fileOffset + 16;
+    const err = expectImageError(
+      () => parseElf(patch(bare, start, new Array<number>(bare.length - start).fill(0x78))),
       ImageErrorCode.BadNote,
       /note XEN_ELFNOTE_GUEST_OS at file offset/,
     );
+    expect(err.message).toMatch(/no NUL within 4096 bytes or before the end of the file/);
     expectImageError(
       () =>
         load(
@@ -295,6 +297,28 @@ describe("every ImageError code", () => {
       ImageErrorCode.BadNote,
       /__xen_guest/,
     );
+  });
+  it("string notes read as libelf's elf_strval: on past a descriptor without NUL to the first NUL", () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const img = parseElf(
+      buildElf(
+        xtfLike({
+          xenNotes: [
+            ...standardXenNotes(0x100000, 0x101000).filter((n) => n.type !== XenElfNote.FEATURES),
+            // Linux: .ascii "!writable_page_tables", 21 bytes, the padding's zero ends it.
+            { type: XenElfNote.FEATURES, value: enc("!writable_page_tables") },
+            // 4 bytes, no padding: the string runs into the next note's namesz (4, 0...).
+            { type: XenElfNote.GUEST_VERSION, value: enc("6.1.") },
+            { type: XenElfNote.PAE_MODE, value: "yes" },
+          ],
+        }),
+      ),
+      X86_64,
+    );
+    expect(img.xen.features.required).toEqual(new Set(["writable_page_tables"]));
+    expect(img.xen.guestVersion).toBe("6.1.\x04");
+    expect(img.xen.paeMode).toBe("yes");
+    expect(computeLoadLayout(img, X86_64).entry).toBe(0x100000n);
   });
   it("contradictory-notes: one note twice with two values, or notes against __xen_guest", () => {
     expectImageError(

@@ -471,6 +471,9 @@ const NO_FEATURES: XenFeatureSet = {
   unknown: [],
 };
 
+/** libelf's ELF_MAX_STRING_LENGTH: the longest string a note may hold. */
+const ELF_MAX_STRING_LENGTH = 4096;
+
 const STRING_NOTES = new Set<number>([
   XenElfNote.INFO,
   XenElfNote.XEN_VERSION,
@@ -501,12 +504,16 @@ function decodeNote(
   where: string,
 ): XenNoteValue {
   if (STRING_NOTES.has(type)) {
-    const s = r.cstring(desc, size);
+    // libelf's elf_strval: the string runs from the descriptor to the first NUL in the
+    // file, not only in the descriptor (Linux writes FEATURES with .ascii, no NUL; the
+    // note's zero padding ends it), at most ELF_MAX_STRING_LENGTH bytes. libelf ignores
+    // a note whose string never ends; here that is an error.
+    const s = r.cstring(desc, Math.min(ELF_MAX_STRING_LENGTH + 1, r.bytes.length - desc));
     if (s === undefined)
       throw new ImageError(
         ImageErrorCode.BadNote,
         where,
-        `the string descriptor (${size} bytes) has no terminating NUL`,
+        `the string (descriptor of ${size} bytes) has no NUL within ${ELF_MAX_STRING_LENGTH} bytes or before the end of the file`,
       );
     return type === XenElfNote.FEATURES
       ? { kind: "features", value: s, features: parseXenFeatures(s, where) }
