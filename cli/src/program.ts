@@ -121,8 +121,8 @@ function buildProgram(
         'Hypervisor messages go to stderr, prefixed "(hvkit)": a domain crash with registers ' +
         "and the faulting instruction, a console_io write refused to a domU, how the run " +
         "ended. The exit status says how the guest ended.\n\n" +
-        `Only regular files are read: an image of at most ${mib(IMAGE_FILE)}, console input ` +
-        `of at most ${mib(CONSOLE_INPUT_FILE)}.`,
+        `Only regular files are read: an image and a ramdisk of at most ${mib(IMAGE_FILE)} ` +
+        `each, console input of at most ${mib(CONSOLE_INPUT_FILE)}.`,
     )
     .argument("<image>", "ELF kernel image with Xen notes")
     .requiredOption("--arch <arch>", `arch to run (${archNames})`)
@@ -132,9 +132,21 @@ function buildProgram(
     )
     .option(
       "--memory <MiB>",
-      `machine memory in MiB, 1 to ${MAX_MEMORY_MIB} (default ${DEFAULT_MEMORY_MIB}; when ` +
-        "the image needs more, the error says how much)",
+      `memory in MiB, 1 to ${MAX_MEMORY_MIB}: the machine's, which dom0 gets less the ` +
+        `hypervisor's frames (default ${DEFAULT_MEMORY_MIB}); with --role domu the domU's ` +
+        "(xl's memory, default 32), the machine sized to fit. When the image needs more, " +
+        "the error says how much",
       parseMemoryMiB,
+    )
+    .option(
+      "--maxmem <MiB>",
+      "with --role domu: the domU's maximum memory (xl's maxmem; default --memory)",
+      parseMemoryMiB,
+    )
+    .option(
+      "--ramdisk <file>",
+      "initial ramdisk (boot module): after the kernel, or by frame number when the " +
+        "kernel's MOD_START_PFN note asks; a domU's gzip one inflated, as libxc does",
     )
     .option("--cmdline <string>", "kernel command line (start_info.cmd_line)")
     .option(

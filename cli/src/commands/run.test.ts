@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import {
   ArchHookMissingError,
@@ -359,11 +360,112 @@ describe("hvkit run with too little memory for the image", () => {
     const domU = await runWith(hungryArch(10_000), "--role", "domu");
     expect(domU.status).toBe(2);
     expect(domU.stderr).toMatch(
-      /needs 10000 pages, has 8192; a larger --memory does not give the domain more \(a domU gets libxl's default of 32 MiB at most; `hvkit create` builds one with its config's memory\)\n$/,
+      /needs 10000 pages, has 8192; a larger --memory does not give the domain more \(a domU without --memory gets libxl's default of 32 MiB; give it --memory\)\n$/,
     );
     const huge = await runWith(hungryArch(70_000), "--memory", "64");
     expect(huge.status).toBe(2);
     expect(huge.stderr).toMatch(/it needs more than --memory 256; try a larger value\n$/);
+  });
+});
+
+describe("hvkit run --memory, --maxmem and --ramdisk", () => {
+  /** The script arch, recording what its builder is given. */
+  function recordingArch(): { arch: ArchPlugin; seen: DomainBuildRequest[] } {
+    const base = scriptArch([{ shutdown: 0 }]);
+    const seen: DomainBuildRequest[] = [];
+    return {
+      seen,
+      arch: {
+        ...base,
+        buildDomain: (req) => {
+          seen.push(req);
+          return base.buildDomain(req);
+        },
+      },
+    };
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "hvkit-run-ramdisk-"));
+
+  it("--memory is the domU's with --role domu (the machine sized to fit), the machine's for dom0", async () => {
+    const domU = recordingArch();
+    expect((await runWith(domU.arch, "--role", "domu", "--memory", "100")).status).toBe(0);
+    // max_pages: the memory and libxl's LIBXL_MAXMEM_CONSTANT (1 MiB) on top; maxmem is
+    // only memory/static-max (libxl__build_pre sets max from target_memkb).
+    expect(domU.seen[0].domain.maxPages).toBe(100 * 256 + 256);
+    const maxmem = recordingArch();
+    const args = ["--role", "domu", "--memory", "100", "--maxmem", "200"];
+    expect((await runWith(maxmem.arch, ...args)).status).toBe(0);
+    expect(maxmem.seen[0].domain.maxPages).toBe(100 * 256 + 256);
+    const dom0 = recordingArch();
+    expect((await runWith(dom0.arch, "--memory", "100")).status).toBe(0);
+    expect(dom0.seen[0].domain.maxPages).toBeGreaterThan(90 * 256);
+    expect(dom0.seen[0].domain.maxPages).toBeLessThanOrEqual(100 * 256);
+    const byDefault = recordingArch();
+    expect((await runWith(byDefault.arch, "--role", "domu")).status).toBe(0);
+    expect(byDefault.seen[0].domain.maxPages).toBe(32 * 256 + 256); // libxl's default
+  });
+
+  it("a domU's --memory too small: the advice is the domU memory it needs", async () => {
+    const base = scriptArch([{ shutdown: 0 }]);
+    const hungry: ArchPlugin = {
+      ...base,
+      buildDomain: (req) => {
+        if (req.domain.maxPages < 10_000)
+          throw new DomainMemoryError("domain memory", `has ${req.domain.maxPages}`);
+        return base.buildDomain(req);
+      },
+    };
+    const r = await runWith(hungry, "--role", "domu", "--memory", "8");
+    expect(r.status).toBe(2);
+    // 10,000 pages are 39.06 MiB.
+    expect(r.stderr).toMatch(
+      /--memory 8 is too small .*has 2048; it boots with --memory 40 or more\n$/,
+    );
+    expect((await runWith(hungry, "--role", "domu", "--memory", "40")).status).toBe(0);
+  });
+
+  it("refuses --maxmem below --memory, --maxmem for dom0, and a domU larger than the arch's machine", async () => {
+    const a = await runWith(
+      recordingArch().arch,
+      "--role",
+      "domu",
+      "--memory",
+      "64",
+      "--maxmem",
+      "32",
+    );
+    expect(a.status).toBe(2);
+    expect(a.stderr).toBe(
+      "hvkit: --maxmem 32 is below --memory 64 (xl asks for maxmem >= memory)\n",
+    );
+    const b = await runWith(recordingArch().arch, "--maxmem", "64");
+    expect(b.stderr).toMatch(/^hvkit: --maxmem needs --role domu/);
+    const small = { ...recordingArch().arch, maxMemoryMiB: 128 };
+    const c = await runWith(small, "--role", "domu", "--memory", "128");
+    expect(c.stderr).toMatch(
+      /^hvkit: --memory 128: a domU of 128 MiB needs a machine of \d+ MiB, more than the arch's 128 MiB\n$/,
+    );
+  });
+
+  it("--ramdisk hands the file to the builder: as it is for dom0, a gzip one inflated for a domU", async () => {
+    const plain = join(tmp, "initrd.cpio");
+    writeFileSync(plain, "070701".repeat(1000));
+    const gz = join(tmp, "initrd.cpio.gz");
+    writeFileSync(gz, gzipSync(Buffer.from("hello initrd")));
+    const dom0 = recordingArch();
+    expect((await runWith(dom0.arch, "--ramdisk", gz)).status).toBe(0);
+    expect(Buffer.from(dom0.seen[0].ramdisk!)).toEqual(readFileSync(gz));
+    const domU = recordingArch();
+    expect((await runWith(domU.arch, "--role", "domu", "--ramdisk", gz)).status).toBe(0);
+    const inflated = domU.seen[0].ramdisk!;
+    expect(new TextDecoder().decode(inflated.subarray(0, 12))).toBe("hello initrd");
+    expect(inflated.length).toBe(Math.max(12 + 16, readFileSync(gz).length));
+    const asIs = recordingArch();
+    expect((await runWith(asIs.arch, "--role", "domu", "--ramdisk", plain)).status).toBe(0);
+    expect(asIs.seen[0].ramdisk!.length).toBe(6000);
+    const missing = await runWith(recordingArch().arch, "--ramdisk", join(tmp, "nope"));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nope/);
   });
 });
 

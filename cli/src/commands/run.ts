@@ -11,6 +11,7 @@ import {
   HvkitError,
   ImageError,
   MachineConfigError,
+  MAX_MEMORY_MIB,
   ShutdownReason,
   type ArchRegistry,
 } from "@hvkit/core";
@@ -19,6 +20,7 @@ import {
   startGuest,
   DEFAULT_MAX_INSTRUCTIONS,
   DEFAULT_MEMORY_MIB,
+  machineMemoryForDomU,
   type GuestRun,
   type GuestRunOptions,
 } from "@hvkit/runner";
@@ -35,8 +37,12 @@ export interface RunCommandOptions {
   readonly arch: string;
   /** Guest mode (default: the arch's first). */
   readonly mode?: string;
-  /** Machine memory, MiB. */
+  /** Machine memory, MiB; with role domU the domU's memory (the machine sized to fit). */
   readonly memory?: number;
+  /** Role domU: the domU's maximum memory, MiB (xl's maxmem; default `memory`). */
+  readonly maxmem?: number;
+  /** The initial ramdisk's file. */
+  readonly ramdisk?: string;
   /** Kernel command line. */
   readonly cmdline?: string;
   /** vCPUs of the domain. */
@@ -81,12 +87,15 @@ export function runCommand(
   const role = options.role ?? "dom0";
   const input = consoleInput(options, role);
   const memoryMiB = options.memory ?? DEFAULT_MEMORY_MIB;
+  const ramdisk =
+    options.ramdisk === undefined ? null : readFileArgument(options.ramdisk, IMAGE_FILE);
   const request: GuestRunOptions = {
     arch: plugin,
     mode,
     image,
     cmdline: options.cmdline ?? "",
-    memoryMiB,
+    ...guestMemory(options, role, plugin.maxMemoryMiB),
+    ...(ramdisk !== null ? { ramdisk } : {}),
     vcpus: options.vcpus ?? 1,
     role,
     ...(input !== null ? { consoleInput: input } : {}),
@@ -107,14 +116,51 @@ export function runCommand(
       throw new UsageError(`bad image ${imagePath}: ${e.where}: ${e.detail}`);
     if (e instanceof DomainMemoryError) {
       const given = options.memory === undefined ? " (the default)" : "";
+      const what = options.ramdisk === undefined ? "" : ` and ramdisk ${options.ramdisk}`;
       throw new UsageError(
-        `--memory ${memoryMiB}${given} is too small for ${imagePath}: ${e.where}: ${e.detail}; ` +
-          memoryAdvice(root, request, e),
+        `--memory ${memoryMiB}${given} is too small for ${imagePath}${what}: ${e.where}: ` +
+          `${e.detail}; ${memoryAdvice(root, request, e)}`,
       );
     }
     throw bootFailure(e);
   }
   return runExitStatus(err, run, budget);
+}
+
+/**
+ * The memory settings of a run: for dom0, `--memory` is the machine's; for a domU it is the
+ * domain's (xl's `memory`, with `--maxmem` as xl's `maxmem`), and the machine gets what
+ * that domain needs ({@link machineMemoryForDomU}). Without `--memory` a domU gets
+ * libxl's default. Refuses `--maxmem` for dom0, below `--memory`, or a domU the arch's
+ * largest machine cannot hold.
+ */
+function guestMemory(
+  options: RunCommandOptions,
+  role: RunRole,
+  archMaxMiB: number | undefined,
+): Pick<GuestRunOptions, "memoryMiB" | "domainMemoryMiB" | "domainMaxMemoryMiB"> {
+  const { memory, maxmem } = options;
+  if (role !== "domU") {
+    if (maxmem !== undefined)
+      throw new UsageError("--maxmem needs --role domu (dom0 is given the machine's memory)");
+    return { memoryMiB: memory ?? DEFAULT_MEMORY_MIB };
+  }
+  if (memory === undefined && maxmem === undefined) return { memoryMiB: DEFAULT_MEMORY_MIB };
+  const domain = memory ?? maxmem!;
+  const max = maxmem ?? domain;
+  if (max < domain)
+    throw new UsageError(
+      `--maxmem ${max} is below --memory ${domain} (xl asks for maxmem >= memory)`,
+    );
+  const machine = machineMemoryForDomU(domain);
+  const limit = Math.min(archMaxMiB ?? MAX_MEMORY_MIB, MAX_MEMORY_MIB);
+  if (machine > limit) {
+    throw new UsageError(
+      `--memory ${domain}: a domU of ${domain} MiB needs a machine of ${machine} MiB, more ` +
+        `than the arch's ${limit} MiB`,
+    );
+  }
+  return { memoryMiB: machine, domainMemoryMiB: domain, domainMaxMemoryMiB: max };
 }
 
 /**
@@ -176,9 +222,18 @@ function memoryAdvice(
   request: GuestRunOptions,
   first: DomainMemoryError,
 ): string {
+  const domU = request.domainMemoryMiB !== undefined;
   const fits = (memoryMiB: number): boolean | string => {
     try {
-      startGuest(root, { ...request, memoryMiB });
+      const max = Math.max(memoryMiB, request.domainMaxMemoryMiB ?? 0);
+      const sized = domU
+        ? {
+            memoryMiB: machineMemoryForDomU(memoryMiB),
+            domainMemoryMiB: memoryMiB,
+            domainMaxMemoryMiB: max,
+          }
+        : { memoryMiB };
+      startGuest(root, { ...request, ...sized });
       return true;
     } catch (e) {
       if (e instanceof DomainMemoryError) return e.message;
@@ -186,7 +241,7 @@ function memoryAdvice(
       return true; // past the memory checks; any other problem is reported when it runs
     }
   };
-  let low = request.memoryMiB ?? DEFAULT_MEMORY_MIB;
+  let low = request.domainMemoryMiB ?? request.memoryMiB ?? DEFAULT_MEMORY_MIB;
   let lowMessage = first.message;
   let high = 0;
   for (let m = Math.min(2 * low, MEMORY_PROBE_LIMIT_MIB); m > low;) {
@@ -197,11 +252,11 @@ function memoryAdvice(
     }
     if (r === false) return `it needs more than --memory ${low}`;
     if (r === lowMessage) {
-      const domU =
-        request.role === "domU"
-          ? " (a domU gets libxl's default of 32 MiB at most; `hvkit create` builds one with its config's memory)"
+      const hint =
+        request.role === "domU" && !domU
+          ? " (a domU without --memory gets libxl's default of 32 MiB; give it --memory)"
           : "";
-      return `a larger --memory does not give the domain more${domU}`;
+      return `a larger --memory does not give the domain more${hint}`;
     }
     [low, lowMessage] = [m, r];
     m = Math.min(2 * m, MEMORY_PROBE_LIMIT_MIB);
