@@ -124,7 +124,7 @@ function buildProgram(
         `Only regular files are read: an image and a ramdisk of at most ${mib(IMAGE_FILE)} ` +
         `each, console input of at most ${mib(CONSOLE_INPUT_FILE)}.`,
     )
-    .argument("<image>", "ELF kernel image with Xen notes")
+    .argument("<image>", "ELF kernel image with Xen notes, or a Linux bzImage holding one")
     .requiredOption("--arch <arch>", `arch to run (${archNames})`)
     .option(
       "--mode <mode>",
@@ -176,8 +176,8 @@ function buildProgram(
         `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --role domu guest.elf\n\n${EXIT_STATUS_HELP}\n`,
     )
-    .action((image: string, opts: RunCommandOptions) =>
-      setStatus(runCommand(io, root, arches, image, opts)),
+    .action(async (image: string, opts: RunCommandOptions) =>
+      setStatus(await runCommand(io, root, arches, image, opts)),
     );
 
   program
@@ -256,8 +256,8 @@ function buildProgram(
         `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
         `${EXIT_STATUS_HELP}\n`,
     )
-    .action((config: string, settings: string[], opts: CreateCommandOptions) =>
-      setStatus(createCommand(io, root, arches, config, settings, opts)),
+    .action(async (config: string, settings: string[], opts: CreateCommandOptions) =>
+      setStatus(await createCommand(io, root, arches, config, settings, opts)),
     );
 
   program
@@ -265,14 +265,16 @@ function buildProgram(
     .summary("print an image's ELF header, segments and Xen notes")
     .description(
       "Print what the loader sees in <image>: ELF header summary, loadable segments and " +
-        `decoded Xen notes. The image must be a regular file of at most ${mib(IMAGE_FILE)}.`,
+        "decoded Xen notes; for a Linux bzImage, its boot protocol and compressed payload " +
+        "first, then the ELF kernel inside. " +
+        `The image must be a regular file of at most ${mib(IMAGE_FILE)}.`,
     )
-    .argument("<image>", "ELF kernel image")
+    .argument("<image>", "ELF kernel image, or a Linux bzImage")
     .addHelpText(
       "after",
       `\nExample:\n  $ ${COMMAND_NAME} inspect guest.elf\n\nExit status:\n  0    the image was read and described\n  2    unreadable or malformed image (stderr says what and where)\n`,
     )
-    .action((image: string) => setStatus(inspectCommand(io, image, arches)));
+    .action(async (image: string) => setStatus(await inspectCommand(io, image, arches)));
 
   program
     .command("conformance")

@@ -12,6 +12,7 @@
 import type { ArchTypes, DomainBuildResult, GuestMode } from "./arch-plugin.js";
 import type { Domain } from "./domain.js";
 import { parseElf, type ElfImage } from "./elf.js";
+import { XC_DOM_DECOMPRESS_MAX } from "./bzimage.js";
 import { ImageError, ImageErrorCode } from "./errors.js";
 import { gunzipSync } from "node:zlib";
 import { evtchnAllocUnbound, MAX_EVTCHN_PORT_UNLIMITED } from "./event-channel.js";
@@ -81,9 +82,6 @@ const LIBXL_DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
  * domain's `max_evtchn_port` (libxl_create.c `libxl__domain_build_info_setdefault`).
  */
 export const LIBXL_DEFAULT_EVENT_CHANNELS = 1023;
-
-/** libxc's bound on a decompressed module (XC_DOM_DECOMPRESS_MAX, xenguest.h): 1 GiB. */
-const XC_DOM_DECOMPRESS_MAX = 1024 * 1024 * 1024;
 
 /**
  * A domU's ramdisk as libxc loads it (xg_dom_core.c `xc_dom_build_module` with

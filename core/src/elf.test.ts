@@ -508,6 +508,7 @@ describe("every ImageError code", () => {
         "overlapping-segments",
         "entry-outside-segments",
         "bad-addresses",
+        "bad-bzimage", // bzimage.test.ts
         "bad-hypercall-page",
       ].sort(),
     );

@@ -14,6 +14,7 @@
 import type { Endianness } from "./arch-plugin.js";
 import { DomainMemoryError, ImageError, ImageErrorCode } from "./errors.js";
 import { XenFeature } from "./abi/numbers.js";
+import { isBzImage } from "./bzimage.js";
 
 /** `e_machine` of 32-bit x86. */
 export const EM_386 = 3;
@@ -765,7 +766,9 @@ export function parseElf(bytes: Uint8Array, options: ElfLoadOptions = {}): ElfIm
     throw new ImageError(
       ImageErrorCode.BadMagic,
       `${fileHeader} (file offset 0x0)`,
-      "the file does not start with \\x7fELF: not an ELF image",
+      isBzImage(bytes)
+        ? "the file is a Linux bzImage, whose ELF kernel is compressed inside: give it to loadKernelImage first (hvkit's commands do)"
+        : "the file does not start with \\x7fELF: not an ELF image",
     );
   }
   if (bytes.length < 16)

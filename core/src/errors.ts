@@ -60,6 +60,12 @@ export enum ImageErrorCode {
   BadAddresses = "bad-addresses",
   /** The hypercall page is outside the image, or not page-aligned. */
   BadHypercallPage = "bad-hypercall-page",
+  /**
+   * A bzImage libxenguest's loader refuses (setup header too old, payload outside the
+   * file, unknown compression, a payload that does not decompress to ELF), or whose
+   * compression hvkit does not decompress.
+   */
+  BadBzImage = "bad-bzimage",
 }
 
 /**

@@ -14,6 +14,7 @@ export * from "./vcpu.js";
 export * from "./machine.js";
 export * from "./structs.js";
 export * from "./elf.js";
+export * from "./bzimage.js";
 export * from "./arch-stub.js";
 export * from "./errors.js";
 export * from "./package-file.js";

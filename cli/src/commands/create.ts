@@ -10,6 +10,7 @@ import type { DependencyContainer } from "tsyringe";
 import {
   DomainMemoryError,
   ImageError,
+  loadKernelImage,
   MAX_MEMORY_MIB,
   parseElf,
   type ArchPlugin,
@@ -46,14 +47,14 @@ export interface CreateCommandOptions {
  * memory size the domain cannot have, is thrown as an {@link XlConfigError} with the file
  * and the line of the key at fault (the program prints it as a usage error, exit 2).
  */
-export function createCommand(
+export async function createCommand(
   io: CliIo,
   root: DependencyContainer,
   arches: ArchRegistry,
   configPath: string,
   settings: readonly string[],
   options: CreateCommandOptions,
-): number {
+): Promise<number> {
   for (const setting of settings) {
     // xl takes every argument after the config that has an `=` as a setting (main_create).
     if (!setting.includes("="))
@@ -76,7 +77,9 @@ export function createCommand(
   // As xl: the paths go to libxl as written, so a relative one is relative to the
   // current folder, not to the config's.
   const kernelPath = domain.kernel!;
-  const kernel = readConfigFile(kernelPath, "kernel", refusal);
+  const kernel = await kernelFile(readConfigFile(kernelPath, "kernel", refusal), (message) =>
+    refusal("kernel", `kernel ${kernelPath}: ${message}`),
+  );
   const ramdisk =
     domain.ramdisk === null ? null : readConfigFile(domain.ramdisk, "ramdisk", refusal);
   const plugin = chooseArch(arches, options.arch, kernel, (message) =>
@@ -135,6 +138,19 @@ export function createCommand(
     throw bootFailure(e);
   }
   return runExitStatus(err, run, budget);
+}
+
+/** The ELF kernel in `file`, a bzImage's decompressed; a bad bzImage is refused with `refuse`. */
+async function kernelFile(
+  file: Uint8Array,
+  refuse: (message: string) => Error,
+): Promise<Uint8Array> {
+  try {
+    return (await loadKernelImage(file)).elf;
+  } catch (e) {
+    if (e instanceof ImageError) throw refuse(`bad image: ${e.where}: ${e.detail}`);
+    throw e;
+  }
 }
 
 /** Reads a file the config names under `key`; one that cannot be read is the config's problem. */

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildElf, createStubArchPlugin, standardXenNotes, type ArchPlugin } from "@hvkit/core";
-import { toyArchIdentity } from "@hvkit/core/testing";
+import { buildBzImage, toyArchIdentity } from "@hvkit/core/testing";
+import { gzipSync } from "node:zlib";
 import { runCli } from "../program.js";
 import { createRootContainer } from "../composition.js";
 import type { CliIo } from "../cli-io.js";
@@ -41,6 +42,28 @@ describe("hvkit inspect", () => {
     expect(r.stdout).toMatch(/Program headers \(2\)/);
     expect(r.stdout).toMatch(/hvkit-test/);
     expect(r.stdout).toMatch(/xen-3\.0/);
+  });
+
+  it("describes a bzImage's setup header and payload, then the ELF kernel inside it", async () => {
+    const elf = buildElf({
+      machine: 62,
+      entry: 0x400000,
+      segments: [{ vaddr: 0x400000, data: new Uint8Array(0x2000) }],
+      xenNotes: standardXenNotes(0x400000),
+    });
+    const payload = gzipSync(elf);
+    const r = await inspect(buildBzImage(payload, { setupSects: 2, gap: 0x10 }));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      `${r.path}:\nLinux bzImage, boot protocol 2.15, 2 setup sectors\n` +
+        `payload gzip at file offset 0x610, 0x${payload.length.toString(16)} bytes, ` +
+        `decompressed to 0x${elf.length.toString(16)} bytes of ELF:\n\nELF64 little-endian`,
+    );
+    expect(r.stdout).toMatch(/XEN_ELFNOTE_GUEST_OS +"hvkit-test"/);
+    const old = await inspect(buildBzImage(payload, { version: 0x0206 }));
+    expect(old.status).toBe(2);
+    expect(old.stderr).toMatch(/^hvkit: bad image .*: setup header version .*too old/);
   });
 
   it("describes an image the loader refuses to place, then exits 2 saying why", async () => {

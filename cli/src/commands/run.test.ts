@@ -24,7 +24,7 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
-import { TEST_LP64_LE } from "@hvkit/core/testing";
+import { buildBzImage, TEST_LP64_LE } from "@hvkit/core/testing";
 import { runCli } from "../program.js";
 import { createRootContainer } from "../composition.js";
 import type { CliIo } from "../cli-io.js";
@@ -444,6 +444,33 @@ describe("hvkit run --memory, --maxmem and --ramdisk", () => {
     const c = await runWith(small, "--role", "domu", "--memory", "128");
     expect(c.stderr).toMatch(
       /^hvkit: --memory 128: a domU of 128 MiB needs a machine of \d+ MiB, more than the arch's 128 MiB\n$/,
+    );
+  });
+
+  it("boots a bzImage's ELF kernel, and refuses a bad bzImage saying where", async () => {
+    const io = (err: string[]): CliIo => ({
+      stdout: { write: () => true },
+      stderr: { write: (c) => void err.push(String(c)) },
+    });
+    const bz = join(tmp, "vmlinuz");
+    writeFileSync(bz, buildBzImage(gzipSync(readFileSync(image))));
+    const rec = recordingArch();
+    const err: string[] = [];
+    const status = await runCli(
+      ["run", "--arch", "script", bz],
+      io(err),
+      createRootContainer([rec.arch]),
+    );
+    expect(err.join("")).toBe("");
+    expect(status).toBe(0);
+    expect(rec.seen[0].image.header.entry).toBe(0x400000n);
+    writeFileSync(bz, buildBzImage(gzipSync(readFileSync(image)), { version: 0x0200 }));
+    const bad: string[] = [];
+    expect(
+      await runCli(["run", "--arch", "script", bz], io(bad), createRootContainer([rec.arch])),
+    ).toBe(2);
+    expect(bad.join("")).toMatch(
+      /^hvkit: bad image .*vmlinuz: setup header version \(file offset 0x206\): boot protocol 2\.00 is too old/,
     );
   });
 

@@ -10,6 +10,7 @@ import {
   DomainMemoryError,
   HvkitError,
   ImageError,
+  loadKernelImage,
   MachineConfigError,
   MAX_MEMORY_MIB,
   ShutdownReason,
@@ -63,13 +64,13 @@ export interface RunCommandOptions {
 }
 
 /** Runs `hvkit run`; returns the exit status. */
-export function runCommand(
+export async function runCommand(
   io: CliIo,
   root: DependencyContainer,
   arches: ArchRegistry,
   imagePath: string,
   options: RunCommandOptions,
-): number {
+): Promise<number> {
   const plugin = arches.get(knownName("arch", options.arch, arches.names()));
   const given = options.mode;
   const mode =
@@ -81,7 +82,7 @@ export function runCommand(
       `arch ${plugin.name} does not implement mode "${given ?? ""}" (it offers ${plugin.modes.join(", ")})`,
     );
   }
-  const image = readFileArgument(imagePath, IMAGE_FILE);
+  const image = await kernelArgument(imagePath);
   const err = (line: string) => void io.stderr.write(line + "\n");
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const role = options.role ?? "dom0";
@@ -125,6 +126,21 @@ export function runCommand(
     throw bootFailure(e);
   }
   return runExitStatus(err, run, budget);
+}
+
+/**
+ * Reads the kernel at `path` and, for a bzImage, decompresses the ELF inside
+ * (`loadKernelImage`); a bzImage that cannot be loaded is a {@link UsageError} saying why.
+ */
+export async function kernelArgument(path: string, what = "image"): Promise<Uint8Array> {
+  const file = readFileArgument(path, { ...IMAGE_FILE, what });
+  try {
+    return (await loadKernelImage(file)).elf;
+  } catch (e) {
+    if (e instanceof ImageError)
+      throw new UsageError(`bad ${what} ${path}: ${e.where}: ${e.detail}`);
+    throw e;
+  }
 }
 
 /**

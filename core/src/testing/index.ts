@@ -8,3 +8,4 @@ export * from "./toy-arch.js";
 export * from "./agent-io.js";
 export * from "./data-models.js";
 export * from "./golden-layouts.js";
+export * from "./bzimage.js";
