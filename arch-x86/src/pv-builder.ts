@@ -94,12 +94,19 @@ export type KernelImageAdapter = (image: ElfImage, memoryBytes: number) => PvKer
 /** The ELF loader's load layout as the builder wants it (libelf's address calculation and checks). */
 export function pvKernelImage(image: ElfImage, memoryBytes: number): PvKernelImage {
   const layout = computeLoadLayout(image, { memoryBytes, pageSize: 4096, requiresXenNotes: true });
+  const t = layout.symbolTable;
   return {
-    segments: layout.segments.map((s) => ({
-      vaddr: s.virtualAddress,
-      data: s.data,
-      memsz: Number(s.memSize),
-    })),
+    segments: [
+      ...layout.segments.map((s) => ({
+        vaddr: s.virtualAddress,
+        data: s.data,
+        memsz: Number(s.memSize),
+      })),
+      // BSD_SYMTAB: libelf loads the symbol table after the image, part of the kernel.
+      ...(t !== undefined
+        ? [{ vaddr: t.virtualAddress, data: t.data, memsz: Number(t.memSize) }]
+        : []),
+    ],
     entry: layout.entry,
     virtBase: layout.virtBase,
     hypercallPage: layout.hypercallPage ?? null,

@@ -11,7 +11,13 @@ import { container } from "tsyringe";
 import {
   bootDomU,
   bootInitialDomain,
+  buildElf,
+  computeLoadLayout,
   createMachine,
+  EM_X86_64,
+  parseElf,
+  standardXenNotes,
+  XenElfNote,
   PortState,
   XENCONS_INTERFACE,
   DomainMemoryError,
@@ -254,6 +260,36 @@ describe("x86_64 PV domain builder", () => {
     // Both ring pages are mapped writable in the guest's boot mapping.
     expect(v.translate(layout.vXenstore, true)).toBe(boot1.storeMfn! * 4096);
     expect(v.translate(layout.vConsole, true)).toBe(cbase);
+  });
+
+  it("loads a BSD_SYMTAB kernel's symbol table after its image, inside the kernel's range", () => {
+    const plugin = new X86_64PvPlugin();
+    const machine = createMachine(container.createChildContainer(), {
+      arch: plugin,
+      memoryMiB: 32,
+      console: new RecordingConsoleSink(),
+    });
+    const elf = buildElf({
+      machine: EM_X86_64,
+      entry: 0x100000,
+      segments: [{ vaddr: 0x100000, data: new Uint8Array(0x2000), memSize: 0x2ffc, align: 4096 }],
+      xenNotes: [
+        ...standardXenNotes(0x100000, 0x101000),
+        { type: XenElfNote.BSD_SYMTAB, value: "yes" },
+      ],
+      symbols: [{ name: "_start", value: 0x100000 }],
+    });
+    const table = computeLoadLayout(parseElf(elf)).symbolTable!;
+    const domU = bootDomU(machine, elf, { maxPages: 2048 }).domain;
+    const v = domU.vcpus[0].arch as PvVcpu;
+    const layout = (domU.arch as PvDomainState).layout!;
+    expect(table.virtualAddress).toBe(0x103000n); // 0x102ffc rounded to 8
+    const pa = v.translate(table.virtualAddress, false);
+    expect(machine.memory.bytes.slice(pa, pa + table.data.length)).toEqual(table.data);
+    expect(readVa(domU, v, 0x103004n, 4)).toBe(0x464c457fn); // \x7fELF
+    // The kernel's range ends after the table's room: what follows starts past it.
+    expect(layout.vKernelEnd).toBe(0x104000n);
+    expect(layout.vPhysmap).toBeGreaterThanOrEqual(table.virtualAddress + table.memSize);
   });
 
   describe("initial ramdisk", () => {

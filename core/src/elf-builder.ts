@@ -21,6 +21,7 @@ import {
   SHT_NOTE,
   SHT_PROGBITS,
   SHT_STRTAB,
+  SHT_SYMTAB,
   XenElfNote,
 } from "./elf.js";
 
@@ -73,6 +74,11 @@ export interface ElfSpec {
   readonly xenGuest?: string;
   /** Write section headers (default: true; always when `xenGuest` is given, which is a section). */
   readonly sectionHeaders?: boolean;
+  /**
+   * Symbols for a `.symtab` section (after a null symbol; global, absolute) with its
+   * `.strtab`, the two sections last (default none; sections are then written).
+   */
+  readonly symbols?: readonly { readonly name: string; readonly value: bigint | number }[];
 }
 
 /** The usual Xen notes of a 64-bit x86 PV test kernel (as XTF writes them). */
@@ -146,12 +152,28 @@ export function buildElf(spec: ElfSpec): Uint8Array {
     spec.xenGuest !== undefined ? Uint8Array.from([...enc(spec.xenGuest), 0]) : undefined;
   if (guestBytes) off += guestBytes.length;
 
-  const withSections = (spec.sectionHeaders ?? true) || guestBytes !== undefined;
+  // .symtab (Elf64_Sym 24 bytes, Elf32_Sym 16) and its .strtab.
+  const symbols = spec.symbols ?? [];
+  const symentsize = is64 ? 24 : 16;
+  let symNames = "\0";
+  const symNameOffsets = symbols.map((sym) => {
+    const at = symNames.length;
+    symNames += sym.name + "\0";
+    return at;
+  });
+  const symtabOffset = align(off, 8);
+  const symtabSize = symbols.length > 0 ? (symbols.length + 1) * symentsize : 0;
+  const symStrOffset = symtabOffset + symtabSize;
+  if (symbols.length > 0) off = symStrOffset + symNames.length;
+
+  const withSections =
+    (spec.sectionHeaders ?? true) || guestBytes !== undefined || symbols.length > 0;
   const names = [
     "",
     ".shstrtab",
     ...(hasNotes ? [".note.Xen"] : []),
     ...(guestBytes ? ["__xen_guest"] : []),
+    ...(symbols.length > 0 ? [".symtab", ".strtab"] : []),
   ];
   const nameOffsets: number[] = [];
   let strtab = "";
@@ -262,7 +284,33 @@ export function buildElf(spec: ElfSpec): Uint8Array {
       shdr(k, nameOffsets[k], SHT_NOTE, notesOffset, notesSize);
       k++;
     }
-    if (guestBytes) shdr(k, nameOffsets[k], SHT_PROGBITS, guestOffset, guestBytes.length);
+    if (guestBytes) {
+      shdr(k, nameOffsets[k], SHT_PROGBITS, guestOffset, guestBytes.length);
+      k++;
+    }
+    if (symbols.length > 0) {
+      shdr(k, nameOffsets[k], SHT_SYMTAB, symtabOffset, symtabSize);
+      const b = shoff + k * shentsize;
+      v.setUint32(b + (is64 ? 40 : 24), k + 1, le); // sh_link: .strtab
+      v.setUint32(b + (is64 ? 44 : 28), 1, le); // sh_info: first non-local symbol
+      word(b + (is64 ? 56 : 36), symentsize);
+      shdr(k + 1, nameOffsets[k + 1], SHT_STRTAB, symStrOffset, symNames.length);
+      bytes.set(enc(symNames), symStrOffset);
+      symbols.forEach((sym, i) => {
+        const e = symtabOffset + (i + 1) * symentsize;
+        v.setUint32(e, symNameOffsets[i], le);
+        const info = 0x10; // STB_GLOBAL, STT_NOTYPE
+        if (is64) {
+          bytes[e + 4] = info;
+          v.setUint16(e + 6, 0xfff1, le); // SHN_ABS
+          v.setBigUint64(e + 8, BigInt.asUintN(64, BigInt(sym.value)), le);
+        } else {
+          v.setUint32(e + 4, Number(BigInt.asUintN(32, BigInt(sym.value))), le);
+          bytes[e + 12] = info;
+          v.setUint16(e + 14, 0xfff1, le);
+        }
+      });
+    }
   }
   return bytes;
 }

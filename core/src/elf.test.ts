@@ -185,6 +185,115 @@ describe("parseElf + computeLoadLayout on valid images", () => {
   });
 });
 
+describe("BSD_SYMTAB: the symbol table after the image (libelf elf_parse_bsdsyms/elf_load_bsdsyms)", () => {
+  const symbols = [
+    { name: "_start", value: 0x100000 },
+    { name: "hypercall_page", value: 0x101000 },
+  ];
+  function symtabImage(elfClass: 32 | 64, bsd: boolean, endianness: "little" | "big" = "little") {
+    const spec: ElfSpec = {
+      ...xtfLike(),
+      elfClass,
+      endianness,
+      machine: elfClass === 64 ? EM_X86_64 : EM_386,
+      // p_paddr end 0x105003: rounded to the word size for the table.
+      segments: [{ vaddr: 0x100000, data: code(0x3000), memSize: 0x5003, align: 4096 }],
+      xenNotes: [
+        ...standardXenNotes(0x100000, 0x101000),
+        ...(bsd ? [{ type: XenElfNote.BSD_SYMTAB, value: "yes" }] : []),
+      ],
+      symbols,
+    };
+    const bytes = buildElf(spec);
+    const image = parseElf(bytes);
+    const opts = {
+      ...X86_64,
+      elfMachines: undefined,
+      elfClasses: undefined,
+      endianness: undefined,
+    };
+    return { bytes, image, layout: computeLoadLayout(image, opts) };
+  }
+
+  it.each([32, 64] as const)(
+    "ELF%i: size word, ELF header, three section headers, symtab, strtab",
+    (cls) => {
+      const { bytes, image, layout } = symtabImage(cls, true);
+      const t = layout.symbolTable!;
+      const word = cls === 64 ? 8 : 4;
+      const ehdrSize = cls === 64 ? 64 : 52;
+      const shdrSize = cls === 64 ? 64 : 40;
+      expect(t.virtualAddress).toBe(cls === 64 ? 0x105008n : 0x105004n);
+      expect(t.physicalAddress).toBe(t.virtualAddress);
+      const d = new DataView(t.data.buffer);
+      const sym = image.sections.find((x) => x.name === ".symtab")!;
+      const str = image.sections.find((x) => x.name === ".strtab")!;
+      const symtabBase = Math.ceil(260 / word) * word;
+      const strtabBase = Math.ceil((symtabBase + Number(sym.size)) / word) * word;
+      expect(t.data.length).toBe(strtabBase + Number(str.size));
+      expect(d.getUint32(0, true)).toBe(t.data.length - 4); // the size, from the ELF header
+      // The ELF header: the image's, program headers gone, three sections at offset 64.
+      const e = t.data.subarray(4, 4 + 64);
+      const ev = new DataView(e.buffer, e.byteOffset);
+      expect([...e.subarray(0, 16)]).toEqual([...bytes.subarray(0, 16)]);
+      const half = cls === 64 ? 52 : 40;
+      expect(ev.getUint16(half, true)).toBe(ehdrSize); // e_ehsize
+      expect(ev.getUint16(half + 4, true)).toBe(0); // e_phnum
+      expect(ev.getUint16(half + 6, true)).toBe(shdrSize); // e_shentsize
+      expect(ev.getUint16(half + 8, true)).toBe(3); // e_shnum
+      expect(ev.getUint16(half + 10, true)).toBe(0); // e_shstrndx
+      const shoff = cls === 64 ? Number(ev.getBigUint64(40, true)) : ev.getUint32(32, true);
+      expect(shoff).toBe(64);
+      // XSA-194: nothing but zeros between a 32-bit ELF header and the section headers.
+      expect([...e.subarray(ehdrSize, 64)].every((b) => b === 0)).toBe(true);
+      const sh = (i: number) => new DataView(t.data.buffer, 4 + 64 + i * shdrSize);
+      expect([...t.data.subarray(68, 68 + shdrSize)].every((b) => b === 0)).toBe(true); // null
+      const off = (i: number) =>
+        cls === 64 ? Number(sh(i).getBigUint64(24, true)) : sh(i).getUint32(16, true);
+      const link = (i: number) => sh(i).getUint32(cls === 64 ? 40 : 24, true);
+      expect(sh(1).getUint32(4, true)).toBe(2); // SHT_SYMTAB
+      expect(off(1)).toBe(symtabBase - 4);
+      expect(link(1)).toBe(2);
+      expect(sh(2).getUint32(4, true)).toBe(3); // SHT_STRTAB
+      expect(off(2)).toBe(strtabBase - 4);
+      expect(t.data.subarray(symtabBase, symtabBase + Number(sym.size))).toEqual(
+        bytes.subarray(Number(sym.offset), Number(sym.offset + sym.size)),
+      );
+      expect(new TextDecoder().decode(t.data.subarray(strtabBase))).toBe(
+        "\0_start\0hypercall_page\0",
+      );
+      // The image ends after the room libelf reserves for it.
+      expect(layout.virtKend).toBe(t.virtualAddress + t.memSize);
+      expect(t.memSize).toBeGreaterThanOrEqual(BigInt(t.data.length));
+      expect(describeImage(image, layout)).toContain(`symbol table -> `);
+    },
+  );
+
+  it("big-endian images get their fields in their own byte order", () => {
+    const { layout } = symtabImage(64, true, "big");
+    const d = new DataView(layout.symbolTable!.data.buffer);
+    expect(d.getUint16(4 + 60, false)).toBe(3); // e_shnum
+  });
+
+  it("no table without the note, or without a symbol table to load", () => {
+    expect(symtabImage(64, false).layout.symbolTable).toBeUndefined();
+    const noSyms = parseElf(
+      buildElf(
+        xtfLike({
+          xenNotes: [
+            ...standardXenNotes(0x100000, 0x101000),
+            { type: XenElfNote.BSD_SYMTAB, value: "yes" },
+          ],
+        }),
+      ),
+    );
+    expect(noSyms.xen.bsdSymtab).toBe(true);
+    const layout = computeLoadLayout(noSyms, X86_64);
+    expect(layout.symbolTable).toBeUndefined();
+    expect(layout.virtKend).toBe(0x105000n);
+  });
+});
+
 describe("every ImageError code", () => {
   const good = buildElf(xtfLike());
   const img = parseElf(good, X86_64);

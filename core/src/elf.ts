@@ -36,6 +36,8 @@ export const PT_NOTE = 4;
 export const SHT_NOTE = 7;
 /** `sh_type` of a section with file contents. */
 export const SHT_PROGBITS = 1;
+/** `sh_type` of a symbol table. */
+export const SHT_SYMTAB = 2;
 /** `sh_type` of a string table. */
 export const SHT_STRTAB = 3;
 /** `sh_type` of a section with no file contents (.bss). */
@@ -349,6 +351,31 @@ export interface LoadLayout {
   readonly hypercallPage?: bigint;
   /** Declared features. */
   readonly features: XenFeatureSet;
+  /** The symbol table loaded after the image for a BSD_SYMTAB kernel ({@link BsdSymbolTable}). */
+  readonly symbolTable?: BsdSymbolTable;
+}
+
+/**
+ * The symbol table a kernel with `XEN_ELFNOTE_BSD_SYMTAB` "yes" gets after its image, as
+ * libelf lays it out (libelf-loader.c `elf_parse_bsdsyms`, `elf_load_bsdsyms`): at the
+ * image's end rounded up to the word size, a 32-bit size, then an ELF header of the
+ * image's class (program header fields zeroed, `e_shoff` 64, three section headers),
+ * the null, symbol table and string table section headers (their `sh_offset`s relative
+ * to that ELF header), then the symbol table and the string table, each at a word
+ * boundary. Every gap is zero.
+ */
+export interface BsdSymbolTable {
+  /** Virtual address of the size word (virt_kend of the image before the table, rounded). */
+  readonly virtualAddress: bigint;
+  /** Its pseudo-physical address. */
+  readonly physicalAddress: bigint;
+  /** The bytes written, from the size word to the end of the string table. */
+  readonly data: Uint8Array;
+  /**
+   * The room libelf reserves (`bsd_symtab_pend - bsd_symtab_pstart`), which the image's
+   * end moves to; at least `data.length`.
+   */
+  readonly memSize: bigint;
 }
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
@@ -1058,6 +1085,95 @@ function noteWhere(image: ElfImage, type: XenElfNote, legacyKey: string): string
   return "ELF header";
 }
 
+/** `offsetof(struct elf_sym_header, elf_header.section)`: the size word and an `elf_ehdr` union. */
+const SYM_HEADER_SECTIONS = 4 + 64;
+/** `sizeof(struct elf_sym_header)` (packed): that and three `elf_shdr` unions. */
+const SYM_HEADER_SIZE = SYM_HEADER_SECTIONS + 3 * 64;
+
+/**
+ * The BSD symbol table of `image` placed after pseudo-physical (p_paddr space) `pend`,
+ * or undefined when libelf finds none: no SHT_SYMTAB section whose `sh_link` names a
+ * section (elf_init), or one whose linked section is not SHT_STRTAB.
+ */
+function bsdSymbolTable(
+  image: ElfImage,
+  pend: bigint,
+  virtOffset: bigint,
+  virtBase: bigint,
+): BsdSymbolTable | undefined {
+  const sections = image.sections;
+  let symtab: ElfSection | undefined;
+  for (let i = 1; i < sections.length; i++) {
+    if (sections[i].type !== SHT_SYMTAB) continue;
+    const link = sectionLink(image, sections[i]);
+    if (link === 0 || link >= sections.length) return undefined;
+    symtab = sections[i];
+    break;
+  }
+  if (symtab === undefined) return undefined;
+  const strtab = sections[sectionLink(image, symtab)];
+  if (strtab.type !== SHT_STRTAB) return undefined;
+  const is64 = image.elfClass === 64;
+  const word = is64 ? 8n : 4n;
+  const round = (v: bigint): bigint => (v + word - 1n) & ~(word - 1n);
+  const ehdrSize = is64 ? 64 : 52;
+  const shdrSize = is64 ? 64 : 40;
+  const reserved = round(
+    round(round(4n + BigInt(SYM_HEADER_SECTIONS + 3 * shdrSize)) + symtab.size) + strtab.size,
+  );
+  const r = new Reader(image.bytes, image.endianness === "little");
+  const where = (s: ElfSection): string =>
+    `section ${s.index} "${s.name}" (file offset ${hex(s.offset)}), loaded for BSD_SYMTAB`;
+  const symData = r.need(symtab.offset, symtab.size, where(symtab), "the symbol table");
+  const strData = r.need(strtab.offset, strtab.size, where(strtab), "the string table");
+  const symtabBase = Number(round(BigInt(SYM_HEADER_SIZE)));
+  const strtabBase = Number(round(BigInt(symtabBase) + symtab.size));
+  const data = new Uint8Array(strtabBase + Number(strtab.size));
+  const view = new DataView(data.buffer);
+  const le = r.le;
+  const ehdr = 4;
+  const word64 = (o: number, v: number): void =>
+    is64 ? view.setBigUint64(o, BigInt(v), le) : view.setUint32(o, v, le);
+  view.setUint32(0, strtabBase + Number(strtab.size) - ehdr, le);
+  data.set(image.bytes.subarray(0, ehdrSize), ehdr);
+  view.setUint32(ehdr + 20, 1, le); // e_version = EV_CURRENT
+  word64(ehdr + (is64 ? 32 : 28), 0); // e_phoff
+  word64(ehdr + (is64 ? 40 : 32), 64); // e_shoff: offsetof(elf_header.section)
+  const half = is64 ? 52 : 40;
+  view.setUint16(ehdr + half, ehdrSize, le); // e_ehsize
+  view.setUint16(ehdr + half + 2, 0, le); // e_phentsize
+  view.setUint16(ehdr + half + 4, 0, le); // e_phnum
+  view.setUint16(ehdr + half + 6, shdrSize, le); // e_shentsize
+  view.setUint16(ehdr + half + 8, 3, le); // e_shnum
+  view.setUint16(ehdr + half + 10, 0, le); // e_shstrndx
+  const copyHeader = (s: ElfSection, slot: number, offset: number, link?: number): void => {
+    const at = SYM_HEADER_SECTIONS + slot * shdrSize;
+    const o = r.need(s.headerOffset, shdrSize, where(s), "the section header");
+    data.set(image.bytes.subarray(o, o + shdrSize), at);
+    word64(at + (is64 ? 24 : 16), offset - ehdr); // sh_offset
+    if (link !== undefined) view.setUint32(at + (is64 ? 40 : 24), link, le); // sh_link
+  };
+  copyHeader(symtab, 1, symtabBase, 2);
+  copyHeader(strtab, 2, strtabBase);
+  data.set(image.bytes.subarray(symData, symData + Number(symtab.size)), symtabBase);
+  data.set(image.bytes.subarray(strData, strData + Number(strtab.size)), strtabBase);
+  const pstart = round(pend);
+  const memSize = reserved > BigInt(data.length) ? reserved : BigInt(data.length);
+  return {
+    virtualAddress: pstart + virtOffset,
+    physicalAddress: pstart + virtOffset - virtBase,
+    data,
+    memSize,
+  };
+}
+
+/** A section header's `sh_link`. */
+function sectionLink(image: ElfImage, s: ElfSection): number {
+  const r = new Reader(image.bytes, image.endianness === "little");
+  const at = s.headerOffset + (image.elfClass === 64 ? 40 : 24);
+  return r.u32(r.need(at, 4, `section ${s.index} header`, "sh_link"));
+}
+
 /**
  * Decides where the image goes and checks it can be booted, as libelf's `elf_xen_parse`
  * (note checks) and `elf_xen_addr_calc_check` do, plus the checks the domain builder
@@ -1170,6 +1286,15 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
     if (s.virtualAddress < virtKstart) virtKstart = s.virtualAddress;
     if (s.virtualAddress + s.memSize > virtKend) virtKend = s.virtualAddress + s.memSize;
   }
+  let symbolTable: BsdSymbolTable | undefined;
+  if (x.bsdSymtab) {
+    // elf_xen_addr_calc_check: after the segments' p_paddr end, virt_kend moves past it.
+    let pend = 0n;
+    for (const s of segments)
+      if (s.header.paddr + s.memSize > pend) pend = s.header.paddr + s.memSize;
+    symbolTable = bsdSymbolTable(image, pend, virtBase - paddrOffset, virtBase);
+    if (symbolTable !== undefined) virtKend = symbolTable.virtualAddress + symbolTable.memSize;
+  }
   if (virtBase > virtKstart) {
     throw new ImageError(
       ImageErrorCode.BadAddresses,
@@ -1205,6 +1330,13 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
           `the segment ends at pseudo-physical ${hex(s.physicalAddress + s.memSize)}, beyond the domain's ${hex(mem)} bytes of memory`,
         );
       }
+    }
+    const t = symbolTable;
+    if (t !== undefined && t.physicalAddress + t.memSize > mem) {
+      throw new DomainMemoryError(
+        "BSD_SYMTAB symbol table",
+        `it ends at pseudo-physical ${hex(t.physicalAddress + t.memSize)}, beyond the domain's ${hex(mem)} bytes of memory`,
+      );
     }
   }
 
@@ -1253,6 +1385,7 @@ export function computeLoadLayout(image: ElfImage, options: ElfLoadOptions = {})
     entry,
     hypercallPage: hc,
     features: x.features,
+    ...(symbolTable !== undefined ? { symbolTable } : {}),
   };
 }
 
@@ -1327,6 +1460,11 @@ export function describeImage(image: ElfImage, layout?: LoadLayout): string {
     for (const s of layout.segments)
       lines.push(
         `  segment ${s.header.index} -> ${a(s.virtualAddress)} (${hex(s.data.length)} bytes from file, ${hex(s.memSize)} in memory)`,
+      );
+    const t = layout.symbolTable;
+    if (t !== undefined)
+      lines.push(
+        `  symbol table -> ${a(t.virtualAddress)} (BSD_SYMTAB: ${hex(t.data.length)} bytes, ${hex(t.memSize)} reserved)`,
       );
   }
   return lines.join("\n") + "\n";
