@@ -221,6 +221,8 @@ export interface X86CpuApi {
   cr4: number;
   /** EFER (LME, LMA, NXE, SCE). */
   efer: number;
+  /** XCR0 (XFEATURE_ENABLED_MASK) as `xgetbv` reads it; a PV guest's is set by Xen's `xsetbv` emulation. */
+  xcr0: number;
   /**
    * Virtual time: the time-stamp counter at the start of the next {@link run}. `rdtsc`
    * reads `tscBase + retired × tscPerInstruction`, where `retired` counts the instructions

@@ -7,7 +7,7 @@
  * @module
  */
 import { VmAssistType, type Domain } from "@hvkit/core";
-import { Reg, type X86CpuApi } from "./cpu-api.js";
+import { Reg, Vector, type X86CpuApi } from "./cpu-api.js";
 import { Cr4 } from "./pv-ctrlreg.js";
 import type { VcpuMsrs } from "./pv-msr.js";
 
@@ -156,4 +156,48 @@ export function pvCpuid(
   cpu.setReg(Reg.RDX, BigInt(out[3]));
   cpu.skipInstruction();
   return true;
+}
+
+/** What `xsetbv` emulation reads and writes of a PV vCPU. */
+export interface PvXsetbvVcpu {
+  /** The vCPU's CPU, stopped at the instruction; its XCR0 is what the guest sets. */
+  readonly cpu: X86CpuApi;
+  /** Whether the guest is in kernel mode (ring 0 to the emulator). */
+  readonly kernelMode: boolean;
+  /** The guest's view of CR4 (its OSXSAVE). */
+  readonly cr4: number;
+}
+
+/** XCR0 bits the hvkit CPU can save and restore (x87, SSE): Xen's xfeature_mask. */
+const PV_XFEATURE_MASK = 3;
+
+/**
+ * `xsetbv` (0F 01 D1) after the #GP(0) it raises in the PV kernel's ring, as Xen's
+ * privileged-op emulator runs it (x86_emulate/0f01.c, then x86emul_write_xcr and
+ * xstate.c `handle_xsetbv`): #UD with a 66, F2 or F3 prefix or without the guest's
+ * CR4.OSXSAVE; #GP(0) from guest user mode, for an XCR other than 0, or for a value
+ * outside xfeature_mask or without x87 (`valid_xcr0`). `byteAt(i)` reads the
+ * instruction's i-th byte (−1 when unmapped). Returns 0 when emulated (rip advanced), a
+ * vector to deliver (#UD, or #GP with error code 0), or −1 when the instruction is not
+ * `xsetbv`.
+ */
+export function emulateXsetbv(v: PvXsetbvVcpu, byteAt: (i: number) => number): number {
+  let i = 0;
+  let b = byteAt(0);
+  let prefixed = false;
+  const long = v.cpu.codeSize === 64;
+  while (b === 0x66 || b === 0xf2 || b === 0xf3 || (long && b >= 0x40 && b <= 0x4f)) {
+    if (b < 0x40 || b > 0x4f) prefixed = true;
+    b = byteAt(++i);
+  }
+  if (b !== 0x0f || byteAt(i + 1) !== 0x01 || byteAt(i + 2) !== 0xd1) return -1;
+  if (prefixed || (v.cr4 & Cr4.OSXSAVE) === 0) return Vector.UD;
+  const cpu = v.cpu;
+  if (!v.kernelMode || cpu.getReg32(Reg.RCX) !== 0) return Vector.GP;
+  const hi = cpu.getReg32(Reg.RDX);
+  const lo = cpu.getReg32(Reg.RAX);
+  if (hi !== 0 || (lo & ~PV_XFEATURE_MASK) !== 0 || (lo & 1) === 0) return Vector.GP;
+  cpu.xcr0 = lo;
+  cpu.rip += BigInt(i + 3);
+  return 0;
 }

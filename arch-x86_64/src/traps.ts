@@ -27,7 +27,7 @@ import {
   Vector,
 } from "@hvkit/arch-x86";
 import { readCr, writeCr } from "@hvkit/arch-x86";
-import { emulateMovDr } from "@hvkit/arch-x86";
+import { emulateMovDr, emulateXsetbv } from "@hvkit/arch-x86";
 import { currentTsc, readMsr, writeMsr } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 
@@ -235,6 +235,12 @@ export function handleException(v: PvVcpu): string | null {
     if (dr > 0) return injectEvent(v, dr, dr === Vector.GP ? 0 : -1);
   }
   if (vector === Vector.GP && x.errorCode === 0) {
+    const xcr = emulateXsetbv(v, (i) => {
+      const pa = v.translate(v.cpu.rip + BigInt(i), false);
+      return pa < 0 ? -1 : v.machine.memory.bytes[pa];
+    });
+    if (xcr === 0) return retireEmulated(v);
+    if (xcr > 0) return injectEvent(v, xcr, xcr === Vector.GP ? 0 : -1);
     const r = emulatePrivileged(v);
     if (r === true) return retireEmulated(v, io.port < 0 ? 0 : ioBreakpoints(v, io.port, io.bytes));
   }
