@@ -505,3 +505,14 @@ describe("memory_op through the x86_64 arch hook", () => {
     expect(get64(scratch)).toBe(0xffff800000000000n);
   });
 });
+
+describe("xenpmu_op (vpmu.c do_xenpmu_op without a vPMU)", () => {
+  it("is -EOPNOTSUPP for every op, before its argument is read (Linux: VPMU disabled)", () => {
+    const { call, scratch } = setup();
+    // XENPMU_mode_get 0 … XENPMU_flush 7, with a readable and an unreadable argument.
+    for (let opNr = 0; opNr <= 8; opNr++) {
+      expect(call(40, opNr, scratch)).toBe(-Errno.EOPNOTSUPP);
+      expect(call(40, opNr, 0)).toBe(-Errno.EOPNOTSUPP);
+    }
+  });
+});

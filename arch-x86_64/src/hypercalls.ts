@@ -26,6 +26,7 @@ import {
   updateVaMapping as updateVaMappingOf,
   updateVaMappingOtherdomain as updateVaMappingOtherdomainOf,
   type PvMmu,
+  xenpmuOp,
 } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { getDebugregHypercall, setDebugregHypercall } from "@hvkit/arch-x86";
@@ -239,6 +240,7 @@ export function x86_64PvHypercalls(): HypercallEntry<X86_64Pv>[] {
     row(Hypercall.mmuext_op, "mmuext_op", mmuextOp, "mmu"),
     row(Hypercall.callback_op, "callback_op", callbackOp),
     row(Hypercall.physdev_op, "physdev_op", physdevOp),
+    row(Hypercall.xenpmu_op, "xenpmu_op", xenpmuOp),
   ];
 }
 

@@ -16,7 +16,7 @@ const UD_HANDLER = 0x102000n;
 function run(
   code: number[],
   regs: { eax: number; ecx?: number; edx?: number },
-  guestCr4 = Cr4.OSXSAVE,
+  guestCr4: number = Cr4.OSXSAVE,
 ) {
   const d = bootedPvDomain();
   setGuestCr4(d.v, guestCr4 | d.v.cr4);

@@ -25,6 +25,7 @@ import type { Domain } from "./domain.js";
 import { evtchnSendVirq } from "./event-channel.js";
 import type { Machine } from "./machine.js";
 import { VcpuState, type Vcpu } from "./vcpu.js";
+import { StructBuffer, writeGuestStruct } from "./guest-memory.js";
 
 /**
  * Cycle-counter ticks per second of virtual time: one tick per virtual ns, a 1 GHz TSC.
@@ -116,6 +117,27 @@ export function updateVcpuSystemTime(machine: Machine, vcpu: Vcpu): void {
   t.set(view, at, "flags", XEN_PVCLOCK_TSC_STABLE_BIT);
   t.set(view, at, "version", (version + 1) >>> 0);
   machine.arch.onMemoryWritten?.(machine, at, t.size);
+  const area = timeAreas.get(vcpu);
+  if (area === undefined || area === 0n) return;
+  const bytes = machine.memory.bytes;
+  for (let i = 0; i < t.size; i++) timeAreaBuffer.bytes[i] = bytes[at + i];
+  writeGuestStruct(vcpu, area, t, timeAreaBuffer);
+}
+
+/** Each vCPU's secondary time record (`time_info_guest`): a guest virtual address, 0 for none. */
+const timeAreas = new WeakMap<Vcpu, bigint>();
+const timeAreaBuffer = new StructBuffer(64);
+
+/**
+ * VCPUOP_register_vcpu_time_memory_area (`time_info_guest`, x86 domain.c): from now on
+ * every rewrite of `vcpu`'s vcpu_time_info is copied to guest virtual address `va` too
+ * (`update_secondary_system_time`, through the vCPU's current page tables; a copy that
+ * faults is dropped), and it is rewritten at once (`force_update_vcpu_system_time`). A
+ * null address (0) stops the copies.
+ */
+export function registerVcpuTimeArea(machine: Machine, vcpu: Vcpu, va: bigint): void {
+  timeAreas.set(vcpu, va);
+  updateVcpuSystemTime(machine, vcpu);
 }
 
 /**
