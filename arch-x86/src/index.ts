@@ -43,5 +43,6 @@ export * from "./pv-ctrlreg.js";
 export * from "./pv-debugreg.js";
 export * from "./pv-msr.js";
 export * from "./xenpmu-op.js";
+export * from "./pv-vcpu-op.js";
 export * from "./pv-vcpu-context.js";
 export * from "./pv-ptwr.js";

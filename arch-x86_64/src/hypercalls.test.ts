@@ -4,8 +4,8 @@
  * returns for each kind of bad argument. Also bounce frames, iret and CPUID policy.
  */
 import { describe, expect, it } from "vitest";
-import { Errno, MemoryOp, ShutdownReason } from "@hvkit/core";
-import { PageType, Pte, Reg, Seg } from "@hvkit/arch-x86";
+import { Errno, MemoryOp, ShutdownReason, VCPU_INFO, VcpuOp } from "@hvkit/core";
+import { PageType, Pte, Reg, Seg, X86_64_DATA_MODEL } from "@hvkit/arch-x86";
 import { bootedPvDomain } from "./pv-test-domain.js";
 import { emulatePtWrite } from "@hvkit/arch-x86";
 import { createBounceFrame, doIret, injectEvent } from "./traps.js";
@@ -514,5 +514,23 @@ describe("xenpmu_op (vpmu.c do_xenpmu_op without a vPMU)", () => {
       expect(call(40, opNr, scratch)).toBe(-Errno.EOPNOTSUPP);
       expect(call(40, opNr, 0)).toBe(-Errno.EOPNOTSUPP);
     }
+  });
+});
+
+describe("vcpu_op register_vcpu_time_memory_area (x86 do_vcpu_op)", () => {
+  it("copies vCPU 0's vcpu_time_info to the address now; -EFAULT for an unreadable argument or Xen's range", () => {
+    const { call, scratch, put64, get64, machine, v } = setup();
+    const area = scratch + 0x200n;
+    put64(scratch, area);
+    expect(call(24, VcpuOp.register_vcpu_time_memory_area, 0, scratch)).toBe(0);
+    const time = v.vcpuInfoAddr() + VCPU_INFO.layout(X86_64_DATA_MODEL).offsetOf("time");
+    for (let i = 0n; i < 32n; i += 8n)
+      expect(get64(area + i)).toBe(machine.memory.view.getBigUint64(time + Number(i), true));
+    expect(get64(area) & 1n).toBe(0n);
+    expect(call(24, VcpuOp.register_vcpu_time_memory_area, 0, 0x7fff00000000n)).toBe(-Errno.EFAULT);
+    put64(scratch, 0xffff800000001000n);
+    expect(call(24, VcpuOp.register_vcpu_time_memory_area, 0, scratch)).toBe(-Errno.EFAULT);
+    put64(scratch, 0n);
+    expect(call(24, VcpuOp.register_vcpu_time_memory_area, 0, scratch)).toBe(0);
   });
 });

@@ -37,6 +37,7 @@ import {
   PvPluginBase,
   type KernelImageAdapter,
   type PvDomainState,
+  x86VcpuOp,
 } from "@hvkit/arch-x86";
 import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
@@ -154,6 +155,15 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
   vmAssistTypes(): readonly number[] {
     // xen/arch/x86/include/asm/config.h VM_ASSIST_VALID for 64-bit PV: 0–5 and m2p_strict (32).
     return [0, 1, 2, 3, 4, 5, 32];
+  }
+
+  vcpuOp(
+    ctx: HypercallContext<X86_64Pv>,
+    cmd: number,
+    target: Vcpu<X86_64Pv>,
+    arg: bigint,
+  ): number {
+    return x86VcpuOp(ctx, cmd, target, arg);
   }
 
   guestAccessOk(_domain: Domain, va: bigint): boolean {

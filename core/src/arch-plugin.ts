@@ -401,6 +401,16 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
   memoryOp?(ctx: HypercallContext<A>, op: number, cmd: bigint, arg: bigint): number | bigint;
 
   /**
+   * Arch vcpu_op commands (the cases of Xen's arch `do_vcpu_op` before it falls through
+   * to `common_vcpu_op`), called for the commands the core does not implement itself,
+   * e.g. VCPUOP_register_vcpu_time_memory_area on x86. `target` is the vCPU `vcpuid`
+   * names (the core has already answered −ENOENT for one the domain lacks), `arg` the
+   * guest pointer. Must follow the handler rules (`HypercallHandler`); return −ENOSYS for
+   * commands the arch does not have. Fallback: −ENOSYS.
+   */
+  vcpuOp?(ctx: HypercallContext<A>, cmd: number, target: Vcpu<A>, arg: bigint): number;
+
+  /**
    * XENMEM_maximum_gpfn's answer for `domain` (Xen's `domain_get_maximum_gpfn`): the
    * highest guest frame number the domain uses, as the arch's Xen defines it (x86 PV:
    * the `max_pfn` the guest keeps in shared_info's arch part, less one, and 0 while that

@@ -72,6 +72,7 @@ const HOOK_TABLE: {
   vmAssistTypes: "vmAssistTypes",
   xenFeatures: "xenFeatures",
   memoryOp: "memoryOp",
+  vcpuOp: "vcpuOp",
   maximumGpfn: "maximumGpfn",
   createGrantHostMapping: "createGrantHostMapping",
   replaceGrantHostMapping: "replaceGrantHostMapping",

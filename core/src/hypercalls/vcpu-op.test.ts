@@ -10,7 +10,7 @@ import { readGuestU32, readGuestU64, writeGuestU32, writeGuestU64 } from "../gue
 import type { HvMachine } from "../machine-impl.js";
 import { fakeVcpu, mapFakePages } from "../testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
-import { sendTimerEvent, vcpuTimers } from "../time.js";
+import { registerVcpuTimeArea, sendTimerEvent, vcpuTimers } from "../time.js";
 import type { Vcpu } from "../vcpu.js";
 import { VcpuState } from "../vcpu.js";
 import { TEST_ILP32, TEST_LP64_LE } from "../testing/data-models.js";
@@ -248,47 +248,56 @@ describe("vcpu_op: timers", () => {
   });
 });
 
-describe("vcpu_op: register_vcpu_time_memory_area", () => {
+describe("vcpu_op: the arch's own commands", () => {
+  it("commands the core lacks go to the arch's vcpuOp with the named vCPU; -ENOSYS without one", () => {
+    const { machine, d } = setup(2);
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 1, DATA_VA])).toBe(
+      -Errno.ENOSYS,
+    );
+    const calls: [number, Vcpu, bigint][] = [];
+    Object.assign(machine.arch, {
+      vcpuOp(_ctx: unknown, cmd: number, target: Vcpu, arg: bigint): number {
+        calls.push([cmd, target, arg]);
+        return -Errno.EFAULT;
+      },
+    });
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 1, DATA_VA])).toBe(
+      -Errno.EFAULT,
+    );
+    expect(calls).toEqual([[VcpuOp.register_vcpu_time_memory_area, d.vcpus[1], DATA_VA]]);
+    // The core's own commands and a vCPU the domain lacks never reach it.
+    expect(hypercall(d, op, [VcpuOp.is_up, 1, 0])).toBe(0);
+    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 2, DATA_VA])).toBe(
+      -Errno.ENOENT,
+    );
+    expect(calls.length).toBe(1);
+  });
+});
+
+describe("the secondary vcpu_time_info (registerVcpuTimeArea, update_secondary_system_time)", () => {
   const AREA = DATA_VA + 256n;
-  /** The vcpu_time_info copy at AREA: version, tsc_timestamp, system_time. */
-  function area(v: Vcpu) {
-    return [readGuestU32(v, AREA), readGuestU64(v, AREA + 8n), readGuestU64(v, AREA + 16n)];
+  /** The copy at AREA: version and system_time. */
+  function area(v: Vcpu): [number, bigint] {
+    return [readGuestU32(v, AREA), readGuestU64(v, AREA + 16n)];
   }
 
-  it("copies the vCPU's time record there now and on each rewrite; a null handle stops it", () => {
+  it("holds the vCPU's time record from registration and after each rewrite; address 0 stops it", () => {
     const { machine, d } = setup(2);
     const v = d.vcpus[0];
     machine.clock.advance(5_000);
-    writeGuestU64(v, DATA_VA, AREA);
-    // Any vCPU of the caller's domain may be named (no current-vCPU check in Xen).
-    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 1, DATA_VA])).toBe(0);
-    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 0, DATA_VA])).toBe(0);
+    registerVcpuTimeArea(machine, v, AREA);
     const time = VCPU_INFO.layout(TEST_LP64_LE).offsetOf("time");
-    const primary = v.vcpuInfoAddr() + time;
-    const [version, , system] = area(v);
+    const [version, system] = area(v);
     expect(version % 2).toBe(0);
-    expect(version).toBe(machine.memory.view.getUint32(primary, true));
+    expect(version).toBe(machine.memory.view.getUint32(v.vcpuInfoAddr() + time, true));
     expect(system).toBe(5_000n);
     machine.clock.advance(7_000);
     sendTimerEvent(machine, v);
-    expect(area(v)[2]).toBe(12_000n);
-    expect(area(v)[0]).toBe(version + 2);
-    writeGuestU64(v, DATA_VA, 0n);
-    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 0, DATA_VA])).toBe(0);
+    expect(area(v)).toEqual([version + 2, 12_000n]);
+    registerVcpuTimeArea(machine, v, 0n);
     machine.clock.advance(1_000);
     sendTimerEvent(machine, v);
-    expect(area(v)[2]).toBe(12_000n);
-  });
-
-  it("-EFAULT for an unreadable argument or an address guest_handle_okay refuses", () => {
-    const { machine, d } = setup(1);
-    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 0, 0])).toBe(-Errno.EFAULT);
-    Object.assign(machine.arch, { guestAccessOk: (_d: Domain, va: bigint) => va !== AREA });
-    writeGuestU64(d.vcpus[0], DATA_VA, AREA);
-    expect(hypercall(d, op, [VcpuOp.register_vcpu_time_memory_area, 0, DATA_VA])).toBe(
-      -Errno.EFAULT,
-    );
-    expect(readGuestU64(d.vcpus[0], AREA + 16n)).toBe(0n);
+    expect(area(v)).toEqual([version + 2, 12_000n]);
   });
 });
 

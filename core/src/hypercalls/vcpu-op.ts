@@ -34,18 +34,15 @@
  *   domain does not own, −EACCES for one that may not be written (a page table). The old
  *   vcpu_info is copied there, every selector bit and upcall_pending are set (a spurious
  *   upcall, so nothing is lost) and the time record is refreshed.
- * - register_vcpu_time_memory_area (x86 domain.c `do_vcpu_op`): any vCPU of the caller's
- *   domain; −EFAULT when the struct cannot be read or the address is refused by
- *   `guest_handle_okay` (the arch's `guestAccessOk`); a null address stops the copies.
- *   The vCPU's vcpu_time_info is copied there at once and on every later rewrite
- *   (`registerVcpuTimeArea` in time.ts).
- * Others (send_nmi, get_physid, the phys-area variants) return −ENOSYS for now.
+ * Other commands go to the arch (`ArchPlugin.vcpuOp`, the arch's own `do_vcpu_op` cases,
+ * e.g. x86's register_vcpu_time_memory_area), else −ENOSYS (send_nmi, the phys-area
+ * variants for now).
  *
  * @module
  */
 import { VCPU_REGISTER_VCPU_INFO, VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
 import { VCPU_SET_PERIODIC_TIMER, VCPU_SET_SINGLESHOT_TIMER } from "../abi/vcpu.js";
-import { VCPU_INFO, VCPU_TIME_INFO } from "../abi/xen.js";
+import { VCPU_INFO } from "../abi/xen.js";
 import { VcpuOp } from "../abi/numbers.js";
 import { ShutdownReason } from "../domain.js";
 import { Errno } from "../errno.js";
@@ -55,7 +52,6 @@ import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import type { Machine } from "../machine.js";
 import {
   MIN_PERIOD_NS,
-  registerVcpuTimeArea,
   sendTimerEvent,
   STIME_DELTA_MAX,
   updateVcpuSystemTime,
@@ -159,19 +155,8 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
       return 0;
     case VcpuOp.register_vcpu_info:
       return registerVcpuInfo(ctx, v, arg);
-    case VcpuOp.register_vcpu_time_memory_area: {
-      // struct vcpu_register_time_memory_area: a handle in a 64-bit union.
-      let ptr = readGuestU64(ctx.vcpu, arg);
-      if (ptr < 0n) return -Errno.EFAULT;
-      if (model.handle === 4) ptr &= 0xffffffffn;
-      const size = BigInt(VCPU_TIME_INFO.layout(model).size);
-      if (!(machine.arch.guestAccessOk?.(domain, ptr, size) ?? ptr + size <= 1n << 64n))
-        return -Errno.EFAULT;
-      registerVcpuTimeArea(machine, v, ptr);
-      return 0;
-    }
     default:
-      return -Errno.ENOSYS;
+      return machine.arch.vcpuOp?.(ctx, cmd, v, arg) ?? -Errno.ENOSYS;
   }
 }
 
