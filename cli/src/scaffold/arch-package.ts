@@ -589,6 +589,7 @@ const HOOK_ORDER: readonly (readonly [string, string])[] = [
   ["buildDomain", "the domain builder: memory, start_info or device tree, entry state"],
   ["guestAccessOk", "Xen's `access_ok` (or `undefined`: every address goes to the MMU)"],
   ["memoryOp", "`arch_memory_op` (or `undefined`: −ENOSYS)"],
+  ["vcpuOp", "the arch's own `do_vcpu_op` commands (or `undefined`: −ENOSYS)"],
   ["maximumGpfn", "`domain_get_maximum_gpfn` (or `undefined`: the highest populated frame)"],
   ["getWritableFrame", "page types for grant maps (`putWritableFrame` pairs with it)"],
   ["setVcpuContext", "`arch_set_info_guest`: VCPUOP_initialise and domctl setvcpucontext"],
