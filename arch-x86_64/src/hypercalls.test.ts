@@ -349,6 +349,49 @@ describe("writable page tables (ptwr)", () => {
     // Not a page-table page: not emulated.
     expect(emulatePtWrite(v, 0x7f0000000000n)).toBe(false);
   });
+
+  it("emulates Linux's bit operations on an entry (ds/lock andb, orb, btrq) and widens a sub-word store", () => {
+    const { v, machine, layout, mmu } = setup();
+    const mem = machine.memory;
+    const l1e = mmu.l1eAddress(v.guestTable, 0x103000n);
+    const l1Va = BigInt(mmu.getM2p(Math.floor(l1e / 4096))) * 4096n + BigInt(l1e & 4095);
+    const code = layout.vStack;
+    const run = (bytes: number[], cr2 = l1Va, rax = 0n): boolean => {
+      bytes.forEach((b, i) => mem.write8(v.translate(code + BigInt(i), true), b));
+      v.cpu.rip = code;
+      v.cpu.setReg(Reg.RAX, rax);
+      return emulatePtWrite(v, cr2);
+    };
+    const dataMfn = BigInt(v.domain.p2m[0x105]);
+    const entry = (dataMfn << 12n) | BigInt(Pte.P | Pte.RW | Pte.A | Pte.D);
+    expect(run([0x48, 0x89, 0x07], l1Va, entry)).toBe(true);
+    const base = mem.read64(l1e); // as Xen adjusts it (user bit and Xen's kernel marker)
+    expect(base & 0xff0n).toBe(entry & 0xff0n);
+    // ptep_set_wrprotect on a UP-patched kernel: ds andb $0xfd,(%r15).
+    expect(run([0x3e, 0x41, 0x80, 0x27, 0xfd])).toBe(true);
+    expect(v.cpu.rip).toBe(code + 5n);
+    expect(mem.read64(l1e)).toBe(base & ~BigInt(Pte.RW));
+    expect(mmu.translate(v.guestTable, 0x103000n, true)).toBe(-1);
+    // Low byte 0x65: four bits set, so PF; CF, OF, ZF, SF clear.
+    expect(base & 0xffn).toBe(0x67n);
+    expect(v.cpu.rflags & 0x8d5).toBe(0x4);
+    // set_bit: lock orb $2,(%rdi) makes it writable again.
+    expect(run([0xf0, 0x80, 0x0f, 0x02])).toBe(true);
+    expect(mem.read64(l1e)).toBe(base);
+    // test_and_clear_bit(_PAGE_BIT_ACCESSED): lock btrq $5,(%rdi); CF is the old bit.
+    expect(run([0xf0, 0x48, 0x0f, 0xba, 0x37, 0x05])).toBe(true);
+    expect(mem.read64(l1e)).toBe(base & ~BigInt(Pte.A));
+    expect(v.cpu.rflags & 1).toBe(1);
+    expect(run([0xf0, 0x48, 0x0f, 0xba, 0x37, 0x05])).toBe(true);
+    expect(v.cpu.rflags & 1).toBe(0);
+    // A byte store to the entry's second byte keeps the others: movb %al,1(%rdi) sets the
+    // software-available bits 9–11.
+    expect(run([0x88, 0x47, 0x01], l1Va + 1n, ((base >> 8n) & 0xffn) | 0x0en)).toBe(true);
+    expect(mem.read64(l1e)).toBe((base & ~BigInt(Pte.A)) | 0xe00n);
+    // A misaligned word store is not emulated (the #PF goes to the guest).
+    expect(run([0x66, 0x89, 0x47, 0x01], l1Va + 1n)).toBe(false);
+    expect(v.cpu.rip).toBe(code);
+  });
 });
 
 /**
