@@ -289,7 +289,9 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * update_descriptor, MMUEXT_SET_LDT with check_descriptor, Xen's flat selectors — and
    * the CPU checks segment loads, far transfers and call gates as the hardware does),
    * `compat-mode` (a 64-bit guest can run 32-bit code: x86 compatibility mode, with
-   * `syscall`/`sysenter` from it delivered as Xen's entry points do).
+   * `syscall`/`sysenter` from it delivered as Xen's entry points do), `vcpu-time-area`
+   * (VCPUOP_register_vcpu_time_memory_area keeps a second vcpu_time_info at a guest
+   * address, as x86's `do_vcpu_op`).
    */
   readonly features: readonly string[];
   /**

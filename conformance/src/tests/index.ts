@@ -41,6 +41,7 @@ import { vcpuOps } from "./vcpu/ops.conformance.js";
 import { vcpuRegisterVcpuInfo } from "./vcpu/register-vcpu-info.conformance.js";
 import { timeTimers } from "./time/timers.conformance.js";
 import { timeOps } from "./time/ops.conformance.js";
+import { timeVcpuTimeArea } from "./time/vcpu-time-area.conformance.js";
 import { multicallOps } from "./multicall/ops.conformance.js";
 import { multicallEntryFaults } from "./multicall/entry-faults.conformance.js";
 import { pvMmu } from "./mmu/pv-mmu.conformance.js";
@@ -84,6 +85,7 @@ export const AGENT_TESTS: readonly ConformanceTest[] = [
   vcpuRegisterVcpuInfo,
   timeTimers,
   timeOps,
+  timeVcpuTimeArea,
   multicallOps,
   multicallEntryFaults,
   pvMmu,
