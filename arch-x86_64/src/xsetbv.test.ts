@@ -64,4 +64,19 @@ describe("xsetbv from a 64-bit PV kernel", () => {
     expect(run(XSETBV, { eax: 3 }, 0).v.cpu.rip).toBe(UD_HANDLER);
     expect(run([0x66, ...XSETBV], { eax: 3 }).v.cpu.rip).toBe(UD_HANDLER);
   });
+
+  it("gives #GP(0) from guest user mode, which a kernel's xsetbv never is", () => {
+    const d = bootedPvDomain();
+    setGuestCr4(d.v, Cr4.OSXSAVE | d.v.cr4);
+    d.v.cpu.setReg(Reg.RAX, 3n);
+    d.v.cpu.setReg(Reg.RCX, 0n);
+    d.v.cpu.setReg(Reg.RDX, 0n);
+    d.v.guestTableUser = d.v.guestTable;
+    d.v.kernelMode = false;
+    d.v.kernelSp = d.scratch + 0x800n;
+    expect(d.gp(XSETBV)).toBeNull();
+    expect(d.v.kernelMode).toBe(true);
+    expect(d.v.cpu.rip).toBe(GP_HANDLER);
+    expect(d.v.cpu.xcr0).toBe(1);
+  });
 });
