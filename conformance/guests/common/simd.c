@@ -1,7 +1,8 @@
 /*
- * simd: a freestanding float/double and vector workload built with -O3 -msse4.2, so gcc
- * vectorises its loops (mulps/addps/divpd/sqrtpd/minps, cvt*, pmulld, pminsd, pmovzx,
- * pshufb ...) and uses scalar SSE arithmetic for the rest. The same source runs as a PV
+ * simd: a freestanding float/double and vector workload built with -O3 and an SSE level
+ * (-msse4.2 on x86_64, -msse2 -mfpmath=sse on 32-bit x86), so gcc vectorises its loops
+ * (mulps/addps/divpd/sqrtpd/minps, cvt*, and with SSE4 pmulld, pminsd, pmovzx, pshufb ...)
+ * and uses scalar SSE arithmetic for the rest. The same source runs as a PV
  * guest (simd-guest.c) and natively (simd-native.c); build.sh commits the native output
  * as the golden text the guest's console output must match.
  *
@@ -9,7 +10,7 @@
  * NaN propagation or flags shows. MXCSR is changed on purpose (rounding modes, DAZ/FTZ)
  * and its sticky exception flags are printed.
  */
-typedef unsigned long u64;
+typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned short u16;
 typedef unsigned char u8;
@@ -27,7 +28,7 @@ static void put_hex(u64 v)
     emit(out, 16);
 }
 
-static void put_dec(u64 v)
+static __attribute__((unused)) void put_dec(u64 v)
 {
     char buf[24];
     int n = 0;
@@ -44,16 +45,22 @@ static double dfrom(u64 u) { union { double d; u64 u; } x = { .u = u }; return x
 
 /* FNV-1a over the bits of a result stream. */
 static u64 hash;
-static void mix(u64 v) { for (int i = 0; i < 8; i++) { hash ^= (v >> (8 * i)) & 0xff; hash *= 0x100000001b3UL; } }
-static void section(const char *name) { put(name); put(": "); put_hex(hash); put("\n"); hash = 0xcbf29ce484222325UL; }
+static void mix(u64 v) { for (int i = 0; i < 8; i++) { hash ^= (v >> (8 * i)) & 0xff; hash *= 0x100000001b3ULL; } }
+static void section(const char *name) { put(name); put(": "); put_hex(hash); put("\n"); hash = 0xcbf29ce484222325ULL; }
+
+#ifdef __SSE4_2__
+#define SIMD_LEVEL "SSE4.2"
+#else
+#define SIMD_LEVEL "SSE2"
+#endif
 
 static u32 mxcsr_get(void) { return __builtin_ia32_stmxcsr(); }
 static void mxcsr_set(u32 v) { __builtin_ia32_ldmxcsr(v); }
 
-static u64 rng_state = 0x243f6a8885a308d3UL;
+static u64 rng_state = 0x243f6a8885a308d3ULL;
 static u32 rng(void)
 {
-    rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (u32)(rng_state >> 33);
 }
 
@@ -136,8 +143,8 @@ static double mandel(double cr, double ci)
 int simd_main(emit_fn *e)
 {
     emit = e;
-    hash = 0xcbf29ce484222325UL;
-    put("simd: SSE4.2 C on hvkit, mxcsr ");
+    hash = 0xcbf29ce484222325ULL;
+    put("simd: " SIMD_LEVEL " C on hvkit, mxcsr ");
     put_hex(mxcsr_get());
     put("\n");
 
@@ -192,13 +199,20 @@ int simd_main(emit_fn *e)
     for (int i = 0; i < N; i++) { mix((u32)ic[i]); mix(bytes[i]); }
     section("integer vectors");
 
+#ifdef __SSE4_2__
+    /* crc32 and popcnt (SSE4.2); the 64-bit crc32 form exists in 64-bit mode only. */
     u64 crc = 0xffffffff, pop = 0;
     for (int i = 0; i < N; i++) {
+#ifdef __x86_64__
         crc = __builtin_ia32_crc32di(crc, (u64)ia[i] << 32 | (u32)ib[i]);
+#else
+        crc = __builtin_ia32_crc32si(__builtin_ia32_crc32si((u32)crc, (u32)ia[i]), (u32)ib[i]);
+#endif
         crc = __builtin_ia32_crc32qi((u32)crc, bytes[i]);
-        pop += (u64)__builtin_popcountll((u64)ia[i] * 0x9e3779b97f4a7c15UL);
+        pop += (u64)__builtin_popcountll((u64)ia[i] * 0x9e3779b97f4a7c15ULL);
     }
     put("crc32c "); put_hex(crc); put(", popcount "); put_dec(pop); put("\n");
+#endif
 
     /* Special values through scalar arithmetic. */
     volatile float z = 0.0f, one = 1.0f, big = 3e38f, tiny = 1e-38f;

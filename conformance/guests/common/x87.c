@@ -9,7 +9,7 @@
  * fmod (fprem), ldexp (fscale), comparisons (fucomi), a Mandelbrot set, and the same
  * divisions under each precision control and rounding mode (fldcw).
  */
-typedef unsigned long u64;
+typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned short u16;
 
@@ -126,10 +126,10 @@ static long double fxtract_exp(long double x)
 /* Kept out of line and volatile so the compiler computes at run time. */
 static volatile long double vthree = 3.0L, vseven = 7.0L, vtenth = 0.1L;
 
-static u64 rng_state = 0x9e3779b97f4a7c15UL;
+static u64 rng_state = 0x9e3779b97f4a7c15ULL;
 static u32 rng(void)
 {
-    rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (u32)(rng_state >> 33);
 }
 

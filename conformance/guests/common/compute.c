@@ -6,7 +6,7 @@
  * CRC-32 (IEEE 802.3, reflected, bitwise) of a pseudo-random buffer, a sieve of
  * Eratosthenes, a heapsort checked for order, and 64-bit multiply/divide arithmetic.
  */
-typedef unsigned long u64;
+typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
 
@@ -26,10 +26,10 @@ static void put_u(u64 v, unsigned base)
     emit(out, n);
 }
 
-static u64 rng_state = 0x243f6a8885a308d3UL;
+static u64 rng_state = 0x243f6a8885a308d3ULL;
 static u32 rng(void)
 {
-    rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (u32)(rng_state >> 33);
 }
 
@@ -102,7 +102,7 @@ int compute_main(emit_fn *e)
     put(", min "); put_u(keys[0], 10); put(", max "); put_u(keys[1999], 10);
     put(", weighted sum "); put_u(weighted, 10); put("\n");
 
-    u64 a = 0x9e3779b97f4a7c15UL, acc = 1;
+    u64 a = 0x9e3779b97f4a7c15ULL, acc = 1;
     for (int i = 1; i <= 1000; i++) {
         acc = acc * a + (u64)i;
         acc ^= acc >> 29;
