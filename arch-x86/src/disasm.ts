@@ -553,3 +553,43 @@ export function disassembleBytes(
   }
   return res;
 }
+
+/**
+ * What {@link disassembleAt} reads of a PV vCPU: its address space (`translate`, as
+ * `ArchVcpu.translate` gives it) over the machine's memory, and the CPU's current code size.
+ */
+export interface GuestCodeView {
+  /** Guest virtual → machine byte address with guest-kernel rights, −1 when unmapped. */
+  translate(va: bigint, write: boolean): number;
+  /** The machine whose memory holds the code. */
+  readonly machine: { readonly memory: { readonly bytes: Uint8Array } };
+  /** The CPU: 64-bit code, or 32-/16-bit code (a compat guest, or compatibility mode). */
+  readonly cpu: { readonly codeSize: 64 | 32 | 16 };
+}
+
+/**
+ * The instructions at `va` (up to `count`), disassembled from the bytes mapped there
+ * (`address: bytes  text`) in the vCPU's current code size; a line says where the
+ * mapping ends. Both x86 PV plugins' `disassemble` hook and crash reports use it.
+ */
+export function disassembleAt(v: GuestCodeView, va: bigint, count: number): string[] {
+  const bytes = new Uint8Array(15 * count);
+  let n = 0;
+  for (; n < bytes.length; n++) {
+    const pa = v.translate(va + BigInt(n), false);
+    if (pa < 0) break;
+    bytes[n] = v.machine.memory.bytes[pa];
+  }
+  const out: string[] = [];
+  let off = 0;
+  for (const insn of disassembleBytes(bytes.subarray(0, n), va, v.cpu.codeSize)) {
+    if (out.length >= count) break;
+    const raw = Array.from(bytes.subarray(off, off + insn.length), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join(" ");
+    out.push(`${insn.address.toString(16)}: ${raw.padEnd(24)} ${insn.text}`);
+    off += insn.length;
+  }
+  if (out.length < count) out.push(`${(va + BigInt(n)).toString(16)}: (unmapped)`);
+  return out;
+}

@@ -29,6 +29,7 @@ import {
 } from "@hvkit/core";
 import { Seg, type X86CpuApi } from "./cpu-api.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
+import { disassembleAt } from "./disasm.js";
 import { e820MemoryOp } from "./memory-map.js";
 import {
   buildPvGuest,
@@ -185,9 +186,8 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
       if (v.arch) this.mmu(machine).releaseCompatL4(v.arch.compatL4, domain);
   }
 
-  disassemble(_vcpu: Vcpu<X86Pv32>, va: bigint, _count: number): string[] {
-    // The disassembler decodes 64-bit code only; a compat guest's would read wrongly.
-    return [`${va.toString(16)}: (32-bit disassembly not available)`];
+  disassemble(vcpu: Vcpu<X86Pv32>, va: bigint, count: number): string[] {
+    return disassembleAt(vcpu.arch, va, count);
   }
 
   hypervisorVirtStart(): bigint {

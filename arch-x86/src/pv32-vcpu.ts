@@ -23,6 +23,7 @@ import {
 import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
+import { disassembleAt } from "./disasm.js";
 import { installXenGdt, loadGuestDescriptorTables, XEN_COMPAT_GDT } from "./pv-descriptors.js";
 import { Cr4, setGuestCr4 } from "./pv-ctrlreg.js";
 import { VcpuMsrs, type PvMsrVcpu } from "./pv-msr.js";
@@ -317,6 +318,7 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
       `d${this.domain.id}v${this.vcpu.id} ring ${cpu.cpl}  eip ${hex(Number(cpu.rip & 0xffffffffn))}  eflags ${hex(cpu.rflags)}  cs ${cpu.sel[Seg.CS].toString(16)} ss ${cpu.sel[Seg.SS].toString(16)}  cr2 ${hex(this.cr2)}`,
       regs.slice(0, 4).join("  "),
       regs.slice(4).join("  "),
+      `code: ${disassembleAt(this, cpu.rip, 1)[0]}`,
     ].join("\n");
   }
 }

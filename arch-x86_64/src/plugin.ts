@@ -28,6 +28,7 @@ import {
 } from "@hvkit/core";
 import {
   createX86Cpu,
+  disassembleAt,
   pvDomainPages,
   pvKernelImage,
   e820MemoryOp,
@@ -42,7 +43,7 @@ import {
 import { X86_64GuestAgent } from "./agent.js";
 import { buildPvDomain } from "./builder.js";
 import { x86_64PvHypercalls } from "./hypercalls.js";
-import { disassembleAt, PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
+import { PvVcpu, type X86CpuFactory } from "./pv-vcpu.js";
 import { PV64_CONTEXT } from "./vcpu-context.js";
 
 export type { PvDomainState };

@@ -17,7 +17,7 @@ import {
   type VcpuExit,
 } from "@hvkit/core";
 import {
-  disassembleBytes,
+  disassembleAt,
   Reg,
   REG64_NAMES,
   Seg,
@@ -388,33 +388,6 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
     lines.push(`code: ${disassembleAt(this, cpu.rip, 1)[0]}`);
     return lines.join("\n");
   }
-}
-
-/**
- * The instructions at `va` (up to `count`), disassembled from the bytes mapped there
- * (`address: bytes  text`) in the vCPU's current code size (64-bit, or 32-bit compatibility
- * mode code); a line says where the mapping ends.
- */
-export function disassembleAt(v: PvVcpu, va: bigint, count: number): string[] {
-  const bytes = new Uint8Array(15 * count);
-  let n = 0;
-  for (; n < bytes.length; n++) {
-    const pa = v.translate(va + BigInt(n), false);
-    if (pa < 0) break;
-    bytes[n] = v.machine.memory.bytes[pa];
-  }
-  const out: string[] = [];
-  let off = 0;
-  for (const insn of disassembleBytes(bytes.subarray(0, n), va, v.cpu.codeSize)) {
-    if (out.length >= count) break;
-    const raw = Array.from(bytes.subarray(off, off + insn.length), (b) =>
-      b.toString(16).padStart(2, "0"),
-    ).join(" ");
-    out.push(`${insn.address.toString(16)}: ${raw.padEnd(24)} ${insn.text}`);
-    off += insn.length;
-  }
-  if (out.length < count) out.push(`${(va + BigInt(n)).toString(16)}: (unmapped)`);
-  return out;
 }
 
 function setArg(args: HypercallArgs, i: number, v: bigint): void {
