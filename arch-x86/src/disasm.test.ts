@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeInsn } from "./decode.js";
-import { disassemble, disassembleBytes } from "./disasm.js";
+import { disassemble, disassembleAt, disassembleBytes, type GuestCodeView } from "./disasm.js";
 import { INSN_FIELDS } from "./insn.js";
 
 const bytes = (hex: string): Uint8Array =>
@@ -120,5 +120,47 @@ describe("disassembleBytes", () => {
       "(bad)",
       "(bad)",
     ]);
+  });
+});
+
+describe("disassembleAt (a guest's code through its address space)", () => {
+  // One mapped page at 0x100000 (machine page 2); everything else unmapped.
+  const view = (codeSize: 64 | 32 | 16, code: string): GuestCodeView => {
+    const bytes = new Uint8Array(3 * 4096);
+    bytes.set(
+      Uint8Array.from(code.split(" "), (x) => parseInt(x, 16)),
+      2 * 4096 + 0xff8,
+    );
+    return {
+      translate: (va) =>
+        va >= 0x100000n && va < 0x101000n ? 2 * 4096 + Number(va - 0x100000n) : -1,
+      machine: { memory: { bytes } },
+      cpu: { codeSize },
+    };
+  };
+  // dec %eax; mov %esp,%ebp; ud2 as 32-bit code, mov %rsp,%rbp; ud2 as 64-bit code.
+  const code = "48 89 e5 0f 0b";
+
+  it("decodes in the vCPU's code size: a compat guest's bytes as 32-bit code", () => {
+    const at = (size: 64 | 32, count: number): string[] =>
+      disassembleAt(view(size, code), 0x100ff8n, count).map((l) => l.replace(/\s+/g, " "));
+    expect(at(32, 3)).toEqual([
+      "100ff8: 48 dec %eax",
+      "100ff9: 89 e5 mov %esp,%ebp",
+      "100ffb: 0f 0b ud2",
+    ]);
+    expect(at(64, 2)).toEqual(["100ff8: 48 89 e5 mov %rsp,%rbp", "100ffb: 0f 0b ud2"]);
+  });
+
+  it("says where the mapping ends instead of reading past it", () => {
+    const lines = disassembleAt(view(32, "90 90 90 90 90 90 90 90"), 0x100ffcn, 6);
+    expect(lines.map((l) => l.replace(/\s+/g, " "))).toEqual([
+      "100ffc: 90 nop",
+      "100ffd: 90 nop",
+      "100ffe: 90 nop",
+      "100fff: 90 nop",
+      "101000: (unmapped)",
+    ]);
+    expect(disassembleAt(view(32, "90"), 0x2000n, 1)).toEqual(["2000: (unmapped)"]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Boots one x86_64 PV image as the initial domain through the real core and X86Cpu and
- * reports what it printed and how it ended (a stand-in for `hvkit run` while the CLI is
- * being written). Usage: node --import tsx conformance/guests/boot-guest.ts <image> [maxInstructions]
+ * Boots one PV image (x86_64 unless another arch plugin is given) as the initial domain
+ * through the real core and X86Cpu and reports what it printed and how it ended (what
+ * `hvkit run` does, for the guests' own tests). Usage:
+ * node --import tsx conformance/guests/boot-guest.ts <image> [maxInstructions]
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   createMachine,
   RecordingConsoleSink,
   ShutdownReason,
+  type ArchPlugin,
 } from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 
@@ -30,13 +32,13 @@ export interface GuestRun {
   readonly instructions: number;
 }
 
-/** Boots `image` and runs it for at most `maxInstructions`. */
+/** Boots `image` on `plugin`'s arch and runs it for at most `maxInstructions`. */
 export function bootGuest(
   image: Uint8Array,
   maxInstructions = 50_000_000,
   memoryMiB = 64,
+  plugin: ArchPlugin = new X86_64PvPlugin(),
 ): GuestRun {
-  const plugin = new X86_64PvPlugin();
   const sink = new RecordingConsoleSink();
   const machine = createMachine(container.createChildContainer(), {
     arch: plugin,

@@ -57,6 +57,13 @@ export interface Requirements {
   readonly roles?: readonly GuestRole[];
   /** Arch features (e.g. `hypercall-page`); see {@link CellContext.features}. */
   readonly features?: readonly string[];
+  /**
+   * Our own compiled guests the test boots (`conformance/guests/<arch>/bin/<name>.elf`).
+   * Each arch builds the guests its compiler and port can run (`conformance/guests/build.sh`),
+   * so the built images are what an arch declares: a cell whose arch has not built one of
+   * them is UNSUPPORTED, naming it, rather than an ERROR.
+   */
+  readonly compiledGuests?: readonly string[];
 }
 
 /** One point of the matrix: where a test runs. */

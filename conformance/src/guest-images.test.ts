@@ -7,7 +7,7 @@ import { container } from "tsyringe";
 import { createStubArchPlugin, PackageFileMissingError } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
 import { success, type ConformanceTest } from "./conformance-test.js";
-import { guestFilesIn, GUESTS_DIR } from "./guest-images.js";
+import { COMPILED_GUEST_SET, guestFilesIn, GUESTS_DIR } from "./guest-images.js";
 import { runSuite } from "./runner.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "hvkit-guest-images-"));
@@ -18,6 +18,9 @@ describe("guestFilesIn", () => {
     const files = guestFilesIn();
     expect(files.hasArch("x86_64")).toBe(true);
     expect(files.hasArch("toy")).toBe(false);
+    expect(files.has("x86_64", "hello")).toBe(true);
+    expect(files.has("x86", "hello")).toBe(true);
+    expect(files.has("x86_64", "absent")).toBe(false);
     const elf = files.image("x86_64", "hello");
     expect([...elf.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
     expect(files.expectedOutput("x86_64", "hello").length).toBeGreaterThan(0);
@@ -74,5 +77,34 @@ describe("a missing guest file in a suite run", () => {
       /^PackageFileMissingError: guests\/toy\/bin\/absent\.elf of @hvkit\/conformance is missing/,
     );
     expect(cell.message).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+});
+
+describe("a compiled guest the cell's arch has not built", () => {
+  it("is an UNSUPPORTED cell naming the guest; a built one runs", async () => {
+    mkdirSync(join(scratch, "built", "toy", "bin"), { recursive: true });
+    writeFileSync(join(scratch, "built", "toy", "bin", "present.elf"), Uint8Array.of(0x7f));
+    const boots = (guest: string): ConformanceTest => ({
+      area: "unit",
+      name: guest,
+      description: `boots ${guest}`,
+      requires: { guests: [COMPILED_GUEST_SET], compiledGuests: [guest] },
+      run: (ctx) => success(`${ctx.guestImage(guest).length} byte`),
+    });
+    const report = await runSuite({
+      arches: [createStubArchPlugin(toyArchIdentity("toy"))],
+      tests: [boots("present"), boots("absent")],
+      container,
+      selection: { roles: ["dom0"] },
+      guestFiles: guestFilesIn(join(scratch, "built")),
+    });
+    expect(report.entries.map((e) => [e.id, e.result, e.message])).toEqual([
+      ["toy/pv/hvkit-c/dom0/unit/present", "SUCCESS", "1 byte"],
+      [
+        "toy/pv/hvkit-c/dom0/unit/absent",
+        "UNSUPPORTED",
+        "guest absent is not built for toy (conformance/guests/toy/bin/)",
+      ],
+    ]);
   });
 });

@@ -16,7 +16,9 @@ import { readPackageFile } from "@hvkit/core";
  * The guest set of our own compiled test guests (C and assembly built per arch with that
  * arch's gcc). An arch with no `conformance/guests/<arch>/` folder has none (Debian has no
  * IA-64 compiler; a new port adds its folder when it has one): its cells of this set are
- * UNSUPPORTED, saying so.
+ * UNSUPPORTED, saying so. An arch builds only the guests that apply to it (x86 builds
+ * 32-bit versions of some of x86_64's): a test whose guest it lacks
+ * (`Requirements.compiledGuests`) is UNSUPPORTED there too.
  */
 export const COMPILED_GUEST_SET = "hvkit-c";
 
@@ -24,6 +26,8 @@ export const COMPILED_GUEST_SET = "hvkit-c";
 export interface GuestFiles {
   /** True when guests are built for `arch` at all (its folder exists). */
   hasArch(arch: string): boolean;
+  /** True when guest `name` is built for `arch` (its image exists). */
+  has(arch: string, name: string): boolean;
   /**
    * The ELF image of guest `name` built for `arch`.
    * @throws `PackageFileMissingError` (from `@hvkit/core`) when the file does not exist.
@@ -53,6 +57,7 @@ export function guestFilesIn(dir: string = GUESTS_DIR): GuestFiles {
     readPackageFile(join(dir, file), "in a clone, build it with conformance/guests/build.sh");
   return {
     hasArch: (arch) => existsSync(join(dir, arch, "bin")),
+    has: (arch, name) => existsSync(join(dir, arch, "bin", `${name}.elf`)),
     image: (arch, name) => read(`${arch}/bin/${name}.elf`),
     expectedOutput: (arch, name) =>
       Buffer.from(read(`${arch}/expected/${name}.txt`)).toString("latin1"),

@@ -283,6 +283,13 @@ async function runEntry(
     const message = `no compiled test guests for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/ is built with the arch's gcc)`;
     return { result: "UNSUPPORTED", message, log };
   }
+  const unbuilt = (entry.test.requires.compiledGuests ?? []).filter(
+    (g) => !guests.has(entry.cell.arch, g),
+  );
+  if (unbuilt.length > 0) {
+    const message = `guest ${unbuilt.join(", ")} is not built for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/bin/)`;
+    return { result: "UNSUPPORTED", message, log };
+  }
   const features = archFeatures(entry.arch);
   const lacking = (entry.test.requires.features ?? []).filter((f) => !features.has(f));
   if (lacking.length > 0)

@@ -62,7 +62,11 @@ export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
     area: expect.area,
     name: expect.name,
     description: expect.description,
-    requires: { guests: [COMPILED_GUEST_SET], ...expect.requires },
+    requires: {
+      guests: [COMPILED_GUEST_SET],
+      compiledGuests: [expect.guest],
+      ...expect.requires,
+    },
     run(ctx) {
       const run = ctx.boot(ctx.guestImage(expect.guest), {
         cmdline: expect.cmdline ?? "",

@@ -11,6 +11,8 @@ import { hello } from "./boot/hello.conformance.js";
 import { exitReboot } from "./boot/exit-reboot.conformance.js";
 import { exitCrash } from "./boot/exit-crash.conformance.js";
 import { cGuest } from "./boot/c-guest.conformance.js";
+import { cSimd } from "./boot/c-simd.conformance.js";
+import { cX87 } from "./boot/c-x87.conformance.js";
 import { faultNoHandler } from "./traps/fault-no-handler.conformance.js";
 import { trapHandlers } from "./traps/handlers.conformance.js";
 import { privilegedOps } from "./traps/privileged-ops.conformance.js";
@@ -70,4 +72,6 @@ export const COMPILED_TESTS: readonly ConformanceTest[] = [
   domctlUnprivileged,
   privilegedOps,
   segmentDescriptors,
+  cSimd,
+  cX87,
 ];
