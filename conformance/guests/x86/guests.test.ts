@@ -31,9 +31,12 @@ describe("x86 (PV32) test guests", () => {
     expect(msg).toMatch(/code: 100038: 0f 0b\s+ud2$/m);
   });
 
-  it("the hypercall page has the compat stub layout and int $0x82 hypercalls", () => {
-    const r = boot("hypercall-page");
-    expect(r.output).toBe(expected("hypercall-page"));
+  it.each([
+    ["hypercall-page", "the compat stub layout and int $0x82 hypercalls"],
+    ["traps", "#UD, #BP, #PF and #GP through the trap table, compat bounce frames and iret"],
+  ])("%s: %s", (name) => {
+    const r = boot(name);
+    expect(r.output).toBe(expected(name));
     expect(r.reason).toBe(ShutdownReason.Poweroff);
   });
 
