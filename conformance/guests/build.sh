@@ -121,6 +121,7 @@ build_x86() {
   asm_guest fault-no-handler fault-no-handler.S
   c_guest hypercall-page hypercall-page.c
   c_guest traps traps.c traps-entry.S
+  c_guest mmu mmu.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

@@ -34,6 +34,10 @@ describe("x86 (PV32) test guests", () => {
   it.each([
     ["hypercall-page", "the compat stub layout and int $0x82 hypercalls"],
     ["traps", "#UD, #BP, #PF and #GP through the trap table, compat bounce frames and iret"],
+    [
+      "mmu",
+      "PAE page tables, update_va_mapping, mmu_update, pinning, Xen's L2 slots, the compat M2P",
+    ],
   ])("%s: %s", (name) => {
     const r = boot(name);
     expect(r.output).toBe(expected(name));
