@@ -104,6 +104,95 @@ static inline u64 *l1e_of(const void *va)
 }
 
 /*
+ * The shared_info page as a 32-bit PV guest sees it (xen.h, arch-x86/xen.h,
+ * arch-x86/xen-x86_32.h): xen_ulong_t is 32 bits, so 32 words of 32 event bits (1,024
+ * ports) and a 32-bit selector; vcpu_info is 64 bytes; wc_sec_hi is in arch_shared_info.
+ */
+struct vcpu_time_info {
+    volatile u32 version, pad0;
+    volatile u64 tsc_timestamp, system_time;
+    volatile u32 tsc_to_system_mul;
+    volatile signed char tsc_shift;
+    volatile u8 flags, pad1[2];
+};
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[2];
+    volatile u32 evtchn_pending_sel;
+    u32 cr2, _pad1[5];
+    struct vcpu_time_info time;
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u32 evtchn_pending[32];
+    volatile u32 evtchn_mask[32];
+    volatile u32 wc_version, wc_sec, wc_nsec;
+    struct {
+        u32 max_pfn, pfn_to_mfn_frame_list_list, nmi_reason, p2m_cr3, p2m_vaddr, p2m_generation;
+        volatile u32 wc_sec_hi;
+    } arch;
+};
+_Static_assert(sizeof(struct vcpu_info) == 64, "vcpu_info");
+/* Bits per event word (also the number of words), and where wc_sec_hi lives (xen.h's names). */
+#define EVTCHN_WORD_BITS 32
+#define xen_wc_sec_hi arch.wc_sec_hi
+_Static_assert(__builtin_offsetof(struct shared_info, arch.wc_sec_hi) == 2340, "wc_sec_hi");
+
+/* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */
+static inline long map_shared_info(void *page)
+{
+    return UPDATE_VA_MAPPING(page, (u64)start_info_ptr->shared_info | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG);
+}
+
+/*
+ * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
+ * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul (a 64 x 32-bit product,
+ * upper 64 bits of 96), added to system_time; retried while Xen is updating it (odd
+ * version) or it changed under us.
+ */
+static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
+{
+    u32 v;
+    u64 r;
+    do {
+        v = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        u32 lo, hi;
+        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
+        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
+        u32 mul = t->tsc_to_system_mul;
+        r = t->system_time + (((u64)(u32)d * mul) >> 32) + (d >> 32) * mul;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((v & 1) || v != t->version);
+    return r;
+}
+
+/*
+ * The body of an event upcall, Linux's 2-level scan with 32-bit words: clear vCPU 0's
+ * upcall_pending, take its selector, and for each word's pending & ~mask bit clear the
+ * pending bit and call `port_fn` with the port. Always inlined, so `port_fn` becomes a
+ * direct call.
+ */
+static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info *si, void (*port_fn)(unsigned port))
+{
+    struct vcpu_info *v = &si->vcpu_info[0];
+    v->evtchn_upcall_pending = 0;
+    u32 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    while (sel) {
+        unsigned w = __builtin_ctz(sel);
+        sel &= sel - 1;
+        u32 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
+        while (bits) {
+            unsigned b = __builtin_ctz(bits);
+            bits &= bits - 1;
+            __atomic_and_fetch(&si->evtchn_pending[w], ~(1U << b), __ATOMIC_SEQ_CST);
+            port_fn(w * 32 + b);
+        }
+    }
+}
+
+/*
  * Conformance checks: one line per check, "ok <what>" when the guest saw what Xen
  * specifies, else "FAIL <what>: got <got> want <want>" (as the x86_64 rt.h).
  */

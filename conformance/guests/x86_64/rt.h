@@ -96,6 +96,14 @@ struct shared_info {
     volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
 };
 
+/*
+ * What C shared with 32-bit x86 (../common) names the same way on both: bits per event
+ * word (xen_ulong_t; also the number of words in evtchn_pending/evtchn_mask) and where
+ * wc_sec_hi lives (xen.h's own xen_wc_sec_hi).
+ */
+#define EVTCHN_WORD_BITS 64
+#define xen_wc_sec_hi wc_sec_hi
+
 /* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */
 static inline long map_shared_info(void *page)
 {

@@ -53,6 +53,9 @@
 
 struct multicall_entry { u64 op, result, args[6]; };
 
+/* set_timer_op(timeout): the 64-bit system time in one register (a macro shared with x86). */
+#define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (ns), 0, 0, 0, 0)
+
 /* sched_op and callback_op. */
 #define SCHEDOP_yield 0
 #define SCHEDOP_block 1

@@ -5,11 +5,12 @@
  * single-shot deadline, set_timer_op, and three ticks of a 1 ms periodic timer, printing
  * whether each woke at or after its deadline (a new periodic timer ticks at once when a
  * period has passed since its last tick, as Xen), then the documented errors and runstate.
- * Layouts from xen/include/public: xen.h, vcpu.h, event_channel.h, sched.h.
+ * Layouts from xen/include/public: xen.h, vcpu.h, event_channel.h, sched.h, as the arch's
+ * xen.h declares them (the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
 
-#define MS 1000000UL
+#define MS 1000000ULL
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -17,13 +18,13 @@ static u32 port;
 
 static u64 now(void) { return vcpu_time_now(&si->vcpu_info[0].time); }
 
-static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64)) & 1; }
-static void clear(void) { __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST); }
+static int pending(void) { return (si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1; }
+static void clear(void) { __atomic_and_fetch(&si->evtchn_pending[port / EVTCHN_WORD_BITS], ~(1UL << (port % EVTCHN_WORD_BITS)), __ATOMIC_SEQ_CST); }
 
 /* Waits for the timer port; returns the system time it woke at. */
 static u64 wait_timer(void)
 {
-    struct sched_poll sp = { &port, 1, 0, 0 };
+    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
     while (!pending())
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     clear();
@@ -36,17 +37,17 @@ int guest_main(void)
 {
     long rc;
     map_shared_info(si_page);
-    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    for (int i = 0; i < EVTCHN_WORD_BITS; i++) si->evtchn_mask[i] = ~0UL;
     struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
     HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_virq, &bv, 0, 0, 0);
     port = bv.port;
 
     u64 t0 = now(), t1 = now();
     printk("wallclock: version even %s, sec %u hi %u nsec %u\n", yes((si->wc_version & 1) == 0), si->wc_sec,
-           si->wc_sec_hi, si->wc_nsec);
+           si->xen_wc_sec_hi, si->wc_nsec);
     printk("pvclock: monotonic %s, TSC stable flag %u\n", yes(t1 >= t0), si->vcpu_info[0].time.flags);
 
-    struct singleshot ss = { now() + MS, VCPU_SSHOTTMR_future, 0 };
+    struct singleshot ss = { .timeout_abs_ns = now() + MS, .flags = VCPU_SSHOTTMR_future };
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_set_singleshot_timer, 0, &ss, 0, 0);
     u64 w = wait_timer();
     printk("singleshot(+1 ms): %ld, woke at/after deadline %s, within 10 us %s\n", rc, yes(w >= ss.timeout_abs_ns),
@@ -58,12 +59,12 @@ int guest_main(void)
     clear();
 
     u64 deadline = now() + 2 * MS;
-    rc = HYPERCALL(HC_set_timer_op, deadline, 0, 0, 0, 0);
+    rc = SET_TIMER_OP(deadline);
     w = wait_timer();
     printk("set_timer_op(+2 ms): %ld, woke at/after deadline %s\n", rc, yes(w >= deadline));
-    rc = HYPERCALL(HC_set_timer_op, now() + MS, 0, 0, 0, 0);
-    long rc2 = HYPERCALL(HC_set_timer_op, 0, 0, 0, 0, 0);
-    struct sched_poll sp = { &port, 1, 0, now() + 3 * MS };
+    rc = SET_TIMER_OP(now() + MS);
+    long rc2 = SET_TIMER_OP(0);
+    struct sched_poll sp = { .ports = &port, .nr_ports = 1, .timeout = now() + 3 * MS };
     HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("set_timer_op then 0: %ld %ld, event after cancel %s\n", rc, rc2, yes(pending()));
 

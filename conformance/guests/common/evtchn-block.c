@@ -3,7 +3,8 @@
  * arms its single-shot timer with set_timer_op, blocks with nothing pending and must be
  * woken by the timer's event (upcall taken on the way back); then polls the masked timer
  * port with no timeout and must be woken by the next timer event without an upcall.
- * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
+ * Layouts from xen/include/public/xen.h and event_channel.h, as the arch's xen.h declares
+ * them (the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
 
@@ -28,7 +29,7 @@ int guest_main(void)
     long rc;
     map_shared_info(si_page);
     register_event_callback(entry_event);
-    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    for (int i = 0; i < EVTCHN_WORD_BITS; i++) si->evtchn_mask[i] = ~0UL;
 
     struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
     rc = HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_virq, &bv, 0, 0, 0);
@@ -38,19 +39,19 @@ int guest_main(void)
     printk("unmask: %ld\n", rc);
 
     /* Block with nothing pending: only the timer, 50 ms of system time away, wakes us. */
-    rc = HYPERCALL(HC_set_timer_op, 50000000UL, 0, 0, 0, 0);
+    rc = SET_TIMER_OP(50000000ULL);
     printk("set_timer_op(50 ms): %ld; upcall mask %u, pending %u\n", rc,
            si->vcpu_info[0].evtchn_upcall_mask, si->vcpu_info[0].evtchn_upcall_pending);
     rc = HYPERCALL(HC_sched_op, SCHEDOP_block, 0, 0, 0, 0);
     printk("block: %ld, woken with %u upcall(s), last port %u\n", rc, upcalls, last_port);
 
     /* Poll the masked timer port with no timeout: the next timer event ends it, no upcall. */
-    si->evtchn_mask[port / 64] |= 1UL << (port % 64);
+    si->evtchn_mask[port / EVTCHN_WORD_BITS] |= 1UL << (port % EVTCHN_WORD_BITS);
     upcalls = 0;
-    rc = HYPERCALL(HC_set_timer_op, 90000000UL, 0, 0, 0, 0);
-    struct sched_poll sp = { &port, 1, 0, 0 };
+    rc = SET_TIMER_OP(90000000ULL);
+    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
     rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("poll(timer port): %ld, pending %u, upcalls %u\n", rc,
-           (unsigned)((si->evtchn_pending[port / 64] >> (port % 64)) & 1), upcalls);
+           (unsigned)((si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1), upcalls);
     return 0;
 }
