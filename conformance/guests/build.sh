@@ -22,7 +22,7 @@ build_x86_64() {
   CC=${CC:-gcc}
   GUEST_CFLAGS="-m64 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
     -mgeneral-regs-only -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
-    -fno-builtin -fno-tree-loop-distribute-patterns -I. $PREFIX_MAP"
+    -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
 
   asm_guest() { # name source [defines...]
@@ -44,7 +44,7 @@ build_x86_64() {
   c_guest hypercall-page hypercall-page.c
   c_guest mmu mmu.c
   c_guest compute $C/compute.c $C/compute-guest.c
-  c_guest evtchn-upcall evtchn-upcall.c evtchn-entry.S
+  c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
   c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
   c_guest console-ring console-ring.c
   c_guest mem-balloon mem-balloon.c
@@ -102,7 +102,7 @@ build_x86() {
   # the 64-bit division and conversion helpers 32-bit code calls.
   GUEST_CFLAGS="-m32 -march=i686 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie \
     -mgeneral-regs-only -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
-    -fno-builtin -fno-tree-loop-distribute-patterns -I. $PREFIX_MAP"
+    -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
   LIBS=-lgcc
 
@@ -123,6 +123,7 @@ build_x86() {
   c_guest traps traps.c traps-entry.S
   c_guest mmu mmu.c
   c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
+  c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
   c_guest time-timers $C/time-timers.c
   c_guest compute $C/compute.c $C/compute-guest.c
 

@@ -118,14 +118,14 @@ struct vcpu_time_info {
 struct vcpu_info {
     volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
     u8 _pad[2];
-    volatile u32 evtchn_pending_sel;
+    volatile unsigned long evtchn_pending_sel;
     u32 cr2, _pad1[5];
     struct vcpu_time_info time;
 };
 struct shared_info {
     struct vcpu_info vcpu_info[32];
-    volatile u32 evtchn_pending[32];
-    volatile u32 evtchn_mask[32];
+    volatile unsigned long evtchn_pending[32];
+    volatile unsigned long evtchn_mask[32];
     volatile u32 wc_version, wc_sec, wc_nsec;
     struct {
         u32 max_pfn, pfn_to_mfn_frame_list_list, nmi_reason, p2m_cr3, p2m_vaddr, p2m_generation;
@@ -178,15 +178,15 @@ static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info
 {
     struct vcpu_info *v = &si->vcpu_info[0];
     v->evtchn_upcall_pending = 0;
-    u32 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    unsigned long sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
     while (sel) {
-        unsigned w = __builtin_ctz(sel);
+        unsigned w = __builtin_ctzl(sel);
         sel &= sel - 1;
-        u32 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
+        unsigned long bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
         while (bits) {
-            unsigned b = __builtin_ctz(bits);
+            unsigned b = __builtin_ctzl(bits);
             bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1U << b), __ATOMIC_SEQ_CST);
+            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
             port_fn(w * 32 + b);
         }
     }

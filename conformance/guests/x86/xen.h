@@ -1,12 +1,12 @@
 /*
  * The parts of Xen's public ABI that several of hvkit's 32-bit C test guests use (rt.h
- * holds the hypercall macro, start_info, shared_info and the runtime's numbers). Layouts
+ * holds the hypercall macro, start_info, shared_info and the runtime's numbers;
+ * ../common/xen-common.h what is the same as for a 64-bit guest). Layouts
  * as a 32-bit PV guest sees them in Xen 4.19 (i386 alignment: a uint64_t field is 4-byte
  * aligned, as Xen's compat structs are):
- * - hypercall numbers: public/xen.h; errno values: public/errno.h;
- * - SCHEDOP_*, sched_poll: public/sched.h; callback_register with xen_callback_t as
- *   { cs, eip }: public/callback.h and arch-x86/xen-x86_32.h;
- * - EVTCHNOP_*, evtchn_bind_virq: public/event_channel.h; VIRQ_*: xen.h;
+ * - hypercall numbers: public/xen.h;
+ * - sched_poll: public/sched.h; callback_register with xen_callback_t as { cs, eip }:
+ *   public/callback.h and arch-x86/xen-x86_32.h;
  * - VCPUOP_*, vcpu_runstate_info, vcpu_set_singleshot_timer: public/vcpu.h.
  * A 64-bit hypercall argument (set_timer_op's timeout) travels as two words, low first.
  */
@@ -14,25 +14,17 @@
 #define HVKIT_XEN_H
 
 #include "rt.h"
+#include "xen-common.h"
 
 #define HC_set_timer_op 15
 #define HC_vcpu_op 24
 #define HC_callback_op 30
-#define HC_event_channel_op 32
-
-#define EINVAL 22
-#define ENOENT 2
 
 #define FLAT_RING1_CS 0xe019
 
-#define SCHEDOP_yield 0
-#define SCHEDOP_block 1
-#define SCHEDOP_poll 3
 struct sched_poll { u32 *ports; u32 nr_ports; u64 timeout; };
 _Static_assert(sizeof(struct sched_poll) == 16, "sched_poll");
 
-#define CALLBACKOP_register 0
-#define CALLBACKTYPE_event 0
 struct callback_register { u16 type, flags; u32 cs, eip; };
 /* Registers `entry` as the event upcall (callback_op register, CALLBACKTYPE_event). */
 static inline long register_event_callback(void (*entry)(void))
@@ -43,11 +35,6 @@ static inline long register_event_callback(void (*entry)(void))
 
 /* set_timer_op(timeout): the 64-bit system time as two words. */
 #define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (u32)(u64)(ns), (u32)((u64)(ns) >> 32), 0, 0, 0)
-
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_unmask 9
-#define VIRQ_TIMER 0
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
 
 #define VCPUOP_get_runstate_info 4
 #define VCPUOP_set_periodic_timer 6

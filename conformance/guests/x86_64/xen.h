@@ -1,12 +1,12 @@
 /*
  * The parts of Xen's public ABI that several of hvkit's C test guests use, declared once
  * (rt.h holds the hypercall macro, start_info, shared_info and the few numbers the
- * runtime itself needs). Numbers and layouts as a 64-bit PV guest sees them in Xen 4.19:
+ * runtime itself needs; ../common/xen-common.h what is the same for a 32-bit guest: errno
+ * values, SCHEDOP_*, event channels). Numbers and layouts as a 64-bit PV guest sees them
+ * in Xen 4.19:
  * - hypercall numbers: public/xen.h (__HYPERVISOR_*);
- * - errno values: public/errno.h (Xen's own, equal to Linux's on x86);
- * - DOMID_SELF, SIF_*, multicall_entry: public/xen.h;
- * - SCHEDOP_*, sched_poll: public/sched.h; callback_register: public/callback.h;
- * - EVTCHNOP_*, EVTCHNSTAT_*, the evtchn_* ops: public/event_channel.h; VIRQ_*: xen.h;
+ * - multicall_entry: public/xen.h;
+ * - sched_poll: public/sched.h; callback_register: public/callback.h;
  * - GNTTABOP_*, GTF_*, GNTMAP_*, GNTCOPY_*, GNTST_*, the gnttab_* ops: public/grant_table.h;
  * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
  * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
@@ -21,88 +21,31 @@
 #define HVKIT_XEN_H
 
 #include "rt.h"
+#include "xen-common.h"
 
 /* Hypercall numbers beyond rt.h's. */
 #define HC_memory_op 12
 #define HC_multicall 13
 #define HC_set_timer_op 15
 #define HC_vcpu_op 24
-#define HC_event_channel_op 32
 #define HC_sysctl 35
 #define HC_domctl 36
-
-/* errno values a hypercall returns negated. */
-#define EPERM 1
-#define ENOENT 2
-#define ESRCH 3
-#define ENXIO 6
-#define EACCES 13
-#define EFAULT 14
-#define EBUSY 16
-#define EEXIST 17
-#define EINVAL 22
-#define ENOSPC 28
-#define EDOM 33
-#define ENOSYS 38
-#define ENODATA 61
-#define EOPNOTSUPP 95
-
-#define DOMID_SELF 0x7ff0
-#define SIF_PRIVILEGED 1
-#define SIF_INITDOMAIN 2
 
 struct multicall_entry { u64 op, result, args[6]; };
 
 /* set_timer_op(timeout): the 64-bit system time in one register (a macro shared with x86). */
 #define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (ns), 0, 0, 0, 0)
 
-/* sched_op and callback_op. */
-#define SCHEDOP_yield 0
-#define SCHEDOP_block 1
-#define SCHEDOP_poll 3
+/* sched_op and callback_op (the numbers are in xen-common.h). */
 struct sched_poll { u32 *ports; u32 nr_ports, _pad; u64 timeout; };
 struct callback_register { u16 type, flags; u32 _pad; u64 address; };
 
-#define CALLBACKOP_register 0
-#define CALLBACKTYPE_event 0
 /* Registers `entry` as the event upcall (callback_op register, CALLBACKTYPE_event). */
 static inline long register_event_callback(void (*entry)(void))
 {
     struct callback_register cb = { CALLBACKTYPE_event, 0, 0, (u64)entry };
     return HYPERCALL(HC_callback_op, CALLBACKOP_register, &cb, 0, 0, 0);
 }
-
-/* Event channels. */
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_bind_virq 1
-#define EVTCHNOP_close 3
-#define EVTCHNOP_send 4
-#define EVTCHNOP_status 5
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_bind_ipi 7
-#define EVTCHNOP_bind_vcpu 8
-#define EVTCHNOP_unmask 9
-#define EVTCHNOP_reset 10
-#define EVTCHNSTAT_closed 0
-#define EVTCHNSTAT_unbound 1
-#define EVTCHNSTAT_interdomain 2
-#define EVTCHNSTAT_virq 4
-#define EVTCHNSTAT_ipi 5
-#define VIRQ_TIMER 0
-#define VIRQ_DEBUG 1
-#define VIRQ_CONSOLE 2
-#define VIRQ_DOM_EXC 3
-#define VIRQ_ARGO 11
-struct evtchn_alloc_unbound { u16 dom, remote_dom; u32 port; };
-struct evtchn_bind_interdomain { u16 remote_dom; u16 _pad; u32 remote_port, local_port; };
-struct evtchn_bind_virq { u32 virq, vcpu, port; };
-struct evtchn_bind_ipi { u32 vcpu, port; };
-struct evtchn_bind_vcpu { u32 port, vcpu; };
-/* dom and port IN; status, vcpu and the union OUT. */
-struct evtchn_status {
-    u16 dom; u16 _pad; u32 port, status, vcpu;
-    union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
-};
 
 /* Grant tables (v1). */
 #define GNTTABOP_map_grant_ref 0
@@ -305,27 +248,7 @@ struct xenstore_domain_interface {
     volatile u32 server_features, connection, error;
 };
 
-/* x86 is TSO: the ring protocols' rmb/wmb are compiler barriers (as Linux's virt_*mb). */
-#define barrier() asm volatile ("" ::: "memory")
-
-/* The hypercalls most guests make, as thin wrappers. */
-static inline void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
-static inline long evtchn_op(int cmd, void *arg) { return HYPERCALL(HC_event_channel_op, cmd, arg, 0, 0, 0); }
-static inline long port_op(int cmd, u32 port) { u32 p = port; return evtchn_op(cmd, &p); }
-static inline long alloc_unbound(u16 dom, u16 remote, u32 *port)
-{
-    struct evtchn_alloc_unbound a = { dom, remote, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_alloc_unbound, &a);
-    *port = a.port;
-    return rc;
-}
-static inline long bind_interdomain(u16 rdom, u32 rport, u32 *port)
-{
-    struct evtchn_bind_interdomain b = { rdom, 0, rport, 0xdead };
-    long rc = evtchn_op(EVTCHNOP_bind_interdomain, &b);
-    *port = b.local_port;
-    return rc;
-}
+/* The hypercalls most guests make, as thin wrappers (more in xen-common.h). */
 static inline long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
 static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 

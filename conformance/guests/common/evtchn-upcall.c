@@ -3,11 +3,10 @@
  * loopback interdomain channel and an IPI to itself, watch the pending / selector /
  * upcall_pending bits in shared_info, receive upcalls on unmask and through
  * SCHEDOP_block, poll with SCHEDOP_poll, and check the documented errors.
- * Layouts from xen/include/public/xen.h and event_channel.h (x86_64).
+ * Layouts from xen/include/public/xen.h and event_channel.h, as the arch's xen.h declares
+ * them (the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
-
-#define HC_update_va_mapping 14
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -37,8 +36,8 @@ static void show_seen(const char *what)
 static void show_bits(const char *what, u32 port)
 {
     printk("%s: pending %u masked %u sel %lx upcall_pending %u\n", what,
-           (unsigned)((si->evtchn_pending[port / 64] >> (port % 64)) & 1),
-           (unsigned)((si->evtchn_mask[port / 64] >> (port % 64)) & 1),
+           (unsigned)((si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1),
+           (unsigned)((si->evtchn_mask[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1),
            si->vcpu_info[0].evtchn_pending_sel, si->vcpu_info[0].evtchn_upcall_pending);
 }
 
@@ -53,7 +52,7 @@ static void show_status(u32 port)
     printk("\n");
 }
 
-static void mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST); }
+static void mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / EVTCHN_WORD_BITS], 1UL << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST); }
 
 extern void entry_event(void);
 
@@ -64,7 +63,7 @@ int guest_main(void)
     printk("map shared_info: %ld, upcall mask %u\n", rc, si->vcpu_info[0].evtchn_upcall_mask);
     rc = register_event_callback(entry_event);
     printk("register event callback: %ld\n", rc);
-    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    for (int i = 0; i < EVTCHN_WORD_BITS; i++) si->evtchn_mask[i] = ~0UL;
 
     /* A loopback interdomain channel: an unbound port for ourselves, then bind to it. */
     struct evtchn_alloc_unbound au = { DOMID_SELF, DOMID_SELF, 0 };
@@ -120,12 +119,12 @@ int guest_main(void)
     si->vcpu_info[0].evtchn_upcall_mask = 1;
     port_op(EVTCHNOP_send, c);
     u32 ports[2] = { c, b };
-    struct sched_poll sp = { ports, 1, 0, 0 };
+    struct sched_poll sp = { .ports = ports, .nr_ports = 1 };
     rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("poll(pending %u): %ld\n", c, rc);
     si->evtchn_pending[0] = 0;
     sp.nr_ports = 2;
-    sp.timeout = 20000000000UL; /* 20 s of system time */
+    sp.timeout = 20000000000ULL; /* 20 s of system time */
     rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("poll(%u, %u) until the timeout: %ld, upcalls %u\n", c, b, rc, upcalls);
     sp.nr_ports = 129;
