@@ -1,10 +1,13 @@
 /*
- * The parts of Xen's public ABI whose numbers and layouts are the same for a 64-bit and a
- * 32-bit PV guest (no pointer, long or 64-bit field), shared by both arches' xen.h:
+ * The parts of Xen's public ABI whose numbers are the same for a 64-bit and a 32-bit PV
+ * guest and whose layouts follow from C's own types (a long or pointer where Xen has
+ * unsigned long, xen_pfn_t or a guest handle), shared by both arches' xen.h:
  * - errno values: public/errno.h (Xen's own, equal to Linux's on x86);
  * - DOMID_SELF, SIF_*: public/xen.h; SCHEDOP_*: public/sched.h; CALLBACKOP_register,
  *   CALLBACKTYPE_event: public/callback.h;
- * - EVTCHNOP_*, EVTCHNSTAT_*, the evtchn_* ops: public/event_channel.h; VIRQ_*: xen.h.
+ * - EVTCHNOP_*, EVTCHNSTAT_*, the evtchn_* ops: public/event_channel.h; VIRQ_*: xen.h;
+ * - GNTTABOP_*, GTF_*, GNTMAP_*, GNTCOPY_*, GNTST_*, the gnttab_* ops: public/grant_table.h
+ *   (with xen_pfn_t as unsigned long, handles as pointers: right for both).
  * Only declarations and thin wrappers over the arch's HYPERCALL (its rt.h).
  */
 #ifndef HVKIT_XEN_COMMON_H
@@ -92,5 +95,51 @@ static inline long bind_interdomain(u16 rdom, u32 rport, u32 *port)
     *port = b.local_port;
     return rc;
 }
+
+/*
+ * Grant tables (v1). xen_pfn_t is `unsigned long` and a guest handle a pointer, so the
+ * same declarations give each guest kind its layout (gnttab_copy: 40 bytes for a 64-bit
+ * guest, 24 for a 32-bit one, as Xen's compat_gnttab_copy).
+ */
+#define HC_grant_table_op 20
+#define GNTTABOP_map_grant_ref 0
+#define GNTTABOP_unmap_grant_ref 1
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_transfer 4
+#define GNTTABOP_copy 5
+#define GNTTABOP_query_size 6
+#define GTF_permit_access 1
+#define GTF_accept_transfer 2
+#define GTF_readonly 4
+#define GTF_reading 8
+#define GTF_writing 16
+#define GTF_transfer_committed 4
+#define GTF_transfer_completed 8
+#define GTF_sub_page (1 << 8)
+#define GNTMAP_device_map 1
+#define GNTMAP_host_map 2
+#define GNTMAP_readonly 4
+#define GNTCOPY_source_gref 1
+#define GNTCOPY_dest_gref 2
+#define GNTST_okay 0
+#define GNTST_general_error (-1)
+#define GNTST_bad_domain (-2)
+#define GNTST_bad_gntref (-3)
+#define GNTST_bad_handle (-4)
+#define GNTST_bad_virt_addr (-5)
+#define GNTST_bad_dev_addr (-6)
+#define GNTST_permission_denied (-8)
+#define GNTST_bad_page (-9)
+#define GNTST_bad_copy_arg (-10)
+struct grant_entry_v1 { u16 flags, domid; u32 frame; };
+struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; unsigned long *frame_list; };
+struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
+struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
+struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
+struct gnttab_copy_ptr { union { u32 ref; unsigned long gmfn; } u; u16 domid, offset; };
+struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
+struct gnttab_transfer { unsigned long mfn; u16 domid; u32 ref; short status; };
+_Static_assert(sizeof(struct gnttab_copy) == (sizeof(long) == 8 ? 40 : 24), "gnttab_copy");
+static inline long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
 
 #endif

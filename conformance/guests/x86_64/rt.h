@@ -74,6 +74,9 @@ static inline u64 read_cr2(void) { u64 v; asm volatile ("mov %%cr2, %0" : "=r" (
 #define PTE_D 0x40UL
 #define UVMF_INVLPG 2UL
 
+/* update_va_mapping(va, pte, flags): the entry in one register (a macro shared with x86). */
+#define UPDATE_VA_MAPPING(va, pte, flags) HYPERCALL(HC_update_va_mapping, (va), (pte), (flags), 0, 0)
+
 /* The shared_info page as a 64-bit PV guest sees it (xen.h, arch-x86/xen.h). */
 struct vcpu_time_info {
     volatile u32 version, pad0;

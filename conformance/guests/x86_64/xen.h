@@ -7,7 +7,6 @@
  * - hypercall numbers: public/xen.h (__HYPERVISOR_*);
  * - multicall_entry: public/xen.h;
  * - sched_poll: public/sched.h; callback_register: public/callback.h;
- * - GNTTABOP_*, GTF_*, GNTMAP_*, GNTCOPY_*, GNTST_*, the gnttab_* ops: public/grant_table.h;
  * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
  * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
  *   public/vcpu.h; cpu_user_regs, vcpu_guest_context, VGCF_*, FLAT_KERNEL_*:
@@ -46,45 +45,6 @@ static inline long register_event_callback(void (*entry)(void))
     struct callback_register cb = { CALLBACKTYPE_event, 0, 0, (u64)entry };
     return HYPERCALL(HC_callback_op, CALLBACKOP_register, &cb, 0, 0, 0);
 }
-
-/* Grant tables (v1). */
-#define GNTTABOP_map_grant_ref 0
-#define GNTTABOP_unmap_grant_ref 1
-#define GNTTABOP_setup_table 2
-#define GNTTABOP_transfer 4
-#define GNTTABOP_copy 5
-#define GNTTABOP_query_size 6
-#define GTF_permit_access 1
-#define GTF_accept_transfer 2
-#define GTF_readonly 4
-#define GTF_reading 8
-#define GTF_writing 16
-#define GTF_transfer_committed 4
-#define GTF_transfer_completed 8
-#define GTF_sub_page (1 << 8)
-#define GNTMAP_device_map 1
-#define GNTMAP_host_map 2
-#define GNTMAP_readonly 4
-#define GNTCOPY_source_gref 1
-#define GNTCOPY_dest_gref 2
-#define GNTST_okay 0
-#define GNTST_general_error (-1)
-#define GNTST_bad_domain (-2)
-#define GNTST_bad_gntref (-3)
-#define GNTST_bad_handle (-4)
-#define GNTST_bad_virt_addr (-5)
-#define GNTST_bad_dev_addr (-6)
-#define GNTST_permission_denied (-8)
-#define GNTST_bad_page (-9)
-#define GNTST_bad_copy_arg (-10)
-struct grant_entry_v1 { u16 flags, domid; u32 frame; };
-struct gnttab_setup_table { u16 dom; u32 nr_frames; short status; u64 *frame_list; };
-struct gnttab_query_size { u16 dom; u32 nr_frames, max_nr_frames; short status; };
-struct gnttab_map_grant_ref { u64 host_addr; u32 flags, ref; u16 dom; short status; u32 handle; u64 dev_bus_addr; };
-struct gnttab_unmap_grant_ref { u64 host_addr, dev_bus_addr; u32 handle; short status; };
-struct gnttab_copy_ptr { union { u32 ref; u64 gmfn; } u; u16 domid, offset; };
-struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short status; };
-struct gnttab_transfer { u64 mfn; u16 domid; u32 ref; short status; };
 
 /* memory_op. */
 #define XENMEM_increase_reservation 0
@@ -249,7 +209,6 @@ struct xenstore_domain_interface {
 };
 
 /* The hypercalls most guests make, as thin wrappers (more in xen-common.h). */
-static inline long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
 static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 
 /*

@@ -5,7 +5,7 @@
  * gref and frame ends), maps a grant into its own address space (map_grant_ref with
  * GNTMAP_host_map) and watches GTF_reading/GTF_writing come and go, and checks the
  * per-op status codes Xen gives for bad copies and maps. Numbers and layouts:
- * xen/include/public/grant_table.h.
+ * xen/include/public/grant_table.h (xen-common.h; the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
 
@@ -26,8 +26,8 @@ static void grant(u32 ref, u16 flags, u16 domid, u64 frame)
 static short copy(u32 flags, u64 s, u16 sdom, u16 soff, u64 d, u16 ddom, u16 doff, u16 len)
 {
     struct gnttab_copy op = { .len = len, .flags = (u16)flags, .status = 0x55 };
-    if (flags & GNTCOPY_source_gref) op.source.u.ref = (u32)s; else op.source.u.gmfn = s;
-    if (flags & GNTCOPY_dest_gref) op.dest.u.ref = (u32)d; else op.dest.u.gmfn = d;
+    if (flags & GNTCOPY_source_gref) op.source.u.ref = (u32)s; else op.source.u.gmfn = (unsigned long)s;
+    if (flags & GNTCOPY_dest_gref) op.dest.u.ref = (u32)d; else op.dest.u.gmfn = (unsigned long)d;
     op.source.domid = sdom; op.source.offset = soff;
     op.dest.domid = ddom; op.dest.offset = doff;
     long rc = gnttab_op(GNTTABOP_copy, &op, 1);
@@ -41,13 +41,12 @@ int guest_main(void)
     printk("query_size: rc %ld status %d frames %u max %u\n", rc, q.status, q.nr_frames,
            q.max_nr_frames);
 
-    u64 frames[2] = { 0, 0 };
+    unsigned long frames[2] = { 0, 0 };
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 2, .frame_list = frames };
     rc = gnttab_op(GNTTABOP_setup_table, &st, 1);
     printk("setup_table 2: rc %ld status %d, distinct frames %s\n", rc, st.status,
            frames[0] && frames[1] && frames[0] != frames[1] ? "yes" : "no");
-    rc = HYPERCALL(HC_update_va_mapping, table_va, (frames[0] << 12) | PTE_P | PTE_RW | PTE_A | PTE_D,
-                   UVMF_INVLPG, 0, 0);
+    rc = UPDATE_VA_MAPPING(table_va, ((u64)frames[0] << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG);
     printk("map grant frame 0 writable: %ld\n", rc);
 
     for (int i = 0; i < 4096; i++) src[i] = (u8)(i * 7 + 3);
@@ -81,23 +80,23 @@ int guest_main(void)
            copy(GNTCOPY_source_gref, 11, 0, 0, mfn_of(dst), DOMID_SELF, 0, 8));
 
     struct gnttab_map_grant_ref m = {
-        .host_addr = (u64)window, .flags = GNTMAP_host_map, .ref = 8, .dom = 0 };
+        .host_addr = (unsigned long)window, .flags = GNTMAP_host_map, .ref = 8, .dom = 0 };
     rc = gnttab_op(GNTTABOP_map_grant_ref, &m, 1);
     printk("map gref 8 at window: rc %ld status %d, bus address is src %s, flags %x\n", rc,
-           m.status, m.dev_bus_addr == mfn_of(src) << 12 ? "yes" : "no", gnttab[8].flags);
+           m.status, m.dev_bus_addr == (u64)mfn_of(src) << 12 ? "yes" : "no", gnttab[8].flags);
     printk("window[7] == src[7] %s\n", window[7] == src[7] ? "yes" : "no");
     window[9] = 0x99;
     __asm__ volatile ("" ::: "memory"); /* window and src alias only through the grant */
     printk("write through window seen in src: %s\n", src[9] == 0x99 ? "yes" : "no");
     struct gnttab_map_grant_ref w = {
-        .host_addr = (u64)window, .flags = GNTMAP_host_map, .ref = 9, .dom = 0 };
+        .host_addr = (unsigned long)window, .flags = GNTMAP_host_map, .ref = 9, .dom = 0 };
     gnttab_op(GNTTABOP_map_grant_ref, &w, 1);
     printk("writable map of read-only gref 9: status %d\n", w.status);
     struct gnttab_map_grant_ref o = {
-        .host_addr = (u64)window, .flags = GNTMAP_host_map, .ref = 11, .dom = 0 };
+        .host_addr = (unsigned long)window, .flags = GNTMAP_host_map, .ref = 11, .dom = 0 };
     gnttab_op(GNTTABOP_map_grant_ref, &o, 1);
     printk("map of a grant issued to another domain: status %d\n", o.status);
-    struct gnttab_unmap_grant_ref u = { .host_addr = (u64)window, .handle = m.handle };
+    struct gnttab_unmap_grant_ref u = { .host_addr = (unsigned long)window, .handle = m.handle };
     rc = gnttab_op(GNTTABOP_unmap_grant_ref, &u, 1);
     printk("unmap: rc %ld status %d, flags %x\n", rc, u.status, gnttab[8].flags);
     rc = gnttab_op(GNTTABOP_unmap_grant_ref, &u, 1);
