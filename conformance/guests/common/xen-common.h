@@ -7,7 +7,8 @@
  *   CALLBACKTYPE_event: public/callback.h;
  * - EVTCHNOP_*, EVTCHNSTAT_*, the evtchn_* ops: public/event_channel.h; VIRQ_*: xen.h;
  * - GNTTABOP_*, GTF_*, GNTMAP_*, GNTCOPY_*, GNTST_*, the gnttab_* ops: public/grant_table.h
- *   (with xen_pfn_t as unsigned long, handles as pointers: right for both).
+ *   (with xen_pfn_t as unsigned long, handles as pointers: right for both);
+ * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h.
  * Only declarations and thin wrappers over the arch's HYPERCALL (its rt.h).
  */
 #ifndef HVKIT_XEN_COMMON_H
@@ -141,5 +142,25 @@ struct gnttab_copy { struct gnttab_copy_ptr source, dest; u16 len, flags; short 
 struct gnttab_transfer { unsigned long mfn; u16 domid; u32 ref; short status; };
 _Static_assert(sizeof(struct gnttab_copy) == (sizeof(long) == 8 ? 40 : 24), "gnttab_copy");
 static inline long gnttab_op(int cmd, void *op, int count) { return HYPERCALL(HC_grant_table_op, cmd, op, count, 0, 0); }
+
+/* memory_op (xen_pfn_t, xen_ulong_t and handles as unsigned long and pointers). */
+#define HC_memory_op 12
+#define XENMEM_increase_reservation 0
+#define XENMEM_decrease_reservation 1
+#define XENMEM_maximum_ram_page 2
+#define XENMEM_current_reservation 3
+#define XENMEM_maximum_reservation 4
+#define XENMEM_populate_physmap 6
+#define XENMEM_add_to_physmap 7
+#define XENMEM_memory_map 9
+#define XENMEM_exchange 11
+#define XENMEM_set_memory_map 13
+#define XENMAPSPACE_shared_info 0
+#define XENMAPSPACE_grant_table 1
+#define XENMAPSPACE_gmfn_foreign 4
+struct xen_memory_reservation { unsigned long *extent_start; unsigned long nr_extents; u32 extent_order, mem_flags; u16 domid; };
+struct xen_memory_exchange { struct xen_memory_reservation in, out; unsigned long nr_exchanged; };
+struct xen_add_to_physmap { u16 domid, size; u32 space; unsigned long idx, gpfn; };
+_Static_assert(sizeof(struct xen_memory_reservation) == (sizeof(long) == 8 ? 32 : 20), "xen_memory_reservation");
 
 #endif

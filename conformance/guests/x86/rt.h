@@ -136,6 +136,12 @@ _Static_assert(sizeof(struct vcpu_info) == 64, "vcpu_info");
 /* Bits per event word (also the number of words), and where wc_sec_hi lives (xen.h's names). */
 #define EVTCHN_WORD_BITS 32
 #define xen_wc_sec_hi arch.wc_sec_hi
+/*
+ * The compat M2P (4-byte entries at HYPERVISOR_COMPAT_VIRT_START, as
+ * XENMEM_machphys_mapping gives it) and its invalid entry, by xen.h's names.
+ */
+#define machine_to_phys_mapping ((const unsigned long *)0xf5800000)
+#define INVALID_M2P_ENTRY (~0UL)
 _Static_assert(__builtin_offsetof(struct shared_info, arch.wc_sec_hi) == 2340, "wc_sec_hi");
 
 /* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */

@@ -106,6 +106,9 @@ struct shared_info {
  */
 #define EVTCHN_WORD_BITS 64
 #define xen_wc_sec_hi wc_sec_hi
+/* The read-only M2P and its invalid entry, by xen-x86_64.h's and xen.h's names. */
+#define machine_to_phys_mapping ((const unsigned long *)0xffff800000000000UL)
+#define INVALID_M2P_ENTRY (~0UL)
 
 /* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */
 static inline long map_shared_info(void *page)

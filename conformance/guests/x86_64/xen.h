@@ -7,7 +7,6 @@
  * - hypercall numbers: public/xen.h (__HYPERVISOR_*);
  * - multicall_entry: public/xen.h;
  * - sched_poll: public/sched.h; callback_register: public/callback.h;
- * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
  * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
  *   public/vcpu.h; cpu_user_regs, vcpu_guest_context, VGCF_*, FLAT_KERNEL_*:
  *   public/arch-x86/xen.h and xen-x86_64.h;
@@ -23,7 +22,6 @@
 #include "xen-common.h"
 
 /* Hypercall numbers beyond rt.h's. */
-#define HC_memory_op 12
 #define HC_multicall 13
 #define HC_set_timer_op 15
 #define HC_vcpu_op 24
@@ -45,25 +43,6 @@ static inline long register_event_callback(void (*entry)(void))
     struct callback_register cb = { CALLBACKTYPE_event, 0, 0, (u64)entry };
     return HYPERCALL(HC_callback_op, CALLBACKOP_register, &cb, 0, 0, 0);
 }
-
-/* memory_op. */
-#define XENMEM_increase_reservation 0
-#define XENMEM_decrease_reservation 1
-#define XENMEM_maximum_ram_page 2
-#define XENMEM_current_reservation 3
-#define XENMEM_maximum_reservation 4
-#define XENMEM_populate_physmap 6
-#define XENMEM_add_to_physmap 7
-#define XENMEM_memory_map 9
-#define XENMEM_exchange 11
-#define XENMEM_set_memory_map 13
-#define XENMAPSPACE_shared_info 0
-#define XENMAPSPACE_grant_table 1
-#define XENMAPSPACE_gmfn_foreign 4
-struct xen_memory_reservation { u64 *extent_start; u64 nr_extents; u32 extent_order, mem_flags; u16 domid; };
-struct xen_memory_exchange { struct xen_memory_reservation in, out; u64 nr_exchanged; };
-struct xen_add_to_physmap { u16 domid, size; u32 space; u64 idx, gpfn; };
-_Static_assert(sizeof(struct xen_memory_reservation) == 32, "xen_memory_reservation");
 
 /* vcpu_op and a vCPU's context. */
 #define VCPUOP_initialise 0

@@ -5,17 +5,17 @@
  * populates the same pseudo-physical frames again (new
  * machine frames come back in place of the gpfns; the M2P maps them to those gpfns),
  * remaps them, exchanges one page for another, and checks the errors memory_op gives
- * for bad orders and inconsistent exchanges. Numbers: xen/include/public/memory.h.
+ * for bad orders and inconsistent exchanges. Numbers: xen/include/public/memory.h
+ * (xen-common.h; the same C for x86_64 and 32-bit x86, each reading its own M2P).
  */
 #include "xen.h"
 
-#define M2P ((const u64 *)0xffff800000000000UL)
-#define M2P_INVALID 0xffffffffffffffffUL
+#define M2P machine_to_phys_mapping
 #define NR 4
 
 static u8 balloon[NR * 4096] __attribute__((aligned(4096)));
-static u64 *mfn_list;
-static u64 extra[2048];
+static unsigned long *mfn_list;
+static unsigned long extra[2048];
 
 static long memop(int cmd, void *arg) { return HYPERCALL(HC_memory_op, cmd, arg, 0, 0, 0); }
 
@@ -25,31 +25,31 @@ static long reservation(int cmd)
     return memop(cmd, &domid);
 }
 
-static long resv(int cmd, u64 *list, u64 nr, u32 order)
+static long resv(int cmd, unsigned long *list, unsigned long nr, u32 order)
 {
     struct xen_memory_reservation r = { list, nr, order, 0, DOMID_SELF };
     return memop(cmd, &r);
 }
 
-static u64 pfn_of(const void *va) { return (u64)va >> 12; } /* va = pseudo-physical */
+static unsigned long pfn_of(const void *va) { return (unsigned long)va >> 12; } /* va = pseudo-physical */
 
-static long map(void *va, u64 mfn)
+static long map(void *va, unsigned long mfn)
 {
-    u64 pte = mfn ? (mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D : 0;
-    return HYPERCALL(HC_update_va_mapping, va, pte, UVMF_INVLPG, 0, 0);
+    u64 pte = mfn ? ((u64)mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D : 0;
+    return UPDATE_VA_MAPPING(va, pte, UVMF_INVLPG);
 }
 
 int guest_main(void)
 {
-    mfn_list = (u64 *)start_info_ptr->mfn_list;
+    mfn_list = (unsigned long *)start_info_ptr->mfn_list;
     long cur = reservation(XENMEM_current_reservation);
     long max = reservation(XENMEM_maximum_reservation);
     /* Absolute figures depend on the machine's memory; print them relative to the start. */
     printk("reservation: current == start_info nr_pages %s, maximum >= current %s\n",
-           (u64)cur == start_info_ptr->nr_pages ? "yes" : "NO", max >= cur ? "yes" : "NO");
+           (unsigned long)cur == start_info_ptr->nr_pages ? "yes" : "NO", max >= cur ? "yes" : "NO");
 
     /* Balloon down: unmap the pages, give back their frames. */
-    u64 frames[NR];
+    unsigned long frames[NR];
     for (int i = 0; i < NR; i++) {
         balloon[i * 4096] = 0x11 * (i + 1);
         frames[i] = mfn_list[pfn_of(balloon + i * 4096)];
@@ -57,14 +57,14 @@ int guest_main(void)
     for (int i = 0; i < NR; i++) map(balloon + i * 4096, 0);
     long rc = resv(XENMEM_decrease_reservation, frames, NR, 0);
     int invalid = 0;
-    for (int i = 0; i < NR; i++) invalid += M2P[frames[i]] == M2P_INVALID;
+    for (int i = 0; i < NR; i++) invalid += M2P[frames[i]] == INVALID_M2P_ENTRY;
     printk("decrease %d frames: %ld done, current %ld, M2P entries invalid %d\n", NR, rc,
            reservation(XENMEM_current_reservation) - cur, invalid);
     rc = resv(XENMEM_decrease_reservation, frames, 1, 0);
     printk("decrease a frame already given back: %ld done\n", rc);
 
     /* Balloon up: the same gpfns get new frames. */
-    u64 gpfns[NR];
+    unsigned long gpfns[NR];
     for (int i = 0; i < NR; i++) gpfns[i] = pfn_of(balloon + i * 4096);
     rc = resv(XENMEM_populate_physmap, gpfns, NR, 0);
     int m2p_ok = 0, zeroed = 0;
@@ -82,20 +82,20 @@ int guest_main(void)
      * Ask for more than max_pages allows (or memory holds): increase_reservation does
      * what it can and returns the count; the frames come back in `extra`.
      */
-    u64 want = (u64)(max - cur) + 1;
+    unsigned long want = (unsigned long)(max - cur) + 1;
     if (want > sizeof(extra) / sizeof(extra[0])) want = sizeof(extra) / sizeof(extra[0]);
     rc = resv(XENMEM_increase_reservation, extra, want, 0);
     long now = reservation(XENMEM_current_reservation);
     printk("increase past the limit: partial %s, current grew by the count %s, within maximum %s\n",
-           rc > 0 && (u64)rc < want ? "yes" : "NO", now - cur == rc ? "yes" : "NO", now <= max ? "yes" : "NO");
-    long back = resv(XENMEM_decrease_reservation, extra, (u64)rc, 0);
+           rc > 0 && (unsigned long)rc < want ? "yes" : "NO", now - cur == rc ? "yes" : "NO", now <= max ? "yes" : "NO");
+    long back = resv(XENMEM_decrease_reservation, extra, (unsigned long)rc, 0);
     printk("give them back: %s, current %ld\n", back == rc ? "all" : "NOT ALL",
            reservation(XENMEM_current_reservation) - cur);
 
     /* Exchange one page's frame for a fresh one at the same gpfn. */
     void *page = balloon + 4096;
     map(page, 0);
-    u64 in = mfn_list[pfn_of(page)], out = pfn_of(page);
+    unsigned long in = mfn_list[pfn_of(page)], out = pfn_of(page);
     struct xen_memory_exchange x = {
         { &in, 1, 0, 0, DOMID_SELF }, { &out, 1, 0, 0, DOMID_SELF }, 0 };
     rc = memop(XENMEM_exchange, &x);
