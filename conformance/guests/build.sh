@@ -46,7 +46,7 @@ build_x86_64() {
   c_guest compute $C/compute.c $C/compute-guest.c
   c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
   c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
-  c_guest console-ring console-ring.c
+  c_guest console-ring $C/console-ring.c
   c_guest mem-balloon $C/mem-balloon.c
   c_guest gnttab-copy $C/gnttab-copy.c
   c_guest vcpu-ipi vcpu-ipi.c
@@ -127,6 +127,7 @@ build_x86() {
   c_guest time-timers $C/time-timers.c
   c_guest gnttab-copy $C/gnttab-copy.c
   c_guest mem-balloon $C/mem-balloon.c
+  c_guest console-ring $C/console-ring.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

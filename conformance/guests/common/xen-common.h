@@ -8,7 +8,9 @@
  * - EVTCHNOP_*, EVTCHNSTAT_*, the evtchn_* ops: public/event_channel.h; VIRQ_*: xen.h;
  * - GNTTABOP_*, GTF_*, GNTMAP_*, GNTCOPY_*, GNTST_*, the gnttab_* ops: public/grant_table.h
  *   (with xen_pfn_t as unsigned long, handles as pointers: right for both);
- * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h.
+ * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
+ * - xencons_interface: public/io/console.h; xenstore ring, xsd_sockmsg, XS_*:
+ *   public/io/xs_wire.h.
  * Only declarations and thin wrappers over the arch's HYPERCALL (its rt.h).
  */
 #ifndef HVKIT_XEN_COMMON_H
@@ -162,5 +164,25 @@ struct xen_memory_reservation { unsigned long *extent_start; unsigned long nr_ex
 struct xen_memory_exchange { struct xen_memory_reservation in, out; unsigned long nr_exchanged; };
 struct xen_add_to_physmap { u16 domid, size; u32 space; unsigned long idx, gpfn; };
 _Static_assert(sizeof(struct xen_memory_reservation) == (sizeof(long) == 8 ? 32 : 20), "xen_memory_reservation");
+
+/* The console and xenstore rings. */
+struct xencons_interface {
+    char in[1024];
+    char out[2048];
+    volatile u32 in_cons, in_prod, out_cons, out_prod;
+};
+#define XS_READ 2
+#define XS_WATCH 4
+#define XS_GET_DOMAIN_PATH 10
+#define XS_WRITE 11
+#define XS_WATCH_EVENT 15
+#define XS_ERROR 16
+struct xsd_sockmsg { u32 type, req_id, tx_id, len; };
+struct xenstore_domain_interface {
+    char req[1024];
+    char rsp[1024];
+    volatile u32 req_cons, req_prod, rsp_cons, rsp_prod;
+    volatile u32 server_features, connection, error;
+};
 
 #endif

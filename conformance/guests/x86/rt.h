@@ -40,7 +40,7 @@ extern u8 hypercall_page[4096];
 struct start_info {
     char magic[32];
     u32 nr_pages, shared_info, flags, store_mfn, store_evtchn;
-    u32 console_mfn_or_info, console_evtchn_or_size;
+    u32 console_mfn_or_info, console_evtchn;
     u32 pt_base, nr_pt_frames, mfn_list, mod_start, mod_len;
     char cmd_line[1024];
     u32 first_p2m_pfn, nr_p2m_frames;

@@ -10,9 +10,7 @@
  * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
  *   public/vcpu.h; cpu_user_regs, vcpu_guest_context, VGCF_*, FLAT_KERNEL_*:
  *   public/arch-x86/xen.h and xen-x86_64.h;
- * - domctl and sysctl (interface versions 0x17 and 0x15): public/domctl.h, sysctl.h;
- * - xencons_interface: public/io/console.h; xenstore ring, xsd_sockmsg, XS_*:
- *   public/io/xs_wire.h.
+ * - domctl and sysctl (interface versions 0x17 and 0x15): public/domctl.h, sysctl.h.
  * Only declarations: a guest that includes it and uses none of it is unchanged.
  */
 #ifndef HVKIT_XEN_H
@@ -166,26 +164,6 @@ static inline long do_domctl(struct domctl *dc, u32 cmd, u16 dom)
     dc->domain = dom;
     return HYPERCALL(HC_domctl, dc, 0, 0, 0, 0);
 }
-
-/* The console and xenstore rings. */
-struct xencons_interface {
-    char in[1024];
-    char out[2048];
-    volatile u32 in_cons, in_prod, out_cons, out_prod;
-};
-#define XS_READ 2
-#define XS_WATCH 4
-#define XS_GET_DOMAIN_PATH 10
-#define XS_WRITE 11
-#define XS_WATCH_EVENT 15
-#define XS_ERROR 16
-struct xsd_sockmsg { u32 type, req_id, tx_id, len; };
-struct xenstore_domain_interface {
-    char req[1024];
-    char rsp[1024];
-    volatile u32 req_cons, req_prod, rsp_cons, rsp_prod;
-    volatile u32 server_features, connection, error;
-};
 
 /* The hypercalls most guests make, as thin wrappers (more in xen-common.h). */
 static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }

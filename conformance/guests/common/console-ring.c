@@ -9,7 +9,8 @@
  * Layouts: xen.h (start_info, SIF_*), io/console.h (xencons_interface), io/xs_wire.h
  * (xsd_sockmsg, xenstore_domain_interface, XS_* types), event_channel.h (EVTCHNOP_send 4).
  * The ring pages are machine frames; their virtual address is pfn << 12 (no VIRT_BASE),
- * the pfn from the read-only M2P table at 0xffff800000000000 (xen-x86_64.h).
+ * the pfn from the arch's read-only M2P table (rt.h's machine_to_phys_mapping). The same
+ * C for x86_64 and 32-bit x86.
  */
 #include "xen.h"
 
@@ -17,10 +18,9 @@ static struct xencons_interface *cons;
 static struct xenstore_domain_interface *store;
 static u32 cons_port, store_port;
 
-static void *mfn_to_virt(u64 mfn)
+static void *mfn_to_virt(unsigned long mfn)
 {
-    const u64 *m2p = (const u64 *)0xffff800000000000UL;
-    return (void *)(m2p[mfn] << 12);
+    return (void *)(machine_to_phys_mapping[mfn] << 12);
 }
 
 static void notify(u32 port)
