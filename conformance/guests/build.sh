@@ -55,7 +55,7 @@ build_x86_64() {
   c_guest evtchn-ops evtchn-ops.c evtchn-entry.S
   c_guest gnttab-ops gnttab-ops.c
   c_guest evtchn-interdomain evtchn-interdomain.c
-  c_guest evtchn-domu evtchn-domu.c
+  c_guest evtchn-domu $C/evtchn-domu.c
   c_guest gnttab-interdomain gnttab-interdomain.c
   c_guest mem-ops mem-ops.c
   c_guest bench-hypercall bench-hypercall.c
@@ -128,6 +128,7 @@ build_x86() {
   c_guest gnttab-copy $C/gnttab-copy.c
   c_guest mem-balloon $C/mem-balloon.c
   c_guest console-ring $C/console-ring.c
+  c_guest evtchn-domu $C/evtchn-domu.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

@@ -80,8 +80,7 @@ int guest_main(void)
         print("evtchn-domu: a domU guest (run it with --role domu)\n");
         return 3; /* SHUTDOWN_crash */
     }
-    const u64 *m2p = (const u64 *)0xffff800000000000UL;
-    cons = (struct xencons_interface *)(m2p[si->console_mfn_or_info] << 12);
+    cons = (struct xencons_interface *)(machine_to_phys_mapping[si->console_mfn_or_info] << 12);
     cons_port = si->console_evtchn;
     u32 store_port = si->store_evtchn, p, q;
 
@@ -109,7 +108,7 @@ int guest_main(void)
     dcheck("evtchn bind_virq(argo, per-domain) from a domU rc", bind_virq(VIRQ_ARGO, &q), 0);
 
     /* Grant tables: another domain's is refused with GNTST_permission_denied. */
-    static u64 frames[1];
+    static unsigned long frames[1];
     struct gnttab_setup_table s = { 0, 1, 0x55, frames };
     dcheck("gnttab setup_table(dom 0) rc", HYPERCALL(HC_grant_table_op, GNTTABOP_setup_table, &s, 1, 0, 0), 0);
     dcheck("gnttab setup_table(dom 0) unprivileged GNTST_permission_denied", s.status, GNTST_permission_denied);
