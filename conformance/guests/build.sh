@@ -65,7 +65,7 @@ build_x86_64() {
   c_guest multicall-ops multicall-ops.c
   c_guest domctl-ops domctl-ops.c
   c_guest bench-xenstore bench-xenstore.c
-  c_guest domctl-domu domctl-domu.c
+  c_guest domctl-domu $C/domctl-domu.c
   c_guest privregs privregs.c traps-entry.S
   $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S $C/rt.c $C/x87.c $C/x87-guest.c
   c_guest segments segments.c traps-entry.S
@@ -129,6 +129,7 @@ build_x86() {
   c_guest mem-balloon $C/mem-balloon.c
   c_guest console-ring $C/console-ring.c
   c_guest evtchn-domu $C/evtchn-domu.c
+  c_guest domctl-domu $C/domctl-domu.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

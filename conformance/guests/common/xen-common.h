@@ -10,7 +10,8 @@
  *   (with xen_pfn_t as unsigned long, handles as pointers: right for both);
  * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
  * - xencons_interface: public/io/console.h; xenstore ring, xsd_sockmsg, XS_*:
- *   public/io/xs_wire.h.
+ *   public/io/xs_wire.h;
+ * - multicall_entry: public/xen.h; domctl and sysctl: public/domctl.h, sysctl.h.
  * Only declarations and thin wrappers over the arch's HYPERCALL (its rt.h).
  */
 #ifndef HVKIT_XEN_COMMON_H
@@ -184,5 +185,95 @@ struct xenstore_domain_interface {
     volatile u32 req_cons, req_prod, rsp_cons, rsp_prod;
     volatile u32 server_features, connection, error;
 };
+
+/* multicall (public/xen.h): xen_ulong_t op, result and arguments. */
+#define HC_multicall 13
+struct multicall_entry { unsigned long op, result, args[6]; };
+
+/*
+ * domctl and sysctl (interface versions 0x17 and 0x15: public/domctl.h, sysctl.h). Not
+ * translated for 32-bit guests: every 64-bit field is uint64_aligned_t and every handle
+ * 64 bits, so the layout is the same for both guest kinds.
+ */
+#define HC_sysctl 35
+#define HC_domctl 36
+typedef u64 u64_aligned __attribute__((aligned(8)));
+#define DOMCTL_VERSION 0x17
+#define SYSCTL_VERSION 0x15
+#define DOMCTL_createdomain 1
+#define DOMCTL_destroydomain 2
+#define DOMCTL_pausedomain 3
+#define DOMCTL_unpausedomain 4
+#define DOMCTL_getdomaininfo 5
+#define DOMCTL_getmemlist 6
+#define DOMCTL_shadow_op 10
+#define DOMCTL_max_mem 11
+#define DOMCTL_setvcpucontext 12
+#define DOMCTL_getvcpucontext 13
+#define DOMCTL_max_vcpus 15
+#define DOMCTL_setdomainhandle 17
+#define DOMCTL_setdebugging 18
+#define DOMCTL_set_address_size 35
+#define DOMCTL_get_address_size 36
+#define SYSCTL_physinfo 3
+#define SYSCTL_getdomaininfolist 6
+#define CDF_hvm (1U << 0)
+#define CDF_hap (1U << 1)
+#define DOMINF_paused (1U << 3)
+#define DOMINF_debugged (1U << 6)
+struct getdomaininfo {
+    u16 domain, pad1; u32 flags;
+    u64_aligned tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
+    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
+    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
+};
+struct createdomain {
+    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
+    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
+    u32 emulation_flags, misc_flags;
+};
+struct domctl {
+    u32 cmd, interface_version; u16 domain, _pad[3];
+    union {
+        struct createdomain createdomain;
+        struct getdomaininfo getdomaininfo;
+        struct { u64_aligned max_memkb; } max_mem;
+        struct { u32 max; } max_vcpus;
+        struct { u32 size; } address_size;
+        struct { u64_aligned max_pfns, start_pfn, buffer, num_pfns; } getmemlist;
+        struct { u32 op, mode, mb, _pad; u64_aligned dirty_bitmap, pages; u32 fault_count, dirty_count; } shadow_op;
+        struct { u32 vcpu, _pad; u64_aligned ctxt; } vcpucontext;
+        struct { u8 enable; } setdebugging;
+        struct { u8 handle[16]; } setdomainhandle;
+        u8 pad[128];
+    } u;
+};
+struct physinfo {
+    u32 threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id, cpu_khz,
+        capabilities, arch_capabilities, pad;
+    u64_aligned total_pages, free_pages, scrub_pages, outstanding_pages, max_mfn; u32 hw_cap[8];
+};
+struct sysctl {
+    u32 cmd, interface_version;
+    union {
+        struct physinfo physinfo;
+        struct { u16 first_domain; u32 max_domains; u64_aligned buffer; u32 num_domains; } getdomaininfolist;
+        u8 pad[128];
+    } u;
+};
+_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
+_Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
+_Static_assert(sizeof(struct createdomain) == 68, "createdomain");
+_Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
+_Static_assert(sizeof(struct physinfo) == 112, "physinfo");
+
+/* Fills the header of the domctl `dc` (cmd, interface version, domain) and issues it. */
+static inline long do_domctl(struct domctl *dc, u32 cmd, u16 dom)
+{
+    dc->cmd = cmd;
+    dc->interface_version = DOMCTL_VERSION;
+    dc->domain = dom;
+    return HYPERCALL(HC_domctl, dc, 0, 0, 0, 0);
+}
 
 #endif

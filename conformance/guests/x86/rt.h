@@ -142,6 +142,8 @@ _Static_assert(sizeof(struct vcpu_info) == 64, "vcpu_info");
  */
 #define machine_to_phys_mapping ((const unsigned long *)0xf5800000)
 #define INVALID_M2P_ENTRY (~0UL)
+/* A guest address nothing is mapped at (below Xen's range): what -EFAULT checks use. */
+#define UNMAPPED_VA 0xc0000000UL
 _Static_assert(__builtin_offsetof(struct shared_info, arch.wc_sec_hi) == 2340, "wc_sec_hi");
 
 /* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */

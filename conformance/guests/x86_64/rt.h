@@ -109,6 +109,8 @@ struct shared_info {
 /* The read-only M2P and its invalid entry, by xen-x86_64.h's and xen.h's names. */
 #define machine_to_phys_mapping ((const unsigned long *)0xffff800000000000UL)
 #define INVALID_M2P_ENTRY (~0UL)
+/* A guest address nothing is mapped at (below Xen's range): what -EFAULT checks use. */
+#define UNMAPPED_VA 0x7fff00000000UL
 
 /* Maps the shared_info page start_info names at the guest page `page`, writable (update_va_mapping's result). */
 static inline long map_shared_info(void *page)

@@ -1,16 +1,15 @@
 /*
  * The parts of Xen's public ABI that several of hvkit's C test guests use, declared once
  * (rt.h holds the hypercall macro, start_info, shared_info and the few numbers the
- * runtime itself needs; ../common/xen-common.h what is the same for a 32-bit guest: errno
- * values, SCHEDOP_*, event channels). Numbers and layouts as a 64-bit PV guest sees them
- * in Xen 4.19:
+ * runtime itself needs; ../common/xen-common.h what is declared alike for a 32-bit guest:
+ * errno values, event channels, grant tables, memory_op, the console and xenstore rings,
+ * multicall, domctl and sysctl). Numbers and layouts as a 64-bit PV guest sees them in
+ * Xen 4.19:
  * - hypercall numbers: public/xen.h (__HYPERVISOR_*);
- * - multicall_entry: public/xen.h;
  * - sched_poll: public/sched.h; callback_register: public/callback.h;
  * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
  *   public/vcpu.h; cpu_user_regs, vcpu_guest_context, VGCF_*, FLAT_KERNEL_*:
- *   public/arch-x86/xen.h and xen-x86_64.h;
- * - domctl and sysctl (interface versions 0x17 and 0x15): public/domctl.h, sysctl.h.
+ *   public/arch-x86/xen.h and xen-x86_64.h.
  * Only declarations: a guest that includes it and uses none of it is unchanged.
  */
 #ifndef HVKIT_XEN_H
@@ -20,13 +19,8 @@
 #include "xen-common.h"
 
 /* Hypercall numbers beyond rt.h's. */
-#define HC_multicall 13
 #define HC_set_timer_op 15
 #define HC_vcpu_op 24
-#define HC_sysctl 35
-#define HC_domctl 36
-
-struct multicall_entry { u64 op, result, args[6]; };
 
 /* set_timer_op(timeout): the 64-bit system time in one register (a macro shared with x86). */
 #define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (ns), 0, 0, 0, 0)
@@ -85,85 +79,6 @@ struct vcpu_guest_context {
 };
 _Static_assert(sizeof(struct vcpu_runstate_info) == 48, "vcpu_runstate_info");
 _Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context");
-
-/* domctl and sysctl. */
-#define DOMCTL_VERSION 0x17
-#define SYSCTL_VERSION 0x15
-#define DOMCTL_createdomain 1
-#define DOMCTL_destroydomain 2
-#define DOMCTL_pausedomain 3
-#define DOMCTL_unpausedomain 4
-#define DOMCTL_getdomaininfo 5
-#define DOMCTL_getmemlist 6
-#define DOMCTL_shadow_op 10
-#define DOMCTL_max_mem 11
-#define DOMCTL_setvcpucontext 12
-#define DOMCTL_getvcpucontext 13
-#define DOMCTL_max_vcpus 15
-#define DOMCTL_setdomainhandle 17
-#define DOMCTL_setdebugging 18
-#define DOMCTL_set_address_size 35
-#define DOMCTL_get_address_size 36
-#define SYSCTL_physinfo 3
-#define SYSCTL_getdomaininfolist 6
-#define CDF_hvm (1U << 0)
-#define CDF_hap (1U << 1)
-#define DOMINF_paused (1U << 3)
-#define DOMINF_debugged (1U << 6)
-struct getdomaininfo {
-    u16 domain, pad1; u32 flags;
-    u64 tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
-    u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
-    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
-};
-struct createdomain {
-    u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
-    int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
-};
-struct domctl {
-    u32 cmd, interface_version; u16 domain, _pad[3];
-    union {
-        struct createdomain createdomain;
-        struct getdomaininfo getdomaininfo;
-        struct { u64 max_memkb; } max_mem;
-        struct { u32 max; } max_vcpus;
-        struct { u32 size; } address_size;
-        struct { u64 max_pfns, start_pfn, buffer, num_pfns; } getmemlist;
-        struct { u32 op, mode, mb, _pad; u64 dirty_bitmap, pages; u32 fault_count, dirty_count; } shadow_op;
-        struct { u32 vcpu, _pad; u64 ctxt; } vcpucontext;
-        struct { u8 enable; } setdebugging;
-        struct { u8 handle[16]; } setdomainhandle;
-        u8 pad[128];
-    } u;
-};
-struct physinfo {
-    u32 threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes, max_node_id, cpu_khz,
-        capabilities, arch_capabilities, pad;
-    u64 total_pages, free_pages, scrub_pages, outstanding_pages, max_mfn; u32 hw_cap[8];
-};
-struct sysctl {
-    u32 cmd, interface_version;
-    union {
-        struct physinfo physinfo;
-        struct { u16 first_domain; u32 max_domains; u64 buffer; u32 num_domains; } getdomaininfolist;
-        u8 pad[128];
-    } u;
-};
-_Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-_Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
-_Static_assert(sizeof(struct createdomain) == 68, "createdomain");
-_Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
-_Static_assert(sizeof(struct physinfo) == 112, "physinfo");
-
-/* Fills the header of the domctl `dc` (cmd, interface version, domain) and issues it. */
-static inline long do_domctl(struct domctl *dc, u32 cmd, u16 dom)
-{
-    dc->cmd = cmd;
-    dc->interface_version = DOMCTL_VERSION;
-    dc->domain = dom;
-    return HYPERCALL(HC_domctl, dc, 0, 0, 0, 0);
-}
 
 /* The hypercalls most guests make, as thin wrappers (more in xen-common.h). */
 static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }

@@ -20,12 +20,13 @@
  *   populate_physmap and -EPERM for exchange. xen/arch/x86/mm.c set_memory_map on another
  *   domain: xsm_domain_memory_map(XSM_TARGET) -EPERM.
  * - xen/common/multicall.c: each entry goes through the same checks (its result -EPERM).
- * Layouts: public/domctl.h, public/sysctl.h (4.19), public/memory.h, io/console.h.
+ * Layouts: public/domctl.h, public/sysctl.h (4.19), public/memory.h, io/console.h, as
+ * xen-common.h declares them (the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
 
 #define NO_SUCH_DOMAIN 0x7fe0
-#define UNMAPPED 0x7fff00000000UL
+#define UNMAPPED UNMAPPED_VA
 
 static struct xencons_interface *cons;
 static u32 cons_port;
@@ -150,20 +151,21 @@ static void memory(void)
     dcheck("domu memory current_reservation of itself is start_info nr_pages", cur, (long)start_info_ptr->nr_pages);
     dcheck("domu memory current_reservation(0) EPERM", memop(XENMEM_current_reservation, &dom0), -EPERM);
     dcheck("domu memory maximum_reservation(0) EPERM", memop(XENMEM_maximum_reservation, &dom0), -EPERM);
-    u64 frame = 0;
+    unsigned long frame = 0;
     struct xen_memory_reservation r = { &frame, 1, 0, 0, 0 };
     dcheck("domu memory increase_reservation for dom0: 0 done", memop(XENMEM_increase_reservation, &r), 0);
-    u64 gpfn = 0x100;
+    unsigned long gpfn = 0x100;
     struct xen_memory_reservation p = { &gpfn, 1, 10, 0, DOMID_SELF };
     dcheck("domu memory populate_physmap order 10 (domU max_order 9): 0 done", memop(XENMEM_populate_physmap, &p), 0);
     dcheck("domu memory current_reservation unchanged", memop(XENMEM_current_reservation, &self), cur);
-    u64 in = 0, outf = 0;
+    unsigned long in = 0, outf = 0;
     struct xen_memory_exchange x = { { &in, 1, 0, 0, 0 }, { &outf, 1, 0, 0, 0 }, 0 };
     dcheck("domu memory exchange on dom0 EPERM", memop(XENMEM_exchange, &x), -EPERM);
     x.in.domid = x.out.domid = DOMID_SELF;
     x.in.extent_order = x.out.extent_order = 10;
     dcheck("domu memory exchange order 10 (domU max_order 9) EPERM", memop(XENMEM_exchange, &x), -EPERM);
-    struct { u16 domid, _pad[3]; u32 nr_entries, _pad2; void *buffer; } fm = { 0, { 0, 0, 0 }, 0, 0, 0 };
+    /* xen_foreign_memory_map: domid, then struct xen_memory_map { nr_entries, buffer }. */
+    struct { u16 domid; struct { u32 nr_entries; void *buffer; } map; } fm = { 0, { 0, 0 } };
     dcheck("domu memory set_memory_map of dom0 EPERM", memop(XENMEM_set_memory_map, &fm), -EPERM);
 }
 
@@ -174,8 +176,8 @@ static void multicalls(void)
     static u16 dom0 = 0;
     md.cmd = 5;
     md.interface_version = DOMCTL_VERSION;
-    mc[0] = (struct multicall_entry){ HC_domctl, 0xdead, { (u64)&md } };
-    mc[1] = (struct multicall_entry){ HC_memory_op, 0xdead, { XENMEM_current_reservation, (u64)&dom0 } };
+    mc[0] = (struct multicall_entry){ HC_domctl, 0xdead, { (unsigned long)&md } };
+    mc[1] = (struct multicall_entry){ HC_memory_op, 0xdead, { XENMEM_current_reservation, (unsigned long)&dom0 } };
     dcheck("domu multicall of privileged calls returns 0", HYPERCALL(HC_multicall, mc, 2, 0, 0, 0), 0);
     dcheck("domu multicall entry domctl EPERM", (long)mc[0].result, -EPERM);
     dcheck("domu multicall entry current_reservation(0) EPERM", (long)mc[1].result, -EPERM);
@@ -188,8 +190,7 @@ int guest_main(void)
         print("domctl-domu: a domU guest (run it with --role domu)\n");
         return 3; /* SHUTDOWN_crash */
     }
-    const u64 *m2p = (const u64 *)0xffff800000000000UL;
-    cons = (struct xencons_interface *)(m2p[si->console_mfn_or_info] << 12);
+    cons = (struct xencons_interface *)(machine_to_phys_mapping[si->console_mfn_or_info] << 12);
     cons_port = si->console_evtchn;
     self_id = 1; /* the first domU of the built-in dom0 */
     domctls();
