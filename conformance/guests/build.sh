@@ -51,10 +51,10 @@ build_x86_64() {
   c_guest gnttab-copy $C/gnttab-copy.c
   c_guest vcpu-ipi vcpu-ipi.c
   c_guest time-timers $C/time-timers.c
-  c_guest domctl-info domctl-info.c
+  c_guest domctl-info $C/domctl-info.c
   c_guest evtchn-ops evtchn-ops.c evtchn-entry.S
   c_guest gnttab-ops gnttab-ops.c
-  c_guest evtchn-interdomain evtchn-interdomain.c
+  c_guest evtchn-interdomain $C/evtchn-interdomain.c
   c_guest evtchn-domu $C/evtchn-domu.c
   c_guest gnttab-interdomain gnttab-interdomain.c
   c_guest mem-ops mem-ops.c
@@ -130,6 +130,8 @@ build_x86() {
   c_guest console-ring $C/console-ring.c
   c_guest evtchn-domu $C/evtchn-domu.c
   c_guest domctl-domu $C/domctl-domu.c
+  c_guest domctl-info $C/domctl-info.c
+  c_guest evtchn-interdomain $C/evtchn-interdomain.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

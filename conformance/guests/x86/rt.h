@@ -56,7 +56,7 @@ struct mmuext_op { u32 cmd, arg1, arg2; };
 extern struct start_info *start_info_ptr;
 
 void print(const char *s);
-void printk(const char *fmt, ...);
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *memset(void *d, int c, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n);
 unsigned long strlen(const char *s);

@@ -18,7 +18,7 @@ static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 static void show(const char *who, const struct getdomaininfo *i)
 {
     printk("%s: domain %u flags %x (shutdown code %u) tot_pages %lu max_pages %lu\n", who,
-           i->domain, i->flags & 0xffff, (i->flags >> 16) & 0xff, i->tot_pages, i->max_pages);
+           i->domain, i->flags & 0xffff, (i->flags >> 16) & 0xff, (unsigned long)i->tot_pages, (unsigned long)i->max_pages);
     printk("%s: online vcpus %u, max_vcpu_id %u, ssidref %u, cpupool %u, cpu_time>0 %s\n", who,
            i->nr_online_vcpus, i->max_vcpu_id, i->ssidref, i->cpupool, i->cpu_time ? "yes" : "no");
 }
@@ -37,7 +37,7 @@ int guest_main(void)
     printk("getdomaininfo(DOMID_SELF): %ld\n", domctl(5, 0x7ff0));
     d.cmd = 5; d.interface_version = 0x16; d.domain = 0;
     printk("getdomaininfo, interface 0x16: %ld\n", HYPERCALL(HC_domctl, &d, 0, 0, 0, 0));
-    printk("getdomaininfo, bad pointer: %ld\n", HYPERCALL(HC_domctl, 0x7fff00000000UL, 0, 0, 0, 0));
+    printk("getdomaininfo, bad pointer: %ld\n", HYPERCALL(HC_domctl, UNMAPPED_VA, 0, 0, 0, 0));
     printk("pausedomain(self): %ld\n", domctl(3, 0));
     printk("unknown domctl 99: %ld\n", domctl(99, 0));
 
@@ -49,7 +49,7 @@ int guest_main(void)
     printk("physinfo: cpus %u (threads/core %u, cores/socket %u, nodes %u), cpu_khz %u\n",
            p->nr_cpus, p->threads_per_core, p->cores_per_socket, p->nr_nodes, p->cpu_khz);
     printk("physinfo: total_pages %lu, free_pages %lu, max_mfn %lu, capabilities %x\n",
-           p->total_pages, p->free_pages, p->max_mfn, p->capabilities);
+           (unsigned long)p->total_pages, (unsigned long)p->free_pages, (unsigned long)p->max_mfn, p->capabilities);
     u64 free_before = p->free_pages;
     s.interface_version = 0x14;
     printk("physinfo, interface 0x14: %ld\n", HYPERCALL(HC_sysctl, &s, 0, 0, 0, 0));
@@ -88,9 +88,9 @@ int guest_main(void)
     printk("set_address_size 32: %ld\n", domctl(35, dom));
     memset(&d, 0, sizeof(d));
     d.u.getmemlist.max_pfns = 8;
-    d.u.getmemlist.buffer = (u64)mfns;
+    d.u.getmemlist.buffer = (unsigned long)mfns;
     r = domctl(6, dom);
-    printk("getmemlist: %ld, %lu frames\n", r, d.u.getmemlist.num_pfns);
+    printk("getmemlist: %ld, %lu frames\n", r, (unsigned long)d.u.getmemlist.num_pfns);
     memset(&d, 0, sizeof(d));
     d.u.shadow_op.op = 2;
     printk("shadow_op enable log-dirty: %ld\n", domctl(10, dom));
@@ -98,7 +98,7 @@ int guest_main(void)
     memset(&s, 0, sizeof(s));
     s.cmd = 6; s.interface_version = SYSCTL_VERSION;
     s.u.getdomaininfolist.max_domains = 4;
-    s.u.getdomaininfolist.buffer = (u64)list;
+    s.u.getdomaininfolist.buffer = (unsigned long)list;
     r = HYPERCALL(HC_sysctl, &s, 0, 0, 0, 0);
     printk("getdomaininfolist: %ld, %u domains:", r, s.u.getdomaininfolist.num_domains);
     for (u32 i = 0; i < s.u.getdomaininfolist.num_domains; i++) printk(" %u", list[i].domain);

@@ -103,7 +103,7 @@ static void channels(u16 dom)
 
 static void grants(u16 dom)
 {
-    static u64 frames[2];
+    static unsigned long frames[2];
     struct gnttab_query_size q = { dom, 0, 0, 0x55 };
     check("gnttab query_size(D) rc", gnttab_op(GNTTABOP_query_size, &q, 1), 0);
     check("gnttab query_size(D) status okay", q.status, GNTST_okay);
@@ -117,7 +117,7 @@ static void grants(u16 dom)
     gnttab_op(GNTTABOP_query_size, &q2, 1);
     check("gnttab query_size(D) after setup_table: 2 frames", q2.nr_frames, 2);
     /* D has granted nothing to dom0 (its entries are zero): _set_status_v1 refuses. */
-    struct gnttab_map_grant_ref m = { (u64)window, GNTMAP_host_map, 0, dom, 0x55, 0, 0 };
+    struct gnttab_map_grant_ref m = { (unsigned long)window, GNTMAP_host_map, 0, dom, 0x55, 0, 0 };
     check("gnttab map_grant_ref rc", gnttab_op(GNTTABOP_map_grant_ref, &m, 1), 0);
     check("gnttab map of D's entry not granted to dom0 GNTST_general_error", m.status, GNTST_general_error);
     struct gnttab_copy c;
