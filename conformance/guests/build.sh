@@ -56,7 +56,7 @@ build_x86_64() {
   c_guest gnttab-ops gnttab-ops.c
   c_guest evtchn-interdomain $C/evtchn-interdomain.c
   c_guest evtchn-domu $C/evtchn-domu.c
-  c_guest gnttab-interdomain gnttab-interdomain.c
+  c_guest gnttab-interdomain $C/gnttab-interdomain.c
   c_guest mem-ops mem-ops.c
   c_guest bench-hypercall bench-hypercall.c
   c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
@@ -132,6 +132,7 @@ build_x86() {
   c_guest domctl-domu $C/domctl-domu.c
   c_guest domctl-info $C/domctl-info.c
   c_guest evtchn-interdomain $C/evtchn-interdomain.c
+  c_guest gnttab-interdomain $C/gnttab-interdomain.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

@@ -19,6 +19,7 @@
  * - xen/common/memory.c: increase_reservation on another domain (XSM_TARGET: dom0 may)
  *   writes the new MFNs of a PV domain into extent_start.
  * - xen/include/public/xen.h: mmu_update's foreigndom names the owner of the mapped frame.
+ * The same C for x86_64 and 32-bit x86 (xen-common.h; frames as xen_pfn_t).
  */
 #include "xen.h"
 
@@ -32,13 +33,13 @@ PAGE(gift); PAGE(gift2); /* pages transferred to D */
 
 static struct domctl d;
 static volatile struct grant_entry_v1 *const dtab = (volatile struct grant_entry_v1 *)dgt;
-static u64 *mfn_list;
+static unsigned long *mfn_list;
 
 static long domctl(u32 cmd, u16 dom) { return do_domctl(&d, cmd, dom); }
 static u64 tot_pages(u16 dom)
 {
     memset(&d, 0, sizeof(d));
-    return domctl(5, dom) == 0 ? d.u.getdomaininfo.tot_pages : ~0UL;
+    return domctl(5, dom) == 0 ? d.u.getdomaininfo.tot_pages : ~0ULL;
 }
 static void grant(u32 ref, u16 flags, u16 domid, u64 frame)
 {
@@ -51,15 +52,15 @@ static struct gnttab_map_grant_ref mp;
 static short map(void *host, u32 flags, u32 ref, u16 dom)
 {
     memset(&mp, 0, sizeof(mp));
-    mp.host_addr = (u64)host; mp.flags = flags; mp.ref = ref; mp.dom = dom; mp.status = 0x55;
+    mp.host_addr = (unsigned long)host; mp.flags = flags; mp.ref = ref; mp.dom = dom; mp.status = 0x55;
     return gnttab_op(GNTTABOP_map_grant_ref, &mp, 1) ? (short)-1000 : mp.status;
 }
 static short unmap(void *host, u32 handle)
 {
-    struct gnttab_unmap_grant_ref u = { (u64)host, 0, handle, 0x55 };
+    struct gnttab_unmap_grant_ref u = { (unsigned long)host, 0, handle, 0x55 };
     return gnttab_op(GNTTABOP_unmap_grant_ref, &u, 1) ? (short)-1000 : u.status;
 }
-static short transfer(u64 mfn, u16 domid, u32 ref)
+static short transfer(unsigned long mfn, u16 domid, u32 ref)
 {
     struct gnttab_transfer t = { mfn, domid, ref, 0x55 };
     return gnttab_op(GNTTABOP_transfer, &t, 1) ? (short)-1000 : t.status;
@@ -67,7 +68,7 @@ static short transfer(u64 mfn, u16 domid, u32 ref)
 
 int guest_main(void)
 {
-    mfn_list = (u64 *)start_info_ptr->mfn_list;
+    mfn_list = (unsigned long *)start_info_ptr->mfn_list;
     memset(&d, 0, sizeof(d));
     d.u.createdomain.max_vcpus = 1;
     d.u.createdomain.max_grant_frames = -1;
@@ -79,20 +80,20 @@ int guest_main(void)
     check("domctl max_mem(D, 1024 KiB) rc", domctl(11, dom), 0);
 
     /* Two pages for D; a PV domain's new frames come back as MFNs. */
-    u64 dmfn[2] = { 0, 0 };
+    unsigned long dmfn[2] = { 0, 0 };
     struct xen_memory_reservation r = { dmfn, 2, 0, 0, dom };
     check("memory_op increase_reservation(D, 2) done 2", HYPERCALL(HC_memory_op, XENMEM_increase_reservation, &r, 0, 0, 0), 2);
     check("D owns 2 pages", tot_pages(dom), 2);
 
     /* D's grant table, mapped writable here through mmu_update with foreigndom = D. */
-    u64 gf = 0;
+    unsigned long gf = 0;
     struct gnttab_setup_table s = { dom, 1, 0x55, &gf };
     check("gnttab setup_table(D, 1) status okay", gnttab_op(GNTTABOP_setup_table, &s, 1) == 0 ? s.status : -1000, GNTST_okay);
     u64 *l1e = l1e_of(dgt);
-    struct mmu_update u = { (mfn_of(l1e) << 12) | ((u64)l1e & 4095), (gf << 12) | PAGE_FLAGS };
-    u64 done = 0;
+    struct mmu_update u = { ((u64)mfn_of(l1e) << 12) | ((unsigned long)l1e & 4095), ((u64)gf << 12) | PAGE_FLAGS };
+    u32 done = 0;
     check("mmu_update mapping D's grant frame (foreigndom D) rc", HYPERCALL(HC_mmu_update, &u, 1, &done, dom, 0), 0);
-    struct mmuext_op flush = { 7, 0, (u64)dgt, 0 }; /* MMUEXT_INVLPG_LOCAL */
+    struct mmuext_op flush = { .cmd = 7, .arg1 = (unsigned long)dgt }; /* MMUEXT_INVLPG_LOCAL */
     HYPERCALL(HC_mmuext_op, &flush, 1, 0, DOMID_SELF, 0);
     check("D's fresh grant entries read as zero", dtab[5].flags | dtab[5].domid | dtab[5].frame, 0);
 
@@ -100,7 +101,7 @@ int guest_main(void)
     grant(5, GTF_permit_access, 0, dmfn[0]);
     check("gnttab map(D:5, host) GNTST_okay", map(win, GNTMAP_host_map, 5, dom), GNTST_okay);
     u32 h = mp.handle;
-    check("gnttab map(D:5) dev_bus_addr is D's frame", mp.dev_bus_addr == dmfn[0] << 12, 1);
+    check("gnttab map(D:5) dev_bus_addr is D's frame", mp.dev_bus_addr == (u64)dmfn[0] << 12, 1);
     check("gnttab map(D:5) sets GTF_reading|GTF_writing in D's entry", dtab[5].flags, GTF_permit_access | GTF_reading | GTF_writing);
     for (int i = 0; i < 64; i++) win[i] = (u8)(0xa0 + i);
     struct gnttab_copy c;
@@ -115,7 +116,7 @@ int guest_main(void)
     check("gnttab the copy leaves the mapping's GTF_reading|GTF_writing", dtab[5].flags, GTF_permit_access | GTF_reading | GTF_writing);
     check("gnttab unmap(D:5) GNTST_okay", unmap(win, h), GNTST_okay);
     check("gnttab unmap(D:5) clears GTF_reading|GTF_writing in D's entry", dtab[5].flags, GTF_permit_access);
-    HYPERCALL(HC_update_va_mapping, win, (mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0);
+    UPDATE_VA_MAPPING(win, ((u64)mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG);
     /* Copy into D's page by gref, both ends named by domain. */
     for (int i = 0; i < 16; i++) buf[i] = (u8)(0x30 + i);
     memset(&c, 0, sizeof(c));
@@ -127,7 +128,7 @@ int guest_main(void)
     check("gnttab read-only map of D:5 sets GTF_reading only", dtab[5].flags, GTF_permit_access | GTF_reading);
     check("gnttab D's page holds the copied bytes", win[100] == 0x30 && win[115] == 0x3f, 1);
     check("gnttab unmap(D:5 readonly) GNTST_okay", unmap(win, mp.handle), GNTST_okay);
-    HYPERCALL(HC_update_va_mapping, win, (mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0);
+    UPDATE_VA_MAPPING(win, ((u64)mfn_of(win) << 12) | PAGE_FLAGS, UVMF_INVLPG);
 
     /* What D's entries do not allow. */
     grant(6, GTF_permit_access | GTF_readonly, 0, dmfn[1]);
@@ -141,8 +142,8 @@ int guest_main(void)
     /* Transfer a page of dom0's to D: D's accept-transfer entry for dom0. */
     u64 before0 = tot_pages(0);
     grant(9, GTF_accept_transfer, 0, 0x40);
-    HYPERCALL(HC_update_va_mapping, gift, 0, UVMF_INVLPG, 0, 0);
-    u64 gm = mfn_of(gift);
+    UPDATE_VA_MAPPING(gift, 0, UVMF_INVLPG);
+    unsigned long gm = mfn_of(gift);
     check("gnttab transfer dom0 page -> D GNTST_okay", transfer(gm, dom, 9), GNTST_okay);
     check("gnttab transfer sets GTF_transfer_committed|completed in D's entry", dtab[9].flags, GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed);
     check("gnttab transfer writes the MFN into D's entry (PV)", dtab[9].frame == (u32)gm, 1);
@@ -152,12 +153,12 @@ int guest_main(void)
     d.u.max_mem.max_memkb = 12;
     check("domctl max_mem(D, 12 KiB) rc", domctl(11, dom), 0);
     grant(10, GTF_accept_transfer, 0, 0x41);
-    HYPERCALL(HC_update_va_mapping, gift2, 0, UVMF_INVLPG, 0, 0);
+    UPDATE_VA_MAPPING(gift2, 0, UVMF_INVLPG);
     check("gnttab transfer to D without headroom GNTST_general_error", transfer(mfn_of(gift2), dom, 10), GNTST_general_error);
     check("gnttab a transfer refused for headroom leaves D's entry", dtab[10].flags, GTF_accept_transfer);
 
     /* Give D's grant frame back before D goes: the mapping holds a reference on it. */
-    check("unmap D's grant frame", HYPERCALL(HC_update_va_mapping, dgt, (mfn_of(dgt) << 12) | PAGE_FLAGS, UVMF_INVLPG, 0, 0), 0);
+    check("unmap D's grant frame", UPDATE_VA_MAPPING(dgt, ((u64)mfn_of(dgt) << 12) | PAGE_FLAGS, UVMF_INVLPG), 0);
     check("domctl destroydomain(D) rc", domctl(2, dom), 0);
     print("gnttab-interdomain done\n");
     return 0;
