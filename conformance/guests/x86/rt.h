@@ -212,4 +212,13 @@ static inline void check(const char *what, long got, long want)
         printk("FAIL %s: got %ld want %ld\n", what, got, want);
 }
 
+/* A check of a condition; `got` is printed when it fails (e.g. the value examined). */
+static inline void check_that(const char *what, int cond, long got)
+{
+    if (cond)
+        printk("ok %s\n", what);
+    else
+        printk("FAIL %s: got %ld\n", what, got);
+}
+
 #endif

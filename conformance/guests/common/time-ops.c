@@ -26,21 +26,22 @@
  *   sends VIRQ_TIMER at once, then one every period. stop_periodic_timer stops it.
  * - xen/arch/x86/domain.c do_vcpu_op: a vcpuid the domain lacks -ENOENT.
  * - evtchn_2l_set_pending (xen/common/event_2l.c): pending bit; if the port is not
- *   masked, the selector bit port / 64 and evtchn_upcall_pending; no upcall while the
+ *   masked, the selector bit port / EVTCHN_WORD_BITS and evtchn_upcall_pending; no upcall while the
  *   vCPU's evtchn_upcall_mask is set. SCHEDOP_poll wakes when a polled port is pending.
  * - VCPUOP_register_vcpu_info on the running vCPU (common_vcpu_op, map_guest_area,
  *   vcpu_info_populate): the old vcpu_info is copied to the new area, evtchn_pending_sel
  *   set to ~0 and the time record refreshed there; from then on events and time updates
  *   go to the new area only; a second registration -EBUSY.
- * Layouts: public/xen.h, public/vcpu.h, public/event_channel.h, public/sched.h.
+ * Layouts: public/xen.h, public/vcpu.h, public/event_channel.h, public/sched.h, as the
+ * arch's xen.h declares them (the same C for x86_64 and 32-bit x86).
  */
 #include "xen.h"
 
-#define US 1000UL
-#define MS 1000000UL
+#define US 1000ULL
+#define MS 1000000ULL
 #define SLACK (20 * US)
 #define BOOT_WALLCLOCK 1767225600U /* hvkit's default machine boot time, 2026-01-01T00:00Z */
-#define UNMAPPED ((void *)0x7fff00000000UL)
+#define UNMAPPED ((void *)UNMAPPED_VA)
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -51,10 +52,10 @@ static struct vcpu_info *vi0 = &((struct shared_info *)si_page)->vcpu_info[0];
 
 static u64 now(void) { return vcpu_time_now(&vi0->time); }
 
-static int pending(void) { return (si->evtchn_pending[port / 64] >> (port % 64)) & 1; }
+static int pending(void) { return (si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1; }
 static void clear(void)
 {
-    __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(&si->evtchn_pending[port / EVTCHN_WORD_BITS], ~(1UL << (port % EVTCHN_WORD_BITS)), __ATOMIC_SEQ_CST);
     vi0->evtchn_pending_sel = 0;
     vi0->evtchn_upcall_pending = 0;
 }
@@ -62,7 +63,7 @@ static void clear(void)
 /* Polls the timer port until `deadline` (0: no timeout); 1 if it is pending. */
 static int poll_until(u64 deadline)
 {
-    struct sched_poll sp = { &port, 1, 0, deadline };
+    struct sched_poll sp = { .ports = &port, .nr_ports = 1, .timeout = deadline };
     while (!pending()) {
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
         if (deadline && now() >= deadline) break;
@@ -76,7 +77,7 @@ static long moved_sel, moved_pending;
 static u64 wait_timer_bits(void)
 {
     poll_until(0);
-    moved_sel = (vi0->evtchn_pending_sel >> (port / 64)) & 1;
+    moved_sel = (vi0->evtchn_pending_sel >> (port / EVTCHN_WORD_BITS)) & 1;
     moved_pending = vi0->evtchn_upcall_pending;
     clear();
     return now();
@@ -92,7 +93,7 @@ static u64 wait_timer(void)
 
 static long singleshot(u32 id, u64 deadline, u32 flags)
 {
-    struct singleshot ss = { deadline, flags, 0 };
+    struct singleshot ss = { .timeout_abs_ns = deadline, .flags = flags };
     return vcpu_op(VCPUOP_set_singleshot_timer, id, &ss);
 }
 static long periodic(u32 id, u64 period) { return vcpu_op(VCPUOP_set_periodic_timer, id, &period); }
@@ -107,7 +108,7 @@ static void clocks(void)
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         sec = si->wc_sec;
         nsec = si->wc_nsec;
-        hi = si->wc_sec_hi;
+        hi = si->xen_wc_sec_hi;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     } while ((v & 1) || v != si->wc_version);
     check("time wallclock wc_version even", v & 1, 0);
@@ -171,26 +172,26 @@ static void singleshots(void)
 static void set_timer_ops(void)
 {
     u64 deadline = now() + 2 * MS;
-    check("time set_timer_op +2 ms", HYPERCALL(HC_set_timer_op, deadline, 0, 0, 0, 0), 0);
+    check("time set_timer_op +2 ms", SET_TIMER_OP(deadline), 0);
     u64 w = wait_timer();
     check_that("time set_timer_op +2 ms woke at its deadline (within 20 us)", in_window(w, deadline, SLACK),
                (long)(w - deadline));
-    check("time set_timer_op past deadline", HYPERCALL(HC_set_timer_op, now() - 1, 0, 0, 0, 0), 0);
+    check("time set_timer_op past deadline", SET_TIMER_OP(now() - 1), 0);
     check("time set_timer_op past deadline fires at once", pending(), 1);
     clear();
     check("time set_timer_op then 0 (cancel)",
-          HYPERCALL(HC_set_timer_op, now() + MS, 0, 0, 0, 0) | HYPERCALL(HC_set_timer_op, 0, 0, 0, 0, 0), 0);
+          SET_TIMER_OP(now() + MS) | SET_TIMER_OP(0), 0);
     check("time set_timer_op cancelled: no event within 3 ms", poll_until(now() + 3 * MS), 0);
 
     /* Wrapped timeouts: 100 ms from now instead. */
     u64 start = now();
-    check("time set_timer_op negative timeout", HYPERCALL(HC_set_timer_op, -1L, 0, 0, 0, 0), 0);
+    check("time set_timer_op negative timeout", SET_TIMER_OP(-1LL), 0);
     check("time set_timer_op negative: no event within 50 ms", poll_until(start + 50 * MS), 0);
     w = wait_timer();
     check_that("time set_timer_op negative fires 100 ms later", in_window(w, start + 100 * MS, 50 * US),
                (long)(w - start));
     start = now();
-    check("time set_timer_op 2^51 ns ahead", HYPERCALL(HC_set_timer_op, start + (1UL << 51), 0, 0, 0, 0), 0);
+    check("time set_timer_op 2^51 ns ahead", SET_TIMER_OP(start + (1ULL << 51)), 0);
     w = wait_timer();
     check_that("time set_timer_op 2^51 ns ahead fires 100 ms later", in_window(w, start + 100 * MS, 50 * US),
                (long)(w - start));
@@ -199,7 +200,7 @@ static void set_timer_ops(void)
 static void periodics(void)
 {
     check("time periodic 999999 ns EINVAL (below 1 ms)", periodic(0, MS - 1), -EINVAL);
-    check("time periodic above STIME_DELTA_MAX EINVAL", periodic(0, (~0UL >> 2) + 1), -EINVAL);
+    check("time periodic above STIME_DELTA_MAX EINVAL", periodic(0, (~0ULL >> 2) + 1), -EINVAL);
     check("time periodic EFAULT bad pointer", vcpu_op(VCPUOP_set_periodic_timer, 0, UNMAPPED), -EFAULT);
     check("time periodic for vCPU 2 (absent) ENOENT", periodic(2, MS), -ENOENT);
     check("time periodic for another vCPU 0", periodic(1, 5 * MS), 0);
@@ -223,18 +224,18 @@ static void delivery(void)
     struct vcpu_info *vi = vi0;
     vi->evtchn_upcall_mask = 1;
     clear();
-    si->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
+    si->evtchn_mask[port / EVTCHN_WORD_BITS] &= ~(1UL << (port % EVTCHN_WORD_BITS));
     singleshot(0, now() + MS, 0);
     poll_until(0);
     check("time VIRQ_TIMER sets the port's pending bit", pending(), 1);
-    check("time VIRQ_TIMER sets the selector bit", (vi->evtchn_pending_sel >> (port / 64)) & 1, 1);
+    check("time VIRQ_TIMER sets the selector bit", (vi->evtchn_pending_sel >> (port / EVTCHN_WORD_BITS)) & 1, 1);
     check("time VIRQ_TIMER sets evtchn_upcall_pending", vi->evtchn_upcall_pending, 1);
     clear();
-    si->evtchn_mask[port / 64] |= 1UL << (port % 64);
+    si->evtchn_mask[port / EVTCHN_WORD_BITS] |= 1UL << (port % EVTCHN_WORD_BITS);
     singleshot(0, now() + MS, 0);
     poll_until(0);
     check("time VIRQ_TIMER on a masked port: pending bit", pending(), 1);
-    check("time VIRQ_TIMER on a masked port: no selector bit", (vi->evtchn_pending_sel >> (port / 64)) & 1, 0);
+    check("time VIRQ_TIMER on a masked port: no selector bit", (vi->evtchn_pending_sel >> (port / EVTCHN_WORD_BITS)) & 1, 0);
     check("time VIRQ_TIMER on a masked port: no upcall_pending", vi->evtchn_upcall_pending, 0);
     clear();
 }
@@ -243,8 +244,8 @@ static void delivery(void)
 static void moved_vcpu_info(void)
 {
     static u8 page[4096] __attribute__((aligned(4096)));
-    u64 *mfn_list = (u64 *)start_info_ptr->mfn_list;
-    struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; } ri = { mfn_list[(u64)page >> 12], 128, 0 };
+    unsigned long *mfn_list = (unsigned long *)start_info_ptr->mfn_list;
+    struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; } ri = { mfn_list[(unsigned long)page >> 12], 128, 0 };
     struct vcpu_info *old = vi0, *nw = (struct vcpu_info *)(page + 128);
     u32 old_version = old->time.version;
     check("time register_vcpu_info(0) while running", vcpu_op(10 /* VCPUOP_register_vcpu_info */, 0, &ri), 0);
@@ -257,7 +258,7 @@ static void moved_vcpu_info(void)
     clear();
     old->evtchn_pending_sel = 0;
     old->evtchn_upcall_pending = 0;
-    si->evtchn_mask[port / 64] &= ~(1UL << (port % 64));
+    si->evtchn_mask[port / EVTCHN_WORD_BITS] &= ~(1UL << (port % EVTCHN_WORD_BITS));
     u64 deadline = now() + MS;
     singleshot(0, deadline, 0);
     u64 w = wait_timer_bits();
@@ -268,14 +269,14 @@ static void moved_vcpu_info(void)
     check_that("time system time from the moved record at the deadline (within 20 us)", in_window(w, deadline, SLACK),
                (long)(w - deadline));
     check("time register_vcpu_info(0) again EBUSY", vcpu_op(10, 0, &ri), -16);
-    si->evtchn_mask[port / 64] |= 1UL << (port % 64);
+    si->evtchn_mask[port / EVTCHN_WORD_BITS] |= 1UL << (port % EVTCHN_WORD_BITS);
     clear();
 }
 
 int guest_main(void)
 {
     map_shared_info(si_page);
-    for (int i = 0; i < 64; i++)
+    for (int i = 0; i < EVTCHN_WORD_BITS; i++)
         si->evtchn_mask[i] = ~0UL;
     struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
     check("time bind_virq VIRQ_TIMER", HYPERCALL(HC_event_channel_op, EVTCHNOP_bind_virq, &bv, 0, 0, 0), 0);
