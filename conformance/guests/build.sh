@@ -52,7 +52,7 @@ build_x86_64() {
   c_guest vcpu-ipi vcpu-ipi.c
   c_guest time-timers $C/time-timers.c
   c_guest domctl-info $C/domctl-info.c
-  c_guest evtchn-ops evtchn-ops.c evtchn-entry.S
+  c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
   c_guest gnttab-ops gnttab-ops.c
   c_guest evtchn-interdomain $C/evtchn-interdomain.c
   c_guest evtchn-domu $C/evtchn-domu.c
@@ -134,6 +134,7 @@ build_x86() {
   c_guest evtchn-interdomain $C/evtchn-interdomain.c
   c_guest gnttab-interdomain $C/gnttab-interdomain.c
   c_guest time-ops $C/time-ops.c
+  c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

@@ -4,9 +4,10 @@
  * sched/core.c `do_poll`): alloc_unbound, loopback bind_interdomain, bind_virq (per-vCPU,
  * per-domain and global VIRQs, −EEXIST, −EINVAL, −ENOENT), bind_ipi on either vCPU,
  * bind_vcpu (which states may move), send, close, status of every reachable state,
- * unmask re-raising the upcall, reset, −ENOSPC at 4096 ports, SCHEDOP_poll (pending
- * port, timeout, woken by its port, −EINVAL, −EFAULT) and SCHEDOP_block woken by a
- * timer, with the pending → selector → upcall_pending bit order read from shared_info.
+ * unmask re-raising the upcall, reset, −ENOSPC on a full table (4,096 ports for a 64-bit
+ * guest, 1,024 for a 32-bit one), SCHEDOP_poll (pending port, timeout, woken by its port,
+ * −EINVAL, −EFAULT) and SCHEDOP_block woken by a timer, with the pending → selector →
+ * upcall_pending bit order read from shared_info.
  * The guest prints one "ok" line per check, so the expected output is the check list.
  */
 import { ShutdownReason } from "@hvkit/core";

@@ -10,9 +10,11 @@
  *   unbound 1, interdomain 2, pirq 3, virq 4, ipi 5.
  * - xen/common/event_channel.c: get_free_port() hands out the lowest free port and port
  *   0 is ECS_RESERVED (evtchn_init), so port numbers below are exact; evtchn_allocate_port
- *   fails with -ENOSPC at max_evtchns(d) (BITS_PER_EVTCHN_WORD^2 = 4096 for a 64-bit
- *   guest, event_2l.c; dom0's max_evtchn_port is unlimited). Each error is cited where
- *   it is checked.
+ *   fails with -ENOSPC at max_evtchns(d) (BITS_PER_EVTCHN_WORD^2: 4096 for a 64-bit
+ *   guest, 1024 for a 32-bit one, event_2l.c; dom0's max_evtchn_port is unlimited). Each
+ *   error is cited where it is checked. The same C for x86_64 and 32-bit x86: W is the
+ *   event word's width (the arch's EVTCHN_WORD_BITS), LAST_PORT the last port, and the
+ *   checks name ports by their place, so both print the same list.
  * - xen/common/event_2l.c: set_pending sets the pending bit; only if it was clear and
  *   the port is unmasked, the notified vCPU's selector bit; only if that was clear,
  *   evtchn_upcall_pending (vcpu_mark_events_pending). unmask redoes the last two when the
@@ -25,6 +27,8 @@
 
 #define NR_VIRQS 24
 #define BAD_PTR 0x40000000UL /* 1 GiB: far above this guest's mapped memory */
+#define W EVTCHN_WORD_BITS
+#define LAST_PORT (W * W - 1)
 
 static u8 si_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *const si = (struct shared_info *)si_page;
@@ -71,15 +75,15 @@ static long status(u16 dom, u32 port)
 }
 static long poll(u32 *ports, u32 nr, u64 timeout)
 {
-    struct sched_poll sp = { ports, nr, 0, timeout };
+    struct sched_poll sp = { .ports = ports, .nr_ports = nr, .timeout = timeout };
     return HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
 }
 
-static int bit(volatile u64 *words, u32 n) { return (words[n / 64] >> (n % 64)) & 1; }
+static int bit(volatile unsigned long *words, u32 n) { return (words[n / W] >> (n % W)) & 1; }
 static int pending(u32 port) { return bit(si->evtchn_pending, port); }
-static void set_mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST); }
-static void clear_pending(u32 port) { __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST); }
-static u64 sel(int vcpu) { return si->vcpu_info[vcpu].evtchn_pending_sel; }
+static void set_mask(u32 port) { __atomic_or_fetch(&si->evtchn_mask[port / W], 1UL << (port % W), __ATOMIC_SEQ_CST); }
+static void clear_pending(u32 port) { __atomic_and_fetch(&si->evtchn_pending[port / W], ~(1UL << (port % W)), __ATOMIC_SEQ_CST); }
+static unsigned long sel(int vcpu) { return si->vcpu_info[vcpu].evtchn_pending_sel; }
 static unsigned upcall_pending(int vcpu) { return si->vcpu_info[vcpu].evtchn_upcall_pending; }
 static void clear_vcpu_bits(int vcpu) { si->vcpu_info[vcpu].evtchn_pending_sel = 0; si->vcpu_info[vcpu].evtchn_upcall_pending = 0; }
 
@@ -190,32 +194,32 @@ static void send_and_bits(void)
     check("evtchn unmask of a non-pending port: selector stays clear", sel(0), 0);
     set_mask(3);
     /* _evtchn_from_port() NULL: -EINVAL; a valid free port is accepted (evtchn_usable). */
-    check("evtchn unmask(4095) not valid EINVAL", port_op(EVTCHNOP_unmask, 4095), -EINVAL);
+    check("evtchn unmask(last port) not valid EINVAL", port_op(EVTCHNOP_unmask, LAST_PORT), -EINVAL);
     check("evtchn unmask(60) valid free port rc", port_op(EVTCHNOP_unmask, 60), 0);
     set_mask(60);
     check("evtchn unmask(bad pointer) EFAULT", evtchn_op(EVTCHNOP_unmask, (void *)BAD_PTR), -EFAULT);
 
-    /* A port in the second selector word (64..127). */
+    /* A port in the second selector word (W..2W-1): W, and W + 1 its loopback peer. */
     u32 p = 0, q = 0;
     u32 n = 0;
-    while (p < 64 && n++ < 100) alloc_unbound(DOMID_SELF, DOMID_SELF, &p);
-    check("evtchn alloc_unbound reaches port 64 (next bucket)", p, 64);
-    check("evtchn bind_interdomain(self, 64) local port 65", bind_interdomain(DOMID_SELF, 64, &q) == 0 ? (long)q : -1, 65);
-    clear_pending(65);
-    port_op(EVTCHNOP_unmask, 65);
-    check("evtchn send(64) rc", port_op(EVTCHNOP_send, 64), 0);
-    check("evtchn port 65 pending in word 1", (long)(si->evtchn_pending[1] >> 1) & 1, 1);
-    check("evtchn port 65 sets selector bit 1", sel(0), 2);
-    check("evtchn port 65 sets upcall_pending", upcall_pending(0), 1);
-    clear_pending(65);
+    while (p < W && n++ < 100) alloc_unbound(DOMID_SELF, DOMID_SELF, &p);
+    check("evtchn alloc_unbound reaches port W, the second word's first (next bucket)", p, W);
+    check("evtchn bind_interdomain(self, W) local port W + 1", bind_interdomain(DOMID_SELF, W, &q) == 0 ? (long)q : -1, W + 1);
+    clear_pending(W + 1);
+    port_op(EVTCHNOP_unmask, W + 1);
+    check("evtchn send(W) rc", port_op(EVTCHNOP_send, W), 0);
+    check("evtchn port W + 1 pending in word 1", (long)(si->evtchn_pending[1] >> 1) & 1, 1);
+    check("evtchn port W + 1 sets selector bit 1", sel(0), 2);
+    check("evtchn port W + 1 sets upcall_pending", upcall_pending(0), 1);
+    clear_pending(W + 1);
     clear_vcpu_bits(0);
-    /* The loop took 2 and 4..64 (lowest free first); 65 is 64's loopback peer. */
+    /* The loop took 2 and 4..W (lowest free first); W + 1 is W's loopback peer. */
     port_op(EVTCHNOP_close, 2);
-    for (u32 i = 4; i <= 65; i++) port_op(EVTCHNOP_close, i);
-    check("evtchn status(64) closed after close", status(DOMID_SELF, 64) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
+    for (u32 i = 4; i <= W + 1; i++) port_op(EVTCHNOP_close, i);
+    check("evtchn status(W) closed after close", status(DOMID_SELF, W) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
 
     /* send errors (evtchn_send): invalid port -EINVAL; state not interdomain/IPI/unbound -EINVAL. */
-    check("evtchn send(4095) not valid EINVAL", port_op(EVTCHNOP_send, 4095), -EINVAL);
+    check("evtchn send(last port) not valid EINVAL", port_op(EVTCHNOP_send, LAST_PORT), -EINVAL);
     check("evtchn send(0) reserved EINVAL", port_op(EVTCHNOP_send, 0), -EINVAL);
     check("evtchn send(60) free EINVAL", port_op(EVTCHNOP_send, 60), -EINVAL);
     check("evtchn send(bad pointer) EFAULT", evtchn_op(EVTCHNOP_send, (void *)BAD_PTR), -EFAULT);
@@ -323,8 +327,8 @@ static void bind_vcpu_ops(void)
     check("evtchn bind_vcpu(ipi, vcpu 1) EINVAL", bind_vcpu(ipi0, 1), -EINVAL);
     check("evtchn bind_vcpu(free port 60) EINVAL", bind_vcpu(60, 0), -EINVAL);
     check("evtchn bind_vcpu(reserved port 0) EINVAL", bind_vcpu(0, 0), -EINVAL);
-    check("evtchn bind_vcpu(4095 not valid) EINVAL", bind_vcpu(4095, 0), -EINVAL);
-    check("evtchn bind_vcpu(vcpu 2) ENOENT before the port check", bind_vcpu(4095, 2), -ENOENT);
+    check("evtchn bind_vcpu(last port, not valid) EINVAL", bind_vcpu(LAST_PORT, 0), -EINVAL);
+    check("evtchn bind_vcpu(vcpu 2) ENOENT before the port check", bind_vcpu(LAST_PORT, 2), -ENOENT);
     check("evtchn bind_vcpu(bad pointer) EFAULT", evtchn_op(EVTCHNOP_bind_vcpu, (void *)BAD_PTR), -EFAULT);
 }
 
@@ -334,7 +338,7 @@ static void status_and_close(void)
     check("evtchn status(0) reserved rc", status(DOMID_SELF, 0), 0);
     check("evtchn status(0) reserved: EVTCHNSTAT_closed", st.status, EVTCHNSTAT_closed);
     check("evtchn status(60) free: EVTCHNSTAT_closed", status(DOMID_SELF, 60) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
-    check("evtchn status(4095) not valid EINVAL", status(DOMID_SELF, 4095), -EINVAL);
+    check("evtchn status(last port) not valid EINVAL", status(DOMID_SELF, LAST_PORT), -EINVAL);
     check("evtchn status(dom 77) ESRCH", status(77, 1), -ESRCH);
     check("evtchn status(bad pointer) EFAULT", evtchn_op(EVTCHNOP_status, (void *)BAD_PTR), -EFAULT);
 
@@ -350,7 +354,7 @@ static void status_and_close(void)
     check("evtchn send on the unbound peer is dropped: nothing pending", pending(1) + pending(3), 0);
     check("evtchn close(3) again EINVAL", port_op(EVTCHNOP_close, 3), -EINVAL);
     check("evtchn close(0) reserved EINVAL", port_op(EVTCHNOP_close, 0), -EINVAL);
-    check("evtchn close(4095) not valid EINVAL", port_op(EVTCHNOP_close, 4095), -EINVAL);
+    check("evtchn close(last port) not valid EINVAL", port_op(EVTCHNOP_close, LAST_PORT), -EINVAL);
     check("evtchn close(bad pointer) EFAULT", evtchn_op(EVTCHNOP_close, (void *)BAD_PTR), -EFAULT);
     u32 q;
     check("evtchn rebind the unbound peer: lowest free local port 3", bind_interdomain(DOMID_SELF, 1, &q) == 0 ? (long)q : -1, 3);
@@ -364,60 +368,60 @@ static void status_and_close(void)
 static void poll_and_block(void)
 {
     u32 ports[2] = { ipi0, 3 };
-    u32 bad[2] = { ipi0, 4095 };
+    u32 bad[2] = { ipi0, LAST_PORT };
     u32 freep[1] = { 60 };
     u64 t0, t1;
 
     si->vcpu_info[0].evtchn_upcall_mask = 1;
     /* do_poll: nr_ports > 128 -EINVAL. */
     check("evtchn poll(129 ports) EINVAL", poll(ports, 129, 0), -EINVAL);
-    check("evtchn poll(port 4095 not valid) EINVAL", poll(bad, 2, 0), -EINVAL);
+    check("evtchn poll(last port, not valid) EINVAL", poll(bad, 2, 0), -EINVAL);
     check("evtchn poll(free port 60) EINVAL", poll(freep, 1, 0), -EINVAL);
     check("evtchn poll(bad ports pointer) EFAULT", poll((u32 *)BAD_PTR, 1, 0), -EFAULT);
     check("evtchn poll(bad struct pointer) EFAULT", HYPERCALL(HC_sched_op, SCHEDOP_poll, BAD_PTR, 0, 0, 0), -EFAULT);
     /* A pending (masked) port: returns 0 at once, before the timeout. */
     port_op(EVTCHNOP_send, ipi0);
     t0 = now();
-    check("evtchn poll(pending ipi) rc", poll(ports, 2, t0 + 5000000000UL), 0);
+    check("evtchn poll(pending ipi) rc", poll(ports, 2, t0 + 5000000000ULL), 0);
     t1 = now();
-    check("evtchn poll(pending ipi) returns before the timeout", t1 - t0 < 1000000000UL, 1);
+    check("evtchn poll(pending ipi) returns before the timeout", t1 - t0 < 1000000000ULL, 1);
     clear_pending(ipi0);
     /* Nothing pending: sleeps until the absolute timeout. */
     t0 = now();
-    check("evtchn poll(nothing pending, timeout +30 ms) rc", poll(ports, 2, t0 + 30000000UL), 0);
+    check("evtchn poll(nothing pending, timeout +30 ms) rc", poll(ports, 2, t0 + 30000000ULL), 0);
     t1 = now();
-    check("evtchn poll ends at the timeout", t1 >= t0 + 30000000UL, 1);
+    check("evtchn poll ends at the timeout", t1 >= t0 + 30000000ULL, 1);
     check("evtchn poll timeout: no upcall", upcalls, 0);
     /* The polled port firing ends the poll early: VIRQ_TIMER from set_timer_op. */
     u32 tp[1] = { timer0 };
     t0 = now();
-    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
-    check("evtchn poll(timer port, timeout +10 s) rc", poll(tp, 1, t0 + 10000000000UL), 0);
+    SET_TIMER_OP(t0 + 2000000ULL);
+    check("evtchn poll(timer port, timeout +10 s) rc", poll(tp, 1, t0 + 10000000000ULL), 0);
     t1 = now();
-    check("evtchn poll woken by the timer VIRQ before the timeout", t1 >= t0 + 2000000UL && t1 - t0 < 1000000000UL, 1);
+    check("evtchn poll woken by the timer VIRQ before the timeout", t1 >= t0 + 2000000ULL && t1 - t0 < 1000000000ULL, 1);
     check("evtchn poll wake: timer port pending", pending(timer0), 1);
     check("evtchn poll wake on a masked port: no upcall", upcalls, 0);
     clear_pending(timer0);
     /* Polling several ports (or none) leaves poll_evtchn at -1: evtchn_check_pollers wakes
      * the vCPU for any port of the domain, listed or not. One port: only that port. */
     t0 = now();
-    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
-    check("evtchn poll(2 ports, timeout +10 s) rc", poll(ports, 2, t0 + 10000000000UL), 0);
+    SET_TIMER_OP(t0 + 2000000ULL);
+    check("evtchn poll(2 ports, timeout +10 s) rc", poll(ports, 2, t0 + 10000000000ULL), 0);
     t1 = now();
-    check("evtchn poll of 2 ports woken early by an unlisted port (timer)", t1 >= t0 + 2000000UL && t1 - t0 < 1000000000UL, 1);
+    check("evtchn poll of 2 ports woken early by an unlisted port (timer)", t1 >= t0 + 2000000ULL && t1 - t0 < 1000000000ULL, 1);
     clear_pending(timer0);
     t0 = now();
-    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
-    check("evtchn poll(0 ports, timeout +10 s) rc", poll(ports, 0, t0 + 10000000000UL), 0);
+    SET_TIMER_OP(t0 + 2000000ULL);
+    check("evtchn poll(0 ports, timeout +10 s) rc", poll(ports, 0, t0 + 10000000000ULL), 0);
     t1 = now();
-    check("evtchn poll of no ports woken early by any port (timer)", t1 >= t0 + 2000000UL && t1 - t0 < 1000000000UL, 1);
+    check("evtchn poll of no ports woken early by any port (timer)", t1 >= t0 + 2000000ULL && t1 - t0 < 1000000000ULL, 1);
     clear_pending(timer0);
     u32 one[1] = { ipi0 };
     t0 = now();
-    HYPERCALL(HC_set_timer_op, t0 + 2000000UL, 0, 0, 0, 0);
-    check("evtchn poll(1 other port, timeout +20 ms) rc", poll(one, 1, t0 + 20000000UL), 0);
+    SET_TIMER_OP(t0 + 2000000ULL);
+    check("evtchn poll(1 other port, timeout +20 ms) rc", poll(one, 1, t0 + 20000000ULL), 0);
     t1 = now();
-    check("evtchn poll of one port sleeps through another port's event to the timeout", t1 >= t0 + 20000000UL, 1);
+    check("evtchn poll of one port sleeps through another port's event to the timeout", t1 >= t0 + 20000000ULL, 1);
     check("evtchn the other port's event is still pending", pending(timer0), 1);
     clear_pending(timer0);
 
@@ -426,10 +430,10 @@ static void poll_and_block(void)
     upcalls = 0;
     last_port = 0;
     t0 = now();
-    HYPERCALL(HC_set_timer_op, t0 + 3000000UL, 0, 0, 0, 0);
+    SET_TIMER_OP(t0 + 3000000ULL);
     check("evtchn block rc", HYPERCALL(HC_sched_op, SCHEDOP_block, 0, 0, 0, 0), 0);
     t1 = now();
-    check("evtchn block slept until the timer", t1 >= t0 + 3000000UL, 1);
+    check("evtchn block slept until the timer", t1 >= t0 + 3000000ULL, 1);
     check("evtchn block woken by the timer: one upcall", upcalls, 1);
     check("evtchn block woken by the timer: port", last_port, timer0);
     check("evtchn block cleared evtchn_upcall_mask", si->vcpu_info[0].evtchn_upcall_mask, 0);
@@ -449,7 +453,7 @@ static void reset_and_limits(void)
     check("evtchn reset closed the IPI port", status(DOMID_SELF, ipi0) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
     check("evtchn bind_virq(timer, vcpu 0) after reset: port 1", bind_virq(VIRQ_TIMER, 0, &q) == 0 ? (long)q : -1, 1);
 
-    /* Fill the table: ports 2..4095 (4096 = BITS_PER_EVTCHN_WORD^2 ports), then -ENOSPC. */
+    /* Fill the table: ports 2..LAST_PORT (BITS_PER_EVTCHN_WORD^2 ports), then -ENOSPC. */
     long rc = 0;
     u32 last = 0, n = 0;
     for (;;) {
@@ -458,17 +462,17 @@ static void reset_and_limits(void)
         last = q;
         n++;
     }
-    check("evtchn alloc_unbound until full: 4094 more ports", n, 4094);
-    check("evtchn alloc_unbound until full: last port 4095", last, 4095);
+    check("evtchn alloc_unbound until full: every port but 0 and 1 (W * W - 2 more)", n, LAST_PORT - 1);
+    check("evtchn alloc_unbound until full: the last is port W * W - 1", last, LAST_PORT);
     check("evtchn alloc_unbound on a full table ENOSPC", rc, -ENOSPC);
     check("evtchn bind_ipi on a full table ENOSPC", bind_ipi(0, &q), -ENOSPC);
     check("evtchn bind_virq on a full table ENOSPC", bind_virq(VIRQ_TIMER, 1, &q), -ENOSPC);
-    check("evtchn bind_interdomain on a full table ENOSPC", bind_interdomain(DOMID_SELF, 4095, &q), -ENOSPC);
-    check("evtchn send(4095) unbound rc", port_op(EVTCHNOP_send, 4095), 0);
-    check("evtchn close(4095) rc", port_op(EVTCHNOP_close, 4095), 0);
-    check("evtchn alloc_unbound after a close gets 4095", alloc_unbound(DOMID_SELF, DOMID_SELF, &q) == 0 ? (long)q : -1, 4095);
+    check("evtchn bind_interdomain on a full table ENOSPC", bind_interdomain(DOMID_SELF, LAST_PORT, &q), -ENOSPC);
+    check("evtchn send(last port) unbound rc", port_op(EVTCHNOP_send, LAST_PORT), 0);
+    check("evtchn close(last port) rc", port_op(EVTCHNOP_close, LAST_PORT), 0);
+    check("evtchn alloc_unbound after a close gets the last port", alloc_unbound(DOMID_SELF, DOMID_SELF, &q) == 0 ? (long)q : -1, LAST_PORT);
     check("evtchn reset of a full table rc", evtchn_op(EVTCHNOP_reset, &self), 0);
-    check("evtchn after reset: port 4095 closed", status(DOMID_SELF, 4095) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
+    check("evtchn after reset: the last port closed", status(DOMID_SELF, LAST_PORT) == 0 ? (long)st.status : -1, EVTCHNSTAT_closed);
     check("evtchn after reset: alloc_unbound gives port 1", alloc_unbound(DOMID_SELF, DOMID_SELF, &q) == 0 ? (long)q : -1, 1);
 }
 
@@ -476,7 +480,7 @@ int guest_main(void)
 {
     map_shared_info(si_page);
     register_event_callback(entry_event);
-    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    for (int i = 0; i < W; i++) si->evtchn_mask[i] = ~0UL;
     check("evtchn events start disabled (evtchn_upcall_mask 1)", si->vcpu_info[0].evtchn_upcall_mask, 1);
 
     alloc_and_interdomain();
