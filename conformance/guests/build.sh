@@ -62,7 +62,7 @@ build_x86_64() {
   c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
   c_guest vcpu-ops vcpu-ops.c
   c_guest time-ops $C/time-ops.c
-  c_guest multicall-ops multicall-ops.c
+  c_guest multicall-ops $C/multicall-ops.c
   c_guest domctl-ops domctl-ops.c
   c_guest bench-xenstore bench-xenstore.c
   c_guest domctl-domu $C/domctl-domu.c
@@ -135,6 +135,7 @@ build_x86() {
   c_guest gnttab-interdomain $C/gnttab-interdomain.c
   c_guest time-ops $C/time-ops.c
   c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
+  c_guest multicall-ops $C/multicall-ops.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).
