@@ -176,49 +176,6 @@ static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
     return r;
 }
 
-/*
- * The body of an event upcall, Linux's 2-level scan with 32-bit words: clear vCPU 0's
- * upcall_pending, take its selector, and for each word's pending & ~mask bit clear the
- * pending bit and call `port_fn` with the port. Always inlined, so `port_fn` becomes a
- * direct call.
- */
-static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info *si, void (*port_fn)(unsigned port))
-{
-    struct vcpu_info *v = &si->vcpu_info[0];
-    v->evtchn_upcall_pending = 0;
-    unsigned long sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        unsigned long bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            port_fn(w * 32 + b);
-        }
-    }
-}
-
-/*
- * Conformance checks: one line per check, "ok <what>" when the guest saw what Xen
- * specifies, else "FAIL <what>: got <got> want <want>" (as the x86_64 rt.h).
- */
-static inline void check(const char *what, long got, long want)
-{
-    if (got == want)
-        printk("ok %s\n", what);
-    else
-        printk("FAIL %s: got %ld want %ld\n", what, got, want);
-}
-
-/* A check of a condition; `got` is printed when it fails (e.g. the value examined). */
-static inline void check_that(const char *what, int cond, long got)
-{
-    if (cond)
-        printk("ok %s\n", what);
-    else
-        printk("FAIL %s: got %ld\n", what, got);
-}
+#include "rt-common.h"
 
 #endif

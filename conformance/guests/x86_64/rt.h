@@ -141,29 +141,6 @@ static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
     return r;
 }
 
-/*
- * The body of an event upcall, Linux's 2-level scan: clear vCPU 0's upcall_pending, take
- * its selector, and for each word's pending & ~mask bit clear the pending bit and call
- * `port_fn` with the port. Always inlined, so `port_fn` becomes a direct call.
- */
-static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info *si, void (*port_fn)(unsigned port))
-{
-    struct vcpu_info *v = &si->vcpu_info[0];
-    v->evtchn_upcall_pending = 0;
-    u64 sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = __builtin_ctzl(sel);
-        sel &= sel - 1;
-        u64 bits = si->evtchn_pending[w] & ~si->evtchn_mask[w];
-        while (bits) {
-            unsigned b = __builtin_ctzl(bits);
-            bits &= bits - 1;
-            __atomic_and_fetch(&si->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            port_fn(w * 64 + b);
-        }
-    }
-}
-
 /* Machine frame of a guest address: the guest's pseudo-physical map is 1:1 from 0. */
 static inline u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
 
@@ -188,27 +165,6 @@ static inline u64 *l1e_of(const void *va)
     return &t[((u64)va >> 12) & 511];
 }
 
-/*
- * Conformance checks: one line per check, "ok <what>" when the guest saw what Xen
- * specifies, else "FAIL <what>: got <got> want <want>". A guest's expected/<name>.txt is
- * the list of its checks (every line "ok ..."), so any FAIL differs from it. Inline, so
- * guests that do not use them are unchanged.
- */
-static inline void check(const char *what, long got, long want)
-{
-    if (got == want)
-        printk("ok %s\n", what);
-    else
-        printk("FAIL %s: got %ld want %ld\n", what, got, want);
-}
-
-/* A check of a condition; `got` is printed when it fails (e.g. the value examined). */
-static inline void check_that(const char *what, int cond, long got)
-{
-    if (cond)
-        printk("ok %s\n", what);
-    else
-        printk("FAIL %s: got %ld\n", what, got);
-}
+#include "rt-common.h"
 
 #endif
