@@ -1,7 +1,8 @@
 /*
  * The inline part of the runtime that is the same C for every arch (rt.c is the rest):
- * the event upcall's 2-level scan and the conformance checks. Included at the end of the
- * arch's rt.h, after its shared_info layout and EVTCHN_WORD_BITS.
+ * the event upcall's 2-level scan, system time from vcpu_time_info, and the conformance
+ * checks. Included at the end of the arch's rt.h, after its shared_info layout and
+ * EVTCHN_WORD_BITS.
  */
 #ifndef HVKIT_RT_COMMON_H
 #define HVKIT_RT_COMMON_H
@@ -28,6 +29,31 @@ static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info
             port_fn(w * EVTCHN_WORD_BITS + b);
         }
     }
+}
+
+/*
+ * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
+ * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul (the upper 64 bits of the
+ * 96-bit product, in two 32 x 32-bit halves so 32-bit code needs no helper), added to
+ * system_time; retried while Xen is updating it (odd
+ * version) or it changed under us.
+ */
+static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
+{
+    u32 v;
+    u64 r;
+    do {
+        v = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        u32 lo, hi;
+        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
+        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
+        u32 mul = t->tsc_to_system_mul;
+        r = t->system_time + (((u64)(u32)d * mul) >> 32) + (d >> 32) * mul;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((v & 1) || v != t->version);
+    return r;
 }
 
 /*

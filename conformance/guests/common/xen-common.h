@@ -11,7 +11,8 @@
  * - XENMEM_*, xen_memory_reservation/exchange, xen_add_to_physmap: public/memory.h;
  * - xencons_interface: public/io/console.h; xenstore ring, xsd_sockmsg, XS_*:
  *   public/io/xs_wire.h;
- * - multicall_entry: public/xen.h; domctl and sysctl: public/domctl.h, sysctl.h.
+ * - multicall_entry: public/xen.h; domctl and sysctl: public/domctl.h, sysctl.h;
+ * - VCPUOP_*, RUNSTATE_*: public/vcpu.h.
  * Only declarations and thin wrappers over the arch's HYPERCALL (its rt.h).
  */
 #ifndef HVKIT_XEN_COMMON_H
@@ -275,5 +276,24 @@ static inline long do_domctl(struct domctl *dc, u32 cmd, u16 dom)
     dc->domain = dom;
     return HYPERCALL(HC_domctl, dc, 0, 0, 0, 0);
 }
+
+/* vcpu_op (public/vcpu.h); each guest kind's structs are in its xen.h. */
+#define HC_vcpu_op 24
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPUOP_get_runstate_info 4
+#define VCPUOP_set_periodic_timer 6
+#define VCPUOP_stop_periodic_timer 7
+#define VCPUOP_set_singleshot_timer 8
+#define VCPUOP_stop_singleshot_timer 9
+#define VCPUOP_register_vcpu_info 10
+#define VCPU_SSHOTTMR_future 1
+#define RUNSTATE_running 0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked 2
+#define RUNSTATE_offline 3
+static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 
 #endif

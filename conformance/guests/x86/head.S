@@ -9,20 +9,7 @@
  * FLAT_RING1_CS): xen/include/public/xen.h "Start-of-day memory layout" and
  * arch-x86/xen-x86_32.h.
  */
-#define ELFNOTE(type, body)                 \
-        .pushsection .note.Xen, "a", @note; \
-        .p2align 2;                         \
-        .long 4, 2f - 1f, type;             \
-        .asciz "Xen";                       \
-        .p2align 2;                         \
-1:      body;                               \
-2:      .p2align 2;                         \
-        .popsection
-
-ELFNOTE(6, .asciz "hvkit-test")             /* GUEST_OS */
-ELFNOTE(7, .asciz "0")                      /* GUEST_VERSION */
-ELFNOTE(8, .asciz "generic")                /* LOADER */
-ELFNOTE(5, .asciz "xen-3.0")                /* XEN_VERSION */
+#include "xen-notes.h"
 ELFNOTE(2, .long hypercall_page)            /* HYPERCALL_PAGE */
 ELFNOTE(9, .asciz "yes")                    /* PAE_MODE */
 ELFNOTE(10, .asciz "!writable_page_tables|pae_pgdir_above_4gb") /* FEATURES */

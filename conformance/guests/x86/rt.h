@@ -152,30 +152,6 @@ static inline long map_shared_info(void *page)
     return UPDATE_VA_MAPPING(page, (u64)start_info_ptr->shared_info | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG);
 }
 
-/*
- * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
- * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul (a 64 x 32-bit product,
- * upper 64 bits of 96), added to system_time; retried while Xen is updating it (odd
- * version) or it changed under us.
- */
-static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
-{
-    u32 v;
-    u64 r;
-    do {
-        v = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        u32 mul = t->tsc_to_system_mul;
-        r = t->system_time + (((u64)(u32)d * mul) >> 32) + (d >> 32) * mul;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((v & 1) || v != t->version);
-    return r;
-}
-
 #include "rt-common.h"
 
 #endif

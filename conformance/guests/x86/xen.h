@@ -7,7 +7,7 @@
  * - hypercall numbers: public/xen.h;
  * - sched_poll: public/sched.h; callback_register with xen_callback_t as { cs, eip }:
  *   public/callback.h and arch-x86/xen-x86_32.h;
- * - VCPUOP_*, vcpu_runstate_info, vcpu_set_singleshot_timer: public/vcpu.h.
+ * - vcpu_runstate_info, vcpu_set_singleshot_timer: public/vcpu.h.
  * A 64-bit hypercall argument (set_timer_op's timeout) travels as two words, low first.
  */
 #ifndef HVKIT_XEN_H
@@ -17,7 +17,6 @@
 #include "xen-common.h"
 
 #define HC_set_timer_op 15
-#define HC_vcpu_op 24
 #define HC_callback_op 30
 
 #define FLAT_RING1_CS 0xe019
@@ -36,25 +35,9 @@ static inline long register_event_callback(void (*entry)(void))
 /* set_timer_op(timeout): the 64-bit system time as two words. */
 #define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (u32)(u64)(ns), (u32)((u64)(ns) >> 32), 0, 0, 0)
 
-#define VCPUOP_initialise 0
-#define VCPUOP_up 1
-#define VCPUOP_down 2
-#define VCPUOP_is_up 3
-#define VCPUOP_get_runstate_info 4
-#define VCPUOP_set_periodic_timer 6
-#define VCPUOP_stop_periodic_timer 7
-#define VCPUOP_set_singleshot_timer 8
-#define VCPUOP_stop_singleshot_timer 9
-#define VCPUOP_register_vcpu_info 10
-#define VCPU_SSHOTTMR_future 1
-#define RUNSTATE_running 0
-#define RUNSTATE_runnable 1
-#define RUNSTATE_blocked 2
-#define RUNSTATE_offline 3
 struct vcpu_runstate_info { int state; u64 state_entry_time, time[4]; };
 struct singleshot { u64 timeout_abs_ns; u32 flags; };
 _Static_assert(sizeof(struct vcpu_runstate_info) == 44, "vcpu_runstate_info");
 _Static_assert(sizeof(struct singleshot) == 12, "vcpu_set_singleshot_timer");
-static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 
 #endif

@@ -4,20 +4,7 @@
  * which saves start_info (rsi) in `start_info_ptr`, moves to its own stack and calls
  * `guest_main`; if that returns, the guest shuts down with its return value as reason.
  */
-#define ELFNOTE(type, body)                 \
-        .pushsection .note.Xen, "a", @note; \
-        .p2align 2;                         \
-        .long 4, 2f - 1f, type;             \
-        .asciz "Xen";                       \
-        .p2align 2;                         \
-1:      body;                               \
-2:      .p2align 2;                         \
-        .popsection
-
-ELFNOTE(6, .asciz "hvkit-test")             /* GUEST_OS */
-ELFNOTE(7, .asciz "0")                      /* GUEST_VERSION */
-ELFNOTE(8, .asciz "generic")                /* LOADER */
-ELFNOTE(5, .asciz "xen-3.0")                /* XEN_VERSION */
+#include "xen-notes.h"
 ELFNOTE(2, .quad hypercall_page)            /* HYPERCALL_PAGE */
 ELFNOTE(10, .asciz "!writable_page_tables") /* FEATURES */
 

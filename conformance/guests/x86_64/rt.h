@@ -119,28 +119,6 @@ static inline long map_shared_info(void *page)
     return HYPERCALL(HC_update_va_mapping, page, (si_mfn << 12) | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG, 0, 0);
 }
 
-/*
- * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
- * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul, added to system_time;
- * retried while Xen is updating it (odd version) or it changed under us.
- */
-static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
-{
-    u32 v;
-    u64 r;
-    do {
-        v = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
-        d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-        r = t->system_time + (u64)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((v & 1) || v != t->version);
-    return r;
-}
-
 /* Machine frame of a guest address: the guest's pseudo-physical map is 1:1 from 0. */
 static inline u64 mfn_of(const void *va) { return ((u64 *)start_info_ptr->mfn_list)[(u64)va >> 12]; }
 

@@ -7,7 +7,7 @@
  * Xen 4.19:
  * - hypercall numbers: public/xen.h (__HYPERVISOR_*);
  * - sched_poll: public/sched.h; callback_register: public/callback.h;
- * - VCPUOP_*, RUNSTATE_*, vcpu_runstate_info, vcpu_set_singleshot_timer:
+ * - vcpu_runstate_info, vcpu_set_singleshot_timer:
  *   public/vcpu.h; cpu_user_regs, vcpu_guest_context, VGCF_*, FLAT_KERNEL_*:
  *   public/arch-x86/xen.h and xen-x86_64.h.
  * Only declarations: a guest that includes it and uses none of it is unchanged.
@@ -20,7 +20,6 @@
 
 /* Hypercall numbers beyond rt.h's. */
 #define HC_set_timer_op 15
-#define HC_vcpu_op 24
 
 /* set_timer_op(timeout): the 64-bit system time in one register (a macro shared with x86). */
 #define SET_TIMER_OP(ns) HYPERCALL(HC_set_timer_op, (ns), 0, 0, 0, 0)
@@ -36,22 +35,7 @@ static inline long register_event_callback(void (*entry)(void))
     return HYPERCALL(HC_callback_op, CALLBACKOP_register, &cb, 0, 0, 0);
 }
 
-/* vcpu_op and a vCPU's context. */
-#define VCPUOP_initialise 0
-#define VCPUOP_up 1
-#define VCPUOP_down 2
-#define VCPUOP_is_up 3
-#define VCPUOP_get_runstate_info 4
-#define VCPUOP_set_periodic_timer 6
-#define VCPUOP_stop_periodic_timer 7
-#define VCPUOP_set_singleshot_timer 8
-#define VCPUOP_stop_singleshot_timer 9
-#define VCPUOP_register_vcpu_info 10
-#define VCPU_SSHOTTMR_future 1
-#define RUNSTATE_running 0
-#define RUNSTATE_runnable 1
-#define RUNSTATE_blocked 2
-#define RUNSTATE_offline 3
+/* A vCPU's context and the vcpu_op structs (the numbers are in xen-common.h). */
 #define VGCF_in_kernel (1UL << 2)
 #define FLAT_KERNEL_CS 0xe033
 #define FLAT_KERNEL_SS 0xe02b
@@ -79,9 +63,6 @@ struct vcpu_guest_context {
 };
 _Static_assert(sizeof(struct vcpu_runstate_info) == 48, "vcpu_runstate_info");
 _Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context");
-
-/* The hypercalls most guests make, as thin wrappers (more in xen-common.h). */
-static inline long vcpu_op(int cmd, u32 id, void *arg) { return HYPERCALL(HC_vcpu_op, cmd, id, arg, 0, 0); }
 
 /*
  * A vCPU context that starts `entry` in kernel mode on `stack_top` with interrupts
