@@ -1,7 +1,8 @@
 /*
  * mmu (32-bit PAE PV): the PV MMU seen from a compat guest. Walks its own boot page
  * tables (PAE: L3, L2, L1 with 8-byte entries, mapped read-only), maps a spare page with
- * update_va_mapping (the entry as two words) and with mmu_update, pins and unpins an L1
+ * update_va_mapping (the entry as two words), with mmu_update and with 32-bit stores to
+ * the read-only mapped entry (Xen's writable page tables), pins and unpins an L1
  * table, and checks that Xen refuses a writable mapping of a page-table page, a mapping of
  * a frame it does not own, a writable pinned table, and a write to the Xen slots of its
  * slot-3 L2 (is_guest_l2_slot: from COMPAT_L2_PAGETABLE_FIRST_XEN_SLOT, 428, up; -EPERM
@@ -41,6 +42,25 @@ int guest_main(void)
     struct mmuext_op flush = { MMUEXT_INVLPG_LOCAL, (u32)spare, 0 };
     HYPERCALL(HC_mmuext_op, &flush, 1, 0, DOMID_SELF, 0);
     printk("mmu_update: %ld, done %u, reads %x\n", rc, done, spare[0]);
+
+    /*
+     * Writable page tables: 32-bit stores to the read-only mapped entry's low word are
+     * emulated by Xen (ptwr_emulated_update turns a 4-byte write into the whole 8-byte
+     * entry with the other half as it is: here 0, the frames being below 2^20): a mov, an
+     * xchg, and a cmpxchg that fails on a stale value.
+     */
+    volatile u32 *lo = (volatile u32 *)l1e;
+    u64 orig = *l1e;
+    *lo = (u32)pte(mfn_of(spare + 4096), PTE_P | PTE_RW | PTE_A | PTE_D);
+    HYPERCALL(HC_mmuext_op, &flush, 1, 0, DOMID_SELF, 0);
+    printk("direct store to the L1 entry: reads %x\n", spare[0]);
+    u32 prev = __atomic_exchange_n(lo, (u32)orig, __ATOMIC_SEQ_CST);
+    HYPERCALL(HC_mmuext_op, &flush, 1, 0, DOMID_SELF, 0);
+    printk("xchg it back: old entry mapped spare[1] %s, reads %x\n",
+           (prev >> 12) == mfn_of(spare + 4096) ? "yes" : "no", spare[0]);
+    u32 expect = (u32)orig ^ 1;  /* wrong expected value: cmpxchg fails and changes nothing */
+    int ok = __atomic_compare_exchange_n(lo, &expect, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    printk("cmpxchg with a stale value: %s, entry %s\n", ok ? "swapped" : "failed", *l1e == orig ? "unchanged" : "CHANGED");
 
     /* A writable mapping of a page-table page is refused. */
     rc = UPDATE_VA_MAPPING(spare + 8192, pte(l1_mfn, PTE_P | PTE_RW | PTE_A | PTE_D), UVMF_INVLPG);
