@@ -49,7 +49,7 @@ build_x86_64() {
   c_guest console-ring $C/console-ring.c
   c_guest mem-balloon $C/mem-balloon.c
   c_guest gnttab-copy $C/gnttab-copy.c
-  c_guest vcpu-ipi vcpu-ipi.c
+  c_guest vcpu-ipi $C/vcpu-ipi.c
   c_guest time-timers $C/time-timers.c
   c_guest domctl-info $C/domctl-info.c
   c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
@@ -136,6 +136,7 @@ build_x86() {
   c_guest time-ops $C/time-ops.c
   c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
   c_guest multicall-ops $C/multicall-ops.c
+  c_guest vcpu-ipi $C/vcpu-ipi.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

@@ -50,6 +50,8 @@ struct start_info {
  * mmu_update is the same for both guest kinds (two uint64_t); mmuext_op's arguments are
  * 32-bit here (compat xlat of xen_mfn_t / unsigned long / handles).
  */
+/* trap_info as a 32-bit guest passes it (arch-x86/xen.h: 8 bytes with a 32-bit address). */
+struct trap_info { u8 vector, flags; u16 cs; u32 address; };
 struct mmu_update { u64 ptr, val; };
 struct mmuext_op { u32 cmd, arg1, arg2; };
 

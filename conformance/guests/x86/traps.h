@@ -14,9 +14,6 @@ struct regs {
     u32 vector, error_code, eip, cs, eflags;
 };
 
-/* trap_info as a 32-bit guest passes it (arch-x86/xen.h: 8 bytes with a 32-bit address). */
-struct trap_info { u8 vector, flags; u16 cs; u32 address; };
-
 void trap_handler(struct regs *r);
 void entry_BP(void), entry_UD(void), entry_GP(void), entry_PF(void), entry_x20(void);
 

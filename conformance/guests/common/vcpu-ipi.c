@@ -5,7 +5,9 @@
  * EVTCHNOP_send + SCHEDOP_poll (ports masked, no upcalls), printing each step. vCPU 1
  * then takes itself down; vCPU 0 reads its runstate and tries a multicall.
  * Layouts from xen/include/public: vcpu.h, event_channel.h, sched.h, xen.h (shared_info,
- * vcpu_time_info, multicall_entry), arch-x86/xen-x86_64.h (vcpu_guest_context).
+ * vcpu_time_info, multicall_entry), arch-x86/xen-x86_64.h and xen-x86_32.h
+ * (vcpu_guest_context, built by the arch's kernel_context). The same C for x86_64 and
+ * 32-bit x86; the non-canonical rip refusal is x86_64's only.
  */
 #include "xen.h"
 
@@ -19,10 +21,10 @@ static u32 port_to0, port_to1;
 
 static void wait_for(u32 port)
 {
-    struct sched_poll sp = { &port, 1, 0, 0 };
-    while (!((si->evtchn_pending[port / 64] >> (port % 64)) & 1))
+    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
+    while (!((si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1))
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
-    __atomic_and_fetch(&si->evtchn_pending[port / 64], ~(1UL << (port % 64)), __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(&si->evtchn_pending[port / EVTCHN_WORD_BITS], ~(1UL << (port % EVTCHN_WORD_BITS)), __ATOMIC_SEQ_CST);
 }
 
 static long send(u32 port)
@@ -52,13 +54,7 @@ static void check_time(void)
 {
     struct vcpu_time_info *t = &si->vcpu_info[0].time;
     u32 v = t->version;
-    u64 tsc;
-    u32 lo, hi;
-    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-    tsc = ((u64)hi << 32) | lo;
-    u64 delta = tsc - t->tsc_timestamp;
-    delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
-    u64 now = t->system_time + (u64)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+    u64 now = vcpu_time_now(t);
     printk("vcpu0: wallclock version %u sec %u%s; time version even %u, mul %x shift %d, flags %u\n",
            si->wc_version, si->wc_sec, si->wc_sec == 1767225600 ? " (2026-01-01)" : "",
            (v & 1) == 0, t->tsc_to_system_mul, t->tsc_shift, t->flags);
@@ -69,7 +65,7 @@ int guest_main(void)
 {
     long rc;
     map_shared_info(si_page);
-    for (int i = 0; i < 64; i++) si->evtchn_mask[i] = ~0UL;
+    for (int i = 0; i < EVTCHN_WORD_BITS; i++) si->evtchn_mask[i] = ~0UL;
     check_time();
 
     struct evtchn_bind_ipi b1 = { 1, 0 }, b0 = { 0, 0 };
@@ -88,10 +84,12 @@ int guest_main(void)
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
     printk("vcpu0: initialise(1) with cr3 0 %ld\n", rc);
     ctx.ctrlreg[3] = read_cr3();
+#ifdef __x86_64__
     ctx.user_regs.rip = 0x800000000000UL;
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
     printk("vcpu0: initialise(1) with a non-canonical rip %ld\n", rc);
     ctx.user_regs.rip = (u64)vcpu1_main;
+#endif
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
     printk("vcpu0: initialise(1) %ld, again %ld\n", rc, HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0));
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_up, 1, 0, 0, 0);
@@ -114,7 +112,7 @@ int guest_main(void)
     static struct multicall_entry mc[3];
     mc[0] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 0, 0 } };
     mc[1] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 1, 0 } };
-    mc[2] = (struct multicall_entry){ HC_multicall, 0xdead, { (u64)mc, 1 } };
+    mc[2] = (struct multicall_entry){ HC_multicall, 0xdead, { (unsigned long)mc, 1 } };
     rc = HYPERCALL(HC_multicall, mc, 3, 0, 0, 0);
     printk("vcpu0: multicall %ld: results %ld %ld %ld\n", rc, (long)mc[0].result, (long)mc[1].result,
            (long)mc[2].result);
