@@ -60,7 +60,7 @@ build_x86_64() {
   c_guest mem-ops mem-ops.c
   c_guest bench-hypercall bench-hypercall.c
   c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
-  c_guest vcpu-ops vcpu-ops.c
+  c_guest vcpu-ops $C/vcpu-ops.c
   c_guest time-ops $C/time-ops.c
   c_guest multicall-ops $C/multicall-ops.c
   c_guest domctl-ops domctl-ops.c
@@ -137,6 +137,7 @@ build_x86() {
   c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
   c_guest multicall-ops $C/multicall-ops.c
   c_guest vcpu-ipi $C/vcpu-ipi.c
+  c_guest vcpu-ops $C/vcpu-ops.c
   c_guest compute $C/compute.c $C/compute-guest.c
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).

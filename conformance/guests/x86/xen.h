@@ -41,6 +41,7 @@ static inline long register_event_callback(void (*entry)(void))
 #define FLAT_KERNEL_SS 0xe021
 struct vcpu_runstate_info { int state; u64 state_entry_time, time[4]; };
 struct singleshot { u64 timeout_abs_ns; u32 flags; };
+struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; };
 _Static_assert(sizeof(struct vcpu_runstate_info) == 44, "vcpu_runstate_info");
 _Static_assert(sizeof(struct singleshot) == 12, "vcpu_set_singleshot_timer");
 

@@ -66,6 +66,8 @@ void shutdown(unsigned reason);
 
 static inline u64 read_cr3(void) { u64 v; asm volatile ("mov %%cr3, %0" : "=r" (v)); return v; }
 static inline u64 read_cr2(void) { u64 v; asm volatile ("mov %%cr2, %0" : "=r" (v)); return v; }
+/* The frame cr3 names (a 64-bit guest's cr3 is the frame's address). */
+static inline u64 cr3_mfn(u64 cr3) { return cr3 >> 12; }
 
 /* Page-table entry bits (x86) and update_va_mapping flags (xen.h UVMF_*). */
 #define PTE_P 1UL

@@ -18,7 +18,8 @@
  *   get_runstate_info: vcpu_runstate_get; -EFAULT when the copy fails.
  *   register_vcpu_info: unreadable -EFAULT; gaddr = mfn << PAGE_SHIFT + offset
  *   overflowing (gfn of gaddr != mfn) -EINVAL; already registered -EBUSY;
- *   map_guest_area: crossing a page or not xen_ulong-aligned -ENXIO,
+ *   map_guest_area: crossing a page or not xen_ulong-aligned (8 bytes for a 64-bit
+ *   guest, 4 for a 32-bit one) -ENXIO,
  *   check_get_page_from_gfn (a frame the PV domain does not own) -EINVAL, a frame
  *   that cannot take PGT_writable_page (a page table) -EACCES; vcpu_info_populate on
  *   dummy_vcpu_info: zeroed with evtchn_upcall_mask 1; then evtchn_pending_sel = ~0,
@@ -26,12 +27,14 @@
  * - vcpu_create: a vCPU that is not up starts in RUNSTATE_offline (3); running is 0,
  *   runnable 1, blocked 2 (public/vcpu.h); a vCPU sleeping in SCHEDOP_poll (do_poll:
  *   no ports, a timeout) is blocked (xen/common/sched/core.c).
- * Layouts: public/vcpu.h, public/xen.h, public/arch-x86/xen-x86_64.h.
+ * Layouts: public/vcpu.h, public/xen.h, public/arch-x86/xen-x86_64.h and xen-x86_32.h
+ * (the arch's xen.h). The same C for x86_64 and 32-bit x86; the non-canonical rip
+ * refusal is x86_64's only.
  */
 #include "xen.h"
 
 #define NR_VCPUS 33
-#define UNMAPPED ((void *)0x7fff00000000UL)
+#define UNMAPPED ((void *)UNMAPPED_VA)
 
 static u8 stack1[8192] __attribute__((aligned(16)));
 static u8 info_page[4096] __attribute__((aligned(4096)));
@@ -66,7 +69,7 @@ void vcpu1_main(void)
     }
     /* Stage 1: sleep in SCHEDOP_poll (no ports, 1 ms timeouts) until stage 2. */
     while (stage == 1) {
-        struct sched_poll sp = { 0, 0, 0, system_time() + 1000000 };
+        struct sched_poll sp = { .timeout = system_time() + 1000000 };
         v1_polls++;
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     }
@@ -90,7 +93,7 @@ static void init_context(void)
 
 int guest_main(void)
 {
-    u64 *mfn_list = (u64 *)start_info_ptr->mfn_list;
+    unsigned long *mfn_list = (unsigned long *)start_info_ptr->mfn_list;
 
     /* ENOENT for ids the domain lacks, whatever the sub-op. */
     check("vcpu is_up(0) 1", vcpu_op(VCPUOP_is_up, 0, 0), 1);
@@ -121,9 +124,11 @@ int guest_main(void)
     init_context();
     ctx.ctrlreg[3] = 0;
     check("vcpu initialise(1) EINVAL CR3 0", vcpu_op(VCPUOP_initialise, 1, &ctx), -EINVAL);
+#ifdef __x86_64__
     init_context();
     ctx.user_regs.rip = 0x800000000000UL;
     check("vcpu initialise(1) EINVAL non-canonical rip", vcpu_op(VCPUOP_initialise, 1, &ctx), -EINVAL);
+#endif
     init_context();
     check("vcpu is_up(1) 0 after failed initialises", vcpu_op(VCPUOP_is_up, 1, 0), 0);
     check("vcpu initialise(1)", vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
@@ -132,19 +137,19 @@ int guest_main(void)
 
     /* vCPU 32 has no vcpu_info in shared_info: initialise needs a registered one. */
     check("vcpu initialise(32) EINVAL without a vcpu_info", vcpu_op(VCPUOP_initialise, 32, &ctx), -EINVAL);
-    u64 mine = mfn_list[(u64)info_page >> 12];
+    u64 mine = mfn_list[(unsigned long)info_page >> 12];
     struct vcpu_register_vcpu_info ri = { mine, 64, 0 };
     check("vcpu register_vcpu_info EFAULT bad pointer", vcpu_op(VCPUOP_register_vcpu_info, 32, UNMAPPED), -EFAULT);
     ri.offset = 4096 - 32;
     check("vcpu register_vcpu_info ENXIO crossing a page", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -ENXIO);
-    ri.offset = 68;
+    ri.offset = 64 + sizeof(unsigned long) / 2;
     check("vcpu register_vcpu_info ENXIO misaligned", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -ENXIO);
-    ri.mfn = 1UL << 52;
+    ri.mfn = 1ULL << 52;
     ri.offset = 64;
     check("vcpu register_vcpu_info EINVAL address overflows", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EINVAL);
     ri.mfn = (u64)HYPERCALL(HC_memory_op, 2 /* maximum_ram_page */, 0, 0, 0, 0) + 1;
     check("vcpu register_vcpu_info EINVAL frame beyond memory", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EINVAL);
-    ri.mfn = read_cr3() >> 12;
+    ri.mfn = cr3_mfn(read_cr3());
     check("vcpu register_vcpu_info EACCES page-table frame", vcpu_op(VCPUOP_register_vcpu_info, 32, &ri), -EACCES);
     memset(info_page, 0x5a, sizeof(info_page));
     ri.mfn = mine;
