@@ -16,6 +16,28 @@ C=../common
 # Objects record common sources by their own name, as if built in the arch folder.
 PREFIX_MAP="-ffile-prefix-map=$C/="
 
+# The guests whose C is in common/, each built over the arch's head.S, rt.h and xen.h (and
+# its evtchn-entry.S for the event upcall): the caller defines c_guest.
+common_guests() {
+  c_guest compute $C/compute.c $C/compute-guest.c
+  c_guest console-ring $C/console-ring.c
+  c_guest domctl-domu $C/domctl-domu.c
+  c_guest domctl-info $C/domctl-info.c
+  c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
+  c_guest evtchn-domu $C/evtchn-domu.c
+  c_guest evtchn-interdomain $C/evtchn-interdomain.c
+  c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
+  c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
+  c_guest gnttab-copy $C/gnttab-copy.c
+  c_guest gnttab-interdomain $C/gnttab-interdomain.c
+  c_guest mem-balloon $C/mem-balloon.c
+  c_guest multicall-ops $C/multicall-ops.c
+  c_guest time-ops $C/time-ops.c
+  c_guest time-timers $C/time-timers.c
+  c_guest vcpu-ipi $C/vcpu-ipi.c
+  c_guest vcpu-ops $C/vcpu-ops.c
+}
+
 build_x86_64() {
   cd x86_64
   mkdir -p bin expected
@@ -43,29 +65,13 @@ build_x86_64() {
   c_guest traps traps.c traps-entry.S
   c_guest hypercall-page hypercall-page.c
   c_guest mmu mmu.c
-  c_guest compute $C/compute.c $C/compute-guest.c
-  c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
-  c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
-  c_guest console-ring $C/console-ring.c
-  c_guest mem-balloon $C/mem-balloon.c
-  c_guest gnttab-copy $C/gnttab-copy.c
-  c_guest vcpu-ipi $C/vcpu-ipi.c
-  c_guest time-timers $C/time-timers.c
-  c_guest domctl-info $C/domctl-info.c
-  c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
+  common_guests
   c_guest gnttab-ops gnttab-ops.c
-  c_guest evtchn-interdomain $C/evtchn-interdomain.c
-  c_guest evtchn-domu $C/evtchn-domu.c
-  c_guest gnttab-interdomain $C/gnttab-interdomain.c
   c_guest mem-ops mem-ops.c
   c_guest bench-hypercall bench-hypercall.c
   c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
-  c_guest vcpu-ops $C/vcpu-ops.c
-  c_guest time-ops $C/time-ops.c
-  c_guest multicall-ops $C/multicall-ops.c
   c_guest domctl-ops domctl-ops.c
   c_guest bench-xenstore bench-xenstore.c
-  c_guest domctl-domu $C/domctl-domu.c
   c_guest privregs privregs.c traps-entry.S
   $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S $C/rt.c $C/x87.c $C/x87-guest.c
   c_guest segments segments.c traps-entry.S
@@ -122,23 +128,7 @@ build_x86() {
   c_guest hypercall-page hypercall-page.c
   c_guest traps traps.c traps-entry.S
   c_guest mmu mmu.c
-  c_guest evtchn-block $C/evtchn-block.c evtchn-entry.S
-  c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
-  c_guest time-timers $C/time-timers.c
-  c_guest gnttab-copy $C/gnttab-copy.c
-  c_guest mem-balloon $C/mem-balloon.c
-  c_guest console-ring $C/console-ring.c
-  c_guest evtchn-domu $C/evtchn-domu.c
-  c_guest domctl-domu $C/domctl-domu.c
-  c_guest domctl-info $C/domctl-info.c
-  c_guest evtchn-interdomain $C/evtchn-interdomain.c
-  c_guest gnttab-interdomain $C/gnttab-interdomain.c
-  c_guest time-ops $C/time-ops.c
-  c_guest evtchn-ops $C/evtchn-ops.c evtchn-entry.S
-  c_guest multicall-ops $C/multicall-ops.c
-  c_guest vcpu-ipi $C/vcpu-ipi.c
-  c_guest vcpu-ops $C/vcpu-ops.c
-  c_guest compute $C/compute.c $C/compute-guest.c
+  common_guests
 
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).
   X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
