@@ -17,13 +17,16 @@ export const INIT_APPLETS = ["sh", "mount", "echo", "uname", "cat", "poweroff"] 
 
 /**
  * The /init script: mounts /proc and /sys, prints {@link INIT_MARKER} with the kernel's
- * release, then powers off at once (`poweroff -f`: the reboot system call, which a Xen PV
+ * release (the marker's words given to echo one by one, so that the script's own text does
+ * not hold the marker), then powers off at once (`poweroff -f`: the reboot system call, which a Xen PV
  * kernel turns into SCHEDOP_shutdown with SHUTDOWN_poweroff).
  */
 export const INIT_SCRIPT = `#!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-echo "${INIT_MARKER} (Linux $(uname -r))"
+echo ${INIT_MARKER.split(" ")
+  .map((w) => JSON.stringify(w))
+  .join(" ")} "(Linux $(uname -r))"
 poweroff -f
 `;
 
