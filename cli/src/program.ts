@@ -292,7 +292,7 @@ function buildProgram(
     .option(
       "--guest <list>",
       `guest sets, comma-separated: ${[...GUEST_SETS, XTF_GUEST_SET, ...guestAdapters].join(", ")} ` +
-        "(each guest adapter is a set of its own; default: all but xtf, or xtf with --xtf)",
+        "(each guest adapter is a set of its own; default: all but xtf and the on-demand adapters' (linux), or xtf with --xtf)",
       parseList,
     )
     .option(

@@ -117,7 +117,7 @@ export interface CellContext {
 
 /**
  * Options of {@link CellContext.boot}; the rest of a boot (arch, mode, role) comes from
- * the cell. `consoleInput` and what the toolstack is told about the domain (`name`,
+ * the cell. `ramdisk` is the initial ramdisk in either role. `consoleInput` and what the toolstack is told about the domain (`name`,
  * `domainMemoryMiB`, `domainMaxMemoryMiB`, `onlineVcpus`, `maxEventChannels`,
  * `onShutdown`: an xl config's settings) apply in `domU` cells only: a dom0's console_io
  * has no input, and dom0 is built by the hypervisor, not by xl.
@@ -126,6 +126,7 @@ export type CellBootOptions = Partial<
   Pick<
     GuestRunOptions,
     | "cmdline"
+    | "ramdisk"
     | "memoryMiB"
     | "maxInstructions"
     | "vcpus"

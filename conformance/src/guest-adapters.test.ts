@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 import {
+  GuestImageUnavailableError,
   createStubArchPlugin,
   createStubGuestAdapter,
   type ArchPlugin,
@@ -168,6 +169,50 @@ describe("guest adapters in the matrix", () => {
         "HvkitError: guest adapter toyos names no milestones for this cell: nothing to judge its boot by",
       ],
       ["x86_64/domU", "UNSUPPORTED", "toyos cannot be domU (it plays dom0)"],
+    ]);
+  });
+
+  it("boot an image obtained asynchronously with its options, and SKIP one that cannot be had", async () => {
+    const obtained = booting(
+      "hello",
+      {
+        buildImage: async () => ({ kernel: guests.image("x86_64", "hello"), maxInstructions: 3 }),
+        milestones: () => [{ name: "greeting", console: /Hello from/ }],
+      },
+      ["dom0"],
+    );
+    const report = await run(obtained);
+    expect(report.entries[0].result).toBe("FAILURE");
+    expect(report.entries[0].message).toMatch(
+      /^milestone "greeting" .* the run ended budget-exhausted after [1-3] instructions/,
+    );
+    const unavailable = booting(
+      "hello",
+      {
+        buildImage: () => Promise.reject(new GuestImageUnavailableError("toyos", "no apt here")),
+      },
+      ["dom0"],
+    );
+    expect(cells(await run(unavailable))[0]).toEqual(["x86_64/dom0", "SKIP", "no apt here"]);
+  });
+
+  it("leave an on-demand adapter out of the default run, and run it when named", async () => {
+    const adapters = [
+      createStubGuestAdapter(identity),
+      { ...createStubGuestAdapter({ ...identity, name: "bigos", onDemand: true }) },
+    ];
+    const all = await runSuite({ arches: [toy], tests: [], adapters, container });
+    expect(new Set(all.entries.map((e) => e.guest))).toEqual(new Set(["toyos"]));
+    const named = await runSuite({
+      arches: [toy],
+      tests: [],
+      adapters,
+      container,
+      selection: { guests: ["bigos"] },
+    });
+    expect(named.entries.map((e) => e.id)).toEqual([
+      "toy/pv/bigos/dom0/guest/boot",
+      "toy/pv/bigos/domU/guest/boot",
     ]);
   });
 

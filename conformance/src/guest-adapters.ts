@@ -2,24 +2,29 @@
  * Guest-OS adapters in the matrix: each adapter (`GuestAdapter`, found like arch plugins)
  * is a guest set of its own, named by the adapter, holding one test, `guest/boot`. In a cell
  * the adapter declines, the test is UNSUPPORTED with the adapter's reason; in the others it
- * builds the adapter's image, boots it in the cell's role (the initial domain, or a domU
- * under the built-in dom0) and judges the boot by the adapter's milestones
+ * builds (or obtains) the adapter's image, boots it in the cell's role (the initial domain,
+ * or a domU under the built-in dom0), with the ramdisk, memory and budget the image asks
+ * for, and judges the boot by the adapter's milestones
  * (`GuestAdapter.milestones`; without them, by a clean power-off). An unfinished adapter's
  * stubs throw `GuestAdapterHookMissingError`, so its cells are ERROR naming the member to
- * write next.
+ * write next; an image that cannot be had on this host (`GuestImageUnavailableError`) makes
+ * the cell a SKIP with the reason.
  *
  * @module
  */
 import {
+  GuestImageUnavailableError,
   HvkitError,
   ShutdownReason,
   type BootMilestone,
   type GuestAdapter,
   type GuestCell,
+  type GuestImageResult,
 } from "@hvkit/core";
 import type { GuestRun } from "@hvkit/runner";
 import {
   ConformanceFailure,
+  skip,
   success,
   type Cell,
   type ConformanceTest,
@@ -122,11 +127,29 @@ export function adapterBootTest(adapter: GuestAdapter): ConformanceTest {
       const c = guestCell(cell);
       return c === null ? `a guest cannot be booted in role ${cell.role} yet` : adapter.declines(c);
     },
-    run(ctx) {
+    async run(ctx) {
       const cell = guestCell(ctx.cell)!;
-      const image = adapter.buildImage(cell);
+      let built: GuestImageResult;
+      try {
+        built = await adapter.buildImage(cell);
+      } catch (e) {
+        if (e instanceof GuestImageUnavailableError) return skip(e.reason);
+        throw e;
+      }
+      const image = built instanceof Uint8Array ? { kernel: built } : built;
       const cmdline = adapter.commandLine === undefined ? "" : adapter.commandLine(cell);
-      const run = ctx.boot(image, { cmdline });
+      const memory =
+        image.memoryMiB === undefined
+          ? {}
+          : cell.role === "domU"
+            ? { domainMemoryMiB: image.memoryMiB }
+            : { memoryMiB: image.memoryMiB };
+      const run = ctx.boot(image.kernel, {
+        cmdline,
+        ...memory,
+        ...(image.ramdisk === undefined ? {} : { ramdisk: image.ramdisk }),
+        ...(image.maxInstructions === undefined ? {} : { maxInstructions: image.maxInstructions }),
+      });
       for (const line of run.hypervisorMessages) ctx.log(`(hvkit) ${line}`);
       const milestones = adapter.milestones === undefined ? undefined : adapter.milestones(cell);
       return judgeBoot(adapter.name, milestones, run);

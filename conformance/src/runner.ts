@@ -150,7 +150,8 @@ export interface SuiteOptions {
   readonly tests: readonly ConformanceTest[];
   /**
    * Registered guest adapters: each adds a guest set of its name holding its boot test
-   * (`guest-adapters.ts`), run by default beside the built-in sets.
+   * (`guest-adapters.ts`), run by default beside the built-in sets (an `onDemand` adapter's
+   * only when the selection names it).
    */
   readonly adapters?: readonly GuestAdapter[];
   /** The root container; each cell gets a child of it. */
@@ -398,7 +399,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const selection =
     adapters.length === 0 || options.selection?.guests !== undefined
       ? options.selection
-      : { ...options.selection, guests: [...GUEST_SETS, ...adapterSets] };
+      : {
+          ...options.selection,
+          guests: [...GUEST_SETS, ...adapterSets.filter((_, i) => adapters[i].onDemand !== true)],
+        };
   const matrix = buildSelectedMatrix(options.arches, tests, selection);
   const guests = options.guestFiles ?? guestFilesIn();
   const clock = options.clock ?? (() => performance.now());

@@ -18,7 +18,7 @@ import {
 /** The declarations of a {@link GuestAdapter}: what it is, without behaviour. */
 export type GuestAdapterIdentity = Pick<
   GuestAdapter,
-  "name" | "arches" | "roles" | "modes" | "imageFormat"
+  "name" | "arches" | "roles" | "modes" | "imageFormat" | "onDemand"
 >;
 
 /** The name of a member of {@link GuestAdapter} that {@link createStubGuestAdapter} stubs. */

@@ -61,11 +61,24 @@ export interface GuestAdapter {
   declines(cell: GuestCell): string | null;
 
   /**
+   * True for a port whose cells run only when its guest set is asked for by name
+   * (`hvkit conformance --guest <name>`), not in the default matrix: one that obtains a
+   * real OS image at run time (a distribution's kernel fetched by package name) and boots
+   * it for billions of instructions. Default false.
+   */
+  readonly onDemand?: boolean;
+
+  /**
    * Produces the boot image for a supported `cell`: real machine code for the arch,
    * with the notes its loader needs (Xen ELF notes, or Mach-O load commands). Must be
-   * deterministic: the same cell gives the same bytes. Throws only for an hvkit bug.
+   * deterministic: the same cell (and, for an obtained image, the same obtained files)
+   * gives the same bytes. Either the kernel's bytes, or a {@link GuestImage} when the
+   * boot needs more (an initial ramdisk, more memory, a longer budget); a promise of
+   * either when the image is obtained rather than built. Throws (or rejects with)
+   * {@link GuestImageUnavailableError} when what it needs cannot be had on this host (the
+   * cell is a SKIP saying why); anything else it throws is an hvkit bug.
    */
-  buildImage(cell: GuestCell): Uint8Array;
+  buildImage(cell: GuestCell): GuestImageResult | Promise<GuestImageResult>;
 
   /** The kernel command line the adapter boots `cell` with (default: empty). */
   commandLine?(cell: GuestCell): string;
@@ -82,6 +95,43 @@ export interface GuestAdapter {
    * crashing.
    */
   milestones?(cell: GuestCell): readonly BootMilestone[];
+}
+
+/** What {@link GuestAdapter.buildImage} gives: the kernel alone, or a {@link GuestImage}. */
+export type GuestImageResult = Uint8Array | GuestImage;
+
+/**
+ * A boot image with what goes with it, for a port whose boot needs more than a kernel
+ * (a distribution's Linux kernel and the initramfs it runs /init from).
+ */
+export interface GuestImage {
+  /** The kernel: an ELF file's bytes (a bzImage is unwrapped first, `loadKernelImage`). */
+  readonly kernel: Uint8Array;
+  /** The initial ramdisk (start_info mod_start/mod_len), or absent. */
+  readonly ramdisk?: Uint8Array;
+  /** The guest's memory, MiB (a domU's `memory`; dom0's machine), or absent: the default. */
+  readonly memoryMiB?: number;
+  /** The instruction budget the boot needs, or absent: the runner's default. */
+  readonly maxInstructions?: number;
+}
+
+/**
+ * Thrown by {@link GuestAdapter.buildImage} when what the image is made from cannot be
+ * had on this host (no package manager, no network, a package missing): the cell is a
+ * SKIP with the reason, not a failure of hvkit.
+ */
+export class GuestImageUnavailableError extends Error {
+  /**
+   * @param adapter - the adapter whose image cannot be had.
+   * @param reason - why, for the SKIP message (what is missing and how to provide it).
+   */
+  constructor(
+    readonly adapter: string,
+    readonly reason: string,
+  ) {
+    super(`guest adapter ${adapter}: image not available: ${reason}`);
+    this.name = "GuestImageUnavailableError";
+  }
 }
 
 /** A point a guest's boot must reach, as its console shows it. */

@@ -17,3 +17,7 @@ export * from "./console/daemon.js";
 export * from "./dom0/builtin-dom0.js";
 export * from "./xl/config-file.js";
 export * from "./xl/domain-config.js";
+export * from "./linux/cpio.js";
+export * from "./linux/debian-packages.js";
+export * from "./linux/initramfs.js";
+export * from "./linux/adapter.js";

@@ -49,7 +49,7 @@ export interface ConformanceCommandOptions {
   readonly arch?: string[];
   /** Modes (default: each arch's own modes). */
   readonly mode?: string[];
-  /** Guest sets (default: the built-in sets and every guest adapter's, or `xtf` with `--xtf`). */
+  /** Guest sets (default: the built-in sets and every guest adapter's but the on-demand ones, or `xtf` with `--xtf`). */
   readonly guest?: string[];
   /** Roles, `dom0` and/or `domU` (default: both). */
   readonly role?: string[];
