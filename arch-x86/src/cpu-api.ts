@@ -194,9 +194,18 @@ export interface X86CpuApi {
    * Sets CS and SS as a hypervisor does when it resumes the guest at a frame it built or
    * checked (exception delivery, the iret hypercall, a context load): no privilege checks;
    * the code size and stack width come from the descriptors the selectors name (64-bit
-   * code and a 32-bit stack when the tables are off or a descriptor is not code/usable).
+   * code and a 32-bit stack when the tables are off or a descriptor is not code/usable),
+   * and so do the bases and limits that apply to CS and SS outside 64-bit mode (flat when
+   * the tables are off or the descriptor is not a code or data segment).
    */
   loadCodeSegment(cs: number, ss: number): void;
+  /**
+   * A return to the privilege level of `cs`'s RPL with CS and SS already checked (an
+   * outer-level IRET, or a hypervisor's iretq to its guest as Xen's exit to a PV guest):
+   * sets the CPL, loads CS and SS as {@link loadCodeSegment}, and makes null each data
+   * segment register whose descriptor's DPL is below the new CPL (Intel SDM vol. 2, IRET).
+   */
+  returnToOuterLevel(cs: number, ss: number): void;
   /**
    * Whether `syscall` executes in compatibility mode (AMD processors) rather than raising
    * #UD (Intel processors, whose behaviour the model follows by default).

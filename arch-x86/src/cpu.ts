@@ -12,7 +12,13 @@ import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, modeKey, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
-import { codeSizeOfSelector, DescriptorTables, stackBigOf } from "./segment.js";
+import {
+  cacheSegment,
+  codeSizeOfSelector,
+  DescriptorTables,
+  invalidateDataSegments,
+  stackBigOf,
+} from "./segment.js";
 import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
 import {
   Access,
@@ -131,6 +137,12 @@ export class X86Cpu implements X86CpuApi {
   segCheck = 0;
   /** Bit `1 << Seg` set for each expand-down data segment. */
   segExpandDown = 0;
+  /**
+   * High word of the descriptor each of ES, CS, SS, DS, FS, GS was last loaded from (type,
+   * DPL, present), 0 for a null selector or one loaded without tables: what a return to an
+   * outer privilege level checks (segment.ts `invalidateDataSegments`).
+   */
+  readonly segAttr = new Int32Array(6);
   /** The descriptor tables segment loads read (segment.ts). */
   readonly tables = new DescriptorTables();
   /** `syscall` is valid in compatibility mode (AMD); false: #UD there (Intel). */
@@ -298,7 +310,15 @@ export class X86Cpu implements X86CpuApi {
   loadCodeSegment(cs: number, ss: number): void {
     this.sel[Seg.CS] = cs & 0xffff;
     this.sel[Seg.SS] = ss & 0xffff;
+    cacheSegment(this, Seg.CS, cs);
+    cacheSegment(this, Seg.SS, ss);
     this.setCodeSize(codeSizeOfSelector(this, cs, 64), stackBigOf(this, ss));
+  }
+
+  returnToOuterLevel(cs: number, ss: number): void {
+    this.cpl = cs & 3;
+    this.loadCodeSegment(cs, ss);
+    invalidateDataSegments(this);
   }
 
   /** Sets the base of ES, CS, SS or DS (used outside 64-bit mode); FS/GS bases are {@link fsBase}/{@link gsBase}. */

@@ -36,8 +36,10 @@ import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import {
+  cacheFlat,
+  cacheSegment,
+  checkReturnStack,
   checkSegmentLimit,
-  codeSizeOfSelector,
   farReturnTarget,
   farTarget,
   loadSegment,
@@ -1761,20 +1763,36 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             }
             case O.RET_FAR: {
               samePage = false;
-              // Far return to the same privilege level: pop ip, then cs (segment.ts checks it).
+              // Far return: pop ip, then cs (segment.ts checks it); to an outer level
+              // (RPL > CPL) also esp and ss past the immediate's bytes (SDM vol. 2 RET).
               const sz = osz;
               let tl = peek(c, sz, 0);
               let th = sz === 8 ? c.hi : 0;
               const cs = peek(c, sz, sz) & 0xffff;
               farReturnTarget(c, cs);
               const t = c.tables;
-              if (t.targetSize !== 64) {
+              const size = t.targetSize;
+              if (size !== 64) {
                 th = 0;
-                if (t.targetSize === 16) tl &= 0xffff;
+                if (size === 16) tl &= 0xffff;
+                if (tl >>> 0 > t.targetLimit >>> 0) c.gp0();
               } else if (!canonical(th)) c.gp0();
-              addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
-              c.sel[Seg.CS] = t.targetCs;
-              c.setCodeSize(t.targetSize);
+              const imm = rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0;
+              if ((cs & 3) > c.cpl) {
+                const spl = peek(c, sz, 2 * sz + imm);
+                const sph = sz === 8 ? c.hi : 0;
+                const ss = peek(c, sz, 3 * sz + imm) & 0xffff;
+                checkReturnStack(c, ss, cs & 3, size);
+                R[4] = spl;
+                H[4] = sph;
+                c.returnToOuterLevel(cs, ss);
+                addRsp(c, imm);
+              } else {
+                addRsp(c, 2 * sz + imm);
+                c.sel[Seg.CS] = t.targetCs;
+                cacheSegment(c, Seg.CS, cs);
+                c.setCodeSize(size);
+              }
               nLo = tl | 0;
               nHi = th;
               if (c.modeKey !== mk) budget = n + 1;
@@ -2108,6 +2126,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 c.sel[Seg.CS] = (star | 3) & 0xffff;
               }
               c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
+              cacheFlat(c, Seg.CS);
+              cacheFlat(c, Seg.SS);
               c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
               c.cpl = 3;
               // sysret loads fixed flat descriptors: 64-bit code, or 32-bit code and stack.
@@ -2129,31 +2149,37 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const spl = popStack ? peek(c, sz, 3 * sz) : R[4];
               const sph = sz === 8 ? c.hi : popStack ? 0 : H[4];
               const ss = popStack ? peek(c, sz, 4 * sz) & 0xffff : c.sel[Seg.SS];
-              if ((cs & 0xfffc) === 0) c.gp0();
-              if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
-              let size = c.codeSize;
-              if ((cs & 3) === cpl) {
-                farReturnTarget(c, cs);
-                size = c.tables.targetSize;
-              } else size = codeSizeOfSelector(c, cs, size);
+              // CS (RPL ≥ CPL, a code segment whose DPL fits), then for an outer level SS
+              // (SDM vol. 2 IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL).
+              farReturnTarget(c, cs);
+              const outer = (cs & 3) > cpl;
+              const size = c.tables.targetSize;
               if (size !== 64) {
                 iph = 0;
                 if (size === 16) ipl &= 0xffff;
+                if (ipl >>> 0 > c.tables.targetLimit >>> 0) c.gp0();
               } else if (!canonical(iph)) c.gp0();
+              if (outer) checkReturnStack(c, ss, cs & 3, size);
               const iopl = (c.flags >> 12) & 3;
               let m = POPF_MASK | 0x10000;
               if (cpl > 0) m &= ~K.IOPL;
               if (cpl > iopl) m &= ~K.IF;
               if (sz === 2) m &= 0xffff;
               c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
-              c.sel[Seg.CS] = cs;
-              c.sel[Seg.SS] = ss;
               if (popStack) {
                 R[4] = spl;
                 H[4] = sph;
               } else addRsp(c, 3 * sz);
-              c.cpl = cs & 3;
-              c.setCodeSize(size, popStack ? stackBigOf(c, ss) : c.ssBig);
+              if (outer) c.returnToOuterLevel(cs, ss);
+              else {
+                c.sel[Seg.CS] = cs;
+                cacheSegment(c, Seg.CS, cs);
+                if (popStack) {
+                  c.sel[Seg.SS] = ss;
+                  cacheSegment(c, Seg.SS, ss);
+                }
+                c.setCodeSize(size, popStack ? stackBigOf(c, ss) : c.ssBig);
+              }
               nLo = ipl;
               nHi = iph;
               if ((c.flags & TF) !== 0 || c.modeKey !== mk) budget = n + 1;
@@ -2488,6 +2514,8 @@ function farOp(
   if (t.targetSize !== 64) {
     t.targetHi = 0;
     if (t.targetSize === 16) t.targetLo &= 0xffff;
+    // The target offset beyond the code segment's limit: #GP(0) (SDM vol. 2 JMP, CALL).
+    if (t.targetLo >>> 0 > t.targetLimit >>> 0) c.gp0();
   } else if (!canonical(t.targetHi)) c.gp0();
   if (k === FarOp.CALL_PTR || k === FarOp.CALL_MEM) {
     const psz = t.gate ? 8 : w;
@@ -2500,6 +2528,7 @@ function farOp(
     push(c, psz, nLo, nHi);
   }
   c.sel[Seg.CS] = t.targetCs;
+  cacheSegment(c, Seg.CS, t.targetCs);
   c.setCodeSize(t.targetSize);
   return true;
 }

@@ -123,11 +123,9 @@ export function createBounceFrame32(
   // Null selectors (0–3) are not allowed (compat_bounce_null_selector).
   if ((cs & ~3) === 0) return "bounce to a null code selector";
   cpu.rflags = (cpu.rflags & ~(Eflags.VM | Eflags.RF | Eflags.NT | Eflags.TF)) >>> 0;
-  cpu.sel[Seg.SS] = ss;
-  cpu.sel[Seg.CS] = cs;
-  cpu.cpl = cs & 3;
-  // Flat 32-bit segments (the FLAT_RING* selectors; guest descriptors are not consulted).
-  cpu.setCodeSize(32);
+  // Xen enters the handler with iretq: CS and SS loaded from their descriptors (base,
+  // limit, code size, stack width), data segments the new ring may not use made null.
+  cpu.returnToOuterLevel(cs, ss);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(esp >>> 0));
   cpu.rip = BigInt(eip >>> 0);
@@ -297,10 +295,9 @@ export function compatIret(v: Pv32Vcpu): number {
   }
   cpu.rflags = ((eflags & ~Eflags.IOPL & 0x3f7fd5) | Eflags.IF | Eflags.MBS) >>> 0;
   cpu.rip = BigInt(eip);
-  cpu.sel[Seg.CS] = cs & 0xffff;
-  cpu.sel[Seg.SS] = ss;
-  cpu.cpl = cs & 3;
-  cpu.setCodeSize(32);
+  // The exit to the guest is an iretq: CS and SS (with their limits) come from their
+  // descriptors, and a return to ring 3 makes null the data segments with DPL 1.
+  cpu.returnToOuterLevel(cs & 0xffff, ss);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(nesp));
   v.upcallMask = eflags & Eflags.IF ? 0 : 1;

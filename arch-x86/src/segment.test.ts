@@ -344,3 +344,121 @@ describe("null data segments", () => {
     expect(cpu.run(2)).toBe(X86ExitReason.Budget);
   });
 });
+
+describe("returns to an outer privilege level", () => {
+  // Slot 22 (0xb3): a DPL 3 stack of limit 0x7fff; slot 23 (0xb8): 32-bit code of DPL 0;
+  // slot 24 (0xc3): 32-bit DPL 3 code of limit 0x1ffff; slot 25 (0xcb): DPL 3 data, absent.
+  const ring0 = (code: number[]): X86Cpu => {
+    const cpu = machine(code, 32);
+    const v = cpu.view;
+    const put = (slot: number, lo: number, hi: number): void => {
+      v.setUint32(GDT + slot * 8, lo, true);
+      v.setUint32(GDT + slot * 8 + 4, hi, true);
+    };
+    put(22, 0x00007fff, 0x0040f300);
+    put(23, 0x0000ffff, 0x00cf9b00);
+    put(24, 0x0000ffff, 0x0041fb00);
+    put(25, 0x0000ffff, 0x00cf7300);
+    cpu.cpl = 0;
+    cpu.sel[Seg.CS] = 0xb8;
+    cpu.sel[Seg.SS] = 0x20;
+    cpu.setReg(Reg.RSP, 0x7fecn);
+    return cpu;
+  };
+  /** A 32-bit iret frame at 0x7fec: eip, cs, eflags, esp, ss. */
+  const frame = (cpu: X86Cpu, cs: number, ss: number, eip = 0x10100): void => {
+    const v = cpu.view;
+    v.setUint32(0x7fec, eip, true);
+    v.setUint32(0x7ff0, cs, true);
+    v.setUint32(0x7ff4, 0x202, true);
+    v.setUint32(0x7ff8, 0x6000, true);
+    v.setUint32(0x7ffc, ss, true);
+  };
+
+  it("iret loads SS with its limit and makes null the data segments of a lower DPL", () => {
+    // mov %ax,%ds (DPL 0 data); mov %bx,%es (DPL 0 conforming code); mov %cx,%fs (DPL 3); iret
+    const cpu = ring0([0x8e, 0xd8, 0x8e, 0xc3, 0x8e, 0xe1, 0xcf]);
+    cpu.setReg(Reg.RAX, 0x20n);
+    cpu.setReg(Reg.RBX, 0x38n);
+    cpu.setReg(Reg.RCX, 0x1bn);
+    frame(cpu, 0xc3, 0xb3);
+    // At the target: mov (%ebp),%eax; mov %cs:0x20000,%eax; mov %ds:(%ebx),%eax
+    cpu.view.setUint32(0x10100, 0x0000458b, true);
+    expect(cpu.run(4)).toBe(X86ExitReason.Budget);
+    expect(cpu.cpl).toBe(3);
+    expect(cpu.sel[Seg.CS]).toBe(0xc3);
+    expect(cpu.sel[Seg.SS]).toBe(0xb3);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x6000n);
+    expect(cpu.sel[Seg.DS]).toBe(0); // DPL 0 < CPL 3
+    expect(cpu.sel[Seg.ES]).toBe(0x38); // conforming code is kept
+    expect(cpu.sel[Seg.FS]).toBe(0x1b);
+    // The new SS's limit (0x7fff) applies: (%ebp) at 0x9000 is #SS(0), at 0x7ffc fine.
+    cpu.setReg(Reg.RBP, 0x9000n);
+    expect(step(cpu)).toEqual([Vector.SS, 0]);
+    cpu.setReg(Reg.RBP, 0x7ffcn);
+    expect(step(cpu)).toBeNull();
+  });
+
+  it("iret checks the popped SS: null #GP(0), RPL or DPL not the new CPL #GP(ss), absent #SS(ss)", () => {
+    const iret = (ss: number): [number, number] | null => {
+      const cpu = ring0([0xcf]);
+      frame(cpu, 0xc3, ss);
+      const r = step(cpu);
+      if (r !== null) expect(cpu.cpl).toBe(0);
+      return r;
+    };
+    expect(iret(0xb3)).toBeNull();
+    expect(iret(0x0003)).toEqual([Vector.GP, 0]);
+    expect(iret(0xb0)).toEqual([Vector.GP, 0xb0]); // RPL 0
+    expect(iret(0x23)).toEqual([Vector.GP, 0x20]); // DPL 0
+    expect(iret(0x2b)).toEqual([Vector.GP, 0x28]); // read-only
+    expect(iret(0xcb)).toEqual([Vector.SS, 0xc8]);
+  });
+
+  it("an eip beyond the new code segment's limit is #GP(0)", () => {
+    const cpu = ring0([0xcf]);
+    frame(cpu, 0xc3, 0xb3, 0x20000);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    expect(cpu.cpl).toBe(0);
+  });
+
+  it("lret $n pops esp and ss past the parameters and releases n bytes of the new stack", () => {
+    // lret $8 from ring 0: eip, cs, 8 bytes of parameters, esp, ss
+    const cpu = ring0([0xca, 0x08, 0x00]);
+    const v = cpu.view;
+    cpu.setReg(Reg.RSP, 0x7fe4n);
+    v.setUint32(0x7fe4, 0x10100, true);
+    v.setUint32(0x7fe8, 0xc3, true);
+    v.setUint32(0x7ff4, 0x6000, true);
+    v.setUint32(0x7ff8, 0xb3, true);
+    cpu.setReg(Reg.RAX, 0x20n);
+    expect(step(cpu)).toBeNull();
+    expect(cpu.cpl).toBe(3);
+    expect(cpu.rip).toBe(0x10100n);
+    expect(cpu.sel[Seg.SS]).toBe(0xb3);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x6008n);
+  });
+});
+
+describe("CS and SS set by a hypervisor", () => {
+  it("take their limits from the descriptors (an %ss or %cs access beyond them faults)", () => {
+    // mov %ss:(%esi),%eax; mov %cs:(%esi),%eax
+    const cpu = machine([0x36, 0x8b, 0x06, 0x2e, 0x8b, 0x06], 32);
+    const v = cpu.view;
+    v.setUint32(GDT + 22 * 8, 0x00007fff, true);
+    v.setUint32(GDT + 22 * 8 + 4, 0x0040f300, true);
+    v.setUint32(GDT + 24 * 8, 0x0000ffff, true);
+    v.setUint32(GDT + 24 * 8 + 4, 0x0041fb00, true);
+    cpu.loadCodeSegment(0xc3, 0xb3);
+    cpu.setReg(Reg.RSI, 0x8000n);
+    expect(step(cpu)).toEqual([Vector.SS, 0]);
+    cpu.setReg(Reg.RSI, 0x20000n);
+    cpu.rip = BigInt(CODE + 3);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    // Back to the flat selectors: no limit.
+    cpu.loadCodeSegment(0x13, 0x1b);
+    cpu.setReg(Reg.RSI, 0x8000n);
+    cpu.rip = BigInt(CODE);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+  });
+});
