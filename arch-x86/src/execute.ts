@@ -645,6 +645,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       const pk = rec[b + F.PACK];
       const op = pk & 0xff;
       len = (pk >> 8) & 15;
+      // Outside 64-bit mode every byte of an instruction lies within CS's limit, else #GP(0)
+      // (Intel SDM vol. 3A, 5.3 "Limit Checking").
+      if (m32 && (c.segCheck & 2) !== 0) checkSegmentLimit(c, Seg.CS, ripLo, len);
       const osz = (pk >> 12) & 15;
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
@@ -1964,6 +1967,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const pfx = rec[b + F.PFX];
               const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
               const a8 = rec[b + F.ASZ] === 8;
+              // 16-bit address size (0x67 in 32-bit code): si, di and cx, upper halves kept.
+              const a16 = rec[b + F.ASZ] === 2;
               const step = (c.flags & K.DF) !== 0 ? -osz : osz;
               const sg = rec[b + F.SEG];
               const segLo =
@@ -1980,7 +1985,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const usesDst = op !== O.LODS;
               for (;;) {
                 if (rep) {
-                  if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
+                  if ((a8 ? R[1] | H[1] : a16 ? R[1] & 0xffff : R[1]) === 0) break;
                   if (n >= budget) {
                     // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
                     nLo = curLo;
@@ -1992,13 +1997,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   sh = 0,
                   dl = 0,
                   dh = 0;
+                const si = a16 ? R[6] & 0xffff : R[6];
+                const di = a16 ? R[7] & 0xffff : R[7];
                 if (m32 && c.segCheck !== 0) {
                   if (usesSrc && (c.segCheck & (1 << (sg < 0 ? Seg.DS : sg))) !== 0)
-                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, R[6], osz);
-                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, R[7], osz);
+                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, si, osz);
+                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, di, osz);
                 }
                 if (usesSrc) {
-                  sl = R[6];
+                  sl = si;
                   sh = a8 ? H[6] : 0;
                   if ((segLo | segHi) !== 0) {
                     const s = (sl >>> 0) + (segLo >>> 0);
@@ -2007,7 +2014,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   }
                 }
                 if (usesDst) {
-                  dl = (R[7] + esLo) | 0;
+                  dl = (di + esLo) | 0;
                   dh = a8 ? H[7] : 0;
                 }
                 let stop = false;
@@ -2050,6 +2057,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                     const s = (R[6] >>> 0) + step;
                     R[6] = s | 0;
                     H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else if (a16) {
+                    R[6] = (R[6] & ~0xffff) | ((R[6] + step) & 0xffff);
                   } else {
                     R[6] = (R[6] + step) | 0;
                     H[6] = 0;
@@ -2060,6 +2069,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                     const s = (R[7] >>> 0) + step;
                     R[7] = s | 0;
                     H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else if (a16) {
+                    R[7] = (R[7] & ~0xffff) | ((R[7] + step) & 0xffff);
                   } else {
                     R[7] = (R[7] + step) | 0;
                     H[7] = 0;
@@ -2069,6 +2080,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 if (a8) {
                   if (R[1] === 0) H[1] = (H[1] - 1) | 0;
                   R[1] = (R[1] - 1) | 0;
+                } else if (a16) {
+                  R[1] = (R[1] & ~0xffff) | ((R[1] - 1) & 0xffff);
                 } else {
                   R[1] = (R[1] - 1) | 0;
                   H[1] = 0;

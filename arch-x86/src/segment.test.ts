@@ -462,3 +462,51 @@ describe("CS and SS set by a hypervisor", () => {
     expect(cpu.run(2)).toBe(X86ExitReason.Budget);
   });
 });
+
+describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
+  it("an instruction whose bytes run past CS's limit is #GP(0) at that instruction", () => {
+    // nop; nop; mov $0x11223344,%eax (bytes 0x10002–0x10006) under a CS limit of 0x10003
+    const cpu = machine([0x90, 0x90, 0xb8, 0x44, 0x33, 0x22, 0x11], 32);
+    cpu.view.setUint32(GDT + 26 * 8, 0x00000003, true);
+    cpu.view.setUint32(GDT + 26 * 8 + 4, 0x0041fb00, true);
+    cpu.loadCodeSegment(0xd3, 0x1b);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    expect(cpu.rip).toBe(BigInt(CODE + 2));
+    expect(cpu.getReg(Reg.RAX)).toBe(0n);
+    // The same bytes under the flat 32-bit code segment run.
+    cpu.loadCodeSegment(0x13, 0x1b);
+    expect(step(cpu)).toBeNull();
+    expect(cpu.getReg(Reg.RAX)).toBe(0x11223344n);
+  });
+
+  it("a16 movs uses si and di (wrapping at 64 KiB, upper halves kept) and rep counts cx", () => {
+    // a16 movsb; a16 rep movsb
+    const cpu = machine([0x67, 0xa4, 0x67, 0xf3, 0xa4], 32);
+    const v = cpu.view;
+    v.setUint8(0xffff, 0xab);
+    cpu.setReg(Reg.RSI, 0x1234ffffn);
+    cpu.setReg(Reg.RDI, 0xabcd5000n);
+    expect(step(cpu)).toBeNull();
+    expect(v.getUint8(0x5000)).toBe(0xab);
+    expect(cpu.getReg(Reg.RSI)).toBe(0x12340000n);
+    expect(cpu.getReg(Reg.RDI)).toBe(0xabcd5001n);
+    v.setUint16(0, 0x2211, true);
+    cpu.setReg(Reg.RCX, 0x00010002n);
+    expect(cpu.run(3)).toBe(X86ExitReason.Budget);
+    expect(v.getUint16(0x5001, true)).toBe(0x2211);
+    expect(cpu.getReg(Reg.RCX)).toBe(0x00010000n);
+    expect(cpu.getReg(Reg.RSI)).toBe(0x12340002n);
+    expect(cpu.rip).toBe(BigInt(CODE + 5));
+  });
+
+  it("a16 ModRM addressing: (%bx,%si) is the 16-bit sum", () => {
+    // mov (%bx,%si),%eax with the 0x67 prefix
+    const cpu = machine([0x67, 0x8b, 0x00], 32);
+    cpu.view.setUint32(0x0030, 0xcafef00d, true);
+    cpu.setReg(Reg.RBX, 0x12340040n);
+    cpu.setReg(Reg.RSI, 0x5678fff0n); // 0x0040 + 0xfff0 wraps to 0x0030
+    expect(step(cpu)).toBeNull();
+    expect(cpu.getReg(Reg.RAX)).toBe(0xcafef00dn);
+  });
+});
