@@ -207,6 +207,14 @@ export interface X86CpuApi {
    */
   returnToOuterLevel(cs: number, ss: number): void;
   /**
+   * Reads the descriptor selector `sel` names into {@link DescriptorTables.lo}/`hi` as the
+   * processor sees the tables (the guest's GDT frames, the hypervisor's reserved page, the
+   * LDT), for a hypervisor emulating an instruction (Xen's pv_emul_read_descriptor). Never
+   * faults: false for a null selector, tables not installed, an index beyond the table's
+   * limit or an LDT page not mapped.
+   */
+  readDescriptor(sel: number): boolean;
+  /**
    * Whether `syscall` executes in compatibility mode (AMD processors) rather than raising
    * #UD (Intel processors, whose behaviour the model follows by default).
    */

@@ -17,6 +17,7 @@ import {
   codeSizeOfSelector,
   DescriptorTables,
   invalidateDataSegments,
+  readDescriptor,
   stackBigOf,
 } from "./segment.js";
 import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
@@ -313,6 +314,10 @@ export class X86Cpu implements X86CpuApi {
     cacheSegment(this, Seg.CS, cs);
     cacheSegment(this, Seg.SS, ss);
     this.setCodeSize(codeSizeOfSelector(this, cs, 64), stackBigOf(this, ss));
+  }
+
+  readDescriptor(sel: number): boolean {
+    return (sel & 0xfffc) !== 0 && this.tables.enabled && readDescriptor(this, sel, false);
   }
 
   returnToOuterLevel(cs: number, ss: number): void {

@@ -14,6 +14,7 @@
 import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import { PfErr, Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
+import { emulateGateOp } from "./pv-gate-op.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 import { readCr, writeCr } from "./pv-ctrlreg.js";
 import { emulateMovDr } from "./pv-debugreg.js";
@@ -147,6 +148,14 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
   return createBounceFrame32(v, v.trapCs[vector], eip, errorCode, mask);
 }
 
+/** A #PF at `va`: CR2 and the compat vcpu_info's arch.cr2 are set, then the bounce. */
+function injectPageFault32(v: Pv32Vcpu, va: number, errorCode: number): string | null {
+  v.cr2 = va >>> 0;
+  const vi = v.vcpuInfoAddr();
+  if (vi >= 0) v.machine.memory.view.setUint32(vi + v.cr2Offset, v.cr2, true);
+  return injectEvent32(v, Vector.PF, errorCode);
+}
+
 /** The last `in`/`out` emulated. */
 const io: PvIoAccess = { port: -1, bytes: 0 };
 
@@ -227,6 +236,14 @@ export function handleException32(v: Pv32Vcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent32(v, Vector.GP, (vector << 3) | 2);
   }
+  // do_general_protection: a 32-bit vCPU's #GP naming a selector goes to the call-gate
+  // emulation (pv-gate-op.ts), which delivers #GP(selector) itself for anything else.
+  if (vector === Vector.GP && x.errorCode > 0 && (x.errorCode & 2) === 0) {
+    const f = emulateGateOp(v, x.errorCode);
+    if (f === null) return null;
+    if (f.vector === Vector.PF) return injectPageFault32(v, f.cr2, f.errorCode);
+    return injectEvent32(v, f.vector, f.errorCode);
+  }
   // The privileged-op emulator: debug and control registers from the kernel, cli/sti/in/out
   // under the virtual IOPL.
   if (vector === Vector.GP && x.errorCode === 0) {
@@ -248,12 +265,7 @@ export function handleException32(v: Pv32Vcpu): string | null {
     emulatePtWrite(v, x.cr2)
   )
     return null;
-  if (vector === Vector.PF) {
-    v.cr2 = Number(x.cr2 & 0xffffffffn);
-    const vi = v.vcpuInfoAddr();
-    if (vi >= 0) v.machine.memory.view.setUint32(vi + v.cr2Offset, v.cr2, true);
-    return injectEvent32(v, vector, x.errorCode);
-  }
+  if (vector === Vector.PF) return injectPageFault32(v, Number(x.cr2 & 0xffffffffn), x.errorCode);
   const hasEc = vector < 32 && (HAVE_EC & (1 << vector)) !== 0;
   return injectEvent32(v, vector, hasEc ? (x.errorCode < 0 ? 0 : x.errorCode) : -1);
 }
