@@ -2151,6 +2151,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             case O.IRET: {
               samePage = false;
               // Return to the same or an outer privilege level (long mode pops ss:rsp always).
+              // EFLAGS.NT asks for a task return, which long mode does not have: #GP(0)
+              // (SDM vol. 2 IRET, IA32_EFER.LMA = 1). A PV guest reaches it after popf.
+              if ((c.flags & 0x4000) !== 0) c.gp0();
               const sz = osz;
               let ipl = peek(c, sz, 0);
               let iph = sz === 8 ? c.hi : 0;

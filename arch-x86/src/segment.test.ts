@@ -510,3 +510,23 @@ describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
     expect(cpu.getReg(Reg.RAX)).toBe(0xcafef00dn);
   });
 });
+
+describe("task switches, which long mode does not have", () => {
+  it("iret with EFLAGS.NT set is #GP(0) in 32-bit and in 64-bit code", () => {
+    for (const size of [32, 64] as const) {
+      // pushf; orl $0x4000,(%esp); popf; iret (32-bit operand size) over a frame that is
+      // otherwise valid (64-bit mode pops ss:esp too)
+      const cpu = machine([0x9c, 0x81, 0x0c, 0x24, 0x00, 0x40, 0x00, 0x00, 0x9d, 0xcf], size);
+      const frame = size === 32 ? [0x10100, 0x13, 0x202] : [0x10100, 0x0b, 0x202, 0x8000, 0x1b];
+      frame.forEach((x, i) => cpu.view.setUint32(0x8000 + i * 4, x, true));
+      expect(cpu.run(3)).toBe(X86ExitReason.Budget);
+      expect(cpu.rflags & 0x4000).toBe(0x4000);
+      expect(step(cpu)).toEqual([Vector.GP, 0]);
+      expect(cpu.rip).toBe(BigInt(CODE + 9));
+      // With NT clear the same frame returns.
+      cpu.rflags = cpu.rflags & ~0x4000;
+      expect(step(cpu)).toBeNull();
+      expect(cpu.rip).toBe(0x10100n);
+    }
+  });
+});
