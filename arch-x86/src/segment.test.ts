@@ -74,6 +74,12 @@ function machine(code: number[], size: 64 | 32 = 64): X86Cpu {
   return cpu;
 }
 
+/** Writes GDT slot `slot` of a {@link machine}. */
+function putDescriptor(cpu: X86Cpu, slot: number, lo: number, hi: number): void {
+  cpu.view.setUint32(GDT + slot * 8, lo, true);
+  cpu.view.setUint32(GDT + slot * 8 + 4, hi >>> 0, true);
+}
+
 /** Runs one instruction; returns the exception as [vector, error code] or null. */
 function step(cpu: X86Cpu): [number, number] | null {
   const r = cpu.run(1);
@@ -276,11 +282,7 @@ describe("segment limits outside 64-bit mode", () => {
   // data with limit 0xfff (offsets 0x1000 and up); slot 22 (0xb3): a stack of limit 0x7fff.
   const limited = (code: number[]): X86Cpu => {
     const cpu = machine(code, 32);
-    const v = cpu.view;
-    const put = (slot: number, lo: number, hi: number): void => {
-      v.setUint32(GDT + slot * 8, lo, true);
-      v.setUint32(GDT + slot * 8 + 4, hi, true);
-    };
+    const put = (slot: number, lo: number, hi: number): void => putDescriptor(cpu, slot, lo, hi);
     put(20, 0x00000fff, 0x0040f300);
     put(21, 0x00000fff, 0x0040f700);
     put(22, 0x00007fff, 0x0040f300);
@@ -350,11 +352,7 @@ describe("returns to an outer privilege level", () => {
   // slot 24 (0xc3): 32-bit DPL 3 code of limit 0x1ffff; slot 25 (0xcb): DPL 3 data, absent.
   const ring0 = (code: number[]): X86Cpu => {
     const cpu = machine(code, 32);
-    const v = cpu.view;
-    const put = (slot: number, lo: number, hi: number): void => {
-      v.setUint32(GDT + slot * 8, lo, true);
-      v.setUint32(GDT + slot * 8 + 4, hi, true);
-    };
+    const put = (slot: number, lo: number, hi: number): void => putDescriptor(cpu, slot, lo, hi);
     put(22, 0x00007fff, 0x0040f300);
     put(23, 0x0000ffff, 0x00cf9b00);
     put(24, 0x0000ffff, 0x0041fb00);
@@ -444,11 +442,8 @@ describe("CS and SS set by a hypervisor", () => {
   it("take their limits from the descriptors (an %ss or %cs access beyond them faults)", () => {
     // mov %ss:(%esi),%eax; mov %cs:(%esi),%eax
     const cpu = machine([0x36, 0x8b, 0x06, 0x2e, 0x8b, 0x06], 32);
-    const v = cpu.view;
-    v.setUint32(GDT + 22 * 8, 0x00007fff, true);
-    v.setUint32(GDT + 22 * 8 + 4, 0x0040f300, true);
-    v.setUint32(GDT + 24 * 8, 0x0000ffff, true);
-    v.setUint32(GDT + 24 * 8 + 4, 0x0041fb00, true);
+    putDescriptor(cpu, 22, 0x00007fff, 0x0040f300);
+    putDescriptor(cpu, 24, 0x0000ffff, 0x0041fb00);
     cpu.loadCodeSegment(0xc3, 0xb3);
     cpu.setReg(Reg.RSI, 0x8000n);
     expect(step(cpu)).toEqual([Vector.SS, 0]);
@@ -467,8 +462,7 @@ describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
   it("an instruction whose bytes run past CS's limit is #GP(0) at that instruction", () => {
     // nop; nop; mov $0x11223344,%eax (bytes 0x10002–0x10006) under a CS limit of 0x10003
     const cpu = machine([0x90, 0x90, 0xb8, 0x44, 0x33, 0x22, 0x11], 32);
-    cpu.view.setUint32(GDT + 26 * 8, 0x00000003, true);
-    cpu.view.setUint32(GDT + 26 * 8 + 4, 0x0041fb00, true);
+    putDescriptor(cpu, 26, 0x00000003, 0x0041fb00);
     cpu.loadCodeSegment(0xd3, 0x1b);
     expect(cpu.run(2)).toBe(X86ExitReason.Budget);
     expect(step(cpu)).toEqual([Vector.GP, 0]);
