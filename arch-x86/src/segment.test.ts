@@ -506,6 +506,19 @@ describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
 });
 
 describe("task switches, which long mode does not have", () => {
+  it("a far jmp or call to a task gate or a TSS is #GP(selector), in 32-bit code too", () => {
+    for (const [opcode, sel] of [
+      [0xea, 0xd8], // ljmp to a task gate (type 5)
+      [0x9a, 0xd8], // lcall to it
+      [0xea, 0x48], // ljmp to the TSS
+    ]) {
+      const cpu = machine([opcode, 0, 0x01, 0x01, 0, sel, 0], 32);
+      putDescriptor(cpu, 27, 0x004b0000, 0x0000e500); // task gate to the TSS, DPL 3
+      expect(step(cpu)).toEqual([Vector.GP, sel]);
+      expect(cpu.getReg(Reg.RSP)).toBe(0x8000n);
+    }
+  });
+
   it("iret with EFLAGS.NT set is #GP(0) in 32-bit and in 64-bit code", () => {
     for (const size of [32, 64] as const) {
       // pushf; orl $0x4000,(%esp); popf; iret (32-bit operand size) over a frame that is
