@@ -3,8 +3,9 @@
  * LDT at a linear address), segment-register loads with the hardware's checks, far
  * transfers (ljmp, lcall, lret) through code-segment descriptors and 64-bit call gates,
  * returns to an outer privilege level (lret, iret: the stack segment checked and loaded,
- * data segments the new level may not use made null), and lar/lsl/verr/verw. Sources: Intel SDM vol. 2 (MOV, POP, LDS/LES/LFS/LGS/LSS, JMP,
- * CALL, RET, IRET, LAR, LSL, VERR/VERW operation sections) and vol. 3 ch. 3 and 5.
+ * data segments the new level may not use made null), and lar/lsl/verr/verw. Sources:
+ * Intel SDM vol. 2 (MOV, POP, LDS/LES/LFS/LGS/LSS, JMP, CALL, RET, IRET, LAR, LSL,
+ * VERR/VERW operation sections) and vol. 3 ch. 3 and 5.
  *
  * Error codes: a fault naming a selector carries `selector & 0xfffc` (index and TI, RPL
  * clear); a null selector where one is required gives #GP(0).
