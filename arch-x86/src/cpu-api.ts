@@ -207,6 +207,14 @@ export interface X86CpuApi {
    */
   returnToOuterLevel(cs: number, ss: number): void;
   /**
+   * Checks a frame a hypervisor is about to return to with `iretq` from ring 0 (Xen's exit
+   * to a PV guest) as the processor would: `cs` a present code segment whose DPL fits its
+   * RPL, `eip` within its limit, `ss` a present writable data segment of that ring (Intel
+   * SDM vol. 2, IRET). Changes no register state; on false the fault the `iretq` would
+   * raise is in {@link exit} (`vector`, `errorCode`, and `cr2` for a #PF reading the LDT).
+   */
+  checkReturnFrame(cs: number, ss: number, eip: number): boolean;
+  /**
    * Reads the descriptor selector `sel` names into {@link DescriptorTables.lo}/`hi` as the
    * processor sees the tables (the guest's GDT frames, the hypervisor's reserved page, the
    * LDT), for a hypervisor emulating an instruction (Xen's pv_emul_read_descriptor). Never

@@ -14,7 +14,9 @@ import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
 import {
   cacheSegment,
+  checkReturnStack,
   codeSizeOfSelector,
+  farReturnTarget,
   DescriptorTables,
   invalidateDataSegments,
   readDescriptor,
@@ -318,6 +320,23 @@ export class X86Cpu implements X86CpuApi {
 
   readDescriptor(sel: number): boolean {
     return (sel & 0xfffc) !== 0 && this.tables.enabled && readDescriptor(this, sel, false);
+  }
+
+  checkReturnFrame(cs: number, ss: number, eip: number): boolean {
+    const cpl = this.cpl;
+    this.cpl = 0;
+    try {
+      farReturnTarget(this, cs);
+      const t = this.tables;
+      if (t.targetSize !== 64 && eip >>> 0 > t.targetLimit >>> 0) this.gp0();
+      checkReturnStack(this, ss, cs & 3, t.targetSize);
+      return true;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      return false;
+    } finally {
+      this.cpl = cpl;
+    }
   }
 
   returnToOuterLevel(cs: number, ss: number): void {

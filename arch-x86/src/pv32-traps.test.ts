@@ -125,6 +125,36 @@ describe("x86 (PV32) exits to the guest", () => {
     expect(cpu.run(1)).toBe(X86ExitReason.Budget);
   });
 
+  it("an iret frame the iretq would refuse becomes the guest's own fault at that cs:eip", () => {
+    // Slot 3 (0x1b): writable data of DPL 3, not present.
+    const absent = { slot: 3, lo: 0x0000ffff, hi: 0x00c77200 };
+    /** The iret hypercall to cs:eip with ss: [handler reached, error code], checking the frame. */
+    const iretTo = (cs: number, ss: number, eip = BASE): number[] => {
+      const { v, stack, put, get } = boot([0xf4], [absent]);
+      for (const vec of [Vector.GP, Vector.SS]) {
+        v.trapAddr[vec] = BASE + 0x10 * vec;
+        v.trapCs[vec] = Pv32Selector.KERNEL_CS;
+      }
+      v.kernelSp = stack;
+      v.kernelSs = Pv32Selector.KERNEL_DS;
+      const sp = stack - 0x100;
+      [5, eip, cs, 0x202, stack - 0x400, ss].forEach((w, i) => put(sp + 4 * i, w));
+      v.cpu.setReg(Reg.RSP, BigInt(sp));
+      expect(compatIret(v)).toBe(5);
+      expect(v.cpu.cpl).toBe(1);
+      const esp = v.cpu.getReg32(Reg.RSP);
+      expect(esp).toBe(stack - 24);
+      // error code, eip, cs, eflags, esp, ss: the refused frame as the interrupted context
+      const frame = [4, 8, 16, 20].map((o) => get(esp + o));
+      expect(frame).toEqual([eip, cs, stack - 0x400, ss]);
+      return [Number(v.cpu.rip) - BASE, get(esp)];
+    };
+    expect(iretTo(USER_SS, USER_SS)).toEqual([0xd0, USER_SS & ~3]); // cs not code: #GP(cs)
+    expect(iretTo(USER_CS, 0x1b)).toEqual([0xc0, 0x18]); // ss not present: #SS(ss)
+    expect(iretTo(USER_CS, 3)).toEqual([0xd0, 0]); // null ss: #GP(0)
+    expect(iretTo(USER_CS, USER_SS, 0x80000000)).toEqual([0xd0, 0]); // past CS's limit
+  });
+
   it("a bounce to ring 1 loads the kernel's flat SS: the user SS's limit no longer applies", () => {
     const { v, stack, put } = boot([0xc6, 0x45, 0x00, 0x00]);
     const cpu = v.cpu;

@@ -307,11 +307,28 @@ export function compatIret(v: Pv32Vcpu): number {
   }
   cpu.rflags = ((eflags & ~Eflags.IOPL & 0x3f7fd5) | Eflags.IF | Eflags.MBS) >>> 0;
   cpu.rip = BigInt(eip);
+  v.upcallMask = eflags & Eflags.IF ? 0 : 1;
+  if (!cpu.checkReturnFrame(cs & 0xffff, ss, eip)) {
+    // The iretq faults: Xen's pre-exception fixup (x86_64/entry.S, exception_with_ints_
+    // disabled) turns the frame it was returning to into the guest's exception frame, so
+    // the guest takes the fault at that cs:eip.
+    const x = cpu.exit;
+    const vector = x.vector;
+    const ec = x.errorCode;
+    const cr2 = Number(x.cr2 & 0xffffffffn);
+    cpu.sel[Seg.CS] = cs & 0xffff;
+    cpu.sel[Seg.SS] = ss;
+    cpu.cpl = cs & 3;
+    v.kernelMode = cpu.cpl !== 3;
+    cpu.setReg(Reg.RSP, BigInt(nesp));
+    const msg = vector === Vector.PF ? injectPageFault32(v, cr2, ec) : injectEvent32(v, vector, ec);
+    if (msg) return crash(msg);
+    return eax;
+  }
   // The exit to the guest is an iretq: CS and SS (with their limits) come from their
   // descriptors, and a return to ring 3 makes null the data segments with DPL 1.
   cpu.returnToOuterLevel(cs & 0xffff, ss);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(nesp));
-  v.upcallMask = eflags & Eflags.IF ? 0 : 1;
   return eax;
 }
