@@ -587,6 +587,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
+  // esp before the current instruction, while CS's limit is checked (32/16-bit code).
+  let spBefore = 0;
   try {
     loop: while (n < budget) {
       const ripLo = rLo;
@@ -647,7 +649,10 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       len = (pk >> 8) & 15;
       // Outside 64-bit mode every byte of an instruction lies within CS's limit, else #GP(0)
       // (Intel SDM vol. 3A, 5.3 "Limit Checking").
-      if (m32 && (c.segCheck & 2) !== 0) checkSegmentLimit(c, Seg.CS, ripLo, len);
+      if (m32 && (c.segCheck & 2) !== 0) {
+        checkSegmentLimit(c, Seg.CS, ripLo, len);
+        spBefore = R[4];
+      }
       const osz = (pk >> 12) & 15;
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
@@ -2436,6 +2441,17 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               // INVALID, UNIMPLEMENTED, VMCALL (no hardware-assisted mode yet).
               c.raise(Vector.UD, -1);
           }
+      }
+      if (
+        m32 &&
+        (c.segCheck & 2) !== 0 &&
+        nLo !== ((ripLo + len) | 0) &&
+        nLo >>> 0 > c.segLimit[Seg.CS] >>> 0
+      ) {
+        // A branch past CS's limit faults at the branch, before it changes esp (SDM vol. 2
+        // JMP, CALL, RET, Jcc: "IF tempEIP is beyond the code segment limit THEN #GP(0)").
+        R[4] = spBefore;
+        c.gp0();
       }
       rLo = nLo;
       rHi = m32 ? 0 : nHi;

@@ -474,6 +474,31 @@ describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
     expect(cpu.getReg(Reg.RAX)).toBe(0x11223344n);
   });
 
+  it("a branch past CS's limit is #GP(0) at the branch, esp unchanged", () => {
+    const limitedCs = (code: number[]): X86Cpu => {
+      const cpu = machine(code, 32);
+      putDescriptor(cpu, 26, 0x00000003, 0x0041fb00); // limit 0x10003
+      cpu.loadCodeSegment(0xd3, 0x1b);
+      return cpu;
+    };
+    // jmp .+0x10; call .+0x10; ret to 0x20000
+    const jmp = limitedCs([0xeb, 0x0e]);
+    expect(step(jmp)).toEqual([Vector.GP, 0]);
+    expect(jmp.rip).toBe(BigInt(CODE));
+    const call = limitedCs([0xe8, 0x0b, 0, 0, 0]);
+    expect(step(call)).toEqual([Vector.GP, 0]);
+    expect(call.getReg(Reg.RSP)).toBe(0x8000n);
+    const ret = limitedCs([0xc3]);
+    ret.view.setUint32(0x7ffc, 0x20000, true);
+    ret.setReg(Reg.RSP, 0x7ffcn);
+    expect(step(ret)).toEqual([Vector.GP, 0]);
+    expect(ret.getReg(Reg.RSP)).toBe(0x7ffcn);
+    // Within the limit the same jmp runs: jmp .+2 lands at 0x10002.
+    const near = limitedCs([0xeb, 0x00]);
+    expect(step(near)).toBeNull();
+    expect(near.rip).toBe(BigInt(CODE + 2));
+  });
+
   it("a16 movs uses si and di (wrapping at 64 KiB, upper halves kept) and rep counts cx", () => {
     // a16 movsb; a16 rep movsb
     const cpu = machine([0x67, 0xa4, 0x67, 0xf3, 0xa4], 32);
