@@ -194,9 +194,34 @@ export interface X86CpuApi {
    * Sets CS and SS as a hypervisor does when it resumes the guest at a frame it built or
    * checked (exception delivery, the iret hypercall, a context load): no privilege checks;
    * the code size and stack width come from the descriptors the selectors name (64-bit
-   * code and a 32-bit stack when the tables are off or a descriptor is not code/usable).
+   * code and a 32-bit stack when the tables are off or a descriptor is not code/usable),
+   * and so do the bases and limits that apply to CS and SS outside 64-bit mode (flat when
+   * the tables are off or the descriptor is not a code or data segment).
    */
   loadCodeSegment(cs: number, ss: number): void;
+  /**
+   * A return to the privilege level of `cs`'s RPL with CS and SS already checked (an
+   * outer-level IRET, or a hypervisor's iretq to its guest as Xen's exit to a PV guest):
+   * sets the CPL, loads CS and SS as {@link loadCodeSegment}, and makes null each data
+   * segment register whose descriptor's DPL is below the new CPL (Intel SDM vol. 2, IRET).
+   */
+  returnToOuterLevel(cs: number, ss: number): void;
+  /**
+   * Checks a frame a hypervisor is about to return to with `iretq` from ring 0 (Xen's exit
+   * to a PV guest) as the processor would: `cs` a present code segment whose DPL fits its
+   * RPL, `eip` within its limit, `ss` a present writable data segment of that ring (Intel
+   * SDM vol. 2, IRET). Changes no register state; on false the fault the `iretq` would
+   * raise is in {@link exit} (`vector`, `errorCode`, and `cr2` for a #PF reading the LDT).
+   */
+  checkReturnFrame(cs: number, ss: number, eip: number): boolean;
+  /**
+   * Reads the descriptor selector `sel` names into {@link DescriptorTables.lo}/`hi` as the
+   * processor sees the tables (the guest's GDT frames, the hypervisor's reserved page, the
+   * LDT), for a hypervisor emulating an instruction (Xen's pv_emul_read_descriptor). Never
+   * faults: false for a null selector, tables not installed, an index beyond the table's
+   * limit or an LDT page not mapped.
+   */
+  readDescriptor(sel: number): boolean;
   /**
    * Whether `syscall` executes in compatibility mode (AMD processors) rather than raising
    * #UD (Intel processors, whose behaviour the model follows by default).

@@ -12,7 +12,16 @@ import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, modeKey, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
-import { codeSizeOfSelector, DescriptorTables, stackBigOf } from "./segment.js";
+import {
+  cacheSegment,
+  checkReturnStack,
+  codeSizeOfSelector,
+  farReturnTarget,
+  DescriptorTables,
+  invalidateDataSegments,
+  readDescriptor,
+  stackBigOf,
+} from "./segment.js";
 import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
 import {
   Access,
@@ -131,6 +140,12 @@ export class X86Cpu implements X86CpuApi {
   segCheck = 0;
   /** Bit `1 << Seg` set for each expand-down data segment. */
   segExpandDown = 0;
+  /**
+   * High word of the descriptor each of ES, CS, SS, DS, FS, GS was last loaded from (type,
+   * DPL, present), 0 for a null selector or one loaded without tables: what a return to an
+   * outer privilege level checks (segment.ts `invalidateDataSegments`).
+   */
+  readonly segAttr = new Int32Array(6);
   /** The descriptor tables segment loads read (segment.ts). */
   readonly tables = new DescriptorTables();
   /** `syscall` is valid in compatibility mode (AMD); false: #UD there (Intel). */
@@ -298,7 +313,36 @@ export class X86Cpu implements X86CpuApi {
   loadCodeSegment(cs: number, ss: number): void {
     this.sel[Seg.CS] = cs & 0xffff;
     this.sel[Seg.SS] = ss & 0xffff;
+    cacheSegment(this, Seg.CS, cs);
+    cacheSegment(this, Seg.SS, ss);
     this.setCodeSize(codeSizeOfSelector(this, cs, 64), stackBigOf(this, ss));
+  }
+
+  readDescriptor(sel: number): boolean {
+    return (sel & 0xfffc) !== 0 && this.tables.enabled && readDescriptor(this, sel, false);
+  }
+
+  checkReturnFrame(cs: number, ss: number, eip: number): boolean {
+    const cpl = this.cpl;
+    this.cpl = 0;
+    try {
+      farReturnTarget(this, cs);
+      const t = this.tables;
+      if (t.targetSize !== 64 && eip >>> 0 > t.targetLimit >>> 0) this.gp0();
+      checkReturnStack(this, ss, cs & 3, t.targetSize);
+      return true;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      return false;
+    } finally {
+      this.cpl = cpl;
+    }
+  }
+
+  returnToOuterLevel(cs: number, ss: number): void {
+    this.cpl = cs & 3;
+    this.loadCodeSegment(cs, ss);
+    invalidateDataSegments(this);
   }
 
   /** Sets the base of ES, CS, SS or DS (used outside 64-bit mode); FS/GS bases are {@link fsBase}/{@link gsBase}. */

@@ -36,8 +36,10 @@ import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
 import { decodeInsn, newInsnRecord } from "./decode.js";
 import {
+  cacheFlat,
+  cacheSegment,
+  checkReturnStack,
   checkSegmentLimit,
-  codeSizeOfSelector,
   farReturnTarget,
   farTarget,
   loadSegment,
@@ -585,6 +587,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
+  // esp before the current instruction, while CS's limit is checked (32/16-bit code).
+  let spBefore = 0;
   try {
     loop: while (n < budget) {
       const ripLo = rLo;
@@ -643,6 +647,12 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       const pk = rec[b + F.PACK];
       const op = pk & 0xff;
       len = (pk >> 8) & 15;
+      // Outside 64-bit mode every byte of an instruction lies within CS's limit, else #GP(0)
+      // (Intel SDM vol. 3A, 5.3 "Limit Checking").
+      if (m32 && (c.segCheck & 2) !== 0) {
+        checkSegmentLimit(c, Seg.CS, ripLo, len);
+        spBefore = R[4];
+      }
       const osz = (pk >> 12) & 15;
       let nLo = (ripLo + len) | 0;
       let nHi = ripHi;
@@ -1761,20 +1771,36 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             }
             case O.RET_FAR: {
               samePage = false;
-              // Far return to the same privilege level: pop ip, then cs (segment.ts checks it).
+              // Far return: pop ip, then cs (segment.ts checks it); to an outer level
+              // (RPL > CPL) also esp and ss past the immediate's bytes (SDM vol. 2 RET).
               const sz = osz;
               let tl = peek(c, sz, 0);
               let th = sz === 8 ? c.hi : 0;
               const cs = peek(c, sz, sz) & 0xffff;
               farReturnTarget(c, cs);
               const t = c.tables;
-              if (t.targetSize !== 64) {
+              const size = t.targetSize;
+              if (size !== 64) {
                 th = 0;
-                if (t.targetSize === 16) tl &= 0xffff;
+                if (size === 16) tl &= 0xffff;
+                if (tl >>> 0 > t.targetLimit >>> 0) c.gp0();
               } else if (!canonical(th)) c.gp0();
-              addRsp(c, 2 * sz + (rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0));
-              c.sel[Seg.CS] = t.targetCs;
-              c.setCodeSize(t.targetSize);
+              const imm = rec[b + F.X_DST] === L.IMM ? rec[b + F.IMM_LO] & 0xffff : 0;
+              if ((cs & 3) > c.cpl) {
+                const spl = peek(c, sz, 2 * sz + imm);
+                const sph = sz === 8 ? c.hi : 0;
+                const ss = peek(c, sz, 3 * sz + imm) & 0xffff;
+                checkReturnStack(c, ss, cs & 3, size);
+                R[4] = spl;
+                H[4] = sph;
+                c.returnToOuterLevel(cs, ss);
+                addRsp(c, imm);
+              } else {
+                addRsp(c, 2 * sz + imm);
+                c.sel[Seg.CS] = t.targetCs;
+                cacheSegment(c, Seg.CS, cs);
+                c.setCodeSize(size);
+              }
               nLo = tl | 0;
               nHi = th;
               if (c.modeKey !== mk) budget = n + 1;
@@ -1946,6 +1972,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const pfx = rec[b + F.PFX];
               const rep = (pfx & (Pfx.REP | Pfx.REPNE)) !== 0;
               const a8 = rec[b + F.ASZ] === 8;
+              // 16-bit address size (0x67 in 32-bit code): si, di and cx, upper halves kept.
+              const a16 = rec[b + F.ASZ] === 2;
               const step = (c.flags & K.DF) !== 0 ? -osz : osz;
               const sg = rec[b + F.SEG];
               const segLo =
@@ -1962,7 +1990,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const usesDst = op !== O.LODS;
               for (;;) {
                 if (rep) {
-                  if ((a8 ? R[1] | H[1] : R[1]) === 0) break;
+                  if ((a8 ? R[1] | H[1] : a16 ? R[1] & 0xffff : R[1]) === 0) break;
                   if (n >= budget) {
                     // Interrupted: rip stays on the instruction with rcx/rsi/rdi updated.
                     nLo = curLo;
@@ -1974,13 +2002,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   sh = 0,
                   dl = 0,
                   dh = 0;
+                const si = a16 ? R[6] & 0xffff : R[6];
+                const di = a16 ? R[7] & 0xffff : R[7];
                 if (m32 && c.segCheck !== 0) {
                   if (usesSrc && (c.segCheck & (1 << (sg < 0 ? Seg.DS : sg))) !== 0)
-                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, R[6], osz);
-                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, R[7], osz);
+                    checkSegmentLimit(c, sg < 0 ? Seg.DS : sg, si, osz);
+                  if (usesDst && (c.segCheck & 1) !== 0) checkSegmentLimit(c, Seg.ES, di, osz);
                 }
                 if (usesSrc) {
-                  sl = R[6];
+                  sl = si;
                   sh = a8 ? H[6] : 0;
                   if ((segLo | segHi) !== 0) {
                     const s = (sl >>> 0) + (segLo >>> 0);
@@ -1989,7 +2019,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                   }
                 }
                 if (usesDst) {
-                  dl = (R[7] + esLo) | 0;
+                  dl = (di + esLo) | 0;
                   dh = a8 ? H[7] : 0;
                 }
                 let stop = false;
@@ -2032,6 +2062,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                     const s = (R[6] >>> 0) + step;
                     R[6] = s | 0;
                     H[6] = (H[6] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else if (a16) {
+                    R[6] = (R[6] & ~0xffff) | ((R[6] + step) & 0xffff);
                   } else {
                     R[6] = (R[6] + step) | 0;
                     H[6] = 0;
@@ -2042,6 +2074,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                     const s = (R[7] >>> 0) + step;
                     R[7] = s | 0;
                     H[7] = (H[7] + (s >= TWO32 ? 1 : s < 0 ? -1 : 0)) | 0;
+                  } else if (a16) {
+                    R[7] = (R[7] & ~0xffff) | ((R[7] + step) & 0xffff);
                   } else {
                     R[7] = (R[7] + step) | 0;
                     H[7] = 0;
@@ -2051,6 +2085,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 if (a8) {
                   if (R[1] === 0) H[1] = (H[1] - 1) | 0;
                   R[1] = (R[1] - 1) | 0;
+                } else if (a16) {
+                  R[1] = (R[1] & ~0xffff) | ((R[1] - 1) & 0xffff);
                 } else {
                   R[1] = (R[1] - 1) | 0;
                   H[1] = 0;
@@ -2108,6 +2144,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 c.sel[Seg.CS] = (star | 3) & 0xffff;
               }
               c.sel[Seg.SS] = ((star + 8) | 3) & 0xffff;
+              cacheFlat(c, Seg.CS);
+              cacheFlat(c, Seg.SS);
               c.flags = ((R[11] & 0x3c7fd7) | 2) >>> 0;
               c.cpl = 3;
               // sysret loads fixed flat descriptors: 64-bit code, or 32-bit code and stack.
@@ -2118,6 +2156,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             case O.IRET: {
               samePage = false;
               // Return to the same or an outer privilege level (long mode pops ss:rsp always).
+              // EFLAGS.NT asks for a task return, which long mode does not have: #GP(0)
+              // (SDM vol. 2 IRET, IA32_EFER.LMA = 1). A PV guest reaches it after popf.
+              if ((c.flags & 0x4000) !== 0) c.gp0();
               const sz = osz;
               let ipl = peek(c, sz, 0);
               let iph = sz === 8 ? c.hi : 0;
@@ -2129,31 +2170,37 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               const spl = popStack ? peek(c, sz, 3 * sz) : R[4];
               const sph = sz === 8 ? c.hi : popStack ? 0 : H[4];
               const ss = popStack ? peek(c, sz, 4 * sz) & 0xffff : c.sel[Seg.SS];
-              if ((cs & 0xfffc) === 0) c.gp0();
-              if ((cs & 3) < cpl) c.raise(Vector.GP, cs & 0xfffc);
-              let size = c.codeSize;
-              if ((cs & 3) === cpl) {
-                farReturnTarget(c, cs);
-                size = c.tables.targetSize;
-              } else size = codeSizeOfSelector(c, cs, size);
+              // CS (RPL ≥ CPL, a code segment whose DPL fits), then for an outer level SS
+              // (SDM vol. 2 IRET, RETURN-TO-OUTER-PRIVILEGE-LEVEL).
+              farReturnTarget(c, cs);
+              const outer = (cs & 3) > cpl;
+              const size = c.tables.targetSize;
               if (size !== 64) {
                 iph = 0;
                 if (size === 16) ipl &= 0xffff;
+                if (ipl >>> 0 > c.tables.targetLimit >>> 0) c.gp0();
               } else if (!canonical(iph)) c.gp0();
+              if (outer) checkReturnStack(c, ss, cs & 3, size);
               const iopl = (c.flags >> 12) & 3;
               let m = POPF_MASK | 0x10000;
               if (cpl > 0) m &= ~K.IOPL;
               if (cpl > iopl) m &= ~K.IF;
               if (sz === 2) m &= 0xffff;
               c.flags = ((c.flags & ~m) | (fl & m) | 2) >>> 0;
-              c.sel[Seg.CS] = cs;
-              c.sel[Seg.SS] = ss;
               if (popStack) {
                 R[4] = spl;
                 H[4] = sph;
               } else addRsp(c, 3 * sz);
-              c.cpl = cs & 3;
-              c.setCodeSize(size, popStack ? stackBigOf(c, ss) : c.ssBig);
+              if (outer) c.returnToOuterLevel(cs, ss);
+              else {
+                c.sel[Seg.CS] = cs;
+                cacheSegment(c, Seg.CS, cs);
+                if (popStack) {
+                  c.sel[Seg.SS] = ss;
+                  cacheSegment(c, Seg.SS, ss);
+                }
+                c.setCodeSize(size, popStack ? stackBigOf(c, ss) : c.ssBig);
+              }
               nLo = ipl;
               nHi = iph;
               if ((c.flags & TF) !== 0 || c.modeKey !== mk) budget = n + 1;
@@ -2395,6 +2442,17 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.raise(Vector.UD, -1);
           }
       }
+      if (
+        m32 &&
+        (c.segCheck & 2) !== 0 &&
+        nLo !== ((ripLo + len) | 0) &&
+        nLo >>> 0 > c.segLimit[Seg.CS] >>> 0
+      ) {
+        // A branch past CS's limit faults at the branch, before it changes esp (SDM vol. 2
+        // JMP, CALL, RET, Jcc: "IF tempEIP is beyond the code segment limit THEN #GP(0)").
+        R[4] = spBefore;
+        c.gp0();
+      }
       rLo = nLo;
       rHi = m32 ? 0 : nHi;
       n++;
@@ -2488,6 +2546,8 @@ function farOp(
   if (t.targetSize !== 64) {
     t.targetHi = 0;
     if (t.targetSize === 16) t.targetLo &= 0xffff;
+    // The target offset beyond the code segment's limit: #GP(0) (SDM vol. 2 JMP, CALL).
+    if (t.targetLo >>> 0 > t.targetLimit >>> 0) c.gp0();
   } else if (!canonical(t.targetHi)) c.gp0();
   if (k === FarOp.CALL_PTR || k === FarOp.CALL_MEM) {
     const psz = t.gate ? 8 : w;
@@ -2500,6 +2560,7 @@ function farOp(
     push(c, psz, nLo, nHi);
   }
   c.sel[Seg.CS] = t.targetCs;
+  cacheSegment(c, Seg.CS, t.targetCs);
   c.setCodeSize(t.targetSize);
   return true;
 }

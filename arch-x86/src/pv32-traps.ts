@@ -14,6 +14,7 @@
 import { ShutdownReason, VmAssistType } from "@hvkit/core";
 import { PfErr, Reg, Seg, Vector } from "./cpu-api.js";
 import type { Pv32Vcpu } from "./pv32-vcpu.js";
+import { emulateGateOp } from "./pv-gate-op.js";
 import { emulateIoplOp, type PvIoAccess } from "./pv-priv-op.js";
 import { readCr, writeCr } from "./pv-ctrlreg.js";
 import { emulateMovDr } from "./pv-debugreg.js";
@@ -123,11 +124,9 @@ export function createBounceFrame32(
   // Null selectors (0–3) are not allowed (compat_bounce_null_selector).
   if ((cs & ~3) === 0) return "bounce to a null code selector";
   cpu.rflags = (cpu.rflags & ~(Eflags.VM | Eflags.RF | Eflags.NT | Eflags.TF)) >>> 0;
-  cpu.sel[Seg.SS] = ss;
-  cpu.sel[Seg.CS] = cs;
-  cpu.cpl = cs & 3;
-  // Flat 32-bit segments (the FLAT_RING* selectors; guest descriptors are not consulted).
-  cpu.setCodeSize(32);
+  // Xen enters the handler with iretq: CS and SS loaded from their descriptors (base,
+  // limit, code size, stack width), data segments the new ring may not use made null.
+  cpu.returnToOuterLevel(cs, ss);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(esp >>> 0));
   cpu.rip = BigInt(eip >>> 0);
@@ -147,6 +146,14 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
   }
   const mask = (v.trapFlags[vector] & TI_MASK_EVENTS) !== 0;
   return createBounceFrame32(v, v.trapCs[vector], eip, errorCode, mask);
+}
+
+/** A #PF at `va`: CR2 and the compat vcpu_info's arch.cr2 are set, then the bounce. */
+function injectPageFault32(v: Pv32Vcpu, va: number, errorCode: number): string | null {
+  v.cr2 = va >>> 0;
+  const vi = v.vcpuInfoAddr();
+  if (vi >= 0) v.machine.memory.view.setUint32(vi + v.cr2Offset, v.cr2, true);
+  return injectEvent32(v, Vector.PF, errorCode);
 }
 
 /** The last `in`/`out` emulated. */
@@ -229,6 +236,14 @@ export function handleException32(v: Pv32Vcpu): string | null {
     v.cpu.rip -= BigInt(x.instructionLength);
     return injectEvent32(v, Vector.GP, (vector << 3) | 2);
   }
+  // do_general_protection: a 32-bit vCPU's #GP naming a selector goes to the call-gate
+  // emulation (pv-gate-op.ts), which delivers #GP(selector) itself for anything else.
+  if (vector === Vector.GP && x.errorCode > 0 && (x.errorCode & 2) === 0) {
+    const f = emulateGateOp(v, x.errorCode);
+    if (f === null) return null;
+    if (f.vector === Vector.PF) return injectPageFault32(v, f.cr2, f.errorCode);
+    return injectEvent32(v, f.vector, f.errorCode);
+  }
   // The privileged-op emulator: debug and control registers from the kernel, cli/sti/in/out
   // under the virtual IOPL.
   if (vector === Vector.GP && x.errorCode === 0) {
@@ -250,12 +265,7 @@ export function handleException32(v: Pv32Vcpu): string | null {
     emulatePtWrite(v, x.cr2)
   )
     return null;
-  if (vector === Vector.PF) {
-    v.cr2 = Number(x.cr2 & 0xffffffffn);
-    const vi = v.vcpuInfoAddr();
-    if (vi >= 0) v.machine.memory.view.setUint32(vi + v.cr2Offset, v.cr2, true);
-    return injectEvent32(v, vector, x.errorCode);
-  }
+  if (vector === Vector.PF) return injectPageFault32(v, Number(x.cr2 & 0xffffffffn), x.errorCode);
   const hasEc = vector < 32 && (HAVE_EC & (1 << vector)) !== 0;
   return injectEvent32(v, vector, hasEc ? (x.errorCode < 0 ? 0 : x.errorCode) : -1);
 }
@@ -297,12 +307,28 @@ export function compatIret(v: Pv32Vcpu): number {
   }
   cpu.rflags = ((eflags & ~Eflags.IOPL & 0x3f7fd5) | Eflags.IF | Eflags.MBS) >>> 0;
   cpu.rip = BigInt(eip);
-  cpu.sel[Seg.CS] = cs & 0xffff;
-  cpu.sel[Seg.SS] = ss;
-  cpu.cpl = cs & 3;
-  cpu.setCodeSize(32);
+  v.upcallMask = eflags & Eflags.IF ? 0 : 1;
+  if (!cpu.checkReturnFrame(cs & 0xffff, ss, eip)) {
+    // The iretq faults: Xen's pre-exception fixup (x86_64/entry.S, exception_with_ints_
+    // disabled) turns the frame it was returning to into the guest's exception frame, so
+    // the guest takes the fault at that cs:eip.
+    const x = cpu.exit;
+    const vector = x.vector;
+    const ec = x.errorCode;
+    const cr2 = Number(x.cr2 & 0xffffffffn);
+    cpu.sel[Seg.CS] = cs & 0xffff;
+    cpu.sel[Seg.SS] = ss;
+    cpu.cpl = cs & 3;
+    v.kernelMode = cpu.cpl !== 3;
+    cpu.setReg(Reg.RSP, BigInt(nesp));
+    const msg = vector === Vector.PF ? injectPageFault32(v, cr2, ec) : injectEvent32(v, vector, ec);
+    if (msg) return crash(msg);
+    return eax;
+  }
+  // The exit to the guest is an iretq: CS and SS (with their limits) come from their
+  // descriptors, and a return to ring 3 makes null the data segments with DPL 1.
+  cpu.returnToOuterLevel(cs & 0xffff, ss);
   v.kernelMode = cpu.cpl !== 3;
   cpu.setReg(Reg.RSP, BigInt(nesp));
-  v.upcallMask = eflags & Eflags.IF ? 0 : 1;
   return eax;
 }

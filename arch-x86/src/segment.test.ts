@@ -74,6 +74,12 @@ function machine(code: number[], size: 64 | 32 = 64): X86Cpu {
   return cpu;
 }
 
+/** Writes GDT slot `slot` of a {@link machine}. */
+function putDescriptor(cpu: X86Cpu, slot: number, lo: number, hi: number): void {
+  cpu.view.setUint32(GDT + slot * 8, lo, true);
+  cpu.view.setUint32(GDT + slot * 8 + 4, hi >>> 0, true);
+}
+
 /** Runs one instruction; returns the exception as [vector, error code] or null. */
 function step(cpu: X86Cpu): [number, number] | null {
   const r = cpu.run(1);
@@ -276,11 +282,7 @@ describe("segment limits outside 64-bit mode", () => {
   // data with limit 0xfff (offsets 0x1000 and up); slot 22 (0xb3): a stack of limit 0x7fff.
   const limited = (code: number[]): X86Cpu => {
     const cpu = machine(code, 32);
-    const v = cpu.view;
-    const put = (slot: number, lo: number, hi: number): void => {
-      v.setUint32(GDT + slot * 8, lo, true);
-      v.setUint32(GDT + slot * 8 + 4, hi, true);
-    };
+    const put = (slot: number, lo: number, hi: number): void => putDescriptor(cpu, slot, lo, hi);
     put(20, 0x00000fff, 0x0040f300);
     put(21, 0x00000fff, 0x0040f700);
     put(22, 0x00007fff, 0x0040f300);
@@ -342,5 +344,221 @@ describe("null data segments", () => {
     cpu.rip = BigInt(CODE);
     cpu.setReg(Reg.RAX, 0x1bn);
     expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+  });
+});
+
+describe("returns to an outer privilege level", () => {
+  // Slot 22 (0xb3): a DPL 3 stack of limit 0x7fff; slot 23 (0xb8): 32-bit code of DPL 0;
+  // slot 24 (0xc3): 32-bit DPL 3 code of limit 0x1ffff; slot 25 (0xcb): DPL 3 data, absent.
+  const ring0 = (code: number[]): X86Cpu => {
+    const cpu = machine(code, 32);
+    const put = (slot: number, lo: number, hi: number): void => putDescriptor(cpu, slot, lo, hi);
+    put(22, 0x00007fff, 0x0040f300);
+    put(23, 0x0000ffff, 0x00cf9b00);
+    put(24, 0x0000ffff, 0x0041fb00);
+    put(25, 0x0000ffff, 0x00cf7300);
+    cpu.cpl = 0;
+    cpu.sel[Seg.CS] = 0xb8;
+    cpu.sel[Seg.SS] = 0x20;
+    cpu.setReg(Reg.RSP, 0x7fecn);
+    return cpu;
+  };
+  /** A 32-bit iret frame at 0x7fec: eip, cs, eflags, esp, ss. */
+  const frame = (cpu: X86Cpu, cs: number, ss: number, eip = 0x10100): void => {
+    const v = cpu.view;
+    v.setUint32(0x7fec, eip, true);
+    v.setUint32(0x7ff0, cs, true);
+    v.setUint32(0x7ff4, 0x202, true);
+    v.setUint32(0x7ff8, 0x6000, true);
+    v.setUint32(0x7ffc, ss, true);
+  };
+
+  it("iret loads SS with its limit and makes null the data segments of a lower DPL", () => {
+    // mov %ax,%ds (DPL 0 data); mov %bx,%es (DPL 0 conforming code); mov %cx,%fs (DPL 3); iret
+    const cpu = ring0([0x8e, 0xd8, 0x8e, 0xc3, 0x8e, 0xe1, 0xcf]);
+    cpu.setReg(Reg.RAX, 0x20n);
+    cpu.setReg(Reg.RBX, 0x38n);
+    cpu.setReg(Reg.RCX, 0x1bn);
+    frame(cpu, 0xc3, 0xb3);
+    // At the target: mov (%ebp),%eax; mov %cs:0x20000,%eax; mov %ds:(%ebx),%eax
+    cpu.view.setUint32(0x10100, 0x0000458b, true);
+    expect(cpu.run(4)).toBe(X86ExitReason.Budget);
+    expect(cpu.cpl).toBe(3);
+    expect(cpu.sel[Seg.CS]).toBe(0xc3);
+    expect(cpu.sel[Seg.SS]).toBe(0xb3);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x6000n);
+    expect(cpu.sel[Seg.DS]).toBe(0); // DPL 0 < CPL 3
+    expect(cpu.sel[Seg.ES]).toBe(0x38); // conforming code is kept
+    expect(cpu.sel[Seg.FS]).toBe(0x1b);
+    // The new SS's limit (0x7fff) applies: (%ebp) at 0x9000 is #SS(0), at 0x7ffc fine.
+    cpu.setReg(Reg.RBP, 0x9000n);
+    expect(step(cpu)).toEqual([Vector.SS, 0]);
+    cpu.setReg(Reg.RBP, 0x7ffcn);
+    expect(step(cpu)).toBeNull();
+  });
+
+  it("iret checks the popped SS: null #GP(0), RPL or DPL not the new CPL #GP(ss), absent #SS(ss)", () => {
+    const iret = (ss: number): [number, number] | null => {
+      const cpu = ring0([0xcf]);
+      frame(cpu, 0xc3, ss);
+      const r = step(cpu);
+      if (r !== null) expect(cpu.cpl).toBe(0);
+      return r;
+    };
+    expect(iret(0xb3)).toBeNull();
+    expect(iret(0x0003)).toEqual([Vector.GP, 0]);
+    expect(iret(0xb0)).toEqual([Vector.GP, 0xb0]); // RPL 0
+    expect(iret(0x23)).toEqual([Vector.GP, 0x20]); // DPL 0
+    expect(iret(0x2b)).toEqual([Vector.GP, 0x28]); // read-only
+    expect(iret(0xcb)).toEqual([Vector.SS, 0xc8]);
+  });
+
+  it("an eip beyond the new code segment's limit is #GP(0)", () => {
+    const cpu = ring0([0xcf]);
+    frame(cpu, 0xc3, 0xb3, 0x20000);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    expect(cpu.cpl).toBe(0);
+  });
+
+  it("lret $n pops esp and ss past the parameters and releases n bytes of the new stack", () => {
+    // lret $8 from ring 0: eip, cs, 8 bytes of parameters, esp, ss
+    const cpu = ring0([0xca, 0x08, 0x00]);
+    const v = cpu.view;
+    cpu.setReg(Reg.RSP, 0x7fe4n);
+    v.setUint32(0x7fe4, 0x10100, true);
+    v.setUint32(0x7fe8, 0xc3, true);
+    v.setUint32(0x7ff4, 0x6000, true);
+    v.setUint32(0x7ff8, 0xb3, true);
+    cpu.setReg(Reg.RAX, 0x20n);
+    expect(step(cpu)).toBeNull();
+    expect(cpu.cpl).toBe(3);
+    expect(cpu.rip).toBe(0x10100n);
+    expect(cpu.sel[Seg.SS]).toBe(0xb3);
+    expect(cpu.getReg(Reg.RSP)).toBe(0x6008n);
+  });
+});
+
+describe("CS and SS set by a hypervisor", () => {
+  it("take their limits from the descriptors (an %ss or %cs access beyond them faults)", () => {
+    // mov %ss:(%esi),%eax; mov %cs:(%esi),%eax
+    const cpu = machine([0x36, 0x8b, 0x06, 0x2e, 0x8b, 0x06], 32);
+    putDescriptor(cpu, 22, 0x00007fff, 0x0040f300);
+    putDescriptor(cpu, 24, 0x0000ffff, 0x0041fb00);
+    cpu.loadCodeSegment(0xc3, 0xb3);
+    cpu.setReg(Reg.RSI, 0x8000n);
+    expect(step(cpu)).toEqual([Vector.SS, 0]);
+    cpu.setReg(Reg.RSI, 0x20000n);
+    cpu.rip = BigInt(CODE + 3);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    // Back to the flat selectors: no limit.
+    cpu.loadCodeSegment(0x13, 0x1b);
+    cpu.setReg(Reg.RSI, 0x8000n);
+    cpu.rip = BigInt(CODE);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+  });
+});
+
+describe("instruction fetch and 16-bit addresses in 32-bit code", () => {
+  it("an instruction whose bytes run past CS's limit is #GP(0) at that instruction", () => {
+    // nop; nop; mov $0x11223344,%eax (bytes 0x10002–0x10006) under a CS limit of 0x10003
+    const cpu = machine([0x90, 0x90, 0xb8, 0x44, 0x33, 0x22, 0x11], 32);
+    putDescriptor(cpu, 26, 0x00000003, 0x0041fb00);
+    cpu.loadCodeSegment(0xd3, 0x1b);
+    expect(cpu.run(2)).toBe(X86ExitReason.Budget);
+    expect(step(cpu)).toEqual([Vector.GP, 0]);
+    expect(cpu.rip).toBe(BigInt(CODE + 2));
+    expect(cpu.getReg(Reg.RAX)).toBe(0n);
+    // The same bytes under the flat 32-bit code segment run.
+    cpu.loadCodeSegment(0x13, 0x1b);
+    expect(step(cpu)).toBeNull();
+    expect(cpu.getReg(Reg.RAX)).toBe(0x11223344n);
+  });
+
+  it("a branch past CS's limit is #GP(0) at the branch, esp unchanged", () => {
+    const limitedCs = (code: number[]): X86Cpu => {
+      const cpu = machine(code, 32);
+      putDescriptor(cpu, 26, 0x00000003, 0x0041fb00); // limit 0x10003
+      cpu.loadCodeSegment(0xd3, 0x1b);
+      return cpu;
+    };
+    // jmp .+0x10; call .+0x10; ret to 0x20000
+    const jmp = limitedCs([0xeb, 0x0e]);
+    expect(step(jmp)).toEqual([Vector.GP, 0]);
+    expect(jmp.rip).toBe(BigInt(CODE));
+    const call = limitedCs([0xe8, 0x0b, 0, 0, 0]);
+    expect(step(call)).toEqual([Vector.GP, 0]);
+    expect(call.getReg(Reg.RSP)).toBe(0x8000n);
+    const ret = limitedCs([0xc3]);
+    ret.view.setUint32(0x7ffc, 0x20000, true);
+    ret.setReg(Reg.RSP, 0x7ffcn);
+    expect(step(ret)).toEqual([Vector.GP, 0]);
+    expect(ret.getReg(Reg.RSP)).toBe(0x7ffcn);
+    // Within the limit the same jmp runs: jmp .+2 lands at 0x10002.
+    const near = limitedCs([0xeb, 0x00]);
+    expect(step(near)).toBeNull();
+    expect(near.rip).toBe(BigInt(CODE + 2));
+  });
+
+  it("a16 movs uses si and di (wrapping at 64 KiB, upper halves kept) and rep counts cx", () => {
+    // a16 movsb; a16 rep movsb
+    const cpu = machine([0x67, 0xa4, 0x67, 0xf3, 0xa4], 32);
+    const v = cpu.view;
+    v.setUint8(0xffff, 0xab);
+    cpu.setReg(Reg.RSI, 0x1234ffffn);
+    cpu.setReg(Reg.RDI, 0xabcd5000n);
+    expect(step(cpu)).toBeNull();
+    expect(v.getUint8(0x5000)).toBe(0xab);
+    expect(cpu.getReg(Reg.RSI)).toBe(0x12340000n);
+    expect(cpu.getReg(Reg.RDI)).toBe(0xabcd5001n);
+    v.setUint16(0, 0x2211, true);
+    cpu.setReg(Reg.RCX, 0x00010002n);
+    expect(cpu.run(3)).toBe(X86ExitReason.Budget);
+    expect(v.getUint16(0x5001, true)).toBe(0x2211);
+    expect(cpu.getReg(Reg.RCX)).toBe(0x00010000n);
+    expect(cpu.getReg(Reg.RSI)).toBe(0x12340002n);
+    expect(cpu.rip).toBe(BigInt(CODE + 5));
+  });
+
+  it("a16 ModRM addressing: (%bx,%si) is the 16-bit sum", () => {
+    // mov (%bx,%si),%eax with the 0x67 prefix
+    const cpu = machine([0x67, 0x8b, 0x00], 32);
+    cpu.view.setUint32(0x0030, 0xcafef00d, true);
+    cpu.setReg(Reg.RBX, 0x12340040n);
+    cpu.setReg(Reg.RSI, 0x5678fff0n); // 0x0040 + 0xfff0 wraps to 0x0030
+    expect(step(cpu)).toBeNull();
+    expect(cpu.getReg(Reg.RAX)).toBe(0xcafef00dn);
+  });
+});
+
+describe("task switches, which long mode does not have", () => {
+  it("a far jmp or call to a task gate or a TSS is #GP(selector), in 32-bit code too", () => {
+    for (const [opcode, sel] of [
+      [0xea, 0xd8], // ljmp to a task gate (type 5)
+      [0x9a, 0xd8], // lcall to it
+      [0xea, 0x48], // ljmp to the TSS
+    ]) {
+      const cpu = machine([opcode, 0, 0x01, 0x01, 0, sel, 0], 32);
+      putDescriptor(cpu, 27, 0x004b0000, 0x0000e500); // task gate to the TSS, DPL 3
+      expect(step(cpu)).toEqual([Vector.GP, sel]);
+      expect(cpu.getReg(Reg.RSP)).toBe(0x8000n);
+    }
+  });
+
+  it("iret with EFLAGS.NT set is #GP(0) in 32-bit and in 64-bit code", () => {
+    for (const size of [32, 64] as const) {
+      // pushf; orl $0x4000,(%esp); popf; iret (32-bit operand size) over a frame that is
+      // otherwise valid (64-bit mode pops ss:esp too)
+      const cpu = machine([0x9c, 0x81, 0x0c, 0x24, 0x00, 0x40, 0x00, 0x00, 0x9d, 0xcf], size);
+      const frame = size === 32 ? [0x10100, 0x13, 0x202] : [0x10100, 0x0b, 0x202, 0x8000, 0x1b];
+      frame.forEach((x, i) => cpu.view.setUint32(0x8000 + i * 4, x, true));
+      expect(cpu.run(3)).toBe(X86ExitReason.Budget);
+      expect(cpu.rflags & 0x4000).toBe(0x4000);
+      expect(step(cpu)).toEqual([Vector.GP, 0]);
+      expect(cpu.rip).toBe(BigInt(CODE + 9));
+      // With NT clear the same frame returns.
+      cpu.rflags = cpu.rflags & ~0x4000;
+      expect(step(cpu)).toBeNull();
+      expect(cpu.rip).toBe(0x10100n);
+    }
   });
 });

@@ -2,8 +2,10 @@
  * Segmentation in long mode: the descriptor tables the CPU reads (GDT as machine frames,
  * LDT at a linear address), segment-register loads with the hardware's checks, far
  * transfers (ljmp, lcall, lret) through code-segment descriptors and 64-bit call gates,
- * and lar/lsl/verr/verw. Sources: Intel SDM vol. 2 (MOV, POP, LDS/LES/LFS/LGS/LSS, JMP,
- * CALL, RET, IRET, LAR, LSL, VERR/VERW operation sections) and vol. 3 ch. 3 and 5.
+ * returns to an outer privilege level (lret, iret: the stack segment checked and loaded,
+ * data segments the new level may not use made null), and lar/lsl/verr/verw. Sources:
+ * Intel SDM vol. 2 (MOV, POP, LDS/LES/LFS/LGS/LSS, JMP, CALL, RET, IRET, LAR, LSL,
+ * VERR/VERW operation sections) and vol. 3 ch. 3 and 5.
  *
  * Error codes: a fault naming a selector carries `selector & 0xfffc` (index and TI, RPL
  * clear); a null selector where one is required gives #GP(0).
@@ -73,6 +75,8 @@ export class DescriptorTables {
   targetSize: 64 | 32 | 16 = 64;
   /** Far transfer result: it went through a call gate (a far call then pushes 64-bit values). */
   gate = false;
+  /** Far transfer result: the target code segment's limit (bytes − 1), checked outside 64-bit mode. */
+  targetLimit = -1;
 }
 
 /** The base address a code/data descriptor holds (32 bits, unsigned). */
@@ -99,10 +103,12 @@ function readSystem(c: X86Cpu, lo: number, hi: number): number {
 }
 
 /**
- * Reads the descriptor selector `sel` names into `tables.lo`/`tables.hi`.
+ * Reads the descriptor selector `sel` names into `tables.lo`/`tables.hi`. An LDT entry
+ * whose page is not mapped raises #PF, or with `mayFault` false (a hypervisor reading
+ * outside an instruction) reads as beyond the limit.
  * @returns false when the index is beyond the table's limit.
  */
-export function readDescriptor(c: X86Cpu, sel: number): boolean {
+export function readDescriptor(c: X86Cpu, sel: number, mayFault = true): boolean {
   const t = c.tables;
   const idx = sel >>> 3;
   if ((sel & 4) !== 0) {
@@ -110,6 +116,7 @@ export function readDescriptor(c: X86Cpu, sel: number): boolean {
     const s = (t.ldtBaseLo >>> 0) + idx * 8;
     const lo = s | 0;
     const hi = s >= 4294967296 ? (t.ldtBaseHi + 1) | 0 : t.ldtBaseHi;
+    if (!mayFault && c.paging.walk(lo, hi, Access.Read, false) < 0) return false;
     t.lo = readSystem(c, lo, hi);
     t.hi = readSystem(c, (lo + 4) | 0, hi);
     t.pa = c.paging.walk(lo, hi, Access.Read, false);
@@ -165,11 +172,7 @@ export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
   const cpl = c.cpl;
   if ((sel & 0xfffc) === 0) {
     if (seg === Seg.SS && (c.codeSize !== 64 || cpl === 3 || (sel & 3) !== cpl)) c.gp0();
-    c.sel[seg] = sel;
-    setBase(c, seg, 0);
-    // A null data segment is unusable outside 64-bit mode: any access through it is #GP(0).
-    // Kept as an expand-down segment whose limit excludes every offset.
-    setLimit(c, seg, 0xffffffff, seg !== Seg.SS);
+    loadNull(c, seg, sel);
     return;
   }
   const ec = sel & 0xfffc;
@@ -188,12 +191,89 @@ export function loadSegment(c: X86Cpu, seg: number, sel: number): void {
   }
   setAccessed(c);
   c.sel[seg] = sel;
-  setBase(c, seg, descriptorBase(t.lo, hi));
-  setLimit(c, seg, descriptorLimit(t.lo, hi), (type & 0x1c) === 0x14);
+  cacheDescriptor(c, seg, t.lo, hi);
   if (seg === Seg.SS) {
     c.ssBig = (hi & Desc.DB) !== 0;
     if (c.codeSize !== 64) c.stackSize = c.ssBig ? 4 : 2;
   }
+}
+
+/**
+ * A null selector in `seg`: base 0 and, for DS/ES/FS/GS, unusable outside 64-bit mode (any
+ * access through it is #GP(0)), kept as an expand-down segment whose limit excludes every
+ * offset.
+ */
+function loadNull(c: X86Cpu, seg: number, sel: number): void {
+  c.sel[seg] = sel & 0xffff;
+  c.segAttr[seg] = 0;
+  setBase(c, seg, 0);
+  setLimit(c, seg, 0xffffffff, seg !== Seg.SS);
+}
+
+/** The hidden part of `seg` (base, limit, expand-down, attributes) from a code/data descriptor. */
+function cacheDescriptor(c: X86Cpu, seg: number, lo: number, hi: number): void {
+  c.segAttr[seg] = hi;
+  setBase(c, seg, descriptorBase(lo, hi));
+  setLimit(c, seg, descriptorLimit(lo, hi), ((hi >>> 8) & 0x1c) === 0x14);
+}
+
+/**
+ * Loads the hidden part of CS or SS (`seg`) from the descriptor `sel` names without the
+ * checks of an instruction's load, as after a hypervisor's own checked return to its
+ * guest: base, limit and attributes; flat (base 0, 4 GiB) when the tables are off, the
+ * selector is null or names no code or data segment. Never faults.
+ */
+export function cacheSegment(c: X86Cpu, seg: number, sel: number): void {
+  const t = c.tables;
+  if (t.enabled && (sel & 0xfffc) !== 0 && readDescriptor(c, sel, false) && (t.hi & Desc.S) !== 0) {
+    cacheDescriptor(c, seg, t.lo, t.hi);
+    return;
+  }
+  cacheFlat(c, seg);
+}
+
+/** A flat hidden part for `seg` (base 0, 4 GiB, expand-up), as sysret loads for CS and SS. */
+export function cacheFlat(c: X86Cpu, seg: number): void {
+  c.segAttr[seg] = 0;
+  setBase(c, seg, 0);
+  setLimit(c, seg, 0xffffffff, false);
+}
+
+/**
+ * After a return to an outer privilege level (the new CPL already set): each of ES, DS, FS
+ * and GS whose descriptor is data or non-conforming code with a DPL below the CPL becomes
+ * null (Intel SDM vol. 2, RET and IRET operation, "RETURN-TO-OUTER-PRIVILEGE-LEVEL"; AMD
+ * APM vol. 3, RET (Far) and IRET), so the outer level cannot use the inner level's segments.
+ */
+export function invalidateDataSegments(c: X86Cpu): void {
+  const cpl = c.cpl;
+  for (let seg = 0; seg < 6; seg++) {
+    if (seg === Seg.CS || seg === Seg.SS) continue;
+    const hi = c.segAttr[seg];
+    if (hi === 0 || (hi & 0xc00) === 0xc00) continue; // null, or conforming code
+    if (((hi >>> 13) & 3) < cpl) loadNull(c, seg, 0);
+  }
+}
+
+/**
+ * Checks the stack selector `ss` a far return (lret, iret) to the outer level `rpl` pops,
+ * for a code segment of `size`: #GP(0) for null (allowed for a 64-bit target below ring 3),
+ * #GP(ss) beyond the limit, with RPL or DPL not `rpl`, or not a writable data segment,
+ * #SS(ss) not present (Intel SDM vol. 2 RET and IRET operation). Loads nothing.
+ */
+export function checkReturnStack(c: X86Cpu, ss: number, rpl: number, size: 64 | 32 | 16): void {
+  ss &= 0xffff;
+  if ((ss & 0xfffc) === 0) {
+    if (size !== 64 || rpl === 3) c.gp0();
+    return;
+  }
+  if (!c.tables.enabled) return;
+  const ec = ss & 0xfffc;
+  if (!readDescriptor(c, ss)) c.raise(Vector.GP, ec);
+  const hi = c.tables.hi;
+  if ((ss & 3) !== rpl || ((hi >>> 8) & 0x1a) !== 0x12 || ((hi >>> 13) & 3) !== rpl)
+    c.raise(Vector.GP, ec);
+  if ((hi & Desc.P) === 0) c.raise(Vector.SS, ec);
 }
 
 /**
@@ -267,6 +347,7 @@ export function farTarget(c: X86Cpu, sel: number, offLo: number, offHi: number):
   if (!t.enabled) {
     t.targetCs = sel;
     t.targetSize = c.codeSize;
+    t.targetLimit = -1;
     t.targetLo = offLo;
     t.targetHi = offHi;
     return;
@@ -302,6 +383,7 @@ export function farTarget(c: X86Cpu, sel: number, offLo: number, offHi: number):
     t.gate = true;
     t.targetCs = (tsel & 0xfffc) | cpl;
     t.targetSize = 64;
+    t.targetLimit = -1;
     t.targetLo = (glo & 0xffff) | (ghi & 0xffff0000);
     t.targetHi = offHigh;
     return;
@@ -310,11 +392,12 @@ export function farTarget(c: X86Cpu, sel: number, offLo: number, offHi: number):
   setAccessed(c);
   t.targetCs = (sel & 0xfffc) | cpl;
   t.targetSize = codeSizeOf(hi);
+  t.targetLimit = descriptorLimit(lo, hi) | 0;
   t.targetLo = offLo;
   t.targetHi = offHi;
 }
 
-/** Code-segment checks of a far jmp/call (`ret` false) or a far return to the same level (`ret` true, RPL = CPL). */
+/** Code-segment checks of a far jmp/call (`ret` false) or a far return (`ret` true: DPL against the RPL). */
 function checkCode(c: X86Cpu, sel: number, hi: number, cpl: number, ret: boolean): void {
   const ec = sel & 0xfffc;
   const dpl = (hi >>> 13) & 3;
@@ -330,10 +413,10 @@ function checkCode(c: X86Cpu, sel: number, hi: number, cpl: number, ret: boolean
 
 /**
  * Checks the code selector a far return (`lret`, or `iret` in protected/compatibility
- * mode) pops, and leaves the target in `tables.targetCs`/`targetSize`: #GP(0) for null,
- * #GP(sel) beyond the limit, not code, RPL < CPL, or DPL not matching; #NP(sel) when not
- * present. A return to an outer level (RPL > CPL) is refused with #GP(sel): the CPU
- * model's guests run at CPL 3, where it cannot happen.
+ * mode) pops, and leaves the target in `tables.targetCs`/`targetSize`/`targetLimit`:
+ * #GP(0) for null, #GP(sel) beyond the limit, not code, RPL < CPL, or DPL not matching
+ * the RPL; #NP(sel) when not present. RPL > CPL is a return to an outer level: the caller
+ * then pops and checks the stack ({@link checkReturnStack}).
  */
 export function farReturnTarget(c: X86Cpu, sel: number): void {
   const t = c.tables;
@@ -342,17 +425,19 @@ export function farReturnTarget(c: X86Cpu, sel: number): void {
   const ec = sel & 0xfffc;
   const cpl = c.cpl;
   if (!t.enabled) {
-    if ((sel & 3) !== cpl) c.raise(Vector.GP, ec);
+    if ((sel & 3) < cpl) c.raise(Vector.GP, ec);
     t.targetCs = sel;
     t.targetSize = c.codeSize;
+    t.targetLimit = -1;
     return;
   }
   if (!readDescriptor(c, sel)) c.raise(Vector.GP, ec);
-  if ((sel & 3) !== cpl) c.raise(Vector.GP, ec);
+  if ((sel & 3) < cpl) c.raise(Vector.GP, ec);
   checkCode(c, sel, t.hi, cpl, true);
   setAccessed(c);
   t.targetCs = sel;
   t.targetSize = codeSizeOf(t.hi);
+  t.targetLimit = descriptorLimit(t.lo, t.hi) | 0;
 }
 
 /** System descriptor types lar accepts in long mode (LDT, available/busy 64-bit TSS, call gate). */

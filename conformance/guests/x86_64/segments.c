@@ -15,8 +15,10 @@
  * - traps.c do_general_protection: gate emulation is for 32-bit PV guests only, so a
  *   64-bit guest's call gate use is its own #GP(gate selector).
  * - The processor (Intel SDM vol. 2, 3): segment-register loads and far transfers with
- *   their #GP/#NP/#SS error codes, lar/lsl/verr/verw, compatibility-mode code (the
- *   instructions 64-bit mode lacks), `syscall` raising #UD in compatibility mode on Intel.
+ *   their #GP/#NP/#SS error codes (a target offset past the code segment's limit is
+ *   #GP(0)), lar/lsl/verr/verw, compatibility-mode code (the instructions 64-bit mode
+ *   lacks), `syscall` raising #UD in compatibility mode on Intel, `iretq` with EFLAGS.NT
+ *   set raising #GP(0) (IRET: long mode has no task return).
  * - x86_64/entry.S sysenter_entry: the frame holds rip 0, cs 3, rsp 0, FLAT_USER_SS; the
  *   CALLBACKTYPE_sysenter address receives it, or the #GP handler with error code 0.
  */
@@ -144,6 +146,8 @@ static u64 gate_target(void) { return 0; }
 #define DESC_DATA_ABSENT 0x00cf72000000ffffUL
 #define DESC_RODATA_DPL3 0x00cff0000000ffffUL
 #define DESC_TSS 0x0000890000000067UL
+/* 32-bit code of DPL 3 with a byte-granular limit of 1 MiB - 1 (below compat_code). */
+#define DESC_CODE32_1M 0x004ffa000000ffffUL
 /* A 64-bit call gate of DPL 3 to sel:off (the low 8 bytes; the high 8 hold off >> 32). */
 #define GATE(sel, off) ((((u64)(off) & 0xffff0000UL) << 32) | 0x0000ec0000000000UL | ((u64)(sel) << 16) | ((u64)(off) & 0xffff))
 
@@ -259,6 +263,29 @@ static void far_transfers(void)
     check("syscall in compatibility mode: #UD (Intel)", probe_fault, UD);
 }
 
+/* iretq to the next instruction with EFLAGS.NT set; NT is cleared again afterwards. */
+static u64 iret_with_nt(void)
+{
+    probe_fault = 0;
+    asm volatile("mov %%rsp, %%r10; lea 1f(%%rip), %%r11; mov %%r11, probe_fixup(%%rip)\n"
+                 "pushq $0xe02b; pushq %%r10; pushfq; pushq $0xe033; pushq %%r11\n"
+                 "pushfq; orq $0x4000, (%%rsp); popfq; iretq\n"
+                 "1: movq $0, probe_fixup(%%rip); mov %%r10, %%rsp\n"
+                 "pushfq; andq $~0x4000, (%%rsp); popfq"
+                 : : : "r10", "r11", "cc", "memory");
+    return probe_fault;
+}
+
+static void task_switches(void)
+{
+    u32 a, d;
+    u64 ma = (mfn_of(gdt) << 12) + 7 * 8;
+    check("update_descriptor of 32-bit code with a 1 MiB limit",
+          HYPERCALL(HC_update_descriptor, ma, DESC_CODE32_1M, 0, 0, 0), 0);
+    check("far call to an offset past its limit: #GP(0)", far_call(0x3b, compat_code, &a, &d), GP(0));
+    check("iretq with EFLAGS.NT set: #GP(0) (no task return in long mode)", iret_with_nt(), GP(0));
+}
+
 static unsigned long user_sysenter(void)
 {
     asm volatile("mov %%rsp, sysenter_rsp(%%rip); lea 1f(%%rip), %%rax; mov %%rax, sysenter_ret(%%rip);"
@@ -289,6 +316,7 @@ int guest_main(void)
     guest_gdt();
     ldt_checks();
     far_transfers();
+    task_switches();
     sysenter_checks();
     return 0;
 }

@@ -5,8 +5,10 @@
  * update_descriptor and MMUEXT_SET_LDT with check_descriptor's fixups and refusals;
  * segment-register loads, far calls and lar/lsl/verr/verw with the processor's
  * #GP/#NP/#SS error codes; a far call into compatibility-mode code (instructions 64-bit
- * code lacks) and back; call gates faulting with #GP(gate) for a 64-bit guest; `syscall`
- * in compatibility mode (#UD on Intel) and `sysenter` delivered as entry.S delivers it.
+ * code lacks) and back, and #GP(0) for a target offset past the code segment's limit;
+ * call gates faulting with #GP(gate) for a 64-bit guest; `iretq` with EFLAGS.NT set
+ * (#GP(0): no task return in long mode); `syscall` in compatibility mode (#UD on Intel)
+ * and `sysenter` delivered as entry.S delivers it.
  *
  * The test is arch-neutral: each arch's guest says what its Xen does, so an arch declares
  * `segmentation` and `compat-mode` once its own `segments` guest passes.
