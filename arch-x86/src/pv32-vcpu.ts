@@ -91,6 +91,10 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   ldtEntries = 0;
   /** CR0.TS as the guest set it (fpu_taskswitch). */
   cr0Ts = false;
+  /** VGCF_* flags of the last context loaded (pv-vcpu-context.ts). */
+  contextFlags = 0;
+  /** Whether the FPU state is the guest's (pv-vcpu-context.ts). */
+  fpuInitialised = false;
   /** Virtual IOPL (EFLAGS.IOPL bits in place). */
   iopl = 0;
   /** The last #PF address delivered. */
@@ -228,6 +232,7 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
     let remaining = budget;
     let retired = 0;
     e.message = "";
+    this.fpuInitialised = true; // eager FPU: restored at every context switch
     cpu.tscBase = this.machine.clock.now;
     cpu.tscPerInstruction = NS_PER_INSTRUCTION;
     // test_guest_events: a pending, unmasked upcall bounces to the event callback.

@@ -29,6 +29,7 @@ import {
   type PvMsrVcpu,
   type PvMmu,
   type X86CpuApi,
+  VGCF_SYSCALL_DISABLES_EVENTS,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
@@ -77,8 +78,19 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   failsafeCallback = 0n;
   /** 64-bit syscall callback address. */
   syscallCallback = 0n;
-  /** Whether the syscall callback masks events (VGCF_syscall_disables_events). */
-  syscallMasksEvents = false;
+  /** VGCF_* flags of the last context loaded (arch-x86's pv-vcpu-context.ts). */
+  contextFlags = 0;
+  /** Whether the FPU state is the guest's (arch-x86's pv-vcpu-context.ts). */
+  fpuInitialised = false;
+  /** Whether the syscall callback masks events: VGCF_syscall_disables_events of {@link contextFlags}. */
+  get syscallMasksEvents(): boolean {
+    return (this.contextFlags & VGCF_SYSCALL_DISABLES_EVENTS) !== 0;
+  }
+  set syscallMasksEvents(mask: boolean) {
+    this.contextFlags = mask
+      ? this.contextFlags | VGCF_SYSCALL_DISABLES_EVENTS
+      : this.contextFlags & ~VGCF_SYSCALL_DISABLES_EVENTS;
+  }
   /** NMI callback address. */
   nmiCallback = 0n;
   /** CALLBACKTYPE_syscall32: `syscall` from compat code (AMD processors), 0 none. */
@@ -256,6 +268,7 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
     let remaining = budget;
     let retired = 0;
     e.message = "";
+    this.fpuInitialised = true; // eager FPU: restored at every context switch
     // The TSC counts virtual ns (core time.ts TSC_HZ): rdtsc = clock + retired × ns each.
     cpu.tscBase = this.machine.clock.now;
     cpu.tscPerInstruction = NS_PER_INSTRUCTION;
