@@ -15,7 +15,13 @@ import {
   type GuestTrapKind,
   type RefusedVcpuContext,
 } from "@hvkit/core";
-import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
+import {
+  TRAP_INFO,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_I387_VALID,
+  VGCF_IN_KERNEL,
+  VGCF_ONLINE,
+} from "./abi.js";
 
 const TRAP_NAMES: Readonly<Record<number, string>> = {
   0: "#DE",
@@ -104,9 +110,44 @@ export function refusedContextVariants(
 }
 
 /**
+ * A recognisable FXSAVE image for a context's `fpu_ctxt` with VGCF_i387_valid, as the
+ * target's Xen saves it (so getvcpucontext gives all 512 bytes back): FCW 0x027f, a
+ * masked invalid-operation flag, ST0 = 1.0 valid, FOP, FIP and FDP, MXCSR 0x1fa0 with
+ * MXCSR_MASK 0xffff, XMM0 and XMM7 patterns, and in byte 511 the width Xen's save
+ * records (`x87_fip_width`: 8 for a 64-bit guest, whose image is FXSAVE64; 4 for a
+ * compat one, whose image holds FCS and FDS).
+ */
+function fpuImage(io: AgentIo): ContextChanges {
+  const wide = io.model.xenUlong === 8;
+  const img = new DataView(new ArrayBuffer(512));
+  img.setUint16(0, 0x027f, true);
+  img.setUint16(2, 0x0001, true);
+  img.setUint8(4, 0x01);
+  img.setUint16(6, 0x0123, true);
+  img.setUint32(8, 0x00401000, true);
+  img.setUint16(12, wide ? 0 : 0x0061, true);
+  img.setUint32(16, 0x00402000, true);
+  img.setUint16(20, wide ? 0 : 0x0069, true);
+  img.setUint32(24, 0x1fa0, true);
+  img.setUint32(28, 0xffff, true);
+  img.setUint32(36, 0x80000000, true); // ST0 = 1.0
+  img.setUint16(40, 0x3fff, true);
+  for (let i = 0; i < 16; i++) img.setUint8(160 + i, 0x10 + i); // XMM0
+  for (let i = 0; i < 16; i++) img.setUint8(272 + i, 0xf0 - i); // XMM7
+  img.setUint8(511, wide ? 8 : 4);
+  const changes: [string, bigint][] = [];
+  for (let i = 0; i < 512; i++) {
+    const b = img.getUint8(i);
+    if (b !== 0) changes.push([`fpu_ctxt.${i}`, BigInt(b)]);
+  }
+  return changes;
+}
+
+/**
  * A toolstack's context for an x86 PV vCPU of another domain (`foreignVcpuContext`): the
- * agent's secondary context `base` with `changes` (the page table, recognisable values);
- * the `kept` fields, which arch_get_info_guest gives back as loaded; the same context
+ * agent's secondary context `base` with `changes` (the page table, recognisable values)
+ * and an FPU image with VGCF_i387_valid (vcpu_setup_fpu loads it); the `kept` fields,
+ * which arch_get_info_guest gives back as loaded — those asked for and the FPU image; the same context
  * asking to be online (VGCF_online); and the reloads arch_set_info_guest refuses on an
  * initialised vCPU with −EOPNOTSUPP (xen/arch/x86/domain.c: the page tables, the GDT and
  * the LDT must be the ones it has): `otherTables` (each with its reason), a GDT and an
@@ -120,7 +161,12 @@ export function pvForeignVcpuContext(
   otherTables: readonly (readonly [string, ContextChanges])[],
 ): ForeignVcpuContext {
   const layout = VCPU_GUEST_CONTEXT_X86.layout(io.model);
-  const context = contextVariant(io, base, changes);
+  const flags = layout.getBigInt(new DataView(base.buffer, base.byteOffset), 0, "flags");
+  const context = contextVariant(io, base, [
+    ...changes,
+    ...fpuImage(io),
+    ["flags", flags | BigInt(VGCF_I387_VALID)],
+  ]);
   const refused = (why: string, more: ContextChanges) => ({
     why,
     context: contextVariant(io, context, more),
@@ -128,7 +174,7 @@ export function pvForeignVcpuContext(
   });
   return {
     context,
-    kept: kept.map((name) => ({
+    kept: [...kept, "fpu_ctxt"].map((name) => ({
       name,
       offset: layout.offsetOf(name),
       length: layout.sizeOf(name),
