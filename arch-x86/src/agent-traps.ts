@@ -1,16 +1,24 @@
 /**
- * What the x86 guest agents (x86_64 and x86 PV) share: how a trap record the agent wrote
- * (vector, error code, faulting address, pc) reads in arch-neutral terms, the trap table
- * copied into a vcpu_guest_context, and variants of such a context for the tests of
+ * What the x86 guest agents (x86_64 and x86 PV) share: their common host half
+ * ({@link PvGuestAgentBase}: handles, traps, boot info, frames through the p2m list and
+ * update_va_mapping), how a trap record the agent wrote (vector, error code, faulting
+ * address, pc) reads in arch-neutral terms, the trap table copied into a
+ * vcpu_guest_context, and variants of such a context for the tests of
  * `arch_set_info_guest`'s refusals.
  *
  * @module
  */
 import {
+  bootInfoFromStartInfo,
   Errno,
+  Hypercall,
+  readPackageFile,
+  START_INFO,
   type AgentIo,
   type AgentTrapRecord,
   type ForeignVcpuContext,
+  type GuestAgent,
+  type GuestBootInfo,
   type GuestTrap,
   type GuestTrapKind,
   type RefusedVcpuContext,
@@ -189,4 +197,120 @@ export function pvForeignVcpuContext(
       ]),
     ],
   };
+}
+
+/** update_va_mapping's UVMF_INVLPG (xen.h). */
+const UVMF_INVLPG = 2n;
+/** PTE bits: present, writable, accessed and dirty (the agents' own mappings use the same). */
+const PTE_PRESENT = 0x1n;
+const PTE_WRITABLE = 0x2n;
+const PTE_ACCESSED_DIRTY = 0x60n;
+
+/**
+ * The host half both x86 PV agents have alike. Each is linked at 1 MiB with no VIRT_BASE,
+ * so its virtual addresses are its pseudo-physical ones (pfn = va >> 12), as XTF's are;
+ * a guest handle is the virtual address; start_info gives the boot info and the p2m
+ * list (entries of the guest's `unsigned long`); update_va_mapping takes the pte as one
+ * argument in 64-bit code and as a register pair (low, high) in compat code.
+ */
+export abstract class PvGuestAgentBase implements Pick<
+  GuestAgent,
+  | "image"
+  | "guestHandle"
+  | "describeTrap"
+  | "bootInfo"
+  | "unmappedAddress"
+  | "frameOf"
+  | "pfnOf"
+  | "mapFrame"
+  | "disarmTraps"
+> {
+  /** The agent's boot image. */
+  readonly image: Uint8Array;
+
+  /**
+   * @param imageUrl - where the built agent.elf is.
+   * @param buildHint - how to build it, for the message when it is missing.
+   * @param unmapped - an address no domain of the port has mapped.
+   */
+  protected constructor(
+    imageUrl: URL,
+    buildHint: string,
+    private readonly unmapped: bigint,
+  ) {
+    this.image = readPackageFile(imageUrl, buildHint);
+  }
+
+  /** On x86 a guest handle is the virtual address. */
+  guestHandle(_io: AgentIo, va: bigint): bigint {
+    return va;
+  }
+
+  /** The trap record as {@link describeX86Trap} reads it. */
+  describeTrap(trap: AgentTrapRecord): GuestTrap {
+    return describeX86Trap(trap);
+  }
+
+  /** From start_info (xen.h `struct start_info`, in the guest's layout). */
+  bootInfo(io: AgentIo): GuestBootInfo {
+    return bootInfoFromStartInfo(io, io.boot.startInfo);
+  }
+
+  /** An address no domain of the port has mapped. */
+  unmappedAddress(_io: AgentIo): bigint {
+    return this.unmapped;
+  }
+
+  /** The machine frame, from start_info's p2m list. */
+  frameOf(io: AgentIo, va: bigint): bigint {
+    const si = START_INFO.layout(io.model);
+    const list = readGuestWord(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
+    return readGuestWord(io, list + this.pfnOf(io, va) * BigInt(io.model.xenUlong));
+  }
+
+  /** The agent's virtual addresses are its pseudo-physical ones. */
+  pfnOf(_io: AgentIo, va: bigint): bigint {
+    return va >> 12n;
+  }
+
+  /**
+   * update_va_mapping(va, pte, UVMF_INVLPG) — compat: the pte as low and high halves —
+   * and update_va_mapping_otherdomain (the same and the owner) for another domain's frame.
+   */
+  mapFrame(
+    io: AgentIo,
+    va: bigint,
+    frame: bigint | null,
+    writable: boolean,
+    owner?: number,
+  ): bigint {
+    const pte =
+      frame === null
+        ? 0n
+        : (frame << 12n) | PTE_PRESENT | PTE_ACCESSED_DIRTY | (writable ? PTE_WRITABLE : 0n);
+    const ptes = io.model.xenUlong === 4 ? [pte & 0xffffffffn, pte >> 32n] : [pte];
+    if (owner === undefined) {
+      return io.hypercall(Hypercall.update_va_mapping, va, ...ptes, UVMF_INVLPG);
+    }
+    return io.hypercall(
+      Hypercall.update_va_mapping_otherdomain,
+      va,
+      ...ptes,
+      UVMF_INVLPG,
+      BigInt(owner),
+    );
+  }
+
+  /** set_trap_table(NULL) clears the virtual IDT. */
+  disarmTraps(io: AgentIo): void {
+    io.hypercall(Hypercall.set_trap_table, 0n);
+  }
+}
+
+/** The guest's `unsigned long` at `va`. */
+export function readGuestWord(io: AgentIo, va: bigint): bigint {
+  const size = io.model.xenUlong;
+  const b = io.read(va, size);
+  const view = new DataView(b.buffer, b.byteOffset, size);
+  return size === 8 ? view.getBigUint64(0, true) : BigInt(view.getUint32(0, true));
 }
