@@ -89,6 +89,19 @@ function setup() {
   return { plugin, machine, domain, v0, v1, l3, set, initialise, reload };
 }
 
+/** vCPU 1's context as getvcpucontext writes it (to vCPU 0's stack page and back). */
+function savedContext(s: ReturnType<typeof setup>): DataView {
+  const { machine, domain, v0, v1 } = s;
+  const va = domain.arch.layout!.vStack + 8192n;
+  const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
+  expect(v1.saveGuestContext(ctx, va)).toBe(0);
+  const bytes = new Uint8Array(layout.size);
+  for (let i = 0; i < layout.size; i++) {
+    bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
+  }
+  return new DataView(bytes.buffer);
+}
+
 describe("compat_pfn_to_cr3", () => {
   it("rotates frame bits 20 and up into CR3 bits 0–11, and back", () => {
     expect(compatPfnToCr3(0x123)).toBe(0x123000);
@@ -198,17 +211,11 @@ describe("setvcpucontext reload and reset (PV32)", () => {
 
 describe("getvcpucontext (PV32 arch_get_info_guest)", () => {
   it("writes the compat layout: registers, flags with the virtual IOPL, callbacks, trap table, L3 as compat CR3", () => {
-    const { machine, domain, v0, v1, l3, initialise } = setup();
+    const s = setup();
+    const { machine, domain, v1, l3, initialise } = s;
     expect(initialise()).toBe(0);
     domain.vcpus[1].state = VcpuState.Runnable;
-    const va = domain.arch.layout!.vStack + 8192n;
-    const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
-    expect(v1.saveGuestContext(ctx, va)).toBe(0);
-    const bytes = new Uint8Array(layout.size);
-    for (let i = 0; i < layout.size; i++) {
-      bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
-    }
-    const view = new DataView(bytes.buffer);
+    const view = savedContext(s);
     const get = (path: string): number => layout.getNumber(view, 0, path);
     expect(get("flags")).toBe(VGCF_IN_KERNEL | VGCF_ONLINE);
     expect([get("user_regs.eip"), get("user_regs.esp"), get("user_regs.ebx")]).toEqual([
@@ -228,6 +235,7 @@ describe("getvcpucontext (PV32 arch_get_info_guest)", () => {
     ]);
     expect([get("trap_ctxt.14.vector"), get("trap_ctxt.14.cs")]).toEqual([14, 0xe019]);
     expect(get("trap_ctxt.14.address")).toBe(EIP + 0x300);
+    const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
     expect(v1.saveGuestContext(ctx, 0xc000_0000n)).toBe(-Errno.EFAULT);
   });
 });
@@ -263,18 +271,6 @@ describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_
       xmm0: view.getUint32(160, true),
     };
   }
-  function saved(s: ReturnType<typeof setup>) {
-    const { machine, domain, v0, v1 } = s;
-    const va = domain.arch.layout!.vStack + 8192n;
-    const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
-    expect(v1.saveGuestContext(ctx, va)).toBe(0);
-    const bytes = new Uint8Array(layout.size);
-    for (let i = 0; i < layout.size; i++) {
-      bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
-    }
-    return new DataView(bytes.buffer);
-  }
-
   it("VGCF_i387_valid loads the image (32-bit form for width 4); getvcpucontext gives it back with width 4 and the flag", () => {
     const s = setup();
     image(s.set, 0x9fc0, 4);
@@ -288,7 +284,7 @@ describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_
       mxcsr: 0x9fc0,
       xmm0: 0xdeadbeef,
     });
-    const view = saved(s);
+    const view = savedContext(s);
     const get = (path: string): number => layout.getNumber(view, 0, path);
     expect(get("flags")).toBe(VGCF_IN_KERNEL | VGCF_I387_VALID); // still down: not online
     expect([view.getUint16(FPU, true), view.getUint16(FPU + 12, true)]).toEqual([0x027f, 0xe019]);
@@ -314,7 +310,7 @@ describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_
     image(s.set, 0x9fc0, 4); // ignored
     expect(s.initialise()).toBe(0);
     expect(state(s.v1)).toEqual({ fcw: 0x37f, top: 0, fcs: 0, st0: 0, mxcsr: 0x1f80, xmm0: 0 });
-    expect(layout.getNumber(saved(s), 0, "flags") & VGCF_I387_VALID).toBe(0);
+    expect(layout.getNumber(savedContext(s), 0, "flags") & VGCF_I387_VALID).toBe(0);
   });
 
   it("an image with reserved MXCSR bits leaves x87 and SSE initial, MXCSR masked (xrstor's fixup)", () => {
@@ -334,11 +330,11 @@ describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_
     set("user_regs.ss", 0xe033);
     expect(reload(false)).toBe(VcpuContextRun.Online);
     expect(domain.vcpus[1].state).toBe(VcpuState.Down); // the hook alone does not wake it
-    expect(layout.getNumber(saved(s), 0, "flags")).toBe(
+    expect(layout.getNumber(savedContext(s), 0, "flags")).toBe(
       VGCF_I387_VALID | VGCF_ONLINE | VGCF_FAILSAFE_DISABLES_EVENTS,
     );
     expect(plugin.resetVcpu(machine, domain.vcpus[1])).toBe(0);
-    expect(layout.getNumber(saved(s), 0, "flags")).toBe(
+    expect(layout.getNumber(savedContext(s), 0, "flags")).toBe(
       VGCF_ONLINE | VGCF_FAILSAFE_DISABLES_EVENTS,
     );
   });
