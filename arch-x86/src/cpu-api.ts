@@ -283,4 +283,22 @@ export interface X86CpuApi {
    * CPU (hypercall copy, builder), so cached decodings of them are dropped.
    */
   invalidateCode(pa: number, length: number): void;
+
+  // ---- the FPU state as a whole (a hypervisor's save area) ----
+  /**
+   * Writes the x87, MMX and SSE state as the 512-byte image `fxsave` stores at
+   * `view[off ..]`: FIP/FDP as 64-bit offsets when `wide` (FXSAVE64, REX.W), else 32-bit
+   * offsets with FCS/FDS. Bytes 416–511 are left as they are (software may use them).
+   */
+  saveFxImage(view: DataView, off: number, wide: boolean): void;
+  /**
+   * Loads such an image as `fxrstor` (FXRSTOR64 when `wide`). Returns false and loads
+   * nothing when its MXCSR has a bit the CPU does not implement (where fxrstor raises #GP).
+   */
+  loadFxImage(view: DataView, off: number, wide: boolean): boolean;
+  /**
+   * Puts the x87 and SSE state in its initial configuration (XRSTOR's init: FNINIT's
+   * FCW 0x37f and empty stack with ST0–7 zero, XMM registers zero, MXCSR 0x1f80).
+   */
+  resetFpuState(): void;
 }

@@ -22,7 +22,15 @@ import {
   readDescriptor,
   stackBigOf,
 } from "./segment.js";
-import { FCW_DEFAULT, MXCSR_DEFAULT } from "./fpu.js";
+import {
+  FCW_DEFAULT,
+  FxPart,
+  fxImageMxcsrValid,
+  MXCSR_DEFAULT,
+  readFxImage,
+  resetVectorState,
+  writeFxImage,
+} from "./fpu.js";
 import {
   Access,
   EFER_NXE,
@@ -471,6 +479,22 @@ export class X86Cpu implements X86CpuApi {
 
   invalidateCode(pa: number, length: number): void {
     this.dcache.invalidateRange(pa, length);
+  }
+
+  // ---- the FPU state as a whole (layout code in fpu.ts) ----
+
+  saveFxImage(view: DataView, off: number, wide: boolean): void {
+    writeFxImage(this, view, off, FxPart.ALL, wide);
+  }
+
+  loadFxImage(view: DataView, off: number, wide: boolean): boolean {
+    if (!fxImageMxcsrValid(view, off)) return false;
+    readFxImage(this, view, off, FxPart.ALL, wide);
+    return true;
+  }
+
+  resetFpuState(): void {
+    resetVectorState(this);
   }
 
   // ---- exceptions ----

@@ -45,4 +45,5 @@ export * from "./pv-msr.js";
 export * from "./xenpmu-op.js";
 export * from "./pv-vcpu-op.js";
 export * from "./pv-vcpu-context.js";
+export * from "./pv-run.js";
 export * from "./pv-ptwr.js";

@@ -21,6 +21,9 @@ describe("XENMEM_maximum_gpfn for x86 PV (domain_get_maximum_gpfn)", () => {
     d.sharedInfoMfn = 5;
     const layout = SHARED_INFO.layout(model);
     expect(layout.sizeOf("arch.max_pfn")).toBe(width);
+    // After 32 vcpu_info, the event bitmaps and wc_*: 2048 + 2 × 128 + 12 on x86_32 (whose
+    // wc_sec_hi is in arch_shared_info, after it), 2048 + 2 × 512 + 16 on x86_64.
+    expect(layout.offsetOf("arch.max_pfn")).toBe(width === 8 ? 3088 : 2316);
     const pa = 5 * 4096 + layout.offsetOf("arch.max_pfn");
     expect(pvMaximumGpfn(machine, d)).toBe(0n);
     const set = (v: bigint): void => {

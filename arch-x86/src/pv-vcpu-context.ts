@@ -35,8 +35,20 @@
  *    L4) and, 64-bit only, the user one (ctrlreg[1]) are validated and referenced as
  *    new_baseptr does (−EINVAL for a frame the domain does not own or that does not
  *    validate; what was taken is released).
- * Then VGCF_online says whether the vCPU is to run (the core applies it). The FPU state is
- * neither loaded nor reported (fpu_ctxt zero, VGCF_i387_valid clear).
+ * Then VGCF_online says whether the vCPU is to run (the core applies it).
+ *
+ * The flags are kept (Xen's `arch.pv.vgc_flags`, set right after step 1; callback
+ * registration updates their *_disables_events bits) and the FPU state is loaded there
+ * too, as `vcpu_setup_fpu` (xen/arch/x86/i387.c) does: with VGCF_i387_valid, the FXSAVE
+ * image in `fpu_ctxt`, restored in the form its byte 511 names (Xen's
+ * FPU_WORD_SIZE_OFFSET: 4 or 2 the 32-bit form, anything else FXRSTOR64); without it,
+ * the initial state (xstate_bv 0: FCW 0x37f, MXCSR 0x1f80, the rest zero). An image whose
+ * MXCSR has reserved bits gets what `xrstor`'s fault fixup (xstate.c, stage 1) leaves:
+ * x87 and SSE in their initial state with the image's MXCSR masked to the implemented
+ * bits. The FPU state is the guest's (`fpu_initialised`) after a load with
+ * VGCF_i387_valid and once the vCPU has run (Xen's fully eager FPU restores it at every
+ * context switch, `vcpu_restore_fpu_nonlazy`); not after a load without it, nor after a
+ * reset (`vcpu_reset`).
  *
  * @module
  */
@@ -54,8 +66,14 @@ import {
   type Vcpu,
 } from "@hvkit/core";
 import { FIRST_RESERVED_GDT_ENTRY } from "./pv-descriptors.js";
-import { TRAP_INFO, VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
-import { Seg, type Reg } from "./cpu-api.js";
+import {
+  TRAP_INFO,
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_I387_VALID,
+  VGCF_IN_KERNEL,
+  VGCF_ONLINE,
+} from "./abi.js";
+import { Seg, type Reg, type X86CpuApi } from "./cpu-api.js";
 import { setGuestCr4, type PvCtrlRegVcpu } from "./pv-ctrlreg.js";
 import { setDebugreg, type PvDebugRegVcpu } from "./pv-debugreg.js";
 import { newGuestCr3, type PvMmVcpu } from "./pv-mm-hypercalls.js";
@@ -79,6 +97,17 @@ export interface PvContextVcpu extends PvMmVcpu, PvCtrlRegVcpu, PvDebugRegVcpu {
   kernelSs: number;
   /** evtchn_upcall_mask of the vCPU. */
   readonly upcallMask: number;
+  /**
+   * The VGCF_* flags of the last context loaded (Xen's `arch.pv.vgc_flags`, 32 bits);
+   * callback registration with CALLBACKF_mask_events sets or clears
+   * VGCF_failsafe_disables_events / VGCF_syscall_disables_events in it.
+   */
+  contextFlags: number;
+  /**
+   * Whether the FPU state is the guest's (Xen's `fpu_initialised`): set by a context load
+   * with VGCF_i387_valid and when the vCPU runs; cleared by a load without it and by a reset.
+   */
+  fpuInitialised: boolean;
 }
 
 /** What differs between the 64-bit and the compat (PV32) `vcpu_guest_context`. */
@@ -104,7 +133,7 @@ export interface PvContextFormat<V extends PvContextVcpu> {
    * VGCF_syscall_disables_events, FS/GS bases).
    */
   loadEntryPoints(v: V, view: DataView, fixup: (sel: number) => number): void;
-  /** The same fields written back into a context (arch_get_info_guest); may add VGCF flags to `flags`. */
+  /** The same fields written back into a context (arch_get_info_guest). */
   saveEntryPoints(v: V, view: DataView): void;
 }
 
@@ -117,6 +146,14 @@ const X86_EFLAGS_MBS = 0x2;
 const X86_EFLAGS_IF = 0x200;
 /** CR0.TS. */
 const CR0_TS = 8;
+/** Where Xen keeps the FIP/FDP width of an FXSAVE image (FPU_WORD_SIZE_OFFSET, asm/i387.h). */
+const FPU_WORD_SIZE_OFFSET = 511;
+/** MXCSR's offset in an FXSAVE image. */
+const FX_MXCSR = 24;
+/** MXCSR bits the CPU implements (its MXCSR_MASK, FXSAVE byte 28). */
+const FX_MXCSR_MASK = 28;
+/** Scratch FXSAVE image for a corrected load. */
+const fxScratch = new DataView(new ArrayBuffer(512));
 /** GDT frames a vCPU has (ARRAY_SIZE(v->arch.pv.gdt_frames): FIRST_RESERVED_GDT_PAGE). */
 const GDT_FRAMES = 16;
 /** The data segment selectors of user_regs and the registers they load. */
@@ -181,6 +218,10 @@ export function setPvVcpuContext<V extends PvContextVcpu>(
   const ldtEnts = word("ldt_ents");
   const ldtBase = word("ldt_base");
   if ((ldtBase & 0xfffn) !== 0n || ldtEnts > 8192n) return -Errno.EINVAL;
+
+  // vgc_flags and vcpu_setup_fpu.
+  v.contextFlags = flags >>> 0;
+  loadFpu(v, view, layout.offsetOf("fpu_ctxt"), (flags & VGCF_I387_VALID) !== 0);
 
   // 2. Kernel mode, registers and trap table.
   const wasKernel = v.kernelMode;
@@ -262,7 +303,7 @@ export function setPvVcpuContext<V extends PvContextVcpu>(
   v.gdtEntries = Number(gdtEnts);
   v.loadDescriptorTables?.();
   // The code size and stack width now come from the tables the context named.
-  v.cpu.loadCodeSegment(v.cpu.sel[Seg.CS], v.cpu.sel[Seg.SS]);
+  loadCodeSegment(compat, v.cpu, v.cpu.sel[Seg.CS], v.cpu.sel[Seg.SS]);
   v.loadCr3();
   v.cpu.flushTlb();
   return run;
@@ -298,6 +339,38 @@ function sameTables<V extends PvContextVcpu>(
   return v.ldtEntries === 0 || v.ldtBase === word("ldt_base");
 }
 
+/**
+ * vcpu_setup_fpu: the image at `view[at ..]` when `valid`, else the initial state (see
+ * the module comment for the form and for an image with a bad MXCSR).
+ */
+function loadFpu(v: PvContextVcpu, view: DataView, at: number, valid: boolean): void {
+  const cpu = v.cpu;
+  v.fpuInitialised = valid;
+  if (!valid) {
+    cpu.resetFpuState();
+    return;
+  }
+  const width = view.getUint8(at + FPU_WORD_SIZE_OFFSET);
+  const wide = width !== 4 && width !== 2;
+  if (cpu.loadFxImage(view, at, wide)) return;
+  // xrstor's fixup, stage 1: the components to their initial state, MXCSR masked.
+  cpu.resetFpuState();
+  cpu.saveFxImage(fxScratch, 0, wide);
+  const mask = fxScratch.getUint32(FX_MXCSR_MASK, true);
+  fxScratch.setUint32(FX_MXCSR, view.getUint32(at + FX_MXCSR, true) & mask, true);
+  cpu.loadFxImage(fxScratch, 0, wide);
+}
+
+/**
+ * CS and SS of a context into the CPU. The CPU takes 64-bit code when CS names no usable
+ * code descriptor; a compat vCPU never runs 64-bit code (check_descriptor refuses L in
+ * a PV32 guest's descriptors), so it keeps 32-bit code with a 32-bit stack there.
+ */
+function loadCodeSegment(compat: boolean, cpu: X86CpuApi, cs: number, ss: number): void {
+  cpu.loadCodeSegment(cs, ss);
+  if (compat && cpu.codeSize === 64) cpu.setCodeSize(32, true);
+}
+
 /** The register frame and the trap table (step 2). */
 function loadRegisters<V extends PvContextVcpu>(
   format: PvContextFormat<V>,
@@ -313,7 +386,7 @@ function loadRegisters<V extends PvContextVcpu>(
   cpu.rflags = (((eflags & X86_EFLAGS_ALL) | X86_EFLAGS_MBS) & ~X86_EFLAGS_IOPL) | X86_EFLAGS_IF;
   v.iopl = eflags & X86_EFLAGS_IOPL; // arch_set_info_guest: the virtual IOPL
   const cs = fixup(layout.getNumber(view, 0, "user_regs.cs"));
-  cpu.loadCodeSegment(cs, fixup(layout.getNumber(view, 0, "user_regs.ss")));
+  loadCodeSegment(format.compat, cpu, cs, fixup(layout.getNumber(view, 0, "user_regs.ss")));
   // A compat guest runs in the ring its CS names; a 64-bit PV guest always in ring 3.
   if (format.compat) cpu.cpl = cs & 3;
   for (const [name, seg] of DATA_SEGMENTS) cpu.sel[seg] = layout.getNumber(view, 0, name);
@@ -332,7 +405,8 @@ function loadRegisters<V extends PvContextVcpu>(
 /**
  * `arch_vcpu_reset` of an x86 PV vCPU: `pv_destroy_gdt` (the GDT frames' descriptor type
  * and references dropped, no entries) and `vcpu_destroy_pagetables` (the page-table
- * bases released — a compat vCPU's L4 slot 0 emptied — and CR3 cleared). Returns 0.
+ * bases released — a compat vCPU's L4 slot 0 emptied — and CR3 cleared); the FPU state is
+ * no longer the guest's (`vcpu_reset`: fpu_initialised 0, the registers kept). Returns 0.
  */
 export function resetPvVcpu(v: PvContextVcpu): number {
   const mmu = v.mmu;
@@ -341,6 +415,7 @@ export function resetPvVcpu(v: PvContextVcpu): number {
   v.gdtFrames = [];
   v.gdtEntries = 0;
   v.loadDescriptorTables?.();
+  v.fpuInitialised = false; // vcpu_reset
   if (v.guestTable >= 0) mmu.putPageAndType(v.guestTable, domain);
   if (v.guestTableUser >= 0) mmu.putPageAndType(v.guestTableUser, domain);
   v.guestTable = -1;
@@ -356,13 +431,16 @@ let buffer = new StructBuffer(0);
 
 /**
  * Writes `v`'s state as a `vcpu_guest_context` in `format`'s layout (Xen's
- * `arch_get_info_guest`) to guest virtual `va` through `ctx.vcpu`: flags (in-kernel —
- * compat: CS in ring 1 —, online, and the width's own), the register frame
+ * `arch_get_info_guest`) to guest virtual `va` through `ctx.vcpu`: the FXSAVE image of the
+ * FPU state (as Xen's save leaves it: FXSAVE64 for a 64-bit guest, the 32-bit form with
+ * FCS/FDS for a compat one — `x87_fip_width` 8 or 4 — and that width in byte 511), the
+ * flags (those of the last load less VGCF_i387_valid and VGCF_in_kernel, then
+ * VGCF_i387_valid when the FPU state is the guest's, VGCF_online when the vCPU is not
+ * down, VGCF_in_kernel in kernel mode — compat: CS in ring 1), the register frame
  * (saved_upcall_mask = the event mask, EFLAGS with the virtual IOPL), the trap table,
  * LDT/GDT, kernel stack, ctrlreg 0/2/4, ctrlreg 3 (xen_pfn_to_cr3 of the kernel table,
  * or compat_pfn_to_cr3 of the L3) and, 64-bit, ctrlreg 1, callbacks, vm_assist and the
- * debug registers (DR7 with the emulated I/O breakpoint enables). No FPU state
- * (fpu_ctxt zero, VGCF_i387_valid clear). Returns 0 or −EFAULT.
+ * debug registers (DR7 with the emulated I/O breakpoint enables). Returns 0 or −EFAULT.
  */
 export function getPvVcpuContext<V extends PvContextVcpu>(
   format: PvContextFormat<V>,
@@ -376,10 +454,14 @@ export function getPvVcpuContext<V extends PvContextVcpu>(
   buffer.bytes.fill(0, 0, l.size);
   const cpu = v.cpu;
   const cs = cpu.sel[Seg.CS];
-  let flags = 0;
-  if (format.compat ? (cs & 3) === 1 : v.kernelMode) flags |= VGCF_IN_KERNEL;
+  const fpuAt = l.offsetOf("fpu_ctxt");
+  cpu.saveFxImage(view, fpuAt, !format.compat);
+  view.setUint8(fpuAt + FPU_WORD_SIZE_OFFSET, format.compat ? 4 : 8);
+  let flags = v.contextFlags & ~(VGCF_I387_VALID | VGCF_IN_KERNEL);
+  if (v.fpuInitialised) flags |= VGCF_I387_VALID;
   if (v.vcpu.state !== VcpuState.Down) flags |= VGCF_ONLINE;
-  l.set(view, 0, "flags", BigInt(flags));
+  if (format.compat ? (cs & 3) === 1 : v.kernelMode) flags |= VGCF_IN_KERNEL;
+  l.set(view, 0, "flags", BigInt(flags >>> 0));
   const mask = format.model.xenUlong === 8 ? 64 : 32;
   for (const [name, reg] of format.registers) {
     l.set(view, 0, name, BigInt.asUintN(mask, cpu.getReg(reg)));

@@ -1,47 +1,37 @@
 /**
  * The x86 (32-bit PAE PV) half of the conformance guest agent (core's `agent.ts`): the
  * boot image `agent/agent.elf` (built from `agent/agent.S` by `agent/build.sh`) and what
- * only this port knows — guest handles are virtual addresses below 4 GiB, a 64-bit pte
- * crosses update_va_mapping as a register pair, the p2m list has 4-byte entries, the page
- * tables' root is the L3 start_info.pt_base names, and the vcpu_guest_context that starts
- * a secondary vCPU in ring 1 at the agent's `ap_entry`.
- *
- * The agent is linked at 1 MiB with no VIRT_BASE, so its virtual addresses are its
- * pseudo-physical ones (pfn = va >> 12), as XTF's are.
+ * only this port knows — the page tables' root is the L3 start_info.pt_base names, the
+ * vcpu_guest_context that starts a secondary vCPU in ring 1 at the agent's `ap_entry`,
+ * and another domain's frame made a valid L3 for a foreign context. What both x86 PV
+ * agents do alike (handles, trap records, frames through the p2m list — 4-byte entries
+ * here — and update_va_mapping, whose pte crosses as a register pair here) is
+ * {@link PvGuestAgentBase} (agent-traps.ts).
  *
  * @module
  */
 import {
-  bootInfoFromStartInfo,
-  Hypercall,
   HvkitError,
-  readPackageFile,
   START_INFO,
   type AgentIo,
-  type AgentTrapRecord,
   type ForeignDomain,
   type ForeignVcpuContext,
   type GuestAgent,
-  type GuestBootInfo,
-  type GuestTrap,
   type RefusedVcpuContext,
 } from "@hvkit/core";
 import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL } from "./abi.js";
 import {
   copyTrapTable,
-  describeX86Trap,
   pvForeignVcpuContext,
+  PvGuestAgentBase,
+  readGuestWord,
   refusedContextVariants,
 } from "./agent-traps.js";
 import { compatPfnToCr3 } from "./pv-vcpu-context.js";
 import { Pv32Selector } from "./pv32-traps.js";
 
-/** update_va_mapping's UVMF_INVLPG (xen.h). */
-const UVMF_INVLPG = 2n;
-/** PTE bits: present, writable, accessed, dirty. */
+/** PTE present bit. */
 const PTE_PRESENT = 0x1n;
-const PTE_WRITABLE = 0x2n;
-const PTE_ACCESSED_DIRTY = 0x60n;
 /** An address below the hypervisor's area that no PV32 domain has mapped (the builder maps a few MiB from 0). */
 const UNMAPPED = 0xc000_0000n;
 /** Where the agent's boot report keeps its trap table, event and failsafe entries. */
@@ -71,28 +61,13 @@ const FOREIGN_KEPT = [
 const L3_SLOT3 = 24n;
 
 /** The x86 (32-bit PAE PV) guest agent. */
-export class X86GuestAgent implements GuestAgent {
-  readonly image: Uint8Array = readPackageFile(
-    new URL("../agent/agent.elf", import.meta.url),
-    "in a clone, build it with arch-x86/agent/build.sh",
-  );
-
-  /** On x86 a guest handle is the virtual address. */
-  guestHandle(_io: AgentIo, va: bigint): bigint {
-    return va;
-  }
-
-  describeTrap(trap: AgentTrapRecord): GuestTrap {
-    return describeX86Trap(trap);
-  }
-
-  /** From start_info (x86_32 layout). */
-  bootInfo(io: AgentIo): GuestBootInfo {
-    return bootInfoFromStartInfo(io, io.boot.startInfo);
-  }
-
-  unmappedAddress(_io: AgentIo): bigint {
-    return UNMAPPED;
+export class X86GuestAgent extends PvGuestAgentBase implements GuestAgent {
+  constructor() {
+    super(
+      new URL("../agent/agent.elf", import.meta.url),
+      "in a clone, build it with arch-x86/agent/build.sh",
+      UNMAPPED,
+    );
   }
 
   /**
@@ -191,57 +166,7 @@ export class X86GuestAgent implements GuestAgent {
   /** The boot L3's frame: the first page-table page (start_info.pt_base). */
   pageTableRoot(io: AgentIo): bigint {
     const si = START_INFO.layout(io.model);
-    return this.frameOf(io, readWord(io, io.boot.startInfo + BigInt(si.offsetOf("pt_base"))));
+    const ptBase = readGuestWord(io, io.boot.startInfo + BigInt(si.offsetOf("pt_base")));
+    return this.frameOf(io, ptBase);
   }
-
-  /** The machine frame, from start_info's p2m list (4-byte entries). */
-  frameOf(io: AgentIo, va: bigint): bigint {
-    const si = START_INFO.layout(io.model);
-    const list = readWord(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
-    return readWord(io, list + this.pfnOf(io, va) * 4n);
-  }
-
-  /** The agent's virtual addresses are its pseudo-physical ones. */
-  pfnOf(_io: AgentIo, va: bigint): bigint {
-    return va >> 12n;
-  }
-
-  /**
-   * update_va_mapping(va, pte low, pte high, UVMF_INVLPG); update_va_mapping_otherdomain
-   * (the same and the owner) for another domain's frame.
-   */
-  mapFrame(
-    io: AgentIo,
-    va: bigint,
-    frame: bigint | null,
-    writable: boolean,
-    owner?: number,
-  ): bigint {
-    const pte =
-      frame === null
-        ? 0n
-        : (frame << 12n) | PTE_PRESENT | PTE_ACCESSED_DIRTY | (writable ? PTE_WRITABLE : 0n);
-    const lo = pte & 0xffffffffn;
-    const hi = pte >> 32n;
-    if (owner === undefined)
-      return io.hypercall(Hypercall.update_va_mapping, va, lo, hi, UVMF_INVLPG);
-    return io.hypercall(
-      Hypercall.update_va_mapping_otherdomain,
-      va,
-      lo,
-      hi,
-      UVMF_INVLPG,
-      BigInt(owner),
-    );
-  }
-
-  /** set_trap_table(NULL) clears the virtual IDT. */
-  disarmTraps(io: AgentIo): void {
-    io.hypercall(Hypercall.set_trap_table, 0n);
-  }
-}
-
-function readWord(io: AgentIo, va: bigint): bigint {
-  const b = io.read(va, 4);
-  return BigInt(new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true));
 }

@@ -22,7 +22,13 @@ import {
   VcpuState,
   type HypercallContext,
 } from "@hvkit/core";
-import { VCPU_GUEST_CONTEXT_X86, VGCF_IN_KERNEL, VGCF_ONLINE } from "./abi.js";
+import {
+  VCPU_GUEST_CONTEXT_X86,
+  VGCF_FAILSAFE_DISABLES_EVENTS,
+  VGCF_I387_VALID,
+  VGCF_IN_KERNEL,
+  VGCF_ONLINE,
+} from "./abi.js";
 import { Reg, Seg } from "./cpu-api.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import { compatCr3ToPfn, compatPfnToCr3, fixupGuestSelector } from "./pv-vcpu-context.js";
@@ -81,6 +87,19 @@ function setup() {
   const reload = (initialised = true): number =>
     plugin.setVcpuContext(machine, domain.vcpus[1], new DataView(buf.bytes.buffer), initialised);
   return { plugin, machine, domain, v0, v1, l3, set, initialise, reload };
+}
+
+/** vCPU 1's context as getvcpucontext writes it (to vCPU 0's stack page and back). */
+function savedContext(s: ReturnType<typeof setup>): DataView {
+  const { machine, domain, v0, v1 } = s;
+  const va = domain.arch.layout!.vStack + 8192n;
+  const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
+  expect(v1.saveGuestContext(ctx, va)).toBe(0);
+  const bytes = new Uint8Array(layout.size);
+  for (let i = 0; i < layout.size; i++) {
+    bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
+  }
+  return new DataView(bytes.buffer);
 }
 
 describe("compat_pfn_to_cr3", () => {
@@ -192,17 +211,11 @@ describe("setvcpucontext reload and reset (PV32)", () => {
 
 describe("getvcpucontext (PV32 arch_get_info_guest)", () => {
   it("writes the compat layout: registers, flags with the virtual IOPL, callbacks, trap table, L3 as compat CR3", () => {
-    const { machine, domain, v0, v1, l3, initialise } = setup();
+    const s = setup();
+    const { machine, domain, v1, l3, initialise } = s;
     expect(initialise()).toBe(0);
     domain.vcpus[1].state = VcpuState.Runnable;
-    const va = domain.arch.layout!.vStack + 8192n;
-    const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
-    expect(v1.saveGuestContext(ctx, va)).toBe(0);
-    const bytes = new Uint8Array(layout.size);
-    for (let i = 0; i < layout.size; i++) {
-      bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
-    }
-    const view = new DataView(bytes.buffer);
+    const view = savedContext(s);
     const get = (path: string): number => layout.getNumber(view, 0, path);
     expect(get("flags")).toBe(VGCF_IN_KERNEL | VGCF_ONLINE);
     expect([get("user_regs.eip"), get("user_regs.esp"), get("user_regs.ebx")]).toEqual([
@@ -222,6 +235,114 @@ describe("getvcpucontext (PV32 arch_get_info_guest)", () => {
     ]);
     expect([get("trap_ctxt.14.vector"), get("trap_ctxt.14.cs")]).toEqual([14, 0xe019]);
     expect(get("trap_ctxt.14.address")).toBe(EIP + 0x300);
+    const ctx: HypercallContext = { machine, domain, vcpu: domain.vcpus[0] };
     expect(v1.saveGuestContext(ctx, 0xc000_0000n)).toBe(-Errno.EFAULT);
+  });
+});
+
+describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_info_guest)", () => {
+  const FPU = layout.offsetOf("fpu_ctxt");
+  /** A 32-bit-form FXSAVE image in the context: FCW, FCS, ST0's significand, MXCSR, XMM0. */
+  function image(set: (p: string, v: number | bigint) => void, mxcsr: number, width: number) {
+    const bytes = new Uint8Array(layout.size);
+    const view = new DataView(bytes.buffer);
+    view.setUint16(FPU, 0x027f, true); // FCW: 53-bit precision
+    view.setUint8(FPU + 4, 0x80); // R7 valid (ST0 with TOP 7)
+    view.setUint16(FPU + 2, 7 << 11, true); // TOP 7
+    view.setUint32(FPU + 8, 0x00401000, true); // FIP
+    view.setUint16(FPU + 12, 0xe019, true); // FCS (32-bit form)
+    view.setUint32(FPU + 32, 0x89abcdef, true); // ST0 significand low
+    view.setUint16(FPU + 40, 0x3fff, true); // ST0 exponent
+    view.setUint32(FPU + 24, mxcsr, true);
+    view.setUint32(FPU + 160, 0xdeadbeef, true); // XMM0 lane 0
+    view.setUint8(FPU + 511, width);
+    for (let i = 0; i < 512; i++) set(`fpu_ctxt.${i}`, bytes[FPU + i]);
+  }
+  /** The vCPU's state as an image of the given form. */
+  function state(v: { cpu: { saveFxImage(view: DataView, off: number, wide: boolean): void } }) {
+    const view = new DataView(new ArrayBuffer(512));
+    v.cpu.saveFxImage(view, 0, false);
+    return {
+      fcw: view.getUint16(0, true),
+      top: (view.getUint16(2, true) >> 11) & 7,
+      fcs: view.getUint16(12, true),
+      st0: view.getUint32(32, true),
+      mxcsr: view.getUint32(24, true),
+      xmm0: view.getUint32(160, true),
+    };
+  }
+  it("VGCF_i387_valid loads the image (32-bit form for width 4); getvcpucontext gives it back with width 4 and the flag", () => {
+    const s = setup();
+    image(s.set, 0x9fc0, 4);
+    s.set("flags", VGCF_IN_KERNEL | VGCF_I387_VALID);
+    expect(s.initialise()).toBe(0);
+    expect(state(s.v1)).toEqual({
+      fcw: 0x027f,
+      top: 7,
+      fcs: 0xe019,
+      st0: 0x89abcdef,
+      mxcsr: 0x9fc0,
+      xmm0: 0xdeadbeef,
+    });
+    const view = savedContext(s);
+    const get = (path: string): number => layout.getNumber(view, 0, path);
+    expect(get("flags")).toBe(VGCF_IN_KERNEL | VGCF_I387_VALID); // still down: not online
+    expect([view.getUint16(FPU, true), view.getUint16(FPU + 12, true)]).toEqual([0x027f, 0xe019]);
+    expect([view.getUint32(FPU + 24, true), view.getUint32(FPU + 160, true)]).toEqual([
+      0x9fc0, 0xdeadbeef,
+    ]);
+    expect(view.getUint8(FPU + 511)).toBe(4); // x87_fip_width of a PV32 domain
+  });
+
+  it("an image of another width is restored with FXRSTOR64: bytes 12–15 are FIP's high half, no FCS", () => {
+    const s = setup();
+    image(s.set, 0x1f80, 0);
+    s.set("flags", VGCF_IN_KERNEL | VGCF_I387_VALID);
+    expect(s.initialise()).toBe(0);
+    const view = new DataView(new ArrayBuffer(512));
+    s.v1.cpu.saveFxImage(view, 0, true);
+    expect([view.getUint32(8, true), view.getUint32(12, true)]).toEqual([0x00401000, 0xe019]);
+    expect(state(s.v1).fcs).toBe(0);
+  });
+
+  it("without VGCF_i387_valid the vCPU gets the initial state (FCW 0x37f, MXCSR 0x1f80) and the flag stays clear", () => {
+    const s = setup();
+    image(s.set, 0x9fc0, 4); // ignored
+    expect(s.initialise()).toBe(0);
+    expect(state(s.v1)).toEqual({ fcw: 0x37f, top: 0, fcs: 0, st0: 0, mxcsr: 0x1f80, xmm0: 0 });
+    expect(layout.getNumber(savedContext(s), 0, "flags") & VGCF_I387_VALID).toBe(0);
+  });
+
+  it("an image with reserved MXCSR bits leaves x87 and SSE initial, MXCSR masked (xrstor's fixup)", () => {
+    const s = setup();
+    image(s.set, 0x10000 | 0x1fa0, 4);
+    s.set("flags", VGCF_IN_KERNEL | VGCF_I387_VALID);
+    expect(s.initialise()).toBe(0);
+    expect(state(s.v1)).toEqual({ fcw: 0x37f, top: 0, fcs: 0, st0: 0, mxcsr: 0x1fa0, xmm0: 0 });
+  });
+
+  it("flags are those loaded less i387_valid/in_kernel, recomputed: VGCF_online and failsafe_disables_events kept; a reset clears i387_valid", () => {
+    const s = setup();
+    const { plugin, machine, domain, set, reload } = s;
+    image(set, 0x1f80, 4);
+    set("flags", VGCF_I387_VALID | VGCF_ONLINE | VGCF_FAILSAFE_DISABLES_EVENTS);
+    set("user_regs.cs", 0xe02b); // ring 3: not in kernel
+    set("user_regs.ss", 0xe033);
+    expect(reload(false)).toBe(VcpuContextRun.Online);
+    expect(domain.vcpus[1].state).toBe(VcpuState.Down); // the hook alone does not wake it
+    expect(layout.getNumber(savedContext(s), 0, "flags")).toBe(
+      VGCF_I387_VALID | VGCF_ONLINE | VGCF_FAILSAFE_DISABLES_EVENTS,
+    );
+    expect(plugin.resetVcpu(machine, domain.vcpus[1])).toBe(0);
+    expect(layout.getNumber(savedContext(s), 0, "flags")).toBe(
+      VGCF_ONLINE | VGCF_FAILSAFE_DISABLES_EVENTS,
+    );
+  });
+
+  it("a CS naming no usable descriptor leaves a compat vCPU in 32-bit code", () => {
+    const s = setup();
+    s.set("user_regs.cs", 0x0ff9); // GDT entry 511, empty
+    expect(s.initialise()).toBe(0);
+    expect(s.v1.cpu.codeSize).toBe(32);
   });
 });

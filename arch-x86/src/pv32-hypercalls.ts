@@ -20,7 +20,7 @@ import {
   type HypercallContext,
   type HypercallEntry,
 } from "@hvkit/core";
-import { TRAP_INFO } from "./abi.js";
+import { TRAP_INFO, VGCF_FAILSAFE_DISABLES_EVENTS } from "./abi.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import {
   GuestVirt,
@@ -89,8 +89,17 @@ function setTrapTable(ctx: Ctx, args: HypercallArgs): number {
   }
 }
 
-/** compat_register_guest_callback. */
-function registerCallback(v: Pv32Vcpu, type: number, cs: number, eip: number): number {
+/**
+ * compat_register_guest_callback; CALLBACKF_mask_events (`flags` bit 0) of the failsafe
+ * callback is VGCF_failsafe_disables_events of the vCPU's context flags.
+ */
+function registerCallback(
+  v: Pv32Vcpu,
+  type: number,
+  flags: number,
+  cs: number,
+  eip: number,
+): number {
   cs = fixupSelector(cs);
   switch (type) {
     case CallbackType.event:
@@ -100,6 +109,10 @@ function registerCallback(v: Pv32Vcpu, type: number, cs: number, eip: number): n
     case CallbackType.failsafe:
       v.failsafeCs = cs;
       v.failsafeEip = eip >>> 0;
+      v.contextFlags =
+        (flags & 1) !== 0
+          ? v.contextFlags | VGCF_FAILSAFE_DISABLES_EVENTS
+          : v.contextFlags & ~VGCF_FAILSAFE_DISABLES_EVENTS;
       return 0;
     case CallbackType.syscall32:
     case CallbackType.sysenter:
@@ -114,8 +127,8 @@ function registerCallback(v: Pv32Vcpu, type: number, cs: number, eip: number): n
 /** compat_set_callbacks(event_cs, event_eip, failsafe_cs, failsafe_eip): always 0. */
 function setCallbacks(ctx: Ctx, args: HypercallArgs): number {
   const v = ctx.vcpu.arch;
-  registerCallback(v, CallbackType.event, args.u32(0), args.u32(1));
-  registerCallback(v, CallbackType.failsafe, args.u32(2), args.u32(3));
+  registerCallback(v, CallbackType.event, 0, args.u32(0), args.u32(1));
+  registerCallback(v, CallbackType.failsafe, 0, args.u32(2), args.u32(3));
   return 0;
 }
 
@@ -130,7 +143,8 @@ function callbackOp(ctx: Ctx, args: HypercallArgs): number {
     const cs = mem.read(arg + BigInt(CB.offsetOf("address.cs")), 4);
     const eip = mem.read(arg + BigInt(CB.offsetOf("address.eip")), 4);
     if (head === null || cs === null || eip === null) return -Errno.EFAULT;
-    return registerCallback(v, Number(head & 0xffffn), Number(cs), Number(eip));
+    const type = Number(head & 0xffffn);
+    return registerCallback(v, type, Number((head >> 16n) & 0xffffn), Number(cs), Number(eip));
   }
   if (cmd === 1) {
     const head = mem.read(arg, CBU.size);

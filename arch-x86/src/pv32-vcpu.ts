@@ -9,7 +9,6 @@
  * @module
  */
 import {
-  NS_PER_INSTRUCTION,
   VCPU_INFO,
   VcpuExitKind,
   type ArchVcpu,
@@ -20,7 +19,7 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
-import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi } from "./cpu-api.js";
+import { Reg, Seg, Vector, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
 import { X86_32_DATA_MODEL } from "./data-model.js";
 import { disassembleAt } from "./disasm.js";
@@ -39,6 +38,7 @@ import {
   type PvContextVcpu,
 } from "./pv-vcpu-context.js";
 import { PV32_CONTEXT } from "./pv32-context.js";
+import { pvFatal, PvExitAction, runPvVcpu, type PvExitResult, type PvRunVcpu } from "./pv-run.js";
 import {
   createBounceFrame32,
   handleException32,
@@ -51,7 +51,7 @@ import {
 const CR2_OFFSET = VCPU_INFO.layout(X86_32_DATA_MODEL).offsetOf("arch.cr2");
 
 /** One 32-bit PAE PV vCPU's architectural and hypervisor-side state. */
-export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
+export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -92,6 +92,10 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   ldtEntries = 0;
   /** CR0.TS as the guest set it (fpu_taskswitch). */
   cr0Ts = false;
+  /** VGCF_* flags of the last context loaded (pv-vcpu-context.ts). */
+  contextFlags = 0;
+  /** Whether the FPU state is the guest's (pv-vcpu-context.ts). */
+  fpuInitialised = false;
   /** Virtual IOPL (EFLAGS.IOPL bits in place). */
   iopl = 0;
   /** The last #PF address delivered. */
@@ -217,72 +221,47 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
 
   /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */
   fatal(message: string): VcpuExit {
-    const e = this.exit;
-    e.kind = VcpuExitKind.Fatal;
-    e.message = `${message}\n${this.describe()}`;
-    return e;
+    return pvFatal(this, message);
   }
 
+  /** Runs the guest (arch-x86's shared PV loop, pv-run.ts). */
   run(budget: number): VcpuExit {
-    const cpu = this.cpu;
-    const e = this.exit;
-    let remaining = budget;
-    let retired = 0;
-    e.message = "";
-    cpu.tscBase = this.machine.clock.now;
-    cpu.tscPerInstruction = NS_PER_INSTRUCTION;
-    // test_guest_events: a pending, unmasked upcall bounces to the event callback.
-    const vi = this.vcpuInfoAddr();
-    if (vi >= 0 && this.eventEip !== 0) {
-      const bytes = this.machine.memory.bytes;
-      if (bytes[vi] !== 0 && bytes[vi + 1] === 0) {
-        const msg = createBounceFrame32(this, this.eventCs, this.eventEip, -1, true);
-        if (msg) return this.fatal(msg);
-      }
+    return runPvVcpu(this, budget);
+  }
+
+  /** Unused: the compat privileged-op emulator has no `hlt` yet. */
+  idleRequested = false;
+
+  /** test_guest_events: the event callback as its `cs:eip`. */
+  bounceToEventCallback(): string | null {
+    if (this.eventEip === 0) return null;
+    return createBounceFrame32(this, this.eventCs, this.eventEip, -1, true);
+  }
+
+  /** No syscall from compat code yet: the instruction is #UD as on a CPU without it. */
+  onSyscall(): PvExitResult {
+    this.cpu.rip -= 2n;
+    return injectEvent32(this, Vector.UD, -1) ?? PvExitAction.Continue;
+  }
+
+  /** `int $0x82` from ring 1 is a hypercall; anything else bounces (pv32-traps.ts). */
+  onException(): PvExitResult {
+    const x = this.cpu.exit;
+    if (x.software && x.vector === HYPERCALL_VECTOR && this.cpu.cpl === 1) {
+      return PvExitAction.Hypercall;
     }
-    for (;;) {
-      const reason = cpu.run(remaining < 1 ? 1 : remaining);
-      retired += cpu.exit.retired;
-      cpu.tscBase += cpu.exit.retired * cpu.tscPerInstruction;
-      remaining -= cpu.exit.retired > 0 ? cpu.exit.retired : 1;
-      e.retired = retired;
-      switch (reason) {
-        case X86ExitReason.Budget:
-          e.kind = VcpuExitKind.BudgetExhausted;
-          return e;
-        case X86ExitReason.Exception: {
-          const x = cpu.exit;
-          if (x.software && x.vector === HYPERCALL_VECTOR && cpu.cpl === 1) {
-            e.kind = VcpuExitKind.Hypercall;
-            return e;
-          }
-          const msg = handleException32(this);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-        case X86ExitReason.Syscall: {
-          // No syscall from compat code yet: the instruction is #UD as on a CPU without it.
-          cpu.rip -= 2n;
-          const msg = injectEvent32(this, Vector.UD, -1);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-        case X86ExitReason.Cpuid:
-          if (!pvCpuid(this, cpuidPolicyPv32)) {
-            // CPUID faulting: #GP(0) from guest user mode.
-            const msg = injectEvent32(this, Vector.GP, 0);
-            if (msg) return this.fatal(msg);
-          }
-          break;
-        case X86ExitReason.Halt:
-          e.kind = VcpuExitKind.Idle;
-          return e;
-      }
-      if (this.domain.isDead || remaining <= 0) {
-        e.kind = VcpuExitKind.BudgetExhausted;
-        return e;
-      }
-    }
+    return handleException32(this) ?? PvExitAction.Continue;
+  }
+
+  /** CPUID from the PV32 policy; with CPUID faulting on, #GP(0) from guest user mode. */
+  onCpuid(): PvExitResult {
+    if (pvCpuid(this, cpuidPolicyPv32)) return PvExitAction.Continue;
+    return injectEvent32(this, Vector.GP, 0) ?? PvExitAction.Continue;
+  }
+
+  /** `sysenter` from compat code is not delivered yet: the guest goes on after it. */
+  onSysenter(): PvExitResult {
+    return PvExitAction.Continue;
   }
 
   readHypercall(args: HypercallArgs): number {

@@ -1,32 +1,23 @@
 /**
  * The x86_64 PV half of the conformance guest agent (core's `agent.ts`): the boot image
  * `agent/agent.elf` (built from `agent/agent.S` by `agent/build.sh`) and what only this
- * arch knows — guest handles are plain virtual addresses, #PF/#GP/#UD trap records, the
- * vcpu_guest_context that starts a secondary vCPU in the agent, and frames through the
- * P2M list and update_va_mapping (update_va_mapping_otherdomain for another owner's frame).
- *
- * The agent is linked at 1 MiB with no VIRT_BASE, so its virtual addresses are its
- * pseudo-physical ones (pfn = va >> 12), as XTF's are.
+ * arch knows — the vcpu_guest_context that starts a secondary vCPU in the agent, the
+ * contexts Xen refuses, and the page-table root the agent read at boot. What both x86 PV
+ * agents do alike (handles, trap records, frames through the p2m list and
+ * update_va_mapping) is arch-x86's `PvGuestAgentBase`.
  *
  * @module
  */
 import {
-  bootInfoFromStartInfo,
-  Hypercall,
-  readPackageFile,
-  START_INFO,
   type AgentIo,
-  type AgentTrapRecord,
   type ForeignVcpuContext,
   type GuestAgent,
-  type GuestBootInfo,
-  type GuestTrap,
   type RefusedVcpuContext,
 } from "@hvkit/core";
 import {
   copyTrapTable,
-  describeX86Trap,
   pvForeignVcpuContext,
+  PvGuestAgentBase,
   refusedContextVariants,
   VCPU_GUEST_CONTEXT_X86,
   VGCF_IN_KERNEL,
@@ -35,12 +26,6 @@ import {
 /** FLAT_KERNEL_CS64 / FLAT_KERNEL_SS64 (arch-x86/xen-x86_64.h). */
 const FLAT_KERNEL_CS = 0xe033;
 const FLAT_KERNEL_SS = 0xe02b;
-/** update_va_mapping's UVMF_INVLPG (xen.h). */
-const UVMF_INVLPG = 2n;
-/** PTE bits: present, writable, accessed, dirty (the agent's own mappings use the same). */
-const PTE_PRESENT = 0x1n;
-const PTE_WRITABLE = 0x2n;
-const PTE_ACCESSED_DIRTY = 0x60n;
 /**
  * A canonical lower-half address no PV domain has mapped: Xen's builder maps a domain
  * from its virtual base up to the end of its boot stack (a few MiB for a guest linked low).
@@ -70,28 +55,13 @@ const ARCH_FAILSAFE_ENTRY = 2;
 const ARCH_CR3 = 3;
 
 /** The x86_64 PV guest agent. */
-export class X86_64GuestAgent implements GuestAgent {
-  readonly image: Uint8Array = readPackageFile(
-    new URL("../agent/agent.elf", import.meta.url),
-    "in a clone, build it with arch-x86_64/agent/build.sh",
-  );
-
-  /** On x86 a guest handle is the virtual address. */
-  guestHandle(_io: AgentIo, va: bigint): bigint {
-    return va;
-  }
-
-  describeTrap(trap: AgentTrapRecord): GuestTrap {
-    return describeX86Trap(trap);
-  }
-
-  /** From start_info (xen.h `struct start_info`). */
-  bootInfo(io: AgentIo): GuestBootInfo {
-    return bootInfoFromStartInfo(io, io.boot.startInfo);
-  }
-
-  unmappedAddress(_io: AgentIo): bigint {
-    return UNMAPPED;
+export class X86_64GuestAgent extends PvGuestAgentBase implements GuestAgent {
+  constructor() {
+    super(
+      new URL("../agent/agent.elf", import.meta.url),
+      "in a clone, build it with arch-x86_64/agent/build.sh",
+      UNMAPPED,
+    );
   }
 
   /**
@@ -162,48 +132,4 @@ export class X86_64GuestAgent implements GuestAgent {
   pageTableRoot(io: AgentIo): bigint {
     return io.boot.arch[ARCH_CR3] >> 12n;
   }
-
-  /** The machine frame, from start_info's P2M list. */
-  frameOf(io: AgentIo, va: bigint): bigint {
-    const si = START_INFO.layout(io.model);
-    const listVa = readU64(io, io.boot.startInfo + BigInt(si.offsetOf("mfn_list")));
-    return readU64(io, listVa + this.pfnOf(io, va) * 8n);
-  }
-
-  /** The agent's virtual addresses are its pseudo-physical ones. */
-  pfnOf(_io: AgentIo, va: bigint): bigint {
-    return va >> 12n;
-  }
-
-  /** update_va_mapping with UVMF_INVLPG; update_va_mapping_otherdomain for another owner's frame. */
-  mapFrame(
-    io: AgentIo,
-    va: bigint,
-    frame: bigint | null,
-    writable: boolean,
-    owner?: number,
-  ): bigint {
-    const pte =
-      frame === null
-        ? 0n
-        : (frame << 12n) | PTE_PRESENT | PTE_ACCESSED_DIRTY | (writable ? PTE_WRITABLE : 0n);
-    if (owner === undefined) return io.hypercall(Hypercall.update_va_mapping, va, pte, UVMF_INVLPG);
-    return io.hypercall(
-      Hypercall.update_va_mapping_otherdomain,
-      va,
-      pte,
-      UVMF_INVLPG,
-      BigInt(owner),
-    );
-  }
-
-  /** set_trap_table(NULL) clears the virtual IDT. */
-  disarmTraps(io: AgentIo): void {
-    io.hypercall(Hypercall.set_trap_table, 0n);
-  }
-}
-
-function readU64(io: AgentIo, va: bigint): bigint {
-  const b = io.read(va, 8);
-  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }

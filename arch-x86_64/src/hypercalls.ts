@@ -27,6 +27,7 @@ import {
   updateVaMappingOtherdomain as updateVaMappingOtherdomainOf,
   type PvMmu,
   xenpmuOp,
+  VGCF_FAILSAFE_DISABLES_EVENTS,
 } from "@hvkit/arch-x86";
 import type { PvVcpu } from "./pv-vcpu.js";
 import { getDebugregHypercall, setDebugregHypercall } from "@hvkit/arch-x86";
@@ -78,7 +79,11 @@ function registerCallback(v: PvVcpu, type: number, flags: number, address: bigin
       v.eventCallback = address;
       return 0;
     case 1:
+      // pv/callback.c: CALLBACKF_mask_events is the context's VGCF_failsafe_disables_events.
       v.failsafeCallback = address;
+      v.contextFlags = mask
+        ? v.contextFlags | VGCF_FAILSAFE_DISABLES_EVENTS
+        : v.contextFlags & ~VGCF_FAILSAFE_DISABLES_EVENTS;
       return 0;
     case 2:
       v.syscallCallback = address;

@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  NS_PER_INSTRUCTION,
   VcpuExitKind,
   type ArchVcpu,
   type Domain,
@@ -22,13 +21,18 @@ import {
   REG64_NAMES,
   Seg,
   Vector,
-  X86ExitReason,
   pvCpuid,
+  pvFatal,
+  PvExitAction,
+  runPvVcpu,
+  type PvExitResult,
+  type PvRunVcpu,
   getPvVcpuContext,
   type PvContextVcpu,
   type PvMsrVcpu,
   type PvMmu,
   type X86CpuApi,
+  VGCF_SYSCALL_DISABLES_EVENTS,
 } from "@hvkit/arch-x86";
 import { cpuidPolicy } from "@hvkit/arch-x86";
 import { Cr4, setGuestCr4 } from "@hvkit/arch-x86";
@@ -54,7 +58,7 @@ import { writeHypercallPage } from "./builder.js";
 export type X86CpuFactory = (machine: Machine) => X86CpuApi;
 
 /** One 64-bit PV vCPU's architectural and hypervisor-side state. */
-export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
+export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
   /** The exit record {@link run} fills. */
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
@@ -77,8 +81,19 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
   failsafeCallback = 0n;
   /** 64-bit syscall callback address. */
   syscallCallback = 0n;
-  /** Whether the syscall callback masks events (VGCF_syscall_disables_events). */
-  syscallMasksEvents = false;
+  /** VGCF_* flags of the last context loaded (arch-x86's pv-vcpu-context.ts). */
+  contextFlags = 0;
+  /** Whether the FPU state is the guest's (arch-x86's pv-vcpu-context.ts). */
+  fpuInitialised = false;
+  /** Whether the syscall callback masks events: VGCF_syscall_disables_events of {@link contextFlags}. */
+  get syscallMasksEvents(): boolean {
+    return (this.contextFlags & VGCF_SYSCALL_DISABLES_EVENTS) !== 0;
+  }
+  set syscallMasksEvents(mask: boolean) {
+    this.contextFlags = mask
+      ? this.contextFlags | VGCF_SYSCALL_DISABLES_EVENTS
+      : this.contextFlags & ~VGCF_SYSCALL_DISABLES_EVENTS;
+  }
   /** NMI callback address. */
   nmiCallback = 0n;
   /** CALLBACKTYPE_syscall32: `syscall` from compat code (AMD processors), 0 none. */
@@ -244,106 +259,55 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu {
 
   /** Sets the domain crashing with `message`; the run loop reports it as a Fatal exit. */
   fatal(message: string): VcpuExit {
-    const e = this.exit;
-    e.kind = VcpuExitKind.Fatal;
-    e.message = `${message}\n${this.describe()}`;
-    return e;
+    return pvFatal(this, message);
   }
 
+  /** Runs the guest (arch-x86's shared PV loop, pv-run.ts). */
   run(budget: number): VcpuExit {
-    const cpu = this.cpu;
-    const e = this.exit;
-    let remaining = budget;
-    let retired = 0;
-    e.message = "";
-    // The TSC counts virtual ns (core time.ts TSC_HZ): rdtsc = clock + retired × ns each.
-    cpu.tscBase = this.machine.clock.now;
-    cpu.tscPerInstruction = NS_PER_INSTRUCTION;
-    // Xen's test_guest_events on the way back to the guest: a pending, unmasked upcall
-    // bounces to the event callback with events masked.
-    const vi = this.vcpuInfoAddr();
-    if (vi >= 0 && this.eventCallback !== 0n) {
-      const bytes = this.machine.memory.bytes;
-      if (bytes[vi] !== 0 && bytes[vi + 1] === 0) {
-        const msg = createBounceFrame(this, this.eventCallback, -1, true);
-        if (msg) return this.fatal(msg);
-      }
-    }
-    for (;;) {
-      const reason = cpu.run(remaining < 1 ? 1 : remaining);
-      retired += cpu.exit.retired;
-      // The next cpu.run counts from 0 again: keep the TSC going forward from here.
-      cpu.tscBase += cpu.exit.retired * cpu.tscPerInstruction;
-      // An exit that retired nothing still uses one unit, so fault loops stay bounded.
-      remaining -= cpu.exit.retired > 0 ? cpu.exit.retired : 1;
-      e.retired = retired;
-      switch (reason) {
-        case X86ExitReason.Budget:
-          e.kind = VcpuExitKind.BudgetExhausted;
-          return e;
-        case X86ExitReason.Syscall: {
-          // `syscall` left rcx = return rip and r11 = rflags; restore what sysret would.
-          cpu.rflags = (Number(cpu.getReg(Reg.R11) & 0x3f7fd5n) | Rflags.MBS) >>> 0;
-          cpu.cpl = 3;
-          if (cpu.codeSize !== 64) {
-            const msg = bounceCompatSyscall(this);
-            if (msg) return this.fatal(msg);
-            break;
-          }
-          cpu.sel[Seg.CS] = Selector.CS64;
-          cpu.sel[Seg.SS] = Selector.SS;
-          if (this.kernelMode) {
-            e.kind = VcpuExitKind.Hypercall;
-            return e;
-          }
-          const msg = bounceSyscall(this);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-        case X86ExitReason.Exception: {
-          const msg = handleException(this);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-        case X86ExitReason.Cpuid: {
-          if (!pvCpuid(this, cpuidPolicy)) {
-            // CPUID faulting: #GP(0) from guest user mode.
-            const msg = injectEvent(this, Vector.GP, 0);
-            if (msg) return this.fatal(msg);
-            break;
-          }
-          // Hardware single-steps cpuid like any instruction.
-          const msg = retireEmulated(this);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-        case X86ExitReason.Halt:
-          e.kind = VcpuExitKind.Idle;
-          return e;
-        case X86ExitReason.Sysenter: {
-          const msg = bounceSysenter(this);
-          if (msg) return this.fatal(msg);
-          break;
-        }
-      }
-      if (this.domain.isDead) {
-        e.kind = VcpuExitKind.BudgetExhausted;
-        return e;
-      }
-      if (this.idleRequested) {
-        this.idleRequested = false;
-        e.kind = VcpuExitKind.Idle;
-        return e;
-      }
-      if (remaining <= 0) {
-        e.kind = VcpuExitKind.BudgetExhausted;
-        return e;
-      }
-    }
+    return runPvVcpu(this, budget);
   }
 
   /** Set by the privileged-op emulator for `hlt` (block until an event). */
   idleRequested = false;
+
+  /** test_guest_events: the event callback, events masked. */
+  bounceToEventCallback(): string | null {
+    if (this.eventCallback === 0n) return null;
+    return createBounceFrame(this, this.eventCallback, -1, true);
+  }
+
+  /**
+   * `syscall` left rcx = return rip and r11 = rflags; with what sysret would restore, a
+   * hypercall from guest kernel mode, else the guest's own system call (from compat code:
+   * CALLBACKTYPE_syscall32).
+   */
+  onSyscall(): PvExitResult {
+    const cpu = this.cpu;
+    cpu.rflags = (Number(cpu.getReg(Reg.R11) & 0x3f7fd5n) | Rflags.MBS) >>> 0;
+    cpu.cpl = 3;
+    if (cpu.codeSize !== 64) return bounceCompatSyscall(this) ?? PvExitAction.Continue;
+    cpu.sel[Seg.CS] = Selector.CS64;
+    cpu.sel[Seg.SS] = Selector.SS;
+    if (this.kernelMode) return PvExitAction.Hypercall;
+    return bounceSyscall(this) ?? PvExitAction.Continue;
+  }
+
+  /** Bounces to the trap table or emulates (traps.ts). */
+  onException(): PvExitResult {
+    return handleException(this) ?? PvExitAction.Continue;
+  }
+
+  /** CPUID from the policy, single-stepped like any instruction; faulting: #GP(0) from user mode. */
+  onCpuid(): PvExitResult {
+    if (!pvCpuid(this, cpuidPolicy))
+      return injectEvent(this, Vector.GP, 0) ?? PvExitAction.Continue;
+    return retireEmulated(this) ?? PvExitAction.Continue;
+  }
+
+  /** CALLBACKTYPE_sysenter (traps.ts). */
+  onSysenter(): PvExitResult {
+    return bounceSysenter(this) ?? PvExitAction.Continue;
+  }
 
   readHypercall(args: HypercallArgs): number {
     const cpu = this.cpu;

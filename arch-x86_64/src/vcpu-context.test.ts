@@ -31,8 +31,11 @@ import {
   Reg,
   Seg,
   VCPU_GUEST_CONTEXT_X86,
+  VGCF_FAILSAFE_DISABLES_EVENTS,
+  VGCF_I387_VALID,
   VGCF_IN_KERNEL,
   VGCF_ONLINE,
+  VGCF_SYSCALL_DISABLES_EVENTS,
   X86_64_DATA_MODEL,
 } from "@hvkit/arch-x86";
 import { X86_64PvPlugin } from "./plugin.js";
@@ -334,5 +337,67 @@ describe("domctl setvcpucontext of another domain's vCPU (x86_64 PV)", () => {
       pages - 1,
       before + 1,
     ]);
+  });
+});
+
+describe("the FPU state and flags of a 64-bit context (vcpu_setup_fpu, arch_get_info_guest)", () => {
+  const FPU = layout.offsetOf("fpu_ctxt");
+  function saved(s: ReturnType<typeof setup>): DataView {
+    const { machine, domain, v0, v1 } = s;
+    const va = domain.arch.layout!.vStack + 8192n;
+    expect(v1.saveGuestContext({ machine, domain, vcpu: domain.vcpus[0] }, va)).toBe(0);
+    const bytes = new Uint8Array(layout.size);
+    for (let i = 0; i < layout.size; i++) {
+      bytes[i] = machine.memory.bytes[v0.translate(va + BigInt(i), false)];
+    }
+    return new DataView(bytes.buffer);
+  }
+
+  it("loads an FXSAVE64 image (width byte 0) and reports it as FXSAVE64 with width 8 and VGCF_i387_valid", () => {
+    const s = setup();
+    const fpu = (i: number, b: number) => s.set(`fpu_ctxt.${i}`, b);
+    fpu(0, 0x7f); // FCW 0x027f
+    fpu(1, 0x02);
+    fpu(8, 0x10); // FIP 0x0000_1234_0040_1010
+    fpu(9, 0x10);
+    fpu(10, 0x40);
+    fpu(12, 0x34);
+    fpu(13, 0x12);
+    fpu(24, 0xc0); // MXCSR 0x9fc0
+    fpu(25, 0x9f);
+    fpu(160 + 16 * 15, 0x5a); // XMM15 byte 0
+    s.set("flags", VGCF_IN_KERNEL | VGCF_I387_VALID);
+    expect(s.initialise()).toBe(0);
+    const view = saved(s);
+    expect(layout.getNumber(view, 0, "flags")).toBe(VGCF_IN_KERNEL | VGCF_I387_VALID);
+    expect(view.getUint16(FPU, true)).toBe(0x027f);
+    expect(view.getBigUint64(FPU + 8, true)).toBe(0x0000_1234_0040_1010n);
+    expect(view.getUint32(FPU + 24, true)).toBe(0x9fc0);
+    expect(view.getUint8(FPU + 160 + 16 * 15)).toBe(0x5a);
+    expect(view.getUint8(FPU + 511)).toBe(8);
+  });
+
+  it("without VGCF_i387_valid: the initial FPU state, the flag clear until the vCPU runs", () => {
+    const s = setup();
+    s.set("fpu_ctxt.0", 0x7f);
+    expect(s.initialise()).toBe(0);
+    let view = saved(s);
+    expect(layout.getNumber(view, 0, "flags") & VGCF_I387_VALID).toBe(0);
+    expect([view.getUint16(FPU, true), view.getUint32(FPU + 24, true)]).toEqual([0x37f, 0x1f80]);
+    s.v1.run(1); // eager FPU: the state is the guest's once it is scheduled
+    view = saved(s);
+    expect(layout.getNumber(view, 0, "flags") & VGCF_I387_VALID).toBe(VGCF_I387_VALID);
+  });
+
+  it("VGCF_syscall_disables_events and failsafe_disables_events live in the flags: loaded, changed by callback registration, reported", () => {
+    const s = setup();
+    s.set("flags", VGCF_IN_KERNEL | VGCF_SYSCALL_DISABLES_EVENTS);
+    expect(s.initialise()).toBe(0);
+    expect(s.v1.syscallMasksEvents).toBe(true);
+    s.v1.syscallMasksEvents = false;
+    s.v1.contextFlags |= VGCF_FAILSAFE_DISABLES_EVENTS;
+    expect(layout.getNumber(saved(s), 0, "flags")).toBe(
+      VGCF_IN_KERNEL | VGCF_FAILSAFE_DISABLES_EVENTS,
+    );
   });
 });

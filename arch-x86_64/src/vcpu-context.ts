@@ -5,7 +5,8 @@
  * has — Xen's address checks (xen/arch/x86/domain.c: DR6/DR7 no wider than 32 bits,
  * breakpoints `breakpoint_addr_ok`, and `is_canonical_address` of rip, rsp, kernel_sp,
  * the LDT base when it has entries, FS/GS bases, callbacks and trap-table handlers, the
- * LDT base `__addr_ok`), the syscall callback with VGCF_syscall_disables_events, and the
+ * LDT base `__addr_ok`), the syscall callback (its VGCF_syscall_disables_events is
+ * kept with the context's flags, as `arch.pv.vgc_flags`), and the
  * FS/GS bases (kernel and user, swapped with the guest's mode).
  *
  * @module
@@ -16,7 +17,6 @@ import {
   Reg,
   TRAP_INFO,
   VCPU_GUEST_CONTEXT_X86,
-  VGCF_SYSCALL_DISABLES_EVENTS,
   X86_64_DATA_MODEL,
   type PvContextFormat,
 } from "@hvkit/arch-x86";
@@ -83,8 +83,6 @@ export const PV64_CONTEXT: PvContextFormat<PvVcpu> = {
   loadEntryPoints(v: PvVcpu, view: DataView): void {
     const u64 = (path: string): bigint => layout.getBigInt(view, 0, path);
     const cpu = v.cpu;
-    v.syscallMasksEvents =
-      (Number(u64("flags") & 0xffffffffn) & VGCF_SYSCALL_DISABLES_EVENTS) !== 0;
     v.kernelSp = u64("kernel_sp");
     v.eventCallback = u64("event_callback_eip");
     v.failsafeCallback = u64("failsafe_callback_eip");
@@ -96,9 +94,6 @@ export const PV64_CONTEXT: PvContextFormat<PvVcpu> = {
 
   saveEntryPoints(v: PvVcpu, view: DataView): void {
     const set = (path: string, value: bigint): void => layout.set(view, 0, path, value);
-    if (v.syscallMasksEvents) {
-      set("flags", layout.getBigInt(view, 0, "flags") | BigInt(VGCF_SYSCALL_DISABLES_EVENTS));
-    }
     set("kernel_sp", v.kernelSp);
     set("event_callback_eip", v.eventCallback);
     set("failsafe_callback_eip", v.failsafeCallback);
