@@ -215,6 +215,14 @@ export interface X86CpuApi {
    */
   checkReturnFrame(cs: number, ss: number, eip: number): boolean;
   /**
+   * Loads data segment register `seg` (DS, ES, FS or GS) with `sel` as Xen's
+   * `load_segments` does on the way back to a PV guest: the checks of an instruction's
+   * load at the current CPL, and where they refuse the selector a null selector instead
+   * (`loadsegment`'s fixup), never faulting.
+   * @returns false when `sel` was refused and the register made null.
+   */
+  loadDataSegment(seg: number, sel: number): boolean;
+  /**
    * Reads the descriptor selector `sel` names into {@link DescriptorTables.lo}/`hi` as the
    * processor sees the tables (the guest's GDT frames, the hypervisor's reserved page, the
    * LDT), for a hypervisor emulating an instruction (Xen's pv_emul_read_descriptor). Never

@@ -19,6 +19,7 @@ import {
   farReturnTarget,
   DescriptorTables,
   invalidateDataSegments,
+  loadSegment,
   readDescriptor,
   stackBigOf,
 } from "./segment.js";
@@ -344,6 +345,18 @@ export class X86Cpu implements X86CpuApi {
       return false;
     } finally {
       this.cpl = cpl;
+    }
+  }
+
+  loadDataSegment(seg: number, sel: number): boolean {
+    try {
+      if ((sel & 0xfffc) !== 0 && !this.readDescriptor(sel)) this.gp0();
+      loadSegment(this, seg, sel);
+      return true;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      loadSegment(this, seg, 0);
+      return false;
     }
   }
 

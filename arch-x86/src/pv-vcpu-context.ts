@@ -306,6 +306,11 @@ export function setPvVcpuContext<V extends PvContextVcpu>(
   loadCodeSegment(compat, v.cpu, v.cpu.sel[Seg.CS], v.cpu.sel[Seg.SS]);
   v.loadCr3();
   v.cpu.flushTlb();
+  // A compat guest's data segments are loaded through its tables as load_segments does
+  // on the way back to it (a refused selector becomes null; Xen then delivers the failsafe
+  // callback, which hvkit does not model). 64-bit code ignores their bases and limits, and
+  // FS/GS bases come from the context's fs_base/gs_base.
+  if (compat) for (const [, seg] of DATA_SEGMENTS) v.cpu.loadDataSegment(seg, v.cpu.sel[seg]);
   return run;
 }
 

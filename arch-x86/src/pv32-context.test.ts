@@ -345,4 +345,16 @@ describe("the FPU state and flags of a compat context (vcpu_setup_fpu, arch_get_
     expect(s.initialise()).toBe(0);
     expect(s.v1.cpu.codeSize).toBe(32);
   });
+
+  it("data selectors load through the tables the context names (load_segments): one the checks refuse becomes null", () => {
+    const s = setup();
+    s.set("user_regs.es", 0xe02b); // FLAT_RING3_DS: DPL 3, usable from ring 1
+    s.set("user_regs.fs", 0x0ffb); // GDT entry 511 of the boot GDT: empty
+    s.set("user_regs.gs", 0xe018); // FLAT_RING1_CS: readable code, a legal data load
+    expect(s.initialise()).toBe(0);
+    const { sel } = s.v1.cpu;
+    expect([sel[Seg.DS], sel[Seg.ES], sel[Seg.FS], sel[Seg.GS]]).toEqual([
+      0xe021, 0xe02b, 0, 0xe018,
+    ]);
+  });
 });
