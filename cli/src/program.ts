@@ -34,6 +34,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
 import { newGuestCommand, type NewGuestOptions } from "./commands/new-guest.js";
+import { bareTraceMeansAll, parseTraceKinds, TRACE_KINDS } from "./trace.js";
 import { UsageError } from "./usage-error.js";
 
 /** The command's name. */
@@ -70,12 +71,25 @@ function budgetOption(): Option {
   ).argParser(parseCount);
 }
 
-/** `--trace` (commands that run a guest). */
+/** `--trace[=<what>]` (commands that run a guest). */
 function traceOption(): Option {
   return new Option(
-    "--trace",
-    "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
-      "disassembly) before it executes",
+    "--trace [what]",
+    "print to stderr what the guest does, one [trace] line each; give what with =\n" +
+      `(--trace=hypercalls): ${TRACE_KINDS.join(", ")} (comma-separated) or all, the\n` +
+      "default: hypercalls: each call with Xen's names of it and its sub-operation, its\n" +
+      "arguments and its result (-ENOSYS...); exits: idle and fatal; instructions: each\n" +
+      "one (address, bytes, disassembly) before it executes",
+  ).argParser(parseTraceKinds);
+}
+
+/** `--stats` (commands that run a guest). */
+function statsOption(): Option {
+  return new Option(
+    "--stats",
+    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time and MIPS,\n' +
+      "the vCPU exits by cause and the hypercalls by call and sub-operation, with their\n" +
+      "failures by errno",
   );
 }
 
@@ -169,11 +183,13 @@ function buildProgram(
     )
     .addOption(budgetOption())
     .addOption(traceOption())
+    .addOption(statsOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n` +
+        `  $ ${COMMAND_NAME} run --arch x86_64 --trace=hypercalls --stats guest.elf\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --role domu guest.elf\n\n${EXIT_STATUS_HELP}\n`,
     )
     .action(async (image: string, opts: RunCommandOptions) =>
@@ -234,6 +250,7 @@ function buildProgram(
     )
     .addOption(budgetOption())
     .addOption(traceOption())
+    .addOption(statsOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
@@ -253,7 +270,8 @@ function buildProgram(
         `  hvkit: guest.cfg:1: config parsing error near \`M': lexical error (a number has no unit suffix)\n\n` +
         `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
         `  $ ${COMMAND_NAME} create guest.cfg memory=128 'extra="console=hvc0 quiet"'\n` +
-        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
+        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n` +
+        `  $ ${COMMAND_NAME} create --trace=hypercalls --stats guest.cfg 2>trace.log\n\n` +
         `${EXIT_STATUS_HELP}\n`,
     )
     .action(async (config: string, settings: string[], opts: CreateCommandOptions) =>
@@ -445,7 +463,7 @@ export async function runCli(
   try {
     const container = root ?? (await discoverRootContainer({ extra: pluginArguments(argv) }));
     const program = buildProgram(io, container, (s) => (status = s));
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(bareTraceMeansAll(argv), { from: "user" });
     return status;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
