@@ -34,7 +34,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
 import { newGuestCommand, type NewGuestOptions } from "./commands/new-guest.js";
-import { bareTraceMeansAll, parseTraceKinds, TRACE_KINDS } from "./trace.js";
+import { bareTraceMeansAll, parseTraceKinds } from "./trace.js";
 import { UsageError } from "./usage-error.js";
 
 /** The command's name. */
@@ -75,11 +75,11 @@ function budgetOption(): Option {
 function traceOption(): Option {
   return new Option(
     "--trace [what]",
-    "print to stderr what the guest does, one [trace] line each; give what with =\n" +
-      `(--trace=hypercalls): ${TRACE_KINDS.join(", ")} (comma-separated) or all, the\n` +
-      "default: hypercalls: each call with Xen's names of it and its sub-operation, its\n" +
-      "arguments and its result (-ENOSYS...); exits: idle and fatal; instructions: each\n" +
-      "one (address, bytes, disassembly) before it executes",
+    "print to stderr what the guest does, one [trace] line each; what, given with = " +
+      "(--trace=hypercalls), is all (the default) or a comma-separated list of: " +
+      "hypercalls (each call by Xen's names, with its sub-operation, arguments and result, " +
+      "e.g. -ENOSYS), exits (idle and fatal), instructions (each one with its address, " +
+      "bytes and disassembly, before it executes)",
   ).argParser(parseTraceKinds);
 }
 
@@ -87,8 +87,8 @@ function traceOption(): Option {
 function statsOption(): Option {
   return new Option(
     "--stats",
-    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time and MIPS,\n' +
-      "the vCPU exits by cause and the hypercalls by call and sub-operation, with their\n" +
+    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time and MIPS, ' +
+      "the vCPU exits by cause and the hypercalls by call and sub-operation with their " +
       "failures by errno",
   );
 }
