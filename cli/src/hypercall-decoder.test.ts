@@ -142,6 +142,7 @@ describe("hypercall names and results", () => {
     expect(v.machine.hypercalls[Hypercall.platform_op]).toBeUndefined();
     expect(hypercallName(v.machine, Hypercall.platform_op)).toBe("platform_op");
     expect(hypercallName(v.machine, 60)).toBe("hypercall_60");
+    expect(hypercallName(v.machine, -1)).toBe("hypercall_out_of_range");
   });
 
   it("gives errno.h's names for failures and values for successes", () => {

@@ -189,10 +189,13 @@ const DOMID_NAMES: ReadonlyMap<number, string> = new Map(
 
 /**
  * Xen's name for hypercall `nr`: the machine's table row (an arch's own numbers, 48–55,
- * are named by the arch), else the public header's, else `hypercall_<nr>`.
+ * are named by the arch), else the public header's, else `hypercall_<nr>`;
+ * `hypercall_out_of_range` for a number no register holds (a multicall entry's op of
+ * 2^32 or more, which the dispatcher is given as −1).
  */
 export function hypercallName(machine: Machine, nr: number): string {
-  const row = nr >= 0 && nr < machine.hypercalls.length ? machine.hypercalls[nr] : undefined;
+  if (!Number.isSafeInteger(nr) || nr < 0) return "hypercall_out_of_range";
+  const row = nr < machine.hypercalls.length ? machine.hypercalls[nr] : undefined;
   return row?.name ?? (Hypercall as Record<number, string | undefined>)[nr] ?? `hypercall_${nr}`;
 }
 
