@@ -83,6 +83,12 @@ function traceOption(): Option {
   ).argParser(parseTraceKinds);
 }
 
+/** Makes `command` read a bare `--trace` as `--trace=all` ({@link bareTraceMeansAll}). */
+function bareTraceMeansAllIn(command: Command): void {
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (args) => parseOptions(bareTraceMeansAll(args));
+}
+
 /** `--stats` (commands that run a guest). */
 function statsOption(): Option {
   return new Option(
@@ -441,6 +447,10 @@ function buildProgram(
       setStatus(newGuestCommand(io, arches, root.resolve(GUEST_ADAPTER_REGISTRY), name, opts)),
     );
 
+  for (const command of program.commands) {
+    if (command.options.some((o) => o.long === "--trace")) bareTraceMeansAllIn(command);
+  }
+
   program.addOption(
     new Option("--no-color", "accepted for compatibility; output is never coloured").hideHelp(),
   );
@@ -463,7 +473,7 @@ export async function runCli(
   try {
     const container = root ?? (await discoverRootContainer({ extra: pluginArguments(argv) }));
     const program = buildProgram(io, container, (s) => (status = s));
-    await program.parseAsync(bareTraceMeansAll(argv), { from: "user" });
+    await program.parseAsync([...argv], { from: "user" });
     return status;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitStatus.OK : ExitStatus.USAGE;
