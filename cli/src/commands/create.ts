@@ -21,9 +21,10 @@ import { DEFAULT_MAX_INSTRUCTIONS, machineMemoryForDomU, runGuest } from "@hvkit
 import type { CliIo } from "../cli-io.js";
 import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.js";
 import { knownName } from "../options.js";
+import { observeRun } from "../observe-run.js";
 import type { TraceKind } from "../trace.js";
 import { UsageError } from "../usage-error.js";
-import { bootFailure, consoleInput, observeRun, runExitStatus } from "./run.js";
+import { bootFailure, consoleInput, runExitStatus } from "./run.js";
 
 /** Options of `hvkit create`, as parsed. */
 export interface CreateCommandOptions {

@@ -9,13 +9,11 @@ import {
   ArchHookMissingError,
   DomainMemoryError,
   HvkitError,
-  HYPERCALL_OBSERVERS,
   ImageError,
   loadKernelImage,
   MachineConfigError,
   MAX_MEMORY_MIB,
   ShutdownReason,
-  type ArchPlugin,
   type ArchRegistry,
 } from "@hvkit/core";
 import {
@@ -31,8 +29,8 @@ import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import { CONSOLE_INPUT_FILE, IMAGE_FILE, readFileArgument } from "../file-arguments.js";
 import { knownName, type RunRole } from "../options.js";
-import { RunStatistics } from "../stats.js";
-import { HypercallTrace, tracingArchPlugin, type TraceKind } from "../trace.js";
+import { observeRun } from "../observe-run.js";
+import type { TraceKind } from "../trace.js";
 import { UsageError } from "../usage-error.js";
 
 /** Options of `hvkit run`, as parsed. */
@@ -134,56 +132,6 @@ export async function runCommand(
   const status = runExitStatus(err, run, budget);
   watch.finish(run.instructions);
   return status;
-}
-
-/** What `--trace` and `--stats` add to a run (`hvkit run` and `hvkit create`). */
-export interface RunWatch {
-  /** The container to build the machine in: the root, or a child binding the observers. */
-  readonly container: DependencyContainer;
-  /** The arch plugin to run: the plugin, wrapped to trace and count its exits if asked. */
-  readonly arch: ArchPlugin;
-  /** Prints the `--stats` summary of a run of `instructions` (nothing without `--stats`). */
-  finish(instructions: number): void;
-}
-
-/**
- * Sets up `options.trace` and `options.stats` for a run of `plugin` on `err`; the wall
- * time `--stats` reports starts here. With neither, the run is the plain one: the root
- * container and the plugin itself, no observer.
- */
-export function observeRun(
-  root: DependencyContainer,
-  plugin: ArchPlugin,
-  options: { readonly trace?: ReadonlySet<TraceKind>; readonly stats?: boolean },
-  err: (line: string) => void,
-): RunWatch {
-  const start = performance.now();
-  const trace = options.trace;
-  const stats = options.stats === true ? new RunStatistics() : null;
-  if ((trace === undefined || trace.size === 0) && stats === null) {
-    return { container: root, arch: plugin, finish: () => {} };
-  }
-  const container = root.createChildContainer();
-  let arch = plugin;
-  if (trace !== undefined) {
-    if (trace.has("hypercalls")) {
-      container.register(HYPERCALL_OBSERVERS, { useValue: new HypercallTrace(err) });
-    }
-    arch = tracingArchPlugin(arch, err, trace);
-  }
-  if (stats !== null) {
-    container.register(HYPERCALL_OBSERVERS, { useValue: stats });
-    arch = stats.countingExits(arch);
-  }
-  return {
-    container,
-    arch,
-    finish(instructions) {
-      if (stats === null) return;
-      const wallMs = performance.now() - start;
-      for (const line of stats.summary(instructions, wallMs)) err(`(hvkit) ${line}`);
-    },
-  };
 }
 
 /**
