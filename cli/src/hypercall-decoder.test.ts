@@ -52,11 +52,11 @@ describe("describeHypercall", () => {
 
   it("names the sub-operation given in a register, with a memory_op continuation's extent", () => {
     expect(describeHypercall(v, Hypercall.memory_op, args(MemoryOp.populate_physmap, 0x2000))).toBe(
-      "memory_op(XENMEM_populate_physmap, arg=0x2000)",
+      "memory_op(XENMEM_populate_physmap, arg=0x2000 {nr_extents=0, extent_order=0, domid=0})",
     );
     const continued = (5 << MEMOP_EXTENT_SHIFT) | MemoryOp.decrease_reservation;
     expect(describeHypercall(v, Hypercall.memory_op, args(continued, 0x2000))).toBe(
-      "memory_op(XENMEM_decrease_reservation start_extent=5, arg=0x2000)",
+      "memory_op(XENMEM_decrease_reservation start_extent=5, arg=0x2000 {nr_extents=0, extent_order=0, domid=0})",
     );
     expect(
       describeHypercall(
@@ -94,6 +94,37 @@ describe("describeHypercall", () => {
     v.machine.memory.write32(0x3300, 2); // MMU_PT_UPDATE_PRESERVE_AD in ptr's low bits
     expect(hypercallSubOp(v, Hypercall.mmu_update, args(0x3300, 1, 0, 3))).toBe(
       "MMU_PT_UPDATE_PRESERVE_AD",
+    );
+  });
+
+  it("shows the fields of a few argument structs, as they are after the call", () => {
+    const m = v.machine.memory;
+    m.write32(0x4000, 0); // evtchn_bind_virq { virq = VIRQ_timer, vcpu = 1, port = 5 }
+    m.write32(0x4004, 1);
+    m.write32(0x4008, 5);
+    expect(describeHypercall(v, Hypercall.event_channel_op, args(1, 0x4000))).toBe(
+      "event_channel_op(EVTCHNOP_bind_virq, arg=0x4000 {virq=VIRQ_timer, vcpu=1, port=5})",
+    );
+    m.write32(0x4100, 5);
+    expect(describeHypercall(v, Hypercall.sched_op, args(2, 0x4100))).toBe(
+      "sched_op(SCHEDOP_shutdown, arg=0x4100 {reason=SHUTDOWN_soft_reset})",
+    );
+    m.write64(0x4200, 1_000_000_123n); // vcpu_set_singleshot_timer, after vcpu_op's vcpuid
+    m.write32(0x4208, 1);
+    expect(describeHypercall(v, Hypercall.vcpu_op, args(8, 0, 0x4200))).toBe(
+      "vcpu_op(VCPUOP_set_singleshot_timer, vcpuid=0, arg=0x4200 {timeout_abs_ns=0x3b9aca7b, flags=1})",
+    );
+    m.write16(0x4300, 0x7ff0); // evtchn_alloc_unbound { dom = DOMID_SELF, remote_dom = 0 }
+    m.write16(0x4302, 0);
+    expect(describeHypercall(v, Hypercall.event_channel_op, args(6, 0x4300))).toMatch(
+      /^event_channel_op\(EVTCHNOP_alloc_unbound, arg=0x4300 \{dom=DOMID_SELF, remote_dom=0, port=\d+\}\)$/,
+    );
+    // Unreadable, or a sub-operation whose struct is not shown: the pointer alone.
+    expect(describeHypercall(v, Hypercall.sched_op, args(2, 0x7fff0000))).toBe(
+      "sched_op(SCHEDOP_shutdown, arg=0x7fff0000)",
+    );
+    expect(describeHypercall(v, Hypercall.event_channel_op, args(5, 0x4000))).toBe(
+      "event_channel_op(EVTCHNOP_status, arg=0x4000)",
     );
   });
 

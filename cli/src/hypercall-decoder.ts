@@ -9,16 +9,29 @@
  *
  * Sub-operations carried in a struct rather than a register (domctl, sysctl,
  * platform_op, mmuext_op, mmu_update, the compat event-channel and physdev calls) are read
- * from the struct's first word through the guest-memory door, as the handler read it.
+ * from the struct's first word through the guest-memory door, as the handler read it; so
+ * are the fields shown of the commonest argument structs (event-channel binds and sends,
+ * shutdown, callbacks, vCPU timers, reservations), after the call, OUT fields included.
  *
  * @module
  */
 import {
+  CALLBACK_REGISTER,
+  CALLBACK_UNREGISTER,
   CallbackOp,
+  CallbackType,
   ConsoleIoCmd,
   DomctlCmd,
   DomId,
   Errno,
+  EVTCHN_ALLOC_UNBOUND,
+  EVTCHN_BIND_INTERDOMAIN,
+  EVTCHN_BIND_IPI,
+  EVTCHN_BIND_VCPU,
+  EVTCHN_BIND_VIRQ,
+  EVTCHN_CLOSE,
+  EVTCHN_SEND,
+  EVTCHN_UNMASK,
   EventChannelOp,
   GrantTableOp,
   Hypercall,
@@ -30,17 +43,28 @@ import {
   MmuextCmd,
   PhysdevOp,
   PlatformOp,
+  readGuestStruct,
   readGuestU32,
   readGuestU64,
+  SCHED_REMOTE_SHUTDOWN,
+  SCHED_SHUTDOWN,
   SchedOp,
+  ShutdownReason,
+  StructBuffer,
   SysctlCmd,
+  VCPU_SET_PERIODIC_TIMER,
+  VCPU_SET_SINGLESHOT_TIMER,
   VcpuOp,
+  Virq,
   VmAssistCmd,
   VmAssistType,
+  XEN_ADD_TO_PHYSMAP,
+  XEN_MEMORY_RESERVATION,
   XenpmuOp,
   XenVersionOp,
   type HypercallArgs,
   type Machine,
+  type StructDef,
   type Vcpu,
 } from "@hvkit/core";
 
@@ -100,6 +124,73 @@ const STRUCT_SUBOPS: ReadonlyMap<number, SubOps> = new Map([
 ]);
 
 const ERRNO_NAMES = labels(Errno, "-");
+
+/** Names shown for the fields of argument structs that hold a numbering's value. */
+const FIELD_NAMES: Readonly<Record<string, SubOps>> = {
+  virq: subOps(Virq, "VIRQ_"),
+  // ShutdownReason's members are PascalCase (SoftReset): Xen's are SHUTDOWN_soft_reset.
+  reason: {
+    names: labels(ShutdownReason, "").map(
+      (n) => `SHUTDOWN_${n.replace(/(?<!^)([A-Z])/g, "_$1").toLowerCase()}`,
+    ),
+    prefix: "SHUTDOWN_",
+  },
+  type: subOps(CallbackType, "CALLBACKTYPE_"),
+};
+
+/**
+ * The argument struct a sub-operation points to and the fields a trace shows of it (read
+ * after the call, so OUT fields show what the hypervisor wrote: bind_virq's port).
+ */
+const ARGUMENT_STRUCTS: ReadonlyMap<string, { def: StructDef; fields: readonly string[] }> =
+  new Map(
+    (
+      [
+        ["EVTCHNOP_send", EVTCHN_SEND, "port"],
+        ["EVTCHNOP_unmask", EVTCHN_UNMASK, "port"],
+        ["EVTCHNOP_close", EVTCHN_CLOSE, "port"],
+        ["EVTCHNOP_bind_virq", EVTCHN_BIND_VIRQ, "virq vcpu port"],
+        ["EVTCHNOP_bind_ipi", EVTCHN_BIND_IPI, "vcpu port"],
+        ["EVTCHNOP_bind_vcpu", EVTCHN_BIND_VCPU, "port vcpu"],
+        ["EVTCHNOP_alloc_unbound", EVTCHN_ALLOC_UNBOUND, "dom remote_dom port"],
+        ["EVTCHNOP_bind_interdomain", EVTCHN_BIND_INTERDOMAIN, "remote_dom remote_port local_port"],
+        ["SCHEDOP_shutdown", SCHED_SHUTDOWN, "reason"],
+        ["SCHEDOP_remote_shutdown", SCHED_REMOTE_SHUTDOWN, "domain_id reason"],
+        ["CALLBACKOP_register", CALLBACK_REGISTER, "type flags"],
+        ["CALLBACKOP_unregister", CALLBACK_UNREGISTER, "type"],
+        ["VCPUOP_set_singleshot_timer", VCPU_SET_SINGLESHOT_TIMER, "timeout_abs_ns flags"],
+        ["VCPUOP_set_periodic_timer", VCPU_SET_PERIODIC_TIMER, "period_ns"],
+        ["XENMEM_increase_reservation", XEN_MEMORY_RESERVATION, "nr_extents extent_order domid"],
+        ["XENMEM_decrease_reservation", XEN_MEMORY_RESERVATION, "nr_extents extent_order domid"],
+        ["XENMEM_populate_physmap", XEN_MEMORY_RESERVATION, "nr_extents extent_order domid"],
+        ["XENMEM_add_to_physmap", XEN_ADD_TO_PHYSMAP, "domid space idx gpfn"],
+      ] as const
+    ).map(([subOp, def, fields]) => [subOp, { def, fields: fields.split(" ") }]),
+  );
+
+const structBuffer = new StructBuffer(256);
+
+/** `{field=value, ...}` of the argument struct of `subOp` at `va`, or "" (none, unreadable). */
+function argumentStruct(vcpu: Vcpu, subOp: string, va: bigint): string {
+  const known = ARGUMENT_STRUCTS.get(subOp);
+  if (known === undefined) return "";
+  const layout = known.def.layout(vcpu.machine.arch.dataModel);
+  if (readGuestStruct(vcpu, va, layout, structBuffer) !== 0) return "";
+  const shown = known.fields.map((f) => {
+    const value = layout.getBigInt(structBuffer.view, 0, f);
+    const names = FIELD_NAMES[f];
+    const text =
+      names !== undefined
+        ? subOpName(names, Number(value))
+        : f === "dom" || f.endsWith("_dom") || f === "domid" || f === "domain_id"
+          ? (DOMID_NAMES.get(Number(value)) ?? `${value}`)
+          : value > 0xffffn
+            ? hex(value)
+            : `${value}`;
+    return `${f}=${text}`;
+  });
+  return ` {${shown.join(", ")}}`;
+}
 
 function subOpName(table: SubOps, n: number): string {
   return table.names[n] ?? `${table.prefix}${n}`;
@@ -258,13 +349,16 @@ export function describeHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): 
     return `${name}(${[0, 1, 2, 3, 4, 5].map((i) => hex(args.u64(i))).join(", ")})`;
   }
   const shown: string[] = [];
+  let pointedTo: string | null = null;
   let reg = 0;
   for (const { name: param, kind } of signature) {
     const i = reg++;
     let text: string;
     switch (kind) {
       case "cmd": {
-        text = hypercallSubOp(vcpu, nr, args) ?? `${args.u32(i)}`;
+        const sub = hypercallSubOp(vcpu, nr, args);
+        text = sub ?? `${args.u32(i)}`;
+        if (sub !== null) pointedTo = sub;
         if (nr === Hypercall.memory_op && args.u32(0) >> MEMOP_EXTENT_SHIFT !== 0) {
           text += ` start_extent=${args.u32(0) >>> MEMOP_EXTENT_SHIFT}`;
         }
@@ -301,6 +395,9 @@ export function describeHypercall(vcpu: Vcpu, nr: number, args: HypercallArgs): 
     if (i === 0 && (STRUCT_SUBOPS.has(nr) || nr === Hypercall.mmu_update)) {
       const sub = hypercallSubOp(vcpu, nr, args);
       if (sub !== null) text += ` [${sub}]`;
+    } else if (kind === "ptr" && pointedTo !== null) {
+      text += argumentStruct(vcpu, pointedTo, args.u64(i));
+      pointedTo = null;
     }
     shown.push(`${param}=${text}`);
   }

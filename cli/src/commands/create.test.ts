@@ -126,7 +126,9 @@ describe("hvkit create", () => {
     expect(shutdowns.length).toBeGreaterThan(1);
     shutdowns.forEach((line, i) =>
       expect(line).toMatch(
-        new RegExp(`^\\[trace\\] d${i + 1}v0 sched_op\\(SCHEDOP_shutdown, arg=0x[0-9a-f]+\\) = 0$`),
+        new RegExp(
+          `^\\[trace\\] d${i + 1}v0 sched_op\\(SCHEDOP_shutdown, arg=0x[0-9a-f]+ \\{reason=SHUTDOWN_reboot\\}\\) = 0$`,
+        ),
       ),
     );
     const table = lines.map((l) => l.replace(/ +/g, " "));

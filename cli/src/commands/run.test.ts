@@ -303,7 +303,7 @@ describe("hvkit run", () => {
     expect(calls).toEqual([
       "[trace] d0v0 console_io(CONSOLEIO_write, count=2, buffer=0x1000) = 0",
       "[trace] d0v0 hypercall_60(0x0, 0x0, 0x0, 0x0, 0x0, 0x0) = -ENOSYS",
-      "[trace] d0v0 sched_op(SCHEDOP_shutdown, arg=0x1000) = 0",
+      "[trace] d0v0 sched_op(SCHEDOP_shutdown, arg=0x1000 {reason=SHUTDOWN_poweroff}) = 0",
       "",
     ]);
   });
