@@ -8,7 +8,13 @@
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { container } from "tsyringe";
-import { createMachine, RecordingConsoleSink, type HvMachine } from "@hvkit/core";
+import {
+  createMachine,
+  HYPERCALL_OBSERVERS,
+  RecordingConsoleSink,
+  type HvMachine,
+  type HypercallObserver,
+} from "@hvkit/core";
 import { X86_64PvPlugin } from "@hvkit/arch-x86_64";
 import type { BenchFigure } from "./run.js";
 
@@ -25,10 +31,18 @@ export interface BenchMachine {
   readonly sink: RecordingConsoleSink;
 }
 
-/** A fresh x86_64 PV machine (its own child container) of `memoryMiB` (default 64). */
-export function benchMachine(memoryMiB = 64): BenchMachine {
+/**
+ * A fresh x86_64 PV machine (its own child container) of `memoryMiB` (default 64), with
+ * `observers` watching its hypercalls (none in a timed run: they would be timed too).
+ */
+export function benchMachine(
+  memoryMiB = 64,
+  observers: readonly HypercallObserver[] = [],
+): BenchMachine {
   const sink = new RecordingConsoleSink();
-  const machine = createMachine(container.createChildContainer(), {
+  const parent = container.createChildContainer();
+  for (const o of observers) parent.register(HYPERCALL_OBSERVERS, { useValue: o });
+  const machine = createMachine(parent, {
     arch: new X86_64PvPlugin(),
     memoryMiB,
     console: sink,

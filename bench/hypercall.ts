@@ -13,7 +13,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { bootInitialDomain, ShutdownReason } from "@hvkit/core";
+import { bootInitialDomain, ShutdownReason, type HypercallObserver } from "@hvkit/core";
 import type { BenchReport } from "./run.js";
 import {
   benchMachine,
@@ -45,17 +45,15 @@ interface GuestRunResult {
 
 /** Boots the guest for `calls` calls and runs it to its shutdown; checks what it printed. */
 function runOnce(calls: number, count: boolean): GuestRunResult {
-  const { machine, sink } = benchMachine();
-  const dom = bootInitialDomain(machine, guestImage("bench-hypercall"), { cmdline: String(calls) });
   let dispatched = 0;
-  if (count) {
-    // Counting run only: shadow the dispatcher on this instance to see every call arrive.
-    const dispatch = machine.dispatchHypercall.bind(machine);
-    machine.dispatchHypercall = (vcpu, nr, args) => {
+  // Counting run only: an observer of the dispatcher sees every call arrive.
+  const counter: HypercallObserver = {
+    hypercall: (_vcpu, nr) => {
       if (nr === XEN_VERSION) dispatched++;
-      return dispatch(vcpu, nr, args);
-    };
-  }
+    },
+  };
+  const { machine, sink } = benchMachine(64, count ? [counter] : []);
+  const dom = bootInitialDomain(machine, guestImage("bench-hypercall"), { cmdline: String(calls) });
   const { result: outcome, time } = timed(() =>
     machine.run({ maxInstructions: 100 * calls + 1e6 }),
   );

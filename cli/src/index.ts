@@ -29,6 +29,21 @@ export {
   type PluginSearch,
 } from "./plugins.js";
 export { createRootContainer, discoverRootContainer } from "./composition.js";
-export { tracingArchPlugin, type TraceSink } from "./trace.js";
+export {
+  HypercallTrace,
+  parseTraceKinds,
+  TRACE_KINDS,
+  tracingArchPlugin,
+  type TraceKind,
+  type TraceSink,
+} from "./trace.js";
+export { RunStatistics } from "./stats.js";
+export {
+  describeHypercall,
+  hypercallErrno,
+  hypercallName,
+  hypercallResult,
+  hypercallSubOp,
+} from "./hypercall-decoder.js";
 export { MAX_COUNT, parseCount, parseMemoryMiB, parseList } from "./options.js";
 export { UsageError } from "./usage-error.js";

@@ -54,7 +54,8 @@ describe("hvkit command line", () => {
       "--memory",
       "--cmdline",
       "--max-instructions",
-      "--trace",
+      "--trace [what]",
+      "--stats",
       "124",
       "13",
     ]) {

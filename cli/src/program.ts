@@ -34,6 +34,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { newArchCommand, type NewArchOptions } from "./commands/new-arch.js";
 import { newGuestCommand, type NewGuestOptions } from "./commands/new-guest.js";
+import { bareTraceMeansAll, parseTraceKinds } from "./trace.js";
 import { UsageError } from "./usage-error.js";
 
 /** The command's name. */
@@ -70,12 +71,31 @@ function budgetOption(): Option {
   ).argParser(parseCount);
 }
 
-/** `--trace` (commands that run a guest). */
+/** `--trace[=<what>]` (commands that run a guest). */
 function traceOption(): Option {
   return new Option(
-    "--trace",
-    "print hypercalls, results and exits to stderr, and each instruction (address, bytes,\n" +
-      "disassembly) before it executes",
+    "--trace [what]",
+    "print to stderr what the guest does, one [trace] line each; what, given with = " +
+      "(--trace=hypercalls), is all (the default) or a comma-separated list of: " +
+      "hypercalls (each call by Xen's names, with its sub-operation, arguments and result, " +
+      "e.g. -ENOSYS), exits (idle and fatal), instructions (each one with its address, " +
+      "bytes and disassembly, before it executes)",
+  ).argParser(parseTraceKinds);
+}
+
+/** Makes `command` read a bare `--trace` as `--trace=all` ({@link bareTraceMeansAll}). */
+function bareTraceMeansAllIn(command: Command): void {
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (args) => parseOptions(bareTraceMeansAll(args));
+}
+
+/** `--stats` (commands that run a guest). */
+function statsOption(): Option {
+  return new Option(
+    "--stats",
+    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time and MIPS, ' +
+      "the vCPU exits by cause and the hypercalls by call and sub-operation with their " +
+      "failures by errno",
   );
 }
 
@@ -169,11 +189,13 @@ function buildProgram(
     )
     .addOption(budgetOption())
     .addOption(traceOption())
+    .addOption(statsOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n` +
+        `  $ ${COMMAND_NAME} run --arch x86_64 --trace=hypercalls --stats guest.elf\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --role domu guest.elf\n\n${EXIT_STATUS_HELP}\n`,
     )
     .action(async (image: string, opts: RunCommandOptions) =>
@@ -234,6 +256,7 @@ function buildProgram(
     )
     .addOption(budgetOption())
     .addOption(traceOption())
+    .addOption(statsOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
@@ -253,7 +276,8 @@ function buildProgram(
         `  hvkit: guest.cfg:1: config parsing error near \`M': lexical error (a number has no unit suffix)\n\n` +
         `Examples:\n  $ ${COMMAND_NAME} create guest.cfg\n` +
         `  $ ${COMMAND_NAME} create guest.cfg memory=128 'extra="console=hvc0 quiet"'\n` +
-        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n\n` +
+        `  $ ${COMMAND_NAME} create --max-instructions 1G --console-input-file keys.txt guest.cfg\n` +
+        `  $ ${COMMAND_NAME} create --trace=hypercalls --stats guest.cfg 2>trace.log\n\n` +
         `${EXIT_STATUS_HELP}\n`,
     )
     .action(async (config: string, settings: string[], opts: CreateCommandOptions) =>
@@ -422,6 +446,10 @@ function buildProgram(
     .action((name: string, opts: NewGuestOptions) =>
       setStatus(newGuestCommand(io, arches, root.resolve(GUEST_ADAPTER_REGISTRY), name, opts)),
     );
+
+  for (const command of program.commands) {
+    if (command.options.some((o) => o.long === "--trace")) bareTraceMeansAllIn(command);
+  }
 
   program.addOption(
     new Option("--no-color", "accepted for compatibility; output is never coloured").hideHelp(),

@@ -13,7 +13,7 @@
 import type { InjectionToken } from "tsyringe";
 import type { ArchPlugin } from "./arch-plugin.js";
 import type { GuestAdapter } from "./guest-adapter.js";
-import type { HypercallEntry } from "./hypercall.js";
+import type { HypercallEntry, HypercallObserver } from "./hypercall.js";
 import type { ConsoleSink, Machine, MachineConfig } from "./machine.js";
 import type { ArchRegistry, GuestAdapterRegistry } from "./registry.js";
 import type { XsmPolicy } from "./xsm.js";
@@ -60,3 +60,11 @@ export const HYPERCALL_ENTRIES: InjectionToken<HypercallEntry> = Symbol("hvkit.H
 
 /** The machine itself, bound in its child container once created. */
 export const MACHINE: InjectionToken<Machine> = Symbol("hvkit.Machine");
+
+/**
+ * Observers of every dispatched hypercall (a plugin set, optional): a tracer, a statistics
+ * collector. Bound in the container a machine is created from; see {@link HypercallObserver}.
+ */
+export const HYPERCALL_OBSERVERS: InjectionToken<HypercallObserver> = Symbol(
+  "hvkit.HypercallObservers",
+);

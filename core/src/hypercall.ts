@@ -102,6 +102,35 @@ export interface HypercallEntry<A extends ArchTypes = ArchTypes> {
   readonly xsm: XsmHook;
 }
 
+/**
+ * Watches every hypercall the machine dispatches, after its handler has run: the hook a
+ * tracer or a statistics collector hangs on (bound with `HYPERCALL_OBSERVERS`). A machine
+ * with no observer bound pays nothing for the hook: the dispatcher calls the handler as it
+ * would without it.
+ *
+ * Contract: the observer is called once per dispatched call, in order, on the run loop's
+ * thread, with the very `args` the handler saw (valid only for the duration of the call;
+ * a multicall reuses its argument buffer for the next entry). It must not throw, must
+ * not change guest or machine state (it may read guest memory through the guest-memory
+ * door, as a handler reading the same bytes would) and must not keep `args`.
+ */
+export interface HypercallObserver {
+  /**
+   * Hypercall `nr` made by `vcpu` with `args` returned `result` (≥ 0 success, −errno
+   * failure: also −ENOSYS for a number absent from the table or refused in the caller's
+   * mode, and the XSM hook's refusal). `depth` is 0 for a call the guest trapped with and
+   * 1 for an entry of a multicall, which is reported before the multicall itself (whose
+   * result comes only once its entries have run).
+   */
+  hypercall(
+    vcpu: Vcpu,
+    nr: number,
+    args: HypercallArgs,
+    result: number | bigint,
+    depth: number,
+  ): void;
+}
+
 /** A convenience for handlers: the negative of an errno. */
 export function fail(e: Errno): number {
   return -e;

@@ -2,7 +2,8 @@ import "reflect-metadata";
 import { container } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import { DomctlCmd, XEN_DOMCTL, XEN_DOMCTL_INTERFACE_VERSION } from "./abi/domctl.js";
-import { Hypercall } from "./abi/numbers.js";
+import { Hypercall, XenVersionOp } from "./abi/numbers.js";
+import { MULTICALL_ENTRY } from "./abi/xen.js";
 import { SysctlCmd, XEN_SYSCTL, XEN_SYSCTL_INTERFACE_VERSION } from "./abi/sysctl.js";
 import { RecordingConsoleSink } from "./console-sink.js";
 import {
@@ -10,6 +11,7 @@ import {
   ARCH_PLUGINS,
   CONSOLE_SINK,
   HYPERCALL_ENTRIES,
+  HYPERCALL_OBSERVERS,
   MACHINE,
   MACHINE_CONFIG,
   XSM_POLICY,
@@ -17,13 +19,13 @@ import {
 import { DomainState, ShutdownReason } from "./domain.js";
 import { Errno } from "./errno.js";
 import { HvkitError } from "./errors.js";
-import { HypercallArgs, type HypercallEntry } from "./hypercall.js";
+import { HypercallArgs, type HypercallEntry, type HypercallObserver } from "./hypercall.js";
 import { createMachine, HvMachine, MachineConfigError } from "./machine-impl.js";
 import { FRAME_FREE, FRAME_XEN } from "./memory.js";
 import { UnknownPluginError } from "./registry.js";
 import { FakeArch, fakeVcpu } from "./testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine } from "./testing/fake-machine.js";
-import { StructBuffer, writeGuestStruct } from "./guest-memory.js";
+import { StructBuffer, writeGuestStruct, writeGuestU64 } from "./guest-memory.js";
 import { DummyXsmPolicy } from "./xsm.js";
 import { TEST_LP64_LE, TEST_ILP32 } from "./testing/data-models.js";
 
@@ -354,6 +356,39 @@ describe("hypercall dispatch", () => {
     });
     machine.run();
     expect(fakeVcpu(d.vcpus[0]).results).toEqual([(4 << 16) | 19, -Errno.ENOSYS, 0]);
+  });
+
+  it("reports each dispatched call to every bound observer, multicall entries first", () => {
+    const seen: string[][] = [[], []];
+    const observers = seen.map((log): HypercallObserver => ({
+      hypercall: (vcpu, nr, a, result, depth) =>
+        log.push(`d${vcpu.domain.id} ${nr}(${a.u32(0)}) = ${result} @${depth}`),
+    }));
+    const root = container.createChildContainer();
+    for (const o of observers) root.register(HYPERCALL_OBSERVERS, { useValue: o });
+    const machine = createMachine(root, { arch: new FakeArch(), memoryMiB: 4 });
+    const d = addFakeDomain(machine, {
+      script: [
+        { kind: "hypercall", nr: 99, args: [5] },
+        { kind: "hypercall", nr: Hypercall.multicall, args: [Number(DATA_VA), 2] },
+        { kind: "hypercall", nr: Hypercall.sched_op, args: [2, Number(DATA_VA) + 256] },
+      ],
+    });
+    const entry = MULTICALL_ENTRY.layout(TEST_LP64_LE).size;
+    const v = d.vcpus[0];
+    writeGuestU64(v, DATA_VA, BigInt(Hypercall.xen_version));
+    writeGuestU64(v, DATA_VA + 16n, BigInt(XenVersionOp.pagesize));
+    writeGuestU64(v, DATA_VA + BigInt(entry), BigInt(Hypercall.multicall));
+    machine.run();
+    const expected = [
+      `d${d.id} 99(5) = ${-Errno.ENOSYS} @0`,
+      `d${d.id} ${Hypercall.xen_version}(${XenVersionOp.pagesize}) = 4096 @1`,
+      `d${d.id} ${Hypercall.multicall}(0) = ${-Errno.EINVAL} @1`,
+      `d${d.id} ${Hypercall.multicall}(${DATA_VA}) = 0 @0`,
+      `d${d.id} ${Hypercall.sched_op}(2) = 0 @0`,
+    ];
+    expect(seen[0]).toEqual(expected);
+    expect(seen[1]).toEqual(expected);
   });
 
   it("resolves the machine from its child container", () => {

@@ -21,6 +21,7 @@ import {
   ARCH_REGISTRY,
   CONSOLE_SINK,
   HYPERCALL_ENTRIES,
+  HYPERCALL_OBSERVERS,
   MACHINE,
   MACHINE_CONFIG,
   XSM_POLICY,
@@ -35,7 +36,12 @@ import {
   evtchnSendVirq,
   evtchnSetPending,
 } from "./event-channel.js";
-import type { HypercallArgs, HypercallContext, HypercallEntry } from "./hypercall.js";
+import type {
+  HypercallArgs,
+  HypercallContext,
+  HypercallEntry,
+  HypercallObserver,
+} from "./hypercall.js";
 import { holdGrantMappedFrames } from "./grant-table.js";
 import { grantReleaseMappings } from "./hypercalls/grant-table.js";
 import { CORE_HYPERCALLS } from "./hypercalls/table.js";
@@ -197,6 +203,8 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   private freeHint = 0;
   private internalError = false;
   private lastRun: Vcpu<A> | null = null;
+  private readonly observers: readonly HypercallObserver[];
+  private dispatchDepth = 0;
 
   /**
    * @param arch - the machine's arch plugin.
@@ -204,6 +212,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
    * @param console - where console output and hypervisor messages go.
    * @param xsm - the XSM policy.
    * @param extraHypercalls - rows added to the core's hypercall table.
+   * @param observers - watchers of every dispatched hypercall (none: no cost).
    */
   constructor(
     @inject(ARCH_PLUGIN) readonly arch: ArchPlugin<A>,
@@ -211,7 +220,9 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     @inject(CONSOLE_SINK) readonly console: ConsoleSink,
     @inject(XSM_POLICY) readonly xsm: XsmPolicy,
     @injectAll(HYPERCALL_ENTRIES, { isOptional: true }) extraHypercalls: HypercallEntry[] = [],
+    @injectAll(HYPERCALL_OBSERVERS, { isOptional: true }) observers: HypercallObserver[] = [],
   ) {
+    this.observers = observers ?? [];
     const frames = (config.memoryMiB * 0x100000) / config.pageSize;
     this.memory = new PhysicalMemory(config.pageSize, frames, arch.endianness);
     this.scheduler = new Scheduler(this.clock, config.quantum);
@@ -489,6 +500,22 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
 
   /** {@inheritDoc Machine.dispatchHypercall} */
   dispatchHypercall(vcpu: Vcpu<A>, nr: number, args: HypercallArgs): number | bigint {
+    const observers = this.observers;
+    if (observers.length === 0) return this.dispatch(vcpu, nr, args);
+    const depth = this.dispatchDepth++;
+    let result: number | bigint;
+    try {
+      result = this.dispatch(vcpu, nr, args);
+    } finally {
+      this.dispatchDepth = depth;
+    }
+    for (let i = 0; i < observers.length; i++) {
+      observers[i].hypercall(vcpu, nr, args, result, depth);
+    }
+    return result;
+  }
+
+  private dispatch(vcpu: Vcpu<A>, nr: number, args: HypercallArgs): number | bigint {
     const entry =
       Number.isInteger(nr) && nr >= 0 && nr < NR_HYPERCALLS ? this.hypercalls[nr] : undefined;
     if (entry === undefined) return -Errno.ENOSYS;

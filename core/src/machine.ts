@@ -241,7 +241,9 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
    * a hypercall exit; multicall uses it for each entry): −ENOSYS for a number out of range,
    * absent from the table or not allowed in the caller's guest mode; the entry's XSM hook;
    * then the handler. Never throws: a handler that throws (an hvkit bug) crashes the
-   * calling domain with an "internal error" message naming the hypercall.
+   * calling domain with an "internal error" message naming the hypercall. Each call, its
+   * result known, is then reported to the `HYPERCALL_OBSERVERS` bound where the machine
+   * was created (see `HypercallObserver`).
    */
   dispatchHypercall(vcpu: Vcpu<A>, nr: number, args: HypercallArgs): number | bigint;
 

@@ -116,6 +116,29 @@ describe("hvkit create", () => {
     expect(crash.stderr).toMatch(/^\(hvkit\) domain 1 shut down: crash \(exit 13\)$/m);
   });
 
+  it("--trace=hypercalls follows the domain through its restarts; --stats sums them all", async () => {
+    const cfg = guestConfig("reboot-trace.cfg", "exit-reboot");
+    const r = await create("--trace=hypercalls", "--stats", "--max-instructions", "60", cfg);
+    expect(r.status).toBe(124);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    for (const line of lines) expect(line).toMatch(/^(\[trace\] d\d+v0 |\(hvkit\) )/);
+    const shutdowns = lines.filter((l) => l.includes("sched_op("));
+    expect(shutdowns.length).toBeGreaterThan(1);
+    shutdowns.forEach((line, i) =>
+      expect(line).toMatch(
+        new RegExp(
+          `^\\[trace\\] d${i + 1}v0 sched_op\\(SCHEDOP_shutdown, arg=0x[0-9a-f]+ \\{reason=SHUTDOWN_reboot\\}\\) = 0$`,
+        ),
+      ),
+    );
+    const table = lines.map((l) => l.replace(/ +/g, " "));
+    expect(table).toContain(`(hvkit) SCHEDOP_shutdown ${shutdowns.length}`);
+    expect(table).toContain(
+      `(hvkit) CONSOLEIO_write ${shutdowns.length} -EPERM ${shutdowns.length}`,
+    );
+    expect(lines.at(-1)).toMatch(/^\(hvkit\) total +\d+ +-EPERM \d+$/);
+  });
+
   it("warns about each key it ignores, with its line, and runs anyway", async () => {
     const cfg = guestConfig("extra-keys.cfg", "console-ring", 'vif = [ "bridge=xenbr0" ]');
     const r = await runHvkit("create", cfg);

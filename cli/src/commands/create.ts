@@ -21,7 +21,8 @@ import { DEFAULT_MAX_INSTRUCTIONS, machineMemoryForDomU, runGuest } from "@hvkit
 import type { CliIo } from "../cli-io.js";
 import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.js";
 import { knownName } from "../options.js";
-import { tracingArchPlugin } from "../trace.js";
+import { observeRun } from "../observe-run.js";
+import type { TraceKind } from "../trace.js";
 import { UsageError } from "../usage-error.js";
 import { bootFailure, consoleInput, runExitStatus } from "./run.js";
 
@@ -31,8 +32,10 @@ export interface CreateCommandOptions {
   readonly arch?: string;
   /** Instruction budget. */
   readonly maxInstructions?: number;
-  /** Trace hypercalls, exits and instructions on stderr. */
-  readonly trace?: boolean;
+  /** What to trace on stderr: hypercalls, exits, instructions. */
+  readonly trace?: ReadonlySet<TraceKind>;
+  /** Print the run's statistics on stderr at its end. */
+  readonly stats?: boolean;
   /** Text typed at the domain's console, queued before it starts. */
   readonly consoleInput?: string;
   /** A file (`-`: stdin) read whole and typed at the console after `consoleInput`. */
@@ -102,10 +105,11 @@ export async function createCommand(
   }
   const input = consoleInput(options, "domU");
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  const watch = observeRun(root, plugin, options, err);
   let run;
   try {
-    run = runGuest(root, {
-      arch: options.trace ? tracingArchPlugin(plugin, err) : plugin,
+    run = runGuest(watch.container, {
+      arch: watch.arch,
       mode: "pv",
       image: kernel,
       cmdline: domain.cmdline,
@@ -137,7 +141,9 @@ export async function createCommand(
       throw refusal("kernel", `bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
     throw bootFailure(e);
   }
-  return runExitStatus(err, run, budget);
+  const status = runExitStatus(err, run, budget);
+  watch.finish(run.instructions);
+  return status;
 }
 
 /** The ELF kernel in `file`, a bzImage's decompressed; a bad bzImage is refused with `refuse`. */

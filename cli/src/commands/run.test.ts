@@ -295,28 +295,109 @@ describe("hvkit run", () => {
     expect(file.stderr).toMatch(/--console-input-file needs --role domu/);
   });
 
-  it("traces hypercalls and their results with --trace", async () => {
+  it("traces hypercalls with Xen's names, their arguments and results with --trace", async () => {
     const r = await run([{ console: "hi" }, { hypercall: 60 }, { shutdown: 0 }], "--trace");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("hi");
-    expect(r.stderr).toMatch(
-      /\[trace\] d0v0 hypercall 18 console_io\(0x0, 0x2, 0x1000, 0x0, 0x0, 0x0\)\n\[trace\] d0v0 {3}-> \d+\n/,
-    );
-    expect(r.stderr).toMatch(
-      /\[trace\] d0v0 hypercall 60 unknown\([^)]*\)\n\[trace\] d0v0 {3}-> -38\n/,
-    );
-    expect(r.stderr).toMatch(/hypercall 29 sched_op\(0x2, 0x1000/);
+    const calls = r.stderr.split("\n").filter((l) => !l.endsWith("(script)"));
+    expect(calls).toEqual([
+      "[trace] d0v0 console_io(CONSOLEIO_write, count=2, buffer=0x1000) = 0",
+      "[trace] d0v0 hypercall_60(0x0, 0x0, 0x0, 0x0, 0x0, 0x0) = -ENOSYS",
+      "[trace] d0v0 sched_op(SCHEDOP_shutdown, arg=0x1000 {reason=SHUTDOWN_poweroff}) = 0",
+      "",
+    ]);
   });
 
   it("prints each instruction at the vCPU's pc before it executes", async () => {
     const r = await runWith(scriptArch([{ console: "x" }, { shutdown: 0 }]), "--trace");
     expect(r.status).toBe(0);
-    expect(r.stderr.split("\n").slice(0, 4)).toEqual([
+    expect(r.stderr.split("\n").slice(0, 3)).toEqual([
       "[trace] d0v0 400000: (script)",
-      "[trace] d0v0 hypercall 18 console_io(0x0, 0x1, 0x1000, 0x0, 0x0, 0x0)",
-      expect.stringMatching(/^\[trace\] d0v0 {3}-> \d+$/),
+      "[trace] d0v0 console_io(CONSOLEIO_write, count=1, buffer=0x1000) = 0",
       "[trace] d0v0 400001: (script)",
     ]);
+  });
+
+  it("--trace=<what> picks hypercalls, exits or instructions; a bare --trace is all", async () => {
+    const script: Step[] = [{ console: "x" }, { idle: true }];
+    const only = async (what: string) => (await run(script, what)).stderr.split("\n");
+    const hypercall = "[trace] d0v0 console_io(CONSOLEIO_write, count=1, buffer=0x1000) = 0";
+    const idle = "[trace] d0v0 idle";
+    const instruction = "[trace] d0v0 400000: (script)";
+    const deadlock = expect.stringMatching(/^\(hvkit\) deadlock/);
+    expect(await only("--trace=hypercalls")).toEqual([hypercall, deadlock, ""]);
+    expect(await only("--trace=exits")).toEqual([idle, deadlock, ""]);
+    expect(await only("--trace=Exits,hypercalls")).toEqual([hypercall, idle, deadlock, ""]);
+    const all = await only("--trace=all");
+    expect(all).toEqual(await only("--trace"));
+    expect(all).toEqual([
+      instruction,
+      hypercall,
+      "[trace] d0v0 400001: (script)",
+      idle,
+      deadlock,
+      "",
+    ]);
+    expect(await only("--trace=instructions")).toEqual(
+      all.filter((l) => l !== hypercall && l !== idle),
+    );
+    const bad = await run(script, "--trace=syscalls");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      /expected all or a comma-separated list of hypercalls, exits, instructions, got "syscalls"/,
+    );
+  });
+
+  it("a fatal exit is traced in one line; its registers are reported once, every line prefixed", async () => {
+    const reason =
+      "Unhandled: vec 13, #GP\nrip 0000000000400010  rflags 00000002\ncode: 400010: 0f 0b  ud2";
+    const r = await run([{ console: "x" }, { fatal: reason }], "--trace");
+    expect(r.status).toBe(13);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    expect(lines).toContain("[trace] d0v0 fatal: Unhandled: vec 13, #GP");
+    expect(lines.filter((l) => l.includes("rip 0000000000400010"))).toEqual([
+      "(hvkit) rip 0000000000400010  rflags 00000002",
+    ]);
+    for (const line of lines) expect(line).toMatch(/^(\[trace\] d0v0 |\(hvkit\) )/);
+  });
+
+  it("--stats counts hypercalls by call and sub-operation with failures by errno, and exits", async () => {
+    const r = await run(
+      [{ console: "a" }, { console: "b" }, { hypercall: 60 }, { hypercall: 60 }, { shutdown: 0 }],
+      "--stats",
+    );
+    expect(r.status).toBe(0);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    for (const line of lines) expect(line).toMatch(/^\(hvkit\) /);
+    expect(lines[0]).toMatch(
+      /^\(hvkit\) 5 instructions in \d+\.\d{3} s of wall time \(\d+\.\d\d MIPS\)$/,
+    );
+    expect(lines.slice(1).map((l) => l.replace(/ +/g, " "))).toEqual([
+      "(hvkit) vCPU exits: hypercall 5, idle 0, fatal 0, end of slice 0",
+      "(hvkit) hypercall / sub-op calls failed (by errno)",
+      "(hvkit) console_io 2",
+      "(hvkit) CONSOLEIO_write 2",
+      "(hvkit) hypercall_60 2 -ENOSYS 2",
+      "(hvkit) sched_op 1",
+      "(hvkit) SCHEDOP_shutdown 1",
+      "(hvkit) total 5 -ENOSYS 2",
+    ]);
+    // Sub-operations are indented under their call.
+    expect(lines).toContain("(hvkit)   CONSOLEIO_write       2");
+  });
+
+  it("--stats comes after the run's end, on a crash and when the budget runs out too", async () => {
+    const crash = await run([{ fatal: "#GP" }], "--stats");
+    expect(crash.stderr).toMatch(
+      /domain 0 shut down: crash \(exit 13\)\n\(hvkit\) 1 instructions in /,
+    );
+    expect(crash.stderr).toMatch(/vCPU exits: hypercall 0, idle 0, fatal 1, end of slice 0\n/);
+    const spin = await run([{ spin: true }], "--stats", "--max-instructions", "5k");
+    expect(spin.status).toBe(124);
+    expect(spin.stderr).toMatch(/ran out .*\n\(hvkit\) 5000 instructions in /);
+    expect(spin.stderr).toMatch(
+      /hypercall \/ sub-op +calls +failed \(by errno\)\n\(hvkit\) total +0\n$/,
+    );
   });
 });
 
@@ -543,8 +624,80 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
       /^\[trace\] d0v0 100000: 48 89 35 01 01 00 00\s+mov\s+%rsi,0x101\(%rip\)/,
     );
     expect(r.stderr).toMatch(
-      /\[trace\] d0v0 [0-9a-f]+: 0f 05\s+syscall\n\[trace\] d0v0 hypercall 18 console_io/,
+      /\[trace\] d0v0 [0-9a-f]+: 0f 05\s+syscall\n\[trace\] d0v0 console_io\(CONSOLEIO_write, count=36, buffer=0x[0-9a-f]+\) = 0\n/,
     );
+  });
+
+  it("--trace=hypercalls: only the hypercalls, a multicall's entries after it, numbered", async () => {
+    const r = await boot("multicall-ops", "--trace=hypercalls");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(expected("multicall-ops"));
+    const lines = r.stderr.split("\n");
+    for (const line of lines.slice(0, -1)) {
+      expect(line).toMatch(/^\[trace\] d0v0 ( {2}\[\d+\] )?[a-z_0-9]+\(/);
+    }
+    const start = lines.findIndex((l) => l.includes("multicall(") && l.endsWith("nr_calls=6) = 0"));
+    expect(lines.slice(start + 1, start + 7)).toEqual([
+      "[trace] d0v0   [0] xen_version(XENVER_version, arg=0x0) = 0x40013",
+      "[trace] d0v0   [1] vcpu_op(VCPUOP_is_up, vcpuid=0, arg=0x0) = 1",
+      "[trace] d0v0   [2] hypercall_60(0x0, 0x0, 0x0, 0x0, 0x0, 0x0) = -ENOSYS",
+      "[trace] d0v0   [3] vcpu_op(VCPUOP_is_up, vcpuid=99, arg=0x0) = -ENOENT",
+      expect.stringMatching(
+        /^\[trace\] d0v0 {3}\[4\] memory_op\(XENMEM_current_reservation, arg=0x[0-9a-f]+\) = \d+$/,
+      ),
+      "[trace] d0v0   [5] hypercall_out_of_range(0x0, 0x0, 0x0, 0x0, 0x0, 0x0) = -ENOSYS",
+    ]);
+  });
+
+  it("--trace=hypercalls reads a sub-operation from the request struct (mmu_update, mmuext_op)", async () => {
+    const r = await boot("mmu", "--trace=hypercalls");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^\[trace\] d0v0 mmuext_op\(uops=0x[0-9a-f]+ \[MMUEXT_PIN_L1_TABLE\], count=1, pdone=0x0, foreigndom=DOMID_SELF\) = -EINVAL$/m,
+    );
+    expect(r.stderr).toMatch(
+      /^\[trace\] d0v0 mmu_update\(ureqs=0x[0-9a-f]+ \[MMU_NORMAL_PT_UPDATE\], count=1, pdone=0x[0-9a-f]+, foreigndom=DOMID_SELF\) = 0$/m,
+    );
+    expect(r.stderr).toMatch(
+      /^\[trace\] d0v0 update_va_mapping\(va=0x109000, val=0x[0-9a-f]+, flags=0x2\) = -EBUSY$/m,
+    );
+  });
+
+  it("a crashing guest under --trace: one fatal line, the registers once, every line prefixed", async () => {
+    const r = await boot("fault-no-handler", "--trace");
+    expect(r.status).toBe(13);
+    expect(r.stdout).toBe(expected("fault-no-handler"));
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    for (const line of lines) expect(line).toMatch(/^(\[trace\] d0v0 |\(hvkit\) )/);
+    expect(lines.filter((l) => / rip [0-9a-f]{16} /.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("fatal"))).toEqual([
+      "[trace] d0v0 fatal: Unhandled: vec 6, #UD",
+    ]);
+    expect(lines.at(-1)).toBe("(hvkit) domain 0 shut down: crash (exit 13)");
+  });
+
+  it("tracing and --stats change nothing in the run: same output, status and instructions", async () => {
+    const instructions = (stderr: string) => /^\(hvkit\) (\d+) instructions in /m.exec(stderr)?.[1];
+    for (const guest of ["mmu", "multicall-ops", "fault-no-handler"]) {
+      const plain = await boot(guest);
+      const counted = await boot(guest, "--stats");
+      const traced = await boot(guest, "--trace", "--stats");
+      expect(counted.stdout).toBe(plain.stdout);
+      expect(traced.stdout).toBe(plain.stdout);
+      expect([counted.status, traced.status]).toEqual([plain.status, plain.status]);
+      expect(instructions(counted.stderr)).toBeDefined();
+      expect(instructions(traced.stderr)).toBe(instructions(counted.stderr));
+    }
+  });
+
+  it("--stats: the hypercalls of a guest by call and sub-operation, failures by errno", async () => {
+    const r = await boot("mmu", "--stats");
+    expect(r.status).toBe(0);
+    const table = r.stderr.split("\n").map((l) => l.replace(/ +/g, " "));
+    expect(table).toContain("(hvkit) mmuext_op 8 -EINVAL 3");
+    expect(table).toContain("(hvkit) MMUEXT_PIN_L1_TABLE 3 -EINVAL 2");
+    expect(table).toContain("(hvkit) total 37 -EINVAL 5, -EBUSY 3");
+    expect(table).toContain("(hvkit) update_va_mapping 6 -EBUSY 3");
   });
 
   it("exits 124 when the budget runs out", async () => {

@@ -29,7 +29,8 @@ import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import { CONSOLE_INPUT_FILE, IMAGE_FILE, readFileArgument } from "../file-arguments.js";
 import { knownName, type RunRole } from "../options.js";
-import { tracingArchPlugin } from "../trace.js";
+import { observeRun } from "../observe-run.js";
+import type { TraceKind } from "../trace.js";
 import { UsageError } from "../usage-error.js";
 
 /** Options of `hvkit run`, as parsed. */
@@ -50,8 +51,10 @@ export interface RunCommandOptions {
   readonly vcpus?: number;
   /** Instruction budget. */
   readonly maxInstructions?: number;
-  /** Trace hypercalls, exits and (where the arch allows) instructions on stderr. */
-  readonly trace?: boolean;
+  /** What to trace on stderr: hypercalls, exits, instructions (where the arch allows). */
+  readonly trace?: ReadonlySet<TraceKind>;
+  /** Print the run's statistics on stderr at its end. */
+  readonly stats?: boolean;
   /** What the image boots as (default dom0). */
   readonly role?: RunRole;
   /** Role domU: text typed at the guest's PV console, queued before it starts. */
@@ -101,11 +104,12 @@ export async function runCommand(
     role,
     ...(input !== null ? { consoleInput: input } : {}),
   };
+  const watch = observeRun(root, plugin, options, err);
   let run;
   try {
-    run = runGuest(root, {
+    run = runGuest(watch.container, {
       ...request,
-      ...(options.trace ? { arch: tracingArchPlugin(plugin, err) } : {}),
+      arch: watch.arch,
       maxInstructions: budget,
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {
@@ -125,7 +129,9 @@ export async function runCommand(
     }
     throw bootFailure(e);
   }
-  return runExitStatus(err, run, budget);
+  const status = runExitStatus(err, run, budget);
+  watch.finish(run.instructions);
+  return status;
 }
 
 /**

@@ -600,12 +600,63 @@ export enum VmAssistType {
 }
 
 /**
- * physdev_op commands (`PHYSDEVOP_*`, physdev.h) that hvkit answers; the others are
- * −ENOSYS, as Xen's fall-through to pci_physdev_op answers an unknown command.
+ * physdev_op commands (`PHYSDEVOP_*`, physdev.h). hvkit answers the ones its handlers
+ * implement; the others are −ENOSYS, as Xen's fall-through to pci_physdev_op answers an
+ * unknown command. The full list names the calls in traces.
  */
 export enum PhysdevOp {
+  /** Obsolete since interface 0x00030202: PIRQ-bound ports were unmasked. */
+  IRQ_UNMASK_NOTIFY = 4,
+  /** Query an IRQ line's status (`struct physdev_irq_status_query`). */
+  irq_status_query = 5,
   /** x86 PV: set the calling vCPU's virtual IOPL (`struct physdev_set_iopl`, uint32 iopl ≤ 3). */
   set_iopl = 6,
+  /** x86 PV: set the calling vCPU's I/O-port bitmap. */
+  set_iobitmap = 7,
+  /** Read an IO-APIC register. */
+  apic_read = 8,
+  /** Write an IO-APIC register. */
+  apic_write = 9,
+  /** Allocate a physical upcall vector for an IRQ line. */
+  alloc_irq_vector = 10,
+  /** Free an IRQ line's upcall vector. */
+  free_irq_vector = 11,
+  /** End of interrupt for a PIRQ (`struct physdev_eoi`). */
+  eoi = 12,
+  /** Map a GSI or MSI to a PIRQ. */
+  map_pirq = 13,
+  /** Undo map_pirq. */
+  unmap_pirq = 14,
+  /** Report a PCI device added. */
+  manage_pci_add = 15,
+  /** Report a PCI device removed. */
+  manage_pci_remove = 16,
+  /** Register the page Xen marks PIRQs needing EOI in (changes eoi's semantics). */
+  pirq_eoi_gmfn_v1 = 17,
+  /** Restore a device's MSI state. */
+  restore_msi = 19,
+  /** manage_pci_add with the virtual-function fields. */
+  manage_pci_add_ext = 20,
+  /** Set up a GSI's trigger mode and polarity. */
+  setup_gsi = 21,
+  /** A free PIRQ of a type. */
+  get_free_pirq = 23,
+  /** Report an MMCONFIG area reserved by the firmware. */
+  pci_mmcfg_reserved = 24,
+  /** Report a PCI device added (segment-aware). */
+  pci_device_add = 25,
+  /** Report a PCI device removed (segment-aware). */
+  pci_device_remove = 26,
+  /** restore_msi, segment-aware. */
+  restore_msi_ext = 27,
+  /** As pirq_eoi_gmfn_v1 without changing eoi's semantics. */
+  pirq_eoi_gmfn_v2 = 28,
+  /** USB debug-port operations. */
+  dbgp_op = 29,
+  /** Prepare a device's MSI-X table for use. */
+  prepare_msix = 30,
+  /** Release a device's MSI-X table. */
+  release_msix = 31,
 }
 
 /** Callback types for callback_op (`CALLBACKTYPE_*`, callback.h). */
@@ -755,4 +806,117 @@ export enum XenbusState {
   Reconfiguring = 7,
   /** Reconfigured. */
   Reconfigured = 8,
+}
+
+/**
+ * platform_op commands (`XENPF_*`, platform.h): the control domain's interface to the
+ * hardware (time, firmware, CPUs, microcode). Each is the `cmd` word that starts
+ * `struct xen_platform_op`, whose `interface_version` is {@link XENPF_INTERFACE_VERSION}.
+ */
+export enum PlatformOp {
+  /** Set the wallclock (32-bit seconds; XENPF_settime before interface 0x00040600). */
+  settime32 = 17,
+  /** Add an MTRR range. */
+  add_memtype = 31,
+  /** Remove an MTRR range. */
+  del_memtype = 32,
+  /** Read an MTRR range. */
+  read_memtype = 33,
+  /** Load CPU microcode. */
+  microcode_update = 35,
+  /** Work around a platform bug (IO-APIC ack mode and the like). */
+  platform_quirk = 39,
+  /** A CPU's version (family, model, stepping). */
+  get_cpu_version = 48,
+  /** Call an EFI runtime service. */
+  efi_runtime_call = 49,
+  /** Firmware facts: EDD, EFI, VGA console, the boot video mode. */
+  firmware_info = 50,
+  /** Enter an ACPI sleep state. */
+  enter_acpi_sleep = 51,
+  /** Change a CPU's frequency. */
+  change_freq = 52,
+  /** Per-CPU idle time. */
+  getidletime = 53,
+  /** Hand ACPI processor power-management facts (C/P/T states) to Xen. */
+  set_processor_pminfo = 54,
+  /** A physical CPU's identity and state. */
+  get_cpuinfo = 55,
+  /** Bring a physical CPU online. */
+  cpu_online = 56,
+  /** Take a physical CPU offline. */
+  cpu_offline = 57,
+  /** Hot-add a physical CPU. */
+  cpu_hotadd = 58,
+  /** Hot-add memory. */
+  mem_hotadd = 59,
+  /** Core parking policy. */
+  core_parking = 60,
+  /** Batched MSR accesses on a CPU. */
+  resource_op = 61,
+  /** Set the wallclock (64-bit seconds; XENPF_settime from interface 0x00040600). */
+  settime64 = 62,
+  /** Look up a hypervisor symbol. */
+  get_symbol = 63,
+  /** The console Xen was given (for the control domain to use). */
+  get_dom0_console = 64,
+  /** A CPU's microcode revision. */
+  get_ucode_revision = 65,
+}
+
+/** `xen_platform_op.interface_version` (XENPF_INTERFACE_VERSION, platform.h). */
+export const XENPF_INTERFACE_VERSION = 0x03000001;
+
+/** hvm_op commands (`HVMOP_*`, hvm/hvm_op.h). */
+export enum HvmOp {
+  /** Set an HVM parameter (`HVM_PARAM_*`). */
+  set_param = 0,
+  /** Read an HVM parameter. */
+  get_param = 1,
+  /** Set the level of a PCI INTx line (device model). */
+  set_pci_intx_level = 2,
+  /** Set the level of an ISA IRQ line (device model). */
+  set_isa_irq_level = 3,
+  /** Route a PCI link to an ISA IRQ (device model). */
+  set_pci_link_route = 4,
+  /** Flush every vCPU's TLB (the argument must be NULL). */
+  flush_tlbs = 5,
+  /** A guest page table is about to be torn down (shadow paging hint). */
+  pagetable_dying = 9,
+  /** The current system time (ns). */
+  get_time = 10,
+  /** Record a trace record from the guest. */
+  xentrace = 11,
+  /** Set memory access permissions (mem_access). */
+  set_mem_access = 12,
+  /** Get memory access permissions. */
+  get_mem_access = 13,
+  /** The p2m type of a guest frame. */
+  get_mem_type = 15,
+  /** Set a vCPU's event-channel upcall vector. */
+  set_evtchn_upcall_vector = 23,
+  /** Send a vm_event request from the guest. */
+  guest_request_vm_event = 24,
+  /** Alternate p2m operations (`struct xen_hvm_altp2m_op`). */
+  altp2m = 25,
+}
+
+/** xenpmu_op commands (`XENPMU_*`, pmu.h): the virtual PMU. */
+export enum XenpmuOp {
+  /** The PMU mode (`XENPMU_MODE_*`); also the PMU interface version. */
+  mode_get = 0,
+  /** Set the PMU mode (privileged). */
+  mode_set = 1,
+  /** The PMU features (`XENPMU_FEATURE_*`). */
+  feature_get = 2,
+  /** Set the PMU features (privileged). */
+  feature_set = 3,
+  /** Register the vCPU's shared PMU page. */
+  init = 4,
+  /** Unregister it. */
+  finish = 5,
+  /** Write the vCPU's LVTPC. */
+  lvtpc_set = 6,
+  /** Write cached MSR values to the hardware. */
+  flush = 7,
 }

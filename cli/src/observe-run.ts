@@ -1,0 +1,61 @@
+/**
+ * What `--trace` and `--stats` add to a run of `hvkit run` or `hvkit create`: the
+ * observers bound in a child container of the command's root, the arch plugin wrapped to
+ * trace or count its vCPUs' exits, and the summary printed at the end.
+ *
+ * @module
+ */
+import type { DependencyContainer } from "tsyringe";
+import { HYPERCALL_OBSERVERS, type ArchPlugin } from "@hvkit/core";
+import { RunStatistics } from "./stats.js";
+import { HypercallTrace, tracingArchPlugin, type TraceKind } from "./trace.js";
+
+/** What `--trace` and `--stats` add to a run (`hvkit run` and `hvkit create`). */
+export interface RunWatch {
+  /** The container to build the machine in: the root, or a child binding the observers. */
+  readonly container: DependencyContainer;
+  /** The arch plugin to run: the plugin, wrapped to trace and count its exits if asked. */
+  readonly arch: ArchPlugin;
+  /** Prints the `--stats` summary of a run of `instructions` (nothing without `--stats`). */
+  finish(instructions: number): void;
+}
+
+/**
+ * Sets up `options.trace` and `options.stats` for a run of `plugin` on `err`; the wall
+ * time `--stats` reports starts here. With neither, the run is the plain one: the root
+ * container and the plugin itself, no observer.
+ */
+export function observeRun(
+  root: DependencyContainer,
+  plugin: ArchPlugin,
+  options: { readonly trace?: ReadonlySet<TraceKind>; readonly stats?: boolean },
+  err: (line: string) => void,
+): RunWatch {
+  const start = performance.now();
+  const trace = options.trace;
+  const stats = options.stats === true ? new RunStatistics() : null;
+  if ((trace === undefined || trace.size === 0) && stats === null) {
+    return { container: root, arch: plugin, finish: () => {} };
+  }
+  const container = root.createChildContainer();
+  let arch = plugin;
+  if (trace !== undefined) {
+    if (trace.has("hypercalls")) {
+      container.register(HYPERCALL_OBSERVERS, { useValue: new HypercallTrace(err) });
+    }
+    arch = tracingArchPlugin(arch, err, trace);
+  }
+  if (stats !== null) {
+    container.register(HYPERCALL_OBSERVERS, { useValue: stats });
+    arch = stats.countingExits(arch);
+  }
+  return {
+    container,
+    arch,
+    finish(instructions) {
+      if (stats === null) return;
+      const wallMs = performance.now() - start;
+      for (const line of stats.summary(instructions, wallMs)) err(`(hvkit) ${line}`);
+    },
+  };
+}
