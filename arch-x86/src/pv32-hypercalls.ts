@@ -115,9 +115,17 @@ function registerCallback(
           : v.contextFlags & ~VGCF_FAILSAFE_DISABLES_EVENTS;
       return 0;
     case CallbackType.syscall32:
+      v.syscall32Cs = cs;
+      v.syscall32Eip = eip >>> 0;
+      v.syscall32MasksEvents = (flags & 1) !== 0;
+      return 0;
     case CallbackType.sysenter:
+      v.sysenterCs = cs;
+      v.sysenterEip = eip >>> 0;
+      v.sysenterMasksEvents = (flags & 1) !== 0;
+      return 0;
     case CallbackType.nmi:
-      // Stored by Xen; hvkit's compat guests do not raise them yet.
+      // Stored by Xen; hvkit raises no NMI.
       return 0;
     default:
       return -Errno.ENOSYS;

@@ -300,3 +300,68 @@ describe("x86 (PV32) call gates as Xen emulates them", () => {
     });
   });
 });
+
+describe("x86 (PV32) syscall and sysenter (compat_syscall, compat_sysenter)", () => {
+  /** Ring 3 at BASE running `code`, ring-1 stack set; the frame words at the kernel's esp. */
+  function fromUser(code: number[]) {
+    const b = boot(code);
+    b.v.kernelSp = b.stack;
+    b.v.kernelSs = Pv32Selector.KERNEL_DS;
+    b.v.trapAddr[Vector.GP] = BASE + 0xd0;
+    b.v.trapCs[Vector.GP] = Pv32Selector.KERNEL_CS;
+    b.enterUser(BASE, b.stack - 64);
+    const frame = (n: number): number[] => {
+      const esp = b.v.cpu.getReg32(Reg.RSP);
+      return Array.from({ length: n }, (_, i) => b.get(esp + 4 * i));
+    };
+    return { ...b, frame };
+  }
+
+  it("sysenter bounces to the sysenter callback with eip 0, cs 3, esp 0 and the compat user SS", () => {
+    const { v, stack, frame } = fromUser([0x0f, 0x34]);
+    v.sysenterCs = Pv32Selector.KERNEL_CS;
+    v.sysenterEip = BASE + 0x40;
+    v.sysenterMasksEvents = true;
+    expect(v.cpu.run(1)).toBe(X86ExitReason.Sysenter);
+    v.onSysenter();
+    expect([Number(v.cpu.rip), v.cpu.cpl, v.upcallMask]).toEqual([BASE + 0x40, 1, 1]);
+    expect(v.cpu.getReg32(Reg.RSP)).toBe(stack - 20);
+    const [eip, cs, , esp, ss] = frame(5);
+    expect([eip, cs & 0xffff, esp, ss]).toEqual([0, 3, 0, Pv32Selector.USER_DS]);
+  });
+
+  it("sysenter with no callback address is #GP(0) to the guest's handler", () => {
+    const { v, frame } = fromUser([0x0f, 0x34]);
+    expect(v.cpu.run(1)).toBe(X86ExitReason.Sysenter);
+    v.onSysenter();
+    expect(Number(v.cpu.rip)).toBe(BASE + 0xd0);
+    expect(frame(3)).toEqual([0, 0, 3]); // error code, eip 0, cs 3
+  });
+
+  it("syscall (a processor that runs it outside 64-bit mode) bounces to syscall32 with the compat user CS/SS", () => {
+    const { v, stack, frame } = fromUser([0x0f, 0x05]);
+    v.cpu.syscallInCompat = true;
+    v.syscall32Cs = Pv32Selector.KERNEL_CS;
+    v.syscall32Eip = BASE + 0x80;
+    expect(v.cpu.run(1)).toBe(X86ExitReason.Syscall);
+    v.onSyscall();
+    expect([Number(v.cpu.rip), v.cpu.cpl, v.upcallMask]).toEqual([BASE + 0x80, 1, 0]);
+    expect(v.cpu.getReg32(Reg.RSP)).toBe(stack - 20);
+    const [eip, cs, , esp, ss] = frame(5);
+    expect([eip, cs & 0xffff, esp, ss]).toEqual([
+      BASE + 2,
+      Pv32Selector.USER_CS,
+      stack - 64,
+      Pv32Selector.USER_DS,
+    ]);
+  });
+
+  it("syscall with a null syscall32 selector is #GP(0) at the syscall itself", () => {
+    const { v, frame } = fromUser([0x0f, 0x05]);
+    v.cpu.syscallInCompat = true;
+    expect(v.cpu.run(1)).toBe(X86ExitReason.Syscall);
+    v.onSyscall();
+    expect(Number(v.cpu.rip)).toBe(BASE + 0xd0);
+    expect(frame(2)).toEqual([0, BASE]);
+  });
+});

@@ -148,6 +148,44 @@ export function injectEvent32(v: Pv32Vcpu, vector: number, errorCode: number): s
   return createBounceFrame32(v, v.trapCs[vector], eip, errorCode, mask);
 }
 
+/**
+ * A `syscall` from a 32-bit PV guest: Xen's compat_syscall (x86_64/compat/entry.S). The
+ * frame reports FLAT_COMPAT_USER_CS/SS whatever the guest had loaded, and the bounce goes
+ * to the CALLBACKTYPE_syscall32 cs:eip, events masked when it was registered with
+ * CALLBACKF_mask_events. With a null syscall32 selector the guest's #GP handler gets
+ * error code 0 at the `syscall` itself (eip less its 2 bytes).
+ */
+export function bounceSyscall32(v: Pv32Vcpu): string | null {
+  const cpu = v.cpu;
+  cpu.sel[Seg.CS] = Pv32Selector.USER_CS;
+  cpu.sel[Seg.SS] = Pv32Selector.USER_DS;
+  if ((v.syscall32Cs & ~3) === 0) {
+    cpu.rip -= 2n;
+    return injectEvent32(v, Vector.GP, 0);
+  }
+  return createBounceFrame32(v, v.syscall32Cs, v.syscall32Eip, -1, v.syscall32MasksEvents);
+}
+
+/**
+ * A `sysenter` from a 32-bit PV guest: Xen's sysenter_entry then compat_sysenter. The
+ * hardware leaves no return address, so the frame holds eip 0, a null ring-3 CS (3), esp 0
+ * and FLAT_COMPAT_USER_SS; NT, RF and VM are cleared. The bounce goes to the
+ * CALLBACKTYPE_sysenter address with its selector (the #GP trap's selector when that is
+ * null), events masked as registered; with no sysenter address, the guest's #GP handler
+ * gets error code 0 at that frame.
+ */
+export function bounceSysenter32(v: Pv32Vcpu): string | null {
+  const cpu = v.cpu;
+  cpu.rflags = (cpu.rflags & ~(Eflags.NT | Eflags.RF | Eflags.VM)) >>> 0;
+  cpu.sel[Seg.CS] = 3;
+  cpu.sel[Seg.SS] = Pv32Selector.USER_DS;
+  cpu.rip = 0n;
+  cpu.setReg(Reg.RSP, 0n);
+  if (v.sysenterEip === 0) return injectEvent32(v, Vector.GP, 0);
+  const cs = (v.sysenterCs & ~3) !== 0 ? v.sysenterCs : v.trapCs[Vector.GP];
+  return createBounceFrame32(v, cs, v.sysenterEip, -1, v.sysenterMasksEvents);
+}
+
 /** A #PF at `va`: CR2 and the compat vcpu_info's arch.cr2 are set, then the bounce. */
 function injectPageFault32(v: Pv32Vcpu, va: number, errorCode: number): string | null {
   v.cr2 = va >>> 0;

@@ -40,6 +40,8 @@ import {
 import { PV32_CONTEXT } from "./pv32-context.js";
 import { pvFatal, PvExitAction, runPvVcpu, type PvExitResult, type PvRunVcpu } from "./pv-run.js";
 import {
+  bounceSyscall32,
+  bounceSysenter32,
   createBounceFrame32,
   handleException32,
   HYPERCALL_VECTOR,
@@ -78,6 +80,18 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
   failsafeCs: number = Pv32Selector.KERNEL_CS;
   /** Failsafe callback address. */
   failsafeEip = 0;
+  /** CALLBACKTYPE_syscall32 code selector (null: #GP at the `syscall`). */
+  syscall32Cs = 0;
+  /** CALLBACKTYPE_syscall32 address. */
+  syscall32Eip = 0;
+  /** Whether the syscall32 callback masks events. */
+  syscall32MasksEvents = false;
+  /** CALLBACKTYPE_sysenter code selector. */
+  sysenterCs = 0;
+  /** CALLBACKTYPE_sysenter address, 0 none. */
+  sysenterEip = 0;
+  /** Whether the sysenter callback masks events. */
+  sysenterMasksEvents = false;
   /** Ring-1 stack selector for bounces from ring 3 (stack_switch). */
   kernelSs: number = Pv32Selector.KERNEL_DS;
   /** Ring-1 stack pointer for bounces from ring 3 (stack_switch). */
@@ -238,10 +252,12 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
     return createBounceFrame32(this, this.eventCs, this.eventEip, -1, true);
   }
 
-  /** No syscall from compat code yet: the instruction is #UD as on a CPU without it. */
+  /**
+   * `syscall` from the guest's code, which only processors that execute it outside 64-bit
+   * mode deliver here (Intel's raise #UD): Xen's compat_syscall (pv32-traps.ts).
+   */
   onSyscall(): PvExitResult {
-    this.cpu.rip -= 2n;
-    return injectEvent32(this, Vector.UD, -1) ?? PvExitAction.Continue;
+    return bounceSyscall32(this) ?? PvExitAction.Continue;
   }
 
   /** `int $0x82` from ring 1 is a hypercall; anything else bounces (pv32-traps.ts). */
@@ -259,9 +275,9 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
     return injectEvent32(this, Vector.GP, 0) ?? PvExitAction.Continue;
   }
 
-  /** `sysenter` from compat code is not delivered yet: the guest goes on after it. */
+  /** `sysenter` from the guest's code: Xen's compat_sysenter (pv32-traps.ts). */
   onSysenter(): PvExitResult {
-    return PvExitAction.Continue;
+    return bounceSysenter32(this) ?? PvExitAction.Continue;
   }
 
   readHypercall(args: HypercallArgs): number {
