@@ -25,7 +25,7 @@ import {
   MACHINE_CONFIG,
   XSM_POLICY,
 } from "./di.js";
-import { DomId, Domain, DomainState, ShutdownReason } from "./domain.js";
+import { DomId, Domain, DomainState, ShutdownCause, ShutdownReason } from "./domain.js";
 import { Errno } from "./errno.js";
 import { HvkitError } from "./errors.js";
 import {
@@ -413,8 +413,14 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   }
 
   /** {@inheritDoc Machine.shutdownDomain} */
-  shutdownDomain(domain: Domain<A>, reason: ShutdownReason, message?: string): void {
+  shutdownDomain(
+    domain: Domain<A>,
+    reason: ShutdownReason,
+    message?: string,
+    cause = ShutdownCause.Request,
+  ): void {
     if (domain.isDead) return;
+    domain.shutdownCause = cause;
     if (domain.shutdownCode === null) domain.shutdownCode = reason;
     const reported = domain.shutdownCode as ShutdownReason;
     domain.state = DomainState.Shutdown;
@@ -525,6 +531,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
         state: d.state,
         shutdownReason: d.shutdownReason,
         shutdownCode: d.shutdownCode,
+        shutdownCause: d.shutdownCause,
       }));
     return { kind, instructions: this.scheduler.instructions, domains };
   }
