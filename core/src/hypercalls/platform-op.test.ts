@@ -3,13 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Hypercall } from "../abi/numbers.js";
 import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
-import {
-  readGuestU32,
-  readGuestU8,
-  writeGuestU32,
-  writeGuestU64,
-  writeGuestU8,
-} from "../guest-memory.js";
+import { readGuestU32, readGuestU8, writeGuestU32, writeGuestU64 } from "../guest-memory.js";
 import { SHARED_INFO } from "../abi/xen.js";
 import { TEST_LP64_LE } from "../testing/data-models.js";
 import { mapFakePages } from "../testing/fake-arch.js";
