@@ -25,7 +25,7 @@ import {
 } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
 import { X86_32_DATA_MODEL, X86_64_DATA_MODEL } from "./data-model.js";
-import { E820MAX, e820MemoryOp, type E820ArchTypes } from "./memory-map.js";
+import { E820MAX, e820MemoryOp, hostE820, type E820ArchTypes } from "./memory-map.js";
 
 const MEMORY = 1 << 20;
 const ARG = 0x2000n;
@@ -157,5 +157,50 @@ describe("x86 memory map (e820)", () => {
     const { domU, machine } = setup();
     const ctx = { machine, domain: domU, vcpu: domU.vcpus[0] };
     expect(e820MemoryOp(ctx, MemoryOp.machphys_mapping, ARG)).toBe(-Errno.ENOSYS);
+  });
+
+  it("machine_memory_map: the host's RAM and the MSI window for dom0, -EPERM for a domU", () => {
+    const { dom0, domU, memoryOp } = setup();
+    const v = dom0.vcpus[0];
+    writeGuestU32(v, ARG, 3);
+    writeGuestU64(v, ARG + 8n, BUFFER);
+    writeGuestU32(v, BUFFER + 40n, 0xdeadbeef);
+    expect(memoryOp(dom0, MemoryOp.machine_memory_map, ARG)).toBe(0);
+    expect(readGuestU32(v, ARG)).toBe(2);
+    expect(readGuestU64(v, BUFFER)).toBe(0n);
+    expect(readGuestU64(v, BUFFER + 8n)).toBe(BigInt(MEMORY));
+    expect(readGuestU32(v, BUFFER + 16n)).toBe(1);
+    expect(readGuestU64(v, BUFFER + 20n)).toBe(0xfee00000n);
+    expect(readGuestU64(v, BUFFER + 28n)).toBe(0x100000n);
+    expect(readGuestU32(v, BUFFER + 36n)).toBe(2);
+    expect(readGuestU32(v, BUFFER + 40n)).toBe(0xdeadbeef);
+    const u = domU.vcpus[0];
+    writeGuestU32(u, ARG, 3);
+    writeGuestU64(u, ARG + 8n, BUFFER);
+    expect(memoryOp(domU, MemoryOp.machine_memory_map, ARG)).toBe(-Errno.EPERM);
+  });
+
+  it("machine_memory_map: wants a spare slot (-EINVAL), counts with a null buffer, -EFAULT", () => {
+    const { dom0, memoryOp } = setup();
+    const v = dom0.vcpus[0];
+    writeGuestU32(v, ARG, 2);
+    writeGuestU64(v, ARG + 8n, BUFFER);
+    expect(memoryOp(dom0, MemoryOp.machine_memory_map, ARG)).toBe(-Errno.EINVAL);
+    writeGuestU64(v, ARG + 8n, 0n);
+    expect(memoryOp(dom0, MemoryOp.machine_memory_map, ARG)).toBe(0);
+    expect(readGuestU32(v, ARG)).toBe(2);
+    expect(memoryOp(dom0, MemoryOp.machine_memory_map, 0x10n)).toBe(-Errno.EFAULT);
+    writeGuestU32(v, ARG, 8);
+    writeGuestU64(v, ARG + 8n, BigInt(MEMORY) - 8n);
+    expect(memoryOp(dom0, MemoryOp.machine_memory_map, ARG)).toBe(-Errno.EFAULT);
+  });
+
+  it("hostE820: a machine reaching the MSI window loses the frames under it", () => {
+    expect(hostE820(0x100000000n)).toEqual([
+      { addr: 0n, size: 0xfee00000n, type: 1 },
+      { addr: 0xfee00000n, size: 0x100000n, type: 2 },
+      { addr: 0xfef00000n, size: 0x1100000n, type: 1 },
+    ]);
+    expect(hostE820(0xfef00000n)).toHaveLength(2);
   });
 });

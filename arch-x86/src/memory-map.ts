@@ -8,6 +8,8 @@
  *   more than E820MAX entries −EINVAL; unknown domain −ESRCH; XSM (XSM_TARGET: itself or
  *   the control domain) −EPERM; an unreadable entry −EFAULT; then the domain's map is
  *   replaced (0 entries leaves it with none, so memory_map answers −ENOSYS again).
+ * - XENMEM_machine_memory_map: the host's e820 ({@link hostE820}), for the control domain
+ *   only (XSM_PRIV, −EPERM); see {@link machineMemoryMap}.
  *
  * An x86 arch keeps the map in its per-domain state ({@link E820DomainState}) and calls
  * {@link e820MemoryOp} from its `ArchPlugin.memoryOp`.
@@ -28,7 +30,7 @@ import {
   type ArchTypes,
   type HypercallContext,
 } from "@hvkit/core";
-import { E820_ENTRY } from "./abi.js";
+import { E820_ENTRY, E820_RAM, E820_RESERVED } from "./abi.js";
 
 /** One range of a domain's memory map, as `struct e820entry` holds it. */
 export interface E820Entry {
@@ -85,6 +87,7 @@ export function e820MemoryOp<A extends E820ArchTypes>(
 ): number {
   if (op === MemoryOp.memory_map) return memoryMap(ctx, arg);
   if (op === MemoryOp.set_memory_map) return setMemoryMap(ctx, arg);
+  if (op === MemoryOp.machine_memory_map) return machineMemoryMap(ctx, arg);
   return -Errno.ENOSYS;
 }
 
@@ -136,5 +139,72 @@ function setMemoryMap<A extends E820ArchTypes>(ctx: HypercallContext<A>, arg: bi
     });
   }
   d.arch.memoryMap = map;
+  return 0;
+}
+
+/**
+ * Xen's MSI address window (MSI_ADDR_BASE_LO, 1 MiB from 0xfee00000, the local APIC's page
+ * inside it): `dom0_setup_permissions` (x86 dom0_build.c) denies it to the control domain,
+ * so XENMEM_machine_memory_map reports it as a reserved hole.
+ */
+const MSI_WINDOW = { addr: 0xfee00000n, size: 0x100000n } as const;
+
+/**
+ * The host e820 hvkit models: its machine memory is RAM from address 0 to its end, with
+ * no firmware (no BIOS area, no ACPI tables, no MMIO devices), so the map is that one RAM
+ * range, cut by the MSI window Xen keeps from dom0 when the machine reaches it (the frames
+ * under the window are then not reported). Every other hole is I/O space dom0 may use,
+ * which XENMEM_machine_memory_map leaves out, as `handle_iomem_range` does.
+ */
+export function hostE820(machineBytes: bigint): E820Entry[] {
+  const msiEnd = MSI_WINDOW.addr + MSI_WINDOW.size;
+  if (machineBytes <= MSI_WINDOW.addr) {
+    return [
+      { addr: 0n, size: machineBytes, type: E820_RAM },
+      { ...MSI_WINDOW, type: E820_RESERVED },
+    ];
+  }
+  const map: E820Entry[] = [
+    { addr: 0n, size: MSI_WINDOW.addr, type: E820_RAM },
+    { ...MSI_WINDOW, type: E820_RESERVED },
+  ];
+  if (machineBytes > msiEnd)
+    map.push({ addr: msiEnd, size: machineBytes - msiEnd, type: E820_RAM });
+  return map;
+}
+
+/**
+ * XENMEM_machine_memory_map (x86 mm.c `arch_memory_op`): XSM_PRIV (−EPERM for a domU);
+ * an unreadable argument −EFAULT; with a buffer, fewer than the map's entries plus one
+ * −EINVAL (Xen wants a spare slot) and an unwritable buffer −EFAULT; then the entries are
+ * copied and `nr_entries` written back. A null buffer only counts.
+ */
+export function machineMemoryMap<A extends ArchTypes>(
+  ctx: HypercallContext<A>,
+  arg: bigint,
+): number {
+  const { machine, vcpu } = ctx;
+  const denied = machine.xsm.machineMemoryMap(ctx.domain);
+  if (denied !== 0) return denied;
+  const model = machine.arch.dataModel;
+  const mapLayout = XEN_MEMORY_MAP.layout(model);
+  if (readGuestStruct(vcpu, arg, mapLayout, buf) !== 0) return -Errno.EFAULT;
+  const map = hostE820(BigInt(machine.memory.frames) * BigInt(machine.memory.pageSize));
+  const capacity = mapLayout.getNumber(buf.view, 0, "nr_entries");
+  const buffer = mapLayout.getBigInt(buf.view, 0, "buffer");
+  if (buffer !== 0n) {
+    if (capacity < map.length + 1) return -Errno.EINVAL;
+    const entry = E820_ENTRY.layout(model);
+    for (let i = 0; i < map.length; i++) {
+      entry.set(entryBuf.view, 0, "addr", map[i].addr);
+      entry.set(entryBuf.view, 0, "size", map[i].size);
+      entry.set(entryBuf.view, 0, "type", map[i].type);
+      if (writeGuestStruct(vcpu, buffer + BigInt(i * entry.size), entry, entryBuf) !== 0) {
+        return -Errno.EFAULT;
+      }
+    }
+  }
+  mapLayout.set(buf.view, 0, "nr_entries", map.length);
+  if (writeGuestField(vcpu, arg, mapLayout, buf, "nr_entries") !== 0) return -Errno.EFAULT;
   return 0;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ShutdownReason } from "@hvkit/core";
+import { ShutdownCause, ShutdownReason } from "@hvkit/core";
 
 /** Exit statuses. */
 export const ExitStatus = {
@@ -19,6 +19,12 @@ export const ExitStatus = {
   USAGE: 2,
   /** `run`: every vCPU blocked with nothing pending (the guest can never make progress). */
   DEADLOCK: 3,
+  /**
+   * `run`: the guest's kernel stopped without asking for a shutdown: its last vCPU went
+   * down (VCPUOP_down), which Xen reports as poweroff, as Linux's halt after a BUG or an
+   * early panic does.
+   */
+  HALTED: 4,
   /** `run`: base of "shut down with reason r" (status 10 + r; poweroff is 0 instead). */
   SHUTDOWN_BASE: 10,
   /** An hvkit bug: an exception no guest or input should be able to cause. */
@@ -27,9 +33,17 @@ export const ExitStatus = {
   BUDGET_EXHAUSTED: 124,
 } as const;
 
-/** The exit status of `hvkit run` for a guest that shut down with `reason`. */
-export function shutdownExitStatus(reason: ShutdownReason): number {
-  return reason === ShutdownReason.Poweroff ? ExitStatus.OK : ExitStatus.SHUTDOWN_BASE + reason;
+/**
+ * The exit status of `hvkit run` for a guest that shut down with `reason`, brought about
+ * by `cause`: a poweroff nobody asked for (the last vCPU went down) is {@link
+ * ExitStatus.HALTED}, not success.
+ */
+export function shutdownExitStatus(
+  reason: ShutdownReason,
+  cause: ShutdownCause | null = ShutdownCause.Request,
+): number {
+  if (reason !== ShutdownReason.Poweroff) return ExitStatus.SHUTDOWN_BASE + reason;
+  return cause === ShutdownCause.LastVcpuDown ? ExitStatus.HALTED : ExitStatus.OK;
 }
 
 /** Xen's names of the shutdown reasons (SHUTDOWN_* in sched.h, lower-cased). */
@@ -47,6 +61,9 @@ export const EXIT_STATUS_HELP = `Exit status:
   2    usage error, unknown arch or mode, unreadable or malformed image,
        too little --memory, or an arch port whose hooks are still stubs
   3    deadlock: every vCPU blocked with nothing pending
+  4    the guest's kernel stopped without asking for a shutdown: its last
+       vCPU went down (Xen reports poweroff; Linux halting after a BUG or
+       an early panic)
   10+r the guest shut down with reason r: 11 reboot, 12 suspend, 13 crash,
        14 watchdog, 15 soft_reset
   70   internal error (a bug in hvkit; please report it)

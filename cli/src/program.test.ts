@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createStubArchPlugin, ShutdownReason } from "@hvkit/core";
+import { createStubArchPlugin, ShutdownCause, ShutdownReason } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
 import { runCli } from "./program.js";
 import { createRootContainer } from "./composition.js";
@@ -442,8 +442,14 @@ describe("exit statuses", () => {
         ShutdownReason.Crash,
         ShutdownReason.Watchdog,
         ShutdownReason.SoftReset,
-      ].map(shutdownExitStatus),
+      ].map((r) => shutdownExitStatus(r)),
     ).toEqual([0, 11, 12, 13, 14, 15]);
+  });
+
+  it("a poweroff because the last vCPU went down is a halted kernel (4), not success", () => {
+    expect(shutdownExitStatus(ShutdownReason.Poweroff, ShutdownCause.LastVcpuDown)).toBe(4);
+    expect(shutdownExitStatus(ShutdownReason.Poweroff, ShutdownCause.Request)).toBe(0);
+    expect(shutdownExitStatus(ShutdownReason.Crash, ShutdownCause.LastVcpuDown)).toBe(13);
   });
 });
 

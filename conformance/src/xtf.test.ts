@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "reflect-metadata";
 import { container } from "tsyringe";
-import { ShutdownReason, createStubArchPlugin } from "@hvkit/core";
+import { ShutdownCause, ShutdownReason, createStubArchPlugin } from "@hvkit/core";
 import { toyArchIdentity } from "@hvkit/core/testing";
 import { findXtfImages, xtfTests, XTF_GUEST_SET } from "./xtf.js";
 import { runSuite } from "./runner.js";
@@ -45,6 +45,7 @@ function fakeCell(run: Partial<GuestRun>): CellContext {
       domid: 1,
       shutdownReason: ShutdownReason.Poweroff,
       shutdownCode: null,
+      shutdownCause: ShutdownCause.Request,
       ...run,
     }),
     bootAgent: () => {

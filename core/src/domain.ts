@@ -25,6 +25,25 @@ export enum ShutdownReason {
   SoftReset = 5,
 }
 
+/**
+ * How a domain's shutdown came about: hvkit's record beside Xen's reason, so a run can
+ * tell a guest that asked to power off from one whose kernel stopped.
+ */
+export enum ShutdownCause {
+  /**
+   * Asked for: SCHEDOP_shutdown or remote_shutdown, a toolstack's domctl, or the
+   * hypervisor's domain_crash (reason crash).
+   */
+  Request = 0,
+  /**
+   * Its last vCPU went down (VCPUOP_down). Xen's `common_vcpu_op` then shuts the domain
+   * down with reason poweroff although the guest never asked: Linux's halt with
+   * interrupts off (`xen_halt`), where its early exception handler stops after a BUG or
+   * panic, ends this way.
+   */
+  LastVcpuDown = 1,
+}
+
 /** Lifecycle state of a domain. */
 export enum DomainState {
   /** Created or running. */
@@ -94,6 +113,8 @@ export class Domain<A extends ArchTypes = ArchTypes> {
    * it off. null until either happens.
    */
   shutdownCode: number | null = null;
+  /** How the shutdown came about, once the domain has shut down (null before). */
+  shutdownCause: ShutdownCause | null = null;
   /** Machine frame of the shared_info page. */
   sharedInfoMfn = -1;
   /**

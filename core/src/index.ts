@@ -52,4 +52,5 @@ export * from "./hypercalls/table.js";
 export { HVKIT_XEN_VERSION } from "./hypercalls/xen-version.js";
 export { domctl, fillDomainInfo } from "./hypercalls/domctl.js";
 export { sysctl } from "./hypercalls/sysctl.js";
+export * from "./hypercalls/platform-op.js";
 export * from "./elf-builder.js";

@@ -26,7 +26,7 @@ import {
   MACHINE_CONFIG,
   XSM_POLICY,
 } from "./di.js";
-import { DomId, Domain, DomainState, ShutdownReason } from "./domain.js";
+import { DomId, Domain, DomainState, ShutdownCause, ShutdownReason } from "./domain.js";
 import { Errno } from "./errno.js";
 import { HvkitError } from "./errors.js";
 import {
@@ -424,8 +424,14 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
   }
 
   /** {@inheritDoc Machine.shutdownDomain} */
-  shutdownDomain(domain: Domain<A>, reason: ShutdownReason, message?: string): void {
+  shutdownDomain(
+    domain: Domain<A>,
+    reason: ShutdownReason,
+    message?: string,
+    cause = ShutdownCause.Request,
+  ): void {
     if (domain.isDead) return;
+    domain.shutdownCause = cause;
     if (domain.shutdownCode === null) domain.shutdownCode = reason;
     const reported = domain.shutdownCode as ShutdownReason;
     domain.state = DomainState.Shutdown;
@@ -552,6 +558,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
         state: d.state,
         shutdownReason: d.shutdownReason,
         shutdownCode: d.shutdownCode,
+        shutdownCause: d.shutdownCause,
       }));
     return { kind, instructions: this.scheduler.instructions, domains };
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ArchPlugin, ArchTypes } from "./arch-plugin.js";
-import type { Domain, DomainState, ShutdownReason } from "./domain.js";
+import type { Domain, DomainState, ShutdownCause, ShutdownReason } from "./domain.js";
 import type { PhysicalMemory } from "./memory.js";
 import type { HypercallArgs, HypercallEntry } from "./hypercall.js";
 import type { GuestMode } from "./arch-plugin.js";
@@ -71,6 +71,8 @@ export interface DomainOutcome {
   readonly shutdownReason: ShutdownReason | null;
   /** Xen's shutdown_code (see `Domain.shutdownCode`). */
   readonly shutdownCode: number | null;
+  /** How the shutdown came about (see `Domain.shutdownCause`; null while running). */
+  readonly shutdownCause: ShutdownCause | null;
 }
 
 /** Why {@link Machine.run} returned, and the state it left. */
@@ -193,9 +195,15 @@ export interface Machine<A extends ArchTypes = ArchTypes> {
    * set one first. For a crash, a line naming the domain and `message` goes to
    * {@link ConsoleSink.hypervisorMessage}. The domain's vCPUs never run again. Then
    * VIRQ_DOM_EXC is raised for domain 0 (its global handler) if it bound it, as Xen's
-   * `__domain_finalise_shutdown` does, so a toolstack learns of it.
+   * `__domain_finalise_shutdown` does, so a toolstack learns of it. `cause` (default
+   * {@link ShutdownCause.Request}) is recorded in `Domain.shutdownCause`.
    */
-  shutdownDomain(domain: Domain<A>, reason: ShutdownReason, message?: string): void;
+  shutdownDomain(
+    domain: Domain<A>,
+    reason: ShutdownReason,
+    message?: string,
+    cause?: ShutdownCause,
+  ): void;
 
   /**
    * The domain a hypercall's domid argument names, as Xen's `rcu_lock_domain_by_any_id`:

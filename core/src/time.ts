@@ -143,7 +143,8 @@ export function registerVcpuTimeArea(machine: Machine, vcpu: Vcpu, va: bigint): 
 /**
  * Writes `domain`'s wall clock into its shared_info (`update_domain_wallclock_time`):
  * wc_version odd, wc_sec (low and high halves) and wc_nsec, wc_version even. The wall
- * clock is the time at system time 0 (the machine config's `bootWallclock`).
+ * clock is the time at system time 0: the machine config's `bootWallclock` until the
+ * control domain sets it ({@link setWallclock}).
  */
 export function updateDomainWallclock(machine: Machine, domain: Domain): void {
   if (domain.sharedInfoMfn < 0) return;
@@ -151,14 +152,35 @@ export function updateDomainWallclock(machine: Machine, domain: Domain): void {
   const s = SHARED_INFO.layout(model);
   const at = domain.sharedInfoMfn * machine.memory.pageSize;
   const view = machine.memory.view;
-  const sec = BigInt(machine.config.bootWallclock);
+  const set = wallclocks.get(machine);
+  const sec = set?.sec ?? BigInt(machine.config.bootWallclock);
   const version = versionBegin(s.getNumber(view, at, "wc_version"));
   s.set(view, at, "wc_version", version);
   s.set(view, at, "wc_sec", Number(sec & 0xffffffffn));
-  s.set(view, at, "wc_nsec", 0);
+  s.set(view, at, "wc_nsec", set?.nsec ?? 0);
   s.set(view, at, model.wcSecHiInArch ? "arch.wc_sec_hi" : "wc_sec_hi", Number(sec >> 32n));
   s.set(view, at, "wc_version", (version + 1) >>> 0);
   machine.arch.onMemoryWritten?.(machine, at, s.size);
+}
+
+/** Wall clocks set by platform_op's settime: seconds and nanoseconds at system time 0. */
+const wallclocks = new WeakMap<Machine, { sec: bigint; nsec: number }>();
+
+/**
+ * Xen's `do_settime` (x86 time.c): the wall clock is `secs` s + `nsecs` ns at system time
+ * `systemTime` ns, so the time at system time 0 (wc_sec, wc_nsec) is their difference;
+ * every domain's shared_info is rewritten. A difference before the epoch wraps as Xen's
+ * unsigned arithmetic does.
+ */
+export function setWallclock(
+  machine: Machine,
+  secs: bigint,
+  nsecs: number,
+  systemTime: bigint,
+): void {
+  const x = BigInt.asUintN(64, secs * 1_000_000_000n + BigInt(nsecs) - systemTime);
+  wallclocks.set(machine, { sec: x / 1_000_000_000n, nsec: Number(x % 1_000_000_000n) });
+  for (const d of machine.domains.values()) updateDomainWallclock(machine, d);
 }
 
 /**

@@ -92,6 +92,10 @@ export interface XsmPolicy {
    * is the source domain, `target` the destination)? Xen's xsm_grant_* hooks.
    */
   grant(op: XsmGrantOp, caller: Domain, target: Domain): number;
+  /** May `caller` read the host's memory map (XENMEM_machine_memory_map)? Xen's `xsm_machine_memory_map`. */
+  machineMemoryMap(caller: Domain): number;
+  /** May `caller` use platform_op command `cmd`? Xen's `xsm_platform_op`. */
+  platformOp(caller: Domain, cmd: number): number;
 }
 
 /** The grant-table XSM hooks (xsm_grant_setup, xsm_grant_query_size, xsm_grant_mapref, ...). */
@@ -240,5 +244,15 @@ export class DummyXsmPolicy implements XsmPolicy {
   grant(op: XsmGrantOp, caller: Domain, target: Domain): number {
     const action = op === "setup" || op === "query_size" ? XsmAction.Target : XsmAction.Hook;
     return this.defaultAction(action, caller, target);
+  }
+
+  /** XENMEM_machine_memory_map: XSM_PRIV. */
+  machineMemoryMap(caller: Domain): number {
+    return this.defaultAction(XsmAction.Priv, caller, null);
+  }
+
+  /** Every platform_op command: XSM_PRIV. */
+  platformOp(caller: Domain, _cmd: number): number {
+    return this.defaultAction(XsmAction.Priv, caller, null);
   }
 }

@@ -17,6 +17,7 @@ import {
   type GuestMode,
   type HvMachine,
   type RunOutcome,
+  type ShutdownCause,
   type ShutdownReason,
 } from "@hvkit/core";
 
@@ -120,6 +121,8 @@ export interface GuestRun {
   readonly shutdownReason: ShutdownReason | null;
   /** The code given with SCHEDOP_shutdown_code, if any. */
   readonly shutdownCode: number | null;
+  /** How the booted domain's shutdown came about (null if it did not shut down). */
+  readonly shutdownCause: ShutdownCause | null;
 }
 
 /** Default machine memory, MiB. */
@@ -243,6 +246,7 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
         domid: current().id,
         shutdownReason: current().shutdownReason,
         shutdownCode: current().shutdownCode,
+        shutdownCause: current().shutdownCause,
       };
     },
   };

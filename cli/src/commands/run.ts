@@ -218,8 +218,14 @@ export function runExitStatus(err: (line: string) => void, run: GuestRun, budget
     return ExitStatus.DEADLOCK;
   }
   const reason = run.shutdownReason ?? ShutdownReason.Crash;
-  const status = shutdownExitStatus(reason);
-  if (status !== ExitStatus.OK) {
+  const status = shutdownExitStatus(reason, run.shutdownCause);
+  if (status === ExitStatus.HALTED) {
+    err(
+      `(hvkit) domain ${run.domid} stopped: its last vCPU went down (VCPUOP_down) without a ` +
+        `shutdown request, as a kernel halting after a BUG or panic does; Xen reports this as ` +
+        `poweroff (exit ${status})`,
+    );
+  } else if (status !== ExitStatus.OK) {
     const code =
       run.shutdownCode !== null && run.shutdownCode !== reason ? `, code ${run.shutdownCode}` : "";
     err(

@@ -15,6 +15,7 @@ import { eventChannelOp } from "./event-channel-op.js";
 import { GRANT_TABLE_OP_ENTRY } from "./grant-table.js";
 import { memoryOp } from "./memory-op.js";
 import { multicall } from "./multicall.js";
+import { platformOp } from "./platform-op.js";
 import { schedOp } from "./sched-op.js";
 import { setTimerOp } from "./set-timer-op.js";
 import { sysctl } from "./sysctl.js";
@@ -102,6 +103,13 @@ export const CORE_HYPERCALLS: readonly HypercallEntry[] = [
     number: Hypercall.multicall,
     name: "multicall",
     handler: multicall,
+    modes: ALL_GUEST_MODES,
+    xsm: "none",
+  },
+  {
+    number: Hypercall.platform_op,
+    name: "platform_op",
+    handler: platformOp,
     modes: ALL_GUEST_MODES,
     xsm: "none",
   },

@@ -3,7 +3,7 @@ import { Hypercall, VcpuOp, Virq } from "../abi/numbers.js";
 import { VcpuContextRun } from "../arch-plugin.js";
 import { VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
 import { VCPU_INFO } from "../abi/xen.js";
-import { DomainState, ShutdownReason, type Domain } from "../domain.js";
+import { DomainState, ShutdownCause, ShutdownReason, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { evtchnBindVirq, evtchnIsPending } from "../event-channel.js";
 import { readGuestU32, readGuestU64, writeGuestU32, writeGuestU64 } from "../guest-memory.js";
@@ -132,6 +132,8 @@ describe("vcpu_op: lifecycle", () => {
     expect(hypercall(d, op, [VcpuOp.down, 0, 0])).toBe(0);
     expect(d.state).toBe(DomainState.Shutdown);
     expect(d.shutdownReason).toBe(ShutdownReason.Poweroff);
+    // hvkit records that nobody asked: `hvkit run` reports a halted kernel, not a poweroff.
+    expect(d.shutdownCause).toBe(ShutdownCause.LastVcpuDown);
   });
   it("down of a blocked vCPU keeps it blocked: up leaves it waiting, its wake-up while down only ends the wait", () => {
     const { machine, d } = setup();

@@ -44,7 +44,7 @@ import { VCPU_REGISTER_VCPU_INFO, VCPU_RUNSTATE_INFO } from "../abi/vcpu.js";
 import { VCPU_SET_PERIODIC_TIMER, VCPU_SET_SINGLESHOT_TIMER } from "../abi/vcpu.js";
 import { VCPU_INFO } from "../abi/xen.js";
 import { VcpuOp } from "../abi/numbers.js";
-import { ShutdownReason } from "../domain.js";
+import { ShutdownCause, ShutdownReason } from "../domain.js";
 import { Errno } from "../errno.js";
 import { markEventsPending } from "../event-channel.js";
 import { readGuestStruct, readGuestU64, StructBuffer, writeGuestStruct } from "../guest-memory.js";
@@ -97,7 +97,12 @@ export function vcpuOp(ctx: HypercallContext, args: HypercallArgs): number {
     case VcpuOp.down: {
       const othersUp = domain.vcpus.some((o) => o !== v && o.state !== VcpuState.Down);
       if (!othersUp) {
-        machine.shutdownDomain(domain, ShutdownReason.Poweroff);
+        machine.shutdownDomain(
+          domain,
+          ShutdownReason.Poweroff,
+          undefined,
+          ShutdownCause.LastVcpuDown,
+        );
         return 0;
       }
       vcpuDown(machine, v);
