@@ -27,6 +27,7 @@ function ran(console: string, shutdownReason: ShutdownReason | null): GuestRun {
     domid: 1,
     shutdownReason,
     shutdownCode: null,
+    shutdownCause: null,
   } as GuestRun;
 }
 

@@ -18,25 +18,11 @@
  *
  * @module
  */
+import { PlatformOp, XENPF_INTERFACE_VERSION } from "../abi/numbers.js";
 import { Errno } from "../errno.js";
 import { copyFromGuest, copyToGuest } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 import { setWallclock } from "../time.js";
-
-/** XENPF_INTERFACE_VERSION (platform.h): the only interface version Xen accepts. */
-export const XENPF_INTERFACE_VERSION = 0x03000001;
-
-/** platform_op commands (`XENPF_*`, platform.h) hvkit answers; the rest are −ENOSYS. */
-export const PlatformOpCmd = {
-  /** Set the wall clock: `{ uint32 secs, nsecs; uint64 system_time }`. */
-  settime32: 17,
-  /** Firmware information: `{ uint32 type, index; union u }`. */
-  firmware_info: 50,
-  /** A physical CPU's ids and state: `struct xenpf_pcpuinfo`. */
-  get_cpuinfo: 55,
-  /** Set the wall clock: `{ uint64 secs; uint32 nsecs, mbz; uint64 system_time }`. */
-  settime64: 62,
-} as const;
 
 /** firmware_info types (`XEN_FW_*`, platform.h). */
 export const FirmwareInfoType = {
@@ -74,7 +60,7 @@ export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
   const denied = ctx.machine.xsm.platformOp(ctx.domain, cmd);
   if (denied !== 0) return denied;
   switch (cmd) {
-    case PlatformOpCmd.settime32:
+    case PlatformOp.settime32:
       setWallclock(
         ctx.machine,
         BigInt(view.getUint32(U, true)),
@@ -82,7 +68,7 @@ export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
         view.getBigUint64(U + 8, true),
       );
       return 0;
-    case PlatformOpCmd.settime64:
+    case PlatformOp.settime64:
       if (view.getUint32(U + 12, true) !== 0) return -Errno.EINVAL;
       setWallclock(
         ctx.machine,
@@ -91,9 +77,9 @@ export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
         view.getBigUint64(U + 16, true),
       );
       return 0;
-    case PlatformOpCmd.firmware_info:
+    case PlatformOp.firmware_info:
       return firmwareInfo(ctx, arg);
-    case PlatformOpCmd.get_cpuinfo:
+    case PlatformOp.get_cpuinfo:
       return cpuInfo(ctx, arg);
     default:
       return -Errno.ENOSYS;
