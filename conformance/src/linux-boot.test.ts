@@ -2,10 +2,8 @@
  * Debian's stock kernel through the Linux adapter, as `hvkit conformance --guest linux`
  * runs it: the packages are obtained by name through apt (into hvkit's cache, outside the
  * repository), the initramfs is built in code and the kernel boots as a domU and as dom0.
- * Skips, saying why, where apt or the packages cannot be had. Each cell's verdict must
- * tell how far the boot got: SUCCESS only with every milestone reached and the domain
- * powered off, else a FAILURE naming the first milestone missed (the kernel's banner at
- * least must be reached: the image was obtained, loaded and ran).
+ * Skips, saying why, where apt or the packages cannot be had. Both boots must reach every
+ * milestone (banner, hvc0, /init, /init's line, the halt) and power off.
  */
 import "reflect-metadata";
 import { describe, expect, it } from "vitest";
@@ -36,7 +34,7 @@ const BOOTED = [
   "printk: console [hvc0] enabled",
   "Run /init as init process",
   `${INIT_MARKER} (Linux 6.1.0-50-amd64)`,
-  "reboot: Power down",
+  "reboot: System halted",
 ].join("\n");
 
 describe("judging a Linux boot", () => {
@@ -56,7 +54,7 @@ describe("judging a Linux boot", () => {
 });
 
 describe("Debian's linux-image-amd64 with a busybox initramfs", () => {
-  it("boots as a domU and as dom0, each verdict saying how far it got", async (ctx) => {
+  it("boots as a domU and as dom0 to /init, which powers off", async (ctx) => {
     const report = await runSuite({
       arches: [new X86_64PvPlugin()],
       tests: CONFORMANCE_TESTS,
@@ -70,14 +68,8 @@ describe("Debian's linux-image-amd64 with a busybox initramfs", () => {
     if (skipped !== undefined) ctx.skip(`Debian's packages cannot be had here: ${skipped.message}`);
     for (const e of cells) {
       const verdict = `${e.id}: ${e.result} ${e.message}`;
-      if (e.result === "SUCCESS") {
-        expect(e.message, verdict).toMatch(/reached "kernel banner", .*"power off"/);
-        continue;
-      }
-      expect(e.result, verdict).toBe("FAILURE");
-      const missed = /^milestone "([^"]+)"/.exec(e.message)?.[1];
-      expect(LINUX_MILESTONES.map((m) => m.name).slice(1), verdict).toContain(missed);
-      console.log(`${e.role}: ${e.message.slice(0, 400)}`);
+      expect(e.result, verdict).toBe("SUCCESS");
+      expect(e.message, verdict).toMatch(/reached "kernel banner", .*"power off"/);
     }
   }, 1_800_000);
 });

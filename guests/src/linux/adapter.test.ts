@@ -29,7 +29,7 @@ const BANNER =
 const HVC = "[    0.120000] printk: console [hvc0] enabled\n";
 const RUN_INIT = "[    1.500000] Run /init as init process\n";
 const INIT = `${INIT_MARKER} (Linux 6.1.0-50-amd64)\n`;
-const OFF = "[    1.600000] reboot: Power down\n";
+const OFF = "[    1.600000] reboot: System halted\n";
 
 describe("the Linux adapter", () => {
   const linux = createLinuxAdapter();

@@ -56,14 +56,18 @@ export const LINUX_COMMAND_LINE = "console=hvc0 panic=-1";
 /**
  * What a good boot shows, in order: the kernel's banner (replayed when hvc0 registers), the
  * console on hvc0, the kernel starting /init from the initramfs, /init's own line
- * ({@link INIT_MARKER}) and the kernel powering off at /init's request.
+ * ({@link INIT_MARKER}) and the kernel powering off at /init's request. A Xen PV kernel
+ * registers no power-off handler, so `poweroff -f` reaches the kernel as a halt
+ * (kernel/reboot.c turns LINUX_REBOOT_CMD_POWER_OFF into HALT when it cannot power off),
+ * prints "reboot: System halted" and xen_machine_halt shuts the domain down with reason
+ * poweroff; "reboot: Power down" is what a kernel with a handler prints.
  */
 export const LINUX_MILESTONES: readonly BootMilestone[] = [
   { name: "kernel banner", console: /Linux version \d+\.\d+/ },
   { name: "console on hvc0", console: /console \[hvc0\] enabled/ },
   { name: "kernel runs /init", console: /Run \/init as init process/ },
   { name: "/init prints", console: new RegExp(INIT_MARKER.replace(/[/]/g, "\\/")) },
-  { name: "power off", console: /reboot: Power down/ },
+  { name: "power off", console: /reboot: (?:Power down|System halted)/ },
 ];
 
 /** The one file in `dir` whose name matches `pattern`, or null. */
