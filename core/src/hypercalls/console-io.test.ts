@@ -73,7 +73,7 @@ describe("console_io", () => {
     expect(evtchnIsPending(machine, dom0, port)).toBe(true);
     const got: number[] = [];
     const readInto = (count: number) => {
-      const n = hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, count, DATA_VA]);
+      const n = Number(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, count, DATA_VA]));
       const buf = new Uint8Array(Math.max(n, 0));
       copyFromGuest(dom0.vcpus[0], DATA_VA, buf);
       got.push(...buf);
