@@ -175,12 +175,12 @@ function buildProgram(
       parseRunRole,
     )
     .option(
-      "--console-input <text>",
-      "with --role domu: text typed at the domU's PV console (queued before it starts)",
+      "--console-input <text|@file>",
+      "text (or @file's bytes, @- stdin) typed at the console: a domU's PV console, dom0's console_io input",
     )
     .option(
       "--console-input-file <path>",
-      "with --role domu: a file (- for stdin) read whole and typed at the domU's console",
+      "a file (- for stdin) read whole and typed at the console after --console-input",
     )
     .option(
       "--vcpus <N>",
@@ -247,8 +247,8 @@ function buildProgram(
     )
     .option("-c", "accepted for xl's sake: the console is always attached")
     .option(
-      "--console-input <text>",
-      "text typed at the domain's console (queued before it starts)",
+      "--console-input <text|@file>",
+      "text (or @file's bytes, @- stdin) typed at the domain's console (queued before it starts)",
     )
     .option(
       "--console-input-file <path>",

@@ -44,6 +44,7 @@ export * from "./guest-adapter-stub.js";
 export * from "./xsm.js";
 export * from "./event-channel.js";
 export * from "./guest-memory.js";
+export * from "./console-input.js";
 export * from "./console-sink.js";
 export * from "./machine-impl.js";
 export * from "./boot.js";

@@ -18,6 +18,7 @@ import {
   vcpuTimers,
 } from "./time.js";
 import { VcpuState } from "./vcpu.js";
+import { vcpuUp } from "./vcpu-lifecycle.js";
 import { TEST_ILP32, TEST_LP64_LE } from "./testing/data-models.js";
 
 const SI_VA = 0x40000n;
@@ -119,6 +120,30 @@ describe("vcpu_time_info", () => {
       Math.max(...arch.trace.filter((r) => r.domain === d.id).map((r) => r.at));
     expect(timeInfo(machine, a)).toMatchObject({ version: 6, system: BigInt(lastTurn(a)) });
     expect(timeInfo(machine, b)).toMatchObject({ version: 6, system: BigInt(lastTurn(b)) });
+  });
+
+  it("two vCPUs of one domain read the same pvclock time whichever record they use", () => {
+    const { machine, arch } = fakeMachine({}, { quantum: 100 });
+    const d = domainWithSharedInfo(machine, 2);
+    vcpuUp(machine, d.vcpus[1]);
+    fakeVcpu(d.vcpus[0]).push({ kind: "compute", instructions: 700 });
+    fakeVcpu(d.vcpus[1]).push({ kind: "compute", instructions: 250 });
+    machine.run({ maxInstructions: 900 });
+    expect(new Set(arch.trace.filter((r) => r.domain === d.id).map((r) => r.vcpu))).toEqual(
+      new Set([0, 1]),
+    );
+    // Xen's per-vCPU model: each record pairs a system time with the TSC at that time, so
+    // any vCPU's reading at one moment gives that moment, however stale its record.
+    machine.clock.advance(12_345);
+    const now = BigInt(machine.clock.now);
+    for (const v of [0, 1]) {
+      const t = timeInfo(machine, d, v);
+      expect(t.version % 2).toBe(0);
+      expect(t.system).toBe(t.tsc); // the TSC counts virtual ns from 0, as system time
+      const read =
+        t.system + scaleDelta(tscAt(machine.clock.now) - t.tsc, { mulFrac: t.mul, shift: t.shift });
+      expect(read).toBe(now);
+    }
   });
 
   it("a vCPU without a vcpu_info (no shared_info) is left alone", () => {

@@ -11,6 +11,7 @@ import { BuiltinDom0, LIBXL_MAXMEM_CONSTANT_KIB, type ShutdownActions } from "@h
 import {
   bootInitialDomain,
   createMachine,
+  hypervisorConsoleInput,
   type ArchPlugin,
   type ConsoleSink,
   type Domain,
@@ -65,7 +66,11 @@ export interface GuestRunOptions {
    * ring is served to the same output and whose shutdown the result reports.
    */
   readonly role?: BootRole;
-  /** Role `domU`: bytes typed at the domU's PV console, queued into its in ring at boot. */
+  /**
+   * Bytes typed at the guest's console: for a domU into its PV console's in ring (the
+   * console daemon's input side), for dom0 into the hypervisor console's input ring, read
+   * with CONSOLEIO_read; queued at boot and fed as the guest makes room.
+   */
   readonly consoleInput?: Uint8Array;
   /** Role `domU`: the domain's name in xenstore (default `domU-1`). */
   readonly name?: string;
@@ -222,6 +227,8 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
     if (options.consoleInput !== undefined) dom0.consoles.input(first.id, options.consoleInput);
   } else {
     first = bootInitialDomain(machine, options.image, boot);
+    if (options.consoleInput !== undefined)
+      hypervisorConsoleInput(machine).type(options.consoleInput);
   }
   const launched = dom0?.launched;
   const current = (): Domain => launched?.at(-1)?.domain ?? first;

@@ -36,7 +36,7 @@ export interface CreateCommandOptions {
   readonly trace?: ReadonlySet<TraceKind>;
   /** Print the run's statistics on stderr at its end. */
   readonly stats?: boolean;
-  /** Text typed at the domain's console, queued before it starts. */
+  /** Text typed at the domain's console (`@file`: a file's bytes), queued before it starts. */
   readonly consoleInput?: string;
   /** A file (`-`: stdin) read whole and typed at the console after `consoleInput`. */
   readonly consoleInputFile?: string;
@@ -103,7 +103,7 @@ export async function createCommand(
         `${plugin.name}'s ${machineLimit} MiB`,
     );
   }
-  const input = consoleInput(options, "domU");
+  const input = consoleInput(options);
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const watch = observeRun(root, plugin, options, err);
   let run;

@@ -36,6 +36,7 @@ type Step =
   | { hypercall: number }
   | { spin: true }
   | { idle: true }
+  | { echo: number }
   | { fatal: string };
 
 const BUF_VA = 0x1000n;
@@ -46,6 +47,8 @@ class ScriptVcpu implements ArchVcpu {
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   private step = 0;
   private pending: { nr: number; args: (number | bigint)[] } | null = null;
+  /** Bytes an `echo` step read, written back with the next run. */
+  private echoed = 0;
   readonly results: (number | bigint)[] = [];
   mfn = -1;
 
@@ -62,6 +65,11 @@ class ScriptVcpu implements ArchVcpu {
     const s = this.script[this.step];
     this.exit.retired = 1;
     this.exit.kind = VcpuExitKind.Hypercall;
+    if (this.echoed > 0) {
+      this.pending = { nr: 18, args: [0, this.echoed, BUF_VA] }; // console_io(CONSOLEIO_write)
+      this.echoed = 0;
+      return this.exit;
+    }
     if (s === undefined || "spin" in s) {
       this.exit.kind = VcpuExitKind.BudgetExhausted;
       this.exit.retired = budget;
@@ -77,6 +85,8 @@ class ScriptVcpu implements ArchVcpu {
       this.pending = { nr: 29, args: [2, BUF_VA] }; // sched_op(SCHEDOP_shutdown, &{reason})
     } else if ("hypercall" in s) {
       this.pending = { nr: s.hypercall, args: [] };
+    } else if ("echo" in s) {
+      this.pending = { nr: 18, args: [1, s.echo, BUF_VA] }; // console_io(CONSOLEIO_read)
     } else if ("idle" in s) {
       this.exit.kind = VcpuExitKind.Idle;
     } else {
@@ -96,6 +106,8 @@ class ScriptVcpu implements ArchVcpu {
   }
 
   completeHypercall(result: number | bigint): void {
+    if (this.pending?.nr === 18 && this.pending.args[0] === 1 && Number(result) > 0)
+      this.echoed = Number(result);
     this.results.push(result);
     this.pending = null;
   }
@@ -157,6 +169,9 @@ writeFileSync(
     xenNotes: standardXenNotes(0x400000),
   }),
 );
+
+/** What stderr logs of 12 bytes typed at domain 1's PV console (input from outside). */
+const TYPED_12 = "(hvkit) console input: 12 bytes typed at domain 1's console\n";
 
 async function run(script: Step[], ...extra: string[]) {
   return runWith(scriptArch(script), ...extra);
@@ -283,16 +298,31 @@ describe("hvkit run", () => {
     expect(dom0).toEqual({ status: 0, stdout: "one\n", stderr: "" });
   });
 
-  it("exits 2 for an unknown role and for --console-input without --role domu", async () => {
+  it("exits 2 for an unknown role", async () => {
     const bad = await run([{ shutdown: 0 }], "--role", "driver");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/expected dom0 or domu, got "driver"/);
-    const input = await run([{ shutdown: 0 }], "--console-input", "x");
-    expect(input.status).toBe(2);
-    expect(input.stderr).toMatch(/--console-input needs --role domu/);
-    const file = await run([{ shutdown: 0 }], "--console-input-file", "-");
-    expect(file.status).toBe(2);
-    expect(file.stderr).toMatch(/--console-input-file needs --role domu/);
+  });
+
+  it("dom0 reads --console-input (text, @file, @@) with CONSOLEIO_read, logged as outside input", async () => {
+    const echo: Step[] = [{ echo: 5 }, { echo: 100 }, { echo: 100 }, { shutdown: 0 }];
+    const typed = await run(echo, "--console-input", "hello hvkit\n");
+    expect(typed).toEqual({
+      status: 0,
+      stdout: "hello hvkit\n",
+      stderr:
+        "(hvkit) console input: 12 bytes typed at the hypervisor console (read by the hardware domain with console_io)\n",
+    });
+    const file = join(tmp, "dom0-typed.txt");
+    writeFileSync(file, "from a file\n");
+    expect((await run(echo, "--console-input", "@" + file)).stdout).toBe("from a file\n");
+    expect((await run(echo, "--console-input", "@@at")).stdout).toBe("@at");
+    const both = await run(echo, "--console-input", "ab", "--console-input-file", file);
+    expect(both.stdout).toBe("abfrom a file\n");
+    const missing = await run(echo, "--console-input", "@" + tmp + "/nope");
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read console input .*nope: no such file/);
+    expect((await run(echo)).stdout).toBe("");
   });
 
   it("traces hypercalls with Xen's names, their arguments and results with --trace", async () => {
@@ -706,7 +736,7 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
 
   it("--role domu prints the domU's PV console ring (xenstore answers and typed input included)", async () => {
     const r = await boot("console-ring", "--role", "domu", "--console-input", "hello hvkit\n");
-    expect(r).toEqual({ status: 0, stdout: expected("console-ring"), stderr: "" });
+    expect(r).toEqual({ status: 0, stdout: expected("console-ring"), stderr: TYPED_12 });
     const none = await boot("console-ring", "--role", "domu");
     expect(none.status).toBe(0);
     expect(none.stdout).toMatch(/^xenstore name: domU-1$/m);
@@ -722,7 +752,7 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
       "--console-input-file",
       file,
     );
-    expect(fromFile).toEqual({ status: 0, stdout: expected("console-ring"), stderr: "" });
+    expect(fromFile).toEqual({ status: 0, stdout: expected("console-ring"), stderr: TYPED_12 });
     const missing = await boot(
       "console-ring",
       "--role",
@@ -770,7 +800,7 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
     expect({ status: ok.status, stdout: ok.stdout, stderr: ok.stderr }).toEqual({
       status: 0,
       stdout: expected("console-ring"),
-      stderr: "",
+      stderr: TYPED_12,
     });
     const flood = hvkit(new Uint8Array(16 * 1024 * 1024 + 1).fill(0x61), ...args);
     expect(flood.status).toBe(2);

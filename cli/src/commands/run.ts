@@ -57,11 +57,14 @@ export interface RunCommandOptions {
   readonly stats?: boolean;
   /** What the image boots as (default dom0). */
   readonly role?: RunRole;
-  /** Role domU: text typed at the guest's PV console, queued before it starts. */
+  /**
+   * Text typed at the guest's console (`@file` for a file's bytes, `@-` stdin), queued
+   * before it starts: a domU's PV console, dom0's hypervisor console.
+   */
   readonly consoleInput?: string;
   /**
-   * Role domU: a file (`-` for stdin) read whole before the run, its bytes queued as typed
-   * at the console after `consoleInput` (input enters once, so runs repeat exactly).
+   * A file (`-` for stdin) read whole before the run, its bytes queued as typed at the
+   * console after `consoleInput` (input enters once, so runs repeat exactly).
    */
   readonly consoleInputFile?: string;
 }
@@ -89,7 +92,7 @@ export async function runCommand(
   const err = (line: string) => void io.stderr.write(line + "\n");
   const budget = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const role = options.role ?? "dom0";
-  const input = consoleInput(options, role);
+  const input = consoleInput(options);
   const memoryMiB = options.memory ?? DEFAULT_MEMORY_MIB;
   const ramdisk =
     options.ramdisk === undefined ? null : readFileArgument(options.ramdisk, IMAGE_FILE);
@@ -298,24 +301,27 @@ function memoryAdvice(
   return `it boots with --memory ${high} or more`;
 }
 
-/** The bytes `--console-input` and `--console-input-file` give, or null for neither. */
+/**
+ * The bytes `--console-input` and `--console-input-file` give, or null for neither. A
+ * `--console-input` that starts with `@` names a file (`@-`: standard input) whose bytes
+ * are typed, as curl's `-d @file`; `@@` types one literal `@`. A domU gets them at its PV
+ * console, dom0 at the hypervisor console (CONSOLEIO_read).
+ */
 export function consoleInput(
   options: Pick<RunCommandOptions, "consoleInput" | "consoleInputFile">,
-  role: RunRole,
 ): Uint8Array | null {
   const { consoleInput: text, consoleInputFile: file } = options;
   if (text === undefined && file === undefined) return null;
-  if (role !== "domU") {
-    const flag = text !== undefined ? "--console-input" : "--console-input-file";
-    throw new UsageError(
-      `${flag} needs --role domu (a dom0's console is console_io, which has no input)`,
-    );
+  const parts: Uint8Array[] = [];
+  if (text?.startsWith("@@")) parts.push(new TextEncoder().encode(text.slice(1)));
+  else if (text?.startsWith("@")) parts.push(readFileArgument(text.slice(1), CONSOLE_INPUT_FILE));
+  else if (text !== undefined) parts.push(new TextEncoder().encode(text));
+  if (file !== undefined) parts.push(readFileArgument(file, CONSOLE_INPUT_FILE));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
   }
-  const head = new TextEncoder().encode(text ?? "");
-  if (file === undefined) return head;
-  const tail = readFileArgument(file, CONSOLE_INPUT_FILE);
-  const all = new Uint8Array(head.length + tail.length);
-  all.set(head);
-  all.set(tail, head.length);
   return all;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ConsoleIoCmd, Hypercall } from "../abi/numbers.js";
+import { ConsoleIoCmd, Hypercall, Virq } from "../abi/numbers.js";
+import { hypervisorConsoleInput, SERIAL_RX_SIZE } from "../console-input.js";
 import { Errno } from "../errno.js";
-import { copyToGuest } from "../guest-memory.js";
+import { evtchnBindVirq, evtchnIsPending } from "../event-channel.js";
+import { copyFromGuest, copyToGuest } from "../guest-memory.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 
 const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -44,7 +46,7 @@ describe("console_io", () => {
     );
   });
 
-  it("read returns 0 bytes; a count above INT_MAX is -E2BIG; other commands -ENOSYS", () => {
+  it("read with no input returns 0 bytes; a count above INT_MAX is -E2BIG; other commands -ENOSYS", () => {
     const { machine } = fakeMachine();
     const dom0 = addFakeDomain(machine, { privileged: true });
     expect(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, 100, DATA_VA])).toBe(0);
@@ -53,6 +55,49 @@ describe("console_io", () => {
     );
     expect(hypercall(dom0, Hypercall.console_io, [2, 1, DATA_VA])).toBe(-Errno.ENOSYS);
     expect(hypercall(dom0, Hypercall.console_io, [0x1_0000_0000n, 1, DATA_VA])).toBe(0); // cmd is 32-bit: 0 = write
+  });
+
+  it("read hands over typed input through the 128-byte serial_rx ring, raising VIRQ_CONSOLE on each refill", () => {
+    const { machine, sink } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true, id: 0, pages: 2 });
+    dom0.sharedInfoMfn = machine.allocXenFrames(1)![0];
+    const port = evtchnBindVirq(machine, dom0, Virq.console, 0);
+    const input = hypervisorConsoleInput(machine);
+    const typed = Uint8Array.from({ length: 300 }, (_, i) => 0x20 + (i % 90));
+    input.type(typed);
+    expect(sink.messages).toEqual([
+      "console input: 300 bytes typed at the hypervisor console (read by the hardware domain with console_io)",
+    ]);
+    expect(input.buffered).toBe(SERIAL_RX_SIZE);
+    expect(input.queued).toBe(300 - SERIAL_RX_SIZE);
+    expect(evtchnIsPending(machine, dom0, port)).toBe(true);
+    const got: number[] = [];
+    const readInto = (count: number) => {
+      const n = Number(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, count, DATA_VA]));
+      const buf = new Uint8Array(Math.max(n, 0));
+      copyFromGuest(dom0.vcpus[0], DATA_VA, buf);
+      got.push(...buf);
+      return n;
+    };
+    expect(readInto(100)).toBe(100); // count bounds the read
+    expect(input.buffered).toBe(SERIAL_RX_SIZE); // refilled from the queue at once
+    expect(readInto(4096)).toBe(SERIAL_RX_SIZE); // across the ring's wrap, in two pieces
+    expect(readInto(4096)).toBe(300 - 228);
+    expect(readInto(4096)).toBe(0);
+    expect(got).toEqual([...typed]);
+  });
+
+  it("a read into a bad buffer is -EFAULT and leaves the bytes in the ring", () => {
+    const { machine } = fakeMachine();
+    const dom0 = addFakeDomain(machine, { privileged: true, id: 0 });
+    hypervisorConsoleInput(machine).type(text("ls\n"));
+    expect(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, 3, 0x9990000])).toBe(
+      -Errno.EFAULT,
+    );
+    expect(hypercall(dom0, Hypercall.console_io, [ConsoleIoCmd.read, 3, DATA_VA])).toBe(3);
+    const buf = new Uint8Array(3);
+    copyFromGuest(dom0.vcpus[0], DATA_VA, buf);
+    expect(String.fromCharCode(...buf)).toBe("ls\n");
   });
 
   it("an unprivileged domain gets -EPERM for every command (XSM dummy policy)", () => {

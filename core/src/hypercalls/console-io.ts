@@ -6,7 +6,9 @@
  * non-printable bytes stripped, as Xen does. The buffer is copied in bounded chunks
  * through one reusable buffer, so a large count costs time, never host memory; bytes
  * before a bad page are still written, then −EFAULT is returned, as in Xen.
- * CONSOLEIO_read returns 0 bytes: console input arrives with the logged-input machinery.
+ * CONSOLEIO_read copies what the hypervisor console's input ring holds (console-input.ts),
+ * at most `count` bytes; a buffer that faults is −EFAULT, the bytes copied before the
+ * fault consumed, as in Xen.
  *
  * The XSM check (control domain only by default) comes first, as `xsm_console_io` in
  * `do_console_io`, so an unprivileged caller gets −EPERM whatever the command. Xen says
@@ -17,8 +19,9 @@
  * @module
  */
 import { ConsoleIoCmd } from "../abi/numbers.js";
+import { hypervisorConsoleInput } from "../console-input.js";
 import { Errno } from "../errno.js";
-import { copyFromGuest } from "../guest-memory.js";
+import { copyFromGuest, copyToGuest } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
 
 /** Bytes copied from the guest per step of a CONSOLEIO_write. */
@@ -48,10 +51,19 @@ export function consoleIo(ctx: HypercallContext, args: HypercallArgs): number {
     case ConsoleIoCmd.write:
       return consoleWrite(ctx, count, buffer);
     case ConsoleIoCmd.read:
-      return count > READ_MAX ? -Errno.E2BIG : 0;
+      return count > READ_MAX ? -Errno.E2BIG : consoleRead(ctx, count, buffer);
     default:
       return -Errno.ENOSYS;
   }
+}
+
+function consoleRead(ctx: HypercallContext, count: number, buffer: bigint): number {
+  const read = hypervisorConsoleInput(ctx.machine).read(
+    count,
+    (ring, start, length, offset) =>
+      copyToGuest(ctx.vcpu, buffer + BigInt(offset), ring, start, length) === 0,
+  );
+  return read < 0 ? -Errno.EFAULT : read;
 }
 
 function consoleWrite(ctx: HypercallContext, count: number, buffer: bigint): number {

@@ -164,8 +164,9 @@ export class ConsoleDaemon {
   }
 
   /**
-   * Queues `bytes` as typed at `domid`'s console and puts what fits into its in ring now.
-   * Returns false when the domain has no console here.
+   * Queues `bytes` as typed at `domid`'s console and puts what fits into its in ring now;
+   * the input from outside is logged as a hypervisor message. Returns false when the
+   * domain has no console here.
    */
   input(domid: number, bytes: Uint8Array): boolean {
     const conn = this.byDomid.get(domid);
@@ -173,6 +174,9 @@ export class ConsoleDaemon {
     if (bytes.length > 0) {
       conn.input.push(bytes.slice());
       conn.inputBytes += bytes.length;
+      this.machine.console.hypervisorMessage(
+        `console input: ${bytes.length} bytes typed at domain ${domid}'s console`,
+      );
     }
     this.service(conn);
     return true;
