@@ -11,6 +11,8 @@
  * @module
  */
 import {
+  CallbackOp,
+  CallbackType,
   CALLBACK_REGISTER,
   CALLBACK_UNREGISTER,
   Errno,
@@ -51,9 +53,6 @@ type Ctx = HypercallContext<X86Pv32>;
 const TI = TRAP_INFO.layout(X86_32_DATA_MODEL);
 const CB = CALLBACK_REGISTER.layout(X86_32_DATA_MODEL);
 const CBU = CALLBACK_UNREGISTER.layout(X86_32_DATA_MODEL);
-
-/** CALLBACKTYPE_* (public/callback.h). */
-const CallbackType = { event: 0, failsafe: 1, nmi: 4, syscall32: 7, sysenter: 5 } as const;
 
 /** GUEST_KERNEL_RPL 1: a selector with a lower RPL gets 1. */
 function fixupSelector(sel: number): number {
@@ -146,7 +145,7 @@ function callbackOp(ctx: Ctx, args: HypercallArgs): number {
   const cmd = args.u32(0);
   const arg = BigInt(args.u32(1));
   const mem = g(ctx);
-  if (cmd === 0) {
+  if (cmd === CallbackOp.register) {
     const head = mem.read(arg, 4);
     const cs = mem.read(arg + BigInt(CB.offsetOf("address.cs")), 4);
     const eip = mem.read(arg + BigInt(CB.offsetOf("address.eip")), 4);
@@ -154,7 +153,7 @@ function callbackOp(ctx: Ctx, args: HypercallArgs): number {
     const type = Number(head & 0xffffn);
     return registerCallback(v, type, Number((head >> 16n) & 0xffffn), Number(cs), Number(eip));
   }
-  if (cmd === 1) {
+  if (cmd === CallbackOp.unregister) {
     const head = mem.read(arg, CBU.size);
     if (head === null) return -Errno.EFAULT;
     const type = Number(head & 0xffffn);

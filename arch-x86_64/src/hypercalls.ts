@@ -8,6 +8,8 @@
  * @module
  */
 import {
+  CallbackOp,
+  CallbackType,
   Errno,
   type HypercallArgs,
   type HypercallContext,
@@ -75,29 +77,29 @@ function registerCallback(v: PvVcpu, type: number, flags: number, address: bigin
   if (!isCanonical(address)) return -Errno.EINVAL;
   const mask = (flags & 1) !== 0;
   switch (type) {
-    case 0:
+    case CallbackType.event:
       v.eventCallback = address;
       return 0;
-    case 1:
+    case CallbackType.failsafe:
       // pv/callback.c: CALLBACKF_mask_events is the context's VGCF_failsafe_disables_events.
       v.failsafeCallback = address;
       v.contextFlags = mask
         ? v.contextFlags | VGCF_FAILSAFE_DISABLES_EVENTS
         : v.contextFlags & ~VGCF_FAILSAFE_DISABLES_EVENTS;
       return 0;
-    case 2:
+    case CallbackType.syscall:
       v.syscallCallback = address;
       v.syscallMasksEvents = mask;
       return 0;
-    case 7:
+    case CallbackType.syscall32:
       v.syscall32Callback = address;
       v.syscall32MasksEvents = mask;
       return 0;
-    case 5:
+    case CallbackType.sysenter:
       v.sysenterCallback = address;
       v.sysenterMasksEvents = mask;
       return 0;
-    case 4:
+    case CallbackType.nmi:
       v.nmiCallback = address;
       return 0;
     default:
@@ -107,9 +109,9 @@ function registerCallback(v: PvVcpu, type: number, flags: number, address: bigin
 
 function setCallbacks(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): number {
   const v = pv(ctx);
-  registerCallback(v, 0, 0, args.u64(0));
-  registerCallback(v, 1, 0, args.u64(1));
-  registerCallback(v, 2, 0, args.u64(2));
+  registerCallback(v, CallbackType.event, 0, args.u64(0));
+  registerCallback(v, CallbackType.failsafe, 0, args.u64(1));
+  registerCallback(v, CallbackType.syscall, 0, args.u64(2));
   return 0;
 }
 
@@ -118,21 +120,25 @@ function callbackOp(ctx: HypercallContext<X86_64Pv>, args: HypercallArgs): numbe
   const v = pv(ctx);
   const cmd = args.i32(0);
   const g = guest(ctx);
-  if (cmd === 0) {
+  if (cmd === CallbackOp.register) {
     const head = g.u64(args.u64(1));
     const addr = g.u64(args.u64(1) + 8n);
     if (head === null || addr === null) return -Errno.EFAULT;
     return registerCallback(v, Number(head & 0xffffn), Number((head >> 16n) & 0xffffn), addr);
   }
-  if (cmd === 1) {
+  if (cmd === CallbackOp.unregister) {
     const head = g.u64(args.u64(1));
     if (head === null) return -Errno.EFAULT;
     const type = Number(head & 0xffffn);
-    if (type === 4) {
+    if (type === CallbackType.nmi) {
       v.nmiCallback = 0n;
       return 0;
     }
-    return type === 0 || type === 1 || type === 2 || type === 5 || type === 7
+    return type === CallbackType.event ||
+      type === CallbackType.failsafe ||
+      type === CallbackType.syscall ||
+      type === CallbackType.sysenter ||
+      type === CallbackType.syscall32
       ? -Errno.EINVAL
       : -Errno.ENOSYS;
   }
