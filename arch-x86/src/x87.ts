@@ -1743,12 +1743,21 @@ function atan2(ka: number, kb: number, yNeg: boolean, xNeg: boolean): void {
   bigResult(yNeg, angle, -F, !exact);
 }
 
+/**
+ * A one-operand op on an empty ST(0): the stack underflow (the indefinite left in ST(0)
+ * when #IS is masked) and the instruction finished.
+ * @returns whether ST(0) was empty.
+ */
+function emptyST0(c: X86Cpu): boolean {
+  if (!isEmpty(c, 0)) return false;
+  if (underflow()) setST(c, 0, rSE, rHi, rLo);
+  finish(c);
+  return true;
+}
+
 /** f2xm1: ST(0) = 2^ST(0) − 1. */
 function f2xm1(c: X86Cpu): void {
-  if (isEmpty(c, 0)) {
-    if (underflow()) setST(c, 0, rSE, rHi, rLo);
-    return finish(c);
-  }
+  if (emptyST0(c)) return;
   loadA(c, 0);
   const k = classify(aSE, aHi, aLo);
   memDenormal = false;
@@ -1804,10 +1813,7 @@ function f2xm1(c: X86Cpu): void {
 
 /** fsqrt. */
 function fsqrt(c: X86Cpu): void {
-  if (isEmpty(c, 0)) {
-    if (underflow()) setST(c, 0, rSE, rHi, rLo);
-    return finish(c);
-  }
+  if (emptyST0(c)) return;
   loadA(c, 0);
   const k = classify(aSE, aHi, aLo);
   if (k === K_QNAN || k === K_SNAN) {
@@ -1829,10 +1835,7 @@ function fsqrt(c: X86Cpu): void {
 
 /** frndint: ST(0) rounded to an integer by RC. */
 function frndint(c: X86Cpu): void {
-  if (isEmpty(c, 0)) {
-    if (underflow()) setST(c, 0, rSE, rHi, rLo);
-    return finish(c);
-  }
+  if (emptyST0(c)) return;
   loadA(c, 0);
   const k = classify(aSE, aHi, aLo);
   if (k !== K_NORM && k !== K_DEN) {
@@ -2292,10 +2295,7 @@ function memOp(c: X86Cpu, opc: number, reg: number, lo: number, hi: number): voi
       loadInt(v, v >> 31);
     }
     if (reg === 2 || reg === 3) return fcom(c, false, reg === 3 ? 1 : 0, false);
-    if (isEmpty(c, 0)) {
-      if (underflow()) setST(c, 0, rSE, rHi, rLo);
-      return finish(c);
-    }
+    if (emptyST0(c)) return;
     loadA(c, 0);
     if (memDenormal) {
       const ka = classify(aSE, aHi, aLo);
