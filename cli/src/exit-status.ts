@@ -12,6 +12,8 @@ export const ExitStatus = {
   OK: 0,
   /** `conformance`: at least one cell failed that the baseline does not expect. */
   CONFORMANCE_FAILED: 1,
+  /** `run`, `create`: the guest powered off without printing `--until`'s pattern (as grep's 1). */
+  UNTIL_NOT_SEEN: 1,
   /**
    * Bad usage, unknown arch or mode, unreadable or malformed image, too little memory for
    * the image, an output that cannot be written, unfinished arch port.
@@ -56,8 +58,10 @@ export function shutdownReasonName(reason: ShutdownReason): string {
 
 /** The exit-status table as the help texts and the README print it. */
 export const EXIT_STATUS_HELP = `Exit status:
-  0    the guest shut down with reason poweroff (conformance: every cell passed)
-  1    conformance: a cell failed that the baseline does not expect
+  0    the guest shut down with reason poweroff, or printed --until's pattern
+       (conformance: every cell passed)
+  1    conformance: a cell failed that the baseline does not expect;
+       run/create --until: the guest powered off without printing the pattern
   2    usage error, unknown arch or mode, unreadable or malformed image,
        too little --memory, or an arch port whose hooks are still stubs
   3    deadlock: every vCPU blocked with nothing pending

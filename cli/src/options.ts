@@ -64,6 +64,28 @@ export function parseMemoryMiB(text: string): number {
   return value;
 }
 
+/**
+ * Parses `--until`'s pattern: a JavaScript regular expression, without slashes or flags
+ * (`Run /init`, `login: ?$`); an empty one, or one that matches the empty string, would
+ * stop at once and is refused.
+ */
+export function parseUntilPattern(text: string): RegExp {
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(text);
+  } catch (e) {
+    throw new InvalidArgumentError(
+      `expected a regular expression, got "${text}": ${(e as Error).message}`,
+    );
+  }
+  if (pattern.test("")) {
+    throw new InvalidArgumentError(
+      `"${text}" matches the empty string, so the run would stop before the guest prints anything`,
+    );
+  }
+  return pattern;
+}
+
 /** Parses a comma-separated list (`x86_64,ia64`), dropping empty items. */
 export function parseList(text: string, previous: string[] = []): string[] {
   return [

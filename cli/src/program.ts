@@ -26,6 +26,7 @@ import {
   parseList,
   parseMemoryMiB,
   parseRunRole,
+  parseUntilPattern,
   parseVcpus,
 } from "./options.js";
 import { conformanceCommand, type ConformanceCommandOptions } from "./commands/conformance.js";
@@ -97,6 +98,16 @@ function statsOption(): Option {
       "the vCPU exits by cause and the hypercalls by call and sub-operation with their " +
       "failures by errno",
   );
+}
+
+/** `--until <pattern>` (commands that run a guest). */
+function untilOption(): Option {
+  return new Option(
+    "--until <pattern>",
+    "stop the run, exit 0, once the guest's console output matches this JavaScript " +
+      "regular expression (e.g. 'login:'; tested on the last 4 KiB written); exit 1 " +
+      "if the guest shuts down cleanly without printing it",
+  ).argParser(parseUntilPattern);
 }
 
 function buildProgram(
@@ -188,12 +199,15 @@ function buildProgram(
       parseVcpus,
     )
     .addOption(budgetOption())
+    .addOption(untilOption())
     .addOption(traceOption())
     .addOption(statsOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
       `\nExamples:\n  $ ${COMMAND_NAME} run --arch x86_64 --cmdline "console=hvc0" guest.elf\n` +
+        `  $ ${COMMAND_NAME} run --arch x86_64 --role domu --memory 256 --ramdisk initrd.img \\\n` +
+        `      --cmdline console=hvc0 --until 'Run /init' --stats vmlinuz\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --max-instructions 10M --trace guest.elf 2>trace.log\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --trace=hypercalls --stats guest.elf\n` +
         `  $ ${COMMAND_NAME} run --arch x86_64 --role domu guest.elf\n\n${EXIT_STATUS_HELP}\n`,
@@ -255,6 +269,7 @@ function buildProgram(
       "a file (- for stdin) read whole and typed at the domain's console",
     )
     .addOption(budgetOption())
+    .addOption(untilOption())
     .addOption(traceOption())
     .addOption(statsOption())
     .addOption(pluginOption())

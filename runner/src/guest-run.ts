@@ -60,6 +60,13 @@ export interface GuestRunOptions {
   /** Called with each hypervisor message line as it is produced. */
   readonly onHypervisorMessage?: (line: string) => void;
   /**
+   * Ends the run ("stopped") at the end of the slice in which the guests' console output
+   * first matches this pattern (tested against the last {@link UNTIL_WINDOW} characters
+   * written, so a match may span writes); {@link GuestRun.untilMatched} is the text it
+   * matched. A pattern with the `g` or `y` flag is used without them.
+   */
+  readonly until?: RegExp;
+  /**
    * Which domain the image becomes (default `dom0`): `dom0` the initial domain
    * (privileged, SIF_INITDOMAIN; its console is console_io), `domU` an unprivileged
    * domain (id 1) built by the built-in dom0's toolstack (`BuiltinDom0`), whose PV console
@@ -128,7 +135,12 @@ export interface GuestRun {
   readonly shutdownCode: number | null;
   /** How the booted domain's shutdown came about (null if it did not shut down). */
   readonly shutdownCause: ShutdownCause | null;
+  /** The console text {@link GuestRunOptions.until} matched; absent when it never did. */
+  readonly untilMatched?: string;
 }
+
+/** How much of the latest console output {@link GuestRunOptions.until} is tested against. */
+export const UNTIL_WINDOW = 4096;
 
 /** Default machine memory, MiB. */
 export const DEFAULT_MEMORY_MIB = 64;
@@ -177,10 +189,25 @@ export interface GuestSession {
 export function startGuest(container: DependencyContainer, options: GuestRunOptions): GuestSession {
   const chunks: string[] = [];
   const messages: string[] = [];
+  const until =
+    options.until === undefined
+      ? null
+      : new RegExp(options.until.source, options.until.flags.replace(/[gy]/g, ""));
+  let recent = "";
+  let untilMatched: string | undefined;
   const sink: ConsoleSink = {
     guestOutput(_domain, bytes) {
-      chunks.push(latin1.decode(bytes));
+      const text = latin1.decode(bytes);
+      chunks.push(text);
       options.onGuestOutput?.(bytes);
+      if (until !== null && untilMatched === undefined) {
+        recent = (recent + text).slice(-UNTIL_WINDOW);
+        const m = until.exec(recent);
+        if (m !== null) {
+          untilMatched = m[0];
+          machine.requestStop();
+        }
+      }
     },
     hypervisorMessage(line) {
       messages.push(line);
@@ -254,6 +281,7 @@ export function startGuest(container: DependencyContainer, options: GuestRunOpti
         shutdownReason: current().shutdownReason,
         shutdownCode: current().shutdownCode,
         shutdownCause: current().shutdownCause,
+        ...(untilMatched !== undefined ? { untilMatched } : {}),
       };
     },
   };

@@ -32,6 +32,8 @@ export interface CreateCommandOptions {
   readonly arch?: string;
   /** Instruction budget. */
   readonly maxInstructions?: number;
+  /** Stop (exit 0) once the console output matches this. */
+  readonly until?: RegExp;
   /** What to trace on stderr: hypercalls, exits, instructions. */
   readonly trace?: ReadonlySet<TraceKind>;
   /** Print the run's statistics on stderr at its end. */
@@ -123,6 +125,7 @@ export async function createCommand(
       maxEventChannels: domain.maxEventChannels,
       onShutdown: domain.onShutdown,
       ...(input !== null ? { consoleInput: input } : {}),
+      ...(options.until !== undefined ? { until: options.until } : {}),
       maxInstructions: budget,
       onGuestOutput: (bytes) => void io.stdout.write(bytes),
       onHypervisorMessage: (msg) => {
@@ -141,7 +144,7 @@ export async function createCommand(
       throw refusal("kernel", `bad kernel ${kernelPath}: ${e.where}: ${e.detail}`);
     throw bootFailure(e);
   }
-  const status = runExitStatus(err, run, budget);
+  const status = runExitStatus(err, run, budget, options.until);
   watch.finish(run.instructions);
   return status;
 }

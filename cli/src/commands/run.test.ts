@@ -325,6 +325,31 @@ describe("hvkit run", () => {
     expect((await run(echo)).stdout).toBe("");
   });
 
+  it("--until stops where the console first matches, across writes, and exits 1 if it never does", async () => {
+    const script: Step[] = [
+      { console: "boot\nlog" },
+      { console: "in: " },
+      { console: "after\n" },
+      { shutdown: 1 },
+    ];
+    const stopped = await run(script, "--until", "login: ?$", "--stats");
+    expect(stopped.status).toBe(0);
+    expect(stopped.stdout).toBe("boot\nlogin: ");
+    expect(stopped.stderr).toMatch(
+      /^\(hvkit\) stopped after 2 instructions: the console printed "login: " \(--until login: \?\$\)\n\(hvkit\) 2 instructions/,
+    );
+    // Not matched: the run's own status (reboot, 11) stands; a clean poweroff becomes 1.
+    expect((await run(script, "--until", "nowhere")).status).toBe(11);
+    const clean = await run([{ console: "hi\n" }, { shutdown: 0 }], "--until", "nowhere");
+    expect(clean.status).toBe(1);
+    expect(clean.stderr).toBe(
+      "(hvkit) domain 0 powered off without printing --until nowhere (exit 1)\n",
+    );
+    const bad = await run(script, "--until", "a|");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/"a\|" matches the empty string/);
+  });
+
   it("traces hypercalls with Xen's names, their arguments and results with --trace", async () => {
     const r = await run([{ console: "hi" }, { hypercall: 60 }, { shutdown: 0 }], "--trace");
     expect(r.status).toBe(0);

@@ -51,6 +51,8 @@ export interface RunCommandOptions {
   readonly vcpus?: number;
   /** Instruction budget. */
   readonly maxInstructions?: number;
+  /** Stop (exit 0) once the console output matches this. */
+  readonly until?: RegExp;
   /** What to trace on stderr: hypercalls, exits, instructions (where the arch allows). */
   readonly trace?: ReadonlySet<TraceKind>;
   /** Print the run's statistics on stderr at its end. */
@@ -106,6 +108,7 @@ export async function runCommand(
     vcpus: options.vcpus ?? 1,
     role,
     ...(input !== null ? { consoleInput: input } : {}),
+    ...(options.until !== undefined ? { until: options.until } : {}),
   };
   const watch = observeRun(root, plugin, options, err);
   let run;
@@ -132,7 +135,7 @@ export async function runCommand(
     }
     throw bootFailure(e);
   }
-  const status = runExitStatus(err, run, budget);
+  const status = runExitStatus(err, run, budget, options.until);
   watch.finish(run.instructions);
   return status;
 }
@@ -205,11 +208,24 @@ export function bootFailure(e: unknown): unknown {
 }
 
 /**
- * The exit status of a finished run (`hvkit run` and `hvkit create`): 124 when the budget
- * ran out, 3 for a deadlock, else the booted domain's shutdown reason. Says on `err` how
- * the run ended unless the guest powered off.
+ * The exit status of a finished run (`hvkit run` and `hvkit create`): 0 when `until` matched
+ * the console (the run stopped there), 124 when the budget ran out, 3 for a deadlock, else
+ * the booted domain's shutdown reason, except that a clean poweroff without `until`'s text
+ * is 1. Says on `err` how the run ended unless the guest powered off as expected.
  */
-export function runExitStatus(err: (line: string) => void, run: GuestRun, budget: number): number {
+export function runExitStatus(
+  err: (line: string) => void,
+  run: GuestRun,
+  budget: number,
+  until?: RegExp,
+): number {
+  if (run.untilMatched !== undefined) {
+    err(
+      `(hvkit) stopped after ${run.instructions} instructions: the console printed ` +
+        `${JSON.stringify(run.untilMatched)} (--until ${until?.source ?? ""})`,
+    );
+    return ExitStatus.OK;
+  }
   if (run.end === "budget-exhausted") {
     err(`(hvkit) instruction budget of ${budget} ran out (raise it with --max-instructions)`);
     return ExitStatus.BUDGET_EXHAUSTED;
@@ -222,6 +238,12 @@ export function runExitStatus(err: (line: string) => void, run: GuestRun, budget
   }
   const reason = run.shutdownReason ?? ShutdownReason.Crash;
   const status = shutdownExitStatus(reason, run.shutdownCause);
+  if (until !== undefined && status === ExitStatus.OK) {
+    err(
+      `(hvkit) domain ${run.domid} powered off without printing --until ${until.source} (exit 1)`,
+    );
+    return ExitStatus.UNTIL_NOT_SEEN;
+  }
   if (status === ExitStatus.HALTED) {
     err(
       `(hvkit) domain ${run.domid} stopped: its last vCPU went down (VCPUOP_down) without a ` +
