@@ -16,7 +16,10 @@ export interface RunWatch {
   readonly container: DependencyContainer;
   /** The arch plugin to run: the plugin, wrapped to trace and count its exits if asked. */
   readonly arch: ArchPlugin;
-  /** Prints the `--stats` summary of a run of `instructions` (nothing without `--stats`). */
+  /**
+   * Prints the `--stats` summary of a run of `instructions` (nothing without `--stats`),
+   * with the wall time since {@link observeRun} and the process's peak resident set.
+   */
   finish(instructions: number): void;
 }
 
@@ -55,7 +58,8 @@ export function observeRun(
     finish(instructions) {
       if (stats === null) return;
       const wallMs = performance.now() - start;
-      for (const line of stats.summary(instructions, wallMs)) err(`(hvkit) ${line}`);
+      const peakRssKiB = process.resourceUsage().maxRSS;
+      for (const line of stats.summary(instructions, wallMs, peakRssKiB)) err(`(hvkit) ${line}`);
     },
   };
 }

@@ -94,7 +94,8 @@ function bareTraceMeansAllIn(command: Command): void {
 function statsOption(): Option {
   return new Option(
     "--stats",
-    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time and MIPS, ' +
+    'at the end, print to stderr ("(hvkit)" lines) the instructions, wall time, MIPS and ' +
+      "the process's peak resident memory, " +
       "the vCPU exits by cause and the hypercalls by call and sub-operation with their " +
       "failures by errno",
   );

@@ -92,14 +92,16 @@ export class RunStatistics implements HypercallObserver {
 
   /**
    * The summary lines (without prefix) for a run of `instructions` guest instructions
-   * that took `wallMs` milliseconds of host time: the totals, the exits, then a table of
-   * the hypercalls, most called first, each followed by its sub-operations.
+   * that took `wallMs` milliseconds of host time, in a process whose resident set peaked
+   * at `peakRssKiB` (getrusage's ru_maxrss): the totals, the exits, then a table of the
+   * hypercalls, most called first, each followed by its sub-operations.
    */
-  summary(instructions: number, wallMs: number): string[] {
+  summary(instructions: number, wallMs: number, peakRssKiB: number): string[] {
     const seconds = wallMs / 1000;
     const mips = seconds > 0 ? (instructions / seconds / 1e6).toFixed(2) : "-";
     const lines = [
-      `${instructions} instructions in ${seconds.toFixed(3)} s of wall time (${mips} MIPS)`,
+      `${instructions} instructions in ${seconds.toFixed(3)} s of wall time (${mips} MIPS), ` +
+        `peak RSS ${(peakRssKiB / 1024).toFixed(1)} MiB`,
       `vCPU exits: ${EXIT_CAUSES.map(([k, name]) => `${name} ${this.exits.get(k) ?? 0}`).join(", ")}`,
     ];
     const ops = byCalls(this.hypercalls);

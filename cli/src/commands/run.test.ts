@@ -425,7 +425,7 @@ describe("hvkit run", () => {
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     for (const line of lines) expect(line).toMatch(/^\(hvkit\) /);
     expect(lines[0]).toMatch(
-      /^\(hvkit\) 5 instructions in \d+\.\d{3} s of wall time \(\d+\.\d\d MIPS\)$/,
+      /^\(hvkit\) 5 instructions in \d+\.\d{3} s of wall time \(\d+\.\d\d MIPS\), peak RSS \d+\.\d MiB$/,
     );
     expect(lines.slice(1).map((l) => l.replace(/ +/g, " "))).toEqual([
       "(hvkit) vCPU exits: hypercall 5, idle 0, fatal 0, end of slice 0",
