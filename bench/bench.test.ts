@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { runEvtchnBench } from "./evtchn.js";
 import { runHypercallBench } from "./hypercall.js";
+import { runLinuxBootBench } from "./linux-boot.js";
 import { runXenstoreBench } from "./xenstore.js";
 import type { BenchReport } from "./run.js";
 
@@ -54,4 +55,20 @@ describe("benchmarks (tiny counts)", () => {
       for (const op of ["write", "read", "directory", "transaction"])
         expect(figure(r, `${layer}: ${op} (best, wall)`)).toBeGreaterThan(0);
   });
+
+  it("Linux boot: hvkit run boots the kernel and reports how far it got", async (ctx) => {
+    const r = await runLinuxBootBench({
+      roles: ["domU"],
+      maxInstructions: 2_000_000,
+      qemu: false,
+      runs: 1,
+    });
+    const skipped = r.figures.find((f) => f.label === "skipped");
+    if (skipped !== undefined) ctx.skip(String(skipped.value));
+    // Two million instructions are far short of /init: the run ends on its budget (124),
+    // and the --stats line is read back.
+    expect(figure(r, "domU: /init not reached")).toMatch(
+      /^exit 124 after 2000000 instructions: \(hvkit\) instruction budget of 2000000 ran out/,
+    );
+  }, 120_000);
 });

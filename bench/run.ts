@@ -47,6 +47,7 @@ const BENCHMARKS: readonly BenchEntry[] = [
   { name: "null hypercall", module: "./hypercall.ts", exportName: "runHypercallBench" },
   { name: "evtchn ping-pong", module: "./evtchn.ts", exportName: "runEvtchnBench" },
   { name: "xenstore", module: "./xenstore.ts", exportName: "runXenstoreBench" },
+  { name: "Linux boot", module: "./linux-boot.ts", exportName: "runLinuxBootBench" },
 ];
 
 /**

@@ -77,11 +77,21 @@ function onlyFile(dir: string, pattern: RegExp): string | null {
   return found.length === 1 ? join(dir, found[0]) : null;
 }
 
+/** The files a Linux boot is made from, as unpacked in hvkit's cache. */
+export interface LinuxPackageFiles {
+  /** The kernel package's bzImage (`boot/vmlinuz-*`). */
+  readonly vmlinuz: string;
+  /** busybox-static's `bin/busybox`. */
+  readonly busybox: string;
+}
+
 /**
- * The kernel (its bzImage unwrapped to the ELF) and the initramfs, from the packages in
- * `cache`. Throws {@link PackageUnavailableError} when a package cannot be had.
+ * The kernel's bzImage and busybox, from the packages in `cache` (fetched and unpacked on
+ * first use). Throws {@link PackageUnavailableError} when a package cannot be had.
  */
-export async function obtainLinuxImage(cache: DebianPackageCache): Promise<GuestImage> {
+export async function obtainLinuxPackageFiles(
+  cache: DebianPackageCache,
+): Promise<LinuxPackageFiles> {
   const meta = await cache.record(LINUX_PACKAGES.kernel);
   const kernelPackage = meta.depends.find((d) => d.startsWith("linux-image-"));
   if (kernelPackage === undefined)
@@ -94,6 +104,15 @@ export async function obtainLinuxImage(cache: DebianPackageCache): Promise<Guest
   const busybox = join(busyboxDir, "bin", "busybox");
   if (!existsSync(busybox))
     throw new PackageUnavailableError(LINUX_PACKAGES.busybox, "holds no bin/busybox");
+  return { vmlinuz, busybox };
+}
+
+/**
+ * The kernel (its bzImage unwrapped to the ELF) and the initramfs, from the packages in
+ * `cache`. Throws {@link PackageUnavailableError} when a package cannot be had.
+ */
+export async function obtainLinuxImage(cache: DebianPackageCache): Promise<GuestImage> {
+  const { vmlinuz, busybox } = await obtainLinuxPackageFiles(cache);
   const kernel = (await loadKernelImage(readFileSync(vmlinuz))).elf;
   return {
     kernel,
