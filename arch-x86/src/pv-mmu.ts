@@ -862,7 +862,7 @@ export function claimXenFrames(memory: PhysicalMemory, count: number): number[] 
   if (out.length < count)
     throw new RangeError(`out of machine memory claiming ${count} hypervisor frames`);
   out.reverse();
-  for (const f of out) memory.bytes.fill(0, f * 4096, f * 4096 + 4096);
+  for (const f of out) if (ft.takeUsed(f)) memory.bytes.fill(0, f * 4096, f * 4096 + 4096);
   return out;
 }
 

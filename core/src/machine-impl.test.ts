@@ -204,14 +204,16 @@ describe("domains and frames", () => {
     const d = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
     expect(machine.allocFrames(d, 1)).toBeNull(); // maxPages is 0
     d.maxPages = 10;
-    machine.memory.bytes.fill(0xaa, 0, 3 * 4096);
     const xen = machine.allocXenFrames(2);
     expect(xen).toEqual([0, 1]);
     expect(machine.memory.frameTable.owner[0]).toBe(FRAME_XEN);
     const a = machine.allocFrames(d, 3);
     expect(a).toEqual([2, 3, 4]);
-    expect(machine.memory.bytes.subarray(2 * 4096, 3 * 4096).every((b) => b === 0)).toBe(true);
     expect(arch.writes.some((w) => w.pa === 2 * 4096 && w.len === 4096)).toBe(true);
+    // Frames never handed out are not scrubbed (they hold machine memory's first zeros, and
+    // their host pages stay untouched); the domain's writes are scrubbed when they are
+    // handed out again, below.
+    machine.memory.bytes.fill(0xaa, 2 * 4096, 5 * 4096);
     expect(d.totPages).toBe(3);
     expect(machine.allocFrames(d, 8)).toBeNull(); // would exceed maxPages
     expect(d.totPages).toBe(3);
@@ -227,6 +229,10 @@ describe("domains and frames", () => {
     const e = machine.createDomain({ privileged: false, mode: "pv", vcpus: 1 });
     e.maxPages = 4;
     expect(machine.allocFrames(e, 2)).toEqual([2, 3]);
+    expect(machine.memory.bytes.subarray(2 * 4096, 4 * 4096).every((b) => b === 0)).toBe(true);
+    expect(machine.memory.bytes[4 * 4096]).toBe(0xaa); // freed, not yet handed out again
+    expect(machine.allocExtent(e, 1, 256)).toBe(4);
+    expect(machine.memory.bytes.subarray(4 * 4096, 6 * 4096).every((b) => b === 0)).toBe(true);
   });
 
   it("shutdown: first one wins, shutdown_code takes precedence, crashes are reported", () => {

@@ -338,7 +338,8 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     if (base + n > end) return -1;
     const pageSize = this.memory.pageSize;
     for (let mfn = base; mfn < base + n; mfn++) owners[mfn] = domain.id;
-    this.memory.bytes.fill(0, base * pageSize, (base + n) * pageSize);
+    if (this.memory.frameTable.takeUsed(base, n))
+      this.memory.bytes.fill(0, base * pageSize, (base + n) * pageSize);
     this.arch.onMemoryWritten?.(this, base * pageSize, n * pageSize);
     domain.totPages += n;
     let hint = this.freeHint;
@@ -413,7 +414,8 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
     const pageSize = this.memory.pageSize;
     for (const mfn of mfns) {
       owners[mfn] = owner;
-      this.memory.bytes.fill(0, mfn * pageSize, (mfn + 1) * pageSize);
+      if (this.memory.frameTable.takeUsed(mfn))
+        this.memory.bytes.fill(0, mfn * pageSize, (mfn + 1) * pageSize);
       this.arch.onMemoryWritten?.(this, mfn * pageSize, pageSize);
     }
     // Invariant: no frame below freeHint is free (destroyDomain lowers it).

@@ -44,6 +44,13 @@ export class FrameTable {
    * tables hold one naming it). 16 bits, as Xen's, so its limits are Xen's.
    */
   readonly linearCount: Int16Array;
+  /**
+   * 1 once the frame has been handed out (to a domain or the hypervisor): its bytes may
+   * be non-zero. A frame never handed out still holds the zeros machine memory starts
+   * with, so allocation need not scrub it, and its host pages are never touched: a
+   * machine's resident memory grows with the frames used, not with its size.
+   */
+  readonly used: Uint8Array;
 
   /** @param frames - number of machine frames. */
   constructor(readonly frames: number) {
@@ -54,6 +61,20 @@ export class FrameTable {
     this.flags = new Int32Array(frames);
     this.released = new Uint8Array(frames);
     this.linearCount = new Int16Array(frames);
+    this.used = new Uint8Array(frames);
+  }
+
+  /**
+   * Marks `n` frames from `mfn` handed out and says whether any of them may hold old
+   * bytes (was handed out before), so that the caller scrubs them.
+   */
+  takeUsed(mfn: number, n = 1): boolean {
+    let dirty = false;
+    for (let i = mfn; i < mfn + n; i++) {
+      if (this.used[i] !== 0) dirty = true;
+      this.used[i] = 1;
+    }
+    return dirty;
   }
 
   /** Makes `mfn` a free frame again: no owner, every count, type and flag cleared. */
