@@ -8,8 +8,20 @@
 #   IA-32 emulation) or, with RUN_I386=qemu-i386, under qemu-user.
 # Sources shared by both arches are in common/ (the arch's rt.h gives them hypercalls and
 # printing); each arch folder keeps its startup, linker script and arch-specific guests.
+# The bench guests (bench-<workload>.elf, run by bench/c-guests.ts) are the compute, simd
+# and x87 workloads run N times by common/bench.c; `build.sh native <arch> <dir>` links the
+# same objects as static Linux programs into <dir> (the bench's qemu-user peer), and on x86
+# they are also linked as multiboot kernels (bench-<workload>-multiboot.elf, for v86).
 # Usage: conformance/guests/build.sh [arch...]   (from anywhere; default: x86_64 x86)
+#        conformance/guests/build.sh native <arch> <dir>
 set -eu
+native_dir=
+if [ "${1:-}" = native ]; then
+  [ $# -eq 3 ] || { echo "usage: build.sh native <arch> <dir>" >&2; exit 2; }
+  native_dir=$(cd "$3" && pwd)
+  shift
+  set -- "$1"
+fi
 cd "$(dirname "$0")"
 [ $# -gt 0 ] || set -- x86_64 x86
 C=../common
@@ -38,21 +50,69 @@ common_guests() {
   c_guest vcpu-ops $C/vcpu-ops.c
 }
 
-build_x86_64() {
+# The workloads the bench guests repeat (common/<name>.c, entry <name>_main).
+BENCH_WORKLOADS="compute simd x87"
+
+# The bench objects in $1: each workload built as its own guest is (GUEST_CFLAGS,
+# SIMD_CFLAGS, X87_CFLAGS of the arch), and common/bench.c once for each workload.
+bench_objects() {
+  $CC $GUEST_CFLAGS -c -o "$1/compute.o" $C/compute.c
+  $CC $SIMD_CFLAGS -c -o "$1/simd.o" $C/simd.c
+  $CC $X87_CFLAGS -c -o "$1/x87.o" $C/x87.c
+  for w in $BENCH_WORKLOADS; do
+    $CC $GUEST_CFLAGS -DBENCH_WORK=${w}_main -c -o "$1/bench-$w.o" $C/bench.c
+  done
+}
+
+# The bench guests in bin/ (and, where the arch has MULTIBOOT set, multiboot kernels).
+bench_guests() {
+  obj=$(mktemp -d)
+  bench_objects "$obj"
+  for w in $BENCH_WORKLOADS; do
+    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/bench-$w.elf" head.S $C/rt.c $C/bench-guest.c \
+      "$obj/bench-$w.o" "$obj/$w.o" $LIBS
+    if [ -n "${MULTIBOOT:-}" ]; then
+      $CC $GUEST_CFLAGS $LDFLAGS -o "bin/bench-$w-multiboot.elf" multiboot.S bench-multiboot.c \
+        "$obj/bench-$w.o" "$obj/$w.o" $LIBS
+    fi
+  done
+  rm -rf "$obj"
+}
+
+# The bench programs: the same objects linked as static Linux programs into $1.
+bench_natives() {
+  obj=$(mktemp -d)
+  bench_objects "$obj"
+  for w in $BENCH_WORKLOADS; do
+    $CC $NATIVE_FLAGS -static -no-pie -O2 -o "$1/bench-$w" $C/bench-native.c "$obj/bench-$w.o" "$obj/$w.o"
+  done
+  rm -rf "$obj"
+}
+
+# The x86_64 compilers and flags.
+flags_x86_64() {
   cd x86_64
-  mkdir -p bin expected
   CC=${CC:-gcc}
   GUEST_CFLAGS="-m64 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
     -mgeneral-regs-only -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
     -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
+  LIBS=
+  NATIVE_FLAGS=-m64
+  # The x87 guest: long double arithmetic on the x87 unit only (no SSE, no MMX).
+  X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
+  # simd: C built for SSE4.2 with -O3 (vectorised float, double and integer loops); only
+  # simd.c leaves -mgeneral-regs-only out, the runtime stays integer-only.
+  SIMD_CFLAGS="$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only//; s/-O2/-O3/') -msse4.2 -fno-math-errno"
+}
 
+build_x86_64() {
+  flags_x86_64
+  mkdir -p bin expected
   asm_guest() { # name source [defines...]
     name=$1; src=$2; shift 2
     $CC $GUEST_CFLAGS "$@" $LDFLAGS -o "bin/$name.elf" head.S "$src"
   }
-  # The x87 guest: long double arithmetic on the x87 unit only (no SSE, no MMX).
-  X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
   c_guest() { # name sources...
     name=$1; shift
     $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S $C/rt.c "$@"
@@ -76,13 +136,11 @@ build_x86_64() {
   $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S $C/rt.c $C/x87.c $C/x87-guest.c
   c_guest segments segments.c traps-entry.S
 
-  # simd: C built for SSE4.2 with -O3 (vectorised float, double and integer loops); only
-  # simd.c leaves -mgeneral-regs-only out, the runtime stays integer-only.
-  SIMD_CFLAGS="$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only//; s/-O2/-O3/') -msse4.2 -fno-math-errno"
   simd_obj=$(mktemp --suffix=.o)
   $CC $SIMD_CFLAGS -c -o "$simd_obj" $C/simd.c
   $CC $GUEST_CFLAGS $LDFLAGS -o bin/simd.elf head.S $C/rt.c $C/simd-guest.c "$simd_obj"
   rm -f "$simd_obj"
+  bench_guests
 
   # Golden output of the compute, simd and x87 guests: the same C code, run natively.
   tmp=$(mktemp -d)
@@ -98,9 +156,9 @@ build_x86_64() {
   ls -l bin
 }
 
-build_x86() {
+# The x86 (i686) compilers and flags.
+flags_x86() {
   cd x86
-  mkdir -p bin expected
   CC=${X86_CC:-i686-linux-gnu-gcc}
   STRIP=${X86_STRIP:-i686-linux-gnu-strip}
   RUN=${RUN_I386:-}
@@ -111,7 +169,19 @@ build_x86() {
     -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
   LIBS=-lgcc
+  NATIVE_FLAGS=-m32
+  MULTIBOOT=yes
+  # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).
+  X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
+  # simd: -O3 with SSE2 for both vector loops and scalar float/double (-mfpmath=sse); only
+  # simd.c leaves -mgeneral-regs-only out.
+  SIMD_FLAGS="-O3 -msse2 -mfpmath=sse -fno-math-errno"
+  SIMD_CFLAGS="$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only//; s/-O2//') $SIMD_FLAGS"
+}
 
+build_x86() {
+  flags_x86
+  mkdir -p bin expected
   asm_guest() { # name source [defines...]
     name=$1; src=$2; shift 2
     $CC $GUEST_CFLAGS "$@" $LDFLAGS -o "bin/$name.elf" head.S "$src"
@@ -130,18 +200,13 @@ build_x86() {
   c_guest mmu mmu.c
   common_guests
 
-  # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).
-  X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
   $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S $C/rt.c $C/x87.c $C/x87-guest.c $LIBS
 
-  # simd: -O3 with SSE2 for both vector loops and scalar float/double (-mfpmath=sse); only
-  # simd.c leaves -mgeneral-regs-only out.
-  SIMD_FLAGS="-O3 -msse2 -mfpmath=sse -fno-math-errno"
-  SIMD_CFLAGS="$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only//; s/-O2//') $SIMD_FLAGS"
   simd_obj=$(mktemp --suffix=.o)
   $CC $SIMD_CFLAGS -c -o "$simd_obj" $C/simd.c
   $CC $GUEST_CFLAGS $LDFLAGS -o bin/simd.elf head.S $C/rt.c $C/simd-guest.c "$simd_obj" $LIBS
   rm -f "$simd_obj"
+  bench_guests
 
   # Golden output: the same C, built the same way, run as a static 32-bit Linux program.
   tmp=$(mktemp -d)
@@ -159,8 +224,8 @@ build_x86() {
 
 for arch; do
   case $arch in
-    x86_64) (build_x86_64) ;;
-    x86) (build_x86) ;;
+    x86_64) if [ -n "$native_dir" ]; then (flags_x86_64; bench_natives "$native_dir"); else (build_x86_64); fi ;;
+    x86) if [ -n "$native_dir" ]; then (flags_x86; bench_natives "$native_dir"); else (build_x86); fi ;;
     *) echo "build.sh: no guests for arch '$arch' (x86_64, x86)" >&2; exit 2 ;;
   esac
 done
