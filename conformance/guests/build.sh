@@ -54,7 +54,10 @@ common_guests() {
 BENCH_WORKLOADS="compute simd x87"
 
 # The bench objects in $1: each workload built as its own guest is (GUEST_CFLAGS,
-# SIMD_CFLAGS, X87_CFLAGS of the arch), and common/bench.c once for each workload.
+# SIMD_CFLAGS, X87_CFLAGS of the arch), and common/bench.c once for each workload. Their
+# initialised data moves to .page_aligned, which link.ld starts on a page of its own: as
+# in a Linux program (text and data in separate segments), no page holds both code and
+# variables, so writing a variable never discards an emulator's translated code for it.
 bench_objects() {
   $CC $GUEST_CFLAGS -c -o "$1/compute.o" $C/compute.c
   $CC $SIMD_CFLAGS -c -o "$1/simd.o" $C/simd.c
@@ -62,6 +65,7 @@ bench_objects() {
   for w in $BENCH_WORKLOADS; do
     $CC $GUEST_CFLAGS -DBENCH_WORK=${w}_main -c -o "$1/bench-$w.o" $C/bench.c
   done
+  for o in "$1"/*.o; do $OBJCOPY --rename-section .data=.page_aligned "$o"; done
 }
 
 # The bench guests in bin/ (and, where the arch has MULTIBOOT set, multiboot kernels).
@@ -93,6 +97,7 @@ bench_natives() {
 flags_x86_64() {
   cd x86_64
   CC=${CC:-gcc}
+  OBJCOPY=${OBJCOPY:-objcopy}
   GUEST_CFLAGS="-m64 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
     -mgeneral-regs-only -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
     -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
@@ -161,6 +166,7 @@ flags_x86() {
   cd x86
   CC=${X86_CC:-i686-linux-gnu-gcc}
   STRIP=${X86_STRIP:-i686-linux-gnu-strip}
+  OBJCOPY=${X86_OBJCOPY:-i686-linux-gnu-objcopy}
   RUN=${RUN_I386:-}
   # i686 without SSE for everything but simd (as Debian's i386 baseline); libgcc gives
   # the 64-bit division and conversion helpers 32-bit code calls.
