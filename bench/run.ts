@@ -48,6 +48,7 @@ const BENCHMARKS: readonly BenchEntry[] = [
   { name: "evtchn ping-pong", module: "./evtchn.ts", exportName: "runEvtchnBench" },
   { name: "xenstore", module: "./xenstore.ts", exportName: "runXenstoreBench" },
   { name: "Linux boot", module: "./linux-boot.ts", exportName: "runLinuxBootBench" },
+  { name: "C guests", module: "./c-guests.ts", exportName: "runCGuestBench" },
 ];
 
 /**
