@@ -4,7 +4,9 @@
  * `npm run bench`. Speeds are never asserted; the guest instruction counts are (the model
  * is deterministic, so they depend only on the guest code and hvkit's ABI behaviour).
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { checkBenchOutput, runCGuestBench } from "./c-guests.js";
 import { runEvtchnBench } from "./evtchn.js";
 import { runHypercallBench } from "./hypercall.js";
 import { runLinuxBootBench } from "./linux-boot.js";
@@ -71,4 +73,52 @@ describe("benchmarks (tiny counts)", () => {
       /^exit 124 after 2000000 instructions: \(hvkit\) instruction budget of 2000000 ran out/,
     );
   }, 120_000);
+
+  it("C guests: each workload's one pass under hvkit prints the golden text and its hash", () => {
+    const r = runCGuestBench({ passes: 1, runs: 1, peers: false });
+    for (const arch of ["x86_64", "x86"])
+      for (const work of ["compute", "simd", "x87"]) {
+        // One pass of each is 0.8 to 4.6 M instructions (boot and printing included).
+        const n = figure(r, `${arch} ${work}: guest instructions`) as number;
+        expect(n).toBeGreaterThan(500_000);
+        expect(n).toBeLessThan(6_000_000);
+        expect(figure(r, `${arch} ${work}: hvkit peak RSS`)).toBeGreaterThan(0);
+      }
+  }, 300_000);
+
+  it("C guests: two passes under hvkit match the native program, qemu-user and v86 run it", () => {
+    const r = runCGuestBench({ arches: ["x86"], workloads: ["compute"], passes: 2, runs: 1 });
+    // Each peer is measured, or its row says what is missing.
+    for (const peer of ["qemu-user", "v86"]) {
+      const rows = r.figures.filter((f) => f.label.startsWith(`x86 compute: ${peer}`));
+      expect(rows.length, peer).toBeGreaterThan(0);
+    }
+    expect(figure(r, "x86 compute: guest instructions")).toBeGreaterThan(6_000_000);
+  }, 300_000);
+
+  it("C guests: output that is not the golden text, or a wrong hash, is refused", () => {
+    const golden = readFileSync(
+      new URL("../conformance/guests/x86_64/expected/compute.txt", import.meta.url),
+      "latin1",
+    );
+    const last = "bench compute_main: 1 passes, fnv-1a 0x";
+    expect(() => checkBenchOutput("x86_64", "compute", 1, `${golden}${last}1\n`)).toThrow(
+      /hash of one pass/,
+    );
+    const changed = golden.replace("sorted", "SORTED");
+    expect(() => checkBenchOutput("x86_64", "compute", 1, `${changed}${last}1\n`)).toThrow(
+      /first pass's output/,
+    );
+    expect(() => checkBenchOutput("x86_64", "compute", 3, `${golden}${last}ab\n`)).toThrow(
+      /first pass's output/,
+    );
+    expect(() =>
+      checkBenchOutput(
+        "x86_64",
+        "compute",
+        3,
+        `${golden}bench compute_main: 3 passes, fnv-1a 0xab\n`,
+      ),
+    ).not.toThrow();
+  });
 });

@@ -225,7 +225,11 @@ function v86Firmware(): { bios: string; vgaBios: string } | string {
 }
 
 /** One run of a multiboot kernel under v86, in a process of its own. */
-function v86Run(firmware: { bios: string; vgaBios: string }, kernel: string, passes: number): V86Run {
+function v86Run(
+  firmware: { bios: string; vgaBios: string },
+  kernel: string,
+  passes: number,
+): V86Run {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const args = ["--conditions=source", "--import", tsx, V86_RUN];
   args.push(firmware.bios, firmware.vgaBios, kernel, `${passes}`);
@@ -271,7 +275,11 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
 
         process.stderr.write(`bench: ${name} under hvkit (${passes} passes, ${runs} runs) ...\n`);
         const image = join(GUESTS, a.arch, "bin", `bench-${work}.elf`);
-        const h = best(runs, (r) => r.runSeconds, () => hvkitRun(a.arch, image, passes));
+        const h = best(
+          runs,
+          (r) => r.runSeconds,
+          () => hvkitRun(a.arch, image, passes),
+        );
         checkBenchOutput(a.arch, work, passes, h.output);
         if (reference !== null && h.output !== reference.stdout)
           throw new Error(`${name}: hvkit's output differs from the native program's`);
@@ -284,7 +292,11 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
         if (noNative !== null) fig("qemu-user", noNative);
         else if (!qemu) fig("qemu-user", `${a.qemu} is not installed`);
         else {
-          const q = best(runs, (r) => r.wall, () => timed(a.qemu, [native, `${passes}`]));
+          const q = best(
+            runs,
+            (r) => r.wall,
+            () => timed(a.qemu, [native, `${passes}`]),
+          );
           if (q.status !== 0) throw new Error(`${a.qemu} ${native} ended with ${q.status}`);
           fig("qemu-user seconds (best)", q.wall, "s");
           fig("hvkit time / qemu-user time", h.runSeconds / q.wall, "×");
@@ -299,7 +311,11 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
         }
         process.stderr.write(`bench: ${name} under v86 (${runs} runs) ...\n`);
         const kernel = join(GUESTS, a.arch, "bin", `bench-${work}-multiboot.elf`);
-        const v = best(runs, (r) => r.runSeconds, () => v86Run(firmware, kernel, passes));
+        const v = best(
+          runs,
+          (r) => r.runSeconds,
+          () => v86Run(firmware, kernel, passes),
+        );
         if (!v.finished) throw new Error(`${name}: v86 did not finish: ${lastLine(v.output)}`);
         fig("v86 seconds (best, run)", v.runSeconds, "s");
         fig("v86 MIPS (its own instruction counter)", v.instructions / v.runSeconds / 1e6, "MIPS");
