@@ -33,6 +33,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { which } from "./interpreter.js";
+import { lastLine, statsOf } from "./linux-boot.js";
 import type { BenchFigure, BenchReport } from "./run.js";
 import type { V86Run } from "./v86-run.js";
 
@@ -120,14 +122,6 @@ function timed(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): T
   };
 }
 
-/** The last line of `text` that is not empty. */
-const lastLine = (text: string) =>
-  text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .at(-1) ?? "(nothing)";
-
 /** What `hvkit run --stats` said about one run. */
 interface HvkitRun {
   readonly instructions: number;
@@ -144,18 +138,14 @@ function hvkitRun(arch: string, image: string, passes: number): HvkitRun {
   const args = [HVKIT, "run", "--arch", arch, "--cmdline", `${passes}`];
   args.push("--max-instructions", "1000G", "--stats", image);
   const r = timed(process.execPath, args);
-  const stats =
-    /\(hvkit\) (\d+) instructions in ([\d.]+) s of wall time \([\d.]+ MIPS\), peak RSS ([\d.]+) MiB/.exec(
-      r.stderr,
-    );
-  if (r.status !== 0 || stats === null)
+  const { instructions, runSeconds, rssMiB } = statsOf(r.stderr);
+  if (r.status !== 0 || instructions === null || runSeconds === null || rssMiB === null)
     throw new Error(`hvkit run ${image} ended with ${r.status}: ${lastLine(r.stderr)}`);
-  const runSeconds = Number(stats[2]);
   return {
-    instructions: Number(stats[1]),
+    instructions,
     runSeconds,
     startupSeconds: r.wall - runSeconds,
-    peakRssMiB: Number(stats[3]),
+    peakRssMiB: rssMiB,
     output: r.stdout,
   };
 }
@@ -194,18 +184,13 @@ export function checkBenchOutput(
     throw new Error(`${arch} bench-${work}: the hash of one pass is not the golden text's`);
 }
 
-/** Whether `cmd` is on the PATH. */
-function installed(cmd: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-}
-
 /**
  * Builds the native bench programs of `arch` into `dir` (`build.sh native`); null when
  * they are built, else why not.
  */
 function buildNatives(arch: string, dir: string): string | null {
   const cc = arch === "x86" ? "i686-linux-gnu-gcc" : "gcc";
-  if (!installed(cc)) return `${cc} is not installed`;
+  if (!which(cc)) return `${cc} is not installed`;
   const r = timed("sh", [join(GUESTS, "build.sh"), "native", arch, dir]);
   return r.status === 0 ? null : `build.sh native ${arch} failed: ${lastLine(r.stderr)}`;
 }
@@ -262,7 +247,7 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
     const dir = mkdtempSync(join(tmpdir(), "hvkit-bench-c-"));
     try {
       const noNative = peers ? buildNatives(a.arch, dir) : "not asked for";
-      const qemu = installed(a.qemu);
+      const qemu = which(a.qemu);
       for (const work of options.workloads ?? C_BENCH_WORKLOADS) {
         const passes = options.passes ?? C_BENCH_PASSES[work];
         const name = `${a.arch} ${work}`;

@@ -87,7 +87,8 @@ function runEmulated(reps: number): {
   return { retired, seconds, cpuSeconds, rax: cpu.getReg(0), rcx: cpu.getReg(1) };
 }
 
-function which(cmd: string): boolean {
+/** Whether the command `cmd` is on the PATH. */
+export function which(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 

@@ -121,7 +121,7 @@ function boot(
 }
 
 /** The figures `--stats` and `--until` print on stderr, or null where absent. */
-function statsOf(stderr: string): {
+export function statsOf(stderr: string): {
   instructions: number | null;
   runSeconds: number | null;
   mips: number | null;
@@ -150,7 +150,7 @@ function endLine(stderr: string): string {
 }
 
 /** The last line of `text` that is not empty (what a failed boot said last). */
-const lastLine = (text: string) =>
+export const lastLine = (text: string) =>
   text
     .split("\n")
     .map((l) => l.trim())
