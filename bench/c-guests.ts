@@ -23,7 +23,9 @@
  * byte for byte (the first pass's output and an FNV-1a hash of every pass's), or the
  * benchmark fails. A peer whose output differs is reported as such (qemu-user's and v86's
  * floating point are not always exact) and its time is still given, the work being the
- * same. Runnable alone: `npm run bench -- --only c-guests`.
+ * same. Runnable alone: `npm run bench -- --only c-guests`; `HVKIT_BENCH_C_RUNS=1
+ * HVKIT_BENCH_C_PASSES=10` makes a quick one (the passes for every workload, or per
+ * workload as `compute=80,simd=20`).
  *
  * @module
  */
@@ -75,9 +77,12 @@ export interface CGuestBenchOptions {
   readonly arches?: readonly CBenchArch["arch"][];
   /** The workloads (default all). */
   readonly workloads?: readonly CBenchWorkload[];
-  /** Passes of every workload (default {@link C_BENCH_PASSES}). */
+  /**
+   * Passes of every workload (default `HVKIT_BENCH_C_PASSES`, else
+   * {@link C_BENCH_PASSES}).
+   */
   readonly passes?: number;
-  /** Runs of each; the best is reported (default 5). */
+  /** Runs of each; the best is reported (default `HVKIT_BENCH_C_RUNS`, else 5). */
   readonly runs?: number;
   /** Measure qemu-user and v86 too (default true). */
   readonly peers?: boolean;
@@ -226,6 +231,16 @@ function v86Run(
   return JSON.parse(lastLine(r.stdout)) as V86Run;
 }
 
+/**
+ * The passes `HVKIT_BENCH_C_PASSES` (`setting`) gives `work`: a number for every workload,
+ * or `name=number` pairs separated by commas; else {@link C_BENCH_PASSES}.
+ */
+function passesFromEnvironment(setting: string | undefined, work: CBenchWorkload): number {
+  const given = (setting ?? "").split(",").map((p) => p.trim().split("="));
+  const n = Number(given.find((p) => (p.length === 1 ? p[0] !== "" : p[0] === work))?.at(-1));
+  return Number.isInteger(n) && n > 0 ? n : C_BENCH_PASSES[work];
+}
+
 /** The best (least `key`) of `n` results of `f`. */
 function best<T>(n: number, key: (t: T) => number, f: () => T): T {
   let b = f();
@@ -238,7 +253,9 @@ function best<T>(n: number, key: (t: T) => number, f: () => T): T {
 
 /** Runs the benchmark (see the module comment). */
 export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
-  const runs = options.runs ?? 5;
+  const runs = options.runs ?? (Math.max(1, Number(process.env.HVKIT_BENCH_C_RUNS ?? 5)) || 5);
+  const passesOf = (work: CBenchWorkload): number =>
+    options.passes ?? passesFromEnvironment(process.env.HVKIT_BENCH_C_PASSES, work);
   const peers = options.peers ?? true;
   const figures: BenchFigure[] = [];
   const firmware = peers ? v86Firmware() : "not asked for";
@@ -249,7 +266,7 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
       const noNative = peers ? buildNatives(a.arch, dir) : "not asked for";
       const qemu = which(a.qemu);
       for (const work of options.workloads ?? C_BENCH_WORKLOADS) {
-        const passes = options.passes ?? C_BENCH_PASSES[work];
+        const passes = passesOf(work);
         const name = `${a.arch} ${work}`;
         const fig = (label: string, value: number | string, unit?: string) =>
           figures.push({ label: `${name}: ${label}`, value, ...(unit ? { unit } : {}) });
@@ -319,9 +336,8 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
     method:
       `gcc-compiled C of conformance/guests/common (compute: integer; simd: SSE float, ` +
       `double and vectors, -O3; x87: long double), repeated by common/bench.c ` +
-      `(${Object.entries(C_BENCH_PASSES)
-        .map(([w, n]) => `${w} ${n}`)
-        .join(", ")} passes unless given), best of ${runs} runs. hvkit: a fresh ` +
+      `(${(options.workloads ?? C_BENCH_WORKLOADS).map((w) => `${w} ${passesOf(w)}`).join(", ")} ` +
+      `passes), best of ${runs} runs. hvkit: a fresh ` +
       "`hvkit run --stats` process per run; seconds and MIPS from building the machine to " +
       "the guest's poweroff, start-up the rest of the process's wall time, peak RSS from " +
       "getrusage. qemu-user: the same objects as a static Linux program, wall time of the " +
