@@ -108,7 +108,12 @@ function randFpr(single: boolean): bigint {
     case 0:
       return dbl(pick(FP_EDGES));
     case 1:
-      return pick([0x7ff8000000000000n, 0x7ff0000000000001n, 0xfff4000012345678n, 0x7ff8123400000000n]);
+      return pick([
+        0x7ff8000000000000n,
+        0x7ff0000000000001n,
+        0xfff4000012345678n,
+        0x7ff8123400000000n,
+      ]);
     case 2:
       return u64(rnd(), rnd());
     case 3:
@@ -148,13 +153,13 @@ function encode(row: InsnRow): number {
         w |= pick(REGS) << 11;
         break;
       case Opd.FRA:
-        w |= rnd() % 14 << 16;
+        w |= (rnd() % 14) << 16;
         break;
       case Opd.FRB:
-        w |= rnd() % 14 << 11;
+        w |= (rnd() % 14) << 11;
         break;
       case Opd.FRC:
-        w |= rnd() % 14 << 6;
+        w |= (rnd() % 14) << 6;
         break;
       case Opd.BF:
       case Opd.BFN:
@@ -189,9 +194,12 @@ function encode(row: InsnRow): number {
       case Opd.FXM:
       case Opd.FLM:
       case Opd.U:
-        w |= rnd() & 0x03ffffff & [0, 0xf800, 0x7c0, 0x3e, 0xf802, 0x7e0, 0xff000, 0x1fe0000, 0xf000][
-          [0, Opd.SH, Opd.MB, Opd.ME, Opd.SH6, Opd.MB6, Opd.FXM, Opd.FLM, Opd.U].indexOf(k)
-        ]!;
+        w |=
+          rnd() &
+          0x03ffffff &
+          [0, 0xf800, 0x7c0, 0x3e, 0xf802, 0x7e0, 0xff000, 0x1fe0000, 0xf000][
+            [0, Opd.SH, Opd.MB, Opd.ME, Opd.SH6, Opd.MB6, Opd.FXM, Opd.FLM, Opd.U].indexOf(k)
+          ]!;
         break;
       default:
         break;
@@ -219,17 +227,98 @@ function baseState(fp: boolean, singleFp: boolean): bigint[] {
 }
 
 const INT_OPS = new Set<Op>([
-  Op.Addi, Op.Addis, Op.Addic, Op.Subfic, Op.Mulli, Op.Add, Op.Addc, Op.Adde, Op.Addme, Op.Addze,
-  Op.Subf, Op.Subfc, Op.Subfe, Op.Subfme, Op.Subfze, Op.Neg, Op.Mullw, Op.Mulld, Op.Mulhw, Op.Mulhwu,
-  Op.Mulhd, Op.Mulhdu, Op.Divw, Op.Divwu, Op.Divd, Op.Divdu, Op.Cmp, Op.Cmpl, Op.Cmpi, Op.Cmpli,
-  Op.And, Op.Or, Op.Xor, Op.Nand, Op.Nor, Op.Eqv, Op.Andc, Op.Orc, Op.Andi, Op.Andis, Op.Ori, Op.Oris,
-  Op.Xori, Op.Xoris, Op.Extsb, Op.Extsh, Op.Extsw, Op.Cntlzw, Op.Cntlzd, Op.Rlwinm, Op.Rlwnm, Op.Rlwimi,
-  Op.Rldicl, Op.Rldicr, Op.Rldic, Op.Rldimi, Op.Rldcl, Op.Rldcr, Op.Slw, Op.Srw, Op.Sraw, Op.Srawi,
-  Op.Sld, Op.Srd, Op.Srad, Op.Sradi, Op.CrLogical, Op.Mcrf, Op.Mcrxr, Op.Mfcr, Op.Mfocrf, Op.Mtcrf, Op.Mtocrf,
+  Op.Addi,
+  Op.Addis,
+  Op.Addic,
+  Op.Subfic,
+  Op.Mulli,
+  Op.Add,
+  Op.Addc,
+  Op.Adde,
+  Op.Addme,
+  Op.Addze,
+  Op.Subf,
+  Op.Subfc,
+  Op.Subfe,
+  Op.Subfme,
+  Op.Subfze,
+  Op.Neg,
+  Op.Mullw,
+  Op.Mulld,
+  Op.Mulhw,
+  Op.Mulhwu,
+  Op.Mulhd,
+  Op.Mulhdu,
+  Op.Divw,
+  Op.Divwu,
+  Op.Divd,
+  Op.Divdu,
+  Op.Cmp,
+  Op.Cmpl,
+  Op.Cmpi,
+  Op.Cmpli,
+  Op.And,
+  Op.Or,
+  Op.Xor,
+  Op.Nand,
+  Op.Nor,
+  Op.Eqv,
+  Op.Andc,
+  Op.Orc,
+  Op.Andi,
+  Op.Andis,
+  Op.Ori,
+  Op.Oris,
+  Op.Xori,
+  Op.Xoris,
+  Op.Extsb,
+  Op.Extsh,
+  Op.Extsw,
+  Op.Cntlzw,
+  Op.Cntlzd,
+  Op.Rlwinm,
+  Op.Rlwnm,
+  Op.Rlwimi,
+  Op.Rldicl,
+  Op.Rldicr,
+  Op.Rldic,
+  Op.Rldimi,
+  Op.Rldcl,
+  Op.Rldcr,
+  Op.Slw,
+  Op.Srw,
+  Op.Sraw,
+  Op.Srawi,
+  Op.Sld,
+  Op.Srd,
+  Op.Srad,
+  Op.Sradi,
+  Op.CrLogical,
+  Op.Mcrf,
+  Op.Mcrxr,
+  Op.Mfcr,
+  Op.Mfocrf,
+  Op.Mtcrf,
+  Op.Mtocrf,
 ]);
 const FP_OPS = new Set<Op>([
-  Op.FpArith, Op.FpMulAdd, Op.FpSqrt, Op.FpRes, Op.FpRsqrte, Op.FpSel, Op.FpMove, Op.FpRsp,
-  Op.FpCvtToInt, Op.FpCfid, Op.FpCmp, Op.Mffs, Op.Mtfsf, Op.Mtfsfi, Op.Mtfsb0, Op.Mtfsb1, Op.Mcrfs,
+  Op.FpArith,
+  Op.FpMulAdd,
+  Op.FpSqrt,
+  Op.FpRes,
+  Op.FpRsqrte,
+  Op.FpSel,
+  Op.FpMove,
+  Op.FpRsp,
+  Op.FpCvtToInt,
+  Op.FpCfid,
+  Op.FpCmp,
+  Op.Mffs,
+  Op.Mtfsf,
+  Op.Mtfsfi,
+  Op.Mtfsb0,
+  Op.Mtfsb1,
+  Op.Mcrfs,
 ]);
 const MEM_OPS = new Set<Op>([Op.Load, Op.Store, Op.LoadFp, Op.StoreFp, Op.StoreFpInt, Op.Dcbz]);
 
@@ -242,7 +331,11 @@ function divisorFix(row: InsnRow, w: number, s: bigint[]): void {
   const a = word ? s[ra]! & 0xffffffffn : s[ra]!;
   const minus1 = word ? 0xffffffffn : 0xffffffffffffffffn;
   const min = word ? 0x80000000n : 0x8000000000000000n;
-  if (b === 0n || ((row.op === Op.Divw || row.op === Op.Divd) && a === min && b === minus1) || ra === rb)
+  if (
+    b === 0n ||
+    ((row.op === Op.Divw || row.op === Op.Divd) && a === min && b === minus1) ||
+    ra === rb
+  )
     s[rb] = 7n;
 }
 
@@ -254,7 +347,10 @@ function memCase(row: InsnRow): Case | null {
   const fp = row.op === Op.LoadFp || row.op === Op.StoreFp || row.op === Op.StoreFpInt;
   const rt = fp ? rnd() % 14 : pick(REGS);
   if (row.op !== Op.Dcbz) w |= rt << 21;
-  const off = size === 8 || size === 4 ? (rnd() % 15) * 8 - 64 + (row.form === Form.DS ? 0 : pick([0, 0, 0, 2, 4, 1])) : (rnd() % 120) - 64;
+  const off =
+    size === 8 || size === 4
+      ? (rnd() % 15) * 8 - 64 + (row.form === Form.DS ? 0 : pick([0, 0, 0, 2, 4, 1]))
+      : (rnd() % 120) - 64;
   const input = baseState(fp, row.size === 4);
   if (isX) {
     w |= (9 << 16) | (10 << 11);
@@ -278,13 +374,24 @@ function branchCase(): Case {
   while (bo === 21 || bo === 22 || bo === 23 || bo >= 28 || bo & 1);
   const bi = rnd() % 32;
   const lk = rnd() & 1;
-  if (kind === 0) return { words: [(0x48000008 | lk) >>> 0, skip], input, buf: null, kind: "branch" };
+  if (kind === 0)
+    return { words: [(0x48000008 | lk) >>> 0, skip], input, buf: null, kind: "branch" };
   if (kind === 1)
-    return { words: [((16 << 26) | (bo << 21) | (bi << 16) | 8 | lk) >>> 0, skip], input, buf: null, kind: "branch" };
+    return {
+      words: [((16 << 26) | (bo << 21) | (bi << 16) | 8 | lk) >>> 0, skip],
+      input,
+      buf: null,
+      kind: "branch",
+    };
   // bclr/bcctr: bl +4 to learn the address, r11 = target (the word after the skipped one).
   const toCtr = kind === 3;
   if (toCtr) bo = pick([4, 6, 12, 14, 20]);
-  const setup = [0x48000005, 0x7d6802a6 /* mflr r11 */, 0x396b0014 /* addi r11,r11,20 */, toCtr ? 0x7d6903a6 : 0x7d6803a6];
+  const setup = [
+    0x48000005,
+    0x7d6802a6 /* mflr r11 */,
+    0x396b0014 /* addi r11,r11,20 */,
+    toCtr ? 0x7d6903a6 : 0x7d6803a6,
+  ];
   const br = ((19 << 26) | (bo << 21) | (bi << 16) | ((toCtr ? 528 : 16) << 1) | lk) >>> 0;
   return { words: [...setup, br, skip], input, buf: null, kind: "branch" };
 }
@@ -294,7 +401,10 @@ function sprCase(): Case {
   const spr = pick([1, 8, 9]);
   const r = pick(REGS);
   const enc = ((spr & 31) << 16) | ((spr >>> 5) << 11);
-  const w = rnd() & 1 ? (31 << 26) | (r << 21) | enc | (339 << 1) : (31 << 26) | (r << 21) | enc | (467 << 1);
+  const w =
+    rnd() & 1
+      ? (31 << 26) | (r << 21) | enc | (339 << 1)
+      : (31 << 26) | (r << 21) | enc | (467 << 1);
   return { words: [w >>> 0], input, buf: null, kind: "spr" };
 }
 
@@ -307,7 +417,8 @@ function reserveCase(): Case {
   const other = rnd() % 4 === 0;
   input[10] = other ? 8n : 0n;
   const l = (31 << 26) | (rt << 21) | (9 << 11) | ((d ? 84 : 20) << 1);
-  const s = (31 << 26) | (rs << 21) | (other ? 10 << 16 : 0) | (9 << 11) | ((d ? 214 : 150) << 1) | 1;
+  const s =
+    (31 << 26) | (rs << 21) | (other ? 10 << 16 : 0) | (9 << 11) | ((d ? 214 : 150) << 1) | 1;
   return {
     words: [l >>> 0, s >>> 0],
     input,
@@ -400,11 +511,17 @@ function program(chunk: Case[], base: number): string {
   const fns = chunk.map((c, k) => {
     const n = base + k;
     const body = c.words.map((w) => `.long 0x${w.toString(16)}`);
-    const asm = [...load, `.globl body${n}`, `body${n}:`, ...body, ...store].map((l) => `"${l}\\n"`).join("\n    ");
+    const asm = [...load, `.globl body${n}`, `body${n}:`, ...body, ...store]
+      .map((l) => `"${l}\\n"`)
+      .join("\n    ");
     return `static void case${n}(uint64_t *s) {\n  register uint64_t *p asm("r31") = s;\n  asm volatile(\n    ${asm}\n    : : "r"(p) : ${CLOBBERS});\n}\nextern char body${n}[];`;
   });
-  const inputs = chunk.map((c) => `{${c.input.map((v) => `0x${hex64(v)}ULL`).join(",")}}`).join(",\n");
-  const bufs = chunk.map((c) => `{${(c.buf ?? new Array<number>(128).fill(0)).join(",")}}`).join(",\n");
+  const inputs = chunk
+    .map((c) => `{${c.input.map((v) => `0x${hex64(v)}ULL`).join(",")}}`)
+    .join(",\n");
+  const bufs = chunk
+    .map((c) => `{${(c.buf ?? new Array<number>(128).fill(0)).join(",")}}`)
+    .join(",\n");
   return `#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -461,11 +578,16 @@ try {
     execFileSync("powerpc64-linux-gnu-gcc", ["-O1", "-static", "-o", exe, src]);
     let out: string;
     try {
-      out = execFileSync("qemu-ppc64", ["-cpu", "970fx", exe], { maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"] }).toString();
+      out = execFileSync("qemu-ppc64", ["-cpu", "970fx", exe], {
+        maxBuffer: 1 << 28,
+        stdio: ["ignore", "pipe", "pipe"],
+      }).toString();
     } catch (e) {
       const err = e as { stdout: Buffer; stderr: Buffer };
       const done = err.stdout.toString().trim().split("\n").length - 1;
-      throw new Error(`qemu failed after ${done} cases of chunk ${base}: ${err.stderr.toString()}; next words ${chunk[done]?.words.map((w) => w.toString(16)).join(" ")}`);
+      throw new Error(
+        `qemu failed after ${done} cases of chunk ${base}: ${err.stderr.toString()}; next words ${chunk[done]?.words.map((w) => w.toString(16)).join(" ")}`,
+      );
     }
     const lines = out.trim().split("\n");
     const b = lines.shift()!.split(" ")[1]!;
@@ -490,7 +612,10 @@ try {
         code: c.words.map((w) => w.toString(16).padStart(8, "0")).join(""),
         addr,
         bufAddr,
-        in: input.map((v, j) => (v === 0n || j === 9 ? "" : `${j}:${v.toString(16)}`)).filter((x) => x).join(" "),
+        in: input
+          .map((v, j) => (v === 0n || j === 9 ? "" : `${j}:${v.toString(16)}`))
+          .filter((x) => x)
+          .join(" "),
         ...(c.buf ? { buf: bufIn } : {}),
         out: changed.join(" "),
         ...(bufOut !== bufIn ? { bufOut } : {}),

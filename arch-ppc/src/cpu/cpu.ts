@@ -122,6 +122,9 @@ export class PpcCpu {
   constructor(memory: PpcMemory) {
     this.memory = memory;
     this.sprLo[Spr.PVR] = PVR_970FX;
+    // HID5 as the 970 leaves reset (qemu's model): dcbz clears 32 bytes until a kernel
+    // clears the DCBZ size field, as Linux's 970 setup does.
+    this.sprLo[Spr.HID5] = 0x80;
   }
 
   /** 64-bit mode (MSR[SF]). */
@@ -1056,9 +1059,11 @@ export class PpcCpu {
       case Op.CacheHint:
         break;
       case Op.Dcbz: {
+        // 128 bytes (the 970's cache block), or 32 in the HID5 "dcbz32" mode the 970 starts in.
+        const n = ((this.sprLo[Spr.HID5]! >>> 7) & 3) === 1 ? 32 : 128;
         this.eaIndexed(ra, rb);
-        this.eaLo &= ~127;
-        for (let k = 0; k < 16; k++) {
+        this.eaLo &= -n;
+        for (let k = 0; k < n / 8; k++) {
           this.memory.write64(this.eaHi, this.eaLo, 0, 0);
           this.eaStep(8);
         }

@@ -80,8 +80,38 @@ class WindowMemory implements PpcMemory {
   }
 }
 
+/**
+ * Cases where qemu 7.2 departs from the ISA and hvkit follows the ISA: `fres` of ±0 (the
+ * ISA's result is ±∞ with ZX; qemu raises ZX but writes a finite value). Counted, not failed.
+ */
+function knownQemuDeviation(c: ExecCase, input: bigint[]): boolean {
+  const w = parseInt(c.code.slice(0, 8), 16);
+  const frb = (w >>> 11) & 31;
+  return (
+    w >>> 26 === 59 && ((w >>> 1) & 31) === 24 && (input[32 + frb]! & 0x7fffffffffffffffn) === 0n
+  );
+}
+
 const WORDS = 69;
-const COMPARED = [0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, ...Array.from({ length: 14 }, (_, f) => 32 + f), 64, 65, 66, 67, 68];
+const COMPARED = [
+  0,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  ...Array.from({ length: 14 }, (_, f) => 32 + f),
+  64,
+  65,
+  66,
+  67,
+  68,
+];
 const NAMES = (j: number): string =>
   j < 32 ? `r${j}` : j < 64 ? `f${j - 32}` : ["cr", "xer", "lr", "ctr", "fpscr"][j - 64]!;
 
@@ -100,19 +130,26 @@ const FILES = readdirSync(DIR)
 const mem = new WindowMemory();
 const cpu = new PpcCpu(mem);
 
-function runCase(c: ExecCase): string[] {
+function runCase(c: ExecCase): string[] | null {
   const input = new Array<bigint>(WORDS).fill(0n);
   parseState(c.in, input);
   input[9] = BigInt("0x" + c.bufAddr) + 64n;
+  if (knownQemuDeviation(c, input)) return null;
   const expected = input.slice();
   parseState(c.out, expected);
   mem.codeAddr = parseInt(c.addr, 16);
   mem.bufAddr = parseInt(c.bufAddr, 16);
   const words = c.code.length / 8;
-  for (let k = 0; k < 16; k++) mem.code.setInt32(4 * k, k < words ? parseInt(c.code.slice(8 * k, 8 * k + 8), 16) : 0);
+  for (let k = 0; k < 16; k++)
+    mem.code.setInt32(4 * k, k < words ? parseInt(c.code.slice(8 * k, 8 * k + 8), 16) : 0);
   mem.buf.set(Buffer.from(c.buf ?? "00".repeat(128), "hex"));
   for (let r = 0; r < 32; r++) cpu.setGpr(r, input[r]!);
-  for (let f = 0; f < 32; f++) cpu.fpu.setBits(f, Number(BigInt.asIntN(32, input[32 + f]! >> 32n)), Number(BigInt.asIntN(32, input[32 + f]!)));
+  for (let f = 0; f < 32; f++)
+    cpu.fpu.setBits(
+      f,
+      Number(BigInt.asIntN(32, input[32 + f]! >> 32n)),
+      Number(BigInt.asIntN(32, input[32 + f]!)),
+    );
   cpu.cr = Number(BigInt.asIntN(32, input[64]!));
   cpu.xer = Number(BigInt.asIntN(32, input[65]!));
   cpu.sprHi[8] = Number(BigInt.asIntN(32, input[66]! >> 32n));
@@ -135,7 +172,8 @@ function runCase(c: ExecCase): string[] {
   }
   const got = new Array<bigint>(WORDS).fill(0n);
   for (let r = 0; r < 32; r++) got[r] = cpu.gpr(r);
-  for (let f = 0; f < 32; f++) got[32 + f] = (BigInt(cpu.fpu.hiBits(f) >>> 0) << 32n) | BigInt(cpu.fpu.loBits(f) >>> 0);
+  for (let f = 0; f < 32; f++)
+    got[32 + f] = (BigInt(cpu.fpu.hiBits(f) >>> 0) << 32n) | BigInt(cpu.fpu.loBits(f) >>> 0);
   got[64] = BigInt(cpu.cr >>> 0);
   got[65] = BigInt(cpu.xer >>> 0);
   got[66] = (BigInt(cpu.sprHi[8]! >>> 0) << 32n) | BigInt(cpu.sprLo[8]! >>> 0);
@@ -147,7 +185,9 @@ function runCase(c: ExecCase): string[] {
   got[68] = got[68]! & 0xfffbffffn;
   for (const j of COMPARED)
     if (got[j] !== expected[j])
-      bad.push(`${NAMES(j)} hvkit ${got[j]!.toString(16)} qemu ${expected[j]!.toString(16)} (in ${input[j]!.toString(16)})`);
+      bad.push(
+        `${NAMES(j)} hvkit ${got[j]!.toString(16)} qemu ${expected[j]!.toString(16)} (in ${input[j]!.toString(16)})`,
+      );
   const bufOut = c.bufOut ?? c.buf ?? "00".repeat(128);
   const mine = Buffer.from(mem.buf).toString("hex");
   if (mine !== bufOut) bad.push(`buffer hvkit ${mine} qemu ${bufOut}`);
@@ -155,20 +195,29 @@ function runCase(c: ExecCase): string[] {
 }
 
 for (const file of FILES) {
-  const data = JSON.parse(readFileSync(join(DIR, file), "utf8")) as { host: string; cases: ExecCase[] };
+  const data = JSON.parse(readFileSync(join(DIR, file), "utf8")) as {
+    host: string;
+    cases: ExecCase[];
+  };
   describe(`${file} (${data.host})`, () => {
     let pass = 0;
+    let known = 0;
     const fails: string[] = [];
     for (const c of data.cases) {
       const bad = runCase(c);
-      if (bad.length === 0) pass++;
+      if (bad === null) known++;
+      else if (bad.length === 0) pass++;
       else {
-        const words = c.code.match(/.{8}/g)!.map((w) => disassemble(parseInt(w, 16), BigInt(parseInt(c.addr, 16))));
+        const words = c.code
+          .match(/.{8}/g)!
+          .map((w) => disassemble(parseInt(w, 16), BigInt(parseInt(c.addr, 16))));
         fails.push(`${words.join("; ")} [${c.code}]: ${bad.join("; ")}`);
       }
     }
-    const pct = (100 * pass) / data.cases.length;
-    console.log(`${file}: ${data.cases.length} cases, ${pass} agree with qemu (${pct.toFixed(2)}%)`);
+    const pct = (100 * pass) / (data.cases.length - known);
+    console.log(
+      `${file}: ${data.cases.length} cases, ${known} known qemu deviations left out, ${pass} agree with qemu (${pct.toFixed(2)}%)`,
+    );
     if (fails.length) console.log("first disagreements:\n  " + fails.slice(0, 40).join("\n  "));
     it("agrees with qemu on every case", () => {
       expect(fails.slice(0, 5)).toEqual([]);

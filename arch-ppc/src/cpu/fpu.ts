@@ -96,13 +96,24 @@ function productError(a: number, b: number, p: number): number {
     scale *= 2 ** 60;
     p *= 2 ** -60;
   }
+  if (Math.abs(p) < 1e-280 && a !== 0 && b !== 0) {
+    // A tiny product: scale it up so the split and the error stay representable.
+    a *= 2 ** 300;
+    b *= 2 ** 300;
+    p *= 2 ** 600;
+    scale *= 2 ** -600;
+  }
   let t = SPLIT * a;
   const ah = t - (t - a);
   const al = a - ah;
   t = SPLIT * b;
   const bh = t - (t - b);
   const bl = b - bh;
-  return (ah * bh - p + ah * bl + al * bh + al * bl) * scale;
+  const x = ah * bh - p + ah * bl + al * bh + al * bl;
+  const e = x * scale;
+  // An error below the smallest denormal keeps its sign (it only decides directed rounding).
+  if (e === 0 && x !== 0) return (x > 0 ? 1 : -1) * Number.MIN_VALUE;
+  return e;
 }
 
 function nextUp(x: number, single: boolean): number {
@@ -215,7 +226,7 @@ export class Fpu {
   }
 
   private summary(): void {
-    let f = this.fpscr & ~(Fpscr.VX | Fpscr.FEX);
+    let f = this.fpscr & ~(Fpscr.VX | Fpscr.FEX | 0x800); // bit 20 is reserved
     if (f & VX_ALL) f |= Fpscr.VX;
     const en = f & (Fpscr.VE | Fpscr.OE | Fpscr.UE | Fpscr.ZE | Fpscr.XE);
     const ex = (f >>> 22) & 0x7c & (en << 2) & 0x7c;
@@ -232,8 +243,9 @@ export class Fpu {
     const neg = x < 0 || (x === 0 && 1 / x < 0);
     if (x === Infinity || x === -Infinity) return neg ? CLASS_NINF : CLASS_PINF;
     if (x === 0) return neg ? CLASS_NZERO : CLASS_PZERO;
-    const min = single ? MIN_NORMAL_SINGLE : MIN_NORMAL_DOUBLE;
-    if (Math.abs(x) < min) return neg ? CLASS_NDENORM : CLASS_PDENORM;
+    // The class of the double FRT holds, single-precision results included (as qemu reports).
+    void single;
+    if (Math.abs(x) < MIN_NORMAL_DOUBLE) return neg ? CLASS_NDENORM : CLASS_PDENORM;
     return neg ? CLASS_NNORM : CLASS_PNORM;
   }
 
@@ -309,6 +321,10 @@ export class Fpu {
     let pick: boolean;
     switch (mode) {
       case 0: {
+        if (!single && e2 === 0) {
+          pick = false; // t is the hardware's nearest-even result already
+          break;
+        }
         const half = Math.abs(other - t) / 2;
         const a = Math.abs(rem);
         if (a !== half) pick = a > half;
@@ -397,7 +413,10 @@ export class Fpu {
           cc = 1;
           const snan = this.isSnan(a) || this.isSnan(b);
           if (snan) this.raise(Fpscr.VXSNAN);
-          if (row.xo === 32 && (!snan || !(this.fpscr & Fpscr.VE))) this.raise(Fpscr.VXVC);
+          if (row.xo === 32 && (!snan || !(this.fpscr & Fpscr.VE))) {
+            this.raise(Fpscr.VXVC);
+            this.setClass(CLASS_QNAN); // FPCC is set below; C as qemu leaves it
+          }
         } else cc = x < y ? 8 : x > y ? 4 : 2;
         this.fpscr = (this.fpscr & ~Fpscr.FPCC) | (cc << 12);
         this.crField = cc;
@@ -411,7 +430,7 @@ export class Fpu {
         const flm = field.flm(w);
         let m = 0;
         for (let k = 0; k < 8; k++) if (flm & (0x80 >> k)) m |= 0xf0000000 >>> (4 * k);
-        this.fpscr = (this.fpscr & ~m) | (this.loBits(b) & m);
+        this.fpscr = (this.fpscr & ~m) | (this.loBits(b) & m & ~0x800); // bit 20 is reserved
         this.summary();
         return;
       }
@@ -446,6 +465,9 @@ export class Fpu {
     }
   }
 
+  /** The FRT of the instruction being executed. */
+  private target = 0;
+
   private arith(
     row: InsnRow,
     t: number,
@@ -457,6 +479,7 @@ export class Fpu {
     const f = this.fpr;
     const xo = row.xo;
     const op = row.op;
+    this.target = t;
     if (op === Op.FpCfid) {
       const hi = this.hiBits(ib);
       const lo = this.loBits(ib) >>> 0;
@@ -470,7 +493,7 @@ export class Fpu {
     const ua = op === Op.FpArith || op === Op.FpMulAdd ? ia : -1;
     const uc = op === Op.FpMulAdd || (op === Op.FpArith && xo === 25) ? ic : -1;
     const ub = op === Op.FpArith && xo === 25 ? -1 : ib;
-    if (this.nanOperand(t, ua, ub, uc, single)) return;
+    if (this.nanOperand(t, ua, ub, uc, single || op === Op.FpRsp)) return;
     const a = ua >= 0 ? f[ua]! : 0;
     const b = ub >= 0 ? f[ub]! : 0;
     const c = uc >= 0 ? f[uc]! : 0;
@@ -486,11 +509,14 @@ export class Fpu {
             const v = r - a;
             e = a - (r - v) + (bb - v);
           }
+          // An exact zero sum of opposite signs is −0 when rounding toward −∞.
+          if (r === 0 && e === 0 && (this.fpscr & 3) === 3 && (a !== 0 || bb !== 0)) r = -0;
         } else if (xo === 25) {
           if ((a === 0 && !isFinite(c)) || (c === 0 && !isFinite(a)))
             return this.invalid(t, Fpscr.VXIMZ);
           r = a * c;
           if (isFinite(r)) e = productError(a, c, r);
+          if (r === 0 && a !== 0 && c !== 0) return this.tiny(a < 0 !== c < 0, single);
         } else {
           if (!isFinite(a) && !isFinite(b)) return this.invalid(t, Fpscr.VXIDI);
           if (a === 0 && b === 0) return this.invalid(t, Fpscr.VXZDZ);
@@ -502,6 +528,7 @@ export class Fpu {
           }
           r = a / b;
           e = this.divError(a, b, r);
+          if (r === 0 && a !== 0 && isFinite(b)) return this.tiny(a < 0 !== b < 0, single);
         }
         break;
       case Op.FpMulAdd: {
@@ -530,11 +557,15 @@ export class Fpu {
           const v2 = r - sh;
           e = sh - (r - v2) + (lo - v2);
         }
-        const res = this.round(r, e, single, e2);
+        // fnmadd/fnmsub: the exact value is negated, then rounded (as qemu does).
         if (neg) {
-          this.result(t, -res, single);
-          // FR/FI describe the magnitude, unchanged by the sign.
-        } else this.result(t, res, single);
+          r = -r;
+          e = -e;
+          e2 = -e2;
+        }
+        if (!isFinite(r) && (!isFinite(a) || !isFinite(b) || !isFinite(c)))
+          return this.result(t, r, single);
+        this.result(t, this.round(r, e, single, e2), single);
         return;
       }
       case Op.FpSqrt:
@@ -557,6 +588,7 @@ export class Fpu {
         break;
       case Op.FpRsqrte:
         if (b < 0) return this.invalid(t, Fpscr.VXSQRT);
+        if (b === Infinity) return this.result(t, 0, false);
         if (b === 0) {
           this.raise(Fpscr.ZX);
           if (this.fpscr & Fpscr.ZE) return;
@@ -576,7 +608,20 @@ export class Fpu {
         r = b;
         single = true;
     }
+    if (!isFinite(r) && (!isFinite(a) || !isFinite(b) || !isFinite(c)))
+      return this.result(t, r, single);
     this.result(t, this.round(r, e, single), single);
+  }
+
+  /** A nonzero result below the smallest denormal (sign `neg`): rounded by mode; UX, XX. */
+  private tiny(neg: boolean, single: boolean): void {
+    const mode = this.fpscr & 3;
+    const min = single ? 1.401298464324817e-45 : Number.MIN_VALUE;
+    const away = (mode === 2 && !neg) || (mode === 3 && neg);
+    const v = away ? (neg ? -min : min) : neg ? -0 : 0;
+    this.fpscr |= Fpscr.FI | (away ? Fpscr.FR : 0);
+    this.raise(Fpscr.UX | Fpscr.XX);
+    this.result(this.target, v, single);
   }
 
   private divError(a: number, b: number, q: number): number {
@@ -584,7 +629,9 @@ export class Fpu {
     const p = q * b;
     if (!isFinite(p)) return 0;
     const rem = a - p - productError(q, b, p);
-    return rem / b;
+    const e = rem / b;
+    if (e === 0 && rem !== 0) return (rem > 0 === b > 0 ? 1 : -1) * Number.MIN_VALUE;
+    return e;
   }
 
   /** fctiw(z)/fctid(z): FRT ← the integer, saturated; VXCVI for NaN and out-of-range. */
@@ -594,8 +641,9 @@ export class Fpu {
     const mode = xo === 15 || xo === 815 ? 1 : this.fpscr & 3;
     if (x !== x) {
       this.raise(Fpscr.VXCVI | (this.isSnan(ib) ? Fpscr.VXSNAN : 0));
-      if (!(this.fpscr & Fpscr.VE))
-        this.setBits(t, word ? 0 : 0x80000000 | 0, word ? 0x80000000 | 0 : 0);
+      if (this.fpscr & Fpscr.VE) return;
+      this.setBits(t, word ? 0 : 0x80000000 | 0, word ? 0x80000000 | 0 : 0);
+      this.setClass(CLASS_QNAN);
       return;
     }
     let r = Math.trunc(x);
