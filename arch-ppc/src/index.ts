@@ -1,7 +1,8 @@
 /**
- * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Its identity is real (`docs/abi/ppc.md`) and its
- * conformance guest agent exists ({@link PpcGuestAgent}); every other hook fails loudly
- * with its name until ported.
+ * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) port. Its identity is real (`docs/abi/ppc.md`), its
+ * conformance guest agent exists ({@link PpcGuestAgent}) and so does its CPU ({@link PpcCpu}:
+ * one instruction table driving decoder, interpreter and disassembler); every other hook
+ * fails loudly with its name until ported.
  *
  * @packageDocumentation
  */
@@ -13,6 +14,13 @@ export * from "./agent.js";
 export * from "./abi.js";
 export * from "./data-model.js";
 export * from "./device-tree.js";
+export * from "./cpu/cpu-api.js";
+export * from "./cpu/cpu.js";
+export * from "./cpu/decode.js";
+export * from "./cpu/disasm.js";
+export * from "./cpu/fpu.js";
+export * from "./cpu/memory.js";
+export * from "./cpu/table.js";
 
 /**
  * The PowerPC arch plugin: ELF64 big-endian EM_PPC64 (21), 4 KiB pages, no hypercall page

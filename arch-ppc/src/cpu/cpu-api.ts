@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { MSR_EE, MSR_PR, MSR_RI, MSR_SF } from "../abi.js";
 
 /** Why {@link PpcCpu.run} stopped. */
 export enum PpcExitReason {
@@ -177,16 +178,20 @@ export enum Spr {
   /** Processor identification register. */ PIR = 1023,
 }
 
-/** MSR bits (64-bit register, ISA bit n = value bit 63 − n), as (hi, lo) masks. */
+/**
+ * MSR bits (64-bit register, ISA bit n = value bit 63 − n) as masks of the register's
+ * int32 halves; the bigint constants of `abi.ts` ({@link MSR_SF}, {@link MSR_EE}, ...) are
+ * the same bits for ABI code.
+ */
 export const Msr = {
   /** 64-bit mode (bit 0), in the high half. */
-  SF_HI: 0x80000000 | 0,
+  SF_HI: Number(MSR_SF >> 32n) | 0,
   /** Hypervisor state (bit 3), in the high half. */
   HV_HI: 0x10000000,
   /** External interrupts enabled (bit 48). */
-  EE: 0x8000,
+  EE: Number(MSR_EE),
   /** Problem (user) state (bit 49). */
-  PR: 0x4000,
+  PR: Number(MSR_PR),
   /** FP available (bit 50). */
   FP: 0x2000,
   /** Machine check enable (bit 51). */
@@ -206,7 +211,7 @@ export const Msr = {
   /** Performance monitor mark (bit 61). */
   PMM: 0x4,
   /** Recoverable interrupt (bit 62). */
-  RI: 0x2,
+  RI: Number(MSR_RI),
 } as const;
 
 /** XER bits (low word). */

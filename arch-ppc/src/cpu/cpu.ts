@@ -179,10 +179,14 @@ export class PpcCpu {
         word = this.memory.fetch(this.pcHi, this.pcLo);
         reason = this.step(word);
         if (reason !== NOT_EXIT) {
-          if (reason === PpcExitReason.SystemCall || reason === PpcExitReason.HypervisorCall) n++;
+          if (reason === PpcExitReason.SystemCall || reason === PpcExitReason.HypervisorCall) {
+            n++;
+            this.instructions++;
+          }
           break;
         }
         n++;
+        this.instructions++;
         reason = PpcExitReason.Budget;
       }
       if (reason === PpcExitReason.Budget) word = 0;
@@ -196,7 +200,6 @@ export class PpcCpu {
       exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
       exit.dsisr = f.status;
     }
-    this.instructions += n;
     exit.reason = reason;
     exit.retired = n;
     exit.word = word;
