@@ -474,8 +474,14 @@ export class PpcCpu {
     return NOT_EXIT;
   }
 
-  /** Execute one instruction word at pc; NOT_EXIT to go on, else the exit reason. */
-  private step(w: number): number {
+  /**
+   * Execute the instruction word `w` as the instruction at pc (the interpreter's single
+   * step; a block compiler calls it for what it does not compile). Returns −1 when
+   * execution goes on (pc advanced or branched), else the {@link PpcExitReason} (the
+   * details in {@link PpcCpu.exit}); a storage access may throw {@link STORAGE_FAULT},
+   * which {@link PpcCpu.run} turns into an exit.
+   */
+  step(w: number): number {
     const i = decodeWord(w);
     if (i < 0) return this.program(ProgramKind.ILLEGAL);
     const row = TABLE[i]!;
