@@ -14,10 +14,13 @@
  * every case and prints the state and the buffer. The label's address is recorded, so the
  * test runs the words at the address qemu ran them (branch-and-link results depend on it).
  *
+ * `in` lists the input words that differ from the default state (zero; f0–f13 = 0.0 … 13.0),
+ * `out` the words that changed; `buf`/`bufOut` the buffer before and, if changed, after.
+ *
  * Left out, with the reason: divides by zero and the overflowing divides (the ISA leaves
  * RT undefined; OV is tested by the other cases), traps and `sc` (they leave the program),
- * `mftb` (wall time), lmw/stmw and the string instructions (they reach r13–r31, which the
- * C harness owns), FP enabled exceptions (FPSCR enable bits stay 0, so no SIGFPE).
+ * `mftb` (wall time), lmw/stmw (they reach r13–r31, which the C harness owns; string
+ * instructions are kept to r3–r8), FP enabled exceptions (FPSCR enable bits stay 0, so no SIGFPE).
  *
  * Seeded PRNG: the same qemu gives the same files.
  */
@@ -408,6 +411,23 @@ function sprCase(): Case {
   return { words: [w >>> 0], input, buf: null, kind: "spr" };
 }
 
+function stringCase(): Case {
+  const input = baseState(false, false);
+  const n = 1 + (rnd() % 24); // at most six registers: r3–r8, clear of r9 (base) and r10 (index)
+  const rt = 3 + (rnd() % (7 - ((n + 3) >> 2)));
+  const op = pick([597, 725, 533, 661]); // lswi, stswi, lswx, stswx
+  const indexed = op === 533 || op === 661;
+  input[10] = indexed ? BigInt.asUintN(64, BigInt((rnd() % 64) - 64)) : 0n;
+  if (indexed) input[65] = (input[65]! & ~0x7fn) | BigInt(n);
+  const w = (31 << 26) | (rt << 21) | (9 << 16) | ((indexed ? 10 : n & 31) << 11) | (op << 1);
+  return {
+    words: [w >>> 0],
+    input,
+    buf: Array.from({ length: 128 }, () => rnd() & 0xff),
+    kind: "string",
+  };
+}
+
 function reserveCase(): Case {
   const input = baseState(false, false);
   const d = rnd() & 1;
@@ -426,6 +446,10 @@ function reserveCase(): Case {
     kind: "reserve",
   };
 }
+
+/** The state `in` is relative to: zero, but f0–f13 hold 0.0, 1.0, …, 13.0 (the non-FP cases' FPRs). */
+const DEFAULT = new Array<bigint>(WORDS).fill(0n);
+for (let f = 0; f < 14; f++) DEFAULT[32 + f] = dbl(f);
 
 const cases: Case[] = [];
 const intRows = TABLE.filter((r) => INT_OPS.has(r.op));
@@ -463,6 +487,7 @@ for (let i = 0; i < 2500; i++) {
 for (let i = 0; i < 1200; i++) cases.push(branchCase());
 for (let i = 0; i < 300; i++) cases.push(sprCase());
 for (let i = 0; i < 300; i++) cases.push(reserveCase());
+for (let i = 0; i < 400; i++) cases.push(stringCase());
 
 const hex64 = (v: bigint): string => v.toString(16).padStart(16, "0");
 const CLOBBERS = [
@@ -613,7 +638,7 @@ try {
         addr,
         bufAddr,
         in: input
-          .map((v, j) => (v === 0n || j === 9 ? "" : `${j}:${v.toString(16)}`))
+          .map((v, j) => (v === DEFAULT[j] || j === 9 ? "" : `${j}:${v.toString(16)}`))
           .filter((x) => x)
           .join(" "),
         ...(c.buf ? { buf: bufIn } : {}),

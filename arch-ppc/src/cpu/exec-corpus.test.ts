@@ -7,7 +7,8 @@
  * and buffer.
  *
  * State words in the files: 0–31 GPRs, 32–63 FPRs (bits), 64 CR, 65 XER, 66 LR, 67 CTR,
- * 68 FPSCR; `in` lists the non-zero inputs (r9 aside), `out` the words that changed, `buf`
+ * 68 FPSCR; `in` lists the inputs that differ from the default state (zero, but f0–f13 =
+ * 0.0 … 13.0; r9 aside), `out` the words that changed, `buf`
  * and `bufOut` the buffer before and (if changed) after.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -93,6 +94,12 @@ function knownQemuDeviation(c: ExecCase, input: bigint[]): boolean {
 }
 
 const WORDS = 69;
+const F64 = new Float64Array(1);
+const F64_BITS = new BigUint64Array(F64.buffer);
+function f64Bits(x: number): bigint {
+  F64[0] = x;
+  return F64_BITS[0]!;
+}
 const COMPARED = [
   0,
   3,
@@ -132,6 +139,7 @@ const cpu = new PpcCpu(mem);
 
 function runCase(c: ExecCase): string[] | null {
   const input = new Array<bigint>(WORDS).fill(0n);
+  for (let f = 0; f < 14; f++) input[32 + f] = f64Bits(f);
   parseState(c.in, input);
   input[9] = BigInt("0x" + c.bufAddr) + 64n;
   if (knownQemuDeviation(c, input)) return null;
