@@ -30,18 +30,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeWord } from "../src/cpu/decode.js";
 import { Form, Op, Opd, RowFlag, TABLE, type InsnRow } from "../src/cpu/table.js";
+import { xorshift32 } from "./xorshift.js";
 
 /** State words: gpr 0–31, fpr 32–63, cr 64, xer 65, lr 66, ctr 67, fpscr 68. */
 const WORDS = 69;
 const CHUNK = 1500;
 
-let seed = 0x2545f491;
-function rnd(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return seed >>> 0;
-}
+const rnd = xorshift32(0x2545f491);
 const pick = <T>(a: readonly T[]): T => a[rnd() % a.length]!;
 const u64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 

@@ -27,6 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Opd, TABLE } from "../src/cpu/table.js";
+import { xorshift32 } from "./xorshift.js";
 
 const OBJDUMP = "powerpc64-linux-gnu-objdump";
 const ARGS = [
@@ -41,14 +42,7 @@ const ARGS = [
   "--no-show-raw-insn",
 ];
 
-let seed = 0x9e3779b9;
-/** xorshift32: deterministic. */
-function rnd(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return seed >>> 0;
-}
+const rnd = xorshift32(0x9e3779b9);
 
 const SPRS = [
   1, 8, 9, 18, 19, 22, 25, 26, 27, 29, 256, 259, 268, 269, 272, 273, 274, 275, 284, 285, 287, 1008,
