@@ -129,6 +129,29 @@ describe("supervisor state", () => {
     expect(cpu.msrLo).toBe(Msr.FP | Msr.EE | Msr.RI);
   });
 
+  it("the decrementer counts down with the time base, through zero", () => {
+    const { cpu } = machine([
+      0x7c7603a6 /* mtdec r3 */, 0x60000000, 0x60000000, 0x7c9602a6 /* mfdec r4 */,
+    ]);
+    cpu.setGpr(3, 2n);
+    cpu.run(4);
+    expect([cpu.gpr(4), cpu.decrementer]).toEqual([0xffffffffffffffffn, -2]);
+  });
+
+  it("an FP exception enabled in the FPSCR and the MSR interrupts at the instruction", () => {
+    const { cpu } = machine([0xfc22182a /* fadd f1,f2,f3 */], Msr.FP | Msr.FE0 | Msr.FE1);
+    cpu.fpu.fpscr = 0x8; // XE: inexact enabled
+    cpu.fpu.fpr[2] = 1;
+    cpu.fpu.fpr[3] = 2 ** -60;
+    const e = cpu.run(1);
+    expect([e.reason, e.program, cpu.pc, cpu.fpu.fpr[1]]).toEqual([
+      PpcExitReason.Program,
+      ProgramKind.FP,
+      BigInt(CODE),
+      1,
+    ]);
+  });
+
   it("the time base counts retired instructions; mftb reads it", () => {
     const { cpu } = machine([0x60000000, 0x60000000, 0x7c6c42a6 /* mftb r3 */]);
     cpu.timebaseOffset = 1000;

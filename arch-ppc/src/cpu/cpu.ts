@@ -16,7 +16,7 @@ import {
   type PpcMemory,
 } from "./cpu-api.js";
 import { decodeWord } from "./decode.js";
-import { Fpu } from "./fpu.js";
+import { Fpscr, Fpu } from "./fpu.js";
 import { Op, RowFlag, TABLE, field } from "./table.js";
 import { clz64, divu64, mul128 } from "./wide.js";
 
@@ -157,6 +157,18 @@ export class PpcCpu {
   /** Advance pc past the instruction at pc (after an {@link PpcExitReason.Emulate} exit). */
   skipInstruction(): void {
     this.advance(4);
+  }
+
+  /** The time base when DEC was last written. */
+  decWrittenAt = 0;
+
+  /**
+   * The decrementer now (32 bits, signed): the value last written, less the time-base
+   * ticks since. It counts through zero; the interrupt layer raises the decrementer
+   * interrupt when it turns negative (and MSR[EE] allows).
+   */
+  get decrementer(): number {
+    return (this.sprLo[Spr.DEC]! - ((this.timebase - this.decWrittenAt) % 0x100000000)) | 0;
   }
 
   /** The time base now (64 bits, as a Number: exact up to 2^53 ticks). */
@@ -444,6 +456,7 @@ export class PpcCpu {
     else if (spr === Spr.TBL_READ) this.setRt(rt, hiOf(this.timebase), loOf(this.timebase));
     else if (spr === Spr.TBU_READ) this.setRt(rt, 0, hiOf(this.timebase));
     else if (spr === Spr.CTRL_READ) this.setRt(rt, 0, this.sprLo[Spr.CTRL]!);
+    else if (spr === Spr.DEC) this.setRt(rt, this.decrementer >> 31, this.decrementer);
     else this.setRt(rt, this.sprHi[spr]!, this.sprLo[spr]!);
     return NOT_EXIT;
   }
@@ -467,8 +480,11 @@ export class PpcCpu {
     else if (spr === Spr.TBU_WRITE)
       this.timebaseOffset =
         (lo >>> 0) * 0x100000000 + (loOf(this.timebase) >>> 0) - this.instructions;
-    else {
-      this.sprHi[spr] = spr === Spr.DEC ? lo >> 31 : hi;
+    else if (spr === Spr.DEC) {
+      this.sprLo[spr] = lo;
+      this.decWrittenAt = this.timebase;
+    } else {
+      this.sprHi[spr] = hi;
       this.sprLo[spr] = lo;
     }
     return NOT_EXIT;
@@ -1088,6 +1104,9 @@ export class PpcCpu {
         f.execute(row, w);
         if (f.crField >= 0) this.setCrField(f.crBf, f.crField);
         else if (rc) this.setCrField(1, f.cr1());
+        // An enabled FP exception interrupts (precise mode) at the instruction, after its effects.
+        if (f.fpscr & Fpscr.FEX && this.msrLo & (Msr.FE0 | Msr.FE1))
+          return this.program(ProgramKind.FP);
         break;
       }
     }

@@ -229,7 +229,7 @@ export class Fpu {
     let f = this.fpscr & ~(Fpscr.VX | Fpscr.FEX | 0x800); // bit 20 is reserved
     if (f & VX_ALL) f |= Fpscr.VX;
     const en = f & (Fpscr.VE | Fpscr.OE | Fpscr.UE | Fpscr.ZE | Fpscr.XE);
-    const ex = (f >>> 22) & 0x7c & (en << 2) & 0x7c;
+    const ex = (f >>> 22) & en & 0x78; // OX UX ZX XX line up with OE UE ZE XE
     if ((f & Fpscr.VX && en & Fpscr.VE) || ex) f |= Fpscr.FEX;
     this.fpscr = f;
   }
