@@ -6,19 +6,40 @@
  * @module
  */
 import {
-  Msr,
-  PpcExitReason,
-  ProgramKind,
-  STORAGE_FAULT,
-  Spr,
-  Xer,
+  Msr as Msr_,
+  PpcExitReason as PpcExitReason_,
+  ProgramKind as ProgramKind_,
+  STORAGE_FAULT as STORAGE_FAULT_,
+  Spr as Spr_,
+  Xer as Xer_,
   type PpcExit,
   type PpcMemory,
 } from "./cpu-api.js";
-import { decodeWord } from "./decode.js";
-import { Fpscr, Fpu } from "./fpu.js";
-import { Op, RowFlag, TABLE, field } from "./table.js";
-import { clz64, divu64, mul128 } from "./wide.js";
+import { decodeWord as decodeWord_ } from "./decode.js";
+import { Fpscr as Fpscr_, Fpu } from "./fpu.js";
+import { Op as Op_, RowFlag as RowFlag_, TABLE as TABLE_, field as field_ } from "./table.js";
+import { clz64 as clz64_, divu64 as divu64_, mul128 as mul128_ } from "./wide.js";
+
+// Imported bindings read through module-namespace getters when the sources run through a
+// CommonJS transform (tsx, vitest); the instruction path uses these module-local copies.
+const Msr = Msr_;
+const PpcExitReason = PpcExitReason_;
+const ProgramKind = ProgramKind_;
+const STORAGE_FAULT = STORAGE_FAULT_;
+const Spr = Spr_;
+const Xer = Xer_;
+const decodeWord = decodeWord_;
+const Fpscr = Fpscr_;
+const Op = Op_;
+const RowFlag = RowFlag_;
+const TABLE = TABLE_;
+const field = field_;
+const clz64 = clz64_;
+const divu64 = divu64_;
+const mul128 = mul128_;
+type Op = Op_;
+type PpcExitReason = PpcExitReason_;
+type Spr = Spr_;
 
 /** The SPRs a guest may read or write, and whether they are privileged (number bit 4). */
 const SPR_KNOWN = new Uint8Array(1024);

@@ -5,7 +5,22 @@
  *
  * @module
  */
-import { Op, Opd, RowFlag, TABLE, type InsnRow } from "./table.js";
+import {
+  Op as Op_,
+  Opd as Opd_,
+  RowFlag as RowFlag_,
+  TABLE as TABLE_,
+  type InsnRow,
+} from "./table.js";
+
+// Imported bindings read through module-namespace getters when the sources run through a
+// CommonJS transform (tsx, vitest); the instruction path uses these module-local copies.
+const Op = Op_;
+const Opd = Opd_;
+const RowFlag = RowFlag_;
+const TABLE = TABLE_;
+type Op = Op_;
+type Opd = Opd_;
 
 /** Per primary opcode: the extended-opcode bits its rows use (a contiguous run) and where they start. */
 const keyMask = new Int32Array(64);

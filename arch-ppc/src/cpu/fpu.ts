@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { Op, RowFlag, field, type InsnRow } from "./table.js";
+import { Op as Op_, RowFlag as RowFlag_, field as field_, type InsnRow } from "./table.js";
+
+// Imported bindings read through module-namespace getters when the sources run through a
+// CommonJS transform (tsx, vitest); the instruction path uses these module-local copies.
+const Op = Op_;
+const RowFlag = RowFlag_;
+const field = field_;
+type Op = Op_;
 
 /** FPSCR bits (value masks; the ISA numbers them 0 = FX … 31). */
 export const Fpscr = {
