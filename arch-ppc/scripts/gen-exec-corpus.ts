@@ -483,6 +483,22 @@ for (let i = 0; i < 1200; i++) cases.push(branchCase());
 for (let i = 0; i < 300; i++) cases.push(sprCase());
 for (let i = 0; i < 300; i++) cases.push(reserveCase());
 for (let i = 0; i < 400; i++) cases.push(stringCase());
+// Sequences: four integer instructions in a row, so carries, overflow, CR fields and
+// registers flow from one into the next (addc/adde chains, compares feeding CR logic, ...).
+// FP sequences are left out: there qemu 7.2's FPSCR bookkeeping departs from the ISA (FX
+// set when an already-set exception bit is raised again, FI cleared by compares, FR
+// unmodelled), which single-instruction cases do not reach.
+for (let i = 0; i < 1500; i++) {
+  const input = baseState(false, false);
+  const words: number[] = [];
+  while (words.length < 4) {
+    const row = pick(intRows);
+    const w = encode(row);
+    if (decodeWord(w) < 0 || [Op.Divw, Op.Divwu, Op.Divd, Op.Divdu].includes(row.op)) continue;
+    words.push(w);
+  }
+  cases.push({ words, input, buf: null, kind: "sequence" });
+}
 
 const hex64 = (v: bigint): string => v.toString(16).padStart(16, "0");
 const CLOBBERS = [

@@ -258,6 +258,16 @@ describe("FPU", () => {
     );
   });
 
+  it("fnmsub of a product beyond the double range and an infinite addend is that infinity, not VXISI", () => {
+    const { cpu } = machine([0xfc2220fc /* fnmsub f1,f2,f3,f4 */]);
+    cpu.fpu.fpr[2] = 1e200;
+    cpu.fpu.fpr[3] = 1e200;
+    cpu.fpu.fpr[4] = Infinity;
+    cpu.run(1);
+    // −(1e400 − ∞) = +∞, exact: no invalid operation.
+    expect([cpu.fpu.fpr[1], cpu.fpu.fpscr & 0x20000000]).toEqual([Infinity, 0]);
+  });
+
   it("fmadd is fused: one rounding of a·c + b", () => {
     const { cpu } = machine([0xfc2220fa /* fmadd f1,f2,f3,f4 */]);
     const x = 1 + 2 ** -30;

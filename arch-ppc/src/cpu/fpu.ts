@@ -544,11 +544,12 @@ export class Fpu {
         if ((a === 0 && !isFinite(c)) || (c === 0 && !isFinite(a)))
           return this.invalid(t, Fpscr.VXIMZ);
         const p = a * c;
-        if (!isFinite(a * c) && isFinite(a) && isFinite(c)) {
-          // The product overflows: the sum does too unless b cancels it, which it cannot.
-          r = p + bb;
-        } else if (!isFinite(p) && !isFinite(bb) && Math.sign(p) !== Math.sign(bb))
+        const productInfinite = !isFinite(a) || !isFinite(c);
+        if (productInfinite && !isFinite(bb) && Math.sign(p) !== Math.sign(bb))
           return this.invalid(t, Fpscr.VXISI);
+        // A finite product that overflows the double range is still finite in the fused
+        // operation: an infinite addend decides the result exactly.
+        if (!productInfinite && !isFinite(bb)) r = bb;
         else r = p + bb;
         let e2 = 0;
         if (isFinite(r) && isFinite(p)) {
