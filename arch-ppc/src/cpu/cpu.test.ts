@@ -119,7 +119,22 @@ describe("supervisor state", () => {
     cpu.sprLo[Spr.SRR1] = Msr.PR | Msr.EE | Msr.FP;
     cpu.run(1);
     expect(cpu.pc).toBe(0x3000n);
-    expect([cpu.msrHi, cpu.msrLo]).toEqual([Msr.SF_HI | Msr.HV_HI, Msr.PR | Msr.EE | Msr.FP]);
+    // Problem state forces translation on (IR, DR) as the ISA's MSR rules say.
+    expect([cpu.msrHi, cpu.msrLo]).toEqual([
+      Msr.SF_HI | Msr.HV_HI,
+      Msr.PR | Msr.EE | Msr.FP | Msr.IR | Msr.DR,
+    ]);
+  });
+
+  it("mtmsrd with L = 0 sets the MSR but HV and ME; problem state forces EE, IR, DR", () => {
+    const { cpu } = machine([0x7c600164 /* mtmsrd r3 */]);
+    cpu.msrLo |= Msr.ME;
+    cpu.setGpr(3, BigInt(Msr.PR | Msr.FP) | (1n << 60n) /* HV */);
+    cpu.run(1);
+    expect([cpu.msrHi, cpu.msrLo]).toEqual([
+      0,
+      Msr.PR | Msr.FP | Msr.EE | Msr.IR | Msr.DR | Msr.ME,
+    ]);
   });
 
   it("mtmsrd with L = 1 changes only EE and RI", () => {

@@ -1011,8 +1011,7 @@ export class PpcCpu {
       case Op.Hrfid: {
         const s1hi = this.sprHi[Spr.SRR1]!;
         const s1lo = this.sprLo[Spr.SRR1]!;
-        this.msrHi = (s1hi & ~Msr.HV_HI) | (this.msrHi & Msr.HV_HI);
-        this.msrLo = s1lo;
+        this.setMsr(s1hi, s1lo);
         this.jump(this.sprHi[Spr.SRR0]!, this.sprLo[Spr.SRR0]!);
         this.reserved = false;
         return NOT_EXIT;
@@ -1090,16 +1089,11 @@ export class PpcCpu {
         this.setRt(rt, this.msrHi & ~Msr.HV_HI, this.msrLo);
         break;
       case Op.Mtmsr:
-        this.msrLo = g[rt]!;
-        break;
       case Op.Mtmsrd:
-        if (w & 0x10000) {
+        if (row.op === Op.Mtmsrd && w & 0x10000) {
           const m = Msr.EE | Msr.RI;
           this.msrLo = (this.msrLo & ~m) | (g[rt]! & m);
-        } else {
-          this.msrHi = (h[rt]! & ~Msr.HV_HI) | (this.msrHi & Msr.HV_HI);
-          this.msrLo = g[rt]!;
-        }
+        } else this.setMsr(row.op === Op.Mtmsrd ? h[rt]! : this.msrHi, g[rt]!);
         break;
       case Op.Barrier:
       case Op.CacheHint:
@@ -1137,6 +1131,17 @@ export class PpcCpu {
     }
     this.advance(4);
     return NOT_EXIT;
+  }
+
+  /**
+   * mtmsr/mtmsrd (L = 0) and rfid: the new MSR, with the ISA's rules — HV and ME are not
+   * the guest's to change, LE stays 0 (big-endian only), and problem state forces EE, IR
+   * and DR on.
+   */
+  private setMsr(hi: number, lo: number): void {
+    if (lo & Msr.PR) lo |= Msr.EE | Msr.IR | Msr.DR;
+    this.msrHi = (hi & ~Msr.HV_HI) | (this.msrHi & Msr.HV_HI);
+    this.msrLo = (lo & ~(Msr.ME | 1)) | (this.msrLo & Msr.ME);
   }
 
   private alignment(store: boolean): number {
