@@ -4,10 +4,12 @@
  * 32-bit mode), on a real-mode memory. Instruction words come from GNU as (`-mpower4`);
  * the text is in the comments.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Msr, PpcExitReason, ProgramKind, Spr, Xer } from "./cpu-api.js";
 import { PpcCpu } from "./cpu.js";
 import { RealModeMemory } from "./memory.js";
+import { TABLE } from "./table.js";
 
 const CODE = 0x1000;
 const DATA = 0x2000;
@@ -292,5 +294,33 @@ describe("FPU", () => {
     cpu.run(1);
     // x² − (1 + 2^-29) = 2^-60 exactly; a separate multiply would have lost it.
     expect(cpu.fpu.fpr[1]).toBe(2 ** -60);
+  });
+});
+
+describe("robustness", () => {
+  it("random words in any state end in an exit, never an exception", () => {
+    fc.assert(
+      fc.property(
+        // Words of table rows with random operand bits (and some raw words).
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 0xffffffff }),
+            fc
+              .tuple(fc.integer({ min: 0, max: TABLE.length - 1 }), fc.integer())
+              .map(([i, bits]) => ((bits & ~TABLE[i]!.mask) | TABLE[i]!.match) >>> 0),
+          ),
+          { minLength: 16, maxLength: 16 },
+        ),
+        fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        (words, gprs, msr) => {
+          const { cpu } = machine(words, msr & ~1);
+          gprs.forEach((v, r) => cpu.setGpr(r, v));
+          const e = cpu.run(64);
+          expect(e.retired).toBeLessThanOrEqual(64);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
