@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeWord } from "../src/cpu/decode.js";
-import { Form, Op, Opd, RowFlag, TABLE, type InsnRow } from "../src/cpu/table.js";
+import { Form, OPD_BITS, Op, Opd, RowFlag, TABLE, type InsnRow } from "../src/cpu/table.js";
 import { xorshift32 } from "./xorshift.js";
 
 /** State words: gpr 0–31, fpr 32–63, cr 64, xer 65, lr 66, ctr 67, fpscr 68. */
@@ -192,12 +192,7 @@ function encode(row: InsnRow): number {
       case Opd.FXM:
       case Opd.FLM:
       case Opd.U:
-        w |=
-          rnd() &
-          0x03ffffff &
-          [0, 0xf800, 0x7c0, 0x3e, 0xf802, 0x7e0, 0xff000, 0x1fe0000, 0xf000][
-            [0, Opd.SH, Opd.MB, Opd.ME, Opd.SH6, Opd.MB6, Opd.FXM, Opd.FLM, Opd.U].indexOf(k)
-          ]!;
+        w |= rnd() & OPD_BITS[k]!;
         break;
       default:
         break;
