@@ -24,6 +24,7 @@ import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
 import { F, L, LZ, O } from "./execute.js";
+import { BlockStop, profileKey } from "./exec-profile.js";
 
 /**
  * A compiled block: runs from the block's first instruction at virtual rip
@@ -652,7 +653,10 @@ function shiftCode(op: number, sz: number, count: number, l: string, h: string, 
  * null when its first instruction is not one the compiler handles. Fills decode-cache
  * slots of the instructions after the first as the interpreter's fetch would.
  */
-export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: number } | null {
+export function compileBlock(
+  c: X86Cpu,
+  pa: number,
+): { fn: BlockFn; count: number; end: number; stop: number } | null {
   const dc = c.dcache;
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
@@ -669,10 +673,19 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
   const exitAt = (retired: number, nextOff: number): string =>
     `{ ${WB} const s = (ripLo >>> 0) + ${nextOff}; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; return n + ${retired}; }`;
   let loops = false;
+  // Why the block ends where it does (exec-profile.ts): the key of the first instruction
+  // not compiled, or a BlockStop.
+  let stop: number = BlockStop.Length;
   for (let k = 0; k < MAX_INSNS && !ended; k++) {
-    if (p >= pageEnd) break;
+    if (p >= pageEnd) {
+      stop = BlockStop.PageEnd;
+      break;
+    }
     if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== 0) {
-      if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) break;
+      if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) {
+        stop = BlockStop.Undecodable;
+        break;
+      }
     }
     const b = (p & DecodeCache.MASK) * F.SLOT;
     const pk = rec[b + F.PACK];
@@ -685,7 +698,10 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
       b,
       off: p - pa,
     };
-    if ((rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE)) !== 0 && i.op !== O.NOP) break;
+    if ((rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE)) !== 0 && i.op !== O.NOP) {
+      stop = profileKey(rec, b, false);
+      break;
+    }
     const save = g.out.length;
     const saveFlags = g.flags;
     const savePending = g.pending;
@@ -863,6 +879,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
           g.emit(`if (${cond}) ${taken}`);
           g.emit(exitAt(k + 1, next));
           ended = true;
+          stop = BlockStop.Branch;
           break;
         }
         default:
@@ -877,6 +894,7 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
       for (const r of saveUsed) g.used.add(r);
       g.written.clear();
       for (const r of saveWritten) g.written.add(r);
+      stop = profileKey(rec, b, false);
       break;
     }
     offs.push(i.off);
@@ -935,5 +953,5 @@ export function compileBlock(c: X86Cpu, pa: number): { fn: BlockFn; count: numbe
     mulhu32,
   );
   c.blocks.compiled++;
-  return { fn, count };
+  return { fn, count, end: p - pa, stop };
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-
+import type { ExecutionProfile } from "@hvkit/core";
 import type { DescriptorTables } from "./segment.js";
 
 /** General-purpose register numbers as the ModRM/REX encoding numbers them. */
@@ -152,6 +152,11 @@ export interface X86Exit {
 export interface X86CpuApi {
   /** Details of the last exit. */
   readonly exit: X86Exit;
+  /**
+   * Starts counting where instructions run (the interpreter or compiled blocks) and
+   * returns the reader of the counts so far (`ArchVcpu.startProfile`).
+   */
+  startProfile(): () => ExecutionProfile;
   /** Runs until `budget` instructions retire or an exit happens; returns the reason. */
   run(budget: number): X86ExitReason;
   /** Advances rip past the instruction that caused the current exit. */

@@ -5,13 +5,14 @@
  *
  * @module
  */
-import type { PhysicalMemory } from "@hvkit/core";
+import type { ExecutionProfile, PhysicalMemory } from "@hvkit/core";
 import { materialize } from "./alu.js";
 import { Reg, Seg, Vector, X86ExitReason, type X86CpuApi, type X86Exit } from "./cpu-api.js";
 import { BlockCache } from "./block-compiler.js";
 import { DecodeCache, modeKey, type DecodeFn, type OperandResolver } from "./decode-cache.js";
 import { Dr6, Dr7 } from "./debug.js";
 import { execute } from "./execute.js";
+import { ExecProfile, startProfile } from "./exec-profile.js";
 import {
   cacheSegment,
   checkReturnStack,
@@ -223,6 +224,14 @@ export class X86Cpu implements X86CpuApi {
    * 255); −1 never compiles (interpreter only). Tests set 0 to compile everything at once.
    */
   blockThreshold = 16;
+  // ---- execution profile (exec-profile.ts; `hvkit run --profile`) ----
+  /** The profile's counters while one is running ({@link startProfile}), else null. */
+  profile: ExecProfile | null = null;
+
+  startProfile(): () => ExecutionProfile {
+    return startProfile(this);
+  }
+
   /** Retired count at a fault inside a compiled block (read by the interpreter loop). */
   blockRetired = 0;
   /**

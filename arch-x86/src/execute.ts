@@ -31,6 +31,7 @@ import {
 } from "./alu.js";
 import { Reg, Seg, Vector, X86ExitReason } from "./cpu-api.js";
 import { compileBlock } from "./block-compiler.js";
+import { profileKey } from "./exec-profile.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
 import { DecodeCache } from "./decode-cache.js";
@@ -587,6 +588,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
+  // Execution profile (exec-profile.ts), null unless one runs: one null test per instruction.
+  const prof = c.profile;
+  let profN0 = 0;
   // esp before the current instruction, while CS's limit is checked (32/16-bit code).
   let spBefore = 0;
   try {
@@ -626,19 +630,25 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             bFns[ci] = blk === null ? null : blk.fn;
             bCount[ci] = blk === null ? 0 : blk.count;
             bHeat[ci] = 0;
+            if (prof !== null && blk !== null) prof.compiledBlock(ci, blk.end, blk.stop);
           } else if (bHeat[ci] < 255) bHeat[ci]++;
         }
         if (bTag[ci] === pa) {
           const fn = bFns[ci];
           if (fn !== null && n + bCount[ci] <= budget && !c.stepping) {
             inBlock = true;
+            const n0 = n;
+            if (prof !== null) profN0 = n;
             n = fn(c, R, H, ripLo, ripHi, n, budget);
             inBlock = false;
             rLo = c.ripLo;
             rHi = c.ripHi;
+            if (prof !== null)
+              prof.blockReturned(ci, ripLo, n0, n, rLo, bGen[ci] !== fGen[pa >>> 12]);
             fpa = -1;
             continue;
           }
+          if (prof !== null && fn !== null) prof.notEntered();
           // Compiling may have refilled this slot (a fetch that maps onto it).
           if (tag[ci] !== pa || dmode[ci] !== mk) ci = fetchDecode(c, pa, ripLo, ripHi);
         }
@@ -647,6 +657,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       const pk = rec[b + F.PACK];
       const op = pk & 0xff;
       len = (pk >> 8) & 15;
+      if (prof !== null) prof.interpret(profileKey(rec, b, m32), n);
       // Outside 64-bit mode every byte of an instruction lies within CS's limit, else #GP(0)
       // (Intel SDM vol. 3A, 5.3 "Limit Checking").
       if (m32 && (c.segCheck & 2) !== 0) {
@@ -2472,6 +2483,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
     if (inBlock) {
       // The block left rip, the instruction length and the retired count of the fault.
       n = c.blockRetired;
+      if (prof !== null) prof.blockFaulted(profN0, n);
     } else {
       c.ripLo = curLo;
       c.ripHi = curHi;
@@ -2488,6 +2500,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   exit.reason = reason;
   exit.retired = n;
   c.retiredInRun = n;
+  if (prof !== null) prof.settle(n);
   return reason;
 }
 

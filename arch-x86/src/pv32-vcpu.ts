@@ -18,6 +18,7 @@ import {
   type Machine,
   type Vcpu,
   type VcpuExit,
+  type ExecutionProfile,
 } from "@hvkit/core";
 import { Reg, Seg, Vector, type X86CpuApi } from "./cpu-api.js";
 import { cpuidPolicyPv32 } from "./cpuid.js";
@@ -302,6 +303,11 @@ export class Pv32Vcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
   /** The guest eip. */
   pc(): bigint {
     return this.cpu.rip;
+  }
+
+  /** The CPU's execution profile (`hvkit run --profile`). */
+  startProfile(): () => ExecutionProfile {
+    return this.cpu.startProfile();
   }
 
   describe(): string {

@@ -14,6 +14,7 @@ import {
   type Machine,
   type Vcpu,
   type VcpuExit,
+  type ExecutionProfile,
 } from "@hvkit/core";
 import {
   disassembleAt,
@@ -331,6 +332,11 @@ export class PvVcpu implements ArchVcpu, PvContextVcpu, PvMsrVcpu, PvRunVcpu {
   /** The guest rip: lets `hvkit run --trace` single-step and print each instruction. */
   pc(): bigint {
     return this.cpu.rip;
+  }
+
+  /** The CPU's execution profile (`hvkit run --profile`). */
+  startProfile(): () => ExecutionProfile {
+    return this.cpu.startProfile();
   }
 
   describe(): string {

@@ -1,5 +1,5 @@
 /**
- * What `--trace` and `--stats` add to a run of `hvkit run` or `hvkit create`: the
+ * What `--trace`, `--stats` and `--profile` add to a run of `hvkit run` or `hvkit create`: the
  * observers bound in a child container of the command's root, the arch plugin wrapped to
  * trace or count its vCPUs' exits, and the summary printed at the end.
  *
@@ -7,10 +7,11 @@
  */
 import type { DependencyContainer } from "tsyringe";
 import { HYPERCALL_OBSERVERS, type ArchPlugin } from "@hvkit/core";
+import { RunProfile } from "./profile.js";
 import { RunStatistics } from "./stats.js";
 import { HypercallTrace, tracingArchPlugin, type TraceKind } from "./trace.js";
 
-/** What `--trace` and `--stats` add to a run (`hvkit run` and `hvkit create`). */
+/** What `--trace`, `--stats` and `--profile` add to a run (`hvkit run` and `hvkit create`). */
 export interface RunWatch {
   /** The container to build the machine in: the root, or a child binding the observers. */
   readonly container: DependencyContainer;
@@ -18,26 +19,32 @@ export interface RunWatch {
   readonly arch: ArchPlugin;
   /**
    * Prints the `--stats` summary of a run of `instructions` (nothing without `--stats`),
-   * with the wall time since {@link observeRun} and the process's peak resident set.
+   * with the wall time since {@link observeRun} and the process's peak resident set, and
+   * the `--profile` summary (nothing without `--profile`).
    */
   finish(instructions: number): void;
 }
 
 /**
- * Sets up `options.trace` and `options.stats` for a run of `plugin` on `err`; the wall
- * time `--stats` reports starts here. With neither, the run is the plain one: the root
- * container and the plugin itself, no observer.
+ * Sets up `options.trace`, `options.stats` and `options.profile` for a run of `plugin` on
+ * `err`; the wall time `--stats` reports starts here. With none, the run is the plain one:
+ * the root container and the plugin itself, no observer.
  */
 export function observeRun(
   root: DependencyContainer,
   plugin: ArchPlugin,
-  options: { readonly trace?: ReadonlySet<TraceKind>; readonly stats?: boolean },
+  options: {
+    readonly trace?: ReadonlySet<TraceKind>;
+    readonly stats?: boolean;
+    readonly profile?: boolean;
+  },
   err: (line: string) => void,
 ): RunWatch {
   const start = performance.now();
   const trace = options.trace;
   const stats = options.stats === true ? new RunStatistics() : null;
-  if ((trace === undefined || trace.size === 0) && stats === null) {
+  const profile = options.profile === true ? new RunProfile() : null;
+  if ((trace === undefined || trace.size === 0) && stats === null && profile === null) {
     return { container: root, arch: plugin, finish: () => {} };
   }
   const container = root.createChildContainer();
@@ -52,14 +59,17 @@ export function observeRun(
     container.register(HYPERCALL_OBSERVERS, { useValue: stats });
     arch = stats.countingExits(arch);
   }
+  if (profile !== null) arch = profile.profiling(arch);
   return {
     container,
     arch,
     finish(instructions) {
-      if (stats === null) return;
-      const wallMs = performance.now() - start;
-      const peakRssKiB = process.resourceUsage().maxRSS;
-      for (const line of stats.summary(instructions, wallMs, peakRssKiB)) err(`(hvkit) ${line}`);
+      if (stats !== null) {
+        const wallMs = performance.now() - start;
+        const peakRssKiB = process.resourceUsage().maxRSS;
+        for (const line of stats.summary(instructions, wallMs, peakRssKiB)) err(`(hvkit) ${line}`);
+      }
+      if (profile !== null) for (const line of profile.summary(plugin.name)) err(`(hvkit) ${line}`);
     },
   };
 }

@@ -111,6 +111,16 @@ function untilOption(): Option {
   ).argParser(parseUntilPattern);
 }
 
+/** `--profile` (commands that run a guest). */
+function profileOption(): Option {
+  return new Option(
+    "--profile",
+    'at the end, print to stderr ("(hvkit)" lines) where the instructions ran: ' +
+      "interpreted against compiled, blocks compiled, block exits by cause, and the " +
+      "operations that ended blocks or ran interpreted, most counted first",
+  );
+}
+
 function buildProgram(
   io: CliIo,
   root: DependencyContainer,
@@ -203,6 +213,7 @@ function buildProgram(
     .addOption(untilOption())
     .addOption(traceOption())
     .addOption(statsOption())
+    .addOption(profileOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",
@@ -273,6 +284,7 @@ function buildProgram(
     .addOption(untilOption())
     .addOption(traceOption())
     .addOption(statsOption())
+    .addOption(profileOption())
     .addOption(pluginOption())
     .addHelpText(
       "after",

@@ -76,6 +76,31 @@ export interface VcpuExit {
   message: string;
 }
 
+/** One named count of an {@link ExecutionProfile} table: what, and how many times. */
+export type ProfileCount = readonly [name: string, count: number];
+
+/**
+ * Where a vCPU's instructions ran, as counts (never times, so the same run gives the
+ * same profile): how many the interpreter retired and how many compiled code did, how
+ * compiled code was left, and which operations kept instructions out of it. An arch
+ * without a compiler reports everything as interpreted. Tables list the largest count
+ * first; names are the arch's own (its operation and exit names).
+ */
+export interface ExecutionProfile {
+  /** Instructions (and repeat iterations counted as instructions) the interpreter retired. */
+  readonly interpreted: number;
+  /** Instructions retired in compiled code. */
+  readonly compiled: number;
+  /** Units of guest code (blocks) compiled. */
+  readonly blocksCompiled: number;
+  /** Ways compiled code was left, with how often each happened. */
+  readonly blockExits: readonly ProfileCount[];
+  /** The operations that ended compiled code because they are not compiled, by exits. */
+  readonly blockEnders: readonly ProfileCount[];
+  /** Interpreted instructions by operation. */
+  readonly interpretedOps: readonly ProfileCount[];
+}
+
 /**
  * Architecture-specific state and behaviour of one virtual CPU. Created by
  * {@link ArchPlugin.createVcpu}; owned by a core {@link Vcpu}.
@@ -161,6 +186,14 @@ export interface ArchVcpu {
    * arches that check upcall_pending on every entry to {@link ArchVcpu.run} (x86_64 PV).
    */
   kick?(): void;
+
+  /**
+   * Optional. Starts counting where this vCPU's instructions run (interpreted or
+   * compiled, how compiled code is left, which operations are interpreted) and returns a
+   * reader of the counts so far. Counting costs nothing until this is called. Used by
+   * `hvkit run --profile`. Fallback: the arch has no profile to show.
+   */
+  startProfile?(): () => ExecutionProfile;
 }
 
 /**

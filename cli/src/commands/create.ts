@@ -38,6 +38,8 @@ export interface CreateCommandOptions {
   readonly trace?: ReadonlySet<TraceKind>;
   /** Print the run's statistics on stderr at its end. */
   readonly stats?: boolean;
+  /** Print where the run's instructions ran (interpreted, compiled) on stderr at its end. */
+  readonly profile?: boolean;
   /** Text typed at the domain's console (`@file`: a file's bytes), queued before it starts. */
   readonly consoleInput?: string;
   /** A file (`-`: stdin) read whole and typed at the console after `consoleInput`. */

@@ -454,6 +454,13 @@ describe("hvkit run", () => {
       /hypercall \/ sub-op +calls +failed \(by errno\)\n\(hvkit\) total +0\n$/,
     );
   });
+  it("--profile names an arch that does not count where its instructions run", async () => {
+    const r = await run([{ console: "a" }, { shutdown: 0 }], "--profile");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^\(hvkit\) profile: arch \w+ does not count where its instructions run\n$/m,
+    );
+  });
 });
 
 describe("hvkit run with too little memory for the image", () => {
@@ -743,6 +750,56 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
       expect(instructions(counted.stderr)).toBeDefined();
       expect(instructions(traced.stderr)).toBe(instructions(counted.stderr));
     }
+  });
+
+  it("--profile: compute's instructions, interpreted plus compiled, are the run's; real ops named", async () => {
+    const plain = await boot("compute", "--stats");
+    const r = await boot("compute", "--stats", "--profile");
+    expect(r.stdout).toBe(plain.stdout);
+    const total = Number(/^\(hvkit\) (\d+) instructions in /m.exec(r.stderr)?.[1]);
+    expect(total).toBe(Number(/^\(hvkit\) (\d+) instructions in /m.exec(plain.stderr)?.[1]));
+    const split =
+      /^\(hvkit\) profile: (\d+) instructions: (\d+) interpreted \([\d.]+%\), (\d+) compiled/m.exec(
+        r.stderr,
+      );
+    expect(split).not.toBeNull();
+    const [all, interpreted, compiled] = split!.slice(1).map(Number);
+    expect(all).toBe(total);
+    expect(interpreted + compiled).toBe(total);
+    expect(compiled).toBeGreaterThan(interpreted);
+    const blocks = /^\(hvkit\) profile: (\d+) blocks compiled; (\d+) block exits: (.*)$/m.exec(
+      r.stderr,
+    );
+    expect(Number(blocks?.[1])).toBeGreaterThan(0);
+    // The exits by cause add up to the exits.
+    const causes = [...blocks![3].matchAll(/ (\d+)(?:,|$)/g)].map((m) => Number(m[1]));
+    expect(causes.reduce((a, b) => a + b, 0)).toBe(Number(blocks![2]));
+    expect(blocks![3]).toMatch(/branch taken or jump out \d+/);
+    // The ops tables name the guest's real operations; the interpreted ones add up.
+    const table = (title: string) => {
+      const lines = r.stderr.split("\n");
+      const at = lines.findIndex((l) => l.startsWith(`(hvkit) profile: ${title}`));
+      const rows: [string, number][] = [];
+      for (const l of lines.slice(at + 1)) {
+        const m = /^\(hvkit\) {2}\s*(\d+) {2}(.*)$/.exec(l);
+        if (m === null) break;
+        rows.push([m[2], Number(m[1])]);
+      }
+      return rows;
+    };
+    const interp = table("ops interpreted");
+    expect(interp.reduce((n, [, k]) => n + k, 0)).toBe(interpreted);
+    const opName = /^[a-z0-9_]+ (8|16|32|64)-bit( memory)?( rep)?$/;
+    for (const [name] of interp.slice(0, -1)) expect(name).toMatch(opName);
+    expect(interp.at(-1)?.[0]).toMatch(/^\(\d+ more\)$/);
+    const enders = table("ops ending a block");
+    expect(enders.length).toBeGreaterThan(0);
+    for (const [name] of enders.filter(([n]) => !n.endsWith(" more)")))
+      expect(name).toMatch(opName);
+    // Counts, not times: the same run gives the same profile.
+    const again = await boot("compute", "--profile");
+    const profile = (s: string) => s.split("\n").filter((l) => l.includes("profile"));
+    expect(profile(again.stderr)).toEqual(profile(r.stderr));
   });
 
   it("--stats: the hypercalls of a guest by call and sub-operation, failures by errno", async () => {

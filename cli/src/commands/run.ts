@@ -57,6 +57,8 @@ export interface RunCommandOptions {
   readonly trace?: ReadonlySet<TraceKind>;
   /** Print the run's statistics on stderr at its end. */
   readonly stats?: boolean;
+  /** Print where the run's instructions ran (interpreted, compiled) on stderr at its end. */
+  readonly profile?: boolean;
   /** What the image boots as (default dom0). */
   readonly role?: RunRole;
   /**
