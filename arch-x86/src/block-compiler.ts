@@ -25,6 +25,10 @@ import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
 import { F, L, LZ, O } from "./execute.js";
 import { BlockStop, profileKey } from "./exec-profile.js";
+import { vectorOp } from "./simd.js";
+import { extOp } from "./simd-ext.js";
+import { floatOp } from "./simd-float.js";
+import { x87Op } from "./x87.js";
 
 /**
  * A compiled block: runs from the block's first instruction at virtual rip
@@ -648,6 +652,125 @@ function shiftCode(op: number, sz: number, count: number, l: string, h: string, 
   );
 }
 
+// ---- data ops beyond the ALU core: neg/not, and ops run by the interpreter's own helpers ----
+
+/** Emits neg/not of a register or memory operand (sizes 1–8); false when not compiled. */
+function emitNegNot(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  if (dst === L.MEM) {
+    if (i.mem !== 1) return false;
+    // Read-modify-write: the write is checked before the read, as the interpreter does.
+    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
+  } else if (!regOk(dst, sz)) return false;
+  if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
+  const neg = i.op === O.NEG;
+  if (sz === 8) {
+    if (neg) {
+      g.emit(`const r${k} = -x${k} | 0, q${k} = (-x${k}h - (x${k} !== 0 ? 1 : 0)) | 0;`);
+      // neg sets the flags of 0 − x (SDM vol. 2 NEG).
+      setFlags(g, LZ.Sub, 8, "0", "0", `x${k}`, `x${k}h`);
+    } else g.emit(`const r${k} = ~x${k}, q${k} = ~x${k}h;`);
+    if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
+    else {
+      g.flush();
+      g.emit(memWrite(k, 8, `r${k}`, `q${k}`));
+      afterStore();
+    }
+    return true;
+  }
+  if (neg) {
+    g.emit(`const r${k} = -x${k} & ${MASKS[sz]};`);
+    setFlags(g, LZ.Sub, sz, "0", "", sz === 4 ? `(x${k} | 0)` : `x${k}`, "");
+  } else g.emit(`const r${k} = ~x${k} & ${MASKS[sz]};`);
+  if (dst >= 0) g.emit(writeRegStmt(g, dst, sz, `r${k}`));
+  else {
+    g.flush();
+    g.emit(memWrite(k, sz, `r${k}`, "0"));
+    afterStore();
+  }
+  return true;
+}
+
+/** The interpreter's helper for each op a block runs by calling it (helper name, GPR use). */
+const HELPER_OPS = new Map<number, [helper: string, gprs: boolean]>();
+for (const op of [
+  O.VMOV,
+  O.VMOVS,
+  O.VMOVLH,
+  O.PAND,
+  O.PANDN,
+  O.POR,
+  O.PXOR,
+  O.PADD,
+  O.PADDS,
+  O.PADDUS,
+  O.PSUB,
+  O.PSUBS,
+  O.PSUBUS,
+  O.PCMPEQ,
+  O.PCMPGT,
+  O.PMINU,
+  O.PMAXU,
+  O.PMINS,
+  O.PMAXS,
+  O.PAVG,
+  O.PMULL,
+  O.PMULH,
+  O.PMULHU,
+  O.PMULUDQ,
+  O.PMADDWD,
+  O.PSADBW,
+  O.PSLL,
+  O.PSRL,
+  O.PSRA,
+  O.PSLLDQ,
+  O.PSRLDQ,
+  O.PSHUFD,
+  O.PSHUFLW,
+  O.PSHUFHW,
+  O.PSHUFW,
+  O.PUNPCKL,
+  O.PUNPCKH,
+  O.PACKSS,
+  O.PACKUS,
+  O.SHUF,
+])
+  HELPER_OPS.set(op, ["vectorOp", false]);
+for (const op of [O.VMOVD, O.VMOVQ, O.VMOVMSK, O.VMASKMOV, O.PEXTRW, O.PINSRW])
+  HELPER_OPS.set(op, ["vectorOp", true]);
+for (const op of [O.FARITH, O.FCMP, O.FCOMI, O.FAPPROX, O.FROUND])
+  HELPER_OPS.set(op, ["floatOp", false]);
+HELPER_OPS.set(O.FCVT, ["floatOp", true]);
+for (const op of [O.VEXT, O.PCMPSTR, O.CRC32]) HELPER_OPS.set(op, ["extOp", true]);
+// fnstsw %ax writes a GPR.
+HELPER_OPS.set(O.X87, ["x87Op", true]);
+
+/** Placeholders for statements known once the whole block is seen. */
+const WB = "/*WB*/";
+const RELOAD = "/*RELOAD*/";
+
+/**
+ * Emits a call of the interpreter's own helper for `i` (SSE, x87): the decoded record is
+ * copied into the block's `HREC` (a later fill of the decode-cache slot must not change
+ * it), the lazy flags are stored first and taken as unknown after; for helpers that may
+ * read or write general registers, the block's registers are written back before and
+ * read again after.
+ */
+function emitHelper(g: Gen, i: Insn, k: number, afterStore: () => void, hrec: number[]): void {
+  const [helper, gprs] = HELPER_OPS.get(i.op)!;
+  g.flush();
+  const at = hrec.length;
+  for (let f = 0; f < F.SLOT; f++) hrec.push(i.rec[i.b + f]);
+  const ea = i.mem === 1 ? `e${k}l, e${k}h` : "0, 0";
+  if (gprs) g.emit(WB);
+  if (helper === "x87Op") g.emit(`x87Op(c, HREC, ${at}, ${ea}, (ripLo + ${i.off}) | 0, ripHi);`);
+  else g.emit(`${helper}(c, ${i.op}, HREC, ${at}, ${ea});`);
+  if (gprs) g.emit(RELOAD);
+  g.flags = UNKNOWN;
+  if (i.mem === 1) afterStore();
+}
+
 /**
  * Compiles the block starting at machine address `pa` (a decode-cache hit), or returns
  * null when its first instruction is not one the compiler handles. Fills decode-cache
@@ -669,7 +792,7 @@ export function compileBlock(
   let ended = false;
   // Exit statements are emitted with a placeholder for the register write-back, which is
   // only known once the whole block has been seen.
-  const WB = "/*WB*/";
+  const hrec: number[] = [];
   const exitAt = (retired: number, nextOff: number): string =>
     `{ ${WB} const s = (ripLo >>> 0) + ${nextOff}; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; return n + ${retired}; }`;
   let loops = false;
@@ -698,7 +821,9 @@ export function compileBlock(
       b,
       off: p - pa,
     };
-    if ((rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE)) !== 0 && i.op !== O.NOP) {
+    const pfx = rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE);
+    // f3/f2 select the operation of SSE ops (addss, movsd), which the helpers read.
+    if (pfx !== 0 && i.op !== O.NOP && (pfx === Pfx.LOCK || !HELPER_OPS.has(i.op))) {
       stop = profileKey(rec, b, false);
       break;
     }
@@ -707,6 +832,7 @@ export function compileBlock(
     const savePending = g.pending;
     const saveUsed = new Set(g.used);
     const saveWritten = new Set(g.written);
+    const hrecSave = hrec.length;
     g.emit(`k = ${k};`);
     const afterStore = (): void => {
       g.emit(`if (FG[${mfn}] !== ${gen}) ${exitAt(k + 1, i.off + i.len)}`);
@@ -861,6 +987,10 @@ export function compileBlock(
           g.flags = { ...UNKNOWN, kind: LZ.None };
           break;
         }
+        case O.NEG:
+        case O.NOT:
+          ok = emitNegNot(g, i, k, afterStore);
+          break;
         case O.JCC:
         case O.JMP: {
           const next = i.off + i.len;
@@ -883,10 +1013,12 @@ export function compileBlock(
           break;
         }
         default:
-          ok = false;
+          if (HELPER_OPS.has(i.op)) emitHelper(g, i, k, afterStore, hrec);
+          else ok = false;
       }
     }
     if (!ok) {
+      hrec.length = Math.min(hrec.length, hrecSave);
       g.out.length = save;
       g.flags = saveFlags;
       g.pending = savePending;
@@ -911,7 +1043,8 @@ export function compileBlock(
   const used = [...g.used].sort((x, y) => x - y);
   const written = [...g.written].sort((x, y) => x - y);
   const wb = written.map((r) => `R[${r}] = l${r}; H[${r}] = h${r};`).join(" ");
-  const body = g.out.join("\n").split(WB).join(wb);
+  const reload = used.map((r) => `l${r} = R[${r}]; h${r} = H[${r}];`).join(" ");
+  const body = g.out.join("\n").split(WB).join(wb).split(RELOAD).join(reload);
   const src = [
     "return function block(c, R, H, ripLo, ripHi, n, budget) {",
     used.map((r) => `let l${r} = R[${r}], h${r} = H[${r}];`).join("\n"),
@@ -941,6 +1074,11 @@ export function compileBlock(
     "imul",
     "PARITY",
     "mulhu32",
+    "HREC",
+    "vectorOp",
+    "floatOp",
+    "extOp",
+    "x87Op",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -951,6 +1089,11 @@ export function compileBlock(
     imul,
     PARITY,
     mulhu32,
+    Int32Array.from(hrec),
+    vectorOp,
+    floatOp,
+    extOp,
+    x87Op,
   );
   c.blocks.compiled++;
   return { fn, count, end: p - pa, stop };

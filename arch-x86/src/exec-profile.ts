@@ -57,39 +57,50 @@ const EXIT_NAMES: readonly string[] = [
 ];
 
 const SLOTS = 1 << DC_BITS;
-const KEY_REP = 0x4000;
+const KEY_F3 = 0x4000;
 const KEY_COMPAT = 0x8000;
+const KEY_F2 = 0x10000;
+const KEYS = 0x20000;
 
 /**
  * The profile key of the decoded record at `b` of `rec`: Op (bits 0–7), operand size
- * (8–11), r/m in memory (12–13), rep/repne prefix (14), 32/16-bit code (15).
+ * (8–11), r/m in memory (12–13), an f3 (rep) prefix (14), 32/16-bit code (15), an f2
+ * (repne) prefix (16).
  */
 export function profileKey(rec: Int32Array, b: number, compat: boolean): number {
   return (
     (rec[b + D.OP] & 0xff) |
     ((rec[b + D.OSZ] & 15) << 8) |
     ((rec[b + D.RM_MEM] & 3) << 12) |
-    ((rec[b + D.PFX] & (Pfx.REP | Pfx.REPNE)) !== 0 ? KEY_REP : 0) |
+    ((rec[b + D.PFX] & Pfx.REP) !== 0 ? KEY_F3 : 0) |
+    ((rec[b + D.PFX] & Pfx.REPNE) !== 0 ? KEY_F2 : 0) |
     (compat ? KEY_COMPAT : 0)
   );
 }
 
-/** The name of a {@link profileKey}: `add 32-bit memory`, `movs 8-bit rep, 32-bit code`. */
+/** String operations, whose f3/f2 prefixes are rep/repne. */
+const STRING_OPS = new Set([Op.MOVS, Op.CMPS, Op.STOS, Op.LODS, Op.SCAS, Op.INS, Op.OUTS]);
+
+/**
+ * The name of a {@link profileKey}: `add 32-bit memory`, `movs 8-bit rep, 32-bit code`,
+ * `farith 32-bit f3` (elsewhere f3 and f2 select the operation: addss is `farith` with f3).
+ */
 export function profileKeyName(key: number): string {
-  const op = (Op[key & 0xff] ?? `op ${key & 0xff}`).toLowerCase();
-  const osz = (key >> 8) & 15;
-  const parts = [op, `${osz * 8}-bit`];
+  const op = key & 0xff;
+  const parts = [(Op[op] ?? `op ${op}`).toLowerCase(), `${((key >> 8) & 15) * 8}-bit`];
   if (((key >> 12) & 3) !== 0) parts.push("memory");
-  if ((key & KEY_REP) !== 0) parts.push("rep");
+  const string = STRING_OPS.has(op);
+  if ((key & KEY_F3) !== 0) parts.push(string ? "rep" : "f3");
+  if ((key & KEY_F2) !== 0) parts.push(string ? "repne" : "f2");
   return parts.join(" ") + ((key & KEY_COMPAT) !== 0 ? ", 32/16-bit code" : "");
 }
 
 /** The counters of one CPU's profile (see the module description). */
 export class ExecProfile {
   /** Instructions retired by the interpreter, by {@link profileKey}. */
-  readonly ops = new Float64Array(0x10000);
+  readonly ops = new Float64Array(KEYS);
   /** Block exits at an uncompiled instruction, by that instruction's {@link profileKey}. */
-  readonly enders = new Float64Array(0x10000);
+  readonly enders = new Float64Array(KEYS);
   /** Block exits by cause. */
   readonly exits = new Float64Array(Exit.COUNT);
   /** Instructions retired in compiled blocks. */

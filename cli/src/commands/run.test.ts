@@ -789,7 +789,7 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
     };
     const interp = table("ops interpreted");
     expect(interp.reduce((n, [, k]) => n + k, 0)).toBe(interpreted);
-    const opName = /^[a-z0-9_]+ (8|16|32|64)-bit( memory)?( rep)?$/;
+    const opName = /^[a-z0-9_]+ (8|16|32|64)-bit( memory)?( rep| f3)?( repne| f2)?$/;
     for (const [name] of interp.slice(0, -1)) expect(name).toMatch(opName);
     expect(interp.at(-1)?.[0]).toMatch(/^\(\d+ more\)$/);
     const enders = table("ops ending a block");
