@@ -50,7 +50,8 @@ function state(m: Machine, reason: X86ExitReason): string {
       : "";
   return (
     `${X86ExitReason[reason]} retired=${e.retired} rip=${c.rip.toString(16)} ` +
-    `flags=${c.rflags.toString(16)} regs=${regs} mem=${sum} vector=${vec}${fault}`
+    `flags=${c.rflags.toString(16)} regs=${regs} mem=${sum} vector=${vec} ` +
+    `mxcsr=${c.mxcsr.toString(16)} fsw=${c.fsw.toString(16)}${fault}`
   );
 }
 
@@ -191,6 +192,57 @@ describe("block compiler against the interpreter", () => {
     expect(interp.cpu.getReg(0)).toBe(15n);
   });
 
+  it("runs SSE and x87 helpers inside a block: registers across them, a fault in them", () => {
+    const code = hex(
+      [
+        "b803000000", // mov $3,%eax
+        "f2480f2ac8", // cvtsi2sd %rax,%xmm1 (reads a register the block wrote)
+        "f20f58c9", // addsd %xmm1,%xmm1
+        "f2480f2cd9", // cvttsd2si %xmm1,%rbx (writes a register the block reads next)
+        "4801d8", // add %rbx,%rax
+        "d9e8", // fld1
+        "dfe0", // fnstsw %ax (writes ax)
+        "0fb6c8", // movzbl %al,%ecx
+        "0f2907", // movaps %xmm0,(%rdi): #GP(0) when rdi is not 16-byte aligned
+        "ffc2", // inc %edx
+        "ebdc", // jmp back to the start
+      ].join(""),
+    );
+    for (const rdi of [BigInt(DATA), BigInt(DATA + 4)]) {
+      const regs = Array.from({ length: 16 }, () => 0n);
+      regs[7] = rdi;
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), 100, 2000);
+      expect(b).toEqual(a);
+      expect(a.at(-1)).toMatch(
+        rdi === BigInt(DATA) ? /^Budget/ : /^Exception .*vec=13 err=0 len=3/,
+      );
+      expect(compiled.cpu.getReg(3)).toBe(6n);
+    }
+  });
+
+  it("profiles where instructions ran: the sums agree, and a rewrite of its own code is named", () => {
+    // movb $5, 1(%rip) (the immediate of the next add); add $1,%eax; dec %ecx; jnz start;
+    // then a div (not compiled) ends the run's last block.
+    const code = hex("c60502000000" + "05" + "83c001" + "ffc9" + "75f2" + "f7f3");
+    const m = machine(0);
+    const read = m.cpu.startProfile();
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[1] = 3n;
+    regs[3] = 1n;
+    load(m, code, regs, 0x202, new Uint8Array(0));
+    const stops = trace(m, 1000);
+    expect(stops.at(-1)).toMatch(/^Cpuid/);
+    const retired = Number(/retired=(\d+)/.exec(stops.at(-1)!)![1]);
+    const p = read();
+    expect(p.interpreted + p.compiled).toBe(retired);
+    expect(p.compiled).toBeGreaterThan(0);
+    expect(p.blocksCompiled).toBeGreaterThan(0);
+    const exits = Object.fromEntries(p.blockExits);
+    expect(exits["stale code (written)"]).toBeGreaterThan(0);
+    expect(Object.fromEntries(p.interpretedOps)["div 32-bit"]).toBe(1);
+    expect(p.interpretedOps.reduce((n, [, k]) => n + k, 0)).toBe(p.interpreted);
+  });
+
   it("backs off recompiling a loop that keeps writing its own code", () => {
     // movb $1, 1(%rip) (the immediate of the add, unchanged); add $1,%eax; dec %ecx; jnz start
     const code = hex("c60502000000" + "01" + "83c001" + "ffc9" + "75f2");
@@ -280,6 +332,11 @@ describe("block compiler against the interpreter", () => {
       "48d1e0",
       "c1e803",
       "480fafc3",
+      // neg rax/eax/ax/al (the flags of 0 - x)
+      "48f7d8",
+      "f7d8",
+      "66f7d8",
+      "f6d8",
       "",
     ];
     const second = ["", "ffc1", "48ffc9"];
@@ -289,6 +346,7 @@ describe("block compiler against the interpreter", () => {
       0x80n,
       0xffffffffn,
       0x100000001n,
+      0x100000000n,
       0x7fffffffffffffffn,
       0xffffffffffffffffn,
     ];
@@ -332,6 +390,78 @@ describe("block compiler against the interpreter", () => {
     const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
     // [rdi + disp8] as ModRM mod 01 rm 111.
     const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
+    const xmm = fc.integer({ min: 0, max: 7 });
+    const disp = fc.integer({ min: 0, max: 120 });
+    // Data ops compiled beyond the first set: neg/not, SSE and x87 through the helpers.
+    const dataOps = [
+      // neg/not r/m 8/32/64, register and memory
+      fc
+        .tuple(fc.constantFrom(2, 3), fc.constantFrom(0xf6, 0xf7), fc.boolean(), reg)
+        .map(([n, op, w, d]) => [
+          0x40 | (w && op === 0xf7 ? 8 : 0) | (d >= 8 ? 1 : 0),
+          op,
+          modrm(n, d),
+        ]),
+      fc
+        .tuple(fc.constantFrom(2, 3), fc.constantFrom(0xf6, 0xf7), fc.boolean(), disp)
+        .map(([n, op, w, o]) => [...rex(w && op === 0xf7, 0, 0), op, ...mem(n, o)]),
+      fc
+        .tuple(fc.constantFrom(2, 3), reg)
+        .map(([n, d]) => [0x66, ...rex(false, 0, d), 0xf7, modrm(n, d)]),
+      // scalar and packed SSE arithmetic, register and memory: add/mul/sub/min/div/max/sqrt
+      fc
+        .tuple(
+          fc.constantFrom(0xf3, 0xf2, 0x66, 0),
+          fc.constantFrom(0x51, 0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f),
+          xmm,
+          xmm,
+        )
+        .map(([p, op, d, b]) => [...(p ? [p] : []), 0x0f, op, modrm(d, b)]),
+      fc
+        .tuple(fc.constantFrom(0xf3, 0xf2), fc.constantFrom(0x58, 0x59, 0x5c, 0x5e), xmm, disp)
+        .map(([p, op, d, o]) => [p, 0x0f, op, ...mem(d, o)]),
+      // movss/movsd load and store, movaps/movapd (alignment faults), pxor, cvtss2sd/cvtsd2ss
+      fc
+        .tuple(fc.constantFrom(0xf3, 0xf2), fc.constantFrom(0x10, 0x11), xmm, disp)
+        .map(([p, op, d, o]) => [p, 0x0f, op, ...mem(d, o)]),
+      fc
+        .tuple(fc.constantFrom(0, 0x66), fc.constantFrom(0x28, 0x29), xmm, disp)
+        .map(([p, op, d, o]) => [...(p ? [p] : []), 0x0f, op, ...mem(d, o & ~15)]),
+      fc.tuple(xmm, xmm).map(([d, b]) => [0x0f, 0x28, modrm(d, b)]),
+      fc.tuple(xmm, xmm).map(([d, b]) => [0x66, 0x0f, 0xef, modrm(d, b)]),
+      fc
+        .tuple(fc.constantFrom(0xf3, 0xf2), xmm, xmm)
+        .map(([p, d, b]) => [p, 0x0f, 0x5a, modrm(d, b)]),
+      // comiss/ucomisd (flags), then the flags are used by the next jcc/setcc/cmovcc
+      fc
+        .tuple(fc.constantFrom(0, 0x66), fc.constantFrom(0x2e, 0x2f), xmm, xmm)
+        .map(([p, op, d, b]) => [...(p ? [p] : []), 0x0f, op, modrm(d, b)]),
+      // GPRs through helpers: cvtsi2sd/ss from r32/r64, cvttsd2si to r32/r64, movd/movq
+      fc
+        .tuple(fc.constantFrom(0xf3, 0xf2), fc.boolean(), xmm, anyReg)
+        .map(([p, w, d, s]) => [p, ...rex(w, 0, s), 0x0f, 0x2a, modrm(d, s)]),
+      fc
+        .tuple(fc.constantFrom(0xf3, 0xf2), fc.boolean(), reg, xmm)
+        .map(([p, w, d, s]) => [p, ...rex(w, d, 0), 0x0f, 0x2c, modrm(d, s)]),
+      fc
+        .tuple(fc.boolean(), xmm, anyReg)
+        .map(([w, d, s]) => [0x66, ...rex(w, 0, s), 0x0f, 0x6e, modrm(d, s)]),
+      fc
+        .tuple(fc.boolean(), reg, xmm)
+        .map(([w, d, s]) => [0x66, ...rex(w, 0, d), 0x0f, 0x7e, modrm(s, d)]),
+      // x87: fld1, fldz, fadd/fmul st(i), faddp, fld m32, fstp m64, fnstsw %ax, fcomi
+      fc.constantFrom(
+        [0xd9, 0xe8],
+        [0xd9, 0xee],
+        [0xd8, 0xc1],
+        [0xd8, 0xc9],
+        [0xde, 0xc1],
+        [0xdf, 0xe0],
+        [0xdb, 0xf1],
+      ),
+      disp.map((o) => [0xd9, ...mem(0, o)]),
+      disp.map((o) => [0xdd, ...mem(3, o)]),
+    ];
     const insn = fc.oneof(
       fc
         .tuple(
@@ -420,6 +550,7 @@ describe("block compiler against the interpreter", () => {
       fc
         .tuple(fc.integer({ min: 0, max: 15 }), fc.boolean(), reg, fc.integer({ min: 0, max: 120 }))
         .map(([cc, w, d, o]) => [...rex(w, d, 0), 0x0f, 0x40 + cc, ...mem(d, o)]),
+      ...dataOps,
     );
     const value = fc.oneof(
       fc.constantFrom(0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0xffffffffffffffffn),

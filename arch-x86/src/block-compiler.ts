@@ -4,10 +4,13 @@
  * `new Function`, with the guest registers it touches held in locals.
  *
  * A compiled block changes architectural state exactly as the interpreter would: the same
- * lazy-flag record in the CPU after every flag writer, the same memory accesses through
- * the CPU's TLB in the same order, and on a fault rip, the instruction length and the
- * retired count of the faulting instruction (the generated `catch` writes them, and the
- * interpreter loop turns the fault into its exception exit). A block whose last
+ * flags after every flag writer (a lazy-flag record that materializes to the same RFLAGS),
+ * the same memory accesses through the CPU's TLB in the same order, and on a fault rip,
+ * the instruction length and the retired count of the faulting instruction (the generated
+ * `catch` writes them, and the interpreter loop turns the fault into its exception exit).
+ * SSE, MMX and x87 instructions are run by the interpreter's own helpers, called from the
+ * block with the lazy flags stored and, for helpers that use general registers, the
+ * block's registers written back before and read again after. A block whose last
  * instruction branches back to its own first instruction loops inside the function while
  * the budget allows. Anything the compiler does not know ends the block before it; the
  * interpreter runs it.
