@@ -26,7 +26,7 @@ import { PARITY, condLazy, imul, lazyCF, mulhu32 } from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
-import { F, L, LZ, O } from "./execute.js";
+import { F, L, LZ, O, mulDivBitOp } from "./execute.js";
 import { BlockStop, profileKey } from "./exec-profile.js";
 import { vectorOp } from "./simd.js";
 import { extOp } from "./simd-ext.js";
@@ -748,6 +748,38 @@ HELPER_OPS.set(O.FCVT, ["floatOp", true]);
 for (const op of [O.VEXT, O.PCMPSTR, O.CRC32]) HELPER_OPS.set(op, ["extOp", true]);
 // fnstsw %ax writes a GPR.
 HELPER_OPS.set(O.X87, ["x87Op", true]);
+for (const op of [
+  O.MUL,
+  O.IMUL1,
+  O.DIV,
+  O.IDIV,
+  O.BT,
+  O.BTS,
+  O.BTR,
+  O.BTC,
+  O.BSF,
+  O.BSR,
+  O.TZCNT,
+  O.LZCNT,
+  O.POPCNT,
+])
+  HELPER_OPS.set(op, ["mulDivBitOp", true]);
+
+/** Emits cbw/cwde/cdqe (`O.CBW`) or cwd/cdq/cqo (`O.CWD`). */
+function emitSignExtendAcc(g: Gen, i: Insn): void {
+  const sz = i.osz;
+  const l0 = g.lo(0, i.op === O.CBW);
+  if (i.op === O.CBW) {
+    if (sz === 2) g.emit(`${l0} = (${l0} & -65536) | (((${l0} << 24) >> 24) & 65535);`);
+    else if (sz === 4) g.emit(`${l0} = (${l0} << 16) >> 16; ${g.hi(0, true)} = 0;`);
+    else g.emit(`${g.hi(0, true)} = ${l0} >> 31;`);
+    return;
+  }
+  const l2 = g.lo(2, true);
+  if (sz === 2) g.emit(`${l2} = (${l2} & -65536) | (((${l0} << 16) >> 31) & 65535);`);
+  else if (sz === 4) g.emit(`${l2} = ${l0} >> 31; ${g.hi(2, true)} = 0;`);
+  else g.emit(`${l2} = ${g.hi(0)} >> 31; ${g.hi(2, true)} = ${l2};`);
+}
 
 /** Placeholders for statements known once the whole block is seen. */
 const WB = "/*WB*/";
@@ -994,6 +1026,10 @@ export function compileBlock(
         case O.NOT:
           ok = emitNegNot(g, i, k, afterStore);
           break;
+        case O.CBW:
+        case O.CWD:
+          emitSignExtendAcc(g, i);
+          break;
         case O.JCC:
         case O.JMP: {
           const next = i.off + i.len;
@@ -1082,6 +1118,7 @@ export function compileBlock(
     "floatOp",
     "extOp",
     "x87Op",
+    "mulDivBitOp",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -1097,6 +1134,7 @@ export function compileBlock(
     floatOp,
     extOp,
     x87Op,
+    mulDivBitOp,
   );
   c.blocks.compiled++;
   return { fn, count, end: p - pa, stop };

@@ -1547,239 +1547,20 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               break;
             }
             case O.MUL:
-            case O.IMUL1: {
-              const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-              const vh = c.hi;
-              let over: boolean;
-              const signed = op === O.IMUL1;
-              if (osz === 1) {
-                const a = R[0] & 0xff;
-                const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
-                R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-                over = signed ? (p << 24) >> 24 !== p : (p & 0xff00) !== 0;
-                c.flags = (c.flags & ~K.STATUS) | (((p << 24) >> 31) & K.SF) | PARITY[p & 0xff];
-              } else if (osz === 2) {
-                const a = R[0] & 0xffff;
-                const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
-                R[0] = (R[0] & ~0xffff) | (p & 0xffff);
-                R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
-                over = signed ? (p << 16) >> 16 !== p : (p & 0xffff0000) !== 0;
-                c.flags = (c.flags & ~K.STATUS) | (((p << 16) >> 31) & K.SF) | PARITY[p & 0xff];
-              } else if (osz === 4) {
-                const w = c.wide;
-                if (signed) muls128(c.wide, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
-                else mulu128(w, R[0], 0, v, 0);
-                R[0] = w[0];
-                H[0] = 0;
-                R[2] = w[1];
-                H[2] = 0;
-                over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
-                c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
-              } else {
-                const w = c.wide;
-                if (signed) muls128(c.wide, R[0], H[0], v, vh);
-                else mulu128(w, R[0], H[0], v, vh);
-                R[0] = w[0];
-                H[0] = w[1];
-                R[2] = w[2];
-                H[2] = w[3];
-                over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
-                c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff];
-              }
-              if (over) c.flags |= K.CF | K.OF;
-              break;
-            }
+            case O.IMUL1:
             case O.DIV:
-            case O.IDIV: {
-              const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
-              const vh = c.hi;
-              const signed = op === O.IDIV;
-              if (osz === 1) {
-                const d = signed ? (v << 24) >> 24 : v;
-                if (d === 0) c.raise(Vector.DE, -1);
-                const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
-                const q = Math.trunc(a / d);
-                if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
-                const rm = a - q * d;
-                R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
-              } else if (osz === 2) {
-                const d = signed ? (v << 16) >> 16 : v;
-                if (d === 0) c.raise(Vector.DE, -1);
-                const a = signed
-                  ? (R[2] << 16) | (R[0] & 0xffff)
-                  : (R[2] & 0xffff) * 65536 + (R[0] & 0xffff);
-                const q = Math.trunc(a / d);
-                if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
-                const rm = a - q * d;
-                R[0] = (R[0] & ~0xffff) | (q & 0xffff);
-                R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
-              } else {
-                const w = c.wide;
-                let dlo: number, dhi: number;
-                let negQ = false;
-                let negR = false;
-                if (osz === 4) {
-                  w[0] = R[0];
-                  w[1] = R[2];
-                  w[2] = signed ? R[2] >> 31 : 0;
-                  w[3] = w[2];
-                  dlo = v | 0;
-                  dhi = signed ? dlo >> 31 : 0;
-                } else {
-                  w[0] = R[0];
-                  w[1] = H[0];
-                  w[2] = R[2];
-                  w[3] = H[2];
-                  dlo = v;
-                  dhi = vh;
-                }
-                if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
-                if (signed) {
-                  if (w[3] < 0) {
-                    neg128(w);
-                    negQ = true;
-                    negR = true;
-                  }
-                  if (dhi < 0) {
-                    const l = (~dlo >>> 0) + 1;
-                    dlo = l | 0;
-                    dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
-                    negQ = !negQ;
-                  }
-                }
-                if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
-                // Quotient in w[0..1], remainder in w[2..3]; check range.
-                if (osz === 4) {
-                  if (w[1] !== 0) c.raise(Vector.DE, -1);
-                  if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
-                  const q = negQ ? -w[0] | 0 : w[0];
-                  const rm = negR ? -w[2] | 0 : w[2];
-                  R[0] = q;
-                  H[0] = 0;
-                  R[2] = rm;
-                  H[2] = 0;
-                } else {
-                  if (
-                    signed &&
-                    (negQ
-                      ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0)
-                      : w[1] < 0)
-                  ) {
-                    c.raise(Vector.DE, -1);
-                  }
-                  let ql = w[0],
-                    qh = w[1],
-                    rl = w[2],
-                    rh = w[3];
-                  if (negQ) {
-                    const l = (~ql >>> 0) + 1;
-                    ql = l | 0;
-                    qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
-                  }
-                  if (negR) {
-                    const l = (~rl >>> 0) + 1;
-                    rl = l | 0;
-                    rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
-                  }
-                  R[0] = ql;
-                  H[0] = qh;
-                  R[2] = rl;
-                  H[2] = rh;
-                }
-              }
-              break;
-            }
+            case O.IDIV:
             case O.BT:
             case O.BTS:
             case O.BTR:
-            case O.BTC: {
-              const dst = rec[b + F.X_DST];
-              const src = rec[b + F.X_SRC];
-              const bits = osz * 8;
-              let bit: number;
-              let aLo = eLo,
-                aHi = eHi;
-              if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
-              else if (dst !== L.MEM) bit = R[src] & (bits - 1);
-              else {
-                // Register bit offset with a memory operand: signed, may reach outside the operand.
-                const off =
-                  osz === 8
-                    ? H[src] * TWO32 + (R[src] >>> 0)
-                    : osz === 4
-                      ? R[src]
-                      : (R[src] << 16) >> 16;
-                const words = Math.floor(off / bits);
-                bit = off - words * bits;
-                const delta = words * osz;
-                const s = (aLo >>> 0) + (((delta % TWO32) + TWO32) % TWO32);
-                aLo = s | 0;
-                aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
-                if (rec[b + F.ASZ] === 4) aHi = 0;
-              }
-              if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
-              let vl = get(c, dst, osz, aLo, aHi, rec, b);
-              let vh = c.hi;
-              const word = bit >= 32 ? vh : vl;
-              const m = 1 << (bit & 31);
-              c.flags = (c.flags & ~K.CF) | ((word & m) !== 0 ? K.CF : 0);
-              if (op !== O.BT) {
-                const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
-                if (bit >= 32) vh = nw;
-                else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
-                put(c, dst, osz, aLo, aHi, vl, vh);
-              }
-              break;
-            }
+            case O.BTC:
             case O.BSF:
             case O.BSR:
             case O.TZCNT:
             case O.LZCNT:
-            case O.POPCNT: {
-              const dst = rec[b + F.X_DST];
-              let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
-              const vh = osz === 8 ? c.hi : 0;
-              if (osz < 8) vl = vl | 0;
-              const zero = (vl | vh) === 0;
-              const bits = osz * 8;
-              let r = 0;
-              if (op === O.POPCNT) {
-                let x = vl >>> 0;
-                let y = vh >>> 0;
-                while (x !== 0) {
-                  x &= x - 1;
-                  r++;
-                }
-                while (y !== 0) {
-                  y &= y - 1;
-                  r++;
-                }
-                c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
-                writeReg(c, dst, osz, r, 0);
-              } else if (op === O.BSF || op === O.TZCNT) {
-                r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
-                if (op === O.BSF) {
-                  // CF OF SF AF PF are undefined; Intel clears them but gives PF of the index.
-                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[r]);
-                  if (!zero) writeReg(c, dst, osz, r, 0);
-                } else {
-                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
-                  writeReg(c, dst, osz, r, 0);
-                }
-              } else {
-                // Highest set bit index.
-                const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
-                if (op === O.BSR) {
-                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[hiBit]);
-                  if (!zero) writeReg(c, dst, osz, hiBit, 0);
-                } else {
-                  r = zero ? bits : bits - 1 - hiBit;
-                  c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
-                  writeReg(c, dst, osz, r, 0);
-                }
-              }
+            case O.POPCNT:
+              mulDivBitOp(c, op, rec, b, eLo, eHi);
               break;
-            }
             case O.RET_FAR: {
               samePage = false;
               // Far return: pop ip, then cs (segment.ts checks it); to an outer level
@@ -2502,6 +2283,256 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   c.retiredInRun = n;
   if (prof !== null) prof.settle(n);
   return reason;
+}
+
+/**
+ * mul/imul (one operand), div/idiv, bt/bts/btr/btc and bsf/bsr/tzcnt/lzcnt/popcnt of the
+ * record at `b` of `rec` (`eLo`/`eHi`: its memory operand's address): the interpreter
+ * runs them through here, and so do compiled blocks (block-compiler.ts), with the flags
+ * materialized first.
+ */
+export function mulDivBitOp(
+  c: X86Cpu,
+  op: number,
+  rec: Int32Array,
+  b: number,
+  eLo: number,
+  eHi: number,
+): void {
+  const R = c.regLo;
+  const H = c.regHi;
+  const osz = rec[b + F.OSZ];
+  materialize(c);
+  switch (op) {
+    case O.MUL:
+    case O.IMUL1: {
+      const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+      const vh = c.hi;
+      let over: boolean;
+      const signed = op === O.IMUL1;
+      if (osz === 1) {
+        const a = R[0] & 0xff;
+        const p = signed ? ((a << 24) >> 24) * ((v << 24) >> 24) : a * v;
+        R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+        over = signed ? (p << 24) >> 24 !== p : (p & 0xff00) !== 0;
+        c.flags = (c.flags & ~K.STATUS) | (((p << 24) >> 31) & K.SF) | PARITY[p & 0xff];
+      } else if (osz === 2) {
+        const a = R[0] & 0xffff;
+        const p = signed ? ((a << 16) >> 16) * ((v << 16) >> 16) : a * v;
+        R[0] = (R[0] & ~0xffff) | (p & 0xffff);
+        R[2] = (R[2] & ~0xffff) | ((p >>> 16) & 0xffff);
+        over = signed ? (p << 16) >> 16 !== p : (p & 0xffff0000) !== 0;
+        c.flags = (c.flags & ~K.STATUS) | (((p << 16) >> 31) & K.SF) | PARITY[p & 0xff];
+      } else if (osz === 4) {
+        const w = c.wide;
+        if (signed) muls128(c.wide, R[0], R[0] >> 31, v | 0, (v | 0) >> 31);
+        else mulu128(w, R[0], 0, v, 0);
+        R[0] = w[0];
+        H[0] = 0;
+        R[2] = w[1];
+        H[2] = 0;
+        over = signed ? w[1] !== w[0] >> 31 : w[1] !== 0;
+        c.flags = (c.flags & ~K.STATUS) | ((w[0] >>> 31) << 7) | PARITY[w[0] & 0xff];
+      } else {
+        const w = c.wide;
+        if (signed) muls128(c.wide, R[0], H[0], v, vh);
+        else mulu128(w, R[0], H[0], v, vh);
+        R[0] = w[0];
+        H[0] = w[1];
+        R[2] = w[2];
+        H[2] = w[3];
+        over = signed ? w[2] !== w[1] >> 31 || w[3] !== w[1] >> 31 : (w[2] | w[3]) !== 0;
+        c.flags = (c.flags & ~K.STATUS) | ((w[1] >>> 31) << 7) | PARITY[w[0] & 0xff];
+      }
+      if (over) c.flags |= K.CF | K.OF;
+      break;
+    }
+    case O.DIV:
+    case O.IDIV: {
+      const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
+      const vh = c.hi;
+      const signed = op === O.IDIV;
+      if (osz === 1) {
+        const d = signed ? (v << 24) >> 24 : v;
+        if (d === 0) c.raise(Vector.DE, -1);
+        const a = signed ? (R[0] << 16) >> 16 : R[0] & 0xffff;
+        const q = Math.trunc(a / d);
+        if (signed ? q > 127 || q < -128 : q > 255) c.raise(Vector.DE, -1);
+        const rm = a - q * d;
+        R[0] = (R[0] & ~0xffff) | (q & 0xff) | ((rm & 0xff) << 8);
+      } else if (osz === 2) {
+        const d = signed ? (v << 16) >> 16 : v;
+        if (d === 0) c.raise(Vector.DE, -1);
+        const a = signed
+          ? (R[2] << 16) | (R[0] & 0xffff)
+          : (R[2] & 0xffff) * 65536 + (R[0] & 0xffff);
+        const q = Math.trunc(a / d);
+        if (signed ? q > 32767 || q < -32768 : q > 65535) c.raise(Vector.DE, -1);
+        const rm = a - q * d;
+        R[0] = (R[0] & ~0xffff) | (q & 0xffff);
+        R[2] = (R[2] & ~0xffff) | (rm & 0xffff);
+      } else {
+        const w = c.wide;
+        let dlo: number, dhi: number;
+        let negQ = false;
+        let negR = false;
+        if (osz === 4) {
+          w[0] = R[0];
+          w[1] = R[2];
+          w[2] = signed ? R[2] >> 31 : 0;
+          w[3] = w[2];
+          dlo = v | 0;
+          dhi = signed ? dlo >> 31 : 0;
+        } else {
+          w[0] = R[0];
+          w[1] = H[0];
+          w[2] = R[2];
+          w[3] = H[2];
+          dlo = v;
+          dhi = vh;
+        }
+        if ((dlo | dhi) === 0) c.raise(Vector.DE, -1);
+        if (signed) {
+          if (w[3] < 0) {
+            neg128(w);
+            negQ = true;
+            negR = true;
+          }
+          if (dhi < 0) {
+            const l = (~dlo >>> 0) + 1;
+            dlo = l | 0;
+            dhi = (~dhi + (l >= TWO32 ? 1 : 0)) | 0;
+            negQ = !negQ;
+          }
+        }
+        if (!divu128(w, dlo, dhi)) c.raise(Vector.DE, -1);
+        // Quotient in w[0..1], remainder in w[2..3]; check range.
+        if (osz === 4) {
+          if (w[1] !== 0) c.raise(Vector.DE, -1);
+          if (signed && (negQ ? w[0] >>> 0 > 0x80000000 : w[0] < 0)) c.raise(Vector.DE, -1);
+          const q = negQ ? -w[0] | 0 : w[0];
+          const rm = negR ? -w[2] | 0 : w[2];
+          R[0] = q;
+          H[0] = 0;
+          R[2] = rm;
+          H[2] = 0;
+        } else {
+          if (
+            signed &&
+            (negQ ? w[1] >>> 0 > 0x80000000 || (w[1] >>> 0 === 0x80000000 && w[0] !== 0) : w[1] < 0)
+          ) {
+            c.raise(Vector.DE, -1);
+          }
+          let ql = w[0],
+            qh = w[1],
+            rl = w[2],
+            rh = w[3];
+          if (negQ) {
+            const l = (~ql >>> 0) + 1;
+            ql = l | 0;
+            qh = (~qh + (l >= TWO32 ? 1 : 0)) | 0;
+          }
+          if (negR) {
+            const l = (~rl >>> 0) + 1;
+            rl = l | 0;
+            rh = (~rh + (l >= TWO32 ? 1 : 0)) | 0;
+          }
+          R[0] = ql;
+          H[0] = qh;
+          R[2] = rl;
+          H[2] = rh;
+        }
+      }
+      break;
+    }
+    case O.BT:
+    case O.BTS:
+    case O.BTR:
+    case O.BTC: {
+      const dst = rec[b + F.X_DST];
+      const src = rec[b + F.X_SRC];
+      const bits = osz * 8;
+      let bit: number;
+      let aLo = eLo,
+        aHi = eHi;
+      if (src === L.IMM) bit = rec[b + F.IMM_LO] & (bits - 1);
+      else if (dst !== L.MEM) bit = R[src] & (bits - 1);
+      else {
+        // Register bit offset with a memory operand: signed, may reach outside the operand.
+        const off =
+          osz === 8 ? H[src] * TWO32 + (R[src] >>> 0) : osz === 4 ? R[src] : (R[src] << 16) >> 16;
+        const words = Math.floor(off / bits);
+        bit = off - words * bits;
+        const delta = words * osz;
+        const s = (aLo >>> 0) + (((delta % TWO32) + TWO32) % TWO32);
+        aLo = s | 0;
+        aHi = (aHi + Math.floor(delta / TWO32) + (s >= TWO32 ? 1 : 0)) | 0;
+        if (rec[b + F.ASZ] === 4) aHi = 0;
+      }
+      if (dst === L.MEM && op !== O.BT) c.probeWrite(aLo, aHi, osz);
+      let vl = get(c, dst, osz, aLo, aHi, rec, b);
+      let vh = c.hi;
+      const word = bit >= 32 ? vh : vl;
+      const m = 1 << (bit & 31);
+      c.flags = (c.flags & ~K.CF) | ((word & m) !== 0 ? K.CF : 0);
+      if (op !== O.BT) {
+        const nw = op === O.BTS ? word | m : op === O.BTR ? word & ~m : word ^ m;
+        if (bit >= 32) vh = nw;
+        else vl = osz === 4 || osz === 8 ? nw : (nw & MASK[osz]) >>> 0;
+        put(c, dst, osz, aLo, aHi, vl, vh);
+      }
+      break;
+    }
+    case O.BSF:
+    case O.BSR:
+    case O.TZCNT:
+    case O.LZCNT:
+    case O.POPCNT: {
+      const dst = rec[b + F.X_DST];
+      let vl = get(c, rec[b + F.X_SRC], osz, eLo, eHi, rec, b);
+      const vh = osz === 8 ? c.hi : 0;
+      if (osz < 8) vl = vl | 0;
+      const zero = (vl | vh) === 0;
+      const bits = osz * 8;
+      let r = 0;
+      if (op === O.POPCNT) {
+        let x = vl >>> 0;
+        let y = vh >>> 0;
+        while (x !== 0) {
+          x &= x - 1;
+          r++;
+        }
+        while (y !== 0) {
+          y &= y - 1;
+          r++;
+        }
+        c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : 0);
+        writeReg(c, dst, osz, r, 0);
+      } else if (op === O.BSF || op === O.TZCNT) {
+        r = zero ? bits : vl !== 0 ? 31 - Math.clz32(vl & -vl) : 63 - Math.clz32(vh & -vh);
+        if (op === O.BSF) {
+          // CF OF SF AF PF are undefined; Intel clears them but gives PF of the index.
+          c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[r]);
+          if (!zero) writeReg(c, dst, osz, r, 0);
+        } else {
+          c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
+          writeReg(c, dst, osz, r, 0);
+        }
+      } else {
+        // Highest set bit index.
+        const hiBit = vh !== 0 ? 63 - Math.clz32(vh) : vl !== 0 ? 31 - Math.clz32(vl) : -1;
+        if (op === O.BSR) {
+          c.flags = (c.flags & ~K.STATUS) | (zero ? K.ZF : PARITY[hiBit]);
+          if (!zero) writeReg(c, dst, osz, hiBit, 0);
+        } else {
+          r = zero ? bits : bits - 1 - hiBit;
+          c.flags = (c.flags & ~K.STATUS) | (zero ? K.CF : 0) | (r === 0 ? K.ZF : 0);
+          writeReg(c, dst, osz, r, 0);
+        }
+      }
+      break;
+    }
+  }
 }
 
 // ---- compatibility mode and segmentation (segment.ts) ----
