@@ -489,6 +489,52 @@ describe("block compiler against the interpreter", () => {
       fc
         .tuple(fc.constantFrom(0xb8, 0xbc, 0xbd), fc.boolean(), reg, anyReg)
         .map(([op, w, d, s]) => [0xf3, ...rex(w, d, s), 0x0f, op, modrm(d, s)]),
+      // shifts and rotates by 1, imm8 and cl (register and memory, 8–64 bits), shld/shrd
+      fc
+        .tuple(
+          fc.constantFrom(0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3),
+          fc.integer({ min: 0, max: 7 }),
+          fc.boolean(),
+          reg,
+          fc.integer({ min: 0, max: 70 }),
+        )
+        .filter(([, n]) => n !== 6)
+        .map(([op, n, w, d, i]) => [
+          ...rex(w && (op & 1) === 1, 0, d),
+          op,
+          modrm(n, d),
+          ...(op < 0xd0 ? [i] : []),
+        ]),
+      fc
+        .tuple(
+          fc.constantFrom(0xc1, 0xd1, 0xd3),
+          fc.integer({ min: 0, max: 7 }),
+          fc.boolean(),
+          disp,
+          fc.integer({ min: 0, max: 70 }),
+        )
+        .filter(([, n]) => n !== 6)
+        .map(([op, n, w, o, i]) => [
+          ...rex(w, 0, 0),
+          op,
+          ...mem(n, o),
+          ...(op === 0xc1 ? [i] : []),
+        ]),
+      fc
+        .tuple(
+          fc.constantFrom(0xa4, 0xa5, 0xac, 0xad),
+          fc.boolean(),
+          reg,
+          anyReg,
+          fc.integer({ min: 0, max: 70 }),
+        )
+        .map(([op, w, d, s, i]) => [
+          ...rex(w, s, d),
+          0x0f,
+          op,
+          modrm(s, d),
+          ...((op & 1) === 0 ? [i] : []),
+        ]),
       // cbw/cwde/cdqe, cwd/cdq/cqo
       fc
         .tuple(fc.constantFrom(0x98, 0x99), fc.constantFrom(0, 0x66, 0x48))

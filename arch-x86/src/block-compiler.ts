@@ -26,7 +26,7 @@ import { PARITY, condLazy, imul, lazyCF, mulhu32 } from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
-import { F, L, LZ, O, mulDivBitOp } from "./execute.js";
+import { F, L, LZ, O, eagerFlagsOp } from "./execute.js";
 import { BlockStop, profileKey } from "./exec-profile.js";
 import { vectorOp } from "./simd.js";
 import { extOp } from "./simd-ext.js";
@@ -749,6 +749,15 @@ for (const op of [O.VEXT, O.PCMPSTR, O.CRC32]) HELPER_OPS.set(op, ["extOp", true
 // fnstsw %ax writes a GPR.
 HELPER_OPS.set(O.X87, ["x87Op", true]);
 for (const op of [
+  O.ROL,
+  O.ROR,
+  O.RCL,
+  O.RCR,
+  O.SHL,
+  O.SHR,
+  O.SAR,
+  O.SHLD,
+  O.SHRD,
   O.MUL,
   O.IMUL1,
   O.DIV,
@@ -763,7 +772,7 @@ for (const op of [
   O.LZCNT,
   O.POPCNT,
 ])
-  HELPER_OPS.set(op, ["mulDivBitOp", true]);
+  HELPER_OPS.set(op, ["eagerFlagsOp", true]);
 
 /** Emits cbw/cwde/cdqe (`O.CBW`) or cwd/cdq/cqo (`O.CWD`). */
 function emitSignExtendAcc(g: Gen, i: Insn): void {
@@ -1011,7 +1020,7 @@ export function compileBlock(
           const src = field(i, F.X_SRC);
           const count = field(i, F.IMM_LO) & (i.osz === 8 ? 63 : 31);
           if (dst < 0 || dst >= 16 || i.osz < 4 || src !== L.IMM || count === 0) {
-            ok = false;
+            emitHelper(g, i, k, afterStore, hrec);
             break;
           }
           const l = g.lo(dst, true);
@@ -1118,7 +1127,7 @@ export function compileBlock(
     "floatOp",
     "extOp",
     "x87Op",
-    "mulDivBitOp",
+    "eagerFlagsOp",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -1134,7 +1143,7 @@ export function compileBlock(
     floatOp,
     extOp,
     x87Op,
-    mulDivBitOp,
+    eagerFlagsOp,
   );
   c.blocks.compiled++;
   return { fn, count, end: p - pa, stop };

@@ -1415,18 +1415,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             }
             break;
           }
-          materialize(c);
-          if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-          if (osz === 8) {
-            const al = get(c, dst, 8, eLo, eHi, rec, b);
-            const ah = c.hi;
-            const r = shift64(c, k, al, ah, count);
-            if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-          } else {
-            const a = get(c, dst, osz, eLo, eHi, rec, b);
-            const r = shift(c, k, a, count, osz);
-            if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-          }
+          eagerFlagsOp(c, op, rec, b, eLo, eHi);
           break;
         }
         case O.X87:
@@ -1506,46 +1495,9 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             case O.ROL:
             case O.ROR:
             case O.RCL:
-            case O.RCR: {
-              const dst = rec[b + F.X_DST];
-              const src = rec[b + F.X_SRC];
-              const k = op - O.ROL;
-              const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-              if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-              if (osz === 8) {
-                const al = get(c, dst, 8, eLo, eHi, rec, b);
-                const ah = c.hi;
-                const r = shift64(c, k, al, ah, count);
-                if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-              } else {
-                const a = get(c, dst, osz, eLo, eHi, rec, b);
-                const r = shift(c, k, a, count, osz);
-                if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-              }
-              break;
-            }
+            case O.RCR:
             case O.SHLD:
-            case O.SHRD: {
-              const dst = rec[b + F.X_DST];
-              const src = rec[b + F.X_SRC];
-              const count =
-                (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
-              if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
-              if (osz === 8) {
-                const al = get(c, dst, 8, eLo, eHi, rec, b);
-                const ah = c.hi;
-                const sl = R[src];
-                const sh = H[src];
-                const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
-                if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
-              } else {
-                const a = get(c, dst, osz, eLo, eHi, rec, b);
-                const v = readReg(c, src, osz);
-                const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
-                if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
-              }
-              break;
-            }
+            case O.SHRD:
             case O.MUL:
             case O.IMUL1:
             case O.DIV:
@@ -1559,7 +1511,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             case O.TZCNT:
             case O.LZCNT:
             case O.POPCNT:
-              mulDivBitOp(c, op, rec, b, eLo, eHi);
+              eagerFlagsOp(c, op, rec, b, eLo, eHi);
               break;
             case O.RET_FAR: {
               samePage = false;
@@ -2286,12 +2238,13 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
 }
 
 /**
- * mul/imul (one operand), div/idiv, bt/bts/btr/btc and bsf/bsr/tzcnt/lzcnt/popcnt of the
- * record at `b` of `rec` (`eLo`/`eHi`: its memory operand's address): the interpreter
- * runs them through here, and so do compiled blocks (block-compiler.ts), with the flags
- * materialized first.
+ * The integer ops whose flags are computed eagerly, of the record at `b` of `rec`
+ * (`eLo`/`eHi`: its memory operand's address): shifts and rotates (count from the
+ * immediate or cl) and shld/shrd, mul/imul (one operand), div/idiv, bt/bts/btr/btc and
+ * bsf/bsr/tzcnt/lzcnt/popcnt. The interpreter runs them through here (but for its fast
+ * shifts), and so do compiled blocks (block-compiler.ts); the flags are materialized first.
  */
-export function mulDivBitOp(
+export function eagerFlagsOp(
   c: X86Cpu,
   op: number,
   rec: Int32Array,
@@ -2304,6 +2257,51 @@ export function mulDivBitOp(
   const osz = rec[b + F.OSZ];
   materialize(c);
   switch (op) {
+    case O.ROL:
+    case O.ROR:
+    case O.RCL:
+    case O.RCR:
+    case O.SHL:
+    case O.SHR:
+    case O.SAR: {
+      const dst = rec[b + F.X_DST];
+      const src = rec[b + F.X_SRC];
+      const k = op === O.SAR ? 7 : op - O.ROL;
+      const count = (src === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+      if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+      if (osz === 8) {
+        const al = get(c, dst, 8, eLo, eHi, rec, b);
+        const ah = c.hi;
+        const r = shift64(c, k, al, ah, count);
+        if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+      } else {
+        const a = get(c, dst, osz, eLo, eHi, rec, b);
+        const r = shift(c, k, a, count, osz);
+        if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+      }
+      break;
+    }
+    case O.SHLD:
+    case O.SHRD: {
+      const dst = rec[b + F.X_DST];
+      const src = rec[b + F.X_SRC];
+      const count = (rec[b + F.X_AUX] === L.IMM ? rec[b + F.IMM_LO] : R[1]) & (osz === 8 ? 63 : 31);
+      if (dst === L.MEM) c.probeWrite(eLo, eHi, osz);
+      if (osz === 8) {
+        const al = get(c, dst, 8, eLo, eHi, rec, b);
+        const ah = c.hi;
+        const sl = R[src];
+        const sh = H[src];
+        const r = shiftDouble64(c, op === O.SHLD, al, ah, sl, sh, count);
+        if (count !== 0) put(c, dst, 8, eLo, eHi, r, c.hi);
+      } else {
+        const a = get(c, dst, osz, eLo, eHi, rec, b);
+        const v = readReg(c, src, osz);
+        const r = shiftDouble(c, op === O.SHLD, a, v, count, osz);
+        if (count !== 0 || (osz === 4 && dst >= 0)) put(c, dst, osz, eLo, eHi, r, 0);
+      }
+      break;
+    }
     case O.MUL:
     case O.IMUL1: {
       const v = get(c, rec[b + F.X_DST], osz, eLo, eHi, rec, b);
