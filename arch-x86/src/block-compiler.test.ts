@@ -535,6 +535,32 @@ describe("block compiler against the interpreter", () => {
           modrm(s, d),
           ...((op & 1) === 0 ? [i] : []),
         ]),
+      // adc/sbb r/m, r (8–64 bits, register and memory) and r/m, imm8
+      fc
+        .tuple(fc.constantFrom(0x10, 0x11, 0x18, 0x19), fc.boolean(), reg, anyReg)
+        .map(([op, w, d, s]) => [
+          0x40 | (w && (op & 1) === 1 ? 8 : 0) | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0),
+          op,
+          modrm(s, d),
+        ]),
+      fc
+        .tuple(fc.constantFrom(0x11, 0x19, 0x13, 0x1b), fc.boolean(), reg, disp)
+        .map(([op, w, r, o]) => [...rex(w, r, 0), op, ...mem(r, o)]),
+      fc
+        .tuple(fc.constantFrom(2, 3), fc.boolean(), reg, fc.integer({ min: -128, max: 127 }))
+        .map(([n, w, d, i]) => [...rex(w, 0, d), 0x83, modrm(n, d), i & 0xff]),
+      // xchg r, r/m (8–64 bits, register and memory) and xchg rax, r
+      fc
+        .tuple(fc.constantFrom(0x86, 0x87), fc.boolean(), reg, reg)
+        .map(([op, w, d, s]) => [
+          0x40 | (w && op === 0x87 ? 8 : 0) | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0),
+          op,
+          modrm(s, d),
+        ]),
+      fc
+        .tuple(fc.constantFrom(0x86, 0x87), fc.boolean(), reg, disp)
+        .map(([op, w, r, o]) => [...rex(w && op === 0x87, r, 0), op, ...mem(r, o)]),
+      fc.tuple(fc.boolean(), reg).map(([w, r]) => [...rex(w, 0, r), 0x90 + (r & 7)]),
       // cbw/cwde/cdqe, cwd/cdq/cqo
       fc
         .tuple(fc.constantFrom(0x98, 0x99), fc.constantFrom(0, 0x66, 0x48))

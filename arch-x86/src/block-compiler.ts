@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { PARITY, condLazy, imul, lazyCF, mulhu32 } from "./alu.js";
+import { PARITY, add, add64, condLazy, imul, lazyCF, mulhu32, sub, sub64 } from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
@@ -774,6 +774,62 @@ for (const op of [
 ])
   HELPER_OPS.set(op, ["eagerFlagsOp", true]);
 
+/**
+ * Emits adc/sbb: the carry in from the flags so far, then alu.ts `add`/`sub` (their 64-bit
+ * forms for size 8), which set all six status flags as the interpreter's do.
+ */
+function emitAdcSbb(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  if (dst === L.MEM) {
+    if (i.mem !== 1) return false;
+    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
+  } else if (!regOk(dst, sz)) return false;
+  if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
+  if (!readOperand(g, i, k, field(i, F.X_SRC), sz, `y${k}`)) return false;
+  // The carry in is read from the CPU when the compiler does not know the last writer.
+  if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
+  g.emit(`const ci${k} = ${cfExpr(g)};`);
+  // The six status flags are replaced: earlier pending stores are dead.
+  g.pending = "";
+  const fn = i.op === O.ADC ? "add" : "sub";
+  if (sz === 8)
+    g.emit(`const r${k} = ${fn}64(c, x${k}, x${k}h, y${k}, y${k}h, ci${k}), q${k} = c.hi;`);
+  else g.emit(`const r${k} = ${fn}(c, x${k}, y${k}, ci${k}, ${sz});`);
+  g.flags = { ...UNKNOWN, kind: LZ.None };
+  if (dst >= 0) {
+    if (sz === 8) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
+    else g.emit(writeRegStmt(g, dst, sz, `r${k}`));
+    return true;
+  }
+  g.emit(memWrite(k, sz, `r${k}`, sz === 8 ? `q${k}` : "0"));
+  afterStore();
+  return true;
+}
+
+/** Emits xchg of a register with a register or memory (the write checked before the read). */
+function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  const src = field(i, F.X_SRC);
+  if (!regOk(src, sz) || (sz === 8 && src >= 16)) return false;
+  if (dst === L.MEM) {
+    if (i.mem !== 1) return false;
+    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
+  } else if (!regOk(dst, sz) || (sz === 8 && dst >= 16)) return false;
+  if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
+  if (!readOperand(g, i, k, src, sz, `y${k}`)) return false;
+  const put = (r: number, v: string): void => {
+    if (sz === 8) g.emit(`${g.lo(r, true)} = ${v}; ${g.hi(r, true)} = ${v}h;`);
+    else g.emit(writeRegStmt(g, r, sz, v));
+  };
+  if (dst >= 0) put(dst, `y${k}`);
+  else g.emit(memWrite(k, sz, `y${k}`, sz === 8 ? `y${k}h` : "0"));
+  put(src, `x${k}`);
+  if (dst < 0) afterStore();
+  return true;
+}
+
 /** Emits cbw/cwde/cdqe (`O.CBW`) or cwd/cdq/cqo (`O.CWD`). */
 function emitSignExtendAcc(g: Gen, i: Insn): void {
   const sz = i.osz;
@@ -1039,6 +1095,13 @@ export function compileBlock(
         case O.CWD:
           emitSignExtendAcc(g, i);
           break;
+        case O.ADC:
+        case O.SBB:
+          ok = emitAdcSbb(g, i, k, afterStore);
+          break;
+        case O.XCHG:
+          ok = emitXchg(g, i, k, afterStore);
+          break;
         case O.JCC:
         case O.JMP: {
           const next = i.off + i.len;
@@ -1128,6 +1191,10 @@ export function compileBlock(
     "extOp",
     "x87Op",
     "eagerFlagsOp",
+    "add",
+    "sub",
+    "add64",
+    "sub64",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -1144,6 +1211,10 @@ export function compileBlock(
     extOp,
     x87Op,
     eagerFlagsOp,
+    add,
+    sub,
+    add64,
+    sub64,
   );
   c.blocks.compiled++;
   return { fn, count, end: p - pa, stop };
