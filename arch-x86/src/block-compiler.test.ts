@@ -220,6 +220,25 @@ describe("block compiler against the interpreter", () => {
     }
   });
 
+  it("rep movs/stos: a fault part way leaves the iterations done; a small budget interrupts", () => {
+    // mov $8,%ecx; rep movsq (or rep stosq); inc %eax; jmp back to the start
+    for (const op of ["48a5", "48ab"]) {
+      const code = hex("b908000000" + "f3" + op + "ffc0" + "ebf4");
+      const regs = Array.from({ length: 16 }, () => 0n);
+      regs[6] = BigInt(DATA);
+      regs[7] = 0x3ffff0n; // two quadwords before the end of what is mapped
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), 100);
+      expect(b).toEqual(a);
+      expect(a.at(-1)).toMatch(/^Exception .*vec=14/);
+      expect(compiled.cpu.getReg(1)).toBe(6n);
+      regs[7] = BigInt(DATA + 0x80);
+      for (const budget of [1, 3, 5, 100]) {
+        const [c, d] = both(code, regs, 0x202, new Uint8Array(0), budget, 300);
+        expect(d).toEqual(c);
+      }
+    }
+  });
+
   it("profiles where instructions ran: the sums agree, and a rewrite of its own code is named", () => {
     // movb $5, 1(%rip) (the immediate of the next add); add $1,%eax; dec %ecx; jnz start;
     // then an rdtsc (not compiled) after the loop.
@@ -561,6 +580,31 @@ describe("block compiler against the interpreter", () => {
         .tuple(fc.constantFrom(0x86, 0x87), fc.boolean(), reg, disp)
         .map(([op, w, r, o]) => [...rex(w && op === 0x87, r, 0), op, ...mem(r, o)]),
       fc.tuple(fc.boolean(), reg).map(([w, r]) => [...rex(w, 0, r), 0x90 + (r & 7)]),
+      // movs/stos, rep or not, 8–64 bits, after a small count in ecx and a source near rdi;
+      // std/cld (not compiled) flip the direction between blocks
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 24 }),
+          fc.integer({ min: -64, max: 120 }),
+          fc.constantFrom(0, 0xf3, 0xf2),
+          fc.constantFrom(0xa4, 0xa5, 0xaa, 0xab),
+          fc.constantFrom(0, 0x66, 0x48),
+        )
+        .map(([n, d, r, op, p]) => [
+          0xb9,
+          n,
+          0,
+          0,
+          0,
+          0x48,
+          0x8d,
+          0x77,
+          d & 0xff,
+          ...(r ? [r] : []),
+          ...(p ? [p] : []),
+          op,
+        ]),
+      fc.constantFrom([0xfd], [0xfc]),
       // cbw/cwde/cdqe, cwd/cdq/cqo
       fc
         .tuple(fc.constantFrom(0x98, 0x99), fc.constantFrom(0, 0x66, 0x48))

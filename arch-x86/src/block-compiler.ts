@@ -830,6 +830,53 @@ function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   return true;
 }
 
+/**
+ * Emits movs/stos with 64-bit addresses (no fs/gs override), with or without a rep prefix,
+ * as the interpreter runs them: each iteration retires one (so the budget interrupts a long
+ * one with rip on it and rcx, rsi, rdi as far as they got), the instruction itself one
+ * more; a fault leaves the registers of the iterations done. The block ends after it, so
+ * the retired count never passes the budget. False when not compiled.
+ */
+function emitString(g: Gen, i: Insn, k: number): boolean {
+  const sz = i.osz;
+  const sg = field(i, F.SEG);
+  if (field(i, F.ASZ) !== 8 || sg === 4 || sg === 5) return false;
+  const rep = (field(i, F.PFX) & (Pfx.REP | Pfx.REPNE)) !== 0;
+  const movs = i.op === O.MOVS;
+  const rd = ["", "rd8", "rd16", "", "rd32", "", "", "", "rd64"][sz];
+  const wr = ["", "wr8", "wr16", "", "wr32", "", "", "", "wr64"][sz];
+  g.flush();
+  const cl = g.lo(1, rep);
+  const ch = g.hi(1, rep);
+  const dl = g.lo(7, true);
+  const dh = g.hi(7, true);
+  const step = (l: string, h: string): string =>
+    `{ const s = (${l} >>> 0) + st${k}; ${l} = s | 0; ${h} = (${h} + (s >= 4294967296 ? 1 : s < 0 ? -1 : 0)) | 0; }`;
+  let body: string;
+  if (movs) {
+    const sl = g.lo(6, true);
+    const sh = g.hi(6, true);
+    body =
+      `const v = c.${rd}(${sl}, ${sh});` +
+      (sz === 8 ? ` c.${wr}(${dl}, ${dh}, v, c.hi);` : ` c.${wr}(${dl}, ${dh}, v);`) +
+      ` ${step(sl, sh)} ${step(dl, dh)}`;
+  } else {
+    const al = g.lo(0);
+    body =
+      (sz === 8 ? `c.${wr}(${dl}, ${dh}, ${al}, ${g.hi(0)});` : `c.${wr}(${dl}, ${dh}, ${al});`) +
+      ` ${step(dl, dh)}`;
+  }
+  const interrupt = `{ ${WB} c.ripLo = (ripLo + ${i.off}) | 0; c.ripHi = ripHi; return n + ${k}; }`;
+  g.emit(
+    `{ const st${k} = (c.flags & 1024) !== 0 ? ${-sz} : ${sz};` +
+      (rep
+        ? ` for (;;) { if ((${cl} | ${ch}) === 0) break; if (n + ${k} >= budget) ${interrupt}` +
+          ` ${body} if (${cl} === 0) ${ch} = (${ch} - 1) | 0; ${cl} = (${cl} - 1) | 0; n++; } }`
+        : ` ${body} }`),
+  );
+  return true;
+}
+
 /** Emits cbw/cwde/cdqe (`O.CBW`) or cwd/cdq/cqo (`O.CWD`). */
 function emitSignExtendAcc(g: Gen, i: Insn): void {
   const sz = i.osz;
@@ -922,8 +969,10 @@ export function compileBlock(
       off: p - pa,
     };
     const pfx = rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE);
-    // f3/f2 select the operation of SSE ops (addss, movsd), which the helpers read.
-    if (pfx !== 0 && i.op !== O.NOP && (pfx === Pfx.LOCK || !HELPER_OPS.has(i.op))) {
+    // f3/f2 select the operation of SSE ops (addss, movsd), which the helpers read, and
+    // repeat movs/stos.
+    const prefixed = HELPER_OPS.has(i.op) || i.op === O.MOVS || i.op === O.STOS;
+    if (pfx !== 0 && i.op !== O.NOP && ((pfx & Pfx.LOCK) !== 0 || !prefixed)) {
       stop = profileKey(rec, b, false);
       break;
     }
@@ -1098,6 +1147,15 @@ export function compileBlock(
         case O.ADC:
         case O.SBB:
           ok = emitAdcSbb(g, i, k, afterStore);
+          break;
+        case O.MOVS:
+        case O.STOS:
+          ok = emitString(g, i, k);
+          if (ok) {
+            g.emit(exitAt(k + 1, i.off + i.len));
+            ended = true;
+            stop = BlockStop.StringOp;
+          }
           break;
         case O.XCHG:
           ok = emitXchg(g, i, k, afterStore);

@@ -26,6 +26,8 @@ export const enum BlockStop {
   Length = -3,
   /** The next instruction could not be decoded into the cache (straddles a page, invalid). */
   Undecodable = -4,
+  /** A string op (movs/stos) ends its block. */
+  StringOp = -5,
 }
 
 /** How a compiled block was left (index into {@link ExecProfile.exits}). */
@@ -35,6 +37,7 @@ const enum Exit {
   Length,
   Undecodable,
   NotTaken,
+  AfterString,
   Taken,
   LoopBudget,
   Stale,
@@ -49,8 +52,9 @@ const EXIT_NAMES: readonly string[] = [
   "length limit",
   "undecodable ahead",
   "branch not taken",
+  "end after a string op",
   "branch taken or jump out",
-  "budget (in a loop)",
+  "budget (in a loop or a rep)",
   "stale code (written)",
   "fault",
   "not entered (budget or stepping)",
@@ -160,6 +164,7 @@ export class ExecProfile {
       } else if (stop === BlockStop.Branch) this.exits[Exit.NotTaken]++;
       else if (stop === BlockStop.PageEnd) this.exits[Exit.PageEnd]++;
       else if (stop === BlockStop.Length) this.exits[Exit.Length]++;
+      else if (stop === BlockStop.StringOp) this.exits[Exit.AfterString]++;
       else this.exits[Exit.Undecodable]++;
     } else if (stale) this.exits[Exit.Stale]++;
     else if (off === 0) this.exits[Exit.LoopBudget]++;
