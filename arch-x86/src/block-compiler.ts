@@ -421,6 +421,21 @@ function condExpr(g: Gen, cc: number, k: number): string {
   return neg ? `!${e}` : e;
 }
 
+/**
+ * Writes the result `r{k}` (high half `q{k}` at size 8) to register `dst` or, storing the
+ * pending flags first, to the memory operand (then checks the block's own code).
+ */
+function writeResult(g: Gen, k: number, dst: number, sz: number, afterStore: () => void): void {
+  if (dst >= 0) {
+    if (sz === 8) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
+    else g.emit(writeRegStmt(g, dst, sz, `r${k}`));
+    return;
+  }
+  g.flush();
+  g.emit(memWrite(k, sz, `r${k}`, sz === 8 ? `q${k}` : "0"));
+  afterStore();
+}
+
 /** Emits one ALU instruction (add/or/and/sub/xor/cmp/test); false when not compiled. */
 function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const op = i.op;
@@ -448,15 +463,8 @@ function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
     else g.emit(`const r${k} = ${a} ${jsOp} ${b}, q${k} = ${a}h ${jsOp} ${b}h;`);
     if (kind === LZ.Logic) setFlags(g, kind, 8, `r${k}`, `q${k}`, "", "");
     else setFlags(g, kind, 8, a, `${a}h`, b, `${b}h`);
-    if (writes) {
-      if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
-      else {
-        // The operand was probed writable: the store cannot fault after the flags are set.
-        g.flush();
-        g.emit(memWrite(k, 8, `r${k}`, `q${k}`));
-        afterStore();
-      }
-    }
+    // A memory operand was probed writable: the store cannot fault after the flags are set.
+    if (writes) writeResult(g, k, dst, 8, afterStore);
     return true;
   }
   if (sz === 4) {
@@ -466,14 +474,7 @@ function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
     else g.emit(`const r${k} = ${a} ${jsOp} ${b};`);
     if (kind === LZ.Logic) setFlags(g, kind, 4, `r${k}`, "", "", "");
     else setFlags(g, kind, 4, `(${a} | 0)`, "", `(${b} | 0)`, "");
-    if (writes) {
-      if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = 0;`);
-      else {
-        g.flush();
-        g.emit(memWrite(k, 4, `r${k}`, "0"));
-        afterStore();
-      }
-    }
+    if (writes) writeResult(g, k, dst, 4, afterStore);
     return true;
   }
   const m = MASKS[sz];
@@ -482,14 +483,7 @@ function emitAlu(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   else g.emit(`const r${k} = (${a} ${jsOp} ${b}) & ${m};`);
   if (kind === LZ.Logic) setFlags(g, kind, sz, `r${k}`, "", "", "");
   else setFlags(g, kind, sz, a, "", b, "");
-  if (writes) {
-    if (dst >= 0) g.emit(writeRegStmt(g, dst, sz, `r${k}`));
-    else {
-      g.flush();
-      g.emit(memWrite(k, sz, `r${k}`, "0"));
-      afterStore();
-    }
-  }
+  if (writes) writeResult(g, k, dst, sz, afterStore);
   return true;
 }
 
@@ -657,15 +651,23 @@ function shiftCode(op: number, sz: number, count: number, l: string, h: string, 
 
 // ---- data ops beyond the ALU core: neg/not, and ops run by the interpreter's own helpers ----
 
+/**
+ * Readies the destination `dst` of a read-modify-write op at size `sz`: a register the
+ * block holds, or memory checked writable before it is read, as the interpreter checks
+ * it; false when not compiled.
+ */
+function rmwDestination(g: Gen, i: Insn, k: number, dst: number, sz: number): boolean {
+  if (dst !== L.MEM) return regOk(dst, sz) && (sz < 8 || dst < 16);
+  if (i.mem !== 1) return false;
+  g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
+  return true;
+}
+
 /** Emits neg/not of a register or memory operand (sizes 1–8); false when not compiled. */
 function emitNegNot(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const sz = i.osz;
   const dst = field(i, F.X_DST);
-  if (dst === L.MEM) {
-    if (i.mem !== 1) return false;
-    // Read-modify-write: the write is checked before the read, as the interpreter does.
-    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
-  } else if (!regOk(dst, sz)) return false;
+  if (!rmwDestination(g, i, k, dst, sz)) return false;
   if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
   const neg = i.op === O.NEG;
   if (sz === 8) {
@@ -674,24 +676,14 @@ function emitNegNot(g: Gen, i: Insn, k: number, afterStore: () => void): boolean
       // neg sets the flags of 0 − x (SDM vol. 2 NEG).
       setFlags(g, LZ.Sub, 8, "0", "0", `x${k}`, `x${k}h`);
     } else g.emit(`const r${k} = ~x${k}, q${k} = ~x${k}h;`);
-    if (dst >= 0) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
-    else {
-      g.flush();
-      g.emit(memWrite(k, 8, `r${k}`, `q${k}`));
-      afterStore();
-    }
+    writeResult(g, k, dst, 8, afterStore);
     return true;
   }
   if (neg) {
     g.emit(`const r${k} = -x${k} & ${MASKS[sz]};`);
     setFlags(g, LZ.Sub, sz, "0", "", sz === 4 ? `(x${k} | 0)` : `x${k}`, "");
   } else g.emit(`const r${k} = ~x${k} & ${MASKS[sz]};`);
-  if (dst >= 0) g.emit(writeRegStmt(g, dst, sz, `r${k}`));
-  else {
-    g.flush();
-    g.emit(memWrite(k, sz, `r${k}`, "0"));
-    afterStore();
-  }
+  writeResult(g, k, dst, sz, afterStore);
   return true;
 }
 
@@ -781,10 +773,7 @@ for (const op of [
 function emitAdcSbb(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const sz = i.osz;
   const dst = field(i, F.X_DST);
-  if (dst === L.MEM) {
-    if (i.mem !== 1) return false;
-    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
-  } else if (!regOk(dst, sz)) return false;
+  if (!rmwDestination(g, i, k, dst, sz)) return false;
   if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
   if (!readOperand(g, i, k, field(i, F.X_SRC), sz, `y${k}`)) return false;
   // The carry in is read from the CPU when the compiler does not know the last writer.
@@ -797,13 +786,7 @@ function emitAdcSbb(g: Gen, i: Insn, k: number, afterStore: () => void): boolean
     g.emit(`const r${k} = ${fn}64(c, x${k}, x${k}h, y${k}, y${k}h, ci${k}), q${k} = c.hi;`);
   else g.emit(`const r${k} = ${fn}(c, x${k}, y${k}, ci${k}, ${sz});`);
   g.flags = { ...UNKNOWN, kind: LZ.None };
-  if (dst >= 0) {
-    if (sz === 8) g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = q${k};`);
-    else g.emit(writeRegStmt(g, dst, sz, `r${k}`));
-    return true;
-  }
-  g.emit(memWrite(k, sz, `r${k}`, sz === 8 ? `q${k}` : "0"));
-  afterStore();
+  writeResult(g, k, dst, sz, afterStore);
   return true;
 }
 
@@ -813,10 +796,7 @@ function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const dst = field(i, F.X_DST);
   const src = field(i, F.X_SRC);
   if (!regOk(src, sz) || (sz === 8 && src >= 16)) return false;
-  if (dst === L.MEM) {
-    if (i.mem !== 1) return false;
-    g.emit(`c.probeWrite(e${k}l, e${k}h, ${sz});`);
-  } else if (!regOk(dst, sz) || (sz === 8 && dst >= 16)) return false;
+  if (!rmwDestination(g, i, k, dst, sz)) return false;
   if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
   if (!readOperand(g, i, k, src, sz, `y${k}`)) return false;
   const put = (r: number, v: string): void => {
