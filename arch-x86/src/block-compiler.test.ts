@@ -580,8 +580,7 @@ describe("block compiler against the interpreter", () => {
         .tuple(fc.constantFrom(0x86, 0x87), fc.boolean(), reg, disp)
         .map(([op, w, r, o]) => [...rex(w && op === 0x87, r, 0), op, ...mem(r, o)]),
       fc.tuple(fc.boolean(), reg).map(([w, r]) => [...rex(w, 0, r), 0x90 + (r & 7)]),
-      // movs/stos, rep or not, 8–64 bits, after a small count in ecx and a source near rdi;
-      // std/cld (not compiled) flip the direction between blocks
+      // movs/stos, rep or not, 8–64 bits, after a small count in ecx and a source near rdi
       fc
         .tuple(
           fc.integer({ min: 0, max: 24 }),
@@ -604,7 +603,8 @@ describe("block compiler against the interpreter", () => {
           ...(p ? [p] : []),
           op,
         ]),
-      fc.constantFrom([0xfd], [0xfc]),
+      // std/cld, clc/stc/cmc
+      fc.constantFrom([0xfd], [0xfc], [0xf8], [0xf9], [0xf5]),
       // cbw/cwde/cdqe, cwd/cdq/cqo
       fc
         .tuple(fc.constantFrom(0x98, 0x99), fc.constantFrom(0, 0x66, 0x48))

@@ -22,7 +22,18 @@
  *
  * @module
  */
-import { PARITY, add, add64, condLazy, imul, lazyCF, mulhu32, sub, sub64 } from "./alu.js";
+import {
+  PARITY,
+  add,
+  add64,
+  condLazy,
+  imul,
+  lazyCF,
+  materialize,
+  mulhu32,
+  sub,
+  sub64,
+} from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
@@ -1140,6 +1151,20 @@ export function compileBlock(
         case O.XCHG:
           ok = emitXchg(g, i, k, afterStore);
           break;
+        case O.CLD:
+        case O.STD:
+          // DF is not one of the deferred flags: set it in place.
+          g.emit(i.op === O.CLD ? "c.flags &= -1025;" : "c.flags |= 1024;");
+          break;
+        case O.CLC:
+        case O.STC:
+        case O.CMC:
+          g.flush();
+          g.emit(
+            `materialize(c); c.flags ${i.op === O.CLC ? "&= -2" : i.op === O.STC ? "|= 1" : "^= 1"};`,
+          );
+          g.flags = { ...UNKNOWN, kind: LZ.None };
+          break;
         case O.JCC:
         case O.JMP: {
           const next = i.off + i.len;
@@ -1233,6 +1258,7 @@ export function compileBlock(
     "sub",
     "add64",
     "sub64",
+    "materialize",
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -1253,6 +1279,7 @@ export function compileBlock(
     sub,
     add64,
     sub64,
+    materialize,
   );
   c.blocks.compiled++;
   return { fn, count, end: p - pa, stop };
