@@ -20,6 +20,7 @@ export { execute } from "./execute.js";
 export { Dr6, Dr7, mergeDr6 } from "./debug.js";
 export * from "./pv-mmu.js";
 export { BlockCache, compileBlock, type BlockFn } from "./block-compiler.js";
+export { ExecProfile, profileKey, profileKeyName } from "./exec-profile.js";
 export * from "./abi.js";
 export * from "./domain-config.js";
 export * from "./data-model.js";
