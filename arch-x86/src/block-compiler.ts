@@ -37,6 +37,7 @@ import {
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS, DecodeCache } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
+import { Op } from "./ops.js";
 import { F, L, LZ, O, eagerFlagsOp } from "./execute.js";
 import { BlockStop, profileKey } from "./exec-profile.js";
 import { vectorOp } from "./simd.js";
@@ -698,82 +699,86 @@ function emitNegNot(g: Gen, i: Insn, k: number, afterStore: () => void): boolean
   return true;
 }
 
-/** The interpreter's helper for each op a block runs by calling it (helper name, GPR use). */
+/**
+ * The interpreter's helper for each op a block runs by calling it (helper name, GPR use).
+ * Built when the module loads, so by `Op` (ops.ts): execute.ts, whose `O` mirrors it, may
+ * still be loading then.
+ */
 const HELPER_OPS = new Map<number, [helper: string, gprs: boolean]>();
 for (const op of [
-  O.VMOV,
-  O.VMOVS,
-  O.VMOVLH,
-  O.PAND,
-  O.PANDN,
-  O.POR,
-  O.PXOR,
-  O.PADD,
-  O.PADDS,
-  O.PADDUS,
-  O.PSUB,
-  O.PSUBS,
-  O.PSUBUS,
-  O.PCMPEQ,
-  O.PCMPGT,
-  O.PMINU,
-  O.PMAXU,
-  O.PMINS,
-  O.PMAXS,
-  O.PAVG,
-  O.PMULL,
-  O.PMULH,
-  O.PMULHU,
-  O.PMULUDQ,
-  O.PMADDWD,
-  O.PSADBW,
-  O.PSLL,
-  O.PSRL,
-  O.PSRA,
-  O.PSLLDQ,
-  O.PSRLDQ,
-  O.PSHUFD,
-  O.PSHUFLW,
-  O.PSHUFHW,
-  O.PSHUFW,
-  O.PUNPCKL,
-  O.PUNPCKH,
-  O.PACKSS,
-  O.PACKUS,
-  O.SHUF,
+  Op.VMOV,
+  Op.VMOVS,
+  Op.VMOVLH,
+  Op.PAND,
+  Op.PANDN,
+  Op.POR,
+  Op.PXOR,
+  Op.PADD,
+  Op.PADDS,
+  Op.PADDUS,
+  Op.PSUB,
+  Op.PSUBS,
+  Op.PSUBUS,
+  Op.PCMPEQ,
+  Op.PCMPGT,
+  Op.PMINU,
+  Op.PMAXU,
+  Op.PMINS,
+  Op.PMAXS,
+  Op.PAVG,
+  Op.PMULL,
+  Op.PMULH,
+  Op.PMULHU,
+  Op.PMULUDQ,
+  Op.PMADDWD,
+  Op.PSADBW,
+  Op.PSLL,
+  Op.PSRL,
+  Op.PSRA,
+  Op.PSLLDQ,
+  Op.PSRLDQ,
+  Op.PSHUFD,
+  Op.PSHUFLW,
+  Op.PSHUFHW,
+  Op.PSHUFW,
+  Op.PUNPCKL,
+  Op.PUNPCKH,
+  Op.PACKSS,
+  Op.PACKUS,
+  Op.SHUF,
 ])
   HELPER_OPS.set(op, ["vectorOp", false]);
-for (const op of [O.VMOVD, O.VMOVQ, O.VMOVMSK, O.VMASKMOV, O.PEXTRW, O.PINSRW])
+for (const op of [Op.VMOVD, Op.VMOVQ, Op.VMOVMSK, Op.VMASKMOV, Op.PEXTRW, Op.PINSRW])
   HELPER_OPS.set(op, ["vectorOp", true]);
-for (const op of [O.FARITH, O.FCMP, O.FCOMI, O.FAPPROX, O.FROUND])
+for (const op of [Op.FARITH, Op.FCMP, Op.FCOMI, Op.FAPPROX, Op.FROUND])
   HELPER_OPS.set(op, ["floatOp", false]);
-HELPER_OPS.set(O.FCVT, ["floatOp", true]);
-for (const op of [O.VEXT, O.PCMPSTR, O.CRC32]) HELPER_OPS.set(op, ["extOp", true]);
+HELPER_OPS.set(Op.FCVT, ["floatOp", true]);
+for (const op of [Op.VEXT, Op.PCMPSTR, Op.CRC32]) HELPER_OPS.set(op, ["extOp", true]);
 // fnstsw %ax writes a GPR.
-HELPER_OPS.set(O.X87, ["x87Op", true]);
+HELPER_OPS.set(Op.X87, ["x87Op", true]);
 for (const op of [
-  O.ROL,
-  O.ROR,
-  O.RCL,
-  O.RCR,
-  O.SHL,
-  O.SHR,
-  O.SAR,
-  O.SHLD,
-  O.SHRD,
-  O.MUL,
-  O.IMUL1,
-  O.DIV,
-  O.IDIV,
-  O.BT,
-  O.BTS,
-  O.BTR,
-  O.BTC,
-  O.BSF,
-  O.BSR,
-  O.TZCNT,
-  O.LZCNT,
-  O.POPCNT,
+  Op.ROL,
+  Op.ROR,
+  Op.RCL,
+  Op.RCR,
+  Op.SHL,
+  Op.SHR,
+  Op.SAR,
+  Op.SHLD,
+  Op.SHRD,
+  Op.MUL,
+  Op.IMUL1,
+  Op.DIV,
+  Op.IDIV,
+  Op.BT,
+  Op.BTS,
+  Op.BTR,
+  Op.BTC,
+  Op.BSF,
+  Op.BSR,
+  Op.TZCNT,
+  Op.LZCNT,
+  Op.POPCNT,
 ])
   HELPER_OPS.set(op, ["eagerFlagsOp", true]);
 
