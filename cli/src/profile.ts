@@ -10,6 +10,7 @@
  * @module
  */
 import type { ArchPlugin, ExecutionProfile, ProfileCount } from "@hvkit/core";
+import { byCalls } from "./stats.js";
 import { archPluginWithRun } from "./trace.js";
 
 /** Rows shown of each operation table. */
@@ -79,5 +80,5 @@ function table(lines: string[], title: string, rows: readonly ProfileCount[]): v
 function summed(tables: readonly (readonly ProfileCount[])[]): ProfileCount[] {
   const sums = new Map<string, number>();
   for (const t of tables) for (const [name, n] of t) sums.set(name, (sums.get(name) ?? 0) + n);
-  return [...sums].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  return byCalls(sums);
 }

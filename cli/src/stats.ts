@@ -130,8 +130,11 @@ export class RunStatistics implements HypercallObserver {
   }
 }
 
-/** Entries most counted first, then by name (so the summary is the same run to run). */
-function byCalls<T extends number | Tally>(map: ReadonlyMap<string, T>): [string, T][] {
+/**
+ * Entries most counted first, then by name (so a summary is the same run to run); a count
+ * is a number or a {@link Tally}'s calls.
+ */
+export function byCalls<T extends number | Tally>(map: ReadonlyMap<string, T>): [string, T][] {
   const n = (v: T) => (typeof v === "number" ? v : v.calls);
   return [...map].sort(([a, x], [b, y]) => n(y) - n(x) || (a < b ? -1 : a > b ? 1 : 0));
 }
