@@ -35,6 +35,7 @@ import {
   buildInitramfs,
   DebianPackageCache,
   INIT_MARKER,
+  INIT_PRINTS,
   LINUX_COMMAND_LINE,
   LINUX_MAX_INSTRUCTIONS,
   LINUX_MEMORY_MIB,
@@ -71,9 +72,6 @@ interface Boot {
 
 const HVKIT = fileURLToPath(new URL("../cli/bin/hvkit.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-/** `text` as a regular expression that matches it literally. */
-const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /**
  * Spawns `cmd args`, collects its output, and ends it (SIGKILL) once `stopOn` appears on
@@ -192,7 +190,7 @@ export async function runLinuxBootBench(options: LinuxBootBenchOptions = {}): Pr
         "--cmdline",
         LINUX_COMMAND_LINE,
         "--until",
-        literal(INIT_MARKER),
+        INIT_PRINTS.console.source,
         "--max-instructions",
         `${budget}`,
         "--stats",

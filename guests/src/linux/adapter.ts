@@ -53,6 +53,12 @@ export const LINUX_MAX_INSTRUCTIONS = 6_000_000_000;
  */
 export const LINUX_COMMAND_LINE = "console=hvc0 panic=-1";
 
+/** The milestone of /init's own line ({@link INIT_MARKER}): the boot reached user space. */
+export const INIT_PRINTS: BootMilestone = {
+  name: "/init prints",
+  console: new RegExp(INIT_MARKER.replace(/[/]/g, "\\/")),
+};
+
 /**
  * What a good boot shows, in order: the kernel's banner (replayed when hvc0 registers), the
  * console on hvc0, the kernel starting /init from the initramfs, /init's own line
@@ -66,7 +72,7 @@ export const LINUX_MILESTONES: readonly BootMilestone[] = [
   { name: "kernel banner", console: /Linux version \d+\.\d+/ },
   { name: "console on hvc0", console: /console \[hvc0\] enabled/ },
   { name: "kernel runs /init", console: /Run \/init as init process/ },
-  { name: "/init prints", console: new RegExp(INIT_MARKER.replace(/[/]/g, "\\/")) },
+  INIT_PRINTS,
   { name: "power off", console: /reboot: (?:Power down|System halted)/ },
 ];
 
