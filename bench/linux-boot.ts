@@ -46,7 +46,7 @@ import type { BenchFigure, BenchReport } from "./run.js";
 
 /** Which boots to measure and how often. */
 export interface LinuxBootBenchOptions {
-  /** Boots of each kind; the best is reported (default `HVKIT_BENCH_BOOT_RUNS`, else 1). */
+  /** Boots of each kind, at least 1; the best is reported (default `HVKIT_BENCH_BOOT_RUNS`, else 1). */
   readonly runs?: number;
   /** Instruction budget of each hvkit boot (default the adapter's). */
   readonly maxInstructions?: number;
@@ -118,6 +118,27 @@ function boot(
   });
 }
 
+/**
+ * Boots `runs` times with `attempt` and resolves with the fastest boot by wall time, or
+ * with the figure `failure` makes of the first boot that failed (null: it did not).
+ */
+async function fastestBoot(
+  runs: number,
+  what: string,
+  attempt: () => Promise<Boot>,
+  failure: (b: Boot) => BenchFigure | null,
+): Promise<Boot | BenchFigure> {
+  let fastest: Boot | null = null;
+  for (let i = 0; i < runs; i++) {
+    process.stderr.write(`bench: booting ${what} (${i + 1}/${runs}) ...\n`);
+    const b = await attempt();
+    const failed = failure(b);
+    if (failed !== null) return failed;
+    if (fastest === null || b.wall < fastest.wall) fastest = b;
+  }
+  return fastest!;
+}
+
 /** The figures `--stats` and `--until` print on stderr, or null where absent. */
 export function statsOf(stderr: string): {
   instructions: number | null;
@@ -157,7 +178,7 @@ export const lastLine = (text: string) =>
 
 /** Runs the benchmark (see the module comment). */
 export async function runLinuxBootBench(options: LinuxBootBenchOptions = {}): Promise<BenchReport> {
-  const runs = options.runs ?? Math.max(1, Number(process.env.HVKIT_BENCH_BOOT_RUNS ?? 1) || 1);
+  const runs = Math.max(1, options.runs ?? (Number(process.env.HVKIT_BENCH_BOOT_RUNS ?? 1) || 1));
   const budget = options.maxInstructions ?? LINUX_MAX_INSTRUCTIONS;
   const timeout = options.timeoutSeconds ?? 1800;
   let files;
@@ -196,24 +217,23 @@ export async function runLinuxBootBench(options: LinuxBootBenchOptions = {}): Pr
         "--stats",
         files.vmlinuz,
       ];
-      let fastest: (Boot & ReturnType<typeof statsOf>) | null = null;
-      for (let i = 0; i < runs; i++) {
-        process.stderr.write(
-          `bench: booting Linux as ${role} under hvkit (${i + 1}/${runs}) ...\n`,
-        );
-        const b = await boot(process.execPath, args, timeout);
-        const s = { ...b, ...statsOf(b.stderr) };
-        if (!b.reached || b.status !== 0) {
-          figures.push({
-            label: `${role}: /init not reached`,
-            value: `exit ${b.status ?? "killed"} after ${s.instructions ?? "?"} instructions: ${endLine(b.stderr)}`,
-          });
-          fastest = null;
-          break;
-        }
-        if (fastest === null || s.wall < fastest.wall) fastest = s;
+      const r = await fastestBoot(
+        runs,
+        `Linux as ${role} under hvkit`,
+        () => boot(process.execPath, args, timeout),
+        (b) =>
+          b.reached && b.status === 0
+            ? null
+            : {
+                label: `${role}: /init not reached`,
+                value: `exit ${b.status ?? "killed"} after ${statsOf(b.stderr).instructions ?? "?"} instructions: ${endLine(b.stderr)}`,
+              },
+      );
+      if ("label" in r) {
+        figures.push(r);
+        continue;
       }
-      if (fastest === null) continue;
+      const fastest = { ...r, ...statsOf(r.stderr) };
       best[role] = fastest.wall;
       figures.push(
         { label: `${role}: instructions to /init`, value: fastest.instructions ?? "?" },
@@ -260,32 +280,23 @@ export async function runLinuxBootBench(options: LinuxBootBenchOptions = {}): Pr
         "-append",
         "console=ttyS0 panic=-1",
       ];
-      let fastest: Boot | null = null;
-      let missing = false;
-      for (let i = 0; i < runs; i++) {
-        process.stderr.write(`bench: booting Linux under QEMU TCG (${i + 1}/${runs}) ...\n`);
-        const b = await boot("qemu-system-x86_64", qemuArgs, timeout, INIT_MARKER);
-        if (b.status === 127 && !b.reached) {
-          missing = true;
-          break;
-        }
-        if (!b.reached) {
-          figures.push({
-            label: "QEMU TCG: /init not reached",
-            value: lastLine(b.stdout + b.stderr),
-          });
-          fastest = null;
-          break;
-        }
-        if (fastest === null || b.wall < fastest.wall) fastest = b;
-      }
-      if (missing) {
-        figures.push({ label: "QEMU TCG", value: "qemu-system-x86_64 is not installed" });
-      } else if (fastest !== null) {
-        best.qemu = fastest.wall;
+      const r = await fastestBoot(
+        runs,
+        "Linux under QEMU TCG",
+        () => boot("qemu-system-x86_64", qemuArgs, timeout, INIT_MARKER),
+        (b) =>
+          b.reached
+            ? null
+            : b.status === 127
+              ? { label: "QEMU TCG", value: "qemu-system-x86_64 is not installed" }
+              : { label: "QEMU TCG: /init not reached", value: lastLine(b.stdout + b.stderr) },
+      );
+      if ("label" in r) figures.push(r);
+      else {
+        best.qemu = r.wall;
         figures.push({
           label: "QEMU TCG: seconds to /init (best, wall)",
-          value: fastest.wall,
+          value: r.wall,
           unit: "s",
         });
         for (const role of ["domU", "dom0"] as const) {
@@ -293,7 +304,7 @@ export async function runLinuxBootBench(options: LinuxBootBenchOptions = {}): Pr
           if (t !== undefined)
             figures.push({
               label: `${role}: hvkit time / QEMU TCG time`,
-              value: t / fastest.wall,
+              value: t / r.wall,
               unit: "×",
             });
         }
