@@ -7,7 +7,7 @@
 import { Command, CommanderError, Option } from "commander";
 import type { DependencyContainer } from "tsyringe";
 import { GUEST_SETS, ROLES, XTF_GUEST_SET } from "@hvkit/conformance";
-import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB } from "@hvkit/runner";
+import { DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MEMORY_MIB, UNTIL_WINDOW } from "@hvkit/runner";
 import { XlConfigError } from "@hvkit/guests";
 import {
   ALL_GUEST_MODES,
@@ -106,7 +106,7 @@ function untilOption(): Option {
   return new Option(
     "--until <pattern>",
     "stop the run, exit 0, once the guest's console output matches this JavaScript " +
-      "regular expression (e.g. 'login:'; tested on the last 4 KiB written); exit 1 " +
+      `regular expression (e.g. 'login:'; tested on the last ${UNTIL_WINDOW / 1024} KiB written); exit 1 ` +
       "if the guest shuts down cleanly without printing it",
   ).argParser(parseUntilPattern);
 }
