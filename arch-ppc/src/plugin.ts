@@ -1,0 +1,103 @@
+/**
+ * The PowerPC PV arch plugin: identity, vCPUs ({@link PpcVcpu}), the domain builder
+ * (`builder.ts`) and the vCPU context of VCPUOP_initialise and domctl get/setvcpucontext
+ * (`arch-powerpc.h`'s `vcpu_guest_context`: the register frame; `sdr1` not loaded, as
+ * Xen/ppc did not).
+ *
+ * @module
+ */
+import {
+  VcpuContextRun,
+  type ArchPlugin,
+  type ArchTypes,
+  type DataModel,
+  type Domain,
+  type DomainBuildRequest,
+  type DomainBuildResult,
+  type GuestAgent,
+  type GuestMode,
+  type HypercallEntry,
+  type Machine,
+  type Vcpu,
+} from "@hvkit/core";
+import { PpcGuestAgent } from "./agent.js";
+import { buildPpcDomain, type PpcBuildLayout } from "./builder.js";
+import { PPC64_DATA_MODEL } from "./data-model.js";
+import { disassembleAt, PpcVcpu } from "./vcpu.js";
+import { loadPpcGuestContext } from "./vcpu-context.js";
+
+/** What the plugin keeps per domain (`Domain.arch`). */
+export interface PpcDomainState {
+  /** Where the builder put everything; null until the domain is built. */
+  layout: PpcBuildLayout | null;
+}
+
+/** The PowerPC plugin's state types. */
+export interface PpcPv extends ArchTypes {
+  /** Per-domain state. */
+  readonly domain: PpcDomainState;
+  /** Per-vCPU state. */
+  readonly vcpu: PpcVcpu;
+}
+
+/** Registers of `cpu_user_regs` that are SPRs, by field name. */
+/**
+ * The PowerPC arch plugin: ELF64 big-endian EM_PPC64 (21), 4 KiB pages, no hypercall page
+ * (hypercalls are `sc 1`), capabilities "xen-3.0-powerpc64", PV guests. Plain ELF kernels
+ * boot without Xen notes (libelf requires them on x86 only).
+ */
+export class PpcPvPlugin implements ArchPlugin<PpcPv> {
+  readonly name = "ppc";
+  readonly elfMachines = [21] as const;
+  readonly elfClasses = [64] as const;
+  readonly endianness = "big" as const;
+  readonly wordBits = 64 as const;
+  readonly pageSizes = [4096] as const;
+  readonly dataModel: DataModel = PPC64_DATA_MODEL;
+  readonly requiresXenNotes = false;
+  readonly startInfoMagic = "xen-3.0-powerpc64";
+  readonly capabilities = "xen-3.0-powerpc64";
+  readonly modes: readonly GuestMode[] = ["pv"];
+  /** A guest names its frames (and, with the MMU, maps them with H_ENTER). */
+  readonly features: readonly string[] = ["frames"];
+
+  private agent: PpcGuestAgent | undefined;
+
+  guestAgent(): GuestAgent {
+    return (this.agent ??= new PpcGuestAgent());
+  }
+
+  /** None: the Xen calls a PowerPC guest makes are the core's (PAPR hcalls are `papr.ts`'s). */
+  hypercalls(): readonly HypercallEntry<PpcPv>[] {
+    return [];
+  }
+
+  createDomainState(): PpcDomainState {
+    return { layout: null };
+  }
+
+  createVcpu(machine: Machine<PpcPv>, domain: Domain<PpcPv>, vcpu: Vcpu<PpcPv>): PpcVcpu {
+    return new PpcVcpu(machine, domain, vcpu);
+  }
+
+  buildDomain(request: DomainBuildRequest<PpcPv>): DomainBuildResult {
+    const v = request.domain.vcpus[0]?.arch;
+    if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
+    const { layout, result } = buildPpcDomain(request, v);
+    request.domain.arch.layout = layout;
+    return result;
+  }
+
+  disassemble(vcpu: Vcpu<PpcPv>, va: bigint, count: number): string[] {
+    return disassembleAt(vcpu.arch, va, count);
+  }
+
+  /** arch_set_info_guest: loads `user_regs` (vcpu-context.ts). Nothing is refused. */
+  setVcpuContext(_machine: Machine<PpcPv>, target: Vcpu<PpcPv>, context: DataView): number {
+    loadPpcGuestContext(target.arch.cpu, this.dataModel, context);
+    return VcpuContextRun.Down;
+  }
+}
+
+/** The PowerPC plugin the CLI and the conformance suite register. */
+export const ppcPlugin: ArchPlugin<PpcPv> = new PpcPvPlugin();
