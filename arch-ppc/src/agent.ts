@@ -18,6 +18,7 @@ import {
   HvkitError,
   type AgentIo,
   type AgentTrapRecord,
+  type ForeignVcpuContext,
   type GuestAgent,
   type GuestBootInfo,
   type GuestTrap,
@@ -45,6 +46,18 @@ const MAX_DEVICE_TREE_BYTES = 1 << 20;
 const PAGE_SHIFT = 12n;
 /** `boot.arch[0]`: the agent's `traps_off` word. */
 const ARCH_TRAPS_OFF = 0;
+
+/** Register values of {@link PpcGuestAgent.foreignVcpuContext}, for getvcpucontext to give back. */
+const FOREIGN_STACK = 0x30_0000n;
+const FOREIGN_R31 = 0x1234n;
+/** What getvcpucontext gives back as loaded. */
+const FOREIGN_KEPT = [
+  "user_regs.pc",
+  "user_regs.msr",
+  "user_regs.gprs.1",
+  "user_regs.gprs.3",
+  "user_regs.gprs.31",
+];
 
 /** Program interrupt causes in SRR1 (PowerPC Book III). */
 const SRR1_ILLEGAL = 0x80000n;
@@ -218,6 +231,27 @@ export class PpcGuestAgent implements GuestAgent {
     ctx.set(view, 0, "user_regs.msr", MSR_SF);
     ctx.set(view, 0, "user_regs.gprs.3", vcpuId);
     return bytes;
+  }
+
+  /**
+   * A context for vCPU `vcpuId` of another domain: the agent's secondary context with the
+   * stack pointer (r1) and r31 set to values getvcpucontext gives back, as Xen/ppc's
+   * `arch_get_info_guest` copied the registers out. PowerPC's context has no online flag
+   * (so no `online` variant) and names no frame (`frame` is unused); Xen/ppc reloaded any
+   * context.
+   */
+  foreignVcpuContext(io: AgentIo, vcpuId: number): ForeignVcpuContext {
+    const bytes = this.secondaryVcpuContext(io, vcpuId);
+    const ctx = VCPU_GUEST_CONTEXT_PPC.layout(io.model);
+    const view = new DataView(bytes.buffer);
+    ctx.set(view, 0, "user_regs.gprs.1", FOREIGN_STACK);
+    ctx.set(view, 0, "user_regs.gprs.31", FOREIGN_R31);
+    const kept = FOREIGN_KEPT.map((name) => ({
+      name,
+      offset: ctx.offsetOf(name),
+      length: ctx.sizeOf(name),
+    }));
+    return { context: bytes, kept, reloadRefused: [] };
   }
 
   /**

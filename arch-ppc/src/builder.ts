@@ -12,6 +12,9 @@
  */
 import {
   computeLoadLayout,
+  m2pSet,
+  updateDomainWallclock,
+  updateVcpuSystemTime,
   DomainMemoryError,
   ImageError,
   ImageErrorCode,
@@ -199,7 +202,7 @@ export function buildPpcDomain(
   }
   // The 42-bit entry, so that a kernel linked at 0xC000000000000000 enters at 0.
   const entry = image.header.entry & REAL_ADDRESS_MASK;
-  const free = machine.freeFrameCount() - 1;
+  const free = machine.freeFrameCount();
   let nrPages = Math.min(domain.maxPages, free);
   // The initial domain leaves Xen 1/16 of free memory, at most 128 MiB (dom0_build.c).
   if (request.initial) nrPages = Math.min(nrPages, free - Math.min(Math.floor(free / 16), 32768));
@@ -255,19 +258,18 @@ export function buildPpcDomain(
   }
   const layout: PpcBuildLayout = { ...layoutBase, deviceTree };
 
-  // shared_info: a hypervisor page shared with the domain, at the RMA's last page.
-  const si = machine.allocXenFrames(1);
-  if (si === null || si.length !== 1)
-    throw new DomainMemoryError("machine memory", "no frame left for shared_info");
-  machine.memory.frameTable.owner[si[0]!] = domain.id;
-  const mfns = machine.allocFrames(domain, nrPages - 1);
+  // The domain's pages; the RMA's last one is shared_info (Xen/ppc kept it in the RMA).
+  const mfns = machine.allocFrames(domain, nrPages);
   if (mfns === null)
-    throw new DomainMemoryError("domain memory", `cannot allocate ${nrPages - 1} pages`);
-  const siPfn = Number(sharedInfo >> 12n);
+    throw new DomainMemoryError("domain memory", `cannot allocate ${nrPages} pages`);
   const p2m = new Int32Array(nrPages);
-  for (let pfn = 0, i = 0; pfn < nrPages; pfn++) p2m[pfn] = pfn === siPfn ? si[0]! : mfns[i++]!;
+  for (let pfn = 0; pfn < nrPages; pfn++) {
+    p2m[pfn] = mfns[pfn]!;
+    m2pSet(machine, p2m[pfn]!, pfn);
+  }
+  const si = p2m[Number(sharedInfo >> 12n)]!;
   domain.p2m = p2m;
-  domain.sharedInfoMfn = si[0]!;
+  domain.sharedInfoMfn = si;
 
   const mem = machine.memory;
   const copyIn = (gpa: bigint, bytes: Uint8Array): void => {
@@ -285,8 +287,8 @@ export function buildPpcDomain(
   const model = machine.arch.dataModel;
   const SHI = SHARED_INFO.layout(model);
   for (let i = 0; i < model.legacyMaxVcpus; i++)
-    SHI.set(mem.view, si[0]! * PAGE, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
-  SHI.set(mem.view, si[0]! * PAGE, "arch.boot_timebase", BigInt(machine.clock.now));
+    SHI.set(mem.view, si * PAGE, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
+  SHI.set(mem.view, si * PAGE, "arch.boot_timebase", BigInt(machine.clock.now));
   const consoleMfn = p2m[Number(console >> 12n)]!;
   const storeMfn = p2m[Number(xenstore >> 12n)]!;
   if (!request.initial)
@@ -309,6 +311,9 @@ export function buildPpcDomain(
   cpu.setGpr(3, deviceTree);
   cpu.setGpr(4, loadAddress);
   machine.arch.onMemoryWritten?.(machine, 0, mem.size);
+  // As Xen's builders: the wall clock, and the boot vCPU's time record.
+  updateDomainWallclock(machine, domain);
+  updateVcpuSystemTime(machine, domain.vcpus[0]!);
   domain.vcpus[0]!.state = VcpuState.Runnable;
   return {
     layout,

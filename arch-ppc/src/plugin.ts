@@ -8,6 +8,7 @@
  */
 import {
   VcpuContextRun,
+  VcpuState,
   type ArchPlugin,
   type ArchTypes,
   type DataModel,
@@ -55,6 +56,8 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   readonly pageSizes = [4096] as const;
   readonly dataModel: DataModel = PPC64_DATA_MODEL;
   readonly requiresXenNotes = false;
+  /** Xen/ppc translated every domain: guests name guest-physical frames. */
+  readonly translatedPv = true;
   readonly startInfoMagic = "xen-3.0-powerpc64";
   readonly capabilities = "xen-3.0-powerpc64";
   readonly modes: readonly GuestMode[] = ["pv"];
@@ -92,10 +95,18 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     return disassembleAt(vcpu.arch, va, count);
   }
 
-  /** arch_set_info_guest: loads `user_regs` (vcpu-context.ts). Nothing is refused. */
+  /**
+   * arch_set_info_guest: loads `user_regs` (vcpu-context.ts). Nothing is refused. Xen/ppc
+   * had no online flag and left the vCPU up or down as it was.
+   */
   setVcpuContext(_machine: Machine<PpcPv>, target: Vcpu<PpcPv>, context: DataView): number {
     loadPpcGuestContext(target.arch.cpu, this.dataModel, context);
-    return VcpuContextRun.Down;
+    return target.state === VcpuState.Down ? VcpuContextRun.Down : VcpuContextRun.Online;
+  }
+
+  /** arch_vcpu_reset: a PowerPC vCPU's context holds no references; nothing to drop. */
+  resetVcpu(): number {
+    return 0;
   }
 }
 

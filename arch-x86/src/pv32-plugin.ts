@@ -110,6 +110,7 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
   readonly features: readonly string[] = [
     "hypercall-page",
     "frames",
+    "frame-mapping",
     "pv-mmu-radix",
     "pv-mmu-pae",
     "m2p",

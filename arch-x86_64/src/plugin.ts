@@ -77,6 +77,7 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
   readonly features: readonly string[] = [
     "hypercall-page",
     "frames",
+    "frame-mapping",
     "pv-mmu-radix",
     "m2p",
     "trap-table",

@@ -313,9 +313,11 @@ export interface ForeignVcpuContext {
   readonly kept: readonly VcpuContextPart[];
   /**
    * `context` asking for the vCPU to be online once loaded (the arch's flag, x86:
-   * VGCF_online), which `arch_set_info_guest` turns into the vCPU's being up.
+   * VGCF_online), which `arch_set_info_guest` turns into the vCPU's being up. Absent for
+   * an arch whose context has no such flag (PowerPC): setvcpucontext then leaves the vCPU
+   * up or down as it was.
    */
-  readonly online: Uint8Array;
+  readonly online?: Uint8Array;
   /**
    * Variants of `context` that the arch's Xen refuses as a reload of the vCPU `context`
    * was loaded into (domctl setvcpucontext of an initialised vCPU keeps some state fixed;
@@ -441,7 +443,7 @@ export interface GuestAgent {
   pfnOf?(io: AgentIo, va: bigint): bigint;
 
   /**
-   * Feature `frames`: maps frame `frame` (see {@link GuestAgent.frameOf}) at window
+   * Feature `frame-mapping`: maps frame `frame` (see {@link GuestAgent.frameOf}) at window
    * address `va` (read-only unless `writable`), or unmaps it when `frame` is null, with
    * the arch's PV MMU hypercalls. `owner`, when given, is the domain that owns the frame
    * (a privileged toolstack mapping another domain's page, as libxc does; x86 PV:

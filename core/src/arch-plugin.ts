@@ -295,6 +295,16 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    */
   readonly requiresXenNotes: boolean;
   /**
+   * Optional. Whether this arch's PV guests are auto-translated, as Xen's IA-64 and
+   * PowerPC ports made every domain (`paging_mode_translate`): a guest names its memory by
+   * guest-physical frame and Xen keeps the p2m, so hypercalls take guest frames, grant
+   * entries name them, and getdomaininfo reports shared_info's guest frame; XENVER
+   * get_features then offers auto_translated_physmap instead of direct_mapped. Fallback:
+   * false (x86 PV: guests name machine frames). Hardware-assisted guests are always
+   * translated.
+   */
+  readonly translatedPv?: boolean;
+  /**
    * The start_info magic string the builder writes (e.g. `xen-3.0-x86_64`); on arches with
    * no start_info page (PowerPC passes a device tree) the guest-type string of the same
    * form (`xen-3.0-powerpc64`).
@@ -306,8 +316,10 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * What the arch offers that not every arch has, by name — the conformance suite's
    * tests ask for features, never for arch names, and a cell whose arch lacks a feature a
    * test needs is a SKIP naming it. Names in use: `hypercall-page` (Xen writes a
-   * hypercall page into the guest), `frames` (the guest can name and map its frames: the
-   * agent's `frameOf`/`mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
+   * hypercall page into the guest), `frames` (the guest can name its frames: the agent's
+   * `frameOf`/`pfnOf`, or `frameAddress` where it runs untranslated), `frame-mapping` (it
+   * can also map any frame, its own or another domain's, at a window page: the agent's
+   * `mapFrame`), `pv-mmu-radix` (guest page tables validated by Xen,
    * updated with mmu_update, as x86 PV; 4 levels unless the arch also says
    * `pv-mmu-pae`: PAE's 3, an L3 of 4 entries whose slot 3 is Xen's, as x86 PV32),
    * `pv-mmu-hashed` (a hashed page table updated

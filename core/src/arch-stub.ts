@@ -32,6 +32,7 @@ export const ARCH_IDENTITY_KEYS = [
   "features",
   "maxMemoryMiB",
   "capabilities",
+  "translatedPv",
 ] as const satisfies readonly (keyof ArchPlugin)[];
 
 /** One of {@link ARCH_IDENTITY_KEYS}. */

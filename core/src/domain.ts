@@ -84,6 +84,14 @@ export class Domain<A extends ArchTypes = ArchTypes> {
    * the reservation.
    */
   p2m: Int32Array = new Int32Array(0);
+  /**
+   * Xen's `paging_mode_translate`: the domain names its memory by guest frame, through
+   * {@link Domain.p2m} (hypercall frame numbers, grant entries, getdomaininfo's
+   * shared_info frame), rather than by machine frame as x86 PV guests do. True for
+   * hardware-assisted guests and, when the arch says so (`ArchPlugin.translatedPv`), for
+   * PV guests too. Set by `Machine.createDomain`.
+   */
+  translated: boolean;
   /** Maximum pages the domain may own (domctl max_mem). */
   maxPages = 0;
   /** Pages currently owned. */
@@ -163,6 +171,7 @@ export class Domain<A extends ArchTypes = ArchTypes> {
     readonly mode: GuestMode,
   ) {
     this.xsmLabel = privileged ? "dom0_t" : "domU_t";
+    this.translated = mode !== "pv";
   }
 
   /** True when VM assist `type` (a VMASST_TYPE_* number below 53) is enabled. */

@@ -8,7 +8,7 @@ export * from "./arch-plugin.js";
 export * from "./agent.js";
 export * from "./hypercall.js";
 export * from "./memory.js";
-export { freeReleasedFrame, putFrame, releaseFrame } from "./p2m.js";
+export { freeReleasedFrame, m2pSet, putFrame, releaseFrame } from "./p2m.js";
 export * from "./domain.js";
 export * from "./vcpu.js";
 export * from "./machine.js";

@@ -290,6 +290,7 @@ export class HvMachine<A extends ArchTypes = ArchTypes> implements Machine<A>, S
       );
     }
     const domain = new Domain<A>(id, privileged, mode);
+    if (this.arch.translatedPv === true) domain.translated = true;
     domain.eventChannels = new EventChannelTable(evtchnPortLimit(this.arch.dataModel));
     domain.arch = this.arch.createDomainState(this, domain, archConfig);
     this.domainMap.set(id, domain);

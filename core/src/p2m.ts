@@ -92,12 +92,12 @@ export function physmapAdd(
 }
 
 /**
- * True when `mfn` is a hypervisor frame shared with `domain` (a grant-table or v2 status
- * frame: Xen's xenheap pages from share_xen_page_with_guest). The domain owns it but it
- * is not part of its reservation and is never given back to the free pool through it.
+ * True when `mfn` is a hypervisor frame shared with `domain` (shared_info, a grant-table
+ * or v2 status frame: Xen's xenheap pages from share_xen_page_with_guest). The domain
+ * owns it but it is never given back to the free pool through it.
  */
 export function sharedXenFrame(domain: Domain, mfn: number): boolean {
-  return grantTableOwnsFrame(domain, mfn);
+  return mfn === domain.sharedInfoMfn || grantTableOwnsFrame(domain, mfn);
 }
 
 /**

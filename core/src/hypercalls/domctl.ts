@@ -83,6 +83,7 @@ import { NS_PER_INSTRUCTION } from "../clock.js";
 import { DomId, DomainState, type Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { MAX_EVTCHN_PORT_UNLIMITED } from "../event-channel.js";
+import { m2pGet } from "../p2m.js";
 import { grantLimitsOf, initGrantTable } from "../grant-table.js";
 import { readGuestStruct, StructBuffer, writeGuestStruct, writeGuestU64 } from "../guest-memory.js";
 import type { HypercallArgs, HypercallContext } from "../hypercall.js";
@@ -404,7 +405,14 @@ export function fillDomainInfo(
   info.set(view, base, "flags", flags);
   info.set(view, base, "tot_pages", BigInt(d.totPages));
   info.set(view, base, "max_pages", BigInt(d.maxPages));
-  info.set(view, base, "shared_info_frame", BigInt(Math.max(d.sharedInfoMfn, 0)));
+  // mfn_to_gmfn: the guest frame of a translated domain's shared_info.
+  const si = Math.max(d.sharedInfoMfn, 0);
+  info.set(
+    view,
+    base,
+    "shared_info_frame",
+    BigInt(d.translated ? Math.max(m2pGet(ctx.machine, si), 0) : si),
+  );
   info.set(view, base, "cpu_time", BigInt(retired * NS_PER_INSTRUCTION));
   info.set(view, base, "nr_online_vcpus", online);
   info.set(

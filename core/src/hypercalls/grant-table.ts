@@ -140,7 +140,7 @@ function granterOf(map: MaptrackEntry): Domain | null {
 
 /** True when `d`'s guest frames go through its p2m (paging_mode_translate). */
 function translated(d: Domain): boolean {
-  return d.mode !== "pv";
+  return d.translated;
 }
 
 /**

@@ -126,9 +126,9 @@ const MAX_NUMNODES = 64;
 /** XENMEMF_get_node's "no node" (NUMA_NO_NODE). */
 const NUMA_NO_NODE = 0xff;
 
-/** A translated guest's frame numbers are guest frames; a PV guest's are machine frames. */
+/** A translated guest's frame numbers are guest frames; an x86 PV guest's are machine frames. */
 function translated(domain: Domain): boolean {
-  return domain.mode !== "pv";
+  return domain.translated;
 }
 
 /** Bytes of one xen_pfn_t and the mask of an unsigned long in the arch's data model. */

@@ -97,7 +97,7 @@ export function xenVersion(ctx: HypercallContext, args: HypercallArgs): number {
       const layout = XEN_FEATURE_INFO.layout(machine.arch.dataModel);
       if (readGuestStruct(vcpu, arg, layout, buf) !== 0) return -Errno.EFAULT;
       if (layout.getNumber(buf.view, 0, "submap_idx") !== 0) return -Errno.EINVAL;
-      let submap = domain.mode === "pv" ? bit(XenFeature.direct_mapped) : translatedFeatures();
+      let submap = domain.translated ? translatedFeatures() : bit(XenFeature.direct_mapped);
       if (domain.id === 0) submap |= bit(XenFeature.dom0);
       submap |= machine.arch.xenFeatures?.(domain) ?? 0;
       layout.set(buf.view, 0, "submap", submap >>> 0);

@@ -29,7 +29,7 @@ export const evtchnInterdomainFrames = agentTest({
   name: "interdomain-frames",
   description:
     "dom0 is refused a grant copy from, and a page transfer to, a domain it creates that grants it nothing",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     const created = createPeer(agent);
     check.equal("createdomain rc", created.rc, 0);

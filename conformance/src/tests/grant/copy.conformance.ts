@@ -21,7 +21,7 @@ export const grantCopy = agentTest({
   name: "copy",
   description:
     "setup_table, copy by gref and by frame, host map/unmap with GTF flags, and GNTST_* status codes",
-  requires: { modes: ["pv"], features: ["frames"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     // The domain's own id, which a guest reads from xenstore ("domid").
     const SELF_ID = agent.session.domain.id;

@@ -47,7 +47,7 @@ export const grantInterdomain = agentTest({
   name: "interdomain",
   description:
     "dom0 maps, copies and receives through another domain's grant entries and transfers a page to it",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     const frameOf = (va: bigint): bigint => agent.frameOf(va);
     const mapFrame = (va: bigint, frame: bigint | null, owner?: number): bigint =>

@@ -77,7 +77,7 @@ export const grantOps = agentTest({
   name: "ops",
   description:
     "setup_table, query_size, map/unmap (host, device, read-only), copy, transfer: success and each GNTST_* Xen gives",
-  requires: { modes: ["pv"], features: ["frames", "m2p"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping", "m2p"] },
   run(agent, check) {
     const w = (i: number): bigint => agent.boot.window + BigInt(i * PAGE);
     const p: Pages = {

@@ -47,7 +47,7 @@ export const grantV2 = agentTest({
   name: "v2",
   description:
     "set_version 1↔2 (−EBUSY with entries in use or a status frame mapped), get_status_frames, v2 full-page, sub-page and transitive grants",
-  requires: { modes: ["pv"], features: ["frames"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     const SELF_ID = agent.session.domain.id;
     const frameOf = (va: bigint): bigint => agent.frameOf(va);
@@ -232,7 +232,7 @@ export const grantV2Transitive = agentTest({
   name: "v2-transitive",
   description:
     "dom0 passes another domain's grant on with a v2 transitive entry and copies through it both ways",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     const SELF_ID = agent.session.domain.id;
     const frameOf = (va: bigint): bigint => agent.frameOf(va);

@@ -28,7 +28,7 @@ export const memoryBalloon = agentTest({
   name: "balloon",
   description:
     "increase/decrease_reservation, populate_physmap and exchange keep the reservation and the M2P consistent",
-  requires: { modes: ["pv"], features: ["frames", "m2p"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping", "m2p"] },
   run(agent, check) {
     const mem = new XenMem(agent);
     const frameOf = (va: bigint): bigint => agent.frameOf(va);

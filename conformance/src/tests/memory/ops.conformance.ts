@@ -95,7 +95,7 @@ export const memoryOps = agentTest({
   name: "ops",
   description:
     "each memory_op sub-op's success and error paths, and the p2m/M2P kept consistent while ballooning",
-  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "m2p"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frames", "frame-mapping", "m2p"] },
   run(agent, check) {
     const spec = agent.spec;
     const pfn = (va: bigint): bigint => agent.pfnOf(va);

@@ -28,7 +28,7 @@ export const multicallEntryFaults = agentTest({
   name: "entry-faults",
   description:
     "a multicall entry that cannot be read, or whose result cannot be written back, ends the batch with -EFAULT after what came before it ran",
-  requires: { modes: ["pv"], features: ["frames"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping"] },
   run(agent, check) {
     const page = BigInt(agent.pageSize);
     const entrySize = BigInt(MULTICALL_ENTRY.layout(agent.arch.dataModel).size);
