@@ -6,7 +6,8 @@
  * straight to its vectors at guest-physical 0x100 × n with SRR0/SRR1, unless MSR[RI] is
  * 0, when the domain crashes (hvkit's "no handler" rule). Between runs of the CPU, an
  * event upcall (external interrupt, 0x500) or the decrementer (0x900) is delivered when
- * MSR[EE] = 1.
+ * MSR[EE] = 1; the CPU runs at most 256 instructions between looks (mtmsrd and mtdec do
+ * not exit), so delivery comes within that of the interrupt's becoming deliverable.
  *
  * Time: the time base counts virtual ns (core's `TSC_HZ`, the counter `vcpu_time_info`
  * scales), set from the machine clock at each run; the decrementer counts with it.
@@ -52,6 +53,8 @@ const EPERM = 1;
 const SRR1_CAUSE_MASK = 0x783f0000;
 /** Real mode keeps 42 bits of an effective address. */
 const REAL_ADDRESS_MASK = (1n << 42n) - 1n;
+/** Instructions between looks for a deliverable interrupt (MSR[EE], DEC, upcall). */
+const POLL = 256;
 /** DEC after reset and at vCPU creation: the largest positive value. */
 const DEC_MAX = 0x7fffffff;
 
@@ -99,8 +102,10 @@ export class PpcVcpu implements ArchVcpu {
           this.interrupt(Vector.DECREMENTER, cpu.pcHi, cpu.pcLo, 0);
         }
       }
-      let chunk = remaining < 1 ? 1 : remaining;
-      if (cpu.msrLo & Msr.EE && this.decDelivered !== cpu.decWrittenAt) {
+      // mtmsrd and mtdec change MSR[EE] and DEC without an exit: look again at least
+      // every POLL instructions, and exactly when DEC turns negative.
+      let chunk = remaining < 1 ? 1 : remaining > POLL ? POLL : remaining;
+      if (this.decDelivered !== cpu.decWrittenAt) {
         const dec = cpu.decrementer;
         if (dec >= 0 && dec + 1 < chunk) chunk = dec + 1;
       }
