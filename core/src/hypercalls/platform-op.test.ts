@@ -5,7 +5,7 @@ import type { Domain } from "../domain.js";
 import { Errno } from "../errno.js";
 import { readGuestU32, readGuestU8, writeGuestU32, writeGuestU64 } from "../guest-memory.js";
 import { SHARED_INFO } from "../abi/xen.js";
-import { TEST_LP64_LE } from "../testing/data-models.js";
+import { TEST_LP64_BE, TEST_LP64_LE } from "../testing/data-models.js";
 import { mapFakePages } from "../testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "../testing/fake-machine.js";
 import { FirmwareInfoType, XEN_PCPU_FLAGS_INVALID, XEN_PCPU_FLAGS_ONLINE } from "./platform-op.js";
@@ -25,8 +25,11 @@ function call(
   return Number(hypercall(d, Hypercall.platform_op, [DATA_VA]));
 }
 
-function setup() {
-  const { machine } = fakeMachine({ modes: ["pv"] }, { memoryMiB: 2, bootWallclock: 1000 });
+function setup(endianness: "little" | "big" = "little") {
+  const { machine } = fakeMachine(
+    { modes: ["pv"], endianness },
+    { memoryMiB: 2, bootWallclock: 1000 },
+  );
   const dom0 = addFakeDomain(machine, { privileged: true });
   const domU = addFakeDomain(machine);
   return { machine, dom0, domU };
@@ -119,5 +122,25 @@ describe("platform_op", () => {
     expect(SHARED_INFO.layout(TEST_LP64_LE).getNumber(machine.memory.view, at, "wc_sec")).toBe(
       4999,
     );
+  });
+
+  it("reads and writes the struct in the guest's byte order (a big-endian guest)", () => {
+    const { machine, dom0 } = setup("big");
+    dom0.sharedInfoMfn = mapFakePages(machine, dom0, 0x40000n, 1)[0];
+    const at = dom0.sharedInfoMfn * 4096;
+    expect(
+      call(dom0, PlatformOp.settime32, (v) => {
+        writeGuestU32(v, DATA_VA + 8n, 5000);
+        writeGuestU32(v, DATA_VA + 12n, 0);
+        writeGuestU64(v, DATA_VA + 16n, 1_000_000_000n);
+      }),
+    ).toBe(0);
+    expect(SHARED_INFO.layout(TEST_LP64_BE).getNumber(machine.memory.view, at, "wc_sec")).toBe(
+      4999,
+    );
+    const v = dom0.vcpus[0];
+    expect(call(dom0, PlatformOp.get_cpuinfo, (w) => writeGuestU32(w, DATA_VA + 8n, 0))).toBe(0);
+    expect(readGuestU32(v, DATA_VA + 16n)).toBe(XEN_PCPU_FLAGS_ONLINE);
+    expect(readGuestU32(v, DATA_VA + 24n)).toBe(0xffffffff);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * platform_op (xen/arch/x86/platform_hypercall.c `do_platform_op`): the control domain's
  * view of the physical platform. `struct xen_platform_op` (public/platform.h) is `cmd`,
- * `interface_version` and a 128-byte union at offset 8, the same in 32- and 64-bit guests.
+ * `interface_version` and a 128-byte union at offset 8, the same in 32- and 64-bit guests,
+ * in the guest's byte order (its data model's).
  *
  * Order of checks as Xen's: an unreadable argument −EFAULT, an interface version other than
  * {@link XENPF_INTERFACE_VERSION} −EACCES, then XSM (XSM_PRIV: −EPERM for a domU). hvkit's
@@ -50,31 +51,34 @@ const U = 8;
 
 const op = new Uint8Array(OP_SIZE);
 const view = new DataView(op.buffer);
+/** The guest's byte order (its data model's), set by each call. */
+let le = true;
 
 /** `platform_op(op)`: `op` is the guest address of a `struct xen_platform_op`. */
 export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
   const arg = args.u64(0);
   if (copyFromGuest(ctx.vcpu, arg, op) !== 0) return -Errno.EFAULT;
-  const cmd = view.getUint32(0, true);
-  if (view.getUint32(4, true) !== XENPF_INTERFACE_VERSION) return -Errno.EACCES;
+  le = ctx.machine.arch.dataModel.littleEndian;
+  const cmd = view.getUint32(0, le);
+  if (view.getUint32(4, le) !== XENPF_INTERFACE_VERSION) return -Errno.EACCES;
   const denied = ctx.machine.xsm.platformOp(ctx.domain, cmd);
   if (denied !== 0) return denied;
   switch (cmd) {
     case PlatformOp.settime32:
       setWallclock(
         ctx.machine,
-        BigInt(view.getUint32(U, true)),
-        view.getUint32(U + 4, true),
-        view.getBigUint64(U + 8, true),
+        BigInt(view.getUint32(U, le)),
+        view.getUint32(U + 4, le),
+        view.getBigUint64(U + 8, le),
       );
       return 0;
     case PlatformOp.settime64:
-      if (view.getUint32(U + 12, true) !== 0) return -Errno.EINVAL;
+      if (view.getUint32(U + 12, le) !== 0) return -Errno.EINVAL;
       setWallclock(
         ctx.machine,
-        view.getBigUint64(U, true),
-        view.getUint32(U + 8, true),
-        view.getBigUint64(U + 16, true),
+        view.getBigUint64(U, le),
+        view.getUint32(U + 8, le),
+        view.getBigUint64(U + 16, le),
       );
       return 0;
     case PlatformOp.firmware_info:
@@ -87,8 +91,8 @@ export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
 }
 
 function firmwareInfo(ctx: HypercallContext, arg: bigint): number {
-  const type = view.getUint32(U, true);
-  const index = view.getUint32(U + 4, true);
+  const type = view.getUint32(U, le);
+  const index = view.getUint32(U + 4, le);
   switch (type) {
     case FirmwareInfoType.DISK_INFO:
     case FirmwareInfoType.DISK_MBR_SIGNATURE:
@@ -106,14 +110,14 @@ function firmwareInfo(ctx: HypercallContext, arg: bigint): number {
 }
 
 function cpuInfo(ctx: HypercallContext, arg: bigint): number {
-  const cpu = view.getUint32(U, true);
+  const cpu = view.getUint32(U, le);
   if (cpu === 0) {
-    view.setUint32(U + 8, XEN_PCPU_FLAGS_ONLINE, true);
-    view.setUint32(U + 12, 0, true);
-    view.setUint32(U + 16, 0xffffffff, true);
+    view.setUint32(U + 8, XEN_PCPU_FLAGS_ONLINE, le);
+    view.setUint32(U + 12, 0, le);
+    view.setUint32(U + 16, 0xffffffff, le);
   } else {
-    view.setUint32(U + 8, XEN_PCPU_FLAGS_INVALID, true);
+    view.setUint32(U + 8, XEN_PCPU_FLAGS_INVALID, le);
   }
-  view.setUint32(U + 4, 0, true);
+  view.setUint32(U + 4, 0, le);
   return copyToGuest(ctx.vcpu, arg + BigInt(U), op, U, 20) !== 0 ? -Errno.EFAULT : 0;
 }
