@@ -3,6 +3,8 @@
 # toolchain), and regenerates the golden output of the C compute, simd and x87 guests by
 # running the same C source natively (<arch>/expected/compute.txt, simd.txt, x87.txt).
 # - x86_64: 64-bit PV images, built with the host gcc/as/ld.
+# - ppc: 64-bit PowerPC PV images (real mode), built with Debian's powerpc64-linux-gnu-gcc;
+#   the native runs are static ppc64 programs under qemu-ppc64 (RUN_PPC64 overrides it).
 # - x86: 32-bit PAE PV images, built with Debian's i686-linux-gnu-gcc (gcc-i686-linux-gnu);
 #   the native runs are static 32-bit Linux programs, run directly (a 64-bit kernel with
 #   IA-32 emulation) or, with RUN_I386=qemu-i386, under qemu-user.
@@ -12,7 +14,7 @@
 # and x87 workloads run N times by common/bench.c; `build.sh native <arch> <dir>` links the
 # same objects as static Linux programs into <dir> (the bench's qemu-user peer), and on x86
 # they are also linked as multiboot kernels (bench-<workload>-multiboot.elf, for v86).
-# Usage: conformance/guests/build.sh [arch...]   (from anywhere; default: x86_64 x86)
+# Usage: conformance/guests/build.sh [arch...]   (from anywhere; default: x86_64 x86; also ppc)
 #        conformance/guests/build.sh native <arch> <dir>
 set -eu
 native_dir=
@@ -228,10 +230,49 @@ build_x86() {
   ls -l bin
 }
 
+# The 64-bit PowerPC (big-endian, ELFv1) compilers and flags: Debian's
+# powerpc64-linux-gnu-gcc for a 970 without AltiVec; the native runs are static ppc64
+# Linux programs under qemu-ppc64 (qemu-user).
+flags_ppc() {
+  cd ppc
+  CC=${PPC_CC:-powerpc64-linux-gnu-gcc}
+  STRIP=${PPC_STRIP:-powerpc64-linux-gnu-strip}
+  RUN=${RUN_PPC64:-qemu-ppc64}
+  GUEST_CFLAGS="-m64 -mbig-endian -mcpu=970 -mno-altivec -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin -fno-tree-loop-distribute-patterns \
+    -I. -I$C $PREFIX_MAP"
+  LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
+  LIBS=-lgcc
+}
+
+# ppc runs in real mode with no MMU yet: the guests that print and shut down (hello,
+# exit-*, compute), every pointer an inline xencomm handle (rt.h).
+build_ppc() {
+  flags_ppc
+  mkdir -p bin expected
+  c_guest() { # name sources...
+    name=$1; shift
+    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S $C/rt.c "$@" $LIBS
+  }
+  c_guest hello hello.c
+  $CC $GUEST_CFLAGS -DREASON=1 $LDFLAGS -o bin/exit-reboot.elf head.S $C/rt.c exit-code.c $LIBS
+  $CC $GUEST_CFLAGS -DREASON=3 $LDFLAGS -o bin/exit-crash.elf head.S $C/rt.c exit-code.c $LIBS
+  c_guest compute $C/compute.c $C/compute-guest.c
+
+  # Golden output: the same C, built the same way, run as a static ppc64 Linux program.
+  tmp=$(mktemp -d)
+  $CC -static -mcpu=970 -mno-altivec -O2 -Wall -o "$tmp/compute-native" $C/compute.c $C/compute-native.c
+  $RUN "$tmp/compute-native" > expected/compute.txt
+  rm -rf "$tmp"
+  $STRIP --strip-debug bin/*.elf
+  ls -l bin
+}
+
 for arch; do
   case $arch in
     x86_64) if [ -n "$native_dir" ]; then (flags_x86_64; bench_natives "$native_dir"); else (build_x86_64); fi ;;
     x86) if [ -n "$native_dir" ]; then (flags_x86; bench_natives "$native_dir"); else (build_x86); fi ;;
-    *) echo "build.sh: no guests for arch '$arch' (x86_64, x86)" >&2; exit 2 ;;
+    ppc) [ -z "$native_dir" ] || { echo "build.sh: no ppc bench guests yet" >&2; exit 2; }; (build_ppc) ;;
+    *) echo "build.sh: no guests for arch '$arch' (x86_64, x86, ppc)" >&2; exit 2 ;;
   esac
 done
