@@ -241,6 +241,24 @@ describe("ppc vCPU", () => {
     expect(domain.shutdownReason).toBe(ShutdownReason.Poweroff);
   });
 
+  it("copies through a descriptor handle (a plain address during a hypercall)", () => {
+    const { m, console, domain } = dom0(0x1000);
+    const view = new DataView(m.memory.bytes.buffer);
+    const at = (gpa: number): number => domain.p2m[gpa >> 12]! * 4096 + (gpa & 0xfff);
+    // r6 = 0x1f40, a descriptor listing "he" at the end of page 2 and "llo" at page 3.
+    view.setUint32(at(0x1010), 0x38c01f40, false); // li r6,0x1f40
+    view.setUint32(at(0x1014), 0x60000000, false); // nop
+    view.setUint32(at(0x1018), 0x60000000, false); // nop
+    view.setUint32(at(0x1f40), 0x58434f4d, false); // "XCOM"
+    view.setUint32(at(0x1f44), 2, false);
+    view.setBigUint64(at(0x1f48), 0x2ffen, false);
+    view.setBigUint64(at(0x1f50), 0x3000n, false);
+    m.memory.bytes.set(new TextEncoder().encode("he"), at(0x2ffe));
+    m.memory.bytes.set(new TextEncoder().encode("llo"), at(0x3000));
+    m.run({ maxInstructions: 10_000 });
+    expect(console.textOf(0)).toBe("hello");
+  });
+
   it("crashes the domain for an interrupt taken with MSR[RI] = 0", () => {
     const { m, domain } = dom0(0x1100);
     m.run({ maxInstructions: 1000 });

@@ -15,6 +15,7 @@
  * @module
  */
 import {
+  KERNEL_SERVICE_CALL,
   VcpuExitKind,
   type ArchVcpu,
   type Domain,
@@ -30,7 +31,7 @@ import { disassemble } from "./cpu/disasm.js";
 import { createGuestStorage, guestPhysicalToMachine, rmaBytes } from "./guest-storage.js";
 import { papr, PaprResult } from "./papr.js";
 import { savePpcGuestContext } from "./vcpu-context.js";
-import { XENCOMM_INLINE_FLAG } from "./xencomm.js";
+import { XENCOMM_INLINE_FLAG, XencommHandles } from "./xencomm.js";
 
 /** Interrupt vectors (PowerPC Book III, the 970 user manual). */
 export const Vector = {
@@ -64,6 +65,10 @@ export class PpcVcpu implements ArchVcpu {
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
   readonly cpu: PpcCpu;
+  /** Between readHypercall and completeHypercall of a Xen call: addresses are xencomm handles. */
+  private inHypercall = false;
+  /** The descriptor handles of the current hypercall. */
+  private readonly handles: XencommHandles;
   /** The DEC value whose turning negative has been delivered (its write's time base), or −1. */
   private decDelivered = -1;
 
@@ -84,6 +89,18 @@ export class PpcVcpu implements ArchVcpu {
     cpu.msrLo = 0;
     cpu.sprLo[Spr.DEC] = DEC_MAX;
     cpu.sprLo[Spr.PIR] = vcpu.id;
+    const bytes = machine.memory.bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.handles = new XencommHandles({
+      u32: (gpa) => {
+        const pa = guestPhysicalToMachine(domain, gpa);
+        return pa < 0 || (gpa & 0xfffn) > 0xffcn ? null : view.getUint32(pa, false);
+      },
+      u64: (gpa) => {
+        const pa = guestPhysicalToMachine(domain, gpa);
+        return pa < 0 || (gpa & 0xfffn) > 0xff8n ? null : view.getBigUint64(pa, false);
+      },
+    });
   }
 
   /** Runs the guest for at most `budget` instructions (see the module comment). */
@@ -239,29 +256,42 @@ export class PpcVcpu implements ArchVcpu {
     return this.decDelivered !== this.cpu.decWrittenAt && this.cpu.decrementer < 0;
   }
 
-  /** r3's Xen call number; r4–r9 are the arguments. */
+  /**
+   * r3's Xen call number; r4–r9 are the arguments. Until the call completes, the
+   * addresses the core copies through are xencomm handles (see {@link PpcVcpu.translate}),
+   * except for the kernel service call, whose arguments are the kernel's addresses.
+   */
   readHypercall(args: HypercallArgs): number {
     const cpu = this.cpu;
     for (let i = 0; i < 6; i++) args.set(i, cpu.gprLo[4 + i]!, cpu.gprHi[4 + i]!);
-    return cpu.gprLo[3]! & 0xffff;
+    const nr = cpu.gprLo[3]! & 0xffff;
+    this.inHypercall = nr !== KERNEL_SERVICE_CALL;
+    this.handles.begin();
+    return nr;
   }
 
   /** The result goes to r3, nothing else changes; pc is already past `sc 1`. */
   completeHypercall(result: number | bigint): void {
     this.cpu.setGpr(3, BigInt(result));
+    this.inHypercall = false;
   }
 
   /**
-   * A guest address to a machine address, for the core's copies: an inline xencomm
-   * handle (bit 63 set, what hypercalls take) is a guest-physical address whatever the
-   * MSR; any other address is an effective address as the vCPU sees it in real mode (the
-   * top 22 bits ignored, inside the RMA), which is how the host reads the guest's memory.
-   * Descriptor handles (a plain address naming an "XCOM" scatter list, see `xencomm.ts`)
-   * are therefore not resolved here: the core's door takes addresses, not handles.
+   * A guest address to a machine address, for the core's copies. During a hypercall every
+   * address is a xencomm handle (plus the offset the core added): an inline handle (bit 63
+   * set) is a guest-physical address whatever the MSR, any other a descriptor handle
+   * (`XencommHandles`); one that resolves to nothing is −1, so the copy fails with
+   * −EFAULT. Outside hypercalls (the host reading the guest's memory) an address is an
+   * effective address as the vCPU sees it in real mode: the top 22 bits ignored, inside
+   * the RMA.
    */
   translate(va: bigint, _write: boolean): number {
     if ((va & XENCOMM_INLINE_FLAG) !== 0n)
       return guestPhysicalToMachine(this.domain, va & ~XENCOMM_INLINE_FLAG);
+    if (this.inHypercall) {
+      const gpa = this.handles.resolve(va);
+      return gpa === null ? -1 : guestPhysicalToMachine(this.domain, gpa);
+    }
     const gpa = va & REAL_ADDRESS_MASK;
     return gpa < BigInt(rmaBytes(this.domain)) ? guestPhysicalToMachine(this.domain, gpa) : -1;
   }

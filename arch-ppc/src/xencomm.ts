@@ -51,3 +51,46 @@ export function xencommAddress(
   }
   return null;
 }
+
+/** Most descriptor handles one hypercall resolves (a multicall's entries included). */
+const MAX_DESCRIPTORS = 16;
+
+/**
+ * The descriptor handles of the hypercall a vCPU is making, for the core's copies. The
+ * core adds byte offsets to handles as if they were addresses (`handle + offset`); for a
+ * descriptor that sum means "byte `offset` of the buffer the descriptor at `handle`
+ * lists", as Xen's `xencomm_add_offset` makes it. So an address is resolved as: a
+ * descriptor seen at offset 0 during this hypercall; else a valid descriptor itself
+ * (remembered); else byte `address − base` of the nearest remembered descriptor below it.
+ * Forgotten when the next hypercall starts.
+ */
+export class XencommHandles {
+  private readonly bases = new BigUint64Array(MAX_DESCRIPTORS);
+  private count = 0;
+
+  /** @param memory - the domain's guest-physical memory. */
+  constructor(private readonly memory: GuestPhysicalReader) {}
+
+  /** A new hypercall: no descriptor known yet. */
+  begin(): void {
+    this.count = 0;
+  }
+
+  /** The guest-physical address behind `address` (see the class comment), or null. */
+  resolve(address: bigint): bigint | null {
+    let below = -1n;
+    for (let i = 0; i < this.count; i++) {
+      const base = this.bases[i]!;
+      if (base === address) return xencommAddress(base, 0, this.memory);
+      if (base < address && base > below) below = base;
+    }
+    const own = xencommAddress(address, 0, this.memory);
+    if (own !== null) {
+      if (this.count < MAX_DESCRIPTORS) this.bases[this.count++] = address;
+      return own;
+    }
+    const offset = address - below;
+    if (below < 0n || offset > 0xffff_ffffn) return null;
+    return xencommAddress(below, Number(offset), this.memory);
+  }
+}
