@@ -27,7 +27,7 @@ import {
 } from "@hvkit/core";
 import { MSR_SF } from "./abi.js";
 import { writeDeviceTree, type DeviceTreeSpec } from "./device-tree.js";
-import { rmaBytes } from "./guest-storage.js";
+import { RMA_BYTES } from "./guest-storage.js";
 import type { PpcVcpu } from "./vcpu.js";
 
 const PAGE = 4096;
@@ -210,7 +210,7 @@ export function buildPpcDomain(
     { ...image, header: { ...image.header, entry } },
     { memoryBytes: nrPages * PAGE, pageSize: PAGE, requiresXenNotes: false },
   );
-  const rma = Math.min(64 * 1024 * 1024, nrPages * PAGE);
+  const rma = Math.min(RMA_BYTES, nrPages * PAGE);
   const top = BigInt(rma);
   const sharedInfo = top - BigInt(PAGE);
   const console = sharedInfo - BigInt(PAGE);
