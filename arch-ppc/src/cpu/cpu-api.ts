@@ -57,6 +57,13 @@ export enum PpcExitReason {
   Emulate = 7,
   /** An alignment interrupt (vector 0x600): `lmw`/`stmw`/`lwarx`/`stwcx.` etc. at a misaligned address. */
   Alignment = 8,
+  /**
+   * A data segment interrupt (vector 0x380): the MMU found no SLB entry for the effective
+   * address ({@link PpcExit.dar}); DSISR is not reported. pc points at the instruction.
+   */
+  DataSegment = 9,
+  /** An instruction segment interrupt (vector 0x480): no SLB entry for the fetch at pc. */
+  InstructionSegment = 10,
 }
 
 /** Program interrupt kinds (SRR1 bits as the ISA numbers them, 64-bit: bit 43 … 46). */
@@ -102,6 +109,8 @@ export interface StorageFault {
   status: number;
   /** True for an alignment interrupt rather than a storage interrupt. */
   alignment: boolean;
+  /** True for a segment interrupt (no SLB entry: 0x380 / 0x480) rather than a storage interrupt. */
+  segment: boolean;
 }
 
 /** The one fault object storage accesses throw (filled in, never allocated per fault). */
@@ -111,6 +120,7 @@ export const STORAGE_FAULT: StorageFault = {
   eaLo: 0,
   status: 0,
   alignment: false,
+  segment: false,
 };
 
 /**

@@ -227,9 +227,10 @@ export class PpcCpu {
       if (e !== STORAGE_FAULT) throw e;
       const f = STORAGE_FAULT;
       if (f.fetch) {
-        reason = PpcExitReason.InstructionStorage;
+        reason = f.segment ? PpcExitReason.InstructionSegment : PpcExitReason.InstructionStorage;
         word = 0;
-      } else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
+      } else if (f.segment) reason = PpcExitReason.DataSegment;
+      else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
       exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
       exit.dsisr = f.status;
     }
@@ -1151,6 +1152,7 @@ export class PpcCpu {
     f.eaLo = this.eaLo;
     f.status = store ? 0x02000000 : 0;
     f.alignment = true;
+    f.segment = false;
     throw f;
   }
 }

@@ -46,6 +46,7 @@ class WindowMemory implements PpcMemory {
     STORAGE_FAULT.eaLo = lo;
     STORAGE_FAULT.status = 0x40000000;
     STORAGE_FAULT.alignment = false;
+    STORAGE_FAULT.segment = false;
     throw STORAGE_FAULT;
   }
   fetch(hi: number, lo: number): number {
