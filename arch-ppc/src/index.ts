@@ -2,8 +2,9 @@
  * `@hvkit/arch-ppc`: the 64-bit PowerPC (970 class) PV port (`docs/abi/ppc.md`): its CPU
  * ({@link PpcCpu}: one instruction table driving decoder, interpreter and disassembler),
  * vCPUs ({@link PpcVcpu}), domain builder with its flattened device tree, xencomm handles
- * and conformance guest agent ({@link PpcGuestAgent}). Translation (SLB, hashed page
- * table) and the PAPR page-table hcalls are not modelled yet: guests run in real mode.
+ * and conformance guest agent ({@link PpcGuestAgent}). The MMU ({@link PpcMmu}: SLB,
+ * hashed page table, RMA) and the PAPR page-table hcalls ({@link paprHcall}) exist; the
+ * vCPU runs on real-mode storage until it is wired to them.
  *
  * @packageDocumentation
  */
@@ -25,3 +26,7 @@ export * from "./plugin.js";
 export * from "./vcpu.js";
 export * from "./vcpu-context.js";
 export * from "./xencomm.js";
+export * from "./mmu/hpt.js";
+export * from "./mmu/mmu.js";
+// PaprHcall is papr.ts's (the vCPU's dispatcher); the MMU's copy adds H_CLEAR_MOD/H_CLEAR_REF.
+export { HFlag, HStatus, PAPR_HCALL_END, paprHcall } from "./mmu/papr.js";
