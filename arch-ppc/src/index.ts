@@ -26,6 +26,7 @@ export * from "./plugin.js";
 export * from "./vcpu.js";
 export * from "./vcpu-context.js";
 export * from "./xencomm.js";
+export * from "./mmu/frames.js";
 export * from "./mmu/hpt.js";
 export * from "./mmu/mmu.js";
 // PaprHcall is papr.ts's (the vCPU's dispatcher); the MMU's copy adds H_CLEAR_MOD/H_CLEAR_REF.
