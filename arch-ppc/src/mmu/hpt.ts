@@ -6,8 +6,8 @@
  * H_PROTECT, H_READ, ...), and the MMU of each of the domain's vCPUs searches it on a
  * translation miss. SDR1, which names the HPT on a bare machine, has no effect on a guest.
  *
- * An entry (PTE) is 16 bytes, two big-endian doublewords (Power ISA 2.01 Book III §4.6,
- * PowerPC 970 user manual §5): dword 0 = AVPN (bits 0:56) ‖ software (57:60) ‖ L (61) ‖
+ * An entry (PTE) is 16 bytes, two big-endian doublewords (Power ISA 2.01 Book III,
+ * storage control; PowerPC 970 user manual): dword 0 = AVPN (bits 0:56) ‖ software (57:60) ‖ L (61) ‖
  * H (62) ‖ V (63); dword 1 = RPN (bits 2:51) ‖ AC (54) ‖ R (55) ‖ C (56) ‖ WIMG (57:60) ‖
  * N (61) ‖ PP (62:63). Eight entries make a PTE group (PTEG, 128 bytes); a page is looked
  * for in its primary PTEG (hash) and its secondary PTEG (one's complement of the hash).

@@ -5,9 +5,9 @@
  * {@link PpcMemory} the CPU calls; SLB and TLB instructions reach it through
  * {@link PpcMmu.emulate} after a {@link PpcExitReason.Emulate} exit.
  *
- * Facts from the Power ISA 2.01 Book III (§4 storage control: real addressing, segment
- * lookaside buffer, page table search, storage protection; §6.5 interrupts: DSISR and
- * SRR1 bits) and the PowerPC 970 user manual (64-entry SLB, 4 KiB pages, real mode
+ * Facts from the Power ISA 2.01 Book III (storage control: real addressing, segment
+ * lookaside buffer, page table search, storage protection; interrupts: DSISR and SRR1
+ * bits) and the PowerPC 970 user manual (64-entry SLB, 4 KiB pages, real mode
  * ignoring effective-address bits 0:21). See `docs/internals/ppc-mmu.md`.
  *
  * @module
@@ -334,7 +334,7 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       if (w < 0) this.fault(hi, eaLo, access, StorageStatus.NOT_FOUND, false);
       const words = this.hpt.words;
       const pte1 = words[w + 3]!;
-      // Storage protection (ISA 2.01 §4.6.8): key 0 may write unless PP = 3; key 1 reads
+      // Storage protection (ISA 2.01 Book III): key 0 may write unless PP = 3; key 1 reads
       // with PP ≠ 0 and writes only with PP = 2.
       const key = vsidLo & (msrLo & Msr.PR ? SlbFlag.KP : SlbFlag.KS);
       const pp = pte1 & Pte1.PP;
