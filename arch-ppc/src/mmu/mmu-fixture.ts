@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { Msr } from "../cpu/cpu-api.js";
+import { Msr, STORAGE_FAULT } from "../cpu/cpu-api.js";
 import { PpcCpu } from "../cpu/cpu.js";
 import { PpcHashedPageTable } from "./hpt.js";
 import { PpcMmu, type PpcGuestFrames } from "./mmu.js";
-import { HFlag, HStatus, PaprHcall, paprHcall } from "./papr.js";
+import { HFlag, PaprHcall, paprHcall } from "./papr.js";
 
 /** Frames of the fixture's guest-physical memory. */
 export const FRAMES = 64;
@@ -89,4 +89,16 @@ export function relocate(cpu: PpcCpu, pr = false, ir = false): void {
   cpu.msrLo = Msr.DR | (ir ? Msr.IR : 0) | (pr ? Msr.PR : 0);
 }
 
-export { HStatus };
+/** The fault an access threw (a copy of {@link STORAGE_FAULT}), or null when it completed. */
+export function faultOf(
+  f: () => unknown,
+): { fetch: boolean; ea: number; status: number; segment: boolean } | null {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    if (e !== STORAGE_FAULT) throw e;
+    const s = STORAGE_FAULT;
+    return { fetch: s.fetch, ea: s.eaLo >>> 0, status: s.status, segment: s.segment };
+  }
+}

@@ -5,12 +5,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Msr, PpcExitReason, STORAGE_FAULT } from "../cpu/cpu-api.js";
+import { Msr, PpcExitReason } from "../cpu/cpu-api.js";
 import {
   RMA,
+  faultOf,
   guest,
   hEnter,
-  HStatus,
   primaryPteg,
   pte0,
   pte1,
@@ -20,26 +20,12 @@ import {
   slbRs,
 } from "./mmu-fixture.js";
 import { StorageStatus } from "./mmu.js";
-import { PaprHcall, paprHcall } from "./papr.js";
+import { HStatus, PaprHcall, paprHcall } from "./papr.js";
 
 const VSID = 0x123456789n;
 /** EA of page 3 of segment 1 (ESID 1). */
 const EA = 0x10003000;
 const P = 3;
-
-/** The fault an access threw (a copy), or null when it completed. */
-function faultOf(
-  f: () => unknown,
-): { fetch: boolean; ea: number; status: number; segment: boolean } | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e !== STORAGE_FAULT) throw e;
-    const f = STORAGE_FAULT;
-    return { fetch: f.fetch, ea: f.eaLo >>> 0, status: f.status, segment: f.segment };
-  }
-}
 
 /** A guest with segment 1 → VSID and page 3 → frame 20 (PP = 2: read/write for both keys). */
 function mapped(pp = 2, extra = 0, ks = 0, kp = 1) {
