@@ -329,3 +329,97 @@ describe("SLB instructions", () => {
     expect(g.cpu.pc).toBe(0x1010n);
   });
 });
+
+describe("against a model of the page table", () => {
+  type Op =
+    | { kind: "enter"; p: number; gpfn: number; pp: number }
+    | { kind: "remove"; p: number }
+    | { kind: "read"; p: number }
+    | { kind: "protect"; p: number; pp: number }
+    | { kind: "write"; p: number; v: number }
+    | { kind: "mode"; pr: boolean };
+  const page = fc.integer({ min: 0, max: 3 });
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      kind: fc.constant("enter" as const),
+      p: page,
+      gpfn: fc.integer({ min: 16, max: 23 }),
+      pp: fc.integer({ min: 0, max: 3 }),
+    }),
+    fc.record({ kind: fc.constant("remove" as const), p: page }),
+    fc.record({ kind: fc.constant("read" as const), p: page }),
+    fc.record({
+      kind: fc.constant("protect" as const),
+      p: page,
+      pp: fc.integer({ min: 0, max: 3 }),
+    }),
+    fc.record({
+      kind: fc.constant("write" as const),
+      p: page,
+      v: fc.integer({ min: 0, max: 255 }),
+    }),
+    fc.record({ kind: fc.constant("mode" as const), pr: fc.boolean() }),
+  );
+
+  it("every access after any sequence of hcalls sees the current entries (no stale translation)", () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 80 }), (ops) => {
+        const g = guest();
+        slbmte(g.cpu, g.mmu, slbRs(VSID, 0, 1), slbRb(1n, 0));
+        relocate(g.cpu);
+        let pr = false;
+        const pages = new Map<number, { gpfn: number; pp: number; slot: bigint }>();
+        const memory = new Uint8Array(g.bytes.length);
+        for (const o of ops) {
+          const entry = "p" in o ? pages.get(o.p) : undefined;
+          const ea = 0x10000000 + ("p" in o ? o.p : 0) * 4096 + 0x40;
+          if (o.kind === "mode") {
+            pr = o.pr;
+            relocate(g.cpu, pr);
+          } else if (o.kind === "enter") {
+            if (entry) continue;
+            g.cpu.msrLo &= ~Msr.PR;
+            const [s, slot] = hEnter(
+              g.mmu,
+              primaryPteg(VSID, o.p) * 8,
+              pte0(VSID, o.p),
+              pte1(o.gpfn, o.pp),
+            );
+            relocate(g.cpu, pr);
+            expect(s).toBe(HStatus.Success);
+            pages.set(o.p, { gpfn: o.gpfn, pp: o.pp, slot });
+          } else if (o.kind === "remove" || o.kind === "protect") {
+            if (!entry) continue;
+            g.cpu.msrLo &= ~Msr.PR;
+            const nr = o.kind === "remove" ? PaprHcall.H_REMOVE : PaprHcall.H_PROTECT;
+            const flags = o.kind === "protect" ? BigInt(o.pp) : 0n;
+            expect(paprHcall(g.mmu, nr, [flags, entry.slot], [])).toBe(HStatus.Success);
+            relocate(g.cpu, pr);
+            if (o.kind === "remove") pages.delete(o.p);
+            else entry.pp = o.pp;
+          } else {
+            // Kp = 1 in problem state, Ks = 0 otherwise.
+            const key = pr ? 1 : 0;
+            const pp = entry?.pp ?? 0;
+            const canRead = entry !== undefined && (key === 0 || pp !== 0);
+            const canWrite = entry !== undefined && (key === 0 ? pp !== 3 : pp === 2);
+            if (o.kind === "read") {
+              const f = faultOf(() => g.mmu.read8(0, ea));
+              if (canRead) {
+                expect(f).toBeNull();
+                expect(g.mmu.read8(0, ea)).toBe(memory[entry!.gpfn * 4096 + 0x40]);
+              } else
+                expect(f?.status).toBe(entry ? StorageStatus.PROTECTION : StorageStatus.NOT_FOUND);
+            } else {
+              const f = faultOf(() => g.mmu.write8(0, ea, o.v));
+              expect(f === null).toBe(canWrite);
+              if (canWrite) memory[entry!.gpfn * 4096 + 0x40] = o.v;
+            }
+          }
+        }
+        expect(Buffer.compare(g.bytes, memory)).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
