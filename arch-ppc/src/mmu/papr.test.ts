@@ -202,7 +202,10 @@ describe("dispatch", () => {
     );
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(nr, fc.array(word, { maxLength: 7 }), fc.boolean()), { maxLength: 30 }),
+        fc.array(fc.tuple(nr, fc.array(word, { maxLength: 7 }), fc.boolean()), {
+          minLength: 5,
+          maxLength: 30,
+        }),
         (calls) => {
           const { mmu, cpu } = guest();
           for (const [n, args, pr] of calls) {
