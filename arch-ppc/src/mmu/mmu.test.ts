@@ -144,6 +144,12 @@ describe("hashed page table", () => {
     expect(g.mmu.read8(0, EA + 9)).toBe(0x77);
   });
 
+  it("a large-page segment (SLB L = 1) finds no 4 KiB entry", () => {
+    const g = mapped();
+    slbmte(g.cpu, g.mmu, slbRs(VSID, 0, 1) | 0x100n, slbRb(1n, 5));
+    expect(faultOf(() => g.mmu.read8(0, EA))?.status).toBe(StorageStatus.NOT_FOUND);
+  });
+
   it("matches the AVPN's page bits: page P + 2^11 shares P's PTEG but not its entry", () => {
     const g = mapped();
     expect(faultOf(() => g.mmu.read8(0, EA + (1 << 11) * 4096))?.status).toBe(

@@ -330,7 +330,9 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       const vsidLo = this.slbVsidLo[s]!;
       if (fetch && vsidLo & SlbFlag.N)
         this.fault(hi, eaLo, access, StorageStatus.NO_EXECUTE, false);
-      const w = this.findPte(this.slbVsidHi[s]!, vsidLo, (eaLo >>> 12) & 0xffff);
+      // A large-page segment needs large-page PTEs, which H_ENTER never enters.
+      const w =
+        vsidLo & SlbFlag.L ? -1 : this.findPte(this.slbVsidHi[s]!, vsidLo, (eaLo >>> 12) & 0xffff);
       if (w < 0) this.fault(hi, eaLo, access, StorageStatus.NOT_FOUND, false);
       const words = this.hpt.words;
       const pte1 = words[w + 3]!;
