@@ -91,6 +91,8 @@ describe("H_ENTER and H_READ", () => {
     expect(call(mmu, PaprHcall.H_READ, 0n, ptes)[0]).toBe(HStatus.Parameter);
     expect(call(mmu, PaprHcall.H_REMOVE, 0n, ptes)[0]).toBe(HStatus.Parameter);
     expect(call(mmu, PaprHcall.H_PROTECT, 0n, ptes)[0]).toBe(HStatus.Parameter);
+    expect(call(mmu, PaprHcall.H_CLEAR_REF, 0n, ptes)[0]).toBe(HStatus.Parameter);
+    expect(call(mmu, PaprHcall.H_READ, HFlag.READ_4, ptes + 3n)[0]).toBe(HStatus.Parameter);
     expect(hEnter(mmu, 0, pte0(VSID, 0) | 4n, pte1(1, 2))[0]).toBe(HStatus.Parameter);
     expect(hEnter(mmu, 0, pte0(VSID, 0), pte1(1, 2, 0x40))[0]).toBe(HStatus.Parameter);
     expect(hEnter(mmu, 0, pte0(VSID, 0), pte1(1, 2, 0x20))[0]).toBe(HStatus.Parameter);

@@ -84,28 +84,28 @@ const AVPN_MASK = ~0x7fn & 0xffffffffffffffffn;
 export function paprHcall(mmu: PpcMmu, nr: number, args: readonly bigint[], out: bigint[]): number {
   if (mmu.cpu.msrLo & Msr.PR) return HStatus.Privilege;
   if (!Number.isInteger(nr) || nr < 0 || nr & 3 || nr > PAPR_HCALL_END) return HStatus.Parameter;
+  // The page-table set is tokens 0x04 to 0x18; other valid tokens have no handler here.
+  if (nr < PaprHcall.H_REMOVE || nr > PaprHcall.H_PROTECT) return HStatus.Function;
   const arg = (k: number): bigint => BigInt.asUintN(64, args[k] ?? 0n);
   const flags = arg(0);
   const hpt = mmu.hpt;
-  const ptexArg = arg(1);
+  // Every call of the set names an entry (r5): past the table is H_Parameter.
+  if (arg(1) >= BigInt(hpt.ptes)) return HStatus.Parameter;
+  const ptex = Number(arg(1));
   switch (nr) {
     case PaprHcall.H_ENTER:
-      return hEnter(mmu, flags, ptexArg, arg(2), arg(3), out);
+      return hEnter(mmu, flags, ptex, arg(2), arg(3), out);
     case PaprHcall.H_READ: {
       const four = (flags & HFlag.READ_4) !== 0n;
-      const ptex = four ? ptexArg & ~3n : ptexArg;
-      if (ptex >= BigInt(hpt.ptes)) return HStatus.Parameter;
-      const n = four ? 4 : 1;
-      for (let k = 0; k < n; k++) {
-        out[2 * k] = hpt.dword(Number(ptex) + k, 0);
-        out[2 * k + 1] = hpt.dword(Number(ptex) + k, 1);
+      const first = four ? ptex & ~3 : ptex;
+      for (let k = 0; k < (four ? 4 : 1); k++) {
+        out[2 * k] = hpt.dword(first + k, 0);
+        out[2 * k + 1] = hpt.dword(first + k, 1);
       }
       return HStatus.Success;
     }
     case PaprHcall.H_REMOVE:
     case PaprHcall.H_PROTECT: {
-      if (ptexArg >= BigInt(hpt.ptes)) return HStatus.Parameter;
-      const ptex = Number(ptexArg);
       const dw0 = hpt.dword(ptex, 0);
       const dw1 = hpt.dword(ptex, 1);
       const avpn = arg(2);
@@ -123,10 +123,8 @@ export function paprHcall(mmu: PpcMmu, nr: number, args: readonly bigint[], out:
       hpt.invalidate();
       return HStatus.Success;
     }
-    case PaprHcall.H_CLEAR_MOD:
-    case PaprHcall.H_CLEAR_REF: {
-      if (ptexArg >= BigInt(hpt.ptes)) return HStatus.Parameter;
-      const ptex = Number(ptexArg);
+    default: {
+      // H_CLEAR_MOD, H_CLEAR_REF
       const dw1 = hpt.dword(ptex, 1);
       out[0] = dw1;
       const bit = BigInt(nr === PaprHcall.H_CLEAR_MOD ? Pte1.C : Pte1.R);
@@ -136,8 +134,6 @@ export function paprHcall(mmu: PpcMmu, nr: number, args: readonly bigint[], out:
       }
       return HStatus.Success;
     }
-    default:
-      return HStatus.Function;
   }
 }
 
@@ -149,25 +145,23 @@ export function paprHcall(mmu: PpcMmu, nr: number, args: readonly bigint[], out:
 function hEnter(
   mmu: PpcMmu,
   flags: bigint,
-  ptexArg: bigint,
+  ptex: number,
   dw0In: bigint,
   dw1In: bigint,
   out: bigint[],
 ): number {
   const hpt = mmu.hpt;
-  if (ptexArg >= BigInt(hpt.ptes)) return HStatus.Parameter;
   // hvkit offers no large-page sizes (the device tree names none).
   if (dw0In & BigInt(Pte0.L)) return HStatus.Parameter;
-  const gpfnBig = (dw1In >> 12n) & ((1n << 50n) - 1n);
-  if (gpfnBig > BigInt(Number.MAX_SAFE_INTEGER) || !mmu.frames.mayMap(Number(gpfnBig)))
-    return HStatus.Parameter;
+  // The RPN (dword 1 bits 2:51) is a guest frame number.
+  const gpfn = Number((dw1In >> 12n) & ((1n << 50n) - 1n));
+  if (!mmu.frames.mayMap(gpfn)) return HStatus.Parameter;
   // Guest frames are memory: write-through and caching-inhibited are for I/O space.
   if (dw1In & BigInt(Pte1.W | Pte1.I)) return HStatus.Parameter;
-  const gpfn = Number(gpfnBig);
   const dw0 = dw0In & ~BigInt(Pte0.HV_RESERVED);
   const dw1 = dw1In & ~((BigInt(Pte1.RESERVED_HI >>> 0) << 32n) | BigInt(Pte1.RESERVED_LO));
   const exact = (flags & HFlag.EXACT) !== 0n;
-  const first = exact ? Number(ptexArg) : Number(ptexArg) & ~(PTEG_ENTRIES - 1);
+  const first = exact ? ptex : ptex & ~(PTEG_ENTRIES - 1);
   const last = exact ? first : first + PTEG_ENTRIES - 1;
   let slot = -1;
   for (let k = first; k <= last; k++)
