@@ -109,7 +109,10 @@ export interface StorageFault {
   status: number;
   /** True for an alignment interrupt rather than a storage interrupt. */
   alignment: boolean;
-  /** True for a segment interrupt (no SLB entry: 0x380 / 0x480) rather than a storage interrupt. */
+  /**
+   * True for a segment interrupt (no SLB entry: 0x380 / 0x480) rather than a storage
+   * interrupt. The CPU clears it after each fault it takes.
+   */
   segment: boolean;
 }
 

@@ -231,6 +231,8 @@ export class PpcCpu {
         word = 0;
       } else if (f.segment) reason = PpcExitReason.DataSegment;
       else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
+      // Consumed here, so a memory that never raises segment faults need not clear it.
+      f.segment = false;
       exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
       exit.dsisr = f.status;
     }
@@ -1152,7 +1154,6 @@ export class PpcCpu {
     f.eaLo = this.eaLo;
     f.status = store ? 0x02000000 : 0;
     f.alignment = true;
-    f.segment = false;
     throw f;
   }
 }

@@ -46,7 +46,6 @@ class WindowMemory implements PpcMemory {
     STORAGE_FAULT.eaLo = lo;
     STORAGE_FAULT.status = 0x40000000;
     STORAGE_FAULT.alignment = false;
-    STORAGE_FAULT.segment = false;
     throw STORAGE_FAULT;
   }
   fetch(hi: number, lo: number): number {

@@ -35,7 +35,6 @@ export class RealModeMemory implements PpcMemory {
     STORAGE_FAULT.eaLo = eaLo;
     STORAGE_FAULT.status = DSISR_NOT_FOUND | (store ? DSISR_STORE : 0);
     STORAGE_FAULT.alignment = false;
-    STORAGE_FAULT.segment = false;
     throw STORAGE_FAULT;
   }
 

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Msr, PpcExitReason } from "../cpu/cpu-api.js";
+import { Msr, PpcExitReason, STORAGE_FAULT } from "../cpu/cpu-api.js";
 import {
   RMA,
   faultOf,
@@ -89,6 +89,8 @@ describe("segments", () => {
     g.cpu.setGpr(9, 0x30000010n);
     const e = g.cpu.run(1);
     expect([e.reason, e.dar, g.cpu.pc]).toEqual([PpcExitReason.DataSegment, 0x30000010n, 0x100n]);
+    // The CPU consumes the flag: a memory that never sets it cannot report a stale one.
+    expect(STORAGE_FAULT.segment).toBe(false);
   });
 
   it("a segment with no PTE for the page: DSI 'not found' with the EA, ISI for a fetch", () => {
