@@ -634,17 +634,39 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           } else if (bHeat[ci] < 255) bHeat[ci]++;
         }
         if (bTag[ci] === pa) {
-          const fn = bFns[ci];
+          let fn = bFns[ci];
           if (fn !== null && n + bCount[ci] <= budget && !c.stepping) {
+            // Chained dispatch: while the next rip starts a current compiled block that fits
+            // the budget, enter it directly (TLB hit and block tag only; its frame generation
+            // vouches for its code, as it does in the full path above).
             inBlock = true;
-            const n0 = n;
-            if (prof !== null) profN0 = n;
-            n = fn(c, R, H, ripLo, ripHi, n, budget);
+            let lo = ripLo;
+            let hi = ripHi;
+            let at = ci;
+            for (;;) {
+              const n0 = n;
+              if (prof !== null) profN0 = n;
+              n = fn(c, R, H, lo, hi, n, budget);
+              const from = lo;
+              lo = c.ripLo;
+              hi = c.ripHi;
+              if (prof !== null)
+                prof.blockReturned(at, from, n0, n, lo, bGen[at] !== fGen[bTag[at] >>> 12]);
+              if (n >= budget) break;
+              const ti = (lo >>> 12) & K.TLB_MASK;
+              if (tlbLo[ti] !== (lo & -4096) || tlbHi[ti] !== hi || (tlbPerm[ti] & c.xMask) === 0)
+                break;
+              const np = tlbBase[ti] | (lo & 4095);
+              const nc = np & K.DC_MASK;
+              if (bTag[nc] !== np || bGen[nc] !== fGen[np >>> 12]) break;
+              const next = bFns[nc];
+              if (next === null || n + bCount[nc] > budget) break;
+              fn = next;
+              at = nc;
+            }
             inBlock = false;
-            rLo = c.ripLo;
-            rHi = c.ripHi;
-            if (prof !== null)
-              prof.blockReturned(ci, ripLo, n0, n, rLo, bGen[ci] !== fGen[pa >>> 12]);
+            rLo = lo;
+            rHi = hi;
             fpa = -1;
             continue;
           }
