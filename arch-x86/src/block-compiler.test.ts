@@ -734,3 +734,168 @@ describe("block compiler against the interpreter", () => {
     );
   });
 });
+
+describe("compiled control flow, chained blocks and regions against the interpreter", () => {
+  // Single blocks (the default) and regions of up to 256 instructions.
+  const region = machine(0);
+  region.cpu.regionLimit = 256;
+
+  /** Runs `code` on the interpreter, single blocks and regions with each budget; all must agree. */
+  function agree(code: Uint8Array, regs: bigint[], budgets: number[], limit = 200_000): string[] {
+    let last: string[] = [];
+    for (const budget of budgets) {
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), budget, limit);
+      load(region, code, regs, 0x202, new Uint8Array(0));
+      const r = trace(region, budget, limit);
+      expect(b, `blocks, budget ${budget}`).toEqual(a);
+      expect(r, `regions, budget ${budget}`).toEqual(a);
+      last = a;
+    }
+    return last;
+  }
+
+  function regs(): bigint[] {
+    const r = Array.from({ length: 16 }, () => 0n);
+    r[4] = 0x1ff000n;
+    r[7] = BigInt(DATA);
+    return r;
+  }
+
+  const BUDGETS = [1, 2, 3, 5, 7, 13, 1000, 1_000_000];
+
+  it("agrees on call and ret, ret imm16, and a recursive call", () => {
+    // mov $50,%ecx; L: call F; push %rax; call G; dec %ecx; jnz L; jmp END;
+    // F: add $1,%eax; ret;  G: add $3,%ebx; ret $8 (drops the pushed rax);  END:
+    const code = hex("b932000000e80c00000050e80a000000ffc975f1eb0a83c001c383c303c20800");
+    const last = agree(code, regs(), BUDGETS);
+    expect(last.at(-1)).toMatch(/^Cpuid/);
+    expect(interp.cpu.getReg(0)).toBe(50n);
+    expect(interp.cpu.getReg(3)).toBe(150n);
+    // sum(n) by recursion: mov $30,%edi; call S; jmp END;
+    // S: test %edi,%edi; jz Z; push %rdi; dec %edi; call S; pop %rdi; add %edi,%eax; ret; Z: ret
+    const rec = hex("bf1e000000e802000000eb1185ff740c57ffcfe8f4ffffff5f01f8c3c3");
+    agree(rec, regs(), BUDGETS);
+    expect(interp.cpu.getReg(0)).toBe(465n);
+  });
+
+  it("agrees on indirect jmp and call through registers and memory, and loop/loope/loopne/jrcxz", () => {
+    // lea F(%rip),%rax; mov %rax,(%rdi); mov $20,%ecx;
+    // L: call *%rax; call *(%rdi); lea N(%rip),%rdx; jmp *%rdx; N: loop L;
+    // mov $5,%ecx; M: add $1,%ebx; cmp $100,%ebx; loopne M; jrcxz X; nop; X: mov $3,%ecx;
+    // P: add $2,%ebp; test %ebp,%ebp; loope P; addr32 loop Q; Q: jmp END; F: add $1,%esi; ret; END:
+    const code = hex(
+      "488d0538000000488907b914000000ffd0ff17488d1502000000ffe2e2f1b90500000083c30183fb64e0f8e30190b90300000083c50285ede1f967e200eb0483c601c3",
+    );
+    agree(code, regs(), BUDGETS);
+    expect(interp.cpu.getReg(6)).toBe(40n);
+    expect(interp.cpu.getReg(3)).toBe(5n);
+  });
+
+  it("stops at the exact instruction on a fault in a call, a ret or an indirect branch", () => {
+    const cases: [string, (r: bigint[]) => void, number][] = [
+      // call with an unmapped stack: #PF on the push, rip at the call
+      ["b801000000" + "e800000000" + "ffc0", (r) => (r[4] = 0x4000_0000n), 14],
+      // ret to a non-canonical address: #GP(0), rsp unchanged
+      ["b801000000" + "53" + "c3", (r) => (r[3] = 0x8000_0000_0000_0000n), 13],
+      // jmp *%rbx non-canonical: #GP(0)
+      ["b801000000" + "ffe3", (r) => (r[3] = 0x0001_0000_0000_0000n), 13],
+      // call *(%rbx) from an unmapped address: #PF
+      ["b801000000" + "ff13", (r) => (r[3] = 0x4000_0000n), 14],
+    ];
+    for (const [code, set, vector] of cases) {
+      const r = regs();
+      set(r);
+      const last = agree(hex(code), r, [1, 2, 100]);
+      expect(last.at(-1), code).toContain(`vec=${vector}`);
+    }
+  });
+
+  it("leaves a chain of blocks when one rewrites the next one's code", () => {
+    // L: movb $2, I(%rip) (the immediate of `add $1,%eax` in the next block); jmp N;
+    // N: add $1,%eax; dec %ecx; jnz L
+    const code = hex("c6050400000002eb0083c001ffc975f0");
+    const r = regs();
+    r[1] = 40n;
+    agree(code, r, [1, 3, 1000]);
+    expect(interp.cpu.getReg(0)).toBe(80n);
+  });
+
+  it("agrees on random programs with branches, calls and returns (fast-check)", () => {
+    const DST = [0, 1, 2, 3, 5, 6, 8, 9, 10, 11];
+    const reg = fc.constantFrom(...DST);
+    const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
+    const rex = (w: boolean, r: number, b: number): number[] => {
+      const x = (w ? 8 : 0) | (r >= 8 ? 4 : 0) | (b >= 8 ? 1 : 0);
+      return x === 0 ? [] : [0x40 | x];
+    };
+    // Items: plain instruction bytes, a forward jcc over the next item, a call to F.
+    type Item = { bytes: number[] } | { jcc: number } | { call: true };
+    const plain = fc.oneof(
+      fc
+        .tuple(fc.constantFrom(0x01, 0x29, 0x31, 0x39, 0x85), fc.boolean(), reg, reg)
+        .map(([op, w, d, s]) => [...rex(w, s, d), op, modrm(s, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 7 }), reg, fc.integer({ min: -128, max: 127 }))
+        .map(([n, d, i]) => [...rex(true, 0, d), 0x83, modrm(n, d), i & 0xff]),
+      reg.map((d) => [...rex(false, 0, d), 0x50 + (d & 7), ...rex(false, 0, d), 0x58 + (d & 7)]),
+    );
+    const item: fc.Arbitrary<Item> = fc.oneof(
+      { weight: 4, arbitrary: plain.map((bytes) => ({ bytes })) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 15 }).map((jcc) => ({ jcc })) },
+      { weight: 1, arbitrary: fc.constant({ call: true as const }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(item, { minLength: 1, maxLength: 10 }),
+        fc.array(plain, { maxLength: 4 }),
+        fc.array(fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }), {
+          minLength: 16,
+          maxLength: 16,
+        }),
+        fc.constantFrom(1, 3, 7, 1000),
+        (items, fbody, vals, budget) => {
+          // body; dec %r15d; jnz start; jmp over F; F: fbody; ret
+          const f = [...fbody.flat(), 0xc3];
+          const out: number[] = [];
+          const calls: number[] = [];
+          items.forEach((it, n) => {
+            if ("bytes" in it) out.push(...it.bytes);
+            else if ("call" in it) {
+              out.push(0xe8, 0, 0, 0, 0);
+              calls.push(out.length);
+            } else {
+              const next = items[n + 1];
+              const skip =
+                next === undefined
+                  ? 0
+                  : "bytes" in next
+                    ? next.bytes.length
+                    : "call" in next
+                      ? 5
+                      : 2;
+              out.push(0x70 + it.jcc, skip);
+            }
+          });
+          out.push(0x41, 0xff, 0xcf, 0x75, 0);
+          out[out.length - 1] = -out.length & 0xff;
+          out.push(0xeb, f.length);
+          const fAt = out.length;
+          out.push(...f);
+          for (const at of calls) {
+            const d = fAt - at;
+            out[at - 4] = d & 0xff;
+            out[at - 3] = (d >> 8) & 0xff;
+            out[at - 2] = (d >> 16) & 0xff;
+            out[at - 1] = (d >> 24) & 0xff;
+          }
+          const r = vals.slice();
+          r[4] = 0x1ff000n;
+          r[7] = BigInt(DATA);
+          r[15] = 3n;
+          agree(Uint8Array.from(out), r, [budget], 2000);
+        },
+      ),
+      { numRuns: 300, seed: 20261207 },
+    );
+  });
+});
