@@ -921,6 +921,20 @@ function emitHelper(g: Gen, i: Insn, k: number, afterStore: () => void, hrec: nu
 }
 
 /**
+ * Statement pushing the return address (the entry rip plus `next`) on the 64-bit stack, as
+ * call does (in its own scope: the address names may shadow the operand's).
+ */
+function pushReturn(g: Gen, k: number, next: number): string {
+  const sl = g.lo(4, true);
+  const sh = g.hi(4, true);
+  return (
+    `{ const r = (ripLo >>> 0) + ${next}, rh = r >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
+    ` const e${k}l = (${sl} - 8) | 0, e${k}h = e${k}l >>> 0 > ${sl} >>> 0 ? (${sh} - 1) | 0 : ${sh};` +
+    ` ${memWrite(k, 8, "(r | 0)", "rh")} ${sl} = e${k}l; ${sh} = e${k}h; }`
+  );
+}
+
+/**
  * Compiles the region entered at machine address `pa` (a decode-cache hit), or returns
  * null when its first instruction is not one the compiler handles. A region is a set of
  * blocks of one frame: the entry block and, transitively, every block that a direct branch,
@@ -1296,13 +1310,7 @@ export function compileBlock(
           if (i.op === O.CALL) {
             // #GP on the target comes before the push; then the return address is pushed.
             if (near < 0) g.emit(far);
-            const sl = g.lo(4, true);
-            const sh = g.hi(4, true);
-            g.emit(
-              `{ const r = (ripLo >>> 0) + ${next}, rh = r >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
-                ` const e${k}l = (${sl} - 8) | 0, e${k}h = e${k}l >>> 0 > ${sl} >>> 0 ? (${sh} - 1) | 0 : ${sh};` +
-                ` ${memWrite(k, 8, "(r | 0)", "rh")} ${sl} = e${k}l; ${sh} = e${k}h; }`,
-            );
+            g.emit(pushReturn(g, k, next));
             const after = near >= 0 ? exitAt(k + 1, next + immLo) : farExit;
             g.emit(`if (FG[${mfn}] !== ${gen}) ${after}`);
             g.emit(near >= 0 ? taken : farExit);
@@ -1341,13 +1349,7 @@ export function compileBlock(
             g.emit(`if (((x${k}h << 16) >> 16) !== x${k}h) c.gp0();`);
             if (i.op === O.CALL_IND) {
               const next = i.off + i.len;
-              const sl = g.lo(4, true);
-              const sh = g.hi(4, true);
-              g.emit(
-                `{ const r = (ripLo >>> 0) + ${next}, rh = r >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
-                  ` const e${k}l = (${sl} - 8) | 0, e${k}h = e${k}l >>> 0 > ${sl} >>> 0 ? (${sh} - 1) | 0 : ${sh};` +
-                  ` ${memWrite(k, 8, "(r | 0)", "rh")} ${sl} = e${k}l; ${sh} = e${k}h; }`,
-              );
+              g.emit(pushReturn(g, k, next));
               g.emit(`if (FG[${mfn}] !== ${gen}) ${exitTo(k + 1, `x${k}`, `x${k}h`)}`);
               label(next);
             }
