@@ -899,3 +899,21 @@ describe("compiled control flow, chained blocks and regions against the interpre
     );
   });
 });
+
+describe("compiled control flow: block ends and chaining", () => {
+  it("keeps the flags of a block that ends before an instruction straddling a page", () => {
+    // mov $1,%eax; nops; cmp $1,%eax (ends at the page's last byte but one);
+    // jz +2 (its two bytes on two pages: the block ends before it); inc %ebx; (cpuid)
+    const code = new Uint8Array(0x1003).fill(0x90);
+    code.set(hex("b801000000"), 0);
+    code.set(hex("83f801"), 0xffc);
+    code.set(hex("7402"), 0xfff);
+    code.set(hex("ffc3"), 0x1001);
+    const regs = Array.from({ length: 16 }, () => 0n);
+    for (const budget of [1, 7, 1000]) {
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), budget);
+      expect(b, `budget ${budget}`).toEqual(a);
+      expect(compiled.cpu.getReg(3), `budget ${budget}`).toBe(0n);
+    }
+  });
+});

@@ -984,6 +984,15 @@ export function compileBlock(
   // register write-back, known once the whole region has been seen.
   const exitAt = (retired: number, nextOff: number): string =>
     `{ xo = ${nextOff}; xr = ${retired - start}; break out; }`;
+  /**
+   * Ends the current block before an instruction it does not compile (at `off` from `pa`,
+   * `retired` as for exitAt): the flags still pending are stored first.
+   */
+  const endBefore = (retired: number, off: number): void => {
+    g.flush();
+    g.emit(exitAt(retired, off));
+    ended = true;
+  };
   const exitTo = (retired: number, tl: string, th: string): string =>
     `{ xl = ${tl}; xh = ${th}; xa = true; xr = ${retired - start}; break out; }`;
   /** Label of the block at offset `off` from `pa`, or −1 when it lies outside the frame. */
@@ -1019,9 +1028,7 @@ export function compileBlock(
   for (; k < maxRegion; k++) {
     if (!ended && (k - start >= MAX_INSNS || p >= pageEnd)) {
       if (blk === 0) stop = p >= pageEnd ? BlockStop.PageEnd : BlockStop.Length;
-      g.flush();
-      g.emit(exitAt(k, p - pa));
-      ended = true;
+      endBefore(k, p - pa);
     }
     if (ended) {
       // Close the current block and open the next one of the region.
@@ -1042,8 +1049,7 @@ export function compileBlock(
     if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== 0) {
       if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) {
         if (blk === 0) stop = BlockStop.Undecodable;
-        g.emit(exitAt(k, p - pa));
-        ended = true;
+        endBefore(k, p - pa);
         continue;
       }
     }
@@ -1064,9 +1070,7 @@ export function compileBlock(
     const prefixed = HELPER_OPS.has(i.op) || i.op === O.MOVS || i.op === O.STOS;
     if (pfx !== 0 && i.op !== O.NOP && ((pfx & Pfx.LOCK) !== 0 || !prefixed)) {
       if (blk === 0) stop = profileKey(rec, b, false);
-      g.flush();
-      g.emit(exitAt(k, i.off));
-      ended = true;
+      endBefore(k, i.off);
       continue;
     }
     const save = g.out.length;
@@ -1374,9 +1378,7 @@ export function compileBlock(
       g.written.clear();
       for (const r of saveWritten) g.written.add(r);
       if (blk === 0) stop = profileKey(rec, b, false);
-      g.flush();
-      g.emit(exitAt(k, i.off));
-      ended = true;
+      endBefore(k, i.off);
       continue;
     }
     offs[k] = i.off;
@@ -1387,10 +1389,7 @@ export function compileBlock(
   }
   if (blk < labels.length) {
     // The region is full: close the open block.
-    if (!ended) {
-      g.flush();
-      g.emit(exitAt(k, p - pa));
-    }
+    if (!ended) endBefore(k, p - pa);
     counts[blk] = last - start;
     if (blk === 0) entryEnd = p - pa;
     if (last > start) dc.markBlock(blockPa, p);
