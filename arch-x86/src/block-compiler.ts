@@ -46,12 +46,11 @@ import { floatOp } from "./simd-float.js";
 import { x87Op } from "./x87.js";
 
 /**
- * A compiled region: runs from the first instruction of its block `entry`, the region's
- * first instruction being at virtual rip (`ripLo`, `ripHi`) (so the entry block's rip is
- * that plus {@link BlockCache.off}), with `n` instructions retired so far, never past
- * `budget`; returns the new retired count and leaves the next rip in `c.ripLo`/`c.ripHi`.
- * On a fault it leaves rip, `c.exit.instructionLength` and `c.blockRetired` describing the
- * faulting instruction and rethrows.
+ * A compiled block: runs from the block's first instruction at virtual rip
+ * (`ripLo`, `ripHi`) with `n` instructions retired so far, never past `budget`; returns
+ * the new retired count and leaves the next rip in `c.ripLo`/`c.ripHi`. On a fault it
+ * leaves rip, `c.exit.instructionLength` and `c.blockRetired` describing the faulting
+ * instruction and rethrows.
  */
 export type BlockFn = (
   c: X86Cpu,
@@ -61,7 +60,6 @@ export type BlockFn = (
   ripHi: number,
   n: number,
   budget: number,
-  entry: number,
 ) => number;
 
 const SIZE = 1 << DC_BITS;
@@ -76,10 +74,6 @@ export class BlockCache {
   readonly gen = new Int32Array(SIZE);
   /** Instructions in one pass of each slot's block (the most it runs before a budget check). */
   readonly count = new Int32Array(SIZE);
-  /** The block of its region ({@link BlockFn} `entry`) each slot's address starts. */
-  readonly entry = new Int32Array(SIZE);
-  /** Offset of each slot's address from its region's first instruction. */
-  readonly off = new Int32Array(SIZE);
   /** How often the interpreter reached each slot's address without a block. */
   readonly heat = new Uint8Array(SIZE);
   /**
@@ -935,15 +929,12 @@ function pushReturn(g: Gen, k: number, next: number): string {
 }
 
 /**
- * Compiles the region entered at machine address `pa` (a decode-cache hit), or returns
- * null when its first instruction is not one the compiler handles. A region is a set of
- * blocks of one frame: the entry block and, transitively, every block that a direct branch,
- * a fall-through or a call's return point of a block in it reaches within the same frame.
- * Control passes between its blocks inside the function (registers stay in locals), each
- * transition checking that the next block fits the budget; a return or indirect branch
- * whose target is one of its blocks stays inside too. The returned `count` is the entry
- * block's length, the most a caller must leave in the budget to enter it. Fills
- * decode-cache slots of the instructions compiled as the interpreter's fetch would.
+ * Compiles the block starting at machine address `pa` (a decode-cache hit), or returns
+ * null when its first instruction is not one the compiler handles. A block ends at its
+ * first branch (call, ret and indirect branches included), before the first instruction it
+ * does not compile, or at its frame's end; a branch back to its start loops inside it
+ * while the budget allows. Fills decode-cache slots of the instructions after the first as
+ * the interpreter's fetch would.
  */
 export function compileBlock(
   c: X86Cpu,
@@ -953,39 +944,25 @@ export function compileBlock(
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
   const g = new Gen();
-  // Per compiled instruction k: its offset from `pa`, its length and its index in its block.
   const offs: number[] = [];
   const lens: number[] = [];
-  const pos: number[] = [];
   const mfn = pa >>> 12;
   const gen = dc.frameGen[mfn];
   let p = pa;
-  let ended = true;
+  let ended = false;
   const hrec: number[] = [];
-  // Why the entry block ends where it does (exec-profile.ts): the key of the first
-  // instruction not compiled, or a BlockStop; and its end, as an offset from `pa`.
+  // Why the block ends where it does (exec-profile.ts): the key of the first instruction
+  // not compiled, or a BlockStop.
   let stop: number = BlockStop.Length;
-  let entryEnd = 0;
-  // Blocks of the region by label: offset of the first instruction from `pa`, and length
-  // (0 when not compiled: a transition there leaves the function instead).
-  const labels: number[] = [0];
-  const labelAt = new Map<number, number>([[0, 0]]);
-  const counts: number[] = [];
-  let blk = -1;
-  // The current block's first k, the k after its last instruction, and where it starts.
-  let start = 0;
-  let last = 0;
-  let blockPa = pa;
-  // Exits set the next rip (`xo`: offset from the entry rip, or `xl`/`xh` with `xa`) and
-  // the instructions retired in the current block (`xr`), and leave through one shared
-  // epilogue: exit paths taken rarely then hold no operation that needs type feedback,
-  // so taking one does not deoptimise the whole region. `retired` counts like the
-  // instruction index k (`k + 1` after instruction k). WB is a placeholder for the
-  // register write-back, known once the whole region has been seen.
+  // Exits set the next rip (`xo`: offset from the block's rip, or `xl`/`xh` with `xa`)
+  // and the instructions retired (`xr`), and leave through one shared epilogue (which
+  // writes the registers back): exit paths taken rarely then hold no operation that needs
+  // type feedback, so taking one does not deoptimise the block. `retired` counts like the
+  // instruction index k (`k + 1` after instruction k).
   const exitAt = (retired: number, nextOff: number): string =>
-    `{ xo = ${nextOff}; xr = ${retired - start}; break out; }`;
+    `{ xo = ${nextOff}; xr = ${retired}; break out; }`;
   /**
-   * Ends the current block before an instruction it does not compile (at `off` from `pa`,
+   * Ends the block before an instruction it does not compile (at `off` from `pa`,
    * `retired` as for exitAt): the flags still pending are stored first.
    */
   const endBefore = (retired: number, off: number): void => {
@@ -994,63 +971,25 @@ export function compileBlock(
     ended = true;
   };
   const exitTo = (retired: number, tl: string, th: string): string =>
-    `{ xl = ${tl}; xh = ${th}; xa = true; xr = ${retired - start}; break out; }`;
-  /** Label of the block at offset `off` from `pa`, or −1 when it lies outside the frame. */
-  const label = (off: number): number => {
-    const a = pa + off;
-    if (a < (pa & -4096) || a >= pageEnd) return -1;
-    if (off !== 0 && c.regionLimit <= 0) return -1;
-    let j = labelAt.get(off);
-    if (j === undefined) {
-      j = labels.length;
-      labels.push(off);
-      labelAt.set(off, j);
-    }
-    return j;
+    `{ xl = ${tl}; xh = ${th}; xa = true; xr = ${retired}; break out; }`;
+  // A branch back to the block's start loops (`SELF` with the instructions retired,
+  // resolved once the block's length is known), when the budget allows.
+  let loops = false;
+  const self = (retired: number): string => {
+    loops = true;
+    return `/*SELF:${retired}*/`;
   };
-  /**
-   * Transfer to offset `off` (within the frame) after `retired` (as for exitAt): a
-   * placeholder resolved once the region is known, to a jump to its block or to an exit.
-   */
-  const goto = (retired: number, off: number): string => {
-    const j = label(off);
-    return j < 0 ? exitAt(retired, off) : `/*T${j}:${retired - start}*/`;
-  };
-  /**
-   * Transfer to the virtual address (`tl`, `th`) computed at run time (ret, indirect
-   * branches): into a block of the region when it is one, else an exit there.
-   */
-  const dispatch = (retired: number, tl: string, th: string): string =>
-    `if (${th} === ripHi && ((${tl} ^ ripLo) & -4096) === 0) switch ((${tl} - ripLo) | 0) { /*D${retired - start}*/ }` +
-    ` ${exitTo(retired, tl, th)}`;
-  const maxRegion = Math.max(MAX_INSNS, c.regionLimit);
-  let k = 0;
-  for (; k < maxRegion; k++) {
-    if (!ended && (k - start >= MAX_INSNS || p >= pageEnd)) {
-      if (blk === 0) stop = p >= pageEnd ? BlockStop.PageEnd : BlockStop.Length;
+  for (let k = 0; k < MAX_INSNS && !ended; k++) {
+    if (p >= pageEnd) {
+      stop = BlockStop.PageEnd;
       endBefore(k, p - pa);
-    }
-    if (ended) {
-      // Close the current block and open the next one of the region.
-      if (blk >= 0) {
-        counts[blk] = last - start;
-        if (blk === 0) entryEnd = p - pa;
-        if (last > start) dc.markBlock(blockPa, p);
-        g.emit("}");
-      }
-      if (++blk >= labels.length) break;
-      start = last = k;
-      p = blockPa = pa + labels[blk];
-      g.flags = UNKNOWN;
-      g.pending = "";
-      ended = false;
-      g.emit(`case ${blk}: {`);
+      break;
     }
     if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== 0) {
       if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) {
-        if (blk === 0) stop = BlockStop.Undecodable;
+        stop = BlockStop.Undecodable;
         endBefore(k, p - pa);
-        continue;
+        break;
       }
     }
     const b = (p & DecodeCache.MASK) * F.SLOT;
@@ -1069,9 +1008,9 @@ export function compileBlock(
     // repeat movs/stos.
     const prefixed = HELPER_OPS.has(i.op) || i.op === O.MOVS || i.op === O.STOS;
     if (pfx !== 0 && i.op !== O.NOP && ((pfx & Pfx.LOCK) !== 0 || !prefixed)) {
-      if (blk === 0) stop = profileKey(rec, b, false);
+      stop = profileKey(rec, b, false);
       endBefore(k, i.off);
-      continue;
+      break;
     }
     const save = g.out.length;
     const saveFlags = g.flags;
@@ -1251,7 +1190,7 @@ export function compileBlock(
           if (ok) {
             g.emit(exitAt(k + 1, i.off + i.len));
             ended = true;
-            if (blk === 0) stop = BlockStop.StringOp;
+            stop = BlockStop.StringOp;
           }
           break;
         case O.XCHG:
@@ -1301,8 +1240,8 @@ export function compileBlock(
             cond = asz === 8 ? `(${l} | ${h}) !== 0` : `${l} !== 0`;
             if (ext !== 2) cond += ` && z${k}x`;
           }
-          const near = immHi === immLo >> 31 ? label(next + immLo) : -1;
-          // The target when it lies outside the frame (64-bit rip arithmetic).
+          const loop = immHi === immLo >> 31 && next + immLo === 0;
+          // The target (64-bit rip arithmetic).
           const far =
             `const s${k} = (ripLo >>> 0) + ${next}; const nh${k} = s${k} >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
             ` const t${k} = (s${k} >>> 0) + ${immLo >>> 0}; const th${k} = (nh${k} + ${immHi} + (t${k} >= 4294967296 ? 1 : 0)) | 0;` +
@@ -1310,23 +1249,21 @@ export function compileBlock(
               ? ` if (((th${k} << 16) >> 16) !== th${k}) c.gp0();`
               : "");
           const farExit = exitTo(k + 1, `t${k} | 0`, `th${k}`);
-          const taken = near >= 0 ? goto(k + 1, next + immLo) : `{ ${far} ${farExit} }`;
           if (i.op === O.CALL) {
             // #GP on the target comes before the push; then the return address is pushed.
-            if (near < 0) g.emit(far);
+            g.emit(far);
             g.emit(pushReturn(g, k, next));
-            const after = near >= 0 ? exitAt(k + 1, next + immLo) : farExit;
-            g.emit(`if (FG[${mfn}] !== ${gen}) ${after}`);
-            g.emit(near >= 0 ? taken : farExit);
-            // The return point joins the region, so the callee's ret can come back into it.
-            label(next);
-          } else if (cond === "true") g.emit(taken);
-          else {
-            g.emit(`if (${cond}) ${taken}`);
-            g.emit(goto(k + 1, next));
+            g.emit(farExit);
+          } else {
+            const taken = loop ? self(k + 1) : `{ ${far} ${farExit} }`;
+            if (cond === "true") g.emit(taken);
+            else {
+              g.emit(`if (${cond}) ${taken}`);
+              g.emit(exitAt(k + 1, next));
+            }
           }
           ended = true;
-          if (blk === 0) stop = BlockStop.Branch;
+          stop = BlockStop.Branch;
           break;
         }
         case O.RET:
@@ -1354,13 +1291,11 @@ export function compileBlock(
             if (i.op === O.CALL_IND) {
               const next = i.off + i.len;
               g.emit(pushReturn(g, k, next));
-              g.emit(`if (FG[${mfn}] !== ${gen}) ${exitTo(k + 1, `x${k}`, `x${k}h`)}`);
-              label(next);
             }
           }
-          g.emit(dispatch(k + 1, `x${k}`, `x${k}h`));
+          g.emit(exitTo(k + 1, `x${k}`, `x${k}h`));
           ended = true;
-          if (blk === 0) stop = BlockStop.Branch;
+          stop = BlockStop.Branch;
           break;
         }
         default:
@@ -1377,67 +1312,44 @@ export function compileBlock(
       for (const r of saveUsed) g.used.add(r);
       g.written.clear();
       for (const r of saveWritten) g.written.add(r);
-      if (blk === 0) stop = profileKey(rec, b, false);
+      stop = profileKey(rec, b, false);
       endBefore(k, i.off);
-      continue;
+      break;
     }
-    offs[k] = i.off;
-    lens[k] = i.len;
-    pos[k] = k - start;
-    last = k + 1;
+    offs.push(i.off);
+    lens.push(i.len);
     p += i.len;
   }
-  if (blk < labels.length) {
-    // The region is full: close the open block.
-    if (!ended) endBefore(k, p - pa);
-    counts[blk] = last - start;
-    if (blk === 0) entryEnd = p - pa;
-    if (last > start) dc.markBlock(blockPa, p);
-    g.emit("}");
-  }
-  const count = counts[0];
+  const count = offs.length;
   if (count === 0) return null;
-  // Resolve the transfers between blocks now that every block's length is known.
-  // A function without a transition has no loop (V8 optimises it sooner).
-  let loops = false;
-  const toBlock = (j: number, retired: number): string => {
-    if (!(counts[j] > 0)) return `{ xo = ${labels[j]}; xr = ${retired}; break out; }`;
-    loops = true;
-    return (
-      `{ n += ${retired}; if (n + ${counts[j]} <= budget) { b = ${j}; continue; } ` +
-      `xo = ${labels[j]}; xr = 0; break out; }`
-    );
-  };
-  // (A single block does not dispatch to itself: a return to its start is rare.)
-  const cases = (retired: number): string =>
-    labels.length === 1
-      ? ""
-      : labels
-          .map((off, j) => (counts[j] > 0 ? `case ${off}: ${toBlock(j, retired)}` : ""))
-          .join(" ");
+  if (!ended) endBefore(count, p - pa);
+  dc.markBlock(pa, p);
   const used = [...g.used].sort((x, y) => x - y);
   const written = [...g.written].sort((x, y) => x - y);
   const wb = written.map((r) => `R[${r}] = l${r}; H[${r}] = h${r};`).join(" ");
   const reload = used.map((r) => `l${r} = R[${r}]; h${r} = H[${r}];`).join(" ");
   const body = g.out
     .join("\n")
-    .replace(/\/\*T(\d+):(\d+)\*\//g, (_, j: string, r: string) => toBlock(+j, +r))
-    .replace(/\/\*D(\d+)\*\//g, (_, r: string) => cases(+r))
+    .replace(
+      /\/\*SELF:(\d+)\*\//g,
+      (_, r: string) =>
+        `{ n += ${r}; if (n + ${count} <= budget) continue; xo = 0; xr = 0; break out; }`,
+    )
     .split(WB)
     .join(wb)
     .split(RELOAD)
     .join(reload);
   const src = [
-    "return function block(c, R, H, ripLo, ripHi, n, budget, entry) {",
+    "return function block(c, R, H, ripLo, ripHi, n, budget) {",
     used.map((r) => `let l${r} = R[${r}], h${r} = H[${r}];`).join("\n"),
     "const FG = c.dcache.frameGen;",
     "const TL = c.tlbLo, TH = c.tlbHi, TP = c.tlbPerm, TB = c.tlbBase;",
     "const MB = c.bytes, DV = c.view, RM = c.rMask, WM = c.wMask;",
-    "let k = 0, b = entry, xo = 0, xr = 0, xl = 0, xh = 0, xa = false;",
+    "let k = 0, xo = 0, xr = 0, xl = 0, xh = 0, xa = false;",
     "try {",
-    loops ? "out: for (;;) { switch (b) {" : "out: { switch (b) {",
+    loops ? "out: for (;;) {" : "out: {",
     body,
-    "} }",
+    "}",
     wb,
     "if (xa) { c.ripLo = xl; c.ripHi = xh; }",
     "else { const s = (ripLo >>> 0) + xo; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; }",
@@ -1446,16 +1358,15 @@ export function compileBlock(
     wb,
     "c.ripLo = (ripLo + OFFS[k]) | 0; c.ripHi = ripHi;",
     "c.exit.instructionLength = LENS[k];",
-    "c.blockRetired = n + POS[k];",
+    "c.blockRetired = n + k;",
     "throw e;",
     "}",
     "};",
   ].join("\n");
-  // Instruction offsets within a frame from a rip in that frame never carry into ripHi.
+  // Instruction offsets below a frame's end from a frame-aligned rip never carry into ripHi.
   const factory = new Function(
     "OFFS",
     "LENS",
-    "POS",
     "lazyCF",
     "condLazy",
     "imul",
@@ -1475,9 +1386,8 @@ export function compileBlock(
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
-    Int32Array.from(offs, (x) => x ?? 0),
-    Int32Array.from(lens, (x) => x ?? 0),
-    Int32Array.from(pos, (x) => x ?? 0),
+    Int32Array.from(offs),
+    Int32Array.from(lens),
     lazyCF,
     condLazy,
     imul,
@@ -1495,22 +1405,6 @@ export function compileBlock(
     sub64,
     materialize,
   );
-  // Every other block of the region is an entry too (a budget exit or a branch from
-  // elsewhere lands there), unless its slot already holds a current block.
-  const bc = c.blocks;
-  for (let j = 1; j < labels.length; j++) {
-    if (!(counts[j] > 0)) continue;
-    const a = pa + labels[j];
-    const sl = a & DecodeCache.MASK;
-    if (bc.tag[sl] === a && bc.gen[sl] === gen && bc.fns[sl] !== null) continue;
-    bc.tag[sl] = a;
-    bc.gen[sl] = gen;
-    bc.fns[sl] = fn;
-    bc.count[sl] = counts[j];
-    bc.entry[sl] = j;
-    bc.off[sl] = labels[j];
-    bc.heat[sl] = 0;
-  }
-  bc.compiled++;
-  return { fn, count, end: entryEnd, stop };
+  c.blocks.compiled++;
+  return { fn, count, end: p - pa, stop };
 }

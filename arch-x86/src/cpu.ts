@@ -232,16 +232,6 @@ export class X86Cpu implements X86CpuApi {
     return startProfile(this);
   }
 
-  /**
-   * Most instructions the block compiler puts in one region (block-compiler.ts): a region
-   * holds, besides its entry block, the blocks that its direct branches, fall-throughs and
-   * call return points reach in the same frame, with registers kept in locals across them.
-   * 0 (the default) compiles single blocks (each looping on itself where it branches back
-   * to its start): V8 takes far longer to optimise a multi-block region (on the compute
-   * guest about 67 ms for one of 32 instructions, 5 ms for a block), which cost more than
-   * the region saved.
-   */
-  regionLimit = 0;
   /** Retired count at a fault inside a compiled block (read by the interpreter loop). */
   blockRetired = 0;
   /**

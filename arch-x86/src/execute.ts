@@ -583,8 +583,6 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const bGen = blocks.gen;
   const bFns = blocks.fns;
   const bCount = blocks.count;
-  const bEntry = blocks.entry;
-  const bOff = blocks.off;
   const bHeat = blocks.heat;
   const bStrikes = blocks.strikes;
   const fGen = c.dcache.frameGen;
@@ -631,8 +629,6 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             bGen[ci] = fGen[pa >>> 12];
             bFns[ci] = blk === null ? null : blk.fn;
             bCount[ci] = blk === null ? 0 : blk.count;
-            bEntry[ci] = 0;
-            bOff[ci] = 0;
             bHeat[ci] = 0;
             if (prof !== null && blk !== null) prof.compiledBlock(ci, blk.end, blk.stop);
           } else if (bHeat[ci] < 255) bHeat[ci]++;
@@ -650,8 +646,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             for (;;) {
               const n0 = n;
               if (prof !== null) profN0 = n;
-              // Regions are entered at any of their blocks (rip less its offset in the region).
-              n = fn(c, R, H, (lo - bOff[at]) | 0, hi, n, budget, bEntry[at]);
+              n = fn(c, R, H, lo, hi, n, budget);
               const from = lo;
               lo = c.ripLo;
               hi = c.ripHi;
