@@ -917,3 +917,58 @@ describe("compiled control flow: block ends and chaining", () => {
     }
   });
 });
+
+describe("compiled control flow: exact stops in chains", () => {
+  /** Runs to cpuid, resuming after every exit but the last `limit` stops; records each stop. */
+  function resumed(m: Machine, budget: number, limit: number): string[] {
+    const out: string[] = [];
+    for (let s = 0; s < limit; s++) {
+      const r = m.cpu.run(budget);
+      out.push(state(m, r));
+      if (r === X86ExitReason.Cpuid) break;
+    }
+    return out;
+  }
+
+  it("faults at the exact instruction of a block entered by chaining", () => {
+    // L: call F; add $0x10000000,%rbx; dec %ecx; jnz L; jmp END;
+    // F: add $1,%eax; mov (%rbx),%edx (unmapped after a few passes: #PF); ret; END:
+    const code = hex(
+      "e80d000000" + "4881c300000010" + "ffc9" + "75f0" + "eb06" + "83c001" + "8b13" + "c3",
+    );
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[1] = 40n;
+    regs[3] = BigInt(DATA);
+    regs[4] = 0x1ff000n;
+    for (const budget of [3, 1000, 1_000_000]) {
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), budget);
+      expect(b, `budget ${budget}`).toEqual(a);
+      expect(a.at(-1)).toContain("vec=14");
+      // The fault is in F after some calls, with F's block chained from the caller's.
+      expect(compiled.cpu.getReg(0)).toBeGreaterThan(1n);
+      expect(compiled.cpu.rip).toBe(BigInt(CODE + 21));
+    }
+  });
+
+  it("single-steps (TF) through calls, returns and indirect jumps as the interpreter does", () => {
+    // mov $3,%ecx; L: call F; lea N(%rip),%rdx; jmp *%rdx; N: loop L; jmp END; F: ret; END:
+    const code = hex(
+      "b903000000" + "e80d000000" + "488d1502000000" + "ffe2" + "e2ef" + "eb01" + "c3",
+    );
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[4] = 0x1ff000n;
+    load(interp, code, regs, 0x302, new Uint8Array(0));
+    // The compiled machine runs it once without TF (compiling its blocks), then with TF.
+    load(compiled, code, regs, 0x202, new Uint8Array(0));
+    expect(compiled.cpu.run(1000)).toBe(X86ExitReason.Cpuid);
+    expect(compiled.cpu.blocks.compiled).toBeGreaterThan(3);
+    regs.forEach((v, r) => compiled.cpu.setReg(r, v));
+    compiled.cpu.rflags = 0x302;
+    compiled.cpu.rip = BigInt(CODE);
+    const a = resumed(interp, 1000, 100);
+    const b = resumed(compiled, 1000, 100);
+    expect(b).toEqual(a);
+    // One #DB stop per instruction: 1 + 3 × 5 + 1 instructions, then cpuid.
+    expect(a.filter((s) => s.includes("vec=1 ")).length).toBe(17);
+  });
+});
