@@ -10,9 +10,11 @@
  * `catch` writes them, and the interpreter loop turns the fault into its exception exit).
  * SSE, MMX and x87 instructions are run by the interpreter's own helpers, called from the
  * block with the lazy flags stored and, for helpers that use general registers, the
- * block's registers written back before and read again after. A block whose last
- * instruction branches back to its own first instruction loops inside the function while
- * the budget allows. Anything the compiler does not know ends the block before it; the
+ * block's registers written back before and read again after. Every branch ends its block:
+ * jcc, jmp, call and ret (64-bit stack, through the TLB fast path), indirect jmp and call,
+ * loop and jrcxz; the interpreter loop enters the next compiled block directly (execute.ts).
+ * A block whose last instruction branches back to its own first instruction loops inside
+ * the function while the budget allows. Anything the compiler does not know ends the block before it; the
  * interpreter runs it.
  *
  * Blocks are keyed like the decode cache (by the machine address of the first
