@@ -283,12 +283,12 @@ export function buildPpcDomain(
   for (const s of laid.segments) copyIn(s.physicalAddress, s.data);
   copyIn(deviceTree, domainDeviceTree(layout, domain.id, request.cmdline, ports));
 
-  // shared_info: every vcpu_info's upcall mask set, the boot timebase (virtual ns).
+  // shared_info: every vcpu_info's upcall mask set, the time base at boot.
   const model = machine.arch.dataModel;
   const SHI = SHARED_INFO.layout(model);
   for (let i = 0; i < model.legacyMaxVcpus; i++)
     SHI.set(mem.view, si * PAGE, `vcpu_info.${i}.evtchn_upcall_mask`, 1);
-  SHI.set(mem.view, si * PAGE, "arch.boot_timebase", BigInt(machine.clock.now));
+  SHI.set(mem.view, si * PAGE, "arch.boot_timebase", BigInt(vcpu.cpu.timebase));
   const consoleMfn = p2m[Number(console >> 12n)]!;
   const storeMfn = p2m[Number(xenstore >> 12n)]!;
   if (!request.initial)

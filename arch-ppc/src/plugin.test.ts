@@ -17,7 +17,11 @@ import {
   ImageError,
   ImageErrorCode,
   RecordingConsoleSink,
+  scaleDelta,
+  setTimeScale,
   ShutdownReason,
+  VCPU_INFO,
+  VCPU_TIME_INFO,
   XenElfNote,
   type Domain,
 } from "@hvkit/core";
@@ -102,6 +106,14 @@ const CODE: readonly (readonly [number, number])[] = [
   [0x1510, 0x7c010164], // mtmsrd r0,1
   [0x1514, 0x3a940001], // addi r20,r20,1
   [0x1518, 0x4bfffffc], // b 0x1514
+  // 0x1600: r20 = time base, 3 000 000 iterations of bdnz, r21 = time base, spin.
+  [0x1600, 0x7e8c42e6], // mftb r20
+  [0x1604, 0x3c00002d], // lis r0,45
+  [0x1608, 0x6000c6c0], // ori r0,r0,50880         r0 = 3 000 000
+  [0x160c, 0x7c0903a6], // mtctr r0
+  [0x1610, 0x42000000], // bdnz 0x1610
+  [0x1614, 0x7eac42e6], // mftb r21
+  [0x1618, 0x48000000], // b .
   // Data: "hello" at 0x1f00, sched_shutdown { reason 0 (poweroff) } at 0x1f10.
   [0x1f00, 0x68656c6c],
   [0x1f04, 0x6f000000],
@@ -296,13 +308,38 @@ describe("ppc vCPU", () => {
     const { m, cpu } = dom0(0x1500);
     m.run({ maxInstructions: 5000 });
     expect(cpu.gpr(23)).toBe(0x900n);
-    // DEC was 100 when written (one tick per instruction): not before 100 instructions of
-    // the two-instruction loop, and within the 256 instructions the vCPU runs between looks.
+    // DEC was 100 when written and turns negative 101 ticks later, ticks of 30 ns (one
+    // instruction each): about 3030 instructions of the two-instruction loop.
     const loops = Number(cpu.gpr(20));
-    expect(loops).toBeGreaterThanOrEqual(49);
-    expect(loops).toBeLessThanOrEqual(49 + 128);
+    expect(loops).toBeGreaterThanOrEqual(1497);
+    expect(loops).toBeLessThanOrEqual(1517);
     expect(cpu.gpr(22) & 0x8002n).toBe(0x8002n);
     expect(cpu.sprLo[Spr.SRR0]! >>> 0).toBeGreaterThanOrEqual(0x1514);
+  });
+
+  it("ticks the time base at timebase-frequency; vcpu_time_info turns ticks back into ns", () => {
+    const { m, domain, cpu } = dom0(0x1600);
+    m.run({ maxInstructions: 3_100_000 });
+    // The first mftb runs at virtual ns clockBase, the second 3 000 004 instructions later.
+    const ns0 = cpu.clockBase;
+    const ns1 = ns0 + 3_000_004;
+    const tb = (ns: number): bigint => (BigInt(ns) * BigInt(TIMEBASE_FREQUENCY)) / 10n ** 9n;
+    expect(cpu.gpr(20)).toBe(tb(ns0));
+    expect(cpu.gpr(21)).toBe(tb(ns1));
+    expect(cpu.gpr(21) - cpu.gpr(20)).toBe(100_000n); // 3 ms at 33.333333 MHz
+    const vcpu = domain.vcpus[0]!;
+    const t = VCPU_TIME_INFO.layout(m.arch.dataModel);
+    const at = vcpu.vcpuInfoAddr() + VCPU_INFO.layout(m.arch.dataModel).offsetOf("time");
+    const scale = {
+      mulFrac: t.getNumber(m.memory.view, at, "tsc_to_system_mul"),
+      shift: t.getNumber(m.memory.view, at, "tsc_shift"),
+    };
+    expect(scale).toEqual(setTimeScale(TIMEBASE_FREQUENCY));
+    const tsc = t.getBigInt(m.memory.view, at, "tsc_timestamp");
+    const system = t.getBigInt(m.memory.view, at, "system_time");
+    const read = system + scaleDelta(cpu.gpr(21) - tsc, scale);
+    expect(Number(read) - ns1).toBeGreaterThanOrEqual(-30);
+    expect(Number(read) - ns1).toBeLessThanOrEqual(30);
   });
 
   it("translates inline handles as guest-physical and plain addresses in the RMA", () => {

@@ -22,7 +22,7 @@ import {
   type Vcpu,
 } from "@hvkit/core";
 import { PpcGuestAgent } from "./agent.js";
-import { buildPpcDomain, type PpcBuildLayout } from "./builder.js";
+import { buildPpcDomain, TIMEBASE_FREQUENCY, type PpcBuildLayout } from "./builder.js";
 import { PPC64_DATA_MODEL } from "./data-model.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
@@ -61,6 +61,8 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   readonly startInfoMagic = "xen-3.0-powerpc64";
   readonly capabilities = "xen-3.0-powerpc64";
   readonly modes: readonly GuestMode[] = ["pv"];
+  /** The time base ticks at the device tree's `timebase-frequency`. */
+  readonly counterHz = TIMEBASE_FREQUENCY;
   /** A guest names its frames (and, with the MMU, maps them with H_ENTER). */
   readonly features: readonly string[] = ["frames"];
 

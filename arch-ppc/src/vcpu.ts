@@ -9,12 +9,14 @@
  * MSR[EE] = 1; the CPU runs at most 256 instructions between looks (mtmsrd and mtdec do
  * not exit), so delivery comes within that of the interrupt's becoming deliverable.
  *
- * Time: the time base counts virtual ns (core's `TSC_HZ`, the counter `vcpu_time_info`
- * scales), set from the machine clock at each run; the decrementer counts with it.
+ * Time: the time base ticks at the device tree's `timebase-frequency` (the plugin's
+ * `counterHz`, which `vcpu_time_info` scales) from the machine's virtual clock, one virtual
+ * ns per instruction; the decrementer counts with it.
  *
  * @module
  */
 import {
+  counterTicks,
   KERNEL_SERVICE_CALL,
   VcpuExitKind,
   type ArchVcpu,
@@ -25,6 +27,7 @@ import {
   type Vcpu,
   type VcpuExit,
 } from "@hvkit/core";
+import { TIMEBASE_FREQUENCY } from "./builder.js";
 import { PpcCpu } from "./cpu/cpu.js";
 import { Msr, PpcExitReason, Spr, STORAGE_FAULT, type PpcMemory } from "./cpu/cpu-api.js";
 import { disassemble } from "./cpu/disasm.js";
@@ -88,6 +91,8 @@ export class PpcVcpu implements ArchVcpu {
     cpu.msrHi = Msr.SF_HI;
     cpu.msrLo = 0;
     cpu.sprLo[Spr.DEC] = DEC_MAX;
+    cpu.timebaseHz = TIMEBASE_FREQUENCY;
+    cpu.clockBase = machine.clock.now;
     cpu.sprLo[Spr.PIR] = vcpu.id;
     const bytes = machine.memory.bytes;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -109,7 +114,7 @@ export class PpcVcpu implements ArchVcpu {
     const e = this.exit;
     e.message = "";
     e.retired = 0;
-    cpu.timebaseOffset = this.machine.clock.now - cpu.instructions;
+    cpu.clockBase = this.machine.clock.now - cpu.instructions;
     let remaining = budget;
     for (;;) {
       if (cpu.msrLo & Msr.EE) {
@@ -124,7 +129,10 @@ export class PpcVcpu implements ArchVcpu {
       let chunk = remaining < 1 ? 1 : remaining > POLL ? POLL : remaining;
       if (this.decDelivered !== cpu.decWrittenAt) {
         const dec = cpu.decrementer;
-        if (dec >= 0 && dec + 1 < chunk) chunk = dec + 1;
+        if (dec >= 0) {
+          const n = this.instructionsForTicks(dec + 1);
+          if (n < chunk) chunk = n;
+        }
       }
       const x = cpu.run(chunk);
       e.retired += x.retired;
@@ -241,6 +249,18 @@ export class PpcVcpu implements ArchVcpu {
     cpu.reserved = false;
     cpu.pcHi = 0;
     cpu.pcLo = vector;
+  }
+
+  /** Instructions (virtual ns) until the time base has advanced `ticks` ticks (≥ 1). */
+  private instructionsForTicks(ticks: number): number {
+    const cpu = this.cpu;
+    const hz = cpu.timebaseHz;
+    const ns = cpu.instructions + cpu.clockBase;
+    const target = counterTicks(ns, hz) + ticks;
+    let n = Math.max(1, Math.ceil((ticks * 1_000_000_000) / hz));
+    while (n > 1 && counterTicks(ns + n - 1, hz) >= target) n--;
+    while (counterTicks(ns + n, hz) < target) n++;
+    return n;
   }
 
   /** evtchn_upcall_pending set and evtchn_upcall_mask clear in this vCPU's vcpu_info. */

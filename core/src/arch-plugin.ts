@@ -345,6 +345,16 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * configuration with a config error. Absent: the core's own limit applies.
    */
   readonly maxMemoryMiB?: number;
+  /**
+   * Ticks per second of virtual time of the guest's cycle counter, the one
+   * `vcpu_time_info`'s `tsc_timestamp`/`tsc_to_system_mul`/`tsc_shift` describe (x86: the
+   * TSC; PowerPC: the time base, at the `timebase-frequency` its device tree advertises).
+   * The core writes those fields for this rate, so a guest's `system_time + scaled(counter
+   * − tsc_timestamp)` is virtual ns whatever the rate; the arch's counter must read
+   * `counterTicks(ns, counterHz)` at virtual time `ns`. Absent: `TSC_HZ` (1 GHz, one
+   * tick per virtual ns).
+   */
+  readonly counterHz?: number;
 
   /**
    * Arch-specific hypercalls (e.g. x86's mmu_update, set_trap_table, iret) to merge into

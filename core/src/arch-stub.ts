@@ -33,6 +33,7 @@ export const ARCH_IDENTITY_KEYS = [
   "maxMemoryMiB",
   "capabilities",
   "translatedPv",
+  "counterHz",
 ] as const satisfies readonly (keyof ArchPlugin)[];
 
 /** One of {@link ARCH_IDENTITY_KEYS}. */

@@ -7,7 +7,9 @@ import type { Domain } from "./domain.js";
 import type { HvMachine } from "./machine-impl.js";
 import { fakeVcpu, mapFakePages, type FakeTypes } from "./testing/fake-arch.js";
 import { addFakeDomain, DATA_VA, fakeMachine, hypercall } from "./testing/fake-machine.js";
+import fc from "fast-check";
 import {
+  counterTicks,
   DEFAULT_BOOT_WALLCLOCK,
   scaleDelta,
   setTimeScale,
@@ -89,6 +91,46 @@ describe("vcpu_time_info", () => {
     machine.memory.view.setUint32(timeInfo(machine, d).at, 5, true);
     updateVcpuSystemTime(machine, d.vcpus[0]);
     expect(timeInfo(machine, d).version).toBe(8);
+  });
+
+  it("an arch's own counter rate: the record's scale turns its ticks back into virtual ns", () => {
+    const hz = 33_333_333;
+    const { machine } = fakeMachine({ counterHz: hz });
+    const d = domainWithSharedInfo(machine);
+    machine.clock.advance(2_500_000_000);
+    updateVcpuSystemTime(machine, d.vcpus[0]);
+    const t = timeInfo(machine, d);
+    expect(t.tsc).toBe(83_333_332n); // 2.5 s × 33 333 333 Hz, rounded down
+    expect({ mulFrac: t.mul, shift: t.shift }).toEqual(setTimeScale(hz));
+    for (const step of [0, 29, 31, 1_000_000, 1_000_000_000]) {
+      machine.clock.advance(step);
+      const now = machine.clock.now;
+      const ticks = BigInt(counterTicks(now, hz));
+      const read = t.system + scaleDelta(ticks - t.tsc, { mulFrac: t.mul, shift: t.shift });
+      // One tick is 30 ns: the record was sampled between ticks (system_time = NOW(), as
+      // Xen), so a reading is within one tick of virtual time.
+      const off = BigInt(now) - read;
+      expect(off >= -30n && off <= 30n).toBe(true);
+    }
+  });
+
+  it("counterTicks is ⌊ns × hz / 10⁹⌋ and never goes back", () => {
+    expect(counterTicks(1_000_000_000, 33_333_333)).toBe(33_333_333);
+    expect(counterTicks(999_999_999, 33_333_333)).toBe(33_333_332);
+    expect(counterTicks(12_345, 1e9)).toBe(12_345);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 44 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 1_000_000_000 }),
+        (ns, step, hz) => {
+          const exact = (BigInt(ns) * BigInt(hz)) / 1_000_000_000n;
+          const got = counterTicks(ns, hz);
+          expect(Math.abs(Number(BigInt(got) - exact))).toBeLessThanOrEqual(1);
+          expect(counterTicks(ns + step, hz)).toBeGreaterThanOrEqual(got);
+        },
+      ),
+    );
   });
 
   it("a guest's pvclock reading from a stale record equals virtual time, and never goes back", () => {

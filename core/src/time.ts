@@ -5,8 +5,9 @@
  *
  * System time is the machine's virtual time in ns ({@link VirtualClock.now}), Xen's
  * `NOW()`: it starts at 0 when the machine starts, for every domain. The guest's cycle
- * counter (x86: the TSC) counts {@link TSC_HZ} ticks per second of virtual time, so
- * `tsc_to_system_mul`/`tsc_shift` (Xen's `set_time_scale`) turn it back into ns exactly.
+ * counter (x86: the TSC; PowerPC: the time base) counts the arch's `counterHz` ticks per
+ * second of virtual time ({@link TSC_HZ} unless the arch says otherwise), so
+ * `tsc_to_system_mul`/`tsc_shift` (Xen's `set_time_scale` for that rate) turn it back into ns.
  * The wall clock at system time 0 comes from the machine config (`bootWallclock`), so a
  * guest's `wc + system_time` advances with virtual time and runs are reproducible.
  *
@@ -19,6 +20,7 @@
  * @module
  */
 import { Virq } from "./abi/numbers.js";
+import type { ArchPlugin } from "./arch-plugin.js";
 import { SHARED_INFO, VCPU_INFO, VCPU_TIME_INFO, XEN_PVCLOCK_TSC_STABLE_BIT } from "./abi/xen.js";
 import { Timer } from "./clock.js";
 import type { Domain } from "./domain.js";
@@ -28,7 +30,8 @@ import { VcpuState, type Vcpu } from "./vcpu.js";
 import { StructBuffer, writeGuestStruct } from "./guest-memory.js";
 
 /**
- * Cycle-counter ticks per second of virtual time: one tick per virtual ns, a 1 GHz TSC.
+ * The default cycle-counter rate, ticks per second of virtual time: one tick per virtual
+ * ns, a 1 GHz TSC (an arch with another rate sets `ArchPlugin.counterHz`).
  * An arch's counter reads `virtual ns` (x86: `tscBase` = the clock at each run start,
  * `tscPerInstruction` = `NS_PER_INSTRUCTION`).
  */
@@ -82,12 +85,48 @@ export function scaleDelta(delta: bigint, scale: TimeScale): bigint {
   return (d * BigInt(scale.mulFrac)) >> 32n;
 }
 
-/** The machine's one TSC scale (every vCPU's counter runs at {@link TSC_HZ}). */
+/** The scale of a counter at {@link TSC_HZ} (the default rate: 1 tick per ns). */
 export const TSC_SCALE: TimeScale = setTimeScale(TSC_HZ);
 
-/** The guest cycle counter at virtual time `ns`. */
+/** The guest cycle counter at virtual time `ns`, at the default rate {@link TSC_HZ}. */
 export function tscAt(ns: number): bigint {
-  return (BigInt(ns) * BigInt(TSC_HZ)) / 1_000_000_000n;
+  return BigInt(counterTicks(ns, TSC_HZ));
+}
+
+/**
+ * A counter running at `hz` ticks per second of virtual time, at virtual time `ns` (≥ 0):
+ * ⌊ns × hz / 10⁹⌋, computed per whole second so it stays exact to the tick for any
+ * realistic run (whole seconds exactly; within a second the product keeps 53 bits, so a
+ * tick is late only when the exact value lies within 10⁻⁸ of a tick edge). Monotonic in
+ * `ns`, deterministic, and allocation-free: an arch's counter instruction (PowerPC `mftb`)
+ * calls it. `hz` = {@link TSC_HZ} returns `ns` itself.
+ */
+export function counterTicks(ns: number, hz: number): number {
+  if (hz === TSC_HZ) return ns;
+  let s = Math.floor(ns / 1_000_000_000);
+  let r = ns - s * 1_000_000_000;
+  if (r < 0) {
+    s--;
+    r += 1_000_000_000;
+  }
+  return s * hz + Math.floor((r * hz) / 1_000_000_000);
+}
+
+/** The cycle-counter rate of `machine`'s arch ({@link ArchPlugin.counterHz}, default {@link TSC_HZ}). */
+export function counterHz(machine: Machine): number {
+  return machine.arch.counterHz ?? TSC_HZ;
+}
+
+const scales = new WeakMap<ArchPlugin, TimeScale>();
+
+/** `set_time_scale` for `machine`'s counter rate, computed once per arch plugin. */
+export function counterScale(machine: Machine): TimeScale {
+  let scale = scales.get(machine.arch);
+  if (scale === undefined) {
+    scale = setTimeScale(counterHz(machine));
+    scales.set(machine.arch, scale);
+  }
+  return scale;
 }
 
 /** Xen's `version_update_begin`: odd, past the old value. */
@@ -110,10 +149,12 @@ export function updateVcpuSystemTime(machine: Machine, vcpu: Vcpu): void {
   const version = versionBegin(t.getNumber(view, at, "version"));
   t.set(view, at, "version", version);
   const now = machine.clock.now;
-  t.set(view, at, "tsc_timestamp", tscAt(now));
+  const hz = counterHz(machine);
+  const scale = counterScale(machine);
+  t.set(view, at, "tsc_timestamp", BigInt(counterTicks(now, hz)));
   t.set(view, at, "system_time", BigInt(now));
-  t.set(view, at, "tsc_to_system_mul", TSC_SCALE.mulFrac);
-  t.set(view, at, "tsc_shift", TSC_SCALE.shift);
+  t.set(view, at, "tsc_to_system_mul", scale.mulFrac);
+  t.set(view, at, "tsc_shift", scale.shift);
   t.set(view, at, "flags", XEN_PVCLOCK_TSC_STABLE_BIT);
   t.set(view, at, "version", (version + 1) >>> 0);
   machine.arch.onMemoryWritten?.(machine, at, t.size);

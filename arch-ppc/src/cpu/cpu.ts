@@ -15,6 +15,7 @@ import {
   type PpcExit,
   type PpcMemory,
 } from "./cpu-api.js";
+import { counterTicks } from "@hvkit/core";
 import { decodeWord as decodeWord_ } from "./decode.js";
 import { Fpscr as Fpscr_, Fpu } from "./fpu.js";
 import { Op as Op_, RowFlag as RowFlag_, TABLE as TABLE_, field as field_ } from "./table.js";
@@ -112,7 +113,14 @@ export class PpcCpu {
   resLo = 0;
   /** Instructions retired since the CPU was created (virtual time). */
   instructions = 0;
-  /** Time base minus {@link PpcCpu.instructions}: the time base ticks once per instruction. */
+  /**
+   * Virtual ns at {@link PpcCpu.instructions} = 0 (one instruction is one virtual ns): the
+   * time base is `counterTicks(instructions + clockBase, timebaseHz) + timebaseOffset`.
+   */
+  clockBase = 0;
+  /** Time-base ticks per second of virtual time (1 GHz, one per instruction, unless set). */
+  timebaseHz = 1_000_000_000;
+  /** Ticks added by writes of TBL/TBU (hypervisor state): 0 unless the time base was set. */
   timebaseOffset = 0;
   /** Details of the last exit. */
   readonly exit: PpcExit = {
@@ -194,7 +202,7 @@ export class PpcCpu {
 
   /** The time base now (64 bits, as a Number: exact up to 2^53 ticks). */
   get timebase(): number {
-    return this.instructions + this.timebaseOffset;
+    return counterTicks(this.instructions + this.clockBase, this.timebaseHz) + this.timebaseOffset;
   }
 
   /**
@@ -500,10 +508,9 @@ export class PpcCpu {
     // XER keeps every bit written but OV32/CA32's positions (bits 44/45), as qemu's 970 does.
     if (spr === Spr.XER) this.xer = lo & ~0x000c0000;
     else if (spr === Spr.TBL_WRITE)
-      this.timebaseOffset = hiOf(this.timebase) * 0x100000000 + (lo >>> 0) - this.instructions;
+      this.timebaseOffset += hiOf(this.timebase) * 0x100000000 + (lo >>> 0) - this.timebase;
     else if (spr === Spr.TBU_WRITE)
-      this.timebaseOffset =
-        (lo >>> 0) * 0x100000000 + (loOf(this.timebase) >>> 0) - this.instructions;
+      this.timebaseOffset += (lo >>> 0) * 0x100000000 + (loOf(this.timebase) >>> 0) - this.timebase;
     else if (spr === Spr.DEC) {
       this.sprLo[spr] = lo;
       this.decWrittenAt = this.timebase;

@@ -108,6 +108,8 @@ export interface FakeArchOptions {
   readonly vmAssistTypes?: readonly number[];
   /** XENVER_capabilities. */
   readonly capabilities?: string;
+  /** The cycle counter's rate (default: absent, the core's TSC_HZ). */
+  readonly counterHz?: number;
   /** platform_parameters virt_start. */
   readonly virtStart?: bigint;
   /** Arch XENFEAT bits. */
@@ -278,6 +280,8 @@ export class FakeArch implements ArchPlugin<FakeTypes> {
   readonly features: readonly string[] = [];
   /** {@inheritDoc ArchPlugin.capabilities} */
   readonly capabilities?: string;
+  /** {@inheritDoc ArchPlugin.counterHz} */
+  readonly counterHz?: number;
   /** Every `run` call, in order. */
   readonly trace: FakeRunRecord[] = [];
   /** Every `onMemoryWritten` call, in order. */
@@ -297,6 +301,7 @@ export class FakeArch implements ArchPlugin<FakeTypes> {
     this.startInfoMagic = `xen-3.0-${this.name}`;
     this.modes = options.modes ?? ["pv", "hvm-vmx"];
     if (options.capabilities !== undefined) this.capabilities = options.capabilities;
+    if (options.counterHz !== undefined) this.counterHz = options.counterHz;
     if (options.guestAccessOk !== undefined) this.guestAccessOk = options.guestAccessOk;
   }
 
