@@ -114,6 +114,28 @@ const CODE: readonly (readonly [number, number])[] = [
   [0x1610, 0x42000000], // bdnz 0x1610
   [0x1614, 0x7eac42e6], // mftb r21
   [0x1618, 0x48000000], // b .
+  // 0x1700: RI = 1, DEC = 0 with EE = 0 (pending once a tick passes), wait 100
+  // instructions, then EE = 1 at 0x1740: the decrementer is due before 0x1744.
+  [0x1700, 0x38000002], // li r0,2
+  [0x1704, 0x7c010164], // mtmsrd r0,1
+  [0x1708, 0x38000000], // li r0,0
+  [0x170c, 0x7c1603a6], // mtdec r0
+  [0x1710, 0x38000064], // li r0,100
+  [0x1714, 0x7c0903a6], // mtctr r0
+  [0x1718, 0x42000000], // bdnz 0x1718
+  [0x171c, 0x38000000], // li r0,0
+  [0x1720, 0x60008002], // ori r0,r0,0x8002
+  [0x1724, 0x7c010164], // mtmsrd r0,1
+  [0x1728, 0x39200001], // li r9,1
+  [0x172c, 0x48000000], // b .
+  // 0x1800: EE = RI = 1 (DEC far off), then DEC = −1 at 0x180c: due before 0x1810.
+  [0x1800, 0x38000000], // li r0,0
+  [0x1804, 0x60008002], // ori r0,r0,0x8002
+  [0x1808, 0x7c010164], // mtmsrd r0,1
+  [0x180c, 0x3800ffff], // li r0,-1
+  [0x1810, 0x7c1603a6], // mtdec r0
+  [0x1814, 0x39200002], // li r9,2
+  [0x1818, 0x48000000], // b .
   // Data: "hello" at 0x1f00, sched_shutdown { reason 0 (poweroff) } at 0x1f10.
   [0x1f00, 0x68656c6c],
   [0x1f04, 0x6f000000],
@@ -340,6 +362,39 @@ describe("ppc vCPU", () => {
     const read = system + scaleDelta(cpu.gpr(21) - tsc, scale);
     expect(Number(read) - ns1).toBeGreaterThanOrEqual(-30);
     expect(Number(read) - ns1).toBeLessThanOrEqual(30);
+  });
+
+  it("takes a pending decrementer right after the mtmsrd that sets EE (latency 0)", () => {
+    const { m, cpu } = dom0(0x1700);
+    m.run({ maxInstructions: 1000 });
+    expect(cpu.gpr(23)).toBe(0x900n);
+    expect(cpu.gpr(21)).toBe(0x1728n); // SRR0: the instruction after mtmsrd
+    expect(cpu.gpr(9)).toBe(0n);
+  });
+
+  it("takes the decrementer right after an mtdec that makes it negative with EE = 1", () => {
+    const { m, cpu } = dom0(0x1800);
+    m.run({ maxInstructions: 1000 });
+    expect(cpu.gpr(23)).toBe(0x900n);
+    expect(cpu.gpr(21)).toBe(0x1814n); // SRR0: the instruction after mtdec
+    expect(cpu.gpr(9)).toBe(0n);
+  });
+
+  it("ends a run exactly where DEC turns negative (latency 0 for a running decrementer)", () => {
+    const { m, cpu } = dom0(0x1500);
+    m.run({ maxInstructions: 5000 });
+    // The loop was interrupted at the first instruction whose time base is 101 ticks
+    // past the mtdec (DEC 100 → −1): one instruction earlier it was not yet negative.
+    const srr0 = cpu.sprLo[Spr.SRR0]! >>> 0;
+    expect([0x1514, 0x1518]).toContain(srr0);
+    const hz = TIMEBASE_FREQUENCY;
+    const at = (ns: number): number => Math.floor((ns * hz) / 1e9);
+    const written = cpu.decWrittenAt;
+    // Instructions from the mtdec (retired at ns clockBase + 1) to the interrupt.
+    const retired = 4 + 2 * Number(cpu.gpr(20)) + (srr0 === 0x1518 ? 1 : 0);
+    const ns = cpu.clockBase + 2 + retired - 1;
+    expect(at(ns) - written).toBeGreaterThanOrEqual(101);
+    expect(at(ns - 1) - written).toBeLessThan(101);
   });
 
   it("translates inline handles as guest-physical and plain addresses in the RMA", () => {

@@ -6,8 +6,11 @@
  * straight to its vectors at guest-physical 0x100 × n with SRR0/SRR1, unless MSR[RI] is
  * 0, when the domain crashes (hvkit's "no handler" rule). Between runs of the CPU, an
  * event upcall (external interrupt, 0x500) or the decrementer (0x900) is delivered when
- * MSR[EE] = 1; the CPU runs at most 256 instructions between looks (mtmsrd and mtdec do
- * not exit), so delivery comes within that of the interrupt's becoming deliverable.
+ * MSR[EE] = 1. The CPU stops after each instruction that can make one deliverable
+ * (`mtmsr`/`mtmsrd`/`rfid` setting EE, `mtspr DEC`) and each run ends where DEC turns
+ * negative, so the interrupt is taken before the next instruction, as on hardware. Only
+ * an upcall the guest unmasks by a plain store to its vcpu_info waits for the next look,
+ * at most 256 instructions on.
  *
  * Time: the time base ticks at the device tree's `timebase-frequency` (the plugin's
  * `counterHz`, which `vcpu_time_info` scales) from the machine's virtual clock, one virtual
@@ -124,8 +127,8 @@ export class PpcVcpu implements ArchVcpu {
           this.interrupt(Vector.DECREMENTER, cpu.pcHi, cpu.pcLo, 0);
         }
       }
-      // mtmsrd and mtdec change MSR[EE] and DEC without an exit: look again at least
-      // every POLL instructions, and exactly when DEC turns negative.
+      // Look again exactly when DEC turns negative, and at least every POLL instructions
+      // (for an upcall unmasked by a store).
       let chunk = remaining < 1 ? 1 : remaining > POLL ? POLL : remaining;
       if (this.decDelivered !== cpu.decWrittenAt) {
         const dec = cpu.decrementer;
@@ -140,6 +143,7 @@ export class PpcVcpu implements ArchVcpu {
       let fatal: string | null = null;
       switch (x.reason) {
         case PpcExitReason.Budget:
+        case PpcExitReason.InterruptWindow:
           break;
         case PpcExitReason.HypervisorCall:
           if (this.hypervisorCall()) {

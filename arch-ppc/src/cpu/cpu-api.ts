@@ -64,6 +64,13 @@ export enum PpcExitReason {
   DataSegment = 9,
   /** An instruction segment interrupt (vector 0x480): no SLB entry for the fetch at pc. */
   InstructionSegment = 10,
+  /**
+   * An instruction that may make an interrupt deliverable retired: `mtmsr`/`mtmsrd`/`rfid`
+   * that set MSR[EE], or `mtspr DEC`. pc points at the next instruction; the caller takes
+   * a pending external or decrementer interrupt there, as the processor does right after
+   * the instruction (context synchronising), and runs again.
+   */
+  InterruptWindow = 11,
 }
 
 /** Program interrupt kinds (SRR1 bits as the ISA numbers them, 64-bit: bit 43 … 46). */

@@ -220,7 +220,11 @@ export class PpcCpu {
         word = this.memory.fetch(this.pcHi, this.pcLo);
         reason = this.step(word);
         if (reason !== NOT_EXIT) {
-          if (reason === PpcExitReason.SystemCall || reason === PpcExitReason.HypervisorCall) {
+          if (
+            reason === PpcExitReason.SystemCall ||
+            reason === PpcExitReason.HypervisorCall ||
+            reason === PpcExitReason.InterruptWindow
+          ) {
             n++;
             this.instructions++;
           }
@@ -1021,10 +1025,11 @@ export class PpcCpu {
       case Op.Hrfid: {
         const s1hi = this.sprHi[Spr.SRR1]!;
         const s1lo = this.sprLo[Spr.SRR1]!;
+        const ee = this.msrLo & Msr.EE;
         this.setMsr(s1hi, s1lo);
         this.jump(this.sprHi[Spr.SRR0]!, this.sprLo[Spr.SRR0]!);
         this.reserved = false;
-        return NOT_EXIT;
+        return this.msrLo & ~ee & Msr.EE ? PpcExitReason.InterruptWindow : NOT_EXIT;
       }
       case Op.CrLogical: {
         const a = (this.cr >>> (31 - ra)) & 1;
@@ -1084,8 +1089,13 @@ export class PpcCpu {
         break;
       }
       case Op.Mtspr: {
-        const r = this.mtspr(field.spr(w), rt);
+        const spr = field.spr(w);
+        const r = this.mtspr(spr, rt);
         if (r !== NOT_EXIT) return r;
+        if (spr === Spr.DEC) {
+          this.advance(4);
+          return PpcExitReason.InterruptWindow;
+        }
         break;
       }
       case Op.Mftb: {
@@ -1099,12 +1109,18 @@ export class PpcCpu {
         this.setRt(rt, this.msrHi & ~Msr.HV_HI, this.msrLo);
         break;
       case Op.Mtmsr:
-      case Op.Mtmsrd:
+      case Op.Mtmsrd: {
+        const ee = this.msrLo & Msr.EE;
         if (row.op === Op.Mtmsrd && w & 0x10000) {
           const m = Msr.EE | Msr.RI;
           this.msrLo = (this.msrLo & ~m) | (g[rt]! & m);
         } else this.setMsr(row.op === Op.Mtmsrd ? h[rt]! : this.msrHi, g[rt]!);
+        if (this.msrLo & ~ee & Msr.EE) {
+          this.advance(4);
+          return PpcExitReason.InterruptWindow;
+        }
         break;
+      }
       case Op.Barrier:
       case Op.CacheHint:
         break;
