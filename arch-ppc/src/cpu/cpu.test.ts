@@ -151,8 +151,27 @@ describe("supervisor state", () => {
       0x7c7603a6 /* mtdec r3 */, 0x60000000, 0x60000000, 0x7c9602a6 /* mfdec r4 */,
     ]);
     cpu.setGpr(3, 2n);
-    cpu.run(4);
+    // mtdec retires and stops the run (an interrupt may be due); the rest runs on.
+    expect(cpu.run(4)).toMatchObject({ reason: PpcExitReason.InterruptWindow, retired: 1 });
+    expect(cpu.pc).toBe(BigInt(CODE + 4));
+    cpu.run(3);
     expect([cpu.gpr(4), cpu.decrementer]).toEqual([0xffffffffffffffffn, -2]);
+  });
+
+  it("mtmsrd and rfid that set MSR[EE] stop the run after retiring; one that leaves EE does not", () => {
+    const { cpu } = machine([
+      0x7c610164 /* mtmsrd r3,1 */, 0x7c610164 /* mtmsrd r3,1 */, 0x4c000024 /* rfid */,
+    ]);
+    cpu.setGpr(3, 0x8002n); // EE | RI
+    expect(cpu.run(3)).toMatchObject({ reason: PpcExitReason.InterruptWindow, retired: 1 });
+    expect(cpu.pc).toBe(BigInt(CODE + 4));
+    // EE already set: the second mtmsrd runs on.
+    expect(cpu.run(1)).toMatchObject({ reason: PpcExitReason.Budget, retired: 1 });
+    cpu.sprLo[Spr.SRR0] = 0x40;
+    cpu.sprLo[Spr.SRR1] = Msr.EE;
+    cpu.msrLo &= ~Msr.EE;
+    expect(cpu.run(2)).toMatchObject({ reason: PpcExitReason.InterruptWindow, retired: 1 });
+    expect(cpu.pc).toBe(0x40n);
   });
 
   it("an FP exception enabled in the FPSCR and the MSR interrupts at the instruction", () => {
