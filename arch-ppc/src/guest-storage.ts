@@ -4,8 +4,8 @@
  * address), is the guest-physical address, which must lie in the real-mode area (RMA,
  * the first 64 MiB of the domain: `abi/ppc.md`); the domain's p2m turns it into a machine
  * address. Memory beyond the RMA is reached only through the hashed page table, which
- * the MMU owns: {@link createGuestStorage} is the one place a vCPU's storage is made, so
- * the MMU replaces it there.
+ * the MMU owns: {@link createGuestStorage} is the one place a vCPU's storage is made, real
+ * mode before the domain is built and the MMU after.
  *
  * The guest-physical door ({@link guestPhysicalToMachine}) is what hypercalls use: xencomm
  * handles carry guest-physical addresses, valid whatever the vCPU's MSR.
@@ -14,6 +14,9 @@
  */
 import type { Domain, Machine } from "@hvkit/core";
 import { STORAGE_FAULT, type PpcMemory } from "./cpu/cpu-api.js";
+import { domainGuestFrames } from "./mmu/frames.js";
+import type { PpcHashedPageTable } from "./mmu/hpt.js";
+import { PpcMmu } from "./mmu/mmu.js";
 
 /** Bytes of the real-mode area (RMA_LOG 26: 64 MiB), counted from guest-physical 0. */
 export const RMA_BYTES = 64 * 1024 * 1024;
@@ -154,9 +157,16 @@ function fault(eaHi: number, eaLo: number, store: boolean, fetch: boolean): neve
 }
 
 /**
- * The storage a vCPU of `domain` runs on. Real mode only for now; the MMU (MSR[IR]/[DR],
- * SLB, hashed page table) takes this place when it arrives.
+ * The storage a vCPU of `domain` runs on: once the domain has its hashed page table
+ * (`hpt`, made by the builder), a {@link PpcMmu} on the domain's frames
+ * (`domainGuestFrames`: H_ENTER maps only frames the domain owns) and RMA, which follows
+ * the CPU's MSR[IR]/[DR] once attached; before that, real-mode storage.
  */
-export function createGuestStorage(machine: Machine, domain: Domain): PpcMemory {
-  return new RealModeStorage(machine, domain);
+export function createGuestStorage(
+  machine: Machine,
+  domain: Domain,
+  hpt?: PpcHashedPageTable,
+): PpcMemory {
+  if (hpt === undefined) return new RealModeStorage(machine, domain);
+  return new PpcMmu(domainGuestFrames(machine.memory, domain), hpt, rmaBytes(domain));
 }

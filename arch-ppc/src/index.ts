@@ -29,5 +29,4 @@ export * from "./xencomm.js";
 export * from "./mmu/frames.js";
 export * from "./mmu/hpt.js";
 export * from "./mmu/mmu.js";
-// PaprHcall is papr.ts's (the vCPU's dispatcher); the MMU's copy adds H_CLEAR_MOD/H_CLEAR_REF.
-export { HFlag, HStatus, PAPR_HCALL_END, paprHcall } from "./mmu/papr.js";
+export { HFlag, HStatus, PAPR_HCALL_END, PaprHcall, paprHcall } from "./mmu/papr.js";

@@ -1,12 +1,12 @@
 /**
  * PAPR hcalls: `sc 1` with an r3 that is not a Xen call (`abi/ppc.md`). The hashed page
  * table calls Xen/ppc implemented (H_REMOVE, H_ENTER, H_READ, H_PROTECT ...) belong to
- * the MMU; {@link papr} is the one place they are dispatched, and until the MMU is wired
- * in every valid number answers H_Function. Numbers from `asm-powerpc/papr.h` and the
+ * the MMU (`mmu/papr.ts`); {@link papr} is the one place they are dispatched. Numbers from `asm-powerpc/papr.h` and the
  * PAPR (LoPAPR) hypervisor call table.
  *
  * @module
  */
+import { PAPR_HCALL_END, paprHcall } from "./mmu/papr.js";
 import type { PpcVcpu } from "./vcpu.js";
 
 /** PAPR hcall results, in r3. */
@@ -23,22 +23,21 @@ export enum PaprResult {
   Parameter = -4,
 }
 
-/** PAPR hcall numbers of the hashed page table (Xen/ppc's hcalls.c handled these). */
-export const PaprHcall = {
-  /** Remove a page table entry. */ H_REMOVE: 0x04,
-  /** Enter a page table entry. */ H_ENTER: 0x08,
-  /** Read a page table entry. */ H_READ: 0x0c,
-  /** Change a page table entry's protection. */ H_PROTECT: 0x18,
-} as const;
-
-/** The last PAPR hcall number (H_GET_MPP... the table ends at 0x1D4 in Xen/ppc's papr.h). */
-const PAPR_LAST = 0x1d4;
-
 /**
- * The PAPR hcall `nr` (r3) of `vcpu`, arguments in r4 onward: its result for r3. A number
- * that is not a PAPR hcall (0, not a multiple of 4, past the table) is H_Parameter.
+ * The PAPR hcall `nr` (r3) of `vcpu`, arguments in r4 onward: its result for r3, its
+ * outputs written to r4 onward. A number that is not a PAPR hcall (0, not a multiple of 4,
+ * past the table) is H_Parameter; the page-table calls go to the vCPU's MMU
+ * (`paprHcall`), any other is H_Function, as is every call before the domain is built.
  */
-export function papr(_vcpu: PpcVcpu, nr: bigint): number {
-  if (nr <= 0n || nr > BigInt(PAPR_LAST) || (nr & 3n) !== 0n) return PaprResult.Parameter;
-  return PaprResult.Function;
+export function papr(vcpu: PpcVcpu, nr: bigint): number {
+  if (nr <= 0n || nr > BigInt(PAPR_HCALL_END) || (nr & 3n) !== 0n) return PaprResult.Parameter;
+  const mmu = vcpu.mmu;
+  if (mmu === null) return PaprResult.Function;
+  const cpu = vcpu.cpu;
+  const args: bigint[] = [];
+  for (let k = 0; k < 6; k++) args.push(cpu.gpr(4 + k));
+  const out: bigint[] = [];
+  const r = paprHcall(mmu, Number(nr), args, out);
+  for (let k = 0; k < out.length; k++) cpu.setGpr(4 + k, out[k]!);
+  return r;
 }

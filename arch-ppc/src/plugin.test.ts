@@ -6,6 +6,7 @@
  * instruction beside it, as powerpc64-linux-gnu-as assembles it).
  */
 import "reflect-metadata";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { container } from "tsyringe";
 import {
@@ -29,7 +30,7 @@ import { MSR_SF } from "./abi.js";
 import { ENTRY_STACK, TIMEBASE_FREQUENCY } from "./builder.js";
 import { Spr } from "./cpu/cpu-api.js";
 import { parseDeviceTree } from "./device-tree.js";
-import { RMA_BYTES } from "./guest-storage.js";
+import { createGuestStorage, RMA_BYTES } from "./guest-storage.js";
 import { PaprResult } from "./papr.js";
 import { PpcPvPlugin, type PpcPv } from "./plugin.js";
 
@@ -70,8 +71,9 @@ const CODE: readonly (readonly [number, number])[] = [
   [0x1204, 0x7c010164], // mtmsrd r0,1
   [0x1208, 0x60000000], // nop
   [0x120c, 0x00000000],
-  // 0x1300: PAPR H_ENTER (8), a number that is no hcall (6), then xen_version (0x11).
-  [0x1300, 0x38600008], // li r3,8
+  // 0x1300: PAPR H_SET_DABR (0x28, not modelled), a number that is no hcall (6), then
+  // xen_version (0x11).
+  [0x1300, 0x38600028], // li r3,0x28
   [0x1304, 0x44000022], // sc 1
   [0x1308, 0x7c741b78], // mr r20,r3
   [0x130c, 0x38600006], // li r3,6
@@ -136,6 +138,11 @@ const CODE: readonly (readonly [number, number])[] = [
   [0x1810, 0x7c1603a6], // mtdec r0
   [0x1814, 0x39200002], // li r9,2
   [0x1818, 0x48000000], // b .
+  // 0x1900: one hypervisor call with the registers the test sets, r20 = r3, r21 = r4.
+  [0x1900, 0x44000022], // sc 1
+  [0x1904, 0x7c741b78], // mr r20,r3
+  [0x1908, 0x7c952378], // mr r21,r4
+  [0x190c, 0x48000000], // b .
   // Data: "hello" at 0x1f00, sched_shutdown { reason 0 (poweroff) } at 0x1f10.
   [0x1f00, 0x68656c6c],
   [0x1f04, 0x6f000000],
@@ -320,10 +327,62 @@ describe("ppc vCPU", () => {
   });
 
   it("refuses hypercalls from problem state: −EPERM and H_Privilege", () => {
-    const { m, cpu } = dom0(0x1400);
+    const { m, cpu, domain } = dom0(0x1400);
+    // Problem state turns IR/DR on; this guest has no mappings, so it runs on real-mode
+    // storage (the refusal does not depend on translation).
+    const v = domain.vcpus[0]!.arch;
+    cpu.memory = createGuestStorage(m, domain);
+    v.mmu = null;
     m.run({ maxInstructions: 1000 });
     expect(cpu.gpr(20)).toBe(BigInt.asUintN(64, -1n));
     expect(cpu.gpr(21)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Privilege)));
+  });
+
+  it("routes H_ENTER to the MMU: a frame the domain owns is entered, another refused", () => {
+    const hEnter = (gpfn: number) => {
+      const { m, cpu, domain } = dom0(0x1900);
+      cpu.setGpr(3, 0x08n); // H_ENTER
+      cpu.setGpr(4, 0n);
+      cpu.setGpr(5, 8n); // PTEG 1, any slot
+      cpu.setGpr(6, (0x1234n << 12n) | 1n); // AVPN, V
+      cpu.setGpr(7, (BigInt(gpfn) << 12n) | 0x12n); // RPN, M, PP 2
+      m.run({ maxInstructions: 100 });
+      return { cpu, domain };
+    };
+    const own = hEnter(20);
+    expect(own.cpu.gpr(20)).toBe(0n);
+    expect(own.cpu.gpr(21)).toBe(8n); // the slot used
+    expect(own.domain.arch.hpt!.dword(8, 1)).toBe((20n << 12n) | 0x12n);
+    const beyond = own.domain.p2m.length + 16;
+    const other = hEnter(beyond);
+    expect(other.cpu.gpr(20)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Parameter)));
+    expect(other.domain.arch.hpt!.dword(8, 0)).toBe(0n);
+  });
+
+  it("runs the MMU corpus program: H_ENTER, slbmte, IR/DR on, H_REMOVE, then a DSI", () => {
+    const code = readFileSync(new URL("./mmu/corpus/translate.bin", import.meta.url));
+    const { m } = machine(16); // a 2^18-byte HPT: the program's PTEG numbers assume 2^11
+    const domain = bootInitialDomain(
+      m,
+      buildElf({
+        machine: 21,
+        endianness: "big",
+        entry: 0x1000n,
+        segments: [{ vaddr: 0x1000n, paddr: 0x1000n, data: new Uint8Array(code) }],
+      }),
+      { cmdline: "" },
+    );
+    expect(domain.arch.hpt!.log2Bytes).toBe(18);
+    const frame20 = domain.p2m[20]! * 4096;
+    m.memory.view.setUint32(frame20 + 0x10, 0xcafef00d, false);
+    m.run({ maxInstructions: 1000 });
+    const cpu = domain.vcpus[0]!.arch.cpu;
+    expect([cpu.gpr(20), cpu.gpr(22)]).toEqual([0n, 0n]); // both H_ENTERs
+    expect(cpu.gpr(25)).toBe(0xcafef00dn); // read through the mapping
+    expect(m.memory.view.getUint32(frame20 + 0x14, false)).toBe(0xcafef00e);
+    expect(cpu.gpr(27)).toBe(0n); // H_REMOVE
+    // The load after H_REMOVE is a DSI, taken with MSR[RI] = 0: the domain crashes.
+    expect(domain.shutdownReason).toBe(ShutdownReason.Crash);
   });
 
   it("delivers the decrementer to 0x900 when DEC turns negative with EE = 1", () => {

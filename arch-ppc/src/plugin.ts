@@ -24,6 +24,7 @@ import {
 import { PpcGuestAgent } from "./agent.js";
 import { buildPpcDomain, TIMEBASE_FREQUENCY, type PpcBuildLayout } from "./builder.js";
 import { PPC64_DATA_MODEL } from "./data-model.js";
+import { PpcHashedPageTable } from "./mmu/hpt.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
 
@@ -31,6 +32,8 @@ import { loadPpcGuestContext } from "./vcpu-context.js";
 export interface PpcDomainState {
   /** Where the builder put everything; null until the domain is built. */
   layout: PpcBuildLayout | null;
+  /** The hashed page table (the size `ibm,pft-size` announces); null until the domain is built. */
+  hpt: PpcHashedPageTable | null;
 }
 
 /** The PowerPC plugin's state types. */
@@ -78,11 +81,13 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   }
 
   createDomainState(): PpcDomainState {
-    return { layout: null };
+    return { layout: null, hpt: null };
   }
 
   createVcpu(machine: Machine<PpcPv>, domain: Domain<PpcPv>, vcpu: Vcpu<PpcPv>): PpcVcpu {
-    return new PpcVcpu(machine, domain, vcpu);
+    const v = new PpcVcpu(machine, domain, vcpu);
+    if (domain.arch.hpt !== null) v.useMmu(domain.arch.hpt);
+    return v;
   }
 
   buildDomain(request: DomainBuildRequest<PpcPv>): DomainBuildResult {
@@ -90,6 +95,8 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     if (!v) throw new Error("buildDomain: the domain has no vCPU 0");
     const { layout, result } = buildPpcDomain(request, v);
     request.domain.arch.layout = layout;
+    const hpt = (request.domain.arch.hpt = new PpcHashedPageTable(layout.hptLog));
+    for (const vc of request.domain.vcpus) vc?.arch.useMmu(hpt);
     return result;
   }
 

@@ -32,9 +32,18 @@ import {
 } from "@hvkit/core";
 import { TIMEBASE_FREQUENCY } from "./builder.js";
 import { PpcCpu } from "./cpu/cpu.js";
-import { Msr, PpcExitReason, Spr, STORAGE_FAULT, type PpcMemory } from "./cpu/cpu-api.js";
+import {
+  Msr,
+  PpcExitReason,
+  ProgramKind,
+  Spr,
+  STORAGE_FAULT,
+  type PpcMemory,
+} from "./cpu/cpu-api.js";
 import { disassemble } from "./cpu/disasm.js";
 import { createGuestStorage, guestPhysicalToMachine, rmaBytes } from "./guest-storage.js";
+import type { PpcHashedPageTable } from "./mmu/hpt.js";
+import { PpcMmu } from "./mmu/mmu.js";
 import { papr, PaprResult } from "./papr.js";
 import { savePpcGuestContext } from "./vcpu-context.js";
 import { XENCOMM_INLINE_FLAG, XencommHandles } from "./xencomm.js";
@@ -43,6 +52,8 @@ import { XENCOMM_INLINE_FLAG, XencommHandles } from "./xencomm.js";
 export const Vector = {
   /** Data storage. */ DSI: 0x300,
   /** Instruction storage. */ ISI: 0x400,
+  /** Data segment (no SLB entry for the data address). */ DATA_SEGMENT: 0x380,
+  /** Instruction segment (no SLB entry for the fetch). */ INSTRUCTION_SEGMENT: 0x480,
   /** External: the event upcall (hvkit choice). */ EXTERNAL: 0x500,
   /** Alignment. */ ALIGNMENT: 0x600,
   /** Program (illegal, privileged, trap, FP enabled). */ PROGRAM: 0x700,
@@ -71,6 +82,8 @@ export class PpcVcpu implements ArchVcpu {
   readonly exit: VcpuExit = { kind: VcpuExitKind.BudgetExhausted, retired: 0, message: "" };
   /** The interpreter. */
   readonly cpu: PpcCpu;
+  /** The MMU the CPU runs on once the domain has its hashed page table ({@link PpcVcpu.useMmu}). */
+  mmu: PpcMmu | null = null;
   /** Between readHypercall and completeHypercall of a Xen call: addresses are xencomm handles. */
   private inHypercall = false;
   /** The descriptor handles of the current hypercall. */
@@ -82,7 +95,8 @@ export class PpcVcpu implements ArchVcpu {
    * @param machine - the machine.
    * @param domain - the owning domain.
    * @param vcpu - the core vCPU.
-   * @param storage - the storage the CPU runs on (`createGuestStorage` unless a test gives one).
+   * @param storage - the storage the CPU runs on (`createGuestStorage`: real mode until
+   *   {@link PpcVcpu.useMmu}, unless a test gives one).
    */
   constructor(
     readonly machine: Machine,
@@ -109,6 +123,18 @@ export class PpcVcpu implements ArchVcpu {
         return pa < 0 || (gpa & 0xfffn) > 0xff8n ? null : view.getBigUint64(pa, false);
       },
     });
+  }
+
+  /**
+   * Runs the CPU on the MMU of the domain's hashed page table `hpt` from now on (the
+   * builder made the table; SLB, translation cache and PAPR page-table hcalls are this
+   * vCPU's from here).
+   */
+  useMmu(hpt: PpcHashedPageTable): void {
+    const mmu = createGuestStorage(this.machine, this.domain, hpt);
+    if (!(mmu instanceof PpcMmu)) return;
+    mmu.attach(this.cpu);
+    this.mmu = mmu;
   }
 
   /** Runs the guest for at most `budget` instructions (see the module comment). */
@@ -169,6 +195,12 @@ export class PpcVcpu implements ArchVcpu {
         case PpcExitReason.InstructionStorage:
           fatal = this.synchronous(Vector.ISI, x.dsisr);
           break;
+        case PpcExitReason.DataSegment:
+          fatal = this.synchronous(Vector.DATA_SEGMENT, 0, x.dar);
+          break;
+        case PpcExitReason.InstructionSegment:
+          fatal = this.synchronous(Vector.INSTRUCTION_SEGMENT, 0);
+          break;
         case PpcExitReason.FpUnavailable:
           fatal = this.synchronous(Vector.FP_UNAVAILABLE, 0);
           break;
@@ -204,13 +236,18 @@ export class PpcVcpu implements ArchVcpu {
   }
 
   /**
-   * An SLB or TLB instruction (the MMU's). In real mode there is nothing to manage: it
-   * retires with no effect (`slbmfee`/`slbmfev` read 0); from problem state it is a
-   * privileged-instruction program interrupt.
+   * An SLB or TLB instruction: the MMU performs it (one it does not know is an illegal
+   * instruction). Without an MMU (a test's storage) it retires with no effect
+   * (`slbmfee`/`slbmfev` read 0). From problem state it is a privileged-instruction
+   * program interrupt.
    */
   private emulate(word: number): string | null {
     const cpu = this.cpu;
-    if (cpu.msrLo & Msr.PR) return this.synchronous(Vector.PROGRAM, 0x40000);
+    if (cpu.msrLo & Msr.PR) return this.synchronous(Vector.PROGRAM, ProgramKind.PRIVILEGED);
+    if (this.mmu !== null)
+      return this.mmu.emulate(cpu, word)
+        ? null
+        : this.synchronous(Vector.PROGRAM, ProgramKind.ILLEGAL);
     const xo = (word >>> 1) & 0x3ff;
     // slbmfev (851) and slbmfee (915) write RT.
     if (xo === 851 || xo === 915) cpu.setGpr((word >>> 21) & 31, 0n);
@@ -231,8 +268,10 @@ export class PpcVcpu implements ArchVcpu {
     if (dar !== undefined) {
       cpu.sprHi[Spr.DAR] = Number(BigInt.asIntN(32, dar >> 32n));
       cpu.sprLo[Spr.DAR] = Number(BigInt.asIntN(32, dar));
+    }
+    if (dsisr !== undefined) {
       cpu.sprHi[Spr.DSISR] = 0;
-      cpu.sprLo[Spr.DSISR] = dsisr ?? 0;
+      cpu.sprLo[Spr.DSISR] = dsisr;
     }
     this.interrupt(vector, cpu.pcHi, cpu.pcLo, cause);
     return null;
