@@ -423,19 +423,14 @@ describe("ppc vCPU", () => {
     expect(Number(read) - ns1).toBeLessThanOrEqual(30);
   });
 
-  it("takes a pending decrementer right after the mtmsrd that sets EE (latency 0)", () => {
-    const { m, cpu } = dom0(0x1700);
+  it.each([
+    ["the mtmsrd that sets EE while it is pending", 0x1700, 0x1728n],
+    ["an mtdec that makes it negative with EE = 1", 0x1800, 0x1814n],
+  ])("takes the decrementer right after %s (latency 0)", (_what, entry, next) => {
+    const { m, cpu } = dom0(entry);
     m.run({ maxInstructions: 1000 });
     expect(cpu.gpr(23)).toBe(0x900n);
-    expect(cpu.gpr(21)).toBe(0x1728n); // SRR0: the instruction after mtmsrd
-    expect(cpu.gpr(9)).toBe(0n);
-  });
-
-  it("takes the decrementer right after an mtdec that makes it negative with EE = 1", () => {
-    const { m, cpu } = dom0(0x1800);
-    m.run({ maxInstructions: 1000 });
-    expect(cpu.gpr(23)).toBe(0x900n);
-    expect(cpu.gpr(21)).toBe(0x1814n); // SRR0: the instruction after mtdec
+    expect(cpu.gpr(21)).toBe(next); // SRR0: the instruction after
     expect(cpu.gpr(9)).toBe(0n);
   });
 
