@@ -67,6 +67,8 @@ export type BlockFn = (
 const SIZE = 1 << DC_BITS;
 /** Longest block, in instructions. */
 const MAX_INSNS = 64;
+/** {@link BlockCache.budget}'s default. */
+export const BLOCK_BUDGET = 4096;
 
 /** Compiled blocks of one CPU, direct-mapped by machine address like the decode cache. */
 export class BlockCache {
@@ -88,6 +90,15 @@ export class BlockCache {
   readonly fns: (BlockFn | null)[] = new Array<BlockFn | null>(SIZE).fill(null);
   /** Blocks compiled so far (for tests and statistics). */
   compiled = 0;
+  /** Blocks compiled since the cache was last emptied. */
+  filled = 0;
+  /**
+   * Most blocks compiled between two flushes: when a compile would exceed it, every block
+   * is dropped first, as QEMU's tb_flush empties its code buffer when it is full. Each
+   * block holds a generated function (its source and its machine code) that V8 keeps
+   * while the slot refers to it; without a bound a long run holds up to one per slot.
+   */
+  budget = BLOCK_BUDGET;
 
   /** Drops every block. */
   flush(): void {
@@ -95,6 +106,13 @@ export class BlockCache {
     this.heat.fill(0);
     this.strikes.fill(0);
     this.fns.fill(null);
+    this.filled = 0;
+  }
+
+  /** Makes room for one more block: empties the cache when its budget is used up. */
+  reserve(): void {
+    if (this.filled >= this.budget) this.flush();
+    this.filled++;
   }
 }
 
@@ -942,6 +960,7 @@ export function compileBlock(
   c: X86Cpu,
   pa: number,
 ): { fn: BlockFn; count: number; end: number; stop: number } | null {
+  c.blocks.reserve();
   const dc = c.dcache;
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
