@@ -191,6 +191,16 @@ function lzma2Stream(file: Uint8Array, b: XzBlock): Uint8Array {
   return out;
 }
 
+/** xz-embedded's `bcj_x86` tables, indexed by the previous-byte mask. */
+const BCJ_ALLOWED = [true, true, true, false, true, false, false, false];
+const BCJ_BIT_NUM = [0, 1, 2, 2, 3, 3, 3, 3];
+
+/** The index of the first `byte` in `buf[from, end)`, or `end`. */
+function bcjFind(buf: Buffer, byte: number, from: number, end: number): number {
+  const at = buf.indexOf(byte, from);
+  return at < 0 || at > end ? end : at;
+}
+
 /**
  * Undoes the x86 BCJ filter in place over `buf`, whose first byte is at stream position
  * `start` (the filter's start offset): every E8/E9 (call/jmp rel32) whose displacement's
@@ -200,23 +210,27 @@ function lzma2Stream(file: Uint8Array, b: XzBlock): Uint8Array {
  * stream.
  */
 export function bcjX86Decode(buf: Uint8Array, start = 0): void {
-  const allowed = [true, true, true, false, true, false, false, false];
-  const bitNum = [0, 1, 2, 2, 3, 3, 3, 3];
-  const msb = (b: number): boolean => b === 0x00 || b === 0xff;
   if (buf.length <= 4) return;
   const size = buf.length - 4;
   let prevPos = -1;
   let prevMask = 0;
+  // The next E8 and E9 at or after i, found with the native byte search.
+  let e8 = -1;
+  let e9 = -1;
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   for (let i = 0; i < size; i++) {
-    if ((buf[i] & 0xfe) !== 0xe8) continue;
+    if (e8 < i) e8 = bcjFind(bytes, 0xe8, i, size);
+    if (e9 < i) e9 = bcjFind(bytes, 0xe9, i, size);
+    i = e8 < e9 ? e8 : e9;
+    if (i >= size) break;
     const gap = i - prevPos;
     if (gap > 3) {
       prevMask = 0;
     } else {
       prevMask = (prevMask << (gap - 1)) & 7;
       if (prevMask !== 0) {
-        const b = buf[i + 4 - bitNum[prevMask]];
-        if (!allowed[prevMask] || msb(b)) {
+        const b = buf[i + 4 - BCJ_BIT_NUM[prevMask]];
+        if (!BCJ_ALLOWED[prevMask] || b === 0x00 || b === 0xff) {
           prevPos = i;
           prevMask = (prevMask << 1) | 1;
           continue;
@@ -224,19 +238,24 @@ export function bcjX86Decode(buf: Uint8Array, start = 0): void {
       }
     }
     prevPos = i;
-    if (msb(buf[i + 4])) {
+    const top = buf[i + 4];
+    if (top === 0x00 || top === 0xff) {
       let src = u32(buf, i + 1);
       let dest: number;
       for (;;) {
         dest = (src - (start + i + 5)) >>> 0;
         if (prevMask === 0) break;
-        const j = bitNum[prevMask] * 8;
-        if (!msb((dest >>> (24 - j)) & 0xff)) break;
+        const j = BCJ_BIT_NUM[prevMask] * 8;
+        const x = (dest >>> (24 - j)) & 0xff;
+        if (x !== 0x00 && x !== 0xff) break;
         src = (dest ^ (2 ** (32 - j) - 1)) >>> 0;
       }
       dest &= 0x01ffffff;
       dest = (dest | -(dest & 0x01000000)) >>> 0;
-      buf.set(le32(dest), i + 1);
+      buf[i + 1] = dest & 0xff;
+      buf[i + 2] = (dest >>> 8) & 0xff;
+      buf[i + 3] = (dest >>> 16) & 0xff;
+      buf[i + 4] = dest >>> 24;
       i += 4;
     } else {
       prevMask = (prevMask << 1) | 1;
