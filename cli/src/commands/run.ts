@@ -4,13 +4,13 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import {
   ArchHookMissingError,
   DomainMemoryError,
   HvkitError,
   ImageError,
-  loadKernelImage,
   MachineConfigError,
   MAX_MEMORY_MIB,
   ShutdownReason,
@@ -25,9 +25,11 @@ import {
   type GuestRun,
   type GuestRunOptions,
 } from "@hvkit/runner";
+import { hvkitCacheDir } from "@hvkit/guests";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import { CONSOLE_INPUT_FILE, IMAGE_FILE, readFileArgument } from "../file-arguments.js";
+import { KernelCache } from "../kernel-cache.js";
 import { knownName, type RunRole } from "../options.js";
 import { observeRun } from "../observe-run.js";
 import type { TraceKind } from "../trace.js";
@@ -144,12 +146,13 @@ export async function runCommand(
 
 /**
  * Reads the kernel at `path` and, for a bzImage, decompresses the ELF inside
- * (`loadKernelImage`); a bzImage that cannot be loaded is a {@link UsageError} saying why.
+ * (`loadKernelImage`, or the copy a {@link KernelCache} kept of an earlier run's); a
+ * bzImage that cannot be loaded is a {@link UsageError} saying why.
  */
 export async function kernelArgument(path: string, what = "image"): Promise<Uint8Array> {
   const file = readFileArgument(path, { ...IMAGE_FILE, what });
   try {
-    return (await loadKernelImage(file)).elf;
+    return await new KernelCache(join(hvkitCacheDir(), "kernels")).load(file);
   } catch (e) {
     if (e instanceof ImageError)
       throw new UsageError(`bad ${what} ${path}: ${e.where}: ${e.detail}`);
