@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { isBzImage, loadKernelImage } from "@hvkit/core";
+import { hvkitCacheDir } from "@hvkit/guests";
 
 const SUFFIX = ".elf";
 
@@ -96,4 +97,9 @@ export class KernelCache {
       .sort((a, b) => b.used - a.used);
     for (const e of entries.slice(this.keep)) rmSync(e.path, { force: true });
   }
+}
+
+/** The commands' kernel cache: `kernels/` in hvkit's cache folder. */
+export function userKernelCache(): KernelCache {
+  return new KernelCache(join(hvkitCacheDir(), "kernels"));
 }

@@ -10,7 +10,6 @@ import type { DependencyContainer } from "tsyringe";
 import {
   DomainMemoryError,
   ImageError,
-  loadKernelImage,
   MAX_MEMORY_MIB,
   parseElf,
   type ArchPlugin,
@@ -20,6 +19,7 @@ import { parseXlConfig, XlConfigError, xlDomainConfig } from "@hvkit/guests";
 import { DEFAULT_MAX_INSTRUCTIONS, machineMemoryForDomU, runGuest } from "@hvkit/runner";
 import type { CliIo } from "../cli-io.js";
 import { IMAGE_FILE, readFileArgument, XL_CONFIG_FILE } from "../file-arguments.js";
+import { userKernelCache } from "../kernel-cache.js";
 import { knownName } from "../options.js";
 import { observeRun } from "../observe-run.js";
 import type { TraceKind } from "../trace.js";
@@ -151,13 +151,16 @@ export async function createCommand(
   return status;
 }
 
-/** The ELF kernel in `file`, a bzImage's decompressed; a bad bzImage is refused with `refuse`. */
+/**
+ * The ELF kernel in `file`, a bzImage's decompressed (or kept from an earlier run, see
+ * {@link userKernelCache}); a bad bzImage is refused with `refuse`.
+ */
 async function kernelFile(
   file: Uint8Array,
   refuse: (message: string) => Error,
 ): Promise<Uint8Array> {
   try {
-    return (await loadKernelImage(file)).elf;
+    return await userKernelCache().load(file);
   } catch (e) {
     if (e instanceof ImageError) throw refuse(`bad image: ${e.where}: ${e.detail}`);
     throw e;

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import {
   ArchHookMissingError,
@@ -25,11 +24,10 @@ import {
   type GuestRun,
   type GuestRunOptions,
 } from "@hvkit/runner";
-import { hvkitCacheDir } from "@hvkit/guests";
 import type { CliIo } from "../cli-io.js";
 import { ExitStatus, shutdownExitStatus, shutdownReasonName } from "../exit-status.js";
 import { CONSOLE_INPUT_FILE, IMAGE_FILE, readFileArgument } from "../file-arguments.js";
-import { KernelCache } from "../kernel-cache.js";
+import { userKernelCache } from "../kernel-cache.js";
 import { knownName, type RunRole } from "../options.js";
 import { observeRun } from "../observe-run.js";
 import type { TraceKind } from "../trace.js";
@@ -146,13 +144,13 @@ export async function runCommand(
 
 /**
  * Reads the kernel at `path` and, for a bzImage, decompresses the ELF inside
- * (`loadKernelImage`, or the copy a {@link KernelCache} kept of an earlier run's); a
+ * (`loadKernelImage`, or the copy {@link userKernelCache} kept of an earlier run's); a
  * bzImage that cannot be loaded is a {@link UsageError} saying why.
  */
 export async function kernelArgument(path: string, what = "image"): Promise<Uint8Array> {
   const file = readFileArgument(path, { ...IMAGE_FILE, what });
   try {
-    return await new KernelCache(join(hvkitCacheDir(), "kernels")).load(file);
+    return await userKernelCache().load(file);
   } catch (e) {
     if (e instanceof ImageError)
       throw new UsageError(`bad ${what} ${path}: ${e.where}: ${e.detail}`);
