@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BLOCK_BUDGET } from "./block-compiler.js";
 import { X86ExitReason } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
 import { resetVectorState } from "./fpu.js";
@@ -971,4 +972,102 @@ describe("compiled control flow: exact stops in chains", () => {
     // One #DB stop per instruction: 1 + 3 × 5 + 1 instructions, then cpuid.
     expect(a.filter((s) => s.includes("vec=1 ")).length).toBe(17);
   });
+});
+
+/**
+ * The block cache's budget (`BlockCache.budget`): with room for one or two blocks nearly
+ * every compile empties the cache, so blocks are dropped and compiled again while they
+ * run; every program must still end as it does on the interpreter.
+ */
+describe("block cache budget", () => {
+  /** A machine compiling every block at first sight, `budget` blocks between flushes. */
+  function bounded(budget: number): Machine {
+    const m = machine(0);
+    m.cpu.blocks.budget = budget;
+    return m;
+  }
+  const tiny = bounded(1);
+
+  /** `m`'s stops against the interpreter's; the cache never holds more than its budget. */
+  function agree(
+    m: Machine,
+    code: Uint8Array,
+    regs: bigint[],
+    flags: number,
+    data: Uint8Array,
+    budget: number,
+    limit: number,
+  ): void {
+    load(interp, code, regs, flags, data);
+    load(m, code, regs, flags, data);
+    expect(trace(m, budget, limit)).toEqual(trace(interp, budget, limit));
+    expect(m.cpu.blocks.filled).toBeLessThanOrEqual(m.cpu.blocks.budget);
+    expect(m.cpu.blocks.fns.filter((f) => f !== null).length).toBeLessThanOrEqual(
+      m.cpu.blocks.budget,
+    );
+  }
+
+  it("defaults to a bound far below the cache's slots", () => {
+    expect(machine(0).cpu.blocks.budget).toBe(BLOCK_BUDGET);
+    expect(BLOCK_BUDGET).toBeLessThan(compiled.cpu.blocks.tag.length);
+  });
+
+  // The benchmark's sieve + hash loop (bench/interpreter.ts): several blocks entered over
+  // and over.
+  const LOOP = hex(
+    "41b8020000004531c931c0b9002000004889fa4889024883c208ffc975f5be02" +
+      "000000803c370075174889f2480fafd6c60417014801f24881fa0000010072f0" +
+      "ffc681fe0001000072d931c9be020000000fb6143783f2014801d14d6bc91f49" +
+      "01f14d89ca49c1ea074d31d1ffc681fe0000010072db41ffc8758e4c89c8",
+  );
+  const loopRegs = Array.from({ length: 16 }, (_, r) => (r === 7 ? BigInt(DATA) : 0n));
+
+  it("a block dropped and compiled again runs as the interpreter does", () => {
+    for (const budget of [1, 2]) {
+      const m = bounded(budget);
+      const unbounded = machine(0);
+      for (const slice of [50_000, 997, 13]) {
+        agree(m, LOOP, loopRegs, 0x202, new Uint8Array(0), slice, 50_000);
+        load(unbounded, LOOP, loopRegs, 0x202, new Uint8Array(0));
+        trace(unbounded, slice, 50_000);
+      }
+      // Blocks were compiled again after being dropped: more compiles than without a bound.
+      expect(m.cpu.blocks.compiled).toBeGreaterThan(unbounded.cpu.blocks.compiled);
+    }
+  });
+
+  it("empties the cache when a compile would pass the budget, not before", () => {
+    const m = bounded(3);
+    load(m, LOOP, loopRegs, 0x202, new Uint8Array(0));
+    const seen: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      m.cpu.run(50);
+      seen.push(m.cpu.blocks.filled);
+    }
+    expect(Math.max(...seen)).toBe(3);
+    expect(seen).toContain(1);
+  });
+
+  it("still stops at a store that rewrites the block's own code", () => {
+    // movb $5, 1(%rip) (the immediate of the next add); add $1,%eax; dec %ecx; jnz start
+    const code = hex("c60502000000" + "05" + "83c001" + "ffc9" + "75f2");
+    const regs = Array.from({ length: 16 }, (_, r) => (r === 1 ? 3n : 0n));
+    agree(tiny, code, regs, 0x202, new Uint8Array(0), 100, 1000);
+    expect(tiny.cpu.getReg(0)).toBe(15n);
+  });
+
+  const files = readdirSync(DIR)
+    .filter((f) => /^exec-.*\.json$/.test(f))
+    .sort();
+  for (const f of files) {
+    it(`agrees on every case of ${f} with one block of budget`, () => {
+      const file = JSON.parse(readFileSync(join(DIR, f), "utf8")) as {
+        cases: { code: string; regsIn: string; flagsIn: number; buf: string }[];
+      };
+      for (const c of file.cases) {
+        const regs = c.regsIn.split(" ").map((h) => BigInt("0x" + h));
+        agree(tiny, hex(c.code), regs, c.flagsIn, hex(c.buf), 100_000, 1_000_000);
+      }
+    });
+  }
 });
