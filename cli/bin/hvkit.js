@@ -3,10 +3,13 @@
 //
 // In a clone of the repository (the TypeScript sources, the workspace's tsconfig and tsx
 // are all present) it runs the sources exactly as `npm run hvkit` does, so `npx hvkit`
-// works right after `npm install` and is never older than the code. Everywhere else (an
-// installed package ships no sources) it runs the built `dist/main.js`.
+// works right after `npm install` and is never older than the code; but when every
+// package's build (`npm run build`) is newer than all of that package's sources, it runs
+// the build, which starts in a fraction of the time tsx takes to load the sources.
+// Everywhere else (an installed package ships no sources) it runs the built `dist/main.js`.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const sources = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -22,7 +25,36 @@ function tsxLoader() {
   }
 }
 
-const loader = existsSync(sources) && existsSync(tsconfig) ? tsxLoader() : undefined;
+/** Whether any file under `dir` was modified after `time` (ms since the epoch). */
+function changedSince(dir, time) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() ? changedSince(path, time) : statSync(path).mtimeMs > time) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether each package of the workspace (a folder with a package.json and a src/) has a
+ * build (dist/index.js) newer than every file of its src/: then the build is the code.
+ */
+function buildIsCurrent() {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  try {
+    for (const dir of readdirSync(root)) {
+      const src = join(root, dir, "src");
+      if (!existsSync(join(root, dir, "package.json")) || !existsSync(src)) continue;
+      const index = join(root, dir, "dist", "index.js");
+      if (!existsSync(index) || changedSince(src, statSync(index).mtimeMs)) return false;
+    }
+    return existsSync(fileURLToPath(built));
+  } catch {
+    return false;
+  }
+}
+
+const loader =
+  existsSync(sources) && existsSync(tsconfig) && !buildIsCurrent() ? tsxLoader() : undefined;
 
 if (loader !== undefined) {
   const child = spawn(
