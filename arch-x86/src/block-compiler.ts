@@ -132,6 +132,12 @@ interface FlagInfo {
 const UNKNOWN: FlagInfo = { kind: -1, sz: 0, a: "", ah: "", b: "", bh: "", cf: "" };
 
 class Gen {
+  /**
+   * 32-bit code (compatibility mode, flat ES/CS/SS/DS and a 32-bit stack, which the
+   * interpreter checks before it enters the block): eip, esp and addresses wrap at 4 GiB.
+   */
+  constructor(readonly m32: boolean) {}
+
   readonly used = new Set<number>();
   readonly written = new Set<number>();
   out: string[] = [];
@@ -227,6 +233,7 @@ function emitEa(g: Gen, i: Insn, k: number): boolean {
   const idx = (ea >> 5) & 31;
   const sc = (ea >> 10) & 3;
   const wide = (ea & 0x1000) !== 0;
+  if (g.m32) return emitEa32(g, k, disp, base, idx, sc, ea);
   g.emit(`let e${k}l = ${disp}, e${k}h = ${disp >> 31};`);
   if (base !== 31) {
     let bl: string, bh: string;
@@ -256,6 +263,27 @@ function emitEa(g: Gen, i: Insn, k: number): boolean {
     );
   }
   if (!wide) g.emit(`e${k}h = 0;`);
+  return true;
+}
+
+/**
+ * {@link emitEa} in 32-bit code: the offset wraps at 4 GiB and is the linear address
+ * (flat segments); false for 16-bit addressing (0x67).
+ */
+function emitEa32(
+  g: Gen,
+  k: number,
+  disp: number,
+  base: number,
+  idx: number,
+  sc: number,
+  ea: number,
+): boolean {
+  if ((ea & 0x10000) !== 0 || (base !== 31 && base >= 8) || (idx !== 31 && idx >= 8)) return false;
+  let sum = `${disp}`;
+  if (base !== 31) sum += ` + ${g.lo(base)}`;
+  if (idx !== 31) sum += sc === 0 ? ` + ${g.lo(idx)}` : ` + (${g.lo(idx)} << ${sc})`;
+  g.emit(`const e${k}l = (${sum}) | 0, e${k}h = 0;`);
   return true;
 }
 
@@ -545,6 +573,7 @@ function emitMov(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
 /** Emits a 64-bit push of a register or immediate, or a pop into a register; else false. */
 function emitStack(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const dst = field(i, F.X_DST);
+  if (g.m32) return emitStack32(g, i, k, afterStore);
   if (i.osz !== 8 || field(i, F.X_EXT) !== 0 || i.mem !== 0) return false;
   g.flush();
   const sl = g.lo(4, true);
@@ -569,6 +598,33 @@ function emitStack(g: Gen, i: Insn, k: number, afterStore: () => void): boolean 
     `{ const s = (${sl} >>> 0) + 8; ${sl} = s | 0; if (s >= 4294967296) ${sh} = (${sh} + 1) | 0; }`,
   );
   g.emit(`${g.lo(dst, true)} = x${k}; ${g.hi(dst, true)} = x${k}h;`);
+  return true;
+}
+
+/**
+ * {@link emitStack} in 32-bit code: a 4-byte push of a register or immediate, or pop into
+ * a register, through esp (wrapping at 4 GiB, SS flat), as execute.ts `push`/`peek` and
+ * `addRsp` do with a 32-bit stack; else false.
+ */
+function emitStack32(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const dst = field(i, F.X_DST);
+  if (i.osz !== 4 || field(i, F.X_EXT) !== 0 || i.mem !== 0) return false;
+  if (i.op === O.PUSH ? dst !== L.IMM && (dst < 0 || dst >= 8) : dst < 0 || dst >= 8) return false;
+  g.flush();
+  const sl = g.lo(4, true);
+  const sh = g.hi(4, true);
+  if (i.op === O.PUSH) {
+    g.emit(`const x${k} = ${dst === L.IMM ? field(i, F.IMM_LO) : g.lo(dst)};`);
+    g.emit(`const e${k}l = (${sl} - 4) | 0, e${k}h = 0;`);
+    g.emit(memWrite(k, 4, `x${k}`, "0"));
+    g.emit(`${sl} = e${k}l; ${sh} = 0;`);
+    afterStore();
+    return true;
+  }
+  g.emit(`const e${k}l = ${sl}, e${k}h = 0;`);
+  emitMemRead(g, k, 4, `x${k}`);
+  g.emit(`${sl} = (${sl} + 4) | 0; ${sh} = 0;`);
+  g.emit(writeRegStmt(g, dst, 4, `x${k}`));
   return true;
 }
 
@@ -847,16 +903,21 @@ function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
 }
 
 /**
- * Emits movs/stos with 64-bit addresses (no fs/gs override), with or without a rep prefix,
+ * Emits movs/stos with 64- or 32-bit addresses (no fs/gs override), with or without a rep
+ * prefix,
  * as the interpreter runs them: each iteration retires one (so the budget interrupts a long
  * one with rip on it and rcx, rsi, rdi as far as they got), the instruction itself one
  * more; a fault leaves the registers of the iterations done. The block ends after it, so
- * the retired count never passes the budget. False when not compiled.
+ * the retired count never passes the budget. With 32-bit addresses, rcx, rsi and rdi are
+ * ecx, esi and edi (each write clears the upper half), wrapping at 4 GiB. False when not
+ * compiled.
  */
 function emitString(g: Gen, i: Insn, k: number): boolean {
   const sz = i.osz;
   const sg = field(i, F.SEG);
-  if (field(i, F.ASZ) !== 8 || sg === 4 || sg === 5) return false;
+  const asz = field(i, F.ASZ);
+  if (asz === 2 || sg === 4 || sg === 5) return false;
+  const a32 = asz === 4;
   const rep = (field(i, F.PFX) & (Pfx.REP | Pfx.REPNE)) !== 0;
   const movs = i.op === O.MOVS;
   const rd = ["", "rd8", "rd16", "", "rd32", "", "", "", "rd64"][sz];
@@ -866,28 +927,37 @@ function emitString(g: Gen, i: Insn, k: number): boolean {
   const ch = g.hi(1, rep);
   const dl = g.lo(7, true);
   const dh = g.hi(7, true);
+  // The address's high half: 0 with 32-bit addresses.
+  const ah = (h: string): string => (a32 ? "0" : h);
   const step = (l: string, h: string): string =>
-    `{ const s = (${l} >>> 0) + st${k}; ${l} = s | 0; ${h} = (${h} + (s >= 4294967296 ? 1 : s < 0 ? -1 : 0)) | 0; }`;
+    a32
+      ? `${l} = (${l} + st${k}) | 0; ${h} = 0;`
+      : `{ const s = (${l} >>> 0) + st${k}; ${l} = s | 0; ${h} = (${h} + (s >= 4294967296 ? 1 : s < 0 ? -1 : 0)) | 0; }`;
   let body: string;
   if (movs) {
     const sl = g.lo(6, true);
     const sh = g.hi(6, true);
     body =
-      `const v = c.${rd}(${sl}, ${sh});` +
-      (sz === 8 ? ` c.${wr}(${dl}, ${dh}, v, c.hi);` : ` c.${wr}(${dl}, ${dh}, v);`) +
+      `const v = c.${rd}(${sl}, ${ah(sh)});` +
+      (sz === 8 ? ` c.${wr}(${dl}, ${ah(dh)}, v, c.hi);` : ` c.${wr}(${dl}, ${ah(dh)}, v);`) +
       ` ${step(sl, sh)} ${step(dl, dh)}`;
   } else {
     const al = g.lo(0);
     body =
-      (sz === 8 ? `c.${wr}(${dl}, ${dh}, ${al}, ${g.hi(0)});` : `c.${wr}(${dl}, ${dh}, ${al});`) +
-      ` ${step(dl, dh)}`;
+      (sz === 8
+        ? `c.${wr}(${dl}, ${ah(dh)}, ${al}, ${g.hi(0)});`
+        : `c.${wr}(${dl}, ${ah(dh)}, ${al});`) + ` ${step(dl, dh)}`;
   }
+  const count = a32 ? cl : `(${cl} | ${ch})`;
+  const countDown = a32
+    ? `${cl} = (${cl} - 1) | 0; ${ch} = 0;`
+    : `if (${cl} === 0) ${ch} = (${ch} - 1) | 0; ${cl} = (${cl} - 1) | 0;`;
   const interrupt = `{ ${WB} c.ripLo = (ripLo + ${i.off}) | 0; c.ripHi = ripHi; return n + ${k}; }`;
   g.emit(
     `{ const st${k} = (c.flags & 1024) !== 0 ? ${-sz} : ${sz};` +
       (rep
-        ? ` for (;;) { if ((${cl} | ${ch}) === 0) break; if (n + ${k} >= budget) ${interrupt}` +
-          ` ${body} if (${cl} === 0) ${ch} = (${ch} - 1) | 0; ${cl} = (${cl} - 1) | 0; n++; } }`
+        ? ` for (;;) { if (${count} === 0) break; if (n + ${k} >= budget) ${interrupt}` +
+          ` ${body} ${countDown} n++; } }`
         : ` ${body} }`),
   );
   return true;
@@ -964,7 +1034,9 @@ export function compileBlock(
   const dc = c.dcache;
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
-  const g = new Gen();
+  // The interpreter compiles 64-bit code, and 32-bit code only while it is flat.
+  const m32 = c.modeKey !== 0;
+  const g = new Gen(m32);
   const offs: number[] = [];
   const lens: number[] = [];
   const mfn = pa >>> 12;
@@ -1006,8 +1078,8 @@ export function compileBlock(
       endBefore(k, p - pa);
       break;
     }
-    if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== 0) {
-      if (dc.fill(c.bytes, p, pageEnd, 64) <= 0) {
+    if (dc.tag[p & DecodeCache.MASK] !== p || dc.mode[p & DecodeCache.MASK] !== c.modeKey) {
+      if (dc.fill(c.bytes, p, pageEnd, c.codeSize) <= 0) {
         stop = BlockStop.Undecodable;
         endBefore(k, p - pa);
         break;
@@ -1029,7 +1101,7 @@ export function compileBlock(
     // repeat movs/stos.
     const prefixed = HELPER_OPS.has(i.op) || i.op === O.MOVS || i.op === O.STOS;
     if (pfx !== 0 && i.op !== O.NOP && ((pfx & Pfx.LOCK) !== 0 || !prefixed)) {
-      stop = profileKey(rec, b, false);
+      stop = profileKey(rec, b, m32);
       endBefore(k, i.off);
       break;
     }
@@ -1261,14 +1333,23 @@ export function compileBlock(
             cond = asz === 8 ? `(${l} | ${h}) !== 0` : `${l} !== 0`;
             if (ext !== 2) cond += ` && z${k}x`;
           }
-          const loop = immHi === immLo >> 31 && next + immLo === 0;
-          // The target (64-bit rip arithmetic).
-          const far =
-            `const s${k} = (ripLo >>> 0) + ${next}; const nh${k} = s${k} >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
-            ` const t${k} = (s${k} >>> 0) + ${immLo >>> 0}; const th${k} = (nh${k} + ${immHi} + (t${k} >= 4294967296 ? 1 : 0)) | 0;` +
-            (i.op === O.JMP || i.op === O.CALL
-              ? ` if (((th${k} << 16) >> 16) !== th${k}) c.gp0();`
-              : "");
+          // 32-bit code: eip wraps at 4 GiB; a 16-bit operand size (which truncates eip) is
+          // left to the interpreter, and so are call and ret (4-byte slots: later).
+          if (m32 && (i.osz !== 4 || i.op === O.CALL)) {
+            ok = false;
+            break;
+          }
+          const loop = m32
+            ? ((next + immLo) | 0) === 0
+            : immHi === immLo >> 31 && next + immLo === 0;
+          // The target (64-bit rip arithmetic; 32-bit code wraps it at 4 GiB).
+          const far = m32
+            ? `const t${k} = (ripLo + ${next + immLo}) | 0, th${k} = 0;`
+            : `const s${k} = (ripLo >>> 0) + ${next}; const nh${k} = s${k} >= 4294967296 ? (ripHi + 1) | 0 : ripHi;` +
+              ` const t${k} = (s${k} >>> 0) + ${immLo >>> 0}; const th${k} = (nh${k} + ${immHi} + (t${k} >= 4294967296 ? 1 : 0)) | 0;` +
+              (i.op === O.JMP || i.op === O.CALL
+                ? ` if (((th${k} << 16) >> 16) !== th${k}) c.gp0();`
+                : "");
           const farExit = exitTo(k + 1, `t${k} | 0`, `th${k}`);
           if (i.op === O.CALL) {
             // #GP on the target comes before the push; then the return address is pushed.
@@ -1333,7 +1414,7 @@ export function compileBlock(
       for (const r of saveUsed) g.used.add(r);
       g.written.clear();
       for (const r of saveWritten) g.written.add(r);
-      stop = profileKey(rec, b, false);
+      stop = profileKey(rec, b, m32);
       endBefore(k, i.off);
       break;
     }
@@ -1373,7 +1454,9 @@ export function compileBlock(
     "}",
     wb,
     "if (xa) { c.ripLo = xl; c.ripHi = xh; }",
-    "else { const s = (ripLo >>> 0) + xo; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; }",
+    m32
+      ? "else { c.ripLo = (ripLo + xo) | 0; c.ripHi = 0; }"
+      : "else { const s = (ripLo >>> 0) + xo; c.ripLo = s | 0; c.ripHi = s >= 4294967296 ? (ripHi + 1) | 0 : ripHi; }",
     "return n + xr;",
     "} catch (e) {",
     wb,
@@ -1426,6 +1509,6 @@ export function compileBlock(
     sub64,
     materialize,
   );
-  c.blocks.compiled++;
+  (m32 ? c.blocks32 : c.blocks).compiled++;
   return { fn, count, end: p - pa, stop };
 }

@@ -217,8 +217,13 @@ export class X86Cpu implements X86CpuApi {
   readonly paging: Paging;
   /** Decode cache. */
   readonly dcache: DecodeCache;
-  /** Compiled blocks (block-compiler.ts). */
+  /** Compiled blocks of 64-bit code (block-compiler.ts). */
   readonly blocks = new BlockCache();
+  /**
+   * Compiled blocks of 32-bit code: a cache of their own, so a block built for one code
+   * size never runs in the other (the same bytes are different instructions there).
+   */
+  readonly blocks32 = new BlockCache();
   /**
    * Times the interpreter reaches an address before the block there is compiled (at most
    * 255); −1 never compiles (interpreter only). Tests set 0 to compile everything at once.

@@ -221,6 +221,7 @@ export function startProfile(c: X86Cpu): () => ExecutionProfile {
   if (c.profile === null) {
     c.profile = p;
     c.blocks.flush();
+    c.blocks32.flush();
   }
   return () => p.snapshot();
 }

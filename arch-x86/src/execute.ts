@@ -578,7 +578,8 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   // Machine address of the next instruction when it is known to be on the page just
   // fetched from (a fall-through or a branch within the page), else −1 (look up the TLB).
   let fpa = -1;
-  const blocks = c.blocks;
+  // 32-bit code has blocks of its own; 16-bit code is never compiled.
+  const blocks = m32 ? c.blocks32 : c.blocks;
   const bTag = blocks.tag;
   const bGen = blocks.gen;
   const bFns = blocks.fns;
@@ -612,8 +613,13 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
       }
       let ci = pa & K.DC_MASK;
       if (tag[ci] !== pa || dmode[ci] !== mk) ci = fetchDecode(c, pa, ripLo, ripHi);
-      if (ci === DC_SCRATCH || m32) {
-        // Straddles a page boundary, or 32/16-bit code: never compiled.
+      if (
+        ci === DC_SCRATCH ||
+        (m32 && (mk !== 1 || (c.segBaseMask | (c.segCheck & 15)) !== 0 || c.stackSize !== 4))
+      ) {
+        // Straddles a page boundary, or 16-bit code, or 32-bit code whose ES, CS, SS or DS
+        // has a base or a limit below 4 GiB, or whose stack is 16-bit: never compiled
+        // (compiled 32-bit code takes them flat).
       } else {
         if (bTag[ci] !== pa || bGen[ci] !== fGen[pa >>> 12]) {
           if (bTag[ci] === pa) {
