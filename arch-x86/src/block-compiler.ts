@@ -37,7 +37,7 @@ import {
   sub64,
 } from "./alu.js";
 import type { X86Cpu } from "./cpu.js";
-import { DC_BITS, DecodeCache } from "./decode-cache.js";
+import { DC_BITS, DecodeCache, RM_MOFFS } from "./decode-cache.js";
 import { Pfx } from "./insn.js";
 import { Op } from "./ops.js";
 import { F, L, LZ, O, eagerFlagsOp } from "./execute.js";
@@ -284,6 +284,19 @@ function emitEa32(
   if (base !== 31) sum += ` + ${g.lo(base)}`;
   if (idx !== 31) sum += sc === 0 ? ` + ${g.lo(idx)}` : ` + (${g.lo(idx)} << ${sc})`;
   g.emit(`const e${k}l = (${sum}) | 0, e${k}h = 0;`);
+  return true;
+}
+
+/**
+ * The moffs operand of mov (a0–a3) in 32-bit code: memory at the immediate offset (flat
+ * segments), from then on compiled as an ordinary memory operand; false for a 16-bit
+ * address size or an fs/gs override.
+ */
+function emitMoffs32(g: Gen, i: Insn, k: number): boolean {
+  const sg = field(i, F.SEG);
+  if (field(i, F.ASZ) !== 4 || sg === 4 || sg === 5) return false;
+  g.emit(`const e${k}l = ${field(i, F.IMM_LO)}, e${k}h = 0;`);
+  i.mem = 1;
   return true;
 }
 
@@ -1118,7 +1131,8 @@ export function compileBlock(
     let ok = true;
     // Anything that may fault sees the flags of the instructions before it.
     if (i.mem !== 0 && i.op !== O.NOP && i.op !== O.LEA) g.flush();
-    if (i.mem === 1 && i.op !== O.NOP) ok = emitEa(g, i, k);
+    if (i.mem === RM_MOFFS && m32 && i.op === O.MOV) ok = emitMoffs32(g, i, k);
+    else if (i.mem === 1 && i.op !== O.NOP) ok = emitEa(g, i, k);
     else if (i.mem !== 0 && i.op !== O.NOP) ok = false;
     if (ok) {
       switch (i.op) {
