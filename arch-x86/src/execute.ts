@@ -511,7 +511,8 @@ function fetchDecode(c: X86Cpu, pa: number, ripLo: number, ripHi: number): numbe
   const k = pageEnd - pa;
   for (let i = 0; i < k; i++) buf[i] = bytes[pa + i];
   const nl = ((ripLo & -4096) + 4096) | 0;
-  const nh = nl === 0 ? (ripHi + 1) | 0 : ripHi;
+  // Outside 64-bit mode eip wraps at 4 GiB: the bytes after 0xffffffff are at 0.
+  const nh = nl === 0 && c.codeSize === 64 ? (ripHi + 1) | 0 : ripHi;
   const pa2 = c.addr(nl, nh, Access.Exec);
   for (let i = k; i < 15; i++) buf[i] = pa2 + i - k < bytes.length ? bytes[pa2 + i - k] : 0;
   const r2 = c.dcache.fillScratch(buf, 15, c.codeSize);
