@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BLOCK_BUDGET } from "./block-compiler.js";
-import { X86ExitReason } from "./cpu-api.js";
+import { Seg, X86ExitReason } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
 import { resetVectorState } from "./fpu.js";
 import { makeTestCpu } from "./test-machine.js";
@@ -1073,4 +1073,373 @@ describe("block cache budget", () => {
       }
     });
   }
+});
+
+describe("block compiler on 32-bit code (compatibility mode) against the interpreter", () => {
+  /** A machine running 32-bit code with flat segments and a 32-bit stack. */
+  function machine32(threshold: number): Machine {
+    const m = machine(threshold);
+    m.cpu.setCodeSize(32, true);
+    return m;
+  }
+
+  /** Runs `code` as {@link both} does, on fresh machines set up by `setup`. */
+  function both32(
+    code: Uint8Array,
+    regs: bigint[],
+    flags: number,
+    data: Uint8Array,
+    budget: number,
+    limit = 1_000_000,
+    setup: (m: Machine) => void = () => {},
+  ): [string[], string[], Machine] {
+    const a = machine32(-1);
+    const b = machine32(0);
+    for (const m of [a, b]) {
+      load(m, code, regs, flags, data);
+      setup(m);
+    }
+    return [trace(a, budget, limit), trace(b, budget, limit), b];
+  }
+
+  const zeros = (): bigint[] => Array.from({ length: 16 }, () => 0n);
+
+  it("runs 32-bit blocks: inc/dec short forms, push/pop through esp, moffs, rep stos", () => {
+    const code = hex(
+      [
+        "40", // inc %eax (a REX prefix in 64-bit code)
+        "4b", // dec %ebx
+        "50", // push %eax
+        "6aff", // push $-1
+        "5a", // pop %edx
+        "5e", // pop %esi
+        "a300002000", // mov %eax,0x200000 (moffs)
+        "8b0d00002000", // mov 0x200000,%ecx
+        "a0 01 00 20 00", // mov 0x200001,%al (moffs)
+        "b904000000", // mov $4,%ecx
+        "f3ab", // rep stos %eax,%es:(%edi)
+        "4d", // dec %ebp
+        "75df", // jnz start
+      ].join(""),
+    );
+    const regs = zeros();
+    regs[0] = 0x1234n;
+    regs[4] = BigInt(DATA + 0x800);
+    regs[5] = 3n;
+    regs[7] = BigInt(DATA + 0x40);
+    for (const budget of [100_000, 1, 3, 7]) {
+      const [a, b, m] = both32(code, regs, 0x202, new Uint8Array(0), budget);
+      expect(b).toEqual(a);
+      expect(a.at(-1)).toMatch(/^Cpuid/);
+      expect(m.cpu.getReg(0)).toBe(0x1212n);
+      expect(m.cpu.getReg(2)).toBe(0xffffffffn);
+      expect(m.cpu.getReg(3)).toBe(0xfffffffdn);
+      expect(m.cpu.getReg(4)).toBe(BigInt(DATA + 0x800));
+      expect(m.cpu.getReg(7)).toBe(BigInt(DATA + 0x40 + 48));
+      expect(m.cpu.blocks32.compiled).toBeGreaterThan(0);
+      expect(m.cpu.blocks.compiled).toBe(0);
+    }
+  });
+
+  it("keeps 64-bit and 32-bit blocks of the same bytes apart across mode switches", () => {
+    // 64-bit: add $1,%rax. 32-bit: dec %eax; add $1,%eax. Then dec %ecx; jnz start.
+    const code = hex("480501000000" + "ffc9" + "75f6");
+    const run = (m: Machine, size: 64 | 32, ecx: bigint): string[] => {
+      m.cpu.setCodeSize(size, true);
+      m.cpu.rip = BigInt(CODE);
+      m.cpu.setReg(1, ecx);
+      return trace(m, 100_000);
+    };
+    const a = machine(-1);
+    const b = machine(0);
+    const regs = zeros();
+    regs[0] = 100n;
+    for (const m of [a, b]) load(m, code, regs, 0x202, new Uint8Array(0));
+    const steps: [64 | 32, bigint, bigint][] = [
+      [64, 5n, 105n],
+      [32, 7n, 105n],
+      [64, 2n, 107n],
+      [32, 3n, 107n],
+    ];
+    for (const [size, ecx, rax] of steps) {
+      const want = run(a, size, ecx);
+      expect(run(b, size, ecx), `${size}-bit`).toEqual(want);
+      expect(b.cpu.getReg(0), `${size}-bit`).toBe(rax);
+    }
+    expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
+    expect(b.cpu.blocks32.compiled).toBeGreaterThan(0);
+  });
+
+  it("wraps eip, esp and effective addresses at 4 GiB", () => {
+    // Two layouts of the code at the top of the address space: an instruction ending at
+    // 4 GiB (the block's fall-through wraps eip to 0), or one straddling it (interpreted).
+    const layouts = [
+      { top: "9090909090909090" + "41", low: "42" + "e9faff0f00", edx: 0x41909091n },
+      { top: "90909090909090" + "41" + "89", low: "ca" + "42" + "e9f9ff0f00", edx: 0x11223346n },
+    ];
+    for (const { top, low, edx } of layouts) {
+      // Linear 0xffe00000–0xffffffff maps machine 0–0x1fffff (a 2 MiB page) as well.
+      const mapHigh = (m: Machine): void => {
+        const v = new DataView(m.bytes.buffer, m.bytes.byteOffset);
+        v.setUint32(0x2000 + 3 * 8, 0x4000 | 7, true);
+        v.setUint32(0x4000 + 511 * 8, 0x87, true);
+        // 0xfffffff0: inc %eax; add %ebx,%eax; mov 0x10(%ebx),%ecx (ebx = 0xfffffff8: reads
+        // linear 8); pop %edx (esp = 0xfffffffc: wraps to 0); then the layout's top.
+        m.bytes.set(hex("40" + "01d8" + "8b4b10" + "5a" + top), 0x1ffff0);
+        // At linear 0: the layout's low (ending in jmp CODE); data at linear 8.
+        m.bytes.set(hex(low), 0);
+        m.bytes.set(hex("44332211"), 8);
+        m.cpu.invalidateCode(0, 16);
+        m.cpu.invalidateCode(0x1ffff0, 16);
+        m.cpu.rip = 0xfffffff0n;
+      };
+      // At CODE: mov $0xfffffffc,%esp; dec %ebp; jnz 0xfffffff0 (rel32 wrapping below 0).
+      const code = hex("bcfcffffff" + "4d" + "0f85" + "e4ffefff");
+      const regs = zeros();
+      regs[3] = 0xfffffff8n;
+      regs[4] = 0xfffffffcn;
+      regs[5] = 3n;
+      for (const budget of [100_000, 1, 2, 5, 6]) {
+        const [a, b, m] = both32(code, regs, 0x202, new Uint8Array(0), budget, 1_000_000, mapHigh);
+        expect(b).toEqual(a);
+        expect(a.at(-1)).toMatch(/^Cpuid/);
+        expect(m.cpu.rip).toBe(BigInt(CODE + 12));
+        expect(m.cpu.getReg(1)).toBe(0x11223345n);
+        expect(m.cpu.getReg(2)).toBe(edx);
+        expect(m.cpu.getReg(4)).toBe(0xfffffffcn);
+        expect(m.cpu.blocks32.compiled).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("leaves the state of the faulting instruction on a fault inside a 32-bit block", () => {
+    // mov $1,%eax; add %eax,%edx; <access>; inc %eax; jmp back to the start
+    const cases = [
+      ["8b0b", 3, 0x4000_0000n], // mov (%ebx),%ecx: #PF (not mapped)
+      ["890c33", 6, 0x7fff_fff0n], // mov %ecx,(%ebx,%esi,1): #PF
+      ["53", 4, 0x4000_0000n], // push %ebx: #PF, esp unchanged
+      ["59", 4, 0x4000_0000n], // pop %ecx: #PF, esp unchanged
+      ["f3ab", 7, 0x3ffff8n], // rep stos: #PF after two iterations
+    ] as const;
+    for (const [access, reg, value] of cases) {
+      const code = hex(
+        "b801000000" + "01c2" + access + "40" + "eb" + (256 - 10 - access.length / 2).toString(16),
+      );
+      const regs = zeros();
+      regs[1] = 5n;
+      regs[4] = BigInt(DATA + 0x800);
+      regs[reg] = value;
+      for (const budget of [100, 3]) {
+        const [a, b] = both32(code, regs, 0x202, new Uint8Array(0), budget);
+        expect(a.at(-1), access).toMatch(/^Exception .*vec=14/);
+        expect(b, access).toEqual(a);
+      }
+    }
+  });
+
+  it("stops at a store that rewrites the block's own code", () => {
+    // movb $5,CODE+8 (the immediate of the add); add $1,%eax; dec %ecx; jnz start
+    const code = hex("c605" + "09001000" + "05" + "83c001" + "49" + "75f3");
+    const regs = zeros();
+    regs[1] = 3n;
+    const [a, b, m] = both32(code, regs, 0x202, new Uint8Array(0), 100);
+    expect(b).toEqual(a);
+    expect(m.cpu.getReg(0)).toBe(15n);
+  });
+
+  it("interprets 32-bit code whose segments are not flat, or whose stack is 16-bit, and 16-bit code", () => {
+    // mov 0x10(%ebx),%eax (through DS); inc %eax; push %eax; pop %ecx; dec %edx; jnz start
+    const code = hex("8b4310" + "40" + "50" + "59" + "4a" + "75f7");
+    const data = Uint8Array.from({ length: 0x100 }, (_, i) => i);
+    const regs = zeros();
+    regs[2] = 4n;
+    regs[3] = BigInt(DATA);
+    regs[4] = BigInt(DATA + 0x800);
+    const setups: [string, (m: Machine) => void][] = [
+      ["DS base", (m) => m.cpu.setSegmentBase(Seg.DS, 0x40)],
+      [
+        "DS limit",
+        (m) => {
+          m.cpu.segLimit[Seg.DS] = DATA + 0x11;
+          m.cpu.segCheck |= 1 << Seg.DS;
+        },
+      ],
+      ["16-bit stack", (m) => m.cpu.setCodeSize(32, false)],
+      ["16-bit code", (m) => m.cpu.setCodeSize(16, true)],
+    ];
+    for (const [what, setup] of setups) {
+      const [a, b, m] = both32(code, regs, 0x202, data, 100, 1_000_000, setup);
+      expect(b, what).toEqual(a);
+      expect(m.cpu.blocks32.compiled, what).toBe(0);
+    }
+    // Blocks compiled while flat are not entered once DS gets a base.
+    const [, , m] = both32(code, regs, 0x202, data, 100);
+    expect(m.cpu.blocks32.compiled).toBeGreaterThan(0);
+    expect(m.cpu.getReg(0)).toBe(0x13121111n);
+    m.cpu.setSegmentBase(Seg.DS, 0x40);
+    m.cpu.rip = BigInt(CODE);
+    m.cpu.setReg(2, 1n);
+    expect(trace(m, 100).at(-1)).toMatch(/^Cpuid/);
+    expect(m.cpu.getReg(0)).toBe(0x53525151n);
+  });
+
+  it("agrees on random 32-bit programs of the compiled forms (fast-check)", () => {
+    // Destinations avoid esp, ebp (the loop counter) and edi (the data pointer).
+    const reg = fc.constantFrom(0, 1, 2, 3, 6);
+    const anyReg = fc.integer({ min: 0, max: 7 });
+    const le32 = (v: number): number[] => [
+      v & 0xff,
+      (v >> 8) & 0xff,
+      (v >> 16) & 0xff,
+      (v >>> 24) & 0xff,
+    ];
+    const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
+    // [edi + disp8] as ModRM mod 01 rm 111.
+    const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
+    const disp = fc.integer({ min: 0, max: 120 });
+    const o16 = fc.constantFrom<number[]>([], [0x66]);
+    const insn = fc.oneof(
+      // ALU and mov r/m32, r32 (and 16-bit), register forms; 8-bit forms (ah–bh included)
+      fc
+        .tuple(
+          fc.constantFrom(0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85, 0x89, 0x87),
+          o16,
+          reg,
+          anyReg,
+        )
+        .map(([op, p, d, s]) => [...p, op, modrm(s, d)]),
+      fc
+        .tuple(
+          fc.constantFrom(0x00, 0x08, 0x10, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88, 0x86),
+          fc.integer({ min: 0, max: 7 }),
+          anyReg,
+        )
+        .filter(([, d]) => d !== 5 && d !== 7)
+        .map(([op, d, s]) => [op, modrm(s, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 7 }), o16, reg, fc.integer({ min: -128, max: 127 }))
+        .map(([n, p, d, i]) => [...p, 0x83, modrm(n, d), i & 0xff]),
+      fc.tuple(reg, fc.integer()).map(([d, i]) => [0xb8 + d, ...le32(i)]),
+      // inc/dec: the one-byte forms 40–4f, and ff /0, ff /1
+      fc.tuple(fc.constantFrom(0x40, 0x48), reg).map(([op, d]) => [op + d]),
+      fc.tuple(fc.constantFrom(0, 1), reg).map(([n, d]) => [0xff, modrm(n, d)]),
+      fc.tuple(reg, anyReg).map(([d, s]) => [0x0f, 0xaf, modrm(d, s)]),
+      fc
+        .tuple(reg, anyReg, fc.integer({ min: -128, max: 127 }))
+        .map(([d, s, i]) => [0x6b, modrm(d, s), i & 0xff]),
+      fc
+        .tuple(fc.constantFrom(0, 1, 4, 5, 7), reg, fc.integer({ min: 0, max: 40 }))
+        .map(([n, d, i]) => [0xc1, modrm(n, d), i]),
+      fc.tuple(fc.constantFrom(2, 3), reg).map(([n, d]) => [0xf7, modrm(n, d)]),
+      fc.tuple(fc.integer({ min: 4, max: 7 }), anyReg).map(([n, d]) => [0xf7, modrm(n, d)]),
+      // memory through [edi + disp8], 32 and 16 bits, loads, stores and read-modify-writes
+      fc
+        .tuple(
+          fc.constantFrom(0x8b, 0x89, 0x03, 0x2b, 0x33, 0x3b, 0x01, 0x29, 0x85, 0x11, 0x1b, 0x87),
+          o16,
+          reg,
+          disp,
+        )
+        .map(([op, p, r, d]) => [...p, op, ...mem(r, d)]),
+      fc
+        .tuple(fc.constantFrom(0xb6, 0xb7, 0xbe, 0xbf), reg, disp)
+        .map(([op, r, d]) => [0x0f, op, ...mem(r, d)]),
+      fc.tuple(disp, fc.integer({ min: 0, max: 255 })).map(([d, i]) => [0x80, 0x7f, d, i]),
+      fc.tuple(fc.constantFrom(2, 3), disp).map(([n, d]) => [0xf7, ...mem(n, d)]),
+      // moffs: mov DATA+d,%eax / %al and back
+      fc
+        .tuple(fc.constantFrom(0xa0, 0xa1, 0xa2, 0xa3), disp)
+        .map(([op, d]) => [op, ...le32(DATA + d)]),
+      // lea with base + index·scale + disp8 (wrapping at 4 GiB)
+      fc
+        .tuple(
+          reg,
+          anyReg,
+          anyReg.filter((x) => x !== 4),
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer({ min: -128, max: 127 }),
+        )
+        .filter(([, b]) => b !== 5)
+        .map(([d, b, x, sc, i]) => [0x8d, 0x44 | (d << 3), (sc << 6) | (x << 3) | b, i & 0xff]),
+      // jcc over a mov
+      fc.integer({ min: 0, max: 15 }).map((cc) => [0x70 + cc, 5, 0xb8, 1, 2, 3, 4]),
+      // push r32/imm, pop r32
+      anyReg.map((r) => [0x50 + r]),
+      fc.integer({ min: -128, max: 127 }).map((i) => [0x6a, i & 0xff]),
+      fc.integer().map((i) => [0x68, ...le32(i)]),
+      reg.map((r) => [0x58 + r]),
+      // setcc, cmovcc
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), reg)
+        .map(([cc, d]) => [0x0f, 0x90 + cc, modrm(0, d)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), reg, anyReg)
+        .map(([cc, d, b]) => [0x0f, 0x40 + cc, modrm(d, b)]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 15 }), reg, disp)
+        .map(([cc, d, o]) => [0x0f, 0x40 + cc, ...mem(d, o)]),
+      // xchg %eax,r; cbw/cwde, cwd/cdq; flags
+      reg.map((r) => [0x90 + r]),
+      fc.tuple(fc.constantFrom(0x98, 0x99), o16).map(([op, p]) => [...p, op]),
+      fc.constantFrom([0xfd], [0xfc], [0xf8], [0xf9], [0xf5]),
+      // movs/stos, rep or not, 8–32 bits, after a small count in ecx and a source near edi
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 24 }),
+          fc.integer({ min: -64, max: 120 }),
+          fc.constantFrom(0, 0xf3),
+          fc.constantFrom(0xa4, 0xa5, 0xaa, 0xab),
+          o16,
+        )
+        .map(([n, d, r, op, p]) => [
+          0xb9,
+          n,
+          0,
+          0,
+          0,
+          0x8d,
+          0x77,
+          d & 0xff,
+          ...(r ? [r] : []),
+          ...p,
+          op,
+        ]),
+      // SSE and x87 through the helpers: addsd m64, cvtsi2sd r32, fld1, fnstsw %ax
+      disp.map((o) => [0xf2, 0x0f, 0x58, ...mem(1, o)]),
+      anyReg.map((s) => [0xf2, 0x0f, 0x2a, modrm(2, s)]),
+      fc.constantFrom([0xd9, 0xe8], [0xdf, 0xe0]),
+    );
+    const value = fc.oneof(
+      fc.constantFrom(0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn),
+      fc.bigInt({ min: 0n, max: 0xffffffffn }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(insn, { minLength: 1, maxLength: 12 }),
+        fc.array(value, { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: 0, max: 0xfff }),
+        fc.constantFrom(1, 3, 7, 1000),
+        (body, vals, flags, budget) => {
+          // body; dec %ebp; jnz start (ebp = 3 passes).
+          const bytes = [...body.flat(), 0x4d, 0x75, 0];
+          bytes[bytes.length - 1] = -bytes.length & 0xff;
+          const regs = [...vals, ...zeros().slice(8)];
+          regs[4] = BigInt(DATA + 0x800);
+          regs[5] = 3n;
+          regs[7] = BigInt(DATA);
+          const data = Uint8Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff);
+          const [a, b] = both32(
+            Uint8Array.from(bytes),
+            regs,
+            (flags & 0x8d5) | 0x202,
+            data,
+            budget,
+            2000,
+          );
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 300, seed: 20261207 },
+    );
+  });
 });
