@@ -1237,6 +1237,36 @@ describe("block compiler on 32-bit code (compatibility mode) against the interpr
     }
   });
 
+  it("compiles inc/dec of memory and of 8/16-bit registers in 64- and 32-bit code", () => {
+    // cmp %ecx,%edx (CF from it); inc/dec forms; adc %eax,%eax (reads CF); loop on ebp
+    const forms = [
+      "fe07", // incb (%rdi)
+      "66ff4f02", // decw 2(%rdi)
+      "ff4704", // incl 4(%rdi)
+      "fec4", // inc %ah
+      "66ffc9", // dec %cx
+    ];
+    const code64 = hex("39ca" + forms.join("") + "48ff4f08" + "11c0" + "ffcd" + "75e6");
+    const code32 = hex("39ca" + forms.join("") + "6640" + "11c0" + "4d" + "75e9");
+    const regs = zeros();
+    regs[0] = 0x1ffn;
+    regs[1] = 0x10001n;
+    regs[2] = 7n;
+    regs[5] = 4n;
+    regs[7] = BigInt(DATA);
+    const data = hex("ff7f0080ffffff7f0000000000000000");
+    for (const budget of [100_000, 1, 4]) {
+      const [a, b] = both(code64, regs, 0x202, data, budget);
+      expect(b).toEqual(a);
+      expect(a.at(-1)).toMatch(/^Cpuid/);
+      const [c, d, m] = both32(code32, regs, 0x202, data, budget);
+      expect(d).toEqual(c);
+      expect(c.at(-1)).toMatch(/^Cpuid/);
+      expect(m.bytes[DATA]).toBe(3);
+    }
+    expect(compiled.cpu.blocks.compiled).toBeGreaterThan(0);
+  });
+
   it("stops at a store that rewrites the block's own code", () => {
     // movb $5,CODE+8 (the immediate of the add); add $1,%eax; dec %ecx; jnz start
     const code = hex("c605" + "09001000" + "05" + "83c001" + "49" + "75f3");
@@ -1323,6 +1353,15 @@ describe("block compiler on 32-bit code (compatibility mode) against the interpr
       // inc/dec: the one-byte forms 40–4f, and ff /0, ff /1
       fc.tuple(fc.constantFrom(0x40, 0x48), reg).map(([op, d]) => [op + d]),
       fc.tuple(fc.constantFrom(0, 1), reg).map(([n, d]) => [0xff, modrm(n, d)]),
+      // inc/dec of memory (8/16/32 bits) and of 8/16-bit registers
+      fc
+        .tuple(fc.constantFrom(0xfe, 0xff), fc.constantFrom(0, 1), o16, disp)
+        .map(([op, n, p, d]) => [...(op === 0xff ? p : []), op, ...mem(n, d)]),
+      fc
+        .tuple(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 7 }))
+        .filter(([, d]) => d !== 5 && d !== 7)
+        .map(([n, d]) => [0xfe, modrm(n, d)]),
+      fc.tuple(fc.constantFrom(0x40, 0x48), reg).map(([op, d]) => [0x66, op + d]),
       fc.tuple(reg, anyReg).map(([d, s]) => [0x0f, 0xaf, modrm(d, s)]),
       fc
         .tuple(reg, anyReg, fc.integer({ min: -128, max: 127 }))

@@ -895,6 +895,30 @@ function emitAdcSbb(g: Gen, i: Insn, k: number, afterStore: () => void): boolean
   return true;
 }
 
+/**
+ * Emits inc/dec of memory (sizes 1–8) or of an 8/16-bit register as the interpreter's
+ * general path runs them: CF from the flags so far, the write checked before the read,
+ * alu.ts `add`/`sub` (`add64`/`sub64` for size 8) with 1 for the other five status flags,
+ * CF put back; false when not compiled.
+ */
+function emitIncDecEager(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
+  const sz = i.osz;
+  const dst = field(i, F.X_DST);
+  if (!rmwDestination(g, i, k, dst, sz)) return false;
+  if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
+  g.emit(`const f${k} = ${cfExpr(g)};`);
+  if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
+  // The six status flags are replaced: earlier pending stores are dead.
+  g.pending = "";
+  const fn = i.op === O.INC ? "add" : "sub";
+  if (sz === 8) g.emit(`const r${k} = ${fn}64(c, x${k}, x${k}h, 1, 0, 0), q${k} = c.hi;`);
+  else g.emit(`const r${k} = ${fn}(c, x${k}, 1, 0, ${sz});`);
+  g.emit(`c.flags = (c.flags & -2) | f${k};`);
+  g.flags = { ...UNKNOWN, kind: LZ.None };
+  writeResult(g, k, dst, sz, afterStore);
+  return true;
+}
+
 /** Emits xchg of a register with a register or memory (the write checked before the read). */
 function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
   const sz = i.osz;
@@ -1203,6 +1227,10 @@ export function compileBlock(
         case O.INC:
         case O.DEC: {
           const dst = field(i, F.X_DST);
+          if (dst === L.MEM || (i.osz < 4 && regOk(dst, i.osz))) {
+            ok = emitIncDecEager(g, i, k, afterStore);
+            break;
+          }
           if (dst < 0 || dst >= 16 || i.osz < 4) {
             ok = false;
             break;
