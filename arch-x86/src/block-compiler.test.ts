@@ -1220,6 +1220,12 @@ describe("block compiler on 32-bit code (compatibility mode) against the interpr
       ["53", 4, 0x4000_0000n], // push %ebx: #PF, esp unchanged
       ["59", 4, 0x4000_0000n], // pop %ecx: #PF, esp unchanged
       ["f3ab", 7, 0x3ffff8n], // rep stos: #PF after two iterations
+      ["c3", 4, 0x4000_0000n], // ret: #PF reading the return address, esp unchanged
+      ["c20800", 4, 0x4000_0000n], // ret $8: likewise
+      ["e800000000", 4, 0x4000_0000n], // call: #PF pushing the return address
+      ["ff13", 3, 0x4000_0000n], // call *(%ebx): #PF reading the target
+      ["ffd3", 4, 0x4000_0000n], // call *%ebx: #PF pushing
+      ["ff23", 3, 0x4000_0000n], // jmp *(%ebx): #PF reading the target
     ] as const;
     for (const [access, reg, value] of cases) {
       const code = hex(
@@ -1265,6 +1271,50 @@ describe("block compiler on 32-bit code (compatibility mode) against the interpr
       expect(m.bytes[DATA]).toBe(3);
     }
     expect(compiled.cpu.blocks.compiled).toBeGreaterThan(0);
+  });
+
+  it("compiles call, ret, ret imm16 and indirect jmp/call with 4-byte stack slots", () => {
+    const code = hex(
+      [
+        "b801000000", // 00: mov $1,%eax
+        "e836000000", // 05: call sub1 (0x40)
+        "6807000000", // 0a: push $7
+        "e83c000000", // 0f: call sub2 (0x50), which returns with ret $4
+        "bb60001000", // 14: mov $sub3,%ebx
+        "ffd3", // 19: call *%ebx
+        "891f", // 1b: mov %ebx,(%edi)
+        "ff17", // 1d: call *(%edi)
+        "b92a001000", // 1f: mov $CODE+0x2a,%ecx
+        "ffe1", // 24: jmp *%ecx
+        "90909090", // 26: (jumped over)
+        "4d", // 2a: dec %ebp
+        "75d3", // 2b: jnz 0
+        "eb41", // 2d: jmp 0x70 (the cpuid)
+        "90".repeat(17),
+        "40c3", // 40: sub1: inc %eax; ret
+        "90".repeat(14),
+        "01c0c20400", // 50: sub2: add %eax,%eax; ret $4
+        "90".repeat(11),
+        "83c005c3", // 60: sub3: add $5,%eax; ret
+        "90".repeat(12),
+      ].join(""),
+    );
+    expect(code.length).toBe(0x70);
+    const regs = zeros();
+    regs[4] = BigInt(DATA + 0x800);
+    regs[5] = 3n;
+    regs[7] = BigInt(DATA);
+    for (const budget of [100_000, 1, 2, 3, 5, 7]) {
+      const [a, b, m] = both32(code, regs, 0x202, new Uint8Array(0), budget);
+      expect(b).toEqual(a);
+      expect(a.at(-1)).toMatch(/^Cpuid/);
+      expect(m.cpu.getReg(0)).toBe(14n);
+      expect(m.cpu.getReg(4)).toBe(BigInt(DATA + 0x800));
+      // The last return address pushed (by call *(%edi)) stays below esp.
+      expect(new DataView(m.bytes.buffer, m.bytes.byteOffset).getUint32(DATA + 0x7fc, true)).toBe(
+        CODE + 0x1f,
+      );
+    }
   });
 
   it("stops at a store that rewrites the block's own code", () => {

@@ -17,6 +17,11 @@
  * the function while the budget allows. Anything the compiler does not know ends the block before it; the
  * interpreter runs it.
  *
+ * 32-bit code (compatibility mode) is compiled too while ES, CS, SS and DS are flat and the
+ * stack is 32-bit, which the interpreter checks before it enters a block: eip, esp and
+ * effective addresses wrap at 4 GiB, and its blocks live in a cache of their own
+ * (`X86Cpu.blocks32`), so a block never runs in the other code size.
+ *
  * Blocks are keyed like the decode cache (by the machine address of the first
  * instruction) and checked against the decode cache's per-frame generation, which any
  * write to a line holding compiled bytes (or dropping the frame) bumps; a store inside a
@@ -941,10 +946,9 @@ function emitXchg(g: Gen, i: Insn, k: number, afterStore: () => void): boolean {
 
 /**
  * Emits movs/stos with 64- or 32-bit addresses (no fs/gs override), with or without a rep
- * prefix,
- * as the interpreter runs them: each iteration retires one (so the budget interrupts a long
- * one with rip on it and rcx, rsi, rdi as far as they got), the instruction itself one
- * more; a fault leaves the registers of the iterations done. The block ends after it, so
+ * prefix, as the interpreter runs them: each iteration retires one (so the budget
+ * interrupts a long one with rip on it and rcx, rsi, rdi as far as they got), the
+ * instruction itself one more; a fault leaves the registers of the iterations done. The block ends after it, so
  * the retired count never passes the budget. With 32-bit addresses, rcx, rsi and rdi are
  * ecx, esi and edi (each write clears the upper half), wrapping at 4 GiB. False when not
  * compiled.
@@ -997,6 +1001,41 @@ function emitString(g: Gen, i: Insn, k: number): boolean {
           ` ${body} ${countDown} n++; } }`
         : ` ${body} }`),
   );
+  return true;
+}
+
+/**
+ * Emits a control transfer of 32-bit code that ends the block: call rel32, ret (imm16),
+ * jmp or call through a register or memory, with 4-byte stack slots through esp, as
+ * execute.ts runs them there: the target is read and the return address pushed before esp
+ * moves, so a fault leaves esp as it was. False for a 16-bit operand size.
+ */
+function emitBranch32(g: Gen, i: Insn, k: number): boolean {
+  if (i.osz !== 4) return false;
+  const next = i.off + i.len;
+  g.flush();
+  const sl = g.lo(4, true);
+  const sh = g.hi(4, true);
+  let target = `t${k}`;
+  if (i.op === O.CALL) g.emit(`const t${k} = (ripLo + ${next + field(i, F.IMM_LO)}) | 0;`);
+  else if (i.op === O.RET) {
+    g.emit(`const e${k}l = ${sl}, e${k}h = 0;`);
+    emitMemRead(g, k, 4, `x${k}`);
+    const pop = 4 + (field(i, F.X_DST) === L.IMM ? field(i, F.IMM_LO) & 0xffff : 0);
+    g.emit(`${sl} = (${sl} + ${pop}) | 0; ${sh} = 0;`);
+    target = `(x${k} | 0)`;
+  } else {
+    if (!readOperand(g, i, k, field(i, F.X_DST), 4, `x${k}`)) return false;
+    target = `(x${k} | 0)`;
+  }
+  if (i.op === O.CALL || i.op === O.CALL_IND) {
+    // In a scope of its own: the push's address names shadow the operand's.
+    g.emit(
+      `{ const e${k}l = (${sl} - 4) | 0, e${k}h = 0;` +
+        ` ${memWrite(k, 4, `((ripLo + ${next}) | 0)`, "0")} ${sl} = e${k}l; ${sh} = 0; }`,
+    );
+  }
+  g.emit(`{ ${WB} c.ripLo = ${target}; c.ripHi = 0; return n + ${k + 1}; }`);
   return true;
 }
 
@@ -1330,6 +1369,17 @@ export function compileBlock(
           break;
         case O.XCHG:
           ok = emitXchg(g, i, k, afterStore);
+          break;
+        case O.CALL:
+        case O.RET:
+        case O.CALL_IND:
+        case O.JMP_IND:
+          // Compiled in 32-bit code; 64-bit code leaves them to the interpreter.
+          ok = m32 && emitBranch32(g, i, k);
+          if (ok) {
+            ended = true;
+            stop = BlockStop.Branch;
+          }
           break;
         case O.CLD:
         case O.STD:
