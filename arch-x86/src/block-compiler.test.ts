@@ -99,6 +99,17 @@ function both(
 }
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ""), "hex"));
+/** A 32-bit value as four little-endian bytes. */
+const le32 = (v: number): number[] => [
+  v & 0xff,
+  (v >> 8) & 0xff,
+  (v >> 16) & 0xff,
+  (v >>> 24) & 0xff,
+];
+/** ModRM of register operands `r` (reg field) and `b` (rm field). */
+const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
+/** ModRM and disp8 of `[rdi + d]` (`[edi + d]` in 32-bit code), reg field `r`: mod 01 rm 111. */
+const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
 
 describe("block compiler against the interpreter", () => {
   const files = readdirSync(DIR)
@@ -400,15 +411,6 @@ describe("block compiler against the interpreter", () => {
       const x = (w ? 8 : 0) | (r >= 8 ? 4 : 0) | (b >= 8 ? 1 : 0);
       return x === 0 ? [] : [0x40 | x];
     };
-    const le32 = (v: number): number[] => [
-      v & 0xff,
-      (v >> 8) & 0xff,
-      (v >> 16) & 0xff,
-      (v >>> 24) & 0xff,
-    ];
-    const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
-    // [rdi + disp8] as ModRM mod 01 rm 111.
-    const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
     const xmm = fc.integer({ min: 0, max: 7 });
     const disp = fc.integer({ min: 0, max: 120 });
     // Data ops compiled beyond the first set: neg/not, SSE and x87 through the helpers.
@@ -1367,15 +1369,6 @@ describe("block compiler on 32-bit code (compatibility mode) against the interpr
     // Destinations avoid esp, ebp (the loop counter) and edi (the data pointer).
     const reg = fc.constantFrom(0, 1, 2, 3, 6);
     const anyReg = fc.integer({ min: 0, max: 7 });
-    const le32 = (v: number): number[] => [
-      v & 0xff,
-      (v >> 8) & 0xff,
-      (v >> 16) & 0xff,
-      (v >>> 24) & 0xff,
-    ];
-    const modrm = (r: number, b: number): number => 0xc0 | ((r & 7) << 3) | (b & 7);
-    // [edi + disp8] as ModRM mod 01 rm 111.
-    const mem = (r: number, d: number): number[] => [0x47 | ((r & 7) << 3), d];
     const disp = fc.integer({ min: 0, max: 120 });
     const o16 = fc.constantFrom<number[]>([], [0x66]);
     const insn = fc.oneof(
