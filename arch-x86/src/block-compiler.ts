@@ -1370,17 +1370,6 @@ export function compileBlock(
         case O.XCHG:
           ok = emitXchg(g, i, k, afterStore);
           break;
-        case O.CALL:
-        case O.RET:
-        case O.CALL_IND:
-        case O.JMP_IND:
-          // Compiled in 32-bit code; 64-bit code leaves them to the interpreter.
-          ok = m32 && emitBranch32(g, i, k);
-          if (ok) {
-            ended = true;
-            stop = BlockStop.Branch;
-          }
-          break;
         case O.CLD:
         case O.STD:
           // DF is not one of the deferred flags: set it in place.
@@ -1426,8 +1415,14 @@ export function compileBlock(
             if (ext !== 2) cond += ` && z${k}x`;
           }
           // 32-bit code: eip wraps at 4 GiB; a 16-bit operand size (which truncates eip) is
-          // left to the interpreter, and so are call and ret (4-byte slots: later).
-          if (m32 && (i.osz !== 4 || i.op === O.CALL)) {
+          // left to the interpreter.
+          if (m32 && i.op === O.CALL) {
+            ok = emitBranch32(g, i, k);
+            ended = ok;
+            stop = BlockStop.Branch;
+            break;
+          }
+          if (m32 && i.osz !== 4) {
             ok = false;
             break;
           }
@@ -1463,6 +1458,13 @@ export function compileBlock(
         case O.RET:
         case O.JMP_IND:
         case O.CALL_IND: {
+          if (m32) {
+            // 32-bit code: 4-byte slots through esp, eip wrapping at 4 GiB.
+            ok = emitBranch32(g, i, k);
+            ended = ok;
+            stop = BlockStop.Branch;
+            break;
+          }
           if (i.osz !== 8) {
             ok = false;
             break;
