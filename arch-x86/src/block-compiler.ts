@@ -1106,12 +1106,12 @@ export function compileBlock(
   c: X86Cpu,
   pa: number,
 ): { fn: BlockFn; count: number; end: number; stop: number } | null {
-  c.blocks.reserve();
+  // The interpreter compiles 64-bit code, and 32-bit code only while it is flat.
+  const m32 = c.modeKey !== 0;
+  (m32 ? c.blocks32 : c.blocks).reserve();
   const dc = c.dcache;
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
-  // The interpreter compiles 64-bit code, and 32-bit code only while it is flat.
-  const m32 = c.modeKey !== 0;
   const g = new Gen(m32);
   const offs: number[] = [];
   const lens: number[] = [];
