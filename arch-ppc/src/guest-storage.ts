@@ -13,7 +13,7 @@
  * @module
  */
 import type { Domain, Machine } from "@hvkit/core";
-import { STORAGE_FAULT, type PpcMemory } from "./cpu/cpu-api.js";
+import { raiseStorageFault, StorageStatus, type PpcMemory } from "./cpu/cpu-api.js";
 import { domainGuestFrames } from "./mmu/frames.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
 import { PpcMmu } from "./mmu/mmu.js";
@@ -23,10 +23,6 @@ export const RMA_BYTES = 64 * 1024 * 1024;
 
 /** PowerPC guest page size. */
 const PAGE = 4096;
-/** DSISR / SRR1 bit 33 (value 0x40000000): no storage at the address. */
-const NOT_FOUND = 0x40000000;
-/** DSISR bit 38 (value 0x02000000): the access was a store. */
-const STORE = 0x02000000;
 
 /**
  * The machine byte address of guest-physical `gpa` of `domain`, or −1 when the domain
@@ -48,7 +44,7 @@ export function rmaBytes(domain: Domain): number {
 
 /**
  * Real-mode storage of one domain (see the module comment). Every access is bounds- and
- * hole-checked; a failed one throws {@link STORAGE_FAULT} (DSI or ISI with "not found").
+ * hole-checked; a failed one raises a storage fault ({@link raiseStorageFault}: DSI or ISI with "not found").
  */
 export class RealModeStorage implements PpcMemory {
   private readonly bytes: Uint8Array;
@@ -147,13 +143,8 @@ export class RealModeStorage implements PpcMemory {
 }
 
 function fault(eaHi: number, eaLo: number, store: boolean, fetch: boolean): never {
-  const f = STORAGE_FAULT;
-  f.fetch = fetch;
-  f.eaHi = eaHi;
-  f.eaLo = eaLo;
-  f.status = NOT_FOUND | (store ? STORE : 0);
-  f.alignment = false;
-  throw f;
+  const { NOT_FOUND, STORE } = StorageStatus;
+  return raiseStorageFault(fetch, eaHi, eaLo, NOT_FOUND | (store ? STORE : 0));
 }
 
 /**

@@ -133,6 +133,40 @@ export const STORAGE_FAULT: StorageFault = {
   segment: false,
 };
 
+/** Interrupt status bits: DSISR for data accesses, SRR1 for fetches (ISA numbering in comments). */
+export const StorageStatus = {
+  /** No translation: no PTE in either PTEG (DSISR/SRR1 bit 33). */
+  NOT_FOUND: 0x40000000,
+  /** Fetch from no-execute or guarded storage (SRR1 bit 35). */
+  NO_EXECUTE: 0x10000000,
+  /** The access is not permitted by PP and the key, or lies beyond the RMA in real mode (bit 36). */
+  PROTECTION: 0x08000000,
+  /** The access was a store (DSISR bit 38). */
+  STORE: 0x02000000,
+} as const;
+
+/**
+ * Fill in {@link STORAGE_FAULT} and throw it: how a {@link PpcMemory} reports a storage
+ * (or, with `segment`, a segment) interrupt. `status` is DSISR for data accesses and the
+ * SRR1 bits for fetches ({@link StorageStatus}).
+ */
+export function raiseStorageFault(
+  fetch: boolean,
+  eaHi: number,
+  eaLo: number,
+  status: number,
+  segment = false,
+): never {
+  const f = STORAGE_FAULT;
+  f.fetch = fetch;
+  f.eaHi = eaHi;
+  f.eaLo = eaLo;
+  f.status = status;
+  f.alignment = false;
+  f.segment = segment;
+  throw f;
+}
+
 /**
  * Guest storage as the CPU sees it: effective addresses in, big-endian values out. The
  * MMU implements it (translation per MSR[IR]/MSR[DR], SLB and hashed page table, the

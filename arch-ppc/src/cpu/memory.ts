@@ -6,12 +6,7 @@
  *
  * @module
  */
-import { STORAGE_FAULT, type PpcMemory } from "./cpu-api.js";
-
-/** DSISR bit 33 of the ISA (value 0x40000000): the access found no translation / no storage. */
-const DSISR_NOT_FOUND = 0x40000000;
-/** DSISR bit 38 (value 0x02000000): the access was a store. */
-const DSISR_STORE = 0x02000000;
+import { raiseStorageFault, StorageStatus, type PpcMemory } from "./cpu-api.js";
 
 /** A flat big-endian memory of `bytes.length` bytes from real address 0. */
 export class RealModeMemory implements PpcMemory {
@@ -30,12 +25,8 @@ export class RealModeMemory implements PpcMemory {
   private real(eaHi: number, eaLo: number, size: number, store: boolean, fetch: boolean): number {
     const a = (eaHi & 0x3ff) * 0x100000000 + (eaLo >>> 0);
     if (a + size <= this.bytes.length) return a;
-    STORAGE_FAULT.fetch = fetch;
-    STORAGE_FAULT.eaHi = eaHi;
-    STORAGE_FAULT.eaLo = eaLo;
-    STORAGE_FAULT.status = DSISR_NOT_FOUND | (store ? DSISR_STORE : 0);
-    STORAGE_FAULT.alignment = false;
-    throw STORAGE_FAULT;
+    const { NOT_FOUND, STORE } = StorageStatus;
+    return raiseStorageFault(fetch, eaHi, eaLo, NOT_FOUND | (store ? STORE : 0));
   }
 
   /** {@inheritDoc PpcMemory.fetch} */

@@ -19,7 +19,7 @@ import {
   slbRb,
   slbRs,
 } from "./mmu-fixture.js";
-import { StorageStatus } from "./mmu.js";
+import { StorageStatus } from "../cpu/cpu-api.js";
 import { HStatus, PaprHcall, paprHcall } from "./papr.js";
 
 const VSID = 0x123456789n;

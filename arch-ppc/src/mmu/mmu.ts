@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Msr, STORAGE_FAULT, type PpcMemory } from "../cpu/cpu-api.js";
+import { Msr, raiseStorageFault, StorageStatus, type PpcMemory } from "../cpu/cpu-api.js";
 import type { PpcCpu } from "../cpu/cpu.js";
 import {
   Pte0,
@@ -42,18 +42,6 @@ export interface PpcMsrState {
   /** MSR low half (PR, IR, DR). */
   readonly msrLo: number;
 }
-
-/** Interrupt status bits: DSISR for data accesses, SRR1 for fetches (ISA numbering in comments). */
-export const StorageStatus = {
-  /** No translation: no PTE in either PTEG (DSISR/SRR1 bit 33). */
-  NOT_FOUND: 0x40000000,
-  /** Fetch from no-execute or guarded storage (SRR1 bit 35). */
-  NO_EXECUTE: 0x10000000,
-  /** The access is not permitted by PP and the key, or lies beyond the RMA in real mode (bit 36). */
-  PROTECTION: 0x08000000,
-  /** The access was a store (DSISR bit 38). */
-  STORE: 0x02000000,
-} as const;
 
 /** SLB entry bits of the VSID half (`slbmte` RS, `slbmfev`), low word. */
 export const SlbFlag = {
@@ -309,7 +297,7 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
 
   /**
    * Translates `ea` for `access` (LOAD, STORE, FETCH) the slow way, sets R/C, caches the
-   * page and returns the host byte address; or throws {@link STORAGE_FAULT}.
+   * page and returns the host byte address; or raises a storage fault ({@link raiseStorageFault}).
    */
   private translate(eaHi: number, eaLo: number, access: number): number {
     const c = this.cpu;
@@ -413,13 +401,13 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
   }
 
   private fault(hi: number, eaLo: number, access: number, status: number, segment: boolean): never {
-    const f = STORAGE_FAULT;
-    f.fetch = access === FETCH;
-    f.eaHi = hi;
-    f.eaLo = eaLo;
-    f.status = access === STORE && !segment ? status | StorageStatus.STORE : status;
-    f.alignment = false;
-    f.segment = segment;
-    throw f;
+    const store = access === STORE && !segment;
+    raiseStorageFault(
+      access === FETCH,
+      hi,
+      eaLo,
+      store ? status | StorageStatus.STORE : status,
+      segment,
+    );
   }
 }
