@@ -6,22 +6,8 @@
  *
  * @module
  */
-import { PAPR_HCALL_END, paprHcall } from "./mmu/papr.js";
+import { HStatus, PAPR_HCALL_END, paprHcall } from "./mmu/papr.js";
 import type { PpcVcpu } from "./vcpu.js";
-
-/** PAPR hcall results, in r3. */
-export enum PaprResult {
-  /** H_Success. */
-  Success = 0,
-  /** H_Hardware: a hardware error. */
-  Hardware = -1,
-  /** H_Function: the hcall is not implemented. */
-  Function = -2,
-  /** H_Privilege: the caller is not privileged (problem state). */
-  Privilege = -3,
-  /** H_Parameter: a bad parameter, or no such hcall. */
-  Parameter = -4,
-}
 
 /**
  * The PAPR hcall `nr` (r3) of `vcpu`, arguments in r4 onward: its result for r3, its
@@ -30,9 +16,9 @@ export enum PaprResult {
  * (`paprHcall`), any other is H_Function, as is every call before the domain is built.
  */
 export function papr(vcpu: PpcVcpu, nr: bigint): number {
-  if (nr <= 0n || nr > BigInt(PAPR_HCALL_END) || (nr & 3n) !== 0n) return PaprResult.Parameter;
+  if (nr <= 0n || nr > BigInt(PAPR_HCALL_END) || (nr & 3n) !== 0n) return HStatus.Parameter;
   const mmu = vcpu.mmu;
-  if (mmu === null) return PaprResult.Function;
+  if (mmu === null) return HStatus.Function;
   const cpu = vcpu.cpu;
   const args: bigint[] = [];
   for (let k = 0; k < 6; k++) args.push(cpu.gpr(4 + k));

@@ -31,7 +31,7 @@ import { ENTRY_STACK, TIMEBASE_FREQUENCY } from "./builder.js";
 import { Spr } from "./cpu/cpu-api.js";
 import { parseDeviceTree } from "./device-tree.js";
 import { createGuestStorage, RMA_BYTES } from "./guest-storage.js";
-import { PaprResult } from "./papr.js";
+import { HStatus } from "./mmu/papr.js";
 import { PpcPvPlugin, type PpcPv } from "./plugin.js";
 
 /** The test image: words at guest-physical addresses (linked at 0, vectors included). */
@@ -321,8 +321,8 @@ describe("ppc vCPU", () => {
   it("answers PAPR hcalls itself: H_Function for one not modelled, H_Parameter for none", () => {
     const { m, cpu } = dom0(0x1300);
     m.run({ maxInstructions: 1000 });
-    expect(cpu.gpr(20)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Function)));
-    expect(cpu.gpr(21)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Parameter)));
+    expect(cpu.gpr(20)).toBe(BigInt.asUintN(64, BigInt(HStatus.Function)));
+    expect(cpu.gpr(21)).toBe(BigInt.asUintN(64, BigInt(HStatus.Parameter)));
     expect(Number(cpu.gpr(22))).toBeGreaterThan(0); // xen_version: (major << 16) | minor
   });
 
@@ -335,7 +335,7 @@ describe("ppc vCPU", () => {
     v.mmu = null;
     m.run({ maxInstructions: 1000 });
     expect(cpu.gpr(20)).toBe(BigInt.asUintN(64, -1n));
-    expect(cpu.gpr(21)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Privilege)));
+    expect(cpu.gpr(21)).toBe(BigInt.asUintN(64, BigInt(HStatus.Privilege)));
   });
 
   it("routes H_ENTER to the MMU: a frame the domain owns is entered, another refused", () => {
@@ -355,7 +355,7 @@ describe("ppc vCPU", () => {
     expect(own.domain.arch.hpt!.dword(8, 1)).toBe((20n << 12n) | 0x12n);
     const beyond = own.domain.p2m.length + 16;
     const other = hEnter(beyond);
-    expect(other.cpu.gpr(20)).toBe(BigInt.asUintN(64, BigInt(PaprResult.Parameter)));
+    expect(other.cpu.gpr(20)).toBe(BigInt.asUintN(64, BigInt(HStatus.Parameter)));
     expect(other.domain.arch.hpt!.dword(8, 0)).toBe(0n);
   });
 

@@ -44,7 +44,8 @@ import { disassemble } from "./cpu/disasm.js";
 import { createGuestStorage, guestPhysicalToMachine, rmaBytes } from "./guest-storage.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
 import { PpcMmu } from "./mmu/mmu.js";
-import { papr, PaprResult } from "./papr.js";
+import { HStatus } from "./mmu/papr.js";
+import { papr } from "./papr.js";
 import { savePpcGuestContext } from "./vcpu-context.js";
 import { XENCOMM_INLINE_FLAG, XencommHandles } from "./xencomm.js";
 
@@ -230,7 +231,7 @@ export class PpcVcpu implements ArchVcpu {
       cpu.gprHi[3] === XEN_MARK_HI && (cpu.gprLo[3]! & XEN_MARK_LO_HI16) === XEN_MARK_LO_HI16;
     const user = (cpu.msrLo & Msr.PR) !== 0;
     if (xen && !user) return true;
-    const r3 = xen ? -EPERM : user ? PaprResult.Privilege : papr(this, cpu.gpr(3));
+    const r3 = xen ? -EPERM : user ? HStatus.Privilege : papr(this, cpu.gpr(3));
     cpu.setGpr(3, BigInt(r3));
     return false;
   }

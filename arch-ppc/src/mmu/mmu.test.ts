@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Msr, PpcExitReason, STORAGE_FAULT } from "../cpu/cpu-api.js";
+import { Msr, PpcExitReason, STORAGE_FAULT, StorageStatus } from "../cpu/cpu-api.js";
 import {
   RMA,
   faultOf,
@@ -19,7 +19,6 @@ import {
   slbRb,
   slbRs,
 } from "./mmu-fixture.js";
-import { StorageStatus } from "../cpu/cpu-api.js";
 import { HStatus, PaprHcall, paprHcall } from "./papr.js";
 
 const VSID = 0x123456789n;

@@ -7,9 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Msr, PpcExitReason } from "../cpu/cpu-api.js";
+import { Msr, PpcExitReason, StorageStatus } from "../cpu/cpu-api.js";
 import { guest } from "./mmu-fixture.js";
-import { StorageStatus } from "../cpu/cpu-api.js";
 import { HStatus, paprHcall } from "./papr.js";
 
 const LOAD = 0x1000;
