@@ -51,14 +51,12 @@ const U = 8;
 
 const op = new Uint8Array(OP_SIZE);
 const view = new DataView(op.buffer);
-/** The guest's byte order (its data model's), set by each call. */
-let le = true;
 
 /** `platform_op(op)`: `op` is the guest address of a `struct xen_platform_op`. */
 export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
   const arg = args.u64(0);
   if (copyFromGuest(ctx.vcpu, arg, op) !== 0) return -Errno.EFAULT;
-  le = ctx.machine.arch.dataModel.littleEndian;
+  const le = ctx.machine.arch.dataModel.littleEndian;
   const cmd = view.getUint32(0, le);
   if (view.getUint32(4, le) !== XENPF_INTERFACE_VERSION) return -Errno.EACCES;
   const denied = ctx.machine.xsm.platformOp(ctx.domain, cmd);
@@ -91,6 +89,7 @@ export function platformOp(ctx: HypercallContext, args: HypercallArgs): number {
 }
 
 function firmwareInfo(ctx: HypercallContext, arg: bigint): number {
+  const le = ctx.machine.arch.dataModel.littleEndian;
   const type = view.getUint32(U, le);
   const index = view.getUint32(U + 4, le);
   switch (type) {
@@ -110,6 +109,7 @@ function firmwareInfo(ctx: HypercallContext, arg: bigint): number {
 }
 
 function cpuInfo(ctx: HypercallContext, arg: bigint): number {
+  const le = ctx.machine.arch.dataModel.littleEndian;
   const cpu = view.getUint32(U, le);
   if (cpu === 0) {
     view.setUint32(U + 8, XEN_PCPU_FLAGS_ONLINE, le);
