@@ -115,6 +115,9 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
     "pv-mmu-pae",
     "m2p",
     "shared-info-max-pfn",
+    "trap-table",
+    "x87",
+    "sse",
   ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;

@@ -86,6 +86,8 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
     "segmentation",
     "compat-mode",
     "vcpu-time-area",
+    "x87",
+    "sse",
   ];
   /** The x86 CPU model keeps machine page addresses as int32 in its TLB: 2 GiB at most. */
   readonly maxMemoryMiB = 2048;

@@ -81,7 +81,7 @@ describe("a missing guest file in a suite run", () => {
 });
 
 describe("a compiled guest the cell's arch has not built", () => {
-  it("is an UNSUPPORTED cell naming the guest; a built one runs", async () => {
+  it("is an UNSUPPORTED cell naming the guest, a SKIP naming a lacking feature; a built one runs", async () => {
     mkdirSync(join(scratch, "built", "toy", "bin"), { recursive: true });
     writeFileSync(join(scratch, "built", "toy", "bin", "present.elf"), Uint8Array.of(0x7f));
     const boots = (guest: string): ConformanceTest => ({
@@ -91,9 +91,18 @@ describe("a compiled guest the cell's arch has not built", () => {
       requires: { guests: [COMPILED_GUEST_SET], compiledGuests: [guest] },
       run: (ctx) => success(`${ctx.guestImage(guest).length} byte`),
     });
+    // A feature the arch lacks is the reason given, before the guest it did not build.
+    const needsFeature: ConformanceTest = {
+      ...boots("unbuilt-for-lack"),
+      requires: {
+        guests: [COMPILED_GUEST_SET],
+        compiledGuests: ["unbuilt-for-lack"],
+        features: ["segmentation"],
+      },
+    };
     const report = await runSuite({
       arches: [createStubArchPlugin(toyArchIdentity("toy"))],
-      tests: [boots("present"), boots("absent")],
+      tests: [boots("present"), boots("absent"), needsFeature],
       container,
       selection: { roles: ["dom0"] },
       guestFiles: guestFilesIn(join(scratch, "built")),
@@ -105,6 +114,7 @@ describe("a compiled guest the cell's arch has not built", () => {
         "UNSUPPORTED",
         "guest absent is not built for toy (conformance/guests/toy/bin/)",
       ],
+      ["toy/pv/hvkit-c/dom0/unit/unbuilt-for-lack", "SKIP", "needs feature segmentation"],
     ]);
   });
 });

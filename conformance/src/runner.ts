@@ -284,6 +284,12 @@ async function runEntry(
     const message = `no compiled test guests for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/ is built with the arch's gcc)`;
     return { result: "UNSUPPORTED", message, log };
   }
+  // Features first: an arch that lacks one builds no guest for the test either, and the
+  // feature is the reason to report.
+  const features = archFeatures(entry.arch);
+  const lacking = (entry.test.requires.features ?? []).filter((f) => !features.has(f));
+  if (lacking.length > 0)
+    return { result: "SKIP", message: `needs feature ${lacking.join(", ")}`, log };
   const unbuilt = (entry.test.requires.compiledGuests ?? []).filter(
     (g) => !guests.has(entry.cell.arch, g),
   );
@@ -291,10 +297,6 @@ async function runEntry(
     const message = `guest ${unbuilt.join(", ")} is not built for ${entry.cell.arch} (conformance/guests/${entry.cell.arch}/bin/)`;
     return { result: "UNSUPPORTED", message, log };
   }
-  const features = archFeatures(entry.arch);
-  const lacking = (entry.test.requires.features ?? []).filter((f) => !features.has(f));
-  if (lacking.length > 0)
-    return { result: "SKIP", message: `needs feature ${lacking.join(", ")}`, log };
   let missing: ArchHookMissingError | undefined;
   const arch = watchedArch(entry.arch, (e) => void (missing ??= e));
   const container = options.container.createChildContainer();

@@ -336,7 +336,8 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * `compat-mode` (a 64-bit guest can run 32-bit code: x86 compatibility mode, with
    * `syscall`/`sysenter` from it delivered as Xen's entry points do), `vcpu-time-area`
    * (VCPUOP_register_vcpu_time_memory_area keeps a second vcpu_time_info at a guest
-   * address, as x86's `do_vcpu_op`).
+   * address, as x86's `do_vcpu_op`), `x87` and `sse` (the guest's CPU has the x87
+   * floating-point unit, and SSE with MXCSR: what the compiled `x87` and `simd` guests use).
    */
   readonly features: readonly string[];
   /**

@@ -14,7 +14,7 @@ export const cSimd = guestBootTest({
   description:
     "a gcc -O3 vectorised C guest prints the same result bits and MXCSR flags as the same code run natively",
   guest: "simd",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["sse"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   maxInstructions: 500_000_000,

@@ -14,7 +14,7 @@ export const cX87 = guestBootTest({
   description:
     "an x87 long double C guest prints the same 80-bit results as the same code run natively",
   guest: "x87",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["x87"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
   maxInstructions: 500_000_000,

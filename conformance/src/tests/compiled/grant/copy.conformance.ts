@@ -14,7 +14,7 @@ export const grantCopy = guestBootTest({
   description:
     "setup_table, copy by gref and by frame, host map/unmap with GTF flags, and GNTST_* status codes",
   guest: "gnttab-copy",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frame-mapping"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

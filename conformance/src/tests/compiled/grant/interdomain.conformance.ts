@@ -19,7 +19,7 @@ export const grantInterdomain = guestBootTest({
   description:
     "dom0 maps, copies and receives through another domain's grant entries and transfers a page to it, checked by the guest",
   guest: "gnttab-interdomain",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["pv-mmu-radix"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -21,7 +21,7 @@ export const grantOps = guestBootTest({
   description:
     "setup_table, query_size, map/unmap (host, device, read-only), copy, transfer: success and each GNTST_* Xen gives, checked by the guest",
   guest: "gnttab-ops",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frame-mapping", "m2p"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

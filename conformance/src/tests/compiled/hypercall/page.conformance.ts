@@ -11,7 +11,7 @@ export const hypercallPage = guestBootTest({
   name: "page",
   description: "the hypercall page has Xen's stub layout and its stubs behave as direct hypercalls",
   guest: "hypercall-page",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["hypercall-page"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

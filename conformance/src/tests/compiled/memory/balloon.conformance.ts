@@ -14,7 +14,7 @@ export const memoryBalloon = guestBootTest({
   description:
     "increase/decrease_reservation, populate_physmap and exchange keep the reservation and the M2P consistent",
   guest: "mem-balloon",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frame-mapping", "m2p"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -19,7 +19,7 @@ export const memoryOps = guestBootTest({
   description:
     "each memory_op sub-op's success and error paths, and the p2m/M2P kept consistent while ballooning",
   guest: "mem-ops",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["frame-mapping", "m2p"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

@@ -13,7 +13,7 @@ export const pvMmu = guestBootTest({
   description:
     "mmu_update, update_va_mapping and mmuext_op enforce page types, pinning and ownership as Xen does",
   guest: "mmu",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["pv-mmu-radix"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });

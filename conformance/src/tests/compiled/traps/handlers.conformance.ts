@@ -14,7 +14,7 @@ export const trapHandlers = guestBootTest({
   description:
     "set_trap_table handlers receive #UD, #BP, #PF and #GP with Xen's bounce frame and return with iret",
   guest: "traps",
-  requires: { modes: ["pv"], roles: ["dom0"] },
+  requires: { modes: ["pv"], roles: ["dom0"], features: ["trap-table"] },
   console: "expected",
   shutdown: ShutdownReason.Poweroff,
 });
