@@ -8,20 +8,15 @@
  * drain the out ring and powers off.
  * Layouts: xen.h (start_info, SIF_*), io/console.h (xencons_interface), io/xs_wire.h
  * (xsd_sockmsg, xenstore_domain_interface, XS_* types), event_channel.h (EVTCHNOP_send 4).
- * The ring pages are machine frames; their virtual address is pfn << 12 (no VIRT_BASE),
- * the pfn from the arch's read-only M2P table (rt.h's machine_to_phys_mapping). The same
- * C for x86_64 and 32-bit x86.
+ * The ring pages' addresses are rt.h's boot_frame_va: on x86 they are machine frames,
+ * their virtual address pfn << 12 (no VIRT_BASE) with the pfn from the read-only M2P; on
+ * PowerPC guest frames, reached in real mode. The same C for every arch.
  */
 #include "xen.h"
 
 static struct xencons_interface *cons;
 static struct xenstore_domain_interface *store;
 static u32 cons_port, store_port;
-
-static void *mfn_to_virt(unsigned long mfn)
-{
-    return (void *)(machine_to_phys_mapping[mfn] << 12);
-}
 
 static void notify(u32 port)
 {
@@ -162,9 +157,9 @@ int guest_main(void)
               "(run it with --role domu)\n");
         return 3; /* SHUTDOWN_crash */
     }
-    cons = mfn_to_virt(si->console_mfn_or_info);
+    cons = boot_frame_va(si->console_mfn_or_info);
     cons_port = si->console_evtchn;
-    store = mfn_to_virt(si->store_mfn);
+    store = boot_frame_va(si->store_mfn);
     store_port = si->store_evtchn;
 
     cons_puts("console-ring: a domU writing to its PV console ring\n");

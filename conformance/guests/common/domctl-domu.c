@@ -18,10 +18,11 @@
  *   0 extents; exchange on another domain xsm_memory_exchange(XSM_TARGET) -EPERM;
  *   max_order of a domU CONFIG_DOMU_MAX_ORDER = 9: order 10 is 0 extents for
  *   populate_physmap and -EPERM for exchange. xen/arch/x86/mm.c set_memory_map on another
- *   domain: xsm_domain_memory_map(XSM_TARGET) -EPERM.
+ *   domain: xsm_domain_memory_map(XSM_TARGET) -EPERM; an arch without a memory map
+ *   (PowerPC: arch_memory_op has no such op) -ENOSYS.
  * - xen/common/multicall.c: each entry goes through the same checks (its result -EPERM).
  * Layouts: public/domctl.h, public/sysctl.h (4.19), public/memory.h, io/console.h, as
- * xen-common.h declares them (the same C for x86_64 and 32-bit x86).
+ * xen-common.h declares them (the same C for every arch).
  */
 #include "xen.h"
 
@@ -152,21 +153,25 @@ static void memory(void)
     dcheck("domu memory current_reservation(0) EPERM", memop(XENMEM_current_reservation, &dom0), -EPERM);
     dcheck("domu memory maximum_reservation(0) EPERM", memop(XENMEM_maximum_reservation, &dom0), -EPERM);
     unsigned long frame = 0;
-    struct xen_memory_reservation r = { &frame, 1, 0, 0, 0 };
+    struct xen_memory_reservation r = { GUEST_HANDLE(&frame), 1, 0, 0, 0 };
     dcheck("domu memory increase_reservation for dom0: 0 done", memop(XENMEM_increase_reservation, &r), 0);
     unsigned long gpfn = 0x100;
-    struct xen_memory_reservation p = { &gpfn, 1, 10, 0, DOMID_SELF };
+    struct xen_memory_reservation p = { GUEST_HANDLE(&gpfn), 1, 10, 0, DOMID_SELF };
     dcheck("domu memory populate_physmap order 10 (domU max_order 9): 0 done", memop(XENMEM_populate_physmap, &p), 0);
     dcheck("domu memory current_reservation unchanged", memop(XENMEM_current_reservation, &self), cur);
     unsigned long in = 0, outf = 0;
-    struct xen_memory_exchange x = { { &in, 1, 0, 0, 0 }, { &outf, 1, 0, 0, 0 }, 0 };
+    struct xen_memory_exchange x = { { GUEST_HANDLE(&in), 1, 0, 0, 0 }, { GUEST_HANDLE(&outf), 1, 0, 0, 0 }, 0 };
     dcheck("domu memory exchange on dom0 EPERM", memop(XENMEM_exchange, &x), -EPERM);
     x.in.domid = x.out.domid = DOMID_SELF;
     x.in.extent_order = x.out.extent_order = 10;
     dcheck("domu memory exchange order 10 (domU max_order 9) EPERM", memop(XENMEM_exchange, &x), -EPERM);
     /* xen_foreign_memory_map: domid, then struct xen_memory_map { nr_entries, buffer }. */
     struct { u16 domid; struct { u32 nr_entries; void *buffer; } map; } fm = { 0, { 0, 0 } };
+#ifdef ARCH_MEMORY_MAP
     dcheck("domu memory set_memory_map of dom0 EPERM", memop(XENMEM_set_memory_map, &fm), -EPERM);
+#else
+    dcheck("domu memory set_memory_map ENOSYS (no arch memory map)", memop(XENMEM_set_memory_map, &fm), -ENOSYS);
+#endif
 }
 
 static void multicalls(void)
@@ -176,8 +181,8 @@ static void multicalls(void)
     static u16 dom0 = 0;
     md.cmd = 5;
     md.interface_version = DOMCTL_VERSION;
-    mc[0] = (struct multicall_entry){ HC_domctl, 0xdead, { (unsigned long)&md } };
-    mc[1] = (struct multicall_entry){ HC_memory_op, 0xdead, { XENMEM_current_reservation, (unsigned long)&dom0 } };
+    mc[0] = (struct multicall_entry){ HC_domctl, 0xdead, { GUEST_HANDLE((unsigned long)&md) } };
+    mc[1] = (struct multicall_entry){ HC_memory_op, 0xdead, { XENMEM_current_reservation, GUEST_HANDLE((unsigned long)&dom0) } };
     dcheck("domu multicall of privileged calls returns 0", HYPERCALL(HC_multicall, mc, 2, 0, 0, 0), 0);
     dcheck("domu multicall entry domctl EPERM", (long)mc[0].result, -EPERM);
     dcheck("domu multicall entry current_reservation(0) EPERM", (long)mc[1].result, -EPERM);
@@ -190,7 +195,7 @@ int guest_main(void)
         print("domctl-domu: a domU guest (run it with --role domu)\n");
         return 3; /* SHUTDOWN_crash */
     }
-    cons = (struct xencons_interface *)(machine_to_phys_mapping[si->console_mfn_or_info] << 12);
+    cons = boot_frame_va(si->console_mfn_or_info);
     cons_port = si->console_evtchn;
     self_id = 1; /* the first domU of the built-in dom0 */
     domctls();

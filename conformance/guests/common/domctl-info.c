@@ -88,7 +88,7 @@ int guest_main(void)
     printk("set_address_size 32: %ld\n", domctl(35, dom));
     memset(&d, 0, sizeof(d));
     d.u.getmemlist.max_pfns = 8;
-    d.u.getmemlist.buffer = (unsigned long)mfns;
+    d.u.getmemlist.buffer = GUEST_HANDLE((unsigned long)mfns);
     r = domctl(6, dom);
     printk("getmemlist: %ld, %lu frames\n", r, (unsigned long)d.u.getmemlist.num_pfns);
     memset(&d, 0, sizeof(d));
@@ -98,7 +98,7 @@ int guest_main(void)
     memset(&s, 0, sizeof(s));
     s.cmd = 6; s.interface_version = SYSCTL_VERSION;
     s.u.getdomaininfolist.max_domains = 4;
-    s.u.getdomaininfolist.buffer = (unsigned long)list;
+    s.u.getdomaininfolist.buffer = GUEST_HANDLE((unsigned long)list);
     r = HYPERCALL(HC_sysctl, &s, 0, 0, 0, 0);
     printk("getdomaininfolist: %ld, %u domains:", r, s.u.getdomaininfolist.num_domains);
     for (u32 i = 0; i < s.u.getdomaininfolist.num_domains; i++) printk(" %u", list[i].domain);

@@ -49,7 +49,7 @@ int guest_main(void)
     si->evtchn_mask[port / EVTCHN_WORD_BITS] |= 1UL << (port % EVTCHN_WORD_BITS);
     upcalls = 0;
     rc = SET_TIMER_OP(90000000ULL);
-    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(&port), .nr_ports = 1 };
     rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("poll(timer port): %ld, pending %u, upcalls %u\n", rc,
            (unsigned)((si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1), upcalls);

@@ -80,7 +80,7 @@ int guest_main(void)
         print("evtchn-domu: a domU guest (run it with --role domu)\n");
         return 3; /* SHUTDOWN_crash */
     }
-    cons = (struct xencons_interface *)(machine_to_phys_mapping[si->console_mfn_or_info] << 12);
+    cons = boot_frame_va(si->console_mfn_or_info);
     cons_port = si->console_evtchn;
     u32 store_port = si->store_evtchn, p, q;
 
@@ -109,7 +109,7 @@ int guest_main(void)
 
     /* Grant tables: another domain's is refused with GNTST_permission_denied. */
     static unsigned long frames[1];
-    struct gnttab_setup_table s = { 0, 1, 0x55, frames };
+    struct gnttab_setup_table s = { 0, 1, 0x55, GUEST_HANDLE(frames) };
     dcheck("gnttab setup_table(dom 0) rc", HYPERCALL(HC_grant_table_op, GNTTABOP_setup_table, &s, 1, 0, 0), 0);
     dcheck("gnttab setup_table(dom 0) unprivileged GNTST_permission_denied", s.status, GNTST_permission_denied);
     struct gnttab_query_size qs = { 0, 0, 0, 0x55 };
@@ -118,7 +118,7 @@ int guest_main(void)
     struct gnttab_query_size own = { DOMID_SELF, 0, 0, 0x55 };
     HYPERCALL(HC_grant_table_op, GNTTABOP_query_size, &own, 1, 0, 0);
     dcheck("gnttab query_size(self) GNTST_okay", own.status, GNTST_okay);
-    struct gnttab_setup_table s1 = { 1, 1, 0x55, frames };
+    struct gnttab_setup_table s1 = { 1, 1, 0x55, GUEST_HANDLE(frames) };
     HYPERCALL(HC_grant_table_op, GNTTABOP_setup_table, &s1, 1, 0, 0);
     dcheck("gnttab setup_table(own domid 1) GNTST_okay", s1.status, GNTST_okay);
 

@@ -109,7 +109,7 @@ static void grants(u16 dom)
     check("gnttab query_size(D) status okay", q.status, GNTST_okay);
     check("gnttab query_size(D) nr_frames 1", q.nr_frames, 1);
     check("gnttab query_size(D) max_nr_frames 64 (max_grant_frames -1: the default)", q.max_nr_frames, 64);
-    struct gnttab_setup_table s = { dom, 2, 0x55, frames };
+    struct gnttab_setup_table s = { dom, 2, 0x55, GUEST_HANDLE(frames) };
     check("gnttab setup_table(D, 2) rc", gnttab_op(GNTTABOP_setup_table, &s, 1), 0);
     check("gnttab setup_table(D, 2) status okay", s.status, GNTST_okay);
     check("gnttab setup_table(D, 2) lists two frames", frames[0] && frames[1] && frames[0] != frames[1], 1);
@@ -131,7 +131,7 @@ static void grants(u16 dom)
      * for dom0 in its table. */
     d.u.max_mem.max_memkb = 1024;
     check("domctl max_mem(D, 1024 KiB) rc", domctl(11, dom), 0);
-    HYPERCALL(HC_update_va_mapping, page, 0, UVMF_INVLPG, 0, 0);
+    unmap_page(page);
     struct gnttab_transfer t = { mfn_of(page), dom, 3, 0x55 };
     check("gnttab transfer rc", gnttab_op(GNTTABOP_transfer, &t, 1), 0);
     check("gnttab transfer to D without an accept-transfer entry GNTST_general_error", t.status, GNTST_general_error);

@@ -75,7 +75,7 @@ static long status(u16 dom, u32 port)
 }
 static long poll(u32 *ports, u32 nr, u64 timeout)
 {
-    struct sched_poll sp = { .ports = ports, .nr_ports = nr, .timeout = timeout };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(ports), .nr_ports = nr, .timeout = timeout };
     return HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
 }
 

@@ -119,7 +119,7 @@ int guest_main(void)
     si->vcpu_info[0].evtchn_upcall_mask = 1;
     port_op(EVTCHNOP_send, c);
     u32 ports[2] = { c, b };
-    struct sched_poll sp = { .ports = ports, .nr_ports = 1 };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(ports), .nr_ports = 1 };
     rc = HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("poll(pending %u): %ld\n", c, rc);
     si->evtchn_pending[0] = 0;

@@ -42,7 +42,7 @@ int guest_main(void)
            q.max_nr_frames);
 
     unsigned long frames[2] = { 0, 0 };
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 2, .frame_list = frames };
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 2, .frame_list = GUEST_HANDLE(frames) };
     rc = gnttab_op(GNTTABOP_setup_table, &st, 1);
     printk("setup_table 2: rc %ld status %d, distinct frames %s\n", rc, st.status,
            frames[0] && frames[1] && frames[0] != frames[1] ? "yes" : "no");

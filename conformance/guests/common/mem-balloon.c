@@ -97,7 +97,7 @@ int guest_main(void)
     map(page, 0);
     unsigned long in = mfn_list[pfn_of(page)], out = pfn_of(page);
     struct xen_memory_exchange x = {
-        { &in, 1, 0, 0, DOMID_SELF }, { &out, 1, 0, 0, DOMID_SELF }, 0 };
+        { GUEST_HANDLE(&in), 1, 0, 0, DOMID_SELF }, { GUEST_HANDLE(&out), 1, 0, 0, DOMID_SELF }, 0 };
     rc = memop(XENMEM_exchange, &x);
     printk("exchange one page: %ld, nr_exchanged %lu, new frame %s, M2P %s\n", rc, x.nr_exchanged,
            out != in ? "differs" : "SAME", M2P[out] == pfn_of(page) ? "ok" : "WRONG");

@@ -32,8 +32,8 @@ static inline __attribute__((always_inline)) void evtchn_scan(struct shared_info
 }
 
 /*
- * System time in ns from a vcpu_time_info (xen.h "Current system time"): the TSC delta
- * since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul (the upper 64 bits of the
+ * System time in ns from a vcpu_time_info (xen.h "Current system time"): the delta of the
+ * arch's counter (rt.h's time_counter: x86's TSC, PowerPC's time base) since tsc_timestamp, scaled by tsc_shift and tsc_to_system_mul (the upper 64 bits of the
  * 96-bit product, in two 32 x 32-bit halves so 32-bit code needs no helper), added to
  * system_time; retried while Xen is updating it (odd
  * version) or it changed under us.
@@ -45,9 +45,7 @@ static inline u64 vcpu_time_now(const struct vcpu_time_info *t)
     do {
         v = t->version;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        u32 lo, hi;
-        asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-        u64 d = (((u64)hi << 32) | lo) - t->tsc_timestamp;
+        u64 d = time_counter() - t->tsc_timestamp;
         d = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
         u32 mul = t->tsc_to_system_mul;
         r = t->system_time + (((u64)(u32)d * mul) >> 32) + (d >> 32) * mul;

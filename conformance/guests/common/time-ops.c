@@ -63,7 +63,7 @@ static void clear(void)
 /* Polls the timer port until `deadline` (0: no timeout); 1 if it is pending. */
 static int poll_until(u64 deadline)
 {
-    struct sched_poll sp = { .ports = &port, .nr_ports = 1, .timeout = deadline };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(&port), .nr_ports = 1, .timeout = deadline };
     while (!pending()) {
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
         if (deadline && now() >= deadline) break;
@@ -244,8 +244,7 @@ static void delivery(void)
 static void moved_vcpu_info(void)
 {
     static u8 page[4096] __attribute__((aligned(4096)));
-    unsigned long *mfn_list = (unsigned long *)start_info_ptr->mfn_list;
-    struct vcpu_register_vcpu_info { u64 mfn; u32 offset, rsvd; } ri = { mfn_list[(unsigned long)page >> 12], 128, 0 };
+    struct vcpu_register_vcpu_info ri = { mfn_of(page), 128, 0 };
     struct vcpu_info *old = vi0, *nw = (struct vcpu_info *)(page + 128);
     u32 old_version = old->time.version;
     check("time register_vcpu_info(0) while running", vcpu_op(10 /* VCPUOP_register_vcpu_info */, 0, &ri), 0);

@@ -24,7 +24,7 @@ static void clear(void) { __atomic_and_fetch(&si->evtchn_pending[port / EVTCHN_W
 /* Waits for the timer port; returns the system time it woke at. */
 static u64 wait_timer(void)
 {
-    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(&port), .nr_ports = 1 };
     while (!pending())
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     clear();
@@ -64,7 +64,7 @@ int guest_main(void)
     printk("set_timer_op(+2 ms): %ld, woke at/after deadline %s\n", rc, yes(w >= deadline));
     rc = SET_TIMER_OP(now() + MS);
     long rc2 = SET_TIMER_OP(0);
-    struct sched_poll sp = { .ports = &port, .nr_ports = 1, .timeout = now() + 3 * MS };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(&port), .nr_ports = 1, .timeout = now() + 3 * MS };
     HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     printk("set_timer_op then 0: %ld %ld, event after cancel %s\n", rc, rc2, yes(pending()));
 

@@ -21,7 +21,7 @@ static u32 port_to0, port_to1;
 
 static void wait_for(u32 port)
 {
-    struct sched_poll sp = { .ports = &port, .nr_ports = 1 };
+    struct sched_poll sp = { .ports = GUEST_HANDLE(&port), .nr_ports = 1 };
     while (!((si->evtchn_pending[port / EVTCHN_WORD_BITS] >> (port % EVTCHN_WORD_BITS)) & 1))
         HYPERCALL(HC_sched_op, SCHEDOP_poll, &sp, 0, 0, 0);
     __atomic_and_fetch(&si->evtchn_pending[port / EVTCHN_WORD_BITS], ~(1UL << (port % EVTCHN_WORD_BITS)), __ATOMIC_SEQ_CST);
@@ -80,10 +80,12 @@ int guest_main(void)
            HYPERCALL(HC_vcpu_op, VCPUOP_is_up, 2, 0, 0, 0));
 
     kernel_context(&ctx, vcpu1_main, stack1 + sizeof(stack1) - 8);
+#ifdef ARCH_PV_PAGE_TABLES
     ctx.ctrlreg[3] = 0;
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
     printk("vcpu0: initialise(1) with cr3 0 %ld\n", rc);
     ctx.ctrlreg[3] = read_cr3();
+#endif
 #ifdef __x86_64__
     ctx.user_regs.rip = 0x800000000000UL;
     rc = HYPERCALL(HC_vcpu_op, VCPUOP_initialise, 1, &ctx, 0, 0);
@@ -112,7 +114,7 @@ int guest_main(void)
     static struct multicall_entry mc[3];
     mc[0] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 0, 0 } };
     mc[1] = (struct multicall_entry){ HC_vcpu_op, 0xdead, { VCPUOP_is_up, 1, 0 } };
-    mc[2] = (struct multicall_entry){ HC_multicall, 0xdead, { (unsigned long)mc, 1 } };
+    mc[2] = (struct multicall_entry){ HC_multicall, 0xdead, { GUEST_HANDLE((unsigned long)mc), 1 } };
     rc = HYPERCALL(HC_multicall, mc, 3, 0, 0, 0);
     printk("vcpu0: multicall %ld: results %ld %ld %ld\n", rc, (long)mc[0].result, (long)mc[1].result,
            (long)mc[2].result);

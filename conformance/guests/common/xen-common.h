@@ -20,6 +20,14 @@
 
 #define HC_event_channel_op 32
 
+/*
+ * A pointer stored in a hypercall's struct (a guest handle): the address itself, unless
+ * the arch's rt.h says otherwise (PowerPC: a xencomm handle).
+ */
+#ifndef GUEST_HANDLE
+#define GUEST_HANDLE(p) (p)
+#endif
+
 /* errno values a hypercall returns negated. */
 #define EPERM 1
 #define ENOENT 2
@@ -79,8 +87,13 @@ struct evtchn_status {
     union { struct { u16 dom; } unbound; struct { u16 dom; u16 _p; u32 port; } interdomain; u32 virq; } u;
 };
 
-/* x86 is TSO: the ring protocols' rmb/wmb are compiler barriers (as Linux's virt_*mb). */
+/*
+ * The ring protocols' rmb/wmb. x86 is TSO: compiler barriers (as Linux's virt_*mb). An
+ * arch with weaker ordering defines barrier() in its rt.h (PowerPC: sync).
+ */
+#ifndef barrier
 #define barrier() asm volatile ("" ::: "memory")
+#endif
 
 /* The hypercalls most guests make, as thin wrappers. */
 static inline void yield(void) { HYPERCALL(HC_sched_op, SCHEDOP_yield, 0, 0, 0, 0); }
@@ -199,6 +212,15 @@ struct multicall_entry { unsigned long op, result, args[6]; };
 #define HC_sysctl 35
 #define HC_domctl 36
 typedef u64 u64_aligned __attribute__((aligned(8)));
+/*
+ * struct xen_arch_domainconfig, the tail of createdomain and getdomaininfo: x86's
+ * (arch-x86/xen.h: emulation_flags, misc_flags) unless the arch's rt.h gives its own
+ * (PowerPC: empty).
+ */
+#ifndef ARCH_DOMAINCONFIG
+#define ARCH_DOMAINCONFIG u32 emulation_flags, misc_flags;
+#define ARCH_DOMAINCONFIG_SIZE 8
+#endif
 #define DOMCTL_VERSION 0x17
 #define SYSCTL_VERSION 0x15
 #define DOMCTL_createdomain 1
@@ -226,12 +248,12 @@ struct getdomaininfo {
     u16 domain, pad1; u32 flags;
     u64_aligned tot_pages, max_pages, outstanding_pages, shr_pages, paged_pages, shared_info_frame, cpu_time;
     u32 nr_online_vcpus, max_vcpu_id, ssidref; u8 handle[16]; u32 cpupool;
-    u8 gpaddr_bits, pad2[7]; u32 emulation_flags, misc_flags;
+    u8 gpaddr_bits, pad2[7]; ARCH_DOMAINCONFIG
 };
 struct createdomain {
     u32 ssidref; u8 handle[16]; u32 flags, iommu_opts, max_vcpus, max_evtchn_port;
     int max_grant_frames, max_maptrack_frames; u32 grant_opts, altp2m_opts, vmtrace_size, cpupool_id;
-    u32 emulation_flags, misc_flags;
+    ARCH_DOMAINCONFIG
 };
 struct domctl {
     u32 cmd, interface_version; u16 domain, _pad[3];
@@ -263,8 +285,8 @@ struct sysctl {
     } u;
 };
 _Static_assert(sizeof(struct domctl) == 144, "xen_domctl");
-_Static_assert(sizeof(struct getdomaininfo) == 112, "getdomaininfo");
-_Static_assert(sizeof(struct createdomain) == 68, "createdomain");
+_Static_assert(sizeof(struct getdomaininfo) == 104 + ARCH_DOMAINCONFIG_SIZE, "getdomaininfo");
+_Static_assert(sizeof(struct createdomain) == 60 + ARCH_DOMAINCONFIG_SIZE, "createdomain");
 _Static_assert(sizeof(struct sysctl) == 136, "xen_sysctl");
 _Static_assert(sizeof(struct physinfo) == 112, "physinfo");
 

@@ -3,7 +3,8 @@
  * notes, a 16 KiB stack, and _start, the entry (code, not an ELFv1 function descriptor:
  * the domain enters it in real mode with MSR = SF, r3 = the device tree). _start sets
  * MSR[FP] (hard-float code needs it; RI stays 0, so any interrupt crashes the domain),
- * takes its own stack with an empty back chain, and calls `guest_main` through its ELFv1
+ * takes its own stack with an empty back chain, fills start_info from the device tree
+ * (start-info.c), and calls `guest_main` through its ELFv1
  * descriptor (entry and TOC); if that returns, the guest shuts down with its return value
  * as reason: sched_op(SCHEDOP_shutdown, inline xencomm handle of the reason).
  */
@@ -34,6 +35,12 @@ _start:
         addi 1, 1, -112                 /* one ELFv1 frame */
         li 0, 0
         std 0, 0(1)
+        lis 12, start_info_init@h       /* start_info_init(r3 = the device tree) */
+        ori 12, 12, start_info_init@l
+        ld 0, 0(12)
+        ld 2, 8(12)
+        mtctr 0
+        bctrl
         lis 12, guest_main@h            /* the descriptor: entry, TOC */
         ori 12, 12, guest_main@l
         ld 0, 0(12)

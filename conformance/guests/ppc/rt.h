@@ -9,7 +9,7 @@
 #ifndef HVKIT_RT_H
 #define HVKIT_RT_H
 
-typedef unsigned long long u64;
+typedef unsigned long u64;
 typedef unsigned int u32;
 typedef unsigned short u16;
 typedef unsigned char u8;
@@ -39,8 +39,84 @@ typedef unsigned char u8;
 #define HC_console_io 18
 #define HC_sched_op 29
 
+/*
+ * A pointer stored inside a hypercall's struct (a guest handle field) is a xencomm handle
+ * too; xen-common.h's GUEST_HANDLE is the identity on the arches where it is an address.
+ */
+#define GUEST_HANDLE(p) ((__typeof__((p) + 0))((unsigned long)(p) | XENCOMM_INLINE_FLAG))
+
+/* struct xen_arch_domainconfig (xen-common.h's createdomain, getdomaininfo): empty on PowerPC. */
+#define ARCH_DOMAINCONFIG
+#define ARCH_DOMAINCONFIG_SIZE 0
+
+/* The ring protocols' rmb/wmb: PowerPC orders stores weakly (Linux's virt_mb is sync). */
+#define barrier() asm volatile ("sync" ::: "memory")
+
 /* The flattened device tree the domain was entered with (r3), saved by head.S. */
 extern u64 device_tree;
+
+/*
+ * PowerPC has no start_info page; what the x86 guests read there, start-info.c reads from
+ * the device tree (abi/ppc.md) before guest_main: the memory nodes' sizes, /xen's
+ * shared-info, its console and store children (reg and interrupts), /chosen/bootargs.
+ * Frames are guest frame numbers (every ppc domain is translated); the initial domain
+ * (/xen reg 0) is SIF_PRIVILEGED | SIF_INITDOMAIN. No P2M list: mfn_list is 0.
+ */
+struct start_info {
+    u64 nr_pages, shared_info;
+    u32 flags;
+    u64 store_mfn;
+    u32 store_evtchn;
+    u64 console_mfn_or_info;
+    u32 console_evtchn;
+    u64 mfn_list;
+    const char *cmd_line;
+};
+extern struct start_info *start_info_ptr;
+
+/* The shared_info page (xen.h, arch-powerpc.h: arch_vcpu_info empty, arch_shared_info the boot time base). */
+struct vcpu_time_info {
+    volatile u32 version, pad0;
+    volatile u64 tsc_timestamp, system_time;
+    volatile u32 tsc_to_system_mul;
+    volatile signed char tsc_shift;
+    volatile u8 flags, pad1[2];
+};
+struct vcpu_info {
+    volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
+    u8 _pad[6];
+    volatile u64 evtchn_pending_sel;
+    struct vcpu_time_info time;
+};
+struct shared_info {
+    struct vcpu_info vcpu_info[32];
+    volatile u64 evtchn_pending[64];
+    volatile u64 evtchn_mask[64];
+    volatile u32 wc_version, wc_sec, wc_nsec, wc_sec_hi;
+    u64 boot_timebase;
+};
+_Static_assert(sizeof(struct vcpu_info) == 48, "vcpu_info");
+#define EVTCHN_WORD_BITS 64
+#define xen_wc_sec_hi wc_sec_hi
+
+/* A guest-physical address no domain has (2 TiB): what -EFAULT checks use. */
+#define UNMAPPED_VA 0x20000000000UL
+
+/* The guest frame of an address (real mode: addresses are guest-physical). */
+static inline u64 mfn_of(const void *va) { return (u64)va >> 12; }
+/* The address of a frame start_info names: its guest frame, in real mode. */
+static inline void *boot_frame_va(u64 frame) { return (void *)(frame << 12); }
+
+/* Unmaps the guest page at `va` before its frame is given away: nothing is mapped in real mode. */
+static inline void unmap_page(void *va) { (void)va; }
+
+/* The counter vcpu_time_info scales (rt-common.h's vcpu_time_now): the time base. */
+static inline u64 time_counter(void)
+{
+    u64 tb;
+    asm volatile ("mftb %0" : "=r" (tb));
+    return tb;
+}
 
 void print(const char *s);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -48,5 +124,7 @@ void *memset(void *d, int c, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n);
 unsigned long strlen(const char *s);
 void shutdown(unsigned reason);
+
+#include "rt-common.h"
 
 #endif
