@@ -44,6 +44,7 @@ common_guests() {
   c_guest evtchn-upcall $C/evtchn-upcall.c evtchn-entry.S
   c_guest gnttab-copy $C/gnttab-copy.c
   c_guest gnttab-interdomain $C/gnttab-interdomain.c
+  c_guest hypercall-unknown $C/hypercall-unknown.c
   c_guest mem-balloon $C/mem-balloon.c
   c_guest multicall-ops $C/multicall-ops.c
   c_guest time-ops $C/time-ops.c
@@ -249,7 +250,7 @@ flags_ppc() {
 # inline xencomm handle (rt.h), start_info read from the device tree (start-info.c); the
 # common guests whose tests need no feature ppc lacks (PPC_COMMON_GUESTS).
 PPC_COMMON_GUESTS="console-ring domctl-domu domctl-info evtchn-block evtchn-domu evtchn-interdomain
-  evtchn-ops evtchn-upcall time-ops time-timers vcpu-ipi vcpu-ops"
+  evtchn-ops evtchn-upcall hypercall-unknown multicall-ops time-ops time-timers vcpu-ipi vcpu-ops"
 build_ppc() {
   flags_ppc
   mkdir -p bin expected
