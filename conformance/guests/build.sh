@@ -262,6 +262,7 @@ build_ppc() {
   ppc_guest exit-reboot exit-code.c -DREASON=1
   ppc_guest exit-crash exit-code.c -DREASON=3
   ppc_guest compute $C/compute.c $C/compute-guest.c
+  ppc_guest fault-no-handler fault-no-handler.c
   c_guest() { # name sources...: the common guests ppc builds
     case " $(echo $PPC_COMMON_GUESTS) " in *" $1 "*) ppc_guest "$@" ;; esac
   }

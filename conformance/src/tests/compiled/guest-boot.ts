@@ -44,8 +44,12 @@ export interface GuestBootExpectation {
   readonly shutdown: ShutdownReason;
   /** The SCHEDOP_shutdown_code, when the guest sets one. */
   readonly shutdownCode?: number;
-  /** A pattern one hypervisor message must match (e.g. the crash report). */
-  readonly hypervisorMessage?: RegExp;
+  /**
+   * A pattern one hypervisor message must match (e.g. the crash report), or `"expected"`
+   * where each arch words it its own way: the pattern (a regular expression, one line) in
+   * the guest's committed `expected/<guest>.hypervisor.txt`.
+   */
+  readonly hypervisorMessage?: RegExp | "expected";
   /** Kernel command line. */
   readonly cmdline?: string;
   /** Instruction budget (default 50 million). */
@@ -97,11 +101,12 @@ export function guestBootTest(expect: GuestBootExpectation): ConformanceTest {
       );
       if (expect.shutdownCode !== undefined)
         expectEqual("shutdown code", run.shutdownCode, expect.shutdownCode);
-      if (
-        expect.hypervisorMessage &&
-        !run.hypervisorMessages.some((l) => expect.hypervisorMessage!.test(l))
-      ) {
-        throw new ConformanceFailure(`no hypervisor message matches ${expect.hypervisorMessage}`);
+      const message =
+        expect.hypervisorMessage === "expected"
+          ? new RegExp(ctx.guestExpectedOutput(`${expect.guest}.hypervisor`).trim())
+          : expect.hypervisorMessage;
+      if (message && !run.hypervisorMessages.some((l) => message.test(l))) {
+        throw new ConformanceFailure(`no hypervisor message matches ${message}`);
       }
       return success(
         `${run.instructions} instructions, shut down with ${ShutdownReason[expect.shutdown]}`,
