@@ -138,7 +138,7 @@ build_x86_64() {
   c_guest mem-ops mem-ops.c
   c_guest bench-hypercall bench-hypercall.c
   c_guest bench-pingpong bench-pingpong.c evtchn-entry.S
-  c_guest domctl-ops domctl-ops.c
+  c_guest domctl-ops $C/domctl-ops.c
   c_guest bench-xenstore bench-xenstore.c
   c_guest privregs privregs.c traps-entry.S
   $CC $X87_CFLAGS $LDFLAGS -o bin/x87.elf head.S $C/rt.c $C/x87.c $C/x87-guest.c
@@ -263,6 +263,7 @@ build_ppc() {
   ppc_guest exit-crash exit-code.c -DREASON=3
   ppc_guest compute $C/compute.c $C/compute-guest.c
   ppc_guest fault-no-handler fault-no-handler.c
+  ppc_guest domctl-ops $C/domctl-ops.c
   c_guest() { # name sources...: the common guests ppc builds
     case " $(echo $PPC_COMMON_GUESTS) " in *" $1 "*) ppc_guest "$@" ;; esac
   }

@@ -99,6 +99,9 @@ _Static_assert(sizeof(struct vcpu_info) == 48, "vcpu_info");
 #define EVTCHN_WORD_BITS 64
 #define xen_wc_sec_hi wc_sec_hi
 
+/* Every ppc domain is translated (guests name guest frames; memory_op copies no machine frame back). */
+#define ARCH_TRANSLATED 1
+
 /* A guest-physical address no domain has (2 TiB): what -EFAULT checks use. */
 #define UNMAPPED_VA 0x20000000000UL
 

@@ -33,7 +33,9 @@
  * - xen/common/sysctl.c do_sysctl: -EFAULT, -EACCES for another interface version,
  *   unknown command -ENOSYS; getdomaininfolist: domains with id >= first_domain, at
  *   most max_domains, num_domains written back, a failing copy -EFAULT.
- * Layouts: public/domctl.h, public/sysctl.h, public/arch-x86/xen-x86_64.h.
+ * Layouts: public/domctl.h, public/sysctl.h, public/arch-x86/xen-x86_64.h; on PowerPC
+ * arch-powerpc.h's vcpu_guest_context (pc, r1, r3, msr set and read back instead of
+ * x86_64's rip, rsp, rbx, cr3), and its domains are translated (ARCH_TRANSLATED).
  */
 #include "xen.h"
 
@@ -43,7 +45,7 @@
 #define SHADOW_OP_PEEK 12
 #define SHADOW_OP_GET_ALLOCATION 30
 #define NO_SUCH_DOMAIN 0x7fe0
-#define UNMAPPED 0x7fff00000000UL
+#define UNMAPPED UNMAPPED_VA
 
 static struct domctl d;
 static struct sysctl s;
@@ -237,20 +239,26 @@ static void memory_and_context(u16 dom)
 {
     /* Two frames for the new domain (dom0 may adjust its reservation: XSM_TARGET). */
     u64 frames[2] = { 0, 0 };
-    struct xen_memory_reservation r = { frames, 2, 0, 0, dom };
+    struct xen_memory_reservation r = { GUEST_HANDLE((unsigned long *)frames), 2, 0, 0, dom };
     check("domctl new domain gets 2 frames (increase_reservation)", HYPERCALL(HC_memory_op, XENMEM_increase_reservation, &r, 0, 0, 0), 2);
     check("domctl getdomaininfo tot_pages 2", (long)info(dom).tot_pages, 2);
 
     memset(&d, 0, sizeof(d));
     d.u.getmemlist.max_pfns = 8;
-    d.u.getmemlist.buffer = (u64)mfns;
+    d.u.getmemlist.buffer = GUEST_HANDLE((u64)mfns);
     check("domctl getmemlist", domctl(DOMCTL_getmemlist, dom), 0);
     check("domctl getmemlist num_pfns 2", (long)d.u.getmemlist.num_pfns, 2);
+#ifdef ARCH_TRANSLATED
+    /* memory.c increase_reservation copies a frame back only for a non-translated domain. */
+    check("domctl increase_reservation of a translated domain writes no frames back", (long)(frames[0] | frames[1]), 0);
+    check_that("domctl getmemlist lists two frames", mfns[0] != mfns[1], (long)mfns[0]);
+#else
     u64 lo = frames[0] < frames[1] ? frames[0] : frames[1], hi = frames[0] ^ frames[1] ^ lo;
     check_that("domctl getmemlist lists the domain's frames", mfns[0] == lo && mfns[1] == hi, (long)mfns[0]);
+#endif
     memset(&d, 0, sizeof(d));
     d.u.getmemlist.max_pfns = 1;
-    d.u.getmemlist.buffer = (u64)mfns;
+    d.u.getmemlist.buffer = GUEST_HANDLE((u64)mfns);
     check("domctl getmemlist max_pfns 1", domctl(DOMCTL_getmemlist, dom) | (long)d.u.getmemlist.num_pfns, 1);
     memset(&d, 0, sizeof(d));
     d.u.getmemlist.max_pfns = 8;
@@ -260,12 +268,12 @@ static void memory_and_context(u16 dom)
     /* vCPU contexts. */
     memset(&d, 0, sizeof(d));
     d.u.vcpucontext.vcpu = 0;
-    d.u.vcpucontext.ctxt = (u64)&got;
+    d.u.vcpucontext.ctxt = GUEST_HANDLE((u64)&got);
     check("domctl getvcpucontext never initialised ENODATA", domctl(DOMCTL_getvcpucontext, dom), -ENODATA);
     d.u.vcpucontext.vcpu = 2;
     check("domctl getvcpucontext vcpu 2 of 2 EINVAL", domctl(DOMCTL_getvcpucontext, dom), -EINVAL);
     d.u.vcpucontext.vcpu = 2;
-    d.u.vcpucontext.ctxt = (u64)&ctx;
+    d.u.vcpucontext.ctxt = GUEST_HANDLE((u64)&ctx);
     check("domctl setvcpucontext vcpu 2 of 2 EINVAL", domctl(DOMCTL_setvcpucontext, dom), -EINVAL);
     d.u.vcpucontext.vcpu = 0;
     check("domctl setvcpucontext self EINVAL", domctl(DOMCTL_setvcpucontext, 0), -EINVAL);
@@ -274,6 +282,12 @@ static void memory_and_context(u16 dom)
     check("domctl setvcpucontext null ctxt on a fresh vCPU", domctl(DOMCTL_setvcpucontext, dom), 0);
 
     memset(&ctx, 0, sizeof(ctx));
+#ifdef __powerpc64__
+    ctx.user_regs.pc = 0x200000;
+    ctx.user_regs.gprs[1] = 0x300000;
+    ctx.user_regs.gprs[3] = 0x1234;
+    ctx.user_regs.msr = MSR_SF;
+#else
     ctx.flags = VGCF_in_kernel;
     ctx.user_regs.rip = 0x200000;
     ctx.user_regs.rsp = 0x300000;
@@ -284,22 +298,30 @@ static void memory_and_context(u16 dom)
     ctx.kernel_ss = FLAT_KERNEL_SS;
     ctx.kernel_sp = 0x300000;
     ctx.ctrlreg[3] = frames[0] << 12; /* an empty page of the domain becomes its L4 */
+#endif
     memset(&d, 0, sizeof(d));
     d.u.vcpucontext.vcpu = 0;
     d.u.vcpucontext.ctxt = UNMAPPED;
     check("domctl setvcpucontext EFAULT bad ctxt", domctl(DOMCTL_setvcpucontext, dom), -EFAULT);
-    d.u.vcpucontext.ctxt = (u64)&ctx;
+    d.u.vcpucontext.ctxt = GUEST_HANDLE((u64)&ctx);
     check("domctl setvcpucontext vcpu 0", domctl(DOMCTL_setvcpucontext, dom), 0);
     memset(&got, 0, sizeof(got));
     memset(&d, 0, sizeof(d));
     d.u.vcpucontext.vcpu = 0;
-    d.u.vcpucontext.ctxt = (u64)&got;
+    d.u.vcpucontext.ctxt = GUEST_HANDLE((u64)&got);
     check("domctl getvcpucontext vcpu 0", domctl(DOMCTL_getvcpucontext, dom), 0);
+#ifdef __powerpc64__
+    check("domctl getvcpucontext pc", (long)got.user_regs.pc, 0x200000);
+    check("domctl getvcpucontext r1", (long)got.user_regs.gprs[1], 0x300000);
+    check("domctl getvcpucontext r3", (long)got.user_regs.gprs[3], 0x1234);
+    check("domctl getvcpucontext msr", (long)got.user_regs.msr, (long)MSR_SF);
+#else
     check("domctl getvcpucontext rip", (long)got.user_regs.rip, 0x200000);
     check("domctl getvcpucontext rsp", (long)got.user_regs.rsp, 0x300000);
     check("domctl getvcpucontext rbx", (long)got.user_regs.rbx, 0x1234);
     check("domctl getvcpucontext cr3", (long)got.ctrlreg[3], (long)(frames[0] << 12));
     check("domctl getvcpucontext kernel_sp", (long)got.kernel_sp, 0x300000);
+#endif
     d.u.vcpucontext.ctxt = UNMAPPED;
     check("domctl getvcpucontext EFAULT bad ctxt", domctl(DOMCTL_getvcpucontext, dom), -EFAULT);
     check("domctl getdomaininfo still no vCPU online", info(dom).nr_online_vcpus, 0);
@@ -323,7 +345,7 @@ static void host(u16 dom)
 
     memset(&s, 0, sizeof(s));
     s.u.getdomaininfolist.max_domains = 4;
-    s.u.getdomaininfolist.buffer = (u64)list;
+    s.u.getdomaininfolist.buffer = GUEST_HANDLE((u64)list);
     check("sysctl getdomaininfolist", sysctl(SYSCTL_getdomaininfolist), 0);
     check("sysctl getdomaininfolist 2 domains", s.u.getdomaininfolist.num_domains, 2);
     check_that("sysctl getdomaininfolist dom0 then the new one", list[0].domain == 0 && list[1].domain == dom,
@@ -332,12 +354,12 @@ static void host(u16 dom)
     memset(&s, 0, sizeof(s));
     s.u.getdomaininfolist.first_domain = 1;
     s.u.getdomaininfolist.max_domains = 4;
-    s.u.getdomaininfolist.buffer = (u64)list;
+    s.u.getdomaininfolist.buffer = GUEST_HANDLE((u64)list);
     sysctl(SYSCTL_getdomaininfolist);
     check("sysctl getdomaininfolist from first_domain 1", s.u.getdomaininfolist.num_domains, 1);
     memset(&s, 0, sizeof(s));
     s.u.getdomaininfolist.max_domains = 1;
-    s.u.getdomaininfolist.buffer = (u64)list;
+    s.u.getdomaininfolist.buffer = GUEST_HANDLE((u64)list);
     sysctl(SYSCTL_getdomaininfolist);
     check("sysctl getdomaininfolist max_domains 1", s.u.getdomaininfolist.num_domains, 1);
     memset(&s, 0, sizeof(s));
