@@ -11,7 +11,7 @@
 # Sources shared by both arches are in common/ (the arch's rt.h gives them hypercalls and
 # printing); each arch folder keeps its startup, linker script and arch-specific guests.
 # The bench guests (bench-<workload>.elf, run by bench/c-guests.ts) are the compute, simd
-# and x87 workloads run N times by common/bench.c; `build.sh native <arch> <dir>` links the
+# and x87 workloads (ppc: compute) run N times by common/bench.c; `build.sh native <arch> <dir>` links the
 # same objects as static Linux programs into <dir> (the bench's qemu-user peer), and on x86
 # they are also linked as multiboot kernels (bench-<workload>-multiboot.elf, for v86).
 # Usage: conformance/guests/build.sh [arch...]   (from anywhere; default: x86_64 x86; also ppc)
@@ -53,7 +53,8 @@ common_guests() {
   c_guest vcpu-ops $C/vcpu-ops.c
 }
 
-# The workloads the bench guests repeat (common/<name>.c, entry <name>_main).
+# The workloads the bench guests repeat (common/<name>.c, entry <name>_main); an arch
+# without simd or x87 (ppc) sets its own list.
 BENCH_WORKLOADS="compute simd x87"
 
 # The bench objects in $1: each workload built as its own guest is (GUEST_CFLAGS,
@@ -62,9 +63,13 @@ BENCH_WORKLOADS="compute simd x87"
 # in a Linux program (text and data in separate segments), no page holds both code and
 # variables, so writing a variable never discards an emulator's translated code for it.
 bench_objects() {
-  $CC $GUEST_CFLAGS -c -o "$1/compute.o" $C/compute.c
-  $CC $SIMD_CFLAGS -c -o "$1/simd.o" $C/simd.c
-  $CC $X87_CFLAGS -c -o "$1/x87.o" $C/x87.c
+  for w in $BENCH_WORKLOADS; do
+    case $w in
+      compute) $CC $GUEST_CFLAGS -c -o "$1/compute.o" $C/compute.c ;;
+      simd) $CC $SIMD_CFLAGS -c -o "$1/simd.o" $C/simd.c ;;
+      x87) $CC $X87_CFLAGS -c -o "$1/x87.o" $C/x87.c ;;
+    esac
+  done
   for w in $BENCH_WORKLOADS; do
     $CC $GUEST_CFLAGS -DBENCH_WORK=${w}_main -c -o "$1/bench-$w.o" $C/bench.c
   done
@@ -76,7 +81,7 @@ bench_guests() {
   obj=$(mktemp -d)
   bench_objects "$obj"
   for w in $BENCH_WORKLOADS; do
-    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/bench-$w.elf" head.S $C/rt.c $C/bench-guest.c \
+    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/bench-$w.elf" head.S $RT_SOURCES $C/bench-guest.c \
       "$obj/bench-$w.o" "$obj/$w.o" $LIBS
     if [ -n "${MULTIBOOT:-}" ]; then
       $CC $GUEST_CFLAGS $LDFLAGS -o "bin/bench-$w-multiboot.elf" multiboot.S bench-multiboot.c \
@@ -106,6 +111,7 @@ flags_x86_64() {
     -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
   LIBS=
+  RT_SOURCES=$C/rt.c
   NATIVE_FLAGS=-m64
   # The x87 guest: long double arithmetic on the x87 unit only (no SSE, no MMX).
   X87_CFLAGS=$(echo "$GUEST_CFLAGS" | sed 's/-mgeneral-regs-only/-mno-sse -mno-mmx -mfpmath=387 -fno-math-errno/')
@@ -178,6 +184,7 @@ flags_x86() {
     -fno-builtin -fno-tree-loop-distribute-patterns -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
   LIBS=-lgcc
+  RT_SOURCES=$C/rt.c
   NATIVE_FLAGS=-m32
   MULTIBOOT=yes
   # x87: long double on the x87 unit only (-mfpmath=387, the i386 default, no SSE/MMX).
@@ -238,12 +245,17 @@ flags_ppc() {
   cd ppc
   CC=${PPC_CC:-powerpc64-linux-gnu-gcc}
   STRIP=${PPC_STRIP:-powerpc64-linux-gnu-strip}
+  OBJCOPY=${PPC_OBJCOPY:-powerpc64-linux-gnu-objcopy}
   RUN=${RUN_PPC64:-qemu-ppc64}
   GUEST_CFLAGS="-m64 -mbig-endian -mcpu=970 -mno-altivec -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie \
     -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin -fno-tree-loop-distribute-patterns \
     -I. -I$C $PREFIX_MAP"
   LDFLAGS="-nostdlib -static -no-pie -Wl,-T,link.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments"
   LIBS=-lgcc
+  RT_SOURCES="start-info.c $C/rt.c"
+  NATIVE_FLAGS="-m64 -mcpu=970 -mno-altivec"
+  # No SSE and no x87 on PowerPC: the bench repeats compute only.
+  BENCH_WORKLOADS=compute
 }
 
 # ppc guests run in real mode (guest-physical addresses), every pointer a hypercall reads an
@@ -256,7 +268,7 @@ build_ppc() {
   mkdir -p bin expected
   ppc_guest() { # name sources...
     name=$1; shift
-    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S start-info.c $C/rt.c "$@" $LIBS
+    $CC $GUEST_CFLAGS $LDFLAGS -o "bin/$name.elf" head.S $RT_SOURCES "$@" $LIBS
   }
   ppc_guest hello hello.c
   ppc_guest exit-reboot exit-code.c -DREASON=1
@@ -268,6 +280,7 @@ build_ppc() {
     case " $(echo $PPC_COMMON_GUESTS) " in *" $1 "*) ppc_guest "$@" ;; esac
   }
   common_guests
+  bench_guests
 
   # Golden output: the same C, built the same way, run as a static ppc64 Linux program.
   tmp=$(mktemp -d)
@@ -282,7 +295,7 @@ for arch; do
   case $arch in
     x86_64) if [ -n "$native_dir" ]; then (flags_x86_64; bench_natives "$native_dir"); else (build_x86_64); fi ;;
     x86) if [ -n "$native_dir" ]; then (flags_x86; bench_natives "$native_dir"); else (build_x86); fi ;;
-    ppc) [ -z "$native_dir" ] || { echo "build.sh: no ppc bench guests yet" >&2; exit 2; }; (build_ppc) ;;
+    ppc) if [ -n "$native_dir" ]; then (flags_ppc; bench_natives "$native_dir"); else (build_ppc); fi ;;
     *) echo "build.sh: no guests for arch '$arch' (x86_64, x86, ppc)" >&2; exit 2 ;;
   esac
 done

@@ -35,6 +35,18 @@ describe("ppc PV test guests", () => {
     });
   }
 
+  it("bench-compute prints compute's output once and the FNV-1a hash of every pass's output", () => {
+    // No command line: one pass. FNV-1a 64 over the bytes, as common/bench.c folds them.
+    const work = expected("compute");
+    let hash = 0xcbf29ce484222325n;
+    for (const byte of Buffer.from(work, "latin1")) {
+      hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    const r = bootGuest(image("bench-compute"), 50_000_000, 96, ppcPlugin);
+    expect(r.output).toBe(`${work}bench compute_main: 1 passes, fnv-1a 0x${hash.toString(16)}\n`);
+    expect(r.reason).toBe(ShutdownReason.Poweroff);
+  });
+
   it("the compute guest's golden output is the native run of the same C source", () => {
     expect(expected("compute")).toMatch(
       /^compute: freestanding C on hvkit\ncrc32 of 16 KiB: 0x[0-9a-f]+\ncrc32\("123456789"\): 0xcbf43926\nprimes below 100000: 9592,/,
