@@ -75,13 +75,7 @@ struct start_info {
 extern struct start_info *start_info_ptr;
 
 /* The shared_info page (xen.h, arch-powerpc.h: arch_vcpu_info empty, arch_shared_info the boot time base). */
-struct vcpu_time_info {
-    volatile u32 version, pad0;
-    volatile u64 tsc_timestamp, system_time;
-    volatile u32 tsc_to_system_mul;
-    volatile signed char tsc_shift;
-    volatile u8 flags, pad1[2];
-};
+#include "vcpu-time-info.h"
 struct vcpu_info {
     volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
     u8 _pad[6];

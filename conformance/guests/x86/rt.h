@@ -110,13 +110,7 @@ static inline u64 *l1e_of(const void *va)
  * arch-x86/xen-x86_32.h): xen_ulong_t is 32 bits, so 32 words of 32 event bits (1,024
  * ports) and a 32-bit selector; vcpu_info is 64 bytes; wc_sec_hi is in arch_shared_info.
  */
-struct vcpu_time_info {
-    volatile u32 version, pad0;
-    volatile u64 tsc_timestamp, system_time;
-    volatile u32 tsc_to_system_mul;
-    volatile signed char tsc_shift;
-    volatile u8 flags, pad1[2];
-};
+#include "vcpu-time-info.h"
 struct vcpu_info {
     volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
     u8 _pad[2];
@@ -154,25 +148,7 @@ static inline long map_shared_info(void *page)
     return UPDATE_VA_MAPPING(page, (u64)start_info_ptr->shared_info | PTE_P | PTE_RW | PTE_A | PTE_D, UVMF_INVLPG);
 }
 
-/* The guest has PV page tables Xen validates (cr3, update_va_mapping): C that checks them tests this. */
-#define ARCH_PV_PAGE_TABLES 1
-
-/* The domain has a memory map Xen keeps (the e820 of XENMEM_memory_map, set_memory_map). */
-#define ARCH_MEMORY_MAP 1
-
-/* The address of a frame start_info names: a machine frame, through the M2P. */
-static inline void *boot_frame_va(unsigned long mfn) { return (void *)(machine_to_phys_mapping[mfn] << 12); }
-
-/* Unmaps the guest page at `va` (before giving its frame away: a PV frame must be unmapped). */
-static inline void unmap_page(void *va) { HYPERCALL(HC_update_va_mapping, va, 0, UVMF_INVLPG, 0, 0); }
-
-/* The counter vcpu_time_info scales (rt-common.h's vcpu_time_now): the TSC. */
-static inline u64 time_counter(void)
-{
-    u32 lo, hi;
-    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-    return ((u64)hi << 32) | lo;
-}
+#include "rt-x86-pv.h"
 
 #include "rt-common.h"
 

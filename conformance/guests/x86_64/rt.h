@@ -80,13 +80,7 @@ static inline u64 cr3_mfn(u64 cr3) { return cr3 >> 12; }
 #define UPDATE_VA_MAPPING(va, pte, flags) HYPERCALL(HC_update_va_mapping, (va), (pte), (flags), 0, 0)
 
 /* The shared_info page as a 64-bit PV guest sees it (xen.h, arch-x86/xen.h). */
-struct vcpu_time_info {
-    volatile u32 version, pad0;
-    volatile u64 tsc_timestamp, system_time;
-    volatile u32 tsc_to_system_mul;
-    volatile signed char tsc_shift;
-    volatile u8 flags, pad1[2];
-};
+#include "vcpu-time-info.h"
 struct vcpu_info {
     volatile u8 evtchn_upcall_pending, evtchn_upcall_mask;
     u8 _pad[6];
@@ -145,25 +139,7 @@ static inline u64 *l1e_of(const void *va)
     return &t[((u64)va >> 12) & 511];
 }
 
-/* The guest has PV page tables Xen validates (cr3, update_va_mapping): C that checks them tests this. */
-#define ARCH_PV_PAGE_TABLES 1
-
-/* The domain has a memory map Xen keeps (the e820 of XENMEM_memory_map, set_memory_map). */
-#define ARCH_MEMORY_MAP 1
-
-/* The address of a frame start_info names: a machine frame, through the M2P. */
-static inline void *boot_frame_va(unsigned long mfn) { return (void *)(machine_to_phys_mapping[mfn] << 12); }
-
-/* Unmaps the guest page at `va` (before giving its frame away: a PV frame must be unmapped). */
-static inline void unmap_page(void *va) { HYPERCALL(HC_update_va_mapping, va, 0, UVMF_INVLPG, 0, 0); }
-
-/* The counter vcpu_time_info scales (rt-common.h's vcpu_time_now): the TSC. */
-static inline u64 time_counter(void)
-{
-    u32 lo, hi;
-    asm volatile ("rdtsc" : "=a" (lo), "=d" (hi));
-    return ((u64)hi << 32) | lo;
-}
+#include "rt-x86-pv.h"
 
 #include "rt-common.h"
 
