@@ -17,6 +17,7 @@ import {
   type DomainBuildResult,
   type GuestAgent,
   type GuestMode,
+  type HypercallContext,
   type HypercallEntry,
   type Machine,
   type Vcpu,
@@ -27,6 +28,7 @@ import { PPC64_DATA_MODEL } from "./data-model.js";
 import { PpcHashedPageTable } from "./mmu/hpt.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
+import { ppcVcpuOp } from "./vcpu-op.js";
 
 /** What the plugin keeps per domain (`Domain.arch`). */
 export interface PpcDomainState {
@@ -66,8 +68,11 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   readonly modes: readonly GuestMode[] = ["pv"];
   /** The time base ticks at the device tree's `timebase-frequency`. */
   readonly counterHz = TIMEBASE_FREQUENCY;
-  /** A guest names its frames (and, with the MMU, maps them with H_ENTER). */
-  readonly features: readonly string[] = ["frames"];
+  /**
+   * A guest names its frames (and, with the MMU, maps them with H_ENTER);
+   * VCPUOP_register_vcpu_time_memory_area takes a xencomm handle (`vcpu-op.ts`).
+   */
+  readonly features: readonly string[] = ["frames", "vcpu-time-area"];
 
   private agent: PpcGuestAgent | undefined;
 
@@ -111,6 +116,11 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   setVcpuContext(_machine: Machine<PpcPv>, target: Vcpu<PpcPv>, context: DataView): number {
     loadPpcGuestContext(target.arch.cpu, this.dataModel, context);
     return target.state === VcpuState.Down ? VcpuContextRun.Down : VcpuContextRun.Online;
+  }
+
+  /** VCPUOP_register_vcpu_time_memory_area with xencomm handles (`vcpu-op.ts`); −ENOSYS for others. */
+  vcpuOp(ctx: HypercallContext<PpcPv>, cmd: number, target: Vcpu<PpcPv>, arg: bigint): number {
+    return ppcVcpuOp(ctx, cmd, target, arg);
   }
 
   /** arch_vcpu_reset: a PowerPC vCPU's context holds no references; nothing to drop. */

@@ -360,6 +360,24 @@ export class PpcVcpu implements ArchVcpu {
     return gpa < BigInt(rmaBytes(this.domain)) ? guestPhysicalToMachine(this.domain, gpa) : -1;
   }
 
+  /**
+   * The guest-physical address of the `bytes`-byte buffer xencomm `handle` names, during a
+   * hypercall: null when the handle does not resolve, when the buffer is not contiguous in
+   * guest-physical memory, or when either end has no memory behind it.
+   */
+  guestPhysical(handle: bigint, bytes: number): bigint | null {
+    const inline = (handle & XENCOMM_INLINE_FLAG) !== 0n;
+    const first = inline ? handle & ~XENCOMM_INLINE_FLAG : this.handles.resolve(handle);
+    if (first === null) return null;
+    const end = BigInt(bytes - 1);
+    const last = inline ? first + end : this.handles.resolve(handle + end);
+    if (last !== first + end) return null;
+    const ok =
+      guestPhysicalToMachine(this.domain, first) >= 0 &&
+      guestPhysicalToMachine(this.domain, last) >= 0;
+    return ok ? first : null;
+  }
+
   /** domctl getvcpucontext: this vCPU's registers as a `vcpu_guest_context` at `va`. */
   saveGuestContext(ctx: HypercallContext, va: bigint): number {
     return savePpcGuestContext(this.cpu, ctx, va);
