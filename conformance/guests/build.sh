@@ -258,6 +258,8 @@ build_ppc() {
   $CC $GUEST_CFLAGS -DREASON=1 $LDFLAGS -o bin/exit-reboot.elf head.S $C/rt.c exit-code.c $LIBS
   $CC $GUEST_CFLAGS -DREASON=3 $LDFLAGS -o bin/exit-crash.elf head.S $C/rt.c exit-code.c $LIBS
   c_guest compute $C/compute.c $C/compute-guest.c
+  # translated: H_ENTERs its own pages, turns on IR/DR with rfid and prints from there.
+  c_guest translated translated.c
 
   # Golden output: the same C, built the same way, run as a static ppc64 Linux program.
   tmp=$(mktemp -d)
