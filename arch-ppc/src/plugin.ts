@@ -105,6 +105,15 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     return result;
   }
 
+  /**
+   * A guest frame left the p2m or names another machine frame: every vCPU's MMU drops its
+   * cached translations (real-mode ones too), as the hashed page table's RPNs are guest
+   * frames looked up again on the next miss.
+   */
+  onP2mChanged(_machine: Machine<PpcPv>, domain: Domain<PpcPv>): void {
+    domain.arch.hpt?.invalidate();
+  }
+
   disassemble(vcpu: Vcpu<PpcPv>, va: bigint, count: number): string[] {
     return disassembleAt(vcpu.arch, va, count);
   }
