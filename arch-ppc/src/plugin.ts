@@ -71,6 +71,11 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   /**
    * A guest names its frames (and, with the MMU, maps them with H_ENTER);
    * VCPUOP_register_vcpu_time_memory_area takes a xencomm handle (`vcpu-op.ts`).
+   * Not `m2p`: Xen/ppc gave guests no machine-to-physical table (its `arch_memory_op`
+   * answered every operation, XENMEM_machphys_mapping included, with −ENOSYS, and a
+   * translated guest names guest frames). Not yet `frame-mapping`: Xen/ppc mapped grant
+   * frames, other domains' frames and grant maps through H_ENTER of special guest frame
+   * ranges (`pfn2mfn` in xen/arch/powerpc/mm.c), which hvkit's guest frames do not have.
    */
   readonly features: readonly string[] = ["frames", "vcpu-time-area"];
 
