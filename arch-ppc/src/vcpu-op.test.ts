@@ -3,13 +3,8 @@
  * struct is a xencomm handle, resolved once to a guest-physical address; the copy is the
  * big-endian vcpu_time_info and follows every later update, whatever the vCPU's MSR.
  */
-import "reflect-metadata";
 import { describe, expect, it } from "vitest";
-import { container } from "tsyringe";
 import {
-  bootInitialDomain,
-  buildElf,
-  createMachine,
   Errno,
   updateVcpuSystemTime,
   VCPU_INFO,
@@ -17,26 +12,15 @@ import {
   VcpuOp,
   type Domain,
 } from "@hvkit/core";
-import { PpcPvPlugin, type PpcPv } from "./plugin.js";
+import type { PpcPv } from "./plugin.js";
+import { bootSpinningDomain } from "./spinning-domain.js";
 import { XENCOMM_INLINE_FLAG, XENCOMM_MAGIC } from "./xencomm.js";
 
 const ARG = 0x4000n;
 const DESC = 0x5000n;
 
 function boot() {
-  const m = createMachine<PpcPv>(container.createChildContainer(), {
-    arch: new PpcPvPlugin(),
-    memoryMiB: 16,
-  });
-  const code = new Uint8Array(0x1000);
-  new DataView(code.buffer).setUint32(0, 0x48000000, false); // b .
-  const image = buildElf({
-    machine: 21,
-    endianness: "big",
-    entry: 0n,
-    segments: [{ vaddr: 0n, paddr: 0n, data: code }],
-  });
-  const domain = bootInitialDomain(m, image, { cmdline: "" });
+  const { m, domain } = bootSpinningDomain();
   const vcpu = domain.vcpus[0]!;
   const pa = (d: Domain<PpcPv>, gpa: bigint): number =>
     d.p2m[Number(gpa >> 12n)]! * 4096 + Number(gpa & 0xfffn);

@@ -9,19 +9,10 @@
  *   door): an address is what the vCPU's next load or store would reach, through the HPT
  *   once MSR[DR] = 1.
  */
-import "reflect-metadata";
 import { describe, expect, it } from "vitest";
-import { container } from "tsyringe";
-import {
-  bootInitialDomain,
-  buildElf,
-  copyFromGuest,
-  createMachine,
-  Errno,
-  releaseFrame,
-} from "@hvkit/core";
+import { copyFromGuest, Errno, releaseFrame } from "@hvkit/core";
 import { Msr, STORAGE_FAULT } from "../cpu/cpu-api.js";
-import { PpcPvPlugin, type PpcPv } from "../plugin.js";
+import { bootSpinningDomain } from "../spinning-domain.js";
 import { HStatus, PaprHcall, paprHcall } from "./papr.js";
 
 const GPFN = 0x300;
@@ -29,19 +20,7 @@ const VSID = 0x4d2n;
 const EA_PAGE = 0x123;
 
 function boot() {
-  const m = createMachine<PpcPv>(container.createChildContainer(), {
-    arch: new PpcPvPlugin(),
-    memoryMiB: 16,
-  });
-  const code = new Uint8Array(0x1000);
-  new DataView(code.buffer).setUint32(0, 0x48000000, false); // b .
-  const image = buildElf({
-    machine: 21,
-    endianness: "big",
-    entry: 0n,
-    segments: [{ vaddr: 0n, paddr: 0n, data: code }],
-  });
-  const domain = bootInitialDomain(m, image, { cmdline: "" });
+  const { m, domain } = bootSpinningDomain();
   const v = domain.vcpus[0]!.arch;
   const mmu = v.mmu!;
   const mfn = domain.p2m[GPFN]!;
