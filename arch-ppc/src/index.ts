@@ -25,6 +25,7 @@ export * from "./papr.js";
 export * from "./plugin.js";
 export * from "./vcpu.js";
 export * from "./vcpu-context.js";
+export * from "./vcpu-op.js";
 export * from "./xencomm.js";
 export * from "./mmu/frames.js";
 export * from "./mmu/hpt.js";

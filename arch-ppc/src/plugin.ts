@@ -17,6 +17,7 @@ import {
   type DomainBuildResult,
   type GuestAgent,
   type GuestMode,
+  type HypercallContext,
   type HypercallEntry,
   type Machine,
   type Vcpu,
@@ -27,6 +28,7 @@ import { PPC64_DATA_MODEL } from "./data-model.js";
 import { PpcHashedPageTable } from "./mmu/hpt.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
+import { ppcVcpuOp } from "./vcpu-op.js";
 
 /** What the plugin keeps per domain (`Domain.arch`). */
 export interface PpcDomainState {
@@ -66,8 +68,16 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   readonly modes: readonly GuestMode[] = ["pv"];
   /** The time base ticks at the device tree's `timebase-frequency`. */
   readonly counterHz = TIMEBASE_FREQUENCY;
-  /** A guest names its frames (and, with the MMU, maps them with H_ENTER). */
-  readonly features: readonly string[] = ["frames"];
+  /**
+   * A guest names its frames (and, with the MMU, maps them with H_ENTER);
+   * VCPUOP_register_vcpu_time_memory_area takes a xencomm handle (`vcpu-op.ts`).
+   * Not `m2p`: Xen/ppc gave guests no machine-to-physical table (its `arch_memory_op`
+   * answered every operation, XENMEM_machphys_mapping included, with −ENOSYS, and a
+   * translated guest names guest frames). Not yet `frame-mapping`: Xen/ppc mapped grant
+   * frames, other domains' frames and grant maps through H_ENTER of special guest frame
+   * ranges (`pfn2mfn` in xen/arch/powerpc/mm.c), which hvkit's guest frames do not have.
+   */
+  readonly features: readonly string[] = ["frames", "vcpu-time-area"];
 
   private agent: PpcGuestAgent | undefined;
 
@@ -100,6 +110,15 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     return result;
   }
 
+  /**
+   * A guest frame left the p2m or names another machine frame: every vCPU's MMU drops its
+   * cached translations (real-mode ones too), as the hashed page table's RPNs are guest
+   * frames looked up again on the next miss.
+   */
+  onP2mChanged(_machine: Machine<PpcPv>, domain: Domain<PpcPv>): void {
+    domain.arch.hpt?.invalidate();
+  }
+
   disassemble(vcpu: Vcpu<PpcPv>, va: bigint, count: number): string[] {
     return disassembleAt(vcpu.arch, va, count);
   }
@@ -111,6 +130,11 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   setVcpuContext(_machine: Machine<PpcPv>, target: Vcpu<PpcPv>, context: DataView): number {
     loadPpcGuestContext(target.arch.cpu, this.dataModel, context);
     return target.state === VcpuState.Down ? VcpuContextRun.Down : VcpuContextRun.Online;
+  }
+
+  /** VCPUOP_register_vcpu_time_memory_area with xencomm handles (`vcpu-op.ts`); −ENOSYS for others. */
+  vcpuOp(ctx: HypercallContext<PpcPv>, cmd: number, target: Vcpu<PpcPv>, arg: bigint): number {
+    return ppcVcpuOp(ctx, cmd, target, arg);
   }
 
   /** arch_vcpu_reset: a PowerPC vCPU's context holds no references; nothing to drop. */

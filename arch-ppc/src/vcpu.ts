@@ -345,19 +345,40 @@ export class PpcVcpu implements ArchVcpu {
    * address is a xencomm handle (plus the offset the core added): an inline handle (bit 63
    * set) is a guest-physical address whatever the MSR, any other a descriptor handle
    * (`XencommHandles`); one that resolves to nothing is −1, so the copy fails with
-   * −EFAULT. Outside hypercalls (the host reading the guest's memory) an address is an
-   * effective address as the vCPU sees it in real mode: the top 22 bits ignored, inside
-   * the RMA.
+   * −EFAULT. Outside hypercalls (the host reading the guest's memory, the kernel service
+   * call's arguments) an address without the inline flag is an effective address as the
+   * vCPU's next load or store would see it: through its MMU, so translated when MSR[DR] = 1
+   * (SLB and HPT, protection checked); without an MMU, real mode (the top 22 bits ignored,
+   * inside the RMA).
    */
-  translate(va: bigint, _write: boolean): number {
+  translate(va: bigint, write: boolean): number {
     if ((va & XENCOMM_INLINE_FLAG) !== 0n)
       return guestPhysicalToMachine(this.domain, va & ~XENCOMM_INLINE_FLAG);
     if (this.inHypercall) {
       const gpa = this.handles.resolve(va);
       return gpa === null ? -1 : guestPhysicalToMachine(this.domain, gpa);
     }
+    if (this.mmu !== null) return this.mmu.hostAddress(va, write);
     const gpa = va & REAL_ADDRESS_MASK;
     return gpa < BigInt(rmaBytes(this.domain)) ? guestPhysicalToMachine(this.domain, gpa) : -1;
+  }
+
+  /**
+   * The guest-physical address of the `bytes`-byte buffer xencomm `handle` names, during a
+   * hypercall: null when the handle does not resolve, when the buffer is not contiguous in
+   * guest-physical memory, or when either end has no memory behind it.
+   */
+  guestPhysical(handle: bigint, bytes: number): bigint | null {
+    const inline = (handle & XENCOMM_INLINE_FLAG) !== 0n;
+    const first = inline ? handle & ~XENCOMM_INLINE_FLAG : this.handles.resolve(handle);
+    if (first === null) return null;
+    const end = BigInt(bytes - 1);
+    const last = inline ? first + end : this.handles.resolve(handle + end);
+    if (last !== first + end) return null;
+    const ok =
+      guestPhysicalToMachine(this.domain, first) >= 0 &&
+      guestPhysicalToMachine(this.domain, last) >= 0;
+    return ok ? first : null;
   }
 
   /** domctl getvcpucontext: this vCPU's registers as a `vcpu_guest_context` at `va`. */

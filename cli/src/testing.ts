@@ -30,9 +30,12 @@ export interface CapturedRun {
 export async function runHvkit(...argv: string[]): Promise<CapturedRun> {
   const out: string[] = [];
   const err: string[] = [];
+  // A guest's console output arrives as bytes: kept byte for byte (latin1), as written.
+  const text = (c: string | Uint8Array): string =>
+    typeof c === "string" ? c : Buffer.from(c).toString("latin1");
   const io: CliIo = {
-    stdout: { write: (c) => void out.push(String(c)) },
-    stderr: { write: (c) => void err.push(String(c)) },
+    stdout: { write: (c) => void out.push(text(c)) },
+    stderr: { write: (c) => void err.push(text(c)) },
   };
   const status = await runCli(argv, io);
   return { status, stdout: out.join(""), stderr: err.join("") };

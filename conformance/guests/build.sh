@@ -276,6 +276,8 @@ build_ppc() {
   ppc_guest compute $C/compute.c $C/compute-guest.c
   ppc_guest fault-no-handler fault-no-handler.c
   ppc_guest domctl-ops $C/domctl-ops.c
+  # translated: H_ENTERs its own pages, turns on IR/DR with rfid and prints from there.
+  ppc_guest translated translated.c
   c_guest() { # name sources...: the common guests ppc builds
     case " $(echo $PPC_COMMON_GUESTS) " in *" $1 "*) ppc_guest "$@" ;; esac
   }

@@ -420,6 +420,16 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
   onMemoryWritten?(machine: Machine<A>, pa: number, len: number): void;
 
   /**
+   * Told after guest frame `gpfn` of `domain` stopped naming the machine frame it named
+   * (given back, moved, replaced by another frame, stolen by a grant transfer), as Xen's
+   * p2m updates flush the domain's TLBs when an entry goes away. An arch that caches
+   * translations ending in machine frames (a software TLB over the guest's page table,
+   * real-mode translations) drops what it derived from that frame. Called on the
+   * hypercall path, not per instruction. Fallback: nothing is cached.
+   */
+  onP2mChanged?(machine: Machine<A>, domain: Domain<A>, gpfn: number): void;
+
+  /**
    * The XENVER_capabilities string: the space-separated guest ABIs this hypervisor runs
    * (e.g. `xen-3.0-x86_64 xen-3.0-x86_32p`). At most 1023 bytes.
    * Fallback: {@link ArchPlugin.startInfoMagic}.

@@ -70,6 +70,7 @@ const HOOK_TABLE: {
   guestAgent: "guestAgent",
   disassemble: "disassemble",
   onMemoryWritten: "onMemoryWritten",
+  onP2mChanged: "onP2mChanged",
   hypervisorVirtStart: "hypervisorVirtStart",
   vmAssistTypes: "vmAssistTypes",
   xenFeatures: "xenFeatures",

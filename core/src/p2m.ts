@@ -53,8 +53,12 @@ export function m2pSet(machine: Machine, mfn: number, pfn: number): void {
   table[mfn] = pfn;
 }
 
-/** Sets `domain.p2m[pfn] = mfn` (−1: hole), growing the array (holes) as needed. */
-export function p2mSet(domain: Domain, pfn: number, mfn: number): void {
+/**
+ * Sets `domain.p2m[pfn] = mfn` (−1: hole), growing the array (holes) as needed. When the
+ * guest frame named another machine frame before, the arch is told
+ * (`ArchPlugin.onP2mChanged`): translations it cached from the old entry are stale.
+ */
+export function p2mSet(machine: Machine, domain: Domain, pfn: number, mfn: number): void {
   if (pfn >= domain.p2m.length) {
     if (mfn < 0) return;
     const grown = new Int32Array(Math.min(MAX_GPFN, Math.max(pfn + 1, domain.p2m.length * 2)));
@@ -62,7 +66,9 @@ export function p2mSet(domain: Domain, pfn: number, mfn: number): void {
     grown.set(domain.p2m);
     domain.p2m = grown;
   }
+  const old = domain.p2m[pfn];
   domain.p2m[pfn] = mfn;
+  if (old >= 0 && old !== mfn) machine.arch.onP2mChanged?.(machine, domain, pfn);
 }
 
 /** The machine frame behind guest frame `pfn` of `domain`, or −1. */
@@ -85,7 +91,7 @@ export function physmapAdd(
   const n = 2 ** order;
   if (!Number.isSafeInteger(gpfn) || gpfn < 0 || gpfn + n > MAX_GPFN) return -Errno.EINVAL;
   for (let j = 0; j < n; j++) {
-    p2mSet(domain, gpfn + j, mfn + j);
+    p2mSet(machine, domain, gpfn + j, mfn + j);
     m2pSet(machine, mfn + j, gpfn + j);
   }
   return 0;
@@ -137,7 +143,7 @@ export function releaseFrame(machine: Machine, domain: Domain, mfn: number): num
   if (!Number.isSafeInteger(mfn) || mfn < 0 || mfn >= ft.frames) return -Errno.EINVAL;
   if (ft.owner[mfn] !== domain.id) return -Errno.ENXIO;
   const pfn = m2pGet(machine, mfn);
-  if (pfn >= 0 && p2mGet(domain, pfn) === mfn) domain.p2m[pfn] = -1;
+  if (pfn >= 0 && p2mGet(domain, pfn) === mfn) p2mSet(machine, domain, pfn, -1);
   m2pSet(machine, mfn, -1);
   if (sharedXenFrame(domain, mfn)) return 0;
   if (ft.refCount[mfn] === 0 && ft.typeCount[mfn] === 0) machine.freeFrame(domain, mfn);

@@ -10,7 +10,8 @@ import type { PpcGuestFrames } from "./mmu.js";
 /**
  * The guest-physical memory of `domain` on machine memory `memory`: guest frame → its
  * machine frame through `domain.p2m` (read on every miss, so a p2m that grows or changes is
- * followed; call {@link PpcHashedPageTable.invalidate} when an entry changes), mappable when
+ * followed; {@link PpcHashedPageTable.invalidate} drops cached translations when an entry
+ * changes, which the plugin's `onP2mChanged` does), mappable when
  * the machine frame's owner is the domain.
  */
 export function domainGuestFrames(

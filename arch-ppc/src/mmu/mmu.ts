@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { Msr, raiseStorageFault, StorageStatus, type PpcMemory } from "../cpu/cpu-api.js";
+import {
+  Msr,
+  raiseStorageFault,
+  STORAGE_FAULT,
+  StorageStatus,
+  type PpcMemory,
+} from "../cpu/cpu-api.js";
 import type { PpcCpu } from "../cpu/cpu.js";
 import {
   Pte0,
@@ -292,6 +298,26 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       const l = (eaLo >>> 0) + k;
       const a = this.dataAt(l > 0xffffffff ? (eaHi + 1) | 0 : eaHi, l | 0, 1, true);
       this.bytes[a] = v >>> (8 * (size - 1 - k));
+    }
+  }
+
+  /**
+   * The host byte address of data at effective address `ea` as this vCPU's next load (or
+   * store, when `write`) reaches it under its current MSR — the RMA in real mode, the
+   * SLB and HPT with DR = 1, with the same checks and R/C recording — or −1 where that
+   * access would fault. For the hypervisor reading or writing guest memory by the guest's
+   * own addresses; no fault is delivered.
+   */
+  hostAddress(ea: bigint, write: boolean): number {
+    try {
+      return this.translate(
+        Number(BigInt.asIntN(32, ea >> 32n)),
+        Number(BigInt.asIntN(32, ea)),
+        write ? STORE : LOAD,
+      );
+    } catch (err) {
+      if (err === STORAGE_FAULT) return -1;
+      throw err;
     }
   }
 

@@ -586,6 +586,10 @@ const HOOK_ORDER: readonly (readonly [string, string])[] = [
     "the CPU: `run`, `pc`, `readHypercall`, `completeHypercall`, `translate`, `describe`",
   ],
   ["onMemoryWritten", "drop what the CPU caches (or set it `undefined`: nothing cached)"],
+  [
+    "onP2mChanged",
+    "drop translations cached from a changed p2m entry (or `undefined`: nothing cached)",
+  ],
   ["buildDomain", "the domain builder: memory, start_info or device tree, entry state"],
   ["guestAccessOk", "Xen's `access_ok` (or `undefined`: every address goes to the MMU)"],
   ["memoryOp", "`arch_memory_op` (or `undefined`: −ENOSYS)"],

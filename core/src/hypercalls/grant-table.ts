@@ -803,7 +803,7 @@ function transferOne(ctx: HypercallContext, layout: StructLayout): number {
     return GrantStatus.general_error;
   write16(machine, pa, GrantFlags.accept_transfer | GTF_TRANSFER_COMMITTED);
   // steal_page + guest_physmap_remove_page
-  if (pfn >= 0 && pfn < d.p2m.length && d.p2m[pfn] === mfn) d.p2m[pfn] = -1;
+  if (pfn >= 0 && p2mGet(d, pfn) === mfn) p2mSet(machine, d, pfn, -1);
   d.totPages--;
   // assign_pages + guest_physmap_add_page
   ft.owner[mfn] = e.id;
@@ -857,7 +857,7 @@ function unpopulateStatusFrames(machine: Machine, d: Domain, gt: GrantTable): nu
   for (const mfn of gt.statusFrames) {
     if (translated(d)) {
       const pfn = m2pGet(machine, mfn);
-      if (pfn >= 0 && p2mGet(d, pfn) === mfn) p2mSet(d, pfn, -1);
+      if (pfn >= 0 && p2mGet(d, pfn) === mfn) p2mSet(machine, d, pfn, -1);
       m2pSet(machine, mfn, -1);
     }
     if (ft.refCount[mfn] !== 0 || ft.typeCount[mfn] !== 0) {

@@ -502,10 +502,10 @@ export function addToPhysmap(ctx: HypercallContext, startExtent: bigint, arg: bi
       const rc = releaseFrame(machine, d, prev);
       if (rc !== 0) return rc;
     } else {
-      p2mSet(d, gpfn, -1);
+      p2mSet(machine, d, gpfn, -1);
     }
   }
   const old = m2pGet(machine, mfn);
-  if (old >= 0 && p2mGet(d, old) === mfn) p2mSet(d, old, -1);
+  if (old >= 0 && p2mGet(d, old) === mfn) p2mSet(machine, d, old, -1);
   return physmapAdd(machine, d, gpfn, mfn, 0);
 }

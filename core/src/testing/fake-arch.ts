@@ -286,6 +286,8 @@ export class FakeArch implements ArchPlugin<FakeTypes> {
   readonly trace: FakeRunRecord[] = [];
   /** Every `onMemoryWritten` call, in order. */
   readonly writes: { pa: number; len: number }[] = [];
+  /** Every `onP2mChanged` call, in order: the domain's id and the guest frame. */
+  readonly p2mChanges: { domain: number; gpfn: number }[] = [];
   /** Every `buildDomain` request, in order. */
   readonly builds: DomainBuildRequest<FakeTypes>[] = [];
 
@@ -342,6 +344,11 @@ export class FakeArch implements ArchPlugin<FakeTypes> {
   /** {@inheritDoc ArchPlugin.onMemoryWritten} */
   onMemoryWritten(_machine: Machine, pa: number, len: number): void {
     this.writes.push({ pa, len });
+  }
+
+  /** {@inheritDoc ArchPlugin.onP2mChanged} */
+  onP2mChanged(_machine: Machine, domain: Domain, gpfn: number): void {
+    this.p2mChanges.push({ domain: domain.id, gpfn });
   }
 
   /** {@inheritDoc ArchPlugin.hypervisorVirtStart} */
