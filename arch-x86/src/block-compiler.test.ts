@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BLOCK_BUDGET } from "./block-compiler.js";
+import { BLOCK_BUDGET, BlockCache, type BlockFn } from "./block-compiler.js";
 import { Seg, X86ExitReason } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
 import { resetVectorState } from "./fpu.js";
@@ -921,6 +921,28 @@ describe("compiled control flow: block ends and chaining", () => {
   });
 });
 
+describe("compiled control flow: superblocks", () => {
+  it("goes on past a conditional branch not taken and leaves the block where one is taken", () => {
+    // start: xor %eax,%eax; cmp $3,%ecx; je +3; add $1,%eax; cmp $5,%ecx; jne +3;
+    // add $7,%ebx; dec %ecx; jnz start; (cpuid)
+    const code = hex(
+      "31c0" + "83f903" + "7403" + "83c001" + "83f905" + "7503" + "83c307" + "ffc9" + "75ea",
+    );
+    for (const rcx of [1n, 3n, 5n, 6n]) {
+      const regs = Array.from({ length: 16 }, (_, r) => (r === 1 ? rcx : 0n));
+      for (const budget of [1, 4, 1000]) {
+        const [a, b] = both(code, regs, 0x202, new Uint8Array(0), budget);
+        expect(b, `rcx ${rcx}, budget ${budget}`).toEqual(a);
+      }
+      // One block holds all nine instructions: both conditional branches sit inside it.
+      expect(compiled.cpu.blocks.tag[CODE & (compiled.cpu.blocks.tag.length - 1)]).toBe(CODE);
+      expect(compiled.cpu.blocks.count[CODE & (compiled.cpu.blocks.tag.length - 1)]).toBe(9);
+    }
+    // rcx 6 counts down through 5 once.
+    expect(compiled.cpu.getReg(3)).toBe(7n);
+  });
+});
+
 describe("compiled control flow: exact stops in chains", () => {
   /** Runs to cpuid, resuming after every exit but the last `limit` stops; records each stop. */
   function resumed(m: Machine, budget: number, limit: number): string[] {
@@ -1031,10 +1053,12 @@ describe("block cache budget", () => {
     for (const budget of [1, 2]) {
       const m = bounded(budget);
       const unbounded = machine(0);
-      for (const slice of [50_000, 997, 13]) {
-        agree(m, LOOP, loopRegs, 0x202, new Uint8Array(0), slice, 50_000);
+      // Every block entry recompiles at these budgets: 20,000 instructions are thousands of
+      // compiles.
+      for (const slice of [20_000, 997, 13]) {
+        agree(m, LOOP, loopRegs, 0x202, new Uint8Array(0), slice, 20_000);
         load(unbounded, LOOP, loopRegs, 0x202, new Uint8Array(0));
-        trace(unbounded, slice, 50_000);
+        trace(unbounded, slice, 20_000);
       }
       // Blocks were compiled again after being dropped: more compiles than without a bound.
       expect(m.cpu.blocks.compiled).toBeGreaterThan(unbounded.cpu.blocks.compiled);
@@ -1051,6 +1075,37 @@ describe("block cache budget", () => {
     }
     expect(Math.max(...seen)).toBe(3);
     expect(seen).toContain(1);
+  });
+
+  it("evicts the blocks not entered since the last eviction, and all when most are in use", () => {
+    const cache = new BlockCache();
+    cache.budget = 8;
+    const fn: BlockFn = (_c, _r, _h, _lo, _hi, n) => n;
+    const fill = (slot: number): void => {
+      cache.reserve(slot);
+      cache.tag[slot] = slot << 4;
+      cache.fns[slot] = fn;
+    };
+    for (let s = 0; s < 8; s++) fill(s);
+    // Blocks 1 and 6 run; the ninth compile passes the budget.
+    cache.entered[1] = cache.entered[6] = 1;
+    fill(8);
+    const held = (): number[] => cache.fns.flatMap((f, s) => (f === null ? [] : [s]));
+    expect(held()).toEqual([1, 6, 8]);
+    expect(cache.tag[0]).toBe(-1);
+    expect(cache.filled).toBe(3);
+    // The survivors' reference bits are cleared: unless they run again, the next eviction
+    // drops them.
+    for (let s = 9; s < 14; s++) fill(s);
+    cache.entered[9] = 1;
+    fill(14);
+    expect(held()).toEqual([9, 14]);
+    // More than three quarters of the budget in use: everything goes.
+    for (let s = 15; s < 21; s++) fill(s);
+    for (const s of held()) cache.entered[s] = 1;
+    fill(21);
+    expect(held()).toEqual([21]);
+    expect(cache.filled).toBe(1);
   });
 
   it("still stops at a store that rewrites the block's own code", () => {

@@ -10,12 +10,16 @@
  * `catch` writes them, and the interpreter loop turns the fault into its exception exit).
  * SSE, MMX and x87 instructions are run by the interpreter's own helpers, called from the
  * block with the lazy flags stored and, for helpers that use general registers, the
- * block's registers written back before and read again after. Every branch ends its block:
- * jcc, jmp, call and ret (64-bit stack, through the TLB fast path), indirect jmp and call,
- * loop and jrcxz; the interpreter loop enters the next compiled block directly (execute.ts).
- * A block whose last instruction branches back to its own first instruction loops inside
- * the function while the budget allows. Anything the compiler does not know ends the block before it; the
- * interpreter runs it.
+ * block's registers written back before and read again after. A conditional branch (jcc,
+ * loop, jrcxz) leaves the block only when taken, and the block goes on along the
+ * fall-through path (a superblock); every other branch ends its block: jmp, call and ret
+ * (64-bit stack, through the TLB fast path), indirect jmp and call. The interpreter loop
+ * enters the next compiled block directly (execute.ts). A branch back to the block's own
+ * first instruction loops inside the function while the budget allows. Anything the
+ * compiler does not know ends the block before it; the interpreter runs it.
+ *
+ * The cache holds at most {@link BLOCK_BUDGET} blocks: past it, the blocks not entered
+ * since the last eviction are dropped ({@link BlockCache.budget}).
  *
  * 32-bit code (compatibility mode) is compiled too while ES, CS, SS and DS are flat and the
  * stack is 32-bit, which the interpreter checks before it enters a block: eip, esp and
@@ -75,6 +79,17 @@ const MAX_INSNS = 64;
 /** {@link BlockCache.budget}'s default. */
 export const BLOCK_BUDGET = 4096;
 
+/**
+ * Collects the blocks an eviction dropped at once, when the host exposes V8's collector
+ * (`globalThis.gc`: the `hvkit` launcher runs Node with `--expose-gc`). V8 otherwise leaves
+ * dropped generated functions in its heap until the heap has grown well past them, so
+ * peak memory would follow V8's growth heuristics rather than the budget. Guest-visible
+ * behaviour is the same either way.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Compiled blocks of one CPU, direct-mapped by machine address like the decode cache. */
 export class BlockCache {
   /** Machine address of each slot's block; −1 for none. */
@@ -84,26 +99,73 @@ export class BlockCache {
   /** Instructions in one pass of each slot's block (the most it runs before a budget check). */
   readonly count = new Int32Array(SIZE);
   /** How often the interpreter reached each slot's address without a block. */
-  readonly heat = new Uint8Array(SIZE);
+  readonly heat = new Uint16Array(SIZE);
   /**
    * How often each slot's block went stale because its code was written (at most 8); the
-   * interpreter waits `threshold << strikes` visits (at most 255) before compiling again,
+   * interpreter waits `threshold << strikes` visits (at most 65,535) before compiling again,
    * so code that keeps rewriting itself is not recompiled at every turn.
    */
   readonly strikes = new Uint8Array(SIZE);
+  /**
+   * Whether each slot's block was entered since the last eviction (set by the dispatch
+   * loop on every entry): the reference bit of a clock sweep ({@link reserve}).
+   */
+  readonly entered = new Uint8Array(SIZE);
   /** Each slot's block; null when its code cannot be compiled. */
   readonly fns: (BlockFn | null)[] = new Array<BlockFn | null>(SIZE).fill(null);
   /** Blocks compiled so far (for tests and statistics). */
   compiled = 0;
-  /** Blocks compiled since the cache was last emptied. */
+  /** Blocks compiled since the cache was last emptied, less those evicted. */
   filled = 0;
   /**
-   * Most blocks compiled between two flushes: when a compile would exceed it, every block
-   * is dropped first, as QEMU's tb_flush empties its code buffer when it is full. Each
-   * block holds a generated function (its source and its machine code) that V8 keeps
-   * while the slot refers to it; without a bound a long run holds up to one per slot.
+   * The slots compiled into since the last eviction or kept by it (`filled` of them; a
+   * slot compiled twice appears twice): what an eviction sweeps, so its cost follows the
+   * budget, not the cache's size.
+   */
+  private readonly held = new Int32Array(SIZE);
+  /**
+   * Most compiled blocks held at once (at most the cache's slots). Each block holds a
+   * generated function (its source and its machine code) that V8 keeps while the slot
+   * refers to it; without a bound a long run holds up to one per slot. When a compile
+   * would pass it, the blocks not entered since the last eviction are dropped (a clock
+   * sweep), so a working set that fits stays compiled; when more than three quarters are
+   * still in use, every block is dropped, as QEMU's tb_flush empties its code buffer when
+   * it is full.
    */
   budget = BLOCK_BUDGET;
+
+  /** Makes room for a block about to be compiled into `slot`, evicting when the budget is used up. */
+  reserve(slot: number): void {
+    if (this.filled >= Math.min(this.budget, SIZE)) this.evict();
+    this.held[this.filled++] = slot;
+  }
+
+  /**
+   * Drops every compiled block not entered since the last eviction and clears the
+   * reference bits of the rest; when more than three quarters of the budget is still in
+   * use, drops every block ({@link flush}) so the next eviction is not due at once.
+   */
+  private evict(): void {
+    const { tag, fns, entered, heat, held } = this;
+    let kept = 0;
+    for (let j = 0; j < this.filled; j++) {
+      const s = held[j];
+      if (fns[s] === null || entered[s] === 2) continue;
+      if (entered[s] === 1) {
+        // Kept; 2 marks it seen until the sweep ends (a slot may be listed twice).
+        entered[s] = 2;
+        held[kept++] = s;
+      } else {
+        tag[s] = -1;
+        fns[s] = null;
+        heat[s] = 0;
+      }
+    }
+    for (let j = 0; j < kept; j++) entered[held[j]] = 0;
+    if (kept > (Math.min(this.budget, SIZE) * 3) >> 2) this.flush();
+    else this.filled = kept;
+    collectGarbage();
+  }
 
   /** Drops every block. */
   flush(): void {
@@ -111,13 +173,8 @@ export class BlockCache {
     this.heat.fill(0);
     this.strikes.fill(0);
     this.fns.fill(null);
+    this.entered.fill(0);
     this.filled = 0;
-  }
-
-  /** Makes room for one more block: empties the cache when its budget is used up. */
-  reserve(): void {
-    if (this.filled >= this.budget) this.flush();
-    this.filled++;
   }
 }
 
@@ -143,8 +200,10 @@ class Gen {
    */
   constructor(readonly m32: boolean) {}
 
-  readonly used = new Set<number>();
-  readonly written = new Set<number>();
+  /** Guest registers the block reads or writes (bit r for register r, 0–15). */
+  used = 0;
+  /** Guest registers the block writes. */
+  written = 0;
   out: string[] = [];
   flags: FlagInfo = UNKNOWN;
   /**
@@ -160,14 +219,14 @@ class Gen {
   }
 
   lo(r: number, write = false): string {
-    this.used.add(r);
-    if (write) this.written.add(r);
+    this.used |= 1 << r;
+    if (write) this.written |= 1 << r;
     return `l${r}`;
   }
 
   hi(r: number, write = false): string {
-    this.used.add(r);
-    if (write) this.written.add(r);
+    this.used |= 1 << r;
+    if (write) this.written |= 1 << r;
     return `h${r}`;
   }
 
@@ -1108,7 +1167,7 @@ export function compileBlock(
 ): { fn: BlockFn; count: number; end: number; stop: number } | null {
   // The interpreter compiles 64-bit code, and 32-bit code only while it is flat.
   const m32 = c.modeKey !== 0;
-  (m32 ? c.blocks32 : c.blocks).reserve();
+  (m32 ? c.blocks32 : c.blocks).reserve(pa & (SIZE - 1));
   const dc = c.dcache;
   const rec = dc.recs;
   const pageEnd = Math.min((pa & -4096) + 4096, c.bytes.length);
@@ -1184,8 +1243,8 @@ export function compileBlock(
     const save = g.out.length;
     const saveFlags = g.flags;
     const savePending = g.pending;
-    const saveUsed = new Set(g.used);
-    const saveWritten = new Set(g.written);
+    const saveUsed = g.used;
+    const saveWritten = g.written;
     const hrecSave = hrec.length;
     g.emit(`k = ${k};`);
     const afterStore = (): void => {
@@ -1447,8 +1506,11 @@ export function compileBlock(
             const taken = loop ? self(k + 1) : `{ ${far} ${farExit} }`;
             if (cond === "true") g.emit(taken);
             else {
+              // A conditional branch leaves the block only when taken: the block goes on
+              // with the fall-through path (a superblock), so a chain of not-taken
+              // branches runs as one block instead of one block each.
               g.emit(`if (${cond}) ${taken}`);
-              g.emit(exitAt(k + 1, next));
+              break;
             }
           }
           ended = true;
@@ -1504,10 +1566,8 @@ export function compileBlock(
       g.out.length = save;
       g.flags = saveFlags;
       g.pending = savePending;
-      g.used.clear();
-      for (const r of saveUsed) g.used.add(r);
-      g.written.clear();
-      for (const r of saveWritten) g.written.add(r);
+      g.used = saveUsed;
+      g.written = saveWritten;
       stop = profileKey(rec, b, m32);
       endBefore(k, i.off);
       break;
@@ -1520,24 +1580,30 @@ export function compileBlock(
   if (count === 0) return null;
   if (!ended) endBefore(count, p - pa);
   dc.markBlock(pa, p);
-  const used = [...g.used].sort((x, y) => x - y);
-  const written = [...g.written].sort((x, y) => x - y);
-  const wb = written.map((r) => `R[${r}] = l${r}; H[${r}] = h${r};`).join(" ");
-  const reload = used.map((r) => `l${r} = R[${r}]; h${r} = H[${r}];`).join(" ");
+  let wb = "";
+  let reload = "";
+  let locals = "";
+  for (let r = 0; r < 16; r++) {
+    if ((g.written & (1 << r)) !== 0) wb += `R[${r}] = l${r}; H[${r}] = h${r}; `;
+    if ((g.used & (1 << r)) !== 0) {
+      reload += `l${r} = R[${r}]; h${r} = H[${r}]; `;
+      locals += `let l${r} = R[${r}], h${r} = H[${r}];\n`;
+    }
+  }
+  // One pass resolves the placeholders: loops back to the start, register write-back and
+  // reload around helper calls.
   const body = g.out
     .join("\n")
-    .replace(
-      /\/\*SELF:(\d+)\*\//g,
-      (_, r: string) =>
-        `{ n += ${r}; if (n + ${count} <= budget) continue; xo = 0; xr = 0; break out; }`,
-    )
-    .split(WB)
-    .join(wb)
-    .split(RELOAD)
-    .join(reload);
+    .replace(/\/\*(?:SELF:(\d+)|WB|RELOAD)\*\//g, (m: string, r: string | undefined) =>
+      r !== undefined
+        ? `{ n += ${r}; if (n + ${count} <= budget) continue; xo = 0; xr = 0; break out; }`
+        : m === WB
+          ? wb
+          : reload,
+    );
   const src = [
     "return function block(c, R, H, ripLo, ripHi, n, budget) {",
-    used.map((r) => `let l${r} = R[${r}], h${r} = H[${r}];`).join("\n"),
+    locals,
     "const FG = c.dcache.frameGen;",
     "const TL = c.tlbLo, TH = c.tlbHi, TP = c.tlbPerm, TB = c.tlbBase;",
     "const MB = c.bytes, DV = c.view, RM = c.rMask, WM = c.wMask;",

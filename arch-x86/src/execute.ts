@@ -587,6 +587,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const bCount = blocks.count;
   const bHeat = blocks.heat;
   const bStrikes = blocks.strikes;
+  const bEntered = blocks.entered;
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
@@ -630,7 +631,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             if (bStrikes[ci] < 8) bStrikes[ci]++;
           }
           const due = threshold << bStrikes[ci];
-          if (threshold >= 0 && bHeat[ci] >= (due > 255 ? 255 : due)) {
+          if (threshold >= 0 && bHeat[ci] >= (due > 65535 ? 65535 : due)) {
             const blk = compileBlock(c, pa);
             bTag[ci] = pa;
             bGen[ci] = fGen[pa >>> 12];
@@ -638,7 +639,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             bCount[ci] = blk === null ? 0 : blk.count;
             bHeat[ci] = 0;
             if (prof !== null && blk !== null) prof.compiledBlock(ci, blk.end, blk.stop);
-          } else if (bHeat[ci] < 255) bHeat[ci]++;
+          } else if (bHeat[ci] < 65535) bHeat[ci]++;
         }
         if (bTag[ci] === pa) {
           let fn = bFns[ci];
@@ -653,6 +654,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
             for (;;) {
               const n0 = n;
               if (prof !== null) profN0 = n;
+              bEntered[at] = 1;
               n = fn(c, R, H, lo, hi, n, budget);
               const from = lo;
               lo = c.ripLo;

@@ -792,8 +792,10 @@ describe("hvkit run with the x86_64 PV port and our own guests", () => {
     const opName = /^[a-z0-9_]+ (8|16|32|64)-bit( memory)?( rep| f3)?( repne| f2)?$/;
     for (const [name] of interp.slice(0, -1)) expect(name).toMatch(opName);
     expect(interp.at(-1)?.[0]).toMatch(/^\(\d+ more\)$/);
+    // Blocks ending before an op the compiler leaves out: none may be hot enough to be
+    // compiled in compute, but the table is there and names real ops.
+    expect(r.stderr).toMatch(/^\(hvkit\) profile: ops ending a block/m);
     const enders = table("ops ending a block");
-    expect(enders.length).toBeGreaterThan(0);
     for (const [name] of enders.filter(([n]) => !n.endsWith(" more)")))
       expect(name).toMatch(opName);
     // Counts, not times: the same run gives the same profile.
