@@ -20,6 +20,7 @@ import { decodeWord as decodeWord_ } from "./decode.js";
 import { Fpscr as Fpscr_, Fpu } from "./fpu.js";
 import { Op as Op_, RowFlag as RowFlag_, TABLE as TABLE_, field as field_ } from "./table.js";
 import { clz64 as clz64_, divu64 as divu64_, mul128 as mul128_ } from "./wide.js";
+import { PpcBlockCompiler } from "../jit/block-compiler.js";
 
 // Imported bindings read through module-namespace getters when the sources run through a
 // CommonJS transform (tsx, vitest); the instruction path uses these module-local copies.
@@ -133,6 +134,11 @@ export class PpcCpu {
   };
   /** Storage. */
   memory: PpcMemory;
+  /**
+   * The block compiler {@link PpcCpu.run} hands its loop to (the same exits and state as
+   * the interpreter, faster); null to interpret every instruction.
+   */
+  compiler: PpcBlockCompiler | null = new PpcBlockCompiler();
 
   /** Effective address of the current access (scratch, no allocation). */
   private eaHi = 0;
@@ -211,6 +217,7 @@ export class PpcCpu {
    * completed (`sc`).
    */
   run(budget: number): PpcExit {
+    if (this.compiler !== null) return this.compiler.run(this, budget);
     const exit = this.exit;
     let n = 0;
     let reason: number = PpcExitReason.Budget;

@@ -151,6 +151,8 @@ function runCase(c: ExecCase): string[] | null {
   for (let k = 0; k < 16; k++)
     mem.code.setInt32(4 * k, k < words ? parseInt(c.code.slice(8 * k, 8 * k + 8), 16) : 0);
   mem.buf.set(Buffer.from(c.buf ?? "00".repeat(128), "hex"));
+  // The case's code was written behind the CPU: compiled blocks check their words again.
+  cpu.compiler?.codeMayHaveChanged();
   for (let r = 0; r < 32; r++) cpu.setGpr(r, input[r]!);
   for (let f = 0; f < 32; f++)
     cpu.fpu.setBits(

@@ -1,0 +1,954 @@
+/**
+ * The PowerPC block compiler: a hot run of instructions (straight-line code up to and
+ * including a branch, `sc`, `rfid`, `mtmsr(d)`, an SLB/TLB instruction or the end of its
+ * page) becomes one JavaScript function built with `new Function`, run by
+ * {@link PpcBlockCompiler.run} in place of the interpreter loop of {@link PpcCpu.run}.
+ *
+ * A compiled block changes architectural state exactly as the interpreter would. Integer
+ * arithmetic, logical, rotate and shift, compare, multiply and divide instructions, the
+ * integer loads and stores of every size (through the CPU's {@link PpcMemory}, so the MMU's
+ * translation cache and its faults), CR field updates, XER CA, `mflr`/`mtlr`/`mfctr`/
+ * `mtctr`/`mfcr`/`mtcrf` and `b`/`bc`/`bclr`/`bcctr` with CTR and LR are compiled; every
+ * other instruction calls the interpreter's {@link PpcCpu.step} for that one word, with pc
+ * and the retired count set as the interpreter would have them. A block runs only in
+ * 64-bit mode (MSR[SF] = 1); 32-bit code is interpreted.
+ *
+ * Exactness: the block never runs past the budget it is given (it leaves at the
+ * instruction where the budget ends), so the vCPU's decrementer and interrupt checks see
+ * the same instruction counts; a storage fault leaves pc at the faulting instruction and
+ * the count of the instructions before it (the generated `catch`), and the run loop
+ * turns it into the same exit. Entering a block fetches its first word through the
+ * memory (an instruction storage interrupt is raised there, and every instruction of a
+ * block lies in that page).
+ *
+ * Code that changes: blocks are keyed by effective address and MSR context and hold
+ * their instruction words. The CPU's storage is wrapped ({@link CodeWatch}) so that a
+ * store by the guest to a 64-byte line holding compiled code marks every block for
+ * checking (and leaves the running block after the store); so do `icbi` (which the ISA
+ * requires, with `isync`, before modified code is executed: instruction fetch is not
+ * coherent with stores) and an exit the hypervisor acts on (a hypercall, which may write
+ * guest memory or change the page table, and an SLB/TLB instruction). A block marked for
+ * checking compares its words with memory at its next entry (which also raises the
+ * instruction storage interrupt its first fetch would) and is dropped if they differ.
+ * Code written behind the CPU's back without an `icbi` after it (through a second
+ * effective mapping of the page, by another vCPU or domain, or by a caller writing the
+ * memory directly) may run stale until the next of these events; a caller that writes
+ * code directly calls {@link PpcBlockCompiler.codeMayHaveChanged}.
+ *
+ * @module
+ */
+import {
+  Msr,
+  PpcExitReason,
+  STORAGE_FAULT,
+  Spr,
+  Xer,
+  type PpcExit,
+  type PpcMemory,
+} from "../cpu/cpu-api.js";
+import type { PpcCpu } from "../cpu/cpu.js";
+import { decodeWord } from "../cpu/decode.js";
+import { Op, RowFlag, TABLE, field, type InsnRow } from "../cpu/table.js";
+
+/**
+ * A compiled block: runs from its first instruction with at most `left` instructions to
+ * retire (at least 1). Returns −1 with pc and {@link PpcCpu.instructions} past what it
+ * ran, or the {@link PpcExitReason} of an instruction the interpreter ended the run on
+ * (pc and the count as {@link PpcCpu.step} left them, the instruction not counted; its
+ * word in {@link PpcBlockCompiler.word}).
+ */
+export type PpcBlockFn = (
+  c: PpcCpu,
+  G: Int32Array,
+  H: Int32Array,
+  M: PpcMemory,
+  J: PpcBlockCompiler,
+  left: number,
+) => number;
+
+const NOT_EXIT = -1;
+/** Direct-mapped slots of the block cache (by pc / 4). */
+const SLOTS = 2048;
+const SLOT_MASK = SLOTS - 1;
+/** Longest block, in instructions. */
+const MAX_INSNS = 32;
+/** {@link PpcBlockCompiler.threshold}'s default. */
+export const PPC_BLOCK_THRESHOLD = 16;
+/** Code lines (64 bytes) tracked, by effective address bits 6–23 (aliases only add checks). */
+const LINE_BITS = 18;
+const LINE_MASK = (1 << LINE_BITS) - 1;
+/** Blocks compiled between two flushes of the whole cache (as the x86 block cache's budget). */
+export const PPC_BLOCK_BUDGET = 4096;
+
+/** Counters of a compiler's work, for `--profile` and tests. */
+export interface PpcBlockProfile {
+  /** Instructions the interpreter ran one by one. */
+  interpreted: number;
+  /** Blocks entered. */
+  entered: number;
+  /** Blocks compiled. */
+  compiled: number;
+  /** Blocks dropped because their words changed. */
+  stale: number;
+  /** Times the cache was emptied because its budget was used up. */
+  flushes: number;
+}
+
+/**
+ * The CPU's storage as the compiler gives it to the interpreter: every access goes to
+ * `inner`; a store that reaches a line holding compiled code tells the compiler.
+ */
+export class CodeWatch implements PpcMemory {
+  /** The storage watched (the MMU or a real-mode memory). */
+  inner: PpcMemory;
+
+  /** Watches stores to `compiler`'s code lines. */
+  constructor(
+    inner: PpcMemory,
+    private readonly compiler: PpcBlockCompiler,
+  ) {
+    this.inner = inner;
+  }
+
+  /** {@inheritDoc PpcMemory.fetch} */
+  fetch(eaHi: number, eaLo: number): number {
+    return this.inner.fetch(eaHi, eaLo);
+  }
+  /** {@inheritDoc PpcMemory.read8} */
+  read8(eaHi: number, eaLo: number): number {
+    return this.inner.read8(eaHi, eaLo);
+  }
+  /** {@inheritDoc PpcMemory.read16} */
+  read16(eaHi: number, eaLo: number): number {
+    return this.inner.read16(eaHi, eaLo);
+  }
+  /** {@inheritDoc PpcMemory.read32} */
+  read32(eaHi: number, eaLo: number): number {
+    return this.inner.read32(eaHi, eaLo);
+  }
+  /** {@inheritDoc PpcMemory.write8} */
+  write8(eaHi: number, eaLo: number, v: number): void {
+    this.inner.write8(eaHi, eaLo, v);
+    this.compiler.stored(eaLo, 1);
+  }
+  /** {@inheritDoc PpcMemory.write16} */
+  write16(eaHi: number, eaLo: number, v: number): void {
+    this.inner.write16(eaHi, eaLo, v);
+    this.compiler.stored(eaLo, 2);
+  }
+  /** {@inheritDoc PpcMemory.write32} */
+  write32(eaHi: number, eaLo: number, v: number): void {
+    this.inner.write32(eaHi, eaLo, v);
+    this.compiler.stored(eaLo, 4);
+  }
+  /** {@inheritDoc PpcMemory.write64} */
+  write64(eaHi: number, eaLo: number, hi: number, lo: number): void {
+    this.inner.write64(eaHi, eaLo, hi, lo);
+    this.compiler.stored(eaLo, 8);
+  }
+}
+
+/**
+ * One CPU's block compiler and block cache. {@link PpcCpu.run} hands its loop to
+ * {@link PpcBlockCompiler.run} while the CPU has one ({@link PpcCpu.compiler}).
+ */
+export class PpcBlockCompiler {
+  /** Blocks compiled between two flushes of the whole cache. */
+  budget = PPC_BLOCK_BUDGET;
+  /** Visits of an address (at most 255) before its block is compiled. */
+  threshold = PPC_BLOCK_THRESHOLD;
+  /** What the compiler has done. */
+  readonly profile: PpcBlockProfile = {
+    interpreted: 0,
+    entered: 0,
+    compiled: 0,
+    stale: 0,
+    flushes: 0,
+  };
+  /** The word of the instruction a block ended the run on (see {@link PpcBlockFn}). */
+  word = 0;
+  /** Set by a store to a code line; a block leaves after the store that set it. */
+  dirty = false;
+  /** 1 for each 64-byte line (effective address bits 6–23) holding compiled code. */
+  readonly lines = new Uint8Array(1 << LINE_BITS);
+
+  private readonly tagLo = new Int32Array(SLOTS).fill(-1);
+  private readonly tagHi = new Int32Array(SLOTS);
+  private readonly tagCtx = new Int32Array(SLOTS);
+  private readonly count = new Int32Array(SLOTS);
+  private readonly words = new Int32Array(SLOTS * MAX_INSNS);
+  /** The {@link PpcBlockCompiler.epoch} each slot's words were last found current in. */
+  private readonly checked = new Int32Array(SLOTS);
+  private readonly heat = new Uint8Array(SLOTS);
+  private readonly fns: (PpcBlockFn | null)[] = new Array<PpcBlockFn | null>(SLOTS).fill(null);
+  /** Bumped whenever code may have changed: every block checks its words once after. */
+  private epoch = 1;
+  private filled = 0;
+  private watch: CodeWatch | null = null;
+
+  /** Drops every block. */
+  flush(): void {
+    this.tagLo.fill(-1);
+    this.heat.fill(0);
+    this.fns.fill(null);
+    this.lines.fill(0);
+    this.filled = 0;
+  }
+
+  /** Every block checks its words against memory before it runs again. */
+  codeMayHaveChanged(): void {
+    this.epoch = (this.epoch + 1) | 0;
+  }
+
+  /** A store of `size` bytes at effective address low half `eaLo` completed. */
+  stored(eaLo: number, size: number): void {
+    const l = this.lines;
+    if (l[(eaLo >>> 6) & LINE_MASK] !== 0 || l[((eaLo + size - 1) >>> 6) & LINE_MASK] !== 0) {
+      this.epoch = (this.epoch + 1) | 0;
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * {@link PpcCpu.run} with compiled blocks: the same exits, counts and state as the
+   * interpreter.
+   */
+  run(cpu: PpcCpu, budget: number): PpcExit {
+    const exit = cpu.exit;
+    const start = cpu.instructions;
+    let watch = this.watch;
+    if (watch === null || cpu.memory !== watch) {
+      watch = this.watch = new CodeWatch(cpu.memory, this);
+      cpu.memory = watch;
+      this.codeMayHaveChanged();
+    }
+    const M = watch.inner;
+    const G = cpu.gprLo;
+    const H = cpu.gprHi;
+    const prof = this.profile;
+    const tagLo = this.tagLo;
+    const tagHi = this.tagHi;
+    const tagCtx = this.tagCtx;
+    const checked = this.checked;
+    let reason: number = PpcExitReason.Budget;
+    let word = 0;
+    try {
+      for (;;) {
+        const n = cpu.instructions - start;
+        if (n >= budget) break;
+        const pcLo = cpu.pcLo;
+        const pcHi = cpu.pcHi;
+        const slot = (pcLo >>> 2) & SLOT_MASK;
+        const ctx = cpu.msrHi < 0 ? (cpu.msrLo & (Msr.IR | Msr.PR)) | 1 : 0;
+        this.word = 0;
+        if (ctx !== 0) {
+          if (tagLo[slot] === pcLo && tagHi[slot] === pcHi && tagCtx[slot] === ctx) {
+            // In the epoch its words were checked in, the page's translation and its words
+            // are as they were: the fetch the interpreter makes could not fault or differ.
+            if (checked[slot] === this.epoch || this.current(slot, M, pcHi, pcLo)) {
+              this.dirty = false;
+              prof.entered++;
+              const r = this.fns[slot]!(cpu, G, H, M, this, budget - n);
+              if (r !== NOT_EXIT) {
+                reason = r;
+                word = this.word;
+                if (
+                  r === PpcExitReason.SystemCall ||
+                  r === PpcExitReason.HypervisorCall ||
+                  r === PpcExitReason.InterruptWindow
+                )
+                  cpu.instructions++;
+                break;
+              }
+              continue;
+            }
+            prof.stale++;
+            tagLo[slot] = -1;
+          } else if (++this.heat[slot]! >= this.threshold) {
+            this.heat[slot] = 0;
+            this.compile(slot, M, pcHi, pcLo, ctx);
+            continue;
+          }
+        }
+        word = M.fetch(pcHi, pcLo);
+        this.word = word;
+        prof.interpreted++;
+        if (isIcbi(word)) this.codeMayHaveChanged();
+        reason = cpu.step(word);
+        if (reason !== NOT_EXIT) {
+          if (
+            reason === PpcExitReason.SystemCall ||
+            reason === PpcExitReason.HypervisorCall ||
+            reason === PpcExitReason.InterruptWindow
+          )
+            cpu.instructions++;
+          break;
+        }
+        cpu.instructions++;
+        reason = PpcExitReason.Budget;
+      }
+      if (reason === PpcExitReason.Budget) word = 0;
+    } catch (e) {
+      if (e !== STORAGE_FAULT) throw e;
+      const f = STORAGE_FAULT;
+      word = this.word;
+      if (f.fetch) {
+        reason = f.segment ? PpcExitReason.InstructionSegment : PpcExitReason.InstructionStorage;
+        word = 0;
+      } else if (f.segment) reason = PpcExitReason.DataSegment;
+      else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
+      f.segment = false;
+      exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
+      exit.dsisr = f.status;
+    }
+    // The hypervisor acts on these exits: it may write guest memory or remap it.
+    if (reason === PpcExitReason.HypervisorCall || reason === PpcExitReason.Emulate)
+      this.codeMayHaveChanged();
+    exit.reason = reason;
+    exit.retired = cpu.instructions - start;
+    exit.word = word;
+    return exit;
+  }
+
+  /**
+   * Whether slot's words are still in memory (then current in this epoch). The first
+   * fetch raises the instruction storage interrupt the interpreter would; the others are
+   * in the same page.
+   */
+  private current(slot: number, M: PpcMemory, pcHi: number, pcLo: number): boolean {
+    const n = this.count[slot]!;
+    const base = slot * MAX_INSNS;
+    for (let k = 0; k < n; k++)
+      if (M.fetch(pcHi, (pcLo + 4 * k) | 0) !== this.words[base + k]) return false;
+    this.checked[slot] = this.epoch;
+    return true;
+  }
+
+  /** Compiles the block at pc into `slot` (its first word already fetched). */
+  private compile(slot: number, M: PpcMemory, pcHi: number, pcLo: number, ctx: number): void {
+    if (this.filled >= this.budget) {
+      this.flush();
+      this.profile.flushes++;
+    }
+    this.filled++;
+    const base = slot * MAX_INSNS;
+    let n = 0;
+    for (;;) {
+      const w = M.fetch(pcHi, (pcLo + 4 * n) | 0);
+      this.words[base + n] = w;
+      n++;
+      if (n === MAX_INSNS || endsBlock(w) || ((pcLo + 4 * n) & 0xfff) === 0) break;
+    }
+    const fn = buildBlock(this.words.subarray(base, base + n), pcHi, pcLo);
+    this.tagLo[slot] = pcLo;
+    this.tagHi[slot] = pcHi;
+    this.tagCtx[slot] = ctx;
+    this.count[slot] = n;
+    this.checked[slot] = this.epoch;
+    this.fns[slot] = fn;
+    for (let a = pcLo >>> 6; a <= (pcLo + 4 * n - 1) >>> 6; a++) this.lines[a & LINE_MASK] = 1;
+    this.profile.compiled++;
+  }
+}
+
+/**
+ * `icbi`: the ISA's way (after the stores, `dcbst`, `sync`) to make modified code visible
+ * to instruction fetch; every block checks its words again after it.
+ */
+function isIcbi(w: number): boolean {
+  return (w & 0xfc0007fe) === ((31 << 26) | (982 << 1));
+}
+
+/** Whether `w` ends a block (after it): control flow, `icbi`, or what changes MSR, SLB or TLB. */
+function endsBlock(w: number): boolean {
+  if (isIcbi(w)) return true;
+  const i = decodeWord(w);
+  if (i < 0) return true;
+  switch (TABLE[i]!.op) {
+    case Op.B:
+    case Op.Bc:
+    case Op.Bclr:
+    case Op.Bcctr:
+    case Op.Sc:
+    case Op.Rfid:
+    case Op.Hrfid:
+    case Op.Mtmsr:
+    case Op.Mtmsrd:
+    case Op.Mmu:
+    case Op.Illegal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The high of the unsigned 64-bit product of two 32-bit values. */
+function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const mid = a1 * b0 + ((a0 * b0) >>> 16);
+  const mid2 = a0 * b1 + (mid & 0xffff);
+  return (a1 * b1 + Math.floor(mid / 0x10000) + Math.floor(mid2 / 0x10000)) | 0;
+}
+
+/** The high of the signed 64-bit product of two int32 values. */
+function mulhs(a: number, b: number): number {
+  return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+}
+
+/** MASK(b, e) of the ISA (bit 0 the most significant of 64), as [hi, lo]. */
+function maskOf(b: number, e: number): [number, number] {
+  const ones = (x: number, y: number): number =>
+    ((0xffffffff >>> x) & ~(y === 31 ? 0 : 0xffffffff >>> (y + 1))) | 0;
+  if (b <= e)
+    return [
+      b <= 31 ? ones(b, e > 31 ? 31 : e) : 0,
+      e >= 32 ? ones(b < 32 ? 0 : b - 32, e - 32) : 0,
+    ];
+  if (b === e + 1) return [-1, -1];
+  const [h, l] = maskOf(e + 1, b - 1);
+  return [~h, ~l];
+}
+
+/**
+ * The JavaScript of one block (see {@link PpcBlockFn}): `words` at pc `pcHi`:`pcLo`, in
+ * 64-bit mode.
+ */
+export function blockSource(words: Int32Array, pcHi: number, pcLo: number): string {
+  const out: string[] = [];
+  const e = (s: string): number => out.push(s);
+  const n = words.length;
+  e("let n0 = c.instructions; const SL = c.sprLo; const SH = c.sprHi;");
+  e("let i = 0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;");
+  e("try { for (;;) {");
+  let ended = false;
+  for (let k = 0; k < n; k++) {
+    const w = words[k]!;
+    const pc = (pcLo + 4 * k) | 0;
+    const next = (pc + 4) | 0;
+    if (k > 0) e(`if (left <= ${k}) { c.pcLo = ${pc}; c.instructions = n0 + ${k}; return -1; }`);
+    const idx = decodeWord(w);
+    const row = idx < 0 ? null : TABLE[idx]!;
+    const body = row === null ? null : emit(row, w, k, pc, pcHi, n, pcLo);
+    if (body === null) {
+      // The interpreter's step, with pc and the count as it expects them.
+      e(`i = ${k}; c.pcLo = ${pc}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k};`);
+      e(`r = c.step(${w}); if (r !== -1) { J.word = ${w}; return r; }`);
+      if (row !== null && storesTo(row))
+        e(`if (J.dirty) { c.instructions = n0 + ${k + 1}; return -1; }`);
+      if (k === n - 1) {
+        e(`c.instructions = n0 + ${n}; return -1;`);
+        ended = true;
+      }
+      continue;
+    }
+    e(body.code);
+    if (body.branch) {
+      ended = true;
+      break;
+    }
+    if (body.store)
+      e(
+        `if (J.dirty) { c.pcLo = ${next}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k + 1}; return -1; }`,
+      );
+  }
+  if (!ended) {
+    const end = (pcLo + 4 * n) | 0;
+    e(`c.pcLo = ${end}; c.pcHi = ${pcHi}; c.instructions = n0 + ${n}; return -1;`);
+  }
+  e("} } catch (x) {");
+  e(
+    `c.pcLo = (${pcLo} + 4 * i) | 0; c.pcHi = ${pcHi}; c.instructions = n0 + i; J.word = W[i]; throw x;`,
+  );
+  e("}");
+  return out.join("\n");
+}
+
+/** Builds the function of one block. */
+function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
+  const src = blockSource(words, pcHi, pcLo);
+  const factory = new Function(
+    "W",
+    "mulhu",
+    "mulhs",
+    `return function block(c, G, H, M, J, left) {\n${src}\n};`,
+  ) as (w: Int32Array, hu: typeof mulhu, hs: typeof mulhs) => PpcBlockFn;
+  return factory(Int32Array.from(words), mulhu, mulhs);
+}
+
+/** Whether the interpreter's semantics of `row` store to memory. */
+function storesTo(row: InsnRow): boolean {
+  switch (row.op) {
+    case Op.Store:
+    case Op.StoreFp:
+    case Op.StoreFpInt:
+    case Op.StoreMultiple:
+    case Op.StoreString:
+    case Op.StoreConditional:
+    case Op.Dcbz:
+      return true;
+    default:
+      return false;
+  }
+}
+
+interface Emitted {
+  code: string;
+  /** The block ends here (pc and count set, returned). */
+  branch?: boolean;
+  /** A store: the block checks for code written after it. */
+  store?: boolean;
+}
+
+/** CR0 ← the signed comparison with 0 of hi:lo (64-bit mode), and SO. */
+function record(hi: string, lo: string): string {
+  return (
+    `c.cr = (c.cr & 0x0fffffff) | (((${hi} < 0 ? 8 : ${hi} > 0 || ${lo} !== 0 ? 4 : 2) | ` +
+    `(c.xer >>> 31)) << 28);`
+  );
+}
+
+const setCa = (v: string): string => `c.xer = ${v} ? c.xer | ${Xer.CA} : c.xer & ${~Xer.CA};`;
+
+/** `rt` ← hi:lo (expressions of locals), then CR0 when `rc`. */
+function setRt(rt: number, hi: string, lo: string, rc: boolean): string {
+  return `H[${rt}] = ${hi}; G[${rt}] = ${lo};` + (rc ? record(`H[${rt}]`, `G[${rt}]`) : "");
+}
+
+/** EA of a D/DS/X form access into eh:el. */
+function ea(row: InsnRow, w: number): string {
+  const ra = field.ra(w);
+  const rb = field.rb(w);
+  if (row.form === 5 /* X */) {
+    const bh = ra === 0 ? "0" : `H[${ra}]`;
+    const bl = ra === 0 ? "0" : `G[${ra}]`;
+    return `t = (${bl} >>> 0) + (G[${rb}] >>> 0); el = t | 0; eh = (${bh} + H[${rb}] + (t > 4294967295 ? 1 : 0)) | 0;`;
+  }
+  const d = row.form === 4 /* DS */ ? field.ds(w) : field.si(w);
+  if (ra === 0) return `el = ${d}; eh = ${d >> 31};`;
+  return `t = (G[${ra}] >>> 0) + ${d >>> 0}; el = t | 0; eh = (H[${ra}] + ${d >> 31} + (t > 4294967295 ? 1 : 0)) | 0;`;
+}
+
+/** a+b+cin into t (low, unsigned) and u (high, unsigned) of locals a/b halves given. */
+function add3(ahi: string, alo: string, bhi: string, blo: string, cin: string): string {
+  return `t = (${alo} >>> 0) + (${blo} >>> 0) + ${cin}; u = (${ahi} >>> 0) + (${bhi} >>> 0) + (t > 4294967295 ? 1 : 0);`;
+}
+
+/**
+ * The JavaScript of one instruction, or null for the interpreter's step. `k` is its
+ * index in the block, `pc` its address (low half; `pcHi` the high half).
+ */
+function emit(
+  row: InsnRow,
+  w: number,
+  k: number,
+  pc: number,
+  pcHi: number,
+  n: number,
+  start: number,
+): Emitted | null {
+  if (row.flags & RowFlag.PRIV) return null;
+  const rt = field.rt(w);
+  const ra = field.ra(w);
+  const rb = field.rb(w);
+  const rc = (row.flags & RowFlag.RC) !== 0 && (w & 1) !== 0;
+  const oe = (row.flags & RowFlag.OE) !== 0 && (w & 0x400) !== 0;
+  const op = row.op;
+  const at = `i = ${k};`;
+  switch (op) {
+    case Op.Load: {
+      let code = `${at} ${ea(row, w)} `;
+      const alg = (row.flags & RowFlag.ALGEBRAIC) !== 0;
+      const rev = (row.flags & RowFlag.REVERSED) !== 0;
+      if (row.size === 8)
+        code +=
+          `a = M.read32(eh, el); t = (el >>> 0) + 4; ` +
+          `b = M.read32(t > 4294967295 ? (eh + 1) | 0 : eh, t | 0); H[${rt}] = a; G[${rt}] = b;`;
+      else if (row.size === 4) {
+        code += `a = M.read32(eh, el);`;
+        if (rev)
+          code += ` a = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);`;
+        code += ` G[${rt}] = a; H[${rt}] = ${alg ? "a >> 31" : "0"};`;
+      } else if (row.size === 2) {
+        code += `a = M.read16(eh, el);`;
+        if (rev) code += ` a = ((a & 0xff) << 8) | (a >>> 8);`;
+        if (alg) code += ` a = (a << 16) >> 16;`;
+        code += ` G[${rt}] = a; H[${rt}] = a >> 31;`;
+      } else code += `G[${rt}] = M.read8(eh, el); H[${rt}] = 0;`;
+      if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
+      return { code };
+    }
+    case Op.Store: {
+      const rev = (row.flags & RowFlag.REVERSED) !== 0;
+      let code = `${at} ${ea(row, w)} `;
+      if (row.size === 8) code += `M.write64(eh, el, H[${rt}], G[${rt}]);`;
+      else if (row.size === 4)
+        code += rev
+          ? `a = G[${rt}]; M.write32(eh, el, ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24));`
+          : `M.write32(eh, el, G[${rt}]);`;
+      else if (row.size === 2)
+        code += rev
+          ? `a = G[${rt}]; M.write16(eh, el, ((a & 0xff) << 8) | ((a >>> 8) & 0xff));`
+          : `M.write16(eh, el, G[${rt}]);`;
+      else code += `M.write8(eh, el, G[${rt}]);`;
+      if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
+      code += ` J.stored(el, ${row.size});`;
+      return { code, store: true };
+    }
+    case Op.Addi:
+    case Op.Addis: {
+      const imm = op === Op.Addi ? field.si(w) : field.si(w) << 16;
+      if (ra === 0) return { code: setRt(rt, `${imm >> 31}`, `${imm}`, false) };
+      return {
+        code:
+          `t = (G[${ra}] >>> 0) + ${imm >>> 0}; ` +
+          `u = (H[${ra}] + ${imm >> 31} + (t > 4294967295 ? 1 : 0)) | 0; ` +
+          setRt(rt, "u", "t | 0", false),
+      };
+    }
+    case Op.Addic:
+    case Op.Subfic: {
+      const imm = field.si(w);
+      const sub = op === Op.Subfic;
+      const code =
+        (sub
+          ? add3(`~H[${ra}]`, `~G[${ra}]`, `${imm >> 31}`, `${imm}`, "1")
+          : add3(`H[${ra}]`, `G[${ra}]`, `${imm >> 31}`, `${imm}`, "0")) +
+        setCa("u > 4294967295") +
+        setRt(rt, "u | 0", "t | 0", !sub && row.match >>> 26 === 13);
+      return { code };
+    }
+    case Op.Add:
+    case Op.Addc:
+    case Op.Adde:
+    case Op.Addze:
+    case Op.Addme:
+    case Op.Subf:
+    case Op.Subfc:
+    case Op.Subfe:
+    case Op.Subfze:
+    case Op.Subfme:
+    case Op.Neg: {
+      if (oe) return null;
+      const inv = op >= Op.Subf;
+      const ahi = inv ? `~H[${ra}]` : `H[${ra}]`;
+      const alo = inv ? `~G[${ra}]` : `G[${ra}]`;
+      let bhi = `H[${rb}]`;
+      let blo = `G[${rb}]`;
+      if (op === Op.Addme || op === Op.Subfme) bhi = blo = "-1";
+      else if (op === Op.Addze || op === Op.Subfze || op === Op.Neg) bhi = blo = "0";
+      const cin =
+        op === Op.Add || op === Op.Addc
+          ? "0"
+          : op === Op.Subf || op === Op.Subfc || op === Op.Neg
+            ? "1"
+            : `((c.xer >>> 29) & 1)`;
+      let code = add3(ahi, alo, bhi, blo, cin);
+      if (op !== Op.Add && op !== Op.Subf && op !== Op.Neg) code += setCa("u > 4294967295");
+      code += setRt(rt, "u | 0", "t | 0", rc);
+      return { code };
+    }
+    case Op.Mulli: {
+      const imm = field.si(w);
+      return {
+        code:
+          `a = G[${ra}]; b = H[${ra}]; t = Math.imul(a, ${imm}); ` +
+          `u = (mulhu(a, ${imm}) + Math.imul(a, ${imm >> 31}) + Math.imul(b, ${imm})) | 0; ` +
+          setRt(rt, "u", "t", false),
+      };
+    }
+    case Op.Mullw:
+      if (oe) return null;
+      return {
+        code: `a = G[${ra}]; b = G[${rb}]; t = Math.imul(a, b); u = mulhs(a, b); ${setRt(rt, "u", "t", rc)}`,
+      };
+    case Op.Mulld:
+      if (oe) return null;
+      return {
+        code:
+          `a = G[${ra}]; b = G[${rb}]; t = Math.imul(a, b); ` +
+          `u = (mulhu(a, b) + Math.imul(a, H[${rb}]) + Math.imul(H[${ra}], b)) | 0; ` +
+          setRt(rt, "u", "t", rc),
+      };
+    case Op.Mulhw:
+      return { code: `t = mulhs(G[${ra}], G[${rb}]); ${setRt(rt, "0", "t", rc)}` };
+    case Op.Mulhwu:
+      return { code: `t = mulhu(G[${ra}], G[${rb}]); ${setRt(rt, "0", "t", rc)}` };
+    case Op.Divw:
+    case Op.Divwu: {
+      if (oe) return null;
+      const q =
+        op === Op.Divw
+          ? `(a === 0 || (b === -2147483648 && a === -1)) ? 0 : (b / a) | 0`
+          : `a === 0 ? 0 : ((b >>> 0) / (a >>> 0)) | 0`;
+      return { code: `b = G[${ra}]; a = G[${rb}]; t = ${q}; ${setRt(rt, "0", "t", rc)}` };
+    }
+    case Op.Cmp:
+    case Op.Cmpl:
+    case Op.Cmpi:
+    case Op.Cmpli: {
+      const bf = field.bf(w);
+      const l = (w & 0x200000) !== 0;
+      const signed = op === Op.Cmp || op === Op.Cmpi;
+      let bhi: string, blo: string;
+      if (op === Op.Cmpi) {
+        const imm = field.si(w);
+        bhi = `${imm >> 31}`;
+        blo = `${imm}`;
+      } else if (op === Op.Cmpli) {
+        bhi = "0";
+        blo = `${w & 0xffff}`;
+      } else {
+        bhi = `H[${rb}]`;
+        blo = `G[${rb}]`;
+      }
+      let code = `a = G[${ra}]; b = ${blo};`;
+      if (l) {
+        code += ` t = H[${ra}]; u = ${bhi};`;
+        code += signed
+          ? ` r = t !== u ? (t < u ? 8 : 4) : a === b ? 2 : (a >>> 0) < (b >>> 0) ? 8 : 4;`
+          : ` r = t !== u ? ((t >>> 0) < (u >>> 0) ? 8 : 4) : a === b ? 2 : (a >>> 0) < (b >>> 0) ? 8 : 4;`;
+      } else
+        code += signed
+          ? ` r = a < b ? 8 : a > b ? 4 : 2;`
+          : ` r = (a >>> 0) < (b >>> 0) ? 8 : (a >>> 0) > (b >>> 0) ? 4 : 2;`;
+      const sh = 28 - 4 * bf;
+      code += ` c.cr = (c.cr & ${~(15 << sh)}) | ((r | (c.xer >>> 31)) << ${sh});`;
+      return { code };
+    }
+    case Op.And:
+    case Op.Or:
+    case Op.Xor:
+    case Op.Nand:
+    case Op.Nor:
+    case Op.Eqv:
+    case Op.Andc:
+    case Op.Orc: {
+      const f = (x: string, y: string): string => {
+        switch (op) {
+          case Op.And:
+            return `${x} & ${y}`;
+          case Op.Or:
+            return `${x} | ${y}`;
+          case Op.Xor:
+            return `${x} ^ ${y}`;
+          case Op.Nand:
+            return `~(${x} & ${y})`;
+          case Op.Nor:
+            return `~(${x} | ${y})`;
+          case Op.Eqv:
+            return `~(${x} ^ ${y})`;
+          case Op.Andc:
+            return `${x} & ~${y}`;
+          default:
+            return `${x} | ~${y}`;
+        }
+      };
+      return {
+        code: `u = ${f(`H[${rt}]`, `H[${rb}]`)}; t = ${f(`G[${rt}]`, `G[${rb}]`)}; ${setRt(ra, "u", "t", rc)}`,
+      };
+    }
+    case Op.Andi:
+      return { code: setRt(ra, "0", `G[${rt}] & ${w & 0xffff}`, true) };
+    case Op.Andis:
+      return { code: setRt(ra, "0", `G[${rt}] & ${(w << 16) | 0}`, true) };
+    case Op.Ori:
+    case Op.Oris:
+    case Op.Xori:
+    case Op.Xoris: {
+      const imm = op === Op.Ori || op === Op.Xori ? w & 0xffff : (w << 16) | 0;
+      const o = op === Op.Ori || op === Op.Oris ? "|" : "^";
+      return { code: `G[${ra}] = G[${rt}] ${o} ${imm}; H[${ra}] = H[${rt}];` };
+    }
+    case Op.Extsb:
+    case Op.Extsh:
+    case Op.Extsw: {
+      const v =
+        op === Op.Extsb
+          ? `(G[${rt}] << 24) >> 24`
+          : op === Op.Extsh
+            ? `(G[${rt}] << 16) >> 16`
+            : `G[${rt}]`;
+      return { code: `t = ${v}; ${setRt(ra, "t >> 31", "t", rc)}` };
+    }
+    case Op.Cntlzw:
+      return { code: setRt(ra, "0", `Math.clz32(G[${rt}])`, rc) };
+    case Op.Cntlzd:
+      return {
+        code: `t = H[${rt}] !== 0 ? Math.clz32(H[${rt}]) : 32 + Math.clz32(G[${rt}]); ${setRt(ra, "0", "t", rc)}`,
+      };
+    case Op.Rlwinm:
+    case Op.Rlwnm:
+    case Op.Rlwimi: {
+      const [mh, ml] = maskOf(field.rc(w) + 32, field.me(w) + 32);
+      const rot =
+        op === Op.Rlwnm
+          ? `a = G[${rt}]; b = G[${rb}] & 31; t = (a << b) | (a >>> ((32 - b) & 31)); if (b === 0) t = a;`
+          : rb === 0
+            ? `t = G[${rt}];`
+            : `a = G[${rt}]; t = (a << ${rb}) | (a >>> ${32 - rb});`;
+      if (op === Op.Rlwimi)
+        return {
+          code: `${rot} ${setRt(ra, `(t & ${mh}) | (H[${ra}] & ${~mh})`, `(t & ${ml}) | (G[${ra}] & ${~ml})`, rc)}`,
+        };
+      return { code: `${rot} ${setRt(ra, `t & ${mh}`, `t & ${ml}`, rc)}` };
+    }
+    case Op.Rldicl:
+    case Op.Rldicr:
+    case Op.Rldic:
+    case Op.Rldimi: {
+      const nsh = field.sh6(w);
+      const mb = field.mb6(w);
+      const [mh, ml] =
+        op === Op.Rldicl ? maskOf(mb, 63) : op === Op.Rldicr ? maskOf(0, mb) : maskOf(mb, 63 - nsh);
+      // ROTL64 by a constant into u (hi) and t (lo).
+      let code: string;
+      const s = nsh & 31;
+      const [x, y] = nsh >= 32 ? [`G[${rt}]`, `H[${rt}]`] : [`H[${rt}]`, `G[${rt}]`];
+      if (s === 0) code = `u = ${x}; t = ${y};`;
+      else
+        code = `a = ${x}; b = ${y}; u = (a << ${s}) | (b >>> ${32 - s}); t = (b << ${s}) | (a >>> ${32 - s});`;
+      if (op === Op.Rldimi)
+        code += ` ${setRt(ra, `(u & ${mh}) | (H[${ra}] & ${~mh})`, `(t & ${ml}) | (G[${ra}] & ${~ml})`, rc)}`;
+      else code += ` ${setRt(ra, `u & ${mh}`, `t & ${ml}`, rc)}`;
+      return { code };
+    }
+    case Op.Slw:
+    case Op.Srw: {
+      const sh = op === Op.Slw ? "<<" : ">>>";
+      return {
+        code: `b = G[${rb}] & 63; t = b & 32 ? 0 : G[${rt}] ${sh} b; ${setRt(ra, "0", "t | 0", rc)}`,
+      };
+    }
+    case Op.Sraw:
+    case Op.Srawi: {
+      const nExpr = op === Op.Sraw ? `G[${rb}] & 63` : `${rb}`;
+      return {
+        code:
+          `b = ${nExpr}; a = G[${rt}]; ` +
+          `if (b & 32) { t = a >> 31; u = a < 0 ? 1 : 0; } ` +
+          `else { t = a >> b; u = a < 0 && b !== 0 && (a & ((1 << b) - 1)) !== 0 ? 1 : 0; } ` +
+          setRt(ra, "t >> 31", "t", false) +
+          setCa("u") +
+          (rc ? record(`H[${ra}]`, `G[${ra}]`) : ""),
+      };
+    }
+    case Op.Sld:
+    case Op.Srd: {
+      const left = op === Op.Sld;
+      const code =
+        `b = G[${rb}] & 127; a = H[${rt}]; r = G[${rt}]; ` +
+        `if (b & 64) { u = 0; t = 0; } ` +
+        (left
+          ? `else if (b >= 32) { u = r << (b - 32); t = 0; } else if (b === 0) { u = a; t = r; } ` +
+            `else { u = (a << b) | (r >>> (32 - b)); t = r << b; } `
+          : `else if (b >= 32) { t = a >>> (b - 32); u = 0; } else if (b === 0) { u = a; t = r; } ` +
+            `else { t = (r >>> b) | (a << (32 - b)); u = a >>> b; } `) +
+        setRt(ra, "u | 0", "t | 0", rc);
+      return { code };
+    }
+    case Op.Sradi: {
+      const nsh = field.sh6(w);
+      let code = `a = H[${rt}]; b = G[${rt}]; `;
+      if (nsh === 0) code += `u = a; t = b; r = 0;`;
+      else if (nsh >= 32)
+        code += `u = a >> 31; t = a >> ${nsh - 32}; r = b !== 0 || (a & ${nsh > 32 ? (1 << (nsh - 32)) - 1 : 0}) !== 0 ? 1 : 0;`;
+      else
+        code += `u = a >> ${nsh}; t = (b >>> ${nsh}) | (a << ${32 - nsh}); r = (b & ${((1 << nsh) - 1) | 0}) !== 0 ? 1 : 0;`;
+      code += ` ${setRt(ra, "u", "t", false)} ${setCa("a < 0 && r")}`;
+      if (rc) code += record(`H[${ra}]`, `G[${ra}]`);
+      return { code };
+    }
+    case Op.Mfspr: {
+      const spr = field.spr(w);
+      if (spr !== Spr.LR && spr !== Spr.CTR) return null;
+      return { code: `H[${rt}] = SH[${spr}]; G[${rt}] = SL[${spr}];` };
+    }
+    case Op.Mtspr: {
+      const spr = field.spr(w);
+      if (spr !== Spr.LR && spr !== Spr.CTR) return null;
+      return { code: `SH[${spr}] = H[${rt}]; SL[${spr}] = G[${rt}];` };
+    }
+    case Op.Mfcr:
+      return { code: `H[${rt}] = 0; G[${rt}] = c.cr;` };
+    case Op.Mtcrf:
+    case Op.Mtocrf: {
+      let m = 0;
+      const fxm = field.fxm(w);
+      for (let f = 0; f < 8; f++) if (fxm & (0x80 >> f)) m |= 0xf0000000 >>> (4 * f);
+      return { code: `c.cr = (c.cr & ${~m}) | (G[${rt}] & ${m | 0});` };
+    }
+    case Op.Barrier:
+    case Op.CacheHint:
+      if (isIcbi(w))
+        return {
+          code: `J.codeMayHaveChanged(); c.pcHi = ${pcHi}; c.pcLo = ${(pc + 4) | 0}; c.instructions = n0 + ${k + 1}; return -1;`,
+          branch: true,
+        };
+      return { code: "" };
+    case Op.B:
+    case Op.Bc:
+    case Op.Bclr:
+    case Op.Bcctr:
+      return branch(row, w, k, pc, pcHi, n, start);
+    default:
+      return null;
+  }
+}
+
+/** Adds the signed 32-bit `d` to hi:lo (pc arithmetic at compile time). */
+function add64(hi: number, lo: number, d: number): [number, number] {
+  const l = (lo >>> 0) + (d >>> 0);
+  return [(hi + (d >> 31) + (l > 0xffffffff ? 1 : 0)) | 0, l | 0];
+}
+
+/**
+ * A compiled branch: pc and the count set, returned; a taken branch to the block's own
+ * start (`start`, `n` instructions) runs the block again while the budget allows.
+ */
+function branch(
+  row: InsnRow,
+  w: number,
+  k: number,
+  pc: number,
+  pcHi: number,
+  n: number,
+  start: number,
+): Emitted {
+  const done = `c.instructions = n0 + ${k + 1}; return -1;`;
+  const again = `n0 += ${n}; if (left <= ${n}) { c.pcHi = ${pcHi}; c.pcLo = ${start}; c.instructions = n0; return -1; } left -= ${n}; continue;`;
+  const jumpTo = (th: number, tl: number): string =>
+    th === pcHi && (tl & ~3) === start ? again : `c.pcHi = ${th}; c.pcLo = ${tl & ~3}; ${done}`;
+  const [nh, nl] = add64(pcHi, pc, 4);
+  const link = w & 1 ? `SH[${Spr.LR}] = ${nh}; SL[${Spr.LR}] = ${nl};` : "";
+  const fall = `c.pcHi = ${nh}; c.pcLo = ${nl}; ${done}`;
+  if (row.op === Op.B) {
+    const d = field.li(w);
+    const [th, tl] = w & 2 ? [d >> 31, d] : add64(pcHi, pc, d);
+    return { code: `${link} ${jumpTo(th, tl)}`, branch: true };
+  }
+  let bo = field.rt(w);
+  const bi = field.ra(w);
+  if (row.op === Op.Bcctr) bo |= 4;
+  const conds: string[] = [];
+  let code = "";
+  if ((bo & 4) === 0) {
+    code += `t = (SL[${Spr.CTR}] >>> 0) - 1; SL[${Spr.CTR}] = t; if (t < 0) SH[${Spr.CTR}] = (SH[${Spr.CTR}] - 1) | 0; `;
+    const zero = `(SL[${Spr.CTR}] === 0 && SH[${Spr.CTR}] === 0)`;
+    conds.push(bo & 2 ? zero : `!${zero}`);
+  }
+  if ((bo & 16) === 0) conds.push(`((c.cr >>> ${31 - bi}) & 1) === ${(bo >>> 3) & 1}`);
+  const taken = conds.length === 0 ? "true" : conds.join(" && ");
+  if (row.op === Op.Bc) {
+    const d = field.ds(w);
+    const [th, tl] = w & 2 ? [d >> 31, d] : add64(pcHi, pc, d);
+    code += `${link} if (${taken}) { ${jumpTo(th, tl)} } ${fall}`;
+    return { code, branch: true };
+  }
+  const spr = row.op === Op.Bclr ? Spr.LR : Spr.CTR;
+  code += `a = SH[${spr}]; b = SL[${spr}]; ${link} `;
+  code += `if (${taken}) { c.pcHi = a; c.pcLo = b & -4; ${done} } ${fall}`;
+  return { code, branch: true };
+}
