@@ -185,6 +185,9 @@ export class PpcBlockCompiler {
   private epoch = 1;
   private filled = 0;
   private watch: CodeWatch | null = null;
+  constructor() {
+      process.on("exit", () => console.error(JSON.stringify(this.profile), this.filled));
+  } // TEMP
 
   /** Drops every block. */
   flush(): void {
@@ -365,8 +368,10 @@ function endsBlock(w: number): boolean {
   const i = decodeWord(w);
   if (i < 0) return true;
   switch (TABLE[i]!.op) {
-    case Op.B:
     case Op.Bc:
+      // A conditional branch leaves the block when taken; not taken, the block goes on.
+      return (w & 1) !== 0;
+    case Op.B:
     case Op.Bclr:
     case Op.Bcctr:
     case Op.Sc:
@@ -420,26 +425,25 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
   const out: string[] = [];
   const e = (s: string): number => out.push(s);
   const n = words.length;
-  e("let n0 = c.instructions; const SL = c.sprLo; const SH = c.sprHi;");
-  e("let i = 0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;");
-  e("try { for (;;) {");
+  e("try { run: for (;;) {");
   let ended = false;
   for (let k = 0; k < n; k++) {
     const w = words[k]!;
     const pc = (pcLo + 4 * k) | 0;
     const next = (pc + 4) | 0;
-    if (k > 0) e(`if (left <= ${k}) { c.pcLo = ${pc}; c.instructions = n0 + ${k}; return -1; }`);
+    if (k > 0) e(`if (left <= ${k}) ${leave(k, pc, pcHi)}`);
     const idx = decodeWord(w);
     const row = idx < 0 ? null : TABLE[idx]!;
     const body = row === null ? null : emit(row, w, k, pc, pcHi, n, pcLo);
     if (body === null) {
       // The interpreter's step, with pc and the count as it expects them.
       e(`i = ${k}; c.pcLo = ${pc}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k};`);
-      e(`r = c.step(${w}); if (r !== -1) { J.word = ${w}; return r; }`);
-      if (row !== null && storesTo(row))
-        e(`if (J.dirty) { c.instructions = n0 + ${k + 1}; return -1; }`);
+      e(
+        `${SPILL} r = c.step(${w}); ${RELOAD} if (r !== -1) { x = r; done = ${k}; pl = -1; break run; }`,
+      );
+      if (row !== null && storesTo(row)) e(`if (J.dirty) { done = ${k + 1}; pl = -1; break run; }`);
       if (k === n - 1) {
-        e(`c.instructions = n0 + ${n}; return -1;`);
+        e(`done = ${n}; pl = -1; break run;`);
         ended = true;
       }
       continue;
@@ -449,21 +453,69 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
       ended = true;
       break;
     }
-    if (body.store)
-      e(
-        `if (J.dirty) { c.pcLo = ${next}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k + 1}; return -1; }`,
-      );
+    if (body.store) e(`if (J.dirty) ${leave(k + 1, next, pcHi)}`);
   }
   if (!ended) {
     const end = (pcLo + 4 * n) | 0;
-    e(`c.pcLo = ${end}; c.pcHi = ${pcHi}; c.instructions = n0 + ${n}; return -1;`);
+    e(leave(n, end, pcHi));
   }
-  e("} } catch (x) {");
+  e("} } catch (f) {");
   e(
-    `c.pcLo = (${pcLo} + 4 * i) | 0; c.pcHi = ${pcHi}; c.instructions = n0 + i; J.word = W[i]; throw x;`,
+    `${SPILL} c.pcLo = (${pcLo} + 4 * i) | 0; c.pcHi = ${pcHi}; c.instructions = n0 + i; J.word = W[i]; throw f;`,
   );
   e("}");
-  return out.join("\n");
+  // Every exit but a fault comes here: the paths that leave assign locals only, so a
+  // path first taken after V8 optimized the block does not deoptimize it.
+  e(`${SPILL} c.instructions = n0 + done; if (pl !== -1) { c.pcLo = pl; c.pcHi = ph; }`);
+  e(`if (x !== -1) J.word = W[done]; return x;`);
+  return inLocals(out.join("\n"));
+}
+
+const SPILL = "@SPILL@";
+
+/** Leave the block with `done` instructions retired and pc = `hi`:`lo`. */
+function leave(done: number, lo: number, hi: number): string {
+  return `{ done = ${done}; pl = ${lo}; ph = ${hi}; break run; }`;
+}
+const RELOAD = "@RELOAD@";
+
+/**
+ * Holds the block's registers in locals: `G[n]`/`H[n]` (GPR halves), `c.cr`, `c.xer`,
+ * LR and CTR become locals loaded at entry, written back (those the block writes) before
+ * every return, the interpreter's step and a rethrown fault, and loaded again after a step.
+ */
+function inLocals(body: string): string {
+  const used = new Map<string, string>();
+  const written = new Set<string>();
+  const local = (array: string, n: string): string => {
+    const name =
+      array === "SL" || array === "SH"
+        ? `${n === String(Spr.LR) ? "lr" : "ctr"}${array === "SL" ? "L" : "H"}`
+        : `${array === "G" ? "g" : "h"}${n}`;
+    used.set(name, `${array === "SL" ? "c.sprLo" : array === "SH" ? "c.sprHi" : array}[${n}]`);
+    return name;
+  };
+  let code = body
+    .replace(/\b(G|H|SL|SH)\[(\d+)\](\s*=(?!=))?/g, (_m, a: string, n: string, assign?: string) => {
+      const name = local(a, n);
+      if (assign !== undefined) written.add(name);
+      return assign !== undefined ? `${name} =` : name;
+    })
+    .replace(/\bc\.(cr|xer)\b(\s*=(?!=))?/g, (_m, f: string, assign?: string) => {
+      used.set(f, `c.${f}`);
+      if (assign !== undefined) written.add(f);
+      return assign !== undefined ? `${f} =` : f;
+    });
+  const spill = [...written].map((l) => `${used.get(l)!} = ${l};`).join(" ");
+  const reload = [...used].map(([l, home]) => `${l} = ${home};`).join(" ");
+  code = code.replaceAll(SPILL, spill).replaceAll(RELOAD, reload);
+  const decl = [...used].map(([l, home]) => `${l} = ${home}`).join(", ");
+  return (
+    `let n0 = c.instructions; let i = 0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;\n` +
+    `let x = -1, done = 0, pl = -1, ph = 0;\n` +
+    (decl === "" ? "" : `let ${decl};\n`) +
+    code
+  );
 }
 
 /** Builds the function of one block. */
@@ -884,7 +936,7 @@ function emit(
     case Op.CacheHint:
       if (isIcbi(w))
         return {
-          code: `J.codeMayHaveChanged(); c.pcHi = ${pcHi}; c.pcLo = ${(pc + 4) | 0}; c.instructions = n0 + ${k + 1}; return -1;`,
+          code: `J.codeMayHaveChanged(); ${leave(k + 1, (pc + 4) | 0, pcHi)}`,
           branch: true,
         };
       return { code: "" };
@@ -905,8 +957,9 @@ function add64(hi: number, lo: number, d: number): [number, number] {
 }
 
 /**
- * A compiled branch: pc and the count set, returned; a taken branch to the block's own
- * start (`start`, `n` instructions) runs the block again while the budget allows.
+ * A compiled branch (instruction `k` of `n`): pc and the count set, returned; a taken
+ * branch to the block's own start (`start`) runs the block again while the budget allows.
+ * A conditional branch without LK before the block's end leaves it only when taken.
  */
 function branch(
   row: InsnRow,
@@ -917,13 +970,12 @@ function branch(
   n: number,
   start: number,
 ): Emitted {
-  const done = `c.instructions = n0 + ${k + 1}; return -1;`;
-  const again = `n0 += ${n}; if (left <= ${n}) { c.pcHi = ${pcHi}; c.pcLo = ${start}; c.instructions = n0; return -1; } left -= ${n}; continue;`;
+  const again = `n0 += ${k + 1}; if (left <= ${k + 1}) ${leave(0, start, pcHi)} left -= ${k + 1}; continue;`;
   const jumpTo = (th: number, tl: number): string =>
-    th === pcHi && (tl & ~3) === start ? again : `c.pcHi = ${th}; c.pcLo = ${tl & ~3}; ${done}`;
+    th === pcHi && (tl & ~3) === start ? again : leave(k + 1, tl & ~3, th);
   const [nh, nl] = add64(pcHi, pc, 4);
   const link = w & 1 ? `SH[${Spr.LR}] = ${nh}; SL[${Spr.LR}] = ${nl};` : "";
-  const fall = `c.pcHi = ${nh}; c.pcLo = ${nl}; ${done}`;
+  const fall = leave(k + 1, nl, nh);
   if (row.op === Op.B) {
     const d = field.li(w);
     const [th, tl] = w & 2 ? [d >> 31, d] : add64(pcHi, pc, d);
@@ -935,7 +987,7 @@ function branch(
   const conds: string[] = [];
   let code = "";
   if ((bo & 4) === 0) {
-    code += `t = (SL[${Spr.CTR}] >>> 0) - 1; SL[${Spr.CTR}] = t; if (t < 0) SH[${Spr.CTR}] = (SH[${Spr.CTR}] - 1) | 0; `;
+    code += `t = (SL[${Spr.CTR}] >>> 0) - 1; SL[${Spr.CTR}] = t | 0; if (t < 0) SH[${Spr.CTR}] = (SH[${Spr.CTR}] - 1) | 0; `;
     const zero = `(SL[${Spr.CTR}] === 0 && SH[${Spr.CTR}] === 0)`;
     conds.push(bo & 2 ? zero : `!${zero}`);
   }
@@ -944,11 +996,12 @@ function branch(
   if (row.op === Op.Bc) {
     const d = field.ds(w);
     const [th, tl] = w & 2 ? [d >> 31, d] : add64(pcHi, pc, d);
+    if (k < n - 1 && (w & 1) === 0) return { code: `${code} if (${taken}) { ${jumpTo(th, tl)} }` };
     code += `${link} if (${taken}) { ${jumpTo(th, tl)} } ${fall}`;
     return { code, branch: true };
   }
   const spr = row.op === Op.Bclr ? Spr.LR : Spr.CTR;
   code += `a = SH[${spr}]; b = SL[${spr}]; ${link} `;
-  code += `if (${taken}) { c.pcHi = a; c.pcLo = b & -4; ${done} } ${fall}`;
+  code += `if (${taken}) { done = ${k + 1}; pl = b & -4; ph = a; break run; } ${fall}`;
   return { code, branch: true };
 }
