@@ -2,7 +2,8 @@
  * Speed on compiled C: the repository's own CPU-bound C workloads (conformance/guests/
  * common: compute for integer code, simd for SSE float/double/vector code, x87 for long
  * double on the x87 unit), built by gcc and repeated by common/bench.c so that one run is a
- * few hundred million guest instructions, on every arch that runs C guests (x86_64, x86).
+ * few hundred million guest instructions, on every arch that runs C guests (x86_64, x86;
+ * ppc: compute).
  *
  * hvkit: each run is a fresh `hvkit run --arch <arch> --cmdline <passes> --stats
  * bin/bench-<work>.elf` process (the domain builder and run loop a user gets); the best of
@@ -11,16 +12,17 @@
  * process's wall time (Node, loading hvkit's sources through tsx, reading the image).
  *
  * Peers, in the same run, on the same C:
- * - qemu-user (qemu-x86_64, qemu-i386): the same objects linked as a static Linux program
- *   (`build.sh native`, into a temporary folder, when gcc or i686-linux-gnu-gcc is
- *   installed), best of the same number of runs, wall time of the whole process.
+ * - qemu-user (qemu-x86_64, qemu-i386, qemu-ppc64): the same objects linked as a static
+ *   Linux program (`build.sh native`, into a temporary folder, when gcc,
+ *   i686-linux-gnu-gcc or powerpc64-linux-gnu-gcc is installed), best of the same number
+ *   of runs, wall time of the whole process.
  * - v86 (32-bit x86 only): the npm package (a devDependency) booting SeaBIOS from Debian's
  *   `seabios` package, which starts the same objects linked as a multiboot kernel
  *   (bin/bench-<work>-multiboot.elf) with output on COM1; timed from the kernel's first
  *   byte to its last line, in a process of its own per run (bench/v86-run.ts).
  *
- * The native program, run directly, is the reference: hvkit's output must be the same
- * byte for byte (the first pass's output and an FNV-1a hash of every pass's), or the
+ * The native program, run directly (ppc's under qemu-ppc64), is the reference: hvkit's
+ * output must be the same byte for byte (the first pass's output and an FNV-1a hash of every pass's), or the
  * benchmark fails. A peer whose output differs is reported as such (qemu-user's and v86's
  * floating point are not always exact) and its time is still given, the work being the
  * same. Runnable alone: `npm run bench -- --only c-guests`; `HVKIT_BENCH_C_RUNS=1
@@ -48,17 +50,35 @@ export type CBenchWorkload = (typeof C_BENCH_WORKLOADS)[number];
 
 /** An arch that runs the C bench guests, and its peers. */
 interface CBenchArch {
-  readonly arch: "x86_64" | "x86";
+  readonly arch: "x86_64" | "x86" | "ppc";
   /** The qemu-user binary for its Linux programs. */
   readonly qemu: string;
   /** Whether the guests have multiboot builds, for v86. */
   readonly multiboot: boolean;
+  /** The C compiler of its Linux programs. */
+  readonly cc: string;
+  /**
+   * Whether its Linux programs run only under {@link CBenchArch.qemu} (another ISA than
+   * the host's): the reference output is then qemu-user's.
+   */
+  readonly foreign?: boolean;
+  /** The workloads it has bench guests for (default all). */
+  readonly workloads?: readonly CBenchWorkload[];
 }
 
-/** The arches that run C guests (ppc to come). */
+/** The arches that run C guests. */
 export const C_BENCH_ARCHES: readonly CBenchArch[] = [
-  { arch: "x86_64", qemu: "qemu-x86_64", multiboot: false },
-  { arch: "x86", qemu: "qemu-i386", multiboot: true },
+  { arch: "x86_64", qemu: "qemu-x86_64", multiboot: false, cc: "gcc" },
+  { arch: "x86", qemu: "qemu-i386", multiboot: true, cc: "i686-linux-gnu-gcc" },
+  // 64-bit PowerPC: compute (integer C); its Linux program runs under qemu-ppc64.
+  {
+    arch: "ppc",
+    qemu: "qemu-ppc64",
+    multiboot: false,
+    cc: "powerpc64-linux-gnu-gcc",
+    foreign: true,
+    workloads: ["compute"],
+  },
 ];
 
 /**
@@ -193,11 +213,11 @@ export function checkBenchOutput(
  * Builds the native bench programs of `arch` into `dir` (`build.sh native`); null when
  * they are built, else why not.
  */
-function buildNatives(arch: string, dir: string): string | null {
-  const cc = arch === "x86" ? "i686-linux-gnu-gcc" : "gcc";
-  if (!which(cc)) return `${cc} is not installed`;
-  const r = timed("sh", [join(GUESTS, "build.sh"), "native", arch, dir]);
-  return r.status === 0 ? null : `build.sh native ${arch} failed: ${lastLine(r.stderr)}`;
+function buildNatives(a: CBenchArch, dir: string): string | null {
+  if (!which(a.cc)) return `${a.cc} is not installed`;
+  if (a.foreign && !which(a.qemu)) return `${a.qemu} is not installed`;
+  const r = timed("sh", [join(GUESTS, "build.sh"), "native", a.arch, dir]);
+  return r.status === 0 ? null : `build.sh native ${a.arch} failed: ${lastLine(r.stderr)}`;
 }
 
 /** The SeaBIOS and VGA BIOS images, or why v86 cannot run. */
@@ -263,20 +283,33 @@ export function runCGuestBench(options: CGuestBenchOptions = {}): BenchReport {
     if (options.arches !== undefined && !options.arches.includes(a.arch)) continue;
     const dir = mkdtempSync(join(tmpdir(), "hvkit-bench-c-"));
     try {
-      const noNative = peers ? buildNatives(a.arch, dir) : "not asked for";
+      const noNative = peers ? buildNatives(a, dir) : "not asked for";
       const qemu = which(a.qemu);
       for (const work of options.workloads ?? C_BENCH_WORKLOADS) {
+        if (a.workloads !== undefined && !a.workloads.includes(work)) continue;
         const passes = passesOf(work);
         const name = `${a.arch} ${work}`;
         const fig = (label: string, value: number | string, unit?: string) =>
           figures.push({ label: `${name}: ${label}`, value, ...(unit ? { unit } : {}) });
         const native = join(dir, `bench-${work}`);
-        const reference = noNative === null ? timed(native, [`${passes}`]) : null;
+        const reference =
+          noNative === null
+            ? a.foreign
+              ? timed(a.qemu, [native, `${passes}`])
+              : timed(native, [`${passes}`])
+            : null;
         if (reference !== null && reference.status !== 0)
           throw new Error(`the native ${name} program ended with ${reference.status}`);
 
-        process.stderr.write(`bench: ${name} under hvkit (${passes} passes, ${runs} runs) ...\n`);
         const image = join(GUESTS, a.arch, "bin", `bench-${work}.elf`);
+        if (!existsSync(image)) {
+          fig(
+            "hvkit",
+            `bin/bench-${work}.elf is not built (conformance/guests/build.sh ${a.arch})`,
+          );
+          continue;
+        }
+        process.stderr.write(`bench: ${name} under hvkit (${passes} passes, ${runs} runs) ...\n`);
         const h = best(
           runs,
           (r) => r.runSeconds,
