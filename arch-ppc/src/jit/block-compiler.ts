@@ -185,9 +185,6 @@ export class PpcBlockCompiler {
   private epoch = 1;
   private filled = 0;
   private watch: CodeWatch | null = null;
-  constructor() {
-      process.on("exit", () => console.error(JSON.stringify(this.profile), this.filled));
-  } // TEMP
 
   /** Drops every block. */
   flush(): void {
