@@ -63,6 +63,7 @@ export type PpcBlockFn = (
   H: Int32Array,
   M: PpcMemory,
   J: PpcBlockCompiler,
+  L: Uint8Array,
   left: number,
 ) => number;
 
@@ -203,10 +204,14 @@ export class PpcBlockCompiler {
   /** A store of `size` bytes at effective address low half `eaLo` completed. */
   stored(eaLo: number, size: number): void {
     const l = this.lines;
-    if (l[(eaLo >>> 6) & LINE_MASK] !== 0 || l[((eaLo + size - 1) >>> 6) & LINE_MASK] !== 0) {
-      this.epoch = (this.epoch + 1) | 0;
-      this.dirty = true;
-    }
+    if (l[(eaLo >>> 6) & LINE_MASK] !== 0 || l[((eaLo + size - 1) >>> 6) & LINE_MASK] !== 0)
+      this.codeWritten();
+  }
+
+  /** A store reached a line holding compiled code. */
+  codeWritten(): void {
+    this.epoch = (this.epoch + 1) | 0;
+    this.dirty = true;
   }
 
   /**
@@ -230,6 +235,7 @@ export class PpcBlockCompiler {
     const tagHi = this.tagHi;
     const tagCtx = this.tagCtx;
     const checked = this.checked;
+    const lines = this.lines;
     let reason: number = PpcExitReason.Budget;
     let word = 0;
     try {
@@ -240,7 +246,6 @@ export class PpcBlockCompiler {
         const pcHi = cpu.pcHi;
         const slot = (pcLo >>> 2) & SLOT_MASK;
         const ctx = cpu.msrHi < 0 ? (cpu.msrLo & (Msr.IR | Msr.PR)) | 1 : 0;
-        this.word = 0;
         if (ctx !== 0) {
           if (tagLo[slot] === pcLo && tagHi[slot] === pcHi && tagCtx[slot] === ctx) {
             // In the epoch its words were checked in, the page's translation and its words
@@ -248,7 +253,7 @@ export class PpcBlockCompiler {
             if (checked[slot] === this.epoch || this.current(slot, M, pcHi, pcLo)) {
               this.dirty = false;
               prof.entered++;
-              const r = this.fns[slot]!(cpu, G, H, M, this, budget - n);
+              const r = this.fns[slot]!(cpu, G, H, M, this, lines, budget - n);
               if (r !== NOT_EXIT) {
                 reason = r;
                 word = this.word;
@@ -427,7 +432,6 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
   for (let k = 0; k < n; k++) {
     const w = words[k]!;
     const pc = (pcLo + 4 * k) | 0;
-    const next = (pc + 4) | 0;
     if (k > 0) e(`if (left <= ${k}) ${leave(k, pc, pcHi)}`);
     const idx = decodeWord(w);
     const row = idx < 0 ? null : TABLE[idx]!;
@@ -450,7 +454,6 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
       ended = true;
       break;
     }
-    if (body.store) e(`if (J.dirty) ${leave(k + 1, next, pcHi)}`);
   }
   if (!ended) {
     const end = (pcLo + 4 * n) | 0;
@@ -522,7 +525,7 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     "W",
     "mulhu",
     "mulhs",
-    `return function block(c, G, H, M, J, left) {\n${src}\n};`,
+    `return function block(c, G, H, M, J, L, left) {\n${src}\n};`,
   ) as (w: Int32Array, hu: typeof mulhu, hs: typeof mulhs) => PpcBlockFn;
   return factory(Int32Array.from(words), mulhu, mulhs);
 }
@@ -547,8 +550,6 @@ interface Emitted {
   code: string;
   /** The block ends here (pc and count set, returned). */
   branch?: boolean;
-  /** A store: the block checks for code written after it. */
-  store?: boolean;
 }
 
 /** CR0 ← the signed comparison with 0 of hi:lo (64-bit mode), and SO. */
@@ -643,8 +644,10 @@ function emit(
           : `M.write16(eh, el, G[${rt}]);`;
       else code += `M.write8(eh, el, G[${rt}]);`;
       if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
-      code += ` J.stored(el, ${row.size});`;
-      return { code, store: true };
+      // A store to a line holding compiled code leaves the block after it.
+      const last = row.size === 1 ? "el" : `el + ${row.size - 1}`;
+      code += ` if ((L[(el >>> 6) & ${LINE_MASK}] | L[((${last}) >>> 6) & ${LINE_MASK}]) !== 0) { J.codeWritten(); ${leave(k + 1, (pc + 4) | 0, pcHi)} }`;
+      return { code };
     }
     case Op.Addi:
     case Op.Addis: {
