@@ -49,6 +49,7 @@ import {
 import type { PpcCpu } from "../cpu/cpu.js";
 import { decodeWord } from "../cpu/decode.js";
 import { Op, RowFlag, TABLE, field, type InsnRow } from "../cpu/table.js";
+import { divu64, mul128 } from "../cpu/wide.js";
 
 /**
  * A compiled block: runs from its first instruction with at most `left` instructions to
@@ -405,6 +406,37 @@ function mulhs(a: number, b: number): number {
   return (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
 }
 
+/** Scratch of the 64-bit multiply and divide helpers (results only, read right after). */
+const WIDE = new Int32Array(4);
+
+/**
+ * divd/divdu of hi:lo halves: the quotient into WIDE[1]:WIDE[0], 0 for a zero divisor
+ * or (signed) −2^63 / −1, as the interpreter leaves RT.
+ */
+function div64(signed: boolean, ahi: number, alo: number, bhi: number, blo: number): void {
+  if (
+    (bhi === 0 && blo === 0) ||
+    (signed && ahi === -0x80000000 && alo === 0 && bhi === -1 && blo === -1)
+  ) {
+    WIDE[0] = WIDE[1] = 0;
+    return;
+  }
+  const neg = signed && (ahi ^ bhi) < 0;
+  if (signed && ahi < 0) {
+    alo = -alo | 0;
+    ahi = (~ahi + (alo === 0 ? 1 : 0)) | 0;
+  }
+  if (signed && bhi < 0) {
+    blo = -blo | 0;
+    bhi = (~bhi + (blo === 0 ? 1 : 0)) | 0;
+  }
+  divu64(WIDE, alo, ahi, blo, bhi);
+  if (neg) {
+    WIDE[0] = -WIDE[0]! | 0;
+    WIDE[1] = (~WIDE[1]! + (WIDE[0] === 0 ? 1 : 0)) | 0;
+  }
+}
+
 /** MASK(b, e) of the ISA (bit 0 the most significant of 64), as [hi, lo]. */
 function maskOf(b: number, e: number): [number, number] {
   const ones = (x: number, y: number): number =>
@@ -525,9 +557,19 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     "W",
     "mulhu",
     "mulhs",
+    "X",
+    "div64",
+    "mul128",
     `return function block(c, G, H, M, J, L, left) {\n${src}\n};`,
-  ) as (w: Int32Array, hu: typeof mulhu, hs: typeof mulhs) => PpcBlockFn;
-  return factory(Int32Array.from(words), mulhu, mulhs);
+  ) as (
+    w: Int32Array,
+    hu: typeof mulhu,
+    hs: typeof mulhs,
+    x: Int32Array,
+    d: typeof div64,
+    m: typeof mul128,
+  ) => PpcBlockFn;
+  return factory(Int32Array.from(words), mulhu, mulhs, WIDE, div64, mul128);
 }
 
 /** Whether the interpreter's semantics of `row` store to memory. */
@@ -737,6 +779,17 @@ function emit(
           : `a === 0 ? 0 : ((b >>> 0) / (a >>> 0)) | 0`;
       return { code: `b = G[${ra}]; a = G[${rb}]; t = ${q}; ${setRt(rt, "0", "t", rc)}` };
     }
+    case Op.Divd:
+    case Op.Divdu:
+      if (oe) return null;
+      return {
+        code: `div64(${op === Op.Divd}, H[${ra}], G[${ra}], H[${rb}], G[${rb}]); ${setRt(rt, "X[1]", "X[0]", rc)}`,
+      };
+    case Op.Mulhd:
+    case Op.Mulhdu:
+      return {
+        code: `mul128(X, G[${ra}], H[${ra}], G[${rb}], H[${rb}], ${op === Op.Mulhd}); ${setRt(rt, "X[3]", "X[2]", rc)}`,
+      };
     case Op.Cmp:
     case Op.Cmpl:
     case Op.Cmpi:
