@@ -224,6 +224,35 @@ describe("compiled blocks against the interpreter", () => {
     );
   });
 
+  it("multiply and divide agree on the edge values (signs, zero, overflow)", () => {
+    const values = [
+      0n,
+      1n,
+      7n,
+      0x7fffffffn,
+      0x80000000n,
+      0xffffffffn,
+      1n << 32n,
+      0x123456789abcdefn,
+    ];
+    const all = values.flatMap((v) => [v, BigInt.asUintN(64, -v)]);
+    all.push(1n << 63n, (1n << 63n) - 1n);
+    // divd, divdu, divw, divwu, mulhd, mulhdu, mulld, mullw, mulhw, mulhwu (Rc = 1)
+    const ops = [489, 457, 491, 459, 73, 9, 233, 235, 75, 11].map((xo) => x(3, 4, 5, xo, 1));
+    let runs = 0;
+    for (const op of ops)
+      for (const a of all)
+        for (const b of all) {
+          const p = pair([op, SC], (cpu) => {
+            cpu.setGpr(4, a);
+            cpu.setGpr(5, b);
+          });
+          runBoth(p, [10]);
+          runs++;
+        }
+    expect(runs).toBe(ops.length * all.length * all.length);
+  });
+
   it("a compiled loop runs compiled: few instructions interpreted", () => {
     // li r3,0; li r4,1000; mtctr r4; loop: addi r3,r3,3; rldicl r3,r3,1,1; bdnz loop; sc
     const words = [d(14, 3, 0, 0), d(14, 4, 0, 1000), MTCTR(4)];
