@@ -19,6 +19,7 @@ export * from "./cpu/disasm.js";
 export * from "./cpu/fpu.js";
 export * from "./cpu/memory.js";
 export * from "./cpu/table.js";
+export * from "./jit/block-compiler.js";
 export * from "./builder.js";
 export * from "./guest-storage.js";
 export * from "./papr.js";
