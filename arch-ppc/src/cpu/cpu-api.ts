@@ -146,6 +146,37 @@ export const StorageStatus = {
 } as const;
 
 /**
+ * Whether the instruction that ended a run with `reason` retired (`sc`, `sc 1` and an
+ * instruction that opened an interrupt window complete; every other exit leaves its
+ * instruction undone).
+ */
+export function retiresAtExit(reason: number): boolean {
+  return (
+    reason === PpcExitReason.SystemCall ||
+    reason === PpcExitReason.HypervisorCall ||
+    reason === PpcExitReason.InterruptWindow
+  );
+}
+
+/**
+ * The exit of the {@link STORAGE_FAULT} just caught: its reason, with DAR and DSISR
+ * written into `exit` (the fault's segment flag is consumed, so a memory that never
+ * raises segment faults need not clear it).
+ */
+export function storageFaultExit(exit: PpcExit): PpcExitReason {
+  const f = STORAGE_FAULT;
+  let reason: PpcExitReason;
+  if (f.fetch)
+    reason = f.segment ? PpcExitReason.InstructionSegment : PpcExitReason.InstructionStorage;
+  else if (f.segment) reason = PpcExitReason.DataSegment;
+  else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
+  f.segment = false;
+  exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
+  exit.dsisr = f.status;
+  return reason;
+}
+
+/**
  * Fill in {@link STORAGE_FAULT} and throw it: how a {@link PpcMemory} reports a storage
  * (or, with `segment`, a segment) interrupt. `status` is DSISR for data accesses and the
  * SRR1 bits for fetches ({@link StorageStatus}).

@@ -12,6 +12,8 @@ import {
   STORAGE_FAULT as STORAGE_FAULT_,
   Spr as Spr_,
   Xer as Xer_,
+  retiresAtExit as retiresAtExit_,
+  storageFaultExit as storageFaultExit_,
   type PpcExit,
   type PpcMemory,
 } from "./cpu-api.js";
@@ -30,6 +32,8 @@ const ProgramKind = ProgramKind_;
 const STORAGE_FAULT = STORAGE_FAULT_;
 const Spr = Spr_;
 const Xer = Xer_;
+const retiresAtExit = retiresAtExit_;
+const storageFaultExit = storageFaultExit_;
 const decodeWord = decodeWord_;
 const Fpscr = Fpscr_;
 const Op = Op_;
@@ -227,11 +231,7 @@ export class PpcCpu {
         word = this.memory.fetch(this.pcHi, this.pcLo);
         reason = this.step(word);
         if (reason !== NOT_EXIT) {
-          if (
-            reason === PpcExitReason.SystemCall ||
-            reason === PpcExitReason.HypervisorCall ||
-            reason === PpcExitReason.InterruptWindow
-          ) {
+          if (retiresAtExit(reason)) {
             n++;
             this.instructions++;
           }
@@ -244,16 +244,8 @@ export class PpcCpu {
       if (reason === PpcExitReason.Budget) word = 0;
     } catch (e) {
       if (e !== STORAGE_FAULT) throw e;
-      const f = STORAGE_FAULT;
-      if (f.fetch) {
-        reason = f.segment ? PpcExitReason.InstructionSegment : PpcExitReason.InstructionStorage;
-        word = 0;
-      } else if (f.segment) reason = PpcExitReason.DataSegment;
-      else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
-      // Consumed here, so a memory that never raises segment faults need not clear it.
-      f.segment = false;
-      exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
-      exit.dsisr = f.status;
+      if (STORAGE_FAULT.fetch) word = 0;
+      reason = storageFaultExit(exit);
     }
     exit.reason = reason;
     exit.retired = n;

@@ -43,6 +43,8 @@ import {
   STORAGE_FAULT,
   Spr,
   Xer,
+  retiresAtExit,
+  storageFaultExit,
   type PpcExit,
   type PpcMemory,
 } from "../cpu/cpu-api.js";
@@ -258,12 +260,7 @@ export class PpcBlockCompiler {
               if (r !== NOT_EXIT) {
                 reason = r;
                 word = this.word;
-                if (
-                  r === PpcExitReason.SystemCall ||
-                  r === PpcExitReason.HypervisorCall ||
-                  r === PpcExitReason.InterruptWindow
-                )
-                  cpu.instructions++;
+                if (retiresAtExit(r)) cpu.instructions++;
                 break;
               }
               continue;
@@ -282,12 +279,7 @@ export class PpcBlockCompiler {
         if (isIcbi(word)) this.codeMayHaveChanged();
         reason = cpu.step(word);
         if (reason !== NOT_EXIT) {
-          if (
-            reason === PpcExitReason.SystemCall ||
-            reason === PpcExitReason.HypervisorCall ||
-            reason === PpcExitReason.InterruptWindow
-          )
-            cpu.instructions++;
+          if (retiresAtExit(reason)) cpu.instructions++;
           break;
         }
         cpu.instructions++;
@@ -296,16 +288,8 @@ export class PpcBlockCompiler {
       if (reason === PpcExitReason.Budget) word = 0;
     } catch (e) {
       if (e !== STORAGE_FAULT) throw e;
-      const f = STORAGE_FAULT;
-      word = this.word;
-      if (f.fetch) {
-        reason = f.segment ? PpcExitReason.InstructionSegment : PpcExitReason.InstructionStorage;
-        word = 0;
-      } else if (f.segment) reason = PpcExitReason.DataSegment;
-      else reason = f.alignment ? PpcExitReason.Alignment : PpcExitReason.DataStorage;
-      f.segment = false;
-      exit.dar = (BigInt(f.eaHi >>> 0) << 32n) | BigInt(f.eaLo >>> 0);
-      exit.dsisr = f.status;
+      word = STORAGE_FAULT.fetch ? 0 : this.word;
+      reason = storageFaultExit(exit);
     }
     // The hypervisor acts on these exits: it may write guest memory or remap it.
     if (reason === PpcExitReason.HypervisorCall || reason === PpcExitReason.Emulate)
