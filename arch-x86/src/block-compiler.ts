@@ -51,6 +51,7 @@ import { Pfx } from "./insn.js";
 import { Op } from "./ops.js";
 import { F, L, LZ, O, eagerFlagsOp } from "./execute.js";
 import { BlockStop, profileKey } from "./exec-profile.js";
+import { SSE_SCOPE, SseEmit, emitSse, sseScope } from "./block-compiler-sse.js";
 import { vectorOp } from "./simd.js";
 import { extOp } from "./simd-ext.js";
 import { floatOp } from "./simd-float.js";
@@ -1556,9 +1557,14 @@ export function compileBlock(
           stop = BlockStop.Branch;
           break;
         }
-        default:
+        default: {
+          // SSE ops compiled inline (block-compiler-sse.ts), else the interpreter's helpers.
+          const sse = emitSse(g, i, k, { afterStore, hrec, writeBack: WB, reload: RELOAD });
+          if (sse === SseEmit.Flags) g.flags = { ...UNKNOWN, kind: LZ.None };
+          if (sse !== SseEmit.No) break;
           if (HELPER_OPS.has(i.op)) emitHelper(g, i, k, afterStore, hrec);
           else ok = false;
+        }
       }
     }
     if (!ok) {
@@ -1647,6 +1653,7 @@ export function compileBlock(
     "add64",
     "sub64",
     "materialize",
+    ...SSE_SCOPE,
     src,
   ) as (...a: unknown[]) => BlockFn;
   const fn = factory(
@@ -1668,6 +1675,7 @@ export function compileBlock(
     add64,
     sub64,
     materialize,
+    ...sseScope(c),
   );
   (m32 ? c.blocks32 : c.blocks).compiled++;
   return { fn, count, end: p - pa, stop };
