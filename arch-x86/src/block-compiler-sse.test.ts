@@ -61,7 +61,10 @@ function state(m: Machine, reason: X86ExitReason): string {
   return (
     `${X86ExitReason[reason]} retired=${e.retired} rip=${c.rip.toString(16)} ` +
     `flags=${c.rflags.toString(16)} mxcsr=${hx(c.mxcsr)} regs=${regs} mem=${sum} ` +
-    `xmm=${Array.from(c.xmm.subarray(0, 32), hx).join(" ")}${fault}`
+    `xmm=${Array.from(c.xmm.subarray(0, 32), hx).join(" ")} ` +
+    `x87=${c.ftop} ${hx(c.ftw)} ${hx(c.fsw)} ${hx(c.fcw)} ${Array.from(c.fpuMant, hx).join(" ")} ` +
+    `${Array.from(c.fpuSignExp, hx).join(" ")} fop=${hx(c.fop)} fip=${hx(c.fipLo)}:${hx(c.fipHi)} ` +
+    `fdp=${hx(c.fdpLo)}:${hx(c.fdpHi)} fcs=${c.fcs} fds=${c.fds}${fault}`
   );
 }
 
@@ -74,6 +77,8 @@ interface Start {
   xmm: number[];
   mxcsr: number;
   budget: number;
+  /** x87 state: TOP, the tag bits, FSW, FCW, and the eight registers (mantissa lanes, sign/exponent). */
+  x87?: { top: number; tags: number; fsw: number; fcw: number; mant: number[]; se: number[] };
   /** Changes to the machine after loading (control registers). */
   setup?: (c: X86Cpu) => void;
 }
@@ -93,6 +98,14 @@ function load(m: Machine, s: Start): void {
   c.xmm.fill(0);
   s.xmm.forEach((v, i) => (c.xmm[i] = v));
   c.mxcsr = s.mxcsr;
+  if (s.x87 !== undefined) {
+    c.ftop = s.x87.top;
+    c.ftw = s.x87.tags;
+    c.fsw = s.x87.fsw;
+    c.fcw = s.x87.fcw;
+    s.x87.mant.forEach((v, i) => (c.fpuMant[i] = v));
+    s.x87.se.forEach((v, i) => (c.fpuSignExp[i] = v));
+  }
   c.cr0 = m.cr0;
   c.cr4 = m.cr4;
   s.setup?.(c);
@@ -245,7 +258,7 @@ const rexOf = (w: boolean, r: number, b: number): number[] => {
 };
 
 /** One SSE instruction `pfx 0f op` with register or memory source. */
-function sse(prefixes: number[], op: number[], imm = false): fc.Arbitrary<number[]> {
+function sse(prefixes: readonly number[], op: number[], imm = false): fc.Arbitrary<number[]> {
   const tail = imm ? fc.integer({ min: 0, max: 255 }).map((v) => [v]) : fc.constant([]);
   return fc.oneof(
     fc.tuple(XMM, XMM, tail).map(([d, s, t]) => [...prefixes, 0x0f, ...op, modrm(d, s), ...t]),
@@ -598,5 +611,105 @@ describe("compiled SSE against the interpreter", () => {
     // The rewritten loop runs from the first pass on: two incs per pass (3 unrewritten).
     expect(a.at(-1)).toMatch(/^Cpuid/);
     expect(compiled.cpu.getReg(0)).toBe(6n);
+  });
+});
+
+describe("compiled x87 register moves against the interpreter", () => {
+  const ST = fc.integer({ min: 0, max: 7 });
+  const X87_INSNS: fc.Arbitrary<number[]>[] = [
+    // fld ST(i), fxch, fst ST(i), fstp ST(i)
+    ST.map((i) => [0xd9, 0xc0 + i]),
+    ST.map((i) => [0xd9, 0xc8 + i]),
+    ST.map((i) => [0xdd, 0xd0 + i]),
+    ST.map((i) => [0xdd, 0xd8 + i]),
+    // fld m32fp, fld m64fp (and a 16-bit operand-size form)
+    DISP.map((o) => [0xd9, ...mem(0, o)]),
+    DISP.map((o) => [0xdd, ...mem(0, o)]),
+    // helpers around them: fldz, fld1, faddp, fmul ST(i), fstpl, fnstsw %ax, fincstp,
+    // fldcw (control words from the data: masks on and off), fcomip
+    fc.constantFrom([0xd9, 0xee], [0xd9, 0xe8], [0xde, 0xc1], [0xdf, 0xe0], [0xd9, 0xf7]),
+    ST.map((i) => [0xd8, 0xc8 + i]),
+    ST.map((i) => [0xdf, 0xf0 + i]),
+    DISP.map((o) => [0xdd, ...mem(3, o)]),
+    DISP.map((o) => [0xd9, ...mem(5, o)]),
+  ];
+  const mant = fc.array(fc.integer(), { minLength: 16, maxLength: 16 });
+  const se = fc.array(
+    fc.oneof(
+      fc.constantFrom(0, 0x3fff, 0xbfff, 0x7fff, 0xffff, 1, 0x8000),
+      fc.integer({ min: 0, max: 0xffff }),
+    ),
+    { minLength: 8, maxLength: 8 },
+  );
+  const x87State = fc.record({
+    top: ST,
+    tags: fc.integer({ min: 0, max: 255 }),
+    // Pending exceptions in some (with FCW masks off: #MF at the next waiting instruction).
+    fsw: fc.constantFrom(0, 0x20, 0x41, 0x3f),
+    fcw: fc.constantFrom(0x37f, 0x27f, 0x37e, 0x37d, 0x360),
+    mant,
+    se,
+  });
+
+  it("agrees on random programs of fld, fxch, fst/fstp and loads among x87 helpers (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(...X87_INSNS), { minLength: 1, maxLength: 10 }),
+        fc.array(lanes, { minLength: 20, maxLength: 20 }),
+        x87State,
+        fc.constantFrom(1, 3, 1000),
+        (body, data, x87, budget) => {
+          const s = start(body, Array<bigint>(16).fill(0n), data, [], 0x1f80, budget);
+          s.x87 = x87;
+          const [a, b] = both(s);
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 1500, seed: 20261209 },
+    );
+  });
+
+  it("faults where the interpreter does: #NM with TS or EM, #PF on the load", () => {
+    // mov $1,%eax; <op>; inc %eax; jmp start
+    for (const op of ["d907", "dd07", "d9c9", "ddd9", "d9c1"]) {
+      const b = hex(op);
+      const code = Uint8Array.from([
+        0xb8,
+        1,
+        0,
+        0,
+        0,
+        ...b,
+        0xff,
+        0xc0,
+        0xeb,
+        -(b.length + 9) & 0xff,
+      ]);
+      for (const rdi of [DATA, 0x4000_0000]) {
+        for (const cr0 of [0, FpuCr.TS, FpuCr.EM]) {
+          const regs = Array.from({ length: 16 }, () => 0n);
+          regs[7] = BigInt(rdi);
+          const s: Start = {
+            code,
+            regs,
+            data: new Uint8Array(0),
+            xmm: [],
+            mxcsr: 0x1f80,
+            budget: 50,
+            setup: (c) => (c.cr0 |= cr0),
+            x87: {
+              top: 0,
+              tags: 0x03,
+              fsw: 0,
+              fcw: 0x37f,
+              mant: [1, -1, 2, -2],
+              se: [0x3fff, 0x4000],
+            },
+          };
+          const [x, y] = both(s);
+          expect(y, `${op} rdi=${rdi.toString(16)} cr0=${cr0}`).toEqual(x);
+        }
+      }
+    }
   });
 });

@@ -19,6 +19,10 @@
  * Rounding-free operations (moves, logic, integer adds, min/max, compares, widening and
  * int32 → double conversions) need no MXCSR condition.
  *
+ * The x87 register moves (fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp) are compiled
+ * the same way: inline when no exception is pending, the stack has what they need and a
+ * loaded float is zero or normal; otherwise the interpreter's `x87Op`.
+ *
  * Faults come in the interpreter's order: #UD/#NM from CR0/CR4 (checked at the block's
  * first compiled SSE instruction: nothing a block runs changes them), #GP(0) for a
  * misaligned 16-byte operand, then the memory access through the TLB fast path or the
@@ -27,11 +31,14 @@
  *
  * @module
  */
+import { Seg } from "./cpu-api.js";
 import type { X86Cpu } from "./cpu.js";
 import { F, L, O } from "./execute.js";
-import { FpuCr, sseAvailable } from "./fpu.js";
+import { FpuCr, Fsw, sseAvailable, x87Available } from "./fpu.js";
+import { D } from "./insn.js";
 import { CvtFn, FpFn } from "./ops.js";
 import { Vec } from "./table.js";
+import { X87Flag } from "./x87.js";
 
 /** What the SSE emitters use of the block compiler's code generator (`Gen`). */
 export interface SseGen {
@@ -58,6 +65,8 @@ export interface SseInsn {
   /** The decode cache's records, and this instruction's record at `rec[b ..]`. */
   readonly rec: Int32Array;
   readonly b: number;
+  /** Offset of the instruction from the block's first byte. */
+  readonly off: number;
 }
 
 /** What the block compiler lends the SSE emitters for one instruction. */
@@ -114,7 +123,18 @@ function normalResult(r: number, min: number): boolean {
 const views = new WeakMap<Int32Array, [Float64Array, Float32Array]>();
 
 /** Names of the constants the compiled SSE code uses, for the block's factory. */
-export const SSE_SCOPE = ["XI", "XF", "XS", "MS", "MSF", "MSS", "sseAvailable", "NZ", "NR"];
+export const SSE_SCOPE = [
+  "XI",
+  "XF",
+  "XS",
+  "MS",
+  "MSF",
+  "MSS",
+  "sseAvailable",
+  "x87Available",
+  "NZ",
+  "NR",
+];
 
 /** The values of {@link SSE_SCOPE} for CPU `c` (its XMM registers and their views). */
 export function sseScope(c: X86Cpu): unknown[] {
@@ -126,11 +146,13 @@ export function sseScope(c: X86Cpu): unknown[] {
     ];
     views.set(c.xmm, v);
   }
-  return [c.xmm, v[0], v[1], MS, MSF, MSS, sseAvailable, normalOrZero, normalResult];
+  return [c.xmm, v[0], v[1], MS, MSF, MSS, sseAvailable, x87Available, normalOrZero, normalResult];
 }
 
 /** Generators whose block already checked that SSE instructions may run. */
 const checked = new WeakSet<SseGen>();
+/** Generators whose block already checked that x87 instructions may run (CR0.EM, TS). */
+const x87Checked = new WeakSet<SseGen>();
 
 /** Per-instruction state of one emission. */
 interface Emit {
@@ -546,6 +568,105 @@ function emitConvert(e: Emit): boolean {
   }
 }
 
+// ---- x87 register moves ----
+
+/**
+ * fld ST(i), fxch, fst/fstp ST(i), and fld m32fp/m64fp inline: when no unmasked x87
+ * exception is pending and the stack has what the instruction needs (no stack fault),
+ * and a loaded float is zero or normal (no invalid or denormal operand), the registers
+ * move as x87.ts moves them (C1 cleared); otherwise the interpreter's `x87Op` runs the
+ * instruction. FOP, FIP and FDP are set before the memory read, as x87Op sets them.
+ */
+function emitX87(e: Emit): boolean {
+  const ext = field(e.i, F.X_EXT);
+  const opc = (ext >> 8) & 7;
+  const m = ext & 0xff;
+  const reg = (m >> 3) & 7;
+  const st = m & 7;
+  const mem = m < 0xc0;
+  let kind: string;
+  if (mem) {
+    if (reg !== 0 || (opc !== 1 && opc !== 5)) return false;
+    kind = opc === 1 ? "m32" : "m64";
+  } else if (opc === 1 && reg === 0) kind = "fld";
+  else if (opc === 1 && reg === 1) kind = "fxch";
+  else if (opc === 5 && (reg === 2 || reg === 3)) kind = reg === 3 ? "fstp" : "fst";
+  else return false;
+  const g = e.g;
+  const k = e.k;
+  g.flush();
+  if (!x87Checked.has(g)) g.emit(`if ((c.cr0 & ${FpuCr.EM | FpuCr.TS}) !== 0) x87Available(c);`);
+  const at = e.ctx.hrec.length;
+  for (let f = 0; f < F.SLOT; f++) e.ctx.hrec.push(e.i.rec[e.i.b + f]);
+  const ea = mem ? `e${k}l, e${k}h` : "0, 0";
+  const helper = `x87Op(c, HREC, ${at}, ${ea}, (ripLo + ${e.i.off}) | 0, ripHi);`;
+  const sg = field(e.i, F.SEG);
+  const fop =
+    `c.fop = ${(opc << 8) | (field(e.i, D.MODRM) & 0xff)}; c.fipLo = (ripLo + ${e.i.off}) | 0;` +
+    ` c.fipHi = ripHi; c.fcs = c.sel[${Seg.CS}];` +
+    (mem ? ` c.fdpLo = e${k}l; c.fdpHi = e${k}h; c.fds = c.sel[${sg >= 0 ? sg : Seg.DS}];` : "");
+  const t = `vt${k}`;
+  // Physical registers: p(j) of ST(j); the tag bit of each (1 valid).
+  const p = (j: number): string => (j === 0 ? t : `((${t} + ${j}) & 7)`);
+  const tag = (j: number): string => `((c.ftw >> ${p(j)}) & 1)`;
+  // Copies physical register `from` to `to` and tags it valid.
+  const copy = (from: string, to: string): string =>
+    `FM[2 * ${to}] = FM[2 * ${from}]; FM[2 * ${to} + 1] = FM[2 * ${from} + 1]; FS[${to}] = FS[${from}]; c.ftw |= 1 << ${to};`;
+  const clearC1 = `c.fsw &= ${~X87Flag.C1};`;
+  // In a scope of its own: FM and FS are the same names in every x87 instruction.
+  g.emit(`{ const ${t} = c.ftop, FM = c.fpuMant, FS = c.fpuSignExp;`);
+  const ok = `(c.fsw & ~c.fcw & ${Fsw.EXCEPTIONS}) === 0`;
+  switch (kind) {
+    case "fxch": {
+      const q = p(st);
+      g.emit(
+        `if (${ok} && ${tag(0)} !== 0 && ${tag(st)} !== 0) { ${fop}` +
+          ` const q = ${q}, a0 = FM[2 * ${t}], a1 = FM[2 * ${t} + 1], a2 = FS[${t}];` +
+          ` ${copy("q", t)} FM[2 * q] = a0; FM[2 * q + 1] = a1; FS[q] = a2; ${clearC1} } else ${helper}`,
+      );
+      break;
+    }
+    case "fst":
+    case "fstp":
+      g.emit(
+        `if (${ok} && ${tag(0)} !== 0) { ${fop} const q = ${p(st)}; ${copy(t, "q")}` +
+          (kind === "fstp" ? ` c.ftw &= ~(1 << ${t}); c.ftop = (${t} + 1) & 7;` : "") +
+          ` ${clearC1} } else ${helper}`,
+      );
+      break;
+    case "fld":
+      g.emit(
+        `if (${ok} && ${tag(st)} !== 0 && ${tag(7)} === 0) { ${fop} const q = ${p(7)};` +
+          ` ${copy(p(st), "q")} c.ftop = q; ${clearC1} } else ${helper}`,
+      );
+      break;
+    default: {
+      // fld m32fp / m64fp: B as x87.ts loadF32/loadF64 make it, for zeros and normals.
+      g.emit(`if (${ok} && ${tag(7)} === 0) { ${fop}`);
+      readSource(e, kind === "m32" ? 4 : 8);
+      const set = (se: string, hi: string, lo: string): string =>
+        `{ const q = ${p(7)}; FS[q] = ${se}; FM[2 * q + 1] = ${hi}; FM[2 * q] = ${lo}; c.ftw |= 1 << q; c.ftop = q; ${clearC1} }`;
+      if (kind === "m32")
+        g.emit(
+          `const v = MS[0], x = (v >>> 23) & 255;` +
+            ` if (x !== 0 && x !== 255) ${set("((v >>> 31) << 15) | (x + 16256)", "0x80000000 | (v << 8)", "0")}` +
+            ` else if ((v & 0x7fffffff) === 0) ${set("(v >>> 31) << 15", "0", "0")}` +
+            ` else ${helper} } else ${helper}`,
+        );
+      else
+        g.emit(
+          `const lo = MS[0], hi = MS[1], x = (hi >>> 20) & 2047;` +
+            ` if (x !== 0 && x !== 2047) ${set("((hi >>> 31) << 15) | (x + 15360)", "0x80000000 | ((hi & 0xfffff) << 11) | (lo >>> 21)", "lo << 11")}` +
+            ` else if (((hi & 0x7fffffff) | lo) === 0) ${set("(hi >>> 31) << 15", "0", "0")}` +
+            ` else ${helper} } else ${helper}`,
+        );
+    }
+  }
+  g.emit("}");
+  x87Checked.add(g);
+  return true;
+}
+
 /**
  * Emits SSE instruction `i` (the `k`th of its block) inline when it is one this module
  * compiles: XMM operands only (MMX forms are left to the helpers), memory through the
@@ -554,6 +675,10 @@ function emitConvert(e: Emit): boolean {
 export function emitSse(g: SseGen, i: SseInsn, k: number, ctx: SseContext): SseEmit {
   if (!LITTLE_ENDIAN) return SseEmit.No;
   const d = i.rec[i.b + F.X_EXT];
+  if (i.op === O.X87) {
+    const x: Emit = { g, i, k, ctx, d, dst: 0, src: 0 };
+    return emitX87(x) ? SseEmit.Done : SseEmit.No;
+  }
   if ((d & (Vec.DST_MM | Vec.SRC_MM)) !== 0 || (d & Vec.XMM) === 0) return SseEmit.No;
   const e: Emit = { g, i, k, ctx, d, dst: field(i, F.X_DST), src: field(i, F.X_SRC) };
   // Vector operands are XMM registers 0–15 or memory.
