@@ -629,7 +629,11 @@ describe("compiled x87 register moves against the interpreter", () => {
     // fldcw (control words from the data: masks on and off), fcomip
     fc.constantFrom([0xd9, 0xee], [0xd9, 0xe8], [0xde, 0xc1], [0xdf, 0xe0], [0xd9, 0xf7]),
     ST.map((i) => [0xd8, 0xc8 + i]),
-    ST.map((i) => [0xdf, 0xf0 + i]),
+    // fcomi, fucomi, fcomip, fucomip, and seta/setp/setb %al after them
+    fc
+      .tuple(fc.constantFrom(0xdb, 0xdf), fc.constantFrom(0xe8, 0xf0), ST)
+      .map(([o, m, i]) => [o, m + i]),
+    fc.constantFrom([0x0f, 0x97, 0xc0], [0x0f, 0x9a, 0xc0], [0x0f, 0x92, 0xc0]),
     DISP.map((o) => [0xdd, ...mem(3, o)]),
     DISP.map((o) => [0xd9, ...mem(5, o)]),
   ];
@@ -651,7 +655,7 @@ describe("compiled x87 register moves against the interpreter", () => {
     se,
   });
 
-  it("agrees on random programs of fld, fxch, fst/fstp and loads among x87 helpers (fast-check)", () => {
+  it("agrees on random programs of fld, fxch, fst/fstp, loads and fcomi among x87 helpers (fast-check)", () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(...X87_INSNS), { minLength: 1, maxLength: 10 }),

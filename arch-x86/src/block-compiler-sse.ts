@@ -19,9 +19,9 @@
  * Rounding-free operations (moves, logic, integer adds, min/max, compares, widening and
  * int32 → double conversions) need no MXCSR condition.
  *
- * The x87 register moves (fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp) are compiled
- * the same way: inline when no exception is pending, the stack has what they need and a
- * loaded float is zero or normal; otherwise the interpreter's `x87Op`.
+ * The x87 register moves (fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp) and
+ * fcomi/fucomi(p) are compiled the same way: inline when no exception is pending, the
+ * stack has what they need and the values are zeros or normals; otherwise `x87Op`.
  *
  * Faults come in the interpreter's order: #UD/#NM from CR0/CR4 (checked at the block's
  * first compiled SSE instruction: nothing a block runs changes them), #GP(0) for a
@@ -571,13 +571,14 @@ function emitConvert(e: Emit): boolean {
 // ---- x87 register moves ----
 
 /**
- * fld ST(i), fxch, fst/fstp ST(i), and fld m32fp/m64fp inline: when no unmasked x87
- * exception is pending and the stack has what the instruction needs (no stack fault),
- * and a loaded float is zero or normal (no invalid or denormal operand), the registers
- * move as x87.ts moves them (C1 cleared); otherwise the interpreter's `x87Op` runs the
- * instruction. FOP, FIP and FDP are set before the memory read, as x87Op sets them.
+ * fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp and fcomi/fucomi(p) inline: when no
+ * unmasked x87 exception is pending and the stack has what the instruction needs (no
+ * stack fault), and the values are zeros or normals (no invalid or denormal operand), the
+ * registers move as x87.ts moves them (C1 cleared; kept by the compares); otherwise the
+ * interpreter's `x87Op` runs the instruction. FOP, FIP and FDP are set before the memory
+ * read, as x87Op sets them.
  */
-function emitX87(e: Emit): boolean {
+function emitX87(e: Emit): SseEmit {
   const ext = field(e.i, F.X_EXT);
   const opc = (ext >> 8) & 7;
   const m = ext & 0xff;
@@ -586,12 +587,13 @@ function emitX87(e: Emit): boolean {
   const mem = m < 0xc0;
   let kind: string;
   if (mem) {
-    if (reg !== 0 || (opc !== 1 && opc !== 5)) return false;
+    if (reg !== 0 || (opc !== 1 && opc !== 5)) return SseEmit.No;
     kind = opc === 1 ? "m32" : "m64";
   } else if (opc === 1 && reg === 0) kind = "fld";
   else if (opc === 1 && reg === 1) kind = "fxch";
   else if (opc === 5 && (reg === 2 || reg === 3)) kind = reg === 3 ? "fstp" : "fst";
-  else return false;
+  else if ((opc === 3 || opc === 7) && (reg === 5 || reg === 6)) kind = "fcomi";
+  else return SseEmit.No;
   const g = e.g;
   const k = e.k;
   g.flush();
@@ -614,6 +616,7 @@ function emitX87(e: Emit): boolean {
     `FM[2 * ${to}] = FM[2 * ${from}]; FM[2 * ${to} + 1] = FM[2 * ${from} + 1]; FS[${to}] = FS[${from}]; c.ftw |= 1 << ${to};`;
   const clearC1 = `c.fsw &= ${~X87Flag.C1};`;
   // In a scope of its own: FM and FS are the same names in every x87 instruction.
+  if (kind === "fcomi") g.emit(`let vf${k} = 0;`);
   g.emit(`{ const ${t} = c.ftop, FM = c.fpuMant, FS = c.fpuSignExp;`);
   const ok = `(c.fsw & ~c.fcw & ${Fsw.EXCEPTIONS}) === 0`;
   switch (kind) {
@@ -634,6 +637,31 @@ function emitX87(e: Emit): boolean {
           ` ${clearC1} } else ${helper}`,
       );
       break;
+    case "fcomi": {
+      // fcomi/fucomi (DB), fcomip/fucomip (DF) of zeros and normals: ordered, no
+      // exception; C1 is left as it was. ZF, PF, CF from the compare, OF, SF, AF cleared.
+      const q = p(st);
+      const kind = (se: string, hi: string, lo: string): string =>
+        `((${se} & 32767) === 0 ? ((${hi} | ${lo}) === 0 ? 0 : 2) : (${se} & 32767) !== 32767 && ${hi} < 0 ? 1 : 2)`;
+      g.emit(
+        `if (${ok} && ${tag(0)} !== 0 && ${tag(st)} !== 0) {` +
+          ` const q = ${q}, as = FS[${t}], ah = FM[2 * ${t} + 1], al = FM[2 * ${t}], bs = FS[q], bh = FM[2 * q + 1], bl = FM[2 * q];` +
+          ` const ka = ${kind("as", "ah", "al")}, kb = ${kind("bs", "bh", "bl")};` +
+          ` if ((ka | kb) < 2) { ${fop}` +
+          ` let r = 0;` +
+          ` if (ka === 0 && kb === 0) r = 0;` +
+          ` else if (ka === 0) r = bs >= 32768 ? 1 : -1;` +
+          ` else if (kb === 0) r = as >= 32768 ? -1 : 1;` +
+          ` else if ((as ^ bs) >= 32768) r = as >= 32768 ? -1 : 1;` +
+          ` else { const ea = as & 32767, eb = bs & 32767;` +
+          ` r = ea !== eb ? (ea > eb ? 1 : -1) : ah !== bh ? (ah >>> 0 > bh >>> 0 ? 1 : -1) : al !== bl ? (al >>> 0 > bl >>> 0 ? 1 : -1) : 0;` +
+          ` if (as >= 32768) r = -r; }` +
+          ` vf${k} = r === 0 ? 64 : r < 0 ? 1 : 0;` +
+          (opc === 7 ? ` c.ftw &= ~(1 << ${t}); c.ftop = (${t} + 1) & 7;` : "") +
+          ` } else { ${helper} vf${k} = c.flags & 2261; } } else { ${helper} vf${k} = c.flags & 2261; }`,
+      );
+      break;
+    }
     case "fld":
       g.emit(
         `if (${ok} && ${tag(st)} !== 0 && ${tag(7)} === 0) { ${fop} const q = ${p(7)};` +
@@ -664,7 +692,9 @@ function emitX87(e: Emit): boolean {
   }
   g.emit("}");
   x87Checked.add(g);
-  return true;
+  if (kind !== "fcomi") return SseEmit.Done;
+  g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | vf${k};`;
+  return SseEmit.Flags;
 }
 
 /**
@@ -677,7 +707,7 @@ export function emitSse(g: SseGen, i: SseInsn, k: number, ctx: SseContext): SseE
   const d = i.rec[i.b + F.X_EXT];
   if (i.op === O.X87) {
     const x: Emit = { g, i, k, ctx, d, dst: 0, src: 0 };
-    return emitX87(x) ? SseEmit.Done : SseEmit.No;
+    return emitX87(x);
   }
   if ((d & (Vec.DST_MM | Vec.SRC_MM)) !== 0 || (d & Vec.XMM) === 0) return SseEmit.No;
   const e: Emit = { g, i, k, ctx, d, dst: field(i, F.X_DST), src: field(i, F.X_SRC) };
