@@ -62,8 +62,9 @@ export interface SseInsn {
   readonly op: number;
   /** 1 when the r/m operand is memory (its address is in `e{k}l`/`e{k}h`). */
   readonly mem: number;
-  /** The decode cache's records, and this instruction's record at `rec[b ..]`. */
+  /** The decode cache's records. */
   readonly rec: Int32Array;
+  /** Where this instruction's record starts in {@link rec}. */
   readonly b: number;
   /** Offset of the instruction from the block's first byte. */
   readonly off: number;
@@ -698,9 +699,9 @@ function emitX87(e: Emit): SseEmit {
 }
 
 /**
- * Emits SSE instruction `i` (the `k`th of its block) inline when it is one this module
- * compiles: XMM operands only (MMX forms are left to the helpers), memory through the
- * address the block computed into `e{k}l`/`e{k}h`.
+ * Emits SSE or x87 instruction `i` (the `k`th of its block) inline when it is one this
+ * module compiles: XMM operands only (MMX forms are left to the helpers), memory through
+ * the address the block computed into `e{k}l`/`e{k}h`.
  */
 export function emitSse(g: SseGen, i: SseInsn, k: number, ctx: SseContext): SseEmit {
   if (!LITTLE_ENDIAN) return SseEmit.No;
