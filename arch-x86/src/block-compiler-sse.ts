@@ -19,8 +19,8 @@
  * Rounding-free operations (moves, logic, integer adds, min/max, compares, widening and
  * int32 → double conversions) need no MXCSR condition.
  *
- * The x87 register moves (fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp) and
- * fcomi/fucomi(p) are compiled the same way: inline when no exception is pending, the
+ * The x87 register moves (fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp, fild m32int)
+ * and fcomi/fucomi(p) are compiled the same way: inline when no exception is pending, the
  * stack has what they need and the values are zeros or normals; otherwise `x87Op`.
  *
  * Faults come in the interpreter's order: #UD/#NM from CR0/CR4 (checked at the block's
@@ -572,7 +572,8 @@ function emitConvert(e: Emit): boolean {
 // ---- x87 register moves ----
 
 /**
- * fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp and fcomi/fucomi(p) inline: when no
+ * fld ST(i), fxch, fst/fstp ST(i), fld m32fp/m64fp, fild m32int and fcomi/fucomi(p)
+ * inline: when no
  * unmasked x87 exception is pending and the stack has what the instruction needs (no
  * stack fault), and the values are zeros or normals (no invalid or denormal operand), the
  * registers move as x87.ts moves them (C1 cleared; kept by the compares); otherwise the
@@ -588,8 +589,8 @@ function emitX87(e: Emit): SseEmit {
   const mem = m < 0xc0;
   let kind: string;
   if (mem) {
-    if (reg !== 0 || (opc !== 1 && opc !== 5)) return SseEmit.No;
-    kind = opc === 1 ? "m32" : "m64";
+    if (reg !== 0 || (opc !== 1 && opc !== 5 && opc !== 3)) return SseEmit.No;
+    kind = opc === 1 ? "m32" : opc === 5 ? "m64" : "i32";
   } else if (opc === 1 && reg === 0) kind = "fld";
   else if (opc === 1 && reg === 1) kind = "fxch";
   else if (opc === 5 && (reg === 2 || reg === 3)) kind = reg === 3 ? "fstp" : "fst";
@@ -670,12 +671,21 @@ function emitX87(e: Emit): SseEmit {
       );
       break;
     default: {
-      // fld m32fp / m64fp: B as x87.ts loadF32/loadF64 make it, for zeros and normals.
+      // fld m32fp / m64fp: B as x87.ts loadF32/loadF64 make it, for zeros and normals;
+      // fild m32int as loadInt makes it.
       g.emit(`if (${ok} && ${tag(7)} === 0) { ${fop}`);
-      readSource(e, kind === "m32" ? 4 : 8);
+      readSource(e, kind === "m64" ? 8 : 4);
       const set = (se: string, hi: string, lo: string): string =>
         `{ const q = ${p(7)}; FS[q] = ${se}; FM[2 * q + 1] = ${hi}; FM[2 * q] = ${lo}; c.ftw |= 1 << q; c.ftop = q; ${clearC1} }`;
-      if (kind === "m32")
+      if (kind === "i32")
+        // fild m32int: exact; the magnitude normalized to the top of the significand.
+        g.emit(
+          `const v = MS[0];` +
+            ` if (v === 0) ${set("0", "0", "0")}` +
+            ` else { const a = v < 0 ? -v >>> 0 : v, z = Math.clz32(a);` +
+            ` ${set("((v >>> 31) << 15) | (16414 - z)", "(a << z) | 0", "0")} } } else ${helper}`,
+        );
+      else if (kind === "m32")
         g.emit(
           `const v = MS[0], x = (v >>> 23) & 255;` +
             ` if (x !== 0 && x !== 255) ${set("((v >>> 31) << 15) | (x + 16256)", "0x80000000 | (v << 8)", "0")}` +
