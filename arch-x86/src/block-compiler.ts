@@ -8,7 +8,8 @@
  * the same memory accesses through the CPU's TLB in the same order, and on a fault rip,
  * the instruction length and the retired count of the faulting instruction (the generated
  * `catch` writes them, and the interpreter loop turns the fault into its exception exit).
- * SSE, MMX and x87 instructions are run by the interpreter's own helpers, called from the
+ * The common SSE and x87 instructions are compiled inline (block-compiler-sse.ts); the
+ * rest of SSE, MMX and x87 are run by the interpreter's own helpers, called from the
  * block with the lazy flags stored and, for helpers that use general registers, the
  * block's registers written back before and read again after. A conditional branch (jcc,
  * loop, jrcxz) leaves the block only when taken, and the block goes on along the
