@@ -544,7 +544,8 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     "X",
     "div64",
     "mul128",
-    `return function block(c, G, H, M, J, L, left) {\n${src}\n};`,
+    // Parenthesised: V8 compiles the block with the factory instead of parsing it twice.
+    `return (function block(c, G, H, M, J, L, left) {\n${src}\n});`,
   ) as (
     w: Int32Array,
     hu: typeof mulhu,
