@@ -18,7 +18,7 @@ import { Op } from "./ops.js";
 
 /** Why a block stopped where it did, when it ends before an instruction it does compile. */
 export const enum BlockStop {
-  /** Ended by a branch it compiled (jcc/jmp/...). */
+  /** Ended by an unconditional branch it compiled (jmp, call, ret, jmp/call indirect). */
   Branch = -1,
   /** The next instruction is on the next page. */
   PageEnd = -2,
@@ -36,7 +36,6 @@ const enum Exit {
   PageEnd,
   Length,
   Undecodable,
-  NotTaken,
   AfterString,
   Taken,
   LoopBudget,
@@ -51,7 +50,6 @@ const EXIT_NAMES: readonly string[] = [
   "end of page",
   "length limit",
   "undecodable ahead",
-  "branch not taken",
   "end after a string op",
   "branch taken or jump out",
   "budget (in a loop or a rep)",
@@ -156,13 +154,14 @@ export class ExecProfile {
     this.settle(n0);
     this.compiled += n - n0;
     const off = (ripLo - startLo) | 0;
-    if (off === this.blockEnd[slot]) {
-      const stop = this.blockStop[slot];
+    const stop = this.blockStop[slot];
+    // A block ended by a branch is left through it, taken, even when its target is the
+    // address after it: a conditional branch not taken stays in its block (superblocks).
+    if (off === this.blockEnd[slot] && stop !== BlockStop.Branch) {
       if (stop >= 0) {
         this.exits[Exit.Uncompiled]++;
         this.enders[stop]++;
-      } else if (stop === BlockStop.Branch) this.exits[Exit.NotTaken]++;
-      else if (stop === BlockStop.PageEnd) this.exits[Exit.PageEnd]++;
+      } else if (stop === BlockStop.PageEnd) this.exits[Exit.PageEnd]++;
       else if (stop === BlockStop.Length) this.exits[Exit.Length]++;
       else if (stop === BlockStop.StringOp) this.exits[Exit.AfterString]++;
       else this.exits[Exit.Undecodable]++;
