@@ -21,14 +21,25 @@
  * Registers: r31 always holds this vCPU's mailbox, r30 its vCPU id; r1 is the stack. The
  * mailbox offsets are AGENT_MAILBOX's (core/src/agent.ts); its fields are big-endian u64.
  * The agent is linked at guest-physical 0 (its vectors must sit at 0x100 * n) and runs in
- * real mode throughout, so its addresses are guest-physical.
+ * real mode, so its addresses are guest-physical, but for the window.
+ *
+ * The window: WINDOW_PAGES pages at effective address 1 << 36 (segment 0x100), reached with
+ * data relocation (MSR[DR] = 1) through the hashed page table, whose entries the host
+ * edits with H_ENTER and H_REMOVE (arch-ppc/src/agent.ts mapFrame). At boot each vCPU
+ * loads two SLB entries, segment 0 with VSID_LOW and the window's with VSID_WINDOW (Ks =
+ * Kp = 0), and enters its own mailbox page at its own address (slot 1 of the page's
+ * primary PTE group), so that a copy between the mailbox and the window runs with DR = 1;
+ * vCPU 0 enters window page i for frame (window_pages >> 12) + i (slot 0 of its primary
+ * group, PP = 2: read/write). Every hash the agent uses is below 2048, the PTE group count
+ * of the smallest table (2^18 bytes), so no table size is needed to place an entry.
  *
  * Requests:
  *   Hypercall, HypercallDirect (the same: PowerPC has no hypercall page): args[0] is a Xen
  *     hypercall number, to which the agent adds XEN_MARK; a PAPR hcall (H_ENTER ...) is
  *     asked for as 1 << 32 | its number, and goes in r3 as the bare number. args[1..6]
  *     go in r4..r9.
- *   Read, Write: ld/std, lwz/stw or lbz/stb by the width rule.
+ *   Read, Write: ld/std, lwz/stw or lbz/stb by the width rule; with MSR[DR] = 1 when the
+ *     address is in the window's segment.
  *   Timestamp: mftb. Illegal: the word 0x00000000 (primary opcode 0, illegal).
  *   Before each request, when the word at boot.arch[0] (`traps_off`) is not 0, the agent
  *     clears MSR[RI] (mtmsrd with L = 1 keeps EE): the host's disarmTraps writes it.
@@ -98,6 +109,17 @@
         .set SERVICE_CALL,    63
         .set MSR_EE,          0x8000
         .set MSR_RI,          0x2
+        .set MSR_DR,          0x10
+
+        .set WINDOW_PAGES,    16
+        .set WINDOW_ESID,     0x100           /* the window's segment: EA 1 << 36 */
+        .set WINDOW_SHIFT,    36
+        .set VSID_LOW,        1               /* segment 0: the agent's own memory */
+        .set VSID_WINDOW,     2
+        .set H_ENTER,         0x08            /* PAPR hcall tokens (r3 without XEN_MARK) */
+        .set PTE_V,           1
+        .set PP_RW,           2
+        .set PTEG_MASK,       0x7ff
 
         .set FDT_MAGIC_HI,    0xd00d
         .set FDT_MAGIC_LO,    0xfeed
@@ -214,8 +236,15 @@ _start:
         li 0, 0
         std 0, MB_START_INFO(31)            /* no start_info on PowerPC */
         std 0, MB_HCALL_PAGE(31)            /* no hypercall page */
-        std 0, MB_WINDOW(31)                /* no remappable window (no `frames`) */
+        bl map_window
+        li 0, 1
+        sldi 0, 0, WINDOW_SHIFT
+        std 0, MB_WINDOW(31)
+        li 0, WINDOW_PAGES
+        sldi 0, 0, 12
         std 0, MB_WINDOW_LEN(31)
+        LA 0, window_pages
+        std 0, MB_ARCH1(31)
         mr 3, 27
         bl fdt_shared_info
         LA 4, shared_info
@@ -276,9 +305,62 @@ vcpu_init:
         li 0, 1
         std 0, MB_VERSION(31)
         std 30, MB_VCPU(31)
+        /* SLB entry 0: segment 0 -> VSID_LOW; entry 1: the window's -> VSID_WINDOW. */
+        li 5, VSID_LOW
+        sldi 5, 5, 12
+        lis 6, 0x0800                       /* V (bit 36), index 0 */
+        slbmte 5, 6
+        li 5, VSID_WINDOW
+        sldi 5, 5, 12
+        li 6, WINDOW_ESID
+        sldi 6, 6, 28
+        oris 6, 6, 0x0800
+        ori 6, 6, 1                         /* index 1 */
+        slbmte 5, 6
+        isync
+        /* H_ENTER(H_EXACT, slot 1 of the primary group, this mailbox at its own address). */
+        srdi 7, 31, 12                      /* page index p (the mailbox lies below 256 MiB) */
+        xori 5, 7, VSID_LOW
+        andi. 5, 5, PTEG_MASK
+        sldi 5, 5, 3
+        addi 5, 5, 1
+        li 6, VSID_LOW
+        sldi 6, 6, 12
+        srdi 8, 7, 11
+        sldi 8, 8, 7
+        or 6, 6, 8
+        ori 6, 6, PTE_V                     /* dword 0: AVPN = VSID || p[0:4], V */
+        sldi 7, 7, 12
+        ori 7, 7, PP_RW                     /* dword 1: the frame, PP = 2 */
+        li 4, 1
+        sldi 4, 4, 39                       /* H_EXACT */
+        li 3, H_ENTER
+        sc 1
         li 0, MSR_RI
         ori 0, 0, MSR_EE
         mtmsrd 0, 1
+        blr
+
+/* Enters window page i -> frame (window_pages >> 12) + i, i = 0 .. WINDOW_PAGES - 1. */
+map_window:
+        LA 26, window_pages
+        li 25, 0
+1:      xori 5, 25, VSID_WINDOW
+        andi. 5, 5, PTEG_MASK
+        sldi 5, 5, 3                        /* slot 0 of the primary group */
+        li 6, VSID_WINDOW
+        sldi 6, 6, 12
+        ori 6, 6, PTE_V                     /* p < 2048: p[0:4] = 0 */
+        sldi 7, 25, 12
+        add 7, 7, 26
+        ori 7, 7, PP_RW
+        li 4, 1
+        sldi 4, 4, 39
+        li 3, H_ENTER
+        sc 1
+        addi 25, 25, 1
+        cmpdi 25, WINDOW_PAGES
+        blt 1b
         blr
 
 /*
@@ -401,7 +483,20 @@ op_write:
         ld 5, MB_ARG0(31)
 copy_request:
         ld 6, MB_ARG1(31)
-        bl copy
+        ld 7, MB_ARG0(31)
+        srdi 7, 7, 28
+        cmpldi 7, WINDOW_ESID
+        bne 1f
+        mfmsr 7                             /* the window: data relocation on */
+        ori 7, 7, MSR_DR
+        mtmsrd 7
+        isync
+1:      bl copy
+        mfmsr 7
+        li 8, MSR_DR
+        andc 7, 7, 8
+        mtmsrd 7
+        isync
         ld 3, MB_ARG1(31)
         b done
 
@@ -504,3 +599,6 @@ mailboxes:
 scratch:
         .skip SCRATCH_BYTES
 stacks: .skip NR_VCPUS << STACK_SHIFT
+/* The frames the window shows at boot. */
+window_pages:
+        .skip WINDOW_PAGES * 4096

@@ -7,8 +7,13 @@
  * `vcpu_guest_context`.
  *
  * The agent runs in real mode, linked at guest-physical 0 with its vectors at 0x100 × n,
- * so its addresses are guest-physical. It reports in `boot.arch[0]` the address of its
- * `traps_off` word (see {@link PpcGuestAgent.disarmTraps}).
+ * so its addresses are guest-physical — but for its window: 16 pages at effective address
+ * 1 << 36 that it reaches with data relocation on, through the hashed page table, whose
+ * entries {@link PpcGuestAgent.mapFrame} edits with H_ENTER and H_REMOVE (`agent/agent.S`
+ * says how the agent sets up its SLB and which entry slot each window page takes). It
+ * reports in `boot.arch[0]` the address of its `traps_off` word (see
+ * {@link PpcGuestAgent.disarmTraps}) and in `boot.arch[1]` the guest-physical address of the
+ * pages the window shows at boot.
  *
  * @module
  */
@@ -25,6 +30,8 @@ import {
   type GuestTrapKind,
 } from "@hvkit/core";
 import { MSR_SF, VCPU_GUEST_CONTEXT_PPC } from "./abi.js";
+import { Pte0 } from "./mmu/hpt.js";
+import { HFlag, HStatus, PaprHcall } from "./mmu/papr.js";
 import {
   deviceTreeSize,
   DeviceTreeError,
@@ -46,6 +53,21 @@ const MAX_DEVICE_TREE_BYTES = 1 << 20;
 const PAGE_SHIFT = 12n;
 /** `boot.arch[0]`: the agent's `traps_off` word. */
 const ARCH_TRAPS_OFF = 0;
+/** `boot.arch[1]`: the guest-physical address of the pages the window shows at boot. */
+const ARCH_WINDOW_FRAMES = 1;
+
+/** The agent's request for a PAPR hcall: 1 << 32 | its token (`agent/agent.S`). */
+const PAPR_REQUEST = 2 ** 32;
+/** The VSID of the window's segment (agent.S `VSID_WINDOW`). */
+const WINDOW_VSID = 2n;
+/**
+ * PTE groups of the smallest hashed page table (2^18 bytes): every window page's hash is
+ * below it, so an entry's slot does not depend on the table's size.
+ */
+const PTEG_MASK = 0x7ffn;
+/** PTE dword 1 PP values with Ks = 0: read/write, read-only (Power ISA Book III). */
+const PP_READ_WRITE = 2n;
+const PP_READ_ONLY = 3n;
 
 /** Register values of {@link PpcGuestAgent.foreignVcpuContext}, for getvcpucontext to give back. */
 const FOREIGN_STACK = 0x30_0000n;
@@ -96,9 +118,21 @@ export class PpcGuestAgent implements GuestAgent {
 
   /**
    * The hypercall-argument value of a buffer at `va`. The agent's addresses are
-   * guest-physical (real mode), so the handle is the inline form: `va | 1 << 63`.
+   * guest-physical (real mode), so the handle is the inline form: `va | 1 << 63`; in the
+   * window, the guest-physical address of the frame mapped there (the buffer must not
+   * cross a page).
    */
-  guestHandle(_io: AgentIo, va: bigint): bigint {
+  guestHandle(io: AgentIo, va: bigint): bigint {
+    const page = windowPage(io, va);
+    if (page !== null) {
+      // A window address: the guest-physical address of the frame mapped there.
+      const frames = this.windowFrames(io);
+      const frame = frames.has(page) ? frames.get(page)! : this.frameOf(io, va);
+      if (frame === null) {
+        throw new HvkitError(`0x${va.toString(16)} is an unmapped page of the agent's window`);
+      }
+      return (frame << PAGE_SHIFT) | (va & ((1n << PAGE_SHIFT) - 1n)) | XENCOMM_INLINE_FLAG;
+    }
     if (va < 0n || va >= XENCOMM_INLINE_FLAG) {
       throw new HvkitError(
         `0x${va.toString(16)} is not a guest-physical address, so it has no inline xencomm handle`,
@@ -201,12 +235,64 @@ export class PpcGuestAgent implements GuestAgent {
     };
   }
 
-  /** Feature `frames`, untranslated (real mode): see `UNTRANSLATED_FRAMES`. */
-  readonly frameOf = UNTRANSLATED_FRAMES.frameOf;
-  /** Feature `frames`: the same as {@link PpcGuestAgent.frameOf}. */
-  readonly pfnOf = UNTRANSLATED_FRAMES.pfnOf;
-  /** Feature `frames`: frame × page size. */
+  /** The window pages' frames as {@link PpcGuestAgent.mapFrame} left them, per running agent. */
+  private readonly windows = new WeakMap<AgentIo, Map<number, bigint | null>>();
+
+  /**
+   * Feature `frames`: the guest frame of the page at `va`. Outside the window the address
+   * is guest-physical (real mode: `UNTRANSLATED_FRAMES`); a window page's frame is the one
+   * it shows at boot, whatever it was remapped to since (as an x86 agent's p2m entry).
+   */
+  frameOf(io: AgentIo, va: bigint): bigint {
+    const page = windowPage(io, va);
+    if (page === null) return UNTRANSLATED_FRAMES.frameOf(io, va);
+    return (io.boot.arch[ARCH_WINDOW_FRAMES] >> PAGE_SHIFT) + BigInt(page);
+  }
+
+  /** Feature `frames`: the same as {@link PpcGuestAgent.frameOf} (a translated guest's pfn is its frame). */
+  pfnOf(io: AgentIo, va: bigint): bigint {
+    return this.frameOf(io, va);
+  }
+
+  /** Feature `frames`: frame × page size (the agent reaches its own frames in real mode). */
   readonly frameAddress = UNTRANSLATED_FRAMES.frameAddress;
+
+  /**
+   * Feature `frame-mapping`: makes window page `va` show guest frame `frame` (read-only
+   * unless `writable`), or nothing when `frame` is null, as a PowerPC kernel edits its
+   * hashed page table (Xen/ppc: PAPR hcalls, xen/arch/powerpc/papr/xlate.c): H_REMOVE of
+   * the page's entry (slot 0 of its primary PTE group; none there is fine), then H_ENTER
+   * with H_EXACT into that slot — PP 2 (read/write) or 3 (read-only) for the agent's
+   * supervisor key. The frame is a frame of the agent's own guest-physical space, as
+   * H_ENTER takes: its memory, and what it placed there (a grant frame with
+   * XENMEM_add_to_physmap, a grant mapped at a guest-physical address); H_ENTER refuses any
+   * other with H_Parameter. `owner` is not used: a translated guest reaches another
+   * domain's page through its own physmap too (see the conformance suite). Returns 0 or the
+   * PAPR status (negative).
+   */
+  mapFrame(
+    io: AgentIo,
+    va: bigint,
+    frame: bigint | null,
+    writable: boolean,
+    _owner?: number,
+  ): bigint {
+    const page = windowPage(io, va);
+    if (page === null || (va & ((1n << PAGE_SHIFT) - 1n)) !== 0n) {
+      throw new HvkitError(`0x${va.toString(16)} is not a page of the agent's window`);
+    }
+    const ptex = ((WINDOW_VSID ^ BigInt(page)) & PTEG_MASK) * 8n;
+    const removed = io.hypercall(PAPR_REQUEST + PaprHcall.H_REMOVE, 0n, ptex, 0n);
+    if (removed !== 0n && removed !== BigInt(HStatus.NotFound)) return removed;
+    const frames = this.windowFrames(io);
+    frames.set(page, null);
+    if (frame === null) return 0n;
+    const dword0 = (WINDOW_VSID << 12n) | BigInt(Pte0.V);
+    const dword1 = (frame << PAGE_SHIFT) | (writable ? PP_READ_WRITE : PP_READ_ONLY);
+    const rc = io.hypercall(PAPR_REQUEST + PaprHcall.H_ENTER, HFlag.EXACT, ptex, dword0, dword1);
+    if (rc === 0n) frames.set(page, frame);
+    return rc;
+  }
 
   /**
    * An address no domain can reach, for −EFAULT tests. Guest-physical 2 TiB (see the
@@ -264,6 +350,22 @@ export class PpcGuestAgent implements GuestAgent {
     new DataView(word.buffer).setBigUint64(0, 1n, io.model.littleEndian);
     io.write(io.boot.arch[ARCH_TRAPS_OFF], word);
   }
+
+  private windowFrames(io: AgentIo): Map<number, bigint | null> {
+    let frames = this.windows.get(io);
+    if (frames === undefined) {
+      frames = new Map();
+      this.windows.set(io, frames);
+    }
+    return frames;
+  }
+}
+
+/** The index of the window page `va` is in, or null outside the window. */
+function windowPage(io: AgentIo, va: bigint): number | null {
+  const { window, windowLength } = io.boot;
+  if (window === 0n || va < window || va >= window + BigInt(windowLength)) return null;
+  return Number((va - window) >> PAGE_SHIFT);
 }
 
 function programKind(srr1: bigint): GuestTrapKind {
