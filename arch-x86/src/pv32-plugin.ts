@@ -111,6 +111,7 @@ export class X86PvPlugin extends PvPluginBase<X86Pv32> implements ArchPlugin<X86
     "hypercall-page",
     "frames",
     "frame-mapping",
+    "virtual-hypercall-copies",
     "pv-mmu-radix",
     "pv-mmu-pae",
     "m2p",

@@ -78,6 +78,7 @@ export class X86_64PvPlugin extends PvPluginBase<X86_64Pv> implements ArchPlugin
     "hypercall-page",
     "frames",
     "frame-mapping",
+    "virtual-hypercall-copies",
     "pv-mmu-radix",
     "m2p",
     "trap-table",

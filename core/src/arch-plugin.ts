@@ -338,6 +338,9 @@ export interface ArchPlugin<A extends ArchTypes = ArchTypes> {
    * (VCPUOP_register_vcpu_time_memory_area keeps a second vcpu_time_info at a guest
    * address, as x86's `do_vcpu_op`), `x87` and `sse` (the guest's CPU has the x87
    * floating-point unit, and SSE with MXCSR: what the compiled `x87` and `simd` guests use).
+   * `virtual-hypercall-copies`: Xen's copies from and to guest handles go through the
+   * guest's own mappings, so an unmapped or read-only page faults them (x86, whose handles
+   * are virtual addresses; not IA-64 or PowerPC, whose xencomm handles are guest-physical).
    */
   readonly features: readonly string[];
   /**

@@ -8,7 +8,11 @@
  *   its port turns pending), then copying its result back (`__copy_field_to_guest`)
  *   fails: −EFAULT, the result not written and the second entry not run.
  *
- * Unmapping and mapping read-only use the guest's frames (feature `frames`).
+ * Unmapping and mapping read-only use the guest's frames (feature `frames`). Both faults
+ * come from Xen's copies honouring the guest's own mappings, as x86's copy_from_guest /
+ * copy_to_guest do on a virtual address (feature `virtual-hypercall-copies`); where guest
+ * handles are physical (xencomm: xen/common/xencomm.c copies by guest-physical address,
+ * page by page, whatever the guest's page table says), neither fault exists.
  */
 import {
   EVTCHN_SEND,
@@ -28,7 +32,7 @@ export const multicallEntryFaults = agentTest({
   name: "entry-faults",
   description:
     "a multicall entry that cannot be read, or whose result cannot be written back, ends the batch with -EFAULT after what came before it ran",
-  requires: { modes: ["pv"], features: ["frames", "frame-mapping"] },
+  requires: { modes: ["pv"], features: ["frames", "frame-mapping", "virtual-hypercall-copies"] },
   run(agent, check) {
     const page = BigInt(agent.pageSize);
     const entrySize = BigInt(MULTICALL_ENTRY.layout(agent.arch.dataModel).size);
