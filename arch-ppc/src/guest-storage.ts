@@ -14,7 +14,7 @@
  */
 import type { Domain, Machine } from "@hvkit/core";
 import { raiseStorageFault, StorageStatus, type PpcMemory } from "./cpu/cpu-api.js";
-import { domainGuestFrames } from "./mmu/frames.js";
+import { domainGuestFrames, type PpcGrantMapping } from "./mmu/frames.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
 import { PpcMmu } from "./mmu/mmu.js";
 
@@ -150,14 +150,16 @@ function fault(eaHi: number, eaLo: number, store: boolean, fetch: boolean): neve
 /**
  * The storage a vCPU of `domain` runs on: once the domain has its hashed page table
  * (`hpt`, made by the builder), a {@link PpcMmu} on the domain's frames
- * (`domainGuestFrames`: H_ENTER maps only frames the domain owns) and RMA, which follows
+ * (`domainGuestFrames`: H_ENTER maps only frames the domain owns, or `grants` places in
+ * its guest-physical space) and RMA, which follows
  * the CPU's MSR[IR]/[DR] once attached; before that, real-mode storage.
  */
 export function createGuestStorage(
   machine: Machine,
   domain: Domain,
   hpt?: PpcHashedPageTable,
+  grants?: ReadonlyMap<number, PpcGrantMapping>,
 ): PpcMemory {
   if (hpt === undefined) return new RealModeStorage(machine, domain);
-  return new PpcMmu(domainGuestFrames(machine.memory, domain), hpt, rmaBytes(domain));
+  return new PpcMmu(domainGuestFrames(machine.memory, domain, grants), hpt, rmaBytes(domain));
 }

@@ -7,6 +7,9 @@
  * @module
  */
 import {
+  GNTMAP_APPLICATION_MAP,
+  GNTMAP_CONTAINS_PTE,
+  GNTMAP_READONLY,
   VcpuContextRun,
   VcpuState,
   type ArchPlugin,
@@ -25,6 +28,7 @@ import {
 import { PpcGuestAgent } from "./agent.js";
 import { buildPpcDomain, TIMEBASE_FREQUENCY, type PpcBuildLayout } from "./builder.js";
 import { PPC64_DATA_MODEL } from "./data-model.js";
+import type { PpcGrantMapping } from "./mmu/frames.js";
 import { PpcHashedPageTable } from "./mmu/hpt.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
@@ -36,6 +40,8 @@ export interface PpcDomainState {
   layout: PpcBuildLayout | null;
   /** The hashed page table (the size `ibm,pft-size` announces); null until the domain is built. */
   hpt: PpcHashedPageTable | null;
+  /** Frames granted to the domain by grant maps, by the guest frame they sit at. */
+  readonly grantMaps: Map<number, PpcGrantMapping>;
 }
 
 /** The PowerPC plugin's state types. */
@@ -77,7 +83,7 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
    * frames, other domains' frames and grant maps through H_ENTER of special guest frame
    * ranges (`pfn2mfn` in xen/arch/powerpc/mm.c), which hvkit's guest frames do not have.
    */
-  readonly features: readonly string[] = ["frames", "vcpu-time-area"];
+  readonly features: readonly string[] = ["frames", "frame-mapping", "vcpu-time-area"];
 
   private agent: PpcGuestAgent | undefined;
 
@@ -91,12 +97,12 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   }
 
   createDomainState(): PpcDomainState {
-    return { layout: null, hpt: null };
+    return { layout: null, hpt: null, grantMaps: new Map() };
   }
 
   createVcpu(machine: Machine<PpcPv>, domain: Domain<PpcPv>, vcpu: Vcpu<PpcPv>): PpcVcpu {
     const v = new PpcVcpu(machine, domain, vcpu);
-    if (domain.arch.hpt !== null) v.useMmu(domain.arch.hpt);
+    if (domain.arch.hpt !== null) v.useMmu(domain.arch.hpt, domain.arch.grantMaps);
     return v;
   }
 
@@ -106,7 +112,7 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     const { layout, result } = buildPpcDomain(request, v);
     request.domain.arch.layout = layout;
     const hpt = (request.domain.arch.hpt = new PpcHashedPageTable(layout.hptLog));
-    for (const vc of request.domain.vcpus) vc?.arch.useMmu(hpt);
+    for (const vc of request.domain.vcpus) vc?.arch.useMmu(hpt, request.domain.arch.grantMaps);
     return result;
   }
 
@@ -137,10 +143,58 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     return ppcVcpuOp(ctx, cmd, target, arg);
   }
 
+  /**
+   * create_grant_host_mapping of a translated guest: `addr` is a guest-physical address,
+   * where the granted frame `mfn` appears for H_ENTER (read-only for a GNTMAP_readonly
+   * map). Xen/ppc's create_grant_va_mapping recorded the frame in the domain's foreign
+   * map at addr >> PAGE_SHIFT, which pfn2mfn resolved (PFN_TYPE_FOREIGN), and refused
+   * GNTMAP_application_map and GNTMAP_contains_pte (xen/arch/powerpc/mm.c). **hvkit
+   * choice:** any guest frame with no memory and no other grant map there will do (Xen/ppc
+   * kept a range of foreign frame numbers); another is GNTST_general_error.
+   */
+  createGrantHostMapping(vcpu: Vcpu<PpcPv>, addr: bigint, mfn: number, flags: number): number {
+    const d = vcpu.domain;
+    if (flags & (GNTMAP_APPLICATION_MAP | GNTMAP_CONTAINS_PTE)) return GENERAL_ERROR;
+    const gpfn = grantGuestFrame(addr);
+    if (gpfn < 0 || (d.p2m[gpfn] ?? -1) >= 0 || d.arch.grantMaps.has(gpfn)) return GENERAL_ERROR;
+    d.arch.grantMaps.set(gpfn, { mfn, readOnly: (flags & GNTMAP_READONLY) !== 0 });
+    return 0;
+  }
+
+  /**
+   * replace_grant_host_mapping: the grant map of `mfn` at guest-physical `addr` goes
+   * (destroy_grant_va_mapping), and every translation through it with it: entries of the
+   * hashed page table that name the frame fault from now on. Moving a mapping
+   * (GNTTABOP_unmap_and_replace, `newAddr` ≠ 0) is GNTST_general_error, as Xen/ppc had no
+   * such operation.
+   */
+  replaceGrantHostMapping(
+    vcpu: Vcpu<PpcPv>,
+    addr: bigint,
+    mfn: number,
+    newAddr: bigint,
+  ): number {
+    const d = vcpu.domain;
+    const gpfn = grantGuestFrame(addr);
+    if (newAddr !== 0n || d.arch.grantMaps.get(gpfn)?.mfn !== mfn) return GENERAL_ERROR;
+    d.arch.grantMaps.delete(gpfn);
+    d.arch.hpt?.invalidate();
+    return 0;
+  }
+
   /** arch_vcpu_reset: a PowerPC vCPU's context holds no references; nothing to drop. */
   resetVcpu(): number {
     return 0;
   }
+}
+
+/** GNTST_general_error. */
+const GENERAL_ERROR = -1;
+
+/** The guest frame of guest-physical `addr`, or −1 past what a p2m entry can name. */
+function grantGuestFrame(addr: bigint): number {
+  const gpfn = addr >> 12n;
+  return addr < 0n || gpfn > 0x7fffffffn ? -1 : Number(gpfn);
 }
 
 /** The PowerPC plugin the CLI and the conformance suite register. */

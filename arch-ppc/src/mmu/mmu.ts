@@ -37,8 +37,10 @@ export interface PpcGuestFrames {
   readonly bytes: Uint8Array;
   /** The byte offset in {@link PpcGuestFrames.bytes} of guest frame `gpfn`, or −1 (no frame). */
   frameBase(gpfn: number): number;
-  /** Whether the guest may map `gpfn` with H_ENTER: a frame it owns. */
+  /** Whether the guest may map `gpfn` with H_ENTER: a frame it owns, or one granted to it. */
   mayMap(gpfn: number): boolean;
+  /** Whether H_ENTER may map `gpfn` only without write access (a read-only grant map). */
+  readOnly?(gpfn: number): boolean;
 }
 
 /** The MSR halves the MMU reads on every access ({@link PpcCpu} has them). */

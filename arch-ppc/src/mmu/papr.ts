@@ -138,8 +138,8 @@ export function paprHcall(mmu: PpcMmu, nr: number, args: readonly bigint[], out:
 }
 
 /**
- * H_ENTER: validates the entry (4 KiB page of a frame the guest owns, memory attributes
- * W = 0 and I = 0), clears the bits reserved to the hypervisor and the 970's absent
+ * H_ENTER: validates the entry (4 KiB page of a frame the guest owns or was granted,
+ * read-only when the grant map is; memory attributes W = 0 and I = 0), clears the bits reserved to the hypervisor and the 970's absent
  * pp0/ts, and stores it in slot ptex (H_EXACT) or the first invalid slot of ptex's PTEG.
  */
 function hEnter(
@@ -158,6 +158,8 @@ function hEnter(
   if (!mmu.frames.mayMap(gpfn)) return HStatus.Parameter;
   // Guest frames are memory: write-through and caching-inhibited are for I/O space.
   if (dw1In & BigInt(Pte1.W | Pte1.I)) return HStatus.Parameter;
+  // A read-only grant map: PP 3 only (read-only for both keys; the 970 has no pp0).
+  if (mmu.frames.readOnly?.(gpfn) === true && (dw1In & 3n) !== 3n) return HStatus.Parameter;
   const dw0 = dw0In & ~BigInt(Pte0.HV_RESERVED);
   const dw1 = dw1In & ~((BigInt(Pte1.RESERVED_HI >>> 0) << 32n) | BigInt(Pte1.RESERVED_LO));
   const exact = (flags & HFlag.EXACT) !== 0n;

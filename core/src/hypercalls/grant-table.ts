@@ -46,7 +46,7 @@
  * - get_status_frames: count ≠ 1 −EINVAL, −EFAULT (struct, or a frame_list the arch
  *   refuses), then in status: bad_domain, permission_denied (XSM_TARGET), general_error
  *   when more frames are asked for than the table has (any, for a v1 table), else the
- *   status frames' numbers (machine frames, as setup_table's).
+ *   status frames' numbers (as setup_table lists the grant frames).
  * - swap_grant_ref: per op, bad_gntref for a ref past the table, okay for a ref with
  *   itself, eagain while either entry is pinned, else the two entries (and in v2 their
  *   status words) are exchanged.
@@ -262,22 +262,30 @@ function frameListOp(
   return writeGuestField(ctx.vcpu, uop, layout, buf, "status") === 0 ? 0 : -Errno.EFAULT;
 }
 
-/** Writes `nr` frames of `from` to the guest array at `list`: okay, or bad_virt_addr. */
+/**
+ * Writes `nr` frames of `d`'s table `from` to the guest array at `list`: okay, or
+ * bad_virt_addr. gnttab_shared_gfn / gnttab_status_gfn: the machine frame for a PV `d`;
+ * for a translated one the guest frame it placed the frame at with XENMEM_add_to_physmap
+ * (x86 mfn_to_gfn through the M2P, ARM the xenheap page's gfn), INVALID_GFN (all ones)
+ * while it is in no slot of its physmap.
+ */
 function listFrames(
   ctx: HypercallContext,
+  d: Domain,
   from: readonly number[],
   nr: number,
   list: bigint,
   width: number = 8,
 ): number {
   for (let i = 0; i < nr; i++) {
-    // gnttab_shared_gfn / gnttab_status_gfn: the MFN (translated guests map frames with
-    // add_to_physmap instead).
+    let frame = BigInt(from[i]);
+    if (translated(d)) {
+      const gfn = m2pGet(ctx.machine, from[i]);
+      frame = gfn >= 0 && p2mGet(d, gfn) === from[i] ? BigInt(gfn) : (1n << BigInt(8 * width)) - 1n;
+    }
     const at = list + BigInt(width * i);
     const rc =
-      width === 4
-        ? writeGuestU32(ctx.vcpu, at, from[i])
-        : writeGuestU64(ctx.vcpu, at, BigInt(from[i]));
+      width === 4 ? writeGuestU32(ctx.vcpu, at, Number(frame)) : writeGuestU64(ctx.vcpu, at, frame);
     if (rc !== 0) return GrantStatus.bad_virt_addr;
   }
   return GrantStatus.okay;
@@ -289,7 +297,7 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): number {
     if (!gt || nr > gt.maxFrames || !growGrantTable(ctx.machine, d, gt, nr))
       return GrantStatus.general_error;
     // xen_pfn_t entries: 4 bytes for a 32-bit guest (compat setup_table), else 8.
-    return listFrames(ctx, gt.frames, nr, list, ctx.machine.arch.dataModel.xenPfn);
+    return listFrames(ctx, d, gt.frames, nr, list, ctx.machine.arch.dataModel.xenPfn);
   });
 }
 
@@ -298,7 +306,7 @@ function getStatusFrames(ctx: HypercallContext, uop: bigint, count: number): num
   return frameListOp(ctx, uop, count, GNTTAB_GET_STATUS_FRAMES, (d, nr, list) => {
     const gt = grantTableOf(ctx.machine, d);
     if (!gt || nr > gt.statusFrames.length) return GrantStatus.general_error;
-    return listFrames(ctx, gt.statusFrames, nr, list);
+    return listFrames(ctx, d, gt.statusFrames, nr, list);
   });
 }
 

@@ -6,6 +6,18 @@
  * (domid and frame first, flags last: grant_table.h "Introducing a valid entry into the
  * grant table").
  *
+ * A translated guest (the arch's `translatedPv`: every guest of Xen's IA-64 and PowerPC
+ * ports, as HVM and PVH ones on x86 and all on ARM) names frames of its own guest-physical
+ * space, so two things differ from an x86 PV guest, both from
+ * xen/common/grant_table.c: its grant frames are in no slot of that space until it puts
+ * them there (XENMEM_add_to_physmap with XENMAPSPACE_grant_table, as Linux's
+ * gnttab_setup_auto_xlat_frames), and setup_table lists where they are
+ * (`gnttab_shared_gfn`: x86 mfn_to_gfn through the M2P, ARM the frame's gfn); and a host
+ * map's `host_addr` is a guest-physical address where Xen places the granted frame (x86
+ * create_grant_p2m_mapping, ARM create_grant_host_mapping), which the guest then maps at a
+ * virtual address itself. {@link Gnttab.mapAt} and {@link Gnttab.placeFrame} do each the
+ * guest's way.
+ *
  * @module
  */
 import {
@@ -21,16 +33,26 @@ import {
   GNTTAB_SETUP_TABLE,
   GNTTAB_TRANSFER,
   GNTTAB_UNMAP_GRANT_REF,
+  GNTMAP_READONLY,
   GRANT_ENTRY_HEADER,
   GRANT_ENTRY_V1,
   GRANT_ENTRY_V2,
   GrantTableOp,
   Hypercall,
+  MemoryOp,
+  XEN_ADD_TO_PHYSMAP,
+  XENMAPSPACE_GRANT_TABLE,
 } from "@hvkit/core";
 import type { Agent, StructValues } from "../../agent.js";
 
 /** What a test reports for a sub-op whose hypercall itself failed (not a GNTST_* code). */
 export const HYPERCALL_FAILED = -1000;
+
+/**
+ * The first guest frame past the agent's memory that the grant tests put frames at (a
+ * translated guest's grant frames and host maps): a hole of its guest-physical space.
+ */
+const HOLES_FROM_PAGES = 0x100n;
 
 /** The result of GNTTABOP_map_grant_ref. */
 export interface MapResult {
@@ -40,6 +62,8 @@ export interface MapResult {
   readonly handle: number;
   /** The bus address of the frame (device maps and PV host maps). */
   readonly devBusAddr: bigint;
+  /** The op's host_addr (see {@link Gnttab.mapAt}). */
+  readonly host: bigint;
 }
 
 /** The end of a GNTTABOP_copy: a grant reference, or (`gref` false) a frame of the caller. */
@@ -64,6 +88,8 @@ export class Gnttab {
   private readonly buf: bigint;
   /** The format of the entries this side writes and reads: 1 until {@link setVersion} says 2. */
   version: 1 | 2 = 1;
+  /** The agent's guest is translated (its arch's `translatedPv`; see the module comment). */
+  readonly translated: boolean;
 
   /**
    * @param agent - the agent.
@@ -75,6 +101,63 @@ export class Gnttab {
     readonly table: bigint,
   ) {
     this.buf = agent.alloc(64, 8);
+    this.translated = agent.arch.translatedPv === true;
+  }
+
+  /**
+   * Guest frame `i` of the holes past the agent's memory (a translated guest's free
+   * guest-physical space; the same every run).
+   */
+  hole(i: number): bigint {
+    return BigInt(this.agent.bootInfo().nrPages) + HOLES_FROM_PAGES + BigInt(i);
+  }
+
+  /**
+   * XENMEM_add_to_physmap(XENMAPSPACE_grant_table, `idx`, `gpfn`) on domain `dom`: puts
+   * grant frame `idx` (with XENMAPIDX_grant_table_status, status frame) of `dom`'s table
+   * at `dom`'s guest frame `gpfn`. The hypercall's result.
+   */
+  placeFrame(idx: number, gpfn: bigint, dom: number = DomId.SELF): bigint {
+    const a = this.agent;
+    a.writeStruct(XEN_ADD_TO_PHYSMAP, this.buf, {
+      domid: dom,
+      space: XENMAPSPACE_GRANT_TABLE,
+      idx,
+      gpfn,
+    });
+    return a.hypercall(Hypercall.memory_op, MemoryOp.add_to_physmap, a.handle(this.buf));
+  }
+
+  /**
+   * The machine frame behind the caller's frame `frame` (what dev_bus_addr reports:
+   * map_grant_ref's mfn_to_maddr): the frame itself for a PV guest, its p2m entry for a
+   * translated one (read from the hypervisor's side: the guest cannot know it).
+   */
+  machineFrame(frame: bigint): bigint {
+    if (!this.translated) return frame;
+    return BigInt(this.agent.session.domain.p2m[Number(frame)] ?? -1);
+  }
+
+  /**
+   * GNTTABOP_map_grant_ref of `dom`'s `ref` with `flags` (GNTMAP_host_map among them),
+   * shown at window page `va`: a PV guest names `va` as host_addr; a translated guest
+   * names the guest-physical address of a hole kept for `va` and, once mapped, maps that
+   * frame at `va` with the arch's page-table update (read-only for GNTMAP_readonly). A
+   * failed window mapping reports {@link HYPERCALL_FAILED}.
+   */
+  mapAt(va: bigint, flags: number, ref: number, dom: number): MapResult {
+    if (!this.translated) return this.map(va, flags, ref, dom);
+    const a = this.agent;
+    const gpfn = this.hole(32 + Number((va - a.boot.window) / BigInt(a.pageSize)));
+    const m = this.map(gpfn * BigInt(a.pageSize), flags, ref, dom);
+    if (m.status !== 0) return m;
+    const rc = a.mapFrame(va, gpfn, (flags & GNTMAP_READONLY) === 0);
+    return rc === 0n ? m : { ...m, status: HYPERCALL_FAILED };
+  }
+
+  /** GNTTABOP_unmap_grant_ref of a {@link Gnttab.mapAt} mapping `m`: its status. */
+  unmapAt(m: MapResult, handle: number = m.handle): number {
+    return this.unmap(m.host, 0n, handle);
   }
 
   /** grant_table_op(`cmd`, the buffer at `va`, `count`): the hypercall's result. */
@@ -218,6 +301,7 @@ export class Gnttab {
       status: rc !== 0n ? HYPERCALL_FAILED : m.getNumber("status"),
       handle: m.getNumber("handle"),
       devBusAddr: m.getBigInt("dev_bus_addr"),
+      host,
     };
   }
 
