@@ -245,6 +245,8 @@ _start:
         std 0, MB_WINDOW_LEN(31)
         LA 0, window_pages
         std 0, MB_ARCH1(31)
+        LA 0, host_buffer
+        std 0, MB_ARCH2(31)
         mr 3, 27
         bl fdt_shared_info
         LA 4, shared_info
@@ -602,3 +604,6 @@ stacks: .skip NR_VCPUS << STACK_SHIFT
 /* The frames the window shows at boot. */
 window_pages:
         .skip WINDOW_PAGES * 4096
+/* A page for the arguments of the host's own requests (arch-ppc/src/agent.ts). */
+host_buffer:
+        .skip 4096

@@ -12,13 +12,19 @@
  * entries {@link PpcGuestAgent.mapFrame} edits with H_ENTER and H_REMOVE (`agent/agent.S`
  * says how the agent sets up its SLB and which entry slot each window page takes). It
  * reports in `boot.arch[0]` the address of its `traps_off` word (see
- * {@link PpcGuestAgent.disarmTraps}) and in `boot.arch[1]` the guest-physical address of the
- * pages the window shows at boot.
+ * {@link PpcGuestAgent.disarmTraps}), in `boot.arch[1]` the guest-physical address of the
+ * pages the window shows at boot, in `boot.arch[2]` a page the host lays out its own
+ * requests' arguments in.
  *
  * @module
  */
 import {
   UNTRANSLATED_FRAMES,
+  DomId,
+  Hypercall,
+  MemoryOp,
+  XEN_ADD_TO_PHYSMAP_BATCH,
+  XENMAPSPACE_GMFN_FOREIGN,
   readPackageFile,
   HvkitError,
   type AgentIo,
@@ -55,6 +61,13 @@ const PAGE_SHIFT = 12n;
 const ARCH_TRAPS_OFF = 0;
 /** `boot.arch[1]`: the guest-physical address of the pages the window shows at boot. */
 const ARCH_WINDOW_FRAMES = 1;
+/** `boot.arch[2]`: a page for the arguments of the host's own requests. */
+const ARCH_HOST_BUFFER = 2;
+/**
+ * Where another domain's frame mapped at window page i goes in the agent's physmap: guest
+ * frame (pages of memory) + this + i, a hole (**hvkit choice**).
+ */
+const FOREIGN_HOLES_FROM_PAGES = 0x40n;
 
 /** The agent's request for a PAPR hcall: 1 << 32 | its token (`agent/agent.S`). */
 const PAPR_REQUEST = 2 ** 32;
@@ -237,6 +250,8 @@ export class PpcGuestAgent implements GuestAgent {
 
   /** The window pages' frames as {@link PpcGuestAgent.mapFrame} left them, per running agent. */
   private readonly windows = new WeakMap<AgentIo, Map<number, bigint | null>>();
+  /** The agent's pages of memory, per running agent (from the device tree). */
+  private readonly pages = new WeakMap<AgentIo, bigint>();
 
   /**
    * Feature `frames`: the guest frame of the page at `va`. Outside the window the address
@@ -266,16 +281,17 @@ export class PpcGuestAgent implements GuestAgent {
    * supervisor key. The frame is a frame of the agent's own guest-physical space, as
    * H_ENTER takes: its memory, and what it placed there (a grant frame with
    * XENMEM_add_to_physmap, a grant mapped at a guest-physical address); H_ENTER refuses any
-   * other with H_Parameter. `owner` is not used: a translated guest reaches another
-   * domain's page through its own physmap too (see the conformance suite). Returns 0 or the
-   * PAPR status (negative).
+   * other with H_Parameter. With `owner`, `frame` is a frame of that domain's: the agent
+   * first puts it in a hole of its own physmap kept for the page, with
+   * XENMEM_add_to_physmap_batch (XENMAPSPACE_gmfn_foreign; see `memory-op.ts`), whose
+   * error it returns. Returns 0 or the PAPR status (negative).
    */
   mapFrame(
     io: AgentIo,
     va: bigint,
     frame: bigint | null,
     writable: boolean,
-    _owner?: number,
+    owner?: number,
   ): bigint {
     const page = windowPage(io, va);
     if (page === null || (va & ((1n << PAGE_SHIFT) - 1n)) !== 0n) {
@@ -287,6 +303,12 @@ export class PpcGuestAgent implements GuestAgent {
     const frames = this.windowFrames(io);
     frames.set(page, null);
     if (frame === null) return 0n;
+    if (owner !== undefined) {
+      const gpfn = this.memoryPages(io) + FOREIGN_HOLES_FROM_PAGES + BigInt(page);
+      const rc = mapForeignFrame(io, owner, frame, gpfn);
+      if (rc !== 0n) return rc;
+      frame = gpfn;
+    }
     const dword0 = (WINDOW_VSID << 12n) | BigInt(Pte0.V);
     const dword1 = (frame << PAGE_SHIFT) | (writable ? PP_READ_WRITE : PP_READ_ONLY);
     const rc = io.hypercall(PAPR_REQUEST + PaprHcall.H_ENTER, HFlag.EXACT, ptex, dword0, dword1);
@@ -351,6 +373,15 @@ export class PpcGuestAgent implements GuestAgent {
     io.write(io.boot.arch[ARCH_TRAPS_OFF], word);
   }
 
+  private memoryPages(io: AgentIo): bigint {
+    let pages = this.pages.get(io);
+    if (pages === undefined) {
+      pages = BigInt(this.bootInfo(io).nrPages);
+      this.pages.set(io, pages);
+    }
+    return pages;
+  }
+
   private windowFrames(io: AgentIo): Map<number, bigint | null> {
     let frames = this.windows.get(io);
     if (frames === undefined) {
@@ -359,6 +390,36 @@ export class PpcGuestAgent implements GuestAgent {
     }
     return frames;
   }
+}
+
+/**
+ * XENMEM_add_to_physmap_batch(DOMID_SELF, XENMAPSPACE_gmfn_foreign, domain `owner`, one
+ * frame: `frame` at the agent's `gpfn`), laid out in the agent's host buffer: the
+ * hypercall's result, else the frame's (errs[0]).
+ */
+function mapForeignFrame(io: AgentIo, owner: number, frame: bigint, gpfn: bigint): bigint {
+  const at = io.boot.arch[ARCH_HOST_BUFFER];
+  const layout = XEN_ADD_TO_PHYSMAP_BATCH.layout(io.model);
+  const [idxs, gpfns, errs] = [at + 64n, at + 72n, at + 80n];
+  const bytes = new Uint8Array(88);
+  const view = new DataView(bytes.buffer);
+  const handle = (va: bigint): bigint => va | XENCOMM_INLINE_FLAG;
+  layout.set(view, 0, "domid", DomId.SELF);
+  layout.set(view, 0, "space", XENMAPSPACE_GMFN_FOREIGN);
+  layout.set(view, 0, "size", 1);
+  layout.set(view, 0, "u.foreign_domid", owner);
+  layout.set(view, 0, "idxs", handle(idxs));
+  layout.set(view, 0, "gpfns", handle(gpfns));
+  layout.set(view, 0, "errs", handle(errs));
+  const le = io.model.littleEndian;
+  view.setBigUint64(64, frame, le);
+  view.setBigUint64(72, gpfn, le);
+  view.setInt32(80, -1, le);
+  io.write(at, bytes);
+  const rc = io.hypercall(Hypercall.memory_op, BigInt(MemoryOp.add_to_physmap_batch), handle(at));
+  if (rc !== 0n) return rc;
+  const err = io.read(errs, 4);
+  return BigInt(new DataView(err.buffer, err.byteOffset, 4).getInt32(0, le));
 }
 
 /** The index of the window page `va` is in, or null outside the window. */

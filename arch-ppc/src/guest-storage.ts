@@ -14,7 +14,7 @@
  */
 import type { Domain, Machine } from "@hvkit/core";
 import { raiseStorageFault, StorageStatus, type PpcMemory } from "./cpu/cpu-api.js";
-import { domainGuestFrames, type PpcGrantMapping } from "./mmu/frames.js";
+import { domainGuestFrames, type PpcForeignFrame } from "./mmu/frames.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
 import { PpcMmu } from "./mmu/mmu.js";
 
@@ -150,7 +150,7 @@ function fault(eaHi: number, eaLo: number, store: boolean, fetch: boolean): neve
 /**
  * The storage a vCPU of `domain` runs on: once the domain has its hashed page table
  * (`hpt`, made by the builder), a {@link PpcMmu} on the domain's frames
- * (`domainGuestFrames`: H_ENTER maps only frames the domain owns, or `grants` places in
+ * (`domainGuestFrames`: H_ENTER maps only frames the domain owns, or another's `foreign` places in
  * its guest-physical space) and RMA, which follows
  * the CPU's MSR[IR]/[DR] once attached; before that, real-mode storage.
  */
@@ -158,8 +158,8 @@ export function createGuestStorage(
   machine: Machine,
   domain: Domain,
   hpt?: PpcHashedPageTable,
-  grants?: ReadonlyMap<number, PpcGrantMapping>,
+  foreign?: ReadonlyMap<number, PpcForeignFrame>,
 ): PpcMemory {
   if (hpt === undefined) return new RealModeStorage(machine, domain);
-  return new PpcMmu(domainGuestFrames(machine.memory, domain, grants), hpt, rmaBytes(domain));
+  return new PpcMmu(domainGuestFrames(machine.memory, domain, foreign), hpt, rmaBytes(domain));
 }

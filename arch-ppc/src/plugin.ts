@@ -28,11 +28,12 @@ import {
 import { PpcGuestAgent } from "./agent.js";
 import { buildPpcDomain, TIMEBASE_FREQUENCY, type PpcBuildLayout } from "./builder.js";
 import { PPC64_DATA_MODEL } from "./data-model.js";
-import type { PpcGrantMapping } from "./mmu/frames.js";
+import type { PpcForeignFrame } from "./mmu/frames.js";
 import { PpcHashedPageTable } from "./mmu/hpt.js";
 import { disassembleAt, PpcVcpu } from "./vcpu.js";
 import { loadPpcGuestContext } from "./vcpu-context.js";
 import { ppcVcpuOp } from "./vcpu-op.js";
+import { ppcMemoryOp } from "./memory-op.js";
 
 /** What the plugin keeps per domain (`Domain.arch`). */
 export interface PpcDomainState {
@@ -40,8 +41,11 @@ export interface PpcDomainState {
   layout: PpcBuildLayout | null;
   /** The hashed page table (the size `ibm,pft-size` announces); null until the domain is built. */
   hpt: PpcHashedPageTable | null;
-  /** Frames granted to the domain by grant maps, by the guest frame they sit at. */
-  readonly grantMaps: Map<number, PpcGrantMapping>;
+  /**
+   * Other domains' frames at guest frames of this one (grant maps, a toolstack's foreign
+   * mappings), by guest frame: Xen/ppc's foreign map.
+   */
+  readonly foreignFrames: Map<number, PpcForeignFrame>;
 }
 
 /** The PowerPC plugin's state types. */
@@ -97,12 +101,12 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   }
 
   createDomainState(): PpcDomainState {
-    return { layout: null, hpt: null, grantMaps: new Map() };
+    return { layout: null, hpt: null, foreignFrames: new Map() };
   }
 
   createVcpu(machine: Machine<PpcPv>, domain: Domain<PpcPv>, vcpu: Vcpu<PpcPv>): PpcVcpu {
     const v = new PpcVcpu(machine, domain, vcpu);
-    if (domain.arch.hpt !== null) v.useMmu(domain.arch.hpt, domain.arch.grantMaps);
+    if (domain.arch.hpt !== null) v.useMmu(domain.arch.hpt, domain.arch.foreignFrames);
     return v;
   }
 
@@ -112,7 +116,7 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     const { layout, result } = buildPpcDomain(request, v);
     request.domain.arch.layout = layout;
     const hpt = (request.domain.arch.hpt = new PpcHashedPageTable(layout.hptLog));
-    for (const vc of request.domain.vcpus) vc?.arch.useMmu(hpt, request.domain.arch.grantMaps);
+    for (const vc of request.domain.vcpus) vc?.arch.useMmu(hpt, request.domain.arch.foreignFrames);
     return result;
   }
 
@@ -156,8 +160,10 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     const d = vcpu.domain;
     if (flags & (GNTMAP_APPLICATION_MAP | GNTMAP_CONTAINS_PTE)) return GENERAL_ERROR;
     const gpfn = grantGuestFrame(addr);
-    if (gpfn < 0 || (d.p2m[gpfn] ?? -1) >= 0 || d.arch.grantMaps.has(gpfn)) return GENERAL_ERROR;
-    d.arch.grantMaps.set(gpfn, { mfn, readOnly: (flags & GNTMAP_READONLY) !== 0 });
+    if (gpfn < 0 || (d.p2m[gpfn] ?? -1) >= 0 || d.arch.foreignFrames.has(gpfn))
+      return GENERAL_ERROR;
+    const owner = vcpu.machine.memory.frameTable.owner[mfn]!;
+    d.arch.foreignFrames.set(gpfn, { mfn, owner, readOnly: (flags & GNTMAP_READONLY) !== 0 });
     return 0;
   }
 
@@ -168,18 +174,18 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
    * (GNTTABOP_unmap_and_replace, `newAddr` ≠ 0) is GNTST_general_error, as Xen/ppc had no
    * such operation.
    */
-  replaceGrantHostMapping(
-    vcpu: Vcpu<PpcPv>,
-    addr: bigint,
-    mfn: number,
-    newAddr: bigint,
-  ): number {
+  replaceGrantHostMapping(vcpu: Vcpu<PpcPv>, addr: bigint, mfn: number, newAddr: bigint): number {
     const d = vcpu.domain;
     const gpfn = grantGuestFrame(addr);
-    if (newAddr !== 0n || d.arch.grantMaps.get(gpfn)?.mfn !== mfn) return GENERAL_ERROR;
-    d.arch.grantMaps.delete(gpfn);
+    if (newAddr !== 0n || d.arch.foreignFrames.get(gpfn)?.mfn !== mfn) return GENERAL_ERROR;
+    d.arch.foreignFrames.delete(gpfn);
     d.arch.hpt?.invalidate();
     return 0;
+  }
+
+  /** XENMEM_add_to_physmap_batch with XENMAPSPACE_gmfn_foreign (`memory-op.ts`); −ENOSYS for others. */
+  memoryOp(ctx: HypercallContext<PpcPv>, op: number, cmd: bigint, arg: bigint): number {
+    return ppcMemoryOp(ctx, op, cmd, arg);
   }
 
   /** arch_vcpu_reset: a PowerPC vCPU's context holds no references; nothing to drop. */

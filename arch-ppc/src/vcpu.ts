@@ -42,7 +42,7 @@ import {
 } from "./cpu/cpu-api.js";
 import { disassemble } from "./cpu/disasm.js";
 import { createGuestStorage, guestPhysicalToMachine, rmaBytes } from "./guest-storage.js";
-import type { PpcGrantMapping } from "./mmu/frames.js";
+import type { PpcForeignFrame } from "./mmu/frames.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
 import { PpcMmu } from "./mmu/mmu.js";
 import { HStatus } from "./mmu/papr.js";
@@ -130,10 +130,10 @@ export class PpcVcpu implements ArchVcpu {
   /**
    * Runs the CPU on the MMU of the domain's hashed page table `hpt` from now on (the
    * builder made the table; SLB, translation cache and PAPR page-table hcalls are this
-   * vCPU's from here), with `grants` the domain's grant maps by guest frame.
+   * vCPU's from here), with `foreign` the other domains' frames at its guest frames.
    */
-  useMmu(hpt: PpcHashedPageTable, grants?: ReadonlyMap<number, PpcGrantMapping>): void {
-    const mmu = createGuestStorage(this.machine, this.domain, hpt, grants);
+  useMmu(hpt: PpcHashedPageTable, foreign?: ReadonlyMap<number, PpcForeignFrame>): void {
+    const mmu = createGuestStorage(this.machine, this.domain, hpt, foreign);
     if (!(mmu instanceof PpcMmu)) return;
     mmu.attach(this.cpu);
     this.mmu = mmu;

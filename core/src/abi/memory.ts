@@ -83,6 +83,30 @@ export const XEN_ADD_TO_PHYSMAP = defineStruct(
   },
 );
 
+/**
+ * `struct xen_add_to_physmap_batch`: XENMEM_add_to_physmap_batch's argument — `size`
+ * frames at once, each result in `errs`; the only way to ask for XENMAPSPACE_gmfn_foreign
+ * (frames of domain `u.foreign_domid`). 32 bytes on LP64.
+ */
+export const XEN_ADD_TO_PHYSMAP_BATCH = defineStruct(
+  "xen_add_to_physmap_batch",
+  "Place several frames at guest frame numbers of a translated domain.",
+  {
+    domid: field(domid, "The domain whose physmap changes."),
+    space: field(u16, "XENMAPSPACE_* source."),
+    size: field(u16, "Number of frames."),
+    u: field(
+      defineStruct("xen_add_to_physmap_batch_extra", "Per-space extra argument.", {
+        foreign_domid: field(domid, "XENMAPSPACE_gmfn_foreign: the domain owning the frames."),
+      }),
+      "Per-space extra argument (0 for other spaces).",
+    ),
+    idxs: field(handle, "Guest pointer to `size` xen_ulong_t indexes in the source space."),
+    gpfns: field(handle, "Guest pointer to `size` xen_pfn_t guest frames to map them at."),
+    errs: field(handle, "Guest pointer to `size` int results (0 or −errno), written by Xen."),
+  },
+);
+
 /** `struct xen_memory_map`: XENMEM_memory_map's argument. 16 bytes on LP64, 8 on x86_32. */
 export const XEN_MEMORY_MAP = defineStruct(
   "xen_memory_map",

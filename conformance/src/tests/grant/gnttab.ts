@@ -129,13 +129,16 @@ export class Gnttab {
   }
 
   /**
-   * The machine frame behind the caller's frame `frame` (what dev_bus_addr reports:
-   * map_grant_ref's mfn_to_maddr): the frame itself for a PV guest, its p2m entry for a
-   * translated one (read from the hypervisor's side: the guest cannot know it).
+   * The machine frame behind frame `frame` of domain `dom` (default the agent's), what
+   * dev_bus_addr reports (map_grant_ref's mfn_to_maddr): the frame itself for a PV guest,
+   * its p2m entry for a translated one (read from the hypervisor's side: the guest cannot
+   * know it); −1 for none.
    */
-  machineFrame(frame: bigint): bigint {
+  machineFrame(frame: bigint, dom?: number): bigint {
     if (!this.translated) return frame;
-    return BigInt(this.agent.session.domain.p2m[Number(frame)] ?? -1);
+    const session = this.agent.session;
+    const d = dom === undefined ? session.domain : session.machine.domains.get(dom);
+    return BigInt(d?.p2m[Number(frame)] ?? -1);
   }
 
   /**

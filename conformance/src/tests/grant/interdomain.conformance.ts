@@ -18,6 +18,14 @@
  * - xen/common/memory.c: increase_reservation on another domain (XSM_TARGET: dom0 may)
  *   writes the new frames of a PV domain into extent_start.
  * - xen/common/domctl.c: XEN_DOMCTL_max_mem sets max_pages = max_memkb >> 2.
+ *
+ * Guests that are translated (the arch's `translatedPv`) name guest frames: D's pages are
+ * given guest frames with populate_physmap (`XenMem.givePages`), its grant frame is put in
+ * its physmap first (XENMEM_add_to_physmap on D, as libxc seeds a translated guest's
+ * table) and mapped here as a foreign frame, grants are host-mapped at guest-physical
+ * addresses (`gnttab.ts`), and a page transferred to D keeps the guest frame D's
+ * accept-transfer entry names: gnttab_transfer adds it to a translated receiver's physmap
+ * there instead of writing the frame into the entry.
  */
 import {
   DomId,
@@ -28,18 +36,20 @@ import {
   GrantStatus as GNTST,
   GTF_TRANSFER_COMMITTED,
   GTF_TRANSFER_COMPLETED,
-  Hypercall,
-  MemoryOp,
-  XEN_MEMORY_RESERVATION,
 } from "@hvkit/core";
 import { domctl } from "../domctl/calls.js";
 import { createPeer } from "../evtchn/peer.js";
 import { agentTest, hexBytes } from "../agent-test.js";
+import { XenMem } from "../memory/xenmem.js";
 import { Gnttab, frameEnd, gref } from "./gnttab.js";
 
 /** dom0's domain id. */
 const SELF_ID = 0;
 const PAGE = 4096;
+/** Where a translated D gets its grant frame: a guest frame far past its pages. */
+const D_GRANT_FRAME = 0x1000n;
+/** The guest frame D's accept-transfer entry names. */
+const TRANSFER_FRAME = 0x40n;
 
 /** grant/interdomain. */
 export const grantInterdomain = agentTest({
@@ -69,28 +79,23 @@ export const grantInterdomain = agentTest({
       0,
     );
 
-    // Two pages for D; a PV domain's new frames come back as machine frames.
+    // Two pages for D, named as D names them.
     const pfnBytes = agent.model.xenPfn;
-    const list = agent.alloc(2 * pfnBytes);
-    const r = agent.placeStruct(XEN_MEMORY_RESERVATION, {
-      extent_start: agent.handle(list),
-      nr_extents: 2,
-      domid: dom,
-    });
-    check.equal(
-      "memory_op increase_reservation(D, 2) done 2",
-      agent.hypercall(Hypercall.memory_op, MemoryOp.increase_reservation, agent.handle(r)),
-      2,
-    );
-    const dframe = [0, 1].map((i) => agent.readUint(list + BigInt(i * pfnBytes), pfnBytes));
+    const given = new XenMem(agent).givePages(dom, 2);
+    check.equal(`memory_op ${given.what} done 2`, given.done, 2);
+    const dframe = given.frames;
     check.equal("D owns 2 pages", totPages(dom), 2);
 
     // D's grant table, mapped writable here naming D as the frame's owner.
     const gt = new Gnttab(agent, dgt);
+    if (gt.translated) {
+      check.equal("add_to_physmap(D, grant_table 0) rc", gt.placeFrame(0, D_GRANT_FRAME, dom), 0);
+    }
     const gfList = agent.alloc(pfnBytes);
     const s = gt.setupTable(dom, 1, gfList);
     check.equal("gnttab setup_table(D, 1) status okay", s.rc === 0n ? s.status : -1000, GNTST.okay);
     const gf = agent.readUint(gfList, pfnBytes);
+    if (gt.translated) check.equal("setup_table(D) lists where it was placed", gf, D_GRANT_FRAME);
     check.equal("map D's grant frame (owner D) rc", mapFrame(dgt, gf, dom), 0);
     check.equal(
       "D's fresh grant entries read as zero",
@@ -100,9 +105,13 @@ export const grantInterdomain = agentTest({
 
     // D grants dom0 its page 0: dom0 maps it, writes through it, copies it back.
     gt.grant(5, GTF.permit_access, SELF_ID, dframe[0]);
-    const m = gt.map(win, GNTMAP_HOST_MAP, 5, dom);
+    const m = gt.mapAt(win, GNTMAP_HOST_MAP, 5, dom);
     check.equal("gnttab map(D:5, host) GNTST_okay", m.status, GNTST.okay);
-    check.equal("gnttab map(D:5) dev_bus_addr is D's frame", m.devBusAddr, dframe[0] << 12n);
+    check.equal(
+      "gnttab map(D:5) dev_bus_addr is D's frame",
+      m.devBusAddr,
+      gt.machineFrame(dframe[0], dom) << 12n,
+    );
     check.equal(
       "gnttab map(D:5) sets GTF_reading|GTF_writing in D's entry",
       gt.flags(5),
@@ -125,7 +134,7 @@ export const grantInterdomain = agentTest({
       gt.flags(5),
       GTF.permit_access | GTF.reading | GTF.writing,
     );
-    check.equal("gnttab unmap(D:5) GNTST_okay", gt.unmap(win, 0n, m.handle), GNTST.okay);
+    check.equal("gnttab unmap(D:5) GNTST_okay", gt.unmapAt(m), GNTST.okay);
     check.equal(
       "gnttab unmap(D:5) clears GTF_reading|GTF_writing in D's entry",
       gt.flags(5),
@@ -142,7 +151,7 @@ export const grantInterdomain = agentTest({
       gt.copy(frameEnd(frameOf(buf), 0, DomId.SELF), gref(5, dom, 100), 16),
       GNTST.okay,
     );
-    const ro = gt.map(win, GNTMAP_HOST_MAP | GNTMAP_READONLY, 5, dom);
+    const ro = gt.mapAt(win, GNTMAP_HOST_MAP | GNTMAP_READONLY, 5, dom);
     check.equal("gnttab map(D:5, host|readonly) GNTST_okay", ro.status, GNTST.okay);
     check.equal(
       "gnttab read-only map of D:5 sets GTF_reading only",
@@ -154,34 +163,35 @@ export const grantInterdomain = agentTest({
       hexBytes(agent.read(win + 100n, 16)),
       hexBytes(new Uint8Array(16).map((_, i) => 0x30 + i)),
     );
-    check.equal("gnttab unmap(D:5 readonly) GNTST_okay", gt.unmap(win, 0n, ro.handle), GNTST.okay);
+    check.equal("gnttab unmap(D:5 readonly) GNTST_okay", gt.unmapAt(ro), GNTST.okay);
     mapFrame(win, frameOf(win));
 
     // What D's entries do not allow.
     gt.grant(6, GTF.permit_access | GTF.readonly, SELF_ID, dframe[1]);
     check.equal(
       "gnttab writable map of D's read-only grant GNTST_general_error",
-      gt.map(win, GNTMAP_HOST_MAP, 6, dom).status,
+      gt.mapAt(win, GNTMAP_HOST_MAP, 6, dom).status,
       GNTST.general_error,
     );
     gt.grant(7, GTF.permit_access, 5, dframe[1]);
     check.equal(
       "gnttab map of D's grant to domain 5 GNTST_general_error",
-      gt.map(win, GNTMAP_HOST_MAP, 7, dom).status,
+      gt.mapAt(win, GNTMAP_HOST_MAP, 7, dom).status,
       GNTST.general_error,
     );
     gt.grant(8, GTF.permit_access, SELF_ID, frameOf(buf));
     check.equal(
       "gnttab map of D's grant naming a frame D does not own GNTST_bad_page",
-      gt.map(win, GNTMAP_HOST_MAP, 8, dom).status,
+      gt.mapAt(win, GNTMAP_HOST_MAP, 8, dom).status,
       GNTST.bad_page,
     );
     check.equal("gnttab the refused map left D's entry unpinned", gt.flags(8), GTF.permit_access);
 
     // Transfer a page of dom0's to D: D's accept-transfer entry for dom0.
     const before0 = totPages(SELF_ID);
-    gt.grant(9, GTF.accept_transfer, SELF_ID, 0x40n);
+    gt.grant(9, GTF.accept_transfer, SELF_ID, TRANSFER_FRAME);
     const gm = frameOf(gift);
+    const giftMachine = gt.machineFrame(gm);
     mapFrame(gift, null);
     check.equal("gnttab transfer dom0 page -> D GNTST_okay", gt.transfer(gm, dom, 9), GNTST.okay);
     check.equal(
@@ -189,11 +199,24 @@ export const grantInterdomain = agentTest({
       gt.flags(9),
       GTF.accept_transfer | GTF_TRANSFER_COMMITTED | GTF_TRANSFER_COMPLETED,
     );
-    check.equal(
-      "gnttab transfer writes the frame into D's entry (PV)",
-      gt.frame(9),
-      BigInt.asUintN(32, gm),
-    );
+    if (gt.translated) {
+      check.equal(
+        "gnttab transfer leaves D's entry naming its guest frame",
+        gt.frame(9),
+        TRANSFER_FRAME,
+      );
+      check.equal(
+        "gnttab transfer puts the page at that guest frame of D",
+        gt.machineFrame(TRANSFER_FRAME, dom),
+        giftMachine,
+      );
+    } else {
+      check.equal(
+        "gnttab transfer writes the frame into D's entry (PV)",
+        gt.frame(9),
+        BigInt.asUintN(32, gm),
+      );
+    }
     check.equal("gnttab after the transfer D owns 3 pages", totPages(dom), 3);
     check.equal(
       "gnttab after the transfer dom0 owns one page less",

@@ -88,6 +88,24 @@ export class XenMem {
     return this.op(cmd, this.buf, start);
   }
 
+  /**
+   * Gives domain `dom` `n` new pages, as a toolstack does, and says which frames `dom`
+   * knows them by. A PV domain names machine frames, which increase_reservation writes
+   * back; a translated one names guest frames, and a new page has one only once it is in
+   * the domain's physmap — increase_reservation writes nothing back for it
+   * (xen/common/memory.c), so this is populate_physmap at its guest frames 0 … n − 1.
+   * `what` names the call for a check's message.
+   */
+  givePages(dom: number, n: number): { what: string; done: bigint; frames: bigint[] } {
+    const translated = this.agent.arch.translatedPv === true;
+    const list = new FrameList(this.agent, n);
+    if (translated) list.fill(Array.from({ length: n }, (_, i) => BigInt(i)));
+    const cmd = translated ? MemoryOp.populate_physmap : MemoryOp.increase_reservation;
+    const done = this.reservation(cmd, { list: list.va, nr: n, domid: dom });
+    const what = `${translated ? "populate_physmap" : "increase_reservation"}(${dom}, ${n})`;
+    return { what, done, frames: Array.from({ length: n }, (_, i) => list.get(i)) };
+  }
+
   /** increase_reservation, decrease_reservation or populate_physmap: extents done. */
   reservation(cmd: MemoryOp, r: Reservation, start = 0): bigint {
     this.agent.writeStruct(XEN_MEMORY_RESERVATION, this.buf, this.values("", r));
