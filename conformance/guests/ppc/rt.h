@@ -15,6 +15,11 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 
 #define XEN_MARK 0xffffffffffff0000UL
+/*
+ * Xen/ppc translated every domain (paging_mode_translate): guests name their own guest
+ * frames, and the common sources check what Xen answers such a guest where it differs.
+ */
+#define ARCH_TRANSLATED 1
 #define XENCOMM_INLINE_FLAG 0x8000000000000000UL
 
 /* A hypercall argument: a pointer becomes its inline xencomm handle (gcc's pointer type class is 5). */
