@@ -11,7 +11,6 @@ import {
   parseElf,
   PF_X,
   type AgentBootReport,
-  type GuestAgent,
   type ElfImage,
 } from "@hvkit/core";
 import {
@@ -130,7 +129,9 @@ describe("the PowerPC agent image", () => {
       (off, i) => (0xe81f0000 | ((4 + i) << 21) | off) >>> 0,
     );
     expect(indexOfRun(words, [...loads, 0x44000022])).toBeGreaterThan(0);
-    expect(words.filter((w) => w === 0x44000022)).toHaveLength(2);
+    // The service call, requested hypercalls, and the H_ENTERs of a vCPU's mailbox and of
+    // the window at boot.
+    expect(words.filter((w) => w === 0x44000022)).toHaveLength(4);
     expect(words).not.toContain(0x44000002);
   });
 
@@ -294,11 +295,15 @@ describe("PpcGuestAgent", () => {
     expect(bytes.reduce((n, b) => n + (b !== 0 ? 1 : 0), 0)).toBe(2 + 1 + 1);
   });
 
-  it("names a page by its guest-physical frame (auto-translated guest, untranslated agent)", () => {
-    const io = fakeIo({});
+  it("names a page by its guest-physical frame, a window page by the frame it shows at boot", () => {
+    const window = 1n << 36n;
+    const io = fakeIo({ window, windowLength: 0x10000, arch: [0n, 0x9000n, 0n, 0n] });
     expect(agent.frameOf(io, 0x3ffe123n)).toBe(0x3ffen);
     expect(agent.pfnOf(io, 0x3ffe123n)).toBe(0x3ffen);
-    expect((agent as GuestAgent).mapFrame).toBeUndefined();
+    expect(agent.frameOf(io, window + 0x2123n)).toBe(0xbn);
+    expect(agent.frameOf(io, window + 0x10000n)).toBe(0x1000010n);
+    // A window page's buffer is passed by the guest-physical address of its frame.
+    expect(agent.guestHandle(io, window + 0x2123n)).toBe(0xb123n | (1n << 63n));
   });
 
   it("disarms its traps by writing 1, big-endian, to the traps_off word the agent reported", () => {

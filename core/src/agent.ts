@@ -445,9 +445,10 @@ export interface GuestAgent {
   /**
    * Feature `frame-mapping`: maps frame `frame` (see {@link GuestAgent.frameOf}) at window
    * address `va` (read-only unless `writable`), or unmaps it when `frame` is null, with
-   * the arch's PV MMU hypercalls. `owner`, when given, is the domain that owns the frame
-   * (a privileged toolstack mapping another domain's page, as libxc does; x86 PV:
-   * update_va_mapping_otherdomain). Returns the hypercall's result (0 or −errno).
+   * the arch's PV MMU hypercalls (PowerPC: H_ENTER). `owner`, when given, is the domain
+   * that owns the frame (a privileged toolstack mapping another domain's page, as libxc
+   * does; x86 PV: update_va_mapping_otherdomain; a translated guest first puts it in its
+   * own physmap). Returns the hypercall's result (0 or a negative error).
    */
   mapFrame?(
     io: AgentIo,
@@ -462,7 +463,8 @@ export interface GuestAgent {
    * metaphysical mode): the address at which the agent reaches frame `frame` (one of its
    * own, as the boot information names it) without mapping it — frame × page size. An
    * agent that runs translated leaves it out and maps frames with
-   * {@link GuestAgent.mapFrame}.
+   * {@link GuestAgent.mapFrame} (which an untranslated agent may offer too, for a window
+   * it reaches translated: PowerPC).
    */
   frameAddress?(io: AgentIo, frame: bigint): bigint;
 
@@ -499,8 +501,9 @@ export interface KernelService {
  * on a port whose guests are auto-translated (Xen keeps their physical-to-machine map; they
  * name pages by guest-physical frame, in grant entries too): an address is guest-physical,
  * so a page's frame is the address over the page size, its pseudo-physical frame the same,
- * and a frame needs no mapping — it is reachable at frame × page size. Such an agent
- * offers no `mapFrame` (a window of remapped pages needs it to run translated).
+ * and a frame needs no mapping — it is reachable at frame × page size. Remapping pages
+ * needs translation: such an agent offers `mapFrame` only for a window it reaches
+ * translated (PowerPC's, through the hashed page table).
  */
 export const UNTRANSLATED_FRAMES: Required<Pick<GuestAgent, "frameOf" | "pfnOf" | "frameAddress">> =
   {
