@@ -83,9 +83,12 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
    * VCPUOP_register_vcpu_time_memory_area takes a xencomm handle (`vcpu-op.ts`).
    * Not `m2p`: Xen/ppc gave guests no machine-to-physical table (its `arch_memory_op`
    * answered every operation, XENMEM_machphys_mapping included, with −ENOSYS, and a
-   * translated guest names guest frames). Not yet `frame-mapping`: Xen/ppc mapped grant
-   * frames, other domains' frames and grant maps through H_ENTER of special guest frame
-   * ranges (`pfn2mfn` in xen/arch/powerpc/mm.c), which hvkit's guest frames do not have.
+   * translated guest names guest frames). `frame-mapping`: the agent maps any frame of
+   * its guest-physical space at its window with H_ENTER — its memory, grant frames it
+   * placed with XENMEM_add_to_physmap, grants mapped at guest-physical addresses, other
+   * domains' frames placed with XENMEM_add_to_physmap_batch (the foreign map,
+   * `memory-op.ts`). Not `virtual-hypercall-copies`: xencomm copies are guest-physical
+   * (xen/common/xencomm.c), whatever the guest's hashed page table says.
    */
   readonly features: readonly string[] = ["frames", "frame-mapping", "vcpu-time-area"];
 
