@@ -89,6 +89,9 @@ struct xen_memory_reservation {
   o_handle extent_start; o_ulong_x nr_extents; unsigned int extent_order, mem_flags; uint16_t domid;
 };
 struct xen_add_to_physmap { uint16_t domid, size; unsigned int space; o_ulong_x idx; o_pfn gpfn; };
+struct xen_add_to_physmap_batch {
+  uint16_t domid, space, size; union { uint16_t foreign_domid; } u; o_handle idxs, gpfns, errs;
+};
 struct xen_memory_map { unsigned int nr_entries; o_handle buffer; };
 struct xen_machphys_mapping { o_ulong_x v_start, v_end, max_mfn; };
 struct vcpu_runstate_info { int state; uint64_t state_entry_time; uint64_t time[4]; };
