@@ -10,6 +10,7 @@ import {
   GNTMAP_APPLICATION_MAP,
   GNTMAP_CONTAINS_PTE,
   GNTMAP_READONLY,
+  GrantStatus,
   VcpuContextRun,
   VcpuState,
   type ArchPlugin,
@@ -161,10 +162,10 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
    */
   createGrantHostMapping(vcpu: Vcpu<PpcPv>, addr: bigint, mfn: number, flags: number): number {
     const d = vcpu.domain;
-    if (flags & (GNTMAP_APPLICATION_MAP | GNTMAP_CONTAINS_PTE)) return GENERAL_ERROR;
+    if (flags & (GNTMAP_APPLICATION_MAP | GNTMAP_CONTAINS_PTE)) return GrantStatus.general_error;
     const gpfn = grantGuestFrame(addr);
     if (gpfn < 0 || (d.p2m[gpfn] ?? -1) >= 0 || d.arch.foreignFrames.has(gpfn))
-      return GENERAL_ERROR;
+      return GrantStatus.general_error;
     const owner = vcpu.machine.memory.frameTable.owner[mfn]!;
     d.arch.foreignFrames.set(gpfn, { mfn, owner, readOnly: (flags & GNTMAP_READONLY) !== 0 });
     return 0;
@@ -180,7 +181,8 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
   replaceGrantHostMapping(vcpu: Vcpu<PpcPv>, addr: bigint, mfn: number, newAddr: bigint): number {
     const d = vcpu.domain;
     const gpfn = grantGuestFrame(addr);
-    if (newAddr !== 0n || d.arch.foreignFrames.get(gpfn)?.mfn !== mfn) return GENERAL_ERROR;
+    if (newAddr !== 0n || d.arch.foreignFrames.get(gpfn)?.mfn !== mfn)
+      return GrantStatus.general_error;
     d.arch.foreignFrames.delete(gpfn);
     d.arch.hpt?.invalidate();
     return 0;
@@ -196,9 +198,6 @@ export class PpcPvPlugin implements ArchPlugin<PpcPv> {
     return 0;
   }
 }
-
-/** GNTST_general_error. */
-const GENERAL_ERROR = -1;
 
 /** The guest frame of guest-physical `addr`, or −1 past what a p2m entry can name. */
 function grantGuestFrame(addr: bigint): number {
