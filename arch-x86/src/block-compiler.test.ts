@@ -921,6 +921,27 @@ describe("compiled control flow: block ends and chaining", () => {
   });
 });
 
+describe("compiled control flow: the interpreter's slices", () => {
+  it("runs chained blocks across the interpreter's slice ends without interpreting any", () => {
+    // mov $20000,%ecx; L: call F; dec %ecx; jnz L; (cpuid) F: add $1,%eax; ret
+    // 100,005 instructions in chained blocks of one or two, none looping on itself: the
+    // run crosses the interpreter loop's 4,096-instruction slices many times.
+    const code = hex("b9204e0000" + "e806000000" + "ffc9" + "75f7" + "0fa2" + "83c001" + "c3");
+    const m = machine(0);
+    const read = m.cpu.startProfile();
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[4] = 0x1ff000n;
+    load(m, code, regs, 0x202, new Uint8Array(0));
+    expect(m.cpu.run(1_000_000)).toBe(X86ExitReason.Cpuid);
+    expect(m.cpu.getReg(0)).toBe(20_000n);
+    const p = read();
+    expect(p.compiled + p.interpreted).toBe(m.cpu.exit.retired);
+    // Every block compiles at its first visit (threshold 0): the interpreter never runs one.
+    expect(p.interpreted).toBe(0);
+    expect(Object.fromEntries(p.blockExits)["not entered (budget or stepping)"]).toBeUndefined();
+  });
+});
+
 describe("compiled control flow: superblocks", () => {
   it("goes on past a conditional branch not taken and leaves the block where one is taken", () => {
     // start: xor %eax,%eax; cmp $3,%ecx; je +3; add $1,%eax; cmp $5,%ecx; jne +3;

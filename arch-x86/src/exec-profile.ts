@@ -117,6 +117,8 @@ export class ExecProfile {
   private key = -1;
   /** Retired count when it started. */
   private at = 0;
+  /** Retired count when the last compiled block was entered. */
+  private entry = 0;
 
   /** The interpreter starts the instruction of key `key` at retired count `n`. */
   interpret(key: number, n: number): void {
@@ -170,10 +172,15 @@ export class ExecProfile {
     else this.exits[Exit.Taken]++;
   }
 
-  /** A block entered with `n0` retired faulted with `n` retired. */
-  blockFaulted(n0: number, n: number): void {
-    this.settle(n0);
-    this.compiled += n - n0;
+  /** A compiled block is entered with `n0` retired. */
+  blockEntered(n0: number): void {
+    this.entry = n0;
+  }
+
+  /** The block entered last ({@link blockEntered}) faulted with `n` retired. */
+  blockFaulted(n: number): void {
+    this.settle(this.entry);
+    this.compiled += n - this.entry;
     this.exits[Exit.Fault]++;
   }
 

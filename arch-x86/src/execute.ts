@@ -30,7 +30,7 @@ import {
   sub64,
 } from "./alu.js";
 import { Reg, Seg, Vector, X86ExitReason } from "./cpu-api.js";
-import { compileBlock } from "./block-compiler.js";
+import { type BlockCache, type BlockFn, compileBlock } from "./block-compiler.js";
 import { profileKey } from "./exec-profile.js";
 import { FAULT, type X86Cpu } from "./cpu.js";
 import { Dr6, Dr7, executeDebug, mergeDr6 } from "./debug.js";
@@ -541,14 +541,19 @@ export function execute(c: X86Cpu, budget: number): X86ExitReason {
       if (r !== X86ExitReason.Budget || done >= budget) return r;
     }
     const limit = budget - done > SLICE ? done + SLICE : budget;
-    const r = slice(c, done, limit);
+    const r = slice(c, done, limit, budget);
     done = c.exit.retired;
     if (r !== X86ExitReason.Budget || done >= budget) return r;
   }
 }
 
-/** Runs `c` from `start` retired instructions until `budget` (counted from the run's start). */
-function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
+/**
+ * Runs `c` from `start` retired instructions until `limit` (counted from the run's start):
+ * instructions start while fewer than `limit` have retired, and none retires past `budget`
+ * (at least `limit`): compiled blocks and repeated string instructions run on to it, so the
+ * slice's end does not cut them short.
+ */
+function slice(c: X86Cpu, start: number, limit: number, budget = limit): X86ExitReason {
   const rec = c.dcache.recs;
   const tag = c.dcache.tag;
   const dmode = c.dcache.mode;
@@ -587,17 +592,15 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   const bCount = blocks.count;
   const bHeat = blocks.heat;
   const bStrikes = blocks.strikes;
-  const bEntered = blocks.entered;
   const fGen = c.dcache.frameGen;
   const threshold = c.blockThreshold;
   let inBlock = false;
   // Execution profile (exec-profile.ts), null unless one runs: one null test per instruction.
   const prof = c.profile;
-  let profN0 = 0;
   // esp before the current instruction, while CS's limit is checked (32/16-bit code).
   let spBefore = 0;
   try {
-    loop: while (n < budget) {
+    loop: while (n < limit) {
       const ripLo = rLo;
       const ripHi = rHi;
       curLo = ripLo;
@@ -642,40 +645,13 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
           } else if (bHeat[ci] < 65535) bHeat[ci]++;
         }
         if (bTag[ci] === pa) {
-          let fn = bFns[ci];
+          const fn = bFns[ci];
           if (fn !== null && n + bCount[ci] <= budget && !c.stepping) {
-            // Chained dispatch: while the next rip starts a current compiled block that fits
-            // the budget, enter it directly (TLB hit and block tag only; its frame generation
-            // vouches for its code, as it does in the full path above).
             inBlock = true;
-            let lo = ripLo;
-            let hi = ripHi;
-            let at = ci;
-            for (;;) {
-              const n0 = n;
-              if (prof !== null) profN0 = n;
-              bEntered[at] = 1;
-              n = fn(c, R, H, lo, hi, n, budget);
-              const from = lo;
-              lo = c.ripLo;
-              hi = c.ripHi;
-              if (prof !== null)
-                prof.blockReturned(at, from, n0, n, lo, bGen[at] !== fGen[bTag[at] >>> 12]);
-              if (n >= budget) break;
-              const ti = (lo >>> 12) & K.TLB_MASK;
-              if (tlbLo[ti] !== (lo & -4096) || tlbHi[ti] !== hi || (tlbPerm[ti] & c.xMask) === 0)
-                break;
-              const np = tlbBase[ti] | (lo & 4095);
-              const nc = np & K.DC_MASK;
-              if (bTag[nc] !== np || bGen[nc] !== fGen[np >>> 12]) break;
-              const next = bFns[nc];
-              if (next === null || n + bCount[nc] > budget) break;
-              fn = next;
-              at = nc;
-            }
+            n = runBlocks(c, blocks, fn, ci, ripLo, ripHi, n, budget);
             inBlock = false;
-            rLo = lo;
-            rHi = hi;
+            rLo = c.ripLo;
+            rHi = c.ripHi;
             fpa = -1;
             continue;
           }
@@ -1578,7 +1554,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               }
               nLo = tl | 0;
               nHi = th;
-              if (c.modeKey !== mk) budget = n + 1;
+              if (c.modeKey !== mk) limit = n + 1;
               break;
             }
             case O.FAR:
@@ -1587,7 +1563,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
                 // A far jmp/call: the target is in the descriptor tables' scratch.
                 nLo = c.tables.targetLo;
                 nHi = c.tables.targetHi;
-                if (c.modeKey !== mk) budget = n + 1;
+                if (c.modeKey !== mk) limit = n + 1;
               }
               break;
             case O.LEGACY:
@@ -1672,7 +1648,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.flags = ((c.flags & ~m) | (v & m) | 2) >>> 0;
               addRsp(c, osz);
               // TF set: end the slice after this instruction, so execute() single-steps.
-              if ((c.flags & TF) !== 0) budget = n + 1;
+              if ((c.flags & TF) !== 0) limit = n + 1;
               break;
             }
             case O.ENTER: {
@@ -1925,7 +1901,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               c.cpl = 3;
               // sysret loads fixed flat descriptors: 64-bit code, or 32-bit code and stack.
               c.setCodeSize(osz === 8 ? 64 : 32, true);
-              if (c.modeKey !== mk) budget = n + 1;
+              if (c.modeKey !== mk) limit = n + 1;
               break;
             }
             case O.IRET: {
@@ -1978,7 +1954,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               }
               nLo = ipl;
               nHi = iph;
-              if ((c.flags & TF) !== 0 || c.modeKey !== mk) budget = n + 1;
+              if ((c.flags & TF) !== 0 || c.modeKey !== mk) limit = n + 1;
               break;
             }
             case O.INT:
@@ -2099,7 +2075,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
               }
               if (rec[b + F.X_EXT] === 1) {
                 c.writeDebugReg(dr, R[gpr], H[gpr]);
-                if (c.debugActive) budget = n + 1;
+                if (c.debugActive) limit = n + 1;
               } else {
                 R[gpr] = c.dr[dr === 4 || dr === 5 ? dr + 2 : dr];
                 H[gpr] = dr < 4 ? c.drHi[dr] : 0;
@@ -2247,7 +2223,7 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
     if (inBlock) {
       // The block left rip, the instruction length and the retired count of the fault.
       n = c.blockRetired;
-      if (prof !== null) prof.blockFaulted(profN0, n);
+      if (prof !== null) prof.blockFaulted(n);
     } else {
       c.ripLo = curLo;
       c.ripHi = curHi;
@@ -2266,6 +2242,61 @@ function slice(c: X86Cpu, start: number, budget: number): X86ExitReason {
   c.retiredInRun = n;
   if (prof !== null) prof.settle(n);
   return reason;
+}
+
+/**
+ * Runs compiled blocks, from `fn` (the block of slot `at`, at rip `lo`/`hi`) with `n`
+ * retired, never past `budget`: while the next rip starts a current block that fits the
+ * budget, it enters that block directly (a TLB hit and the block's tag; its frame
+ * generation vouches for its code, as it does in {@link slice}). Returns the retired count
+ * and leaves the next rip in `c.ripLo`/`c.ripHi`. A function of its own, and a small one,
+ * so that V8 optimises it within the first blocks run and keeps it optimised whatever the
+ * interpreter loop around it meets.
+ */
+function runBlocks(
+  c: X86Cpu,
+  blocks: BlockCache,
+  fn: BlockFn,
+  at: number,
+  lo: number,
+  hi: number,
+  n: number,
+  budget: number,
+): number {
+  const R = c.regLo;
+  const H = c.regHi;
+  const tlbLo = c.tlbLo;
+  const tlbHi = c.tlbHi;
+  const tlbPerm = c.tlbPerm;
+  const tlbBase = c.tlbBase;
+  const xMask = c.xMask;
+  const bTag = blocks.tag;
+  const bGen = blocks.gen;
+  const bFns = blocks.fns;
+  const bCount = blocks.count;
+  const bEntered = blocks.entered;
+  const fGen = c.dcache.frameGen;
+  const prof = c.profile;
+  for (;;) {
+    const n0 = n;
+    if (prof !== null) prof.blockEntered(n0);
+    bEntered[at] = 1;
+    n = fn(c, R, H, lo, hi, n, budget);
+    const from = lo;
+    lo = c.ripLo;
+    hi = c.ripHi;
+    if (prof !== null) prof.blockReturned(at, from, n0, n, lo, bGen[at] !== fGen[bTag[at] >>> 12]);
+    if (n >= budget) return n;
+    const ti = (lo >>> 12) & K.TLB_MASK;
+    if (tlbLo[ti] !== (lo & -4096) || tlbHi[ti] !== hi || (tlbPerm[ti] & xMask) === 0) return n;
+    const np = tlbBase[ti] | (lo & 4095);
+    const nc = np & K.DC_MASK;
+    if (bTag[nc] !== np || bGen[nc] !== fGen[np >>> 12]) return n;
+    const next = bFns[nc];
+    if (next === null || n + bCount[nc] > budget) return n;
+    fn = next;
+    at = nc;
+  }
 }
 
 /**
