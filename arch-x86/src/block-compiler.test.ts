@@ -781,6 +781,49 @@ describe("compiled control flow and chained blocks against the interpreter", () 
     expect(interp.cpu.getReg(0)).toBe(465n);
   });
 
+  it("keeps the flags of a loop's last pass at a budget stop, a fault and after the loop", () => {
+    // L: and $0x7f,%eax (replaces every flag); add $0x35,%eax; mov (%rsi),%edx;
+    // add $0x1000,%rsi; cmp $0x40,%eax; jb S; sub $1,%ebp; S: dec %ecx; jnz L;
+    // setc %bl; adc $0,%ebx; add %eax,%eax; jo END; nop; END:
+    // The loop's flags are left unstored where the next pass replaces them: each stop
+    // (the budget at the branch back, the #PF of the load once rsi leaves memory, the
+    // flag readers after the loop) must see those of the pass that ran last.
+    const code = hex(
+      "83e07f" +
+        "83c035" +
+        "8b16" +
+        "4881c600100000" +
+        "83f840" +
+        "7203" +
+        "83ed01" +
+        "ffc9" +
+        "75e5" +
+        "0f92c3" +
+        "83d300" +
+        "01c0" +
+        "7001" +
+        "90",
+    );
+    for (const [passes, fault] of [
+      [300n, false],
+      [600n, true],
+    ] as const) {
+      const r = regs();
+      r[0] = 0x1234n;
+      r[1] = passes;
+      r[6] = BigInt(DATA);
+      const last = agree(code, r, [1, 7, 37, 100, 1000, 1_000_000]);
+      if (fault) expect(last.at(-1)).toContain("vec=14");
+      else expect(last.at(-1)).toMatch(/^Cpuid/);
+    }
+    // L: adc $0,%ebx (reads the carry of the pass before); cmp $5,%ebx; dec %ecx; jnz L;
+    // setc %dl: the loop reads its entry flags, so each pass stores them for the next.
+    const r = regs();
+    r[1] = 20n;
+    agree(hex("83d300" + "83fb05" + "ffc9" + "75f6" + "0f92c2"), r, [1, 7, 37, 1000]);
+    expect(interp.cpu.getReg(3)).toBe(5n);
+  });
+
   it("agrees on indirect jmp and call through registers and memory, and loop/loope/loopne/jrcxz", () => {
     // lea F(%rip),%rax; mov %rax,(%rdi); mov $20,%ecx;
     // L: call *%rax; call *(%rdi); lea N(%rip),%rdx; jmp *%rdx; N: loop L;

@@ -180,6 +180,13 @@ export class BlockCache {
   }
 }
 
+/** {@link Gen.entry}: nothing has read or replaced the entry flags yet. */
+const ENTRY_OPEN = 0;
+/** {@link Gen.entry}: the entry flags are read, or may be seen, before they are replaced. */
+const ENTRY_SEEN = 1;
+/** {@link Gen.entry}: a flag writer replaces all of them before anything sees them. */
+const ENTRY_REPLACED = 2;
+
 // Flag state known at compile time: the last flag writer in the current pass.
 interface FlagInfo {
   /** `LZ` kind, or −1 when unknown (block start or loop top). */
@@ -214,10 +221,24 @@ class Gen {
    * leave the block emits them first ({@link flush}).
    */
   pending = "";
+  /**
+   * What becomes of the flags the block is entered with: {@link ENTRY_OPEN} until the
+   * block reads them, stores the record (before anything that may fault or leave) or
+   * replaces them all ({@link ENTRY_SEEN} for the first two, {@link ENTRY_REPLACED}).
+   * When they are replaced first, a branch back to the block's start need not store the
+   * flags of the pass that ends: the next pass replaces them before anything sees them.
+   */
+  entry = ENTRY_OPEN;
 
   flush(): void {
+    if (this.entry === ENTRY_OPEN) this.entry = ENTRY_SEEN;
     if (this.pending !== "") this.out.push(this.pending);
     this.pending = "";
+  }
+
+  /** The flags the block was entered with are read here (unless replaced already). */
+  readEntry(): void {
+    if (this.entry === ENTRY_OPEN) this.entry = ENTRY_SEEN;
   }
 
   lo(r: number, write = false): string {
@@ -454,6 +475,7 @@ function setFlags(g: Gen, kind: number, sz: number, a: string, ah: string, b: st
   }
   g.pending = st;
   g.flags = { kind, sz, a, ah, b, bh, cf: "" };
+  if (g.entry === ENTRY_OPEN) g.entry = ENTRY_REPLACED;
 }
 
 /** Expression for the carry flag (0 or 1) as alu.ts `lazyCF` computes it. */
@@ -461,6 +483,7 @@ function cfExpr(g: Gen): string {
   const f = g.flags;
   switch (f.kind) {
     case -1:
+      g.readEntry();
       return "(lazyCF(c) | 0)";
     case LZ.None:
       return "(c.flags & 1)";
@@ -480,9 +503,20 @@ function cfExpr(g: Gen): string {
   }
 }
 
+/**
+ * Whether condition `cc` after the flag writer `f` is read from the CPU's flags (which the
+ * pending stores must reach first) rather than from the writer's operands.
+ */
+function condReadsCpu(f: FlagInfo, cc: number): boolean {
+  const t = cc >> 1;
+  if (f.kind === LZ.Inc || f.kind === LZ.Dec) return t !== 2;
+  return (f.kind !== LZ.Sub && f.kind !== LZ.Add && f.kind !== LZ.Logic) || t === 5;
+}
+
 /** Expression for condition `cc` (alu.ts `condLazy`, decided at compile time where it can). */
 function condExpr(g: Gen, cc: number, k: number): string {
   const f = g.flags;
+  if (f.kind === -1) g.readEntry();
   const neg = (cc & 1) !== 0;
   const t = cc >> 1;
   if (f.kind === LZ.Inc || f.kind === LZ.Dec) {
@@ -1119,6 +1153,7 @@ function emitSignExtendAcc(g: Gen, i: Insn): void {
 /** Placeholders for statements known once the whole block is seen. */
 const WB = "/*WB*/";
 const RELOAD = "/*RELOAD*/";
+const COUNT = "/*COUNT*/";
 
 /**
  * Emits a call of the interpreter's own helper for `i` (SSE, x87): the decoded record is
@@ -1153,6 +1188,30 @@ function pushReturn(g: Gen, k: number, next: number): string {
     ` const e${k}l = (${sl} - 8) | 0, e${k}h = e${k}l >>> 0 > ${sl} >>> 0 ? (${sh} - 1) | 0 : ${sh};` +
     ` ${memWrite(k, 8, "(r | 0)", "rh")} ${sl} = e${k}l; ${sh} = e${k}h; }`
   );
+}
+
+/** Calls in generated code that never raise a guest fault. */
+const PURE_CALLS = new Set([
+  "Math.imul",
+  "Math.floor",
+  "Math.abs",
+  "mulhu32",
+  "lazyCF",
+  "condLazy",
+]);
+
+/**
+ * Whether the statements of `out` from `from` on may raise a guest fault: they call
+ * something other than arithmetic, the lazy-flag readers and the memory view's accessors
+ * (reached only after the TLB check).
+ */
+function mayFault(out: readonly string[], from: number): boolean {
+  for (let j = from; j < out.length; j++) {
+    if (out[j].includes(WB) || out[j].includes("throw")) return true;
+    for (const m of out[j].matchAll(/([\w.]+)\(/g))
+      if (!PURE_CALLS.has(m[1]) && !m[1].startsWith("DV.")) return true;
+  }
+  return false;
 }
 
 /**
@@ -1202,12 +1261,14 @@ export function compileBlock(
   };
   const exitTo = (retired: number, tl: string, th: string): string =>
     `{ xl = ${tl}; xh = ${th}; xa = true; xr = ${retired}; break out; }`;
-  // A branch back to the block's start loops (`SELF` with the instructions retired,
-  // resolved once the block's length is known), when the budget allows.
+  // A branch back to the block's start loops when the budget allows (`COUNT`, the block's
+  // length, is resolved once known), storing the flags `flags` unless the next pass
+  // replaces them before anything sees them; else it leaves the block at its start.
   let loops = false;
-  const self = (retired: number): string => {
+  const self = (retired: number, flags: string): string => {
     loops = true;
-    return `/*SELF:${retired}*/`;
+    const again = g.entry === ENTRY_REPLACED ? "" : flags;
+    return `{ n += ${retired}; if (n + ${COUNT} <= budget) { ${again} continue; } ${flags} xo = 0; xr = 0; break out; }`;
   };
   for (let k = 0; k < MAX_INSNS && !ended; k++) {
     if (p >= pageEnd) {
@@ -1247,6 +1308,7 @@ export function compileBlock(
     const savePending = g.pending;
     const saveUsed = g.used;
     const saveWritten = g.written;
+    const saveEntry = g.entry;
     const hrecSave = hrec.length;
     g.emit(`k = ${k};`);
     const afterStore = (): void => {
@@ -1459,7 +1521,12 @@ export function compileBlock(
             ok = false;
             break;
           }
-          g.flush();
+          // A conditional branch decided from the last writer's operands leaves its flags
+          // pending: the taken path stores them, the fall-through keeps them (a later
+          // writer may drop them unstored).
+          let exitFlags = "";
+          if (i.op === O.JCC && !condReadsCpu(g.flags, field(i, F.CC))) exitFlags = g.pending;
+          else g.flush();
           let cond = "true";
           if (i.op === O.JCC) cond = condExpr(g, field(i, F.CC), k);
           else if (i.op === O.JRCXZ)
@@ -1505,7 +1572,7 @@ export function compileBlock(
             g.emit(pushReturn(g, k, next));
             g.emit(farExit);
           } else {
-            const taken = loop ? self(k + 1) : `{ ${far} ${farExit} }`;
+            const taken = loop ? self(k + 1, exitFlags) : `{ ${exitFlags} ${far} ${farExit} }`;
             if (cond === "true") g.emit(taken);
             else {
               // A conditional branch leaves the block only when taken: the block goes on
@@ -1575,10 +1642,14 @@ export function compileBlock(
       g.pending = savePending;
       g.used = saveUsed;
       g.written = saveWritten;
+      g.entry = saveEntry;
       stop = profileKey(rec, b, m32);
       endBefore(k, i.off);
       break;
     }
+    // The catch reads k only after a fault: an instruction that calls nothing that may
+    // raise one (a memory access on the TLB's slow path, a helper) does not set it.
+    if (!mayFault(g.out, save + 1)) g.out[save] = "";
     offs.push(i.off);
     lens.push(i.len);
     p += i.len;
@@ -1601,12 +1672,8 @@ export function compileBlock(
   // reload around helper calls.
   const body = g.out
     .join("\n")
-    .replace(/\/\*(?:SELF:(\d+)|WB|RELOAD)\*\//g, (m: string, r: string | undefined) =>
-      r !== undefined
-        ? `{ n += ${r}; if (n + ${count} <= budget) continue; xo = 0; xr = 0; break out; }`
-        : m === WB
-          ? wb
-          : reload,
+    .replace(/\/\*(?:COUNT|WB|RELOAD)\*\//g, (m: string) =>
+      m === COUNT ? `${count}` : m === WB ? wb : reload,
     );
   // The parentheses make V8 compile the block with its factory (an eagerly compiled
   // function expression) instead of pre-parsing it now and parsing it again at its first
