@@ -198,9 +198,19 @@ interface FlagInfo {
   bh: string;
   /** Expression for CF kept by inc/dec (kind Inc/Dec), or for LZ.None: read c.flags. */
   cf: string;
+  /**
+   * For LZ.None: the local holding the six status flags the writer computed (its pending
+   * stores put them in `c.flags`), or "" when they are in `c.flags` only.
+   */
+  fl: string;
 }
 
-const UNKNOWN: FlagInfo = { kind: -1, sz: 0, a: "", ah: "", b: "", bh: "", cf: "" };
+const UNKNOWN: FlagInfo = { kind: -1, sz: 0, a: "", ah: "", b: "", bh: "", cf: "", fl: "" };
+
+/** The flags of a writer that computed all six status flags into the local `fl`. */
+function computedFlags(fl: string): FlagInfo {
+  return { ...UNKNOWN, kind: LZ.None, fl };
+}
 
 class Gen {
   /**
@@ -474,7 +484,7 @@ function setFlags(g: Gen, kind: number, sz: number, a: string, ah: string, b: st
     if (kind !== LZ.Logic) st += ` c.lzBh = ${bh};`;
   }
   g.pending = st;
-  g.flags = { kind, sz, a, ah, b, bh, cf: "" };
+  g.flags = { kind, sz, a, ah, b, bh, cf: "", fl: "" };
   if (g.entry === ENTRY_OPEN) g.entry = ENTRY_REPLACED;
 }
 
@@ -486,7 +496,7 @@ function cfExpr(g: Gen): string {
       g.readEntry();
       return "(lazyCF(c) | 0)";
     case LZ.None:
-      return "(c.flags & 1)";
+      return f.fl !== "" ? `(${f.fl} & 1)` : "(c.flags & 1)";
     case LZ.Inc:
     case LZ.Dec:
       return f.cf;
@@ -509,6 +519,7 @@ function cfExpr(g: Gen): string {
  */
 function condReadsCpu(f: FlagInfo, cc: number): boolean {
   const t = cc >> 1;
+  if (f.kind === LZ.None) return f.fl === "";
   if (f.kind === LZ.Inc || f.kind === LZ.Dec) return t !== 2;
   return (f.kind !== LZ.Sub && f.kind !== LZ.Add && f.kind !== LZ.Logic) || t === 5;
 }
@@ -519,6 +530,25 @@ function condExpr(g: Gen, cc: number, k: number): string {
   if (f.kind === -1) g.readEntry();
   const neg = (cc & 1) !== 0;
   const t = cc >> 1;
+  if (f.kind === LZ.None && f.fl !== "") {
+    // From the status bits (CF 1, PF 4, ZF 64, SF 128, OF 2048), as alu.ts `cond` reads them.
+    const fl = f.fl;
+    const bits = [
+      `(${fl} & 2048)`,
+      `(${fl} & 1)`,
+      `(${fl} & 64)`,
+      `(${fl} & 65)`,
+      `(${fl} & 128)`,
+      `(${fl} & 4)`,
+    ][t];
+    const e =
+      t < 6
+        ? `${bits} !== 0`
+        : t === 6
+          ? `(((${fl} >> 7) ^ (${fl} >> 11)) & 1) !== 0`
+          : `((${fl} & 64) !== 0 || (((${fl} >> 7) ^ (${fl} >> 11)) & 1) !== 0)`;
+    return neg ? `!(${e})` : `(${e})`;
+  }
   if (f.kind === LZ.Inc || f.kind === LZ.Dec) {
     if (t !== 2) return `condLazy(c, ${cc})`;
     let zero: string;
@@ -982,16 +1012,60 @@ function emitAdcSbb(g: Gen, i: Insn, k: number, afterStore: () => void): boolean
   if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
   if (!readOperand(g, i, k, field(i, F.X_SRC), sz, `y${k}`)) return false;
   // The carry in is read from the CPU when the compiler does not know the last writer.
-  if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
+  if (g.flags.kind === -1 || (g.flags.kind === LZ.None && g.flags.fl === "")) g.flush();
   g.emit(`const ci${k} = ${cfExpr(g)};`);
   // The six status flags are replaced: earlier pending stores are dead.
   g.pending = "";
+  if (sz === 4) {
+    // Inline, as alu.ts `add`/`sub` compute them (operands unsigned, the sum exact).
+    const adc = i.op === O.ADC;
+    const x = `x${k}`;
+    const y = `y${k}`;
+    g.emit(
+      `const s${k} = ${x} ${adc ? "+" : "-"} ${y} ${adc ? "+" : "-"} ci${k}, r${k} = s${k} | 0;` +
+        ` const fl${k} = (s${k} ${adc ? "> 4294967295" : "< 0"} ? 1 : 0) | ((${x} ^ ${y} ^ r${k}) & 16) |` +
+        ` ((((${x} ^ r${k}) & (${adc ? y : x} ^ ${adc ? `r${k}` : y})) >>> 31) << 11) |` +
+        ` (r${k} === 0 ? 64 : 0) | ((r${k} >>> 31) << 7) | PARITY[r${k} & 255];`,
+    );
+    g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
+    g.flags = computedFlags(`fl${k}`);
+    writeResult(g, k, dst, sz, afterStore);
+    return true;
+  }
   const fn = i.op === O.ADC ? "add" : "sub";
   if (sz === 8)
     g.emit(`const r${k} = ${fn}64(c, x${k}, x${k}h, y${k}, y${k}h, ci${k}), q${k} = c.hi;`);
   else g.emit(`const r${k} = ${fn}(c, x${k}, y${k}, ci${k}, ${sz});`);
   g.flags = { ...UNKNOWN, kind: LZ.None };
   writeResult(g, k, dst, sz, afterStore);
+  return true;
+}
+
+/**
+ * Emits mul/imul r/m32 (one operand): edx:eax = eax × the operand, unsigned or signed,
+ * with the flags execute.ts `eagerFlagsOp` gives them: SF and PF of eax, ZF and AF clear,
+ * CF = OF = whether edx is more than eax's extension. False when not compiled.
+ */
+function emitMul32(g: Gen, i: Insn, k: number): boolean {
+  if (!readOperand(g, i, k, field(i, F.X_DST), 4, `x${k}`)) return false;
+  const a = `a${k}`;
+  const x = `x${k}`;
+  const r = `r${k}`;
+  const q = `q${k}`;
+  g.emit(`const ${a} = ${g.lo(0)}, ${r} = Math.imul(${a}, ${x});`);
+  if (i.op === O.IMUL1) {
+    // The signed high half: the unsigned one less each negative factor's partner.
+    g.emit(
+      `const ${q} = (mulhu32(${a}, ${x}) - (${a} < 0 ? ${x} : 0) - ((${x} | 0) < 0 ? ${a} : 0)) | 0, o${k} = ${q} !== ${r} >> 31;`,
+    );
+  } else g.emit(`const ${q} = mulhu32(${a}, ${x}), o${k} = ${q} !== 0;`);
+  g.emit(
+    `${g.lo(0, true)} = ${r}; ${g.hi(0, true)} = 0; ${g.lo(2, true)} = ${q}; ${g.hi(2, true)} = 0;` +
+      ` const fl${k} = ((${r} >>> 31) << 7) | PARITY[${r} & 255] | (o${k} ? 2049 : 0);`,
+  );
+  // mul replaces all six status flags: earlier pending stores are dead.
+  g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
+  g.flags = computedFlags(`fl${k}`);
   return true;
 }
 
@@ -1005,7 +1079,7 @@ function emitIncDecEager(g: Gen, i: Insn, k: number, afterStore: () => void): bo
   const sz = i.osz;
   const dst = field(i, F.X_DST);
   if (!rmwDestination(g, i, k, dst, sz)) return false;
-  if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
+  if (g.flags.kind === -1 || (g.flags.kind === LZ.None && g.flags.fl === "")) g.flush();
   g.emit(`const f${k} = ${cfExpr(g)};`);
   if (!readOperand(g, i, k, dst, sz, `x${k}`)) return false;
   // The six status flags are replaced: earlier pending stores are dead.
@@ -1398,7 +1472,7 @@ export function compileBlock(
             break;
           }
           const inc = i.op === O.INC;
-          if (g.flags.kind === -1 || g.flags.kind === LZ.None) g.flush();
+          if (g.flags.kind === -1 || (g.flags.kind === LZ.None && g.flags.fl === "")) g.flush();
           g.emit(`const f${k} = ${cfExpr(g)};`);
           const l = g.lo(dst, true);
           const h = g.hi(dst, true);
@@ -1421,6 +1495,7 @@ export function compileBlock(
             b: "",
             bh: "",
             cf: `f${k}`,
+            fl: "",
           };
           break;
         }
@@ -1448,7 +1523,7 @@ export function compileBlock(
           g.emit(imulCode(sz, k));
           g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
           g.emit(`${g.lo(dst, true)} = r${k}; ${g.hi(dst, true)} = ${sz === 8 ? `q${k}` : "0"};`);
-          g.flags = { ...UNKNOWN, kind: LZ.None };
+          g.flags = computedFlags(`fl${k}`);
           break;
         }
         case O.SHL:
@@ -1466,12 +1541,17 @@ export function compileBlock(
           // A non-zero count replaces all six status flags: earlier pending stores are dead.
           g.emit(shiftCode(i.op, i.osz, count, l, h, k));
           g.pending = `c.lz = 0; c.flags = (c.flags & -2262) | fl${k};`;
-          g.flags = { ...UNKNOWN, kind: LZ.None };
+          g.flags = computedFlags(`fl${k}`);
           break;
         }
         case O.NEG:
         case O.NOT:
           ok = emitNegNot(g, i, k, afterStore);
+          break;
+        case O.MUL:
+        case O.IMUL1:
+          if (i.osz === 4) ok = emitMul32(g, i, k);
+          else emitHelper(g, i, k, afterStore, hrec);
           break;
         case O.CBW:
         case O.CWD:
