@@ -997,6 +997,26 @@ describe("compiled control flow: the interpreter's slices", () => {
   });
 });
 
+describe("compiled control flow: direct jumps and calls in the frame", () => {
+  it("goes on at the target of a jmp or call in the block's frame", () => {
+    // jmp +2; ud2 (skipped); add $1,%eax; call F; add $2,%ebx; jmp END; F: add $3,%ecx; ret; END:
+    const code = hex(
+      "eb02" + "0f0b" + "83c001" + "e805000000" + "83c302" + "eb04" + "83c103" + "c3",
+    );
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[4] = 0x1ff000n;
+    for (const budget of [1, 2, 4, 5, 6, 1000]) {
+      const [a, b] = both(code, regs, 0x202, new Uint8Array(0), budget);
+      expect(b, `budget ${budget}`).toEqual(a);
+    }
+    expect([0, 3, 1].map((r) => compiled.cpu.getReg(r))).toEqual([1n, 2n, 3n]);
+    const slot = (pa: number): number => pa & (compiled.cpu.blocks.tag.length - 1);
+    // The first block runs jmp, add, call, F's add and ret; the second add, jmp (then cpuid).
+    expect(compiled.cpu.blocks.count[slot(CODE)]).toBe(5);
+    expect(compiled.cpu.blocks.count[slot(CODE + 12)]).toBe(2);
+  });
+});
+
 describe("compiled control flow: superblocks", () => {
   it("goes on past a conditional branch not taken and leaves the block where one is taken", () => {
     // start: xor %eax,%eax; cmp $3,%ecx; je +3; add $1,%eax; cmp $5,%ecx; jne +3;

@@ -13,8 +13,10 @@
  * block with the lazy flags stored and, for helpers that use general registers, the
  * block's registers written back before and read again after. A conditional branch (jcc,
  * loop, jrcxz) leaves the block only when taken, and the block goes on along the
- * fall-through path (a superblock); every other branch ends its block: jmp, call and ret
- * (64-bit stack, through the TLB fast path), indirect jmp and call. The interpreter loop
+ * fall-through path (a superblock); a direct jmp or call to another instruction of the
+ * same frame is followed (the call pushing its return address); every other branch ends its
+ * block: jmp and call out of the frame, ret (64-bit stack, through the TLB fast path),
+ * indirect jmp and call. The interpreter loop
  * enters the next compiled block directly (execute.ts). A branch back to the block's own
  * first instruction loops inside the function while the budget allows. Anything the
  * compiler does not know ends the block before it; the interpreter runs it.
@@ -1177,9 +1179,10 @@ function emitString(g: Gen, i: Insn, k: number): boolean {
  * Emits a control transfer of 32-bit code that ends the block: call rel32, ret (imm16),
  * jmp or call through a register or memory, with 4-byte stack slots through esp, as
  * execute.ts runs them there: the target is read and the return address pushed before esp
- * moves, so a fault leaves esp as it was. False for a 16-bit operand size.
+ * moves, so a fault leaves esp as it was. With `follow`, a call rel32 only pushes (the block
+ * goes on at its target). False for a 16-bit operand size.
  */
-function emitBranch32(g: Gen, i: Insn, k: number): boolean {
+function emitBranch32(g: Gen, i: Insn, k: number, follow = false): boolean {
   if (i.osz !== 4) return false;
   const next = i.off + i.len;
   g.flush();
@@ -1204,7 +1207,7 @@ function emitBranch32(g: Gen, i: Insn, k: number): boolean {
         ` ${memWrite(k, 4, `((ripLo + ${next}) | 0)`, "0")} ${sl} = e${k}l; ${sh} = 0; }`,
     );
   }
-  g.emit(`{ ${WB} c.ripLo = ${target}; c.ripHi = 0; return n + ${k + 1}; }`);
+  if (!follow) g.emit(`{ ${WB} c.ripLo = ${target}; c.ripHi = 0; return n + ${k + 1}; }`);
   return true;
 }
 
@@ -1291,7 +1294,8 @@ function mayFault(out: readonly string[], from: number): boolean {
 /**
  * Compiles the block starting at machine address `pa` (a decode-cache hit), or returns
  * null when its first instruction is not one the compiler handles. A block ends at its
- * first branch (call, ret and indirect branches included), before the first instruction it
+ * first branch (call, ret and indirect branches included) but for conditional branches
+ * (left when taken) and direct jmp and call within its frame (followed), before the first instruction it
  * does not compile, or at its frame's end; a branch back to its start loops inside it
  * while the budget allows. Fills decode-cache slots of the instructions after the first as
  * the interpreter's fetch would.
@@ -1314,6 +1318,8 @@ export function compileBlock(
   let p = pa;
   let ended = false;
   const hrec: number[] = [];
+  // Offsets of the instructions in the block so far.
+  const seen = new Set<number>();
   // Why the block ends where it does (exec-profile.ts): the key of the first instruction
   // not compiled, or a BlockStop.
   let stop: number = BlockStop.Length;
@@ -1385,6 +1391,8 @@ export function compileBlock(
     const saveEntry = g.entry;
     const hrecSave = hrec.length;
     g.emit(`k = ${k};`);
+    // Set by a jmp or call the block follows: the offset it goes on at.
+    let jumpTo: number | null = null;
     const afterStore = (): void => {
       g.emit(`if (FG[${mfn}] !== ${gen}) ${exitAt(k + 1, i.off + i.len)}`);
     };
@@ -1624,14 +1632,34 @@ export function compileBlock(
           }
           // 32-bit code: eip wraps at 4 GiB; a 16-bit operand size (which truncates eip) is
           // left to the interpreter.
+          // A direct jmp or call to another instruction of the block's frame (not its
+          // first, which loops, nor one already in the block) does not end it: the block
+          // goes on at the target, a call pushing its return address first.
+          const to = next + immLo;
+          const follow =
+            (i.op === O.JMP || i.op === O.CALL) &&
+            (m32 || immHi === immLo >> 31) &&
+            pa + to >= (pa & -4096) &&
+            pa + to < pageEnd &&
+            to !== 0 &&
+            !seen.has(to);
           if (m32 && i.op === O.CALL) {
-            ok = emitBranch32(g, i, k);
-            ended = ok;
-            stop = BlockStop.Branch;
+            ok = emitBranch32(g, i, k, follow);
+            if (ok && follow) jumpTo = to;
+            else {
+              ended = ok;
+              stop = BlockStop.Branch;
+            }
             break;
           }
           if (m32 && i.osz !== 4) {
             ok = false;
+            break;
+          }
+          if (follow) {
+            // Inside the frame, the target is canonical: no #GP to check.
+            if (i.op === O.CALL) g.emit(pushReturn(g, k, next));
+            jumpTo = to;
             break;
           }
           const loop = m32
@@ -1732,12 +1760,13 @@ export function compileBlock(
     if (!mayFault(g.out, save + 1)) g.out[save] = "";
     offs.push(i.off);
     lens.push(i.len);
-    p += i.len;
+    seen.add(i.off);
+    dc.markBlock(p, p + i.len);
+    p = jumpTo !== null ? pa + jumpTo : p + i.len;
   }
   const count = offs.length;
   if (count === 0) return null;
   if (!ended) endBefore(count, p - pa);
-  dc.markBlock(pa, p);
   let wb = "";
   let reload = "";
   let locals = "";
