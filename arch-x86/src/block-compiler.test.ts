@@ -273,6 +273,40 @@ describe("block compiler against the interpreter", () => {
     expect(p.interpretedOps.reduce((n, [, k]) => n + k, 0)).toBe(p.interpreted);
   });
 
+  it("compiles fs/gs-based operands, locked forms, prefetch and fences inside the block", () => {
+    // mov %gs:0x10,%eax; add %eax,%ebx; lock incl %gs:0x20; mov %fs:8(%rdi),%rdx;
+    // prefetcht0 (%rdi); mfence; dec %ecx; jnz start
+    const body =
+      "658b042510000000" +
+      "01c3" +
+      "f065ff042520000000" +
+      "64488b5708" +
+      "0f180f" +
+      "0faef0" +
+      "ffc9";
+    const code = hex(body + "75" + (256 - 2 - body.length / 2).toString(16));
+    const regs = Array.from({ length: 16 }, () => 0n);
+    regs[1] = 50n;
+    regs[7] = BigInt(DATA);
+    const data = Uint8Array.from({ length: 256 }, (_, i) => (i * 29 + 3) & 0xff);
+    const runs = [machine(-1), machine(0)].map((m) => {
+      load(m, code, regs, 0x202, data);
+      // Linux's per-CPU area through gs; a thread pointer through fs (above 4 GiB: the high
+      // half of the sum is the base's).
+      m.cpu.gsLo = DATA + 0x40;
+      m.cpu.gsHi = 0;
+      m.cpu.fsLo = 0x10;
+      m.cpu.fsHi = 0;
+      const read = m.cpu.startProfile();
+      return { stops: trace(m, 1000), profile: read() };
+    });
+    expect(runs[1].stops).toEqual(runs[0].stops);
+    expect(runs[0].stops.at(-1)).toMatch(/^Cpuid/);
+    // Every pass of the loop ran compiled: nothing but the first visit was interpreted.
+    expect(runs[1].profile.compiled).toBe(50 * 7 + 50);
+    expect(runs[1].profile.interpreted).toBe(0);
+  });
+
   it("backs off recompiling a loop that keeps writing its own code", () => {
     // movb $1, 1(%rip) (the immediate of the add, unchanged); add $1,%eax; dec %ecx; jnz start
     const code = hex("c60502000000" + "01" + "83c001" + "ffc9" + "75f2");

@@ -326,7 +326,8 @@ function emitEa(g: Gen, i: Insn, k: number): boolean {
   if (i.mem !== 1) return false;
   const ea = field(i, F.EA);
   const sg = (ea >> 13) & 7;
-  if (sg === 4 || sg === 5) return false;
+  const fsGs = sg === 4 || sg === 5;
+  if (fsGs && g.m32) return false;
   const disp = field(i, F.DISP);
   const base = ea & 31;
   const idx = (ea >> 5) & 31;
@@ -362,6 +363,15 @@ function emitEa(g: Gen, i: Insn, k: number): boolean {
     );
   }
   if (!wide) g.emit(`e${k}h = 0;`);
+  // An fs or gs override adds the segment's base (64-bit mode has no other), read at run
+  // time: what changes a base (wrmsr, swapgs, set_segment_base) ends a block. Linux reaches
+  // its per-CPU data through gs (the stack protector's canary, preempt_count, current).
+  if (fsGs && i.op !== O.LEA) {
+    const base = sg === 4 ? "c.fs" : "c.gs";
+    g.emit(
+      `{ const s = (e${k}l >>> 0) + (${base}Lo >>> 0); e${k}l = s | 0; e${k}h = (e${k}h + ${base}Hi + (s >= 4294967296 ? 1 : 0)) | 0; }`,
+    );
+  }
   return true;
 }
 
@@ -1374,11 +1384,13 @@ export function compileBlock(
       b,
       off: p - pa,
     };
-    const pfx = rec[b + F.PFX] & (Pfx.LOCK | Pfx.REP | Pfx.REPNE);
+    // The decoder accepts lock only on the forms that take it (with a memory destination),
+    // and one vCPU runs at a time: a locked form runs as the plain one.
+    const pfx = rec[b + F.PFX] & (Pfx.REP | Pfx.REPNE);
     // f3/f2 select the operation of SSE ops (addss, movsd), which the helpers read, and
     // repeat movs/stos.
     const prefixed = HELPER_OPS.has(i.op) || i.op === O.MOVS || i.op === O.STOS;
-    if (pfx !== 0 && i.op !== O.NOP && ((pfx & Pfx.LOCK) !== 0 || !prefixed)) {
+    if (pfx !== 0 && i.op !== O.NOP && !prefixed) {
       stop = profileKey(rec, b, m32);
       endBefore(k, i.off);
       break;
@@ -1431,6 +1443,9 @@ export function compileBlock(
           break;
         }
         case O.NOP:
+        case O.PREFETCH:
+        case O.FENCE:
+          // Hints and ordering: nothing to do for one vCPU at a time (as the interpreter).
           break;
         case O.PUSH:
         case O.POP:
