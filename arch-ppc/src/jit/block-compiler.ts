@@ -52,6 +52,13 @@ import type { PpcCpu } from "../cpu/cpu.js";
 import { decodeWord } from "../cpu/decode.js";
 import { Op, RowFlag, TABLE, field, type InsnRow } from "../cpu/table.js";
 import { divu64, mul128 } from "../cpu/wide.js";
+import {
+  PPC_DATA_TLB_MASK,
+  PpcDataPerm,
+  PpcMmu,
+  dataTranslationContext,
+  type PpcDataTranslations,
+} from "../mmu/mmu.js";
 
 /**
  * A compiled block: runs from its first instruction with at most `left` instructions to
@@ -68,7 +75,18 @@ export type PpcBlockFn = (
   J: PpcBlockCompiler,
   L: Uint8Array,
   left: number,
+  T: PpcDataTranslations,
 ) => number;
+
+/** The translations of a storage without a cache of its own: no entry ever matches. */
+const NO_TRANSLATIONS: PpcDataTranslations = {
+  tagHi: new Int32Array(PPC_DATA_TLB_MASK + 1),
+  tagLo: new Int32Array(PPC_DATA_TLB_MASK + 1).fill(-1),
+  base: new Float64Array(PPC_DATA_TLB_MASK + 1),
+  perm: new Uint8Array(PPC_DATA_TLB_MASK + 1),
+  view: new DataView(new ArrayBuffer(8)),
+  bytes: new Uint8Array(8),
+};
 
 const NOT_EXIT = -1;
 /** Direct-mapped slots of the block cache (by pc / 4). */
@@ -231,6 +249,7 @@ export class PpcBlockCompiler {
       this.codeMayHaveChanged();
     }
     const M = watch.inner;
+    const T = M instanceof PpcMmu ? M.dataTranslations : NO_TRANSLATIONS;
     const G = cpu.gprLo;
     const H = cpu.gprHi;
     const prof = this.profile;
@@ -256,7 +275,7 @@ export class PpcBlockCompiler {
             if (checked[slot] === this.epoch || this.current(slot, M, pcHi, pcLo)) {
               this.dirty = false;
               prof.entered++;
-              const r = this.fns[slot]!(cpu, G, H, M, this, lines, budget - n);
+              const r = this.fns[slot]!(cpu, G, H, M, this, lines, budget - n, T);
               if (r !== NOT_EXIT) {
                 reason = r;
                 word = this.word;
@@ -456,7 +475,7 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
       // The interpreter's step, with pc and the count as it expects them.
       e(`i = ${k}; c.pcLo = ${pc}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k};`);
       e(
-        `${SPILL} r = c.step(${w}); ${RELOAD} if (r !== -1) { x = r; done = ${k}; pl = -1; break run; }`,
+        `${SPILL} r = c.step(${w}); ${RELOAD} ${RELOAD_MSR} if (r !== -1) { x = r; done = ${k}; pl = -1; break run; }`,
       );
       if (row !== null && storesTo(row)) e(`if (J.dirty) { done = ${k + 1}; pl = -1; break run; }`);
       if (k === n - 1) {
@@ -494,6 +513,8 @@ function leave(done: number, lo: number, hi: number): string {
   return `{ done = ${done}; pl = ${lo}; ph = ${hi}; break run; }`;
 }
 const RELOAD = "@RELOAD@";
+/** After the interpreter's step: the data translation context again (MSR may have changed). */
+const RELOAD_MSR = "@MSR@";
 
 /**
  * Holds the block's registers in locals: `G[n]`/`H[n]` (GPR halves), `c.cr`, `c.xer`,
@@ -526,9 +547,16 @@ function inLocals(body: string): string {
   const reload = [...used].map(([l, home]) => `${l} = ${home};`).join(" ");
   code = code.replaceAll(SPILL, spill).replaceAll(RELOAD, reload);
   const decl = [...used].map(([l, home]) => `${l} = ${home}`).join(", ");
+  const memory = code.includes("DL[");
+  if (memory) code = code.replaceAll(RELOAD_MSR, "dx = DC(c.msrHi, c.msrLo);");
+  else code = code.replaceAll(RELOAD_MSR, "");
   return (
     `let n0 = c.instructions; let i = 0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;\n` +
     `let x = -1, done = 0, pl = -1, ph = 0;\n` +
+    (memory
+      ? `const DL = T.tagLo, DH = T.tagHi, DB = T.base, DP = T.perm, V = T.view, B = T.bytes;\n` +
+        `let dx = DC(c.msrHi, c.msrLo), p = 0, o = 0, q = 0;\n`
+      : "") +
     (decl === "" ? "" : `let ${decl};\n`) +
     code
   );
@@ -544,8 +572,9 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     "X",
     "div64",
     "mul128",
+    "DC",
     // Parenthesised: V8 compiles the block with the factory instead of parsing it twice.
-    `return (function block(c, G, H, M, J, L, left) {\n${src}\n});`,
+    `return (function block(c, G, H, M, J, L, left, T) {\n${src}\n});`,
   ) as (
     w: Int32Array,
     hu: typeof mulhu,
@@ -553,8 +582,9 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     x: Int32Array,
     d: typeof div64,
     m: typeof mul128,
+    dc: typeof dataTranslationContext,
   ) => PpcBlockFn;
-  return factory(Int32Array.from(words), mulhu, mulhs, WIDE, div64, mul128);
+  return factory(Int32Array.from(words), mulhu, mulhs, WIDE, div64, mul128, dataTranslationContext);
 }
 
 /** Whether the interpreter's semantics of `row` store to memory. */
@@ -608,6 +638,18 @@ function ea(row: InsnRow, w: number): string {
   return `t = (G[${ra}] >>> 0) + ${d >>> 0}; el = t | 0; eh = (H[${ra}] + ${d >> 31} + (t > 4294967295 ? 1 : 0)) | 0;`;
 }
 
+/**
+ * The inline fast path of a data access of `size` bytes at eh:el: `if (...)` true when
+ * the MMU's data translation cache holds its page for the block's context `dx` with
+ * `perm` and the access stays in the page (host page offset in `DB[p]`, page offset `o`).
+ */
+function cached(size: number, perm: number): string {
+  return (
+    `p = (el >>> 12) & ${PPC_DATA_TLB_MASK}; o = el & 4095; ` +
+    `if (DL[p] === ((el & -4096) | dx) && DH[p] === eh && (DP[p] & ${perm}) !== 0 && o <= ${4096 - size})`
+  );
+}
+
 /** a+b+cin into t (low, unsigned) and u (high, unsigned) of locals a/b halves given. */
 function add3(ahi: string, alo: string, bhi: string, blo: string, cin: string): string {
   return `t = (${alo} >>> 0) + (${blo} >>> 0) + ${cin}; u = (${ahi} >>> 0) + (${bhi} >>> 0) + (t > 4294967295 ? 1 : 0);`;
@@ -639,37 +681,41 @@ function emit(
       let code = `${at} ${ea(row, w)} `;
       const alg = (row.flags & RowFlag.ALGEBRAIC) !== 0;
       const rev = (row.flags & RowFlag.REVERSED) !== 0;
+      const hit = cached(row.size, PpcDataPerm.READ);
       if (row.size === 8)
         code +=
+          `${hit} { q = DB[p] + o; a = V.getInt32(q); b = V.getInt32(q + 4); } else { ` +
           `a = M.read32(eh, el); t = (el >>> 0) + 4; ` +
-          `b = M.read32(t > 4294967295 ? (eh + 1) | 0 : eh, t | 0); H[${rt}] = a; G[${rt}] = b;`;
+          `b = M.read32(t > 4294967295 ? (eh + 1) | 0 : eh, t | 0); } H[${rt}] = a; G[${rt}] = b;`;
       else if (row.size === 4) {
-        code += `a = M.read32(eh, el);`;
+        code += `${hit} a = V.getInt32(DB[p] + o); else a = M.read32(eh, el);`;
         if (rev)
           code += ` a = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);`;
         code += ` G[${rt}] = a; H[${rt}] = ${alg ? "a >> 31" : "0"};`;
       } else if (row.size === 2) {
-        code += `a = M.read16(eh, el);`;
+        code += `${hit} a = V.getUint16(DB[p] + o); else a = M.read16(eh, el);`;
         if (rev) code += ` a = ((a & 0xff) << 8) | (a >>> 8);`;
         if (alg) code += ` a = (a << 16) >> 16;`;
         code += ` G[${rt}] = a; H[${rt}] = a >> 31;`;
-      } else code += `G[${rt}] = M.read8(eh, el); H[${rt}] = 0;`;
+      } else code += `${hit} a = B[DB[p] + o]; else a = M.read8(eh, el); G[${rt}] = a; H[${rt}] = 0;`;
       if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
       return { code };
     }
     case Op.Store: {
       const rev = (row.flags & RowFlag.REVERSED) !== 0;
       let code = `${at} ${ea(row, w)} `;
-      if (row.size === 8) code += `M.write64(eh, el, H[${rt}], G[${rt}]);`;
-      else if (row.size === 4)
+      const hit = cached(row.size, PpcDataPerm.WRITE);
+      if (row.size === 8)
+        code += `${hit} { q = DB[p] + o; V.setInt32(q, H[${rt}]); V.setInt32(q + 4, G[${rt}]); } else M.write64(eh, el, H[${rt}], G[${rt}]);`;
+      else if (row.size === 4) {
         code += rev
-          ? `a = G[${rt}]; M.write32(eh, el, ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24));`
-          : `M.write32(eh, el, G[${rt}]);`;
-      else if (row.size === 2)
-        code += rev
-          ? `a = G[${rt}]; M.write16(eh, el, ((a & 0xff) << 8) | ((a >>> 8) & 0xff));`
-          : `M.write16(eh, el, G[${rt}]);`;
-      else code += `M.write8(eh, el, G[${rt}]);`;
+          ? `a = G[${rt}]; a = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);`
+          : `a = G[${rt}];`;
+        code += ` ${hit} V.setInt32(DB[p] + o, a); else M.write32(eh, el, a);`;
+      } else if (row.size === 2) {
+        code += rev ? `a = G[${rt}]; a = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);` : `a = G[${rt}] & 0xffff;`;
+        code += ` ${hit} V.setUint16(DB[p] + o, a); else M.write16(eh, el, a);`;
+      } else code += `a = G[${rt}]; ${hit} B[DB[p] + o] = a; else M.write8(eh, el, a);`;
       if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
       // A store to a line holding compiled code leaves the block after it.
       const last = row.size === 1 ? "el" : `el + ${row.size - 1}`;

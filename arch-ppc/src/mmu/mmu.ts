@@ -85,6 +85,41 @@ const TLB_MASK = TLB_SIZE - 1;
 const PAGE = 4096;
 
 /**
+ * The MMU's data translation cache as compiled code reads it for its inline fast path
+ * (only the MMU writes it). Entry `i = (EA >>> 12) & PPC_DATA_TLB_MASK` holds a page when
+ * `tagLo[i] === (EA & ~0xfff | dataTranslationContext(msr))` and `tagHi[i]` is EA's high
+ * word; the access then reaches `bytes` at `base[i] + (EA & 0xfff)` (big-endian through
+ * `view`) if it stays in the page and `perm[i]` has {@link PpcDataPerm.READ} (loads) or
+ * {@link PpcDataPerm.WRITE} (stores). Anything else goes through the MMU's own accessors,
+ * which translate, record R/C, fault, or split an access across pages.
+ */
+export interface PpcDataTranslations {
+  /** EA high words of the cached pages. */
+  readonly tagHi: Int32Array;
+  /** EA page ‖ context of the cached pages (−1: empty). */
+  readonly tagLo: Int32Array;
+  /** Byte offsets in {@link PpcDataTranslations.bytes} of the cached pages. */
+  readonly base: Float64Array;
+  /** {@link PpcDataPerm} bits of the cached pages. */
+  readonly perm: Uint8Array;
+  /** A big-endian view of {@link PpcDataTranslations.bytes}. */
+  readonly view: DataView;
+  /** The guest frames' bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** Access bits of a {@link PpcDataTranslations} entry. */
+export const PpcDataPerm = { READ, WRITE } as const;
+
+/** Index mask of {@link PpcDataTranslations} (entries − 1). */
+export const PPC_DATA_TLB_MASK = TLB_MASK;
+
+/** The context bits of data translations under an MSR: DR (bit 0), PR (bit 1), SF (bit 2). */
+export function dataTranslationContext(msrHi: number, msrLo: number): number {
+  return ((msrLo >>> 4) & 1) | ((msrLo >>> 13) & 2) | ((msrHi >>> 29) & 4);
+}
+
+/**
  * One vCPU's MMU. Build it on the domain's frames and HPT, then {@link PpcMmu.attach} it
  * to the CPU. Translations found are kept in a small per-vCPU cache (separate for fetches
  * and data, tagged with the page, MSR[PR], the relocation bit and MSR[SF]), dropped by
@@ -113,6 +148,8 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
   private readonly iTagLo = new Int32Array(TLB_SIZE).fill(-1);
   private readonly iBase = new Float64Array(TLB_SIZE);
   private slbHint = 0;
+  /** The data translation cache, for compiled code's inline fast path. */
+  readonly dataTranslations: PpcDataTranslations;
 
   /**
    * @param frames - the domain's guest-physical memory.
@@ -128,6 +165,14 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       throw new RangeError(`RMA size ${rmaBytes}: must be a positive multiple of ${PAGE}`);
     this.bytes = frames.bytes;
     this.view = new DataView(frames.bytes.buffer, frames.bytes.byteOffset, frames.bytes.byteLength);
+    this.dataTranslations = {
+      tagHi: this.dTagHi,
+      tagLo: this.dTagLo,
+      base: this.dBase,
+      perm: this.dPerm,
+      view: this.view,
+      bytes: this.bytes,
+    };
     hpt.attach(this);
   }
 
@@ -269,7 +314,7 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
   private dataAt(eaHi: number, eaLo: number, size: number, store: boolean): number {
     const c = this.cpu;
     const i = (eaLo >>> 12) & TLB_MASK;
-    const ctx = ((c.msrLo >>> 4) & 1) | ((c.msrLo >>> 13) & 2) | ((c.msrHi >>> 29) & 4);
+    const ctx = dataTranslationContext(c.msrHi, c.msrLo);
     const o = eaLo & 0xfff;
     if (
       this.dTagLo[i] === ((eaLo & ~0xfff) | ctx) &&
@@ -378,7 +423,7 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       this.iBase[i] = base;
     } else {
       this.dTagHi[i] = eaHi;
-      this.dTagLo[i] = page | ((msrLo >>> 4) & 1) | ((msrLo >>> 13) & 2) | ((c.msrHi >>> 29) & 4);
+      this.dTagLo[i] = page | dataTranslationContext(c.msrHi, msrLo);
       this.dBase[i] = base;
       this.dPerm[i] = perm;
     }
