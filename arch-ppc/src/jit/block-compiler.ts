@@ -61,8 +61,8 @@ import {
 } from "../mmu/mmu.js";
 
 /**
- * A compiled block: runs from its first instruction with at most `left` instructions to
- * retire (at least 1). Returns −1 with pc and {@link PpcCpu.instructions} past what it
+ * A compiled block: runs from its instruction `k0` (0: its first) with at most `left`
+ * instructions to retire (at least 1; at least the rest of the block unless counted). Returns −1 with pc and {@link PpcCpu.instructions} past what it
  * ran, or the {@link PpcExitReason} of an instruction the interpreter ended the run on
  * (pc and the count as {@link PpcCpu.step} left them, the instruction not counted; its
  * word in {@link PpcBlockCompiler.word}).
@@ -76,6 +76,7 @@ export type PpcBlockFn = (
   L: Uint8Array,
   left: number,
   T: PpcDataTranslations,
+  k0: number,
 ) => number;
 
 /** The translations of a storage without a cache of its own: no entry ever matches. */
@@ -203,8 +204,16 @@ export class PpcBlockCompiler {
   private readonly checked = new Int32Array(SLOTS);
   private readonly heat = new Uint8Array(SLOTS);
   private readonly fns: (PpcBlockFn | null)[] = new Array<PpcBlockFn | null>(SLOTS).fill(null);
+  /** Each slot's block built as `counted` ({@link blockSource}), when it was needed. */
+  private readonly countedFns: (PpcBlockFn | null)[] = new Array<PpcBlockFn | null>(SLOTS).fill(
+    null,
+  );
   /** Bumped whenever code may have changed: every block checks its words once after. */
   private epoch = 1;
+  /** A pc inside the block of {@link PpcBlockCompiler.resumeSlot}, where the last block left. */
+  private resumeLo = 1;
+  private resumeHi = 0;
+  private resumeSlot = 0;
   private filled = 0;
   private watch: CodeWatch | null = null;
 
@@ -213,6 +222,7 @@ export class PpcBlockCompiler {
     this.tagLo.fill(-1);
     this.heat.fill(0);
     this.fns.fill(null);
+    this.countedFns.fill(null);
     this.lines.fill(0);
     this.filled = 0;
   }
@@ -257,6 +267,7 @@ export class PpcBlockCompiler {
     const tagHi = this.tagHi;
     const tagCtx = this.tagCtx;
     const checked = this.checked;
+    const count = this.count;
     const lines = this.lines;
     let reason: number = PpcExitReason.Budget;
     let word = 0;
@@ -269,24 +280,56 @@ export class PpcBlockCompiler {
         const slot = (pcLo >>> 2) & SLOT_MASK;
         const ctx = cpu.msrHi < 0 ? (cpu.msrLo & (Msr.IR | Msr.PR)) | 1 : 0;
         if (ctx !== 0) {
-          if (tagLo[slot] === pcLo && tagHi[slot] === pcHi && tagCtx[slot] === ctx) {
+          let at = slot;
+          let k0 = 0;
+          if (
+            !(tagLo[slot] === pcLo && tagHi[slot] === pcHi && tagCtx[slot] === ctx) &&
+            pcLo === this.resumeLo &&
+            pcHi === this.resumeHi
+          ) {
+            // Inside the block the last one left (its budget ran out there, or it branched
+            // into itself): entered there, in the epoch its words were checked in.
+            at = this.resumeSlot;
+            k0 = ((pcLo - tagLo[at]!) | 0) >> 2;
+            if (
+              k0 <= 0 ||
+              k0 >= count[at]! ||
+              tagHi[at] !== pcHi ||
+              tagCtx[at] !== ctx ||
+              checked[at] !== this.epoch
+            )
+              k0 = -1;
+          }
+          if (
+            k0 > 0 ||
+            (k0 === 0 && tagLo[slot] === pcLo && tagHi[slot] === pcHi && tagCtx[slot] === ctx)
+          ) {
             // In the epoch its words were checked in, the page's translation and its words
             // are as they were: the fetch the interpreter makes could not fault or differ.
-            if (checked[slot] === this.epoch || this.current(slot, M, pcHi, pcLo)) {
+            if (k0 > 0 || checked[at] === this.epoch || this.current(at, M, pcHi, pcLo)) {
               this.dirty = false;
               prof.entered++;
-              const r = this.fns[slot]!(cpu, G, H, M, this, lines, budget - n, T);
+              const left = budget - n;
+              // With less budget than the rest of the block: its counted form.
+              const fn = left >= count[at]! - k0 ? this.fns[at]! : this.countedFn(at);
+              const r = fn(cpu, G, H, M, this, lines, left, T, k0);
               if (r !== NOT_EXIT) {
                 reason = r;
                 word = this.word;
                 if (retiresAtExit(r)) cpu.instructions++;
                 break;
               }
+              const off = (cpu.pcLo - tagLo[at]!) | 0;
+              if (off > 0 && off < 4 * count[at]! && cpu.pcHi === pcHi) {
+                this.resumeLo = cpu.pcLo;
+                this.resumeHi = pcHi;
+                this.resumeSlot = at;
+              }
               continue;
             }
             prof.stale++;
             tagLo[slot] = -1;
-          } else if (++this.heat[slot]! >= this.threshold) {
+          } else if (k0 === 0 && ++this.heat[slot]! >= this.threshold) {
             this.heat[slot] = 0;
             this.compile(slot, M, pcHi, pcLo, ctx);
             continue;
@@ -333,6 +376,18 @@ export class PpcBlockCompiler {
     return true;
   }
 
+  /** The counted form of slot's block (built at its first use). */
+  private countedFn(slot: number): PpcBlockFn {
+    let fn = this.countedFns[slot];
+    if (fn === null || fn === undefined) {
+      const base = slot * MAX_INSNS;
+      const words = this.words.subarray(base, base + this.count[slot]!);
+      fn = buildBlock(words, this.tagHi[slot]!, this.tagLo[slot]!, true);
+      this.countedFns[slot] = fn;
+    }
+    return fn;
+  }
+
   /** Compiles the block at pc into `slot` (its first word already fetched). */
   private compile(slot: number, M: PpcMemory, pcHi: number, pcLo: number, ctx: number): void {
     if (this.filled >= this.budget) {
@@ -348,13 +403,14 @@ export class PpcBlockCompiler {
       n++;
       if (n === MAX_INSNS || endsBlock(w) || ((pcLo + 4 * n) & 0xfff) === 0) break;
     }
-    const fn = buildBlock(this.words.subarray(base, base + n), pcHi, pcLo);
+    const fn = buildBlock(this.words.subarray(base, base + n), pcHi, pcLo, false);
     this.tagLo[slot] = pcLo;
     this.tagHi[slot] = pcHi;
     this.tagCtx[slot] = ctx;
     this.count[slot] = n;
     this.checked[slot] = this.epoch;
     this.fns[slot] = fn;
+    this.countedFns[slot] = null;
     for (let a = pcLo >>> 6; a <= (pcLo + 4 * n - 1) >>> 6; a++) this.lines[a & LINE_MASK] = 1;
     this.profile.compiled++;
   }
@@ -456,21 +512,29 @@ function maskOf(b: number, e: number): [number, number] {
 
 /**
  * The JavaScript of one block (see {@link PpcBlockFn}): `words` at pc `pcHi`:`pcLo`, in
- * 64-bit mode.
+ * 64-bit mode. The block is entered with a budget `left` of at least its length and
+ * checks it only where it loops to its start; a `counted` block checks it before every
+ * instruction and may be entered with less (the run loop's last instructions).
  */
-export function blockSource(words: Int32Array, pcHi: number, pcLo: number): string {
+export function blockSource(
+  words: Int32Array,
+  pcHi: number,
+  pcLo: number,
+  counted = false,
+): string {
   const out: string[] = [];
   const e = (s: string): number => out.push(s);
   const n = words.length;
-  e("try { run: for (;;) {");
+  e("try { run: for (;;) { switch (k0) {");
   let ended = false;
   for (let k = 0; k < n; k++) {
     const w = words[k]!;
     const pc = (pcLo + 4 * k) | 0;
-    if (k > 0) e(`if (left <= ${k}) ${leave(k, pc, pcHi)}`);
+    e(`case ${k}:`);
+    if (counted && k > 0) e(`if (left <= ${k}) ${leave(k, pc, pcHi)}`);
     const idx = decodeWord(w);
     const row = idx < 0 ? null : TABLE[idx]!;
-    const body = row === null ? null : emit(row, w, k, pc, pcHi, n, pcLo);
+    const body = row === null ? null : emit(row, w, k, pc, pcHi, n, pcLo, counted ? 1 : n);
     if (body === null) {
       // The interpreter's step, with pc and the count as it expects them.
       e(`i = ${k}; c.pcLo = ${pc}; c.pcHi = ${pcHi}; c.instructions = n0 + ${k};`);
@@ -494,7 +558,7 @@ export function blockSource(words: Int32Array, pcHi: number, pcLo: number): stri
     const end = (pcLo + 4 * n) | 0;
     e(leave(n, end, pcHi));
   }
-  e("} } catch (f) {");
+  e("} } } catch (f) {");
   e(
     `${SPILL} c.pcLo = (${pcLo} + 4 * i) | 0; c.pcHi = ${pcHi}; c.instructions = n0 + i; J.word = W[i]; throw f;`,
   );
@@ -551,7 +615,7 @@ function inLocals(body: string): string {
   if (memory) code = code.replaceAll(RELOAD_MSR, "dx = DC(c.msrHi, c.msrLo);");
   else code = code.replaceAll(RELOAD_MSR, "");
   return (
-    `let n0 = c.instructions; let i = 0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;\n` +
+    `let n0 = c.instructions - k0; left += k0; let i = k0, a = 0, b = 0, t = 0, u = 0, eh = 0, el = 0, r = 0;\n` +
     `let x = -1, done = 0, pl = -1, ph = 0;\n` +
     (memory
       ? `const DL = T.tagLo, DH = T.tagHi, DB = T.base, DP = T.perm, V = T.view, B = T.bytes;\n` +
@@ -563,8 +627,8 @@ function inLocals(body: string): string {
 }
 
 /** Builds the function of one block. */
-function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
-  const src = blockSource(words, pcHi, pcLo);
+function buildBlock(words: Int32Array, pcHi: number, pcLo: number, counted: boolean): PpcBlockFn {
+  const src = blockSource(words, pcHi, pcLo, counted);
   const factory = new Function(
     "W",
     "mulhu",
@@ -574,7 +638,7 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number): PpcBlockFn {
     "mul128",
     "DC",
     // Parenthesised: V8 compiles the block with the factory instead of parsing it twice.
-    `return (function block(c, G, H, M, J, L, left, T) {\n${src}\n});`,
+    `return (function block(c, G, H, M, J, L, left, T, k0) {\n${src}\n});`,
   ) as (
     w: Int32Array,
     hu: typeof mulhu,
@@ -657,7 +721,8 @@ function add3(ahi: string, alo: string, bhi: string, blo: string, cin: string): 
 
 /**
  * The JavaScript of one instruction, or null for the interpreter's step. `k` is its
- * index in the block, `pc` its address (low half; `pcHi` the high half).
+ * index in the block, `pc` its address (low half; `pcHi` the high half); a branch back to
+ * `start` loops while `need` instructions of the budget are left.
  */
 function emit(
   row: InsnRow,
@@ -667,6 +732,7 @@ function emit(
   pcHi: number,
   n: number,
   start: number,
+  need: number,
 ): Emitted | null {
   if (row.flags & RowFlag.PRIV) return null;
   const rt = field.rt(w);
@@ -697,7 +763,8 @@ function emit(
         if (rev) code += ` a = ((a & 0xff) << 8) | (a >>> 8);`;
         if (alg) code += ` a = (a << 16) >> 16;`;
         code += ` G[${rt}] = a; H[${rt}] = a >> 31;`;
-      } else code += `${hit} a = B[DB[p] + o]; else a = M.read8(eh, el); G[${rt}] = a; H[${rt}] = 0;`;
+      } else
+        code += `${hit} a = B[DB[p] + o]; else a = M.read8(eh, el); G[${rt}] = a; H[${rt}] = 0;`;
       if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
       return { code };
     }
@@ -713,7 +780,9 @@ function emit(
           : `a = G[${rt}];`;
         code += ` ${hit} V.setInt32(DB[p] + o, a); else M.write32(eh, el, a);`;
       } else if (row.size === 2) {
-        code += rev ? `a = G[${rt}]; a = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);` : `a = G[${rt}] & 0xffff;`;
+        code += rev
+          ? `a = G[${rt}]; a = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);`
+          : `a = G[${rt}] & 0xffff;`;
         code += ` ${hit} V.setUint16(DB[p] + o, a); else M.write16(eh, el, a);`;
       } else code += `a = G[${rt}]; ${hit} B[DB[p] + o] = a; else M.write8(eh, el, a);`;
       if (row.flags & RowFlag.UPDATE) code += ` H[${ra}] = eh; G[${ra}] = el;`;
@@ -1028,7 +1097,7 @@ function emit(
     case Op.Bc:
     case Op.Bclr:
     case Op.Bcctr:
-      return branch(row, w, k, pc, pcHi, n, start);
+      return branch(row, w, k, pc, pcHi, n, start, need);
     default:
       return null;
   }
@@ -1042,7 +1111,8 @@ function add64(hi: number, lo: number, d: number): [number, number] {
 
 /**
  * A compiled branch (instruction `k` of `n`): pc and the count set, returned; a taken
- * branch to the block's own start (`start`) runs the block again while the budget allows.
+ * branch to the block's own start (`start`) runs the block again while at least `need`
+ * instructions of the budget are left.
  * A conditional branch without LK before the block's end leaves it only when taken.
  */
 function branch(
@@ -1053,8 +1123,9 @@ function branch(
   pcHi: number,
   n: number,
   start: number,
+  need: number,
 ): Emitted {
-  const again = `n0 += ${k + 1}; if (left <= ${k + 1}) ${leave(0, start, pcHi)} left -= ${k + 1}; continue;`;
+  const again = `n0 += ${k + 1}; left -= ${k + 1}; if (left < ${need}) ${leave(0, start, pcHi)} k0 = 0; continue;`;
   const jumpTo = (th: number, tl: number): string =>
     th === pcHi && (tl & ~3) === start ? again : leave(k + 1, tl & ~3, th);
   const [nh, nl] = add64(pcHi, pc, 4);
