@@ -10,34 +10,83 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { computeExpected, loadCompute, runCompute } from "../cpu/compute-program.js";
 import { Msr, PpcExitReason, Spr } from "../cpu/cpu-api.js";
 import { PpcCpu } from "../cpu/cpu.js";
 import { RealModeMemory } from "../cpu/memory.js";
+import { PpcHashedPageTable } from "../mmu/hpt.js";
+import { hEnter, pte0, pte1, primaryPteg, slbRb, slbRs, slbmte } from "../mmu/mmu-fixture.js";
+import { PpcMmu } from "../mmu/mmu.js";
 
 const CODE = 0x1000;
 const DATA = 0x3000;
 const SIZE = 0x8000;
 
+/** The storage the pair runs on. */
+interface Storage {
+  readonly bytes: Uint8Array;
+}
+
 interface Pair {
   readonly interp: PpcCpu;
   readonly comp: PpcCpu;
-  readonly interpMem: RealModeMemory;
-  readonly compMem: RealModeMemory;
+  readonly interpMem: Storage;
+  readonly compMem: Storage;
+}
+
+/**
+ * The storage of a pair: a flat real-mode memory; the MMU in real mode (its data
+ * translation cache, which compiled code reads inline, holds RMA pages); or the MMU
+ * translating data (DR = 1) through an SLB entry and PTEs mapping every page 1:1, the
+ * page at `READ_ONLY` with PP = 3 (read only).
+ */
+type StorageKind = "flat" | "mmu-real" | "mmu-translated";
+const KINDS: readonly StorageKind[] = ["flat", "mmu-real", "mmu-translated"];
+const READ_ONLY = 0x6000;
+const VSID = 0x1234n;
+
+function storage(kind: StorageKind, cpu: PpcCpu): Storage {
+  const bytes = new Uint8Array(SIZE);
+  if (kind === "flat") {
+    cpu.memory = new RealModeMemory(bytes);
+    return { bytes };
+  }
+  const frames = {
+    bytes,
+    frameBase: (g: number) => (g >= 0 && g < SIZE / 4096 ? g * 4096 : -1),
+    mayMap: (g: number) => g >= 0 && g < SIZE / 4096,
+  };
+  const mmu = new PpcMmu(frames, new PpcHashedPageTable(18), SIZE);
+  mmu.attach(cpu);
+  if (kind === "mmu-translated") {
+    slbmte(cpu, mmu, slbRs(VSID, 0, 1), slbRb(0n, 0));
+    for (let pg = 0; pg < SIZE / 4096; pg++) {
+      const pp = pg * 4096 === READ_ONLY ? 3 : 2;
+      const [status] = hEnter(mmu, primaryPteg(VSID, pg) * 8, pte0(VSID, pg), pte1(pg, pp));
+      expect(status).toBe(0);
+    }
+  }
+  return { bytes };
 }
 
 /** Two CPUs on two copies of the same memory, one interpreting and one compiling. */
-function pair(words: readonly number[], setup: (cpu: PpcCpu) => void, threshold = 1): Pair {
-  const make = (compiled: boolean): { cpu: PpcCpu; mem: RealModeMemory } => {
-    const mem = new RealModeMemory(new Uint8Array(SIZE));
-    words.forEach((w, i) => mem.view.setInt32(CODE + 4 * i, w));
+function pair(
+  words: readonly number[],
+  setup: (cpu: PpcCpu) => void,
+  threshold = 1,
+  kind: StorageKind = "flat",
+): Pair {
+  const make = (compiled: boolean): { cpu: PpcCpu; mem: Storage } => {
+    const cpu = new PpcCpu(new RealModeMemory(new Uint8Array(0)));
+    const mem = storage(kind, cpu);
+    const view = new DataView(mem.bytes.buffer);
+    words.forEach((w, i) => view.setInt32(CODE + 4 * i, w));
     for (let a = DATA; a < DATA + 0x400; a++) mem.bytes[a] = (a * 37 + 11) & 0xff;
-    const cpu = new PpcCpu(mem);
     if (!compiled) cpu.compiler = null;
     else cpu.compiler!.threshold = threshold;
     cpu.msrHi = Msr.SF_HI;
-    cpu.msrLo = Msr.FP | Msr.PR;
+    cpu.msrLo = Msr.FP | Msr.PR | (kind === "mmu-translated" ? Msr.DR : 0);
     cpu.setPc(BigInt(CODE));
     cpu.setGpr(9, BigInt(DATA + 0x100));
     cpu.setGpr(0, 8n);
@@ -50,7 +99,7 @@ function pair(words: readonly number[], setup: (cpu: PpcCpu) => void, threshold 
 }
 
 /** Everything architectural a block could change, for comparing two CPUs. */
-function state(cpu: PpcCpu, mem: RealModeMemory): unknown {
+function state(cpu: PpcCpu, mem: Storage): unknown {
   return {
     gprs: Array.from({ length: 32 }, (_, r) => cpu.gpr(r).toString(16)),
     cr: cpu.cr >>> 0,
@@ -194,7 +243,7 @@ const insn: fc.Arbitrary<number> = fc.oneof(
     .map(([bo, bi]) => bc(bo, bi, 8)),
 );
 
-describe("compiled blocks against the interpreter", () => {
+describe.each(KINDS)("compiled blocks against the interpreter (%s storage)", (kind) => {
   it("random loops end in the same state, whatever the budget slices", () => {
     fc.assert(
       fc.property(
@@ -215,49 +264,53 @@ describe("compiled blocks against the interpreter", () => {
               cpu.xer = crxer & 0xe0000000;
             },
             threshold,
+            kind,
           );
           const exits = runBoth(p, slices);
           expect(exits.at(-1)).toBeDefined();
         },
       ),
-      { numRuns: 300 },
+      { numRuns: kind === "flat" ? 300 : 150 },
     );
   });
 
-  it("multiply and divide agree on the edge values (signs, zero, overflow)", () => {
-    const values = [
-      0n,
-      1n,
-      7n,
-      0x7fffffffn,
-      0x80000000n,
-      0xffffffffn,
-      1n << 32n,
-      0x123456789abcdefn,
-    ];
-    const all = values.flatMap((v) => [v, BigInt.asUintN(64, -v)]);
-    all.push(1n << 63n, (1n << 63n) - 1n);
-    // divd, divdu, divw, divwu, mulhd, mulhdu, mulld, mullw, mulhw, mulhwu (Rc = 1)
-    const ops = [489, 457, 491, 459, 73, 9, 233, 235, 75, 11].map((xo) => x(3, 4, 5, xo, 1));
-    let runs = 0;
-    for (const op of ops)
-      for (const a of all)
-        for (const b of all) {
-          const p = pair([op, SC], (cpu) => {
-            cpu.setGpr(4, a);
-            cpu.setGpr(5, b);
-          });
-          runBoth(p, [10]);
-          runs++;
-        }
-    expect(runs).toBe(ops.length * all.length * all.length);
-  });
+  it.runIf(kind === "flat")(
+    "multiply and divide agree on the edge values (signs, zero, overflow)",
+    () => {
+      const values = [
+        0n,
+        1n,
+        7n,
+        0x7fffffffn,
+        0x80000000n,
+        0xffffffffn,
+        1n << 32n,
+        0x123456789abcdefn,
+      ];
+      const all = values.flatMap((v) => [v, BigInt.asUintN(64, -v)]);
+      all.push(1n << 63n, (1n << 63n) - 1n);
+      // divd, divdu, divw, divwu, mulhd, mulhdu, mulld, mullw, mulhw, mulhwu (Rc = 1)
+      const ops = [489, 457, 491, 459, 73, 9, 233, 235, 75, 11].map((xo) => x(3, 4, 5, xo, 1));
+      let runs = 0;
+      for (const op of ops)
+        for (const a of all)
+          for (const b of all) {
+            const p = pair([op, SC], (cpu) => {
+              cpu.setGpr(4, a);
+              cpu.setGpr(5, b);
+            });
+            runBoth(p, [10]);
+            runs++;
+          }
+      expect(runs).toBe(ops.length * all.length * all.length);
+    },
+  );
 
   it("a compiled loop runs compiled: few instructions interpreted", () => {
     // li r3,0; li r4,1000; mtctr r4; loop: addi r3,r3,3; rldicl r3,r3,1,1; bdnz loop; sc
     const words = [d(14, 3, 0, 0), d(14, 4, 0, 1000), MTCTR(4)];
     words.push(d(14, 3, 3, 3), md(3, 3, 1, 1, 0), bc(16, 0, -8), SC);
-    const p = pair(words, () => {}, 16);
+    const p = pair(words, () => {}, 16, kind);
     runBoth(p, [100000]);
     const prof = p.comp.compiler!.profile;
     expect(prof.compiled).toBeGreaterThan(0);
@@ -267,7 +320,7 @@ describe("compiled blocks against the interpreter", () => {
   it("a storage fault in the middle of a block leaves pc, count and DAR at the faulting load", () => {
     // addi r3,r3,1; addi r4,r4,1; lwz r5,0(r6); addi r7,r7,1; b -16 (r6 walks towards the end of memory)
     const words = [d(14, 3, 3, 1), d(14, 4, 4, 1), d(32, 5, 6, 0), d(14, 6, 6, 0x100), 0x4bfffff0];
-    const p = pair(words, (cpu) => cpu.setGpr(6, BigInt(SIZE - 0x1000)));
+    const p = pair(words, (cpu) => cpu.setGpr(6, BigInt(SIZE - 0x1000)), 1, kind);
     const exits = runBoth(p, [7, 3, 50]);
     expect(exits.at(-1)).toBe(PpcExitReason.DataStorage);
     expect(p.comp.pc).toBe(BigInt(CODE + 8));
@@ -284,9 +337,119 @@ describe("compiled blocks against the interpreter", () => {
         cpu.setGpr(5, BigInt(CODE + 4));
       },
       2,
+      kind,
     );
     runBoth(p, [1000]);
     expect(p.comp.gpr(3)).toBe(1n + 49n * 100n);
+  });
+
+  // Every access size and form, walking byte by byte across the page end at 0x5000.
+  const accesses: [string, number][] = [
+    ["lbz", d(34, 5, 6, 0)],
+    ["lhz", d(40, 5, 6, 0)],
+    ["lha", d(42, 5, 6, 0)],
+    ["lwz", d(32, 5, 6, 0)],
+    ["lwzu", d(33, 5, 6, 0)],
+    ["lwa", ds(58, 5, 6, 0, 2)],
+    ["ld", ds(58, 5, 6, 0, 0)],
+    ["lwzx", x(5, 6, 0, 23)],
+    ["lwax", x(5, 6, 0, 341)],
+    ["lhax", x(5, 6, 0, 343)],
+    ["ldx", x(5, 6, 0, 21)],
+    ["lhbrx", x(5, 6, 0, 790)],
+    ["lwbrx", x(5, 6, 0, 534)],
+    ["stb", d(38, 4, 6, 0)],
+    ["sth", d(44, 4, 6, 0)],
+    ["stw", d(36, 4, 6, 0)],
+    ["stwu", d(37, 4, 6, 0)],
+    ["std", ds(62, 4, 6, 0, 0)],
+    ["stdu", ds(62, 4, 6, 0, 1)],
+    ["stwx", x(4, 6, 0, 151)],
+    ["stdx", x(4, 6, 0, 149)],
+    ["sthbrx", x(4, 6, 0, 918)],
+    ["stwbrx", x(4, 6, 0, 662)],
+  ];
+  it.each(accesses)("%s across a page end: the same values, memory and counts", (_name, access) => {
+    // loop: addi r6,r6,1; <access>; add r7,r7,r5; bdnz loop; sc
+    const words = [MTCTR(31), d(14, 6, 6, 1), access, x(7, 7, 5, 266), bc(16, 0, -12), SC];
+    const p = pair(
+      words,
+      (cpu) => {
+        cpu.setGpr(31, 24n);
+        cpu.setGpr(6, 0x4fe0n);
+        cpu.setGpr(4, 0x0123456789abcdefn);
+        cpu.setGpr(0, 1n);
+      },
+      1,
+      kind,
+    );
+    for (let a = 0x4fe0; a < 0x5020; a++) {
+      p.interpMem.bytes[a] = (a * 53 + 7) & 0xff;
+      p.compMem.bytes[a] = (a * 53 + 7) & 0xff;
+    }
+    runBoth(p, [5, 13, 1, 40]);
+    expect(p.comp.compiler!.profile.entered).toBeGreaterThan(10);
+    const stored =
+      access >>> 26 === 62 ||
+      [36, 37, 38, 44].includes(access >>> 26) ||
+      (access >>> 26 === 31 && [151, 149, 918, 662].includes((access >>> 1) & 0x3ff));
+    if (stored)
+      expect(
+        p.compMem.bytes
+          .subarray(0x4fe0, 0x5020)
+          .some((b, i) => b !== (((0x4fe0 + i) * 53 + 7) & 0xff)),
+      ).toBe(true);
+  });
+
+  it.runIf(kind !== "flat")(
+    "compiled loads and stores in a cached page reach memory inline, not through the MMU",
+    () => {
+      // loop: lwz r5,0(r6); stw r5,8(r6); addi r6,r6,4; bdnz loop; sc
+      const words = [MTCTR(31), d(32, 5, 6, 0), d(36, 5, 6, 8), d(14, 6, 6, 4), bc(16, 0, -12), SC];
+      const p = pair(
+        words,
+        (cpu) => {
+          cpu.setGpr(31, 200n);
+          cpu.setGpr(6, BigInt(DATA));
+        },
+        2,
+        kind,
+      );
+      const mmu = p.comp.memory as PpcMmu;
+      const reads = vi.spyOn(mmu, "read32");
+      const writes = vi.spyOn(mmu, "write32");
+      runBoth(p, [1000]);
+      // The first two passes interpreted; then every access hits the translation cache.
+      expect(reads.mock.calls.length).toBeGreaterThan(0);
+      expect(reads.mock.calls.length).toBeLessThan(6);
+      expect(writes.mock.calls.length).toBeLessThan(6);
+    },
+  );
+
+  it("a run stopped inside a block goes on in it: no block compiled from the middle", () => {
+    // 20 additions and a branch back: one block, run in slices of 7 instructions.
+    const words = [MTCTR(31)];
+    for (let k = 0; k < 20; k++) words.push(d(14, 3 + (k % 5), 3 + (k % 5), k + 1));
+    words.push(bc(16, 0, -80), SC);
+    const p = pair(words, (cpu) => cpu.setGpr(31, 200n), 2, kind);
+    runBoth(p, [7, 7, 7, 3]);
+    const prof = p.comp.compiler!.profile;
+    expect(prof.compiled).toBeLessThanOrEqual(2);
+    // The first pass, before the block is compiled (threshold 2), and the mtctr.
+    expect(prof.interpreted).toBeLessThan(30);
+  });
+});
+
+describe("a store compiled inline to a read-only page (translated)", () => {
+  it("raises the data storage interrupt the interpreter raises: DAR, DSISR, pc, count", () => {
+    // loop: addi r3,r3,1; stw r4,0(r6); addi r6,r6,0x100; b loop (r6 walks into READ_ONLY)
+    const words = [d(14, 3, 3, 1), d(36, 4, 6, 0), d(14, 6, 6, 0x100), 0x4bfffff4];
+    const p = pair(words, (cpu) => cpu.setGpr(6, BigInt(READ_ONLY - 0x800)), 1, "mmu-translated");
+    const exits = runBoth(p, [9, 4, 100]);
+    expect(exits.at(-1)).toBe(PpcExitReason.DataStorage);
+    expect(p.comp.exit.dar).toBe(BigInt(READ_ONLY));
+    expect(p.comp.pc).toBe(BigInt(CODE + 4));
+    expect(p.comp.compiler!.profile.entered).toBeGreaterThan(2);
   });
 });
 
