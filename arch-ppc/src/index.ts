@@ -20,6 +20,7 @@ export * from "./cpu/fpu.js";
 export * from "./cpu/memory.js";
 export * from "./cpu/table.js";
 export * from "./jit/block-compiler.js";
+export * from "./jit/exec-profile.js";
 export * from "./builder.js";
 export * from "./guest-storage.js";
 export * from "./papr.js";

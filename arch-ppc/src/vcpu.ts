@@ -24,6 +24,7 @@ import {
   VcpuExitKind,
   type ArchVcpu,
   type Domain,
+  type ExecutionProfile,
   type HypercallArgs,
   type HypercallContext,
   type Machine,
@@ -44,6 +45,7 @@ import { disassemble } from "./cpu/disasm.js";
 import { createGuestStorage, guestPhysicalToMachine, rmaBytes } from "./guest-storage.js";
 import type { PpcForeignFrame } from "./mmu/frames.js";
 import type { PpcHashedPageTable } from "./mmu/hpt.js";
+import { startPpcProfile } from "./jit/exec-profile.js";
 import { PpcMmu } from "./mmu/mmu.js";
 import { HStatus } from "./mmu/papr.js";
 import { papr } from "./papr.js";
@@ -137,6 +139,11 @@ export class PpcVcpu implements ArchVcpu {
     if (!(mmu instanceof PpcMmu)) return;
     mmu.attach(this.cpu);
     this.mmu = mmu;
+  }
+
+  /** The CPU's execution profile (`hvkit run --profile`). */
+  startProfile(): () => ExecutionProfile {
+    return startPpcProfile(this.cpu);
   }
 
   /** Runs the guest for at most `budget` instructions (see the module comment). */

@@ -18,6 +18,7 @@ import { RealModeMemory } from "../cpu/memory.js";
 import { PpcHashedPageTable } from "../mmu/hpt.js";
 import { hEnter, pte0, pte1, primaryPteg, slbRb, slbRs, slbmte } from "../mmu/mmu-fixture.js";
 import { PpcMmu } from "../mmu/mmu.js";
+import { startPpcProfile } from "./exec-profile.js";
 
 const CODE = 0x1000;
 const DATA = 0x3000;
@@ -596,5 +597,29 @@ describe("the compiled C program", () => {
     const compiled = run(true);
     expect(compiled.out).toEqual({ status: 0, out: computeExpected() });
     expect(compiled.instructions).toBe(run(false).instructions);
+  });
+});
+
+describe("the execution profile (--profile)", () => {
+  it("counts every instruction once, interpreted or compiled, and names what ended blocks", () => {
+    // loop: addi r3,r3,1; mfspr r5,SPRG0 (stepped by the interpreter); bdnz loop; sc
+    const MFSPRG0 = x(5, 16, 8, 339); // mfspr r5, 272 (SPR halves swapped)
+    const words = [MTCTR(31), d(14, 3, 3, 1), MFSPRG0, bc(16, 0, -8), SC];
+    const p = pair(words, (cpu) => cpu.setGpr(31, 100n), 4);
+    p.comp.msrLo = Msr.FP; // supervisor: mfspr SPRG0 is legal
+    p.interp.msrLo = Msr.FP;
+    const read = startPpcProfile(p.comp);
+    runBoth(p, [37, 5]);
+    const prof = read();
+    expect(prof.interpreted + prof.compiled).toBe(p.comp.instructions);
+    expect(prof.compiled).toBeGreaterThan(150);
+    expect(prof.blocksCompiled).toBeGreaterThan(0);
+    const ops = new Map(prof.interpretedOps);
+    // Stepped inside the block on every pass after the first four, interpreted before.
+    expect(ops.get("mfspr")).toBe(100);
+    expect(new Map(prof.blockEnders).get("sc")).toBe(1);
+    const exits = new Map(prof.blockExits);
+    expect(exits.get("budget (counted form)")).toBeGreaterThan(0);
+    expect(exits.get("exit from a stepped op (SystemCall)")).toBe(1);
   });
 });

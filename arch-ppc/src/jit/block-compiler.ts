@@ -52,6 +52,7 @@ import type { PpcCpu } from "../cpu/cpu.js";
 import { decodeWord } from "../cpu/decode.js";
 import { Op, RowFlag, TABLE, field, type InsnRow } from "../cpu/table.js";
 import { divu64, mul128 } from "../cpu/wide.js";
+import { PpcBlockExit, PpcExecProfile, profileRow } from "./exec-profile.js";
 import {
   PPC_DATA_TLB_MASK,
   PpcDataPerm,
@@ -192,6 +193,11 @@ export class PpcBlockCompiler {
   word = 0;
   /** Set by a store to a code line; a block leaves after the store that set it. */
   dirty = false;
+  /**
+   * The execution profile being counted (`--profile`, `startPpcProfile`), or null:
+   * then the run loop pays one null test per block and blocks report nothing.
+   */
+  exec: PpcExecProfile | null = null;
   /** 1 for each 64-byte line (effective address bits 6–23) holding compiled code. */
   readonly lines = new Uint8Array(1 << LINE_BITS);
 
@@ -203,6 +209,12 @@ export class PpcBlockCompiler {
   /** The {@link PpcBlockCompiler.epoch} each slot's words were last found current in. */
   private readonly checked = new Int32Array(SLOTS);
   private readonly heat = new Uint8Array(SLOTS);
+  /** Per slot, for the profile: why its block ends where it does ({@link blockStop}). */
+  private readonly stop = new Int32Array(SLOTS);
+  /** The profile's marks at the running block's entry: retired count, steps, counted form. */
+  private profAt = -1;
+  private profSteps = 0;
+  private profLeft = -1;
   private readonly fns: (PpcBlockFn | null)[] = new Array<PpcBlockFn | null>(SLOTS).fill(null);
   /** Each slot's block built as `counted` ({@link blockSource}), when it was needed. */
   private readonly countedFns: (PpcBlockFn | null)[] = new Array<PpcBlockFn | null>(SLOTS).fill(
@@ -263,6 +275,7 @@ export class PpcBlockCompiler {
     const G = cpu.gprLo;
     const H = cpu.gprHi;
     const prof = this.profile;
+    const ex = this.exec;
     const tagLo = this.tagLo;
     const tagHi = this.tagHi;
     const tagCtx = this.tagCtx;
@@ -312,13 +325,16 @@ export class PpcBlockCompiler {
               const left = budget - n;
               // With less budget than the rest of the block: its counted form.
               const fn = left >= count[at]! - k0 ? this.fns[at]! : this.countedFn(at);
+              if (ex !== null) this.profEnter(ex, cpu, fn === this.fns[at] ? -1 : left);
               const r = fn(cpu, G, H, M, this, lines, left, T, k0);
               if (r !== NOT_EXIT) {
                 reason = r;
                 word = this.word;
                 if (retiresAtExit(r)) cpu.instructions++;
+                if (ex !== null) this.profRunExit(ex, cpu, r, word);
                 break;
               }
+              if (ex !== null) this.profLeave(ex, cpu, at);
               const off = (cpu.pcLo - tagLo[at]!) | 0;
               if (off > 0 && off < 4 * count[at]! && cpu.pcHi === pcHi) {
                 this.resumeLo = cpu.pcLo;
@@ -328,6 +344,7 @@ export class PpcBlockCompiler {
               continue;
             }
             prof.stale++;
+            if (ex !== null) ex.exits[PpcBlockExit.Stale]++;
             tagLo[slot] = -1;
           } else if (k0 === 0 && ++this.heat[slot]! >= this.threshold) {
             this.heat[slot] = 0;
@@ -341,14 +358,23 @@ export class PpcBlockCompiler {
         if (isIcbi(word)) this.codeMayHaveChanged();
         reason = cpu.step(word);
         if (reason !== NOT_EXIT) {
-          if (retiresAtExit(reason)) cpu.instructions++;
+          if (retiresAtExit(reason)) {
+            cpu.instructions++;
+            if (ex !== null) ex.ops[profileRow(word)]++;
+          }
           break;
         }
         cpu.instructions++;
+        if (ex !== null) ex.ops[profileRow(word)]++;
         reason = PpcExitReason.Budget;
       }
       if (reason === PpcExitReason.Budget) word = 0;
     } catch (e) {
+      if (ex !== null && this.profAt >= 0) {
+        ex.compiled += cpu.instructions - this.profAt - (ex.stepped - this.profSteps);
+        ex.exits[PpcBlockExit.Fault]++;
+        this.profAt = -1;
+      }
       if (e !== STORAGE_FAULT) throw e;
       word = STORAGE_FAULT.fetch ? 0 : this.word;
       reason = storageFaultExit(exit);
@@ -376,13 +402,56 @@ export class PpcBlockCompiler {
     return true;
   }
 
+  /** Profile: a block is entered (`left` its budget when counted, else −1). */
+  private profEnter(ex: PpcExecProfile, cpu: PpcCpu, left: number): void {
+    this.profAt = cpu.instructions;
+    this.profSteps = ex.stepped;
+    this.profLeft = left;
+  }
+
+  /** Profile: the block of `slot` returned without an exit. */
+  private profLeave(ex: PpcExecProfile, cpu: PpcCpu, slot: number): void {
+    const ran = cpu.instructions - this.profAt;
+    ex.compiled += ran - (ex.stepped - this.profSteps);
+    this.profAt = -1;
+    const end = (this.tagLo[slot]! + 4 * this.count[slot]!) | 0;
+    let cause: number = PpcBlockExit.Branch;
+    if (this.dirty) cause = PpcBlockExit.CodeWritten;
+    else if (ran === this.profLeft) cause = PpcBlockExit.Budget;
+    else if (cpu.pcLo === end && cpu.pcHi === this.tagHi[slot]) {
+      const stop = this.stop[slot]!;
+      if (stop >= 0) {
+        cause = PpcBlockExit.Ender;
+        ex.enders[stop]++;
+      } else if (stop === STOP_PAGE_END) cause = PpcBlockExit.PageEnd;
+      else if (stop === STOP_LENGTH) cause = PpcBlockExit.Length;
+    }
+    ex.exits[cause]++;
+  }
+
+  /** Profile: a block's stepped instruction `word` ended the run with `r`. */
+  private profRunExit(ex: PpcExecProfile, cpu: PpcCpu, r: number, word: number): void {
+    const ran = cpu.instructions - this.profAt;
+    const row = profileRow(word);
+    let compiled = ran - (ex.stepped - this.profSteps);
+    if (retiresAtExit(r)) {
+      ex.ops[row]++;
+      compiled--;
+    }
+    ex.compiled += compiled;
+    this.profAt = -1;
+    ex.enders[row]++;
+    if (r >= 0 && r < ex.runExits.length) ex.runExits[r]++;
+    ex.exits[PpcBlockExit.RunExit]++;
+  }
+
   /** The counted form of slot's block (built at its first use). */
   private countedFn(slot: number): PpcBlockFn {
     let fn = this.countedFns[slot];
     if (fn === null || fn === undefined) {
       const base = slot * MAX_INSNS;
       const words = this.words.subarray(base, base + this.count[slot]!);
-      fn = buildBlock(words, this.tagHi[slot]!, this.tagLo[slot]!, true);
+      fn = buildBlock(words, this.tagHi[slot]!, this.tagLo[slot]!, true, this.exec !== null);
       this.countedFns[slot] = fn;
     }
     return fn;
@@ -403,7 +472,12 @@ export class PpcBlockCompiler {
       n++;
       if (n === MAX_INSNS || endsBlock(w) || ((pcLo + 4 * n) & 0xfff) === 0) break;
     }
-    const fn = buildBlock(this.words.subarray(base, base + n), pcHi, pcLo, false);
+    const words = this.words.subarray(base, base + n);
+    const fn = buildBlock(words, pcHi, pcLo, false, this.exec !== null);
+    if (this.exec !== null) {
+      this.exec.blocksCompiled++;
+      this.stop[slot] = blockStop(words, pcLo);
+    }
     this.tagLo[slot] = pcLo;
     this.tagHi[slot] = pcHi;
     this.tagCtx[slot] = ctx;
@@ -414,6 +488,26 @@ export class PpcBlockCompiler {
     for (let a = pcLo >>> 6; a <= (pcLo + 4 * n - 1) >>> 6; a++) this.lines[a & LINE_MASK] = 1;
     this.profile.compiled++;
   }
+}
+
+const STOP_BRANCH = -1;
+const STOP_PAGE_END = -2;
+const STOP_LENGTH = -3;
+
+/**
+ * Why a block of `words` at `pcLo` ends where it does, for the profile: the {@link TABLE}
+ * row of its last instruction when that ends blocks and is not a compiled branch, else
+ * STOP_BRANCH, STOP_PAGE_END or STOP_LENGTH.
+ */
+function blockStop(words: Int32Array, pcLo: number): number {
+  const w = words[words.length - 1]!;
+  if (endsBlock(w)) {
+    const i = decodeWord(w);
+    const op = i < 0 ? Op.Illegal : TABLE[i]!.op;
+    const branch = op === Op.B || op === Op.Bc || op === Op.Bclr || op === Op.Bcctr;
+    return branch ? STOP_BRANCH : profileRow(w);
+  }
+  return ((pcLo + 4 * words.length) & 0xfff) === 0 ? STOP_PAGE_END : STOP_LENGTH;
 }
 
 /**
@@ -514,13 +608,16 @@ function maskOf(b: number, e: number): [number, number] {
  * The JavaScript of one block (see {@link PpcBlockFn}): `words` at pc `pcHi`:`pcLo`, in
  * 64-bit mode. The block is entered with a budget `left` of at least its length and
  * checks it only where it loops to its start; a `counted` block checks it before every
- * instruction and may be entered with less (the run loop's last instructions).
+ * instruction and may be entered with less (the run loop's last instructions). A
+ * `profiled` block reports each instruction it hands to the interpreter
+ * ({@link PpcBlockCompiler.exec}).
  */
 export function blockSource(
   words: Int32Array,
   pcHi: number,
   pcLo: number,
   counted = false,
+  profiled = false,
 ): string {
   const out: string[] = [];
   const e = (s: string): number => out.push(s);
@@ -541,6 +638,7 @@ export function blockSource(
       e(
         `${SPILL} r = c.step(${w}); ${RELOAD} ${RELOAD_MSR} if (r !== -1) { x = r; done = ${k}; pl = -1; break run; }`,
       );
+      if (profiled) e(`J.exec.step(${profileRow(w)});`);
       if (row !== null && storesTo(row)) e(`if (J.dirty) { done = ${k + 1}; pl = -1; break run; }`);
       if (k === n - 1) {
         e(`done = ${n}; pl = -1; break run;`);
@@ -627,8 +725,14 @@ function inLocals(body: string): string {
 }
 
 /** Builds the function of one block. */
-function buildBlock(words: Int32Array, pcHi: number, pcLo: number, counted: boolean): PpcBlockFn {
-  const src = blockSource(words, pcHi, pcLo, counted);
+function buildBlock(
+  words: Int32Array,
+  pcHi: number,
+  pcLo: number,
+  counted: boolean,
+  profiled: boolean,
+): PpcBlockFn {
+  const src = blockSource(words, pcHi, pcLo, counted, profiled);
   const factory = new Function(
     "W",
     "mulhu",
@@ -638,7 +742,7 @@ function buildBlock(words: Int32Array, pcHi: number, pcLo: number, counted: bool
     "mul128",
     "DC",
     // Parenthesised: V8 compiles the block with the factory instead of parsing it twice.
-    `return (function block(c, G, H, M, J, L, left, T, k0) {\n${src}\n});`,
+    `return (function ${counted ? "countedBlock" : "block"}(c, G, H, M, J, L, left, T, k0) {\n${src}\n});`,
   ) as (
     w: Int32Array,
     hu: typeof mulhu,
