@@ -163,8 +163,10 @@ export class PpcVcpu implements ArchVcpu {
         }
       }
       // Look again exactly when DEC turns negative, and at least every POLL instructions
-      // (for an upcall unmasked by a store).
-      let chunk = remaining < 1 ? 1 : remaining > POLL ? POLL : remaining;
+      // (for an upcall unmasked by a store) while MSR[EE] is set; with EE clear nothing can
+      // be delivered before the instruction that sets it, which ends the run
+      // (InterruptWindow).
+      let chunk = remaining < 1 ? 1 : remaining > POLL && cpu.msrLo & Msr.EE ? POLL : remaining;
       if (this.decDelivered !== cpu.decWrittenAt) {
         const dec = cpu.decrementer;
         if (dec >= 0) {
