@@ -799,11 +799,14 @@ function ea(row: InsnRow, w: number): string {
   if (row.form === 5 /* X */) {
     const bh = ra === 0 ? "0" : `H[${ra}]`;
     const bl = ra === 0 ? "0" : `G[${ra}]`;
-    return `t = (${bl} >>> 0) + (G[${rb}] >>> 0); el = t | 0; eh = (${bh} + H[${rb}] + (t > 4294967295 ? 1 : 0)) | 0;`;
+    if (ra === 0) return `el = G[${rb}]; eh = H[${rb}];`;
+    // 32-bit halves: the low half's carry is its unsigned sum below an addend.
+    return `t = ${bl}; el = (t + G[${rb}]) | 0; eh = (${bh} + H[${rb}] + ((el >>> 0) < (t >>> 0) ? 1 : 0)) | 0;`;
   }
   const d = row.form === 4 /* DS */ ? field.ds(w) : field.si(w);
   if (ra === 0) return `el = ${d}; eh = ${d >> 31};`;
-  return `t = (G[${ra}] >>> 0) + ${d >>> 0}; el = t | 0; eh = (H[${ra}] + ${d >> 31} + (t > 4294967295 ? 1 : 0)) | 0;`;
+  if (d === 0) return `el = G[${ra}]; eh = H[${ra}];`;
+  return `t = G[${ra}]; el = (t + ${d}) | 0; eh = (H[${ra}] + ${d >> 31} + ((el >>> 0) < (t >>> 0) ? 1 : 0)) | 0;`;
 }
 
 /**
@@ -899,11 +902,13 @@ function emit(
     case Op.Addis: {
       const imm = op === Op.Addi ? field.si(w) : field.si(w) << 16;
       if (ra === 0) return { code: setRt(rt, `${imm >> 31}`, `${imm}`, false) };
+      if (imm === 0) return { code: `u = H[${ra}]; t = G[${ra}]; ${setRt(rt, "u", "t", false)}` };
+      // 32-bit halves: the low half's carry is its unsigned sum below an addend.
       return {
         code:
-          `t = (G[${ra}] >>> 0) + ${imm >>> 0}; ` +
-          `u = (H[${ra}] + ${imm >> 31} + (t > 4294967295 ? 1 : 0)) | 0; ` +
-          setRt(rt, "u", "t | 0", false),
+          `a = G[${ra}]; t = (a + ${imm}) | 0; ` +
+          `u = (H[${ra}] + ${imm >> 31} + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; ` +
+          setRt(rt, "u", "t", false),
       };
     }
     case Op.Addic:
@@ -930,6 +935,13 @@ function emit(
     case Op.Subfme:
     case Op.Neg: {
       if (oe) return null;
+      if (op === Op.Add)
+        return {
+          code:
+            `a = G[${ra}]; t = (a + G[${rb}]) | 0; ` +
+            `u = (H[${ra}] + H[${rb}] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; ` +
+            setRt(rt, "u", "t", rc),
+        };
       const inv = op >= Op.Subf;
       const ahi = inv ? `~H[${ra}]` : `H[${ra}]`;
       const alo = inv ? `~G[${ra}]` : `G[${ra}]`;
@@ -938,13 +950,13 @@ function emit(
       if (op === Op.Addme || op === Op.Subfme) bhi = blo = "-1";
       else if (op === Op.Addze || op === Op.Subfze || op === Op.Neg) bhi = blo = "0";
       const cin =
-        op === Op.Add || op === Op.Addc
+        op === Op.Addc
           ? "0"
           : op === Op.Subf || op === Op.Subfc || op === Op.Neg
             ? "1"
             : `((c.xer >>> 29) & 1)`;
       let code = add3(ahi, alo, bhi, blo, cin);
-      if (op !== Op.Add && op !== Op.Subf && op !== Op.Neg) code += setCa("u > 4294967295");
+      if (op !== Op.Subf && op !== Op.Neg) code += setCa("u > 4294967295");
       code += setRt(rt, "u | 0", "t | 0", rc);
       return { code };
     }
