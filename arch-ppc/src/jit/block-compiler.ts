@@ -6,16 +6,20 @@
  *
  * A compiled block changes architectural state exactly as the interpreter would. Integer
  * arithmetic, logical, rotate and shift, compare, multiply and divide instructions, the
- * integer loads and stores of every size (through the CPU's {@link PpcMemory}, so the MMU's
- * translation cache and its faults), CR field updates, XER CA, `mflr`/`mtlr`/`mfctr`/
+ * integer loads and stores of every size (inline through the MMU's data translation
+ * cache, {@link PpcDataTranslations}, else through the CPU's {@link PpcMemory}, so the
+ * MMU's faults), CR field updates, XER CA, `mflr`/`mtlr`/`mfctr`/
  * `mtctr`/`mfcr`/`mtcrf` and `b`/`bc`/`bclr`/`bcctr` with CTR and LR are compiled; every
  * other instruction calls the interpreter's {@link PpcCpu.step} for that one word, with pc
  * and the retired count set as the interpreter would have them. A block runs only in
  * 64-bit mode (MSR[SF] = 1); 32-bit code is interpreted.
  *
- * Exactness: the block never runs past the budget it is given (it leaves at the
- * instruction where the budget ends), so the vCPU's decrementer and interrupt checks see
- * the same instruction counts; a storage fault leaves pc at the faulting instruction and
+ * Exactness: the block never runs past the budget it is given, so the vCPU's decrementer
+ * and interrupt checks see the same instruction counts. A block is entered with the
+ * budget for the rest of it (it checks the budget only where it loops back to its start);
+ * with less, its counted form runs, which checks it before every instruction. A run that
+ * stops inside a block resumes there (each instruction is an entry of the block's
+ * switch). A storage fault leaves pc at the faulting instruction and
  * the count of the instructions before it (the generated `catch`), and the run loop
  * turns it into the same exit. Entering a block fetches its first word through the
  * memory (an instruction storage interrupt is raised there, and every instruction of a
