@@ -54,7 +54,7 @@ const EXIT_NAMES: readonly string[] = [
 /** Row index for a word that decodes to no instruction. */
 const NO_ROW = TABLE.length;
 
-/** The {@link TABLE} row of `word`, or {@link NO_ROW}. */
+/** The {@link TABLE} row of `word`, or the row after the table for a word that is no instruction. */
 export function profileRow(word: number): number {
   const i = decodeWord(word);
   return i < 0 ? NO_ROW : i;
