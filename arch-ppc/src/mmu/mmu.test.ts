@@ -66,6 +66,21 @@ describe("real mode", () => {
     expect(bytes[RMA - 2]).toBe(0);
   });
 
+  it("a read-only grant map inside the RMA is read-only in real mode too", () => {
+    const g = guest();
+    const ro = 5;
+    (g.frames as { readOnly?: (n: number) => boolean }).readOnly = (n) => n === ro;
+    g.bytes[ro * 4096 + 8] = 0x11;
+    expect(g.mmu.read8(0, ro * 4096 + 8)).toBe(0x11);
+    // The load cached the page's translation: the store must still fault, and change nothing.
+    expect(faultOf(() => g.mmu.write8(0, ro * 4096 + 8, 0x77))?.status).toBe(
+      StorageStatus.PROTECTION | StorageStatus.STORE,
+    );
+    expect(g.bytes[ro * 4096 + 8]).toBe(0x11);
+    g.mmu.write8(0, (ro + 1) * 4096, 0x22);
+    expect(g.bytes[(ro + 1) * 4096]).toBe(0x22);
+  });
+
   it("with IR = 1, DR = 0 fetches translate while data stays real", () => {
     const g = mapped();
     g.cpu.msrLo = Msr.IR;

@@ -385,6 +385,12 @@ export class PpcMmu implements PpcMemory, HptTranslationCache {
       const ra = (hi & 0x3ff) * 0x100000000 + (eaLo >>> 0);
       if (ra >= this.rmaBytes) this.fault(hi, eaLo, access, StorageStatus.PROTECTION, false);
       gpfn = Math.floor(ra / PAGE);
+      // A read-only grant map at a guest frame of the RMA stays read-only without the page
+      // table: H_ENTER refuses it a writable entry, and real mode must not bypass that.
+      if (this.frames.readOnly?.(gpfn) === true) {
+        if (access === STORE) this.fault(hi, eaLo, access, StorageStatus.PROTECTION, false);
+        perm = READ;
+      }
     } else {
       const s = this.slbFind(hi, eaLo);
       if (s < 0) this.fault(hi, eaLo, access, 0, true);
