@@ -17,9 +17,9 @@ describe("hvkit run --arch ppc, a guest in translated mode", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe(
       [
-        "translated: 9 PTEs entered, HPT 2^20 bytes, alias H_ENTER 0",
+        "translated: 10 PTEs entered, HPT 2^20 bytes, alias H_ENTER 0",
         "translated: running with MSR[IR] 1 MSR[DR] 1",
-        "translated: stored 0xc0ffee42 at 0x10000008, read 0xc0ffee42 at 0x107008",
+        "translated: stored 0xc0ffee42 at 0x10000008, read 0xc0ffee42 at 0x108008",
         "translated: done",
         "",
       ].join("\n"),

@@ -258,11 +258,13 @@ flags_ppc() {
   BENCH_WORKLOADS=compute
 }
 
-# ppc guests run in real mode (guest-physical addresses), every pointer a hypercall reads an
-# inline xencomm handle (rt.h), start_info read from the device tree (start-info.c); the
-# common guests whose tests need no feature ppc lacks (PPC_COMMON_GUESTS).
+# ppc guests run in real mode (guest-physical addresses; translated and gnttab-copy turn
+# translation on with hpt.h, the image mapped at its own addresses), every pointer a
+# hypercall reads an inline xencomm handle (rt.h), start_info read from the device tree
+# (start-info.c); the common guests whose tests need no feature ppc lacks (PPC_COMMON_GUESTS).
 PPC_COMMON_GUESTS="console-ring domctl-domu domctl-info evtchn-block evtchn-domu evtchn-interdomain
-  evtchn-ops evtchn-upcall hypercall-unknown multicall-ops time-ops time-timers vcpu-ipi vcpu-ops"
+  evtchn-ops evtchn-upcall gnttab-copy hypercall-unknown multicall-ops time-ops time-timers vcpu-ipi
+  vcpu-ops"
 build_ppc() {
   flags_ppc
   mkdir -p bin expected

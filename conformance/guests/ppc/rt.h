@@ -17,7 +17,9 @@ typedef unsigned char u8;
 #define XEN_MARK 0xffffffffffff0000UL
 /*
  * Xen/ppc translated every domain (paging_mode_translate): guests name their own guest
- * frames, and the common sources check what Xen answers such a guest where it differs.
+ * frames (memory_op copies no machine frame back), and the common sources check what Xen
+ * answers such a guest where it differs. A translated guest maps frames in its own page
+ * tables: hpt.h's translation_on, map_frame and MAP_AREA, included at the end.
  */
 #define ARCH_TRANSLATED 1
 #define XENCOMM_INLINE_FLAG 0x8000000000000000UL
@@ -98,9 +100,6 @@ _Static_assert(sizeof(struct vcpu_info) == 48, "vcpu_info");
 #define EVTCHN_WORD_BITS 64
 #define xen_wc_sec_hi wc_sec_hi
 
-/* Every ppc domain is translated (guests name guest frames; memory_op copies no machine frame back). */
-#define ARCH_TRANSLATED 1
-
 /* A guest-physical address no domain has (2 TiB): what -EFAULT checks use. */
 #define UNMAPPED_VA 0x20000000000UL
 
@@ -128,5 +127,6 @@ unsigned long strlen(const char *s);
 void shutdown(unsigned reason);
 
 #include "rt-common.h"
+#include "hpt.h"
 
 #endif
