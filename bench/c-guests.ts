@@ -9,7 +9,8 @@
  * bin/bench-<work>.elf` process (the domain builder and run loop a user gets); the best of
  * the runs is reported. `--stats` gives the instructions, the seconds from building the
  * machine to the end (the run) and the process's peak RSS; start-up is the rest of the
- * process's wall time (Node, loading hvkit's sources through tsx, reading the image).
+ * process's wall time (Node, loading hvkit — the built CLI once `npm run bench` has built the
+ * workspace, else the sources through tsx — and reading the image).
  *
  * Peers, in the same run, on the same C:
  * - qemu-user (qemu-x86_64, qemu-i386, qemu-ppc64): the same objects linked as a static

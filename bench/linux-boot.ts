@@ -7,7 +7,8 @@
  *       --cmdline "console=hvc0 panic=-1" --until "<marker>" --stats vmlinuz
  *
  * Each boot is a fresh `node cli/bin/hvkit.js` process, so the wall time counts everything
- * a user waits for: Node's start-up, loading hvkit (through tsx, from the sources), the
+ * a user waits for: Node's start-up, loading hvkit (the built CLI, which `npm run bench` builds
+ * first; the sources through tsx when the build is older than them), the
  * bzImage's xz payload unpacked, the machine built and the kernel run to /init. `--stats`
  * gives the guest instructions up to the slice in which /init's line was written, the
  * time from building the machine to that point, and the process's peak RSS.
