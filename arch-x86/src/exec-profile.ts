@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ExecutionProfile, ProfileCount } from "@hvkit/core";
+import { profileCounts, type ExecutionProfile } from "@hvkit/core";
 import type { X86Cpu } from "./cpu.js";
 import { DC_BITS } from "./decode-cache.js";
 import { D, Pfx } from "./insn.js";
@@ -193,29 +193,15 @@ export class ExecProfile {
   snapshot(): ExecutionProfile {
     let interpreted = 0;
     for (let k = 0; k < this.ops.length; k++) interpreted += this.ops[k];
-    const exits: ProfileCount[] = [];
-    for (let k = 0; k < Exit.COUNT; k++)
-      if (this.exits[k] !== 0) exits.push([EXIT_NAMES[k], this.exits[k]]);
     return {
       interpreted,
       compiled: this.compiled,
       blocksCompiled: this.blocksCompiled,
-      blockExits: largestFirst(exits),
-      blockEnders: keyed(this.enders),
-      interpretedOps: keyed(this.ops),
+      blockExits: profileCounts(this.exits, (k) => EXIT_NAMES[k]),
+      blockEnders: profileCounts(this.enders, profileKeyName),
+      interpretedOps: profileCounts(this.ops, profileKeyName),
     };
   }
-}
-
-function keyed(counts: Float64Array): ProfileCount[] {
-  const rows: ProfileCount[] = [];
-  for (let k = 0; k < counts.length; k++)
-    if (counts[k] !== 0) rows.push([profileKeyName(k), counts[k]]);
-  return largestFirst(rows);
-}
-
-function largestFirst(rows: ProfileCount[]): ProfileCount[] {
-  return rows.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 export * from "./errno.js";
 export * from "./arch-plugin.js";
+export * from "./profile-counts.js";
 export * from "./agent.js";
 export * from "./hypercall.js";
 export * from "./memory.js";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { ExecutionProfile, ProfileCount } from "@hvkit/core";
+import { largestFirst, profileCounts, type ExecutionProfile, type ProfileCount } from "@hvkit/core";
 import { PpcExitReason } from "../cpu/cpu-api.js";
 import { decodeWord } from "../cpu/decode.js";
 import { TABLE } from "../cpu/table.js";
@@ -100,21 +100,15 @@ export class PpcExecProfile {
       compiled: this.compiled,
       blocksCompiled: this.blocksCompiled,
       blockExits: largestFirst(exits),
-      blockEnders: byRow(this.enders),
-      interpretedOps: byRow(this.ops),
+      blockEnders: profileCounts(this.enders, rowName),
+      interpretedOps: profileCounts(this.ops, rowName),
     };
   }
 }
 
-function byRow(counts: Float64Array): ProfileCount[] {
-  const rows: ProfileCount[] = [];
-  for (let k = 0; k < counts.length; k++)
-    if (counts[k] !== 0) rows.push([k === NO_ROW ? "(illegal)" : TABLE[k]!.name, counts[k]!]);
-  return largestFirst(rows);
-}
-
-function largestFirst(rows: ProfileCount[]): ProfileCount[] {
-  return rows.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+/** The name of instruction-table row `k` in the profile's tables. */
+function rowName(k: number): string {
+  return k === NO_ROW ? "(illegal)" : TABLE[k]!.name;
 }
 
 /**
